@@ -1,0 +1,43 @@
+"""ember: PyTorch's API on NumPy. `import ember as torch` and your PyTorch program runs."""
+
+__version__ = "0.1.0"
+
+from ember import _dtype
+from ember._device import Size, device
+from ember._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,
+                          half, int, int8, int16, int32, int64, long, promote_types,
+                          set_default_dtype, short, uint8)
+from ember._tensor import Tensor
+from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                                      set_grad_enabled)
+from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                          seed, set_rng_state)
+
+# Op families: importing each attaches its Tensor methods.
+from ember.ops import elementwise as _elementwise  # noqa: E402
+from ember.ops import unary as _unary  # noqa: E402
+from ember.ops import comparison as _comparison  # noqa: E402
+from ember.ops import creation as _creation  # noqa: E402
+from ember.ops.broadcast import expand_to as _expand_to  # noqa: E402,F401
+from ember.ops.creation import *  # noqa: E402,F401,F403
+from ember.ops.elementwise import *  # noqa: E402,F401,F403
+from ember.ops.unary import *  # noqa: E402,F401,F403
+from ember.ops.comparison import *  # noqa: E402,F401,F403
+from ember import autograd  # noqa: E402
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an op on these operands gives (matches `torch.result_type`)."""
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    return input.dtype.is_floating_point
+
+
+def numel(input):
+    return input.numel()

@@ -1,0 +1,83 @@
+"""`ember.device` and `ember.Size`: the small value types tensors report."""
+
+import numbers
+
+
+class device:
+    """Where a tensor lives; ember runs on the CPU only (matches `torch.device`)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if ":" in type:
+            type, _, number = type.partition(":")
+            index = int(number)
+        if type not in ("cpu", "cuda", "mps", "meta"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, mps, meta device type at start of device string: "
+                f"{type}"
+            )
+        self.type, self.index = type, index
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(value) -> None:
+    """Accept CPU devices; anything else raises what a CPU-only PyTorch raises."""
+    if value is None:
+        return
+    if isinstance(value, int):
+        value = device("cuda", value)
+    kind = device(value).type
+    if kind != "cpu":
+        raise AssertionError(
+            f"Torch not compiled with CUDA enabled (ember runs on the CPU only; device "
+            f"'{value}' is not available)"
+        )
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as `torch.Size([2, 3])` (matches `torch.Size`)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(s) for s in sizes))
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        count = 1
+        for s in self:
+            count *= s
+        return count
+
+    def __getitem__(self, key):
+        result = super().__getitem__(key)
+        return Size(result) if isinstance(key, slice) else result
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+def is_int_like(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

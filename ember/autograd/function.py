@@ -1,0 +1,301 @@
+"""The op protocol: `Function` (forward / backward side by side) and the graph nodes it makes.
+
+Every ember op and every user-defined `ember.autograd.Function` use this one protocol:
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):              # receives Tensors, returns an array or a Tensor
+            y = xp.exp(x._data)
+            ...
+        @staticmethod
+        def backward(ctx, gy):            # receives and returns Tensors
+            ...
+
+NOTE [Backward is written with ember ops]
+`backward` computes gradients with ember's own differentiable ops on Tensors. The engine runs
+it with gradient recording off, so ordinary backward passes build no graph; with
+`create_graph=True` it runs with recording on, and the gradient computation is itself a graph
+that can be differentiated again. That is how higher-order gradients work for every op written
+this way, with no second implementation. An op whose backward works on raw arrays is wrapped in
+`once_differentiable`, and asking for its second derivative raises an error naming the op.
+"""
+
+import functools
+
+import numpy as np
+
+from ember.autograd import grad_mode
+
+_state = grad_mode._state
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+
+
+class Node:
+    """A node of the backward graph: what a tensor's `grad_fn` points to."""
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def register_hook(self, hook):
+        """Call hook(grad_inputs, grad_outputs) after this node's backward has run."""
+        self.__dict__.setdefault("_post_hooks", []).append(hook)
+        return _RemovableHandle(self._post_hooks, hook)
+
+    def register_prehook(self, hook):
+        """Call hook(grad_outputs) before this node's backward runs; it may return new grads."""
+        self.__dict__.setdefault("_node_pre_hooks", []).append(hook)
+        return _RemovableHandle(self._node_pre_hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class _RemovableHandle:
+    """What register_hook returns: `handle.remove()` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class BackwardNode(Node):
+    """The `ctx` of a Function call, kept as the grad_fn of its outputs.
+
+    It holds the edges to the inputs' nodes (`next_functions`), the tensors saved for backward
+    with their versions, and the shapes/dtypes the gradients must have.
+    """
+
+    _function = None  # the Function subclass; set per subclass
+
+    def __init__(self):
+        self.next_functions = ()
+        self.needs_input_grad = ()
+        self._saved = None
+        self._freed = False
+        self._materialize_grads = True
+        self._non_differentiable = ()
+        self._input_meta = ()
+        self._output_meta = ()
+        self._tensor_pre_hooks = None
+        self._retains_grad = None
+        self.metadata = {}
+
+    # ---- ctx API used inside forward/backward ---------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward; an in-place change to one before then is an error."""
+        self._saved = tuple((t, t._version.value) if t is not None else (None, 0) for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        if self._saved is None:
+            return ()
+        for index, (t, version) in enumerate(self._saved):
+            if t is not None and t._version.value != version:
+                raise RuntimeError(_modified_message(t, version))
+        return tuple(t for t, _ in self._saved)
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs listed here never require grad (e.g. the indices returned by max)."""
+        self._non_differentiable = tuple(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        """Accepted for PyTorch compatibility: in-place Functions mark their modified inputs."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool):
+        """Whether undefined output gradients reach backward as zeros (True) or None."""
+        self._materialize_grads = bool(value)
+
+    # ---- engine side --------------------------------------------------------------------------
+    def _release(self):
+        """Free what was saved for backward (called after a backward without retain_graph)."""
+        had_state = self._saved is not None
+        self._saved = None
+        for key, value in list(self.__dict__.items()):
+            if not key.startswith("_") and key not in ("next_functions", "needs_input_grad",
+                                                       "metadata"):
+                if isinstance(value, (np.ndarray, _tensor_type())):
+                    del self.__dict__[key]
+                    had_state = True
+        self._freed = self._freed or had_state
+
+    def _apply(self, grads):
+        """Run the Function's backward on the output gradients; return one grad per input."""
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        if self._materialize_grads:
+            grads = tuple(
+                g if g is not None else _zeros(shape, dtype)
+                for g, (shape, dtype) in zip(grads, self._output_meta)
+            )
+        result = self._function.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return result
+
+
+def _tensor_type():
+    from ember._tensor import Tensor
+
+    return Tensor
+
+
+def _zeros(shape, dtype):
+    from ember._tensor import Tensor
+
+    return Tensor._make(np.zeros(shape, dtype=dtype.numpy))
+
+
+def _type_name(t) -> str:
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    return f"torch.{names[t.dtype.name]}Tensor"
+
+
+def _modified_message(t, version) -> str:
+    owner = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn is not None else "a leaf"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{_type_name(t)} {list(t.shape)}], which is {owner}, is at version "
+        f"{t._version.value}; expected version {version} instead. Hint: the backtrace further "
+        "above shows the operation that failed to compute its gradient."
+    )
+
+
+class Function:
+    """Base class of every differentiable op (matches `torch.autograd.Function`).
+
+    Subclasses define static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)` and are
+    called through `apply`. Each subclass gets a node class named like PyTorch's grad_fn names:
+    `MulBackward0` for ember's own ops, `MyFunctionBackward` for user Functions.
+    """
+
+    _node_suffix = "Backward"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("node_name") or f"{cls.__name__}{cls._node_suffix}"
+        cls._backward_cls = type(name, (BackwardNode,), {"_function": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward without recording, then link the outputs into the graph if needed."""
+        Tensor = _tensor_type()
+        ctx = cls._backward_cls()
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        requires = _state["enabled"] and True in needs
+        ctx.needs_input_grad = needs if requires else (False,) * len(args)
+        previous = _state["enabled"]
+        _state["enabled"] = False
+        try:
+            output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _state["enabled"] = previous
+        single = not isinstance(output, tuple)
+        outputs = tuple(_as_tensor_output(o, args, Tensor) for o in ((output,) if single else output))
+        if requires:
+            _link(ctx, args, outputs, Tensor)
+        elif ctx._saved is not None:
+            ctx._saved = None
+        return outputs[0] if single else outputs
+
+
+def _as_tensor_output(o, args, Tensor):
+    """Wrap an array returned by forward in a Tensor; pass other values through."""
+    if isinstance(o, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(o))
+    if isinstance(o, Tensor) and any(o is a for a in args):
+        return Tensor._make(o._data)  # a Function returning its input returns a new alias
+    return o
+
+
+def _link(ctx, args, outputs, Tensor):
+    """Make ctx the grad_fn of the differentiable outputs and point it at the inputs' nodes."""
+    edges = []
+    input_meta = []
+    for a, need in zip(args, ctx.needs_input_grad):
+        if need:
+            edges.append(a._gradient_edge())
+            input_meta.append((a._data.shape, a.dtype))
+        else:
+            edges.append((None, 0))
+            input_meta.append(None)
+    ctx.next_functions = tuple(edges)
+    ctx._input_meta = tuple(input_meta)
+    output_meta = []
+    for index, t in enumerate(outputs):
+        if not isinstance(t, Tensor):
+            output_meta.append(((), None))
+            continue
+        output_meta.append((t._data.shape, t.dtype))
+        if t.dtype.is_floating_point and id(t) not in ctx._non_differentiable:
+            t._requires_grad = True
+            t.grad_fn = ctx
+            t._output_nr = index
+    ctx._output_meta = tuple(output_meta)
+
+
+def once_differentiable(backward):
+    """Decorate a backward that works on arrays: it runs once; differentiating it again raises."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        if _state["enabled"] and any(g is not None and g._requires_grad for g in grads):
+            return _OnceDifferentiable.apply(backward, ctx, *grads)
+        return _call_on_arrays(backward, ctx, grads)
+
+    return wrapper
+
+
+def _call_on_arrays(backward, ctx, grads):
+    """Call an array-level backward and wrap the arrays it returns in Tensors."""
+    Tensor = _tensor_type()
+    result = backward(ctx, *grads)
+    single = not isinstance(result, tuple)
+    result = tuple(
+        Tensor._make(np.asarray(r)) if isinstance(r, (np.ndarray, np.generic)) else r
+        for r in ((result,) if single else result)
+    )
+    return result[0] if single else result
+
+
+class _OnceDifferentiable(Function):
+    """Runs a once-differentiable backward inside a create_graph pass; its own backward raises."""
+
+    @staticmethod
+    def forward(ctx, backward, op_ctx, *grads):
+        ctx.op_name = op_ctx.name()
+        return _call_on_arrays(backward, op_ctx, grads)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            f"the derivative of {ctx.op_name} is not implemented twice: its backward is "
+            "once_differentiable, so it cannot be differentiated again (create_graph=True)"
+        )
+
+
+class Op(Function):
+    """Base of ember's built-in ops: Function's protocol, with PyTorch's node names (`XBackward0`)."""
+
+    _node_suffix = "Backward0"

@@ -1,0 +1,62 @@
+"""Helpers shared by the op families: operand promotion and PyTorch's broadcasting errors."""
+
+import numpy as np
+
+from ember import _dtype
+from ember._tensor import Tensor
+
+
+def as_operand(x, dtype) -> Tensor:
+    """x as a Tensor of `dtype`: scalars become 0-d constants, tensors are cast if needed."""
+    if isinstance(x, Tensor):
+        if x._data.dtype == dtype.numpy:
+            return x
+        from ember.ops.elementwise import cast
+
+        return cast(x, dtype)
+    if isinstance(x, np.ndarray):
+        return Tensor._make(x.astype(dtype.numpy, copy=False))
+    return Tensor._make(np.array(x, dtype=dtype.numpy))
+
+
+def binary_operands(a, b):
+    """Both operands of a binary op, promoted to their PyTorch result dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
+        return a, b
+    if isinstance(a, np.ndarray):
+        a = Tensor._make(a)
+    if isinstance(b, np.ndarray):
+        b = Tensor._make(b)
+    dtype = _dtype.result_type(a, b)
+    return as_operand(a, dtype), as_operand(b, dtype)
+
+
+def float_operand(x: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype (exp, log, sqrt, ... of ints)."""
+    if x.dtype.is_floating_point:
+        return x
+    return as_operand(x, _dtype.get_default_dtype())
+
+
+def broadcast_error(a_shape, b_shape) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast."""
+    ndim = max(len(a_shape), len(b_shape))
+    for i in range(1, ndim + 1):
+        sa = a_shape[-i] if i <= len(a_shape) else 1
+        sb = b_shape[-i] if i <= len(b_shape) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {ndim - i}")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
+
+
+def normalize_dims(dim, ndim):
+    """dim (None, int or sequence) as a sorted tuple of non-negative axes; None means all."""
+    from ember._tensor import wrap_dim
+
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),)
+    return tuple(sorted(wrap_dim(int(d), ndim) for d in dim))

@@ -1,0 +1,381 @@
+"""Binary arithmetic (+ - * / // % ** lerp), dtype casts and clone, with broadcasting.
+
+Each binary op promotes its operands with PyTorch's rules (`_util.binary_operands`) before
+NumPy sees them, so NumPy never picks a dtype. Backward sums each gradient back to its input's
+shape (`sum_to`), which undoes broadcasting.
+"""
+
+import numpy as np
+
+from ember import _dtype
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops._util import as_operand, binary_operands, broadcast_error
+from ember.ops.broadcast import sum_to
+
+
+def _apply_binary(op, a, b, *extra):
+    """Promote, then apply; NumPy's broadcasting ValueError becomes PyTorch's RuntimeError."""
+    a, b = binary_operands(a, b)
+    try:
+        return op.apply(a, b, *extra)
+    except ValueError:
+        if a._data.ndim and b._data.ndim:
+            try:
+                np.broadcast_shapes(a._data.shape, b._data.shape)
+            except ValueError:
+                raise broadcast_error(a._data.shape, b._data.shape) from None
+        raise
+
+
+class Add(Op):
+    """y = a + alpha·b;  ga = gy,  gb = alpha·gy (each summed back to its input's shape)."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ctx.alpha = alpha
+        if alpha != 1:
+            return a._data + b._data * np.asarray(alpha, dtype=b._data.dtype)
+        return a._data + b._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        a_shape, b_shape = ctx.shapes
+        ga = sum_to(gy, a_shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(gy if ctx.alpha == 1 else gy * ctx.alpha, b_shape)
+        return ga, gb
+
+
+class Sub(Op):
+    """y = a - alpha·b;  ga = gy,  gb = -alpha·gy."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ctx.alpha = alpha
+        if alpha != 1:
+            return a._data - b._data * np.asarray(alpha, dtype=b._data.dtype)
+        return a._data - b._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        a_shape, b_shape = ctx.shapes
+        ga = sum_to(gy, a_shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(gy * -ctx.alpha, b_shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Mul(Op):
+    """y = a·b;  ga = gy·b,  gb = gy·a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[0] else None)
+        return a._data * b._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = sum_to(gy * b, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(gy * a, ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Op):
+    """y = a / b;  ga = gy / b,  gb = -gy·a / b²."""
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode=None):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        return a._data / b._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = sum_to(gy / b, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-gy * a / (b * b), ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    """y = a ** b;  ga = gy·b·a^(b-1),  gb = gy·y·log(a) (taken as 0 where a = 0 and b >= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = Tensor._make(np.power(a._data, b._data))
+        ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, y = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            # NOTE [pow at b = 0]: PyTorch gives 0 (not nan) for d(a**0)/da, even at a = 0.
+            local = where_nonzero(b, b * pow(a, b - 1))
+            ga = sum_to(gy * local, a._data.shape)
+        if ctx.needs_input_grad[1]:
+            from ember.ops.unary import log
+
+            # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
+            mask = Tensor._make((a._data == 0) & (b._data >= 0))
+            gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
+        return ga, gb
+
+
+def where_nonzero(condition_source: Tensor, value: Tensor) -> Tensor:
+    """value where condition_source != 0, else 0 (the mask is a constant)."""
+    from ember.ops.comparison import where
+
+    return where(Tensor._make(condition_source._data != 0), value, 0.0)
+
+
+def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
+    """value with the entries under `mask` set to 0 (differentiable in value)."""
+    from ember.ops.comparison import where
+
+    return where(mask, 0.0, value)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha·other with broadcasting (matches `torch.add`)."""
+    return _out(_apply_binary(Add, input, other, alpha), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha·other (matches `torch.sub`)."""
+    a, b = binary_operands(input, other)
+    if a.dtype is _dtype.bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.")
+    return _out(_apply_binary(Sub, a, b, alpha), out)
+
+
+def mul(input, other, *, out=None):
+    """input · other (matches `torch.mul`)."""
+    return _out(_apply_binary(Mul, input, other), out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """input / other: true division gives a float even for integers (matches `torch.div`)."""
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        from ember.ops.unary import trunc
+
+        result = _apply_binary(Div, *_float_operands(input, other))
+        target = _dtype.result_type(*_tensors(input, other))
+        return trunc(result).to(target) if not target.is_floating_point else trunc(result)
+    return _out(_apply_binary(Div, *_float_operands(input, other)), out)
+
+
+def _tensors(*values):
+    return tuple(Tensor._make(v) if isinstance(v, np.ndarray) else v for v in values)
+
+
+def _float_operands(a, b):
+    """True division promotes integer operands to the default float dtype."""
+    dtype = _dtype.result_type(*_tensors(a, b))
+    if not dtype.is_floating_point:
+        dtype = _dtype.get_default_dtype()
+    a, b = _tensors(a, b)
+    return as_operand(a, dtype), as_operand(b, dtype)
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def floor_divide(input, other):
+    """Division rounded toward -inf (matches `torch.floor_divide`); not differentiable."""
+    a, b = binary_operands(*_tensors(input, other))
+    if not a.dtype.is_floating_point and np.any(b._data == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return Tensor._make(np.asarray(np.floor_divide(a._data, b._data)))
+
+
+class Remainder(Op):
+    """y = a - floor(a / b)·b (sign of b, like Python's %);  ga = gy,  gb = -gy·floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = sum_to(gy, a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            quotient = Tensor._make(np.floor_divide(a._data, b._data))
+            gb = sum_to(-gy * quotient, b._data.shape)
+        return ga, gb
+
+
+def remainder(input, other):
+    """Python-style modulus, sign of the divisor (matches `torch.remainder`)."""
+    a, b = binary_operands(*_tensors(input, other))
+    if not a.dtype.is_floating_point and np.any(b._data == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return _apply_binary(Remainder, a, b)
+
+
+def fmod(input, other):
+    """C-style modulus, sign of the dividend (matches `torch.fmod`)."""
+    a, b = binary_operands(*_tensors(input, other))
+    return a - b * Tensor._make(np.trunc(a._data / b._data).astype(a._data.dtype))
+
+
+def pow(input, exponent):
+    """input ** exponent (matches `torch.pow`)."""
+    a, b = _tensors(input, exponent)
+    if not isinstance(a, Tensor):
+        a = as_operand(a, _dtype.result_type(a, b))
+    dtype = _dtype.result_type(a, b)
+    if not dtype.is_floating_point and dtype is not _dtype.bool:
+        b_values = b._data if isinstance(b, Tensor) else np.asarray(b)
+        if np.any(b_values < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _apply_binary(Pow, a, b)
+
+
+def float_power(input, exponent):
+    """input ** exponent in float64 (matches `torch.float_power`)."""
+    return pow(as_operand(input, _dtype.float64), exponent)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha·input (matches `torch.rsub`)."""
+    return sub(other, input, alpha=alpha)
+
+
+class Lerp(Op):
+    """y = a + w·(b - a);  ga = gy·(1 - w),  gb = gy·w,  gw = gy·(b - a)."""
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        return a._data + w._data * (b._data - a._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, w = ctx.saved_tensors
+        ga = sum_to(gy * (1 - w), a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(gy * w, b._data.shape) if ctx.needs_input_grad[1] else None
+        gw = sum_to(gy * (b - a), w._data.shape) if ctx.needs_input_grad[2] else None
+        return ga, gb, gw
+
+
+def lerp(input, end, weight):
+    """Linear interpolation input + weight·(end - input) (matches `torch.lerp`)."""
+    a, b = binary_operands(input, end)
+    w = as_operand(weight, a.dtype)
+    return Lerp.apply(a, b, w)
+
+
+class ToCopy(Op):
+    """y = x converted to another dtype;  gx = gy converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x._data.astype(dtype.numpy)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return cast(gy, ctx.input_dtype), None
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """x as `dtype`, a copy that stays in the graph (what `Tensor.to(dtype)` does)."""
+    dtype = _dtype.to_dtype(dtype)
+    if x._data.dtype == dtype.numpy:
+        return x
+    return ToCopy.apply(x, dtype)
+
+
+class Clone(Op):
+    """y = a copy of x;  gx = gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+def clone(x: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of x in new memory, differentiable (matches `torch.clone`)."""
+    return Clone.apply(x)
+
+
+def _out(result, out):
+    """Support the `out=` argument: copy into `out` and return it."""
+    if out is None:
+        return result
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    np.copyto(out._data, result._data, casting="unsafe")
+    out._version.value += 1
+    return out
+
+
+# ---- Tensor methods and operators ----------------------------------------------------------
+def _reflected(fn):
+    def method(self, other):
+        return fn(other, self)
+
+    method.__name__ = f"__r{fn.__name__}__"
+    return method
+
+
+def _inplace(fn):
+    """The in-place form `x.fn_(...)`: compute out of place, then write into x (see NOTE)."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace_update(fn(self, *args, **kwargs))
+
+    method.__name__ = f"{fn.__name__}_"
+    return method
+
+
+Tensor.add = add
+Tensor.sub = Tensor.subtract = sub
+Tensor.mul = Tensor.multiply = mul
+Tensor.div = Tensor.divide = div
+Tensor.true_divide = true_divide
+Tensor.floor_divide = floor_divide
+Tensor.remainder = remainder
+Tensor.fmod = fmod
+Tensor.pow = pow
+Tensor.float_power = float_power
+Tensor.lerp = lerp
+Tensor.__add__ = Tensor.__radd__ = add
+Tensor.__sub__ = sub
+Tensor.__rsub__ = _reflected(sub)
+Tensor.__mul__ = Tensor.__rmul__ = mul
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = _reflected(div)
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = _reflected(floor_divide)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = _reflected(remainder)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = _reflected(pow)
+Tensor.add_ = Tensor.__iadd__ = _inplace(add)
+Tensor.sub_ = Tensor.__isub__ = _inplace(sub)
+Tensor.mul_ = Tensor.__imul__ = _inplace(mul)
+Tensor.div_ = Tensor.__itruediv__ = _inplace(div)
+Tensor.floor_divide_ = Tensor.__ifloordiv__ = _inplace(floor_divide)
+Tensor.remainder_ = Tensor.__imod__ = _inplace(remainder)
+Tensor.pow_ = Tensor.__ipow__ = _inplace(pow)
+Tensor.lerp_ = _inplace(lerp)
+Tensor.fmod_ = _inplace(fmod)

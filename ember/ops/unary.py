@@ -1,0 +1,519 @@
+"""Elementwise functions of one tensor: exp, log, trig, sqrt, sigmoid, tanh, relu, erf, abs, ...
+
+Where the derivative is a function of the output (exp, sigmoid, tanh, sqrt) the output is saved,
+not the input. Float functions of integer tensors compute in the default float dtype, as in
+PyTorch.
+"""
+
+import math
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops._util import float_operand
+
+try:  # SciPy's erf is exact to double precision; NumPy has none.
+    from scipy.special import erf as _erf_array, erfinv as _erfinv_array
+except ImportError:  # pragma: no cover - exercised only without SciPy
+    _erf_array = _erfinv_array = None
+
+
+def _constant(array) -> Tensor:
+    """A tensor outside the graph, e.g. a mask used inside a backward formula."""
+    return Tensor._make(np.asarray(array))
+
+
+class Exp(Op):
+    """y = e^x;  gx = gy·y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.exp(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Expm1(Op):
+    """y = e^x - 1;  gx = gy·(y + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.expm1(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y + 1)
+
+
+class Log(Op):
+    """y = ln x;  gx = gy / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / x
+
+
+class Log2(Op):
+    """y = log2 x;  gx = gy / (x·ln 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * math.log(2.0))
+
+
+class Log10(Op):
+    """y = log10 x;  gx = gy / (x·ln 10)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * math.log(10.0))
+
+
+class Log1p(Op):
+    """y = ln(1 + x);  gx = gy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x + 1)
+
+
+class Sqrt(Op):
+    """y = √x;  gx = gy / (2y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.sqrt(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy / (y * 2)
+
+
+class Rsqrt(Op):
+    """y = 1/√x;  gx = -gy·y³/2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(1 / np.sqrt(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * y * y) * -0.5
+
+
+class Reciprocal(Op):
+    """y = 1/x;  gx = -gy·y²."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.reciprocal(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return -gy * (y * y)
+
+
+class Sin(Op):
+    """y = sin x;  gx = gy·cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Op):
+    """y = cos x;  gx = -gy·sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -gy * sin(x)
+
+
+class Tan(Op):
+    """y = tan x;  gx = gy·(1 + y²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.tan(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * y + 1)
+
+
+class Asin(Op):
+    """y = asin x;  gx = gy / √(1 - x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * rsqrt(1 - x * x)
+
+
+class Acos(Op):
+    """y = acos x;  gx = -gy / √(1 - x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -gy * rsqrt(1 - x * x)
+
+
+class Atan(Op):
+    """y = atan x;  gx = gy / (1 + x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * x + 1)
+
+
+class Sinh(Op):
+    """y = sinh x;  gx = gy·cosh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * cosh(x)
+
+
+class Cosh(Op):
+    """y = cosh x;  gx = gy·sinh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * sinh(x)
+
+
+class Tanh(Op):
+    """y = tanh x;  gx = gy·(1 - y²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.tanh(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Op):
+    """y = 1 / (1 + e^-x);  gx = gy·y·(1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(_stable_sigmoid(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * (1 - y))
+
+
+def _stable_sigmoid(x):
+    """σ(x) without overflow: e^-|x| never exceeds 1."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+class Relu(Op):
+    """y = max(x, 0);  gx = gy where y > 0 (relu'(0) = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.maximum(x._data, 0))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * _constant(y._data > 0)
+
+
+class Erf(Op):
+    """y = erf x;  gx = gy·2/√π·e^(-x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf_array(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * exp(-(x * x)) * (2 / math.sqrt(math.pi))
+
+
+def erf_array(x):
+    """erf on an array: SciPy's when installed, else a rational approximation (|error| < 2e-7)."""
+    if _erf_array is not None:
+        return _erf_array(x).astype(x.dtype, copy=False)
+    # Abramowitz & Stegun 7.1.26, fine for float32; install SciPy for float64 accuracy.
+    t = 1 / (1 + 0.3275911 * np.abs(x))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+                                                                           + t * 1.061405429))))
+    return (np.sign(x) * (1 - poly * np.exp(-x * x))).astype(x.dtype, copy=False)
+
+
+class Erfinv(Op):
+    """y = erf⁻¹ x;  gx = gy·√π/2·e^(y²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if _erfinv_array is None:
+            raise RuntimeError("erfinv needs SciPy: pip install scipy")
+        y = Tensor._make(_erfinv_array(x._data).astype(x._data.dtype, copy=False))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * exp(y * y) * (math.sqrt(math.pi) / 2)
+
+
+class Abs(Op):
+    """y = |x|;  gx = gy·sign(x) (abs'(0) = 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * _constant(np.sign(x._data))
+
+
+class Neg(Op):
+    """y = -x;  gx = -gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class PiecewiseConstant(Op):
+    """y = f(x) for a step function f (floor, ceil, round, trunc, sign);  gx = 0."""
+
+    node_name = "PiecewiseConstantBackward0"
+
+    @staticmethod
+    def forward(ctx, x, array_fn):
+        return array_fn(x._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0, None
+
+
+def _float_unary(op):
+    """The public function for a float op: integer inputs compute in the default float dtype."""
+
+    def fn(input, *, out=None):
+        return op.apply(float_operand(input))
+
+    fn.__name__ = op.__name__.lower()
+    fn.__doc__ = f"Elementwise {fn.__name__} (matches `torch.{fn.__name__}`). {op.__doc__}"
+    return fn
+
+
+exp = _float_unary(Exp)
+expm1 = _float_unary(Expm1)
+log = _float_unary(Log)
+log2 = _float_unary(Log2)
+log10 = _float_unary(Log10)
+log1p = _float_unary(Log1p)
+sqrt = _float_unary(Sqrt)
+rsqrt = _float_unary(Rsqrt)
+reciprocal = _float_unary(Reciprocal)
+sin = _float_unary(Sin)
+cos = _float_unary(Cos)
+tan = _float_unary(Tan)
+asin = arcsin = _float_unary(Asin)
+acos = arccos = _float_unary(Acos)
+atan = arctan = _float_unary(Atan)
+sinh = _float_unary(Sinh)
+cosh = _float_unary(Cosh)
+tanh = _float_unary(Tanh)
+sigmoid = _float_unary(Sigmoid)
+erf = _float_unary(Erf)
+erfinv = _float_unary(Erfinv)
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
+    return Relu.apply(input)
+
+
+def abs(input: Tensor) -> Tensor:
+    """|input| (matches `torch.abs`)."""
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def neg(input: Tensor) -> Tensor:
+    """-input (matches `torch.neg`)."""
+    if input.dtype.name == "bool":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def square(input: Tensor) -> Tensor:
+    """input² (matches `torch.square`)."""
+    return input * input
+
+
+def _step(array_fn, name):
+    def fn(input, *, out=None):
+        if not input.dtype.is_floating_point and name != "sign":
+            return input.clone()
+        return PiecewiseConstant.apply(input, array_fn)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name}; its gradient is zero (matches `torch.{name}`)."
+    return fn
+
+
+floor = _step(np.floor, "floor")
+ceil = _step(np.ceil, "ceil")
+trunc = fix = _step(np.trunc, "trunc")
+sign = _step(np.sign, "sign")
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round half to even, like PyTorch (matches `torch.round`)."""
+    if decimals == 0:
+        return _step(np.round, "round")(input)
+    return _step(lambda a: np.round(a, decimals), "round")(input)
+
+
+def frac(input: Tensor) -> Tensor:
+    """input - trunc(input) (matches `torch.frac`)."""
+    return input - trunc(input)
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._inplace_update(fn(self, *args, **kwargs))
+
+    method.__name__ = f"{fn.__name__}_"
+    return method
+
+
+_METHODS = {
+    "exp": exp, "expm1": expm1, "log": log, "log2": log2, "log10": log10, "log1p": log1p,
+    "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan,
+    "asin": asin, "acos": acos, "atan": atan, "arcsin": asin, "arccos": acos, "arctan": atan,
+    "sinh": sinh, "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "erf": erf, "erfinv": erfinv,
+    "relu": relu, "abs": abs, "absolute": abs, "neg": neg, "negative": neg, "square": square,
+    "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "sign": sign, "round": round,
+    "frac": frac,
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+    setattr(Tensor, _name + "_", _inplace(_fn))
+Tensor.__neg__ = neg
+Tensor.__abs__ = abs
+Tensor.__pos__ = lambda self: self
