@@ -18,12 +18,25 @@ from ember.ops import elementwise as _elementwise  # noqa: E402
 from ember.ops import unary as _unary  # noqa: E402
 from ember.ops import comparison as _comparison  # noqa: E402
 from ember.ops import creation as _creation  # noqa: E402
+from ember.ops import reduction as _reduction  # noqa: E402
+from ember.ops import linalg as _linalg  # noqa: E402
+from ember.ops import shape as _shape  # noqa: E402
+from ember.ops import indexing as _indexing  # noqa: E402
 from ember.ops.broadcast import expand_to as _expand_to  # noqa: E402,F401
 from ember.ops.creation import *  # noqa: E402,F401,F403
 from ember.ops.elementwise import *  # noqa: E402,F401,F403
 from ember.ops.unary import *  # noqa: E402,F401,F403
 from ember.ops.comparison import *  # noqa: E402,F401,F403
+from ember.ops.reduction import *  # noqa: E402,F401,F403
+from ember.ops.linalg import *  # noqa: E402,F401,F403
+from ember.ops.shape import *  # noqa: E402,F401,F403
+from ember.ops.indexing import *  # noqa: E402,F401,F403
+from ember._tensor_str import set_printoptions  # noqa: E402,F401
 from ember import autograd  # noqa: E402
+from ember import cuda  # noqa: E402
+from ember.serialization import load, save  # noqa: E402
+from ember import nn, optim, utils  # noqa: E402
+import ember.utils.data  # noqa: E402,F401
 
 
 def result_type(tensor1, tensor2):

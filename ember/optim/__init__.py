@@ -1,0 +1,1 @@
+"""ember.optim: optimizers and LR schedulers (matches torch.optim)."""

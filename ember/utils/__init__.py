@@ -1,0 +1,1 @@
+"""ember.utils (matches torch.utils)."""

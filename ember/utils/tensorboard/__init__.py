@@ -1,0 +1,1 @@
+"""ember.utils.tensorboard: SummaryWriter (matches torch.utils.tensorboard)."""

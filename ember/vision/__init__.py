@@ -1,0 +1,1 @@
+"""ember.vision: torchvision's API (datasets, transforms, models, utils)."""
