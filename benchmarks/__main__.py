@@ -1,0 +1,114 @@
+"""ember vs PyTorch on the same work: `python -m benchmarks [--quick] [--only SUBSTRING]`.
+
+Each case runs in a fresh process per library, the libraries alternate, and each pair is
+repeated; the table reports medians and the ember/torch ratio. Results go to
+benchmarks/results.json and benchmarks/RESULTS.md. This machine is shared and noisy (about
+±20% between identical runs): read ratios, not absolute times.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# (case, iterations per process); the goal column states what the README promises.
+CASES = [
+    ("op:add", 2000, "<= 2.0"),
+    ("op:add_requires_grad", 2000, "<= 2.0"),
+    ("op:add_sum_backward", 500, "<= 2.0"),
+    ("op:matmul1024_fwd_bwd", 5, "<= 1.1"),
+    ("layer:conv2d", 3, ""),
+    ("layer:maxpool2d", 5, ""),
+    ("layer:avgpool2d", 5, ""),
+    ("layer:batchnorm2d", 5, ""),
+    ("layer:relu", 5, ""),
+    ("train:seed000-net", 3, "<= 1.5"),
+    ("train:mycnn", 3, "<= 1.5"),
+    ("train:cifar-resnet", 2, "<= 1.5"),
+    ("train:vgg11-bn", 2, "<= 1.5"),
+    ("train:mlp", 20, "<= 1.0"),
+    ("infer:mycnn", 3, ""),
+    ("infer:cifar-resnet", 2, ""),
+    ("infer:vgg11-bn", 2, ""),
+    ("infer:mlp", 20, ""),
+]
+
+
+def run_once(library, case, iterations):
+    """Run a case in a fresh interpreter; return its JSON result."""
+    env = dict(os.environ)
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", library, case, str(iterations)],
+        cwd=HERE.parent, env=env, capture_output=True, text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def measure(case, iterations, rounds):
+    """Alternate ember and torch `rounds` times; medians of the per-process medians."""
+    times = {"ember": [], "torch": []}
+    memory = {"ember": [], "torch": []}
+    for _ in range(rounds):
+        for library in ("ember", "torch"):
+            result = run_once(library, case, iterations)
+            times[library].append(result["seconds"])
+            memory[library].append(result["peak_rss_mb"])
+    ember_s, torch_s = statistics.median(times["ember"]), statistics.median(times["torch"])
+    return {"case": case, "ember_s": ember_s, "torch_s": torch_s, "ratio": ember_s / torch_s,
+            "ember_peak_mb": max(memory["ember"]), "torch_peak_mb": max(memory["torch"])}
+
+
+def markdown(rows, goals):
+    lines = ["| case | ember | torch | ember/torch | goal | peak MB ember / torch |",
+             "| --- | ---: | ---: | ---: | --- | ---: |"]
+    for row in rows:
+        lines.append(
+            f"| {row['case']} | {_fmt(row['ember_s'])} | {_fmt(row['torch_s'])} | "
+            f"{row['ratio']:.2f}x | {goals.get(row['case'], '')} | "
+            f"{row['ember_peak_mb']:.0f} / {row['torch_peak_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def _fmt(seconds):
+    return f"{seconds * 1e6:.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.1f} ms"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one round per case")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="run only cases containing this text")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+    rows, goals = [], {}
+    for case, iterations, goal in CASES:
+        if args.only not in case:
+            continue
+        goals[case] = goal
+        try:
+            row = measure(case, iterations, rounds)
+        except subprocess.CalledProcessError as error:
+            print(f"{case}: failed\n{error.stderr[-2000:]}", file=sys.stderr)
+            continue
+        rows.append(row)
+        print(f"{case:28s} ember {_fmt(row['ember_s']):>10s}  torch {_fmt(row['torch_s']):>10s}"
+              f"  ratio {row['ratio']:.2f}x", flush=True)
+    table = markdown(rows, goals)
+    print("\n" + table)
+    meta = {"python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "rounds": rounds}
+    if not args.only:
+        (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        (HERE / "RESULTS.md").write_text(
+            "# ember vs PyTorch (same machine, each library in its own process)\n\n"
+            f"Python {meta['python']}, {meta['cpus']} CPUs, {rounds} alternating rounds; "
+            "medians. Regenerate with `python -m benchmarks`.\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
