@@ -150,7 +150,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if self.grad_fn is not None:
+        if self.grad_fn is not None and not value:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
@@ -407,9 +407,10 @@ class Tensor:
         return _tensor_str.tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # PyTorch formats a 0-d tensor as its Python number: "{}".format(loss) -> "0.25".
+        if self._data.ndim == 0:
             return self.item().__format__(spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        return object.__format__(self, spec) if spec else str(self)
 
     def __hash__(self):
         return id(self)
@@ -437,6 +438,10 @@ class Tensor:
         if self._requires_grad and self.grad_fn is None and _state["enabled"]:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._base is not None and _state["enabled"]:
+            from ember.ops import indexing
+
+            indexing.check_inplace_view(self)  # view of a leaf, output of split/unbind
 
     def _inplace_update(self, result):
         """Write `result` (already computed out of place) into self's memory; rebase history.
@@ -454,6 +459,8 @@ class Tensor:
                 raise RuntimeError(
                     f"result type {_short_name(result.dtype)} can't be cast to the desired "
                     f"output type {_short_name(self.dtype)}")
+        if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
+            _keep_saved_originals(result.grad_fn, self)
         if result._data is not self._data:
             np.copyto(self._data, result._data, casting="unsafe")
         self._version.value += 1
@@ -485,6 +492,27 @@ class Tensor:
     @property
     def is_view(self):
         return self._base is not None
+
+
+def _keep_saved_originals(node, target):
+    """Swap the tensors `node` saved that `target`'s coming in-place write would change for
+    copies of their current values.
+
+    NOTE [Saved inputs of an in-place op]
+    `y.mul_(w)` computes `y * w` out of place; that Mul saved y (for w's gradient), and y is about
+    to be overwritten. PyTorch saves a copy of the original `self` for such in-place ops, so their
+    backward works; only tensors saved by *earlier* ops raise the version error. The node that
+    produced the result is this op's own node, so its saved aliases of target are copied here.
+    """
+    saved = []
+    for t, version in node._saved:
+        if t is not None and t._version is target._version and version == t._version.value:
+            original = Tensor._make(t._data.copy(), t._requires_grad)
+            original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
+            saved.append((original, 0))
+        else:
+            saved.append((t, version))
+    node._saved = tuple(saved)
 
 
 def _short_name(d):

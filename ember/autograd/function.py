@@ -21,6 +21,7 @@ this way, with no second implementation. An op whose backward works on raw array
 """
 
 import functools
+import re
 
 import numpy as np
 
@@ -77,18 +78,24 @@ class BackwardNode(Node):
 
     _function = None  # the Function subclass; set per subclass
 
-    def __init__(self):
-        self.next_functions = ()
-        self.needs_input_grad = ()
-        self._saved = None
-        self._freed = False
-        self._materialize_grads = True
-        self._non_differentiable = ()
-        self._input_meta = ()
-        self._output_meta = ()
-        self._tensor_pre_hooks = None
-        self._retains_grad = None
-        self.metadata = {}
+    # NOTE [Class-level defaults]
+    # Every op call makes a node, so its fields start as these class attributes and become
+    # instance attributes only when set: creating a node costs no attribute writes.
+    next_functions = ()
+    needs_input_grad = ()
+    _saved = None
+    _freed = False
+    _materialize_grads = True
+    _non_differentiable = ()
+    _input_meta = ()
+    _output_meta = ()
+    _tensor_pre_hooks = None
+    _retains_grad = None
+
+    @functools.cached_property
+    def metadata(self) -> dict:
+        """A dict for user data attached to the node (matches `Node.metadata`)."""
+        return {}
 
     # ---- ctx API used inside forward/backward ---------------------------------------------
     def save_for_backward(self, *tensors):
@@ -103,7 +110,7 @@ class BackwardNode(Node):
             return ()
         for index, (t, version) in enumerate(self._saved):
             if t is not None and t._version.value != version:
-                raise RuntimeError(_modified_message(t, version))
+                raise RuntimeError(_modified_message(t, version, self))
         return tuple(t for t, _ in self._saved)
 
     def mark_non_differentiable(self, *tensors):
@@ -147,8 +154,10 @@ class BackwardNode(Node):
 
 
 def _tensor_type():
+    global _Tensor
     from ember._tensor import Tensor
 
+    _Tensor = Tensor
     return Tensor
 
 
@@ -164,11 +173,31 @@ def _type_name(t) -> str:
     return f"torch.{names[t.dtype.name]}Tensor"
 
 
-def _modified_message(t, version) -> str:
-    owner = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn is not None else "a leaf"
+def _modified_message(t, version, node) -> str:
+    """PyTorch's words for a saved tensor changed in place since `node` saved it.
+
+    NOTE [Naming the modified tensor]
+    PyTorch names the op the tensor came out of, without "Backward0": the saving node itself
+    when the tensor is one of its outputs, else the tensor's current grad_fn; a leaf is not
+    named. Each in-place op since saving added one node on top of the tensor's history, so
+    walking that many first edges down from its grad_fn finds out whether it was `node`'s.
+    """
+    which = ""
+    if t.grad_fn is not None:
+        owner, index = t.grad_fn, t._output_nr
+        walker = t.grad_fn
+        for _ in range(t._version.value - version):
+            edges = getattr(walker, "next_functions", ())
+            if not edges or edges[0][0] is None:
+                break
+            walker, walker_index = edges[0]
+            if walker is node:
+                owner, index = node, walker_index
+                break
+        which = f", which is output {index} of {re.sub(r'Backward[0-9]*$', '', owner.name())},"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{_type_name(t)} {list(t.shape)}], which is {owner}, is at version "
+        f"operation: [{_type_name(t)} {list(t.shape)}]{which} is at version "
         f"{t._version.value}; expected version {version} instead. Hint: the backtrace further "
         "above shows the operation that failed to compute its gradient."
     )
@@ -200,24 +229,38 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward without recording, then link the outputs into the graph if needed."""
-        Tensor = _tensor_type()
+        # NOTE [The hot path]
+        # Every op goes through here, so it is written for speed: one pass over the arguments,
+        # no generator expressions, and the common single-array output wrapped directly.
+        Tensor = _Tensor or _tensor_type()
         ctx = cls._backward_cls()
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        requires = _state["enabled"] and True in needs
-        ctx.needs_input_grad = needs if requires else (False,) * len(args)
         previous = _state["enabled"]
+        requires = False
+        if previous:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            requires = True in needs
+        ctx.needs_input_grad = needs if requires else (False,) * len(args)
         _state["enabled"] = False
         try:
             output = cls.forward(ctx, *args, **kwargs)
         finally:
             _state["enabled"] = previous
-        single = not isinstance(output, tuple)
-        outputs = tuple(_as_tensor_output(o, args, Tensor) for o in ((output,) if single else output))
+        if type(output) is np.ndarray:
+            result = Tensor._make(output)
+            outputs = (result,)
+        elif isinstance(output, tuple):
+            result = outputs = tuple([_as_tensor_output(o, args, Tensor) for o in output])
+        else:
+            result = _as_tensor_output(output, args, Tensor)
+            outputs = (result,)
         if requires:
             _link(ctx, args, outputs, Tensor)
         elif ctx._saved is not None:
             ctx._saved = None
-        return outputs[0] if single else outputs
+        return result
+
+
+_Tensor = None  # ember.Tensor, filled in on first use (it imports this module)
 
 
 def _as_tensor_output(o, args, Tensor):

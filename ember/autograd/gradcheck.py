@@ -33,18 +33,21 @@ def _analytical_jacobian(fn, inputs, index):
 
     outputs = fn(*inputs)
     outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-    outputs = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
-    sizes = [o._data.size for o in outputs]
+    outputs = [o for o in outputs if isinstance(o, Tensor)]
     rows = []
-    for k, (out, size) in enumerate(zip(outputs, sizes)):
-        for j in range(size):
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:  # a constant output: its rows of the Jacobian are zero
+            rows.extend(np.zeros(inputs[index]._data.size) for _ in range(out._data.size))
+            continue
+        for j in range(out._data.size):
             seeds = [Tensor._make(np.zeros(o._data.shape, dtype=o._data.dtype)) for o in outputs]
             seeds[k]._data.reshape(-1)[j] = 1
-            (g,) = autograd.grad(outputs, [inputs[index]], seeds, retain_graph=True,
-                                 allow_unused=True)
+            live = [(o, seed) for o, seed in zip(outputs, seeds) if o.requires_grad]
+            (g,) = autograd.grad([o for o, _ in live], [inputs[index]], [s for _, s in live],
+                                 retain_graph=True, allow_unused=True)
             rows.append(np.zeros(inputs[index]._data.size) if g is None
                         else g._data.reshape(-1).astype(np.float64))
-    return np.stack(rows, axis=0) if rows else np.zeros((0, 0))
+    return np.stack(rows, axis=0) if rows else np.zeros((0, inputs[index]._data.size))
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **kwargs):

@@ -126,11 +126,18 @@ def where(condition, input=None, other=None):
                 f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                 f"{condition.dtype.name.capitalize()}")
     a, b = binary_operands(input, other)
-    return Where.apply(condition, a, b)
+    try:
+        return Where.apply(condition, a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensors do not broadcast: condition {list(condition.shape)}, input "
+            f"{list(a.shape)}, other {list(b.shape)}") from None
 
 
 class Clamp(Op):
     """y = min(max(x, lo), hi);  gx = gy where lo <= x <= hi (the bounds pass the gradient)."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -155,12 +162,10 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = input
-        if min is not None:
-            result = maximum(result, min)
-        if max is not None:
-            result = minimum(result, max)
-        return result
+        bounds = [v for v in (min, max) if v is not None]
+        dtype = _dtype.result_type(input, *bounds)
+        lo, hi = (None if v is None else as_operand(v, dtype) for v in (min, max))
+        return ClampTensor.apply(as_operand(input, dtype), lo, hi)
     if not input.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):
         input = as_operand(input, _dtype.get_default_dtype())
@@ -170,6 +175,54 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 clip = clamp
+
+
+class ClampTensor(Op):
+    """y = min(max(x, lo), hi) with tensor bounds (either may be None);
+    gx = gy where lo <= x <= hi;  glo = gy where x < lo < hi;  ghi = gy where x > hi or hi < lo.
+    """
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        y = x._data
+        if lo is not None:
+            y = np.maximum(y, lo._data)
+        if hi is not None:
+            y = np.minimum(y, hi._data)
+        return np.array(y, dtype=x._data.dtype, copy=True)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, lo, hi = ctx.saved_tensors
+        x, lo, hi = x._data, None if lo is None else lo._data, None if hi is None else hi._data
+        inside = np.ones(gy._data.shape, dtype=bool)
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        grads = [_routed(gy, inside, ctx, 0)]
+        if lo is not None:
+            below = (x < lo) if hi is None else (x < lo) & (lo < hi)
+            grads.append(_routed(gy, below, ctx, 1))
+        else:
+            grads.append(None)
+        if hi is not None:
+            above = (x > hi) if lo is None else (x > hi) | (hi < lo)
+            grads.append(_routed(gy, above, ctx, 2))
+        else:
+            grads.append(None)
+        return tuple(grads)
+
+
+def _routed(gy, mask, ctx, index):
+    """gy where mask, summed back to input `index`'s shape (None if that input needs no grad)."""
+    if not ctx.needs_input_grad[index]:
+        return None
+    kept = gy * _constant(np.broadcast_to(mask, gy._data.shape).astype(gy._data.dtype))
+    return sum_to(kept, ctx._input_meta[index][0])
 
 
 def clamp_min(input, min):

@@ -198,6 +198,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
     dtype = _dtype.to_dtype(dtype)
     start, end, step = values
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(0, int(np.ceil((end - start) / step)))
     array = (start + step * np.arange(count, dtype=np.float64)).astype(dtype.numpy) \
         if dtype.is_floating_point else np.arange(start, end, step, dtype=dtype.numpy)

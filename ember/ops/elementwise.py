@@ -106,7 +106,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(np.power(a._data, b._data))
+        y = Tensor._make(_power(a._data, b._data))
         ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
         return y
 
@@ -125,6 +125,16 @@ class Pow(Op):
             mask = Tensor._make((a._data == 0) & (b._data >= 0))
             gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
         return ga, gb
+
+
+def _power(a, b):
+    """a ** b; integers to negative integer powers give 1, ±1 or 0 (truncated), as in PyTorch."""
+    if a.dtype.kind not in "iu" or not np.any(b < 0):
+        return np.power(a, b)
+    y = np.power(a, np.maximum(b, 0))
+    negative_one = np.where(b % 2 == 0, 1, -1).astype(a.dtype)
+    inverse = np.where(a == 1, 1, np.where(a == -1, negative_one, 0)).astype(a.dtype)
+    return np.where(b < 0, inverse, y)
 
 
 def where_nonzero(condition_source: Tensor, value: Tensor) -> Tensor:
@@ -191,12 +201,28 @@ def true_divide(input, other):
     return div(input, other)
 
 
+class FloorDivide(Op):
+    """y = floor(a / b), computed exactly as Python's // is;  ga = gb = 0 (a step function)."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        zero = gy * 0
+        return tuple(sum_to(zero, meta[0]) if meta is not None else None
+                     for meta in ctx._input_meta)
+
+
 def floor_divide(input, other):
-    """Division rounded toward -inf (matches `torch.floor_divide`); not differentiable."""
+    """Division rounded toward -inf (matches `torch.floor_divide`); its gradient is zero."""
     a, b = binary_operands(*_tensors(input, other))
     if not a.dtype.is_floating_point and np.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
-    return Tensor._make(np.asarray(np.floor_divide(a._data, b._data)))
+    return _apply_binary(FloorDivide, a, b)
 
 
 class Remainder(Op):
@@ -239,14 +265,16 @@ def pow(input, exponent):
         a = as_operand(a, _dtype.result_type(a, b))
     dtype = _dtype.result_type(a, b)
     if not dtype.is_floating_point and dtype is not _dtype.bool:
-        b_values = b._data if isinstance(b, Tensor) else np.asarray(b)
-        if np.any(b_values < 0):
+        # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
+        if not isinstance(b, Tensor) and np.any(np.asarray(b) < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _apply_binary(Pow, a, b)
 
 
 def float_power(input, exponent):
     """input ** exponent in float64 (matches `torch.float_power`)."""
+    exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent,
+                                                                            _dtype.float64)
     return pow(as_operand(input, _dtype.float64), exponent)
 
 

@@ -437,11 +437,14 @@ erfinv = _float_unary(Erfinv)
 
 def relu(input: Tensor) -> Tensor:
     """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
+    if input.dtype.name == "bool":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
 
 def abs(input: Tensor) -> Tensor:
     """|input| (matches `torch.abs`)."""
+    _refuse_bool(input, "abs_cpu")
     return Abs.apply(input)
 
 
@@ -461,13 +464,31 @@ negative = neg
 
 
 def square(input: Tensor) -> Tensor:
-    """input² (matches `torch.square`)."""
+    """input² (matches `torch.square`); bool squares to int64, as pow(input, 2) does."""
+    if input.dtype.name == "bool":
+        input = input.long()
     return input * input
+
+
+def _refuse_bool(input, kernel, integers=False):
+    """PyTorch has no kernel for this op on bool (or, with integers=True, integer) tensors."""
+    if input.dtype.name == "bool" or (integers and not input.dtype.is_floating_point):
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_type_word(input.dtype)}\'')
+
+
+def _type_word(dtype):
+    from ember._tensor import _short_name
+
+    return _short_name(dtype)
 
 
 def _step(array_fn, name):
     def fn(input, *, out=None):
+        if name == "sign" and input.dtype.name == "bool":
+            return input.clone()
         if not input.dtype.is_floating_point and name != "sign":
+            _refuse_bool(input, f"{name}_vml_cpu")
             return input.clone()
         return PiecewiseConstant.apply(input, array_fn)
 
@@ -491,6 +512,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input) (matches `torch.frac`)."""
+    _refuse_bool(input, "frac_cpu", integers=True)
     return input - trunc(input)
 
 

@@ -1,1 +1,20 @@
-"""ember.optim: optimizers and LR schedulers (matches torch.optim)."""
+"""ember.optim: optimizers and learning-rate schedulers (matches torch.optim).
+
+Each optimizer is one file holding one pure update function on NumPy arrays (the math, in the
+docstring) and the class that names its hyperparameters and state.
+"""
+
+from ember.optim import lr_scheduler
+from ember.optim.adadelta import Adadelta
+from ember.optim.adagrad import Adagrad
+from ember.optim.adam import Adam, AdamW
+from ember.optim.adamax import Adamax
+from ember.optim.lbfgs import LBFGS
+from ember.optim.nadam import NAdam
+from ember.optim.optimizer import Optimizer
+from ember.optim.radam import RAdam
+from ember.optim.rmsprop import RMSprop
+from ember.optim.sgd import SGD
+
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "SGD", "lr_scheduler"]

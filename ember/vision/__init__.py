@@ -1,1 +1,21 @@
-"""ember.vision: torchvision's API (datasets, transforms, models, utils)."""
+"""ember.vision: torchvision's API (datasets, transforms, models, utils).
+
+`import ember.vision as torchvision` gives torchvision's names; `ember run script.py` serves it
+as `torchvision` to unmodified scripts.
+"""
+
+from ember.vision import datasets, models, transforms, utils
+
+__version__ = "0.1.0"
+
+__all__ = ["datasets", "models", "transforms", "utils"]
+
+
+def get_image_backend() -> str:
+    """The image backend: always 'PIL' (matches `torchvision.get_image_backend`)."""
+    return "PIL"
+
+
+def set_image_backend(backend: str) -> None:
+    if backend != "PIL":
+        raise ValueError(f"Invalid backend '{backend}'. Options are 'PIL'")

@@ -1,0 +1,38 @@
+"""`ember` / `python -m ember`: train a model (`ember train`) or run a PyTorch script on ember
+(`ember run script.py [args]`)."""
+
+import sys
+
+USAGE = """usage: ember <command> [options]
+
+commands:
+  train            train and evaluate a model (digits by default; see ember train --help)
+  run SCRIPT ...   run an unmodified PyTorch script with torch/torchvision served by ember
+"""
+
+
+def main(argv=None) -> int:
+    """Entry point of the `ember` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        if not rest or rest[0] in ("-h", "--help"):
+            print("usage: ember run SCRIPT [ARGS...]", file=sys.stderr if not rest else
+                  sys.stdout)
+            return 2 if not rest else 0
+        from ember.cli.run import run
+
+        return run(rest[0], rest[1:])
+    if command == "train":
+        from ember.cli.train import main as train_main
+
+        return train_main(rest)
+    print(f"ember: unknown command '{command}' (choose from train, run)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

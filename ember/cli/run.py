@@ -1,0 +1,100 @@
+"""`ember run script.py [args]`: run an unmodified PyTorch script on ember.
+
+NOTE [Serving torch and torchvision]
+A meta path finder placed first on sys.meta_path answers every import of `torch`, `torch.*`,
+`torchvision` and `torchvision.*` with the ember module of the same path (`torch.nn.functional`
+-> `ember.nn.functional`, `torchvision.transforms` -> `ember.vision.transforms`), so the module
+objects are shared: `torch.nn is ember.nn`. A name ember does not have fails with the usual
+ModuleNotFoundError, naming the torch module. The script then runs with runpy under
+`__name__ == "__main__"`, with sys.argv and sys.path[0] set as `python script.py` would; its
+traceback is printed from the script's first frame, and the exit status is 1.
+"""
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import runpy
+import sys
+import traceback
+
+ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Hands back an already imported ember module as the torch module."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        pass
+
+
+class TorchAliasFinder(importlib.abc.MetaPathFinder):
+    """Finds `torch[.x]` / `torchvision[.x]` as the matching ember module."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        head, _, rest = fullname.partition(".")
+        if head not in ALIASES:
+            return None
+        target_name = ALIASES[head] + ("." + rest if rest else "")
+        try:
+            module = importlib.import_module(target_name)
+        except ModuleNotFoundError as error:
+            if error.name is not None and (target_name == error.name or
+                                           target_name.startswith(error.name + ".")):
+                return None  # no such ember module: Python reports "No module named <torch...>"
+            raise
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module))
+
+
+def install() -> None:
+    """Serve torch/torchvision from ember in this process (idempotent)."""
+    if not any(isinstance(f, TorchAliasFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, TorchAliasFinder())
+    for name in list(sys.modules):
+        if name.partition(".")[0] in ALIASES:
+            del sys.modules[name]
+
+
+def _script_traceback(tb, script: str):
+    """The traceback from the script's first frame on (hides runpy and ember.cli)."""
+    start = tb
+    while start is not None:
+        if os.path.abspath(start.tb_frame.f_code.co_filename) == script:
+            return start
+        start = start.tb_next
+    return tb
+
+
+def run(script: str, args: list) -> int:
+    """Run script as __main__ with sys.argv = [script, *args]; the exit status."""
+    path = os.path.abspath(script)
+    if not os.path.isfile(path):
+        print(f"ember run: can't open file '{script}': No such file or directory",
+              file=sys.stderr)
+        return 2
+    install()
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(path)
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as error:
+        code = error.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    except BaseException as error:  # noqa: BLE001 - reported like the interpreter does
+        tb = _script_traceback(error.__traceback__, path)
+        traceback.print_exception(type(error), error, tb)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
+    finally:
+        sys.stdout.flush()
+    return 0

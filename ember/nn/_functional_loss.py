@@ -1,0 +1,382 @@
+"""The loss functions of ember.nn.functional (matches the losses of `torch.nn.functional`).
+
+The common ones (cross-entropy, nll, binary cross-entropy, mse, l1, smooth-l1, huber) are fused
+ops from `ember.ops.loss_ops`; the rarer ones are short compositions of ember ops.
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops import loss_ops as _loss
+from ember.ops.activation import LogSigmoid
+
+__all__ = [
+    "l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div",
+    "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss",
+]
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """Map the deprecated size_average/reduce arguments to a reduction string."""
+    if size_average is None and reduce is None:
+        return _check_reduction(reduction)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{result}' instead.")
+    return result
+
+
+def _check_reduction(reduction: str) -> str:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3):
+    """PyTorch warns when input and target differ in size, then broadcasts them."""
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.",
+                      stacklevel=stacklevel)
+        from ember.ops.broadcast import expand_to
+
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        input, target = expand_to(input, shape), expand_to(target, shape)
+    if target.dtype is not input.dtype and input.dtype.is_floating_point:
+        target = target.to(input.dtype)
+    return input, target
+
+
+def _pointwise(op, input, target, reduction, param=None):
+    input, target = _broadcast_pair(input, target, stacklevel=4)
+    return op.apply(input, target, reduction, param)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight=None) -> Tensor:
+    """Mean (or sum) of |input - target| (matches `torch.nn.functional.l1_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _pointwise(_loss.L1Loss, input, target, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight=None) -> Tensor:
+    """Mean (or sum) of (input - target)² (matches `torch.nn.functional.mse_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _pointwise(_loss.MseLoss, input, target, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic below beta, linear above (matches `torch.nn.functional.smooth_l1_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _pointwise(_loss.SmoothL1Loss, input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
+    """Quadratic below delta, delta-scaled linear above (matches
+    `torch.nn.functional.huber_loss`)."""
+    _check_reduction(reduction)
+    return _pointwise(_loss.HuberLoss, input, target, reduction, delta)
+
+
+def _class_weight(weight, input: Tensor):
+    if weight is None:
+        return None
+    return weight._data.astype(input._data.dtype, copy=False)
+
+
+def _check_class_target(input: Tensor, target: Tensor) -> None:
+    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy over dim 1 with class-index or class-probability targets
+    (matches `torch.nn.functional.cross_entropy`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    unbatched = input.ndim == 1
+    if unbatched:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    w = _class_weight(weight, input)
+    if target.dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got "
+                               f"{list(target.shape)}")
+        probs = target.to(input.dtype)
+        if label_smoothing:
+            probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[1]
+        out = _loss.CrossEntropy.apply(input, probs, None, w, 0.0, ignore_index, reduction)
+    else:
+        _check_class_target(input, target)
+        index = target._data.astype(np.int64, copy=False)
+        out = _loss.CrossEntropy.apply(input, None, index, w, label_smoothing, ignore_index,
+                                       reduction)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] weighted and reduced (matches `torch.nn.functional.nll_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    unbatched = input.ndim == 1
+    if unbatched:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    if target.dtype.is_floating_point:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}"
+                           .replace("Float32", "Float").replace("Float64", "Double"))
+    _check_class_target(input, target)
+    index = target._data.astype(np.int64, copy=False)
+    out = _loss.NllLoss.apply(input, index, _class_weight(weight, input), ignore_index,
+                              reduction)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """-(y·log x + (1-y)·log(1-x)) on probabilities (matches
+    `torch.nn.functional.binary_cross_entropy`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    if weight is not None:
+        weight = weight.to(input.dtype).expand(input.shape)
+    return _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Binary cross-entropy on logits, computed stably (matches
+    `torch.nn.functional.binary_cross_entropy_with_logits`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    if weight is not None:
+        weight = weight.to(input.dtype).expand(input.shape)
+    if pos_weight is not None:
+        pos_weight = pos_weight.to(input.dtype).expand(input.shape)
+    return _loss.BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight,
+                                                    pos_weight, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Σ target·(log target - input), input being log-probabilities (matches
+    `torch.nn.functional.kl_div`)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        safe = Tensor._make(np.where(target._data > 0, target._data, 1).astype(
+            target._data.dtype))
+        loss = target * (safe.log() - input)
+        if target.requires_grad:
+            loss = target * (target.clamp(min=np.finfo(target._data.dtype).tiny).log() - input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + e^(-y·x)) (matches `torch.nn.functional.soft_margin_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce(-LogSigmoid.apply(input * target), reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, -y·(x1 - x2) + margin) (matches `torch.nn.functional.margin_ranking_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (matches
+    `torch.nn.functional.hinge_embedding_loss`)."""
+    from ember.ops.comparison import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    margin_part = where(target != 1, (margin - input).clamp(min=0), 0.0)
+    self_part = where(target != -1, input, 0.0)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos - margin) where y = -1 (matches
+    `torch.nn.functional.cosine_embedding_loss`)."""
+    from ember.ops.comparison import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dim = input1.ndim - 1
+    eps = 1e-12
+    dot = (input1 * input2).sum(dim)
+    mag = (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
+    cos = dot / mag
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0),
+                                                    0.0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) (matches `torch.nn.functional.triplet_margin_loss`)."""
+    from ember.nn.functional import pairwise_distance
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} "
+                         "instead")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from ember.ops.comparison import minimum
+
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """triplet_margin_loss with any distance function (matches PyTorch)."""
+    from ember.nn.functional import pairwise_distance
+
+    distance = distance_function or pairwise_distance
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        from ember.ops.comparison import minimum
+
+        d_neg = minimum(d_neg, distance(positive, negative))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), _check_reduction(reduction))
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """Per-class logistic loss averaged over classes (matches
+    `torch.nn.functional.multilabel_soft_margin_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=input.ndim - 1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight=None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """Σ_{i≠y} max(0, margin - x[y] + x[i])^p / C (matches
+    `torch.nn.functional.multi_margin_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    index = target._data.reshape(-1).astype(np.int64)
+    picked = x.gather(1, Tensor._make(index[:, None]))
+    hinge = (x - picked + margin).clamp(min=0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * Tensor._make(weight._data[index][:, None])
+    not_target = np.ones(x.shape, dtype=x._data.dtype)
+    not_target[np.arange(x.shape[0]), index] = 0
+    loss = (hinge * Tensor._make(not_target)).sum(1) / x.shape[1]
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of a Poisson target (matches
+    `torch.nn.functional.poisson_nll_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target._data
+        safe = np.where(t > 1, t, 1).astype(t.dtype)
+        stirling = np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe),
+                            0).astype(t.dtype)
+        loss = loss + Tensor._make(stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """½(log max(var, eps) + (input - target)²/max(var, eps)) (matches
+    `torch.nn.functional.gaussian_nll_loss`)."""
+    _check_reduction(reduction)
+    if not isinstance(var, Tensor):
+        var = Tensor._make(np.full(input.shape, var, dtype=input._data.dtype))
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if np.any(var._data < 0):
+        raise ValueError("var has negative entry/entries")
+    # NOTE [gaussian_nll clamp]: PyTorch clamps var in place under no_grad, so the gradient
+    # flows through the clamp as if it were the identity.
+    clamped = np.maximum(var._data, eps).astype(var._data.dtype)
+    var = var + Tensor._make(clamped - var._data)
+    diff = input - target
+    loss = (var.log() + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)

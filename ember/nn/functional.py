@@ -1,0 +1,519 @@
+"""ember.nn.functional: the stateless forms of the layers (matches `torch.nn.functional`).
+
+Activations, normalization, dropout, embedding and distances live here; losses in
+`ember.nn._functional_loss`; convolution, pooling, padding and resampling in the
+`ember.ops.conv`/`pool`/`padding` families. All are re-exported from this module.
+"""
+
+import importlib.util
+import math
+import warnings
+
+import numpy as np
+
+import ember
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.ops import activation as _act
+from ember.ops import nn_ops as _nn
+from ember.random import rng as _rng
+
+linear = _nn.linear
+bilinear = _nn.bilinear
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    return input._inplace_update(result) if inplace else result
+
+
+# ---- activations --------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0) (matches `torch.nn.functional.relu`)."""
+    return _maybe_inplace(input, input.relu(), inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place relu (matches `torch.nn.functional.relu_`)."""
+    return relu(input, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(input, 0), 6) (matches `torch.nn.functional.relu6`)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else slope·x (matches `torch.nn.functional.leaky_relu`)."""
+    return _maybe_inplace(input, _act.LeakyRelu.apply(input, negative_slope), inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else α(eˣ - 1) (matches `torch.nn.functional.elu`)."""
+    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0), inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with SELU's constants (matches `torch.nn.functional.selu`)."""
+    return _maybe_inplace(input, _act.Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.nn.functional.celu`)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x), or its tanh approximation (matches `torch.nn.functional.gelu`)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return _act.Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (matches `torch.nn.functional.silu`)."""
+    return _maybe_inplace(input, _act.Silu.apply(input), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)) (matches `torch.nn.functional.mish`)."""
+    return _maybe_inplace(input, _act.Mish.apply(input), inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val) (matches `torch.nn.functional.hardtanh`)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, _act.Hardtanh.apply(input, min_val, max_val), inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """clamp(x/6 + 1/2, 0, 1) (matches `torch.nn.functional.hardsigmoid`)."""
+    return _maybe_inplace(input, _act.Hardsigmoid.apply(input), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x) (matches `torch.nn.functional.hardswish`)."""
+    return _maybe_inplace(input, _act.Hardswish.apply(input), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β (matches `torch.nn.functional.softplus`)."""
+    return _act.Softplus.apply(input, beta, threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|) (matches `torch.nn.functional.softsign`)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x) (matches `torch.nn.functional.tanhshrink`)."""
+    return input - input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x), computed stably (matches `torch.nn.functional.logsigmoid`)."""
+    return _act.LogSigmoid.apply(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) (matches `torch.nn.functional.sigmoid`)."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x) (matches `torch.nn.functional.tanh`)."""
+    return input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x if x > threshold else value (matches `torch.nn.functional.threshold`)."""
+    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else w·x, w per channel (matches `torch.nn.functional.prelu`)."""
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight.numel()} and channel size = {channels}.")
+    return _act.Prelu.apply(input, weight)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Leaky relu with a random slope in [lower, upper] when training, their mean otherwise
+    (matches `torch.nn.functional.rrelu`)."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = _rng().uniform(lower, upper, size=input.shape).astype(input._data.dtype)
+    slopes = np.where(input._data >= 0, 1, slopes).astype(input._data.dtype)
+    return _maybe_inplace(input, _nn.MaskScale.apply(input, slopes), inplace)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0 (matches `torch.nn.functional.hardshrink`)."""
+    return input * Tensor._make((np.abs(input._data) > lambd).astype(input._data.dtype))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - λ·sign(x) where |x| > λ, else 0 (matches `torch.nn.functional.softshrink`)."""
+    keep = Tensor._make((np.abs(input._data) > lambd).astype(input._data.dtype))
+    return (input - input.sign() * lambd) * keep
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a·σ(b) for the two halves a, b of input along dim (matches `torch.nn.functional.glu`)."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension "
+                           f"{dim % input.ndim} is size {input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x)/Σexp(x) along dim (matches `torch.nn.functional.softmax`)."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return ember.softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along dim (matches `torch.nn.functional.softmin`)."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return ember.softmax(-input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along dim, computed stably (matches `torch.nn.functional.log_softmax`)."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return ember.log_softmax(input, dim, dtype=dtype)
+
+
+# ---- normalization ------------------------------------------------------------------------
+def _update_running(running: Tensor, batch: np.ndarray, momentum: float) -> None:
+    """running ← (1 - momentum)·running + momentum·batch, in place (a buffer, no graph)."""
+    new = (1 - momentum) * running._data + momentum * batch.reshape(running._data.shape)
+    np.copyto(running._data, new, casting="unsafe")
+    running._version.value += 1
+
+
+def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) over the batch and spatial dims (matches
+    `torch.nn.functional.batch_norm`)."""
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // channels
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got "
+                             f"input size {input.shape}")
+    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training or running_mean is None:
+        y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
+        if training and running_mean is not None:
+            n = input.numel() // channels
+            _update_running(running_mean, mean, momentum)
+            _update_running(running_var, var * (n / max(n - 1, 1)), momentum)
+        return y
+    mean = running_mean._data.reshape(affine_shape)
+    var = running_var._data.reshape(affine_shape)
+    return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) over its spatial dims (matches
+    `torch.nn.functional.instance_norm`)."""
+    channels = input.shape[1]
+    axes = tuple(range(2, input.ndim))
+    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        count = int(np.prod(input.shape[2:]))
+        if count <= 1:
+            raise ValueError("Expected more than 1 spatial element when training, got input "
+                             f"size {input.shape}")
+        y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
+        if running_mean is not None:
+            _update_running(running_mean, mean.mean(axis=0), momentum)
+            unbiased = var * (count / max(count - 1, 1))
+            _update_running(running_var, unbiased.mean(axis=0), momentum)
+        return y
+    mean = running_mean._data.reshape(affine_shape)
+    var = running_var._data.reshape(affine_shape)
+    return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) dims (matches
+    `torch.nn.functional.layer_norm`)."""
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+            f"{input.shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return _nn.normalize(input, weight, bias, axes, eps, normalized_shape,
+                         op=_nn.NormalizeLayer)[0]
+
+
+def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize each group of channels per sample (matches `torch.nn.functional.group_norm`)."""
+    n, channels = input.shape[0], input.shape[1]
+    if channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {input.shape} and num_groups="
+                           f"{num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
+    y = y.reshape(input.shape)
+    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(affine_shape)
+    if bias is not None:
+        y = y + bias.reshape(affine_shape)
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
+    """x / √(mean(x²) + ε) over the last dims, times weight (matches
+    `torch.nn.functional.rms_norm`)."""
+    dims = tuple(range(-len(tuple(normalized_shape)), 0))
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Normalize across nearby channels (matches `torch.nn.functional.local_response_norm`)."""
+    squared = (input * input).unsqueeze(1)
+    shape = squared.shape
+    flat = squared.reshape(shape[0], 1, shape[2], -1)
+    pad_fn = globals()["pad"]
+    avg = globals()["avg_pool2d"]
+    flat = pad_fn(flat, (0, 0, size // 2, (size - 1) // 2))
+    div = avg(flat, (size, 1), stride=1).reshape(shape).squeeze(1)
+    return input / (div * alpha + k) ** beta
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out=None) -> Tensor:
+    """input / max(‖input‖_p, eps) along dim (matches `torch.nn.functional.normalize`)."""
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    return input / denom.expand_as(input)
+
+
+# ---- dropout ------------------------------------------------------------------------------
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(shape, p: float, dtype) -> np.ndarray:
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
+    keep = _rng().random(shape) >= p
+    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) when training
+    (matches `torch.nn.functional.dropout`)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    mask = _dropout_mask(input.shape, p, input._data.dtype)
+    return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
+
+
+def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+    _check_p(p)
+    if input.ndim not in (batched_ndim - 1, batched_ndim):
+        raise RuntimeError(f"{name}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but "
+                           f"received a {input.ndim}D input. Note that {name} exists to provide "
+                           "channel-wise dropout on inputs with spatial dimensions, a channel "
+                           "dimension, and an optional batch dimension (i.e. "
+                           f"{batched_ndim - 1}D or {batched_ndim}D inputs).")
+    if not training or p == 0.0:
+        return input
+    lead = 2 if input.ndim == batched_ndim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    mask = _dropout_mask(shape, p, input._data.dtype)
+    return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) input (matches `torch.nn.functional.dropout1d`)."""
+    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input (matches `torch.nn.functional.dropout2d`)."""
+    _check_p(p)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.")
+        return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+    return _feature_dropout(input, p, training, inplace, 4, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) input (matches `torch.nn.functional.dropout3d`)."""
+    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's mean and variance (matches
+    `torch.nn.functional.alpha_dropout`)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    alpha = -_SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    keep = (_rng().random(input.shape) >= p).astype(input._data.dtype)
+    b = Tensor._make(((1 - keep) * alpha * a + alpha * a * p * -1).astype(input._data.dtype))
+    result = _nn.MaskScale.apply(input, keep * np.asarray(a, input._data.dtype)) + b
+    return _maybe_inplace(input, result, inplace)
+
+
+# ---- embedding ----------------------------------------------------------------------------
+def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """Rows of weight picked by the integer indices in input (matches
+    `torch.nn.functional.embedding`)."""
+    if input.dtype.is_floating_point or input.dtype.name == "bool":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
+            "embedding)")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    indices = input._data.astype(np.int64, copy=False)
+    if indices.size and (indices.min() < 0 or indices.max() >= num):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, indices, max_norm, norm_type)
+    return _nn.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+
+
+def _embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm, norm_type) -> None:
+    """Rescale the referenced rows whose norm exceeds max_norm, in place, outside the graph."""
+    rows = np.unique(indices)
+    data = weight._data
+    norms = np.linalg.norm(data[rows].astype(np.float64), ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    data[rows] = (data[rows] * scale[:, None]).astype(data.dtype)
+    weight._version.value += 1
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices to one-hot int64 vectors (matches `torch.nn.functional.one_hot`)."""
+    if tensor.dtype.is_floating_point:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    values = tensor._data.astype(np.int64)
+    if values.size and values.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    elif values.size and values.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._make((values[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+# ---- distances ----------------------------------------------------------------------------
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p along the last dim (matches `torch.nn.functional.pairwise_distance`)."""
+    ndim = max(x1.ndim, x2.ndim)
+    dim = -1 if ndim > 0 else 0
+    return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (matches `torch.nn.functional.cosine_similarity`)."""
+    # NOTE [cosine_similarity eps]: PyTorch clamps each norm separately at eps.
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """Distances between all pairs of rows, upper triangle (matches `torch.nn.functional.pdist`)."""
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    a = input[Tensor._make(i)]
+    b = input[Tensor._make(j)]
+    return (a - b).norm(p, -1)
+
+
+# ---- the rest of torch.nn.functional ------------------------------------------------------
+from ember.nn._functional_loss import *  # noqa: E402,F401,F403
+
+# Convolution, pooling, padding and resampling are written in their own op families; they are
+# re-exported here when present (see NOTE [Layer files] in ember/nn/modules/__init__.py).
+for _family in ("conv", "pool", "padding", "upsample", "resample", "fold", "pixel_shuffle"):
+    if importlib.util.find_spec(f"ember.ops.{_family}") is None:
+        continue
+    _module = importlib.import_module(f"ember.ops.{_family}")
+    for _public in getattr(_module, "__all__", ()):
+        globals().setdefault(_public, getattr(_module, _public))
+del _family
+
+no_grad = grad_mode.no_grad

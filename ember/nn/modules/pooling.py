@@ -1,0 +1,209 @@
+"""Pooling layers: max, average, adaptive and unpooling (match `torch.nn.*Pool*`)."""
+
+from ember.nn.modules.module import Module
+from ember.ops import pool as _pool
+from ember.ops.conv import _ntuple
+
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
+           "MaxUnpool3d"]
+
+
+class _MaxPoolNd(Module):
+    """Max over sliding windows; stride defaults to kernel_size."""
+
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+                                    self.dilation, ceil_mode=self.ceil_mode,
+                                    return_indices=self.return_indices)
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-d max pooling (matches `torch.nn.MaxPool1d`)."""
+
+    _function = staticmethod(_pool.max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-d max pooling (matches `torch.nn.MaxPool2d`)."""
+
+    _function = staticmethod(_pool.max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling (matches `torch.nn.MaxPool3d`)."""
+
+    _function = staticmethod(_pool.max_pool3d)
+
+
+class AvgPool1d(Module):
+    """1-d average pooling (matches `torch.nn.AvgPool1d`)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, 1)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _ntuple(padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):
+        return _pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad)
+
+
+class _AvgPoolNd(Module):
+    """Mean over sliding windows; stride defaults to kernel_size."""
+
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+                                    self.ceil_mode, self.count_include_pad,
+                                    self.divisor_override)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-d average pooling (matches `torch.nn.AvgPool2d`)."""
+
+    _function = staticmethod(_pool.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """3-d average pooling (matches `torch.nn.AvgPool3d`)."""
+
+    _function = staticmethod(_pool.avg_pool3d)
+
+
+class _AdaptivePoolNd(Module):
+    """Pooling to a fixed output size (None keeps that input dim)."""
+
+    _function = None
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveAvg(_AdaptivePoolNd):
+    def forward(self, input):
+        return type(self)._function(input, self.output_size)
+
+
+class _AdaptiveMax(_AdaptivePoolNd):
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return type(self)._function(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvg):
+    """1-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool1d`)."""
+
+    _function = staticmethod(_pool.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvg):
+    """2-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool2d`)."""
+
+    _function = staticmethod(_pool.adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvg):
+    """3-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool3d`)."""
+
+    _function = staticmethod(_pool.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMax):
+    """1-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool1d`)."""
+
+    _function = staticmethod(_pool.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMax):
+    """2-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool2d`)."""
+
+    _function = staticmethod(_pool.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMax):
+    """3-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool3d`)."""
+
+    _function = staticmethod(_pool.adaptive_max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    """Put pooled maxima back at their indices, zeros elsewhere."""
+
+    _nd = 2
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        nd = self._nd
+        self.kernel_size = _ntuple(kernel_size, nd)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, nd)
+        self.padding = _ntuple(padding, nd)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input, indices, output_size=None):
+        return type(self)._function(input, indices, self.kernel_size, self.stride,
+                                    self.padding, output_size)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Inverse of MaxPool1d (matches `torch.nn.MaxUnpool1d`)."""
+
+    _nd = 1
+    _function = staticmethod(_pool.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Inverse of MaxPool2d (matches `torch.nn.MaxUnpool2d`)."""
+
+    _nd = 2
+    _function = staticmethod(_pool.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Inverse of MaxPool3d (matches `torch.nn.MaxUnpool3d`)."""
+
+    _nd = 3
+    _function = staticmethod(_pool.max_unpool3d)

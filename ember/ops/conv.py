@@ -1,0 +1,546 @@
+"""Convolution (1-d, 2-d, 3-d), its transpose, and unfold/fold, as im2col + one batched matmul.
+
+NOTE [Convolution as three bilinear ops]
+A convolution y = conv(x, w) reads x through windows: `_im2col` gives a view of shape
+(N, C, *K, *O) (no copy beyond the zero padding), one reshape makes it the contiguous column
+buffer (N, groups, C/g·∏K, ∏O), and one `matmul` with w seen as (groups, Cout/g, C/g·∏K) gives
+y as (N, groups, Cout/g, ∏O), which is already NCHW: no output transpose. Groups are the
+batch axis of that matmul; there is no Python loop over batch items or groups.
+
+Its derivatives are convolutions again, so three ops cover everything, and each one's backward
+is written with the other two (higher-order gradients for free):
+
+    Convolution          y  = conv(x, w)          gx = ConvTranspose(gy, w),  gw = ConvWeight(x, gy)
+    ConvTranspose        y  = convT(x, w)         gx = Convolution(gy, w),    gw = ConvWeight(gy, x)
+    ConvWeight           gw = corr(x, gy)         gx = ConvTranspose(gy, ggw), ggy = Convolution(x, ggw)
+
+A transposed convolution computes columns W^T·x and sums them back into place (`_col2im`, a
+loop over the ∏K kernel offsets adding strided slices). Each op carries its own geometry:
+stride, dilation, groups, the zero padding before (`lo`) and after (`hi`) each spatial dim, and
+the output size, so asymmetric padding ('same' with an even kernel) needs no special case.
+"""
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ember._backend import as_strided_windows
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
+
+
+class _Geometry(NamedTuple):
+    """Where the windows of a convolution sit: per spatial dim stride, dilation, padding."""
+
+    stride: tuple
+    dilation: tuple
+    lo: tuple  # zero padding before (for a transposed conv: the crop before)
+    hi: tuple  # zero padding after (ignored by a transposed conv)
+    groups: int
+
+
+# ---- array kernels --------------------------------------------------------------------------
+def _pad_zeros(x, lo, hi, value=0):
+    """x with `value` added before/after each spatial dim (no copy when there is no padding)."""
+    if not any(lo) and not any(hi):
+        return x
+    spatial = x.shape[2:]
+    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(spatial, lo, hi))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(lo, spatial))] = x
+    return out
+
+
+def _im2col(x, kernel, stride, dilation, lo, hi, out):
+    """The windows of zero-padded x as a read-only view of shape (N, C, *kernel, *out)."""
+    nd = len(kernel)
+    x = _pad_zeros(x, lo, hi)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    windows = as_strided_windows(x, span, tuple(range(2, 2 + nd)))  # (N, C, *W, *span)
+    picks = (slice(None),) * 2 + tuple(slice(0, (o - 1) * s + 1, s) for o, s in
+                                       zip(out, stride)) + tuple(slice(None, None, d)
+                                                                 for d in dilation)
+    view = windows[picks]  # (N, C, *out, *kernel)
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    return view.transpose(order)
+
+
+def _col2im(cols, size, stride, dilation):
+    """Sum windows (N, C, *K, *O) back into an (N, C, *size) array: the adjoint of _im2col."""
+    nd = len(size)
+    kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    result = np.zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
+    for offset in np.ndindex(*kernel):
+        target = (slice(None),) * 2 + tuple(
+            slice(k * d, k * d + (o - 1) * s + 1, s)
+            for k, d, o, s in zip(offset, dilation, out, stride))
+        result[target] += cols[(slice(None),) * 2 + offset]
+    return result
+
+
+def _columns(x, kernel, geo, out):
+    """The contiguous column buffer (N, groups, C/g·∏kernel, ∏out) of x."""
+    n, c = x.shape[:2]
+    view = _im2col(x, kernel, geo.stride, geo.dilation, geo.lo, geo.hi, out)
+    return view.reshape(n, geo.groups, c // geo.groups * math.prod(kernel), math.prod(out))
+
+
+def _conv_forward(x, w, geo, out, cols=None):
+    """y = conv(x, w) as arrays; also returns the column buffer."""
+    kernel = w.shape[2:]
+    if cols is None:
+        cols = _columns(x, kernel, geo, out)
+    g = geo.groups
+    y = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (N, g, Cout/g, ∏out)
+    return y.reshape((x.shape[0], w.shape[0]) + tuple(out)), cols
+
+
+def _conv_transpose_forward(x, w, geo, out):
+    """y = convT(x, w) as arrays: columns W^T·x summed back into place, then cropped."""
+    n, cx = x.shape[:2]
+    g = geo.groups
+    kernel, spatial = w.shape[2:], x.shape[2:]
+    cy = w.shape[1] * g
+    wt = w.reshape(g, cx // g, -1).transpose(0, 2, 1)  # (g, Cy/g·∏K, Cx/g)
+    cols = np.matmul(wt, x.reshape(n, g, cx // g, -1))  # (N, g, Cy/g·∏K, ∏S)
+    cols = cols.reshape((n, cy) + tuple(kernel) + tuple(spatial))
+    size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
+                 zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
+    full = _col2im(cols, size, geo.stride, geo.dilation)
+    crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
+    return full[crop]
+
+
+def _conv_weight(x, gy, kernel, geo, cols=None):
+    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays."""
+    n, cy = gy.shape[:2]
+    g = geo.groups
+    if cols is None:
+        cols = _columns(x, kernel, geo, gy.shape[2:])
+    gw = np.matmul(gy.reshape(n, g, cy // g, -1), cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    return gw.reshape((cy, x.shape[1] // g) + tuple(kernel))
+
+
+def _transpose_pad_hi(geo, in_spatial, kernel, out):
+    """The zero padding after each dim that lets a conv read back a transposed conv's output."""
+    return tuple(max(0, (s - 1) * st + d * (k - 1) + 1 - lo - o) for s, st, d, k, lo, o in
+                 zip(in_spatial, geo.stride, geo.dilation, kernel, geo.lo, out))
+
+
+# ---- the ops --------------------------------------------------------------------------------
+class Convolution(Op):
+    """y = conv(x, w) + b;  gx = convT(gy, w),  gw = corr(x, gy),  gb = Σ_{n,spatial} gy."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, geo, out):
+        y, cols = _conv_forward(x._data, w._data, geo, out)
+        if b is not None:
+            y += b._data.reshape((-1,) + (1,) * len(out))
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
+        if ctx.needs_input_grad[1]:
+            ctx.cols = cols  # reused by the weight gradient (freed after backward)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        geo = ctx.geo
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose.apply(gy, w, None, geo, ctx.spatial)
+        if ctx.needs_input_grad[1]:
+            gw = ConvWeight.apply(x, gy, ctx.kernel, geo, getattr(ctx, "cols", None))
+        if ctx.needs_input_grad[2]:
+            gb = ChannelSum.apply(gy)
+        return gx, gw, gb, None, None
+
+
+class ConvTranspose(Op):
+    """y = convT(x, w) (the adjoint of conv in x);  gx = conv(gy, w),  gw = corr(gy, x)."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, geo, out):
+        y = _conv_transpose_forward(x._data, w._data, geo, tuple(out))
+        if b is not None:
+            y += b._data.reshape((-1,) + (1,) * len(out))
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        geo, kernel, spatial = ctx.geo, ctx.kernel, ctx.spatial
+        hi = _transpose_pad_hi(geo, spatial, kernel, gy._data.shape[2:])
+        back = geo._replace(hi=hi)  # gy padded so that its windows line up with x
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = Convolution.apply(gy, w, None, back, spatial)
+        if ctx.needs_input_grad[1]:
+            gw = ConvWeight.apply(gy, x, kernel, back, None)
+        if ctx.needs_input_grad[2]:
+            gb = ChannelSum.apply(gy)
+        return gx, gw, gb, None, None
+
+
+class ConvWeight(Op):
+    """gw = corr(x, gy), the weight gradient of conv;  gx = convT(gy, ggw),  ggy = conv(x, ggw)."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, x, gy, kernel, geo, cols=None):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              gy if ctx.needs_input_grad[0] else None)
+        ctx.geo, ctx.spatial, ctx.out = geo, x._data.shape[2:], gy._data.shape[2:]
+        return _conv_weight(x._data, gy._data, kernel, geo, cols)
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, gy = ctx.saved_tensors
+        gx = ggy = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose.apply(gy, ggw, None, ctx.geo, ctx.spatial)
+        if ctx.needs_input_grad[1]:
+            ggy = Convolution.apply(x, ggw, None, ctx.geo, ctx.out)
+        return gx, ggy, None, None, None
+
+
+class ChannelSum(Op):
+    """y[c] = Σ_{n, spatial} x[n, c, ...] (the bias gradient);  gx = gy broadcast back."""
+
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x._data.shape
+        return x._data.sum(axis=(0,) + tuple(range(2, x._data.ndim)))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ChannelBroadcast.apply(gy, ctx.shape)
+
+
+class ChannelBroadcast(Op):
+    """y[n, c, ...] = x[c] (a read-only broadcast view);  gx = Σ_{n, spatial} gy."""
+
+    node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x._data.reshape((-1,) + (1,) * (len(shape) - 2)), shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ChannelSum.apply(gy), None
+
+
+class AddBatch(Op):
+    """y = x[None];  gx = gy[0]."""
+
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data[None]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return DropBatch.apply(gy)
+
+
+class DropBatch(Op):
+    """y = x[0] for a batch of one;  gx = gy[None]."""
+
+    node_name = "SqueezeBackward1"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data[0]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return AddBatch.apply(gy)
+
+
+class Unfold(Op):
+    """y[n, (c, k), o] = x_pad[n, c, o·s + k·d] (im2col);  gx = fold(gy)."""
+
+    node_name = "Im2ColBackward0"
+
+    @staticmethod
+    def forward(ctx, x, kernel, geo, blocks):
+        ctx.spatial = x._data.shape[2:]
+        ctx.kernel, ctx.geo = kernel, geo
+        cols = _im2col(x._data, kernel, geo.stride, geo.dilation, geo.lo, geo.hi, blocks)
+        n, c = x._data.shape[:2]
+        return cols.reshape(n, c * math.prod(kernel), math.prod(blocks))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Fold.apply(gy, ctx.kernel, ctx.geo, ctx.spatial), None, None, None
+
+
+class Fold(Op):
+    """y = the windows x[n, (c, k), o] summed back into place (col2im);  gx = unfold(gy)."""
+
+    node_name = "Col2ImBackward0"
+
+    @staticmethod
+    def forward(ctx, x, kernel, geo, size):
+        padded = tuple(s + a + b for s, a, b in zip(size, geo.lo, geo.hi))
+        blocks = _blocks(padded, kernel, geo.stride, geo.dilation)
+        ctx.kernel, ctx.geo, ctx.blocks = kernel, geo, blocks
+        n, ck = x._data.shape[:2]
+        cols = x._data.reshape((n, ck // math.prod(kernel)) + tuple(kernel) + blocks)
+        full = _col2im(cols, padded, geo.stride, geo.dilation)
+        return full[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(geo.lo, size))]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Unfold.apply(gy, ctx.kernel, ctx.geo, ctx.blocks), None, None, None
+
+
+# ---- argument handling ----------------------------------------------------------------------
+def _ntuple(value, n: int) -> tuple:
+    """An int or a sequence as an n-tuple of ints (PyTorch's _pair/_triple)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            return (int(value[0]),) * n
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _blocks(padded, kernel, stride, dilation) -> tuple:
+    """Number of window positions per dim: (P - d·(K-1) - 1) // s + 1."""
+    return tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in
+                 zip(padded, kernel, stride, dilation))
+
+
+def _type_word(t) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[t.dtype.name]
+
+
+def _check_rank(input, nd: int, name: str):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+            f"input of size: {list(input.shape)}")
+
+
+def _check_types(x, w, b):
+    if x.dtype is not w.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_type_word(x)} but found {_type_word(w)}")
+    if b is not None and b.dtype is not x.dtype:
+        raise RuntimeError(
+            f"Input type ({_c_name(x)}) and bias type ({_c_name(b)}) should be the same")
+
+
+def _c_name(t) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int"}.get(t.dtype.name, t.dtype.name)
+
+
+def _check_common(x, weight, bias, stride, nd):
+    if weight.dim() != nd + 2:
+        raise RuntimeError(
+            f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight "
+            f"{list(weight.shape)}, but got {x.dim()}-dimensional input of size "
+            f"{list(x.shape)} instead")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    _check_types(x, weight, bias)
+
+
+def _as_batch(input, nd):
+    """input with a batch axis (unbatched inputs get one of size 1) and whether it had one."""
+    if input.dim() == nd + 2:
+        return input, True
+    return AddBatch.apply(input), False
+
+
+def _same_padding(kernel, dilation, stride):
+    """'same' padding: d·(K-1) in total per dim, the odd one out after (as PyTorch)."""
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    lo = tuple(t // 2 for t in total)
+    return lo, tuple(t - a for t, a in zip(total, lo))
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
+    """conv{nd}d: argument checks, then the Convolution op (see NOTE at the top)."""
+    name = f"conv{nd}d"
+    _check_rank(input, nd, name)
+    x, batched = _as_batch(input, nd)
+    stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
+    _check_common(x, weight, bias, stride, nd)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * nd
+        elif padding == "same":
+            lo, hi = _same_padding(kernel, dilation, stride)
+        else:
+            raise ValueError(
+                f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    else:
+        lo = hi = _ntuple(padding, nd)
+        if any(p < 0 for p in lo):
+            raise RuntimeError("negative padding is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+            f"0, but got weight of size {list(weight.shape)} instead")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
+            f"{x.shape[1]} channels instead")
+    padded = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < k for p, k in zip(padded, span)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, span))}). Kernel size can't be greater than "
+            "actual input size")
+    geo = _Geometry(stride, dilation, lo, hi, int(groups))
+    y = Convolution.apply(x, weight, bias, geo, _blocks(padded, kernel, stride, dilation))
+    return y if batched else DropBatch.apply(y)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-d cross-correlation over (N, C, L) (matches `torch.nn.functional.conv1d`)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-d cross-correlation over (N, C, H, W) (matches `torch.nn.functional.conv2d`)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-d cross-correlation over (N, C, D, H, W) (matches `torch.nn.functional.conv3d`)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                    nd):
+    """conv_transpose{nd}d: out = (S-1)·s - 2p + d·(K-1) + output_padding + 1 per dim."""
+    _check_rank(input, nd, f"conv_transpose{nd}d")
+    x, batched = _as_batch(input, nd)
+    stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
+    padding, output_padding = _ntuple(padding, nd), _ntuple(output_padding, nd)
+    _check_common(x, weight, bias, stride, nd)
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[0]} channels, but got {x.shape[1]} "
+            "channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+            f"0, but got weight of size {list(weight.shape)} instead")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        names = ("height", "width") if nd == 2 else tuple(f"{i}" for i in range(nd))
+        parts = [f"output_padding_{n}: {op}" for n, op in zip(names, output_padding)]
+        parts += [f"stride_{n}: {s}" for n, s in zip(names, stride)]
+        parts += [f"dilation_{n}: {d}" for n, d in zip(names, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           f"got {' '.join(parts)}")
+    kernel = tuple(weight.shape[2:])
+    out = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
+                zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
+            f"output size per channel: ({' x '.join(map(str, out))}). Output size is too small")
+    geo = _Geometry(stride, dilation, padding, (0,) * nd, int(groups))
+    y = ConvTranspose.apply(x, weight, bias, geo, out)
+    return y if batched else DropBatch.apply(y)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """1-d transposed convolution (matches `torch.nn.functional.conv_transpose1d`)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """2-d transposed convolution (matches `torch.nn.functional.conv_transpose2d`)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """3-d transposed convolution (matches `torch.nn.functional.conv_transpose3d`)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sliding blocks (N, C·∏K, L) of a 4-d input (matches `torch.nn.functional.unfold`)."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {list(input.shape)}")
+    x, batched = _as_batch(input, 2)
+    kernel, dilation = _ntuple(kernel_size, 2), _ntuple(dilation, 2)
+    padding, stride = _ntuple(padding, 2), _ntuple(stride, 2)
+    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    blocks = _blocks(padded, kernel, stride, dilation)
+    if any(b <= 0 for b in blocks):
+        raise RuntimeError(
+            f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), kernel_size="
+            f"({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding="
+            f"({padding[0]}, {padding[1]}), calculated shape of the array of sliding blocks as "
+            f"({blocks[0]}, {blocks[1]}), but its components must be at least one.")
+    geo = _Geometry(stride, dilation, padding, padding, 1)
+    y = Unfold.apply(x, kernel, geo, blocks)
+    return y if batched else DropBatch.apply(y)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding blocks (N, C·∏K, L) into (N, C, H, W) (matches `torch.nn.functional.fold`)."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {list(input.shape)}")
+    x, batched = (input, True) if input.dim() == 3 else (AddBatch.apply(input), False)
+    size, kernel = _ntuple(output_size, 2), _ntuple(kernel_size, 2)
+    dilation, padding, stride = _ntuple(dilation, 2), _ntuple(padding, 2), _ntuple(stride, 2)
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    blocks = _blocks(padded, kernel, stride, dilation)
+    if x.shape[1] % math.prod(kernel):
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={x.shape[1]} and kernel_size=({kernel[0]}, "
+            f"{kernel[1]})")
+    if x.shape[2] != math.prod(blocks):
+        raise RuntimeError(
+            f"Given output_size=({size[0]}, {size[1]}), kernel_size=({kernel[0]}, {kernel[1]}), "
+            f"dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, {padding[1]}), "
+            f"stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 to match "
+            f"the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+            f"{math.prod(blocks)}, but got input.size(2)={x.shape[2]}.")
+    geo = _Geometry(stride, dilation, padding, padding, 1)
+    y = Fold.apply(x, kernel, geo, size)
+    return y if batched else DropBatch.apply(y)

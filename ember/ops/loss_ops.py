@@ -1,0 +1,291 @@
+"""Fused loss ops: cross-entropy (log_softmax + nll in one op), nll, binary cross-entropy (on
+probabilities and on logits), and the pointwise regression losses (mse, l1, smooth-l1, huber).
+
+Each op applies its reduction itself ('none' | 'sum' | 'mean'), so the loss is one node.
+
+NOTE [Cross-entropy as one coefficient matrix]
+Every cross-entropy variant is l_n = -Σ_c A[n,c]·log p[n,c] with p = softmax(x) over the class
+dim, where A holds the target: w[y_n]·onehot(y_n) for class indices (scaled by 1-ε, plus ε/C·w
+with label smoothing ε; zero rows for ignore_index), or target·w for class probabilities. Then
+gx = g_n·(Σ_c A[n,c]·p - A), one formula for all of them. The mean divides by Σ_n w[y_n] over
+non-ignored n (index targets) or by the number of rows (probability targets), as PyTorch does.
+"""
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.autograd.function import Op
+
+_state = grad_mode._state
+
+
+def _const(array) -> Tensor:
+    return Tensor._make(np.asarray(array))
+
+
+def _reduce_array(loss: np.ndarray, reduction: str, denominator=None) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    total = loss.sum(dtype=loss.dtype)
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        count = loss.size if denominator is None else denominator
+        return np.asarray(total / np.asarray(count, dtype=loss.dtype), dtype=loss.dtype)
+
+
+def _grad_scale(gy: Tensor, reduction: str, count, extra_dims: int = 0) -> Tensor:
+    """The loss's gradient per element: gy itself ('none'), or gy / count ('mean')."""
+    if reduction == "mean":
+        gy = gy / count
+    if reduction == "none" and extra_dims:
+        gy = gy.unsqueeze(1)
+    return gy
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _index_coefficients(logp, index, weight, eps, ignore_index):
+    """A (see NOTE) for class-index targets, and Σ_n w[y_n] over non-ignored n."""
+    num_classes = logp.shape[1]
+    valid = index != ignore_index
+    safe = np.where(valid, index, 0)
+    if valid.any() and (safe.min() < 0 or safe.max() >= num_classes):
+        bad = safe[(safe < 0) | (safe >= num_classes)][0]
+        raise IndexError(f"Target {bad} is out of bounds.")
+    w = np.ones(num_classes, dtype=logp.dtype) if weight is None else weight
+    w_target = (w[safe] * valid).astype(logp.dtype)
+    coeff = np.zeros_like(logp)
+    np.put_along_axis(coeff, safe[:, None], ((1 - eps) * w_target)[:, None], axis=1)
+    if eps:
+        shape = (1, num_classes) + (1,) * (logp.ndim - 2)
+        coeff += (eps / num_classes) * w.reshape(shape) * valid[:, None]
+    return coeff, w_target.sum(dtype=np.float64)
+
+
+class CrossEntropy(Op):
+    """l = -Σ_c A·log_softmax(x) (see NOTE);  gx = g·(ΣA·p - A),  g(probability target) =
+    -g·w·log_softmax(x)."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, probs, index, weight, eps, ignore_index, reduction):
+        logp = _log_softmax(x._data, 1)
+        if probs is None:
+            coeff, denominator = _index_coefficients(logp, index, weight, eps, ignore_index)
+        else:
+            coeff = probs._data if weight is None else probs._data * _class_view(weight,
+                                                                                 logp.ndim)
+            denominator = logp.size // logp.shape[1]
+        loss = -(coeff * logp).sum(axis=1)
+        ctx.logp, ctx.coeff, ctx.weight = logp, coeff, weight
+        ctx.reduction, ctx.denominator = reduction, denominator
+        ctx.save_for_backward(x, probs)
+        return _reduce_array(loss, reduction, denominator)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, probs = ctx.saved_tensors
+        g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
+        if _state["enabled"]:  # create_graph: p and log p as functions of x
+            logp = x.log_softmax(1)
+            p = logp.exp()
+        else:
+            logp = _const(ctx.logp)
+            p = _const(np.exp(ctx.logp))
+        weight = None if ctx.weight is None else _const(_class_view(ctx.weight, x.ndim))
+        if probs is None:
+            coeff = _const(ctx.coeff)
+        else:
+            coeff = probs if weight is None else probs * weight
+        gx = gprobs = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (coeff.sum(1, keepdim=True) * p - coeff)
+        if ctx.needs_input_grad[1]:
+            gprobs = -g * (logp if weight is None else logp * weight)
+        return gx, gprobs, None, None, None, None, None
+
+
+def _class_view(weight: np.ndarray, ndim: int) -> np.ndarray:
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class NllLoss(Op):
+    """l_n = -w[y_n]·x[n, y_n] (0 where y_n = ignore_index);  gx = -g·A (see NOTE)."""
+
+    @staticmethod
+    def forward(ctx, x, index, weight, ignore_index, reduction):
+        coeff, denominator = _index_coefficients(x._data, index, weight, 0.0, ignore_index)
+        ctx.coeff, ctx.reduction, ctx.denominator = coeff, reduction, denominator
+        loss = -(coeff * x._data).sum(axis=1)
+        return _reduce_array(loss, reduction, denominator)
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
+        return g * _const(-ctx.coeff), None, None, None, None
+
+
+class BinaryCrossEntropy(Op):
+    """l = -w·(y·log x + (1-y)·log(1-x)), logs clamped at -100;
+    gx = g·w·(x - y)/max(x(1-x), 1e-12),  gy = g·w·(log(1-x) - log x)."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        d, t = x._data, y._data
+        if np.any((d < 0) | (d > 1)):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(d), -100)
+            log_1mx = np.maximum(np.log1p(-d), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if w is not None:
+            loss = loss * w._data
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, y, w)
+        return _reduce_array(loss.astype(d.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y, w = ctx.saved_tensors
+        g = _grad_scale(gy, ctx.reduction, x.numel())
+        if w is not None:
+            g = g * w
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            gt = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gt, None, None
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """l = -w·(p·y·log σ(x) + (1-y)·log σ(-x)) with pos_weight p;
+    gx = g·w·((p·y + 1 - y)·σ(x) - p·y),  gy = g·w·(log σ(-x) - p·log σ(x))."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, pos_weight, reduction):
+        d, t = x._data, y._data
+        log_sig_neg = np.minimum(-d, 0) - np.log1p(np.exp(-np.abs(d)))  # log σ(-x)
+        if pos_weight is None:
+            loss = (1 - t) * d - log_sig_neg
+        else:
+            log_weight = 1 + (pos_weight._data - 1) * t
+            loss = (1 - t) * d - log_weight * log_sig_neg
+        if w is not None:
+            loss = loss * w._data
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, y, w, pos_weight)
+        return _reduce_array(loss.astype(d.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y, w, p = ctx.saved_tensors
+        g = _grad_scale(gy, ctx.reduction, x.numel())
+        if w is not None:
+            g = g * w
+        gx = gt = None
+        py = y if p is None else p * y
+        if ctx.needs_input_grad[0]:
+            gx = g * ((py + 1 - y) * x.sigmoid() - py)
+        if ctx.needs_input_grad[1]:
+            from ember.ops.activation import LogSigmoid
+
+            log_sig = LogSigmoid.apply(x)
+            gt = g * (LogSigmoid.apply(-x) - (log_sig if p is None else p * log_sig))
+        return gx, gt, None, None, None
+
+
+class Pointwise(Op):
+    """Base of the losses l = f(x - y): gx = g·f'(x - y),  gy = -gx."""
+
+    @staticmethod
+    def loss(d, param):
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(diff, param):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, param=None):
+        ctx.reduction, ctx.param = reduction, param
+        ctx.save_for_backward(x, y)
+        loss = cls.loss(x._data - y._data, param)
+        return _reduce_array(loss.astype(x._data.dtype, copy=False), reduction)
+
+    @classmethod
+    def backward(cls, ctx, gy):
+        x, y = ctx.saved_tensors
+        g = _grad_scale(gy, ctx.reduction, x.numel())
+        local = g * cls.derivative(x - y, ctx.param)
+        gx = local if ctx.needs_input_grad[0] else None
+        gt = -local if ctx.needs_input_grad[1] else None
+        return gx, gt, None, None
+
+
+class MseLoss(Pointwise):
+    """l = (x - y)²;  gx = 2g·(x - y)."""
+
+    @staticmethod
+    def loss(d, param):
+        return d * d
+
+    @staticmethod
+    def derivative(diff, param):
+        return diff * 2
+
+
+class L1Loss(Pointwise):
+    """l = |x - y|;  gx = g·sign(x - y)."""
+
+    node_name = "MeanBackward0"
+
+    @staticmethod
+    def loss(d, param):
+        return np.abs(d)
+
+    @staticmethod
+    def derivative(diff, param):
+        return _const(np.sign(diff._data))
+
+
+class SmoothL1Loss(Pointwise):
+    """l = d²/(2β) if |d| < β else |d| - β/2;  gx = g·(d/β if |d| < β else sign d)."""
+
+    @staticmethod
+    def loss(d, beta):
+        a = np.abs(d)
+        if beta == 0:
+            return a
+        return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+
+    @staticmethod
+    def derivative(diff, beta):
+        sign = _const(np.sign(diff._data))
+        if beta == 0:
+            return sign
+        from ember.ops.comparison import where
+
+        return where(_const(np.abs(diff._data) < beta), diff / beta, sign)
+
+
+class HuberLoss(Pointwise):
+    """l = d²/2 if |d| < δ else δ·(|d| - δ/2);  gx = g·(d if |d| < δ else δ·sign d)."""
+
+    @staticmethod
+    def loss(d, delta):
+        a = np.abs(d)
+        return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+    @staticmethod
+    def derivative(diff, delta):
+        from ember.ops.comparison import where
+
+        sign = _const(np.sign(diff._data) * delta)
+        return where(_const(np.abs(diff._data) < delta), diff, sign)

@@ -1,0 +1,263 @@
+"""Fused layer ops: linear, bilinear, normalization (batch/layer/instance/group), embedding,
+dropout masks.
+
+Each is one Op over whole arrays, so a layer costs one NumPy pass forward and one backward
+instead of a dozen tiny broadcast ops.
+
+NOTE [Fused backward and create_graph]
+A normal backward pass runs with gradient recording off; the backward then reuses what the
+forward saved (x̂, 1/σ) and costs a few array ops. With create_graph=True recording is on, and
+the saved arrays would be constants cut from x's graph, so `Normalize.backward` recomputes
+them from x with differentiable ember ops: the same formula, now a graph that can be
+differentiated again.
+"""
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.autograd.function import Op, once_differentiable
+from ember.ops.broadcast import sum_to
+
+_state = grad_mode._state
+
+
+def _const(array) -> Tensor:
+    return Tensor._make(np.asarray(array))
+
+
+# ---- linear -----------------------------------------------------------------------------------
+class Linear(Op):
+    """y = x·Wᵀ + b;  gx = gy·W,  gW = gyᵀ·x (over all batch dims),  gb = Σ gy."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        y = np.matmul(x._data, w._data.T)
+        if b is not None:
+            y += b._data
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = gy.matmul(w)
+        if ctx.needs_input_grad[1]:
+            gy2 = gy.reshape(-1, gy.shape[-1])
+            gw = gy2.t().matmul(x.reshape(-1, x.shape[-1]))
+        if ctx.needs_input_grad[2]:
+            gb = sum_to(gy, (gy.shape[-1],))
+        return gx, gw, gb
+
+
+class LinearNoBias(Linear):
+    """y = x·Wᵀ;  gx = gy·W,  gW = gyᵀ·x."""
+
+    node_name = "MmBackward0"
+
+
+def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
+    """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
+    if input.shape[-1:] != weight.shape[-1:]:
+        rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+            f"{weight.shape[-1]}x{weight.shape[0]})")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {_name(input)} and "
+            f"{_name(weight)}")
+    if bias is None:
+        return LinearNoBias.apply(input, weight, None)
+    return Linear.apply(input, weight, bias)
+
+
+def _name(t):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int"}.get(t.dtype.name, t.dtype.name)
+
+
+class Bilinear(Op):
+    """y[n,o] = Σᵢⱼ x1[n,i]·W[o,i,j]·x2[n,j] + b[o];  each gradient is the same contraction
+    with gy in place of the factor being differentiated."""
+
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x1, x2, w, b):
+        ctx.save_for_backward(x1, x2, w)
+        y = np.einsum("...i,oij,...j->...o", x1._data, w._data, x2._data, optimize=True)
+        return y + b._data if b is not None else y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gy):
+        x1, x2, w = (t._data for t in ctx.saved_tensors)
+        g = gy._data
+        gx1 = np.einsum("...o,oij,...j->...i", g, w, x2, optimize=True)
+        gx2 = np.einsum("...o,oij,...i->...j", g, w, x1, optimize=True)
+        gw = np.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True)
+        gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.needs_input_grad[3] else None
+        return gx1, gx2, gw, gb
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tensor:
+    """y = x1ᵀ·W·x2 + b per output feature (matches `torch.nn.functional.bilinear`)."""
+    return Bilinear.apply(input1, input2, weight, bias)
+
+
+# ---- normalization ----------------------------------------------------------------------------
+def moments(x: np.ndarray, axes):
+    """Mean and biased variance of x over axes (kept as size-1 dims)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    return mean, np.mean(centered * centered, axis=axes, keepdims=True)
+
+
+class Normalize(Op):
+    """x̂ = (x - μ)/√(σ² + ε) over `axes` (batch statistics, or given running statistics);
+    y = x̂·w + b with w, b reshaped to `affine_shape`.
+
+    gb = Σ gy,  gw = Σ gy·x̂,  and with ĝ = gy·w:
+    gx = (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)) / √(σ² + ε)   (batch statistics)
+    gx = ĝ / √(σ² + ε)                              (given statistics)
+    """
+
+    node_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
+        data = x._data
+        invstd = (1.0 / np.sqrt(var + eps)).astype(data.dtype, copy=False)
+        mean = mean.astype(data.dtype, copy=False)
+        xhat = (data - mean) * invstd
+        y = xhat
+        if w is not None:
+            y = y * w._data.reshape(affine_shape)
+        if b is not None:
+            y = y + b._data.reshape(affine_shape)
+        ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
+        ctx.batch_stats = batch_stats
+        ctx.xhat, ctx.invstd, ctx.mean = xhat, invstd, mean
+        ctx.save_for_backward(x, w)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        axes, shape = ctx.axes, ctx.affine_shape
+        if _state["enabled"] and ctx.batch_stats:  # create_graph: see NOTE above
+            mean = x.mean(dim=axes, keepdim=True)
+            centered = x - mean
+            invstd = ((centered * centered).mean(dim=axes, keepdim=True) + ctx.eps).rsqrt()
+            xhat = centered * invstd
+        elif _state["enabled"]:
+            invstd = _const(ctx.invstd)
+            xhat = (x - _const(ctx.mean)) * invstd
+        else:
+            invstd, xhat = _const(ctx.invstd), _const(ctx.xhat)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            g = gy if w is None else gy * w.reshape(shape)
+            if ctx.batch_stats:
+                g = g - g.mean(dim=axes, keepdim=True) - xhat * (g * xhat).mean(
+                    dim=axes, keepdim=True)
+            gx = g * invstd
+        if ctx.needs_input_grad[1]:
+            gw = sum_to(gy * xhat, shape).reshape(w.shape)
+        if ctx.needs_input_grad[2]:
+            gb = sum_to(gy, shape).reshape(ctx._input_meta[2][0])
+        return gx, gw, gb, None, None, None, None, None, None
+
+
+class NormalizeLayer(Normalize):
+    """Normalize, named as PyTorch names layer_norm's node."""
+
+    node_name = "NativeLayerNormBackward0"
+
+
+class NormalizeGroup(Normalize):
+    """Normalize, named as PyTorch names group_norm's node."""
+
+    node_name = "NativeGroupNormBackward0"
+
+
+def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=Normalize):
+    """Normalize x over axes with its own statistics (mean None) or the given ones, then the
+    affine map; returns (y, mean, var) with the statistics used."""
+    batch_stats = mean is None
+    if batch_stats:
+        mean, var = moments(x._data, axes)
+    y = op.apply(x, weight, bias, tuple(axes), eps, tuple(affine_shape), mean, var, batch_stats)
+    return y, mean, var
+
+
+# ---- embedding --------------------------------------------------------------------------------
+class Embedding(Op):
+    """y = W[idx];  gW = Σ of gy rows scattered to their indices (none to padding_idx)."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        ctx.indices, ctx.num = indices, weight._data.shape[0]
+        ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
+        return weight._data[indices]
+
+    @staticmethod
+    def backward(ctx, gy):
+        gw = EmbeddingScatter.apply(gy, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
+        return gw, None, None, None
+
+
+class EmbeddingScatter(Op):
+    """gW = scatter-add of g's rows to `indices` (the adjoint of the row gather);
+    its gradient is the gather again."""
+
+    node_name = "EmbeddingBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, indices, num, padding_idx, scale):
+        rows = g._data.reshape(-1, g._data.shape[-1])
+        flat = indices.reshape(-1)
+        weight = None
+        if scale:
+            counts = np.bincount(flat, minlength=num)
+            weight = (1.0 / counts[flat]).astype(rows.dtype)
+            rows = rows * weight[:, None]
+        out = np.zeros((num, rows.shape[1]), dtype=g._data.dtype)
+        np.add.at(out, flat, rows)
+        if padding_idx is not None:
+            out[padding_idx] = 0
+        ctx.indices, ctx.row_weight, ctx.padding_idx = indices, weight, padding_idx
+        return out
+
+    @staticmethod
+    def backward(ctx, gw):
+        if ctx.padding_idx is not None:
+            mask = np.ones((gw.shape[0], 1), dtype=gw._data.dtype)
+            mask[ctx.padding_idx] = 0
+            gw = gw * _const(mask)
+        gg = Embedding.apply(gw, ctx.indices, None, False)
+        if ctx.row_weight is not None:
+            gg = gg * _const(ctx.row_weight.reshape(ctx.indices.shape + (1,)))
+        return gg, None, None, None, None
+
+
+# ---- dropout ----------------------------------------------------------------------------------
+class MaskScale(Op):
+    """y = x·m for a constant mask m (dropout's kept/(1-p) mask, broadcastable);  gx = gy·m."""
+
+    node_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return x._data * mask
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * _const(ctx.mask), None

@@ -1,0 +1,345 @@
+"""Padding (constant, reflect, replicate, circular), interpolation, and pixel (un)shuffle.
+
+NOTE [Padding as gathers]
+Constant padding writes x into a filled array (negative pads crop); its adjoint is the same op
+with the pads negated and value 0. The other modes are an index table per padded dim (reflect:
+-1 → 1; replicate: -1 → 0; circular: -1 → n-1) applied with `take`, one dim at a time; the
+adjoint of a gather along a dim is a scatter-add along it, and the two ops are each other's
+backward. Interpolation uses the same pieces: 'nearest' is a gather per dim; the linear modes
+weigh each dim independently, so they are one small matrix per dim (`SeparableLinear`).
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops.conv import AddBatch, DropBatch
+from ember.ops.pool import SeparableLinear, adaptive_avg_pool1d, adaptive_avg_pool2d, \
+    adaptive_avg_pool3d
+
+
+__all__ = ["pad", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+
+
+# ---- constant padding -----------------------------------------------------------------------
+class ConstantPad(Op):
+    """y = x placed inside a `value`-filled array (pads per dim: (before, after), may be < 0);
+    gx = gy cropped (the same op with the pads negated and value 0)."""
+
+    node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        a = x._data
+        ctx.pads = pads
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(a.shape, pads))
+        if any(s < 0 for s in shape):
+            raise RuntimeError(
+                f"The input size {a.shape[len(a.shape) - 1]}, plus negative padding "
+                f"{pads[-1][0]} and {pads[-1][1]} resulted in a negative output size, which is "
+                "invalid. Check dimension 0 of your input.")
+        y = np.full(shape, value, dtype=a.dtype)
+        target = tuple(slice(max(lo, 0), max(lo, 0) + n + min(lo, 0) + min(hi, 0))
+                       for n, (lo, hi) in zip(a.shape, pads))
+        source = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(a.shape, pads))
+        y[target] = a[source]
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ConstantPad.apply(gy, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
+
+
+# ---- gather / scatter-add along one dim -----------------------------------------------------
+class TakeAlong(Op):
+    """y = x.take(table, axis);  gx = scatter-add of gy along axis at table."""
+
+    node_name = "ReflectionPad2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, table, axis):
+        ctx.table, ctx.axis, ctx.n = table, axis, x._data.shape[axis]
+        return np.take(x._data, table, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return AddAlong.apply(gy, ctx.table, ctx.axis, ctx.n), None, None
+
+
+class AddAlong(Op):
+    """y = zeros with y[.., table[j], ..] += x[.., j, ..] along axis;  gx = gy.take(table)."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, table, axis, n):
+        ctx.table, ctx.axis = table, axis
+        a = np.moveaxis(x._data, axis, 0)
+        y = np.zeros((n,) + a.shape[1:], dtype=a.dtype)
+        # The identity part of the table (the interior) is one slice add; the rest are few.
+        np.add.at(y, table, a)
+        return np.moveaxis(y, 0, axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return TakeAlong.apply(gy, ctx.table, ctx.axis), None, None, None
+
+
+def _pad_table(n: int, lo: int, hi: int, mode: str):
+    """Source index of each output position j - lo for j in [0, n + lo + hi)."""
+    j = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        j = np.abs(j)
+        return np.where(j >= n, 2 * (n - 1) - j, j)
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    return j % n  # circular
+
+
+_MODE_NAMES = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
+
+
+def pad(input, pad, mode="constant", value=None) -> Tensor:
+    """Pad the last len(pad)/2 dims, last dim first (matches `torch.nn.functional.pad`)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but "
+            f"got padding length {len(pad)} and input of dimension {input.dim()}")
+    k = len(pad) // 2
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(k))[::-1]  # first padded dim first
+    if mode == "constant":
+        full = ((0, 0),) * (input.dim() - k) + pairs
+        return ConstantPad.apply(input, full, 0 if value is None else value)
+    if mode not in _MODE_NAMES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    if input.dim() not in (k + 1, k + 2) or k > 3:
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    y = input
+    for i, (lo, hi) in enumerate(pairs):
+        axis = input.dim() - k + i
+        n = input.shape[axis]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {axis} of input "
+                f"{list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if lo or hi:
+            y = TakeAlong.apply(y, _pad_table(n, lo, hi, mode), axis)
+    return y
+
+
+# ---- interpolation --------------------------------------------------------------------------
+def _linear_matrix(n_in, n_out, scale, align_corners, dtype):
+    """(out × in) weights of 1-d linear interpolation with PyTorch's source-index rule."""
+    dst = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        step = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
+        src = dst * step
+    else:
+        src = np.maximum((dst + dtype(0.5)) * dtype(scale) - dtype(0.5), 0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = (src - i0).astype(dtype)
+    m = np.zeros((n_out, n_in), dtype=dtype)
+    rows = np.arange(n_out)
+    np.add.at(m, (rows, i0), 1 - lam)
+    np.add.at(m, (rows, i1), lam)
+    return m
+
+
+def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
+    """(out × in) weights of 1-d bicubic interpolation (A = -0.75, clamped borders)."""
+    dst = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        src = dst * (dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0))
+    else:
+        src = (dst + dtype(0.5)) * dtype(scale) - dtype(0.5)
+    i0 = np.floor(src).astype(np.int64)
+    t = (src - i0).astype(dtype)
+    a = dtype(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    m = np.zeros((n_out, n_in), dtype=dtype)
+    rows = np.arange(n_out)
+    for offset, w in zip((-1, 0, 1, 2), weights):
+        np.add.at(m, (rows, np.clip(i0 + offset, 0, n_in - 1)), w)
+    return m
+
+
+def _nearest_table(n_in, n_out, scale, exact):
+    """Source index of each output position: ⌊dst·scale⌋ (or ⌊(dst + ½)·scale⌋), in float32."""
+    dst = np.arange(n_out, dtype=np.float32)
+    if exact:
+        dst = dst + np.float32(0.5)
+    src = np.floor(dst * np.float32(scale)).astype(np.int64)
+    return np.minimum(src, n_in - 1)
+
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False) -> Tensor:
+    """Resize the spatial dims (matches `torch.nn.functional.interpolate`)."""
+    nd = input.dim() - 2
+    if mode not in ("nearest", "nearest-exact", "area") and mode not in _LINEAR_MODES:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})")
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if mode in _LINEAR_MODES and nd != _LINEAR_MODES[mode]:
+        need = _LINEAR_MODES[mode] + 2
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {need}D input")
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})")
+    spatial = tuple(input.shape[2:])
+    if size is not None:
+        out = tuple(int(s) for s in size) if isinstance(size, (list, tuple)) else (int(size),) * nd
+        scales = tuple(n / o for n, o in zip(spatial, out))
+    else:
+        factors = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) \
+            else (scale_factor,) * nd
+        out = tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, factors))
+        if recompute_scale_factor:
+            scales = tuple(n / o for n, o in zip(spatial, out))
+        else:
+            scales = tuple(1.0 / float(f) for f in factors)
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
+    if mode in ("nearest", "nearest-exact"):
+        y = input
+        for i, (n, o, s) in enumerate(zip(spatial, out, scales)):
+            if n != o:
+                table = _nearest_table(n, o, s, mode == "nearest-exact")
+                y = _Upsample.apply(y, table, 2 + i)
+        if y is input:  # nothing to resize: still a new tensor, as in PyTorch
+            y = _Upsample.apply(input, np.arange(spatial[-1]), input.dim() - 1)
+        return y
+    dtype = input._data.dtype.type if input.is_floating_point() else np.float32
+    build = _cubic_matrix if mode == "bicubic" else _linear_matrix
+    mats = tuple(build(n, o, s, bool(align_corners), dtype)
+                 for n, o, s in zip(spatial, out, scales))
+    return _Interpolate.apply(input, mats)
+
+
+class _Upsample(TakeAlong):
+    """Nearest-neighbour upsampling along one dim: a gather (PyTorch's node name)."""
+
+    node_name = "UpsampleNearest2DBackward0"
+
+
+class _Interpolate(SeparableLinear):
+    """(Bi/tri)linear and bicubic interpolation: one weight matrix per dim."""
+
+    node_name = "UpsampleBilinear2DBackward0"
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of interpolate (matches `torch.nn.functional.upsample`)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ---- pixel shuffle --------------------------------------------------------------------------
+class PixelShuffle(Op):
+    """y[.., c, h·r + i, w·r + j] = x[.., c·r² + i·r + j, h, w];  gx = pixel_unshuffle(gy)."""
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        return _shuffle(x._data, r)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return PixelUnshuffle.apply(gy, ctx.r), None
+
+
+class PixelUnshuffle(Op):
+    """The inverse of pixel_shuffle;  gx = pixel_shuffle(gy)."""
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        return _unshuffle(x._data, r)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return PixelShuffle.apply(gy, ctx.r), None
+
+
+def _shuffle(a, r):
+    *lead, c, h, w = a.shape
+    n = len(lead)
+    b = a.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    b = b.transpose(tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return b.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def _unshuffle(a, r):
+    *lead, c, h, w = a.shape
+    n = len(lead)
+    b = a.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    b = b.transpose(tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return b.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def pixel_shuffle(input, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) → (*, C, H·r, W·r) (matches `torch.nn.functional.pixel_shuffle`)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)")
+    if input.shape[-3] % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={input.shape[-3]} is not divisible "
+            f"by {r * r}")
+    return PixelShuffle.apply(input, r)
+
+
+def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) → (*, C·r², H, W) (matches `torch.nn.functional.pixel_unshuffle`)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)")
+    for name, n in (("height", input.shape[-2]), ("width", input.shape[-1])):
+        if n % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                f"input.size({-2 if name == 'height' else -1})={n} is not divisible by {r}")
+    return PixelUnshuffle.apply(input, r)

@@ -1,0 +1,52 @@
+"""Adadelta: step sizes from running averages of squared gradients and squared updates."""
+
+import numpy as np
+
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+def adadelta_update(param, grad, step, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
+                    maximize):
+    """One Adadelta step on `param` in place.
+
+    v = ρ·v + (1-ρ)·g²;  Δ = √(u + ε) / √(v + ε) · g;  u = ρ·u + (1-ρ)·Δ²;  p -= lr·Δ
+    """
+    _increment(step)
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg *= rho
+    square_avg += (1 - rho) * (grad * grad)
+    std = np.sqrt(square_avg + eps)
+    delta = np.sqrt(acc_delta + eps) / std * grad
+    acc_delta *= rho
+    acc_delta += (1 - rho) * (delta * delta)
+    param -= lr * delta
+
+
+class Adadelta(Optimizer):
+    """Adadelta (matches `torch.optim.Adadelta`)."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"step": _scalar_tensor(), "square_avg": _zeros_like(p),
+                "acc_delta": _zeros_like(p)}
+
+    def _update(self, param, grad, state, hyper):
+        adadelta_update(param, grad, state["step"], state["square_avg"], state["acc_delta"],
+                        lr=hyper["lr"], rho=hyper["rho"], eps=hyper["eps"],
+                        weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])

@@ -1,0 +1,56 @@
+"""Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor
+
+
+def adagrad_update(param, grad, step, state_sum, *, lr, lr_decay, weight_decay, eps, maximize):
+    """One Adagrad step on `param` in place.
+
+    t += 1;  lr_t = lr / (1 + (t-1)·decay);  s += g²;  p -= lr_t · g / (√s + ε)
+    """
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    clr = lr / (1 + (t - 1) * lr_decay)
+    state_sum += grad * grad
+    param += -clr * (grad / (np.sqrt(state_sum) + eps))
+
+
+class Adagrad(Optimizer):
+    """Adagrad (matches `torch.optim.Adagrad`); state is created at construction as in PyTorch."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        value = group["initial_accumulator_value"]
+        return {"step": _scalar_tensor(),
+                "sum": Tensor._make(np.full_like(p._data, value))}
+
+    def _update(self, param, grad, state, hyper):
+        adagrad_update(param, grad, state["step"], state["sum"], lr=hyper["lr"],
+                       lr_decay=hyper["lr_decay"], weight_decay=hyper["weight_decay"],
+                       eps=hyper["eps"], maximize=hyper["maximize"])

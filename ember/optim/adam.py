@@ -1,0 +1,90 @@
+"""Adam and AdamW (Adam with decoupled weight decay), with AMSGrad and maximize."""
+
+import numpy as np
+
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2,
+                eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    """One Adam step on `param` in place (moments updated in place too).
+
+    t += 1;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  v̂ = max(v̂, v) (amsgrad)
+    p -= lr/(1-β1ᵗ) · m / (√v / √(1-β2ᵗ) + ε)
+    Weight decay adds wd·p to g (Adam) or scales p by 1 - lr·wd first (AdamW).
+    """
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    exp_avg += (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * (grad * grad)
+    bias_correction1 = 1 - beta1 ** t
+    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    else:
+        second = exp_avg_sq
+    denom = np.sqrt(second) / bias_correction2_sqrt + eps
+    param += (-lr / bias_correction1) * (exp_avg / denom)
+
+
+class Adam(Optimizer):
+    """Adam (matches `torch.optim.Adam`)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        state = {"step": _scalar_tensor(), "exp_avg": _zeros_like(p),
+                 "exp_avg_sq": _zeros_like(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
+        return state
+
+    def _update(self, param, grad, state, hyper):
+        beta1, beta2 = hyper["betas"]
+        adam_update(param, grad, state["step"], state["exp_avg"], state["exp_avg_sq"],
+                    state.get("max_exp_avg_sq"), lr=hyper["lr"], beta1=float(beta1),
+                    beta2=float(beta2), eps=hyper["eps"], weight_decay=hyper["weight_decay"],
+                    amsgrad=hyper["amsgrad"], maximize=hyper["maximize"],
+                    decoupled_weight_decay=hyper["decoupled_weight_decay"])
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (matches `torch.optim.AdamW`)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    """The argument checks shared by the Adam family, with PyTorch's messages."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")

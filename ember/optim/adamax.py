@@ -1,0 +1,45 @@
+"""Adamax: Adam with the infinity norm in place of the second moment."""
+
+import numpy as np
+
+from ember.optim.adam import _check_adam_args
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps, weight_decay,
+                  maximize):
+    """One Adamax step on `param` in place.
+
+    m = β1·m + (1-β1)·g;  u = max(β2·u, |g| + ε);  p -= lr/(1-β1ᵗ) · m/u
+    """
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    exp_avg += (1 - beta1) * (grad - exp_avg)
+    exp_inf *= beta2
+    np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
+    clr = lr / (1 - beta1 ** t)
+    param += -clr * (exp_avg / exp_inf)
+
+
+class Adamax(Optimizer):
+    """Adamax (matches `torch.optim.Adamax`)."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"step": _scalar_tensor(), "exp_avg": _zeros_like(p), "exp_inf": _zeros_like(p)}
+
+    def _update(self, param, grad, state, hyper):
+        beta1, beta2 = hyper["betas"]
+        adamax_update(param, grad, state["step"], state["exp_avg"], state["exp_inf"],
+                      lr=hyper["lr"], beta1=beta1, beta2=beta2, eps=hyper["eps"],
+                      weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])

@@ -1,0 +1,259 @@
+"""The Optimizer base: parameter groups, per-parameter state, state_dict, zero_grad, step.
+
+Every optimizer in ember.optim is a subclass that names its defaults, creates a parameter's
+state the first time the parameter has a gradient (`_init_state`), and applies one pure update
+function to NumPy arrays (`_update`). The base runs the loop:
+
+    for group in param_groups:
+        for p in group["params"] with a gradient:
+            state = self.state[p] (created on first use)
+            update(p._data, p.grad._data, state arrays, hyperparameters)   # in place
+
+NOTE [Optimizer state_dict layout]
+`state_dict()` has PyTorch's exact structure so checkpoints move between the two libraries:
+`{"state": {index: {name: value}}, "param_groups": [{hyper...: value, "params": [index...]}]}`
+where a parameter's index is its position counting through all groups in order. State tensors
+are returned by reference (as PyTorch does); load_state_dict copies them and casts floating
+state (except "step") to the parameter's dtype.
+"""
+
+import warnings
+from collections import defaultdict
+from copy import deepcopy
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+
+
+class _RequiredParameter:
+    """Marks a hyperparameter that has no default and must be given (PyTorch's `required`)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _as_tensor(value):
+    """State values from another library (a torch tensor, an ndarray) as ember Tensors."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value.copy())
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return Tensor._make(np.array(value.detach().cpu().numpy()))
+    return value
+
+
+class Optimizer:
+    """Base class of all optimizers (matches `torch.optim.Optimizer`)."""
+
+    def __init__(self, params, defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {params.type()}")
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for group in self.param_groups:
+            for name, default in self.defaults.items():
+                group.setdefault(name, default)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ---- parameter groups ---------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyperparameters (matches `add_param_group`)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list "
+                "instead.")
+        else:
+            params = list(params)
+        if params and isinstance(params[0], tuple):  # named parameters: (name, tensor) pairs
+            param_group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
+        param_group["params"] = params
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__module__}.{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization "
+                    f"parameter {name}")
+            param_group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
+                "more information", stacklevel=3)
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if existing & {id(p) for p in params}:
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ---- gradients and steps ----------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters (matches `Optimizer.zero_grad`)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.grad_fn = None
+                    p.grad._requires_grad = False
+                    p.grad._data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; return closure's loss if given."""
+        loss = None
+        if closure is not None:
+            with grad_mode.enable_grad():
+                loss = closure()
+        with grad_mode.no_grad():
+            for group in self.param_groups:
+                hyper = self._hyperparameters(group)
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p] if p in self.state else self._init_state(p, group)
+                    arrays = {k: (v._data if isinstance(v, Tensor) else v)
+                              for k, v in state.items()}
+                    self._update(p._data, p.grad._data, arrays, hyper)
+                    for key, value in arrays.items():  # new or non-tensor state written back
+                        if not isinstance(state.get(key), Tensor):
+                            is_array = isinstance(value, np.ndarray)
+                            state[key] = Tensor._make(value) if is_array else value
+                    if state:
+                        self.state[p] = state
+                    p._version.value += 1
+        return loss
+
+    def _hyperparameters(self, group: dict) -> dict:
+        """The group's hyperparameters as plain Python values (a Tensor lr becomes a float)."""
+        return {k: (float(v) if isinstance(v, Tensor) else v)
+                for k, v in group.items() if k not in ("params", "param_names")}
+
+    def _init_state(self, p: Tensor, group: dict) -> dict:
+        raise NotImplementedError
+
+    def _update(self, param, grad, state: dict, hyper: dict) -> None:
+        raise NotImplementedError
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The state and hyperparameters in PyTorch's layout (see NOTE above)."""
+        index_of = {}
+        packed_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            packed_groups.append(packed)
+        packed_state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        return {"state": packed_state, "param_groups": packed_groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state_dict from `state_dict()` (ember's or PyTorch's layout)."""
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group")
+        param_of = {index: p for s, g in zip(saved_groups, groups)
+                    for index, p in zip(s["params"], g["params"])}
+        state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in param_of:
+                param = param_of[key]
+                state[param] = {name: _cast(param, name, v) for name, v in value.items()}
+            else:
+                state[key] = value
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            new_groups.append(saved)
+        self.__setstate__({"state": state, "param_groups": new_groups})
+
+
+def _cast(param: Tensor, name: str, value):
+    """A copy of one loaded state value, floating tensors cast to the parameter's dtype."""
+    value = _as_tensor(value)
+    if isinstance(value, Tensor):
+        array = value._data
+        if name != "step" and param.dtype.is_floating_point and array.dtype.kind == "f":
+            array = array.astype(param._data.dtype)
+        return Tensor._make(np.array(array, copy=True))
+    if isinstance(value, dict):
+        return {k: _cast(param, k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, name, v) for v in value)
+    return value
+
+
+def _zeros_like(p: Tensor) -> Tensor:
+    """A zero state tensor shaped and typed like the parameter."""
+    return Tensor._make(np.zeros_like(p._data))
+
+
+def _scalar_tensor(value: float = 0.0) -> Tensor:
+    """A 0-d state scalar such as state['step']: float32, float64 under a float64 default."""
+    from ember import _dtype
+
+    is_double = _dtype.get_default_dtype() is _dtype.float64
+    return Tensor._make(np.array(value, dtype=np.float64 if is_double else np.float32))
+
+
+def _increment(step: np.ndarray) -> float:
+    """Add one to a 0-d step array in place; return the new count as a Python float."""
+    step += 1
+    return float(step)
+
+
+__all__ = ["Optimizer", "required"]

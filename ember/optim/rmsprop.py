@@ -1,0 +1,69 @@
+"""RMSprop, optionally centered and with momentum."""
+
+import numpy as np
+
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+def rmsprop_update(param, grad, step, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps,
+                   weight_decay, momentum, centered, maximize):
+    """One RMSprop step on `param` in place.
+
+    v = α·v + (1-α)·g²;  centered: ḡ = α·ḡ + (1-α)·g, s = √(v - ḡ²) + ε, else s = √v + ε;
+    momentum: b = μ·b + g/s, p -= lr·b;  otherwise p -= lr·g/s
+    """
+    if maximize:
+        grad = -grad
+    _increment(step)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg *= alpha
+    square_avg += (1 - alpha) * (grad * grad)
+    if centered:
+        grad_avg += (1 - alpha) * (grad - grad_avg)
+        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        avg = np.sqrt(square_avg) + eps
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += grad / avg
+        param -= lr * momentum_buffer
+    else:
+        param += -lr * (grad / avg)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (matches `torch.optim.RMSprop`)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        state = {"step": _scalar_tensor(), "square_avg": _zeros_like(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p)
+        return state
+
+    def _update(self, param, grad, state, hyper):
+        rmsprop_update(param, grad, state["step"], state["square_avg"], state.get("grad_avg"),
+                       state.get("momentum_buffer"), lr=hyper["lr"], alpha=hyper["alpha"],
+                       eps=hyper["eps"], weight_decay=hyper["weight_decay"],
+                       momentum=hyper["momentum"], centered=hyper["centered"],
+                       maximize=hyper["maximize"])

@@ -1,0 +1,59 @@
+"""SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
+
+import numpy as np
+
+from ember.optim.optimizer import Optimizer, required
+
+
+def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer, *, lr, momentum,
+               dampening, weight_decay, nesterov, maximize):
+    """One SGD step on `param` in place; returns the (new) momentum buffer.
+
+    g = ±grad + wd·p;  b = g (first step) else μ·b + (1-τ)·g;
+    d = g + μ·b (nesterov) else b;  p -= lr·d
+    """
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if momentum != 0:
+        if momentum_buffer is None:
+            momentum_buffer = grad.copy()
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * grad
+        grad = grad + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * grad
+    return momentum_buffer
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (matches `torch.optim.SGD`)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        # PyTorch keeps no state without momentum; the buffer is made on the first step.
+        return {"momentum_buffer": None} if group["momentum"] != 0 else {}
+
+    def _update(self, param, grad, state, hyper):
+        buffer = sgd_update(param, grad, state.get("momentum_buffer"), lr=hyper["lr"],
+                            momentum=hyper["momentum"], dampening=hyper["dampening"],
+                            weight_decay=hyper["weight_decay"], nesterov=hyper["nesterov"],
+                            maximize=hyper["maximize"])
+        if hyper["momentum"] != 0:
+            state["momentum_buffer"] = buffer

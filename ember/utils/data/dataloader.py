@@ -1,0 +1,361 @@
+"""DataLoader: batches from a dataset, in the main process or in worker processes.
+
+Matches `torch.utils.data.DataLoader`. A loader combines a dataset, a sampler of indices (or
+an iterable dataset's stream), batching (`batch_size`/`batch_sampler`) and a `collate_fn`.
+With `num_workers=0` batches are made in the calling process; with `num_workers > 0` worker
+processes (forked on Linux) make them ahead of time, `prefetch_factor` batches per worker, and
+the main process hands them out in sampler order.
+"""
+
+import itertools
+import multiprocessing
+import sys
+import time
+from multiprocessing.connection import wait
+
+from ember import random as _random
+from ember.utils.data import _worker
+from ember.utils.data._collate import default_collate, default_convert
+from ember.utils.data.dataset import IterableDataset
+from ember.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+class _InfiniteConstantSampler:
+    """The 'sampler' of an iterable dataset: None forever (the dataset decides what comes)."""
+
+    def __iter__(self):
+        while True:
+            yield None
+
+
+_SHUTDOWN_GRACE_SECONDS = 1.0  # how long idle workers get to exit before being terminated
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+           "persistent_workers")
+
+
+class DataLoader:
+    """Iterate over a dataset in batches (matches `torch.utils.data.DataLoader`)."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+
+        is_iterable = isinstance(dataset, IterableDataset)
+        if is_iterable:
+            if shuffle not in {False, None}:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size = None
+            drop_last = False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None:
+            if is_iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = generator
+        self.collate_fn = collate_fn
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._is_iterable = is_iterable
+        self._iterator = None
+        self.__initialized = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_DataLoader__initialized", False) and name in _FROZEN:
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{self.__class__.__name__} is initialized")
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def _context(self):
+        context = self.multiprocessing_context
+        if context is None:
+            return multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        if isinstance(context, str):
+            return multiprocessing.get_context(context)
+        return context
+
+    def __iter__(self):
+        if self.num_workers == 0:
+            return _SingleProcessIterator(self)
+        if self.persistent_workers:
+            if self._iterator is None:
+                self._iterator = _MultiProcessIterator(self)
+            else:
+                self._iterator._reset(self)
+            return self._iterator
+        return _MultiProcessIterator(self)
+
+    def __len__(self):
+        if self._is_iterable:
+            length = len(self.dataset)
+            if self.batch_size is not None:
+                if self.drop_last:
+                    return length // self.batch_size
+                return -(-length // self.batch_size)
+            return length
+        return len(self._index_sampler)
+
+
+class _BaseIterator:
+    def __init__(self, loader):
+        self._dataset = loader.dataset
+        self._is_iterable = loader._is_iterable
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._collate_fn = loader.collate_fn
+        self._index_sampler = loader._index_sampler
+        self._sampler_iter = iter(self._index_sampler)
+        self._base_seed = int(_random.rng(loader.generator).integers(0, 2 ** 62))
+        self._num_yielded = 0
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._index_sampler)
+
+    def __next__(self):
+        data = self._next_data()
+        self._num_yielded += 1
+        return data
+
+
+class _SingleProcessIterator(_BaseIterator):
+    """Fetch and collate each batch in the calling process."""
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._fetcher = _worker.make_fetcher(self._dataset, self._is_iterable,
+                                             self._auto_collation, self._collate_fn,
+                                             self._drop_last)
+
+    def _next_data(self):
+        index = next(self._sampler_iter)
+        return self._fetcher.fetch(index)
+
+
+class _MultiProcessIterator(_BaseIterator):
+    """Hand out batches made by worker processes, in sampler order (see NOTE [Worker
+    protocol] in _worker.py).
+
+    Tasks are numbered as they are sent; `_task_worker[i]` says which worker has task i,
+    `_reordered` holds batches that arrived before their turn.
+    """
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._num_workers = loader.num_workers
+        self._prefetch_factor = loader.prefetch_factor
+        self._timeout = loader.timeout
+        self._persistent = loader.persistent_workers
+        context = loader._context()
+        self._conns, self._workers = [], []
+        for worker_id in range(self._num_workers):
+            parent_end, child_end = context.Pipe(duplex=True)
+            inherited = list(self._conns) + [parent_end]
+            worker = context.Process(
+                target=_worker.worker_loop, daemon=True,
+                args=(child_end, inherited, self._dataset, self._is_iterable,
+                      self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
+                      loader.worker_init_fn, worker_id, self._num_workers))
+            worker.start()
+            child_end.close()
+            self._conns.append(parent_end)
+            self._workers.append(worker)
+        self._shutdown = False
+        self._reset(loader, first_iter=True)
+
+    def _reset(self, loader, first_iter=False):
+        if not first_iter:
+            self._sampler_iter = iter(self._index_sampler)
+            self._num_yielded = 0
+            self._drain()
+            for conn in self._conns:
+                conn.send(_worker.RESUME)
+        self._send_idx = 0
+        self._rcvd_idx = 0
+        self._task_worker = {}
+        self._reordered = {}
+        self._active = [True] * self._num_workers
+        self._worker_cycle = itertools.cycle(range(self._num_workers))
+        for _ in range(self._prefetch_factor * self._num_workers):
+            self._try_put_index()
+
+    def _drain(self):
+        """Receive (and drop) the answers to tasks of an epoch that was not finished."""
+        while any(i not in self._reordered and self._active[w]
+                  for i, w in self._task_worker.items() if i >= self._rcvd_idx):
+            task, data = self._receive()
+            self._task_worker.pop(task, None)
+            if isinstance(data, _worker._IterationEnd):
+                self._active[data.worker_id] = False
+
+    def _try_put_index(self):
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        for _ in range(self._num_workers):
+            worker_id = next(self._worker_cycle)
+            if self._active[worker_id]:
+                break
+        else:
+            return  # every worker's iterable is exhausted
+        self._conns[worker_id].send((self._send_idx, index))
+        self._task_worker[self._send_idx] = worker_id
+        self._send_idx += 1
+
+    def _receive(self):
+        """The next (task, batch) any worker sends; RuntimeError if a worker died or timed
+        out, never a hang."""
+        sentinels = {w.sentinel: i for i, w in enumerate(self._workers)}
+        while True:
+            ready = wait(self._conns + list(sentinels), self._timeout or None)
+            if not ready:
+                self._shutdown_workers()
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+            for conn in ready:
+                if conn in sentinels:
+                    continue
+                try:
+                    return conn.recv()
+                except (EOFError, OSError):
+                    pass  # the worker died mid-send; its sentinel says so below
+            for handle in ready:
+                worker_id = sentinels.get(handle)
+                if worker_id is not None and not self._conns[worker_id].poll():
+                    self._raise_worker_died(worker_id)
+
+    def _raise_worker_died(self, worker_id):
+        worker = self._workers[worker_id]
+        worker.join(timeout=1)
+        code = worker.exitcode
+        self._shutdown_workers()
+        reason = f"exit code {code}"
+        if code is not None and code < 0:
+            import signal
+
+            reason = f"killed by signal: {signal.Signals(-code).name}"
+        raise RuntimeError(f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly "
+                           f"({reason})")
+
+    def _next_data(self):
+        while True:
+            # Skip the tasks of workers whose iterable ran out before answering them.
+            while self._rcvd_idx < self._send_idx:
+                worker_id = self._task_worker.get(self._rcvd_idx)
+                if self._rcvd_idx in self._reordered or (worker_id is not None
+                                                         and self._active[worker_id]):
+                    break
+                self._task_worker.pop(self._rcvd_idx, None)
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent:
+                    self._shutdown_workers()
+                raise StopIteration
+            if self._rcvd_idx in self._reordered:
+                data = self._reordered.pop(self._rcvd_idx)
+                self._task_worker.pop(self._rcvd_idx, None)
+                self._rcvd_idx += 1
+                return self._process(data)
+            task, data = self._receive()
+            if isinstance(data, _worker._IterationEnd):
+                self._active[data.worker_id] = False
+                self._task_worker.pop(task, None)
+                self._try_put_index()
+            elif task == self._rcvd_idx:
+                self._task_worker.pop(task, None)
+                self._rcvd_idx += 1
+                return self._process(data)
+            else:
+                self._reordered[task] = data
+
+    def _process(self, data):
+        self._try_put_index()
+        if isinstance(data, _worker.ExceptionWrapper):
+            data.reraise()
+        return data
+
+    def _shutdown_workers(self):
+        if getattr(self, "_shutdown", True):
+            return
+        self._shutdown = True
+        for conn in self._conns:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        deadline = time.monotonic() + _SHUTDOWN_GRACE_SECONDS
+        for worker in self._workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():  # still busy with a batch nobody will read
+                worker.terminate()
+                worker.join(timeout=1)
+        for conn in self._conns:
+            conn.close()
+
+    def __del__(self):
+        self._shutdown_workers()
+
+
+__all__ = ["DataLoader"]

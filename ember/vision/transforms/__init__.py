@@ -1,0 +1,18 @@
+"""ember.vision.transforms: image transforms (matches `torchvision.transforms`)."""
+
+from ember.vision.transforms import functional
+from ember.vision.transforms.functional import InterpolationMode
+from ember.vision.transforms.transforms import (CenterCrop, ColorJitter, Compose,
+                                                ConvertImageDtype, GaussianBlur, Grayscale,
+                                                Lambda, Normalize, Pad, PILToTensor,
+                                                RandomAffine, RandomApply, RandomCrop,
+                                                RandomErasing, RandomGrayscale,
+                                                RandomHorizontalFlip, RandomResizedCrop,
+                                                RandomRotation, RandomVerticalFlip, Resize,
+                                                ToPILImage, ToTensor)
+
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+           "Grayscale", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
+           "RandomAffine", "RandomApply", "RandomCrop", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
+           "Resize", "ToPILImage", "ToTensor", "functional"]

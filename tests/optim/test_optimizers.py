@@ -1,0 +1,262 @@
+"""Optimizers against PyTorch: same start, same gradients, 100 steps, same trajectory.
+
+The loss f(p) = s·Σ a·(p - c)² + b·cos(p) has its gradient computed in NumPy from each library's
+current parameter values, so the test exercises the optimizers alone (not autograd).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+SHAPES = [(3, 4), (5,)]
+
+
+def _problem(seed=0):
+    rng = np.random.default_rng(seed)
+    starts = [rng.normal(size=s).astype(np.float32) for s in SHAPES]
+    coefficients = [(rng.uniform(0.5, 2.0, s), rng.normal(size=s), rng.uniform(0, 0.3, s))
+                    for s in SHAPES]
+    return starts, coefficients
+
+
+def _grad(p, coefficient, sign):
+    a, c, b = coefficient
+    return (sign * 2 * a * (p - c) - b * np.sin(p)).astype(p.dtype)
+
+
+def _loss(values, coefficients, sign):
+    return sum(float((sign * a * (p - c) ** 2 + b * np.cos(p)).sum())
+               for p, (a, c, b) in zip(values, coefficients))
+
+
+class _Run:
+    """The same optimizer and problem in one library (`lib` is torch or ember)."""
+
+    def __init__(self, lib, name, kwargs, groups=False, sign=1.0, seed=0):
+        starts, self.coefficients = _problem(seed)
+        self.lib, self.sign = lib, sign
+        self.params = [lib.tensor(s.copy(), requires_grad=True) for s in starts]
+        if groups:
+            spec = [{"params": [self.params[0]]},
+                    {"params": [self.params[1]], "lr": kwargs["lr"] * 0.5}]
+        else:
+            spec = self.params
+        self.opt = getattr(lib.optim, name)(spec, **kwargs)
+
+    def values(self):
+        return [p.detach().numpy().copy() for p in self.params]
+
+    def set_grads(self):
+        for p, coefficient in zip(self.params, self.coefficients):
+            grad = _grad(p.detach().numpy(), coefficient, self.sign)
+            p.grad = self.lib.tensor(grad)
+
+    def closure(self):
+        self.opt.zero_grad()
+        self.set_grads()
+        return self.lib.tensor(_loss(self.values(), self.coefficients, self.sign))
+
+    def step(self):
+        self.set_grads()
+        self.opt.step()
+
+
+CASES = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.02)),
+    ("Adam", dict(lr=0.02, amsgrad=True)),
+    ("Adam", dict(lr=0.02, weight_decay=0.1, betas=(0.8, 0.99))),
+    ("Adam", dict(lr=0.02, maximize=True, amsgrad=True)),
+    ("Adam", dict(lr=0.02, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.02)),
+    ("AdamW", dict(lr=0.02, weight_decay=0.3, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, centered=True, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.05, initial_accumulator_value=0.1)),
+    ("Adagrad", dict(lr=0.1, maximize=True)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.05, maximize=True)),
+    ("Adamax", dict(lr=0.02)),
+    ("Adamax", dict(lr=0.02, weight_decay=0.05, maximize=True)),
+    ("NAdam", dict(lr=0.02)),
+    ("NAdam", dict(lr=0.02, weight_decay=0.05, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.02)),
+    ("RAdam", dict(lr=0.02, weight_decay=0.05)),
+    ("RAdam", dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True, maximize=True)),
+]
+
+
+def _ids(case):
+    name, kwargs = case
+    return name + "-" + "-".join(f"{k}={v}" for k, v in kwargs.items())
+
+
+def _pair(name, kwargs, groups=False):
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    return (_Run(torch, name, kwargs, groups, sign), _Run(ember, name, kwargs, groups, sign))
+
+
+def _assert_same(reference, run, atol=1e-5):
+    for expected, actual in zip(reference.values(), run.values()):
+        assert actual.dtype == expected.dtype
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+@pytest.mark.parametrize("groups", [False, True], ids=["one-group", "two-groups"])
+def test_trajectory_matches_torch(case, groups):
+    reference, run = _pair(*case, groups=groups)
+    for _ in range(100):
+        reference.step()
+        run.step()
+    _assert_same(reference, run)
+    assert run.values()[0].tolist() != _problem()[0][0].tolist()  # the optimizer moved
+
+
+def _structure(state_dict):
+    """A state_dict with tensors replaced by (dtype, shape): what must equal PyTorch's."""
+    def describe(value):
+        if hasattr(value, "dtype") and hasattr(value, "shape"):
+            return ("tensor", str(value.dtype), tuple(value.shape))
+        return value
+
+    state = {index: {k: describe(v) for k, v in entry.items()}
+             for index, entry in state_dict["state"].items()}
+    return {"state": state, "param_groups": state_dict["param_groups"]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+def test_state_dict_structure_matches_torch(case):
+    reference, run = _pair(*case, groups=True)
+    for _ in range(3):
+        reference.step()
+        run.step()
+    expected, actual = reference.opt.state_dict(), run.opt.state_dict()
+    assert _structure(actual) == _structure(expected)
+    assert [list(g) for g in actual["param_groups"]] == [list(g) for g in
+                                                         expected["param_groups"]]
+    for index, entry in expected["state"].items():
+        assert list(actual["state"][index]) == list(entry)
+        for key, value in entry.items():
+            np.testing.assert_allclose(actual["state"][index][key].numpy(), value.numpy(),
+                                       rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", CASES[::3], ids=[_ids(c) for c in CASES[::3]])
+def test_state_dict_round_trip_continues_identically(case):
+    name, kwargs = case
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    first = _Run(ember, name, kwargs, sign=sign)
+    for _ in range(10):
+        first.step()
+    second = _Run(ember, name, kwargs, sign=sign)
+    for p, q in zip(second.params, first.params):
+        p.detach().numpy()[...] = q.detach().numpy()
+    second.opt.load_state_dict(first.opt.state_dict())
+    for _ in range(10):
+        first.step()
+        second.step()
+    for a, b in zip(first.values(), second.values()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("case", CASES[::2], ids=[_ids(c) for c in CASES[::2]])
+def test_loads_torch_state_dict_and_continues_like_torch(case):
+    reference, run = _pair(*case, groups=True)
+    for _ in range(10):
+        reference.step()
+    for p, q in zip(run.params, reference.params):
+        p.detach().numpy()[...] = q.detach().numpy()
+    run.opt.load_state_dict(reference.opt.state_dict())
+    for _ in range(20):
+        reference.step()
+        run.step()
+    _assert_same(reference, run)
+
+
+def test_loaded_state_is_a_copy_cast_to_the_param_dtype():
+    p = ember.zeros(3, dtype=ember.float64, requires_grad=True)
+    opt = ember.optim.Adam([p])
+    saved = {"state": {0: {"step": ember.tensor(4.0), "exp_avg": ember.ones(3),
+                           "exp_avg_sq": ember.ones(3)}},
+             "param_groups": [dict(opt.state_dict()["param_groups"][0], lr=0.5)]}
+    opt.load_state_dict(saved)
+    state = opt.state[p]
+    assert state["exp_avg"].dtype == ember.float64
+    assert state["step"].dtype == ember.float32  # 'step' keeps its dtype, as in PyTorch
+    assert state["exp_avg"] is not saved["state"][0]["exp_avg"]
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"][0] is p
+
+
+def test_lbfgs_matches_torch():
+    for line_search in (None, "strong_wolfe"):
+        kwargs = dict(lr=0.5, max_iter=10, history_size=5, line_search_fn=line_search)
+        reference, run = _pair("LBFGS", kwargs)
+        for _ in range(5):
+            expected = reference.opt.step(reference.closure)
+            actual = run.opt.step(run.closure)
+            assert float(actual) == pytest.approx(float(expected), rel=1e-5)
+        _assert_same(reference, run, atol=1e-4)
+        state = run.opt.state_dict()["state"][0]
+        assert set(state) == set(reference.opt.state_dict()["state"][0])
+        assert state["func_evals"] == reference.opt.state_dict()["state"][0]["func_evals"]
+
+
+def test_zero_grad_and_closure():
+    p = ember.ones(2, requires_grad=True)
+    opt = ember.optim.SGD([p], lr=0.1)
+    p.grad = ember.ones(2)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
+    opt.step()  # no gradient: nothing happens
+    assert p.tolist() == [1.0, 1.0]
+
+    def closure():
+        p.grad = ember.full((2,), 2.0)
+        return ember.tensor(3.0)
+
+    assert float(opt.step(closure)) == 3.0
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, 0.8], rtol=1e-6)
+    assert p.grad is not None
+
+
+def test_argument_errors_match_torch():
+    p = ember.ones(2, requires_grad=True)
+    tp = torch.ones(2, requires_grad=True)
+    cases = [("SGD", dict(lr=-1.0)), ("SGD", dict(lr=0.1, nesterov=True)),
+             ("Adam", dict(betas=(1.0, 0.9))), ("Adam", dict(eps=-1.0)),
+             ("RMSprop", dict(alpha=-1.0)), ("Adagrad", dict(lr_decay=-1.0))]
+    for name, kwargs in cases:
+        with pytest.raises(ValueError) as expected:
+            getattr(torch.optim, name)([tp], **kwargs)
+        with pytest.raises(ValueError) as actual:
+            getattr(ember.optim, name)([p], **kwargs)
+        assert str(actual.value) == str(expected.value)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        ember.optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        ember.optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        ember.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+def test_add_param_group_fills_defaults():
+    a, b = ember.ones(2, requires_grad=True), ember.ones(3, requires_grad=True)
+    opt = ember.optim.Adam([a], lr=0.1)
+    opt.add_param_group({"params": b, "lr": 0.01})
+    assert opt.param_groups[1]["lr"] == 0.01
+    assert opt.param_groups[1]["betas"] == (0.9, 0.999)
+    assert opt.state_dict()["param_groups"][1]["params"] == [1]
+    assert "Parameter Group 1" in repr(opt)

@@ -1,0 +1,316 @@
+"""Tensor creation, checked against torch: inferred dtypes, shapes, values, memory sharing, RNG."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _assert_same(e, t):
+    assert str(e.dtype) == str(t.dtype)
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+DATA = {
+    "floats": [1.5, 2.0, -3.25],
+    "ints": [1, 2, 3],
+    "bools": [True, False],
+    "mixed-int-float": [1, 2.5],
+    "mixed-bool-int": [True, 2],
+    "nested": [[1.0, 2.0], [3.0, 4.0]],
+    "nested-3d": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]],
+    "empty": [],
+    "empty-nested": [[], []],
+    "scalar-float": 2.5,
+    "scalar-int": 7,
+    "scalar-bool": True,
+    "tuple": (1, 2, 3),
+    "np-f64": np.array([1.0, 2.0]),
+    "np-f16": np.array([1.0, 2.0], np.float16),
+    "np-i32": np.array([[1, 2]], np.int32),
+    "np-u8": np.array([250, 3], np.uint8),
+    "np-bool": np.array([True, False]),
+    "np-scalar-f64": np.float64(2.5),
+    "np-scalar-i64": np.int64(4),
+    "list-of-np-scalars": [np.float32(1.0), np.float32(2.0)],
+    "big-int": [2 ** 40, -(2 ** 40)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATA))
+def test_tensor_infers_dtype(name):
+    _assert_same(ember.tensor(DATA[name]), torch.tensor(DATA[name]))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8",
+                                   "bool"])
+@pytest.mark.parametrize("name", ["floats", "ints", "bools", "nested"])
+def test_tensor_with_dtype(name, dtype):
+    data = [[abs(v) for v in row] if isinstance(row, list) else abs(row) for row in DATA[name]]
+    _assert_same(ember.tensor(data, dtype=getattr(ember, dtype)),
+                 torch.tensor(data, dtype=getattr(torch, dtype)))
+
+
+def test_tensor_copies_numpy():
+    array = np.zeros(3, np.float32)
+    t = ember.tensor(array)
+    array[0] = 5
+    assert t[0].item() == 0 if hasattr(ember.Tensor, "__getitem__") else t.numpy()[0] == 0
+
+
+def test_tensor_of_tensors_list():
+    e = ember.tensor([ember.tensor(1.0), ember.tensor(2.0)])
+    t = torch.tensor([torch.tensor(1.0), torch.tensor(2.0)])
+    _assert_same(e, t)
+
+
+def test_ragged_list_raises_value_error():
+    with pytest.raises(ValueError):
+        torch.tensor([[1, 2], [3]])
+    with pytest.raises(ValueError):
+        ember.tensor([[1, 2], [3]])
+
+
+def test_tensor_requires_grad_only_for_floats():
+    assert ember.tensor([1.0], requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        torch.tensor([1], requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        ember.tensor([1], requires_grad=True)
+
+
+def test_from_numpy_shares_memory():
+    array = np.arange(4.0)
+    t = ember.from_numpy(array)
+    array[0] = 10
+    assert t.numpy()[0] == 10
+    t.add_(1)
+    assert array[1] == 2
+    assert t.dtype is ember.float64
+
+
+def test_from_numpy_rejects_non_arrays_and_bad_dtypes():
+    with pytest.raises(TypeError):
+        torch.from_numpy([1, 2])
+    with pytest.raises(TypeError):
+        ember.from_numpy([1, 2])
+    with pytest.raises(TypeError):
+        torch.from_numpy(np.array(["a"]))
+    with pytest.raises(TypeError):
+        ember.from_numpy(np.array(["a"]))
+
+
+def test_as_tensor_shares_memory():
+    array = np.ones(3, np.float32)
+    t = ember.as_tensor(array)
+    array[1] = 7
+    assert t.numpy()[1] == 7
+    same = ember.as_tensor(t)
+    assert same is t
+    converted = ember.as_tensor(array, dtype=ember.float64)
+    array[2] = 9
+    assert converted.numpy()[2] == 1
+    _assert_same(ember.as_tensor([1, 2]), torch.as_tensor([1, 2]))
+
+
+SIZES = [(), (0,), (3,), (2, 3), (2, 0, 4), (1, 1, 1, 2)]
+
+
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty"])
+@pytest.mark.parametrize("size", SIZES, ids=str)
+@pytest.mark.parametrize("dtype", [None, "float64", "int64", "bool", "int8"])
+def test_filled(fn, size, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    e = getattr(ember, fn)(size, **kwargs)
+    t = getattr(torch, fn)(size, **torch_kwargs)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    if fn != "empty":
+        _assert_same(e, t)
+    if len(size) > 0:
+        assert tuple(getattr(ember, fn)(*size).shape) == tuple(getattr(torch, fn)(*size).shape)
+
+
+@pytest.mark.parametrize("fill", [1.5, 2, True, -0.0])
+@pytest.mark.parametrize("dtype", [None, "float64", "int32"])
+def test_full(fill, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    _assert_same(ember.full((2, 3), fill, **kwargs), torch.full((2, 3), fill, **torch_kwargs))
+
+
+@pytest.mark.parametrize("fn", ["zeros_like", "ones_like", "empty_like"])
+@pytest.mark.parametrize("dtype", [None, "float64", "int64"])
+def test_like(fn, dtype):
+    base = np.arange(6, dtype=np.int16).reshape(2, 3)
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    e = getattr(ember, fn)(ember.from_numpy(base), **kwargs)
+    t = getattr(torch, fn)(torch.from_numpy(base), **torch_kwargs)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    if fn != "empty_like":
+        _assert_same(e, t)
+
+
+def test_full_like_and_requires_grad():
+    base = np.zeros((2, 2), np.float64)
+    _assert_same(ember.full_like(ember.from_numpy(base), 3), torch.full_like(
+        torch.from_numpy(base), 3))
+    assert ember.zeros_like(ember.ones(2), requires_grad=True).requires_grad
+
+
+def test_negative_size_raises():
+    with pytest.raises(RuntimeError):
+        torch.zeros(-1, 2)
+    with pytest.raises(RuntimeError):
+        ember.zeros(-1, 2)
+
+
+ARANGES = [(5,), (2, 7), (0, 1, 0.1), (1, 2.5, 0.5), (10, 0, -3), (0.0, 1.0, 0.3), (3, 3),
+           (1, 10, 4), (0, 1, 1 / 3), (-3, 3, 1.5), (2.5,)]
+
+
+@pytest.mark.parametrize("args", ARANGES, ids=str)
+def test_arange(args):
+    e, t = ember.arange(*args), torch.arange(*args)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "float32"])
+def test_arange_dtype(dtype):
+    _assert_same(ember.arange(0, 6, 2, dtype=getattr(ember, dtype)),
+                 torch.arange(0, 6, 2, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize("args", [(0, 5, 0), (5, 0), (-2.5,), (0, 5, -1)], ids=str)
+def test_arange_bad_arguments(args):
+    with pytest.raises(RuntimeError):
+        torch.arange(*args)
+    with pytest.raises(RuntimeError):
+        ember.arange(*args)
+
+
+LINSPACES = [(0, 1, 5), (-1, 1, 1), (0, 10, 0), (2, 2, 3), (1, 0, 4), (0, 1, 101)]
+
+
+@pytest.mark.parametrize("args", LINSPACES, ids=str)
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_linspace(args, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    e, t = ember.linspace(*args, **kwargs), torch.linspace(*args, **torch_kwargs)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,), (1,), (3, 0)], ids=str)
+@pytest.mark.parametrize("dtype", [None, "int64", "bool"])
+def test_eye(args, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    _assert_same(ember.eye(*args, **kwargs), torch.eye(*args, **torch_kwargs))
+
+
+@pytest.mark.parametrize("fn", ["rand", "randn"])
+@pytest.mark.parametrize("size", [(), (3,), (2, 3), (0, 2)], ids=str)
+@pytest.mark.parametrize("dtype", [None, "float64", "float16"])
+def test_rand_shapes_and_dtypes(fn, size, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    e, t = getattr(ember, fn)(size, **kwargs), getattr(torch, fn)(size, **torch_kwargs)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    if fn == "rand" and e.numel():
+        assert 0 <= e.numpy().min() and e.numpy().max() < 1
+
+
+def test_rand_statistics():
+    ember.manual_seed(0)
+    values = ember.randn(20000).numpy()
+    assert abs(values.mean()) < 0.05 and abs(values.std() - 1) < 0.05
+    uniform = ember.rand(20000).numpy()
+    assert abs(uniform.mean() - 0.5) < 0.02
+
+
+def test_rand_rejects_integer_dtype():
+    with pytest.raises(RuntimeError):
+        torch.rand(2, dtype=torch.int64)
+    with pytest.raises(RuntimeError):
+        ember.rand(2, dtype=ember.int64)
+
+
+@pytest.mark.parametrize("args", [(5, (3,)), (2, 7, (2, 2)), (-3, 3, (10,)), (1, (0,))], ids=str)
+@pytest.mark.parametrize("dtype", [None, "int32", "float32"])
+def test_randint(args, dtype):
+    kwargs = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    torch_kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    e, t = ember.randint(*args, **kwargs), torch.randint(*args, **torch_kwargs)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
+    low, high = (0, args[0]) if len(args) == 2 else args[:2]
+    if e.numel():
+        assert low <= e.numpy().min() and e.numpy().max() < high
+
+
+def test_randperm():
+    e, t = ember.randperm(10), torch.randperm(10)
+    assert str(e.dtype) == str(t.dtype)
+    assert sorted(e.tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("fn", ["rand", "randn", "randperm", "randint"])
+def test_manual_seed_reproducible(fn):
+    args = {"rand": (3, 4), "randn": (5,), "randperm": (8,), "randint": (0, 100, (6,))}[fn]
+    ember.manual_seed(1234)
+    first = getattr(ember, fn)(*args).numpy().copy()
+    ember.manual_seed(1234)
+    second = getattr(ember, fn)(*args).numpy()
+    np.testing.assert_array_equal(first, second)
+    ember.manual_seed(4321)
+    assert not np.array_equal(first, getattr(ember, fn)(*args).numpy())
+
+
+def test_generator_is_independent_of_global_state():
+    g = ember.Generator().manual_seed(7)
+    a = ember.randn(4, generator=g).numpy().copy()
+    ember.manual_seed(0)
+    ember.randn(10)
+    g.manual_seed(7)
+    np.testing.assert_array_equal(a, ember.randn(4, generator=g).numpy())
+    assert g.initial_seed() == 7
+    assert isinstance(ember.manual_seed(3), ember.Generator)
+
+
+def test_generator_state_round_trip():
+    g = ember.Generator().manual_seed(11)
+    state = g.get_state()
+    assert str(state.dtype) == "torch.uint8"
+    a = ember.rand(5, generator=g).numpy().copy()
+    g.set_state(state)
+    np.testing.assert_array_equal(a, ember.rand(5, generator=g).numpy())
+    saved = ember.get_rng_state()
+    b = ember.rand(3).numpy().copy()
+    ember.set_rng_state(saved)
+    np.testing.assert_array_equal(b, ember.rand(3).numpy())
+
+
+def test_creation_device_argument():
+    assert ember.zeros(2, device="cpu").device == ember.device("cpu")
+    with pytest.raises(AssertionError):
+        torch.zeros(2, device="cuda")
+    with pytest.raises(AssertionError):
+        ember.zeros(2, device="cuda")
+
+
+def test_tensor_constructor_class():
+    _assert_same(ember.Tensor([1, 2]), torch.Tensor([1, 2]))
+    assert tuple(ember.Tensor(2, 3).shape) == tuple(torch.Tensor(2, 3).shape)
+
+
+def test_new_methods():
+    e, t = ember.ones(2, dtype=ember.float64), torch.ones(2, dtype=torch.float64)
+    _assert_same(e.new_zeros(3), t.new_zeros(3))
+    _assert_same(e.new_ones((2, 2)), t.new_ones((2, 2)))
+    _assert_same(e.new_full((2,), 4), t.new_full((2,), 4))
+    _assert_same(e.new_tensor([1, 2]), t.new_tensor([1, 2]))

@@ -1,0 +1,146 @@
+"""dtypes and PyTorch's type promotion: every pair of the nine dtypes, checked against torch."""
+
+import itertools
+import operator
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+PAIRS = list(itertools.product(NAMES, NAMES))
+OPS = {"add": operator.add, "mul": operator.mul, "truediv": operator.truediv}
+SCALARS = [True, 3, 2.5]
+
+
+def _values(name, shape):
+    """Small positive values valid in every dtype (no zeros, so division is defined)."""
+    array = np.arange(1, 1 + int(np.prod(shape, dtype=int))).reshape(shape) % 3 + 1
+    return array.astype(np.bool_ if name == "bool" else name)
+
+
+def _pair(name, shape):
+    array = np.asarray(_values(name, shape))
+    return ember.from_numpy(array.copy()), torch.from_numpy(array.copy())
+
+
+def _assert_same(e, t):
+    assert str(e.dtype) == str(t.dtype)
+    assert e.shape == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy().astype(np.float64), t.numpy().astype(np.float64),
+                               rtol=1e-3)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_tensor_tensor(a, b, op):
+    ea, ta = _pair(a, (2, 3))
+    eb, tb = _pair(b, (2, 3))
+    _assert_same(OPS[op](ea, eb), OPS[op](ta, tb))
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_tensor_zero_dim(a, b, op):
+    ea, ta = _pair(a, (2, 3))
+    eb, tb = _pair(b, ())
+    _assert_same(OPS[op](ea, eb), OPS[op](ta, tb))
+    _assert_same(OPS[op](eb, ea), OPS[op](tb, ta))
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_zero_dim_zero_dim(a, b, op):
+    ea, ta = _pair(a, ())
+    eb, tb = _pair(b, ())
+    _assert_same(OPS[op](ea, eb), OPS[op](ta, tb))
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("a", NAMES)
+def test_tensor_python_scalar(a, scalar, op):
+    ea, ta = _pair(a, (2, 3))
+    _assert_same(OPS[op](ea, scalar), OPS[op](ta, scalar))
+    _assert_same(OPS[op](scalar, ea), OPS[op](scalar, ta))
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_promote_types(a, b):
+    assert str(ember.promote_types(getattr(ember, a), getattr(ember, b))) == str(
+        torch.promote_types(getattr(torch, a), getattr(torch, b)))
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_result_type_tensors(a, b):
+    ea, ta = _pair(a, (2,))
+    eb, tb = _pair(b, ())
+    assert str(ember.result_type(ea, eb)) == str(torch.result_type(ta, tb))
+    assert str(ember.result_type(eb, ea)) == str(torch.result_type(tb, ta))
+
+
+@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("a", NAMES)
+def test_result_type_scalar(a, scalar):
+    ea, ta = _pair(a, (2,))
+    assert str(ember.result_type(ea, scalar)) == str(torch.result_type(ta, scalar))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_attributes(name):
+    e, t = getattr(ember, name), getattr(torch, name)
+    assert repr(e) == repr(t) == str(t)
+    assert e.is_floating_point == t.is_floating_point
+    assert e.is_signed == t.is_signed
+    assert e.itemsize == t.itemsize
+
+
+@pytest.mark.parametrize("alias,name", [("float", "float32"), ("double", "float64"),
+                                        ("half", "float16"), ("long", "int64"),
+                                        ("int", "int32"), ("short", "int16")])
+def test_dtype_aliases(alias, name):
+    assert getattr(ember, alias) is getattr(ember, name)
+
+
+@pytest.mark.parametrize("default", ["float64", "float16", "float32"])
+def test_default_dtype_get_set(default):
+    ember.set_default_dtype(getattr(ember, default))
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        assert str(ember.get_default_dtype()) == str(torch.get_default_dtype())
+        for data in ([1.5, 2.0], 2.5, [1, 2], [True]):
+            assert str(ember.tensor(data).dtype) == str(torch.tensor(data).dtype)
+        assert str(ember.zeros(2).dtype) == str(torch.zeros(2).dtype)
+        assert str(ember.arange(3.0).dtype) == str(torch.arange(3.0).dtype)
+        i = ember.tensor([1, 2])
+        assert str((i / 2).dtype) == str((torch.tensor([1, 2]) / 2).dtype)
+        assert str((i * 2.5).dtype) == str((torch.tensor([1, 2]) * 2.5).dtype)
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("bad", ["int64", "bool", "uint8"])
+def test_set_default_dtype_rejects_non_float(bad):
+    with pytest.raises(TypeError):
+        torch.set_default_dtype(getattr(torch, bad))
+    with pytest.raises(TypeError):
+        ember.set_default_dtype(getattr(ember, bad))
+    assert ember.get_default_dtype() is ember.float32
+
+
+def test_float32_stays_float32_with_float64_zero_dim():
+    x = ember.ones(3)
+    assert (x + ember.tensor(2.0, dtype=ember.float64)).dtype is ember.float32
+    assert (x * np.float64(2.0)).dtype is ember.float32
+    assert (ember.tensor([1, 2]) / ember.tensor([2, 4])).dtype is ember.float32
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_and_type_names(name):
+    e, t = _pair("float32", (3,))
+    converted_e, converted_t = e.to(getattr(ember, name)), t.to(getattr(torch, name))
+    _assert_same(converted_e, converted_t)
+    assert e.to(getattr(ember, name)).type() == t.to(getattr(torch, name)).type()

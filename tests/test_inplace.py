@@ -1,0 +1,238 @@
+"""In-place semantics against torch: values written into the tensor's memory (views see them),
+version counters, rewritten autograd history for non-leaf tensors and for views of them
+(CopySlices), the leaf errors, and the error when a tensor saved for backward was modified.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3, 4))
+G = RNG.standard_normal((3, 4))
+
+
+def _assert_same(e, t):
+    assert str(e.dtype) == str(t.dtype)
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def _version(t) -> int:
+    """The version counter (ember keeps a shared counter object, torch reports an int)."""
+    return t._version.value if isinstance(t, ember.Tensor) else t._version
+
+
+def _leaf(m, array=X):
+    return m.from_numpy(array.copy()).requires_grad_()
+
+
+# id -> in-place step applied to y = w·2 (a non-leaf); w is the leaf
+STEPS = {
+    "add_": lambda m, y, w: y.add_(w),
+    "add_alpha": lambda m, y, w: y.add_(w, alpha=-2),
+    "iadd": lambda m, y, w: y.__iadd__(w * w),
+    "sub_": lambda m, y, w: y.sub_(3.0),
+    "mul_": lambda m, y, w: y.mul_(w),
+    "imul_scalar": lambda m, y, w: y.__imul__(4),
+    "div_": lambda m, y, w: y.div_(w * w + 1),
+    "pow_": lambda m, y, w: y.pow_(2),
+    "relu_": lambda m, y, w: y.relu_(),
+    "clamp_": lambda m, y, w: y.clamp_(-0.5, 0.5),
+    "clamp_min_": lambda m, y, w: y.clamp_min_(0.1),
+    "masked_fill_": lambda m, y, w: y.masked_fill_(w > 0, 0.5),
+    "tril_": lambda m, y, w: y.tril_(),
+    "chain": lambda m, y, w: y.mul_(w).add_(1).relu_(),
+}
+
+
+def _run_step(m, name, through_view=False):
+    w = _leaf(m)
+    y = w * 2
+    version = _version(y)
+    if through_view:
+        base = y
+        v = y[1:, ::2]
+        out = STEPS[name](m, v, w[1:, ::2])
+        assert out is v
+        result = base
+    else:
+        out = STEPS[name](m, y, w)
+        assert out is y
+        result = y
+    assert _version(result) > version
+    (result * w).backward(m.from_numpy(G.copy()))
+    return result, w.grad, result.grad_fn.name()
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_inplace_on_non_leaf(name):
+    e, t = _run_step(ember, name), _run_step(torch, name)
+    _assert_same(e[0], t[0])
+    _assert_same(e[1], t[1])
+
+
+@pytest.mark.parametrize("name", sorted(set(STEPS) - {"tril_"}))
+def test_inplace_on_view_of_non_leaf(name):
+    e, t = _run_step(ember, name, True), _run_step(torch, name, True)
+    _assert_same(e[0], t[0])
+    _assert_same(e[1], t[1])
+    assert e[2] == t[2] == "torch::autograd::CopySlices"
+
+
+def test_view_sees_inplace_and_view_history():
+    results = []
+    for m in (ember, torch):
+        w = _leaf(m)
+        y = w * 1
+        v = y.view(12)[2:8].view(2, 3)
+        v.mul_(w[:2, :3])
+        assert v.grad_fn.name() == "AsStridedBackward0"
+        assert y.grad_fn.name() == "torch::autograd::CopySlices"
+        v.backward(m.full((2, 3), 3.0, dtype=m.float64))
+        results.append((y, w.grad))
+    for a, b in zip(*results):
+        _assert_same(a, b)
+
+
+def test_view_of_no_grad_base_written_with_grad_value():
+    results = []
+    for m in (ember, torch):
+        w = _leaf(m)
+        buffer = m.zeros(3, 4, dtype=m.float64)
+        buffer[1].add_(w[0])
+        assert buffer.requires_grad and buffer.grad_fn.name() == "torch::autograd::CopySlices"
+        buffer.backward(m.from_numpy(G.copy()))
+        results.append((buffer, w.grad))
+    for a, b in zip(*results):
+        _assert_same(a, b)
+
+
+def test_nested_views_rebase():
+    results = []
+    for m in (ember, torch):
+        w = _leaf(m)
+        y = w * 2
+        v = y.t()[1:3]
+        v[0, 1:] = w[0, 2:] * 10
+        v.add_(1)
+        (y * y).backward(m.from_numpy(G.copy()))
+        results.append((y, w.grad))
+    for a, b in zip(*results):
+        _assert_same(a, b)
+
+
+def test_residual_iadd_like_resnet():
+    # the same weights for both
+    wa = RNG.standard_normal((4, 4))
+    outs = []
+    for m in (ember, torch):
+        x = _leaf(m)
+        w = _leaf(m, wa)
+        out = (x * 2).relu()
+        out = out * w[0]
+        out += x
+        out = out.relu()
+        out.backward(m.from_numpy(G.copy()))
+        outs.append((out, x.grad, w.grad))
+    for a, b in zip(*outs):
+        _assert_same(a, b)
+
+
+def test_se_block_assignment_raises_version_error():
+    """`out[:, i] = out[:, i] * s[0, i]`: Mul saved a view of out, which the write modifies."""
+    for m in (ember, torch):
+        x = m.from_numpy(RNG.standard_normal((2, 3, 2, 2))).requires_grad_()
+        s = m.from_numpy(RNG.standard_normal((1, 3))).requires_grad_()
+        out = x * 1
+        for i in range(3):
+            out[:, i, :, :] = out[:, i, :, :] * s[0, i]
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward(m.ones(2, 3, 2, 2, dtype=m.float64))
+
+
+def test_se_block_with_clone_gives_torch_grads():
+    xa, sa = RNG.standard_normal((2, 3, 2, 2)), RNG.standard_normal((1, 3))
+    results = []
+    for m in (ember, torch):
+        x, s = _leaf(m, xa), _leaf(m, sa)
+        out = x * 1
+        for i in range(3):
+            out[:, i, :, :] = out[:, i, :, :].clone() * s[0, i]
+        out.backward(m.from_numpy(np.ones((2, 3, 2, 2))))
+        results.append((out, x.grad, s.grad))
+    for a, b in zip(*results):
+        _assert_same(a, b)
+
+
+@pytest.mark.parametrize("step", [
+    lambda m, x: x.add_(1),
+    lambda m, x: x.mul_(2),
+    lambda m, x: x.relu_(),
+    lambda m, x: x[0].add_(1),
+    lambda m, x: x.view(12).mul_(2),
+    lambda m, x: x.__setitem__(0, 1.0),
+    lambda m, x: x.__setitem__(m.tensor([0, 1]), 1.0),
+])
+def test_leaf_errors(step):
+    with pytest.raises(RuntimeError) as expected:
+        step(torch, _leaf(torch))
+    with pytest.raises(RuntimeError) as got:
+        step(ember, _leaf(ember))
+    assert str(got.value) == str(expected.value)
+
+
+def test_leaf_inplace_allowed_under_no_grad():
+    for m in (ember, torch):
+        w = _leaf(m)
+        with m.no_grad():
+            w.mul_(2)
+            w[0] = 0.0
+            w[1].add_(1)
+        np.testing.assert_allclose(w.detach().numpy()[1], X[1] * 2 + 1)
+        assert w.is_leaf and w.grad_fn is None
+
+
+def test_multi_output_view_error():
+    for m in (ember, torch):
+        y = _leaf(m) * 1
+        with pytest.raises(RuntimeError, match="output of a function that returns multiple"):
+            y.split(1)[0].mul_(2)
+        with pytest.raises(RuntimeError, match="output of a function that returns multiple"):
+            y.unbind()[1].add_(1)
+
+
+@pytest.mark.parametrize("make, modify", [
+    (lambda y: y.exp(), lambda y, z: z.add_(1)),  # exp saves its output
+    (lambda y: y * y, lambda y, z: y.add_(1)),  # mul saves its inputs
+    (lambda y: y[0] * y[1], lambda y, z: y.mul_(2)),  # views of y are saved
+    (lambda y: y.t() * y.t(), lambda y, z: y[0].zero_()),  # written through another view
+])
+def test_version_counter_error(make, modify):
+    for m in (ember, torch):
+        y = _leaf(m) * 1
+        z = make(y)
+        modify(y, z)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward(m.ones(*z.shape, dtype=m.float64))
+
+
+def test_version_counts_and_shared_with_views():
+    for m in (ember, torch):
+        x = m.zeros(3, 4)
+        v = x[1]
+        assert _version(x) == 0
+        x.add_(1)
+        v.mul_(2)
+        x[0] = 5.0
+        assert _version(x) == _version(v) == 3
+        assert x[1, 0].item() == 2.0 and v[0].item() == 2.0
+
+
+def test_int_inplace_with_float_result_errors():
+    for m in (ember, torch):
+        x = m.zeros(3, dtype=m.int64)
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            x.add_(1.5)
