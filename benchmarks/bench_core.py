@@ -60,19 +60,20 @@ def _worker(library, name):
     calls = CASES[name][0]
     for _ in range(max(3, calls // 10)):
         fn()
-    samples = []
+    wall, cpu = [], []
     for _ in range(7):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
-        samples.append((time.perf_counter() - start) / calls)
-    print(json.dumps({"seconds": statistics.median(samples)}))
+        wall.append((time.perf_counter() - start) / calls)
+        cpu.append((time.process_time() - start_cpu) / calls)
+    print(json.dumps({"wall": statistics.median(wall), "cpu": statistics.median(cpu)}))
 
 
 def _measure(library, name):
     out = subprocess.run([sys.executable, __file__, "--worker", library, name],
                          capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _format_time(seconds):
@@ -82,21 +83,28 @@ def _format_time(seconds):
 
 
 def run(repeats):
-    """Alternate ember and torch subprocesses `repeats` times per case; print the table."""
-    print(f"{'case':32} {'ember':>11} {'torch':>11} {'ratio':>7} {'goal':>6}")
+    """Alternate ember and torch subprocesses `repeats` times per case; print the table.
+
+    Times are medians of per-call wall time; "cpu ratio" divides process CPU times instead,
+    which is steadier when other work shares the machine (for the matmul, where both libraries
+    use several BLAS threads, read the wall ratio).
+    """
+    print(f"{'case':30} {'ember':>11} {'torch':>11} {'ratio':>6} {'cpu ratio':>9} {'goal':>6}")
     results = {}
     for name, (_, goal) in CASES.items():
-        times = {"ember": [], "torch": []}
+        runs = {"ember": [], "torch": []}
         for repeat in range(repeats):
             order = ("ember", "torch") if repeat % 2 == 0 else ("torch", "ember")
             for library in order:
-                times[library].append(_measure(library, name))
-        ember_time = statistics.median(times["ember"])
-        torch_time = statistics.median(times["torch"])
-        ratio = ember_time / torch_time
-        results[name] = ratio
-        print(f"{name:32} {_format_time(ember_time)} {_format_time(torch_time)} "
-              f"{ratio:7.2f} {'<=' + str(goal):>6}", flush=True)
+                runs[library].append(_measure(library, name))
+        medians = {library: {kind: statistics.median(r[kind] for r in runs[library])
+                             for kind in ("wall", "cpu")} for library in runs}
+        ratio = medians["ember"]["wall"] / medians["torch"]["wall"]
+        cpu_ratio = medians["ember"]["cpu"] / medians["torch"]["cpu"]
+        results[name] = (ratio, cpu_ratio)
+        print(f"{name:30} {_format_time(medians['ember']['wall'])} "
+              f"{_format_time(medians['torch']['wall'])} {ratio:6.2f} {cpu_ratio:9.2f} "
+              f"{'<=' + str(goal):>6}", flush=True)
     return results
 
 

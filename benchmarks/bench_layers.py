@@ -1,15 +1,20 @@
 """Layer benchmarks: ember vs torch, forward + backward, each library in its own subprocess.
 
-    python benchmarks/bench_layers.py [--repeat 20]
+    python benchmarks/bench_layers.py [--repeat 20] [--threads N]
 
-Prints the median time of each workload per library and the ratio ember / torch. Workloads:
-conv2d 3→16 (k3, p1) on a batch of 100 32x32 images, conv2d 16→32 on the same size, max_pool2d
-(2x2) and avg_pool2d on (100, 16, 32, 32), and one step of a small batchnorm-free conv net
-(conv-relu-pool ×2, linear, mean loss) through the nn layers.
+--threads sets the BLAS/OpenMP thread count of both libraries (torch.set_num_threads and
+the OPENBLAS/OMP/MKL_NUM_THREADS variables of the worker processes); on a busy machine one
+thread each gives steadier ratios, and --cpu-time (process CPU time instead of wall time)
+steadier still. Prints the median time of each workload per library and
+the ratio ember / torch. Workloads: conv2d 3→16 (k3, p1) on a batch of 100 32x32 images,
+conv2d 16→32 on the same size, max_pool2d (2x2) and avg_pool2d on (100, 16, 32, 32), and one
+step of a small batchnorm-free conv net (conv-relu-pool ×2, linear, mean loss) through the
+nn layers.
 """
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -60,9 +65,12 @@ def _workloads(lib):
             "conv net step (2 conv, 2 pool, linear)": conv_net}
 
 
-def _worker(name, repeat):
+def _worker(name, repeat, threads, clock):
     if name == "torch":
         import torch as lib
+
+        if threads:
+            lib.set_num_threads(threads)
     else:
         import ember as lib
     results = {}
@@ -70,9 +78,9 @@ def _worker(name, repeat):
         fn()  # warm up
         times = []
         for _ in range(repeat):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
         results[label] = statistics.median(times)
     print(json.dumps(results))
 
@@ -80,15 +88,26 @@ def _worker(name, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=0, help="0: each library's default")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time (steadier on a shared machine; use "
+                             "with --threads 1)")
     parser.add_argument("--worker", choices=["ember", "torch"])
     args = parser.parse_args()
     if args.worker:
-        _worker(args.worker, args.repeat)
+        clock = time.process_time if args.cpu_time else time.perf_counter
+        _worker(args.worker, args.repeat, args.threads, clock)
         return
+    env = dict(os.environ)
+    if args.threads:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(args.threads)
     measured = {}
     for name in ("torch", "ember"):
         out = subprocess.run([sys.executable, __file__, "--worker", name, "--repeat",
-                              str(args.repeat)], check=True, capture_output=True, text=True)
+                              str(args.repeat), "--threads", str(args.threads)]
+                             + (["--cpu-time"] if args.cpu_time else []),
+                             check=True, capture_output=True, text=True, env=env)
         measured[name] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{'workload (forward + backward, median)':42s} {'torch ms':>9s} {'ember ms':>9s} "
           f"{'ratio':>6s}")

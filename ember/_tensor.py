@@ -460,16 +460,17 @@ class Tensor:
                     f"result type {_short_name(result.dtype)} can't be cast to the desired "
                     f"output type {_short_name(self.dtype)}")
         if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
-            _keep_saved_originals(result.grad_fn, self)
+            _keep_saved_originals(result.grad_fn, self, result)
         if result._data is not self._data:
             np.copyto(self._data, result._data, casting="unsafe")
         self._version.value += 1
-        if not (_state["enabled"] and result._requires_grad):
+        in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
+        if not (_state["enabled"] and (result._requires_grad or in_graph)):
             return self
-        if self._base is not None and (self._base._requires_grad or result._requires_grad):
-            from ember.ops import indexing
+        from ember.ops import indexing
 
-            indexing.rebase_view_history(self, result)
+        if self._base is not None or not result._requires_grad:
+            indexing.rebase_view_history(self, result)  # a view, or overwritten by a constant
         else:
             self.grad_fn = result.grad_fn
             self._output_nr = result._output_nr
@@ -494,7 +495,7 @@ class Tensor:
         return self._base is not None
 
 
-def _keep_saved_originals(node, target):
+def _keep_saved_originals(node, target, result):
     """Swap the tensors `node` saved that `target`'s coming in-place write would change for
     copies of their current values.
 
@@ -503,6 +504,8 @@ def _keep_saved_originals(node, target):
     to be overwritten. PyTorch saves a copy of the original `self` for such in-place ops, so their
     backward works; only tensors saved by *earlier* ops raise the version error. The node that
     produced the result is this op's own node, so its saved aliases of target are copied here.
+    An op that saved its output (relu_) saves `target` from now on, at the version this write
+    gives it, so a later in-place change of target is caught as in PyTorch.
     """
     saved = []
     for t, version in node._saved:
@@ -510,6 +513,8 @@ def _keep_saved_originals(node, target):
             original = Tensor._make(t._data.copy(), t._requires_grad)
             original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
             saved.append((original, 0))
+        elif t is result:  # an op saving its output (relu_, exp_) now saves the tensor it wrote
+            saved.append((target, target._version.value + 1))
         else:
             saved.append((t, version))
     node._saved = tuple(saved)

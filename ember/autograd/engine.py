@@ -18,11 +18,24 @@ _state = grad_mode._state
 
 
 class AccumulateGrad(Node):
-    """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`."""
+    """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
+
+    NOTE [Leaf and accumulator]
+    The leaf keeps its AccumulateGrad (made once, on first use in a graph) and the node refers
+    back to the leaf weakly, so there is no reference cycle and a leaf used by many ops (a
+    parameter) does not get a new node per op. A gradient for a leaf that no longer exists has
+    nowhere to go and is dropped.
+    """
+
+    next_functions = ()
 
     def __init__(self, variable):
-        self.variable = variable
-        self.next_functions = ()
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        """The leaf tensor this node accumulates into (None once it is gone)."""
+        return self._variable()
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -32,10 +45,9 @@ def gradient_edge(tensor):
     """The (node, output index) a gradient for `tensor` flows into."""
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
-    accumulator = tensor._accumulator() if tensor._accumulator is not None else None
+    accumulator = tensor._accumulator
     if accumulator is None:
-        accumulator = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(accumulator)
+        accumulator = tensor._accumulator = AccumulateGrad(tensor)
     return accumulator, 0
 
 
@@ -109,24 +121,32 @@ def _capture(captures, captured, node, grads):
 def _run_node(node, grads, retain_graph, create_graph, accumulate):
     """Apply hooks and the node's backward; return one gradient per next_functions edge."""
     if isinstance(node, AccumulateGrad):
-        if accumulate:
-            _accumulate_into_leaf(node.variable, grads.get(0), create_graph)
+        variable = node.variable
+        if accumulate and variable is not None:
+            _accumulate_into_leaf(variable, grads.get(0), create_graph)
         return ()
     count = len(node._output_meta)
-    grad_list = [grads.get(i) for i in range(count)]
-    grad_list = _apply_tensor_hooks(node, grad_list)
-    for hook in node.__dict__.get("_node_pre_hooks", ()):
-        replaced = hook(tuple(grad_list))
-        if replaced is not None:
-            grad_list = list(replaced)
-    if all(g is None for g in grad_list):
+    grad_list = [grads.get(0)] if count == 1 else [grads.get(i) for i in range(count)]
+    if node._tensor_pre_hooks or node._retains_grad:
+        grad_list = _apply_tensor_hooks(node, grad_list)
+    attributes = node.__dict__
+    if "_node_pre_hooks" in attributes:
+        for hook in attributes["_node_pre_hooks"]:
+            replaced = hook(tuple(grad_list))
+            if replaced is not None:
+                grad_list = list(replaced)
+    for g in grad_list:
+        if g is not None:
+            break
+    else:
         return (None,) * len(node.next_functions)
     result = node._apply(tuple(grad_list))
     if not retain_graph:
         node._release()
     result = _validate(node, result)
-    for hook in node.__dict__.get("_post_hooks", ()):
-        hook(result, tuple(grad_list))
+    if "_post_hooks" in attributes:
+        for hook in attributes["_post_hooks"]:
+            hook(result, tuple(grad_list))
     return result
 
 

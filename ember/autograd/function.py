@@ -100,7 +100,8 @@ class BackwardNode(Node):
     # ---- ctx API used inside forward/backward ---------------------------------------------
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; an in-place change to one before then is an error."""
-        self._saved = tuple((t, t._version.value) if t is not None else (None, 0) for t in tensors)
+        self._saved = tuple([(t, t._version.value) if t is not None else (None, 0)
+                             for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -130,27 +131,33 @@ class BackwardNode(Node):
         """Free what was saved for backward (called after a backward without retain_graph)."""
         had_state = self._saved is not None
         self._saved = None
-        for key, value in list(self.__dict__.items()):
-            if not key.startswith("_") and key not in ("next_functions", "needs_input_grad",
-                                                       "metadata"):
-                if isinstance(value, (np.ndarray, _tensor_type())):
-                    del self.__dict__[key]
-                    had_state = True
-        self._freed = self._freed or had_state
+        Tensor = _Tensor or _tensor_type()
+        attributes = self.__dict__
+        for key, value in list(attributes.items()):
+            if (type(value) is np.ndarray or isinstance(value, Tensor)) and key[0] != "_" \
+                    and key not in _KEPT_ATTRIBUTES:
+                del attributes[key]
+                had_state = True
+        if had_state:
+            self._freed = True
 
     def _apply(self, grads):
         """Run the Function's backward on the output gradients; return one grad per input."""
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         if self._materialize_grads:
-            grads = tuple(
-                g if g is not None else _zeros(shape, dtype)
-                for g, (shape, dtype) in zip(grads, self._output_meta)
-            )
+            for g in grads:
+                if g is None:
+                    grads = tuple([g if g is not None else _zeros(shape, dtype)
+                                   for g, (shape, dtype) in zip(grads, self._output_meta)])
+                    break
         result = self._function.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         return result
+
+
+_KEPT_ATTRIBUTES = ("next_functions", "needs_input_grad", "metadata")
 
 
 def _tensor_type():
@@ -237,9 +244,15 @@ class Function:
         previous = _state["enabled"]
         requires = False
         if previous:
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            requires = True in needs
-        ctx.needs_input_grad = needs if requires else (False,) * len(args)
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    requires = True
+                    break
+        if requires:
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
+                                          for a in args])
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
         _state["enabled"] = False
         try:
             output = cls.forward(ctx, *args, **kwargs)
@@ -278,24 +291,45 @@ def _link(ctx, args, outputs, Tensor):
     input_meta = []
     for a, need in zip(args, ctx.needs_input_grad):
         if need:
-            edges.append(a._gradient_edge())
+            node = a.grad_fn
+            if node is not None:
+                edges.append((node, a._output_nr))
+            else:
+                edges.append((a._accumulator or _leaf_edge(a)[0], 0))
             input_meta.append((a._data.shape, a.dtype))
         else:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
             input_meta.append(None)
     ctx.next_functions = tuple(edges)
     ctx._input_meta = tuple(input_meta)
     output_meta = []
+    non_differentiable = ctx._non_differentiable
     for index, t in enumerate(outputs):
         if not isinstance(t, Tensor):
             output_meta.append(((), None))
             continue
-        output_meta.append((t._data.shape, t.dtype))
-        if t.dtype.is_floating_point and id(t) not in ctx._non_differentiable:
+        dtype = t.dtype
+        output_meta.append((t._data.shape, dtype))
+        if dtype.is_floating_point and (not non_differentiable or
+                                        id(t) not in non_differentiable):
             t._requires_grad = True
             t.grad_fn = ctx
             t._output_nr = index
     ctx._output_meta = tuple(output_meta)
+
+
+_NO_EDGE = (None, 0)
+_gradient_edge = None  # engine.gradient_edge, imported on first use (the engine imports us)
+
+
+def _leaf_edge(tensor):
+    """The AccumulateGrad edge of a leaf tensor."""
+    global _gradient_edge
+    if _gradient_edge is None:
+        from ember.autograd.engine import gradient_edge
+
+        _gradient_edge = gradient_edge
+    return _gradient_edge(tensor)
 
 
 def once_differentiable(backward):

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads (default: 1 for models under 2M parameters, else the "
+                        "library's default)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue from a checkpoint.pt written by ember train")
     p.add_argument("--out-dir", default="./runs/ember-train",
@@ -75,6 +78,8 @@ def parse_args(argv) -> argparse.Namespace:
         raise UsageError("--lr must be positive")
     if args.workers < 0:
         raise UsageError("--workers must be >= 0")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be a positive integer")
     if args.image_size is not None and args.image_size < 4:
         raise UsageError("--image-size must be at least 4")
     if args.resume is not None and not os.path.isfile(args.resume):
@@ -160,6 +165,7 @@ def run(args) -> int:
             ember.set_rng_state(state["rng_state"])
         print(f"Resumed from {args.resume} (epoch {start})")
     n_params = sum(p.numel() for p in model.parameters())
+    _setup.limit_threads(args.threads or (1 if n_params < 2_000_000 else None))
     print(f"Training {args.model} ({n_params:,} parameters) on {args.dataset}: "
           f"{len(data.train)} train / {len(data.test)} test images, "
           f"{data.channels}x{data.image_size}x{data.image_size}, {data.num_classes} classes; "

@@ -106,7 +106,21 @@ def _class_weight(weight, input: Tensor):
     return weight._data.astype(input._data.dtype, copy=False)
 
 
+_DTYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int",
+                "int16": "Short", "int8": "Char", "bool": "Bool"}
+
+
 def _check_class_target(input: Tensor, target: Tensor) -> None:
+    """PyTorch's checks, in its order, for class-index targets of nll/cross-entropy."""
+    if input.ndim == 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim > 2 and target.ndim != input.ndim - 1:
+        raise RuntimeError("only batches of spatial targets supported "
+                           f"({input.ndim - 1}D tensors) but got targets of dimension: "
+                           f"{target.ndim}")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_DTYPE_WORDS.get(target.dtype.name, target.dtype.name)}")
     if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
@@ -127,10 +141,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     w = _class_weight(weight, input)
-    if target.dtype.is_floating_point:
-        if target.shape != input.shape:
-            raise RuntimeError(f"Expected target size {list(input.shape)}, got "
-                               f"{list(target.shape)}")
+    if target.shape == input.shape:  # class probabilities, as PyTorch decides
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {target.type()[6:-6]}")
         probs = target.to(input.dtype)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[1]
@@ -150,9 +164,6 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
-    if target.dtype.is_floating_point:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}"
-                           .replace("Float32", "Float").replace("Float64", "Double"))
     _check_class_target(input, target)
     index = target._data.astype(np.int64, copy=False)
     out = _loss.NllLoss.apply(input, index, _class_weight(weight, input), ignore_index,
@@ -273,8 +284,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if margin <= 0:
-        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} "
-                         "instead")
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:

@@ -79,7 +79,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x), or its tanh approximation (matches `torch.nn.functional.gelu`)."""
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return _act.Gelu.apply(input, approximate)
 
 
@@ -244,7 +244,8 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             raise ValueError("Expected more than 1 value per channel when training, got "
                              f"input size {input.shape}")
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if training or running_mean is None:
+    _check_running(running_mean, running_var, training)
+    if training:
         y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
         if training and running_mean is not None:
             n = input.numel() // channels
@@ -254,6 +255,12 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     mean = running_mean._data.reshape(affine_shape)
     var = running_var._data.reshape(affine_shape)
     return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+
+
+def _check_running(running_mean, running_var, training: bool) -> None:
+    if not training and (running_mean is None or running_var is None):
+        name = "running_mean" if running_mean is None else "running_var"
+        raise RuntimeError(f"{name} must be defined in evaluation mode")
 
 
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
@@ -290,7 +297,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
-            f"{input.shape}")
+            f"{list(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     return _nn.normalize(input, weight, bias, axes, eps, normalized_shape,
                          op=_nn.NormalizeLayer)[0]
@@ -302,7 +309,7 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     n, channels = input.shape[0], input.shape[1]
     if channels % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
-                           f"num_groups, but got input of shape {input.shape} and num_groups="
+                           f"num_groups, but got input of shape {list(input.shape)} and num_groups="
                            f"{num_groups}")
     grouped = input.reshape(n, num_groups, -1)
     y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
@@ -488,10 +495,17 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (matches `torch.nn.functional.cosine_similarity`)."""
-    # NOTE [cosine_similarity eps]: PyTorch clamps each norm separately at eps.
-    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
-    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    # NOTE [cosine_similarity eps]: PyTorch clamps each norm at eps in place under no_grad, so
+    # the gradient flows through the clamp as if it were the identity; the same here.
+    n1 = _clamp_no_grad(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _clamp_no_grad(x2.norm(2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _clamp_no_grad(x: Tensor, low: float) -> Tensor:
+    """max(x, low) in value, with the gradient of x."""
+    shift = np.maximum(x._data, low) - x._data
+    return x + Tensor._make(shift.astype(x._data.dtype, copy=False))
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
@@ -503,8 +517,52 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     return (a - b).norm(p, -1)
 
 
+# ---- attention ----------------------------------------------------------------------------
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(q·kᵀ·scale + mask)·v over the last two dims (matches
+    `torch.nn.functional.scaled_dot_product_attention`)."""
+    length, source = query.shape[-2], key.shape[-2]
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    bias = np.zeros((length, source), dtype=query._data.dtype)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        bias[~np.tri(length, source, dtype=bool)] = -np.inf
+    if enable_gqa:
+        repeat = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(repeat, -3)
+        value = value.repeat_interleave(repeat, -3)
+    scores = query.matmul(key.transpose(-2, -1)) * scale + Tensor._make(bias)
+    if attn_mask is not None:
+        if attn_mask.dtype.name == "bool":
+            blocked = np.where(attn_mask._data, 0, -np.inf).astype(query._data.dtype)
+            scores = scores + Tensor._make(blocked)
+        else:
+            scores = scores + attn_mask
+    weights = ember.softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights.matmul(value)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)
+
+
 # ---- the rest of torch.nn.functional ------------------------------------------------------
-from ember.nn._functional_loss import *  # noqa: E402,F401,F403
+from ember.nn._functional_loss import *  # noqa: E402,F403
 
 # Convolution, pooling, padding and resampling are written in their own op families; they are
 # re-exported here when present (see NOTE [Layer files] in ember/nn/modules/__init__.py).

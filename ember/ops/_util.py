@@ -21,14 +21,33 @@ def as_operand(x, dtype) -> Tensor:
 
 def binary_operands(a, b):
     """Both operands of a binary op, promoted to their PyTorch result dtype."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
-        return a, b
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._data.dtype == b._data.dtype:
+                return a, b
+        elif type(b) is float or type(b) is int:
+            dtype = _with_python_scalar(a.dtype, b)
+            return as_operand(a, dtype), Tensor._make(np.array(b, dtype=dtype.numpy))
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
+        dtype = _with_python_scalar(b.dtype, a)
+        return Tensor._make(np.array(a, dtype=dtype.numpy)), as_operand(b, dtype)
     if isinstance(a, np.ndarray):
         a = Tensor._make(a)
     if isinstance(b, np.ndarray):
         b = Tensor._make(b)
     dtype = _dtype.result_type(a, b)
     return as_operand(a, dtype), as_operand(b, dtype)
+
+
+def _with_python_scalar(tensor_dtype, value):
+    """The result dtype of a tensor and a Python float or int (a fast path of result_type).
+
+    A Python scalar only counts when it is of a higher category than the tensor: a float
+    makes integer and bool tensors the default float dtype, an int makes bool tensors int64.
+    """
+    if type(value) is float:
+        return tensor_dtype if tensor_dtype.is_floating_point else _dtype.get_default_dtype()
+    return _dtype.int64 if tensor_dtype is _dtype.bool else tensor_dtype
 
 
 def float_operand(x: Tensor) -> Tensor:

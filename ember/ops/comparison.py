@@ -265,8 +265,23 @@ def minimum(input, other):
     return Maximum.apply(a, b, False)
 
 
-fmax = maximum
-fmin = minimum
+def fmax(input, other):
+    """Elementwise max that ignores NaN (matches `torch.fmax`).
+
+    NOTE [fmax gradient]
+    PyTorch sends the gradient to `input` where input >= other or other is NaN, else to
+    `other` (ties are not split, unlike maximum), which is a `where` on a constant mask.
+    """
+    a, b = binary_operands(input, other)
+    keep_a = (a._data >= b._data) | np.isnan(b._data)
+    return where(_constant(keep_a), a, b)
+
+
+def fmin(input, other):
+    """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
+    a, b = binary_operands(input, other)
+    keep_a = (a._data <= b._data) | np.isnan(b._data)
+    return where(_constant(keep_a), a, b)
 
 
 def _inplace(fn):
@@ -285,7 +300,7 @@ for _name, _fn in {
     "bitwise_not": bitwise_not, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
     "isclose": isclose, "allclose": allclose, "equal": equal, "where": None, "clamp": clamp,
     "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max, "maximum": maximum,
-    "minimum": minimum, "fmax": maximum, "fmin": minimum,
+    "minimum": minimum, "fmax": fmax, "fmin": fmin,
 }.items():
     if _fn is not None:
         setattr(Tensor, _name, _fn)

@@ -1,23 +1,24 @@
-"""Convolution (1-d, 2-d, 3-d), its transpose, and unfold/fold, as im2col + one batched matmul.
+"""Convolution (1-d, 2-d, 3-d), its transpose, and unfold/fold: im2col + one matmul per group.
 
 NOTE [Convolution as three bilinear ops]
 A convolution y = conv(x, w) reads x through windows: `_im2col` gives a view of shape
-(N, C, *K, *O) (no copy beyond the zero padding), one reshape makes it the contiguous column
-buffer (N, groups, C/g·∏K, ∏O), and one `matmul` with w seen as (groups, Cout/g, C/g·∏K) gives
-y as (N, groups, Cout/g, ∏O), which is already NCHW: no output transpose. Groups are the
-batch axis of that matmul; there is no Python loop over batch items or groups.
+(N, C, *K, *O) (no copy beyond the zero padding); one reshape turns it into the contiguous
+channel-major column buffer (groups, C/g·∏K, N·∏O), and one `matmul` with w seen as
+(groups, Cout/g, C/g·∏K) gives y as (groups, Cout/g, N·∏O), moved to NCHW with one copy.
+Groups are the batch axis of that matmul; there is no Python loop over batch items, and each
+GEMM is large (N·∏O columns), which is what BLAS (and its threads) is fast at.
 
 Its derivatives are convolutions again, so three ops cover everything, and each one's backward
-is written with the other two (higher-order gradients for free):
+is written with the other two (higher-order gradients for free, no once_differentiable):
 
-    Convolution          y  = conv(x, w)          gx = ConvTranspose(gy, w),  gw = ConvWeight(x, gy)
-    ConvTranspose        y  = convT(x, w)         gx = Convolution(gy, w),    gw = ConvWeight(gy, x)
-    ConvWeight           gw = corr(x, gy)         gx = ConvTranspose(gy, ggw), ggy = Convolution(x, ggw)
+    Convolution    y  = conv(x, w)     gx = ConvTranspose(gy, w),   gw = ConvWeight(x, gy)
+    ConvTranspose  y  = convT(x, w)    gx = Convolution(gy, w),     gw = ConvWeight(gy, x)
+    ConvWeight     gw = corr(x, gy)    gx = ConvTranspose(gy, ggw), ggy = Convolution(x, ggw)
 
 A transposed convolution computes columns W^T·x and sums them back into place (`_col2im`, a
 loop over the ∏K kernel offsets adding strided slices). Each op carries its own geometry:
-stride, dilation, groups, the zero padding before (`lo`) and after (`hi`) each spatial dim, and
-the output size, so asymmetric padding ('same' with an even kernel) needs no special case.
+stride, dilation, groups, and the zero padding before (`lo`) and after (`hi`) each spatial dim,
+so asymmetric padding ('same' with an even kernel) needs no special case.
 """
 
 import math
@@ -29,9 +30,16 @@ from ember._backend import as_strided_windows
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 
-
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "unfold", "fold"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "fold",
+    "unfold",
+]
 
 
 class _Geometry(NamedTuple):
@@ -84,45 +92,63 @@ def _col2im(cols, size, stride, dilation):
 
 
 def _columns(x, kernel, geo, out):
-    """The contiguous column buffer (N, groups, C/g·∏kernel, ∏out) of x."""
+    """The contiguous column buffer (groups, C/g·∏kernel, N·∏out) of x (channel-major)."""
     n, c = x.shape[:2]
     view = _im2col(x, kernel, geo.stride, geo.dilation, geo.lo, geo.hi, out)
-    return view.reshape(n, geo.groups, c // geo.groups * math.prod(kernel), math.prod(out))
+    nd = len(kernel)
+    order = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
+    view = view.transpose(order)  # (C, *K, N, *O)
+    return view.reshape(geo.groups, c // geo.groups * math.prod(kernel), n * math.prod(out))
+
+
+def _channel_major(a, groups):
+    """(N, C, *S) as a contiguous (groups, C/g, N·∏S) array: the GEMM layout of gy and x."""
+    c = a.shape[1]
+    rest = a.shape[0] * math.prod(a.shape[2:])
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(groups, c // groups, rest)
+
+
+def _batch_major(y, n):
+    """(C, N·∏S) GEMM output as a contiguous (N, C, *S) array."""
+    rest = y.shape[1] // n if n else 0
+    return np.ascontiguousarray(np.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1))
 
 
 def _conv_forward(x, w, geo, out, cols=None):
-    """y = conv(x, w) as arrays; also returns the column buffer."""
-    kernel = w.shape[2:]
+    """y = conv(x, w) as arrays: one matmul per group; also returns the column buffer."""
+    n, g = x.shape[0], geo.groups
     if cols is None:
-        cols = _columns(x, kernel, geo, out)
-    g = geo.groups
-    y = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (N, g, Cout/g, ∏out)
-    return y.reshape((x.shape[0], w.shape[0]) + tuple(out)), cols
+        cols = _columns(x, w.shape[2:], geo, out)
+    y = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (g, Cout/g, N·∏out)
+    return _batch_major(y.reshape(w.shape[0], -1), n).reshape((n, w.shape[0]) + tuple(out)), cols
 
 
 def _conv_transpose_forward(x, w, geo, out):
-    """y = convT(x, w) as arrays: columns W^T·x summed back into place, then cropped."""
+    """y = convT(x, w) as arrays: columns W^T·x summed back into place (col2im), cropped."""
     n, cx = x.shape[:2]
     g = geo.groups
     kernel, spatial = w.shape[2:], x.shape[2:]
     cy = w.shape[1] * g
-    wt = w.reshape(g, cx // g, -1).transpose(0, 2, 1)  # (g, Cy/g·∏K, Cx/g)
-    cols = np.matmul(wt, x.reshape(n, g, cx // g, -1))  # (N, g, Cy/g·∏K, ∏S)
-    cols = cols.reshape((n, cy) + tuple(kernel) + tuple(spatial))
+    wt = np.ascontiguousarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1))  # (g, Cy/g·K, Cx/g)
+    cols = np.matmul(wt, _channel_major(x, g))  # (g, Cy/g·∏K, N·∏S)
+    nd = len(kernel)
+    cols = cols.reshape((cy,) + tuple(kernel) + (n,) + tuple(spatial))
+    order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
+    cols = cols.transpose(order)  # (Cy, N, *K, *S)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
                  zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
-    full = _col2im(cols, size, geo.stride, geo.dilation)
+    full = _col2im(cols, size, geo.stride, geo.dilation)  # (Cy, N, *size)
     crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
-    return full[crop]
+    return np.ascontiguousarray(np.swapaxes(full[crop], 0, 1))
 
 
 def _conv_weight(x, gy, kernel, geo, cols=None):
-    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays."""
-    n, cy = gy.shape[:2]
+    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays (one matmul)."""
+    cy = gy.shape[1]
     g = geo.groups
     if cols is None:
         cols = _columns(x, kernel, geo, gy.shape[2:])
-    gw = np.matmul(gy.reshape(n, g, cy // g, -1), cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    gw = np.matmul(_channel_major(gy, g), cols.transpose(0, 2, 1))  # (g, Cy/g, Cx/g·∏K)
     return gw.reshape((cy, x.shape[1] // g) + tuple(kernel))
 
 
@@ -133,6 +159,12 @@ def _transpose_pad_hi(geo, in_spatial, kernel, out):
 
 
 # ---- the ops --------------------------------------------------------------------------------
+# NOTE [Caching the column buffer]: the weight gradient multiplies gy by the same columns as
+# the forward; keeping them saves one im2col per backward at the cost of memory (∏K times the
+# input). Buffers above this size are rebuilt in backward instead.
+_CACHED_COLUMNS_BYTES = 128 * 2**20
+
+
 class Convolution(Op):
     """y = conv(x, w) + b;  gx = convT(gy, w),  gw = corr(x, gy),  gb = Σ_{n,spatial} gy."""
 
@@ -144,7 +176,7 @@ class Convolution(Op):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and cols.nbytes <= _CACHED_COLUMNS_BYTES:
             ctx.cols = cols  # reused by the weight gradient (freed after backward)
         return y
 

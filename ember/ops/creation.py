@@ -301,10 +301,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
 
 # ---- in-place random fills -------------------------------------------------------------
 def _fill_inplace(self, array):
-    self._check_inplace()
-    np.copyto(self._data, array, casting="unsafe")
-    self._version.value += 1
-    return self
+    # Through _inplace_update, so a filled tensor (or view) in a graph gets its history rebased.
+    values = np.empty_like(self._data)
+    np.copyto(values, array, casting="unsafe")
+    return self._inplace_update(Tensor._make(values))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):

@@ -33,7 +33,6 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.alpha = alpha
         if alpha != 1:
             return a._data + b._data * np.asarray(alpha, dtype=b._data.dtype)
@@ -41,11 +40,10 @@ class Add(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        a_shape, b_shape = ctx.shapes
-        ga = sum_to(gy, a_shape) if ctx.needs_input_grad[0] else None
+        ga = sum_to(gy, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = sum_to(gy if ctx.alpha == 1 else gy * ctx.alpha, b_shape)
+            gb = sum_to(gy if ctx.alpha == 1 else gy * ctx.alpha, ctx._input_meta[1][0])
         return ga, gb
 
 
@@ -54,7 +52,6 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.alpha = alpha
         if alpha != 1:
             return a._data - b._data * np.asarray(alpha, dtype=b._data.dtype)
@@ -62,9 +59,8 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        a_shape, b_shape = ctx.shapes
-        ga = sum_to(gy, a_shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(gy * -ctx.alpha, b_shape) if ctx.needs_input_grad[1] else None
+        ga = sum_to(gy, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(gy * -ctx.alpha, ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -153,7 +149,8 @@ def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha·other with broadcasting (matches `torch.add`)."""
-    return _out(_apply_binary(Add, input, other, alpha), out)
+    result = _apply_binary(Add, input, other, alpha)
+    return result if out is None else _out(result, out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -168,7 +165,8 @@ def sub(input, other, *, alpha=1, out=None):
 
 def mul(input, other, *, out=None):
     """input · other (matches `torch.mul`)."""
-    return _out(_apply_binary(Mul, input, other), out)
+    result = _apply_binary(Mul, input, other)
+    return result if out is None else _out(result, out)
 
 
 def div(input, other, *, rounding_mode=None, out=None):

@@ -26,8 +26,18 @@ from ember.ops.broadcast import expand_to, sum_to
 
 _state = grad_mode._state
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
-           "masked_select", "nonzero", "argwhere", "take"]
+__all__ = [
+    "argwhere",
+    "gather",
+    "index_add",
+    "index_select",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "scatter",
+    "scatter_add",
+    "take",
+]
 
 
 def _identity(array):
@@ -435,7 +445,14 @@ def check_inplace_view(view: Tensor) -> None:
 
 def rebase_view_history(view: Tensor, result: Tensor) -> None:
     """After an in-place op wrote `result` into `view`, make the base's history
-    CopySlices(old base, result) and the view's history a view of the new base."""
+    CopySlices(old base, result) and the view's history a view of the new base.
+
+    A tensor that is not a view is its own base (used when a constant overwrites a tensor in a
+    graph: its old history then gets zero gradient)."""
+    if view._base is None:
+        new = CopySlices.apply(view, result, _identity)
+        view.grad_fn, view._output_nr, view._requires_grad = new.grad_fn, 0, True
+        return
     base = view._base
     new_base = CopySlices.apply(base, result, view._view_fn)
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True

@@ -14,11 +14,11 @@ from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import binary_operands
-from ember.ops.broadcast import sum_to
+from ember.ops.broadcast import expand_to, sum_to
 
 __all__ = [
     "addmm", "addmv", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv",
-    "outer", "tensordot", "vdot",
+    "outer", "tensordot", "trace", "vdot",
 ]
 
 
@@ -187,7 +187,8 @@ class Matmul(Op):
     NOTE [matmul's node names]
     PyTorch's matmul is a composite: for batched and vector-matrix products it reshapes, runs
     bmm/mm and reshapes back, so the grad_fn users see is the last reshape's. ember runs one
-    np.matmul and keeps those names (UnsafeViewBackward0, SqueezeBackward4) for compatibility.
+    np.matmul and keeps those names (UnsafeViewBackward0, SqueezeBackward4 for vector·matrix,
+    CloneBackward0 for matrix·batch) for compatibility.
     """
 
     node_name = "UnsafeViewBackward0"
@@ -219,6 +220,10 @@ class Matmul(Op):
 
 class VecMat(Matmul):
     node_name = "SqueezeBackward4"
+
+
+class MatBatch(Matmul):
+    node_name = "CloneBackward0"
 
 
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
@@ -294,25 +299,42 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     if na == 2 and nb == 1:
         return mv(input, other)
     _check_matmul(input._data.shape, other._data.shape)
-    return (VecMat if na == 1 else Matmul).apply(input, other)
+    if na == 1 and nb == 2:
+        return VecMat.apply(input, other)
+    return (MatBatch if na == 2 else Matmul).apply(input, other)
 
 
 def _check_matmul(a_shape, b_shape):
-    """PyTorch's errors for a batched product whose shapes do not fit."""
-    a2 = a_shape if len(a_shape) > 1 else (1,) + a_shape
-    b2 = b_shape if len(b_shape) > 1 else b_shape + (1,)
-    if a2[-1] != b2[-2]:
-        if len(b_shape) == 1:
-            raise RuntimeError(f"size mismatch, got input ({a2[-2]}), mat "
-                               f"({_shape_text(a2[-2:])}), vec ({b_shape[0]})")
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({_shape_text(a2[-2:])} and {_shape_text(b2[-2:])})")
-    try:
-        np.broadcast_shapes(a2[:-2], b2[:-2])
-    except ValueError:
-        from ember.ops._util import broadcast_error
+    """PyTorch's errors for a batched product whose shapes do not fit.
 
-        raise broadcast_error(a2[:-2], b2[:-2]) from None
+    PyTorch folds batch axes into rows before calling mm/mv/bmm (and computes a matrix times a
+    batch as (bᵀ·aᵀ)ᵀ), so its messages name the folded shapes; these reproduce them.
+    """
+    na, nb = len(a_shape), len(b_shape)
+    k_a, k_b = a_shape[-1], b_shape[-2] if nb > 1 else b_shape[0]
+    if na > 2 and nb > 2:
+        try:
+            batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+        except ValueError:
+            from ember.ops._util import broadcast_error
+
+            raise broadcast_error(a_shape[:-2], b_shape[:-2]) from None
+        if k_a != k_b:
+            n = int(np.prod(batch))
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{n}, {k_a}] but got: [{n}, {k_b}].")
+        return
+    if k_a == k_b:
+        return
+    if nb <= 2:  # a's batch axes folded into its rows
+        rows, mat, other = int(np.prod(a_shape[:-1])), k_a, b_shape
+    else:  # computed as bᵀ·aᵀ with b's batch axes folded into rows
+        rows, mat, other = int(np.prod(b_shape[:-2])) * b_shape[-1], k_b, a_shape[::-1]
+    if len(other) == 1:
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{mat}), "
+                           f"vec ({other[0]})")
+    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{mat} and "
+                       f"{_shape_text(other)})")
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -332,6 +354,28 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     return tensordot(input, other, dims=([-1], [-1]))
+
+
+class Trace(Op):
+    """y = Σ_i x_ii;  gx = gy·I (the identity, rectangular if x is)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x._data.shape
+        return np.asarray(np.trace(x._data))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * Tensor._make(np.eye(*ctx.shape, dtype=gy._data.dtype))
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a matrix (matches `torch.trace`)."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if not input.dtype.is_floating_point:
+        return Tensor._make(np.asarray(np.trace(input._data), dtype=np.int64))
+    return Trace.apply(input)
 
 
 # ---- β·c + α·(a·b) ---------------------------------------------------------------------------
@@ -513,6 +557,8 @@ def _einsum_grad(equation, operands, i, gy):
                 axes += range(position, position + width)
             position += width
         g = expand_dims(g, tuple(axes), False, tuple(shape))
+    if g._data.shape != x._data.shape:  # size-1 indices broadcast one way or the other
+        g = expand_to(g, np.broadcast_shapes(g._data.shape, x._data.shape))
     return sum_to(g, x._data.shape)
 
 
@@ -576,5 +622,6 @@ Tensor.addmm = addmm
 Tensor.addmv = addmv
 Tensor.baddbmm = baddbmm
 Tensor.tensordot = tensordot
+Tensor.trace = trace
 Tensor.addmm_ = lambda self, mat1, mat2, *, beta=1, alpha=1: self._inplace_update(
     addmm(self, mat1, mat2, beta=beta, alpha=alpha))

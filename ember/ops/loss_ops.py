@@ -49,22 +49,41 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _index_coefficients(logp, index, weight, eps, ignore_index):
-    """A (see NOTE) for class-index targets, and Σ_n w[y_n] over non-ignored n."""
-    num_classes = logp.shape[1]
-    valid = index != ignore_index
-    safe = np.where(valid, index, 0)
-    if valid.any() and (safe.min() < 0 or safe.max() >= num_classes):
-        bad = safe[(safe < 0) | (safe >= num_classes)][0]
-        raise IndexError(f"Target {bad} is out of bounds.")
-    w = np.ones(num_classes, dtype=logp.dtype) if weight is None else weight
-    w_target = (w[safe] * valid).astype(logp.dtype)
-    coeff = np.zeros_like(logp)
-    np.put_along_axis(coeff, safe[:, None], ((1 - eps) * w_target)[:, None], axis=1)
-    if eps:
-        shape = (1, num_classes) + (1,) * (logp.ndim - 2)
-        coeff += (eps / num_classes) * w.reshape(shape) * valid[:, None]
-    return coeff, w_target.sum(dtype=np.float64)
+class _IndexTarget:
+    """Class-index targets resolved once: safe indices, w[y_n] (0 where ignored), Σ w[y_n]."""
+
+    def __init__(self, index, weight, ignore_index, num_classes, dtype):
+        valid = index != ignore_index
+        safe = np.where(valid, index, 0)
+        if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
+            bad = safe[(safe < 0) | (safe >= num_classes)][0]
+            raise IndexError(f"Target {bad} is out of bounds.")
+        self.w = np.ones(num_classes, dtype=dtype) if weight is None else weight
+        self.valid, self.safe = valid, safe
+        self.w_target = (self.w[safe] * valid).astype(dtype)
+        self.denominator = float(self.w_target.sum(dtype=np.float64))
+
+    def picked(self, logp):
+        """logp[n, y_n] for every n (and spatial position)."""
+        return np.take_along_axis(logp, self.safe[:, None], axis=1)[:, 0]
+
+    def coefficients(self, shape, dtype, eps):
+        """The dense A of the NOTE, of the input's shape."""
+        coeff = np.zeros(shape, dtype=dtype)
+        np.put_along_axis(coeff, self.safe[:, None], ((1 - eps) * self.w_target)[:, None], 1)
+        if eps:
+            view = (1, -1) + (1,) * (len(shape) - 2)
+            coeff += (eps / shape[1]) * self.w.reshape(view) * self.valid[:, None]
+        return coeff
+
+    def loss(self, logp, eps):
+        """l_n = -Σ_c A[n,c]·logp[n,c] without building A."""
+        loss = -(1 - eps) * self.w_target * self.picked(logp)
+        if eps:
+            shape = (1, -1) + (1,) * (logp.ndim - 2)
+            smooth = (logp * self.w.reshape(shape)).sum(axis=1) * self.valid
+            loss = loss - (eps / logp.shape[1]) * smooth
+        return loss.astype(logp.dtype, copy=False)
 
 
 class CrossEntropy(Op):
@@ -77,13 +96,14 @@ class CrossEntropy(Op):
     def forward(ctx, x, probs, index, weight, eps, ignore_index, reduction):
         logp = _log_softmax(x._data, 1)
         if probs is None:
-            coeff, denominator = _index_coefficients(logp, index, weight, eps, ignore_index)
+            target = _IndexTarget(index, weight, ignore_index, logp.shape[1], logp.dtype)
+            loss, denominator = target.loss(logp, eps), target.denominator
         else:
+            target = None
             coeff = probs._data if weight is None else probs._data * _class_view(weight,
                                                                                  logp.ndim)
-            denominator = logp.size // logp.shape[1]
-        loss = -(coeff * logp).sum(axis=1)
-        ctx.logp, ctx.coeff, ctx.weight = logp, coeff, weight
+            loss, denominator = -(coeff * logp).sum(axis=1), logp.size // logp.shape[1]
+        ctx.logp, ctx.target, ctx.eps, ctx.weight = logp, target, eps, weight
         ctx.reduction, ctx.denominator = reduction, denominator
         ctx.save_for_backward(x, probs)
         return _reduce_array(loss, reduction, denominator)
@@ -100,7 +120,7 @@ class CrossEntropy(Op):
             p = _const(np.exp(ctx.logp))
         weight = None if ctx.weight is None else _const(_class_view(ctx.weight, x.ndim))
         if probs is None:
-            coeff = _const(ctx.coeff)
+            coeff = _const(ctx.target.coefficients(x._data.shape, x._data.dtype, ctx.eps))
         else:
             coeff = probs if weight is None else probs * weight
         gx = gprobs = None
@@ -120,15 +140,16 @@ class NllLoss(Op):
 
     @staticmethod
     def forward(ctx, x, index, weight, ignore_index, reduction):
-        coeff, denominator = _index_coefficients(x._data, index, weight, 0.0, ignore_index)
-        ctx.coeff, ctx.reduction, ctx.denominator = coeff, reduction, denominator
-        loss = -(coeff * x._data).sum(axis=1)
-        return _reduce_array(loss, reduction, denominator)
+        target = _IndexTarget(index, weight, ignore_index, x._data.shape[1], x._data.dtype)
+        ctx.target, ctx.input_meta = target, (x._data.shape, x._data.dtype)
+        ctx.reduction, ctx.denominator = reduction, target.denominator
+        return _reduce_array(target.loss(x._data, 0.0), reduction, target.denominator)
 
     @staticmethod
     def backward(ctx, gy):
         g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
-        return g * _const(-ctx.coeff), None, None, None, None
+        coeff = ctx.target.coefficients(*ctx.input_meta, 0.0)
+        return g * _const(-coeff), None, None, None, None
 
 
 class BinaryCrossEntropy(Op):
@@ -165,18 +186,17 @@ class BinaryCrossEntropy(Op):
 
 
 class BinaryCrossEntropyWithLogits(Op):
-    """l = -w·(p·y·log σ(x) + (1-y)·log σ(-x)) with pos_weight p;
+    """l = -w·(p·y·log σ(x) + (1-y)·log σ(-x)) = w·((1-y)·x - (1 + (p-1)·y)·log σ(x));
     gx = g·w·((p·y + 1 - y)·σ(x) - p·y),  gy = g·w·(log σ(-x) - p·log σ(x))."""
 
     @staticmethod
     def forward(ctx, x, y, w, pos_weight, reduction):
         d, t = x._data, y._data
-        log_sig_neg = np.minimum(-d, 0) - np.log1p(np.exp(-np.abs(d)))  # log σ(-x)
+        log_sig = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))  # log σ(x), stably
         if pos_weight is None:
-            loss = (1 - t) * d - log_sig_neg
+            loss = (1 - t) * d - log_sig
         else:
-            log_weight = 1 + (pos_weight._data - 1) * t
-            loss = (1 - t) * d - log_weight * log_sig_neg
+            loss = (1 - t) * d - (1 + (pos_weight._data - 1) * t) * log_sig
         if w is not None:
             loss = loss * w._data
         ctx.reduction = reduction

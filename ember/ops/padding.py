@@ -16,12 +16,14 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.conv import AddBatch, DropBatch
-from ember.ops.pool import SeparableLinear, adaptive_avg_pool1d, adaptive_avg_pool2d, \
-    adaptive_avg_pool3d
+from ember.ops.pool import (
+    SeparableLinear,
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+)
 
-
-__all__ = ["pad", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "upsample"]
 
 
 # ---- constant padding -----------------------------------------------------------------------
@@ -225,12 +227,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             f"nearest-exact (got {mode})")
     spatial = tuple(input.shape[2:])
     if size is not None:
-        out = tuple(int(s) for s in size) if isinstance(size, (list, tuple)) else (int(size),) * nd
+        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nd
+        out = tuple(int(s) for s in sizes)
         scales = tuple(n / o for n, o in zip(spatial, out))
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) \
             else (scale_factor,) * nd
-        out = tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, factors))
+        out = tuple(math.floor(n * float(f)) for n, f in zip(spatial, factors))
         if recompute_scale_factor:
             scales = tuple(n / o for n, o in zip(spatial, out))
         else:

@@ -1,8 +1,8 @@
 """Pooling (max, average, adaptive, unpool) over 1, 2 or 3 spatial dims, on strided windows.
 
 NOTE [Pooling geometry]
-Per spatial dim, with kernel k, stride s, padding p and dilation d, PyTorch's output size is
-o = ⌊(L + 2p - d·(k-1) - 1) / s⌋ + 1, or ⌈·⌉ with ceil_mode, where ceil_mode drops a last window
+Per spatial dim, with kernel k, stride s, padding p and dilation d, PyTorch's output size
+is o = ⌊(L + 2p - d·(k-1) - 1) / s⌋ + 1, or ⌈·⌉ with ceil_mode, where ceil_mode drops a window
 that would start in the right padding (it must start inside the input or the left padding).
 A ceil_mode window may run past the padded input; we pad that far (with -inf for max, zeros for
 average, whose divisor only counts the part inside the padded input, as PyTorch does).
@@ -20,13 +20,26 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.conv import AddBatch, DropBatch, _col2im, _im2col, _ntuple, _pad_zeros
+from ember.ops.conv import AddBatch, DropBatch, _col2im, _ntuple, _pad_zeros, _type_word
 
-
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_with_indices", "avg_pool1d",
-           "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+]
 
 
 # ---- geometry -------------------------------------------------------------------------------
@@ -103,18 +116,30 @@ class MaxPool(Op):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
         a = x._data
-        nd = len(kernel)
         lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
         padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
-        view = _im2col(padded, kernel, stride, dilation, (0,) * nd, (0,) * nd, out)
-        windows = np.moveaxis(view.reshape(a.shape[:2] + (-1,) + tuple(out)), 2, -1)
-        windows = np.ascontiguousarray(windows)  # (N, C, *O, ∏K)
-        pick = windows.argmax(axis=-1)
-        y = np.take_along_axis(windows, pick[..., None], axis=-1)[..., 0]
+        # NOTE [Max pooling by kernel offsets]: each kernel offset is one output-sized strided
+        # slice of the padded input (no window copy). The max is a running np.maximum over
+        # them; the offset picked is the first one equal to it, as PyTorch's scan keeps the
+        # first maximum. np.maximum propagates NaN like PyTorch; its scan then points at the
+        # last NaN. Flat indices are linear in the offset: base(o) + table[offset].
+        windows = [padded[(slice(None),) * 2 + tuple(
+            slice(k * d, k * d + (o - 1) * s + 1, s)
+            for k, d, o, s in zip(offset, dilation, out, stride))]
+            for offset in np.ndindex(*kernel)]
+        best = windows[0].copy()
+        for window in windows[1:]:
+            np.maximum(best, window, out=best)
+        pick = np.full(best.shape, len(windows) - 1, dtype=np.int16)
+        for number in range(len(windows) - 2, -1, -1):
+            np.copyto(pick, number, where=windows[number] == best)
+        if np.issubdtype(a.dtype, np.floating) and np.isnan(best).any():
+            for number, window in enumerate(windows):
+                np.copyto(pick, number, where=np.isnan(window))
         idx = _flat_index(pick, a.shape[2:], kernel, stride, padding, dilation)
         ctx.idx, ctx.shape = idx, a.shape
         ctx.unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        return y, idx
+        return best, idx
 
     @staticmethod
     def backward(ctx, gy, gidx=None):
@@ -123,16 +148,17 @@ class MaxPool(Op):
 
 
 def _flat_index(pick, spatial, kernel, stride, padding, dilation):
-    """Flat input position of window element `pick` of each output position (int64)."""
+    """Flat input position of kernel offset number `pick` at each output position (int64)."""
     nd = len(kernel)
-    offsets = np.unravel_index(pick, kernel)
-    flat = np.zeros(pick.shape, dtype=np.int64)
+    base = np.zeros(pick.shape[2:], dtype=np.int64)
+    table = np.zeros(kernel, dtype=np.int64)
     for axis in range(nd):
-        shape = [1] * pick.ndim
-        shape[2 + axis] = pick.shape[2 + axis]
-        start = (np.arange(pick.shape[2 + axis]) * stride[axis] - padding[axis]).reshape(shape)
-        flat = flat * spatial[axis] + start + offsets[axis] * dilation[axis]
-    return flat
+        shape = [1] * nd
+        shape[axis] = -1
+        start = np.arange(pick.shape[2 + axis]) * stride[axis] - padding[axis]
+        base = base * spatial[axis] + start.reshape(shape)
+        table = table * spatial[axis] + (np.arange(kernel[axis]) * dilation[axis]).reshape(shape)
+    return base + table.ravel()[pick]
 
 
 def _pad_constant(a, lo, hi, value):
@@ -147,7 +173,8 @@ class MaxPool3D(MaxPool):
 
 def _check_pool_input(input, nd, name, style):
     """PyTorch's rank check for pooling inputs (its wording differs per op)."""
-    if input.dim() in (nd + 1, nd + 2) and input.numel() > 0:
+    sizes = input.shape[1:] if input.dim() == nd + 2 else input.shape
+    if input.dim() in (nd + 1, nd + 2) and all(n > 0 for n in sizes):
         return
     if style == "max1d":
         raise RuntimeError(
@@ -257,8 +284,15 @@ class AvgPool(Op):
     def forward(ctx, x, kernel, stride, padding, out, divisor):
         a = x._data
         lo, hi = _pads(a.shape[2:], kernel, stride, padding, (1,) * len(kernel), out)
-        view = _im2col(a, kernel, stride, (1,) * len(kernel), lo, hi, out)  # (N, C, *K, *O)
-        total = view.sum(axis=tuple(range(2, 2 + len(kernel))))
+        padded = _pad_zeros(a, lo, hi)
+        total = None  # Σ over kernel offsets of output-sized strided slices (no window copy)
+        for offset in np.ndindex(*kernel):
+            window = padded[(slice(None),) * 2 + tuple(
+                slice(k, k + (o - 1) * s + 1, s) for k, o, s in zip(offset, out, stride))]
+            if total is None:
+                total = window.astype(np.result_type(a.dtype, divisor.dtype))
+            else:
+                total += window
         ctx.args = (kernel, stride, padding, out, divisor)
         ctx.spatial = a.shape[2:]
         return (total / divisor).astype(a.dtype, copy=False)
@@ -341,7 +375,7 @@ def _adaptive_bounds(length: int, out: int):
 
 
 def _apply_matrices(a, mats):
-    """y = a with spatial dim j (of the trailing len(mats)) contracted with mats[j] (o_j × n_j)."""
+    """a with its trailing dim j contracted with mats[j] (o_j × n_j), one dim at a time."""
     nd = len(mats)
     for j, m in enumerate(mats):
         axis = a.ndim - nd + j
@@ -382,10 +416,12 @@ def _output_size(output_size, spatial):
 def _adaptive_avg(input, nd, output_size):
     name = f"adaptive_avg_pool{nd}d"
     _check_pool_input(input, nd, name, "adaptive")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(input)}\'')
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     spatial = x.shape[2:]
     out = _output_size(output_size, spatial)
-    dtype = x._data.dtype if x.is_floating_point() else np.float64
+    dtype = x._data.dtype
     mats = []
     for n, o in zip(spatial, out):
         start, end = _adaptive_bounds(n, o)

@@ -612,11 +612,17 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 def _amax_or_amin(input, dim, keepdim, take_max):
     name = "amax" if take_max else "amin"
     axes = _axes(dim, input._data.ndim)
-    if input._data.size == 0:
-        for a in axes or range(input._data.ndim):
-            if input._data.shape[a] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+    if dim is None or not isinstance(dim, int) and len(dim) == 0:
+        _check_nonempty(input, name)
+    _check_reduced_sizes(input, axes, f"{name}():")
     return (Amax if take_max else Amin).apply(input, axes, keepdim, take_max)
+
+
+def _check_reduced_sizes(x: Tensor, axes, prefix: str):
+    """A max/min over an empty dim has no identity: PyTorch's IndexError."""
+    for a in axes:
+        if x._data.shape[a] == 0:
+            raise IndexError(f"{prefix} Expected reduction dim {a} to have non-zero size.")
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -658,6 +664,7 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     if dim is None:
         _check_nonempty(input, "aminmax")
     axes = _axes(dim, input._data.ndim)
+    _check_reduced_sizes(input, axes, "aminmax:")
     low, high = Aminmax.apply(input, axes, keepdim)
     return _AminmaxResult(low, high)
 
@@ -742,7 +749,7 @@ class Norm(Op):
     def forward(ctx, x, p, axes, keepdim):
         a = np.abs(x._data)
         if p == math.inf:
-            y = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros(())
+            y = np.max(a, axis=axes, keepdims=True)
         elif p == -math.inf:
             y = np.min(a, axis=axes, keepdims=True)
         elif p == 0:
@@ -797,6 +804,13 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
         raise RuntimeError(f"norm: p={p!r} (matrix norms) is not supported by ember")
     p = float(p)
     axes = _axes(dim, input._data.ndim)
+    if math.isinf(p) and input._data.size == 0:
+        empty = [a for a in axes if input._data.shape[a] == 0]
+        where = "an empty tensor " if dim is None else f"the dimension {empty[0]}" if empty else ""
+        if where:  # (PyTorch's message lacks the space after the dimension)
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on {where}"
+                               "because this dimension is empty and the operation does not "
+                               "have an identity")
     return Norm.apply(input, p, axes, keepdim)
 
 
@@ -896,7 +910,7 @@ class Sort(Op):
     def forward(ctx, x, axis, descending, k):
         data = _along(x._data, x._data.ndim)
         idx = _sort_indices(data, axis, descending)
-        if k is not None:
+        if k is not None and x._data.ndim:
             idx = np.take(idx, np.arange(k), axis=axis)
         values = np.take_along_axis(data, idx, axis)
         ctx.args = (idx, axis, True, x._data.shape)
@@ -953,7 +967,7 @@ class MedianAll(Op):
     @staticmethod
     def forward(ctx, x):
         flat = x._data.reshape(-1)
-        if flat.dtype.kind == "f" and np.isnan(flat).any():
+        if flat.size == 0 or flat.dtype.kind == "f" and np.isnan(flat).any():
             y = np.asarray(np.nan, dtype=flat.dtype)
         else:
             k = (flat.size - 1) // 2
@@ -999,8 +1013,6 @@ class MedianDim(Op):
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
     if dim is None:
-        if input._data.size == 0:
-            return Tensor._make(np.asarray(np.nan, dtype=input._data.dtype))
         return MedianAll.apply(input)
     axis = _axis(dim, input._data.ndim)
     _check_nonempty(input, "median", axis)

@@ -8,6 +8,7 @@ gradient), so all of them are differentiable any number of times.
 """
 
 import functools
+import itertools
 import operator
 import warnings
 
@@ -20,11 +21,42 @@ from ember.ops._util import as_operand
 from ember.ops.broadcast import ExpandTo, sum_to
 from ember.ops.indexing import basic_view
 
-__all__ = ["reshape", "view", "flatten", "unflatten", "permute", "transpose", "swapaxes",
-           "swapdims", "t", "squeeze", "unsqueeze", "expand", "broadcast_to", "broadcast_tensors",
-           "repeat", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
-           "chunk", "unbind", "narrow", "flip", "fliplr", "flipud", "tril", "triu", "movedim",
-           "moveaxis", "roll", "ravel"]
+__all__ = [
+    "broadcast_tensors",
+    "broadcast_to",
+    "cat",
+    "chunk",
+    "concat",
+    "concatenate",
+    "expand",
+    "flatten",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "permute",
+    "ravel",
+    "repeat",
+    "reshape",
+    "roll",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "transpose",
+    "tril",
+    "triu",
+    "unbind",
+    "unflatten",
+    "unsqueeze",
+    "view",
+    "vstack",
+]
 
 
 def _sizes(args) -> tuple:
@@ -518,7 +550,7 @@ class Split(Op):
         ctx.dim = dim
         bounds = np.cumsum((0,) + tuple(sizes))
         lead = (slice(None),) * dim
-        return tuple(x._data[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+        return tuple(x._data[lead + (slice(a, b),)] for a, b in itertools.pairwise(bounds))
 
     @staticmethod
     def backward(ctx, *gys):
@@ -533,7 +565,7 @@ def _split_views(op, x: Tensor, dim: int, sizes):
     outputs = op.apply(x, dim, tuple(sizes))
     bounds = np.cumsum((0,) + tuple(sizes))
     lead = (slice(None),) * dim
-    for out, a, b in zip(outputs, bounds[:-1], bounds[1:]):
+    for out, (a, b) in zip(outputs, itertools.pairwise(bounds)):
         index = lead + (slice(int(a), int(b)),)
         out._as_view_of(x, lambda array, index=index: array[index])
     return outputs

@@ -36,7 +36,7 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False,
         return Tensor._make(np.ascontiguousarray(array[0]))
     nmaps = array.shape[0]
     xmaps = min(nrow, nmaps)
-    ymaps = int(math.ceil(float(nmaps) / xmaps))
+    ymaps = math.ceil(nmaps / xmaps)
     height, width = array.shape[2] + padding, array.shape[3] + padding
     grid = np.full((array.shape[1], height * ymaps + padding, width * xmaps + padding),
                    pad_value, dtype=array.dtype)

@@ -193,3 +193,23 @@ def test_errors():
         ember.nn.functional.glu(ember.zeros(3))
     with pytest.raises(RuntimeError, match="approximate argument must be either"):
         ember.nn.functional.gelu(ember.zeros(3), approximate="exact")
+
+
+@pytest.mark.parametrize("kwargs,mask", [({}, None), ({"is_causal": True}, None),
+                                         ({"scale": 0.3}, "bool"), ({}, "float")])
+def test_scaled_dot_product_attention(kwargs, mask):
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal((2, 3, 4, 5)).astype(np.float32) for _ in range(3))
+    masks = {"bool": rng.random((4, 4)) > 0.3, "float": rng.standard_normal((4, 4))}
+    m = masks.get(mask)
+    if mask == "bool":
+        m[:, 0] = True  # every row keeps at least one position
+
+    def call(lib):
+        def fn(a, b, c):
+            attn = None if m is None else lib.tensor(m.astype(np.float32) if mask == "float"
+                                                     else m)
+            return lib.nn.functional.scaled_dot_product_attention(a, b, c, attn, **kwargs)
+        return fn
+
+    run_both(call(torch), call(ember), q, k, v, atol=1e-5)

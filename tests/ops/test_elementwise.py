@@ -174,6 +174,8 @@ BINARY = {
     "fmod": (lambda lib, a, b: lib.fmod(a, b), "any", "nonzero"),
     "maximum": (lambda lib, a, b: lib.maximum(a, b), "any", "any"),
     "minimum": (lambda lib, a, b: lib.minimum(a, b), "any", "any"),
+    "fmax": (lambda lib, a, b: lib.fmax(a, b), "any", "any"),
+    "fmin": (lambda lib, a, b: lib.fmin(a, b), "any", "any"),
     "lerp": (lambda lib, a, b: lib.lerp(a, b, 0.3), "any", "any"),
     "lerp_tensor_weight": (lambda lib, a, b: lib.lerp(a, b, b * 0.5), "any", "positive"),
     "where": (lambda lib, a, b: lib.where(a > 0, a, b), "any", "any"),
@@ -268,7 +270,7 @@ def test_binary_gradcheck(name):
     fn, domain_a, domain_b = BINARY[name]
     a = ember.from_numpy(_sample(domain_a, (2, 3))).requires_grad_()
     b = ember.from_numpy(_sample(domain_b, (3,))).requires_grad_()
-    if name == "clamp_tensor" or name == "where" or name in ("maximum", "minimum"):
+    if name in ("clamp_tensor", "where", "maximum", "minimum", "fmax", "fmin"):
         b = ember.from_numpy(b.detach().numpy() + 0.05).requires_grad_()  # away from kinks
     assert ember.autograd.gradcheck(lambda x, y: fn(ember, x, y), (a, b))
 
@@ -509,6 +511,10 @@ CONVENTIONS = {
     "clamp_min at bound": lambda lib, x: lib.clamp(x, min=0.0),
     "clamp tensor bounds": lambda lib, x: lib.clamp(x, min=lib.zeros(5, dtype=lib.float64)),
     "maximum ties": lambda lib, x: lib.maximum(x, lib.zeros(5, dtype=lib.float64)),
+    "fmax ties and nan": lambda lib, x: lib.fmax(x, lib.tensor([0.0, 0.0, float("nan"), 0.5,
+                                                                1.0], dtype=lib.float64)),
+    "fmin ties and nan": lambda lib, x: lib.fmin(lib.tensor([0.0, float("nan"), 1.0, 0.5,
+                                                             0.0], dtype=lib.float64), x),
     "minimum ties": lambda lib, x: lib.minimum(x, lib.tensor(0.5, dtype=lib.float64)),
     "pow at 0": lambda lib, x: x ** 2,
     "pow zero exponent": lambda lib, x: x ** 0,

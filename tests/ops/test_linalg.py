@@ -86,10 +86,17 @@ CASES = {
     "einsum_permute": (lambda m, a: m.einsum("ijk->kji", a), [(2, 3, 4)]),
     "einsum_diagonal": (lambda m, a: m.einsum("ii->i", a), [(3, 3)]),
     "einsum_trace": (lambda m, a: m.einsum("ii", a), [(3, 3)]),
+    "einsum_size1_broadcast": (lambda m, a, b: m.einsum("ij,j->i", a, b), [(3, 1), (4,)]),
+    "einsum_partial_diagonal": (lambda m, a: m.einsum("iij->j", a), [(2, 2, 3)]),
+    "einsum_ellipsis_summed": (lambda m, a: m.einsum("i...->...", a), [(3, 2, 2)]),
+    "einsum_attention": (lambda m, q, k: m.einsum("bhqd,bhkd->bhqk", q, k),
+                         [(2, 2, 3, 4), (2, 2, 5, 4)]),
     "einsum_three": (lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c),
                      [(2, 3), (3, 4), (4, 2)]),
     "einsum_spaces": (lambda m, a, b: m.einsum("b i d, b j d -> b i j", a, b),
                       [(2, 3, 4), (2, 5, 4)]),
+    "trace": (lambda m, a: m.trace(a), [(3, 3)]),
+    "trace_rectangular": (lambda m, a: a.trace(), [(2, 4)]),
     "tensordot_int": (lambda m, a, b: m.tensordot(a, b, dims=1), [(2, 3), (3, 4)]),
     "tensordot_default": (lambda m, a, b: m.tensordot(a, b), [(2, 3, 4), (3, 4, 5)]),
     "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([0, 2], [2, 0])),
@@ -99,7 +106,9 @@ CASES = {
 # grad_fn names ember and torch agree on (composites like einsum and tensordot differ).
 NAMED = {"dot_1d_1d": "DotBackward0", "mm_2d_2d": "MmBackward0", "mv_2d_1d": "MvBackward0",
          "vecmat_1d_2d": "SqueezeBackward4", "batched_3d_3d": "UnsafeViewBackward0",
-         "batched_3d_1d": "UnsafeViewBackward0", "mm": "MmBackward0", "bmm": "BmmBackward0",
+         "batched_3d_1d": "UnsafeViewBackward0", "batched_1d_3d": "UnsafeViewBackward0",
+         "batched_2d_3d": "CloneBackward0", "trace": "TraceBackward0", "mm": "MmBackward0",
+         "bmm": "BmmBackward0",
          "dot": "DotBackward0", "outer": "MulBackward0", "addmm": "AddmmBackward0",
          "addmv": "AddmvBackward0", "baddbmm": "BaddbmmBackward0"}
 
@@ -139,9 +148,16 @@ def test_float64_and_int64(case):
         _assert_close(ye, yt)
 
 
+def test_trace_of_integers_is_int64():
+    a = np.arange(12, dtype=np.int32).reshape(3, 4)
+    _assert_close(ember.trace(ember.from_numpy(a)), torch.trace(torch.from_numpy(a)))
+
+
 GRADCHECK = ["dot_1d_1d", "mv_2d_1d", "vecmat_1d_2d", "batched_broadcast", "batched_3d_1d",
              "bmm", "outer", "addmm_bias_col", "addmv", "baddbmm_bias", "einsum_ellipsis",
              "einsum_diagonal", "einsum_trace", "einsum_sum_row", "einsum_three",
+             "einsum_size1_broadcast", "trace_rectangular", "einsum_partial_diagonal",
+             "einsum_ellipsis_summed",
              "tensordot_lists"]
 
 
@@ -206,6 +222,12 @@ ERRORS = [
     (lambda m, a, b: m.matmul(a, b), [(2, 3), (4,)], True),
     (lambda m, a, b: m.matmul(a, b), [(3,), (4, 2)], True),
     (lambda m, a, b: m.matmul(a, b), [(2, 2, 3), (3, 3, 2)], True),
+    (lambda m, a, b: m.matmul(a, b), [(2, 3, 2), (3, 2)], True),
+    (lambda m, a, b: m.matmul(a, b), [(2, 3, 2), (3,)], True),
+    # PyTorch's message here depends on requires_grad (it folds differently): type only.
+    (lambda m, a, b: m.matmul(a, b), [(3,), (2, 2, 3)], False),
+    (lambda m, a, b: m.matmul(a, b), [(2, 3), (2, 2, 3)], False),
+    (lambda m, a, b: m.matmul(a, b), [(2, 2, 3), (2, 2, 3)], True),
     (lambda m, a, b: m.matmul(a, b), [(), (3,)], True),
     (lambda m, a, b: m.dot(a, b), [(2, 3), (3,)], True),
     (lambda m, a, b: m.dot(a, b), [(3,), (4,)], True),
@@ -214,6 +236,7 @@ ERRORS = [
     (lambda m, a, b: m.bmm(a, b), [(2, 2, 3), (2, 4, 5)], True),
     (lambda m, a, b: m.bmm(a, b), [(2, 2, 3), (3, 3, 5)], True),
     (lambda m, a, b: m.outer(a, b), [(2, 3), (3,)], True),
+    (lambda m, a, b: m.trace(a), [(2, 3, 4), (1,)], True),
     (lambda m, a, b: m.addmm(a, b, b), [(3, 3), (2, 2)], False),
     (lambda m, a, b: m.einsum("ij,jk->ik", a), [(2, 3), (3,)], True),
     (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (4, 4)], False),

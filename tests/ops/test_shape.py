@@ -109,7 +109,7 @@ def _run(name, dtype=np.float32, requires_grad=False):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_forward(name, dtype):
-    e, t, ye, yt = _run(name, dtype)
+    _, _, ye, yt = _run(name, dtype)
     ye, yt = _outputs(ye), _outputs(yt)
     assert len(ye) == len(yt)
     for a, b in zip(ye, yt):
@@ -127,7 +127,7 @@ def test_shares_memory_like_torch(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_grad_fn_name(name):
-    e, t, ye, yt = _run(name, requires_grad=True)
+    _, _, ye, yt = _run(name, requires_grad=True)
     for a, b in zip(_outputs(ye), _outputs(yt)):
         assert a.grad_fn.name() == b.grad_fn.name()
 
@@ -222,7 +222,7 @@ def test_view_dtype():
 
 def test_T_warns_above_2d():
     with pytest.warns(UserWarning, match="x.T"):
-        ember.zeros(2, 3, 4).T
+        _ = ember.zeros(2, 3, 4).T
 
 
 # ---- errors -------------------------------------------------------------------------------------

@@ -114,9 +114,10 @@ def test_state_dict_keys_match_torch_and_resume(name):
 
 def test_reduce_lr_on_plateau_matches_torch():
     metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.94, 0.96, 0.97, 0.5, 0.5, 0.5, 0.5, 0.6] * 6
-    for kwargs in [dict(patience=2), dict(mode="max", factor=0.5, patience=1, cooldown=2),
-                   dict(threshold_mode="abs", threshold=0.02, patience=0, min_lr=[0.01, 0.02]),
-                   dict(mode="max", threshold_mode="abs", patience=3, eps=0.05)]:
+    for kwargs in [{"patience": 2}, {"mode": "max", "factor": 0.5, "patience": 1, "cooldown": 2},
+                   {"threshold_mode": "abs", "threshold": 0.02, "patience": 0,
+                    "min_lr": [0.01, 0.02]},
+                   {"mode": "max", "threshold_mode": "abs", "patience": 3, "eps": 0.05}]:
         runs = []
         for lib in (torch, ember):
             opt = _optimizer(lib)

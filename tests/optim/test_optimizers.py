@@ -64,35 +64,36 @@ class _Run:
 
 
 CASES = [
-    ("SGD", dict(lr=0.05)),
-    ("SGD", dict(lr=0.05, momentum=0.9)),
-    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.05)),
-    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
-    ("SGD", dict(lr=0.05, momentum=0.5, maximize=True)),
-    ("Adam", dict(lr=0.02)),
-    ("Adam", dict(lr=0.02, amsgrad=True)),
-    ("Adam", dict(lr=0.02, weight_decay=0.1, betas=(0.8, 0.99))),
-    ("Adam", dict(lr=0.02, maximize=True, amsgrad=True)),
-    ("Adam", dict(lr=0.02, weight_decay=0.1, decoupled_weight_decay=True)),
-    ("AdamW", dict(lr=0.02)),
-    ("AdamW", dict(lr=0.02, weight_decay=0.3, amsgrad=True)),
-    ("RMSprop", dict(lr=0.01)),
-    ("RMSprop", dict(lr=0.01, momentum=0.9)),
-    ("RMSprop", dict(lr=0.01, centered=True, weight_decay=0.05)),
-    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, maximize=True)),
-    ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.05, initial_accumulator_value=0.1)),
-    ("Adagrad", dict(lr=0.1, maximize=True)),
-    ("Adadelta", dict(lr=1.0)),
-    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.05, maximize=True)),
-    ("Adamax", dict(lr=0.02)),
-    ("Adamax", dict(lr=0.02, weight_decay=0.05, maximize=True)),
-    ("NAdam", dict(lr=0.02)),
-    ("NAdam", dict(lr=0.02, weight_decay=0.05, momentum_decay=0.01)),
-    ("NAdam", dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True, maximize=True)),
-    ("RAdam", dict(lr=0.02)),
-    ("RAdam", dict(lr=0.02, weight_decay=0.05)),
-    ("RAdam", dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True, maximize=True)),
+    ("SGD", {"lr": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "maximize": True}),
+    ("Adam", {"lr": 0.02}),
+    ("Adam", {"lr": 0.02, "amsgrad": True}),
+    ("Adam", {"lr": 0.02, "weight_decay": 0.1, "betas": (0.8, 0.99)}),
+    ("Adam", {"lr": 0.02, "maximize": True, "amsgrad": True}),
+    ("Adam", {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {"lr": 0.02}),
+    ("AdamW", {"lr": 0.02, "weight_decay": 0.3, "amsgrad": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "weight_decay": 0.05}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05,
+                 "initial_accumulator_value": 0.1}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+    ("Adadelta", {"lr": 1.0}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.05, "maximize": True}),
+    ("Adamax", {"lr": 0.02}),
+    ("Adamax", {"lr": 0.02, "weight_decay": 0.05, "maximize": True}),
+    ("NAdam", {"lr": 0.02}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.05, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam", {"lr": 0.02}),
+    ("RAdam", {"lr": 0.02, "weight_decay": 0.05}),
+    ("RAdam", {"lr": 0.02, "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True}),
 ]
 
 
@@ -200,7 +201,7 @@ def test_loaded_state_is_a_copy_cast_to_the_param_dtype():
 
 def test_lbfgs_matches_torch():
     for line_search in (None, "strong_wolfe"):
-        kwargs = dict(lr=0.5, max_iter=10, history_size=5, line_search_fn=line_search)
+        kwargs = {"lr": 0.5, "max_iter": 10, "history_size": 5, "line_search_fn": line_search}
         reference, run = _pair("LBFGS", kwargs)
         for _ in range(5):
             expected = reference.opt.step(reference.closure)
@@ -235,9 +236,9 @@ def test_zero_grad_and_closure():
 def test_argument_errors_match_torch():
     p = ember.ones(2, requires_grad=True)
     tp = torch.ones(2, requires_grad=True)
-    cases = [("SGD", dict(lr=-1.0)), ("SGD", dict(lr=0.1, nesterov=True)),
-             ("Adam", dict(betas=(1.0, 0.9))), ("Adam", dict(eps=-1.0)),
-             ("RMSprop", dict(alpha=-1.0)), ("Adagrad", dict(lr_decay=-1.0))]
+    cases = [("SGD", {"lr": -1.0}), ("SGD", {"lr": 0.1, "nesterov": True}),
+             ("Adam", {"betas": (1.0, 0.9)}), ("Adam", {"eps": -1.0}),
+             ("RMSprop", {"alpha": -1.0}), ("Adagrad", {"lr_decay": -1.0})]
     for name, kwargs in cases:
         with pytest.raises(ValueError) as expected:
             getattr(torch.optim, name)([tp], **kwargs)

@@ -5,6 +5,7 @@ PNG images in ImageFolder's `root/<class>/<file>.png` layout. The pixels are ran
 labels are learnable: each class has its own mean colour, so a few epochs must lower the loss.
 """
 
+import hashlib
 import pickle
 from pathlib import Path
 
@@ -40,11 +41,19 @@ def write_cifar10(root, train_count=100, test_count=128):
     return folder
 
 
+def file_md5s(folder):
+    """{file name: md5} of the files in folder (the checksums a dataset class verifies)."""
+    return {path.name: hashlib.md5(path.read_bytes()).hexdigest()
+            for path in sorted(Path(folder).iterdir()) if path.is_file()}
+
+
 def _write_batch(path, count, seed, name):
     images, labels = class_images(count, seed)
-    batch = {b"batch_label": name.encode(), b"labels": labels.tolist(),
-             b"data": images.transpose(0, 3, 1, 2).reshape(count, -1),
-             b"filenames": [f"img_{i}.png".encode() for i in range(count)]}
+    # The real batches were pickled by Python 2; unpickled with encoding="latin1" (as
+    # torchvision does) their keys and names come back as str.
+    batch = {"batch_label": name, "labels": labels.tolist(),
+             "data": images.transpose(0, 3, 1, 2).reshape(count, -1),
+             "filenames": [f"img_{i}.png" for i in range(count)]}
     with open(path, "wb") as f:
         pickle.dump(batch, f, protocol=2)
 

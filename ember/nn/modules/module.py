@@ -567,10 +567,10 @@ class Module:
             for key in state_dict:
                 if not key.startswith(prefix) or key == extra_key:
                     continue
+                # a dotted name must belong to a child; a plain one to this module's state
                 parts = key[len(prefix):].split(".", 1)
-                if len(parts) > 1 and parts[0] not in self._modules:
-                    unexpected_keys.append(key)
-                elif len(parts) == 1 and parts[0] not in local_state:
+                known = self._modules if len(parts) > 1 else local_state
+                if parts[0] not in known:
                     unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):

@@ -3,7 +3,7 @@
 from ember.nn.modules.module import Module
 from ember.ops.padding import interpolate
 
-__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+__all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class Upsample(Module):

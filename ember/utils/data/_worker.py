@@ -61,7 +61,7 @@ class ExceptionWrapper:
             message = _KeyErrorMessage(message)
         try:
             exception = self.exc_type(message)
-        except Exception:
+        except Exception:  # noqa: BLE001 (the type cannot take one message argument)
             raise RuntimeError(message) from None
         raise exception
 
@@ -154,7 +154,7 @@ def worker_loop(conn, inherited, dataset, is_iterable, auto_collation, collate_f
         if init_fn is not None:
             init_fn(worker_id)
         fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
-    except Exception:
+    except Exception:  # noqa: BLE001 (any error is carried to the main process)
         init_error = ExceptionWrapper(where=where)
     ended = False
     while True:
@@ -186,13 +186,13 @@ def worker_loop(conn, inherited, dataset, is_iterable, auto_collation, collate_f
             except StopIteration:
                 data = _IterationEnd(worker_id)
                 ended = True
-            except Exception:
+            except Exception:  # noqa: BLE001 (any error is carried to the main process)
                 data = ExceptionWrapper(where=where)
         try:
             conn.send((task, data))
         except (BrokenPipeError, EOFError, ConnectionResetError):
             break
-        except Exception:  # the batch could not be pickled
+        except Exception:  # noqa: BLE001 (the batch could not be pickled)
             conn.send((task, ExceptionWrapper(where=where)))
         del data
     conn.close()

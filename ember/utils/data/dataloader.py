@@ -151,7 +151,7 @@ class DataLoader:
             if self.batch_size is not None:
                 if self.drop_last:
                     return length // self.batch_size
-                return -(-length // self.batch_size)
+                return (length + self.batch_size - 1) // self.batch_size
             return length
         return len(self._index_sampler)
 

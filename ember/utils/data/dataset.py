@@ -6,7 +6,6 @@ import itertools
 import math
 import warnings
 
-
 from ember import random as _random
 
 
@@ -80,7 +79,8 @@ class ConcatDataset(Dataset):
             raise AssertionError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise AssertionError("ConcatDataset does not support IterableDataset")
+                raise AssertionError(  # noqa: TRY004 (PyTorch's exception type)
+                    "ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self):
@@ -105,7 +105,8 @@ class ChainDataset(IterableDataset):
     def __iter__(self):
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise AssertionError("ChainDataset only supports IterableDataset")
+                raise AssertionError(  # noqa: TRY004 (PyTorch's exception type)
+                    "ChainDataset only supports IterableDataset")
             yield from d
 
     def __len__(self):
@@ -135,7 +136,7 @@ class Subset(Dataset):
 
 def _fraction_lengths(lengths, total):
     """Turn fractions summing to 1 into counts, spreading the remainder round-robin."""
-    counts = [int(math.floor(total * frac)) for frac in lengths]
+    counts = [math.floor(total * frac) for frac in lengths]
     for i in range(total - sum(counts)):
         counts[i % len(counts)] += 1
     for i, count in enumerate(counts):

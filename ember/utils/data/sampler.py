@@ -105,8 +105,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError("num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples}")
         if not isinstance(replacement, bool):
-            raise ValueError("replacement should be a boolean value, but got "
-                             f"replacement={replacement}")
+            raise ValueError(  # noqa: TRY004 (PyTorch's exception type)
+                f"replacement should be a boolean value, but got replacement={replacement}")
         array = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
         array = array.astype(np.float64)
         if array.ndim != 1:
@@ -139,8 +139,8 @@ class BatchSampler(Sampler):
             raise ValueError("batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         if not isinstance(drop_last, bool):
-            raise ValueError("drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last}")
+            raise ValueError(  # noqa: TRY004 (PyTorch's exception type)
+                f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ember.vision.datasets.utils import check_integrity, download_and_extract_archive
+from ember.vision.datasets.utils import download_and_extract_archive
 from ember.vision.datasets.vision import VisionDataset
 
 # IDX type codes (the third byte of the magic number) -> big-endian NumPy dtypes.

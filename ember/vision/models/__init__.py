@@ -5,14 +5,40 @@ from ember.vision.models import seeds
 from ember.vision.models._api import Weights, WeightsEnum
 from ember.vision.models.alexnet import AlexNet, AlexNet_Weights, alexnet
 from ember.vision.models.mobilenetv2 import MobileNet_V2_Weights, MobileNetV2, mobilenet_v2
-from ember.vision.models.resnet import (BasicBlock, Bottleneck, ResNet, ResNet18_Weights,
-                                        ResNet34_Weights, ResNet50_Weights, ResNet101_Weights,
-                                        ResNet152_Weights, resnet18, resnet34, resnet50,
-                                        resnet101, resnet152)
-from ember.vision.models.vgg import (VGG, VGG11_BN_Weights, VGG11_Weights, VGG13_BN_Weights,
-                                     VGG13_Weights, VGG16_BN_Weights, VGG16_Weights,
-                                     VGG19_BN_Weights, VGG19_Weights, vgg11, vgg11_bn, vgg13,
-                                     vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn)
+from ember.vision.models.resnet import (
+    BasicBlock,
+    Bottleneck,
+    ResNet,
+    ResNet18_Weights,
+    ResNet34_Weights,
+    ResNet50_Weights,
+    ResNet101_Weights,
+    ResNet152_Weights,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+)
+from ember.vision.models.vgg import (
+    VGG,
+    VGG11_BN_Weights,
+    VGG11_Weights,
+    VGG13_BN_Weights,
+    VGG13_Weights,
+    VGG16_BN_Weights,
+    VGG16_Weights,
+    VGG19_BN_Weights,
+    VGG19_Weights,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
 
 _BUILDERS = {"alexnet": alexnet, "mobilenet_v2": mobilenet_v2, "resnet18": resnet18,
              "resnet34": resnet34, "resnet50": resnet50, "resnet101": resnet101,
@@ -57,3 +83,13 @@ _WEIGHTS = {"alexnet": AlexNet_Weights, "mobilenet_v2": MobileNet_V2_Weights,
 def get_model_weights(name):
     """The weights enum of a model builder or its name."""
     return _WEIGHTS[name if isinstance(name, str) else name.__name__]
+
+
+__all__ = ["VGG", "AlexNet", "AlexNet_Weights", "BasicBlock", "Bottleneck", "MobileNetV2",
+           "MobileNet_V2_Weights", "ResNet", "ResNet18_Weights", "ResNet34_Weights",
+           "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights", "VGG11_BN_Weights",
+           "VGG11_Weights", "VGG13_BN_Weights", "VGG13_Weights", "VGG16_BN_Weights",
+           "VGG16_Weights", "VGG19_BN_Weights", "VGG19_Weights", "Weights", "WeightsEnum",
+           "alexnet", "get_model", "get_model_builder", "get_model_weights", "list_models",
+           "mobilenet_v2", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "seeds",
+           "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]

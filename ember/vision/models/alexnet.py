@@ -3,8 +3,7 @@ state_dict keys (matches `torchvision.models.alexnet`)."""
 
 import ember
 from ember import nn
-from ember.vision.models._api import (Weights, WeightsEnum, fetch_state, handle_legacy,
-                                     load_weights)
+from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 
 class AlexNet(nn.Module):

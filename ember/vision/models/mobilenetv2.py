@@ -2,8 +2,7 @@
 initialisation (matches `torchvision.models.mobilenet_v2`)."""
 
 from ember import nn
-from ember.vision.models._api import (Weights, WeightsEnum, fetch_state, handle_legacy,
-                                     load_weights)
+from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 _BASE = "https://download.pytorch.org/models/"
 
@@ -48,7 +47,7 @@ class InvertedResidual(nn.Module):
         if stride not in (1, 2):
             raise ValueError(f"stride should be 1 or 2 instead of {stride}")
         norm_layer = norm_layer or nn.BatchNorm2d
-        hidden_dim = int(round(inp * expand_ratio))
+        hidden_dim = round(inp * expand_ratio)
         self.use_res_connect = self.stride == 1 and inp == oup
         layers = []
         if expand_ratio != 1:

@@ -3,8 +3,7 @@ structure, state_dict keys and initialisation (matches `torchvision.models.vgg`)
 
 import ember
 from ember import nn
-from ember.vision.models._api import (Weights, WeightsEnum, fetch_state, handle_legacy,
-                                     load_weights)
+from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 _BASE = "https://download.pytorch.org/models/"
 

@@ -275,8 +275,8 @@ def center_crop(img, output_size):
         _, height, width = get_dimensions(img)
         if crop_w == width and crop_h == height:
             return img
-    top = int(round((height - crop_h) / 2.0))
-    left = int(round((width - crop_w) / 2.0))
+    top = round((height - crop_h) / 2.0)
+    left = round((width - crop_w) / 2.0)
     return crop(img, top, left, crop_h, crop_w)
 
 

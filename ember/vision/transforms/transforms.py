@@ -279,15 +279,15 @@ class RandomResizedCrop(Transform):
         for _ in range(10):
             target_area = area * _uniform(scale[0], scale[1])
             aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            w = round(math.sqrt(target_area * aspect_ratio))
+            h = round(math.sqrt(target_area / aspect_ratio))
             if 0 < w <= width and 0 < h <= height:
                 return _randint(height - h + 1), _randint(width - w + 1), h, w
         in_ratio = float(width) / float(height)
         if in_ratio < min(ratio):
-            w, h = width, int(round(width / min(ratio)))
+            w, h = width, round(width / min(ratio))
         elif in_ratio > max(ratio):
-            h, w = height, int(round(height * max(ratio)))
+            h, w = height, round(height * max(ratio))
         else:
             w, h = width, height
         return (height - h) // 2, (width - w) // 2, h, w
@@ -357,8 +357,8 @@ class RandomAffine(Transform):
         if translate is not None:
             max_dx = float(translate[0] * img_size[0])
             max_dy = float(translate[1] * img_size[1])
-            translations = (int(round(_uniform(-max_dx, max_dx))),
-                            int(round(_uniform(-max_dy, max_dy))))
+            translations = (round(_uniform(-max_dx, max_dx)),
+                            round(_uniform(-max_dy, max_dy)))
         else:
             translations = (0, 0)
         scale = 1.0 if scale_ranges is None else _uniform(scale_ranges[0], scale_ranges[1])
@@ -532,8 +532,8 @@ class RandomErasing(Transform):
         for _ in range(10):
             erase_area = area * _uniform(scale[0], scale[1])
             aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            h = int(round(math.sqrt(erase_area * aspect_ratio)))
-            w = int(round(math.sqrt(erase_area / aspect_ratio)))
+            h = round(math.sqrt(erase_area * aspect_ratio))
+            w = round(math.sqrt(erase_area / aspect_ratio))
             if not (h < img_h and w < img_w):
                 continue
             if value is None:
@@ -569,7 +569,7 @@ class Lambda(Transform):
     def __init__(self, lambd):
         if not callable(lambd):
             raise TypeError(f"Argument lambd should be callable, got "
-                            f"{repr(type(lambd).__name__)}")
+                            f"{type(lambd).__name__!r}")
         self.lambd = lambd
 
     def __call__(self, img):

@@ -1,0 +1,132 @@
+"""Linear, Bilinear, Identity, Flatten, Unflatten against torch: outputs, gradients, default
+initialization bounds, reprs, grad_fn names, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from _nn_helpers import assert_close, compare_modules, run_both
+
+
+@pytest.mark.parametrize("args,shape", [
+    ((4, 3), (5, 4)), ((4, 3, False), (5, 4)), ((4, 3), (2, 5, 4)), ((4, 3), (4,)),
+    ((1, 1), (3, 1)), ((6, 2), (2, 3, 2, 6)),
+])
+def test_linear_matches_torch(args, shape):
+    t, e = torch.nn.Linear(*args), ember.nn.Linear(*args)
+    assert repr(e) == repr(t)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    compare_modules(t, e, x)
+
+
+def test_linear_float64_and_double_backward():
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    w = np.random.default_rng(2).standard_normal((2, 4))
+    results = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.linear(xt, wt)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xt, wt), create_graph=True)
+        ggx, ggw = lib.autograd.grad((gx * gw.sum()).sum() + (gw * gw).sum(), (xt, wt))
+        results.append([a.detach().numpy().copy() for a in (y, gx, gw, ggx, ggw)])
+    for e_arr, t_arr in zip(results[1], results[0]):
+        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-10)
+    xe = ember.tensor(x, requires_grad=True)
+    we = ember.tensor(w, requires_grad=True)
+    be = ember.tensor([0.5, -0.5], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.nn.functional.linear, (xe, we, be))
+
+
+def test_linear_grad_fn_names():
+    e = ember.nn.Linear(3, 2)
+    assert e(ember.ones(4, 3)).grad_fn.name() == "AddmmBackward0"
+    assert ember.nn.Linear(3, 2, bias=False)(ember.ones(4, 3)).grad_fn.name() == "MmBackward0"
+
+
+def test_linear_default_init_bounds():
+    e = ember.nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    w, b = e.weight.detach().numpy(), e.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(w).max() > 0.95 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound  # U(-a, a) has std a/√3
+    assert w.dtype == np.float32 and e.weight.requires_grad
+
+
+def test_linear_dtype_argument_and_errors():
+    e = ember.nn.Linear(3, 2, dtype=ember.float64)
+    assert e.weight.dtype is ember.float64 and e.bias.dtype is ember.float64
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+            lib.nn.Linear(3, 2)(lib.ones(4, 5))
+        with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"):
+            lib.nn.Linear(3, 2)(lib.ones(4, 3, dtype=lib.float64))
+
+
+def test_bilinear_matches_torch():
+    t, e = torch.nn.Bilinear(3, 4, 2), ember.nn.Bilinear(3, 4, 2)
+    assert repr(e) == repr(t)
+    rng = np.random.default_rng(3)
+    x1 = rng.standard_normal((5, 3)).astype(np.float32)
+    x2 = rng.standard_normal((5, 4)).astype(np.float32)
+    compare_modules(t, e, x1, x2, rtol=1e-5, atol=1e-5)
+    bound = 1 / math.sqrt(3)
+    assert np.abs(ember.nn.Bilinear(3, 4, 2).weight.detach().numpy()).max() <= bound
+
+
+def test_identity():
+    e = ember.nn.Identity(54, unused="x")
+    x = ember.ones(2)
+    assert e(x) is x and repr(e) == repr(torch.nn.Identity(54, unused="x"))
+
+
+@pytest.mark.parametrize("args,shape", [((), (2, 3, 4, 5)), ((0,), (2, 3, 4)),
+                                        ((1, 2), (2, 3, 4, 5)), ((-3, -2), (2, 3, 4, 5))])
+def test_flatten_matches_torch(args, shape):
+    t, e = torch.nn.Flatten(*args), ember.nn.Flatten(*args)
+    assert repr(e) == repr(t)
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    run_both(t, e, x)
+
+
+@pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, [2, 2, 2], (3, 8)),
+                                             (0, (2, -1), (6, 2))])
+def test_unflatten_matches_torch(dim, sizes, shape):
+    t, e = torch.nn.Unflatten(dim, sizes), ember.nn.Unflatten(dim, sizes)
+    assert repr(e) == repr(t)
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    run_both(t, e, x)
+
+
+def test_seed_003_mlp_forward_and_training():
+    """The FashionMNIST MLP of seed 003: same weights give the same logits; a few SGD steps
+    with cross-entropy lower the loss exactly as torch's do."""
+    def build(nn):
+        return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 32), nn.ReLU(),
+                             nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10))
+
+    t, e = build(torch.nn), build(ember.nn)
+    from _nn_helpers import copy_state
+
+    copy_state(t, e)
+    rng = np.random.default_rng(6)
+    x = rng.random((16, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, size=16)
+    for _ in range(3):
+        losses = []
+        for lib, model in ((torch, t), (ember, e)):
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y))
+            model.zero_grad()
+            loss.backward()
+            with lib.no_grad():
+                for p in model.parameters():
+                    p -= 0.1 * p.grad
+            losses.append(loss.item())
+        assert abs(losses[0] - losses[1]) < 1e-5
+    for (k, v), (_, tv) in zip(e.state_dict().items(), t.state_dict().items()):
+        assert_close(v, tv, rtol=1e-4, atol=1e-5)
+    probs = ember.nn.Softmax(dim=1)(e(ember.tensor(x)))
+    assert probs.argmax(1).shape == (16,)

@@ -1,0 +1,263 @@
+"""Losses against torch: values and gradients (input and, where differentiable, target) for
+each reduction, the seeds' exact values, reprs and errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from _nn_helpers import assert_close, to_ember
+
+RNG = np.random.default_rng(0)
+
+
+def _f(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def _p(*shape):
+    return RNG.uniform(0.05, 0.95, size=shape).astype(np.float32)
+
+
+def _sign(*shape):
+    return np.where(RNG.random(shape) > 0.5, 1.0, -1.0).astype(np.float32)
+
+
+def _idx(high, *shape):
+    return RNG.integers(0, high, size=shape).astype(np.int64)
+
+
+def _idx_ignored(high, *shape):
+    t = _idx(high, *shape)
+    t.reshape(-1)[::3] = -100
+    return t
+
+
+W4 = RNG.uniform(0.2, 2.0, size=4).astype(np.float32)
+
+# (functional name, argument arrays, kwargs, which arrays are differentiable)
+CASES = [
+    ("l1_loss", (_f(3, 4), _f(3, 4)), {}, (0, 1)),
+    ("mse_loss", (_f(3, 4), _f(3, 4)), {}, (0, 1)),
+    ("smooth_l1_loss", (_f(3, 4) * 2, _f(3, 4)), {}, (0, 1)),
+    ("smooth_l1_loss", (_f(3, 4) * 2, _f(3, 4)), {"beta": 0.5}, (0, 1)),
+    ("smooth_l1_loss", (_f(3, 4) * 2, _f(3, 4)), {"beta": 0.0}, (0, 1)),
+    ("huber_loss", (_f(3, 4) * 2, _f(3, 4)), {"delta": 0.7}, (0, 1)),
+    ("cross_entropy", (_f(5, 4), _idx(4, 5)), {}, (0,)),
+    ("cross_entropy", (_f(5, 4), _idx(4, 5)), {"weight": W4}, (0,)),
+    ("cross_entropy", (_f(6, 4), _idx_ignored(4, 6)), {"weight": W4}, (0,)),
+    ("cross_entropy", (_f(6, 4), _idx(4, 6)), {"ignore_index": 2}, (0,)),
+    ("cross_entropy", (_f(5, 4), _idx(4, 5)), {"label_smoothing": 0.2}, (0,)),
+    ("cross_entropy", (_f(6, 4), _idx_ignored(4, 6)), {"label_smoothing": 0.1, "weight": W4},
+     (0,)),
+    ("cross_entropy", (_f(2, 4, 3, 2), _idx(4, 2, 3, 2)), {}, (0,)),
+    ("cross_entropy", (_f(2, 4, 5), _idx_ignored(4, 2, 5)), {"weight": W4}, (0,)),
+    ("cross_entropy", (_f(4), np.array(2)), {}, (0,)),
+    ("cross_entropy", (_f(5, 4), _p(5, 4)), {}, (0, 1)),
+    ("cross_entropy", (_f(5, 4), _p(5, 4)), {"weight": W4, "label_smoothing": 0.3}, (0, 1)),
+    ("cross_entropy", (_f(2, 4, 3), _p(2, 4, 3)), {}, (0, 1)),
+    ("nll_loss", (_f(5, 4), _idx(4, 5)), {}, (0,)),
+    ("nll_loss", (_f(6, 4), _idx_ignored(4, 6)), {"weight": W4}, (0,)),
+    ("nll_loss", (_f(2, 4, 3, 3), _idx(4, 2, 3, 3)), {}, (0,)),
+    ("nll_loss", (_f(4), np.array(1)), {}, (0,)),
+    ("binary_cross_entropy", (_p(3, 4), _p(3, 4)), {}, (0, 1)),
+    ("binary_cross_entropy", (_p(3, 4), _p(3, 4)), {"weight": _p(3, 4)}, (0, 1)),
+    ("binary_cross_entropy", (_p(3, 4), _p(4)[None].repeat(3, 0)), {"weight": _p(4)}, (0,)),
+    ("binary_cross_entropy_with_logits", (_f(3, 4) * 3, _p(3, 4)), {}, (0, 1)),
+    ("binary_cross_entropy_with_logits", (_f(3, 4) * 3, _p(3, 4)),
+     {"weight": _p(3, 4), "pos_weight": _p(4) * 3}, (0, 1)),
+    ("kl_div", (np.log(_p(3, 4)), _p(3, 4)), {}, (0, 1)),
+    ("kl_div", (np.log(_p(3, 4)), _p(3, 4)), {"reduction": "batchmean"}, (0, 1)),
+    ("kl_div", (np.log(_p(3, 4)), np.log(_p(3, 4))), {"log_target": True}, (0, 1)),
+    ("soft_margin_loss", (_f(3, 4), _sign(3, 4)), {}, (0,)),
+    ("margin_ranking_loss", (_f(6), _f(6), _sign(6)), {"margin": 0.3}, (0, 1)),
+    ("hinge_embedding_loss", (_f(3, 4), _sign(3, 4)), {"margin": 0.5}, (0,)),
+    ("cosine_embedding_loss", (_f(5, 3), _f(5, 3), _sign(5)), {"margin": 0.2}, (0, 1)),
+    ("triplet_margin_loss", (_f(4, 3), _f(4, 3), _f(4, 3)), {}, (0, 1, 2)),
+    ("triplet_margin_loss", (_f(4, 3), _f(4, 3), _f(4, 3)), {"p": 1, "swap": True,
+                                                             "margin": 2.0}, (0, 1, 2)),
+    ("multilabel_soft_margin_loss", (_f(3, 4), (_p(3, 4) > 0.5).astype(np.float32)),
+     {"weight": W4}, (0,)),
+    ("multi_margin_loss", (_f(5, 4), _idx(4, 5)), {}, (0,)),
+    ("multi_margin_loss", (_f(5, 4), _idx(4, 5)), {"p": 2, "margin": 0.5, "weight": W4}, (0,)),
+    ("poisson_nll_loss", (_f(3, 4), _p(3, 4) * 4), {}, (0,)),
+    ("poisson_nll_loss", (_p(3, 4) * 3, _p(3, 4) * 4), {"log_input": False, "full": True},
+     (0,)),
+    ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3, 4)), {}, (0, 1, 2)),
+    ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3)), {"full": True}, (0, 1, 2)),
+    ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3, 4) * 1e-7), {"eps": 1e-3}, (0, 1, 2)),
+]
+
+_TENSOR_KWARGS = ("weight", "pos_weight")
+
+
+def _call(lib, name, arrays, kwargs, reduction, grads):
+    tensors = []
+    for i, a in enumerate(arrays):
+        t = lib.from_numpy(np.array(a))
+        if i in grads:
+            t.requires_grad_(True)
+        tensors.append(t)
+    kw = {k: lib.from_numpy(v) if k in _TENSOR_KWARGS else v for k, v in kwargs.items()}
+    if reduction is not None:
+        kw["reduction"] = reduction
+    return tensors, getattr(lib.nn.functional, name)(*tensors, **kw)
+
+
+# every case with the default reduction, 'sum' and 'none' (unless it fixes its own)
+REDUCED = [case + (reduction,) for case in CASES for reduction in (None, "sum", "none")
+           if reduction is None or "reduction" not in case[2]]
+
+
+@pytest.mark.parametrize("name,arrays,kwargs,grads,reduction", REDUCED)
+def test_loss_matches_torch(name, arrays, kwargs, grads, reduction):
+    t_in, t_out = _call(torch, name, arrays, kwargs, reduction, grads)
+    e_in, e_out = _call(ember, name, arrays, kwargs, reduction, grads)
+    assert_close(e_out, t_out, rtol=1e-5, atol=1e-6)
+    gy = np.random.default_rng(1).uniform(0.5, 1.5, size=tuple(t_out.shape)).astype(np.float32)
+    t_out.backward(torch.tensor(gy))
+    e_out.backward(ember.tensor(gy))
+    for i in grads:
+        assert_close(e_in[i].grad, t_in[i].grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("cross_entropy", {"label_smoothing": 0.1}), ("nll_loss", {}),
+    ("binary_cross_entropy_with_logits", {}), ("mse_loss", {}), ("smooth_l1_loss", {}),
+])
+def test_double_backward_matches_torch(name, kwargs):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 3))
+    if name in ("cross_entropy", "nll_loss"):
+        target = rng.integers(0, 3, size=4)
+    else:
+        target = rng.uniform(0, 1, size=(4, 3))
+    results = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(xt * xt, lib.tensor(target), **kwargs)
+        (g,) = lib.autograd.grad(loss, xt, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), xt)
+        results.append((g.detach().numpy().copy(), gg.numpy().copy()))
+    for e_arr, t_arr in zip(results[1], results[0]):
+        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-7, atol=1e-10)
+
+
+def test_seed_000_values():
+    nn = ember.nn
+    inputs = ember.reshape(ember.tensor([1, 2, 3], dtype=ember.float32), (1, 1, 1, 3))
+    targets = ember.reshape(ember.tensor([1, 2, 5], dtype=ember.float32), (1, 1, 1, 3))
+    assert repr(nn.L1Loss()(inputs, targets)) == "tensor(0.6667)"
+    assert repr(nn.L1Loss(reduction="sum")(inputs, targets)) == "tensor(2.)"
+    assert repr(nn.MSELoss()(inputs, targets)) == "tensor(1.3333)"
+    x = ember.reshape(ember.tensor([0.1, 0.2, 0.3]), (1, 3))
+    assert repr(nn.CrossEntropyLoss()(x, ember.tensor([1]))) == "tensor(1.1019)"
+
+
+def test_seed_003_bce_with_logits_graph():
+    x, y = ember.ones(5), ember.zeros(3)
+    w = ember.randn(5, 3, requires_grad=True)
+    b = ember.randn(3, requires_grad=True)
+    z = ember.matmul(x, w) + b
+    loss = ember.nn.functional.binary_cross_entropy_with_logits(z, y)
+    assert z.grad_fn.name() == "AddBackward0"
+    assert loss.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+    loss.backward()
+    expected = torch.sigmoid(torch.tensor(z.detach().numpy())) / 3
+    assert_close(b.grad, expected)
+    assert_close(w.grad, expected.expand(5, 3))
+
+
+def test_cross_entropy_grad_fn_name():
+    out = ember.nn.functional.cross_entropy(ember.zeros(2, 3, requires_grad=True),
+                                            ember.tensor([0, 1]))
+    assert out.grad_fn.name() == "NllLossBackward0"
+
+
+def test_all_ignored_mean_is_nan_like_torch():
+    x = _f(3, 4)
+    target = np.full(3, -100)
+    t = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(target))
+    e = ember.nn.functional.cross_entropy(ember.tensor(x), ember.tensor(target))
+    assert np.isnan(float(t)) and np.isnan(float(e))
+
+
+# (class name, args, kwargs)
+MODULES = [
+    ("L1Loss", (), {}), ("MSELoss", (), {"reduction": "sum"}), ("CrossEntropyLoss", (), {}),
+    ("CrossEntropyLoss", (), {"ignore_index": 1, "label_smoothing": 0.1}),
+    ("NLLLoss", (), {}), ("BCELoss", (), {}), ("BCEWithLogitsLoss", (), {}),
+    ("SmoothL1Loss", (), {"beta": 0.5}), ("HuberLoss", (), {"delta": 2.0}),
+    ("KLDivLoss", (), {"reduction": "batchmean", "log_target": True}),
+    ("SoftMarginLoss", (), {}), ("MarginRankingLoss", (0.5,), {}),
+    ("HingeEmbeddingLoss", (), {}), ("CosineEmbeddingLoss", (), {}),
+    ("TripletMarginLoss", (), {"margin": 0.5}), ("MultiLabelSoftMarginLoss", (), {}),
+    ("MultiMarginLoss", (), {}), ("PoissonNLLLoss", (), {}), ("GaussianNLLLoss", (), {}),
+    ("L1Loss", (), {"size_average": False}), ("MSELoss", (), {"reduce": False}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", MODULES)
+def test_loss_modules(name, args, kwargs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = getattr(torch.nn, name)(*args, **kwargs)
+        e = getattr(ember.nn, name)(*args, **kwargs)
+    assert repr(e) == repr(t)
+    assert e.reduction == t.reduction
+    assert list(e.state_dict()) == list(t.state_dict())
+
+
+def test_loss_module_weight_buffers():
+    w = torch.tensor(W4)
+    t = torch.nn.CrossEntropyLoss(weight=w)
+    e = ember.nn.CrossEntropyLoss(weight=to_ember(w))
+    assert list(e.state_dict()) == list(t.state_dict()) == ["weight"]
+    x, y = _f(5, 4), _idx(4, 5)
+    assert_close(e(ember.tensor(x), ember.tensor(y)), t(torch.tensor(x), torch.tensor(y)))
+    tb = torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(4))
+    eb = ember.nn.BCEWithLogitsLoss(pos_weight=ember.ones(4))
+    assert list(eb.state_dict()) == list(tb.state_dict())
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, lib: F.mse_loss(lib.zeros(3), lib.zeros(3), reduction="avg"),
+    lambda F, lib: F.cross_entropy(lib.zeros(3, 4), lib.tensor([0, 1])),
+    lambda F, lib: F.cross_entropy(lib.zeros(2, 4), lib.tensor([0, 4])),
+    lambda F, lib: F.binary_cross_entropy(lib.zeros(3), lib.zeros(3, 1)),
+    lambda F, lib: F.binary_cross_entropy(lib.tensor([1.5]), lib.zeros(1)),
+    lambda F, lib: F.binary_cross_entropy_with_logits(lib.zeros(3), lib.zeros(2)),
+    lambda F, lib: F.triplet_margin_loss(lib.zeros(2, 2), lib.zeros(2, 2), lib.zeros(2, 2),
+                                         margin=0.0),
+    lambda F, lib: F.gaussian_nll_loss(lib.zeros(2, 2), lib.zeros(2, 2), -lib.ones(2, 2)),
+    lambda F, lib: F.gaussian_nll_loss(lib.zeros(2, 2), lib.zeros(2, 2), lib.ones(3)),
+])
+def test_errors_match_torch(call):
+    results = []
+    for lib in (torch, ember):
+        with pytest.raises(Exception) as info:
+            call(lib.nn.functional, lib)
+        results.append((info.type, str(info.value)))
+    assert results[1] == results[0]
+
+
+def test_mismatched_sizes_warn_and_broadcast():
+    x, y = _f(3, 1), _f(3)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        e = ember.nn.functional.mse_loss(ember.tensor(x), ember.tensor(y))
+    with pytest.warns(UserWarning):
+        t = torch.nn.functional.mse_loss(torch.tensor(x), torch.tensor(y))
+    assert_close(e, t)
+
+
+def test_float64_losses_keep_dtype():
+    x = np.random.default_rng(3).standard_normal((4, 3))
+    y = np.array([0, 2, 1, 1])
+    e = ember.nn.functional.cross_entropy(ember.tensor(x, requires_grad=True), ember.tensor(y))
+    t = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y))
+    assert_close(e, t, rtol=1e-12, atol=1e-12)
+    assert ember.autograd.gradcheck(
+        lambda a: ember.nn.functional.cross_entropy(a, ember.tensor(y), label_smoothing=0.2),
+        (ember.tensor(x, requires_grad=True),))

@@ -1,0 +1,78 @@
+"""Embedding against torch: lookup, gradient scatter (repeated indices, padding_idx,
+scale_grad_by_freq), max_norm renormalization, from_pretrained, repr, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from _nn_helpers import assert_close, copy_state
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"padding_idx": 2}, {"padding_idx": -1}, {"scale_grad_by_freq": True},
+    {"max_norm": 1.0}, {"max_norm": 1.5, "norm_type": 1.0}, {"sparse": True},
+])
+def test_embedding_matches_torch(kwargs):
+    t, e = torch.nn.Embedding(6, 3, **kwargs), ember.nn.Embedding(6, 3, **kwargs)
+    assert repr(e) == repr(t)
+    copy_state(t, e)
+    idx = np.array([[0, 2, 2, 5], [1, 2, 0, 0]])
+    t_out, e_out = t(torch.tensor(idx)), e(ember.tensor(idx))
+    assert_close(e_out, t_out)
+    assert_close(e.weight, t.weight)  # max_norm renormalizes the weight in place
+    gy = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
+    t_out.backward(torch.tensor(gy))
+    e_out.backward(ember.tensor(gy))
+    t_grad = t.weight.grad.to_dense() if t.weight.grad.is_sparse else t.weight.grad
+    assert_close(e.weight.grad, t_grad)
+
+
+def test_padding_row_initialized_to_zero():
+    e = ember.nn.Embedding(5, 4, padding_idx=3)
+    assert np.all(e.weight.detach().numpy()[3] == 0)
+    assert e.weight.detach().numpy().std() > 0.5  # N(0, 1) elsewhere
+
+
+def test_embedding_double_backward():
+    w = np.random.default_rng(1).standard_normal((4, 2))
+    idx = np.array([0, 3, 3, 1])
+    results = []
+    for lib in (torch, ember):
+        wt = lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.embedding(lib.tensor(idx), wt, padding_idx=1)
+        (g,) = lib.autograd.grad((y * y * y).sum(), wt, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), wt)
+        results.append((g.detach().numpy().copy(), gg.numpy().copy()))
+    for e_arr, t_arr in zip(results[1], results[0]):
+        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-10)
+
+
+def test_from_pretrained():
+    weights = np.arange(12, dtype=np.float32).reshape(4, 3)
+    t = torch.nn.Embedding.from_pretrained(torch.tensor(weights))
+    e = ember.nn.Embedding.from_pretrained(ember.tensor(weights))
+    assert repr(e) == repr(t)
+    assert not e.weight.requires_grad
+    assert_close(e(ember.tensor([3, 0])), t(torch.tensor([3, 0])))
+    trainable = ember.nn.Embedding.from_pretrained(ember.tensor(weights), freeze=False)
+    assert trainable.weight.requires_grad
+
+
+def test_errors():
+    e = ember.nn.Embedding(4, 2)
+    with pytest.raises(IndexError, match="index out of range in self"):
+        e(ember.tensor([4]))
+    with pytest.raises(RuntimeError, match="Expected tensor for argument #1 'indices'"):
+        e(ember.tensor([1.0]))
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        ember.nn.Embedding(4, 2, padding_idx=4)
+
+
+def test_one_hot_matches_torch():
+    x = np.array([[0, 3], [2, 1]])
+    F_t, F_e = torch.nn.functional, ember.nn.functional
+    assert_close(F_e.one_hot(ember.tensor(x)), F_t.one_hot(torch.tensor(x)))
+    assert_close(F_e.one_hot(ember.tensor(x), 6), F_t.one_hot(torch.tensor(x), 6))
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
+        F_e.one_hot(ember.tensor(x), 2)

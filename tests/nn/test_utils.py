@@ -1,0 +1,54 @@
+"""ember.nn.utils: gradient clipping and parameter/vector conversion against torch."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from _nn_helpers import assert_close, copy_state
+
+
+def _models_with_grads():
+    t = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+    e = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.Tanh(), ember.nn.Linear(3, 2))
+    copy_state(t, e)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32) * 10
+    (t(torch.tensor(x)) ** 2).sum().backward()
+    (e(ember.tensor(x)) ** 2).sum().backward()
+    return t, e
+
+
+@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (0.5, 1), (2.0, math.inf),
+                                                (1e6, 2.0), (0.1, 3.0)])
+def test_clip_grad_norm_matches_torch(max_norm, norm_type):
+    t, e = _models_with_grads()
+    t_norm = torch.nn.utils.clip_grad_norm_(t.parameters(), max_norm, norm_type)
+    e_norm = ember.nn.utils.clip_grad_norm_(e.parameters(), max_norm, norm_type)
+    assert_close(e_norm, t_norm, rtol=1e-5)
+    for pe, pt in zip(e.parameters(), t.parameters()):
+        assert_close(pe.grad, pt.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_clip_grad_norm_nonfinite_error():
+    p = ember.nn.Parameter(ember.ones(2))
+    p.grad = ember.tensor([float("inf"), 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        ember.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_matches_torch():
+    t, e = _models_with_grads()
+    torch.nn.utils.clip_grad_value_(t.parameters(), 0.5)
+    ember.nn.utils.clip_grad_value_(e.parameters(), 0.5)
+    for pe, pt in zip(e.parameters(), t.parameters()):
+        assert_close(pe.grad, pt.grad)
+
+
+def test_parameters_to_vector_roundtrip():
+    t, e = _models_with_grads()
+    vec = ember.nn.utils.parameters_to_vector(e.parameters())
+    assert_close(vec, torch.nn.utils.parameters_to_vector(t.parameters()))
+    ember.nn.utils.vector_to_parameters(vec * 0 + 1, e.parameters())
+    assert all(np.all(p.detach().numpy() == 1) for p in e.parameters())
