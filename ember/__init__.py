@@ -31,6 +31,11 @@ from ember.ops.reduction import *  # noqa: E402,F401,F403
 from ember.ops.linalg import *  # noqa: E402,F401,F403
 from ember.ops.shape import *  # noqa: E402,F401,F403
 from ember.ops.indexing import *  # noqa: E402,F401,F403
+from ember.ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: E402,F401
+                            conv_transpose2d, conv_transpose3d)
+from ember.ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # noqa: E402,F401
+                            max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d)
+from ember.ops.padding import pixel_shuffle, pixel_unshuffle  # noqa: E402,F401
 from ember._tensor_str import set_printoptions  # noqa: E402,F401
 from ember import autograd  # noqa: E402
 from ember import cuda  # noqa: E402

@@ -17,6 +17,11 @@ def main(argv=None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from ember import __version__
+
+        print(f"ember {__version__}")
+        return 0
     command, rest = argv[0], argv[1:]
     if command == "run":
         if not rest or rest[0] in ("-h", "--help"):

@@ -404,7 +404,7 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         from ember import _tensor_str
 
-        return _tensor_str.tensor_repr(self)
+        return _tensor_str.tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec):
         # PyTorch formats a 0-d tensor as its Python number: "{}".format(loss) -> "0.25".

@@ -58,7 +58,8 @@ def test_train_help_and_unknown_command():
 def test_train_default_run_reaches_95_percent(tmp_path):
     result = _ember("train", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    accuracies = [float(a) for a in re.findall(r"test accuracy ([\d.]+) %", result.stdout)]
+    accuracies = [float(a) for a in re.findall(r"Epoch \d+/10: train loss [\d.]+, test accuracy "
+                                               r"([\d.]+) %", result.stdout)]
     assert len(accuracies) == 10
     assert accuracies[-1] >= 95.0
     out = tmp_path / "runs" / "ember-train"
@@ -192,3 +193,11 @@ def test_run_missing_script(tmp_path):
     result = _ember("run", str(tmp_path / "nope.py"))
     assert result.returncode == 2 and "can't open file" in result.stderr
     assert _ember("run").returncode == 2
+
+
+def test_train_without_tensorboard_says_so(monkeypatch, capsys, tmp_path):
+    from ember.cli import _setup
+
+    monkeypatch.setitem(sys.modules, "ember.utils.tensorboard", None)  # import fails
+    assert _setup.make_writer(str(tmp_path), None, None) is None
+    assert "note: no TensorBoard logs" in capsys.readouterr().err

@@ -329,3 +329,22 @@ def test_many_tensors_keep_order_and_values(tmp_path):
     loaded = torch.load(tmp_path / "many.pt", weights_only=True)
     assert list(loaded) == list(values)
     assert [t[0, 0].item() for t in loaded.values()] == [float(i) for i in range(300)]
+
+
+def test_module_state_dicts_and_whole_modules_cross_libraries(tmp_path):
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    torch.save(reference.state_dict(), tmp_path / "t.pt")
+    model = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.ReLU(), ember.nn.Linear(3, 1))
+    model.load_state_dict(ember.load(tmp_path / "t.pt"))
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2)
+    expected = reference(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model(ember.tensor(x)).detach().numpy(), expected, rtol=1e-6)
+    ember.save(model.state_dict(), tmp_path / "e.pt")
+    fresh = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    fresh.load_state_dict(torch.load(tmp_path / "e.pt", weights_only=True))
+    np.testing.assert_allclose(fresh(torch.from_numpy(x)).detach().numpy(), expected, rtol=1e-6)
+    # A whole pickled torch module (trusted) becomes the ember module of the same name.
+    torch.save(reference, tmp_path / "whole.pt")
+    whole = ember.load(tmp_path / "whole.pt", weights_only=False)
+    assert type(whole) is ember.nn.Sequential and isinstance(whole[0], ember.nn.Linear)
+    np.testing.assert_allclose(whole(ember.tensor(x)).detach().numpy(), expected, rtol=1e-6)

@@ -91,18 +91,18 @@ def test_repr_special(name):
 
 
 _OPTIONS = [
-    dict(precision=2),
-    dict(precision=8),
-    dict(threshold=5),
-    dict(threshold=5, edgeitems=1),
-    dict(threshold=5, edgeitems=0),
-    dict(linewidth=40),
-    dict(linewidth=200),
-    dict(sci_mode=True),
-    dict(sci_mode=False),
-    dict(profile="short"),
-    dict(profile="full"),
-    dict(profile="short", precision=6),
+    {"precision": 2},
+    {"precision": 8},
+    {"threshold": 5},
+    {"threshold": 5, "edgeitems": 1},
+    {"threshold": 5, "edgeitems": 0},
+    {"linewidth": 40},
+    {"linewidth": 200},
+    {"sci_mode": True},
+    {"sci_mode": False},
+    {"profile": "short"},
+    {"profile": "full"},
+    {"profile": "short", "precision": 6},
 ]
 
 

@@ -21,21 +21,15 @@ class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
 
     NOTE [Leaf and accumulator]
-    The leaf keeps its AccumulateGrad (made once, on first use in a graph) and the node refers
-    back to the leaf weakly, so there is no reference cycle and a leaf used by many ops (a
-    parameter) does not get a new node per op. A gradient for a leaf that no longer exists has
-    nowhere to go and is dropped.
+    The node holds its leaf strongly (a leaf the user dropped still gets its hooks called, as in
+    PyTorch) and the leaf refers to its node weakly (no reference cycle): the node lives as long
+    as some graph uses it, and the next graph built from the leaf makes a new one.
     """
 
     next_functions = ()
 
     def __init__(self, variable):
-        self._variable = weakref.ref(variable)
-
-    @property
-    def variable(self):
-        """The leaf tensor this node accumulates into (None once it is gone)."""
-        return self._variable()
+        self.variable = variable
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -45,9 +39,10 @@ def gradient_edge(tensor):
     """The (node, output index) a gradient for `tensor` flows into."""
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
-    accumulator = tensor._accumulator
+    accumulator = tensor._accumulator() if tensor._accumulator is not None else None
     if accumulator is None:
-        accumulator = tensor._accumulator = AccumulateGrad(tensor)
+        accumulator = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(accumulator)
     return accumulator, 0
 
 
@@ -121,9 +116,8 @@ def _capture(captures, captured, node, grads):
 def _run_node(node, grads, retain_graph, create_graph, accumulate):
     """Apply hooks and the node's backward; return one gradient per next_functions edge."""
     if isinstance(node, AccumulateGrad):
-        variable = node.variable
-        if accumulate and variable is not None:
-            _accumulate_into_leaf(variable, grads.get(0), create_graph)
+        if accumulate:
+            _accumulate_into_leaf(node.variable, grads.get(0), create_graph)
         return ()
     count = len(node._output_meta)
     grad_list = [grads.get(0)] if count == 1 else [grads.get(i) for i in range(count)]

@@ -295,7 +295,9 @@ def _link(ctx, args, outputs, Tensor):
             if node is not None:
                 edges.append((node, a._output_nr))
             else:
-                edges.append((a._accumulator or _leaf_edge(a)[0], 0))
+                ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
+                accumulator = ref() if ref is not None else None
+                edges.append((accumulator, 0) if accumulator is not None else _leaf_edge(a))
             input_meta.append((a._data.shape, a.dtype))
         else:
             edges.append(_NO_EDGE)

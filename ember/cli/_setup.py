@@ -12,6 +12,10 @@ class SetupError(Exception):
     """A model/dataset/option combination that cannot work: a one-line error, status 2."""
 
 
+class DataError(Exception):
+    """The dataset cannot be read or downloaded: a one-line error, status 1."""
+
+
 # model name -> (builder(channels, size, classes), smallest image side it accepts)
 def _seed(name):
     from ember.vision.models import seeds
@@ -92,7 +96,6 @@ def _transforms(args, channels: int, native: int, size: int, mean, std, train: b
 def make_data(args) -> Data:
     """The train/test datasets and loaders for args.dataset."""
     from ember.utils.data import DataLoader
-    from ember.vision import datasets
 
     channels, native, mean, std = DATASETS[args.dataset]
     minimum = MODELS[args.model][1]
@@ -104,7 +107,23 @@ def make_data(args) -> Data:
         raise SetupError("model vgg11-bn needs an image size that is a multiple of 32")
     tf_train = _transforms(args, channels, native, size, mean, std, train=True)
     tf_test = _transforms(args, channels, native, size, mean, std, train=False)
-    root = args.data_dir
+    try:
+        train, test = _datasets(args, args.data_dir, size, tf_train, tf_test)
+    except (RuntimeError, ImportError) as error:  # not found, corrupted, offline, no SciPy
+        message = str(error).splitlines()[0].replace("download=True", "--download")
+        raise DataError(message) from None
+    num_classes = len(train.classes) if hasattr(train, "classes") else 10
+    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True,
+                              num_workers=args.workers)
+    test_loader = DataLoader(test, batch_size=max(args.batch_size, 100), shuffle=False,
+                             num_workers=args.workers)
+    return Data(train, test, train_loader, test_loader, channels, size, num_classes)
+
+
+def _datasets(args, root: str, size: int, tf_train, tf_test) -> tuple:
+    """(train, test) datasets of args.dataset."""
+    from ember.vision import datasets
+
     if args.dataset == "digits":
         train = datasets.Digits(root, train=True, transform=tf_train, size=size)
         test = datasets.Digits(root, train=False, transform=tf_test, size=size)
@@ -122,12 +141,7 @@ def make_data(args) -> Data:
         test = datasets.FakeData(64, (3, size, size), 10, transform=tf_test, random_offset=256)
     else:
         train, test = _image_folders(root, tf_train, tf_test)
-    num_classes = len(train.classes) if hasattr(train, "classes") else 10
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True,
-                              num_workers=args.workers)
-    test_loader = DataLoader(test, batch_size=max(args.batch_size, 100), shuffle=False,
-                             num_workers=args.workers)
-    return Data(train, test, train_loader, test_loader, channels, size, num_classes)
+    return train, test
 
 
 def _image_folders(root: str, tf_train, tf_test):
@@ -204,6 +218,9 @@ def plot_curves(losses, accs, out_dir: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        if len(losses) == 1:
+            print("note: matplotlib is not installed; no loss/accuracy plots (pip install "
+                  "'ember[train]')", file=sys.stderr)
         return
     for values, title, name in ((losses, "train loss", "loss.png"),
                                 (accs, "test accuracy", "accuracy.png")):

@@ -42,13 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--download", action="store_true", help="download the dataset if missing")
     p.add_argument("--image-size", type=int, default=None,
                    help="resize images to this size (default: the model's and dataset's)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    p.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=["sgd", "adam"])
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"],
+                   help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"],
+                   help="(default: %(default)s)")
+    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="(default: %(default)s)")
+    p.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=["sgd", "adam"],
+                   help="(default: %(default)s)")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default: 0.9)")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="(default: 0)")
+    p.add_argument("--seed", type=int, default=0, help="ember.manual_seed (default: 0)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS threads (default: 1 for models under 2M parameters, else the "
@@ -100,7 +103,7 @@ def train_epoch(model, loader, loss_func, optimizer, bar) -> float:
         optimizer.step()
         total += loss.item()
         batches += 1
-        if hasattr(bar, "last") and bar.last is not None:
+        if bar.last is not None:
             bar.last.set_postfix(loss=f"{loss.item():.4f}")
     return total / max(batches, 1)
 
@@ -217,11 +220,9 @@ def main(argv=None) -> int:
     except _setup.SetupError as error:
         print(f"ember train: error: {error}", file=sys.stderr)
         return 2
-    except RuntimeError as error:
-        if "download" in str(error).lower() or "not found" in str(error).lower():
-            print(f"ember train: error: {error}", file=sys.stderr)
-            return 1
-        raise
+    except _setup.DataError as error:
+        print(f"ember train: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nember train: interrupted; the last checkpoint is in "
               f"{os.path.join(args.out_dir, 'checkpoint.pt')}", file=sys.stderr)

@@ -18,7 +18,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div",
     "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss",
-    "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss", "multilabel_margin_loss",
 ]
 
 
@@ -341,6 +341,27 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     not_target = np.ones(x.shape, dtype=x._data.dtype)
     not_target[np.arange(x.shape[0]), index] = 0
     loss = (hinge * Tensor._make(not_target)).sum(1) / x.shape[1]
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Σ over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C; each
+    target row lists class indices ended by -1 (matches
+    `torch.nn.functional.multilabel_margin_loss`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    t = target._data.reshape(x.shape).astype(np.int64)
+    # a row's targets are its entries before the first -1
+    listed = np.cumprod(t >= 0, axis=1).astype(bool)
+    is_target = np.zeros(x.shape, dtype=bool)
+    rows = np.nonzero(listed)[0]
+    is_target[rows, t[listed]] = True
+    pairs = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
+    hinge = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
+    loss = (hinge * Tensor._make(pairs)).sum((1, 2)) / x.shape[1]
     if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

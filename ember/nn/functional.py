@@ -48,6 +48,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu (matches `torch.nn.functional.leaky_relu_`)."""
     return leaky_relu(input, negative_slope, True)
 
 
@@ -57,6 +58,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu (matches `torch.nn.functional.elu_`)."""
     return elu(input, alpha, True)
 
 
@@ -102,6 +104,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh (matches `torch.nn.functional.hardtanh_`)."""
     return hardtanh(input, min_val, max_val, True)
 
 
@@ -151,6 +154,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold (matches `torch.nn.functional.threshold_`)."""
     return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), True)
 
 
@@ -460,6 +464,73 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     return _nn.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
 
 
+def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx=None) -> Tensor:
+    """Sum, mean or max of the embeddings of each bag of indices (matches
+    `torch.nn.functional.embedding_bag`)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {offsets.type()}")
+        bags, length = input.shape
+        starts = np.arange(0, bags * length, length)
+        ends = starts + length
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = offsets._data.astype(np.int64)
+        starts = off[:-1] if include_last_offset else off
+        ends = off[1:] if include_last_offset else np.append(off[1:], input.numel())
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.ndim}")
+    flat = input.reshape(-1)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    # NOTE [Bags as segments]: bag b holds positions starts[b]..ends[b]; padding_idx entries
+    # are left out of the sum, the count and the max.
+    lengths = ends - starts
+    segment = np.repeat(np.arange(len(starts)), lengths)
+    positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) \
+        if len(starts) else np.zeros(0, dtype=np.int64)
+    keep = np.ones(len(positions), dtype=bool)
+    if padding_idx is not None:
+        keep = flat._data[positions] != padding_idx
+    counts = np.bincount(segment[keep], minlength=len(starts))
+    if mode == "max":
+        width = max(int(lengths.max()) if len(lengths) else 0, 1)
+        slot = np.arange(len(positions)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        index = np.zeros((len(starts), width), dtype=np.int64)
+        valid = np.zeros((len(starts), width), dtype=bool)
+        index[segment, slot] = positions
+        valid[segment, slot] = keep
+        picked = rows[Tensor._make(index)]
+        nonempty = (counts > 0)[:, None]
+        fill = np.where(valid | ~nonempty, 0, -np.inf)[..., None].astype(rows._data.dtype)
+        best = (picked + Tensor._make(fill)).max(1).values
+        if nonempty.all():
+            return best
+        return best * Tensor._make(nonempty.astype(rows._data.dtype))  # empty bags give 0
+    scale = keep.astype(rows._data.dtype)
+    if mode == "mean":
+        scale = scale / np.maximum(counts, 1)[segment].astype(rows._data.dtype)
+    picked = rows[Tensor._make(positions)] * Tensor._make(scale[:, None])
+    return _nn.EmbeddingScatter.apply(picked, segment, len(starts), None, False)
+
+
 def _embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm, norm_type) -> None:
     """Rescale the referenced rows whose norm exceeds max_norm, in place, outside the graph."""
     rows = np.unique(indices)
@@ -482,6 +553,35 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif values.size and values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._make((values[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Softmax of (logits + Gumbel noise)/tau; one-hot in value but soft in gradient when hard
+    (matches `torch.nn.functional.gumbel_softmax`)."""
+    gumbels = -np.log(_rng().exponential(1.0, size=logits.shape)).astype(logits._data.dtype)
+    y_soft = ember.softmax((logits + Tensor._make(gumbels)) / tau, dim)
+    if not hard:
+        return y_soft
+    index = np.argmax(y_soft._data, axis=dim)
+    y_hard = np.zeros_like(y_soft._data)
+    np.put_along_axis(y_hard, np.expand_dims(index, dim), 1, axis=dim)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (matches `torch.nn.functional.feature_alpha_dropout`)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    alpha = -_SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    keep = (_rng().random(shape) >= p).astype(input._data.dtype)
+    b = Tensor._make(((1 - keep) * alpha * a - alpha * a * p).astype(input._data.dtype))
+    result = _nn.MaskScale.apply(input, keep * np.asarray(a, input._data.dtype)) + b
+    return _maybe_inplace(input, result, inplace)
 
 
 # ---- distances ----------------------------------------------------------------------------
@@ -549,15 +649,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
 
 def selu_(input: Tensor) -> Tensor:
+    """In-place selu (matches `torch.nn.functional.selu_`)."""
     return selu(input, True)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu (matches `torch.nn.functional.celu_`)."""
     return celu(input, alpha, True)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
+    """In-place rrelu (matches `torch.nn.functional.rrelu_`)."""
     return rrelu(input, lower, upper, training, True)
 
 

@@ -16,7 +16,16 @@ def as_operand(x, dtype) -> Tensor:
         return cast(x, dtype)
     if isinstance(x, np.ndarray):
         return Tensor._make(x.astype(dtype.numpy, copy=False))
-    return Tensor._make(np.array(x, dtype=dtype.numpy))
+    return Tensor._make(_scalar_array(x, dtype))
+
+
+def _scalar_array(value, dtype) -> np.ndarray:
+    """A Python number as a 0-d array of `dtype`, wrapping out-of-range integers as PyTorch does
+    (`uint8 tensor + 300` adds 300 mod 256); NumPy would raise OverflowError."""
+    try:
+        return np.array(value, dtype=dtype.numpy)
+    except OverflowError:
+        return np.array(value).astype(dtype.numpy)
 
 
 def binary_operands(a, b):
@@ -27,10 +36,10 @@ def binary_operands(a, b):
                 return a, b
         elif type(b) is float or type(b) is int:
             dtype = _with_python_scalar(a.dtype, b)
-            return as_operand(a, dtype), Tensor._make(np.array(b, dtype=dtype.numpy))
+            return as_operand(a, dtype), Tensor._make(_scalar_array(b, dtype))
     elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
         dtype = _with_python_scalar(b.dtype, a)
-        return Tensor._make(np.array(a, dtype=dtype.numpy)), as_operand(b, dtype)
+        return Tensor._make(_scalar_array(a, dtype)), as_operand(b, dtype)
     if isinstance(a, np.ndarray):
         a = Tensor._make(a)
     if isinstance(b, np.ndarray):

@@ -200,6 +200,7 @@ class Softplus(Op):
 
 
 def softplus(x, beta=1.0, threshold=20.0):
+    """softplus as an ember op (used inside other backwards)."""
     return Softplus.apply(x, beta, threshold)
 
 

@@ -42,6 +42,17 @@ __all__ = [
 ]
 
 
+_NAMED = {}
+
+
+def _named(op, node_name):
+    """`op` under another grad_fn name (PyTorch names nodes per mode and dimension)."""
+    key = (op, node_name)
+    if key not in _NAMED:
+        _NAMED[key] = type(op.__name__, (op,), {"node_name": node_name})
+    return _NAMED[key]
+
+
 class _Geometry(NamedTuple):
     """Where the windows of a convolution sit: per spatial dim stride, dilation, padding."""
 
@@ -108,19 +119,23 @@ def _channel_major(a, groups):
     return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(groups, c // groups, rest)
 
 
-def _batch_major(y, n):
-    """(C, N·∏S) GEMM output as a contiguous (N, C, *S) array."""
+def _batch_major(y, n, bias=None):
+    """(C, N·∏S) GEMM output as a contiguous (N, C, *S) array, plus bias[c] (one pass)."""
     rest = y.shape[1] // n if n else 0
-    return np.ascontiguousarray(np.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1))
+    moved = np.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1)
+    if bias is None:
+        return np.ascontiguousarray(moved)
+    return np.add(moved, bias.reshape(-1, 1), dtype=y.dtype, order="C")
 
 
-def _conv_forward(x, w, geo, out, cols=None):
-    """y = conv(x, w) as arrays: one matmul per group; also returns the column buffer."""
+def _conv_forward(x, w, geo, out, bias=None, cols=None):
+    """y = conv(x, w) + bias as arrays: one matmul per group; also returns the column buffer."""
     n, g = x.shape[0], geo.groups
     if cols is None:
         cols = _columns(x, w.shape[2:], geo, out)
     y = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (g, Cout/g, N·∏out)
-    return _batch_major(y.reshape(w.shape[0], -1), n).reshape((n, w.shape[0]) + tuple(out)), cols
+    y = _batch_major(y.reshape(w.shape[0], -1), n, bias)
+    return y.reshape((n, w.shape[0]) + tuple(out)), cols
 
 
 def _conv_transpose_forward(x, w, geo, out):
@@ -148,7 +163,10 @@ def _conv_weight(x, gy, kernel, geo, cols=None):
     g = geo.groups
     if cols is None:
         cols = _columns(x, kernel, geo, gy.shape[2:])
-    gw = np.matmul(_channel_major(gy, g), cols.transpose(0, 2, 1))  # (g, Cy/g, Cx/g·∏K)
+    # gwᵀ = cols·gyᵀ: this orientation (long inner dimension N·∏O last in both operands) is
+    # the faster one for BLAS here; the transpose back is of the small weight-sized result.
+    gw = np.matmul(cols, _channel_major(gy, g).transpose(0, 2, 1))  # (g, Cx/g·∏K, Cy/g)
+    gw = np.ascontiguousarray(gw.transpose(0, 2, 1))
     return gw.reshape((cy, x.shape[1] // g) + tuple(kernel))
 
 
@@ -170,9 +188,7 @@ class Convolution(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geo, out):
-        y, cols = _conv_forward(x._data, w._data, geo, out)
-        if b is not None:
-            y += b._data.reshape((-1,) + (1,) * len(out))
+        y, cols = _conv_forward(x._data, w._data, geo, out, None if b is None else b._data)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]

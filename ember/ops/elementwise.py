@@ -262,10 +262,10 @@ def pow(input, exponent):
     if not isinstance(a, Tensor):
         a = as_operand(a, _dtype.result_type(a, b))
     dtype = _dtype.result_type(a, b)
-    if not dtype.is_floating_point and dtype is not _dtype.bool:
-        # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
-        if not isinstance(b, Tensor) and np.any(np.asarray(b) < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
+    if (not dtype.is_floating_point and dtype is not _dtype.bool and not isinstance(b, Tensor)
+            and np.any(np.asarray(b) < 0)):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _apply_binary(Pow, a, b)
 
 

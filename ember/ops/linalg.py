@@ -15,6 +15,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import binary_operands
 from ember.ops.broadcast import expand_to, sum_to
+from ember.ops.elementwise import _out
 
 __all__ = [
     "addmm", "addmv", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv",
@@ -229,7 +230,7 @@ class MatBatch(Matmul):
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Matrix product of two 2-D tensors (matches `torch.mm`)."""
     _check_mm(input, mat2)
-    return Mm.apply(input, mat2)
+    return _out(Mm.apply(input, mat2), out)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -255,7 +256,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
     _same_dtype(input, mat2)
-    return Bmm.apply(input, mat2)
+    return _out(Bmm.apply(input, mat2), out)
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
@@ -285,6 +286,10 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     1-D·1-D is a dot product, 2-D·2-D mm, 2-D·1-D mv, 1-D·N-D treats the vector as a row, and
     N-D batches broadcast their leading axes.
     """
+    return _out(_matmul(input, other), out)
+
+
+def _matmul(input: Tensor, other: Tensor) -> Tensor:
     na, nb = input._data.ndim, other._data.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -436,7 +441,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     """β·input + α·(mat1·mat2) (matches `torch.addmm`)."""
     _check_mm(mat1, mat2)
     _check_bias(input, (mat1._data.shape[0], mat2._data.shape[1]), mat1)
-    return Addmm.apply(input, mat1, mat2, beta, alpha)
+    return _out(Addmm.apply(input, mat1, mat2, beta, alpha), out)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
@@ -446,7 +451,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None)
                            f"({_shape_text(mat._data.shape)}), vec ({vec._data.shape})")
     _same_dtype(mat, vec)
     _check_bias(input, (mat._data.shape[0],), mat)
-    return Addmv.apply(input, mat, vec, beta, alpha)
+    return _out(Addmv.apply(input, mat, vec, beta, alpha), out)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
@@ -461,7 +466,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
     _same_dtype(batch1, batch2)
     _check_bias(input, bmm_shape, batch1)
-    return Baddbmm.apply(input, batch1, batch2, beta, alpha)
+    return _out(Baddbmm.apply(input, batch1, batch2, beta, alpha), out)
 
 
 # ---- einsum, tensordot -----------------------------------------------------------------------
@@ -501,11 +506,16 @@ class Einsum(Op):
         arrays = [x._data for x in operands]
         ctx.equation = equation
         ctx.save_for_backward(*operands)
+        if len(arrays) == 2:
+            y = _einsum_as_matmul(*equation, *arrays)
+            if y is not None:
+                return y
         try:
             return np.asarray(np.einsum(_unparse(*equation), *arrays,
                                         optimize=len(arrays) > 1))
         except ValueError as error:
             raise RuntimeError(f"einsum(): {error}") from None
+
 
     @staticmethod
     def backward(ctx, gy):
@@ -515,6 +525,51 @@ class Einsum(Op):
             grads.append(_einsum_grad(ctx.equation, operands, i, gy)
                          if ctx.needs_input_grad[i + 1] else None)
         return tuple(grads)
+
+
+def _einsum_as_matmul(inputs, out, a, b):
+    """A two-operand einsum as one batched np.matmul (BLAS), or None if it does not fit.
+
+    NOTE [einsum on BLAS]
+    np.einsum contracts with BLAS only when there is no batch index; attention-style equations
+    ('bhqd,bhkd->bhqk') fall to its slow C loops. Sorting the indices into batch (in both
+    operands and the output), left, right and contracted ones turns the contraction into
+    (batch, L, K) @ (batch, K, R). Ellipses, repeated indices and size-1 broadcasting of a
+    non-batch index are left to np.einsum.
+    """
+    sa, sb = inputs
+    if "@" in sa + sb or len(set(sa)) < len(sa) or len(set(sb)) < len(sb):
+        return None
+    if a.ndim != len(sa) or b.ndim != len(sb) or not set(out) <= set(sa + sb):
+        return None
+    # an index in one operand only and not in the output is summed away first
+    summed_a = tuple(i for i, c in enumerate(sa) if c not in sb and c not in out)
+    summed_b = tuple(i for i, c in enumerate(sb) if c not in sa and c not in out)
+    if summed_a:
+        a, sa = a.sum(axis=summed_a), "".join(c for c in sa if c in sb or c in out)
+    if summed_b:
+        b, sb = b.sum(axis=summed_b), "".join(c for c in sb if c in sa or c in out)
+    size_a = dict(zip(sa, a.shape))
+    size_b = dict(zip(sb, b.shape))
+    batch = [c for c in out if c in sa and c in sb]
+    contract = [c for c in sa if c in sb and c not in out]
+    left = [c for c in sa if c not in sb]
+    right = [c for c in sb if c not in sa]
+    if any(size_a[c] != size_b[c] for c in contract):
+        return None
+    k = int(np.prod([size_a[c] for c in contract]))
+    rows = int(np.prod([size_a[c] for c in left]))
+    cols = int(np.prod([size_b[c] for c in right]))
+    a3 = a.transpose([sa.index(c) for c in batch + left + contract]).reshape(
+        [size_a[c] for c in batch] + [rows, k])
+    b3 = b.transpose([sb.index(c) for c in batch + contract + right]).reshape(
+        [size_b[c] for c in batch] + [k, cols])
+    y = np.matmul(a3, b3)
+    order = batch + left + right
+    y = y.reshape(list(y.shape[:len(batch)]) + [size_a[c] for c in left]
+                  + [size_b[c] for c in right])
+    y = y.transpose([order.index(c) for c in out])
+    return y if y.flags.c_contiguous else y.copy()
 
 
 def _einsum_grad(equation, operands, i, gy):
@@ -593,7 +648,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         sub_b[db % nb] = sub_a[da % na]
     contracted = {sub_a[d % na] for d in dims_a}
     out_sub = [c for c in sub_a if c not in contracted] + [c for c in sub_b if c not in contracted]
-    return einsum("".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out_sub), a, b)
+    result = einsum("".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out_sub), a, b)
+    return _out(result, out)
 
 
 # ---- Tensor methods --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops.conv import _named, _type_word
 from ember.ops.pool import (
     SeparableLinear,
     adaptive_avg_pool1d,
@@ -23,7 +24,8 @@ from ember.ops.pool import (
     adaptive_avg_pool3d,
 )
 
-__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "upsample"]
+__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "upsample",
+           "upsample_bilinear", "upsample_nearest"]
 
 
 # ---- constant padding -----------------------------------------------------------------------
@@ -141,7 +143,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo or hi:
-            y = TakeAlong.apply(y, _pad_table(n, lo, hi, mode), axis)
+            op = _named(TakeAlong, f"{_MODE_NAMES[mode]}Pad{k}DBackward0")
+            y = op.apply(y, _pad_table(n, lo, hi, mode), axis)
     return y
 
 
@@ -241,31 +244,29 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
     if mode in ("nearest", "nearest-exact"):
+        kind = "NearestExact" if mode == "nearest-exact" else "Nearest"
         y = input
         for i, (n, o, s) in enumerate(zip(spatial, out, scales)):
             if n != o:
                 table = _nearest_table(n, o, s, mode == "nearest-exact")
-                y = _Upsample.apply(y, table, 2 + i)
+                y = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0").apply(y, table, 2 + i)
         if y is input:  # nothing to resize: still a new tensor, as in PyTorch
-            y = _Upsample.apply(input, np.arange(spatial[-1]), input.dim() - 1)
+            op = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0")
+            y = op.apply(input, np.arange(spatial[-1]), input.dim() - 1)
         return y
-    dtype = input._data.dtype.type if input.is_floating_point() else np.float32
+    if not input.is_floating_point():
+        raise NotImplementedError(
+            f'"upsample_{mode}{nd}d_out_frame" not implemented for \'{_type_word(input)}\'')
+    if antialias and any(o < n for n, o in zip(spatial, out)):
+        raise NotImplementedError("ember's interpolate does not implement antialias=True "
+                                  "for downsampling")
+    dtype = input._data.dtype.type
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
     mats = tuple(build(n, o, s, bool(align_corners), dtype)
                  for n, o, s in zip(spatial, out, scales))
-    return _Interpolate.apply(input, mats)
-
-
-class _Upsample(TakeAlong):
-    """Nearest-neighbour upsampling along one dim: a gather (PyTorch's node name)."""
-
-    node_name = "UpsampleNearest2DBackward0"
-
-
-class _Interpolate(SeparableLinear):
-    """(Bi/tri)linear and bicubic interpolation: one weight matrix per dim."""
-
-    node_name = "UpsampleBilinear2DBackward0"
+    name = {"linear": "Linear1D", "bilinear": "Bilinear2D", "bicubic": "Bicubic2D",
+            "trilinear": "Trilinear3D"}[mode]
+    return _named(SeparableLinear, f"Upsample{name}Backward0").apply(input, mats)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -273,6 +274,20 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated nearest upsampling (matches `torch.nn.functional.upsample_nearest`)."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated bilinear upsampling, align_corners=True (matches `F.upsample_bilinear`)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---- pixel shuffle --------------------------------------------------------------------------

@@ -20,22 +20,30 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.conv import AddBatch, DropBatch, _col2im, _ntuple, _pad_zeros, _type_word
+from ember.ops.conv import AddBatch, DropBatch, _col2im, _named, _ntuple, _pad_zeros, _type_word
 
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
     "max_pool2d_with_indices",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
@@ -165,12 +173,6 @@ def _pad_constant(a, lo, hi, value):
     return _pad_zeros(a, lo, hi, value)
 
 
-class MaxPool3D(MaxPool):
-    """MaxPool for 3 spatial dims (PyTorch's node name differs)."""
-
-    node_name = "MaxPool3DWithIndicesBackward0"
-
-
 def _check_pool_input(input, nd, name, style):
     """PyTorch's rank check for pooling inputs (its wording differs per op)."""
     sizes = input.shape[1:] if input.dim() == nd + 2 else input.shape
@@ -227,8 +229,8 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     kernel, stride, padding, dilation, out = _pool_args(
         x, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
-    op = MaxPool3D if nd == 3 else MaxPool
-    y, idx = op.apply(x, kernel, stride, padding, dilation, out)
+    name = "SqueezeBackward1" if nd == 1 else f"MaxPool{nd}DWithIndicesBackward0"
+    y, idx = _named(MaxPool, name).apply(x, kernel, stride, padding, dilation, out)
     if not batched:
         y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
     return (y, idx) if return_indices else y
@@ -302,12 +304,6 @@ class AvgPool(Op):
         return (AvgPoolBackward.apply(gy, ctx.spatial, *ctx.args),) + (None,) * 5
 
 
-class AvgPool3D(AvgPool):
-    """AvgPool for 3 spatial dims (PyTorch's node name differs)."""
-
-    node_name = "AvgPool3DBackward0"
-
-
 class AvgPoolBackward(Op):
     """gx = Σ over the windows containing each position of gy / divisor;  ggy = avg_pool(ggx)."""
 
@@ -343,7 +339,8 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
     divisor = _avg_divisor(x.shape[2:], kernel, stride, padding, out, count_include_pad,
                            divisor_override).astype(x._data.dtype if x.is_floating_point()
                                                     else np.float64)
-    y = (AvgPool3D if nd == 3 else AvgPool).apply(x, kernel, stride, padding, out, divisor)
+    op = _named(AvgPool, "SqueezeBackward1" if nd == 1 else f"AvgPool{nd}DBackward0")
+    y = op.apply(x, kernel, stride, padding, out, divisor)
     return y if batched else DropBatch.apply(y)
 
 
@@ -428,7 +425,10 @@ def _adaptive_avg(input, nd, output_size):
         cols = np.arange(n)
         inside = (cols >= start[:, None]) & (cols < end[:, None])
         mats.append((inside / (end - start)[:, None]).astype(dtype))
-    y = SeparableLinear.apply(x, tuple(mats))
+    name = "SqueezeBackward1" if nd == 1 else f"AdaptiveAvgPool{nd}DBackward0"
+    if nd == 2 and out == (1, 1):
+        name = "MeanBackward1"  # PyTorch computes a global average pool as a mean
+    y = _named(SeparableLinear, name).apply(x, tuple(mats))
     return y if batched else DropBatch.apply(y)
 
 
@@ -494,7 +494,9 @@ def _adaptive_max(input, nd, output_size, return_indices):
         raise RuntimeError(
             f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
-    y, idx = AdaptiveMaxPool.apply(x, _output_size(output_size, x.shape[2:]))
+    op = _named(AdaptiveMaxPool, "SqueezeBackward1" if nd == 1
+                else f"AdaptiveMaxPool{nd}DBackward0")
+    y, idx = op.apply(x, _output_size(output_size, x.shape[2:]))
     if not batched:
         y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
     return (y, idx) if return_indices else y
@@ -570,3 +572,56 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Put values back at their max_pool3d indices (matches `F.max_unpool3d`)."""
     return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
+
+
+# ---- aliases and power-average pooling ------------------------------------------------------
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool1d returning (values, indices) (matches `F.max_pool1d_with_indices`)."""
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool3d returning (values, indices) (matches `F.max_pool3d_with_indices`)."""
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool1d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 1, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool2d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 2, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool3d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 3, output_size, True)
+
+
+def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode):
+    """(Σ window x^p)^(1/p) = (∏K · avg_pool(x^p))^(1/p), sign-safe as PyTorch writes it."""
+    from ember.ops.unary import abs, relu, sign
+
+    kernel = _ntuple(kernel_size, nd)
+    avg = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    out = avg(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (sign(out) * relu(abs(out))).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, L) (matches `torch.nn.functional.lp_pool1d`)."""
+    return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, H, W) (matches `torch.nn.functional.lp_pool2d`)."""
+    return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W) (matches `F.lp_pool3d`)."""
+    return _lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode)

@@ -806,12 +806,19 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
     axes = _axes(dim, input._data.ndim)
     if math.isinf(p) and input._data.size == 0:
         empty = [a for a in axes if input._data.shape[a] == 0]
-        where = "an empty tensor " if dim is None else f"the dimension {empty[0]}" if empty else ""
-        if where:  # (PyTorch's message lacks the space after the dimension)
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on {where}"
-                               "because this dimension is empty and the operation does not "
-                               "have an identity")
-    return Norm.apply(input, p, axes, keepdim)
+        prefix = f"linalg.vector_norm cannot compute the {p:g} norm on"
+        if dim is None:
+            raise RuntimeError(f"{prefix} an empty tensor because the operation does not have "
+                               "an identity")
+        if empty:  # (PyTorch's message lacks the space after the dimension)
+            raise RuntimeError(f"{prefix} the dimension {empty[0]}because this dimension is "
+                               "empty and the operation does not have an identity")
+    result = Norm.apply(input, p, axes, keepdim)
+    if out is not None:
+        from ember.ops.elementwise import _out
+
+        return _out(result, out)
+    return result
 
 
 # ---- all, any, count_nonzero -----------------------------------------------------------------
@@ -1030,8 +1037,9 @@ class Softmax(Op):
         if data.size == 0:
             y = data.copy()
         else:
-            shifted = np.exp(data - np.max(data, axis=axes, keepdims=True))
-            y = shifted / np.sum(shifted, axis=axes, keepdims=True)
+            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))  # then in place
+            np.exp(y, out=y)
+            y /= np.sum(y, axis=axes, keepdims=True)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)
@@ -1052,8 +1060,8 @@ class LogSoftmax(Op):
         if data.size == 0:
             y = data.copy()
         else:
-            shifted = data - np.max(data, axis=axes, keepdims=True)
-            y = shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
+            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))
+            y -= np.log(np.sum(np.exp(y), axis=axes, keepdims=True))
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)

@@ -236,7 +236,7 @@ class Transpose(Op):
     @staticmethod
     def forward(ctx, x, d0, d1):
         ctx.swap = (d0, d1)
-        return np.swapaxes(x._data, d0, d1)
+        return np.swapaxes(x._data, d0, d1) if d0 != d1 else x._data.view()
 
     @staticmethod
     def backward(ctx, gy):
@@ -263,12 +263,15 @@ def t(input: Tensor) -> Tensor:
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
     if ndim < 2:
-        return T.apply(input, 0, 0)._as_view_of(input, lambda a: a)
+        return T.apply(input, 0, 0)._as_view_of(input, lambda a: a.view())
     return T.apply(input, 0, 1)._as_view_of(input, lambda a: np.swapaxes(a, 0, 1))
 
 
 def _T(self) -> Tensor:
-    if self._data.ndim not in (0, 2):
+    if self._data.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif self._data.ndim != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
@@ -598,7 +601,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     length = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    return split(input, max(-(-length // chunks), 1), dim)
+    if length == 0:
+        return split(input, [0] * chunks, dim)  # PyTorch gives `chunks` empty pieces
+    return split(input, -(-length // chunks), dim)
 
 
 class Unbind(Op):

@@ -17,6 +17,7 @@ are returned by reference (as PyTorch does); load_state_dict copies them and cas
 state (except "step") to the parameter's dtype.
 """
 
+import functools
 import warnings
 from collections import defaultdict
 from copy import deepcopy
@@ -25,6 +26,54 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
+from ember.autograd.function import _RemovableHandle
+
+_global_step_pre_hooks = []
+_global_step_post_hooks = []
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Call hook(optimizer, args, kwargs) before every optimizer's step (matches torch's)."""
+    _global_step_pre_hooks.append(hook)
+    return _RemovableHandle(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """Call hook(optimizer, args, kwargs) after every optimizer's step (matches torch's)."""
+    _global_step_post_hooks.append(hook)
+    return _RemovableHandle(_global_step_post_hooks, hook)
+
+
+def _with_step_hooks(step):
+    """Wrap a step method so the registered pre/post hooks run around it."""
+
+    @functools.wraps(step)
+    def hooked_step(self, *args, **kwargs):
+        if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
+            return step(self, *args, **kwargs)
+        self._in_step = True
+        try:
+            return _run_with_hooks(self, step, args, kwargs)
+        finally:
+            self._in_step = False
+
+    hooked_step._hooked = True
+    return hooked_step
+
+
+def _run_with_hooks(self, step, args, kwargs):
+    """Run the pre hooks (which may replace args/kwargs), the step, then the post hooks."""
+    for hook in _global_step_pre_hooks + self._step_pre_hooks:
+        result = hook(self, args, kwargs)
+        if result is not None:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError(f"{hook} must return None or a tuple of (new_args, "
+                                   f"new_kwargs), but got {result}.")
+            args, kwargs = result
+    out = step(self, *args, **kwargs)
+    for hook in _global_step_post_hooks + self._step_post_hooks:
+        hook(self, args, kwargs)
+    return out
 
 
 class _RequiredParameter:
@@ -59,6 +108,10 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._step_pre_hooks, self._step_post_hooks = [], []
+        cls = type(self)
+        if not getattr(cls.step, "_hooked", False):  # only the most derived step runs hooks
+            cls.step = _with_step_hooks(cls.step)
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -73,6 +126,8 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_step_pre_hooks", [])
+        self.__dict__.setdefault("_step_post_hooks", [])
         for group in self.param_groups:
             for name, default in self.defaults.items():
                 group.setdefault(name, default)
@@ -128,6 +183,16 @@ class Optimizer:
         if existing & {id(p) for p in params}:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs before step; it may return new (args, kwargs)."""
+        self._step_pre_hooks.append(hook)
+        return _RemovableHandle(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs after step."""
+        self._step_post_hooks.append(hook)
+        return _RemovableHandle(self._step_post_hooks, hook)
 
     # ---- gradients and steps ----------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -256,4 +321,5 @@ def _increment(step: np.ndarray) -> float:
     return float(step)
 
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "register_optimizer_step_post_hook",
+           "register_optimizer_step_pre_hook", "required"]

@@ -73,3 +73,26 @@ def test_alpha_dropout_keeps_mean_and_variance():
     x = ember.randn(400, 400)
     y = F.alpha_dropout(x, 0.2, training=True).numpy()
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
+
+
+def test_feature_alpha_dropout_drops_whole_channels():
+    ember.manual_seed(3)
+    x = ember.ones(4, 200, 3, 3)
+    y = F.feature_alpha_dropout(x, 0.5, training=True).numpy().reshape(800, 9)
+    assert np.all(y.min(1) == y.max(1))  # constant over each channel
+    assert len(np.unique(y[:, 0])) == 2
+    assert repr(ember.nn.FeatureAlphaDropout(0.2)) == repr(torch.nn.FeatureAlphaDropout(0.2))
+
+
+def test_gumbel_softmax():
+    ember.manual_seed(4)
+    logits = ember.tensor(np.log(np.array([[0.1, 0.2, 0.7]] * 4000, dtype=np.float32)),
+                          requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.detach().numpy().sum(1), 1, rtol=1e-5)
+    hard = F.gumbel_softmax(logits, hard=True)
+    values = hard.detach().numpy()
+    assert set(np.unique(values)) == {0.0, 1.0} and np.all(values.sum(1) == 1)
+    np.testing.assert_allclose(values.mean(0), [0.1, 0.2, 0.7], atol=0.03)  # Gumbel-max
+    (hard * ember.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0

@@ -130,3 +130,11 @@ def test_seed_003_mlp_forward_and_training():
         assert_close(v, tv, rtol=1e-4, atol=1e-5)
     probs = ember.nn.Softmax(dim=1)(e(ember.tensor(x)))
     assert probs.argmax(1).shape == (16,)
+
+
+def test_lazy_linear_becomes_linear():
+    e, t = ember.nn.LazyLinear(3), torch.nn.LazyLinear(3)
+    e(ember.ones(2, 5))
+    t(torch.ones(2, 5))
+    assert type(e) is ember.nn.Linear and repr(e) == repr(t)
+    assert e.weight.shape == (3, 5) and float(e.weight.abs().max()) <= 1 / math.sqrt(5)

@@ -441,3 +441,27 @@ def test_deepcopy_module_is_independent():
     ember.nn.init.zeros_(c.block.fc.weight)
     assert float(e.block.fc.weight.abs().sum()) > 0
     assert c.head is c.shared
+
+
+def test_set_submodule_and_state_dict_hooks():
+    for nn in (torch.nn, ember.nn):
+        m = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU()))
+        m.set_submodule("1.0", nn.Tanh())
+        assert type(m[1][0]).__name__ == "Tanh"
+        with pytest.raises(AttributeError, match="is not an nn.Module"):
+            m.set_submodule("0.weight", nn.ReLU())
+        seen = []
+        m.register_load_state_dict_pre_hook(lambda mod, sd, prefix, *rest: seen.append(prefix))
+        m.register_load_state_dict_post_hook(lambda mod, keys: seen.append("post"))
+        m.load_state_dict(m.state_dict())
+        assert seen == ["", "post"]
+
+
+def test_old_style_backward_hook_runs():
+    m = ember.nn.Linear(3, 2)
+    seen = []
+    m.register_backward_hook(lambda mod, gi, go: seen.append(len(go)))
+    m(ember.ones(2, 3, requires_grad=True)).sum().backward()
+    assert seen == [1]
+    with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
+        m.register_full_backward_hook(lambda *a: None)

@@ -157,8 +157,13 @@ def test_errors_match_torch(build, shape, error):
         with pytest.raises(error) as info:
             build(nn)(lib.zeros(*shape))
         messages.append(str(info.value))
-    if error is ValueError:
-        assert messages[1] == messages[0]
+    assert messages[1] == messages[0]
+
+
+def test_batch_norm_eval_needs_running_stats():
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="running_mean must be defined in evaluation"):
+            lib.nn.functional.batch_norm(lib.zeros(2, 3), None, None)
 
 
 def test_group_norm_divisibility_error():

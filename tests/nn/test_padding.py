@@ -121,3 +121,12 @@ def test_layers_repr_and_forward(name, args, nd):
     assert repr(em) == repr(tm)
     x = RNG.standard_normal((2, 3) + (4,) * nd).astype(np.float32)
     _close(em(ember.tensor(x)), tm(torch.tensor(x)), 0)
+
+
+@pytest.mark.parametrize("shape, pad, mode, value", [c for c in CASES if c[2] != "circular"])
+def test_grad_fn_names_match_torch(shape, pad, mode, value):
+    kwargs = {} if value is None else {"value": value}
+    array = RNG.standard_normal(shape)
+    ye = EF.pad(ember.tensor(array, requires_grad=True), pad, mode, **kwargs)
+    yt = TF.pad(torch.tensor(array, requires_grad=True), pad, mode, **kwargs)
+    assert ye.grad_fn.name() == yt.grad_fn.name()

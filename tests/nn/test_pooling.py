@@ -273,3 +273,33 @@ def test_layer_grad_fn_names():
     x = ember.randn(1, 2, 4, 4, requires_grad=True)
     assert EF.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
     assert EF.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+
+
+# ---- power-average pooling and the *_with_indices aliases ------------------------------------
+@pytest.mark.parametrize("call, shape", [
+    (lambda F, x: F.lp_pool2d(x, 2, 3), (2, 3, 7, 6)),
+    (lambda F, x: F.lp_pool2d(x, 1.5, (2, 3), stride=1, ceil_mode=True), (1, 2, 5, 6)),
+    (lambda F, x: F.lp_pool1d(x, 3, 2), (2, 3, 8)),
+    (lambda F, x: F.max_pool1d_with_indices(x, 2), (2, 3, 8)),
+    (lambda F, x: F.max_pool3d_with_indices(x, 2), (1, 2, 4, 4, 4)),
+    (lambda F, x: F.adaptive_max_pool2d_with_indices(x, 3), (2, 3, 7, 6)),
+])
+def test_lp_pool_and_aliases(call, shape):
+    check_against_torch(call, np.abs(RNG.standard_normal(shape)) + 0.1, 1e-10)
+
+
+@pytest.mark.parametrize("args", [(2, 3), (1.5, (2, 3), 1, True)])
+def test_lp_pool_layers(args):
+    em, tm = nn.LPPool2d(*args), torch.nn.LPPool2d(*args)
+    assert repr(em) == repr(tm)
+    x = np.abs(RNG.standard_normal((2, 3, 7, 6))).astype(np.float32)
+    _close(em(ember.tensor(x)), tm(torch.tensor(x)), 1e-5)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "unbatched" not in c])
+def test_grad_fn_names_match_torch(case):
+    call, shape = CASES[case]
+    ye, _ = _run(call, ember, RNG.standard_normal(shape))
+    yt, _ = _run(call, torch, RNG.standard_normal(shape))
+    ye, yt = (ye[0], yt[0]) if isinstance(yt, tuple) else (ye, yt)
+    assert ye.grad_fn.name() == yt.grad_fn.name()

@@ -76,3 +76,49 @@ def test_one_hot_matches_torch():
     assert_close(F_e.one_hot(ember.tensor(x), 6), F_t.one_hot(torch.tensor(x), 6))
     with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
         F_e.one_hot(ember.tensor(x), 2)
+
+
+BAGS = [  # (indices, offsets, include_last_offset)
+    (np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 4, 4, 6]), False),
+    (np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3, 8]), True),
+    (np.array([[1, 2], [2, 2], [5, 9]]), None, False),
+]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+@pytest.mark.parametrize("indices,offsets,include_last", BAGS)
+def test_embedding_bag_matches_torch(indices, offsets, include_last, mode, padding_idx):
+    kwargs = {"mode": mode, "padding_idx": padding_idx, "include_last_offset": include_last}
+    t, e = torch.nn.EmbeddingBag(10, 3, **kwargs), ember.nn.EmbeddingBag(10, 3, **kwargs)
+    assert repr(e) == repr(t)
+    copy_state(t, e)
+    t_off = None if offsets is None else torch.tensor(offsets)
+    e_off = None if offsets is None else ember.tensor(offsets)
+    t_out, e_out = t(torch.tensor(indices), t_off), e(ember.tensor(indices), e_off)
+    assert_close(e_out, t_out)
+    gy = np.random.default_rng(2).standard_normal(tuple(t_out.shape)).astype(np.float32)
+    t_out.backward(torch.tensor(gy))
+    e_out.backward(ember.tensor(gy))
+    assert_close(e.weight.grad, t.weight.grad)
+
+
+def test_embedding_bag_per_sample_weights():
+    w = np.random.default_rng(3).standard_normal((6, 2)).astype(np.float32)
+    idx, off = np.array([0, 5, 5, 1]), np.array([0, 1])
+    psw = np.array([0.5, 2.0, -1.0, 3.0], dtype=np.float32)
+    results = []
+    for lib in (torch, ember):
+        wt = lib.tensor(w, requires_grad=True)
+        pt = lib.tensor(psw, requires_grad=True)
+        y = lib.nn.functional.embedding_bag(lib.tensor(idx), wt, lib.tensor(off), mode="sum",
+                                            per_sample_weights=pt)
+        (y * y).sum().backward()
+        results.append([a.detach().numpy().copy() for a in (y, wt.grad, pt.grad)])
+    for e_arr, t_arr in zip(results[1], results[0]):
+        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported"):
+        ember.nn.functional.embedding_bag(ember.tensor(idx), ember.tensor(w),
+                                          ember.tensor(off), per_sample_weights=ember.ones(4))
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+        ember.nn.functional.embedding_bag(ember.tensor(idx), ember.tensor(w))

@@ -137,3 +137,11 @@ def test_layers_repr_and_forward(name, args, kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _close(em(ember.tensor(x)), tm(torch.tensor(x)), 2e-5)
+
+
+@pytest.mark.parametrize("mode, nd, kwargs", list(_cases()))
+def test_grad_fn_names_match_torch(mode, nd, kwargs):
+    array = RNG.standard_normal(SHAPES[nd])
+    ye = EF.interpolate(ember.tensor(array, requires_grad=True), mode=mode, **kwargs)
+    yt = TF.interpolate(torch.tensor(array, requires_grad=True), mode=mode, **kwargs)
+    assert ye.grad_fn.name() == yt.grad_fn.name()

@@ -79,6 +79,7 @@ CASES = {
                         [(2, 2, 3), (3, 4)]),
     "einsum_ellipsis_broadcast": (lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
                                   [(1, 2, 3), (4, 3, 2)]),
+    "einsum_dot": (lambda m, a, b: m.einsum("i,i->", a, b), [(3,), (3,)]),
     "einsum_outer": (lambda m, a, b: m.einsum("i,j->ij", a, b), [(3,), (4,)]),
     "einsum_batch_dot": (lambda m, a, b: m.einsum("bn,bn->b", a, b), [(3, 4), (3, 4)]),
     "einsum_sum_all": (lambda m, a: m.einsum("ij->", a), [(3, 4)]),
@@ -169,7 +170,8 @@ def test_gradcheck_float64(case):
 
 
 SECOND_ORDER = ["mm_2d_2d", "dot_1d_1d", "mv_2d_1d", "vecmat_1d_2d", "batched_broadcast",
-                "bmm", "addmm_scaled", "einsum_mm", "einsum_diagonal", "outer"]
+                "bmm", "addmm_scaled", "einsum_mm", "einsum_diagonal", "einsum_attention",
+                "einsum_dot", "outer"]
 
 
 @pytest.mark.parametrize("case", SECOND_ORDER)
@@ -204,6 +206,21 @@ def test_outer_promotes_dtypes():
     a, b = np.arange(3), RNG.standard_normal(4).astype(np.float32)
     _assert_close(ember.outer(ember.from_numpy(a), ember.from_numpy(b)),
                   torch.outer(torch.from_numpy(a), torch.from_numpy(b)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a, b, out: m.matmul(a, b, out=out), lambda m, a, b, out: m.mm(a, b, out=out),
+    lambda m, a, b, out: m.addmm(out.clone(), a, b, out=out),
+])
+def test_out_argument(call):
+    a, b = _arrays([(2, 3), (3, 4)])
+    results = []
+    for lib in (ember, torch):
+        out = lib.zeros(2, 4)
+        returned = call(lib, lib.from_numpy(a.copy()), lib.from_numpy(b.copy()), out)
+        assert returned is out
+        results.append(out)
+    _assert_close(*results)
 
 
 def test_matmul_does_not_promote_float32():

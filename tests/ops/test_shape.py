@@ -97,6 +97,12 @@ CASES = {
     "roll": (lambda m, x: x.roll(1), (2, 3), False),
     "roll_dims": (lambda m, x: m.roll(x, (1, -2), (0, 1)), (2, 3), False),
     "ravel": (lambda m, x: m.ravel(x), (2, 3), True),
+    "chunk_uneven": (lambda m, x: x.chunk(4), (6,), True),
+    "chunk_empty": (lambda m, x: x.chunk(3), (0, 2), True),
+    "split_empty": (lambda m, x: x.split(0), (0, 2), True),
+    "t_0d": (lambda m, x: x.t(), (), True),
+    "transpose_0d": (lambda m, x: x.transpose(0, -1), (), True),
+    "T_0d": (lambda m, x: x.T, (), True),
 }
 
 

@@ -261,3 +261,27 @@ def test_add_param_group_fills_defaults():
     assert opt.param_groups[1]["betas"] == (0.9, 0.999)
     assert opt.state_dict()["param_groups"][1]["params"] == [1]
     assert "Parameter Group 1" in repr(opt)
+
+
+def test_step_hooks_run_around_the_most_derived_step():
+    calls = []
+
+    class Traced(ember.optim.SGD):
+        def step(self, closure=None):
+            calls.append("step")
+            return super().step(closure)
+
+    p = ember.ones(2, requires_grad=True)
+    opt = Traced([p], lr=0.1)
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o is opt)))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post"))
+    glob = ember.optim.optimizer.register_optimizer_step_pre_hook(
+        lambda o, args, kwargs: calls.append("global"))
+    p.grad = ember.ones(2)
+    opt.step()
+    assert calls == ["global", ("pre", True), "step", "post"]
+    pre.remove()
+    glob.remove()
+    calls.clear()
+    opt.step()
+    assert calls == ["step", "post"]

@@ -3,6 +3,8 @@ worker), persistent workers and reproducibility."""
 
 import os
 import signal
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -166,6 +168,38 @@ def test_killed_worker_raises_runtime_error_not_hang():
     loader = data.DataLoader(Squares(8, kill_at=3), batch_size=1, num_workers=2, timeout=30)
     with pytest.raises(RuntimeError, match="DataLoader worker .* exited unexpectedly"):
         list(loader)
+
+
+class Blocking(data.Dataset):
+    """Records the worker's pid, then blocks (until the test kills the worker)."""
+
+    def __init__(self, pid_file):
+        self.pid_file = pid_file
+
+    def __getitem__(self, i):
+        self.pid_file.write_text(str(os.getpid()))
+        time.sleep(60)
+        return i
+
+    def __len__(self):
+        return 2
+
+
+def test_worker_killed_from_outside_while_main_waits(tmp_path):
+    pid_file = tmp_path / "pid"
+
+    def kill_worker():
+        for _ in range(1000):
+            if pid_file.exists() and pid_file.read_text():
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_worker)
+    killer.start()
+    with pytest.raises(RuntimeError, match="exited unexpectedly .*SIGKILL"):
+        list(data.DataLoader(Blocking(pid_file), num_workers=1))
+    killer.join()
 
 
 def test_timeout():

@@ -317,3 +317,18 @@ def test_digits_upscaled_like_mnist():
     x, _ = ds[0]
     assert tuple(x.shape) == (1, 28, 28) and float(x.max()) <= 1.0
     assert "Split: Test" in repr(ds)
+
+
+def test_digits_falls_back_to_load_digits(monkeypatch):
+    import importlib.util
+
+    from ember.vision.datasets import digits
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    digits._load_digits_arrays.cache_clear()
+    try:
+        via_sklearn = datasets.Digits(train=False)
+    finally:
+        digits._load_digits_arrays.cache_clear()
+    np.testing.assert_array_equal(via_sklearn.data.numpy(),
+                                  datasets.Digits(train=False).data.numpy())

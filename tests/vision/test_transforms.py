@@ -425,3 +425,27 @@ def test_lambda_and_compose():
 ])
 def test_reprs_match_torchvision(transform, text):
     assert repr(transform) == text
+
+
+def test_v2_names():
+    from ember.vision.transforms import v2
+
+    pipeline = v2.Compose([v2.ToImage(), v2.ToDtype(ember.float32, scale=True),
+                           v2.RandomHorizontalFlip(p=1.0)])
+    img = _rgb(3, 4)
+    out = pipeline(img)
+    expected = np.asarray(img)[:, ::-1].transpose(2, 0, 1).astype(np.float32) / 255
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert v2.ToDtype(ember.int64)(ember.ones(1, 2, 2)).dtype == ember.int64
+
+
+def test_rotation_fill_per_channel_on_tensors_and_images():
+    x = ember.ones(3, 6, 6)
+    out = F.rotate(x, 45, fill=[0.1, 0.2, 0.3]).numpy()
+    np.testing.assert_allclose(out[:, 0, 0], [0.1, 0.2, 0.3], rtol=1e-6)
+    assert (out[:, 3, 3] == 1).all()
+    img = Image.fromarray(np.full((6, 6, 3), 255, np.uint8))
+    corner = np.asarray(T.RandomRotation((45, 45), fill=(10, 20, 30))(img))[0, 0]
+    assert tuple(corner) == (10, 20, 30)
+    with pytest.raises(ValueError, match="fill"):
+        F.rotate(x, 10, fill=[1, 2])

@@ -42,6 +42,7 @@ class BackwardHookState:
         self.n_args = 0
 
     def wrap_inputs(self, args):
+        """The args with their grad-requiring tensors routed through the input identity."""
         self.n_args = len(args)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
         if not positions or not grad_mode.is_grad_enabled():
@@ -54,6 +55,7 @@ class BackwardHookState:
         return tuple(args)
 
     def wrap_outputs(self, output):
+        """The output with its grad-requiring tensors routed through the output identity."""
         single = isinstance(output, Tensor)
         outputs = (output,) if single else output
         if not isinstance(outputs, tuple):
@@ -69,6 +71,7 @@ class BackwardHookState:
         return result[0] if single else tuple(result)
 
     def on_grad_output(self, grads):
+        """Run the pre-hooks on grad_output and keep it for the hooks."""
         grads = tuple(grads)
         for hook in list(self.module._backward_pre_hooks.values()):
             new = hook(self.module, grads)
@@ -80,6 +83,7 @@ class BackwardHookState:
         return grads
 
     def on_grad_input(self, grads):
+        """Call the hooks with (grad_input, grad_output); return the grads they choose."""
         packed = [None] * self.n_args
         for i, g in zip(self.input_positions, grads):
             packed[i] = g

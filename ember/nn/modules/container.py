@@ -200,6 +200,7 @@ class ModuleList(Module):
         return self
 
     def pop(self, key):
+        """Remove and return the module at `key`."""
         value = self[key]
         del self[key]
         return value
@@ -242,20 +243,25 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def pop(self, key: str) -> Module:
+        """Remove and return the module under `key`."""
         value = self[key]
         del self[key]
         return value
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """(key, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules) -> None:
@@ -386,39 +392,49 @@ class ParameterDict(Module):
         return key in self._keys
 
     def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same parameters."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def setdefault(self, key: str, default=None):
+        """self[key], first set to default if absent."""
         if key not in self:
             self[key] = default
         return self[key]
 
     def clear(self) -> None:
+        """Remove every entry."""
         for key in list(self._keys):
             del self[key]
 
     def pop(self, key: str):
+        """Remove and return the entry under `key`."""
         value = self[key]
         del self[key]
         return value
 
     def popitem(self):
+        """Remove and return the last (key, value) pair."""
         key = list(self._keys)[-1]
         return key, self.pop(key)
 
     def get(self, key: str, default=None):
+        """self[key], or default if absent."""
         return self[key] if key in self else default
 
     def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with `keys`, each set to default."""
         return ParameterDict((k, default) for k in keys)
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """(key, value) pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """The values, in insertion order."""
         return (self[k] for k in self._keys)
 
     def update(self, parameters) -> None:

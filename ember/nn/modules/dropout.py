@@ -55,8 +55,7 @@ class AlphaDropout(_DropoutNd):
 
 
 class FeatureAlphaDropout(_DropoutNd):
-    """Alpha dropout of whole channels; here elementwise (matches the interface of
-    `torch.nn.FeatureAlphaDropout`)."""
+    """Alpha dropout of whole channels (matches `torch.nn.FeatureAlphaDropout`)."""
 
     def forward(self, input):
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -59,20 +59,26 @@ class Linear(Module):
 
 
 class LazyLinear(Linear):
-    """Linear whose in_features is taken from the first input (matches `torch.nn.LazyLinear`)."""
+    """Linear whose in_features is taken from the first input; it then becomes a Linear
+    (matches `torch.nn.LazyLinear`)."""
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(0, out_features, bias, dtype=dtype)
-        self._lazy = True
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = out_features
+        self.weight = Parameter(_empty(out_features, 0, dtype=dtype))
+        if bias:
+            self.bias = Parameter(_empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
 
     def forward(self, input):
-        if self.__dict__.get("_lazy"):
-            self.in_features = input.shape[-1]
-            self.weight = Parameter(_empty(self.out_features, self.in_features,
-                                           dtype=self.weight.dtype))
-            self.reset_parameters()
-            self._lazy = False
-        return super().forward(input)
+        self.in_features = input.shape[-1]
+        self.weight = Parameter(_empty(self.out_features, self.in_features,
+                                       dtype=self.weight.dtype))
+        self.reset_parameters()
+        self.__class__ = Linear
+        return Linear.forward(self, input)
 
 
 class Bilinear(Module):

@@ -47,6 +47,7 @@ class RemovableHandle:
         self.id = next(RemovableHandle._next_id)
 
     def remove(self) -> None:
+        """Unregister the hook (a no-op if already removed)."""
         for d in (self.hooks_dict,) + self.extra_dicts:
             d.pop(self.id, None)
 
@@ -195,6 +196,18 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return module
 
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put `module` at a dotted path like 'net.0' (matches `Module.set_submodule`)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path (matches `Module.get_parameter`)."""
         module_path, _, name = target.rpartition(".")
@@ -224,6 +237,7 @@ class Module:
             "bug-report.yml to report this bug.")
 
     def set_extra_state(self, state) -> None:
+        """Restore the extra state from state_dict; override with get_extra_state."""
         raise RuntimeError(
             "Reached a code path in Module.set_extra_state() that should never be called. "
             "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
@@ -437,7 +451,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """Convert floating-point parameters and buffers to a dtype; CPU only (matches `Module.to`)."""
+        """Cast floating-point parameters and buffers; CPU only (matches `Module.to`)."""
         dtype = kwargs.get("dtype")
         check_device(kwargs.get("device"))
         for arg in args:
@@ -483,6 +497,7 @@ class Module:
         return self
 
     def share_memory(self) -> "Module":
+        """A no-op: ember tensors live in one process (matches `Module.share_memory`)."""
         return self
 
     # ---- state dict ---------------------------------------------------------------------------
@@ -623,6 +638,16 @@ class Module:
 
     _register_state_dict_hook = register_state_dict_post_hook
 
+    def register_load_state_dict_pre_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) before load_state_dict loads this module."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = lambda *args: hook(self, *args)
+        return handle
+
+    def compile(self, *args, **kwargs) -> None:
+        """Accepted for compatibility: ember runs eagerly (matches `Module.compile`'s call)."""
+
     # ---- hooks and calling --------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -653,6 +678,16 @@ class Module:
         self._is_full_backward_hook = True
         handle = RemovableHandle(self._backward_hooks)
         _insert_hook(self._backward_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """The deprecated module backward hook; ember runs it as a full backward hook."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
         return handle
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:

@@ -14,6 +14,9 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
@@ -220,3 +223,40 @@ class MaxUnpool3d(_MaxUnpoolNd):
 
     _nd = 3
     _function = staticmethod(_pool.max_unpool3d)
+
+
+class _LPPoolNd(Module):
+    """Power-average pooling: (Σ window x^p)^(1/p)."""
+
+    _function = None
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        return type(self)._function(input, float(self.norm_type), self.kernel_size,
+                                    self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """1-d power-average pooling (matches `torch.nn.LPPool1d`)."""
+
+    _function = staticmethod(_pool.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """2-d power-average pooling (matches `torch.nn.LPPool2d`)."""
+
+    _function = staticmethod(_pool.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """3-d power-average pooling (matches `torch.nn.LPPool3d`)."""
+
+    _function = staticmethod(_pool.lp_pool3d)

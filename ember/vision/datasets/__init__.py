@@ -8,17 +8,5 @@ from ember.vision.datasets.mnist import KMNIST, MNIST, FashionMNIST
 from ember.vision.datasets.svhn import SVHN
 from ember.vision.datasets.vision import VisionDataset
 
-__all__ = [
-           "CIFAR10",
-           "CIFAR100",
-           "IMG_EXTENSIONS",
-           "KMNIST",
-           "MNIST",
-           "SVHN",
-           "DatasetFolder",
-           "Digits",
-           "FakeData",
-           "FashionMNIST",
-           "ImageFolder",
-           "VisionDataset",
-]
+__all__ = ["CIFAR10", "CIFAR100", "IMG_EXTENSIONS", "KMNIST", "MNIST", "SVHN", "DatasetFolder",
+           "Digits", "FakeData", "FashionMNIST", "ImageFolder", "VisionDataset"]

@@ -9,6 +9,7 @@ images look like MNIST's ('L' mode PIL images, white digit on black). The split 
 permutation drawn from seed 0 puts 1,437 images in train and 360 in test.
 """
 
+import functools
 import gzip
 import importlib.util
 import os
@@ -20,6 +21,7 @@ from ember.vision.datasets.vision import VisionDataset
 _N_TRAIN = 1437
 
 
+@functools.lru_cache(maxsize=1)
 def _load_digits_arrays():
     """(images uint8 (1797, 8, 8) in 0..16, labels int64 (1797,)) from scikit-learn's data."""
     spec = importlib.util.find_spec("sklearn")
@@ -54,7 +56,7 @@ class Digits(VisionDataset):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
         self.size = int(size)
-        pixels, labels = _load_digits_arrays()
+        pixels, labels = _load_digits_arrays()  # cached: read-only, never modified
         order = np.random.default_rng(0).permutation(len(labels))
         chosen = order[:_N_TRAIN] if train else order[_N_TRAIN:]
         images = np.round(pixels[chosen] * (255.0 / 16.0)).astype(np.uint8)

@@ -71,10 +71,13 @@ def download_url(url, root: str, filename=None, md5=None, max_redirect_hops: int
         return
     errors = []
     for candidate in urls:
+        print(f"Downloading {candidate} to {fpath}")
         try:
             _fetch(candidate, fpath)
         except (urllib.error.URLError, OSError, ValueError) as error:
             errors.append(f"{candidate} ({getattr(error, 'reason', error)})")
+            if candidate != urls[-1]:
+                print(f"Failed to download (trying next):\n{errors[-1]}")
             continue
         if not check_integrity(fpath, md5):
             os.remove(fpath)
@@ -133,4 +136,6 @@ def download_and_extract_archive(url, download_root: str, extract_root=None, fil
     urls = [url] if isinstance(url, str) else list(url)
     filename = filename or os.path.basename(urls[0])
     download_url(urls, download_root, filename, md5)
-    extract_archive(os.path.join(download_root, filename), extract_root, remove_finished)
+    archive = os.path.join(download_root, filename)
+    print(f"Extracting {archive} to {extract_root}")
+    extract_archive(archive, extract_root, remove_finished)

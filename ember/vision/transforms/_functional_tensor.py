@@ -73,12 +73,14 @@ def vflip(img: Tensor) -> Tensor:
 
 
 def _per_plane(img: Tensor, fn) -> Tensor:
-    """Apply fn (PIL 'F' image -> PIL 'F' image) to every (H, W) plane; keep the dtype."""
+    """Apply fn(plane, channel) (PIL 'F' image -> PIL 'F' image) to every (H, W) plane."""
     from PIL import Image
 
     array = img._data
+    channels = 1 if array.ndim == 2 else array.shape[-3]
     planes = array.reshape((-1,) + array.shape[-2:]).astype(np.float32)
-    out = np.stack([np.asarray(fn(Image.fromarray(p))) for p in planes])
+    out = np.stack([np.asarray(fn(Image.fromarray(p), k % channels))
+                    for k, p in enumerate(planes)])
     out = out.reshape(array.shape[:-2] + out.shape[-2:])
     if array.dtype.kind in "iub":
         info = np.iinfo(array.dtype) if array.dtype.kind != "b" else None
@@ -88,22 +90,37 @@ def _per_plane(img: Tensor, fn) -> Tensor:
     return _wrap(out.astype(array.dtype))
 
 
+def _channel_fills(fill, channels: int) -> list:
+    """One float fill value per channel (a number, or a sequence of 1 or C values)."""
+    if fill is None:
+        return [0.0] * channels
+    if np.isscalar(fill):
+        return [float(fill)] * channels
+    fill = [float(v) for v in fill]
+    if len(fill) == 1:
+        return fill * channels
+    if len(fill) != channels:
+        raise ValueError(f"The number of elements in 'fill' does not match the number of "
+                         f"channels of the image ({len(fill)} != {channels})")
+    return fill
+
+
 def resize(img: Tensor, size, interpolation) -> Tensor:
-    return _per_plane(img, lambda p: p.resize((size[1], size[0]), interpolation))
+    return _per_plane(img, lambda p, c: p.resize((size[1], size[0]), interpolation))
 
 
 def rotate(img: Tensor, angle, interpolation, expand=False, center=None, fill=None) -> Tensor:
-    fill = 0.0 if fill is None else float(fill if np.isscalar(fill) else fill[0])
-    return _per_plane(img, lambda p: p.rotate(angle, interpolation, expand, center,
-                                              fillcolor=fill))
+    fills = _channel_fills(fill, get_dimensions(img)[0])
+    return _per_plane(img, lambda p, c: p.rotate(angle, interpolation, expand, center,
+                                                 fillcolor=fills[c]))
 
 
 def affine(img: Tensor, matrix, interpolation, fill=None) -> Tensor:
     from PIL import Image
 
-    fill = 0.0 if fill is None else float(fill if np.isscalar(fill) else fill[0])
-    return _per_plane(img, lambda p: p.transform(p.size, Image.AFFINE, matrix, interpolation,
-                                                 fillcolor=fill))
+    fills = _channel_fills(fill, get_dimensions(img)[0])
+    return _per_plane(img, lambda p, c: p.transform(p.size, Image.AFFINE, matrix,
+                                                    interpolation, fillcolor=fills[c]))
 
 
 def _blend(x: np.ndarray, y, ratio: float) -> np.ndarray:
