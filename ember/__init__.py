@@ -19,6 +19,8 @@ from ember.ops import unary as _unary  # noqa: E402
 from ember.ops import comparison as _comparison  # noqa: E402
 from ember.ops import creation as _creation  # noqa: E402
 from ember.ops import reduction as _reduction  # noqa: E402
+from ember.ops import sort as _sort  # noqa: E402
+from ember.ops import softmax as _softmax  # noqa: E402
 from ember.ops import linalg as _linalg  # noqa: E402
 from ember.ops import shape as _shape  # noqa: E402
 from ember.ops import indexing as _indexing  # noqa: E402
@@ -28,6 +30,8 @@ from ember.ops.elementwise import *  # noqa: E402,F401,F403
 from ember.ops.unary import *  # noqa: E402,F401,F403
 from ember.ops.comparison import *  # noqa: E402,F401,F403
 from ember.ops.reduction import *  # noqa: E402,F401,F403
+from ember.ops.sort import *  # noqa: E402,F401,F403
+from ember.ops.softmax import *  # noqa: E402,F401,F403
 from ember.ops.linalg import *  # noqa: E402,F401,F403
 from ember.ops.shape import *  # noqa: E402,F401,F403
 from ember.ops.indexing import *  # noqa: E402,F401,F403

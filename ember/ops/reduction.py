@@ -1,5 +1,5 @@
-"""Reductions (sum, mean, prod, var/std, max/min, amax/amin, argmax, logsumexp, norm, all/any,
-median), scans (cumsum, cumprod), sorting (sort, argsort, topk) and softmax/log_softmax.
+"""Reductions (sum, mean, prod, var/std, max/min, amax/amin, argmax, logsumexp, norm, all/any)
+and scans (cumsum, cumprod). Sorting lives in sort.py and softmax in softmax.py.
 
 Every backward is written with ember ops, so second derivatives work. Three private op pairs
 carry gradients between a reduced shape and the input shape; each is the other's adjoint, so
@@ -22,10 +22,9 @@ from ember.autograd.function import Op
 from ember.ops._util import as_operand
 
 __all__ = [
-    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "count_nonzero",
-    "cumprod", "cumsum", "log_softmax", "logsumexp", "max", "mean", "median", "min", "nanmean",
-    "nansum", "norm", "prod", "softmax", "sort", "std", "std_mean", "sum", "topk", "var",
-    "var_mean",
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cumprod",
+    "cumsum", "logsumexp", "max", "mean", "min", "nanmean", "nansum", "norm", "prod", "std",
+    "std_mean", "sum", "var", "var_mean",
 ]
 
 _builtin_max = max  # this module defines its own max
@@ -45,9 +44,6 @@ def _return_type(name, fields):
 
 _MaxResult = _return_type("max", ("values", "indices"))
 _MinResult = _return_type("min", ("values", "indices"))
-_SortResult = _return_type("sort", ("values", "indices"))
-_TopkResult = _return_type("topk", ("values", "indices"))
-_MedianResult = _return_type("median", ("values", "indices"))
 _AminmaxResult = _return_type("aminmax", ("min", "max"))
 
 
@@ -895,211 +891,9 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return Cumprod.apply(input, _axis(dim, input._data.ndim), _accumulate_dtype(input, dtype))
 
 
-# ---- sort, argsort, topk, median -------------------------------------------------------------
-def _sort_indices(data, axis, descending):
-    """Stable sort order along axis; NaN sorts as the largest value, as in PyTorch.
-
-    NOTE [Stable descending sort]
-    Reversing the slice, sorting ascending stably and reversing again puts equal elements in
-    their original order, which negating the values cannot do for unsigned or bool data.
-    """
-    if not descending:
-        return np.argsort(data, axis=axis, kind="stable")
-    n = data.shape[axis]
-    order = np.argsort(np.flip(data, axis), axis=axis, kind="stable")
-    return np.flip(n - 1 - order, axis)
-
-
-class Sort(Op):
-    """(values, indices) = x sorted along axis;  gx = gy placed back at the indices."""
-
-    @staticmethod
-    def forward(ctx, x, axis, descending, k):
-        data = _along(x._data, x._data.ndim)
-        idx = _sort_indices(data, axis, descending)
-        if k is not None and x._data.ndim:
-            idx = np.take(idx, np.arange(k), axis=axis)
-        values = np.take_along_axis(data, idx, axis)
-        ctx.args = (idx, axis, True, x._data.shape)
-        shape = x._data.shape if k is None or not x._data.ndim else values.shape
-        indices = Tensor._make(idx.reshape(shape).astype(np.int64, copy=False))
-        ctx.mark_non_differentiable(indices)
-        return values.reshape(shape), indices
-
-    @staticmethod
-    def backward(ctx, gv, gi):
-        return PutAlong.apply(gv, *ctx.args), None, None, None
-
-
-class SortStable(Sort):
-    """sort called with stable= (PyTorch's other overload, hence another node name)."""
-
-    node_name = "SortBackward1"
-
-
-class Topk(Sort):
-    pass
-
-
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
-    """Sort along dim, returning (values, indices); always stable (matches `torch.sort`)."""
-    axis = _axis(dim, input._data.ndim)
-    op = Sort if stable is None else SortStable
-    values, indices = op.apply(input, axis, descending, None)
-    return _SortResult(values, indices)
-
-
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
-    """The indices that sort input along dim (matches `torch.argsort`)."""
-    axis = _axis(dim, input._data.ndim)
-    idx = _sort_indices(_along(input._data, input._data.ndim), axis, descending)
-    return Tensor._make(idx.reshape(input._data.shape).astype(np.int64, copy=False))
-
-
-def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
-    """The k largest (or smallest) entries along dim and their indices (matches `torch.topk`)."""
-    axis = _axis(dim, input._data.ndim)
-    size = input._data.shape[axis] if input._data.ndim else 1
-    if not 0 <= k <= size:
-        raise RuntimeError("selected index k out of range")
-    values, indices = Topk.apply(input, axis, largest, k)
-    return _TopkResult(values, indices)
-
-
-class MedianAll(Op):
-    """y = the lower median of all elements;  gx = gy / k at each of the k elements equal to y."""
-
-    node_name = "MedianBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        flat = x._data.reshape(-1)
-        if flat.size == 0 or flat.dtype.kind == "f" and np.isnan(flat).any():
-            y = np.asarray(np.nan, dtype=flat.dtype)
-        else:
-            k = (flat.size - 1) // 2
-            y = np.partition(flat, k)[k]
-        if ctx.needs_input_grad[0]:
-            ctx.share = _tie_share(x._data, y)
-        return np.asarray(y)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * _constant(ctx.share.astype(gy._data.dtype, copy=False))
-
-
-class MedianDim(Op):
-    """(values, indices) of the lower median along a dim;  gx = gy at the returned index."""
-
-    node_name = "MedianBackward1"
-
-    @staticmethod
-    def forward(ctx, x, axis, keepdim):
-        data = _along(x._data, x._data.ndim)
-        order = np.argsort(data, axis=axis, kind="stable")
-        n = data.shape[axis]
-        nans = np.sum(np.isnan(data), axis=axis, keepdims=True) if data.dtype.kind == "f" else 0
-        position = np.where(nans > 0, n - nans, (n - 1) // 2)
-        position = np.broadcast_to(position, np.take(order, [0], axis=axis).shape)
-        idx = np.take_along_axis(order, position, axis)
-        ctx.args = (idx, axis, keepdim, x._data.shape)
-        values = np.take_along_axis(data, idx, axis)
-        if x._data.ndim == 0:
-            values, idx = values.reshape(()), idx.reshape(())
-        elif not keepdim:
-            values, idx = np.squeeze(values, axis), np.squeeze(idx, axis)
-        indices = Tensor._make(idx.astype(np.int64, copy=False))
-        ctx.mark_non_differentiable(indices)
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, gy, gi):
-        return PutAlong.apply(gy, *ctx.args), None, None
-
-
-def median(input: Tensor, dim=None, keepdim: bool = False):
-    """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
-    if dim is None:
-        return MedianAll.apply(input)
-    axis = _axis(dim, input._data.ndim)
-    _check_nonempty(input, "median", axis)
-    values, indices = MedianDim.apply(input, axis, keepdim)
-    return _MedianResult(values, indices)
-
-
-# ---- softmax, log_softmax --------------------------------------------------------------------
-class Softmax(Op):
-    """y = exp(x - max) / Σ exp(x - max);  gx = y·(gy - Σ gy·y)."""
-
-    @staticmethod
-    def forward(ctx, x, axes):
-        data = x._data
-        if data.size == 0:
-            y = data.copy()
-        else:
-            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))  # then in place
-            np.exp(y, out=y)
-            y /= np.sum(y, axis=axes, keepdims=True)
-        y = Tensor._make(y)
-        ctx.axes = axes
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        (y,) = ctx.saved_tensors
-        return y * (gy - Sum.apply(gy * y, ctx.axes, True, gy.dtype)), None
-
-
-class LogSoftmax(Op):
-    """y = x - max - log Σ exp(x - max);  gx = gy - exp(y)·Σ gy."""
-
-    @staticmethod
-    def forward(ctx, x, axes):
-        data = x._data
-        if data.size == 0:
-            y = data.copy()
-        else:
-            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))
-            y -= np.log(np.sum(np.exp(y), axis=axes, keepdims=True))
-        y = Tensor._make(y)
-        ctx.axes = axes
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        from ember.ops.unary import exp
-
-        (y,) = ctx.saved_tensors
-        return gy - exp(y) * Sum.apply(gy, ctx.axes, True, gy.dtype), None
-
-
-def _softmax_input(input, dim, dtype, name):
-    if dtype is not None:
-        input = as_operand(input, _dtype.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(
-            f'"{name}_lastdim_kernel_impl" not implemented for \'{_type_word(input.dtype)}\'')
-    return input, _axes(int(dim), input._data.ndim)
-
-
-def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """exp(x) / Σ exp(x) along dim, computed stably (matches `torch.softmax`)."""
-    input, axes = _softmax_input(input, dim, dtype, "softmax")
-    return Softmax.apply(input, axes)
-
-
-def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
-    input, axes = _softmax_input(input, dim, dtype, "log_softmax")
-    return LogSoftmax.apply(input, axes)
-
-
 # ---- Tensor methods --------------------------------------------------------------------------
 for _fn in (sum, nansum, mean, nanmean, prod, var, std, max, min, amax, amin, aminmax, argmax,
-            argmin, logsumexp, norm, all, any, count_nonzero, cumsum, cumprod, sort, argsort,
-            topk, median, softmax, log_softmax):
+            argmin, logsumexp, norm, all, any, count_nonzero, cumsum, cumprod):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.cumsum_ = lambda self, dim, *, dtype=None: self._inplace_update(cumsum(self, dim))
 Tensor.cumprod_ = lambda self, dim, *, dtype=None: self._inplace_update(cumprod(self, dim))

@@ -1,0 +1,84 @@
+"""softmax and log_softmax along a dim: each one fused op, computed stably."""
+
+import numpy as np
+
+from ember import _dtype
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops._util import as_operand
+from ember.ops.reduction import Sum, _axes, _type_word
+
+__all__ = ["log_softmax", "softmax"]
+
+
+# ---- softmax, log_softmax --------------------------------------------------------------------
+class Softmax(Op):
+    """y = exp(x - max) / Σ exp(x - max);  gx = y·(gy - Σ gy·y)."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        data = x._data
+        if data.size == 0:
+            y = data.copy()
+        else:
+            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))  # then in place
+            np.exp(y, out=y)
+            y /= np.sum(y, axis=axes, keepdims=True)
+        y = Tensor._make(y)
+        ctx.axes = axes
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return y * (gy - Sum.apply(gy * y, ctx.axes, True, gy.dtype)), None
+
+
+class LogSoftmax(Op):
+    """y = x - max - log Σ exp(x - max);  gx = gy - exp(y)·Σ gy."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        data = x._data
+        if data.size == 0:
+            y = data.copy()
+        else:
+            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))
+            y -= np.log(np.sum(np.exp(y), axis=axes, keepdims=True))
+        y = Tensor._make(y)
+        ctx.axes = axes
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        from ember.ops.unary import exp
+
+        (y,) = ctx.saved_tensors
+        return gy - exp(y) * Sum.apply(gy, ctx.axes, True, gy.dtype), None
+
+
+def _softmax_input(input, dim, dtype, name):
+    if dtype is not None:
+        input = as_operand(input, _dtype.to_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f'"{name}_lastdim_kernel_impl" not implemented for \'{_type_word(input.dtype)}\'')
+    return input, _axes(int(dim), input._data.ndim)
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """exp(x) / Σ exp(x) along dim, computed stably (matches `torch.softmax`)."""
+    input, axes = _softmax_input(input, dim, dtype, "softmax")
+    return Softmax.apply(input, axes)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
+    input, axes = _softmax_input(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(input, axes)
+
+
+Tensor.softmax = softmax
+Tensor.log_softmax = log_softmax
