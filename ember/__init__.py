@@ -42,7 +42,7 @@ from ember.ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d
 from ember.ops.padding import pixel_shuffle, pixel_unshuffle  # noqa: E402,F401
 from ember._tensor_str import set_printoptions  # noqa: E402,F401
 from ember import autograd  # noqa: E402
-from ember import cuda  # noqa: E402
+from ember import backends, cuda  # noqa: E402,F401
 from ember.serialization import load, save  # noqa: E402
 from ember import nn, optim, utils  # noqa: E402
 import ember.utils.data  # noqa: E402,F401
@@ -63,3 +63,12 @@ def is_floating_point(input) -> bool:
 
 def numel(input):
     return input.numel()
+
+
+def __getattr__(name):
+    """`ember.hub` and `ember.vision` load on first use (as torch.hub does), keeping import fast."""
+    if name in ("hub", "vision"):
+        import importlib
+
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -91,10 +91,11 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                       "distribution of values may be incorrect.", stacklevel=2)
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     u = rng(generator).uniform(2 * lo - 1, 2 * hi - 1, size=tensor.shape)
-    from ember.ops.unary import _erfinv_array
+    from ember.ops.unary import scipy_erf_functions
 
-    if _erfinv_array is not None:
-        z = _erfinv_array(u)
+    scipy_erfinv = scipy_erf_functions()[1]
+    if scipy_erfinv is not None:
+        z = scipy_erfinv(u)
     else:  # Newton steps on erf(z) = u from a good start; float32-accurate
         from ember.ops.unary import erf_array
 

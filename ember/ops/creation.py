@@ -12,6 +12,7 @@ import numpy as np
 from ember import _dtype
 from ember._device import Size, check_device
 from ember._tensor import Tensor
+from ember import random
 from ember.random import rng
 
 
@@ -235,14 +236,14 @@ def _float_dtype(dtype):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform samples in [0, 1) (matches `torch.rand`)."""
     dtype = _float_dtype(dtype)
-    array = rng(generator).random(_shape(size), dtype=np.float64).astype(dtype.numpy)
+    array = random.uniform(_shape(size), 0.0, 1.0, dtype.numpy, generator)
     return _finish(array, None, requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal samples (matches `torch.randn`)."""
     dtype = _float_dtype(dtype)
-    array = rng(generator).standard_normal(_shape(size)).astype(dtype.numpy)
+    array = random.normal(_shape(size), 0.0, 1.0, dtype.numpy, generator)
     return _finish(array, None, requires_grad, device)
 
 
@@ -302,17 +303,19 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
 # ---- in-place random fills -------------------------------------------------------------
 def _fill_inplace(self, array):
     # Through _inplace_update, so a filled tensor (or view) in a graph gets its history rebased.
-    values = np.empty_like(self._data)
-    np.copyto(values, array, casting="unsafe")
+    values = np.asarray(array)
+    if values.dtype != self._data.dtype or values.shape != self._data.shape:
+        values = np.broadcast_to(values, self._data.shape).astype(self._data.dtype)
     return self._inplace_update(Tensor._make(values))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_inplace(self, rng(generator).normal(mean, std, size=self._data.shape))
+    return _fill_inplace(self, random.normal(self._data.shape, mean, std, self._data.dtype,
+                                             generator))
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _fill_inplace(self, rng(generator).uniform(a, b, size=self._data.shape))
+    return _fill_inplace(self, random.uniform(self._data.shape, a, b, self._data.dtype, generator))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):

@@ -13,10 +13,21 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
 
-try:  # SciPy's erf is exact to double precision; NumPy has none.
-    from scipy.special import erf as _erf_array, erfinv as _erfinv_array
-except ImportError:  # pragma: no cover - exercised only without SciPy
-    _erf_array = _erfinv_array = None
+_SCIPY_SPECIAL = []
+
+
+def scipy_erf_functions():
+    """(erf, erfinv) from SciPy, exact to double precision, or (None, None) without SciPy.
+
+    Imported on first use: importing scipy.special takes half a second.
+    """
+    if not _SCIPY_SPECIAL:
+        try:
+            from scipy.special import erf, erfinv
+        except ImportError:  # pragma: no cover - exercised only without SciPy
+            erf = erfinv = None
+        _SCIPY_SPECIAL.extend((erf, erfinv))
+    return tuple(_SCIPY_SPECIAL)
 
 
 def _constant(array) -> Tensor:
@@ -335,8 +346,9 @@ class Erf(Op):
 
 def erf_array(x):
     """erf on an array: SciPy's when installed, else a rational approximation (|error| < 2e-7)."""
-    if _erf_array is not None:
-        return _erf_array(x).astype(x.dtype, copy=False)
+    scipy_erf = scipy_erf_functions()[0]
+    if scipy_erf is not None:
+        return scipy_erf(x).astype(x.dtype, copy=False)
     # Abramowitz & Stegun 7.1.26, fine for float32; install SciPy for float64 accuracy.
     t = 1 / (1 + 0.3275911 * np.abs(x))
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
@@ -349,9 +361,10 @@ class Erfinv(Op):
 
     @staticmethod
     def forward(ctx, x):
-        if _erfinv_array is None:
+        scipy_erfinv = scipy_erf_functions()[1]
+        if scipy_erfinv is None:
             raise RuntimeError("erfinv needs SciPy: pip install scipy")
-        y = Tensor._make(_erfinv_array(x._data).astype(x._data.dtype, copy=False))
+        y = Tensor._make(scipy_erfinv(x._data).astype(x._data.dtype, copy=False))
         ctx.save_for_backward(y)
         return y
 
