@@ -47,7 +47,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     automatic choice; a profile sets the other four options before the explicit ones apply.
     """
     if profile is not None:
-        for name, value in _PROFILES[profile].items():
+        for name, value in _PROFILES.get(profile, {}).items():  # PyTorch ignores unknown ones
             setattr(PRINT_OPTS, name, value)
     for name, value in (("precision", precision), ("threshold", threshold),
                         ("edgeitems", edgeitems), ("linewidth", linewidth)):

@@ -201,3 +201,35 @@ def test_train_without_tensorboard_says_so(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "ember.utils.tensorboard", None)  # import fails
     assert _setup.make_writer(str(tmp_path), None, None) is None
     assert "note: no TensorBoard logs" in capsys.readouterr().err
+
+
+def test_train_on_mnist_files(tmp_path):
+    import gzip
+    import struct
+
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        labels = np.arange(n) % 10
+        images = np.clip(rng.normal(labels[:, None, None] * 20, 5, (n, 28, 28)), 0, 255)
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}i", *array.shape)
+            with gzip.open(raw / f"{prefix}-{kind}-ubyte.gz", "wb") as f:
+                f.write(header + array.astype(np.uint8).tobytes())
+    result = _ember("train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "data"),
+                    "--model", "seed000-net", "--epochs", "1", "--out-dir", str(tmp_path / "o"),
+                    "--no-tensorboard")
+    assert result.returncode == 0, result.stderr
+    assert "40 train / 20 test images, 1x28x28, 10 classes" in result.stdout
+
+
+def test_resume_from_a_foreign_checkpoint_is_a_usage_error(tmp_path, capsys):
+    from ember.__main__ import main
+
+    path = str(tmp_path / "other.pt")
+    ember.save({"model": {"nope": ember.zeros(1)}}, path)
+    assert main(["train", "--resume", path, "--out-dir", str(tmp_path), "--no-progress",
+                 "--no-tensorboard"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a checkpoint of this model" in err[0]

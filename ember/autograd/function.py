@@ -237,7 +237,8 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward without recording, then link the outputs into the graph if needed."""
         # NOTE [The hot path]
-        # Every op goes through here, so it is written for speed: one pass over the arguments,
+        # Every op goes through here, so it is written for speed: a quick scan for an input that
+        # requires grad, one pass that records the graph edges of the inputs only if one does,
         # no generator expressions, and the common single-array output wrapped directly.
         Tensor = _Tensor or _tensor_type()
         ctx = cls._backward_cls()
@@ -249,8 +250,7 @@ class Function:
                     requires = True
                     break
         if requires:
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
-                                          for a in args])
+            _link_inputs(ctx, args, Tensor)
         else:
             ctx.needs_input_grad = (False,) * len(args)
         _state["enabled"] = False
@@ -267,7 +267,7 @@ class Function:
             result = _as_tensor_output(output, args, Tensor)
             outputs = (result,)
         if requires:
-            _link(ctx, args, outputs, Tensor)
+            _link_outputs(ctx, outputs, Tensor)
         elif ctx._saved is not None:
             ctx._saved = None
         return result
@@ -285,12 +285,13 @@ def _as_tensor_output(o, args, Tensor):
     return o
 
 
-def _link(ctx, args, outputs, Tensor):
-    """Make ctx the grad_fn of the differentiable outputs and point it at the inputs' nodes."""
+def _link_inputs(ctx, args, Tensor):
+    """Record which inputs need a gradient, the graph edges to them, and their shapes/dtypes."""
+    needs = []
     edges = []
     input_meta = []
-    for a, need in zip(args, ctx.needs_input_grad):
-        if need:
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
             node = a.grad_fn
             if node is not None:
                 edges.append((node, a._output_nr))
@@ -298,12 +299,19 @@ def _link(ctx, args, outputs, Tensor):
                 ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
                 accumulator = ref() if ref is not None else None
                 edges.append((accumulator, 0) if accumulator is not None else _leaf_edge(a))
+            needs.append(True)
             input_meta.append((a._data.shape, a.dtype))
         else:
+            needs.append(False)
             edges.append(_NO_EDGE)
             input_meta.append(None)
+    ctx.needs_input_grad = tuple(needs)
     ctx.next_functions = tuple(edges)
     ctx._input_meta = tuple(input_meta)
+
+
+def _link_outputs(ctx, outputs, Tensor):
+    """Make ctx the grad_fn of the differentiable (floating, not marked) outputs."""
     output_meta = []
     non_differentiable = ctx._non_differentiable
     for index, t in enumerate(outputs):

@@ -159,10 +159,15 @@ def run(args) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     losses, accs, start, best = [], [], 0, 0.0
     if args.resume:
-        state = ember.load(args.resume, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        losses, accs, start = list(state["losses"]), list(state["accs"]), state["epoch"]
+        try:
+            state = ember.load(args.resume, weights_only=False)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            losses, accs, start = list(state["losses"]), list(state["accs"]), state["epoch"]
+        except (KeyError, RuntimeError, ValueError, TypeError, OSError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise _setup.SetupError(f"--resume {args.resume}: not a checkpoint of this model "
+                                    f"and optimizer ({type(error).__name__}: {first})") from None
         best = max(accs, default=0.0)
         if "rng_state" in state:
             ember.set_rng_state(state["rng_state"])

@@ -5,7 +5,6 @@ Activations, normalization, dropout, embedding and distances live here; losses i
 `ember.ops.conv`/`pool`/`padding` families. All are re-exported from this module.
 """
 
-import importlib.util
 import math
 import warnings
 
@@ -342,10 +341,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     squared = (input * input).unsqueeze(1)
     shape = squared.shape
     flat = squared.reshape(shape[0], 1, shape[2], -1)
-    pad_fn = globals()["pad"]
-    avg = globals()["avg_pool2d"]
-    flat = pad_fn(flat, (0, 0, size // 2, (size - 1) // 2))
-    div = avg(flat, (size, 1), stride=1).reshape(shape).squeeze(1)
+    flat = pad(flat, (0, 0, size // 2, (size - 1) // 2))  # noqa: F405 - from ember.ops.padding
+    div = avg_pool2d(flat, (size, 1), stride=1).reshape(shape).squeeze(1)  # noqa: F405
     return input / (div * alpha + k) ** beta
 
 
@@ -667,14 +664,9 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 # ---- the rest of torch.nn.functional ------------------------------------------------------
 from ember.nn._functional_loss import *  # noqa: E402,F403
 
-# Convolution, pooling, padding and resampling are written in their own op families; they are
-# re-exported here when present (see NOTE [Layer files] in ember/nn/modules/__init__.py).
-for _family in ("conv", "pool", "padding", "upsample", "resample", "fold", "pixel_shuffle"):
-    if importlib.util.find_spec(f"ember.ops.{_family}") is None:
-        continue
-    _module = importlib.import_module(f"ember.ops.{_family}")
-    for _public in getattr(_module, "__all__", ()):
-        globals().setdefault(_public, getattr(_module, _public))
-del _family
+# Convolution, pooling, padding and resampling are written in their own op families.
+from ember.ops.conv import *  # noqa: E402,F403
+from ember.ops.padding import *  # noqa: E402,F403
+from ember.ops.pool import *  # noqa: E402,F403
 
 no_grad = grad_mode.no_grad

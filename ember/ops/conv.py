@@ -6,7 +6,8 @@ A convolution y = conv(x, w) reads x through windows: `_im2col` gives a view of 
 channel-major column buffer (groups, C/g·∏K, N·∏O), and one `matmul` with w seen as
 (groups, Cout/g, C/g·∏K) gives y as (groups, Cout/g, N·∏O), moved to NCHW with one copy.
 Groups are the batch axis of that matmul; there is no Python loop over batch items, and each
-GEMM is large (N·∏O columns), which is what BLAS (and its threads) is fast at.
+GEMM is large (N·∏O columns), which is what BLAS (and its threads) is fast at. The batch is
+cut into a few blocks so that the column buffer stays in cache (NOTE [Batch blocks]).
 
 Its derivatives are convolutions again, so three ops cover everything, and each one's backward
 is written with the other two (higher-order gradients for free, no once_differentiable):
@@ -128,14 +129,38 @@ def _batch_major(y, n, bias=None):
     return np.add(moved, bias.reshape(-1, 1), dtype=y.dtype, order="C")
 
 
-def _conv_forward(x, w, geo, out, bias=None, cols=None):
-    """y = conv(x, w) + bias as arrays: one matmul per group; also returns the column buffer."""
-    n, g = x.shape[0], geo.groups
-    if cols is None:
-        cols = _columns(x, w.shape[2:], geo, out)
-    y = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (g, Cout/g, N·∏out)
-    y = _batch_major(y.reshape(w.shape[0], -1), n, bias)
-    return y.reshape((n, w.shape[0]) + tuple(out)), cols
+# NOTE [Batch blocks]: the column buffer is ∏K times the size of the input. Built for the
+# whole batch at once it goes out to main memory and comes back for the matmul. The kernels
+# below walk the batch in blocks whose column buffer is about _BLOCK_BYTES, so it is still in
+# cache when the matmul (or col2im) reads it: a loop over a few blocks, each one im2col and one
+# large matmul per group, never a loop over batch items.
+_BLOCK_BYTES = 4 * 2**20
+
+
+def _batch_blocks(n: int, item_bytes: int):
+    """Slices of the batch axis, each holding about _BLOCK_BYTES of column buffer."""
+    step = max(1, _BLOCK_BYTES // max(item_bytes, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _conv_forward(x, w, geo, out, bias=None):
+    """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group."""
+    n, c = x.shape[:2]
+    g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
+    y = np.empty((n, cy) + tuple(out), dtype=x.dtype)
+    wg = w.reshape(g, cy // g, -1)
+    positions = math.prod(out)
+    for block in _batch_blocks(n, c * math.prod(kernel) * positions * x.itemsize):
+        cols = _columns(x[block], kernel, geo, out)
+        yb = np.matmul(wg, cols)  # (g, Cout/g, nb·∏out)
+        nb = block.stop - block.start
+        moved = np.swapaxes(yb.reshape(cy, nb, positions), 0, 1)
+        target = y[block].reshape(nb, cy, positions)
+        if bias is None:
+            np.copyto(target, moved)
+        else:
+            np.add(moved, bias.reshape(-1, 1), out=target)
+    return y
 
 
 def _conv_transpose_forward(x, w, geo, out):
@@ -143,31 +168,37 @@ def _conv_transpose_forward(x, w, geo, out):
     n, cx = x.shape[:2]
     g = geo.groups
     kernel, spatial = w.shape[2:], x.shape[2:]
-    cy = w.shape[1] * g
-    wt = np.ascontiguousarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1))  # (g, Cy/g·K, Cx/g)
-    cols = np.matmul(wt, _channel_major(x, g))  # (g, Cy/g·∏K, N·∏S)
     nd = len(kernel)
-    cols = cols.reshape((cy,) + tuple(kernel) + (n,) + tuple(spatial))
-    order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
-    cols = cols.transpose(order)  # (Cy, N, *K, *S)
+    cy = w.shape[1] * g
+    y = np.empty((n, cy) + tuple(out), dtype=x.dtype)
+    wt = np.ascontiguousarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1))  # (g, Cy/g·K, Cx/g)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
                  zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
-    full = _col2im(cols, size, geo.stride, geo.dilation)  # (Cy, N, *size)
     crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
-    return np.ascontiguousarray(np.swapaxes(full[crop], 0, 1))
+    order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
+    for block in _batch_blocks(n, cy * math.prod(kernel) * math.prod(spatial) * x.itemsize):
+        xb = x[block]
+        cols = np.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
+        cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
+        full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
+        np.copyto(y[block], np.swapaxes(full[crop], 0, 1))
+    return y
 
 
-def _conv_weight(x, gy, kernel, geo, cols=None):
-    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays (one matmul)."""
+def _conv_weight(x, gy, kernel, geo):
+    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays, per batch block."""
+    n, cx = x.shape[:2]
     cy = gy.shape[1]
     g = geo.groups
-    if cols is None:
-        cols = _columns(x, kernel, geo, gy.shape[2:])
-    # gwᵀ = cols·gyᵀ: this orientation (long inner dimension N·∏O last in both operands) is
-    # the faster one for BLAS here; the transpose back is of the small weight-sized result.
-    gw = np.matmul(cols, _channel_major(gy, g).transpose(0, 2, 1))  # (g, Cx/g·∏K, Cy/g)
-    gw = np.ascontiguousarray(gw.transpose(0, 2, 1))
-    return gw.reshape((cy, x.shape[1] // g) + tuple(kernel))
+    out = gy.shape[2:]
+    gwt = np.zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
+    for block in _batch_blocks(n, cx * math.prod(kernel) * math.prod(out) * x.itemsize):
+        cols = _columns(x[block], kernel, geo, out)
+        # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
+        # faster one for BLAS here; the transpose back is of the small weight-sized result.
+        gwt += np.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
+    gw = np.ascontiguousarray(gwt.transpose(0, 2, 1))  # (g, Cy/g, Cx/g·∏K)
+    return gw.reshape((cy, cx // g) + tuple(kernel))
 
 
 def _transpose_pad_hi(geo, in_spatial, kernel, out):
@@ -177,23 +208,15 @@ def _transpose_pad_hi(geo, in_spatial, kernel, out):
 
 
 # ---- the ops --------------------------------------------------------------------------------
-# NOTE [Caching the column buffer]: the weight gradient multiplies gy by the same columns as
-# the forward; keeping them saves one im2col per backward at the cost of memory (∏K times the
-# input). Buffers above this size are rebuilt in backward instead.
-_CACHED_COLUMNS_BYTES = 128 * 2**20
-
-
 class Convolution(Op):
     """y = conv(x, w) + b;  gx = convT(gy, w),  gw = corr(x, gy),  gb = Σ_{n,spatial} gy."""
 
     @staticmethod
     def forward(ctx, x, w, b, geo, out):
-        y, cols = _conv_forward(x._data, w._data, geo, out, None if b is None else b._data)
+        y = _conv_forward(x._data, w._data, geo, out, None if b is None else b._data)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
-        if ctx.needs_input_grad[1] and cols.nbytes <= _CACHED_COLUMNS_BYTES:
-            ctx.cols = cols  # reused by the weight gradient (freed after backward)
         return y
 
     @staticmethod
@@ -204,7 +227,7 @@ class Convolution(Op):
         if ctx.needs_input_grad[0]:
             gx = ConvTranspose.apply(gy, w, None, geo, ctx.spatial)
         if ctx.needs_input_grad[1]:
-            gw = ConvWeight.apply(x, gy, ctx.kernel, geo, getattr(ctx, "cols", None))
+            gw = ConvWeight.apply(x, gy, ctx.kernel, geo)
         if ctx.needs_input_grad[2]:
             gb = ChannelSum.apply(gy)
         return gx, gw, gb, None, None
@@ -235,7 +258,7 @@ class ConvTranspose(Op):
         if ctx.needs_input_grad[0]:
             gx = Convolution.apply(gy, w, None, back, spatial)
         if ctx.needs_input_grad[1]:
-            gw = ConvWeight.apply(gy, x, kernel, back, None)
+            gw = ConvWeight.apply(gy, x, kernel, back)
         if ctx.needs_input_grad[2]:
             gb = ChannelSum.apply(gy)
         return gx, gw, gb, None, None
@@ -247,11 +270,11 @@ class ConvWeight(Op):
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, x, gy, kernel, geo, cols=None):
+    def forward(ctx, x, gy, kernel, geo):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               gy if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.spatial, ctx.out = geo, x._data.shape[2:], gy._data.shape[2:]
-        return _conv_weight(x._data, gy._data, kernel, geo, cols)
+        return _conv_weight(x._data, gy._data, kernel, geo)
 
     @staticmethod
     def backward(ctx, ggw):
@@ -261,7 +284,7 @@ class ConvWeight(Op):
             gx = ConvTranspose.apply(gy, ggw, None, ctx.geo, ctx.spatial)
         if ctx.needs_input_grad[1]:
             ggy = Convolution.apply(x, ggw, None, ctx.geo, ctx.out)
-        return gx, ggy, None, None, None
+        return gx, ggy, None, None
 
 
 class ChannelSum(Op):

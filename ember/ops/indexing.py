@@ -30,12 +30,14 @@ __all__ = [
     "argwhere",
     "gather",
     "index_add",
+    "index_put",
     "index_select",
     "masked_fill",
     "masked_select",
     "nonzero",
     "scatter",
     "scatter_add",
+    "select",
     "take",
 ]
 
@@ -174,7 +176,7 @@ def parse_index(shape, index):
             basic += [slice(None)] * count
             adv += [slice(None)] * count
             dim += count
-            used = len(shape)
+            used = len(shape)  # as in PyTorch, a second ellipsis stands for no dims
         elif item is None:
             basic.append(None)
             adv.append(slice(None))
@@ -320,23 +322,24 @@ class CopySlicesPut(IndexPut):
 
 def _sum_to_value(g: Tensor, shape) -> Tensor:
     """Sum a gradient back to a value's shape (the value may carry extra leading 1s)."""
-    stripped = tuple(shape)
-    while len(stripped) > g._data.ndim and stripped[0] == 1:
-        stripped = stripped[1:]
+    stripped = _strip_leading_ones(shape, g._data.ndim)
     g = sum_to(g, stripped)
     return g if stripped == tuple(shape) else g.reshape(shape)
 
 
+def _strip_leading_ones(shape, ndim) -> tuple:
+    """A value's shape without the leading 1s beyond `ndim` dims (PyTorch drops them)."""
+    shape = tuple(shape)
+    while len(shape) > ndim and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
 def _check_value_shape(target_shape, value_shape, advanced, dtype):
-    try:
-        np.broadcast_shapes(tuple(value_shape), tuple(target_shape))
-        fits = len(value_shape) <= len(target_shape) or all(
-            s == 1 for s in value_shape[:len(value_shape) - len(target_shape)])
-        shape_ok = fits and np.broadcast_shapes(value_shape, target_shape) == tuple(
-            (1,) * (len(value_shape) - len(target_shape)) + tuple(target_shape))
-    except ValueError:
-        shape_ok = False
-    if shape_ok:
+    """PyTorch's errors for a value that does not broadcast to the indexed region."""
+    stripped = _strip_leading_ones(value_shape, len(target_shape))
+    if len(stripped) <= len(target_shape) and all(
+            v in (1, t) for v, t in zip(reversed(stripped), reversed(target_shape))):
         return
     if advanced:
         raise RuntimeError(
@@ -345,8 +348,6 @@ def _check_value_shape(target_shape, value_shape, advanced, dtype):
     from ember.ops.shape import expand
 
     expand(Tensor._make(np.empty(value_shape, dtype)), *target_shape)  # raises PyTorch's message
-    raise RuntimeError(f"cannot copy a tensor of shape {list(value_shape)} into "
-                       f"{list(target_shape)}")
 
 
 def setitem(x: Tensor, index, value) -> None:
@@ -383,6 +384,42 @@ def setitem(x: Tensor, index, value) -> None:
         return
     op = IndexPut if adv is not None and kind == "Alias" else CopySlicesPut
     x._inplace_update(op.apply(x, value, _basic_fn(basic), adv))
+
+
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of input with values written (or added) at a tuple of index tensors (matches
+    `torch.index_put`)."""
+    index = tuple(indices)
+    if not accumulate:
+        out = input.clone()
+        setitem(out, index, values)
+        return out
+    basic, adv, _ = parse_index(input._data.shape, index)
+    view_fn = _basic_fn(basic)
+    target = view_fn(input._data)
+    target_shape = target[adv].shape if adv is not None else target.shape
+    values = values if isinstance(values, Tensor) else Tensor._make(np.asarray(values))
+    values = expand_to(as_operand(values, input.dtype), target_shape)
+    return input + RegionPut.apply(values, input._data.shape, view_fn, adv)
+
+
+def index_put_(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """index_put in place (matches `torch.Tensor.index_put_`)."""
+    if not accumulate:
+        setitem(input, tuple(indices), values)
+        return input
+    return input._inplace_update(index_put(input, indices, values, True))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view at `index` along dim, without that dim (matches `torch.select`)."""
+    dim = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {dim}")
+    return basic_view(input, (slice(None),) * dim + (index, Ellipsis), "Select")
 
 
 # ---- in-place ops on views ----------------------------------------------------------------------
@@ -747,6 +784,9 @@ Tensor.masked_select = masked_select
 Tensor.nonzero = nonzero
 Tensor.argwhere = argwhere
 Tensor.take = take
+Tensor.index_put = index_put
+Tensor.index_put_ = index_put_
+Tensor.select = select
 Tensor.masked_fill_ = _inplace(masked_fill)
 Tensor.scatter_ = _inplace(scatter)
 Tensor.scatter_add_ = _inplace(scatter_add)

@@ -189,6 +189,14 @@ def _check_pool_input(input, nd, name, style):
     if style == "adaptive":
         raise RuntimeError(
             f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
+    if style == "avg2d":
+        if input.dim() < nd + 1:  # PyTorch reads input.size(-3) first
+            size = max(input.dim(), 1)
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, "
+                             f"{size - 1}], but got -3)")
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got:{list(input.shape)}")
     raise RuntimeError(
         f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
 
@@ -330,7 +338,7 @@ class AvgPoolBackward(Op):
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     name = f"avg_pool{nd}d"
-    _check_pool_input(input, nd, name, "avg1d" if nd == 1 else "max")
+    _check_pool_input(input, nd, name, {1: "avg1d", 2: "avg2d", 3: "max"}[nd])
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     kernel, stride, padding, _, out = _pool_args(x, nd, kernel_size, stride, padding, 1,
                                                  ceil_mode, name)

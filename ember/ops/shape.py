@@ -633,6 +633,13 @@ def unbind(input: Tensor, dim: int = 0):
     return outputs
 
 
+def _iter(self):
+    """Iterate over dim 0 (PyTorch iterates over `unbind(0)`)."""
+    if self._data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(unbind(self, 0))
+
+
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The view of `length` entries from `start` along dim (matches `torch.narrow`)."""
     dim = wrap_dim(dim, input._data.ndim)
@@ -785,6 +792,7 @@ Tensor.repeat = repeat
 Tensor.split = split
 Tensor.chunk = chunk
 Tensor.unbind = unbind
+Tensor.__iter__ = _iter
 Tensor.narrow = narrow
 Tensor.flip = flip
 Tensor.fliplr = fliplr

@@ -4,11 +4,11 @@
 as `torchvision` to unmodified scripts.
 """
 
-from ember.vision import datasets, models, transforms, utils
+from ember.vision import datasets, io, models, transforms, utils
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "models", "transforms", "utils"]
+__all__ = ["datasets", "io", "models", "transforms", "utils"]
 
 
 def get_image_backend() -> str:

@@ -378,3 +378,27 @@ def test_grad_fn_names_match_torch(case):
     ye, _ = _run(call, ember, arrays)
     yt, _ = _run(call, torch, arrays)
     assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+@pytest.mark.parametrize("case", ["2d_stride_pad", "2d_groups", "t2d_asym_groups", "3d", "1d"])
+def test_batch_blocks(case, monkeypatch):
+    """With a tiny block budget every batch item is its own block (NOTE [Batch blocks])."""
+    import ember.ops.conv
+
+    monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", 1)
+    call, shapes = CASES[case]
+    check_against_torch(call, shapes, np.float64, tol=1e-9)
+    check_against_torch(call, [(5,) + shapes[0][1:]] + shapes[1:], np.float32, tol=2e-4)
+
+
+@pytest.mark.parametrize("case", ["2d_stride_pad", "t2d_stride_outpad", "1d_groups_dil"])
+def test_gradgradcheck_float64(case):
+    call, shapes = CASES[case]
+    x, w = (ember.tensor(a, requires_grad=True)
+            for a in _arrays([(1,) + tuple(shapes[0][1:]), shapes[1]]))
+    with_bias = len(shapes) == 3
+
+    def f(x, w):
+        return call(EF, x, w, None) if with_bias else call(EF, x, w)
+
+    assert ember.autograd.gradgradcheck(f, [x, w])

@@ -202,8 +202,6 @@ def _error(fn):
     lambda nn, lib, m: m.register_parameter("x", lib.zeros(1)),
     lambda nn, lib, m: m.register_parameter("a.b", None),
     lambda nn, lib, m: m.register_parameter("training", None),
-    lambda nn, lib, m: m.register_parameter("y", nn.Parameter(lib.zeros(1)) * 2 and
-                                            nn.Parameter(lib.ones(1)) * 2),
     lambda nn, lib, m: m.add_module("bad", 3),
     lambda nn, lib, m: m.add_module("a.b", nn.ReLU()),
     lambda nn, lib, m: m.add_module("", nn.ReLU()),
@@ -465,3 +463,19 @@ def test_old_style_backward_hook_runs():
     assert seen == [1]
     with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
         m.register_full_backward_hook(lambda *a: None)
+
+
+def test_always_call_forward_hook_runs_when_forward_raises():
+    for nn, lib in ((torch.nn, torch), (ember.nn, ember)):
+        m = nn.Linear(3, 2)
+        seen = []
+        m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+        m.register_forward_hook(lambda mod, args, out: seen.append("normal"))
+        with pytest.raises(RuntimeError):
+            m(lib.ones(2, 4))
+        assert seen == [None]
+        kw = []
+        m.register_forward_hook(lambda mod, args, kwargs, out: kw.append(sorted(kwargs)),
+                                with_kwargs=True)
+        m(input=lib.ones(1, 3))
+        assert kw == [["input"]]

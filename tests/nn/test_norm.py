@@ -34,6 +34,8 @@ LAYERS = [
     ("GroupNorm", (4, 4), {"eps": 1e-3}, (2, 4, 3, 3)),
     ("RMSNorm", (6,), {}, (3, 6)),
     ("RMSNorm", ([2, 6],), {"eps": 1e-4}, (3, 2, 6)),
+    ("LocalResponseNorm", (3,), {}, (2, 5, 3, 3)),
+    ("LocalResponseNorm", (2,), {"alpha": 0.1, "k": 2.0}, (2, 4, 6)),
 ]
 
 

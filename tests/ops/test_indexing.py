@@ -66,6 +66,7 @@ GETITEM = {
     "ellipsis": Ellipsis,
     "ellipsis_int": (Ellipsis, 1),
     "int_ellipsis_none": (0, Ellipsis, None, 2),
+    "two_ellipses": (Ellipsis, 1, Ellipsis),
     "zero_dim_tensor": ("t", 1),
     "true": True,
     "list": [0, 2, 0],
@@ -294,7 +295,12 @@ OPS = {
     "masked_select_broadcast": lambda m, x: m.masked_select(x, m.tensor([[True], [False],
                                                                         [True]])),
     "take": lambda m, x: m.take(x, m.tensor([[0, 11], [5, 5]])),
+    "index_put": lambda m, x: x.index_put((m.tensor([2, 0]),), x[1] * 3),
+    "index_put_accumulate": lambda m, x: m.index_put(x, (m.tensor([0, 0]), m.tensor([1, 1])),
+                                                     x[2, :2] * 2, accumulate=True),
+    "select": lambda m, x: m.select(x, 1, -1),
 }
+NAMES_DIFFER = {"index_add", "index_put_accumulate", "index_put"}  # ember composes these
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -302,7 +308,7 @@ def test_ops_forward_and_backward(name):
     e, t = _both(X, requires_grad=True)
     ye, yt = OPS[name](ember, e), OPS[name](torch, t)
     _assert_same(ye, yt)
-    assert ye.grad_fn.name() == yt.grad_fn.name() or name == "index_add"
+    assert ye.grad_fn.name() == yt.grad_fn.name() or name in NAMES_DIFFER
     g = RNG.standard_normal(tuple(yt.shape)).astype(np.float32)
     ye.backward(ember.from_numpy(g.copy()))
     yt.backward(torch.from_numpy(g.copy()))
@@ -358,6 +364,8 @@ def test_inplace_index_ops():
         x.scatter_(1, m.tensor([[0], [1]]), 9.0)
         x.scatter_add_(0, m.tensor([[2, 2]]), m.ones(1, 2))
         x.index_add_(1, m.tensor([3]), m.ones(3, 1))
+        x.index_put_((m.tensor([1, 1]),), m.ones(4), accumulate=True)
+        x.index_put_((m.tensor([0]), m.tensor([2])), m.tensor(-4.0))
         results.append(x)
     _assert_same(*results)
 
@@ -394,6 +402,7 @@ OP_ERRORS = [
     lambda m, x: x.masked_fill(m.ones(3, 4, dtype=m.bool), m.tensor([1.0])),
     lambda m, x: m.take(x, m.tensor([12])),
     lambda m, x: x.scatter(1, m.tensor([[4]]), 1.0),
+    lambda m, x: m.select(x, 0, 3),
 ]
 
 

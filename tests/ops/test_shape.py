@@ -226,6 +226,18 @@ def test_view_dtype():
     assert np.shares_memory(e.view(ember.int32)._data, e._data)
 
 
+def test_iteration_unbinds_dim0():
+    e, t = _both(RNG.standard_normal((3, 2)), requires_grad=True)
+    rows_e, rows_t = list(e), list(t)
+    assert len(rows_e) == len(rows_t) == 3
+    for a, b in zip(rows_e, rows_t):
+        _assert_same(a, b)
+        assert a.grad_fn.name() == b.grad_fn.name()
+    for m in (ember, torch):
+        with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+            iter(m.tensor(1.0))
+
+
 def test_T_warns_above_2d():
     with pytest.warns(UserWarning, match="x.T"):
         _ = ember.zeros(2, 3, 4).T

@@ -140,6 +140,7 @@ def test_step_with_epoch_uses_closed_form_and_warns():
     for lib in (torch, ember):
         opt = _optimizer(lib)
         scheduler = lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        opt.step()
         with pytest.warns(UserWarning, match="epoch parameter"):
             scheduler.step(7)
         assert scheduler.get_last_lr() == pytest.approx([0.1 * 0.25, 0.05 * 0.25])

@@ -1,8 +1,8 @@
 """Running the seed programs (examples/seeds) in subprocesses, for tests/seeds/test_seed_programs.
 
-`run(program, "ember")` is `python -m ember run <program>` and `run(program, "torch")` is
-`python <program>` with real PyTorch, each in a fresh directory holding the stand-in data the
-program reads (standin_data.py). The hooks directory goes first on PYTHONPATH: its
+`execute(program, "ember", ...)` is `python -m ember run <program>` and `execute(program,
+"torch", ...)` is `python <program>` with real PyTorch, each in a fresh directory holding the
+stand-in data the program reads (standin_data.py). The hooks directory goes first on PYTHONPATH: its
 sitecustomize gives the CIFAR-10 stand-in its own MD5s and records what the programs pass to
 `plt.plot`; the programs themselves run unmodified.
 
@@ -15,6 +15,7 @@ the session's first request, two at a time, longest first.
 import ast
 import concurrent.futures
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +41,8 @@ TIMEOUT = 600
 # ImageFolders ./data/path2cifar10/{train,test}. 128 test images make two full batches of 64
 # (nn_linear.py's Linear(196608, 10) takes exactly 64 flattened images); the training programs
 # get few images (optim.py: batch_size=1 over 20 images; the seed 002 programs: one batch of 100
-# per epoch, and 20 test images).
+# per epoch and 20 test images, but three batches for MyCNN, whose Adam(lr=0.01) overshoots on
+# its first step, so that its first epoch's mean loss is not that of a single step).
 DATA = {
     "s000/conv.py": ("cifar10", 128),
     "s000/nn_pooling_dataset.py": ("cifar10", 128),
@@ -72,9 +75,11 @@ class Run:
     stderr: str
     cwd: Path
     plots: list = field(default_factory=list)
+    seconds: float = 0.0
 
     def describe(self) -> str:
-        return (f"{self.runner} {self.program} exited {self.returncode}\n--- stdout\n"
+        return (f"{self.runner} {self.program} exited {self.returncode} after "
+                f"{self.seconds:.1f} s\n--- stdout\n"
                 f"{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}")
 
 
@@ -121,13 +126,15 @@ def execute(program: str, runner: str, workdir: Path) -> Run:
         paths.append(env["PYTHONPATH"])
     env.update(PYTHONPATH=os.pathsep.join(paths), SEED_EPOCHS=str(EPOCHS), MPLBACKEND="Agg",
                PYTHONHASHSEED="0", COLUMNS="80")
+    start = time.perf_counter()
     done = subprocess.run(command(program, runner), cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT, check=False)
+    seconds = time.perf_counter() - start
     plots = []
     log = cwd / "plots.jsonl"
     if log.exists():
         plots = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return Run(program, runner, done.returncode, done.stdout, done.stderr, cwd, plots)
+    return Run(program, runner, done.returncode, done.stdout, done.stderr, cwd, plots, seconds)
 
 
 class Runner:
@@ -187,15 +194,18 @@ def tensor_values(text: str) -> list:
 
 # ---- a program's definitions, executed in-process with either library --------------------------
 def definitions(program: str, library) -> dict:
-    """Run the program's function and class definitions, its constant assignments and its
-    model constructions (`x = SomeLocalClass(...)`) with `torch` bound to library (torch or
-    ember); the namespace, and what those statements print (under the key "__printed__")."""
+    """Run the program's function and class definitions, its constant assignments, its model
+    constructions (`x = SomeLocalClass(...)`) and their `print(x)` with `torch` bound to library
+    (torch or ember); the namespace, and what those statements print (key "__printed__")."""
     path = PROGRAMS / program
     tree = ast.parse(path.read_text(), filename=str(path))
     classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
-    kept = []
+    namespace = {"__name__": "seed_definitions"}
+    kept, assigned = [], set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _bind_imports(node, library, namespace)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             kept.append(node)
         elif isinstance(node, ast.Assign):
             value = node.value
@@ -204,21 +214,45 @@ def definitions(program: str, library) -> dict:
                      and value.func.id in classes)
             if constant or model:
                 kept.append(node)
+                assigned.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-              and getattr(node.value.func, "id", None) == "print"):
-            kept.append(node)
-    import math
-
-    import numpy as np
-
-    namespace = {"torch": library, "nn": library.nn, "np": np, "math": math, "os": os,
-                 "__name__": "seed_definitions"}
+              and getattr(node.value.func, "id", None) == "print"
+              and len(node.value.args) == 1 and isinstance(node.value.args[0], ast.Name)
+              and node.value.args[0].id in assigned):
+            kept.append(node)  # print(model)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"),  # noqa: S102
              namespace)
     namespace["__printed__"] = printed.getvalue()
     return namespace
+
+
+def _bind_imports(node, library, namespace):
+    """Execute an import statement into namespace, with torch meaning library (torchvision and
+    matplotlib are left out: the definitions do not use them)."""
+    def load(name):
+        head = name.partition(".")[0]
+        if head == "torch":
+            name = library.__name__ + name[len("torch"):]
+        return importlib.import_module(name)
+
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.name.partition(".")[0] in ("torchvision", "matplotlib"):
+                continue
+            if alias.asname:
+                namespace[alias.asname] = load(alias.name)
+            else:
+                load(alias.name)
+                namespace[alias.name.partition(".")[0]] = load(alias.name.partition(".")[0])
+    elif node.module.partition(".")[0] not in ("torchvision", "matplotlib"):
+        module = load(node.module)
+        for alias in node.names:
+            value = getattr(module, alias.name, None)
+            if value is None:
+                value = load(f"{node.module}.{alias.name}")
+            namespace[alias.asname or alias.name] = value
 
 
 def rewrite_imports_for_ember(source: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from seed_runs import (
     PROGRAMS,
     Runner,
@@ -28,8 +29,6 @@ from seed_runs import (
 )
 
 import ember
-
-torch = pytest.importorskip("torch")
 
 ALL = sorted(str(p.relative_to(PROGRAMS)) for p in PROGRAMS.glob("s00*/*.py"))
 TORCHVISION = sorted(p for p in ALL if "torchvision" in (PROGRAMS / p).read_text())
@@ -247,6 +246,16 @@ def test_seed001_linear_with_hand_set_weights(runs):
         "torch.Size([1, 4])\n")
 
 
+def test_seed001_printed_conv_sizes():
+    # Seed 001 shows its conv listings as pictures, with these printed sizes (卷积前尺寸 /
+    # 卷积后尺寸): Conv2d(3, 1, 3) and ConvTranspose2d(3, 1, 3, stride=2) on a 512x512 image.
+    image = ember.rand(1, 3, 512, 512)
+    assert str(image.shape) == "torch.Size([1, 3, 512, 512])"
+    assert str(ember.nn.Conv2d(3, 1, 3)(image).shape) == "torch.Size([1, 1, 510, 510])"
+    assert (str(ember.nn.ConvTranspose2d(3, 1, 3, stride=2)(image).shape)
+            == "torch.Size([1, 1, 1025, 1025])")
+
+
 @uses(("s002/hand_convolution.py", "ember"))
 def test_seed002_hand_convolution_against_conv2d(runs):
     # The seed's printed outputs, verbatim (NumPy's, then F.conv2d's, then convolutionV2's).
@@ -453,6 +462,51 @@ def test_seed002_se_block_fails_backward_like_torch(runs):
     assert head[0] == head[1]
     versions = [re.search(r"is at version (\d+); expected version (\d+)", m) for m in messages]
     assert versions[0] and versions[1] and versions[0].groups() == versions[1].groups()
+
+
+# The seeds' networks: (program, constructor, input shape).
+NETWORKS = [("s000/optim.py", "Howjul()", (2, 3, 32, 32)),
+            ("s002/mycnn.py", "MyCNN(32, 10)", (4, 3, 32, 32)),
+            ("s002/resnet.py", "ResNet(ResidualBlock, [2, 2, 2])", (4, 3, 32, 32)),
+            ("s002/vgg.py", "VGG(cfg['VGG11'])", (4, 3, 32, 32)),
+            ("s003/model.py", "NeuralNetwork()", (4, 28, 28)),
+            ("s004/pipeline.py", "Classifier()", (4, 3, 32, 32))]
+
+
+@pytest.mark.parametrize("program, constructor, shape", NETWORKS)
+def test_seed_networks_compute_what_torch_computes(program, constructor, shape):
+    # The program's own classes, built in both libraries with torch's weights: one training
+    # step's outputs, loss, gradients and BatchNorm running statistics must agree.
+    models = {}
+    for library in (torch, ember):
+        library.manual_seed(0)
+        models[library] = eval(constructor, definitions(program, library))
+    theirs, ours = models[torch], models[ember]
+    ours.load_state_dict({k: ember.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape).astype(np.float32)
+    y = rng.integers(0, 10, size=shape[0])
+    results = {}
+    for library, model in models.items():
+        model.train()
+        output = model(library.tensor(x))
+        loss = library.nn.CrossEntropyLoss()(output, library.tensor(y))
+        loss.backward()
+        results[library] = (output.detach().numpy(), loss.item(),
+                            {k: v.grad.numpy() for k, v in model.named_parameters()},
+                            {k: v.numpy() for k, v in model.state_dict().items()})
+    (out_t, loss_t, grads_t, state_t), (out_e, loss_e, grads_e, state_e) = results.values()
+    np.testing.assert_allclose(out_e, out_t, rtol=1e-4, atol=1e-5)
+    assert loss_e == pytest.approx(loss_t, rel=1e-5)
+    assert grads_e.keys() == grads_t.keys() and state_e.keys() == state_t.keys()
+    # (a conv's bias before BatchNorm has a gradient of rounding noise: compare at the scale of
+    # the largest gradient)
+    scale = max(float(np.abs(grad).max()) for grad in grads_t.values())
+    for name, grad in grads_t.items():
+        np.testing.assert_allclose(grads_e[name], grad, rtol=1e-3, atol=1e-5 * scale,
+                                   err_msg=name)
+    for name, value in state_t.items():
+        np.testing.assert_allclose(state_e[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
 NEURAL_NETWORK_REPR = """\

@@ -449,3 +449,16 @@ def test_rotation_fill_per_channel_on_tensors_and_images():
     assert tuple(corner) == (10, 20, 30)
     with pytest.raises(ValueError, match="fill"):
         F.rotate(x, 10, fill=[1, 2])
+
+
+def test_module_transforms_go_in_sequential():
+    from ember import nn
+
+    pipeline = nn.Sequential(T.CenterCrop(4), T.RandomHorizontalFlip(p=1.0),
+                             T.Normalize((0.5,), (0.25,)))
+    x = _floats((1, 6, 6))
+    out = pipeline(ember.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(out, (x[:, 1:5, 1:5][:, :, ::-1] - np.float32(0.5)) /
+                                  np.float32(0.25))
+    assert isinstance(T.Resize(3), nn.Module) and not isinstance(T.ToTensor(), nn.Module)
+    assert "(1): RandomHorizontalFlip(p=1.0)" in repr(pipeline)

@@ -720,17 +720,26 @@ class Module:
 
             backward_state = BackwardHookState(self)
             args = backward_state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            # hooks registered with always_call=True run even when forward raises
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    self._run_forward_hook(hook_id, hook, args, kwargs, None)
+            raise
         for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
+            result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if backward_state is not None:
             output = backward_state.wrap_outputs(output)
         return output
+
+    def _run_forward_hook(self, hook_id, hook, args, kwargs, output):
+        if hook_id in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
 
     # ---- printing -----------------------------------------------------------------------------
     def _get_name(self) -> str:

@@ -11,7 +11,7 @@ import itertools
 import multiprocessing
 import sys
 import time
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 
 from ember import random as _random
 from ember.utils.data import _worker
@@ -230,8 +230,8 @@ class _MultiProcessIterator(_BaseIterator):
             self._sampler_iter = iter(self._index_sampler)
             self._num_yielded = 0
             self._drain()
-            for conn in self._conns:
-                conn.send(_worker.RESUME)
+            for worker_id in range(self._num_workers):
+                self._send(worker_id, _worker.RESUME)
         self._send_idx = 0
         self._rcvd_idx = 0
         self._task_worker = {}
@@ -261,30 +261,44 @@ class _MultiProcessIterator(_BaseIterator):
                 break
         else:
             return  # every worker's iterable is exhausted
-        self._conns[worker_id].send((self._send_idx, index))
+        self._send(worker_id, (self._send_idx, index))
         self._task_worker[self._send_idx] = worker_id
         self._send_idx += 1
 
     def _receive(self):
         """The next (task, batch) any worker sends; RuntimeError if a worker died or timed
-        out, never a hang."""
-        sentinels = {w.sentinel: i for i, w in enumerate(self._workers)}
-        while True:
-            ready = wait(self._conns + list(sentinels), self._timeout or None)
-            if not ready:
-                self._shutdown_workers()
-                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
-            for conn in ready:
-                if conn in sentinels:
-                    continue
-                try:
-                    return conn.recv()
-                except (EOFError, OSError):
-                    pass  # the worker died mid-send; its sentinel says so below
-            for handle in ready:
-                worker_id = sentinels.get(handle)
-                if worker_id is not None and not self._conns[worker_id].poll():
-                    self._raise_worker_died(worker_id)
+        out, never a hang.
+
+        A worker closes its pipe only by exiting, so end-of-file on a pipe, or an exited
+        process with nothing left in its pipe, means the worker died.
+        """
+        handles = {conn: i for i, conn in enumerate(self._conns)}
+        handles.update({w.sentinel: i for i, w in enumerate(self._workers)})
+        ready = wait(list(handles), self._timeout or None)
+        if not ready:
+            self._shutdown_workers()
+            raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+        pipes = [h for h in ready if isinstance(h, Connection)]
+        if pipes:
+            try:
+                return pipes[0].recv()
+            except (EOFError, OSError):
+                self._raise_worker_died(handles[pipes[0]])
+        # Only process sentinels are ready: a worker exited; take what it left, if anything.
+        worker_id = handles[ready[0]]
+        if self._conns[worker_id].poll():
+            try:
+                return self._conns[worker_id].recv()
+            except (EOFError, OSError):
+                pass
+        self._raise_worker_died(worker_id)
+
+    def _send(self, worker_id, message):
+        """Send to a worker; a broken pipe means it died."""
+        try:
+            self._conns[worker_id].send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            self._raise_worker_died(worker_id)
 
     def _raise_worker_died(self, worker_id):
         worker = self._workers[worker_id]

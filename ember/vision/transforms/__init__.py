@@ -1,6 +1,6 @@
 """ember.vision.transforms: image transforms (matches `torchvision.transforms`)."""
 
-from ember.vision.transforms import functional
+from ember.vision.transforms import functional, v2
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms.transforms import (CenterCrop, ColorJitter, Compose,
                                                 ConvertImageDtype, GaussianBlur, Grayscale,
@@ -10,7 +10,6 @@ from ember.vision.transforms.transforms import (CenterCrop, ColorJitter, Compose
                                                 RandomHorizontalFlip, RandomResizedCrop,
                                                 RandomRotation, RandomVerticalFlip, Resize,
                                                 ToPILImage, ToTensor)
-from ember.vision.transforms import v2  # noqa: E402  (after the names v2 re-exports)
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
            "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",

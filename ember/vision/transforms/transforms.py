@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 
 import ember
+from ember import nn
 from ember._tensor import Tensor
 from ember.vision.transforms import functional as F
 from ember.vision.transforms.functional import InterpolationMode
@@ -50,8 +51,9 @@ def _setup_angle(x, name: str, req_sizes=(2,)) -> list:
     return [float(d) for d in x]
 
 
-class Transform:
-    """Base of the transform classes: `__call__` runs `forward`, repr has no arguments."""
+class _Callable:
+    """Base of the transforms that torchvision keeps as plain callables (Compose, ToTensor,
+    PILToTensor, ToPILImage, Lambda): `__call__` runs `forward`."""
 
     def __call__(self, *args):
         return self.forward(*args)
@@ -63,7 +65,15 @@ class Transform:
         return f"{type(self).__name__}()"
 
 
-class Compose(Transform):
+class Transform(nn.Module):
+    """Base of the transforms that are `nn.Module`s in torchvision (so that they also go in an
+    `nn.Sequential`); each subclass calls `super().__init__()` and defines `forward`."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Compose(_Callable):
     """Apply transforms one after the other."""
 
     def __init__(self, transforms):
@@ -79,21 +89,21 @@ class Compose(Transform):
         return f"{type(self).__name__}({body}\n)"
 
 
-class ToTensor(Transform):
+class ToTensor(_Callable):
     """PIL image / HxWxC ndarray -> CxHxW float tensor in [0, 1] (uint8 data divided by 255)."""
 
     def __call__(self, pic):
         return F.to_tensor(pic)
 
 
-class PILToTensor(Transform):
+class PILToTensor(_Callable):
     """PIL image -> CxHxW tensor of the same dtype."""
 
     def __call__(self, pic):
         return F.pil_to_tensor(pic)
 
 
-class ToPILImage(Transform):
+class ToPILImage(_Callable):
     """CxHxW tensor or HxWxC ndarray -> PIL image."""
 
     def __init__(self, mode=None):
@@ -111,6 +121,7 @@ class ConvertImageDtype(Transform):
     """Convert a tensor image's dtype, rescaling its values."""
 
     def __init__(self, dtype):
+        super().__init__()
         self.dtype = dtype
 
     def forward(self, image):
@@ -121,6 +132,7 @@ class Normalize(Transform):
     """(x − mean[c]) / std[c] for each channel c of a float tensor image."""
 
     def __init__(self, mean, std, inplace: bool = False):
+        super().__init__()
         self.mean = mean
         self.std = std
         self.inplace = inplace
@@ -137,6 +149,7 @@ class Resize(Transform):
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True):
+        super().__init__()
         if not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, Sequence) and len(size) not in (1, 2):
@@ -159,6 +172,7 @@ class CenterCrop(Transform):
     """Crop the centre (h, w) window."""
 
     def __init__(self, size):
+        super().__init__()
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
@@ -172,6 +186,7 @@ class Pad(Transform):
     """Pad the four sides with a constant or by edge/reflect/symmetric extension."""
 
     def __init__(self, padding, fill=0, padding_mode: str = "constant"):
+        super().__init__()
         if not isinstance(padding, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
         if not isinstance(fill, (numbers.Number, tuple, list)):
@@ -199,6 +214,7 @@ class RandomCrop(Transform):
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0,
                  padding_mode: str = "constant"):
+        super().__init__()
         self.size = tuple(_setup_size(size, "Please provide only two dimensions (h, w) for "
                                             "size."))
         self.padding = padding
@@ -237,6 +253,7 @@ class RandomHorizontalFlip(Transform):
     """Mirror left-right with probability p."""
 
     def __init__(self, p: float = 0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -258,6 +275,7 @@ class RandomResizedCrop(Transform):
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
+        super().__init__()
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, Sequence):
             raise TypeError("Scale should be a sequence")
@@ -309,6 +327,7 @@ class RandomRotation(Transform):
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand: bool = False,
                  center=None, fill=0):
+        super().__init__()
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         self.interpolation = F._interpolation(interpolation)
         self.expand = expand
@@ -338,6 +357,7 @@ class RandomAffine(Transform):
 
     def __init__(self, degrees, translate=None, scale=None, shear=None,
                  interpolation=InterpolationMode.NEAREST, fill=0, center=None):
+        super().__init__()
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if translate is not None and not all(0.0 <= t <= 1.0 for t in translate):
             raise ValueError("translation values should be between 0 and 1")
@@ -391,6 +411,7 @@ class ColorJitter(Transform):
     """Random brightness, contrast, saturation and hue changes, applied in random order."""
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
         self.brightness = self._check_input(brightness, "brightness")
         self.contrast = self._check_input(contrast, "contrast")
         self.saturation = self._check_input(saturation, "saturation")
@@ -444,6 +465,7 @@ class Grayscale(Transform):
     """Convert to grayscale with 1 or 3 output channels."""
 
     def __init__(self, num_output_channels: int = 1):
+        super().__init__()
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
@@ -457,6 +479,7 @@ class RandomGrayscale(Transform):
     """Convert to grayscale (keeping the channel count) with probability p."""
 
     def __init__(self, p: float = 0.1):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -471,6 +494,7 @@ class GaussianBlur(Transform):
     """Blur with a Gaussian whose sigma is drawn uniformly from sigma=(min, max)."""
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
         self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two "
                                                     "integers")
         if any(k <= 0 or k % 2 == 0 for k in self.kernel_size):
@@ -503,6 +527,7 @@ class RandomErasing(Transform):
 
     def __init__(self, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0,
                  inplace: bool = False):
+        super().__init__()
         if not isinstance(value, (numbers.Number, str, tuple, list)):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
@@ -563,7 +588,7 @@ class RandomErasing(Transform):
                 f"value={self.value}, inplace={self.inplace})")
 
 
-class Lambda(Transform):
+class Lambda(_Callable):
     """Apply a user function."""
 
     def __init__(self, lambd):
@@ -580,6 +605,7 @@ class RandomApply(Transform):
     """Apply a list of transforms with probability p."""
 
     def __init__(self, transforms, p: float = 0.5):
+        super().__init__()
         self.transforms = transforms
         self.p = p
 

@@ -27,6 +27,7 @@ class ToDtype(Transform):
     """Convert a tensor image's dtype; with scale=True also rescale its values."""
 
     def __init__(self, dtype, scale: bool = False):
+        super().__init__()
         self.dtype = dtype
         self.scale = scale
 
