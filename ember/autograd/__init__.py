@@ -4,6 +4,8 @@ import numpy as np
 
 from ember.autograd import grad_mode
 from ember.autograd.engine import run_backward
+from ember.autograd.anomaly_mode import (detect_anomaly, is_anomaly_enabled,
+                                         set_detect_anomaly)
 from ember.autograd.function import Function, once_differentiable
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                       set_grad_enabled)
@@ -99,4 +101,4 @@ from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "once_differentiable",
-           "grad_mode"]
+           "grad_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]

@@ -205,8 +205,9 @@ def _modified_message(t, version, node) -> str:
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{_type_name(t)} {list(t.shape)}]{which} is at version "
-        f"{t._version.value}; expected version {version} instead. Hint: the backtrace further "
-        "above shows the operation that failed to compute its gradient."
+        f"{t._version.value}; expected version {version} instead. Hint: enable anomaly detection "
+        "to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 

@@ -1,5 +1,8 @@
 """All of ember.nn's layers (matches `torch.nn.modules`)."""
 
+from ember.nn.modules import (activation, batchnorm, container, conv, distance, dropout,
+                              flatten, fold, instancenorm, linear, loss, normalization, padding,
+                              pixelshuffle, pooling, sparse, upsampling)
 from ember.nn.modules.module import Module
 from ember.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                                         Sequential)
@@ -19,3 +22,9 @@ from ember.nn.modules.pixelshuffle import *  # noqa: F403
 from ember.nn.modules.pooling import *  # noqa: F403
 from ember.nn.modules.sparse import *  # noqa: F403
 from ember.nn.modules.upsampling import *  # noqa: F403
+
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+for _family in (activation, batchnorm, conv, distance, dropout, flatten, fold, instancenorm,
+                linear, loss, normalization, padding, pixelshuffle, pooling, sparse, upsampling):
+    __all__ += _family.__all__
+del _family

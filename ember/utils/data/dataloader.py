@@ -351,6 +351,8 @@ class _MultiProcessIterator(_BaseIterator):
         return data
 
     def _shutdown_workers(self):
+        """Tell the workers to stop, close the pipes (a worker blocked sending a batch nobody
+        will read then gets a broken pipe and exits), and terminate any that linger."""
         if getattr(self, "_shutdown", True):
             return
         self._shutdown = True
@@ -359,14 +361,13 @@ class _MultiProcessIterator(_BaseIterator):
                 conn.send(None)
             except OSError:
                 pass
+            conn.close()
         deadline = time.monotonic() + _SHUTDOWN_GRACE_SECONDS
         for worker in self._workers:
             worker.join(timeout=max(0.0, deadline - time.monotonic()))
-            if worker.is_alive():  # still busy with a batch nobody will read
+            if worker.is_alive():
                 worker.terminate()
                 worker.join(timeout=1)
-        for conn in self._conns:
-            conn.close()
 
     def __del__(self):
         self._shutdown_workers()
