@@ -90,6 +90,8 @@ def test_no_auto_batching_and_custom_collate_and_batch_sampler():
     assert list(loader) == [[0, 1], [2, 3], [4]]
     loader = data.DataLoader(Squares(6), batch_sampler=[[5, 0], [3], [1, 2, 4]], num_workers=2)
     assert _indices(loader) == [[5, 0], [3], [1, 2, 4]]
+    loader = data.DataLoader(Squares(6), sampler=[4, 3, 2, 1, 0], batch_size=2, drop_last=True)
+    assert _indices(loader) == [[4, 3], [2, 1]] and len(loader) == 2
 
 
 def test_shuffle_is_reproducible_under_manual_seed():
@@ -157,6 +159,16 @@ def test_failing_worker_reraises_with_worker_traceback():
     message = str(error.value)
     assert "Caught ValueError in DataLoader worker process 0" in message
     assert "bad sample 5" in message and "Traceback" in message and "__getitem__" in message
+
+
+def test_stopping_early_shuts_workers_down():
+    x = ember.tensor(np.zeros((512, 64, 64), np.float32))
+    iterator = iter(data.DataLoader(data.TensorDataset(x), batch_size=128, num_workers=2))
+    assert next(iterator)[0].shape == (128, 64, 64)
+    workers = list(iterator._workers)
+    iterator._shutdown_workers()  # what dropping the iterator does
+    assert all(not w.is_alive() for w in workers)
+    assert all(w.exitcode == 0 for w in workers)  # they exited, no need to terminate them
 
 
 def test_failing_sample_in_main_process_raises_directly():
