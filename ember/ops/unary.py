@@ -327,7 +327,12 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * _constant(y._data > 0)
+        mask = y._data > 0
+        if not gy._requires_grad:
+            # gx is linear in gy with a constant mask, so with no graph to record one NumPy
+            # multiply by the bool mask does it (no cast of the mask to float first).
+            return Tensor._make(gy._data * mask)
+        return gy * _constant(mask)
 
 
 class Erf(Op):
