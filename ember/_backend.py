@@ -19,3 +19,9 @@ def scatter_add(target, index, values):
     """target[index] += values, accumulating repeated indices (np.add.at, unbuffered)."""
     np.add.at(target, index, values)
     return target
+
+
+def quiet():
+    """Silence NumPy's floating-point warnings: PyTorch returns inf/nan for log(0), 1/0, sqrt(-1)
+    without a word, so ember's ops must too."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")

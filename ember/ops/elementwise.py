@@ -8,6 +8,7 @@ shape (`sum_to`), which undoes broadcasting.
 import numpy as np
 
 from ember import _dtype
+from ember._backend import quiet
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
@@ -87,7 +88,8 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b, rounding_mode=None):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a._data / b._data
+        with quiet():
+            return a._data / b._data
 
     @staticmethod
     def backward(ctx, gy):
@@ -126,7 +128,8 @@ class Pow(Op):
 def _power(a, b):
     """a ** b; integers to negative integer powers give 1, ±1 or 0 (truncated), as in PyTorch."""
     if a.dtype.kind not in "iu" or not np.any(b < 0):
-        return np.power(a, b)
+        with quiet():
+            return np.power(a, b)
     y = np.power(a, np.maximum(b, 0))
     negative_one = np.where(b % 2 == 0, 1, -1).astype(a.dtype)
     inverse = np.where(a == 1, 1, np.where(a == -1, negative_one, 0)).astype(a.dtype)
@@ -229,7 +232,8 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.remainder(a._data, b._data)
+        with quiet():
+            return np.remainder(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ember._backend import quiet
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
@@ -71,7 +72,8 @@ class Log(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x._data)
+        with quiet():
+            return np.log(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -85,7 +87,8 @@ class Log2(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log2(x._data)
+        with quiet():
+            return np.log2(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -99,7 +102,8 @@ class Log10(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log10(x._data)
+        with quiet():
+            return np.log10(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -113,7 +117,8 @@ class Log1p(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log1p(x._data)
+        with quiet():
+            return np.log1p(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -126,7 +131,8 @@ class Sqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.sqrt(x._data))
+        with quiet():
+            y = Tensor._make(np.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -141,7 +147,8 @@ class Rsqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(1 / np.sqrt(x._data))
+        with quiet():
+            y = Tensor._make(1 / np.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -156,7 +163,8 @@ class Reciprocal(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.reciprocal(x._data))
+        with quiet():
+            y = Tensor._make(np.reciprocal(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -215,7 +223,8 @@ class Asin(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arcsin(x._data)
+        with quiet():
+            return np.arcsin(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -229,7 +238,8 @@ class Acos(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arccos(x._data)
+        with quiet():
+            return np.arccos(x._data)
 
     @staticmethod
     def backward(ctx, gy):
