@@ -14,6 +14,8 @@ from ember.random import (Generator, default_generator, get_rng_state, initial_s
                           seed, set_rng_state)
 
 # Op families: importing each attaches its Tensor methods.
+from ember.ops import conversion as _conversion  # noqa: E402
+from ember.ops import inplace as _inplace  # noqa: E402
 from ember.ops import elementwise as _elementwise  # noqa: E402
 from ember.ops import unary as _unary  # noqa: E402
 from ember.ops import comparison as _comparison  # noqa: E402
@@ -46,6 +48,9 @@ from ember import backends, cuda  # noqa: E402,F401
 from ember.serialization import load, save  # noqa: E402
 from ember import nn, optim, utils  # noqa: E402
 import ember.utils.data  # noqa: E402,F401
+from ember import _registry  # noqa: E402
+
+globals().update(_registry.FUNCTIONS)
 
 
 def result_type(tensor1, tensor2):

@@ -1,27 +1,62 @@
-"""The array-library seam: every op reaches NumPy through `xp`.
+"""The array-library seam: the only module of ember's compute layers that imports NumPy.
 
-A GPU array library with NumPy's API (CuPy, for instance) could slot in here. Kernels that are
-not in NumPy's common API (im2col windows, scatter-add) live in this module too, so that an
-alternative backend only has to supply them once.
+NOTE [The array module of the arrays you are given]
+Every compute module (tensor core, dtypes, autograd, ops, nn, optim, random) writes its array
+work as `xp.<function>(...)` with `from ember._backend import xp`, never `import numpy`. Two
+rules make an op work on any array library with NumPy's API (CuPy, or the stand-in of
+`tests/test_backend.py`), the idiom Chainer introduced with `get_array_module`:
+
+1. Calls that take arrays (`xp.exp(a)`, `xp.matmul(a, b)`, `xp.zeros_like(a)`, `a.sum()`) are
+   routed by NumPy itself to the arrays' own library through the dispatch protocols
+   `__array_ufunc__` (NEP 13) and `__array_function__` (NEP 18), which CuPy implements. They
+   need nothing more, and cost nothing on plain NumPy arrays.
+2. Calls that make an array from nothing but a shape or a Python value (`zeros(shape)`,
+   `ones`, `empty`, `full`, `arange`, `asarray(3.0)`) cannot see an input, so they ask for the
+   inputs' module: `get_array_module(x._data).zeros(shape, dtype=...)`. On NumPy arrays that
+   is `numpy` itself, found with one type check.
+
+Host-side code that reads and writes files (datasets, transforms, checkpoints, TensorBoard
+events) is not part of the seam and uses NumPy directly. Kernels outside NumPy's common API
+(sliding windows, unbuffered scatter-add, the floating-point warning switch) live here, so
+that another array library only has to supply them once.
 """
 
-import numpy as np
+import numpy
 
-xp = np
+xp = numpy  # the default array module: what ember's tensors hold unless given other arrays
+
+_NDARRAY = numpy.ndarray
+
+
+def get_array_module(*arrays):
+    """The array module of the first argument that is not a plain NumPy array (else NumPy).
+
+    An array library announces its module with the array-API method `__array_namespace__`
+    (NumPy 2 and CuPy do); plain ndarrays, NumPy scalars and Python numbers mean NumPy.
+    """
+    for array in arrays:
+        if type(array) is _NDARRAY:
+            continue
+        namespace = getattr(array, "__array_namespace__", None)
+        if namespace is not None:
+            module = namespace()
+            if module is not numpy:
+                return module
+    return numpy
 
 
 def as_strided_windows(x, window_shape, axes):
     """Read-only sliding-window view over `axes` (no copy); used by conv and pooling."""
-    return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)
+    return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)
 
 
 def scatter_add(target, index, values):
     """target[index] += values, accumulating repeated indices (np.add.at, unbuffered)."""
-    np.add.at(target, index, values)
+    numpy.add.at(target, index, values)
     return target
 
 
 def quiet():
     """Silence NumPy's floating-point warnings: PyTorch returns inf/nan for log(0), 1/0, sqrt(-1)
     without a word, so ember's ops must too."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")

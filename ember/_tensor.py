@@ -12,16 +12,10 @@ The op families in `ember.ops` attach their methods at the end of each module
 math.
 """
 
-import warnings
 import weakref
-
-import numpy as np
 
 from ember import _dtype
 from ember._device import CPU, Size, check_device, device
-from ember.autograd import grad_mode
-
-_state = grad_mode._state
 
 
 class _Version:
@@ -40,16 +34,6 @@ class Tensor:
                  "_base", "_view_fn", "_hooks", "_accumulator", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
-
-    def __new__(cls, *args, **kwargs):
-        # Tensor(data) / Tensor(2, 3) as in torch.Tensor: float tensor of data or of that shape.
-        if cls is Tensor and args:
-            from ember.ops import creation
-
-            if len(args) == 1 and not isinstance(args[0], int):
-                return creation.tensor(args[0], dtype=_dtype.get_default_dtype())
-            return creation.empty(*args)
-        return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         pass
@@ -186,36 +170,6 @@ class Tensor:
             node._retains_grad = {}
         node._retains_grad[self._output_nr] = weakref.ref(self)
 
-    def register_hook(self, hook):
-        """Call hook(grad) when this tensor's gradient is computed; it may return a new grad."""
-        if not self._requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient")
-        from ember.autograd.function import _RemovableHandle
-
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = []
-            hooks = self._hooks
-        else:
-            node = self.grad_fn
-            if node._tensor_pre_hooks is None:
-                node._tensor_pre_hooks = {}
-            hooks = node._tensor_pre_hooks.setdefault(self._output_nr, [])
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
-
-    def _gradient_edge(self):
-        from ember.autograd.engine import gradient_edge
-
-        return gradient_edge(self)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's .grad (matches `Tensor.backward`)."""
-        from ember import autograd
-
-        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     def detach(self):
         """A tensor sharing this one's data, cut from the graph (matches `Tensor.detach`)."""
         out = Tensor._make(self._data)
@@ -280,71 +234,6 @@ class Tensor:
     def __complex__(self):
         return complex(self.item())
 
-    def to(self, *args, **kwargs):
-        """Convert dtype and/or device (CPU only) (matches `Tensor.to`)."""
-        dtype = kwargs.get("dtype")
-        copy = kwargs.get("copy", False)
-        check_device(kwargs.get("device"))
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, _dtype.dtype):
-                dtype = arg
-            elif isinstance(arg, (str, device, int)):
-                check_device(arg)
-            elif arg in (float, int, bool):
-                dtype = _dtype.to_dtype(arg)
-        if dtype is None or dtype is self.dtype:
-            return self.clone() if copy else self
-        from ember.ops import elementwise
-
-        return elementwise.cast(self, dtype)
-
-    def type(self, dtype=None):
-        """With no argument, the type name ('torch.FloatTensor'); otherwise convert."""
-        if dtype is None:
-            from ember.autograd.function import _type_name
-
-            return _type_name(self)
-        if isinstance(dtype, str):
-            names = {"torch.FloatTensor": _dtype.float32, "torch.DoubleTensor": _dtype.float64,
-                     "torch.LongTensor": _dtype.int64, "torch.IntTensor": _dtype.int32,
-                     "torch.HalfTensor": _dtype.float16, "torch.ByteTensor": _dtype.uint8,
-                     "torch.BoolTensor": _dtype.bool, "torch.CharTensor": _dtype.int8,
-                     "torch.ShortTensor": _dtype.int16}
-            dtype = names[dtype]
-        return self.to(dtype)
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    def float(self):
-        return self.to(_dtype.float32)
-
-    def double(self):
-        return self.to(_dtype.float64)
-
-    def half(self):
-        return self.to(_dtype.float16)
-
-    def long(self):
-        return self.to(_dtype.int64)
-
-    def int(self):
-        return self.to(_dtype.int32)
-
-    def short(self):
-        return self.to(_dtype.int16)
-
-    def char(self):
-        return self.to(_dtype.int8)
-
-    def byte(self):
-        return self.to(_dtype.uint8)
-
-    def bool(self):
-        return self.to(_dtype.bool)
-
     def cpu(self):
         return self
 
@@ -363,49 +252,7 @@ class Tensor:
     def is_shared(self):
         return False
 
-    def clone(self, *, memory_format=None):
-        """A copy that stays in the graph (matches `Tensor.clone`)."""
-        from ember.ops import elementwise
-
-        return elementwise.clone(self)
-
-    def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
-            return self
-        return self.clone()
-
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from ember.ops import creation
-
-        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from ember.ops import creation
-
-        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from ember.ops import creation
-
-        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        from ember.ops import creation
-
-        return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from ember.ops import creation
-
-        return creation.full(size, fill_value, dtype=dtype or self.dtype,
-                             requires_grad=requires_grad)
-
     # ---- printing -----------------------------------------------------------------------------
-    def __repr__(self, *, tensor_contents=None):
-        from ember import _tensor_str
-
-        return _tensor_str.tensor_repr(self, tensor_contents=tensor_contents)
-
     def __format__(self, spec):
         # PyTorch formats a 0-d tensor as its Python number: "{}".format(loss) -> "0.25".
         if self._data.ndim == 0:
@@ -414,11 +261,6 @@ class Tensor:
 
     def __hash__(self):
         return id(self)
-
-    def __reduce_ex__(self, protocol):
-        from ember.serialization import _reduce_tensor
-
-        return _reduce_tensor(self)
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -432,50 +274,6 @@ class Tensor:
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
         return new
-
-    # ---- in-place machinery -------------------------------------------------------------------
-    def _check_inplace(self):
-        if self._requires_grad and self.grad_fn is None and _state["enabled"]:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation.")
-        if self._base is not None and _state["enabled"]:
-            from ember.ops import indexing
-
-            indexing.check_inplace_view(self)  # view of a leaf, output of split/unbind
-
-    def _inplace_update(self, result):
-        """Write `result` (already computed out of place) into self's memory; rebase history.
-
-        NOTE [In-place ops and autograd]
-        An in-place op computes its value out of place with the normal differentiable op, copies
-        the values into this tensor's array (so views and aliases see them), bumps the version
-        counter, and makes the out-of-place result's grad_fn this tensor's grad_fn. If this
-        tensor is a view of a base that is part of a graph, the base's history is rewritten too:
-        the base now comes from "old base with the view's region replaced by result".
-        """
-        self._check_inplace()
-        if result.dtype is not self.dtype:
-            if not _can_cast(result.dtype, self.dtype):
-                raise RuntimeError(
-                    f"result type {_short_name(result.dtype)} can't be cast to the desired "
-                    f"output type {_short_name(self.dtype)}")
-        if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
-            _keep_saved_originals(result.grad_fn, self, result)
-        if result._data is not self._data:
-            np.copyto(self._data, result._data, casting="unsafe")
-        self._version.value += 1
-        in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
-        if not (_state["enabled"] and (result._requires_grad or in_graph)):
-            return self
-        from ember.ops import indexing
-
-        if self._base is not None or not result._requires_grad:
-            indexing.rebase_view_history(self, result)  # a view, or overwritten by a constant
-        else:
-            self.grad_fn = result.grad_fn
-            self._output_nr = result._output_nr
-            self._requires_grad = True
-        return self
 
     # ---- views ------------------------------------------------------------------------------
     def _as_view_of(self, source, view_fn):
@@ -495,40 +293,16 @@ class Tensor:
         return self._base is not None
 
 
-def _keep_saved_originals(node, target, result):
-    """Swap the tensors `node` saved that `target`'s coming in-place write would change for
-    copies of their current values.
-
-    NOTE [Saved inputs of an in-place op]
-    `y.mul_(w)` computes `y * w` out of place; that Mul saved y (for w's gradient), and y is about
-    to be overwritten. PyTorch saves a copy of the original `self` for such in-place ops, so their
-    backward works; only tensors saved by *earlier* ops raise the version error. The node that
-    produced the result is this op's own node, so its saved aliases of target are copied here.
-    An op that saved its output (relu_) saves `target` from now on, at the version this write
-    gives it, so a later in-place change of target is caught as in PyTorch.
-    """
-    saved = []
-    for t, version in node._saved:
-        if t is not None and t._version is target._version and version == t._version.value:
-            original = Tensor._make(t._data.copy(), t._requires_grad)
-            original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
-            saved.append((original, 0))
-        elif t is result:  # an op saving its output (relu_, exp_) now saves the tensor it wrote
-            saved.append((target, target._version.value + 1))
-        else:
-            saved.append((t, version))
-    node._saved = tuple(saved)
+def type_name(t) -> str:
+    """The legacy type name of a tensor, as `Tensor.type()` gives it: 'torch.FloatTensor'."""
+    return f"torch.{short_name(t.dtype)}Tensor"
 
 
-def _short_name(d):
+def short_name(d):
+    """PyTorch's short dtype names in messages: Float, Double, Long, ..."""
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
             "bool": "Bool"}[d.name]
-
-
-def _can_cast(source, target) -> bool:
-    """PyTorch's in-place rule: a float result cannot go into an integer tensor, etc."""
-    return _dtype._category(source) <= _dtype._category(target)
 
 
 def _wrap_dim(dim, ndim):

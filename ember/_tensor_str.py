@@ -15,9 +15,10 @@ The work happens on the NumPy array, in four steps that follow PyTorch's printer
 import dataclasses
 import math
 
-import numpy as np
-
 from ember import _dtype
+from ember._backend import xp
+from ember._registry import tensor_method
+from ember._tensor import Tensor
 
 
 @dataclasses.dataclass
@@ -70,7 +71,7 @@ class _Formatter:
     inf do not take part in the choice.
     """
 
-    def __init__(self, array: np.ndarray):
+    def __init__(self, array: xp.ndarray):
         self.floating = array.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
@@ -80,12 +81,12 @@ class _Formatter:
             if flat.size:
                 self.max_width = max(len(str(v)) for v in flat.tolist())
             return
-        values = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        values = flat[xp.isfinite(flat) & (flat != 0)].astype(xp.float64)
         if values.size == 0:
             return
-        magnitudes = np.abs(values)
+        magnitudes = xp.abs(values)
         smallest, largest = magnitudes.min(), magnitudes.max()
-        self.int_mode = bool(np.all(values == np.ceil(values)))
+        self.int_mode = bool(xp.all(values == xp.ceil(values)))
         if PRINT_OPTS.sci_mode is None:
             self.sci_mode = bool(largest / smallest > 1000.0 or largest > 1.0e8
                                  or smallest < 1.0e-4)
@@ -119,18 +120,18 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
-def _summarized(array: np.ndarray) -> np.ndarray:
+def _summarized(array: xp.ndarray) -> xp.ndarray:
     """The elements a summarised print shows: the first and last `edgeitems` of every dim."""
     edge = PRINT_OPTS.edgeitems
     if array.ndim == 0:
         return array
     if not edge and array.ndim > 1:
-        return np.empty((0,) * array.ndim, dtype=array.dtype)
+        return xp.empty((0,) * array.ndim, dtype=array.dtype)
     if array.shape[0] > 2 * edge:
-        array = np.concatenate((array[:edge], array[array.shape[0] - edge:]))
+        array = xp.concatenate((array[:edge], array[array.shape[0] - edge:]))
     if array.ndim == 1:
         return array
-    return np.stack([_summarized(row) for row in array])
+    return xp.stack([_summarized(row) for row in array])
 
 
 def _vector_str(array, indent, summarize, formatter) -> str:
@@ -167,7 +168,7 @@ def _nested_str(array, indent, summarize, formatter) -> str:
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _tensor_str(array: np.ndarray, indent: int) -> str:
+def _tensor_str(array: xp.ndarray, indent: int) -> str:
     """The bracketed values of a non-empty array, laid out from column `indent`."""
     if array.size == 0:
         return "[]"
@@ -193,8 +194,6 @@ def _add_suffixes(text, suffixes, indent) -> str:
 
 def tensor_repr(t, *, tensor_contents=None) -> str:
     """`repr(t)` as PyTorch writes it: `tensor([1., 2.], dtype=torch.float64)`."""
-    from ember._tensor import Tensor
-
     kind = type(t).__name__
     prefix = "tensor(" if type(t) is Tensor or kind == "Parameter" else f"{kind}("
     indent = len(prefix)
@@ -221,3 +220,8 @@ def tensor_repr(t, *, tensor_contents=None) -> str:
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+@tensor_method("__repr__")
+def tensor_repr_method(self, *, tensor_contents=None):
+    return tensor_repr(self, tensor_contents=tensor_contents)

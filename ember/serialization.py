@@ -45,6 +45,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import Size, device
+from ember._registry import tensor_method
 from ember._tensor import Tensor
 
 _STORAGE_NAMES = {
@@ -570,3 +571,8 @@ def _load(file, map_location, weights_only):
 
 
 __all__ = ["load", "save"]
+
+
+@tensor_method("__reduce_ex__")
+def tensor_reduce_ex(self, protocol):
+    return _reduce_tensor(self)

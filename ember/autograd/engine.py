@@ -9,41 +9,12 @@ that every gradient has the shape of the input it is for, and (4) frees saved te
 
 import weakref
 
-import numpy as np
+from ember._backend import xp
 
 from ember.autograd import grad_mode
-from ember.autograd.function import Node
+from ember.autograd.function import AccumulateGrad, Node, gradient_edge  # noqa: F401
 
 _state = grad_mode._state
-
-
-class AccumulateGrad(Node):
-    """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
-
-    NOTE [Leaf and accumulator]
-    The node holds its leaf strongly (a leaf the user dropped still gets its hooks called, as in
-    PyTorch) and the leaf refers to its node weakly (no reference cycle): the node lives as long
-    as some graph uses it, and the next graph built from the leaf makes a new one.
-    """
-
-    next_functions = ()
-
-    def __init__(self, variable):
-        self.variable = variable
-
-    def name(self):
-        return "torch::autograd::AccumulateGrad"
-
-
-def gradient_edge(tensor):
-    """The (node, output index) a gradient for `tensor` flows into."""
-    if tensor.grad_fn is not None:
-        return tensor.grad_fn, tensor._output_nr
-    accumulator = tensor._accumulator() if tensor._accumulator is not None else None
-    if accumulator is None:
-        accumulator = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(accumulator)
-    return accumulator, 0
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None):
@@ -207,8 +178,9 @@ def _accumulate_into_leaf(tensor, grad, create_graph):
         grad = grad.detach()
     if tensor.grad is None:
         # Copy: the same gradient array may reach several leaves (add's backward passes it on).
-        tensor.grad = grad if create_graph else type(grad)._make(np.array(grad._data, copy=True))
+        tensor.grad = grad if create_graph else type(grad)._make(xp.array(grad._data, copy=True))
     elif create_graph or _state["enabled"]:
         tensor.grad = tensor.grad + grad
     else:
-        np.add(tensor.grad._data, grad._data, out=tensor.grad._data)
+        xp.add(tensor.grad._data, grad._data, out=tensor.grad._data)
+

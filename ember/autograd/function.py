@@ -22,9 +22,11 @@ this way, with no second implementation. An op whose backward works on raw array
 
 import functools
 import re
+import weakref
 
-import numpy as np
-
+from ember._backend import xp
+from ember._registry import tensor_method
+from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
 
 _state = grad_mode._state
@@ -131,10 +133,9 @@ class BackwardNode(Node):
         """Free what was saved for backward (called after a backward without retain_graph)."""
         had_state = self._saved is not None
         self._saved = None
-        Tensor = _Tensor or _tensor_type()
         attributes = self.__dict__
         for key, value in list(attributes.items()):
-            if (type(value) is np.ndarray or isinstance(value, Tensor)) and key[0] != "_" \
+            if (isinstance(value, (xp.ndarray, Tensor))) and key[0] != "_" \
                     and key not in _KEPT_ATTRIBUTES:
                 del attributes[key]
                 had_state = True
@@ -160,24 +161,8 @@ class BackwardNode(Node):
 _KEPT_ATTRIBUTES = ("next_functions", "needs_input_grad", "metadata")
 
 
-def _tensor_type():
-    global _Tensor
-    from ember._tensor import Tensor
-
-    _Tensor = Tensor
-    return Tensor
-
-
 def _zeros(shape, dtype):
-    from ember._tensor import Tensor
-
-    return Tensor._make(np.zeros(shape, dtype=dtype.numpy))
-
-
-def _type_name(t) -> str:
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return f"torch.{names[t.dtype.name]}Tensor"
+    return Tensor._make(xp.zeros(shape, dtype=dtype.numpy))
 
 
 def _modified_message(t, version, node) -> str:
@@ -204,7 +189,7 @@ def _modified_message(t, version, node) -> str:
         which = f", which is output {index} of {re.sub(r'Backward[0-9]*$', '', owner.name())},"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{_type_name(t)} {list(t.shape)}]{which} is at version "
+        f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "
         f"{t._version.value}; expected version {version} instead. Hint: enable anomaly detection "
         "to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False)."
@@ -241,7 +226,6 @@ class Function:
         # Every op goes through here, so it is written for speed: a quick scan for an input that
         # requires grad, one pass that records the graph edges of the inputs only if one does,
         # no generator expressions, and the common single-array output wrapped directly.
-        Tensor = _Tensor or _tensor_type()
         ctx = cls._backward_cls()
         previous = _state["enabled"]
         requires = False
@@ -259,7 +243,7 @@ class Function:
             output = cls.forward(ctx, *args, **kwargs)
         finally:
             _state["enabled"] = previous
-        if type(output) is np.ndarray:
+        if type(output) is xp.ndarray:
             result = Tensor._make(output)
             outputs = (result,)
         elif isinstance(output, tuple):
@@ -274,13 +258,10 @@ class Function:
         return result
 
 
-_Tensor = None  # ember.Tensor, filled in on first use (it imports this module)
-
-
 def _as_tensor_output(o, args, Tensor):
     """Wrap an array returned by forward in a Tensor; pass other values through."""
-    if isinstance(o, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(o))
+    if isinstance(o, (xp.ndarray, xp.generic)):
+        return Tensor._make(xp.asanyarray(o))
     if isinstance(o, Tensor) and any(o is a for a in args):
         return Tensor._make(o._data)  # a Function returning its input returns a new alias
     return o
@@ -299,7 +280,7 @@ def _link_inputs(ctx, args, Tensor):
             else:
                 ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
                 accumulator = ref() if ref is not None else None
-                edges.append((accumulator, 0) if accumulator is not None else _leaf_edge(a))
+                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
             needs.append(True)
             input_meta.append((a._data.shape, a.dtype))
         else:
@@ -330,17 +311,34 @@ def _link_outputs(ctx, outputs, Tensor):
 
 
 _NO_EDGE = (None, 0)
-_gradient_edge = None  # engine.gradient_edge, imported on first use (the engine imports us)
+class AccumulateGrad(Node):
+    """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
+
+    NOTE [Leaf and accumulator]
+    The node holds its leaf strongly (a leaf the user dropped still gets its hooks called, as in
+    PyTorch) and the leaf refers to its node weakly (no reference cycle): the node lives as long
+    as some graph uses it, and the next graph built from the leaf makes a new one.
+    """
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
 
 
-def _leaf_edge(tensor):
-    """The AccumulateGrad edge of a leaf tensor."""
-    global _gradient_edge
-    if _gradient_edge is None:
-        from ember.autograd.engine import gradient_edge
-
-        _gradient_edge = gradient_edge
-    return _gradient_edge(tensor)
+@tensor_method("_gradient_edge")
+def gradient_edge(tensor):
+    """The (node, output index) a gradient for `tensor` flows into."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn, tensor._output_nr
+    accumulator = tensor._accumulator() if tensor._accumulator is not None else None
+    if accumulator is None:
+        accumulator = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(accumulator)
+    return accumulator, 0
 
 
 def once_differentiable(backward):
@@ -357,11 +355,10 @@ def once_differentiable(backward):
 
 def _call_on_arrays(backward, ctx, grads):
     """Call an array-level backward and wrap the arrays it returns in Tensors."""
-    Tensor = _tensor_type()
     result = backward(ctx, *grads)
     single = not isinstance(result, tuple)
     result = tuple(
-        Tensor._make(np.asarray(r)) if isinstance(r, (np.ndarray, np.generic)) else r
+        Tensor._make(xp.asanyarray(r)) if isinstance(r, (xp.ndarray, xp.generic)) else r
         for r in ((result,) if single else result)
     )
     return result[0] if single else result
@@ -387,3 +384,24 @@ class Op(Function):
     """Base of ember's built-in ops: Function's protocol, with PyTorch's node names (`XBackward0`)."""
 
     _node_suffix = "Backward0"
+
+
+@tensor_method("register_hook")
+def tensor_register_hook(self, hook):
+    """Call hook(grad) when this tensor's gradient is computed; it may return a new grad."""
+    if not self._requires_grad:
+        raise RuntimeError(
+            "cannot register a hook on a tensor that doesn't require gradient")
+    from ember.autograd.function import _RemovableHandle
+
+    if self.grad_fn is None:
+        if self._hooks is None:
+            self._hooks = []
+        hooks = self._hooks
+    else:
+        node = self.grad_fn
+        if node._tensor_pre_hooks is None:
+            node._tensor_pre_hooks = {}
+        hooks = node._tensor_pre_hooks.setdefault(self._output_nr, [])
+    hooks.append(hook)
+    return _RemovableHandle(hooks, hook)

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ember import _dtype
-from ember._tensor import Tensor
+from ember._tensor import Tensor, wrap_dim
+from ember.ops.conversion import cast
 
 
 def as_operand(x, dtype) -> Tensor:
@@ -11,8 +12,6 @@ def as_operand(x, dtype) -> Tensor:
     if isinstance(x, Tensor):
         if x._data.dtype == dtype.numpy:
             return x
-        from ember.ops.elementwise import cast
-
         return cast(x, dtype)
     if isinstance(x, np.ndarray):
         return Tensor._make(x.astype(dtype.numpy, copy=False))
@@ -81,8 +80,6 @@ def broadcast_error(a_shape, b_shape) -> RuntimeError:
 
 def normalize_dims(dim, ndim):
     """dim (None, int or sequence) as a sorted tuple of non-negative axes; None means all."""
-    from ember._tensor import wrap_dim
-
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import Size, check_device
+from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember import random
 from ember.random import rng
@@ -350,3 +351,40 @@ Tensor.exponential_ = _exponential_
 Tensor.fill_ = _fill_
 Tensor.zero_ = _zero_
 Tensor.bernoulli = bernoulli
+
+
+# ---- Tensor constructors ----------------------------------------------------------------
+@tensor_method("__new__")
+def tensor_new(cls, *args, **kwargs):
+    """`torch.Tensor(data)` / `torch.Tensor(2, 3)`: a float tensor of data, or of that shape."""
+    if cls is Tensor and args:
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=_dtype.get_default_dtype())
+        return empty(*args)
+    return object.__new__(cls)
+
+
+@tensor_method("new_tensor")
+def tensor_new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+@tensor_method("new_zeros")
+def tensor_new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+@tensor_method("new_ones")
+def tensor_new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+@tensor_method("new_empty")
+def tensor_new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+@tensor_method("new_full")
+def tensor_new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype,
+                         requires_grad=requires_grad)

@@ -309,44 +309,6 @@ def lerp(input, end, weight):
     return Lerp.apply(a, b, w)
 
 
-class ToCopy(Op):
-    """y = x converted to another dtype;  gx = gy converted back to x's dtype."""
-
-    @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.input_dtype = x.dtype
-        return x._data.astype(dtype.numpy)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return cast(gy, ctx.input_dtype), None
-
-
-def cast(x: Tensor, dtype) -> Tensor:
-    """x as `dtype`, a copy that stays in the graph (what `Tensor.to(dtype)` does)."""
-    dtype = _dtype.to_dtype(dtype)
-    if x._data.dtype == dtype.numpy:
-        return x
-    return ToCopy.apply(x, dtype)
-
-
-class Clone(Op):
-    """y = a copy of x;  gx = gy."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy
-
-
-def clone(x: Tensor, *, memory_format=None) -> Tensor:
-    """A copy of x in new memory, differentiable (matches `torch.clone`)."""
-    return Clone.apply(x)
-
-
 def _out(result, out):
     """Support the `out=` argument: copy into `out` and return it."""
     if out is None:

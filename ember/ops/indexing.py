@@ -1,5 +1,5 @@
 """Indexing: `x[index]`, `x[index] = v`, gather/scatter, index_select, masked ops, nonzero,
-and the history rewrite for in-place ops on views (`rebase_view_history`).
+the region ops and view history live in `ember.ops.inplace`.
 
 NOTE [Basic then advanced indexing]
 PyTorch applies an index in two steps: ints, slices, None and Ellipsis first, as a view
@@ -18,11 +18,13 @@ each other's backward, so indexing is differentiable any number of times.
 import numpy as np
 
 from ember import _backend
-from ember._tensor import Tensor, _short_name, wrap_dim
+from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.broadcast import expand_to, sum_to
+from ember.ops.inplace import (RegionPut, RegionTake, RegionZero, _identity, copy_slices_name,
+                               rebase_view_history)
 
 _state = grad_mode._state
 
@@ -40,68 +42,6 @@ __all__ = [
     "select",
     "take",
 ]
-
-
-def _identity(array):
-    return array
-
-
-# ---- region ops -------------------------------------------------------------------------------
-class RegionTake(Op):
-    """y = view_fn(g)[adv] (a copy);  gg = zeros with gy put back into the region."""
-
-    node_name = "IndexBackward0"
-
-    @staticmethod
-    def forward(ctx, g, view_fn, adv):
-        ctx.region = (g._data.shape, view_fn, adv)
-        part = view_fn(g._data)
-        return np.array(part[adv] if adv is not None else part)
-
-    @staticmethod
-    def backward(ctx, gy):
-        shape, view_fn, adv = ctx.region
-        return RegionPut.apply(gy, shape, view_fn, adv), None, None
-
-
-class RegionPut(Op):
-    """y = zeros(shape) with g added into the region (repeats accumulate);  gg = gy's region."""
-
-    node_name = "IndexPutBackward0"
-
-    @staticmethod
-    def forward(ctx, g, shape, view_fn, adv):
-        ctx.region = (view_fn, adv)
-        out = np.zeros(shape, dtype=g._data.dtype)
-        if adv is None:
-            view_fn(out)[...] = g._data
-        else:
-            _backend.scatter_add(view_fn(out), adv, g._data)
-        return out
-
-    @staticmethod
-    def backward(ctx, gy):
-        return RegionTake.apply(gy, *ctx.region), None, None, None
-
-
-class RegionZero(Op):
-    """y = g with the region set to 0;  gg = gy with the region set to 0."""
-
-    node_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, g, view_fn, adv):
-        ctx.region = (view_fn, adv)
-        out = np.array(g._data)
-        if adv is None:
-            view_fn(out)[...] = 0
-        else:
-            view_fn(out)[adv] = 0
-        return out
-
-    @staticmethod
-    def backward(ctx, gy):
-        return RegionZero.apply(gy, *ctx.region), None, None
 
 
 # ---- parsing an index ---------------------------------------------------------------------------
@@ -320,6 +260,9 @@ class CopySlicesPut(IndexPut):
     node_name = "CopySlices"
 
 
+CopySlicesPut._backward_cls.name = copy_slices_name
+
+
 def _sum_to_value(g: Tensor, shape) -> Tensor:
     """Sum a gradient back to a value's shape (the value may carry extra leading 1s)."""
     stripped = _strip_leading_ones(shape, g._data.ndim)
@@ -357,7 +300,7 @@ def setitem(x: Tensor, index, value) -> None:
         if adv is not None and value.dtype is not x.dtype:
             raise RuntimeError(
                 "Index put requires the source and destination dtypes match, got "
-                f"{_short_name(x.dtype)} for the destination and {_short_name(value.dtype)} for "
+                f"{short_name(x.dtype)} for the destination and {short_name(value.dtype)} for "
                 "the source.")
         value = as_operand(value, x.dtype)
     else:
@@ -420,81 +363,6 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
             f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
             f"dimension {dim}")
     return basic_view(input, (slice(None),) * dim + (index, Ellipsis), "Select")
-
-
-# ---- in-place ops on views ----------------------------------------------------------------------
-class AsStrided(Op):
-    """y = view_fn(base) (a view);  gbase = zeros with gy put into the view's region."""
-
-    @staticmethod
-    def forward(ctx, base, view_fn):
-        ctx.input_shape = base._data.shape
-        ctx.view_fn = view_fn
-        return view_fn(base._data)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return RegionPut.apply(gy, ctx.input_shape, ctx.view_fn, None), None
-
-
-class CopySlices(Op):
-    """base' = base with its view region replaced by `result`;  gbase = gy with the region
-    zeroed,  gresult = gy's region."""
-
-    node_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, base, result, view_fn):
-        ctx.view_fn = view_fn
-        return base._data
-
-    @staticmethod
-    def backward(ctx, gy):
-        gbase = RegionZero.apply(gy, ctx.view_fn, None) if ctx.needs_input_grad[0] else None
-        gresult = RegionTake.apply(gy, ctx.view_fn, None) if ctx.needs_input_grad[1] else None
-        return gbase, gresult, None
-
-
-def _copy_slices_name(node) -> str:
-    return "torch::autograd::CopySlices"  # PyTorch's C++ node keeps its namespace in name()
-
-
-for _op in (RegionZero, CopySlicesPut, CopySlices):
-    _op._backward_cls.name = _copy_slices_name
-
-
-def check_inplace_view(view: Tensor) -> None:
-    """PyTorch's errors for in-place ops on views of leaves and on multi-output views."""
-    base = view._base
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place "
-            "operation.")
-    node = view.grad_fn
-    if node is not None and getattr(node._function, "multi_view", False):
-        name = type(node).__name__.replace("Backward0", "")
-        raise RuntimeError(
-            f"Output {view._output_nr} of {name} is a view and is being modified inplace. This "
-            "view is the output of a function that returns multiple views. Such functions do not "
-            "allow the output views to be modified inplace. You should replace the inplace "
-            "operation by an out-of-place one.")
-
-
-def rebase_view_history(view: Tensor, result: Tensor) -> None:
-    """After an in-place op wrote `result` into `view`, make the base's history
-    CopySlices(old base, result) and the view's history a view of the new base.
-
-    A tensor that is not a view is its own base (used when a constant overwrites a tensor in a
-    graph: its old history then gets zero gradient)."""
-    if view._base is None:
-        new = CopySlices.apply(view, result, _identity)
-        view.grad_fn, view._output_nr, view._requires_grad = new.grad_fn, 0, True
-        return
-    base = view._base
-    new_base = CopySlices.apply(base, result, view._view_fn)
-    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
-    new_view = AsStrided.apply(base, view._view_fn)
-    view.grad_fn, view._output_nr, view._requires_grad = new_view.grad_fn, 0, True
 
 
 # ---- gather / scatter / index_select ----------------------------------------------------------

@@ -272,9 +272,9 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 
 
 def _type_word(t: Tensor) -> str:
-    from ember._tensor import _short_name
+    from ember._tensor import short_name
 
-    return _short_name(t.dtype)
+    return short_name(t.dtype)
 
 
 vdot = dot

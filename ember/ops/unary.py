@@ -506,9 +506,9 @@ def _refuse_bool(input, kernel, integers=False):
 
 
 def _type_word(dtype):
-    from ember._tensor import _short_name
+    from ember._tensor import short_name
 
-    return _short_name(dtype)
+    return short_name(dtype)
 
 
 def _step(array_fn, name):

@@ -1,0 +1,133 @@
+"""Where ops become public: `ember.<name>`, `Tensor.<name>`, in-place and operator forms.
+
+NOTE [Declaring an op's public faces]
+PyTorch shows one op under several names: the function `torch.mul`, the method `Tensor.mul`,
+the in-place method `Tensor.mul_`, aliases (`torch.multiply`, `Tensor.multiply`), operators
+(`a * b`, `2 * a`, `a *= b`) and an `out=` argument. ember declares all of them in one line,
+a decorator right above the op's public function:
+
+    @op(method=True, inplace=True, aliases=("multiply",), operators=("__mul__", "__rmul__"),
+        inplace_operators=("__imul__",), out=True)
+    def mul(input, other): ...
+
+The decorator returns the function unchanged, so modules call each other's ops directly. It
+binds the Tensor faces here, with `setattr`, and files the `ember.*` faces in `FUNCTIONS`,
+which `ember/__init__.py` puts in the package namespace: those are the only two places where
+anything is bound, and `Tensor` itself (`ember/_tensor.py`) holds no op. Methods that are not
+ops (`Tensor.backward`, `Tensor.__repr__`) are declared the same way with `tensor_method`, in
+the module that implements them. `grep -rn "def mul\\b" ember` finds every face of `mul`.
+
+An in-place variant computes the result out of place with the op itself and writes it into
+`self` (`Tensor._inplace_update`, see NOTE [In-place ops and autograd]); ops with a cheaper
+in-place form define that method themselves with `tensor_method("relu_")`.
+"""
+
+import functools
+
+from ember._backend import get_array_module, xp
+from ember._tensor import Tensor
+
+FUNCTIONS = {}  # name -> callable: the `ember.<name>` faces, bound by ember/__init__.py
+
+
+def tensor_method(*names):
+    """Decorator: make the function `Tensor.<name>` for each name (default: its own name)."""
+
+    def bind(fn):
+        for name in names or (fn.__name__,):
+            setattr(Tensor, name, fn)
+        return fn
+
+    return bind
+
+
+def torch_function(*names):
+    """Decorator: make the function `ember.<name>` for each name (default: its own name)."""
+
+    def declare(fn):
+        for name in names or (fn.__name__,):
+            FUNCTIONS[name] = fn
+        return fn
+
+    return declare
+
+
+def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), operators=(),
+       reflected=(), inplace_operators=(), out=False):
+    """Decorator declaring an op's public faces (see NOTE [Declaring an op's public faces]).
+
+    function: `ember.<name>` (and `ember.<alias>`); method: `Tensor.<name>` (and aliases);
+    inplace: `Tensor.<name>_` (and `<alias>_`), computed out of place then written into self;
+    operators: dunder methods bound to the op itself (`__add__`, `__radd__` for a symmetric op);
+    reflected: dunder methods that swap the operands (`__rsub__(self, other)` = op(other, self));
+    inplace_operators: dunder methods bound to the in-place variant (`__iadd__`);
+    out: the `ember.<name>` face takes `out=` and writes the result into that tensor.
+    """
+
+    def declare(fn):
+        names = (fn.__name__,) + tuple(aliases)
+        if function:
+            public = with_out(fn) if out else fn
+            for name in names:
+                FUNCTIONS[name] = public
+        if method:
+            for name in names:
+                setattr(Tensor, name, fn)
+        for name in operators:
+            setattr(Tensor, name, fn)
+        for name in reflected:
+            setattr(Tensor, name, reflected_variant(fn, name))
+        if inplace:
+            variant = inplace_variant(fn)
+            for name in names:
+                setattr(Tensor, name + "_", variant)
+            for name in inplace_operators:
+                setattr(Tensor, name, variant)
+        return fn
+
+    return declare(fn) if fn is not None else declare
+
+
+def inplace_variant(fn):
+    """`x.fn_(...)`: compute fn(x, ...) out of place, then write it into x's memory."""
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        return self._inplace_update(fn(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = fn.__name__ + "_"
+    return method
+
+
+def reflected_variant(fn, name):
+    """`other <op> self` for a non-commutative op: `__rsub__(self, other)` is fn(other, self)."""
+
+    def method(self, other):
+        return fn(other, self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"other {fn.__name__} self, the reflected form of `{fn.__name__}`."
+    return method
+
+
+def with_out(fn):
+    """fn with PyTorch's `out=` argument: the result is copied into `out`, which is returned."""
+
+    @functools.wraps(fn)
+    def function(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(result, out)
+
+    return function
+
+
+def write_out(result, out):
+    """Copy `result` into `out` (resized if its shape differs, as PyTorch does) and return out."""
+    if isinstance(result, tuple):
+        written = [write_out(r, o) for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if out._data.shape != result._data.shape:
+        out._data = get_array_module(out._data).empty(result._data.shape, dtype=out._data.dtype)
+    xp.copyto(out._data, result._data, casting="unsafe")
+    out._version.value += 1
+    return out

@@ -1,0 +1,228 @@
+"""In-place ops and views: the region ops, the history rewrite after an in-place write through
+a view (PyTorch's CopySlices), and `Tensor._inplace_update`, the last step of every `op_`.
+
+NOTE [Regions]
+The gradients of indexing are all "put gy into a region of zeros", "take a region of gy" or
+"zero a region of gy". A region is a view function (array -> writable view: a basic index or a
+view op's `_view_fn`) followed by an optional advanced index. The three region ops are each
+other's backward, so indexing is differentiable any number of times.
+"""
+
+from ember import _backend, _dtype
+from ember._backend import xp
+from ember._registry import tensor_method
+from ember._tensor import Tensor, short_name
+from ember.autograd import grad_mode
+from ember.autograd.function import Op
+
+_state = grad_mode._state
+
+
+def _identity(array):
+    return array
+
+
+# ---- region ops -------------------------------------------------------------------------------
+class RegionTake(Op):
+    """y = view_fn(g)[adv] (a copy);  gg = zeros with gy put back into the region."""
+
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, g, view_fn, adv):
+        ctx.region = (g._data.shape, view_fn, adv)
+        part = view_fn(g._data)
+        return xp.array(part[adv] if adv is not None else part)
+
+    @staticmethod
+    def backward(ctx, gy):
+        shape, view_fn, adv = ctx.region
+        return RegionPut.apply(gy, shape, view_fn, adv), None, None
+
+
+class RegionPut(Op):
+    """y = zeros(shape) with g added into the region (repeats accumulate);  gg = gy's region."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape, view_fn, adv):
+        ctx.region = (view_fn, adv)
+        out = xp.zeros(shape, dtype=g._data.dtype)
+        if adv is None:
+            view_fn(out)[...] = g._data
+        else:
+            _backend.scatter_add(view_fn(out), adv, g._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        return RegionTake.apply(gy, *ctx.region), None, None, None
+
+
+class RegionZero(Op):
+    """y = g with the region set to 0;  gg = gy with the region set to 0."""
+
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, g, view_fn, adv):
+        ctx.region = (view_fn, adv)
+        out = xp.array(g._data)
+        if adv is None:
+            view_fn(out)[...] = 0
+        else:
+            view_fn(out)[adv] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        return RegionZero.apply(gy, *ctx.region), None, None
+
+
+# ---- in-place ops on views ----------------------------------------------------------------------
+class AsStrided(Op):
+    """y = view_fn(base) (a view);  gbase = zeros with gy put into the view's region."""
+
+    @staticmethod
+    def forward(ctx, base, view_fn):
+        ctx.input_shape = base._data.shape
+        ctx.view_fn = view_fn
+        return view_fn(base._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return RegionPut.apply(gy, ctx.input_shape, ctx.view_fn, None), None
+
+
+class CopySlices(Op):
+    """base' = base with its view region replaced by `result`;  gbase = gy with the region
+    zeroed,  gresult = gy's region."""
+
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, result, view_fn):
+        ctx.view_fn = view_fn
+        return base._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        gbase = RegionZero.apply(gy, ctx.view_fn, None) if ctx.needs_input_grad[0] else None
+        gresult = RegionTake.apply(gy, ctx.view_fn, None) if ctx.needs_input_grad[1] else None
+        return gbase, gresult, None
+
+
+def copy_slices_name(node) -> str:
+    return "torch::autograd::CopySlices"  # PyTorch's C++ node keeps its namespace in name()
+
+
+for _op in (RegionZero, CopySlices):
+    _op._backward_cls.name = copy_slices_name
+
+
+def check_inplace_view(view: Tensor) -> None:
+    """PyTorch's errors for in-place ops on views of leaves and on multi-output views."""
+    base = view._base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation.")
+    node = view.grad_fn
+    if node is not None and getattr(node._function, "multi_view", False):
+        name = type(node).__name__.replace("Backward0", "")
+        raise RuntimeError(
+            f"Output {view._output_nr} of {name} is a view and is being modified inplace. This "
+            "view is the output of a function that returns multiple views. Such functions do not "
+            "allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
+
+
+def rebase_view_history(view: Tensor, result: Tensor) -> None:
+    """After an in-place op wrote `result` into `view`, make the base's history
+    CopySlices(old base, result) and the view's history a view of the new base.
+
+    A tensor that is not a view is its own base (used when a constant overwrites a tensor in a
+    graph: its old history then gets zero gradient)."""
+    if view._base is None:
+        new = CopySlices.apply(view, result, _identity)
+        view.grad_fn, view._output_nr, view._requires_grad = new.grad_fn, 0, True
+        return
+    base = view._base
+    new_base = CopySlices.apply(base, result, view._view_fn)
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
+    new_view = AsStrided.apply(base, view._view_fn)
+    view.grad_fn, view._output_nr, view._requires_grad = new_view.grad_fn, 0, True
+
+
+@tensor_method()
+def _check_inplace(self):
+    """PyTorch's errors for an in-place write to a leaf that requires grad or to a view of one."""
+    if self._requires_grad and self.grad_fn is None and _state["enabled"]:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+    if self._base is not None and _state["enabled"]:
+        check_inplace_view(self)  # view of a leaf, output of split/unbind
+
+@tensor_method()
+def _inplace_update(self, result):
+    """Write `result` (already computed out of place) into self's memory; rebase history.
+
+    NOTE [In-place ops and autograd]
+    An in-place op computes its value out of place with the normal differentiable op, copies
+    the values into this tensor's array (so views and aliases see them), bumps the version
+    counter, and makes the out-of-place result's grad_fn this tensor's grad_fn. If this
+    tensor is a view of a base that is part of a graph, the base's history is rewritten too:
+    the base now comes from "old base with the view's region replaced by result".
+    """
+    self._check_inplace()
+    if result.dtype is not self.dtype:
+        if not _can_cast(result.dtype, self.dtype):
+            raise RuntimeError(
+                f"result type {short_name(result.dtype)} can't be cast to the desired "
+                f"output type {short_name(self.dtype)}")
+    if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
+        _keep_saved_originals(result.grad_fn, self, result)
+    if result._data is not self._data:
+        xp.copyto(self._data, result._data, casting="unsafe")
+    self._version.value += 1
+    in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
+    if not (_state["enabled"] and (result._requires_grad or in_graph)):
+        return self
+    if self._base is not None or not result._requires_grad:
+        rebase_view_history(self, result)  # a view, or overwritten by a constant
+    else:
+        self.grad_fn = result.grad_fn
+        self._output_nr = result._output_nr
+        self._requires_grad = True
+    return self
+
+
+def _keep_saved_originals(node, target, result):
+    """Swap the tensors `node` saved that `target`'s coming in-place write would change for
+    copies of their current values.
+
+    NOTE [Saved inputs of an in-place op]
+    `y.mul_(w)` computes `y * w` out of place; that Mul saved y (for w's gradient), and y is about
+    to be overwritten. PyTorch saves a copy of the original `self` for such in-place ops, so their
+    backward works; only tensors saved by *earlier* ops raise the version error. The node that
+    produced the result is this op's own node, so its saved aliases of target are copied here.
+    An op that saved its output (relu_) saves `target` from now on, at the version this write
+    gives it, so a later in-place change of target is caught as in PyTorch.
+    """
+    saved = []
+    for t, version in node._saved:
+        if t is not None and t._version is target._version and version == t._version.value:
+            original = Tensor._make(t._data.copy(), t._requires_grad)
+            original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
+            saved.append((original, 0))
+        elif t is result:  # an op saving its output (relu_, exp_) now saves the tensor it wrote
+            saved.append((target, target._version.value + 1))
+        else:
+            saved.append((t, version))
+    node._saved = tuple(saved)
+
+
+def _can_cast(source, target) -> bool:
+    """PyTorch's in-place rule: a float result cannot go into an integer tensor, etc."""
+    return _dtype._category(source) <= _dtype._category(target)
