@@ -43,6 +43,9 @@ CASES = [
 def run_once(library, case, iterations):
     """Run a case in a fresh interpreter; return its JSON result."""
     env = dict(os.environ)
+    # Some machines here force NumPy's OpenBLAS onto slower kernels; users don't have these set.
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.worker", library, case, str(iterations)],
         cwd=HERE.parent, env=env, capture_output=True, text=True, check=True)

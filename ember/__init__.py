@@ -1,6 +1,6 @@
 """ember: PyTorch's API on NumPy. `import ember as torch` and your PyTorch program runs."""
 
-__version__ = "0.1.0"
+from ember._version import __version__  # noqa: F401
 
 from ember import _dtype
 from ember._device import Size, device
@@ -24,24 +24,20 @@ from ember.ops import reduction as _reduction  # noqa: E402
 from ember.ops import sort as _sort  # noqa: E402
 from ember.ops import softmax as _softmax  # noqa: E402
 from ember.ops import linalg as _linalg  # noqa: E402
+from ember.ops import extrema as _extrema  # noqa: E402
+from ember.ops import einsum as _einsum  # noqa: E402
 from ember.ops import shape as _shape  # noqa: E402
 from ember.ops import indexing as _indexing  # noqa: E402
+from ember.ops import scatter as _scatter  # noqa: E402
+from ember.ops import joins as _joins  # noqa: E402
 from ember.ops.broadcast import expand_to as _expand_to  # noqa: E402,F401
-from ember.ops.creation import *  # noqa: E402,F401,F403
-from ember.ops.elementwise import *  # noqa: E402,F401,F403
-from ember.ops.unary import *  # noqa: E402,F401,F403
-from ember.ops.comparison import *  # noqa: E402,F401,F403
-from ember.ops.reduction import *  # noqa: E402,F401,F403
-from ember.ops.sort import *  # noqa: E402,F401,F403
-from ember.ops.softmax import *  # noqa: E402,F401,F403
-from ember.ops.linalg import *  # noqa: E402,F401,F403
-from ember.ops.shape import *  # noqa: E402,F401,F403
-from ember.ops.indexing import *  # noqa: E402,F401,F403
-from ember.ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: E402,F401
-                            conv_transpose2d, conv_transpose3d)
-from ember.ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # noqa: E402,F401
-                            max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d)
-from ember.ops.padding import pixel_shuffle, pixel_unshuffle  # noqa: E402,F401
+from ember.ops import conv as _conv  # noqa: E402
+from ember.ops import conv_transpose as _conv_transpose  # noqa: E402
+from ember.ops import fold as _fold  # noqa: E402
+from ember.ops import pool as _pool  # noqa: E402
+from ember.ops import pool_avg as _pool_avg  # noqa: E402
+from ember.ops import pool_adaptive as _pool_adaptive  # noqa: E402
+from ember.ops import padding as _padding  # noqa: E402
 from ember._tensor_str import set_printoptions  # noqa: E402,F401
 from ember import autograd  # noqa: E402
 from ember import backends, cuda  # noqa: E402,F401

@@ -3,6 +3,8 @@
 
 import sys
 
+from ember._version import __version__
+
 USAGE = """usage: ember <command> [options]
 
 commands:
@@ -18,8 +20,6 @@ def main(argv=None) -> int:
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     if argv[0] == "--version":
-        from ember import __version__
-
         print(f"ember {__version__}")
         return 0
     command, rest = argv[0], argv[1:]
@@ -28,10 +28,12 @@ def main(argv=None) -> int:
             print("usage: ember run SCRIPT [ARGS...]", file=sys.stderr if not rest else
                   sys.stdout)
             return 2 if not rest else 0
+        # lazy: each sub-command loads only its own machinery (run must not import train)
         from ember.cli.run import run
 
         return run(rest[0], rest[1:])
     if command == "train":
+        # lazy: each sub-command loads only its own machinery (train must not import run)
         from ember.cli.train import main as train_main
 
         return train_main(rest)

@@ -8,7 +8,7 @@ Every op that combines operands asks `result_type` here and casts before calling
 
 import builtins
 
-import numpy as np
+from ember._backend import xp
 
 
 class dtype:
@@ -18,7 +18,7 @@ class dtype:
 
     def __init__(self, name, numpy_type, is_floating_point, is_signed):
         self.name = name
-        self.numpy = np.dtype(numpy_type)
+        self.numpy = xp.dtype(numpy_type)
         self.itemsize = self.numpy.itemsize
         self.is_floating_point = is_floating_point
         self.is_signed = is_signed
@@ -38,15 +38,15 @@ class dtype:
         raise TypeError("ember has no complex dtypes")
 
 
-float16 = half = dtype("float16", np.float16, True, True)
-float32 = float = dtype("float32", np.float32, True, True)
-float64 = double = dtype("float64", np.float64, True, True)
-uint8 = dtype("uint8", np.uint8, False, False)
-int8 = dtype("int8", np.int8, False, True)
-int16 = short = dtype("int16", np.int16, False, True)
-int32 = int = dtype("int32", np.int32, False, True)
-int64 = long = dtype("int64", np.int64, False, True)
-bool = dtype("bool", np.bool_, False, False)
+float16 = half = dtype("float16", xp.float16, True, True)
+float32 = float = dtype("float32", xp.float32, True, True)
+float64 = double = dtype("float64", xp.float64, True, True)
+uint8 = dtype("uint8", xp.uint8, False, False)
+int8 = dtype("int8", xp.int8, False, True)
+int16 = short = dtype("int16", xp.int16, False, True)
+int32 = int = dtype("int32", xp.int32, False, True)
+int64 = long = dtype("int64", xp.int64, False, True)
+bool = dtype("bool", xp.bool_, False, False)
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
@@ -61,10 +61,10 @@ def _dtype_by_name(name):
 def from_numpy_dtype(np_dtype) -> dtype:
     """The ember dtype of a NumPy dtype; TypeError for types ember does not support."""
     try:
-        return _BY_NUMPY[np.dtype(np_dtype)]
+        return _BY_NUMPY[xp.dtype(np_dtype)]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
+            f"can't convert np.ndarray of type numpy.{xp.dtype(np_dtype)}. The only supported "
             "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
         ) from None
 
@@ -96,7 +96,7 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         if a.is_floating_point and b.is_floating_point:
             return a if a.itemsize >= b.itemsize else b
         return a if a.is_floating_point else b  # int64 + float16 -> float16 in PyTorch
-    return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]
+    return _BY_NUMPY[xp.promote_types(a.numpy, b.numpy)]
 
 
 def _combine(higher, lower):
@@ -112,9 +112,9 @@ def _combine(higher, lower):
 
 def scalar_dtype(value) -> dtype:
     """The dtype a Python scalar takes when it meets a tensor: bool, int64 or the default float."""
-    if isinstance(value, (np.bool_, builtins.bool)):
+    if isinstance(value, (xp.bool_, builtins.bool)):
         return bool
-    if isinstance(value, (builtins.int, np.integer)):
+    if isinstance(value, (builtins.int, xp.integer)):
         return int64
     return get_default_dtype()
 
@@ -125,11 +125,9 @@ def result_type(*operands) -> dtype:
     Operands fall in three tiers: tensors with dimensions, 0-d tensors, Python scalars. A lower
     tier only matters when it is of a higher category (bool < integer < float).
     """
-    from ember._tensor import Tensor
-
     dim_result = zero_dim_result = scalar_result = None
     for x in operands:
-        if isinstance(x, Tensor):
+        if isinstance(getattr(x, "dtype", None), dtype):  # a Tensor (this module sits below it)
             if x._data.ndim:
                 dim_result = x.dtype if dim_result is None else promote_types(dim_result, x.dtype)
             else:

@@ -7,7 +7,8 @@ streams are not reproduced.
 
 import json
 
-import numpy as np
+from ember._backend import xp
+from ember._tensor import Tensor
 
 
 class Generator:
@@ -15,16 +16,16 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self._seed = 67280421310721
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
         self.device = device
 
     def manual_seed(self, seed: int) -> "Generator":
         self._seed = int(seed)
-        self._rng = np.random.Generator(np.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
+        self._rng = xp.random.Generator(xp.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
         return self
 
     def seed(self) -> int:
-        seed = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        seed = int(xp.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
         self.manual_seed(seed)
         return seed
 
@@ -33,10 +34,8 @@ class Generator:
 
     def get_state(self):
         """The state as a uint8 tensor (JSON of PCG64's state), for set_state."""
-        from ember._tensor import Tensor
-
         text = json.dumps(self._rng.bit_generator.state).encode()
-        return Tensor._make(np.frombuffer(text, dtype=np.uint8).copy())
+        return Tensor._make(xp.frombuffer(text, dtype=xp.uint8).copy())
 
     def set_state(self, state) -> "Generator":
         self._rng.bit_generator.state = json.loads(state._data.tobytes().decode())
@@ -67,17 +66,17 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
-def rng(generator=None) -> np.random.Generator:
+def rng(generator=None) -> xp.random.Generator:
     """The NumPy generator to draw from: the given Generator's, else the default one."""
     return (generator or default_generator)._rng
 
 
 def _sample_dtype(dtype):
     """NumPy draws float32 natively (twice as fast as float64 then a cast); others via float64."""
-    return np.float32 if np.dtype(dtype) in (np.float32, np.float16) else np.float64
+    return xp.float32 if xp.dtype(dtype) in (xp.float32, xp.float16) else xp.float64
 
 
-def uniform(shape, low, high, dtype=np.float32, generator=None) -> np.ndarray:
+def uniform(shape, low, high, dtype=xp.float32, generator=None) -> xp.ndarray:
     """An array of U(low, high) samples of `dtype`, drawn at that precision when NumPy can."""
     sample_dtype = _sample_dtype(dtype)
     values = rng(generator).random(shape, dtype=sample_dtype)
@@ -86,7 +85,7 @@ def uniform(shape, low, high, dtype=np.float32, generator=None) -> np.ndarray:
     return values.astype(dtype, copy=False)
 
 
-def normal(shape, mean, std, dtype=np.float32, generator=None) -> np.ndarray:
+def normal(shape, mean, std, dtype=xp.float32, generator=None) -> xp.ndarray:
     """An array of N(mean, std²) samples of `dtype`, drawn at that precision when NumPy can."""
     sample_dtype = _sample_dtype(dtype)
     values = rng(generator).standard_normal(shape, dtype=sample_dtype)

@@ -47,6 +47,7 @@ from ember import _dtype
 from ember._device import Size, device
 from ember._registry import tensor_method
 from ember._tensor import Tensor
+from ember.nn.parameter import Parameter
 
 _STORAGE_NAMES = {
     "bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
@@ -331,11 +332,6 @@ def _view(storage, np_dtype, offset, size, stride, requires_grad):
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks=None):
-    try:
-        from ember.nn.parameter import Parameter
-    except ImportError:
-        data._requires_grad = bool(requires_grad)
-        return data
     return Parameter(data, requires_grad)
 
 
@@ -359,13 +355,6 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 def _get_layout(name):
     return name
 
-
-def _parameter_class():
-    try:
-        from ember.nn.parameter import Parameter
-    except ImportError:
-        return Tensor
-    return Parameter
 
 
 def _safe_globals():
@@ -413,7 +402,7 @@ class _Loader:
         self._weights_only, self._big_endian = weights_only, big_endian
         self._storages = {}
         self._safe = _safe_globals()
-        self._parameter = _parameter_class()
+        self._parameter = Parameter
         self._safe["torch.nn.parameter.Parameter"] = self._parameter
 
     def find_class(self, module, name):

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import ember
+from tests.differential import both
 
 _SHAPES = [(), (1,), (5,), (3, 4), (2, 3, 4), (2, 2, 3, 4), (30,), (12, 12), (1001,), (40, 40),
            (3, 20, 20), (2, 3, 10, 20), (1, 1, 1, 7)]
@@ -73,20 +74,16 @@ def _restore_printoptions():
     torch.set_printoptions(profile="default")
 
 
-def _both(array):
-    return ember.from_numpy(array.copy()), torch.from_numpy(array.copy())
-
-
 @pytest.mark.parametrize("array", _random_cases())
 def test_repr_random(array):
-    e, t = _both(array)
+    e, t = both(array)
     assert repr(e) == repr(t)
     assert str(e) == str(t)
 
 
 @pytest.mark.parametrize("name", sorted(_SPECIAL))
 def test_repr_special(name):
-    e, t = _both(_SPECIAL[name])
+    e, t = both(_SPECIAL[name])
     assert repr(e) == repr(t)
 
 
@@ -113,7 +110,7 @@ _OPTIONS = [
 def test_set_printoptions(options, name):
     ember.set_printoptions(**options)
     torch.set_printoptions(**options)
-    e, t = _both(_SPECIAL[name])
+    e, t = both(_SPECIAL[name])
     assert repr(e) == repr(t)
 
 
@@ -163,7 +160,7 @@ def test_default_dtype_float64(name):
     ember.set_default_dtype(ember.float64)
     torch.set_default_dtype(torch.float64)
     try:
-        e, t = _both(_SPECIAL[name])
+        e, t = both(_SPECIAL[name])
         assert repr(e) == repr(t)
     finally:
         ember.set_default_dtype(ember.float32)

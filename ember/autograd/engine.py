@@ -178,7 +178,7 @@ def _accumulate_into_leaf(tensor, grad, create_graph):
         grad = grad.detach()
     if tensor.grad is None:
         # Copy: the same gradient array may reach several leaves (add's backward passes it on).
-        tensor.grad = grad if create_graph else type(grad)._make(xp.array(grad._data, copy=True))
+        tensor.grad = grad if create_graph else type(grad)._make(grad._data.copy())
     elif create_graph or _state["enabled"]:
         tensor.grad = tensor.grad + grad
     else:

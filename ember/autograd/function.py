@@ -24,7 +24,7 @@ import functools
 import re
 import weakref
 
-from ember._backend import xp
+from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
@@ -149,8 +149,7 @@ class BackwardNode(Node):
         if self._materialize_grads:
             for g in grads:
                 if g is None:
-                    grads = tuple([g if g is not None else _zeros(shape, dtype)
-                                   for g, (shape, dtype) in zip(grads, self._output_meta)])
+                    grads = _zeros_for_missing(grads, self._output_meta)
                     break
         result = self._function.backward(self, *grads)
         if not isinstance(result, tuple):
@@ -161,8 +160,11 @@ class BackwardNode(Node):
 _KEPT_ATTRIBUTES = ("next_functions", "needs_input_grad", "metadata")
 
 
-def _zeros(shape, dtype):
-    return Tensor._make(xp.zeros(shape, dtype=dtype.numpy))
+def _zeros_for_missing(grads, output_meta):
+    """Zeros in place of the undefined output gradients, in the array module of the others."""
+    module = get_array_module(*[g._data for g in grads if g is not None])
+    return tuple([g if g is not None else Tensor._make(module.zeros(shape, dtype=dtype.numpy))
+                  for g, (shape, dtype) in zip(grads, output_meta)])
 
 
 def _modified_message(t, version, node) -> str:

@@ -1,6 +1,6 @@
 """`backward()` and `grad()`: the user's entry points to the engine, and `Tensor.backward`."""
 
-from ember._backend import xp
+from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.autograd.engine import _accumulate_into_leaf, run_backward
@@ -17,9 +17,9 @@ def _make_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}")
-            grad = Tensor._make(xp.ones(out._data.shape, dtype=out._data.dtype))
+            grad = Tensor._make(xp.ones_like(out._data))
         elif not isinstance(grad, Tensor):
-            grad = Tensor._make(xp.asarray(grad, dtype=out._data.dtype))
+            grad = Tensor._make(get_array_module(out._data).asarray(grad, dtype=out._data.dtype))
         elif grad._data.shape != out._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {grad.shape} and output[0] "

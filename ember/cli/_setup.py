@@ -5,7 +5,11 @@ import os
 import sys
 from dataclasses import dataclass
 
-import ember
+from ember.optim import SGD, Adam
+from ember.utils.data import DataLoader
+from ember.vision import datasets, models
+from ember.vision import transforms as T
+from ember.vision.models import seeds
 
 
 class SetupError(Exception):
@@ -18,15 +22,11 @@ class DataError(Exception):
 
 # model name -> (builder(channels, size, classes), smallest image side it accepts)
 def _seed(name):
-    from ember.vision.models import seeds
-
     return getattr(seeds, name)
 
 
 def _torchvision(name):
     def build(channels, size, classes):
-        from ember.vision import models
-
         return models.get_model(name, num_classes=classes)
     return build
 
@@ -75,8 +75,6 @@ class Data:
 
 
 def _transforms(args, channels: int, native: int, size: int, mean, std, train: bool):
-    from ember.vision import transforms as T
-
     steps = []
     if size != native and args.dataset != "digits":
         steps.append(T.Resize((size, size)))
@@ -95,8 +93,6 @@ def _transforms(args, channels: int, native: int, size: int, mean, std, train: b
 
 def make_data(args) -> Data:
     """The train/test datasets and loaders for args.dataset."""
-    from ember.utils.data import DataLoader
-
     channels, native, mean, std = DATASETS[args.dataset]
     minimum = MODELS[args.model][1]
     size = args.image_size or max(native, minimum)
@@ -122,8 +118,6 @@ def make_data(args) -> Data:
 
 def _datasets(args, root: str, size: int, tf_train, tf_test) -> tuple:
     """(train, test) datasets of args.dataset."""
-    from ember.vision import datasets
-
     if args.dataset == "digits":
         train = datasets.Digits(root, train=True, transform=tf_train, size=size)
         test = datasets.Digits(root, train=False, transform=tf_test, size=size)
@@ -145,8 +139,6 @@ def _datasets(args, root: str, size: int, tf_train, tf_test) -> tuple:
 
 
 def _image_folders(root: str, tf_train, tf_test):
-    from ember.vision import datasets
-
     if not os.path.isdir(root):
         raise SetupError(f"--data-dir {root} is not a folder (imagefolder expects "
                          f"{root}/train/<class>/*.png and {root}/test/<class>/*.png)")
@@ -171,9 +163,8 @@ def make_model(name: str, channels: int, size: int, classes: int):
 def make_optimizer(args, model):
     params = model.parameters()
     if args.optimizer == "sgd":
-        return ember.optim.SGD(params, lr=args.lr, momentum=args.momentum,
-                               weight_decay=args.weight_decay)
-    return ember.optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
+        return SGD(params, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    return Adam(params, lr=args.lr, weight_decay=args.weight_decay)
 
 
 def limit_threads(threads) -> None:
@@ -197,6 +188,7 @@ def limit_threads(threads) -> None:
 def make_writer(out_dir: str, model, loader):
     """A SummaryWriter logging to out_dir/tensorboard (with the model graph), or None."""
     try:
+        # lazy: TensorBoard is optional (and slow to import); only this step needs it
         from ember.utils.tensorboard import SummaryWriter
     except ImportError as error:
         print(f"note: no TensorBoard logs ({error})", file=sys.stderr)

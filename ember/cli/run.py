@@ -18,6 +18,7 @@ import runpy
 import sys
 import traceback
 
+# The user's script imports `torch` and gets the ember package itself (not an internal import).
 ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
 
 

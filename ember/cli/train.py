@@ -14,8 +14,11 @@ import os
 import sys
 import time
 
-import ember
+from ember import nn
+from ember.autograd.grad_mode import no_grad
 from ember.cli import _setup
+from ember.random import get_rng_state, manual_seed, set_rng_state
+from ember.serialization import load, save
 
 DEFAULTS = {"model": "mlp", "dataset": "digits", "epochs": 10, "batch_size": 64, "lr": 1e-3,
             "optimizer": "adam"}
@@ -112,9 +115,9 @@ def evaluate(model, loader) -> float:
     """Classification accuracy on loader, in [0, 1]."""
     model.eval()
     correct = total = 0
-    with ember.no_grad():
+    with no_grad():
         for images, targets in loader:
-            _, predicted = ember.max(model(images).data, dim=1)
+            _, predicted = model(images).data.max(dim=1)
             correct += (predicted == targets).sum().item()
             total += targets.size(0)
     return correct / max(total, 1)
@@ -146,21 +149,21 @@ class _Bar:
 def _save_atomic(obj, path: str) -> None:
     """ember.save to a temporary file, then rename: a crash never leaves a torn checkpoint."""
     tmp = path + ".tmp"
-    ember.save(obj, tmp)
+    save(obj, tmp)
     os.replace(tmp, path)
 
 
 def run(args) -> int:
-    ember.manual_seed(args.seed)
+    manual_seed(args.seed)
     data = _setup.make_data(args)
     model = _setup.make_model(args.model, data.channels, data.image_size, data.num_classes)
     optimizer = _setup.make_optimizer(args, model)
-    loss_func = ember.nn.CrossEntropyLoss()
+    loss_func = nn.CrossEntropyLoss()
     os.makedirs(args.out_dir, exist_ok=True)
     losses, accs, start, best = [], [], 0, 0.0
     if args.resume:
         try:
-            state = ember.load(args.resume, weights_only=False)
+            state = load(args.resume, weights_only=False)
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             losses, accs, start = list(state["losses"]), list(state["accs"]), state["epoch"]
@@ -170,7 +173,7 @@ def run(args) -> int:
                                     f"and optimizer ({type(error).__name__}: {first})") from None
         best = max(accs, default=0.0)
         if "rng_state" in state:
-            ember.set_rng_state(state["rng_state"])
+            set_rng_state(state["rng_state"])
         print(f"Resumed from {args.resume} (epoch {start})")
     n_params = sum(p.numel() for p in model.parameters())
     _setup.limit_threads(args.threads or (1 if n_params < 2_000_000 else None))
@@ -191,7 +194,7 @@ def run(args) -> int:
               f"test accuracy {100 * accuracy:.2f} %", flush=True)
         state = {"epoch": epoch + 1, "model": model.state_dict(),
                  "optimizer": optimizer.state_dict(), "losses": losses, "accs": accs,
-                 "rng_state": ember.get_rng_state(),
+                 "rng_state": get_rng_state(),
                  "args": {k: v for k, v in vars(args).items()}}
         _save_atomic(state, os.path.join(args.out_dir, "checkpoint.pt"))
         if accuracy >= best:

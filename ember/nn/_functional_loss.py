@@ -7,19 +7,13 @@ ops from `ember.ops.loss_ops`; the rarer ones are short compositions of ember op
 import math
 import warnings
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
+from ember.nn._functional_distance import pairwise_distance
 from ember.ops import loss_ops as _loss
 from ember.ops.activation import LogSigmoid
-
-__all__ = [
-    "l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div",
-    "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
-    "triplet_margin_loss", "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss",
-    "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss", "multilabel_margin_loss",
-]
+from ember.ops.broadcast import expand_to
+from ember.ops.comparison import minimum, where
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -55,9 +49,7 @@ def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3):
                       f"({input.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.",
                       stacklevel=stacklevel)
-        from ember.ops.broadcast import expand_to
-
-        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         input, target = expand_to(input, shape), expand_to(target, shape)
     if target.dtype is not input.dtype and input.dtype.is_floating_point:
         target = target.to(input.dtype)
@@ -151,7 +143,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
         out = _loss.CrossEntropy.apply(input, probs, None, w, 0.0, ignore_index, reduction)
     else:
         _check_class_target(input, target)
-        index = target._data.astype(np.int64, copy=False)
+        index = target._data.astype(xp.int64, copy=False)
         out = _loss.CrossEntropy.apply(input, None, index, w, label_smoothing, ignore_index,
                                        reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
@@ -165,7 +157,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     _check_class_target(input, target)
-    index = target._data.astype(np.int64, copy=False)
+    index = target._data.astype(xp.int64, copy=False)
     out = _loss.NllLoss.apply(input, index, _class_weight(weight, input), ignore_index,
                               reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
@@ -218,11 +210,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe = Tensor._make(np.where(target._data > 0, target._data, 1).astype(
+        safe = Tensor._make(xp.where(target._data > 0, target._data, 1).astype(
             target._data.dtype))
         loss = target * (safe.log() - input)
         if target.requires_grad:
-            loss = target * (target.clamp(min=np.finfo(target._data.dtype).tiny).log() - input)
+            loss = target * (target.clamp(min=xp.finfo(target._data.dtype).tiny).log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
@@ -250,8 +242,6 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1 (matches
     `torch.nn.functional.hinge_embedding_loss`)."""
-    from ember.ops.comparison import where
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     margin_part = where(target != 1, (margin - input).clamp(min=0), 0.0)
     self_part = where(target != -1, input, 0.0)
@@ -262,8 +252,6 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos - margin) where y = -1 (matches
     `torch.nn.functional.cosine_embedding_loss`)."""
-    from ember.ops.comparison import where
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     dim = input1.ndim - 1
     eps = 1e-12
@@ -280,16 +268,12 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) (matches `torch.nn.functional.triplet_margin_loss`)."""
-    from ember.nn.functional import pairwise_distance
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        from ember.ops.comparison import minimum
-
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
 
@@ -298,14 +282,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
                                       margin: float = 1.0, swap: bool = False,
                                       reduction: str = "mean") -> Tensor:
     """triplet_margin_loss with any distance function (matches PyTorch)."""
-    from ember.nn.functional import pairwise_distance
-
     distance = distance_function or pairwise_distance
     d_pos = distance(anchor, positive)
     d_neg = distance(anchor, negative)
     if swap:
-        from ember.ops.comparison import minimum
-
         d_neg = minimum(d_neg, distance(positive, negative))
     return _reduce((d_pos - d_neg + margin).clamp(min=0), _check_reduction(reduction))
 
@@ -331,15 +311,15 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     x = input if input.ndim == 2 else input.reshape(1, -1)
-    index = target._data.reshape(-1).astype(np.int64)
+    index = target._data.reshape(-1).astype(xp.int64)
     picked = x.gather(1, Tensor._make(index[:, None]))
     hinge = (x - picked + margin).clamp(min=0)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * Tensor._make(weight._data[index][:, None])
-    not_target = np.ones(x.shape, dtype=x._data.dtype)
-    not_target[np.arange(x.shape[0]), index] = 0
+    not_target = get_array_module(x._data).ones(x.shape, dtype=x._data.dtype)
+    not_target[xp.arange(x.shape[0]), index] = 0
     loss = (hinge * Tensor._make(not_target)).sum(1) / x.shape[1]
     if input.ndim < 2:
         loss = loss.reshape(())
@@ -353,11 +333,11 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     `torch.nn.functional.multilabel_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     x = input if input.ndim == 2 else input.reshape(1, -1)
-    t = target._data.reshape(x.shape).astype(np.int64)
+    t = target._data.reshape(x.shape).astype(xp.int64)
     # a row's targets are its entries before the first -1
-    listed = np.cumprod(t >= 0, axis=1).astype(bool)
-    is_target = np.zeros(x.shape, dtype=bool)
-    rows = np.nonzero(listed)[0]
+    listed = xp.cumprod(t >= 0, axis=1).astype(bool)
+    is_target = get_array_module(t).zeros(x.shape, dtype=bool)
+    rows = xp.nonzero(listed)[0]
     is_target[rows, t[listed]] = True
     pairs = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
     hinge = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
@@ -379,8 +359,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         loss = input - target * (input + eps).log()
     if full:
         t = target._data
-        safe = np.where(t > 1, t, 1).astype(t.dtype)
-        stirling = np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe),
+        safe = xp.where(t > 1, t, 1).astype(t.dtype)
+        stirling = xp.where(t > 1, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * xp.pi * safe),
                             0).astype(t.dtype)
         loss = loss + Tensor._make(stirling)
     return _reduce(loss, reduction)
@@ -392,7 +372,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     `torch.nn.functional.gaussian_nll_loss`)."""
     _check_reduction(reduction)
     if not isinstance(var, Tensor):
-        var = Tensor._make(np.full(input.shape, var, dtype=input._data.dtype))
+        module = get_array_module(input._data)
+        var = Tensor._make(module.full(input.shape, var, dtype=input._data.dtype))
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
@@ -400,11 +381,11 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
             pass
         else:
             raise ValueError("var is of incorrect size")
-    if np.any(var._data < 0):
+    if xp.any(var._data < 0):
         raise ValueError("var has negative entry/entries")
     # NOTE [gaussian_nll clamp]: PyTorch clamps var in place under no_grad, so the gradient
     # flows through the clamp as if it were the identity.
-    clamped = np.maximum(var._data, eps).astype(var._data.dtype)
+    clamped = xp.maximum(var._data, eps).astype(var._data.dtype)
     var = var + Tensor._make(clamped - var._data)
     diff = input - target
     loss = (var.log() + diff * diff / var) * 0.5

@@ -1,235 +1,61 @@
 """ember.nn.functional: the stateless forms of the layers (matches `torch.nn.functional`).
 
-Activations, normalization, dropout, embedding and distances live here; losses in
+Normalization, dropout, embedding and attention live here; activations in
+`ember.nn._functional_activation`, distances in `ember.nn._functional_distance`, losses in
 `ember.nn._functional_loss`; convolution, pooling, padding and resampling in the
-`ember.ops.conv`/`pool`/`padding` families. All are re-exported from this module.
+`ember.ops.conv*`/`fold`/`pool*`/`padding` op families. All are re-exported from this module.
 """
 
 import math
 import warnings
 
-import numpy as np
-
-import ember
+# underscore names: ember.nn.functional is a public namespace (torch.nn.functional's names only)
+from ember._backend import get_array_module as _get_array_module, xp as _xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.ops import activation as _act
+from ember.nn._functional_activation import (  # noqa: F401 - re-exported
+    _SELU_ALPHA, _SELU_SCALE, _maybe_inplace, celu, celu_, elu, elu_, gelu, glu, hardshrink,
+    hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax,
+    logsigmoid, mish, prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu,
+    softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
+from ember.nn._functional_distance import (  # noqa: F401 - re-exported
+    cosine_similarity, pairwise_distance, pdist)
+from ember.nn._functional_loss import (  # noqa: F401 - re-exported
+    binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
+    cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+    margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+    triplet_margin_loss, triplet_margin_with_distance_loss)
 from ember.ops import nn_ops as _nn
+# Convolution, pooling, padding and resampling are written in their own op families.
+from ember.ops.conv import conv1d, conv2d, conv3d  # noqa: F401 - re-exported
+from ember.ops.conv_transpose import (  # noqa: F401 - re-exported
+    conv_transpose1d, conv_transpose2d, conv_transpose3d)
+from ember.ops.fold import fold, unfold  # noqa: F401 - re-exported
+from ember.ops.padding import (  # noqa: F401 - re-exported
+    interpolate, pad, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+    upsample_nearest)
+from ember.ops.pool import (  # noqa: F401 - re-exported
+    max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_pool3d,
+    max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d)
+from ember.ops.pool_adaptive import (  # noqa: F401 - re-exported
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d, adaptive_max_pool3d_with_indices)
+from ember.ops.pool_avg import (  # noqa: F401 - re-exported
+    avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d)
+from ember.ops.softmax import softmax as _softmax
 from ember.random import rng as _rng
 
 linear = _nn.linear
 bilinear = _nn.bilinear
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    return input._inplace_update(result) if inplace else result
-
-
-# ---- activations --------------------------------------------------------------------------
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(input, 0) (matches `torch.nn.functional.relu`)."""
-    return _maybe_inplace(input, input.relu(), inplace)
-
-
-def relu_(input: Tensor) -> Tensor:
-    """In-place relu (matches `torch.nn.functional.relu_`)."""
-    return relu(input, inplace=True)
-
-
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(input, 0), 6) (matches `torch.nn.functional.relu6`)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x if x > 0 else slope·x (matches `torch.nn.functional.leaky_relu`)."""
-    return _maybe_inplace(input, _act.LeakyRelu.apply(input, negative_slope), inplace)
-
-
-def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """In-place leaky_relu (matches `torch.nn.functional.leaky_relu_`)."""
-    return leaky_relu(input, negative_slope, True)
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x if x > 0 else α(eˣ - 1) (matches `torch.nn.functional.elu`)."""
-    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0), inplace)
-
-
-def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place elu (matches `torch.nn.functional.elu_`)."""
-    return elu(input, alpha, True)
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    """scale·elu(x, α) with SELU's constants (matches `torch.nn.functional.selu`)."""
-    return _maybe_inplace(input, _act.Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
-
-
-def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.nn.functional.celu`)."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0 / alpha), inplace)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x·Φ(x), or its tanh approximation (matches `torch.nn.functional.gelu`)."""
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    return _act.Gelu.apply(input, approximate)
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x·σ(x) (matches `torch.nn.functional.silu`)."""
-    return _maybe_inplace(input, _act.Silu.apply(input), inplace)
-
-
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x·tanh(softplus(x)) (matches `torch.nn.functional.mish`)."""
-    return _maybe_inplace(input, _act.Mish.apply(input), inplace)
-
-
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
-             inplace: bool = False) -> Tensor:
-    """clamp(x, min_val, max_val) (matches `torch.nn.functional.hardtanh`)."""
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(input, _act.Hardtanh.apply(input, min_val, max_val), inplace)
-
-
-def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place hardtanh (matches `torch.nn.functional.hardtanh_`)."""
-    return hardtanh(input, min_val, max_val, True)
-
-
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """clamp(x/6 + 1/2, 0, 1) (matches `torch.nn.functional.hardsigmoid`)."""
-    return _maybe_inplace(input, _act.Hardsigmoid.apply(input), inplace)
-
-
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x·hardsigmoid(x) (matches `torch.nn.functional.hardswish`)."""
-    return _maybe_inplace(input, _act.Hardswish.apply(input), inplace)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + e^(βx))/β (matches `torch.nn.functional.softplus`)."""
-    return _act.Softplus.apply(input, beta, threshold)
-
-
-def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|) (matches `torch.nn.functional.softsign`)."""
-    return input / (input.abs() + 1)
-
-
-def tanhshrink(input: Tensor) -> Tensor:
-    """x - tanh(x) (matches `torch.nn.functional.tanhshrink`)."""
-    return input - input.tanh()
-
-
-def logsigmoid(input: Tensor) -> Tensor:
-    """log σ(x), computed stably (matches `torch.nn.functional.logsigmoid`)."""
-    return _act.LogSigmoid.apply(input)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """σ(x) (matches `torch.nn.functional.sigmoid`)."""
-    return input.sigmoid()
-
-
-def tanh(input: Tensor) -> Tensor:
-    """tanh(x) (matches `torch.nn.functional.tanh`)."""
-    return input.tanh()
-
-
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x if x > threshold else value (matches `torch.nn.functional.threshold`)."""
-    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), inplace)
-
-
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    """In-place threshold (matches `torch.nn.functional.threshold_`)."""
-    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), True)
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """x if x > 0 else w·x, w per channel (matches `torch.nn.functional.prelu`)."""
-    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
-        channels = input.shape[1] if input.ndim >= 2 else 1
-        raise RuntimeError(
-            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-            f"{weight.numel()} and channel size = {channels}.")
-    return _act.Prelu.apply(input, weight)
-
-
-def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
-          training: bool = False, inplace: bool = False) -> Tensor:
-    """Leaky relu with a random slope in [lower, upper] when training, their mean otherwise
-    (matches `torch.nn.functional.rrelu`)."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = _rng().uniform(lower, upper, size=input.shape).astype(input._data.dtype)
-    slopes = np.where(input._data >= 0, 1, slopes).astype(input._data.dtype)
-    return _maybe_inplace(input, _nn.MaskScale.apply(input, slopes), inplace)
-
-
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > λ, else 0 (matches `torch.nn.functional.hardshrink`)."""
-    return input * Tensor._make((np.abs(input._data) > lambd).astype(input._data.dtype))
-
-
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x - λ·sign(x) where |x| > λ, else 0 (matches `torch.nn.functional.softshrink`)."""
-    keep = Tensor._make((np.abs(input._data) > lambd).astype(input._data.dtype))
-    return (input - input.sign() * lambd) * keep
-
-
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """a·σ(b) for the two halves a, b of input along dim (matches `torch.nn.functional.glu`)."""
-    if input.shape[dim] % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension "
-                           f"{dim % input.ndim} is size {input.shape[dim]}")
-    a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
-
-
-def _softmax_dim(name: str, ndim: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """exp(x)/Σexp(x) along dim (matches `torch.nn.functional.softmax`)."""
-    if dim is None:
-        dim = _softmax_dim("softmax", input.ndim)
-    return ember.softmax(input, dim, dtype=dtype)
-
-
-def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """softmax(-x) along dim (matches `torch.nn.functional.softmin`)."""
-    if dim is None:
-        dim = _softmax_dim("softmin", input.ndim)
-    return ember.softmax(-input, dim, dtype=dtype)
-
-
-def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """log(softmax(x)) along dim, computed stably (matches `torch.nn.functional.log_softmax`)."""
-    if dim is None:
-        dim = _softmax_dim("log_softmax", input.ndim)
-    return ember.log_softmax(input, dim, dtype=dtype)
-
-
 # ---- normalization ------------------------------------------------------------------------
-def _update_running(running: Tensor, batch: np.ndarray, momentum: float) -> None:
+def _update_running(running: Tensor, batch: _xp.ndarray, momentum: float) -> None:
     """running ← (1 - momentum)·running + momentum·batch, in place (a buffer, no graph)."""
     new = (1 - momentum) * running._data + momentum * batch.reshape(running._data.shape)
-    np.copyto(running._data, new, casting="unsafe")
+    _xp.copyto(running._data, new, casting="unsafe")
     running._version.value += 1
 
 
@@ -275,7 +101,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
     axes = tuple(range(2, input.ndim))
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
     if use_input_stats:
-        count = int(np.prod(input.shape[2:]))
+        count = int(_xp.prod(input.shape[2:]))
         if count <= 1:
             raise ValueError("Expected more than 1 spatial element when training, got input "
                              f"size {input.shape}")
@@ -330,7 +156,7 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     `torch.nn.functional.rms_norm`)."""
     dims = tuple(range(-len(tuple(normalized_shape)), 0))
     if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
+        eps = float(_xp.finfo(input._data.dtype).eps)
     y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
     return y * weight if weight is not None else y
 
@@ -341,8 +167,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     squared = (input * input).unsqueeze(1)
     shape = squared.shape
     flat = squared.reshape(shape[0], 1, shape[2], -1)
-    flat = pad(flat, (0, 0, size // 2, (size - 1) // 2))  # noqa: F405 - from ember.ops.padding
-    div = avg_pool2d(flat, (size, 1), stride=1).reshape(shape).squeeze(1)  # noqa: F405
+    flat = pad(flat, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(flat, (size, 1), stride=1).reshape(shape).squeeze(1)
     return input / (div * alpha + k) ** beta
 
 
@@ -359,11 +185,11 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout_mask(shape, p: float, dtype) -> np.ndarray:
+def _dropout_mask(shape, p: float, dtype) -> _xp.ndarray:
     if p == 1.0:
-        return np.zeros(shape, dtype=dtype)
+        return _xp.zeros(shape, dtype=dtype)
     keep = _rng().random(shape) >= p
-    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+    return keep.astype(dtype) * _xp.asarray(1.0 / (1.0 - p), dtype=dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
@@ -431,7 +257,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     keep = (_rng().random(input.shape) >= p).astype(input._data.dtype)
     b = Tensor._make(((1 - keep) * alpha * a + alpha * a * p * -1).astype(input._data.dtype))
-    result = _nn.MaskScale.apply(input, keep * np.asarray(a, input._data.dtype)) + b
+    result = _nn.MaskScale.apply(input, keep * _xp.asarray(a, input._data.dtype)) + b
     return _maybe_inplace(input, result, inplace)
 
 
@@ -453,7 +279,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         elif padding_idx < 0:
             assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
             padding_idx = num + padding_idx
-    indices = input._data.astype(np.int64, copy=False)
+    indices = input._data.astype(_xp.int64, copy=False)
     if indices.size and (indices.min() < 0 or indices.max() >= num):
         raise IndexError("index out of range in self")
     if max_norm is not None:
@@ -480,14 +306,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
                              "is a mini-batch of fixed length sequences. However, found offsets "
                              f"of type {offsets.type()}")
         bags, length = input.shape
-        starts = np.arange(0, bags * length, length)
+        starts = _xp.arange(0, bags * length, length)
         ends = starts + length
     elif input.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        off = offsets._data.astype(np.int64)
+        off = offsets._data.astype(_xp.int64)
         starts = off[:-1] if include_last_offset else off
-        ends = off[1:] if include_last_offset else np.append(off[1:], input.numel())
+        ends = off[1:] if include_last_offset else _xp.append(off[1:], input.numel())
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
                          f"{input.ndim}")
@@ -500,40 +326,40 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     # NOTE [Bags as segments]: bag b holds positions starts[b]..ends[b]; padding_idx entries
     # are left out of the sum, the count and the max.
     lengths = ends - starts
-    segment = np.repeat(np.arange(len(starts)), lengths)
-    positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) \
-        if len(starts) else np.zeros(0, dtype=np.int64)
-    keep = np.ones(len(positions), dtype=bool)
+    segment = _xp.repeat(_xp.arange(len(starts)), lengths)
+    positions = _xp.concatenate([_xp.arange(a, b) for a, b in zip(starts, ends)]) \
+        if len(starts) else _xp.zeros(0, dtype=_xp.int64)
+    keep = _xp.ones(len(positions), dtype=bool)
     if padding_idx is not None:
         keep = flat._data[positions] != padding_idx
-    counts = np.bincount(segment[keep], minlength=len(starts))
+    counts = _xp.bincount(segment[keep], minlength=len(starts))
     if mode == "max":
         width = max(int(lengths.max()) if len(lengths) else 0, 1)
-        slot = np.arange(len(positions)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        index = np.zeros((len(starts), width), dtype=np.int64)
-        valid = np.zeros((len(starts), width), dtype=bool)
+        slot = _xp.arange(len(positions)) - _xp.repeat(_xp.cumsum(lengths) - lengths, lengths)
+        index = _xp.zeros((len(starts), width), dtype=_xp.int64)
+        valid = _xp.zeros((len(starts), width), dtype=bool)
         index[segment, slot] = positions
         valid[segment, slot] = keep
         picked = rows[Tensor._make(index)]
         nonempty = (counts > 0)[:, None]
-        fill = np.where(valid | ~nonempty, 0, -np.inf)[..., None].astype(rows._data.dtype)
+        fill = _xp.where(valid | ~nonempty, 0, -_xp.inf)[..., None].astype(rows._data.dtype)
         best = (picked + Tensor._make(fill)).max(1).values
         if nonempty.all():
             return best
         return best * Tensor._make(nonempty.astype(rows._data.dtype))  # empty bags give 0
     scale = keep.astype(rows._data.dtype)
     if mode == "mean":
-        scale = scale / np.maximum(counts, 1)[segment].astype(rows._data.dtype)
+        scale = scale / _xp.maximum(counts, 1)[segment].astype(rows._data.dtype)
     picked = rows[Tensor._make(positions)] * Tensor._make(scale[:, None])
     return _nn.EmbeddingScatter.apply(picked, segment, len(starts), None, False)
 
 
-def _embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm, norm_type) -> None:
+def _embedding_renorm_(weight: Tensor, indices: _xp.ndarray, max_norm, norm_type) -> None:
     """Rescale the referenced rows whose norm exceeds max_norm, in place, outside the graph."""
-    rows = np.unique(indices)
+    rows = _xp.unique(indices)
     data = weight._data
-    norms = np.linalg.norm(data[rows].astype(np.float64), ord=norm_type, axis=1)
-    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    norms = _xp.linalg.norm(data[rows].astype(_xp.float64), ord=norm_type, axis=1)
+    scale = _xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
     data[rows] = (data[rows] * scale[:, None]).astype(data.dtype)
     weight._version.value += 1
 
@@ -542,27 +368,28 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices to one-hot int64 vectors (matches `torch.nn.functional.one_hot`)."""
     if tensor.dtype.is_floating_point:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    values = tensor._data.astype(np.int64)
+    values = tensor._data.astype(_xp.int64)
     if values.size and values.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
         num_classes = int(values.max()) + 1 if values.size else 0
     elif values.size and values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return Tensor._make((values[..., None] == np.arange(num_classes)).astype(np.int64))
+    arange = _get_array_module(values).arange(num_classes)
+    return Tensor._make((values[..., None] == arange).astype(_xp.int64))
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Tensor:
     """Softmax of (logits + Gumbel noise)/tau; one-hot in value but soft in gradient when hard
     (matches `torch.nn.functional.gumbel_softmax`)."""
-    gumbels = -np.log(_rng().exponential(1.0, size=logits.shape)).astype(logits._data.dtype)
-    y_soft = ember.softmax((logits + Tensor._make(gumbels)) / tau, dim)
+    gumbels = -_xp.log(_rng().exponential(1.0, size=logits.shape)).astype(logits._data.dtype)
+    y_soft = _softmax((logits + Tensor._make(gumbels)) / tau, dim)
     if not hard:
         return y_soft
-    index = np.argmax(y_soft._data, axis=dim)
-    y_hard = np.zeros_like(y_soft._data)
-    np.put_along_axis(y_hard, np.expand_dims(index, dim), 1, axis=dim)
+    index = _xp.argmax(y_soft._data, axis=dim)
+    y_hard = _xp.zeros_like(y_soft._data)
+    _xp.put_along_axis(y_hard, _xp.expand_dims(index, dim), 1, axis=dim)
     return Tensor._make(y_hard) - y_soft.detach() + y_soft
 
 
@@ -577,41 +404,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     keep = (_rng().random(shape) >= p).astype(input._data.dtype)
     b = Tensor._make(((1 - keep) * alpha * a - alpha * a * p).astype(input._data.dtype))
-    result = _nn.MaskScale.apply(input, keep * np.asarray(a, input._data.dtype)) + b
+    result = _nn.MaskScale.apply(input, keep * _xp.asarray(a, input._data.dtype)) + b
     return _maybe_inplace(input, result, inplace)
-
-
-# ---- distances ----------------------------------------------------------------------------
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Tensor:
-    """‖x1 - x2 + eps‖_p along the last dim (matches `torch.nn.functional.pairwise_distance`)."""
-    ndim = max(x1.ndim, x2.ndim)
-    dim = -1 if ndim > 0 else 0
-    return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (matches `torch.nn.functional.cosine_similarity`)."""
-    # NOTE [cosine_similarity eps]: PyTorch clamps each norm at eps in place under no_grad, so
-    # the gradient flows through the clamp as if it were the identity; the same here.
-    n1 = _clamp_no_grad(x1.norm(2, dim, keepdim=True), eps)
-    n2 = _clamp_no_grad(x2.norm(2, dim, keepdim=True), eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def _clamp_no_grad(x: Tensor, low: float) -> Tensor:
-    """max(x, low) in value, with the gradient of x."""
-    shift = np.maximum(x._data, low) - x._data
-    return x + Tensor._make(shift.astype(x._data.dtype, copy=False))
-
-
-def pdist(input: Tensor, p: float = 2.0) -> Tensor:
-    """Distances between all pairs of rows, upper triangle (matches `torch.nn.functional.pdist`)."""
-    n = input.shape[0]
-    i, j = np.triu_indices(n, 1)
-    a = input[Tensor._make(i)]
-    b = input[Tensor._make(j)]
-    return (a - b).norm(p, -1)
 
 
 # ---- attention ----------------------------------------------------------------------------
@@ -622,12 +416,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     `torch.nn.functional.scaled_dot_product_attention`)."""
     length, source = query.shape[-2], key.shape[-2]
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    bias = np.zeros((length, source), dtype=query._data.dtype)
+    module = _get_array_module(query._data)
+    bias = module.zeros((length, source), dtype=query._data.dtype)
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
-        bias[~np.tri(length, source, dtype=bool)] = -np.inf
+        bias[~module.tri(length, source, dtype=bool)] = -_xp.inf
     if enable_gqa:
         repeat = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(repeat, -3)
@@ -635,38 +430,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores = query.matmul(key.transpose(-2, -1)) * scale + Tensor._make(bias)
     if attn_mask is not None:
         if attn_mask.dtype.name == "bool":
-            blocked = np.where(attn_mask._data, 0, -np.inf).astype(query._data.dtype)
+            blocked = _xp.where(attn_mask._data, 0, -_xp.inf).astype(query._data.dtype)
             scores = scores + Tensor._make(blocked)
         else:
             scores = scores + attn_mask
-    weights = ember.softmax(scores, -1)
+    weights = _softmax(scores, -1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights.matmul(value)
 
-
-def selu_(input: Tensor) -> Tensor:
-    """In-place selu (matches `torch.nn.functional.selu_`)."""
-    return selu(input, True)
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place celu (matches `torch.nn.functional.celu_`)."""
-    return celu(input, alpha, True)
-
-
-def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
-           training: bool = False) -> Tensor:
-    """In-place rrelu (matches `torch.nn.functional.rrelu_`)."""
-    return rrelu(input, lower, upper, training, True)
-
-
-# ---- the rest of torch.nn.functional ------------------------------------------------------
-from ember.nn._functional_loss import *  # noqa: E402,F403
-
-# Convolution, pooling, padding and resampling are written in their own op families.
-from ember.ops.conv import *  # noqa: E402,F403
-from ember.ops.padding import *  # noqa: E402,F403
-from ember.ops.pool import *  # noqa: E402,F403
 
 no_grad = grad_mode.no_grad

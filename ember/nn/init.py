@@ -8,9 +8,9 @@ values are not PyTorch's.
 import math
 import warnings
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
+from ember.ops.unary import erf_array, scipy_erf_functions
 from ember.random import rng
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
 
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write values into tensor's memory (no autograd; views and aliases see the change)."""
-    np.copyto(tensor._data, values, casting="unsafe")
+    xp.copyto(tensor._data, values, casting="unsafe")
     tensor._version.value += 1
     return tensor
 
@@ -55,7 +55,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor):
     if tensor.dim() < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
                          "dimensions")
-    receptive = int(np.prod(tensor.shape[2:])) if tensor.dim() > 2 else 1
+    receptive = int(xp.prod(tensor.shape[2:])) if tensor.dim() > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
@@ -91,19 +91,15 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                       "distribution of values may be incorrect.", stacklevel=2)
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     u = rng(generator).uniform(2 * lo - 1, 2 * hi - 1, size=tensor.shape)
-    from ember.ops.unary import scipy_erf_functions
-
     scipy_erfinv = scipy_erf_functions()[1]
     if scipy_erfinv is not None:
         z = scipy_erfinv(u)
     else:  # Newton steps on erf(z) = u from a good start; float32-accurate
-        from ember.ops.unary import erf_array
-
-        z = np.clip(u, -0.999999, 0.999999)
-        z = np.sqrt(-np.log((1 - z) * (1 + z))) * np.sign(z) * 0.88
+        z = xp.clip(u, -0.999999, 0.999999)
+        z = xp.sqrt(-xp.log((1 - z) * (1 + z))) * xp.sign(z) * 0.88
         for _ in range(30):
-            z = z - (erf_array(z) - u) / (2 / math.sqrt(math.pi) * np.exp(-z * z))
-    values = np.clip(z * std * math.sqrt(2.0) + mean, a, b)
+            z = z - (erf_array(z) - u) / (2 / math.sqrt(math.pi) * xp.exp(-z * z))
+    values = xp.clip(z * std * math.sqrt(2.0) + mean, a, b)
     return _fill(tensor, values)
 
 
@@ -126,7 +122,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (matches `torch.nn.init.eye_`)."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _fill(tensor, np.eye(*tensor.shape))
+    return _fill(tensor, get_array_module(tensor._data).eye(*tensor.shape))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
@@ -140,7 +136,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
         raise ValueError("dim 0 must be divisible by groups")
     out_per_group = sizes[0] // groups
     min_dim = min(out_per_group, sizes[1])
-    values = np.zeros(sizes)
+    values = get_array_module(tensor._data).zeros(sizes)
     centre = tuple(s // 2 for s in sizes[2:])
     for g in range(groups):
         for d in range(min_dim):
@@ -199,8 +195,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     flat = rng(generator).normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q = q * np.sign(np.diag(r))  # a uniform distribution over orthogonal matrices
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diag(r))  # a uniform distribution over orthogonal matrices
     if rows < cols:
         q = q.T
     return _fill(tensor, (q * gain).reshape(tensor.shape))
@@ -215,8 +211,8 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     zeros = int(math.ceil(sparsity * rows))
     generator_ = rng(generator)
     values = generator_.normal(0.0, std, size=(rows, cols))
-    order = np.argsort(generator_.random((rows, cols)), axis=0)[:zeros]
-    values[order, np.arange(cols)] = 0
+    order = xp.argsort(generator_.random((rows, cols)), axis=0)[:zeros]
+    values[order, xp.arange(cols)] = 0
     return _fill(tensor, values)
 
 

@@ -5,8 +5,7 @@ assigning one to a Module attribute adds it to `module.parameters()`. A Buffer i
 state that is not learned (running means): assigning one registers it with `register_buffer`.
 """
 
-import numpy as np
-
+from ember._backend import xp
 from ember import _dtype
 from ember._tensor import Tensor
 
@@ -16,7 +15,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
-            array = np.empty((0,), dtype=_dtype.get_default_dtype().numpy)
+            array = xp.empty((0,), dtype=_dtype.get_default_dtype().numpy)
         elif isinstance(data, Tensor):
             array = data._data
         else:
@@ -51,7 +50,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent: bool = True):
         if data is None:
-            data = Tensor._make(np.empty((0,), dtype=_dtype.get_default_dtype().numpy))
+            data = Tensor._make(xp.empty((0,), dtype=_dtype.get_default_dtype().numpy))
         buffer = cls._make(data._data, data._requires_grad)
         buffer._version = data._version
         buffer.persistent = persistent

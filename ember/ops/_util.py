@@ -1,8 +1,7 @@
 """Helpers shared by the op families: operand promotion and PyTorch's broadcasting errors."""
 
-import numpy as np
-
 from ember import _dtype
+from ember._backend import xp
 from ember._tensor import Tensor, wrap_dim
 from ember.ops.conversion import cast
 
@@ -13,18 +12,18 @@ def as_operand(x, dtype) -> Tensor:
         if x._data.dtype == dtype.numpy:
             return x
         return cast(x, dtype)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, xp.ndarray):
         return Tensor._make(x.astype(dtype.numpy, copy=False))
     return Tensor._make(_scalar_array(x, dtype))
 
 
-def _scalar_array(value, dtype) -> np.ndarray:
+def _scalar_array(value, dtype) -> xp.ndarray:
     """A Python number as a 0-d array of `dtype`, wrapping out-of-range integers as PyTorch does
     (`uint8 tensor + 300` adds 300 mod 256); NumPy would raise OverflowError."""
     try:
-        return np.array(value, dtype=dtype.numpy)
+        return xp.array(value, dtype=dtype.numpy)
     except OverflowError:
-        return np.array(value).astype(dtype.numpy)
+        return xp.array(value).astype(dtype.numpy)
 
 
 def binary_operands(a, b):
@@ -39,9 +38,9 @@ def binary_operands(a, b):
     elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
         dtype = _with_python_scalar(b.dtype, a)
         return Tensor._make(_scalar_array(a, dtype)), as_operand(b, dtype)
-    if isinstance(a, np.ndarray):
+    if isinstance(a, xp.ndarray):
         a = Tensor._make(a)
-    if isinstance(b, np.ndarray):
+    if isinstance(b, xp.ndarray):
         b = Tensor._make(b)
     dtype = _dtype.result_type(a, b)
     return as_operand(a, dtype), as_operand(b, dtype)
@@ -82,6 +81,6 @@ def normalize_dims(dim, ndim):
     """dim (None, int or sequence) as a sorted tuple of non-negative axes; None means all."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)):
+    if isinstance(dim, (int, xp.integer)):
         return (wrap_dim(int(dim), ndim),)
     return tuple(sorted(wrap_dim(int(d), ndim) for d in dim))

@@ -7,8 +7,7 @@ Each backward multiplies gy by the local derivative, written with ember ops on t
 
 import math
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops import unary
@@ -17,11 +16,12 @@ from ember.ops.comparison import where
 
 
 def _const(array) -> Tensor:
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
-def _scalar(value, like: np.ndarray):
-    return np.asarray(value, dtype=like.dtype)
+def _scalar(value, like):
+    """A Python number as a 0-d array of like's dtype, in like's array module."""
+    return get_array_module(like).asarray(value, dtype=like.dtype)
 
 
 class LeakyRelu(Op):
@@ -32,12 +32,12 @@ class LeakyRelu(Op):
         ctx.save_for_backward(x)
         ctx.slope = slope
         d = x._data
-        return np.where(d > 0, d, d * _scalar(slope, d))
+        return xp.where(d > 0, d, d * _scalar(slope, d))
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        local = np.where(x._data > 0, 1, ctx.slope).astype(x._data.dtype)
+        local = xp.where(x._data > 0, 1, ctx.slope).astype(x._data.dtype)
         return gy * _const(local), None
 
 
@@ -52,8 +52,8 @@ class Elu(Op):
         ctx.save_for_backward(x)
         ctx.params = (alpha, scale, input_scale)
         d = x._data
-        negative = scale * alpha * np.expm1(np.minimum(d, 0) * input_scale)
-        return np.where(d > 0, d * _scalar(scale, d), negative).astype(d.dtype, copy=False)
+        negative = scale * alpha * xp.expm1(xp.minimum(d, 0) * input_scale)
+        return xp.where(d > 0, d * _scalar(scale, d), negative).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -75,7 +75,7 @@ class Gelu(Op):
         d = x._data
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (d + 0.044715 * d ** 3)
-            return (0.5 * d * (1 + np.tanh(inner))).astype(d.dtype, copy=False)
+            return (0.5 * d * (1 + xp.tanh(inner))).astype(d.dtype, copy=False)
         return (d * 0.5 * (1 + unary.erf_array(d / math.sqrt(2)))).astype(d.dtype, copy=False)
 
     @staticmethod
@@ -114,7 +114,7 @@ class Mish(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
-        return (d * np.tanh(np.logaddexp(0, d))).astype(d.dtype, copy=False)
+        return (d * xp.tanh(xp.logaddexp(0, d))).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -130,7 +130,7 @@ class Hardtanh(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return np.clip(x._data, _scalar(lo, x._data), _scalar(hi, x._data))
+        return xp.clip(x._data, _scalar(lo, x._data), _scalar(hi, x._data))
 
     @staticmethod
     def backward(ctx, gy):
@@ -150,13 +150,13 @@ class Hardsigmoid(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
-        return np.clip((d + _scalar(3, d)) / _scalar(6, d), 0, 1).astype(d.dtype, copy=False)
+        return xp.clip((d + _scalar(3, d)) / _scalar(6, d), 0, 1).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         d = x._data
-        sixth = np.asarray(float(np.float32(1 / 6)), dtype=d.dtype)
+        sixth = _scalar(float(xp.float32(1 / 6)), d)
         return gy * _const(((d > -3) & (d < 3)) * sixth)
 
 
@@ -167,7 +167,7 @@ class Hardswish(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
-        return (d * np.clip(d + 3, 0, 6) / 6).astype(d.dtype, copy=False)
+        return (d * xp.clip(d + 3, 0, 6) / 6).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -187,8 +187,8 @@ class Softplus(Op):
         ctx.params = (beta, threshold)
         d = x._data
         z = d * _scalar(beta, d)
-        soft = (np.logaddexp(0, z) / beta).astype(d.dtype, copy=False)
-        return np.where(z > threshold, d, soft)
+        soft = (xp.logaddexp(0, z) / beta).astype(d.dtype, copy=False)
+        return xp.where(z > threshold, d, soft)
 
     @staticmethod
     def backward(ctx, gy):
@@ -213,7 +213,7 @@ class LogSigmoid(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
-        return (np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))).astype(d.dtype, copy=False)
+        return (xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -229,7 +229,7 @@ class Threshold(Op):
         ctx.save_for_backward(x)
         ctx.threshold = threshold
         d = x._data
-        return np.where(d > threshold, d, _scalar(value, d))
+        return xp.where(d > threshold, d, _scalar(value, d))
 
     @staticmethod
     def backward(ctx, gy):
@@ -247,7 +247,7 @@ class Prelu(Op):
         ctx.save_for_backward(x, w)
         d = x._data
         wb = _channel_view(w._data, d.ndim)
-        return np.where(d > 0, d, wb * d)
+        return xp.where(d > 0, d, wb * d)
 
     @staticmethod
     def backward(ctx, gy):

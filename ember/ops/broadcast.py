@@ -5,8 +5,7 @@ shape; expand's backward is that sum, and the sum's backward is an expand, so bo
 differentiable any number of times.
 """
 
-import numpy as np
-
+from ember._backend import xp
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 
@@ -43,7 +42,7 @@ class ExpandTo(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x._data.shape
-        return np.broadcast_to(x._data, tuple(shape))
+        return xp.broadcast_to(x._data, tuple(shape))
 
     @staticmethod
     def backward(ctx, gy):

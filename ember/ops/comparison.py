@@ -4,9 +4,9 @@ Comparisons return bool tensors and are not differentiable. where/clamp/maximum/
 the gradient with a constant mask; PyTorch's conventions at ties and bounds are noted per op.
 """
 
-import numpy as np
-
 from ember import _dtype
+from ember._backend import get_array_module, xp
+from ember._registry import op, tensor_method
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
@@ -14,85 +14,109 @@ from ember.ops.broadcast import sum_to
 
 
 def _constant(array) -> Tensor:
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
-def _compare(array_fn, name):
-    def fn(input, other, *, out=None):
+def _compare(array_fn, name, **faces):
+    """The op `name` comparing two operands elementwise, declared with its `faces` (see
+    `ember._registry.op`): a method with `out=`, plus the given aliases and operators."""
+
+    def fn(input, other):
         a, b = binary_operands(input, other)
         try:
             return _constant(array_fn(a._data, b._data))
         except ValueError:
             raise broadcast_error(a._data.shape, b._data.shape) from None
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}, a bool tensor (matches `torch.{name}`)."
-    return fn
+    return op(method=True, out=True, **faces)(fn)
 
 
-eq = _compare(np.equal, "eq")
-ne = not_equal = _compare(np.not_equal, "ne")
-lt = less = _compare(np.less, "lt")
-le = less_equal = _compare(np.less_equal, "le")
-gt = greater = _compare(np.greater, "gt")
-ge = greater_equal = _compare(np.greater_equal, "ge")
-logical_and = _compare(np.logical_and, "logical_and")
-logical_or = _compare(np.logical_or, "logical_or")
-logical_xor = _compare(np.logical_xor, "logical_xor")
+eq = _compare(xp.equal, "eq", operators=("__eq__",))
+ne = _compare(xp.not_equal, "ne", aliases=("not_equal",), operators=("__ne__",))
+lt = _compare(xp.less, "lt", aliases=("less",), operators=("__lt__",))
+le = _compare(xp.less_equal, "le", aliases=("less_equal",), operators=("__le__",))
+gt = _compare(xp.greater, "gt", aliases=("greater",), operators=("__gt__",))
+ge = _compare(xp.greater_equal, "ge", aliases=("greater_equal",), operators=("__ge__",))
+logical_and = _compare(xp.logical_and, "logical_and", inplace=True)
+logical_or = _compare(xp.logical_or, "logical_or", inplace=True)
+logical_xor = _compare(xp.logical_xor, "logical_xor", inplace=True)
 
 
+@op(method=True, inplace=True)
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise not, a bool tensor (matches `torch.logical_not`)."""
-    return _constant(np.logical_not(input._data))
+    return _constant(xp.logical_not(input._data))
 
 
-def _bitwise(array_fn, name):
+def _bitwise(array_fn, name, operators):
+    """The bitwise op `name` of integer or bool operands: a method, its in-place form and the
+    operators `operators` (`__and__`, `__rand__`, then `__iand__` for the in-place form)."""
+
     def fn(input, other):
         a, b = binary_operands(input, other)
         if a.dtype.is_floating_point:
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{a.dtype.name.capitalize()}\'')
         return _constant(array_fn(a._data, b._data))
 
-    fn.__name__ = name
-    return fn
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name} of integer or bool tensors (matches `torch.{name}`)."
+    return op(method=True, inplace=True, operators=operators[:2],
+              inplace_operators=operators[2:])(fn)
 
 
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_and = _bitwise(xp.bitwise_and, "bitwise_and", ("__and__", "__rand__", "__iand__"))
+bitwise_or = _bitwise(xp.bitwise_or, "bitwise_or", ("__or__", "__ror__", "__ior__"))
+bitwise_xor = _bitwise(xp.bitwise_xor, "bitwise_xor", ("__xor__", "__rxor__", "__ixor__"))
 
 
+@op(method=True, operators=("__invert__",))
 def bitwise_not(input: Tensor) -> Tensor:
     """~input: logical not for bool, two's complement for integers (matches `torch.bitwise_not`)."""
     if input.dtype.is_floating_point:
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
-    return _constant(np.invert(input._data))
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return _constant(xp.invert(input._data))
 
 
+@op(method=True)
 def isnan(input):
-    return _constant(np.isnan(input._data))
+    return _constant(xp.isnan(input._data))
 
 
+@op(method=True)
 def isinf(input):
-    return _constant(np.isinf(input._data))
+    return _constant(xp.isinf(input._data))
 
 
+@op(method=True)
 def isfinite(input):
-    return _constant(np.isfinite(input._data))
+    return _constant(xp.isfinite(input._data))
 
 
+@op(method=True)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return _constant(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _constant(
+        xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@op(method=True)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether all elements are close (matches `torch.allclose`)."""
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@op(method=True)
 def equal(input, other) -> bool:
     """Same shape and values (matches `torch.equal`)."""
-    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+    return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
+
+
+@tensor_method("__hash__")
+def tensor_hash(self):
+    """Tensors hash by identity (`==` is elementwise), as in PyTorch."""
+    return id(self)
 
 
 class Where(Op):
@@ -101,11 +125,11 @@ class Where(Op):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.condition = condition
-        return np.where(condition._data, a._data, b._data)
+        return xp.where(condition._data, a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
-        zero = _constant(np.zeros((), dtype=gy._data.dtype))
+        zero = _constant(get_array_module(gy._data).zeros((), dtype=gy._data.dtype))
         ga = gb = None
         if ctx.needs_input_grad[1]:
             ga = sum_to(where(ctx.condition, gy, zero), ctx._input_meta[1][0])
@@ -114,10 +138,11 @@ class Where(Op):
         return None, ga, gb
 
 
+@op
 def where(condition, input=None, other=None):
     """Choose elements from input where condition holds, else other (matches `torch.where`)."""
     if input is None and other is None:
-        return tuple(_constant(i) for i in np.nonzero(condition._data))
+        return tuple(_constant(i) for i in xp.nonzero(condition._data))
     if condition.dtype is not _dtype.bool:
         if condition.dtype is _dtype.uint8:
             condition = _constant(condition._data.astype(bool))
@@ -143,13 +168,13 @@ class Clamp(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return np.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
+        return xp.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        inside = np.ones(x._data.shape, dtype=bool)
+        inside = xp.ones_like(x._data, dtype=bool)
         if lo is not None:
             inside &= x._data >= lo
         if hi is not None:
@@ -157,7 +182,8 @@ class Clamp(Op):
         return gy * _constant(inside.astype(gy._data.dtype)), None, None
 
 
-def clamp(input, min=None, max=None, *, out=None):
+@op(method=True, inplace=True, aliases=("clip",), out=True)
+def clamp(input, min=None, max=None):
     """Limit values to [min, max] (matches `torch.clamp`); bounds may be numbers or tensors."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -169,12 +195,10 @@ def clamp(input, min=None, max=None, *, out=None):
     if not input.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):
         input = as_operand(input, _dtype.get_default_dtype())
-    lo = None if min is None else np.asarray(min, dtype=input._data.dtype)
-    hi = None if max is None else np.asarray(max, dtype=input._data.dtype)
+    module = get_array_module(input._data)
+    lo = None if min is None else module.asarray(min, dtype=input._data.dtype)
+    hi = None if max is None else module.asarray(max, dtype=input._data.dtype)
     return Clamp.apply(input, lo, hi)
-
-
-clip = clamp
 
 
 class ClampTensor(Op):
@@ -189,16 +213,16 @@ class ClampTensor(Op):
         ctx.save_for_backward(x, lo, hi)
         y = x._data
         if lo is not None:
-            y = np.maximum(y, lo._data)
+            y = xp.maximum(y, lo._data)
         if hi is not None:
-            y = np.minimum(y, hi._data)
-        return np.array(y, dtype=x._data.dtype, copy=True)
+            y = xp.minimum(y, hi._data)
+        return xp.asanyarray(y).astype(x._data.dtype)  # a copy, even of x
 
     @staticmethod
     def backward(ctx, gy):
         x, lo, hi = ctx.saved_tensors
         x, lo, hi = x._data, None if lo is None else lo._data, None if hi is None else hi._data
-        inside = np.ones(gy._data.shape, dtype=bool)
+        inside = xp.ones_like(gy._data, dtype=bool)
         if lo is not None:
             inside = inside & (x >= lo)
         if hi is not None:
@@ -221,14 +245,16 @@ def _routed(gy, mask, ctx, index):
     """gy where mask, summed back to input `index`'s shape (None if that input needs no grad)."""
     if not ctx.needs_input_grad[index]:
         return None
-    kept = gy * _constant(np.broadcast_to(mask, gy._data.shape).astype(gy._data.dtype))
+    kept = gy * _constant(xp.broadcast_to(mask, gy._data.shape).astype(gy._data.dtype))
     return sum_to(kept, ctx._input_meta[index][0])
 
 
+@op(method=True, inplace=True)
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
+@op(method=True, inplace=True)
 def clamp_max(input, max):
     return clamp(input, max=max)
 
@@ -240,7 +266,7 @@ class Maximum(Op):
     def forward(ctx, a, b, take_max):
         ctx.save_for_backward(a, b)
         ctx.take_max = take_max
-        return np.maximum(a._data, b._data) if take_max else np.minimum(a._data, b._data)
+        return xp.maximum(a._data, b._data) if take_max else xp.minimum(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -253,18 +279,21 @@ class Maximum(Op):
         return ga, gb, None
 
 
+@op(method=True)
 def maximum(input, other):
     """Elementwise max (matches `torch.maximum`)."""
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, True)
 
 
+@op(method=True)
 def minimum(input, other):
     """Elementwise min (matches `torch.minimum`)."""
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, False)
 
 
+@op(method=True)
 def fmax(input, other):
     """Elementwise max that ignores NaN (matches `torch.fmax`).
 
@@ -273,52 +302,19 @@ def fmax(input, other):
     `other` (ties are not split, unlike maximum), which is a `where` on a constant mask.
     """
     a, b = binary_operands(input, other)
-    keep_a = (a._data >= b._data) | np.isnan(b._data)
+    keep_a = (a._data >= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)
 
 
+@op(method=True)
 def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
     a, b = binary_operands(input, other)
-    keep_a = (a._data <= b._data) | np.isnan(b._data)
+    keep_a = (a._data <= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)
 
 
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._inplace_update(fn(self, *args, **kwargs))
-
-    method.__name__ = f"{fn.__name__}_"
-    return method
-
-
-for _name, _fn in {
-    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "not_equal": ne, "less": lt,
-    "less_equal": le, "greater": gt, "greater_equal": ge, "logical_and": logical_and,
-    "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
-    "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
-    "bitwise_not": bitwise_not, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
-    "isclose": isclose, "allclose": allclose, "equal": equal, "where": None, "clamp": clamp,
-    "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max, "maximum": maximum,
-    "minimum": minimum, "fmax": fmax, "fmin": fmin,
-}.items():
-    if _fn is not None:
-        setattr(Tensor, _name, _fn)
-for _name in ("clamp", "clip", "clamp_min", "clamp_max", "logical_not", "logical_and",
-              "logical_or", "logical_xor"):
-    setattr(Tensor, _name + "_", _inplace(getattr(Tensor, _name)))
-Tensor.where = lambda self, condition, other: where(condition, self, other)
-Tensor.__eq__ = eq
-Tensor.__ne__ = ne
-Tensor.__lt__ = lt
-Tensor.__le__ = le
-Tensor.__gt__ = gt
-Tensor.__ge__ = ge
-Tensor.__and__ = Tensor.__rand__ = bitwise_and
-Tensor.__or__ = Tensor.__ror__ = bitwise_or
-Tensor.__xor__ = Tensor.__rxor__ = bitwise_xor
-Tensor.__invert__ = bitwise_not
-Tensor.__iand__ = _inplace(bitwise_and)
-Tensor.__ior__ = _inplace(bitwise_or)
-Tensor.__ixor__ = _inplace(bitwise_xor)
-Tensor.__hash__ = lambda self: id(self)
+@tensor_method("where")
+def tensor_where(self, condition, other):
+    """`x.where(condition, y)`: x where condition holds, else y (matches `Tensor.where`)."""
+    return where(condition, self, other)

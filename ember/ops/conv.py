@@ -1,4 +1,4 @@
-"""Convolution (1-d, 2-d, 3-d), its transpose, and unfold/fold: im2col + one matmul per group.
+"""Convolution (1-d, 2-d, 3-d) and the ops of its transpose: im2col + one matmul per group.
 
 NOTE [Convolution as three bilinear ops]
 A convolution y = conv(x, w) reads x through windows: `_im2col` gives a view of shape
@@ -20,28 +20,18 @@ A transposed convolution computes columns W^T·x and sums them back into place (
 loop over the ∏K kernel offsets adding strided slices). Each op carries its own geometry:
 stride, dilation, groups, and the zero padding before (`lo`) and after (`hi`) each spatial dim,
 so asymmetric padding ('same' with an even kernel) needs no special case.
+
+The public transposed convolutions are in `ember/ops/conv_transpose.py`; `unfold`/`fold`
+(im2col and col2im as ops) in `ember/ops/fold.py`.
 """
 
 import math
 from typing import NamedTuple
 
-import numpy as np
-
-from ember._backend import as_strided_windows
+from ember._backend import as_strided_windows, get_array_module, xp
+from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-
-__all__ = [
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "fold",
-    "unfold",
-]
-
 
 _NAMED = {}
 
@@ -71,7 +61,7 @@ def _pad_zeros(x, lo, hi, value=0):
         return x
     spatial = x.shape[2:]
     shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(spatial, lo, hi))
-    out = np.full(shape, value, dtype=x.dtype)
+    out = get_array_module(x).full(shape, value, dtype=x.dtype)
     out[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(lo, spatial))] = x
     return out
 
@@ -94,8 +84,8 @@ def _col2im(cols, size, stride, dilation):
     """Sum windows (N, C, *K, *O) back into an (N, C, *size) array: the adjoint of _im2col."""
     nd = len(size)
     kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
-    result = np.zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
-    for offset in np.ndindex(*kernel):
+    result = get_array_module(cols).zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
+    for offset in xp.ndindex(*kernel):
         target = (slice(None),) * 2 + tuple(
             slice(k * d, k * d + (o - 1) * s + 1, s)
             for k, d, o, s in zip(offset, dilation, out, stride))
@@ -117,16 +107,16 @@ def _channel_major(a, groups):
     """(N, C, *S) as a contiguous (groups, C/g, N·∏S) array: the GEMM layout of gy and x."""
     c = a.shape[1]
     rest = a.shape[0] * math.prod(a.shape[2:])
-    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(groups, c // groups, rest)
+    return xp.asanyarray(xp.swapaxes(a, 0, 1), order="C").reshape(groups, c // groups, rest)
 
 
 def _batch_major(y, n, bias=None):
     """(C, N·∏S) GEMM output as a contiguous (N, C, *S) array, plus bias[c] (one pass)."""
     rest = y.shape[1] // n if n else 0
-    moved = np.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1)
+    moved = xp.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1)
     if bias is None:
-        return np.ascontiguousarray(moved)
-    return np.add(moved, bias.reshape(-1, 1), dtype=y.dtype, order="C")
+        return xp.asanyarray(moved, order="C")
+    return xp.add(moved, bias.reshape(-1, 1), dtype=y.dtype, order="C")
 
 
 # NOTE [Batch blocks]: the column buffer is ∏K times the size of the input. Built for the
@@ -147,19 +137,19 @@ def _conv_forward(x, w, geo, out, bias=None):
     """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group."""
     n, c = x.shape[:2]
     g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
-    y = np.empty((n, cy) + tuple(out), dtype=x.dtype)
+    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wg = w.reshape(g, cy // g, -1)
     positions = math.prod(out)
     for block in _batch_blocks(n, c * math.prod(kernel) * positions * x.itemsize):
         cols = _columns(x[block], kernel, geo, out)
-        yb = np.matmul(wg, cols)  # (g, Cout/g, nb·∏out)
+        yb = xp.matmul(wg, cols)  # (g, Cout/g, nb·∏out)
         nb = block.stop - block.start
-        moved = np.swapaxes(yb.reshape(cy, nb, positions), 0, 1)
+        moved = xp.swapaxes(yb.reshape(cy, nb, positions), 0, 1)
         target = y[block].reshape(nb, cy, positions)
         if bias is None:
-            np.copyto(target, moved)
+            xp.copyto(target, moved)
         else:
-            np.add(moved, bias.reshape(-1, 1), out=target)
+            xp.add(moved, bias.reshape(-1, 1), out=target)
     return y
 
 
@@ -170,18 +160,18 @@ def _conv_transpose_forward(x, w, geo, out):
     kernel, spatial = w.shape[2:], x.shape[2:]
     nd = len(kernel)
     cy = w.shape[1] * g
-    y = np.empty((n, cy) + tuple(out), dtype=x.dtype)
-    wt = np.ascontiguousarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1))  # (g, Cy/g·K, Cx/g)
+    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
+    wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
                  zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
     crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
     order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
     for block in _batch_blocks(n, cy * math.prod(kernel) * math.prod(spatial) * x.itemsize):
         xb = x[block]
-        cols = np.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
+        cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
         cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
         full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
-        np.copyto(y[block], np.swapaxes(full[crop], 0, 1))
+        xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
     return y
 
 
@@ -191,13 +181,13 @@ def _conv_weight(x, gy, kernel, geo):
     cy = gy.shape[1]
     g = geo.groups
     out = gy.shape[2:]
-    gwt = np.zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
+    gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
     for block in _batch_blocks(n, cx * math.prod(kernel) * math.prod(out) * x.itemsize):
         cols = _columns(x[block], kernel, geo, out)
         # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
         # faster one for BLAS here; the transpose back is of the small weight-sized result.
-        gwt += np.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
-    gw = np.ascontiguousarray(gwt.transpose(0, 2, 1))  # (g, Cy/g, Cx/g·∏K)
+        gwt += xp.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
+    gw = xp.asanyarray(gwt.transpose(0, 2, 1), order="C")  # (g, Cy/g, Cx/g·∏K)
     return gw.reshape((cy, cx // g) + tuple(kernel))
 
 
@@ -309,7 +299,7 @@ class ChannelBroadcast(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x._data.reshape((-1,) + (1,) * (len(shape) - 2)), shape)
+        return xp.broadcast_to(x._data.reshape((-1,) + (1,) * (len(shape) - 2)), shape)
 
     @staticmethod
     def backward(ctx, gy):
@@ -342,44 +332,6 @@ class DropBatch(Op):
     @staticmethod
     def backward(ctx, gy):
         return AddBatch.apply(gy)
-
-
-class Unfold(Op):
-    """y[n, (c, k), o] = x_pad[n, c, o·s + k·d] (im2col);  gx = fold(gy)."""
-
-    node_name = "Im2ColBackward0"
-
-    @staticmethod
-    def forward(ctx, x, kernel, geo, blocks):
-        ctx.spatial = x._data.shape[2:]
-        ctx.kernel, ctx.geo = kernel, geo
-        cols = _im2col(x._data, kernel, geo.stride, geo.dilation, geo.lo, geo.hi, blocks)
-        n, c = x._data.shape[:2]
-        return cols.reshape(n, c * math.prod(kernel), math.prod(blocks))
-
-    @staticmethod
-    def backward(ctx, gy):
-        return Fold.apply(gy, ctx.kernel, ctx.geo, ctx.spatial), None, None, None
-
-
-class Fold(Op):
-    """y = the windows x[n, (c, k), o] summed back into place (col2im);  gx = unfold(gy)."""
-
-    node_name = "Col2ImBackward0"
-
-    @staticmethod
-    def forward(ctx, x, kernel, geo, size):
-        padded = tuple(s + a + b for s, a, b in zip(size, geo.lo, geo.hi))
-        blocks = _blocks(padded, kernel, geo.stride, geo.dilation)
-        ctx.kernel, ctx.geo, ctx.blocks = kernel, geo, blocks
-        n, ck = x._data.shape[:2]
-        cols = x._data.reshape((n, ck // math.prod(kernel)) + tuple(kernel) + blocks)
-        full = _col2im(cols, padded, geo.stride, geo.dilation)
-        return full[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(geo.lo, size))]
-
-    @staticmethod
-    def backward(ctx, gy):
-        return Unfold.apply(gy, ctx.kernel, ctx.geo, ctx.blocks), None, None, None
 
 
 # ---- argument handling ----------------------------------------------------------------------
@@ -493,125 +445,19 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     return y if batched else DropBatch.apply(y)
 
 
+@op
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-d cross-correlation over (N, C, L) (matches `torch.nn.functional.conv1d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@op
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-d cross-correlation over (N, C, H, W) (matches `torch.nn.functional.conv2d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@op
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """3-d cross-correlation over (N, C, D, H, W) (matches `torch.nn.functional.conv3d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
-
-
-def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
-                    nd):
-    """conv_transpose{nd}d: out = (S-1)·s - 2p + d·(K-1) + output_padding + 1 per dim."""
-    _check_rank(input, nd, f"conv_transpose{nd}d")
-    x, batched = _as_batch(input, nd)
-    stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
-    padding, output_padding = _ntuple(padding, nd), _ntuple(output_padding, nd)
-    _check_common(x, weight, bias, stride, nd)
-    if any(p < 0 for p in padding):
-        raise RuntimeError("negative padding is not supported")
-    if x.shape[1] != weight.shape[0]:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(weight.shape)}, expected "
-            f"input{list(x.shape)} to have {weight.shape[0]} channels, but got {x.shape[1]} "
-            "channels instead")
-    if weight.shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
-            f"0, but got weight of size {list(weight.shape)} instead")
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        names = ("height", "width") if nd == 2 else tuple(f"{i}" for i in range(nd))
-        parts = [f"output_padding_{n}: {op}" for n, op in zip(names, output_padding)]
-        parts += [f"stride_{n}: {s}" for n, s in zip(names, stride)]
-        parts += [f"dilation_{n}: {d}" for n, d in zip(names, dilation)]
-        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
-                           f"got {' '.join(parts)}")
-    kernel = tuple(weight.shape[2:])
-    out = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
-                zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
-    if any(o <= 0 for o in out):
-        raise RuntimeError(
-            f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
-            f"output size per channel: ({' x '.join(map(str, out))}). Output size is too small")
-    geo = _Geometry(stride, dilation, padding, (0,) * nd, int(groups))
-    y = ConvTranspose.apply(x, weight, bias, geo, out)
-    return y if batched else DropBatch.apply(y)
-
-
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1) -> Tensor:
-    """1-d transposed convolution (matches `torch.nn.functional.conv_transpose1d`)."""
-    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
-                           dilation, 1)
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1) -> Tensor:
-    """2-d transposed convolution (matches `torch.nn.functional.conv_transpose2d`)."""
-    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
-                           dilation, 2)
-
-
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1) -> Tensor:
-    """3-d transposed convolution (matches `torch.nn.functional.conv_transpose3d`)."""
-    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
-                           dilation, 3)
-
-
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sliding blocks (N, C·∏K, L) of a 4-d input (matches `torch.nn.functional.unfold`)."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError(
-            "Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and "
-            f"non-zero dimensions for input, but got: {list(input.shape)}")
-    x, batched = _as_batch(input, 2)
-    kernel, dilation = _ntuple(kernel_size, 2), _ntuple(dilation, 2)
-    padding, stride = _ntuple(padding, 2), _ntuple(stride, 2)
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    blocks = _blocks(padded, kernel, stride, dilation)
-    if any(b <= 0 for b in blocks):
-        raise RuntimeError(
-            f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), kernel_size="
-            f"({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding="
-            f"({padding[0]}, {padding[1]}), calculated shape of the array of sliding blocks as "
-            f"({blocks[0]}, {blocks[1]}), but its components must be at least one.")
-    geo = _Geometry(stride, dilation, padding, padding, 1)
-    y = Unfold.apply(x, kernel, geo, blocks)
-    return y if batched else DropBatch.apply(y)
-
-
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding blocks (N, C·∏K, L) into (N, C, H, W) (matches `torch.nn.functional.fold`)."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(
-            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
-            f"non-zero dimensions for input, but got: {list(input.shape)}")
-    x, batched = (input, True) if input.dim() == 3 else (AddBatch.apply(input), False)
-    size, kernel = _ntuple(output_size, 2), _ntuple(kernel_size, 2)
-    dilation, padding, stride = _ntuple(dilation, 2), _ntuple(padding, 2), _ntuple(stride, 2)
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    blocks = _blocks(padded, kernel, stride, dilation)
-    if x.shape[1] % math.prod(kernel):
-        raise RuntimeError(
-            "Expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size, but got input.size(1)={x.shape[1]} and kernel_size=({kernel[0]}, "
-            f"{kernel[1]})")
-    if x.shape[2] != math.prod(blocks):
-        raise RuntimeError(
-            f"Given output_size=({size[0]}, {size[1]}), kernel_size=({kernel[0]}, {kernel[1]}), "
-            f"dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, {padding[1]}), "
-            f"stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 to match "
-            f"the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
-            f"{math.prod(blocks)}, but got input.size(2)={x.shape[2]}.")
-    geo = _Geometry(stride, dilation, padding, padding, 1)
-    y = Fold.apply(x, kernel, geo, size)
-    return y if batched else DropBatch.apply(y)

@@ -6,14 +6,13 @@ Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays floa
 """
 
 import numbers
+import warnings
 
-import numpy as np
-
-from ember import _dtype
+from ember import _dtype, random
+from ember._backend import get_array_module, xp
 from ember._device import Size, check_device
-from ember._registry import tensor_method
+from ember._registry import op, tensor_method
 from ember._tensor import Tensor
-from ember import random
 from ember.random import rng
 
 
@@ -48,9 +47,9 @@ def _infer_dtype(data) -> "_dtype.dtype":
     """The dtype PyTorch gives nested Python data: bool < int64 < default float."""
     if isinstance(data, Tensor):
         return data.dtype
-    if isinstance(data, np.ndarray):
+    if isinstance(data, xp.ndarray):
         return _dtype.from_numpy_dtype(data.dtype)
-    if isinstance(data, np.generic):
+    if isinstance(data, xp.generic):
         return _dtype.from_numpy_dtype(data.dtype)
     if isinstance(data, (list, tuple)):
         result = None
@@ -61,13 +60,13 @@ def _infer_dtype(data) -> "_dtype.dtype":
     return _dtype.scalar_dtype(data)
 
 
-def _to_array(data, dtype) -> np.ndarray:
+def _to_array(data, dtype) -> xp.ndarray:
     if isinstance(data, Tensor):
         return data._data.astype(dtype.numpy)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _tensors_to_lists(data)
     try:
-        return np.array(data, dtype=dtype.numpy)
+        return xp.array(data, dtype=dtype.numpy)
     except ValueError as error:
         raise ValueError(f"expected sequence of equal-length lists: {error}") from None
 
@@ -88,11 +87,10 @@ def _tensors_to_lists(data):
     return data
 
 
+@op
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying `data` (matches `torch.tensor`)."""
     if isinstance(data, Tensor):
-        import warnings
-
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use "
             "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
@@ -101,49 +99,58 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(_to_array(data, dtype), None, requires_grad, device)
 
 
+@op
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like tensor, but shares memory with a tensor or ndarray when it can."""
     check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray):
+    if isinstance(data, xp.ndarray):
         target = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(
             data.dtype)
         return Tensor._make(data.astype(target.numpy, copy=False))
     return tensor(data, dtype=dtype)
 
 
-def from_numpy(array: np.ndarray) -> Tensor:
+@op
+def from_numpy(array: xp.ndarray) -> Tensor:
     """A tensor sharing memory with `array` (matches `torch.from_numpy`)."""
-    if not isinstance(array, np.ndarray):
+    if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
     return Tensor._make(array)
 
 
-def _filled(fill, size, dtype, requires_grad, device, default=None):
+def _filled(fill, size, dtype, requires_grad, device, default=None, module=xp):
+    """A tensor of `size` filled with `fill`, its array made by `module` (the array module of
+    the tensor it is made like, see NOTE [The array module of the arrays you are given])."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else (default or
                                                               _dtype.get_default_dtype())
-    return _finish(np.full(_shape(size), fill, dtype=dtype.numpy), None, requires_grad, device)
+    return _finish(module.full(_shape(size), fill, dtype=dtype.numpy), None, requires_grad,
+                   device)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+@op(out=True)
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of zeros (matches `torch.zeros`)."""
     return _filled(0, size, dtype, requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+@op(out=True)
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of ones (matches `torch.ones`)."""
     return _filled(1, size, dtype, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+@op(out=True)
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     """An uninitialised tensor (ember fills it with zeros) (matches `torch.empty`)."""
     return _filled(0, size, dtype, requires_grad, device)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
+@op(out=True)
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
          layout=None) -> Tensor:
     """A tensor filled with fill_value; dtype inferred from it (matches `torch.full`)."""
     if isinstance(fill_value, Tensor):
@@ -152,43 +159,55 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
                    default=_dtype.scalar_dtype(fill_value))
 
 
-def _like(fn, input, dtype, **kwargs):
-    return fn(input.shape, dtype=dtype or input.dtype, **kwargs)
+def _like(fill, input, dtype, requires_grad):
+    """A tensor of input's shape filled with `fill`, in input's dtype and array module."""
+    return _filled(fill, input.shape, dtype or input.dtype, requires_grad, None,
+                   module=get_array_module(input._data))
 
 
+@op
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(zeros, input, dtype, requires_grad=requires_grad)
+    return _like(0, input, dtype, requires_grad)
 
 
+@op
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(ones, input, dtype, requires_grad=requires_grad)
+    return _like(1, input, dtype, requires_grad)
 
 
+@op
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(empty, input, dtype, requires_grad=requires_grad)
+    return _like(0, input, dtype, requires_grad)
 
 
+@op
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _like(fill_value, input, dtype, requires_grad)
 
 
+@op
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
+@op
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
+@op
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype)
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
-           out=None) -> Tensor:
+@op(out=True)
+def arange(start=0, end=None, step=1, *, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     """Values from start up to (not including) end (matches `torch.arange`)."""
     if end is None:
         start, end = 0, start
@@ -202,29 +221,32 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     start, end, step = values
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    count = max(0, int(np.ceil((end - start) / step)))
-    array = (start + step * np.arange(count, dtype=np.float64)).astype(dtype.numpy) \
-        if dtype.is_floating_point else np.arange(start, end, step, dtype=dtype.numpy)
+    count = max(0, int(xp.ceil((end - start) / step)))
+    array = (start + step * xp.arange(count, dtype=xp.float64)).astype(dtype.numpy) \
+        if dtype.is_floating_point else xp.arange(start, end, step, dtype=dtype.numpy)
     return _finish(array, None, requires_grad, device)
 
 
+@op
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`)."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    array = np.linspace(float(start), float(end), int(steps)).astype(dtype.numpy)
+    array = xp.linspace(float(start), float(end), int(steps)).astype(dtype.numpy)
     return _finish(array, None, requires_grad, device)
 
 
+@op
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    array = np.logspace(float(start), float(end), int(steps), base=base).astype(dtype.numpy)
+    array = xp.logspace(float(start), float(end), int(steps), base=base).astype(dtype.numpy)
     return _finish(array, None, requires_grad, device)
 
 
+@op
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (matches `torch.eye`)."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    return _finish(np.eye(n, m, dtype=dtype.numpy), None, requires_grad, device)
+    return _finish(xp.eye(n, m, dtype=dtype.numpy), None, requires_grad, device)
 
 
 def _float_dtype(dtype):
@@ -234,20 +256,23 @@ def _float_dtype(dtype):
     return dtype
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+@op(out=True)
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1) (matches `torch.rand`)."""
     dtype = _float_dtype(dtype)
     array = random.uniform(_shape(size), 0.0, 1.0, dtype.numpy, generator)
     return _finish(array, None, requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+@op(out=True)
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples (matches `torch.randn`)."""
     dtype = _float_dtype(dtype)
     array = random.normal(_shape(size), 0.0, 1.0, dtype.numpy, generator)
     return _finish(array, None, requires_grad, device)
 
 
+@op
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform in [low, high) (matches `torch.randint`)."""
@@ -260,6 +285,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _finish(array, None, requires_grad, device)
 
 
+@op
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1 (matches `torch.randperm`)."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
@@ -267,13 +293,14 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                    device)
 
 
+@op(out=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False, out=None) -> Tensor:
+           requires_grad=False) -> Tensor:
     """Normal samples with the given mean and std, scalars or tensors (matches `torch.normal`)."""
     mean_array = mean._data if isinstance(mean, Tensor) else mean
     std_array = std._data if isinstance(std, Tensor) else std
     if size is None:
-        size = np.broadcast_shapes(np.shape(mean_array), np.shape(std_array))
+        size = xp.broadcast_shapes(xp.shape(mean_array), xp.shape(std_array))
     if dtype is None:
         dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)),
                      _dtype.get_default_dtype())
@@ -282,6 +309,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _finish(array, None, requires_grad, device)
 
 
+@op(method=True)
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples with probabilities `input` (matches `torch.bernoulli`)."""
     probabilities = input._data if p is None else p
@@ -289,68 +317,66 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     return Tensor._make(draws.astype(input._data.dtype))
 
 
+@op
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Sample category indices by weight (matches `torch.multinomial`) for 1-D or 2-D input."""
-    weights = np.atleast_2d(input._data.astype(np.float64))
+    weights = xp.atleast_2d(input._data.astype(xp.float64))
     random = rng(generator)
     rows = []
     for row in weights:  # one draw per distribution; rows are few
         p = row / row.sum()
         rows.append(random.choice(len(p), size=num_samples, replace=replacement, p=p))
-    result = np.array(rows, dtype=np.int64)
+    result = xp.array(rows, dtype=xp.int64)
     return Tensor._make(result if input._data.ndim == 2 else result[0])
 
 
 # ---- in-place random fills -------------------------------------------------------------
 def _fill_inplace(self, array):
     # Through _inplace_update, so a filled tensor (or view) in a graph gets its history rebased.
-    values = np.asarray(array)
+    values = get_array_module(self._data).asarray(array)
     if values.dtype != self._data.dtype or values.shape != self._data.shape:
-        values = np.broadcast_to(values, self._data.shape).astype(self._data.dtype)
+        values = xp.broadcast_to(values, self._data.shape).astype(self._data.dtype)
     return self._inplace_update(Tensor._make(values))
 
 
-def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+@tensor_method("normal_")
+def tensor_normal_(self, mean=0.0, std=1.0, *, generator=None):
     return _fill_inplace(self, random.normal(self._data.shape, mean, std, self._data.dtype,
                                              generator))
 
 
-def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+@tensor_method("uniform_")
+def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None):
     return _fill_inplace(self, random.uniform(self._data.shape, a, b, self._data.dtype, generator))
 
 
-def _bernoulli_(self, p=0.5, *, generator=None):
+@tensor_method("bernoulli_")
+def tensor_bernoulli_(self, p=0.5, *, generator=None):
     return _fill_inplace(self, rng(generator).random(self._data.shape) < p)
 
 
-def _random_(self, low=0, high=None, *, generator=None):
+@tensor_method("random_")
+def tensor_random_(self, low=0, high=None, *, generator=None):
     if high is None:
         low, high = 0, low if low else 2 ** 24
     return _fill_inplace(self, rng(generator).integers(low, high, size=self._data.shape))
 
 
-def _exponential_(self, lambd=1.0, *, generator=None):
+@tensor_method("exponential_")
+def tensor_exponential_(self, lambd=1.0, *, generator=None):
     return _fill_inplace(self, rng(generator).exponential(1 / lambd, size=self._data.shape))
 
 
-def _fill_(self, value):
+@tensor_method("fill_")
+def tensor_fill_(self, value):
     if isinstance(value, Tensor):
         value = value.item()
     return _fill_inplace(self, value)
 
 
-def _zero_(self):
+@tensor_method("zero_")
+def tensor_zero_(self):
     return _fill_inplace(self, 0)
-
-
-Tensor.normal_ = _normal_
-Tensor.uniform_ = _uniform_
-Tensor.bernoulli_ = _bernoulli_
-Tensor.random_ = _random_
-Tensor.exponential_ = _exponential_
-Tensor.fill_ = _fill_
-Tensor.zero_ = _zero_
-Tensor.bernoulli = bernoulli
 
 
 # ---- Tensor constructors ----------------------------------------------------------------
@@ -371,20 +397,25 @@ def tensor_new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 @tensor_method("new_zeros")
 def tensor_new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-    return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return _filled(0, size, dtype or self.dtype, requires_grad, None,
+                   module=get_array_module(self._data))
 
 
 @tensor_method("new_ones")
 def tensor_new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-    return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return _filled(1, size, dtype or self.dtype, requires_grad, None,
+                   module=get_array_module(self._data))
 
 
 @tensor_method("new_empty")
 def tensor_new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-    return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return _filled(0, size, dtype or self.dtype, requires_grad, None,
+                   module=get_array_module(self._data))
 
 
 @tensor_method("new_full")
 def tensor_new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype,
-                         requires_grad=requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled(fill_value, (size,), dtype or self.dtype, requires_grad, None,
+                   module=get_array_module(self._data))

@@ -1,29 +1,30 @@
-"""Binary arithmetic (+ - * / // % ** lerp), dtype casts and clone, with broadcasting.
+"""Binary arithmetic (+ - * / // % ** lerp) with broadcasting, and its operators.
 
 Each binary op promotes its operands with PyTorch's rules (`_util.binary_operands`) before
 NumPy sees them, so NumPy never picks a dtype. Backward sums each gradient back to its input's
 shape (`sum_to`), which undoes broadcasting.
 """
 
-import numpy as np
-
 from ember import _dtype
-from ember._backend import quiet
+from ember._backend import get_array_module, quiet, xp
+from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
 from ember.ops.broadcast import sum_to
+from ember.ops.comparison import where
+from ember.ops.unary import log, trunc
 
 
-def _apply_binary(op, a, b, *extra):
+def _apply_binary(op_class, a, b, *extra):
     """Promote, then apply; NumPy's broadcasting ValueError becomes PyTorch's RuntimeError."""
     a, b = binary_operands(a, b)
     try:
-        return op.apply(a, b, *extra)
+        return op_class.apply(a, b, *extra)
     except ValueError:
         if a._data.ndim and b._data.ndim:
             try:
-                np.broadcast_shapes(a._data.shape, b._data.shape)
+                xp.broadcast_shapes(a._data.shape, b._data.shape)
             except ValueError:
                 raise broadcast_error(a._data.shape, b._data.shape) from None
         raise
@@ -36,7 +37,8 @@ class Add(Op):
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return a._data + b._data * np.asarray(alpha, dtype=b._data.dtype)
+            scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
+            return a._data + b._data * scale
         return a._data + b._data
 
     @staticmethod
@@ -55,7 +57,8 @@ class Sub(Op):
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return a._data - b._data * np.asarray(alpha, dtype=b._data.dtype)
+            scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
+            return a._data - b._data * scale
         return a._data - b._data
 
     @staticmethod
@@ -117,8 +120,6 @@ class Pow(Op):
             local = where_nonzero(b, b * pow(a, b - 1))
             ga = sum_to(gy * local, a._data.shape)
         if ctx.needs_input_grad[1]:
-            from ember.ops.unary import log
-
             # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
             mask = Tensor._make((a._data == 0) & (b._data >= 0))
             gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
@@ -127,66 +128,66 @@ class Pow(Op):
 
 def _power(a, b):
     """a ** b; integers to negative integer powers give 1, ±1 or 0 (truncated), as in PyTorch."""
-    if a.dtype.kind not in "iu" or not np.any(b < 0):
+    if a.dtype.kind not in "iu" or not xp.any(b < 0):
         with quiet():
-            return np.power(a, b)
-    y = np.power(a, np.maximum(b, 0))
-    negative_one = np.where(b % 2 == 0, 1, -1).astype(a.dtype)
-    inverse = np.where(a == 1, 1, np.where(a == -1, negative_one, 0)).astype(a.dtype)
-    return np.where(b < 0, inverse, y)
+            return xp.power(a, b)
+    y = xp.power(a, xp.maximum(b, 0))
+    negative_one = xp.where(b % 2 == 0, 1, -1).astype(a.dtype)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, negative_one, 0)).astype(a.dtype)
+    return xp.where(b < 0, inverse, y)
 
 
 def where_nonzero(condition_source: Tensor, value: Tensor) -> Tensor:
     """value where condition_source != 0, else 0 (the mask is a constant)."""
-    from ember.ops.comparison import where
-
     return where(Tensor._make(condition_source._data != 0), value, 0.0)
 
 
 def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
     """value with the entries under `mask` set to 0 (differentiable in value)."""
-    from ember.ops.comparison import where
-
     return where(mask, 0.0, value)
 
 
-def add(input, other, *, alpha=1, out=None):
+@op(method=True, inplace=True, operators=("__add__", "__radd__"), inplace_operators=("__iadd__",),
+    out=True)
+def add(input, other, *, alpha=1):
     """input + alpha·other with broadcasting (matches `torch.add`)."""
-    result = _apply_binary(Add, input, other, alpha)
-    return result if out is None else _out(result, out)
+    return _apply_binary(Add, input, other, alpha)
 
 
-def sub(input, other, *, alpha=1, out=None):
+@op(method=True, inplace=True, aliases=("subtract",), operators=("__sub__",),
+    reflected=("__rsub__",), inplace_operators=("__isub__",), out=True)
+def sub(input, other, *, alpha=1):
     """input - alpha·other (matches `torch.sub`)."""
     a, b = binary_operands(input, other)
     if a.dtype is _dtype.bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
-    return _out(_apply_binary(Sub, a, b, alpha), out)
+    return _apply_binary(Sub, a, b, alpha)
 
 
-def mul(input, other, *, out=None):
+@op(method=True, inplace=True, aliases=("multiply",), operators=("__mul__", "__rmul__"),
+    inplace_operators=("__imul__",), out=True)
+def mul(input, other):
     """input · other (matches `torch.mul`)."""
-    result = _apply_binary(Mul, input, other)
-    return result if out is None else _out(result, out)
+    return _apply_binary(Mul, input, other)
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+@op(method=True, inplace=True, aliases=("divide",), operators=("__truediv__",),
+    reflected=("__rtruediv__",), inplace_operators=("__itruediv__",), out=True)
+def div(input, other, *, rounding_mode=None):
     """input / other: true division gives a float even for integers (matches `torch.div`)."""
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        from ember.ops.unary import trunc
-
         result = _apply_binary(Div, *_float_operands(input, other))
         target = _dtype.result_type(*_tensors(input, other))
         return trunc(result).to(target) if not target.is_floating_point else trunc(result)
-    return _out(_apply_binary(Div, *_float_operands(input, other)), out)
+    return _apply_binary(Div, *_float_operands(input, other))
 
 
 def _tensors(*values):
-    return tuple(Tensor._make(v) if isinstance(v, np.ndarray) else v for v in values)
+    return tuple(Tensor._make(v) if isinstance(v, xp.ndarray) else v for v in values)
 
 
 def _float_operands(a, b):
@@ -198,6 +199,7 @@ def _float_operands(a, b):
     return as_operand(a, dtype), as_operand(b, dtype)
 
 
+@op(method=True)
 def true_divide(input, other):
     return div(input, other)
 
@@ -209,7 +211,7 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.floor_divide(a._data, b._data)
+        return xp.floor_divide(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -218,10 +220,12 @@ class FloorDivide(Op):
                      for meta in ctx._input_meta)
 
 
+@op(method=True, inplace=True, operators=("__floordiv__",), reflected=("__rfloordiv__",),
+    inplace_operators=("__ifloordiv__",))
 def floor_divide(input, other):
     """Division rounded toward -inf (matches `torch.floor_divide`); its gradient is zero."""
     a, b = binary_operands(*_tensors(input, other))
-    if not a.dtype.is_floating_point and np.any(b._data == 0):
+    if not a.dtype.is_floating_point and xp.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
     return _apply_binary(FloorDivide, a, b)
 
@@ -233,7 +237,7 @@ class Remainder(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with quiet():
-            return np.remainder(a._data, b._data)
+            return xp.remainder(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -241,25 +245,30 @@ class Remainder(Op):
         ga = sum_to(gy, a._data.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            quotient = Tensor._make(np.floor_divide(a._data, b._data))
+            quotient = Tensor._make(xp.floor_divide(a._data, b._data))
             gb = sum_to(-gy * quotient, b._data.shape)
         return ga, gb
 
 
+@op(method=True, inplace=True, operators=("__mod__",), reflected=("__rmod__",),
+    inplace_operators=("__imod__",))
 def remainder(input, other):
     """Python-style modulus, sign of the divisor (matches `torch.remainder`)."""
     a, b = binary_operands(*_tensors(input, other))
-    if not a.dtype.is_floating_point and np.any(b._data == 0):
+    if not a.dtype.is_floating_point and xp.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
     return _apply_binary(Remainder, a, b)
 
 
+@op(method=True, inplace=True)
 def fmod(input, other):
     """C-style modulus, sign of the dividend (matches `torch.fmod`)."""
     a, b = binary_operands(*_tensors(input, other))
-    return a - b * Tensor._make(np.trunc(a._data / b._data).astype(a._data.dtype))
+    return a - b * Tensor._make(xp.trunc(a._data / b._data).astype(a._data.dtype))
 
 
+@op(method=True, inplace=True, operators=("__pow__",), reflected=("__rpow__",),
+    inplace_operators=("__ipow__",))
 def pow(input, exponent):
     """input ** exponent (matches `torch.pow`)."""
     a, b = _tensors(input, exponent)
@@ -268,11 +277,12 @@ def pow(input, exponent):
     dtype = _dtype.result_type(a, b)
     # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
     if (not dtype.is_floating_point and dtype is not _dtype.bool and not isinstance(b, Tensor)
-            and np.any(np.asarray(b) < 0)):
+            and xp.any(xp.asarray(b) < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _apply_binary(Pow, a, b)
 
 
+@op(method=True)
 def float_power(input, exponent):
     """input ** exponent in float64 (matches `torch.float_power`)."""
     exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent,
@@ -280,6 +290,7 @@ def float_power(input, exponent):
     return pow(as_operand(input, _dtype.float64), exponent)
 
 
+@op
 def rsub(input, other, *, alpha=1):
     """other - alpha·input (matches `torch.rsub`)."""
     return sub(other, input, alpha=alpha)
@@ -302,72 +313,9 @@ class Lerp(Op):
         return ga, gb, gw
 
 
+@op(method=True, inplace=True)
 def lerp(input, end, weight):
     """Linear interpolation input + weight·(end - input) (matches `torch.lerp`)."""
     a, b = binary_operands(input, end)
     w = as_operand(weight, a.dtype)
     return Lerp.apply(a, b, w)
-
-
-def _out(result, out):
-    """Support the `out=` argument: copy into `out` and return it."""
-    if out is None:
-        return result
-    if out._data.shape != result._data.shape:
-        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
-    np.copyto(out._data, result._data, casting="unsafe")
-    out._version.value += 1
-    return out
-
-
-# ---- Tensor methods and operators ----------------------------------------------------------
-def _reflected(fn):
-    def method(self, other):
-        return fn(other, self)
-
-    method.__name__ = f"__r{fn.__name__}__"
-    return method
-
-
-def _inplace(fn):
-    """The in-place form `x.fn_(...)`: compute out of place, then write into x (see NOTE)."""
-
-    def method(self, *args, **kwargs):
-        return self._inplace_update(fn(self, *args, **kwargs))
-
-    method.__name__ = f"{fn.__name__}_"
-    return method
-
-
-Tensor.add = add
-Tensor.sub = Tensor.subtract = sub
-Tensor.mul = Tensor.multiply = mul
-Tensor.div = Tensor.divide = div
-Tensor.true_divide = true_divide
-Tensor.floor_divide = floor_divide
-Tensor.remainder = remainder
-Tensor.fmod = fmod
-Tensor.pow = pow
-Tensor.float_power = float_power
-Tensor.lerp = lerp
-Tensor.__add__ = Tensor.__radd__ = add
-Tensor.__sub__ = sub
-Tensor.__rsub__ = _reflected(sub)
-Tensor.__mul__ = Tensor.__rmul__ = mul
-Tensor.__truediv__ = div
-Tensor.__rtruediv__ = _reflected(div)
-Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = _reflected(floor_divide)
-Tensor.__mod__ = remainder
-Tensor.__rmod__ = _reflected(remainder)
-Tensor.__pow__ = pow
-Tensor.__rpow__ = _reflected(pow)
-Tensor.add_ = Tensor.__iadd__ = _inplace(add)
-Tensor.sub_ = Tensor.__isub__ = _inplace(sub)
-Tensor.mul_ = Tensor.__imul__ = _inplace(mul)
-Tensor.div_ = Tensor.__itruediv__ = _inplace(div)
-Tensor.floor_divide_ = Tensor.__ifloordiv__ = _inplace(floor_divide)
-Tensor.remainder_ = Tensor.__imod__ = _inplace(remainder)
-Tensor.pow_ = Tensor.__ipow__ = _inplace(pow)
-Tensor.lerp_ = _inplace(lerp)
-Tensor.fmod_ = _inplace(fmod)

@@ -1,5 +1,6 @@
-"""Indexing: `x[index]`, `x[index] = v`, gather/scatter, index_select, masked ops, nonzero,
-the region ops and view history live in `ember.ops.inplace`.
+"""Indexing: `x[index]`, `x[index] = v`, index_put, select, masked ops and nonzero; gather,
+scatter and index_select live in `ember.ops.scatter`, the region ops and view history in
+`ember.ops.inplace`.
 
 NOTE [Basic then advanced indexing]
 PyTorch applies an index in two steps: ints, slices, None and Ellipsis first, as a view
@@ -15,33 +16,17 @@ or a view op's `_view_fn`) followed by an optional advanced index. The three reg
 each other's backward, so indexing is differentiable any number of times.
 """
 
-import numpy as np
-
-from ember import _backend
+from ember._backend import get_array_module, xp
+from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.broadcast import expand_to, sum_to
-from ember.ops.inplace import (RegionPut, RegionTake, RegionZero, _identity, copy_slices_name,
-                               rebase_view_history)
+from ember.ops.comparison import where
+from ember.ops.inplace import RegionPut, RegionTake, RegionZero, copy_slices_name, identity
 
 _state = grad_mode._state
-
-__all__ = [
-    "argwhere",
-    "gather",
-    "index_add",
-    "index_put",
-    "index_select",
-    "masked_fill",
-    "masked_select",
-    "nonzero",
-    "scatter",
-    "scatter_add",
-    "select",
-    "take",
-]
 
 
 # ---- parsing an index ---------------------------------------------------------------------------
@@ -59,9 +44,9 @@ def _component(item):
     """One index component in NumPy terms: int, slice, None, Ellipsis or an ndarray."""
     if item is None or item is Ellipsis:
         return item
-    if isinstance(item, (bool, np.bool_)):
-        return np.array(item)
-    if isinstance(item, (int, np.integer)):
+    if isinstance(item, (bool, xp.bool_)):
+        return xp.array(item)
+    if isinstance(item, (int, xp.integer)):
         return int(item)
     if isinstance(item, slice):
         parts = [None if v is None else _as_int(v) for v in (item.start, item.stop, item.step)]
@@ -73,18 +58,18 @@ def _component(item):
         return slice(*parts)
     if isinstance(item, Tensor):
         array = item._data
-    elif isinstance(item, (list, tuple, np.ndarray)):
-        array = np.asarray([_as_int(v) if isinstance(v, Tensor) else v for v in item]
+    elif isinstance(item, (list, tuple, xp.ndarray)):
+        array = xp.asarray([_as_int(v) if isinstance(v, Tensor) else v for v in item]
                            if isinstance(item, (list, tuple)) else item)
         if array.size == 0:
-            array = array.astype(np.int64)
+            array = array.astype(xp.int64)
     elif isinstance(item, str):
         raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
     else:
         raise _index_error(item)
-    if array.dtype == np.uint8:
+    if array.dtype == xp.uint8:
         array = array.astype(bool)
-    if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+    if array.dtype != bool and not xp.issubdtype(array.dtype, xp.integer):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if array.ndim == 0 and array.dtype != bool and isinstance(item, Tensor):
         return int(array)  # a 0-d integer tensor indexes like an int (a select)
@@ -100,7 +85,7 @@ def _as_int(value):
 def parse_index(shape, index):
     """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE."""
     items = [_component(i) for i in (index if isinstance(index, tuple) else (index,))]
-    used = sum(1 if isinstance(i, (int, slice)) else i.ndim if isinstance(i, np.ndarray)
+    used = sum(1 if isinstance(i, (int, slice)) else i.ndim if isinstance(i, xp.ndarray)
                else 0 for i in items)
     if used > len(shape):
         if len(shape) == 0:
@@ -137,7 +122,7 @@ def parse_index(shape, index):
         elif item.dtype == bool and item.ndim == 0:
             basic.append(None)  # x[True] adds a dim (a copy, as in PyTorch); x[False] empties it
             kinds.append("Unsqueeze")
-            adv.append(np.zeros(1 if item else 0, dtype=np.int64))
+            adv.append(xp.zeros(1 if item else 0, dtype=xp.int64))
         elif item.dtype == bool:
             size = shape[dim:dim + item.ndim]
             for j, (a, b) in enumerate(zip(item.shape, size)):
@@ -146,7 +131,7 @@ def parse_index(shape, index):
                         f"The shape of the mask {list(item.shape)} at index {j} does not match "
                         f"the shape of the indexed tensor {list(shape)} at index {dim + j}")
             basic += [slice(None)] * item.ndim
-            adv += list(np.nonzero(item))
+            adv += list(xp.nonzero(item))
             dim += item.ndim
         else:
             size = shape[dim]
@@ -155,16 +140,16 @@ def parse_index(shape, index):
                 raise IndexError(
                     f"index {bad} is out of bounds for dimension {dim} with size {size}")
             basic.append(slice(None))
-            adv.append(item.astype(np.int64, copy=False))
+            adv.append(item.astype(xp.int64, copy=False))
             dim += 1
-    has_adv = any(isinstance(a, np.ndarray) for a in adv)
+    has_adv = any(isinstance(a, xp.ndarray) for a in adv)
     if not kinds:
         only_slice = len(items) == 1 and isinstance(items[0], slice)
         kinds.append("Slice" if only_slice else "Alias")
     return tuple(basic) + (Ellipsis,), (tuple(adv) if has_adv else None), kinds[-1]
 
 
-# ---- getitem ----------------------------------------------------------------------------------
+# ---- getitem ------------------------------------------------------------------------------------
 class BasicIndex(Op):
     """y = x[basic index] (a view);  gx = zeros with gy put into the indexed region."""
 
@@ -217,9 +202,10 @@ class Index(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return RegionPut.apply(gy, ctx.input_shape, _identity, ctx.adv), None
+        return RegionPut.apply(gy, ctx.input_shape, identity, ctx.adv), None
 
 
+@tensor_method("__getitem__")
 def getitem(x: Tensor, index) -> Tensor:
     """x[index] with PyTorch's semantics (see NOTE [Basic then advanced indexing])."""
     basic, adv, kind = parse_index(x._data.shape, index)
@@ -230,7 +216,7 @@ def getitem(x: Tensor, index) -> Tensor:
     return Index.apply(x, adv)
 
 
-# ---- setitem ----------------------------------------------------------------------------------
+# ---- setitem ------------------------------------------------------------------------------------
 class IndexPut(Op):
     """x[index] = v, in x's memory;  gx = gy with the region zeroed,  gv = sum_to(gy[index])."""
 
@@ -288,11 +274,11 @@ def _check_value_shape(target_shape, value_shape, advanced, dtype):
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to "
             f"indexing result of shape {list(target_shape)}")
-    from ember.ops.shape import expand
+    # Tensor.expand (ember.ops.shape, a layer above) raises PyTorch's message.
+    Tensor._make(xp.empty(value_shape, dtype)).expand(*target_shape)
 
-    expand(Tensor._make(np.empty(value_shape, dtype)), *target_shape)  # raises PyTorch's message
 
-
+@tensor_method("__setitem__")
 def setitem(x: Tensor, index, value) -> None:
     """x[index] = value, in place, rewriting x's autograd history (matches PyTorch)."""
     basic, adv, kind = parse_index(x._data.shape, index)
@@ -304,7 +290,7 @@ def setitem(x: Tensor, index, value) -> None:
                 "the source.")
         value = as_operand(value, x.dtype)
     else:
-        value = Tensor._make(np.asarray(value, dtype=x._data.dtype))
+        value = Tensor._make(get_array_module(x._data).asarray(value, dtype=x._data.dtype))
     target = x._data[basic]
     target_shape = target[adv].shape if adv is not None else target.shape
     _check_value_shape(target_shape, value._data.shape, adv is not None, value._data.dtype)
@@ -325,10 +311,11 @@ def setitem(x: Tensor, index, value) -> None:
             target[adv] = value._data
         x._version.value += 1
         return
-    op = IndexPut if adv is not None and kind == "Alias" else CopySlicesPut
-    x._inplace_update(op.apply(x, value, _basic_fn(basic), adv))
+    put = IndexPut if adv is not None and kind == "Alias" else CopySlicesPut
+    x._inplace_update(put.apply(x, value, _basic_fn(basic), adv))
 
 
+@op(method=True)
 def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of input with values written (or added) at a tuple of index tensors (matches
     `torch.index_put`)."""
@@ -341,11 +328,13 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
     view_fn = _basic_fn(basic)
     target = view_fn(input._data)
     target_shape = target[adv].shape if adv is not None else target.shape
-    values = values if isinstance(values, Tensor) else Tensor._make(np.asarray(values))
+    if not isinstance(values, Tensor):
+        values = Tensor._make(get_array_module(input._data).asarray(values))
     values = expand_to(as_operand(values, input.dtype), target_shape)
     return input + RegionPut.apply(values, input._data.shape, view_fn, adv)
 
 
+@tensor_method("index_put_")
 def index_put_(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """index_put in place (matches `torch.Tensor.index_put_`)."""
     if not accumulate:
@@ -354,6 +343,7 @@ def index_put_(input: Tensor, indices, values, accumulate: bool = False) -> Tens
     return input._inplace_update(index_put(input, indices, values, True))
 
 
+@op(method=True)
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The view at `index` along dim, without that dim (matches `torch.select`)."""
     dim = wrap_dim(dim, input._data.ndim)
@@ -365,175 +355,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return basic_view(input, (slice(None),) * dim + (index, Ellipsis), "Select")
 
 
-# ---- gather / scatter / index_select ----------------------------------------------------------
-def _index_array(index: Tensor, name: str) -> np.ndarray:
-    array = index._data
-    if not (np.issubdtype(array.dtype, np.integer)):
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    return array.astype(np.int64, copy=False)
-
-
-def _along_dim(index: np.ndarray, dim: int) -> tuple:
-    """The advanced index picking, at each position p of index, p with p[dim] = index[p]."""
-    grid = list(np.indices(index.shape, sparse=True))
-    grid[dim] = index
-    return tuple(grid)
-
-
-def _check_dim_index(name, x_shape, index, dim, other_shape=None):
-    if index.ndim != len(x_shape) and not (index.ndim <= 1 and len(x_shape) <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    for d in range(index.ndim):
-        if d != dim and index.shape[d] > x_shape[d]:
-            raise RuntimeError(
-                f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
-                f"no larger than self {list(x_shape)} apart from dimension {dim}")
-    size = x_shape[dim] if x_shape else 1
-    if index.size and (index.max() >= size or index.min() < -size):
-        bad = index.max() if index.max() >= size else index.min()
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-
-
-class Gather(Index):
-    """y[p] = x[p with p[dim] = index[p]];  gx = zeros with gy added at those positions."""
-
-
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tensor:
-    """Values along dim at the positions index gives (matches `torch.gather`)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    array = _index_array(index, "gather")
-    _check_dim_index("gather", input._data.shape, array, dim)
-    return Gather.apply(input, _along_dim(array, dim))
-
-
-def _leading(shape) -> tuple:
-    return tuple(slice(0, s) for s in shape)
-
-
-class Scatter(Op):
-    """y = x with y[index along dim] = src;  gx = gy zeroed there,  gsrc = gy gathered there."""
-
-    @staticmethod
-    def forward(ctx, x, src, adv, index_shape):
-        ctx.args = (adv, index_shape, src._data.shape)
-        out = np.array(x._data)
-        out[adv] = src._data[_leading(index_shape)]
-        return out
-
-    @staticmethod
-    def backward(ctx, gy):
-        adv = ctx.args[0]
-        gx = RegionZero.apply(gy, _identity, adv) if ctx.needs_input_grad[0] else None
-        gsrc = _scatter_src_grad(gy, *ctx.args) if ctx.needs_input_grad[1] else None
-        return gx, gsrc, None, None
-
-
-class ScatterValue(Op):
-    """y = x with y[index along dim] = value;  gx = gy zeroed there."""
-
-    node_name = "ScatterBackward1"
-
-    @staticmethod
-    def forward(ctx, x, value, adv):
-        ctx.adv = adv
-        out = np.array(x._data)
-        out[adv] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, gy):
-        return RegionZero.apply(gy, _identity, ctx.adv), None, None
-
-
-class ScatterAdd(Op):
-    """y = x with src added at index along dim;  gx = gy,  gsrc = gy gathered there."""
-
-    @staticmethod
-    def forward(ctx, x, src, adv, index_shape):
-        ctx.args = (adv, index_shape, src._data.shape)
-        out = np.array(x._data)
-        _backend.scatter_add(out, adv, src._data[_leading(index_shape)])
-        return out
-
-    @staticmethod
-    def backward(ctx, gy):
-        gx = gy if ctx.needs_input_grad[0] else None
-        gsrc = _scatter_src_grad(gy, *ctx.args) if ctx.needs_input_grad[1] else None
-        return gx, gsrc, None, None
-
-
-def _scatter_src_grad(gy, adv, index_shape, src_shape):
-    g = RegionTake.apply(gy, _identity, adv)
-    if tuple(index_shape) != tuple(src_shape):
-        g = RegionPut.apply(g, src_shape, _basic_fn(_leading(index_shape)), None)
-    return g
-
-
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
-            reduce=None) -> Tensor:
-    """A copy of input with src (or value) written at index along dim (matches
-    `torch.scatter`)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    array = _index_array(index, "scatter")
-    _check_dim_index("scatter", input._data.shape, array, dim)
-    if src is None:
-        src = value
-    adv = _along_dim(array, dim)
-    if reduce is not None:
-        values = src._data[_leading(array.shape)] if isinstance(src, Tensor) else src
-        out = np.array(input._data)
-        ufunc = {"add": np.add, "multiply": np.multiply}[reduce]
-        ufunc.at(out, adv, np.asarray(values, dtype=out.dtype))
-        return Tensor._make(out)
-    if isinstance(src, Tensor):
-        return Scatter.apply(input, as_operand(src, input.dtype), adv, array.shape)
-    return ScatterValue.apply(input, np.asarray(src, dtype=input._data.dtype), adv)
-
-
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """A copy of input with src added at index along dim, repeats accumulating (matches
-    `torch.scatter_add`)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    array = _index_array(index, "scatter_add")
-    _check_dim_index("scatter_add", input._data.shape, array, dim)
-    return ScatterAdd.apply(input, as_operand(src, input.dtype), _along_dim(array, dim),
-                            array.shape)
-
-
-class IndexSelect(Index):
-    """y = x at the listed positions along dim;  gx = zeros with gy added back there."""
-
-
-def _dim_index(input: Tensor, dim: int, index: Tensor, name: str):
-    array = index._data
-    if array.ndim > 1:
-        raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    array = array.reshape(-1).astype(np.int64, copy=False)
-    size = input._data.shape[dim] if input._data.ndim else 1
-    if array.size and (array.max() >= size or array.min() < -size):
-        raise IndexError("index out of range in self")
-    return (slice(None),) * dim + (array,)
-
-
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The entries at `index` along dim (matches `torch.index_select`)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    return IndexSelect.apply(input, _dim_index(input, dim, index, "index_select"))
-
-
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
-    """input with alpha·source added at `index` along dim (matches `torch.index_add`)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    adv = _dim_index(input, dim, index, "index_add")
-    source = as_operand(source, input.dtype)
-    if alpha != 1:
-        source = source * alpha
-    return input + RegionPut.apply(source, input._data.shape, _identity, adv)
-
-
-# ---- masks ------------------------------------------------------------------------------------
+# ---- masks --------------------------------------------------------------------------------------
 class MaskedFill(Op):
     """y = value where mask else x;  gx = gy where not mask,  gvalue = sum of gy under mask."""
 
@@ -541,17 +363,16 @@ class MaskedFill(Op):
     def forward(ctx, x, mask, value):
         ctx.mask = mask
         fill = value._data if isinstance(value, Tensor) else value
-        return np.where(mask, np.asarray(fill, dtype=x._data.dtype), x._data)
+        return xp.where(mask, get_array_module(x._data).asarray(fill, dtype=x._data.dtype),
+                        x._data)
 
     @staticmethod
     def backward(ctx, gy):
-        from ember.ops.comparison import where
-
         mask = Tensor._make(ctx.mask)
         gx = MaskedFill.apply(gy, ctx.mask, 0) if ctx.needs_input_grad[0] else None
         gv = None
         if ctx.needs_input_grad[2]:
-            gv = sum_to(where(mask, gy, Tensor._make(np.zeros((), gy._data.dtype))), ())
+            gv = sum_to(where(mask, gy, Tensor._make(xp.zeros_like(gy._data, shape=()))), ())
         return gx, None, gv
 
 
@@ -561,7 +382,7 @@ class MaskedFillTensor(MaskedFill):
     node_name = "MaskedFillBackward1"
 
 
-def _mask_array(mask: Tensor, name: str) -> np.ndarray:
+def _mask_array(mask: Tensor, name: str) -> xp.ndarray:
     if mask.dtype.name != "bool":
         raise RuntimeError(
             f"{name} only supports boolean masks, but got mask with dtype "
@@ -575,6 +396,7 @@ def _c_name(np_dtype) -> str:
             "float16": "c10::Half"}.get(np_dtype.name, np_dtype.name)
 
 
+@op(method=True, inplace=True)
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """input with `value` where mask is True (matches `torch.masked_fill`)."""
     array = _mask_array(mask, "masked_fill_")
@@ -584,78 +406,36 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
         value = as_operand(value, input.dtype)
-    shape = np.broadcast_shapes(array.shape, input._data.shape)
+    shape = xp.broadcast_shapes(array.shape, input._data.shape)
     if shape != input._data.shape:
         input = expand_to(input, shape)
-    op = MaskedFillTensor if isinstance(value, Tensor) else MaskedFill
-    return op.apply(input, np.broadcast_to(array, shape), value)
+    fill = MaskedFillTensor if isinstance(value, Tensor) else MaskedFill
+    return fill.apply(input, xp.broadcast_to(array, shape), value)
 
 
 class MaskedSelect(Index):
     """y = the entries of x under the mask, as 1-D;  gx = zeros with gy put back there."""
 
 
+@op(method=True)
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries under a bool mask as a 1-D tensor (matches `torch.masked_select`)."""
     array = _mask_array(mask, "masked_select:")
-    shape = np.broadcast_shapes(array.shape, input._data.shape)
-    return MaskedSelect.apply(expand_to(input, shape), np.nonzero(np.broadcast_to(array, shape)))
+    shape = xp.broadcast_shapes(array.shape, input._data.shape)
+    return MaskedSelect.apply(expand_to(input, shape), xp.nonzero(xp.broadcast_to(array, shape)))
 
 
+@op(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the nonzero entries: an (n, ndim) tensor or one tensor per dim (matches
     `torch.nonzero`)."""
     array = input._data if input._data.ndim else input._data.reshape(1)
     if as_tuple:
-        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(array))
-    return Tensor._make(np.argwhere(input._data).astype(np.int64))
+        return tuple(Tensor._make(i.astype(xp.int64)) for i in xp.nonzero(array))
+    return Tensor._make(xp.argwhere(input._data).astype(xp.int64))
 
 
+@op(method=True)
 def argwhere(input: Tensor) -> Tensor:
     """nonzero(input) (matches `torch.argwhere`)."""
     return nonzero(input)
-
-
-class Take(Index):
-    """y = x.flatten()[index];  gx = zeros with gy added at those positions."""
-
-
-def take(input: Tensor, index: Tensor) -> Tensor:
-    """Entries of the flattened input at `index` (matches `torch.take`)."""
-    array = index._data.astype(np.int64, copy=False)
-    size = input._data.size
-    if array.size and (array.max() >= size or array.min() < -size):
-        bad = array.max() if array.max() >= size else array.min()
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} "
-                         "elements.")
-    return Take.apply(input.reshape(-1), (array,))
-
-
-# ---- Tensor methods -----------------------------------------------------------------------------
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._inplace_update(fn(self, *args, **kwargs))
-
-    method.__name__ = f"{fn.__name__}_"
-    return method
-
-
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
-Tensor.gather = gather
-Tensor.scatter = scatter
-Tensor.scatter_add = scatter_add
-Tensor.index_select = index_select
-Tensor.index_add = index_add
-Tensor.masked_fill = masked_fill
-Tensor.masked_select = masked_select
-Tensor.nonzero = nonzero
-Tensor.argwhere = argwhere
-Tensor.take = take
-Tensor.index_put = index_put
-Tensor.index_put_ = index_put_
-Tensor.select = select
-Tensor.masked_fill_ = _inplace(masked_fill)
-Tensor.scatter_ = _inplace(scatter)
-Tensor.scatter_add_ = _inplace(scatter_add)
-Tensor.index_add_ = _inplace(index_add)

@@ -9,7 +9,7 @@ other's backward, so indexing is differentiable any number of times.
 """
 
 from ember import _backend, _dtype
-from ember._backend import xp
+from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
@@ -18,8 +18,11 @@ from ember.autograd.function import Op
 _state = grad_mode._state
 
 
-def _identity(array):
+def identity(array):
+    """The view function of a whole tensor: the array itself."""
     return array
+
+
 
 
 # ---- region ops -------------------------------------------------------------------------------
@@ -32,7 +35,7 @@ class RegionTake(Op):
     def forward(ctx, g, view_fn, adv):
         ctx.region = (g._data.shape, view_fn, adv)
         part = view_fn(g._data)
-        return xp.array(part[adv] if adv is not None else part)
+        return xp.copy(part[adv] if adv is not None else part)
 
     @staticmethod
     def backward(ctx, gy):
@@ -48,7 +51,7 @@ class RegionPut(Op):
     @staticmethod
     def forward(ctx, g, shape, view_fn, adv):
         ctx.region = (view_fn, adv)
-        out = xp.zeros(shape, dtype=g._data.dtype)
+        out = get_array_module(g._data).zeros(shape, dtype=g._data.dtype)
         if adv is None:
             view_fn(out)[...] = g._data
         else:
@@ -68,7 +71,7 @@ class RegionZero(Op):
     @staticmethod
     def forward(ctx, g, view_fn, adv):
         ctx.region = (view_fn, adv)
-        out = xp.array(g._data)
+        out = xp.copy(g._data)
         if adv is None:
             view_fn(out)[...] = 0
         else:
@@ -145,7 +148,7 @@ def rebase_view_history(view: Tensor, result: Tensor) -> None:
     A tensor that is not a view is its own base (used when a constant overwrites a tensor in a
     graph: its old history then gets zero gradient)."""
     if view._base is None:
-        new = CopySlices.apply(view, result, _identity)
+        new = CopySlices.apply(view, result, identity)
         view.grad_fn, view._output_nr, view._requires_grad = new.grad_fn, 0, True
         return
     base = view._base
@@ -163,6 +166,7 @@ def _check_inplace(self):
             "a leaf Variable that requires grad is being used in an in-place operation.")
     if self._base is not None and _state["enabled"]:
         check_inplace_view(self)  # view of a leaf, output of split/unbind
+
 
 @tensor_method()
 def _inplace_update(self, result):

@@ -11,28 +11,30 @@ gx = g_n·(Σ_c A[n,c]·p - A), one formula for all of them. The mean divides by
 non-ignored n (index targets) or by the number of rows (probability targets), as PyTorch does.
 """
 
-import numpy as np
-
+from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops.activation import LogSigmoid
+from ember.ops.comparison import where
 
 _state = grad_mode._state
 
 
 def _const(array) -> Tensor:
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
-def _reduce_array(loss: np.ndarray, reduction: str, denominator=None) -> np.ndarray:
+def _reduce_array(loss: xp.ndarray, reduction: str, denominator=None) -> xp.ndarray:
     if reduction == "none":
         return loss
     total = loss.sum(dtype=loss.dtype)
     if reduction == "sum":
         return total
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with quiet():
         count = loss.size if denominator is None else denominator
-        return np.asarray(total / np.asarray(count, dtype=loss.dtype), dtype=loss.dtype)
+        count = get_array_module(loss).asarray(count, dtype=loss.dtype)
+        return xp.asanyarray(total / count, dtype=loss.dtype)
 
 
 def _grad_scale(gy: Tensor, reduction: str, count, extra_dims: int = 0) -> Tensor:
@@ -44,9 +46,9 @@ def _grad_scale(gy: Tensor, reduction: str, count, extra_dims: int = 0) -> Tenso
     return gy
 
 
-def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+def _log_softmax(x: xp.ndarray, axis: int) -> xp.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class _IndexTarget:
@@ -54,23 +56,25 @@ class _IndexTarget:
 
     def __init__(self, index, weight, ignore_index, num_classes, dtype):
         valid = index != ignore_index
-        safe = np.where(valid, index, 0)
+        safe = xp.where(valid, index, 0)
         if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
             bad = safe[(safe < 0) | (safe >= num_classes)][0]
             raise IndexError(f"Target {bad} is out of bounds.")
-        self.w = np.ones(num_classes, dtype=dtype) if weight is None else weight
+        if weight is None:
+            weight = get_array_module(index).ones(num_classes, dtype=dtype)
+        self.w = weight
         self.valid, self.safe = valid, safe
         self.w_target = (self.w[safe] * valid).astype(dtype)
-        self.denominator = float(self.w_target.sum(dtype=np.float64))
+        self.denominator = float(self.w_target.sum(dtype=xp.float64))
 
     def picked(self, logp):
         """logp[n, y_n] for every n (and spatial position)."""
-        return np.take_along_axis(logp, self.safe[:, None], axis=1)[:, 0]
+        return xp.take_along_axis(logp, self.safe[:, None], axis=1)[:, 0]
 
     def coefficients(self, shape, dtype, eps):
         """The dense A of the NOTE, of the input's shape."""
-        coeff = np.zeros(shape, dtype=dtype)
-        np.put_along_axis(coeff, self.safe[:, None], ((1 - eps) * self.w_target)[:, None], 1)
+        coeff = get_array_module(self.safe).zeros(shape, dtype=dtype)
+        xp.put_along_axis(coeff, self.safe[:, None], ((1 - eps) * self.w_target)[:, None], 1)
         if eps:
             view = (1, -1) + (1,) * (len(shape) - 2)
             coeff += (eps / shape[1]) * self.w.reshape(view) * self.valid[:, None]
@@ -117,7 +121,7 @@ class CrossEntropy(Op):
             p = logp.exp()
         else:
             logp = _const(ctx.logp)
-            p = _const(np.exp(ctx.logp))
+            p = _const(xp.exp(ctx.logp))
         weight = None if ctx.weight is None else _const(_class_view(ctx.weight, x.ndim))
         if probs is None:
             coeff = _const(ctx.target.coefficients(x._data.shape, x._data.dtype, ctx.eps))
@@ -131,7 +135,7 @@ class CrossEntropy(Op):
         return gx, gprobs, None, None, None, None, None
 
 
-def _class_view(weight: np.ndarray, ndim: int) -> np.ndarray:
+def _class_view(weight: xp.ndarray, ndim: int) -> xp.ndarray:
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
 
@@ -159,11 +163,11 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def forward(ctx, x, y, w, reduction):
         d, t = x._data, y._data
-        if np.any((d < 0) | (d > 1)):
+        if xp.any((d < 0) | (d > 1)):
             raise RuntimeError("all elements of input should be between 0 and 1")
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(d), -100)
-            log_1mx = np.maximum(np.log1p(-d), -100)
+        with quiet():
+            log_x = xp.maximum(xp.log(d), -100)
+            log_1mx = xp.maximum(xp.log1p(-d), -100)
         loss = -(t * log_x + (1 - t) * log_1mx)
         if w is not None:
             loss = loss * w._data
@@ -192,7 +196,7 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def forward(ctx, x, y, w, pos_weight, reduction):
         d, t = x._data, y._data
-        log_sig = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))  # log σ(x), stably
+        log_sig = xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))  # log σ(x), stably
         if pos_weight is None:
             loss = (1 - t) * d - log_sig
         else:
@@ -214,8 +218,6 @@ class BinaryCrossEntropyWithLogits(Op):
         if ctx.needs_input_grad[0]:
             gx = g * ((py + 1 - y) * x.sigmoid() - py)
         if ctx.needs_input_grad[1]:
-            from ember.ops.activation import LogSigmoid
-
             log_sig = LogSigmoid.apply(x)
             gt = g * (LogSigmoid.apply(-x) - (log_sig if p is None else p * log_sig))
         return gx, gt, None, None, None
@@ -268,11 +270,11 @@ class L1Loss(Pointwise):
 
     @staticmethod
     def loss(d, param):
-        return np.abs(d)
+        return xp.abs(d)
 
     @staticmethod
     def derivative(diff, param):
-        return _const(np.sign(diff._data))
+        return _const(xp.sign(diff._data))
 
 
 class SmoothL1Loss(Pointwise):
@@ -280,19 +282,17 @@ class SmoothL1Loss(Pointwise):
 
     @staticmethod
     def loss(d, beta):
-        a = np.abs(d)
+        a = xp.abs(d)
         if beta == 0:
             return a
-        return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+        return xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
 
     @staticmethod
     def derivative(diff, beta):
-        sign = _const(np.sign(diff._data))
+        sign = _const(xp.sign(diff._data))
         if beta == 0:
             return sign
-        from ember.ops.comparison import where
-
-        return where(_const(np.abs(diff._data) < beta), diff / beta, sign)
+        return where(_const(xp.abs(diff._data) < beta), diff / beta, sign)
 
 
 class HuberLoss(Pointwise):
@@ -300,12 +300,10 @@ class HuberLoss(Pointwise):
 
     @staticmethod
     def loss(d, delta):
-        a = np.abs(d)
-        return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        a = xp.abs(d)
+        return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
     @staticmethod
     def derivative(diff, delta):
-        from ember.ops.comparison import where
-
-        sign = _const(np.sign(diff._data) * delta)
-        return where(_const(np.abs(diff._data) < delta), diff, sign)
+        sign = _const(xp.sign(diff._data) * delta)
+        return where(_const(xp.abs(diff._data) < delta), diff, sign)

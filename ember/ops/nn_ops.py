@@ -12,18 +12,17 @@ them from x with differentiable ember ops: the same formula, now a graph that ca
 differentiated again.
 """
 
-import numpy as np
-
+from ember._backend import get_array_module, scatter_add, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, once_differentiable
-from ember.ops.broadcast import sum_to
+from ember.ops.broadcast import _sum_to_shape, sum_to
 
 _state = grad_mode._state
 
 
 def _const(array) -> Tensor:
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
 # ---- linear -----------------------------------------------------------------------------------
@@ -36,7 +35,7 @@ class Linear(Op):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        y = np.matmul(x._data, w._data.T)
+        y = xp.matmul(x._data, w._data.T)
         if b is not None:
             y += b._data
         return y
@@ -64,7 +63,7 @@ class LinearNoBias(Linear):
 def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
     if input.shape[-1:] != weight.shape[-1:]:
-        rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
+        rows = int(xp.prod(input.shape[:-1])) if input.ndim > 1 else 1
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
             f"{weight.shape[-1]}x{weight.shape[0]})")
@@ -91,7 +90,7 @@ class Bilinear(Op):
     @staticmethod
     def forward(ctx, x1, x2, w, b):
         ctx.save_for_backward(x1, x2, w)
-        y = np.einsum("...i,oij,...j->...o", x1._data, w._data, x2._data, optimize=True)
+        y = xp.einsum("...i,oij,...j->...o", x1._data, w._data, x2._data, optimize=True)
         return y + b._data if b is not None else y
 
     @staticmethod
@@ -99,9 +98,9 @@ class Bilinear(Op):
     def backward(ctx, gy):
         x1, x2, w = (t._data for t in ctx.saved_tensors)
         g = gy._data
-        gx1 = np.einsum("...o,oij,...j->...i", g, w, x2, optimize=True)
-        gx2 = np.einsum("...o,oij,...i->...j", g, w, x1, optimize=True)
-        gw = np.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True)
+        gx1 = xp.einsum("...o,oij,...j->...i", g, w, x2, optimize=True)
+        gx2 = xp.einsum("...o,oij,...i->...j", g, w, x1, optimize=True)
+        gw = xp.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True)
         gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.needs_input_grad[3] else None
         return gx1, gx2, gw, gb
 
@@ -112,11 +111,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tenso
 
 
 # ---- normalization ----------------------------------------------------------------------------
-def moments(x: np.ndarray, axes):
+def moments(x: xp.ndarray, axes):
     """Mean and biased variance of x over axes (kept as size-1 dims)."""
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    return mean, np.mean(centered * centered, axis=axes, keepdims=True)
+    return mean, xp.mean(centered * centered, axis=axes, keepdims=True)
 
 
 class Normalize(Op):
@@ -133,7 +132,7 @@ class Normalize(Op):
     @staticmethod
     def forward(ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
         data = x._data
-        invstd = (1.0 / np.sqrt(var + eps)).astype(data.dtype, copy=False)
+        invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
         mean = mean.astype(data.dtype, copy=False)
         xhat = (data - mean) * invstd
         y = xhat
@@ -183,8 +182,6 @@ def _normalize_backward_arrays(ctx, g, x, w):
     The same formulas as the Tensor version, fused into few whole-array passes: most of a
     conv net's BatchNorm time is here, and no graph needs recording.
     """
-    from ember.ops.broadcast import _sum_to_shape
-
     axes, shape = ctx.axes, ctx.affine_shape
     xhat, invstd = ctx.xhat, ctx.invstd
     gx = gw = gb = None
@@ -195,7 +192,7 @@ def _normalize_backward_arrays(ctx, g, x, w):
             centred = ghat - ghat.mean(axis=axes, keepdims=True)
             centred -= xhat * correction
             ghat = centred
-        gx = Tensor._make(np.multiply(ghat, invstd, dtype=g.dtype))
+        gx = Tensor._make(xp.multiply(ghat, invstd, dtype=g.dtype))
     if ctx.needs_input_grad[1]:
         gw = Tensor._make(_sum_to_shape(g * xhat, shape).reshape(w._data.shape))
     if ctx.needs_input_grad[2]:
@@ -253,11 +250,11 @@ class EmbeddingScatter(Op):
         flat = indices.reshape(-1)
         weight = None
         if scale:
-            counts = np.bincount(flat, minlength=num)
+            counts = xp.bincount(flat, minlength=num)
             weight = (1.0 / counts[flat]).astype(rows.dtype)
             rows = rows * weight[:, None]
-        out = np.zeros((num, rows.shape[1]), dtype=g._data.dtype)
-        np.add.at(out, flat, rows)
+        out = get_array_module(g._data).zeros((num, rows.shape[1]), dtype=g._data.dtype)
+        scatter_add(out, flat, rows)
         if padding_idx is not None:
             out[padding_idx] = 0
         ctx.indices, ctx.row_weight, ctx.padding_idx = indices, weight, padding_idx
@@ -266,7 +263,7 @@ class EmbeddingScatter(Op):
     @staticmethod
     def backward(ctx, gw):
         if ctx.padding_idx is not None:
-            mask = np.ones((gw.shape[0], 1), dtype=gw._data.dtype)
+            mask = get_array_module(gw._data).ones((gw.shape[0], 1), dtype=gw._data.dtype)
             mask[ctx.padding_idx] = 0
             gw = gw * _const(mask)
         gg = Embedding.apply(gw, ctx.indices, None, False)

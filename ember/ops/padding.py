@@ -12,20 +12,17 @@ weigh each dim independently, so they are one small matrix per dim (`SeparableLi
 import math
 import warnings
 
-import numpy as np
-
+from ember._backend import get_array_module, scatter_add, xp
+from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops.conv import _named, _type_word
-from ember.ops.pool import (
+from ember.ops.pool_adaptive import (
     SeparableLinear,
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
 )
-
-__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "upsample",
-           "upsample_bilinear", "upsample_nearest"]
 
 
 # ---- constant padding -----------------------------------------------------------------------
@@ -45,7 +42,7 @@ class ConstantPad(Op):
                 f"The input size {a.shape[len(a.shape) - 1]}, plus negative padding "
                 f"{pads[-1][0]} and {pads[-1][1]} resulted in a negative output size, which is "
                 "invalid. Check dimension 0 of your input.")
-        y = np.full(shape, value, dtype=a.dtype)
+        y = get_array_module(a).full(shape, value, dtype=a.dtype)
         target = tuple(slice(max(lo, 0), max(lo, 0) + n + min(lo, 0) + min(hi, 0))
                        for n, (lo, hi) in zip(a.shape, pads))
         source = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(a.shape, pads))
@@ -66,7 +63,7 @@ class TakeAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis):
         ctx.table, ctx.axis, ctx.n = table, axis, x._data.shape[axis]
-        return np.take(x._data, table, axis=axis)
+        return xp.take(x._data, table, axis=axis)
 
     @staticmethod
     def backward(ctx, gy):
@@ -81,25 +78,25 @@ class AddAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis, n):
         ctx.table, ctx.axis = table, axis
-        a = np.moveaxis(x._data, axis, 0)
-        y = np.zeros((n,) + a.shape[1:], dtype=a.dtype)
+        a = xp.moveaxis(x._data, axis, 0)
+        y = get_array_module(a).zeros((n,) + a.shape[1:], dtype=a.dtype)
         # The identity part of the table (the interior) is one slice add; the rest are few.
-        np.add.at(y, table, a)
-        return np.moveaxis(y, 0, axis)
+        scatter_add(y, table, a)
+        return xp.moveaxis(y, 0, axis)
 
     @staticmethod
     def backward(ctx, gy):
         return TakeAlong.apply(gy, ctx.table, ctx.axis), None, None, None
 
 
-def _pad_table(n: int, lo: int, hi: int, mode: str):
+def _pad_table(n: int, lo: int, hi: int, mode: str, module):
     """Source index of each output position j - lo for j in [0, n + lo + hi)."""
-    j = np.arange(-lo, n + hi)
+    j = module.arange(-lo, n + hi)
     if mode == "reflect":
-        j = np.abs(j)
-        return np.where(j >= n, 2 * (n - 1) - j, j)
+        j = xp.abs(j)
+        return xp.where(j >= n, 2 * (n - 1) - j, j)
     if mode == "replicate":
-        return np.clip(j, 0, n - 1)
+        return xp.clip(j, 0, n - 1)
     return j % n  # circular
 
 
@@ -131,6 +128,7 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    module = get_array_module(input._data)
     y = input
     for i, (lo, hi) in enumerate(pairs):
         axis = input.dim() - k + i
@@ -144,37 +142,37 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo or hi:
             op = _named(TakeAlong, f"{_MODE_NAMES[mode]}Pad{k}DBackward0")
-            y = op.apply(y, _pad_table(n, lo, hi, mode), axis)
+            y = op.apply(y, _pad_table(n, lo, hi, mode, module), axis)
     return y
 
 
 # ---- interpolation --------------------------------------------------------------------------
-def _linear_matrix(n_in, n_out, scale, align_corners, dtype):
+def _linear_matrix(n_in, n_out, scale, align_corners, dtype, module):
     """(out × in) weights of 1-d linear interpolation with PyTorch's source-index rule."""
-    dst = np.arange(n_out, dtype=dtype)
+    dst = module.arange(n_out, dtype=dtype)
     if align_corners:
         step = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
         src = dst * step
     else:
-        src = np.maximum((dst + dtype(0.5)) * dtype(scale) - dtype(0.5), 0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
+        src = xp.maximum((dst + dtype(0.5)) * dtype(scale) - dtype(0.5), 0)
+    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    i1 = xp.minimum(i0 + 1, n_in - 1)
     lam = (src - i0).astype(dtype)
-    m = np.zeros((n_out, n_in), dtype=dtype)
-    rows = np.arange(n_out)
-    np.add.at(m, (rows, i0), 1 - lam)
-    np.add.at(m, (rows, i1), lam)
+    m = module.zeros((n_out, n_in), dtype=dtype)
+    rows = module.arange(n_out)
+    scatter_add(m, (rows, i0), 1 - lam)
+    scatter_add(m, (rows, i1), lam)
     return m
 
 
-def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
+def _cubic_matrix(n_in, n_out, scale, align_corners, dtype, module):
     """(out × in) weights of 1-d bicubic interpolation (A = -0.75, clamped borders)."""
-    dst = np.arange(n_out, dtype=dtype)
+    dst = module.arange(n_out, dtype=dtype)
     if align_corners:
         src = dst * (dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0))
     else:
         src = (dst + dtype(0.5)) * dtype(scale) - dtype(0.5)
-    i0 = np.floor(src).astype(np.int64)
+    i0 = xp.floor(src).astype(xp.int64)
     t = (src - i0).astype(dtype)
     a = dtype(-0.75)
 
@@ -185,20 +183,20 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
     weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
-    m = np.zeros((n_out, n_in), dtype=dtype)
-    rows = np.arange(n_out)
+    m = module.zeros((n_out, n_in), dtype=dtype)
+    rows = module.arange(n_out)
     for offset, w in zip((-1, 0, 1, 2), weights):
-        np.add.at(m, (rows, np.clip(i0 + offset, 0, n_in - 1)), w)
+        scatter_add(m, (rows, xp.clip(i0 + offset, 0, n_in - 1)), w)
     return m
 
 
-def _nearest_table(n_in, n_out, scale, exact):
+def _nearest_table(n_in, n_out, scale, exact, module):
     """Source index of each output position: ⌊dst·scale⌋ (or ⌊(dst + ½)·scale⌋), in float32."""
-    dst = np.arange(n_out, dtype=np.float32)
+    dst = module.arange(n_out, dtype=xp.float32)
     if exact:
-        dst = dst + np.float32(0.5)
-    src = np.floor(dst * np.float32(scale)).astype(np.int64)
-    return np.minimum(src, n_in - 1)
+        dst = dst + xp.float32(0.5)
+    src = xp.floor(dst * xp.float32(scale)).astype(xp.int64)
+    return xp.minimum(src, n_in - 1)
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
@@ -241,6 +239,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = tuple(n / o for n, o in zip(spatial, out))
         else:
             scales = tuple(1.0 / float(f) for f in factors)
+    module = get_array_module(input._data)
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
     if mode in ("nearest", "nearest-exact"):
@@ -248,11 +247,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         y = input
         for i, (n, o, s) in enumerate(zip(spatial, out, scales)):
             if n != o:
-                table = _nearest_table(n, o, s, mode == "nearest-exact")
+                table = _nearest_table(n, o, s, mode == "nearest-exact", module)
                 y = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0").apply(y, table, 2 + i)
         if y is input:  # nothing to resize: still a new tensor, as in PyTorch
             op = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0")
-            y = op.apply(input, np.arange(spatial[-1]), input.dim() - 1)
+            y = op.apply(input, module.arange(spatial[-1]), input.dim() - 1)
         return y
     if not input.is_floating_point():
         raise NotImplementedError(
@@ -262,7 +261,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   "for downsampling")
     dtype = input._data.dtype.type
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
-    mats = tuple(build(n, o, s, bool(align_corners), dtype)
+    mats = tuple(build(n, o, s, bool(align_corners), dtype, module)
                  for n, o, s in zip(spatial, out, scales))
     name = {"linear": "Linear1D", "bilinear": "Bilinear2D", "bicubic": "Bicubic2D",
             "trilinear": "Trilinear3D"}[mode]
@@ -333,6 +332,7 @@ def _unshuffle(a, r):
     return b.reshape(tuple(lead) + (c * r * r, h // r, w // r))
 
 
+@op
 def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     """(*, C·r², H, W) → (*, C, H·r, W·r) (matches `torch.nn.functional.pixel_shuffle`)."""
     r = int(upscale_factor)
@@ -348,6 +348,7 @@ def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     return PixelShuffle.apply(input, r)
 
 
+@op
 def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     """(*, C, H·r, W·r) → (*, C·r², H, W) (matches `torch.nn.functional.pixel_unshuffle`)."""
     r = int(downscale_factor)

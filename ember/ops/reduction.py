@@ -1,54 +1,33 @@
-"""Reductions (sum, mean, prod, var/std, max/min, amax/amin, argmax, logsumexp, norm, all/any)
-and scans (cumsum, cumprod). Sorting lives in sort.py and softmax in softmax.py.
+"""Reductions (sum, mean, prod, var/std, all/any, count_nonzero) and scans (cumsum, cumprod).
+max/min, amax/amin, argmax/argmin, logsumexp and norm live in extrema.py, sorting in sort.py
+and softmax in softmax.py.
 
-Every backward is written with ember ops, so second derivatives work. Three private op pairs
-carry gradients between a reduced shape and the input shape; each is the other's adjoint, so
-they can be differentiated any number of times:
+Every backward is written with ember ops, so second derivatives work. Private op pairs carry
+gradients between a reduced shape and the input shape; each is the other's adjoint, so they
+can be differentiated any number of times:
 
     Sum        <->  ExpandDims   (sum over dims / put the removed dims back and broadcast)
-    TakeAlong  <->  PutAlong     (pick entries at indices along a dim / place them back in zeros)
     Cumsum     <->  RevCumsum    (running sum from the front / from the back)
+
+(TakeAlong <-> PutAlong, which pick entries at indices along a dim and place them back in
+zeros, are in extrema.py.)
 """
 
-import collections
 import math
 import warnings
 
-import numpy as np
-
 from ember import _dtype
+from ember._backend import xp
+from ember._registry import op
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
-
-__all__ = [
-    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cumprod",
-    "cumsum", "logsumexp", "max", "mean", "min", "nanmean", "nansum", "norm", "prod", "std",
-    "std_mean", "sum", "var", "var_mean",
-]
-
-_builtin_max = max  # this module defines its own max
+from ember.ops.comparison import where
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def _return_type(name, fields):
-    """A named tuple that prints like PyTorch's `torch.return_types.<name>`."""
-    base = collections.namedtuple(name, fields)
-
-    def __repr__(self):
-        body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
-        return f"torch.return_types.{name}(\n{body})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
-
-
-_MaxResult = _return_type("max", ("values", "indices"))
-_MinResult = _return_type("min", ("values", "indices"))
-_AminmaxResult = _return_type("aminmax", ("min", "max"))
-
-
 def _constant(array) -> Tensor:
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
 def _axes(dim, ndim):
@@ -56,9 +35,9 @@ def _axes(dim, ndim):
 
     A 0-d tensor accepts dim 0 and -1 (PyTorch's rule) but has no NumPy axes to reduce.
     """
-    if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
+    if dim is None or (not isinstance(dim, (int, xp.integer)) and len(dim) == 0):
         return tuple(range(ndim))
-    dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
+    dims = [dim] if isinstance(dim, (int, xp.integer)) else list(dim)
     wrapped = [wrap_dim(int(d), ndim) for d in dims]
     for d in wrapped:
         if wrapped.count(d) > 1:
@@ -72,7 +51,7 @@ def _axis(dim, ndim) -> int:
 
 
 def _count(shape, axes) -> int:
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return int(xp.prod([shape[a] for a in axes], dtype=xp.int64))
 
 
 def _accumulate_dtype(x: Tensor, dtype):
@@ -98,9 +77,9 @@ class Sum(Op):
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.args = (axes, keepdim, x._data.shape)
         if dtype is _dtype.float16:  # accumulate in float32, as PyTorch does
-            total = np.sum(x._data, axis=axes, keepdims=keepdim, dtype=np.float32)
-            return np.asarray(total).astype(np.float16)
-        return np.sum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
+            total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=xp.float32)
+            return xp.asanyarray(total).astype(xp.float16)
+        return xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
 
     @staticmethod
     def backward(ctx, gy):
@@ -121,8 +100,8 @@ class ExpandDims(Op):
     @staticmethod
     def forward(ctx, g, axes, keepdim, shape):
         ctx.args = (axes, keepdim)
-        data = g._data if keepdim or not shape else np.expand_dims(g._data, axes)
-        return np.broadcast_to(data, shape)
+        data = g._data if keepdim or not shape else xp.expand_dims(g._data, axes)
+        return xp.broadcast_to(data, shape)
 
     @staticmethod
     def backward(ctx, gy):
@@ -137,53 +116,6 @@ def expand_dims(g: Tensor, axes, keepdim, shape) -> Tensor:
     return ExpandDims.apply(g, axes, keepdim, tuple(shape))
 
 
-def _along(array, ndim):
-    """A 0-d array seen as shape (1,), so index ops along axis 0 work on it."""
-    return array if ndim else array.reshape(1)
-
-
-class TakeAlong(Op):
-    """y = x[..., idx, ...] along `axis` (squeezed unless keepdim);  gx = PutAlong(gy)."""
-
-    node_name = "GatherBackward0"
-
-    @staticmethod
-    def forward(ctx, x, idx, axis, keepdim):
-        ctx.args = (idx, axis, keepdim, x._data.shape)
-        y = np.take_along_axis(_along(x._data, x._data.ndim), idx, axis)
-        if x._data.ndim == 0:
-            return y.reshape(())
-        return y if keepdim else np.squeeze(y, axis)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return PutAlong.apply(gy, *ctx.args), None, None, None
-
-
-class PutAlong(Op):
-    """y = zeros(shape) with g placed at idx along `axis`;  gg = TakeAlong(gy).
-
-    The indices along `axis` are distinct (an argmax, a permutation or its first k), so
-    placing is the exact adjoint of taking.
-    """
-
-    node_name = "ScatterBackward0"
-
-    @staticmethod
-    def forward(ctx, g, idx, axis, keepdim, shape):
-        ctx.args = (idx, axis, keepdim)
-        out = np.zeros(shape if shape else (1,), dtype=g._data.dtype)
-        data = _along(g._data, len(shape))
-        if not keepdim and shape:
-            data = np.expand_dims(data, axis)
-        np.put_along_axis(out, idx, data, axis)
-        return out.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return TakeAlong.apply(gy, *ctx.args), None, None, None, None
-
-
 class Cumsum(Op):
     """y_i = Σ_{j<=i} x_j along `axis`;  gx_i = Σ_{j>=i} gy_j (RevCumsum)."""
 
@@ -193,8 +125,8 @@ class Cumsum(Op):
         if x._data.ndim == 0:
             return x._data.astype(dtype.numpy)
         if dtype is _dtype.float16:  # accumulate in float32, as PyTorch does
-            return np.cumsum(x._data, axis=axis, dtype=np.float32).astype(np.float16)
-        return np.cumsum(x._data, axis=axis, dtype=dtype.numpy)
+            return xp.cumsum(x._data, axis=axis, dtype=xp.float32).astype(xp.float16)
+        return xp.cumsum(x._data, axis=axis, dtype=dtype.numpy)
 
     @staticmethod
     def backward(ctx, gy):
@@ -211,8 +143,8 @@ class RevCumsum(Op):
         ctx.axis = axis
         if x._data.ndim == 0:
             return x._data.copy()
-        flipped = np.flip(x._data, axis)
-        return np.flip(np.cumsum(flipped, axis=axis), axis).copy()
+        flipped = xp.flip(x._data, axis)
+        return xp.flip(xp.cumsum(flipped, axis=axis), axis).copy()
 
     @staticmethod
     def backward(ctx, gy):
@@ -220,12 +152,13 @@ class RevCumsum(Op):
 
 
 # ---- sum, mean, prod -------------------------------------------------------------------------
+@op(method=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over `dim` (all elements if None); ints and bools give int64 (matches `torch.sum`)."""
     out_dtype = _accumulate_dtype(input, dtype)
     axes = _axes(dim, input._data.ndim)
-    op = SumAll if dim is None and not keepdim else Sum  # PyTorch's two overloads
-    return op.apply(input, axes, keepdim, out_dtype)
+    node = SumAll if dim is None and not keepdim else Sum  # PyTorch's two overloads
+    return node.apply(input, axes, keepdim, out_dtype)
 
 
 class Nansum(Op):
@@ -234,8 +167,8 @@ class Nansum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.args = (axes, keepdim, x._data.shape)
-        ctx.valid = ~np.isnan(x._data)
-        return np.nansum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
+        ctx.valid = ~xp.isnan(x._data)
+        return xp.nansum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
 
     @staticmethod
     def backward(ctx, gy):
@@ -243,6 +176,7 @@ class Nansum(Op):
         return g * _constant(ctx.valid.astype(g._data.dtype)), None, None, None
 
 
+@op(method=True)
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero (matches `torch.nansum`)."""
     if not input.dtype.is_floating_point:
@@ -260,10 +194,10 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         n = _count(x._data.shape, axes)
         ctx.args = (axes, keepdim, x._data.shape, n)
-        wide = np.float32 if x._data.dtype == np.float16 else x._data.dtype
-        total = np.sum(x._data, axis=axes, keepdims=keepdim, dtype=wide)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(total / total.dtype.type(n)).astype(x._data.dtype, copy=False)
+        wide = xp.float32 if x._data.dtype == xp.float16 else x._data.dtype
+        total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=wide)
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            return xp.asanyarray(total / total.dtype.type(n)).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -276,6 +210,7 @@ class MeanAll(Mean):
     node_name = "MeanBackward0"
 
 
+@op(method=True)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over `dim`; integer inputs need dtype= (matches `torch.mean`)."""
     if dtype is not None:
@@ -288,9 +223,10 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return (MeanAll if dim is None and not keepdim else Mean).apply(input, axes, keepdim)
 
 
+@op(method=True)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean of the non-NaN elements (matches `torch.nanmean`)."""
-    valid = _constant(~np.isnan(input._data))
+    valid = _constant(~xp.isnan(input._data))
     return nansum(input, dim, keepdim, dtype=dtype) / sum(valid, dim, keepdim)
 
 
@@ -307,7 +243,7 @@ class Prod(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
-        y = Tensor._make(np.asarray(np.prod(x._data, axis=axes, keepdims=keepdim,
+        y = Tensor._make(xp.asanyarray(xp.prod(x._data, axis=axes, keepdims=keepdim,
                                              dtype=dtype.numpy)))
         ctx.args = (axes, keepdim, x._data.shape)
         ctx.save_for_backward(x, y)
@@ -315,18 +251,16 @@ class Prod(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from ember.ops.comparison import where
-
         x, y = ctx.saved_tensors
         axes, keepdim, shape = ctx.args
         is_zero = x._data == 0
         g = expand_dims(gy, axes, keepdim, shape)
         if not is_zero.any():
             return g * expand_dims(y, axes, keepdim, shape) / x, None, None, None
-        zeros = np.sum(is_zero, axis=axes, keepdims=True)
+        zeros = xp.sum(is_zero, axis=axes, keepdims=True)
         others = Prod.apply(where(_constant(is_zero), 1.0, x), axes, True, x.dtype)
         lone_zero = _constant(is_zero & (zeros == 1))
-        no_zero = _constant(np.broadcast_to(zeros == 0, shape))
+        no_zero = _constant(xp.broadcast_to(zeros == 0, shape))
         safe_x = where(_constant(is_zero), 1.0, x)
         dense = expand_dims(others, axes, True, shape)
         local = where(no_zero, dense / safe_x, where(lone_zero, dense, 0.0))
@@ -337,6 +271,7 @@ class ProdAll(Prod):
     node_name = "ProdBackward0"
 
 
+@op(method=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over `dim` (all elements if None) (matches `torch.prod`)."""
     out_dtype = _accumulate_dtype(input, dtype)
@@ -363,8 +298,6 @@ def _var_grad(x, g, axes, dof):
 
 def _std_grad(x, y, gy, axes, keepdim, shape, dof):
     """d std / dx times gy: gy·(x - x̄)/((n - c)·y), taken as 0 where y = 0 (as in PyTorch)."""
-    from ember.ops.comparison import where
-
     flat = _constant(y._data == 0)
     ratio = where(flat, 0.0, gy / where(flat, 1.0, y))
     return _var_grad(x, expand_dims(ratio, axes, keepdim, shape), axes, dof) * 0.5
@@ -372,10 +305,10 @@ def _std_grad(x, y, gy, axes, keepdim, shape, dof):
 
 def _variance(x, axes, correction, keepdim):
     n = _count(x.shape, axes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centered = x - (np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n))
-        squares = np.sum(centered * centered, axis=axes, keepdims=keepdim)
-        return np.asarray(squares / squares.dtype.type(_builtin_max(n - correction, 0)))
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        centered = x - (xp.sum(x, axis=axes, keepdims=True) / x.dtype.type(n))
+        squares = xp.sum(centered * centered, axis=axes, keepdims=keepdim)
+        return xp.asanyarray(squares / squares.dtype.type(max(n - correction, 0)))
 
 
 class Var(Op):
@@ -401,7 +334,7 @@ class Std(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = _count(x._data.shape, axes)
-        y = Tensor._make(np.sqrt(_variance(x._data, axes, correction, keepdim)))
+        y = Tensor._make(xp.sqrt(_variance(x._data, axes, correction, keepdim)))
         ctx.args = (axes, keepdim, x._data.shape, n - correction)
         ctx.save_for_backward(x, y)
         return y
@@ -421,9 +354,9 @@ class VarMean(Op):
         y = Tensor._make(_variance(x._data, axes, correction, keepdim))
         ctx.args = (axes, keepdim, x._data.shape, n - correction, n)
         ctx.save_for_backward(x, y)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.sum(x._data, axis=axes, keepdims=keepdim) / x._data.dtype.type(n)
-        return y, np.asarray(m)
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            m = xp.sum(x._data, axis=axes, keepdims=keepdim) / x._data.dtype.type(n)
+        return y, xp.asanyarray(m)
 
     @staticmethod
     def backward(ctx, gy, gmean):
@@ -442,12 +375,12 @@ class StdMean(VarMean):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         var, m = VarMean.forward(ctx, x, axes, correction, keepdim)
-        y = Tensor._make(np.sqrt(var._data))
+        y = Tensor._make(xp.sqrt(var._data))
         ctx.save_for_backward(x, y)
         return y, m
 
 
-def _var_or_std(op, name, input, dim, unbiased, keepdim, correction):
+def _var_or_std(node, name, input, dim, unbiased, keepdim, correction):
     if not input.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _var_args(dim, unbiased, correction)
@@ -456,390 +389,59 @@ def _var_or_std(op, name, input, dim, unbiased, keepdim, correction):
         warnings.warn(f"{name.split('_')[0]}(): degrees of freedom is <= 0. Correction should be "
                       "strictly less than the reduction factor (input numel divided by output "
                       "numel).", UserWarning, stacklevel=3)
-    return op.apply(input, axes, correction, keepdim)
+    return node.apply(input, axes, correction, keepdim)
 
 
+@op(method=True)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Variance with Bessel's correction by default (matches `torch.var`)."""
     return _var_or_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
+@op(method=True)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation (matches `torch.std`)."""
     return _var_or_std(Std, "std", input, dim, unbiased, keepdim, correction)
 
 
+@op
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) (matches `torch.var_mean`)."""
     return _var_or_std(VarMean, "var_mean", input, dim, unbiased, keepdim, correction)
 
 
+@op
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) (matches `torch.std_mean`)."""
     return _var_or_std(StdMean, "std_mean", input, dim, unbiased, keepdim, correction)
 
 
-# ---- max, min, amax, amin, argmax, argmin ----------------------------------------------------
-class MaxAll(Op):
-    """y = max of all elements;  gx = gy / k at each of the k elements equal to y.
-
-    NOTE [Gradient at ties]
-    PyTorch's max()/min() without dim and amax/amin split the gradient evenly among tied
-    maxima; max(dim)/min(dim) return one index per slice and send the whole gradient there.
-    """
-
-    node_name = "MaxBackward1"
-
-    @staticmethod
-    def forward(ctx, x, take_max):
-        y = np.max(x._data) if take_max else np.min(x._data)
-        if ctx.needs_input_grad[0]:
-            ctx.share = _tie_share(x._data, y)
-        return np.asarray(y)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * _constant(ctx.share.astype(gy._data.dtype, copy=False)), None
-
-
-class MinAll(MaxAll):
-    node_name = "MinBackward1"
-
-
-class Amax(Op):
-    """y = max over axes;  gx = gy / k at each of the k tied maxima of a slice (see NOTE)."""
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, take_max):
-        reduce = np.max if take_max else np.min
-        y = reduce(x._data, axis=axes, keepdims=True)
-        if ctx.needs_input_grad[0]:
-            ctx.args = (axes, keepdim, x._data.shape)
-            ctx.share = _tie_share(x._data, y, axes)
-        return y if keepdim else np.squeeze(y, axes)
-
-    @staticmethod
-    def backward(ctx, gy):
-        axes, keepdim, shape = ctx.args
-        share = _constant(ctx.share.astype(gy._data.dtype, copy=False))
-        return expand_dims(gy, axes, keepdim, shape) * share, None, None, None
-
-
-class Amin(Amax):
-    pass
-
-
-def _tie_share(x, y, axes=None):
-    """1/k at each of the k entries of a slice equal to its extreme y (NaN matches NaN), else 0."""
-    hits = (x == y) | (np.isnan(x) & np.isnan(y))
-    return hits / hits.sum(axis=axes, keepdims=True, dtype=x.dtype)
-
-
-def _check_nonempty(x: Tensor, name: str, axis=None):
-    if x._data.size:
-        return
-    if axis is None:
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-            "the reduction dim with the 'dim' argument.")
-    if x._data.ndim and x._data.shape[axis] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
-
-
-def _arg_extreme(data, axis, take_max):
-    """Index of the first max/min along axis (NaN counts as the extreme, as in PyTorch)."""
-    return (np.argmax if take_max else np.argmin)(data, axis=axis, keepdims=True)
-
-
-class MaxDim(Op):
-    """(values, indices) of max along a dim;  gx = gy at the returned index (see NOTE)."""
-
-    node_name = "MaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, axis, keepdim, take_max):
-        idx = _arg_extreme(_along(x._data, x._data.ndim), axis, take_max)
-        ctx.args = (idx, axis, keepdim, x._data.shape)
-        values = np.take_along_axis(_along(x._data, x._data.ndim), idx, axis)
-        indices = idx
-        if x._data.ndim == 0:
-            values, indices = values.reshape(()), idx.reshape(())
-        elif not keepdim:
-            values, indices = np.squeeze(values, axis), np.squeeze(idx, axis)
-        indices = Tensor._make(indices.astype(np.int64, copy=False))
-        ctx.mark_non_differentiable(indices)
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, gy, gi):
-        return PutAlong.apply(gy, *ctx.args), None, None, None
-
-
-class MinDim(MaxDim):
-    node_name = "MinBackward0"
-
-
-def _max_or_min(input, dim, keepdim, other, take_max):
-    name = "max" if take_max else "min"
-    if isinstance(dim, Tensor) or other is not None:
-        from ember.ops.comparison import maximum, minimum
-
-        return (maximum if take_max else minimum)(input, dim if other is None else other)
-    if dim is None:
-        _check_nonempty(input, name)
-        return (MaxAll if take_max else MinAll).apply(input, take_max)
-    axis = _axis(dim, input._data.ndim)
-    _check_nonempty(input, name, axis)
-    values, indices = (MaxDim if take_max else MinDim).apply(input, axis, keepdim, take_max)
-    return (_MaxResult if take_max else _MinResult)(values, indices)
-
-
-def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
-    """max(x): the largest value; max(x, dim): (values, indices); max(x, y): elementwise
-    (matches `torch.max`)."""
-    return _max_or_min(input, dim, keepdim, other, True)
-
-
-def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
-    """min(x), min(x, dim) -> (values, indices), min(x, y) (matches `torch.min`)."""
-    return _max_or_min(input, dim, keepdim, other, False)
-
-
-def _amax_or_amin(input, dim, keepdim, take_max):
-    name = "amax" if take_max else "amin"
-    axes = _axes(dim, input._data.ndim)
-    if dim is None or not isinstance(dim, int) and len(dim) == 0:
-        _check_nonempty(input, name)
-    _check_reduced_sizes(input, axes, f"{name}():")
-    return (Amax if take_max else Amin).apply(input, axes, keepdim, take_max)
-
-
-def _check_reduced_sizes(x: Tensor, axes, prefix: str):
-    """A max/min over an empty dim has no identity: PyTorch's IndexError."""
-    for a in axes:
-        if x._data.shape[a] == 0:
-            raise IndexError(f"{prefix} Expected reduction dim {a} to have non-zero size.")
-
-
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """Max over dims (all if empty), ties share the gradient (matches `torch.amax`)."""
-    return _amax_or_amin(input, dim, keepdim, True)
-
-
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """Min over dims (all if empty) (matches `torch.amin`)."""
-    return _amax_or_amin(input, dim, keepdim, False)
-
-
-class Aminmax(Op):
-    """(min, max) in one pass;  gx = gmin shared among tied minima + gmax among tied maxima."""
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        shares = []
-        outputs = []
-        for reduce in (np.min, np.max):
-            y = reduce(x._data, axis=axes, keepdims=True)
-            if ctx.needs_input_grad[0]:
-                shares.append(_tie_share(x._data, y, axes))
-            outputs.append(y if keepdim else np.squeeze(y, axes))
-        ctx.args = (axes, keepdim, x._data.shape)
-        ctx.shares = shares
-        return tuple(outputs)
-
-    @staticmethod
-    def backward(ctx, gmin, gmax):
-        axes, keepdim, shape = ctx.args
-        share_min, share_max = (_constant(s.astype(gmin._data.dtype)) for s in ctx.shares)
-        return (expand_dims(gmin, axes, keepdim, shape) * share_min
-                + expand_dims(gmax, axes, keepdim, shape) * share_max), None, None
-
-
-def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
-    """(min, max) over a dim or all elements (matches `torch.aminmax`)."""
-    if dim is None:
-        _check_nonempty(input, "aminmax")
-    axes = _axes(dim, input._data.ndim)
-    _check_reduced_sizes(input, axes, "aminmax:")
-    low, high = Aminmax.apply(input, axes, keepdim)
-    return _AminmaxResult(low, high)
-
-
-def _argextreme(input, dim, keepdim, take_max):
-    name = "argmax" if take_max else "argmin"
-    data = input._data
-    if dim is None:
-        if data.size == 0:
-            raise IndexError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        index = _arg_extreme(data.reshape(-1), 0, take_max).reshape(())
-        if keepdim:
-            index = index.reshape((1,) * data.ndim)
-        return Tensor._make(index.astype(np.int64))
-    axis = _axis(dim, data.ndim)
-    if data.ndim and data.shape[axis] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
-    index = _arg_extreme(_along(data, data.ndim), axis, take_max)
-    if data.ndim == 0:
-        index = index.reshape(())
-    elif not keepdim:
-        index = np.squeeze(index, axis)
-    return Tensor._make(index.astype(np.int64))
-
-
-def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the first maximum (flattened if dim is None) (matches `torch.argmax`)."""
-    return _argextreme(input, dim, keepdim, True)
-
-
-def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the first minimum (matches `torch.argmin`)."""
-    return _argextreme(input, dim, keepdim, False)
-
-
-# ---- logsumexp, norm -------------------------------------------------------------------------
-class Logsumexp(Op):
-    """y = m + log Σ exp(x - m) with m = max (no overflow);  gx = gy·exp(x - y)."""
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        data = x._data
-        if data.size == 0:
-            with np.errstate(divide="ignore"):
-                y = np.log(np.sum(np.exp(data), axis=axes, keepdims=True))
-        else:
-            m = np.max(data, axis=axes, keepdims=True)
-            m = np.where(np.isfinite(m), m, 0).astype(data.dtype)
-            with np.errstate(divide="ignore"):
-                y = m + np.log(np.sum(np.exp(data - m), axis=axes, keepdims=True))
-        y = Tensor._make(y if keepdim else np.squeeze(y, axes))
-        ctx.args = (axes, keepdim, data.shape)
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        from ember.ops.unary import exp
-
-        x, y = ctx.saved_tensors
-        axes, keepdim, shape = ctx.args
-        weights = exp(x - expand_dims(y, axes, keepdim, shape))
-        return expand_dims(gy, axes, keepdim, shape) * weights, None, None
-
-
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """log(Σ exp(input)) over dims, computed stably (matches `torch.logsumexp`)."""
-    if not input.dtype.is_floating_point:
-        input = as_operand(input, _dtype.get_default_dtype())
-    return Logsumexp.apply(input, _axes(dim, input._data.ndim), keepdim)
-
-
-class Norm(Op):
-    """y = (Σ|x|^p)^(1/p) over axes (p = inf: max |x|, p = 0: count of nonzeros);
-    gx = gy·sign(x)·|x|^(p-1) / y^(p-1), which is gy·x/y for p = 2 (0 where y = 0).
-    """
-
-    node_name = "LinalgVectorNormBackward0"
-
-    @staticmethod
-    def forward(ctx, x, p, axes, keepdim):
-        a = np.abs(x._data)
-        if p == math.inf:
-            y = np.max(a, axis=axes, keepdims=True)
-        elif p == -math.inf:
-            y = np.min(a, axis=axes, keepdims=True)
-        elif p == 0:
-            y = np.sum(a != 0, axis=axes, keepdims=True).astype(a.dtype)
-        elif p == 1:
-            y = np.sum(a, axis=axes, keepdims=True)
-        elif p == 2:
-            y = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
-        else:
-            y = np.sum(a ** a.dtype.type(p), axis=axes, keepdims=True) ** a.dtype.type(1 / p)
-        y = Tensor._make(np.asarray(y if keepdim else np.squeeze(y, axes), dtype=a.dtype))
-        ctx.args = (p, axes, keepdim, x._data.shape)
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        from ember.ops.comparison import where
-        from ember.ops.unary import abs as abs_
-
-        x, y = ctx.saved_tensors
-        p, axes, keepdim, shape = ctx.args
-        g = expand_dims(gy, axes, keepdim, shape)
-        sign = _constant(np.sign(x._data))
-        if p == 0:
-            return None, None, None, None  # PyTorch leaves the gradient of a count undefined
-        if p == 1:
-            return g * sign, None, None, None
-        y_full = expand_dims(y, axes, keepdim, shape)
-        if math.isinf(p):
-            hits = np.abs(x._data) == y_full._data
-            share = hits / np.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype)
-            return g * sign * _constant(share), None, None, None
-        flat = _constant(y_full._data == 0)
-        safe_y = where(flat, 1.0, y_full)
-        if p == 2:
-            return where(flat, 0.0, g * x / safe_y), None, None, None
-        local = sign * abs_(x) ** (p - 1) / safe_y ** (p - 1)
-        return where(flat, 0.0, g * local), None, None, None
-
-
-def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):
-    """Vector p-norm over dims, 'fro' = 2 (matches `torch.norm`; matrix norms not supported)."""
-    if dtype is not None:
-        input = as_operand(input, _dtype.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_type_word(input.dtype)}")
-    if p == "fro" or p is None:
-        p = 2
-    elif isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} (matrix norms) is not supported by ember")
-    p = float(p)
-    axes = _axes(dim, input._data.ndim)
-    if math.isinf(p) and input._data.size == 0:
-        empty = [a for a in axes if input._data.shape[a] == 0]
-        prefix = f"linalg.vector_norm cannot compute the {p:g} norm on"
-        if dim is None:
-            raise RuntimeError(f"{prefix} an empty tensor because the operation does not have "
-                               "an identity")
-        if empty:  # (PyTorch's message lacks the space after the dimension)
-            raise RuntimeError(f"{prefix} the dimension {empty[0]}because this dimension is "
-                               "empty and the operation does not have an identity")
-    result = Norm.apply(input, p, axes, keepdim)
-    if out is not None:
-        from ember.ops.elementwise import _out
-
-        return _out(result, out)
-    return result
-
-
 # ---- all, any, count_nonzero -----------------------------------------------------------------
 def _logical_reduce(array_fn, input, dim, keepdim):
     axes = _axes(dim, input._data.ndim)
-    result = np.asarray(array_fn(input._data, axis=axes, keepdims=keepdim))
+    result = xp.asanyarray(array_fn(input._data, axis=axes, keepdims=keepdim))
     if input.dtype is _dtype.uint8:
-        result = result.astype(np.uint8)
+        result = result.astype(xp.uint8)
     return Tensor._make(result)
 
 
+@op(method=True)
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether every element is nonzero, over dims (matches `torch.all`)."""
-    return _logical_reduce(np.all, input, dim, keepdim)
+    return _logical_reduce(xp.all, input, dim, keepdim)
 
 
+@op(method=True)
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether any element is nonzero, over dims (matches `torch.any`)."""
-    return _logical_reduce(np.any, input, dim, keepdim)
+    return _logical_reduce(xp.any, input, dim, keepdim)
 
 
+@op(method=True)
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number of nonzero elements over dims, int64 (matches `torch.count_nonzero`)."""
     axes = _axes(dim, input._data.ndim)
-    return Tensor._make(np.asarray(np.sum(input._data != 0, axis=axes), dtype=np.int64))
+    return Tensor._make(xp.asanyarray(xp.sum(input._data != 0, axis=axes), dtype=xp.int64))
 
 
 # ---- cumsum, cumprod -------------------------------------------------------------------------
@@ -857,7 +459,7 @@ class Cumprod(Op):
         if x._data.ndim == 0:
             y = x._data.astype(dtype.numpy)
         else:
-            y = np.cumprod(x._data, axis=axis, dtype=dtype.numpy)
+            y = xp.cumprod(x._data, axis=axis, dtype=dtype.numpy)
         y = Tensor._make(y)
         ctx.axis = axis
         ctx.save_for_backward(x, y)
@@ -865,14 +467,12 @@ class Cumprod(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from ember.ops.comparison import where
-
         x, y = ctx.saved_tensors
         axis = ctx.axis
         is_zero = x._data == 0
         if not is_zero.any():
             return RevCumsum.apply(gy * y, axis) / x, None, None
-        zeros_so_far = np.cumsum(is_zero, axis=axis) if x._data.ndim else is_zero.astype(int)
+        zeros_so_far = xp.cumsum(is_zero, axis=axis) if x._data.ndim else is_zero.astype(int)
         before = _constant(zeros_so_far == 0)
         first = _constant(is_zero & (zeros_so_far == 1))
         head = where(before, RevCumsum.apply(gy * y, axis) / where(before, x, 1.0), 0.0)
@@ -881,19 +481,13 @@ class Cumprod(Op):
         return head + at_zero, None, None
 
 
+@op(method=True, inplace=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along dim; ints give int64 (matches `torch.cumsum`)."""
     return Cumsum.apply(input, _axis(dim, input._data.ndim), _accumulate_dtype(input, dtype))
 
 
+@op(method=True, inplace=True)
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along dim (matches `torch.cumprod`)."""
     return Cumprod.apply(input, _axis(dim, input._data.ndim), _accumulate_dtype(input, dtype))
-
-
-# ---- Tensor methods --------------------------------------------------------------------------
-for _fn in (sum, nansum, mean, nanmean, prod, var, std, max, min, amax, amin, aminmax, argmax,
-            argmin, logsumexp, norm, all, any, count_nonzero, cumsum, cumprod):
-    setattr(Tensor, _fn.__name__, _fn)
-Tensor.cumsum_ = lambda self, dim, *, dtype=None: self._inplace_update(cumsum(self, dim))
-Tensor.cumprod_ = lambda self, dim, *, dtype=None: self._inplace_update(cumprod(self, dim))

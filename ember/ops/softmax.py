@@ -1,14 +1,13 @@
 """softmax and log_softmax along a dim: each one fused op, computed stably."""
 
-import numpy as np
-
 from ember import _dtype
+from ember._backend import xp
+from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.reduction import Sum, _axes, _type_word
-
-__all__ = ["log_softmax", "softmax"]
+from ember.ops.unary import exp
 
 
 # ---- softmax, log_softmax --------------------------------------------------------------------
@@ -21,9 +20,9 @@ class Softmax(Op):
         if data.size == 0:
             y = data.copy()
         else:
-            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))  # then in place
-            np.exp(y, out=y)
-            y /= np.sum(y, axis=axes, keepdims=True)
+            y = xp.asanyarray(data - xp.max(data, axis=axes, keepdims=True))  # then in place
+            xp.exp(y, out=y)
+            y /= xp.sum(y, axis=axes, keepdims=True)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)
@@ -44,8 +43,8 @@ class LogSoftmax(Op):
         if data.size == 0:
             y = data.copy()
         else:
-            y = np.asarray(data - np.max(data, axis=axes, keepdims=True))
-            y -= np.log(np.sum(np.exp(y), axis=axes, keepdims=True))
+            y = xp.asanyarray(data - xp.max(data, axis=axes, keepdims=True))
+            y -= xp.log(xp.sum(xp.exp(y), axis=axes, keepdims=True))
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)
@@ -53,8 +52,6 @@ class LogSoftmax(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from ember.ops.unary import exp
-
         (y,) = ctx.saved_tensors
         return gy - exp(y) * Sum.apply(gy, ctx.axes, True, gy.dtype), None
 
@@ -68,17 +65,15 @@ def _softmax_input(input, dim, dtype, name):
     return input, _axes(int(dim), input._data.ndim)
 
 
+@op(method=True)
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / Σ exp(x) along dim, computed stably (matches `torch.softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "softmax")
     return Softmax.apply(input, axes)
 
 
+@op(method=True)
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, axes)
-
-
-Tensor.softmax = softmax
-Tensor.log_softmax = log_softmax

@@ -1,17 +1,15 @@
 """Sorting along a dim: sort, argsort, topk and median, with the gradient sent to the indices.
 
-The backward of each is `PutAlong` (from reduction.py): the gradient of the selected values is
+The backward of each is `PutAlong` (from extrema.py): the gradient of the selected values is
 placed back at the positions they came from.
 """
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
+from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.reduction import (PutAlong, _along, _axis, _check_nonempty, _constant,
-                                 _return_type, _tie_share)
-
-__all__ = ["argsort", "median", "sort", "topk"]
+from ember.ops.extrema import PutAlong, _along, _check_nonempty, _return_type, _tie_share
+from ember.ops.reduction import _axis, _constant
 
 _SortResult = _return_type("sort", ("values", "indices"))
 _TopkResult = _return_type("topk", ("values", "indices"))
@@ -27,10 +25,10 @@ def _sort_indices(data, axis, descending):
     their original order, which negating the values cannot do for unsigned or bool data.
     """
     if not descending:
-        return np.argsort(data, axis=axis, kind="stable")
+        return xp.argsort(data, axis=axis, kind="stable")
     n = data.shape[axis]
-    order = np.argsort(np.flip(data, axis), axis=axis, kind="stable")
-    return np.flip(n - 1 - order, axis)
+    order = xp.argsort(xp.flip(data, axis), axis=axis, kind="stable")
+    return xp.flip(n - 1 - order, axis)
 
 
 class Sort(Op):
@@ -41,11 +39,11 @@ class Sort(Op):
         data = _along(x._data, x._data.ndim)
         idx = _sort_indices(data, axis, descending)
         if k is not None and x._data.ndim:
-            idx = np.take(idx, np.arange(k), axis=axis)
-        values = np.take_along_axis(data, idx, axis)
+            idx = xp.take(idx, get_array_module(idx).arange(k), axis=axis)
+        values = xp.take_along_axis(data, idx, axis)
         ctx.args = (idx, axis, True, x._data.shape)
         shape = x._data.shape if k is None or not x._data.ndim else values.shape
-        indices = Tensor._make(idx.reshape(shape).astype(np.int64, copy=False))
+        indices = Tensor._make(idx.reshape(shape).astype(xp.int64, copy=False))
         ctx.mark_non_differentiable(indices)
         return values.reshape(shape), indices
 
@@ -64,6 +62,7 @@ class Topk(Sort):
     pass
 
 
+@op(method=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     """Sort along dim, returning (values, indices); always stable (matches `torch.sort`)."""
     axis = _axis(dim, input._data.ndim)
@@ -72,13 +71,15 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     return _SortResult(values, indices)
 
 
+@op(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort input along dim (matches `torch.argsort`)."""
     axis = _axis(dim, input._data.ndim)
     idx = _sort_indices(_along(input._data, input._data.ndim), axis, descending)
-    return Tensor._make(idx.reshape(input._data.shape).astype(np.int64, copy=False))
+    return Tensor._make(idx.reshape(input._data.shape).astype(xp.int64, copy=False))
 
 
+@op(method=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) entries along dim and their indices (matches `torch.topk`)."""
     axis = _axis(dim, input._data.ndim)
@@ -97,14 +98,14 @@ class MedianAll(Op):
     @staticmethod
     def forward(ctx, x):
         flat = x._data.reshape(-1)
-        if flat.size == 0 or flat.dtype.kind == "f" and np.isnan(flat).any():
-            y = np.asarray(np.nan, dtype=flat.dtype)
+        if flat.size == 0 or flat.dtype.kind == "f" and xp.isnan(flat).any():
+            y = get_array_module(flat).asarray(xp.nan, dtype=flat.dtype)
         else:
             k = (flat.size - 1) // 2
-            y = np.partition(flat, k)[k]
+            y = xp.partition(flat, k)[k]
         if ctx.needs_input_grad[0]:
             ctx.share = _tie_share(x._data, y)
-        return np.asarray(y)
+        return xp.asanyarray(y)
 
     @staticmethod
     def backward(ctx, gy):
@@ -119,19 +120,22 @@ class MedianDim(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         data = _along(x._data, x._data.ndim)
-        order = np.argsort(data, axis=axis, kind="stable")
+        order = xp.argsort(data, axis=axis, kind="stable")
         n = data.shape[axis]
-        nans = np.sum(np.isnan(data), axis=axis, keepdims=True) if data.dtype.kind == "f" else 0
-        position = np.where(nans > 0, n - nans, (n - 1) // 2)
-        position = np.broadcast_to(position, np.take(order, [0], axis=axis).shape)
-        idx = np.take_along_axis(order, position, axis)
+        if data.dtype.kind == "f":
+            nans = xp.sum(xp.isnan(data), axis=axis, keepdims=True)
+            position = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        else:
+            position = get_array_module(data).asarray((n - 1) // 2)
+        position = xp.broadcast_to(position, xp.take(order, [0], axis=axis).shape)
+        idx = xp.take_along_axis(order, position, axis)
         ctx.args = (idx, axis, keepdim, x._data.shape)
-        values = np.take_along_axis(data, idx, axis)
+        values = xp.take_along_axis(data, idx, axis)
         if x._data.ndim == 0:
             values, idx = values.reshape(()), idx.reshape(())
         elif not keepdim:
-            values, idx = np.squeeze(values, axis), np.squeeze(idx, axis)
-        indices = Tensor._make(idx.astype(np.int64, copy=False))
+            values, idx = xp.squeeze(values, axis), xp.squeeze(idx, axis)
+        indices = Tensor._make(idx.astype(xp.int64, copy=False))
         ctx.mark_non_differentiable(indices)
         return values, indices
 
@@ -140,6 +144,7 @@ class MedianDim(Op):
         return PutAlong.apply(gy, *ctx.args), None, None
 
 
+@op(method=True)
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
     if dim is None:
@@ -148,7 +153,3 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     _check_nonempty(input, "median", axis)
     values, indices = MedianDim.apply(input, axis, keepdim)
     return _MedianResult(values, indices)
-
-
-for _fn in (sort, argsort, topk, median):
-    setattr(Tensor, _fn.__name__, _fn)

@@ -7,10 +7,9 @@ PyTorch.
 
 import math
 
-import numpy as np
-
-from ember._backend import quiet
-from ember._tensor import Tensor
+from ember._backend import quiet, xp
+from ember._registry import op, tensor_method
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
 
@@ -33,7 +32,7 @@ def scipy_erf_functions():
 
 def _constant(array) -> Tensor:
     """A tensor outside the graph, e.g. a mask used inside a backward formula."""
-    return Tensor._make(np.asarray(array))
+    return Tensor._make(xp.asanyarray(array))
 
 
 class Exp(Op):
@@ -41,7 +40,7 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.exp(x._data))
+        y = Tensor._make(xp.exp(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -56,7 +55,7 @@ class Expm1(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.expm1(x._data))
+        y = Tensor._make(xp.expm1(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -73,7 +72,7 @@ class Log(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.log(x._data)
+            return xp.log(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -88,7 +87,7 @@ class Log2(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.log2(x._data)
+            return xp.log2(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -103,7 +102,7 @@ class Log10(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.log10(x._data)
+            return xp.log10(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -118,7 +117,7 @@ class Log1p(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.log1p(x._data)
+            return xp.log1p(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -132,7 +131,7 @@ class Sqrt(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(np.sqrt(x._data))
+            y = Tensor._make(xp.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -148,7 +147,7 @@ class Rsqrt(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(1 / np.sqrt(x._data))
+            y = Tensor._make(1 / xp.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -164,7 +163,7 @@ class Reciprocal(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(np.reciprocal(x._data))
+            y = Tensor._make(xp.reciprocal(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -180,7 +179,7 @@ class Sin(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sin(x._data)
+        return xp.sin(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -194,7 +193,7 @@ class Cos(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cos(x._data)
+        return xp.cos(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -207,7 +206,7 @@ class Tan(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.tan(x._data))
+        y = Tensor._make(xp.tan(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -224,7 +223,7 @@ class Asin(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.arcsin(x._data)
+            return xp.arcsin(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -239,7 +238,7 @@ class Acos(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return np.arccos(x._data)
+            return xp.arccos(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -253,7 +252,7 @@ class Atan(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arctan(x._data)
+        return xp.arctan(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -267,7 +266,7 @@ class Sinh(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sinh(x._data)
+        return xp.sinh(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -281,7 +280,7 @@ class Cosh(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cosh(x._data)
+        return xp.cosh(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -294,7 +293,7 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.tanh(x._data))
+        y = Tensor._make(xp.tanh(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -321,8 +320,8 @@ class Sigmoid(Op):
 
 def _stable_sigmoid(x):
     """σ(x) without overflow: e^-|x| never exceeds 1."""
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
 class Relu(Op):
@@ -330,7 +329,7 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.maximum(x._data, 0))
+        y = Tensor._make(xp.maximum(x._data, 0))
         ctx.save_for_backward(y)
         return y
 
@@ -365,10 +364,10 @@ def erf_array(x):
     if scipy_erf is not None:
         return scipy_erf(x).astype(x.dtype, copy=False)
     # Abramowitz & Stegun 7.1.26, fine for float32; install SciPy for float64 accuracy.
-    t = 1 / (1 + 0.3275911 * np.abs(x))
+    t = 1 / (1 + 0.3275911 * xp.abs(x))
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
                                                                            + t * 1.061405429))))
-    return (np.sign(x) * (1 - poly * np.exp(-x * x))).astype(x.dtype, copy=False)
+    return (xp.sign(x) * (1 - poly * xp.exp(-x * x))).astype(x.dtype, copy=False)
 
 
 class Erfinv(Op):
@@ -395,12 +394,12 @@ class Abs(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.abs(x._data)
+        return xp.abs(x._data)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * _constant(np.sign(x._data))
+        return gy * _constant(xp.sign(x._data))
 
 
 class Neg(Op):
@@ -408,7 +407,7 @@ class Neg(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return np.negative(x._data)
+        return xp.negative(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -429,15 +428,16 @@ class PiecewiseConstant(Op):
         return gy * 0, None
 
 
-def _float_unary(op):
-    """The public function for a float op: integer inputs compute in the default float dtype."""
+def _float_unary(op_class, aliases=()):
+    """The public function of a float op, declared as a method with an in-place form and `out=`
+    (and `aliases`): integer inputs compute in the default float dtype."""
 
-    def fn(input, *, out=None):
-        return op.apply(float_operand(input))
+    def fn(input):
+        return op_class.apply(float_operand(input))
 
-    fn.__name__ = op.__name__.lower()
-    fn.__doc__ = f"Elementwise {fn.__name__} (matches `torch.{fn.__name__}`). {op.__doc__}"
-    return fn
+    fn.__name__ = fn.__qualname__ = op_class.__name__.lower()
+    fn.__doc__ = f"Elementwise {fn.__name__} (matches `torch.{fn.__name__}`). {op_class.__doc__}"
+    return op(method=True, inplace=True, aliases=aliases, out=True)(fn)
 
 
 exp = _float_unary(Exp)
@@ -452,9 +452,9 @@ reciprocal = _float_unary(Reciprocal)
 sin = _float_unary(Sin)
 cos = _float_unary(Cos)
 tan = _float_unary(Tan)
-asin = arcsin = _float_unary(Asin)
-acos = arccos = _float_unary(Acos)
-atan = arctan = _float_unary(Atan)
+asin = _float_unary(Asin, aliases=("arcsin",))
+acos = _float_unary(Acos, aliases=("arccos",))
+atan = _float_unary(Atan, aliases=("arctan",))
 sinh = _float_unary(Sinh)
 cosh = _float_unary(Cosh)
 tanh = _float_unary(Tanh)
@@ -463,6 +463,7 @@ erf = _float_unary(Erf)
 erfinv = _float_unary(Erfinv)
 
 
+@op(method=True, inplace=True)
 def relu(input: Tensor) -> Tensor:
     """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
     if input.dtype.name == "bool":
@@ -470,15 +471,14 @@ def relu(input: Tensor) -> Tensor:
     return Relu.apply(input)
 
 
+@op(method=True, inplace=True, aliases=("absolute",), operators=("__abs__",))
 def abs(input: Tensor) -> Tensor:
     """|input| (matches `torch.abs`)."""
     _refuse_bool(input, "abs_cpu")
     return Abs.apply(input)
 
 
-absolute = abs
-
-
+@op(method=True, inplace=True, aliases=("negative",), operators=("__neg__",))
 def neg(input: Tensor) -> Tensor:
     """-input (matches `torch.neg`)."""
     if input.dtype.name == "bool":
@@ -488,9 +488,7 @@ def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
 
-negative = neg
-
-
+@op(method=True, inplace=True)
 def square(input: Tensor) -> Tensor:
     """input² (matches `torch.square`); bool squares to int64, as pow(input, 2) does."""
     if input.dtype.name == "bool":
@@ -506,64 +504,53 @@ def _refuse_bool(input, kernel, integers=False):
 
 
 def _type_word(dtype):
-    from ember._tensor import short_name
-
     return short_name(dtype)
 
 
-def _step(array_fn, name):
-    def fn(input, *, out=None):
-        if name == "sign" and input.dtype.name == "bool":
-            return input.clone()
-        if not input.dtype.is_floating_point and name != "sign":
-            _refuse_bool(input, f"{name}_vml_cpu")
-            return input.clone()
-        return PiecewiseConstant.apply(input, array_fn)
+def _apply_step(input, array_fn, name):
+    """array_fn(input) for a step function: zero gradient; integer inputs are returned as is."""
+    if name == "sign" and input.dtype.name == "bool":
+        return input.clone()
+    if not input.dtype.is_floating_point and name != "sign":
+        _refuse_bool(input, f"{name}_vml_cpu")
+        return input.clone()
+    return PiecewiseConstant.apply(input, array_fn)
 
-    fn.__name__ = name
+
+def _step(array_fn, name, aliases=()):
+    """The public function of a step function, declared as a method with an in-place form and
+    `out=` (and `aliases`)."""
+
+    def fn(input):
+        return _apply_step(input, array_fn, name)
+
+    fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}; its gradient is zero (matches `torch.{name}`)."
-    return fn
+    return op(method=True, inplace=True, aliases=aliases, out=True)(fn)
 
 
-floor = _step(np.floor, "floor")
-ceil = _step(np.ceil, "ceil")
-trunc = fix = _step(np.trunc, "trunc")
-sign = _step(np.sign, "sign")
+floor = _step(xp.floor, "floor")
+ceil = _step(xp.ceil, "ceil")
+trunc = _step(xp.trunc, "trunc", aliases=("fix",))
+sign = _step(xp.sign, "sign")
 
 
+@op(method=True, inplace=True)
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even, like PyTorch (matches `torch.round`)."""
     if decimals == 0:
-        return _step(np.round, "round")(input)
-    return _step(lambda a: np.round(a, decimals), "round")(input)
+        return _apply_step(input, xp.round, "round")
+    return _apply_step(input, lambda a: xp.round(a, decimals), "round")
 
 
+@op(method=True, inplace=True)
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input) (matches `torch.frac`)."""
     _refuse_bool(input, "frac_cpu", integers=True)
     return input - trunc(input)
 
 
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._inplace_update(fn(self, *args, **kwargs))
-
-    method.__name__ = f"{fn.__name__}_"
-    return method
-
-
-_METHODS = {
-    "exp": exp, "expm1": expm1, "log": log, "log2": log2, "log10": log10, "log1p": log1p,
-    "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan,
-    "asin": asin, "acos": acos, "atan": atan, "arcsin": asin, "arccos": acos, "arctan": atan,
-    "sinh": sinh, "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "erf": erf, "erfinv": erfinv,
-    "relu": relu, "abs": abs, "absolute": abs, "neg": neg, "negative": neg, "square": square,
-    "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "sign": sign, "round": round,
-    "frac": frac,
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-    setattr(Tensor, _name + "_", _inplace(_fn))
-Tensor.__neg__ = neg
-Tensor.__abs__ = abs
-Tensor.__pos__ = lambda self: self
+@tensor_method("__pos__")
+def tensor_pos(self):
+    """+x is x itself (matches `Tensor.__pos__`)."""
+    return self

@@ -1,7 +1,6 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
 
@@ -18,8 +17,8 @@ def adadelta_update(param, grad, step, square_avg, acc_delta, *, lr, rho, eps, w
         grad = grad + weight_decay * param
     square_avg *= rho
     square_avg += (1 - rho) * (grad * grad)
-    std = np.sqrt(square_avg + eps)
-    delta = np.sqrt(acc_delta + eps) / std * grad
+    std = xp.sqrt(square_avg + eps)
+    delta = xp.sqrt(acc_delta + eps) / std * grad
     acc_delta *= rho
     acc_delta += (1 - rho) * (delta * delta)
     param -= lr * delta

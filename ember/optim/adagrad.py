@@ -1,7 +1,6 @@
 """Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember._tensor import Tensor
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor
 
@@ -18,7 +17,7 @@ def adagrad_update(param, grad, step, state_sum, *, lr, lr_decay, weight_decay, 
         grad = grad + weight_decay * param
     clr = lr / (1 + (t - 1) * lr_decay)
     state_sum += grad * grad
-    param += -clr * (grad / (np.sqrt(state_sum) + eps))
+    param += -clr * (grad / (xp.sqrt(state_sum) + eps))
 
 
 class Adagrad(Optimizer):
@@ -48,7 +47,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         value = group["initial_accumulator_value"]
         return {"step": _scalar_tensor(),
-                "sum": Tensor._make(np.full_like(p._data, value))}
+                "sum": Tensor._make(xp.full_like(p._data, value))}
 
     def _update(self, param, grad, state, hyper):
         adagrad_update(param, grad, state["step"], state["sum"], lr=hyper["lr"],

@@ -1,7 +1,6 @@
 """Adam and AdamW (Adam with decoupled weight decay), with AMSGrad and maximize."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
 
@@ -27,11 +26,11 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
     bias_correction1 = 1 - beta1 ** t
     bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
     if amsgrad:
-        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    denom = np.sqrt(second) / bias_correction2_sqrt + eps
+    denom = xp.sqrt(second) / bias_correction2_sqrt + eps
     param += (-lr / bias_correction1) * (exp_avg / denom)
 
 

@@ -1,7 +1,6 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -19,7 +18,7 @@ def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps,
         grad = grad + weight_decay * param
     exp_avg += (1 - beta1) * (grad - exp_avg)
     exp_inf *= beta2
-    np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
+    xp.maximum(exp_inf, xp.abs(grad) + eps, out=exp_inf)
     clr = lr / (1 - beta1 ** t)
     param += -clr * (exp_avg / exp_inf)
 

@@ -10,8 +10,7 @@ PyTorch computes the dot products (ys, H_diag, ro, al, gtd) as 0-d tensors in th
 dtype. Here they are NumPy scalars of the same dtype, so float32 runs round as PyTorch's do.
 """
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.optim.optimizer import Optimizer
@@ -27,7 +26,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d2_square = d1 ** 2 - g1 * g2
     if d2_square < 0:
         return (low + high) / 2.0
-    d2 = np.sqrt(d2_square)
+    d2 = xp.sqrt(d2_square)
     if x1 <= x2:
         minimum = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
     else:
@@ -42,7 +41,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     Phase 1 brackets an interval containing such a step (growing t by cubic extrapolation);
     phase 2 shrinks the bracket by cubic interpolation (zoom). Returns (f, g, t, evaluations).
     """
-    d_norm = np.abs(d).max()
+    d_norm = xp.abs(d).max()
     g = g.copy()
     f_new, g_new = evaluate(t)
     evaluations = 1
@@ -113,10 +112,10 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
 
 def _wrap(value):
     """Arrays kept in the state as ember Tensors (so state_dict holds tensors, as PyTorch's)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, xp.ndarray):
         return Tensor._make(value)
-    if isinstance(value, np.generic):
-        return Tensor._make(np.array(value))
+    if isinstance(value, xp.generic):
+        return Tensor._make(xp.array(value))
     if isinstance(value, list):
         return [_wrap(v) for v in value]
     return value
@@ -148,12 +147,12 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     # ---- the parameters as one flat vector ---------------------------------------------
-    def _gather_flat_grad(self) -> np.ndarray:
-        return np.concatenate([
-            np.zeros(p._data.size, p._data.dtype) if p.grad is None else
+    def _gather_flat_grad(self) -> xp.ndarray:
+        return xp.concatenate([
+            get_array_module(p._data).zeros(p._data.size, p._data.dtype) if p.grad is None else
             p.grad._data.reshape(-1) for p in self._params])
 
-    def _add_grad(self, step_size, update: np.ndarray) -> None:
+    def _add_grad(self, step_size, update: xp.ndarray) -> None:
         offset = 0
         for p in self._params:
             size = p._data.size
@@ -195,7 +194,7 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:
+        if xp.abs(flat_grad).max() <= tolerance_grad:
             stored.update({k: _wrap(v) for k, v in state.items()})
             return orig_loss
 
@@ -239,7 +238,7 @@ class LBFGS(Optimizer):
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr
             else:
                 t = lr
             gtd = flat_grad.dot(d)
@@ -258,19 +257,19 @@ class LBFGS(Optimizer):
                 loss, flat_grad, t, evaluations = _strong_wolfe(
                     evaluate, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
                 self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
             else:
                 self._add_grad(t, d)
                 if n_iter != max_iter:
                     loss = float(self._closure_loss(closure))
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
                     evaluations = 1
             current_evals += evaluations
             state["func_evals"] += evaluations
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tolerance_change:
+            if xp.abs(d * t).max() <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break

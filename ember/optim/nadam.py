@@ -1,7 +1,6 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -29,7 +28,7 @@ def nadam_update(param, grad, step, mu_product, exp_avg, exp_avg_sq, *, lr, beta
     exp_avg += (1 - beta1) * (grad - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * (grad * grad)
-    denom = np.sqrt(exp_avg_sq / bias_correction2) + eps
+    denom = xp.sqrt(exp_avg_sq / bias_correction2) + eps
     param += (-lr * (1.0 - mu) / (1.0 - product)) * (grad / denom)
     param += (-lr * mu_next / (1.0 - product * mu_next)) * (exp_avg / denom)
 

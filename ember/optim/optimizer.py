@@ -22,8 +22,8 @@ import warnings
 from collections import defaultdict
 from copy import deepcopy
 
-import numpy as np
-
+from ember import _dtype
+from ember._backend import xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import _RemovableHandle
@@ -90,10 +90,10 @@ def _as_tensor(value):
     """State values from another library (a torch tensor, an ndarray) as ember Tensors."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray):
+    if isinstance(value, xp.ndarray):
         return Tensor._make(value.copy())
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        return Tensor._make(np.array(value.detach().cpu().numpy()))
+        return Tensor._make(xp.array(value.detach().cpu().numpy()))
     return value
 
 
@@ -226,7 +226,7 @@ class Optimizer:
                     self._update(p._data, p.grad._data, arrays, hyper)
                     for key, value in arrays.items():  # new or non-tensor state written back
                         if not isinstance(state.get(key), Tensor):
-                            is_array = isinstance(value, np.ndarray)
+                            is_array = isinstance(value, xp.ndarray)
                             state[key] = Tensor._make(value) if is_array else value
                     if state:
                         self.state[p] = state
@@ -294,7 +294,7 @@ def _cast(param: Tensor, name: str, value):
         array = value._data
         if name != "step" and param.dtype.is_floating_point and array.dtype.kind == "f":
             array = array.astype(param._data.dtype)
-        return Tensor._make(np.array(array, copy=True))
+        return Tensor._make(array.copy(order="K"))
     if isinstance(value, dict):
         return {k: _cast(param, k, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -304,18 +304,16 @@ def _cast(param: Tensor, name: str, value):
 
 def _zeros_like(p: Tensor) -> Tensor:
     """A zero state tensor shaped and typed like the parameter."""
-    return Tensor._make(np.zeros_like(p._data))
+    return Tensor._make(xp.zeros_like(p._data))
 
 
 def _scalar_tensor(value: float = 0.0) -> Tensor:
     """A 0-d state scalar such as state['step']: float32, float64 under a float64 default."""
-    from ember import _dtype
-
     is_double = _dtype.get_default_dtype() is _dtype.float64
-    return Tensor._make(np.array(value, dtype=np.float64 if is_double else np.float32))
+    return Tensor._make(xp.array(value, dtype=xp.float64 if is_double else xp.float32))
 
 
-def _increment(step: np.ndarray) -> float:
+def _increment(step: xp.ndarray) -> float:
     """Add one to a 0-d step array in place; return the new count as a Python float."""
     step += 1
     return float(step)

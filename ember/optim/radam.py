@@ -1,7 +1,6 @@
 """RAdam: Adam with a rectified (variance-corrected) adaptive learning rate."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -33,7 +32,7 @@ def radam_update(param, grad, step, exp_avg, exp_avg_sq, *, lr, beta1, beta2, ep
     if rho_t > 5.0:
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                 / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        adaptive_lr = bias_correction2 ** 0.5 / (np.sqrt(exp_avg_sq) + eps)
+        adaptive_lr = bias_correction2 ** 0.5 / (xp.sqrt(exp_avg_sq) + eps)
         param -= corrected * lr * adaptive_lr * rect
     else:
         param -= corrected * lr

@@ -1,7 +1,6 @@
 """RMSprop, optionally centered and with momentum."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
 
@@ -21,9 +20,9 @@ def rmsprop_update(param, grad, step, square_avg, grad_avg, momentum_buffer, *, 
     square_avg += (1 - alpha) * (grad * grad)
     if centered:
         grad_avg += (1 - alpha) * (grad - grad_avg)
-        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
     else:
-        avg = np.sqrt(square_avg) + eps
+        avg = xp.sqrt(square_avg) + eps
     if momentum > 0:
         momentum_buffer *= momentum
         momentum_buffer += grad / avg

@@ -1,11 +1,10 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember.optim.optimizer import Optimizer, required
 
 
-def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer, *, lr, momentum,
+def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, momentum,
                dampening, weight_decay, nesterov, maximize):
     """One SGD step on `param` in place; returns the (new) momentum buffer.
 

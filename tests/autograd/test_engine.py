@@ -1,47 +1,17 @@
 """The autograd engine and its user-facing API, checked against torch where torch has an answer."""
 
-import zlib
-
 import numpy as np
 import pytest
 import torch
 
 import ember
+from tests.differential import assert_same, both, error_of
 
 RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-6, "atol": 1e-8}
 
 
-@pytest.fixture(autouse=True)
-def _seed_per_test(request):
-    """Each test draws the same values however the tests are selected or ordered."""
-    RNG.bit_generator.state = np.random.default_rng(
-        zlib.crc32(request.node.nodeid.encode())).bit_generator.state
-
-
-def _both(array, requires_grad=True):
-    e = ember.from_numpy(np.array(array, copy=True))
-    t = torch.from_numpy(np.array(array, copy=True))
-    if requires_grad:
-        e.requires_grad_()
-        t.requires_grad_()
-    return e, t
-
-
-def _assert_close(e, t, rtol=1e-6, atol=1e-8):
-    assert e is not None and t is not None
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
-
-
-def _error(fn):
-    """The exception fn raises (fails the test if none)."""
-    with pytest.raises(Exception) as info:
-        fn()
-    return info.value
-
-
-# ---- backward basics -------------------------------------------------------------------------------
+# ---- backward basics -----------------------------------------------------------------------------
 EXPRESSIONS = {
     "square-sum": lambda lib, x: (x * x).sum(),
     "mean-of-product": lambda lib, x: (x * 3 + 1).mean(),
@@ -54,19 +24,19 @@ EXPRESSIONS = {
 
 @pytest.mark.parametrize("name", sorted(EXPRESSIONS))
 def test_scalar_backward(name):
-    e, t = _both(RNG.standard_normal((2, 3)))
+    e, t = both(RNG.standard_normal((2, 3)), True)
     EXPRESSIONS[name](ember, e).backward()
     EXPRESSIONS[name](torch, t).backward()
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 3), ()], ids=str)
 def test_backward_with_gradient(shape):
-    e, t = _both(RNG.standard_normal(shape))
+    e, t = both(RNG.standard_normal(shape), True)
     gradient = RNG.standard_normal(shape)
     (e.sin() * 2).backward(ember.from_numpy(gradient.copy()))
     (t.sin() * 2).backward(torch.from_numpy(gradient.copy()))
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 def test_backward_seed_003_vector_jacobian_product():
@@ -75,26 +45,26 @@ def test_backward_seed_003_vector_jacobian_product():
     out_e, out_t = (e + 1).pow(2), (t + 1).pow(2)
     out_e.backward(ember.ones_like(e), retain_graph=True)
     out_t.backward(torch.ones_like(t), retain_graph=True)
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
     out_e.backward(ember.ones_like(e), retain_graph=True)
     out_t.backward(torch.ones_like(t), retain_graph=True)
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
     e.grad.zero_()
     t.grad.zero_()
     out_e.backward(ember.ones_like(e))
     out_t.backward(torch.ones_like(t))
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 def test_nonscalar_backward_without_gradient_raises():
     te, tt = (lib.ones(3, requires_grad=True) * 2 for lib in (ember, torch))
-    assert str(_error(te.backward)) == str(_error(tt.backward))
-    assert type(_error(te.backward)) is type(_error(tt.backward)) is RuntimeError
+    assert str(error_of(te.backward)) == str(error_of(tt.backward))
+    assert type(error_of(te.backward)) is type(error_of(tt.backward)) is RuntimeError
 
 
 def test_backward_on_tensor_without_grad_raises():
-    ember_error = _error(lambda: ember.ones(2).sum().backward())
-    torch_error = _error(lambda: torch.ones(2).sum().backward())
+    ember_error = error_of(lambda: ember.ones(2).sum().backward())
+    torch_error = error_of(lambda: torch.ones(2).sum().backward())
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
 
@@ -102,18 +72,18 @@ def test_backward_on_tensor_without_grad_raises():
 def test_gradient_shape_mismatch_raises():
     e = ember.ones(3, requires_grad=True) * 2
     t = torch.ones(3, requires_grad=True) * 2
-    ember_error = _error(lambda: e.backward(ember.ones(4)))
-    torch_error = _error(lambda: t.backward(torch.ones(4)))
+    ember_error = error_of(lambda: e.backward(ember.ones(4)))
+    torch_error = error_of(lambda: t.backward(torch.ones(4)))
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
 
 
 def test_gradients_accumulate_into_leaf():
-    e, t = _both(RNG.standard_normal(4))
+    e, t = both(RNG.standard_normal(4), True)
     for _ in range(3):
         (e * e).sum().backward()
         (t * t).sum().backward()
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
     assert e.grad._data is not None and e.is_leaf
 
 
@@ -126,21 +96,21 @@ def test_grad_is_a_fresh_tensor_not_an_alias():
 
 
 def test_non_leaf_grad_is_none_and_retain_grad():
-    e, t = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
     ye, yt = e * 2, t * 2
     ye.retain_grad()
     yt.retain_grad()
     assert ye.retains_grad and yt.retains_grad
     (ye * ye).sum().backward()
     (yt * yt).sum().backward()
-    _assert_close(ye.grad, yt.grad)
+    assert_same(ye.grad, yt.grad, **TOL)
     assert not ye.is_leaf
     ze = e * 3
     (ze * 2).sum().backward()
     assert ze.grad is None
 
 
-# ---- hooks -----------------------------------------------------------------------------------------
+# ---- hooks ---------------------------------------------------------------------------------------
 def _hooked(lib, x, calls):
     y = x * 2
     y.register_hook(lambda g: calls.append(("y", g.detach().clone())) or g * 10)
@@ -151,20 +121,20 @@ def _hooked(lib, x, calls):
 
 
 def test_register_hook_on_leaf_and_non_leaf():
-    e, t = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
     calls_e, calls_t = [], []
     ze, _ = _hooked(ember, e, calls_e)
     zt, _ = _hooked(torch, t, calls_t)
     ze.backward()
     zt.backward()
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
     assert [name for name, _ in calls_e] == [name for name, _ in calls_t]
     for (_, ge), (_, gt) in zip(calls_e, calls_t):
-        _assert_close(ge, gt)
+        assert_same(ge, gt, **TOL)
 
 
 def test_hook_handle_remove():
-    e, t = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
     calls_e, calls_t = [], []
     ze, handle_e = _hooked(ember, e, calls_e)
     zt, handle_t = _hooked(torch, t, calls_t)
@@ -173,7 +143,7 @@ def test_hook_handle_remove():
     ze.backward()
     zt.backward()
     assert [n for n, _ in calls_e] == [n for n, _ in calls_t] == ["y"]
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 def test_hook_on_a_leaf_the_caller_dropped_still_runs():
@@ -192,13 +162,13 @@ def test_hook_on_a_leaf_the_caller_dropped_still_runs():
 
 
 def test_register_hook_requires_grad():
-    ember_error = _error(lambda: ember.ones(2).register_hook(lambda g: g))
-    torch_error = _error(lambda: torch.ones(2).register_hook(lambda g: g))
+    ember_error = error_of(lambda: ember.ones(2).register_hook(lambda g: g))
+    torch_error = error_of(lambda: torch.ones(2).register_hook(lambda g: g))
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
 
 
-# ---- retain_graph ------------------------------------------------------------------------------------
+# ---- retain_graph --------------------------------------------------------------------------------
 def _seed_003(lib):
     x = lib.from_numpy(np.array([[0.5, -1.0, 2.0, 0.25]], np.float32)).requires_grad_()
     z = x ** 2 * 4
@@ -212,8 +182,8 @@ def test_second_backward_without_retain_graph_raises_torch_message():
     loss1_e.backward()
     loss1_t.backward()
     assert repr(loss1_e) == repr(loss1_t)
-    ember_error = _error(loss2_e.backward)
-    torch_error = _error(loss2_t.backward)
+    ember_error = error_of(loss2_e.backward)
+    torch_error = error_of(loss2_t.backward)
     assert type(ember_error) is type(torch_error) is RuntimeError
     assert str(ember_error) == str(torch_error)
 
@@ -233,10 +203,10 @@ def test_retain_graph_allows_second_backward():
     loss1_t.backward(retain_graph=True)
     loss2_e.backward()
     loss2_t.backward()
-    _assert_close(xe.grad, xt.grad)
+    assert_same(xe.grad, xt.grad, **TOL)
 
 
-# ---- grad modes ---------------------------------------------------------------------------------------
+# ---- grad modes ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
 def test_grad_mode_context_managers(lib):
     x = lib.ones(2, requires_grad=True)
@@ -315,7 +285,7 @@ def test_no_grad_decorator_is_reentrant():
     assert ember.is_grad_enabled()
 
 
-# ---- detach, requires_grad, conversions ---------------------------------------------------------------
+# ---- detach, requires_grad, conversions ----------------------------------------------------------
 @pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
 def test_detach_shares_memory_and_cuts_graph(lib):
     x = lib.ones(3, requires_grad=True)
@@ -334,37 +304,37 @@ def test_requires_grad_errors():
         x = lib.ones(2, requires_grad=True)
         y = x * 2
         assert y.requires_grad_(True) is y  # setting True on a non-leaf that requires grad: ok
-    ember_error = _error(lambda: (ember.ones(2, requires_grad=True) * 2).requires_grad_(False))
-    torch_error = _error(lambda: (torch.ones(2, requires_grad=True) * 2).requires_grad_(False))
+    ember_error = error_of(lambda: (ember.ones(2, requires_grad=True) * 2).requires_grad_(False))
+    torch_error = error_of(lambda: (torch.ones(2, requires_grad=True) * 2).requires_grad_(False))
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
-    ember_error = _error(lambda: ember.ones(2, dtype=ember.int64).requires_grad_())
-    torch_error = _error(lambda: torch.ones(2, dtype=torch.int64).requires_grad_())
+    ember_error = error_of(lambda: ember.ones(2, dtype=ember.int64).requires_grad_())
+    torch_error = error_of(lambda: torch.ones(2, dtype=torch.int64).requires_grad_())
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
 
 
 def test_numpy_of_tensor_requiring_grad_raises():
-    ember_error = _error(lambda: ember.ones(2, requires_grad=True).numpy())
-    torch_error = _error(lambda: torch.ones(2, requires_grad=True).numpy())
+    ember_error = error_of(lambda: ember.ones(2, requires_grad=True).numpy())
+    torch_error = error_of(lambda: torch.ones(2, requires_grad=True).numpy())
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
     assert ember.ones(2, requires_grad=True).detach().numpy().tolist() == [1.0, 1.0]
 
 
 def test_cuda_raises_assertion_error_like_cpu_only_torch():
-    ember_error = _error(lambda: ember.ones(2).cuda())
-    torch_error = _error(lambda: torch.ones(2).cuda())
+    ember_error = error_of(lambda: ember.ones(2).cuda())
+    torch_error = error_of(lambda: torch.ones(2).cuda())
     assert type(ember_error) is type(torch_error) is AssertionError
-    assert type(_error(lambda: ember.ones(2).to("cuda"))) is AssertionError
+    assert type(error_of(lambda: ember.ones(2).to("cuda"))) is AssertionError
     assert ember.cuda.is_available() is torch.cuda.is_available() is False
     assert ember.ones(2).to("cpu").device == ember.device("cpu")
 
 
-# ---- in-place checks --------------------------------------------------------------------------------
+# ---- in-place checks -----------------------------------------------------------------------------
 def test_inplace_on_leaf_requiring_grad_raises():
-    ember_error = _error(lambda: ember.ones(2, requires_grad=True).add_(1))
-    torch_error = _error(lambda: torch.ones(2, requires_grad=True).add_(1))
+    ember_error = error_of(lambda: ember.ones(2, requires_grad=True).add_(1))
+    torch_error = error_of(lambda: torch.ones(2, requires_grad=True).add_(1))
     assert type(ember_error) is type(torch_error)
     assert str(ember_error) == str(torch_error)
 
@@ -378,8 +348,8 @@ def test_inplace_on_leaf_allowed_under_no_grad():
 
 
 def test_inplace_on_non_leaf_is_differentiated():
-    e, t = _both(RNG.standard_normal(3))
-    be, bt = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
     ye, yt = e * 2, t * 2
     ye.mul_(be)
     yt.mul_(bt)
@@ -388,8 +358,8 @@ def test_inplace_on_non_leaf_is_differentiated():
     assert ye.grad_fn.name() == yt.grad_fn.name()
     (ye * ye).sum().backward()
     (yt * yt).sum().backward()
-    _assert_close(e.grad, t.grad)
-    _assert_close(be.grad, bt.grad)
+    assert_same(e.grad, t.grad, **TOL)
+    assert_same(be.grad, bt.grad, **TOL)
 
 
 def _modified_saved_output(lib):
@@ -438,7 +408,7 @@ def test_version_counter_error(case):
     messages = []
     for lib in (ember, torch):
         loss = case(lib)
-        error = _error(loss.backward)
+        error = error_of(loss.backward)
         assert type(error) is RuntimeError
         messages.append(str(error))
     ember_message, torch_message = messages
@@ -453,7 +423,7 @@ def test_version_counter_shared_with_detached_alias():
         y.sum().backward()
 
 
-# ---- autograd.grad and higher order -------------------------------------------------------------------
+# ---- autograd.grad and higher order --------------------------------------------------------------
 HIGHER = {
     "cube": lambda lib, x: x ** 3,
     "sin": lambda lib, x: lib.sin(x),
@@ -466,7 +436,7 @@ HIGHER = {
 
 @pytest.mark.parametrize("name", sorted(HIGHER))
 def test_second_and_third_derivatives(name):
-    e, t = _both(RNG.uniform(-1, 1, 4))
+    e, t = both(RNG.uniform(-1, 1, 4), True)
     results = []
     for lib, x in ((ember, e), (torch, t)):
         (g1,) = lib.autograd.grad(HIGHER[name](lib, x).sum(), x, create_graph=True)
@@ -474,7 +444,7 @@ def test_second_and_third_derivatives(name):
         (g3,) = lib.autograd.grad(g2.sum(), x)
         results.append((g1, g2, g3))
     for ge, gt in zip(*results):
-        _assert_close(ge, gt)
+        assert_same(ge, gt, **TOL)
 
 
 def test_second_derivative_closed_forms():
@@ -497,17 +467,17 @@ def test_hessian_vector_product():
         (g,) = lib.autograd.grad(f, x, create_graph=True)
         (hv,) = lib.autograd.grad(g, x, grad_outputs=lib.from_numpy(v.copy()))
         results.append(hv)
-    _assert_close(*results)
+    assert_same(*results, **TOL)
 
 
 def test_grad_does_not_touch_dot_grad_and_respects_inputs():
-    e, t = _both(RNG.standard_normal(3))
-    be, bt = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
     ge = ember.autograd.grad((e * be).sum(), [e, be])
     gt = torch.autograd.grad((t * bt).sum(), [t, bt])
     assert e.grad is None and be.grad is None
     for a, b in zip(ge, gt):
-        _assert_close(a, b)
+        assert_same(a, b, **TOL)
         assert not a.requires_grad
 
 
@@ -524,25 +494,25 @@ def test_grad_unused_input():
 
 
 def test_backward_inputs_argument():
-    e, t = _both(RNG.standard_normal(3))
-    be, bt = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
     (e * be).sum().backward(inputs=[e])
     (t * bt).sum().backward(inputs=[t])
-    _assert_close(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
     assert be.grad is None and bt.grad is None
 
 
 def test_create_graph_backward_builds_differentiable_grad():
-    e, t = _both(RNG.standard_normal(3))
+    e, t = both(RNG.standard_normal(3), True)
     (e ** 3).sum().backward(create_graph=True)
     (t ** 3).sum().backward(create_graph=True)
     assert e.grad.requires_grad and t.grad.requires_grad
     (ge,) = ember.autograd.grad(e.grad.sum(), e)
     (gt,) = torch.autograd.grad(t.grad.sum(), t)
-    _assert_close(ge, gt)
+    assert_same(ge, gt, **TOL)
 
 
-# ---- custom Functions ---------------------------------------------------------------------------------
+# ---- custom Functions ----------------------------------------------------------------------------
 def _custom_functions(lib):
     class ScaledExp(lib.autograd.Function):
         """y = exp(x)·s;  gx = gy·y,  gs = sum(gy·exp(x))."""
@@ -582,27 +552,27 @@ def _custom_functions(lib):
 
 def test_custom_function_matches_torch():
     (e_fn, _), (t_fn, _) = _custom_functions(ember), _custom_functions(torch)
-    xe, xt = _both(RNG.standard_normal(3))
-    se, st = _both(np.array([1.5]))
+    xe, xt = both(RNG.standard_normal(3), True)
+    se, st = both(np.array([1.5]), True)
     ye, yt = e_fn.apply(xe, se, "note"), t_fn.apply(xt, st, "note")
-    _assert_close(ye, yt)
+    assert_same(ye, yt, **TOL)
     assert ye.grad_fn.name() == type(yt.grad_fn).__name__ == "ScaledExpBackward"
     assert ye.grad_fn.seen_needs == yt.grad_fn.seen_needs == (True, True, False)
     (ye * ye).sum().backward()
     (yt * yt).sum().backward()
-    _assert_close(xe.grad, xt.grad)
-    _assert_close(se.grad, st.grad)
+    assert_same(xe.grad, xt.grad, **TOL)
+    assert_same(se.grad, st.grad, **TOL)
 
 
 def test_custom_function_needs_input_grad_partial():
     (e_fn, _), (t_fn, _) = _custom_functions(ember), _custom_functions(torch)
-    xe, xt = _both(RNG.standard_normal(3))
-    se, st = _both(np.array([1.5]), requires_grad=False)
+    xe, xt = both(RNG.standard_normal(3), True)
+    se, st = both(np.array([1.5]), requires_grad=False)
     ye, yt = e_fn.apply(xe, se, None), t_fn.apply(xt, st, None)
     assert ye.grad_fn.seen_needs == yt.grad_fn.seen_needs == (True, False, False)
     ye.sum().backward()
     yt.sum().backward()
-    _assert_close(xe.grad, xt.grad)
+    assert_same(xe.grad, xt.grad, **TOL)
     assert se.grad is None and st.grad is None
 
 
@@ -614,14 +584,14 @@ def test_custom_function_without_grad_inputs_builds_no_graph():
 
 def test_custom_function_mark_non_differentiable():
     (_, e_fn), (_, t_fn) = _custom_functions(ember), _custom_functions(torch)
-    xe, xt = _both(RNG.standard_normal(4))
+    xe, xt = both(RNG.standard_normal(4), True)
     out_e, out_t = e_fn.apply(xe), t_fn.apply(xt)
     for oe, ot in zip(out_e, out_t):
         assert oe.requires_grad == ot.requires_grad
-        _assert_close(oe, ot)
+        assert_same(oe, ot, **TOL)
     out_e[0].sum().backward()
     out_t[0].sum().backward()
-    _assert_close(xe.grad, xt.grad)
+    assert_same(xe.grad, xt.grad, **TOL)
 
 
 def _bad_shape_function(lib):
@@ -642,7 +612,7 @@ def test_custom_function_bad_gradient_shape():
     for lib in (ember, torch):
         x = lib.ones(3, requires_grad=True)
         loss = _bad_shape_function(lib).apply(x).sum()
-        errors.append(_error(loss.backward))
+        errors.append(error_of(loss.backward))
     assert type(errors[0]) is type(errors[1]) is RuntimeError
     assert str(errors[0]) == str(errors[1])
 
@@ -682,7 +652,7 @@ def test_saved_tensors_freed_after_backward():
         _ = node.saved_tensors
 
 
-# ---- deep graphs and gradcheck ----------------------------------------------------------------------
+# ---- deep graphs and gradcheck -------------------------------------------------------------------
 def test_very_long_chain_has_no_recursion_error():
     x = ember.tensor([1.0], requires_grad=True)
     y = x

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, run_both
+from tests.differential import assert_same, check_fn
 
 # (name, args, kwargs) of F.<name>; each is checked in float32 and float64.
 FUNCTIONAL = [
@@ -54,7 +54,7 @@ def _input(dtype, shape=(3, 4, 6)):
 def test_functional_matches_torch(name, args, kwargs, dtype):
     tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-10,
                                                                      "atol": 1e-12}
-    run_both(lambda x: getattr(torch.nn.functional, name)(x, *args, **kwargs),
+    check_fn(lambda x: getattr(torch.nn.functional, name)(x, *args, **kwargs),
              lambda x: getattr(ember.nn.functional, name)(x, *args, **kwargs),
              _input(dtype), **tol)
 
@@ -66,12 +66,12 @@ def test_prelu_matches_torch():
         x = _input(np.float32, shape)
         tx, ex = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
         t_out, e_out = t(tx), e(ex)
-        assert_close(e_out, t_out)
+        assert_same(e_out, t_out)
         gy = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
         t_out.backward(torch.tensor(gy))
         e_out.backward(ember.tensor(gy))
-        assert_close(ex.grad, tx.grad)
-        assert_close(e.weight.grad, t.weight.grad, rtol=1e-5, atol=1e-5)
+        assert_same(ex.grad, tx.grad)
+        assert_same(e.weight.grad, t.weight.grad, rtol=1e-5, atol=1e-5)
     with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
         ember.nn.PReLU(4)(ember.zeros(2, 3))
 
@@ -106,7 +106,7 @@ def test_module_repr_and_forward(name, args, kwargs):
         e.load_state_dict({"weight": ember.from_numpy(t.weight.detach().numpy().copy())})
     x = _input(np.float32, (2, 4, 3, 2))
     t_out, e_out = t(torch.tensor(x)), e(ember.tensor(x))
-    assert_close(e_out, t_out)
+    assert_same(e_out, t_out)
 
 
 @pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "silu",
@@ -120,13 +120,13 @@ def test_inplace_forms(name):
     ey = fe(ex, *args, inplace=True)
     ty = ft(tx, *args, inplace=True)
     assert ey is ex
-    assert_close(ex, tx)
+    assert_same(ex, tx)
     # in place on a non-leaf inside a graph: gradients still match
     ea = ember.tensor(x, requires_grad=True)
     ta = torch.tensor(x, requires_grad=True)
     fe(ea * 2, *args, inplace=True).sum().backward()
     ft(ta * 2, *args, inplace=True).sum().backward()
-    assert_close(ea.grad, ta.grad)
+    assert_same(ea.grad, ta.grad)
     assert ty is tx
 
 
@@ -141,7 +141,7 @@ def test_inplace_on_leaf_requiring_grad_raises():
 ])
 def test_gradient_at_kinks_matches_torch(name, args):
     x = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0, 20.0], dtype=np.float64)
-    run_both(lambda t: getattr(torch.nn.functional, name)(t, *args),
+    check_fn(lambda t: getattr(torch.nn.functional, name)(t, *args),
              lambda t: getattr(ember.nn.functional, name)(t, *args), x)
 
 
@@ -177,7 +177,7 @@ def test_softmax_implicit_dim_warns_like_torch():
         e = ember.nn.functional.softmax(ember.tensor(x))
     with pytest.warns(UserWarning):
         t = torch.nn.functional.softmax(torch.tensor(x))
-    assert_close(e, t)
+    assert_same(e, t)
 
 
 def test_rrelu_training_slopes_in_range():
@@ -212,4 +212,4 @@ def test_scaled_dot_product_attention(kwargs, mask):
             return lib.nn.functional.scaled_dot_product_attention(a, b, c, attn, **kwargs)
         return fn
 
-    run_both(call(torch), call(ember), q, k, v, atol=1e-5)
+    check_fn(call(torch), call(ember), q, k, v, atol=1e-5)

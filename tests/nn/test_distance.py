@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import run_both
+from tests.differential import check_fn
 
 RNG = np.random.default_rng(0)
 
@@ -17,7 +17,7 @@ RNG = np.random.default_rng(0)
 ])
 def test_pairwise_distance(kwargs, shapes):
     arrays = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
-    run_both(lambda a, b: torch.nn.PairwiseDistance(**kwargs)(a, b),
+    check_fn(lambda a, b: torch.nn.PairwiseDistance(**kwargs)(a, b),
              lambda a, b: ember.nn.PairwiseDistance(**kwargs)(a, b), *arrays, atol=1e-5)
     assert repr(ember.nn.PairwiseDistance(**kwargs)) == repr(torch.nn.PairwiseDistance(**kwargs))
 
@@ -30,7 +30,7 @@ def test_pairwise_distance(kwargs, shapes):
 def test_cosine_similarity(kwargs, shapes):
     arrays = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
     arrays[0][0] *= 1e-3
-    run_both(lambda a, b: torch.nn.CosineSimilarity(**kwargs)(a, b),
+    check_fn(lambda a, b: torch.nn.CosineSimilarity(**kwargs)(a, b),
              lambda a, b: ember.nn.CosineSimilarity(**kwargs)(a, b), *arrays, atol=1e-5)
     assert repr(ember.nn.CosineSimilarity(**kwargs)) == repr(torch.nn.CosineSimilarity(**kwargs))
 
@@ -38,10 +38,10 @@ def test_cosine_similarity(kwargs, shapes):
 @pytest.mark.parametrize("kwargs", [{}, {"p": 1.0}, {"dim": 0}, {"p": 3, "dim": -1}])
 def test_normalize(kwargs):
     x = RNG.standard_normal((3, 4)).astype(np.float32)
-    run_both(lambda a: torch.nn.functional.normalize(a, **kwargs),
+    check_fn(lambda a: torch.nn.functional.normalize(a, **kwargs),
              lambda a: ember.nn.functional.normalize(a, **kwargs), x, atol=1e-5)
 
 
 def test_pdist():
     x = RNG.standard_normal((5, 3)).astype(np.float32)
-    run_both(torch.nn.functional.pdist, ember.nn.functional.pdist, x, atol=1e-5)
+    check_fn(torch.nn.functional.pdist, ember.nn.functional.pdist, x, atol=1e-5)

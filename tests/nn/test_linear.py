@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, compare_modules, run_both
+from tests.differential import assert_same, check_fn, compare_modules, copy_state
 
 
 @pytest.mark.parametrize("args,shape", [
@@ -89,7 +89,7 @@ def test_flatten_matches_torch(args, shape):
     t, e = torch.nn.Flatten(*args), ember.nn.Flatten(*args)
     assert repr(e) == repr(t)
     x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
-    run_both(t, e, x)
+    check_fn(t, e, x)
 
 
 @pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, [2, 2, 2], (3, 8)),
@@ -98,7 +98,7 @@ def test_unflatten_matches_torch(dim, sizes, shape):
     t, e = torch.nn.Unflatten(dim, sizes), ember.nn.Unflatten(dim, sizes)
     assert repr(e) == repr(t)
     x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
-    run_both(t, e, x)
+    check_fn(t, e, x)
 
 
 def test_seed_003_mlp_forward_and_training():
@@ -109,8 +109,6 @@ def test_seed_003_mlp_forward_and_training():
                              nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10))
 
     t, e = build(torch.nn), build(ember.nn)
-    from _nn_helpers import copy_state
-
     copy_state(t, e)
     rng = np.random.default_rng(6)
     x = rng.random((16, 28, 28)).astype(np.float32)
@@ -127,7 +125,7 @@ def test_seed_003_mlp_forward_and_training():
             losses.append(loss.item())
         assert abs(losses[0] - losses[1]) < 1e-5
     for (k, v), (_, tv) in zip(e.state_dict().items(), t.state_dict().items()):
-        assert_close(v, tv, rtol=1e-4, atol=1e-5)
+        assert_same(v, tv, rtol=1e-4, atol=1e-5)
     probs = ember.nn.Softmax(dim=1)(e(ember.tensor(x)))
     assert probs.argmax(1).shape == (16,)
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, to_ember
+from tests.differential import assert_same, assert_same_error, to_ember
 
 RNG = np.random.default_rng(0)
 
@@ -116,12 +116,12 @@ REDUCED = [case + (reduction,) for case in CASES for reduction in (None, "sum", 
 def test_loss_matches_torch(name, arrays, kwargs, grads, reduction):
     t_in, t_out = _call(torch, name, arrays, kwargs, reduction, grads)
     e_in, e_out = _call(ember, name, arrays, kwargs, reduction, grads)
-    assert_close(e_out, t_out, rtol=1e-5, atol=1e-6)
+    assert_same(e_out, t_out, rtol=1e-5, atol=1e-6)
     gy = np.random.default_rng(1).uniform(0.5, 1.5, size=tuple(t_out.shape)).astype(np.float32)
     t_out.backward(torch.tensor(gy))
     e_out.backward(ember.tensor(gy))
     for i in grads:
-        assert_close(e_in[i].grad, t_in[i].grad, rtol=1e-4, atol=1e-5)
+        assert_same(e_in[i].grad, t_in[i].grad, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -167,8 +167,8 @@ def test_seed_003_bce_with_logits_graph():
     assert loss.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
     loss.backward()
     expected = torch.sigmoid(torch.tensor(z.detach().numpy())) / 3
-    assert_close(b.grad, expected)
-    assert_close(w.grad, expected.expand(5, 3))
+    assert_same(b.grad, expected)
+    assert_same(w.grad, expected.expand(5, 3))
 
 
 def test_cross_entropy_grad_fn_name():
@@ -222,7 +222,7 @@ def test_loss_module_weight_buffers():
     e = ember.nn.CrossEntropyLoss(weight=to_ember(w))
     assert list(e.state_dict()) == list(t.state_dict()) == ["weight"]
     x, y = _f(5, 4), _idx(4, 5)
-    assert_close(e(ember.tensor(x), ember.tensor(y)), t(torch.tensor(x), torch.tensor(y)))
+    assert_same(e(ember.tensor(x), ember.tensor(y)), t(torch.tensor(x), torch.tensor(y)))
     tb = torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(4))
     eb = ember.nn.BCEWithLogitsLoss(pos_weight=ember.ones(4))
     assert list(eb.state_dict()) == list(tb.state_dict())
@@ -248,12 +248,8 @@ def test_loss_module_weight_buffers():
     lambda F, lib: F.gaussian_nll_loss(lib.zeros(2, 2), lib.zeros(2, 2), lib.ones(3)),
 ])
 def test_errors_match_torch(call):
-    results = []
-    for lib in (torch, ember):
-        with pytest.raises(Exception) as info:
-            call(lib.nn.functional, lib)
-        results.append((info.type, str(info.value)))
-    assert results[1] == results[0]
+    assert_same_error(lambda lib: call(lib.nn.functional, lib), same_message=True,
+                      exact_type=True)
 
 
 def test_mismatched_sizes_warn_and_broadcast():
@@ -262,7 +258,7 @@ def test_mismatched_sizes_warn_and_broadcast():
         e = ember.nn.functional.mse_loss(ember.tensor(x), ember.tensor(y))
     with pytest.warns(UserWarning):
         t = torch.nn.functional.mse_loss(torch.tensor(x), torch.tensor(y))
-    assert_close(e, t)
+    assert_same(e, t)
 
 
 def test_float64_losses_keep_dtype():
@@ -270,7 +266,7 @@ def test_float64_losses_keep_dtype():
     y = np.array([0, 2, 1, 1])
     e = ember.nn.functional.cross_entropy(ember.tensor(x, requires_grad=True), ember.tensor(y))
     t = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y))
-    assert_close(e, t, rtol=1e-12, atol=1e-12)
+    assert_same(e, t, rtol=1e-12, atol=1e-12)
     assert ember.autograd.gradcheck(
         lambda a: ember.nn.functional.cross_entropy(a, ember.tensor(y), label_smoothing=0.2),
         (ember.tensor(x, requires_grad=True),))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, compare_modules, copy_state
+from tests.differential import assert_same, compare_modules, copy_state
 
 # (class name, constructor args, kwargs, input shape)
 LAYERS = [
@@ -60,14 +60,14 @@ def test_train_mode_matches_torch(name, args, kwargs, shape):
         compare_modules(t, e, x, rtol=1e-4, atol=1e-5, seed=step) if step == 0 else None
         if step:
             out_t, out_e = t(torch.tensor(x)), e(ember.tensor(x))
-            assert_close(out_e, out_t, rtol=1e-4, atol=1e-5)
+            assert_same(out_e, out_t, rtol=1e-4, atol=1e-5)
     for (k, v), (tk, tv) in zip(e.state_dict().items(), t.state_dict().items()):
         assert k == tk
-        assert_close(v, tv, rtol=1e-5, atol=1e-6)
+        assert_same(v, tv, rtol=1e-5, atol=1e-6)
     t.eval()
     e.eval()
     x = rng.standard_normal(shape).astype(np.float32)
-    assert_close(e(ember.tensor(x)), t(torch.tensor(x)), rtol=1e-4, atol=1e-5)
+    assert_same(e(ember.tensor(x)), t(torch.tensor(x)), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", [
@@ -129,8 +129,8 @@ def test_momentum_none_is_cumulative_average():
         t(torch.tensor(x))
         e(ember.tensor(x))
     assert int(e.num_batches_tracked) == 4
-    assert_close(e.running_mean, t.running_mean)
-    assert_close(e.running_var, t.running_var)
+    assert_same(e.running_mean, t.running_mean)
+    assert_same(e.running_var, t.running_var)
 
 
 def test_functional_batch_norm_running_stats_in_place():
@@ -139,8 +139,8 @@ def test_functional_batch_norm_running_stats_in_place():
     x = np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32)
     ember.nn.functional.batch_norm(ember.tensor(x), rm, rv, training=True, momentum=0.3)
     torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=0.3)
-    assert_close(rm, trm)
-    assert_close(rv, trv)
+    assert_same(rm, trm)
+    assert_same(rv, trv)
 
 
 @pytest.mark.parametrize("build,shape,error", [

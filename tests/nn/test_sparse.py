@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, copy_state
+from tests.differential import assert_same, copy_state
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -19,13 +19,13 @@ def test_embedding_matches_torch(kwargs):
     copy_state(t, e)
     idx = np.array([[0, 2, 2, 5], [1, 2, 0, 0]])
     t_out, e_out = t(torch.tensor(idx)), e(ember.tensor(idx))
-    assert_close(e_out, t_out)
-    assert_close(e.weight, t.weight)  # max_norm renormalizes the weight in place
+    assert_same(e_out, t_out)
+    assert_same(e.weight, t.weight)  # max_norm renormalizes the weight in place
     gy = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
     t_out.backward(torch.tensor(gy))
     e_out.backward(ember.tensor(gy))
     t_grad = t.weight.grad.to_dense() if t.weight.grad.is_sparse else t.weight.grad
-    assert_close(e.weight.grad, t_grad)
+    assert_same(e.weight.grad, t_grad)
 
 
 def test_padding_row_initialized_to_zero():
@@ -54,7 +54,7 @@ def test_from_pretrained():
     e = ember.nn.Embedding.from_pretrained(ember.tensor(weights))
     assert repr(e) == repr(t)
     assert not e.weight.requires_grad
-    assert_close(e(ember.tensor([3, 0])), t(torch.tensor([3, 0])))
+    assert_same(e(ember.tensor([3, 0])), t(torch.tensor([3, 0])))
     trainable = ember.nn.Embedding.from_pretrained(ember.tensor(weights), freeze=False)
     assert trainable.weight.requires_grad
 
@@ -72,8 +72,8 @@ def test_errors():
 def test_one_hot_matches_torch():
     x = np.array([[0, 3], [2, 1]])
     F_t, F_e = torch.nn.functional, ember.nn.functional
-    assert_close(F_e.one_hot(ember.tensor(x)), F_t.one_hot(torch.tensor(x)))
-    assert_close(F_e.one_hot(ember.tensor(x), 6), F_t.one_hot(torch.tensor(x), 6))
+    assert_same(F_e.one_hot(ember.tensor(x)), F_t.one_hot(torch.tensor(x)))
+    assert_same(F_e.one_hot(ember.tensor(x), 6), F_t.one_hot(torch.tensor(x), 6))
     with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
         F_e.one_hot(ember.tensor(x), 2)
 
@@ -96,11 +96,11 @@ def test_embedding_bag_matches_torch(indices, offsets, include_last, mode, paddi
     t_off = None if offsets is None else torch.tensor(offsets)
     e_off = None if offsets is None else ember.tensor(offsets)
     t_out, e_out = t(torch.tensor(indices), t_off), e(ember.tensor(indices), e_off)
-    assert_close(e_out, t_out)
+    assert_same(e_out, t_out)
     gy = np.random.default_rng(2).standard_normal(tuple(t_out.shape)).astype(np.float32)
     t_out.backward(torch.tensor(gy))
     e_out.backward(ember.tensor(gy))
-    assert_close(e.weight.grad, t.weight.grad)
+    assert_same(e.weight.grad, t.weight.grad)
 
 
 def test_embedding_bag_per_sample_weights():

@@ -12,30 +12,11 @@ import torch
 
 import ember
 from ember.autograd import gradcheck
+from tests.differential import assert_same, both, version
 
 RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-6, "atol": 1e-7}
 SHAPE = (3, 4, 5)
-
-
-def _both(array, requires_grad=False):
-    e = ember.from_numpy(array.copy())
-    t = torch.from_numpy(array.copy())
-    if requires_grad:
-        e.requires_grad_()
-        t.requires_grad_()
-    return e, t
-
-
-def _assert_same(e, t):
-    assert isinstance(e, ember.Tensor)
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
-
-
-def _version(t) -> int:
-    """The version counter (ember keeps a shared counter object, torch reports an int)."""
-    return t._version.value if isinstance(t, ember.Tensor) else t._version
 
 
 def _index(m, spec):
@@ -90,7 +71,7 @@ GETITEM = {
 
 
 def _getitem(name, requires_grad=False, dtype=np.float32):
-    e, t = _both(RNG.standard_normal(SHAPE).astype(dtype), requires_grad)
+    e, t = both(RNG.standard_normal(SHAPE).astype(dtype), requires_grad)
     return e, t, e[_index(ember, GETITEM[name])], t[_index(torch, GETITEM[name])]
 
 
@@ -98,7 +79,7 @@ def _getitem(name, requires_grad=False, dtype=np.float32):
 @pytest.mark.parametrize("name", sorted(GETITEM))
 def test_getitem_forward(name, dtype):
     e, t, ye, yt = _getitem(name, dtype=dtype)
-    _assert_same(ye, yt)
+    assert_same(ye, yt, **TOL)
     torch_view = yt.numel() > 0 and np.shares_memory(yt.numpy(), t.numpy())
     assert np.shares_memory(ye._data, e._data) == torch_view
 
@@ -110,7 +91,7 @@ def test_getitem_grad_fn_and_backward(name):
     g = RNG.standard_normal(tuple(yt.shape)).astype(np.float32)
     ye.backward(ember.from_numpy(g.copy()))
     yt.backward(torch.from_numpy(g.copy()))
-    _assert_same(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 @pytest.mark.parametrize("name", ["int_slice", "list", "separated_tensors", "bool_mask_2d",
@@ -134,7 +115,7 @@ def test_getitem_double_backward(name):
         v = m.from_numpy(np.random.default_rng(2).standard_normal(SHAPE))
         results.append([gx, *m.autograd.grad([gx], [x, g], [v])])
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 GETITEM_ERRORS = [
@@ -185,9 +166,9 @@ def _setitem_case(m, name, x_array, v_array):
     w = m.from_numpy(x_array.copy()).requires_grad_()
     value = 2.5 if v_array is None else m.from_numpy(v_array.copy()).requires_grad_()
     y = w * 3
-    version = _version(y)
+    before = version(y)
     y[_index(m, spec)] = value if v_array is None else value * 2
-    assert _version(y) == version + 1
+    assert version(y) == before + 1
     (y * w).backward(m.from_numpy(np.random.default_rng(3).standard_normal(SHAPE)))
     return y, w.grad, None if v_array is None else value.grad
 
@@ -203,7 +184,7 @@ def test_setitem_values_and_grads(name):
         if b is None:
             assert a is None
         else:
-            _assert_same(a, b)
+            assert_same(a, b, **TOL)
 
 
 @pytest.mark.parametrize("name", sorted(SETITEM))
@@ -216,7 +197,7 @@ def test_setitem_no_grad_writes_through_views(name):
         x = base[1]
         x[_index(m, spec)] = value if shape is None else m.from_numpy(value.copy())
         results.append(base)
-    _assert_same(*results)
+    assert_same(*results, **TOL)
 
 
 def test_setitem_grad_fn_names():
@@ -239,7 +220,7 @@ def test_setitem_casts_value_and_int_tensors():
         y[1:] = m.tensor([1, 2])
         results.append((x, y))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_setitem_gradcheck():
@@ -305,14 +286,14 @@ NAMES_DIFFER = {"index_add", "index_put_accumulate", "index_put"}  # ember compo
 
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_ops_forward_and_backward(name):
-    e, t = _both(X, requires_grad=True)
+    e, t = both(X, requires_grad=True)
     ye, yt = OPS[name](ember, e), OPS[name](torch, t)
-    _assert_same(ye, yt)
+    assert_same(ye, yt, **TOL)
     assert ye.grad_fn.name() == yt.grad_fn.name() or name in NAMES_DIFFER
     g = RNG.standard_normal(tuple(yt.shape)).astype(np.float32)
     ye.backward(ember.from_numpy(g.copy()))
     yt.backward(torch.from_numpy(g.copy()))
-    _assert_same(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -327,7 +308,7 @@ def test_ops_gradcheck_and_double_backward(name):
         (gx,) = m.autograd.grad([y], [x], [g.requires_grad_()], create_graph=True)
         results.append([gx, *m.autograd.grad([gx], [x, g], [m.ones_like(x)])])
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 @pytest.mark.parametrize("op", ["scatter", "scatter_add"])
@@ -352,8 +333,8 @@ def test_masked_fill_value_grad():
         value = m.tensor(3.0, requires_grad=True)
         x.masked_fill(x > 0, value).backward(m.from_numpy(X * 2))
         results += [x.grad, value.grad]
-    _assert_same(results[0], results[2])
-    _assert_same(results[1], results[3])
+    assert_same(results[0], results[2], **TOL)
+    assert_same(results[1], results[3], **TOL)
 
 
 def test_inplace_index_ops():
@@ -367,29 +348,29 @@ def test_inplace_index_ops():
         x.index_put_((m.tensor([1, 1]),), m.ones(4), accumulate=True)
         x.index_put_((m.tensor([0]), m.tensor([2])), m.tensor(-4.0))
         results.append(x)
-    _assert_same(*results)
+    assert_same(*results, **TOL)
 
 
 def test_scatter_reduce_forward():
     for reduce in ("add", "multiply"):
         results = [m.from_numpy(X.copy()).scatter(1, m.tensor([[0, 0], [1, 1]]), 2.0,
                                                   reduce=reduce) for m in (ember, torch)]
-        _assert_same(*results)
+        assert_same(*results, **TOL)
 
 
 @pytest.mark.parametrize("as_tuple", [False, True])
 @pytest.mark.parametrize("shape", [(), (0,), (5,), (3, 4), (2, 3, 2)], ids=str)
 def test_nonzero(shape, as_tuple):
     array = RNG.integers(0, 2, shape).astype(np.float32)
-    e, t = _both(array)
+    e, t = both(array)
     ye, yt = ember.nonzero(e, as_tuple=as_tuple), torch.nonzero(t, as_tuple=as_tuple)
     if as_tuple:
         assert len(ye) == len(yt)
         for a, b in zip(ye, yt):
-            _assert_same(a, b)
+            assert_same(a, b, **TOL)
     else:
-        _assert_same(ye, yt)
-        _assert_same(ember.argwhere(e), torch.argwhere(t))
+        assert_same(ye, yt, **TOL)
+        assert_same(ember.argwhere(e), torch.argwhere(t), **TOL)
 
 
 OP_ERRORS = [

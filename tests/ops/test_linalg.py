@@ -10,25 +10,10 @@ import pytest
 import torch
 
 import ember
+from tests.differential import assert_same, both
 
 RNG = np.random.default_rng(1)
-
-
-def _both(array, requires_grad=False):
-    e = ember.from_numpy(array.copy())
-    t = torch.from_numpy(array.copy())
-    if requires_grad:
-        e.requires_grad_()
-        t.requires_grad_()
-    return e, t
-
-
-def _assert_close(e, t, rtol=1e-5, atol=1e-5):
-    assert isinstance(e, ember.Tensor), type(e)
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy().astype(np.float64),
-                               t.detach().numpy().astype(np.float64), rtol=rtol, atol=atol)
+TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def _arrays(shapes, dtype=np.float32):
@@ -116,7 +101,7 @@ NAMED = {"dot_1d_1d": "DotBackward0", "mm_2d_2d": "MmBackward0", "mv_2d_1d": "Mv
 
 def _run(case, dtype=np.float32, requires_grad=False):
     call, shapes = CASES[case]
-    pairs = [_both(a, requires_grad) for a in _arrays(shapes, dtype)]
+    pairs = [both(a, requires_grad) for a in _arrays(shapes, dtype)]
     inputs_e, inputs_t = [p[0] for p in pairs], [p[1] for p in pairs]
     return inputs_e, inputs_t, call(ember, *inputs_e), call(torch, *inputs_t)
 
@@ -124,7 +109,7 @@ def _run(case, dtype=np.float32, requires_grad=False):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_forward(case):
     _, _, ye, yt = _run(case)
-    _assert_close(ye, yt)
+    assert_same(ye, yt, **TOL)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -136,7 +121,7 @@ def test_backward(case):
     ye.backward(ember.from_numpy(seed))
     yt.backward(torch.from_numpy(seed))
     for xe, xt in zip(inputs_e, inputs_t):
-        _assert_close(xe.grad, xt.grad, rtol=1e-4)
+        assert_same(xe.grad, xt.grad, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("case", ["mm_2d_2d", "vecmat_1d_2d", "batched_broadcast"])
@@ -146,12 +131,12 @@ def test_float64_and_int64(case):
         arrays = [RNG.integers(-5, 5, s).astype(dtype) for s in shapes]
         ye = call(ember, *[ember.from_numpy(a) for a in arrays])
         yt = call(torch, *[torch.from_numpy(a) for a in arrays])
-        _assert_close(ye, yt)
+        assert_same(ye, yt, **TOL)
 
 
 def test_trace_of_integers_is_int64():
     a = np.arange(12, dtype=np.int32).reshape(3, 4)
-    _assert_close(ember.trace(ember.from_numpy(a)), torch.trace(torch.from_numpy(a)))
+    assert_same(ember.trace(ember.from_numpy(a)), torch.trace(torch.from_numpy(a)), **TOL)
 
 
 GRADCHECK = ["dot_1d_1d", "mv_2d_1d", "vecmat_1d_2d", "batched_broadcast", "batched_3d_1d",
@@ -188,9 +173,9 @@ def test_double_backward(case):
         total = sum((g * g).sum() for g in grads)
         results.append((grads, lib.autograd.grad(total, xs)))
     for first_e, first_t in zip(results[0][0], results[1][0]):
-        _assert_close(first_e, first_t, rtol=1e-6, atol=1e-8)
+        assert_same(first_e, first_t, rtol=1e-6, atol=1e-8)
     for second_e, second_t in zip(results[0][1], results[1][1]):
-        _assert_close(second_e, second_t, rtol=1e-6, atol=1e-8)
+        assert_same(second_e, second_t, rtol=1e-6, atol=1e-8)
 
 
 def test_addmm_beta_zero_ignores_nan_input():
@@ -199,13 +184,13 @@ def test_addmm_beta_zero_ignores_nan_input():
     ye = ember.addmm(ember.from_numpy(c), ember.from_numpy(a), ember.from_numpy(b), beta=0)
     yt = torch.addmm(torch.from_numpy(c), torch.from_numpy(a), torch.from_numpy(b), beta=0)
     assert not np.isnan(ye.numpy()).any()
-    _assert_close(ye, yt)
+    assert_same(ye, yt, **TOL)
 
 
 def test_outer_promotes_dtypes():
     a, b = np.arange(3), RNG.standard_normal(4).astype(np.float32)
-    _assert_close(ember.outer(ember.from_numpy(a), ember.from_numpy(b)),
-                  torch.outer(torch.from_numpy(a), torch.from_numpy(b)))
+    assert_same(ember.outer(ember.from_numpy(a), ember.from_numpy(b)),
+                  torch.outer(torch.from_numpy(a), torch.from_numpy(b)), **TOL)
 
 
 @pytest.mark.parametrize("call", [
@@ -220,7 +205,7 @@ def test_out_argument(call):
         returned = call(lib, lib.from_numpy(a.copy()), lib.from_numpy(b.copy()), out)
         assert returned is out
         results.append(out)
-    _assert_close(*results)
+    assert_same(*results, **TOL)
 
 
 def test_matmul_does_not_promote_float32():

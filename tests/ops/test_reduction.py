@@ -13,8 +13,10 @@ import pytest
 import torch
 
 import ember
+from tests.differential import assert_same, both, outputs
 
 RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def _sample(kind, shape, dtype=np.float32):
@@ -32,28 +34,6 @@ def _sample(kind, shape, dtype=np.float32):
     else:
         raise ValueError(kind)
     return np.asarray(array).astype(dtype)
-
-
-def _both(array, requires_grad=False):
-    e = ember.from_numpy(array.copy())
-    t = torch.from_numpy(array.copy())
-    if requires_grad:
-        e.requires_grad_()
-        t.requires_grad_()
-    return e, t
-
-
-def _outputs(result):
-    """The tensors of a result: a tensor, or the fields of a (values, indices) result."""
-    return tuple(result) if isinstance(result, tuple) else (result,)
-
-
-def _assert_close(e, t, rtol=1e-5, atol=1e-5):
-    assert isinstance(e, ember.Tensor), type(e)
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy().astype(np.float64),
-                               t.detach().numpy().astype(np.float64), rtol=rtol, atol=atol)
 
 
 # ---- the table ---------------------------------------------------------------------------------
@@ -168,16 +148,16 @@ EMPTY = {
 
 def _run(case, array, requires_grad=False):
     call = CASES[case][0]
-    e, t = _both(array, requires_grad)
+    e, t = both(array, requires_grad)
     return e, t, call(ember, e), call(torch, t)
 
 
 def _compare(result_e, result_t):
     assert type(result_e).__name__ == type(result_t).__name__ or not isinstance(result_t, tuple)
-    outs_e, outs_t = _outputs(result_e), _outputs(result_t)
+    outs_e, outs_t = outputs(result_e), outputs(result_t)
     assert len(outs_e) == len(outs_t)
     for oe, ot in zip(outs_e, outs_t):
-        _assert_close(oe, ot)
+        assert_same(oe, ot, **TOL)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -190,8 +170,8 @@ def test_forward(case):
 def test_backward(case):
     _, kind, shape = CASES[case]
     e, t, ye, yt = _run(case, _sample(kind, shape), requires_grad=True)
-    outs_e = [o for o in _outputs(ye) if o.requires_grad]
-    outs_t = [o for o in _outputs(yt) if o.requires_grad]
+    outs_e = [o for o in outputs(ye) if o.requires_grad]
+    outs_t = [o for o in outputs(yt) if o.requires_grad]
     assert len(outs_e) == len(outs_t)
     if not outs_t:
         return
@@ -204,7 +184,7 @@ def test_backward(case):
     if t.grad is None:  # PyTorch leaves some gradients undefined (the 0-norm's)
         assert e.grad is None
         return
-    _assert_close(e.grad, t.grad, rtol=1e-4, atol=1e-5)
+    assert_same(e.grad, t.grad, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom")
@@ -222,9 +202,9 @@ def test_empty(case):
 @pytest.mark.parametrize("case", ["sum", "mean_dim", "prod", "max_dim", "cumsum", "sort"])
 def test_empty_backward(case):
     e, t, ye, yt = _run(case, _sample("randn", EMPTY.get(case, (0, 3))), requires_grad=True)
-    _outputs(ye)[0].sum().backward()
-    _outputs(yt)[0].sum().backward()
-    _assert_close(e.grad, t.grad)
+    outputs(ye)[0].sum().backward()
+    outputs(yt)[0].sum().backward()
+    assert_same(e.grad, t.grad, **TOL)
 
 
 # ---- finite differences and second derivatives -------------------------------------------------
@@ -237,7 +217,7 @@ GRADCHECK = ["sum_dims_keepdim", "mean_keepdim", "prod_dim", "var_dim", "std_dim
 def test_gradcheck_float64(case):
     call, _, shape = CASES[case]
     x = ember.from_numpy(_sample("randn", shape, np.float64)).requires_grad_()
-    assert ember.autograd.gradcheck(lambda x: _outputs(call(ember, x))[0], (x,))
+    assert ember.autograd.gradcheck(lambda x: outputs(call(ember, x))[0], (x,))
 
 
 SECOND_ORDER = ["sum_dim", "mean_keepdim", "prod", "prod_ties", "var_dim", "std_dim",
@@ -253,15 +233,15 @@ def test_double_backward(case):
     results = []
     for lib in (ember, torch):
         x = lib.from_numpy(array.copy()).requires_grad_()
-        y = _outputs(call(lib, x))[0]
+        y = outputs(call(lib, x))[0]
         w = lib.from_numpy(np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)))
         (g,) = lib.autograd.grad((y * w * y).sum(), x, create_graph=True)
         v = lib.from_numpy(np.linspace(0.5, 1.5, x.numel()).reshape(shape))
         (gg,) = lib.autograd.grad((g * v).sum(), x)
         results.append((g, gg))
     (g_e, gg_e), (g_t, gg_t) = results
-    _assert_close(g_e, g_t, rtol=1e-6, atol=1e-8)
-    _assert_close(gg_e, gg_t, rtol=1e-6, atol=1e-8)
+    assert_same(g_e, g_t, rtol=1e-6, atol=1e-8)
+    assert_same(gg_e, gg_t, rtol=1e-6, atol=1e-8)
 
 
 # ---- PyTorch's gradient conventions ------------------------------------------------------------
@@ -318,7 +298,7 @@ def test_nan_propagates_like_torch():
                  lambda m, x: x.topk(2)):
         result_e = call(ember, ember.tensor(values))
         result_t = call(torch, torch.tensor(values))
-        for oe, ot in zip(_outputs(result_e), _outputs(result_t)):
+        for oe, ot in zip(outputs(result_e), outputs(result_t)):
             np.testing.assert_array_equal(oe.numpy(), ot.numpy())
 
 
@@ -343,7 +323,7 @@ def test_var_warns_without_degrees_of_freedom():
 def test_integer_and_bool_dtypes(call, dtype):
     array = _sample("int", (4, 3)).astype(dtype) if dtype is not np.bool_ else _sample(
         "bool", (4, 3))
-    e, t = _both(array)
+    e, t = both(array)
     try:
         expected = call(torch, t)
     except (RuntimeError, NotImplementedError) as error:
@@ -354,16 +334,16 @@ def test_integer_and_bool_dtypes(call, dtype):
 
 
 def test_float16_accumulates_in_float32():
-    e, t = _both(np.full((5000,), 0.1, dtype=np.float16))
+    e, t = both(np.full((5000,), 0.1, dtype=np.float16))
     for call in (lambda x: x.sum(), lambda x: x.mean(), lambda x: x.cumsum(0)):
-        _assert_close(call(e), call(t), rtol=1e-3)
+        assert_same(call(e), call(t), rtol=1e-3, atol=1e-5)
 
 
 def test_float64_stays_float64():
-    e, t = _both(_sample("randn", (3, 4), np.float64))
+    e, t = both(_sample("randn", (3, 4), np.float64))
     for call in (lambda x: x.sum(1), lambda x: x.mean(), lambda x: x.var(0), lambda x: x.norm(),
                  lambda x: x.softmax(0), lambda x: x.logsumexp(1)):
-        _assert_close(call(e), call(t))
+        assert_same(call(e), call(t), **TOL)
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -399,7 +379,7 @@ ERRORS = [
 @pytest.mark.parametrize("index", range(len(ERRORS)))
 def test_errors_match_torch(index):
     call, shape, dtype = ERRORS[index]
-    e, t = _both(np.zeros(shape, dtype=dtype))
+    e, t = both(np.zeros(shape, dtype=dtype))
     with pytest.raises(Exception) as expected:
         call(torch, t)
     with pytest.raises(expected.type) as raised:

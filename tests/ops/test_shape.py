@@ -12,28 +12,10 @@ import torch
 
 import ember
 from ember.autograd import gradcheck
+from tests.differential import assert_same, both, outputs
 
 RNG = np.random.default_rng(0)
-
-
-def _both(array, requires_grad=False):
-    e = ember.from_numpy(array.copy())
-    t = torch.from_numpy(array.copy())
-    if requires_grad:
-        e.requires_grad_()
-        t.requires_grad_()
-    return e, t
-
-
-def _assert_same(e, t):
-    assert isinstance(e, ember.Tensor)
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
-
-
-def _outputs(result):
-    return list(result) if isinstance(result, (tuple, list)) else [result]
+TOL = {"rtol": 1e-6, "atol": 1e-7}
 
 
 # id -> (expression on a module `m` and tensor `x`, input shape, view?)
@@ -108,7 +90,7 @@ CASES = {
 
 def _run(name, dtype=np.float32, requires_grad=False):
     fn, shape, _ = CASES[name]
-    e, t = _both(RNG.standard_normal(shape).astype(dtype), requires_grad)
+    e, t = both(RNG.standard_normal(shape).astype(dtype), requires_grad)
     return e, t, fn(ember, e), fn(torch, t)
 
 
@@ -116,16 +98,16 @@ def _run(name, dtype=np.float32, requires_grad=False):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_forward(name, dtype):
     _, _, ye, yt = _run(name, dtype)
-    ye, yt = _outputs(ye), _outputs(yt)
+    ye, yt = outputs(ye), outputs(yt)
     assert len(ye) == len(yt)
     for a, b in zip(ye, yt):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_shares_memory_like_torch(name):
     e, t, ye, yt = _run(name)
-    for a, b in zip(_outputs(ye), _outputs(yt)):
+    for a, b in zip(outputs(ye), outputs(yt)):
         torch_shares = b.numel() > 0 and np.shares_memory(b.detach().numpy(), t.numpy())
         assert np.shares_memory(a._data, e._data) == torch_shares
         assert CASES[name][2] == (a._base is e)  # views record their base
@@ -134,18 +116,18 @@ def test_shares_memory_like_torch(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_grad_fn_name(name):
     _, _, ye, yt = _run(name, requires_grad=True)
-    for a, b in zip(_outputs(ye), _outputs(yt)):
+    for a, b in zip(outputs(ye), outputs(yt)):
         assert a.grad_fn.name() == b.grad_fn.name()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_backward(name):
     e, t, ye, yt = _run(name, requires_grad=True)
-    ye, yt = _outputs(ye), _outputs(yt)
+    ye, yt = outputs(ye), outputs(yt)
     grads = [RNG.standard_normal(tuple(b.shape)).astype(np.float32) for b in yt]
     ember.autograd.backward(ye, [ember.from_numpy(g.copy()) for g in grads])
     torch.autograd.backward(yt, [torch.from_numpy(g.copy()) for g in grads])
-    _assert_same(e.grad, t.grad)
+    assert_same(e.grad, t.grad, **TOL)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -165,7 +147,7 @@ def test_double_backward(name):
     results = []
     for m in (ember, torch):
         x = m.from_numpy(array.copy()).requires_grad_()
-        ys = _outputs(fn(m, x * x))
+        ys = outputs(fn(m, x * x))
         seed = np.random.default_rng(1)
         gs = [m.from_numpy(seed.standard_normal(tuple(y.shape))).requires_grad_() for y in ys]
         (gx,) = m.autograd.grad(ys, [x], gs, create_graph=True)
@@ -173,7 +155,7 @@ def test_double_backward(name):
         second = m.autograd.grad([gx], [x] + gs, [v])
         results.append([gx] + list(second))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 # ---- joining rules ------------------------------------------------------------------------------
@@ -185,7 +167,7 @@ def test_cat_stack_promote(dtypes):
         for m in (ember, torch):
             tensors = [m.ones(2, 3, dtype=getattr(m, d)) for d in dtypes]
             results.append(getattr(m, fn)(tensors))
-        _assert_same(*results)
+        assert_same(*results, **TOL)
 
 
 def test_cat_skips_legacy_empty_and_keeps_grads():
@@ -195,17 +177,17 @@ def test_cat_skips_legacy_empty_and_keeps_grads():
         y = m.cat([m.zeros(0), x * 2, m.zeros(2, 0).t().reshape(0), x], dim=1)
         y.backward(m.ones(2, 6))
         results += [y, x.grad]
-    _assert_same(results[0], results[2])
-    _assert_same(results[1], results[3])
-    _assert_same(ember.cat([ember.zeros(0), ember.zeros(0, dtype=ember.int64)]),
-                 torch.cat([torch.zeros(0), torch.zeros(0, dtype=torch.int64)]))
+    assert_same(results[0], results[2], **TOL)
+    assert_same(results[1], results[3], **TOL)
+    assert_same(ember.cat([ember.zeros(0), ember.zeros(0, dtype=ember.int64)]),
+                 torch.cat([torch.zeros(0), torch.zeros(0, dtype=torch.int64)]), **TOL)
 
 
 def test_cat_out():
     out_e, out_t = ember.zeros(3), torch.zeros(3)
     ember.cat([ember.ones(2), ember.zeros(1)], out=out_e)
     torch.cat([torch.ones(2), torch.zeros(1)], out=out_t)
-    _assert_same(out_e, out_t)
+    assert_same(out_e, out_t, **TOL)
 
 
 def test_view_shares_writes_both_ways():
@@ -219,19 +201,19 @@ def test_view_shares_writes_both_ways():
 
 
 def test_view_dtype():
-    e, t = _both(RNG.standard_normal((2, 4)).astype(np.float32))
-    _assert_same(e.view(ember.int32), t.view(torch.int32))
+    e, t = both(RNG.standard_normal((2, 4)).astype(np.float32))
+    assert_same(e.view(ember.int32), t.view(torch.int32), **TOL)
     e.requires_grad_()
     assert not e.view(ember.int32).requires_grad
     assert np.shares_memory(e.view(ember.int32)._data, e._data)
 
 
 def test_iteration_unbinds_dim0():
-    e, t = _both(RNG.standard_normal((3, 2)), requires_grad=True)
+    e, t = both(RNG.standard_normal((3, 2)), requires_grad=True)
     rows_e, rows_t = list(e), list(t)
     assert len(rows_e) == len(rows_t) == 3
     for a, b in zip(rows_e, rows_t):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
         assert a.grad_fn.name() == b.grad_fn.name()
     for m in (ember, torch):
         with pytest.raises(TypeError, match="iteration over a 0-d tensor"):

@@ -258,8 +258,10 @@ def _bind_imports(node, library, namespace):
 def rewrite_imports_for_ember(source: str) -> str:
     """The program with `import torch` written as `import ember as torch` (and `import
     torch.x as y` / `from torch[.x] import ...` as the ember modules)."""
-    source = re.sub(r"^import torch(?=\s*(#.*)?$)", "import ember as torch", source, flags=re.MULTILINE)
+    source = re.sub(r"^import torch(?=\s*(#.*)?$)", "import ember as torch", source,
+                    flags=re.MULTILINE)
     source = re.sub(r"^import torch\.([\w.]+) as (\w+)", r"import ember.\1 as \2", source,
                     flags=re.MULTILINE)
-    source = re.sub(r"^from torch(\.[\w.]+)? import", r"from ember\1 import", source, flags=re.MULTILINE)
+    source = re.sub(r"^from torch(\.[\w.]+)? import", r"from ember\1 import", source,
+                    flags=re.MULTILINE)
     return source

@@ -8,6 +8,7 @@ import torch
 
 import ember
 from ember.utils import data
+from tests.differential import assert_same_error
 
 Point = collections.namedtuple("Point", "x y")
 
@@ -70,8 +71,6 @@ def test_default_convert_matches_torch(name):
                          ids=["object", "string-array", "ragged", "none", "shapes"])
 def test_default_collate_errors_match_torch(batch):
     torch_batch = [torch.ones(2), torch.ones(3)] if isinstance(batch[0], ember.Tensor) else batch
-    with pytest.raises(Exception) as expected:
-        torch.utils.data.default_collate(torch_batch)
-    with pytest.raises(type(expected.value)) as actual:
-        data.default_collate(batch)
-    assert str(actual.value) == str(expected.value)
+    assert_same_error((lambda: data.default_collate(batch),
+                       lambda: torch.utils.data.default_collate(torch_batch)),
+                      same_message=True, exact_type=True)

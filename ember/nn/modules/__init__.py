@@ -1,7 +1,7 @@
 """All of ember.nn's layers (matches `torch.nn.modules`)."""
 
-from ember.nn.modules import (activation, batchnorm, container, conv, distance, dropout,
-                              flatten, fold, instancenorm, linear, loss, normalization, padding,
+from ember.nn.modules import (activation, batchnorm, conv, distance, dropout, flatten, fold,
+                              instancenorm, linear, loss, normalization, padding,
                               pixelshuffle, pooling, sparse, upsampling)
 from ember.nn.modules.module import Module
 from ember.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,

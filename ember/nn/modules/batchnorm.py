@@ -8,8 +8,7 @@ running statistics are used. Without running statistics (track_running_stats=Fal
 statistics are used in both modes.
 """
 
-import numpy as np
-
+from ember._backend import xp
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.nn import functional as F
@@ -49,7 +48,7 @@ class _NormBase(Module):
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
             self.register_buffer("num_batches_tracked",
-                                 Tensor._make(np.array(0, dtype=np.int64)))
+                                 Tensor._make(xp.array(0, dtype=xp.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -87,7 +86,7 @@ class _NormBase(Module):
         if (version is None or version < 2) and self.track_running_stats:
             if key not in state_dict:
                 state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked
-                                   is not None else Tensor._make(np.array(0, dtype=np.int64)))
+                                   is not None else Tensor._make(xp.array(0, dtype=xp.int64)))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs, assign)
 

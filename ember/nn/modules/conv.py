@@ -2,9 +2,11 @@
 
 import math
 
+from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
-from ember.ops import conv as _conv
+from ember.ops.conv import _ntuple, conv1d, conv2d, conv3d
+from ember.ops.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ember.ops.creation import empty
 from ember.ops.padding import pad
 
@@ -67,8 +69,6 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_(a=√5) weight and U(±1/√fan_in) bias, as PyTorch."""
-        from ember.nn import init
-
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
@@ -109,9 +109,9 @@ class _Conv(_ConvNd):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None):
         nd = self._nd
-        kernel_size, stride = _conv._ntuple(kernel_size, nd), _conv._ntuple(stride, nd)
-        padding = padding if isinstance(padding, str) else _conv._ntuple(padding, nd)
-        dilation = _conv._ntuple(dilation, nd)
+        kernel_size, stride = _ntuple(kernel_size, nd), _ntuple(stride, nd)
+        padding = padding if isinstance(padding, str) else _ntuple(padding, nd)
+        dilation = _ntuple(dilation, nd)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, (0,) * nd, groups, bias, padding_mode, device, dtype)
 
@@ -132,21 +132,21 @@ class Conv1d(_Conv):
     """1-d convolution layer over (N, C, L) (matches `torch.nn.Conv1d`)."""
 
     _nd = 1
-    _function = staticmethod(_conv.conv1d)
+    _function = staticmethod(conv1d)
 
 
 class Conv2d(_Conv):
     """2-d convolution layer over (N, C, H, W) (matches `torch.nn.Conv2d`)."""
 
     _nd = 2
-    _function = staticmethod(_conv.conv2d)
+    _function = staticmethod(conv2d)
 
 
 class Conv3d(_Conv):
     """3-d convolution layer over (N, C, D, H, W) (matches `torch.nn.Conv3d`)."""
 
     _nd = 3
-    _function = staticmethod(_conv.conv3d)
+    _function = staticmethod(conv3d)
 
 
 class _ConvTranspose(_ConvNd):
@@ -161,9 +161,9 @@ class _ConvTranspose(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(
                 f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _conv._ntuple(kernel_size, nd),
-                         _conv._ntuple(stride, nd), _conv._ntuple(padding, nd),
-                         _conv._ntuple(dilation, nd), True, _conv._ntuple(output_padding, nd),
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, nd),
+                         _ntuple(stride, nd), _ntuple(padding, nd),
+                         _ntuple(dilation, nd), True, _ntuple(output_padding, nd),
                          groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size):
@@ -199,18 +199,18 @@ class ConvTranspose1d(_ConvTranspose):
     """1-d transposed convolution layer (matches `torch.nn.ConvTranspose1d`)."""
 
     _nd = 1
-    _function = staticmethod(_conv.conv_transpose1d)
+    _function = staticmethod(conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTranspose):
     """2-d transposed convolution layer (matches `torch.nn.ConvTranspose2d`)."""
 
     _nd = 2
-    _function = staticmethod(_conv.conv_transpose2d)
+    _function = staticmethod(conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTranspose):
     """3-d transposed convolution layer (matches `torch.nn.ConvTranspose3d`)."""
 
     _nd = 3
-    _function = staticmethod(_conv.conv_transpose3d)
+    _function = staticmethod(conv_transpose3d)

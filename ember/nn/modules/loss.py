@@ -6,6 +6,7 @@ Each holds its options (and a class `weight` buffer where PyTorch has one) and c
 
 from ember.nn import functional as F
 from ember.nn._functional_loss import _legacy_reduction
+from ember.nn.modules.distance import PairwiseDistance
 from ember.nn.modules.module import Module
 
 __all__ = [
@@ -209,8 +210,6 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
-        from ember.nn.modules.distance import PairwiseDistance
-
         self.distance_function = (distance_function if distance_function is not None
                                   else PairwiseDistance())
         self.margin = margin

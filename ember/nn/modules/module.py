@@ -4,7 +4,8 @@ A Module keeps three ordered dicts: `_parameters`, `_buffers` and `_modules` (ch
 Assigning a Parameter, a Module or a registered buffer name to an attribute puts the value in
 the right dict (`__setattr__`), and reading it back looks there (`__getattr__`, only called when
 normal lookup fails). Everything else (parameters(), state_dict, train/eval, .to(), repr) walks
-those dicts.
+those dicts. Module inherits hook registration and the hooked call from `_ModuleHooks`
+(`_hooks.py`), and state_dict/load_state_dict from `_ModuleStateDict` (`_state_dict.py`).
 
 NOTE [The call fast path]
 `module(x)` is `forward(x)` plus hooks. Most modules have no hooks, so `__call__` checks one
@@ -12,18 +13,15 @@ flag-like condition (are all four hook dicts empty?) and calls `forward` directl
 with hooks take the slower path in `_call_with_hooks`.
 """
 
-import itertools
-from collections import OrderedDict, namedtuple
-
-import numpy as np
+from collections import OrderedDict
 
 from ember import _dtype
 from ember._device import check_device, device as _device_type
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
+from ember.nn.modules._hooks import _ModuleHooks
+from ember.nn.modules._state_dict import _ModuleStateDict
 from ember.nn.parameter import Buffer, Parameter
-
-_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
 def typename(obj) -> str:
@@ -36,41 +34,6 @@ def typename(obj) -> str:
     return prefix + (name or type(obj).__name__)
 
 
-class RemovableHandle:
-    """What the register_*_hook methods return: `.remove()` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict, *extra_dicts):
-        self.hooks_dict = hooks_dict
-        self.extra_dicts = extra_dicts
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        """Unregister the hook (a no-op if already removed)."""
-        for d in (self.hooks_dict,) + self.extra_dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        self.remove()
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """load_state_dict's result: the keys that were missing and those that were unexpected."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first (nested module reprs)."""
     lines = text.split("\n")
@@ -79,7 +42,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module:
+class Module(_ModuleStateDict, _ModuleHooks):
     """Base class for all neural network modules (matches `torch.nn.Module`)."""
 
     dump_patches = False
@@ -228,20 +191,6 @@ class Module:
         if name not in module._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(module, name)
-
-    def get_extra_state(self):
-        """Extra state for state_dict; override together with set_extra_state."""
-        raise RuntimeError(
-            "Reached a code path in Module.get_extra_state() that should never be called. "
-            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
-            "bug-report.yml to report this bug.")
-
-    def set_extra_state(self, state) -> None:
-        """Restore the extra state from state_dict; override with get_extra_state."""
-        raise RuntimeError(
-            "Reached a code path in Module.set_extra_state() that should never be called. "
-            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
-            "bug-report.yml to report this bug.")
 
     # ---- attribute access ---------------------------------------------------------------------
     def __getattr__(self, name: str):
@@ -500,202 +449,10 @@ class Module:
         """A no-op: ember tensors live in one process (matches `Module.share_memory`)."""
         return self
 
-    # ---- state dict ---------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
-            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
-
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An OrderedDict of parameters and persistent buffers by dotted name (matches
-        `Module.state_dict`)."""
-        if args:  # the deprecated positional form state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {"version": self._version})
-            if result is not None:
-                destination = result
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs, assign=False):
-        """Load this module's own entries (not its children's) from state_dict."""
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                 error_msgs)
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                        persistent.items()) if v is not None}
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                error_msgs.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(value)}")
-                continue
-            if param.ndim == 0 and value.ndim == 1 and value.numel() == 1:
-                value = Tensor._make(value._data.reshape(()))
-            if value.shape != param.shape:
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {param.shape}.")
-                continue
-            if assign:
-                if isinstance(param, Parameter) and not isinstance(value, Parameter):
-                    value = Parameter(value, requires_grad=param.requires_grad)
-                setattr(self, name, value)
-            else:
-                np.copyto(param._data, value._data, casting="unsafe")
-                param._version.value += 1
-        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if type(self).set_extra_state is not Module.set_extra_state:
-            if extra_key in state_dict:
-                self.set_extra_state(state_dict[extra_key])
-            elif strict:
-                missing_keys.append(extra_key)
-        elif strict and extra_key in state_dict:
-            unexpected_keys.append(extra_key)
-        if strict:
-            for key in state_dict:
-                if not key.startswith(prefix) or key == extra_key:
-                    continue
-                # a dotted name must belong to a child; a plain one to this module's state
-                parts = key[len(prefix):].split(".", 1)
-                known = self._modules if len(parts) > 1 else local_state
-                if parts[0] not in known:
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy parameters and buffers from state_dict into this module and its descendants
-        (matches `Module.load_state_dict`)."""
-        from collections.abc import Mapping
-
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        # An explicit stack instead of recursion; pre-order like PyTorch.
-        stack = [(self, "")]
-        while stack:
-            module, prefix = stack.pop()
-            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
-            local_state = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
-            module._load_from_state_dict(local_state, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs, assign)
-            children = [(child, prefix + name + ".") for name, child in module._modules.items()
-                        if child is not None]
-            stack.extend(reversed(children))
-            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                hook(module, incompatible)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
-
-    def register_load_state_dict_post_hook(self, hook):
-        """hook(module, incompatible_keys) after load_state_dict loads this module."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
-
-    def register_state_dict_post_hook(self, hook):
-        """hook(module, state_dict, prefix, local_metadata) after state_dict visits this module."""
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    _register_state_dict_hook = register_state_dict_post_hook
-
-    def register_load_state_dict_pre_hook(self, hook):
-        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
-        unexpected_keys, error_msgs) before load_state_dict loads this module."""
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = lambda *args: hook(self, *args)
-        return handle
-
     def compile(self, *args, **kwargs) -> None:
         """Accepted for compatibility: ember runs eagerly (matches `Module.compile`'s call)."""
 
-    # ---- hooks and calling --------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """hook(module, args) before forward; may return new args (matches PyTorch)."""
-        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
-        _insert_hook(self._forward_pre_hooks, handle.id, hook, prepend)
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        return handle
-
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """hook(module, args, output) after forward; may return a new output."""
-        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
-                                 self._forward_hooks_always_called)
-        _insert_hook(self._forward_hooks, handle.id, hook, prepend)
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        return handle
-
-    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """hook(module, grad_input, grad_output) once the inputs' gradients are known."""
-        if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
-                               "on a single Module. Please use only one of them.")
-        self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        _insert_hook(self._backward_hooks, handle.id, hook, prepend)
-        return handle
-
-    def register_backward_hook(self, hook) -> RemovableHandle:
-        """The deprecated module backward hook; ember runs it as a full backward hook."""
-        if self._is_full_backward_hook is True:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
-                               "on a single Module. Please use only one of them.")
-        self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
-
-    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """hook(module, grad_output) before the inputs' gradients are computed."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        _insert_hook(self._backward_pre_hooks, handle.id, hook, prepend)
-        return handle
-
+    # ---- calling (hooks: `_ModuleHooks` in _hooks.py) ---------------------------------------
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks):
@@ -703,43 +460,6 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     _call_impl = __call__
-
-    def _call_with_hooks(self, args, kwargs):
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_state = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            from ember.nn.modules._backward_hooks import BackwardHookState
-
-            backward_state = BackwardHookState(self)
-            args = backward_state.wrap_inputs(args)
-        try:
-            output = self.forward(*args, **kwargs)
-        except Exception:
-            # hooks registered with always_call=True run even when forward raises
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called:
-                    self._run_forward_hook(hook_id, hook, args, kwargs, None)
-            raise
-        for hook_id, hook in list(self._forward_hooks.items()):
-            result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
-            if result is not None:
-                output = result
-        if backward_state is not None:
-            output = backward_state.wrap_outputs(output)
-        return output
-
-    def _run_forward_hook(self, hook_id, hook, args, kwargs, output):
-        if hook_id in self._forward_hooks_with_kwargs:
-            return hook(self, args, kwargs, output)
-        return hook(self, args, output)
 
     # ---- printing -----------------------------------------------------------------------------
     def _get_name(self) -> str:
@@ -762,9 +482,3 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
-
-
-def _insert_hook(hooks: OrderedDict, hook_id, hook, prepend: bool) -> None:
-    hooks[hook_id] = hook
-    if prepend:
-        hooks.move_to_end(hook_id, last=False)

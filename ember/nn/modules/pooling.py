@@ -1,8 +1,13 @@
 """Pooling layers: max, average, adaptive and unpooling (match `torch.nn.*Pool*`)."""
 
 from ember.nn.modules.module import Module
-from ember.ops import pool as _pool
 from ember.ops.conv import _ntuple
+from ember.ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d,
+                            max_unpool3d)
+from ember.ops.pool_adaptive import (adaptive_avg_pool1d, adaptive_avg_pool2d,
+                                     adaptive_avg_pool3d, adaptive_max_pool1d,
+                                     adaptive_max_pool2d, adaptive_max_pool3d)
+from ember.ops.pool_avg import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -52,19 +57,19 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """1-d max pooling (matches `torch.nn.MaxPool1d`)."""
 
-    _function = staticmethod(_pool.max_pool1d)
+    _function = staticmethod(max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """2-d max pooling (matches `torch.nn.MaxPool2d`)."""
 
-    _function = staticmethod(_pool.max_pool2d)
+    _function = staticmethod(max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
     """3-d max pooling (matches `torch.nn.MaxPool3d`)."""
 
-    _function = staticmethod(_pool.max_pool3d)
+    _function = staticmethod(max_pool3d)
 
 
 class AvgPool1d(Module):
@@ -82,7 +87,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
-        return _pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding,
                                 self.ceil_mode, self.count_include_pad)
 
 
@@ -111,13 +116,13 @@ class _AvgPoolNd(Module):
 class AvgPool2d(_AvgPoolNd):
     """2-d average pooling (matches `torch.nn.AvgPool2d`)."""
 
-    _function = staticmethod(_pool.avg_pool2d)
+    _function = staticmethod(avg_pool2d)
 
 
 class AvgPool3d(_AvgPoolNd):
     """3-d average pooling (matches `torch.nn.AvgPool3d`)."""
 
-    _function = staticmethod(_pool.avg_pool3d)
+    _function = staticmethod(avg_pool3d)
 
 
 class _AdaptivePoolNd(Module):
@@ -150,37 +155,37 @@ class _AdaptiveMax(_AdaptivePoolNd):
 class AdaptiveAvgPool1d(_AdaptiveAvg):
     """1-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool1d`)."""
 
-    _function = staticmethod(_pool.adaptive_avg_pool1d)
+    _function = staticmethod(adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvg):
     """2-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool2d`)."""
 
-    _function = staticmethod(_pool.adaptive_avg_pool2d)
+    _function = staticmethod(adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvg):
     """3-d adaptive average pooling (matches `torch.nn.AdaptiveAvgPool3d`)."""
 
-    _function = staticmethod(_pool.adaptive_avg_pool3d)
+    _function = staticmethod(adaptive_avg_pool3d)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMax):
     """1-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool1d`)."""
 
-    _function = staticmethod(_pool.adaptive_max_pool1d)
+    _function = staticmethod(adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMax):
     """2-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool2d`)."""
 
-    _function = staticmethod(_pool.adaptive_max_pool2d)
+    _function = staticmethod(adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMax):
     """3-d adaptive max pooling (matches `torch.nn.AdaptiveMaxPool3d`)."""
 
-    _function = staticmethod(_pool.adaptive_max_pool3d)
+    _function = staticmethod(adaptive_max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
@@ -208,21 +213,21 @@ class MaxUnpool1d(_MaxUnpoolNd):
     """Inverse of MaxPool1d (matches `torch.nn.MaxUnpool1d`)."""
 
     _nd = 1
-    _function = staticmethod(_pool.max_unpool1d)
+    _function = staticmethod(max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """Inverse of MaxPool2d (matches `torch.nn.MaxUnpool2d`)."""
 
     _nd = 2
-    _function = staticmethod(_pool.max_unpool2d)
+    _function = staticmethod(max_unpool2d)
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
     """Inverse of MaxPool3d (matches `torch.nn.MaxUnpool3d`)."""
 
     _nd = 3
-    _function = staticmethod(_pool.max_unpool3d)
+    _function = staticmethod(max_unpool3d)
 
 
 class _LPPoolNd(Module):
@@ -247,16 +252,16 @@ class _LPPoolNd(Module):
 class LPPool1d(_LPPoolNd):
     """1-d power-average pooling (matches `torch.nn.LPPool1d`)."""
 
-    _function = staticmethod(_pool.lp_pool1d)
+    _function = staticmethod(lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     """2-d power-average pooling (matches `torch.nn.LPPool2d`)."""
 
-    _function = staticmethod(_pool.lp_pool2d)
+    _function = staticmethod(lp_pool2d)
 
 
 class LPPool3d(_LPPoolNd):
     """3-d power-average pooling (matches `torch.nn.LPPool3d`)."""
 
-    _function = staticmethod(_pool.lp_pool3d)
+    _function = staticmethod(lp_pool3d)

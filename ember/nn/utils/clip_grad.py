@@ -1,9 +1,9 @@
 """Gradient clipping (matches `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_`)."""
 
 import math
+import warnings
 
-import numpy as np
-
+from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 
 
@@ -20,15 +20,15 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._make(np.array(0.0, dtype=np.float32))
+        return Tensor._make(xp.array(0.0, dtype=xp.float32))
     dtype = grads[0]._data.dtype
     if norm_type == math.inf:
-        total = max(float(np.abs(g._data).max()) if g._data.size else 0.0 for g in grads)
+        total = max(float(xp.abs(g._data).max()) if g._data.size else 0.0 for g in grads)
     else:
-        norms = [np.linalg.norm(g._data.reshape(-1).astype(np.float64), ord=norm_type)
+        norms = [xp.linalg.norm(g._data.reshape(-1).astype(xp.float64), ord=norm_type)
                  for g in grads]
-        total = float(np.linalg.norm(np.array(norms), ord=norm_type))
-    total_norm = Tensor._make(np.array(total, dtype=dtype))
+        total = float(xp.linalg.norm(xp.array(norms), ord=norm_type))
+    total_norm = Tensor._make(get_array_module(grads[0]._data).array(total, dtype=dtype))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
@@ -36,7 +36,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             "by the non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        np.multiply(g._data, np.asarray(coef, dtype=g._data.dtype), out=g._data)
+        xp.multiply(g._data, xp.asarray(coef, dtype=g._data.dtype), out=g._data)
         g._version.value += 1
     return total_norm
 
@@ -46,14 +46,12 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     `torch.nn.utils.clip_grad_value_`)."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g._data, -clip_value, clip_value, out=g._data)
+        xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version.value += 1
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Deprecated alias of clip_grad_norm_."""
-    import warnings
-
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                   "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -1,15 +1,13 @@
 """Flatten parameters into one vector and back (matches `torch.nn.utils.parameters_to_vector`)."""
 
-import numpy as np
-
+from ember._backend import xp
 from ember._tensor import Tensor
+from ember.ops.joins import cat
 
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters flattened and concatenated (differentiable)."""
-    import ember
-
-    return ember.cat([p.reshape(-1) for p in parameters])
+    return cat([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
@@ -19,7 +17,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     offset = 0
     for param in parameters:
         n = param.numel()
-        np.copyto(param._data, vec._data[offset:offset + n].reshape(param._data.shape),
+        xp.copyto(param._data, vec._data[offset:offset + n].reshape(param._data.shape),
                   casting="unsafe")
         param._version.value += 1
         offset += n

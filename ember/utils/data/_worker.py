@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ember.random import manual_seed
+
 RESUME = "resume"
 _POLL_SECONDS = 1.0  # how often a waiting worker checks that its parent is still alive
 
@@ -137,14 +139,12 @@ def worker_loop(conn, inherited, dataset, is_iterable, auto_collation, collate_f
     """The body of a worker process: seed, run worker_init_fn, then answer tasks until told
     to stop or until the main process disappears."""
     global _worker_info
-    import ember
-
     for other in inherited:  # the main process's pipe ends copied into this process by fork
         other.close()
     parent = os.getppid()
     seed = base_seed + worker_id
     random.seed(seed)
-    ember.manual_seed(seed)
+    manual_seed(seed)
     np.random.seed(numpy_seed(base_seed, worker_id))
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
     where = f"in DataLoader worker process {worker_id}"

@@ -22,6 +22,8 @@ from tensorboard.compat.proto.node_def_pb2 import NodeDef
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.versions_pb2 import VersionDef
 
+from ember.autograd.grad_mode import enable_grad
+
 
 class _Call:
     """One module call seen by the hooks: where it sits, what went in and what came out."""
@@ -69,8 +71,6 @@ def _scopes(model) -> list:
 
 def _trace(model, inputs) -> tuple:
     """Run model(*inputs) with hooks on every module; return (calls, outputs)."""
-    import ember
-
     calls, handles, wrapped = [], [], []
     for index, (scope, module, leaf) in enumerate(_scopes(model)):
         collapse = leaf and index > 0
@@ -89,7 +89,7 @@ def _trace(model, inputs) -> tuple:
             object.__setattr__(module, "forward", forward)
             wrapped.append(module)
     try:
-        with ember.enable_grad():
+        with enable_grad():
             outputs = model(*inputs)
     finally:
         for handle in handles:

@@ -12,9 +12,11 @@ from datetime import datetime
 import numpy as np
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
 
+from ember.utils.tensorboard import _embedding
 from ember.utils.tensorboard import summary as _summary
 from ember.utils.tensorboard._convert import figure_to_image, make_np
 from ember.utils.tensorboard._event_file import EventFileWriter
+from ember.utils.tensorboard._graph import graph
 
 
 class FileWriter:
@@ -231,16 +233,12 @@ class SummaryWriter:
     def add_graph(self, model, input_to_model=None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
         """Trace model(input_to_model) and log its graph for the Graphs tab."""
-        from ember.utils.tensorboard._graph import graph
-
         graph_def = graph(model, input_to_model, verbose=verbose)
         self._get_file_writer().add_graph(graph_def)
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None,
                       tag: str = "default", metadata_header=None) -> None:
         """Save an embedding matrix for the Projector tab (tensors.tsv, metadata.tsv, ...)."""
-        from ember.utils.tensorboard import _embedding
-
         self._projector_config = _embedding.add_embedding(
             self._get_file_writer().get_logdir(), self._projector_config, make_np(mat),
             metadata, None if label_img is None else make_np(label_img),

@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from ember._tensor import Tensor
 from ember.vision.datasets.vision import VisionDataset
 
 _N_TRAIN = 1437
@@ -62,8 +63,6 @@ class Digits(VisionDataset):
         images = np.round(pixels[chosen] * (255.0 / 16.0)).astype(np.uint8)
         if self.size != 8:
             images = _resize_all(images, self.size)
-        from ember._tensor import Tensor
-
         self.data = Tensor._make(images)
         self.targets = Tensor._make(labels[chosen].astype(np.int64))
 

@@ -1,6 +1,9 @@
 """FakeData: random images, the same image for the same index (matches torchvision's)."""
 
+from ember.ops.creation import randint, randn
+from ember.random import Generator
 from ember.vision.datasets.vision import VisionDataset
+from ember.vision.transforms.transforms import ToPILImage
 
 
 class FakeData(VisionDataset):
@@ -16,15 +19,12 @@ class FakeData(VisionDataset):
         self.random_offset = random_offset
 
     def __getitem__(self, index: int):
-        import ember
-        from ember.vision import transforms
-
         if index >= len(self):
             raise IndexError(f"{type(self).__name__} index out of range")
-        generator = ember.Generator().manual_seed(index + self.random_offset)
-        img = ember.randn(*self.image_size, generator=generator)
-        target = ember.randint(0, self.num_classes, size=(1,), generator=generator)
-        img = transforms.ToPILImage()(img)
+        generator = Generator().manual_seed(index + self.random_offset)
+        img = randn(*self.image_size, generator=generator)
+        target = randint(0, self.num_classes, size=(1,), generator=generator)
+        img = ToPILImage()(img)
         return self._apply(img, int(target._data[0]))
 
     def __len__(self) -> int:

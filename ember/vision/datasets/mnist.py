@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ember._tensor import Tensor
 from ember.vision.datasets.utils import download_and_extract_archive
 from ember.vision.datasets.vision import VisionDataset
 
@@ -31,8 +32,6 @@ def read_idx(path: str) -> np.ndarray:
 
 def read_image_file(path: str):
     """The images of an IDX file as a uint8 tensor (N, H, W)."""
-    from ember._tensor import Tensor
-
     array = read_idx(path)
     if array.dtype != np.uint8 or array.ndim != 3:
         raise RuntimeError(f"{path}: expected uint8 images of rank 3, got {array.dtype} "
@@ -42,8 +41,6 @@ def read_image_file(path: str):
 
 def read_label_file(path: str):
     """The labels of an IDX file as an int64 tensor (N,)."""
-    from ember._tensor import Tensor
-
     array = read_idx(path)
     if array.dtype != np.uint8 or array.ndim != 1:
         raise RuntimeError(f"{path}: expected uint8 labels of rank 1")

@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ember.serialization import load
+from ember.vision import transforms as T
+from ember.vision.datasets.utils import download_url
+
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -28,9 +32,6 @@ def load_state_dict_from_url(url: str, model_dir=None, map_location=None, progre
                              check_hash: bool = False, file_name=None, weights_only=True):
     """Load a checkpoint from the cache, downloading it first if needed (matches
     `torch.hub.load_state_dict_from_url`)."""
-    import ember
-    from ember.vision.datasets.utils import download_url
-
     model_dir = model_dir or os.path.join(get_dir(), "checkpoints")
     filename = file_name or os.path.basename(url)
     cached = os.path.join(model_dir, filename)
@@ -38,7 +39,7 @@ def load_state_dict_from_url(url: str, model_dir=None, map_location=None, progre
         download_url(url, model_dir, filename)
         if check_hash:
             _check_hash_prefix(cached)
-    return ember.load(cached, map_location=map_location, weights_only=weights_only)
+    return load(cached, map_location=map_location, weights_only=weights_only)
 
 
 def _check_hash_prefix(path: str) -> None:
@@ -66,8 +67,6 @@ class Weights:
 
     def transforms(self):
         """The ImageNet evaluation preprocessing these weights were trained with."""
-        from ember.vision import transforms as T
-
         crop = self.meta.get("crop_size", 224)
         return T.Compose([T.Resize(self.meta.get("resize_size", 256)), T.CenterCrop(crop),
                           T.ToTensor(), T.Normalize(_IMAGENET_MEAN, _IMAGENET_STD)])

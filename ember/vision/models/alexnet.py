@@ -1,8 +1,8 @@
 """AlexNet (Krizhevsky 2014, "One weird trick" variant) with torchvision's structure and
 state_dict keys (matches `torchvision.models.alexnet`)."""
 
-import ember
 from ember import nn
+from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 
@@ -28,7 +28,7 @@ class AlexNet(nn.Module):
 
     def forward(self, x):
         x = self.avgpool(self.features(x))
-        return self.classifier(ember.flatten(x, 1))
+        return self.classifier(flatten(x, 1))
 
 
 class AlexNet_Weights(WeightsEnum):

@@ -2,6 +2,7 @@
 initialisation (matches `torchvision.models.mobilenet_v2`)."""
 
 from ember import nn
+from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 _BASE = "https://download.pytorch.org/models/"
@@ -115,10 +116,8 @@ class MobileNetV2(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        import ember
-
         x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
-        return self.classifier(ember.flatten(x, 1))
+        return self.classifier(flatten(x, 1))
 
 
 class MobileNet_V2_Weights(WeightsEnum):

@@ -1,8 +1,8 @@
 """ResNet-18/34/50/101/152 (He et al. 2015) with torchvision's structure, state_dict keys and
 initialisation (matches `torchvision.models.resnet`)."""
 
-import ember
 from ember import nn
+from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 _BASE = "https://download.pytorch.org/models/"
@@ -145,7 +145,7 @@ class ResNet(nn.Module):
     def forward(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        x = ember.flatten(self.avgpool(x), 1)
+        x = flatten(self.avgpool(x), 1)
         return self.fc(x)
 
 

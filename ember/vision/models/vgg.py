@@ -1,8 +1,8 @@
 """VGG-11/13/16/19 with and without batch norm (Simonyan & Zisserman 2014), with torchvision's
 structure, state_dict keys and initialisation (matches `torchvision.models.vgg`)."""
 
-import ember
 from ember import nn
+from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
 
 _BASE = "https://download.pytorch.org/models/"
@@ -44,7 +44,7 @@ class VGG(nn.Module):
 
     def forward(self, x):
         x = self.avgpool(self.features(x))
-        return self.classifier(ember.flatten(x, 1))
+        return self.classifier(flatten(x, 1))
 
 
 def make_layers(cfg: list, batch_norm: bool = False) -> nn.Sequential:

@@ -1,14 +1,14 @@
 """ember.vision.transforms: image transforms (matches `torchvision.transforms`)."""
 
 from ember.vision.transforms import functional, v2
+from ember.vision.transforms._augment import (ColorJitter, GaussianBlur, RandomAffine,
+                                              RandomApply, RandomCrop, RandomErasing,
+                                              RandomGrayscale, RandomHorizontalFlip,
+                                              RandomResizedCrop, RandomRotation,
+                                              RandomVerticalFlip)
 from ember.vision.transforms.functional import InterpolationMode
-from ember.vision.transforms.transforms import (CenterCrop, ColorJitter, Compose,
-                                                ConvertImageDtype, GaussianBlur, Grayscale,
-                                                Lambda, Normalize, Pad, PILToTensor,
-                                                RandomAffine, RandomApply, RandomCrop,
-                                                RandomErasing, RandomGrayscale,
-                                                RandomHorizontalFlip, RandomResizedCrop,
-                                                RandomRotation, RandomVerticalFlip, Resize,
+from ember.vision.transforms.transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale,
+                                                Lambda, Normalize, Pad, PILToTensor, Resize,
                                                 ToPILImage, ToTensor)
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",

@@ -1,20 +1,28 @@
 """ember.vision.transforms.v2: the v1 transforms under torchvision's v2 names, plus ToImage and
 ToDtype (matches the commonly used part of `torchvision.transforms.v2`)."""
 
+import numpy as np
+
 from ember import _dtype
+from ember._tensor import Tensor
 from ember.vision.transforms import functional
-from ember.vision.transforms.transforms import *  # noqa: F401,F403
-from ember.vision.transforms.transforms import PILToTensor, Transform
+from ember.vision.transforms._augment import (ColorJitter, GaussianBlur,  # noqa: F401
+                                              RandomAffine, RandomApply, RandomCrop,
+                                              RandomErasing, RandomGrayscale,
+                                              RandomHorizontalFlip, RandomResizedCrop,
+                                              RandomRotation, RandomVerticalFlip)
+from ember.vision.transforms._base import Transform
+from ember.vision.transforms.functional import InterpolationMode  # noqa: F401
+from ember.vision.transforms.transforms import (CenterCrop, Compose,  # noqa: F401
+                                                ConvertImageDtype, Grayscale, Lambda,
+                                                Normalize, Pad, PILToTensor, Resize,
+                                                ToPILImage, ToTensor)
 
 
 class ToImage(PILToTensor):
     """PIL image or ndarray -> CxHxW tensor of the same dtype; tensors pass through."""
 
     def __call__(self, pic):
-        import numpy as np
-
-        from ember._tensor import Tensor
-
         if isinstance(pic, Tensor):
             return pic
         if isinstance(pic, np.ndarray):

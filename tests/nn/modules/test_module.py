@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, copy_state, to_ember
+from tests.differential import assert_same, copy_state, to_ember
 
 
 def _build(nn):
@@ -118,11 +118,11 @@ def test_state_dict_values_and_load_roundtrip():
                                                 t.state_dict().items()):
         assert name == t_name
         assert not value.requires_grad
-        assert_close(value, t_value)
+        assert_same(value, t_value)
     kept = e.state_dict(keep_vars=True)
     assert kept["block.fc.weight"] is e.block.fc.weight
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    assert_close(e(ember.tensor(x)), t(torch.tensor(x)))
+    assert_same(e(ember.tensor(x)), t(torch.tensor(x)))
 
 
 def _load_error(module, state, **kwargs):
@@ -160,7 +160,7 @@ def test_load_state_dict_non_strict_returns_keys():
     assert e_result.missing_keys == t_result.missing_keys
     assert e_result.unexpected_keys == t_result.unexpected_keys
     assert repr(e_result) == repr(t_result)
-    assert_close(e.block.fc.weight, t.block.fc.weight)
+    assert_same(e.block.fc.weight, t.block.fc.weight)
 
 
 def test_load_state_dict_assign_and_in_place():

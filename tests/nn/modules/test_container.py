@@ -7,12 +7,7 @@ import pytest
 import torch
 
 import ember
-from _nn_helpers import assert_close, copy_state
-
-
-def _both(fn):
-    """fn(nn, lib) evaluated with torch and with ember; the results as (torch, ember)."""
-    return fn(torch.nn, torch), fn(ember.nn, ember)
+from tests.differential import assert_same, copy_state, run_both
 
 
 def _seq(nn, lib):
@@ -38,7 +33,7 @@ def _seq(nn, lib):
     lambda s, nn: nn.Sequential(),
 ])
 def test_sequential_edits_match_torch(edit):
-    t, e = _both(lambda nn, lib: edit(_seq(nn, lib), nn))
+    e, t = run_both(lambda lib: edit(_seq(lib.nn, lib), lib.nn))
     assert repr(e) == repr(t)
     if isinstance(t, torch.nn.Module):
         assert list(e.state_dict()) == list(t.state_dict())
@@ -60,15 +55,15 @@ def test_sequential_errors_match_torch(bad):
             return type(exc), str(exc).replace("torch.nn", "").replace("ember.nn", "")
         return None
 
-    t, e = _both(run)
+    e, t = run_both(lambda lib: run(lib.nn, lib))
     assert t is not None and e == t
 
 
 def test_sequential_forward_len_iter():
-    t, e = _both(_seq)
+    e, t = run_both(lambda lib: _seq(lib.nn, lib))
     copy_state(t, e)
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    assert_close(e(ember.tensor(x)), t(torch.tensor(x)))
+    assert_same(e(ember.tensor(x)), t(torch.tensor(x)))
     assert len(e) == len(t) == 4
     assert [type(m).__name__ for m in e] == [type(m).__name__ for m in t]
     assert "0" not in dir(e)
@@ -90,7 +85,7 @@ def _mlist(nn, lib):
     lambda m, nn: nn.ModuleList(),
 ])
 def test_module_list_matches_torch(edit):
-    t, e = _both(lambda nn, lib: edit(_mlist(nn, lib), nn))
+    e, t = run_both(lambda lib: edit(_mlist(lib.nn, lib), lib.nn))
     assert repr(e) == repr(t)
     assert list(e.state_dict()) == list(t.state_dict())
     assert len(e) == len(t)
@@ -112,7 +107,7 @@ def test_module_dict_matches_torch():
         d.pop("b")
         return d
 
-    t, e = _both(build)
+    e, t = run_both(lambda lib: build(lib.nn, lib))
     assert repr(e) == repr(t)
     assert list(e.keys()) == list(t.keys())
     assert list(e) == list(t)
@@ -132,7 +127,7 @@ def test_parameter_list_matches_torch():
         p.append("text")
         return p
 
-    t, e = _both(build)
+    e, t = run_both(lambda lib: build(lib.nn, lib))
     assert repr(e) == repr(t)
     assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]
     assert len(e) == len(t) == 5
@@ -151,7 +146,7 @@ def test_parameter_dict_matches_torch():
         d.update(OrderedDict([("z", nn.Parameter(lib.ones(2, 2)))]))
         return d
 
-    t, e = _both(build)
+    e, t = run_both(lambda lib: build(lib.nn, lib))
     assert repr(e) == repr(t)
     assert list(e.keys()) == list(t.keys())
     assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]

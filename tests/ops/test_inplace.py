@@ -8,21 +8,12 @@ import pytest
 import torch
 
 import ember
+from tests.differential import assert_same, both, version
 
 RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-6, "atol": 1e-7}
 X = RNG.standard_normal((3, 4))
 G = RNG.standard_normal((3, 4))
-
-
-def _assert_same(e, t):
-    assert str(e.dtype) == str(t.dtype)
-    assert tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
-
-
-def _version(t) -> int:
-    """The version counter (ember keeps a shared counter object, torch reports an int)."""
-    return t._version.value if isinstance(t, ember.Tensor) else t._version
 
 
 def _leaf(m, array=X):
@@ -51,7 +42,7 @@ STEPS = {
 def _run_step(m, name, through_view=False):
     w = _leaf(m)
     y = w * 2
-    version = _version(y)
+    before = version(y)
     if through_view:
         base = y
         v = y[1:, ::2]
@@ -62,7 +53,7 @@ def _run_step(m, name, through_view=False):
         out = STEPS[name](m, y, w)
         assert out is y
         result = y
-    assert _version(result) > version
+    assert version(result) > before
     (result * w).backward(m.from_numpy(G.copy()))
     return result, w.grad, result.grad_fn.name()
 
@@ -70,15 +61,15 @@ def _run_step(m, name, through_view=False):
 @pytest.mark.parametrize("name", sorted(STEPS))
 def test_inplace_on_non_leaf(name):
     e, t = _run_step(ember, name), _run_step(torch, name)
-    _assert_same(e[0], t[0])
-    _assert_same(e[1], t[1])
+    assert_same(e[0], t[0], **TOL)
+    assert_same(e[1], t[1], **TOL)
 
 
 @pytest.mark.parametrize("name", sorted(set(STEPS) - {"tril_"}))
 def test_inplace_on_view_of_non_leaf(name):
     e, t = _run_step(ember, name, True), _run_step(torch, name, True)
-    _assert_same(e[0], t[0])
-    _assert_same(e[1], t[1])
+    assert_same(e[0], t[0], **TOL)
+    assert_same(e[1], t[1], **TOL)
     assert e[2] == t[2] == "torch::autograd::CopySlices"
 
 
@@ -94,7 +85,7 @@ def test_view_sees_inplace_and_view_history():
         v.backward(m.full((2, 3), 3.0, dtype=m.float64))
         results.append((y, w.grad))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_view_of_no_grad_base_written_with_grad_value():
@@ -107,7 +98,7 @@ def test_view_of_no_grad_base_written_with_grad_value():
         buffer.backward(m.from_numpy(G.copy()))
         results.append((buffer, w.grad))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_nested_views_rebase():
@@ -121,7 +112,7 @@ def test_nested_views_rebase():
         (y * y).backward(m.from_numpy(G.copy()))
         results.append((y, w.grad))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_residual_iadd_like_resnet():
@@ -138,7 +129,7 @@ def test_residual_iadd_like_resnet():
         out.backward(m.from_numpy(G.copy()))
         outs.append((out, x.grad, w.grad))
     for a, b in zip(*outs):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_se_block_assignment_raises_version_error():
@@ -164,7 +155,7 @@ def test_se_block_with_clone_gives_torch_grads():
         out.backward(m.from_numpy(np.ones((2, 3, 2, 2))))
         results.append((out, x.grad, s.grad))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 @pytest.mark.parametrize("step", [
@@ -225,11 +216,11 @@ def test_version_counts_and_shared_with_views():
     for m in (ember, torch):
         x = m.zeros(3, 4)
         v = x[1]
-        assert _version(x) == 0
+        assert version(x) == 0
         x.add_(1)
         v.mul_(2)
         x[0] = 5.0
-        assert _version(x) == _version(v) == 3
+        assert version(x) == version(v) == 3
         assert x[1, 0].item() == 2.0 and v[0].item() == 2.0
 
 
@@ -254,7 +245,7 @@ def test_fill_and_zero_rebase_history():
         (y * w + z).backward(m.from_numpy(G.copy()))
         results.append((y, w.grad))
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
 
 
 def test_double_backward_through_copy_slices():
@@ -268,4 +259,28 @@ def test_double_backward_through_copy_slices():
         (gw,) = m.autograd.grad([y], [w], [g], create_graph=True)
         results.append([gw, *m.autograd.grad([gw], [w, g], [m.from_numpy(X.copy())])])
     for a, b in zip(*results):
-        _assert_same(a, b)
+        assert_same(a, b, **TOL)
+
+
+def test_inplace_operators_keep_identity_and_dtype():
+    e, t = both(np.arange(6, dtype=np.float32).reshape(2, 3))
+    alias = e
+    e += 1
+    e *= 2.0
+    e -= ember.ones(3)
+    e /= 3
+    e **= 2
+    t += 1
+    t *= 2.0
+    t -= torch.ones(3)
+    t /= 3
+    t **= 2
+    assert e is alias
+    assert_same(e, t)
+
+
+def test_inplace_float_result_into_integer_raises():
+    with pytest.raises(RuntimeError):
+        torch.ones(3, dtype=torch.int64).mul_(1.5)
+    with pytest.raises(RuntimeError):
+        ember.ones(3, dtype=ember.int64).mul_(1.5)

@@ -1,0 +1,236 @@
+"""The activation functions of ember.nn.functional (matches the activations of
+`torch.nn.functional`).
+
+Most are fused ops from `ember.ops.activation` or Tensor methods; `inplace=True` computes
+out of place and writes the result into the input (`Tensor._inplace_update`). All are
+re-exported from `ember.nn.functional`.
+"""
+
+import warnings
+
+from ember._backend import xp
+from ember._tensor import Tensor
+from ember.ops import activation as _act
+from ember.ops import nn_ops as _nn
+from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
+from ember.random import rng as _rng
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    return input._inplace_update(result) if inplace else result
+
+
+# ---- activations --------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0) (matches `torch.nn.functional.relu`)."""
+    return _maybe_inplace(input, input.relu(), inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place relu (matches `torch.nn.functional.relu_`)."""
+    return relu(input, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(input, 0), 6) (matches `torch.nn.functional.relu6`)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else slope·x (matches `torch.nn.functional.leaky_relu`)."""
+    return _maybe_inplace(input, _act.LeakyRelu.apply(input, negative_slope), inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu (matches `torch.nn.functional.leaky_relu_`)."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else α(eˣ - 1) (matches `torch.nn.functional.elu`)."""
+    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0), inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu (matches `torch.nn.functional.elu_`)."""
+    return elu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with SELU's constants (matches `torch.nn.functional.selu`)."""
+    return _maybe_inplace(input, _act.Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.nn.functional.celu`)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x), or its tanh approximation (matches `torch.nn.functional.gelu`)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _act.Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (matches `torch.nn.functional.silu`)."""
+    return _maybe_inplace(input, _act.Silu.apply(input), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)) (matches `torch.nn.functional.mish`)."""
+    return _maybe_inplace(input, _act.Mish.apply(input), inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val) (matches `torch.nn.functional.hardtanh`)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, _act.Hardtanh.apply(input, min_val, max_val), inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh (matches `torch.nn.functional.hardtanh_`)."""
+    return hardtanh(input, min_val, max_val, True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """clamp(x/6 + 1/2, 0, 1) (matches `torch.nn.functional.hardsigmoid`)."""
+    return _maybe_inplace(input, _act.Hardsigmoid.apply(input), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x) (matches `torch.nn.functional.hardswish`)."""
+    return _maybe_inplace(input, _act.Hardswish.apply(input), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β (matches `torch.nn.functional.softplus`)."""
+    return _act.Softplus.apply(input, beta, threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|) (matches `torch.nn.functional.softsign`)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x) (matches `torch.nn.functional.tanhshrink`)."""
+    return input - input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x), computed stably (matches `torch.nn.functional.logsigmoid`)."""
+    return _act.LogSigmoid.apply(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) (matches `torch.nn.functional.sigmoid`)."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x) (matches `torch.nn.functional.tanh`)."""
+    return input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x if x > threshold else value (matches `torch.nn.functional.threshold`)."""
+    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold (matches `torch.nn.functional.threshold_`)."""
+    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else w·x, w per channel (matches `torch.nn.functional.prelu`)."""
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight.numel()} and channel size = {channels}.")
+    return _act.Prelu.apply(input, weight)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Leaky relu with a random slope in [lower, upper] when training, their mean otherwise
+    (matches `torch.nn.functional.rrelu`)."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = _rng().uniform(lower, upper, size=input.shape).astype(input._data.dtype)
+    slopes = xp.where(input._data >= 0, 1, slopes).astype(input._data.dtype)
+    return _maybe_inplace(input, _nn.MaskScale.apply(input, slopes), inplace)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0 (matches `torch.nn.functional.hardshrink`)."""
+    return input * Tensor._make((xp.abs(input._data) > lambd).astype(input._data.dtype))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - λ·sign(x) where |x| > λ, else 0 (matches `torch.nn.functional.softshrink`)."""
+    keep = Tensor._make((xp.abs(input._data) > lambd).astype(input._data.dtype))
+    return (input - input.sign() * lambd) * keep
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a·σ(b) for the two halves a, b of input along dim (matches `torch.nn.functional.glu`)."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension "
+                           f"{dim % input.ndim} is size {input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x)/Σexp(x) along dim (matches `torch.nn.functional.softmax`)."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return _softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along dim (matches `torch.nn.functional.softmin`)."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return _softmax(-input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along dim, computed stably (matches `torch.nn.functional.log_softmax`)."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu (matches `torch.nn.functional.selu_`)."""
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu (matches `torch.nn.functional.celu_`)."""
+    return celu(input, alpha, True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place rrelu (matches `torch.nn.functional.rrelu_`)."""
+    return rrelu(input, lower, upper, training, True)

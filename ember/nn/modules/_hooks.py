@@ -1,0 +1,224 @@
+"""Module hooks: forward (pre-)hooks, full backward (pre-)hooks and the hooked call.
+
+`Module` inherits the registration methods and `_call_with_hooks` from `_ModuleHooks`;
+`Module.__call__` takes this path only when a hook is registered (see NOTE [The call fast
+path] in module.py).
+
+NOTE [How module backward hooks see whole-module gradients]
+A module is many ops, so no single graph node has "the gradient of the module's output" and
+"the gradient of its inputs". The call wraps the module's tensor inputs and outputs in identity
+ops (`_HookIdentity`). In backward the output identity runs first: it receives grad_output (the
+pre-hooks may replace it). The input identity runs last: it receives grad_input, and the hooks
+are called with both (and may replace grad_input).
+"""
+
+import itertools
+from collections import OrderedDict
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.autograd.function import Function
+
+
+class RemovableHandle:
+    """What the register_*_hook methods return: `.remove()` unregisters the hook."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, *extra_dicts):
+        self.hooks_dict = hooks_dict
+        self.extra_dicts = extra_dicts
+        self.id = next(RemovableHandle._next_id)
+
+    def remove(self) -> None:
+        """Unregister the hook (a no-op if already removed)."""
+        for d in (self.hooks_dict,) + self.extra_dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self.remove()
+
+
+def _insert_hook(hooks: OrderedDict, hook_id, hook, prepend: bool) -> None:
+    hooks[hook_id] = hook
+    if prepend:
+        hooks.move_to_end(hook_id, last=False)
+
+
+class _HookIdentity(Function):
+    """y_i = x_i for each tensor; backward hands the gradients to the hook state."""
+
+    node_name = "BackwardHookFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, state, side, *tensors):
+        ctx.state, ctx.side = state, side
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.side == "output":
+            grads = ctx.state.on_grad_output(grads)
+        else:
+            grads = ctx.state.on_grad_input(grads)
+        return (None, None) + tuple(grads)
+
+
+class BackwardHookState:
+    """The hooks of one module call, between its output's and its inputs' backward."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_output = None
+        self.input_positions = None
+        self.n_args = 0
+
+    def wrap_inputs(self, args):
+        """The args with their grad-requiring tensors routed through the input identity."""
+        self.n_args = len(args)
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        if not positions or not grad_mode.is_grad_enabled():
+            return args
+        self.input_positions = positions
+        wrapped = _HookIdentity.apply(self, "input", *(args[i] for i in positions))
+        args = list(args)
+        for i, t in zip(positions, wrapped):
+            args[i] = t
+        return tuple(args)
+
+    def wrap_outputs(self, output):
+        """The output with its grad-requiring tensors routed through the output identity."""
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else output
+        if not isinstance(outputs, tuple):
+            return output
+        positions = [i for i, o in enumerate(outputs)
+                     if isinstance(o, Tensor) and o.requires_grad]
+        if not positions or not grad_mode.is_grad_enabled():
+            return output
+        wrapped = _HookIdentity.apply(self, "output", *(outputs[i] for i in positions))
+        result = list(outputs)
+        for i, t in zip(positions, wrapped):
+            result[i] = t
+        return result[0] if single else tuple(result)
+
+    def on_grad_output(self, grads):
+        """Run the pre-hooks on grad_output and keep it for the hooks."""
+        grads = tuple(grads)
+        for hook in list(self.module._backward_pre_hooks.values()):
+            new = hook(self.module, grads)
+            if new is not None:
+                grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+        self.grad_output = grads
+        if self.input_positions is None:  # no input needs grad: hooks see grad_input None
+            self._call_hooks((None,) * self.n_args)
+        return grads
+
+    def on_grad_input(self, grads):
+        """Call the hooks with (grad_input, grad_output); return the grads they choose."""
+        packed = [None] * self.n_args
+        for i, g in zip(self.input_positions, grads):
+            packed[i] = g
+        result = self._call_hooks(tuple(packed))
+        return tuple(result[i] for i in self.input_positions)
+
+    def _call_hooks(self, grad_input):
+        for hook in list(self.module._backward_hooks.values()):
+            new = hook(self.module, grad_input, self.grad_output)
+            if new is not None:
+                new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+                if len(new) != len(grad_input):
+                    raise RuntimeError(
+                        f"Backward hook returned an invalid number of grad_input, got "
+                        f"{len(new)}, but expected {len(grad_input)}")
+                grad_input = new
+        return grad_input
+
+
+class _ModuleHooks:
+    """Hook registration and the hooked call of `Module` (a base class of Module)."""
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """hook(module, args) before forward; may return new args (matches PyTorch)."""
+        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        _insert_hook(self._forward_pre_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """hook(module, args, output) after forward; may return a new output."""
+        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
+                                 self._forward_hooks_always_called)
+        _insert_hook(self._forward_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) once the inputs' gradients are known."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        _insert_hook(self._backward_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """The deprecated module backward hook; ember runs it as a full backward hook."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_output) before the inputs' gradients are computed."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        _insert_hook(self._backward_pre_hooks, handle.id, hook, prepend)
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_state = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_state = BackwardHookState(self)
+            args = backward_state.wrap_inputs(args)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            # hooks registered with always_call=True run even when forward raises
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    self._run_forward_hook(hook_id, hook, args, kwargs, None)
+            raise
+        for hook_id, hook in list(self._forward_hooks.items()):
+            result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
+            if result is not None:
+                output = result
+        if backward_state is not None:
+            output = backward_state.wrap_outputs(output)
+        return output
+
+    def _run_forward_hook(self, hook_id, hook, args, kwargs, output):
+        if hook_id in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)

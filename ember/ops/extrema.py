@@ -1,0 +1,424 @@
+"""Extrema and the reductions built on them: max/min (all, along a dim, or elementwise),
+amax/amin, aminmax, argmax/argmin, logsumexp (a stable log Σ exp, shifted by the max) and the
+vector norms (whose ±inf norms are max/min of |x|).
+
+The gradient of a value picked at an index travels through a private pair of adjoint ops
+(sort.py's backward uses them too); each is the other's adjoint, so they can be differentiated
+any number of times:
+
+    TakeAlong  <->  PutAlong     (pick entries at indices along a dim / place them back in zeros)
+"""
+
+import collections
+import math
+
+from ember import _dtype
+from ember._backend import get_array_module, xp
+from ember._registry import op
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops._util import as_operand
+from ember.ops.comparison import maximum, minimum, where
+from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
+from ember.ops.unary import abs as _abs
+from ember.ops.unary import exp
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def _return_type(name, fields):
+    """A named tuple that prints like PyTorch's `torch.return_types.<name>`."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+_MaxResult = _return_type("max", ("values", "indices"))
+_MinResult = _return_type("min", ("values", "indices"))
+_AminmaxResult = _return_type("aminmax", ("min", "max"))
+
+
+# ---- the index adjoint pair ------------------------------------------------------------------
+def _along(array, ndim):
+    """A 0-d array seen as shape (1,), so index ops along axis 0 work on it."""
+    return array if ndim else array.reshape(1)
+
+
+class TakeAlong(Op):
+    """y = x[..., idx, ...] along `axis` (squeezed unless keepdim);  gx = PutAlong(gy)."""
+
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx, axis, keepdim):
+        ctx.args = (idx, axis, keepdim, x._data.shape)
+        y = xp.take_along_axis(_along(x._data, x._data.ndim), idx, axis)
+        if x._data.ndim == 0:
+            return y.reshape(())
+        return y if keepdim else xp.squeeze(y, axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return PutAlong.apply(gy, *ctx.args), None, None, None
+
+
+class PutAlong(Op):
+    """y = zeros(shape) with g placed at idx along `axis`;  gg = TakeAlong(gy).
+
+    The indices along `axis` are distinct (an argmax, a permutation or its first k), so
+    placing is the exact adjoint of taking.
+    """
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, g, idx, axis, keepdim, shape):
+        ctx.args = (idx, axis, keepdim)
+        out = get_array_module(g._data).zeros(shape if shape else (1,), dtype=g._data.dtype)
+        data = _along(g._data, len(shape))
+        if not keepdim and shape:
+            data = xp.expand_dims(data, axis)
+        xp.put_along_axis(out, idx, data, axis)
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return TakeAlong.apply(gy, *ctx.args), None, None, None, None
+
+
+# ---- max, min, amax, amin, argmax, argmin ----------------------------------------------------
+class MaxAll(Op):
+    """y = max of all elements;  gx = gy / k at each of the k elements equal to y.
+
+    NOTE [Gradient at ties]
+    PyTorch's max()/min() without dim and amax/amin split the gradient evenly among tied
+    maxima; max(dim)/min(dim) return one index per slice and send the whole gradient there.
+    """
+
+    node_name = "MaxBackward1"
+
+    @staticmethod
+    def forward(ctx, x, take_max):
+        y = xp.max(x._data) if take_max else xp.min(x._data)
+        if ctx.needs_input_grad[0]:
+            ctx.share = _tie_share(x._data, y)
+        return xp.asanyarray(y)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * _constant(ctx.share.astype(gy._data.dtype, copy=False)), None
+
+
+class MinAll(MaxAll):
+    node_name = "MinBackward1"
+
+
+class Amax(Op):
+    """y = max over axes;  gx = gy / k at each of the k tied maxima of a slice (see NOTE)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, take_max):
+        reduce = xp.max if take_max else xp.min
+        y = reduce(x._data, axis=axes, keepdims=True)
+        if ctx.needs_input_grad[0]:
+            ctx.args = (axes, keepdim, x._data.shape)
+            ctx.share = _tie_share(x._data, y, axes)
+        return y if keepdim else xp.squeeze(y, axes)
+
+    @staticmethod
+    def backward(ctx, gy):
+        axes, keepdim, shape = ctx.args
+        share = _constant(ctx.share.astype(gy._data.dtype, copy=False))
+        return expand_dims(gy, axes, keepdim, shape) * share, None, None, None
+
+
+class Amin(Amax):
+    pass
+
+
+def _tie_share(x, y, axes=None):
+    """1/k at each of the k entries of a slice equal to its extreme y (NaN matches NaN), else 0."""
+    hits = (x == y) | (xp.isnan(x) & xp.isnan(y))
+    return hits / hits.sum(axis=axes, keepdims=True, dtype=x.dtype)
+
+
+def _check_nonempty(x: Tensor, name: str, axis=None):
+    if x._data.size:
+        return
+    if axis is None:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument.")
+    if x._data.ndim and x._data.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+def _arg_extreme(data, axis, take_max):
+    """Index of the first max/min along axis (NaN counts as the extreme, as in PyTorch)."""
+    return (xp.argmax if take_max else xp.argmin)(data, axis=axis, keepdims=True)
+
+
+class MaxDim(Op):
+    """(values, indices) of max along a dim;  gx = gy at the returned index (see NOTE)."""
+
+    node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, take_max):
+        idx = _arg_extreme(_along(x._data, x._data.ndim), axis, take_max)
+        ctx.args = (idx, axis, keepdim, x._data.shape)
+        values = xp.take_along_axis(_along(x._data, x._data.ndim), idx, axis)
+        indices = idx
+        if x._data.ndim == 0:
+            values, indices = values.reshape(()), idx.reshape(())
+        elif not keepdim:
+            values, indices = xp.squeeze(values, axis), xp.squeeze(idx, axis)
+        indices = Tensor._make(indices.astype(xp.int64, copy=False))
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, gy, gi):
+        return PutAlong.apply(gy, *ctx.args), None, None, None
+
+
+class MinDim(MaxDim):
+    node_name = "MinBackward0"
+
+
+def _max_or_min(input, dim, keepdim, other, take_max):
+    name = "max" if take_max else "min"
+    if isinstance(dim, Tensor) or other is not None:
+        return (maximum if take_max else minimum)(input, dim if other is None else other)
+    if dim is None:
+        _check_nonempty(input, name)
+        return (MaxAll if take_max else MinAll).apply(input, take_max)
+    axis = _axis(dim, input._data.ndim)
+    _check_nonempty(input, name, axis)
+    values, indices = (MaxDim if take_max else MinDim).apply(input, axis, keepdim, take_max)
+    return (_MaxResult if take_max else _MinResult)(values, indices)
+
+
+@op(method=True)
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """max(x): the largest value; max(x, dim): (values, indices); max(x, y): elementwise
+    (matches `torch.max`)."""
+    return _max_or_min(input, dim, keepdim, other, True)
+
+
+@op(method=True)
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """min(x), min(x, dim) -> (values, indices), min(x, y) (matches `torch.min`)."""
+    return _max_or_min(input, dim, keepdim, other, False)
+
+
+def _amax_or_amin(input, dim, keepdim, take_max):
+    name = "amax" if take_max else "amin"
+    axes = _axes(dim, input._data.ndim)
+    if dim is None or not isinstance(dim, int) and len(dim) == 0:
+        _check_nonempty(input, name)
+    _check_reduced_sizes(input, axes, f"{name}():")
+    return (Amax if take_max else Amin).apply(input, axes, keepdim, take_max)
+
+
+def _check_reduced_sizes(x: Tensor, axes, prefix: str):
+    """A max/min over an empty dim has no identity: PyTorch's IndexError."""
+    for a in axes:
+        if x._data.shape[a] == 0:
+            raise IndexError(f"{prefix} Expected reduction dim {a} to have non-zero size.")
+
+
+@op(method=True)
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Max over dims (all if empty), ties share the gradient (matches `torch.amax`)."""
+    return _amax_or_amin(input, dim, keepdim, True)
+
+
+@op(method=True)
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Min over dims (all if empty) (matches `torch.amin`)."""
+    return _amax_or_amin(input, dim, keepdim, False)
+
+
+class Aminmax(Op):
+    """(min, max) in one pass;  gx = gmin shared among tied minima + gmax among tied maxima."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        shares = []
+        outputs = []
+        for reduce in (xp.min, xp.max):
+            y = reduce(x._data, axis=axes, keepdims=True)
+            if ctx.needs_input_grad[0]:
+                shares.append(_tie_share(x._data, y, axes))
+            outputs.append(y if keepdim else xp.squeeze(y, axes))
+        ctx.args = (axes, keepdim, x._data.shape)
+        ctx.shares = shares
+        return tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, gmin, gmax):
+        axes, keepdim, shape = ctx.args
+        share_min, share_max = (_constant(s.astype(gmin._data.dtype)) for s in ctx.shares)
+        return (expand_dims(gmin, axes, keepdim, shape) * share_min
+                + expand_dims(gmax, axes, keepdim, shape) * share_max), None, None
+
+
+@op(method=True)
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+    """(min, max) over a dim or all elements (matches `torch.aminmax`)."""
+    if dim is None:
+        _check_nonempty(input, "aminmax")
+    axes = _axes(dim, input._data.ndim)
+    _check_reduced_sizes(input, axes, "aminmax:")
+    low, high = Aminmax.apply(input, axes, keepdim)
+    return _AminmaxResult(low, high)
+
+
+def _argextreme(input, dim, keepdim, take_max):
+    name = "argmax" if take_max else "argmin"
+    data = input._data
+    if dim is None:
+        if data.size == 0:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        index = _arg_extreme(data.reshape(-1), 0, take_max).reshape(())
+        if keepdim:
+            index = index.reshape((1,) * data.ndim)
+        return Tensor._make(index.astype(xp.int64))
+    axis = _axis(dim, data.ndim)
+    if data.ndim and data.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    index = _arg_extreme(_along(data, data.ndim), axis, take_max)
+    if data.ndim == 0:
+        index = index.reshape(())
+    elif not keepdim:
+        index = xp.squeeze(index, axis)
+    return Tensor._make(index.astype(xp.int64))
+
+
+@op(method=True)
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the first maximum (flattened if dim is None) (matches `torch.argmax`)."""
+    return _argextreme(input, dim, keepdim, True)
+
+
+@op(method=True)
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the first minimum (matches `torch.argmin`)."""
+    return _argextreme(input, dim, keepdim, False)
+
+
+# ---- logsumexp, norm -------------------------------------------------------------------------
+class Logsumexp(Op):
+    """y = m + log Σ exp(x - m) with m = max (no overflow);  gx = gy·exp(x - y)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        data = x._data
+        if data.size == 0:
+            with xp.errstate(divide="ignore"):
+                y = xp.log(xp.sum(xp.exp(data), axis=axes, keepdims=True))
+        else:
+            m = xp.max(data, axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0).astype(data.dtype)
+            with xp.errstate(divide="ignore"):
+                y = m + xp.log(xp.sum(xp.exp(data - m), axis=axes, keepdims=True))
+        y = Tensor._make(y if keepdim else xp.squeeze(y, axes))
+        ctx.args = (axes, keepdim, data.shape)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        axes, keepdim, shape = ctx.args
+        weights = exp(x - expand_dims(y, axes, keepdim, shape))
+        return expand_dims(gy, axes, keepdim, shape) * weights, None, None
+
+
+@op(method=True)
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(Σ exp(input)) over dims, computed stably (matches `torch.logsumexp`)."""
+    if not input.dtype.is_floating_point:
+        input = as_operand(input, _dtype.get_default_dtype())
+    return Logsumexp.apply(input, _axes(dim, input._data.ndim), keepdim)
+
+
+class Norm(Op):
+    """y = (Σ|x|^p)^(1/p) over axes (p = inf: max |x|, p = 0: count of nonzeros);
+    gx = gy·sign(x)·|x|^(p-1) / y^(p-1), which is gy·x/y for p = 2 (0 where y = 0).
+    """
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        a = xp.abs(x._data)
+        if p == math.inf:
+            y = xp.max(a, axis=axes, keepdims=True)
+        elif p == -math.inf:
+            y = xp.min(a, axis=axes, keepdims=True)
+        elif p == 0:
+            y = xp.sum(a != 0, axis=axes, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            y = xp.sum(a, axis=axes, keepdims=True)
+        elif p == 2:
+            y = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=True))
+        else:
+            y = xp.sum(a ** a.dtype.type(p), axis=axes, keepdims=True) ** a.dtype.type(1 / p)
+        y = Tensor._make(xp.asanyarray(y if keepdim else xp.squeeze(y, axes), dtype=a.dtype))
+        ctx.args = (p, axes, keepdim, x._data.shape)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        p, axes, keepdim, shape = ctx.args
+        g = expand_dims(gy, axes, keepdim, shape)
+        sign = _constant(xp.sign(x._data))
+        if p == 0:
+            return None, None, None, None  # PyTorch leaves the gradient of a count undefined
+        if p == 1:
+            return g * sign, None, None, None
+        y_full = expand_dims(y, axes, keepdim, shape)
+        if math.isinf(p):
+            hits = xp.abs(x._data) == y_full._data
+            share = hits / xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype)
+            return g * sign * _constant(share), None, None, None
+        flat = _constant(y_full._data == 0)
+        safe_y = where(flat, 1.0, y_full)
+        if p == 2:
+            return where(flat, 0.0, g * x / safe_y), None, None, None
+        local = sign * _abs(x) ** (p - 1) / safe_y ** (p - 1)
+        return where(flat, 0.0, g * local), None, None, None
+
+
+@op(method=True, out=True)
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """Vector p-norm over dims, 'fro' = 2 (matches `torch.norm`; matrix norms not supported)."""
+    if dtype is not None:
+        input = as_operand(input, _dtype.to_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_type_word(input.dtype)}")
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} (matrix norms) is not supported by ember")
+    p = float(p)
+    axes = _axes(dim, input._data.ndim)
+    if math.isinf(p) and input._data.size == 0:
+        empty = [a for a in axes if input._data.shape[a] == 0]
+        prefix = f"linalg.vector_norm cannot compute the {p:g} norm on"
+        if dim is None:
+            raise RuntimeError(f"{prefix} an empty tensor because the operation does not have "
+                               "an identity")
+        if empty:  # (PyTorch's message lacks the space after the dimension)
+            raise RuntimeError(f"{prefix} the dimension {empty[0]}because this dimension is "
+                               "empty and the operation does not have an identity")
+    return Norm.apply(input, p, axes, keepdim)

@@ -1,0 +1,189 @@
+"""Adaptive pooling (average and max) to a fixed output size over 1, 2 or 3 spatial dims.
+
+Window i of a dim of length L pooled to o covers [⌊i·L/o⌋, ⌈(i+1)·L/o⌉), so windows may differ
+in length and overlap. Average pooling weighs each dim independently: one small matrix per dim
+(`SeparableLinear`, which interpolation in `ember/ops/padding.py` reuses). Max pooling gathers
+the windows through index tables and returns flat indices like max pooling (`ember/ops/pool.py`).
+"""
+
+import math
+
+from ember._backend import get_array_module, xp
+from ember._registry import op
+from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
+from ember.ops.pool import IndexScatterAdd, _check_pool_input
+
+
+# ---- adaptive pooling -----------------------------------------------------------------------
+def _adaptive_bounds(length: int, out: int, module):
+    """Window i covers [⌊i·L/o⌋, ⌈(i+1)·L/o⌉) (PyTorch's uneven split)."""
+    i = module.arange(out)
+    return (i * length) // out, -(-((i + 1) * length) // out)
+
+
+def _apply_matrices(a, mats):
+    """a with its trailing dim j contracted with mats[j] (o_j × n_j), one dim at a time."""
+    nd = len(mats)
+    for j, m in enumerate(mats):
+        axis = a.ndim - nd + j
+        if axis == a.ndim - 1:
+            a = xp.matmul(a, m.T)
+        else:
+            lead, n, rest = a.shape[:axis], a.shape[axis], a.shape[axis + 1:]
+            a = xp.matmul(m, a.reshape(lead + (n, math.prod(rest))))
+            a = a.reshape(lead + (m.shape[0],) + rest)
+    return a
+
+
+class SeparableLinear(Op):
+    """y = x ×_1 M_1 ··· ×_k M_k along the trailing dims;  gx = gy ×_1 M_1ᵀ ··· ×_k M_kᵀ.
+
+    Adaptive average pooling and (bi/tri)linear and bicubic interpolation all weigh each
+    spatial dim independently, so each is one small matrix per dim applied with `matmul`.
+    """
+
+    node_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mats):
+        ctx.mats = mats
+        return _apply_matrices(x._data, mats)
+
+    @staticmethod
+    def backward(ctx, gy):
+        mats = tuple(xp.asanyarray(m.T, order="C") for m in ctx.mats)
+        return SeparableLinear.apply(gy, mats), None
+
+
+def _output_size(output_size, spatial):
+    size = _ntuple(output_size, len(spatial)) if not isinstance(output_size, (list, tuple)) \
+        else tuple(output_size)
+    return tuple(n if o is None else int(o) for o, n in zip(size, spatial))
+
+
+def _adaptive_avg(input, nd, output_size):
+    name = f"adaptive_avg_pool{nd}d"
+    _check_pool_input(input, nd, name, "adaptive")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(input)}\'')
+    x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
+    spatial = x.shape[2:]
+    out = _output_size(output_size, spatial)
+    dtype = x._data.dtype
+    module = get_array_module(x._data)
+    mats = []
+    for n, o in zip(spatial, out):
+        start, end = _adaptive_bounds(n, o, module)
+        cols = module.arange(n)
+        inside = (cols >= start[:, None]) & (cols < end[:, None])
+        mats.append((inside / (end - start)[:, None]).astype(dtype))
+    name = "SqueezeBackward1" if nd == 1 else f"AdaptiveAvgPool{nd}DBackward0"
+    if nd == 2 and out == (1, 1):
+        name = "MeanBackward1"  # PyTorch computes a global average pool as a mean
+    y = _named(SeparableLinear, name).apply(x, tuple(mats))
+    return y if batched else DropBatch.apply(y)
+
+
+@op
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Average pooling to a fixed output length (matches `F.adaptive_avg_pool1d`)."""
+    return _adaptive_avg(input, 1, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Average pooling to a fixed output size (matches `F.adaptive_avg_pool2d`)."""
+    return _adaptive_avg(input, 2, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Average pooling to a fixed output size (matches `F.adaptive_avg_pool3d`)."""
+    return _adaptive_avg(input, 3, output_size)
+
+
+class AdaptiveMaxPool(Op):
+    """y = max over each (uneven) window;  gx = gy scattered to the first argmax."""
+
+    node_name = "AdaptiveMaxPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, out):
+        a = x._data
+        nd = len(out)
+        spatial = a.shape[2:]
+        module = get_array_module(a)
+        # NOTE [Adaptive windows by gather]: windows differ in length, so each dim gets an index
+        # table (o, kmax) whose short rows repeat their last element; a repeat comes after the
+        # original in scan order, so argmax (first maximum) still picks PyTorch's index.
+        grids = []
+        for axis, (n, o) in enumerate(zip(spatial, out)):
+            start, end = _adaptive_bounds(n, o, module)
+            kmax = int((end - start).max())
+            table = xp.minimum(start[:, None] + module.arange(kmax), end[:, None] - 1)
+            shape = [1] * (2 * nd)
+            shape[axis], shape[nd + axis] = o, kmax
+            grids.append(table.reshape(shape))
+        windows = a[(Ellipsis,) + tuple(grids)]  # (N, C, *O, *Kmax)
+        windows = windows.reshape(windows.shape[:2 + nd] + (-1,))
+        pick = windows.argmax(axis=-1)
+        y = xp.take_along_axis(windows, pick[..., None], axis=-1)[..., 0]
+        coords = xp.unravel_index(pick, tuple(g.shape[nd + i] for i, g in enumerate(grids)))
+        idx = module.zeros(pick.shape, dtype=xp.int64)
+        for axis in range(nd):
+            table = grids[axis].reshape(out[axis], -1)
+            shape = [1] * pick.ndim
+            shape[2 + axis] = out[axis]
+            rows = module.arange(out[axis]).reshape(shape)
+            idx = idx * spatial[axis] + table[rows, coords[axis]]
+        ctx.idx, ctx.shape = idx, a.shape
+        return y, idx
+
+    @staticmethod
+    def backward(ctx, gy, gidx=None):
+        return IndexScatterAdd.apply(gy, ctx.idx, ctx.shape, False), None
+
+
+def _adaptive_max(input, nd, output_size, return_indices):
+    name = f"adaptive_max_pool{nd}d"
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
+    op = _named(AdaptiveMaxPool, "SqueezeBackward1" if nd == 1
+                else f"AdaptiveMaxPool{nd}DBackward0")
+    y, idx = op.apply(x, _output_size(output_size, x.shape[2:]))
+    if not batched:
+        y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
+    return (y, idx) if return_indices else y
+
+
+@op
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length (matches `F.adaptive_max_pool1d`)."""
+    return _adaptive_max(input, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (matches `F.adaptive_max_pool2d`)."""
+    return _adaptive_max(input, 2, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (matches `F.adaptive_max_pool3d`)."""
+    return _adaptive_max(input, 3, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool1d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 1, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool2d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 2, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool3d returning (values, indices) (matches its torch namesake)."""
+    return _adaptive_max(input, 3, output_size, True)

@@ -1,0 +1,158 @@
+"""Comparison, logical and bitwise ops, float classification, isclose, where, clamp and
+maximum/minimum (ember/ops/comparison.py) against torch."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same, both, sample
+
+RNG = np.random.default_rng(0)
+SHAPE_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
+               ((), ()), ((0, 3), (3,)), ((4, 1, 3), (2, 1)), ((1,), (0,))]
+
+
+# ---- comparison, logical, bitwise ---------------------------------------------------------------
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+           "not_equal", "less", "less_equal", "greater", "greater_equal"]
+
+
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "float32"),
+                                    ("bool", "int8"), ("float64", "int32")], ids=str)
+@pytest.mark.parametrize("name", COMPARE)
+def test_comparisons(name, dtypes, shapes):
+    a = sample(RNG, "int", shapes[0]).astype(dtypes[0])
+    b = sample(RNG, "int", shapes[1]).astype(dtypes[1])
+    ea, ta = both(a)
+    eb, tb = both(b)
+    assert_same(getattr(ember, name)(ea, eb), getattr(torch, name)(ta, tb))
+    assert_same(getattr(ea, name)(eb), getattr(ta, name)(tb))
+
+
+@pytest.mark.parametrize("op", ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"])
+@pytest.mark.parametrize("scalar", [0, 0.5, True], ids=repr)
+def test_comparison_operators_with_scalars(op, scalar):
+    e, t = both(sample(RNG, "int", (2, 3)))
+    assert_same(getattr(e, op)(scalar), getattr(t, op)(scalar))
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+@pytest.mark.parametrize("dtypes", [("int64", "int64"), ("bool", "bool"), ("uint8", "int16"),
+                                    ("bool", "int32")], ids=str)
+def test_bitwise(name, dtypes):
+    ea, ta = both(sample(RNG, "int", (2, 3)).astype(dtypes[0]))
+    eb, tb = both(sample(RNG, "int", (3,)).astype(dtypes[1]))
+    assert_same(getattr(ember, name)(ea, eb), getattr(torch, name)(ta, tb))
+    op = {"bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__"}[name]
+    assert_same(getattr(ea, op)(eb), getattr(ta, op)(tb))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "uint8", "int8"])
+def test_bitwise_not_and_logical_not(dtype):
+    e, t = both(sample(RNG, "int", (2, 3)).astype(dtype))
+    assert_same(~e, ~t)
+    assert_same(ember.bitwise_not(e), torch.bitwise_not(t))
+    assert_same(ember.logical_not(e), torch.logical_not(t))
+
+
+def test_bitwise_on_floats_raises():
+    e, t = both(sample(RNG, "any", (2,)))
+    with pytest.raises(TypeError):
+        _ = ~t
+    with pytest.raises(TypeError):
+        _ = ~e
+    with pytest.raises(RuntimeError):
+        t & t
+    with pytest.raises(RuntimeError):
+        e & e
+
+
+SPECIALS = np.array([0.0, -0.0, 1.0, np.nan, np.inf, -np.inf, 1e-30], np.float32)
+
+
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite"])
+def test_float_classification(name):
+    e, t = both(SPECIALS)
+    assert_same(getattr(ember, name)(e), getattr(torch, name)(t))
+    assert_same(getattr(e, name)(), getattr(t, name)())
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"rtol": 0.1}, {"atol": 1e-3}, {"equal_nan": True}],
+                         ids=str)
+def test_isclose_allclose_equal(kwargs):
+    a = np.array([1.0, 2.0, np.nan, 1e-4, 3.0])
+    b = a + np.array([1e-6, 0.05, 0.0, 2e-4, 1.0])
+    ea, ta = both(a)
+    eb, tb = both(b)
+    assert_same(ember.isclose(ea, eb, **kwargs), torch.isclose(ta, tb, **kwargs))
+    assert ember.allclose(ea, eb, **kwargs) == torch.allclose(ta, tb, **kwargs)
+    assert ember.equal(ea, ea) == torch.equal(ta, ta)
+    assert ember.equal(ember.ones(2), ember.ones(3)) is torch.equal(torch.ones(2),
+                                                                    torch.ones(3)) is False
+
+
+# ---- where, clamp, maximum/minimum ---------------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), ()),
+                                    ((2, 1), (1, 3), (2, 3)), ((), (), ())], ids=str)
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "float64"),
+                                    ("float32", "float64")], ids=str)
+def test_where_forward_backward(shapes, dtypes):
+    condition = sample(RNG, "bool", shapes[0], np.bool_)
+    ea, ta = both(sample(RNG, "any", shapes[1]).astype(dtypes[0]))
+    eb, tb = both(sample(RNG, "any", shapes[2]).astype(dtypes[1]))
+    ec, tc = both(condition)
+    assert_same(ember.where(ec, ea, eb), torch.where(tc, ta, tb))
+    assert_same(ea.where(ec, eb), ta.where(tc, tb))
+
+
+def test_where_scalar_operands_and_nonzero_form():
+    e, t = both(sample(RNG, "any", (2, 3)).astype(np.float32))
+    assert_same(ember.where(e > 0, e, 0.0), torch.where(t > 0, t, 0.0))
+    assert_same(ember.where(e > 0, 1.0, 0.0), torch.where(t > 0, 1.0, 0.0))
+    for ie, it in zip(ember.where(e > 0), torch.where(t > 0)):
+        assert_same(ie, it)
+
+
+def test_where_requires_bool_condition():
+    e, t = both(sample(RNG, "any", (3,)))
+    with pytest.raises(RuntimeError):
+        torch.where(t, t, t)
+    with pytest.raises(RuntimeError):
+        ember.where(e, e, e)
+
+
+@pytest.mark.parametrize("bounds", [(-0.5, 0.5), (None, 0.0), (0.0, None), (1, 2), (0.5, -0.5)],
+                         ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_clamp(bounds, dtype):
+    lo, hi = bounds
+    array = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 2.0, 3.0]).astype(dtype)
+    e, t = both(array)
+    assert_same(ember.clamp(e, lo, hi), torch.clamp(t, lo, hi))
+    assert_same(e.clip(lo, hi), t.clip(lo, hi))
+    if lo is not None:
+        assert_same(ember.clamp_min(e, lo), torch.clamp_min(t, lo))
+    if hi is not None:
+        assert_same(ember.clamp_max(e, hi), torch.clamp_max(t, hi))
+
+
+def test_clamp_without_bounds_raises():
+    with pytest.raises(RuntimeError):
+        torch.clamp(torch.ones(2))
+    with pytest.raises(RuntimeError):
+        ember.clamp(ember.ones(2))
+
+
+def test_maximum_splits_ties_evenly():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([1.0, 3.0], requires_grad=True)
+    ember.maximum(a, b).backward(ember.ones(2))
+    assert a.grad.tolist() == [0.5, 0.0] and b.grad.tolist() == [0.5, 1.0]
+
+
+def test_clamp_passes_gradient_at_bounds():
+    x = ember.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    ember.clamp(x, 0.0, 1.0).backward(ember.ones(3))
+    assert x.grad.tolist() == [1.0, 1.0, 0.0]
