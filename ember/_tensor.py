@@ -15,7 +15,7 @@ math.
 import weakref
 
 from ember import _dtype
-from ember._device import CPU, Size, check_device, device
+from ember._device import CPU, Size, check_device
 
 
 class _Version:
@@ -228,7 +228,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous")
+                "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def __complex__(self):

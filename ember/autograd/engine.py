@@ -7,7 +7,6 @@ that every gradient has the shape of the input it is for, and (4) frees saved te
 `retain_graph`.
 """
 
-import weakref
 
 from ember._backend import xp
 

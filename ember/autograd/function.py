@@ -383,7 +383,7 @@ class _OnceDifferentiable(Function):
 
 
 class Op(Function):
-    """Base of ember's built-in ops: Function's protocol, with PyTorch's node names (`XBackward0`)."""
+    """Base of ember's built-in ops: Function's protocol, PyTorch's node names (`XBackward0`)."""
 
     _node_suffix = "Backward0"
 
@@ -394,8 +394,6 @@ def tensor_register_hook(self, hook):
     if not self._requires_grad:
         raise RuntimeError(
             "cannot register a hook on a tensor that doesn't require gradient")
-    from ember.autograd.function import _RemovableHandle
-
     if self.grad_fn is None:
         if self._hooks is None:
             self._hooks = []

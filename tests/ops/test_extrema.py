@@ -1,0 +1,127 @@
+"""Extrema and norms (ember/ops/extrema.py) against torch: max, min, amax, amin, aminmax, argmax,
+argmin, logsumexp, norm.
+
+A table of calls drives the generic tests (tests/ops/_tables.py), as in test_reduction.py; then
+PyTorch's gradient conventions at ties, the (values, indices) result type, dtype rules and errors.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.ops import _tables
+
+RNG = np.random.default_rng(0)
+
+# ---- the table ---------------------------------------------------------------------------------
+# id -> (call, input kind, shape). `call(lib, x)` must mean the same thing in ember and torch.
+CASES = {
+    "max": (lambda m, x: x.max(), "randn", (3, 4)),
+    "max_ties": (lambda m, x: x.max(), "ties", (3, 4)),
+    "max_dim": (lambda m, x: x.max(1), "randn", (3, 4)),
+    "max_dim_keepdim": (lambda m, x: m.max(x, -2, keepdim=True), "randn", (2, 3, 4)),
+    "max_dim_ties": (lambda m, x: x.max(dim=0), "ties", (4, 5)),
+    "min": (lambda m, x: m.min(x), "ties", (3, 4)),
+    "min_dim": (lambda m, x: x.min(0), "ties", (4, 5)),
+    "max_binary": (lambda m, x: m.max(x, m.zeros_like(x)), "ties", (3, 4)),
+    "amax": (lambda m, x: x.amax(), "ties", (3, 4)),
+    "amax_dims": (lambda m, x: m.amax(x, (0, 2)), "ties", (3, 2, 4)),
+    "amin_keepdim": (lambda m, x: x.amin(1, keepdim=True), "ties", (3, 4)),
+    "aminmax": (lambda m, x: m.aminmax(x), "ties", (3, 4)),
+    "aminmax_dim": (lambda m, x: m.aminmax(x, dim=1, keepdim=True), "ties", (3, 4)),
+    "argmax": (lambda m, x: x.argmax(), "ties", (3, 4)),
+    "argmax_dim": (lambda m, x: x.argmax(1, keepdim=True), "ties", (3, 4)),
+    "argmin_dim": (lambda m, x: m.argmin(x, dim=0), "ties", (3, 4)),
+    "logsumexp": (lambda m, x: m.logsumexp(x, 1), "randn", (3, 4)),
+    "logsumexp_dims": (lambda m, x: x.logsumexp((0, 1), keepdim=True), "randn", (3, 4)),
+    "logsumexp_large": (lambda m, x: (x * 1000).logsumexp(0), "randn", (3, 4)),
+    "norm": (lambda m, x: x.norm(), "randn", (3, 4)),
+    "norm_dim": (lambda m, x: m.norm(x, dim=1, keepdim=True), "randn", (3, 4)),
+    "norm_fro": (lambda m, x: x.norm(p="fro", dim=(0, 1)), "randn", (3, 4)),
+    "norm_p1": (lambda m, x: x.norm(p=1, dim=0), "randn", (3, 4)),
+    "norm_inf": (lambda m, x: x.norm(p=math.inf), "ties", (3, 4)),
+    "norm_neginf": (lambda m, x: x.norm(p=-math.inf, dim=1), "randn", (3, 4)),
+    "norm_p3": (lambda m, x: x.norm(p=3, dim=-1), "randn", (3, 4)),
+    "norm_p0": (lambda m, x: x.norm(p=0), "ties", (3, 4)),
+}
+# Calls that also run on 0-d and empty inputs (and what those inputs look like).
+CASES.update({
+    "max_0d_dim": (lambda m, x: x.max(0), "randn", ()),
+    "argmax_0d": (lambda m, x: x.argmax(0), "randn", ()),
+    "logsumexp_0d": (lambda m, x: x.logsumexp(0), "randn", ()),
+})
+ZERO_DIM = ["max", "amax", "argmax", "norm", "max_0d_dim", "argmax_0d", "logsumexp_0d"]
+EMPTY = {"max_dim": (0, 3), "amax_dims": (3, 0, 2), "logsumexp": (3, 0), "norm_dim": (0, 3)}
+
+test_forward = _tables.reduction_forward(RNG, CASES)
+test_backward = _tables.reduction_backward(RNG, CASES)
+test_zero_dim = _tables.reduction_zero_dim(RNG, CASES, ZERO_DIM)
+test_empty = _tables.reduction_empty(RNG, CASES, EMPTY)
+test_empty_backward = _tables.reduction_empty_backward(RNG, CASES, ["max_dim"], EMPTY)
+
+# ---- finite differences and second derivatives -------------------------------------------------
+GRADCHECK = ["max_dim", "amax_dims", "logsumexp", "norm_dim", "norm_p3", "aminmax_dim"]
+SECOND_ORDER = ["max_dim", "amax_dims", "logsumexp", "norm", "norm_p3"]
+test_gradcheck_float64 = _tables.reduction_gradcheck(RNG, CASES, GRADCHECK)
+test_double_backward = _tables.reduction_double_backward(RNG, CASES, SECOND_ORDER)
+
+
+# ---- PyTorch's gradient conventions ------------------------------------------------------------
+def _grad(lib, values, fn):
+    x = lib.tensor(values, requires_grad=True)
+    fn(x).backward()
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("values, fn, expected", [
+    ([[3.0, 1.0, 3.0]], lambda x: x.max(), [[0.5, 0.0, 0.5]]),          # ties split evenly
+    ([[3.0, 1.0, 3.0]], lambda x: x.min(), [[0.0, 1.0, 0.0]]),
+    ([[3.0, 1.0, 3.0]], lambda x: x.max(1).values.sum(), [[1.0, 0.0, 0.0]]),  # one index
+    ([[3.0, 1.0, 3.0]], lambda x: x.amax(1).sum(), [[0.5, 0.0, 0.5]]),
+    ([[1.0, 1.0, 3.0]], lambda x: x.amin().sum(), [[0.5, 0.5, 0.0]]),
+    ([0.0, 0.0, 0.0], lambda x: x.norm(), [0.0, 0.0, 0.0]),              # 0 at the origin
+    ([1.0, -2.0, 2.0], lambda x: x.norm(p=math.inf), [0.0, -0.5, 0.5]),
+])
+def test_gradient_conventions(values, fn, expected):
+    np.testing.assert_allclose(_grad(torch, values, fn), expected, rtol=1e-6)
+    np.testing.assert_allclose(_grad(ember, values, fn), _grad(torch, values, fn), rtol=1e-6)
+
+
+def test_max_dim_result_type():
+    x = ember.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    result = x.max(dim=1)
+    values, indices = result
+    assert values is result.values and indices is result.indices
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    assert indices.dtype is ember.int64
+    assert isinstance(result, tuple)
+    assert repr(result) == repr(torch.tensor(x.tolist()).max(dim=1))
+    assert repr(ember.sort(x)) == repr(torch.sort(torch.tensor(x.tolist())))
+    low, high = ember.aminmax(x)
+    assert (low.item(), high.item()) == (0.0, 7.0)
+
+
+# ---- dtype rules -------------------------------------------------------------------------------
+test_integer_and_bool_dtypes = _tables.reduction_integer_dtypes(RNG, [
+    lambda m, x: x.max(), lambda m, x: x.max(0), lambda m, x: x.amin(0), lambda m, x: x.argmax(),
+    lambda m, x: x.logsumexp(0),
+])
+
+# ---- errors ------------------------------------------------------------------------------------
+test_errors_match_torch = _tables.reduction_errors([
+    (lambda m, x: x.norm(), (3,), np.int64),
+    (lambda m, x: x.max(), (0,), np.float32),
+    (lambda m, x: x.max(0), (0, 3), np.float32),
+    (lambda m, x: x.min(-3), (2, 3), np.float32),
+    (lambda m, x: x.amax(0), (0, 3), np.float32),
+    (lambda m, x: x.argmax(), (0,), np.float32),
+    (lambda m, x: x.logsumexp(3), (3,), np.float32),
+    (lambda m, x: m.aminmax(x, dim=0), (0, 3), np.float32),
+    (lambda m, x: x.amax(), (0, 3), np.float32),
+    (lambda m, x: x.amin((0, 1)), (0, 3), np.float32),
+    (lambda m, x: x.norm(p=math.inf, dim=0), (0, 3), np.float32),
+    (lambda m, x: x.norm(p=-math.inf), (0,), np.float32),
+])
