@@ -288,10 +288,6 @@ class Tensor:
         self._version = source._version
         return self
 
-    @property
-    def is_view(self):
-        return self._base is not None
-
 
 def type_name(t) -> str:
     """The legacy type name of a tensor, as `Tensor.type()` gives it: 'torch.FloatTensor'."""

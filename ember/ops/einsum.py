@@ -171,7 +171,7 @@ def einsum(equation: str, *operands) -> Tensor:
     return Einsum.apply(_parse(equation, len(operands)), *operands)
 
 
-@op(method=True, out=True)
+@op(out=True)
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the given axes of a with those of b (matches `torch.tensordot`)."""
     na, nb = a._data.ndim, b._data.ndim

@@ -1,4 +1,4 @@
-"""Elementwise ops (elementwise.py, unary.py, comparison.py) against torch.
+"""Binary arithmetic (ember/ops/elementwise.py: + - * / // % ** lerp) against torch.
 
 Tables of ops drive generic tests: forward values, dtypes and shapes over a table of inputs
 (broadcasting, 0-d, empty, integer and bool inputs), backward gradients, float64 finite
@@ -11,6 +11,7 @@ import torch
 
 import ember
 from tests.differential import assert_same, both, sample
+from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
 
@@ -290,3 +291,14 @@ def test_broadcast_error_message_matches_torch():
 def test_bool_negation_raises():
     with pytest.raises(RuntimeError, match="Negation"):
         -ember.tensor([True])
+
+
+# ---- special values -----------------------------------------------------------------------------
+# PyTorch computes x/0, x%0 and 0**-1 silently; ember must not leak NumPy warnings.
+SPECIAL_VALUES = {
+    "div": lambda m, x: x / (x * 0),
+    "remainder": lambda m, x: x % (x * 0),
+    "pow": lambda m, x: x ** -1.0,
+}
+test_special_values_match_torch_without_warnings = _tables.special_values_without_warnings(
+    SPECIAL_VALUES)

@@ -1,9 +1,11 @@
-"""Indexing (ember/ops/indexing.py) against torch.
+"""Indexing (ember/ops/indexing.py) against torch: getitem/setitem, index_put, select,
+masked_fill, masked_select, nonzero, argwhere.
 
 A table of indices drives the generic getitem tests (values, grad_fn names, views vs copies,
 gradients with repeated indices, float64 finite differences, double backward); a second table
-drives setitem (values, version counter, gradients to the old tensor and to the value); then
-gather/scatter/index_select/masked ops/nonzero/take, and the errors for bad indices.
+drives setitem (values, version counter, gradients to the old tensor and to the value); then a
+table of the other index ops (generic tests in tests/ops/_tables.py), nonzero, and the errors for
+bad indices. gather/scatter/index_select/index_add/take: test_scatter.py.
 """
 
 import numpy as np
@@ -13,9 +15,10 @@ import torch
 import ember
 from ember.autograd import gradcheck
 from tests.differential import assert_same, both, version
+from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
-TOL = {"rtol": 1e-6, "atol": 1e-7}
+TOL = _tables.INDEX_TOL
 SHAPE = (3, 4, 5)
 
 
@@ -255,75 +258,24 @@ def test_setitem_errors(index):
     assert str(got.value) == str(expected.value)
 
 
-# ---- gather / scatter / select / masks -----------------------------------------------------------
+# ---- select / masks / index_put ----------------------------------------------------------------
 X = RNG.standard_normal((3, 4)).astype(np.float32)
-IDX = np.array([[0, 3, 3], [1, 0, 2]])
 OPS = {
-    "gather": lambda m, x: x.gather(1, m.tensor(IDX)),
-    "gather_dim0": lambda m, x: m.gather(x, 0, m.tensor([[2, 0, 1, 1]])),
-    "scatter_src": lambda m, x: x.scatter(1, m.tensor([[0, 2], [3, 1]]), x[1:, 2:] * 10),
-    "scatter_value": lambda m, x: m.scatter(x, 0, m.tensor([[2, 0, 1, 1]]), 7.0),
-    "scatter_add": lambda m, x: x.scatter_add(1, m.tensor(IDX), x[:2, :3] * 2),
-    "scatter_add_dim0": lambda m, x: m.scatter_add(x, 0, m.tensor([[0, 0], [0, 2]]),
-                                                   x[:2, 1:3] * 3),
-    "index_select": lambda m, x: x.index_select(1, m.tensor([3, 0, 3])),
-    "index_select_0d": lambda m, x: m.index_select(x, 0, m.tensor(2)),
-    "index_add": lambda m, x: x.index_add(0, m.tensor([0, 0]), x[1:3] * 2, alpha=2),
     "masked_fill": lambda m, x: x.masked_fill(x > 0, -1.0),
     "masked_fill_broadcast": lambda m, x: m.masked_fill(x, m.tensor([True, False, True, False]),
                                                         m.tensor(2.0)),
     "masked_select": lambda m, x: x.masked_select(x > 0),
     "masked_select_broadcast": lambda m, x: m.masked_select(x, m.tensor([[True], [False],
                                                                         [True]])),
-    "take": lambda m, x: m.take(x, m.tensor([[0, 11], [5, 5]])),
     "index_put": lambda m, x: x.index_put((m.tensor([2, 0]),), x[1] * 3),
     "index_put_accumulate": lambda m, x: m.index_put(x, (m.tensor([0, 0]), m.tensor([1, 1])),
                                                      x[2, :2] * 2, accumulate=True),
     "select": lambda m, x: m.select(x, 1, -1),
 }
-NAMES_DIFFER = {"index_add", "index_put_accumulate", "index_put"}  # ember composes these
+NAMES_DIFFER = {"index_put_accumulate", "index_put"}  # ember composes these
 
-
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_ops_forward_and_backward(name):
-    e, t = both(X, requires_grad=True)
-    ye, yt = OPS[name](ember, e), OPS[name](torch, t)
-    assert_same(ye, yt, **TOL)
-    assert ye.grad_fn.name() == yt.grad_fn.name() or name in NAMES_DIFFER
-    g = RNG.standard_normal(tuple(yt.shape)).astype(np.float32)
-    ye.backward(ember.from_numpy(g.copy()))
-    yt.backward(torch.from_numpy(g.copy()))
-    assert_same(e.grad, t.grad, **TOL)
-
-
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_ops_gradcheck_and_double_backward(name):
-    x = ember.from_numpy(X.astype(np.float64)).requires_grad_()
-    assert gradcheck(lambda v: OPS[name](ember, v), (x,))
-    results = []
-    for m in (ember, torch):
-        x = m.from_numpy(X.astype(np.float64)).requires_grad_()
-        y = OPS[name](m, x * x)
-        g = m.from_numpy(np.random.default_rng(1).standard_normal(tuple(y.shape)))
-        (gx,) = m.autograd.grad([y], [x], [g.requires_grad_()], create_graph=True)
-        results.append([gx, *m.autograd.grad([gx], [x, g], [m.ones_like(x)])])
-    for a, b in zip(*results):
-        assert_same(a, b, **TOL)
-
-
-@pytest.mark.parametrize("op", ["scatter", "scatter_add"])
-def test_scatter_src_larger_than_index(op):
-    """Only src[:index.shape] is read, so only it gets gradient (torch's own backward returns a
-    gradient of the index's shape here, which its engine then rejects)."""
-    x = ember.from_numpy(X.astype(np.float64)).requires_grad_()
-    src = ember.from_numpy(RNG.standard_normal((3, 5))).requires_grad_()
-    index = ember.tensor([[0, 2], [3, 1]])
-    y = getattr(ember, op)(x, 1, index, src)
-    y.backward(ember.ones(3, 4, dtype=ember.float64))
-    expected = np.zeros((3, 5))
-    expected[:2, :2] = 1
-    np.testing.assert_array_equal(src.grad.numpy(), expected)
-    assert gradcheck(lambda a, b: getattr(ember, op)(a, 1, index, b), (x, src))
+test_ops_forward_and_backward = _tables.index_ops_forward_and_backward(RNG, X, OPS, NAMES_DIFFER)
+test_ops_gradcheck_and_double_backward = _tables.index_ops_gradcheck_and_double_backward(X, OPS)
 
 
 def test_masked_fill_value_grad():
@@ -335,27 +287,6 @@ def test_masked_fill_value_grad():
         results += [x.grad, value.grad]
     assert_same(results[0], results[2], **TOL)
     assert_same(results[1], results[3], **TOL)
-
-
-def test_inplace_index_ops():
-    results = []
-    for m in (ember, torch):
-        x = m.from_numpy(X.copy())
-        x.masked_fill_(x < 0, 0.0)
-        x.scatter_(1, m.tensor([[0], [1]]), 9.0)
-        x.scatter_add_(0, m.tensor([[2, 2]]), m.ones(1, 2))
-        x.index_add_(1, m.tensor([3]), m.ones(3, 1))
-        x.index_put_((m.tensor([1, 1]),), m.ones(4), accumulate=True)
-        x.index_put_((m.tensor([0]), m.tensor([2])), m.tensor(-4.0))
-        results.append(x)
-    assert_same(*results, **TOL)
-
-
-def test_scatter_reduce_forward():
-    for reduce in ("add", "multiply"):
-        results = [m.from_numpy(X.copy()).scatter(1, m.tensor([[0, 0], [1, 1]]), 2.0,
-                                                  reduce=reduce) for m in (ember, torch)]
-        assert_same(*results, **TOL)
 
 
 @pytest.mark.parametrize("as_tuple", [False, True])
@@ -373,24 +304,8 @@ def test_nonzero(shape, as_tuple):
         assert_same(ember.argwhere(e), torch.argwhere(t), **TOL)
 
 
-OP_ERRORS = [
-    lambda m, x: x.gather(1, m.tensor([[5]])),
-    lambda m, x: x.gather(0, m.tensor([0])),
-    lambda m, x: x.gather(0, m.tensor([[0] * 5])),
-    lambda m, x: x.index_select(0, m.tensor([5])),
-    lambda m, x: x.index_select(0, m.tensor([[0]])),
+test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: x.masked_fill(m.ones(3, 4), 1.0),
     lambda m, x: x.masked_fill(m.ones(3, 4, dtype=m.bool), m.tensor([1.0])),
-    lambda m, x: m.take(x, m.tensor([12])),
-    lambda m, x: x.scatter(1, m.tensor([[4]]), 1.0),
     lambda m, x: m.select(x, 0, 3),
-]
-
-
-@pytest.mark.parametrize("index", range(len(OP_ERRORS)))
-def test_op_errors(index):
-    with pytest.raises(Exception) as expected:
-        OP_ERRORS[index](torch, torch.from_numpy(X.copy()))
-    with pytest.raises(expected.type) as got:
-        OP_ERRORS[index](ember, ember.from_numpy(X.copy()))
-    assert str(got.value) == str(expected.value)
+])

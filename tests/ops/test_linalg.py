@@ -1,8 +1,9 @@
-"""Products (ember/ops/linalg.py) against torch: matmul's cases, mm/bmm/mv/dot/outer, addmm and
-friends, einsum and tensordot.
+"""Products (ember/ops/linalg.py) against torch: matmul's cases, mm/bmm/mv/dot/inner/outer,
+addmm and friends, trace.
 
-Tables of calls drive the generic tests (values, dtypes, shapes, grad_fn names, gradients, float64
-finite differences, second derivatives); then the errors PyTorch raises for bad shapes and dtypes.
+Tables of calls drive the generic tests (tests/ops/_tables.py: values, dtypes, shapes, grad_fn
+names, gradients, float64 finite differences, second derivatives); then dtype rules, `out=`, and
+the errors PyTorch raises for bad shapes and dtypes. einsum and tensordot: test_einsum.py.
 """
 
 import numpy as np
@@ -10,14 +11,15 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both
+from tests.differential import assert_same
+from tests.ops import _tables
 
 RNG = np.random.default_rng(1)
-TOL = {"rtol": 1e-5, "atol": 1e-5}
+TOL = _tables.PRODUCT_TOL
 
 
 def _arrays(shapes, dtype=np.float32):
-    return [np.asarray(RNG.standard_normal(s), dtype=dtype) for s in shapes]
+    return _tables.product_arrays(RNG, shapes, dtype)
 
 
 # ---- the table ---------------------------------------------------------------------------------
@@ -57,39 +59,10 @@ CASES = {
     "baddbmm": (lambda m, c, a, b: m.baddbmm(c, a, b, alpha=0.5), [(2, 3, 5), (2, 3, 4),
                                                                      (2, 4, 5)]),
     "baddbmm_bias": (lambda m, c, a, b: m.baddbmm(c, a, b), [(3, 5), (2, 3, 4), (2, 4, 5)]),
-    "einsum_mm": (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)]),
-    "einsum_implicit": (lambda m, a, b: m.einsum("ij,jk", a, b), [(2, 3), (3, 4)]),
-    "einsum_list": (lambda m, a, b: m.einsum("bij,bjk->bik", [a, b]), [(2, 2, 3), (2, 3, 4)]),
-    "einsum_ellipsis": (lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
-                        [(2, 2, 3), (3, 4)]),
-    "einsum_ellipsis_broadcast": (lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
-                                  [(1, 2, 3), (4, 3, 2)]),
-    "einsum_dot": (lambda m, a, b: m.einsum("i,i->", a, b), [(3,), (3,)]),
-    "einsum_outer": (lambda m, a, b: m.einsum("i,j->ij", a, b), [(3,), (4,)]),
-    "einsum_batch_dot": (lambda m, a, b: m.einsum("bn,bn->b", a, b), [(3, 4), (3, 4)]),
-    "einsum_sum_all": (lambda m, a: m.einsum("ij->", a), [(3, 4)]),
-    "einsum_sum_row": (lambda m, a: m.einsum("ij->j", a), [(3, 4)]),
-    "einsum_permute": (lambda m, a: m.einsum("ijk->kji", a), [(2, 3, 4)]),
-    "einsum_diagonal": (lambda m, a: m.einsum("ii->i", a), [(3, 3)]),
-    "einsum_trace": (lambda m, a: m.einsum("ii", a), [(3, 3)]),
-    "einsum_size1_broadcast": (lambda m, a, b: m.einsum("ij,j->i", a, b), [(3, 1), (4,)]),
-    "einsum_partial_diagonal": (lambda m, a: m.einsum("iij->j", a), [(2, 2, 3)]),
-    "einsum_ellipsis_summed": (lambda m, a: m.einsum("i...->...", a), [(3, 2, 2)]),
-    "einsum_attention": (lambda m, q, k: m.einsum("bhqd,bhkd->bhqk", q, k),
-                         [(2, 2, 3, 4), (2, 2, 5, 4)]),
-    "einsum_three": (lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c),
-                     [(2, 3), (3, 4), (4, 2)]),
-    "einsum_spaces": (lambda m, a, b: m.einsum("b i d, b j d -> b i j", a, b),
-                      [(2, 3, 4), (2, 5, 4)]),
     "trace": (lambda m, a: m.trace(a), [(3, 3)]),
     "trace_rectangular": (lambda m, a: a.trace(), [(2, 4)]),
-    "tensordot_int": (lambda m, a, b: m.tensordot(a, b, dims=1), [(2, 3), (3, 4)]),
-    "tensordot_default": (lambda m, a, b: m.tensordot(a, b), [(2, 3, 4), (3, 4, 5)]),
-    "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([0, 2], [2, 0])),
-                        [(3, 2, 4), (4, 5, 3)]),
-    "tensordot_zero": (lambda m, a, b: m.tensordot(a, b, dims=0), [(2,), (3,)]),
 }
-# grad_fn names ember and torch agree on (composites like einsum and tensordot differ).
+# grad_fn names ember and torch agree on.
 NAMED = {"dot_1d_1d": "DotBackward0", "mm_2d_2d": "MmBackward0", "mv_2d_1d": "MvBackward0",
          "vecmat_1d_2d": "SqueezeBackward4", "batched_3d_3d": "UnsafeViewBackward0",
          "batched_3d_1d": "UnsafeViewBackward0", "batched_1d_3d": "UnsafeViewBackward0",
@@ -98,30 +71,8 @@ NAMED = {"dot_1d_1d": "DotBackward0", "mm_2d_2d": "MmBackward0", "mv_2d_1d": "Mv
          "dot": "DotBackward0", "outer": "MulBackward0", "addmm": "AddmmBackward0",
          "addmv": "AddmvBackward0", "baddbmm": "BaddbmmBackward0"}
 
-
-def _run(case, dtype=np.float32, requires_grad=False):
-    call, shapes = CASES[case]
-    pairs = [both(a, requires_grad) for a in _arrays(shapes, dtype)]
-    inputs_e, inputs_t = [p[0] for p in pairs], [p[1] for p in pairs]
-    return inputs_e, inputs_t, call(ember, *inputs_e), call(torch, *inputs_t)
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_forward(case):
-    _, _, ye, yt = _run(case)
-    assert_same(ye, yt, **TOL)
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_backward(case):
-    inputs_e, inputs_t, ye, yt = _run(case, requires_grad=True)
-    if case in NAMED:
-        assert ye.grad_fn.name() == yt.grad_fn.name() == NAMED[case]
-    seed = RNG.standard_normal(tuple(yt.shape)).astype(np.float32)
-    ye.backward(ember.from_numpy(seed))
-    yt.backward(torch.from_numpy(seed))
-    for xe, xt in zip(inputs_e, inputs_t):
-        assert_same(xe.grad, xt.grad, rtol=1e-4, atol=1e-5)
+test_forward = _tables.product_forward(RNG, CASES)
+test_backward = _tables.product_backward(RNG, CASES, NAMED)
 
 
 @pytest.mark.parametrize("case", ["mm_2d_2d", "vecmat_1d_2d", "batched_broadcast"])
@@ -140,42 +91,11 @@ def test_trace_of_integers_is_int64():
 
 
 GRADCHECK = ["dot_1d_1d", "mv_2d_1d", "vecmat_1d_2d", "batched_broadcast", "batched_3d_1d",
-             "bmm", "outer", "addmm_bias_col", "addmv", "baddbmm_bias", "einsum_ellipsis",
-             "einsum_diagonal", "einsum_trace", "einsum_sum_row", "einsum_three",
-             "einsum_size1_broadcast", "trace_rectangular", "einsum_partial_diagonal",
-             "einsum_ellipsis_summed",
-             "tensordot_lists"]
-
-
-@pytest.mark.parametrize("case", GRADCHECK)
-def test_gradcheck_float64(case):
-    call, shapes = CASES[case]
-    inputs = [ember.from_numpy(a).requires_grad_() for a in _arrays(shapes, np.float64)]
-    assert ember.autograd.gradcheck(lambda *xs: call(ember, *xs), inputs)
-
-
+             "bmm", "outer", "addmm_bias_col", "addmv", "baddbmm_bias", "trace_rectangular"]
 SECOND_ORDER = ["mm_2d_2d", "dot_1d_1d", "mv_2d_1d", "vecmat_1d_2d", "batched_broadcast",
-                "bmm", "addmm_scaled", "einsum_mm", "einsum_diagonal", "einsum_attention",
-                "einsum_dot", "outer"]
-
-
-@pytest.mark.parametrize("case", SECOND_ORDER)
-def test_double_backward(case):
-    """Second derivatives of L = Σ w·f(x)² through create_graph, against torch's."""
-    call, shapes = CASES[case]
-    arrays = _arrays(shapes, np.float64)
-    results = []
-    for lib in (ember, torch):
-        xs = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
-        y = call(lib, *xs)
-        w = lib.from_numpy(np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)))
-        grads = lib.autograd.grad((y * y * w).sum(), xs, create_graph=True)
-        total = sum((g * g).sum() for g in grads)
-        results.append((grads, lib.autograd.grad(total, xs)))
-    for first_e, first_t in zip(results[0][0], results[1][0]):
-        assert_same(first_e, first_t, rtol=1e-6, atol=1e-8)
-    for second_e, second_t in zip(results[0][1], results[1][1]):
-        assert_same(second_e, second_t, rtol=1e-6, atol=1e-8)
+                "bmm", "addmm_scaled", "outer"]
+test_gradcheck_float64 = _tables.product_gradcheck(RNG, CASES, GRADCHECK)
+test_double_backward = _tables.product_double_backward(RNG, CASES, SECOND_ORDER)
 
 
 def test_addmm_beta_zero_ignores_nan_input():
@@ -190,7 +110,7 @@ def test_addmm_beta_zero_ignores_nan_input():
 def test_outer_promotes_dtypes():
     a, b = np.arange(3), RNG.standard_normal(4).astype(np.float32)
     assert_same(ember.outer(ember.from_numpy(a), ember.from_numpy(b)),
-                  torch.outer(torch.from_numpy(a), torch.from_numpy(b)), **TOL)
+                torch.outer(torch.from_numpy(a), torch.from_numpy(b)), **TOL)
 
 
 @pytest.mark.parametrize("call", [
@@ -215,7 +135,8 @@ def test_matmul_does_not_promote_float32():
 
 
 # ---- errors ------------------------------------------------------------------------------------
-ERRORS = [
+# (call, input shapes, same message?)
+test_errors_match_torch = _tables.product_errors(RNG, [
     (lambda m, a, b: m.mm(a, b), [(2, 3), (4, 5)], True),
     (lambda m, a, b: m.mm(a, b), [(2, 3), (3,)], True),
     (lambda m, a, b: m.mm(a, b.double()), [(2, 3), (3, 4)], True),
@@ -240,22 +161,7 @@ ERRORS = [
     (lambda m, a, b: m.outer(a, b), [(2, 3), (3,)], True),
     (lambda m, a, b: m.trace(a), [(2, 3, 4), (1,)], True),
     (lambda m, a, b: m.addmm(a, b, b), [(3, 3), (2, 2)], False),
-    (lambda m, a, b: m.einsum("ij,jk->ik", a), [(2, 3), (3,)], True),
-    (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (4, 4)], False),
-    (lambda m, a, b: m.tensordot(a, b, dims=([0], [0])), [(2, 3), (3, 4)], False),
-]
-
-
-@pytest.mark.parametrize("index", range(len(ERRORS)))
-def test_errors_match_torch(index):
-    call, shapes, same_message = ERRORS[index]
-    arrays = _arrays(shapes)
-    with pytest.raises(Exception) as expected:
-        call(torch, *[torch.from_numpy(a) for a in arrays])
-    with pytest.raises(expected.type) as raised:
-        call(ember, *[ember.from_numpy(a) for a in arrays])
-    if same_message:
-        assert str(raised.value) == str(expected.value)
+])
 
 
 def test_ndarray_matmul_tensor_is_a_type_error_like_torch():

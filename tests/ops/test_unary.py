@@ -1,6 +1,7 @@
 """Unary ops (ember/ops/unary.py) against torch: a table of ops drives forward values, dtypes
 and shapes, integer inputs, gradients, float64 finite differences, second derivatives and the
-in-place forms; then PyTorch's gradient conventions at 0."""
+in-place forms; then PyTorch's gradient conventions at 0, and special values (log(0), sqrt(-1),
+...) computed silently, without NumPy warnings."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 import ember
 from tests.differential import assert_same, assert_same_result_or_error, both, sample
+from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
 
@@ -117,3 +119,20 @@ def test_relu_and_abs_at_zero_have_zero_gradient():
     x.grad = None
     ember.abs(x).backward(ember.ones(1))
     assert x.grad.tolist() == [0.0]
+
+
+# ---- special values -----------------------------------------------------------------------------
+# PyTorch computes log(0), sqrt(-1), 1/0, asin(2) silently; ember must not leak NumPy warnings.
+SPECIAL_VALUES = {
+    "log": lambda m, x: m.log(x),
+    "log2": lambda m, x: m.log2(x),
+    "log10": lambda m, x: m.log10(x),
+    "log1p": lambda m, x: m.log1p(x - 1),
+    "sqrt": lambda m, x: m.sqrt(x - 1),
+    "rsqrt": lambda m, x: m.rsqrt(x),
+    "reciprocal": lambda m, x: m.reciprocal(x),
+    "asin": lambda m, x: m.asin(x + 1.5),
+    "acos": lambda m, x: m.acos(x + 1.5),
+}
+test_special_values_match_torch_without_warnings = _tables.special_values_without_warnings(
+    SPECIAL_VALUES)

@@ -1,5 +1,7 @@
-"""Embedding against torch: lookup, gradient scatter (repeated indices, padding_idx,
-scale_grad_by_freq), max_norm renormalization, from_pretrained, repr, errors."""
+"""The layers of ember/nn/modules/sparse.py (nn.Embedding, nn.EmbeddingBag) against torch:
+lookup, gradient scatter (repeated indices, padding_idx, scale_grad_by_freq), max_norm
+renormalization, from_pretrained, repr, errors. F.embedding / embedding_bag / one_hot are
+tested in tests/nn/test_functional.py."""
 
 import numpy as np
 import pytest
@@ -34,20 +36,6 @@ def test_padding_row_initialized_to_zero():
     assert e.weight.detach().numpy().std() > 0.5  # N(0, 1) elsewhere
 
 
-def test_embedding_double_backward():
-    w = np.random.default_rng(1).standard_normal((4, 2))
-    idx = np.array([0, 3, 3, 1])
-    results = []
-    for lib in (torch, ember):
-        wt = lib.tensor(w, requires_grad=True)
-        y = lib.nn.functional.embedding(lib.tensor(idx), wt, padding_idx=1)
-        (g,) = lib.autograd.grad((y * y * y).sum(), wt, create_graph=True)
-        (gg,) = lib.autograd.grad((g * g).sum(), wt)
-        results.append((g.detach().numpy().copy(), gg.numpy().copy()))
-    for e_arr, t_arr in zip(results[1], results[0]):
-        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-10)
-
-
 def test_from_pretrained():
     weights = np.arange(12, dtype=np.float32).reshape(4, 3)
     t = torch.nn.Embedding.from_pretrained(torch.tensor(weights))
@@ -67,15 +55,6 @@ def test_errors():
         e(ember.tensor([1.0]))
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         ember.nn.Embedding(4, 2, padding_idx=4)
-
-
-def test_one_hot_matches_torch():
-    x = np.array([[0, 3], [2, 1]])
-    F_t, F_e = torch.nn.functional, ember.nn.functional
-    assert_same(F_e.one_hot(ember.tensor(x)), F_t.one_hot(torch.tensor(x)))
-    assert_same(F_e.one_hot(ember.tensor(x), 6), F_t.one_hot(torch.tensor(x), 6))
-    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
-        F_e.one_hot(ember.tensor(x), 2)
 
 
 BAGS = [  # (indices, offsets, include_last_offset)
@@ -101,24 +80,3 @@ def test_embedding_bag_matches_torch(indices, offsets, include_last, mode, paddi
     t_out.backward(torch.tensor(gy))
     e_out.backward(ember.tensor(gy))
     assert_same(e.weight.grad, t.weight.grad)
-
-
-def test_embedding_bag_per_sample_weights():
-    w = np.random.default_rng(3).standard_normal((6, 2)).astype(np.float32)
-    idx, off = np.array([0, 5, 5, 1]), np.array([0, 1])
-    psw = np.array([0.5, 2.0, -1.0, 3.0], dtype=np.float32)
-    results = []
-    for lib in (torch, ember):
-        wt = lib.tensor(w, requires_grad=True)
-        pt = lib.tensor(psw, requires_grad=True)
-        y = lib.nn.functional.embedding_bag(lib.tensor(idx), wt, lib.tensor(off), mode="sum",
-                                            per_sample_weights=pt)
-        (y * y).sum().backward()
-        results.append([a.detach().numpy().copy() for a in (y, wt.grad, pt.grad)])
-    for e_arr, t_arr in zip(results[1], results[0]):
-        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-5, atol=1e-6)
-    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported"):
-        ember.nn.functional.embedding_bag(ember.tensor(idx), ember.tensor(w),
-                                          ember.tensor(off), per_sample_weights=ember.ones(4))
-    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
-        ember.nn.functional.embedding_bag(ember.tensor(idx), ember.tensor(w))

@@ -26,7 +26,7 @@ import ember
 from ember.utils.tensorboard import SummaryWriter
 
 ARTIFACTS = Path(os.environ.get("EMBER_TEST_ARTIFACTS",
-                                Path(__file__).resolve().parents[1] / "artifacts"))
+                                Path(__file__).resolve().parents[2] / "artifacts"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",

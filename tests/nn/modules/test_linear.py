@@ -1,5 +1,6 @@
-"""Linear, Bilinear, Identity, Flatten, Unflatten against torch: outputs, gradients, default
-initialization bounds, reprs, grad_fn names, errors."""
+"""The layers of ember/nn/modules/linear.py (nn.Linear, LazyLinear, Bilinear, Identity) against
+torch: outputs, gradients, default initialization bounds, reprs, grad_fn names, errors, and the
+seed's MLP. F.linear is tested in tests/ops/test_nn_ops.py."""
 
 import math
 
@@ -8,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, check_fn, compare_modules, copy_state
+from tests.differential import assert_same, compare_modules, copy_state
 
 
 @pytest.mark.parametrize("args,shape", [
@@ -20,24 +21,6 @@ def test_linear_matches_torch(args, shape):
     assert repr(e) == repr(t)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     compare_modules(t, e, x)
-
-
-def test_linear_float64_and_double_backward():
-    x = np.random.default_rng(1).standard_normal((3, 4))
-    w = np.random.default_rng(2).standard_normal((2, 4))
-    results = []
-    for lib in (torch, ember):
-        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
-        y = lib.nn.functional.linear(xt, wt)
-        gx, gw = lib.autograd.grad((y * y).sum(), (xt, wt), create_graph=True)
-        ggx, ggw = lib.autograd.grad((gx * gw.sum()).sum() + (gw * gw).sum(), (xt, wt))
-        results.append([a.detach().numpy().copy() for a in (y, gx, gw, ggx, ggw)])
-    for e_arr, t_arr in zip(results[1], results[0]):
-        np.testing.assert_allclose(e_arr, t_arr, rtol=1e-10)
-    xe = ember.tensor(x, requires_grad=True)
-    we = ember.tensor(w, requires_grad=True)
-    be = ember.tensor([0.5, -0.5], dtype=ember.float64, requires_grad=True)
-    assert ember.autograd.gradcheck(ember.nn.functional.linear, (xe, we, be))
 
 
 def test_linear_grad_fn_names():
@@ -81,24 +64,6 @@ def test_identity():
     e = ember.nn.Identity(54, unused="x")
     x = ember.ones(2)
     assert e(x) is x and repr(e) == repr(torch.nn.Identity(54, unused="x"))
-
-
-@pytest.mark.parametrize("args,shape", [((), (2, 3, 4, 5)), ((0,), (2, 3, 4)),
-                                        ((1, 2), (2, 3, 4, 5)), ((-3, -2), (2, 3, 4, 5))])
-def test_flatten_matches_torch(args, shape):
-    t, e = torch.nn.Flatten(*args), ember.nn.Flatten(*args)
-    assert repr(e) == repr(t)
-    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
-    check_fn(t, e, x)
-
-
-@pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, [2, 2, 2], (3, 8)),
-                                             (0, (2, -1), (6, 2))])
-def test_unflatten_matches_torch(dim, sizes, shape):
-    t, e = torch.nn.Unflatten(dim, sizes), ember.nn.Unflatten(dim, sizes)
-    assert repr(e) == repr(t)
-    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
-    check_fn(t, e, x)
 
 
 def test_seed_003_mlp_forward_and_training():

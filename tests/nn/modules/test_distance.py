@@ -1,4 +1,5 @@
-"""PairwiseDistance, CosineSimilarity and F.normalize/pdist against torch."""
+"""The layers of ember/nn/modules/distance.py (nn.PairwiseDistance, nn.CosineSimilarity) against
+torch: values, gradients, reprs."""
 
 import numpy as np
 import pytest
@@ -33,15 +34,3 @@ def test_cosine_similarity(kwargs, shapes):
     check_fn(lambda a, b: torch.nn.CosineSimilarity(**kwargs)(a, b),
              lambda a, b: ember.nn.CosineSimilarity(**kwargs)(a, b), *arrays, atol=1e-5)
     assert repr(ember.nn.CosineSimilarity(**kwargs)) == repr(torch.nn.CosineSimilarity(**kwargs))
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"p": 1.0}, {"dim": 0}, {"p": 3, "dim": -1}])
-def test_normalize(kwargs):
-    x = RNG.standard_normal((3, 4)).astype(np.float32)
-    check_fn(lambda a: torch.nn.functional.normalize(a, **kwargs),
-             lambda a: ember.nn.functional.normalize(a, **kwargs), x, atol=1e-5)
-
-
-def test_pdist():
-    x = RNG.standard_normal((5, 3)).astype(np.float32)
-    check_fn(torch.nn.functional.pdist, ember.nn.functional.pdist, x, atol=1e-5)

@@ -1,0 +1,145 @@
+"""Convolution, ember/ops/conv.py (F.conv1d, conv2d, conv3d), against torch.
+
+A table of conv calls drives the generic tests of tests/ops/_nn_tables.py: values, dtypes and
+shapes, gradients of every input, float32 staying float32, float64 finite differences, second
+derivatives, grad_fn names, batch blocks. Then the seed's exact 5x5 outputs and the errors.
+The layers (nn.Conv1d/2d/3d) are tested in tests/nn/modules/test_conv.py.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as EF
+from tests.differential import assert_same
+from tests.ops import _nn_tables as tables
+
+RNG = np.random.default_rng(0)
+
+# id -> (call(F, *tensors), shapes of x, weight, bias)
+CASES = {
+    "2d": (lambda F, x, w, b: F.conv2d(x, w, b), [(2, 3, 6, 5), (4, 3, 3, 3), (4,)]),
+    "2d_stride_pad": (lambda F, x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+                      [(2, 3, 7, 6), (4, 3, 3, 3), (4,)]),
+    "2d_asym": (lambda F, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(0, 2),
+                                            dilation=(1, 2)), [(2, 3, 7, 6), (4, 3, 3, 2), (4,)]),
+    "2d_groups": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1, groups=2),
+                  [(2, 4, 5, 5), (6, 2, 3, 3), (6,)]),
+    "2d_depthwise": (lambda F, x, w: F.conv2d(x, w, stride=2, groups=4),
+                     [(2, 4, 6, 6), (8, 1, 3, 3)]),
+    "2d_dilation": (lambda F, x, w, b: F.conv2d(x, w, b, dilation=2, padding=2),
+                    [(1, 2, 7, 7), (3, 2, 3, 3), (3,)]),
+    "2d_same_odd": (lambda F, x, w, b: F.conv2d(x, w, b, padding="same"),
+                    [(2, 3, 5, 6), (4, 3, 3, 5), (4,)]),
+    "2d_same_even": (lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)),
+                     [(2, 3, 6, 7), (2, 3, 4, 2)]),
+    "2d_valid": (lambda F, x, w: F.conv2d(x, w, padding="valid"), [(1, 2, 4, 4), (2, 2, 2, 2)]),
+    "2d_unbatched": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [(3, 5, 4), (2, 3, 3, 3),
+                                                                       (2,)]),
+    "2d_kernel_1x1": (lambda F, x, w: F.conv2d(x, w), [(2, 5, 3, 3), (7, 5, 1, 1)]),
+    "2d_stride_gt_kernel": (lambda F, x, w: F.conv2d(x, w, stride=3), [(2, 2, 8, 7),
+                                                                      (3, 2, 2, 2)]),
+    "1d": (lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [(2, 3, 9), (4, 3, 3),
+                                                                       (4,)]),
+    "1d_groups_dil": (lambda F, x, w: F.conv1d(x, w, groups=3, dilation=2),
+                      [(2, 6, 10), (3, 2, 3)]),
+    "1d_unbatched_same": (lambda F, x, w: F.conv1d(x, w, padding="same"), [(3, 8), (2, 3, 4)]),
+    "3d": (lambda F, x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1),
+           [(2, 2, 4, 5, 4), (3, 2, 3, 3, 2), (3,)]),
+    "3d_groups": (lambda F, x, w: F.conv3d(x, w, groups=2, dilation=(1, 1, 2)),
+                  [(1, 4, 3, 4, 5), (4, 2, 2, 2, 2)]),
+}
+
+test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
+test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
+test_gradcheck_float64 = tables.gradcheck_float64(
+    RNG, CASES, ["2d_stride_pad", "2d_asym", "2d_groups", "2d_same_even", "1d"],
+    tables.batch_one_shapes(keep=("2d_same_even", "2d_asym", "1d")))
+test_double_backward_matches_torch = tables.input_weight_double_backward(
+    RNG, CASES, ["2d_stride_pad", "2d_groups", "1d", "2d_same_even"])
+test_grad_fn_names_match_torch = tables.grad_fn_names(RNG, CASES, list(CASES))
+test_batch_blocks = tables.batch_blocks(RNG, CASES, ["2d_stride_pad", "2d_groups", "3d", "1d"])
+test_gradgradcheck_float64 = tables.gradgradcheck_float64(RNG, CASES, ["2d_stride_pad",
+                                                                      "1d_groups_dil"])
+
+
+def test_double_backward_grad_of_weight_grad_wrt_input():
+    arrays = tables.randn(RNG, [(2, 3, 5, 5), (4, 3, 3, 3)])
+    out = []
+    for lib in (ember, torch):
+        F = tables.functional(lib)
+        x, w = (lib.tensor(a, requires_grad=True) for a in arrays)
+        y = F.conv2d(x, w, stride=2, padding=1)
+        (gw,) = lib.autograd.grad((y ** 2).sum(), [w], create_graph=True)
+        out.append(lib.autograd.grad(gw.sum(), [x])[0])
+    assert_same(out[0], out[1], 1e-8, 1e-8)
+
+
+def test_outputs_and_grads_are_contiguous_float32():
+    """conv2d's output and gradients (and, on the same input, conv_transpose2d's output)."""
+    x = ember.randn(2, 3, 6, 5, requires_grad=True)
+    w = ember.randn(4, 3, 3, 3, requires_grad=True)
+    b = ember.randn(4, requires_grad=True)
+    y = EF.conv2d(x, w, b, stride=2, padding=1)
+    y.sum().backward()
+    for t in (y, x.grad, w.grad, b.grad):
+        assert t.dtype == ember.float32
+        assert t.is_contiguous()
+    z = EF.conv_transpose2d(x, ember.randn(3, 2, 3, 3), stride=2)
+    assert z.is_contiguous() and z.dtype == ember.float32
+
+
+# ---- the seed's example (000): F.conv2d on an integer 5x5 input --------------------------------
+SEED_INPUT = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1],
+              [2, 1, 0, 1, 1]]
+SEED_KERNEL = [[1, 2, 1], [0, 1, 0], [2, 1, 0]]
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"stride": 1}, [[10, 12, 12], [18, 16, 16], [13, 9, 3]]),
+    ({"stride": 2}, [[10, 12], [13, 3]]),
+    ({"stride": 1, "padding": 1}, [[1, 3, 4, 10, 8], [5, 10, 12, 12, 6], [7, 18, 16, 16, 8],
+                                   [11, 13, 9, 3, 4], [14, 13, 9, 7, 4]]),
+])
+def test_seed_conv2d_outputs(kwargs, expected):
+    x = ember.reshape(ember.tensor(SEED_INPUT), (1, 1, 5, 5))
+    k = ember.reshape(ember.tensor(SEED_KERNEL), (1, 1, 3, 3))
+    y = EF.conv2d(x, k, **kwargs)
+    assert y.dtype == ember.int64
+    assert y.tolist() == [[expected]]
+    printed = repr(TF.conv2d(torch.tensor(SEED_INPUT).reshape(1, 1, 5, 5),
+                             torch.tensor(SEED_KERNEL).reshape(1, 1, 3, 3), **kwargs))
+    assert repr(y) == printed
+
+
+def test_seed_002_asymmetric_stride_padding():
+    x = RNG.integers(0, 3, (1, 2, 5, 6)).astype(np.float32)
+    w = RNG.integers(-1, 2, (3, 2, 3, 3)).astype(np.float32)
+    ye = EF.conv2d(ember.tensor(x), ember.tensor(w), stride=3, padding=3)
+    yt = TF.conv2d(torch.tensor(x), torch.tensor(w), stride=3, padding=3)
+    assert ye.tolist() == yt.tolist()
+
+
+# ---- errors ------------------------------------------------------------------------------------
+ERRORS = {
+    "rank": lambda F, lib: F.conv2d(lib.ones(5, 5), lib.ones(1, 1, 3, 3)),
+    "rank1d": lambda F, lib: F.conv1d(lib.ones(1, 4, 5, 5), lib.ones(6, 4, 3)),
+    "channels": lambda F, lib: F.conv2d(lib.ones(1, 4, 5, 5), lib.ones(16, 3, 3, 3)),
+    "channels_groups": lambda F, lib: F.conv2d(lib.ones(1, 4, 5, 5), lib.ones(6, 2, 3, 3),
+                                               groups=3),
+    "kernel_too_big": lambda F, lib: F.conv2d(lib.ones(1, 3, 2, 2), lib.ones(16, 3, 3, 3)),
+    "dtype": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3,
+                                                                    dtype=lib.float64)),
+    "bias_dtype": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3),
+                                          lib.ones(2, dtype=lib.float64)),
+    "same_strided": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3),
+                                            stride=2, padding="same"),
+    "negative_padding": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3),
+                                                padding=-1),
+    "zero_stride": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3),
+                                           stride=0),
+}
+
+test_errors_match_torch = tables.errors_match_torch(ERRORS)

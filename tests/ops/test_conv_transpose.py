@@ -1,0 +1,52 @@
+"""Transposed convolution, ember/ops/conv_transpose.py (F.conv_transpose1d/2d/3d), vs torch.
+
+A table of conv_transpose calls drives the generic tests of tests/ops/_nn_tables.py: values,
+dtypes and shapes, gradients of every input, float32 staying float32, float64 finite
+differences, second derivatives, grad_fn names, batch blocks; then the errors. The layers
+(nn.ConvTranspose1d/2d/3d) are tested in tests/nn/modules/test_conv.py.
+"""
+
+import numpy as np
+
+from tests.ops import _nn_tables as tables
+
+RNG = np.random.default_rng(0)
+
+# id -> (call(F, *tensors), shapes of x, weight, bias)
+CASES = {
+    "t2d": (lambda F, x, w, b: F.conv_transpose2d(x, w, b), [(2, 3, 4, 5), (3, 4, 3, 3), (4,)]),
+    "t2d_stride_outpad": (lambda F, x, w, b: F.conv_transpose2d(
+        x, w, b, stride=2, padding=1, output_padding=1), [(2, 3, 4, 4), (3, 2, 3, 3), (2,)]),
+    "t2d_asym_groups": (lambda F, x, w, b: F.conv_transpose2d(
+        x, w, b, stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2,
+        dilation=(2, 1)), [(2, 4, 5, 4), (4, 3, 3, 2), (6,)]),
+    "t2d_dilation_outpad": (lambda F, x, w: F.conv_transpose2d(
+        x, w, output_padding=1, dilation=2), [(1, 2, 3, 3), (2, 2, 2, 2)]),
+    "t2d_unbatched": (lambda F, x, w: F.conv_transpose2d(x, w, stride=2), [(3, 3, 2),
+                                                                          (3, 2, 2, 2)]),
+    "t1d": (lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=2,
+                                                  output_padding=1),
+            [(2, 4, 5), (4, 3, 4), (3,)]),
+    "t3d": (lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=2, padding=1, groups=2),
+            [(1, 4, 2, 3, 2), (4, 1, 3, 2, 3), (2,)]),
+}
+
+test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
+test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
+test_gradcheck_float64 = tables.gradcheck_float64(RNG, CASES, ["t2d_asym_groups", "t1d"],
+                                                  tables.batch_one_shapes(keep=("t1d",)))
+test_double_backward_matches_torch = tables.input_weight_double_backward(
+    RNG, CASES, ["t2d_stride_outpad", "t2d_asym_groups"])
+test_grad_fn_names_match_torch = tables.grad_fn_names(RNG, CASES, list(CASES))
+test_batch_blocks = tables.batch_blocks(RNG, CASES, ["t2d_asym_groups"])
+test_gradgradcheck_float64 = tables.gradgradcheck_float64(RNG, CASES, ["t2d_stride_outpad"])
+
+ERRORS = {
+    "transposed_channels": lambda F, lib: F.conv_transpose2d(lib.ones(1, 4, 5, 5),
+                                                             lib.ones(3, 2, 3, 3)),
+    "output_padding": lambda F, lib: F.conv_transpose2d(lib.ones(1, 4, 5, 5),
+                                                        lib.ones(4, 2, 3, 3), stride=2,
+                                                        output_padding=2),
+}
+
+test_errors_match_torch = tables.errors_match_torch(ERRORS)

@@ -1,0 +1,64 @@
+"""einsum and tensordot (ember/ops/einsum.py) against torch.
+
+A table of calls drives the generic tests (tests/ops/_tables.py: values, dtypes, shapes,
+gradients, float64 finite differences, second derivatives), as in test_linalg.py; then errors.
+ember composes these from other ops, so grad_fn names are not compared.
+"""
+
+import numpy as np
+
+from tests.ops import _tables
+
+RNG = np.random.default_rng(1)
+
+# ---- the table ---------------------------------------------------------------------------------
+# id -> (call(lib, *tensors), input shapes)
+CASES = {
+    "einsum_mm": (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)]),
+    "einsum_implicit": (lambda m, a, b: m.einsum("ij,jk", a, b), [(2, 3), (3, 4)]),
+    "einsum_list": (lambda m, a, b: m.einsum("bij,bjk->bik", [a, b]), [(2, 2, 3), (2, 3, 4)]),
+    "einsum_ellipsis": (lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
+                        [(2, 2, 3), (3, 4)]),
+    "einsum_ellipsis_broadcast": (lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
+                                  [(1, 2, 3), (4, 3, 2)]),
+    "einsum_dot": (lambda m, a, b: m.einsum("i,i->", a, b), [(3,), (3,)]),
+    "einsum_outer": (lambda m, a, b: m.einsum("i,j->ij", a, b), [(3,), (4,)]),
+    "einsum_batch_dot": (lambda m, a, b: m.einsum("bn,bn->b", a, b), [(3, 4), (3, 4)]),
+    "einsum_sum_all": (lambda m, a: m.einsum("ij->", a), [(3, 4)]),
+    "einsum_sum_row": (lambda m, a: m.einsum("ij->j", a), [(3, 4)]),
+    "einsum_permute": (lambda m, a: m.einsum("ijk->kji", a), [(2, 3, 4)]),
+    "einsum_diagonal": (lambda m, a: m.einsum("ii->i", a), [(3, 3)]),
+    "einsum_trace": (lambda m, a: m.einsum("ii", a), [(3, 3)]),
+    "einsum_size1_broadcast": (lambda m, a, b: m.einsum("ij,j->i", a, b), [(3, 1), (4,)]),
+    "einsum_partial_diagonal": (lambda m, a: m.einsum("iij->j", a), [(2, 2, 3)]),
+    "einsum_ellipsis_summed": (lambda m, a: m.einsum("i...->...", a), [(3, 2, 2)]),
+    "einsum_attention": (lambda m, q, k: m.einsum("bhqd,bhkd->bhqk", q, k),
+                         [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    "einsum_three": (lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c),
+                     [(2, 3), (3, 4), (4, 2)]),
+    "einsum_spaces": (lambda m, a, b: m.einsum("b i d, b j d -> b i j", a, b),
+                      [(2, 3, 4), (2, 5, 4)]),
+    "tensordot_int": (lambda m, a, b: m.tensordot(a, b, dims=1), [(2, 3), (3, 4)]),
+    "tensordot_default": (lambda m, a, b: m.tensordot(a, b), [(2, 3, 4), (3, 4, 5)]),
+    "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([0, 2], [2, 0])),
+                        [(3, 2, 4), (4, 5, 3)]),
+    "tensordot_zero": (lambda m, a, b: m.tensordot(a, b, dims=0), [(2,), (3,)]),
+}
+
+test_forward = _tables.product_forward(RNG, CASES)
+test_backward = _tables.product_backward(RNG, CASES)
+
+GRADCHECK = ["einsum_ellipsis", "einsum_diagonal", "einsum_trace", "einsum_sum_row",
+             "einsum_three", "einsum_size1_broadcast", "einsum_partial_diagonal",
+             "einsum_ellipsis_summed", "tensordot_lists"]
+SECOND_ORDER = ["einsum_mm", "einsum_diagonal", "einsum_attention", "einsum_dot"]
+test_gradcheck_float64 = _tables.product_gradcheck(RNG, CASES, GRADCHECK)
+test_double_backward = _tables.product_double_backward(RNG, CASES, SECOND_ORDER)
+
+# ---- errors ------------------------------------------------------------------------------------
+# (call, input shapes, same message?)
+test_errors_match_torch = _tables.product_errors(RNG, [
+    (lambda m, a, b: m.einsum("ij,jk->ik", a), [(2, 3), (3,)], True),
+    (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (4, 4)], False),
+    (lambda m, a, b: m.tensordot(a, b, dims=([0], [0])), [(2, 3), (3, 4)], False),
+])

@@ -1,0 +1,122 @@
+"""Joining, splitting, repeating, flipping and rolling (ember/ops/joins.py) against torch:
+repeat, cat/concat, stack, hstack, vstack, split, chunk, unbind, flip/fliplr, roll, tril/triu.
+
+One table of cases drives the generic tests (tests/ops/_tables.py), as in test_shape.py: forward
+values/dtypes/shapes, grad_fn names, memory sharing (split/chunk/unbind give views), gradients,
+float64 finite differences and double backward. Then the joining ops' dtype and empty-tensor
+rules, iteration, and the errors for bad inputs.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same, both
+from tests.ops import _tables
+
+RNG = np.random.default_rng(0)
+TOL = _tables.SHAPE_TOL
+
+
+# id -> (expression on a module `m` and tensor `x`, input shape, view?)
+CASES = {
+    "repeat": (lambda m, x: x.repeat(2, 3), (2, 3), False),
+    "repeat_new_dims": (lambda m, x: x.repeat(2, 1, 2), (2, 3), False),
+    "cat": (lambda m, x: m.cat([x, x * 2, x[:1]]), (2, 3), False),
+    "cat_dim1": (lambda m, x: m.cat((x, x), dim=-1), (2, 3), False),
+    "concat": (lambda m, x: m.concat([x, x], 1), (2, 3), False),
+    "stack": (lambda m, x: m.stack([x, x * 3]), (2, 3), False),
+    "stack_last": (lambda m, x: m.stack([x, x], dim=-1), (2, 3), False),
+    "hstack": (lambda m, x: m.hstack([x, x]), (2, 3), False),
+    "vstack": (lambda m, x: m.vstack([x, x]), (3,), False),
+    "split_int": (lambda m, x: x.split(2), (5, 3), True),
+    "split_sizes": (lambda m, x: m.split(x, [1, 2], dim=1), (2, 3), True),
+    "chunk": (lambda m, x: x.chunk(3, 1), (2, 7), True),
+    "unbind": (lambda m, x: x.unbind(1), (2, 3), True),
+    "flip": (lambda m, x: x.flip(0, 2) if m is torch else x.flip((0, 2)), (2, 3, 4), False),
+    "flip_list": (lambda m, x: m.flip(x, [1]), (2, 3), False),
+    "fliplr": (lambda m, x: m.fliplr(x), (2, 3), False),
+    "tril": (lambda m, x: x.tril(), (3, 4), False),
+    "tril_diag": (lambda m, x: m.tril(x, -1), (2, 3, 3), False),
+    "triu": (lambda m, x: m.triu(x, 1), (4, 3), False),
+    "roll": (lambda m, x: x.roll(1), (2, 3), False),
+    "roll_dims": (lambda m, x: m.roll(x, (1, -2), (0, 1)), (2, 3), False),
+    "chunk_uneven": (lambda m, x: x.chunk(4), (6,), True),
+    "chunk_empty": (lambda m, x: x.chunk(3), (0, 2), True),
+    "split_empty": (lambda m, x: x.split(0), (0, 2), True),
+}
+
+test_forward = _tables.shape_forward(RNG, CASES)
+test_shares_memory_like_torch = _tables.shape_shares_memory(RNG, CASES)
+test_grad_fn_name = _tables.shape_grad_fn_name(RNG, CASES)
+test_backward = _tables.shape_backward(RNG, CASES)
+test_gradcheck = _tables.shape_gradcheck(RNG, CASES)
+test_double_backward = _tables.shape_double_backward(
+    RNG, CASES, ["cat", "stack", "split_sizes", "unbind", "repeat", "flip", "roll", "tril"])
+
+
+# ---- joining rules ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtypes", [("float32", "int64"), ("int32", "int64"), ("bool", "int8"),
+                                    ("float16", "float64"), ("int64", "bool")])
+def test_cat_stack_promote(dtypes):
+    for fn in ("cat", "stack"):
+        results = []
+        for m in (ember, torch):
+            tensors = [m.ones(2, 3, dtype=getattr(m, d)) for d in dtypes]
+            results.append(getattr(m, fn)(tensors))
+        assert_same(*results, **TOL)
+
+
+def test_cat_skips_legacy_empty_and_keeps_grads():
+    results = []
+    for m in (ember, torch):
+        x = m.ones(2, 3, requires_grad=True)
+        y = m.cat([m.zeros(0), x * 2, m.zeros(2, 0).t().reshape(0), x], dim=1)
+        y.backward(m.ones(2, 6))
+        results += [y, x.grad]
+    assert_same(results[0], results[2], **TOL)
+    assert_same(results[1], results[3], **TOL)
+    assert_same(ember.cat([ember.zeros(0), ember.zeros(0, dtype=ember.int64)]),
+                torch.cat([torch.zeros(0), torch.zeros(0, dtype=torch.int64)]), **TOL)
+
+
+def test_cat_out():
+    out_e, out_t = ember.zeros(3), torch.zeros(3)
+    ember.cat([ember.ones(2), ember.zeros(1)], out=out_e)
+    torch.cat([torch.ones(2), torch.zeros(1)], out=out_t)
+    assert_same(out_e, out_t, **TOL)
+
+
+def test_iteration_unbinds_dim0():
+    e, t = both(RNG.standard_normal((3, 2)), requires_grad=True)
+    rows_e, rows_t = list(e), list(t)
+    assert len(rows_e) == len(rows_t) == 3
+    for a, b in zip(rows_e, rows_t):
+        assert_same(a, b, **TOL)
+        assert a.grad_fn.name() == b.grad_fn.name()
+    for m in (ember, torch):
+        with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+            iter(m.tensor(1.0))
+
+
+# ---- errors -------------------------------------------------------------------------------------
+# (call(lib), same message as torch?): all raise torch's type.
+ERRORS = [
+    (lambda m: m.zeros(3, 4).repeat(2), False),
+    (lambda m: m.cat([]), False),
+    (lambda m: m.cat([m.zeros(3, 4), m.zeros(3, 5)]), True),
+    (lambda m: m.cat([m.zeros(3, 4), m.zeros(3)]), True),
+    (lambda m: m.cat([m.zeros(3, 4), m.zeros(3, 4)], dim=2), False),
+    (lambda m: m.cat([m.tensor(1.0), m.tensor(2.0)]), False),
+    (lambda m: m.stack([]), False),
+    (lambda m: m.stack([m.zeros(3, 4), m.zeros(3, 5)]), True),
+    (lambda m: m.zeros(2, 3).split([1, 2]), True),
+    (lambda m: m.zeros(2, 3).chunk(0), False),
+    (lambda m: m.zeros(3).tril(), False),
+    (lambda m: m.zeros(3).triu(), False),
+    (lambda m: m.zeros(2, 3).flip(2), False),
+    (lambda m: m.zeros(2, 3).roll((1, 2), 0), False),
+]
+test_errors = _tables.shape_errors(ERRORS)
+test_error_messages = _tables.shape_error_messages(ERRORS)

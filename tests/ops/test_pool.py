@@ -1,0 +1,119 @@
+"""Max pooling and unpooling, ember/ops/pool.py (F.max_pool1d/2d/3d, *_with_indices,
+F.max_unpool1d/2d/3d), against torch.
+
+A table of max_pool calls drives the generic tests of tests/ops/_nn_tables.py (values, indices,
+dtypes, gradients in float64 and float32, ties, finite differences, second derivatives, grad_fn
+names); then integer inputs, NaN, unpooling and the errors. The layers (nn.MaxPool2d ...) are
+tested in tests/nn/modules/test_pooling.py.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as EF
+from tests.differential import assert_same
+from tests.ops import _nn_tables as tables
+
+RNG = np.random.default_rng(1)
+
+# id -> (call(F, x), input shape)
+CASES = {
+    "max2d": (lambda F, x: F.max_pool2d(x, 2), (2, 3, 6, 6)),
+    "max2d_stride_pad": (lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1), (2, 3, 7, 6)),
+    "max2d_ceil": (lambda F, x: F.max_pool2d(x, 3, stride=2, ceil_mode=True), (2, 2, 8, 7)),
+    "max2d_ceil_pad": (lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+                       (1, 2, 6, 6)),
+    "max2d_dilation": (lambda F, x: F.max_pool2d(x, (3, 2), stride=(2, 1), padding=1,
+                                                 dilation=(2, 1), return_indices=True),
+                       (2, 3, 7, 6)),
+    "max2d_indices": (lambda F, x: F.max_pool2d(x, 2, return_indices=True), (2, 2, 5, 4)),
+    "max2d_overlap": (lambda F, x: F.max_pool2d(x, 3, stride=1, return_indices=True),
+                      (1, 2, 5, 5)),
+    "max2d_unbatched": (lambda F, x: F.max_pool2d(x, 2, return_indices=True), (3, 4, 6)),
+    "max2d_with_indices": (lambda F, x: F.max_pool2d_with_indices(x, 2, 1), (1, 2, 4, 4)),
+    "max1d": (lambda F, x: F.max_pool1d(x, 3, stride=2, ceil_mode=True, return_indices=True),
+              (2, 3, 9)),
+    "max1d_unbatched": (lambda F, x: F.max_pool1d(x, 2, padding=1), (3, 7)),
+    "max3d": (lambda F, x: F.max_pool3d(x, 2, stride=(1, 2, 3), padding=1,
+                                        return_indices=True), (2, 2, 5, 6, 7)),
+}
+
+
+test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-10)
+test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 1e-5)
+test_ties_send_grad_to_first_max = tables.forward_backward(RNG, CASES, np.float64, 1e-10,
+                                                           draw=tables.ties)
+test_gradcheck_float64 = tables.gradcheck_float64(RNG, CASES, ["max2d_stride_pad",
+                                                               "max2d_overlap"])
+test_double_backward_matches_torch = tables.input_double_backward(RNG, CASES, ["max2d_overlap"])
+test_grad_fn_names_match_torch = tables.grad_fn_names(
+    RNG, CASES, [c for c in CASES if "unbatched" not in c])
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda F, x: F.max_pool1d_with_indices(x, 2), (2, 3, 8)),
+    (lambda F, x: F.max_pool3d_with_indices(x, 2), (1, 2, 4, 4, 4)),
+])
+def test_with_indices_aliases(call, shape):
+    tables.check_against_torch(RNG, call, [tables.positive(RNG, shape)], 1e-10)
+
+
+def test_grad_fn_names():
+    """max_pool2d's (and avg_pool2d's, tests/ops/test_pool_avg.py) grad_fn name."""
+    x = ember.randn(1, 2, 4, 4, requires_grad=True)
+    assert EF.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    assert EF.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+
+
+def test_integer_max_pool():
+    x = RNG.integers(0, 9, (1, 2, 5, 5))
+    ye, ie = EF.max_pool2d(ember.tensor(x), 2, return_indices=True)
+    yt, it = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    assert ye.dtype == ember.int64 and ye.tolist() == yt.tolist() and ie.tolist() == it.tolist()
+
+
+def test_nan_propagates_like_torch():
+    x = RNG.standard_normal((1, 1, 4, 4))
+    x[0, 0, 1, 2] = np.nan
+    ye, ie = EF.max_pool2d(ember.tensor(x), 2, return_indices=True)
+    yt, it = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(ye.numpy(), yt.numpy())
+    assert ie.tolist() == it.tolist()
+
+
+# ---- unpooling --------------------------------------------------------------------------------
+@pytest.mark.parametrize("nd, shape, kwargs, output_size", [
+    (2, (2, 3, 6, 6), {"kernel_size": 2}, None),
+    (2, (1, 2, 7, 7), {"kernel_size": 2}, (7, 7)),
+    (2, (1, 2, 7, 7), {"kernel_size": 3, "stride": 2, "padding": 1}, None),
+    (1, (2, 3, 8), {"kernel_size": 2}, None),
+    (1, (2, 9), {"kernel_size": 3, "stride": 3}, [1, 2, 9]),
+])
+def test_max_unpool_matches_torch(nd, shape, kwargs, output_size):
+    array = RNG.standard_normal(shape)
+    results = []
+    for lib, F in ((ember, EF), (torch, TF)):
+        x = lib.tensor(array, requires_grad=True)
+        y, idx = getattr(F, f"max_pool{nd}d")(x, return_indices=True, **kwargs)
+        z = getattr(F, f"max_unpool{nd}d")(y, idx, output_size=output_size, **kwargs)
+        (z * lib.tensor(np.arange(float(z.numel())).reshape(tuple(z.shape)))).sum().backward()
+        results.append((z, x.grad))
+    for e, t in zip(*results):
+        assert_same(e, t, 1e-12, 1e-12)
+
+
+# ---- errors -----------------------------------------------------------------------------------
+ERRORS = {
+    "too_small": lambda F, lib: F.max_pool2d(lib.ones(1, 4, 5, 5), 7),
+    "pad_too_big": lambda F, lib: F.max_pool2d(lib.ones(1, 4, 5, 5), 3, padding=2),
+    "rank2d": lambda F, lib: F.max_pool2d(lib.ones(4, 5), 3),
+    "rank3d": lambda F, lib: F.max_pool3d(lib.ones(4, 5), 3),
+    "rank1d": lambda F, lib: F.max_pool1d(lib.ones(4, 5, 5, 5), 3),
+    "max1d_size": lambda F, lib: F.max_pool1d(lib.ones(1, 4, 2), 3),
+    "zero_stride": lambda F, lib: F.max_pool2d(lib.ones(1, 1, 4, 4), 2, stride=0),
+}
+
+test_errors_match_torch = tables.errors_match_torch(ERRORS)

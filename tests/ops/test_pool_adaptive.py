@@ -1,0 +1,56 @@
+"""Adaptive pooling, ember/ops/pool_adaptive.py (F.adaptive_avg_pool1d/2d/3d,
+F.adaptive_max_pool1d/2d, *_with_indices), against torch.
+
+A table of adaptive pooling calls drives the generic tests of tests/ops/_nn_tables.py (values,
+indices, dtypes, gradients in float64 and float32, ties, finite differences, second derivatives,
+grad_fn names); then the errors. The layers (nn.AdaptiveAvgPool2d ...) are tested in
+tests/nn/modules/test_pooling.py.
+"""
+
+import numpy as np
+import pytest
+
+from tests.ops import _nn_tables as tables
+
+RNG = np.random.default_rng(1)
+
+# id -> (call(F, x), input shape)
+CASES = {
+    "adaptive_avg2d": (lambda F, x: F.adaptive_avg_pool2d(x, (3, 4)), (2, 3, 7, 6)),
+    "adaptive_avg2d_1": (lambda F, x: F.adaptive_avg_pool2d(x, 1), (2, 3, 5, 4)),
+    "adaptive_avg2d_none": (lambda F, x: F.adaptive_avg_pool2d(x, (None, 2)), (2, 3, 5, 5)),
+    "adaptive_avg2d_up": (lambda F, x: F.adaptive_avg_pool2d(x, (5, 7)), (1, 2, 3, 4)),
+    "adaptive_avg1d": (lambda F, x: F.adaptive_avg_pool1d(x, 4), (3, 10)),
+    "adaptive_avg3d": (lambda F, x: F.adaptive_avg_pool3d(x, (2, 3, 4)), (1, 2, 5, 6, 7)),
+    "adaptive_max2d": (lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True),
+                       (2, 3, 7, 6)),
+    "adaptive_max2d_unbatched": (lambda F, x: F.adaptive_max_pool2d(x, 2), (3, 5, 5)),
+    "adaptive_max1d": (lambda F, x: F.adaptive_max_pool1d(x, 4, return_indices=True),
+                       (2, 3, 10)),
+}
+
+test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-10)
+test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 1e-5)
+test_ties_send_grad_to_first_max = tables.forward_backward(RNG, CASES, np.float64, 1e-10,
+                                                           draw=tables.ties)
+test_gradcheck_float64 = tables.gradcheck_float64(RNG, CASES, ["adaptive_avg2d",
+                                                               "adaptive_max2d"])
+test_double_backward_matches_torch = tables.input_double_backward(
+    RNG, CASES, ["adaptive_avg2d", "adaptive_max2d"])
+test_grad_fn_names_match_torch = tables.grad_fn_names(
+    RNG, CASES, [c for c in CASES if "unbatched" not in c])
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda F, x: F.adaptive_max_pool2d_with_indices(x, 3), (2, 3, 7, 6)),
+])
+def test_with_indices_alias(call, shape):
+    tables.check_against_torch(RNG, call, [tables.positive(RNG, shape)], 1e-10)
+
+
+ERRORS = {
+    "adaptive_rank": lambda F, lib: F.adaptive_avg_pool2d(lib.ones(5), 3),
+    "adaptive_max_rank": lambda F, lib: F.adaptive_max_pool2d(lib.ones(5), 3),
+}
+
+test_errors_match_torch = tables.errors_match_torch(ERRORS)

@@ -1,0 +1,67 @@
+"""The op registry (`ember/_registry.py`): every declared face is one PyTorch has, and the
+generated faces (in-place, reflected operators, `out=`) behave as torch's do."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import _registry
+from tests.differential import assert_same, assert_same_error, both
+
+
+def test_every_function_face_is_a_torch_function():
+    """`@op` files only PyTorch names in the ember namespace, and all of them land there."""
+    not_torch = sorted(name for name in _registry.FUNCTIONS if not hasattr(torch, name))
+    assert not_torch == []
+    missing = sorted(name for name, fn in _registry.FUNCTIONS.items()
+                     if getattr(ember, name, None) is not fn)
+    assert missing == []
+
+
+def test_every_public_tensor_attribute_is_a_torch_tensor_attribute():
+    """Tensor carries no leaked helper: each public name is one torch.Tensor has."""
+    public = [name for name in dir(ember.Tensor) if not name.startswith("_")]
+    assert sorted(name for name in public if not hasattr(torch.Tensor, name)) == []
+
+
+def test_ember_namespace_holds_no_leaked_module_internals():
+    """Star-import leaks (NumPy, op classes, helpers) stay out of the package namespace."""
+    for name in ("np", "xp", "Op", "Add", "op", "tensor_method", "as_operand", "sum_to"):
+        assert not hasattr(ember, name), name
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "div", "sub", "eq", "clamp", "matmul", "cat"])
+def test_out_argument_writes_into_the_given_tensor(name):
+    """`ember.<op>(..., out=t)` returns t holding the result, as torch does."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 3)).astype(np.float32)
+    args = {"cat": lambda lib, x, y: ((x, y),), "clamp": lambda lib, x, y: (x, -0.5, 0.5)}
+    results = []
+    for lib in (ember, torch):
+        x, y = lib.from_numpy(a.copy()), lib.from_numpy(b.copy())
+        call_args = args.get(name, lambda lib, x, y: (x, y))(lib, x, y)
+        expected = getattr(lib, name)(*call_args)
+        out = lib.empty(0, dtype=expected.dtype)
+        returned = getattr(lib, name)(*call_args, out=out)
+        assert returned is out
+        results.append(out)
+    assert_same(*results, exact=True)
+
+
+def test_inplace_variant_and_alias_faces():
+    """`x.sub_`, `x.subtract_` and `x -= y` write into x; `rsub` operators swap operands."""
+    (ea, ta), (eb, tb) = both(np.arange(6.0).reshape(2, 3)), both(np.ones(3))
+    for e, t in ((ea.sub_(eb), ta.sub_(tb)), (ea.subtract_(eb), ta.subtract_(tb))):
+        assert_same(e, t)
+    ea -= eb
+    ta -= tb
+    assert_same(ea, ta)
+    assert_same(2.0 - ea, 2.0 - ta)
+    assert_same(2.0 / (ea + 10), 2.0 / (ta + 10))
+
+
+def test_inplace_variant_keeps_pytorchs_leaf_error():
+    """The generated in-place face goes through `_inplace_update`, with torch's error for a leaf
+    that requires grad."""
+    assert_same_error(lambda lib: lib.ones(3, requires_grad=True).mul_(2), exact_type=True)
