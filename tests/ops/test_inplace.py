@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, version
+from tests.differential import assert_same, both, error_of, version
 
 RNG = np.random.default_rng(0)
 TOL = {"rtol": 1e-6, "atol": 1e-7}
@@ -284,3 +284,95 @@ def test_inplace_float_result_into_integer_raises():
         torch.ones(3, dtype=torch.int64).mul_(1.5)
     with pytest.raises(RuntimeError):
         ember.ones(3, dtype=ember.int64).mul_(1.5)
+
+
+# ---- in-place checks of the autograd engine ------------------------------------------------------
+def test_inplace_on_leaf_requiring_grad_raises():
+    ember_error = error_of(lambda: ember.ones(2, requires_grad=True).add_(1))
+    torch_error = error_of(lambda: torch.ones(2, requires_grad=True).add_(1))
+    assert type(ember_error) is type(torch_error)
+    assert str(ember_error) == str(torch_error)
+
+
+def test_inplace_on_leaf_allowed_under_no_grad():
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.no_grad():
+            x.mul_(3)
+        assert x.tolist() == [3.0, 3.0] and x.requires_grad and x.is_leaf
+
+
+def test_inplace_on_non_leaf_is_differentiated():
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
+    ye, yt = e * 2, t * 2
+    ye.mul_(be)
+    yt.mul_(bt)
+    ye.add_(1)
+    yt.add_(1)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    assert_same(e.grad, t.grad, rtol=1e-6, atol=1e-8)
+    assert_same(be.grad, bt.grad, rtol=1e-6, atol=1e-8)
+
+
+def _modified_saved_output(lib):
+    x = lib.ones(3, requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    return y.sum()
+
+
+def _modified_saved_input(lib):
+    a = lib.ones(3, requires_grad=True)
+    b = a * 2
+    z = b * b.exp()
+    b.add_(1)
+    return z.sum()
+
+
+def _modified_twice(lib):
+    x = lib.ones(2, 2, requires_grad=True)
+    y = x.sigmoid()
+    q = y * 1
+    y.add_(1).mul_(2)
+    return q.sum()
+
+
+def _modified_constant(lib):
+    w = lib.ones(3, requires_grad=True)
+    v = lib.ones(3, dtype=lib.float64).to(lib.float32)
+    z = w * v
+    v.add_(1)
+    return z.sum()
+
+
+def _modified_leaf_under_no_grad(lib):
+    w = lib.ones(3, requires_grad=True)
+    z = w * w
+    with lib.no_grad():
+        w.add_(1)
+    return z.sum()
+
+
+@pytest.mark.parametrize("case", [_modified_saved_output, _modified_saved_input,
+                                  _modified_twice, _modified_constant,
+                                  _modified_leaf_under_no_grad], ids=lambda f: f.__name__)
+def test_version_counter_error_against_torch(case):
+    messages = []
+    for lib in (ember, torch):
+        loss = case(lib)
+        error = error_of(loss.backward)
+        assert type(error) is RuntimeError
+        messages.append(str(error))
+    ember_message, torch_message = messages
+    assert ember_message.split("Hint")[0] == torch_message.split("Hint")[0]
+
+
+def test_version_counter_shared_with_detached_alias():
+    x = ember.ones(3, requires_grad=True)
+    y = x.sigmoid()
+    y.detach().zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -1,0 +1,90 @@
+"""Grad modes (ember/autograd/grad_mode.py): no_grad, enable_grad, set_grad_enabled, inference."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-6, "atol": 1e-8}
+
+
+
+# ---- grad modes ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_grad_mode_context_managers(lib):
+    x = lib.ones(2, requires_grad=True)
+    with lib.no_grad():
+        assert not (x * 2).requires_grad
+        assert not lib.is_grad_enabled()
+        with lib.enable_grad():
+            assert (x * 2).requires_grad
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    with lib.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert lib.is_grad_enabled()
+    lib.set_grad_enabled(False)
+    assert not (x * 2).requires_grad
+    lib.set_grad_enabled(True)
+    with lib.inference_mode():
+        assert not (x * 2).requires_grad
+    with lib.inference_mode(False):
+        assert (x * 2).requires_grad
+    assert lib.is_grad_enabled()
+
+
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_grad_mode_decorators(lib):
+    x = lib.ones(2, requires_grad=True)
+
+    @lib.no_grad()
+    def without():
+        return x * 2
+
+    @lib.enable_grad()
+    def with_grad():
+        return x * 2
+
+    @lib.set_grad_enabled(False)
+    def disabled():
+        return x * 2
+
+    @lib.inference_mode()
+    def inference():
+        return x * 2
+
+    assert lib.is_grad_enabled()  # set_grad_enabled used as a decorator changes nothing now
+    assert not without().requires_grad
+    assert not disabled().requires_grad
+    assert not inference().requires_grad
+    with lib.no_grad():
+        assert with_grad().requires_grad
+    assert lib.is_grad_enabled()
+
+
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_grad_mode_restored_after_exception(lib):
+    with pytest.raises(ValueError), lib.no_grad():
+        raise ValueError
+    assert lib.is_grad_enabled()
+
+    @lib.no_grad()
+    def failing():
+        raise KeyError
+
+    with pytest.raises(KeyError):
+        failing()
+    assert lib.is_grad_enabled()
+
+
+def test_no_grad_decorator_is_reentrant():
+    @ember.no_grad()
+    def recurse(n):
+        if n:
+            recurse(n - 1)
+        return ember.is_grad_enabled()
+
+    assert recurse(3) is False
+    assert ember.is_grad_enabled()

@@ -1,0 +1,101 @@
+"""autograd.grad, backward(inputs=...) and higher-order gradients (ember/autograd/gradients.py)."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same, both
+
+RNG = np.random.default_rng(0)
+TOL = {"rtol": 1e-6, "atol": 1e-8}
+
+
+
+# ---- autograd.grad and higher order --------------------------------------------------------------
+HIGHER = {
+    "cube": lambda lib, x: x ** 3,
+    "sin": lambda lib, x: lib.sin(x),
+    "exp-times-x": lambda lib, x: lib.exp(x) * x,
+    "tanh": lambda lib, x: lib.tanh(x),
+    "sigmoid-of-square": lambda lib, x: lib.sigmoid(x * x),
+    "log-of-cosh": lambda lib, x: lib.log(lib.cosh(x)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIGHER))
+def test_second_and_third_derivatives(name):
+    e, t = both(RNG.uniform(-1, 1, 4), True)
+    results = []
+    for lib, x in ((ember, e), (torch, t)):
+        (g1,) = lib.autograd.grad(HIGHER[name](lib, x).sum(), x, create_graph=True)
+        (g2,) = lib.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = lib.autograd.grad(g2.sum(), x)
+        results.append((g1, g2, g3))
+    for ge, gt in zip(*results):
+        assert_same(ge, gt, **TOL)
+
+
+def test_second_derivative_closed_forms():
+    x = ember.tensor([0.5, 2.0], dtype=ember.float64, requires_grad=True)
+    (g,) = ember.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array([0.5, 2.0]))
+    (g,) = ember.autograd.grad(ember.sin(x).sum(), x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), -np.sin([0.5, 2.0]))
+
+
+def test_hessian_vector_product():
+    w = RNG.standard_normal(3)
+    v = RNG.standard_normal(3)
+    results = []
+    for lib in (ember, torch):
+        x = lib.from_numpy(w.copy()).requires_grad_()
+        f = (x * x * x).sum() + x.sin().sum() * (x * x).sum()
+        (g,) = lib.autograd.grad(f, x, create_graph=True)
+        (hv,) = lib.autograd.grad(g, x, grad_outputs=lib.from_numpy(v.copy()))
+        results.append(hv)
+    assert_same(*results, **TOL)
+
+
+def test_grad_does_not_touch_dot_grad_and_respects_inputs():
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
+    ge = ember.autograd.grad((e * be).sum(), [e, be])
+    gt = torch.autograd.grad((t * bt).sum(), [t, bt])
+    assert e.grad is None and be.grad is None
+    for a, b in zip(ge, gt):
+        assert_same(a, b, **TOL)
+        assert not a.requires_grad
+
+
+def test_grad_unused_input():
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        unused = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="appears to not have been used"):
+            lib.autograd.grad((x * 2).sum(), [x, unused], retain_graph=True)
+        gx, gu = lib.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+        assert gu is None and gx.tolist() == [2.0, 2.0]
+        gx, gu = lib.autograd.grad((x * 2).sum(), [x, unused], materialize_grads=True)
+        assert gu.tolist() == [0.0, 0.0]
+
+
+def test_backward_inputs_argument():
+    e, t = both(RNG.standard_normal(3), True)
+    be, bt = both(RNG.standard_normal(3), True)
+    (e * be).sum().backward(inputs=[e])
+    (t * bt).sum().backward(inputs=[t])
+    assert_same(e.grad, t.grad, **TOL)
+    assert be.grad is None and bt.grad is None
+
+
+def test_create_graph_backward_builds_differentiable_grad():
+    e, t = both(RNG.standard_normal(3), True)
+    (e ** 3).sum().backward(create_graph=True)
+    (t ** 3).sum().backward(create_graph=True)
+    assert e.grad.requires_grad and t.grad.requires_grad
+    (ge,) = ember.autograd.grad(e.grad.sum(), e)
+    (gt,) = torch.autograd.grad(t.grad.sum(), t)
+    assert_same(ge, gt, **TOL)
