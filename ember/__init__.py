@@ -2,7 +2,7 @@
 
 from ember._version import __version__
 
-import importlib
+import importlib as _importlib
 
 from ember import _dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim, utils
 from ember._device import Size, device
@@ -44,5 +44,5 @@ def numel(input):
 def __getattr__(name):
     """`ember.hub` and `ember.vision` load on first use (as torch.hub does), keeping import fast."""
     if name in ("hub", "vision"):
-        return importlib.import_module(f"ember.{name}")
+        return _importlib.import_module(f"ember.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

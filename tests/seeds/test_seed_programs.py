@@ -29,6 +29,7 @@ from seed_runs import (
 )
 
 import ember
+from seed_reprs import MYCNN_REPR, NEURAL_NETWORK_REPR, bn_repr, resnet_repr
 
 ALL = sorted(str(p.relative_to(PROGRAMS)) for p in PROGRAMS.glob("s00*/*.py"))
 TORCHVISION = sorted(p for p in ALL if "torchvision" in (PROGRAMS / p).read_text())
@@ -310,74 +311,9 @@ def test_seed002_printed_pooling_is_consistent():
     assert ember.nn.AvgPool2d(2, 2)(x).flatten().tolist() == pytest.approx(z, abs=2e-4)
 
 
-MYCNN_REPR = """\
-MyCNN(
-  (conv1): Sequential(
-    (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-    (1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
-    (2): ReLU()
-    (3): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  )
-  (conv2): Sequential(
-    (0): Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-    (1): BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
-    (2): ReLU()
-    (3): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  )
-  (fc): Linear(in_features=2048, out_features=10, bias=True)
-)
-"""
-
-
-def _conv(i, o, s):
-    return (f"Conv2d({i}, {o}, kernel_size=(3, 3), stride=({s}, {s}), padding=(1, 1), "
-            f"bias=False)")
-
-
-def _bn(c):
-    return f"BatchNorm2d({c}, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
-
-
-def _linear(i, o):
-    return f"Linear(in_features={i}, out_features={o}, bias=True)"
-
-
-def _resnet_repr(block, se):
-    """Seed 002's printed ResNet / SE-ResNet repr (built line by line; `ReLU(inplace)` in the
-    seed is an older PyTorch's spelling of `ReLU(inplace=True)`)."""
-    lines = ["ResNet(", f"  (conv): {_conv(3, 16, 1)}", f"  (bn): {_bn(16)}",
-             "  (relu): ReLU(inplace)"]
-    c_in = 16
-    for n, c in enumerate((16, 32, 64), start=1):
-        lines.append(f"  (layer{n}): Sequential(")
-        for b in range(2):
-            stride = 2 if (b == 0 and c != c_in) else 1
-            lines += [f"    ({b}): {block}(",
-                      f"      (conv1): {_conv(c_in, c, stride)}", f"      (bn1): {_bn(c)}",
-                      "      (relu): ReLU(inplace)",
-                      f"      (conv2): {_conv(c, c, 1)}", f"      (bn2): {_bn(c)}"]
-            if se:
-                lines += ["      (se): SELayer(",
-                          "        (avg_pool): AdaptiveAvgPool2d(output_size=(1, 1))",
-                          "        (relu): ReLU(inplace)",
-                          f"        (FC1): {_linear(c, c // 16)}",
-                          f"        (FC2): {_linear(c // 16, c)}",
-                          "        (sigmoid): Sigmoid()", "      )"]
-            if stride == 2:
-                lines += ["      (downsample): Sequential(",
-                          f"        (0): {_conv(c_in, c, 2)}", f"        (1): {_bn(c)}",
-                          "      )"]
-            lines.append("    )")
-            c_in = c
-        lines.append("  )")
-    lines += ["  (avg_pool): AvgPool2d(kernel_size=8, stride=8, padding=0)",
-              "  (fc): Linear(in_features=64, out_features=10, bias=True)", ")"]
-    return "\n".join(lines) + "\n"
-
-
 def test_resnet_repr_helper_reproduces_the_seed_text():
     # Spot-check the generated text against lines copied from the seed's printout.
-    text = _resnet_repr("SEResidualBlock", se=True)
+    text = resnet_repr("SEResidualBlock", se=True)
     for line in [("      (conv1): Conv2d(16, 32, kernel_size=(3, 3), stride=(2, 2), "
                   "padding=(1, 1), bias=False)"),
                  "        (FC1): Linear(in_features=32, out_features=2, bias=True)",
@@ -385,7 +321,7 @@ def test_resnet_repr_helper_reproduces_the_seed_text():
                   "padding=(1, 1), bias=False)")]:
         assert line + "\n" in text
     assert text.count("SEResidualBlock(") == 6 and text.count("(downsample)") == 2
-    assert len(_resnet_repr("ResidualBlock", se=False).splitlines()) == 63
+    assert len(resnet_repr("ResidualBlock", se=False).splitlines()) == 63
     assert len(text.splitlines()) == 105
 
 
@@ -399,12 +335,12 @@ def as_pytorch_2_13(seed_repr):
 
 def test_torch_prints_the_seed_reprs_so():
     assert repr(torch.nn.ReLU(inplace=True)) == as_pytorch_2_13("ReLU(inplace)")
-    assert repr(torch.nn.BatchNorm2d(16)) == as_pytorch_2_13(_bn(16))
+    assert repr(torch.nn.BatchNorm2d(16)) == as_pytorch_2_13(bn_repr(16))
 
 
 SEED_REPRS = {"s002/mycnn.py": MYCNN_REPR,
-              "s002/resnet.py": _resnet_repr("ResidualBlock", se=False),
-              "s002/se_resnet.py": _resnet_repr("SEResidualBlock", se=True)}
+              "s002/resnet.py": resnet_repr("ResidualBlock", se=False),
+              "s002/se_resnet.py": resnet_repr("SEResidualBlock", se=True)}
 MODEL_PROGRAMS = ["s002/mycnn.py", "s002/resnet.py", "s002/se_resnet.py", "s002/vgg.py"]
 
 
@@ -511,18 +447,6 @@ def test_seed_networks_compute_what_torch_computes(program, constructor, shape):
         np.testing.assert_allclose(state_e[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-NEURAL_NETWORK_REPR = """\
-NeuralNetwork(
-  (flatten): Flatten(start_dim=1, end_dim=-1)
-  (linear_relu_stack): Sequential(
-    (0): Linear(in_features=784, out_features=512, bias=True)
-    (1): ReLU()
-    (2): Linear(in_features=512, out_features=512, bias=True)
-    (3): ReLU()
-    (4): Linear(in_features=512, out_features=10, bias=True)
-  )
-)
-"""
 
 
 @uses(("s003/model.py", "ember"))

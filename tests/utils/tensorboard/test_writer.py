@@ -5,11 +5,7 @@ EventAccumulator (which checks the TFRecord CRCs), and, where torch's writer can
 record, writes the same calls with torch.utils.tensorboard and compares the two readings.
 """
 
-import io
 import os
-import re
-import socket
-import struct
 import subprocess
 import sys
 import time
@@ -17,11 +13,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
-from tensorboard.compat.proto.event_pb2 import Event
-from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tb_masked_crc
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
 from tensorboard.util import tensor_util
@@ -29,90 +21,7 @@ from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import ember
 from ember.utils.tensorboard import SummaryWriter
-from ember.utils.tensorboard._crc32c import crc32c, masked_crc32c
-
-KEEP_ALL = {kind: 0 for kind in ("compressedHistograms", "images", "audio", "scalars",
-                                 "histograms", "tensors")}
-
-
-def load(logdir) -> EventAccumulator:
-    """Every record of the event files in logdir, read by TensorBoard."""
-    return EventAccumulator(str(logdir), size_guidance=KEEP_ALL).Reload()
-
-
-def log_both(tmp_path, log):
-    """Run log(writer) with ember's and torch's writers; return both directories' readings."""
-    readings = []
-    for name, writer_class in (("ember", SummaryWriter), ("torch", TorchWriter)):
-        writer = writer_class(str(tmp_path / name))
-        log(writer)
-        writer.close()
-        readings.append(load(tmp_path / name))
-    return readings
-
-
-def decode_png(encoded: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(encoded)))
-
-
-def tensor_values(event) -> np.ndarray:
-    proto = event.tensor_proto
-    shape = [d.size for d in proto.tensor_shape.dim]
-    return np.array(proto.float_val or proto.double_val, dtype=np.float64).reshape(shape)
-
-
-# ---- the file format ---------------------------------------------------------------------------
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 8, 63, 64, 100, 4097, 70001])
-def test_crc32c_matches_tensorboard(size):
-    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
-    assert masked_crc32c(data) == tb_masked_crc(data)
-
-
-def test_crc32c_check_value():
-    assert crc32c(b"123456789") == 0xE3069283  # the standard CRC-32C check value
-    assert crc32c(b"") == 0
-
-
-def test_event_file_name_and_framing(tmp_path):
-    with SummaryWriter(str(tmp_path), filename_suffix=".v2") as writer:
-        writer.add_scalar("x", 1.5, 3)
-    (name,) = os.listdir(tmp_path)
-    pattern = (r"events\.out\.tfevents\.\d{10}\." + re.escape(socket.gethostname())
-               + r"\." + str(os.getpid()) + r"\.\d+\.v2$")
-    assert re.match(pattern, name)
-    data = (tmp_path / name).read_bytes()
-    events, offset = [], 0
-    while offset < len(data):
-        header = data[offset:offset + 8]
-        (length,) = struct.unpack("<Q", header)
-        assert struct.unpack("<I", data[offset + 8:offset + 12])[0] == tb_masked_crc(header)
-        body = data[offset + 12:offset + 12 + length]
-        assert struct.unpack("<I", data[offset + 12 + length:offset + 16 + length])[0] == \
-            tb_masked_crc(body)
-        events.append(Event.FromString(body))
-        offset += 16 + length
-    assert events[0].file_version == "brain.Event:2"
-    assert events[1].step == 3 and events[1].summary.value[0].simple_value == 1.5
-
-
-def test_default_log_dir_like_torch(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    writer = SummaryWriter(comment="_lr0.1")
-    writer.close()
-    expected = re.escape(os.path.join("runs", "")) + r"[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" \
-        + re.escape(socket.gethostname()) + "_lr0.1$"
-    assert re.match(expected, writer.log_dir)
-    assert writer.get_logdir() == writer.log_dir
-    assert len(os.listdir(writer.log_dir)) == 1
-
-
-def test_import_error_names_the_extra():
-    code = ("import sys; sys.modules['tensorboard'] = None\n"
-            "try:\n    import ember.utils.tensorboard\n"
-            "except ImportError as e:\n    print(e)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert 'pip install "ember[tensorboard]"' in result.stdout, result.stderr
+from tests.utils.tensorboard._reading import decode_png, load, log_both, tensor_values
 
 
 # ---- scalars -------------------------------------------------------------------------------------
@@ -451,137 +360,6 @@ def test_embedding_files_match_torch(tmp_path):
     np.testing.assert_array_equal(np.array([r.split("\t") for r in rows], dtype=np.float32), mat)
     with pytest.raises(AssertionError):
         SummaryWriter(str(tmp_path / "x")).add_embedding(ember.tensor(mat), metadata=["a"])
-
-
-# ---- graph ---------------------------------------------------------------------------------------
-class StandInModule:
-    """The least a module needs for add_graph: children in `_modules`, parameters, __call__.
-
-    With hooks=True it also has register_forward_hook (as ember.nn.Module and torch have);
-    without, add_graph wraps each module's forward for the trace.
-    """
-
-    hooks = False
-
-    def __init__(self):
-        object.__setattr__(self, "_modules", {})
-        object.__setattr__(self, "_forward_hooks", [])
-
-    def __setattr__(self, name, value):
-        if isinstance(value, StandInModule):
-            self._modules[name] = value
-        object.__setattr__(self, name, value)
-
-    def __call__(self, *args):
-        output = self.forward(*args)
-        for hook in list(self._forward_hooks):
-            hook(self, args, output)
-        return output
-
-    def __getattr__(self, name):
-        if name == "register_forward_hook" and type(self).hooks:
-            return self._register_forward_hook
-        raise AttributeError(name)
-
-    def _register_forward_hook(self, hook):
-        self._forward_hooks.append(hook)
-        hooks = self._forward_hooks
-
-        class Handle:
-            def remove(self):
-                hooks.remove(hook)
-
-        return Handle()
-
-    def named_parameters(self):
-        found, stack = [], [("", self)]
-        while stack:
-            prefix, module = stack.pop()
-            found += [(prefix + k, v) for k, v in vars(module).items()
-                      if isinstance(v, ember.Tensor) and v.requires_grad]
-            stack += [(prefix + k + ".", m) for k, m in module._modules.items()]
-        return found
-
-    def __repr__(self):
-        return type(self).__name__ + "()"
-
-
-class Scale(StandInModule):
-    def __init__(self, n):
-        super().__init__()
-        self.weight = ember.ones(n).requires_grad_()
-
-    def forward(self, x):
-        return x * self.weight
-
-
-class Stack(StandInModule):
-    def __init__(self, *modules):
-        super().__init__()
-        for i, module in enumerate(modules):
-            setattr(self, str(i), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-
-class Net(StandInModule):
-    def __init__(self):
-        super().__init__()
-        self.body = Stack(Scale(4), Scale(4))
-        self.head = Scale(4)
-        self.bias = ember.zeros(4).requires_grad_()
-
-    def forward(self, x):
-        return self.head(self.body(x - 1) * 2) + self.bias
-
-
-@pytest.mark.parametrize("hooks", [True, False])
-def test_graph_nodes_edges_and_shapes(tmp_path, hooks):
-    model_class = type("Net", (Net,), {"hooks": hooks})
-    with SummaryWriter(str(tmp_path)) as writer:
-        writer.add_graph(model_class(), ember.ones(2, 4))
-    reading = load(tmp_path)
-    assert reading.Tags()["graph"] is True
-    nodes = {n.name: n for n in reading.Graph().node}
-    edges = {name: list(n.input) for name, n in nodes.items()}
-    ops = {name: n.op for name, n in nodes.items()}
-    assert edges == {
-        "input/input.0": [],
-        "Net/Sub": ["input/input.0"],
-        "Net/Stack[body]/Scale[0]": ["Net/Sub"],
-        "Net/Stack[body]/Scale[1]": ["Net/Stack[body]/Scale[0]"],
-        "Net/Mul": ["Net/Stack[body]/Scale[1]"],
-        "Net/Scale[head]": ["Net/Mul"],
-        "Net/bias": [],
-        "Net/Add": ["Net/Scale[head]", "Net/bias"],
-        "output/output.0": ["Net/Add"],
-    }
-    assert ops["Net/Scale[head]"] == "Scale" and ops["Net/bias"] == "Parameter"
-    assert ops["input/input.0"] == ops["output/output.0"] == "IO Node"
-    for name, node in nodes.items():
-        shapes = [[d.size for d in s.dim] for s in node.attr["_output_shapes"].list.shape]
-        assert shapes == ([[4]] if name == "Net/bias" else [[2, 4]]), name
-    # the trace left the model as it was: no hooks, no wrapped forward
-    model = model_class()
-    writer = SummaryWriter(str(tmp_path / "again"))
-    writer.add_graph(model, (ember.ones(2, 4),))
-    writer.close()
-    assert "forward" not in vars(model) and not model._forward_hooks
-
-
-def test_graph_of_a_parameterless_model(tmp_path):
-    class AddOne(StandInModule):
-        def forward(self, x):
-            return x + 1
-
-    with SummaryWriter(str(tmp_path)) as writer:
-        writer.add_graph(AddOne(), ember.tensor(1.0))
-    edges = {n.name: list(n.input) for n in load(tmp_path).Graph().node}
-    assert edges == {"input/input.0": [], "AddOne/Add": ["input/input.0"],
-                     "output/output.0": ["AddOne/Add"]}
 
 
 # ---- writing: flush, close, queue, background thread, purge ---------------------------------
