@@ -45,6 +45,18 @@ def get_array_module(*arrays):
     return numpy
 
 
+def is_array(value) -> bool:
+    """Whether value is an array (or array scalar) of NumPy or of another array library."""
+    return isinstance(value, (_NDARRAY, numpy.generic)) or hasattr(value, "__array_namespace__")
+
+
+def as_array(value):
+    """An array (or array scalar) as an array of its own library: NumPy scalars become 0-d."""
+    if isinstance(value, _NDARRAY):
+        return value
+    return get_array_module(value).asanyarray(value)
+
+
 def as_strided_windows(x, window_shape, axes):
     """Read-only sliding-window view over `axes` (no copy); used by conv and pooling."""
     return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)

@@ -14,7 +14,7 @@ import pytest
 
 import ember
 import ember.nn.functional as F
-from ember._backend import get_array_module
+from ember._backend import as_array, get_array_module, is_array
 from ember._tensor import Tensor
 
 
@@ -81,6 +81,16 @@ def test_get_array_module():
     assert get_array_module(plain) is np
     assert get_array_module(1.0, np.float32(2)) is np
     assert get_array_module(plain, plain.view(TaggedArray)) is STAND_IN
+
+
+def test_is_array_and_as_array():
+    """Arrays and array scalars of any library are arrays; Python values and lists are not."""
+    tagged = np.ones(2).view(TaggedArray)
+    assert is_array(tagged) and is_array(np.float32(1)) and is_array(np.ones(1))
+    assert not is_array(1.0) and not is_array([1.0]) and not is_array(None)
+    assert as_array(tagged) is tagged
+    scalar = as_array(np.float32(2))
+    assert type(scalar) is np.ndarray and scalar.shape == () and scalar.dtype == np.float32
 
 
 def _inputs(seed, shapes, tagged):

@@ -24,7 +24,7 @@ import functools
 import re
 import weakref
 
-from ember._backend import get_array_module, xp
+from ember._backend import as_array, get_array_module, is_array, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
@@ -135,7 +135,7 @@ class BackwardNode(Node):
         self._saved = None
         attributes = self.__dict__
         for key, value in list(attributes.items()):
-            if (isinstance(value, (xp.ndarray, Tensor))) and key[0] != "_" \
+            if (isinstance(value, Tensor) or is_array(value)) and key[0] != "_" \
                     and key not in _KEPT_ATTRIBUTES:
                 del attributes[key]
                 had_state = True
@@ -262,8 +262,8 @@ class Function:
 
 def _as_tensor_output(o, args, Tensor):
     """Wrap an array returned by forward in a Tensor; pass other values through."""
-    if isinstance(o, (xp.ndarray, xp.generic)):
-        return Tensor._make(xp.asanyarray(o))
+    if is_array(o):
+        return Tensor._make(as_array(o))
     if isinstance(o, Tensor) and any(o is a for a in args):
         return Tensor._make(o._data)  # a Function returning its input returns a new alias
     return o
@@ -360,7 +360,7 @@ def _call_on_arrays(backward, ctx, grads):
     result = backward(ctx, *grads)
     single = not isinstance(result, tuple)
     result = tuple(
-        Tensor._make(xp.asanyarray(r)) if isinstance(r, (xp.ndarray, xp.generic)) else r
+        Tensor._make(as_array(r)) if is_array(r) else r
         for r in ((result,) if single else result)
     )
     return result[0] if single else result
