@@ -415,7 +415,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
         if not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
+        return self._cast_floats(dtype)
 
     def _cast_floats(self, dtype) -> "Module":
         return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
