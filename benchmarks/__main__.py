@@ -33,6 +33,8 @@ CASES = [
     ("train:cifar-resnet", 2, "<= 1.5"),
     ("train:vgg11-bn", 2, "<= 1.5"),
     ("train:mlp", 20, "<= 1.0"),
+    ("train:lstm-lm", 5, "<= 1.5"),
+    ("train:transformer-lm", 5, "<= 1.5"),
     ("infer:mycnn", 3, ""),
     ("infer:cifar-resnet", 2, ""),
     ("infer:vgg11-bn", 2, ""),

@@ -69,6 +69,11 @@ def _model(torch, name):
 
 def _train_case(torch, name):
     """One training step: forward, cross-entropy, backward, optimizer step."""
+    from benchmarks import seq_models
+
+    sequence_models = seq_models.define(torch)
+    if name in sequence_models:
+        return seq_models.train_step(torch, sequence_models[name])
     model, shape, batch, optimizer_name = _model(torch, name)
     optimizer = (torch.optim.SGD(model.parameters(), lr=0.01) if optimizer_name == "sgd"
                  else torch.optim.Adam(model.parameters(), lr=1e-3))

@@ -3,25 +3,57 @@
 from ember._version import __version__
 
 import importlib as _importlib
+import math as _math
 
 from ember import _dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim, utils
 from ember._device import Size, device
 from ember._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,
                           half, int, int8, int16, int32, int64, long, promote_types,
                           set_default_dtype, short, uint8)
+from ember._dtype import cdouble, cfloat, complex64, complex128
+from ember._dtype import bfloat16, finfo, iinfo, uint16, uint32, uint64
+from ember import fft
+from ember import linalg
+from ember import signal
+from ember import func
+from ember.func import vmap
+from ember import special
+from ember import distributions
+from ember import sparse
+from ember.sparse import sparse_coo
 from ember._tensor import Tensor
+from ember._tensor import (channels_last, channels_last_3d, contiguous_format, layout,
+                           memory_format, preserve_format, strided)
 from ember._tensor_str import set_printoptions
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                       set_grad_enabled)
 from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 from ember.serialization import load, save
+from ember import accelerator, amp
+from ember._autocast import get_dtype as get_autocast_dtype
+from ember._autocast import is_enabled as is_autocast_enabled
+from ember._autocast import set_dtype as set_autocast_dtype
+from ember._autocast import set_enabled as set_autocast_enabled
+from ember._device import get_default_device, set_default_device
+from ember.backends._precision import (get_float32_matmul_precision,
+                                       set_float32_matmul_precision)
+from ember._tensor_types import LEGACY_TYPES as _LEGACY_TYPES
+from ember._tensor_types import is_storage, set_default_tensor_type, typename
+from ember.amp import autocast
+from ember import _dynamo, compiler, fx, jit, multiprocessing, onnx
+from ember import distributed  # torch.distributed over MPI; imports without mpi4py
+from ember._dynamo.eval_frame import compile_model as compile
 from ember.utils import data as _data  # ember.utils.data is loaded, as `import torch` does
 
 # NOTE [The ember namespace]
 # Importing `ember.ops` imports every op family, and each op declares its `ember.<name>` face with
 # `@op` (ember/_registry.py); this is the one place those faces enter the package namespace.
 globals().update(_registry.FUNCTIONS)
+globals().update(_LEGACY_TYPES)  # torch.FloatTensor, torch.LongTensor, ... (legacy names)
+
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+newaxis = None
 
 
 def result_type(tensor1, tensor2):

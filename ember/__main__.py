@@ -10,6 +10,7 @@ USAGE = """usage: ember <command> [options]
 commands:
   train            train and evaluate a model (digits by default; see ember train --help)
   run SCRIPT ...   run an unmodified PyTorch script with torch/torchvision served by ember
+  run --nproc-per-node N SCRIPT ...   the same on N processes (torchrun's flags, over MPI)
 """
 
 
@@ -28,6 +29,10 @@ def main(argv=None) -> int:
             print("usage: ember run SCRIPT [ARGS...]", file=sys.stderr if not rest else
                   sys.stdout)
             return 2 if not rest else 0
+        if rest[0].startswith("--"):  # launcher flags: torchrun's interface over mpiexec
+            from ember.distributed.run import main as launch
+
+            return launch(rest)
         # lazy: each sub-command loads only its own machinery (run must not import train)
         from ember.cli.run import run
 

@@ -36,12 +36,40 @@ class device:
     def __hash__(self):
         return hash((self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device(d):` makes d the default device inside the block."""
+        _DEFAULT_STACK.append(_DEFAULT[0])
+        _DEFAULT[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        _DEFAULT[0] = _DEFAULT_STACK.pop()
+        return False
+
 
 CPU = device("cpu")
+_DEFAULT = [None]  # the default device set by set_default_device (None: the CPU)
+_DEFAULT_STACK = []
+
+
+def set_default_device(value) -> None:
+    """Make `value` the device factory functions use (matches `torch.set_default_device`)."""
+    _DEFAULT[0] = None if value is None else device(value) if not isinstance(value, int) \
+        else device("cuda", value)
+
+
+def get_default_device():
+    """The device factory functions use (matches `torch.get_default_device`)."""
+    return _DEFAULT[0] if _DEFAULT[0] is not None else CPU
 
 
 def check_device(value) -> None:
-    """Accept CPU devices; anything else raises what a CPU-only PyTorch raises."""
+    """Accept CPU devices; anything else raises what a CPU-only PyTorch raises.
+
+    None means the default device (`set_default_device`), the CPU unless changed.
+    """
+    if value is None:
+        value = _DEFAULT[0]
     if value is None:
         return
     if isinstance(value, int):

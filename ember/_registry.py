@@ -23,6 +23,7 @@ in-place form define that method themselves with `tensor_method("relu_")`.
 """
 
 import functools
+import inspect
 
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
@@ -67,14 +68,14 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
     def declare(fn):
         names = (fn.__name__,) + tuple(aliases)
         if function:
-            public = with_out(fn) if out else fn
+            public = tensor_arguments(with_out(fn) if out else fn)
             for name in names:
                 FUNCTIONS[name] = public
         if method:
             for name in names:
                 setattr(Tensor, name, fn)
         for name in operators:
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, equality_operator(fn) if name in ("__eq__", "__ne__") else fn)
         for name in reflected:
             setattr(Tensor, name, reflected_variant(fn, name))
         if inplace:
@@ -86,6 +87,66 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
         return fn
 
     return declare(fn) if fn is not None else declare
+
+
+# NOTE [Not a tensor is a TypeError]
+# `torch.abs(None)`, `torch.relu([1, 2])`, `torch.add(t, "a")` raise TypeError naming the argument
+# in torch. Without a check, ember's op code would trip over the value somewhere inside (an
+# AttributeError on `.dtype`, a NumPy ValueError), so the `ember.<name>` face of every op whose
+# first parameter is `input` (and second, if it is `other`) checks for the values that can never
+# be tensors (None, strings, containers) and raises torch's TypeError. Numbers pass through: many
+# ops accept them, and those that don't raise their own error. Methods and operators need no
+# check: there `self` is a tensor already.
+_NEVER_TENSORS = (type(None), str, bytes, list, tuple, dict, set)
+_MISSING = object()
+
+
+def tensor_arguments(fn):
+    """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE)."""
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return fn
+    firsts, seconds = ("input", "x", "A", "self"), ("other",)
+    checked = [(i, p) for i, p in enumerate(params[:2]) if p in (firsts, seconds)[i]]
+    if not checked or checked[0][0] != 0:
+        return fn
+    name = fn.__name__
+
+    def refuse(position, param, value):
+        param = "input" if param == "x" else param  # torch's name for it
+        return TypeError(f"{name}(): argument '{param}' (position {position + 1}) must be "
+                         f"Tensor, not {type(value).__name__}")
+
+    @functools.wraps(fn)
+    def face(*args, **kwargs):
+        values = [args[i] if len(args) > i else kwargs.get(p, _MISSING) for i, p in checked]
+        for (position, param), value in zip(checked, values):
+            if isinstance(value, _NEVER_TENSORS):
+                raise refuse(position, param, value)
+        try:
+            return fn(*args, **kwargs)
+        except AttributeError:
+            # a number where the op needs a tensor: the op's code tripped over it
+            for (position, param), value in zip(checked, values):
+                if value is not _MISSING and not isinstance(value, Tensor):
+                    raise refuse(position, param, value) from None
+            raise
+
+    return face
+
+
+def equality_operator(fn):
+    """`t == x` / `t != x` for an x that is never a tensor: NotImplemented, so Python answers
+    False / True as it does for torch tensors (`torch.eq(t, None)` still raises)."""
+
+    @functools.wraps(fn)
+    def method(self, other):
+        if isinstance(other, _NEVER_TENSORS):
+            return NotImplemented
+        return fn(self, other)
+
+    return method
 
 
 def inplace_variant(fn):

@@ -27,6 +27,62 @@ class _Version:
         self.value = 0
 
 
+class memory_format:
+    """How a tensor's elements are ordered in memory (matches `torch.memory_format`).
+
+    NOTE [Memory formats]
+    ember keeps PyTorch's logical (N, C, H, W) shape for every format; channels_last is a
+    NumPy array of that shape whose strides are NHWC's (a transposed view of an NHWC copy), so
+    `stride()` and `is_contiguous(memory_format=...)` report what PyTorch reports and NumPy's
+    ufuncs, which keep their inputs' order, keep the format, as PyTorch's kernels do.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # pickles as the module-level instance
+
+
+class layout:
+    """How a tensor is stored: ember has only dense, strided tensors (matches `torch.layout`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+strided = layout("strided")
+# the axis order (outermost first) in which each format lays out a 4-D / 5-D tensor
+_FORMAT_ORDER = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3, 4, 1)}
+
+
+def format_order(fmt, ndim):
+    """The memory order of dims for a format; RuntimeError when the rank does not fit it."""
+    order = _FORMAT_ORDER.get(fmt)
+    if order is None:
+        return tuple(range(ndim))
+    if len(order) != ndim:
+        raise RuntimeError(f"required rank {len(order)} tensor to use {fmt.name} format")
+    return order
+
+
 class Tensor:
     """A multi-dimensional array with autograd (matches `torch.Tensor`)."""
 
@@ -83,7 +139,24 @@ class Tensor:
 
     @property
     def layout(self):
-        return "torch.strided"
+        return strided
+
+    # ember's tensors are dense, strided, unquantized CPU tensors: PyTorch's other kinds and
+    # devices answer False.
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(
+        lambda self: False)
+    is_xpu = is_mps = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(
+        lambda self: False)
+
+    @property
+    def volatile(self):
+        """Removed from PyTorch long ago: always False."""
+        return False
+
+    @property
+    def grad_dtype(self):
+        """The dtype `.grad` must have: the tensor's own (matches `Tensor.grad_dtype`)."""
+        return self.dtype
 
     def dim(self) -> int:
         return self._data.ndim
@@ -102,22 +175,98 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (matches `Tensor.itemsize`)."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements (matches `Tensor.nbytes`)."""
+        return int(self._data.size * self._data.itemsize)
+
+    def is_signed(self) -> bool:
+        """Whether the dtype is signed (matches `Tensor.is_signed`)."""
+        return self.dtype.is_signed
+
+    def is_neg(self) -> bool:
+        """ember has no lazy negation views (matches `Tensor.is_neg` for ordinary tensors)."""
+        return False
+
+    def is_inference(self) -> bool:
+        """ember has no inference tensors (inference_mode runs as no_grad)."""
+        return False
+
+    def is_distributed(self) -> bool:
+        return False
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (matches `Tensor.is_nonzero`)."""
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        return bool(self)
+
+    def is_set_to(self, tensor) -> bool:
+        """Whether both tensors view the same memory with the same shape and strides."""
+        a, b = self._data, tensor._data
+        return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+
+    def dim_order(self) -> tuple:
+        """The dims from outermost to innermost in memory (matches `Tensor.dim_order`)."""
+        strides = self.stride()
+        return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (matches `Tensor.output_nr`)."""
+        return self._output_nr
+
+    @property
+    def name(self):
+        """ember has no named tensors: None, as for PyTorch's unnamed ones."""
+        return None
+
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
-        return False
+        return self.dtype.is_complex
 
     def stride(self, dim=None):
         """Strides in elements, as PyTorch reports them."""
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if self._data.size == 0:  # NumPy gives empty arrays zero strides; PyTorch C order
+            strides, step = [], 1
+            for n in reversed(self._data.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+            strides = tuple(strides)
+        else:
+            strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=contiguous_format) -> bool:
+        """Whether the strides are those of `memory_format` (matches `Tensor.is_contiguous`).
+
+        Dims of size 1 do not count, as in PyTorch; a rank that does not fit channels_last
+        is simply not in that format.
+        """
+        if memory_format in (contiguous_format, preserve_format, None):
+            return bool(self._data.flags.c_contiguous)
+        if len(_FORMAT_ORDER[memory_format]) != self._data.ndim:
+            return False
+        order = format_order(memory_format, self._data.ndim)
+        expected, step = [0] * self._data.ndim, 1
+        for axis in reversed(order):
+            expected[axis] = step
+            step *= self._data.shape[axis]
+        return all(size == 1 or stride == want for size, stride, want in
+                   zip(self._data.shape, self.stride(), expected))
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
+
+    const_data_ptr = data_ptr
 
     def get_device(self) -> int:
         return -1
@@ -140,7 +289,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and not self.dtype.is_floating_point:
+        if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(value)
 
@@ -298,7 +447,9 @@ def short_name(d):
     """PyTorch's short dtype names in messages: Float, Double, Long, ..."""
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[d.name]
+            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+            "bfloat16": "BFloat16", "uint16": "UInt16", "uint32": "UInt32",
+            "uint64": "UInt64"}[d.name]
 
 
 def _wrap_dim(dim, ndim):

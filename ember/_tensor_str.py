@@ -120,6 +120,23 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """Complex elements: the real parts and the imaginary parts each get their own _Formatter."""
+
+    def __init__(self, array: xp.ndarray):
+        self.real = _Formatter(array.real)
+        self.imag = _Formatter(array.imag)
+
+    def width(self) -> int:
+        return self.real.width() + self.imag.width() + 1  # + the "j"
+
+    def format(self, value) -> str:
+        """`a+bj` as PyTorch prints it: the imaginary part keeps its own sign."""
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        sign = "" if imag[0] in "+-" else "+"
+        return self.real.format(value.real) + sign + imag
+
+
 def _summarized(array: xp.ndarray) -> xp.ndarray:
     """The elements a summarised print shows: the first and last `edgeitems` of every dim."""
     edge = PRINT_OPTS.edgeitems
@@ -172,8 +189,11 @@ def _tensor_str(array: xp.ndarray, indent: int) -> str:
     """The bracketed values of a non-empty array, laid out from column `indent`."""
     if array.size == 0:
         return "[]"
+    if array.dtype == _dtype.bfloat16.numpy:  # printed by value, as float32 (exact)
+        array = array.astype(xp.float32)
     summarize = array.size > PRINT_OPTS.threshold
-    formatter = _Formatter(_summarized(array) if summarize else array)
+    kind = _ComplexFormatter if array.dtype.kind == "c" else _Formatter
+    formatter = kind(_summarized(array) if summarize else array)
     return _nested_str(array, indent, summarize, formatter)
 
 
@@ -210,7 +230,7 @@ def tensor_repr(t, *, tensor_contents=None) -> str:
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(f"size={tuple(array.shape)}")
-        if dtype not in (default, _dtype.int64, _dtype.bool):
+        if dtype not in (default, _dtype.int64, _dtype.bool, default.to_complex()):
             suffixes.append(f"dtype={dtype}")
         body = _tensor_str(array, indent)
     if tensor_contents is not None:

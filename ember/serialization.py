@@ -19,45 +19,44 @@ Tensors that are views of one array (a slice, a transpose) are written as one st
 
 NOTE [Writing torch's names without importing torch]
 The pickle must name torch's functions (`torch._utils _rebuild_tensor_v2`), which ember neither
-has nor imports. `_Pickler` is the pure-Python pickler with one addition: a `_TorchName`
-object is written as a bare GLOBAL opcode. The reader maps those names back to ember.
+has nor imports. `_Pickler` (ember/_checkpoint_writer.py) is the pure-Python pickler with one
+addition: a `_TorchName` object is written as a bare GLOBAL opcode. The reader maps those names
+back to ember (the rebuild functions live in ember/_utils.py, as torch's in torch/_utils.py).
 
 NOTE [weights_only]
-`load(weights_only=True)` (the default, as in PyTorch) unpickles with an allow-list: only
-the globals in `_SAFE_GLOBALS` can be named, and BUILD may only fill plain containers and
-tensors. Anything else (os.system, builtins.eval, a class with a __reduce__ payload...) stops
-the load with pickle.UnpicklingError before any of it runs. `weights_only=False` unpickles
-anything, for files you trust (whole modules, arbitrary Python objects).
+`load(weights_only=True)` (the default, as in PyTorch) unpickles with a small interpreter of
+the protocol-2 opcodes (ember/_weights_only_unpickler.py) and an allow-list: only the globals
+in `_safe_globals()` (plus `add_safe_globals`) can be named or called, and BUILD may only fill
+plain containers and tensors. Anything else (os.system, builtins.eval, a class with a
+__reduce__ payload, INST/OBJ/EXT opcodes...) stops the load with pickle.UnpicklingError before
+any of it runs; NOTE [Reading only what the file holds] bounds what a load may allocate.
+`weights_only=False` unpickles anything, for files you trust (whole modules, arbitrary Python
+objects).
 """
 
+import _codecs
 import _compat_pickle
 import collections
+import contextlib
 import io
 import os
 import pickle
-import secrets
-import tempfile
+import stat
+import threading
 import warnings
 import zipfile
-from typing import ClassVar
 
 import numpy as np
 
-from ember import _dtype
+from ember import _dtype, _utils
+from ember._checkpoint_writer import STORAGE_NAMES, write_archive
+from ember import _weights_only_unpickler as _weights_only
 from ember._device import Size, device
 from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.nn.parameter import Parameter
 
-_STORAGE_NAMES = {
-    "bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
-    "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
-    "float16": "HalfStorage", "float32": "FloatStorage", "float64": "DoubleStorage",
-}
-_DTYPE_OF_STORAGE = {name: _dtype._BY_NAME[d] for d, name in _STORAGE_NAMES.items()}
-_FOREIGN_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
-                     "ComplexDoubleStorage": "complex128"}
-_ALIGNMENT = 64
+_DTYPE_OF_STORAGE = {name: _dtype._BY_NAME[d] for d, name in STORAGE_NAMES.items()}
 _DEFAULT_PROTOCOL = 2
 
 
@@ -73,209 +72,80 @@ def _rebuild(array, requires_grad, cls=Tensor):
     return t
 
 
-# ---- writing ---------------------------------------------------------------------------------
-class _TorchName:
-    """A global of torch's namespace, written to the pickle as `GLOBAL module name`."""
-
-    __slots__ = ("module", "name")
-    _cache: ClassVar[dict] = {}
-
-    def __new__(cls, module, name):
-        key = (module, name)
-        if key not in cls._cache:
-            self = object.__new__(cls)
-            self.module, self.name = module, name
-            cls._cache[key] = self
-        return cls._cache[key]
-
-    def __call__(self, *args):  # pickle requires a REDUCE function to be callable
-        raise TypeError(f"{self.module}.{self.name} is a name for pickles only")
-
-
-class _StorageRef:
-    """One storage to write: a C-contiguous root array, keyed by its order of appearance."""
-
-    __slots__ = ("array", "key")
-
-    def __init__(self, array, key):
-        self.array, self.key = array, key
-
-
-class _DataOf:
-    """The plain-tensor part of a Parameter (pickled as _rebuild_tensor_v2, no grad)."""
-
-    __slots__ = ("tensor",)
-
-    def __init__(self, tensor):
-        self.tensor = tensor
-
-
-def _root_and_layout(array):
-    """(storage key, storage array, offset, strides), offset and strides in elements.
-
-    A view is written as a view into its outermost NumPy ancestor (the array that owns the
-    memory), read as the view's dtype, so tensors viewing one buffer share one storage. An
-    array that cannot be described that way (negative strides, odd offsets) is copied.
-    """
-    itemsize = array.itemsize
-    owner = array
-    while isinstance(owner.base, np.ndarray):
-        owner = owner.base
-    if (owner is not array and owner.flags.c_contiguous and owner.nbytes % itemsize == 0
-            and array.size > 0 and all(s >= 0 and s % itemsize == 0 for s in array.strides)):
-        offset_bytes = (array.__array_interface__["data"][0]
-                        - owner.__array_interface__["data"][0])
-        if 0 <= offset_bytes < owner.nbytes and offset_bytes % itemsize == 0:
-            root = owner if owner.dtype == array.dtype else \
-                owner.reshape(-1).view(np.uint8).view(array.dtype)
-            strides = tuple(s // itemsize for s in array.strides)
-            return (id(owner), array.dtype.str), root, offset_bytes // itemsize, strides
-    if not array.flags.c_contiguous:
-        array = np.ascontiguousarray(array)
-    strides = tuple(s // itemsize for s in array.strides) if array.size else \
-        _contiguous_strides(array.shape)
-    return (id(array), array.dtype.str), array, 0, strides
-
-
-def _contiguous_strides(shape):
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.append(step)
-        step *= max(n, 1)
-    return tuple(reversed(strides))
-
-
-class _Pickler(pickle._Pickler):
-    """The pure-Python pickler, writing tensors, dtypes, Size and device with torch's names."""
-
-    dispatch: ClassVar[dict] = dict(pickle._Pickler.dispatch)
-
-    def __init__(self, file, protocol):
-        super().__init__(file, protocol)
-        self.storages = {}  # (id of the memory's owner, dtype) -> _StorageRef
-        self._keep_alive = []
-
-    def _save_torch_name(self, obj):
-        self.write(pickle.GLOBAL + obj.module.encode() + b"\n" + obj.name.encode() + b"\n")
-        self.memoize(obj)
-
-    def _save_dtype(self, obj):
-        self.save(_TorchName("torch", obj.name))
-
-    dispatch[_TorchName] = _save_torch_name
-    dispatch[_dtype.dtype] = _save_dtype
-
-    def persistent_id(self, obj):
-        if type(obj) is _StorageRef:
-            numel = obj.array.size
-            kind = _TorchName("torch", _STORAGE_NAMES[obj.array.dtype.name])
-            return ("storage", kind, obj.key, "cpu", numel)
-        return None
-
-    def reducer_override(self, obj):
-        if isinstance(obj, Tensor):
-            if _is_parameter(obj):
-                return (_TorchName("torch._utils", "_rebuild_parameter"),
-                        (_DataOf(obj), obj._requires_grad, collections.OrderedDict()))
-            return self._reduce_tensor(obj, obj._requires_grad)
-        if type(obj) is _DataOf:
-            return self._reduce_tensor(obj.tensor, False)
-        if isinstance(obj, Size):
-            return (_TorchName("torch", "Size"), (tuple(obj),))
-        if isinstance(obj, device):
-            return (_TorchName("torch", "device"), (str(obj),))
-        return NotImplemented
-
-    def _reduce_tensor(self, t, requires_grad):
-        array = t._data
-        if array.dtype.name not in _STORAGE_NAMES:
-            raise TypeError(f"ember.save: unsupported dtype {array.dtype}")
-        key, root, offset, stride = _root_and_layout(array)
-        ref = self.storages.get(key)
-        if ref is None:
-            ref = self.storages[key] = _StorageRef(root, str(len(self.storages)))
-            self._keep_alive.append(array)  # ids in `key` stay unique while pickling
-        return (_TorchName("torch._utils", "_rebuild_tensor_v2"),
-                (ref, offset, tuple(array.shape), stride, requires_grad,
-                 collections.OrderedDict()))
-
-
-def _is_parameter(t) -> bool:
-    return any(c.__name__ == "Parameter" and c.__module__.startswith("ember.nn")
-               for c in type(t).__mro__)
-
-
-def _storage_bytes(array) -> memoryview:
-    """The storage's bytes, little-endian, without copying when already so."""
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("<"))
-    return memoryview(array.reshape(-1).view(np.uint8))
-
-
-def _write_record(archive, name, data):
-    """Write one stored (uncompressed) record whose data starts on a 64-byte boundary."""
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_STORED
-    size = len(data)
-    header = 30 + len(name.encode()) + (20 if size * 1.05 > zipfile.ZIP64_LIMIT else 0)
-    start = archive.fp.tell() + header + 4  # 4: the padding field's own header
-    padding = (-start) % _ALIGNMENT
-    info.extra = b"FB" + padding.to_bytes(2, "little") + b"\0" * padding
-    archive.writestr(info, data)
-
-
-def _write_archive(file, obj, name, protocol):
-    buffer = io.BytesIO()
-    pickler = _Pickler(buffer, protocol)
-    pickler.dump(obj)
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        _write_record(archive, f"{name}/data.pkl", buffer.getvalue())
-        _write_record(archive, f"{name}/.format_version", b"1")
-        _write_record(archive, f"{name}/.storage_alignment", str(_ALIGNMENT).encode())
-        _write_record(archive, f"{name}/byteorder", b"little")
-        for ref in pickler.storages.values():
-            _write_record(archive, f"{name}/data/{ref.key}", _storage_bytes(ref.array))
-        _write_record(archive, f"{name}/version", b"3\n")
-        serial = str(secrets.randbits(128)).zfill(40)[:40]
-        _write_record(archive, f"{name}/.data/serialization_id", serial.encode())
-
-
 def save(obj, f, pickle_module=pickle, pickle_protocol=_DEFAULT_PROTOCOL,
          _use_new_zipfile_serialization=True, _disable_byteorder_record=False) -> None:
     """Save obj to a path or binary file in PyTorch's zip format (matches `torch.save`).
 
-    NOTE [Atomic save]
-    Saving to a path writes a temporary file in the same directory, fsyncs it, and renames it
-    over the target with os.replace, so a crash mid-save leaves the previous file intact.
+    Saving to a path is atomic: see NOTE [Atomic save].
     """
     if not _use_new_zipfile_serialization:
         raise NotImplementedError("ember.save writes only PyTorch's zip format")
     if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        name = os.path.splitext(os.path.basename(path))[0] or "archive"
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                        suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                _write_archive(file, obj, name, pickle_protocol)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
-        _fsync_directory(directory)
+        _save_to_path(obj, os.fspath(f), pickle_protocol)
         return
     if hasattr(f, "seekable") and f.seekable():
-        _write_archive(f, obj, "archive", pickle_protocol)
+        write_archive(f, obj, "archive", pickle_protocol)
     else:
         buffer = io.BytesIO()
-        _write_archive(buffer, obj, "archive", pickle_protocol)
+        write_archive(buffer, obj, "archive", pickle_protocol)
         f.write(buffer.getvalue())
     if hasattr(f, "flush"):
         f.flush()
+
+
+def _save_to_path(obj, path, protocol):
+    """Write the checkpoint next to its target, then rename it over the target.
+
+    NOTE [Atomic save]
+    The archive goes to a temporary file in the target's directory, is fsynced, and replaces
+    the target with os.replace, so a crash mid-save leaves the previous file intact. The result
+    looks like a plain `open(path, "wb")`: a symlink is written through (its target is
+    replaced, the link stays), an existing file keeps its permission bits, and a new file gets
+    0o666 minus the umask (os.open applies it), not mkstemp's 0o600. The temporary is named
+    after the target and this process (`.model.pt.<pid>-<thread>.tmp`); a save killed midway
+    leaves one behind, and the next save of that target removes it once its process is gone.
+    """
+    target = os.path.realpath(path)
+    directory, base = os.path.split(target)
+    _remove_stale_temporaries(directory, base)
+    temp = os.path.join(directory, f".{base}.{os.getpid()}-{threading.get_ident()}.tmp")
+    name = os.path.splitext(os.path.basename(path))[0] or "archive"
+    try:
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with os.fdopen(handle, "wb") as file:
+            if os.path.exists(target):
+                os.fchmod(file.fileno(), stat.S_IMODE(os.stat(target).st_mode))
+            write_archive(file, obj, name, protocol)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory, base):
+    """Delete temporaries of earlier saves of `base` whose process no longer runs."""
+    prefix = f".{base}."
+    for entry in os.listdir(directory):
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix):-len(".tmp")].partition("-")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(directory, entry))
+
+
+def _process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_directory(directory):
@@ -293,6 +163,19 @@ def _fsync_directory(directory):
 
 
 # ---- reading ---------------------------------------------------------------------------------
+# NOTE [Reading only what the file holds]
+# Every size a checkpoint declares is checked against the bytes actually there before anything
+# is allocated: a storage record must hold exactly numel × element size bytes (the persistent id
+# declares numel; PyTorch checks the same), a record's inflated size may be at most
+# _MAX_INFLATION times its compressed size (PyTorch never compresses records, so only a
+# hand-made "zip bomb" trips this), views must stay inside their storage (ember/_utils.py), and
+# `bytearray(n)` may not ask for more bytes than the whole file. A load therefore allocates
+# about what the file holds, whatever the file claims.
+_MAX_INFLATION = 64
+_INFLATION_FLOOR = 1 << 20
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of PyTorch's pre-1.6 format
+
+
 class _StorageType:
     """What `torch.FloatStorage` etc. resolve to on load: the dtype of the storage's bytes."""
 
@@ -303,86 +186,48 @@ class _StorageType:
         raise TypeError(f"torch.{self.name} cannot be constructed by ember.load")
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
-                       metadata=None):
-    """A tensor viewing `storage` (a 1-d array) at offset/size/stride (in elements)."""
-    return _view(storage, storage.dtype, storage_offset, size, stride, requires_grad)
-
-
-def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
-                       dtype, metadata=None):
-    """Like v2, for an untyped (byte) storage and an explicit dtype."""
-    target = dtype.numpy if isinstance(dtype, _dtype.dtype) else np.dtype(dtype)
-    return _view(storage.view(target), target, storage_offset, size, stride, requires_grad)
-
-
-def _view(storage, np_dtype, offset, size, stride, requires_grad):
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if 0 in size:
-        array = np.empty(size, dtype=np_dtype)
-    else:
-        itemsize = np.dtype(np_dtype).itemsize
-        array = np.ndarray(size, dtype=np_dtype, buffer=storage, offset=int(offset) * itemsize,
-                           strides=tuple(s * itemsize for s in stride))
-    if array.dtype.name not in _STORAGE_NAMES:
-        raise TypeError(f"ember.load: tensors of dtype {array.dtype} are not supported")
-    t = Tensor._make(array)
-    t._requires_grad = bool(requires_grad)
-    return t
-
-
-def _rebuild_parameter(data, requires_grad, backward_hooks=None):
-    return Parameter(data, requires_grad)
-
-
-def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
-    param = _rebuild_parameter(data, requires_grad)
-    if state and hasattr(param, "__dict__"):
-        param.__dict__.update(state)
-    return param
-
-
-def _rebuild_from_type_v2(func, new_type, args, state):
-    result = func(*args)
-    if isinstance(new_type, type) and issubclass(new_type, Tensor) and \
-            type(result) is not new_type and new_type is not Tensor:
-        result = new_type._make(result._data, result._requires_grad)
-    if state and hasattr(result, "__dict__"):
-        result.__dict__.update(state)
-    return result
-
-
 def _get_layout(name):
     return name
 
 
+def _bounded_bytearray(limit):
+    """`bytearray` for the allow-list: refuses to allocate more bytes than the file holds."""
 
-def _safe_globals():
+    def make(*args):
+        if args and isinstance(args[0], int) and args[0] > limit:
+            raise pickle.UnpicklingError(
+                f"bytearray({args[0]}) asks for more bytes than the {limit}-byte file holds")
+        return bytearray(*args)
+
+    return make
+
+
+def _safe_globals(file_size):
     """The globals a weights_only load may name, mapped to what ember uses for each."""
-    import _codecs
-
     table = {
         "collections.OrderedDict": collections.OrderedDict,
         "collections.Counter": collections.Counter,
         "builtins.set": set, "builtins.frozenset": frozenset,
-        "builtins.bytearray": bytearray, "builtins.complex": complex,
+        "builtins.bytearray": _bounded_bytearray(file_size), "builtins.complex": complex,
         "builtins.slice": slice,
         "_codecs.encode": _codecs.encode,
-        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
-        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
-        "torch._utils._rebuild_parameter": _rebuild_parameter,
-        "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
-        "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
+        "torch._utils._rebuild_tensor_v2": _utils._rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v3": _utils._rebuild_tensor_v3,
+        "torch._utils._rebuild_parameter": _utils._rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": _utils._rebuild_parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": _utils._rebuild_from_type_v2,
         "torch.serialization._get_layout": _get_layout,
         "torch.Size": Size, "torch.device": device, "torch.Tensor": Tensor,
+        "torch.nn.parameter.Parameter": Parameter,
         "torch.storage.UntypedStorage": _StorageType("UntypedStorage"),
     }
-    for name in list(_DTYPE_OF_STORAGE) + list(_FOREIGN_STORAGES):
+    for name in _DTYPE_OF_STORAGE:
         table[f"torch.{name}"] = _StorageType(name)
     for d in _dtype.ALL_DTYPES:
         table[f"torch.{d.name}"] = d
     for alias in ("float", "double", "half", "int", "long", "short"):
         table[f"torch.{alias}"] = getattr(_dtype, alias)
+    table.update(_USER_SAFE_GLOBALS)
     return table
 
 
@@ -393,173 +238,332 @@ def _fix_name(module, name):
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
-class _Loader:
-    """What both unpicklers share: the allow-list or torch->ember name mapping, and reading
-    storages from the archive by key (each storage read once, so views stay shared)."""
+def _weights_only_error(reason):
+    """torch's UnpicklingError for a refused weights_only load, with the reason first."""
+    return pickle.UnpicklingError(
+        f"Weights only load failed. {reason}\nember.load(weights_only=True) only unpickles "
+        "tensors, state_dicts and plain containers; re-run with weights_only=False only if you "
+        "trust the source of this file, since it can run arbitrary code.")
 
-    def _setup(self, archive, prefix, weights_only, big_endian):
-        self._archive, self._prefix = archive, prefix
-        self._weights_only, self._big_endian = weights_only, big_endian
-        self._storages = {}
-        self._safe = _safe_globals()
-        self._parameter = Parameter
-        self._safe["torch.nn.parameter.Parameter"] = self._parameter
+
+def _new_object(cls, args):
+    """NEWOBJ for weights_only loads: Parameters are constructed, allow-listed classes are
+    made with `cls.__new__(cls, *args)` and filled by BUILD, as torch does."""
+    if cls is Parameter:
+        return Parameter(*args)
+    return cls.__new__(cls, *args)
+
+
+def _build(instance, state):
+    """BUILD for weights_only loads: tensors, ordered dicts and allow-listed classes only."""
+    if type(instance) in _USER_SAFE_GLOBALS.values():
+        _build_allowed(instance, state)
+        return
+    if not isinstance(instance, (Tensor, collections.OrderedDict, collections.Counter)):
+        raise pickle.UnpicklingError(
+            f"Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+            f"`add_safe_globals`, but got {type(instance)}")
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+        if slots:
+            raise pickle.UnpicklingError("Slot state in BUILD is not allowed.")
+    if state and not isinstance(state, dict):
+        raise pickle.UnpicklingError("BUILD state must be a dict")
+    for name, value in (state or {}).items():
+        if not isinstance(name, str) or name.startswith("__"):
+            raise pickle.UnpicklingError(f"BUILD may not set {name!r}.")
+        instance.__dict__[name] = value
+
+
+def _build_allowed(instance, state):
+    """BUILD on an allow-listed class: its __setstate__, or pickle's default (dict + slots)."""
+    if getattr(type(instance), "__setstate__", None) is not None:
+        instance.__setstate__(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        instance.__dict__.update(state)
+    for name, value in (slots or {}).items():
+        setattr(instance, name, value)
+
+
+class _Archive:
+    """One checkpoint archive: its records, read with their sizes checked, each storage once
+    (so tensors that shared a storage share it again)."""
+
+    def __init__(self, zip_file, file_size):
+        self.zip, self.file_size = zip_file, file_size
+        names = zip_file.namelist()
+        pickles = [n for n in names if n == "data.pkl" or n.endswith("/data.pkl")]
+        if not pickles:
+            raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
+        self.prefix = pickles[0][:-len("data.pkl")]
+        self.big_endian = False
+        if f"{self.prefix}byteorder" in names:
+            self.big_endian = self.read(f"{self.prefix}byteorder").strip() == b"big"
+        self.storages = {}
+
+    def _info(self, name):
+        try:
+            info = self.zip.getinfo(name)
+        except KeyError:
+            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not "
+                               "found") from None
+        limit = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
+            max(_INFLATION_FLOOR, _MAX_INFLATION * info.compress_size)
+        if info.compress_size > self.file_size or info.file_size > limit:
+            raise RuntimeError(f"record {name} declares {info.file_size} bytes, more than the "
+                               f"{self.file_size}-byte file can hold")
+        return info
+
+    def read(self, name, expected_size=None, describe=""):
+        """The bytes of record `name` as a uint8 array, checked before allocating."""
+        info = self._info(name)
+        if expected_size is not None and info.file_size != expected_size:
+            raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected "
+                               f"size ({expected_size} bytes = {describe})")
+        raw = np.empty(info.file_size, dtype=np.uint8)
+        with self.zip.open(info) as source:
+            if source.readinto(memoryview(raw)) != info.file_size:
+                raise RuntimeError(f"record {name} is truncated")
+        return raw if expected_size is not None else raw.tobytes()
+
+    def storage(self, pid):
+        """The storage a persistent id ('storage', kind, key, location, numel) names."""
+        if len(pid) != 5:
+            raise pickle.UnpicklingError(f"Unsupported persistent id {pid!r}")
+        _, kind, key, _location, numel = pid
+        if not isinstance(kind, _StorageType) or not isinstance(key, str):
+            raise pickle.UnpicklingError(f"Unsupported storage record {pid!r}")
+        if type(numel) is not int or numel < 0:
+            raise TypeError(f"a storage's element count must be a non-negative int, got "
+                            f"{numel!r}")
+        if key not in self.storages:
+            self.storages[key] = self._read_storage(kind.name, key, numel)
+        return self.storages[key]
+
+    def _read_storage(self, kind, key, numel):
+        if kind == "UntypedStorage":
+            itemsize, dtype_name = 1, "uint8"
+        else:
+            numpy_dtype = _DTYPE_OF_STORAGE[kind].numpy
+            itemsize, dtype_name = np.dtype(numpy_dtype).itemsize, np.dtype(numpy_dtype).name
+        raw = self.read(f"{self.prefix}data/{key}", numel * itemsize,
+                        f"{numel} elements * {itemsize} bytes/element) for dtype {dtype_name}")
+        if kind == "UntypedStorage":
+            return raw
+        array = raw.view(_DTYPE_OF_STORAGE[kind].numpy)
+        return array.byteswap() if self.big_endian and array.itemsize > 1 else array
+
+
+class _TrustedUnpickler(pickle.Unpickler):
+    """weights_only=False: any global; torch names resolved to ember's where they exist."""
+
+    def __init__(self, file, archive, storage):
+        super().__init__(file)
+        self._safe, self._storage = _safe_globals(archive.file_size), storage
 
     def find_class(self, module, name):
         module, name = _fix_name(module, name)
-        key = f"{module}.{name}"
-        if key in self._safe:
-            return self._safe[key]
-        if self._weights_only:
-            raise pickle.UnpicklingError(
-                f"Weights only load failed. Unsupported global: GLOBAL {key} was not an allowed "
-                "global by default. ember.load(weights_only=True) only unpickles tensors, "
-                "state_dicts and plain containers; re-run with weights_only=False only if you "
-                "trust the source of this file, since it can run arbitrary code.")
-        if module == "torch" or module.startswith("torch."):
-            ember_module = "ember" + module[len("torch"):]
-            try:
-                return super().find_class(ember_module, name)
-            except (ImportError, AttributeError):
-                pass
+        if f"{module}.{name}" in self._safe:
+            return self._safe[f"{module}.{name}"]
+        for torch_name, ember_name in (("torchvision", "ember.vision"), ("torch", "ember")):
+            if module == torch_name or module.startswith(torch_name + "."):
+                try:
+                    return super().find_class(ember_name + module[len(torch_name):], name)
+                except (ImportError, AttributeError):
+                    break
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"Unsupported persistent id {pid!r}")
-        _, kind, key, _location, _numel = pid
-        if not isinstance(kind, _StorageType) or not isinstance(key, str):
-            raise pickle.UnpicklingError(f"Unsupported storage record {pid!r}")
-        if key not in self._storages:
-            self._storages[key] = self._read_storage(kind.name, key)
-        return self._storages[key]
-
-    def _read_storage(self, kind, key):
-        record = f"{self._prefix}/data/{key}"
-        try:
-            info = self._archive.getinfo(record)
-        except KeyError:
-            raise pickle.UnpicklingError(f"the archive has no record {record}") from None
-        raw = np.empty(info.file_size, dtype=np.uint8)
-        with self._archive.open(info) as source:
-            source.readinto(memoryview(raw))
-        if kind == "UntypedStorage":
-            return raw
-        if kind in _FOREIGN_STORAGES:
-            return _convert_foreign(raw, _FOREIGN_STORAGES[kind], self._big_endian)
-        array = raw.view(_DTYPE_OF_STORAGE[kind].numpy)
-        if self._big_endian and array.itemsize > 1:
-            array = array.byteswap()
-        return array
+        return self._storage(pid)
 
 
-def _convert_foreign(raw, name, big_endian):
-    """bfloat16 storages become float32 (exactly); complex ones are not supported."""
-    if name != "bfloat16":
-        raise TypeError(f"ember.load: tensors of dtype {name} are not supported")
-    halves = raw.view(">u2" if big_endian else "<u2").astype(np.uint32)
-    warnings.warn("ember has no bfloat16: bfloat16 tensors are loaded as float32", stacklevel=4)
-    return (halves << 16).view(np.float32)
+def _weights_only_unpickler(file, file_size, storage):
+    """The allow-list unpickler (ember/_weights_only_unpickler.py) for one file."""
+    safe = _safe_globals(file_size)
 
-
-class _TrustedUnpickler(_Loader, pickle.Unpickler):
-    """weights_only=False: any global; torch names resolved to ember's where they exist."""
-
-
-class _SafeUnpickler(_Loader, pickle._Unpickler):
-    """weights_only=True: the pure-Python unpickler with the allow-list and a restricted BUILD."""
-
-    dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
-
-    def _load_build(self):
-        state = self.stack.pop()
-        instance = self.stack[-1]
-        if not isinstance(instance, (Tensor, collections.OrderedDict, collections.Counter)):
+    def find_global(module, name):
+        module, name = _fix_name(module, name)
+        if f"{module}.{name}" not in safe:
             raise pickle.UnpicklingError(
-                f"Weights only load failed. BUILD of {type(instance).__name__} is not allowed.")
-        if isinstance(state, tuple) and len(state) == 2:
-            state, slots = state
-            if slots:
-                raise pickle.UnpicklingError("Weights only load failed. Slot state in BUILD is "
-                                             "not allowed.")
-        if state and not isinstance(state, dict):
-            raise pickle.UnpicklingError("Weights only load failed. BUILD state must be a dict")
-        if state:
-            if not hasattr(instance, "__dict__"):
-                raise pickle.UnpicklingError(
-                    f"Weights only load failed. {type(instance).__name__} has no attributes "
-                    "to set.")
-            for name, value in state.items():
-                if not isinstance(name, str) or name.startswith("__"):
-                    raise pickle.UnpicklingError(
-                        f"Weights only load failed. BUILD may not set {name!r}.")
-                instance.__dict__[name] = value
+                f"Unsupported global: GLOBAL {module}.{name} was not an allowed global by "
+                "default. Add it with ember.serialization.add_safe_globals if you trust it.")
+        return safe[f"{module}.{name}"]
 
-    dispatch[pickle.BUILD[0]] = _load_build
-
-    def _refuse(self):
-        raise pickle.UnpicklingError("Weights only load failed. Pickle opcodes that import "
-                                     "through the extension registry are not allowed.")
-
-    for _opcode in (pickle.EXT1, pickle.EXT2, pickle.EXT4):
-        dispatch[_opcode[0]] = _refuse
-    del _opcode
+    callables = {id(v) for v in safe.values() if callable(v)}
+    return _weights_only.Unpickler(file, find_global, storage, callables, _new_object, _build)
 
 
-def _open_archive(f):
-    try:
-        return zipfile.ZipFile(f)
-    except zipfile.BadZipFile:
-        raise RuntimeError(
-            "ember.load reads PyTorch's zip checkpoint format (torch.save since PyTorch 1.6); "
-            "this file is not a zip archive (a legacy torch.save file or a plain pickle?)"
-        ) from None
+def _is_zipfile(file) -> bool:
+    """Whether the stream starts with a zip local header (and rewind it)."""
+    start = file.tell()
+    magic = file.read(4)
+    file.seek(start)
+    return magic == b"PK\x03\x04"
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+def _load_legacy(file):
+    """A file that is not a zip: PyTorch's pre-1.6 format (or not a checkpoint at all).
+
+    Like torch, read its first pickle, the format's magic number, with the weights-only
+    unpickler (which cannot run code); ember does not read the legacy format itself.
+    """
+    magic = _weights_only_unpickler(file, 0, _no_storages).load()
+    if magic != _LEGACY_MAGIC:
+        raise RuntimeError("Invalid magic number; corrupt file?")
+    raise RuntimeError("this checkpoint is in PyTorch's legacy (pre-1.6) format, which ember "
+                       "does not read; re-save it with torch.save from PyTorch 1.6 or newer")
+
+
+def _no_storages(pid):
+    raise pickle.UnpicklingError("unsupported persistent id encountered")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Load an object saved by ember.save or torch.save (matches `torch.load`).
 
-    map_location is accepted for compatibility (ember tensors always live on the CPU; a
-    callable is called as map_location(storage, location) like PyTorch does); mmap is
-    accepted and ignored.
+    map_location works in all of torch's forms (a device string or `device`, a dict from saved
+    to new locations, a callable(storage, location)); storages must end up on the CPU, as on a
+    CPU-only torch. weights_only defaults to True; the environment variables
+    TORCH_FORCE_WEIGHTS_ONLY_LOAD / TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD override it as in torch.
+    mmap is accepted and ignored (records are read into memory).
     """
-    if weights_only is None:
-        weights_only = True
+    weights_only = _resolve_weights_only(weights_only)
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
     if isinstance(f, (str, os.PathLike)):
         with open(os.fspath(f), "rb") as file:
             return _load(file, map_location, weights_only)
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())
     return _load(f, map_location, weights_only)
 
 
+def _resolve_weights_only(weights_only):
+    """torch's rule: the FORCE environment variables, then the default True."""
+    true_values = ("1", "y", "yes", "true")
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0") in true_values
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") in true_values
+    if force and force_no:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or "
+                           "`TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should be set, but both were "
+                           "set.")
+    if force:
+        return True
+    if force_no and weights_only is None:
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since "
+                      "the`weights_only` argument was not explicitly passed to `torch.load`, "
+                      "forcing weights_only=False.", stacklevel=3)
+        return False
+    return True if weights_only is None else weights_only
+
+
+def _restore_location(map_location):
+    """storage, saved location -> the storage where map_location puts it (the CPU only)."""
+
+    def check(storage, location):
+        if str(location).startswith("cuda"):
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+                "is False. If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU.")
+        return storage
+
+    if map_location is None:
+        return check
+    if isinstance(map_location, dict):
+        return lambda storage, location: check(storage, map_location.get(location, location))
+    if isinstance(map_location, (str, bytes, device)):
+        target = map_location.decode() if isinstance(map_location, bytes) else str(map_location)
+        return lambda storage, location: check(storage, target)
+
+    def call(storage, location):
+        result = map_location(storage, location)
+        return check(storage, location) if result is None else result
+
+    return call
+
+
 def _load(file, map_location, weights_only):
-    with _open_archive(file) as archive:
-        names = archive.namelist()
-        pickles = [n for n in names if n.endswith("data.pkl")]
-        if not pickles:
-            raise RuntimeError("ember.load: the archive has no data.pkl record")
-        prefix = pickles[0][:-len("/data.pkl")] if "/" in pickles[0] else ""
-        big_endian = False
-        if f"{prefix}/byteorder" in names:
-            big_endian = archive.read(f"{prefix}/byteorder").strip() == b"big"
-        with archive.open(pickles[0]) as source:
-            data = io.BytesIO(source.read())
-        kind = _SafeUnpickler if weights_only else _TrustedUnpickler
-        unpickler = kind(data)
-        unpickler._setup(archive, prefix, weights_only, big_endian)
-        if callable(map_location):
-            original = unpickler.persistent_load
-
-            def persistent_load(pid):
-                storage = original(pid)
-                mapped = map_location(storage, pid[3])
-                return storage if mapped is None else mapped
-
-            unpickler.persistent_load = persistent_load
-        return unpickler.load()
+    try:
+        if not _is_zipfile(file):
+            return _load_legacy(file)
+        return _load_zip(file, map_location, weights_only)
+    except pickle.UnpicklingError as error:
+        if not weights_only:
+            raise
+        if str(error).startswith("Weights only load failed"):
+            raise
+        raise _weights_only_error(str(error)) from None
 
 
-__all__ = ["load", "save"]
+def _load_zip(file, map_location, weights_only):
+    start = file.tell()
+    file_size = file.seek(0, os.SEEK_END) - start
+    file.seek(start)
+    try:
+        zip_file = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {error}") from None
+    with zip_file:
+        archive = _Archive(zip_file, file_size)
+        restore = _restore_location(map_location)
+
+        def storage(pid):
+            return restore(archive.storage(pid), pid[3])
+
+        data = io.BytesIO(archive.read(f"{archive.prefix}data.pkl"))
+        if weights_only:
+            return _weights_only_unpickler(data, file_size, storage).load()
+        return _TrustedUnpickler(data, archive, storage).load()
+
+
+# ---- the allow-list, extended by the user (matches torch.serialization's functions) ----------
+_USER_SAFE_GLOBALS = {}
+
+
+def add_safe_globals(safe_globals):
+    """Allow these globals (objects, or (object, "module.name") pairs) in weights_only loads."""
+    for entry in safe_globals:
+        obj, name = entry if isinstance(entry, tuple) else \
+            (entry, f"{entry.__module__}.{entry.__qualname__}")
+        _USER_SAFE_GLOBALS[name] = obj
+
+
+def get_safe_globals():
+    """The user-added allow-list entries (matches `torch.serialization.get_safe_globals`)."""
+    return list(_USER_SAFE_GLOBALS.values())
+
+
+def clear_safe_globals():
+    """Forget every user-added allow-list entry."""
+    _USER_SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """Context manager allowing globals for the loads inside it (matches torch's)."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self._before = dict(_USER_SAFE_GLOBALS)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _USER_SAFE_GLOBALS.clear()
+        _USER_SAFE_GLOBALS.update(self._before)
+
+
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
+           "save"]
 
 
 @tensor_method("__reduce_ex__")

@@ -114,7 +114,8 @@ def sample(rng, domain, shape, dtype=np.float64):
 
     any: uniform(-2, 2); positive: uniform(0.5, 2); pos: the same; unit: uniform(-0.9, 0.9);
     nonzero: ±uniform(0.5, 2); randn: standard normal; ties: integers in [-2, 2] (repeated
-    values); int: integers in [-5, 5]; posint: integers in [1, 5]; bool: random booleans.
+    values); int: integers in [-5, 5]; posint: integers in [1, 5]; bool: random booleans;
+    gt1: uniform(1.2, 3) (acosh); prob: uniform(0.05, 0.95) (logit).
     """
     if domain == "any":
         array = rng.uniform(-2, 2, shape)
@@ -134,6 +135,10 @@ def sample(rng, domain, shape, dtype=np.float64):
         array = rng.integers(1, 6, shape)
     elif domain == "bool":
         array = rng.integers(0, 2, shape).astype(bool)
+    elif domain == "gt1":
+        array = rng.uniform(1.2, 3, shape)
+    elif domain == "prob":
+        array = rng.uniform(0.05, 0.95, shape)
     else:
         raise ValueError(domain)
     return np.asarray(array).astype(dtype)
@@ -232,6 +237,21 @@ def assert_same_error(fn, *args, same_message=False, match=None, exact_type=Fals
         expected.match(match)
         raised.match(match)
     return raised.value, expected.value
+
+
+def assert_same_16_bit(ember_fn, torch_fn):
+    """A float16/bfloat16 result: torch's dtype, and its values to 16-bit precision (compared
+    in float32: NumPy cannot hold torch's bfloat16); or torch's exception type."""
+    try:
+        expected = torch_fn()
+    except Exception as error:  # noqa: BLE001 - any error torch raises, ember must raise
+        with pytest.raises(type(error)):
+            ember_fn()
+        return
+    result = ember_fn()
+    assert str(result.dtype) == str(expected.dtype)
+    cast = (lambda r: r) if expected.dtype == torch.bool else (lambda r: r.float())
+    assert_same(cast(result), cast(expected), rtol=1e-2, atol=1e-2)
 
 
 def error_of(fn):

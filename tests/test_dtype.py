@@ -144,3 +144,81 @@ def test_to_and_type_names(name):
     converted_e, converted_t = e.to(getattr(ember, name)), t.to(getattr(torch, name))
     _assert_same(converted_e, converted_t)
     assert e.to(getattr(ember, name)).type() == t.to(getattr(torch, name)).type()
+
+
+# ---- bfloat16, the limited unsigned types, finfo / iinfo ------------------------------------
+EXTRA = ["bfloat16", "uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("a", EXTRA + NAMES)
+@pytest.mark.parametrize("b", EXTRA)
+def test_promote_types_extra(a, b):
+    """promote_types with bfloat16 and uint16/32/64: the dtype, or RuntimeError, as torch."""
+    def run(m):
+        try:
+            return str(m.promote_types(getattr(m, a), getattr(m, b)))
+        except RuntimeError:
+            return RuntimeError
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "truediv", "exp", "sum"])
+def test_bfloat16_arithmetic(op):
+    """bfloat16 results round like torch's (computed in float32, rounded to bfloat16)."""
+    values = np.random.default_rng(0).uniform(-2, 2, (3, 3)).astype(np.float32)
+    fns = {"add": lambda x: x + x * 0.37, "mul": lambda x: x * x, "truediv": lambda x: x / 3,
+           "exp": lambda x: x.exp(), "sum": lambda x: x.sum(dim=0)}
+    e = fns[op](ember.from_numpy(values.copy()).bfloat16())
+    t = fns[op](torch.from_numpy(values.copy()).bfloat16())
+    assert str(e.dtype) == str(t.dtype) == "torch.bfloat16"
+    np.testing.assert_allclose(e.float().numpy(), t.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_bfloat16_repr_and_grad():
+    """bfloat16 tensors print as torch's and carry gradients in bfloat16."""
+    outs = []
+    for m in (ember, torch):
+        x = m.tensor([1.1, 2.5, -3.0], dtype=m.bfloat16, requires_grad=True)
+        (x * 2).exp().sum().backward()
+        outs.append((repr(x), repr(x.grad)))
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+def test_unsigned_storage_and_casts(name):
+    """uint16/32/64 tensors: creation, repr, casts to float, comparisons."""
+    outs = []
+    for m in (ember, torch):
+        x = m.tensor([1, 2, 60000], dtype=getattr(m, name))
+        outs.append((repr(x), x.float().tolist(), (x == 2).tolist(), x.element_size()))
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64",
+                                  "complex128", None])
+def test_finfo(name):
+    """finfo's fields and repr match torch's (None: the default dtype)."""
+    e = ember.finfo() if name is None else ember.finfo(getattr(ember, name))
+    t = torch.finfo() if name is None else torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution",
+                  "dtype"):
+        assert getattr(e, field) == getattr(t, field), field
+        assert type(getattr(e, field)) is type(getattr(t, field)), field
+    assert repr(e) == repr(t)
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64", "uint16",
+                                  "uint32", "uint64"])
+def test_iinfo(name):
+    """iinfo's fields and repr match torch's."""
+    e, t = ember.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
+    assert (e.bits, e.min, e.max, e.dtype, repr(e)) == (t.bits, t.min, t.max, t.dtype, repr(t))
+
+
+def test_finfo_iinfo_errors():
+    """finfo of an integer type, iinfo of a float or bool: TypeError, as torch."""
+    for m in (ember, torch):
+        for call in (lambda: m.finfo(m.int32), lambda: m.iinfo(m.float32),
+                     lambda: m.iinfo(m.bool)):
+            with pytest.raises(TypeError):
+                call()

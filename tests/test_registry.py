@@ -65,3 +65,40 @@ def test_inplace_variant_keeps_pytorchs_leaf_error():
     """The generated in-place face goes through `_inplace_update`, with torch's error for a leaf
     that requires grad."""
     assert_same_error(lambda lib: lib.ones(3, requires_grad=True).mul_(2), exact_type=True)
+
+
+NOT_TENSORS = [None, "a", [1.0, 2.0]]
+
+
+def _outcome(fn):
+    try:
+        return fn(), None
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return None, error
+
+
+@pytest.mark.parametrize("value", NOT_TENSORS + [1.5])
+@pytest.mark.parametrize("call", ["abs", "F.relu", "matmul", "cat", "add-other", "sum",
+                                  "F.softmax", "eq-operator"])
+def test_not_a_tensor_gives_torchs_type_error(call, value):
+    """NOTE [Not a tensor is a TypeError]: the same exception class as torch, never a leak."""
+    calls = {
+        "abs": lambda lib: lib.abs(value), "F.relu": lambda lib: lib.nn.functional.relu(value),
+        "matmul": lambda lib: lib.matmul(value, lib.ones(2)),
+        "cat": lambda lib: lib.cat([lib.ones(1), value]),
+        "add-other": lambda lib: lib.add(lib.ones(2), value), "sum": lambda lib: lib.sum(value),
+        "F.softmax": lambda lib: lib.nn.functional.softmax(value, 0),
+        "eq-operator": lambda lib: lib.ones(2) == value,
+    }
+    expected, torch_error = _outcome(lambda: calls[call](torch))
+    result, ember_error = _outcome(lambda: calls[call](ember))
+    if torch_error is None:
+        assert ember_error is None, ember_error
+        return
+    # where torch leaks an AttributeError from its Python code (F.softmax("a")), ember's
+    # TypeError is the better answer
+    accepted = (type(torch_error),) + ((TypeError,) if isinstance(torch_error, AttributeError)
+                                       else ())
+    assert isinstance(ember_error, accepted), (ember_error, torch_error)
+    assert not type(ember_error).__module__.startswith("numpy")
+

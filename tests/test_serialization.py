@@ -245,7 +245,9 @@ def test_non_zip_file_is_refused_without_unpickling(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "plain.pkl"
     path.write_bytes(pickle.dumps(Payload(marker), protocol=2))
-    with pytest.raises(RuntimeError, match="not a zip archive"):
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        torch.load(path, weights_only=True)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         ember.load(path)
     assert not marker.exists()
 
@@ -283,9 +285,9 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
         import sys, time
         import numpy as np
         import ember
-        from ember import serialization
+        from ember import _checkpoint_writer
 
-        original = serialization._write_record
+        original = _checkpoint_writer._write_record
 
         def slow_write(archive, name, data):
             original(archive, name, data)
@@ -293,7 +295,7 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
                 print("writing", flush=True)
                 time.sleep(60)
 
-        serialization._write_record = slow_write
+        _checkpoint_writer._write_record = slow_write
         big = {{"a": ember.tensor(np.ones(4_000_000, np.float32)),
                 "b": ember.tensor(np.ones(4_000_000, np.float32))}}
         ember.save(big, {str(path)!r})
@@ -312,6 +314,8 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
     assert child.returncode == -signal.SIGKILL
     assert ember.load(path)["version"].tolist() == [1]
     assert torch.load(path, weights_only=True)["version"].tolist() == [1]
+    ember.save({"version": ember.tensor([2])}, path)  # removes the dead save's temporary
+    assert os.listdir(tmp_path) == ["model.pt"]
 
 
 def test_plain_pickle_of_tensors_still_works():
@@ -348,3 +352,33 @@ def test_module_state_dicts_and_whole_modules_cross_libraries(tmp_path):
     whole = ember.load(tmp_path / "whole.pt", weights_only=False)
     assert type(whole) is ember.nn.Sequential and isinstance(whole[0], ember.nn.Linear)
     np.testing.assert_allclose(whole(ember.tensor(x)).detach().numpy(), expected, rtol=1e-6)
+    # ...and a whole ember module is written under torch's class names, so torch loads it.
+    ember.save(model, tmp_path / "ember_whole.pt")
+    loaded = torch.load(tmp_path / "ember_whole.pt", weights_only=False)
+    assert type(loaded) is torch.nn.Sequential and isinstance(loaded[0], torch.nn.Linear)
+    np.testing.assert_allclose(loaded(torch.from_numpy(x)).detach().numpy(), expected, rtol=1e-6)
+    assert type(ember.load(tmp_path / "ember_whole.pt", weights_only=False)) is ember.nn.Sequential
+
+
+def test_whole_vision_model_round_trips_through_torch_names(tmp_path):
+    model = ember.vision.models.resnet18(num_classes=3).eval()
+    ember.save(model, tmp_path / "resnet.pt")
+    with zipfile.ZipFile(tmp_path / "resnet.pt") as archive:
+        pickled = archive.read("resnet/data.pkl")
+    assert b"torchvision.models.resnet" in pickled and b"ember" not in pickled
+    back = ember.load(tmp_path / "resnet.pt", weights_only=False)
+    x = ember.ones(1, 3, 32, 32)
+    np.testing.assert_array_equal(back(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "complex64", "complex128"])
+def test_bfloat16_and_complex_checkpoints_both_ways(tmp_path, dtype):
+    reference = torch.randn(3, 4, dtype=torch.float64 if dtype == "bfloat16" else
+                            getattr(torch, dtype)).to(getattr(torch, dtype))
+    torch.save({"t": reference, "view": reference[1:, ::2]}, tmp_path / "t.pt")
+    loaded = ember.load(tmp_path / "t.pt")
+    assert str(loaded["t"].dtype) == str(reference.dtype)
+    assert tuple(loaded["view"].shape) == tuple(reference[1:, ::2].shape)
+    ember.save(loaded, tmp_path / "e.pt")
+    back = torch.load(tmp_path / "e.pt", weights_only=True)
+    assert torch.equal(back["t"], reference) and torch.equal(back["view"], reference[1:, ::2])

@@ -24,6 +24,8 @@ import functools
 import re
 import weakref
 
+from ember._autocast import ACTIVE as _autocast_active
+from ember._autocast import cast_arguments
 from ember._backend import as_array, get_array_module, is_array, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
@@ -228,6 +230,8 @@ class Function:
         # Every op goes through here, so it is written for speed: a quick scan for an input that
         # requires grad, one pass that records the graph edges of the inputs only if one does,
         # no generator expressions, and the common single-array output wrapped directly.
+        if _autocast_active[0]:  # NOTE [Autocast as a policy table] in ember/_autocast.py
+            args = cast_arguments(cls.__name__, args)
         ctx = cls._backward_cls()
         previous = _state["enabled"]
         requires = False
@@ -304,7 +308,7 @@ def _link_outputs(ctx, outputs, Tensor):
             continue
         dtype = t.dtype
         output_meta.append((t._data.shape, dtype))
-        if dtype.is_floating_point and (not non_differentiable or
+        if (dtype.is_floating_point or dtype.is_complex) and (not non_differentiable or
                                         id(t) not in non_differentiable):
             t._requires_grad = True
             t.grad_fn = ctx

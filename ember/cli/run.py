@@ -20,6 +20,7 @@ import traceback
 
 # The user's script imports `torch` and gets the ember package itself (not an internal import).
 ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
+SERVED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_served")
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -82,6 +83,7 @@ def run(script: str, args: list) -> int:
     install()
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(path)
+    sys.path.insert(1, SERVED)  # for spawned children: NOTE [Serving torch to spawned children]
     try:
         runpy.run_path(path, run_name="__main__")
     except SystemExit as error:

@@ -4,3 +4,5 @@ from ember.nn.parameter import Buffer, Parameter  # noqa: F401
 from ember.nn import modules  # noqa: F401
 from ember.nn.modules import *  # noqa: F403
 from ember.nn import functional, init, utils  # noqa: F401
+from ember.nn import parallel  # noqa: F401
+from ember.nn.parallel import DataParallel  # noqa: F401

@@ -8,12 +8,9 @@ re-exported from `ember.nn.functional`.
 
 import warnings
 
-from ember._backend import xp
 from ember._tensor import Tensor
 from ember.ops import activation as _act
-from ember.ops import nn_ops as _nn
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
-from ember.random import rng as _rng
 
 
 def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
@@ -56,8 +53,8 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return elu(input, alpha, True)
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA = _act.SELU_ALPHA
+_SELU_SCALE = _act.SELU_SCALE
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -67,9 +64,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.nn.functional.celu`)."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    return _maybe_inplace(input, _act.Elu.apply(input, alpha, 1.0, 1.0 / alpha), inplace)
+    return _maybe_inplace(input, _act.celu(input, alpha), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -144,44 +139,37 @@ def tanh(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x if x > threshold else value (matches `torch.nn.functional.threshold`)."""
-    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), inplace)
+    return _maybe_inplace(input, _act.threshold(input, threshold, value), inplace)
+
+
+_threshold = threshold  # the name torch.nn.functional.threshold is defined under
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In-place threshold (matches `torch.nn.functional.threshold_`)."""
-    return _maybe_inplace(input, _act.Threshold.apply(input, threshold, value), True)
+    return _maybe_inplace(input, _act.threshold(input, threshold, value), True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else w·x, w per channel (matches `torch.nn.functional.prelu`)."""
-    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
-        channels = input.shape[1] if input.ndim >= 2 else 1
-        raise RuntimeError(
-            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-            f"{weight.numel()} and channel size = {channels}.")
-    return _act.Prelu.apply(input, weight)
+    return _act.prelu(input, weight)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """Leaky relu with a random slope in [lower, upper] when training, their mean otherwise
     (matches `torch.nn.functional.rrelu`)."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = _rng().uniform(lower, upper, size=input.shape).astype(input._data.dtype)
-    slopes = xp.where(input._data >= 0, 1, slopes).astype(input._data.dtype)
-    return _maybe_inplace(input, _nn.MaskScale.apply(input, slopes), inplace)
+    return _maybe_inplace(input, _act.rrelu(input, lower, upper, training), inplace)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > λ, else 0 (matches `torch.nn.functional.hardshrink`)."""
-    return input * Tensor._make((xp.abs(input._data) > lambd).astype(input._data.dtype))
+    return _act.hardshrink(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x - λ·sign(x) where |x| > λ, else 0 (matches `torch.nn.functional.softshrink`)."""
-    keep = Tensor._make((xp.abs(input._data) > lambd).astype(input._data.dtype))
-    return (input - input.sign() * lambd) * keep
+    """x - λ·sign(x) where |x| > λ, else 0; λ ≥ 0 (matches `torch.nn.functional.softshrink`)."""
+    return _act.softshrink(input, lambd)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:

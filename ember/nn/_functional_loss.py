@@ -9,11 +9,12 @@ import warnings
 
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
-from ember.nn._functional_distance import pairwise_distance
+from ember.nn._functional_distance import check_broadcastable, pairwise_distance
 from ember.ops import loss_ops as _loss
 from ember.ops.activation import LogSigmoid
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
+from ember.ops.nn_ops import linear as _linear
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -49,11 +50,17 @@ def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3):
                       f"({input.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.",
                       stacklevel=stacklevel)
-        shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        shape = _broadcast_shape(input, target)
         input, target = expand_to(input, shape), expand_to(target, shape)
     if target.dtype is not input.dtype and input.dtype.is_floating_point:
         target = target.to(input.dtype)
     return input, target
+
+
+def _broadcast_shape(input: Tensor, target: Tensor):
+    """The common shape, or PyTorch's RuntimeError naming the sizes that do not match."""
+    check_broadcastable(tuple(input.shape), tuple(target.shape))
+    return xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
 
 
 def _pointwise(op, input, target, reduction, param=None):
@@ -89,6 +96,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     """Quadratic below delta, delta-scaled linear above (matches
     `torch.nn.functional.huber_loss`)."""
     _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _pointwise(_loss.HuberLoss, input, target, reduction, delta)
 
 
@@ -282,12 +291,20 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
                                       margin: float = 1.0, swap: bool = False,
                                       reduction: str = "mean") -> Tensor:
     """triplet_margin_loss with any distance function (matches PyTorch)."""
+    reduction = _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs")
     distance = distance_function or pairwise_distance
     d_pos = distance(anchor, positive)
     d_neg = distance(anchor, negative)
     if swap:
         d_neg = minimum(d_neg, distance(positive, negative))
-    return _reduce((d_pos - d_neg + margin).clamp(min=0), _check_reduction(reduction))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
@@ -302,6 +319,13 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, size
     return _reduce(loss, reduction)
 
 
+def _check_margin_input(input: Tensor) -> None:
+    """The margin losses take a non-empty vector or a matrix (rows may be none)."""
+    if not (input.ndim <= 1 and input.numel() or input.ndim == 2 and input.shape[1]):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight=None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -310,7 +334,21 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_margin_input(input)
     x = input if input.ndim == 2 else input.reshape(1, -1)
+    if target.ndim > 1 or target.numel() != x.shape[0]:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{x.shape[0]}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}.")
+    if target.dtype.is_floating_point:
+        raise RuntimeError("expected scalar type Long but found "
+                           f"{_DTYPE_WORDS.get(target.dtype.name, target.dtype.name)}")
+    if weight is not None and weight.numel() != x.shape[1]:
+        raise RuntimeError(f"inconsistent weight size, expected {x.shape[1]} but got "
+                           f"{list(weight.shape)}")
     index = target._data.reshape(-1).astype(xp.int64)
     picked = x.gather(1, Tensor._make(index[:, None]))
     hinge = (x - picked + margin).clamp(min=0)
@@ -332,14 +370,20 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     target row lists class indices ended by -1 (matches
     `torch.nn.functional.multilabel_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_margin_input(input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     t = target._data.reshape(x.shape).astype(xp.int64)
-    # a row's targets are its entries before the first -1
+    # A row's targets are its entries before the first -1. NOTE [multilabel_margin_loss
+    # repeats]: PyTorch sums over the listed entries, so a class listed twice counts twice.
     listed = xp.cumprod(t >= 0, axis=1).astype(bool)
-    is_target = get_array_module(t).zeros(x.shape, dtype=bool)
+    times_listed = get_array_module(t).zeros(x.shape, dtype=x._data.dtype)
     rows = xp.nonzero(listed)[0]
-    is_target[rows, t[listed]] = True
-    pairs = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
+    xp.add.at(times_listed, (rows, t[listed]), 1)
+    is_target = times_listed > 0
+    pairs = times_listed[:, :, None] * ~is_target[:, None, :]
     hinge = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
     loss = (hinge * Tensor._make(pairs)).sum((1, 2)) / x.shape[1]
     if input.ndim < 2:
@@ -357,12 +401,11 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        t = target._data
-        safe = xp.where(t > 1, t, 1).astype(t.dtype)
-        stirling = xp.where(t > 1, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * xp.pi * safe),
-                            0).astype(t.dtype)
-        loss = loss + Tensor._make(stirling)
+    if full:  # Stirling's term t·log t - t + ½log(2πt) for t > 1, differentiable in t
+        above_one = Tensor._make(target._data > 1)
+        safe = where(above_one, target, 1.0)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + where(above_one, stirling, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -392,3 +435,44 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
+                         linear_bias=None, weight=None, reduction: str = "mean",
+                         ignore_index=None, label_smoothing: float = 0.0,
+                         options=None) -> Tensor:
+    """cross_entropy(linear(input, linear_weight, linear_bias), target) (matches
+    `torch.nn.functional.linear_cross_entropy`; `options`, which only choose PyTorch's chunked
+    kernel, change nothing here)."""
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.dim()}")
+    batches, features = tuple(input.shape[:-1]), input.shape[-1]
+    if features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions "
+                           f"(in_features), got {features} and {linear_weight.shape[-1]}, "
+                           "respectively")
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
+            f"requires batched input, (N, {features}), got unbatched input with shape "
+            f"{tuple(input.shape)}")
+    logits_shape = batches + (classes,) + out_features
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains "
+                           "probabilities")
+    rows = classes * math.prod(out_features)
+    if out_features:
+        linear_weight = linear_weight.reshape(rows, features)
+        if linear_bias is not None:
+            linear_bias = linear_bias.reshape(rows)
+    logits = _linear(input, linear_weight, linear_bias).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)

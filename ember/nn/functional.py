@@ -1,16 +1,20 @@
 """ember.nn.functional: the stateless forms of the layers (matches `torch.nn.functional`).
 
-Normalization, dropout, embedding and attention live here; activations in
-`ember.nn._functional_activation`, distances in `ember.nn._functional_distance`, losses in
+Normalization, dropout and embedding live here; activations in
+`ember.nn._functional_activation`, distances in `ember.nn._functional_distance`, attention in
+`ember.nn._functional_attention`, losses in
 `ember.nn._functional_loss`; convolution, pooling, padding and resampling in the
 `ember.ops.conv*`/`fold`/`pool*`/`padding` op families. All are re-exported from this module.
 """
 
+import inspect as _inspect
 import math
 import warnings
+from types import FunctionType as _FunctionType
 
 # underscore names: ember.nn.functional is a public namespace (torch.nn.functional's names only)
 from ember._backend import get_array_module as _get_array_module, xp as _xp
+from ember._registry import FUNCTIONS, tensor_arguments, torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.nn._functional_activation import (  # noqa: F401 - re-exported
@@ -18,14 +22,24 @@ from ember.nn._functional_activation import (  # noqa: F401 - re-exported
     hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax,
     logsigmoid, mish, prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu,
     softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
+from ember.nn._functional_activation import _threshold  # noqa: F401 - torch's name for threshold
 from ember.nn._functional_distance import (  # noqa: F401 - re-exported
     cosine_similarity, pairwise_distance, pdist)
+from ember.nn._functional_attention import (  # noqa: F401 - re-exported
+    multi_head_attention_forward, scaled_dot_product_attention)
+from ember.nn._functional_ctc import ctc_loss  # noqa: F401 - re-exported
+from ember.ops.pool_fractional import (  # noqa: F401 - re-exported
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices)
+from ember.nn._functional_vision import affine_grid, grid_sample  # noqa: F401 - re-exported
+from ember.ops.padding import channel_shuffle  # noqa: F401 - re-exported
 from ember.nn._functional_loss import (  # noqa: F401 - re-exported
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
     cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss,
     margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
     triplet_margin_loss, triplet_margin_with_distance_loss)
+from ember.nn._functional_loss import linear_cross_entropy  # noqa: F401 - re-exported
 from ember.ops import nn_ops as _nn
 # Convolution, pooling, padding and resampling are written in their own op families.
 from ember.ops.conv import conv1d, conv2d, conv3d  # noqa: F401 - re-exported
@@ -47,6 +61,7 @@ from ember.ops.pool_avg import (  # noqa: F401 - re-exported
 from ember.ops.softmax import softmax as _softmax
 from ember.random import rng as _rng
 
+native_channel_shuffle = channel_shuffle
 linear = _nn.linear
 bilinear = _nn.bilinear
 
@@ -63,15 +78,17 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize each channel (dim 1) over the batch and spatial dims (matches
     `torch.nn.functional.batch_norm`)."""
+    if training and input.ndim >= 2:
+        count = input.shape[0] * int(_xp.prod(input.shape[2:]))
+        if count == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got "
+                             f"input size {input.shape}")
+    if input.numel() == 0:
+        return _empty_batch_norm(input, weight, bias)
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
-    if training:
-        count = input.numel() // channels
-        if count <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got "
-                             f"input size {input.shape}")
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
     _check_running(running_mean, running_var, training)
     if training:
@@ -84,6 +101,18 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     mean = running_mean._data.reshape(affine_shape)
     var = running_var._data.reshape(affine_shape)
     return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+
+
+def _empty_batch_norm(input: Tensor, weight, bias) -> Tensor:
+    """NOTE [batch_norm of nothing]: PyTorch returns input·w[0] + b[0] for an empty input (a
+    new tensor in the graph, running statistics untouched); w[0] raises IndexError when there
+    are no channels either."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight[0]
+    if bias is not None:
+        out = out + bias[0]
+    return out
 
 
 def _check_running(running_mean, running_var, training: bool) -> None:
@@ -116,6 +145,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
     return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
 
 
+@torch_function()
 def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
                eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) dims (matches
@@ -132,15 +162,19 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
                          op=_nn.NormalizeLayer)[0]
 
 
+@torch_function()
 def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
                eps: float = 1e-5) -> Tensor:
     """Normalize each group of channels per sample (matches `torch.nn.functional.group_norm`)."""
+    if input.ndim < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
     n, channels = input.shape[0], input.shape[1]
     if channels % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and num_groups="
                            f"{num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
+    grouped = input.reshape(n, num_groups, channels // num_groups * math.prod(input.shape[2:]))
     y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
     y = y.reshape(input.shape)
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
@@ -151,14 +185,32 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     return y
 
 
+@torch_function()
 def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     """x / √(mean(x²) + ε) over the last dims, times weight (matches
     `torch.nn.functional.rms_norm`)."""
-    dims = tuple(range(-len(tuple(normalized_shape)), 0))
+    normalized_shape = tuple(normalized_shape)
+    _check_normalized_shape(input, normalized_shape, weight)
+    dims = tuple(range(-len(normalized_shape), 0))
     if eps is None:
         eps = float(_xp.finfo(input._data.dtype).eps)
     y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
     return y * weight if weight is not None else y
+
+
+def _check_normalized_shape(input: Tensor, shape, weight) -> None:
+    """PyTorch's checks of an RMS norm's normalized_shape against the input and weight."""
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(shape)}")
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "  # (sic: "[*2")
+            f"[*{', '.join(str(d) for d in shape)}], but got input of size{list(input.shape)}")
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
@@ -225,25 +277,59 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
 
 
+def _channel_dropout(input, p, training, inplace):
+    """Zero whole (sample, channel) slices: a mask of shape (N, C, 1, ...), as PyTorch's
+    feature_dropout (on a 2-D input that is one mask entry per element)."""
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    mask = _dropout_mask(shape, p, input._data.dtype)
+    return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
+
+
+def _warn_feature_dims(input, name: str, spatial: int):
+    """PyTorch's deprecation warning for dropout2d/3d inputs of another rank (then it drops
+    (N, C, 1, ...) slices of whatever it got)."""
+    warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and "
+                  "will result in an error in a future release. To retain the behavior and "
+                  f"silence this warning, please use dropout instead. Note that {name} exists "
+                  f"to provide channel-wise dropout on inputs with {spatial} spatial "
+                  "dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                  f"{spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) input (matches `torch.nn.functional.dropout2d`)."""
     _check_p(p)
+    if input.ndim not in (3, 4):
+        _warn_feature_dims(input, "dropout2d", 2)
     if input.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                       "channel-wise 1D dropout behavior is desired - input is interpreted as "
                       "shape (N, C, L), where C is the channel dim. This behavior will change "
                       "in a future release to interpret the input as one without a batch "
                       "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
-                      "dropout behavior, please switch to using dropout1d instead.")
-        return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
-    return _feature_dropout(input, p, training, inplace, 4, "dropout2d")
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    return _channel_dropout(input, p, training, inplace)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, D, H, W) input (matches `torch.nn.functional.dropout3d`)."""
-    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+    """Zero whole channels of (N, C, D, H, W) input (matches `torch.nn.functional.dropout3d`);
+    an unbatched input is one sample."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        _warn_feature_dims(input, "dropout3d", 3)
+    if input.ndim == 5:
+        return _channel_dropout(input, p, training, inplace)
+    if not training or p == 0.0:
+        return input
+    result = _channel_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
+    return _maybe_inplace(input, result, inplace)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
@@ -253,6 +339,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if p == 1.0:  # PyTorch: everything dropped is input·0
+        return _maybe_inplace(input, input * 0.0, inplace)
     alpha = -_SELU_ALPHA * _SELU_SCALE
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     keep = (_rng().random(input.shape) >= p).astype(input._data.dtype)
@@ -272,6 +360,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
             "embedding)")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -399,6 +489,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if p == 1.0:  # PyTorch: everything dropped is input·0
+        return _maybe_inplace(input, input * 0.0, inplace)
     alpha = -_SELU_ALPHA * _SELU_SCALE
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
@@ -408,36 +500,18 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return _maybe_inplace(input, result, inplace)
 
 
-# ---- attention ----------------------------------------------------------------------------
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
-                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
-                                 enable_gqa: bool = False) -> Tensor:
-    """softmax(q·kᵀ·scale + mask)·v over the last two dims (matches
-    `torch.nn.functional.scaled_dot_product_attention`)."""
-    length, source = query.shape[-2], key.shape[-2]
-    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    module = _get_array_module(query._data)
-    bias = module.zeros((length, source), dtype=query._data.dtype)
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
-        bias[~module.tri(length, source, dtype=bool)] = -_xp.inf
-    if enable_gqa:
-        repeat = query.shape[-3] // key.shape[-3]
-        key = key.repeat_interleave(repeat, -3)
-        value = value.repeat_interleave(repeat, -3)
-    scores = query.matmul(key.transpose(-2, -1)) * scale + Tensor._make(bias)
-    if attn_mask is not None:
-        if attn_mask.dtype.name == "bool":
-            blocked = _xp.where(attn_mask._data, 0, -_xp.inf).astype(query._data.dtype)
-            scores = scores + Tensor._make(blocked)
-        else:
-            scores = scores + attn_mask
-    weights = _softmax(scores, -1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, training=True)
-    return weights.matmul(value)
-
-
 no_grad = grad_mode.no_grad
+
+
+def _check_tensor_arguments(namespace):
+    """Give every public function taking `input` first torch's TypeError for a non-tensor
+    (NOTE [Not a tensor is a TypeError] in ember/_registry.py); modules call the unwrapped ops.
+    A function that is also `ember.<name>` gets that very face, so `F.conv1d is torch.conv1d`
+    holds as in torch."""
+    faces = {id(_inspect.unwrap(face)): face for face in FUNCTIONS.values()}
+    for name, fn in list(namespace.items()):
+        if not name.startswith("_") and isinstance(fn, _FunctionType):
+            namespace[name] = faces.get(id(fn)) or tensor_arguments(fn)
+
+
+_check_tensor_arguments(globals())

@@ -60,6 +60,61 @@ class Buffer(Tensor):
         pass
 
 
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet: it has no data until `materialize`
+    (used by the Lazy* modules; matches torch.nn.parameter's uninitialized tensors)."""
+
+    cls_to_become = Tensor
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give this tensor uninitialised data of `shape` and make it a plain Parameter/tensor."""
+        numpy_dtype = (dtype or self.dtype).numpy
+        self._data = xp.empty(tuple(shape), dtype=numpy_dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+            "initialized one. Call `forward` to initialize the parameters before accessing their "
+            "attributes.")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        return (type(self), (self._requires_grad,))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter of unknown shape (matches `torch.nn.parameter.UninitializedParameter`)."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        param = Parameter.__new__(cls, None, requires_grad)
+        if dtype is not None:
+            param._data = param._data.astype(dtype.numpy)
+        return param
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of unknown shape (matches `torch.nn.parameter.UninitializedBuffer`)."""
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        array = xp.empty((0,), dtype=(dtype or _dtype.get_default_dtype()).numpy)
+        buffer = cls._make(array, requires_grad)
+        buffer.persistent = persistent
+        return buffer
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+
 def is_lazy(param) -> bool:
-    """Whether `param` is an uninitialized (lazy) parameter; ember has none."""
-    return False
+    """Whether param is an uninitialized (lazy) parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)

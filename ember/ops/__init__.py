@@ -7,9 +7,30 @@ declares every op: `ember.<name>`, `Tensor.<name>`, in-place and operator forms.
 
 from ember.ops import _util, broadcast, conversion, inplace
 from ember.ops import comparison, creation, unary
+from ember.ops import sampling
+from ember.ops import unary_ext, unary_special
 from ember.ops import elementwise
+from ember.ops import elementwise_ext
 from ember.ops import extrema, reduction
 from ember.ops import einsum, indexing, joins, linalg, scatter, shape, softmax, sort
+from ember.ops import linalg_core
+from ember.ops import linalg_solve
+from ember.ops import linalg_decomp
+from ember.ops import linalg_lu
+from ember.ops import linalg_norms
+from ember.ops import linalg_misc
+from ember.ops import linalg_eig
+from ember.ops import copies, grids, scatter_reduce, search, strided, tiling
+from ember.ops import histogram, scans, statistics
+from ember.ops import complex
+from ember.ops import fft
+from ember.ops import windows
 from ember.ops import activation
 from ember.ops import conv, conv_transpose, fold, loss_ops, nn_ops, padding
+from ember.ops import nn_native
 from ember.ops import pool, pool_adaptive, pool_avg
+from ember.ops import spectral
+from ember.ops import rnn
+from ember.ops import attention, ctc
+from ember.ops import grid_sample, pool_fractional
+from ember.ops import sparse, sparse_reduce  # last: sparse re-files torch.mm/matmul/add

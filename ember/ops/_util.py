@@ -42,6 +42,11 @@ def binary_operands(a, b):
         a = Tensor._make(a)
     if isinstance(b, xp.ndarray):
         b = Tensor._make(b)
+    for value in (a, b):  # `t + None`, `t * "a"`: TypeError, as Python says for torch tensors
+        if not isinstance(value, (Tensor, bool, int, float, complex)) and \
+                not hasattr(value, "__index__") and not hasattr(value, "__float__"):
+            raise TypeError(f"unsupported operand type(s) for a tensor op: "
+                            f"'{type(a).__name__}' and '{type(b).__name__}'")
     dtype = _dtype.result_type(a, b)
     return as_operand(a, dtype), as_operand(b, dtype)
 
@@ -53,13 +58,15 @@ def _with_python_scalar(tensor_dtype, value):
     makes integer and bool tensors the default float dtype, an int makes bool tensors int64.
     """
     if type(value) is float:
-        return tensor_dtype if tensor_dtype.is_floating_point else _dtype.get_default_dtype()
+        if tensor_dtype.is_floating_point or tensor_dtype.is_complex:
+            return tensor_dtype
+        return _dtype.get_default_dtype()
     return _dtype.int64 if tensor_dtype is _dtype.bool else tensor_dtype
 
 
 def float_operand(x: Tensor) -> Tensor:
     """Integer and bool tensors become the default float dtype (exp, log, sqrt, ... of ints)."""
-    if x.dtype.is_floating_point:
+    if x.dtype.is_floating_point or x.dtype.is_complex:
         return x
     return as_operand(x, _dtype.get_default_dtype())
 

@@ -8,8 +8,10 @@ Each backward multiplies gy by the local derivative, written with ember ops on t
 import math
 
 from ember._backend import get_array_module, xp
-from ember._tensor import Tensor
+from ember._registry import op, torch_function
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.random import rng
 from ember.ops import unary
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
@@ -130,7 +132,8 @@ class Hardtanh(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return xp.clip(x._data, _scalar(lo, x._data), _scalar(hi, x._data))
+        d = x._data
+        return xp.clip(d, _scalar(lo, d), _scalar(hi, d)).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -253,7 +256,7 @@ class Prelu(Op):
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         positive = _const(x._data > 0)
-        wb = w.reshape(_channel_shape(w.shape[0], x.ndim))
+        wb = w.reshape(_channel_shape(w.numel(), x.ndim))
         gx = gy * where(positive, 1.0, wb) if ctx.needs_input_grad[0] else None
         gw = None
         if ctx.needs_input_grad[1]:
@@ -269,4 +272,145 @@ def _channel_shape(n, ndim):
 
 
 def _channel_view(w, ndim):
-    return w.reshape(_channel_shape(w.shape[0], ndim))
+    return w.reshape(_channel_shape(w.size, ndim))
+
+
+@op(method=True)
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else w·x, w one weight or one per channel (dim 1) (matches `torch.prelu`)."""
+    if weight.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight.numel()} and channel size = {channels}.")
+    return Prelu.apply(input, weight)
+
+
+class Hardshrink(Op):
+    """y = x where |x| > λ, else 0;  gx = gy where |x| > λ."""
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        keep = xp.abs(x._data) > lambd
+        ctx.keep = keep
+        return xp.where(keep, x._data, 0).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * _const(ctx.keep), None
+
+
+@op(method=True)
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0 (matches `torch.hardshrink`)."""
+    return Hardshrink.apply(input, lambd)
+
+
+class Softshrink(Op):
+    """y = x - λ·sign(x) where |x| > λ, else 0;  gx = gy where |x| > λ."""
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        d = x._data
+        keep = xp.abs(d) > lambd
+        ctx.keep = keep
+        return xp.where(keep, d - xp.sign(d) * _scalar(lambd, d), 0).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * _const(ctx.keep), None
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - λ·sign(x) where |x| > λ, else 0; λ must be ≥ 0 (as `torch._C._nn.softshrink`)."""
+    if lambd < 0:
+        raise RuntimeError(
+            f"lambda must be in range [0, {_largest(input)}] for input dtype "
+            f"{short_name(input.dtype)}, but found {lambd:g}")
+    return Softshrink.apply(input, lambd)
+
+
+def _largest(x):
+    """The largest finite value of x's dtype, printed as PyTorch prints it (3.40282e+38)."""
+    return f"{float(xp.finfo(x._data.dtype).max):g}"
+
+
+@op(function=True)
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """x if x > threshold else value (matches `torch.threshold`)."""
+    return Threshold.apply(input, threshold, value)
+
+
+@op(function=True)
+def selu(input: Tensor) -> Tensor:
+    """scale·(x if x > 0 else α(eˣ - 1)) with SELU's constants (matches `torch.selu`)."""
+    return Elu.apply(input, SELU_ALPHA, SELU_SCALE, 1.0)
+
+
+@op(function=True)
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.celu`)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Rrelu(Op):
+    """y = x if x ≥ 0 else s·x, s a constant slope per element;  gx = gy·(1 or s)."""
+
+    node_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, x, slopes):
+        ctx.slopes = slopes
+        return x._data * slopes
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * _const(ctx.slopes), None
+
+
+@op(function=True)
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, generator=None) -> Tensor:
+    """Leaky relu with a slope drawn from U(lower, upper) per element when training, their mean
+    otherwise (matches `torch.rrelu`)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return LeakyRelu.apply(input, (lower + upper) / 2)
+    d = input._data
+    slopes = rng(generator).uniform(lower, upper, size=d.shape).astype(d.dtype)
+    return Rrelu.apply(input, xp.where(d >= 0, 1, slopes).astype(d.dtype))
+
+
+@torch_function("rrelu_")
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False, generator=None) -> Tensor:
+    """In-place rrelu (matches `torch.rrelu_`)."""
+    return input._inplace_update(rrelu(input, lower, upper, training, generator))
+
+
+@torch_function("threshold_")
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold (matches `torch.threshold_`)."""
+    return input._inplace_update(Threshold.apply(input, threshold, value))
+
+
+@torch_function("selu_")
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu (matches `torch.selu_`)."""
+    return input._inplace_update(selu(input))
+
+
+@torch_function("celu_")
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu (matches `torch.celu_`)."""
+    return input._inplace_update(celu(input, alpha))

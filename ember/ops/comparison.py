@@ -7,7 +7,7 @@ the gradient with a constant mask; PyTorch's conventions at ties and bounds are 
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
 from ember.ops.broadcast import sum_to
@@ -17,11 +17,23 @@ def _constant(array) -> Tensor:
     return Tensor._make(xp.asanyarray(array))
 
 
-def _compare(array_fn, name, **faces):
+def require_tensors(name, input, other=None, both=False):
+    """PyTorch's TypeError when a Python number stands where `name` takes a tensor: the input
+    always (`torch.eq(1, t)`), the other operand too when both must be tensors
+    (`torch.maximum(t, 2)`)."""
+    for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor) and (position == 1 or both):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+
+
+def _compare(array_fn, name, both=False, **faces):
     """The op `name` comparing two operands elementwise, declared with its `faces` (see
-    `ember._registry.op`): a method with `out=`, plus the given aliases and operators."""
+    `ember._registry.op`): a method with `out=`, plus the given aliases and operators.
+    both: the other operand must be a tensor too (logical ops)."""
 
     def fn(input, other):
+        require_tensors(name, input, other, both)
         a, b = binary_operands(input, other)
         try:
             return _constant(array_fn(a._data, b._data))
@@ -33,15 +45,18 @@ def _compare(array_fn, name, **faces):
     return op(method=True, out=True, **faces)(fn)
 
 
-eq = _compare(xp.equal, "eq", operators=("__eq__",))
-ne = _compare(xp.not_equal, "ne", aliases=("not_equal",), operators=("__ne__",))
-lt = _compare(xp.less, "lt", aliases=("less",), operators=("__lt__",))
-le = _compare(xp.less_equal, "le", aliases=("less_equal",), operators=("__le__",))
-gt = _compare(xp.greater, "gt", aliases=("greater",), operators=("__gt__",))
-ge = _compare(xp.greater_equal, "ge", aliases=("greater_equal",), operators=("__ge__",))
-logical_and = _compare(xp.logical_and, "logical_and", inplace=True)
-logical_or = _compare(xp.logical_or, "logical_or", inplace=True)
-logical_xor = _compare(xp.logical_xor, "logical_xor", inplace=True)
+# In-place comparisons (`x.eq_(y)`) write 1/0 in x's own dtype, as in PyTorch.
+eq = _compare(xp.equal, "eq", operators=("__eq__",), inplace=True)
+ne = _compare(xp.not_equal, "ne", aliases=("not_equal",), operators=("__ne__",), inplace=True)
+lt = _compare(xp.less, "lt", aliases=("less",), operators=("__lt__",), inplace=True)
+le = _compare(xp.less_equal, "le", aliases=("less_equal",), operators=("__le__",),
+              inplace=True)
+gt = _compare(xp.greater, "gt", aliases=("greater",), operators=("__gt__",), inplace=True)
+ge = _compare(xp.greater_equal, "ge", aliases=("greater_equal",), operators=("__ge__",),
+              inplace=True)
+logical_and = _compare(xp.logical_and, "logical_and", True, inplace=True)
+logical_or = _compare(xp.logical_or, "logical_or", True, inplace=True)
+logical_xor = _compare(xp.logical_xor, "logical_xor", True, inplace=True)
 
 
 @op(method=True, inplace=True)
@@ -55,6 +70,9 @@ def _bitwise(array_fn, name, operators):
     operators `operators` (`__and__`, `__rand__`, then `__iand__` for the in-place form)."""
 
     def fn(input, other):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
         a, b = binary_operands(input, other)
         if a.dtype.is_floating_point:
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{a.dtype.name.capitalize()}\'')
@@ -71,7 +89,7 @@ bitwise_or = _bitwise(xp.bitwise_or, "bitwise_or", ("__or__", "__ror__", "__ior_
 bitwise_xor = _bitwise(xp.bitwise_xor, "bitwise_xor", ("__xor__", "__rxor__", "__ixor__"))
 
 
-@op(method=True, operators=("__invert__",))
+@op(method=True, inplace=True, operators=("__invert__",))
 def bitwise_not(input: Tensor) -> Tensor:
     """~input: logical not for bool, two's complement for integers (matches `torch.bitwise_not`)."""
     if input.dtype.is_floating_point:
@@ -97,6 +115,13 @@ def isfinite(input):
 
 @op(method=True)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol·|other| elementwise (matches `torch.isclose`)."""
+    require_tensors("isclose", input, other, both=True)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{short_name(input.dtype)} did not match {short_name(other.dtype)}")
     return _constant(
         xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
@@ -251,11 +276,15 @@ def _routed(gy, mask, ctx, index):
 
 @op(method=True, inplace=True)
 def clamp_min(input, min):
+    """max(input, min) elementwise (matches `torch.clamp_min`)."""
+    require_tensors("clamp_min", input)
     return clamp(input, min=min)
 
 
 @op(method=True, inplace=True)
 def clamp_max(input, max):
+    """min(input, max) elementwise (matches `torch.clamp_max`)."""
+    require_tensors("clamp_max", input)
     return clamp(input, max=max)
 
 
@@ -282,6 +311,7 @@ class Maximum(Op):
 @op(method=True)
 def maximum(input, other):
     """Elementwise max (matches `torch.maximum`)."""
+    require_tensors("maximum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, True)
 
@@ -289,6 +319,7 @@ def maximum(input, other):
 @op(method=True)
 def minimum(input, other):
     """Elementwise min (matches `torch.minimum`)."""
+    require_tensors("minimum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, False)
 
@@ -301,6 +332,7 @@ def fmax(input, other):
     PyTorch sends the gradient to `input` where input >= other or other is NaN, else to
     `other` (ties are not split, unlike maximum), which is a `where` on a constant mask.
     """
+    require_tensors("fmax", input, other, both=True)
     a, b = binary_operands(input, other)
     keep_a = (a._data >= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)
@@ -309,6 +341,7 @@ def fmax(input, other):
 @op(method=True)
 def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
+    require_tensors("fmin", input, other, both=True)
     a, b = binary_operands(input, other)
     keep_a = (a._data <= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)

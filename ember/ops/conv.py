@@ -411,6 +411,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     x, batched = _as_batch(input, nd)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     _check_common(x, weight, bias, stride, nd)
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":

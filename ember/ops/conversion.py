@@ -1,73 +1,121 @@
 """Conversions: dtype casts (`Tensor.to`, `.float()`, `.long()`, ...), `clone` and `contiguous`.
 
 A cast is an op (`ToCopy`) so that it stays in the graph: the gradient of `x.double()` flows
-back to a float32 `x` as float32.
+back to a float32 `x` as float32. Each of them takes PyTorch's `memory_format=` (NOTE [Memory
+formats] in ember/_tensor.py): the copy keeps the input's layout (`preserve_format`, the
+default), or is C-contiguous, or channels-last.
 """
+
+import warnings
 
 from ember import _dtype
 from ember._device import check_device, device
 from ember._registry import op, tensor_method
-from ember._tensor import Tensor, type_name
+from ember._tensor import (Tensor, contiguous_format, format_order,
+                           memory_format, preserve_format, type_name)
 from ember.autograd.function import Op
 
 
+def layout_copy(array, fmt=preserve_format, dtype=None):
+    """A copy of array (cast to dtype) laid out in memory format `fmt`.
+
+    preserve_format keeps the input's stride order (NumPy's order 'K', which is PyTorch's rule
+    for dense inputs); contiguous_format is C order; channels_last(_3d) copies in NHWC order and
+    views the copy back as NCHW.
+    """
+    # copies through the array's own astype, so an array library's array type is kept
+    dtype = array.dtype if dtype is None else dtype
+    if fmt is None or fmt is preserve_format:
+        return array.astype(dtype, order="K", copy=True)
+    if not isinstance(fmt, memory_format):
+        raise TypeError(f"memory_format must be a torch.memory_format, not {type(fmt).__name__}")
+    if fmt is contiguous_format:
+        return array.astype(dtype, order="C", copy=True)
+    order = format_order(fmt, array.ndim)
+    inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+    return array.transpose(order).astype(dtype, order="C", copy=True).transpose(inverse)
+
+
+def in_format(array, fmt) -> bool:
+    """Whether array is already laid out as `fmt` (preserve_format: always)."""
+    if fmt is None or fmt is preserve_format:
+        return True
+    return Tensor._make(array).is_contiguous(memory_format=fmt)
+
+
 class ToCopy(Op):
-    """y = x converted to another dtype;  gx = gy converted back to x's dtype."""
+    """y = x converted to another dtype (in a memory format);  gx = gy converted back to x's
+    dtype."""
 
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx, x, dtype, fmt=preserve_format):
         ctx.input_dtype = x.dtype
-        return x._data.astype(dtype.numpy)
+        return layout_copy(x._data, fmt, dtype.numpy)
 
     @staticmethod
     def backward(ctx, gy):
-        return cast(gy, ctx.input_dtype), None
+        return cast(gy, ctx.input_dtype), None, None
 
 
-def cast(x: Tensor, dtype) -> Tensor:
-    """x as `dtype`, a copy that stays in the graph (what `Tensor.to(dtype)` does)."""
+def cast(x: Tensor, dtype, memory_format=preserve_format) -> Tensor:
+    """x as `dtype`, a copy that stays in the graph (what `Tensor.to(dtype)` does); x itself if
+    it already has that dtype and memory format."""
     dtype = _dtype.to_dtype(dtype)
-    if x._data.dtype == dtype.numpy:
+    if x._data.dtype == dtype.numpy and in_format(x._data, memory_format):
         return x
-    return ToCopy.apply(x, dtype)
+    return ToCopy.apply(x, dtype, memory_format)
 
 
 class Clone(Op):
-    """y = a copy of x;  gx = gy."""
+    """y = a copy of x (in a memory format);  gx = gy."""
 
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, x, fmt=preserve_format):
+        return layout_copy(x._data, fmt)
 
     @staticmethod
     def backward(ctx, gy):
-        return gy
+        return gy, None
 
 
 @op(method=True)
-def clone(x: Tensor, *, memory_format=None) -> Tensor:
+def clone(x: Tensor, *, memory_format=preserve_format) -> Tensor:
     """A copy of x in new memory, differentiable (matches `torch.clone`)."""
-    return Clone.apply(x)
+    return Clone.apply(x, memory_format)
 
 
 @tensor_method("to")
 def tensor_to(self, *args, **kwargs):
-    """Convert dtype and/or device (CPU only) (matches `Tensor.to`)."""
-    dtype = kwargs.get("dtype")
-    copy = kwargs.get("copy", False)
-    check_device(kwargs.get("device"))
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif isinstance(arg, _dtype.dtype):
-            dtype = arg
-        elif isinstance(arg, (str, device, int)):
-            check_device(arg)
-        elif arg in (float, int, bool):
-            dtype = _dtype.to_dtype(arg)
-    if dtype is None or dtype is self.dtype:
-        return self.clone() if copy else self
-    return cast(self, dtype)
+    """Convert dtype, device (CPU only) and memory format (matches `Tensor.to`).
+
+    PyTorch's three forms: to(dtype, non_blocking=False, copy=False, memory_format=...),
+    to(device=None, dtype=None, non_blocking=False, copy=False, memory_format=...) and
+    to(other, non_blocking=False, copy=False).
+    """
+    args = list(args)
+    dtype, target = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    if args and isinstance(args[0], Tensor):
+        dtype = args.pop(0).dtype
+    elif args and _is_dtype(args[0]):
+        dtype = _dtype.to_dtype(args.pop(0))
+    elif args and isinstance(args[0], (str, device, int)) and not isinstance(args[0], bool):
+        target = args.pop(0)
+        if args and _is_dtype(args[0]):
+            dtype = _dtype.to_dtype(args.pop(0))
+    flags = dict(zip(("non_blocking", "copy"), args))
+    copy = kwargs.pop("copy", flags.get("copy", False))
+    fmt = kwargs.pop("memory_format", preserve_format)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    check_device(target)
+    if copy:
+        return ToCopy.apply(self, dtype or self.dtype, fmt)
+    return cast(self, dtype or self.dtype, fmt)
+
+
+def _is_dtype(value) -> bool:
+    return isinstance(value, _dtype.dtype) or value in (float, int, bool, complex)
 
 
 @tensor_method("type")
@@ -80,7 +128,7 @@ def tensor_type(self, dtype=None):
                  "torch.LongTensor": _dtype.int64, "torch.IntTensor": _dtype.int32,
                  "torch.HalfTensor": _dtype.float16, "torch.ByteTensor": _dtype.uint8,
                  "torch.BoolTensor": _dtype.bool, "torch.CharTensor": _dtype.int8,
-                 "torch.ShortTensor": _dtype.int16}
+                 "torch.ShortTensor": _dtype.int16, "torch.BFloat16Tensor": _dtype.bfloat16}
         dtype = names[dtype]
     return self.to(dtype)
 
@@ -90,53 +138,101 @@ def tensor_type_as(self, other):
     return self.to(other.dtype)
 
 
+# The casting methods: `x.float()` is `x.to(torch.float32)`, each with `memory_format=`.
 @tensor_method("float")
-def tensor_float(self):
-    return self.to(_dtype.float32)
+def tensor_float(self, memory_format=preserve_format):
+    """x as float32 (matches `Tensor.float`)."""
+    return cast(self, _dtype.float32, memory_format)
 
 
 @tensor_method("double")
-def tensor_double(self):
-    return self.to(_dtype.float64)
+def tensor_double(self, memory_format=preserve_format):
+    """x as float64 (matches `Tensor.double`)."""
+    return cast(self, _dtype.float64, memory_format)
 
 
 @tensor_method("half")
-def tensor_half(self):
-    return self.to(_dtype.float16)
+def tensor_half(self, memory_format=preserve_format):
+    """x as float16 (matches `Tensor.half`)."""
+    return cast(self, _dtype.float16, memory_format)
+
+
+@tensor_method("bfloat16")
+def tensor_bfloat16(self, memory_format=preserve_format):
+    """x as bfloat16 (matches `Tensor.bfloat16`)."""
+    return cast(self, _dtype.bfloat16, memory_format)
 
 
 @tensor_method("long")
-def tensor_long(self):
-    return self.to(_dtype.int64)
+def tensor_long(self, memory_format=preserve_format):
+    """x as int64 (matches `Tensor.long`)."""
+    return cast(self, _dtype.int64, memory_format)
 
 
 @tensor_method("int")
-def tensor_int(self):
-    return self.to(_dtype.int32)
+def tensor_int(self, memory_format=preserve_format):
+    """x as int32 (matches `Tensor.int`)."""
+    return cast(self, _dtype.int32, memory_format)
 
 
 @tensor_method("short")
-def tensor_short(self):
-    return self.to(_dtype.int16)
+def tensor_short(self, memory_format=preserve_format):
+    """x as int16 (matches `Tensor.short`)."""
+    return cast(self, _dtype.int16, memory_format)
 
 
 @tensor_method("char")
-def tensor_char(self):
-    return self.to(_dtype.int8)
+def tensor_char(self, memory_format=preserve_format):
+    """x as int8 (matches `Tensor.char`)."""
+    return cast(self, _dtype.int8, memory_format)
 
 
 @tensor_method("byte")
-def tensor_byte(self):
-    return self.to(_dtype.uint8)
+def tensor_byte(self, memory_format=preserve_format):
+    """x as uint8 (matches `Tensor.byte`)."""
+    return cast(self, _dtype.uint8, memory_format)
 
 
 @tensor_method("bool")
-def tensor_bool(self):
-    return self.to(_dtype.bool)
+def tensor_bool(self, memory_format=preserve_format):
+    """x as bool (matches `Tensor.bool`)."""
+    return cast(self, _dtype.bool, memory_format)
+
+
+@tensor_method("cfloat")
+def tensor_cfloat(self, memory_format=preserve_format):
+    """x as complex64 (matches `Tensor.cfloat`)."""
+    return cast(self, _dtype.complex64, memory_format)
+
+
+@tensor_method("cdouble")
+def tensor_cdouble(self, memory_format=preserve_format):
+    """x as complex128 (matches `Tensor.cdouble`)."""
+    return cast(self, _dtype.complex128, memory_format)
 
 
 @tensor_method("contiguous")
-def tensor_contiguous(self, memory_format=None):
-    if self._data.flags.c_contiguous:
+def tensor_contiguous(self, memory_format=contiguous_format):
+    """self if laid out in memory_format, else a copy that is (matches `Tensor.contiguous`)."""
+    if self.is_contiguous(memory_format=memory_format):
         return self
-    return self.clone()
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return clone(self, memory_format=memory_format)
+
+
+@tensor_method("resize")
+def tensor_resize(self, *sizes):
+    """Deprecated non-in-place resize: self reshaped to sizes, same number of elements
+    (matches `Tensor.resize`)."""
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return self.reshape(sizes)
+
+
+@tensor_method("resize_as")
+def tensor_resize_as(self, tensor):
+    """Deprecated non-in-place resize to tensor's shape (matches `Tensor.resize_as`)."""
+    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    return self.reshape(tensor.shape)

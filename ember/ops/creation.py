@@ -1,18 +1,20 @@
 """Tensor creation: tensor/as_tensor/from_numpy, zeros/ones/full/empty (+ _like), ranges, eye,
-and random tensors (rand, randn, randint, randperm, normal, bernoulli).
+and random tensors (rand, randn, randint, randperm; the distributions are in sampling.py).
 
 Dtype inference follows PyTorch, not NumPy: Python floats give the default dtype (float32),
 Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays float64).
 """
 
+import math
 import numbers
 import warnings
 
 from ember import _dtype, random
 from ember._backend import get_array_module, xp
 from ember._device import Size, check_device
-from ember._registry import op, tensor_method
-from ember._tensor import Tensor
+from ember._registry import op, tensor_method, torch_function, write_out
+from ember._tensor import Tensor, preserve_format
+from ember.ops.conversion import in_format, layout_copy
 from ember.random import rng
 
 
@@ -159,33 +161,45 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
                    default=_dtype.scalar_dtype(fill_value))
 
 
-def _like(fill, input, dtype, requires_grad):
-    """A tensor of input's shape filled with `fill`, in input's dtype and array module."""
-    return _filled(fill, input.shape, dtype or input.dtype, requires_grad, None,
-                   module=get_array_module(input._data))
+def _like(fill, input, dtype, requires_grad, memory_format=preserve_format):
+    """A tensor of input's shape filled with `fill`, in input's dtype, array module and (by
+    default) memory layout."""
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
+    array = get_array_module(input._data).full_like(input._data, fill, dtype=dtype.numpy)
+    if not in_format(array, memory_format):
+        array = layout_copy(array, memory_format)
+    return _finish(array, None, requires_grad)
 
 
 @op
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(0, input, dtype, requires_grad)
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
+    """Zeros shaped like input (matches `torch.zeros_like`)."""
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
 @op
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(1, input, dtype, requires_grad)
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
+    """Ones shaped like input (matches `torch.ones_like`)."""
+    return _like(1, input, dtype, requires_grad, memory_format)
 
 
 @op
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(0, input, dtype, requires_grad)
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
+    """An uninitialised tensor shaped like input; ember fills it with zeros (matches
+    `torch.empty_like`)."""
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
 @op
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None):
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
+    """fill_value in input's shape (matches `torch.full_like`)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _like(fill_value, input, dtype, requires_grad)
+    return _like(fill_value, input, dtype, requires_grad, memory_format)
 
 
 @op
@@ -205,48 +219,153 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, input.shape, dtype=dtype or input.dtype)
 
 
-@op(out=True)
-def arange(start=0, end=None, step=1, *, dtype=None, device=None,
+@op
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
-    """Values from start up to (not including) end (matches `torch.arange`)."""
+    """Values from start up to (not including) end (matches `torch.arange`).
+
+    NOTE [Integer arange]
+    For an integer dtype PyTorch truncates start and step to integers first (so
+    `arange(0, 5, 1.5, dtype=int64)` is 0..4, and a step of 0.5 is a zero step).
+    """
     if end is None:
         start, end = 0, start
-    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in values)
-        dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = out.dtype if out is not None else (
+            _dtype.get_default_dtype() if is_float else _dtype.int64)
     dtype = _dtype.to_dtype(dtype)
-    start, end, step = values
+    if not all(math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if not (dtype.is_floating_point or dtype.is_complex):
+        start, step = int(start), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    count = max(0, int(xp.ceil((end - start) / step)))
-    array = (start + step * xp.arange(count, dtype=xp.float64)).astype(dtype.numpy) \
-        if dtype.is_floating_point else xp.arange(start, end, step, dtype=dtype.numpy)
-    return _finish(array, None, requires_grad, device)
+    count = max(0, int(math.ceil((end - start) / step)))
+    exact = xp.float64 if isinstance(start + step, float) else xp.int64
+    array = (start + step * xp.arange(count, dtype=exact)).astype(dtype.numpy)
+    result = _finish(array, None, requires_grad, device)
+    return result if out is None else write_out(result, out)
 
 
-@op
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _space_args(name, start, end, steps):
+    """start, end as Python numbers and steps as an int, with PyTorch's argument errors."""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(start).__name__}, {type(end).__name__}, "
+                        f"{type(steps).__name__}), but expected (Number start, Number end, "
+                        "int steps)")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    bounds = []
+    for value, which in ((start, "start"), (end, "end")):
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"{name} only supports 0-dimensional start and end tensors, but got start "
+                    f"with {_ndim(start)} dimension(s) and end with {_ndim(end)} dimension(s).")
+            value = value.item()
+        if not isinstance(value, numbers.Number):
+            raise TypeError(f"{name}(): argument '{which}' must be Number, not "
+                            f"{type(value).__name__}")
+        bounds.append(value)
+    return bounds[0], bounds[1], int(steps)
+
+
+def _ndim(value):
+    return value.dim() if isinstance(value, Tensor) else 0
+
+
+@op(out=True)
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
     """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`)."""
+    start, end, steps = _space_args("linspace", start, end, steps)
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    array = xp.linspace(float(start), float(end), int(steps)).astype(dtype.numpy)
-    return _finish(array, None, requires_grad, device)
+    array = xp.linspace(start, end, steps)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        array = xp.trunc(array)  # PyTorch computes in floating point, then truncates
+    return _finish(array.astype(dtype.numpy), None, requires_grad, device)
 
 
-@op
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+@op(out=True)
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """base ** (`steps` evenly spaced exponents from start to end) (matches `torch.logspace`)."""
+    start, end, steps = _space_args("logspace", start, end, steps)
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    array = xp.logspace(float(start), float(end), int(steps), base=base).astype(dtype.numpy)
-    return _finish(array, None, requires_grad, device)
+    array = xp.logspace(start, end, steps, base=base)
+    return _finish(array.astype(dtype.numpy), None, requires_grad, device)
 
 
-@op
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+@op(out=True)
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (matches `torch.eye`)."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     return _finish(xp.eye(n, m, dtype=dtype.numpy), None, requires_grad, device)
+
+
+@op
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """A 0-d tensor holding s, of the default float dtype unless dtype is given (matches
+    `torch.scalar_tensor`)."""
+    if isinstance(s, Tensor):
+        s = s.item()
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    return _finish(xp.array(s, dtype=dtype.numpy), None, requires_grad, device)
+
+
+def _strided_zeros(size, stride, dtype):
+    """A zero-filled array of shape size whose element strides are `stride`."""
+    shape, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(shape) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs "
+                           f"{len(shape)}")
+    extent = 1 + sum((n - 1) * st for n, st in zip(shape, stride)) if all(shape) else 0
+    buffer = xp.zeros(extent, dtype=dtype.numpy)
+    itemsize = buffer.itemsize
+    return xp.lib.stride_tricks.as_strided(buffer, shape, tuple(st * itemsize for st in stride))
+
+
+@op
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised tensor with the given strides; ember fills it with zeros (matches
+    `torch.empty_strided`)."""
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    return _finish(_strided_zeros(size, stride, dtype), None, requires_grad, device)
+
+
+@op
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False) -> Tensor:
+    """An uninitialised tensor of shape size laid out in memory in the dim order
+    physical_layout (outermost first); ember fills it with zeros (matches
+    `torch.empty_permuted`)."""
+    shape, order = tuple(size), tuple(physical_layout)
+    if len(shape) != len(order):
+        raise RuntimeError("Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(shape)} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    for d in order:
+        if not 0 <= d < max(len(shape), 1):
+            raise RuntimeError(f"Dimension out of range (expected to be in range of "
+                             f"[{-len(shape)}, {len(shape) - 1}], but got {d})")
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+    array = xp.zeros(tuple(shape[d] for d in order), dtype=dtype.numpy).transpose(inverse)
+    return _finish(array, None, requires_grad, device)
 
 
 def _float_dtype(dtype):
@@ -293,89 +412,38 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                    device)
 
 
-@op(out=True)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False) -> Tensor:
-    """Normal samples with the given mean and std, scalars or tensors (matches `torch.normal`)."""
-    mean_array = mean._data if isinstance(mean, Tensor) else mean
-    std_array = std._data if isinstance(std, Tensor) else std
-    if size is None:
-        size = xp.broadcast_shapes(xp.shape(mean_array), xp.shape(std_array))
-    if dtype is None:
-        dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)),
-                     _dtype.get_default_dtype())
-    dtype = _dtype.to_dtype(dtype)
-    array = rng(generator).normal(mean_array, std_array, size=tuple(size)).astype(dtype.numpy)
-    return _finish(array, None, requires_grad, device)
-
-
-@op(method=True)
-def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    """0/1 samples with probabilities `input` (matches `torch.bernoulli`)."""
-    probabilities = input._data if p is None else p
-    draws = rng(generator).random(input._data.shape) < probabilities
-    return Tensor._make(draws.astype(input._data.dtype))
-
-
-@op
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
-    """Sample category indices by weight (matches `torch.multinomial`) for 1-D or 2-D input."""
-    weights = xp.atleast_2d(input._data.astype(xp.float64))
-    random = rng(generator)
-    rows = []
-    for row in weights:  # one draw per distribution; rows are few
-        p = row / row.sum()
-        rows.append(random.choice(len(p), size=num_samples, replace=replacement, p=p))
-    result = xp.array(rows, dtype=xp.int64)
-    return Tensor._make(result if input._data.ndim == 2 else result[0])
-
-
-# ---- in-place random fills -------------------------------------------------------------
+# ---- in-place fills ---------------------------------------------------------------------
 def _fill_inplace(self, array):
-    # Through _inplace_update, so a filled tensor (or view) in a graph gets its history rebased.
+    """Write array (broadcast, cast) into self through _inplace_update, so a filled tensor (or
+    view) in a graph gets its history rebased."""
     values = get_array_module(self._data).asarray(array)
     if values.dtype != self._data.dtype or values.shape != self._data.shape:
         values = xp.broadcast_to(values, self._data.shape).astype(self._data.dtype)
     return self._inplace_update(Tensor._make(values))
 
 
-@tensor_method("normal_")
-def tensor_normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_inplace(self, random.normal(self._data.shape, mean, std, self._data.dtype,
-                                             generator))
-
-
-@tensor_method("uniform_")
-def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _fill_inplace(self, random.uniform(self._data.shape, a, b, self._data.dtype, generator))
-
-
-@tensor_method("bernoulli_")
-def tensor_bernoulli_(self, p=0.5, *, generator=None):
-    return _fill_inplace(self, rng(generator).random(self._data.shape) < p)
-
-
-@tensor_method("random_")
-def tensor_random_(self, low=0, high=None, *, generator=None):
-    if high is None:
-        low, high = 0, low if low else 2 ** 24
-    return _fill_inplace(self, rng(generator).integers(low, high, size=self._data.shape))
-
-
-@tensor_method("exponential_")
-def tensor_exponential_(self, lambd=1.0, *, generator=None):
-    return _fill_inplace(self, rng(generator).exponential(1 / lambd, size=self._data.shape))
-
-
 @tensor_method("fill_")
 def tensor_fill_(self, value):
+    """Set every element to value, a number or a 0-d tensor whose gradient is the sum of
+    self's (matches `Tensor.fill_`)."""
     if isinstance(value, Tensor):
-        value = value.item()
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.dim()} dimensions.")
+        return self.copy_(value)
     return _fill_inplace(self, value)
 
 
+@op
+def fill(input, value):
+    """A tensor like input with every element set to value (matches `torch.fill`)."""
+    return tensor_fill_(input.clone(), value)
+
+
+@torch_function("zero_")
 @tensor_method("zero_")
 def tensor_zero_(self):
+    """Set every element to zero (matches `Tensor.zero_`)."""
     return _fill_inplace(self, 0)
 
 
@@ -388,6 +456,15 @@ def tensor_new(cls, *args, **kwargs):
             return tensor(args[0], dtype=_dtype.get_default_dtype())
         return empty(*args)
     return object.__new__(cls)
+
+
+@tensor_method("new")
+def tensor_legacy_new(self, *args, **kwargs):
+    """The legacy constructor `x.new(data)` / `x.new(2, 3)`: a tensor of self's dtype."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        if isinstance(args[0], (tuple, list)) or hasattr(args[0], "__len__"):
+            return tensor(args[0], dtype=self.dtype)
+    return empty(*args, dtype=self.dtype) if args else empty(0, dtype=self.dtype)
 
 
 @tensor_method("new_tensor")
@@ -411,6 +488,14 @@ def tensor_new_ones(self, *size, dtype=None, device=None, requires_grad=False):
 def tensor_new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _filled(0, size, dtype or self.dtype, requires_grad, None,
                    module=get_array_module(self._data))
+
+
+@tensor_method("new_empty_strided")
+def tensor_new_empty_strided(self, size, stride, dtype=None, layout=None, device=None,
+                             requires_grad=False, pin_memory=False):
+    """An uninitialised tensor with the given strides, of self's dtype by default; ember fills
+    it with zeros (matches `Tensor.new_empty_strided`)."""
+    return empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
 @tensor_method("new_full")

@@ -50,18 +50,20 @@ class Einsum(Op):
 
     @staticmethod
     def forward(ctx, equation, *operands):
+        dtype = operands[0]._data.dtype
         arrays = [x._data for x in operands]
+        if dtype.itemsize == 2 and dtype.kind not in "iub":  # NumPy's einsum has no bfloat16
+            arrays = [a.astype(xp.float32) for a in arrays]
         ctx.equation = equation
         ctx.save_for_backward(*operands)
-        if len(arrays) == 2:
-            y = _einsum_as_matmul(*equation, *arrays)
-            if y is not None:
-                return y
-        try:
-            return xp.asanyarray(xp.einsum(_unparse(*equation), *arrays,
-                                        optimize=len(arrays) > 1))
-        except ValueError as error:
-            raise RuntimeError(f"einsum(): {error}") from None
+        y = _einsum_as_matmul(*equation, *arrays) if len(arrays) == 2 else None
+        if y is None:
+            try:
+                y = xp.asanyarray(xp.einsum(_unparse(*equation), *arrays,
+                                            optimize=len(arrays) > 1))
+            except ValueError as error:
+                raise RuntimeError(f"einsum(): {error}") from None
+        return y if y.dtype == dtype else y.astype(dtype)  # half products round back
 
     @staticmethod
     def backward(ctx, gy):
@@ -187,7 +189,14 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     sub_a = [next(letters) for _ in range(na)]
     sub_b = [next(letters) for _ in range(nb)]
     for da, db in zip(dims_a, dims_b):
-        if a._data.shape[da] != b._data.shape[db]:
+        # NOTE [tensordot broadcasts size 1]: PyTorch contracts a size-1 dim with a size-n
+        # dim by summing the size-n side over that dim first.
+        size_a, size_b = a._data.shape[da], b._data.shape[db]
+        if size_a == 1 and size_b != 1:
+            b = b.sum(db, keepdim=True)
+        elif size_b == 1 and size_a != 1:
+            a = a.sum(da, keepdim=True)
+        elif size_a != size_b:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a._data.shape[da]} in dim {da} and second has size "
                                f"{b._data.shape[db]} in dim {db}")

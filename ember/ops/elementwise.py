@@ -7,16 +7,16 @@ shape (`sum_to`), which undoes broadcasting.
 
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
-from ember._registry import op
-from ember._tensor import Tensor
+from ember._registry import op, tensor_method
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
-from ember.ops.unary import log, trunc
+from ember.ops.unary import log
 
 
-def _apply_binary(op_class, a, b, *extra):
+def apply_binary(op_class, a, b, *extra):
     """Promote, then apply; NumPy's broadcasting ValueError becomes PyTorch's RuntimeError."""
     a, b = binary_operands(a, b)
     try:
@@ -117,12 +117,14 @@ class Pow(Op):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             # NOTE [pow at b = 0]: PyTorch gives 0 (not nan) for d(a**0)/da, even at a = 0.
-            local = where_nonzero(b, b * pow(a, b - 1))
+            with quiet():  # 0·inf where b = 0 and a = 0, masked out just below
+                local = where_nonzero(b, b * pow(a, b - 1))
             ga = sum_to(gy * local, a._data.shape)
         if ctx.needs_input_grad[1]:
             # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
             mask = Tensor._make((a._data == 0) & (b._data >= 0))
-            gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
+            with quiet():  # 0·log 0, masked out
+                gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
         return ga, gb
 
 
@@ -147,11 +149,10 @@ def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
     return where(mask, 0.0, value)
 
 
-@op(method=True, inplace=True, operators=("__add__", "__radd__"), inplace_operators=("__iadd__",),
-    out=True)
+@op(method=True, inplace=True, operators=("__add__",), inplace_operators=("__iadd__",), out=True)
 def add(input, other, *, alpha=1):
     """input + alpha·other with broadcasting (matches `torch.add`)."""
-    return _apply_binary(Add, input, other, alpha)
+    return apply_binary(Add, input, other, alpha)
 
 
 @op(method=True, inplace=True, aliases=("subtract",), operators=("__sub__",),
@@ -163,27 +164,76 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
-    return _apply_binary(Sub, a, b, alpha)
+    return apply_binary(Sub, a, b, alpha)
 
 
-@op(method=True, inplace=True, aliases=("multiply",), operators=("__mul__", "__rmul__"),
+@op(method=True, inplace=True, aliases=("multiply",), operators=("__mul__",),
     inplace_operators=("__imul__",), out=True)
 def mul(input, other):
     """input · other (matches `torch.mul`)."""
-    return _apply_binary(Mul, input, other)
+    return apply_binary(Mul, input, other)
 
 
-@op(method=True, inplace=True, aliases=("divide",), operators=("__truediv__",),
-    reflected=("__rtruediv__",), inplace_operators=("__itruediv__",), out=True)
+@op(method=True, inplace=True, aliases=("divide",), operators=("__truediv__", "__div__"),
+    inplace_operators=("__itruediv__", "__idiv__"), out=True)
 def div(input, other, *, rounding_mode=None):
     """input / other: true division gives a float even for integers (matches `torch.div`)."""
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        result = _apply_binary(Div, *_float_operands(input, other))
-        target = _dtype.result_type(*_tensors(input, other))
-        return trunc(result).to(target) if not target.is_floating_point else trunc(result)
-    return _apply_binary(Div, *_float_operands(input, other))
+        a, b = binary_operands(*_tensors(input, other))
+        if not a.dtype.is_floating_point and xp.any(b._data == 0):
+            raise RuntimeError("ZeroDivisionError")
+        return apply_binary(FloorDivide, a, b, "trunc")
+    if rounding_mode is not None:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    return apply_binary(Div, *_float_operands(input, other))
+
+
+# NOTE [Reflected operators check self]: `2 + t` calls `t.__radd__(2)`; called unbound with a
+# number for self (`Tensor.__radd__(2, t)`), PyTorch raises (TypeError, or AttributeError for
+# `__rtruediv__`, which it writes in Python), so these check self.
+def _reflected_self(name, self):
+    if not isinstance(self, Tensor):
+        raise TypeError(f"descriptor '{name}' requires a 'torch._C.TensorBase' object but "
+                        f"received a '{type(self).__name__}'")
+
+
+@tensor_method("__radd__")
+def tensor_radd(self, other):
+    """other + self (matches `Tensor.__radd__`)."""
+    _reflected_self("__radd__", self)
+    return add(self, other)
+
+
+@tensor_method("__rmul__")
+def tensor_rmul(self, other):
+    """other · self (matches `Tensor.__rmul__`)."""
+    _reflected_self("__rmul__", self)
+    return mul(self, other)
+
+
+@tensor_method("__rtruediv__", "__rdiv__")
+def tensor_rtruediv(self, other):
+    """other / self (matches `Tensor.__rtruediv__`)."""
+    if not isinstance(self, Tensor):  # PyTorch's is `self.reciprocal() * other`
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute 'reciprocal'")
+    return div(other, self)
+
+
+def _require_a_tensor(name, a, b):
+    """PyTorch's TypeError for two Python numbers (`torch.pow(2, 3)`)."""
+    if not isinstance(a, (Tensor, xp.ndarray)) and not isinstance(b, (Tensor, xp.ndarray)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__})")
+
+
+def _require_tensor_input(name, a, b):
+    """PyTorch's TypeError for a Python number as the first operand (`torch.fmod(2, t)`)."""
+    if not isinstance(a, (Tensor, xp.ndarray)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__})")
 
 
 def _tensors(*values):
@@ -199,19 +249,31 @@ def _float_operands(a, b):
     return as_operand(a, dtype), as_operand(b, dtype)
 
 
-@op(method=True)
+@op(method=True, inplace=True, out=True)
 def true_divide(input, other):
+    """input / other, always true division (matches `torch.true_divide`)."""
     return div(input, other)
 
 
 class FloorDivide(Op):
-    """y = floor(a / b), computed exactly as Python's // is;  ga = gb = 0 (a step function)."""
+    """y = floor(a / b), computed exactly as Python's // is, or trunc(a / b) (rounding toward
+    zero);  ga = gb = 0 (a step function)."""
 
     node_name = "DivBackward2"
 
     @staticmethod
-    def forward(ctx, a, b):
-        return xp.floor_divide(a._data, b._data)
+    def forward(ctx, a, b, mode="floor"):
+        with quiet():
+            quotient = xp.floor_divide(a._data, b._data)
+        if mode == "floor":
+            return quotient
+        if a._data.dtype.kind == "f":
+            with quiet():
+                return xp.trunc(a._data / b._data)
+        # Integers: floor and trunc differ by one where the exact quotient is negative and
+        # not whole.
+        inexact = (quotient < 0) & (quotient * b._data != a._data)
+        return quotient + inexact.astype(quotient.dtype)
 
     @staticmethod
     def backward(ctx, gy):
@@ -227,7 +289,7 @@ def floor_divide(input, other):
     a, b = binary_operands(*_tensors(input, other))
     if not a.dtype.is_floating_point and xp.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
-    return _apply_binary(FloorDivide, a, b)
+    return apply_binary(FloorDivide, a, b)
 
 
 class Remainder(Op):
@@ -254,23 +316,49 @@ class Remainder(Op):
     inplace_operators=("__imod__",))
 def remainder(input, other):
     """Python-style modulus, sign of the divisor (matches `torch.remainder`)."""
+    _require_a_tensor("remainder", input, other)
     a, b = binary_operands(*_tensors(input, other))
     if not a.dtype.is_floating_point and xp.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
-    return _apply_binary(Remainder, a, b)
+    return apply_binary(Remainder, a, b)
 
 
-@op(method=True, inplace=True)
+class Fmod(Op):
+    """y = a - trunc(a / b)·b (C's fmod, sign of a);  ga = gy,  gb = -gy·trunc(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with quiet():
+            return xp.fmod(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = sum_to(gy, a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            with quiet():
+                quotient = Tensor._make(xp.trunc(a._data / b._data))
+            gb = sum_to(-gy * quotient, b._data.shape)
+        return ga, gb
+
+
+@op(method=True, inplace=True, out=True)
 def fmod(input, other):
     """C-style modulus, sign of the dividend (matches `torch.fmod`)."""
+    _require_tensor_input("fmod", input, other)
     a, b = binary_operands(*_tensors(input, other))
-    return a - b * Tensor._make(xp.trunc(a._data / b._data).astype(a._data.dtype))
+    if not a.dtype.is_floating_point and xp.any(b._data == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return apply_binary(Fmod, a, b)
 
 
 @op(method=True, inplace=True, operators=("__pow__",), reflected=("__rpow__",),
     inplace_operators=("__ipow__",))
 def pow(input, exponent):
     """input ** exponent (matches `torch.pow`)."""
+    _require_a_tensor("pow", input, exponent)
     a, b = _tensors(input, exponent)
     if not isinstance(a, Tensor):
         a = as_operand(a, _dtype.result_type(a, b))
@@ -279,12 +367,13 @@ def pow(input, exponent):
     if (not dtype.is_floating_point and dtype is not _dtype.bool and not isinstance(b, Tensor)
             and xp.any(xp.asarray(b) < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _apply_binary(Pow, a, b)
+    return apply_binary(Pow, a, b)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def float_power(input, exponent):
     """input ** exponent in float64 (matches `torch.float_power`)."""
+    _require_a_tensor("float_power", input, exponent)
     exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent,
                                                                             _dtype.float64)
     return pow(as_operand(input, _dtype.float64), exponent)
@@ -293,6 +382,7 @@ def float_power(input, exponent):
 @op
 def rsub(input, other, *, alpha=1):
     """other - alpha·input (matches `torch.rsub`)."""
+    _require_tensor_input("rsub", input, other)
     return sub(other, input, alpha=alpha)
 
 
@@ -313,9 +403,34 @@ class Lerp(Op):
         return ga, gb, gw
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=True)
 def lerp(input, end, weight):
     """Linear interpolation input + weight·(end - input) (matches `torch.lerp`)."""
+    _require_tensor_input("lerp", input, end)
+    _check_lerp_dtypes(input, end, weight)
     a, b = binary_operands(input, end)
     w = as_operand(weight, a.dtype)
     return Lerp.apply(a, b, w)
+
+
+@tensor_method("float_power_")
+def float_power_(self, exponent):
+    """In-place float_power: self must already be float64 (matches `Tensor.float_power_`)."""
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {short_name(self.dtype)} "
+                           "but the operation's result requires dtype Double")
+    return self._inplace_update(float_power(self, exponent))
+
+
+def _check_lerp_dtypes(input, end, weight):
+    """PyTorch's lerp takes floats of one dtype (a 0-d weight tensor or a number may differ)."""
+    if not input.dtype.is_floating_point:
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{short_name(input.dtype)}\'')
+    named = [("end", end)]
+    if isinstance(weight, Tensor) and weight.ndim:
+        named.append(("weight", weight))
+    for name, tensor in named:
+        if isinstance(tensor, Tensor) and tensor.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {short_name(input.dtype).lower()} for `{name}` "
+                               f"but got dtype {short_name(tensor.dtype).lower()}")

@@ -358,6 +358,9 @@ class Norm(Op):
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
         a = xp.abs(x._data)
+        dtype = a.dtype
+        if dtype.itemsize == 2:  # float16/bfloat16: accumulate in float32, as PyTorch does
+            a = a.astype(xp.float32)
         if p == math.inf:
             y = xp.max(a, axis=axes, keepdims=True)
         elif p == -math.inf:
@@ -370,7 +373,7 @@ class Norm(Op):
             y = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=True))
         else:
             y = xp.sum(a ** a.dtype.type(p), axis=axes, keepdims=True) ** a.dtype.type(1 / p)
-        y = Tensor._make(xp.asanyarray(y if keepdim else xp.squeeze(y, axes), dtype=a.dtype))
+        y = Tensor._make(xp.asanyarray(y if keepdim else xp.squeeze(y, axes)).astype(dtype))
         ctx.args = (p, axes, keepdim, x._data.shape)
         ctx.save_for_backward(x, y)
         return y
@@ -408,8 +411,10 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
                            f"input. Got {_type_word(input.dtype)}")
     if p == "fro" or p is None:
         p = 2
+    elif p == "nuc":
+        return _nuclear_norm(input, dim, keepdim)
     elif isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} (matrix norms) is not supported by ember")
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     p = float(p)
     axes = _axes(dim, input._data.ndim)
     if math.isinf(p) and input._data.size == 0:
@@ -422,3 +427,114 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
             raise RuntimeError(f"{prefix} the dimension {empty[0]}because this dimension is "
                                "empty and the operation does not have an identity")
     return Norm.apply(input, p, axes, keepdim)
+
+
+def _nuclear_norm(input: Tensor, dim, keepdim: bool) -> Tensor:
+    """Σ singular values over two dims (the gradient is SVD's: U·Vᵀ for distinct values)."""
+    if input.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    dims = list(range(input.dim())) if dim is None else (
+        [dim] if isinstance(dim, int) else list(dim))
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dims)}")
+    d0, d1 = (_axis(d, input.dim()) for d in dims)
+    # svd is a higher family (linalg): reached as a Tensor method, bound once ember is loaded
+    singular = input.movedim((d0, d1), (-2, -1)).svd()[1]
+    if not keepdim:
+        return singular.sum(-1)
+    return singular.sum(-1, keepdim=True).unsqueeze(-1).movedim((-2, -1), (d0, d1))
+
+
+class Dist(Norm):
+    """y = ‖a - b‖_p, applied to the difference (the p-norm's gradient, then Sub's)."""
+
+    node_name = "DistBackward0"
+
+
+@op(method=True)
+def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
+    """The p-norm of input - other, broadcast (matches `torch.dist`)."""
+    if not input.dtype.is_floating_point or not other.dtype.is_floating_point:
+        word = _type_word(input.dtype if not input.dtype.is_floating_point else other.dtype)
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {word} instead.")
+    difference = input - other
+    return Dist.apply(difference, float(p), _axes(None, difference._data.ndim), False)
+
+
+class Renorm(Op):
+    """y = x·f per slice along `axis`, f = M/(n + 1e-7) where the slice's p-norm n > M, else 1;
+    gx = gy·f + x's share of the norm's change: (Σ gy·x)·(-M/(n + 1e-7)²)·∂n/∂x on those slices.
+
+    One op (not a composition) so that renorm_ can overwrite x: its node keeps a copy of x.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axis, maxnorm):
+        others = tuple(d for d in range(x._data.ndim) if d != axis)
+        with _quiet():
+            n = _norm_array(x._data, p, others)
+            f = xp.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0).astype(x._data.dtype)
+        ctx.args = (p, others, maxnorm)
+        ctx.save_for_backward(x)
+        return x._data * f
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        p, others, maxnorm = ctx.args
+        n = norm(x, p, others, keepdim=True)
+        over = _constant(n._data > maxnorm)
+        shifted = where(over, n, 1.0) + 1e-7
+        gx = gy * where(over, maxnorm / shifted, 1.0)
+        change = where(over, (gy * x).sum(others, keepdim=True) * -maxnorm / (shifted * shifted),
+                       0.0)
+        slope = _norm_slope(x, n, where(over, n, 1.0), p, others)
+        return gx + change * slope, None, None, None
+
+
+def _quiet():
+    return xp.errstate(invalid="ignore", divide="ignore", over="ignore")
+
+
+def _norm_array(a, p, axes):
+    """‖a‖_p over axes (keepdims), on arrays."""
+    m = xp.abs(a)
+    if math.isinf(p):
+        return (xp.max if p > 0 else xp.min)(m, axis=axes, keepdims=True)
+    return xp.sum(m ** a.dtype.type(p), axis=axes, keepdims=True) ** a.dtype.type(1 / p)
+
+
+def _norm_slope(x, n, safe_n, p, axes):
+    """∂‖x‖_p/∂x given the norm n (keepdim; safe_n: n with zeros replaced): sign(x)·|x|^(p-1)
+    / n^(p-1); for p = ±inf the sign at the entries equal to n, shared among ties."""
+    sign = _constant(xp.sign(x._data))
+    n = safe_n if not math.isinf(p) else n
+    if math.isinf(p):
+        hits = xp.abs(x._data) == n._data
+        share = hits / xp.maximum(xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype), 1)
+        return sign * _constant(share)
+    if p == 1:
+        return sign
+    if p == 2:
+        return x / n
+    return sign * _abs(x) ** (p - 1) / n ** (p - 1)
+
+
+@op(method=True, inplace=True, out=True)
+def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
+    """Rescale each slice along dim whose p-norm exceeds maxnorm to norm maxnorm
+    (matches `torch.renorm`)."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
+                           "dimensions")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_type_word(input.dtype)}")
+    return Renorm.apply(input, float(p), _axis(dim, input.dim()), float(maxnorm))

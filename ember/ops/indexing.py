@@ -1,6 +1,6 @@
-"""Indexing: `x[index]`, `x[index] = v`, index_put, select, masked ops and nonzero; gather,
-scatter and index_select live in `ember.ops.scatter`, the region ops and view history in
-`ember.ops.inplace`.
+"""Indexing: `x[index]`, `x[index] = v`, index_put, select, masked_fill/masked_select,
+nonzero and PyTorch's private masked index ops; gather, scatter, index_select, masked_scatter
+... live in `ember.ops.scatter`, the region ops and view history in `ember.ops.inplace`.
 
 NOTE [Basic then advanced indexing]
 PyTorch applies an index in two steps: ints, slices, None and Ellipsis first, as a view
@@ -16,8 +16,9 @@ or a view op's `_view_fn`) followed by an optional advanced index. The three reg
 each other's backward, so indexing is differentiable any number of times.
 """
 
+from ember import _backend
 from ember._backend import get_array_module, xp
-from ember._registry import op, tensor_method
+from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
@@ -58,9 +59,9 @@ def _component(item):
         return slice(*parts)
     if isinstance(item, Tensor):
         array = item._data
-    elif isinstance(item, (list, tuple, xp.ndarray)):
+    elif isinstance(item, (list, tuple, range, xp.ndarray)):
         array = xp.asarray([_as_int(v) if isinstance(v, Tensor) else v for v in item]
-                           if isinstance(item, (list, tuple)) else item)
+                           if isinstance(item, (list, tuple, range)) else item)
         if array.size == 0:
             array = array.astype(xp.int64)
     elif isinstance(item, str):
@@ -82,10 +83,15 @@ def _as_int(value):
     return int(value)
 
 
+def _dims_used(array) -> int:
+    """The dims an array index consumes: a bool mask its own dims, an integer index one."""
+    return array.ndim if array.dtype == bool else 1
+
+
 def parse_index(shape, index):
     """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE."""
     items = [_component(i) for i in (index if isinstance(index, tuple) else (index,))]
-    used = sum(1 if isinstance(i, (int, slice)) else i.ndim if isinstance(i, xp.ndarray)
+    used = sum(1 if isinstance(i, (int, slice)) else _dims_used(i) if isinstance(i, xp.ndarray)
                else 0 for i in items)
     if used > len(shape):
         if len(shape) == 0:
@@ -330,10 +336,39 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
     target_shape = target[adv].shape if adv is not None else target.shape
     if not isinstance(values, Tensor):
         values = Tensor._make(get_array_module(input._data).asarray(values))
-    values = expand_to(as_operand(values, input.dtype), target_shape)
-    return input + RegionPut.apply(values, input._data.shape, view_fn, adv)
+    _check_value_shape(target_shape, values._data.shape, adv is not None, input._data.dtype)
+    return IndexPutAccumulate.apply(input, as_operand(values, input.dtype), view_fn, adv)
 
 
+class IndexPutAccumulate(Op):
+    """y = x with v added at the index (repeats accumulate);  gx = gy,  gv = sum_to(gy[index])."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, v, view_fn, adv):
+        ctx.region = (view_fn, adv)
+        ctx.value_shape = v._data.shape
+        out = x._data.copy()
+        target = view_fn(out)
+        region = target[adv] if adv is not None else target
+        values = xp.broadcast_to(v._data.reshape(_strip_leading_ones(v._data.shape,
+                                                                     region.ndim)), region.shape)
+        if adv is None:
+            target += values
+        else:
+            _backend.scatter_add(target, adv, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        gv = None
+        if ctx.needs_input_grad[1]:
+            gv = _sum_to_value(RegionTake.apply(gy, *ctx.region), ctx.value_shape)
+        return gy if ctx.needs_input_grad[0] else None, gv, None, None
+
+
+@torch_function("index_put_")
 @tensor_method("index_put_")
 def index_put_(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """index_put in place (matches `torch.Tensor.index_put_`)."""
@@ -405,7 +440,11 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
+        if value._data.dtype.kind == "c" and input._data.dtype.kind != "c":
+            _check_fits(complex(value._data), input._data.dtype)
         value = as_operand(value, input.dtype)
+    else:
+        _check_fits(value, input._data.dtype)
     shape = xp.broadcast_shapes(array.shape, input._data.shape)
     if shape != input._data.shape:
         input = expand_to(input, shape)
@@ -413,16 +452,70 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return fill.apply(input, xp.broadcast_to(array, shape), value)
 
 
+def _check_fits(value, np_dtype) -> None:
+    """PyTorch's error for a Python number the tensor's dtype cannot hold."""
+    fits = not isinstance(value, complex) or np_dtype.kind == "c"
+    if fits and isinstance(value, int) and not isinstance(value, bool) and np_dtype.kind in "iu":
+        info = xp.iinfo(np_dtype)
+        fits = info.min <= value <= info.max
+    if not fits:
+        name = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                "int64": "int64_t"}.get(np_dtype.name, _c_name(np_dtype))
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
 class MaskedSelect(Index):
     """y = the entries of x under the mask, as 1-D;  gx = zeros with gy put back there."""
 
 
 @op(method=True)
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """The entries under a bool mask as a 1-D tensor (matches `torch.masked_select`)."""
     array = _mask_array(mask, "masked_select:")
-    shape = xp.broadcast_shapes(array.shape, input._data.shape)
-    return MaskedSelect.apply(expand_to(input, shape), xp.nonzero(xp.broadcast_to(array, shape)))
+    shape = xp.broadcast_shapes(array.shape, input._data.shape) or (1,)  # 0-d reads as (1,)
+    x = expand_to(input.reshape(1) if input._data.ndim == 0 else input, shape)
+    result = MaskedSelect.apply(x, xp.nonzero(xp.broadcast_to(array, shape)))
+    if out is None:
+        return result
+    check_out_overlap(out, (input, mask))
+    return write_out(result, out)
+
+
+def check_out_overlap(out: Tensor, inputs, result_shape=None) -> None:
+    """PyTorch's errors for an out= tensor that overlaps itself or an input. An out= of the
+    wrong shape is first resized in its own memory by PyTorch, so its extent then counts."""
+    if any(st == 0 and n > 1 for st, n in zip(out._data.strides, out._data.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the "
+            "operation.")
+    grown = (result_shape is not None and out._data.size and
+             tuple(result_shape) != out._data.shape)
+    for t in inputs:
+        if grown:
+            lo, hi = _byte_range(t._data)
+            start = out._data.__array_interface__["data"][0]
+            size = 1
+            for n in result_shape:
+                size *= n
+            overlap = t._data.size and start < hi and lo < start + size * out._data.itemsize
+        else:
+            overlap = (xp.may_share_memory(out._data, t._data) and
+                       xp.shares_memory(out._data, t._data))
+        if overlap or t is out:
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation.")
+
+
+def _byte_range(array) -> tuple:
+    """[first byte, one past the last byte) of an array's elements."""
+    start = array.__array_interface__["data"][0]
+    low = sum(min(0, st * (n - 1)) for st, n in zip(array.strides, array.shape))
+    high = sum(max(0, st * (n - 1)) for st, n in zip(array.strides, array.shape))
+    return start + low, start + high + array.itemsize
+
 
 
 @op(method=True)
@@ -439,3 +532,50 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
 def argwhere(input: Tensor) -> Tensor:
     """nonzero(input) (matches `torch.argwhere`)."""
     return nonzero(input)
+
+
+@op(method=True)
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """nonzero, cut or padded with fill_value to exactly `size` rows (matches
+    `torch.nonzero_static`)."""
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = xp.argwhere(input._data).astype(xp.int64)[:size]
+    padded = xp.full((size, input._data.ndim), fill_value, dtype=xp.int64)
+    padded[:found.shape[0]] = found
+    return Tensor._make(padded)
+
+
+# ---- masked index (PyTorch's private ops for compiled code) -------------------------------------
+def _clamped(x: Tensor, indices, low) -> tuple:
+    """The index tensors clamped into x's dims (the masked-out ones may point anywhere)."""
+    clamped = []
+    for d, index in enumerate(indices):
+        if index is not None and index.dtype.name not in ("int64", "int32"):
+            raise RuntimeError(
+                f"_unsafe_masked_index found unexpected index type {short_name(index.dtype)}")
+        size = x._data.shape[d]
+        clamped.append(None if index is None else Tensor._make(
+            xp.clip(index._data, low(size), size - 1)))
+    return tuple(slice(None) if i is None else i for i in clamped)
+
+
+@op
+def _unsafe_masked_index(x: Tensor, mask: Tensor, indices, fill) -> Tensor:
+    """x[indices] where mask, else fill (matches `torch.ops.aten._unsafe_masked_index`)."""
+    if mask.dtype.name != "bool":
+        raise RuntimeError("tensors used as masks must be bool tensors")
+    return x[_clamped(x, indices, lambda size: -size)].masked_fill(~mask, fill)
+
+
+@op
+def _unsafe_masked_index_put_accumulate(x: Tensor, mask: Tensor, indices,
+                                        values: Tensor) -> Tensor:
+    """x with values added at indices where mask (matches
+    `torch.ops.aten._unsafe_masked_index_put_accumulate`)."""
+    if mask.dtype.name != "bool":
+        raise RuntimeError("tensors used as masks must be bool tensors")
+    if x._data.size == 0:
+        return x.clone()
+    index = _clamped(x, indices, lambda size: -size)
+    return x.index_put(index, values.masked_fill(~mask, 0), accumulate=True)

@@ -23,8 +23,6 @@ def identity(array):
     return array
 
 
-
-
 # ---- region ops -------------------------------------------------------------------------------
 class RegionTake(Op):
     """y = view_fn(g)[adv] (a copy);  gg = zeros with gy put back into the region."""
@@ -200,6 +198,154 @@ def _inplace_update(self, result):
         self._output_nr = result._output_nr
         self._requires_grad = True
     return self
+
+
+# ---- copy_ ----------------------------------------------------------------------------------
+class CopyFrom(Op):
+    """y = src cast to dst's dtype and broadcast to dst's shape (what `dst.copy_(src)` writes);
+    gdst = 0 (overwritten), gsrc = gy summed over the broadcast dims, cast back to src's dtype."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        ctx.src_shape, ctx.src_dtype = src._data.shape, src.dtype
+        return xp.broadcast_to(src._data.astype(dst._data.dtype, copy=False), dst._data.shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        gdst = gy.new_zeros(gy.shape) if ctx.needs_input_grad[0] else None
+        if not ctx.needs_input_grad[1]:
+            return gdst, None
+        shape = ctx.src_shape
+        lead = gy.dim() - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, size in enumerate(shape) if size == 1 and gy.shape[lead + i] != 1)
+        gsrc = gy.sum(dim=dims, keepdim=True).reshape(shape) if dims else gy
+        return gdst, gsrc.to(ctx.src_dtype)
+
+
+def _copy_backwards_name(node) -> str:
+    return "torch::autograd::CopyBackwards"  # a C++ node: name() keeps its namespace
+
+
+CopyFrom._backward_cls.name = _copy_backwards_name
+
+
+@tensor_method("copy_")
+def copy_(self, src, non_blocking=False):
+    """Write src's values into self, broadcast and cast to self's dtype (matches
+    `Tensor.copy_`).
+
+    Autograd as in PyTorch: self's old values get no gradient, src gets the gradient of the
+    region it was copied to, summed over broadcast dims (`param.data.copy_(w)` and `copy_` under
+    `no_grad` write without recording anything).
+    """
+    if not isinstance(src, Tensor):
+        if isinstance(src, (bool, int, float, complex)):
+            return self._inplace_update(Tensor._make(
+                xp.full(self._data.shape, src, dtype=self._data.dtype)))
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
+    shape = self._data.shape
+    if len(src._data.shape) > len(shape) or any(
+            s not in (1, t) for s, t in zip(reversed(src._data.shape), reversed(shape))):
+        raise RuntimeError(_copy_shape_error(shape, src._data.shape))
+    return self._inplace_update(CopyFrom.apply(self, src))
+
+
+def _copy_shape_error(target, source) -> str:
+    """PyTorch's message when copy_'s source does not broadcast to the target."""
+    for i in range(1, min(len(target), len(source)) + 1):
+        if source[-i] not in (1, target[-i]):
+            return (f"The size of tensor a ({target[-i]}) must match the size of tensor b "
+                    f"({source[-i]}) at non-singleton dimension {len(target) - i}")
+    return (f"expand(torch.FloatTensor{{{list(source)}}}, size={list(target)}): the number of "
+            f"sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(source)})")
+
+
+# ---- Python-level element maps and storage sharing ---------------------------------------
+def _check_no_grad(self, name):
+    if self._requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
+
+
+@tensor_method("apply_")
+def apply_(self, callable):
+    """Replace each element x by callable(x), a Python function (matches `Tensor.apply_`)."""
+    _check_no_grad(self, "apply_")
+    mapped = [callable(v) for v in self._data.reshape(-1).tolist()]
+    return self._inplace_update(Tensor._make(xp.asarray(mapped).reshape(self._data.shape)))
+
+
+@tensor_method("map_")
+def map_(self, tensor, callable):
+    """Replace each x by callable(x, y), y from tensor broadcast to self (matches
+    `Tensor.map_`)."""
+    _check_no_grad(self, "map_")
+    other = xp.broadcast_to(tensor._data, self._data.shape).reshape(-1).tolist()
+    mapped = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other)]
+    return self._inplace_update(Tensor._make(xp.asarray(mapped).reshape(self._data.shape)))
+
+
+@tensor_method("map2_")
+def map2_(self, x, y, callable):
+    """Replace each a by callable(a, b, c), b and c from x and y broadcast to self (matches
+    `Tensor.map2_`)."""
+    _check_no_grad(self, "map2_")
+    bs = xp.broadcast_to(x._data, self._data.shape).reshape(-1).tolist()
+    cs = xp.broadcast_to(y._data, self._data.shape).reshape(-1).tolist()
+    mapped = [callable(a, b, c) for a, b, c in zip(self._data.reshape(-1).tolist(), bs, cs)]
+    return self._inplace_update(Tensor._make(xp.asarray(mapped).reshape(self._data.shape)))
+
+
+@tensor_method("set_")
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """Make self share source's memory, shape and strides (matches `Tensor.set_` with a
+    tensor, or with nothing: an empty tensor)."""
+    if source is None:
+        array = xp.empty((0,), dtype=self._data.dtype)
+    elif isinstance(source, Tensor):
+        if source.dtype is not self.dtype:
+            raise RuntimeError(f"Could not set tensor of type {source.dtype} to a tensor of "
+                               f"type {self.dtype}")
+        array = source._data
+    else:
+        raise TypeError(f"set_(): expected a Tensor source, got {type(source).__name__}")
+    if size is not None:
+        itemsize = array.itemsize
+        strides = tuple(s * itemsize for s in (stride or _contiguous_strides(size)))
+        array = xp.lib.stride_tricks.as_strided(array.reshape(-1)[storage_offset:],
+                                                tuple(size), strides)
+    self._data = array
+    self._version.value += 1
+    return self
+
+
+def _contiguous_strides(size):
+    strides, step = [], 1
+    for n in reversed(tuple(size)):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+@tensor_method("as_subclass")
+def as_subclass(self, cls):
+    """self's data as an instance of the Tensor subclass cls, sharing memory and autograd
+    history (matches `Tensor.as_subclass`)."""
+    out = cls._make(self._data, self._requires_grad)
+    out.grad_fn, out._output_nr, out._version = self.grad_fn, self._output_nr, self._version
+    return out
+
+
+@tensor_method("module_load")
+def module_load(self, other, assign=False):
+    """The tensor `load_state_dict` swaps in for self: other, or self with other's values
+    (matches `Tensor.module_load`)."""
+    return other.detach() if assign else self.copy_(other).detach()
 
 
 def _keep_saved_originals(node, target, result):

@@ -1,6 +1,8 @@
-"""Joins and rearranging copies: cat, stack, hstack, vstack and their inverses split, chunk,
-unbind (views of the pieces), and copies that move entries around: repeat, flip, roll,
-tril/triu. The view ops (view, reshape, permute, expand, narrow, ...) live in `ember.ops.shape`.
+"""Joins and rearranging copies: cat, stack, hstack, vstack, dstack, column_stack (with
+atleast_1d/2d/3d) and their inverses split, chunk, tensor_split, hsplit/vsplit/dsplit, unbind
+(views of the pieces; unsafe_split/unsafe_chunk untracked), and copies that move entries
+around: repeat, flip, roll, tril/triu. The view ops (view, reshape, permute, expand, narrow,
+...) live in `ember.ops.shape`; tile, repeat_interleave, block_diag, rot90 in `ember.ops.tiling`.
 
 Every backward is written with these same ops or the view ops (cat's gradient is narrowed
 pieces, stack's is unbind, split's is cat), so all of them are differentiable any number of
@@ -9,15 +11,17 @@ times.
 
 import functools
 import itertools
+import operator
 
 from ember import _dtype
-from ember._backend import get_array_module, xp
-from ember._registry import op, tensor_method
-from ember._tensor import Tensor, wrap_dim
+from ember._backend import xp
+from ember._registry import op, tensor_method, write_out
+from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.broadcast import sum_to
-from ember.ops.shape import _sizes, narrow, reshape
+from ember.ops.indexing import basic_view, check_out_overlap
+from ember.ops.shape import _sizes, narrow, reshape, unsqueeze
 
 
 # ---- repeat -------------------------------------------------------------------------------------
@@ -47,6 +51,11 @@ def repeat(input: Tensor, *repeats) -> Tensor:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions "
             "of tensor")
+    if any(r < 0 for r in repeats):
+        padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+        target = [r * n for r, n in zip(repeats, padded)]
+        bad = next(t for t in target if t < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
     return Repeat.apply(input, repeats)
 
 
@@ -69,17 +78,32 @@ class Cat(Op):
         return (None, *grads)
 
 
-@op(aliases=("concat", "concatenate"), out=True)
-def cat(tensors, dim: int = 0) -> Tensor:
+@op(aliases=("concat", "concatenate"))
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Join tensors along an existing dim (matches `torch.cat`)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        "Tensor")
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if out is None:
+        return _cat(tensors, dim)
+    result = _cat(tensors, dim)
+    check_out_overlap(out, tensors, result._data.shape)
+    return write_out(result, out)
+
+
+def _cat(tensors, dim: int) -> Tensor:
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dtype = functools.reduce(_dtype.promote_types, (t.dtype for t in tensors))
     # NOTE [Legacy empty tensors in cat]: PyTorch skips 1-D tensors of size 0 whatever dim is.
     kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)]
-    if not kept:
-        return Tensor._make(get_array_module(tensors[0]._data).zeros((0,), dtype=dtype.numpy))
+    if not kept:  # all legacy empty: still a Cat node, so a graph reaches the inputs
+        return Cat.apply(0, *(as_operand(t, dtype) for t in tensors))
     for i, t in enumerate(kept):
         if t._data.ndim == 0:
             raise RuntimeError(
@@ -134,17 +158,89 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return Stack.apply(dim, *(as_operand(t, dtype) for t in tensors))
 
 
+def _tensors_of(tensors) -> tuple:
+    """The tensors of `*tensors` given as separate arguments or as one list/tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(tensors[0])
+    return tensors
+
+
+def _one_or_tuple(tensors, fn):
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    return tuple(fn(t) for t in _tensors_of(tensors))
+
+
+def _at_least_1d(t: Tensor) -> Tensor:
+    return reshape(t, 1) if t._data.ndim == 0 else t
+
+
+def _at_least_2d(t: Tensor) -> Tensor:
+    ndim = t._data.ndim
+    return reshape(t, 1, 1) if ndim == 0 else unsqueeze(t, 0) if ndim == 1 else t
+
+
+def _at_least_3d(t: Tensor) -> Tensor:
+    ndim = t._data.ndim
+    if ndim == 0:
+        return reshape(t, 1, 1, 1)
+    if ndim == 1:
+        return unsqueeze(unsqueeze(t, 0), -1)
+    return unsqueeze(t, -1) if ndim == 2 else t
+
+
+def _non_empty(name: str, tensors) -> None:
+    if not len(tensors):
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 @op
+def atleast_1d(*tensors):
+    """The input(s) with at least 1 dim, 0-d ones as shape (1,) (matches `torch.atleast_1d`)."""
+    return _one_or_tuple(tensors, _at_least_1d)
+
+
+@op
+def atleast_2d(*tensors):
+    """The input(s) with at least 2 dims, new dims in front (matches `torch.atleast_2d`)."""
+    return _one_or_tuple(tensors, _at_least_2d)
+
+
+@op
+def atleast_3d(*tensors):
+    """The input(s) with at least 3 dims: (n,) -> (1, n, 1), (m, n) -> (m, n, 1) (matches
+    `torch.atleast_3d`)."""
+    return _one_or_tuple(tensors, _at_least_3d)
+
+
+@op(out=True)
 def hstack(tensors) -> Tensor:
     """cat along dim 1 (dim 0 for 1-D tensors) (matches `torch.hstack`)."""
-    tensors = [t if t._data.ndim else reshape(t, 1) for t in tensors]
-    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+    _non_empty("hstack", tensors)
+    tensors = [_at_least_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
 
 
-@op
+@op(aliases=("row_stack",), out=True)
 def vstack(tensors) -> Tensor:
     """cat along dim 0 of at-least-2-D tensors (matches `torch.vstack`)."""
-    return cat([t if t._data.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
+    _non_empty("vstack", tensors)
+    return cat([_at_least_2d(t) for t in tensors], 0)
+
+
+@op(out=True)
+def dstack(tensors) -> Tensor:
+    """cat along dim 2 of at-least-3-D tensors (matches `torch.dstack`)."""
+    _non_empty("dstack", tensors)
+    return cat([_at_least_3d(t) for t in tensors], 2)
+
+
+@op(out=True)
+def column_stack(tensors) -> Tensor:
+    """Tensors as columns: 0-d and 1-D ones become (n, 1), then hstack (matches
+    `torch.column_stack`)."""
+    _non_empty("column_stack", tensors)
+    return hstack([reshape(t, -1, 1) if t._data.ndim < 2 else t for t in tensors])
 
 
 # ---- splitting ----------------------------------------------------------------------------------
@@ -213,6 +309,131 @@ def chunk(input: Tensor, chunks: int, dim: int = 0):
     return split(input, -(-length // chunks), dim)
 
 
+@op(method=True)
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
+    """Views of consecutive pieces of the listed sizes along dim (matches
+    `torch.split_with_sizes`)."""
+    return split(input, list(split_sizes), dim)
+
+
+def _split_bounds(length: int, indices_or_sections) -> list:
+    """(start, stop) of each piece: `sections` near-equal pieces or cuts at `indices`."""
+    if isinstance(indices_or_sections, Tensor):
+        array = indices_or_sections._data
+        if array.dtype != xp.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {short_name(indices_or_sections.dtype)}")
+        if array.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {array.ndim} dims")
+        indices_or_sections = int(array) if array.ndim == 0 else array.tolist()
+    if isinstance(indices_or_sections, (list, tuple)):
+        cuts = [0] + [operator.index(i) for i in indices_or_sections] + [length]
+        return list(itertools.pairwise(cuts))
+    if isinstance(indices_or_sections, bool) or not isinstance(indices_or_sections, int):
+        raise TypeError(
+            "tensor_split() received an invalid combination of arguments - got "
+            f"({type(indices_or_sections).__name__}), but expected one of: (tuple of ints "
+            "indices, int dim), (Tensor tensor_indices_or_sections, int dim), (int sections, "
+            "int dim)")
+    sections = indices_or_sections
+    if sections <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+    size, extra = divmod(length, sections)
+    sizes = [size + 1] * extra + [size] * (sections - extra)
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    return list(itertools.pairwise(bounds))
+
+
+@op(method=True)
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0):
+    """Views of `sections` near-equal pieces, or of the pieces between `indices`, along dim
+    (matches `torch.tensor_split`)."""
+    if input._data.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    dim = wrap_dim(dim, input._data.ndim)
+    bounds = _split_bounds(input._data.shape[dim], indices_or_sections)
+    lead = (slice(None),) * dim
+    return tuple(basic_view(input, lead + (slice(a, b),)) for a, b in bounds)
+
+
+def _split_along(name: str, input: Tensor, indices_or_sections, dim: int, min_dims: int):
+    """hsplit/vsplit/dsplit: tensor_split, but equal sections must divide the dim exactly."""
+    ndim = input._data.ndim
+    if ndim < min_dims:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a "
+            f"tensor with {ndim} dimensions!")
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        size = input._data.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+@op(method=True)
+def hsplit(input: Tensor, indices_or_sections):
+    """tensor_split along dim 1 (dim 0 of a 1-D tensor) (matches `torch.hsplit`)."""
+    dim = 0 if input._data.ndim == 1 else 1
+    return _split_along("hsplit", input, indices_or_sections, dim, 1)
+
+
+@op(method=True)
+def vsplit(input: Tensor, indices_or_sections):
+    """tensor_split along dim 0 of an at-least-2-D tensor (matches `torch.vsplit`)."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+@op(method=True)
+def dsplit(input: Tensor, indices_or_sections):
+    """tensor_split along dim 2 of an at-least-3-D tensor (matches `torch.dsplit`)."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+class UnsafeSplit(Split):
+    """unsafe_split: split whose pieces share memory but are not tracked as views (so they
+    may be modified in place), PyTorch's node name."""
+
+    multi_view = False
+
+
+class UnsafeSplitWithSizes(UnsafeSplit):
+    """unsafe_split_with_sizes: the same, PyTorch's node name."""
+
+
+@op(method=True)
+def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0):
+    """split without view tracking (matches `torch.unsafe_split`)."""
+    dim = wrap_dim(dim, tensor._data.ndim)
+    sizes = [p._data.shape[dim] for p in split(Tensor._make(tensor._data), split_size, dim)]
+    return _as_tuple(UnsafeSplit.apply(tensor, dim, tuple(sizes)))
+
+
+@op(method=True)
+def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
+    """split_with_sizes without view tracking (matches `torch.unsafe_split_with_sizes`)."""
+    dim = wrap_dim(dim, input._data.ndim)
+    split(Tensor._make(input._data), list(split_sizes), dim)  # PyTorch's errors
+    return _as_tuple(UnsafeSplitWithSizes.apply(input, dim, tuple(split_sizes)))
+
+
+@op(method=True)
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0):
+    """chunk without view tracking (matches `torch.unsafe_chunk`)."""
+    dim = wrap_dim(dim, input._data.ndim)
+    sizes = [p._data.shape[dim] for p in chunk(Tensor._make(input._data), chunks, dim)]
+    return _as_tuple(UnsafeSplit.apply(input, dim, tuple(sizes)))
+
+
+def _as_tuple(outputs) -> tuple:
+    return outputs if isinstance(outputs, tuple) else (outputs,)
+
+
 class Unbind(Op):
     """ys = the slices of x at each index of dim (views);  gx = the gys stacked."""
 
@@ -237,7 +458,7 @@ def unbind(input: Tensor, dim: int = 0):
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     lead = (slice(None),) * dim
     for i, out in enumerate(outputs):
-        out._as_view_of(input, lambda array, index=lead + (i,): array[index])
+        out._as_view_of(input, lambda array, index=lead + (i, Ellipsis): array[index])
     return outputs
 
 
@@ -277,12 +498,16 @@ def flip(input: Tensor, dims) -> Tensor:
 @op(method=True)
 def fliplr(input: Tensor) -> Tensor:
     """flip(dim 1) (matches `torch.fliplr`)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 @op(method=True)
 def flipud(input: Tensor) -> Tensor:
     """flip(dim 0) (matches `torch.flipud`)."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 
 

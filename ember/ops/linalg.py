@@ -89,6 +89,13 @@ def _check_1d_pair(a: Tensor, b: Tensor):
 
 
 # ---- the products ----------------------------------------------------------------------------
+def _product(a, b):
+    """a @ b on arrays, in their dtype: NumPy gives bfloat16 products in float32, PyTorch rounds
+    them back to bfloat16."""
+    y = xp.matmul(a, b)
+    return y if y.dtype == a.dtype else y.astype(a.dtype)
+
+
 class Mm(Op):
     """y = a·b for matrices;  ga = gy·bᵀ,  gb = aᵀ·gy."""
 
@@ -96,7 +103,7 @@ class Mm(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return xp.matmul(a._data, b._data)
+        return _product(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -122,7 +129,7 @@ class Mv(Op):
     def forward(ctx, a, v):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               v if ctx.needs_input_grad[0] else None)
-        return xp.matmul(a._data, v._data)
+        return _product(a._data, v._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -144,7 +151,7 @@ class Dot(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return xp.asanyarray(xp.dot(a._data, b._data))
+        return xp.asanyarray(_product(a._data, b._data))
 
     @staticmethod
     def backward(ctx, gy):
@@ -191,7 +198,7 @@ class Matmul(Op):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
         ctx.shapes = (a._data.shape, b._data.shape)
-        return xp.matmul(a._data, b._data)
+        return _product(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -384,7 +391,7 @@ class Addmm(Op):
                               b if ctx.needs_input_grad[1] else None)
         ctx.scales = (beta, alpha)
         ctx.c_shape = c._data.shape
-        y = xp.matmul(a._data, b._data)
+        y = _product(a._data, b._data)
         if alpha != 1:
             y *= get_array_module(y).asarray(alpha, dtype=y.dtype)
         if beta == 0:

@@ -116,6 +116,8 @@ class CrossEntropy(Op):
     def backward(ctx, gy):
         x, probs = ctx.saved_tensors
         g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
+        if not _state["enabled"] and probs is None and not ctx.eps:
+            return (_index_target_grad(ctx, g._data), None, None, None, None, None, None)
         if _state["enabled"]:  # create_graph: p and log p as functions of x
             logp = x.log_softmax(1)
             p = logp.exp()
@@ -133,6 +135,19 @@ class CrossEntropy(Op):
         if ctx.needs_input_grad[1]:
             gprobs = -g * (logp if weight is None else logp * weight)
         return gx, gprobs, None, None, None, None, None
+
+
+def _index_target_grad(ctx, g):
+    """The first-order gradient for class-index targets without label smoothing, in three
+    passes over the logits: gx = g·w_y·(p − onehot(y)), since ΣA = w_y and A = w_y·onehot(y)."""
+    logp, target = ctx.logp, ctx.target
+    w = target.w_target[:, None]
+    gx = xp.exp(logp)
+    gx *= w
+    index = target.safe[:, None]
+    xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - w, axis=1)
+    gx *= g
+    return Tensor._make(gx.astype(logp.dtype, copy=False))
 
 
 def _class_view(weight: xp.ndarray, ndim: int) -> xp.ndarray:

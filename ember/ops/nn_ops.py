@@ -13,10 +13,12 @@ differentiated again.
 """
 
 from ember._backend import get_array_module, scatter_add, xp
+from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, once_differentiable
 from ember.ops.broadcast import _sum_to_shape, sum_to
+from ember.ops.linalg import _product
 
 _state = grad_mode._state
 
@@ -35,17 +37,22 @@ class Linear(Op):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        y = xp.matmul(x._data, w._data.T)
+        # NOTE [Linear on sequences]: a (..., in) input is multiplied as one (N, in) matrix;
+        # NumPy's matmul of a 3-D array by a matrix loops over the leading dimension instead,
+        # several times slower for the thin products of sequence models.
+        data = x._data
+        y = _product(data.reshape(-1, data.shape[-1]) if data.ndim > 2 else data, w._data.T)
         if b is not None:
             y += b._data
-        return y
+        return y.reshape(data.shape[:-1] + (y.shape[-1],)) if data.ndim > 2 else y
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = gy.matmul(w)
+            gx = gy.reshape(-1, gy.shape[-1]).matmul(w).reshape(gy.shape[:-1] + (w.shape[-1],)) \
+                if gy.dim() > 2 else gy.matmul(w)
         if ctx.needs_input_grad[1]:
             gy2 = gy.reshape(-1, gy.shape[-1])
             gw = gy2.t().matmul(x.reshape(-1, x.shape[-1]))
@@ -90,27 +97,40 @@ class Bilinear(Op):
     @staticmethod
     def forward(ctx, x1, x2, w, b):
         ctx.save_for_backward(x1, x2, w)
-        y = xp.einsum("...i,oij,...j->...o", x1._data, w._data, x2._data, optimize=True)
+        a, c, m = _wide(x1._data), _wide(x2._data), _wide(w._data)
+        y = xp.einsum("...i,oij,...j->...o", a, m, c, optimize=True).astype(x1._data.dtype)
         return y + b._data if b is not None else y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, gy):
-        x1, x2, w = (t._data for t in ctx.saved_tensors)
-        g = gy._data
-        gx1 = xp.einsum("...o,oij,...j->...i", g, w, x2, optimize=True)
-        gx2 = xp.einsum("...o,oij,...i->...j", g, w, x1, optimize=True)
-        gw = xp.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True)
-        gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.needs_input_grad[3] else None
+        x1, x2, w = (_wide(t._data) for t in ctx.saved_tensors)
+        g, dtype = _wide(gy._data), gy._data.dtype
+        gx1 = xp.einsum("...o,oij,...j->...i", g, w, x2, optimize=True).astype(dtype)
+        gx2 = xp.einsum("...o,oij,...i->...j", g, w, x1, optimize=True).astype(dtype)
+        gw = xp.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True).astype(dtype)
+        gb = g.reshape(-1, g.shape[-1]).sum(0).astype(dtype) if ctx.needs_input_grad[3] else None
         return gx1, gx2, gw, gb
 
 
+def _wide(a):
+    """float16/bfloat16 arrays as float32 (NumPy's einsum has no bfloat16; PyTorch computes
+    half products in float32 too); other arrays as they are."""
+    return a.astype(xp.float32) if _is_half(a.dtype) else a
+
+
+@torch_function()
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = x1ᵀ·W·x2 + b per output feature (matches `torch.nn.functional.bilinear`)."""
     return Bilinear.apply(input1, input2, weight, bias)
 
 
 # ---- normalization ----------------------------------------------------------------------------
+def _is_half(dtype) -> bool:
+    """float16 or bfloat16 (whose statistics PyTorch computes in float32)."""
+    return dtype.itemsize == 2 and dtype.kind not in "iub"
+
+
 def moments(x: xp.ndarray, axes):
     """Mean and biased variance of x over axes (kept as size-1 dims)."""
     mean = x.mean(axis=axes, keepdims=True)
@@ -132,6 +152,9 @@ class Normalize(Op):
     @staticmethod
     def forward(ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
         data = x._data
+        dtype = data.dtype
+        if _is_half(dtype):  # computed in float32 and rounded once, as PyTorch does
+            data = data.astype(xp.float32)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
         mean = mean.astype(data.dtype, copy=False)
         xhat = (data - mean) * invstd
@@ -144,7 +167,7 @@ class Normalize(Op):
         ctx.batch_stats = batch_stats
         ctx.xhat, ctx.invstd, ctx.mean = xhat, invstd, mean
         ctx.save_for_backward(x, w)
-        return y
+        return y.astype(dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -217,7 +240,8 @@ def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=
     affine map; returns (y, mean, var) with the statistics used."""
     batch_stats = mean is None
     if batch_stats:
-        mean, var = moments(x._data, axes)
+        data = x._data.astype(xp.float32) if _is_half(x._data.dtype) else x._data
+        mean, var = moments(data, axes)
     y = op.apply(x, weight, bias, tuple(axes), eps, tuple(affine_shape), mean, var, batch_stats)
     return y, mean, var
 

@@ -97,7 +97,12 @@ def _pad_table(n: int, lo: int, hi: int, mode: str, module):
         return xp.where(j >= n, 2 * (n - 1) - j, j)
     if mode == "replicate":
         return xp.clip(j, 0, n - 1)
-    return j % n  # circular
+    # circular. NOTE [circular negative padding]: PyTorch first crops the negative sides, then
+    # wraps around what is left: pad (-1, 2) of [0..5] is [1..5] + [1, 2].
+    start = max(-lo, 0)
+    kept = n + min(lo, 0) + min(hi, 0)
+    j = module.arange(-max(lo, 0), kept + max(hi, 0))
+    return j % kept + start
 
 
 _MODE_NAMES = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
@@ -362,3 +367,31 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
                 f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
                 f"input.size({-2 if name == 'height' else -1})={n} is not divisible by {r}")
     return PixelUnshuffle.apply(input, r)
+
+
+@op(aliases=("native_channel_shuffle",))
+def channel_shuffle(input, groups: int) -> Tensor:
+    """(N, g·k, *) → channels interleaved across the g groups: channel i·k + j moves to
+    j·g + i (matches `torch.nn.functional.channel_shuffle`)."""
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c = input.shape[0], input.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    grouped = input.reshape((n, groups, c // groups) + rest)
+    return grouped.transpose(1, 2).reshape((n, c) + rest)
+
+
+_pad = pad  # constant_pad_nd's argument is named pad too
+
+
+@op
+def constant_pad_nd(input, pad, value=0) -> Tensor:
+    """Constant padding, last dim first (matches `torch.constant_pad_nd`, F.pad's kernel)."""
+    return _pad(input, pad, "constant", value)

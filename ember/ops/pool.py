@@ -44,7 +44,8 @@ def _pads(spatial, kernel, stride, padding, dilation, out):
 
 
 def _lowest(dtype):
-    return -xp.inf if xp.issubdtype(dtype, xp.floating) else xp.iinfo(dtype).min
+    """The padding value of max pooling: -inf for floats (bfloat16 too), else the minimum."""
+    return xp.iinfo(dtype).min if dtype.kind in "iub" else -xp.inf
 
 
 # ---- gather / scatter by flat index ---------------------------------------------------------
@@ -185,8 +186,16 @@ def _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, name):
     stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and
                                           len(stride) == 0) else _ntuple(stride, nd)
     padding, dilation = _ntuple(padding, nd), _ntuple(dilation, nd)
+    if name == "max_pool1d":  # PyTorch's max_pool1d checks its arguments in its own words
+        _check_max_pool1d_args(kernel[0], stride[0], padding[0], dilation[0])
     if any(s == 0 for s in stride):
         raise RuntimeError("stride should not be zero")
+    if any(d <= 0 for d in dilation):
+        words = ("dilationT", "dilationH", "dilationW")[3 - nd:]
+        got = " ".join(f"{w}: {d}" for w, d in zip(words, dilation))
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
     for p, k, d in zip(padding, kernel, dilation):
         if dilation is not None and p > (d * (k - 1) + 1) // 2:
             if name.startswith("avg"):
@@ -207,6 +216,20 @@ def _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, name):
             f"Given input size: ({'x'.join(map(str, (c,) + tuple(spatial)))}). Calculated output "
             f"size: ({'x'.join(map(str, (c,) + out))}). Output size is too small")
     return kernel, stride, padding, dilation, out
+
+
+def _check_max_pool1d_args(k, s, p, d):
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but "
+                           f"got padding={p} and kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
 
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -290,6 +313,12 @@ class MaxUnpool(Op):
 
 
 def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
+    if tuple(indices.shape) != tuple(input.shape):
+        unit = (1,) if nd == 1 else ()  # PyTorch reports 1-d shapes as 2-d ones
+        raise RuntimeError(
+            "Expected shape of indices to be same as that of the input tensor "
+            f"({list(tuple(input.shape) + unit)}) but got indices tensor with shape: "
+            f"{list(tuple(indices.shape) + unit)}")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     kernel = _ntuple(kernel_size, nd)
     stride = kernel if stride is None else _ntuple(stride, nd)

@@ -57,20 +57,41 @@ class SeparableLinear(Op):
         return SeparableLinear.apply(gy, mats), None
 
 
-def _output_size(output_size, spatial):
-    size = _ntuple(output_size, len(spatial)) if not isinstance(output_size, (list, tuple)) \
+def _output_size(output_size, spatial, name):
+    """output_size as one size per spatial dim (None keeps the input's), with PyTorch's
+    checks: one entry per dim, none negative."""
+    nd = len(spatial)
+    size = _ntuple(output_size, nd) if not isinstance(output_size, (list, tuple)) \
         else tuple(output_size)
-    return tuple(n if o is None else int(o) for o, n in zip(size, spatial))
+    if len(size) != nd:
+        if nd == 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got "
+                               f"{len(size)})")
+        if name.startswith("adaptive_avg"):
+            raise RuntimeError(f"{name}: output_size must be {nd}")
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be {nd}")
+    out = tuple(n if o is None else int(o) for o, n in zip(size, spatial))
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{', '.join(map(str, out))}}}")
+    return out
+
+
+def _check_output_rank(input, nd, output_size):
+    """torch.nn.functional's own check for a 2-d/3-d adaptive pool's output_size list."""
+    if nd > 1 and isinstance(output_size, (list, tuple)) and input.dim() <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
 
 def _adaptive_avg(input, nd, output_size):
     name = f"adaptive_avg_pool{nd}d"
+    _check_output_rank(input, nd, output_size)
     _check_pool_input(input, nd, name, "adaptive")
     if not input.is_floating_point():
         raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(input)}\'')
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     spatial = x.shape[2:]
-    out = _output_size(output_size, spatial)
+    out = _output_size(output_size, spatial, name)
     dtype = x._data.dtype
     module = get_array_module(x._data)
     mats = []
@@ -113,6 +134,9 @@ class AdaptiveMaxPool(Op):
         nd = len(out)
         spatial = a.shape[2:]
         module = get_array_module(a)
+        if 0 in out:  # an empty output has no windows
+            ctx.idx, ctx.shape = module.zeros(a.shape[:2] + out, dtype=xp.int64), a.shape
+            return module.zeros(a.shape[:2] + out, dtype=a.dtype), ctx.idx
         # NOTE [Adaptive windows by gather]: windows differ in length, so each dim gets an index
         # table (o, kmax) whose short rows repeat their last element; a repeat comes after the
         # original in scan order, so argmax (first maximum) still picks PyTorch's index.
@@ -146,13 +170,14 @@ class AdaptiveMaxPool(Op):
 
 def _adaptive_max(input, nd, output_size, return_indices):
     name = f"adaptive_max_pool{nd}d"
+    _check_output_rank(input, nd, output_size)
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     op = _named(AdaptiveMaxPool, "SqueezeBackward1" if nd == 1
                 else f"AdaptiveMaxPool{nd}DBackward0")
-    y, idx = op.apply(x, _output_size(output_size, x.shape[2:]))
+    y, idx = op.apply(x, _output_size(output_size, x.shape[2:], name))
     if not batched:
         y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
     return (y, idx) if return_indices else y

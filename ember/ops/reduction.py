@@ -61,6 +61,11 @@ def _accumulate_dtype(x: Tensor, dtype):
     return x.dtype if x.dtype.is_floating_point else _dtype.int64
 
 
+def _is_half(dtype) -> bool:
+    """float16 and bfloat16, which PyTorch accumulates in float32."""
+    return dtype is _dtype.float16 or dtype.name == "bfloat16"
+
+
 def _type_word(d) -> str:
     return {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -76,9 +81,9 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.args = (axes, keepdim, x._data.shape)
-        if dtype is _dtype.float16:  # accumulate in float32, as PyTorch does
+        if _is_half(dtype):  # accumulate in float32, as PyTorch does
             total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=xp.float32)
-            return xp.asanyarray(total).astype(xp.float16)
+            return xp.asanyarray(total).astype(dtype.numpy)
         return xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
 
     @staticmethod
@@ -124,8 +129,8 @@ class Cumsum(Op):
         ctx.axis = axis
         if x._data.ndim == 0:
             return x._data.astype(dtype.numpy)
-        if dtype is _dtype.float16:  # accumulate in float32, as PyTorch does
-            return xp.cumsum(x._data, axis=axis, dtype=xp.float32).astype(xp.float16)
+        if _is_half(dtype):  # accumulate in float32, as PyTorch does
+            return xp.cumsum(x._data, axis=axis, dtype=xp.float32).astype(dtype.numpy)
         return xp.cumsum(x._data, axis=axis, dtype=dtype.numpy)
 
     @staticmethod
@@ -194,7 +199,7 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         n = _count(x._data.shape, axes)
         ctx.args = (axes, keepdim, x._data.shape, n)
-        wide = xp.float32 if x._data.dtype == xp.float16 else x._data.dtype
+        wide = xp.float32 if x._data.dtype.itemsize == 2 else x._data.dtype
         total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=wide)
         with xp.errstate(invalid="ignore", divide="ignore"):
             return xp.asanyarray(total / total.dtype.type(n)).astype(x._data.dtype, copy=False)
@@ -303,7 +308,13 @@ def _std_grad(x, y, gy, axes, keepdim, shape, dof):
     return _var_grad(x, expand_dims(ratio, axes, keepdim, shape), axes, dof) * 0.5
 
 
-def _variance(x, axes, correction, keepdim):
+def _variance(x, axes, correction, keepdim, root=False):
+    """The variance (its square root with root=True) of array x over axes."""
+    if x.dtype.itemsize == 2:  # float16/bfloat16: computed in float32, as PyTorch does
+        wide = _variance(x.astype(xp.float32), axes, correction, keepdim, root)
+        return wide.astype(x.dtype)
+    if root:
+        return xp.sqrt(_variance(x, axes, correction, keepdim))
     n = _count(x.shape, axes)
     with xp.errstate(invalid="ignore", divide="ignore"):
         centered = x - (xp.sum(x, axis=axes, keepdims=True) / x.dtype.type(n))
@@ -334,7 +345,7 @@ class Std(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = _count(x._data.shape, axes)
-        y = Tensor._make(xp.sqrt(_variance(x._data, axes, correction, keepdim)))
+        y = Tensor._make(_variance(x._data, axes, correction, keepdim, root=True))
         ctx.args = (axes, keepdim, x._data.shape, n - correction)
         ctx.save_for_backward(x, y)
         return y
@@ -351,12 +362,15 @@ class VarMean(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = _count(x._data.shape, axes)
-        y = Tensor._make(_variance(x._data, axes, correction, keepdim))
+        root = ctx._function is StdMean
+        y = Tensor._make(_variance(x._data, axes, correction, keepdim, root))
         ctx.args = (axes, keepdim, x._data.shape, n - correction, n)
         ctx.save_for_backward(x, y)
+        dtype = x._data.dtype
+        wide = xp.float32 if dtype.itemsize == 2 else dtype
         with xp.errstate(invalid="ignore", divide="ignore"):
-            m = xp.sum(x._data, axis=axes, keepdims=keepdim) / x._data.dtype.type(n)
-        return y, xp.asanyarray(m)
+            m = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=wide) / xp.dtype(wide).type(n)
+        return y, xp.asanyarray(m).astype(dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy, gmean):
@@ -370,14 +384,7 @@ class VarMean(Op):
 
 
 class StdMean(VarMean):
-    """(std, mean) in one op."""
-
-    @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        var, m = VarMean.forward(ctx, x, axes, correction, keepdim)
-        y = Tensor._make(xp.sqrt(var._data))
-        ctx.save_for_backward(x, y)
-        return y, m
+    """(std, mean) in one op (VarMean's forward takes the root for this class)."""
 
 
 def _var_or_std(node, name, input, dim, unbiased, keepdim, correction):

@@ -1,6 +1,8 @@
-"""View ops: view, reshape, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow;
-the joins and rearranging copies (cat, stack, split, unbind, repeat, flip, roll, tril/triu) live
-in `ember.ops.joins`.
+"""View ops: view, reshape, flatten, permute, transpose, movedim, squeeze, unsqueeze, expand,
+narrow, and their in-place forms (t_, transpose_, squeeze_, unsqueeze_); broadcast_shapes,
+sum_to_size, narrow_copy. The joins and rearranging copies (cat, stack, split, unbind, repeat,
+flip, roll, tril/triu) live in `ember.ops.joins`, the strided views (diagonal, as_strided,
+unfold) in `ember.ops.strided`, the `*_copy` ops in `ember.ops.copies`.
 
 A view shares memory with its input: its forward returns a NumPy view, and the public function
 records how to re-derive it from the base (`_as_view_of`) so in-place ops on views work. Every
@@ -12,12 +14,15 @@ import operator
 import warnings
 
 from ember import _dtype
+from ember._device import Size
 from ember._backend import xp
-from ember._registry import op, tensor_method
+from ember._registry import op, tensor_method, torch_function
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
-from ember.ops.broadcast import ExpandTo
+from ember.ops._util import broadcast_error
+from ember.ops.broadcast import ExpandTo, SumTo
 from ember.ops.indexing import basic_view
+from ember.ops.inplace import RegionPut
 
 
 def _sizes(args) -> tuple:
@@ -135,8 +140,9 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 @op(method=True)
 def ravel(input: Tensor) -> Tensor:
-    """The elements as a 1-D tensor (matches `torch.ravel`)."""
-    return reshape(input, -1)
+    """The elements as a 1-D tensor: a view of a contiguous copy if needed (matches
+    `torch.ravel`)."""
+    return reshape(input.contiguous(), -1)
 
 
 @op(method=True)
@@ -216,24 +222,31 @@ class T(Transpose):
     """y = x.t() of a matrix (a view);  gx = gy.t()."""
 
 
+def _transpose(input: Tensor, dim0: int, dim1: int, node=Transpose) -> Tensor:
+    ndim = input._data.ndim
+    d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    return node.apply(input, d0, d1)._as_view_of(input, lambda a: xp.swapaxes(a, d0, d1))
+
+
 @op(method=True, aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view with two dims swapped (matches `torch.transpose`)."""
-    ndim = input._data.ndim
-    d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
-    return Transpose.apply(input, d0, d1)._as_view_of(input, lambda a: xp.swapaxes(a, d0, d1))
+    return _transpose(input, dim0, dim1)
 
+
+def _t(input: Tensor, node=T) -> Tensor:
+    ndim = input._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    if ndim < 2:
+        return node.apply(input, 0, 0)._as_view_of(input, lambda a: a.view())
+    return node.apply(input, 0, 1)._as_view_of(input, lambda a: xp.swapaxes(a, 0, 1))
 
 
 @op(method=True)
 def t(input: Tensor) -> Tensor:
     """Transpose of a matrix; 0-d and 1-d tensors come back as they are (matches `torch.t`)."""
-    ndim = input._data.ndim
-    if ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    if ndim < 2:
-        return T.apply(input, 0, 0)._as_view_of(input, lambda a: a.view())
-    return T.apply(input, 0, 1)._as_view_of(input, lambda a: xp.swapaxes(a, 0, 1))
+    return _t(input)
 
 
 @tensor_method("T")
@@ -273,11 +286,13 @@ def movedim(input: Tensor, source, destination) -> Tensor:
             f"contain the same number of dims as destination ({destination} dims)")
     source = [wrap_dim(d, ndim) for d in source]
     destination = [wrap_dim(d, ndim) for d in destination]
+    for name, dims in (("source", source), ("destination", destination)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
     order = [d for d in range(ndim) if d not in source]
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)
     return permute(input, tuple(order))
-
 
 
 # ---- squeeze / unsqueeze / expand ---------------------------------------------------------------
@@ -310,27 +325,38 @@ class Unsqueeze(Squeeze):
     """y = x with a new size-1 dim (a view);  gx = gy reshaped to x's shape."""
 
 
+_SQUEEZE_NODES = (Squeeze, SqueezeDim, SqueezeDims)
+
+
+def _squeeze(input: Tensor, dim, nodes=_SQUEEZE_NODES) -> Tensor:
+    shape = input._data.shape
+    if dim is None:
+        node, dims = nodes[0], range(len(shape))
+    elif isinstance(dim, (tuple, list)):
+        node, dims = nodes[2], [wrap_dim(d, len(shape)) for d in dim]
+    else:
+        node, dims = nodes[1], [wrap_dim(dim, len(shape))]
+    new_shape = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return node.apply(input, new_shape)._as_view_of(input, _reshape_fn(new_shape))
+
+
 @op(method=True)
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Remove size-1 dims: all, one, or a tuple of them (matches `torch.squeeze`)."""
+    return _squeeze(input, dim)
+
+
+def _unsqueeze(input: Tensor, dim: int, node=Unsqueeze) -> Tensor:
     shape = input._data.shape
-    if dim is None:
-        node, dims = Squeeze, range(len(shape))
-    elif isinstance(dim, (tuple, list)):
-        node, dims = SqueezeDims, [wrap_dim(d, len(shape)) for d in dim]
-    else:
-        node, dims = SqueezeDim, [wrap_dim(dim, len(shape))]
-    new_shape = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    dim = wrap_dim(dim, len(shape) + 1)
+    new_shape = shape[:dim] + (1,) + shape[dim:]
     return node.apply(input, new_shape)._as_view_of(input, _reshape_fn(new_shape))
 
 
 @op(method=True)
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim` (matches `torch.unsqueeze`)."""
-    shape = input._data.shape
-    dim = wrap_dim(dim, len(shape) + 1)
-    new_shape = shape[:dim] + (1,) + shape[dim:]
-    return Unsqueeze.apply(input, new_shape)._as_view_of(input, _reshape_fn(new_shape))
+    return _unsqueeze(input, dim)
 
 
 @op(function=False, method=True)
@@ -382,17 +408,76 @@ def broadcast_to(input: Tensor, size) -> Tensor:
 @op
 def broadcast_tensors(*tensors):
     """All tensors expanded to their common shape (matches `torch.broadcast_tensors`)."""
-    shape = xp.broadcast_shapes(*(t._data.shape for t in tensors))
+    shape = ()
+    for t in tensors:
+        try:
+            shape = xp.broadcast_shapes(shape, t._data.shape)
+        except ValueError:
+            raise broadcast_error(shape, t._data.shape) from None
     return tuple(expand(t, shape) for t in tensors)
 
 
+@torch_function()
+def broadcast_shapes(*shapes) -> Size:
+    """The shape that tensors of `shapes` broadcast to (matches `torch.broadcast_shapes`)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for d in range(-1, -len(shape) - 1, -1):
+            if shape[d] < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            if shape[d] == 1 or shape[d] == result[d]:
+                continue
+            if result[d] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[d]} at {d}! "
+                    f"Mismatching argument at index {i} had {shape}; but expected shape should "
+                    f"be broadcastable to {result}")
+            result[d] = shape[d]
+    return Size(result)
+
+
+class SumToSize(SumTo):
+    """y = x summed down to `size`;  gx = gy expanded back (PyTorch's node name for it)."""
+
+    node_name = "SumBackward1"
+
+
+@op(function=False, method=True)
+def sum_to_size(input: Tensor, *size) -> Tensor:
+    """Sum the broadcast dims away until input has `size` (matches `Tensor.sum_to_size`)."""
+    size = _sizes(size)
+    shape = input._data.shape
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s not in (1, shape[lead + i]) for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if size == shape:
+        return input
+    return SumToSize.apply(input, size)
+
+
+@torch_function("is_same_size")
+@tensor_method("is_same_size")
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Whether two tensors have the same shape (matches `torch.Tensor.is_same_size`)."""
+    return input._data.shape == other._data.shape
+
+
 # ---- narrow -------------------------------------------------------------------------------------
-@op(method=True)
-def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    """The view of `length` entries from `start` along dim (matches `torch.narrow`)."""
+def _narrow_index(input: Tensor, dim: int, start, length: int) -> tuple:
+    """The basic index of narrow(dim, start, length), with PyTorch's errors."""
+    if isinstance(start, bool) or isinstance(length, bool):
+        raise TypeError(
+            "narrow() received an invalid combination of arguments - got (int, "
+            f"{type(start).__name__}, {type(length).__name__}), but expected one of: (int dim, "
+            "Tensor start, int length), (int dim, int start, int length)")
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[dim]
-    start = int(start)
+    if isinstance(start, Tensor) and (start._data.ndim or start.dtype.is_floating_point):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
+    start = operator.index(start)
     if not -size <= start <= size:
         raise IndexError(
             f"start out of range (expected to be in range of [{-size}, {size}], but got "
@@ -400,4 +485,113 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     start %= max(size, 1)
     if start + length > size or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return basic_view(input, (slice(None),) * dim + (slice(start, start + length),))
+    return (slice(None),) * dim + (slice(start, start + length),)
+
+
+@op(method=True)
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The view of `length` entries from `start` along dim (matches `torch.narrow`)."""
+    return basic_view(input, _narrow_index(input, dim, start, length))
+
+
+class NarrowCopy(Op):
+    """y = a copy of x narrowed by a basic index;  gx = zeros with gy put in that region."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.region = (x._data.shape, index)
+        return x._data[index].copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        shape, index = ctx.region
+        return RegionPut.apply(gy, shape, lambda a: a[index], None), None
+
+
+@op(method=True, out=True)
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """narrow, as a new tensor (matches `torch.narrow_copy`)."""
+    if isinstance(dim, int) and dim >= input._data.ndim > 0:
+        raise RuntimeError(
+            "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.")
+    return NarrowCopy.apply(input, _narrow_index(input, dim, start, length))
+
+
+# ---- in-place view ops --------------------------------------------------------------------------
+class SqueezeInplace(Squeeze):
+    """squeeze_(): PyTorch's node name for the in-place form."""
+
+    node_name = "SqueezeBackward3"
+
+
+class SqueezeDimInplace(Squeeze):
+    """squeeze_(dim): PyTorch's node name for the in-place form."""
+
+    node_name = "SqueezeBackward4"
+
+
+class SqueezeDimsInplace(Squeeze):
+    """squeeze_(dims): PyTorch's node name for the in-place form."""
+
+    node_name = "SqueezeBackward5"
+
+
+class UnsqueezeInplace(Squeeze):
+    """unsqueeze_(dim): PyTorch's node name for the in-place form."""
+
+    node_name = "UnsqueezeBackward1"
+
+
+class TransposeInplace(Transpose):
+    """transpose_/swapdims_/swapaxes_: PyTorch's node name for the in-place form."""
+
+    node_name = "TransposeBackward1"
+
+
+class TInplace(Transpose):
+    """t_(): PyTorch's node name for the in-place form."""
+
+    node_name = "TBackward1"
+
+
+def restride_(self: Tensor, view: Tensor) -> Tensor:
+    """Make self the view `view` of itself (NOTE [In-place view ops]).
+
+    NOTE [In-place view ops]
+    `x.t_()`, `x.squeeze_()` ... change only the shape and strides of x: x's array becomes the
+    NumPy view, its history the view op's node, and a view of a base stays a view of that base
+    (its view function gains the new step). The version counter moves, as in PyTorch.
+    """
+    self._check_inplace()
+    self._data = view._data
+    self._version.value += 1
+    if view._requires_grad:
+        self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
+    if self._base is not None:
+        self._view_fn = view._view_fn
+    return self
+
+
+@tensor_method("squeeze_")
+def squeeze_(self: Tensor, dim=None) -> Tensor:
+    """squeeze in place (matches `torch.Tensor.squeeze_`)."""
+    nodes = (SqueezeInplace, SqueezeDimInplace, SqueezeDimsInplace)
+    return restride_(self, _squeeze(self, dim, nodes))
+
+
+@tensor_method("unsqueeze_")
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    """unsqueeze in place (matches `torch.Tensor.unsqueeze_`)."""
+    return restride_(self, _unsqueeze(self, dim, UnsqueezeInplace))
+
+
+@tensor_method("transpose_", "swapaxes_", "swapdims_")
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """transpose in place (matches `torch.Tensor.transpose_`)."""
+    return restride_(self, _transpose(self, dim0, dim1, TransposeInplace))
+
+
+@tensor_method("t_")
+def t_(self: Tensor) -> Tensor:
+    """t in place (matches `torch.Tensor.t_`)."""
+    return restride_(self, _t(self, TInplace))

@@ -1,13 +1,16 @@
-"""Sorting along a dim: sort, argsort, topk and median, with the gradient sent to the indices.
+"""Sorting and order statistics along a dim: sort, argsort, msort, topk, median, nanmedian,
+kthvalue and mode, with the gradient sent to the indices.
 
 The backward of each is `PutAlong` (from extrema.py): the gradient of the selected values is
-placed back at the positions they came from.
+placed back at the positions they came from. Where PyTorch's CPU algorithms are not stable,
+equal values come out in the order they leave them in (_cpu_order.py).
 """
 
 from ember._backend import get_array_module, xp
-from ember._registry import op
+from ember._registry import op, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops import _cpu_order
 from ember.ops.extrema import PutAlong, _along, _check_nonempty, _return_type, _tie_share
 from ember.ops.reduction import _axis, _constant
 
@@ -17,7 +20,7 @@ _MedianResult = _return_type("median", ("values", "indices"))
 
 
 # ---- sort, argsort, topk -------------------------------------------------------------------
-def _sort_indices(data, axis, descending):
+def _stable_order(data, axis, descending):
     """Stable sort order along axis; NaN sorts as the largest value, as in PyTorch.
 
     NOTE [Stable descending sort]
@@ -31,25 +34,80 @@ def _sort_indices(data, axis, descending):
     return xp.flip(n - 1 - order, axis)
 
 
+# Re-enacting PyTorch's tie order runs in Python (NOTE [Tie order of PyTorch's CPU sort, topk,
+# kthvalue and mode], ~0.3 s for 32768 values): past this many values to re-sort in one call,
+# NumPy's stable order is kept.
+CPU_ORDER_BUDGET = 1 << 18
+
+
+def _rows(array, axis):
+    """The slices of array along axis as the rows of a 2-D copy, and the moved shape."""
+    moved = xp.moveaxis(array, axis, -1)
+    return moved.reshape(-1, moved.shape[-1]).copy(), moved.shape
+
+
+def _unrows(rows, shape, axis):
+    return xp.moveaxis(rows.reshape(shape), -1, axis)
+
+
+def _tied(rows):
+    """Which rows hold two equal values (two NaNs count as equal)."""
+    ordered = xp.sort(rows, axis=-1)
+    tied = xp.any(ordered[:, 1:] == ordered[:, :-1], axis=-1)
+    if rows.dtype.kind == "f":
+        tied |= xp.sum(xp.isnan(rows), axis=-1) > 1
+    return tied
+
+
+def _in_cpu_order(data, idx, axis, redo, row_order):
+    """idx with the rows where `redo(rows)` holds replaced by `row_order(values)`."""
+    rows, _ = _rows(data, axis)
+    chosen = redo(rows)
+    if not chosen.any() or chosen.sum() * rows.shape[-1] > CPU_ORDER_BUDGET:
+        return idx
+    idx_rows, shape = _rows(idx, axis)
+    for r in xp.flatnonzero(chosen):
+        idx_rows[r] = row_order(rows[r].tolist())
+    return _unrows(idx_rows, shape, axis)
+
+
+def _sort_order(data, axis, descending, stable):
+    """PyTorch's CPU sort order: stable, or (stable=False) std::sort's order of equal values,
+    which is stable up to 16 elements (an insertion sort)."""
+    idx = _stable_order(data, axis, descending)
+    if stable or data.shape[axis] <= _cpu_order.THRESHOLD:
+        return idx
+    return _in_cpu_order(data, idx, axis, _tied,
+                         lambda row: _cpu_order.sort_order(row, descending))
+
+
+def _topk_order(data, axis, k, largest, sorted_):
+    """The first k of PyTorch's CPU topk order (nth_element, then a sort of the first k - 1)."""
+    idx = xp.take(_stable_order(data, axis, largest), get_array_module(data).arange(k), axis=axis)
+    if k == 0:
+        return idx
+    redo = _tied if sorted_ else (lambda rows: xp.ones(rows.shape[0], dtype=bool))
+    return _in_cpu_order(data, idx, axis, redo,
+                         lambda row: _cpu_order.topk_order(row, k, largest, sorted_))
+
+
 class Sort(Op):
-    """(values, indices) = x sorted along axis;  gx = gy placed back at the indices."""
+    """(values, indices) = x's entries at idx (a sort order) along axis;  gx = gy placed back
+    at the indices."""
 
     @staticmethod
-    def forward(ctx, x, axis, descending, k):
+    def forward(ctx, x, idx, axis):
         data = _along(x._data, x._data.ndim)
-        idx = _sort_indices(data, axis, descending)
-        if k is not None and x._data.ndim:
-            idx = xp.take(idx, get_array_module(idx).arange(k), axis=axis)
         values = xp.take_along_axis(data, idx, axis)
         ctx.args = (idx, axis, True, x._data.shape)
-        shape = x._data.shape if k is None or not x._data.ndim else values.shape
+        shape = values.shape if x._data.ndim else ()
         indices = Tensor._make(idx.reshape(shape).astype(xp.int64, copy=False))
         ctx.mark_non_differentiable(indices)
         return values.reshape(shape), indices
 
     @staticmethod
     def backward(ctx, gv, gi):
-        return PutAlong.apply(gv, *ctx.args), None, None, None
+        return PutAlong.apply(gv, *ctx.args), None, None
 
 
 class SortStable(Sort):
@@ -64,10 +122,12 @@ class Topk(Sort):
 
 @op(method=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
-    """Sort along dim, returning (values, indices); always stable (matches `torch.sort`)."""
+    """Sort along dim, returning (values, indices); equal values keep PyTorch's CPU order
+    (matches `torch.sort`)."""
     axis = _axis(dim, input._data.ndim)
-    op = Sort if stable is None else SortStable
-    values, indices = op.apply(input, axis, descending, None)
+    data = _along(input._data, input._data.ndim)
+    idx = _sort_order(data, axis, descending, bool(stable))
+    values, indices = (Sort if stable is None else SortStable).apply(input, idx, axis)
     return _SortResult(values, indices)
 
 
@@ -75,7 +135,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort input along dim (matches `torch.argsort`)."""
     axis = _axis(dim, input._data.ndim)
-    idx = _sort_indices(_along(input._data, input._data.ndim), axis, descending)
+    idx = _sort_order(_along(input._data, input._data.ndim), axis, descending, stable)
     return Tensor._make(idx.reshape(input._data.shape).astype(xp.int64, copy=False))
 
 
@@ -86,7 +146,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input._data.shape[axis] if input._data.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    values, indices = Topk.apply(input, axis, largest, k)
+    if input.dtype.name == "bool":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    idx = _topk_order(_along(input._data, input._data.ndim), axis, k, largest, sorted)
+    values, indices = Topk.apply(input, idx, axis)
     return _TopkResult(values, indices)
 
 
@@ -153,3 +216,165 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     _check_nonempty(input, "median", axis)
     values, indices = MedianDim.apply(input, axis, keepdim)
     return _MedianResult(values, indices)
+
+
+class NanmedianAll(MedianAll):
+    """y = the lower median of the non-NaN elements;  gx = gy / k at its k ties."""
+
+    node_name = "NanmedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x._data.reshape(-1)
+        valid = flat[~xp.isnan(flat)] if flat.dtype.kind == "f" else flat
+        if valid.size == 0:
+            y = get_array_module(flat).asarray(xp.nan, dtype=flat.dtype)
+        else:
+            k = (valid.size - 1) // 2
+            y = xp.partition(valid, k)[k]
+        if ctx.needs_input_grad[0]:
+            ctx.share = _tie_share(x._data, y)
+        return xp.asanyarray(y)
+
+
+class PickAlong(Op):
+    """(values, indices) at one position per slice of the stable sort along a dim;
+    gx = gy at the returned index. `position(sorted, order)` chooses the position, and
+    `refine(data, idx, axis)` (if given) the index among equal values, as PyTorch does.
+
+    kthvalue, nanmedian(dim) and mode differ only in the position they pick.
+    """
+
+    node_name = "KthvalueBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, position, refine=None):
+        data = _along(x._data, x._data.ndim)
+        order = xp.argsort(data, axis=axis, kind="stable")
+        ordered = xp.take_along_axis(data, order, axis)
+        idx = xp.take_along_axis(order, position(ordered, order, axis), axis)
+        if refine is not None:
+            idx = refine(data, idx, axis)
+        ctx.args = (idx, axis, keepdim, x._data.shape)
+        values = xp.take_along_axis(data, idx, axis)
+        if x._data.ndim == 0:
+            values, idx = values.reshape(()), idx.reshape(())
+        elif not keepdim:
+            values, idx = xp.squeeze(values, axis), xp.squeeze(idx, axis)
+        indices = Tensor._make(idx.astype(xp.int64, copy=False))
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, gy, gi):
+        return PutAlong.apply(gy, *ctx.args), None, None, None, None
+
+
+class NanmedianDim(PickAlong):
+    node_name = "NanmedianBackward1"
+
+
+class Mode(PickAlong):
+    node_name = "ModeBackward0"
+
+
+def _first_along(array, axis):
+    """A slice of width 1 along axis (the shape of one position per slice)."""
+    return xp.take(array, [0], axis=axis)
+
+
+_KthvalueResult = _return_type("kthvalue", ("values", "indices"))
+_ModeResult = _return_type("mode", ("values", "indices"))
+_NanmedianResult = _return_type("nanmedian", ("values", "indices"))
+
+
+@op(method=True)
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
+    """The k-th smallest entry along dim and its index (matches `torch.kthvalue`)."""
+    if out is not None:
+        if any(xp.shares_memory(o._data, input._data) for o in out):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation.")
+        return write_out(kthvalue(input, k, dim, keepdim), out)
+    axis = _axis(dim, input._data.ndim)
+    size = input._data.shape[axis] if input._data.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    if input.dtype.name == "bool":
+        raise NotImplementedError('"kthvalue_cpu" not implemented for \'Bool\'')
+
+    def position(ordered, order, axis):
+        return xp.full_like(_first_along(order, axis), k - 1)
+
+    def refine(data, idx, axis):  # PyTorch's quickselect decides among equal values
+        if data.shape[axis] < 3:
+            return idx
+        return _in_cpu_order(data, idx, axis, _tied,
+                             lambda row: [_cpu_order.kthvalue_index(row, k)])
+
+    values, indices = PickAlong.apply(input, axis, keepdim, position, refine)
+    return _KthvalueResult(values, indices)
+
+
+@op(method=True, out=True)
+def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
+    """Lower median ignoring NaNs: a value, or (values, indices) along dim (matches
+    `torch.nanmedian`)."""
+    if dim is None:
+        return NanmedianAll.apply(input)
+    axis = _axis(dim, input._data.ndim)
+    _check_nonempty(input, "median", axis)  # (PyTorch's message names median)
+
+    def position(ordered, order, axis):
+        valid = xp.sum(~xp.isnan(ordered), axis=axis, keepdims=True) if (
+            ordered.dtype.kind == "f") else xp.full_like(_first_along(order, axis),
+                                                          ordered.shape[axis])
+        return xp.maximum(valid - 1, 0) // 2  # an all-NaN slice gives its first NaN
+
+    values, indices = NanmedianDim.apply(input, axis, keepdim, position)
+    return _NanmedianResult(values, indices)
+
+
+def _mode_position(ordered, order, axis):
+    """The end of the longest run of equal sorted values (the smallest value among equally
+    long runs); with a stable sort that end holds the value's last index, as in PyTorch."""
+    n = ordered.shape[axis]
+    module = get_array_module(ordered)
+    shape = [1] * ordered.ndim
+    shape[axis] = n
+    positions = module.arange(n).reshape(shape)
+    starts = xp.concatenate([xp.ones_like(_first_along(ordered, axis), dtype=bool),
+                             xp.diff(ordered, axis=axis) != 0], axis=axis)
+    run_start = xp.maximum.accumulate(xp.where(starts, positions, 0), axis=axis)
+    ends = xp.concatenate([xp.take(starts, module.arange(1, n), axis=axis),
+                           xp.ones_like(_first_along(ordered, axis), dtype=bool)], axis=axis)
+    lengths = xp.where(ends, positions - run_start + 1, 0)
+    return xp.argmax(lengths, axis=axis, keepdims=True)
+
+
+@op(method=True, out=True)
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along dim (the smallest among ties) and its last index
+    (matches `torch.mode`)."""
+    axis = _axis(dim, input._data.ndim)
+    _check_nonempty(input, "mode", axis)
+    values, indices = Mode.apply(input, axis, keepdim, _mode_position, _mode_cpu_order)
+    return _ModeResult(values, indices)
+
+
+def _mode_cpu_order(data, idx, axis):
+    """PyTorch std::sorts by value with `<`, which moves equal values past 16 of them and
+    leaves NaN wherever the comparisons put it: the (value, index) at the end of the run."""
+    def redo(rows):
+        nan = xp.any(xp.isnan(rows), axis=-1) if rows.dtype.kind == "f" else False
+        return nan | (_tied(rows) & (rows.shape[-1] > _cpu_order.THRESHOLD))
+
+    return _in_cpu_order(data, idx, axis, redo, lambda row: [_cpu_order.mode_index(row)[1]])
+
+
+@op(method=True, out=True)
+def msort(input: Tensor) -> Tensor:
+    """Sort along the first dim (matches `torch.msort`)."""
+    return sort(input, 0).values

@@ -7,27 +7,19 @@ PyTorch.
 
 import math
 
+from ember import _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
 
-_SCIPY_SPECIAL = []
-
 
 def scipy_erf_functions():
-    """(erf, erfinv) from SciPy, exact to double precision, or (None, None) without SciPy.
-
-    Imported on first use: importing scipy.special takes half a second.
-    """
-    if not _SCIPY_SPECIAL:
-        try:
-            from scipy.special import erf, erfinv
-        except ImportError:  # pragma: no cover - exercised only without SciPy
-            erf = erfinv = None
-        _SCIPY_SPECIAL.extend((erf, erfinv))
-    return tuple(_SCIPY_SPECIAL)
+    """(erf, erfinv) from SciPy, exact to double precision, or (None, None) without SciPy."""
+    if not _scipy.has_scipy():  # pragma: no cover - exercised only without SciPy
+        return None, None
+    return _scipy.function("erf"), _scipy.function("erfinv")
 
 
 def _constant(array) -> Tensor:
@@ -40,7 +32,8 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(xp.exp(x._data))
+        with quiet():
+            y = Tensor._make(xp.exp(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -55,7 +48,8 @@ class Expm1(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(xp.expm1(x._data))
+        with quiet():
+            y = Tensor._make(xp.expm1(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -112,6 +106,8 @@ class Log10(Op):
 
 class Log1p(Op):
     """y = ln(1 + x);  gx = gy / (1 + x)."""
+
+    node_name = "Log1PBackward0"
 
     @staticmethod
     def forward(ctx, x):
@@ -266,7 +262,8 @@ class Sinh(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.sinh(x._data)
+        with quiet():
+            return xp.sinh(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -280,7 +277,8 @@ class Cosh(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.cosh(x._data)
+        with quiet():
+            return xp.cosh(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -375,10 +373,8 @@ class Erfinv(Op):
 
     @staticmethod
     def forward(ctx, x):
-        scipy_erfinv = scipy_erf_functions()[1]
-        if scipy_erfinv is None:
-            raise RuntimeError("erfinv needs SciPy: pip install scipy")
-        y = Tensor._make(scipy_erfinv(x._data).astype(x._data.dtype, copy=False))
+        with quiet():
+            y = Tensor._make(_scipy.function("erfinv")(x._data).astype(x._data.dtype, copy=False))
         ctx.save_for_backward(y)
         return y
 
@@ -428,7 +424,7 @@ class PiecewiseConstant(Op):
         return gy * 0, None
 
 
-def _float_unary(op_class, aliases=()):
+def float_unary(op_class, aliases=()):
     """The public function of a float op, declared as a method with an in-place form and `out=`
     (and `aliases`): integer inputs compute in the default float dtype."""
 
@@ -440,27 +436,27 @@ def _float_unary(op_class, aliases=()):
     return op(method=True, inplace=True, aliases=aliases, out=True)(fn)
 
 
-exp = _float_unary(Exp)
-expm1 = _float_unary(Expm1)
-log = _float_unary(Log)
-log2 = _float_unary(Log2)
-log10 = _float_unary(Log10)
-log1p = _float_unary(Log1p)
-sqrt = _float_unary(Sqrt)
-rsqrt = _float_unary(Rsqrt)
-reciprocal = _float_unary(Reciprocal)
-sin = _float_unary(Sin)
-cos = _float_unary(Cos)
-tan = _float_unary(Tan)
-asin = _float_unary(Asin, aliases=("arcsin",))
-acos = _float_unary(Acos, aliases=("arccos",))
-atan = _float_unary(Atan, aliases=("arctan",))
-sinh = _float_unary(Sinh)
-cosh = _float_unary(Cosh)
-tanh = _float_unary(Tanh)
-sigmoid = _float_unary(Sigmoid)
-erf = _float_unary(Erf)
-erfinv = _float_unary(Erfinv)
+exp = float_unary(Exp)
+expm1 = float_unary(Expm1)
+log = float_unary(Log)
+log2 = float_unary(Log2)
+log10 = float_unary(Log10)
+log1p = float_unary(Log1p)
+sqrt = float_unary(Sqrt)
+rsqrt = float_unary(Rsqrt)
+reciprocal = float_unary(Reciprocal)
+sin = float_unary(Sin)
+cos = float_unary(Cos)
+tan = float_unary(Tan)
+asin = float_unary(Asin, aliases=("arcsin",))
+acos = float_unary(Acos, aliases=("arccos",))
+atan = float_unary(Atan, aliases=("arctan",))
+sinh = float_unary(Sinh)
+cosh = float_unary(Cosh)
+tanh = float_unary(Tanh)
+sigmoid = float_unary(Sigmoid)
+erf = float_unary(Erf)
+erfinv = float_unary(Erfinv)
 
 
 @op(method=True, inplace=True)

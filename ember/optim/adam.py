@@ -10,7 +10,9 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
 
     t += 1;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  v̂ = max(v̂, v) (amsgrad)
     p -= lr/(1-β1ᵗ) · m / (√v / √(1-β2ᵗ) + ε)
-    Weight decay adds wd·p to g (Adam) or scales p by 1 - lr·wd first (AdamW).
+    Weight decay adds wd·p to g (Adam) or scales p by 1 - lr·wd first (AdamW). Every step goes
+    through one scratch array, in place: a fresh temporary per operation costs more than the
+    arithmetic on large parameters (the allocator hands big blocks back to the OS each time).
     """
     if maximize:
         grad = -grad
@@ -20,9 +22,13 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
             param *= 1 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    exp_avg += (1 - beta1) * (grad - exp_avg)
+    scratch = xp.subtract(grad, exp_avg)
+    scratch *= 1 - beta1
+    exp_avg += scratch
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * (grad * grad)
+    xp.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
     bias_correction1 = 1 - beta1 ** t
     bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
     if amsgrad:
@@ -30,8 +36,12 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    denom = xp.sqrt(second) / bias_correction2_sqrt + eps
-    param += (-lr / bias_correction1) * (exp_avg / denom)
+    denom = xp.sqrt(second, out=scratch)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    xp.divide(exp_avg, denom, out=denom)
+    denom *= -lr / bias_correction1
+    param += denom
 
 
 class Adam(Optimizer):

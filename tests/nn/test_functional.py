@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, check_fn
+from tests.differential import assert_same, assert_same_error, check_fn
 
 F = ember.nn.functional
 RNG = np.random.default_rng(0)
@@ -201,3 +201,97 @@ def test_scaled_dot_product_attention(kwargs, mask):
         return fn
 
     check_fn(call(torch), call(ember), q, k, v, atol=1e-5)
+
+
+# ---- empty batches, dropout of other ranks, norm errors ----------------------------------------
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (0, 2, 3, 3)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_an_empty_batch(shape, training):
+    """PyTorch returns input·w[0] + b[0] (empty, in the graph) and leaves the statistics alone."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.zeros(*shape, requires_grad=True)
+        w, b = lib.ones(shape[1], requires_grad=True), lib.zeros(shape[1], requires_grad=True)
+        mean, var = lib.full((shape[1],), 0.5), lib.full((shape[1],), 2.0)
+        y = lib.nn.functional.batch_norm(x, mean, var, w, b, training=training)
+        y.sum().backward()
+        results.append((y, x.grad, w.grad, mean, var, y.grad_fn.name()))
+    for e, t in zip(results[0][:5], results[1][:5]):
+        assert_same(e, t)
+    assert results[0][5] == results[1][5]
+
+
+def test_batch_norm_errors_match_torch():
+    for call in (lambda m: m.nn.functional.batch_norm(m.zeros(0), m.zeros(0), m.ones(0),
+                                                      m.ones(0), m.zeros(0)),
+                 lambda m: m.nn.functional.batch_norm(m.ones(1, 3), m.zeros(3), m.ones(3),
+                                                      training=True)):
+        assert_same_error(call)
+
+
+@pytest.mark.parametrize("fn, shape, message", [
+    (F.dropout2d, (6, 40), "dropout2d: Received a 2-D input"),
+    (F.dropout2d, (3, 4, 2, 2, 2), "dropout2d: Received a 5-D input"),
+    (F.dropout3d, (40, 4, 3), "dropout3d: Received a 3-D input"),
+])
+def test_channel_dropout_of_other_ranks_warns_and_drops_channels(fn, shape, message):
+    """PyTorch warns, then drops (N, C) slices: on a 2-D input, single elements; an unbatched
+    dropout3d input is one sample."""
+    for lib in (torch, ember):
+        f = getattr(lib.nn.functional, fn.__name__)
+        with pytest.warns(UserWarning, match=message):
+            y = f(lib.ones(*shape), 0.5).numpy()
+        lead = 1 if fn is F.dropout3d else 2
+        slices = y.reshape(int(np.prod(shape[:lead])), -1)
+        assert np.all((slices == 0).all(1) | (slices == 2).all(1))
+        assert 0.2 < (slices[:, 0] == 0).mean() < 0.8
+    with pytest.warns(UserWarning):
+        layer = ember.nn.Dropout2d()(ember.ones(50, 4)).numpy()
+    assert 0 < (layer == 0).mean() < 1
+
+
+def test_feature_dropout_needs_two_dims():
+    with pytest.warns(UserWarning):
+        assert_same_error(lambda m: m.nn.functional.dropout2d(m.ones(4)), same_message=True)
+
+
+@pytest.mark.parametrize("fn", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_of_everything(fn):
+    """p = 1 drops everything: PyTorch returns input·0 (still in the graph)."""
+    x = ember.randn(2, 3, 4, requires_grad=True)
+    y = getattr(F, fn)(x, 1.0, True)
+    assert (y.detach().numpy() == 0).all() and y.requires_grad
+    y.sum().backward()
+    assert (x.grad.numpy() == 0).all()
+
+
+NORM_ERRORS = [
+    lambda m: m.nn.functional.group_norm(m.ones(1), 1),
+    lambda m: m.nn.functional.group_norm(m.ones(2, 7, 4), 2),
+    lambda m: m.nn.functional.rms_norm(m.ones(1, 2, 3), ()),
+    lambda m: m.nn.functional.rms_norm(m.ones(1, 2, 3), (1, 2, 3), m.ones(1, 2)),
+    lambda m: m.nn.functional.rms_norm(m.ones(2, 2, 3), (2, 2), None, 1e-5),
+]
+
+
+@pytest.mark.parametrize("index", range(len(NORM_ERRORS)))
+def test_norm_errors_match_torch(index):
+    assert_same_error(NORM_ERRORS[index], same_message=True)
+
+
+def test_norms_in_the_torch_namespace():
+    """torch.layer_norm / group_norm / rms_norm / bilinear are the functional ones."""
+    x = RNG.standard_normal((2, 4, 3)).astype(np.float32)
+    check_fn(lambda t: torch.layer_norm(t, (3,)), lambda t: ember.layer_norm(t, (3,)), x,
+             atol=1e-5)
+    check_fn(lambda t: torch.group_norm(t, 2), lambda t: ember.group_norm(t, 2), x, atol=1e-5)
+    check_fn(lambda t: torch.rms_norm(t, (3,)), lambda t: ember.rms_norm(t, (3,)), x, atol=1e-5)
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 4))
+    w = RNG.standard_normal((5, 3, 4))
+    check_fn(torch.bilinear, ember.bilinear, a, b, w, atol=1e-10)
+
+
+def test_embedding_needs_a_matrix():
+    for weight in ((3,), (3, 2, 2)):
+        assert_same_error(lambda m: m.nn.functional.embedding(m.tensor([0]), m.ones(*weight)),
+                          same_message=True)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, check_fn
+from tests.differential import assert_same, assert_same_error, check_fn
 
 # (name, args, kwargs) of F.<name>; each is checked in float32 and float64.
 FUNCTIONAL = [
@@ -140,3 +140,82 @@ def test_errors():
         ember.nn.functional.glu(ember.zeros(3))
     with pytest.raises(RuntimeError, match="approximate argument must be either"):
         ember.nn.functional.gelu(ember.zeros(3), approximate="exact")
+
+
+ERRORS = [
+    lambda lib, x: lib.nn.functional.softshrink(x, -0.5),
+    lambda lib, x: lib.nn.functional.rrelu(x, 0.5, 0.1),
+    lambda lib, x: lib.nn.functional.rrelu(x, 0.5, 0.1, training=True),
+    lambda lib, x: lib.nn.functional.prelu(x, lib.ones(2)),
+    lambda lib, x: lib.nn.functional.prelu(x, lib.ones(3, 1)),
+    lambda lib, x: lib.nn.functional.celu(x, 0.0),
+    lambda lib, x: lib.rrelu(x, 0.5, 0.1),
+]
+
+
+@pytest.mark.parametrize("index", range(len(ERRORS)))
+def test_errors_match_torch(index):
+    assert_same_error(ERRORS[index], _input(np.float32, (2, 3)))
+
+
+def test_softshrink_error_message():
+    assert_same_error(lambda lib, x: lib.nn.functional.softshrink(x, -1.0),
+                      _input(np.float32, (3,)), same_message=True)
+
+
+# prelu: a 0-d or 1-element weight is shared; 0-d, 1-d and n-d inputs
+PRELU_CASES = [((), ()), ((), (1,)), ((3,), ()), ((3,), (1,)), ((2, 3), (3,)), ((2, 3, 4), (3,)),
+               ((2, 3, 4), ()), ((2, 3), (1,))]
+
+
+@pytest.mark.parametrize("shapes", PRELU_CASES, ids=str)
+def test_prelu_shapes(shapes):
+    x = np.random.default_rng(1).uniform(-2, 2, shapes[0])
+    w = np.random.default_rng(2).uniform(0.1, 0.5, shapes[1])
+    results = []
+    for lib in (ember, torch):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.prelu(xs, ws)
+        y.backward(lib.ones_like(y))
+        results.append((y, xs.grad, ws.grad, lib.prelu(xs, ws), xs.prelu(ws)))
+    for e, t in zip(*results):
+        assert_same(e, t)
+
+
+# The torch.* faces of the activations (and their Tensor methods).
+TORCH_LEVEL = {
+    "prelu": lambda lib, x: lib.prelu(x, lib.tensor([0.25, 0.5, 0.1], dtype=x.dtype)),
+    "hardshrink": lambda lib, x: lib.hardshrink(x, 2.0),
+    "method_hardshrink": lambda lib, x: x.hardshrink(),
+    "selu": lambda lib, x: lib.selu(x),
+    "celu": lambda lib, x: lib.celu(x, 0.5),
+    "threshold": lambda lib, x: lib.threshold(x, 0.5, -1.0),
+    "rrelu_eval": lambda lib, x: lib.rrelu(x, 0.1, 0.3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_LEVEL))
+def test_torch_level_activations(name):
+    x = _input(np.float64, (2, 3, 4))
+    check_fn(lambda t: TORCH_LEVEL[name](torch, t), lambda e: TORCH_LEVEL[name](ember, e), x,
+             rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,args", [("selu_", ()), ("celu_", (0.5,)),
+                                       ("threshold_", (0.5, -1.0)), ("rrelu_", (0.2, 0.2)),
+                                       ("relu_", ())])
+def test_torch_level_inplace_activations(name, args):
+    x = _input(np.float32, (2, 3))
+    ex, tx = ember.tensor(x), torch.tensor(x)
+    assert getattr(ember, name)(ex, *args) is ex
+    getattr(torch, name)(tx, *args)
+    assert_same(ex, tx)
+
+
+def test_rrelu_training_gradient_is_its_slope():
+    x = ember.tensor(np.array([-1.0, 2.0, -3.0]), requires_grad=True)
+    y = ember.rrelu(x, 0.1, 0.3, training=True)
+    y.sum().backward()
+    slopes = y.detach().numpy() / x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), slopes)
+    assert y.grad_fn.name() == "RreluWithNoiseBackward0"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, sample
+from tests.differential import assert_same, both, error_of, sample
 
 RNG = np.random.default_rng(0)
 SHAPE_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
@@ -156,3 +156,60 @@ def test_clamp_passes_gradient_at_bounds():
     x = ember.tensor([0.0, 1.0, 2.0], requires_grad=True)
     ember.clamp(x, 0.0, 1.0).backward(ember.ones(3))
     assert x.grad.tolist() == [1.0, 1.0, 0.0]
+
+
+# ---- Python numbers where tensors are needed, in-place comparisons ------------------------------
+# op -> which operands must be tensors: "input" (torch.eq(1, t) raises), "both"
+# (torch.maximum(t, 2) raises), "one" (at least one: torch.bitwise_and(1, 2) raises)
+TENSOR_ARGS = {
+    "eq": "input", "ne": "input", "lt": "input", "le": "input", "gt": "input", "ge": "input",
+    "clamp_min": "input", "clamp_max": "input", "maximum": "both", "minimum": "both",
+    "fmax": "both", "fmin": "both", "logical_and": "both", "logical_or": "both",
+    "logical_xor": "both", "isclose": "both", "bitwise_and": "one", "bitwise_or": "one",
+    "bitwise_xor": "one",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_ARGS))
+def test_python_numbers_as_operands(name):
+    """Which of (t, 2), (2, t), (2, 3) torch refuses with TypeError; ember refuses the same."""
+    for a, b in (("t", 2), (2, "t"), (2, 3)):
+        results = []
+        for m in (ember, torch):
+            t = m.tensor([1, 2, 3])
+            args = [t if v == "t" else v for v in (a, b)]
+            try:
+                getattr(m, name)(*args)
+                results.append(None)
+            except TypeError:
+                results.append(TypeError)
+        assert results[0] == results[1], (name, a, b, results)
+
+
+def test_isclose_negative_tolerances_and_dtypes():
+    """isclose refuses negative rtol/atol and mixed dtypes with RuntimeError, as torch does."""
+    for m in (ember, torch):
+        x = m.ones(3)
+        for kwargs in ({"rtol": -0.1}, {"atol": -0.1}):
+            assert type(error_of(lambda: m.isclose(x, x, **kwargs))) is RuntimeError
+        assert type(error_of(lambda: m.isclose(x, x.double()))) is RuntimeError
+
+
+INPLACE_COMPARE = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_",
+                   "not_equal_", "logical_and_", "bitwise_not_"]
+
+
+@pytest.mark.parametrize("name, dtype", [
+    (n, d) for n in INPLACE_COMPARE for d in ("float32", "int64", "bool")
+    if (n, d) != ("bitwise_not_", "float32")])  # torch has no bitwise_not for floats
+def test_inplace_comparisons(name, dtype):
+    """x.eq_(y) writes the comparison into x in x's own dtype, in place."""
+    a, b = RNG.integers(0, 3, (2, 3)), RNG.integers(0, 3, (2, 3))
+    outs = []
+    for m in (ember, torch):
+        x = m.from_numpy(a.copy()).to(getattr(m, dtype))
+        args = () if name == "bitwise_not_" else (m.from_numpy(b.copy()).to(x.dtype),)
+        out = getattr(x, name)(*args)
+        assert out is x
+        outs.append(x)
+    assert_same(*outs, exact=True)

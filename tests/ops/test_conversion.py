@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, sample
+from tests.differential import assert_same, both, error_of, sample
 
 RNG = np.random.default_rng(0)
 
@@ -30,3 +30,139 @@ def test_clone_backward_and_memory():
     ce.backward(ember.ones(3, dtype=ember.float64))
     ct.backward(torch.ones(3, dtype=torch.float64))
     assert_same(e.grad, t.grad)
+
+
+# ---- memory formats ------------------------------------------------------------------------
+FORMATS = ["contiguous_format", "channels_last", "preserve_format"]
+CASTS = ["float", "double", "half", "bfloat16", "int", "long", "bool"]
+
+
+def _inputs(lib, layout):
+    """A 4-D tensor laid out as `layout` (contiguous, channels_last or a permuted view)."""
+    x = lib.from_numpy(np.arange(120, dtype=np.float32).reshape(2, 3, 4, 5).copy())
+    if layout == "channels_last":
+        return x.contiguous(memory_format=lib.channels_last)
+    if layout == "permuted":
+        return x.permute(0, 2, 3, 1)
+    return x
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "permuted"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_clone_and_like_strides(fmt, layout):
+    """clone / empty_like / zeros_like / full_like: values and the strides torch reports."""
+    outs = {}
+    for lib in (ember, torch):
+        x = _inputs(lib, layout)
+        mf = getattr(lib, fmt)
+        outs[lib] = [x.clone(memory_format=mf), lib.empty_like(x, memory_format=mf),
+                     lib.zeros_like(x, memory_format=mf), lib.full_like(x, 2, memory_format=mf)]
+    for i, (e, t) in enumerate(zip(outs[ember], outs[torch])):
+        assert e.stride() == t.stride()
+        assert e.is_contiguous() == t.is_contiguous()
+        if i != 1:  # empty_like's values are undefined
+            assert_same(e, t)
+
+
+@pytest.mark.parametrize("cast", CASTS)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_casts_take_memory_format(cast, fmt):
+    """x.float(memory_format=...) and x.to(dtype, memory_format=...): strides and values."""
+    for layout in ("contiguous", "channels_last"):
+        e, t = (getattr(_inputs(lib, layout), cast)(memory_format=getattr(lib, fmt))
+                for lib in (ember, torch))
+        assert e.stride() == t.stride()
+        assert str(e.dtype) == str(t.dtype)
+        e2, t2 = (_inputs(lib, layout).to(getattr(lib, "float64"),
+                                          memory_format=getattr(lib, fmt))
+                  for lib in (ember, torch))
+        assert e2.stride() == t2.stride()
+        assert_same(e2, t2)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "permuted"])
+def test_contiguous_and_is_contiguous(layout):
+    """is_contiguous per format, and contiguous(memory_format=) copies only when needed."""
+    for fmt in ("contiguous_format", "channels_last"):
+        e, t = (_inputs(lib, layout) for lib in (ember, torch))
+        assert e.is_contiguous(memory_format=getattr(ember, fmt)) == t.is_contiguous(
+            memory_format=getattr(torch, fmt))
+        ce, ct = (x.contiguous(memory_format=getattr(lib, fmt))
+                  for x, lib in ((e, ember), (t, torch)))
+        assert ce.stride() == ct.stride()
+        assert (ce.data_ptr() == e.data_ptr()) == (ct.data_ptr() == t.data_ptr())
+
+
+def test_memory_format_errors_and_objects():
+    """Rank errors, contiguous(preserve_format) on a non-contiguous tensor, reprs, pickling."""
+    import pickle
+
+    for lib in (ember, torch):
+        assert type(error_of(lambda: lib.zeros(2, 3).contiguous(
+            memory_format=lib.channels_last))) is RuntimeError
+        assert type(error_of(lambda: lib.zeros(2, 3).t().contiguous(
+            memory_format=lib.preserve_format))) is RuntimeError
+        assert lib.zeros(2, 3).contiguous(memory_format=lib.preserve_format).shape == (2, 3)
+    for name in ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
+                 "strided"):
+        assert repr(getattr(ember, name)) == repr(getattr(torch, name))
+        assert pickle.loads(pickle.dumps(getattr(ember, name))) is getattr(ember, name)
+    assert ember.zeros(1).layout is ember.strided
+
+
+@pytest.mark.parametrize("args", [
+    ("float64",), ("cpu", "float64"), ("cpu",), ("cpu", "float64", False, True),
+    ("float64", False, True), ("other",)])
+def test_to_forms(args):
+    """Tensor.to(dtype | device[, dtype] | other[, non_blocking, copy]) as PyTorch reads them."""
+    outs = []
+    for lib in (ember, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        resolved = [getattr(lib, a) if a == "float64" else lib.zeros(1, dtype=lib.int32)
+                    if a == "other" else a for a in args]
+        y = x.to(*resolved)
+        outs.append((y, y is x))
+    assert_same(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
+    assert outs[0][0].requires_grad == outs[1][0].requires_grad
+
+
+def test_to_copy_and_kwargs():
+    """copy=True always copies; keyword forms; a float64 cast's gradient comes back float32."""
+    for lib in (ember, torch):
+        x = lib.ones(3)
+        assert x.to(copy=True).data_ptr() != x.data_ptr()
+        assert x.to(dtype=lib.float32) is x and x.to(device="cpu") is x
+    e, t = both(sample(RNG, "any", (3,), np.float32), requires_grad=True)
+    ye, yt = e.to(dtype=ember.float64, copy=True), t.to(dtype=torch.float64, copy=True)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(e.grad, t.grad)
+
+
+def test_resize_deprecated_forms():
+    """Tensor.resize / resize_as (deprecated, not in place) reshape with a warning."""
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning):
+            assert lib.arange(6).resize(2, 3).shape == (2, 3)
+        with pytest.warns(UserWarning):
+            assert lib.arange(6).resize_as(lib.zeros(3, 2)).shape == (3, 2)
+
+
+def _format_facts(lib):
+    """Strides and contiguity answers for channels_last_3d and size-1 dims, and to(...) is x."""
+    x = lib.zeros(2, 3, 4, 5, 6)
+    y = x.contiguous(memory_format=lib.channels_last_3d)
+    z = lib.zeros(2, 1, 4, 1).contiguous(memory_format=lib.channels_last)
+    return (y.stride(), y.is_contiguous(memory_format=lib.channels_last_3d),
+            y.is_contiguous(memory_format=lib.channels_last),
+            x.to(memory_format=lib.contiguous_format) is x,
+            y.to(memory_format=lib.channels_last_3d) is y,
+            x.clone(memory_format=lib.channels_last_3d).stride(), z.stride(), z.is_contiguous(),
+            z.is_contiguous(memory_format=lib.channels_last),
+            type(error_of(lambda: lib.zeros(2, 3, 4, 5).contiguous(
+                memory_format=lib.channels_last_3d))))
+
+
+def test_channels_last_3d_and_size_one_dims():
+    assert _format_facts(ember) == _format_facts(torch)

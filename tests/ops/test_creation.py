@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same
+from tests.differential import assert_same, error_of
 
 
 DATA = {
@@ -310,3 +310,60 @@ def test_new_methods():
     assert_same(e.new_ones((2, 2)), t.new_ones((2, 2)), exact=True)
     assert_same(e.new_full((2,), 4), t.new_full((2,), 4), exact=True)
     assert_same(e.new_tensor([1, 2]), t.new_tensor([1, 2]), exact=True)
+
+
+# ---- ranges with integer dtypes, argument errors, strided and permuted layouts ----------------
+@pytest.mark.parametrize("args", [(0, 5, 1.5), (0.5, 5, 1), (2 ** 60, 2 ** 60 + 3), (5, 0, -2)])
+def test_arange_integer_dtype_truncates(args):
+    """For an integer dtype start and step are truncated first, as in PyTorch."""
+    e, t = ember.arange(*args, dtype=ember.int64), torch.arange(*args, dtype=torch.int64)
+    assert_same(e, t, exact=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.arange(0, float("inf")), lambda m: m.arange(float("nan"), 2),
+    lambda m: m.arange(0, 64, 0.5, dtype=m.int64),
+    lambda m: m.arange(0, 64, 0.5, out=m.tensor([], dtype=m.int64)),
+    lambda m: m.linspace(0, 3, -1), lambda m: m.linspace(0, 3, 1.0),
+    lambda m: m.linspace(0, 3, None), lambda m: m.logspace(0, 3, -1),
+    lambda m: m.linspace(m.zeros(2), m.ones(2), 3), lambda m: m.eye(-1),
+    lambda m: m.eye(2, -3), lambda m: m.empty_permuted((2,), (0, 1)),
+    lambda m: m.empty_permuted((2, 3), (0, 0)), lambda m: m.empty_permuted((2,), (3,))])
+def test_creation_argument_errors(call):
+    """The exception types torch raises for bad creation arguments."""
+    assert type(error_of(lambda: call(ember))) is type(error_of(lambda: call(torch)))
+
+
+def test_linspace_tensor_bounds_and_integer_dtype():
+    """0-d tensor bounds; an integer dtype truncates the floating-point values."""
+    assert_same(ember.linspace(ember.tensor(0.0), ember.tensor(3.0), 4),
+                torch.linspace(torch.tensor(0.0), torch.tensor(3.0), 4))
+    assert_same(ember.linspace(0, 3, 5, dtype=ember.int64),
+                torch.linspace(0, 3, 5, dtype=torch.int64), exact=True)
+
+
+@pytest.mark.parametrize("size, stride", [((2, 3), (1, 2)), ((2, 3), (3, 1)), ((), ()),
+                                          ((4, 2), (1, 4)), ((3,), (0,))])
+def test_empty_strided(size, stride):
+    """empty_strided / new_empty_strided report the strides asked for."""
+    for m in (ember, torch):
+        x = m.empty_strided(size, stride)
+        assert (tuple(x.shape), x.stride(), str(x.dtype)) == (size, stride, "torch.float32")
+        y = m.zeros(1, dtype=m.float64).new_empty_strided(size, stride)
+        assert (y.stride(), str(y.dtype)) == (stride, "torch.float64")
+
+
+@pytest.mark.parametrize("size, order", [((2, 3, 4), (0, 2, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)),
+                                         ((), ()), ((0,), (0,))])
+def test_empty_permuted(size, order):
+    """empty_permuted lays out dims in memory in the order given."""
+    e, t = ember.empty_permuted(size, order), torch.empty_permuted(size, order)
+    assert e.stride() == t.stride() and tuple(e.shape) == tuple(t.shape)
+
+
+@pytest.mark.parametrize("value, dtype", [(3, None), (True, None), (2.5, "float64"),
+                                          (7, "int64")])
+def test_scalar_tensor(value, dtype):
+    kwargs = lambda m: {} if dtype is None else {"dtype": getattr(m, dtype)}  # noqa: E731
+    assert_same(ember.scalar_tensor(value, **kwargs(ember)),
+                torch.scalar_tensor(value, **kwargs(torch)))

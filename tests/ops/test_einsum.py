@@ -43,6 +43,11 @@ CASES = {
     "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([0, 2], [2, 0])),
                         [(3, 2, 4), (4, 5, 3)]),
     "tensordot_zero": (lambda m, a, b: m.tensordot(a, b, dims=0), [(2,), (3,)]),
+    # a size-1 dim contracts with a size-n dim as if broadcast (PyTorch sums the n side)
+    "tensordot_broadcast_dims": (lambda m, a, b: m.tensordot(a, b, dims=([0, 1], [2, 0])),
+                                 [(1, 1, 3), (2, 4, 2)]),
+    "tensordot_broadcast_other": (lambda m, a, b: m.tensordot(a, b, dims=([1], [0])),
+                                  [(3, 4), (1, 5)]),
 }
 
 test_forward = _tables.product_forward(RNG, CASES)
@@ -50,7 +55,7 @@ test_backward = _tables.product_backward(RNG, CASES)
 
 GRADCHECK = ["einsum_ellipsis", "einsum_diagonal", "einsum_trace", "einsum_sum_row",
              "einsum_three", "einsum_size1_broadcast", "einsum_partial_diagonal",
-             "einsum_ellipsis_summed", "tensordot_lists"]
+             "einsum_ellipsis_summed", "tensordot_lists", "tensordot_broadcast_dims"]
 SECOND_ORDER = ["einsum_mm", "einsum_diagonal", "einsum_attention", "einsum_dot"]
 test_gradcheck_float64 = _tables.product_gradcheck(RNG, CASES, GRADCHECK)
 test_double_backward = _tables.product_double_backward(RNG, CASES, SECOND_ORDER)

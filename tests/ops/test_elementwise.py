@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, sample
+from tests.differential import (assert_same, assert_same_16_bit, assert_same_error,
+                                assert_same_result_or_error, both, sample)
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -45,6 +46,18 @@ BINARY = {
     "operator_div": (lambda lib, a, b: a / b, "any", "nonzero"),
     "operator_pow": (lambda lib, a, b: a ** b, "positive", "any"),
     "operator_mod": (lambda lib, a, b: a % b, "any", "nonzero"),
+    "atan2": (lambda lib, a, b: lib.atan2(a, b), "any", "nonzero"),
+    "arctan2": (lambda lib, a, b: lib.arctan2(a, b), "any", "nonzero"),
+    "hypot": (lambda lib, a, b: lib.hypot(a, b), "nonzero", "any"),
+    "logaddexp": (lambda lib, a, b: lib.logaddexp(a, b), "any", "any"),
+    "logaddexp2": (lambda lib, a, b: lib.logaddexp2(a, b), "any", "any"),
+    "xlogy": (lambda lib, a, b: lib.xlogy(a, b), "any", "positive"),
+    "copysign": (lambda lib, a, b: lib.copysign(a, b), "nonzero", "nonzero"),
+    "ldexp": (lambda lib, a, b: lib.ldexp(a, b), "any", "any"),
+    "addcmul": (lambda lib, a, b: lib.addcmul(a, a, b, value=0.5), "any", "any"),
+    "addcdiv": (lambda lib, a, b: lib.addcdiv(b, a, b, value=-2), "any", "nonzero"),
+    "method_addcmul": (lambda lib, a, b: b.addcmul(a, b), "any", "any"),
+    "method_atan2": (lambda lib, a, b: a.atan2(b), "any", "nonzero"),
 }
 NOT_DIFFERENTIABLE = {"floor_divide", "div_floor", "div_trunc"}
 BINARY_NOGRAD = {
@@ -52,6 +65,10 @@ BINARY_NOGRAD = {
     "div_floor": (lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), "any", "nonzero"),
     "div_trunc": (lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), "any", "nonzero"),
     "operator_floordiv": (lambda lib, a, b: a // b, "any", "nonzero"),
+    "nextafter": (lambda lib, a, b: lib.nextafter(a, b), "any", "any"),
+    "heaviside": (lambda lib, a, b: lib.heaviside(a.round(), b), "any", "any"),
+    "igamma": (lambda lib, a, b: lib.igamma(a, b), "positive", "positive"),
+    "igammac": (lambda lib, a, b: lib.igammac(a, b), "positive", "positive"),
 }
 SHAPE_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
                ((), ()), ((0, 3), (3,)), ((4, 1, 3), (2, 1)), ((1,), (0,))]
@@ -67,8 +84,22 @@ def test_binary_forward(name, dtype, shapes):
     assert_same(fn(ember, ea, eb), fn(torch, ta, tb), rtol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(BINARY) + sorted(BINARY_NOGRAD))
+def test_binary_16_bit_floats(name, dtype):
+    fn, domain_a, domain_b = {**BINARY, **BINARY_NOGRAD}[name]
+    a, b = sample(RNG, domain_a, (2, 3)), sample(RNG, domain_b, (3,))
+
+    def run(lib):
+        to = getattr(lib, dtype)
+        return fn(lib, lib.tensor(a, dtype=to), lib.tensor(b, dtype=to))
+
+    assert_same_16_bit(lambda: run(ember), lambda: run(torch))
+
+
 INT_BINARY = ["add", "sub", "mul", "div", "true_divide", "remainder", "fmod", "maximum",
-              "minimum", "floor_divide", "div_floor", "div_trunc", "pow", "operator_mod"]
+              "minimum", "floor_divide", "div_floor", "div_trunc", "pow", "operator_mod",
+              "atan2", "xlogy", "copysign", "ldexp", "float_power"]
 
 
 @pytest.mark.parametrize("dtypes", [("int64", "int64"), ("int32", "int64"), ("uint8", "int8"),
@@ -89,7 +120,8 @@ def test_binary_forward_integer_dtypes(name, dtypes):
 @pytest.mark.parametrize("dtype", ["float32", "int64", "float16", "uint8"])
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "remainder", "maximum",
                                   "operator_add", "operator_sub", "operator_mul", "operator_div",
-                                  "operator_pow", "operator_mod", "operator_floordiv"])
+                                  "operator_pow", "operator_mod", "operator_floordiv",
+                                  "xlogy", "copysign", "float_power"])
 def test_binary_with_python_scalars(name, dtype, scalar):
     fn = {**BINARY, **BINARY_NOGRAD}[name][0]
     if name in ("maximum",):
@@ -134,7 +166,9 @@ def test_binary_gradcheck(name):
     assert ember.autograd.gradcheck(lambda x, y: fn(ember, x, y), (a, b))
 
 
-@pytest.mark.parametrize("name", ["mul", "div", "pow", "sub", "maximum", "lerp_tensor_weight"])
+@pytest.mark.parametrize("name", ["mul", "div", "pow", "sub", "maximum", "lerp_tensor_weight",
+                                  "atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "ldexp",
+                                  "addcmul", "addcdiv"])
 def test_binary_gradgradcheck(name):
     fn, domain_a, domain_b = BINARY[name]
     a = ember.from_numpy(sample(RNG, domain_a, (3,))).requires_grad_()
@@ -155,7 +189,10 @@ def test_rounding_division_has_zero_gradient(name):
         assert_same(ea.grad, ta.grad)
 
 
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "lerp"])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "lerp",
+                                  "atan2", "arctan2", "hypot", "xlogy", "copysign", "ldexp",
+                                  "igamma", "igammac", "nextafter", "heaviside", "true_divide",
+                                  "float_power"])
 def test_binary_inplace(name):
     e, t = both(sample(RNG, "positive", (2, 3)))
     eb, tb = both(sample(RNG, "positive", (3,)))
@@ -182,6 +219,149 @@ def test_grad_fn_names(name, expected):
     y = {"exp": lambda: ember.exp(e), "where": lambda: ember.where(other > 0, e, other)}.get(
         name, lambda: getattr(ember, name)(e, other))()
     assert y.grad_fn.name() == expected
+
+
+# ---- integer ops: gcd, lcm, bit shifts ----------------------------------------------------------
+INTEGER_OPS = {
+    "gcd": lambda lib, a, b: lib.gcd(a, b),
+    "lcm": lambda lib, a, b: lib.lcm(a, b),
+    "bitwise_left_shift": lambda lib, a, b: lib.bitwise_left_shift(a, b),
+    "bitwise_right_shift": lambda lib, a, b: lib.bitwise_right_shift(a, b),
+    "operator_lshift": lambda lib, a, b: a << b,
+    "operator_rshift": lambda lib, a, b: a >> b,
+    "method_gcd": lambda lib, a, b: a.gcd(b),
+    "shift_by_number": lambda lib, a, b: (a << 3) + (a >> 1),
+    "number_shifted": lambda lib, a, b: 5 << b.abs(),
+}
+
+
+@pytest.mark.parametrize("dtypes", [("int64", "int64"), ("int32", "int64"), ("int16", "int16"),
+                                    ("uint8", "uint8"), ("int8", "int32")], ids=str)
+@pytest.mark.parametrize("name", sorted(INTEGER_OPS))
+def test_integer_ops(name, dtypes):
+    a = np.array([[12, -9, 0, 7, 100], [-64, 5, 3, 0, -1]])
+    b = np.array([4, 6, 5, 0, 3])
+    if dtypes[0] == "uint8":
+        a = np.abs(a)
+    (ea, ta), (eb, tb) = both(a.astype(dtypes[0])), both(b.astype(dtypes[1]))
+    assert_same_result_or_error(lambda: INTEGER_OPS[name](ember, ea, eb),
+                                lambda: INTEGER_OPS[name](torch, ta, tb))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_shifts_out_of_range(dtype):
+    a = np.array([1, -1, 7, -8, 3, -3]) if dtype != "uint8" else np.array([1, 255, 7, 8, 3, 3])
+    b = np.array([0, 1, 7, 8, 63, 64]) if dtype != "int8" else np.array([0, 1, 7, 8, 9, 6])
+    (ea, ta), (eb, tb) = both(a.astype(dtype)), both(b.astype(dtype))
+    assert_same(ea << eb, ta << tb)
+    assert_same(ea >> eb, ta >> tb)
+    e, t = both(a.astype(dtype))
+    e <<= 2
+    t <<= 2
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("name", ["gcd", "lcm", "bitwise_left_shift", "operator_rshift"])
+def test_integer_ops_refuse_floats(name):
+    assert_same_error(lambda lib, a, b: INTEGER_OPS[name](lib, a, b), np.ones(3), np.ones(3))
+
+
+def test_integer_ops_inplace_and_out():
+    e, t = both(np.array([12, 18, 7]))
+    eb, tb = both(np.array([8, 12, 3]))
+    assert e.gcd_(eb) is e
+    t.gcd_(tb)
+    assert_same(e, t)
+    out_e, out_t = ember.empty(3, dtype=ember.int64), torch.empty(3, dtype=torch.int64)
+    ember.lcm(e, eb, out=out_e)
+    torch.lcm(t, tb, out=out_t)
+    assert_same(out_e, out_t)
+
+
+# ---- gradients PyTorch does not define -----------------------------------------------------------
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+def test_igamma_gradient_in_other_only(name):
+    ea, ta = both(sample(RNG, "positive", (2, 3)))
+    eb, tb = both(sample(RNG, "positive", (3,)), requires_grad=True)
+    getattr(ember, name)(ea, eb).sum().backward()
+    getattr(torch, name)(ta, tb).sum().backward()
+    assert_same(eb.grad, tb.grad, rtol=1e-8)
+    leaf = ember.from_numpy(sample(RNG, "positive", (3,))).requires_grad_()
+    assert ember.autograd.gradcheck(lambda v: getattr(ember, name)(ea, v), (leaf,))
+    assert_same_error(lambda lib, a: getattr(lib, name)(a, a.detach()).sum().backward(),
+                      ea.numpy() + 0, )
+
+
+def test_heaviside_has_no_derivative():
+    def call(lib, a):
+        y = lib.heaviside(a.requires_grad_(), lib.ones(3, dtype=lib.float64))
+        assert y.requires_grad
+        y.sum().backward()
+    assert_same_error(call, np.array([-1.0, 0.0, 2.0]))
+
+
+def test_nextafter_gradient():
+    ea, ta = both(np.array([2.0, 2.0, -1.0]), requires_grad=True)
+    eb, tb = both(np.array([2.0, 3.0, -5.0]), requires_grad=True)
+    ye, yt = ember.nextafter(ea, eb), torch.nextafter(ta, tb)
+    assert_same(ye, yt, exact=True)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(ea.grad, ta.grad)
+    assert_same(eb.grad, tb.grad)
+
+
+def test_copysign_signed_zeros_and_gradient():
+    ea, ta = both(np.array([1.0, 0.0, -2.0, 3.0, -0.0]), requires_grad=True)
+    eb, tb = both(np.array([-0.0, -1.0, 0.0, np.nan, 2.0]))
+    ye, yt = ember.copysign(ea, eb), torch.copysign(ta, tb)
+    assert_same(ye, yt, exact=True)
+    assert np.array_equal(np.signbit(ye.detach().numpy()), np.signbit(yt.detach().numpy()))
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(ea.grad, ta.grad)
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+def test_addc_three_tensor_gradients(name):
+    arrays = [sample(RNG, "nonzero", shape) for shape in [(2, 1), (1, 3), (3,)]]
+    pairs = [both(a, requires_grad=True) for a in arrays]
+    ye = getattr(ember, name)(*[p[0] for p in pairs], value=0.7)
+    yt = getattr(torch, name)(*[p[1] for p in pairs], value=0.7)
+    assert_same(ye, yt)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+    ye.sum().backward()
+    yt.sum().backward()
+    for e, t in pairs:
+        assert_same(e.grad, t.grad)
+    (e, t), (e1, t1) = both(arrays[0]), both(arrays[0] * 2)
+    assert getattr(e, name + "_")(e1, e1, value=3) is e
+    getattr(t, name + "_")(t1, t1, value=3)
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "xlogy", "copysign", "ldexp",
+                                  "igamma", "nextafter", "float_power", "true_divide", "fmod",
+                                  "lerp"])
+def test_binary_out(name):
+    fn = {**BINARY, **BINARY_NOGRAD}[name][0]
+    ea, ta = both(sample(RNG, "positive", (2, 3)))
+    eb, tb = both(sample(RNG, "positive", (3,)))
+    dtype = "float64"
+    out_e, out_t = ember.empty(2, 3, dtype=ember.float64), torch.empty(2, 3, dtype=torch.float64)
+    kwargs = {} if name != "lerp" else {"weight": 0.3}
+    result = getattr(ember, name)(ea, eb, out=out_e, **kwargs)
+    getattr(torch, name)(ta, tb, out=out_t, **kwargs)
+    assert result is out_e and fn is not None and dtype
+    assert_same(out_e, out_t)
+
+
+def test_float_power_inplace_needs_float64():
+    e, t = both(np.array([1.5, 2.0]))
+    assert e.float_power_(2) is e
+    t.float_power_(2)
+    assert_same(e, t)
+    assert_same_error(lambda lib, x: x.float_power_(2), np.ones(2, dtype=np.float32))
 
 
 # ---- gradient conventions at ties and edges ------------------------------------------------------
@@ -249,6 +429,32 @@ def test_pow_gradients_at_zero(base, exponent):
     lambda lib: lib.tensor([100], dtype=lib.int8) * 2,
     lambda lib: lib.ones(2, dtype=lib.uint8) + 300,
     lambda lib: lib.ones(2, dtype=lib.int8) - 200,
+    lambda lib: lib.addcmul(lib.tensor([3]), lib.tensor([4]), lib.tensor([2]), value=0.5),
+    lambda lib: lib.addcdiv(lib.tensor([3]), lib.tensor([4.0]), lib.tensor([2]), value=0.5),
+    lambda lib: lib.atan2(lib.tensor([0.0, -0.0, 0.0, 1.0]), lib.tensor([0.0, 0.0, -0.0, 0.0])),
+    lambda lib: lib.hypot(lib.tensor([float("inf"), 3.0]), lib.tensor([float("nan"), 4.0])),
+    lambda lib: lib.logaddexp(lib.tensor([float("-inf"), 1e30]), lib.tensor([float("-inf"), 1.0])),
+    lambda lib: lib.xlogy(lib.tensor([0.0, 0.0, 2.0]), lib.tensor([0.0, float("nan"), 0.0])),
+    lambda lib: lib.ldexp(lib.tensor([1.5, -2.0]), lib.tensor([3, -2])),
+    lambda lib: lib.heaviside(lib.tensor([-1.0, 0.0, 2.0]), lib.tensor([0.5])),
+    lambda lib: lib.true_divide(lib.tensor([3, 4]), 2),
+    lambda lib: lib.float_power(lib.tensor([2, 3]), -1),
+    lambda lib: lib.fmod(lib.tensor([5.5, -3.25, 1e10, 7.0]), lib.tensor([0.0, 2.0, 3.0, -2.0])),
+    lambda lib: lib.fmod(lib.tensor([5, -7, 7]), lib.tensor([3, 2, -2])),
+    lambda lib: lib.div(lib.tensor([5.5, -5.5, 0.0]), 0.0, rounding_mode="trunc"),
+    lambda lib: lib.div(lib.tensor([7, -7, 6, -6]), lib.tensor([2, 2, -4, 4]),
+                        rounding_mode="trunc"),
+    lambda lib: lib.floor_divide(lib.tensor([5.5, -5.5, 0.0]), 0.0),
+    lambda lib: lib.lerp(lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0]),
+                         lib.tensor(0.5, dtype=lib.float64)),
+    lambda lib: lib.tensor([True, False]) << 1,
+    lambda lib: lib.add(2, 3),
+    lambda lib: lib.mul(2, 3.5),
+    lambda lib: lib.true_divide(2, 3),
+    lambda lib: 2 / lib.tensor([1, 4]),
+    lambda lib: lib.tensor([1, 4]).__rdiv__(2),
+    lambda lib: 2.5 * lib.tensor([1, 4]),
+    lambda lib: True + lib.tensor([1, 4], dtype=lib.uint8),
 ], ids=lambda f: "")
 def test_special_values(expression):
     assert_same(expression(ember), expression(torch))
@@ -268,6 +474,51 @@ ERRORS = {
     "int remainder by zero": (lambda lib: lib.tensor([1]) % 0, RuntimeError),
     "requires_grad int": (lambda lib: lib.ones(2, dtype=lib.int64).requires_grad_(),
                           RuntimeError),
+    "atan2 of numbers": (lambda lib: lib.atan2(1.0, 2.0), TypeError),
+    "atan2 number other": (lambda lib: lib.atan2(lib.ones(2), 2.0), TypeError),
+    "hypot of numbers": (lambda lib: lib.hypot(1, 2), TypeError),
+    "logaddexp of numbers": (lambda lib: lib.logaddexp(1.0, 2.0), TypeError),
+    "pow of numbers": (lambda lib: lib.pow(2, 3), TypeError),
+    "xlogy of numbers": (lambda lib: lib.xlogy(2, 3), TypeError),
+    "remainder of numbers": (lambda lib: lib.remainder(2.0, 3.0), TypeError),
+    "fmod number input": (lambda lib: lib.fmod(2, lib.ones(2)), TypeError),
+    "copysign of numbers": (lambda lib: lib.copysign(2, 3), TypeError),
+    "float_power of numbers": (lambda lib: lib.float_power(2, 3), TypeError),
+    "gcd of numbers": (lambda lib: lib.gcd(2, 3), TypeError),
+    "lerp of numbers": (lambda lib: lib.lerp(2.0, 3.0, 0.5), TypeError),
+    "nextafter number": (lambda lib: lib.nextafter(lib.ones(2), 3.0), TypeError),
+    "heaviside number": (lambda lib: lib.heaviside(lib.ones(2), 3.0), TypeError),
+    "heaviside dtypes": (lambda lib: lib.heaviside(lib.ones(2), lib.tensor(1)), RuntimeError),
+    "hypot of ints": (lambda lib: lib.hypot(lib.tensor([3]), lib.tensor([4])),
+                      NotImplementedError),
+    "logaddexp of ints": (lambda lib: lib.logaddexp(lib.tensor([3]), lib.tensor([4])),
+                          NotImplementedError),
+    "igamma of ints": (lambda lib: lib.igamma(lib.tensor([3]), lib.tensor([4])),
+                       NotImplementedError),
+    "addcdiv of ints": (lambda lib: lib.addcdiv(lib.tensor([3]), lib.tensor([4]),
+                                                lib.tensor([2])), RuntimeError),
+    "addcmul broadcast": (lambda lib: lib.addcmul(lib.ones(2), lib.ones(3), lib.ones(3)),
+                          RuntimeError),
+    "true_divide_ of ints": (lambda lib: lib.tensor([3]).true_divide_(2), RuntimeError),
+    "int fmod by zero": (lambda lib: lib.fmod(lib.tensor([5, 3]), 0), RuntimeError),
+    "int fmod by zero tensor": (lambda lib: lib.fmod(lib.tensor([5]), lib.tensor([0])),
+                                RuntimeError),
+    "div unknown rounding": (lambda lib: lib.div(lib.ones(2), 2, rounding_mode="round"),
+                             RuntimeError),
+    "lerp of ints": (lambda lib: lib.lerp(lib.tensor([1, 2]), lib.tensor([3, 4]), 0.5),
+                     NotImplementedError),
+    "lerp end dtype": (lambda lib: lib.lerp(lib.ones(2), lib.ones(2, dtype=lib.float64), 0.5),
+                       RuntimeError),
+    "lerp weight dtype": (lambda lib: lib.lerp(lib.ones(2), lib.ones(2),
+                                               lib.ones(2, dtype=lib.float64)), RuntimeError),
+    "shift of bools": (lambda lib: lib.tensor([True]) << lib.tensor([True]),
+                       NotImplementedError),
+    "gcd of floats": (lambda lib: lib.gcd(lib.ones(2), lib.ones(2)), NotImplementedError),
+    "unbound __radd__": (lambda lib: lib.Tensor.__radd__(2, lib.ones(2)), TypeError),
+    "unbound __rmul__": (lambda lib: lib.Tensor.__rmul__(2, lib.ones(2)), TypeError),
+    "unbound __rdiv__": (lambda lib: lib.Tensor.__rdiv__(2, lib.ones(2)), AttributeError),
+    "unbound __rtruediv__": (lambda lib: lib.Tensor.__rtruediv__(2.0, lib.ones(2)),
+                             AttributeError),
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import ember
+from tests.differential import assert_same, both, sample
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -46,6 +47,20 @@ CASES = {
     "norm_neginf": (lambda m, x: x.norm(p=-math.inf, dim=1), "randn", (3, 4)),
     "norm_p3": (lambda m, x: x.norm(p=3, dim=-1), "randn", (3, 4)),
     "norm_p0": (lambda m, x: x.norm(p=0), "ties", (3, 4)),
+    "norm_nuc": (lambda m, x: x.norm(p="nuc"), "randn", (3, 4)),
+    "norm_nuc_dims": (lambda m, x: m.norm(x, "nuc", dim=(0, 2)), "randn", (3, 2, 4)),
+    "norm_nuc_keepdim": (lambda m, x: x.norm("nuc", dim=(2, 1), keepdim=True), "randn",
+                         (2, 3, 4)),
+    "norm_fro_3d": (lambda m, x: x.norm("fro"), "randn", (2, 3, 4)),
+    "dist": (lambda m, x: m.dist(x, x[0] * 0.5), "randn", (3, 4)),
+    "dist_p1": (lambda m, x: x.dist(x.flip(0), 1), "randn", (3, 4)),
+    "dist_p3": (lambda m, x: m.dist(x, x.flip(1), p=3.0), "randn", (3, 4)),
+    "dist_inf": (lambda m, x: m.dist(x, m.zeros(4), math.inf), "randn", (3, 4)),
+    "renorm": (lambda m, x: m.renorm(x, 2, 0, 1.0), "randn", (3, 4)),
+    "renorm_p1_dim1": (lambda m, x: x.renorm(1, 1, 1.5), "randn", (3, 4)),
+    "renorm_p3": (lambda m, x: m.renorm(x, 3, -1, 1.2), "randn", (2, 3, 4)),
+    "renorm_inf": (lambda m, x: x.renorm(math.inf, 0, 0.8), "randn", (3, 4)),
+    "renorm_large_maxnorm": (lambda m, x: x.renorm(2, 0, 100.0), "randn", (3, 4)),
 }
 # Calls that also run on 0-d and empty inputs (and what those inputs look like).
 CASES.update({
@@ -63,8 +78,11 @@ test_empty = _tables.reduction_empty(RNG, CASES, EMPTY)
 test_empty_backward = _tables.reduction_empty_backward(RNG, CASES, ["max_dim"], EMPTY)
 
 # ---- finite differences and second derivatives -------------------------------------------------
-GRADCHECK = ["max_dim", "amax_dims", "logsumexp", "norm_dim", "norm_p3", "aminmax_dim"]
-SECOND_ORDER = ["max_dim", "amax_dims", "logsumexp", "norm", "norm_p3"]
+GRADCHECK = ["max_dim", "amax_dims", "logsumexp", "norm_dim", "norm_p3", "aminmax_dim",
+             "norm_nuc", "norm_nuc_dims", "dist", "dist_p3", "renorm", "renorm_p1_dim1",
+             "renorm_p3", "renorm_inf"]
+SECOND_ORDER = ["max_dim", "amax_dims", "logsumexp", "norm", "norm_p3", "dist", "renorm",
+                "renorm_p3"]
 test_gradcheck_float64 = _tables.reduction_gradcheck(RNG, CASES, GRADCHECK)
 test_double_backward = _tables.reduction_double_backward(RNG, CASES, SECOND_ORDER)
 
@@ -124,4 +142,37 @@ test_errors_match_torch = _tables.reduction_errors([
     (lambda m, x: x.amin((0, 1)), (0, 3), np.float32),
     (lambda m, x: x.norm(p=math.inf, dim=0), (0, 3), np.float32),
     (lambda m, x: x.norm(p=-math.inf), (0,), np.float32),
+    (lambda m, x: x.norm(p="nuc"), (2, 3, 4), np.float32),
+    (lambda m, x: x.norm(p="nuc"), (3,), np.float32),
+    (lambda m, x: x.norm(p="abc"), (3, 3), np.float32),
+    (lambda m, x: m.dist(x, x), (3,), np.int64),
+    (lambda m, x: m.dist(x, m.zeros(2)), (3,), np.float32),
+    (lambda m, x: x.renorm(0, 0, 1.0), (3, 3), np.float32),
+    (lambda m, x: x.renorm(2, 0, -1.0), (3, 3), np.float32),
+    (lambda m, x: x.renorm(2, 0, 1.0), (3,), np.float32),
+    (lambda m, x: x.renorm(2, 2, 1.0), (3, 3), np.float32),
 ])
+
+
+def test_dist_p0_counts_differences():
+    """dist with p = 0 is the number of differing entries (torch cannot differentiate it)."""
+    e, t = both(sample(RNG, "ties", (3, 4), np.float32))
+    assert_same(ember.dist(e, e.flip(0), 0), torch.dist(t, t.flip(0), 0), rtol=0, atol=0)
+
+
+def test_renorm_in_place_and_out():
+    """renorm_ overwrites its input and still differentiates (its node kept the input)."""
+    array = sample(RNG, "randn", (3, 4), np.float32)
+    results = []
+    for lib in (ember, torch):
+        x = lib.from_numpy(array.copy()).requires_grad_()
+        y = x * 2
+        y.renorm_(2, 0, 1.0)
+        (y * y).sum().backward()
+        results.append((y.detach(), x.grad))
+    assert_same(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    assert_same(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+    e, t = both(array)
+    out = ember.empty(0)
+    assert ember.renorm(e, 1, 1, 0.5, out=out) is out
+    assert_same(out, torch.renorm(t, 1, 1, 0.5), rtol=1e-5, atol=1e-6)

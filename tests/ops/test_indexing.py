@@ -1,5 +1,5 @@
 """Indexing (ember/ops/indexing.py) against torch: getitem/setitem, index_put, select,
-masked_fill, masked_select, nonzero, argwhere.
+masked_fill, masked_select, nonzero, argwhere, nonzero_static.
 
 A table of indices drives the generic getitem tests (values, grad_fn names, views vs copies,
 gradients with repeated indices, float64 finite differences, double backward); a second table
@@ -70,6 +70,9 @@ GETITEM = {
     "mask_and_int": (("t", [True, False, True]), 2),
     "tensor_then_none": (("t", [0, 2]), None, slice(1, 3)),
     "empty_tensor": ("t", [], "int64"),
+    "range": range(2),
+    "range_and_int": (range(0, 3, 2), 1),
+    "tensor_2d_in_first_dim": (("t", [[0, 1], [2, 2]]), 0, 0),
 }
 
 
@@ -271,8 +274,18 @@ OPS = {
     "index_put_accumulate": lambda m, x: m.index_put(x, (m.tensor([0, 0]), m.tensor([1, 1])),
                                                      x[2, :2] * 2, accumulate=True),
     "select": lambda m, x: m.select(x, 1, -1),
+    "masked_select_0d": lambda m, x: m.masked_select(x[1, 2], m.tensor(True)),
+    "index_put_accumulate_broadcast": lambda m, x: x.index_put(
+        (m.tensor([2, 2]),), x[0] * 2, accumulate=True),
+    "unsafe_masked_index": lambda m, x: m._unsafe_masked_index(
+        x, m.tensor([[True, False], [True, True]]), [m.tensor([[0], [5]]), m.tensor([1, -1])],
+        -2.0),
+    "unsafe_masked_index_put": lambda m, x: m._unsafe_masked_index_put_accumulate(
+        x, m.tensor([True, False, True]), [m.tensor([0, 9, 0]), m.tensor([1, 1, 1])],
+        x[1, :3] * 2),
 }
-NAMES_DIFFER = {"index_put_accumulate", "index_put"}  # ember composes these
+# ember composes these two private ops
+NAMES_DIFFER = {"unsafe_masked_index", "unsafe_masked_index_put"}
 
 test_ops_forward_and_backward = _tables.index_ops_forward_and_backward(RNG, X, OPS, NAMES_DIFFER)
 test_ops_gradcheck_and_double_backward = _tables.index_ops_gradcheck_and_double_backward(X, OPS)
@@ -304,8 +317,59 @@ def test_nonzero(shape, as_tuple):
         assert_same(ember.argwhere(e), torch.argwhere(t), **TOL)
 
 
+@pytest.mark.parametrize("size", [0, 2, 6])
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)], ids=str)
+def test_nonzero_static(shape, size):
+    e, t = both(RNG.integers(0, 2, shape).astype(np.float32))
+    assert_same(ember.nonzero_static(e, size=size), torch.nonzero_static(t, size=size),
+                exact=True)
+    assert_same(e.nonzero_static(size=size, fill_value=9),
+                t.nonzero_static(size=size, fill_value=9), exact=True)
+
+
+def test_masked_fill__with_0d_tensor_value():
+    results = []
+    for m in (ember, torch):
+        x = m.from_numpy(X.copy()).requires_grad_()
+        value = m.tensor(2.5, requires_grad=True)
+        y = x * 1
+        y.masked_fill_(y > 0, value)
+        y.masked_fill_(y < -1, m.tensor(-7))  # an integer 0-d tensor into a float tensor
+        y.backward(m.from_numpy(X * 3))
+        z = m.zeros(3, dtype=m.int64).masked_fill_(m.tensor([True, False, True]), m.tensor(2))
+        results.append((y, x.grad, value.grad, z, y.grad_fn.name()))
+    for a, b in zip(results[0][:4], results[1][:4]):
+        assert_same(a, b, **TOL)
+    assert results[0][4] == results[1][4]
+
+
+def test_index_put_inplace_function():
+    results = []
+    for m in (ember, torch):
+        x = m.zeros(3, 2)
+        assert m.index_put_(x, (m.tensor([0, 0]),), m.ones(2), accumulate=True) is x
+        m.index_put_(x, (m.tensor([2]), m.tensor([1])), m.tensor(5.0))
+        results.append(x)
+    assert_same(*results, **TOL)
+
+
+def test_index_put_accumulate_grad_fn():
+    for m in (ember, torch):
+        y = m.zeros(3, requires_grad=True).index_put((m.tensor([0, 0]),), m.tensor(1.0),
+                                                     accumulate=True)
+        assert y.grad_fn.name() == "IndexPutBackward0"
+
+
 test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: x.masked_fill(m.ones(3, 4), 1.0),
     lambda m, x: x.masked_fill(m.ones(3, 4, dtype=m.bool), m.tensor([1.0])),
     lambda m, x: m.select(x, 0, 3),
+    lambda m, x: x.masked_fill(x > 0, 1j),
+    lambda m, x: x.long().masked_fill(x > 0, 2 ** 63),
+    lambda m, x: x.byte().masked_fill(x > 0, 300),
+    lambda m, x: m.masked_select(x, x > 0, out=x),
+    lambda m, x: x.nonzero_static(size=-1),
+    lambda m, x: x.index_put((m.tensor([0, 2]),), m.ones(3), accumulate=True),
+    lambda m, x: m._unsafe_masked_index(x, m.ones(2, dtype=m.bool), [m.tensor([0.0, 1.0])],
+                                        0.0),
 ])

@@ -36,6 +36,12 @@ STEPS = {
     "masked_fill_": lambda m, y, w: y.masked_fill_(w > 0, 0.5),
     "tril_": lambda m, y, w: y.tril_(),
     "chain": lambda m, y, w: y.mul_(w).add_(1).relu_(),
+    "copy_": lambda m, y, w: y.copy_(w * 3),
+    "copy_broadcast": lambda m, y, w: y.copy_(w[0] * 3),
+    "copy_float64": lambda m, y, w: y.copy_((w * 3).double()),
+    "copy_constant": lambda m, y, w: y.copy_(m.ones(y.shape[-1])),
+    "fill_tensor": lambda m, y, w: y.fill_((w * w).sum()),
+    "zero_": lambda m, y, w: y.zero_(),
 }
 
 
@@ -376,3 +382,72 @@ def test_version_counter_shared_with_detached_alias():
     y.detach().zero_()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+# ---- copy_ ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("dst, src", [
+    ("float32", "float64"), ("int64", "float32"), ("float64", "int32"), ("bool", "float32"),
+    ("float16", "float32"), ("bfloat16", "float32"), ("uint8", "int64")])
+def test_copy_casts_and_broadcasts(dst, src):
+    """copy_ casts src to self's dtype (truncating floats into integers) and broadcasts it."""
+    values = RNG.uniform(-3, 3, (4,))
+    outs = []
+    for m in (ember, torch):
+        target = m.zeros(3, 4, dtype=getattr(m, dst))
+        out = target.copy_(m.from_numpy(values.copy()).to(getattr(m, src)))
+        assert out is target
+        outs.append(target.float())
+    assert_same(*outs, **TOL)
+
+
+def test_copy_gradients_to_src_and_overwritten_history():
+    """The overwritten values get zero gradient; src gets gy summed over broadcast dims, in its
+    own dtype."""
+    outs = []
+    for m in (ember, torch):
+        a = _leaf(m)
+        src = m.from_numpy(X[0].copy()).double().requires_grad_()
+        b = a * 1
+        b.copy_(src)
+        (b * m.from_numpy(G.copy()).float()).sum().backward()
+        outs.append((a.grad, src.grad, b.grad_fn.name()))
+    assert_same(outs[0][0], outs[1][0], **TOL)
+    assert_same(outs[0][1], outs[1][1], **TOL)
+    assert outs[0][2] == outs[1][2] == "torch::autograd::CopyBackwards"
+
+
+def test_copy_into_parameters_and_data():
+    """param.copy_ under no_grad and param.data.copy_ write without recording; a leaf that
+    requires grad refuses copy_ outside no_grad."""
+    for m in (ember, torch):
+        p = m.nn.Parameter(m.zeros(3))
+        with m.no_grad():
+            p.copy_(m.ones(3))
+        assert p.tolist() == [1.0, 1.0, 1.0] and p.grad_fn is None
+        p.data.copy_(m.full((3,), 2.0))
+        assert p.tolist() == [2.0, 2.0, 2.0] and p.requires_grad and p.is_leaf
+        assert type(error_of(lambda: p.copy_(m.ones(3)))) is RuntimeError
+
+
+def test_copy_errors():
+    """A src that does not broadcast to self raises RuntimeError; a Python number fills."""
+    for m in (ember, torch):
+        assert type(error_of(lambda: m.zeros(2, 3).copy_(m.zeros(4)))) is RuntimeError
+        assert type(error_of(lambda: m.zeros(3).copy_(m.zeros(2, 3)))) is RuntimeError
+        assert m.zeros(2).copy_(1.5).tolist() == [1.5, 1.5]
+
+
+def test_fill_with_tensor_value():
+    """fill_ takes a 0-d tensor (its gradient is the sum of gy), refuses other shapes;
+    torch.fill / torch.zero_ are functions too."""
+    grads = []
+    for m in (ember, torch):
+        v = m.tensor(3.0, requires_grad=True)
+        y = m.zeros(2, 2).requires_grad_() * 1
+        y.fill_(v)
+        (y * m.from_numpy(G[:2, :2].copy()).float()).sum().backward()
+        grads.append(v.grad)
+        assert type(error_of(lambda: m.zeros(3).fill_(m.ones(2)))) is RuntimeError
+        assert m.fill(m.ones(2), 4.0).tolist() == [4.0, 4.0]
+        assert m.zero_(m.ones(2)).tolist() == [0.0, 0.0]
+    assert_same(*grads, **TOL)

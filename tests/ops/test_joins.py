@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both
+from tests.differential import assert_same, assert_same_error, both
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -45,6 +45,36 @@ CASES = {
     "chunk_uneven": (lambda m, x: x.chunk(4), (6,), True),
     "chunk_empty": (lambda m, x: x.chunk(3), (0, 2), True),
     "split_empty": (lambda m, x: x.split(0), (0, 2), True),
+    "split_with_sizes": (lambda m, x: x.split_with_sizes([2, 0, 1], 1), (2, 3), True),
+    "split_with_sizes_fn": (lambda m, x: m.split_with_sizes(x, (1, 1)), (2, 3), True),
+    "tensor_split_sections": (lambda m, x: x.tensor_split(3, 1), (2, 7), True),
+    "tensor_split_indices": (lambda m, x: m.tensor_split(x, [1, 5, 2], dim=1), (3, 4), True),
+    "tensor_split_tensor": (lambda m, x: x.tensor_split(m.tensor([1, 3])), (4, 2), True),
+    "tensor_split_0d_tensor": (lambda m, x: x.tensor_split(m.tensor(2), -1), (2, 5), True),
+    "hsplit": (lambda m, x: x.hsplit(2), (3, 4), True),
+    "hsplit_1d": (lambda m, x: m.hsplit(x, [1, 3]), (4,), True),
+    "vsplit": (lambda m, x: m.vsplit(x, [1]), (3, 4), True),
+    "dsplit": (lambda m, x: x.dsplit(2), (2, 3, 4), True),
+    "unsafe_split": (lambda m, x: x.unsafe_split(2), (5, 3), False),
+    "unsafe_split_with_sizes": (lambda m, x: m.unsafe_split_with_sizes(x, [1, 2], 1), (2, 3),
+                                False),
+    "unsafe_chunk": (lambda m, x: x.unsafe_chunk(2, 1), (2, 5), False),
+    "atleast_1d_0d": (lambda m, x: m.atleast_1d(x), (), True),
+    "atleast_2d_1d": (lambda m, x: m.atleast_2d(x), (3,), True),
+    "atleast_2d_0d": (lambda m, x: m.atleast_2d(x), (), True),
+    "atleast_3d_0d": (lambda m, x: m.atleast_3d(x), (), True),
+    "atleast_3d_1d": (lambda m, x: m.atleast_3d(x), (3,), True),
+    "atleast_3d_2d": (lambda m, x: m.atleast_3d(x), (2, 3), True),
+    "atleast_many": (lambda m, x: m.atleast_2d(x[0], x[0, 0]), (2, 3), True),
+    "atleast_list": (lambda m, x: m.atleast_3d([x]), (2, 3), True),
+    "column_stack": (lambda m, x: m.column_stack([x[:, 0], x, x[:, 1] * 2]), (2, 3), False),
+    "column_stack_0d": (lambda m, x: m.column_stack([x, x]), (), False),
+    "dstack": (lambda m, x: m.dstack([x, x * 2]), (2, 3), False),
+    "dstack_1d": (lambda m, x: m.dstack((x, x)), (3,), False),
+    "row_stack": (lambda m, x: m.row_stack([x, x[0]]), (2, 3), False),
+    "hstack_0d": (lambda m, x: m.hstack([x, x]), (), False),
+    "fliplr_method": (lambda m, x: x.fliplr(), (2, 3), False),
+    "flipud": (lambda m, x: m.flipud(x), (3,), False),
 }
 
 test_forward = _tables.shape_forward(RNG, CASES)
@@ -53,7 +83,36 @@ test_grad_fn_name = _tables.shape_grad_fn_name(RNG, CASES)
 test_backward = _tables.shape_backward(RNG, CASES)
 test_gradcheck = _tables.shape_gradcheck(RNG, CASES)
 test_double_backward = _tables.shape_double_backward(
-    RNG, CASES, ["cat", "stack", "split_sizes", "unbind", "repeat", "flip", "roll", "tril"])
+    RNG, CASES, ["cat", "stack", "split_sizes", "unbind", "repeat", "flip", "roll", "tril",
+                 "tensor_split_indices", "unsafe_split", "column_stack", "dstack"])
+
+
+def test_unsafe_split_pieces_share_memory_and_allow_inplace():
+    results = []
+    for m in (ember, torch):
+        y = m.arange(6.0, requires_grad=True) * 1
+        first, _ = y.unsafe_split(3)
+        first.mul_(2)  # torch allows this on unsafe_split's pieces
+        results.append((y, first.grad_fn.name()))
+    assert_same(results[0][0], results[1][0], **TOL)
+    assert results[0][1] == results[1][1]
+
+
+def test_atleast_returns_the_input_itself():
+    for m in (ember, torch):
+        x = m.zeros(2, 3, 4)
+        assert m.atleast_1d(x) is x and m.atleast_3d(x) is x
+        assert isinstance(m.atleast_2d([x]), tuple)
+
+
+def test_stack_variants_out():
+    for name in ("hstack", "vstack", "dstack", "column_stack", "row_stack"):
+        results = []
+        for m in (ember, torch):
+            out = m.zeros(0)
+            getattr(m, name)([m.ones(2, 2), m.zeros(2, 2)], out=out)
+            results.append(out)
+        assert_same(*results, **TOL)
 
 
 # ---- joining rules ------------------------------------------------------------------------------
@@ -79,6 +138,34 @@ def test_cat_skips_legacy_empty_and_keeps_grads():
     assert_same(results[1], results[3], **TOL)
     assert_same(ember.cat([ember.zeros(0), ember.zeros(0, dtype=ember.int64)]),
                 torch.cat([torch.zeros(0), torch.zeros(0, dtype=torch.int64)]), **TOL)
+
+
+def test_cat_of_empty_tensors_builds_a_graph():
+    results = []
+    for m in (ember, torch):
+        a, b = m.zeros(0, requires_grad=True), m.zeros(0, requires_grad=True)
+        y = m.cat([a, b])
+        y.sum().backward()
+        results.append((y, y.grad_fn.name(), a.grad, b.grad))
+    assert_same(results[0][0], results[1][0], **TOL)
+    assert results[0][1] == results[1][1]
+    assert_same(results[0][2], results[1][2], **TOL)
+    assert_same(results[0][3], results[1][3], **TOL)
+
+
+@pytest.mark.parametrize("out", ["input", "expanded", "view_of_input", "empty_input",
+                                 "grown_into_input"])
+def test_cat_out_overlapping_an_input(out):
+    def call(m):
+        x, e = m.ones(2, 3), m.zeros(0)
+        if out == "empty_input":
+            return m.cat([e, x], out=e)
+        if out == "grown_into_input":  # out= is resized in place first, over x's memory
+            return m.cat([m.ones(2, 3), x], out=x[:1])
+        target = {"input": x, "expanded": m.zeros(1, 3).expand(4, 3),
+                  "view_of_input": x.view(6)}[out]
+        return m.cat([x, x], out=target)
+    assert_same_error(call, same_message=True)
 
 
 def test_cat_out():
@@ -117,6 +204,25 @@ ERRORS = [
     (lambda m: m.zeros(3).triu(), False),
     (lambda m: m.zeros(2, 3).flip(2), False),
     (lambda m: m.zeros(2, 3).roll((1, 2), 0), False),
+    (lambda m: m.zeros(3, 4).repeat(1, -1), True),
+    (lambda m: m.hstack([]), True),
+    (lambda m: m.vstack([]), True),
+    (lambda m: m.dstack([]), True),
+    (lambda m: m.column_stack([]), True),
+    (lambda m: m.fliplr(m.zeros(3)), True),
+    (lambda m: m.flipud(m.tensor(1.0)), True),
+    (lambda m: m.zeros(3, 4).tensor_split(0), True),
+    (lambda m: m.zeros(3, 4).tensor_split(2.0), False),
+    (lambda m: m.zeros(3, 4).tensor_split(m.tensor([[1]])), True),
+    (lambda m: m.zeros(3, 4).tensor_split(m.tensor([1.0])), True),
+    (lambda m: m.tensor(1.0).tensor_split(1), True),
+    (lambda m: m.zeros(3, 4).hsplit(3), True),
+    (lambda m: m.hsplit(m.tensor(1.0), 1), True),
+    (lambda m: m.vsplit(m.zeros(4), 2), True),
+    (lambda m: m.dsplit(m.zeros(3, 4), 2), True),
+    (lambda m: m.zeros(2, 3).split_with_sizes([1, 2]), True),
+    (lambda m: m.zeros(2, 3).unsafe_split_with_sizes([1, 3]), True),
+    (lambda m: m.zeros(2, 3).unsafe_chunk(0), False),
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)

@@ -46,6 +46,11 @@ PADS = [
     ((2, 3, 5), (5, 2), "circular", None),
     ((2, 3, 4, 5), (1, 2, 3, 4), "circular", None),
     ((2, 2, 3, 4, 5), (1, 2, 3, 2, 1, 2), "circular", None),
+    # circular with negative pads: PyTorch crops first, then wraps around what is left
+    ((2, 3, 6), (-1, 2), "circular", None),
+    ((2, 3, 6), (2, -1), "circular", None),
+    ((2, 3, 6), (-2, -1), "circular", None),
+    ((2, 3, 4, 5), (3, -2, -1, 1), "circular", None),
 ]
 
 
@@ -184,3 +189,31 @@ ERRORS = {
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)
+
+
+# ---- torch.channel_shuffle -------------------------------------------------------------------
+def _lib(F):
+    return ember if F is EF else torch
+
+
+@pytest.mark.parametrize("shape, groups", [((2, 6, 3), 3), ((1, 4, 2, 3), 2), ((2, 6, 1, 2, 2), 6)])
+def test_channel_shuffle_matches_torch(shape, groups):
+    check_against_torch(lambda F, x: _lib(F).channel_shuffle(x, groups), shape, np.float32, 0)
+    x = ember.tensor(RNG.standard_normal(shape), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.channel_shuffle(t, groups), [x])
+    native = ember.native_channel_shuffle(x, groups)
+    assert native.tolist() == ember.channel_shuffle(x, groups).tolist()
+
+
+test_channel_shuffle_errors = tables.errors_match_torch({
+    "channel_shuffle_groups": lambda F, lib: lib.channel_shuffle(lib.ones(1, 6, 2), 4),
+    "channel_shuffle_zero": lambda F, lib: lib.channel_shuffle(lib.ones(1, 6, 2), 0),
+    "channel_shuffle_rank": lambda F, lib: lib.channel_shuffle(lib.ones(6, 2), 2),
+})
+
+
+@pytest.mark.parametrize("pad, value", [((1, -1), 2.0), ((1, 1, 0, 2), 0),
+                                        ((0, 0, -1, 1, 2, 0), -3)])
+def test_constant_pad_nd_is_fs_constant_pad(pad, value):
+    check_against_torch(lambda F, x: _lib(F).constant_pad_nd(x, pad, value), (2, 3, 4),
+                        np.float64, 1e-12)

@@ -114,6 +114,18 @@ ERRORS = {
     "rank1d": lambda F, lib: F.max_pool1d(lib.ones(4, 5, 5, 5), 3),
     "max1d_size": lambda F, lib: F.max_pool1d(lib.ones(1, 4, 2), 3),
     "zero_stride": lambda F, lib: F.max_pool2d(lib.ones(1, 1, 4, 4), 2, stride=0),
+    "max1d_zero_dilation": lambda F, lib: F.max_pool1d(lib.ones(1, 2, 8), 2, dilation=0),
+    "max1d_negative_dilation": lambda F, lib: F.max_pool1d(lib.ones(1, 2, 8), 2, dilation=-1),
+    "max1d_zero_stride": lambda F, lib: F.max_pool1d(lib.ones(3, 3, 3), 1, stride=0),
+    "max1d_zero_kernel": lambda F, lib: F.max_pool1d(lib.ones(1, 2, 8), 0),
+    "max1d_negative_pad": lambda F, lib: F.max_pool1d(lib.ones(1, 2, 8), 2, padding=-1),
+    "max2d_zero_dilation": lambda F, lib: F.max_pool2d(lib.ones(1, 2, 8, 8), 2, dilation=(1, 0)),
+    "max3d_zero_dilation": lambda F, lib: F.max_pool3d(lib.ones(1, 2, 4, 4, 4), 2, dilation=0),
+    "max2d_negative_pad": lambda F, lib: F.max_pool2d(lib.ones(1, 2, 8, 8), 2, padding=-1),
+    "unpool_indices_shape": lambda F, lib: F.max_unpool2d(
+        lib.ones(1, 1, 4, 4), lib.zeros(1, 1, 4, 3, dtype=lib.int64), 2),
+    "unpool1d_indices_shape": lambda F, lib: F.max_unpool1d(
+        lib.ones(8, 8), lib.zeros(8, 7, dtype=lib.int64), 3, 2),
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)

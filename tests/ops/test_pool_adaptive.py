@@ -9,6 +9,11 @@ tests/nn/modules/test_pooling.py.
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as EF
 
 from tests.ops import _nn_tables as tables
 
@@ -51,6 +56,28 @@ def test_with_indices_alias(call, shape):
 ERRORS = {
     "adaptive_rank": lambda F, lib: F.adaptive_avg_pool2d(lib.ones(5), 3),
     "adaptive_max_rank": lambda F, lib: F.adaptive_max_pool2d(lib.ones(5), 3),
+    # an output_size of the wrong length (each function words it its own way)
+    "avg1d_size_length": lambda F, lib: F.adaptive_avg_pool1d(lib.ones(1, 2, 8), (2, 2)),
+    "max1d_size_length": lambda F, lib: F.adaptive_max_pool1d(lib.ones(1, 2, 8), ()),
+    "avg2d_size_length": lambda F, lib: F.adaptive_avg_pool2d(lib.ones(1, 2, 8, 8), (2, 2, 2)),
+    "max2d_size_length": lambda F, lib: F.adaptive_max_pool2d(lib.ones(1, 2, 8, 8), (2, 2, 2)),
+    "avg3d_size_length": lambda F, lib: F.adaptive_avg_pool3d(lib.ones(1, 2, 4, 4, 4), (2, 2)),
+    "max3d_size_length": lambda F, lib: F.adaptive_max_pool3d(lib.ones(1, 2, 4, 4, 4), (2, 2)),
+    "avg2d_size_longer_than_input": lambda F, lib: F.adaptive_avg_pool2d(lib.ones(2, 2), (2, 2)),
+    "max3d_size_longer_than_input": lambda F, lib: F.adaptive_max_pool3d(
+        lib.ones(2, 2, 2), (2, 2, 2)),
+    "avg3d_negative_size": lambda F, lib: F.adaptive_avg_pool3d(
+        lib.ones(1, 2, 4, 4, 4), (-1, 2, 2)),
 }
 
-test_errors_match_torch = tables.errors_match_torch(ERRORS)
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda F, x: F.adaptive_avg_pool1d(x, 0), (1, 2, 8)),
+    (lambda F, x: F.adaptive_avg_pool2d(x, (0, 3)), (1, 2, 8, 8)),
+    (lambda F, x: F.adaptive_max_pool1d(x, 0), (1, 2, 8)),
+    (lambda F, x: F.adaptive_max_pool2d(x, (None, 0)), (1, 2, 8, 8)),
+])
+def test_empty_output_size(call, shape):
+    """An output size of 0 gives an empty result, as in PyTorch."""
+    ye, yt = call(EF, ember.ones(*shape)), call(TF, torch.ones(*shape))
+    assert tuple(ye.shape) == tuple(yt.shape) and ye.numel() == 0

@@ -1,5 +1,6 @@
-"""gather, scatter, scatter_add, index_select, index_add and take (ember/ops/scatter.py) against
-torch.
+"""gather, scatter, scatter_add, take_along_dim, index_select, index_add, index_fill, index_copy,
+take, put, masked_scatter and the private masked index ops (ember/ops/scatter.py) against torch,
+also on 0-d inputs.
 
 A table of calls on one input drives the generic tests (tests/ops/_tables.py): values, grad_fn
 names, gradients, float64 finite differences and double backward; then scatter's src handling,
@@ -12,7 +13,7 @@ import torch
 
 import ember
 from ember.autograd import gradcheck
-from tests.differential import assert_same
+from tests.differential import assert_same, assert_same_error
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -32,8 +33,34 @@ OPS = {
     "index_select_0d": lambda m, x: m.index_select(x, 0, m.tensor(2)),
     "index_add": lambda m, x: x.index_add(0, m.tensor([0, 0]), x[1:3] * 2, alpha=2),
     "take": lambda m, x: m.take(x, m.tensor([[0, 11], [5, 5]])),
+    "take_negative": lambda m, x: x.take(m.tensor([-1, -12])),
+    "take_along_dim": lambda m, x: m.take_along_dim(x, m.tensor([[0], [3], [1]]), 1),
+    "take_along_dim_flat": lambda m, x: x.take_along_dim(m.tensor([[0, 11], [5, 5]])),
+    "take_along_dim_broadcast": lambda m, x: m.take_along_dim(x, m.tensor([[2, 0, 1, 1]]),
+                                                              dim=0),
+    "take_along_dim_broadcast_input": lambda m, x: m.take_along_dim(
+        x[:1], m.tensor([[0, 1], [3, 2], [0, 0]]), 1),
+    "index_fill": lambda m, x: x.index_fill(1, m.tensor([0, 3, 0]), -1.5),
+    "index_fill_tensor_value": lambda m, x: m.index_fill(x, 0, m.tensor([2]),
+                                                         x[0, 0] * 3),
+    "index_copy": lambda m, x: x.index_copy(1, m.tensor([2, 0]), x[:, :2] * 3),
+    "index_copy_dim0": lambda m, x: m.index_copy(x, 0, m.tensor([1]), x[2:] * 2),
+    "put": lambda m, x: x.put(m.tensor([0, -1, 5]), x[1, :3] * 2),
+    "put_accumulate": lambda m, x: m.put(x, m.tensor([[0, 0], [5, 11]]), x[:2, :2] * 2,
+                                         accumulate=True),
+    "gather_0d": lambda m, x: m.gather(x[1, 2], 0, m.tensor([0, 0])),
+    "scatter_0d": lambda m, x: m.scatter(x[1, 2], 0, m.tensor(0), x[0, 0] * 2),
+    "scatter_add_0d": lambda m, x: x[1, 2].scatter_add(0, m.tensor(0), x[0, 0] * 2),
+    "index_select_0d_input": lambda m, x: x[0, 1].index_select(0, m.tensor([0])),
+    "index_add_0d": lambda m, x: m.index_add(x[0, 1], 0, m.tensor(0), x[1, 1] * 3),
+    "index_fill_0d": lambda m, x: x[0, 1].index_fill(0, m.tensor(0), 2.0),
+    "index_copy_0d": lambda m, x: x[0, 1].index_copy(0, m.tensor(0), x[2, 2] * 2),
+    "take_0d": lambda m, x: x[2, 3].take(m.tensor([0, 0])),
+    "masked_scatter": lambda m, x: x.masked_scatter(x > 0, x.flatten() * 2),
+    "masked_scatter_broadcast": lambda m, x: m.masked_scatter(
+        x[0], m.tensor([[True], [False], [True]]), x.flatten() * 3),
 }
-NAMES_DIFFER = {"index_add"}  # ember composes it
+NAMES_DIFFER = set()  # every grad_fn name is torch's
 
 test_ops_forward_and_backward = _tables.index_ops_forward_and_backward(RNG, X, OPS, NAMES_DIFFER)
 test_ops_gradcheck_and_double_backward = _tables.index_ops_gradcheck_and_double_backward(X, OPS)
@@ -77,6 +104,79 @@ def test_scatter_reduce_forward():
         assert_same(*results, **TOL)
 
 
+def test_masked_scatter_inplace_and_0d():
+    results = []
+    for m in (ember, torch):
+        base = m.from_numpy(X.copy())
+        base[1].masked_scatter_(m.tensor([True, False, True, False]), m.tensor([7.0, 8.0, 9.0]))
+        y = m.tensor(1.0).masked_scatter_(m.tensor(True), m.tensor([5.0, 6.0]))
+        results.append((base, y))
+    for a, b in zip(*results):
+        assert_same(a, b, **TOL)
+
+
+def test_inplace_variants():
+    """index_fill_, index_copy_, put_ (with accumulate) on a view, written through."""
+    results = []
+    for m in (ember, torch):
+        base = m.from_numpy(np.zeros((2, 3, 4), np.float32))
+        x = base[1]
+        x.index_fill_(1, m.tensor([1]), 2.0)
+        x.index_copy_(0, m.tensor([2]), m.ones(1, 4) * 5)
+        x.put_(m.tensor([0, 0, 3]), m.tensor([1.0, 2.0, 3.0]), accumulate=True)
+        x.put_(m.tensor([11]), m.tensor([-1.0]))
+        results.append(base)
+    assert_same(*results, **TOL)
+
+
+@pytest.mark.parametrize("name", ["gather", "index_select", "take"])
+def test_out_overlapping_an_input(name):
+    call = {"gather": lambda m, x, out: m.gather(x, 0, m.tensor([0, 1]), out=out),
+            "index_select": lambda m, x, out: m.index_select(x, 0, m.tensor([0, 1]), out=out),
+            "take": lambda m, x, out: m.take(x, m.tensor([0, 1]), out=out)}[name]
+    for target in ("input", "expanded"):
+        def fn(m):
+            x = m.arange(6.0)
+            out = x if target == "input" else m.zeros(1).expand(2)
+            return call(m, x, out)
+        assert_same_error(fn, same_message=True)
+    results = []
+    for m in (ember, torch):
+        out = m.zeros(5)
+        call(m, m.arange(6.0), out)
+        results.append(out)
+    assert_same(*results, **TOL)
+
+
+def test_put_gradient_of_a_non_contiguous_gy():
+    """put's regions are coordinates, so a transposed incoming gradient is zeroed in place."""
+    results = []
+    for m in (ember, torch):
+        x = m.arange(6.0).reshape(2, 3).requires_grad_()
+        src = m.tensor([10.0, 20.0], requires_grad=True)
+        y = x.put(m.tensor([0, 4]), src * 2)
+        y.backward(m.arange(6.0).reshape(3, 2).t())
+        results.append((x.grad, src.grad))
+    for a, b in zip(*results):
+        assert_same(a, b, **TOL)
+
+
+def test_out_resized_over_the_index():
+    """gather resizes a too-small out= in its own memory first, here over the index; take and
+    index_select check before resizing, so they accept it."""
+    def fn(m):
+        ind = m.tensor([2, 1, 0])
+        return m.gather(ind.clone(), 0, ind[1:], out=ind[:1])
+    assert_same_error(fn, same_message=True)
+    for name in ("take", "index_select"):
+        results = []
+        for m in (ember, torch):
+            ind = m.tensor([2, 1, 0])
+            args = (ind[1:],) if name == "take" else (0, ind[1:])
+            results.append(getattr(m, name)(ind.clone(), *args, out=ind[:1]))
+        assert_same(*results, exact=True)
+
+
 test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: x.gather(1, m.tensor([[5]])),
     lambda m, x: x.gather(0, m.tensor([0])),
@@ -85,4 +185,28 @@ test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: x.index_select(0, m.tensor([[0]])),
     lambda m, x: m.take(x, m.tensor([12])),
     lambda m, x: x.scatter(1, m.tensor([[4]]), 1.0),
+    lambda m, x: x.scatter(0, m.tensor([[0]]), m.ones(1, 1, dtype=m.float64)),
+    lambda m, x: x.scatter_add(0, m.tensor([[0]]), m.ones(1, 1, dtype=m.float64)),
+    lambda m, x: m.gather(x, 0, m.tensor([[0]]), out=m.zeros(1, 1, dtype=m.float64)),
+    lambda m, x: m.index_select(m.tensor(3.0), 0, m.tensor([0, 0])),
+    lambda m, x: x.index_add(0, m.tensor([0]), m.ones(1, 4, dtype=m.float64)),
+    lambda m, x: x.index_add(0, m.tensor([0, 1]), m.ones(1, 4)),
+    lambda m, x: x.index_add(0, m.tensor([0]), m.ones(2)),
+    lambda m, x: m.index_add(m.tensor(3.0), 0, m.tensor([0]), m.tensor([5.0])),
+    lambda m, x: x.index_copy(0, m.tensor([0]), m.ones(1, 4, dtype=m.float64)),
+    lambda m, x: x.index_copy(0, m.tensor([0, 1]), m.ones(1, 4)),
+    lambda m, x: x.index_copy(0, m.tensor([0]), m.ones(1, 3)),
+    lambda m, x: x.index_copy(0, m.tensor([5]), m.ones(1, 4)),
+    lambda m, x: x.index_fill(0, m.tensor([5]), 5.0),
+    lambda m, x: x.index_fill(0, m.tensor([1]), m.tensor([5.0])),
+    lambda m, x: x.index_fill(0, m.tensor([[1]]), 2.0),
+    lambda m, x: x.index_fill(0, m.tensor([1.0]), 2.0),
+    lambda m, x: m.take_along_dim(x, m.tensor([[0]]).float(), 1),
+    lambda m, x: m.take_along_dim(x, m.tensor([0]), 1),
+    lambda m, x: x.put(m.tensor([12]), m.tensor([1.0])),
+    lambda m, x: x.put(m.tensor([1, 2]), m.tensor([1.0])),
+    lambda m, x: x.put(m.tensor([1]), m.tensor([1.0], dtype=m.float64)),
+    lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.bool), m.ones(5)),
+    lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.uint8), m.ones(12)),
+    lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.bool), m.ones(12, dtype=m.float64)),
 ])

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both
+from tests.differential import assert_same, both, version
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -63,6 +63,16 @@ CASES = {
     "t_0d": (lambda m, x: x.t(), (), True),
     "transpose_0d": (lambda m, x: x.transpose(0, -1), (), True),
     "T_0d": (lambda m, x: x.T, (), True),
+    "moveaxis": (lambda m, x: m.moveaxis(x, (0, 2), (1, 0)), (2, 3, 4), True),
+    "swapdims": (lambda m, x: x.swapdims(0, 2), (2, 3, 4), True),
+    "narrow_tensor_start": (lambda m, x: x.narrow(1, m.tensor(1), 2), (2, 4), True),
+    "narrow_copy": (lambda m, x: m.narrow_copy(x, 1, -3, 2), (2, 4), False),
+    "narrow_copy_method": (lambda m, x: x.narrow_copy(0, 0, 1), (2, 4), False),
+    "sum_to_size": (lambda m, x: x.sum_to_size(1, 4), (3, 4), False),
+    "sum_to_size_tuple": (lambda m, x: x.sum_to_size((2, 1, 1)), (2, 3, 4), False),
+    "unflatten_neg_dim": (lambda m, x: m.unflatten(x, -1, (2, 2)), (3, 4), True),
+    "ravel_copy": (lambda m, x: x.t().ravel(), (3, 4), False),
+    "broadcast_tensors": (lambda m, x: m.broadcast_tensors(x, x[:1, None]), (2, 3), True),
 }
 
 test_forward = _tables.shape_forward(RNG, CASES)
@@ -121,6 +131,82 @@ ERRORS = [
     (lambda m: m.zeros(2, 3).narrow(0, 1, 5), True),
     (lambda m: m.zeros(2, 3).narrow(0, 5, 1), False),
     (lambda m: m.zeros(2, 3).movedim((0, 1), (0,)), True),
+    (lambda m: m.zeros(2, 3).movedim((0, 1), (0, 0)), True),
+    (lambda m: m.zeros(2, 3).movedim((1, 1), (0, 1)), True),
+    (lambda m: m.zeros(2, 3).narrow(0, True, 1), False),
+    (lambda m: m.zeros(2, 3).narrow(0, m.tensor([0]), 1), True),
+    (lambda m: m.tensor(1.0).narrow(0, 0, 1), True),
+    (lambda m: m.narrow_copy(m.zeros(2, 3), 2, 0, 1), False),
+    (lambda m: m.zeros(3, 4).sum_to_size(2), True),
+    (lambda m: m.zeros(3, 4).sum_to_size(1, 3, 4), True),
+    (lambda m: m.broadcast_shapes((2, 3), (4, 3)), True),
+    (lambda m: m.broadcast_shapes((2, 3), (2, 3, 2)), True),
+    (lambda m: m.broadcast_shapes((-1,), (3,)), True),
+    (lambda m: m.ones(2, 3, requires_grad=True).t_(), True),
+    (lambda m: m.zeros(2, 3).squeeze_(2), False),
+    (lambda m: m.broadcast_tensors(m.zeros(2), m.zeros(3)), True),
+    (lambda m: m.broadcast_tensors(m.zeros(2, 1), m.zeros(3), m.zeros(4, 1, 1, 2)), True),
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)
+
+
+# ---- broadcast_shapes ---------------------------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((2, 1), (3,)), (2, (3, 1)), (), ((0,), (1,)),
+                                    ((1, 4), (3, 1), (2, 1, 1)), ((5,),)], ids=str)
+def test_broadcast_shapes(shapes):
+    got = ember.broadcast_shapes(*shapes)
+    assert type(got) is ember.Size and got == torch.broadcast_shapes(*shapes)
+
+
+# ---- in-place view ops --------------------------------------------------------------------------
+# id -> in-place call on a (1, 3, 1, 2) tensor
+INPLACE_VIEWS = {
+    "squeeze_": lambda x: x.squeeze_(),
+    "squeeze__dim": lambda x: x.squeeze_(0),
+    "squeeze__dims": lambda x: x.squeeze_((0, 2)),
+    "unsqueeze_": lambda x: x.unsqueeze_(-1),
+    "transpose_": lambda x: x.transpose_(1, 3),
+    "swapdims_": lambda x: x.swapdims_(0, 1),
+    "swapaxes_": lambda x: x.swapaxes_(0, -1),
+    "t_": lambda x: x.squeeze_().t_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_VIEWS))
+def test_inplace_view_ops(name):
+    """Shape, strides, version, grad_fn name and gradients of the in-place view ops."""
+    array = RNG.standard_normal((1, 3, 1, 2))
+    results = []
+    for m in (ember, torch):
+        leaf = m.from_numpy(array.copy()).requires_grad_()
+        y = leaf * 2
+        before = version(y)
+        out = INPLACE_VIEWS[name](y)
+        assert out is y
+        results.append((y, y.stride(), version(y) - before, y.grad_fn.name()))
+        (y * m.from_numpy(np.arange(6.0).reshape(tuple(y.shape)))).sum().backward()
+        results[-1] += (leaf.grad,)
+    (ye, se, ve, ne, ge), (yt, st, vt, nt, gt) = results
+    assert_same(ye, yt, **TOL)
+    assert (se, ve, ne) == (st, vt, nt)
+    assert_same(ge, gt, **TOL)
+
+
+def test_inplace_view_op_on_a_view_writes_through():
+    results = []
+    for m in (ember, torch):
+        base = m.zeros(3, 4)
+        row = base[1]
+        row.unsqueeze_(0)
+        row.mul_(0).add_(m.arange(4.0))
+        results.append((base, row, row._base is base))
+    assert_same(results[0][0], results[1][0], **TOL)
+    assert_same(results[0][1], results[1][1], **TOL)
+    assert results[0][2] and results[1][2]
+
+
+def test_is_same_size():
+    for m in (ember, torch):
+        assert m.zeros(2, 3).is_same_size(m.ones(2, 3))
+        assert not m.is_same_size(m.zeros(2, 3), m.zeros(3, 2))

@@ -4,6 +4,8 @@ A table of calls drives the generic tests (tests/ops/_tables.py), as in test_red
 PyTorch's gradient convention at ties, index outputs, NaN ordering, dtype rules and errors.
 """
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -31,13 +33,30 @@ CASES = {
     "median_dim": (lambda m, x: m.median(x, 1), "randn", (3, 5)),
     "median_even": (lambda m, x: x.median(0, keepdim=True), "randn", (4, 3)),
 }
+# kthvalue, mode, nanmedian, msort
+CASES.update({
+    "kthvalue": (lambda m, x: m.kthvalue(x, 2), "randn", (3, 5)),
+    "kthvalue_dim0_keepdim": (lambda m, x: x.kthvalue(4, 0, keepdim=True), "randn", (4, 3)),
+    "mode": (lambda m, x: m.mode(x), "ties", (3, 9)),
+    "mode_dim0": (lambda m, x: x.mode(0, keepdim=True), "ties", (9, 4)),
+    "nanmedian": (lambda m, x: m.nanmedian(x), "randn", (3, 5)),
+    "nanmedian_ties": (lambda m, x: x.nanmedian(), "ties", (3, 5)),
+    "nanmedian_dim": (lambda m, x: m.nanmedian(x, 1), "randn", (3, 5)),
+    "nanmedian_even": (lambda m, x: x.nanmedian(0, keepdim=True), "randn", (4, 3)),
+    "msort": (lambda m, x: m.msort(x), "randn", (4, 3)),
+    "msort_method": (lambda m, x: x.msort(), "randn", (5,)),
+})
 # Calls that also run on 0-d and empty inputs (and what those inputs look like).
 CASES.update({
     "topk_0d": (lambda m, x: x.topk(1), "randn", ()),
     "median_0d": (lambda m, x: x.median(0), "randn", ()),
+    "kthvalue_0d": (lambda m, x: x.kthvalue(1), "randn", ()),
+    "mode_0d": (lambda m, x: x.mode(), "randn", ()),
+    "nanmedian_0d": (lambda m, x: x.nanmedian(0), "randn", ()),
 })
-ZERO_DIM = ["sort", "median", "topk_0d", "median_0d"]
-EMPTY = {"sort": (0, 3)}
+ZERO_DIM = ["sort", "median", "topk_0d", "median_0d", "kthvalue_0d", "mode_0d", "nanmedian_0d",
+            "nanmedian", "msort"]
+EMPTY = {"sort": (0, 3), "nanmedian": (0,), "msort": (0, 3)}
 
 test_forward = _tables.reduction_forward(RNG, CASES)
 test_backward = _tables.reduction_backward(RNG, CASES)
@@ -47,8 +66,9 @@ test_empty_backward = _tables.reduction_empty_backward(RNG, CASES, ["sort"], EMP
 
 # ---- finite differences and second derivatives -------------------------------------------------
 test_gradcheck_float64 = _tables.reduction_gradcheck(
-    RNG, CASES, ["sort_desc", "topk", "median_dim"])
-test_double_backward = _tables.reduction_double_backward(RNG, CASES, ["sort_desc", "median_dim"])
+    RNG, CASES, ["sort_desc", "topk", "median_dim", "kthvalue", "nanmedian_dim", "msort"])
+test_double_backward = _tables.reduction_double_backward(
+    RNG, CASES, ["sort_desc", "median_dim", "kthvalue_dim0_keepdim", "nanmedian", "msort"])
 
 
 # ---- PyTorch's gradient conventions ------------------------------------------------------------
@@ -60,6 +80,8 @@ def _grad(lib, values, fn):
 
 @pytest.mark.parametrize("values, fn, expected", [
     ([1.0, 3.0, 3.0, 0.0, 3.0], lambda x: x.median(), [0, 1 / 3, 1 / 3, 0, 1 / 3]),
+    ([3.0, 1.0, 3.0, float("nan"), 5.0], lambda x: x.nanmedian(), [0.5, 0, 0.5, 0, 0]),
+    ([2.0, 1.0, 2.0, 1.0, 1.0], lambda x: x.mode()[0], [0, 0, 0, 0, 1]),  # the last index
 ])
 def test_gradient_conventions(values, fn, expected):
     np.testing.assert_allclose(_grad(torch, values, fn), expected, rtol=1e-6)
@@ -87,12 +109,89 @@ def test_nan_propagates_like_torch():
 
 # ---- dtype rules -------------------------------------------------------------------------------
 test_integer_and_bool_dtypes = _tables.reduction_integer_dtypes(RNG, [
-    lambda m, x: x.sort(0), lambda m, x: x.median(),
+    lambda m, x: x.sort(0), lambda m, x: x.median(), lambda m, x: x.mode(1),
+    lambda m, x: x.mode(0), lambda m, x: x.nanmedian(1), lambda m, x: x.nanmedian(),
+    lambda m, x: m.msort(x), lambda m, x: x.kthvalue(2, 0).values,
 ])
+
+
+@pytest.mark.parametrize("values", [
+    [[float("nan"), float("nan"), float("nan")], [1.0, float("nan"), 2.0], [3.0, 3.0, 0.5]],
+    [[1.0, 2.0, 3.0], [4.0, 4.0, 4.0], [float("nan"), 0.0, -1.0]],
+])
+def test_nanmedian_and_kthvalue_with_nan(values):
+    """nanmedian skips NaN (an all-NaN row gives NaN at its first index); kthvalue sorts NaN
+    last."""
+    for call in (lambda m, x: x.nanmedian(1), lambda m, x: x.nanmedian(), lambda m, x: m.nanmedian(
+            x, 0), lambda m, x: x.kthvalue(3, 1), lambda m, x: x.kthvalue(1, 0)):
+        result_e = call(ember, ember.tensor(values))
+        result_t = call(torch, torch.tensor(values))
+        for oe, ot in zip(outputs(result_e), outputs(result_t)):
+            np.testing.assert_array_equal(oe.numpy(), ot.numpy())
+
+
+def test_out_and_return_types():
+    x = ember.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    values, indices = ember.empty(0), ember.empty(0, dtype=ember.int64)
+    ember.kthvalue(x, 2, 1, out=(values, indices))
+    assert values.tolist() == [2.0, 4.0] and indices.tolist() == [2, 2]
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        ember.kthvalue(x, 1, 1, out=(x[0], indices))
+    assert repr(ember.mode(x)).startswith("torch.return_types.mode(")
+    assert repr(ember.nanmedian(x, 0)).startswith("torch.return_types.nanmedian(")
+    assert repr(x.kthvalue(1)).startswith("torch.return_types.kthvalue(")
+    out = ember.empty(0)
+    assert ember.msort(x, out=out) is out and out.tolist() == [[0.0, 1.0, 2.0], [3.0, 5.0, 4.0]]
 
 # ---- errors ------------------------------------------------------------------------------------
 test_errors_match_torch = _tables.reduction_errors([
     (lambda m, x: x.topk(4), (2, 3), np.float32),
     (lambda m, x: x.sort(2), (2, 3), np.float32),
     (lambda m, x: x.median(2), (2, 3), np.float32),
+    (lambda m, x: x.kthvalue(3), (2, 2), np.float32),
+    (lambda m, x: x.kthvalue(0, 1), (2, 2), np.float32),
+    (lambda m, x: x.kthvalue(2), (), np.float32),
+    (lambda m, x: x.mode(1), (2, 0), np.float32),
+    (lambda m, x: x.nanmedian(1), (2, 0), np.float32),
+    (lambda m, x: x.nanmedian(2), (2, 3), np.float32),
 ])
+
+
+# ---- the order of equal values (NOTE [Tie order of PyTorch's CPU sort, topk, kthvalue and mode])
+TIE_CALLS = {
+    "sort": lambda m, x: m.sort(x, -1),
+    "sort_desc_dim0": lambda m, x: x.sort(0, descending=True),
+    "sort_stable_false": lambda m, x: x.sort(stable=False),
+    "sort_stable": lambda m, x: x.sort(stable=True),
+    "argsort": lambda m, x: m.argsort(x),
+    "argsort_desc": lambda m, x: x.argsort(0, descending=True),
+    "msort": lambda m, x: m.msort(x),
+    "topk": lambda m, x: x.topk(5),
+    "topk_one": lambda m, x: m.topk(x, 1, 0),
+    "topk_smallest": lambda m, x: x.topk(9, largest=False),
+    "topk_unsorted": lambda m, x: m.topk(x, 7, sorted=False),
+    "kthvalue": lambda m, x: x.kthvalue(6),
+    "kthvalue_dim0": lambda m, x: m.kthvalue(x, 2, 0),
+    "mode": lambda m, x: x.mode(),
+    "mode_dim0": lambda m, x: m.mode(x, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIE_CALLS))
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.bool_, np.float32])
+@pytest.mark.parametrize("shape", [(3, 12), (4, 40), (70, 3)])
+def test_indices_of_equal_values_match_torch(name, dtype, shape):
+    """Past 16 values PyTorch's (unstable) CPU algorithms reorder equal values; the same
+    indices come out of ember, for every dtype (floats with repeated values and NaN)."""
+    array = RNG.integers(0, 4, shape).astype(dtype)
+    if dtype is np.float32:
+        array[RNG.random(shape) < 0.1] = np.nan
+    e, t = ember.from_numpy(array.copy()), torch.from_numpy(array.copy())
+    try:
+        expected = TIE_CALLS[name](torch, t)
+    except (RuntimeError, NotImplementedError) as error:  # topk, kthvalue of bool; big k
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            TIE_CALLS[name](ember, e)
+        return
+    for oe, ot in zip(outputs(TIE_CALLS[name](ember, e)), outputs(expected)):
+        np.testing.assert_array_equal(oe.numpy(), ot.numpy())

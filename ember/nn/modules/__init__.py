@@ -22,9 +22,21 @@ from ember.nn.modules.pixelshuffle import *  # noqa: F403
 from ember.nn.modules.pooling import *  # noqa: F403
 from ember.nn.modules.sparse import *  # noqa: F403
 from ember.nn.modules.upsampling import *  # noqa: F403
+from ember.nn.modules import transformer
+from ember.nn.modules.transformer import *  # noqa: F403
+from ember.nn.modules import rnn
+from ember.nn.modules.rnn import *  # noqa: F403
+from ember.nn.modules import lazy
+from ember.nn.modules.lazy import *  # noqa: F403
+from ember.nn.modules import channelshuffle
+from ember.nn.modules.channelshuffle import *  # noqa: F403
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 for _family in (activation, batchnorm, conv, distance, dropout, flatten, fold, instancenorm,
                 linear, loss, normalization, padding, pixelshuffle, pooling, sparse, upsampling):
     __all__ += _family.__all__
+__all__ += transformer.__all__
+__all__ += rnn.__all__
+__all__ += lazy.__all__
+__all__ += channelshuffle.__all__
 del _family

@@ -20,6 +20,77 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Function
 
 
+# NOTE [Global module hooks]
+# torch.nn.modules.module.register_module_*_hook install hooks that run for every module's call,
+# before the module's own hooks. They live here; `ACTIVE` tells Module.__call__'s fast path
+# whether any is registered.
+_GLOBAL_FORWARD_PRE = OrderedDict()
+_GLOBAL_FORWARD = OrderedDict()
+_GLOBAL_FORWARD_WITH_KWARGS = {}  # hook id -> None (dicts, so a handle can pop them)
+_GLOBAL_FORWARD_ALWAYS = {}
+_GLOBAL_BACKWARD = OrderedDict()
+_GLOBAL_BACKWARD_PRE = OrderedDict()
+_GLOBAL_TABLES = (_GLOBAL_FORWARD_PRE, _GLOBAL_FORWARD, _GLOBAL_BACKWARD, _GLOBAL_BACKWARD_PRE)
+ACTIVE = [False]
+
+
+def _refresh_active():
+    ACTIVE[0] = any(_GLOBAL_TABLES)
+
+
+class _GlobalHandle:
+    """The handle of a global hook: removing it also refreshes `ACTIVE`."""
+
+    def __init__(self, handle):
+        self.handle, self.id = handle, handle.id
+
+    def remove(self):
+        self.handle.remove()
+        _refresh_active()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register_global(table, hook, *extra):
+    handle = RemovableHandle(table, *extra)
+    table[handle.id] = hook
+    _refresh_active()
+    return _GlobalHandle(handle)
+
+
+def register_module_forward_pre_hook(hook):
+    """hook(module, args) before every module's forward (matches torch's global hook)."""
+    return _register_global(_GLOBAL_FORWARD_PRE, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """hook(module, args, output) after every module's forward."""
+    handle = _register_global(_GLOBAL_FORWARD, hook, _GLOBAL_FORWARD_WITH_KWARGS,
+                              _GLOBAL_FORWARD_ALWAYS)
+    if with_kwargs:
+        _GLOBAL_FORWARD_WITH_KWARGS[handle.id] = None
+    if always_call:
+        _GLOBAL_FORWARD_ALWAYS[handle.id] = None
+    return handle
+
+
+def register_module_full_backward_hook(hook):
+    """hook(module, grad_input, grad_output) in every module's backward."""
+    return _register_global(_GLOBAL_BACKWARD, hook)
+
+
+register_module_backward_hook = register_module_full_backward_hook
+
+
+def register_module_full_backward_pre_hook(hook):
+    """hook(module, grad_output) before every module's backward."""
+    return _register_global(_GLOBAL_BACKWARD_PRE, hook)
+
+
 class RemovableHandle:
     """What the register_*_hook methods return: `.remove()` unregisters the hook."""
 
@@ -108,7 +179,8 @@ class BackwardHookState:
     def on_grad_output(self, grads):
         """Run the pre-hooks on grad_output and keep it for the hooks."""
         grads = tuple(grads)
-        for hook in list(self.module._backward_pre_hooks.values()):
+        hooks = list(_GLOBAL_BACKWARD_PRE.values()) + list(self.module._backward_pre_hooks.values())
+        for hook in hooks:
             new = hook(self.module, grads)
             if new is not None:
                 grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
@@ -126,7 +198,7 @@ class BackwardHookState:
         return tuple(result[i] for i in self.input_positions)
 
     def _call_hooks(self, grad_input):
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in list(_GLOBAL_BACKWARD.values()) + list(self.module._backward_hooks.values()):
             new = hook(self.module, grad_input, self.grad_output)
             if new is not None:
                 new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
@@ -189,6 +261,10 @@ class _ModuleHooks:
         return handle
 
     def _call_with_hooks(self, args, kwargs):
+        for hook in list(_GLOBAL_FORWARD_PRE.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -199,17 +275,25 @@ class _ModuleHooks:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         backward_state = None
-        if self._backward_hooks or self._backward_pre_hooks:
+        if self._backward_hooks or self._backward_pre_hooks or _GLOBAL_BACKWARD or \
+                _GLOBAL_BACKWARD_PRE:
             backward_state = BackwardHookState(self)
             args = backward_state.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
             # hooks registered with always_call=True run even when forward raises
+            for hook_id, hook in list(_GLOBAL_FORWARD.items()):
+                if hook_id in _GLOBAL_FORWARD_ALWAYS:
+                    _run_global_forward_hook(self, hook_id, hook, args, kwargs, None)
             for hook_id, hook in list(self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called:
                     self._run_forward_hook(hook_id, hook, args, kwargs, None)
             raise
+        for hook_id, hook in list(_GLOBAL_FORWARD.items()):
+            result = _run_global_forward_hook(self, hook_id, hook, args, kwargs, output)
+            if result is not None:
+                output = result
         for hook_id, hook in list(self._forward_hooks.items()):
             result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
             if result is not None:
@@ -222,3 +306,9 @@ class _ModuleHooks:
         if hook_id in self._forward_hooks_with_kwargs:
             return hook(self, args, kwargs, output)
         return hook(self, args, output)
+
+
+def _run_global_forward_hook(module, hook_id, hook, args, kwargs, output):
+    if hook_id in _GLOBAL_FORWARD_WITH_KWARGS:
+        return hook(module, args, kwargs, output)
+    return hook(module, args, output)

@@ -9,7 +9,7 @@ from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
 from ember.ops import creation
 
-__all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
+__all__ = ["Identity", "Linear", "Bilinear"]
 
 
 def _empty(*shape, dtype=None):
@@ -58,29 +58,6 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """Linear whose in_features is taken from the first input; it then becomes a Linear
-    (matches `torch.nn.LazyLinear`)."""
-
-    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, 0, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-
-    def forward(self, input):
-        self.in_features = input.shape[-1]
-        self.weight = Parameter(_empty(self.out_features, self.in_features,
-                                       dtype=self.weight.dtype))
-        self.reset_parameters()
-        self.__class__ = Linear
-        return Linear.forward(self, input)
-
-
 class Bilinear(Module):
     """y = x1ᵀ·W·x2 + b (matches `torch.nn.Bilinear`)."""
 
@@ -110,3 +87,8 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear that quantization leaves alone: MultiheadAttention's out_proj (matches
+    `torch.nn.modules.linear.NonDynamicallyQuantizableLinear`)."""

@@ -19,7 +19,12 @@ from ember import _dtype
 from ember._device import check_device, device as _device_type
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.nn.modules._hooks import _ModuleHooks
+from ember.nn.modules._hooks import ACTIVE as _global_hooks_active
+from ember.nn.modules._hooks import (_ModuleHooks, register_module_backward_hook,  # noqa: F401
+                                     register_module_forward_hook,
+                                     register_module_forward_pre_hook,
+                                     register_module_full_backward_hook,
+                                     register_module_full_backward_pre_hook)
 from ember.nn.modules._state_dict import _ModuleStateDict
 from ember.nn.parameter import Buffer, Parameter
 
@@ -446,7 +451,9 @@ class Module(_ModuleStateDict, _ModuleHooks):
         return self
 
     def share_memory(self) -> "Module":
-        """A no-op: ember tensors live in one process (matches `Module.share_memory`)."""
+        """Move parameters and buffers to shared memory (matches `Module.share_memory`)."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            tensor.share_memory_()
         return self
 
     def compile(self, *args, **kwargs) -> None:
@@ -455,7 +462,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
     # ---- calling (hooks: `_ModuleHooks` in _hooks.py) ---------------------------------------
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _global_hooks_active[0]):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 

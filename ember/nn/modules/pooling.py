@@ -7,9 +7,12 @@ from ember.ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_unpool1d, ma
 from ember.ops.pool_adaptive import (adaptive_avg_pool1d, adaptive_avg_pool2d,
                                      adaptive_avg_pool3d, adaptive_max_pool1d,
                                      adaptive_max_pool2d, adaptive_max_pool3d)
+from ember.ops.pool_fractional import fractional_max_pool2d, fractional_max_pool3d
 from ember.ops.pool_avg import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
 
 __all__ = [
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
@@ -265,3 +268,44 @@ class LPPool3d(_LPPoolNd):
     """3-d power-average pooling (matches `torch.nn.LPPool3d`)."""
 
     _function = staticmethod(lp_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    """Max pooling over pseudo-random windows (see NOTE [Fractional pooling windows])."""
+
+    _nd = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _ntuple(kernel_size, self._nd)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _ntuple(output_size, self._nd) if output_size is not None else None
+        ratio = output_ratio
+        if ratio is not None and not isinstance(ratio, (tuple, list)):
+            ratio = (ratio,) * self._nd
+        self.output_ratio = tuple(ratio) if ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        pool = fractional_max_pool2d if self._nd == 2 else fractional_max_pool3d
+        return pool(input, self.kernel_size, self.output_size, self.output_ratio,
+                    self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-d fractional max pooling (matches `torch.nn.FractionalMaxPool2d`)."""
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-d fractional max pooling (matches `torch.nn.FractionalMaxPool3d`)."""
+
+    _nd = 3

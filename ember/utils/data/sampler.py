@@ -68,8 +68,9 @@ class RandomSampler(Sampler):
     def __iter__(self):
         n = len(self.data_source)
         rng = _random.rng(_fresh_generator(self.generator))
-        if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+        if self.replacement:  # in chunks of 32, as torch draws them: num_samples may be huge
+            for start in range(0, self.num_samples, 32):
+                yield from rng.integers(0, n, size=min(32, self.num_samples - start)).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()

@@ -88,3 +88,20 @@ def test_seed_cnn_block_with_batchnorm_trains():
                 p -= 0.5 * p.grad
         losses.append(float(loss))
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (0, 4)), ("BatchNorm1d", (0, 4, 3)),
+                                         ("BatchNorm2d", (0, 4, 2, 2))])
+def test_empty_batch_gives_an_empty_output(name, shape):
+    """PyTorch returns an empty output in the graph; the running statistics stay, the batch
+    counter still counts."""
+    results = []
+    for lib in (ember, torch):
+        layer = getattr(lib.nn, name)(4)
+        x = lib.zeros(*shape, requires_grad=True)
+        y = layer(x)
+        y.sum().backward()
+        results.append((y, x.grad, layer.running_mean, layer.running_var,
+                        layer.num_batches_tracked, layer.weight.grad))
+    for e, t in zip(*results):
+        assert_same(e, t)

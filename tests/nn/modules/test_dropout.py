@@ -44,3 +44,15 @@ def test_feature_alpha_dropout_drops_whole_channels():
     assert np.all(y.min(1) == y.max(1))  # constant over each channel
     assert len(np.unique(y[:, 0])) == 2
     assert repr(ember.nn.FeatureAlphaDropout(0.2)) == repr(torch.nn.FeatureAlphaDropout(0.2))
+
+
+@pytest.mark.parametrize("name, shape", [("Dropout2d", (30, 40)), ("Dropout3d", (30, 4, 5))])
+def test_channel_dropout_layer_on_another_rank_warns(name, shape):
+    """As in PyTorch: a deprecation warning, then (N, C) slices dropped (elements of a 2-D
+    input; an unbatched Dropout3d input is one sample whose channels are dim 0)."""
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match="Received a"):
+            y = getattr(lib.nn, name)(0.5)(lib.ones(*shape)).numpy()
+        slices = y.reshape(30 if name == "Dropout3d" else 30 * 40, -1)
+        assert np.all((slices == 0).all(1) | (slices == 2).all(1))
+        assert 0.2 < (slices[:, 0] == 0).mean() < 0.8

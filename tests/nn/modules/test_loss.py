@@ -83,9 +83,17 @@ CASES = [
     ("multilabel_margin_loss", (_f(3, 5), np.array([[3, 0, -1, 1, 1], [0, 1, 2, 3, 4],
                                                     [-1, 2, 2, 2, 2]])), {}, (0,)),
     ("multilabel_margin_loss", (_f(4), np.array([2, -1, 0, 0])), {}, (0,)),
+    # a class listed twice before the -1 counts twice (PyTorch sums over the listed entries)
+    ("multilabel_margin_loss", (_f(3, 5), np.array([[1, 1, 0, -1, 4], [4, 4, 4, 4, 4],
+                                                    [0, 3, 0, 1, -1]])), {}, (0,)),
+    ("multilabel_margin_loss", (_f(5), np.array([1, 1, 0, 1, 4])), {}, (0,)),
     ("poisson_nll_loss", (_f(3, 4), _p(3, 4) * 4), {}, (0,)),
     ("poisson_nll_loss", (_p(3, 4) * 3, _p(3, 4) * 4), {"log_input": False, "full": True},
      (0,)),
+    # full=True: Stirling's term t·log t - t + ½log(2πt) (t > 1) is differentiable in the target
+    ("poisson_nll_loss", (_f(3, 4), _p(3, 4) * 4), {"full": True}, (0, 1)),
+    ("poisson_nll_loss", (_p(3, 4) * 3, _p(3, 4) * 4), {"log_input": False, "full": True,
+                                                        "eps": 1e-3}, (0, 1)),
     ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3, 4)), {}, (0, 1, 2)),
     ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3)), {"full": True}, (0, 1, 2)),
     ("gaussian_nll_loss", (_f(3, 4), _f(3, 4), _p(3, 4) * 1e-7), {"eps": 1e-3}, (0, 1, 2)),
@@ -246,6 +254,23 @@ def test_loss_module_weight_buffers():
                                          margin=0.0),
     lambda F, lib: F.gaussian_nll_loss(lib.zeros(2, 2), lib.zeros(2, 2), -lib.ones(2, 2)),
     lambda F, lib: F.gaussian_nll_loss(lib.zeros(2, 2), lib.zeros(2, 2), lib.ones(3)),
+    lambda F, lib: F.huber_loss(lib.zeros(3), lib.zeros(3), delta=0.0),
+    lambda F, lib: F.huber_loss(lib.zeros(3), lib.zeros(3), delta=-1.0),
+    lambda F, lib: F.l1_loss(lib.zeros(5, 4), lib.zeros(5)),
+    lambda F, lib: F.multilabel_margin_loss(lib.zeros(5, 0), lib.zeros(5, 4)),
+    lambda F, lib: F.multilabel_margin_loss(lib.zeros(0), lib.zeros(0)),
+    lambda F, lib: F.multilabel_margin_loss(lib.zeros(5, 4), lib.zeros(4)),
+    lambda F, lib: F.multi_margin_loss(lib.zeros(5, 0), lib.zeros(5)),
+    lambda F, lib: F.multi_margin_loss(lib.zeros(5, 4), lib.zeros(5, 4)),
+    lambda F, lib: F.multi_margin_loss(lib.zeros(5, 4), lib.zeros(5)),
+    lambda F, lib: F.multi_margin_loss(lib.zeros(5, 4), lib.zeros(5, dtype=lib.int64),
+                                       weight=lib.ones(5, 4)),
+    lambda F, lib: F.multi_margin_loss(lib.zeros(5, 4), lib.zeros(5, dtype=lib.int64),
+                                       weight=lib.ones(5)),
+    lambda F, lib: F.triplet_margin_with_distance_loss(lib.zeros(3, 4), lib.zeros(3, 4),
+                                                       lib.zeros(3, 4), margin=-1.0),
+    lambda F, lib: F.triplet_margin_with_distance_loss(lib.zeros(3), lib.zeros(3, 4),
+                                                       lib.zeros(3, 4)),
 ])
 def test_errors_match_torch(call):
     assert_same_error(lambda lib: call(lib.nn.functional, lib), same_message=True,
@@ -270,3 +295,51 @@ def test_float64_losses_keep_dtype():
     assert ember.autograd.gradcheck(
         lambda a: ember.nn.functional.cross_entropy(a, ember.tensor(y), label_smoothing=0.2),
         (ember.tensor(x, requires_grad=True),))
+
+
+def test_multilabel_margin_loss_gradcheck_with_padding():
+    x = ember.tensor(np.random.default_rng(4).standard_normal((3, 5)), requires_grad=True)
+    target = ember.tensor([[1, 1, 0, -1, 4], [3, -1, 2, 2, 2], [-1, 0, 1, 2, 3]])
+    assert ember.autograd.gradcheck(
+        lambda a: ember.nn.functional.multilabel_margin_loss(a, target, reduction="none"), (x,))
+
+
+@pytest.mark.parametrize("shapes, kwargs", [
+    (((4, 3), (5, 3), (4,)), {}),
+    (((3,), (5, 3), ()), {"reduction": "sum", "label_smoothing": 0.1}),
+    (((4, 3), (5, 2, 3), (4, 2)), {"linear_bias": (5, 2), "reduction": "none"}),
+    (((4, 3), (5, 3), (4, 5)), {"linear_bias": (5,), "weight": (5,)}),   # probabilities
+    (((4, 3), (5, 3), (4,)), {"ignore_index": 2}),
+])
+def test_linear_cross_entropy_matches_torch(shapes, kwargs):
+    """cross_entropy of linear(input, linear_weight, linear_bias), values and gradients."""
+    rng = np.random.default_rng(5)
+    x, w, t_shape = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1]), shapes[2]
+    probs = len(t_shape) == len(shapes[0]) and t_shape[-1] == shapes[1][0]
+    target = rng.dirichlet(np.ones(t_shape[-1]), t_shape[:-1]) if probs else rng.integers(
+        0, shapes[1][0], t_shape)
+    extra = {k: rng.uniform(0.5, 1.5, v) if isinstance(v, tuple) else v
+             for k, v in kwargs.items()}
+    results = []
+    for lib in (ember, torch):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        kw = {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in extra.items()}
+        loss = lib.nn.functional.linear_cross_entropy(xs, ws, lib.tensor(target), **kw)
+        loss.sum().backward()
+        results.append((loss, xs.grad, ws.grad))
+    for e, t in zip(*results):
+        assert_same(e, t, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, lib: F.linear_cross_entropy(lib.zeros(2, 2, 3), lib.zeros(4, 3),
+                                          lib.zeros(2, dtype=lib.int64)),
+    lambda F, lib: F.linear_cross_entropy(lib.zeros(2, 3), lib.zeros(3),
+                                          lib.zeros(2, dtype=lib.int64)),
+    lambda F, lib: F.linear_cross_entropy(lib.zeros(2, 3), lib.zeros(4, 2),
+                                          lib.zeros(2, dtype=lib.int64)),
+    lambda F, lib: F.linear_cross_entropy(lib.zeros(2, 3), lib.zeros(4, 3),
+                                          lib.zeros(2, dtype=lib.int64), linear_bias=lib.zeros(3)),
+])
+def test_linear_cross_entropy_errors_match_torch(call):
+    assert_same_error(lambda lib: call(lib.nn.functional, lib), same_message=True)

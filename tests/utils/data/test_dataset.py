@@ -114,3 +114,19 @@ def test_subset_and_weighted_samplers():
     assert sorted(unique) == [0, 1, 2]
     with pytest.raises(ValueError, match="num_samples should be a positive integer"):
         data.WeightedRandomSampler([1.0], 0)
+
+
+def test_random_sampler_with_replacement_draws_lazily():
+    """torch draws replacement samples 32 at a time; a huge num_samples must not allocate."""
+    import itertools
+    import tracemalloc
+
+    sampler = data.RandomSampler(range(10), replacement=True, num_samples=10**10)
+    tracemalloc.start()
+    try:
+        first = list(itertools.islice(iter(sampler), 100))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(sampler) == 10**10 and len(first) == 100 and set(first) <= set(range(10))
+    assert peak < 1 << 20

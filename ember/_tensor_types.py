@@ -1,0 +1,82 @@
+"""PyTorch's legacy typed tensor classes (`torch.FloatTensor`, `torch.LongTensor`, ...) and
+the small legacy helpers scripts still call (`set_default_tensor_type`, `typename`).
+
+NOTE [Legacy tensor types are dtype checks]
+In PyTorch 2 every tensor is a `torch.Tensor`; `torch.FloatTensor` survives as a name that
+builds float32 CPU tensors (`FloatTensor(2, 3)` uninitialised, `FloatTensor([1, 2])` from
+data, `FloatTensor()` empty) and answers `isinstance(t, torch.FloatTensor)` by dtype. Here each
+is a class whose metaclass does exactly that; no ember tensor is ever of these classes.
+"""
+
+from ember import _dtype
+from ember._device import Size
+from ember._tensor import Tensor
+from ember.ops.creation import empty, tensor
+
+
+class _LegacyTensorType(type):
+    """Metaclass: construction builds a tensor of the class's dtype; isinstance checks it."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        """`FloatTensor(*sizes)`, `FloatTensor(Size)`, `FloatTensor(data)`, `FloatTensor()`."""
+        if not args:
+            return empty(0, dtype=cls.dtype, device=device)
+        if len(args) == 1 and isinstance(args[0], Size):
+            return empty(*args[0], dtype=cls.dtype, device=device)
+        if all(type(a) is int for a in args):
+            return empty(*args, dtype=cls.dtype, device=device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype is not cls.dtype:
+                raise TypeError(f"expected TensorOptions(dtype={cls.dtype}) (got "
+                                f"TensorOptions(dtype={args[0].dtype}))")
+            return args[0]
+        if len(args) == 1:
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        raise TypeError(f"{cls.__name__}() received an invalid combination of arguments: "
+                        f"{tuple(type(a).__name__ for a in args)}")
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_type(name, dtype_name):
+    return _LegacyTensorType(name, (), {"dtype": getattr(_dtype, dtype_name),
+                                        "__module__": "torch", "is_cuda": False,
+                                        "is_sparse": False})
+
+
+_LEGACY = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+           "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
+           "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool"}
+if hasattr(_dtype, "bfloat16"):
+    _LEGACY["BFloat16Tensor"] = "bfloat16"
+LEGACY_TYPES = {name: _legacy_type(name, dtype) for name, dtype in _LEGACY.items()}
+
+
+def set_default_tensor_type(t) -> None:
+    """Make t's dtype the default float dtype (matches the deprecated torch function)."""
+    if isinstance(t, str):
+        name = t.rpartition(".")[2]
+        if name not in LEGACY_TYPES:
+            raise TypeError(f"invalid type: '{t}'")
+        t = LEGACY_TYPES[name]
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(t.dtype)
+
+
+def typename(obj) -> str:
+    """A tensor's type string (`torch.FloatTensor`) or an object's qualified class name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+def is_storage(obj) -> bool:
+    """False: ember has no separate storage objects."""
+    return False

@@ -1,0 +1,29 @@
+"""ember.accelerator: the device-agnostic accelerator API (matches `torch.accelerator` on a
+CPU-only build): there is no accelerator, so queries say so and device calls raise."""
+
+_NONE = "Cannot access accelerator device when none is available."
+
+
+def is_available() -> bool:
+    """False: ember runs on the CPU only."""
+    return False
+
+
+def current_accelerator(check_available: bool = False):
+    """None: no accelerator is present."""
+    return None
+
+
+def device_count() -> int:
+    return 0
+
+
+def _needs_device(*args, **kwargs):
+    raise RuntimeError(_NONE)
+
+
+current_device_index = current_device_idx = set_device_index = set_device_idx = _needs_device
+device_index = current_stream = set_stream = synchronize = empty_cache = _needs_device
+memory_allocated = max_memory_allocated = memory_reserved = max_memory_reserved = _needs_device
+memory_stats = reset_peak_memory_stats = reset_accumulated_memory_stats = _needs_device
+get_memory_info = get_device_capability = _needs_device

@@ -1,0 +1,248 @@
+"""Process groups over MPI: init_process_group, the default group and its queries.
+
+NOTE [Every backend is MPI]
+torch picks a communication library by name ("gloo" on CPU, "nccl" on GPU, "mpi"). ember has one
+engine, MPI through mpi4py: "gloo", "mpi" and None all give a group whose collectives are MPI
+calls on the tensors' own buffers, and `get_backend()` reports the name that was asked for, so
+scripts that branch on it behave as under torch. "nccl" raises, as it does on a CPU build of
+torch. The ranks are the processes that `mpiexec` started (`ember run --nproc-per-node N` or
+`python -m ember.distributed.run`); RANK and WORLD_SIZE, when given, must agree with MPI's.
+"""
+
+import datetime
+import enum
+import os
+
+from ember.distributed import _mpi
+
+
+class Backend(str):
+    """A backend name, lower-cased (matches `torch.distributed.Backend`)."""
+
+    UNDEFINED = "undefined"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UCC = "ucc"
+    MPI = "mpi"
+
+    def __new__(cls, name: str):
+        if not isinstance(name, str):
+            raise ValueError(f"Backend constructor parameter must be string-ish, but got: {name}")
+        return super().__new__(cls, name.lower())
+
+
+class RedOpType(enum.IntEnum):
+    """The reduction kinds, numbered as torch numbers them."""
+
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+    PREMUL_SUM = 8
+    UNUSED = 9
+
+
+class ReduceOp:
+    """The reduction of a collective: SUM, AVG, ... (matches `torch.distributed.ReduceOp`)."""
+
+    RedOpType = RedOpType
+    SUM = RedOpType.SUM
+    AVG = RedOpType.AVG
+    PRODUCT = RedOpType.PRODUCT
+    MIN = RedOpType.MIN
+    MAX = RedOpType.MAX
+    BAND = RedOpType.BAND
+    BOR = RedOpType.BOR
+    BXOR = RedOpType.BXOR
+
+
+class ProcessGroup:
+    """A set of ranks and the MPI communicator that joins them."""
+
+    def __init__(self, comm, ranks, backend):
+        self.comm = comm
+        self.ranks = list(ranks)  # global ranks, in group-rank order
+        self.backend = backend
+
+    def rank(self) -> int:
+        """This process's rank within the group."""
+        return self.comm.Get_rank()
+
+    def size(self) -> int:
+        """The number of ranks in the group."""
+        return self.comm.Get_size()
+
+    def group_rank(self, global_rank: int) -> int:
+        """The group rank of a global rank; ValueError if it is not in the group."""
+        if global_rank not in self.ranks:
+            raise ValueError(f"Group {self!r} does not contain rank {global_rank}")
+        return self.ranks.index(global_rank)
+
+    def name(self) -> str:
+        """The backend name the group was made with."""
+        return self.backend
+
+    def __repr__(self):
+        return f"ProcessGroup(backend={self.backend!r}, ranks={self.ranks})"
+
+
+class GroupMember:
+    """The default group (WORLD, None before init) and the marker of non-members."""
+
+    WORLD = None
+    NON_GROUP_MEMBER = -100
+
+
+group = GroupMember  # torch.distributed.group.WORLD
+
+
+def is_available() -> bool:
+    """Whether distributed runs are possible here: mpi4py is installed."""
+    return _mpi.is_available()
+
+
+def is_initialized() -> bool:
+    """Whether the default process group exists."""
+    return GroupMember.WORLD is not None
+
+
+def is_mpi_available() -> bool:
+    """Whether the MPI backend is available (it is whenever mpi4py is)."""
+    return _mpi.is_available()
+
+
+def is_gloo_available() -> bool:
+    """"gloo" is served by MPI too: NOTE [Every backend is MPI]."""
+    return _mpi.is_available()
+
+
+def is_nccl_available() -> bool:
+    """No NCCL on a CPU framework."""
+    return False
+
+
+def is_torchelastic_launched() -> bool:
+    """Whether the launcher started this process (it sets TORCHELASTIC_RUN_ID as torchrun)."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def _env_int(name, given):
+    """An int from the argument if given (not -1), else from the environment, else None."""
+    if given is not None and given != -1:
+        return int(given)
+    value = os.environ.get(name)
+    return int(value) if value is not None else None
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size: int = -1,
+                       rank: int = -1, store=None, group_name: str = "", pg_options=None,
+                       device_id=None) -> None:
+    """Make the default process group over MPI (matches `torch.distributed.init_process_group`).
+
+    backend "gloo", "mpi" or None all run over MPI (NOTE [Every backend is MPI]); init_method
+    "env://" (the default) reads RANK and WORLD_SIZE; `timeout` and `store` are accepted, unused.
+    """
+    if GroupMember.WORLD is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    name = Backend(backend if backend is not None else "gloo")
+    if name == Backend.NCCL:
+        raise RuntimeError("Distributed package doesn't have NCCL built in")
+    if name not in (Backend.GLOO, Backend.MPI, "cpu:gloo", "cpu:gloo,cuda:nccl"):
+        raise ValueError(f"Invalid backend: '{backend}'")
+    if timeout is not None and not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, "
+                        f"got {type(timeout)}")
+    MPI = _mpi.load()
+    size, my_rank = MPI.COMM_WORLD.Get_size(), MPI.COMM_WORLD.Get_rank()
+    expected_size, expected_rank = _env_int("WORLD_SIZE", world_size), _env_int("RANK", rank)
+    if expected_size is not None and expected_size != size:
+        raise RuntimeError(
+            f"world_size {expected_size} was asked for but MPI started {size} process(es): "
+            f"launch the script with `ember run --nproc-per-node {expected_size} script.py` "
+            f"(or mpiexec -n {expected_size})")
+    if expected_rank is not None and expected_rank != my_rank:
+        raise RuntimeError(f"rank {expected_rank} was asked for but MPI gave this process "
+                           f"rank {my_rank}")
+    GroupMember.WORLD = ProcessGroup(MPI.COMM_WORLD.Dup(), range(size), str(name))
+
+
+def destroy_process_group(group=None) -> None:
+    """Free a group's communicator; the default group's ends the distributed state."""
+    target = GroupMember.WORLD if group is None else group
+    if target is None:
+        raise ValueError("Default process group has not been initialized, please make sure to "
+                         "call init_process_group.")
+    if target.comm is not None:
+        target.comm.Free()
+        target.comm = None
+    if target is GroupMember.WORLD:
+        GroupMember.WORLD = None
+
+
+def resolve(group):
+    """The ProcessGroup meant by `group` (None: the default one); ValueError before init."""
+    if GroupMember.WORLD is None:
+        raise ValueError("Default process group has not been initialized, please make sure to "
+                         "call init_process_group.")
+    return GroupMember.WORLD if group is None else group
+
+
+def is_member(pg) -> bool:
+    """Whether this process belongs to the group."""
+    return pg is not GroupMember.NON_GROUP_MEMBER
+
+
+def get_rank(group=None) -> int:
+    """This process's rank in the group, -1 if not a member."""
+    pg = resolve(group)
+    return pg.rank() if is_member(pg) else -1
+
+
+def get_world_size(group=None) -> int:
+    """The number of ranks in the group, -1 if not a member."""
+    pg = resolve(group)
+    return pg.size() if is_member(pg) else -1
+
+
+def get_backend(group=None) -> str:
+    """The backend name the group was made with."""
+    pg = resolve(group)
+    if not is_member(pg):
+        raise ValueError("Invalid process group specified")
+    return pg.backend
+
+
+def get_process_group_ranks(group) -> list:
+    """The global ranks of a group, in group-rank order."""
+    return list(resolve(group).ranks)
+
+
+def get_global_rank(group, group_rank: int) -> int:
+    """The global rank of `group_rank` in `group`."""
+    return resolve(group).ranks[group_rank]
+
+
+def get_group_rank(group, global_rank: int) -> int:
+    """The rank within `group` of a global rank."""
+    return resolve(group).group_rank(global_rank)
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization: bool = False, group_desc=None, device_id=None):
+    """A group of some ranks; every rank of the world must call it (matches `torch.distributed`)."""
+    world = resolve(None)
+    members = sorted(set(range(world.size()) if ranks is None else ranks))
+    for r in members:
+        if not 0 <= r < world.size():
+            raise ValueError(f"Invalid rank {r}: the world has {world.size()} ranks")
+    MPI = _mpi.load()
+    inside = world.rank() in members
+    comm = world.comm.Split(0 if inside else MPI.UNDEFINED, members.index(world.rank())
+                            if inside else 0)
+    if not inside:
+        return GroupMember.NON_GROUP_MEMBER
+    return ProcessGroup(comm, members, str(Backend(backend)) if backend else world.backend)

@@ -1,0 +1,116 @@
+"""vmap: map a function over a batch dimension (matches `torch.func.vmap`).
+
+NOTE [vmap as a loop]
+PyTorch's vmap pushes the batch dimension through every op with a batching rule. ember's vmap is
+the fallback PyTorch itself uses for ops without one: it slices each batched input along its
+`in_dims`, calls the function once per batch element, and stacks the results along `out_dims`.
+So every op works under vmap (and nested vmaps, and vmap of grad), at the cost of a Python loop
+over the batch; no op has a batching rule yet. `randomness` follows PyTorch: "error" raises when
+the function draws random numbers, "same" replays the generator's state for every element so
+they all draw the same numbers, "different" lets each element draw its own.
+"""
+
+from ember._backend import xp
+from ember.func._pytree import tree_flatten, tree_unflatten
+from ember.ops.joins import stack
+from ember.random import get_rng_state, set_rng_state
+
+_RANDOMNESS = ("error", "different", "same")
+
+
+def _name(func):
+    return getattr(func, "__name__", repr(func))
+
+
+def _dims_per_leaf(dims, tree, func, in_dims):
+    """One in_dim per tensor of tree: an int/None applies to the whole subtree."""
+    if dims is None or isinstance(dims, int):
+        leaves, _ = tree_flatten(tree)
+        return [dims] * len(leaves)
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and \
+            len(dims) == len(tree):
+        return [d for sub_dims, sub in zip(dims, tree)
+                for d in _dims_per_leaf(sub_dims, sub, func, in_dims)]
+    if isinstance(dims, dict) and isinstance(tree, dict) and dims.keys() == tree.keys():
+        return [d for key in tree for d in _dims_per_leaf(dims[key], tree[key], func, in_dims)]
+    raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
+                     "compatible with the structure of `inputs`.")
+
+
+def _batch_size(leaves, dims, func, in_dims):
+    sizes = []
+    for leaf, d in zip(leaves, dims):
+        if d is None:
+            continue
+        ndim = leaf.dim()
+        if not -ndim <= d < ndim:
+            raise ValueError(
+                f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for some "
+                f"input, but that input is a Tensor of dimensionality {ndim} so expected in_dim "
+                f"to satisfy -{ndim} <= in_dim < {ndim}.")
+        sizes.append(leaf.shape[d])
+    if not sizes:
+        raise ValueError("vmap: Expected at least one Tensor to vmap over")
+    if len(set(sizes)) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sizes} for the mapped dimension")
+    return sizes[0]
+
+
+def _state_bytes():
+    return bytes(xp.ascontiguousarray(get_rng_state()._data))
+
+
+def _stack_outputs(results, out_dims, func):
+    """Stack the per-element outputs (pytrees of tensors) along out_dims."""
+    flat = [tree_flatten(r) for r in results]
+    spec = flat[0][1]
+    count = len(flat[0][0])
+    dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * max(count, 1)
+    if len(dims) != count and isinstance(out_dims, tuple):
+        raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is "
+                         "not compatible with the structure of `outputs`.")
+    if not count:
+        raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, "
+                         f"got type {type(results[0])}. Did you mean to set out_dims= to None "
+                         "for output?")
+    stacked = []
+    for index in range(count):
+        pieces = [leaves[index] for leaves, _ in flat]
+        d = dims[index]
+        stacked.append(pieces[0] if d is None else stack(pieces, d))
+    return tree_unflatten(stacked, spec)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """func mapped over a batch dim of its inputs (matches `torch.func.vmap`; NOTE [vmap as
+    a loop])."""
+    if randomness not in _RANDOMNESS:
+        raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+    def wrapped(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): in_dims is "
+                             "not compatible with the structure of `inputs`.")
+        leaves, spec = tree_flatten(args)
+        leaf_dims = _dims_per_leaf(dims, args, func, in_dims)
+        size = _batch_size(leaves, leaf_dims, func, in_dims)
+        state = get_rng_state() if randomness == "same" else None
+        results = []
+        for i in range(size):
+            if state is not None:
+                set_rng_state(state)
+            before = _state_bytes() if randomness == "error" else None
+            sliced = [leaf if d is None else leaf.select(d, i)
+                      for leaf, d in zip(leaves, leaf_dims)]
+            results.append(func(*tree_unflatten(sliced, spec), **kwargs))
+            if before is not None and _state_bytes() != before:
+                raise RuntimeError(
+                    "vmap: called random operation while in randomness error mode. Please "
+                    "either use the 'same' or 'different' randomness flags on vmap or perform "
+                    "the randomness operation out of vmap")
+        return _stack_outputs(results, out_dims, func)
+
+    return wrapped

@@ -1,0 +1,160 @@
+"""DistributedDataParallel's gradient reducer: buckets of gradients, all-reduced during backward.
+
+NOTE [Overlapping the all-reduce with backward]
+The parameters are cut into buckets of about `bucket_cap_mb` (the first one 1 MB, so that
+communication starts early), in reverse registration order, which is roughly the order backward
+produces their gradients. A hook on each parameter copies its gradient into the bucket's flat
+array as soon as it arrives; when a bucket is full its average over the ranks starts as a
+non-blocking all-reduce, while backward goes on computing the earlier layers' gradients. Buckets
+are started strictly in bucket order, so every rank issues the same collectives in the same
+order. The hook that delivers the last gradient waits for all buckets and writes the averages
+into the `.grad`s.
+
+The hook runs just before autograd adds the gradient into `.grad`, so the bucket receives
+`grad + .grad` (what `.grad` is about to hold: gradients accumulated under `no_sync()` are
+averaged too, as in torch). At the end, the `.grad` of every other parameter is overwritten with
+its average, and the last parameter's `.grad` is cleared and its average returned from the hook:
+autograd then stores it.
+"""
+
+from ember._backend import xp
+from ember._tensor import Tensor
+from ember.distributed.collectives import all_reduce
+from ember.distributed.process_group import ReduceOp
+
+_FIRST_BUCKET_BYTES = 1024 * 1024
+
+
+class _Bucket:
+    """Some parameters of one dtype and the flat array that carries their gradients."""
+
+    def __init__(self, params):
+        self.params = params
+        self.offsets, total = [], 0
+        for p in params:
+            self.offsets.append(total)
+            total += p.numel()
+        self.flat = xp.zeros(total, dtype=params[0]._data.dtype)
+        self.ready = 0
+        self.work = None
+
+    def view(self, i):
+        """The slice of the flat array that holds parameter i's gradient."""
+        p = self.params[i]
+        return self.flat[self.offsets[i]:self.offsets[i] + p.numel()].reshape(p._data.shape)
+
+
+def _buckets(params, cap_bytes):
+    """Buckets in reverse parameter order, per dtype, the first capped at 1 MB."""
+    buckets, open_by_dtype = [], {}
+    limit = min(_FIRST_BUCKET_BYTES, cap_bytes)
+    for p in reversed(params):
+        current = open_by_dtype.setdefault(p._data.dtype, [])
+        current.append(p)
+        if sum(q._data.nbytes for q in current) >= limit:
+            buckets.append(_Bucket(current))
+            open_by_dtype[p._data.dtype] = []
+            limit = cap_bytes
+    buckets += [_Bucket(rest) for rest in open_by_dtype.values() if rest]
+    return buckets
+
+
+class Reducer:
+    """Averages the gradients of `params` over the ranks of `process_group` during backward."""
+
+    def __init__(self, params, process_group, bucket_cap_mb: float, find_unused: bool = False):
+        self.params = params
+        self.find_unused = find_unused
+        self.unused = set()
+        self.group = process_group
+        self.buckets = _buckets(params, int(bucket_cap_mb * 1024 * 1024))
+        self.place = {}
+        for b, bucket in enumerate(self.buckets):
+            for i, p in enumerate(bucket.params):
+                self.place[id(p)] = (b, i)
+        self.armed = False
+        self.arrived = 0
+        self.next_bucket = 0
+        self.handles = [p.register_hook(self._hook_for(p)) for p in params]
+
+    def prepare(self, unused=()) -> None:
+        """Expect one gradient per parameter in the coming backward (unused ones count as in)."""
+        if self.armed and self.arrived:
+            raise RuntimeError(
+                "Expected to have finished reduction in the prior iteration before starting a "
+                "new one. This error indicates that your module has parameters that were not "
+                "used in producing loss. You can enable unused parameter detection by passing "
+                "the keyword argument `find_unused_parameters=True` to "
+                "`torch.nn.parallel.DistributedDataParallel`.")
+        for bucket in self.buckets:
+            bucket.ready, bucket.work = 0, None
+        self.armed, self.arrived, self.next_bucket = True, 0, 0
+        self.unused = {id(p) for p in unused}
+        for p in unused:
+            self._arrive(p, None)
+
+    def _hook_for(self, param):
+        """The gradient hook of one parameter (idle outside an armed backward)."""
+        def hook(grad):
+            if not self.armed:
+                return None
+            return self._arrive(param, grad)
+
+        return hook
+
+    def _arrive(self, param, grad):
+        """Copy one gradient into its bucket; start full buckets; finish after the last one."""
+        b, i = self.place[id(param)]
+        bucket = self.buckets[b]
+        view = bucket.view(i)
+        if grad is None:
+            view[...] = param.grad._data if param.grad is not None else 0
+        elif param.grad is None:
+            view[...] = grad._data
+        else:
+            xp.add(grad._data, param.grad._data, out=view)
+        bucket.ready += 1
+        self.arrived += 1
+        self._launch_full_buckets()
+        if self.arrived == len(self.params):
+            return self._finish(param if grad is not None else None)
+        return None
+
+    def _launch_full_buckets(self):
+        """Start the all-reduce of every full bucket whose predecessors have started."""
+        while self.next_bucket < len(self.buckets):
+            bucket = self.buckets[self.next_bucket]
+            if bucket.ready < len(bucket.params):
+                return
+            bucket.work = all_reduce(Tensor._make(bucket.flat), ReduceOp.AVG, self.group,
+                                     async_op=True)
+            self.next_bucket += 1
+
+    def _finish(self, last):
+        """Wait for every bucket and put the averages into .grad (the last one via the hook)."""
+        self.armed = False
+        replacement = None
+        unused_everywhere = self._unused_everywhere()
+        for bucket in self.buckets:
+            bucket.work.wait()
+            for i, p in enumerate(bucket.params):
+                average = bucket.view(i)
+                if id(p) in unused_everywhere:
+                    continue  # as in torch: a parameter no rank used keeps its .grad
+                if p is last:
+                    p.grad = None
+                    replacement = Tensor._make(average.copy())
+                elif p.grad is None:
+                    p.grad = Tensor._make(average.copy())
+                else:
+                    p.grad._data[...] = average
+        return replacement
+
+    def _unused_everywhere(self) -> set:
+        """The ids of the parameters no rank used (one all-reduce, with find_unused only)."""
+        if not self.find_unused:
+            return set()
+        used = Tensor._make(xp.array([id(p) not in self.unused for p in self.params],
+                                     dtype=xp.uint8))
+        all_reduce(used, ReduceOp.MAX, self.group)
+        return {id(p) for p, flag in zip(self.params, used._data) if not flag}

@@ -1,0 +1,117 @@
+"""`nn.parallel.DistributedDataParallel`: one model replica per rank, gradients averaged.
+
+Every rank runs the same script on its own share of the data (DistributedSampler). At
+construction rank 0's parameters and buffers are broadcast, so all replicas start equal; during
+each backward the gradients are averaged over the ranks (NOTE [Overlapping the all-reduce with
+backward] in _reducer.py), so every optimizer step is the same on every rank and the replicas
+stay equal, as if one process had trained on the whole batch.
+"""
+
+import contextlib
+
+from ember.autograd.function import AccumulateGrad
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.distributed.collectives import broadcast
+from ember.distributed.process_group import get_rank, resolve
+from ember.nn.modules.module import Module
+from ember.nn.parallel._reducer import Reducer
+
+
+class DistributedDataParallel(Module):
+    """Data parallelism over processes (matches `torch.nn.parallel.DistributedDataParallel`).
+
+    device_ids, output_device, dim, static_graph and gradient_as_bucket_view are accepted for
+    torch's signature and have no effect on a CPU framework.
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim: int = 0,
+                 broadcast_buffers: bool = True, init_sync: bool = True, process_group=None,
+                 bucket_cap_mb=None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False, delay_all_reduce_named_params=None,
+                 param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None):
+        super().__init__()
+        self.module = module
+        self.device_ids = device_ids
+        self.output_device = output_device
+        self.dim = dim
+        self.process_group = resolve(process_group)
+        self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
+        self.static_graph = static_graph
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.require_backward_grad_sync = True
+        self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 2 ** 20)
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
+            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
+                               "have any parameter that requires a gradient.")
+        if init_sync:
+            self._sync_from_rank0(list(module.parameters()) + list(module.buffers()))
+        self.reducer = Reducer(params, self.process_group, self.bucket_bytes_cap / 2 ** 20,
+                               find_unused_parameters)
+
+    def _sync_from_rank0(self, tensors):
+        """Give every rank rank 0's values of the tensors."""
+        src = self.process_group.ranks[0]
+        works = [broadcast(t, src, self.process_group, async_op=True) for t in tensors]
+        for work in works:
+            work.wait()
+
+    def forward(self, *inputs, **kwargs):
+        """Run the module; arm the gradient averaging for the coming backward."""
+        if self.broadcast_buffers:
+            buffers = list(self.module.buffers())
+            if buffers:
+                self._sync_from_rank0(buffers)
+        output = self.module(*inputs, **kwargs)
+        if is_grad_enabled() and self.require_backward_grad_sync:
+            unused = _unused_parameters(self.reducer.params, output) \
+                if self.find_unused_parameters else ()
+            self.reducer.prepare(unused)
+        return output
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Inside, backward accumulates local gradients without averaging them."""
+        previous = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = previous
+
+    def _get_rank(self) -> int:
+        """This process's rank in the DDP group."""
+        return get_rank(self.process_group)
+
+
+def _output_tensors(output):
+    """The tensors inside a (nested) module output."""
+    stack, found = [output], []
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "grad_fn") and hasattr(item, "_data"):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+def _unused_parameters(params, output):
+    """The parameters the output's autograd graph does not reach."""
+    reached, seen = set(), set()
+    stack = [t.grad_fn for t in _output_tensors(output) if t.grad_fn is not None]
+    stack += [t._gradient_edge()[0] for t in _output_tensors(output)
+              if t.grad_fn is None and t.requires_grad]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            reached.add(id(node.variable))
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return [p for p in params if id(p) not in reached]

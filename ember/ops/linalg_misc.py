@@ -1,0 +1,383 @@
+"""The rest of torch.linalg and the top-level products: matrix_exp, matrix_power, multi_dot
+(chain_matmul), householder_product, cross, vecdot, vander, kron, cdist, addr and addbmm.
+
+matrix_exp and cross are ops with their own backward; the others are compositions of ember ops
+(matmul, cumprod, norms, ...), which gives their gradients.
+"""
+
+import math
+import warnings
+
+from ember._backend import get_array_module, xp
+from ember._registry import op
+from ember._tensor import Tensor, short_name, wrap_dim
+from ember.autograd.function import Op
+from ember.ops._util import broadcast_error
+from ember.ops.broadcast import sum_to
+from ember.ops.comparison import where
+from ember.ops.joins import cat
+from ember.ops.linalg import matmul, outer
+from ember.ops.linalg_core import check_float, check_square, identity_like, mH
+from ember.ops.linalg_norms import vector_norm
+from ember.ops.linalg_solve import inv
+from ember.ops.reduction import cumprod
+
+# ---- matrix exponential ----------------------------------------------------------------------
+# Padé [13/13] coefficients and the 1-norm bound below which it is exact to double precision
+# (Higham, "The scaling and squaring method for the matrix exponential revisited", 2005).
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm_array(a):
+    """exp(A) of each matrix by scaling, Padé [13/13] and squaring, in double precision."""
+    dtype = a.dtype
+    a = a.astype(xp.complex128 if xp.iscomplexobj(a) else xp.float64)
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.astype(dtype)
+    norm1 = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
+    with xp.errstate(divide="ignore"):
+        s = xp.maximum(0, xp.ceil(xp.log2(norm1 / _THETA13))).astype(xp.int64)
+    a = a / (2.0 ** s)[..., None, None]
+    b = _PADE13
+    eye = get_array_module(a).eye(n)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    for k in range(int(xp.max(s, initial=0))):
+        r = xp.where((k < s)[..., None, None], r @ r, r)
+    return r.astype(dtype)
+
+
+class MatrixExp(Op):
+    """Y = exp(A);  gA = the top-right block of exp([[Aᴴ, gY], [0, Aᴴ]]) (the Fréchet derivative
+    of exp at Aᴴ in the direction gY, Mathias 1996)."""
+
+    node_name = "LinalgMatrixExpBackward0"
+
+    @staticmethod
+    def forward(ctx, A):
+        ctx.save_for_backward(A)
+        return _expm_array(A._data)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (A,) = ctx.saved_tensors
+        n = A._data.shape[-1]
+        at = mH(A)
+        top = cat((at, gy), -1)
+        bottom = cat((at.new_zeros(at.shape), at), -1)
+        return MatrixExp.apply(cat((top, bottom), -2))[..., :n, n:]
+
+
+@op(method=True)
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of each square matrix (matches `torch.linalg.matrix_exp`)."""
+    check_square(A, "linalg.matrix_exp", complex_ok=True)
+    return MatrixExp.apply(A)
+
+
+# ---- powers and chains of products -----------------------------------------------------------
+@op(method=True, out=True)
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A to the integer power n, by repeated squaring; negative n inverts first (matches
+    `torch.linalg.matrix_power`)."""
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    rows, cols = A._data.shape[-2:]
+    if rows != cols:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {rows} by {cols} matrices")
+    if n == 0:  # PyTorch copies I into a clone of A: A's gradient is zeros
+        eye = identity_like(A, rows).expand(A._data.shape)
+        return _constant_of(eye.clone(), A)
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def _chain_order(dims):
+    """The cheapest parenthesisation of a matrix chain: split[i][j] for the product i..j."""
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(mats, split, i, j):
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return matmul(_chain_product(mats, split, i, k), _chain_product(mats, split, k + 1, j))
+
+
+def multi_dot(tensors) -> Tensor:
+    """The product of a chain of matrices in the cheapest order; the first and last may be
+    vectors (matches `torch.linalg.multi_dot`)."""
+    tensors = list(tensors)
+    count = len(tensors)
+    if count < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {count}")
+    for i, t in enumerate(tensors):
+        ndim = t._data.ndim
+        if i in (0, count - 1) and ndim not in (1, 2):
+            which = "first" if i == 0 else "last"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got "
+                               f"{ndim}D")
+        if 0 < i < count - 1 and ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {ndim}D")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor "
+                               f"0 is {tensors[0].dtype.name.replace('32', '')} and tensor {i} "
+                               f"{_ctype(t)}")
+    first_vector, last_vector = tensors[0]._data.ndim == 1, tensors[-1]._data.ndim == 1
+    mats = list(tensors)
+    if first_vector:
+        mats[0] = mats[0][None, :]
+    if last_vector:
+        mats[-1] = mats[-1][:, None]
+    for i in range(count - 1):
+        a, b = mats[i]._data.shape, mats[i + 1]._data.shape
+        if a[1] != b[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a)} and "
+                               f"{list(b)} cannot be multiplied")
+    dims = [m._data.shape[0] for m in mats] + [mats[-1]._data.shape[1]]
+    y = _chain_product(mats, _chain_order(dims), 0, count - 1)
+    if first_vector and last_vector:
+        return y[0, 0]
+    return y[0] if first_vector else y[:, 0] if last_vector else y
+
+
+def _ctype(t: Tensor) -> str:
+    """C++ type names in multi_dot's message (float, double, long int, ...)."""
+    return {"float32": "float", "float64": "double"}.get(t.dtype.name, t.dtype.name)
+
+
+@op(out=True)
+def chain_matmul(*matrices) -> Tensor:
+    """The product of 2-D matrices (matches `torch.chain_matmul`, deprecated in PyTorch)."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    for t in matrices:
+        if t._data.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return multi_dot(matrices)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H₁·H₂·…·H_k, H_i = I - τ_i·v_i·v_iᵀ with v_i the i-th column of
+    A's strict lower part and a unit i-th entry (matches `torch.linalg.householder_product`)."""
+    name = "torch.linalg.householder_product"
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    m, n = A._data.shape[-2:]
+    k = tau._data.shape[-1] if tau._data.ndim else 0
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if n < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    check_float(A, name)
+    module = get_array_module(A._data)
+    v = A.tril(-1) + Tensor._make(module.eye(m, n, dtype=A._data.dtype))
+    q = Tensor._make(xp.broadcast_to(module.eye(m, n, dtype=A._data.dtype),
+                                     A._data.shape).copy())
+    if k == 0:
+        return _constant_of(q, A)
+    for i in range(k - 1, -1, -1):
+        vi = v[..., :, i:i + 1]
+        q = q - (tau[..., i, None, None] * vi) * matmul(vi.mT, q)
+    return q
+
+
+# ---- cross, vecdot, vander, diagonal ---------------------------------------------------------
+class Cross(Op):
+    """y = a × b along `axis` (batch dims broadcast);  ga = b × gy,  gb = gy × a."""
+
+    node_name = "LinalgCrossBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(a, b)
+        return xp.cross(a._data, b._data, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = sum_to(Cross.apply(b, gy, ctx.axis), a._data.shape) if ctx.needs_input_grad[0] \
+            else None
+        gb = sum_to(Cross.apply(gy, a, ctx.axis), b._data.shape) if ctx.needs_input_grad[1] \
+            else None
+        return ga, gb, None
+
+
+def _cross(input: Tensor, other: Tensor, dim: int, name: str) -> Tensor:
+    a, b = _same_dtype_pair(input, other)
+    if a._data.ndim != b._data.ndim:
+        raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
+    try:
+        shape = xp.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape) from None
+    axis = wrap_dim(dim, len(shape))
+    if a._data.shape[axis] != 3 or b._data.shape[axis] != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
+                           f"{a._data.shape[axis]} and {b._data.shape[axis]}")
+    return Cross.apply(a, b, axis)
+
+
+def _same_dtype_pair(a: Tensor, b: Tensor):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(b.dtype)}")
+    return a, b
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The 3-vector cross product along dim, broadcasting (matches `torch.linalg.cross`)."""
+    return _cross(input, other, dim, "linalg.cross")
+
+
+@op(method=True, out=True)
+def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
+    """The cross product along dim, by default the first dim of size 3 (matches
+    `torch.cross`)."""
+    if dim is None:
+        shape = xp.broadcast_shapes(input._data.shape, other._data.shape)
+        sizes = [d for d, size in enumerate(shape) if size == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in a "
+                      "future release.", UserWarning, stacklevel=2)
+        dim = sizes[0]
+    return _cross(input, other, dim, "linalg.cross")
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """Σ x·y along dim, broadcasting (matches `torch.linalg.vecdot`)."""
+    check_float(x, "linalg.vecdot")
+    if x._data.ndim == 1 and y._data.ndim == 1 and x._data.shape != y._data.shape:
+        nx, ny = x._data.shape[0], y._data.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{nx}] and src [{ny}] to "
+                           f"have the same number of elements, but got {nx} and {ny} elements "
+                           "respectively")
+    return (x * y).sum(dim)
+
+
+def vander(x: Tensor, N=None) -> Tensor:
+    """The Vandermonde matrix [1, x, x², …, x^(N-1)] of each vector (matches
+    `torch.linalg.vander`)."""
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    N = x._data.shape[-1] if N is None else N
+    if N <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x.dtype.name == "bool":
+        x = x.long()
+    column = x[..., None]
+    powers = cumprod(column.expand(x._data.shape + (N - 1,)), -1)
+    return cat((column.new_ones(column.shape), powers), -1)
+
+
+# ---- products --------------------------------------------------------------------------------
+@op(method=True, out=True)
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product (matches `torch.kron`)."""
+    ndim = max(input._data.ndim, other._data.ndim)
+    a_shape = (1,) * (ndim - input._data.ndim) + input._data.shape
+    b_shape = (1,) * (ndim - other._data.ndim) + other._data.shape
+    a = input.reshape(tuple(s for size in a_shape for s in (size, 1)))
+    b = other.reshape(tuple(s for size in b_shape for s in (1, size)))
+    return (a * b).reshape(tuple(p * q for p, q in zip(a_shape, b_shape)))
+
+
+_COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                  "donot_use_mm_for_euclid_dist")
+
+
+@op
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of x1 and each row of x2, batched (matches
+    `torch.cdist`)."""
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t._data.ndim}D")
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{short_name(t.dtype)}")
+    c1, c2 = x1._data.shape[-1], x2._data.shape[-1]
+    if c1 != c2:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {c1} X2: {c2}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in _COMPUTE_MODES:
+        raise RuntimeError(f"{compute_mode} is not a valid value for compute_mode")
+    diff = x1[..., :, None, :] - x2[..., None, :, :]
+    if p == 0:  # a count: PyTorch's gradient is zeros, not undefined
+        return _constant_of(vector_norm(diff, 0, -1), diff.sum(-1))
+    return vector_norm(diff, p, -1)
+
+
+def _constant_of(value: Tensor, source: Tensor) -> Tensor:
+    """value, as a function of source with a zero gradient (PyTorch's copy-into-input idiom)."""
+    if not source.requires_grad:
+        return value
+    return where(Tensor._make(xp.ones(value._data.shape, dtype=bool)), value, source)
+
+
+@op(method=True, inplace=True, out=True)
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """β·input + α·(vec1 ⊗ vec2) (matches `torch.addr`)."""
+    for name, t in (("vec1", vec1), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    product = outer(vec1, vec2)
+    product = product * alpha if alpha != 1 else product
+    if beta == 0:
+        return product.expand(xp.broadcast_shapes(input._data.shape, product._data.shape))
+    return (input * beta if beta != 1 else input) + product
+
+
+@op(method=True, inplace=True, out=True)
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """β·input + α·Σ_b batch1[b]·batch2[b] (matches `torch.addbmm`)."""
+    if batch1._data.ndim != 3 or batch2._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1._data.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    product = matmul(batch1, batch2).sum(0)
+    product = product * alpha if alpha != 1 else product
+    if beta == 0:
+        return product.expand(xp.broadcast_shapes(input._data.shape, product._data.shape))
+    return (input * beta if beta != 1 else input) + product

@@ -1,0 +1,127 @@
+"""Norms and what is measured with them: vector_norm, matrix_norm, linalg.norm, cond and
+matrix_rank.
+
+The vector norms are extrema.py's `Norm` op; the matrix norms are compositions (Frobenius = the
+2-norm of the entries, 1/inf = the largest absolute column/row sum, 2/nuc = the largest/summed
+singular value), so their gradients are those of the parts, as in PyTorch.
+"""
+
+import math
+
+from ember._backend import xp
+from ember._dtype import to_dtype
+from ember._tensor import Tensor
+from ember.ops._util import as_operand
+from ember.ops.extrema import amax, amin
+from ember.ops.extrema import norm as _vector_norm
+from ember.ops.linalg_core import check_float, check_matrix, check_square
+from ember.ops.linalg_decomp import svdvals
+from ember.ops.linalg_solve import _tolerance, inv_ex
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The ord-norm of the entries over dim (all dims if None) (matches
+    `torch.linalg.vector_norm`)."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got '{ord}'")
+    if dtype is not None:
+        x = as_operand(x, to_dtype(dtype))
+    return _vector_norm(x, float(ord), dim, keepdim)
+
+
+_MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
+
+
+def _order_text(ord) -> str:
+    if isinstance(ord, float) and math.isinf(ord):
+        return "inf" if ord > 0 else "-inf"
+    return str(int(ord)) if float(ord).is_integer() else str(ord)
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
+                dtype=None) -> Tensor:
+    """The ord matrix norm over the two dims `dim` (matches `torch.linalg.matrix_norm`)."""
+    check_matrix(A, "linalg.matrix_norm")
+    if ord not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
+    if dtype is not None:
+        A = as_operand(A, to_dtype(dtype))
+    ndim = A._data.ndim
+    d0, d1 = (d % ndim for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
+                           f"{dim[1]})")
+    if ord == "fro":
+        return _vector_norm(A, 2.0, (d0, d1), keepdim)
+    if ord in (1, 2, math.inf) and 0 in (A._data.shape[d0], A._data.shape[d1]):
+        return A.abs().sum((d0, d1), keepdim=keepdim)  # PyTorch: 0 (the max over nothing)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        y = s.sum(-1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+        return _restore_dims(y, (d0, d1)) if keepdim else y
+    inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = A.abs().sum(inner, keepdim=True)
+    y = (amax if ord > 0 else amin)(sums, outer, keepdim=True)
+    return y if keepdim else y.squeeze((d0, d1))
+
+
+def _restore_dims(y: Tensor, dims) -> Tensor:
+    """y with size-1 dims put back at the (sorted) reduced positions."""
+    for d in sorted(dims):
+        y = y.unsqueeze(d)
+    return y
+
+
+def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """A vector or matrix norm, chosen by ord and dim (matches `torch.linalg.norm`)."""
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    ndim = A._data.ndim
+    if ndim not in (1, 2):
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {ndim}D.")
+    if ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number ‖A‖·‖A⁻¹‖ in the p-norm (σ_max/σ_min for p = None or 2) (matches
+    `torch.linalg.cond`)."""
+    if p not in (None,) + _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {_order_text(p)}")
+    check_matrix(A, "linalg.cond")
+    if A._data.shape[-1] == 0 or A._data.shape[-2] == 0:  # PyTorch: 0 for empty matrices
+        return Tensor._make(xp.zeros(A._data.shape[:-2], dtype=A._data.dtype))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    check_square(A, f"linalg.cond(ord={_order_text(p) if p not in ('fro', 'nuc') else p})")
+    if p == "nuc":  # ‖A‖_* · ‖A⁻¹‖_* = Σσ · Σ1/σ, finite for a numerically singular A
+        s = svdvals(A)
+        return s.sum(-1) * s.reciprocal().sum(-1)
+    inverse, info = inv_ex(A)
+    y = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return y.masked_fill(Tensor._make(info._data > 0), math.inf)
+
+
+def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
+                rtol=None) -> Tensor:
+    """The number of singular values above max(atol, rtol·σ_max) (matches
+    `torch.linalg.matrix_rank`)."""
+    if not A.dtype.is_floating_point:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    check_matrix(A, "linalg.matrix_rank")
+    check_float(A, "linalg.matrix_rank")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    a = A._data
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    tolerance = _tolerance(a, xp.max(s, axis=-1, initial=0), atol, rtol)
+    return Tensor._make(xp.sum(s > tolerance[..., None], axis=-1).astype(xp.int64))
+

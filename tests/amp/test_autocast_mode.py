@@ -1,0 +1,90 @@
+"""autocast: the per-device state, dtypes, warnings and errors of torch.autocast on a CPU
+build, as a context manager and as a decorator."""
+
+import warnings
+
+import numpy as np
+
+import pytest
+import torch
+
+import ember
+from tests.differential import error_of
+
+
+def _state(lib):
+    return (lib.is_autocast_enabled("cpu"), str(lib.get_autocast_dtype("cpu")),
+            lib.is_autocast_enabled("cuda"))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"dtype": "float16"}, {"dtype": "bfloat16"},
+                                    {"dtype": "float32"}, {"enabled": False}])
+def test_cpu_autocast_state_matches_torch(kwargs):
+    states = []
+    for lib in (ember, torch):
+        options = {k: getattr(lib, v) if k == "dtype" else v for k, v in kwargs.items()}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            before = _state(lib)
+            with lib.autocast("cpu", **options):
+                inside = _state(lib)
+            states.append((before, inside, _state(lib), len(caught)))
+    assert states[0] == states[1]
+
+
+def test_cuda_autocast_warns_and_stays_off():
+    with pytest.warns(UserWarning, match="Disabling autocast"):
+        with ember.autocast("cuda"):
+            assert not ember.is_autocast_enabled("cuda")
+
+
+def test_bad_device_types_raise_like_torch():
+    assert type(error_of(lambda: ember.autocast(ember.device("cpu")))) is \
+        type(error_of(lambda: torch.autocast(torch.device("cpu")))) is ValueError
+    assert type(error_of(lambda: ember.autocast("xyz"))) is \
+        type(error_of(lambda: torch.autocast("xyz"))) is RuntimeError
+
+
+def test_decorator_and_nesting():
+    @ember.autocast("cpu")
+    def inside():
+        with ember.autocast("cpu", enabled=False):
+            nested = ember.is_autocast_enabled("cpu")
+        return ember.is_autocast_enabled("cpu"), nested
+
+    assert inside() == (True, False)
+    assert not ember.is_autocast_enabled("cpu")
+    assert ember.amp.is_autocast_available("cpu") and not ember.amp.is_autocast_available("mps")
+
+
+OPS_UNDER_AUTOCAST = {
+    "matmul": lambda lib, x, w: x @ w.t(),
+    "mm": lambda lib, x, w: lib.mm(x, w.t()),
+    "linear": lambda lib, x, w: lib.nn.functional.linear(x, w),
+    "conv2d": lambda lib, x, w: lib.nn.functional.conv2d(x.reshape(1, 1, 4, 3),
+                                                         w.reshape(4, 1, 1, 3)[:2]),
+    "add": lambda lib, x, w: x + 1,
+    "sum": lambda lib, x, w: x.sum(),
+    "softmax": lambda lib, x, w: lib.nn.functional.softmax(x @ w.t(), dim=1),
+    "cross_entropy": lambda lib, x, w: lib.nn.functional.cross_entropy(
+        x @ w.t(), lib.tensor([0, 1, 2, 3])),
+    "mse_loss": lambda lib, x, w: lib.nn.functional.mse_loss(x @ w.t(), x @ w.t()),
+    "float64_matmul": lambda lib, x, w: x.double() @ w.double().t(),
+}
+
+
+@pytest.mark.parametrize("name", list(OPS_UNDER_AUTOCAST))
+def test_cpu_autocast_casts_like_torch(name):
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+    results = []
+    for lib in (ember, torch):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        with lib.autocast("cpu"):
+            out = OPS_UNDER_AUTOCAST[name](lib, xs, ws)
+        out.float().sum().backward()
+        results.append((str(out.dtype), out.detach().float().numpy(), str(ws.grad.dtype)
+                        if ws.grad is not None else None, xs.grad.numpy()))
+    assert results[0][0] == results[1][0] and results[0][2] == results[1][2]
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(results[0][3], results[1][3], rtol=2e-2, atol=2e-2)

@@ -1,0 +1,1 @@
+"""Tests for ember.linalg and the top-level linear-algebra ops."""

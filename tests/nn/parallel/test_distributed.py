@@ -1,0 +1,66 @@
+"""DistributedDataParallel on 2 real ranks equals one process on the whole batch.
+
+tests/distributed/scripts/ddp_train.py trains with DDP (per-rank batch B, rank-specific initial
+seeds, the last step accumulating under no_sync); the same training on one process with batch
+2B, from rank 0's initial weights, must give the same losses and final weights to 1e-9 in
+float64, and both ranks must end with identical parameters.
+"""
+
+import pytest
+
+import ember
+from ember import nn
+from tests.distributed.launch import launch
+
+
+STEPS, GLOBAL_BATCH = 5, 8
+
+
+def single_process_run():
+    """The reference: ddp_train.py's training on one process, on the whole batch."""
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)).double()
+    optimizer = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ember.manual_seed(1234)
+    x = ember.randn(STEPS + 1, GLOBAL_BATCH, 4, dtype=ember.float64)
+    y = ember.randn(STEPS + 1, GLOBAL_BATCH, 3, dtype=ember.float64)
+    losses = []
+    for step in range(STEPS):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x[step]), y[step])
+        if step == STEPS - 1:
+            loss = loss / 2 + nn.functional.mse_loss(model(x[step + 1]), y[step + 1]) / 2
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model.state_dict(), losses
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp")
+    result = launch("ddp_train.py", out)
+    assert result.returncode == 0, result.stderr
+    return [ember.load(out / f"rank{r}.pt") for r in range(2)]
+
+
+def test_ranks_end_with_identical_parameters(ranks):
+    first, second = ranks[0]["state"], ranks[1]["state"]
+    assert list(first) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    for name in first:
+        assert ember.equal(first[name], second[name]), name
+
+
+def test_losses_equal_the_single_process_run(ranks):
+    _, losses = single_process_run()
+    assert len(ranks[0]["losses"]) == STEPS
+    for got, expected in zip(ranks[0]["losses"], losses):
+        assert abs(got - expected) < 1e-9, (ranks[0]["losses"], losses)
+
+
+def test_weights_equal_the_single_process_run(ranks):
+    state, _ = single_process_run()
+    for name, value in state.items():
+        got = ranks[0]["state"][name]
+        assert got.dtype == ember.float64
+        assert ember.allclose(got, value, rtol=0, atol=1e-9), name

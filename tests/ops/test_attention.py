@@ -1,0 +1,196 @@
+"""ember/ops/attention.py (F.scaled_dot_product_attention as one fused op) against torch:
+outputs and the gradients of query, key, value and float masks over a table of shapes (leading
+batch dims, broadcasting, grouped-query attention) and flags (bool / float masks, is_causal,
+scale), in float32 and float64; the rows with no allowed key; dropout; float64 finite
+differences (first and second order); PyTorch's errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same, assert_same_error, gradcheck64, gradgradcheck64
+
+RNG = np.random.default_rng(0)
+
+# (query shape, key shape, value shape, mask: None | "bool" | "float" with its shape, kwargs)
+CASES = {
+    "4d": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), None, {}),
+    "3d": ((3, 4, 8), (3, 6, 8), (3, 6, 8), None, {}),
+    "2d": ((4, 8), (5, 8), (5, 3), None, {}),
+    "5d": ((2, 1, 3, 4, 8), (2, 1, 3, 5, 8), (2, 1, 3, 5, 6), None, {}),
+    "broadcast_kv": ((2, 3, 4, 8), (1, 3, 5, 8), (3, 5, 6), None, {}),
+    "broadcast_q": ((3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), None, {}),
+    "causal": ((2, 3, 4, 8), (2, 3, 4, 8), (2, 3, 4, 8), None, {"is_causal": True}),
+    "causal_wide": ((2, 2, 3, 8), (2, 2, 6, 8), (2, 2, 6, 4), None, {"is_causal": True}),
+    "causal_tall": ((2, 2, 6, 8), (2, 2, 3, 8), (2, 2, 3, 4), None, {"is_causal": True}),
+    "scale": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), None, {"scale": 0.37}),
+    "bool_2d": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("bool", (4, 5)), {}),
+    "bool_4d": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("bool", (2, 3, 4, 5)), {}),
+    "bool_row": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("bool", (2, 1, 1, 5)), {}),
+    "float_2d": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("float", (4, 5)), {}),
+    "float_heads": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("float", (3, 1, 5)), {}),
+    "float_4d_scale": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), ("float", (2, 3, 4, 5)),
+                       {"scale": 2.0}),
+    "gqa": ((2, 6, 4, 8), (2, 2, 5, 8), (2, 2, 5, 6), None, {"enable_gqa": True}),
+    "gqa_3d_causal": ((6, 4, 8), (3, 4, 8), (3, 4, 8), None,
+                      {"enable_gqa": True, "is_causal": True}),
+    "gqa_float_heads": ((2, 4, 4, 8), (2, 2, 5, 8), (2, 2, 5, 6), ("float", (4, 4, 5)),
+                        {"enable_gqa": True}),
+    "gqa_bool": ((2, 4, 4, 8), (2, 1, 5, 8), (2, 1, 5, 6), ("bool", (4, 5)),
+                 {"enable_gqa": True}),
+    "gqa_equal_heads": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), None, {"enable_gqa": True}),
+    "gqa_kv_heads_differ": ((2, 6, 4, 8), (2, 3, 5, 8), (2, 2, 5, 6), None, {"enable_gqa": True}),
+}
+
+
+def _mask(kind, shape, dtype):
+    """A bool mask with some fully blocked rows' neighbours kept, or a float mask."""
+    if kind == "bool":
+        mask = RNG.random(shape) > 0.4
+        mask[..., 0] = True
+        return mask
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def _run(lib, arrays, mask, kwargs, mask_grad):
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    lib_mask = None
+    if mask is not None:
+        lib_mask = lib.tensor(mask, requires_grad=mask_grad)
+    out = lib.nn.functional.scaled_dot_product_attention(*leaves, attn_mask=lib_mask, **kwargs)
+    return out, leaves, lib_mask
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(CASES))
+def test_matches_torch(case, dtype):
+    q_shape, k_shape, v_shape, mask_spec, kwargs = CASES[case]
+    arrays = [RNG.standard_normal(s).astype(dtype) for s in (q_shape, k_shape, v_shape)]
+    mask = None if mask_spec is None else _mask(mask_spec[0], mask_spec[1], dtype)
+    mask_grad = mask is not None and mask.dtype != bool
+    e_out, e_leaves, e_mask = _run(ember, arrays, mask, kwargs, mask_grad)
+    t_out, t_leaves, t_mask = _run(torch, arrays, mask, kwargs, mask_grad)
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    assert_same(e_out, t_out, tol, tol)
+    gy = RNG.standard_normal(tuple(t_out.shape)).astype(dtype)
+    e_out.backward(ember.tensor(gy))
+    t_out.backward(torch.tensor(gy))
+    for e, t in zip(e_leaves, t_leaves):
+        assert_same(e.grad, t.grad, tol * 10, tol)
+    if mask_grad:
+        assert_same(e_mask.grad, t_mask.grad, tol * 10, tol)
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_fully_blocked_rows_give_zero_output_and_gradient(kind):
+    arrays = [RNG.standard_normal(s) for s in ((2, 4, 8), (2, 5, 8), (2, 5, 3))]
+    blocked = np.zeros((4, 5), dtype=bool)
+    blocked[1] = True
+    blocked[3, :4] = True
+    mask = ~blocked if kind == "bool" else np.where(blocked, -np.inf, 0.0)
+    e_out, e_leaves, _ = _run(ember, arrays, mask, {}, False)
+    t_out, t_leaves, _ = _run(torch, arrays, mask, {}, False)
+    assert_same(e_out, t_out, 1e-10, 1e-12)
+    assert np.all(e_out.detach().numpy()[:, 1] == 0)
+    e_out.sum().backward()
+    t_out.sum().backward()
+    for e, t in zip(e_leaves, t_leaves):
+        assert_same(e.grad, t.grad, 1e-10, 1e-12)
+
+
+GRAD_CASES = {  # small shapes: finite differences cost one forward per input element
+    "plain": ((2, 3, 2), (2, 4, 2), (2, 4, 2), None, {}),
+    "causal_wide": ((1, 2, 2), (1, 3, 2), (1, 3, 2), None, {"is_causal": True}),
+    "bool": ((2, 3, 2), (2, 4, 2), (2, 4, 2), ("bool", (3, 4)), {"scale": 0.8}),
+    "float_heads": ((2, 2, 2, 2), (2, 2, 3, 2), (2, 2, 3, 2), ("float", (2, 1, 3)), {}),
+    "gqa_float": ((4, 2, 2), (2, 3, 2), (2, 3, 2), ("float", (4, 2, 3)), {"enable_gqa": True}),
+    "broadcast_kv": ((2, 2, 2, 2), (1, 2, 3, 2), (2, 3, 2), None, {}),
+}
+
+
+@pytest.mark.parametrize("case", list(GRAD_CASES))
+def test_gradcheck_float64(case):
+    q_shape, k_shape, v_shape, mask_spec, kwargs = GRAD_CASES[case]
+    arrays = [RNG.standard_normal(s) * 0.5 for s in (q_shape, k_shape, v_shape)]
+    sdpa = ember.nn.functional.scaled_dot_product_attention
+    if mask_spec is None or mask_spec[0] == "bool":
+        mask = None if mask_spec is None else ember.tensor(_mask("bool", mask_spec[1], None))
+        assert gradcheck64(lambda q, k, v: sdpa(q, k, v, attn_mask=mask, **kwargs), *arrays)
+        assert gradgradcheck64(lambda q, k, v: sdpa(q, k, v, attn_mask=mask, **kwargs),
+                               *arrays)
+    else:
+        mask = RNG.standard_normal(mask_spec[1])
+        assert gradcheck64(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, **kwargs),
+                           *arrays, mask)
+        assert gradgradcheck64(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, **kwargs),
+                               *arrays, mask)
+
+
+def test_is_one_node():
+    q, k, v = (ember.randn(2, 3, 4, requires_grad=True) for _ in range(3))
+    out = ember.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert out.grad_fn.name() == "ScaledDotProductAttentionBackward0"
+    assert all("AccumulateGrad" in type(node).__name__ or "AccumulateGrad" in repr(node)
+               for node, _ in out.grad_fn.next_functions[:3])
+
+
+def test_dropout_scales_kept_weights_and_backpropagates_through_them():
+    ember.manual_seed(0)
+    length, source = 64, 64
+    q = ember.tensor(RNG.standard_normal((length, 8)), requires_grad=True)
+    k = ember.tensor(RNG.standard_normal((source, 8)))
+    v = ember.eye(source, dtype=ember.float64).requires_grad_()  # the output is the weights
+    out = ember.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.25)
+    weights = ember.softmax(q.detach() @ k.T / np.sqrt(8), -1).numpy()
+    dropped = out.detach().numpy()
+    kept = dropped != 0
+    assert 0.65 < kept.mean() < 0.85
+    np.testing.assert_allclose(dropped[kept], weights[kept] / 0.75, rtol=1e-12)
+    gy = RNG.standard_normal((length, source))
+    out.backward(ember.tensor(gy))
+    np.testing.assert_allclose(v.grad.numpy(), dropped.T @ gy, rtol=1e-10)
+
+
+def test_dropout_one_zeroes_everything_and_eval_style_zero_is_exact():
+    q, k, v = (ember.randn(2, 3, 4) for _ in range(3))
+    sdpa = ember.nn.functional.scaled_dot_product_attention
+    assert np.all(sdpa(q, k, v, dropout_p=1.0).numpy() == 0)
+    np.testing.assert_array_equal(sdpa(q, k, v, dropout_p=0.0).numpy(), sdpa(q, k, v).numpy())
+
+
+def _error_inputs():
+    q, k, v = np.zeros((2, 3, 4, 8)), np.zeros((2, 3, 5, 8)), np.zeros((2, 3, 5, 6))
+    f32 = np.float32
+    return {
+        "rank": (q[0, 0, 0], k, v, {}),
+        "dtypes": (q, k.astype(f32), v.astype(f32), {}),
+        "int_mask": (q, k, v, {"attn_mask": np.zeros((4, 5), dtype=np.int64)}),
+        "mask_dtype": (q.astype(f32), k.astype(f32), v.astype(f32),
+                       {"attn_mask": np.zeros((4, 5))}),
+        "half_mask": (q, k, v, {"attn_mask": np.zeros((4, 5), dtype=np.float16)}),
+        "mask_shape": (q, k, v, {"attn_mask": np.zeros((3, 5), dtype=bool)}),
+        "mask_too_many_dims": (q, k, v, {"attn_mask": np.zeros((7, 2, 3, 4, 5))}),
+        "causal_and_mask": (q, k, v, {"attn_mask": np.zeros((4, 5)), "is_causal": True}),
+        "dropout": (q, k, v, {"dropout_p": 1.5}),
+        "features": (q, k[..., :7], v, {}),
+        "lengths": (q, k, v[:, :, :4], {}),
+        "heads": (q, k[:, :2], v[:, :2], {}),
+        "gqa_not_dividing": (np.zeros((2, 4, 4, 8)), k, v, {"enable_gqa": True}),
+        "gqa_value_not_dividing": (np.zeros((2, 6, 4, 8)), k[:, :2], np.zeros((2, 4, 5, 6)),
+                                   {"enable_gqa": True}),
+        "int_inputs": (q.astype(np.int64), k.astype(np.int64), v.astype(np.int64), {}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_error_inputs()))
+def test_errors_match_torch(name):
+    q, k, v, kwargs = _error_inputs()[name]
+
+    def call(lib, q, k, v, kwargs):
+        return lib.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs)
+
+    error, expected = assert_same_error(call, q, k, v, kwargs)
+    if name in ("rank", "dtypes", "int_mask", "mask_dtype", "causal_and_mask", "dropout",
+                "gqa_not_dividing", "mask_shape"):
+        assert str(error) == str(expected)

@@ -1,0 +1,44 @@
+"""The top-level windows (hann_window, ...) against torch: values, dtypes, shapes, errors."""
+
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same, assert_same_error
+
+# name -> extra arguments to try (positional after periodic)
+WINDOWS = {
+    "hann_window": [()],
+    "hamming_window": [(), (0.5,), (0.6, 0.3)],
+    "blackman_window": [()],
+    "bartlett_window": [()],
+    "kaiser_window": [(), (5.0,), (0.0,)],
+}
+CASES = [(name, extra) for name, options in WINDOWS.items() for extra in options]
+
+
+@pytest.mark.parametrize("dtype", [None, "float32", "float64"])
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("length", [0, 1, 2, 5, 16])
+@pytest.mark.parametrize("name,extra", CASES)
+def test_window_values(name, extra, length, periodic, dtype):
+    def call(lib):
+        options = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+        return getattr(lib, name)(length, periodic, *extra, **options)
+
+    assert_same(call(ember), call(torch), rtol=1e-5, atol=1e-6)
+
+
+def test_defaults_and_requires_grad():
+    assert_same(ember.hann_window(8), torch.hann_window(8))
+    assert_same(ember.kaiser_window(8, dtype=ember.float64),
+                torch.kaiser_window(8, dtype=torch.float64))
+    assert ember.hann_window(4, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize("name", list(WINDOWS))
+def test_errors(name):
+    assert_same_error(lambda lib: getattr(lib, name)(-1), exact_type=True,
+                      match="requires non-negative window_length, got window_length=-1")
+    assert_same_error(lambda lib: getattr(lib, name)(3, dtype=lib.int64), exact_type=True,
+                      match="expects floating point dtypes")
