@@ -6,9 +6,10 @@ out of place and writes the result into the input (`Tensor._inplace_update`). Al
 re-exported from `ember.nn.functional`.
 """
 
+import functools
 import warnings
 
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.ops import activation as _act
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 
@@ -222,3 +223,53 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
     """In-place rrelu (matches `torch.nn.functional.rrelu_`)."""
     return rrelu(input, lower, upper, training, True)
+
+
+# NOTE [Activations refuse integer inputs as torch's kernels do]
+# torch's activation kernels are compiled for floating types only: `F.elu` of an int64 tensor
+# raises NotImplementedError ('"elu_cpu" not implemented for 'Long''), and a few that accept
+# integers refuse bool (relu6 and hardtanh clamp with RuntimeError). NumPy would happily compute
+# them, so the functions below check the dtype first: (kernel name, exception for integers,
+# exception for bool), None where torch computes.
+_DTYPE_RULES = {
+    "elu": ("elu_cpu", NotImplementedError, NotImplementedError),
+    "celu": ("elu_cpu", NotImplementedError, NotImplementedError),
+    "selu": ("elu_cpu", NotImplementedError, NotImplementedError),
+    "silu": ("silu_cpu", NotImplementedError, NotImplementedError),
+    "mish": ("mish_cpu", NotImplementedError, NotImplementedError),
+    "softshrink": ("softshrink_check", NotImplementedError, NotImplementedError),
+    "hardshrink": ("hardshrink_cpu", NotImplementedError, NotImplementedError),
+    "gelu": ("GeluKernelImpl", NotImplementedError, NotImplementedError),
+    "softplus": ("softplus_cpu", NotImplementedError, NotImplementedError),
+    "logsigmoid": ("log_sigmoid_cpu", NotImplementedError, NotImplementedError),
+    "hardswish": ("hardswish_cpu", NotImplementedError, NotImplementedError),
+    "hardsigmoid": ("hardsigmoid_cpu", NotImplementedError, NotImplementedError),
+    "leaky_relu": ("leaky_relu_cpu", NotImplementedError, NotImplementedError),
+    "glu": ("glu_cpu", NotImplementedError, NotImplementedError),
+    "rrelu": ("rrelu_with_noise_cpu", NotImplementedError, NotImplementedError),
+    "prelu": ("prelu_cpu", NotImplementedError, RuntimeError),
+    "threshold": ("threshold_cpu", None, NotImplementedError),
+    "relu6": ("clamp", None, RuntimeError),
+    "hardtanh": ("clamp", None, RuntimeError),
+    "tanhshrink": ("sub", None, RuntimeError),
+}
+
+
+def _dtype_checked(fn, kernel, integer_error, bool_error):
+    """fn, first refusing the input dtypes torch's kernel refuses (see the NOTE above)."""
+
+    @functools.wraps(fn)
+    def checked(input, *args, **kwargs):
+        dtype = getattr(input, "dtype", None)
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+            error = bool_error if dtype.name == "bool" else integer_error
+            if error is not None:
+                raise error(f'"{kernel}" not implemented for \'{short_name(dtype)}\'')
+        return fn(input, *args, **kwargs)
+
+    return checked
+
+
+for _name, (_kernel, _integer_error, _bool_error) in _DTYPE_RULES.items():
+    globals()[_name] = _dtype_checked(globals()[_name], _kernel, _integer_error, _bool_error)
+del _name, _kernel, _integer_error, _bool_error

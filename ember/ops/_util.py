@@ -71,6 +71,13 @@ def float_operand(x: Tensor) -> Tensor:
     return as_operand(x, _dtype.get_default_dtype())
 
 
+def check_broadcast(a_shape, b_shape) -> None:
+    """Raise PyTorch's RuntimeError unless the two shapes broadcast together."""
+    for sa, sb in zip(reversed(a_shape), reversed(b_shape)):
+        if sa != sb and sa != 1 and sb != 1:
+            raise broadcast_error(a_shape, b_shape)
+
+
 def broadcast_error(a_shape, b_shape) -> RuntimeError:
     """PyTorch's message for shapes that do not broadcast."""
     ndim = max(len(a_shape), len(b_shape))

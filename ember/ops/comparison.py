@@ -9,7 +9,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._util import as_operand, binary_operands, broadcast_error
+from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
 from ember.ops.broadcast import sum_to
 
 
@@ -74,8 +74,10 @@ def _bitwise(array_fn, name, operators):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                             f"{type(input).__name__}")
         a, b = binary_operands(input, other)
-        if a.dtype.is_floating_point:
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{a.dtype.name.capitalize()}\'')
+        check_broadcast(a._data.shape, b._data.shape)
+        if a.dtype.is_floating_point:  # NotImplementedError: torch has no such kernel
+            raise NotImplementedError(
+                f'"{name}_cpu" not implemented for \'{a.dtype.name.capitalize()}\'')
         return _constant(array_fn(a._data, b._data))
 
     fn.__name__ = fn.__qualname__ = name
@@ -214,6 +216,9 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         bounds = [v for v in (min, max) if v is not None]
+        for bound in bounds:
+            if isinstance(bound, Tensor):
+                check_broadcast(input.shape, bound.shape)
         dtype = _dtype.result_type(input, *bounds)
         lo, hi = (None if v is None else as_operand(v, dtype) for v in (min, max))
         return ClampTensor.apply(as_operand(input, dtype), lo, hi)
@@ -278,6 +283,7 @@ def _routed(gy, mask, ctx, index):
 def clamp_min(input, min):
     """max(input, min) elementwise (matches `torch.clamp_min`)."""
     require_tensors("clamp_min", input)
+    _require_bound("clamp_min", min)
     return clamp(input, min=min)
 
 
@@ -285,7 +291,15 @@ def clamp_min(input, min):
 def clamp_max(input, max):
     """min(input, max) elementwise (matches `torch.clamp_max`)."""
     require_tensors("clamp_max", input)
+    _require_bound("clamp_max", max)
     return clamp(input, max=max)
+
+
+def _require_bound(name, bound):
+    """clamp_min/clamp_max need a bound: a tensor or a number (torch: TypeError otherwise)."""
+    if not isinstance(bound, (Tensor, bool, int, float)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(bound).__name__})")
 
 
 class Maximum(Op):
@@ -293,6 +307,7 @@ class Maximum(Op):
 
     @staticmethod
     def forward(ctx, a, b, take_max):
+        check_broadcast(a._data.shape, b._data.shape)
         ctx.save_for_backward(a, b)
         ctx.take_max = take_max
         return xp.maximum(a._data, b._data) if take_max else xp.minimum(a._data, b._data)

@@ -164,6 +164,10 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
+    if any(isinstance(t, Tensor) and t.dtype is _dtype.bool for t in (input, other)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return apply_binary(Sub, a, b, alpha)
 
 
@@ -182,8 +186,7 @@ def div(input, other, *, rounding_mode=None):
         return floor_divide(input, other)
     if rounding_mode == "trunc":
         a, b = binary_operands(*_tensors(input, other))
-        if not a.dtype.is_floating_point and xp.any(b._data == 0):
-            raise RuntimeError("ZeroDivisionError")
+        _check_integer_division(a, b, "div_trunc_cpu")
         return apply_binary(FloorDivide, a, b, "trunc")
     if rounding_mode is not None:
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
@@ -287,8 +290,7 @@ class FloorDivide(Op):
 def floor_divide(input, other):
     """Division rounded toward -inf (matches `torch.floor_divide`); its gradient is zero."""
     a, b = binary_operands(*_tensors(input, other))
-    if not a.dtype.is_floating_point and xp.any(b._data == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_division(a, b, "div_floor_cpu")
     return apply_binary(FloorDivide, a, b)
 
 
@@ -318,8 +320,7 @@ def remainder(input, other):
     """Python-style modulus, sign of the divisor (matches `torch.remainder`)."""
     _require_a_tensor("remainder", input, other)
     a, b = binary_operands(*_tensors(input, other))
-    if not a.dtype.is_floating_point and xp.any(b._data == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_division(a, b, "remainder_cpu")
     return apply_binary(Remainder, a, b)
 
 
@@ -344,13 +345,20 @@ class Fmod(Op):
         return ga, gb
 
 
+def _check_integer_division(a, b, kernel):
+    """torch's integer-division errors: no bool kernel; a zero divisor (if anything is divided)."""
+    if a.dtype is _dtype.bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if not a.dtype.is_floating_point and a._data.size and b._data.size and xp.any(b._data == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 @op(method=True, inplace=True, out=True)
 def fmod(input, other):
     """C-style modulus, sign of the dividend (matches `torch.fmod`)."""
     _require_tensor_input("fmod", input, other)
     a, b = binary_operands(*_tensors(input, other))
-    if not a.dtype.is_floating_point and xp.any(b._data == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_division(a, b, "fmod_cpu")
     return apply_binary(Fmod, a, b)
 
 
@@ -363,6 +371,8 @@ def pow(input, exponent):
     if not isinstance(a, Tensor):
         a = as_operand(a, _dtype.result_type(a, b))
     dtype = _dtype.result_type(a, b)
+    if dtype is _dtype.bool:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
     if (not dtype.is_floating_point and dtype is not _dtype.bool and not isinstance(b, Tensor)
             and xp.any(xp.asarray(b) < 0)):

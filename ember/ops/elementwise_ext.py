@@ -179,8 +179,13 @@ class Ldexp(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        e = b._data
         with quiet():
-            return a._data * xp.exp2(b._data).astype(a._data.dtype, copy=False)
+            if xp.all(xp.isfinite(e)) and xp.all(e == xp.round(e)):
+                # whole exponents: C's ldexp, exact (0·2¹²⁸ is 0, where 0·exp2(128) is nan)
+                whole = xp.clip(e, -(2**31), 2**31 - 1).astype(xp.int32)
+                return xp.ldexp(a._data, whole).astype(a._data.dtype, copy=False)
+            return a._data * xp.exp2(e).astype(a._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -386,6 +391,9 @@ def copysign(input, other) -> Tensor:
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input·2^other (matches `torch.ldexp`)."""
     tensor_operands("ldexp", input, other)
+    if isinstance(other, Tensor) and other.dtype.name == "bool" and \
+            isinstance(input, Tensor) and input.dtype.is_floating_point:
+        raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
     return apply_binary(Ldexp, *float_operands(input, other))
 
 

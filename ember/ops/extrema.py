@@ -303,13 +303,20 @@ def _argextreme(input, dim, keepdim, take_max):
 @op(method=True)
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum (flattened if dim is None) (matches `torch.argmax`)."""
+    _refuse_bool("argmax", input)
     return _argextreme(input, dim, keepdim, True)
 
 
 @op(method=True)
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first minimum (matches `torch.argmin`)."""
+    _refuse_bool("argmin", input)
     return _argextreme(input, dim, keepdim, False)
+
+
+def _refuse_bool(name, input):
+    if getattr(input, "dtype", None) is not None and input.dtype.name == "bool":
+        raise RuntimeError(f"{name}(): does not support bool input")
 
 
 # ---- logsumexp, norm -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import warnings
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
-from ember._tensor import Tensor, wrap_dim
+from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.comparison import where
@@ -231,6 +231,9 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 @op(method=True)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean of the non-NaN elements (matches `torch.nanmean`)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {short_name(input.dtype)}")
     valid = _constant(~xp.isnan(input._data))
     return nansum(input, dim, keepdim, dtype=dtype) / sum(valid, dim, keepdim)
 
