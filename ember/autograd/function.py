@@ -247,11 +247,6 @@ class Function:
         _state["enabled"] = False
         try:
             output = cls.forward(ctx, *args, **kwargs)
-        except ValueError as error:
-            # NumPy's broadcasting error, in torch's exception class (no op is exempt)
-            if "could not be broadcast" not in str(error):
-                raise
-            raise RuntimeError(f"{cls.__name__}: shapes do not broadcast: {error}") from None
         finally:
             _state["enabled"] = previous
         if type(output) is xp.ndarray:

@@ -91,13 +91,23 @@ bitwise_or = _bitwise(xp.bitwise_or, "bitwise_or", ("__or__", "__ror__", "__ior_
 bitwise_xor = _bitwise(xp.bitwise_xor, "bitwise_xor", ("__xor__", "__rxor__", "__ixor__"))
 
 
-@op(method=True, inplace=True, operators=("__invert__",))
+@op(method=True, inplace=True)
 def bitwise_not(input: Tensor) -> Tensor:
     """~input: logical not for bool, two's complement for integers (matches `torch.bitwise_not`)."""
     if input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f'"bitwise_not_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+    return _constant(xp.invert(input._data))
+
+
+@tensor_method("__invert__")
+def tensor_invert(self) -> Tensor:
+    """`~t` (matches torch: a TypeError for floating tensors, where bitwise_not raises
+    NotImplementedError)."""
+    if self.dtype.is_floating_point:
         raise TypeError(
             "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
-    return _constant(xp.invert(input._data))
+    return bitwise_not(self)
 
 
 @op(method=True)
