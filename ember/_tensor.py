@@ -364,10 +364,17 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self):
-        return float(self.item())
+        return float(self._single_value())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._single_value())
+
+    def _single_value(self):
+        """The one element of a one-element tensor, for int() and float() (a ValueError
+        otherwise, as torch gives there, where item() raises RuntimeError)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self):
         if self.dtype.is_floating_point or self._data.size != 1:

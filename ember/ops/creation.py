@@ -6,6 +6,7 @@ Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays floa
 """
 
 import math
+import os
 import numbers
 import warnings
 
@@ -42,7 +43,27 @@ def _shape(size) -> tuple:
     if any(s < 0 for s in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
                            f"{list(shape)}")
+    check_allocation(shape)
     return shape
+
+
+# NOTE [Sizes are checked before allocating]
+# NumPy answers an impossible size with MemoryError or ValueError ("array is too big"), or tries
+# to allocate it; torch raises RuntimeError. Every shape a creation op makes goes through
+# _shape, which refuses, with torch's exception class, an element count that overflows 64 bits
+# or a size of more bytes (at 8 per element) than the machine's memory.
+_MEMORY_BYTES = (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                 if hasattr(os, "sysconf") else 2**47)
+
+
+def check_allocation(shape, itemsize=8):
+    """Raise RuntimeError for a shape no allocation could hold (see the NOTE above)."""
+    numel = math.prod(shape)
+    if numel >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    if numel * itemsize > _MEMORY_BYTES:
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                           f"{numel * itemsize} bytes.")
 
 
 def _infer_dtype(data) -> "_dtype.dtype":
@@ -97,8 +118,23 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "To copy construct from a tensor, it is recommended to use "
             "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
             "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    if _holds_strings(data):
+        raise TypeError("new(): invalid data type 'str'")
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    return _finish(_to_array(data, dtype), None, requires_grad, device)
+    try:
+        array = _to_array(data, dtype)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    return _finish(array, None, requires_grad, device)
+
+
+def _holds_strings(data) -> bool:
+    """Whether data (a scalar or nested lists/tuples) contains a string, which torch refuses."""
+    if isinstance(data, (str, bytes)):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_holds_strings(item) for item in data[:64])  # a prefix: cheap for big data
+    return False
 
 
 @op
@@ -157,6 +193,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
     """A tensor filled with fill_value; dtype inferred from it (matches `torch.full`)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, complex)) and \
+            not hasattr(fill_value, "__float__"):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     return _filled(fill_value, (size,), dtype, requires_grad, device,
                    default=_dtype.scalar_dtype(fill_value))
 
@@ -502,5 +542,9 @@ def tensor_new_empty_strided(self, size, stride, dtype=None, layout=None, device
 def tensor_new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, complex)) and \
+            not hasattr(fill_value, "__float__"):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     return _filled(fill_value, (size,), dtype or self.dtype, requires_grad, None,
                    module=get_array_module(self._data))

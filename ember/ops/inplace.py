@@ -178,6 +178,9 @@ def _inplace_update(self, result):
     the base now comes from "old base with the view's region replaced by result".
     """
     self._check_inplace()
+    if result._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}")
     if result.dtype is not self.dtype:
         if not _can_cast(result.dtype, self.dtype):
             raise RuntimeError(

@@ -69,6 +69,15 @@ class LinearNoBias(Linear):
 
 def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    if bias is not None and weight.dim() == 2 and bias.numel() not in (1, weight.shape[0]):
+        target = list(input.shape[:-1]) + [weight.shape[0]]
+        raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the "
+                           f"existing size ({bias.numel()}) at non-singleton dimension "
+                           f"{input.dim() - 1}.  Target sizes: {target}.  Tensor sizes: "
+                           f"[{bias.numel()}]")
     if input.shape[-1:] != weight.shape[-1:]:
         rows = int(xp.prod(input.shape[:-1])) if input.ndim > 1 else 1
         raise RuntimeError(

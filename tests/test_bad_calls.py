@@ -1,0 +1,119 @@
+"""The bad calls of issue #19, each made in ember and in torch: either both return (the same
+dtype and shape) or both raise, ember with (a subclass of) torch's exception class, never a
+NumPy or Python internals error."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+CALLS = {
+    "matmul of bool tensors": lambda lib: lib.ones(2, 2, dtype=lib.bool) @ lib.ones(2, 2,
+                                                                                    dtype=lib.bool),
+    "Conv2d kernel_size 0": lambda lib: lib.nn.Conv2d(1, 1, 0),
+    "BatchNorm1d on int64": lambda lib: lib.nn.BatchNorm1d(2)(lib.ones(3, 2, dtype=lib.int64)),
+    "cross_entropy wrong-size weight": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3), lib.tensor([0, 1]), weight=lib.ones(4)),
+    "cross_entropy int64 logits": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3, dtype=lib.int64), lib.tensor([0, 1])),
+    "binary_cross_entropy NaN input": lambda lib: lib.nn.functional.binary_cross_entropy(
+        lib.tensor([float("nan")]), lib.tensor([1.0])),
+    "l1_loss int64": lambda lib: lib.nn.functional.l1_loss(lib.ones(2, dtype=lib.int64),
+                                                           lib.ones(2, dtype=lib.int64)),
+    "cat of a bare tensor": lambda lib: lib.cat(lib.ones(2, 2)),
+    "movedim repeated destination": lambda lib: lib.movedim(lib.ones(2, 3, 4), (0, 1), (2, 2)),
+    "tensor + None": lambda lib: lib.ones(2) + None,
+    "string dtype": lambda lib: lib.ones(2, dtype="float32"),
+    "grad of the wrong shape": lambda lib: setattr(lib.ones(2, requires_grad=True), "grad",
+                                                   lib.ones(3)),
+    "copy_ broadcasting under no_grad": lambda lib: _copy_under_no_grad(lib),
+    "BatchNorm2d training on an empty batch": lambda lib: lib.nn.BatchNorm2d(3)(
+        lib.ones(0, 3, 4, 4)),
+    "float tensor == 'a'": lambda lib: lib.ones(2) == "a",
+    "matmul with a list": lambda lib: lib.matmul(lib.ones(2), [1.0, 2.0]),
+    "cat with a list element": lambda lib: lib.cat([lib.ones(1), [1.0]]),
+    "relu of a list": lambda lib: lib.nn.functional.relu([1.0]),
+    "relu of None": lambda lib: lib.nn.functional.relu(None),
+    "Linear on a 0-d input": lambda lib: lib.nn.Linear(1, 1)(lib.tensor(1.0)),
+    "F.linear wrong-size bias": lambda lib: lib.nn.functional.linear(lib.ones(2, 3),
+                                                                     lib.ones(4, 3), lib.ones(5)),
+    "F.conv2d wrong-size bias": lambda lib: lib.nn.functional.conv2d(
+        lib.ones(1, 1, 4, 4), lib.ones(2, 1, 3, 3), lib.ones(3)),
+    "Conv2d dilation 0": lambda lib: lib.nn.Conv2d(1, 1, 3, dilation=0)(lib.ones(1, 1, 5, 5)),
+    "BatchNorm1d(3) on (2, 4)": lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 4)),
+    "F.batch_norm wrong-size weight": lambda lib: lib.nn.functional.batch_norm(
+        lib.ones(2, 3), lib.zeros(3), lib.ones(3), weight=lib.ones(4)),
+    "mse_loss incompatible shapes": lambda lib: lib.nn.functional.mse_loss(lib.ones(2, 3),
+                                                                           lib.ones(4)),
+    "in-place add that changes the shape": lambda lib: lib.ones(3).add_(lib.ones(2, 3)),
+    "tensor + 'a'": lambda lib: lib.ones(2) + "a",
+    "tensor('abc')": lambda lib: lib.tensor("abc"),
+    "tensor([1, 'a'])": lambda lib: lib.tensor([1, "a"]),
+    "full((2,), 'a')": lambda lib: lib.full((2,), "a"),
+    "int() of a 2-element tensor": lambda lib: int(lib.ones(2)),
+    "tensor(2**63)": lambda lib: lib.tensor(2**63),
+    "empty(2**62)": lambda lib: lib.empty(2**62),
+    "zeros(10**6, 10**6)": lambda lib: lib.zeros(10**6, 10**6),
+    "arange(0, 10**12)": lambda lib: lib.arange(0, 10**12),
+    "ones(2**31, 2**31)": lambda lib: lib.ones(2**31, 2**31),
+    "repeat 2**40": lambda lib: lib.ones(2).repeat(2**40),
+    "linspace steps=-1": lambda lib: lib.linspace(0, 1, steps=-1),
+    "eye(-1)": lambda lib: lib.eye(-1),
+}
+
+
+# Calls where ember still differs from torch, in one place with the reason (issue #19). Each is
+# xfail(strict=True): fixing one turns its test red until its line is removed.
+NOT_YET = {
+    "matmul of bool tensors": "returns; torch has no bool matmul kernel (NotImplementedError)",
+    "BatchNorm1d on int64": "returns; torch: NotImplementedError for integer batch_norm",
+    "cross_entropy wrong-size weight": "returns; torch checks the weight's length",
+    "cross_entropy int64 logits": "returns; torch: no log_softmax kernel for integers",
+    "binary_cross_entropy NaN input": "returns nan; torch checks inputs lie in [0, 1]",
+    "l1_loss int64": "returns; torch: mean() of an integer loss raises RuntimeError",
+    "string dtype": "dtype='float32' is accepted; torch requires a torch.dtype (TypeError)",
+    "grad of the wrong shape": "Tensor.grad is a plain slot; needs a checking setter",
+    "F.conv2d wrong-size bias": "NumPy's broadcasting ValueError leaks",
+    "BatchNorm1d(3) on (2, 4)": "NumPy's reshape ValueError leaks",
+    "F.batch_norm wrong-size weight": "NumPy's reshape ValueError leaks",
+    "arange(0, 10**12)": "arange does not pass its length through the allocation check",
+    "repeat 2**40": "repeat does not pass its size through the allocation check",
+}
+
+
+def _copy_under_no_grad(lib):
+    weight = lib.nn.Parameter(lib.zeros(2, 3))
+    with lib.no_grad():
+        weight.copy_(lib.arange(3, dtype=lib.int64))
+    return weight
+
+
+def _outcome(lib, name):
+    try:
+        return CALLS[name](lib), None
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return None, error
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name]))
+    if name in NOT_YET else name for name in CALLS])
+def test_bad_call_behaves_as_in_torch(name):
+    expected, torch_error = _outcome(torch, name)
+    result, ember_error = _outcome(ember, name)
+    if torch_error is not None:
+        assert ember_error is not None, f"torch raises {torch_error!r}, ember returns {result!r}"
+        assert isinstance(ember_error, type(torch_error)), (ember_error, torch_error)
+        return
+    assert ember_error is None, f"torch returns, ember raises {ember_error!r}"
+    if isinstance(expected, torch.nn.Module):
+        assert repr(result) == repr(expected)
+    elif isinstance(expected, torch.Tensor):
+        assert tuple(result.shape) == tuple(expected.shape)
+        assert str(result.dtype) == str(expected.dtype)
+        if expected.numel() and expected.numel() < 100:
+            np.testing.assert_allclose(np.asarray(result.detach().numpy(), dtype=float),
+                                       expected.detach().double().numpy())
+    else:
+        assert result == expected
