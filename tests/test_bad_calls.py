@@ -66,12 +66,6 @@ CALLS = {
 # Calls where ember still differs from torch, in one place with the reason (issue #19). Each is
 # xfail(strict=True): fixing one turns its test red until its line is removed.
 NOT_YET = {
-    "matmul of bool tensors": "returns; torch has no bool matmul kernel (NotImplementedError)",
-    "BatchNorm1d on int64": "returns; torch: NotImplementedError for integer batch_norm",
-    "cross_entropy wrong-size weight": "returns; torch checks the weight's length",
-    "cross_entropy int64 logits": "returns; torch: no log_softmax kernel for integers",
-    "binary_cross_entropy NaN input": "returns nan; torch checks inputs lie in [0, 1]",
-    "l1_loss int64": "returns; torch: mean() of an integer loss raises RuntimeError",
     "string dtype": "dtype='float32' is accepted; torch requires a torch.dtype (TypeError)",
     "grad of the wrong shape": "Tensor.grad is a plain slot; needs a checking setter",
     "F.conv2d wrong-size bias": "NumPy's broadcasting ValueError leaks",

@@ -8,7 +8,7 @@ import math
 import warnings
 
 from ember._backend import get_array_module, xp
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.nn._functional_distance import check_broadcastable, pairwise_distance
 from ember.ops import loss_ops as _loss
 from ember.ops.activation import LogSigmoid
@@ -72,6 +72,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight=None) -> Tensor:
     """Mean (or sum) of |input - target| (matches `torch.nn.functional.l1_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean" and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {short_name(input.dtype)}")
     return _pointwise(_loss.L1Loss, input, target, reduction)
 
 
@@ -138,9 +141,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError('"log_softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{short_name(input.dtype)}'")
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
+    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight is not None and (weight.dim() != 1 or weight.shape[0] != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or "
+                           f"no classes but got weight tensor of shape: {list(weight.shape)}")
     w = _class_weight(weight, input)
     if target.shape == input.shape:  # class probabilities, as PyTorch decides
         if not target.dtype.is_floating_point:
@@ -183,6 +193,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
                          "size.")
     if weight is not None:
         weight = weight.to(input.dtype).expand(input.shape)
+    data = input._data
+    if data.size and not ((data >= 0) & (data <= 1)).all():  # NaN fails both tests too
+        raise RuntimeError("all elements of input should be between 0 and 1")
     return _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction)
 
 

@@ -78,6 +78,9 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize each channel (dim 1) over the batch and spatial dims (matches
     `torch.nn.functional.batch_norm`)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError('"batch_norm" not implemented for '
+                                  f"'{input.dtype.name.capitalize()}'")
     if training and input.ndim >= 2:
         count = input.shape[0] * int(_xp.prod(input.shape[2:]))
         if count == 1:

@@ -290,6 +290,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
     _same_dtype(input, other)
+    if input.dtype.name == "bool":  # torch has no bool matrix-product kernel
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     if na == 1 and nb == 1:
         _check_1d_pair(input, other)
         return Dot.apply(input, other)
