@@ -15,7 +15,7 @@ without importing `ember.amp` (ember/amp/autocast_mode.py), which switches it on
 from ember import _dtype
 
 # device type -> [enabled, dtype]; PyTorch's defaults (CPU autocasts to bfloat16).
-_STATE = {"cpu": [False, getattr(_dtype, "bfloat16", _dtype.float16)],
+_STATE = {"cpu": [False, _dtype.bfloat16],
           "cuda": [False, _dtype.float16]}
 
 

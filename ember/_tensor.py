@@ -402,12 +402,6 @@ class Tensor:
     def is_pinned(self):
         return False
 
-    def share_memory_(self):
-        return self
-
-    def is_shared(self):
-        return False
-
     # ---- printing -----------------------------------------------------------------------------
     def __format__(self, spec):
         # PyTorch formats a 0-d tensor as its Python number: "{}".format(loss) -> "0.25".

@@ -50,9 +50,8 @@ def _legacy_type(name, dtype_name):
 
 _LEGACY = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
            "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
-           "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool"}
-if hasattr(_dtype, "bfloat16"):
-    _LEGACY["BFloat16Tensor"] = "bfloat16"
+           "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool",
+           "BFloat16Tensor": "bfloat16"}
 LEGACY_TYPES = {name: _legacy_type(name, dtype) for name, dtype in _LEGACY.items()}
 
 

@@ -72,7 +72,7 @@ class autocast:
 
 
 def _cpu_dtypes():
-    return tuple(d for d in (getattr(_dtype, "bfloat16", None), _dtype.float16) if d is not None)
+    return (_dtype.bfloat16, _dtype.float16)
 
 
 def custom_fwd(fwd=None, *, device_type="cuda", cast_inputs=None):
