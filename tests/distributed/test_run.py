@@ -15,7 +15,9 @@ from tests.distributed.launch import ROOT, SCRIPTS, launch
 
 
 def _env_lines(stdout):
-    return sorted(line for line in stdout.splitlines() if line.startswith("env "))
+    """Each rank's `env ...` line (found anywhere, should another rank's output precede it)."""
+    return sorted("env " + found for found in re.findall(r"env (RANK=.*?torch ember ember)",
+                                                           stdout))
 
 
 @pytest.mark.parametrize("launcher", [("-m", "ember", "run"),
