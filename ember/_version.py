@@ -1,3 +1,8 @@
-"""ember's version (the package root re-exports it as `ember.__version__`)."""
+"""The version scripts see as `ember.__version__` (PyTorch's, which ember implements).
 
-__version__ = "0.1.0"
+ember's own release is `ember.version.ember` (also `ember --version`).
+"""
+
+from ember.torch_version import __version__
+
+__all__ = ["__version__"]

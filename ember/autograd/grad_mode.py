@@ -1,10 +1,11 @@
 """Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode.
 
 The state is one module-level flag read by every op, so checking it costs a global lookup.
-Each switch works as a context manager and as a decorator, as in PyTorch.
+Each switch works as a context manager and as a decorator (bare or called, on plain and on
+generator functions), as in PyTorch.
 """
 
-import functools
+from ember._contextlib import _DecoratorContextManager, _NoParamDecoratorContextManager
 
 _state = {"enabled": True}
 
@@ -15,7 +16,7 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeSwitch:
-    """Base for the switches: a context manager that is also usable as a decorator."""
+    """Mixin: entering sets the flag to `self.mode`; leaving restores what it was."""
 
     mode = True
 
@@ -27,40 +28,26 @@ class _GradModeSwitch:
         _state["enabled"] = self._previous
         return False
 
-    def __call__(self, func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self._fresh():
-                return func(*args, **kwargs)
 
-        return wrapper
-
-    def _fresh(self):
-        """A new switch with the same mode, so a decorated function is re-entrant."""
-        clone = self.__class__.__new__(self.__class__)
-        clone.mode = self.mode
-        return clone
-
-
-class no_grad(_GradModeSwitch):
+class no_grad(_GradModeSwitch, _NoParamDecoratorContextManager):
     """Disable gradient recording inside the block (matches `torch.no_grad`)."""
 
     mode = False
 
-    def __init__(self):
+    def __init__(self, orig_func=None):
         pass
 
 
-class enable_grad(_GradModeSwitch):
+class enable_grad(_GradModeSwitch, _NoParamDecoratorContextManager):
     """Enable gradient recording inside the block (matches `torch.enable_grad`)."""
 
     mode = True
 
-    def __init__(self):
+    def __init__(self, orig_func=None):
         pass
 
 
-class set_grad_enabled(_GradModeSwitch):
+class set_grad_enabled(_GradModeSwitch, _DecoratorContextManager):
     """Set gradient recording on or off; takes effect at once, like `torch.set_grad_enabled`."""
 
     def __init__(self, mode: bool):
@@ -76,14 +63,24 @@ class set_grad_enabled(_GradModeSwitch):
         _state["enabled"] = self._previous
         return super().__call__(func)
 
-    def _fresh(self):
-        clone = _GradModeSwitch.__new__(_GradModeSwitch)
-        clone.mode = self.mode
-        return clone
+    def clone(self):
+        """A switch for one call of a decorated function: enters and restores like no_grad."""
+        switch = _GradModeSwitch()
+        switch.mode = self.mode
+        return switch
 
 
-class inference_mode(_GradModeSwitch):
+class inference_mode(_GradModeSwitch, _DecoratorContextManager):
     """Like no_grad (ember has no separate inference tensors); matches `torch.inference_mode`."""
+
+    def __new__(cls, mode_or_orig_func=True):
+        # `@torch.inference_mode` bare passes the function as the mode.
+        if mode_or_orig_func is None or isinstance(mode_or_orig_func, bool):
+            return super().__new__(cls)
+        return cls()(mode_or_orig_func)
 
     def __init__(self, mode: bool = True):
         self.mode = not mode
+
+    def clone(self):
+        return self.__class__(not self.mode)

@@ -13,10 +13,12 @@ traceback is printed from the script's first frame, and the exit status is 1.
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import runpy
 import sys
 import traceback
+import types
 
 # The user's script imports `torch` and gets the ember package itself (not an internal import).
 ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
@@ -67,10 +69,32 @@ def _script_traceback(tb, script: str):
     """The traceback from the script's first frame on (hides runpy and ember.cli)."""
     start = tb
     while start is not None:
-        if os.path.abspath(start.tb_frame.f_code.co_filename) == script:
+        filename = start.tb_frame.f_code.co_filename
+        if filename == script or os.path.abspath(filename) == script:
             return start
         start = start.tb_next
     return tb
+
+
+def _run_as_main(execute, shown_file) -> int:
+    """Run `execute()` as the program's `__main__`; its exit status as the interpreter gives it."""
+    try:
+        execute()
+    except SystemExit as error:
+        code = error.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    except BaseException as error:  # noqa: BLE001 - reported like the interpreter does
+        tb = _script_traceback(error.__traceback__, shown_file)
+        traceback.print_exception(type(error), error, tb)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
+    finally:
+        sys.stdout.flush()
+    return 0
 
 
 def run(script: str, args: list) -> int:
@@ -84,20 +108,38 @@ def run(script: str, args: list) -> int:
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(path)
     sys.path.insert(1, SERVED)  # for spawned children: NOTE [Serving torch to spawned children]
+    return _run_as_main(lambda: runpy.run_path(path, run_name="__main__"), path)
+
+
+def run_module(name: str, args: list) -> int:
+    """Run a module as `python -m name args...` does (sys.argv[0] is its file, cwd on the path)."""
+    install()
+    sys.path[0] = os.getcwd()
+    sys.path.insert(1, SERVED)
     try:
-        runpy.run_path(path, run_name="__main__")
-    except SystemExit as error:
-        code = error.code
-        if code is None:
-            return 0
-        if isinstance(code, int):
-            return code
-        print(code, file=sys.stderr)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            spec = importlib.util.find_spec(name + ".__main__")  # a package runs its __main__
+    except ImportError:
+        spec = None
+    if spec is None or spec.origin is None:
+        print(f"ember run: No module named {name}", file=sys.stderr)
         return 1
-    except BaseException as error:  # noqa: BLE001 - reported like the interpreter does
-        tb = _script_traceback(error.__traceback__, path)
-        traceback.print_exception(type(error), error, tb)
-        return 130 if isinstance(error, KeyboardInterrupt) else 1
-    finally:
-        sys.stdout.flush()
-    return 0
+    sys.argv = [spec.origin, *args]
+    return _run_as_main(lambda: runpy.run_module(name, run_name="__main__", alter_sys=True),
+                        spec.origin)
+
+
+def run_code(code: str, args: list) -> int:
+    """Run a program given as a string, as `python -c code args...` does."""
+    install()
+    sys.argv = ["-c", *args]
+    sys.path[0] = ""
+    sys.path.insert(1, SERVED)
+    main = types.ModuleType("__main__")
+    sys.modules["__main__"] = main
+
+    def execute():
+        exec(compile(code, "<string>", "exec"), main.__dict__)  # noqa: S102 - the user's program
+
+    return _run_as_main(execute, "<string>")

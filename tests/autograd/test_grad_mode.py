@@ -88,3 +88,45 @@ def test_no_grad_decorator_is_reentrant():
 
     assert recurse(3) is False
     assert ember.is_grad_enabled()
+
+
+def _bare_decorators(lib):
+    """What bare (parenthesis-free) decorators and generator functions see, as a tuple."""
+    x = lib.ones(2, requires_grad=True)
+
+    @lib.no_grad
+    def without():
+        return x * 2
+
+    @lib.inference_mode
+    def inference():
+        return x * 2
+
+    @lib.enable_grad
+    def with_grad():
+        return x * 2
+
+    @lib.no_grad()
+    def generate():
+        yield (x * 2).requires_grad, lib.is_grad_enabled()
+        yield (x * 3).requires_grad, lib.is_grad_enabled()
+
+    with lib.no_grad():
+        forced = with_grad().requires_grad
+    # Between the generator's steps the caller's mode holds again.
+    steps = [(inside, lib.is_grad_enabled()) for inside, _ in generate()]
+    return (without().requires_grad, without.__name__, inference().requires_grad, forced, steps,
+            lib.is_grad_enabled())
+
+
+def test_bare_decorators_and_generators_match_torch():
+    assert _bare_decorators(ember) == _bare_decorators(torch)
+    assert _bare_decorators(ember)[0] is False
+
+
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_decorating_a_class_warns(lib):
+    with pytest.warns(FutureWarning, match="Decorating classes is deprecated"):
+        @lib.no_grad()
+        class Model:
+            pass
