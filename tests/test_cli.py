@@ -65,7 +65,8 @@ def test_train_default_run_reaches_95_percent(tmp_path):
     out = tmp_path / "runs" / "ember-train"
     for name in ("checkpoint.pt", "best.pt", "loss.png", "accuracy.png"):
         assert (out / name).is_file(), name
-    assert any(f.startswith("events.out.tfevents") for f in os.listdir(out / "tensorboard"))
+    (run,) = os.listdir(out / "tensorboard")  # one folder per invocation
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(out / "tensorboard" / run))
     state = ember.load(str(out / "checkpoint.pt"), weights_only=False)
     assert state["epoch"] == 10 and len(state["accs"]) == 10
     assert abs(100 * state["accs"][-1] - accuracies[-1]) < 0.01

@@ -1,11 +1,14 @@
 """The pieces `ember train` assembles: datasets and their transforms, models, the optimizer,
 the TensorBoard writer and the curve plots."""
 
+import datetime
 import os
+import socket
 import sys
 from dataclasses import dataclass
 
 from ember.optim import SGD, Adam
+from ember.random import get_rng_state, set_rng_state
 from ember.utils.data import DataLoader
 from ember.vision import datasets, models
 from ember.vision import transforms as T
@@ -76,7 +79,8 @@ class Data:
 
 def _transforms(args, channels: int, native: int, size: int, mean, std, train: bool):
     steps = []
-    if size != native and args.dataset != "digits":
+    # An image folder's pictures come in any size: bring each to the model's input size.
+    if (size != native or args.dataset == "imagefolder") and args.dataset != "digits":
         steps.append(T.Resize((size, size)))
     if train and not args.no_augment and args.dataset in ("cifar10", "cifar100", "svhn",
                                                            "imagefolder"):
@@ -185,21 +189,35 @@ def limit_threads(threads) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 
 
+def run_log_dir(out_dir: str) -> str:
+    """out_dir/tensorboard/<start time>_<host>: each run's scalars are their own TensorBoard run."""
+    stamp = datetime.datetime.now().strftime("%b%d_%H-%M-%S-%f")
+    return os.path.join(out_dir, "tensorboard", f"{stamp}_{socket.gethostname()}")
+
+
 def make_writer(out_dir: str, model, loader):
-    """A SummaryWriter logging to out_dir/tensorboard (with the model graph), or None."""
+    """A SummaryWriter logging to a fresh run folder (with the model graph), or None.
+
+    Drawing the graph's example batch must not change training: iterating a loader draws from
+    the random stream (its shuffle and worker seeds), so the stream is put back afterwards.
+    """
     try:
         # lazy: TensorBoard is optional (and slow to import); only this step needs it
         from ember.utils.tensorboard import SummaryWriter
     except ImportError as error:
         print(f"note: no TensorBoard logs ({error})", file=sys.stderr)
         return None
-    writer = SummaryWriter(os.path.join(out_dir, "tensorboard"))
+    writer = SummaryWriter(run_log_dir(out_dir))
+    rng_state, training = get_rng_state(), model.training
     try:
         images, _ = next(iter(loader))
         model.eval()
         writer.add_graph(model, images[:1])
     except Exception as error:  # noqa: BLE001 - the graph is a nicety; training goes on
         print(f"note: no TensorBoard graph ({type(error).__name__}: {error})", file=sys.stderr)
+    finally:
+        set_rng_state(rng_state)
+        model.train(training)
     return writer
 
 

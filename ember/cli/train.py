@@ -6,7 +6,8 @@
 Each epoch trains with a tqdm progress bar, evaluates on the test split, prints the train loss
 and test accuracy, saves a checkpoint atomically (out-dir/checkpoint.pt, resumable with
 --resume) and the best model's state_dict (best.pt), redraws loss/accuracy curves
-(loss.png, accuracy.png) and logs TensorBoard scalars (out-dir/tensorboard).
+(loss.png, accuracy.png) and logs TensorBoard scalars (out-dir/tensorboard/<run>, one folder
+per invocation). The bar is shown only on a terminal.
 """
 
 import argparse
@@ -141,8 +142,10 @@ class _Bar:
     def __call__(self, iterable):
         if self.tqdm is None:
             return iterable
+        # disable=None: no bar when stderr is not a terminal (CI logs, `| tee`), as tqdm
+        # advises; the one line per epoch is printed either way.
         self.last = self.tqdm(iterable, desc=self.desc, unit="batch", leave=False,
-                              file=sys.stderr, dynamic_ncols=True)
+                              file=sys.stderr, dynamic_ncols=True, disable=None)
         return self.last
 
 
