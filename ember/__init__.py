@@ -30,6 +30,8 @@ from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 from ember.serialization import load, save
+from ember import storage
+from ember.storage import TypedStorage, UntypedStorage
 from ember import accelerator, amp
 from ember._autocast import get_dtype as get_autocast_dtype
 from ember._autocast import is_enabled as is_autocast_enabled

@@ -8,6 +8,7 @@ declares every op: `ember.<name>`, `Tensor.<name>`, in-place and operator forms.
 from ember.ops import _util, broadcast, conversion, inplace
 from ember.ops import comparison, creation, unary
 from ember.ops import sampling
+from ember.ops import from_memory
 from ember.ops import unary_ext, unary_special
 from ember.ops import elementwise
 from ember.ops import elementwise_ext

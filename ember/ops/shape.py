@@ -105,8 +105,10 @@ def _view_dtype(x: Tensor, dtype) -> Tensor:
 
 
 @op(function=False, method=True)
-def view(input: Tensor, *shape) -> Tensor:
+def view(input: Tensor, *shape, dtype=None) -> Tensor:
     """The same memory with a new shape; never copies (matches `torch.Tensor.view`)."""
+    if dtype is not None and not shape:
+        return _view_dtype(input, dtype)
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return _view_dtype(input, shape[0])
     shape = _infer_size(_sizes(shape), input._data.size)
