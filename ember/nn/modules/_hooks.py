@@ -91,6 +91,46 @@ def register_module_full_backward_pre_hook(hook):
     return _register_global(_GLOBAL_BACKWARD_PRE, hook)
 
 
+# NOTE [Registration hooks]
+# register_module_{buffer,parameter,module}_registration_hook: hook(module, name, value) runs
+# whenever a module registers a buffer, parameter or submodule (also through attribute
+# assignment) and may return a replacement value. Registration is not a hot path: the tables
+# are consulted on every registration.
+_GLOBAL_BUFFER_REGISTRATION = OrderedDict()
+_GLOBAL_PARAMETER_REGISTRATION = OrderedDict()
+_GLOBAL_MODULE_REGISTRATION = OrderedDict()
+
+
+def register_module_buffer_registration_hook(hook):
+    """hook(module, name, buffer) -> None or a new buffer, on every buffer registration."""
+    handle = RemovableHandle(_GLOBAL_BUFFER_REGISTRATION)
+    _GLOBAL_BUFFER_REGISTRATION[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook):
+    """hook(module, name, param) -> None or a new parameter, on every parameter registration."""
+    handle = RemovableHandle(_GLOBAL_PARAMETER_REGISTRATION)
+    _GLOBAL_PARAMETER_REGISTRATION[handle.id] = hook
+    return handle
+
+
+def register_module_module_registration_hook(hook):
+    """hook(module, name, submodule) -> None or a new submodule, on every child registration."""
+    handle = RemovableHandle(_GLOBAL_MODULE_REGISTRATION)
+    _GLOBAL_MODULE_REGISTRATION[handle.id] = hook
+    return handle
+
+
+def run_registration_hooks(table, module, name, value):
+    """The value to register after every hook of `table` has seen (and maybe replaced) it."""
+    for hook in list(table.values()):
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
 class RemovableHandle:
     """What the register_*_hook methods return: `.remove()` unregisters the hook."""
 

@@ -25,6 +25,13 @@ from ember.nn.modules._hooks import (_ModuleHooks, register_module_backward_hook
                                      register_module_forward_pre_hook,
                                      register_module_full_backward_hook,
                                      register_module_full_backward_pre_hook)
+from ember.nn.modules._hooks import (  # noqa: F401 - served as torch.nn.modules.module.*
+    _GLOBAL_BUFFER_REGISTRATION as _BUFFER_HOOKS,
+    _GLOBAL_MODULE_REGISTRATION as _MODULE_HOOKS,
+    _GLOBAL_PARAMETER_REGISTRATION as _PARAMETER_HOOKS,
+    register_module_buffer_registration_hook, register_module_module_registration_hook,
+    register_module_parameter_registration_hook)
+from ember.nn.modules._hooks import run_registration_hooks as _registration
 from ember.nn.modules._state_dict import _ModuleStateDict
 from ember.nn.parameter import Buffer, Parameter
 
@@ -105,6 +112,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
             plain = Tensor._make(tensor._data, tensor._requires_grad)
             plain._version = tensor._version
             tensor = plain
+        tensor = _registration(_BUFFER_HOOKS, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -131,7 +139,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
                 f"created explicitly. To express '{name}' as a function of another Tensor, "
                 "compute the value in the forward() method.")
-        self._parameters[name] = param
+        self._parameters[name] = _registration(_PARAMETER_HOOKS, self, name, param)
 
     def add_module(self, name: str, module) -> None:
         """Add a child module under `name` (matches `Module.add_module`)."""
@@ -145,7 +153,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        self._modules[name] = module
+        self._modules[name] = _registration(_MODULE_HOOKS, self, name, module)
 
     def register_module(self, name: str, module) -> None:
         """Alias of add_module (matches `Module.register_module`)."""
@@ -224,12 +232,12 @@ class Module(_ModuleStateDict, _ModuleHooks):
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 self._remove_name(name, d, self._parameters, self._buffers)
-                modules[name] = value
+                modules[name] = _registration(_MODULE_HOOKS, self, name, value)
             elif modules is not None and name in modules:
                 if value is not None:
                     raise TypeError(f"cannot assign '{typename(value)}' as child module "
                                     f"'{name}' (torch.nn.Module or None expected)")
-                modules[name] = value
+                modules[name] = _registration(_MODULE_HOOKS, self, name, value)
             else:
                 buffers = d.get("_buffers")
                 if isinstance(value, Buffer) or (buffers is not None and name in buffers):

@@ -50,3 +50,43 @@ def test_global_forward_hook_can_replace_outputs_and_module_hooks_run_after():
         finally:
             handle.remove()
         assert order == ["global", "module"] and out.abs().sum().item() == 0
+
+
+# ---- registration hooks --------------------------------------------------------------------
+def _registrations(lib, module_lib):
+    """Every (module class, name, value kind) a set of registration hooks sees, and replacements."""
+    seen = []
+
+    def on_buffer(module, name, buffer):
+        seen.append(("buffer", type(module).__name__, name, tuple(buffer.shape)))
+        return buffer * 0 + 7 if name == "count" else None
+
+    def on_parameter(module, name, param):
+        seen.append(("parameter", type(module).__name__, name, tuple(param.shape)))
+
+    def on_module(module, name, submodule):
+        seen.append(("module", type(module).__name__, name, type(submodule).__name__))
+        return lib.nn.Tanh() if isinstance(submodule, lib.nn.ReLU) else None
+
+    handles = [module_lib.register_module_buffer_registration_hook(on_buffer),
+               module_lib.register_module_parameter_registration_hook(on_parameter),
+               module_lib.register_module_module_registration_hook(on_module)]
+    try:
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.BatchNorm1d(3))
+        model.extra = lib.nn.ReLU()
+        model[0].scale = lib.nn.Parameter(lib.ones(1))
+        model[2].register_buffer("count", lib.zeros(2), persistent=False)
+        model.add_module("head", lib.nn.Identity())
+    finally:
+        for handle in handles:
+            handle.remove()
+    model.after = lib.nn.ReLU()  # removed: no hook runs
+    replaced = (type(model[1]).__name__, type(model.extra).__name__, type(model.after).__name__,
+                model[2].count.tolist())
+    return seen, replaced
+
+
+def test_registration_hooks_see_and_replace_like_torch():
+    ours = _registrations(ember, ember_module)
+    assert ours == _registrations(torch, torch_module)
+    assert ours[1] == ("Tanh", "Tanh", "ReLU", [7.0, 7.0])
