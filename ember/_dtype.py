@@ -190,6 +190,8 @@ def to_dtype(value) -> dtype:
     """Accept an ember dtype, a NumPy dtype or a Python type (float, int, bool) as a dtype."""
     if isinstance(value, dtype):
         return value
+    if isinstance(value, str):  # torch refuses names: dtype="float32" is a TypeError
+        raise TypeError(f"argument 'dtype' must be torch.dtype, not str ('{value}')")
     python_types = {builtins.float: float64, builtins.int: int64, builtins.bool: bool,
                     builtins.complex: complex128}
     if value in python_types:

@@ -86,7 +86,7 @@ def format_order(fmt, ndim):
 class Tensor:
     """A multi-dimensional array with autograd (matches `torch.Tensor`)."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "_base", "_view_fn", "_hooks", "_accumulator", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
@@ -100,7 +100,7 @@ class Tensor:
         t = object.__new__(cls)
         t._data = array
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._version = _Version()
@@ -152,6 +152,30 @@ class Tensor:
     def volatile(self):
         """Removed from PyTorch long ago: always False."""
         return False
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward, or None (matches `Tensor.grad`)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # torch checks an assigned gradient against the tensor it belongs to.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                    f"tensor of size '{list(self.shape)}'. Please ensure that the gradient and "
+                    "the tensor are the same size")
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                    f"with grad_dtype '{self.dtype}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype).")
+        self._grad = value
 
     @property
     def grad_dtype(self):

@@ -65,15 +65,7 @@ CALLS = {
 
 # Calls where ember still differs from torch, in one place with the reason (issue #19). Each is
 # xfail(strict=True): fixing one turns its test red until its line is removed.
-NOT_YET = {
-    "string dtype": "dtype='float32' is accepted; torch requires a torch.dtype (TypeError)",
-    "grad of the wrong shape": "Tensor.grad is a plain slot; needs a checking setter",
-    "F.conv2d wrong-size bias": "NumPy's broadcasting ValueError leaks",
-    "BatchNorm1d(3) on (2, 4)": "NumPy's reshape ValueError leaks",
-    "F.batch_norm wrong-size weight": "NumPy's reshape ValueError leaks",
-    "arange(0, 10**12)": "arange does not pass its length through the allocation check",
-    "repeat 2**40": "repeat does not pass its size through the allocation check",
-}
+NOT_YET = {}
 
 
 def _copy_under_no_grad(lib):

@@ -94,6 +94,8 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     axes = (0,) + tuple(range(2, input.ndim))
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
     _check_running(running_mean, running_var, training)
+    _check_channel_sizes(channels, running_mean=running_mean, running_var=running_var,
+                         weight=weight, bias=bias)
     if training:
         y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
         if training and running_mean is not None:
@@ -104,6 +106,13 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     mean = running_mean._data.reshape(affine_shape)
     var = running_var._data.reshape(affine_shape)
     return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+
+
+def _check_channel_sizes(channels, **per_channel):
+    """Each given per-channel tensor has one element per channel (torch's message if not)."""
+    for name, tensor in per_channel.items():
+        if tensor is not None and tensor.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
 
 
 def _empty_batch_norm(input: Tensor, weight, bias) -> Tensor:

@@ -169,6 +169,7 @@ def _conv_transpose_forward(x, w, geo, out):
     for block in _batch_blocks(n, cy * math.prod(kernel) * math.prod(spatial) * x.itemsize):
         xb = x[block]
         cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
+        cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
         cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
         full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
         xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
@@ -377,6 +378,14 @@ def _c_name(t) -> str:
             "int32": "int"}.get(t.dtype.name, t.dtype.name)
 
 
+def _check_bias(weight, bias):
+    """A convolution's bias has one element per output channel (torch's message if not)."""
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+
+
 def _check_common(x, weight, bias, stride, nd):
     if weight.dim() != nd + 2:
         raise RuntimeError(
@@ -411,6 +420,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     x, batched = _as_batch(input, nd)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     _check_common(x, weight, bias, stride, nd)
+    _check_bias(weight, bias)
     if any(d <= 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
     kernel = tuple(weight.shape[2:])

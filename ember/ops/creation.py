@@ -287,6 +287,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(0, int(math.ceil((end - start) / step)))
+    check_allocation((count,), dtype.itemsize)
     exact = xp.float64 if isinstance(start + step, float) else xp.int64
     array = (start + step * xp.arange(count, dtype=exact)).astype(dtype.numpy)
     result = _finish(array, None, requires_grad, device)

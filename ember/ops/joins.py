@@ -20,6 +20,7 @@ from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.broadcast import sum_to
+from ember.ops.creation import check_allocation
 from ember.ops.indexing import basic_view, check_out_overlap
 from ember.ops.shape import _sizes, narrow, reshape, unsqueeze
 
@@ -56,6 +57,8 @@ def repeat(input: Tensor, *repeats) -> Tensor:
         target = [r * n for r, n in zip(repeats, padded)]
         bad = next(t for t in target if t < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
+    padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+    check_allocation([r * n for r, n in zip(repeats, padded)], input._data.itemsize)
     return Repeat.apply(input, repeats)
 
 
