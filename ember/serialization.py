@@ -46,17 +46,17 @@ import threading
 import warnings
 import zipfile
 
-import numpy as np
-
 from ember import _dtype, _utils
-from ember._checkpoint_writer import STORAGE_NAMES, write_archive
+from ember._checkpoint_reader import (_DTYPE_OF_STORAGE, _Archive, _StorageType, is_zipfile,  # noqa: F401
+                                      get_default_mmap_options, map_file,
+                                      set_default_mmap_options)
+from ember._checkpoint_writer import write_archive
 from ember import _weights_only_unpickler as _weights_only
 from ember._device import Size, device
 from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.nn.parameter import Parameter
 
-_DTYPE_OF_STORAGE = {name: _dtype._BY_NAME[d] for d, name in STORAGE_NAMES.items()}
 _DEFAULT_PROTOCOL = 2
 
 
@@ -163,27 +163,7 @@ def _fsync_directory(directory):
 
 
 # ---- reading ---------------------------------------------------------------------------------
-# NOTE [Reading only what the file holds]
-# Every size a checkpoint declares is checked against the bytes actually there before anything
-# is allocated: a storage record must hold exactly numel × element size bytes (the persistent id
-# declares numel; PyTorch checks the same), a record's inflated size may be at most
-# _MAX_INFLATION times its compressed size (PyTorch never compresses records, so only a
-# hand-made "zip bomb" trips this), views must stay inside their storage (ember/_utils.py), and
-# `bytearray(n)` may not ask for more bytes than the whole file. A load therefore allocates
-# about what the file holds, whatever the file claims.
-_MAX_INFLATION = 64
-_INFLATION_FLOOR = 1 << 20
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of PyTorch's pre-1.6 format
-
-
-class _StorageType:
-    """What `torch.FloatStorage` etc. resolve to on load: the dtype of the storage's bytes."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __call__(self, *args):
-        raise TypeError(f"torch.{self.name} cannot be constructed by ember.load")
 
 
 def _get_layout(name):
@@ -289,75 +269,6 @@ def _build_allowed(instance, state):
         setattr(instance, name, value)
 
 
-class _Archive:
-    """One checkpoint archive: its records, read with their sizes checked, each storage once
-    (so tensors that shared a storage share it again)."""
-
-    def __init__(self, zip_file, file_size):
-        self.zip, self.file_size = zip_file, file_size
-        names = zip_file.namelist()
-        pickles = [n for n in names if n == "data.pkl" or n.endswith("/data.pkl")]
-        if not pickles:
-            raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
-        self.prefix = pickles[0][:-len("data.pkl")]
-        self.big_endian = False
-        if f"{self.prefix}byteorder" in names:
-            self.big_endian = self.read(f"{self.prefix}byteorder").strip() == b"big"
-        self.storages = {}
-
-    def _info(self, name):
-        try:
-            info = self.zip.getinfo(name)
-        except KeyError:
-            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not "
-                               "found") from None
-        limit = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
-            max(_INFLATION_FLOOR, _MAX_INFLATION * info.compress_size)
-        if info.compress_size > self.file_size or info.file_size > limit:
-            raise RuntimeError(f"record {name} declares {info.file_size} bytes, more than the "
-                               f"{self.file_size}-byte file can hold")
-        return info
-
-    def read(self, name, expected_size=None, describe=""):
-        """The bytes of record `name` as a uint8 array, checked before allocating."""
-        info = self._info(name)
-        if expected_size is not None and info.file_size != expected_size:
-            raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected "
-                               f"size ({expected_size} bytes = {describe})")
-        raw = np.empty(info.file_size, dtype=np.uint8)
-        with self.zip.open(info) as source:
-            if source.readinto(memoryview(raw)) != info.file_size:
-                raise RuntimeError(f"record {name} is truncated")
-        return raw if expected_size is not None else raw.tobytes()
-
-    def storage(self, pid):
-        """The storage a persistent id ('storage', kind, key, location, numel) names."""
-        if len(pid) != 5:
-            raise pickle.UnpicklingError(f"Unsupported persistent id {pid!r}")
-        _, kind, key, _location, numel = pid
-        if not isinstance(kind, _StorageType) or not isinstance(key, str):
-            raise pickle.UnpicklingError(f"Unsupported storage record {pid!r}")
-        if type(numel) is not int or numel < 0:
-            raise TypeError(f"a storage's element count must be a non-negative int, got "
-                            f"{numel!r}")
-        if key not in self.storages:
-            self.storages[key] = self._read_storage(kind.name, key, numel)
-        return self.storages[key]
-
-    def _read_storage(self, kind, key, numel):
-        if kind == "UntypedStorage":
-            itemsize, dtype_name = 1, "uint8"
-        else:
-            numpy_dtype = _DTYPE_OF_STORAGE[kind].numpy
-            itemsize, dtype_name = np.dtype(numpy_dtype).itemsize, np.dtype(numpy_dtype).name
-        raw = self.read(f"{self.prefix}data/{key}", numel * itemsize,
-                        f"{numel} elements * {itemsize} bytes/element) for dtype {dtype_name}")
-        if kind == "UntypedStorage":
-            return raw
-        array = raw.view(_DTYPE_OF_STORAGE[kind].numpy)
-        return array.byteswap() if self.big_endian and array.itemsize > 1 else array
-
-
 class _TrustedUnpickler(pickle.Unpickler):
     """weights_only=False: any global; torch names resolved to ember's where they exist."""
 
@@ -399,14 +310,6 @@ def _weights_only_unpickler(file, file_size, storage):
     return _weights_only.Unpickler(file, find_global, storage, callables, _new_object, _build)
 
 
-def _is_zipfile(file) -> bool:
-    """Whether the stream starts with a zip local header (and rewind it)."""
-    start = file.tell()
-    magic = file.read(4)
-    file.seek(start)
-    return magic == b"PK\x03\x04"
-
-
 def _load_legacy(file):
     """A file that is not a zip: PyTorch's pre-1.6 format (or not a checkpoint at all).
 
@@ -432,7 +335,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     to new locations, a callable(storage, location)); storages must end up on the CPU, as on a
     CPU-only torch. weights_only defaults to True; the environment variables
     TORCH_FORCE_WEIGHTS_ONLY_LOAD / TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD override it as in torch.
-    mmap is accepted and ignored (records are read into memory).
+    mmap=True maps the file and the tensors view it instead of holding copies
+    (NOTE [Loading with mmap=True]); `f` must then be a path.
     """
     weights_only = _resolve_weights_only(weights_only)
     if weights_only and pickle_module is not None:
@@ -440,7 +344,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                            "specified")
     if isinstance(f, (str, os.PathLike)):
         with open(os.fspath(f), "rb") as file:
-            return _load(file, map_location, weights_only)
+            mapped = map_file(file, os.fspath(f)) if mmap else None
+            return _load(file, map_location, weights_only, mapped)
+    if mmap:
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())
     return _load(f, map_location, weights_only)
@@ -491,11 +398,11 @@ def _restore_location(map_location):
     return call
 
 
-def _load(file, map_location, weights_only):
+def _load(file, map_location, weights_only, mapped=None):
     try:
-        if not _is_zipfile(file):
+        if not is_zipfile(file):
             return _load_legacy(file)
-        return _load_zip(file, map_location, weights_only)
+        return _load_zip(file, map_location, weights_only, mapped)
     except pickle.UnpicklingError as error:
         if not weights_only:
             raise
@@ -504,7 +411,7 @@ def _load(file, map_location, weights_only):
         raise _weights_only_error(str(error)) from None
 
 
-def _load_zip(file, map_location, weights_only):
+def _load_zip(file, map_location, weights_only, mapped=None):
     start = file.tell()
     file_size = file.seek(0, os.SEEK_END) - start
     file.seek(start)
@@ -513,7 +420,7 @@ def _load_zip(file, map_location, weights_only):
     except (zipfile.BadZipFile, EOFError) as error:
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {error}") from None
     with zip_file:
-        archive = _Archive(zip_file, file_size)
+        archive = _Archive(zip_file, file_size, mapped)
         restore = _restore_location(map_location)
 
         def storage(pid):
