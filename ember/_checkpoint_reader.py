@@ -10,6 +10,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._checkpoint_writer import STORAGE_NAMES
+from ember._tensor import Tensor
 
 _DTYPE_OF_STORAGE = {name: _dtype._BY_NAME[d] for d, name in STORAGE_NAMES.items()}
 
@@ -173,3 +174,41 @@ def map_file(file, path):
         return None
     mode = "r+" if _MMAP_OPTIONS["flags"] == 1 else "c"
     return np.memmap(path, dtype=np.uint8, mode=mode, shape=(size,))
+
+
+# ---- .safetensors files ------------------------------------------------------------------------
+# torch.load hands a path ending in ".safetensors" to the safetensors library; ember reads it
+# with the same library's framework-free `deserialize` and wraps the bytes as tensors.
+_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+                       "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+                       "U8": "uint8", "U16": "uint16", "U32": "uint32", "U64": "uint64",
+                       "BOOL": "bool", "C64": "complex64"}
+
+
+def load_safetensors(path, map_location):
+    """{name: tensor} of a .safetensors file (torch.load's path for such files)."""
+    if isinstance(map_location, dict):
+        raise RuntimeError("Loading safetensors file with dict map_location is not supported. "
+                           "Use a device string or torch.device instead.")
+    if callable(map_location):
+        raise RuntimeError("Loading safetensors file with callable map_location is not "
+                           "supported. Use a device string or torch.device instead.")
+    try:
+        # lazy: safetensors is optional, needed only for these files
+        from safetensors import deserialize
+    except ImportError as error:
+        raise RuntimeError("Attempting to load a safetensors file but safetensors is not "
+                           "installed. Please install safetensors with: pip install "
+                           "safetensors") from error
+    with open(path, "rb") as file:
+        records = deserialize(file.read())
+    return {name: _safetensors_tensor(record) for name, record in records}
+
+
+def _safetensors_tensor(record):
+    """One deserialized record as a tensor owning its bytes."""
+    if record["dtype"] not in _SAFETENSORS_DTYPES:
+        raise RuntimeError(f"safetensors dtype {record['dtype']} is not supported by ember")
+    dtype = _dtype._BY_NAME[_SAFETENSORS_DTYPES[record["dtype"]]]
+    array = np.frombuffer(record["data"], dtype=dtype.numpy).reshape(record["shape"])
+    return Tensor._make(array)

@@ -48,7 +48,7 @@ import zipfile
 
 from ember import _dtype, _utils
 from ember._checkpoint_reader import (_DTYPE_OF_STORAGE, _Archive, _StorageType, is_zipfile,  # noqa: F401
-                                      get_default_mmap_options, map_file,
+                                      get_default_mmap_options, load_safetensors, map_file,
                                       set_default_mmap_options)
 from ember._checkpoint_writer import write_archive
 from ember import _weights_only_unpickler as _weights_only
@@ -343,6 +343,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                            "specified")
     if isinstance(f, (str, os.PathLike)):
+        if os.fspath(f).endswith(".safetensors"):  # torch 2.13 reads these through safetensors
+            return load_safetensors(os.fspath(f), map_location)
         with open(os.fspath(f), "rb") as file:
             mapped = map_file(file, os.fspath(f)) if mmap else None
             return _load(file, map_location, weights_only, mapped)

@@ -169,3 +169,19 @@ def test_memory_is_shared_where_torch_shares_it():
         ember.asarray(ember.ones(2, dtype=ember.float64), dtype=ember.float32, copy=False)
     x = ember.ones(2)
     assert ember.asarray(x) is x and ember.asarray(x, copy=True) is not x
+
+
+# ---- torch.load of a .safetensors path -----------------------------------------------------
+def test_load_reads_safetensors_paths_as_torch_2_13_does(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    save_file(_zoo(), path)
+    ours, theirs = ember.load(path), torch.load(path)
+    assert list(ours) == list(theirs)
+    for name, value in theirs.items():
+        assert str(ours[name].dtype) == str(value.dtype), name
+        assert np.array_equal(ours[name].float().numpy(), value.float().numpy()), name
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="dict map_location is not supported"):
+            lib.load(path, map_location={"cpu": "cpu"})
+        with pytest.raises(RuntimeError, match="callable map_location is not supported"):
+            lib.load(path, map_location=lambda storage, location: storage)
