@@ -195,14 +195,16 @@ def load_safetensors(path, map_location):
                            "supported. Use a device string or torch.device instead.")
     try:
         # lazy: safetensors is optional, needed only for these files
-        from safetensors import deserialize
+        from safetensors import deserialize, safe_open
     except ImportError as error:
         raise RuntimeError("Attempting to load a safetensors file but safetensors is not "
                            "installed. Please install safetensors with: pip install "
                            "safetensors") from error
     with open(path, "rb") as file:
-        records = deserialize(file.read())
-    return {name: _safetensors_tensor(record) for name, record in records}
+        records = dict(deserialize(file.read()))
+    with safe_open(path, framework="numpy") as handle:
+        order = handle.offset_keys()  # torch's dict lists the tensors in file order
+    return {name: _safetensors_tensor(records[name]) for name in order}
 
 
 def _safetensors_tensor(record):
