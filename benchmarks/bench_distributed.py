@@ -6,6 +6,9 @@ thread (`ember run --nproc-per-node 2 train_ddp.py`, DDP over MPI); 1 rank x 1 t
 context. Each run is a fresh job;
 the configurations alternate. Reported: images/s of the whole job (median over repeats) and the
 time of one all-reduce of all MyCNN's gradients (25,674 float32) between the 2 ranks.
+The overlap profile (`--overlap`): DDP's own timeline of each backward (its logging data,
+NOTE [Measuring the overlap] in ember/nn/parallel/_reducer.py) with torch's default buckets
+(MyCNN fits in the first, so nothing can overlap) and with 20 KB buckets (several).
 """
 
 import argparse
@@ -31,11 +34,28 @@ def run_job(ranks: int, threads: int, steps: int) -> tuple:
     return speed, float(allreduce.group(1)) if allreduce else None
 
 
+def overlap_profile(steps: int, bucket_cap_mb) -> str:
+    """DDP's backward timeline line of one 2-rank job (compute, all-reduce, overlapped ms)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    extra = ["--bucket-cap-mb", str(bucket_cap_mb)] if bucket_cap_mb else []
+    command = [sys.executable, "-m", "ember", "run", "--nproc-per-node", "2", str(EXAMPLE),
+               "--steps", str(steps), *extra]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    return re.search(r"backward per step .*", out).group(0)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--overlap", action="store_true",
+                        help="print DDP's backward timeline instead of the throughput table")
     args = parser.parse_args(argv)
+    if args.overlap:
+        for cap in (None, 0.02):
+            label = "torch's default buckets" if cap is None else f"{cap} MB buckets"
+            print(f"{label:<26}{overlap_profile(args.steps, cap)}")
+        return
     results = {(1, 2): [], (1, 1): [], (2, 1): []}  # (1, 1): for context
     for _ in range(args.repeats):
         for ranks, threads in results:

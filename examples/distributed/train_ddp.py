@@ -53,6 +53,8 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=100, help="global batch")
     parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--bucket-cap-mb", type=float, default=None,
+                        help="DDP bucket size (torch's default 25; MyCNN fits in the first one)")
     args = parser.parse_args()
 
     distributed = "WORLD_SIZE" in os.environ
@@ -64,7 +66,7 @@ def main():
     torch.manual_seed(0)
     model = MyCNN()
     if distributed:
-        model = DDP(model)
+        model = DDP(model, bucket_cap_mb=args.bucket_cap_mb)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     data = synthetic_cifar(args.batch_size * args.steps)
     sampler = DistributedSampler(data, shuffle=True) if distributed else None
@@ -96,6 +98,12 @@ def main():
         print(f"{world} rank(s), {threads} thread(s) each: {timed / elapsed:.0f} images/s")
         if distributed:
             print(f"all-reduce of {grads.numel()} gradients: {allreduce_ms:.2f} ms")
+            timing = model._get_ddp_logging_data()  # averages over the steps, in ns
+            buckets = len(timing["bucket_sizes"].split(", "))
+            print(f"backward per step ({buckets} bucket(s)): compute "
+                  f"{timing['avg_backward_compute_time'] / 1e6:.2f} ms, all-reduce "
+                  f"{timing['avg_backward_comm_time'] / 1e6:.2f} ms, overlapped "
+                  f"{timing['avg_backward_compute_comm_overlap_time'] / 1e6:.2f} ms")
     if distributed:
         dist.destroy_process_group()
 

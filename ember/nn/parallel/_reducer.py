@@ -17,12 +17,59 @@ its average, and the last parameter's `.grad` is cleared and its average returne
 autograd then stores it.
 """
 
+import time
+
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.distributed.collectives import all_reduce
 from ember.distributed.process_group import ReduceOp
 
 _FIRST_BUCKET_BYTES = 1024 * 1024
+
+# NOTE [Measuring the overlap]
+# Each iteration's timeline, in time.time_ns() as torch's DDP logging data has it: the
+# forward starts; backward compute starts when the reducer is armed (end of forward) and ends
+# when the last gradient arrives; communication starts at the first bucket's all-reduce and ends
+# when every bucket is averaged. backward_compute_comm_overlap_time is how long communication ran
+# while gradients were still being computed (compute end - comm start). MPI progresses a
+# non-blocking collective only when called, so each arriving gradient also tests the buckets in
+# flight: that is what lets an all-reduce finish while backward still runs.
+TIMELINE = ("forward_compute_time_start", "backward_compute_time_start",
+            "backward_comm_time_start", "backward_compute_time_end", "backward_comm_time_end")
+
+
+class IterationTimes:
+    """The timeline of the latest iteration, and running sums of its durations."""
+
+    def __init__(self):
+        self.latest = dict.fromkeys(TIMELINE, 0)
+        self.sums = dict.fromkeys(("forward_compute_time", "backward_compute_time",
+                                   "backward_comm_time", "backward_compute_comm_overlap_time"), 0)
+        self.iterations = 0
+
+    def mark(self, event, only_first=False):
+        if not (only_first and self.latest[event]):
+            self.latest[event] = time.time_ns()
+
+    def durations(self) -> dict:
+        """The four durations (ns) of the latest iteration."""
+        t = self.latest
+        return {"forward_compute_time": t["backward_compute_time_start"] -
+                t["forward_compute_time_start"],
+                "backward_compute_time": t["backward_compute_time_end"] -
+                t["backward_compute_time_start"],
+                "backward_comm_time": t["backward_comm_time_end"] - t["backward_comm_time_start"],
+                "backward_compute_comm_overlap_time": max(
+                    0, t["backward_compute_time_end"] - t["backward_comm_time_start"])}
+
+    def close(self):
+        """End an iteration: add its durations to the running sums."""
+        for key, value in self.durations().items():
+            self.sums[key] += value
+        self.iterations += 1
+
+    def averages(self) -> dict:
+        return {f"avg_{key}": total // max(self.iterations, 1) for key, total in self.sums.items()}
 
 
 class _Bucket:
@@ -76,6 +123,7 @@ class Reducer:
         self.arrived = 0
         self.next_bucket = 0
         self.handles = [p.register_hook(self._hook_for(p)) for p in params]
+        self.times = IterationTimes()
 
     def prepare(self, unused=()) -> None:
         """Expect one gradient per parameter in the coming backward (unused ones count as in)."""
@@ -89,6 +137,8 @@ class Reducer:
         for bucket in self.buckets:
             bucket.ready, bucket.work = 0, None
         self.armed, self.arrived, self.next_bucket = True, 0, 0
+        self.times.mark("backward_compute_time_start")
+        self.times.latest["backward_comm_time_start"] = 0
         self.unused = {id(p) for p in unused}
         for p in unused:
             self._arrive(p, None)
@@ -115,10 +165,19 @@ class Reducer:
             xp.add(grad._data, param.grad._data, out=view)
         bucket.ready += 1
         self.arrived += 1
+        last = self.arrived == len(self.params)
+        if last:  # every gradient is computed: what follows is communication only
+            self.times.mark("backward_compute_time_end")
         self._launch_full_buckets()
-        if self.arrived == len(self.params):
+        self._progress()
+        if last:
             return self._finish(param if grad is not None else None)
         return None
+
+    def _progress(self):
+        """Test the all-reduces in flight, so that MPI moves them on (NOTE above)."""
+        for bucket in self.buckets[:self.next_bucket]:
+            bucket.work.is_completed()
 
     def _launch_full_buckets(self):
         """Start the all-reduce of every full bucket whose predecessors have started."""
@@ -126,6 +185,7 @@ class Reducer:
             bucket = self.buckets[self.next_bucket]
             if bucket.ready < len(bucket.params):
                 return
+            self.times.mark("backward_comm_time_start", only_first=True)
             bucket.work = all_reduce(Tensor._make(bucket.flat), ReduceOp.AVG, self.group,
                                      async_op=True)
             self.next_bucket += 1
@@ -148,6 +208,8 @@ class Reducer:
                     p.grad = Tensor._make(average.copy())
                 else:
                     p.grad._data[...] = average
+        self.times.mark("backward_comm_time_end")
+        self.times.close()
         return replacement
 
     def _unused_everywhere(self) -> set:

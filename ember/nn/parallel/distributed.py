@@ -60,6 +60,7 @@ class DistributedDataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         """Run the module; arm the gradient averaging for the coming backward."""
+        self.reducer.times.mark("forward_compute_time_start")
         if self.broadcast_buffers:
             buffers = list(self.module.buffers())
             if buffers:
@@ -80,6 +81,29 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+    def _get_ddp_logging_data(self) -> dict:
+        """Facts and timings of this DDP instance, under torch's keys (times in ns; NOTE
+        [Measuring the overlap] in _reducer.py)."""
+        reducer = self.reducer
+        params = reducer.params
+        data = {
+            "world_size": self.process_group.size(), "rank": self._get_rank(),
+            "module_name": type(self.module).__name__, "backend_name": "mpi",
+            "bucket_cap_bytes": self.bucket_bytes_cap,
+            "bucket_sizes": ", ".join(str(b.flat.nbytes) for b in reducer.buckets),
+            "num_parameter_tensors": len(params),
+            "total_parameter_size_bytes": sum(p._data.nbytes for p in params),
+            "find_unused_parameters": int(self.find_unused_parameters),
+            "broadcast_buffers": int(self.broadcast_buffers),
+            "gradient_as_bucket_view": int(self.gradient_as_bucket_view),
+            "iteration": max(reducer.times.iterations - 1, 0),
+        }
+        if reducer.times.iterations:
+            data.update(reducer.times.latest)
+            data.update(reducer.times.durations())
+            data.update(reducer.times.averages())
+        return data
 
     def _get_rank(self) -> int:
         """This process's rank in the DDP group."""

@@ -55,7 +55,8 @@ def main(out):
         dist.all_reduce(loss, op=dist.ReduceOp.AVG)
         losses.append(loss.item())
     state = {k: v.clone() for k, v in model.module.state_dict().items()}
-    torch.save({"state": state, "losses": losses}, f"{out}/rank{rank}.pt")
+    logging = model._get_ddp_logging_data()
+    torch.save({"state": state, "losses": losses, "logging": logging}, f"{out}/rank{rank}.pt")
     check_unused_parameters_and_buffers(rank)
     dist.destroy_process_group()
 

@@ -64,3 +64,20 @@ def test_weights_equal_the_single_process_run(ranks):
         got = ranks[0]["state"][name]
         assert got.dtype == ember.float64
         assert ember.allclose(got, value, rtol=0, atol=1e-9), name
+
+
+def test_logging_data_shows_the_all_reduce_overlapping_backward(ranks):
+    """With two buckets, the first all-reduce starts while backward still computes the earlier
+    layer's gradients: the timeline (torch's DDP logging keys, ns) orders it so."""
+    for rank, result in enumerate(ranks):
+        data = result["logging"]
+        assert (data["rank"], data["world_size"], data["module_name"]) == (rank, 2, "Sequential")
+        assert data["num_parameter_tensors"] == 4 and len(data["bucket_sizes"].split(", ")) == 2
+        assert data["iteration"] == STEPS - 1  # the no_sync() forward does not count
+        order = [data[key] for key in ("forward_compute_time_start", "backward_compute_time_start",
+                                       "backward_comm_time_start", "backward_compute_time_end",
+                                       "backward_comm_time_end")]
+        assert order == sorted(order) and order[0] > 0
+        assert data["backward_compute_comm_overlap_time"] == \
+            data["backward_compute_time_end"] - data["backward_comm_time_start"] > 0
+        assert data["avg_backward_compute_comm_overlap_time"] > 0
