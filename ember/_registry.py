@@ -107,7 +107,9 @@ def tensor_arguments(fn):
         params = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         return fn
-    firsts, seconds = ("input", "x", "A", "self"), ("other",)
+    # torch's names for Tensor parameters in first and second position (complex(real, imag),
+    # polar(abs, angle) included).
+    firsts, seconds = ("input", "x", "A", "self", "real", "abs"), ("other", "imag", "angle")
     checked = [(i, p) for i, p in enumerate(params[:2]) if p in (firsts, seconds)[i]]
     if not checked or checked[0][0] != 0:
         return fn

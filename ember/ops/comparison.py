@@ -134,6 +134,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
             raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{short_name(input.dtype)} did not match {short_name(other.dtype)}")
+    check_broadcast(input._data.shape, other._data.shape)
     return _constant(
         xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
