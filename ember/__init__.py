@@ -30,6 +30,8 @@ from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 from ember.serialization import load, save
+from ember._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
+                            set_num_threads)
 from ember import storage
 from ember.storage import TypedStorage, UntypedStorage
 from ember import accelerator, amp
