@@ -42,12 +42,38 @@ CASES = [
 ]
 
 
-def run_once(library, case, iterations):
-    """Run a case in a fresh interpreter; return its JSON result."""
+def benchmark_env() -> dict:
+    """The environment of the benchmark processes: the user's, without the OpenBLAS overrides
+    some machines here set (they force NumPy's OpenBLAS onto slower kernels; users lack them)."""
     env = dict(os.environ)
-    # Some machines here force NumPy's OpenBLAS onto slower kernels; users don't have these set.
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+BLAS_PROBE = """
+import json, numpy
+from threadpoolctl import threadpool_info
+blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+print(json.dumps([{k: p.get(k) for k in ("internal_api", "version", "architecture",
+                                         "num_threads")} for p in blas]))
+"""
+
+
+def blas_kernel() -> str:
+    """NumPy's BLAS as the benchmark processes see it (library, version, kernel, threads)."""
+    try:
+        output = subprocess.run([sys.executable, "-c", BLAS_PROBE], env=benchmark_env(),
+                                capture_output=True, text=True, check=True).stdout
+    except subprocess.CalledProcessError:
+        return "unknown (threadpoolctl not installed)"
+    return "; ".join(f"{b['internal_api']} {b['version']}, kernel {b['architecture']}, "
+                     f"{b['num_threads']} threads" for b in json.loads(output)) or "none found"
+
+
+def run_once(library, case, iterations):
+    """Run a case in a fresh interpreter; return its JSON result."""
+    env = benchmark_env()
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.worker", library, case, str(iterations)],
         cwd=HERE.parent, env=env, capture_output=True, text=True, check=True)
@@ -106,13 +132,15 @@ def main():
     table = markdown(rows, goals)
     print("\n" + table)
     meta = {"python": platform.python_version(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "rounds": rounds}
+            "cpus": os.cpu_count(), "rounds": rounds, "numpy_blas": blas_kernel()}
+    print(f"NumPy's BLAS in the benchmark processes: {meta['numpy_blas']}")
     if not args.only:
         (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
         (HERE / "RESULTS.md").write_text(
             "# ember vs PyTorch (same machine, each library in its own process)\n\n"
             f"Python {meta['python']}, {meta['cpus']} CPUs, {rounds} alternating rounds; "
-            "medians. Regenerate with `python -m benchmarks`.\n\n" + table + "\n")
+            f"medians. NumPy's BLAS: {meta['numpy_blas']}. Regenerate with "
+            "`python -m benchmarks`.\n\n" + table + "\n")
 
 
 if __name__ == "__main__":
