@@ -33,6 +33,12 @@ from ember.autograd import grad_mode
 
 _state = grad_mode._state
 
+# NOTE [The export hook]
+# ember.onnx.export records a model's ops by putting a recorder in EXPORT_HOOK[0] while the model
+# runs: every op call then goes to the recorder, which runs the op (with the hook off) and notes
+# it. When no export runs, the hook costs one list read per op.
+EXPORT_HOOK = [None]
+
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
@@ -230,6 +236,8 @@ class Function:
         # Every op goes through here, so it is written for speed: a quick scan for an input that
         # requires grad, one pass that records the graph edges of the inputs only if one does,
         # no generator expressions, and the common single-array output wrapped directly.
+        if EXPORT_HOOK[0] is not None:  # NOTE [The export hook]
+            return EXPORT_HOOK[0](cls, args, kwargs)
         if _autocast_active[0]:  # NOTE [Autocast as a policy table] in ember/_autocast.py
             args = cast_arguments(cls.__name__, args)
         ctx = cls._backward_cls()

@@ -18,6 +18,9 @@ import time
 from ember import nn
 from ember.autograd.grad_mode import no_grad
 from ember.cli import _setup
+from ember.onnx import export as export_onnx
+from ember.onnx import require_onnx
+from ember.ops.creation import zeros
 from ember.random import get_rng_state, manual_seed, set_rng_state
 from ember.serialization import load, save
 
@@ -67,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true", help="no data augmentation")
     p.add_argument("--no-tensorboard", action="store_true")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--export-onnx", default=None, metavar="PATH",
+                   help="after training, write the model as ONNX to PATH (needs the onnx "
+                        "package: pip install 'ember[onnx]')")
     return p
 
 
@@ -156,7 +162,21 @@ def _save_atomic(obj, path: str) -> None:
     os.replace(tmp, path)
 
 
+def _write_onnx(model, data, path: str) -> None:
+    """The trained model as ONNX: input "input" (N, C, H, W), output "output", N dynamic."""
+    example = zeros(1, data.channels, data.image_size, data.image_size)
+    export_onnx(model, (example,), path, input_names=["input"], output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False)
+    print(f"Exported the model to {path} (ONNX: input 'input' of shape "
+          f"[batch, {data.channels}, {data.image_size}, {data.image_size}], output 'output')")
+
+
 def run(args) -> int:
+    if args.export_onnx:
+        try:
+            require_onnx()
+        except ImportError as error:
+            raise _setup.SetupError(f"--export-onnx: {error}") from None
     manual_seed(args.seed)
     data = _setup.make_data(args)
     model = _setup.make_model(args.model, data.channels, data.image_size, data.num_classes)
@@ -210,6 +230,8 @@ def run(args) -> int:
         _setup.plot_curves(losses, accs, args.out_dir)
     if writer is not None:
         writer.close()
+    if args.export_onnx:
+        _write_onnx(model, data, args.export_onnx)
     elapsed = time.perf_counter() - began
     final = accs[-1] if accs else 0.0
     print(f"Done in {elapsed:.1f} s: final test accuracy {100 * final:.2f} %, best "
