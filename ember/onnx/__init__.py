@@ -8,7 +8,6 @@ without it, and `export` then raises an ImportError naming the extra. How export
 [Recording through the op protocol] in _trace.py and the docstring of _export.py.
 """
 
-import dataclasses
 import enum
 
 from ember.nn.modules.module import Module
@@ -16,21 +15,13 @@ from ember.onnx import _trace
 from ember.onnx._export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, build_model, write
 from ember.onnx._graph import OnnxExporterError, require_onnx
 
-__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "ONNXProgram", "ExportOptions",
-           "TrainingMode"]
+# torch 2.13 has no ExportOptions (older versions did): the issue names it, torch wins.
+__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "ONNXProgram", "TrainingMode"]
 
 
 def is_in_onnx_export() -> bool:
     """Whether an export is running now (matches `torch.onnx.is_in_onnx_export`)."""
     return _trace.STATE["exporting"]
-
-
-@dataclasses.dataclass
-class ExportOptions:
-    """Options of the dynamo exporter (accepted; the name of older torch versions)."""
-
-    dynamic_shapes: bool | None = None
-    diagnostic_options: object = None
 
 
 class TrainingMode(enum.IntEnum):
