@@ -23,6 +23,8 @@ CASES = [
     ("op:add_requires_grad", 2000, "<= 2.0"),
     ("op:add_sum_backward", 500, "<= 2.0"),
     ("op:matmul1024_fwd_bwd", 5, "<= 1.1"),
+    ("op:rand1e6", 20, "<= 1.5"),
+    ("op:randn1e6", 20, "<= 1.5"),
     ("layer:conv2d", 3, ""),
     ("layer:maxpool2d", 5, ""),
     ("layer:avgpool2d", 5, ""),

@@ -9,7 +9,8 @@ from ember.distributions.bernoulli import check_probs_or_logits
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
 from ember.ops.comparison import clamp
-from ember.ops.creation import arange, full, rand
+from ember.ops.creation import arange, full
+from ember.ops.sampling import multinomial
 from ember.ops.shape import broadcast_tensors
 
 __all__ = ["Categorical"]
@@ -80,13 +81,12 @@ class Categorical(Distribution):
         return full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
 
     def sample(self, sample_shape=Size()):
-        """Inverse-CDF sampling, vectorised over samples and batch: the index of the first
-        cumulative probability above u ~ U(0, 1)."""
-        shape = self._extended_shape(sample_shape)
-        cdf = self.probs.detach().cumsum(-1)
-        u = rand(shape + (1,), dtype=cdf.dtype) * cdf[..., -1:]
-        index = (cdf <= u).sum(-1)
-        return index.clamp(max=self._num_events - 1)
+        """`multinomial(probs_2d, n, replacement=True).T` reshaped, as PyTorch draws it: one
+        row of n draws per batch element (a single draw takes torch's exponential race)."""
+        sample_shape = Size(sample_shape)
+        probs_2d = self.probs.reshape(-1, self._num_events)
+        samples_2d = multinomial(probs_2d, sample_shape.numel(), True).T
+        return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         """log p[value], gathered from the normalised logits."""

@@ -2,7 +2,7 @@
 
 from ember._device import Size
 from ember.distributions import constraints
-from ember.distributions._sampling import standard_gamma
+from ember.distributions._sampling import sample_dirichlet
 from ember.distributions.exp_family import ExponentialFamily
 from ember.nn.functional import one_hot
 from ember.ops.comparison import where
@@ -33,16 +33,10 @@ class Dirichlet(ExponentialFamily):
         return self._finish_expand(new, batch_shape)
 
     def rsample(self, sample_shape=()):
-        """Gamma(αᵢ, 1) draws normalised to sum 1; gradients flow through the Gamma draws.
-
-        NOTE [Dirichlet reparameterisation]
-        PyTorch differentiates the Dirichlet draw implicitly through its marginal Beta CDFs
-        (`_dirichlet_grad`); normalising reparameterised Gamma draws is another valid
-        reparameterisation (the same distribution of gradients, not the same per-draw values).
-        """
+        """torch's `_sample_dirichlet` draws (Gamma variates in double, normalised), with the
+        implicit gradient through the marginal Beta CDFs, as PyTorch's `_Dirichlet`."""
         shape = self._extended_shape(sample_shape)
-        gammas = standard_gamma(self.concentration.expand(shape))
-        return gammas / gammas.sum(-1, keepdim=True)
+        return sample_dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -2,6 +2,7 @@
 
 from numbers import Number
 
+from ember import _dtype
 from ember._device import Size
 from ember.distributions import constraints
 from ember.distributions._sampling import standard_gamma
@@ -47,9 +48,12 @@ class Gamma(ExponentialFamily):
         return self.concentration / self.rate.pow(2)
 
     def rsample(self, sample_shape=Size()):
-        """Gamma(c, 1) draws / rate, with the implicit reparameterisation gradient in c."""
+        """Gamma(c, 1) draws / rate, with the implicit reparameterisation gradient in c; the
+        values are then raised to the smallest normal number in place, outside the graph."""
         shape = self._extended_shape(sample_shape)
-        return standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value.detach().clamp_(min=_dtype.finfo(value.dtype).tiny)
+        return value
 
     def log_prob(self, value):
         if self._validate_args:

@@ -6,10 +6,14 @@ as its Cholesky factor L, which gives samples (μ + L·ε), log-densities and en
 
 import math
 
+from ember._backend import xp
 from ember._device import Size
+from ember._rng.mathfun import fma32, fma64
+from ember.autograd.function import Op
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import lazy_property, standard_normal
+from ember.ops.broadcast import sum_to
 from ember.ops.creation import eye
 from ember.ops.linalg_decomp import cholesky
 from ember.ops.linalg_solve import solve_triangular
@@ -19,8 +23,56 @@ __all__ = ["MultivariateNormal"]
 
 
 def batch_mv(matrix, vector):
-    """Batched matrix-vector product with broadcasting: (…, n, m) @ (…, m) -> (…, n)."""
-    return (matrix @ vector.unsqueeze(-1)).squeeze(-1)
+    """Batched matrix-vector product with broadcasting: (…, n, m) @ (…, m) -> (…, n), rounded
+    as PyTorch's `matmul(matrix, vector.unsqueeze(-1))` (NOTE [The rounding of batch_mv])."""
+    if not _takes_bmm(matrix, vector):
+        return (matrix @ vector.unsqueeze(-1)).squeeze(-1)
+    if matrix.shape[-1] * matrix.shape[-2] < 400:
+        terms = matrix * vector.unsqueeze(-2)  # each product rounded, no fused multiply-add
+        total = terms[..., 0] + 0.0  # torch's accumulator starts at +0
+        for k in range(1, terms.shape[-1]):
+            total = total + terms[..., k]
+        return total
+    return FusedMV.apply(matrix, vector)
+
+
+# NOTE [The rounding of batch_mv]
+# torch's matmul of (…, n, m) and (…, m, 1) runs as bmm when both have batch dims, or when the
+# matrix is 2-d without requires_grad and the vector has batch dims (else it folds the batch
+# into one MKL mm). bmm with m·n < 400 is ATen's small kernel: for each output a sum over k in
+# order, acc = 0; acc += a[k]·b[k], each product rounded (no FMA); from 400 on, its kernel
+# (oneDNN's) sums in the same order with fused multiply-adds (checked against torch for
+# m = n = 20…128, float32 and float64, every bit). ember reproduces both; MKL's mm blocks its sums
+# by the size (for 4 x 4 it adds the even and the odd products apart), which NumPy's matmul
+# does not reproduce, so on that path the last bits may differ.
+def _takes_bmm(matrix, vector) -> bool:
+    """Whether torch's matmul(matrix, vector.unsqueeze(-1)) runs as a bmm."""
+    return vector.dim() >= 2 and (matrix.dim() >= 3 or not matrix.requires_grad)
+
+
+class FusedMV(Op):
+    """y = A·v summed over k in order with fused multiply-adds (torch's large bmm kernel);
+    gA = gy·vᵀ, gv = Aᵀ·gy, each summed to its operand's broadcast dims."""
+
+    @staticmethod
+    def forward(ctx, matrix, vector):
+        ctx.save_for_backward(matrix, vector)
+        a, v = matrix._data, vector._data
+        shape = xp.broadcast_shapes(a.shape[:-1], v.shape[:-1] + (1,))
+        a = xp.broadcast_to(a, shape + a.shape[-1:])
+        v = xp.broadcast_to(v[..., None, :], shape + v.shape[-1:])
+        fused = fma32 if a.dtype == xp.float32 else fma64
+        total = xp.zeros(shape, dtype=a.dtype)
+        for k in range(a.shape[-1]):
+            total = fused(a[..., k], v[..., k], total).astype(a.dtype, copy=False)
+        return total
+
+    @staticmethod
+    def backward(ctx, gy):
+        matrix, vector = ctx.saved_tensors
+        g_matrix = sum_to(gy.unsqueeze(-1) * vector.unsqueeze(-2), matrix.shape)
+        g_vector = sum_to((matrix.mT @ gy.unsqueeze(-1)).squeeze(-1), vector.shape)
+        return g_matrix, g_vector
 
 
 def batch_mahalanobis(scale_tril, x):

@@ -54,7 +54,7 @@ class StudentT(Distribution):
         shape = self._extended_shape(sample_shape)
         x = standard_normal(shape, self.df.dtype)
         z = self._chi2.rsample(sample_shape)
-        return self.loc + self.scale * x * (z / self.df).rsqrt()
+        return self.loc + self.scale * (x * (z / self.df).rsqrt())  # torch's grouping
 
     def log_prob(self, value):
         if self._validate_args:

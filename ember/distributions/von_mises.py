@@ -74,17 +74,19 @@ class VonMises(Distribution):
     @lazy_property
     def _proposal_r(self):
         """The wrapped-Cauchy envelope's parameter of Best & Fisher's sampler (float64)."""
-        kappa = self.concentration.detach().to(_dtype.float64)
+        kappa = self.concentration.to(_dtype.float64)
         tau = 1 + (1 + 4 * kappa ** 2).sqrt()
         rho = (tau - (2 * tau).sqrt()) / (2 * kappa)
         return where(kappa < 1e-5, 1 / kappa + kappa, (1 + rho ** 2) / (2 * rho))
 
     def sample(self, sample_shape=Size()):
-        """Best & Fisher (1979) rejection sampling, all draws at once: redraw the rejected."""
+        """Best & Fisher (1979) rejection sampling in float64, all draws at once, as PyTorch:
+        each round draws rand((3,) + shape) and every accepted element takes the round's value
+        (a later acceptance overwrites an earlier one, as in torch's `_rejection_sample`)."""
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            kappa = self.concentration.to(_dtype.float64).expand(shape)
-            r = self._proposal_r.expand(shape)
+            kappa = self.concentration.to(_dtype.float64)
+            r = self._proposal_r.detach()
             x = zeros(shape, dtype=_dtype.float64)
             done = zeros(shape, dtype=_dtype.bool)
             while not bool(done.all()):
@@ -93,10 +95,10 @@ class VonMises(Distribution):
                 f = (1 + r * z) / (r + z)
                 c = kappa * (r - f)
                 accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
-                x = where(accept & ~done, (u3 - 0.5).sign() * f.acos(), x)
-                done = done | accept
-            loc = self.loc.to(_dtype.float64)
-            angle = (x + math.pi + loc).remainder(2 * math.pi) - math.pi
+                if bool(accept.any()):
+                    x = where(accept, (u3 - 0.5).sign() * f.acos(), x)
+                    done = done | accept
+            angle = (x + math.pi + self.loc.to(_dtype.float64)) % (2 * math.pi) - math.pi
             return angle.to(self.loc.dtype)
 
     @property

@@ -1,8 +1,8 @@
 """Parameter initialization (matches `torch.nn.init`).
 
-Every function fills a tensor in place, outside autograd, and returns it. The random numbers
-come from ember's generator, so the statistics (bounds, std) are PyTorch's formulas but the
-values are not PyTorch's.
+Every function fills a tensor in place, outside autograd, and returns it. The random ones
+make torch's calls in torch's order (`uniform_`, `normal_`, `randperm` ...), so after the same
+`manual_seed` they fill the same numbers as PyTorch.
 """
 
 import math
@@ -10,8 +10,10 @@ import warnings
 
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
-from ember.ops.unary import erf_array, scipy_erf_functions
-from ember.random import rng
+from ember.autograd.grad_mode import no_grad
+from ember.linalg import qr
+from ember.ops.comparison import where
+from ember.ops.creation import empty_like, randperm
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -70,37 +72,73 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b) (matches `torch.nn.init.uniform_`)."""
-    return _fill(tensor, rng(generator).uniform(a, b, size=tensor.shape))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std²) (matches `torch.nn.init.normal_`)."""
-    return _fill(tensor, rng(generator).normal(mean, std, size=tensor.shape))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std²) truncated to [a, b] (matches `torch.nn.init.trunc_normal_`)."""
-    # NOTE [trunc_normal_]: sample U over the truncated CDF range and map back through the
-    # inverse normal CDF (as PyTorch does), so no rejection loop is needed.
+    """Fill with N(mean, std²) truncated to [a, b] (matches `torch.nn.init.trunc_normal_`).
+
+    NOTE [trunc_normal_'s two samplers]
+    As torch 2.13: when [a, b] holds more than 30% of the normal's mass, draw normals and
+    redraw (a whole tensor each round) those outside [a, b]; otherwise draw uniforms on
+    [a, b] and accept each with probability pdf(x)/pdf(mode), redrawing candidates and
+    acceptance uniforms for the pending elements each round.
+    """
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    u = rng(generator).uniform(2 * lo - 1, 2 * hi - 1, size=tensor.shape)
-    scipy_erfinv = scipy_erf_functions()[1]
-    if scipy_erfinv is not None:
-        z = scipy_erfinv(u)
-    else:  # Newton steps on erf(z) = u from a good start; float32-accurate
-        z = xp.clip(u, -0.999999, 0.999999)
-        z = xp.sqrt(-xp.log((1 - z) * (1 + z))) * xp.sign(z) * 0.88
-        for _ in range(30):
-            z = z - (erf_array(z) - u) / (2 / math.sqrt(math.pi) * xp.exp(-z * z))
-    values = xp.clip(z * std * math.sqrt(2.0) + mean, a, b)
-    return _fill(tensor, values)
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            _trunc_normal_by_redraws(tensor, mean, std, a, b, generator)
+        else:
+            _trunc_normal_by_uniforms(tensor, mean, std, a, b, generator)
+    return tensor
+
+
+def _trunc_normal_by_redraws(tensor, mean, std, a, b, generator):
+    """Normals; the ones outside [a, b] (bounds rounded to the dtype) replaced by fresh draws."""
+    lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+    result = tensor.normal_(mean, std, generator=generator)
+    while True:
+        outside = (result < lo) | (result > hi)
+        if not outside.any():
+            break
+        fresh = empty_like(result).normal_(mean, std, generator=generator)
+        result = where(outside, fresh, result)
+    if result is not tensor:
+        tensor.copy_(result)
+
+
+def _trunc_normal_by_uniforms(tensor, mean, std, a, b, generator):
+    """Uniform candidates on [a, b], accepted when log(u) <= log pdf(x) - log pdf(mode)."""
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+    tensor.uniform_(a, b, generator=generator)
+    pending = _rejected(tensor, mean, std, log_peak, generator)
+    result = tensor
+    while pending.any():
+        candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+        result = where(pending, candidates, result)
+        pending = where(pending, _rejected(candidates, mean, std, log_peak, generator),
+                        pending)
+    if result is not tensor:
+        tensor.copy_(result)
+
+
+def _rejected(candidates, mean, std, log_peak, generator):
+    """Which candidates a fresh uniform rejects: log(u) > -((x - mean)/std)²/2 - log_peak."""
+    log_ratio = candidates.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+    return empty_like(candidates).uniform_(generator=generator).log_().gt(log_ratio)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -185,35 +223,39 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
-    """A (semi-)orthogonal matrix, times gain (matches `torch.nn.init.orthogonal_`)."""
+    """A (semi-)orthogonal matrix, times gain (matches `torch.nn.init.orthogonal_`): the QR
+    of a normal matrix, Q's columns signed by R's diagonal."""
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = rng(generator).normal(0.0, 1.0, size=(rows, cols))
-    if rows < cols:
-        flat = flat.T
-    q, r = xp.linalg.qr(flat)
-    q = q * xp.sign(xp.diag(r))  # a uniform distribution over orthogonal matrices
-    if rows < cols:
-        q = q.T
-    return _fill(tensor, (q * gain).reshape(tensor.shape))
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        if rows < cols:
+            flat = flat.t()
+        q, r = qr(flat)
+        q = q * r.diagonal().sign()  # a uniform distribution over orthogonal matrices
+        if rows < cols:
+            q = q.t()
+        tensor.view_as(q).copy_(q)
+        tensor.mul_(gain)
+    return tensor
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
     """N(0, std²) with a fraction `sparsity` of each column zeroed (matches
-    `torch.nn.init.sparse_`)."""
+    `torch.nn.init.sparse_`; as torch, the zeroed rows come from the default generator)."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     zeros = int(math.ceil(sparsity * rows))
-    generator_ = rng(generator)
-    values = generator_.normal(0.0, std, size=(rows, cols))
-    order = xp.argsort(generator_.random((rows, cols)), axis=0)[:zeros]
-    values[order, xp.arange(cols)] = 0
-    return _fill(tensor, values)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):  # one randperm per column, as torch draws them
+            tensor[randperm(rows)[:zeros], col] = 0
+    return tensor
 
 
 def _deprecated(fn):

@@ -11,7 +11,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.random import rng
+from ember.ops._streams import uniform53
 from ember.ops import unary
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
@@ -386,9 +386,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return LeakyRelu.apply(input, (lower + upper) / 2)
+    # NOTE [rrelu's draws]: torch draws one 53-bit uniform per element x <= 0 only, in
+    # order, between the bounds rounded to x's dtype: r = u·(upper - lower) + lower in
+    # double, then rounded to x's dtype; elements x > 0 keep slope 1.
     d = input._data
-    slopes = rng(generator).uniform(lower, upper, size=d.shape).astype(d.dtype)
-    return Rrelu.apply(input, xp.where(d >= 0, 1, slopes).astype(d.dtype))
+    low, high = (float(xp.asarray(v, dtype=d.dtype)) for v in (lower, upper))
+    drawn = d.reshape(-1) <= 0
+    slopes = xp.ones(d.size, dtype=d.dtype)
+    u = uniform53(generator, int(xp.count_nonzero(drawn)))
+    slopes[drawn] = (u * (high - low) + low).astype(d.dtype)
+    return Rrelu.apply(input, slopes.reshape(d.shape))
 
 
 @torch_function("rrelu_")

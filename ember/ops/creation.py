@@ -1,5 +1,5 @@
-"""Tensor creation: tensor/as_tensor/from_numpy, zeros/ones/full/empty (+ _like), ranges, eye,
-and random tensors (rand, randn, randint, randperm; the distributions are in sampling.py).
+"""Tensor creation: tensor/as_tensor/from_numpy, zeros/ones/full/empty (+ _like), ranges, eye
+(random tensors are in random_creation.py, the distributions in sampling.py).
 
 Dtype inference follows PyTorch, not NumPy: Python floats give the default dtype (float32),
 Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays float64).
@@ -16,7 +16,8 @@ from ember._device import Size, check_device
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, preserve_format
 from ember.ops.conversion import in_format, layout_copy
-from ember.random import rng
+from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
+                                       draw_normal, draw_uniform)
 
 
 def _finish(array, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -243,23 +244,6 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 
 @op
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
-
-
-@op
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
-
-
-@op
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
-
-
-@op
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from start up to (not including) end (matches `torch.arange`).
@@ -409,48 +393,85 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     return _finish(array, None, requires_grad, device)
 
 
-def _float_dtype(dtype):
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if not dtype.is_floating_point:
-        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{dtype.name}\'')
-    return dtype
-
-
+# ---- random tensors (torch's streams: ember/ops/random_creation.py) ----------------------
 @op(out=True)
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
     """Uniform samples in [0, 1) (matches `torch.rand`)."""
-    dtype = _float_dtype(dtype)
-    array = random.uniform(_shape(size), 0.0, 1.0, dtype.numpy, generator)
+    dtype = _float_dtype(dtype, "check_uniform_bounds")
+    array = draw_uniform(xp.empty(_shape(size), dtype=dtype.numpy), 0.0, 1.0, generator)
     return _finish(array, None, requires_grad, device)
 
 
 @op(out=True)
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False) -> Tensor:
     """Standard normal samples (matches `torch.randn`)."""
-    dtype = _float_dtype(dtype)
-    array = random.normal(_shape(size), 0.0, 1.0, dtype.numpy, generator)
+    dtype = _float_dtype(dtype, "normal_kernel_cpu")
+    array = draw_normal(xp.empty(_shape(size), dtype=dtype.numpy), 0.0, 1.0, generator)
+    return _finish(array, None, requires_grad, device)
+
+
+def _random_like(draw, input, dtype, requires_grad, device, memory_format):
+    """draw(array) into a tensor laid out like input: the draws follow its memory order."""
+    array = _like(0, input, dtype, False, memory_format or preserve_format)._data
+    array[...] = draw(array)
     return _finish(array, None, requires_grad, device)
 
 
 @op
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None) -> Tensor:
+    """Uniform samples shaped like input (matches `torch.rand_like`)."""
+    dtype = _float_dtype(dtype or input.dtype, "check_uniform_bounds")
+    return _random_like(lambda a: draw_uniform(a, 0.0, 1.0, generator), input, dtype,
+                        requires_grad, device, memory_format)
+
+
+@op
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None) -> Tensor:
+    """Standard normal samples shaped like input (matches `torch.randn_like`)."""
+    dtype = _float_dtype(dtype or input.dtype, "normal_kernel_cpu")
+    return _random_like(lambda a: draw_normal(a, 0.0, 1.0, generator), input, dtype,
+                        requires_grad, device, memory_format)
+
+
+@op
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
+            device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Integers uniform in [low, high) (matches `torch.randint`)."""
     if size is None:
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    array = rng(generator).integers(low, high, size=tuple(size)).astype(dtype.numpy)
+    shape = _shape((size,))
+    array = draw_integers(xp.empty(shape, dtype=dtype.numpy), int(low), int(high), generator)
     return _finish(array, None, requires_grad, device)
 
 
 @op
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """Integers uniform in [low, high) shaped like input (matches `torch.randint_like`)."""
+    if high is None:
+        low, high = 0, low
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
+    return _random_like(lambda a: draw_integers(a, int(low), int(high), generator), input,
+                        dtype, requires_grad, device, memory_format)
+
+
+@op(out=True)
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
     """A random permutation of 0..n-1 (matches `torch.randperm`)."""
+    n = int(n)
+    _shape((n,))
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(rng(generator).permutation(int(n)).astype(dtype.numpy), None, requires_grad,
-                   device)
+    check_randperm_dtype(n, dtype)
+    values = random.randperm(random._generator(generator), n)
+    return _finish(values.astype(dtype.numpy), None, requires_grad, device)
 
 
 # ---- in-place fills ---------------------------------------------------------------------

@@ -2,43 +2,123 @@
 (`normal_`, `uniform_`, `bernoulli_`, `random_`, `exponential_`, `cauchy_`, `geometric_`,
 `log_normal_`), with PyTorch's checks of their parameters.
 
-The draws come from ember's generators (ember/random.py): reproducible under `manual_seed`,
-but not PyTorch's streams. Samples are constants: they carry no gradient.
+bernoulli, multinomial, poisson, the dropout noise, the Gamma/binomial/Dirichlet arrays of
+the distributions and the fills other than normal_/uniform_/random_ draw torch's numbers bit
+for bit from the same generator state (ember/ops/_streams.py: uniforms, glibc's functions,
+torch's visiting order; ember/ops/_sequential.py: the element-after-element samplers).
+Samples are constants: they carry no gradient.
 """
 
-from ember import _dtype, random
+import math
+
+from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor
+from ember.autograd.function import Op
+from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
+from ember.ops._streams import (flat_in_memory_order, fma, generator_of, in_memory_order, libm,
+                                standard_normals64, uniform24, uniform53)
 from ember.ops.creation import _fill_inplace, _finish
-from ember.random import rng
+from ember.ops.random_creation import (draw_integers, draw_normal, draw_random_bits,
+                                       draw_uniform)
 
 
 @op(out=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
            device=None, requires_grad=False) -> Tensor:
-    """Normal samples with the given mean and std, scalars or tensors (matches `torch.normal`)."""
-    mean_array = mean._data if isinstance(mean, Tensor) else mean
-    std_array = std._data if isinstance(std, Tensor) else std
-    if xp.any(xp.asarray(std_array) < 0):
-        raise RuntimeError(f"normal expects all elements of std >= 0.0, but found "
-                           f"std {xp.min(std_array)}")
-    if size is None:
-        size = xp.broadcast_shapes(xp.shape(mean_array), xp.shape(std_array))
-    if dtype is None:
-        dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)),
-                     _dtype.get_default_dtype())
-    dtype = _dtype.to_dtype(dtype)
-    array = rng(generator).normal(mean_array, std_array, size=tuple(size)).astype(dtype.numpy)
-    return _finish(array, None, requires_grad, device)
+    """Normal samples with the given mean and std, scalars or tensors (matches `torch.normal`).
+
+    As torch: numbers draw `empty(size).normal_(mean, std)`; a tensor mean with a number std
+    draws normal_(0, std) then adds mean; a tensor std draws normal_(0, 1), multiplies by std
+    and adds mean, each step rounded in the output's dtype.
+    """
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - got "
+                            f"({type(mean).__name__}, {type(std).__name__}), but expected one "
+                            "of: (Tensor mean, Tensor std), (Tensor mean, float std), "
+                            "(float mean, Tensor std), (float mean, float std, tuple of ints "
+                            "size)")
+        dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        array = draw_normal(xp.empty(tuple(size), dtype=dtype.numpy), mean, std, generator)
+        return _finish(array, None, requires_grad, device)
+    if isinstance(std, Tensor) and std.numel() and bool(xp.any(std._data < 0)):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    like = mean if isinstance(mean, Tensor) else std
+    shape = _broadcast_shape(mean, std)
+    out_dtype = like._data.dtype
+    if not isinstance(std, Tensor):
+        values = draw_normal(xp.empty(shape, dtype=out_dtype), 0.0, std, generator)
+    else:
+        values = draw_normal(xp.empty(shape, dtype=out_dtype), 0.0, 1.0, generator)
+        values = _in_place(xp.multiply, values, std._data)
+    mean_array = mean._data if isinstance(mean, Tensor) else xp.asarray(mean, dtype=out_dtype)
+    values = _in_place(xp.add, values, mean_array)
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    node = {(True, False): Normal1, (False, True): Normal2}.get(
+        (isinstance(mean, Tensor), isinstance(std, Tensor)), Normal3)
+    return node.apply(Tensor._make(values), *tensors)
+
+
+class Normal1(Op):
+    """y = mean + std·z with z drawn: the draws are constants, and torch defines the gradients
+    with respect to mean and std as zeros (derivatives.yaml)."""
+
+    node_name = "NormalBackward1"
+
+    @staticmethod
+    def forward(ctx, values, *parameters):
+        ctx.shapes = [p.shape for p in parameters]
+        return values._data
+
+    @staticmethod
+    def backward(ctx, gy):
+        return (None, *(gy.new_zeros(shape) for shape in ctx.shapes))
+
+
+class Normal2(Normal1):
+    node_name = "NormalBackward2"
+
+
+class Normal3(Normal1):
+    node_name = "NormalBackward3"
+
+
+def _in_place(ufunc, values, other):
+    """values.op_(other) as torch computes it: in the operands' common dtype (a 0-d or integer
+    `other` does not promote), rounded back to values' dtype."""
+    if other.ndim == 0 or other.dtype.kind in "iub":
+        other = other.astype(values.dtype)
+    return ufunc(values, other).astype(values.dtype, copy=False)
+
+
+def _broadcast_shape(mean, std):
+    """The shape of normal's output: mean's and std's broadcast (torch's `infer_size`)."""
+    shapes = [tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)]
+    try:
+        return xp.broadcast_shapes(*shapes)
+    except ValueError:
+        a, b = shapes
+        for dim in range(-1, -min(len(a), len(b)) - 1, -1):
+            if a[dim] != b[dim] and 1 not in (a[dim], b[dim]):
+                raise RuntimeError(f"The size of tensor a ({a[dim]}) must match the size of "
+                                   f"tensor b ({b[dim]}) at non-singleton dimension "
+                                   f"{max(len(a), len(b)) + dim}") from None
+        raise
 
 
 @op(method=True)
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
-    """0/1 samples with probabilities `input` (matches `torch.bernoulli`)."""
-    probabilities = input._data if p is None else p
-    draws = rng(generator).random(input._data.shape) < probabilities
-    result = Tensor._make(draws.astype(input._data.dtype))
+    """0/1 samples with probabilities `input`, or `p` when given (matches `torch.bernoulli`)."""
+    template = Tensor._make(xp.empty(input._data.shape, dtype=input._data.dtype))
+    if p is None:
+        tensor_bernoulli_(template, input, generator=generator)
+    else:
+        tensor_bernoulli_(template, p, generator=generator)
+    result = template
     if out is None:
         return result
     if 0 in out.stride() and out.numel() > 1:
@@ -57,23 +137,99 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     _check_multinomial(input, num_samples, replacement)
     if out is not None and out.dtype is not _dtype.int64:
         raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype}")
-    weights = xp.atleast_2d(input._data.astype(xp.float64))
-    draw = rng(generator)
-    if replacement:
-        rows = [draw.choice(len(row), size=num_samples, p=row / row.sum()) for row in weights]
-        result = xp.array(rows, dtype=xp.int64)
+    weights = xp.atleast_2d(input._data)
+    if replacement and num_samples > 1:
+        result = _multinomial_with_replacement(weights, num_samples, generator)
     else:
-        # NOTE [Sampling without replacement]
-        # The top num_samples of keys -E/w (E ~ Exp(1)) are a weighted draw without
-        # replacement; categories of weight 0 have key -inf and, as in PyTorch (no error),
-        # come last once the others are used up (PyTorch's order among them is arbitrary;
-        # ember's is index order).
-        with quiet():
-            keys = -draw.exponential(size=weights.shape) / weights
-        order = xp.argsort(-keys, axis=-1, kind="stable")
-        result = order[:, :num_samples].astype(xp.int64)
+        result = _multinomial_by_exponential_race(weights, num_samples, generator)
     result = Tensor._make(result if input._data.ndim == 2 else result[0])
     return result if out is None else out.copy_(result)
+
+
+def _multinomial_by_exponential_race(weights, num_samples, generator):
+    """torch's path without replacement (and for one sample): the top `num_samples` of
+    w / q with q ~ Exp(1) drawn by `exponential_` in w's dtype.
+
+    NOTE [Sampling without replacement]
+    argmax(w / q), q ~ Exp(1), is a draw with probabilities w / Σw (the Gumbel-max trick after
+    exp), and the top k are a weighted draw without replacement. Categories of weight 0 have
+    key 0 and come last once the others are used up; PyTorch's order among tied keys is its
+    top-k's, ember's is index order.
+    """
+    q = Tensor._make(xp.empty(weights.shape, dtype=weights.dtype))
+    tensor_exponential_(q, 1.0, generator=generator)
+    with quiet():
+        keys = weights / q._data
+    if num_samples == 1:
+        return xp.argmax(keys, axis=-1)[:, None].astype(xp.int64)
+    order = xp.argsort(-keys, axis=-1, kind="stable")
+    return order[:, :num_samples].astype(xp.int64)
+
+
+def _multinomial_with_replacement(weights, num_samples, generator):
+    """torch's inverse-CDF sampler: per row, the running sum in the row's dtype divided by
+    the total (last entry set to 1), and for each sample the first category whose
+    cumulative weight is >= a 53-bit uniform, rows one after the other."""
+    cumulative = xp.cumsum(weights, axis=-1, dtype=weights.dtype)
+    cumulative = cumulative / cumulative[:, -1:]
+    cumulative[:, -1] = 1
+    uniforms = uniform53(generator, weights.shape[0] * num_samples)
+    uniforms = uniforms.reshape(weights.shape[0], num_samples)
+    rows = [xp.searchsorted(c.astype(xp.float64), u, side="left")
+            for c, u in zip(cumulative, uniforms)]
+    return xp.stack(rows).astype(xp.int64)
+
+
+@op
+def poisson(input, generator=None) -> Tensor:
+    """Poisson(rate) counts, one per element of input, in input's dtype (matches
+    `torch.poisson`: torch's sampler, element after element, on 53-bit uniforms)."""
+    rates = input._data.reshape(-1).astype(xp.float64)
+    if not xp.all(rates >= 0):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    counts = poisson_counts(rates.tolist(), generator_of(generator))
+    return Tensor._make(xp.asarray(counts, dtype=input._data.dtype).reshape(input._data.shape))
+
+
+@op
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial(count, prob) counts in count's shape and dtype (matches `torch.binomial`)."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.dtype.is_floating_point:
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{_dtype._SHORT.get(t.dtype.name, t.dtype.name)}")
+    return Tensor._make(binomial_array(count._data, prob._data, generator))
+
+
+def standard_gamma_array(alpha, generator=None):
+    """Gamma(alpha, 1) variates of an alpha array, in its dtype, as `torch._standard_gamma`
+    draws them (torch's sampler element after element; results below the dtype's smallest
+    normal number are raised to it, as torch does)."""
+    single = alpha.dtype == xp.float32
+    values = gamma_variates(alpha.reshape(-1).tolist(), generator_of(generator), single)
+    values = xp.asarray(values, dtype=xp.float64).astype(alpha.dtype).reshape(alpha.shape)
+    return xp.maximum(values, xp.finfo(alpha.dtype).tiny)
+
+
+def dirichlet_array(alpha, generator=None):
+    """Dirichlet(alpha) draws over the last axis, as `torch._sample_dirichlet`: Gamma variates
+    in double (raised to the smallest normal double), divided by their row sums, kept inside
+    [smallest normal, largest value below 1] of alpha's dtype."""
+    gammas = gamma_variates(alpha.reshape(-1).tolist(), generator_of(generator), False)
+    gammas = xp.maximum(xp.asarray(gammas, dtype=xp.float64), xp.finfo(xp.float64).tiny)
+    gammas = gammas.reshape(alpha.shape)
+    values = (gammas / gammas.sum(axis=-1, keepdims=True)).astype(alpha.dtype)
+    below_one = xp.nextafter(alpha.dtype.type(1), alpha.dtype.type(0))
+    return xp.clip(values, xp.finfo(alpha.dtype).tiny, below_one)
+
+
+def binomial_array(count, prob, generator=None):
+    """Binomial(count, prob) counts in count's shape and dtype, as `torch.binomial` draws them
+    (torch's sampler element after element)."""
+    probabilities = xp.broadcast_to(prob, count.shape).reshape(-1).tolist()
+    values = binomial_counts(count.reshape(-1).tolist(), probabilities,
+                             generator_of(generator), count.dtype == xp.float32)
+    return xp.asarray(values, dtype=xp.float64).astype(count.dtype).reshape(count.shape)
 
 
 def _check_multinomial(input, num_samples, replacement):
@@ -104,65 +260,146 @@ def _check_multinomial(input, num_samples, replacement):
 @tensor_method("normal_")
 def tensor_normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with N(mean, std²) samples (matches `Tensor.normal_`)."""
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_inplace(self, random.normal(self._data.shape, mean, std, self._data.dtype,
-                                             generator))
+    return _fill_inplace(self, draw_normal(self._data, mean, std, generator))
 
 
 @tensor_method("uniform_")
-def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None):
-    """Fill with U(from, to) samples (matches `Tensor.uniform_`)."""
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                           f"from={a} > to={b}")
-    return _fill_inplace(self, random.uniform(self._data.shape, a, b, self._data.dtype, generator))
+def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
+    """Fill with U(from, to) samples (matches `Tensor.uniform_`; `from=`/`to=` accepted)."""
+    a, b = bounds.pop("from", a), bounds.pop("to", b)
+    if bounds:
+        raise TypeError(f"uniform_() got an unexpected keyword argument '{next(iter(bounds))}'")
+    return _fill_inplace(self, draw_uniform(self._data, float(a), float(b), generator))
 
 
 @tensor_method("bernoulli_")
 def tensor_bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 0/1 samples, 1 with probability p (matches `Tensor.bernoulli_`)."""
-    p = p._data if isinstance(p, Tensor) else p
-    return _fill_inplace(self, rng(generator).random(self._data.shape) < p)
+    """Fill with 0/1 samples, 1 with probability p (matches `Tensor.bernoulli_`).
+
+    A number p: one 53-bit uniform u per element, 1 when u < p (torch 2.13 no longer routes
+    this through MKL's MCG31 stream). A tensor p (broadcast to self): 53-bit uniforms for a
+    float64 p, else 24-bit float32 uniforms compared with p in float32.
+    """
+    n = self._data.size
+    if not isinstance(p, Tensor):
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        return _fill_inplace(self, in_memory_order(self._data, uniform53(generator, n) < p))
+    probabilities = flat_in_memory_order(p._data, self._data)
+    if xp.any(probabilities < 0) or xp.any(probabilities > 1):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    if probabilities.dtype == xp.float64:
+        draws = uniform53(generator, n) < probabilities
+    else:
+        draws = uniform24(generator, n) < probabilities.astype(xp.float32)
+    return _fill_inplace(self, in_memory_order(self._data, draws))
+
+
+def _keep_mask(shape, p, like):
+    """`bernoulli_(1 - p)` of a fresh tensor: laid out like `like` (torch's `empty_like`
+    keeps a dense input's strides, e.g. a transposed one), else C-contiguous."""
+    keep = uniform53(None, math.prod(shape)) < 1 - p
+    if like is None:
+        return keep.reshape(shape)
+    return in_memory_order(like, keep)
+
+
+def dropout_noise(shape, p: float, dtype, like=None):
+    """torch's dropout noise: `empty_like(input).bernoulli_(1 - p)` then `div_(1 - p)` in
+    dtype, so each kept unit is 1/(1-p) rounded as torch rounds it."""
+    return _keep_mask(shape, p, like).astype(dtype) / xp.asarray(1 - p, dtype=dtype)
+
+
+# SELU's α·λ, the value an alpha-dropped unit takes (torch's Dropout.cpp constant).
+_ALPHA_DROPPED = 1.7580993408473766
+
+
+def alpha_dropout_noise(shape, p: float, dtype, like=None):
+    """torch's alpha-dropout (noise·a, b): noise ~ bernoulli(1-p) in dtype,
+    a = 1/√((α²p + 1)(1 - p)), b = (noise - 1)·αa + αap, each step rounded to dtype."""
+    keep = _keep_mask(shape, p, like).astype(dtype)
+    alpha = _ALPHA_DROPPED
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = (keep - dtype.type(1)) * xp.asarray(alpha * a, dtype) + xp.asarray(alpha * a * p, dtype)
+    return keep * xp.asarray(a, dtype), b
+
+
+def _fill_with(self, flat):
+    """Write float64 draws (in torch's visiting order) into self, rounded to its dtype."""
+    return _fill_inplace(self, in_memory_order(self._data, flat.astype(self._data.dtype)))
 
 
 @tensor_method("random_")
-def tensor_random_(self, low=0, high=None, *, generator=None):
-    """Fill with integers uniform in [low, high) (matches `Tensor.random_`)."""
-    if high is None:
-        low, high = 0, low if low else 2 ** 24
-    return _fill_inplace(self, rng(generator).integers(low, high, size=self._data.shape))
+def tensor_random_(self, *args, generator=None, **bounds):
+    """Fill with random integers (matches `Tensor.random_`): random_() takes [0, dtype's max]
+    ([0, 2^mantissa] for floats), random_(to) [0, to), random_(from, to) [from, to), and
+    random_(from, None) [from, dtype's max]; random_(-2^63, None) whole 64-bit words."""
+    if len(args) > 2:
+        raise TypeError(f"random_() takes at most 2 arguments ({len(args)} given)")
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    elif "to" in bounds:
+        low, high = bounds.get("from", 0), bounds["to"]
+    elif bounds:
+        raise TypeError(f"random_() received an invalid combination of arguments - got "
+                        f"({', '.join(f'{k}={type(v).__name__}' for k, v in bounds.items())}, )")
+    else:
+        return _fill_inplace(self, draw_random_bits(self._data, generator))
+    if high is None and low == -2 ** 63:
+        return _fill_inplace(self, draw_integers(self._data, generator=generator,
+                                                 full_range=True))
+    if self._data.dtype.kind == "c":
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
+    high = None if high is None else int(high)
+    return _fill_inplace(self, draw_integers(self._data, int(low), high, generator))
 
 
 @tensor_method("exponential_")
 def tensor_exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with Exp(lambd) samples (matches `Tensor.exponential_`)."""
+    """Fill with Exp(lambd) samples, -1/λ·log1p(-u) for 53-bit uniforms u (matches
+    `Tensor.exponential_`)."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{_dtype._SHORT.get(self.dtype.name, self.dtype.name)}")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill_inplace(self, rng(generator).exponential(1 / lambd, size=self._data.shape))
+    u = uniform53(generator, self._data.size)
+    exact = self._data.dtype == xp.float64
+    return _fill_with(self, (-1.0 / lambd) * libm("log1p", -u, exact))
 
 
 @tensor_method("cauchy_")
 def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    """Fill with Cauchy(median, sigma) samples (matches `Tensor.cauchy_`)."""
+    """Fill with Cauchy(median, sigma) samples, median + sigma·tan(π(u - 1/2)) (matches
+    `Tensor.cauchy_`)."""
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    draws = rng(generator).standard_cauchy(size=self._data.shape)
-    return _fill_inplace(self, median + sigma * draws)
+    u = uniform53(generator, self._data.size)
+    exact = self._data.dtype == xp.float64
+    return _fill_with(self, fma(sigma, libm("tan", math.pi * (u - 0.5), exact), median))
 
 
 @tensor_method("geometric_")
 def tensor_geometric_(self, p, *, generator=None):
-    """Fill with the number of Bernoulli(p) trials to the first success (matches
-    `Tensor.geometric_`)."""
+    """Fill with the number of Bernoulli(p) trials to the first success,
+    ceil(log(u) / log1p(-p)) (matches `Tensor.geometric_`)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    return _fill_inplace(self, rng(generator).geometric(p, size=self._data.shape))
+    u = uniform53(generator, self._data.size)
+    exact = self._data.dtype == xp.float64
+    return _fill_with(self, xp.ceil(libm("log", u, exact) / math.log1p(-p)))
 
 
 @tensor_method("log_normal_")
 def tensor_log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    """Fill with exp(N(mean, std²)) samples (matches `Tensor.log_normal_`)."""
+    """Fill with exp(N(mean, std²)) samples, one `normal_distribution<double>` draw each
+    (matches `Tensor.log_normal_`)."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _fill_inplace(self, rng(generator).lognormal(mean, std, size=self._data.shape))
+    exact = self._data.dtype == xp.float64
+    z = standard_normals64(generator, self._data.size)
+    return _fill_with(self, libm("exp", fma(z, std, mean), exact))

@@ -114,3 +114,55 @@ def test_errors_match_torch(call):
 def test_zero_element_tensor_warns():
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         init_e.kaiming_uniform_(ember.empty(0, 3))
+
+
+# ---- torch's numbers ------------------------------------------------------------------------
+# name -> (fn(init, tensor), shape, dtype): each fills torch's exact values after manual_seed
+SEEDED = {
+    "uniform_": (lambda m, t: m.uniform_(t, -0.3, 0.7), (7, 5), "float32"),
+    "uniform_f64": (lambda m, t: m.uniform_(t, -2.0, 0.5), (33,), "float64"),
+    "normal_small": (lambda m, t: m.normal_(t, 0.1, 0.3), (3, 5), "float32"),
+    "normal_large": (lambda m, t: m.normal_(t, 0.1, 0.3), (7, 9), "float32"),
+    "normal_f64": (lambda m, t: m.normal_(t, -1.0, 2.0), (5, 7), "float64"),
+    "xavier_uniform_": (lambda m, t: m.xavier_uniform_(t, gain=1.5), (6, 4, 3), "float32"),
+    "xavier_normal_": (lambda m, t: m.xavier_normal_(t), (8, 5), "float32"),
+    "kaiming_uniform_": (lambda m, t: m.kaiming_uniform_(t, a=5 ** 0.5), (7, 20), "float32"),
+    "kaiming_uniform_fan_out": (lambda m, t: m.kaiming_uniform_(
+        t, mode="fan_out", nonlinearity="relu"), (4, 3, 3, 3), "float64"),
+    "kaiming_normal_": (lambda m, t: m.kaiming_normal_(t), (9, 4), "float32"),
+    "trunc_normal_redraws": (lambda m, t: m.trunc_normal_(t, 0.0, 1.0, -1.0, 1.0), (6, 7),
+                             "float32"),
+    "trunc_normal_uniforms": (lambda m, t: m.trunc_normal_(t, 0.5, 1.0, 2.0, 3.0), (40,),
+                              "float32"),
+    "trunc_normal_uniforms_f64": (lambda m, t: m.trunc_normal_(t, 0.0, 0.02, 0.03, 0.1),
+                                  (5, 6), "float64"),
+    "sparse_": (lambda m, t: m.sparse_(t, 0.3, 0.5), (7, 4), "float32"),
+}
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2026])
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_random_fills_equal_torch(name, seed):
+    """After the same manual_seed, the fill is torch's bit for bit and both libraries'
+    default generators end in the same state."""
+    fill, shape, dtype = SEEDED[name]
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(seed)
+        t = lib.empty(*shape, dtype=getattr(lib, dtype))
+        assert fill(lib.nn.init, t) is t
+        results.append((t.numpy(), lib.empty(3, dtype=lib.float64).exponential_().tolist()))
+    (e, e_probe), (t, t_probe) = results
+    np.testing.assert_array_equal(e, t)
+    assert e_probe == t_probe
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 5)])
+def test_orthogonal_close_to_torch(shape):
+    """orthogonal_ draws torch's normal matrix; the QR (LAPACK's, NumPy's vs MKL's) agrees to
+    rounding."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(1)
+        results.append(lib.nn.init.orthogonal_(lib.empty(*shape), 0.5).numpy())
+    np.testing.assert_allclose(results[0], results[1], atol=1e-5)

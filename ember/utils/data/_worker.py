@@ -128,10 +128,11 @@ def make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last):
     return kind(dataset, auto_collation, collate_fn, drop_last)
 
 
-def numpy_seed(base_seed: int, worker_id: int) -> int:
-    """A NumPy global seed for a worker, derived from the loader's base seed and the id."""
-    return int(np.random.SeedSequence([worker_id, base_seed & 0xFFFFFFFFFFFFFFFF])
-               .generate_state(1)[0])
+def numpy_seed(base_seed: int, worker_id: int) -> list:
+    """A worker's NumPy global seed, as torch's `_generate_state`: SeedSequence's hash of the
+    entropy words [worker_id, base_seed's low and high 32 bits, 0], four uint32 words."""
+    entropy = [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0]
+    return np.random.SeedSequence(entropy).generate_state(4).tolist()
 
 
 def worker_loop(conn, inherited, dataset, is_iterable, auto_collation, collate_fn, drop_last,

@@ -13,7 +13,8 @@ import sys
 import time
 from multiprocessing.connection import Connection, wait
 
-from ember import random as _random
+from ember import _dtype
+from ember.ops.creation import empty
 from ember.utils.data import _worker
 from ember.utils.data._collate import default_collate, default_convert
 from ember.utils.data.dataset import IterableDataset
@@ -165,7 +166,10 @@ class _BaseIterator:
         self._collate_fn = loader.collate_fn
         self._index_sampler = loader._index_sampler
         self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = int(_random.rng(loader.generator).integers(0, 2 ** 62))
+        # torch draws the workers' base seed when the iterator is made, before the sampler's
+        # first draw (RandomSampler draws its own seed at its first index)
+        self._base_seed = int(empty((), dtype=_dtype.int64).random_(
+            generator=loader.generator).item())
         self._num_yielded = 0
 
     def __iter__(self):
@@ -208,6 +212,7 @@ class _MultiProcessIterator(_BaseIterator):
         self._prefetch_factor = loader.prefetch_factor
         self._timeout = loader.timeout
         self._persistent = loader.persistent_workers
+        self._in_order = loader.in_order
         context = loader._context()
         self._conns, self._workers = [], []
         for worker_id in range(self._num_workers):
@@ -257,7 +262,7 @@ class _MultiProcessIterator(_BaseIterator):
             return
         for _ in range(self._num_workers):
             worker_id = next(self._worker_cycle)
-            if self._active[worker_id]:
+            if self._active[worker_id] and (self._in_order or self._has_room(worker_id)):
                 break
         else:
             return  # every worker's iterable is exhausted
@@ -341,8 +346,17 @@ class _MultiProcessIterator(_BaseIterator):
                 self._task_worker.pop(task, None)
                 self._rcvd_idx += 1
                 return self._process(data)
+            elif not self._in_order:  # in_order=False: hand out whatever arrives first
+                self._task_worker.pop(task, None)
+                return self._process(data)
             else:
                 self._reordered[task] = data
+
+    def _has_room(self, worker_id):
+        """in_order=False gives a worker a task only while it holds fewer than its share of
+        the prefetched tasks (torch's rule, so a slow worker does not hoard them)."""
+        share = self._prefetch_factor * self._num_workers // sum(self._active)
+        return sum(w == worker_id for w in self._task_worker.values()) < share
 
     def _process(self, data):
         self._try_put_index()

@@ -6,7 +6,7 @@ import itertools
 import math
 import warnings
 
-from ember import random as _random
+from ember.ops.creation import randperm
 
 
 class Dataset:
@@ -149,14 +149,13 @@ def _fraction_lengths(lengths, total):
 def random_split(dataset, lengths, generator=None):
     """Split into non-overlapping random subsets of the given lengths or fractions.
 
-    Matches `torch.utils.data.random_split` (the permutation is ember's, not PyTorch's).
+    Matches `torch.utils.data.random_split`: one `randperm` of the whole length.
     """
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _fraction_lengths(lengths, len(dataset))
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    generator = generator if generator is not None else _random.default_generator
-    indices = _random.rng(generator).permutation(sum(lengths)).tolist()
+    indices = randperm(sum(lengths), generator=generator).tolist()
     ends = itertools.accumulate(lengths)
     return [Subset(dataset, indices[end - length:end]) for end, length in zip(ends, lengths)]
 

@@ -3,14 +3,15 @@
 The indices (shuffled with a generator seeded `seed + epoch`, the same on every rank) are padded
 by repeating from the start until they divide evenly by the number of replicas (or, with
 drop_last, cut to the largest multiple), then rank r takes every num_replicas-th from position
-r. The ranks' shares are disjoint and together cover the dataset, as torch assigns them; the
-shuffled order is ember's generator's, not torch's.
+r. The ranks' shares are disjoint and together cover the dataset, as torch assigns them, and
+the shuffle is torch's `randperm` from a generator seeded `seed + epoch`.
 """
 
 import math
 
 from ember import distributed as dist
 from ember import random as _random
+from ember.ops.creation import randperm
 from ember.utils.data.sampler import Sampler
 
 
@@ -49,7 +50,7 @@ class DistributedSampler(Sampler):
         n = len(self.dataset)
         if self.shuffle:
             generator = _random.Generator().manual_seed(self.seed + self.epoch)
-            indices = _random.rng(generator).permutation(n).tolist()
+            indices = randperm(n, generator=generator).tolist()
         else:
             indices = list(range(n))
         if self.drop_last:

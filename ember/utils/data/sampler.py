@@ -1,17 +1,20 @@
 """Samplers: the order in which a map-style dataset's indices are visited, and batching of
 those indices (matches `torch.utils.data.sampler`).
 
-Random samplers draw from an `ember.Generator` (the given one, else a fresh generator seeded
-from the default generator at each `iter()`), so `ember.manual_seed` makes shuffles
-reproducible; the permutations are ember's own, not PyTorch's.
+Random samplers make torch's calls in torch's order (RandomSampler seeds a fresh generator
+from one int64 `random_()` of the default generator at each `iter()`, then `randperm` /
+`randint` in chunks of 32), so after the same `manual_seed` they visit PyTorch's order.
 """
 
 import numbers
 
 import numpy as np
 
+from ember import _dtype
 from ember import random as _random
 from ember._tensor import Tensor
+from ember.ops.creation import empty, randint, randperm
+from ember.ops.sampling import multinomial
 
 
 class Sampler:
@@ -38,10 +41,11 @@ class SequentialSampler(Sampler):
 
 
 def _fresh_generator(generator):
-    """The generator to draw one epoch from: the given one, else one seeded from the default."""
+    """The generator to draw one epoch from: the given one, else a new one seeded (as torch
+    does) with `empty((), dtype=int64).random_()` drawn from the default generator."""
     if generator is not None:
         return generator
-    seed = int(_random.rng(None).integers(0, 2 ** 63))
+    seed = int(empty((), dtype=_dtype.int64).random_().item())
     return _random.Generator().manual_seed(seed)
 
 
@@ -67,14 +71,16 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        rng = _random.rng(_fresh_generator(self.generator))
+        generator = _fresh_generator(self.generator)
         if self.replacement:  # in chunks of 32, as torch draws them: num_samples may be huge
-            for start in range(0, self.num_samples, 32):
-                yield from rng.integers(0, n, size=min(32, self.num_samples - start)).tolist()
+            for _ in range(self.num_samples // 32):
+                yield from randint(high=n, size=(32,), generator=generator).tolist()
+            yield from randint(high=n, size=(self.num_samples % 32,),
+                               generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from rng.permutation(n).tolist()
-        yield from rng.permutation(n)[:self.num_samples % n].tolist()
+            yield from randperm(n, generator=generator).tolist()
+        yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -88,8 +94,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        order = _random.rng(_fresh_generator(self.generator)).permutation(len(self.indices))
-        for i in order.tolist():
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -98,7 +103,7 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """Indices drawn with probability proportional to weights (matches
-    `WeightedRandomSampler`)."""
+    `WeightedRandomSampler`: `multinomial` of the float64 weights)."""
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         if (not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool)
@@ -119,12 +124,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        p = self.weights._data / self.weights._data.sum()
-        rng = _random.rng(_fresh_generator(self.generator))
-        if not self.replacement and self.num_samples > np.count_nonzero(p):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        draws = rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p)
+        draws = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
         yield from draws.tolist()
 
     def __len__(self):

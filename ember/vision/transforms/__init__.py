@@ -2,8 +2,9 @@
 
 from ember.vision.transforms import functional, v2
 from ember.vision.transforms._augment import (ColorJitter, GaussianBlur, RandomAffine,
-                                              RandomApply, RandomCrop, RandomErasing,
-                                              RandomGrayscale, RandomHorizontalFlip,
+                                              RandomApply, RandomChoice, RandomCrop,
+                                              RandomErasing, RandomGrayscale,
+                                              RandomHorizontalFlip, RandomOrder,
                                               RandomResizedCrop, RandomRotation,
                                               RandomVerticalFlip)
 from ember.vision.transforms.functional import InterpolationMode
@@ -13,6 +14,7 @@ from ember.vision.transforms.transforms import (CenterCrop, Compose, ConvertImag
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
            "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
-           "RandomAffine", "RandomApply", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
+           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
+           "RandomRotation", "RandomVerticalFlip",
            "Resize", "ToPILImage", "ToTensor", "functional", "v2"]

@@ -1,24 +1,30 @@
 """The random augmentation transforms (matches the random part of `torchvision.transforms`):
-random crops, flips, rotations, affine maps, colour jitter, grayscale, blur, erasing and
-RandomApply. The deterministic transforms are in transforms.py, which re-exports these.
+random crops, flips, rotations, affine maps, colour jitter, grayscale, blur, erasing,
+RandomApply, RandomChoice and RandomOrder. The deterministic transforms are in
+transforms.py, which re-exports these.
 
 NOTE [Random transforms and the default generator]
 Random decisions are drawn from ember's default generator with the same calls torchvision
 makes on PyTorch's (`rand(1) < p`, `randint(0, n, (1,))`, `empty(1).uniform_(a, b)`,
-`randperm(4)`), in the same order, so a pipeline is reproducible under `ember.manual_seed`
-(the numbers themselves differ from PyTorch's, whose generator ember does not reproduce).
+`randperm(4)`, and Python's `random` for RandomChoice/RandomOrder), in the same order, so
+after the same `manual_seed` a pipeline makes PyTorch's decisions. torchvision's float32
+steps are kept too: the log of the aspect-ratio range and the exp of its draw are float32
+(correctly rounded, as torch's are; NumPy's float32 exp/log are not always).
 """
 
 import math
 import numbers
+import random
 import warnings
 from collections.abc import Sequence
+
+import numpy as np
 
 from ember._dtype import float32
 from ember._tensor import Tensor
 from ember.ops.creation import empty, rand, randint, randperm, tensor
 from ember.vision.transforms import functional as F
-from ember.vision.transforms._base import Transform, _setup_size
+from ember.vision.transforms._base import Transform, _Callable, _setup_size
 from ember.vision.transforms.functional import InterpolationMode
 
 
@@ -32,6 +38,16 @@ def _randint(high: int) -> int:
 
 def _coin(p: float) -> bool:
     return bool(rand(1).item() < p)
+
+
+def _log_ratio(ratio) -> tuple:
+    """torchvision's `torch.log(torch.tensor(ratio))`: float32 logs of the float32 bounds."""
+    return tuple(float(np.float32(math.log(np.float32(r)))) for r in ratio)
+
+
+def _aspect_ratio(log_ratio) -> float:
+    """`torch.exp(torch.empty(1).uniform_(*log_ratio)).item()`: the exp in float32."""
+    return float(np.float32(math.exp(_uniform(log_ratio[0], log_ratio[1]))))
 
 
 def _setup_angle(x, name: str, req_sizes=(2,)) -> list:
@@ -128,10 +144,10 @@ class RandomResizedCrop(Transform):
         """(top, left, h, w): ten tries at a random area/ratio, else a central crop."""
         _, height, width = F.get_dimensions(img)
         area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+        log_ratio = _log_ratio(ratio)
         for _ in range(10):
             target_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+            aspect_ratio = _aspect_ratio(log_ratio)
             w = round(math.sqrt(target_area * aspect_ratio))
             h = round(math.sqrt(target_area / aspect_ratio))
             if 0 < w <= width and 0 < h <= height:
@@ -374,10 +390,10 @@ class RandomErasing(Transform):
         """(i, j, h, w, v): a window and its fill (normal noise when value is None)."""
         channels, img_h, img_w = img.shape[-3], img.shape[-2], img.shape[-1]
         area = img_h * img_w
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+        log_ratio = _log_ratio(ratio)
         for _ in range(10):
             erase_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+            aspect_ratio = _aspect_ratio(log_ratio)
             h = round(math.sqrt(erase_area * aspect_ratio))
             w = round(math.sqrt(erase_area / aspect_ratio))
             if not (h < img_h and w < img_w):
@@ -418,7 +434,7 @@ class RandomApply(Transform):
         self.p = p
 
     def forward(self, img):
-        if not _coin(self.p):
+        if self.p < rand(1).item():  # torchvision's test: applied when the draw is <= p
             return img
         for t in self.transforms:
             img = t(img)
@@ -427,3 +443,43 @@ class RandomApply(Transform):
     def __repr__(self) -> str:
         body = "".join(f"\n    {t}" for t in self.transforms)
         return f"{type(self).__name__}(\n    p={self.p}{body}\n)"
+
+
+class _RandomTransforms(_Callable):
+    """Base of RandomChoice and RandomOrder: plain callables over a sequence of transforms."""
+
+    def __init__(self, transforms):
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence")
+        self.transforms = transforms
+
+    def __repr__(self) -> str:
+        body = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{type(self).__name__}({body}\n)"
+
+
+class RandomChoice(_RandomTransforms):
+    """Apply one of the transforms, picked with Python's `random.choices` and weights p."""
+
+    def __init__(self, transforms, p=None):
+        super().__init__(transforms)
+        if p is not None and not isinstance(p, Sequence):
+            raise TypeError("Argument p should be a sequence")
+        self.p = p
+
+    def __call__(self, *args):
+        return random.choices(self.transforms, weights=self.p)[0](*args)
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()}(p={self.p})"
+
+
+class RandomOrder(_RandomTransforms):
+    """Apply the transforms in an order shuffled by Python's `random.shuffle`."""
+
+    def __call__(self, img):
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
+        for i in order:
+            img = self.transforms[i](img)
+        return img

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 from ember.vision.transforms import functional as F
 from ember.vision.transforms._augment import (ColorJitter, GaussianBlur,  # noqa: F401 re-export
-                                              RandomAffine, RandomApply, RandomCrop,
-                                              RandomErasing, RandomGrayscale,
-                                              RandomHorizontalFlip, RandomResizedCrop,
-                                              RandomRotation, RandomVerticalFlip)
+                                              RandomAffine, RandomApply, RandomChoice,
+                                              RandomCrop, RandomErasing, RandomGrayscale,
+                                              RandomHorizontalFlip, RandomOrder,
+                                              RandomResizedCrop, RandomRotation,
+                                              RandomVerticalFlip)
 from ember.vision.transforms._base import Transform, _Callable, _setup_size
 from ember.vision.transforms.functional import InterpolationMode
 

@@ -7,10 +7,11 @@ from ember import _dtype
 from ember._tensor import Tensor
 from ember.vision.transforms import functional
 from ember.vision.transforms._augment import (ColorJitter, GaussianBlur,  # noqa: F401
-                                              RandomAffine, RandomApply, RandomCrop,
-                                              RandomErasing, RandomGrayscale,
-                                              RandomHorizontalFlip, RandomResizedCrop,
-                                              RandomRotation, RandomVerticalFlip)
+                                              RandomAffine, RandomApply, RandomChoice,
+                                              RandomCrop, RandomErasing, RandomGrayscale,
+                                              RandomHorizontalFlip, RandomOrder,
+                                              RandomResizedCrop, RandomRotation,
+                                              RandomVerticalFlip)
 from ember.vision.transforms._base import Transform
 from ember.vision.transforms.functional import InterpolationMode  # noqa: F401
 from ember.vision.transforms.transforms import (CenterCrop, Compose,  # noqa: F401

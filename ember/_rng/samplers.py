@@ -1,0 +1,205 @@
+"""torch's CPU samplers on whole arrays of a generator's words (see ember/random.py).
+
+Each function takes a `Generator` (its `_uint32` / `_uint64` words and its cached normal) and a
+count `n`, draws exactly the words torch's kernel draws for n elements in memory order, and
+returns a flat array: the uniform, normal and integer distributions of ATen's
+DistributionsHelper.h / TransformationHelper.h and the CPU kernels of DistributionTemplates.h.
+"""
+
+from ember._backend import xp
+from ember._rng import libm
+from ember._rng.mathfun import box_muller, fma32, fma64
+
+_f32 = xp.float32
+_f64 = xp.float64
+_MASK24 = xp.uint32((1 << 24) - 1)
+_MASK53 = xp.uint64((1 << 53) - 1)
+_TWO_PI = 2.0 * 3.141592653589793
+_CHUNK = 1 << 16  # words per chunk: the temporaries stay in the CPU's cache
+
+
+# ---- uniform -------------------------------------------------------------------------------
+def uniform_float32(gen, n: int):
+    """n float32 uniforms in [0, 1): 24 bits of one word each (torch's `uniform_real<float>`)."""
+    out = xp.empty(n, dtype=_f32)
+    for start in range(0, n, _CHUNK):  # in cache-sized chunks: one pass over memory
+        words = gen._uint32(min(_CHUNK, n - start))
+        words &= _MASK24
+        chunk = out[start:start + _CHUNK]
+        chunk[...] = words.view(xp.int32)  # int32 converts faster than uint32
+        chunk *= _f32(2.0 ** -24)
+    return out
+
+
+def uniform_float64(gen, n: int):
+    """n float64 uniforms in [0, 1): 53 bits of one `random64()` each."""
+    return (gen._uint64(n) & _MASK53).astype(_f64) * 2.0 ** -53
+
+
+def uniform(gen, n: int, dtype, low: float, high: float):
+    """torch's `uniform_kernel`: fma(u, to - from, from) in float32 (float64 for double), cast
+    to dtype; a value that rounding carried up to `to` becomes `from`."""
+    dtype = xp.dtype(dtype)
+    unit = low == 0 and high == 1  # fma(u, 1, 0) = u
+    if dtype == _f64:
+        values = uniform_float64(gen, n)
+        values = values if unit else fma64(values, high - low, low)
+    else:
+        values = uniform_float32(gen, n)
+        if not unit:
+            values = fma32(values, _f32(high) - _f32(low), _f32(low))
+        if dtype == _f32 and unit:
+            return values  # u < 1 always
+        values = values.astype(dtype, copy=False)
+    values[values == dtype.type(high)] = dtype.type(low)
+    return values
+
+
+# ---- normal --------------------------------------------------------------------------------
+def normal(gen, n: int, dtype, mean: float, std: float):
+    """torch's `normal_kernel` for n contiguous elements of dtype: the Box–Muller of blocks of
+    16 from 16 elements on (NOTE [The float32 normal kernel]), the scalar sampler below that."""
+    dtype = xp.dtype(dtype)
+    if n < 16:
+        return from_double(normal_scalar(gen, n, mean, std), dtype)
+    if dtype == _f64:
+        return _normal_fill(gen, n, n, uniform_float64, lambda u: _box_muller64(u, mean, std))
+    # float16 / bfloat16 compute in float32 block by block: only the blocks' uniforms are drawn
+    drawn = n if dtype == _f32 else n // 16 * 16
+    values = _normal_fill(gen, n, drawn, uniform_float32, lambda u: box_muller(u, mean, std))
+    return values.astype(dtype, copy=False)
+
+
+def from_double(values, dtype):
+    """float64 values as torch's static_cast: to float16/bfloat16 through float32 (c10::Half
+    and c10::BFloat16 are made from a float), so twice rounded."""
+    dtype = xp.dtype(dtype)
+    if dtype.itemsize == 2 and dtype.kind != "i" and dtype.kind != "u":
+        return values.astype(_f32).astype(dtype)
+    return values.astype(dtype)
+
+
+def _normal_fill(gen, n, drawn, draw, transform):
+    """torch's `normal_fill`: `drawn` uniforms (n, or only whole blocks), transformed in blocks
+    of 16; when n % 16 != 0 the last 16 elements are redone from 16 new uniforms."""
+    blocks = n // 16
+    values = transform(draw(gen, drawn)[:blocks * 16].reshape(blocks, 16)).reshape(-1)
+    if n % 16 == 0:
+        return values
+    tail = transform(draw(gen, 16).reshape(1, 16)).reshape(-1)
+    return xp.concatenate([values[:n - 16], tail])
+
+
+def _box_muller64(u, mean, std):
+    """`NormalFill16<double>`: scalar libm log/cos/sin, fma(r·cos θ, std, mean)."""
+    radius = xp.sqrt(-2.0 * libm.glibc_log(1.0 - u[:, :8]))
+    theta = _TWO_PI * u[:, 8:]
+    out = xp.empty_like(u)
+    out[:, :8] = fma64(radius * xp.cos(theta), std, mean)
+    out[:, 8:] = fma64(radius * xp.sin(theta), std, mean)
+    return out
+
+
+def normal_scalar(gen, n: int, mean: float, std: float):
+    """n samples of `at::normal_distribution<double>` in float64, with the generator's cache.
+
+    Each pair of uniforms (u1, u2) gives r = sqrt(-2·log1p(-u2)), θ = 2π·u1 and two samples:
+    r·cos θ is returned first and r·sin θ is kept in the generator for the next draw (torch's
+    `next_double_normal_sample`, which `manual_seed` clears). Each becomes fma(x, std, mean).
+    """
+    cached = [] if gen._next_double_normal is None or n == 0 else [gen._next_double_normal]
+    if cached and n:
+        gen._next_double_normal = None
+    pairs = (n - len(cached) + 1) // 2
+    u = uniform_float64(gen, 2 * pairs).reshape(pairs, 2)
+    radius = xp.sqrt(-2.0 * libm.call("log1p", -u[:, 1]))
+    theta = _TWO_PI * u[:, 0]
+    drawn = xp.stack([radius * libm.call("cos", theta), radius * libm.call("sin", theta)], axis=1)
+    samples = xp.concatenate([xp.asarray(cached, dtype=_f64), drawn.reshape(-1)])
+    if samples.size > n:
+        gen._next_double_normal = float(samples[n])
+    return fma64(samples[:n], std, mean)
+
+
+# ---- integers ------------------------------------------------------------------------------
+def random_from_to(gen, n: int, range_: int, base: int):
+    """torch's `uniform_int_from_to_distribution`: word % range + base as int64; one 32-bit word
+    per element below a range of 2^28, one 64-bit word from 2^28 on."""
+    if range_ < 2 ** 28:
+        words = gen._uint32(n)
+        words %= xp.uint32(range_)
+        return words.astype(xp.int64) + base
+    values = (gen._uint64(n) % xp.uint64(range_)) + xp.uint64(base % 2 ** 64)
+    return values.view(xp.int64)
+
+
+def random_full_range(gen, n: int):
+    """`random_(-2^63)` with no `to`: each `random64()` read as an int64."""
+    return gen._uint64(n).view(xp.int64)
+
+
+# `random_()` without bounds: a 32-bit word (64-bit for int64 and float64) modulo the dtype's
+# range: [0, max] for integers, [0, 2^digits] for floating point (torch's `uniform_int`).
+_RANDOM_MODULUS = {"bool": 2, "uint8": 2 ** 8, "int8": 2 ** 7, "int16": 2 ** 15,
+                   "int32": 2 ** 31, "int64": 2 ** 63, "float16": 2 ** 11 + 1,
+                   "bfloat16": 2 ** 8 + 1, "float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1}
+
+
+def random_bits(gen, n: int, dtype):
+    """torch's `random_()` for n elements of dtype (as int64 values to cast)."""
+    name = xp.dtype(dtype).name
+    wide = name in ("int64", "float64")
+    words = gen._uint64(n) if wide else gen._uint32(n).astype(xp.uint64)
+    return (words % xp.uint64(_RANDOM_MODULUS[name])).astype(xp.int64)
+
+
+# ---- permutations --------------------------------------------------------------------------
+def randperm(gen, n: int):
+    """torch's `randperm_cpu` for n < 2^32/20: for i in 0..n-2 swap slots i and i + z_i with
+    z_i = random() % (n - i) (NOTE [randperm without a loop])."""
+    if n < 2:
+        return xp.arange(n, dtype=xp.int64)
+    if n >= (2 ** 32 - 1) // 20:
+        raise NotImplementedError(f"randperm: n = {n} uses torch's 64-bit shuffle, not ported")
+    steps = xp.arange(n - 1, dtype=xp.int64)
+    target = steps + (gen._uint32(n - 1) % xp.arange(n, 1, -1, dtype=xp.uint32)).astype(xp.int64)
+    return _apply_swaps(target)
+
+
+def _apply_swaps(target):
+    """The result of `for i: swap(slot[i], slot[target[i]])` on 0..n-1 (target[i] ≥ i), in
+    O(n log n) array operations.
+
+    NOTE [randperm without a loop]
+    Step i fixes slot i for good (later steps touch only slots > i). Let v_i be what slot i
+    holds just before step i: the value step k moved there, for the last k < i with
+    target[k] = i, else i itself. That is a forest of pointers to earlier steps, so v is each
+    step's root, found by pointer doubling. Slot i ends with what slot target[i] held before
+    step i: v_k for the last earlier step k with the same target, else the untouched value
+    target[i] (when target[i] = i that is v_i by the same rule).
+    """
+    n = target.size + 1
+    steps = xp.arange(n - 1, dtype=xp.int64)
+    keys = xp.sort((target << 32) | steps)  # by target, then by step
+    ts = (keys >> 32).astype(xp.int32)
+    ks = (keys & 0xFFFF_FFFF).astype(xp.int32)
+    same = ts[1:] == ts[:-1]
+    earlier = xp.full(n - 1, -1, dtype=xp.int32)  # the previous step with the same target
+    earlier[ks[1:][same]] = ks[:-1][same]
+    parent = xp.arange(n, dtype=xp.int32)  # the last step k < i with target[k] = i
+    last = xp.ones(n - 1, dtype=bool)
+    last[:-1] = ~same
+    group_last, group_target = ks[last], ts[last]
+    mine = group_last == group_target  # the group's last step is slot i's own: take the one before
+    before = earlier[group_last[mine]]
+    parent[group_target[~mine]] = group_last[~mine]
+    parent[group_target[mine][before >= 0]] = before[before >= 0]
+    while True:
+        hop = parent[parent]
+        if xp.array_equal(hop, parent):
+            break
+        parent = hop
+    out = xp.empty(n, dtype=xp.int64)
+    out[:-1] = xp.where(earlier >= 0, parent[xp.maximum(earlier, 0)], target)
+    out[-1] = parent[-1]
+    return out

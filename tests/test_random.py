@@ -1,0 +1,212 @@
+"""torch's CPU random streams, bit for bit: every sampler of ember/random.py after the same seed
+gives torch's bytes (seeds 0, 42, 2026; sizes below, at and above 16, odd sizes), and the
+generator's state round-trips through torch's 5056-byte format in both directions."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same_error, run_both
+
+SEEDS = (0, 42, 2026)
+SIZES = (1, 7, 15, 16, 17, 31, 100, 1003)
+FLOATS = ("float32", "float64", "float16", "bfloat16")
+
+
+def _bytes(t):
+    """A tensor's dtype name, shape and raw bytes (bfloat16 as its uint16 bits)."""
+    if isinstance(t, torch.Tensor):
+        data = t.detach().view(torch.int16).numpy() if t.dtype == torch.bfloat16 else t.numpy()
+        return str(t.dtype).rsplit(".")[-1], tuple(t.shape), data.tobytes()
+    data = t._data.view(np.int16) if t.dtype == ember.bfloat16 else t._data
+    return str(t.dtype).rsplit(".")[-1], tuple(t.shape), np.ascontiguousarray(data).tobytes()
+
+
+def assert_same_stream(fn, seed):
+    """fn(lib) after lib.manual_seed(seed): the same bytes, and the generators end in the same
+    state (the same words used, the same cached normal)."""
+    torch.manual_seed(seed)
+    ember.manual_seed(seed)
+    e, t = run_both(fn)
+    assert _bytes(e) == _bytes(t)
+    assert ember.get_rng_state()._data.tobytes() == torch.get_rng_state().numpy().tobytes()
+
+
+def assert_same_stream_or_error(fn, seed):
+    """As assert_same_stream, or the same exception type when torch raises."""
+    try:
+        torch.manual_seed(seed)
+        fn(torch)
+    except Exception as error:  # noqa: BLE001 - whatever torch raises, ember must raise
+        with pytest.raises(type(error)):
+            fn(ember)
+        return
+    assert_same_stream(fn, seed)
+
+
+def _dt(lib, name):
+    return getattr(lib, name)
+
+
+# name -> fn(lib, n, dtype name): every call of the core samplers
+CALLS = {
+    "rand": lambda lib, n, d: lib.rand(n, dtype=_dt(lib, d)),
+    "rand_like": lambda lib, n, d: lib.rand_like(lib.zeros(n, dtype=_dt(lib, d))),
+    "uniform_": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).uniform_(-2.5, 7.25),
+    "randn": lambda lib, n, d: lib.randn(n, dtype=_dt(lib, d)),
+    "randn_like": lambda lib, n, d: lib.randn_like(lib.zeros(n, dtype=_dt(lib, d))),
+    "normal_": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).normal_(0.3, 1.7),
+    "normal_size": lambda lib, n, d: lib.normal(-1.5, 0.25, (n,), dtype=_dt(lib, d)),
+    "normal_tensor_mean": lambda lib, n, d: lib.normal(lib.arange(n, dtype=_dt(lib, d)), 2.0),
+    "normal_tensor_std": lambda lib, n, d: lib.normal(0.5, lib.ones(n, dtype=_dt(lib, d)) * 3),
+    "normal_tensors": lambda lib, n, d: lib.normal(lib.ones(n, dtype=_dt(lib, d)),
+                                                   lib.ones(n, dtype=_dt(lib, d)) / 4),
+    "random_": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).random_(),
+    "random_to": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).random_(100),
+    "random_from_to": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).random_(-7, 9),
+}
+INT_CALLS = {
+    "randint": lambda lib, n, d: lib.randint(3, 100, (n,), dtype=_dt(lib, d)),
+    "randint_high": lambda lib, n, d: lib.randint(10, (n,), dtype=_dt(lib, d)),
+    "randint_like": lambda lib, n, d: lib.randint_like(lib.zeros(n, dtype=_dt(lib, d)), 5, 50),
+    "random_": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).random_(),
+    "random_from": lambda lib, n, d: lib.empty(n, dtype=_dt(lib, d)).random_(5, None),
+    "randperm": lambda lib, n, d: lib.randperm(n, dtype=_dt(lib, d)),
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_float_samplers(name, n, seed):
+    for dtype in FLOATS:
+        assert_same_stream(lambda lib: CALLS[name](lib, n, dtype), seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(INT_CALLS))
+def test_integer_samplers(name, seed):
+    for n in SIZES:
+        for dtype in ("int64", "int32", "int16", "uint8"):
+            assert_same_stream_or_error(lambda lib: INT_CALLS[name](lib, n, dtype), seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.randint(-5, 2 ** 28 - 6, (33,)),  # just below 2^28: 32-bit words
+    lambda lib: lib.randint(-5, 2 ** 28 - 5, (33,)),  # from a range of 2^28 on: 64-bit words
+    lambda lib: lib.randint(-2 ** 50, 2 ** 40, (33,)),
+    lambda lib: lib.empty(21, dtype=lib.int64).random_(-2 ** 63, None),
+    lambda lib: lib.empty(21, dtype=lib.float64).random_(-2 ** 63, None),
+    lambda lib: lib.empty(21, dtype=lib.bool).random_(),
+    lambda lib: lib.empty(21, dtype=lib.bool).random_(0, 2),
+    lambda lib: lib.empty(21, dtype=lib.int8).random_(),
+    lambda lib: lib.empty(21, dtype=lib.float16).random_(0, 5000),
+    lambda lib: lib.empty(21).random_(0, 2 ** 25),
+    lambda lib: lib.randperm(5000),
+    lambda lib: lib.randperm(2049, dtype=lib.float16),
+    lambda lib: lib.rand(4, 5, dtype=lib.complex64),
+    lambda lib: lib.randn(4, 5, dtype=lib.complex128),
+    lambda lib: lib.rand(2, 3, generator=lib.Generator().manual_seed(7)),
+    lambda lib: lib.randn(40, generator=lib.Generator()),
+    lambda lib: lib.empty(20).uniform_(0.1, 0.1),
+    lambda lib: lib.empty(6, 7).t().normal_(0.5, 2.0),  # not contiguous: the scalar path
+    lambda lib: lib.empty(6, 7).t().uniform_(),  # filled in memory order
+    lambda lib: lib.empty(30)[::2].normal_(),
+    lambda lib: lib.rand_like(lib.zeros(2, 3, 4, 5).to(memory_format=lib.channels_last)),
+    lambda lib: lib.randn_like(lib.zeros(2, 3, 4, 5).to(memory_format=lib.channels_last)),
+    lambda lib: lib.randint_like(lib.zeros(2, 3, 4, 5).to(memory_format=lib.channels_last), 9),
+    lambda lib: lib.normal(lib.zeros(2, 40), lib.ones(40), generator=lib.Generator()),
+    lambda lib: lib.normal(lib.zeros(20), lib.ones(20, dtype=lib.float64) * 0.3),  # mul_ in f64
+    lambda lib: lib.normal(lib.zeros(20) + 0.1, lib.tensor(0.3, dtype=lib.float64)),  # 0-d std
+    lambda lib: lib.normal(lib.zeros(20, dtype=lib.float16), lib.ones(20) * 0.3),
+    lambda lib: lib.cat([lib.randn(3, dtype=lib.float64), lib.randn(16, dtype=lib.float64),
+                         lib.randn(1)]),  # the cached second normal carries over
+], ids=lambda c: "")
+@pytest.mark.filterwarnings("ignore:.* is out of bounds")
+def test_special_cases(call, seed):
+    assert_same_stream(call, seed)
+
+
+def test_randn_large_float32_matches():
+    """The vectorised float32 Box–Muller (avx_mathfun's log/sincos, FMA where GCC fused)."""
+    for seed in SEEDS:
+        assert_same_stream(lambda lib: lib.randn(300_007), seed)
+
+
+@pytest.mark.parametrize("seed", [0, 2 ** 32 + 5, -1, 2 ** 64 - 1, -2 ** 63])
+def test_seeds_wrap_as_torch(seed):
+    assert_same_stream(lambda lib: lib.rand(5), seed)
+    assert ember.initial_seed() == torch.initial_seed()
+
+
+def test_state_round_trips_both_ways():
+    torch.manual_seed(123)
+    torch.randn(5, dtype=torch.float64)  # leaves a cached normal
+    torch.rand(700)  # crosses a twist
+    state = torch.get_rng_state()
+    ember.set_rng_state(ember.tensor(state.numpy()))
+    assert ember.get_rng_state()._data.tobytes() == state.numpy().tobytes()
+    e, t = ember.randn(3, dtype=ember.float64), torch.randn(3, dtype=torch.float64)
+    assert _bytes(e) == _bytes(t)
+    ember.manual_seed(9)
+    ember.rand(10)
+    torch.set_rng_state(torch.from_numpy(ember.get_rng_state()._data.copy()))
+    assert _bytes(ember.randn(40)) == _bytes(torch.randn(40))
+
+
+def test_generator_state_and_clone():
+    eg, tg = ember.Generator().manual_seed(31), torch.Generator().manual_seed(31)
+    ember.rand(7, generator=eg), torch.rand(7, generator=tg)
+    assert eg.get_state()._data.tobytes() == tg.get_state().numpy().tobytes()
+    ec, tc = eg.clone_state(), tg.clone_state()
+    assert _bytes(ember.randn(20, generator=ec)) == _bytes(torch.randn(20, generator=tc))
+    assert ember.Generator().initial_seed() == torch.Generator().initial_seed() == 67280421310721
+
+
+def test_seed_comes_from_os_entropy(monkeypatch):
+    """torch's `seed()` (and the default generator at start-up) takes 64 bits of /dev/urandom."""
+    monkeypatch.setattr(ember.random.os, "urandom", lambda n: bytes(range(1, n + 1)))
+    assert ember.Generator().seed() == int.from_bytes(bytes(range(1, 9)), "little")
+    monkeypatch.undo()
+    assert len({ember.Generator().seed() for _ in range(3)}) == 3
+
+
+def test_seed_and_fork_rng():
+    s = ember.seed()
+    assert 0 <= s < 2 ** 64 and ember.initial_seed() == s
+    ember.manual_seed(5)
+    before = ember.get_rng_state()._data.copy()
+    with ember.random.fork_rng():
+        ember.randn(50)
+    assert np.array_equal(ember.get_rng_state()._data, before)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.set_rng_state(lib.zeros(10, dtype=lib.uint8)),
+    lambda lib: lib.set_rng_state(lib.zeros(5056)),
+    lambda lib: lib.set_rng_state(lib.zeros(5056, dtype=lib.uint8)),
+    lambda lib: lib.Generator().manual_seed(2 ** 64),
+    lambda lib: lib.Generator().manual_seed(1.5),
+    lambda lib: lib.Generator().get_offset(),
+    lambda lib: lib.Generator().graphsafe_get_state(),
+    lambda lib: lib.randn(3, dtype=lib.int64),
+    lambda lib: lib.rand(3, dtype=lib.int64),
+    lambda lib: lib.randint(3, 3, (2,)),
+    lambda lib: lib.randint(0, 2 ** 40, (3,), dtype=lib.int32),
+    lambda lib: lib.randperm(3000, dtype=lib.float16),
+    lambda lib: lib.randperm(300, dtype=lib.int8),
+    lambda lib: lib.zeros(3).random_(5, 2),
+    lambda lib: lib.zeros(3, dtype=lib.uint8).random_(-1, 5),
+    lambda lib: lib.zeros(3).uniform_(2, 1),
+    lambda lib: lib.zeros(3, dtype=lib.float16).uniform_(-6e4, 6e4),
+    lambda lib: lib.zeros(3, dtype=lib.int64).normal_(),
+    lambda lib: lib.zeros(3).normal_(0, -1),
+    lambda lib: lib.normal(lib.zeros(3), -1.0),
+    lambda lib: lib.normal(lib.zeros(3), -lib.ones(3)),
+    lambda lib: lib.normal(lib.zeros(3), lib.ones(2)),
+    lambda lib: lib.normal(0.0, 1.0),
+], ids=lambda c: "")
+def test_errors(call):
+    assert_same_error(call, exact_type=True)
