@@ -13,7 +13,9 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import Size, device
-from ember._tensor import Tensor
+from ember._tensor import Tensor, layout
+from ember.ops._sparse_compressed import SparseCompressedTensor
+from ember.ops._sparse_coo import SparseCooTensor
 
 STORAGE_NAMES = {
     "bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
@@ -150,6 +152,10 @@ class _Pickler(pickle._Pickler):
         return None
 
     def reducer_override(self, obj):
+        if isinstance(obj, (SparseCooTensor, SparseCompressedTensor)):
+            return _reduce_sparse(obj)
+        if isinstance(obj, layout):  # torch pickles a layout by its name
+            return (_TorchName("torch.serialization", "_get_layout"), (repr(obj),))
         if isinstance(obj, Tensor):
             if _is_parameter(obj):
                 return (_TorchName("torch._utils", "_rebuild_parameter"),
@@ -175,6 +181,18 @@ class _Pickler(pickle._Pickler):
         return (_TorchName("torch._utils", "_rebuild_tensor_v2"),
                 (ref, offset, tuple(array.shape), stride, requires_grad,
                  collections.OrderedDict()))
+
+
+def _reduce_sparse(t):
+    """torch's form of a sparse tensor: _rebuild_sparse_tensor(layout, (indices..., values,
+    size[, is_coalesced])) with the index and value tensors pickled as ordinary tensors."""
+    values = t._sparse_values.detach()
+    values._requires_grad = t.requires_grad
+    if isinstance(t, SparseCooTensor):
+        data = (Tensor._make(t._sparse_indices), values, Size(t.shape), t.is_coalesced())
+    else:
+        data = (Tensor._make(t._compressed), Tensor._make(t._plain), values, Size(t.shape))
+    return (_TorchName("torch._utils", "_rebuild_sparse_tensor"), (t.layout, data))
 
 
 def _is_parameter(t) -> bool:

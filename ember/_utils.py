@@ -15,6 +15,8 @@ import math
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.ops.sparse import sparse_coo_tensor
+from ember.ops.sparse_compressed import sparse_csc_tensor, sparse_csr_tensor
 from ember.nn.parameter import Parameter
 
 _INT64_MAX = 2**63 - 1
@@ -82,6 +84,22 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     usable = storage.size - storage.size % target.itemsize
     return _checked_view(storage[:usable].view(target), storage_offset, size, stride,
                          requires_grad)
+
+
+def _rebuild_sparse_tensor(layout, data):
+    """A sparse COO, CSR or CSC tensor from its indices and values (matches
+    `torch._utils._rebuild_sparse_tensor`); `layout` is a layout or its name."""
+    name = str(layout).rsplit(".", 1)[-1]
+    if name == "sparse_coo":
+        indices, values, size = data[:3]
+        is_coalesced = data[3] if len(data) > 3 else None
+        return sparse_coo_tensor(indices, values, size, check_invariants=True,
+                                 is_coalesced=is_coalesced)
+    if name in ("sparse_csr", "sparse_csc"):
+        compressed, plain, values, size = data
+        build = sparse_csr_tensor if name == "sparse_csr" else sparse_csc_tensor
+        return build(compressed, plain, values, size, check_invariants=True)
+    raise NotImplementedError(f"rebuilding sparse tensor for layout {layout}")
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks=None):

@@ -194,6 +194,7 @@ def _safe_globals(file_size):
         "torch._utils._rebuild_tensor_v2": _utils._rebuild_tensor_v2,
         "torch._utils._rebuild_tensor_v3": _utils._rebuild_tensor_v3,
         "torch._utils._rebuild_parameter": _utils._rebuild_parameter,
+        "torch._utils._rebuild_sparse_tensor": _utils._rebuild_sparse_tensor,
         "torch._utils._rebuild_parameter_with_state": _utils._rebuild_parameter_with_state,
         "torch._tensor._rebuild_from_type_v2": _utils._rebuild_from_type_v2,
         "torch.serialization._get_layout": _get_layout,

@@ -32,6 +32,7 @@ from ember.distributions import (kl_continuous_bernoulli, kl_cross,  # noqa: F40
                                  kl_pareto)  # the cross-family KL pairs
 from ember.distributions.kumaraswamy import Kumaraswamy
 from ember.distributions.laplace import Laplace
+from ember.distributions.lkj_cholesky import LKJCholesky
 from ember.distributions.log_normal import LogNormal
 from ember.distributions.logistic_normal import LogisticNormal
 from ember.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -49,7 +50,8 @@ from ember.distributions.relaxed_categorical import RelaxedOneHotCategorical
 from ember.distributions.studentT import StudentT
 from ember.distributions.transformed_distribution import TransformedDistribution
 from ember.distributions.transforms import (AbsTransform, AffineTransform, CatTransform,
-                                            ComposeTransform, CumulativeDistributionTransform,
+                                            ComposeTransform, CorrCholeskyTransform,
+                                            CumulativeDistributionTransform,
                                             ExpTransform, StackTransform,
                                             IndependentTransform, LowerCholeskyTransform,
                                             PositiveDefiniteTransform, PowerTransform,
@@ -59,10 +61,12 @@ from ember.distributions.transforms import (AbsTransform, AffineTransform, CatTr
 from ember.distributions.uniform import Uniform
 from ember.distributions.von_mises import VonMises
 from ember.distributions.weibull import Weibull
+from ember.distributions.wishart import Wishart
 
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform",
     "Categorical", "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli",
+    "CorrCholeskyTransform", "LKJCholesky", "Wishart",
     "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpTransform",
     "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
     "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",

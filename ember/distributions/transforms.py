@@ -16,6 +16,7 @@ from ember.distributions import constraints
 from ember.distributions.transform_base import (CatTransform, ComposeTransform,
                                                 IndependentTransform, StackTransform, Transform,
                                                 identity_transform)
+from ember.distributions.transforms_corr import CorrCholeskyTransform
 from ember.distributions.transforms_vector import (CumulativeDistributionTransform,
                                                    LowerCholeskyTransform,
                                                    PositiveDefiniteTransform, ReshapeTransform,
@@ -28,7 +29,8 @@ from ember.ops.shape import broadcast_shapes
 
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
-    "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+    "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+    "IndependentTransform",
     "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
     "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",

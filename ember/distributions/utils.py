@@ -7,7 +7,8 @@ from ember._device import Size
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad
 from ember.ops.comparison import clamp
-from ember.ops.creation import as_tensor, empty
+from ember.ops.creation import arange, as_tensor, empty
+from ember.ops.grids import tril_indices
 from ember.ops.shape import broadcast_tensors
 from ember.ops.softmax import softmax
 from ember.ops.unary import sigmoid
@@ -85,6 +86,38 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_positions(n: int, diag: int):
+    """(rows, cols) of the entries on or below diagonal `diag` of an n x n matrix, row by row."""
+    return tril_indices(n, n, diag)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of (a batch of) square matrices on or below diagonal `diag`, row by row
+    (matches `torch.distributions.utils.tril_matrix_to_vec`)."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, cols = _tril_positions(n, diag)
+    return mat[..., rows, cols]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """(A batch of) square matrices with vec on and below diagonal `diag`, row by row, zeros
+    elsewhere (matches `torch.distributions.utils.vec_to_tril_matrix`)."""
+    # n is the positive root of n² + (1 + 2·diag)·n - |diag|·(diag + 1) - 2·len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b * b + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > _dtype.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    rows, cols = _tril_positions(n, diag)
+    flat = rows * n + cols
+    # a scatter of vec into the flattened matrix (a one-hot product keeps it differentiable)
+    placement = (flat.unsqueeze(-1) == arange(n * n)).to(vec.dtype)
+    return (vec @ placement).reshape(tuple(vec.shape[:-1]) + (n, n))
 
 
 _sum_rightmost = sum_rightmost  # PyTorch's private name, kept for code that imports it

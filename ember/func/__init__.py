@@ -1,5 +1,5 @@
 """Function transforms (matches `torch.func`): grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
-hessian, vmap and functional_call. See NOTE [Transforms on a tape] and NOTE [vmap as a loop]."""
+hessian, vmap and functional_call. See NOTE [Transforms on a tape] and NOTE [Batched tensors]."""
 
 from ember.func.functional_call import functional_call
 from ember.func.transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp

@@ -18,6 +18,7 @@ from ember._backend import xp
 from ember._tensor import Tensor
 from ember.autograd.gradients import grad as autograd_grad
 from ember.autograd.grad_mode import enable_grad
+from ember.func._batched import ACTIVE_SIZES, batched_at_all_levels, rewrap, unwrap_all
 from ember.func._pytree import tree_flatten, tree_map, tree_unflatten
 from ember.ops.joins import stack
 
@@ -35,8 +36,15 @@ def _transform():
 
 
 def _track(x: Tensor) -> Tensor:
-    """A stand-in for x that autograd can differentiate with respect to."""
-    return x.view_as(x) if x.requires_grad else x.detach().requires_grad_()
+    """A stand-in for x that autograd can differentiate with respect to.
+
+    Inside vmap the stand-in is batched at every running level (an unbatched x repeated), so
+    each batch element has its own copy and the gradient is per element (per-sample grads)."""
+    if not ACTIVE_SIZES:
+        return x.view_as(x) if x.requires_grad else x.detach().requires_grad_()
+    value, levels = batched_at_all_levels(x)
+    value = value.view_as(value) if value.requires_grad else value.detach().requires_grad_()
+    return rewrap(value, levels)
 
 
 def _argnums_tuple(argnums, count, name):
@@ -66,6 +74,8 @@ def _prepare(args, argnums, name):
 
 def _gradients(outputs, inputs, seeds, create_graph):
     """d(outputs·seeds)/d(inputs), zeros where an input is unused."""
+    if ACTIVE_SIZES:
+        return _batched_gradients(outputs, inputs, seeds, create_graph)
     live = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
     if not live:
         return [Tensor._make(xp.zeros_like(x._data)) for x in inputs]
@@ -73,6 +83,20 @@ def _gradients(outputs, inputs, seeds, create_graph):
                           create_graph=create_graph, allow_unused=True)
     return [Tensor._make(xp.zeros_like(x._data)) if g is None else g
             for g, x in zip(grads, inputs)]
+
+
+def _batched_gradients(outputs, inputs, seeds, create_graph):
+    """_gradients inside vmap: on the physical tensors, every batch element at once."""
+    live = [(batched_at_all_levels(o)[0], batched_at_all_levels(s)[0])
+            for o, s in zip(outputs, seeds) if o.requires_grad]
+    unwrapped = [unwrap_all(x) for x in inputs]
+    if not live:
+        return [rewrap(Tensor._make(xp.zeros_like(v._data)), levels) for v, levels in unwrapped]
+    grads = autograd_grad([o for o, _ in live], [v for v, _ in unwrapped],
+                          [s for _, s in live], retain_graph=True, create_graph=create_graph,
+                          allow_unused=True)
+    return [rewrap(Tensor._make(xp.zeros_like(v._data)) if g is None else g, levels)
+            for g, (v, levels) in zip(grads, unwrapped)]
 
 
 def _detached(tree, keep):
@@ -170,7 +194,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             if tangent.shape != leaf.shape:
                 raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents "
                                    "to have the same shape")
-        dummies = [Tensor._make(xp.zeros_like(o._data)).requires_grad_() for o in out_leaves]
+        dummies = [_track(Tensor._make(xp.zeros_like(o._data))) for o in out_leaves]
         transposed = _gradients(out_leaves, leaves, dummies, True)
         forward = _gradients(transposed, dummies, tangent_leaves, keep)
     result = (_detached(output, keep), _detached(tree_unflatten(forward, out_spec), keep))

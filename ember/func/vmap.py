@@ -1,17 +1,28 @@
 """vmap: map a function over a batch dimension (matches `torch.func.vmap`).
 
-NOTE [vmap as a loop]
-PyTorch's vmap pushes the batch dimension through every op with a batching rule. ember's vmap is
-the fallback PyTorch itself uses for ops without one: it slices each batched input along its
-`in_dims`, calls the function once per batch element, and stacks the results along `out_dims`.
-So every op works under vmap (and nested vmaps, and vmap of grad), at the cost of a Python loop
-over the batch; no op has a batching rule yet. `randomness` follows PyTorch: "error" raises when
-the function draws random numbers, "same" replays the generator's state for every element so
-they all draw the same numbers, "different" lets each element draw its own.
+NOTE [vmap: rules first, then the loop]
+vmap runs the function once on batched tensors (NOTE [Batched tensors] in
+ember/func/_batched.py): every op with a batching rule computes the whole batch in one call, and
+an op without one runs once per batch element inside that single pass. When the function uses
+batched values in a way no op sees (`.item()`, Python control flow on a value, an in-place
+write, array code without a rule), or when the batched pass raises (the loop then either
+succeeds or raises the function's own error), ember falls back to the loop PyTorch also uses
+as a last resort: it slices each batched input along its `in_dims`, calls the function once per
+batch element, and stacks the results along `out_dims`. `ember.func._batched.STATS` counts
+which path ran; `ember.func._rules.ops_without_rules()` lists the ops that run per element.
+
+`randomness` follows PyTorch: "error" raises when the function draws random numbers, "same"
+gives every element the same numbers, "different" gives each element its own. A function that
+draws random numbers under "same" or "different" is run by the loop (the generator is rewound
+first), which replays or advances the generator per element.
 """
 
 from ember._backend import xp
+from ember.autograd.function import VMAP_HOOK
+from ember.func import _rules_nn  # noqa: F401  (registers the nn rules)
+from ember.func._batched import ACTIVE_SIZES, STATS, Unbatchable, physical, wrap
 from ember.func._pytree import tree_flatten, tree_unflatten
+from ember.func._rules import dispatch
 from ember.ops.joins import stack
 from ember.random import get_rng_state, set_rng_state
 
@@ -82,9 +93,74 @@ def _stack_outputs(results, out_dims, func):
     return tree_unflatten(stacked, spec)
 
 
+def _unbatched_outputs(output, out_dims, level, size, func):
+    """The batched outputs of one pass as tensors with their batch dim at out_dims."""
+    leaves, spec = tree_flatten(output)
+    if not leaves:
+        raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, "
+                         f"got type {type(output)}. Did you mean to set out_dims= to None "
+                         "for output?")
+    dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(leaves)
+    if len(dims) != len(leaves):
+        raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is "
+                         "not compatible with the structure of `outputs`.")
+    results = []
+    for leaf, d in zip(leaves, dims):
+        value = physical(leaf, level)
+        if d is None:
+            if value is not None:
+                raise ValueError(
+                    f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): Cannot return a "
+                    "BatchedTensor when out_dim is None")
+            results.append(leaf)
+            continue
+        if value is None:  # the same for every element: repeated, as torch returns it
+            value = leaf.unsqueeze(0).expand((size,) + tuple(leaf.shape))
+        results.append(value.movedim(0, d) if d not in (0, -value.dim()) else value)
+    return tree_unflatten(results, spec)
+
+
+def _batched_pass(func, args, kwargs, leaves, leaf_dims, spec, size, out_dims):
+    """Run func once on batched tensors (NOTE [vmap: rules first, then the loop])."""
+    level = len(ACTIVE_SIZES) + 1
+    previous = VMAP_HOOK[0]
+    VMAP_HOOK[0] = dispatch
+    ACTIVE_SIZES.append(size)
+    try:
+        batched = [leaf if d is None else wrap(leaf.movedim(d, 0) if d else leaf, level)
+                   for leaf, d in zip(leaves, leaf_dims)]
+        output = func(*tree_unflatten(batched, spec), **kwargs)
+    finally:
+        ACTIVE_SIZES.pop()
+        VMAP_HOOK[0] = previous
+    return _unbatched_outputs(output, out_dims, level, size, func)
+
+
+def _looped(func, args, kwargs, leaves, leaf_dims, spec, size, out_dims, randomness):
+    """Run func once per batch element and stack the results (the fallback)."""
+    state = get_rng_state() if randomness == "same" else None
+    results = []
+    for i in range(size):
+        if state is not None:
+            set_rng_state(state)
+        before = _state_bytes() if randomness == "error" else None
+        sliced = [leaf if d is None else leaf.select(d, i) for leaf, d in zip(leaves, leaf_dims)]
+        results.append(func(*tree_unflatten(sliced, spec), **kwargs))
+        if before is not None and _state_bytes() != before:
+            raise _random_error()
+    return _stack_outputs(results, out_dims, func)
+
+
+def _random_error():
+    return RuntimeError(
+        "vmap: called random operation while in randomness error mode. Please either use the "
+        "'same' or 'different' randomness flags on vmap or perform the randomness operation "
+        "out of vmap")
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """func mapped over a batch dim of its inputs (matches `torch.func.vmap`; NOTE [vmap as
-    a loop])."""
+    """func mapped over a batch dim of its inputs (matches `torch.func.vmap`; NOTE [vmap:
+    rules first, then the loop])."""
     if randomness not in _RANDOMNESS:
         raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
@@ -97,20 +173,21 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         leaves, spec = tree_flatten(args)
         leaf_dims = _dims_per_leaf(dims, args, func, in_dims)
         size = _batch_size(leaves, leaf_dims, func, in_dims)
-        state = get_rng_state() if randomness == "same" else None
-        results = []
-        for i in range(size):
-            if state is not None:
+        leaf_dims = [d if d is None else d % leaf.dim() for leaf, d in zip(leaves, leaf_dims)]
+        task = (func, args, kwargs, leaves, leaf_dims, spec, size, out_dims)
+        if size:
+            state, before = get_rng_state(), _state_bytes()
+            try:
+                result = _batched_pass(*task)
+            except (Unbatchable, Exception):  # an error of the batched pass: the loop decides
                 set_rng_state(state)
-            before = _state_bytes() if randomness == "error" else None
-            sliced = [leaf if d is None else leaf.select(d, i)
-                      for leaf, d in zip(leaves, leaf_dims)]
-            results.append(func(*tree_unflatten(sliced, spec), **kwargs))
-            if before is not None and _state_bytes() != before:
-                raise RuntimeError(
-                    "vmap: called random operation while in randomness error mode. Please "
-                    "either use the 'same' or 'different' randomness flags on vmap or perform "
-                    "the randomness operation out of vmap")
-        return _stack_outputs(results, out_dims, func)
+            else:
+                if _state_bytes() == before:
+                    return result
+                if randomness == "error":
+                    raise _random_error()
+                set_rng_state(state)
+            STATS["function_fallback"][_name(func)] += 1
+        return _looped(*task, randomness)
 
     return wrapped

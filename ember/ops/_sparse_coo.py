@@ -186,6 +186,10 @@ class SparseCooTensor(Tensor):
     def __hash__(self):
         return id(self)
 
+    def numpy(self, *, force=False):
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
+                        "first.")
+
     def __repr__(self, *, tensor_contents=None):
         """`tensor(indices=..., values=..., size=..., nnz=..., layout=torch.sparse_coo)` as
         PyTorch prints it: indices and values laid out under their own `tensor(`."""

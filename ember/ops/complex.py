@@ -6,16 +6,19 @@ PyTorch's convention (docs: "Autograd for Complex Numbers"): for a real loss L o
 the gradient stored for z is ∂L/∂a + i·∂L/∂b, which is 2·∂L/∂z̄ (the conjugate Wirtinger
 derivative). So a holomorphic y = f(z) passes gz = gy·conj(f'(z)); y = Re z passes gz = gy;
 y = Im z passes gz = i·gy; y = conj z passes gz = conj gy. A real input of an op that made a
-complex output gets the real part of that formula.
+complex output gets the real part of that formula. Every backward formula applies the rule by
+conjugating its local derivative with ember/ops/_wirtinger.py's `conj`/`chain` (a no-op on real
+tensors), and `ember.autograd.gradcheck` checks complex functions as pairs of real coordinates.
 """
 
 import math
 
 from ember import _dtype
 from ember._backend import xp
-from ember._registry import op, tensor_method
+from ember._registry import op, tensor_method, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._util import check_broadcast
 from ember.ops.broadcast import sum_to
 
 
@@ -199,9 +202,10 @@ class Complex(Op):
         return ga, gb
 
 
-@op(out=True)
-def complex(real: Tensor, imag: Tensor) -> Tensor:
-    """real + i·imag, with broadcasting (matches `torch.complex`)."""
+@op
+def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
+    """real + i·imag, with broadcasting (matches `torch.complex`); `out` must have the complex
+    partner of their dtype."""
     for name, t in (("real", real), ("imag", imag)):
         if t.dtype not in (_dtype.float16, _dtype.float32, _dtype.float64):
             raise RuntimeError(
@@ -212,7 +216,14 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:
             f"Expected object of scalar type {short_name(real.dtype)} but got scalar type "
             f"{short_name(imag.dtype)} "
             "for second argument")
-    return Complex.apply(real, imag)
+    check_broadcast(real._data.shape, imag._data.shape)
+    result = Complex.apply(real, imag)
+    if out is None:
+        return result
+    if out.dtype is not result.dtype:
+        raise RuntimeError(f"Expected object of scalar type {short_name(result.dtype)} but got "
+                           f"scalar type {short_name(out.dtype)} for argument 'out'")
+    return write_out(result, out)
 
 
 @op(out=True)

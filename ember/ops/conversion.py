@@ -54,6 +54,8 @@ class ToCopy(Op):
 
     @staticmethod
     def backward(ctx, gy):
+        if gy.dtype.is_complex and not ctx.input_dtype.is_complex:
+            gy = gy.real  # a real input's gradient is the real part (ember/ops/complex.py NOTE)
         return cast(gy, ctx.input_dtype), None, None
 
 

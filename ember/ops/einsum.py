@@ -12,6 +12,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._wirtinger import conj
 from ember.ops.broadcast import expand_to, sum_to
 from ember.ops.reduction import expand_dims
 
@@ -142,7 +143,8 @@ def _einsum_grad(equation, operands, i, gy):
     sources = [out] + [s for j, s in enumerate(inputs) if j != i] + [d for d, _ in deltas]
     available = set("".join(sources))
     kept = "".join(ch for ch in target if ch in available)
-    tensors = [gy] + [t for j, t in enumerate(operands) if j != i] + [
+    # multilinear, so holomorphic in each operand: the other operands enter conjugated
+    tensors = [gy] + [conj(t) for j, t in enumerate(operands) if j != i] + [
         Tensor._make(get_array_module(x._data).eye(n, dtype=x._data.dtype)) for _, n in deltas]
     g = einsum(_unparse(sources, kept), *tensors)
     if kept != target:  # indices summed away in forward: broadcast gy back over them

@@ -11,6 +11,7 @@ from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
+from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.unary import log
@@ -31,7 +32,7 @@ def apply_binary(op_class, a, b, *extra):
 
 
 class Add(Op):
-    """y = a + alpha·b;  ga = gy,  gb = alpha·gy (each summed back to its input's shape)."""
+    """y = a + alpha·b;  ga = gy,  gb = conj(alpha)·gy (each summed back to its input's shape)."""
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -46,12 +47,13 @@ class Add(Op):
         ga = sum_to(gy, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = sum_to(gy if ctx.alpha == 1 else gy * ctx.alpha, ctx._input_meta[1][0])
+            scale = conj_scalar(ctx.alpha)
+            gb = sum_to(gy if ctx.alpha == 1 else gy * scale, ctx._input_meta[1][0])
         return ga, gb
 
 
 class Sub(Op):
-    """y = a - alpha·b;  ga = gy,  gb = -alpha·gy."""
+    """y = a - alpha·b;  ga = gy,  gb = -conj(alpha)·gy."""
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -64,12 +66,14 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, gy):
         ga = sum_to(gy, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(gy * -ctx.alpha, ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(gy * -conj_scalar(ctx.alpha), ctx._input_meta[1][0])
         return ga, gb
 
 
 class Mul(Op):
-    """y = a·b;  ga = gy·b,  gb = gy·a."""
+    """y = a·b;  ga = gy·conj(b),  gb = gy·conj(a)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -80,13 +84,13 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        ga = sum_to(gy * b, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(gy * a, ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
+        ga = sum_to(chain(gy, b), ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(chain(gy, a), ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Op):
-    """y = a / b;  ga = gy / b,  gb = -gy·a / b²."""
+    """y = a / b;  ga = gy / conj(b),  gb = -gy·conj(a / b²)."""
 
     @staticmethod
     def forward(ctx, a, b, rounding_mode=None):
@@ -97,13 +101,16 @@ class Div(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        ga = sum_to(gy / b, ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-gy * a / (b * b), ctx._input_meta[1][0]) if ctx.needs_input_grad[1] else None
+        ga = sum_to(gy / conj(b), ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(-gy * conj(a) / conj(b * b), ctx._input_meta[1][0])
         return ga, gb
 
 
 class Pow(Op):
-    """y = a ** b;  ga = gy·b·a^(b-1),  gb = gy·y·log(a) (taken as 0 where a = 0 and b >= 0)."""
+    """y = a ** b;  ga = gy·conj(b·a^(b-1)),  gb = gy·conj(y·log(a)) (taken as 0 where a = 0 and
+    Re b >= 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -119,12 +126,12 @@ class Pow(Op):
             # NOTE [pow at b = 0]: PyTorch gives 0 (not nan) for d(a**0)/da, even at a = 0.
             with quiet():  # 0·inf where b = 0 and a = 0, masked out just below
                 local = where_nonzero(b, b * pow(a, b - 1))
-            ga = sum_to(gy * local, a._data.shape)
+            ga = sum_to(chain(gy, local), a._data.shape)
         if ctx.needs_input_grad[1]:
             # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
-            mask = Tensor._make((a._data == 0) & (b._data >= 0))
+            mask = Tensor._make((a._data == 0) & (b._data.real >= 0))
             with quiet():  # 0·log 0, masked out
-                gb = sum_to(gy * masked_zero(y * log(a), mask), b._data.shape)
+                gb = sum_to(chain(gy, masked_zero(y * log(a), mask)), b._data.shape)
         return ga, gb
 
 
@@ -246,7 +253,7 @@ def _tensors(*values):
 def _float_operands(a, b):
     """True division promotes integer operands to the default float dtype."""
     dtype = _dtype.result_type(*_tensors(a, b))
-    if not dtype.is_floating_point:
+    if not (dtype.is_floating_point or dtype.is_complex):
         dtype = _dtype.get_default_dtype()
     a, b = _tensors(a, b)
     return as_operand(a, dtype), as_operand(b, dtype)
@@ -347,8 +354,8 @@ class Fmod(Op):
 
 def _check_integer_division(a, b, kernel):
     """torch's integer-division errors: no bool kernel; a zero divisor (if anything is divided)."""
-    if a.dtype is _dtype.bool:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if a.dtype is _dtype.bool or a.dtype.is_complex:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{short_name(a.dtype)}\'')
     if not a.dtype.is_floating_point and a._data.size and b._data.size and xp.any(b._data == 0):
         raise RuntimeError("ZeroDivisionError")
 
@@ -374,7 +381,7 @@ def pow(input, exponent):
     if dtype is _dtype.bool:
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
-    if (not dtype.is_floating_point and dtype is not _dtype.bool and not isinstance(b, Tensor)
+    if (not (dtype.is_floating_point or dtype.is_complex) and not isinstance(b, Tensor)
             and xp.any(xp.asarray(b) < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return apply_binary(Pow, a, b)
@@ -382,11 +389,19 @@ def pow(input, exponent):
 
 @op(method=True, out=True)
 def float_power(input, exponent):
-    """input ** exponent in float64 (matches `torch.float_power`)."""
+    """input ** exponent in float64, or complex128 if either is complex (matches
+    `torch.float_power`)."""
     _require_a_tensor("float_power", input, exponent)
-    exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent,
-                                                                            _dtype.float64)
-    return pow(as_operand(input, _dtype.float64), exponent)
+    dtype = _float_power_dtype(input, exponent)
+    exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent, dtype)
+    return pow(as_operand(input, dtype), exponent)
+
+
+def _float_power_dtype(input, exponent):
+    """complex128 when either operand (a tensor or a Python number) is complex, else float64."""
+    complex_operand = any(isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, complex)
+                          for v in (input, exponent))
+    return _dtype.complex128 if complex_operand else _dtype.float64
 
 
 @op
@@ -397,7 +412,7 @@ def rsub(input, other, *, alpha=1):
 
 
 class Lerp(Op):
-    """y = a + w·(b - a);  ga = gy·(1 - w),  gb = gy·w,  gw = gy·(b - a)."""
+    """y = a + w·(b - a);  ga = gy·conj(1 - w),  gb = gy·conj(w),  gw = gy·conj(b - a)."""
 
     @staticmethod
     def forward(ctx, a, b, w):
@@ -407,9 +422,9 @@ class Lerp(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b, w = ctx.saved_tensors
-        ga = sum_to(gy * (1 - w), a._data.shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(gy * w, b._data.shape) if ctx.needs_input_grad[1] else None
-        gw = sum_to(gy * (b - a), w._data.shape) if ctx.needs_input_grad[2] else None
+        ga = sum_to(chain(gy, 1 - w), a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(chain(gy, w), b._data.shape) if ctx.needs_input_grad[1] else None
+        gw = sum_to(chain(gy, b - a), w._data.shape) if ctx.needs_input_grad[2] else None
         return ga, gb, gw
 
 
@@ -425,16 +440,19 @@ def lerp(input, end, weight):
 
 @tensor_method("float_power_")
 def float_power_(self, exponent):
-    """In-place float_power: self must already be float64 (matches `Tensor.float_power_`)."""
-    if self.dtype is not _dtype.float64:
+    """In-place float_power: self must already be float64 (complex128 for a complex result)
+    (matches `Tensor.float_power_`)."""
+    dtype = _float_power_dtype(self, exponent)
+    if self.dtype is not dtype:
         raise RuntimeError(f"the base given to float_power_ has dtype {short_name(self.dtype)} "
-                           "but the operation's result requires dtype Double")
+                           f"but the operation's result requires dtype {short_name(dtype)}")
     return self._inplace_update(float_power(self, exponent))
 
 
 def _check_lerp_dtypes(input, end, weight):
-    """PyTorch's lerp takes floats of one dtype (a 0-d weight tensor or a number may differ)."""
-    if not input.dtype.is_floating_point:
+    """PyTorch's lerp takes floats (or complex) of one dtype (a 0-d weight tensor or a number may
+    differ)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{short_name(input.dtype)}\'')
     named = [("end", end)]
@@ -442,5 +460,12 @@ def _check_lerp_dtypes(input, end, weight):
         named.append(("weight", weight))
     for name, tensor in named:
         if isinstance(tensor, Tensor) and tensor.dtype is not input.dtype:
-            raise RuntimeError(f"expected dtype {short_name(input.dtype).lower()} for `{name}` "
-                               f"but got dtype {short_name(tensor.dtype).lower()}")
+            raise RuntimeError(f"expected dtype {_scalar_word(input.dtype)} for `{name}` "
+                               f"but got dtype {_scalar_word(tensor.dtype)}")
+
+
+def _scalar_word(dtype) -> str:
+    """A dtype as PyTorch's C++ scalar type prints it: 'float', 'c10::complex<double>'."""
+    if dtype.is_complex:
+        return f"c10::complex<{short_name(dtype.to_real()).lower()}>"
+    return short_name(dtype).lower()

@@ -15,6 +15,7 @@ from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
+from ember.ops._wirtinger import chain, conj, conj_scalar, is_complex
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.elementwise import apply_binary
@@ -38,10 +39,16 @@ def one_tensor(name, a, b):
                         f"({type(a).__name__}, {type(b).__name__})")
 
 
-def float_operands(a, b, kernel=None):
+def float_operands(a, b, kernel=None, *, name=None, complex_ok=False):
     """Both operands promoted, then as the default float dtype if integral; with `kernel`, an
-    integral result type is refused as PyTorch's CPU kernel does."""
+    integral result type is refused as PyTorch's CPU kernel does. A complex result type is
+    refused (naming the kernel, or `name`) unless the op has a complex kernel (complex_ok)."""
     a, b = binary_operands(a, b)
+    if a.dtype.is_complex:
+        if complex_ok:
+            return a, b
+        raise NotImplementedError(
+            f'"{kernel or name}_cpu" not implemented for \'{short_name(a.dtype)}\'')
     if not a.dtype.is_floating_point:
         if kernel is not None:
             raise NotImplementedError(
@@ -90,18 +97,30 @@ class Hypot(Op):
 
 
 class Logaddexp(Op):
-    """y = ln(eᵃ + eᵇ);  ga = gy·e^(a - y),  gb = gy·e^(b - y)."""
+    """y = ln(eᵃ + eᵇ);  ga = gy·conj(e^(a - y)),  gb = gy·conj(e^(b - y))."""
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(xp.logaddexp(a._data, b._data))
+        if is_complex(a):
+            y = Tensor._make(_complex_logaddexp(a._data, b._data))
+        else:
+            y = Tensor._make(xp.logaddexp(a._data, b._data))
         ctx.save_for_backward(a, b, y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         a, b, y = ctx.saved_tensors
-        return _grads(ctx, lambda: gy * exp(a - y), lambda: gy * exp(b - y))
+        return _grads(ctx, lambda: chain(gy, exp(a - y)), lambda: chain(gy, exp(b - y)))
+
+
+def _complex_logaddexp(a, b):
+    """ln(eᵃ + eᵇ) for complex arrays as PyTorch computes it: m + ln(1 + e^(n - m)), with m the
+    operand of larger real part (so the imaginary part is m's plus a principal log)."""
+    larger = a.real >= b.real
+    m, n = xp.where(larger, a, b), xp.where(larger, b, a)
+    with quiet():
+        return m + xp.log1p(xp.exp(n - m))
 
 
 class Logaddexp2(Op):
@@ -174,15 +193,19 @@ class Copysign(Op):
 
 
 class Ldexp(Op):
-    """y = a·2ᵇ;  ga = gy·2ᵇ,  gb = gy·y·ln 2."""
+    """y = a·2ᵇ;  ga = gy·conj(2ᵇ),  gb = gy·conj(a·2ᵇ)·ln 2."""
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, integer_exponent=False):
         ctx.save_for_backward(a, b)
         e = b._data
         with quiet():
-            if xp.all(xp.isfinite(e)) and xp.all(e == xp.round(e)):
-                # whole exponents: C's ldexp, exact (0·2¹²⁸ is 0, where 0·exp2(128) is nan)
+            if is_complex(b):
+                return a._data * xp.exp2(e)
+            if integer_exponent:
+                # torch's kernel takes integer exponents as C's ldexp does: 0·2¹²⁸ is 0 and
+                # inf·2⁻²⁰⁰ is inf. Float exponents multiply by exp2 in the result's dtype,
+                # where the same two give nan, as in torch.
                 whole = xp.clip(e, -(2**31), 2**31 - 1).astype(xp.int32)
                 return xp.ldexp(a._data, whole).astype(a._data.dtype, copy=False)
             return a._data * xp.exp2(e).astype(a._data.dtype, copy=False)
@@ -191,7 +214,8 @@ class Ldexp(Op):
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
         scale = exp2(b)
-        return _grads(ctx, lambda: gy * scale, lambda: gy * a * scale * math.log(2.0))
+        return _grads(ctx, lambda: chain(gy, scale),
+                      lambda: gy * conj(a) * conj(scale) * math.log(2.0)) + (None,)
 
 
 class Frexp(Op):
@@ -267,7 +291,7 @@ def _wide(*tensors):
 
 
 class Addcmul(Op):
-    """y = a + v·t1·t2;  ga = gy,  gt1 = gy·v·t2,  gt2 = gy·v·t1."""
+    """y = a + v·t1·t2;  ga = gy,  gt1 = gy·conj(v·t2),  gt2 = gy·conj(v·t1)."""
 
     @staticmethod
     def forward(ctx, a, t1, t2, value):
@@ -282,13 +306,14 @@ class Addcmul(Op):
         t1, t2 = ctx.saved_tensors
         meta, need, v = ctx._input_meta, ctx.needs_input_grad, ctx.value
         ga = sum_to(gy, meta[0][0]) if need[0] else None
-        g1 = sum_to(gy * t2 * v, meta[1][0]) if need[1] else None
-        g2 = sum_to(gy * t1 * v, meta[2][0]) if need[2] else None
+        v = conj_scalar(v)
+        g1 = sum_to(gy * conj(t2) * v, meta[1][0]) if need[1] else None
+        g2 = sum_to(gy * conj(t1) * v, meta[2][0]) if need[2] else None
         return ga, g1, g2, None
 
 
 class Addcdiv(Op):
-    """y = a + v·t1/t2;  ga = gy,  gt1 = gy·v/t2,  gt2 = -gy·v·t1/t2²."""
+    """y = a + v·t1/t2;  ga = gy,  gt1 = gy·conj(v/t2),  gt2 = -gy·conj(v·t1/t2²)."""
 
     @staticmethod
     def forward(ctx, a, t1, t2, value):
@@ -304,8 +329,9 @@ class Addcdiv(Op):
         t1, t2 = ctx.saved_tensors
         meta, need, v = ctx._input_meta, ctx.needs_input_grad, ctx.value
         ga = sum_to(gy, meta[0][0]) if need[0] else None
-        g1 = sum_to(gy * v / t2, meta[1][0]) if need[1] else None
-        g2 = sum_to(-gy * v * t1 / (t2 * t2), meta[2][0]) if need[2] else None
+        v = conj_scalar(v)
+        g1 = sum_to(gy * v / conj(t2), meta[1][0]) if need[1] else None
+        g2 = sum_to(-gy * v * conj(t1) / conj(t2 * t2), meta[2][0]) if need[2] else None
         return ga, g1, g2, None
 
 
@@ -341,7 +367,7 @@ class Nextafter(Op):
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The angle of the point (other, input), in (-π, π] (matches `torch.atan2`)."""
     tensor_operands("atan2", input, other)
-    return apply_binary(Atan2, *float_operands(input, other))
+    return apply_binary(Atan2, *float_operands(input, other, name="atan2"))
 
 
 @op(method=True, inplace=True, out=True)
@@ -355,7 +381,7 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """ln(e^input + e^other), computed stably (matches `torch.logaddexp`)."""
     tensor_operands("logaddexp", input, other)
-    return apply_binary(Logaddexp, *float_operands(input, other, "logaddexp"))
+    return apply_binary(Logaddexp, *float_operands(input, other, "logaddexp", complex_ok=True))
 
 
 @op(method=True, out=True)
@@ -369,13 +395,13 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
 def xlogy(input, other) -> Tensor:
     """input·ln(other), 0 where input = 0 (matches `torch.xlogy`)."""
     one_tensor("xlogy", input, other)
-    return apply_binary(Xlogy, *float_operands(input, other), False)
+    return apply_binary(Xlogy, *float_operands(input, other, name="xlogy"), False)
 
 
 def xlog1py(input, other) -> Tensor:
     """input·ln(1 + other), 0 where input = 0 (matches `torch.special.xlog1py`)."""
     one_tensor("special_xlog1py", input, other)
-    return apply_binary(Xlog1py, *float_operands(input, other), True)
+    return apply_binary(Xlog1py, *float_operands(input, other, name="xlog1py"), True)
 
 
 @op(method=True, inplace=True, out=True)
@@ -384,7 +410,7 @@ def copysign(input, other) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__})")
-    return apply_binary(Copysign, *float_operands(input, other))
+    return apply_binary(Copysign, *float_operands(input, other, name="copysign"))
 
 
 @op(method=True, inplace=True, out=True)
@@ -394,7 +420,9 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     if isinstance(other, Tensor) and other.dtype.name == "bool" and \
             isinstance(input, Tensor) and input.dtype.is_floating_point:
         raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
-    return apply_binary(Ldexp, *float_operands(input, other))
+    integer_exponent = not (isinstance(other, float) or (
+        isinstance(other, Tensor) and (other.dtype.is_floating_point or other.dtype.is_complex)))
+    return apply_binary(Ldexp, *float_operands(input, other, complex_ok=True), integer_exponent)
 
 
 _FrexpBase = collections.namedtuple("frexp", ("mantissa", "exponent"))
@@ -438,7 +466,7 @@ def igammac(input: Tensor, other: Tensor) -> Tensor:
 def zeta(input, other) -> Tensor:
     """The Hurwitz zeta function ζ(input, other) (matches `torch.special.zeta`)."""
     one_tensor("special_zeta", input, other)
-    return apply_binary(Zeta, *float_operands(input, other))
+    return apply_binary(Zeta, *float_operands(input, other, name="zeta"))
 
 
 def _addc_operands(input, tensor1, tensor2, value):
@@ -451,7 +479,8 @@ def _addc_operands(input, tensor1, tensor2, value):
     except ValueError:
         raise broadcast_error(shapes[0], xp.broadcast_shapes(*shapes[1:])) from None
     operands = tuple(as_operand(t, dtype) for t in (input, tensor1, tensor2))
-    return operands + (value if dtype.is_floating_point else int(value),)
+    exact = dtype.is_floating_point or dtype.is_complex
+    return operands + (value if exact else int(value),)
 
 
 @op(method=True, inplace=True, out=True)
@@ -463,7 +492,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 @op(method=True, inplace=True, out=True)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """input + value·tensor1/tensor2 (matches `torch.addcdiv`)."""
-    if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+    if not any(t.dtype.is_floating_point or t.dtype.is_complex for t in (tensor1, tensor2)):
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future release "
             "addcdiv will perform a true division of tensor1 and tensor2. Use "
@@ -476,6 +505,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 where input < 0, 1 where input > 0, values where input = 0 (matches
     `torch.heaviside`); not differentiable."""
     tensor_operands("heaviside", input, values, names=("input", "values"))
+    if input.dtype.is_complex or values.dtype.is_complex:
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     return apply_binary(Heaviside, input, values)

@@ -245,7 +245,9 @@ class SVD(Op):
     """A = U·diag(S)·Vᵀ (reduced; a full U/Vh only feeds its first k columns/rows back);
     gA = U·[(skew(Uᵀ·gU)/E)·S + S·(skew(Vᵀ·gV)/E) + diag(gS)]·Vᵀ
          + (I - U·Uᵀ)·gU·S⁻¹·Vᵀ + U·S⁻¹·gVᵀ·(I - V·Vᵀ),
-    skew(X) = X - Xᵀ, E_jk = S_k² - S_j² off the diagonal (Townsend 2016)."""
+    skew(X) = X - Xᵀ, E_jk = S_k² - S_j² off the diagonal (Townsend 2016). For complex A (ᵀ
+    read as ᴴ) the diagonal also gets i·(Im diag(Uᴴ·gU) - Im diag(Vᴴ·gV)) / (2S): the phase
+    terms that the gauge check lets through only as a difference."""
 
     node_name = "LinalgSvdBackward0"
 
@@ -276,12 +278,15 @@ class SVD(Op):
         inner = diag_embed(gs).to(u.dtype) if gs is not None else None
         outer = None
         phase, scale = 0, 0.0
+        imaginary = None  # Im diag(Uᴴ·gU) - Im diag(Vᴴ·gV), complex input only
         if gu is not None:
             uhgu = matmul(mH(u), gu)
             phase, scale = xp.diagonal(uhgu._data, 0, -2, -1).imag, _largest(uhgu)
             term = ((uhgu - mH(uhgu)) * inv_e) * s[..., None, :]
             inner = term if inner is None else inner + term
             outer = matmul(gu - matmul(u, uhgu), vh * inv_s[..., :, None])
+            if u.dtype.is_complex:
+                imaginary = uhgu.diagonal(0, -2, -1).imag
         if gv is not None:
             vhgv = matmul(mH(v), gv)
             phase = phase + xp.diagonal(vhgv._data, 0, -2, -1).imag
@@ -290,7 +295,12 @@ class SVD(Op):
             inner = term if inner is None else inner + term
             extra = matmul(u * inv_s[..., None, :], mH(gv - matmul(v, vhgv)))
             outer = extra if outer is None else outer + extra
+            if u.dtype.is_complex:
+                im_v = vhgv.diagonal(0, -2, -1).imag
+                imaginary = -im_v if imaginary is None else imaginary - im_v
         check_gauge(phase, scale, _SVD_GAUGE)
+        if imaginary is not None:
+            inner = inner + diag_embed(imaginary * 0.5 * inv_s).to(u.dtype) * 1j
         return matmul(matmul(u, inner), vh) + outer, None
 
 

@@ -163,16 +163,26 @@ def _legacy_lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tenso
 
 
 # ---- LDLᵀ ------------------------------------------------------------------------------------
-def _lapack():
-    """scipy.linalg.lapack, imported on first use (SciPy is the optional `scipy` extra)."""
+def scipy_linalg(name: str = "lapack"):
+    """scipy.linalg.<name>, imported on first use (SciPy is the optional `scipy` extra)."""
     try:
-        return importlib.import_module("scipy.linalg.lapack")
+        return importlib.import_module(f"scipy.linalg.{name}" if name else "scipy.linalg")
     except ImportError as error:
         raise ImportError("ldl_factor and ldl_solve need SciPy, an optional dependency of "
                           "ember: pip install ember[scipy]") from error
 
 
-def _per_matrix(a, fn):
+_LAPACK_PREFIX = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}
+
+
+def _routine(dtype, hermitian: bool, step: str):
+    """LAPACK's sytrf/sytrs (or hetrf/hetrs for Hermitian complex matrices) for the dtype:
+    `step` is "trf" (factor) or "trs" (solve)."""
+    kind = "he" if hermitian and dtype.kind == "c" else "sy"
+    return getattr(scipy_linalg(), _LAPACK_PREFIX[dtype.name] + kind + step)
+
+
+def per_matrix(a, fn):
     """fn applied to each matrix of a batch (LAPACK's sytrf/sytrs take one matrix).
 
     NOTE [A loop over the batch]
@@ -189,8 +199,8 @@ class LDLFactor(Op):
     node_name = "LinalgLdlFactorExBackward0"
 
     @staticmethod
-    def forward(ctx, A):
-        return _ldl_arrays(A)
+    def forward(ctx, A, hermitian):
+        return _ldl_arrays(A, hermitian)
 
     @staticmethod
     def backward(ctx, gld, gpivots, ginfo):
@@ -198,10 +208,11 @@ class LDLFactor(Op):
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False):
-    """(LD, pivots, info): the Bunch-Kaufman LDLᵀ of each symmetric matrix in LAPACK's compact
-    form (matches `torch.linalg.ldl_factor_ex`)."""
-    check_square(A, "torch.linalg.ldl_factor_ex")
-    ld, pivots, info = LDLFactor.apply(A)
+    """(LD, pivots, info): the Bunch-Kaufman LDLᵀ of each symmetric matrix (LDLᴴ of each
+    Hermitian one with hermitian=True) in LAPACK's compact form (matches
+    `torch.linalg.ldl_factor_ex`)."""
+    check_square(A, "torch.linalg.ldl_factor_ex", complex_ok=True)
+    ld, pivots, info = LDLFactor.apply(A, hermitian)
     if check_errors:
         index = first_failure(info._data)
         if index is not None:
@@ -210,15 +221,14 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     return LDLExResult(ld, pivots, info)
 
 
-def _ldl_arrays(A: Tensor):
-    """LAPACK sytrf of each matrix (lower): the compact LD, 1-based pivots, info."""
-    lapack = _lapack()
-    sytrf = lapack.dsytrf if A._data.dtype == xp.float64 else lapack.ssytrf
+def _ldl_arrays(A: Tensor, hermitian: bool):
+    """LAPACK sytrf (hetrf) of each matrix (lower): the compact LD, 1-based pivots, info."""
+    sytrf = _routine(A._data.dtype, hermitian, "trf")
     shape = A._data.shape
     if A._data.size == 0:
         return (A._data.copy(), xp.zeros(shape[:-1], dtype=xp.int32),
                 xp.zeros(shape[:-2], dtype=xp.int32))
-    results = _per_matrix(A._data, lambda i, m: sytrf(m, lower=1))
+    results = per_matrix(A._data, lambda i, m: sytrf(m, lower=1))
     ld = xp.stack([xp.tril(r[0]) for r in results]).reshape(shape).astype(A._data.dtype)
     pivots = xp.stack([r[1] for r in results]).reshape(shape[:-1]).astype(xp.int32)
     info = xp.array([r[2] for r in results], dtype=xp.int32).reshape(shape[:-2])
@@ -233,9 +243,8 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False):
 
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
     """X with A·X = B from A's LDLᵀ factorisation (matches `torch.linalg.ldl_solve`)."""
-    check_square(LD, "torch.linalg.ldl_solve", "LD")
-    lapack = _lapack()
-    sytrs = lapack.dsytrs if LD._data.dtype == xp.float64 else lapack.ssytrs
+    check_square(LD, "torch.linalg.ldl_solve", "LD", complex_ok=True)
+    sytrs = _routine(LD._data.dtype, hermitian, "trs")
     batch = xp.broadcast_shapes(LD._data.shape[:-2], B._data.shape[:-2])
     b = xp.broadcast_to(B._data, batch + B._data.shape[-2:])
     if b.size == 0:
@@ -245,5 +254,5 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False)
         (count,) + LD._data.shape[-2:])
     piv = xp.broadcast_to(pivots._data, batch + pivots._data.shape[-1:]).reshape(
         (count, pivots._data.shape[-1]))
-    out = _per_matrix(b, lambda i, m: sytrs(ld[i], piv[i], m, lower=1)[0])
+    out = per_matrix(b, lambda i, m: sytrs(ld[i], piv[i], m, lower=1)[0])
     return Tensor._make(xp.stack(out).reshape(b.shape).astype(B._data.dtype))

@@ -3,18 +3,20 @@ matrix_rank.
 
 The vector norms are extrema.py's `Norm` op; the matrix norms are compositions (Frobenius = the
 2-norm of the entries, 1/inf = the largest absolute column/row sum, 2/nuc = the largest/summed
-singular value), so their gradients are those of the parts, as in PyTorch.
+singular value), so their gradients are those of the parts, as in PyTorch. A complex tensor's
+vector norm is the norm of its moduli |z|: abs carries the gradient gz = g·z/|z| (0 at z = 0),
+which is PyTorch's.
 """
 
 import math
 
 from ember._backend import xp
 from ember._dtype import to_dtype
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.ops._util import as_operand
 from ember.ops.extrema import amax, amin
 from ember.ops.extrema import norm as _vector_norm
-from ember.ops.linalg_core import check_float, check_matrix, check_square
+from ember.ops.linalg_core import check_matrix, check_square
 from ember.ops.linalg_decomp import svdvals
 from ember.ops.linalg_solve import _tolerance, inv_ex
 
@@ -24,9 +26,22 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     `torch.linalg.vector_norm`)."""
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got '{ord}'")
-    if dtype is not None:
-        x = as_operand(x, to_dtype(dtype))
+    x = _with_dtype(x, dtype, "linalg.vector_norm")
+    if x.dtype.is_complex:
+        x = x.abs()
     return _vector_norm(x, float(ord), dim, keepdim)
+
+
+def _with_dtype(x: Tensor, dtype, name: str) -> Tensor:
+    """x cast to dtype= (if given): complex inputs need a complex dtype, real ones a real one."""
+    if dtype is None:
+        return x
+    dtype = to_dtype(dtype)
+    if dtype.is_complex != x.dtype.is_complex:
+        kind = "complex" if x.dtype.is_complex else "real"
+        raise RuntimeError(f"{name}: dtype should be {kind} for {kind} inputs, but got "
+                           f"{short_name(dtype)}")
+    return as_operand(x, dtype)
 
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
@@ -41,18 +56,19 @@ def _order_text(ord) -> str:
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """The ord matrix norm over the two dims `dim` (matches `torch.linalg.matrix_norm`)."""
-    check_matrix(A, "linalg.matrix_norm")
+    if A._data.ndim < 2 or A.dtype.name != "float16" or ord in ("nuc", 2, -2):
+        # float16 is refused only by the orders that need an SVD, as in PyTorch
+        check_matrix(A, "linalg.matrix_norm", complex_ok=True)
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
-    if dtype is not None:
-        A = as_operand(A, to_dtype(dtype))
+    A = _with_dtype(A, dtype, "linalg.matrix_norm")
     ndim = A._data.ndim
     d0, d1 = (d % ndim for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
                            f"{dim[1]})")
     if ord == "fro":
-        return _vector_norm(A, 2.0, (d0, d1), keepdim)
+        return vector_norm(A, 2.0, (d0, d1), keepdim)
     if ord in (1, 2, math.inf) and 0 in (A._data.shape[d0], A._data.shape[d1]):
         return A.abs().sum((d0, d1), keepdim=keepdim)  # PyTorch: 0 (the max over nothing)
     if ord in ("nuc", 2, -2):
@@ -95,13 +111,14 @@ def cond(A: Tensor, p=None) -> Tensor:
     `torch.linalg.cond`)."""
     if p not in (None,) + _MATRIX_ORDS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {_order_text(p)}")
-    check_matrix(A, "linalg.cond")
+    check_matrix(A, "linalg.cond", complex_ok=True)
     if A._data.shape[-1] == 0 or A._data.shape[-2] == 0:  # PyTorch: 0 for empty matrices
-        return Tensor._make(xp.zeros(A._data.shape[:-2], dtype=A._data.dtype))
+        return Tensor._make(xp.zeros(A._data.shape[:-2], dtype=A._data.real.dtype))
     if p in (None, 2, -2):
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
-    check_square(A, f"linalg.cond(ord={_order_text(p) if p not in ('fro', 'nuc') else p})")
+    check_square(A, f"linalg.cond(ord={_order_text(p) if p not in ('fro', 'nuc') else p})",
+                 complex_ok=True)
     if p == "nuc":  # ‖A‖_* · ‖A⁻¹‖_* = Σσ · Σ1/σ, finite for a numerically singular A
         s = svdvals(A)
         return s.sum(-1) * s.reciprocal().sum(-1)
@@ -114,10 +131,9 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
                 rtol=None) -> Tensor:
     """The number of singular values above max(atol, rtol·σ_max) (matches
     `torch.linalg.matrix_rank`)."""
-    if not A.dtype.is_floating_point:
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError("This function doesn't handle types other than float and double")
-    check_matrix(A, "linalg.matrix_rank")
-    check_float(A, "linalg.matrix_rank")
+    check_matrix(A, "linalg.matrix_rank", complex_ok=True)
     if tol is not None:
         atol, rtol = tol, 0.0
     a = A._data

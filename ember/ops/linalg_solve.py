@@ -101,9 +101,12 @@ def slogdet(input: Tensor):
 
 @op(method=True)
 def logdet(input: Tensor) -> Tensor:
-    """log det of each square matrix: nan for a negative determinant (matches `torch.logdet`)."""
-    check_square(input, "linalg.slogdet")
+    """log det of each square matrix: nan for a negative determinant; for complex input the
+    complex log, log|det| + i·arg det (matches `torch.logdet`)."""
+    check_square(input, "linalg.slogdet", complex_ok=True)
     sign, logabs = Slogdet.apply(input)
+    if input.dtype.is_complex:
+        return logabs + sign.log()  # sign = e^{i·arg det}: log sign = i·arg det
     return logabs.masked_fill(Tensor._make(sign._data < 0), math.nan)
 
 
@@ -499,8 +502,11 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if driver not in _DRIVERS:
         raise RuntimeError(f"{name}: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    check_matrix(A, "linalg.lstsq")
-    check_same_dtype(A, B, "linalg.lstsq", "A", "B")
+    check_matrix(A, "linalg.lstsq", complex_ok=True)
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"{name}: Expected input and other to have the same dtype, but got "
+                           f"input's dtype {short_name(A.dtype)} and other's dtype "
+                           f"{short_name(B.dtype)}")
     vector = B._data.ndim == A._data.ndim - 1
     Bm = B[..., None] if vector else B
     if A._data.shape[-2] != Bm._data.shape[-2]:
@@ -511,10 +517,11 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     s = xp.linalg.svd(a, compute_uv=False)
     x = matmul(Pinv.apply(A, None, rcond, False), Bm)
     rank = xp.sum(s > rcond * xp.max(s, axis=-1, keepdims=True, initial=0), axis=-1)
-    empty = Tensor._make(xp.zeros(0, dtype=a.dtype))
-    residuals = x.reshape(-1)[:0]  # empty, but part of the graph (PyTorch's requires grad)
+    empty = Tensor._make(xp.zeros(0, dtype=a.real.dtype))
+    residuals = x.reshape(-1)[:0].real  # empty, but part of the graph (PyTorch's requires grad)
     if m > n and driver != "gelsy" and bool(xp.all(rank == n)):
-        residuals = ((matmul(A, x) - Bm) ** 2).sum(-2)
+        r = matmul(A, x) - Bm
+        residuals = (r.abs() ** 2 if r.dtype.is_complex else r ** 2).sum(-2)
         residuals = residuals[..., 0] if vector else residuals
     return LstsqResult(x[..., 0] if vector else x, residuals,
                        Tensor._make(rank.astype(xp.int64)) if driver != "gels" else

@@ -22,6 +22,7 @@ from ember._registry import op
 from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
+from ember.ops._wirtinger import conj
 from ember.ops.comparison import where
 
 
@@ -55,10 +56,11 @@ def _count(shape, axes) -> int:
 
 
 def _accumulate_dtype(x: Tensor, dtype):
-    """sum/prod/cumsum: bool and integer inputs accumulate in int64, as in PyTorch."""
+    """sum/prod/cumsum: bool and integer inputs accumulate in int64, as in PyTorch (floating and
+    complex inputs keep their dtype)."""
     if dtype is not None:
         return _dtype.to_dtype(dtype)
-    return x.dtype if x.dtype.is_floating_point else _dtype.int64
+    return x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else _dtype.int64
 
 
 def _is_half(dtype) -> bool:
@@ -183,7 +185,9 @@ class Nansum(Op):
 
 @op(method=True)
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum treating NaN as zero (matches `torch.nansum`)."""
+    """Sum treating NaN as zero (matches `torch.nansum`); PyTorch has no complex kernel."""
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if not input.dtype.is_floating_point:
         return sum(input, dim, keepdim, dtype=dtype)
     axes = _axes(dim, input._data.ndim)
@@ -220,7 +224,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     """Arithmetic mean over `dim`; integer inputs need dtype= (matches `torch.mean`)."""
     if dtype is not None:
         input = as_operand(input, _dtype.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_type_word(input.dtype)}")
@@ -239,7 +243,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 
 
 class Prod(Op):
-    """y = Π_axes x;  gx = gy·y/x where the slice has no zero.
+    """y = Π_axes x;  gx = gy·conj(y/x) where the slice has no zero.
 
     NOTE [prod with zeros]
     y/x is 0/0 at a zero. With exactly one zero in a slice, its gradient is the product of the
@@ -264,7 +268,7 @@ class Prod(Op):
         is_zero = x._data == 0
         g = expand_dims(gy, axes, keepdim, shape)
         if not is_zero.any():
-            return g * expand_dims(y, axes, keepdim, shape) / x, None, None, None
+            return g * conj(expand_dims(y, axes, keepdim, shape)) / conj(x), None, None, None
         zeros = xp.sum(is_zero, axis=axes, keepdims=True)
         others = Prod.apply(where(_constant(is_zero), 1.0, x), axes, True, x.dtype)
         lone_zero = _constant(is_zero & (zeros == 1))
@@ -272,7 +276,7 @@ class Prod(Op):
         safe_x = where(_constant(is_zero), 1.0, x)
         dense = expand_dims(others, axes, True, shape)
         local = where(no_zero, dense / safe_x, where(lone_zero, dense, 0.0))
-        return g * local, None, None, None
+        return g * conj(local), None, None, None
 
 
 class ProdAll(Prod):
@@ -299,7 +303,8 @@ def _var_args(dim, unbiased, correction):
 
 
 def _var_grad(x, g, axes, dof):
-    """d var / dx times g (g already broadcast to x's shape): g·2(x - x̄)/(n - c)."""
+    """d var / dx times g (g already broadcast to x's shape): g·2(x - x̄)/(n - c) (for complex x
+    too: 2(x - x̄) is the conjugate Wirtinger gradient of |x - x̄|²)."""
     scale = 2.0 / dof if dof else math.inf
     return g * (x - mean(x, axes, True)) * scale
 
@@ -321,7 +326,11 @@ def _variance(x, axes, correction, keepdim, root=False):
     n = _count(x.shape, axes)
     with xp.errstate(invalid="ignore", divide="ignore"):
         centered = x - (xp.sum(x, axis=axes, keepdims=True) / x.dtype.type(n))
-        squares = xp.sum(centered * centered, axis=axes, keepdims=keepdim)
+        if centered.dtype.kind == "c":  # |x - x̄|² = Re² + Im², real
+            squares = xp.sum(centered.real * centered.real + centered.imag * centered.imag,
+                             axis=axes, keepdims=keepdim)
+        else:
+            squares = xp.sum(centered * centered, axis=axes, keepdims=keepdim)
         return xp.asanyarray(squares / squares.dtype.type(max(n - correction, 0)))
 
 
@@ -391,7 +400,7 @@ class StdMean(VarMean):
 
 
 def _var_or_std(node, name, input, dim, unbiased, keepdim, correction):
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _var_args(dim, unbiased, correction)
     axes = _axes(dim, input._data.ndim)
@@ -456,7 +465,7 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 # ---- cumsum, cumprod -------------------------------------------------------------------------
 class Cumprod(Op):
-    """y_i = Π_{j<=i} x_j;  gx_i = Σ_{j>=i} gy_j·y_j / x_i when no x_j (j <= i) is zero.
+    """y_i = Π_{j<=i} x_j;  gx_i = Σ_{j>=i} gy_j·conj(y_j / x_i) when no x_j (j <= i) is zero.
 
     NOTE [cumprod with zeros]
     Past a slice's first zero z every y_j is 0, and so is the gradient of every x_i with i > z.
@@ -481,13 +490,14 @@ class Cumprod(Op):
         axis = ctx.axis
         is_zero = x._data == 0
         if not is_zero.any():
-            return RevCumsum.apply(gy * y, axis) / x, None, None
+            return RevCumsum.apply(gy * conj(y), axis) / conj(x), None, None
         zeros_so_far = xp.cumsum(is_zero, axis=axis) if x._data.ndim else is_zero.astype(int)
         before = _constant(zeros_so_far == 0)
         first = _constant(is_zero & (zeros_so_far == 1))
-        head = where(before, RevCumsum.apply(gy * y, axis) / where(before, x, 1.0), 0.0)
+        head = where(before, RevCumsum.apply(gy * conj(y), axis) / conj(where(before, x, 1.0)),
+                     0.0)
         y_without_zero = Cumprod.apply(where(first, 1.0, x), axis, x.dtype)
-        at_zero = where(first, RevCumsum.apply(gy * y_without_zero, axis), 0.0)
+        at_zero = where(first, RevCumsum.apply(gy * conj(y_without_zero), axis), 0.0)
         return head + at_zero, None, None
 
 

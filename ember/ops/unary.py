@@ -13,6 +13,7 @@ from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
+from ember.ops._wirtinger import chain, conj
 
 
 def scipy_erf_functions():
@@ -28,7 +29,7 @@ def _constant(array) -> Tensor:
 
 
 class Exp(Op):
-    """y = e^x;  gx = gy·y."""
+    """y = e^x;  gx = gy·conj(y)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -40,11 +41,11 @@ class Exp(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * y
+        return chain(gy, y)
 
 
 class Expm1(Op):
-    """y = e^x - 1;  gx = gy·(y + 1)."""
+    """y = e^x - 1;  gx = gy·conj(y + 1)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -56,11 +57,11 @@ class Expm1(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y + 1)
+        return chain(gy, y + 1)
 
 
 class Log(Op):
-    """y = ln x;  gx = gy / x."""
+    """y = ln x;  gx = gy / conj(x)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -71,11 +72,11 @@ class Log(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / x
+        return gy / conj(x)
 
 
 class Log2(Op):
-    """y = log2 x;  gx = gy / (x·ln 2)."""
+    """y = log2 x;  gx = gy / conj(x·ln 2)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -86,11 +87,11 @@ class Log2(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / (x * math.log(2.0))
+        return gy / conj(x * math.log(2.0))
 
 
 class Log10(Op):
-    """y = log10 x;  gx = gy / (x·ln 10)."""
+    """y = log10 x;  gx = gy / conj(x·ln 10)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -101,11 +102,11 @@ class Log10(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / (x * math.log(10.0))
+        return gy / conj(x * math.log(10.0))
 
 
 class Log1p(Op):
-    """y = ln(1 + x);  gx = gy / (1 + x)."""
+    """y = ln(1 + x);  gx = gy / conj(1 + x)."""
 
     node_name = "Log1PBackward0"
 
@@ -118,11 +119,11 @@ class Log1p(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / (x + 1)
+        return gy / conj(x + 1)
 
 
 class Sqrt(Op):
-    """y = √x;  gx = gy / (2y)."""
+    """y = √x;  gx = gy / conj(2y)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -134,11 +135,11 @@ class Sqrt(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy / (y * 2)
+        return gy / conj(y * 2)
 
 
 class Rsqrt(Op):
-    """y = 1/√x;  gx = -gy·y³/2."""
+    """y = 1/√x;  gx = -gy·conj(y³)/2."""
 
     @staticmethod
     def forward(ctx, x):
@@ -150,11 +151,11 @@ class Rsqrt(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y * y * y) * -0.5
+        return chain(gy, y * y * y) * -0.5
 
 
 class Reciprocal(Op):
-    """y = 1/x;  gx = -gy·y²."""
+    """y = 1/x;  gx = -gy·conj(y²)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -166,11 +167,11 @@ class Reciprocal(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return -gy * (y * y)
+        return chain(-gy, y * y)
 
 
 class Sin(Op):
-    """y = sin x;  gx = gy·cos x."""
+    """y = sin x;  gx = gy·conj(cos x)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -180,11 +181,11 @@ class Sin(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * cos(x)
+        return chain(gy, cos(x))
 
 
 class Cos(Op):
-    """y = cos x;  gx = -gy·sin x."""
+    """y = cos x;  gx = -gy·conj(sin x)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -194,11 +195,11 @@ class Cos(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return -gy * sin(x)
+        return chain(-gy, sin(x))
 
 
 class Tan(Op):
-    """y = tan x;  gx = gy·(1 + y²)."""
+    """y = tan x;  gx = gy·conj(1 + y²)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -209,11 +210,11 @@ class Tan(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y * y + 1)
+        return chain(gy, y * y + 1)
 
 
 class Asin(Op):
-    """y = asin x;  gx = gy / √(1 - x²)."""
+    """y = asin x;  gx = gy·conj(1/√(1 - x²))."""
 
     @staticmethod
     def forward(ctx, x):
@@ -224,11 +225,11 @@ class Asin(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * rsqrt(1 - x * x)
+        return chain(gy, rsqrt(1 - x * x))
 
 
 class Acos(Op):
-    """y = acos x;  gx = -gy / √(1 - x²)."""
+    """y = acos x;  gx = -gy·conj(1/√(1 - x²))."""
 
     @staticmethod
     def forward(ctx, x):
@@ -239,11 +240,11 @@ class Acos(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return -gy * rsqrt(1 - x * x)
+        return chain(-gy, rsqrt(1 - x * x))
 
 
 class Atan(Op):
-    """y = atan x;  gx = gy / (1 + x²)."""
+    """y = atan x;  gx = gy / conj(1 + x²)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -253,11 +254,11 @@ class Atan(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / (x * x + 1)
+        return gy / conj(x * x + 1)
 
 
 class Sinh(Op):
-    """y = sinh x;  gx = gy·cosh x."""
+    """y = sinh x;  gx = gy·conj(cosh x)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -268,11 +269,11 @@ class Sinh(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * cosh(x)
+        return chain(gy, cosh(x))
 
 
 class Cosh(Op):
-    """y = cosh x;  gx = gy·sinh x."""
+    """y = cosh x;  gx = gy·conj(sinh x)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -283,11 +284,11 @@ class Cosh(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * sinh(x)
+        return chain(gy, sinh(x))
 
 
 class Tanh(Op):
-    """y = tanh x;  gx = gy·(1 - y²)."""
+    """y = tanh x;  gx = gy·conj(1 - y²)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -298,11 +299,11 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (1 - y * y)
+        return chain(gy, 1 - y * y)
 
 
 class Sigmoid(Op):
-    """y = 1 / (1 + e^-x);  gx = gy·y·(1 - y)."""
+    """y = 1 / (1 + e^-x);  gx = gy·conj(y·(1 - y))."""
 
     @staticmethod
     def forward(ctx, x):
@@ -313,11 +314,14 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y * (1 - y))
+        return chain(gy, y * (1 - y))
 
 
 def _stable_sigmoid(x):
-    """σ(x) without overflow: e^-|x| never exceeds 1."""
+    """σ(x) without overflow: e^-|x| never exceeds 1 (complex x: 1 / (1 + e^-x) as it stands)."""
+    if x.dtype.kind == "c":
+        with quiet():
+            return 1 / (1 + xp.exp(-x))
     z = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
@@ -385,7 +389,7 @@ class Erfinv(Op):
 
 
 class Abs(Op):
-    """y = |x|;  gx = gy·sign(x) (abs'(0) = 0)."""
+    """y = |x|;  gx = gy·sign(x) (abs'(0) = 0); for complex z, gz = gy·z/|z| (sgn z, 0 at 0)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -395,6 +399,8 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        if x._data.dtype.kind == "c":  # sgn z moves with z: kept in the graph
+            return gy * x.sgn()
         return gy * _constant(xp.sign(x._data))
 
 
@@ -424,11 +430,14 @@ class PiecewiseConstant(Op):
         return gy * 0, None
 
 
-def float_unary(op_class, aliases=()):
+def float_unary(op_class, aliases=(), real_only=None):
     """The public function of a float op, declared as a method with an in-place form and `out=`
-    (and `aliases`): integer inputs compute in the default float dtype."""
+    (and `aliases`): integer inputs compute in the default float dtype. `real_only` names the
+    CPU kernel of an op PyTorch has no complex kernel for (its error for complex inputs)."""
 
     def fn(input):
+        if real_only is not None and input.dtype.is_complex:
+            refuse_complex_kernel(input, real_only)
         return op_class.apply(float_operand(input))
 
     fn.__name__ = fn.__qualname__ = op_class.__name__.lower()
@@ -455,8 +464,8 @@ sinh = float_unary(Sinh)
 cosh = float_unary(Cosh)
 tanh = float_unary(Tanh)
 sigmoid = float_unary(Sigmoid)
-erf = float_unary(Erf)
-erfinv = float_unary(Erfinv)
+erf = float_unary(Erf, real_only="erf_vml_cpu")
+erfinv = float_unary(Erfinv, real_only="erfinv_vml_cpu")
 
 
 @op(method=True, inplace=True)
@@ -464,6 +473,8 @@ def relu(input: Tensor) -> Tensor:
     """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
     if input.dtype.name == "bool":
         raise RuntimeError("Boolean inputs not supported for relu")
+    if input.dtype.is_complex:
+        raise NotImplementedError("clamp is not supported for complex types")
     return Relu.apply(input)
 
 
@@ -492,6 +503,19 @@ def square(input: Tensor) -> Tensor:
     return input * input
 
 
+def _refuse_complex(name):
+    """PyTorch's error for a step function of a complex tensor."""
+    if name == "sign":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                  "numbers. Please use torch.sgn instead.")
+    raise NotImplementedError(f"{name} is not supported for complex inputs")
+
+
+def refuse_complex_kernel(input, kernel):
+    """PyTorch's error for an op without a complex CPU kernel."""
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input.dtype)}\'')
+
+
 def _refuse_bool(input, kernel, integers=False):
     """PyTorch has no kernel for this op on bool (or, with integers=True, integer) tensors."""
     if input.dtype.name == "bool" or (integers and not input.dtype.is_floating_point):
@@ -507,6 +531,10 @@ def _apply_step(input, array_fn, name):
     """array_fn(input) for a step function: zero gradient; integer inputs are returned as is."""
     if name == "sign" and input.dtype.name == "bool":
         return input.clone()
+    if input.dtype.is_complex and name == "round":
+        refuse_complex_kernel(input, "round_vml_cpu")
+    if input.dtype.is_complex:
+        _refuse_complex(name)
     if not input.dtype.is_floating_point and name != "sign":
         _refuse_bool(input, f"{name}_vml_cpu")
         return input.clone()

@@ -14,12 +14,14 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
+from ember.ops._wirtinger import chain, conj, is_complex
 from ember.ops.comparison import where
-from ember.ops.unary import cos, exp, float_unary, rsqrt, sign, sin
+from ember.ops.unary import cos, exp, float_unary, refuse_complex_kernel, rsqrt, sign, sin
 
 
 class Acosh(Op):
-    """y = acosh x;  gx = gy / √(x² - 1)."""
+    """y = acosh x;  gx = gy·conj(1/√(x² - 1)), as 1/(√(x - 1)·√(x + 1)) for complex x (the
+    principal branch PyTorch uses)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -30,11 +32,13 @@ class Acosh(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * rsqrt(x * x - 1)
+        if is_complex(x):
+            return chain(gy, rsqrt(x - 1) * rsqrt(x + 1))
+        return chain(gy, rsqrt(x * x - 1))
 
 
 class Asinh(Op):
-    """y = asinh x;  gx = gy / √(x² + 1)."""
+    """y = asinh x;  gx = gy·conj(1/√(x² + 1))."""
 
     @staticmethod
     def forward(ctx, x):
@@ -44,11 +48,11 @@ class Asinh(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * rsqrt(x * x + 1)
+        return chain(gy, rsqrt(x * x + 1))
 
 
 class Atanh(Op):
-    """y = atanh x;  gx = gy / (1 - x²)."""
+    """y = atanh x;  gx = gy / conj(1 - x²)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -59,11 +63,11 @@ class Atanh(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy / (1 - x * x)
+        return gy / conj(1 - x * x)
 
 
 class Exp2(Op):
-    """y = 2^x;  gx = gy·y·ln 2."""
+    """y = 2^x;  gx = gy·conj(y)·ln 2."""
 
     @staticmethod
     def forward(ctx, x):
@@ -75,7 +79,7 @@ class Exp2(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * y * math.log(2.0)
+        return chain(gy, y) * math.log(2.0)
 
 
 class Erfc(Op):
@@ -93,7 +97,7 @@ class Erfc(Op):
 
 
 class Sinc(Op):
-    """y = sin(πx)/(πx), 1 at 0;  gx = gy·(cos(πx) - y)/x, 0 at x = 0."""
+    """y = sin(πx)/(πx), 1 at 0;  gx = gy·conj((cos(πx) - y)/x), 0 at x = 0."""
 
     @staticmethod
     def forward(ctx, x):
@@ -108,7 +112,7 @@ class Sinc(Op):
         safe = where(zero, 1.0, x)
         px = safe * math.pi
         local = (cos(px) - sin(px) / px) / safe
-        return gy * where(zero, 0.0, local)
+        return chain(gy, where(zero, 0.0, local))
 
 
 class Logit(Op):
@@ -149,37 +153,49 @@ class NanToNum(Op):
 
 
 class Sgn(Op):
-    """y = x/|x| (0 at 0 and at nan, unlike sign) for real x;  gx = 0."""
+    """y = x/|x| (0 at 0 and at nan, unlike sign);  gx = 0 for real x, and for complex
+    z (s = z/|z|):  gz = (gy - s·Re(gy·conj s)) / |z|, 0 at z = 0."""
 
     @staticmethod
     def forward(ctx, x):
         d = x._data
-        return xp.where(xp.isnan(d), 0, xp.sign(d)).astype(d.dtype, copy=False)
+        y = Tensor._make(xp.where(xp.isnan(d), 0, xp.sign(d)).astype(d.dtype, copy=False))
+        ctx.save_for_backward(x if is_complex(x) else None, y if is_complex(x) else None)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * 0
+        x, s = ctx.saved_tensors
+        if x is None:
+            return gy * 0
+        zero = Tensor._make(x._data == 0)
+        radius = where(zero, 1.0, x.abs())
+        tangential = gy - s * (gy * s.conj()).real
+        return where(zero, 0.0, tangential / radius)
 
 
 acosh = float_unary(Acosh, aliases=("arccosh",))
 asinh = float_unary(Asinh, aliases=("arcsinh",))
 atanh = float_unary(Atanh, aliases=("arctanh",))
 exp2 = float_unary(Exp2)
-erfc = float_unary(Erfc)
+erfc = float_unary(Erfc, real_only="erfc_vml_cpu")
 sinc = float_unary(Sinc)
 
 
 @op(method=True, inplace=True, out=True)
 def logit(input: Tensor, eps=None) -> Tensor:
     """ln(p/(1 - p)), p clamped to [eps, 1 - eps] when eps is given (matches `torch.logit`)."""
+    if input.dtype.is_complex:
+        refuse_complex_kernel(input, "logit_cpu")
     return Logit.apply(float_operand(input), eps)
 
 
 @op(method=True, inplace=True, out=True)
 def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     """nan, +inf and -inf replaced by nan, posinf (default: the largest finite value) and neginf
-    (default: the smallest) (matches `torch.nan_to_num`); integer tensors are returned as is."""
-    if not input.dtype.is_floating_point:
+    (default: the smallest) (matches `torch.nan_to_num`; complex tensors: in each part); integer
+    tensors are returned as is."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         return input.clone()
     return NanToNum.apply(input, nan, posinf, neginf)
 
@@ -187,7 +203,7 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
 @op(method=True, inplace=True, out=True)
 def sgn(input: Tensor) -> Tensor:
     """The sign of each element, x/|x| (matches `torch.sgn`); keeps the dtype."""
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         return sign(input)
     return Sgn.apply(input)
 
@@ -197,6 +213,8 @@ def signbit(input: Tensor) -> Tensor:
     """Whether the sign bit is set, true for -0.0 (matches `torch.signbit`); not differentiable."""
     if input.dtype is _dtype.bool:
         return Tensor._make(xp.zeros_like(input._data, dtype=bool))
+    if input.dtype.is_complex:
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return Tensor._make(xp.signbit(input._data))
 
 
@@ -228,14 +246,21 @@ class Rad2Deg(Deg2Rad):
 @op(method=True, inplace=True, out=True)
 def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians, input·π/180 (matches `torch.deg2rad`)."""
+    _refuse_angle_of_complex(input, "deg2rad")
     return Deg2Rad.apply(float_operand(input), math.pi / 180)
 
 
 @op(method=True, inplace=True, out=True)
 def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees, input·180/π (matches `torch.rad2deg`)."""
+    _refuse_angle_of_complex(input, "rad2deg")
     return Rad2Deg.apply(float_operand(input), 180 / math.pi)
 
+
+
+def _refuse_angle_of_complex(input, name):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name} is not supported for complex tensors.")
 
 
 def _refuse_complex(input, name):

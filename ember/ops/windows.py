@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op
-from ember._tensor import Tensor
+from ember._tensor import Tensor, strided
 
 
 def _finish(values, dtype, requires_grad) -> Tensor:
@@ -90,11 +90,13 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
 
 # ---- torch.signal.windows -------------------------------------------------------------------
-def _signal_dtype(name, M, dtype):
+def _signal_dtype(name, M, dtype, layout=None):
     """The dtype of a signal window, after PyTorch's checks (ValueError, as torch.signal)."""
     dtype = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     if M < 0:
         raise ValueError(f"{name} requires non-negative window length, got M={M}")
+    if layout is not None and layout is not strided:
+        raise ValueError(f"{name} is implemented for strided tensors only, got: {layout}")
     if dtype not in (_dtype.float32, _dtype.float64):
         raise ValueError(f"{name} expects float32 or float64 dtypes, got: {dtype}")
     return dtype
@@ -108,7 +110,7 @@ def _span(M, sym):
 def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None,
                    requires_grad=False) -> Tensor:
     """w[n] = Σ_i (-1)^i·a_i·cos(2πi·n / N) (matches `torch.signal.windows.general_cosine`)."""
-    dtype = _signal_dtype("general_cosine", M, dtype)
+    dtype = _signal_dtype("general_cosine", M, dtype, layout)
     if M <= 1:
         return _finish(xp.ones(M), dtype, requires_grad)
     if not isinstance(a, Iterable):
@@ -124,39 +126,41 @@ def general_hamming(M, *, alpha=0.54, sym=True, dtype=None, layout=None, device=
                     requires_grad=False) -> Tensor:
     """w[n] = α - (1 - α)·cos(2πn / N) (matches `torch.signal.windows.general_hamming`)."""
     return general_cosine(M, a=[alpha, 1.0 - alpha], sym=sym, dtype=dtype,
-                          requires_grad=requires_grad)
+                          layout=layout, requires_grad=requires_grad)
 
 
 def hamming(M, *, sym=True, dtype=None, layout=None, device=None,
             requires_grad=False) -> Tensor:
     """The Hamming window (matches `torch.signal.windows.hamming`)."""
-    return general_hamming(M, sym=sym, dtype=dtype, requires_grad=requires_grad)
+    return general_hamming(M, sym=sym, dtype=dtype, layout=layout,
+                           requires_grad=requires_grad)
 
 
 def hann(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """The Hann window (matches `torch.signal.windows.hann`)."""
-    return general_hamming(M, alpha=0.5, sym=sym, dtype=dtype, requires_grad=requires_grad)
+    return general_hamming(M, alpha=0.5, sym=sym, dtype=dtype, layout=layout,
+                           requires_grad=requires_grad)
 
 
 def blackman(M, *, sym=True, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """The Blackman window (matches `torch.signal.windows.blackman`)."""
-    _signal_dtype("blackman", M, dtype)
+    _signal_dtype("blackman", M, dtype, layout)
     return general_cosine(M, a=[0.42, 0.5, 0.08], sym=sym, dtype=dtype,
-                          requires_grad=requires_grad)
+                          layout=layout, requires_grad=requires_grad)
 
 
 def nuttall(M, *, sym=True, dtype=None, layout=None, device=None,
             requires_grad=False) -> Tensor:
     """The minimum 4-term Blackman-Harris window (matches `torch.signal.windows.nuttall`)."""
     return general_cosine(M, a=[0.3635819, 0.4891775, 0.1365995, 0.0106411], sym=sym,
-                          dtype=dtype, requires_grad=requires_grad)
+                          dtype=dtype, layout=layout, requires_grad=requires_grad)
 
 
 def bartlett(M, *, sym=True, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """w[n] = 1 - |2n/N - 1|, a triangle (matches `torch.signal.windows.bartlett`)."""
-    dtype = _signal_dtype("bartlett", M, dtype)
+    dtype = _signal_dtype("bartlett", M, dtype, layout)
     if M <= 1:
         return _finish(xp.ones(M), dtype, requires_grad)
     values = 1 - xp.abs(-1 + xp.arange(M, dtype=xp.float64) * 2 / _span(M, sym))
@@ -166,7 +170,7 @@ def bartlett(M, *, sym=True, dtype=None, layout=None, device=None,
 def cosine(M, *, sym=True, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """w[n] = sin(π(n + 0.5) / N) (matches `torch.signal.windows.cosine`)."""
-    dtype = _signal_dtype("cosine", M, dtype)
+    dtype = _signal_dtype("cosine", M, dtype, layout)
     width = M + 1 if not sym and M > 1 else M
     values = xp.sin(math.pi * (xp.arange(M, dtype=xp.float64) + 0.5) / max(width, 1))
     return _finish(values, dtype, requires_grad)
@@ -175,7 +179,7 @@ def cosine(M, *, sym=True, dtype=None, layout=None, device=None,
 def exponential(M, *, center=None, tau=1.0, sym=True, dtype=None, layout=None, device=None,
                 requires_grad=False) -> Tensor:
     """w[n] = exp(-|n - c| / τ) (matches `torch.signal.windows.exponential`)."""
-    dtype = _signal_dtype("exponential", M, dtype)
+    dtype = _signal_dtype("exponential", M, dtype, layout)
     if tau <= 0:
         raise ValueError(f"Tau must be positive, got: {tau} instead.")
     if sym and center is not None:
@@ -189,7 +193,7 @@ def exponential(M, *, center=None, tau=1.0, sym=True, dtype=None, layout=None, d
 def gaussian(M, *, std=1.0, sym=True, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """w[n] = exp(-(n - N/2)² / (2σ²)) (matches `torch.signal.windows.gaussian`)."""
-    dtype = _signal_dtype("gaussian", M, dtype)
+    dtype = _signal_dtype("gaussian", M, dtype, layout)
     if std <= 0:
         raise ValueError(f"Standard deviation must be positive, got: {std} instead.")
     offsets = xp.arange(M, dtype=xp.float64) - _span(M, sym) / 2.0
@@ -200,7 +204,7 @@ def gaussian(M, *, std=1.0, sym=True, dtype=None, layout=None, device=None,
 def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """w[n] = I0(β·sqrt(1 - (2n/N - 1)²)) / I0(β) (matches `torch.signal.windows.kaiser`)."""
-    dtype = _signal_dtype("kaiser", M, dtype)
+    dtype = _signal_dtype("kaiser", M, dtype, layout)
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
     if M <= 1:

@@ -1,10 +1,15 @@
-"""Sparse COO tensors (matches `torch.sparse`); the tensor is in ember/ops/_sparse_coo.py and its
-ops in ember/ops/sparse.py and ember/ops/sparse_reduce.py."""
+"""Sparse tensors (matches `torch.sparse`): COO tensors in ember/ops/_sparse_coo.py, CSR/CSC
+matrices in ember/ops/_sparse_compressed.py, their ops in ember/ops/sparse.py,
+sparse_reduce.py, sparse_compressed.py and sparse_products.py."""
 
+from ember.ops._sparse_compressed import SparseCompressedTensor, sparse_csc, sparse_csr
 from ember.ops._sparse_coo import SparseCooTensor, sparse_coo
 from ember.ops.sparse import addmm
-from ember.ops.sparse import sparse_mm as mm
+from ember.ops.sparse_products import _sparse_mm as _sparse_mm  # torch._C._sparse's name
+from ember.ops.sparse_products import mm, sampled_addmm
+from ember.ops.sparse_products import sparse_sampled_addmm as sparse_sampled_addmm
 from ember.ops.sparse_reduce import log_softmax, softmax
 from ember.ops.sparse_reduce import sparse_sum as sum
 
-__all__ = ["addmm", "mm", "sum", "softmax", "log_softmax", "SparseCooTensor", "sparse_coo"]
+__all__ = ["addmm", "mm", "sum", "softmax", "log_softmax", "sampled_addmm", "SparseCooTensor",
+           "SparseCompressedTensor", "sparse_coo", "sparse_csr", "sparse_csc"]

@@ -99,3 +99,61 @@ def test_once_differentiable_double_backward_raises():
         g.sum().backward()
     (g,) = ember.autograd.grad(ArrayOnly.apply(x).sum(), x, create_graph=True)
     assert not g.requires_grad  # a constant seed: nothing to differentiate, as in PyTorch
+
+
+# ---- complex inputs and outputs (NOTE [gradcheck of complex functions]) --------------------------
+def _square_function(lib, conjugate: bool):
+    """z ↦ z² with the backward gy·conj(2z) (PyTorch's convention) or, wrongly, gy·2z."""
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z * z
+
+        @staticmethod
+        def backward(ctx, gy):
+            (z,) = ctx.saved_tensors
+            local = 2 * z.detach()
+            return gy * (local.conj() if conjugate else local)
+
+    return Square
+
+
+def _complex_leaf(lib, shape=(3,)):
+    z = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    return lib.from_numpy(z).requires_grad_()
+
+
+@pytest.mark.parametrize("conjugate", [True, False])
+def test_complex_gradcheck_agrees_with_torch(conjugate):
+    verdicts = []
+    for lib in (ember, torch):
+        fn = _square_function(lib, conjugate).apply
+        verdicts.append(lib.autograd.gradcheck(fn, (_complex_leaf(lib),), raise_exception=False))
+    assert verdicts[0] is conjugate and verdicts[1] is conjugate
+
+
+COMPLEX_CHECKS = {
+    "holomorphic": (lambda z, w: (z * w).exp(), ("complex", "complex")),
+    "complex_to_real": (lambda z: z.abs() * z.angle(), ("complex",)),
+    "real_to_complex": (lambda x, y: ember.polar(x.abs() + 0.5, y), ("real", "real")),
+    "mixed_operands": (lambda z, x: (z * x).sum(), ("complex", "real")),
+    "several_outputs": (lambda z: (z.real, z.conj() * z, z.sgn()), ("complex",)),
+    "view_as_real": (lambda z: ember.view_as_real(z.sqrt()), ("complex",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CHECKS))
+def test_complex_gradcheck_and_gradgradcheck(name):
+    fn, kinds = COMPLEX_CHECKS[name]
+    leaves = [_complex_leaf(ember) if kind == "complex" else
+              ember.from_numpy(RNG.standard_normal(3)).requires_grad_() for kind in kinds]
+    assert ember.autograd.gradcheck(fn, leaves)
+    assert ember.autograd.gradgradcheck(fn, leaves)
+
+
+def test_complex_gradcheck_catches_a_missing_conjugate():
+    z = _complex_leaf(ember)
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        ember.autograd.gradcheck(_square_function(ember, False).apply, (z,))

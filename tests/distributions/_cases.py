@@ -41,6 +41,13 @@ def spd(rng, batch, n):
     return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
 
 
+def corr_cholesky(rng, batch, n):
+    """Cholesky factors of random correlation matrices."""
+    a = spd(rng, batch, n)
+    d = 1 / np.sqrt(np.diagonal(a, axis1=-2, axis2=-1))
+    return np.linalg.cholesky(a * d[..., :, None] * d[..., None, :])
+
+
 def counts(rng, n, shape):
     """Multinomial counts of n draws, one row per leading index."""
     flat = [rng.multinomial(n, np.full(shape[-1], 1.0 / shape[-1]))
@@ -238,6 +245,22 @@ CASES = {
         lambda r: np.array([[2.5, 2.0, 3.0], [2.8, 4.0, 5.0]]),
         # torch 2.13's log_prob compares concentration with a float32 zero: float64 raises
         dtypes=("float32",)),
+    "Wishart_cov": Case(lambda r: {"df": pos(r) + K, "cov": spd(r, B, K)},
+                        lambda lib, p: _lib_d(lib).Wishart(p["df"], covariance_matrix=p["cov"]),
+                        lambda r: spd(r, (2,) + B, K)),
+    "Wishart_precision": Case(
+        lambda r: {"df": pos(r) + K, "prec": spd(r, (), K)},
+        lambda lib, p: _lib_d(lib).Wishart(p["df"], precision_matrix=p["prec"]),
+        lambda r: spd(r, (2,) + B, K)),
+    "Wishart_tril": Case(lambda r: {"df": 6.5, "tril": np.linalg.cholesky(spd(r, (), K))},
+                         lambda lib, p: _lib_d(lib).Wishart(p["df"], scale_tril=p["tril"]),
+                         lambda r: spd(r, (2,), K)),
+    "LKJCholesky": Case(lambda r: {"c": pos(r, B, 0.3, 3.0)},
+                        lambda lib, p: _lib_d(lib).LKJCholesky(3, p["c"]),
+                        lambda r: corr_cholesky(r, (2,) + B, 3)),
+    "LKJCholesky_scalar": Case(lambda r: {"c": 0.7},
+                               lambda lib, p: _lib_d(lib).LKJCholesky(4, p["c"]),
+                               lambda r: corr_cholesky(r, (2,), 4)),
 }
 
 

@@ -51,6 +51,9 @@ TRANSFORMS = {
                                                   dim=0), X, {}),
     "stack": (lambda T, p: T.StackTransform([T.ExpTransform(), T.SigmoidTransform(),
                                              T.TanhTransform()], dim=-1), X, {}),
+    "corr_cholesky": (lambda T, p: T.CorrCholeskyTransform(), RNG.standard_normal((2, 6)), {}),
+    "corr_cholesky_2x2": (lambda T, p: T.CorrCholeskyTransform(), RNG.standard_normal((3, 1)),
+                          {}),
     "compose_inv": (lambda T, p: T.ComposeTransform(
         [T.ExpTransform(), T.AffineTransform(0.5, 3.0)]).inv, np.exp(X) + 1.0, {}),
 }
@@ -135,6 +138,7 @@ CONSTRAINED = {
     "simplex": lambda C: C.simplex, "lower_cholesky": lambda C: C.lower_cholesky,
     "boolean": lambda C: C.boolean,
     "positive_definite": lambda C: C.positive_definite,
+    "corr_cholesky": lambda C: C.corr_cholesky,
     "cat": lambda C: C.cat([C.positive, C.real, C.unit_interval], dim=-1),
     "stack": lambda C: C.stack([C.positive, C.real, C.interval(-2.0, 2.0)], dim=-1),
 }
@@ -146,7 +150,7 @@ def test_constraint_registry_matches_torch(name, registry):
     """The same transform (repr, values, log|det J|) onto each constraint, or the same
     NotImplementedError; its outputs satisfy the constraint."""
     x = RNG.standard_normal((2, 3, 3) if name in ("lower_cholesky", "positive_definite")
-                            else (2, 3))
+                            else (2, 6) if name == "corr_cholesky" else (2, 3))
     try:
         t_t = getattr(torch.distributions, registry)(CONSTRAINED[name](
             torch.distributions.constraints))

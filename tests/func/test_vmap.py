@@ -1,5 +1,5 @@
 """ember.func.vmap against torch.func.vmap: in_dims/out_dims, pytrees, nesting, composition with
-grad, randomness modes and errors (ember's vmap loops over the batch: NOTE [vmap as a loop])."""
+grad, randomness modes and errors (the rule path is checked in test_vmap_rules.py)."""
 
 import numpy as np
 import pytest
