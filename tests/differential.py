@@ -173,6 +173,8 @@ def run_both(fn, *args, **kwargs):
 # ---- comparing ------------------------------------------------------------------------------
 def _numpy(value):
     if isinstance(value, (ember.Tensor, torch.Tensor)):
+        if str(value.layout) != "torch.strided":  # sparse: compared through its dense form
+            value = value.to_dense()
         return value.detach().numpy()
     return np.asarray(value)
 
@@ -187,6 +189,7 @@ def assert_same(e, t, rtol=1e-5, atol=1e-6, *, exact=False):
     assert e is not None and t is not None, (e, t)
     if isinstance(t, torch.Tensor):
         assert isinstance(e, ember.Tensor), type(e)
+        assert str(e.layout) == str(t.layout), (e.layout, t.layout)
     a, b = _numpy(e), _numpy(t)
     assert dtype_name(e if isinstance(e, ember.Tensor) else a) == dtype_name(
         t if isinstance(t, torch.Tensor) else b), (e.dtype if hasattr(e, "dtype") else a.dtype,

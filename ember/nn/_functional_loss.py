@@ -9,6 +9,7 @@ import warnings
 
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor, short_name
+from ember.autograd import grad_mode
 from ember.nn._functional_distance import check_broadcastable, pairwise_distance
 from ember.ops import loss_ops as _loss
 from ember.ops.activation import LogSigmoid
@@ -246,7 +247,17 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
                      reduction: str = "mean") -> Tensor:
     """log(1 + e^(-y·x)) (matches `torch.nn.functional.soft_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce(-LogSigmoid.apply(input * target), reduction)
+    if target.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True.")
+    if target.shape != input.shape:  # target broadcasts to input's shape, without a warning
+        check_broadcastable(tuple(input.shape), tuple(target.shape))
+        shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        if shape != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+        target = target.expand(input.shape)
+    return _loss.SoftMarginLoss.apply(input, target, reduction)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

@@ -91,6 +91,24 @@ bitwise_or = _bitwise(xp.bitwise_or, "bitwise_or", ("__or__", "__ror__", "__ior_
 bitwise_xor = _bitwise(xp.bitwise_xor, "bitwise_xor", ("__xor__", "__rxor__", "__ixor__"))
 
 
+def _reflected_bitwise(fn, name):
+    """`Tensor.__rand__` etc.: called on a non-tensor (`Tensor.__rand__(2, t)`) it is torch's
+    TypeError, not a result."""
+
+    def method(self, other):
+        if not isinstance(self, Tensor):
+            raise TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't "
+                            f"apply to a '{type(self).__name__}' object")
+        return fn(self, other)
+
+    method.__name__ = method.__qualname__ = name
+    return tensor_method(name)(method)
+
+
+for _fn, _name in ((bitwise_and, "__rand__"), (bitwise_or, "__ror__"), (bitwise_xor, "__rxor__")):
+    _reflected_bitwise(_fn, _name)
+
+
 @op(method=True, inplace=True)
 def bitwise_not(input: Tensor) -> Tensor:
     """~input: logical not for bool, two's complement for integers (matches `torch.bitwise_not`)."""
@@ -360,6 +378,7 @@ def fmax(input, other):
     """
     require_tensors("fmax", input, other, both=True)
     a, b = binary_operands(input, other)
+    check_broadcast(a._data.shape, b._data.shape)
     keep_a = (a._data >= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)
 
@@ -369,6 +388,7 @@ def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
     require_tensors("fmin", input, other, both=True)
     a, b = binary_operands(input, other)
+    check_broadcast(a._data.shape, b._data.shape)
     keep_a = (a._data <= b._data) | xp.isnan(b._data)
     return where(_constant(keep_a), a, b)
 

@@ -3,10 +3,18 @@
 The op itself, `ConvTranspose`, lives in `ember/ops/conv.py` with `Convolution` and
 `ConvWeight`: the three are each other's backward (NOTE [Convolution as three bilinear ops]).
 This module checks the arguments and works out the output size.
+
+NOTE [Transposed convolution in float16 and bfloat16]
+PyTorch's CPU build runs a 16-bit transposed convolution through oneDNN, which computes in
+float32 and rounds once, bias included (NOTE [opmath] in `ember/ops/_opmath.py`), unless an
+output_padding is at least its stride: oneDNN refuses those, and the fallback kernel rounds
+each column product to the input dtype and sums the overlapping columns in it (col2im), as
+`ConvTranspose` on 16-bit arrays does.
 """
 
 from ember._registry import op
 from ember._tensor import Tensor
+from ember.ops._opmath import in_opmath
 from ember.ops.conv import (
     ConvTranspose,
     DropBatch,
@@ -52,7 +60,10 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
             f"output size per channel: ({' x '.join(map(str, out))}). Output size is too small")
     geo = _Geometry(stride, dilation, padding, (0,) * nd, int(groups))
-    y = ConvTranspose.apply(x, weight, bias, geo, out)
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        y = ConvTranspose.apply(x, weight, bias, geo, out)
+    else:
+        y = in_opmath(ConvTranspose.apply, x, weight, bias, geo, out)
     return y if batched else DropBatch.apply(y)
 
 

@@ -14,9 +14,10 @@ import math
 
 from ember import _dtype
 from ember._backend import get_array_module, xp
-from ember._registry import op
-from ember._tensor import Tensor
+from ember._registry import op, write_out
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._wirtinger import conj
 from ember.ops._util import as_operand
 from ember.ops.comparison import maximum, minimum, where
 from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
@@ -231,16 +232,28 @@ def _check_reduced_sizes(x: Tensor, axes, prefix: str):
             raise IndexError(f"{prefix} Expected reduction dim {a} to have non-zero size.")
 
 
+def _same_dtype_out(input: Tensor, out) -> None:
+    """amax/amin's out= must have input's dtype (PyTorch does not cast into it)."""
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{short_name(input.dtype)} for input's dtype and "
+                           f"{short_name(out.dtype)} for out's dtype.")
+
+
 @op(method=True)
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
     """Max over dims (all if empty), ties share the gradient (matches `torch.amax`)."""
-    return _amax_or_amin(input, dim, keepdim, True)
+    _same_dtype_out(input, out)
+    result = _amax_or_amin(input, dim, keepdim, True)
+    return result if out is None else write_out(result, out)
 
 
 @op(method=True)
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
     """Min over dims (all if empty) (matches `torch.amin`)."""
-    return _amax_or_amin(input, dim, keepdim, False)
+    _same_dtype_out(input, out)
+    result = _amax_or_amin(input, dim, keepdim, False)
+    return result if out is None else write_out(result, out)
 
 
 class Aminmax(Op):
@@ -267,14 +280,27 @@ class Aminmax(Op):
                 + expand_dims(gmax, axes, keepdim, shape) * share_max), None, None
 
 
+# the C++ names PyTorch's out= dtype messages use
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "float16": "c10::Half", "bool": "bool"}
+
+
 @op(method=True)
-def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False, out=None):
     """(min, max) over a dim or all elements (matches `torch.aminmax`)."""
+    for o in out or ():
+        if o.dtype is not input.dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype "
+                               f"{_C_NAMES.get(input.dtype.name, input.dtype.name)}, but got "
+                               f"{_C_NAMES.get(o.dtype.name, o.dtype.name)} instead")
     if dim is None:
         _check_nonempty(input, "aminmax")
     axes = _axes(dim, input._data.ndim)
     _check_reduced_sizes(input, axes, "aminmax:")
     low, high = Aminmax.apply(input, axes, keepdim)
+    if out is not None:
+        low, high = write_out(low, out[0]), write_out(high, out[1])
     return _AminmaxResult(low, high)
 
 
@@ -321,7 +347,8 @@ def _refuse_bool(name, input):
 
 # ---- logsumexp, norm -------------------------------------------------------------------------
 class Logsumexp(Op):
-    """y = m + log Σ exp(x - m) with m = max (no overflow);  gx = gy·exp(x - y)."""
+    """y = m + log Σ exp(x - m) with m = max (of Re x for complex x; no overflow);
+    gx = gy·conj(exp(x - y))."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -330,7 +357,7 @@ class Logsumexp(Op):
             with xp.errstate(divide="ignore"):
                 y = xp.log(xp.sum(xp.exp(data), axis=axes, keepdims=True))
         else:
-            m = xp.max(data, axis=axes, keepdims=True)
+            m = xp.max(data.real, axis=axes, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0).astype(data.dtype)
             with xp.errstate(divide="ignore"):
                 y = m + xp.log(xp.sum(xp.exp(data - m), axis=axes, keepdims=True))
@@ -344,13 +371,13 @@ class Logsumexp(Op):
         x, y = ctx.saved_tensors
         axes, keepdim, shape = ctx.args
         weights = exp(x - expand_dims(y, axes, keepdim, shape))
-        return expand_dims(gy, axes, keepdim, shape) * weights, None, None
+        return expand_dims(gy, axes, keepdim, shape) * conj(weights), None, None
 
 
 @op(method=True)
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(Σ exp(input)) over dims, computed stably (matches `torch.logsumexp`)."""
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = as_operand(input, _dtype.get_default_dtype())
     return Logsumexp.apply(input, _axes(dim, input._data.ndim), keepdim)
 
@@ -413,6 +440,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """Vector p-norm over dims, 'fro' = 2 (matches `torch.norm`; matrix norms not supported)."""
     if dtype is not None:
         input = as_operand(input, _dtype.to_dtype(dtype))
+    if input.dtype.is_complex:  # the norm of the moduli: abs carries gz = g·z/|z|
+        input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_type_word(input.dtype)}")

@@ -11,6 +11,7 @@ from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import binary_operands, broadcast_error
+from ember.ops._wirtinger import conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.einsum import tensordot
 
@@ -47,6 +48,12 @@ class Reshape(Op):
 
 def _mT(x: Tensor) -> Tensor:
     return MatrixTranspose.apply(x)
+
+
+def _mH(x: Tensor) -> Tensor:
+    """The conjugate transpose: a product's backward uses it where a real one transposes
+    (NOTE [Gradients of complex tensors] in ember/ops/complex.py)."""
+    return conj(MatrixTranspose.apply(x))
 
 
 def _reshape(x: Tensor, shape) -> Tensor:
@@ -97,7 +104,7 @@ def _product(a, b):
 
 
 class Mm(Op):
-    """y = a·b for matrices;  ga = gy·bᵀ,  gb = aᵀ·gy."""
+    """y = a·b for matrices;  ga = gy·bᴴ,  gb = aᴴ·gy (ᴴ: the conjugate transpose)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -113,17 +120,17 @@ class Mm(Op):
     @classmethod
     def grads(cls, gy, a, b, need_a, need_b):
         """(ga, gb) for y = a·b; shared with addmm/baddbmm."""
-        ga = cls.apply(gy, _mT(b)) if need_a else None
-        gb = cls.apply(_mT(a), gy) if need_b else None
+        ga = cls.apply(gy, _mH(b)) if need_a else None
+        gb = cls.apply(_mH(a), gy) if need_b else None
         return ga, gb
 
 
 class Bmm(Mm):
-    """y[i] = a[i]·b[i] for batches of matrices;  ga = gy·bᵀ,  gb = aᵀ·gy (per batch item)."""
+    """y[i] = a[i]·b[i] for batches of matrices;  ga = gy·bᴴ,  gb = aᴴ·gy (per batch item)."""
 
 
 class Mv(Op):
-    """y = A·v;  gA = gy ⊗ v (outer product),  gv = Aᵀ·gy."""
+    """y = A·v;  gA = gy ⊗ conj(v) (outer product),  gv = Aᴴ·gy."""
 
     @staticmethod
     def forward(ctx, a, v):
@@ -139,13 +146,13 @@ class Mv(Op):
     @staticmethod
     def grads(gy, a, v, need_a, need_v):
         """(gA, gv) for y = A·v; shared with addmv."""
-        ga = Outer.apply(gy, v) if need_a else None
-        gv = Mv.apply(_mT(a), gy) if need_v else None
+        ga = Outer.apply(gy, conj(v)) if need_a else None
+        gv = Mv.apply(_mH(a), gy) if need_v else None
         return ga, gv
 
 
 class Dot(Op):
-    """y = Σ a_i·b_i;  ga = gy·b,  gb = gy·a."""
+    """y = Σ a_i·b_i;  ga = gy·conj(b),  gb = gy·conj(a)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -156,13 +163,30 @@ class Dot(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        ga = gy * b if ctx.needs_input_grad[0] else None
+        ga = gy * conj(b) if ctx.needs_input_grad[0] else None
+        gb = gy * conj(a) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Vdot(Op):
+    """y = Σ conj(a_i)·b_i;  ga = conj(gy)·b,  gb = gy·a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[0] else None)
+        return xp.asanyarray(_product(xp.conj(a._data), b._data))
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = conj(gy) * b if ctx.needs_input_grad[0] else None
         gb = gy * a if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Outer(Op):
-    """y_ij = a_i·b_j;  ga = gy·b,  gb = gyᵀ·a."""
+    """y_ij = a_i·b_j;  ga = gy·conj(b),  gb = gyᵀ·conj(a)."""
 
     node_name = "MulBackward0"
 
@@ -175,14 +199,14 @@ class Outer(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        ga = Mv.apply(gy, b) if ctx.needs_input_grad[0] else None
-        gb = Mv.apply(_mT(gy), a) if ctx.needs_input_grad[1] else None
+        ga = Mv.apply(gy, conj(b)) if ctx.needs_input_grad[0] else None
+        gb = Mv.apply(_mT(gy), conj(a)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Matmul(Op):
     """y = a @ b with 1-D operands promoted (and the added axis dropped) and batch axes
-    broadcast;  ga = gy @ bᵀ,  gb = aᵀ @ gy, each summed back over broadcast batch axes.
+    broadcast;  ga = gy @ bᴴ,  gb = aᴴ @ gy, each summed back over broadcast batch axes.
 
     NOTE [matmul's node names]
     PyTorch's matmul is a composite: for batched and vector-matrix products it reshapes, runs
@@ -210,10 +234,10 @@ class Matmul(Op):
         gy2 = _reshape(gy, batch + (a2_shape[-2], b2_shape[-1]))
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = matmul(gy2, _mT(_reshape(b, b2_shape)))
+            ga = matmul(gy2, _mH(_reshape(b, b2_shape)))
             ga = _reshape(sum_to(ga, a2_shape), a_shape)
         if ctx.needs_input_grad[1]:
-            gb = matmul(_mT(_reshape(a, a2_shape)), gy2)
+            gb = matmul(_mH(_reshape(a, a2_shape)), gy2)
             gb = _reshape(sum_to(gb, b2_shape), b_shape)
         return ga, gb
 
@@ -261,9 +285,23 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Bmm.apply(input, mat2)
 
 
-@op(method=True, aliases=("vdot",))
+@op(method=True)
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors (matches `torch.dot`)."""
+    _check_dot(input, tensor)
+    return Dot.apply(input, tensor)
+
+
+@op(method=True)
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """Σ conj(input_i)·other_i, the inner product conjugating the first vector (matches
+    `torch.vdot`; the same as dot for real vectors)."""
+    _check_dot(input, other)
+    return Vdot.apply(input, other)
+
+
+def _check_dot(input: Tensor, tensor: Tensor):
+    """torch's errors of dot and vdot: two 1-D tensors of one dtype and length."""
     if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
                            f"{tensor._data.ndim}D tensors")
@@ -271,7 +309,6 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{_type_word(input)} and {_type_word(tensor)}")
     _check_1d_pair(input, tensor)
-    return Dot.apply(input, tensor)
 
 
 def _type_word(t: Tensor) -> str:
@@ -373,12 +410,22 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix (matches `torch.trace`)."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         return Tensor._make(xp.asanyarray(xp.trace(input._data), dtype=xp.int64))
     return Trace.apply(input)
 
 
 # ---- β·c + α·(a·b) ---------------------------------------------------------------------------
+# NOTE [16-bit addmm]
+# For float16 and bfloat16 PyTorch's CPU kernels accumulate the products and add β·c in float32
+# ("opmath") and round once at the end; rounding the product first and adding in 16 bits can
+# differ in the last bit. addmv (BLAS gemv) first rounds β and α to the dtype and scales c by β
+# in the dtype, then adds α·(a·b) accumulated in float32.
+def _is_half(dtype) -> bool:
+    """A 16-bit floating dtype (float16, or ml_dtypes' bfloat16, whose NumPy kind is 'V')."""
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
+
 class Addmm(Op):
     """y = β·c + α·(a·b);  gc = β·gy (summed to c's shape),  ga = α·gy·bᵀ,  gb = α·aᵀ·gy.
 
@@ -393,22 +440,29 @@ class Addmm(Op):
                               b if ctx.needs_input_grad[1] else None)
         ctx.scales = (beta, alpha)
         ctx.c_shape = c._data.shape
-        y = _product(a._data, b._data)
+        dtype = a._data.dtype
+        a_data, b_data, c_data = a._data, b._data, c._data
+        if _is_half(dtype):  # NOTE [16-bit addmm]
+            if ctx._function.product is Mv:  # gemv: β, α and β·c in the 16-bit dtype
+                beta, alpha = (float(xp.asarray(s, dtype=dtype)) for s in (beta, alpha))
+                c_data = c_data * xp.asarray(beta, dtype=dtype) if beta not in (0, 1) else c_data
+                beta = 1 if beta != 0 else 0
+            a_data, b_data, c_data = (t.astype(xp.float32) for t in (a_data, b_data, c_data))
+        y = _product(a_data, b_data)
         if alpha != 1:
             y *= get_array_module(y).asarray(alpha, dtype=y.dtype)
-        if beta == 0:
-            return y
-        c_data = c._data
-        if beta != 1:
-            c_data = c_data * get_array_module(y).asarray(beta, dtype=y.dtype)
-        y += c_data
-        return y
+        if beta != 0:
+            if beta != 1:
+                c_data = c_data * get_array_module(y).asarray(beta, dtype=y.dtype)
+            y += c_data
+        return y.astype(dtype) if y.dtype != dtype else y
 
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
         beta, alpha = ctx.scales
         need_c, need_a, need_b = ctx.needs_input_grad[:3]
+        beta, alpha = conj_scalar(beta), conj_scalar(alpha)  # Wirtinger: gy·conj(scale)
         gc = sum_to(gy * beta if beta != 1 else gy, ctx.c_shape) if need_c else None
         g = gy * alpha if alpha != 1 else gy
         ga, gb = ctx._function.product.grads(g, a, b, need_a, need_b)
@@ -442,7 +496,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
-@op(method=True, out=True)
+@op(method=True, inplace=True, out=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat·vec) (matches `torch.addmv`)."""
     if mat._data.ndim != 2 or vec._data.ndim != 1 or mat._data.shape[1] != vec._data.shape[0]:
@@ -453,7 +507,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return Addmv.apply(input, mat, vec, beta, alpha)
 
 
-@op(method=True, out=True)
+@op(method=True, inplace=True, out=True)
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·bmm(batch1, batch2) (matches `torch.baddbmm`)."""
     bmm_shape = (batch1._data.shape[0], batch1._data.shape[1], batch2._data.shape[-1])

@@ -13,50 +13,18 @@ from ember._registry import op
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import broadcast_error
+from ember.ops._wirtinger import conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.joins import cat
 from ember.ops.linalg import matmul, outer
+from ember.ops.linalg_expm import expm
 from ember.ops.linalg_core import check_float, check_square, identity_like, mH
 from ember.ops.linalg_norms import vector_norm
 from ember.ops.linalg_solve import inv
 from ember.ops.reduction import cumprod
 
 # ---- matrix exponential ----------------------------------------------------------------------
-# Padé [13/13] coefficients and the 1-norm bound below which it is exact to double precision
-# (Higham, "The scaling and squaring method for the matrix exponential revisited", 2005).
-_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
-
-
-def _expm_array(a):
-    """exp(A) of each matrix by scaling, Padé [13/13] and squaring, in double precision."""
-    dtype = a.dtype
-    a = a.astype(xp.complex128 if xp.iscomplexobj(a) else xp.float64)
-    n = a.shape[-1]
-    if a.size == 0:
-        return a.astype(dtype)
-    norm1 = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
-    with xp.errstate(divide="ignore"):
-        s = xp.maximum(0, xp.ceil(xp.log2(norm1 / _THETA13))).astype(xp.int64)
-    a = a / (2.0 ** s)[..., None, None]
-    b = _PADE13
-    eye = get_array_module(a).eye(n)
-    a2 = a @ a
-    a4 = a2 @ a2
-    a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
-             + b[1] * eye)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
-        + b[0] * eye
-    r = xp.linalg.solve(v - u, v + u)
-    for k in range(int(xp.max(s, initial=0))):
-        r = xp.where((k < s)[..., None, None], r @ r, r)
-    return r.astype(dtype)
-
-
 class MatrixExp(Op):
     """Y = exp(A);  gA = the top-right block of exp([[Aᴴ, gY], [0, Aᴴ]]) (the Fréchet derivative
     of exp at Aᴴ in the direction gY, Mathias 1996)."""
@@ -66,7 +34,7 @@ class MatrixExp(Op):
     @staticmethod
     def forward(ctx, A):
         ctx.save_for_backward(A)
-        return _expm_array(A._data)
+        return expm(A._data)  # NOTE [PyTorch's matrix exponential] (ops/linalg_expm.py)
 
     @staticmethod
     def backward(ctx, gy):
@@ -81,7 +49,15 @@ class MatrixExp(Op):
 @op(method=True)
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of each square matrix (matches `torch.linalg.matrix_exp`)."""
-    check_square(A, "linalg.matrix_exp", complex_ok=True)
+    if A.dtype.is_floating_point and A._data.dtype.itemsize == 2:  # torch has 16-bit kernels
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
+                               "dimensions.")
+        if A._data.shape[-1] != A._data.shape[-2]:
+            raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but "
+                               f"they are {A._data.shape[-2]} by {A._data.shape[-1]} matrices")
+    else:
+        check_square(A, "linalg.matrix_exp", complex_ok=True)
     return MatrixExp.apply(A)
 
 
@@ -191,7 +167,7 @@ def chain_matmul(*matrices) -> Tensor:
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first n columns of H₁·H₂·…·H_k, H_i = I - τ_i·v_i·v_iᵀ with v_i the i-th column of
+    """The first n columns of H₁·H₂·…·H_k, H_i = I - τ_i·v_i·v_iᴴ with v_i the i-th column of
     A's strict lower part and a unit i-th entry (matches `torch.linalg.householder_product`)."""
     name = "torch.linalg.householder_product"
     if A._data.ndim < 2:
@@ -204,7 +180,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     if n < k:
         raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
                            "tau.shape[-1]")
-    check_float(A, name)
+    check_float(A, name, complex_ok=True)
     module = get_array_module(A._data)
     v = A.tril(-1) + Tensor._make(module.eye(m, n, dtype=A._data.dtype))
     q = Tensor._make(xp.broadcast_to(module.eye(m, n, dtype=A._data.dtype),
@@ -213,13 +189,13 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         return _constant_of(q, A)
     for i in range(k - 1, -1, -1):
         vi = v[..., :, i:i + 1]
-        q = q - (tau[..., i, None, None] * vi) * matmul(vi.mT, q)
+        q = q - (tau[..., i, None, None] * vi) * matmul(mH(vi), q)
     return q
 
 
 # ---- cross, vecdot, vander, diagonal ---------------------------------------------------------
 class Cross(Op):
-    """y = a × b along `axis` (batch dims broadcast);  ga = b × gy,  gb = gy × a."""
+    """y = a × b along `axis` (batch dims broadcast);  ga = conj(b) × gy,  gb = gy × conj(a)."""
 
     node_name = "LinalgCrossBackward0"
 
@@ -232,10 +208,10 @@ class Cross(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        ga = sum_to(Cross.apply(b, gy, ctx.axis), a._data.shape) if ctx.needs_input_grad[0] \
-            else None
-        gb = sum_to(Cross.apply(gy, a, ctx.axis), b._data.shape) if ctx.needs_input_grad[1] \
-            else None
+        ga = sum_to(Cross.apply(b.conj(), gy, ctx.axis), a._data.shape) \
+            if ctx.needs_input_grad[0] else None
+        gb = sum_to(Cross.apply(gy, a.conj(), ctx.axis), b._data.shape) \
+            if ctx.needs_input_grad[1] else None
         return ga, gb, None
 
 
@@ -284,14 +260,19 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """Σ x·y along dim, broadcasting (matches `torch.linalg.vecdot`)."""
-    check_float(x, "linalg.vecdot")
+    """Σ conj(x)·y along dim, broadcasting (matches `torch.linalg.vecdot`)."""
+    if x.dtype.name != "float16":  # torch's vecdot has a float16 kernel
+        check_float(x, "linalg.vecdot", complex_ok=True)
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
+                           f"x of type {short_name(x.dtype)} and y of type {short_name(y.dtype)} "
+                           "instead")
     if x._data.ndim == 1 and y._data.ndim == 1 and x._data.shape != y._data.shape:
         nx, ny = x._data.shape[0], y._data.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{nx}] and src [{ny}] to "
                            f"have the same number of elements, but got {nx} and {ny} elements "
                            "respectively")
-    return (x * y).sum(dim)
+    return (x.conj() * y).sum(dim)
 
 
 def vander(x: Tensor, N=None) -> Tensor:
@@ -357,27 +338,96 @@ def _constant_of(value: Tensor, source: Tensor) -> Tensor:
     return where(Tensor._make(xp.ones(value._data.shape, dtype=bool)), value, source)
 
 
+def _scalar_of(value, t: Tensor):
+    """β or α as PyTorch's addr kernel holds it: rounded to t's floating dtype."""
+    if not t.dtype.is_floating_point:
+        return value
+    return Tensor._make(xp.asarray(value, dtype=t._data.dtype))
+
+
 @op(method=True, inplace=True, out=True)
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(vec1 ⊗ vec2) (matches `torch.addr`)."""
     for name, t in (("vec1", vec1), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t._data.ndim}-D")
-    product = outer(vec1, vec2)
-    product = product * alpha if alpha != 1 else product
+    # PyTorch's kernel computes (α·vec1[i])·vec2[j] + β·input in the dtype, op by op: in
+    # float16/bfloat16 the order of the roundings shows
+    product = outer(vec1 * _scalar_of(alpha, vec1) if alpha != 1 else vec1, vec2)
     if beta == 0:
         return product.expand(xp.broadcast_shapes(input._data.shape, product._data.shape))
-    return (input * beta if beta != 1 else input) + product
+    return (input * _scalar_of(beta, input) if beta != 1 else input) + product
+
+
+class Addbmm(Op):
+    """y = β·c + α·Σ_b a_b·b_b;  gc = β·gy (summed to c's shape),  ga_b = α·gy·b_bᵀ,
+    gb_b = α·a_bᵀ·gy.
+
+    NOTE [addbmm adds one batch at a time]
+    PyTorch adds the batches into the result one addmm at a time (β only on the first). In
+    float16/bfloat16 each addmm accumulates in float32 and rounds, so the result is rounded
+    after every batch; ember repeats that loop for 16-bit dtypes (other dtypes: one sum).
+    """
+
+    @staticmethod
+    def forward(ctx, c, a, b, beta, alpha):
+        ctx.save_for_backward(a if ctx.needs_input_grad[2] else None,
+                              b if ctx.needs_input_grad[1] else None)
+        ctx.scales, ctx.c_shape = (beta, alpha), c._data.shape
+        dtype = a._data.dtype
+        shape = (a._data.shape[1], b._data.shape[2])
+        half = dtype.itemsize == 2 and dtype.kind in "fV"
+        work = xp.float32 if half else dtype
+        x, w = a._data.astype(work), b._data.astype(work)
+        y = xp.zeros(shape, dtype=work) if beta == 0 else xp.broadcast_to(
+            c._data.astype(work) * xp.asarray(beta, dtype=work), shape).copy()
+        if not half:
+            return (y + xp.asarray(alpha, dtype=work) * xp.matmul(x, w).sum(0, dtype=work)
+                    ).astype(dtype)
+        for x_b, w_b in zip(x, w):  # 16-bit only: round after each batch, as PyTorch
+            y = (y + xp.float32(alpha) * xp.matmul(x_b, w_b)).astype(dtype).astype(work)
+        return y.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        beta, alpha = ctx.scales
+        need_c, need_a, need_b = ctx.needs_input_grad[:3]
+        beta, alpha = conj_scalar(beta), conj_scalar(alpha)  # Wirtinger: gy·conj(scale)
+        gc = sum_to(gy * beta if beta != 1 else gy, ctx.c_shape) if need_c else None
+        g = (gy * alpha if alpha != 1 else gy).unsqueeze(0)
+        ga = matmul(g, b.mT) if need_a else None
+        gb = matmul(a.mT, g) if need_b else None
+        return gc, ga, gb, None, None
+
+
+def _check_addbmm(input: Tensor, batch1: Tensor, batch2: Tensor):
+    """PyTorch's shape and dtype errors of addbmm."""
+    if batch1._data.ndim != 3 or batch2._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1._data.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    (n, rows, k), (n2, k2, cols) = batch1._data.shape, batch2._data.shape
+    if n != n2:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {n} and "
+                           f"{n2}")
+    if k != k2:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({rows}x{k} and {k2}x{cols})")
+    for name, t in (("mat1", batch1), ("self", input)):
+        if t.dtype != batch2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{short_name(t.dtype)} and {short_name(batch2.dtype)}")
+    try:
+        ok = xp.broadcast_shapes(input._data.shape, (rows, cols)) == (rows, cols)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"The expanded size of the tensor must match the existing size: "
+                           f"target sizes {[rows, cols]}, tensor sizes "
+                           f"{list(input._data.shape)}")
 
 
 @op(method=True, inplace=True, out=True)
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·Σ_b batch1[b]·batch2[b] (matches `torch.addbmm`)."""
-    if batch1._data.ndim != 3 or batch2._data.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor" if batch1._data.ndim != 3 else
-                           "batch2 must be a 3D tensor")
-    product = matmul(batch1, batch2).sum(0)
-    product = product * alpha if alpha != 1 else product
-    if beta == 0:
-        return product.expand(xp.broadcast_shapes(input._data.shape, product._data.shape))
-    return (input * beta if beta != 1 else input) + product
+    _check_addbmm(input, batch1, batch2)
+    return Addbmm.apply(input, batch1, batch2, beta, alpha)

@@ -86,6 +86,12 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps: float):
 def native_group_norm(input, weight, bias, N: int, C: int, HxW: int, group: int, eps: float):
     """(y, mean, 1/√(var + ε)) of group norm, the statistics shaped (N, group) and, as in
     PyTorch, differentiable (matches `torch.native_group_norm`)."""
+    if input.dtype.is_floating_point and input._data.dtype.itemsize == 2:
+        # float16/bfloat16: PyTorch normalises and applies the affine map in float32 and
+        # rounds once at the end; rounding the normalised values first differs in the last bit
+        wide = [None if t is None else t.float() for t in (input, weight, bias)]
+        outputs = native_group_norm(*wide, N, C, HxW, group, eps)
+        return tuple(t.to(input.dtype) for t in outputs)
     grouped = input.reshape(N, group, C // group * HxW)
     y = normalize(grouped, None, None, (2,), eps, (1,), op=NormalizeGroup)[0].reshape(input.shape)
     affine = (1, C) + (1,) * (input.ndim - 2)

@@ -157,15 +157,23 @@ class Normalize(Op):
     """
 
     node_name = "NativeBatchNormBackward0"
+    # NOTE [batch_norm's float16 statistics]: PyTorch's CPU batch norm keeps the batch mean
+    # and 1/σ it computes in the parameters' dtype, so a float16 input with float16 (or no)
+    # parameters normalises with both rounded to float16; layer and group norm keep float32.
+    round_stats = True
 
-    @staticmethod
-    def forward(ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
+    @classmethod
+    def forward(cls, ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
         data = x._data
         dtype = data.dtype
         if _is_half(dtype):  # computed in float32 and rounded once, as PyTorch does
             data = data.astype(xp.float32)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
         mean = mean.astype(data.dtype, copy=False)
+        if cls.round_stats and batch_stats and dtype == xp.float16 and (
+                w is None or w._data.dtype == xp.float16):
+            invstd = invstd.astype(dtype).astype(data.dtype)
+            mean = mean.astype(dtype).astype(data.dtype)
         xhat = (data - mean) * invstd
         y = xhat
         if w is not None:
@@ -236,12 +244,14 @@ class NormalizeLayer(Normalize):
     """Normalize, named as PyTorch names layer_norm's node."""
 
     node_name = "NativeLayerNormBackward0"
+    round_stats = False
 
 
 class NormalizeGroup(Normalize):
     """Normalize, named as PyTorch names group_norm's node."""
 
     node_name = "NativeGroupNormBackward0"
+    round_stats = False
 
 
 def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=Normalize):

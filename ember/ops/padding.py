@@ -1,28 +1,18 @@
-"""Padding (constant, reflect, replicate, circular), interpolation, and pixel (un)shuffle.
+"""Padding (constant, reflect, replicate, circular) and pixel (un)shuffle.
 
 NOTE [Padding as gathers]
 Constant padding writes x into a filled array (negative pads crop); its adjoint is the same op
 with the pads negated and value 0. The other modes are an index table per padded dim (reflect:
 -1 → 1; replicate: -1 → 0; circular: -1 → n-1) applied with `take`, one dim at a time; the
 adjoint of a gather along a dim is a scatter-add along it, and the two ops are each other's
-backward. Interpolation uses the same pieces: 'nearest' is a gather per dim; the linear modes
-weigh each dim independently, so they are one small matrix per dim (`SeparableLinear`).
+backward. Interpolation (`ember/ops/interpolate.py`) reuses the gather for its 'nearest' modes.
 """
-
-import math
-import warnings
 
 from ember._backend import get_array_module, scatter_add, xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.conv import _named, _type_word
-from ember.ops.pool_adaptive import (
-    SeparableLinear,
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-)
+from ember.ops.conv import _named
 
 
 # ---- constant padding -----------------------------------------------------------------------
@@ -149,149 +139,6 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
             op = _named(TakeAlong, f"{_MODE_NAMES[mode]}Pad{k}DBackward0")
             y = op.apply(y, _pad_table(n, lo, hi, mode, module), axis)
     return y
-
-
-# ---- interpolation --------------------------------------------------------------------------
-def _linear_matrix(n_in, n_out, scale, align_corners, dtype, module):
-    """(out × in) weights of 1-d linear interpolation with PyTorch's source-index rule."""
-    dst = module.arange(n_out, dtype=dtype)
-    if align_corners:
-        step = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
-        src = dst * step
-    else:
-        src = xp.maximum((dst + dtype(0.5)) * dtype(scale) - dtype(0.5), 0)
-    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
-    i1 = xp.minimum(i0 + 1, n_in - 1)
-    lam = (src - i0).astype(dtype)
-    m = module.zeros((n_out, n_in), dtype=dtype)
-    rows = module.arange(n_out)
-    scatter_add(m, (rows, i0), 1 - lam)
-    scatter_add(m, (rows, i1), lam)
-    return m
-
-
-def _cubic_matrix(n_in, n_out, scale, align_corners, dtype, module):
-    """(out × in) weights of 1-d bicubic interpolation (A = -0.75, clamped borders)."""
-    dst = module.arange(n_out, dtype=dtype)
-    if align_corners:
-        src = dst * (dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0))
-    else:
-        src = (dst + dtype(0.5)) * dtype(scale) - dtype(0.5)
-    i0 = xp.floor(src).astype(xp.int64)
-    t = (src - i0).astype(dtype)
-    a = dtype(-0.75)
-
-    def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
-    m = module.zeros((n_out, n_in), dtype=dtype)
-    rows = module.arange(n_out)
-    for offset, w in zip((-1, 0, 1, 2), weights):
-        scatter_add(m, (rows, xp.clip(i0 + offset, 0, n_in - 1)), w)
-    return m
-
-
-def _nearest_table(n_in, n_out, scale, exact, module):
-    """Source index of each output position: ⌊dst·scale⌋ (or ⌊(dst + ½)·scale⌋), in float32."""
-    dst = module.arange(n_out, dtype=xp.float32)
-    if exact:
-        dst = dst + xp.float32(0.5)
-    src = xp.floor(dst * xp.float32(scale)).astype(xp.int64)
-    return xp.minimum(src, n_in - 1)
-
-
-_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False) -> Tensor:
-    """Resize the spatial dims (matches `torch.nn.functional.interpolate`)."""
-    nd = input.dim() - 2
-    if mode not in ("nearest", "nearest-exact", "area") and mode not in _LINEAR_MODES:
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
-            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
-            f"nearest-exact (got {mode})")
-    if align_corners is not None and mode not in _LINEAR_MODES:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if mode in _LINEAR_MODES and nd != _LINEAR_MODES[mode]:
-        need = _LINEAR_MODES[mode] + 2
-        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {need}D input")
-    if nd not in (1, 2, 3):
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
-            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
-            f"nearest-exact (got {mode})")
-    spatial = tuple(input.shape[2:])
-    if size is not None:
-        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nd
-        out = tuple(int(s) for s in sizes)
-        scales = tuple(n / o for n, o in zip(spatial, out))
-    else:
-        factors = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) \
-            else (scale_factor,) * nd
-        out = tuple(math.floor(n * float(f)) for n, f in zip(spatial, factors))
-        if recompute_scale_factor:
-            scales = tuple(n / o for n, o in zip(spatial, out))
-        else:
-            scales = tuple(1.0 / float(f) for f in factors)
-    module = get_array_module(input._data)
-    if mode == "area":
-        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
-    if mode in ("nearest", "nearest-exact"):
-        kind = "NearestExact" if mode == "nearest-exact" else "Nearest"
-        y = input
-        for i, (n, o, s) in enumerate(zip(spatial, out, scales)):
-            if n != o:
-                table = _nearest_table(n, o, s, mode == "nearest-exact", module)
-                y = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0").apply(y, table, 2 + i)
-        if y is input:  # nothing to resize: still a new tensor, as in PyTorch
-            op = _named(TakeAlong, f"Upsample{kind}{nd}DBackward0")
-            y = op.apply(input, module.arange(spatial[-1]), input.dim() - 1)
-        return y
-    if not input.is_floating_point():
-        raise NotImplementedError(
-            f'"upsample_{mode}{nd}d_out_frame" not implemented for \'{_type_word(input)}\'')
-    if antialias and any(o < n for n, o in zip(spatial, out)):
-        raise NotImplementedError("ember's interpolate does not implement antialias=True "
-                                  "for downsampling")
-    dtype = input._data.dtype.type
-    build = _cubic_matrix if mode == "bicubic" else _linear_matrix
-    mats = tuple(build(n, o, s, bool(align_corners), dtype, module)
-                 for n, o, s in zip(spatial, out, scales))
-    name = {"linear": "Linear1D", "bilinear": "Bilinear2D", "bicubic": "Bicubic2D",
-            "trilinear": "Trilinear3D"}[mode]
-    return _named(SeparableLinear, f"Upsample{name}Backward0").apply(input, mats)
-
-
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Deprecated alias of interpolate (matches `torch.nn.functional.upsample`)."""
-    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
-                  stacklevel=2)
-    return interpolate(input, size, scale_factor, mode, align_corners)
-
-
-def upsample_nearest(input, size=None, scale_factor=None):
-    """Deprecated nearest upsampling (matches `torch.nn.functional.upsample_nearest`)."""
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=2)
-    return interpolate(input, size, scale_factor, mode="nearest")
-
-
-def upsample_bilinear(input, size=None, scale_factor=None):
-    """Deprecated bilinear upsampling, align_corners=True (matches `F.upsample_bilinear`)."""
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=2)
-    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---- pixel shuffle --------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Window i of a dim of length L pooled to o covers [⌊i·L/o⌋, ⌈(i+1)·L/o⌉), so windows may differ
 in length and overlap. Average pooling weighs each dim independently: one small matrix per dim
-(`SeparableLinear`, which interpolation in `ember/ops/padding.py` reuses). Max pooling gathers
+(`SeparableLinear`, which interpolation in `ember/ops/interpolate.py` reuses). Max pooling gathers
 the windows through index tables and returns flat indices like max pooling (`ember/ops/pool.py`).
+float16 and bfloat16 are computed in float32 and rounded once (NOTE [opmath]), except
+adaptive_avg_pool3d, whose PyTorch kernel sums in the input dtype (`_sequential_mean`).
 """
 
 import math
@@ -12,6 +14,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._opmath import is_half, opmath_dtype, widen
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
 from ember.ops.pool import IndexScatterAdd, _check_pool_input
 
@@ -24,10 +27,13 @@ def _adaptive_bounds(length: int, out: int, module):
 
 
 def _apply_matrices(a, mats):
-    """a with its trailing dim j contracted with mats[j] (o_j × n_j), one dim at a time."""
+    """a with its trailing dim j contracted with mats[j] (o_j × n_j), one dim at a time, the
+    last dim first (the association of PyTorch's interpolation kernels); None leaves a dim."""
     nd = len(mats)
-    for j, m in enumerate(mats):
+    for j, m in reversed(tuple(enumerate(mats))):
         axis = a.ndim - nd + j
+        if m is None:
+            continue
         if axis == a.ndim - 1:
             a = xp.matmul(a, m.T)
         else:
@@ -41,7 +47,9 @@ class SeparableLinear(Op):
     """y = x ×_1 M_1 ··· ×_k M_k along the trailing dims;  gx = gy ×_1 M_1ᵀ ··· ×_k M_kᵀ.
 
     Adaptive average pooling and (bi/tri)linear and bicubic interpolation all weigh each
-    spatial dim independently, so each is one small matrix per dim applied with `matmul`.
+    spatial dim independently, so each is one small matrix per dim applied with `matmul`
+    (None: the dim is left as it is). 16-bit floats are computed in float32 and rounded once
+    (NOTE [opmath]).
     """
 
     node_name = "AdaptiveAvgPool2DBackward0"
@@ -49,12 +57,74 @@ class SeparableLinear(Op):
     @staticmethod
     def forward(ctx, x, mats):
         ctx.mats = mats
-        return _apply_matrices(x._data, mats)
+        a = x._data
+        y = _apply_matrices(widen(a), tuple(None if m is None else widen(m) for m in mats))
+        return y.astype(a.dtype) if y is a or y.dtype != a.dtype else y  # never x's own array
 
     @staticmethod
     def backward(ctx, gy):
-        mats = tuple(xp.asanyarray(m.T, order="C") for m in ctx.mats)
-        return SeparableLinear.apply(gy, mats), None
+        return SeparableLinear.apply(gy, _transposed(ctx.mats)), None
+
+
+def _transposed(mats):
+    """Each matrix transposed (contiguous), None kept."""
+    return tuple(None if m is None else xp.asanyarray(m.T, order="C") for m in mats)
+
+
+class AdaptiveAvg(Op):
+    """y = (x ×_1 S_1 ··· ×_k S_k) / count: S_j the 0/1 window indicators (o_j × n_j) of dim j,
+    count the window sizes' product, as PyTorch divides each window's sum;
+    gx = (gy / count) ×_1 S_1ᵀ ··· ×_k S_kᵀ."""
+
+    node_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mats, count, sequential):
+        a = x._data
+        ctx.mats, ctx.count = mats, count
+        if sequential and is_half(a.dtype):
+            return _sequential_mean(a, mats)
+        y = _apply_matrices(widen(a), mats) / count
+        return y.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        mats = _transposed(ctx.mats)
+        scaled = gy / Tensor._make(ctx.count.astype(gy._data.dtype))
+        return SeparableLinear.apply(scaled, mats), None, None, None
+
+
+def _sequential_mean(a, mats):
+    """Adaptive 3-d average of a 16-bit float array as PyTorch's kernel computes it: the window
+    summed in scan order in the input dtype (each addition rounded), then divided by the
+    window's depth, height and width in turn, each division rounded."""
+    out = tuple(m.shape[0] for m in mats)
+    nd = len(out)
+    module = get_array_module(a)
+    tables, masks, counts = [], [], []
+    for axis, (n, o) in enumerate(zip(a.shape[2:], out)):
+        start, end = _adaptive_bounds(n, o, module)
+        kmax = int((end - start).max()) if o else 1
+        table = start[:, None] + module.arange(kmax)
+        shape = [1] * (2 * nd)
+        shape[axis], shape[nd + axis] = o, kmax
+        masks.append((table < end[:, None]).reshape(shape))
+        tables.append(xp.minimum(table, n - 1).reshape(shape))
+        count_shape = [1] * nd
+        count_shape[axis] = o
+        counts.append((end - start).reshape(count_shape).astype(a.dtype))
+    windows = a[(Ellipsis,) + tuple(tables)]  # (N, C, *out, *kmax)
+    valid = masks[0]
+    for m in masks[1:]:
+        valid = valid & m
+    windows = xp.where(valid, windows, xp.zeros((), dtype=a.dtype))
+    windows = windows.reshape(windows.shape[:2 + nd] + (math.prod(windows.shape[2 + nd:]),))
+    total = module.zeros(windows.shape[:-1], dtype=a.dtype)
+    for k in range(windows.shape[-1]):  # a loop over window offsets, not elements
+        total = total + windows[..., k]
+    for count in counts:
+        total = total / count
+    return total.astype(a.dtype, copy=False)
 
 
 def _output_size(output_size, spatial, name):
@@ -86,24 +156,35 @@ def _check_output_rank(input, nd, output_size):
 def _adaptive_avg(input, nd, output_size):
     name = f"adaptive_avg_pool{nd}d"
     _check_output_rank(input, nd, output_size)
-    _check_pool_input(input, nd, name, "adaptive")
+    # PyTorch's 1-d and 2-d kernels accept no channels (an empty result); only a batched
+    # input's spatial sizes must be positive there
+    no_channels = nd < 3 and input.dim() in (nd + 1, nd + 2) \
+        and input.shape[-nd - 1] == 0 and all(n > 0 for n in input.shape[-nd:])
+    if not no_channels:
+        _check_pool_input(input, nd, name, "adaptive")
     if not input.is_floating_point():
         raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(input)}\'')
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     spatial = x.shape[2:]
     out = _output_size(output_size, spatial, name)
-    dtype = x._data.dtype
+    dtype = opmath_dtype(x._data.dtype)  # NOTE [opmath]
     module = get_array_module(x._data)
-    mats = []
-    for n, o in zip(spatial, out):
+    mats, count = [], module.ones((1,) * nd, dtype=dtype)
+    for axis, (n, o) in enumerate(zip(spatial, out)):
         start, end = _adaptive_bounds(n, o, module)
         cols = module.arange(n)
-        inside = (cols >= start[:, None]) & (cols < end[:, None])
-        mats.append((inside / (end - start)[:, None]).astype(dtype))
+        mats.append(((cols >= start[:, None]) & (cols < end[:, None])).astype(dtype))
+        shape = [1] * nd
+        shape[axis] = o
+        count = count * (end - start).reshape(shape).astype(dtype)
     name = "SqueezeBackward1" if nd == 1 else f"AdaptiveAvgPool{nd}DBackward0"
-    if nd == 2 and out == (1, 1):
+    global_pool = nd > 1 and all(o == 1 for o in out)
+    if global_pool:
         name = "MeanBackward1"  # PyTorch computes a global average pool as a mean
-    y = _named(SeparableLinear, name).apply(x, tuple(mats))
+    # PyTorch's adaptive_avg_pool3d kernel sums 16-bit floats in their own dtype (a global
+    # pool is a mean, in float32 as every other case)
+    sequential = nd == 3 and not global_pool
+    y = _named(AdaptiveAvg, name).apply(x, tuple(mats), count, sequential)
     return y if batched else DropBatch.apply(y)
 
 

@@ -3,7 +3,8 @@
 The output size and padding follow NOTE [Pooling geometry] in `ember/ops/pool.py`: a ceil_mode
 window may run past the padded input, which is padded that far with zeros, and the divisor
 only counts the part of each window inside the padded input (or inside the input, with
-count_include_pad=False), as PyTorch does.
+count_include_pad=False), as PyTorch does. float16 and bfloat16 windows are summed in float32
+and the mean rounded once (NOTE [opmath]); PyTorch has no 16-bit avg_pool3d on the CPU.
 """
 
 import math
@@ -12,6 +13,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._opmath import is_half, opmath_dtype
 from ember.ops.conv import AddBatch, DropBatch, _col2im, _named, _ntuple, _pad_zeros
 from ember.ops.pool import _check_pool_input, _pads, _pool_args
 
@@ -93,9 +95,12 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
                                                  ceil_mode, name)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if nd == 3 and is_half(x.dtype):
+        word = "Half" if x.dtype.name == "float16" else "BFloat16"
+        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for \'{word}\'')
     divisor = _avg_divisor(get_array_module(x._data), x.shape[2:], kernel, stride, padding, out,
                            count_include_pad, divisor_override).astype(
-        x._data.dtype if x.is_floating_point() else xp.float64)
+        opmath_dtype(x._data.dtype) if x.is_floating_point() else xp.float64)
     op = _named(AvgPool, "SqueezeBackward1" if nd == 1 else f"AvgPool{nd}DBackward0")
     y = op.apply(x, kernel, stride, padding, out, divisor)
     return y if batched else DropBatch.apply(y)

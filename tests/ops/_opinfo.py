@@ -192,6 +192,11 @@ def _ember_module(module):
 def _ember_tensor(t):
     """An ember tensor with t's values and requires_grad; an expanded (stride-0) tensor stays
     an expanded view, so ops that refuse to write into one are tested."""
+    if t.layout is torch.sparse_csr:  # rebuilt from its parts, as ember's own CSR tensor
+        e = ember.sparse_csr_tensor(_ember_tensor(t.crow_indices()),
+                                    _ember_tensor(t.col_indices()),
+                                    _ember_tensor(t.detach().values()), tuple(t.shape))
+        return e.requires_grad_(True) if t.requires_grad else e
     if t.dtype is torch.bfloat16:  # NumPy has no bfloat16: through float32, exactly
         e = _ember_tensor(t.detach().float()).to(ember.bfloat16)
         return e.requires_grad_(True) if t.requires_grad else e

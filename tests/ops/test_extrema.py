@@ -6,13 +6,14 @@ PyTorch's gradient conventions at ties, the (values, indices) result type, dtype
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, sample
+from tests.differential import assert_same, assert_same_error, both, sample
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -176,3 +177,49 @@ def test_renorm_in_place_and_out():
     out = ember.empty(0)
     assert ember.renorm(e, 1, 1, 0.5, out=out) is out
     assert_same(out, torch.renorm(t, 1, 1, 0.5), rtol=1e-5, atol=1e-6)
+
+
+# ---- out= of amax / amin / aminmax ---------------------------------------------------------------
+OUT_CALLS = {  # name -> call(lib, x, out)
+    "amax": lambda m, x, out: m.amax(x, 0, out=out),
+    "amin_keepdim": lambda m, x, out: m.amin(x, 1, True, out=out),
+    "amax_all": lambda m, x, out: m.amax(x, out=out),
+}
+
+
+@pytest.mark.parametrize("out_shape", [(4,), (0,), (2, 2)])
+@pytest.mark.parametrize("name", OUT_CALLS)
+def test_amax_amin_out(name, out_shape):
+    """The result is written into out (resized as torch does) and out is returned."""
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        out = lib.zeros(out_shape)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns when it resizes a non-empty out
+            r = OUT_CALLS[name](lib, lib.from_numpy(x.copy()), out)
+        assert r is out
+        results.append(r)
+    assert_same(*results)
+
+
+def test_aminmax_out():
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        out = (lib.zeros(4), lib.zeros(4))
+        r = lib.aminmax(lib.from_numpy(x.copy()), dim=0, out=out)
+        assert r[0] is out[0] and r[1] is out[1]
+        results.append(r)
+    for e, t in zip(*results):
+        assert_same(e, t)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.amax(x, 0, out=m.zeros(4, dtype=m.int32)),
+    lambda m, x: m.amin(x, 0, out=m.zeros(4, dtype=m.float64)),
+    lambda m, x: m.aminmax(x, dim=0, out=(m.zeros(4), m.zeros(4, dtype=m.float64))),
+    lambda m, x: m.aminmax(x, dim=0, out=(m.zeros(4, dtype=m.int64), m.zeros(4))),
+])
+def test_out_dtype_errors(call):
+    assert_same_error(call, RNG.standard_normal((3, 4)).astype(np.float32))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same
+from tests.differential import assert_same, assert_same_error
 from tests.ops import _tables
 
 RNG = np.random.default_rng(1)
@@ -170,3 +170,55 @@ def test_ndarray_matmul_tensor_is_a_type_error_like_torch():
         a @ torch.ones(3, 2)
     with pytest.raises(TypeError):
         a @ ember.ones(3, 2)
+
+
+# ---- the β·c + α·(a·b) family in place and in 16 bits ------------------------------------------
+ADD_PRODUCTS = {  # name -> (call(lib, c, a, b, **scales), shapes of c, a, b)
+    "addmm": (lambda m, c, a, b, **k: m.addmm(c, a, b, **k), [(4, 5), (4, 3), (3, 5)]),
+    "addmv": (lambda m, c, a, b, **k: m.addmv(c, a, b, **k), [(4,), (4, 3), (3,)]),
+    "baddbmm": (lambda m, c, a, b, **k: m.baddbmm(c, a, b, **k), [(2, 4, 5), (2, 4, 3),
+                                                                   (2, 3, 5)]),
+    "addbmm": (lambda m, c, a, b, **k: m.addbmm(c, a, b, **k), [(4, 5), (6, 4, 3), (6, 3, 5)]),
+    "addr": (lambda m, c, a, b, **k: m.addr(c, a, b, **k), [(4, 5), (4,), (5,)]),
+}
+SCALES = [{}, {"beta": 0.6, "alpha": 0.2}, {"beta": 0, "alpha": 1.5}]
+
+
+@pytest.mark.parametrize("scales", SCALES)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", ADD_PRODUCTS)
+def test_add_products_16_bit(name, dtype, scales):
+    """PyTorch rounds once after accumulating in float32 (addbmm: once per batch; addr: op by
+    op with α and β in the dtype): the very same 16-bit numbers."""
+    call, shapes = ADD_PRODUCTS[name]
+    arrays = [RNG.standard_normal(s) * 3 for s in shapes]
+    t = call(torch, *(torch.from_numpy(a).to(getattr(torch, dtype)) for a in arrays), **scales)
+    e = call(ember, *(ember.from_numpy(a).to(getattr(ember, dtype)) for a in arrays), **scales)
+    assert str(e.dtype) == str(t.dtype)
+    assert_same(e.float(), t.float(), exact=True)
+
+
+@pytest.mark.parametrize("name", ADD_PRODUCTS)
+def test_add_products_in_place(name):
+    """Tensor.addmv_ / baddbmm_ / ...: the result written into c, gradients through it."""
+    call, shapes = ADD_PRODUCTS[name]
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    results = []
+    for lib in (ember, torch):
+        leaves = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
+        c = leaves[0].clone()
+        out = getattr(c, name + "_")(leaves[1], leaves[2], beta=0.5, alpha=2.0)
+        assert out is c
+        (c * lib.from_numpy(np.linspace(-1, 1, c.numel()).reshape(tuple(c.shape)))).sum(
+            ).backward()
+        results.append([c] + [leaf.grad for leaf in leaves])
+    for e, t in zip(*results):
+        assert_same(e, t, 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 4), (2, 3, 5), (3, 5, 4)], [(3, 4), (2, 3, 5),
+                                                                    (2, 6, 4)],
+                                    [(3, 5), (2, 3, 5), (2, 5, 4)], [(3, 4), (2, 3), (2, 5, 4)]])
+def test_addbmm_errors(shapes):
+    assert_same_error(lambda m, c, a, b: m.addbmm(c, a, b),
+                      *(RNG.standard_normal(s) for s in shapes))

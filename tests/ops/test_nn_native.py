@@ -74,3 +74,24 @@ def test_native_batch_norm_gradcheck():
 ])
 def test_native_layer_norm_errors_match_torch(call):
     assert_same_error(call)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_native_group_norm_16_bit(dtype, affine):
+    """PyTorch normalises and applies the affine map in float32, rounding once: the same 16-bit
+    output, statistics in the input's dtype, gradients through the casts."""
+    x = RNG.standard_normal((2, 6, 5)) * 4 + 1
+    w, b = RNG.standard_normal(6), RNG.standard_normal(6)
+    results = []
+    for lib in (ember, torch):
+        dt = getattr(lib, dtype)
+        leaves = [lib.from_numpy(a.copy()).to(dt).requires_grad_() for a in (x, w, b)]
+        params = leaves[1:] if affine else [None, None]
+        y, mean, rstd = lib.native_group_norm(leaves[0], *params, 2, 6, 5, 3, 1e-5)
+        y.float().sum().backward()
+        results.append([y, mean, rstd, leaves[0].grad])
+    for e, t in zip(*results):
+        assert str(e.dtype) == str(t.dtype)
+        assert_same(e.float(), t.float(), rtol=1e-2, atol=1e-2)
+    assert_same(results[0][0].float(), results[1][0].float(), rtol=0, atol=0)

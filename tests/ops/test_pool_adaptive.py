@@ -81,3 +81,21 @@ def test_empty_output_size(call, shape):
     """An output size of 0 gives an empty result, as in PyTorch."""
     ye, yt = call(EF, ember.ones(*shape)), call(TF, torch.ones(*shape))
     assert tuple(ye.shape) == tuple(yt.shape) and ye.numel() == 0
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda F, x: F.adaptive_avg_pool1d(x, 3), (2, 0, 5)),
+    (lambda F, x: F.adaptive_avg_pool1d(x, 3), (0, 5)),
+    (lambda F, x: F.adaptive_avg_pool2d(x, (2, 2)), (1, 0, 5, 7)),
+    (lambda F, x: F.adaptive_avg_pool2d(x, (2, 0)), (0, 5, 7)),
+])
+def test_no_channels(call, shape):
+    """PyTorch's 1-d and 2-d adaptive average pools accept an input without channels."""
+    ye, yt = call(EF, ember.ones(*shape)), call(TF, torch.ones(*shape))
+    assert tuple(ye.shape) == tuple(yt.shape) and ye.numel() == 0
+
+
+def test_no_channels_3d_raises_as_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError):
+            lib.nn.functional.adaptive_avg_pool3d(lib.ones(1, 0, 5, 4, 3), 2)

@@ -1,0 +1,43 @@
+"""float16 and bfloat16 arithmetic the way PyTorch's CPU kernels do it.
+
+NOTE [opmath]
+Most of PyTorch's CPU kernels compute a 16-bit float input in float32 (its "opmath" type) and
+round the result to the input dtype once, at the end: convolutions, pooling, interpolation,
+the norms, embedding bags, most losses. NumPy instead rounds every intermediate to float16
+(and ml_dtypes's bfloat16 matmul returns float32). The helpers here widen 16-bit floats to
+float32 for the computation; the caller rounds once. Kernels that do round intermediates
+(adaptive_avg_pool3d's running sum, soft_margin_loss's exp, the interpolation weights) say so
+where they are written.
+"""
+
+from ember._backend import xp
+
+
+def is_half(dtype) -> bool:
+    """float16 or bfloat16 (an ember or NumPy dtype)."""
+    return dtype.itemsize == 2 and getattr(dtype, "kind", "f") not in "iub" \
+        and getattr(dtype, "is_floating_point", True)
+
+
+def opmath_dtype(dtype):
+    """The NumPy dtype PyTorch computes an array of `dtype` in: float32 for 16-bit floats."""
+    return xp.dtype(xp.float32) if is_half(dtype) else dtype
+
+
+def widen(a):
+    """a as float32 if it is a 16-bit float array, else a itself."""
+    return a.astype(xp.float32) if is_half(a.dtype) else a
+
+
+def in_opmath(fn, input, *tensors, **kwargs):
+    """fn(input, *tensors, **kwargs) with 16-bit float tensors widened to float32 and the
+    result rounded back to input's dtype once (differentiably: the gradients are rounded once
+    too). Other dtypes run fn unchanged."""
+    if not is_half(input.dtype):
+        return fn(input, *tensors, **kwargs)
+
+    def wide(t):
+        is_tensor = hasattr(t, "_data")
+        return t.float() if is_tensor and t.dtype.is_floating_point else t
+
+    return fn(wide(input), *(wide(t) for t in tensors), **kwargs).to(input.dtype)
