@@ -9,6 +9,11 @@ h // G (PyTorch's `repeat_interleave` of the key heads). Instead of copying the 
 op views query as (..., Hk, G, L, E) and key/value as (..., Hk, 1, S, E), so matmul broadcasts
 over the group axis and the backward sums over it.
 
+NOTE [16-bit attention]
+PyTorch's CPU attention computes float16/bfloat16 query, key and value in float32 (its math
+path widens them; the flash kernel accumulates in float32) and rounds the output and weights to
+the input dtype once; `attention` does the same, so the gradients are rounded once too.
+
 NOTE [Rows with no allowed key]
 When a mask blocks every key of a query row, PyTorch's scaled_dot_product_attention gives that
 row zero weights, zero output and zero gradient (its "safe softmax"). Multi-head attention's
@@ -22,10 +27,11 @@ from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops._opmath import is_half
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.comparison import where
 from ember.ops.softmax import softmax
-from ember.random import rng
+from ember.ops.sampling import dropout_noise
 
 _state = grad_mode._state
 
@@ -95,7 +101,7 @@ class ScaledDotProductAttention(Op):
         if dropout_p > 0.0:
             module = get_array_module(p)
             keep = module.zeros(p.shape, dtype=p.dtype) if dropout_p >= 1.0 else (
-                (rng().random(p.shape) >= dropout_p) * p.dtype.type(1.0 / (1.0 - dropout_p)))
+                dropout_noise(p.shape, dropout_p, p.dtype))  # torch's dropout draws
         weights = p if keep is None else p * keep
         y = xp.matmul(weights, v5)
         out_shape = y.shape if groups == 1 else y.shape[:-4] + (-1,) + y.shape[-2:]
@@ -260,6 +266,12 @@ def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout
               is_causal=False, scale=None, enable_gqa=False, safe=True):
     """(output, weights after dropout) of scaled dot-product attention, after PyTorch's checks."""
     _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
+    if is_half(query.dtype):  # NOTE [16-bit attention]
+        if attn_mask is not None and is_half(attn_mask.dtype):
+            attn_mask = attn_mask.float()
+        output, weights = attention(query.float(), key.float(), value.float(), attn_mask,
+                                    dropout_p, is_causal, scale, enable_gqa, safe)
+        return output.to(query.dtype), weights.to(query.dtype)
     key, value, groups = _groups(query, key, value, enable_gqa)
     if attn_mask is not None and attn_mask.dtype.name != "bool":
         attn_mask = attn_mask.to(query.dtype)

@@ -15,6 +15,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops._opmath import widen
 from ember.ops.activation import LogSigmoid
 from ember.ops.comparison import where
 
@@ -98,6 +99,14 @@ class CrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, probs, index, weight, eps, ignore_index, reduction):
+        if probs is None and not eps:  # NOTE [Cross-entropy with class indices]
+            target = _IndexTarget(index, weight, ignore_index, x._data.shape[1], x._data.dtype)
+            ctx.exp_shifted, ctx.exp_sum, picked = _softmax_parts(x._data, target)
+            loss = (-target.w_target * picked).astype(x._data.dtype, copy=False)
+            ctx.logp, ctx.target, ctx.eps, ctx.weight = None, target, eps, weight
+            ctx.reduction, ctx.denominator = reduction, target.denominator
+            ctx.save_for_backward(x, probs)
+            return _reduce_array(loss, reduction, target.denominator)
         logp = _log_softmax(x._data, 1)
         if probs is None:
             target = _IndexTarget(index, weight, ignore_index, logp.shape[1], logp.dtype)
@@ -137,17 +146,34 @@ class CrossEntropy(Op):
         return gx, gprobs, None, None, None, None, None
 
 
+def _softmax_parts(x, target):
+    """e = exp(x - max x) (over the class dim), Σ e, and log_softmax(x) at the targets.
+
+    NOTE [Cross-entropy with class indices]
+    With class-index targets and no label smoothing, neither the loss nor its first-order
+    gradient needs the whole log_softmax: the loss needs log p[n, y_n] = (x - max)[n, y_n] -
+    log Σ e, and the gradient g·w_y·(p - onehot(y)) needs p = e / Σ e. So the forward makes one
+    array (x - max, exponentiated in place) in four passes and keeps it; the backward is one
+    pass over it. (create_graph recomputes log_softmax from x.)
+    """
+    e = x - x.max(axis=1, keepdims=True)
+    picked = target.picked(e)
+    xp.exp(e, out=e)
+    total = e.sum(axis=1)
+    return e, total, picked - xp.log(total)
+
+
 def _index_target_grad(ctx, g):
-    """The first-order gradient for class-index targets without label smoothing, in three
-    passes over the logits: gx = g·w_y·(p − onehot(y)), since ΣA = w_y and A = w_y·onehot(y)."""
-    logp, target = ctx.logp, ctx.target
-    w = target.w_target[:, None]
-    gx = xp.exp(logp)
-    gx *= w
+    """The first-order gradient for class-index targets without label smoothing, in one pass
+    over the logits: gx = g·w_y·(p − onehot(y)), since ΣA = w_y and A = w_y·onehot(y)."""
+    e, total, target = ctx.exp_shifted, ctx.exp_sum, ctx.target
+    if g.ndim:  # reduction='none': g is (N, 1, ...); one value per row
+        g = g.reshape(g.shape[:1] + g.shape[2:])
+    rows = target.w_target * g  # g·w_y
+    gx = e * (rows / total)[:, None]
     index = target.safe[:, None]
-    xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - w, axis=1)
-    gx *= g
-    return Tensor._make(gx.astype(logp.dtype, copy=False))
+    xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - rows[:, None], axis=1)
+    return Tensor._make(gx.astype(e.dtype, copy=False))
 
 
 def _class_view(weight: xp.ndarray, ndim: int) -> xp.ndarray:
@@ -249,11 +275,16 @@ class Pointwise(Op):
     def derivative(diff, param):
         raise NotImplementedError
 
+    opmath = False  # True: 16-bit floats computed in float32, rounded once (NOTE [opmath])
+
     @classmethod
     def forward(cls, ctx, x, y, reduction, param=None):
         ctx.reduction, ctx.param = reduction, param
         ctx.save_for_backward(x, y)
-        loss = cls.loss(x._data - y._data, param)
+        a, b = x._data, y._data
+        if cls.opmath:
+            a, b = widen(a), widen(b)
+        loss = cls.loss(a - b, param)
         return _reduce_array(loss.astype(x._data.dtype, copy=False), reduction)
 
     @classmethod
@@ -313,6 +344,8 @@ class SmoothL1Loss(Pointwise):
 class HuberLoss(Pointwise):
     """l = d²/2 if |d| < δ else δ·(|d| - δ/2);  gx = g·(d if |d| < δ else δ·sign d)."""
 
+    opmath = True
+
     @staticmethod
     def loss(d, delta):
         a = xp.abs(d)
@@ -322,3 +355,27 @@ class HuberLoss(Pointwise):
     def derivative(diff, delta):
         sign = _const(xp.sign(diff._data) * delta)
         return where(_const(xp.abs(diff._data) < delta), diff, sign)
+
+
+class SoftMarginLoss(Op):
+    """l = log(1 + z), z = e^(-y·x);  gx = -g·y·z/(1 + z).
+
+    NOTE [soft_margin_loss as PyTorch writes it]: PyTorch computes log1p(exp(-y·x)) step by
+    step in the input dtype, so z overflows to inf (float16 past -y·x ≈ 11, float32 past
+    ≈ 88) and the loss is inf and the gradient nan there; a stable softplus would differ.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, y)
+        with quiet():
+            loss = xp.log1p(xp.exp(-x._data * y._data))
+        return _reduce_array(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        g = _grad_scale(gy, ctx.reduction, x.numel())
+        z = (-x * y).exp()
+        return -g * y * z / (z + 1), None, None

@@ -13,6 +13,9 @@ tiny nodes per step a composition of primitives would make. An ordinary backward
 runs on arrays; with create_graph=True the activations are recomputed from the saved inputs with
 ember ops and the same formulas run on Tensors, so the gradient is itself differentiable (RNN and
 GRU share one formula function for both; LSTM's array path is fused further).
+An LSTM layer without a projection whose batch never shrinks (every padded input) goes further
+still: the whole layer is one op, `rnn_layer.LSTMLayer` (NOTE [One op per layer]); the per-step
+ops serve packed batches that shrink, proj_size, GRU and RNN.
 
 NOTE [Packed rows]
 Every sequence is handled as packed rows: x is (N, features) where step t holds the first
@@ -21,13 +24,15 @@ input is the case batch_sizes = [B]·T. When the batch shrinks, the sequences th
 their last state; in the reverse direction a sequence starts from its h0 at its own last step.
 """
 
-from ember._backend import get_array_module, xp
+from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import linear
+from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
+                                   lstm_layer)
 from ember.ops.shape import narrow
 
 _state = grad_mode._state
@@ -240,33 +245,6 @@ class LSTMStep(Op):
                            w_hr)
 
 
-def _gate_constants(gates):
-    """Per-column constants of the LSTM gate array [i f g o] (sigmoid, sigmoid, tanh, sigmoid):
-    the scale and offset that make σ(a) = ½·tanh(a/2) + ½ and tanh(a) one formula, and which
-    columns are sigmoids."""
-    key = (gates.shape[1], gates.dtype.str)
-    if key not in _GATE_CONSTANTS:
-        size = gates.shape[1] // 4
-        module = get_array_module(gates)
-        sigmoid = module.ones(gates.shape[1], dtype=gates.dtype)
-        sigmoid[2 * size:3 * size] = 0
-        scale = 0.5 + 0.5 * (1 - sigmoid)
-        _GATE_CONSTANTS[key] = (scale, 0.5 * sigmoid, sigmoid, 1 - sigmoid)
-    return _GATE_CONSTANTS[key]
-
-
-_GATE_CONSTANTS = {}
-
-
-def _lstm_activate_(gates):
-    """σ on the i, f, o columns and tanh on the g columns, in place, in four array passes."""
-    scale, offset, _, _ = _gate_constants(gates)
-    gates *= scale
-    xp.tanh(gates, out=gates)
-    gates *= scale
-    gates += offset
-
-
 def _lstm_backward_arrays(ctx, gh, gc, h, c, w_hh, w_hr):
     """LSTMStep's backward on arrays: the docstring's formulas in few whole-array passes."""
     needs, gates, tc = ctx.needs_input_grad, ctx.gates, ctx.tc
@@ -296,24 +274,6 @@ def _lstm_backward_arrays(ctx, gh, gc, h, c, w_hh, w_hr):
             d @ w_hh._data if needs[1] else None,
             gc_total * f if needs[2] else None,
             gw_hh, gb_hh, gw_hr)
-
-
-def _lstm_grads(needs, gh, gc, gates, tc, h_full, h, c, w_hh, w_hr):
-    """LSTMStep's gradients (formulas in its docstring) with ember ops, for create_graph."""
-    i, f, g, o = gates
-    gw_hr = None
-    if w_hr is not None:
-        gw_hr = gh.T @ h_full if needs[5] else None
-        gh = gh @ w_hr
-    gc_total = gc + gh * o * (1 - tc * tc)
-    d = _join([gc_total * g * i * (1 - i), gc_total * c * f * (1 - f),
-               gc_total * i * (1 - g * g), gh * tc * o * (1 - o)])
-    return (d if needs[0] else None,
-            d @ w_hh if needs[1] else None,
-            gc_total * f if needs[2] else None,
-            d.T @ h if needs[3] else None,
-            d.sum(0) if needs[4] else None,
-            gw_hr)
 
 
 class GRUStep(Op):
@@ -473,6 +433,8 @@ def run_direction(mode, x, batch_sizes, state, weights, reverse=False):
     weights = (w_ih, w_hh, b_ih, b_hh, w_hr) (biases and w_hr may be None); state is (h0,) or
     (h0, c0). Returns (the output rows (N, hidden), the final state tuple).
     """
+    if fits_lstm_layer(mode, x, batch_sizes, state, weights):  # NOTE [One op per layer]
+        return lstm_layer(x, weights, state, len(batch_sizes), reverse)
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     fold = mode != "GRU"  # b_hh joins b_ih, except inside GRU's r·(h·W_hnᵀ + b_hn)
     tape = Tape(len(batch_sizes), fold)

@@ -82,6 +82,31 @@ def test_matches_torch(case, dtype):
         assert_same(e_mask.grad, t_mask.grad, tol * 10, tol)
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", ["4d", "causal", "float_2d", "gqa_float_heads"])
+def test_16_bit_inputs_compute_in_float32_and_keep_their_dtype(case, dtype):
+    """NOTE [16-bit attention]: output (and gradients) in the input dtype, values as torch's
+    float32 computation rounded once."""
+    q_shape, k_shape, v_shape, mask_spec, kwargs = CASES[case]
+    arrays = [RNG.standard_normal(s).astype(np.float32) for s in (q_shape, k_shape, v_shape)]
+    mask = None if mask_spec is None else _mask(mask_spec[0], mask_spec[1], np.float32)
+    results = []
+    for lib in (ember, torch):
+        half = getattr(lib, dtype)
+        leaves = [lib.tensor(a).to(half).requires_grad_() for a in arrays]
+        lib_mask = None if mask is None else lib.tensor(mask).to(half)
+        out = lib.nn.functional.scaled_dot_product_attention(*leaves, attn_mask=lib_mask,
+                                                             **kwargs)
+        out.float().sum().backward()
+        results.append((out, [leaf.grad for leaf in leaves]))
+    (e_out, e_grads), (t_out, t_grads) = results
+    assert str(e_out.dtype) == str(t_out.dtype) == f"torch.{dtype}"
+    assert_same(e_out.float(), t_out.float(), 2e-2, 2e-2)
+    for e, t in zip(e_grads, t_grads):
+        assert str(e.dtype) == str(t.dtype)
+        assert_same(e.float(), t.float(), 5e-2, 5e-2)
+
+
 @pytest.mark.parametrize("kind", ["bool", "float"])
 def test_fully_blocked_rows_give_zero_output_and_gradient(kind):
     arrays = [RNG.standard_normal(s) for s in ((2, 4, 8), (2, 5, 8), (2, 5, 3))]

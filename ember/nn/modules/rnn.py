@@ -3,7 +3,9 @@
 The modules hold the parameters under PyTorch's names (`weight_ih_l0`, `bias_hh_l1_reverse`,
 `weight_hr_l0` ...), check their inputs as PyTorch does and hand the computation to
 `ember.ops.rnn`: one input-projection matmul per layer and direction, then one fused op per time
-step (NOTE [One op per time step] there). Padded input runs as packed rows with equal batch sizes.
+step (NOTE [One op per time step] there), or for LSTM over padded input one op for the whole
+layer (NOTE [One op per layer] in `ember.ops.rnn_layer`). Padded input runs as packed rows with
+equal batch sizes.
 """
 
 import math

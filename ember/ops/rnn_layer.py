@@ -1,0 +1,276 @@
+"""A whole LSTM layer (one direction, every sequence the same length) as one fused op.
+
+NOTE [One op per layer]
+An LSTM layer over T steps is the input projection X·W_ihᵀ of all steps (one matmul), then per
+step the hidden matmul h·W_hhᵀ, the biases and the gate nonlinearities. `LSTMLayer` runs that
+loop on arrays inside one op (the graph gets one node per layer and direction, like torch's
+`MkldnnRnnLayerBackward0`), writing into buffers made once per call: the gates of every step
+(T, B, 4H), activated in place, and the hidden states (T+1, B, H), whose first or last T rows
+are exactly the inputs of the hidden matmuls. While a step's values are in cache, the forward
+also stores the factors that turn the incoming gradients into that step's gate gradients
+(`_save_factors`), so the backward walks back through time with five small array passes and
+one matmul per step, writing every step's gate gradient d into one (T, B, 4H) array D; the
+weight gradients are then single matmuls over all steps: gW_ih = Dᵀ·X, gW_hh = Dᵀ·H,
+gb = Σ D, gX = D·W_ih. (PyTorch's oneDNN kernel fuses all of this; on NumPy a step still costs
+its thin matmul plus about 25 small array passes, forward and backward together.)
+With create_graph=True the backward recomputes the steps with ember ops from the saved inputs
+and applies the same formulas to Tensors, so the gradient is itself differentiable.
+`ember.ops.rnn` uses this op for LSTM layers without a projection whose batch never shrinks
+(every padded input), and its per-step ops for the rest (packed batches that shrink,
+proj_size, GRU and RNN).
+"""
+
+from ember._backend import get_array_module, xp
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.autograd.function import Op
+from ember.ops.joins import cat, split
+from ember.ops.nn_ops import linear
+
+_state = grad_mode._state
+
+
+def _gate_constants(gates):
+    """Per-column constants of the LSTM gate array [i f g o] (sigmoid, sigmoid, tanh, sigmoid):
+    the scale and offset that make σ(a) = ½·tanh(a/2) + ½ and tanh(a) one formula, and which
+    columns are sigmoids."""
+    key = (gates.shape[-1], gates.dtype.str)
+    if key not in _GATE_CONSTANTS:
+        size = gates.shape[-1] // 4
+        module = get_array_module(gates)
+        sigmoid = module.ones(gates.shape[-1], dtype=gates.dtype)
+        sigmoid[2 * size:3 * size] = 0
+        scale = 0.5 + 0.5 * (1 - sigmoid)
+        _GATE_CONSTANTS[key] = (scale, 0.5 * sigmoid, sigmoid, 1 - sigmoid)
+    return _GATE_CONSTANTS[key]
+
+
+_GATE_CONSTANTS = {}
+
+
+def _lstm_activate_(gates):
+    """σ on the i, f, o columns and tanh on the g columns, in place, in four array passes."""
+    scale, offset, _, _ = _gate_constants(gates)
+    gates *= scale
+    xp.tanh(gates, out=gates)
+    gates *= scale
+    gates += offset
+
+
+def _lstm_grads(needs, gh, gc, gates, tc, h_full, h, c, w_hh, w_hr):
+    """One LSTM step's gradients with ember ops (for create_graph): with
+    ĝc = gc' + gh'·o·(1 - tanh²c'), d = [ĝc·g·i(1-i), ĝc·c·f(1-f), ĝc·i·(1-g²), gh'·tanh c'·o(1-o)];
+    returns (gxg, gh, gc, gW_hh, gb_hh, gW_hr) = (d, d·W_hh, ĝc·f, dᵀ·h, Σ d, gh'ᵀ·h_full)."""
+    i, f, g, o = gates
+    gw_hr = None
+    if w_hr is not None:
+        gw_hr = gh.T @ h_full if needs[5] else None
+        gh = gh @ w_hr
+    gc_total = gc + gh * o * (1 - tc * tc)
+    d = cat([gc_total * g * i * (1 - i), gc_total * c * f * (1 - f),
+             gc_total * i * (1 - g * g), gh * tc * o * (1 - o)], 1)
+    return (d if needs[0] else None,
+            d @ w_hh if needs[1] else None,
+            gc_total * f if needs[2] else None,
+            d.T @ h if needs[3] else None,
+            d.sum(0) if needs[4] else None,
+            gw_hr)
+
+
+def _order(steps: int, reverse: bool):
+    """The time steps in the order the layer visits them."""
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+class LSTMLayer(Op):
+    """One LSTM layer and direction over T equal-length steps (NOTE [One op per layer]):
+    (X (T·B, I), W_ih, W_hh, b_ih, b_hh, h0, c0) -> (Y (T·B, H), h_T, c_T).
+
+    Per step (formulas of `LSTMStep`): i, f, g, o = σ, σ, tanh, σ of xgₜ + h·W_hhᵀ;
+    c' = f·c + i·g;  h' = o·tanh c'.  Backward: with ĝc = gc' + gh'·o·(1 - tanh²c'),
+    dₜ = [ĝc·g·i(1-i), ĝc·c·f(1-f), ĝc·i·(1-g²), gh'·tanh c'·o(1-o)], gh = dₜ·W_hh (+ gYₜ₋₁),
+    gc = ĝc·f;  gX = D·W_ih,  gW_ih = Dᵀ·X,  gW_hh = Dᵀ·H,  gb_ih = gb_hh = Σ D.
+    """
+
+    node_name = "MkldnnRnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, steps, reverse):
+        saving = any(ctx.needs_input_grad)
+        hs, c, buffers = _forward_arrays(x, w_ih, w_hh, b_ih, b_hh, h0._data, c0._data, steps,
+                                         reverse, saving)
+        if saving:
+            ctx.gates, ctx.factors, ctx.tanh_slope = buffers
+            ctx.hs, ctx.steps, ctx.reverse = hs, steps, reverse
+            ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+        outputs = hs[:steps] if reverse else hs[1:]
+        # Y is a copy: the user may change it in place, and hs stays saved for the backward
+        return (outputs.reshape(steps * hs.shape[1], hs.shape[2]).copy(),
+                hs[0 if reverse else steps].copy(), c)
+
+    @staticmethod
+    def backward(ctx, gy, gh, gc):
+        if _state["enabled"]:
+            return _backward_ops(ctx, gy, gh, gc)
+        return _backward_arrays(ctx, gy._data, gh._data, gc._data)
+
+
+def _forward_arrays(x, w_ih, w_hh, b_ih, b_hh, h0, c0, steps, reverse, saving):
+    """The forward loop on arrays. Returns the hidden states (T+1, B, H) (row 0 the initial
+    state, or row T when reverse), the last cell state, and, when saving for the backward, the
+    activated gates (T, B, 4H) with their derivative factors (`_save_factors`)."""
+    batch, size = h0.shape
+    scale, offset, _, _ = _gate_constants(w_hh._data.T)
+    # the gates' pre-activations come out already scaled for σ(a) = ½·tanh(a/2) + ½: scaled
+    # copies of the weights (exact: a power of two) save one pass per step
+    gates = x._data @ (w_ih._data.T * scale)
+    gates = gates.reshape(steps, batch, 4 * size)  # then activated in place
+    bias = _bias(b_ih, b_hh)
+    if bias is not None:
+        bias *= scale
+    module = get_array_module(gates)
+    w_t = module.empty_like(w_hh._data.T, order="C")  # a thin matmul runs faster on W_hhᵀ
+    xp.multiply(w_hh._data.T, scale, out=w_t)  # laid out row by row (NumPy keeps W's order)
+    hs = module.empty((steps + 1, batch, size), dtype=gates.dtype)
+    hs[steps if reverse else 0] = h0
+    factors = module.empty_like(gates) if saving else None
+    tanh_slope = module.empty_like(hs[1:]) if saving else None
+    c, c_new = c0.copy(), module.empty_like(c0)
+    tc, ig = module.empty_like(c0), module.empty_like(c0)
+    hidden = module.empty_like(gates[0])
+    for t in _order(steps, reverse):
+        before, after = (t + 1, t) if reverse else (t, t + 1)
+        a = gates[t]
+        xp.matmul(hs[before], w_t, out=hidden)
+        a += hidden
+        if bias is not None:
+            a += bias
+        xp.tanh(a, out=a)  # σ(a) = ½·tanh(a/2) + ½ and tanh(a), in three passes
+        a *= scale
+        a += offset
+        xp.multiply(a[:, size:2 * size], c, out=c_new)  # c' = f·c + i·g
+        xp.multiply(a[:, :size], a[:, 2 * size:3 * size], out=ig)
+        c_new += ig
+        xp.tanh(c_new, out=tc)
+        xp.multiply(a[:, 3 * size:], tc, out=hs[after])  # h' = o·tanh c'
+        if saving:
+            _save_factors(a, c, tc, factors[t], tanh_slope[t])
+        c, c_new = c_new, c
+    return hs, c, (gates, factors, tanh_slope)
+
+
+def _bias(b_ih, b_hh):
+    """b_ih + b_hh as a new array (either may be None)."""
+    if b_ih is None or b_hh is None:
+        b = b_ih if b_hh is None else b_hh
+        return None if b is None else b._data.copy()
+    return b_ih._data + b_hh._data
+
+
+def _save_factors(a, c, tc, p, q):
+    """The factors that turn ĝc (and gh' for o) into one step's gate gradients, written into p:
+    [g·i(1-i), c·f(1-f), i·(1-g²), tanh c'·o(1-o)], and q = o·(1 - tanh²c')."""
+    size = c.shape[1]
+    _, _, sigmoid, tanh = _gate_constants(a)
+    xp.subtract(sigmoid, a, out=p)  # s(1 - s) on the sigmoid columns, 1 - g² on tanh's
+    p *= a
+    p += tanh
+    p[:, :size] *= a[:, 2 * size:3 * size]
+    p[:, size:2 * size] *= c
+    p[:, 2 * size:3 * size] *= a[:, :size]
+    p[:, 3 * size:] *= tc
+    xp.multiply(tc, tc, out=q)
+    xp.subtract(1, q, out=q)
+    q *= a[:, 3 * size:]
+
+
+def _backward_arrays(ctx, gy, gh_last, gc_last):
+    """LSTMLayer's backward on arrays (its docstring's formulas, NOTE [One op per layer])."""
+    x, w_ih, w_hh, _, _, _, _ = ctx.saved_tensors
+    needs, steps, reverse = ctx.needs_input_grad, ctx.steps, ctx.reverse
+    gates, factors, tanh_slope, hs = ctx.gates, ctx.factors, ctx.tanh_slope, ctx.hs
+    batch, size = gh_last.shape
+    d = xp.empty_like(gates)
+    d4, p4 = d.reshape(steps, batch, 4, size), factors.reshape(steps, batch, 4, size)
+    gy = gy.reshape(steps, batch, size)
+    gh, gc = gh_last.copy(), gc_last.copy()
+    hat = xp.empty_like(gh)
+    w = w_hh._data
+    for k, t in enumerate(_order(steps, not reverse)):
+        gh += gy[t]
+        xp.multiply(gh, tanh_slope[t], out=hat)  # ĝc = gc' + gh'·o·(1 - tanh²c')
+        hat += gc
+        xp.multiply(p4[t, :, :3], hat[:, None, :], out=d4[t, :, :3])
+        xp.multiply(p4[t, :, 3], gh, out=d4[t, :, 3])
+        last = k == steps - 1
+        if not last or needs[6]:
+            xp.multiply(hat, gates[t, :, size:2 * size], out=gc)  # gc = ĝc·f
+        if not last or needs[5]:
+            xp.matmul(d[t], w, out=gh)
+    rows = d.reshape(steps * batch, 4 * size)
+    before = hs[1:] if reverse else hs[:steps]
+    bias = rows.sum(0) if needs[3] or needs[4] else None
+    grads = (rows @ w_ih._data if needs[0] else None,
+             rows.T @ x._data if needs[1] else None,
+             rows.T @ before.reshape(steps * batch, size) if needs[2] else None,
+             bias if needs[3] else None,
+             bias if needs[4] else None,
+             gh if needs[5] else None,
+             gc if needs[6] else None)
+    return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+
+def _backward_ops(ctx, gy, gh, gc):
+    """LSTMLayer's backward with ember ops (create_graph): recompute the steps from the saved
+    inputs, then the same formulas on Tensors, so the gradient can be differentiated again."""
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0 = ctx.saved_tensors
+    needs, steps, reverse = ctx.needs_input_grad, ctx.steps, ctx.reverse
+    batch = h0.shape[0]
+    xg = linear(x, w_ih, b_ih)
+    if b_hh is not None:
+        xg = xg + b_hh
+    xs, gys = split(xg, batch), split(gy, batch)
+    saved, h, c = [None] * steps, h0, c0
+    for t in _order(steps, reverse):
+        i, f, g, o = (xs[t] + h.matmul(w_hh.t())).chunk(4, 1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c_new = f * c + i * g
+        tc = c_new.tanh()
+        saved[t] = ((i, f, g, o), tc, h, c)
+        h, c = o * tc, c_new
+    ds = [None] * steps
+    step_needs = (True, True, True, False, False, False)
+    for t in _order(steps, not reverse):
+        gates, tc, h, c = saved[t]
+        ds[t], gh, gc, _, _, _ = _lstm_grads(step_needs, gh + gys[t], gc, gates, tc, None, h, c,
+                                             w_hh, None)
+    d = cat(ds, 0)
+    hidden = cat([saved[t][2] for t in range(steps)], 0)
+    bias = d.sum(0) if needs[3] or needs[4] else None
+    return (d @ w_ih if needs[0] else None,
+            d.T @ x if needs[1] else None,
+            d.T @ hidden if needs[2] else None,
+            bias if needs[3] else None,
+            bias if needs[4] else None,
+            gh if needs[5] else None,
+            gc if needs[6] else None)
+
+
+def lstm_layer(x, weights, state, steps: int, reverse: bool = False):
+    """One LSTM layer and direction over packed rows x (T·B, features) of T equal-length steps
+    (no projection); returns (output rows (T·B, H), (h_T, c_T))."""
+    w_ih, w_hh, b_ih, b_hh, _ = weights
+    y, h, c = LSTMLayer.apply(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], steps, reverse)
+    return y, (h, c)
+
+
+def fits_lstm_layer(mode, x, batch_sizes, state, weights) -> bool:
+    """Whether `lstm_layer` can run this layer: LSTM, no projection, float32/float64, every step
+    the full batch."""
+    w_ih, w_hh, _, _, w_hr = weights
+    dtype = x._data.dtype
+    return (mode == "LSTM" and w_hr is None and dtype in (xp.float32, xp.float64)
+            and w_ih._data.dtype == dtype and w_hh._data.dtype == dtype
+            and all(s._data.dtype == dtype for s in state)
+            and all(b == batch_sizes[0] for b in batch_sizes)
+            and state[0].shape[0] == batch_sizes[0])
