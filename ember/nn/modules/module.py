@@ -13,6 +13,7 @@ flag-like condition (are all four hook dicts empty?) and calls `forward` directl
 with hooks take the slower path in `_call_with_hooks`.
 """
 
+import warnings
 from collections import OrderedDict
 
 from ember import _dtype
@@ -425,10 +426,19 @@ class Module(_ModuleStateDict, _ModuleHooks):
                 check_device(arg)
         if dtype is None:
             return self
-        if not dtype.is_floating_point:
+        if not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
-        return self._cast_floats(dtype)
+        if dtype.is_complex:
+            warnings.warn(
+                "Complex modules are a new feature under active development whose design may "
+                "change, and some modules might not work as expected when using complex tensors "
+                "as parameters or buffers. Please file an issue at https://github.com/pytorch/"
+                "pytorch/issues/new?template=bug-report.yml if a complex module does not work as "
+                "expected.", stacklevel=2)
+        # to() converts floating and complex tensors; integer and bool ones keep their dtype.
+        return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point or
+                           t.dtype.is_complex else t)
 
     def _cast_floats(self, dtype) -> "Module":
         return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
