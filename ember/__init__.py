@@ -5,6 +5,7 @@ from ember._version import __version__
 import importlib as _importlib
 import math as _math
 
+from ember import _allocator  # noqa: F401 (NOTE [Freed arrays stay with the process])
 from ember import _dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim, utils
 from ember._device import Size, device
 from ember._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,
@@ -18,9 +19,10 @@ from ember import signal
 from ember import func
 from ember.func import vmap
 from ember import special
+from ember import masked
 from ember import distributions
 from ember import sparse
-from ember.sparse import sparse_coo
+from ember.sparse import sparse_coo, sparse_csc, sparse_csr
 from ember._tensor import Tensor
 from ember._tensor import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)

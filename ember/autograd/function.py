@@ -32,6 +32,7 @@ from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
 
 _state = grad_mode._state
+VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
 
 # NOTE [The export hook]
 # ember.onnx.export records a model's ops by putting a recorder in EXPORT_HOOK[0] while the model
@@ -238,6 +239,10 @@ class Function:
         # no generator expressions, and the common single-array output wrapped directly.
         if EXPORT_HOOK[0] is not None:  # NOTE [The export hook]
             return EXPORT_HOOK[0](cls, args, kwargs)
+        if VMAP_HOOK[0] is not None:  # a vmap is running: batched arguments go to their rule
+            batched = VMAP_HOOK[0](cls, args, kwargs)
+            if batched is not NotImplemented:
+                return batched
         if _autocast_active[0]:  # NOTE [Autocast as a policy table] in ember/_autocast.py
             args = cast_arguments(cls.__name__, args)
         ctx = cls._backward_cls()

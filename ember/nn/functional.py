@@ -41,14 +41,15 @@ from ember.nn._functional_loss import (  # noqa: F401 - re-exported
     triplet_margin_loss, triplet_margin_with_distance_loss)
 from ember.nn._functional_loss import linear_cross_entropy  # noqa: F401 - re-exported
 from ember.ops import nn_ops as _nn
+from ember.ops._opmath import in_opmath as _in_opmath, is_half as _is_half
 # Convolution, pooling, padding and resampling are written in their own op families.
 from ember.ops.conv import conv1d, conv2d, conv3d  # noqa: F401 - re-exported
 from ember.ops.conv_transpose import (  # noqa: F401 - re-exported
     conv_transpose1d, conv_transpose2d, conv_transpose3d)
 from ember.ops.fold import fold, unfold  # noqa: F401 - re-exported
-from ember.ops.padding import (  # noqa: F401 - re-exported
-    interpolate, pad, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
-    upsample_nearest)
+from ember.ops.interpolate import (  # noqa: F401 - re-exported
+    interpolate, upsample, upsample_bilinear, upsample_nearest)
+from ember.ops.padding import pad, pixel_shuffle, pixel_unshuffle  # noqa: F401 - re-exported
 from ember.ops.pool import (  # noqa: F401 - re-exported
     max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_pool3d,
     max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d)
@@ -59,7 +60,8 @@ from ember.ops.pool_adaptive import (  # noqa: F401 - re-exported
 from ember.ops.pool_avg import (  # noqa: F401 - re-exported
     avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d)
 from ember.ops.softmax import softmax as _softmax
-from ember.random import rng as _rng
+from ember.ops import sampling as _sampling
+from ember.ops.creation import empty_like as _empty_like
 
 native_channel_shuffle = channel_shuffle
 linear = _nn.linear
@@ -186,6 +188,8 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and num_groups="
                            f"{num_groups}")
+    if _is_half(input.dtype):  # affine map included (NOTE [opmath] in ember/ops/_opmath.py)
+        return _in_opmath(group_norm, input, num_groups, weight, bias, eps)
     grouped = input.reshape(n, num_groups, channels // num_groups * math.prod(input.shape[2:]))
     y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
     y = y.reshape(input.shape)
@@ -204,6 +208,8 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     normalized_shape = tuple(normalized_shape)
     _check_normalized_shape(input, normalized_shape, weight)
     dims = tuple(range(-len(normalized_shape), 0))
+    if _is_half(input.dtype):  # in float32, eps too, weight included (NOTE [opmath])
+        return _in_opmath(rms_norm, input, normalized_shape, weight, eps)
     if eps is None:
         eps = float(_xp.finfo(input._data.dtype).eps)
     y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
@@ -249,11 +255,10 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout_mask(shape, p: float, dtype) -> _xp.ndarray:
+def _dropout_mask(shape, p: float, dtype, like=None) -> _xp.ndarray:
     if p == 1.0:
         return _xp.zeros(shape, dtype=dtype)
-    keep = _rng().random(shape) >= p
-    return keep.astype(dtype) * _xp.asarray(1.0 / (1.0 - p), dtype=dtype)
+    return _sampling.dropout_noise(tuple(shape), p, _xp.dtype(dtype), like)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
@@ -263,7 +268,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0.0:
         return input
-    mask = _dropout_mask(input.shape, p, input._data.dtype)
+    mask = _dropout_mask(input.shape, p, input._data.dtype, input._data)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
 
 
@@ -353,11 +358,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         return input
     if p == 1.0:  # PyTorch: everything dropped is input·0
         return _maybe_inplace(input, input * 0.0, inplace)
-    alpha = -_SELU_ALPHA * _SELU_SCALE
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    keep = (_rng().random(input.shape) >= p).astype(input._data.dtype)
-    b = Tensor._make(((1 - keep) * alpha * a + alpha * a * p * -1).astype(input._data.dtype))
-    result = _nn.MaskScale.apply(input, keep * _xp.asarray(a, input._data.dtype)) + b
+    noise, b = _sampling.alpha_dropout_noise(tuple(input.shape), p, input._data.dtype,
+                                             input._data)
+    result = _nn.MaskScale.apply(input, noise) + Tensor._make(b)
     return _maybe_inplace(input, result, inplace)
 
 
@@ -402,6 +405,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
+    if _is_half(weight.dtype):  # bags summed in float32, rounded once (NOTE [opmath])
+        if max_norm is not None:  # the renorm writes to the caller's weight
+            _embedding_renorm_(weight, input._data.astype(_xp.int64), max_norm, norm_type)
+        psw = None if per_sample_weights is None else per_sample_weights.float()
+        return embedding_bag(input, weight.float(), offsets, None, norm_type, scale_grad_by_freq,
+                             mode, sparse, psw, include_last_offset,
+                             padding_idx).to(weight.dtype)
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
@@ -485,8 +495,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
                    dim: int = -1) -> Tensor:
     """Softmax of (logits + Gumbel noise)/tau; one-hot in value but soft in gradient when hard
     (matches `torch.nn.functional.gumbel_softmax`)."""
-    gumbels = -_xp.log(_rng().exponential(1.0, size=logits.shape)).astype(logits._data.dtype)
-    y_soft = _softmax((logits + Tensor._make(gumbels)) / tau, dim)
+    gumbels = -_empty_like(logits).exponential_().log()  # torch's draws (log rounds may differ)
+    y_soft = _softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft
     index = _xp.argmax(y_soft._data, axis=dim)
@@ -503,12 +513,9 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         return input
     if p == 1.0:  # PyTorch: everything dropped is input·0
         return _maybe_inplace(input, input * 0.0, inplace)
-    alpha = -_SELU_ALPHA * _SELU_SCALE
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    keep = (_rng().random(shape) >= p).astype(input._data.dtype)
-    b = Tensor._make(((1 - keep) * alpha * a - alpha * a * p).astype(input._data.dtype))
-    result = _nn.MaskScale.apply(input, keep * _xp.asarray(a, input._data.dtype)) + b
+    noise, b = _sampling.alpha_dropout_noise(shape, p, input._data.dtype)
+    result = _nn.MaskScale.apply(input, noise) + Tensor._make(b)
     return _maybe_inplace(input, result, inplace)
 
 

@@ -7,6 +7,7 @@ declares every op: `ember.<name>`, `Tensor.<name>`, in-place and operator forms.
 
 from ember.ops import _util, broadcast, conversion, inplace
 from ember.ops import comparison, creation, unary
+from ember.ops import random_creation
 from ember.ops import sampling
 from ember.ops import from_memory
 from ember.ops import unary_ext, unary_special
@@ -21,7 +22,9 @@ from ember.ops import linalg_lu
 from ember.ops import linalg_norms
 from ember.ops import linalg_misc
 from ember.ops import linalg_eig
+from ember.ops import linalg_householder, linalg_lowrank
 from ember.ops import copies, grids, scatter_reduce, search, strided, tiling
+from ember.ops import aten_misc, segment_reduce
 from ember.ops import histogram, scans, statistics
 from ember.ops import complex
 from ember.ops import fft
@@ -30,8 +33,11 @@ from ember.ops import activation
 from ember.ops import conv, conv_transpose, fold, loss_ops, nn_ops, padding
 from ember.ops import nn_native
 from ember.ops import pool, pool_adaptive, pool_avg
+from ember.ops import interpolate
 from ember.ops import spectral
 from ember.ops import rnn
 from ember.ops import attention, ctc
 from ember.ops import grid_sample, pool_fractional
+from ember.ops import grid_sampler
 from ember.ops import sparse, sparse_reduce  # last: sparse re-files torch.mm/matmul/add
+from ember.ops import sparse_compressed, sparse_products  # CSR/CSC, sparse × sparse
