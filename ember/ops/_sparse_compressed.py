@@ -18,6 +18,7 @@ from ember import _dtype
 from ember._device import CPU, Size
 from ember._tensor import Tensor, layout, wrap_dim
 from ember._tensor_str import _tensor_str, get_printoptions
+from ember.ops._sparse_coo import ValuesCarryAutograd
 
 sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
@@ -30,7 +31,7 @@ def layout_word(t) -> str:
     return _WORDS.get(t.layout.name, t.layout.name)
 
 
-class SparseCompressedTensor(Tensor):
+class SparseCompressedTensor(ValuesCarryAutograd, Tensor):
     """A CSR or CSC matrix (NOTE [Compressed sparse matrices])."""
 
     __slots__ = ("_compressed", "_plain", "_sparse_values", "_sparse_shape", "_layout")
@@ -140,27 +141,6 @@ class SparseCompressedTensor(Tensor):
                         "Tensor.to_dense() first.")
 
     # ---- autograd: the values' ----------------------------------------------------------------
-    @property
-    def requires_grad(self) -> bool:
-        return self._sparse_values.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value):
-        self._sparse_values.requires_grad = value
-
-    def requires_grad_(self, requires_grad: bool = True):
-        """Set requires_grad on the values; return self (matches `Tensor.requires_grad_`)."""
-        self._sparse_values.requires_grad = requires_grad
-        return self
-
-    @property
-    def grad_fn(self):
-        return self._sparse_values.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._sparse_values.grad_fn is None
-
     @property
     def grad(self):
         """The values' gradient at the same positions (PyTorch's masked sparse gradient)."""

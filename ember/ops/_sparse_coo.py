@@ -32,7 +32,33 @@ from ember._tensor_str import _tensor_str, get_printoptions
 sparse_coo = layout("sparse_coo")
 
 
-class SparseCooTensor(Tensor):
+class ValuesCarryAutograd:
+    """For sparse tensors: requires_grad, grad_fn and is_leaf are those of the stored values,
+    the one dense tensor autograd sees (a mixin placed before Tensor in the bases)."""
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._sparse_values.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self._sparse_values.requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set requires_grad on the values; return self (matches `Tensor.requires_grad_`)."""
+        self._sparse_values.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._sparse_values.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._sparse_values.grad_fn is None
+
+
+class SparseCooTensor(ValuesCarryAutograd, Tensor):
     """A tensor stored as coordinates and values (matches a `torch.sparse_coo` tensor)."""
 
     __slots__ = ("_sparse_indices", "_sparse_values", "_sparse_shape", "_sparse_coalesced")
@@ -136,27 +162,6 @@ class SparseCooTensor(Tensor):
                                f".coalesce() first")
 
     # ---- autograd: the values' ----------------------------------------------------------------
-    @property
-    def requires_grad(self) -> bool:
-        return self._sparse_values.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value):
-        self._sparse_values.requires_grad = value
-
-    def requires_grad_(self, requires_grad: bool = True):
-        """Set requires_grad on the values; return self (matches `Tensor.requires_grad_`)."""
-        self._sparse_values.requires_grad = requires_grad
-        return self
-
-    @property
-    def grad_fn(self):
-        return self._sparse_values.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._sparse_values.grad_fn is None
-
     @property
     def grad(self):
         """The values' gradient at the same indices (PyTorch's masked sparse gradient)."""
