@@ -9,6 +9,7 @@ re-exported from `ember.nn.functional`.
 import functools
 import warnings
 
+from ember._registry import FUNCTIONS, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.ops import activation as _act
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
@@ -272,4 +273,10 @@ def _dtype_checked(fn, kernel, integer_error, bool_error):
 
 for _name, (_kernel, _integer_error, _bool_error) in _DTYPE_RULES.items():
     globals()[_name] = _dtype_checked(globals()[_name], _kernel, _integer_error, _bool_error)
+    # torch.hardshrink, Tensor.prelu, ... run the same kernels, so they refuse the same dtypes
+    if _name in FUNCTIONS:
+        FUNCTIONS[_name] = _dtype_checked(FUNCTIONS[_name], _kernel, _integer_error, _bool_error)
+    if _name in vars(Tensor):
+        tensor_method(_name)(_dtype_checked(vars(Tensor)[_name], _kernel, _integer_error,
+                                            _bool_error))
 del _name, _kernel, _integer_error, _bool_error

@@ -202,15 +202,20 @@ class Complex(Op):
         return ga, gb
 
 
+def _check_real_floats(first: Tensor, second: Tensor):
+    """complex() and polar() take two half/float/double tensors (torch's message if not)."""
+    for t in (first, second):
+        if t.dtype not in (_dtype.float16, _dtype.float32, _dtype.float64):
+            raise RuntimeError(
+                f"Expected both inputs to be Half, Float or Double tensors but got "
+                f"{short_name(first.dtype)} and {short_name(second.dtype)}")
+
+
 @op
 def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
     """real + i·imag, with broadcasting (matches `torch.complex`); `out` must have the complex
     partner of their dtype."""
-    for name, t in (("real", real), ("imag", imag)):
-        if t.dtype not in (_dtype.float16, _dtype.float32, _dtype.float64):
-            raise RuntimeError(
-                f"Expected both inputs to be Half, Float or Double tensors but got "
-                f"{real.dtype} and {imag.dtype}")
+    _check_real_floats(real, imag)
     if real.dtype is not imag.dtype:
         raise RuntimeError(
             f"Expected object of scalar type {short_name(real.dtype)} but got scalar type "
@@ -229,11 +234,14 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
 @op(out=True)
 def polar(abs: Tensor, angle: Tensor) -> Tensor:
     """abs·(cos angle + i sin angle) (matches `torch.polar`); gradients through complex()."""
+    _check_real_floats(abs, angle)
     if abs.dtype is not angle.dtype:
         raise RuntimeError(
             f"Expected object of scalar type {short_name(abs.dtype)} but got scalar type "
             f"{short_name(angle.dtype)} "
             "for second argument")
+    if abs.dtype is _dtype.float16:  # torch's CPU build has no half kernel for polar
+        raise NotImplementedError('"polar_cpu" not implemented for \'Half\'')
     return complex(abs * angle.cos(), abs * angle.sin())
 
 
