@@ -192,6 +192,10 @@ class MinDim(MaxDim):
 
 def _max_or_min(input, dim, keepdim, other, take_max):
     name = "max" if take_max else "min"
+    if isinstance(dim, (bool, float, str)):  # no overload of torch.max takes these as dim
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(dim).__name__}), but expected one of: (Tensor input), (Tensor "
+                        "input, Tensor other), (Tensor input, int dim, bool keepdim)")
     if isinstance(dim, Tensor) or other is not None:
         return (maximum if take_max else minimum)(input, dim if other is None else other)
     if dim is None:
