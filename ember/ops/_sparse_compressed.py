@@ -15,10 +15,9 @@ batched and hybrid (block) compressed tensors raise NotImplementedError.
 import copy
 
 from ember import _dtype
-from ember._device import CPU, Size
-from ember._tensor import Tensor, layout, wrap_dim
+from ember._tensor import Tensor, layout
 from ember._tensor_str import _tensor_str, get_printoptions
-from ember.ops._sparse_coo import ValuesCarryAutograd
+from ember.ops._sparse_coo import SparseParts
 
 sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
@@ -31,7 +30,7 @@ def layout_word(t) -> str:
     return _WORDS.get(t.layout.name, t.layout.name)
 
 
-class SparseCompressedTensor(ValuesCarryAutograd, Tensor):
+class SparseCompressedTensor(SparseParts, Tensor):
     """A CSR or CSC matrix (NOTE [Compressed sparse matrices])."""
 
     __slots__ = ("_compressed", "_plain", "_sparse_values", "_sparse_shape", "_layout")
@@ -48,24 +47,6 @@ class SparseCompressedTensor(ValuesCarryAutograd, Tensor):
         return t
 
     # ---- metadata -----------------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return Size(self._sparse_shape)
-
-    def size(self, dim=None):
-        """The shape, or one dimension of it (matches `torch.Tensor.size`)."""
-        if dim is None:
-            return Size(self._sparse_shape)
-        return self._sparse_shape[wrap_dim(dim, len(self._sparse_shape))]
-
-    @property
-    def dtype(self):
-        return self._sparse_values.dtype
-
-    @property
-    def device(self):
-        return CPU
-
     @property
     def layout(self):
         return self._layout

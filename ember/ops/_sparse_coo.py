@@ -32,9 +32,28 @@ from ember._tensor_str import _tensor_str, get_printoptions
 sparse_coo = layout("sparse_coo")
 
 
-class ValuesCarryAutograd:
-    """For sparse tensors: requires_grad, grad_fn and is_leaf are those of the stored values,
-    the one dense tensor autograd sees (a mixin placed before Tensor in the bases)."""
+class SparseParts:
+    """What COO and compressed sparse tensors share (a mixin placed before Tensor in the bases):
+    the shape is `_sparse_shape`; dtype, requires_grad, grad_fn and is_leaf are those of the
+    stored values, the one dense tensor autograd sees."""
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._sparse_shape)
+
+    def size(self, dim=None):
+        """The shape, or one dimension of it (matches `torch.Tensor.size`)."""
+        if dim is None:
+            return Size(self._sparse_shape)
+        return self._sparse_shape[wrap_dim(dim, len(self._sparse_shape))]
+
+    @property
+    def dtype(self):
+        return self._sparse_values.dtype
+
+    @property
+    def device(self):
+        return CPU
 
     @property
     def requires_grad(self) -> bool:
@@ -58,7 +77,7 @@ class ValuesCarryAutograd:
         return self._sparse_values.grad_fn is None
 
 
-class SparseCooTensor(ValuesCarryAutograd, Tensor):
+class SparseCooTensor(SparseParts, Tensor):
     """A tensor stored as coordinates and values (matches a `torch.sparse_coo` tensor)."""
 
     __slots__ = ("_sparse_indices", "_sparse_values", "_sparse_shape", "_sparse_coalesced")
@@ -74,24 +93,6 @@ class SparseCooTensor(ValuesCarryAutograd, Tensor):
         return t
 
     # ---- metadata ---------------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return Size(self._sparse_shape)
-
-    def size(self, dim=None):
-        """The shape, or one dimension of it (matches `torch.Tensor.size`)."""
-        if dim is None:
-            return Size(self._sparse_shape)
-        return self._sparse_shape[wrap_dim(dim, len(self._sparse_shape))]
-
-    @property
-    def dtype(self):
-        return self._sparse_values.dtype
-
-    @property
-    def device(self):
-        return CPU
-
     @property
     def layout(self):
         return sparse_coo

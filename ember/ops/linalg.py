@@ -460,13 +460,17 @@ class Addmm(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        beta, alpha = ctx.scales
-        need_c, need_a, need_b = ctx.needs_input_grad[:3]
-        beta, alpha = conj_scalar(beta), conj_scalar(alpha)  # Wirtinger: gy·conj(scale)
-        gc = sum_to(gy * beta if beta != 1 else gy, ctx.c_shape) if need_c else None
-        g = gy * alpha if alpha != 1 else gy
-        ga, gb = ctx._function.product.grads(g, a, b, need_a, need_b)
+        gc, g = scaled_grads(ctx, gy)
+        ga, gb = ctx._function.product.grads(g, a, b, *ctx.needs_input_grad[1:3])
         return gc, ga, gb, None, None
+
+
+def scaled_grads(ctx, gy):
+    """(gc, g) of y = β·c + α·product: gc = gy·conj(β) summed to c's shape (None unless
+    needed), g = gy·conj(α), the gradient reaching the product (Wirtinger: conjugated scales)."""
+    beta, alpha = (conj_scalar(s) for s in ctx.scales)
+    gc = sum_to(gy * beta if beta != 1 else gy, ctx.c_shape) if ctx.needs_input_grad[0] else None
+    return gc, gy * alpha if alpha != 1 else gy
 
 
 class Addmv(Addmm):

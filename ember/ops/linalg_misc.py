@@ -13,11 +13,10 @@ from ember._registry import op
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import broadcast_error
-from ember.ops._wirtinger import conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.joins import cat
-from ember.ops.linalg import matmul, outer
+from ember.ops.linalg import matmul, outer, scaled_grads
 from ember.ops.linalg_expm import expm
 from ember.ops.linalg_core import check_float, check_square, identity_like, mH
 from ember.ops.linalg_norms import vector_norm
@@ -391,13 +390,10 @@ class Addbmm(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        beta, alpha = ctx.scales
-        need_c, need_a, need_b = ctx.needs_input_grad[:3]
-        beta, alpha = conj_scalar(beta), conj_scalar(alpha)  # Wirtinger: gy·conj(scale)
-        gc = sum_to(gy * beta if beta != 1 else gy, ctx.c_shape) if need_c else None
-        g = (gy * alpha if alpha != 1 else gy).unsqueeze(0)
-        ga = matmul(g, b.mT) if need_a else None
-        gb = matmul(a.mT, g) if need_b else None
+        gc, g = scaled_grads(ctx, gy)
+        g = g.unsqueeze(0)  # every batch's product received the same gradient
+        ga = matmul(g, b.mH) if ctx.needs_input_grad[1] else None
+        gb = matmul(a.mH, g) if ctx.needs_input_grad[2] else None
         return gc, ga, gb, None, None
 
 
