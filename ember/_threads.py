@@ -1,16 +1,33 @@
 """Thread counts: set_num_threads / get_num_threads and the inter-op pair (matches torch's).
 
-ember's intra-op parallelism is NumPy's BLAS (matrix products, convolutions' GEMMs), so
-`set_num_threads` caps BLAS's thread pool, through threadpoolctl (the library scikit-learn and
-NumPy's own tests use for this). Without threadpoolctl the count is recorded but BLAS keeps its
-own, and ember says so once. ember runs no inter-op parallel work; the inter-op count is kept
-and checked as torch keeps and checks it.
+ember's intra-op parallelism is NumPy's BLAS (matrix products, convolutions' GEMMs) and
+`parallel_blocks`, which splits the non-BLAS work of a big op (im2col copies, pooling, batch
+norm passes) into blocks on a small thread pool: NumPy releases the GIL inside large copies and
+ufuncs, so two blocks really run on two cores. `set_num_threads` caps both, BLAS's pool through
+threadpoolctl (the library scikit-learn and NumPy's own tests use for this). Without
+threadpoolctl the count is recorded but BLAS keeps its own, and ember says so once. ember runs
+no inter-op parallel work; the inter-op count is kept and checked as torch keeps and checks it.
 """
 
 import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
-_state = {"threads": None, "interop": None}
+_state = {"threads": None, "interop": None, "pool": None, "pool_size": 0}
+_pool_lock = threading.Lock()
+_worker = threading.local()  # .active: this thread is running a block (no nested fan-out)
+
+
+def _forget_pool_after_fork():
+    """A forked child (DataLoader workers) has none of the parent's threads: start a new pool."""
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    _state["pool"], _state["pool_size"] = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _default_threads() -> int:
@@ -59,3 +76,42 @@ def set_num_interop_threads(threads: int) -> None:
 def get_num_interop_threads() -> int:
     """The inter-op thread count (matches `torch.get_num_interop_threads`)."""
     return _state["interop"] or _default_threads()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The shared pool with `workers` threads (made on first use, remade when the count grows)."""
+    with _pool_lock:
+        if _state["pool_size"] < workers:
+            if _state["pool"] is not None:
+                _state["pool"].shutdown(wait=False)
+            _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="ember-intraop")
+            _state["pool_size"] = workers
+        return _state["pool"]
+
+
+def _run_block(fn, start, stop):
+    """Run one block, marking this thread as busy so that fn's own ops don't fan out again."""
+    _worker.active = True
+    try:
+        return fn(start, stop)
+    finally:
+        _worker.active = False
+
+
+def parallel_blocks(fn, count: int, min_block: int = 1) -> list:
+    """Call fn(start, stop) on disjoint blocks covering range(count), on get_num_threads() threads.
+
+    Blocks are contiguous and in order; the results come back in block order. The calling
+    thread runs the first block itself. Work smaller than two blocks of `min_block` items, or
+    a call made from inside a block, runs as one fn(0, count) call on this thread. fn must only
+    write to its own block's part of any output (blocks run at the same time) and should avoid
+    BLAS calls, whose own threads would then compete with the pool's.
+    """
+    threads = min(get_num_threads(), count // max(min_block, 1))
+    if threads <= 1 or getattr(_worker, "active", False):
+        return [fn(0, count)]
+    bounds = [count * i // threads for i in range(threads + 1)]
+    pool = _executor(threads - 1)
+    futures = [pool.submit(_run_block, fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    first = _run_block(fn, bounds[0], bounds[1])
+    return [first] + [future.result() for future in futures]
