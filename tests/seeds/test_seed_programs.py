@@ -293,7 +293,9 @@ def test_seed002_conv_and_pool_shapes_and_values(runs):
     x, y, z = tensor_values(stdout)
     x = np.array(x).reshape(4, 4)
     blocks = x.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(2, 2, 4)
-    assert np.array_equal(np.array(y).reshape(2, 2), blocks.max(-1))  # max of printed values
+    # max of printed values, up to print rounding: x prints in scientific notation (5 digits)
+    # when one of its 16 values is below max/1000 (about 2% of runs), y then in 4 decimals
+    assert np.allclose(np.array(y).reshape(2, 2), blocks.max(-1), rtol=0, atol=1e-4)
     assert np.allclose(np.array(z).reshape(2, 2), blocks.mean(-1), atol=2e-4)
 
 
