@@ -13,14 +13,11 @@ from ember._dtype import (bool, double, dtype, float, float16, float32, float64,
                           set_default_dtype, short, uint8)
 from ember._dtype import cdouble, cfloat, complex64, complex128
 from ember._dtype import bfloat16, finfo, iinfo, uint16, uint32, uint64
-from ember import fft
+from ember._dtype import (float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
+                          float8_e5m2fnuz, float8_e8m0fnu)
 from ember import linalg
-from ember import signal
 from ember import func
 from ember.func import vmap
-from ember import special
-from ember import masked
-from ember import distributions
 from ember import sparse
 from ember.sparse import sparse_coo, sparse_csc, sparse_csr
 from ember._tensor import Tensor
@@ -35,6 +32,7 @@ from ember.serialization import load, save
 from ember._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
                             set_num_threads)
 from ember import storage
+from ember import _removed  # noqa: F401 (torch.eig, Tensor.reinforce, ...: torch's errors)
 from ember.storage import TypedStorage, UntypedStorage
 from ember import accelerator, amp
 from ember._autocast import get_dtype as get_autocast_dtype
@@ -47,9 +45,8 @@ from ember.backends._precision import (get_float32_matmul_precision,
 from ember._tensor_types import LEGACY_TYPES as _LEGACY_TYPES
 from ember._tensor_types import is_storage, set_default_tensor_type, typename
 from ember.amp import autocast
-from ember import _dynamo, compiler, fx, jit, multiprocessing, onnx
+from ember import multiprocessing  # binds Tensor.share_memory_ and registers its pickler
 from ember import distributed  # torch.distributed over MPI; imports without mpi4py
-from ember._dynamo.eval_frame import compile_model as compile
 from ember.utils import data as _data  # ember.utils.data is loaded, as `import torch` does
 
 # NOTE [The ember namespace]
@@ -79,8 +76,31 @@ def numel(input):
     return input.numel()
 
 
+# NOTE [Namespaces loaded on first use]
+# `import ember` should take at most 0.2 s (issue #21). These namespaces (a tenth of the
+# import's time, mostly `distributions`) load on first use through the module
+# `__getattr__` below (PEP 562): `ember.distributions.Normal`, `import ember.fft`, `from ember
+# import fx` and `torch.special` under `ember run` all import them then. `dir(ember)` lists them
+# as before. None of them binds a Tensor method or an `ember.<name>` face on import (checked in
+# tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
+_LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
+                 "signal", "special")
+_LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
+
+
 def __getattr__(name):
-    """`ember.hub` and `ember.vision` load on first use (as torch.hub does), keeping import fast."""
-    if name in ("hub", "vision"):
-        return _importlib.import_module(f"ember.{name}")
+    """Import a namespace of NOTE [Namespaces loaded on first use] (or `ember.hub`,
+    `ember.vision`, which are never loaded by `import ember`) the first time it is asked for."""
+    if name in _LAZY_MODULES or name in ("hub", "vision"):
+        return _importlib.import_module(f"ember.{name}")  # the import binds ember.<name>
+    if name in _LAZY_NAMES:
+        module, attribute = _LAZY_NAMES[name]
+        value = globals()[name] = getattr(_importlib.import_module(module), attribute)
+        return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__():
+    """The namespace, with the names of NOTE [Namespaces loaded on first use] not loaded yet."""
+    shown = set(globals()) - {"_LAZY_MODULES", "_LAZY_NAMES", "__dir__"}  # dir() as before
+    return sorted(shown | set(_LAZY_MODULES) | set(_LAZY_NAMES))

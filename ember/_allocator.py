@@ -14,13 +14,24 @@ library other than glibc.
 """
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
 MMAP_THRESHOLD = 32 * 1024 * 1024
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
+
+
+def _libc():
+    """The C library: glibc by its soname, else whatever `ctypes.util.find_library` finds."""
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        # find_library runs `ldconfig -p` in a subprocess (milliseconds at every `import ember`),
+        # so it is only asked, and its module only imported, off glibc
+        from ctypes.util import find_library
+
+        return ctypes.CDLL(find_library("c") or "libc.so.6")
 
 
 def keep_freed_memory() -> bool:
@@ -30,7 +41,7 @@ def keep_freed_memory() -> bool:
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _libc()
         mallopt = libc.mallopt
         libc.gnu_get_libc_version  # noqa: B018 (only glibc has it; musl raises AttributeError)
     except (OSError, AttributeError):

@@ -183,6 +183,8 @@ _SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF
                        "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
                        "U8": "uint8", "U16": "uint16", "U32": "uint32", "U64": "uint64",
                        "BOOL": "bool", "C64": "complex64"}
+_SAFETENSORS_DTYPES.update({"F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2",
+                            "F8_E8M0": "float8_e8m0fnu"})  # safetensors' float8 names
 
 
 def load_safetensors(path, map_location):

@@ -24,6 +24,10 @@ STORAGE_NAMES = {
     "bfloat16": "BFloat16Storage", "complex64": "ComplexFloatStorage",
     "complex128": "ComplexDoubleStorage",
 }
+# dtypes without a typed storage class in torch (float8, uint16/32/64): torch writes their bytes
+# as an UntypedStorage and rebuilds the tensor with `_rebuild_tensor_v3(..., dtype)`
+UNTYPED_STORAGE_DTYPES = ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+                          "float8_e8m0fnu", "uint16", "uint32", "uint64")
 _ALIGNMENT = 64
 
 
@@ -145,6 +149,9 @@ class _Pickler(pickle._Pickler):
         self.save(_TorchName(torch_module, name or obj.__qualname__))
 
     def persistent_id(self, obj):
+        if type(obj) is _StorageRef and obj.array.dtype.name in UNTYPED_STORAGE_DTYPES:
+            return ("storage", _TorchName("torch.storage", "UntypedStorage"), obj.key, "cpu",
+                    obj.array.nbytes)
         if type(obj) is _StorageRef:
             numel = obj.array.size
             kind = _TorchName("torch", STORAGE_NAMES[obj.array.dtype.name])
@@ -171,13 +178,18 @@ class _Pickler(pickle._Pickler):
 
     def _reduce_tensor(self, t, requires_grad):
         array = t._data
-        if array.dtype.name not in STORAGE_NAMES:
+        untyped = array.dtype.name in UNTYPED_STORAGE_DTYPES
+        if array.dtype.name not in STORAGE_NAMES and not untyped:
             raise TypeError(f"ember.save: unsupported dtype {array.dtype}")
         key, root, offset, stride = _root_and_layout(array)
         ref = self.storages.get(key)
         if ref is None:
             ref = self.storages[key] = _StorageRef(root, str(len(self.storages)))
             self._keep_alive.append(array)  # ids in `key` stay unique while pickling
+        if untyped:
+            return (_TorchName("torch._utils", "_rebuild_tensor_v3"),
+                    (ref, offset, tuple(array.shape), stride, requires_grad,
+                     collections.OrderedDict(), t.dtype))
         return (_TorchName("torch._utils", "_rebuild_tensor_v2"),
                 (ref, offset, tuple(array.shape), stride, requires_grad,
                  collections.OrderedDict()))

@@ -63,6 +63,9 @@ def get_default_device():
     return _DEFAULT[0] if _DEFAULT[0] is not None else CPU
 
 
+_NO_KERNELS = {"meta": "Meta", "mps": "MPS"}  # torch's backend names
+
+
 def check_device(value) -> None:
     """Accept CPU devices; anything else raises what a CPU-only PyTorch raises.
 
@@ -75,6 +78,11 @@ def check_device(value) -> None:
     if isinstance(value, int):
         value = device("cuda", value)
     kind = device(value).type
+    if kind in _NO_KERNELS:  # what a torch build without that backend's kernels raises
+        raise NotImplementedError(
+            f"Could not run 'aten::empty.memory_format' with arguments from the "
+            f"'{_NO_KERNELS[kind]}' backend (ember runs on the CPU only; it has no "
+            f"{_NO_KERNELS[kind]} kernels)")
     if kind != "cpu":
         raise AssertionError(
             f"Torch not compiled with CUDA enabled (ember runs on the CPU only; device "

@@ -7,10 +7,33 @@ Every op that combines operands asks `result_type` here and casts before calling
 """
 
 import builtins
-
-import ml_dtypes
+import importlib
 
 from ember._backend import xp
+
+# NOTE [ml_dtypes loads on first use]
+# bfloat16 and the float8 types are ml_dtypes' NumPy types, and importing ml_dtypes takes 1.7 s
+# (0.7 with NumPy 2.4): eight times ember's whole import budget, paid by every program although
+# most never make a 16-bit-brain or 8-bit float. So those dtypes are made with the *name* of
+# their ml_dtypes type and `dtype.numpy` resolves on first access (`dtype.__getattr__`), which
+# imports ml_dtypes and registers them in the NumPy-keyed tables below. Code that only asks
+# whether an array *is* one of them compares `array.dtype.name` and loads nothing: no array can
+# hold an ml_dtypes type before ml_dtypes is imported.
+_LAZY = {}  # ember dtype name -> ml_dtypes attribute, until ml_dtypes is loaded
+
+
+def ml_dtypes():
+    """The ml_dtypes module, imported (and ember's dtypes on it registered) on first call."""
+    module = importlib.import_module("ml_dtypes")
+    if _LAZY:
+        for name, attribute in list(_LAZY.items()):
+            d = _BY_NAME[name]
+            d.numpy = xp.dtype(getattr(module, attribute))
+            _BY_NUMPY[d.numpy] = d
+            if d in FLOAT8_DTYPES:
+                _FLOAT8_NUMPY[d.numpy] = d.name
+            del _LAZY[name]
+    return module
 
 
 class dtype:
@@ -18,13 +41,24 @@ class dtype:
 
     __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "is_complex")
 
-    def __init__(self, name, numpy_type, is_floating_point, is_signed):
+    def __init__(self, name, numpy_type, is_floating_point, is_signed, itemsize=None):
         self.name = name
-        self.numpy = xp.dtype(numpy_type)
-        self.itemsize = self.numpy.itemsize
+        if isinstance(numpy_type, str) and numpy_type.startswith("ml_dtypes."):
+            _LAZY[name] = numpy_type.removeprefix("ml_dtypes.")  # NOTE [ml_dtypes loads ...]
+            self.itemsize = itemsize
+        else:
+            self.numpy = xp.dtype(numpy_type)
+            self.itemsize = self.numpy.itemsize
         self.is_floating_point = is_floating_point
         self.is_signed = is_signed
         self.is_complex = False
+
+    def __getattr__(self, attribute):
+        # Only reached for an unset slot: `numpy` of a dtype whose ml_dtypes type isn't loaded.
+        if attribute == "numpy" and self.name in _LAZY:
+            ml_dtypes()
+            return self.numpy
+        raise AttributeError(f"'torch.dtype' object has no attribute '{attribute}'")
 
     def __repr__(self):
         # ember is imported as `torch`; printed outputs must read as PyTorch's.
@@ -50,7 +84,7 @@ float16 = half = dtype("float16", xp.float16, True, True)
 # NOTE [bfloat16]
 # NumPy has no bfloat16; ml_dtypes gives it as a NumPy dtype whose ufuncs compute in float32
 # and round the result to bfloat16, which is what PyTorch's CPU kernels do.
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, True, True)
+bfloat16 = dtype("bfloat16", "ml_dtypes.bfloat16", True, True, itemsize=2)
 float32 = float = dtype("float32", xp.float32, True, True)
 float64 = double = dtype("float64", xp.float64, True, True)
 uint8 = dtype("uint8", xp.uint8, False, False)
@@ -72,11 +106,29 @@ _REAL_OF = {"complex64": float32, "complex128": float64}
 # float16 has no complex partner in ember (PyTorch's complex32 is experimental): complex64.
 _COMPLEX_OF = {"float16": "complex64", "float32": "complex64", "float64": "complex128"}
 
+# NOTE [float8]
+# PyTorch's 8-bit floats, stored as ml_dtypes' types of the same names: e4m3fn (no inf, NaN is
+# S.1111.111), e5m2 (IEEE-like, with inf), the AMD "fnuz" variants (no inf, no -0, one NaN
+# 0x80) and e8m0fnu (an unsigned power of two, the scales of MX formats). PyTorch's CPU kernels
+# store, copy, index, view and convert them and little else; promoting one with any other
+# dtype is an error. Conversions round as PyTorch's do, which is not always ml_dtypes' way:
+# NOTE [float8 casts] at `cast_array`.
+float8_e4m3fn = dtype("float8_e4m3fn", "ml_dtypes.float8_e4m3fn", True, True, itemsize=1)
+float8_e5m2 = dtype("float8_e5m2", "ml_dtypes.float8_e5m2", True, True, itemsize=1)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", "ml_dtypes.float8_e4m3fnuz", True, True, itemsize=1)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", "ml_dtypes.float8_e5m2fnuz", True, True, itemsize=1)
+float8_e8m0fnu = dtype("float8_e8m0fnu", "ml_dtypes.float8_e8m0fnu", True, False, itemsize=1)
+FLOAT8_DTYPES = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
+# Two packed 4-bit floats a byte: a name only (PyTorch's CPU can merely view and copy its
+# bytes). Its storage is an opaque byte, so it is in none of the tables below.
+float4_e2m1fn_x2 = dtype("float4_e2m1fn_x2", xp.dtype("V1"), True, True)
+
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-              complex64, complex128, uint16, uint32, uint64)
+              complex64, complex128, uint16, uint32, uint64) + FLOAT8_DTYPES
 _LIMITED = ("uint16", "uint32", "uint64")
-_BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
+_BY_NUMPY = {d.numpy: d for d in ALL_DTYPES if d.name not in _LAZY}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME[float4_e2m1fn_x2.name] = float4_e2m1fn_x2  # unpickles; no array holds one
 _default = {"float": float32}
 
 
@@ -89,11 +141,112 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _BY_NUMPY[xp.dtype(np_dtype)]
     except KeyError:
+        if xp.dtype(np_dtype).type.__module__.startswith("ml_dtypes") and _LAZY:
+            ml_dtypes()  # an ml_dtypes array: register ember's types on it, then look again
+            return from_numpy_dtype(np_dtype)
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{xp.dtype(np_dtype)}. The only supported "
             "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
             "int8, uint64, uint32, uint16, uint8, and bool."
         ) from None
+
+
+# NOTE [float8 casts]
+# PyTorch converts to a float8 type through float32 (a float64 is rounded to float32 first) and
+# back to float32 exactly; its CPU copy kernel then differs from ml_dtypes' casts in four places:
+# - float8_e4m3fn saturates: a finite value past 448, and ±inf, become ±448 (ml_dtypes: NaN);
+# - a NaN becomes float8_e5m2's S.11111.11 (ml_dtypes: S.11111.10);
+# - float8_e8m0fnu keeps only the exponent of |x|, rounded to nearest-even on the mantissa
+#   (0 and negatives are not NaN: 0 -> 2^-127, -3 -> 4; NaN and ±inf -> NaN);
+# - NaNs widen to float32 with PyTorch's bit patterns (e4m3fn: S|0x7ff00000, e5m2: its mantissa
+#   bits kept and quieted, fnuz / e8m0fnu: 0x7f800001).
+# Only these are fixed up here; each step keeps the array's memory order, as astype('K') does.
+_FLOAT8_NUMPY = {d.numpy: d.name for d in FLOAT8_DTYPES if d.name not in _LAZY}
+
+
+def is_float8_cast(from_np_dtype, to_np_dtype) -> builtins.bool:
+    """Whether converting between these NumPy dtypes needs `cast_array` (a float8 type on
+    one side only)."""
+    return from_np_dtype != to_np_dtype and (from_np_dtype in _FLOAT8_NUMPY
+                                             or to_np_dtype in _FLOAT8_NUMPY)
+
+
+def cast_array(array, np_dtype):
+    """array converted to np_dtype as PyTorch converts (NOTE [float8 casts]); NumPy's astype
+    for casts that involve no float8 type."""
+    np_dtype = xp.dtype(np_dtype)
+    if not is_float8_cast(array.dtype, np_dtype):
+        return array.astype(np_dtype, order="K")
+    source = _FLOAT8_NUMPY.get(array.dtype)
+    target = _FLOAT8_NUMPY.get(np_dtype)
+    if source is not None:
+        array = _float8_to_float32(array, source)
+    if target is None:
+        with xp.errstate(invalid="ignore", over="ignore"):
+            return _narrow_nans(array, array.astype(np_dtype, order="K"), source)
+    return _float32_to_float8(array.astype(xp.float32, order="K"), np_dtype, target)
+
+
+def _float8_to_float32(array, name):
+    """A float8 array widened exactly to float32, its NaNs carrying PyTorch's bit patterns."""
+    wide = array.astype(xp.float32, order="K")
+    nan = xp.isnan(wide)
+    if not nan.any():
+        return wide
+    byte = array.view(xp.uint8).astype(xp.uint32, order="K")
+    sign = (byte & 0x80) << 24
+    if name == "float8_e4m3fn":
+        bits = sign | 0x7FF00000
+    elif name == "float8_e5m2":
+        bits = sign | 0x7FC00000 | ((byte & 0x3) << 21)
+    else:
+        bits = xp.full_like(byte, 0x7F800001)
+    xp.copyto(wide.view(xp.uint32), bits, where=nan)
+    return wide
+
+
+def _narrow_nans(wide, out, source):
+    """out (wide, a widened float8 array, cast on) with the NaNs PyTorch's kernels give: float16
+    and bfloat16 NaNs as its hardware / c10 casts make them, 0 in integers from fnuz / e8m0fnu."""
+    nan = xp.isnan(wide)
+    if not nan.any():
+        return out
+    bits = wide.view(xp.uint32)
+    if out.dtype == xp.float16:  # quieted, the payload's top bits kept (F16C's vcvtps2ph)
+        half = ((bits >> 16) & 0x8000) | 0x7E00 | ((bits >> 13) & 0x3FF)
+        xp.copyto(out.view(xp.uint16), half.astype(xp.uint16), where=nan)
+    elif out.dtype.name == "bfloat16":  # c10's round-to-nearest-even: one canonical NaN
+        xp.copyto(out.view(xp.uint16), xp.uint16(0x7FC0), where=nan)
+    elif out.dtype.kind in "iu" and source in ("float8_e4m3fnuz", "float8_e5m2fnuz",
+                                               "float8_e8m0fnu"):
+        xp.copyto(out, 0, where=nan)
+    return out
+
+
+def _float32_to_float8(x, np_dtype, name):
+    """A float32 array rounded to a float8 type as PyTorch's CPU kernels round."""
+    if name == "float8_e8m0fnu":
+        return _float32_to_e8m0(x).view(np_dtype)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        y = x.astype(np_dtype, order="K")
+        if name == "float8_e4m3fn":
+            big = xp.abs(x) > 448.0  # NaN compares False and stays NaN
+            xp.copyto(y, xp.copysign(xp.float32(448.0), x).astype(np_dtype), where=big)
+    if name == "float8_e5m2":
+        sign = (x.view(xp.uint32) >> 24).astype(xp.uint8) & 0x80
+        xp.copyto(y.view(xp.uint8), sign | 0x7F, where=xp.isnan(x))
+    return y
+
+
+def _float32_to_e8m0(x):
+    """The biased exponent of |x| rounded to nearest-even on the mantissa, as uint8 (255: NaN)."""
+    bits = x.view(xp.uint32)
+    exponent = (bits >> 23) & 0xFF
+    guard = (bits >> 22) & 1
+    rest = (bits & 0x3FFFFF) != 0  # the round and sticky bits
+    lsb = exponent > 0  # the implicit leading 1 of a normal float32
+    up = (guard == 1) & (rest | lsb) & (exponent != 255)
+    return (exponent + up).astype(xp.uint8)
 
 
 def get_default_dtype() -> dtype:
@@ -121,6 +274,20 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both fit in, by PyTorch's table (matches `torch.promote_types`)."""
     if a is b:
         return a
+    promoted = _PROMOTED.get((a, b))  # every mixed-dtype op asks: remember the answers
+    if promoted is None:
+        promoted = _PROMOTED[(a, b)] = _promote_pair(a, b)
+    return promoted
+
+
+_PROMOTED = {}
+
+
+def _promote_pair(a: dtype, b: dtype) -> dtype:
+    """promote_types' table, worked out (or PyTorch's error raised) for one pair of dtypes."""
+    if a in _LOW_BIT or b in _LOW_BIT:
+        raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{_SHORT[a.name]} and {_SHORT[b.name]}")
     if a.is_complex or b.is_complex:  # complex64 + float64 -> complex128
         return promote_types(a.to_real(), b.to_real()).to_complex()
     if a.is_floating_point or b.is_floating_point:
@@ -138,6 +305,11 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
 _SHORT = {"uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool",
           "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}
+_SHORT.update({"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+               "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+               "float4_e2m1fn_x2": "Float4_e2m1fn_x2"})
+_SHORT.update({d.name: "F" + d.name[1:] for d in FLOAT8_DTYPES})  # Float8_e4m3fn, ...
+_LOW_BIT = FLOAT8_DTYPES + (float4_e2m1fn_x2,)
 
 
 def _combine(higher, lower):
@@ -205,6 +377,17 @@ def _real(d) -> dtype:
     return d.to_real()
 
 
+# (eps, max, min, smallest normal) of the float8 types as PyTorch's numeric_limits give them.
+# PyTorch's e5m2fnuz epsilon is 2^-3, not the 2^-2 of its 2 mantissa bits: matched as it is.
+_FLOAT8_LIMITS = {
+    "float8_e4m3fn": (2.0 ** -3, 448.0, -448.0, 2.0 ** -6),
+    "float8_e5m2": (2.0 ** -2, 57344.0, -57344.0, 2.0 ** -14),
+    "float8_e4m3fnuz": (2.0 ** -3, 240.0, -240.0, 2.0 ** -7),
+    "float8_e5m2fnuz": (2.0 ** -3, 57344.0, -57344.0, 2.0 ** -15),
+    "float8_e8m0fnu": (1.0, 2.0 ** 127, 2.0 ** -127, 2.0 ** -127),  # min: the least, > 0
+}
+
+
 class finfo:
     """Machine limits of a floating dtype (matches `torch.finfo`): bits, eps, max, min, tiny,
     smallest_normal, resolution and dtype (its name)."""
@@ -214,14 +397,22 @@ class finfo:
         if not d.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
-        info = xp.finfo(d.numpy)
+        if d is float4_e2m1fn_x2:
+            raise TypeError("bad argument type for built-in operation")
         self.bits = builtins.int(d.itemsize * 8)
+        self.dtype = d.name
+        if d.name in _FLOAT8_LIMITS:
+            self.eps, self.max, self.min, self.tiny = _FLOAT8_LIMITS[d.name]
+            self.smallest_normal = self.tiny
+            self.resolution = 1.0  # 10^-digits10, and no float8 keeps one decimal digit
+            return
+        # ml_dtypes' bfloat16 has its own finfo (NumPy's refuses it); NumPy's has the rest
+        info = (ml_dtypes().finfo if d is bfloat16 else xp.finfo)(d.numpy)
         self.eps = builtins.float(info.eps)
         self.max = builtins.float(info.max)
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
         self.resolution = 10.0 ** -builtins.int(info.precision)
-        self.dtype = d.name
 
     def __eq__(self, other):
         return isinstance(other, finfo) and self.dtype == other.dtype

@@ -18,6 +18,10 @@ from ember import _dtype
 from ember._device import CPU, Size, check_device
 
 
+_new_tuple = tuple.__new__
+_new_object = object.__new__
+
+
 class _Version:
     """A version counter, shared by a tensor and its views; in-place ops bump it."""
 
@@ -97,13 +101,15 @@ class Tensor:
     @classmethod
     def _make(cls, array, requires_grad=False):
         """Wrap an ndarray without copying or checking (the fast path every op uses)."""
-        t = object.__new__(cls)
+        t = _new_object(cls)
         t._data = array
         t._requires_grad = requires_grad
         t._grad = None
         t.grad_fn = None
         t._output_nr = 0
-        t._version = _Version()
+        version = _new_object(_Version)  # no __init__ call: ops make many tensors
+        version.value = 0
+        t._version = version
         t._base = None
         t._view_fn = None
         t._hooks = None
@@ -113,12 +119,12 @@ class Tensor:
     # ---- metadata -----------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _new_tuple(Size, self._data.shape)  # NumPy's shape holds ints: no check needed
 
     def size(self, dim=None):
         """The shape, or one dimension of it (matches `torch.Tensor.size`)."""
         if dim is None:
-            return Size(self._data.shape)
+            return _new_tuple(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -161,6 +167,10 @@ class Tensor:
     @grad.setter
     def grad(self, value):
         # torch checks an assigned gradient against the tensor it belongs to.
+        if type(value) is Tensor and value._data.shape == self._data.shape and \
+                value._data.dtype == self._data.dtype:
+            self._grad = value  # the engine's common case, checked quickly
+            return
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError("assigned grad expected to be a Tensor or None but got grad of "

@@ -189,12 +189,33 @@ def _tensor_str(array: xp.ndarray, indent: int) -> str:
     """The bracketed values of a non-empty array, laid out from column `indent`."""
     if array.size == 0:
         return "[]"
-    if array.dtype == _dtype.bfloat16.numpy:  # printed by value, as float32 (exact)
+    if array.dtype.name == "bfloat16":  # printed by value, as float32 (exact); by name: NOTE
+        # [ml_dtypes loads on first use]
         array = array.astype(xp.float32)
+    chooser = array  # the values that choose the format
+    e8m0 = array.dtype.name == "float8_e8m0fnu"
+    if _dtype.is_float8_cast(array.dtype, xp.dtype(xp.float32)):  # float8: the same way
+        array = chooser = _dtype.cast_array(array, xp.float32)
+        if e8m0:  # torch's `!= 0` test reads 0 as e8m0's least value 2^-127: it takes no part
+            chooser = xp.where(array == xp.float32(2.0 ** -127), xp.float32(0.0), array)
     summarize = array.size > PRINT_OPTS.threshold
     kind = _ComplexFormatter if array.dtype.kind == "c" else _Formatter
-    formatter = kind(_summarized(array) if summarize else array)
+    chooser = _summarized(chooser) if summarize else chooser
+    formatter = kind(chooser)
+    if e8m0 and xp.isnan(chooser).any():
+        _count_nan_as_finite(formatter, chooser)
     return _nested_str(array, indent, summarize, formatter)
+
+
+def _count_nan_as_finite(formatter, chooser) -> None:
+    """PyTorch's quirk for float8_e8m0fnu, whose isfinite is true for NaN: a NaN is one of the
+    values that choose the format, so integer mode is off and NaN's min / max make every
+    scientific-notation test false (unless set_printoptions(sci_mode=...) decides)."""
+    values = chooser[chooser != 0].reshape(-1)
+    formatter.int_mode = False
+    formatter.sci_mode = bool(PRINT_OPTS.sci_mode)
+    pattern = f"{{:.{PRINT_OPTS.precision}{'e' if formatter.sci_mode else 'f'}}}"
+    formatter.max_width = max(len(pattern.format(v)) for v in values.tolist())
 
 
 def _add_suffixes(text, suffixes, indent) -> str:

@@ -12,7 +12,6 @@ no inter-op parallel work; the inter-op count is kept and checked as torch keeps
 import os
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 _state = {"threads": None, "interop": None, "pool": None, "pool_size": 0}
 _pool_lock = threading.Lock()
@@ -78,10 +77,14 @@ def get_num_interop_threads() -> int:
     return _state["interop"] or _default_threads()
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
+def _executor(workers: int):
     """The shared pool with `workers` threads (made on first use, remade when the count grows)."""
     with _pool_lock:
         if _state["pool_size"] < workers:
+            # imported on first use: concurrent.futures (with the logging it imports) would add
+            # 3 ms to `import ember`, and a program whose ops stay small never needs the pool
+            from concurrent.futures import ThreadPoolExecutor
+
             if _state["pool"] is not None:
                 _state["pool"].shutdown(wait=False)
             _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="ember-intraop")

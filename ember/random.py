@@ -15,6 +15,7 @@ use torch's 5056-byte layout, so an RNG state saved by torch restores the same s
 import contextlib
 import numbers
 import os
+import sys
 
 from ember._backend import xp
 from ember._device import device as _device
@@ -72,8 +73,13 @@ class Generator:
 
     def _uint64(self, n: int):
         """The next `n` 64-bit words (torch's `random64()`): two words each, the first is high."""
-        words = self._uint32(2 * int(n)).astype(xp.uint64)
-        return (words[0::2] << xp.uint64(32)) | words[1::2]
+        words = self._uint32(2 * int(n)).view(xp.uint64)  # pairs of words, in native order
+        if sys.byteorder == "big":
+            return words  # already first << 32 | second
+        high = words << xp.uint64(32)  # little-endian: swap the halves
+        words >>= xp.uint64(32)
+        words |= high
+        return words
 
     def seed(self) -> int:
         """Seed from the OS's entropy and return the seed (matches `torch.Generator.seed`)."""

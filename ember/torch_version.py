@@ -4,19 +4,26 @@ Scripts compare `torch.__version__` with strings ("2.0"), tuples ((1, 13)) and p
 As plain strings "2.13.0" < "2.2" would hold; as versions it does not.
 """
 
+import functools
 import re
 
 from ember.version import __version__ as internal_version
 
 __all__ = ["TorchVersion"]
 
-_PATTERN = re.compile(
+_PATTERN = (  # compiled on first use, by _pattern(): 1 ms of `import ember` otherwise
     r"^\s*v?(?P<release>\d+(?:\.\d+)*)"
     r"(?:[-_.]?(?P<pre_kind>a|alpha|b|beta|rc|c|pre|preview)[-_.]?(?P<pre_n>\d*))?"
     r"(?:[-_.]?(?:post|rev|r)[-_.]?(?P<post>\d*))?"
     r"(?:[-_.]?dev[-_.]?(?P<dev>\d*))?"
-    r"(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$", re.IGNORECASE)
+    r"(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$")
 _PRE_ORDER = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "rc": 2, "c": 2, "pre": 2, "preview": 2}
+
+
+@functools.cache
+def _pattern():
+    """The PEP 440 version pattern (case-insensitive), compiled once."""
+    return re.compile(_PATTERN, re.IGNORECASE)
 
 
 class InvalidVersion(ValueError):
@@ -25,7 +32,7 @@ class InvalidVersion(ValueError):
 
 def version_key(text: str) -> tuple:
     """A tuple that orders versions as PEP 440 does (release, pre, post, dev, local)."""
-    match = _PATTERN.match(text)
+    match = _pattern().match(text)
     if match is None:
         raise InvalidVersion(f"Invalid version: '{text}'")
     release = [int(part) for part in match["release"].split(".")]

@@ -135,6 +135,41 @@ def test_randn_large_float32_matches():
         assert_same_stream(lambda lib: lib.randn(300_007), seed)
 
 
+# the float32 kernel's chunks are 2048 blocks (32768 elements); from 8192 blocks (131072) the
+# work is split over two threads
+CHUNK_SIZES = (16, 17, 32767, 32768, 32769, 32785, 131071, 131072, 131073, 131089, 3_000_017)
+
+
+@pytest.mark.parametrize("n", CHUNK_SIZES)
+def test_randn_float32_around_chunk_boundaries(n):
+    assert_same_stream(lambda lib: lib.randn(n), 2026)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_normal_fills_match(threads):
+    """Big draws with a mean and std, in float32/float16, on one thread or two."""
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        assert_same_stream(lambda lib: lib.empty(1_000_003).normal_(0.3, 1.7), 42)
+        assert_same_stream(lambda lib: lib.randn(200_001, dtype=lib.float16), 0)
+    finally:
+        ember.set_num_threads(before)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.randperm(1_000_003),
+    lambda lib: lib.randn(1_000_001, dtype=lib.float64),
+    lambda lib: lib.empty(1_000_000, dtype=lib.float64).normal_(0.5, 3.0),
+    lambda lib: lib.empty(500_001, dtype=lib.float64).exponential_(2.5),
+    lambda lib: lib.empty(300_000, dtype=lib.float64).geometric_(0.3),
+    lambda lib: lib.rand(1_000_001, dtype=lib.float64),
+], ids=["randperm", "randn_f64", "normal_f64", "exponential_f64", "geometric_f64", "rand_f64"])
+def test_large_draws_match(call):
+    """Big draws on the vectorised paths (glibc's log from long double, 64-bit words)."""
+    assert_same_stream(call, 7)
+
+
 @pytest.mark.parametrize("seed", [0, 2 ** 32 + 5, -1, 2 ** 64 - 1, -2 ** 63])
 def test_seeds_wrap_as_torch(seed):
     assert_same_stream(lambda lib: lib.rand(5), seed)

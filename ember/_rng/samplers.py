@@ -8,7 +8,9 @@ DistributionsHelper.h / TransformationHelper.h and the CPU kernels of Distributi
 
 from ember._backend import xp
 from ember._rng import libm
-from ember._rng.mathfun import box_muller, fma32, fma64
+from ember._rng.log1p import glibc_log1p
+from ember._rng.mathfun import fma32, fma64, normal_from_words, normal_rows
+from ember._threads import parallel_blocks
 
 _f32 = xp.float32
 _f64 = xp.float64
@@ -16,6 +18,7 @@ _MASK24 = xp.uint32((1 << 24) - 1)
 _MASK53 = xp.uint64((1 << 53) - 1)
 _TWO_PI = 2.0 * 3.141592653589793
 _CHUNK = 1 << 16  # words per chunk: the temporaries stay in the CPU's cache
+_ROWS64 = 4096  # blocks of 16 per chunk of the float64 Box–Muller
 
 
 # ---- uniform -------------------------------------------------------------------------------
@@ -65,9 +68,19 @@ def normal(gen, n: int, dtype, mean: float, std: float):
     if dtype == _f64:
         return _normal_fill(gen, n, n, uniform_float64, lambda u: _box_muller64(u, mean, std))
     # float16 / bfloat16 compute in float32 block by block: only the blocks' uniforms are drawn
-    drawn = n if dtype == _f32 else n // 16 * 16
-    values = _normal_fill(gen, n, drawn, uniform_float32, lambda u: box_muller(u, mean, std))
-    return values.astype(dtype, copy=False)
+    return _normal_fill32(gen, n, n if dtype == _f32 else n // 16 * 16, mean, std).astype(
+        dtype, copy=False)
+
+
+def _normal_fill32(gen, n, drawn, mean, std):
+    """`_normal_fill` for float32, straight from the words into one output array."""
+    blocks = n // 16
+    out = xp.empty(n, dtype=_f32)
+    normal_rows(gen._uint32, blocks, mean, std, out[:blocks * 16].reshape(blocks, 16))
+    if n % 16:
+        gen._uint32(drawn - blocks * 16)  # the last partial block's words: drawn, then redone
+        normal_from_words(gen._uint32(16).reshape(1, 16), mean, std, out[n - 16:].reshape(1, 16))
+    return out
 
 
 def from_double(values, dtype):
@@ -91,12 +104,19 @@ def _normal_fill(gen, n, drawn, draw, transform):
 
 
 def _box_muller64(u, mean, std):
-    """`NormalFill16<double>`: scalar libm log/cos/sin, fma(r·cos θ, std, mean)."""
-    radius = xp.sqrt(-2.0 * libm.glibc_log(1.0 - u[:, :8]))
-    theta = _TWO_PI * u[:, 8:]
+    """`NormalFill16<double>`: scalar libm log/cos/sin, fma(r·cos θ, std, mean); in chunks,
+    on the intra-op threads (NumPy's log, cos and sin release the GIL)."""
     out = xp.empty_like(u)
-    out[:, :8] = fma64(radius * xp.cos(theta), std, mean)
-    out[:, 8:] = fma64(radius * xp.sin(theta), std, mean)
+
+    def block(start, stop):
+        for first in range(start, stop, _ROWS64):
+            rows = slice(first, min(first + _ROWS64, stop))
+            radius = xp.sqrt(-2.0 * libm.glibc_log(1.0 - u[rows, :8]))
+            theta = _TWO_PI * u[rows, 8:]
+            out[rows, :8] = fma64(radius * xp.cos(theta), std, mean)
+            out[rows, 8:] = fma64(radius * xp.sin(theta), std, mean)
+
+    parallel_blocks(block, u.shape[0], _ROWS64)
     return out
 
 
@@ -112,7 +132,7 @@ def normal_scalar(gen, n: int, mean: float, std: float):
         gen._next_double_normal = None
     pairs = (n - len(cached) + 1) // 2
     u = uniform_float64(gen, 2 * pairs).reshape(pairs, 2)
-    radius = xp.sqrt(-2.0 * libm.call("log1p", -u[:, 1]))
+    radius = xp.sqrt(-2.0 * glibc_log1p(-u[:, 1]))
     theta = _TWO_PI * u[:, 0]
     drawn = xp.stack([radius * libm.call("cos", theta), radius * libm.call("sin", theta)], axis=1)
     samples = xp.concatenate([xp.asarray(cached, dtype=_f64), drawn.reshape(-1)])
@@ -174,32 +194,40 @@ def _apply_swaps(target):
     Step i fixes slot i for good (later steps touch only slots > i). Let v_i be what slot i
     holds just before step i: the value step k moved there, for the last k < i with
     target[k] = i, else i itself. That is a forest of pointers to earlier steps, so v is each
-    step's root, found by pointer doubling. Slot i ends with what slot target[i] held before
+    step's root, found by pointer jumping. Slot i ends with what slot target[i] held before
     step i: v_k for the last earlier step k with the same target, else the untouched value
-    target[i] (when target[i] = i that is v_i by the same rule).
+    target[i] (when target[i] = i that is v_i by the same rule). Sorting the steps by
+    (target, step) puts each target's steps together in order, so "the last earlier step with
+    the same target" is the neighbour before in that order.
     """
     n = target.size + 1
     steps = xp.arange(n - 1, dtype=xp.int64)
     keys = xp.sort((target << 32) | steps)  # by target, then by step
     ts = (keys >> 32).astype(xp.int32)
-    ks = (keys & 0xFFFF_FFFF).astype(xp.int32)
+    ks = keys.astype(xp.int32)  # the low half: the step
+    prev = xp.full(n - 1, -1, dtype=xp.int32)  # the previous step with the same target
     same = ts[1:] == ts[:-1]
-    earlier = xp.full(n - 1, -1, dtype=xp.int32)  # the previous step with the same target
-    earlier[ks[1:][same]] = ks[:-1][same]
-    parent = xp.arange(n, dtype=xp.int32)  # the last step k < i with target[k] = i
-    last = xp.ones(n - 1, dtype=bool)
+    xp.copyto(prev[1:], ks[:-1], where=same)
+    # the root pointer of slot T: the last step < T targeting T (T's own step excluded)
+    pointer = xp.where(ks == ts, xp.where(prev >= 0, prev, ts), ks)
+    last = xp.ones(n - 1, dtype=bool)  # the last step of each target
     last[:-1] = ~same
-    group_last, group_target = ks[last], ts[last]
-    mine = group_last == group_target  # the group's last step is slot i's own: take the one before
-    before = earlier[group_last[mine]]
-    parent[group_target[~mine]] = group_last[~mine]
-    parent[group_target[mine][before >= 0]] = before[before >= 0]
-    while True:
-        hop = parent[parent]
-        if xp.array_equal(hop, parent):
-            break
-        parent = hop
-    out = xp.empty(n, dtype=xp.int64)
-    out[:-1] = xp.where(earlier >= 0, parent[xp.maximum(earlier, 0)], target)
-    out[-1] = parent[-1]
-    return out
+    parent = xp.arange(n, dtype=xp.int32)
+    parent[ts[last]] = pointer[last]
+    roots = _roots(parent)
+    out = xp.empty(n, dtype=xp.int32)  # scattered as int32: half the memory traffic
+    out[ks] = xp.where(prev >= 0, roots[xp.maximum(prev, 0)], ts)
+    out[-1] = roots[-1]
+    return out.astype(xp.int64)
+
+
+def _roots(parent):
+    """Each node's root in a forest of pointers to earlier nodes (a root points at itself):
+    pointer jumping, on the nodes not yet pointing at a root only."""
+    active = xp.flatnonzero(parent != xp.arange(parent.size, dtype=parent.dtype))
+    while active.size:
+        up = parent[active]
+        hop = parent[up]
+        parent[active] = hop
+        active = active[hop != up]  # hop == up: up is a root, this node is done
+    return parent

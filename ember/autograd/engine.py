@@ -8,7 +8,11 @@ that every gradient has the shape of the input it is for, and (4) frees saved te
 """
 
 
+from sys import getrefcount
+
 from ember._backend import xp
+from ember._dtype import _BY_NUMPY
+from ember._tensor import Tensor
 
 from ember.autograd import grad_mode
 from ember.autograd.function import AccumulateGrad, Node, gradient_edge  # noqa: F401
@@ -18,21 +22,25 @@ _state = grad_mode._state
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None):
     """Backpropagate; accumulate into leaves' .grad, or return the grads of `inputs` if given."""
-    roots = [gradient_edge(t) for t in tensors]
+    roots = []
+    for t in tensors:
+        roots.append(gradient_edge(t))
     captures = {}
     if inputs is not None:
         for position, t in enumerate(inputs):
             captures.setdefault(gradient_edge(t), []).append(position)
-    dependencies = _count_dependencies([node for node, _ in roots])
+    dependencies = _count_dependencies(roots)
     buffers = {}
+    ready = []  # the roots no other root's graph leads to, each once
     for (node, index), grad in zip(roots, grad_tensors):
         _accumulate(buffers, node, index, grad)
+        if node not in dependencies and node not in ready:
+            ready.append(node)
     captured = [None] * (len(inputs) if inputs is not None else 0)
+    seeds = [g._data for g in grad_tensors]  # a second reference: never stolen (see NOTE)
     previous = _state["enabled"]
     _state["enabled"] = create_graph
     try:
-        ready = [node for node, _ in roots if dependencies.get(node, 0) == 0]
-        ready = list(dict.fromkeys(ready))
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or {}
@@ -44,18 +52,24 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
                     continue
                 if grad is not None:
                     _accumulate(buffers, next_node, index, grad)
-                dependencies[next_node] -= 1
-                if dependencies[next_node] == 0:
+                left = dependencies[next_node] - 1
+                dependencies[next_node] = left
+                if not left:
                     ready.append(next_node)
+            next_grads = grad = None  # the buffers alone hold the gradients (NOTE [Stealing])
     finally:
         _state["enabled"] = previous
+    del seeds
     return captured
 
 
-def _count_dependencies(root_nodes):
-    """Number of graph edges entering each reachable node (iterative depth-first search)."""
+def _count_dependencies(roots):
+    """Number of graph edges entering each reachable node from the root edges (iterative
+    depth-first search); nodes no edge enters are left out."""
     dependencies = {}
-    seen = set(root_nodes)
+    seen = set()
+    for node, _ in roots:
+        seen.add(node)
     stack = list(seen)
     while stack:
         node = stack.pop()
@@ -71,7 +85,10 @@ def _count_dependencies(root_nodes):
 
 def _accumulate(buffers, node, index, grad):
     """Sum gradients arriving at the same output of a node."""
-    slot = buffers.setdefault(node, {})
+    slot = buffers.get(node)
+    if slot is None:
+        buffers[node] = {index: grad}
+        return
     previous = slot.get(index)
     slot[index] = grad if previous is None else previous + grad
 
@@ -87,7 +104,7 @@ def _run_node(node, grads, retain_graph, create_graph, accumulate):
     """Apply hooks and the node's backward; return one gradient per next_functions edge."""
     if isinstance(node, AccumulateGrad):
         if accumulate:
-            _accumulate_into_leaf(node.variable, grads.get(0), create_graph)
+            _accumulate_into_leaf(node.variable, grads.get(0), create_graph, steal=True)
         return ()
     count = len(node._output_meta)
     grad_list = [grads.get(0)] if count == 1 else [grads.get(i) for i in range(count)]
@@ -137,6 +154,10 @@ def _apply_tensor_hooks(node, grad_list):
 def _validate(node, result):
     """Check the number, shapes and dtypes of the gradients a backward returned."""
     edges = node.next_functions
+    if len(result) == len(edges):
+        checked = _checked_fast(node, result)
+        if checked is not None:
+            return checked
     if len(result) < len(edges):
         # Functions may omit trailing None gradients for non-tensor arguments.
         result = tuple(result) + (None,) * (len(edges) - len(result))
@@ -165,21 +186,68 @@ def _validate(node, result):
     return checked
 
 
-def _accumulate_into_leaf(tensor, grad, create_graph):
-    """tensor.grad += grad, after the tensor's own hooks; a fresh array on first arrival."""
+def _checked_fast(node, result):
+    """The gradients as they are when each has its input's shape and dtype (the common case),
+    else None: `_validate` then pads, casts or raises."""
+    for grad, meta in zip(result, node._input_meta):
+        if grad is None:
+            continue
+        if meta is None:
+            return None
+        data = grad._data
+        if data.shape != meta[0] or _BY_NUMPY.get(data.dtype) is not meta[1]:
+            return None
+    return result
+
+
+def _accumulate_into_leaf(tensor, grad, create_graph, steal=False):
+    """tensor.grad += grad, after the tensor's own hooks; on first arrival an array nothing
+    else holds (stolen when `steal` and no one else can see it, see NOTE), else a copy."""
     if grad is None:
         return
-    for hook in tensor._hooks or ():
-        replaced = hook(grad)
-        if replaced is not None:
-            grad = replaced
-    if not create_graph:
-        grad = grad.detach()
+    if tensor._hooks:
+        for hook in tensor._hooks:
+            replaced = hook(grad)
+            if replaced is not None:
+                grad = replaced
     if tensor.grad is None:
         # Copy: the same gradient array may reach several leaves (add's backward passes it on).
-        tensor.grad = grad if create_graph else type(grad)._make(grad._data.copy())
-    elif create_graph or _state["enabled"]:
+        if create_graph:
+            tensor.grad = grad
+        elif steal and not tensor._hooks and getrefcount(grad) <= _ENGINE_REFERENCES:
+            tensor.grad = Tensor._make(_unshared(grad._data))
+        else:
+            tensor.grad = Tensor._make(grad._data.copy())
+        return
+    if not create_graph:
+        grad = grad.detach()
+    if create_graph or _state["enabled"]:
         tensor.grad = tensor.grad + grad
     else:
         xp.add(tensor.grad._data, grad._data, out=tensor.grad._data)
 
+
+# A gradient tensor on its way into a leaf is held by the node's buffer in run_backward, the
+# parameter of _accumulate_into_leaf and getrefcount's argument: anything more is someone else.
+_ENGINE_REFERENCES = 3
+
+
+def _unshared(data):
+    """data itself when nothing else refers to it, else a copy of it.
+
+    NOTE [Stealing the gradient]
+    A leaf's first gradient needs an array of its own: `.grad` is updated in place later
+    (accumulation, optimizers), and the gradient that arrives may be shared (add's backward
+    sends one tensor to both inputs; a hook kept it; the seed is the user's tensor). Copying it
+    always costs a full pass over every parameter per step, so, like PyTorch's AccumulateGrad
+    (which checks the use count), ember takes the array itself when nothing else can see it:
+    the leaf has no hooks, the gradient tensor is held only by the engine (_ENGINE_REFERENCES),
+    and its array owns its memory (no base: not a view of something else), is contiguous and
+    writeable as a copy would be, and is referenced only by that tensor's slot, this argument
+    and getrefcount's own. run_backward holds the seeds' arrays in a list while it runs, so the
+    user's tensors always count one more.
+    """
+    if (getrefcount(data) <= 3 and data.base is None and data.flags.c_contiguous
+            and data.flags.writeable):
+        return data
+    return data.copy()

@@ -27,6 +27,7 @@ import weakref
 from ember._autocast import ACTIVE as _autocast_active
 from ember._autocast import cast_arguments
 from ember._backend import as_array, get_array_module, is_array, xp
+from ember._dtype import _BY_NUMPY
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
@@ -111,8 +112,10 @@ class BackwardNode(Node):
     # ---- ctx API used inside forward/backward ---------------------------------------------
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; an in-place change to one before then is an error."""
-        self._saved = tuple([(t, t._version.value) if t is not None else (None, 0)
-                             for t in tensors])
+        saved = []
+        for t in tensors:
+            saved.append((t, t._version.value) if t is not None else _NOTHING_SAVED)
+        self._saved = tuple(saved)
 
     @property
     def saved_tensors(self):
@@ -120,10 +123,12 @@ class BackwardNode(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        for index, (t, version) in enumerate(self._saved):
+        tensors = []
+        for t, version in self._saved:
             if t is not None and t._version.value != version:
                 raise RuntimeError(_modified_message(t, version, self))
-        return tuple(t for t, _ in self._saved)
+            tensors.append(t)
+        return tuple(tensors)
 
     def mark_non_differentiable(self, *tensors):
         """Outputs listed here never require grad (e.g. the indices returned by max)."""
@@ -143,9 +148,13 @@ class BackwardNode(Node):
         had_state = self._saved is not None
         self._saved = None
         attributes = self.__dict__
-        for key, value in list(attributes.items()):
-            if (isinstance(value, Tensor) or is_array(value)) and key[0] != "_" \
-                    and key not in _KEPT_ATTRIBUTES:
+        # only what forward stored as ctx.<name> (a public name) is looked at
+        for key in attributes.keys() - _KEPT_ATTRIBUTES:
+            if key[0] == "_":
+                continue
+            value = attributes[key]
+            if type(value) not in _NEVER_ARRAYS and (isinstance(value, Tensor) or
+                                                     is_array(value)):
                 del attributes[key]
                 had_state = True
         if had_state:
@@ -166,7 +175,9 @@ class BackwardNode(Node):
         return result
 
 
-_KEPT_ATTRIBUTES = ("next_functions", "needs_input_grad", "metadata")
+_KEPT_ATTRIBUTES = frozenset(("next_functions", "needs_input_grad", "metadata"))
+_NEVER_ARRAYS = frozenset((int, float, bool, str, tuple, list, dict, type(None)))
+_NOTHING_SAVED = (None, 0)
 
 
 def _zeros_for_missing(grads, output_meta):
@@ -234,9 +245,10 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward without recording, then link the outputs into the graph if needed."""
         # NOTE [The hot path]
-        # Every op goes through here, so it is written for speed: a quick scan for an input that
-        # requires grad, one pass that records the graph edges of the inputs only if one does,
-        # no generator expressions, and the common single-array output wrapped directly.
+        # Every op goes through here, so it is written for speed. The common case (no hook or
+        # autocast active, no input that requires grad) costs three list reads, one scan of the
+        # arguments and the forward call; the single-array output is wrapped directly. Only
+        # when an input requires grad does `_apply_recording` record the graph edges.
         if EXPORT_HOOK[0] is not None:  # NOTE [The export hook]
             return EXPORT_HOOK[0](cls, args, kwargs)
         if VMAP_HOOK[0] is not None:  # a vmap is running: batched arguments go to their rule
@@ -246,66 +258,95 @@ class Function:
         if _autocast_active[0]:  # NOTE [Autocast as a policy table] in ember/_autocast.py
             args = cast_arguments(cls.__name__, args)
         ctx = cls._backward_cls()
-        previous = _state["enabled"]
-        requires = False
-        if previous:
+        count = len(args)
+        ctx.needs_input_grad = _NO_GRADS[count] if count < _FEW else (False,) * count
+        if _state["enabled"]:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    requires = True
-                    break
-        if requires:
-            _link_inputs(ctx, args, Tensor)
+                    return _apply_recording(cls, ctx, args, kwargs)
+            _state["enabled"] = False  # forward's own ops record nothing either
+            try:
+                output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+            finally:
+                _state["enabled"] = True
         else:
-            ctx.needs_input_grad = (False,) * len(args)
-        _state["enabled"] = False
-        try:
-            output = cls.forward(ctx, *args, **kwargs)
-        finally:
-            _state["enabled"] = previous
-        if type(output) is xp.ndarray:
-            result = Tensor._make(output)
-            outputs = (result,)
-        elif isinstance(output, tuple):
-            result = outputs = tuple([_as_tensor_output(o, args, Tensor) for o in output])
-        else:
-            result = _as_tensor_output(output, args, Tensor)
-            outputs = (result,)
-        if requires:
-            _link_outputs(ctx, outputs, Tensor)
-        elif ctx._saved is not None:
-            ctx._saved = None
-        return result
+            output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+        if ctx._saved is not None:
+            ctx._saved = None  # nothing will run backward: drop what forward saved
+        if type(output) is _NDARRAY:
+            return _make(output)
+        return _wrap_outputs(output, args)
+
+
+_FEW = 8
+_NO_GRADS = tuple((False,) * count for count in range(_FEW))  # needs_input_grad, nothing recorded
+_NDARRAY = xp.ndarray
+_make = Tensor._make
+
+
+def _apply_recording(cls, ctx, args, kwargs):
+    """Function.apply when an input requires grad: link inputs, run forward, link outputs."""
+    _link_inputs(ctx, args, Tensor)
+    _state["enabled"] = False
+    try:
+        output = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _state["enabled"] = True
+    if type(output) is _NDARRAY:
+        result = _make(output)
+        outputs = (result,)
+    else:
+        result = _wrap_outputs(output, args)
+        outputs = result if isinstance(output, tuple) else (result,)
+    _link_outputs(ctx, outputs, Tensor)
+    return result
+
+
+def _wrap_outputs(output, args):
+    """What forward returned, as Function.apply returns it: arrays wrapped in Tensors."""
+    if isinstance(output, tuple):
+        return tuple([_as_tensor_output(o, args, Tensor) for o in output])
+    return _as_tensor_output(output, args, Tensor)
 
 
 def _as_tensor_output(o, args, Tensor):
     """Wrap an array returned by forward in a Tensor; pass other values through."""
+    if type(o) is Tensor:  # the common case first: a new Tensor made by forward
+        for a in args:
+            if o is a:
+                return _make(o._data)  # a Function returning its input returns a new alias
+        return o
+    if type(o) in _NUMPY_SCALARS:  # a reduction's NumPy scalar becomes a 0-d array
+        return _make(xp.asarray(o))
     if is_array(o):
-        return Tensor._make(as_array(o))
+        return _make(as_array(o))
     if isinstance(o, Tensor) and any(o is a for a in args):
-        return Tensor._make(o._data)  # a Function returning its input returns a new alias
+        return _make(o._data)
     return o
+
+
+_NUMPY_SCALARS = frozenset(xp.dtype(code).type for code in "?bhilqBHILQefdgFDG")
 
 
 def _link_inputs(ctx, args, Tensor):
     """Record which inputs need a gradient, the graph edges to them, and their shapes/dtypes."""
-    needs = []
-    edges = []
-    input_meta = []
-    for a in args:
+    count = len(args)
+    needs = [False] * count
+    edges = [_NO_EDGE] * count
+    input_meta = [None] * count
+    for index, a in enumerate(args):
         if isinstance(a, Tensor) and a._requires_grad:
             node = a.grad_fn
             if node is not None:
-                edges.append((node, a._output_nr))
+                edges[index] = (node, a._output_nr)
             else:
                 ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
                 accumulator = ref() if ref is not None else None
-                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
-            needs.append(True)
-            input_meta.append((a._data.shape, a.dtype))
-        else:
-            needs.append(False)
-            edges.append(_NO_EDGE)
-            input_meta.append(None)
+                edges[index] = (accumulator, 0) if accumulator is not None else gradient_edge(a)
+            needs[index] = True
+            data = a._data
+            input_meta[index] = (data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
+                                 else a.dtype)  # (the property, for subclasses)
     ctx.needs_input_grad = tuple(needs)
     ctx.next_functions = tuple(edges)
     ctx._input_meta = tuple(input_meta)
@@ -317,18 +358,20 @@ def _link_outputs(ctx, outputs, Tensor):
     non_differentiable = ctx._non_differentiable
     for index, t in enumerate(outputs):
         if not isinstance(t, Tensor):
-            output_meta.append(((), None))
+            output_meta.append(_NOT_A_TENSOR)
             continue
-        dtype = t.dtype
-        output_meta.append((t._data.shape, dtype))
+        data = t._data
+        dtype = _BY_NUMPY[data.dtype] if type(t) is Tensor else t.dtype
+        output_meta.append((data.shape, dtype))
         if (dtype.is_floating_point or dtype.is_complex) and (not non_differentiable or
-                                        id(t) not in non_differentiable):
+                                                                id(t) not in non_differentiable):
             t._requires_grad = True
             t.grad_fn = ctx
             t._output_nr = index
     ctx._output_meta = tuple(output_meta)
 
 
+_NOT_A_TENSOR = ((), None)
 _NO_EDGE = (None, 0)
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.

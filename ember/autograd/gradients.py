@@ -17,7 +17,8 @@ def _make_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}")
-            grad = Tensor._make(xp.ones_like(out._data))
+            data = out._data
+            grad = Tensor._make(get_array_module(data).ones(data.shape, dtype=data.dtype))
         elif not isinstance(grad, Tensor):
             grad = Tensor._make(get_array_module(out._data).asarray(grad, dtype=out._data.dtype))
         elif grad._data.shape != out._data.shape:

@@ -60,6 +60,8 @@ from ember.ops.pool_adaptive import (  # noqa: F401 - re-exported
 from ember.ops.pool_avg import (  # noqa: F401 - re-exported
     avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d)
 from ember.ops.softmax import softmax as _softmax
+from ember.ops.scaled_mm import (  # noqa: F401 - re-exported
+    ScalingType, SwizzleType, scaled_mm)
 from ember.ops import sampling as _sampling
 from ember.ops.creation import empty_like as _empty_like
 

@@ -26,6 +26,7 @@ from ember.ops import linalg_householder, linalg_lowrank
 from ember.ops import copies, grids, scatter_reduce, search, strided, tiling
 from ember.ops import aten_misc, segment_reduce
 from ember.ops import histogram, scans, statistics
+from ember.ops import scaled_mm  # float8 scaled matmuls (torch._scaled_mm)
 from ember.ops import complex
 from ember.ops import fft
 from ember.ops import windows
@@ -41,3 +42,4 @@ from ember.ops import grid_sample, pool_fractional
 from ember.ops import grid_sampler
 from ember.ops import sparse, sparse_reduce  # last: sparse re-files torch.mm/matmul/add
 from ember.ops import sparse_compressed, sparse_products  # CSR/CSC, sparse × sparse
+from ember.ops import aten  # torch.ops.aten: aten-level overload packets over the ops above

@@ -8,7 +8,8 @@ indices `col_indices` (nnz,), and `crow_indices` (m + 1,), where the entries of 
 positions crow_indices[i] to crow_indices[i+1]. CSC is the same with rows and columns swapped
 (`ccol_indices`, `row_indices`). As for COO tensors (NOTE [Sparse COO tensors are a Tensor
 subclass holding a values Tensor]), the class subclasses Tensor without setting `_data`, and its
-autograd is the values'. ember keeps 2-D matrices with scalar values, PyTorch's common case;
+autograd is the values' (and a dense face, NOTE [Dense gradients of sparse tensors] in
+`ember.ops._sparse_coo`). ember keeps 2-D matrices with scalar values, PyTorch's common case;
 batched and hybrid (block) compressed tensors raise NotImplementedError.
 """
 
@@ -33,7 +34,8 @@ def layout_word(t) -> str:
 class SparseCompressedTensor(SparseParts, Tensor):
     """A CSR or CSC matrix (NOTE [Compressed sparse matrices])."""
 
-    __slots__ = ("_compressed", "_plain", "_sparse_values", "_sparse_shape", "_layout")
+    __slots__ = ("_compressed", "_plain", "_sparse_values", "_sparse_shape", "_layout",
+                 "_dense_leaf", "_dense_recipe", "_dense_cache")
 
     @classmethod
     def _make_compressed(cls, compressed, plain, values: Tensor, shape, kind):
@@ -44,6 +46,7 @@ class SparseCompressedTensor(SparseParts, Tensor):
         t._sparse_values = values
         t._sparse_shape = tuple(int(n) for n in shape)
         t._layout = kind
+        t._dense_leaf = t._dense_recipe = t._dense_cache = None
         return t
 
     # ---- metadata -----------------------------------------------------------------------------
@@ -121,16 +124,18 @@ class SparseCompressedTensor(SparseParts, Tensor):
         raise TypeError(f"can't convert {layout_word(self)} layout tensor to numpy. Use "
                         "Tensor.to_dense() first.")
 
-    # ---- autograd: the values' ----------------------------------------------------------------
+    # ---- autograd: the values', and a dense face (NOTE [Dense gradients of sparse tensors]) ----
     @property
     def grad(self):
-        """The values' gradient at the same positions (PyTorch's masked sparse gradient)."""
+        """The values' gradient at the same positions (PyTorch's masked sparse gradient), dense
+        when a dense gradient reached the matrix."""
         g = self._sparse_values.grad
-        return None if g is None else self._with_values(g)
+        return self._merged_grad(None if g is None else self._with_values(g))
 
     @grad.setter
     def grad(self, value):
-        self._sparse_values.grad = None if value is None else value.values()
+        if not self._set_dense_grad(value):
+            self._sparse_values.grad = None if value is None else value.values()
 
     def detach(self):
         """The same entries cut from the graph (matches `Tensor.detach`)."""

@@ -17,7 +17,28 @@ a sparse tensor is never an input of an Op, the ops take its values Tensor and i
 array, so gradients reach the values (and through them whatever made them, e.g. the edge
 weights of a graph). `requires_grad`, `grad_fn` and `is_leaf` are the values'; `.grad` of a
 leaf sparse tensor is a sparse tensor with its indices and the values' gradient, which is
-PyTorch's masked gradient (`torch.sparse.mm`; PyTorch's `torch.mm` gives a leaf a dense one).
+PyTorch's masked gradient (`torch.sparse.mm`, `to_dense`, `values`), unless a dense gradient
+reached it (NOTE [Dense gradients of sparse tensors]).
+
+NOTE [Dense gradients of sparse tensors]
+In PyTorch the gradient of a sparse tensor is whatever the backward of its consumer returns:
+`Tensor.sum()`, `torch.mm`/`matmul`/`mv` and `dense + sparse` send back a dense (strided)
+gradient of the whole shape, and the elementwise ops (`*` by a number or a dense tensor, `/`,
+`-`, `clone`, `coalesce`, `t`, `to`, `sparse + sparse`, `torch.mm` of two sparse tensors,
+`sampled_addmm`'s input, and `to_sparse` of a dense tensor) pass a dense gradient on whole, so a
+sparse leaf ends with a dense `.grad`, nonzero off its pattern too. `to_dense`, `values`,
+`torch.sparse.mm`/`addmm`/`sum`/`softmax` and the constructors from values send a sparse
+gradient masked to the pattern, which the values carry. ember keeps the values' graph and adds
+a *dense face* (`_dense_face()`): a dense tensor equal to `to_dense()` through which a
+gradient reaches the tensor whole. A leaf's face is a dense leaf kept on it, and its `.grad` is
+that leaf's gradient plus the values' one scattered (dense + sparse = dense, as PyTorch
+accumulates); an op output that passes a dense gradient on holds a recipe building its face
+from its inputs' faces (`with_dense_face`); any other tensor's face is `to_dense()`, whose
+gradient the values carry masked. The dense-gradient consumers use the face only when it
+leads somewhere (`_needs_dense_face`: grad mode on and a leaf or a recipe behind it), so sparse
+products whose values require grad keep their sparse kernels. Conversions between sparse
+layouts keep the values' path: PyTorch gives a leaf the dense gradient converted to its layout
+(every nonzero, off the pattern too); ember gives the same layout with the pattern's entries.
 """
 
 import copy
@@ -28,6 +49,7 @@ from ember._device import CPU, Size
 from ember._registry import tensor_method
 from ember._tensor import Tensor, layout, wrap_dim
 from ember._tensor_str import _tensor_str, get_printoptions
+from ember.autograd.grad_mode import is_grad_enabled
 
 sparse_coo = layout("sparse_coo")
 
@@ -61,11 +83,13 @@ class SparseParts:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        self._sparse_values.requires_grad = value
+        self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True):
         """Set requires_grad on the values; return self (matches `Tensor.requires_grad_`)."""
         self._sparse_values.requires_grad = requires_grad
+        if self._dense_recipe is MASKED:  # made a leaf of its own
+            self._dense_recipe = None
         return self
 
     @property
@@ -76,11 +100,81 @@ class SparseParts:
     def is_leaf(self) -> bool:
         return self._sparse_values.grad_fn is None
 
+    # ---- the dense face (NOTE [Dense gradients of sparse tensors]) -----------------------------
+    def _needs_dense_face(self) -> bool:
+        """Whether a dense gradient sent to this tensor reaches a leaf whole."""
+        recipe = self._dense_recipe
+        return recipe is not MASKED and is_grad_enabled() and self.requires_grad and (
+            recipe is not None or self.is_leaf)
+
+    def _dense_face(self) -> Tensor:
+        """`to_dense()`, through which a dense gradient reaches this tensor whole."""
+        if not self._needs_dense_face():
+            return self.to_dense()
+        if self._dense_recipe is not None:
+            if self._dense_cache is None:
+                self._dense_cache = self._dense_recipe()
+            return self._dense_cache
+        return self._dense_face_leaf()
+
+    def _merged_grad(self, sparse_grad):
+        """A leaf's gradient: the values' (sparse) plus its dense face's (dense + sparse)."""
+        dense = None if self._dense_leaf is None else self._dense_leaf.grad
+        if dense is None:
+            return sparse_grad
+        return dense if sparse_grad is None else dense + sparse_grad.detach().to_dense()
+
+    def _set_dense_grad(self, value) -> bool:
+        """`.grad = value`: a dense value goes to the dense face; False for a sparse one."""
+        if value is not None and value.layout.name == "strided":
+            self._dense_face_leaf().grad = value
+            self._sparse_values.grad = None
+            return True
+        if self._dense_leaf is not None:
+            self._dense_leaf.grad = None
+        return False
+
+    def _dense_face_leaf(self) -> Tensor:
+        """The dense leaf a leaf's dense gradients accumulate in, holding `to_dense()`."""
+        data = self.detach().to_dense()._data
+        if self._dense_leaf is None:
+            self._dense_leaf = Tensor._make(data, requires_grad=True)
+        self._dense_leaf._data = data  # refreshed: the values may have changed in place
+        return self._dense_leaf
+
+
+# The recipe of a tensor sharing the values of another that requires grad (a layout conversion):
+# its face is to_dense(), masked, even when those values are a leaf's
+MASKED = "masked"
+
+
+def masked_face(out, source):
+    """out, a conversion of source sharing its values: no leaf of its own while source needs
+    grad (NOTE [Dense gradients of sparse tensors])."""
+    if source.requires_grad:
+        out._dense_recipe = MASKED
+    return out
+
+
+def _needs_face(x) -> bool:
+    """A dense source needs its face when it requires grad; a sparse one when it leads on."""
+    if isinstance(x, SparseParts):
+        return x._needs_dense_face()
+    return isinstance(x, Tensor) and is_grad_enabled() and x.requires_grad
+
+
+def with_dense_face(out, recipe, *sources):
+    """out, holding `recipe` (its dense face from the sources') when a source needs a face."""
+    if any(_needs_face(x) for x in sources):
+        out._dense_recipe = recipe
+    return out
+
 
 class SparseCooTensor(SparseParts, Tensor):
     """A tensor stored as coordinates and values (matches a `torch.sparse_coo` tensor)."""
 
-    __slots__ = ("_sparse_indices", "_sparse_values", "_sparse_shape", "_sparse_coalesced")
+    __slots__ = ("_sparse_indices", "_sparse_values", "_sparse_shape", "_sparse_coalesced",
+                 "_dense_leaf", "_dense_recipe", "_dense_cache")
 
     @classmethod
     def _make_sparse(cls, indices, values: Tensor, shape, coalesced=False):
@@ -90,6 +184,7 @@ class SparseCooTensor(SparseParts, Tensor):
         t._sparse_values = values
         t._sparse_shape = tuple(int(n) for n in shape)
         t._sparse_coalesced = bool(coalesced)
+        t._dense_leaf = t._dense_recipe = t._dense_cache = None
         return t
 
     # ---- metadata ---------------------------------------------------------------------------
@@ -165,7 +260,11 @@ class SparseCooTensor(SparseParts, Tensor):
     # ---- autograd: the values' ----------------------------------------------------------------
     @property
     def grad(self):
-        """The values' gradient at the same indices (PyTorch's masked sparse gradient)."""
+        """The values' gradient at the same indices (PyTorch's masked sparse gradient), dense
+        when a dense gradient reached the tensor (NOTE [Dense gradients of sparse tensors])."""
+        return self._merged_grad(self._values_grad())
+
+    def _values_grad(self):
         g = self._sparse_values.grad
         if g is None:
             return None
@@ -182,7 +281,8 @@ class SparseCooTensor(SparseParts, Tensor):
 
     @grad.setter
     def grad(self, value):
-        self._sparse_values.grad = None if value is None else value._values()
+        if not self._set_dense_grad(value):
+            self._sparse_values.grad = None if value is None else value._values()
 
     def detach(self):
         """The same entries cut from the graph (matches `Tensor.detach`)."""

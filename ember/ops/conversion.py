@@ -25,6 +25,8 @@ def layout_copy(array, fmt=preserve_format, dtype=None):
     """
     # copies through the array's own astype, so an array library's array type is kept
     dtype = array.dtype if dtype is None else dtype
+    if _dtype.is_float8_cast(array.dtype, dtype):  # PyTorch's rounding (NOTE [float8 casts])
+        array = _dtype.cast_array(array, dtype)
     if fmt is None or fmt is preserve_format:
         return array.astype(dtype, order="K", copy=True)
     if not isinstance(fmt, memory_format):

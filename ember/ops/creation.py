@@ -52,13 +52,17 @@ def _shape(size) -> tuple:
 # NumPy answers an impossible size with MemoryError or ValueError ("array is too big"), or tries
 # to allocate it; torch raises RuntimeError. Every shape a creation op makes goes through
 # _shape, which refuses, with torch's exception class, an element count that overflows 64 bits
-# or a size of more bytes (at 8 per element) than the machine's memory.
+# or a size of more bytes (at 8 per element) than the machine's memory. A shape of more than 64
+# dims, which NumPy cannot hold (torch can, but refuses it in most ops), raises the RuntimeError
+# torch's ops raise for one.
 _MEMORY_BYTES = (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
                  if hasattr(os, "sysconf") else 2**47)
 
 
 def check_allocation(shape, itemsize=8):
     """Raise RuntimeError for a shape no allocation could hold (see the NOTE above)."""
+    if len(shape) > 64:
+        raise RuntimeError("only tensors with up to 64 dims are supported")
     numel = math.prod(shape)
     if numel >= 2**63:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")

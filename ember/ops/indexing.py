@@ -214,6 +214,10 @@ class Index(Op):
 @tensor_method("__getitem__")
 def getitem(x: Tensor, index) -> Tensor:
     """x[index] with PyTorch's semantics (see NOTE [Basic then advanced indexing])."""
+    if type(index) is int:  # x[i] in range, the commonest index: what parse_index would give
+        shape = x._data.shape
+        if shape and -shape[0] <= index < shape[0]:
+            return basic_view(x, (index, Ellipsis), "Select")
     basic, adv, kind = parse_index(x._data.shape, index)
     if adv is None:
         return basic_view(x, basic, kind)

@@ -273,7 +273,7 @@ def _scales(spatial, out, factors):
     """The kernel's scale per dim: 1/scale_factor when one is given (and positive), else in/out."""
     if factors is None:
         return tuple(n / o if o else 0.0 for n, o in zip(spatial, out))
-    return tuple(1.0 / f if f > 0 else (n / o if o else 0.0)
+    return tuple(1.0 / f if f is not None and f > 0 else (n / o if o else 0.0)
                  for n, o, f in zip(spatial, out, factors))
 
 
@@ -382,6 +382,21 @@ def _weighted(input, spatial, out, scales, mode, align_corners, antialias):
         mats.append(m)
     name = _AA_NODE_NAMES[mode] if antialias else _NODE_NAMES[mode]
     return _named(SeparableLinear, f"{name}Backward0").apply(input, tuple(mats))
+
+
+def upsample_antialiased(input, output_size, align_corners, scale_factors, mode="bilinear"):
+    """aten's `_upsample_{bilinear,bicubic}2d_aa`: interpolate(antialias=True)'s kernel, given
+    the output size and per-dim scale factors (None: in/out) that set the source step (matches
+    `torch._C._nn._upsample_bilinear2d_aa`)."""
+    if input.dim() != 4:
+        raise RuntimeError(f"It is expected input_size equals to 4, but got size {input.dim()}")
+    if len(output_size) != 2:
+        raise RuntimeError(f"It is expected output_size equals to 2, but got size "
+                           f"{len(output_size)}")
+    spatial, out = tuple(input.shape[2:]), tuple(int(o) for o in output_size)
+    _check_sizes(input, spatial, out)
+    scales = _scales(spatial, out, scale_factors)
+    return _weighted(input, spatial, out, scales, mode, bool(align_corners), True)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

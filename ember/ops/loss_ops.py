@@ -13,6 +13,7 @@ non-ignored n (index targets) or by the number of rows (probability targets), as
 
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
+from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
@@ -154,13 +155,32 @@ def _softmax_parts(x, target):
     gradient needs the whole log_softmax: the loss needs log p[n, y_n] = (x - max)[n, y_n] -
     log Σ e, and the gradient g·w_y·(p - onehot(y)) needs p = e / Σ e. So the forward makes one
     array (x - max, exponentiated in place) in four passes and keeps it; the backward is one
-    pass over it. (create_graph recomputes log_softmax from x.)
+    pass over it. (create_graph recomputes log_softmax from x.) Big 2-D logits are done in
+    blocks of rows on the intra-op threads: each row's arithmetic is the same either way.
     """
-    e = x - x.max(axis=1, keepdims=True)
-    picked = target.picked(e)
-    xp.exp(e, out=e)
-    total = e.sum(axis=1)
+    if x.ndim != 2 or x.size < 2 * _ROW_BLOCK:
+        e = x - x.max(axis=1, keepdims=True)
+        picked = target.picked(e)
+        xp.exp(e, out=e)
+        total = e.sum(axis=1)
+        return e, total, picked - xp.log(total)
+    module = get_array_module(x)
+    e, total = module.empty_like(x), module.empty(x.shape[0], dtype=x.dtype)
+    picked = module.empty(x.shape[0], dtype=x.dtype)
+
+    def rows(start, stop):
+        block = e[start:stop]
+        xp.subtract(x[start:stop], x[start:stop].max(axis=1, keepdims=True), out=block)
+        picked[start:stop] = xp.take_along_axis(block, target.safe[start:stop, None], 1)[:, 0]
+        xp.exp(block, out=block)
+        block.sum(axis=1, out=total[start:stop])
+
+    parallel_blocks(rows, x.shape[0], max(1, _ROW_BLOCK // x.shape[1]))
     return e, total, picked - xp.log(total)
+
+
+# Logit elements per thread below which the cross-entropy passes run as one block.
+_ROW_BLOCK = 1 << 15
 
 
 def _index_target_grad(ctx, g):
@@ -170,7 +190,14 @@ def _index_target_grad(ctx, g):
     if g.ndim:  # reduction='none': g is (N, 1, ...); one value per row
         g = g.reshape(g.shape[:1] + g.shape[2:])
     rows = target.w_target * g  # g·w_y
-    gx = e * (rows / total)[:, None]
+    scale = (rows / total)[:, None]
+    if e.ndim != 2 or e.size < 2 * _ROW_BLOCK or scale.dtype != e.dtype:
+        gx = e * scale
+    else:
+        gx = get_array_module(e).empty_like(e)
+        parallel_blocks(lambda start, stop: xp.multiply(e[start:stop], scale[start:stop],
+                                                        out=gx[start:stop]),
+                        e.shape[0], max(1, _ROW_BLOCK // e.shape[1]))
     index = target.safe[:, None]
     xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - rows[:, None], axis=1)
     return Tensor._make(gx.astype(e.dtype, copy=False))

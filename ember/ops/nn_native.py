@@ -3,13 +3,15 @@ native_batch_norm / _native_batch_norm_legit, native_layer_norm and native_group
 return the normalised tensor with the statistics they used (mean and 1/√(var + ε)).
 
 They run nn_ops.py's `Normalize` op, so their gradients (and node names) are F.batch_norm's,
-F.layer_norm's and F.group_norm's.
+F.layer_norm's and F.group_norm's. The aten-only kernels `_batch_norm_with_update` and
+`native_dropout_backward` (reached through `ember.ops.aten`) are here too.
 """
 
 from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
-from ember.ops.nn_ops import NormalizeGroup, NormalizeLayer, normalize
+from ember.ops._opmath import in_opmath, opmath_dtype
+from ember.ops.nn_ops import MaskScale, NormalizeGroup, NormalizeLayer, normalize
 
 
 def _rstd(var, eps, dtype):
@@ -57,6 +59,32 @@ def _native_batch_norm_legit(input, weight, bias, *args):
     if len(args) == 3:
         args = (None, None) + tuple(args)
     return native_batch_norm(input, weight, bias, *args)
+
+
+def _batch_norm_with_update(input, weight, bias, running_mean, running_var, momentum: float,
+                            eps: float):
+    """Training-mode batch norm updating the running statistics in place: (y, mean,
+    1/√(var + ε), reserve), reserve empty on the CPU (matches `aten._batch_norm_with_update`)."""
+    outputs = native_batch_norm(input, weight, bias, running_mean, running_var, True, momentum,
+                                eps)
+    reserve = get_array_module(input._data).empty((0,), dtype=xp.uint8)
+    return outputs + (Tensor._make(reserve),)
+
+
+class DropoutBackward(MaskScale):
+    """y = gy·mask·scale (dropout's backward as an op);  gx = gx_y·mask·scale."""
+
+    node_name = "NativeDropoutBackwardBackward0"
+
+
+def native_dropout_backward(grad_output, mask, scale: float):
+    """grad_output·mask·scale, 16-bit floats computed in float32 and rounded once (matches
+    `aten.native_dropout_backward`)."""
+    if not grad_output.dtype.is_floating_point:  # integers: the scale promotes to a float
+        return grad_output * mask * scale
+    dtype = opmath_dtype(grad_output._data.dtype)
+    factor = mask._data.astype(dtype) * dtype.type(scale)
+    return in_opmath(lambda g: DropoutBackward.apply(g, factor), grad_output)
 
 
 @op

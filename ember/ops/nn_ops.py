@@ -19,6 +19,8 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op, once_differentiable
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.linalg import _product
+from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, fits,
+                                       grad_sums, scaled)
 
 _state = grad_mode._state
 
@@ -163,9 +165,14 @@ class Normalize(Op):
     round_stats = True
 
     @classmethod
-    def forward(cls, ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats):
+    def forward(cls, ctx, x, w, b, axes, eps, affine_shape, mean, var, batch_stats,
+                centered=None):
         data = x._data
         dtype = data.dtype
+        ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
+        ctx.batch_stats, ctx.centered = batch_stats, None
+        if fits(data, axes, *(None if t is None else t._data for t in (w, b))):
+            return _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered)
         if _is_half(dtype):  # computed in float32 and rounded once, as PyTorch does
             data = data.astype(xp.float32)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
@@ -180,8 +187,6 @@ class Normalize(Op):
             y = y * w._data.reshape(affine_shape)
         if b is not None:
             y = y + b._data.reshape(affine_shape)
-        ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
-        ctx.batch_stats = batch_stats
         ctx.xhat, ctx.invstd, ctx.mean = xhat, invstd, mean
         ctx.save_for_backward(x, w)
         return y.astype(dtype, copy=False)
@@ -216,12 +221,56 @@ class Normalize(Op):
         return gx, gw, gb, None, None, None, None, None, None
 
 
+def _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered):
+    """Normalize's forward over dims 0, 2, ... of a float32/float64 input (batch norm):
+    y = (x - μ)·α + b with α = w/√(σ² + ε), keeping x - μ for backward (NOTE [Batch norm in
+    few passes])."""
+    data = x._data
+    invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
+    mean = mean.astype(data.dtype, copy=False)
+    if centered is None:
+        centered = data - mean
+    alpha = invstd.reshape(-1) if w is None else invstd.reshape(-1) * w._data.reshape(-1)
+    keep = any(ctx.needs_input_grad[:3])
+    y = affine(centered, alpha, None if b is None else b._data.reshape(-1), in_place=not keep)
+    if keep:
+        ctx.centered, ctx.invstd, ctx.mean, ctx.xhat = centered, invstd, mean, None
+        ctx.save_for_backward(x, w)
+    return y
+
+
+def _batch_norm_backward_arrays(ctx, g, w):
+    """Normalize's first-order backward for `_batch_norm_forward`:
+    gb = Σ gy,  gw = Σ gy·x̂,  gx = α·(gy - mean(gy) - x̂·mean(gy·x̂)) (batch statistics)
+    or α·gy (given statistics), with α = w/σ and x̂ = (x - μ)/σ."""
+    centered, invstd = ctx.centered, ctx.invstd.reshape(-1)
+    alpha = invstd if w is None else invstd * w._data.reshape(-1)
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    gx = gw = gb = None
+    if need_w or need_b or (need_x and ctx.batch_stats):
+        sum_g, sum_gc = grad_sums(g, centered)
+        count = centered.size // centered.shape[1]
+        sum_gx = invstd.astype(xp.float64) * sum_gc  # Σ gy·x̂
+        if need_x and ctx.batch_stats:
+            coef = invstd.astype(xp.float64) * sum_gx / count
+            gx = batch_grad_input(g, centered, alpha, sum_g / count, coef)
+        if need_w:
+            gw = Tensor._make(sum_gx.astype(g.dtype).reshape(w._data.shape))
+        if need_b:
+            gb = Tensor._make(sum_g.astype(g.dtype).reshape(ctx._input_meta[2][0]))
+    if need_x and not ctx.batch_stats:
+        gx = scaled(g, alpha)
+    return (None if gx is None else Tensor._make(gx)), gw, gb, None, None, None, None, None, None
+
+
 def _normalize_backward_arrays(ctx, g, x, w):
     """Normalize's backward on arrays, for ordinary (first-order) backward passes.
 
     The same formulas as the Tensor version, fused into few whole-array passes: most of a
     conv net's BatchNorm time is here, and no graph needs recording.
     """
+    if ctx.centered is not None:
+        return _batch_norm_backward_arrays(ctx, g, w)
     axes, shape = ctx.axes, ctx.affine_shape
     xhat, invstd = ctx.xhat, ctx.invstd
     gx = gw = gb = None
@@ -232,11 +281,14 @@ def _normalize_backward_arrays(ctx, g, x, w):
             centred = ghat - ghat.mean(axis=axes, keepdims=True)
             centred -= xhat * correction
             ghat = centred
-        gx = Tensor._make(xp.multiply(ghat, invstd, dtype=g.dtype))
+        # float16/bfloat16 gy: the float32 x̂ widens the products; round once at the end
+        gx = Tensor._make(xp.multiply(ghat, invstd).astype(g.dtype, copy=False))
     if ctx.needs_input_grad[1]:
-        gw = Tensor._make(_sum_to_shape(g * xhat, shape).reshape(w._data.shape))
+        gw = _sum_to_shape(g * xhat, shape).reshape(w._data.shape)
+        gw = Tensor._make(gw.astype(w._data.dtype, copy=False))
     if ctx.needs_input_grad[2]:
-        gb = Tensor._make(_sum_to_shape(g, shape).reshape(ctx._input_meta[2][0]))
+        gb = _sum_to_shape(g, shape).reshape(ctx._input_meta[2][0])
+        gb = Tensor._make(gb.astype(ctx._input_meta[2][1].numpy, copy=False))
     return gx, gw, gb, None, None, None, None, None, None
 
 
@@ -258,10 +310,15 @@ def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=
     """Normalize x over axes with its own statistics (mean None) or the given ones, then the
     affine map; returns (y, mean, var) with the statistics used."""
     batch_stats = mean is None
+    centered = None
     if batch_stats:
         data = x._data.astype(xp.float32) if _is_half(x._data.dtype) else x._data
-        mean, var = moments(data, axes)
-    y = op.apply(x, weight, bias, tuple(axes), eps, tuple(affine_shape), mean, var, batch_stats)
+        if fits(x._data, axes, *(None if t is None else t._data for t in (weight, bias))):
+            mean, var, centered = batch_moments(data)
+        else:
+            mean, var = moments(data, axes)
+    y = op.apply(x, weight, bias, tuple(axes), eps, tuple(affine_shape), mean, var, batch_stats,
+                 centered=centered)
     return y, mean, var
 
 

@@ -7,11 +7,14 @@ that would start in the right padding (it must start inside the input or the lef
 A ceil_mode window may run past the padded input; we pad that far (with -inf for max, zeros for
 average, whose divisor only counts the part inside the padded input, as PyTorch does).
 
-Max pooling reads the windows through a strided view, reshapes them to (N, C, *O, ∏K), and takes
-the first maximum (`argmax`; NaN counts as the maximum, as in PyTorch). Its indices are flat
-positions in each (n, c) input plane (PyTorch's convention, the one max_unpool reads), and its
-gradient is a scatter-add of gy at those indices: a gather/scatter pair of ops that are each
-other's adjoint, so max pooling is differentiable any number of times.
+Max pooling takes a running maximum over one strided view of the padded input per kernel
+offset, or, when the windows tile the input (kernel == stride, no padding), over the tiles of
+`ember/ops/pool_tiles.py`. Each window's first maximum (NaN counts as the maximum, as in
+PyTorch) gives its index, a flat position in its (n, c) input plane (PyTorch's convention, the
+one max_unpool reads), computed only when asked for or when the gradient needs it. The gradient
+is a scatter-add of gy at those indices: a gather/scatter pair of ops that are each other's
+adjoint, so max pooling is differentiable any number of times; a first-order backward over
+tiles needs no indices (NOTE [Max pooling over tiles]).
 
 The geometry helpers here serve all pooling: average and power-average pooling are in
 `ember/ops/pool_avg.py`, adaptive pooling in `ember/ops/pool_adaptive.py`.
@@ -22,8 +25,12 @@ import math
 from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
+from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _pad_zeros
+from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
+
+_state = grad_mode._state
 
 
 # ---- geometry -------------------------------------------------------------------------------
@@ -94,42 +101,147 @@ class IndexScatterAdd(Op):
 
 # ---- max pooling ----------------------------------------------------------------------------
 class MaxPool(Op):
-    """y = max over each window;  gx = gy scattered to the (first) argmax of each window."""
+    """y = max over each window;  gx = gy scattered to the (first) argmax of each window.
+
+    Indices are computed only when asked for (return_indices): the backward finds each window's
+    maximum again from the saved input and output, which costs less than the indices and their
+    scatter (see NOTE [Max pooling over tiles] for the common case)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, out):
+    def forward(ctx, x, kernel, stride, padding, dilation, out, with_indices=True):
         a = x._data
-        lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
-        padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
-        # NOTE [Max pooling by kernel offsets]: each kernel offset is one output-sized strided
-        # slice of the padded input (no window copy). The max is a running xp.maximum over
-        # them; the offset picked is the first one equal to it, as PyTorch's scan keeps the
-        # first maximum. xp.maximum propagates NaN like PyTorch; its scan then points at the
-        # last NaN. Flat indices are linear in the offset: base(o) + table[offset].
-        windows = [padded[(slice(None),) * 2 + tuple(
-            slice(k * d, k * d + (o - 1) * s + 1, s)
-            for k, d, o, s in zip(offset, dilation, out, stride))]
-            for offset in xp.ndindex(*kernel)]
-        best = windows[0].copy()
-        for window in windows[1:]:
-            xp.maximum(best, window, out=best)
-        pick = get_array_module(a).full(best.shape, len(windows) - 1, dtype=xp.int16)
-        for number in range(len(windows) - 2, -1, -1):
-            xp.copyto(pick, number, where=windows[number] == best)
-        if xp.issubdtype(a.dtype, xp.floating) and xp.isnan(best).any():
-            for number, window in enumerate(windows):
-                xp.copyto(pick, number, where=xp.isnan(window))
-        idx = _flat_index(pick, a.shape[2:], kernel, stride, padding, dilation)
-        ctx.idx, ctx.shape = idx, a.shape
+        geometry = (kernel, stride, padding, dilation, out)
+        tiles = tiles_input(a.shape, *geometry)
+        best = tile_max(a, kernel, out) if tiles else _window_max(_windows(a, *geometry))
+        y = Tensor._make(best)
+        ctx.geometry, ctx.tiles, ctx.idx, ctx.shape = geometry, tiles, None, a.shape
         ctx.unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        return best, idx
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(x)  # with the output, unless it changes in place before then
+            ctx.best, ctx.best_version = best, (y._version, y._version.value)
+        if with_indices:
+            ctx.idx = _max_indices(a, best, geometry)
+            return y, ctx.idx
+        return y
 
     @staticmethod
     def backward(ctx, gy, gidx=None):
-        gx = IndexScatterAdd.apply(gy, ctx.idx, ctx.shape, ctx.unique)
-        return gx, None, None, None, None, None
+        (x,) = ctx.saved_tensors
+        a, geometry = x._data, ctx.geometry
+        version, value = ctx.best_version
+        best = ctx.best if version.value == value else (
+            tile_max(a, geometry[0], geometry[4]) if ctx.tiles
+            else _window_max(_windows(a, *geometry)))
+        if not _state["enabled"]:  # a first-order backward: no graph, no indices
+            gx = (tile_max_backward(a, best, gy._data, geometry[0], geometry[4])
+                  if ctx.tiles else _window_max_backward(a, best, gy._data, geometry))
+            return Tensor._make(gx), None, None, None, None, None, None
+        idx = ctx.idx if ctx.idx is not None else _max_indices(a, best, geometry)
+        gx = IndexScatterAdd.apply(gy, idx, ctx.shape, ctx.unique)
+        return gx, None, None, None, None, None, None
+
+
+def _windows(a, kernel, stride, padding, dilation, out, pads=True):
+    """One output-sized strided view of the padded input (or of a, already padded) per kernel
+    offset, in scan order."""
+    padded = a
+    if pads:
+        lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
+        padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
+    return [padded[(slice(None),) * 2 + tuple(
+        slice(k * d, k * d + (o - 1) * s + 1, s)
+        for k, d, o, s in zip(offset, dilation, out, stride))]
+        for offset in xp.ndindex(*kernel)]
+
+
+def _window_max(windows):
+    """The running xp.maximum over the kernel offsets' views (NaN propagates, as in PyTorch)."""
+    best = windows[0].copy()
+    for window in windows[1:]:
+        xp.maximum(best, window, out=best)
+    return best
+
+
+def _inside(a, geometry, best):
+    """Per kernel offset, where its window position lies inside the input (not padding): None
+    when no window's maximum is the padding value, so that padding can't be picked anyway.
+    (PyTorch's scan starts at a window's first position inside the input and only moves on
+    to larger values, so a window of padding-valued elements keeps that first position.)"""
+    lo, hi = _pads(a.shape[2:], *geometry[:4], geometry[4])
+    if (not any(lo) and not any(hi)) or not (best == _lowest(a.dtype)).any():
+        return None
+    inside = _pad_constant(get_array_module(a).ones((1, 1) + a.shape[2:], dtype=bool),
+                           lo, hi, False)
+    return _windows(inside, *geometry, pads=False)
+
+
+def _first_max_masks(windows, best, inside=None):
+    """Per kernel offset, where it holds its window's first maximum in scan order, or, in a
+    window holding NaN, its last NaN (PyTorch's scan); each window has one offset set.
+    `inside` (views like the windows') rules out padding positions."""
+    masks, found = [], None
+    for number, window in enumerate(windows):
+        mask = window == best
+        if inside is not None:
+            xp.logical_and(mask, inside[number], out=mask)
+        if found is None:
+            found = mask.copy()
+        else:
+            xp.greater(mask, found, out=mask)  # mask and not found
+            xp.logical_or(found, mask, out=found)
+        masks.append(mask)
+    if best.dtype.kind not in "iub" and xp.isnan(best).any():  # NaN equals nothing
+        seen = None
+        for mask, window in zip(reversed(masks), reversed(windows)):
+            nan = xp.isnan(window)
+            if seen is None:
+                seen = nan.copy()
+            else:
+                xp.greater(nan, seen, out=nan)
+                xp.logical_or(seen, nan, out=seen)
+            xp.logical_or(mask, nan, out=mask)
+    return masks
+
+
+def _window_max_backward(a, best, gy, geometry):
+    """gx = gy added at each window's maximum, one kernel offset at a time (no indices).
+
+    NOTE [Max pooling's scatter order]: PyTorch adds gy into zeros output by output in
+    row-major order. An input position gets gy from output o through offset k with
+    o·s + k·d = position, so a later output reaches it through an earlier offset: adding the
+    offsets' contributions in descending offset order sums overlapping windows in PyTorch's
+    float order, bit for bit (+0 where nothing arrives, as zeros + -0 is +0)."""
+    kernel, stride, padding, dilation, out = geometry
+    lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
+    padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
+    gx = get_array_module(a).zeros(padded.shape, dtype=gy.dtype)
+    masks = _first_max_masks(_windows(padded, *geometry, pads=False), best,
+                             _inside(a, geometry, best))
+    targets = _windows(gx, *geometry, pads=False)
+    for target, mask in zip(reversed(targets), reversed(masks)):
+        xp.add(target, gy * mask, out=target)
+    if not any(lo) and not any(hi):
+        return gx
+    return xp.ascontiguousarray(gx[(slice(None),) * 2 + tuple(
+        slice(p, p + n) for p, n in zip(lo, a.shape[2:]))])
+
+
+def _max_indices(a, best, geometry):
+    """Flat input index of each window's maximum (see NOTE [Max pooling by kernel offsets])."""
+    # NOTE [Max pooling by kernel offsets]: each kernel offset is one output-sized strided
+    # slice of the padded input (no window copy). The offset picked is the first one equal to
+    # the maximum, as PyTorch's scan keeps the first maximum. xp.maximum propagates NaN like
+    # PyTorch; its scan then points at the last NaN. Flat indices are linear in the offset:
+    # base(o) + table[offset].
+    masks = _first_max_masks(_windows(a, *geometry), best, _inside(a, geometry, best))
+    module = get_array_module(a)
+    pick, term = module.zeros(best.shape, dtype=xp.int16), module.empty(best.shape, xp.int16)
+    for number, mask in enumerate(masks[1:], 1):  # branch-free: faster than copyto's where=
+        xp.add(pick, xp.multiply(mask, xp.int16(number), out=term), out=pick)
+    kernel, stride, padding, dilation, _ = geometry
+    return _flat_index(pick, a.shape[2:], kernel, stride, padding, dilation)
 
 
 def _flat_index(pick, spatial, kernel, stride, padding, dilation):
@@ -239,10 +351,14 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     kernel, stride, padding, dilation, out = _pool_args(
         x, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
     name = "SqueezeBackward1" if nd == 1 else f"MaxPool{nd}DWithIndicesBackward0"
-    y, idx = _named(MaxPool, name).apply(x, kernel, stride, padding, dilation, out)
+    pool = _named(MaxPool, name)
+    if not return_indices:
+        y = pool.apply(x, kernel, stride, padding, dilation, out, False)
+        return y if batched else DropBatch.apply(y)
+    y, idx = pool.apply(x, kernel, stride, padding, dilation, out, True)
     if not batched:
         y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
-    return (y, idx) if return_indices else y
+    return y, idx
 
 
 @op
@@ -283,6 +399,47 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                             ceil_mode=False, return_indices=True):
     """max_pool3d returning (values, indices) (matches `F.max_pool3d_with_indices`)."""
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---- max pooling's backward as an op --------------------------------------------------------
+class MaxPoolBackward(Op):
+    """y = zeros like x with gy added at the window maxima idx;  ggy = gather of g at idx,
+    gx = 0 (the result does not depend on x's values)."""
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, gy, x, idx, unique):
+        ctx.zeros = (x._data.shape, x._data.dtype)
+        return IndexScatterAdd.forward(ctx, gy, idx, x._data.shape, unique)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dtype = ctx.zeros
+        gx = Tensor._make(get_array_module(g._data).zeros(shape, dtype=dtype))
+        return IndexGather.apply(g, ctx.idx), gx, None, None
+
+
+def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, padding,
+                                     dilation, ceil_mode, indices):
+    """max_pool2d's input gradient: grad_output added at the flat `indices` of each input plane
+    (matches `aten.max_pool2d_with_indices_backward`)."""
+    _check_pool_input(input, 2, "max_pool2d", "max")
+    batched = input.dim() == 4
+    x, gy = (input, grad_output) if batched else (AddBatch.apply(input),
+                                                  AddBatch.apply(grad_output))
+    kernel, stride, padding, dilation, out = _pool_args(
+        x, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    expected = tuple(input.shape[:-2]) + out
+    for d, (want, got) in enumerate(zip(expected, grad_output.shape)):
+        if want != got or grad_output.dim() != input.dim():
+            raise RuntimeError(f"Expected a tensor of dimension {input.dim()} and tensor.size[{d}]"
+                               f" == {want} but got: dimension {grad_output.dim()} and "
+                               f"tensor.size[{d}] = {got}")
+    idx = indices._data if batched else indices._data[None]
+    unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+    gx = MaxPoolBackward.apply(gy, x, idx, unique)
+    return gx if batched else DropBatch.apply(gx)
 
 
 # ---- max unpooling --------------------------------------------------------------------------

@@ -86,7 +86,8 @@ class Sum(Op):
         if _is_half(dtype):  # accumulate in float32, as PyTorch does
             total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=xp.float32)
             return xp.asanyarray(total).astype(dtype.numpy)
-        return xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
+        # the method, not xp.sum: the same reduction without NumPy's Python-level wrapper
+        return x._data.sum(axis=axes, keepdims=keepdim, dtype=dtype.numpy)
 
     @staticmethod
     def backward(ctx, gy):

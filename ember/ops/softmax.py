@@ -5,6 +5,7 @@ from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._opmath import in_opmath
 from ember.ops._util import as_operand
 from ember.ops.reduction import Sum, _axes, _type_word
 from ember.ops.unary import exp
@@ -31,7 +32,25 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return y * (gy - Sum.apply(gy * y, ctx.axes, True, gy.dtype)), None
+        return softmax_grad(y, gy, ctx.axes), None
+
+
+def softmax_grad(y, gy, axes):
+    """Softmax's backward from its output y: gx = y·(gy - Σ gy·y) over axes."""
+    return y * (gy - Sum.apply(gy * y, axes, True, gy.dtype))
+
+
+class SafeSoftmax(Softmax):
+    """softmax, with rows that are all -inf giving zeros (not NaN);  gx = y·(gy - Σ gy·y)."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        with xp.errstate(invalid="ignore"):  # an all -inf row: -inf - (-inf)
+            y = Softmax.forward(ctx, x, axes)
+        if y._data.size:
+            empty = xp.all(x._data == -xp.inf, axis=axes, keepdims=True)
+            xp.copyto(y._data, 0, where=empty)
+        return y
 
 
 class LogSoftmax(Op):
@@ -77,3 +96,27 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, axes)
+
+
+@op
+def _safe_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """softmax along dim, zero (not NaN) where a whole row is -inf, as attention masks need
+    (matches `torch._safe_softmax`)."""
+    input, axes = _softmax_input(input, dim, dtype, "softmax")
+    return SafeSoftmax.apply(input, axes)
+
+
+@op
+def _softmax_backward_data(grad_output: Tensor, output: Tensor, dim: int,
+                           input_dtype) -> Tensor:
+    """softmax's input gradient from its output: y·(gy - Σ gy·y) along dim, in grad_output's
+    dtype, 16-bit floats computed in float32 (matches `torch._softmax_backward_data`)."""
+    if grad_output.dtype != output.dtype:
+        raise RuntimeError(f"expected scalar type {_type_word(grad_output.dtype)} but found "
+                           f"{_type_word(output.dtype)}")
+    wanted = _dtype.to_dtype(input_dtype)
+    if grad_output.dtype.name == "float32" and wanted.name == "float16":
+        # PyTorch would give a float16 result here, which only its CUDA kernel writes
+        raise RuntimeError("expected scalar type Float but found Half")
+    axes = _axes(int(dim), grad_output._data.ndim)
+    return in_opmath(lambda gy, y: softmax_grad(y, gy, axes), grad_output, output)

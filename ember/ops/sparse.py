@@ -25,7 +25,7 @@ from ember._device import check_device
 from ember._registry import FUNCTIONS, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._sparse_coo import SparseCooTensor, sparse_coo
+from ember.ops._sparse_coo import SparseCooTensor, sparse_coo, with_dense_face
 from ember.ops.conversion import cast
 from ember.ops.creation import tensor as new_tensor
 from ember.ops.joins import cat
@@ -284,7 +284,8 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     nonzero = (blocks != 0).reshape(blocks.shape[0], -1).any(axis=1)
     keys = xp.flatnonzero(nonzero).astype(xp.int64)
     values = node.apply(self.reshape((-1,) + shape[sparse_dim:]), keys)
-    return SparseCooTensor._make_sparse(_unkeys(keys, shape[:sparse_dim]), values, shape, True)
+    out = SparseCooTensor._make_sparse(_unkeys(keys, shape[:sparse_dim]), values, shape, True)
+    return with_dense_face(out, lambda: self, self)  # a dense gradient reaches self whole
 
 
 # ---- conversions ----------------------------------------------------------------------------
@@ -312,7 +313,8 @@ def coalesce(self):
     sparse_shape = self._sparse_shape[:self.sparse_dim()]
     indices, values = _group(self._sparse_values, _keys(self._sparse_indices, sparse_shape),
                              sparse_shape)
-    return SparseCooTensor._make_sparse(indices, values, self._sparse_shape, True)
+    out = SparseCooTensor._make_sparse(indices, values, self._sparse_shape, True)
+    return with_dense_face(out, self._dense_face, self)
 
 
 @_sparse_method("to")
@@ -321,8 +323,9 @@ def sparse_to(self, *args, **kwargs):
     values = self._sparse_values.to(*args, **kwargs)
     if values is self._sparse_values:
         return self
-    return SparseCooTensor._make_sparse(self._sparse_indices, values, self._sparse_shape,
-                                        self._sparse_coalesced)
+    out = SparseCooTensor._make_sparse(self._sparse_indices, values, self._sparse_shape,
+                                       self._sparse_coalesced)
+    return with_dense_face(out, lambda: self._dense_face().to(*args, **kwargs), self)
 
 
 @_sparse_method("double")
@@ -340,8 +343,9 @@ def sparse_float(self):
 @_sparse_method()
 def clone(self, *, memory_format=None):
     """A copy with its own values (matches `Tensor.clone`)."""
-    return SparseCooTensor._make_sparse(self._sparse_indices.copy(), self._sparse_values.clone(),
-                                        self._sparse_shape, self._sparse_coalesced)
+    out = SparseCooTensor._make_sparse(self._sparse_indices.copy(), self._sparse_values.clone(),
+                                       self._sparse_shape, self._sparse_coalesced)
+    return with_dense_face(out, lambda: self._dense_face().clone(), self)
 
 
 # ---- products -------------------------------------------------------------------------------
@@ -360,32 +364,44 @@ def _check_mm(s: SparseCooTensor, d: Tensor):
                            f"{short_name(d.dtype)}")
 
 
-def sparse_dense_mm(s: SparseCooTensor, d: Tensor, node=SparseMm) -> Tensor:
-    """S·D for a 2-D sparse S and a 2-D dense D, a dense (n, m) result."""
+def sparse_dense_mm(s: SparseCooTensor, d: Tensor, node=SparseMm, whole=False) -> Tensor:
+    """S·D for a 2-D sparse S and a 2-D dense D, a dense (n, m) result; torch.mm (node SparseMm)
+    sends `whole` (S unless given; None: none) a dense gradient through its dense face."""
     _check_mm(s, d)
     if s._sparse_shape[1] != d.shape[0]:
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size "
                            f"{s._sparse_shape[1]}, got {d.shape[0]}")
+    whole = s if whole is False else whole
+    if node is SparseMm and whole is not None and whole._needs_dense_face():
+        return _DENSE["mm"](whole._dense_face(), d)
     rows, cols = s._sparse_indices
     return node.apply(s._sparse_values, d, rows, cols, s._sparse_shape[0])
 
 
-def sparse_mv(s: SparseCooTensor, vec: Tensor) -> Tensor:
-    """S·v for a 2-D sparse S and a dense vector v (matches `torch.mv`)."""
+def sparse_mv(s: SparseCooTensor, vec: Tensor, whole=False) -> Tensor:
+    """S·v for a 2-D sparse S and a dense vector v (matches `torch.mv`); `whole` as in
+    sparse_dense_mm."""
     _check_mm(s, vec.reshape(-1, 1))
     if s._sparse_shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({s._sparse_shape[0]}), mat "
                            f"({s._sparse_shape[0]}x{s._sparse_shape[1]}), vec ({vec.shape[0]})")
+    whole = s if whole is False else whole
+    if whole is not None and whole._needs_dense_face():
+        return _DENSE["matmul"](whole._dense_face(), vec)
     rows, cols = s._sparse_indices
     return SparseMv.apply(s._sparse_values, vec, rows, cols, s._sparse_shape[0], "mv")
 
 
-def dense_sparse_mm(d: Tensor, s: SparseCooTensor) -> Tensor:
-    """D·S for a 2-D dense D and a 2-D sparse S, computed as (Sᵀ·Dᵀ)ᵀ."""
+def dense_sparse_mm(d: Tensor, s: SparseCooTensor, whole=False) -> Tensor:
+    """D·S for a 2-D dense D and a 2-D sparse S, computed as (Sᵀ·Dᵀ)ᵀ; `whole` as in
+    sparse_dense_mm."""
     _check_mm(s, d)
     if d.shape[1] != s._sparse_shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({d.shape[0]}x"
                            f"{d.shape[1]} and {s._sparse_shape[0]}x{s._sparse_shape[1]})")
+    whole = s if whole is False else whole
+    if whole is not None and whole._needs_dense_face():
+        return _DENSE["mm"](d, whole._dense_face())
     rows, cols = s._sparse_indices
     return SparseMm.apply(s._sparse_values, d, cols, rows, s._sparse_shape[1], "rmm")
 
@@ -456,7 +472,7 @@ def add(input, other, *, alpha=1, out=None):
             f"add: expected 'self' and 'other' to have same size, but self has size "
             f"{list(input.shape)} while other has size {list(other._sparse_shape)} (FYI: "
             f"dense-sparse addition does not currently support broadcasting)")
-    return _DENSE["add"](input, to_dense(other), alpha=alpha, out=out)
+    return _DENSE["add"](input, other._dense_face(), alpha=alpha, out=out)
 
 
 def _sparse_sparse_add(a: SparseCooTensor, b: SparseCooTensor, alpha) -> SparseCooTensor:
@@ -469,7 +485,8 @@ def _sparse_sparse_add(a: SparseCooTensor, b: SparseCooTensor, alpha) -> SparseC
     indices = xp.concatenate([a._sparse_indices, b._sparse_indices], axis=1)
     out = SparseCooTensor._make_sparse(indices, values, a._sparse_shape, indices.shape[1] <= 1)
     # PyTorch merges two coalesced operands into a coalesced sum; others keep every entry
-    return coalesce(out) if a._sparse_coalesced and b._sparse_coalesced else out
+    out = coalesce(out) if a._sparse_coalesced and b._sparse_coalesced else out
+    return with_dense_face(out, lambda: a._dense_face() + b._dense_face() * alpha, a, b)
 
 
 @_sparse_method("add", "__add__")
@@ -495,20 +512,24 @@ def sparse_mul(self, other):
             raise RuntimeError(f"mul: expected a dense operand of size {list(self._sparse_shape)}"
                                f", got {list(other.shape)}")
         keys = _keys(self._sparse_indices, self._sparse_shape)
-        return _with_values(self, self._sparse_values * GatherRows.apply(other.reshape(-1), keys))
-    return _with_values(self, self._sparse_values * other)
+        out = _with_values(self, self._sparse_values * GatherRows.apply(other.reshape(-1), keys))
+    else:
+        out = _with_values(self, self._sparse_values * other)
+    return with_dense_face(out, lambda: self._dense_face() * other, self)
 
 
 @_sparse_method("div", "__truediv__")
 def sparse_div(self, other):
     """sparse / scalar, a sparse tensor with the same indices (matches `torch.div`)."""
-    return _with_values(self, self._sparse_values / other)
+    out = _with_values(self, self._sparse_values / other)
+    return with_dense_face(out, lambda: self._dense_face() / other, self)
 
 
 @_sparse_method("neg", "__neg__")
 def sparse_neg(self):
     """-sparse (matches `torch.neg`)."""
-    return _with_values(self, -self._sparse_values)
+    return with_dense_face(_with_values(self, -self._sparse_values),
+                           lambda: -self._dense_face(), self)
 
 
 @_sparse_method("t")
@@ -517,8 +538,9 @@ def sparse_t(self):
     if self.sparse_dim() != 2 or self.dense_dim():
         raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but "
                            f"self is {self.sparse_dim()} sparse and {self.dense_dim()} dense")
-    return SparseCooTensor._make_sparse(self._sparse_indices[::-1].copy(), self._sparse_values,
-                                        self._sparse_shape[::-1], False)
+    out = SparseCooTensor._make_sparse(self._sparse_indices[::-1].copy(), self._sparse_values,
+                                       self._sparse_shape[::-1], False)
+    return with_dense_face(out, lambda: self._dense_face().t(), self)
 
 
 # ---- dispatch of torch.mm / torch.matmul / torch.add (NOTE [torch.mm and torch.add see ...]) ----

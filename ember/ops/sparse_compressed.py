@@ -14,7 +14,7 @@ from ember._backend import xp
 from ember._device import check_device
 from ember._registry import tensor_method, torch_function
 from ember._tensor import Tensor
-from ember.ops._sparse_coo import SparseCooTensor, sparse_coo
+from ember.ops._sparse_coo import SparseCooTensor, masked_face, sparse_coo, with_dense_face
 from ember.ops._sparse_compressed import (SparseCompressedTensor, layout_word, sparse_csc,
                                           sparse_csr)
 from ember.ops.conversion import cast
@@ -65,8 +65,8 @@ def coo_of(t: SparseCompressedTensor) -> SparseCooTensor:
         values = GatherRows.apply(t._sparse_values, order)
     keys = rows * t._sparse_shape[1] + cols
     coalesced = bool(keys.size <= 1 or (xp.diff(keys) > 0).all())
-    return SparseCooTensor._make_sparse(xp.stack([rows, cols]).astype(xp.int64), values,
-                                        t._sparse_shape, coalesced)
+    return masked_face(SparseCooTensor._make_sparse(xp.stack([rows, cols]).astype(xp.int64),
+                                                    values, t._sparse_shape, coalesced), t)
 
 
 def compressed_of(s: SparseCooTensor, kind) -> SparseCompressedTensor:
@@ -78,12 +78,14 @@ def compressed_of(s: SparseCooTensor, kind) -> SparseCompressedTensor:
     rows, cols = s._sparse_indices
     m, n = s._sparse_shape
     if kind is sparse_csr:
-        return SparseCompressedTensor._make_compressed(_compress(rows, m), cols.copy(),
-                                                       s._sparse_values, (m, n), kind)
-    order = xp.lexsort((rows, cols))
-    values = GatherRows.apply(s._sparse_values, order)
-    return SparseCompressedTensor._make_compressed(_compress(cols[order], n), rows[order].copy(),
-                                                   values, (m, n), kind)
+        out = SparseCompressedTensor._make_compressed(_compress(rows, m), cols.copy(),
+                                                      s._sparse_values, (m, n), kind)
+    else:
+        order = xp.lexsort((rows, cols))
+        values = GatherRows.apply(s._sparse_values, order)
+        out = SparseCompressedTensor._make_compressed(_compress(cols[order], n),
+                                                      rows[order].copy(), values, (m, n), kind)
+    return masked_face(out, s)
 
 
 def _as_coo(t):
@@ -101,7 +103,11 @@ def _to_compressed(self, kind):
     if isinstance(self, SparseCompressedTensor):
         return compressed_of(coo_of(self), kind)
     _require_matrix(self, f"to_{kind.name}")
-    return compressed_of(_as_coo(self), kind)
+    out = compressed_of(_as_coo(self), kind)
+    if isinstance(self, SparseCooTensor):
+        return out
+    out._dense_recipe = None  # from a dense tensor: a dense gradient reaches self whole
+    return with_dense_face(out, lambda: self, self)
 
 
 @tensor_method("to_sparse_csr")
@@ -150,15 +156,20 @@ def to_dense(self, dtype=None, *, masked_grad=None):
 @_compressed_method()
 def clone(self, *, memory_format=None):
     """A copy with its own values (matches `Tensor.clone`)."""
-    return SparseCompressedTensor._make_compressed(
+    out = SparseCompressedTensor._make_compressed(
         self._compressed.copy(), self._plain.copy(), self._sparse_values.clone(),
         self._sparse_shape, self._layout)
+    return with_dense_face(out, lambda: self._dense_face().clone(), self)
 
 
 @_compressed_method()
 def to(self, *args, **kwargs):
     """The matrix with its values converted (matches `Tensor.to`)."""
-    return self._with_values(self._sparse_values.to(*args, **kwargs))
+    values = self._sparse_values.to(*args, **kwargs)
+    if values is self._sparse_values:
+        return self
+    return with_dense_face(self._with_values(values),
+                           lambda: self._dense_face().to(*args, **kwargs), self)
 
 
 def _compressed_only(name, word):
@@ -192,11 +203,13 @@ def compressed_mul(self, other):
         coo = coo_of(self)
         rows, cols = coo._sparse_indices
         picked = GatherRows.apply(other.reshape(-1), rows * self._sparse_shape[1] + cols)
-        return self._with_values(self._sparse_values * picked)
-    if isinstance(other, (int, float, bool)):
-        return self._with_values(self._sparse_values * other)
-    raise NotImplementedError(f"ember: {self._layout.name} times {type(other).__name__} is "
-                              "not implemented")
+        out = self._with_values(self._sparse_values * picked)
+    elif isinstance(other, (int, float, bool)):
+        out = self._with_values(self._sparse_values * other)
+    else:
+        raise NotImplementedError(f"ember: {self._layout.name} times {type(other).__name__} is "
+                                  "not implemented")
+    return with_dense_face(out, lambda: self._dense_face() * other, self)
 
 
 @_compressed_method()
@@ -205,6 +218,8 @@ def sum(self, dim=None, keepdim=False, dtype=None):
     if dim is not None:
         raise NotImplementedError(f"ember: sum over a dim of a {self._layout.name} tensor is "
                                   "not implemented; call .to_dense() first")
+    if self._needs_dense_face():  # torch's gradient of a sum is dense
+        return self._dense_face().sum(dtype=dtype)
     return self._sparse_values.sum(dtype=dtype)
 
 

@@ -17,10 +17,11 @@ import functools
 from ember._backend import xp
 from ember._registry import FUNCTIONS, write_out
 from ember._tensor import Tensor, short_name
-from ember.ops._sparse_coo import SparseCooTensor
+from ember.ops._sparse_coo import SparseCooTensor, with_dense_face
 from ember.ops._sparse_compressed import (SparseCompressedTensor, layout_word, sparse_csc,
                                           sparse_csr)
-from ember.ops.sparse import GatherRows, ScatterAddRows, SparseAddmm, sparse_dense_mm
+from ember.ops.sparse import (_DENSE, GatherRows, ScatterAddRows, SparseAddmm, SparseMm,
+                              dense_sparse_mm, sparse_dense_mm)
 from ember.ops.sparse import mm as coo_mm
 from ember.ops.sparse_compressed import coo_of, compressed_of
 
@@ -71,23 +72,36 @@ def _mixed_error(first, a, b):
 
 
 def sparse_product(a, b, *, sparse_mm=False):
-    """a @ b with at least one sparse operand, in the layout torch gives."""
+    """a @ b with at least one sparse operand, in the layout torch gives; torch.mm sends a
+    sparse operand a dense gradient, torch.sparse.mm a masked one (NOTE [Dense gradients of
+    sparse tensors])."""
     a_sparse, b_sparse = isinstance(a, _SPARSE), isinstance(b, _SPARSE)
     if a_sparse and b_sparse:
-        a_coo, b_coo = isinstance(a, SparseCooTensor), isinstance(b, SparseCooTensor)
-        if a_coo and b_coo:
-            return spgemm(a, b)
-        if a_coo or b_coo:
-            raise _mixed_error(b if sparse_mm else a, a, b)
-        if sparse_mm and a._layout is sparse_csr and b._layout is sparse_csc:
-            raise _mixed_error(b, a, b)
-        kind = sparse_csc if sparse_mm and a._layout is b._layout is sparse_csc else sparse_csr
-        return compressed_of(spgemm(coo_of(a), coo_of(b)), kind)
+        out = _sparse_sparse(a, b, sparse_mm)
+        if sparse_mm:
+            return out
+        return with_dense_face(out, lambda: _DENSE["mm"](a._dense_face(), b._dense_face()), a, b)
     if a_sparse:  # compressed × dense
+        node, whole = (SparseAddmm, None) if sparse_mm else (SparseMm, a)
         if b.dim() == 1:
-            return sparse_dense_mm(coo_of(a), b.unsqueeze(1)).squeeze(1)
-        return sparse_dense_mm(coo_of(a), b)
-    return coo_mm(a, b if isinstance(b, SparseCooTensor) else coo_of(b))  # dense × sparse
+            return sparse_dense_mm(coo_of(a), b.unsqueeze(1), node, whole).squeeze(1)
+        return sparse_dense_mm(coo_of(a), b, node, whole)
+    if isinstance(b, SparseCooTensor):
+        return coo_mm(a, b)
+    return dense_sparse_mm(a, coo_of(b), b)  # dense × compressed
+
+
+def _sparse_sparse(a, b, sparse_mm):
+    """a @ b of two sparse matrices: COO × COO, or two compressed ones."""
+    a_coo, b_coo = isinstance(a, SparseCooTensor), isinstance(b, SparseCooTensor)
+    if a_coo and b_coo:
+        return spgemm(a, b)
+    if a_coo or b_coo:
+        raise _mixed_error(b if sparse_mm else a, a, b)
+    if sparse_mm and a._layout is sparse_csr and b._layout is sparse_csc:
+        raise _mixed_error(b, a, b)
+    kind = sparse_csc if sparse_mm and a._layout is b._layout is sparse_csc else sparse_csr
+    return compressed_of(spgemm(coo_of(a), coo_of(b)), kind)
 
 
 def _is_sparse_call(args):
@@ -227,7 +241,9 @@ def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None) -> Tensor
     cols = input._plain
     sampled = (GatherRows.apply(mat1, rows) * GatherRows.apply(mat2.mT, cols)).sum(-1)
     values = input._sparse_values * beta + sampled * alpha
-    result = input._with_values(values)
+    # torch passes a dense gradient on to input whole (beta·grad), masks mat1's and mat2's
+    result = with_dense_face(input._with_values(values), lambda: input._dense_face() * beta + (
+        input._with_values(sampled * alpha).to_dense()), input)
     return result if out is None else write_out(result, out)
 
 

@@ -5,7 +5,7 @@ ops they are built from)."""
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor, wrap_dim
-from ember.ops._sparse_coo import SparseCooTensor
+from ember.ops._sparse_coo import SparseCooTensor, with_dense_face
 from ember.ops.conversion import cast
 from ember.ops.sparse import (GatherRows, ScatterAddRows, SparseValues, _group, _keys,
                               _sparse_method, _with_values, coalesce, sparse_to)
@@ -57,8 +57,17 @@ def sparse_sum(input, dim=None, dtype=None):
 
 @_sparse_method("sum")
 def sparse_sum_method(self, dim=None, keepdim=False, dtype=None):
-    """Sum of the entries (matches `Tensor.sum` on a sparse tensor)."""
-    return sparse_sum(self, dim, dtype)
+    """Sum of the entries (matches `Tensor.sum` on a sparse tensor); the gradient of a whole
+    sum is dense (NOTE [Dense gradients of sparse tensors])."""
+    if not self._needs_dense_face():
+        return sparse_sum(self, dim, dtype)
+    if dim is None:
+        return self._dense_face().sum(dtype=dtype)
+    def face():
+        return self._dense_face().sum(dim, dtype=dtype)
+
+    out = sparse_sum(self, dim, dtype)  # its layout; its gradient, torch's expand, is dense
+    return with_dense_face(out, face, self) if isinstance(out, SparseCooTensor) else face()
 
 
 # ---- softmax over the stored entries -------------------------------------------------------

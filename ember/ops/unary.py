@@ -12,6 +12,7 @@ from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops import relu_kernels
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj
 
@@ -327,23 +328,22 @@ def _stable_sigmoid(x):
 
 
 class Relu(Op):
-    """y = max(x, 0);  gx = gy where y > 0 (relu'(0) = 0, as in PyTorch)."""
+    """y = max(x, 0);  gx = gy where y > 0 or y is NaN, +0 elsewhere (relu'(0) = 0; PyTorch's
+    backward zeroes gy where y <= 0, which a NaN is not; ember/ops/relu_kernels.py)."""
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(xp.maximum(x._data, 0))
+        y = Tensor._make(relu_kernels.relu(x._data))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        mask = y._data > 0
-        if not gy._requires_grad:
-            # gx is linear in gy with a constant mask, so with no graph to record one NumPy
-            # multiply by the bool mask does it (no cast of the mask to float first).
-            return Tensor._make(gy._data * mask)
-        return gy * _constant(mask)
+        if not gy._requires_grad:  # no graph to record: one pass over arrays
+            return Tensor._make(relu_kernels.relu_backward(gy._data, y._data))
+        keep = relu_kernels.at_most_zero(y._data)
+        return gy * _constant(xp.logical_not(keep, out=keep))
 
 
 class Erf(Op):

@@ -1,7 +1,13 @@
 """Adam and AdamW (Adam with decoupled weight decay), with AMSGrad and maximize."""
 
 from ember._backend import xp
+from ember._threads import parallel_blocks
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+# Elements per block of the update: a parameter of two blocks or more is updated block by
+# block, the blocks shared out over the intra-op threads (NumPy's ufuncs release the GIL).
+_BLOCK = 1 << 16
 
 
 def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2,
@@ -13,6 +19,8 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
     Weight decay adds wd·p to g (Adam) or scales p by 1 - lr·wd first (AdamW). Every step goes
     through one scratch array, in place: a fresh temporary per operation costs more than the
     arithmetic on large parameters (the allocator hands big blocks back to the OS each time).
+    A big parameter is updated block by block (`_BLOCK` elements), the blocks shared out over
+    the intra-op threads: every element's arithmetic is the same, so the result is too.
     """
     if maximize:
         grad = -grad
@@ -22,6 +30,25 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
             param *= 1 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
+    arrays = (param, grad, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if amsgrad else ())
+    constants = (beta1, beta2, 1 - beta1 ** t, (1 - beta2 ** t) ** 0.5, eps, lr)
+    if param.size < 2 * _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        _adam_block(*arrays[:4], max_exp_avg_sq if amsgrad else None, *constants)
+        return
+    flat = [a.reshape(-1) for a in arrays] + ([] if amsgrad else [None])
+
+    def run(start, stop):
+        for first in range(start * _BLOCK, min(stop * _BLOCK, param.size), _BLOCK):
+            _adam_block(*(None if a is None else a[first:first + _BLOCK] for a in flat),
+                        *constants)
+
+    parallel_blocks(run, -(-param.size // _BLOCK))
+
+
+def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2,
+                bias_correction1, bias_correction2_sqrt, eps, lr):
+    """The Adam update of `adam_update` on arrays of one block (max_exp_avg_sq None unless
+    amsgrad)."""
     scratch = xp.subtract(grad, exp_avg)
     scratch *= 1 - beta1
     exp_avg += scratch
@@ -29,9 +56,7 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
     xp.multiply(grad, grad, out=scratch)
     scratch *= 1 - beta2
     exp_avg_sq += scratch
-    bias_correction1 = 1 - beta1 ** t
-    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-    if amsgrad:
+    if max_exp_avg_sq is not None:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     else:

@@ -12,6 +12,11 @@ ember callable that matches the torch one, runs both, and compares what comes ou
   the gradients through the clone); `alias-NAME`: every alias's function / method / in-place;
 - `errors`: every `error_inputs` sample raises (a subclass of) the exception type torch raises.
 
+Samples needing care: tensors viewing one storage stay views of one array, tensors ember cannot
+hold (65 dims, meta) are refused by ember's constructor (_opinfo_memory.py); op_db's seeded ops
+seed ember too; SIGN_FREE entries compare sign-free; gradients OpInfo expects torch to get
+wrong are held to gradcheck instead (_opinfo_grads.py).
+
 `check(entry_id, kind)` runs one check and raises on a mismatch (`Missing` when ember lacks
 the callable); `test_opinfo.py` parametrises over `checks()`, `opinfo_report.py` tallies them.
 """
@@ -27,6 +32,9 @@ from torch.testing._internal.common_methods_invocations import op_db
 
 import ember
 from tests.differential import assert_same, dtype_name
+from tests.ops._opinfo_grads import gradcheck_instead, torch_grad_expected_to_fail
+from tests.ops._opinfo_memory import (Refused, refuse, share_storages, shared_view,
+                                      unholdable)
 
 SAMPLES = 3  # sample inputs per entry: the knob that sets the module's run time
 ERROR_SAMPLES = 8  # error inputs per entry
@@ -54,6 +62,15 @@ RANDOM = {
     "nn.functional.fractional_max_pool3d", "nn.functional.multi_head_attention_forward",
     "nn.functional.scaled_dot_product_attention", "torch.ops.aten.native_dropout_backward",
 }
+
+# entries whose outputs are singular vectors: their signs are LAPACK's choice (MKL's in torch,
+# OpenBLAS's in ember), so values compare as op_db's own gradient tests see them, through the
+# sample's sign-invariant output_process_fn_grad ((U·Vᴴ, S)); raw outputs compare in structure
+SIGN_FREE = {"svd_lowrank", "pca_lowrank"}
+
+# float8 tensors (torch's .numpy() refuses them) go to ember through their bytes
+FLOAT8 = (torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e4m3fnuz, torch.float8_e5m2fnuz,
+          torch.float8_e8m0fnu)
 
 # the low-precision kinds: the function variant again, on samples of these dtypes
 LOW_PRECISION = {"float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -151,11 +168,12 @@ def _clone(value, memo):
 def convert(value, memo):
     """value with torch tensors / dtypes / devices / Sizes / memory formats made ember's.
 
-    memo maps id(torch tensor) -> ember tensor, so a tensor passed twice stays one tensor.
+    memo maps id(torch tensor) -> ember tensor, so a tensor passed twice stays one tensor;
+    `share_storages` puts in it the storages several tensors of a sample view.
     """
     if isinstance(value, torch.Tensor):
         if id(value) not in memo:
-            memo[id(value)] = _ember_tensor(value)
+            memo[id(value)] = _ember_tensor(value, memo)
         return memo[id(value)]
     if isinstance(value, torch.dtype):
         return _ember_attr(dtype_name(value))
@@ -189,14 +207,23 @@ def _ember_module(module):
     return out
 
 
-def _ember_tensor(t):
+def _ember_tensor(t, memo=None):
     """An ember tensor with t's values and requires_grad; an expanded (stride-0) tensor stays
-    an expanded view, so ops that refuse to write into one are tested."""
+    an expanded view, so ops that refuse to write into one are tested; a tensor viewing a
+    storage shared in the sample (memo, see `share_storages`) is a view of ember's copy of it;
+    one ember cannot hold raises Refused."""
+    if unholdable(t):  # NOTE [Tensors ember cannot hold]
+        refuse(t)
+    shared = shared_view(t, memo or {})  # NOTE [Tensors sharing memory]
+    if shared is not None:
+        return shared
     if t.layout is torch.sparse_csr:  # rebuilt from its parts, as ember's own CSR tensor
         e = ember.sparse_csr_tensor(_ember_tensor(t.crow_indices()),
                                     _ember_tensor(t.col_indices()),
                                     _ember_tensor(t.detach().values()), tuple(t.shape))
         return e.requires_grad_(True) if t.requires_grad else e
+    if t.dtype in FLOAT8:  # torch's .numpy() refuses float8: through the bits
+        return _ember_tensor(t.detach().view(torch.uint8)).view(_ember_attr(dtype_name(t)))
     if t.dtype is torch.bfloat16:  # NumPy has no bfloat16: through float32, exactly
         e = _ember_tensor(t.detach().float()).to(ember.bfloat16)
         return e.requires_grad_(True) if t.requires_grad else e
@@ -278,12 +305,25 @@ class _Namespace:
         return _ember_attr(self._path + name)
 
 
+def _ember_wrapper_set_seed(op, *args, **kwargs):
+    """torch.testing's wrapper_set_seed for ember: op run from seed 42, the RNG state kept
+    (ember's generator is torch's, so both libraries draw the same numbers)."""
+    state = ember.get_rng_state()
+    ember.manual_seed(42)
+    try:
+        return op(*args, **kwargs)
+    finally:
+        ember.set_rng_state(state)
+
+
 def _rebind(fn):
     """fn (a lambda from PyTorch's test suite) with its `torch` and `F` globals made ember's."""
     if not hasattr(fn, "__code__"):
         raise Missing(f"missing: no ember counterpart for {fn!r}")
     scope = dict(fn.__globals__)
     scope["torch"] = ember
+    if "wrapper_set_seed" in scope:  # op_db seeds random ops (svd_lowrank's sketch): seed ember's
+        scope["wrapper_set_seed"] = _ember_wrapper_set_seed
     if "F" in scope:
         scope["F"] = ember.nn.functional if hasattr(ember.nn, "functional") else _Namespace(
             "nn.functional.")
@@ -310,8 +350,8 @@ def compare(e, t, rtol, atol, structure_only=False, where="output"):
             t = torch.zeros(t.shape, dtype=t.dtype)
         if t.is_conj() or t.is_neg():
             t = t.resolve_conj().resolve_neg()
-        if t.dtype is torch.bfloat16:  # compared as float32 values (exact), once the dtypes agree
-            assert dtype_name(e) == "bfloat16", (where, e.dtype, t.dtype)
+        if t.dtype is torch.bfloat16 or t.dtype in FLOAT8:  # as float32 values (exact), once
+            assert dtype_name(e) == dtype_name(t), (where, e.dtype, t.dtype)  # the dtypes agree
             e, t = e.detach().float(), t.detach().float()
         try:
             assert_same(e, t, rtol, atol, exact=not (t.is_floating_point() or t.is_complex()))
@@ -371,6 +411,7 @@ def check(eid, kind):
 def _check_sample(eid, kind, torch_fn, ember_fn, s):
     """Run a sample through both libraries and compare (and backward for `grad`/`inplace`)."""
     memo = {}
+    share_storages([s.input, list(s.args), list(s.kwargs.values())], memo)
     e_in = convert(s.input, memo)
     e_args, e_kwargs = convert(s.args, memo), convert(s.kwargs, memo)
     t_in = s.input
@@ -392,13 +433,17 @@ def _check_sample(eid, kind, torch_fn, ember_fn, s):
     dt = LOW_PRECISION.get(kind) or _samples_dtype(eid)
     rtol, atol = tolerances(eid, dt)
     structure_only = eid in RANDOM or ENTRIES[eid].name in RANDOM
-    compare(e_out, t_out, rtol, atol, structure_only)
+    compare(e_out, t_out, rtol, atol, structure_only or eid in SIGN_FREE)
+    if eid in SIGN_FREE and not structure_only:
+        compare(_process(s, e_out, ember=True), _process(s, t_out), rtol, atol,
+                where="output_process_fn_grad(output)")
     if kind == "inplace":
         compare(e_in, t_in, rtol, atol, structure_only, "mutated input")
     if kind == "inplace" and not ENTRIES[eid].supports_inplace_autograd:
         return
     if kind in ("grad", "inplace") and not structure_only:
-        _check_grads(eid, s, memo, _process(s, e_out, ember=True), _process(s, t_out))
+        fns = (torch_fn, ember_fn) if kind == "grad" else None
+        _check_grads(eid, s, memo, _process(s, e_out, ember=True), _process(s, t_out), fns)
 
 
 def _samples_dtype(eid):
@@ -413,7 +458,7 @@ def _process(s, out, ember=False):
     return (_rebind(fn) if ember and hasattr(fn, "__code__") else fn)(out)
 
 
-def _check_grads(eid, s, memo, e_out, t_out):
+def _check_grads(eid, s, memo, e_out, t_out, fns=None):
     """Backward of sum(out_i * w_i) over floating outputs; compare every input leaf's grad."""
     pairs = [(e, t) for e, t in zip(_tensors(e_out), _tensors(t_out))
              if t.requires_grad and t.is_floating_point()]
@@ -435,6 +480,16 @@ def _check_grads(eid, s, memo, e_out, t_out):
             return
         raise AssertionError("torch's backward raises RuntimeError, ember's returns") from None
     e_loss.backward()
+    try:
+        _compare_grads(eid, s, memo)
+    except AssertionError:
+        if fns is None or not torch_grad_expected_to_fail(ENTRIES[eid]):
+            raise
+        gradcheck_instead(s, *fns, to_ember=lambda v: convert(v, {}), process=_process)
+
+
+def _compare_grads(eid, s, memo):
+    """The .grad of every input leaf: ember's against torch's."""
     rtol, atol = tolerances(eid, _samples_dtype(eid), grad=True)
     for key, e in memo.items():
         t = _leaf_by_id(s, key)
@@ -472,11 +527,21 @@ def _check_errors(info):
     torch.manual_seed(0)
     for i, ei in enumerate(itertools.islice(info.error_inputs("cpu"), ERROR_SAMPLES)):
         s = ei.sample_input
-        memo = {}
-        args = convert((s.input,) + tuple(s.args), memo)
-        kwargs = convert(s.kwargs, memo)
+        memo, refused = {}, None
+        try:  # converted before torch runs: torch may resize an out= before it raises
+            share_storages([s.input, list(s.args), list(s.kwargs.values())], memo)
+            args = convert((s.input,) + tuple(s.args), memo)
+            kwargs = convert(s.kwargs, memo)
+        except Refused as error:  # NOTE [Tensors ember cannot hold] (_opinfo_memory)
+            refused = error
         if not _raises(info.op, s):
             continue  # torch's own test expects this one to fail: torch is the spec
+        if refused is not None:
+            if isinstance(refused.__cause__, ei.error_type):
+                continue
+            raise AssertionError(f"error input {i}: {refused}: ember raises "
+                                 f"{type(refused.__cause__).__name__} ({refused.__cause__}), "
+                                 f"torch {ei.error_type.__name__} ({ei.error_regex})")
         try:
             ember_fn(*args, **kwargs)
         except ei.error_type:

@@ -129,3 +129,53 @@ ERRORS = {
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)
+
+
+# ---- overlapping windows: the gradient sums in torch's order ------------------------------------
+@pytest.mark.parametrize("kwargs, shape", [
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 9, 8)),
+    ({"kernel_size": 3, "stride": 1}, (2, 2, 6, 7)),
+    ({"kernel_size": (3, 2), "stride": (2, 1), "padding": 1, "dilation": (2, 1)}, (1, 2, 7, 6)),
+    ({"kernel_size": 3, "stride": 2, "ceil_mode": True}, (2, 2, 8, 7)),
+])
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_overlapping_gradients_bit_for_bit(kwargs, shape, return_indices):
+    """NOTE [Max pooling's scatter order]: float32 sums of overlapping windows' gradients equal
+    torch's bits (ties and NaN included), with or without indices."""
+    array = RNG.integers(-2, 3, shape).astype(np.float32)
+    array[RNG.random(shape) < 0.1] = np.nan
+    out_shape = tuple(TF.max_pool2d(torch.tensor(array), **kwargs).shape)
+    g = RNG.standard_normal(out_shape).astype(np.float32)
+    results = []
+    for lib, F in ((ember, EF), (torch, TF)):
+        x = lib.tensor(array, requires_grad=True)
+        y = F.max_pool2d(x, return_indices=return_indices, **kwargs)
+        y = y[0] if return_indices else y
+        y.backward(lib.tensor(g))
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_array_equal(e, t)
+        np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 3, "stride": 2, "padding": 1},
+                                    {"kernel_size": 2, "stride": 2, "ceil_mode": True},
+                                    {"kernel_size": 3, "stride": 2, "padding": 1,
+                                     "ceil_mode": True}])
+def test_windows_of_padding_values_pick_inside_the_input(kwargs):
+    """A window whose elements all equal the padding value (-inf, or an integer minimum) keeps
+    its first position inside the input, as torch's scan does: never a padding position."""
+    for array in (np.full((1, 2, 5, 4), -np.inf), np.full((1, 2, 5, 4), np.iinfo(np.int64).min)):
+        array[0, 1, 1, 1] = 3
+        float_input = array.dtype.kind == "f"
+        results = []
+        for lib, F in ((ember, EF), (torch, TF)):
+            x = lib.tensor(array, requires_grad=float_input)
+            y, idx = F.max_pool2d(x, return_indices=True, **kwargs)
+            out = [y.detach().numpy(), idx.numpy()]
+            if float_input:
+                y.backward(lib.ones_like(y))
+                out.append(x.grad.numpy())
+            results.append(out)
+        for e, t in zip(*results):
+            np.testing.assert_array_equal(e, t)

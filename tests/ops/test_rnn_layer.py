@@ -167,3 +167,63 @@ def test_gradcheck_and_gradgradcheck(reverse):
 
     assert gradcheck64(layer, *arrays)
     assert gradgradcheck64(layer, *arrays)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_factors_in_blocks_of_steps_match_one_block_and_torch(reverse, monkeypatch):
+    """The backward's factors computed in blocks of steps on the intra-op threads (forced here
+    for a small layer: a block per step): bit for bit the one-block result, and torch's values
+    and gradients."""
+    steps, batch, features, hidden = 7, 3, 5, 6
+    arrays = _arrays(steps, batch, features, hidden, 2 if reverse else 1, np.float32)
+    t_lstm = torch.nn.LSTM(features, hidden, bidirectional=reverse)
+    e_lstm = ember.nn.LSTM(features, hidden, bidirectional=reverse)
+    copy_state(t_lstm, e_lstm)
+
+    def run(lib, lstm):
+        x, h0, c0 = _leaves(lib, arrays)
+        y, (h, c) = lstm(x, (h0, c0))
+        weights = lib.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape).astype(np.float32))
+        ((y * weights).sum() + h.sum() - 2 * c.sum()).backward()
+        return [y, h, c, x.grad, h0.grad, c0.grad] + [p.grad for p in lstm.parameters()]
+
+    monkeypatch.setattr(rnn_layer, "_FACTOR_BLOCK", 1)
+    blocked = run(ember, e_lstm)
+    e_lstm.zero_grad()
+    monkeypatch.setattr(rnn_layer, "_FACTOR_BLOCK", 1 << 40)
+    for a, b in zip(blocked, run(ember, e_lstm)):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    for e, t in zip(blocked, run(torch, t_lstm)):
+        assert_same(e, t, 1e-5, 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hidden_products_in_column_blocks_match_one_matmul_and_torch(dtype, monkeypatch):
+    """Batch 20, hidden 128: both step products (20, 128)·(128, 512) and (20, 512)·(512, 128)
+    run as column blocks (NOTE [Thin matmuls in column blocks]); the same values and gradients
+    as one matmul per product, within rounding, and as torch."""
+    steps, batch, features, hidden = 5, 20, 8, 128
+    assert rnn_layer._column_blocks(np.zeros((hidden, 4 * hidden)), batch,
+                                    np.zeros((steps, batch, 4 * hidden)))[0].ndim == 3
+    assert rnn_layer._column_blocks(np.zeros((4 * hidden, hidden)), batch,
+                                    np.zeros((1, batch, hidden)))[0].ndim == 3
+    arrays = _arrays(steps, batch, features, hidden, 1, dtype)
+    t_lstm = torch.nn.LSTM(features, hidden).to(getattr(torch, np.dtype(dtype).name))
+    e_lstm = ember.nn.LSTM(features, hidden).to(getattr(ember, np.dtype(dtype).name))
+    copy_state(t_lstm, e_lstm)
+
+    def run(lib, lstm):
+        x, h0, c0 = _leaves(lib, arrays)
+        y, (h, c) = lstm(x, (h0, c0))
+        weights = lib.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape).astype(dtype))
+        ((y * weights).sum() + h.sum() - 2 * c.sum()).backward()
+        return [y, h, c, x.grad, h0.grad, c0.grad] + [p.grad for p in lstm.parameters()]
+
+    blocked = run(ember, e_lstm)
+    e_lstm.zero_grad()
+    monkeypatch.setattr(rnn_layer, "_SMALL_PRODUCT", 1 << 62)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(blocked, run(ember, e_lstm)):
+        assert_same(a, b, tol, tol)
+    for e, t in zip(blocked, run(torch, t_lstm)):
+        assert_same(e, t, tol, tol)

@@ -285,3 +285,34 @@ def test_step_hooks_run_around_the_most_derived_step():
     calls.clear()
     opt.step()
     assert calls == ["step", "post"]
+
+
+BIG_ADAM = [("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+            ("AdamW", {"lr": 0.01, "maximize": True})]
+
+
+@pytest.mark.parametrize("case", BIG_ADAM, ids=[_ids(c) for c in BIG_ADAM])
+def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch):
+    """Parameters over two blocks are updated block by block on the intra-op threads: the same
+    arithmetic per element, so bit for bit the one-block result, and torch's within rounding."""
+    name, kwargs = case
+    rng = np.random.default_rng(1)
+    shapes = [(5 * ember.optim.adam._BLOCK // 64 + 3, 64), (7,)]  # not a multiple of a block
+    starts = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(4)]
+
+    def run(lib):
+        params = [lib.tensor(s.copy(), requires_grad=True) for s in starts]
+        opt = getattr(lib.optim, name)(params, **kwargs)
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = lib.tensor(g)
+            opt.step()
+        return [p.detach().numpy().copy() for p in params]
+
+    blocked = run(ember)
+    monkeypatch.setattr(ember.optim.adam, "_BLOCK", 1 << 40)
+    whole = run(ember)
+    for a, b, t in zip(blocked, whole, run(torch)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, t, rtol=1e-6, atol=1e-6)

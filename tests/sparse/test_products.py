@@ -96,7 +96,7 @@ def test_sparse_sparse_gradcheck_and_second_order():
 @pytest.mark.parametrize("layout", ["csr", "csc"])
 def test_compressed_dense_gradients(layout):
     """torch.sparse.mm's gradients: the dense operand's, and the values' masked to the sparse
-    pattern (ember's leaf .grad is always the masked one, NOTE [Sparse COO tensors are ...])."""
+    pattern (torch.sparse.mm's masked gradient; NOTE [Dense gradients of sparse tensors])."""
     results = []
     for lib in (ember, torch):
         convert = to_ember if lib is ember else to_torch

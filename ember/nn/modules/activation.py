@@ -5,6 +5,7 @@ PyTorch's (e.g. `ReLU(inplace=True)`, `GELU(approximate='none')`).
 """
 
 from ember import _dtype
+from ember.autograd import grad_mode
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn._functional_attention import _canonical_mask, _none_or_dtype
@@ -420,7 +421,7 @@ class MultiheadAttention(Module):
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
         separate = not self._qkv_same_embed_dim
-        return F.multi_head_attention_forward(
+        output, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,
@@ -429,6 +430,22 @@ class MultiheadAttention(Module):
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
             average_attn_weights=average_attn_weights, is_causal=is_causal,
             batch_first=self.batch_first)
+        if self.batch_first and query.dim() == 3 and not self._fast_path(query, key, value):
+            # torch attends seq-first and returns the (L, N, E) result transposed: strides
+            # (E, N·E, 1), which a following dropout's mask follows (drawn in memory order)
+            output = output.transpose(0, 1).contiguous().transpose(0, 1)
+        return output, weights
+
+    def _fast_path(self, query, key, value) -> bool:
+        """Whether torch would run its fused inference kernel (batch-first, contiguous output)
+        rather than the seq-first computation: self-attention in eval mode without autograd."""
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                   self.out_proj.bias)
+        return (query is key and key is value and not self.training and self.num_heads % 2 == 0
+                and self._qkv_same_embed_dim and self.bias_k is None and self.bias_v is None
+                and not self.add_zero_attn and self.in_proj_bias is not None
+                and not (grad_mode.is_grad_enabled()
+                         and any(t is not None and t.requires_grad for t in tensors)))
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """(merged float mask (N, H, L, L) or the one given, mask type 0/1/2 or None) for

@@ -426,3 +426,39 @@ def test_merge_masks(attn_ndim, with_kpm):
         assert e_mask is None
     else:
         assert_same(e_mask, t_mask, exact=True)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "eval-no-grad", "cross-attention"])
+def test_batch_first_output_has_torchs_strides(mode):
+    """torch attends seq-first and returns a transposed (L, N, E) result, except on its fused
+    inference path (self-attention, eval, no autograd), whose output is contiguous."""
+    strides = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        mha = lib.nn.MultiheadAttention(8, 2, batch_first=True)
+        mha.train(mode == "train")
+        x, other = lib.randn(3, 5, 8), lib.randn(3, 4, 8)
+        with lib.set_grad_enabled(mode != "eval-no-grad"):
+            key = other if mode == "cross-attention" else x
+            out, _ = mha(x, key, key, need_weights=False)
+        strides.append((out.shape, out.stride(), out.is_contiguous()))
+    assert strides[1] == strides[0]
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_training_draws_torchs_dropout_masks(norm_first):
+    """In training the dropout after self-attention draws its mask in the memory order of the
+    attention output, as torch does: same seed, same output and gradients."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=True,
+                                               norm_first=norm_first)
+        x = lib.randn(3, 7, 16, requires_grad=True)
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(7)
+        lib.manual_seed(1)
+        y = layer(x, src_mask=mask, is_causal=True)
+        (y * y).sum().backward()
+        results.append([y, x.grad] + [p.grad for p in layer.parameters()])
+    for e, t in zip(results[1], results[0]):
+        assert_same(e, t, 1e-5, 1e-5)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from ember.ops import loss_ops
 from tests.differential import assert_same, assert_same_error, to_ember
 
 RNG = np.random.default_rng(0)
@@ -191,6 +192,37 @@ def test_all_ignored_mean_is_nan_like_torch():
     t = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(target))
     e = ember.nn.functional.cross_entropy(ember.tensor(x), ember.tensor(target))
     assert np.isnan(float(t)) and np.isnan(float(e))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [{}, {"reduction": "none", "ignore_index": 3},
+                                    {"reduction": "sum", "weight": True}])
+def test_cross_entropy_on_big_logits_in_row_blocks(kwargs, dtype, monkeypatch):
+    """Logits big enough to be done in blocks of rows on the intra-op threads: bit for bit the
+    one-block result, and torch's loss and gradient."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((300, 513)) * 4).astype(dtype)
+    assert x.size >= 2 * loss_ops._ROW_BLOCK
+    target = rng.integers(0, 513, 300)
+    target[::5] = 3
+    kwargs = dict(kwargs)
+    weight = rng.uniform(0.5, 2, 513).astype(dtype) if kwargs.pop("weight", False) else None
+
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        w = None if weight is None else lib.tensor(weight)
+        loss = lib.nn.functional.cross_entropy(xt, lib.tensor(target), weight=w, **kwargs)
+        loss.backward(lib.ones_like(loss) if loss.dim() else None)
+        return loss.detach().numpy(), xt.grad.numpy()
+
+    blocked = run(ember)
+    monkeypatch.setattr(loss_ops, "_ROW_BLOCK", 1 << 40)
+    for a, b in zip(blocked, run(ember)):
+        np.testing.assert_array_equal(a, b)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for e, t in zip(blocked, run(torch)):
+        assert e.dtype == t.dtype
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
 
 
 # (class name, args, kwargs)

@@ -1,0 +1,120 @@
+"""Batch norm's array kernels: per-channel statistics, normalisation and the fused backward on
+an (N, C, L) view of a float32/float64 input whose statistics are taken over dims 0 and 2+.
+
+NOTE [Batch norm in few passes]
+A conv net's batch norm is memory-bound: each pass over the activations costs about as much as
+the arithmetic of all passes. So
+- per-channel sums are row sums (`sum(axis=2)`, NumPy's pairwise summation along contiguous
+  rows) then a float64 sum over the batch, and sums of products are
+  `einsum('ncl,ncl->nc')`: no (N, C, L) temporary, and several times faster than
+  `(g * x̂).mean(axes)`;
+- the variance is the mean square of the centred input c = x - μ (two-pass statistics:
+  E[x²] - E[x]² would lose float32 digits when |μ| ≫ σ), and c is what backward keeps (in
+  place of x̂ = c/σ, the same memory): y = c·α + b with α = w/σ is two passes;
+- with m_g = mean(gy), m_gx = mean(gy·x̂) = mean(gy·c)/σ per channel, the input gradient
+  gx = α·(gy - m_g - x̂·m_gx) = α·(gy - m_g - c·m_gx/σ) is four in-place passes into one new
+  array;
+- each pass runs on blocks of the batch on `parallel_blocks`' threads.
+The sums run in a different order from a plain `mean`, and α = w/σ is rounded before it scales
+c, so results agree with PyTorch to float32 rounding, not bit for bit.
+"""
+
+from ember._backend import get_array_module, xp
+from ember._threads import parallel_blocks
+
+_MIN_BLOCK_BYTES = 1 << 18  # don't fan out for less than 256 KiB per block
+
+
+def fits(data, axes, *params) -> bool:
+    """Whether the kernels apply: a float32/float64 array of at least 3 dims normalised over
+    dims 0, 2, ..., with parameters (arrays or None) of its dtype."""
+    return (data.dtype in (xp.float32, xp.float64) and data.ndim >= 3 and data.size > 0
+            and tuple(axes) == (0,) + tuple(range(2, data.ndim))
+            and all(p is None or p.dtype == data.dtype for p in params))
+
+
+def rows(data):
+    """data as (N, C, L) (a view when data is contiguous)."""
+    return data.reshape(data.shape[0], data.shape[1], -1)
+
+
+def _blocks(fn, data):
+    """Run fn(start, stop) over batch blocks of data on the pool's threads; their results."""
+    per_image = max(data[0].nbytes, 1)
+    return parallel_blocks(fn, data.shape[0], max(1, -(-_MIN_BLOCK_BYTES // per_image)))
+
+
+def _channel_sum(parts):
+    """Per-channel totals of the blocks' (n, C) partial sums, accumulated in float64."""
+    return sum(part.sum(axis=0, dtype=xp.float64) for part in parts)
+
+
+def batch_moments(data):
+    """(mean, biased variance, x - mean) per channel of data (N, C, *), the statistics shaped
+    (1, C, 1, ...) in data's dtype (see NOTE [Batch norm in few passes])."""
+    x = rows(data)
+    count = x.shape[0] * x.shape[2]
+    mean = (_channel_sum(_blocks(lambda i, j: x[i:j].sum(axis=2), x)) / count).astype(x.dtype)
+    centered = get_array_module(x).empty(x.shape, dtype=x.dtype)
+
+    def center(i, j):
+        xp.subtract(x[i:j], mean[:, None], out=centered[i:j])
+        return xp.einsum("ncl,ncl->nc", centered[i:j], centered[i:j])
+
+    var = (_channel_sum(_blocks(center, x)) / count).astype(x.dtype)
+    affine = (1, x.shape[1]) + (1,) * (data.ndim - 2)
+    return mean.reshape(affine), var.reshape(affine), centered.reshape(data.shape)
+
+
+def affine(centered, alpha, b, in_place=False):
+    """y = (x - μ)·α + b per channel (α = w/σ; b an array of C values or None), into a new
+    array or over the centred input."""
+    c = rows(centered)
+    y = c if in_place else get_array_module(c).empty(c.shape, dtype=c.dtype)
+
+    def block(i, j):
+        xp.multiply(c[i:j], alpha.reshape(-1, 1), out=y[i:j])
+        if b is not None:
+            xp.add(y[i:j], b.reshape(-1, 1), out=y[i:j])
+
+    _blocks(block, c)
+    return y.reshape(centered.shape)
+
+
+def grad_sums(g, centered):
+    """(Σ gy, Σ gy·(x - μ)) per channel, in float64."""
+    gr, cr = rows(g), rows(centered)
+
+    def block(i, j):
+        return gr[i:j].sum(axis=2), xp.einsum("ncl,ncl->nc", gr[i:j], cr[i:j])
+
+    parts = _blocks(block, gr)
+    return _channel_sum([p[0] for p in parts]), _channel_sum([p[1] for p in parts])
+
+
+def batch_grad_input(g, centered, alpha, mean_g, coef):
+    """gx = α·(gy - mean_g - (x - μ)·coef) per channel: batch norm's input gradient with
+    mean_g = mean(gy) and coef = mean(gy·x̂)/σ (all channel arrays)."""
+    gr, cr = rows(g), rows(centered)
+    dtype = cr.dtype
+    alpha, mean_g, coef = (a.astype(dtype).reshape(-1, 1) for a in (alpha, mean_g, coef))
+    gx = get_array_module(cr).empty(cr.shape, dtype=dtype)
+
+    def block(i, j):
+        out = gx[i:j]
+        xp.multiply(cr[i:j], coef, out=out)
+        xp.subtract(gr[i:j], out, out=out)
+        xp.subtract(out, mean_g, out=out)
+        xp.multiply(out, alpha, out=out)
+
+    _blocks(block, gr)
+    return gx.reshape(centered.shape)
+
+
+def scaled(g, alpha):
+    """gx = gy·α per channel (batch norm with given statistics)."""
+    gr = rows(g)
+    alpha = alpha.astype(gr.dtype).reshape(-1, 1)
+    gx = get_array_module(gr).empty(gr.shape, dtype=gr.dtype)
+    _blocks(lambda i, j: xp.multiply(gr[i:j], alpha, out=gx[i:j]), gr)
+    return gx.reshape(g.shape)
