@@ -1,13 +1,14 @@
 """Convolution (1-d, 2-d, 3-d) and the ops of its transpose: im2col + one matmul per group.
 
 NOTE [Convolution as three bilinear ops]
-A convolution y = conv(x, w) reads x through windows: `_im2col` gives a view of shape
-(N, C, *K, *O) (no copy beyond the zero padding); one reshape turns it into the contiguous
-channel-major column buffer (groups, C/g·∏K, N·∏O), and one `matmul` with w seen as
-(groups, Cout/g, C/g·∏K) gives y as (groups, Cout/g, N·∏O), moved to NCHW with one copy.
-Groups are the batch axis of that matmul; there is no Python loop over batch items, and each
-GEMM is large (N·∏O columns), which is what BLAS (and its threads) is fast at. The batch is
-cut into a few blocks so that the column buffer stays in cache (NOTE [Batch blocks]).
+A convolution y = conv(x, w) reads x through windows: the window of each kernel offset is a
+strided view of the zero-padded x, and one copy per offset gathers them into the contiguous
+channel-major column buffer (groups, C/g·∏K, N·∏O) (`_columns`); one `matmul` with w seen as
+(groups, Cout/g, C/g·∏K) gives y as (groups, Cout/g, N·∏O), moved to NCHW with one copy
+(for a 1x1 kernel: no columns at all, y[n] = W·x[n]). Groups are the batch axis of that
+matmul; there is no Python loop over batch items. The batch is cut into blocks so that the
+column buffer stays in cache (NOTE [Batch blocks] in `ember/ops/_conv_kernels.py`, which
+holds all the array kernels).
 
 Its derivatives are convolutions again, so three ops cover everything, and each one's backward
 is written with the other two (higher-order gradients for free, no once_differentiable):
@@ -17,21 +18,29 @@ is written with the other two (higher-order gradients for free, no once_differen
     ConvWeight     gw = corr(x, gy)    gx = ConvTranspose(gy, ggw), ggy = Convolution(x, ggw)
 
 A transposed convolution computes columns W^T·x and sums them back into place (`_col2im`, a
-loop over the ∏K kernel offsets adding strided slices). Each op carries its own geometry:
-stride, dilation, groups, and the zero padding before (`lo`) and after (`hi`) each spatial dim,
-so asymmetric padding ('same' with an even kernel) needs no special case.
+loop over the ∏K kernel offsets adding strided slices); with stride 1 the same sums are a
+convolution with the flipped kernel, computed that way when its column buffer is the smaller
+one (`_transpose_as_conv`). Each op carries its own geometry: stride, dilation, groups, and
+the zero padding before (`lo`) and after (`hi`) each spatial dim, so asymmetric padding
+('same' with an even kernel) needs no special case.
 
 The public transposed convolutions are in `ember/ops/conv_transpose.py`; `unfold`/`fold`
 (im2col and col2im as ops) in `ember/ops/fold.py`.
 """
 
-import math
-from typing import NamedTuple
-
-from ember._backend import as_strided_windows, get_array_module, xp
+from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._conv_kernels import (  # noqa: F401 - _col2im, _pad_zeros: also pool's kernels
+    _col2im,
+    _conv_forward,
+    _conv_transpose_forward,
+    _conv_weight,
+    _Geometry,
+    _pad_zeros,
+    _transpose_pad_hi,
+)
 
 _NAMED = {}
 
@@ -42,160 +51,6 @@ def _named(op, node_name):
     if key not in _NAMED:
         _NAMED[key] = type(op.__name__, (op,), {"node_name": node_name})
     return _NAMED[key]
-
-
-class _Geometry(NamedTuple):
-    """Where the windows of a convolution sit: per spatial dim stride, dilation, padding."""
-
-    stride: tuple
-    dilation: tuple
-    lo: tuple  # zero padding before (for a transposed conv: the crop before)
-    hi: tuple  # zero padding after (ignored by a transposed conv)
-    groups: int
-
-
-# ---- array kernels --------------------------------------------------------------------------
-def _pad_zeros(x, lo, hi, value=0):
-    """x with `value` added before/after each spatial dim (no copy when there is no padding)."""
-    if not any(lo) and not any(hi):
-        return x
-    spatial = x.shape[2:]
-    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(spatial, lo, hi))
-    out = get_array_module(x).full(shape, value, dtype=x.dtype)
-    out[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(lo, spatial))] = x
-    return out
-
-
-def _im2col(x, kernel, stride, dilation, lo, hi, out):
-    """The windows of zero-padded x as a read-only view of shape (N, C, *kernel, *out)."""
-    nd = len(kernel)
-    x = _pad_zeros(x, lo, hi)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    windows = as_strided_windows(x, span, tuple(range(2, 2 + nd)))  # (N, C, *W, *span)
-    picks = (slice(None),) * 2 + tuple(slice(0, (o - 1) * s + 1, s) for o, s in
-                                       zip(out, stride)) + tuple(slice(None, None, d)
-                                                                 for d in dilation)
-    view = windows[picks]  # (N, C, *out, *kernel)
-    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-    return view.transpose(order)
-
-
-def _col2im(cols, size, stride, dilation):
-    """Sum windows (N, C, *K, *O) back into an (N, C, *size) array: the adjoint of _im2col."""
-    nd = len(size)
-    kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
-    result = get_array_module(cols).zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
-    for offset in xp.ndindex(*kernel):
-        target = (slice(None),) * 2 + tuple(
-            slice(k * d, k * d + (o - 1) * s + 1, s)
-            for k, d, o, s in zip(offset, dilation, out, stride))
-        result[target] += cols[(slice(None),) * 2 + offset]
-    return result
-
-
-def _columns(x, kernel, geo, out):
-    """The contiguous column buffer (groups, C/g·∏kernel, N·∏out) of x (channel-major)."""
-    n, c = x.shape[:2]
-    view = _im2col(x, kernel, geo.stride, geo.dilation, geo.lo, geo.hi, out)
-    nd = len(kernel)
-    order = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
-    view = view.transpose(order)  # (C, *K, N, *O)
-    return view.reshape(geo.groups, c // geo.groups * math.prod(kernel), n * math.prod(out))
-
-
-def _channel_major(a, groups):
-    """(N, C, *S) as a contiguous (groups, C/g, N·∏S) array: the GEMM layout of gy and x."""
-    c = a.shape[1]
-    rest = a.shape[0] * math.prod(a.shape[2:])
-    return xp.asanyarray(xp.swapaxes(a, 0, 1), order="C").reshape(groups, c // groups, rest)
-
-
-def _batch_major(y, n, bias=None):
-    """(C, N·∏S) GEMM output as a contiguous (N, C, *S) array, plus bias[c] (one pass)."""
-    rest = y.shape[1] // n if n else 0
-    moved = xp.swapaxes(y.reshape((y.shape[0], n, rest)), 0, 1)
-    if bias is None:
-        return xp.asanyarray(moved, order="C")
-    return xp.add(moved, bias.reshape(-1, 1), dtype=y.dtype, order="C")
-
-
-# NOTE [Batch blocks]: the column buffer is ∏K times the size of the input. Built for the
-# whole batch at once it goes out to main memory and comes back for the matmul. The kernels
-# below walk the batch in blocks whose column buffer is about _BLOCK_BYTES, so it is still in
-# cache when the matmul (or col2im) reads it: a loop over a few blocks, each one im2col and one
-# large matmul per group, never a loop over batch items.
-_BLOCK_BYTES = 4 * 2**20
-
-
-def _batch_blocks(n: int, item_bytes: int):
-    """Slices of the batch axis, each holding about _BLOCK_BYTES of column buffer."""
-    step = max(1, _BLOCK_BYTES // max(item_bytes, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
-
-
-def _conv_forward(x, w, geo, out, bias=None):
-    """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group."""
-    n, c = x.shape[:2]
-    g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
-    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
-    wg = w.reshape(g, cy // g, -1)
-    positions = math.prod(out)
-    for block in _batch_blocks(n, c * math.prod(kernel) * positions * x.itemsize):
-        cols = _columns(x[block], kernel, geo, out)
-        yb = xp.matmul(wg, cols)  # (g, Cout/g, nb·∏out)
-        nb = block.stop - block.start
-        moved = xp.swapaxes(yb.reshape(cy, nb, positions), 0, 1)
-        target = y[block].reshape(nb, cy, positions)
-        if bias is None:
-            xp.copyto(target, moved)
-        else:
-            xp.add(moved, bias.reshape(-1, 1), out=target)
-    return y
-
-
-def _conv_transpose_forward(x, w, geo, out):
-    """y = convT(x, w) as arrays: columns W^T·x summed back into place (col2im), cropped."""
-    n, cx = x.shape[:2]
-    g = geo.groups
-    kernel, spatial = w.shape[2:], x.shape[2:]
-    nd = len(kernel)
-    cy = w.shape[1] * g
-    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
-    wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
-    size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
-                 zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
-    crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
-    order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
-    for block in _batch_blocks(n, cy * math.prod(kernel) * math.prod(spatial) * x.itemsize):
-        xb = x[block]
-        cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
-        cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
-        cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
-        full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
-        xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
-    return y
-
-
-def _conv_weight(x, gy, kernel, geo):
-    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays, per batch block."""
-    n, cx = x.shape[:2]
-    cy = gy.shape[1]
-    g = geo.groups
-    out = gy.shape[2:]
-    gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
-    for block in _batch_blocks(n, cx * math.prod(kernel) * math.prod(out) * x.itemsize):
-        cols = _columns(x[block], kernel, geo, out)
-        # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
-        # faster one for BLAS here; the transpose back is of the small weight-sized result.
-        gwt += xp.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
-    gw = xp.asanyarray(gwt.transpose(0, 2, 1), order="C")  # (g, Cy/g, Cx/g·∏K)
-    return gw.reshape((cy, cx // g) + tuple(kernel))
-
-
-def _transpose_pad_hi(geo, in_spatial, kernel, out):
-    """The zero padding after each dim that lets a conv read back a transposed conv's output."""
-    return tuple(max(0, (s - 1) * st + d * (k - 1) + 1 - lo - o) for s, st, d, k, lo, o in
-                 zip(in_spatial, geo.stride, geo.dilation, kernel, geo.lo, out))
 
 
 # ---- the ops --------------------------------------------------------------------------------

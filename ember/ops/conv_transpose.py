@@ -14,6 +14,7 @@ each column product to the input dtype and sums the overlapping columns in it (c
 
 from ember._registry import op
 from ember._tensor import Tensor
+from ember.ops._conv_kernels import _Geometry
 from ember.ops._opmath import in_opmath
 from ember.ops.conv import (
     ConvTranspose,
@@ -21,7 +22,6 @@ from ember.ops.conv import (
     _as_batch,
     _check_common,
     _check_rank,
-    _Geometry,
     _ntuple,
 )
 

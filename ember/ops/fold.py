@@ -1,23 +1,15 @@
 """Sliding blocks as ops: `unfold` (im2col) and `fold` (col2im), each the other's adjoint.
 
 They read and write windows with the kernels of convolution (`_im2col`, `_col2im` in
-`ember/ops/conv.py`, NOTE [Convolution as three bilinear ops]).
+`ember/ops/_conv_kernels.py`, NOTE [Convolution as three bilinear ops] in `ember/ops/conv.py`).
 """
 
 import math
 
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops.conv import (
-    AddBatch,
-    DropBatch,
-    _as_batch,
-    _blocks,
-    _col2im,
-    _Geometry,
-    _im2col,
-    _ntuple,
-)
+from ember.ops._conv_kernels import _col2im, _Geometry, _im2col
+from ember.ops.conv import AddBatch, DropBatch, _as_batch, _blocks, _ntuple
 
 
 class Unfold(Op):

@@ -177,12 +177,12 @@ def gradgradcheck_float64(rng, cases, names):
 
 def batch_blocks(rng, cases, names):
     """With a tiny block budget every batch item is its own block (NOTE [Batch blocks] in
-    ember/ops/conv.py): float64 and float32 (batch of 5) still match torch."""
+    ember/ops/_conv_kernels.py): float64 and float32 (batch of 5) still match torch."""
     @pytest.mark.parametrize("case", names)
     def test(case, monkeypatch):
-        import ember.ops.conv
+        import ember.ops._conv_kernels
 
-        monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(ember.ops._conv_kernels, "_BLOCK_BYTES", 1)
         call, shapes = cases[case]
         check_against_torch(rng, call, randn(rng, shapes, np.float64), 1e-9)
         check_against_torch(rng, call, randn(rng, [(5,) + shapes[0][1:]] + shapes[1:],

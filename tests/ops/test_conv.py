@@ -13,6 +13,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
+import ember.ops._conv_kernels as kernels
 from tests.differential import assert_same
 from tests.ops import _nn_tables as tables
 
@@ -39,6 +40,20 @@ CASES = {
     "2d_unbatched": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [(3, 5, 4), (2, 3, 3, 3),
                                                                        (2,)]),
     "2d_kernel_1x1": (lambda F, x, w: F.conv2d(x, w), [(2, 5, 3, 3), (7, 5, 1, 1)]),
+    # a plain matmul per image; its input gradient is one too (as a convolution: 4 <= 6)
+    "2d_kernel_1x1_bias": (lambda F, x, w, b: F.conv2d(x, w, b), [(2, 6, 3, 4), (4, 6, 1, 1),
+                                                                  (4,)]),
+    "2d_kernel_1x1_strided": (lambda F, x, w: F.conv2d(x, w, stride=2, padding=1),
+                              [(2, 3, 5, 4), (4, 3, 1, 1)]),
+    # fewer output than input channels: the input gradient is a convolution with the flipped
+    # kernel (_transpose_as_conv), here with padding beyond the kernel (its input is cropped)
+    "2d_fewer_out_wide_pad": (lambda F, x, w, b: F.conv2d(x, w, b, padding=(3, 1)),
+                              [(2, 5, 6, 5), (3, 5, 3, 3), (3,)]),
+    "2d_fewer_out_groups_dil": (lambda F, x, w: F.conv2d(x, w, padding=(1, 2), groups=2,
+                                                         dilation=(2, 1)),
+                                [(2, 6, 7, 6), (4, 3, 3, 2)]),
+    "2d_fewer_out_odd": (lambda F, x, w: F.conv2d(x, w, padding=2), [(3, 4, 7, 5),
+                                                                     (2, 4, 5, 5)]),
     "2d_stride_gt_kernel": (lambda F, x, w: F.conv2d(x, w, stride=3), [(2, 2, 8, 7),
                                                                       (3, 2, 2, 2)]),
     "1d": (lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [(2, 3, 9), (4, 3, 3),
@@ -55,12 +70,15 @@ CASES = {
 test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
 test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
 test_gradcheck_float64 = tables.gradcheck_float64(
-    RNG, CASES, ["2d_stride_pad", "2d_asym", "2d_groups", "2d_same_even", "1d"],
+    RNG, CASES, ["2d_stride_pad", "2d_asym", "2d_groups", "2d_same_even", "1d",
+                 "2d_kernel_1x1_bias", "2d_fewer_out_wide_pad", "2d_fewer_out_groups_dil"],
     tables.batch_one_shapes(keep=("2d_same_even", "2d_asym", "1d")))
 test_double_backward_matches_torch = tables.input_weight_double_backward(
-    RNG, CASES, ["2d_stride_pad", "2d_groups", "1d", "2d_same_even"])
+    RNG, CASES, ["2d_stride_pad", "2d_groups", "1d", "2d_same_even", "2d_fewer_out_wide_pad",
+                 "2d_kernel_1x1_bias"])
 test_grad_fn_names_match_torch = tables.grad_fn_names(RNG, CASES, list(CASES))
-test_batch_blocks = tables.batch_blocks(RNG, CASES, ["2d_stride_pad", "2d_groups", "3d", "1d"])
+test_batch_blocks = tables.batch_blocks(RNG, CASES, ["2d_stride_pad", "2d_groups", "3d", "1d",
+                                                    "2d_kernel_1x1_bias", "2d_fewer_out_odd"])
 test_gradgradcheck_float64 = tables.gradgradcheck_float64(RNG, CASES, ["2d_stride_pad",
                                                                       "1d_groups_dil"])
 
@@ -89,6 +107,40 @@ def test_outputs_and_grads_are_contiguous_float32():
         assert t.is_contiguous()
     z = EF.conv_transpose2d(x, ember.randn(3, 2, 3, 3), stride=2)
     assert z.is_contiguous() and z.dtype == ember.float32
+
+
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"stride": 2}, {}])
+def test_blocks_change_only_rounding(kwargs, monkeypatch):
+    """One image per block gives the values and gradients of one block for the whole batch up
+    to rounding (OpenBLAS rounds the last columns of a GEMM differently when their count is
+    not a multiple of its tile, so block boundaries move the last bit)."""
+    x = RNG.standard_normal((7, 6, 9, 8)).astype(np.float32)
+    w = RNG.standard_normal((5, 6, 3, 3) if kwargs else (5, 6, 1, 1)).astype(np.float32)
+    results = []
+    for block_bytes in (2**40, 1):
+        monkeypatch.setattr(kernels, "_BLOCK_BYTES", block_bytes)
+        xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        y = EF.conv2d(xe, we, **kwargs)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), xe.grad.numpy(), we.grad.numpy()))
+    for one, many in zip(*results):
+        np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
+
+
+def test_channels_last_input_matches_torch():
+    """A channels_last input (strided, not contiguous) gives torch's values and gradients."""
+    x = RNG.standard_normal((3, 4, 6, 5))
+    w = RNG.standard_normal((6, 4, 3, 3))
+    out = []
+    for lib in (ember, torch):
+        F = tables.functional(lib)
+        xt = lib.tensor(x).to(memory_format=lib.channels_last).requires_grad_()
+        wt = lib.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, padding=1)
+        (y * y).sum().backward()
+        out.append((y, xt.grad, wt.grad))
+    for a, b in zip(*out):
+        assert_same(a, b, 1e-9, 1e-9)
 
 
 # ---- the seed's example (000): F.conv2d on an integer 5x5 input --------------------------------

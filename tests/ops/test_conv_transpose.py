@@ -22,6 +22,12 @@ CASES = {
         dilation=(2, 1)), [(2, 4, 5, 4), (4, 3, 3, 2), (6,)]),
     "t2d_dilation_outpad": (lambda F, x, w: F.conv_transpose2d(
         x, w, output_padding=1, dilation=2), [(1, 2, 3, 3), (2, 2, 2, 2)]),
+    # stride 1, Cx <= Cy: computed as a convolution with the flipped kernel, here of an input
+    # cropped by padding beyond the kernel, and with a 1x1 kernel (one matmul per image)
+    "t2d_pad_crop": (lambda F, x, w, b: F.conv_transpose2d(x, w, b, padding=(3, 1)),
+                     [(2, 3, 8, 7), (3, 4, 3, 3), (4,)]),
+    "t2d_1x1_groups": (lambda F, x, w: F.conv_transpose2d(x, w, groups=2),
+                       [(2, 4, 3, 5), (4, 3, 1, 1)]),
     "t2d_unbatched": (lambda F, x, w: F.conv_transpose2d(x, w, stride=2), [(3, 3, 2),
                                                                           (3, 2, 2, 2)]),
     "t1d": (lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=2,
@@ -33,12 +39,13 @@ CASES = {
 
 test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
 test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
-test_gradcheck_float64 = tables.gradcheck_float64(RNG, CASES, ["t2d_asym_groups", "t1d"],
-                                                  tables.batch_one_shapes(keep=("t1d",)))
+test_gradcheck_float64 = tables.gradcheck_float64(
+    RNG, CASES, ["t2d_asym_groups", "t1d", "t2d_pad_crop"],
+    tables.batch_one_shapes(keep=("t1d", "t2d_pad_crop")))
 test_double_backward_matches_torch = tables.input_weight_double_backward(
     RNG, CASES, ["t2d_stride_outpad", "t2d_asym_groups"])
 test_grad_fn_names_match_torch = tables.grad_fn_names(RNG, CASES, list(CASES))
-test_batch_blocks = tables.batch_blocks(RNG, CASES, ["t2d_asym_groups"])
+test_batch_blocks = tables.batch_blocks(RNG, CASES, ["t2d_asym_groups", "t2d_pad_crop"])
 test_gradgradcheck_float64 = tables.gradgradcheck_float64(RNG, CASES, ["t2d_stride_outpad"])
 
 ERRORS = {

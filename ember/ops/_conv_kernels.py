@@ -1,0 +1,236 @@
+"""The array kernels of convolution: im2col, col2im and the blocked GEMMs of the three ops.
+
+`ember/ops/conv.py` holds the ops (NOTE [Convolution as three bilinear ops]) and the argument
+handling; this module holds what they compute on arrays: the windows of the zero-padded input
+(`_im2col`, a view), their adjoint (`_col2im`, a sum over the ∏K kernel offsets), and the three
+kernels `_conv_forward`, `_conv_transpose_forward` and `_conv_weight`, which walk the batch in
+cache-sized blocks (NOTE [Batch blocks]).
+"""
+
+import math
+from typing import NamedTuple
+
+from ember._backend import as_strided_windows, get_array_module, xp
+
+
+class _Geometry(NamedTuple):
+    """Where the windows of a convolution sit: per spatial dim stride, dilation, padding."""
+
+    stride: tuple
+    dilation: tuple
+    lo: tuple  # zero padding before (for a transposed conv: the crop before)
+    hi: tuple  # zero padding after (ignored by a transposed conv)
+    groups: int
+
+
+def _pad_zeros(x, lo, hi, value=0):
+    """x with `value` added before/after each spatial dim (no copy when there is no padding)."""
+    if not any(lo) and not any(hi):
+        return x
+    spatial = x.shape[2:]
+    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(spatial, lo, hi))
+    out = get_array_module(x).full(shape, value, dtype=x.dtype)
+    out[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(lo, spatial))] = x
+    return out
+
+
+def _im2col(x, kernel, stride, dilation, lo, hi, out):
+    """The windows of zero-padded x as a read-only view of shape (N, C, *kernel, *out)."""
+    nd = len(kernel)
+    x = _pad_zeros(x, lo, hi)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    windows = as_strided_windows(x, span, tuple(range(2, 2 + nd)))  # (N, C, *W, *span)
+    picks = (slice(None),) * 2 + tuple(slice(0, (o - 1) * s + 1, s) for o, s in
+                                       zip(out, stride)) + tuple(slice(None, None, d)
+                                                                 for d in dilation)
+    view = windows[picks]  # (N, C, *out, *kernel)
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    return view.transpose(order)
+
+
+def _col2im(cols, size, stride, dilation):
+    """Sum windows (N, C, *K, *O) back into an (N, C, *size) array: the adjoint of _im2col."""
+    nd = len(size)
+    kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    result = get_array_module(cols).zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
+    for offset in xp.ndindex(*kernel):
+        target = (slice(None),) * 2 + tuple(
+            slice(k * d, k * d + (o - 1) * s + 1, s)
+            for k, d, o, s in zip(offset, dilation, out, stride))
+        result[target] += cols[(slice(None),) * 2 + offset]
+    return result
+
+
+def _columns(x, kernel, geo, out):
+    """The contiguous column buffer (groups, C/g·∏kernel, N·∏out) of x (channel-major).
+
+    One strided copy per kernel offset from a channel-major padded x: each copies whole
+    output rows, which NumPy does faster than one copy of the 2·nd-dimensional window view.
+    """
+    n, c = x.shape[:2]
+    source = _channel_major_padded(x, geo.lo, geo.hi)  # (C, N, *padded)
+    cols = get_array_module(x).empty((c,) + tuple(kernel) + (n,) + tuple(out), dtype=x.dtype)
+    for offset in xp.ndindex(*kernel):
+        window = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
+                       for k, d, o, s in zip(offset, geo.dilation, out, geo.stride))
+        cols[(slice(None),) + offset] = source[(slice(None),) * 2 + window]
+    return cols.reshape(geo.groups, c // geo.groups * math.prod(kernel), n * math.prod(out))
+
+
+def _channel_major_padded(x, lo, hi):
+    """x (N, C, *S) as (C, N, *S) with zeros before/after each spatial dim (a view if none)."""
+    moved = xp.swapaxes(x, 0, 1)
+    if not any(lo) and not any(hi):
+        return moved
+    spatial = x.shape[2:]
+    shape = moved.shape[:2] + tuple(s + a + b for s, a, b in zip(spatial, lo, hi))
+    padded = get_array_module(x).zeros(shape, dtype=x.dtype)
+    padded[(slice(None),) * 2 + tuple(slice(a, a + s) for a, s in zip(lo, spatial))] = moved
+    return padded
+
+
+def _channel_major(a, groups):
+    """(N, C, *S) as a contiguous (groups, C/g, N·∏S) array: the GEMM layout of gy and x."""
+    c = a.shape[1]
+    rest = a.shape[0] * math.prod(a.shape[2:])
+    return xp.asanyarray(xp.swapaxes(a, 0, 1), order="C").reshape(groups, c // groups, rest)
+
+
+# NOTE [Batch blocks]: the column buffer is ∏K times the size of the input. Built for the
+# whole batch at once it goes out to main memory and comes back for the matmul. The kernels
+# below walk the batch in blocks whose column buffer is about _BLOCK_BYTES (about one
+# core's L2 cache), so it is still in cache when the matmul (or col2im) reads it: a loop over a
+# few blocks, each one im2col and one matmul per group, never a loop over batch items. (col2im
+# makes ∏K NumPy calls per block, so its blocks are twice as large: measured the faster choice.)
+_BLOCK_BYTES = 2 * 2**20
+
+# NOTE [Convolution on one thread, BLAS on its own]: the blocks run one after another on the
+# calling thread; only the GEMMs use more than one core (BLAS's own threads). Splitting the
+# batch over two threads, each running its blocks with BLAS on one thread, was measured and
+# dropped: much faster on a loaded machine and a little faster for one layer alone, but 10-20%
+# slower in a quiet training step (MyCNN, seed-000 net), most likely because OpenBLAS's idle
+# threads, which spin for a while after the other layers' GEMMs, take the core it needs.
+# Likewise one GEMM per image (writing y in place, no move to NCHW) was 1.4x faster on one
+# thread but up to 14x slower with BLAS's threads woken for every image's GEMM: dropped.
+
+
+def _batch_blocks(n: int, item_bytes: int, scale: int = 1):
+    """Slices of the batch axis, each holding about scale·_BLOCK_BYTES of column buffer."""
+    step = max(1, scale * _BLOCK_BYTES // max(item_bytes, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _is_blas_float(x) -> bool:
+    """float32 or float64: the dtypes whose matmul is BLAS's and rounds once per element."""
+    return x.dtype.char in "fd"
+
+
+def _is_pointwise(x, kernel, geo) -> bool:
+    """A 1x1 convolution reading every input position once: a plain matmul per image."""
+    return (all(k == 1 for k in kernel) and all(s == 1 for s in geo.stride)
+            and not any(geo.lo) and not any(geo.hi) and geo.groups == 1 and _is_blas_float(x))
+
+
+def _conv_forward(x, w, geo, out, bias=None):
+    """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group."""
+    n, c = x.shape[:2]
+    g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
+    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
+    wg = w.reshape(g, cy // g, -1)
+    positions = math.prod(out)
+    item_bytes = c * math.prod(kernel) * positions * x.itemsize
+    pointwise = _is_pointwise(x, kernel, geo)
+
+    for block in _batch_blocks(n, item_bytes):
+        nb = block.stop - block.start
+        target = y[block].reshape(nb, cy, positions)
+        if pointwise:  # y[n] = W·x[n], written in place: no columns, no moves
+            xp.matmul(wg[0], x[block].reshape(nb, c, positions), out=target)
+            if bias is not None:
+                target += bias.reshape(-1, 1)
+            continue
+        yb = xp.matmul(wg, _columns(x[block], kernel, geo, out))  # (g, Cout/g, nb·∏out)
+        moved = xp.swapaxes(yb.reshape(cy, nb, positions), 0, 1)
+        if bias is None:
+            xp.copyto(target, moved)
+        else:
+            xp.add(moved, bias.reshape(-1, 1), out=target)
+    return y
+
+
+def _flip_transposed(w, groups):
+    """The weight (Cy, Cx/g, *K) of conv that undoes convT by w (Cx, Cy/g, *K): swap, flip."""
+    cx, cyg, kernel = w.shape[0], w.shape[1], w.shape[2:]
+    swapped = w.reshape((groups, cx // groups, cyg) + kernel).swapaxes(1, 2)
+    flipped = swapped.reshape((groups * cyg, cx // groups) + kernel)
+    return xp.asanyarray(flipped[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)],
+                         order="C")
+
+
+def _transpose_as_conv(x, w, geo, out):
+    """convT(x, w) with stride 1 as conv(x, flipped w): im2col+GEMM instead of GEMM+col2im.
+
+    y[o] = Σ_k x[o + lo - d·k]·w[k] = Σ_k' x_pad[o + d·k']·w[K-1-k'] with x padded by
+    d·(K-1) - lo before (cropped where that is negative) and out + lo - S after.
+    """
+    kernel, spatial = w.shape[2:], x.shape[2:]
+    before = [d * (k - 1) - lo for d, k, lo in zip(geo.dilation, kernel, geo.lo)]
+    after = [o + lo - s for o, lo, s in zip(out, geo.lo, spatial)]
+    crop = (slice(None),) * 2 + tuple(slice(max(0, -a), s + min(0, b))
+                                      for a, b, s in zip(before, after, spatial))
+    padded = geo._replace(lo=tuple(max(0, a) for a in before),
+                          hi=tuple(max(0, b) for b in after))
+    return _conv_forward(x[crop], _flip_transposed(w, geo.groups), padded, out)
+
+
+def _conv_transpose_forward(x, w, geo, out):
+    """y = convT(x, w) as arrays: columns W^T·x summed back into place (col2im), cropped."""
+    n, cx = x.shape[:2]
+    g = geo.groups
+    kernel, spatial = w.shape[2:], x.shape[2:]
+    nd = len(kernel)
+    cy = w.shape[1] * g
+    # With stride 1 the same sums are a convolution, whose column buffer has Cx·∏K rows
+    # instead of Cy·∏K and needs no col2im pass (16-bit floats keep torch's col2im rounding).
+    if all(s == 1 for s in geo.stride) and cx <= cy and _is_blas_float(x):
+        return _transpose_as_conv(x, w, geo, out)
+    y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
+    wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
+    size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
+                 zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
+    crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))
+    order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
+    item_bytes = cy * math.prod(kernel) * math.prod(spatial) * x.itemsize
+
+    for block in _batch_blocks(n, item_bytes, scale=2):
+        xb = x[block]
+        cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
+        cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
+        cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
+        full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
+        xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
+    return y
+
+
+def _conv_weight(x, gy, kernel, geo):
+    """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays, per batch block."""
+    n, cx = x.shape[:2]
+    cy = gy.shape[1]
+    g = geo.groups
+    out = gy.shape[2:]
+    item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
+
+    gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
+    for block in _batch_blocks(n, item_bytes):
+        cols = _columns(x[block], kernel, geo, out)
+        # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
+        # faster one for BLAS here; the transpose back is of the small weight-sized result.
+        gwt += xp.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
+    gw = xp.asanyarray(gwt.transpose(0, 2, 1), order="C")  # (g, Cy/g, Cx/g·∏K)
+    return gw.reshape((cy, cx // g) + tuple(kernel))
+
+
+def _transpose_pad_hi(geo, in_spatial, kernel, out):
+    """The zero padding after each dim that lets a conv read back a transposed conv's output."""
+    return tuple(max(0, (s - 1) * st + d * (k - 1) + 1 - lo - o) for s, st, d, k, lo, o in
+                 zip(in_spatial, geo.stride, geo.dilation, kernel, geo.lo, out))
