@@ -222,3 +222,23 @@ def test_finfo_iinfo_errors():
                      lambda: m.iinfo(m.bool)):
             with pytest.raises(TypeError):
                 call()
+
+
+def test_ml_dtypes_loads_on_first_use():
+    """NOTE [ml_dtypes loads on first use]: importing ember, training in float32 and printing
+    leave ml_dtypes unloaded; the first bfloat16 / float8 use loads it and works."""
+    import subprocess
+    import sys
+    program = (
+        "import sys, numpy as np, ember\n"
+        "m = ember.nn.Linear(3, 2); loss = m(ember.randn(4, 3)).sum(); loss.backward()\n"
+        "print(m.weight.grad); ember.tensor(np.ones(2, np.float32))\n"
+        "assert 'ml_dtypes' not in sys.modules\n"
+        "x = ember.tensor([1.0, 2.5]).bfloat16()\n"
+        "assert 'ml_dtypes' in sys.modules\n"
+        "assert x.dtype is ember.bfloat16 and x.tolist() == [1.0, 2.5]\n"
+        "assert ember.from_numpy(np.zeros(2, x._data.dtype)).dtype is ember.bfloat16\n"
+        "eight = ember.ones(2, dtype=ember.float8_e4m3fn)\n"
+        "assert str(eight).endswith('dtype=torch.float8_e4m3fn)')\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

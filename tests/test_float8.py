@@ -223,3 +223,44 @@ def test_view_between_bytes_and_float8():
         e = ember.from_numpy(u.copy()).view(getattr(ember, name)).view(ember.int8)
         t = torch.from_numpy(u.copy()).view(getattr(torch, name)).view(torch.int8)
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+# Python numbers around each type's range; torch's full/fill_ of 2+ elements refuse the ones a
+# type can't hold (its single-element fill saturates instead), tensor()/copy_ saturate.
+NUMBERS = [0.0, -0.0, 1.0, -1.0, 0.3, -7.5, 2, 448.0, 449.0, 500.0, 57344.0, 61440.0, 1e5,
+           float("inf"), float("-inf"), float("nan"), 1e-30, 2.0 ** -127, 2.0 ** 127,
+           2.0 ** 128, 3e38, 1e300]
+
+
+def _bytes_or_error(make, lib):
+    try:
+        return make(lib).view(lib.uint8).tolist()
+    except RuntimeError as error:
+        return ("RuntimeError", str(error))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("numel", [1, 2, 5])
+@pytest.mark.parametrize("way", ["full", "fill_"])
+def test_full_and_fill_with_a_number(name, numel, way):
+    for number in NUMBERS:
+        def make(lib):
+            dtype = getattr(lib, name)
+            if way == "full":
+                return lib.full((numel,), number, dtype=dtype)
+            return lib.zeros(numel, dtype=dtype).fill_(number)
+        assert _bytes_or_error(make, ember) == _bytes_or_error(make, torch), number
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("way", ["tensor", "as_tensor_of_float64", "copy_"])
+def test_creation_and_copy_round_as_torch(name, way):
+    def make(lib):
+        dtype = getattr(lib, name)
+        if way == "tensor":
+            return lib.tensor(NUMBERS, dtype=dtype)
+        source = lib.tensor(NUMBERS, dtype=lib.float64)
+        if way == "as_tensor_of_float64":
+            return lib.as_tensor(source, dtype=dtype)
+        return lib.empty(len(NUMBERS), dtype=dtype).copy_(source)
+    assert _bytes_or_error(make, ember) == _bytes_or_error(make, torch)

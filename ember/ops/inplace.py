@@ -213,7 +213,10 @@ class CopyFrom(Op):
     @staticmethod
     def forward(ctx, dst, src):
         ctx.src_shape, ctx.src_dtype = src._data.shape, src.dtype
-        return xp.broadcast_to(src._data.astype(dst._data.dtype, copy=False), dst._data.shape)
+        target = dst._data.dtype
+        if _dtype.is_float8_cast(src._data.dtype, target):  # NOTE [float8 casts]
+            return xp.broadcast_to(_dtype.cast_array(src._data, target), dst._data.shape)
+        return xp.broadcast_to(src._data.astype(target, copy=False), dst._data.shape)
 
     @staticmethod
     def backward(ctx, gy):
