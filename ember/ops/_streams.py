@@ -33,6 +33,11 @@ def uniform53(generator, n: int):
     return samplers.uniform_float64(generator_of(generator), n)
 
 
+def below_uniform53(generator, n: int, q: float):
+    """The bools `uniform53(generator, n) < q`, without making the uniforms (a bernoulli(q))."""
+    return samplers.below53(generator_of(generator), n, q)
+
+
 def standard_normals64(generator, n: int):
     """n draws of `normal_distribution<double>(0, 1)`, using and refilling its cache."""
     return samplers.normal_scalar(generator_of(generator), n, 0.0, 1.0)

@@ -17,8 +17,8 @@ from ember._registry import op, tensor_method
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
-from ember.ops._streams import (flat_in_memory_order, fma, generator_of, in_memory_order, libm,
-                                standard_normals64, uniform24, uniform53)
+from ember.ops._streams import (below_uniform53, flat_in_memory_order, fma, generator_of,
+                                in_memory_order, libm, standard_normals64, uniform24, uniform53)
 from ember.ops.creation import _fill_inplace, _finish
 from ember.ops.random_creation import (draw_integers, draw_normal, draw_random_bits,
                                        draw_uniform)
@@ -298,7 +298,7 @@ def tensor_bernoulli_(self, p=0.5, *, generator=None):
 def _keep_mask(shape, p, like):
     """`bernoulli_(1 - p)` of a fresh tensor: laid out like `like` (torch's `empty_like`
     keeps a dense input's strides, e.g. a transposed one), else C-contiguous."""
-    keep = uniform53(None, math.prod(shape)) < 1 - p
+    keep = below_uniform53(None, math.prod(shape), 1 - p)
     if like is None:
         return keep.reshape(shape)
     return in_memory_order(like, keep)
