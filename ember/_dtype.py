@@ -8,6 +8,7 @@ Every op that combines operands asks `result_type` here and casts before calling
 
 import builtins
 import importlib
+import math
 
 from ember._backend import xp
 
@@ -452,3 +453,25 @@ class iinfo:
 
     def __repr__(self):
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+# torch's C++ names of the float8 types, as its overflow error prints them
+_FLOAT8_C_NAMES = {"float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2",
+                   "float8_e4m3fnuz": "Float8_e4m3fnuz", "float8_e5m2fnuz": "Float8_e5m2fnuz",
+                   "float8_e8m0fnu": "Float8_e8m0fnu"}
+
+
+def float8_fill(value, dtype, numel: int):
+    """A number as torch fills a float8 tensor with it: converted as torch converts (NOTE
+    [float8 casts]); in a fill of two or more elements, refused when the type can't hold it
+    (c10's `overflows`: NaN fits, ±inf only in e5m2, else finfo.min <= value <= finfo.max).
+    torch's single-element fill converts without the check (so it saturates)."""
+    number = builtins.float(value.real if isinstance(value, builtins.complex) else value)
+    if numel >= 2 and not math.isnan(number):
+        info = finfo(dtype)
+        overflows = (dtype is not float8_e5m2 if math.isinf(number)
+                     else not info.min <= number <= info.max)
+        if overflows:
+            raise RuntimeError(f"value cannot be converted to type c10::"
+                               f"{_FLOAT8_C_NAMES[dtype.name]} without overflow")
+    return cast_array(xp.full((1,), number, dtype=xp.float64), dtype.numpy).reshape(())

@@ -207,31 +207,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
                         f"{type(fill_value).__name__}")
     target = _dtype.to_dtype(dtype) if dtype is not None else None
     if target in _dtype.FLOAT8_DTYPES:
-        fill_value = _float8_fill(fill_value, target, math.prod(_shape((size,))))
+        fill_value = _dtype.float8_fill(fill_value, target, math.prod(_shape((size,))))
     return _filled(fill_value, (size,), dtype, requires_grad, device,
                    default=_dtype.scalar_dtype(fill_value))
-
-
-# torch's C++ names of the float8 types, as its overflow error prints them
-_FLOAT8_C_NAMES = {"float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2",
-                   "float8_e4m3fnuz": "Float8_e4m3fnuz", "float8_e5m2fnuz": "Float8_e5m2fnuz",
-                   "float8_e8m0fnu": "Float8_e8m0fnu"}
-
-
-def _float8_fill(value, dtype, numel: int):
-    """A number as torch fills a float8 tensor with it: converted as torch converts (NOTE
-    [float8 casts]); in a fill of two or more elements, refused when the type can't hold it
-    (c10's `overflows`: NaN fits, ±inf only in e5m2, else finfo.min <= value <= finfo.max).
-    torch's single-element fill converts without the check (so it saturates)."""
-    number = float(value.real if isinstance(value, complex) else value)
-    if numel >= 2 and not math.isnan(number):
-        info = _dtype.finfo(dtype)
-        overflows = (dtype is not _dtype.float8_e5m2 if math.isinf(number)
-                     else not info.min <= number <= info.max)
-        if overflows:
-            raise RuntimeError(f"value cannot be converted to type c10::"
-                               f"{_FLOAT8_C_NAMES[dtype.name]} without overflow")
-    return _dtype.cast_array(xp.full((1,), number, dtype=xp.float64), dtype.numpy).reshape(())
 
 
 def _like(fill, input, dtype, requires_grad, memory_format=preserve_format):
@@ -526,7 +504,7 @@ def tensor_fill_(self, value):
                                f"with {value.dim()} dimensions.")
         return self.copy_(value)
     if self.dtype in _dtype.FLOAT8_DTYPES:
-        value = _float8_fill(value, self.dtype, self.numel())
+        value = _dtype.float8_fill(value, self.dtype, self.numel())
     return _fill_inplace(self, value)
 
 
