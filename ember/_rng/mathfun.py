@@ -18,7 +18,7 @@ agrees with torch on all of them (tests/_rng/test_mathfun.py feeds torch chosen 
 2 × 2^24 were checked once that way).
 
 Speed: the kernel works straight from the words, in chunks of `_CHUNK_ROWS` blocks whose
-buffers (preallocated per thread, every step an `out=` ufunc) stay in the L2 cache through the
+buffers (preallocated per thread, every step an `out=` ufunc) stay in the cache through the
 ~110 passes; a big draw is split in two parts, one transformed by the pool while this thread
 draws the other's words (`normal_rows`). Selections are bit operations on int32 views: NumPy's
 `where` and strided halves are slow. Half the time goes to the 16 emulated FMAs (two float
@@ -31,7 +31,10 @@ from ember._threads import parallel_blocks
 _f32 = xp.float32
 _f64 = xp.float64
 _i32 = xp.int32
-_CHUNK_ROWS = 2048  # blocks of 16 per chunk: 16384 logs and sines, all buffers in L2 (1 MB)
+# Blocks of 16 per chunk. Measured for randn(10**6) on an idle 2-core machine (wall, medians):
+# 2048 rows (buffers in L2) 21 ms on one thread but 25 ms on two, whose many short ufunc calls
+# then queue for the GIL; 8192 rows 17.3 ms on two threads (22.6 on one); 16384 no better.
+_CHUNK_ROWS = 8192
 _MIN_ROWS = 4096  # rows per thread before the work is split
 
 _LOG_P = tuple(_f64(_f32(p)) for p in (
