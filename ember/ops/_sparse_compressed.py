@@ -62,23 +62,6 @@ class SparseCompressedTensor(SparseParts, Tensor):
     def is_sparse_csr(self) -> bool:
         return self._layout is sparse_csr
 
-    def dim(self) -> int:
-        return len(self._sparse_shape)
-
-    ndimension = dim
-
-    @property
-    def ndim(self) -> int:
-        return len(self._sparse_shape)
-
-    def numel(self) -> int:
-        return self._sparse_shape[0] * self._sparse_shape[1]
-
-    nelement = numel
-
-    def __len__(self):
-        return self._sparse_shape[0]
-
     def sparse_dim(self) -> int:
         """The two compressed dims (matches `Tensor.sparse_dim`)."""
         return 2

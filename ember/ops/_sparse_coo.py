@@ -69,6 +69,28 @@ class SparseParts:
             return Size(self._sparse_shape)
         return self._sparse_shape[wrap_dim(dim, len(self._sparse_shape))]
 
+    def dim(self) -> int:
+        return len(self._sparse_shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return len(self._sparse_shape)
+
+    def numel(self) -> int:
+        n = 1
+        for d in self._sparse_shape:
+            n *= d
+        return n
+
+    nelement = numel
+
+    def __len__(self):
+        if not self._sparse_shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._sparse_shape[0]
+
     @property
     def dtype(self):
         return self._sparse_values.dtype
@@ -195,28 +217,6 @@ class SparseCooTensor(SparseParts, Tensor):
     @property
     def is_sparse(self) -> bool:
         return True
-
-    def dim(self) -> int:
-        return len(self._sparse_shape)
-
-    ndimension = dim
-
-    @property
-    def ndim(self) -> int:
-        return len(self._sparse_shape)
-
-    def numel(self) -> int:
-        n = 1
-        for d in self._sparse_shape:
-            n *= d
-        return n
-
-    nelement = numel
-
-    def __len__(self):
-        if not self._sparse_shape:
-            raise TypeError("len() of a 0-d tensor")
-        return self._sparse_shape[0]
 
     def sparse_dim(self) -> int:
         """How many leading dims are indexed (matches `Tensor.sparse_dim`)."""

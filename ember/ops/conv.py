@@ -32,13 +32,11 @@ from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops._conv_kernels import (  # noqa: F401 - _col2im, _pad_zeros: also pool's kernels
-    _col2im,
+from ember.ops._conv_kernels import (
     _conv_forward,
     _conv_transpose_forward,
     _conv_weight,
     _Geometry,
-    _pad_zeros,
     _transpose_pad_hi,
 )
 

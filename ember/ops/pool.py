@@ -27,7 +27,8 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
-from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _pad_zeros
+from ember.ops._conv_kernels import _pad_zeros
+from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
 
 _state = grad_mode._state

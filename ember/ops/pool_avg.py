@@ -14,7 +14,8 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import is_half, opmath_dtype
-from ember.ops.conv import AddBatch, DropBatch, _col2im, _named, _ntuple, _pad_zeros
+from ember.ops._conv_kernels import _col2im, _pad_zeros
+from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple
 from ember.ops.pool import _check_pool_input, _pads, _pool_args
 
 
