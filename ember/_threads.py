@@ -118,3 +118,57 @@ def parallel_blocks(fn, count: int, min_block: int = 1) -> list:
     futures = [pool.submit(_run_block, fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
     first = _run_block(fn, bounds[0], bounds[1])
     return [first] + [future.result() for future in futures]
+
+
+def run_wavefront(fn, stages: int, blocks: int) -> None:
+    """Call fn(stage, block) for every stage and block, (stage, block) after (stage, block − 1)
+    and (stage − 1, block): a pipeline, such as stacked recurrent layers over blocks of time.
+
+    Each stage walks its blocks in order on one thread, the stages taken in order by
+    get_num_threads() threads (the calling thread and the pool's), so a stage only ever waits
+    for one that is running or done. One thread, or a call from inside a block, runs stage
+    after stage. fn's own ops don't fan out; an exception in any stage stops the others and
+    is raised here.
+    """
+    threads = min(get_num_threads(), stages)
+    if threads <= 1 or getattr(_worker, "active", False):
+        for stage in range(stages):
+            for block in range(blocks):
+                fn(stage, block)
+        return
+    done = [[threading.Event() for _ in range(blocks)] for _ in range(stages)]
+    taken, failed, lock = [0], [], threading.Lock()
+
+    def run_stage(stage):
+        for block in range(blocks):
+            if stage:
+                done[stage - 1][block].wait()
+            if failed:
+                return
+            fn(stage, block)
+            done[stage][block].set()
+
+    def take_stages():
+        _worker.active = True
+        try:
+            while not failed:
+                with lock:
+                    stage = taken[0]
+                    taken[0] += 1
+                if stage >= stages:
+                    return
+                run_stage(stage)
+        except BaseException as error:  # wake every waiting stage, then report
+            failed.append(error)
+            for events in done:
+                for event in events:
+                    event.set()
+        finally:
+            _worker.active = False
+
+    futures = [_executor(threads - 1).submit(take_stages) for _ in range(threads - 1)]
+    take_stages()
+    for future in futures:
+        future.result()
+    if failed:
+        raise failed[0]

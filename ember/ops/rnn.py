@@ -15,7 +15,9 @@ ember ops and the same formulas run on Tensors, so the gradient is itself differ
 GRU share one formula function for both; LSTM's array path is fused further).
 An LSTM layer without a projection whose batch never shrinks (every padded input) goes further
 still: the whole layer is one op, `rnn_layer.LSTMLayer` (NOTE [One op per layer]); the per-step
-ops serve packed batches that shrink, proj_size, GRU and RNN.
+ops serve packed batches that shrink, proj_size, GRU and RNN. Two or more such layers in one
+direction, with two intra-op threads, run as one op whose layers form a pipeline over blocks of
+time, `rnn_stack.LSTMStack` (NOTE [Pipelined layers]).
 
 NOTE [Packed rows]
 Every sequence is handled as packed rows: x is (N, features) where step t holds the first
@@ -30,9 +32,10 @@ from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import cat, split, stack, unbind
-from ember.ops.nn_ops import linear
+from ember.ops.nn_ops import MaskScale, linear
 from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
                                    lstm_layer)
+from ember.ops.rnn_stack import dropout_mask, fits_lstm_stack, lstm_stack
 from ember.ops.shape import narrow
 
 _state = grad_mode._state
@@ -446,21 +449,23 @@ def run_direction(mode, x, batch_sizes, state, weights, reverse=False):
     return cat(outputs, 0), state
 
 
-def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, between=None):
+def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dropout=0.0):
     """The stacked recurrent network on packed rows x (N, input_size) (matches the computation
     of `torch.lstm` / `torch.gru` / `torch.rnn_tanh`).
 
     hx is (h0,) or (h0, c0), each (layers·directions, batch, ·); weights holds one
-    (w_ih, w_hh, b_ih, b_hh, w_hr) tuple per layer and direction; `between` (dropout) is applied
-    to every layer's input but the first. Returns (output rows, tuple of final states stacked
-    like hx).
+    (w_ih, w_hh, b_ih, b_hh, w_hr) tuple per layer and direction; dropout (training only: pass
+    0 otherwise) is applied to every layer's input but the first. Returns (output rows, tuple
+    of final states stacked like hx).
     """
+    if fits_lstm_stack(mode, x, batch_sizes, hx, weights, bidirectional):
+        return lstm_stack(x, hx, weights, len(batch_sizes), dropout)  # NOTE [Pipelined layers]
     directions = 2 if bidirectional else 1
     initial = [unbind(s, 0) for s in hx]
     finals = [[] for _ in hx]
     for layer in range(num_layers):
-        if layer and between is not None:
-            x = between(x)
+        if layer and dropout > 0:
+            x = MaskScale.apply(x, dropout_mask(x.shape, dropout, x._data.dtype))
         outputs = []
         for direction in range(directions):
             k = layer * directions + direction

@@ -121,49 +121,84 @@ def _forward_arrays(x, w_ih, w_hh, b_ih, b_hh, h0, c0, steps, reverse, saving):
     """The forward loop on arrays. Returns the hidden states (T+1, B, H) (row 0 the initial
     state, or row T when reverse), the last cell state, and, when saving for the backward, the
     activated gates (T, B, 4H) with their derivative factors (`_save_factors`)."""
-    batch, size = h0.shape
-    scale, offset, _, _ = _gate_constants(w_hh._data.T)
-    # the gates' pre-activations come out already scaled for σ(a) = ½·tanh(a/2) + ½: scaled
-    # copies of the weights (exact: a power of two) save one pass per step
-    gates = x._data @ (w_ih._data.T * scale)
-    gates = gates.reshape(steps, batch, 4 * size)  # then activated in place
-    bias = _bias(b_ih, b_hh)
-    if bias is not None:  # added to every step's input part at once
-        bias *= scale
-        gates += bias
-    module = get_array_module(gates)
-    w_t = module.empty_like(w_hh._data.T, order="C")  # a thin matmul runs faster on W_hhᵀ
-    xp.multiply(w_hh._data.T, scale, out=w_t)  # laid out row by row (NumPy keeps W's order)
-    w_t, sums = _column_blocks(w_t, batch, gates)  # NOTE [Thin matmuls in column blocks]
-    # the hidden and cell states: row t is the state step t reads (row t+1, when reverse)
-    hs = module.empty((steps + 1, batch, size), dtype=gates.dtype)
-    cs = module.empty_like(hs)
-    hs[steps if reverse else 0] = h0
-    cs[steps if reverse else 0] = c0
-    tcs = module.empty_like(hs[1:])  # tanh c' of every step
-    ig, hidden = module.empty_like(c0), module.empty(sums.shape[1:], dtype=gates.dtype)
-    for t in _order(steps, reverse):
-        before, after = (t + 1, t) if reverse else (t, t + 1)
-        a, c_new = gates[t], cs[after]
-        xp.matmul(hs[before], w_t, out=hidden)
-        xp.add(sums[t], hidden, out=sums[t])
-        xp.tanh(a, out=a)  # σ(a) = ½·tanh(a/2) + ½ and tanh(a), in three passes
-        a *= scale
-        a += offset
-        xp.multiply(a[:, size:2 * size], cs[before], out=c_new)  # c' = f·c + i·g
-        xp.multiply(a[:, :size], a[:, 2 * size:3 * size], out=ig)
-        c_new += ig
-        xp.tanh(c_new, out=tcs[t])
-        xp.multiply(a[:, 3 * size:], tcs[t], out=hs[after])  # h' = o·tanh c'
-    c_last = cs[0 if reverse else steps].copy()
-    if not saving:
-        return hs, c_last, (gates, None, None)
-    # the factors of all steps at once, in blocks of steps over the intra-op threads
-    factors, c_before = module.empty_like(gates), cs[1:] if reverse else cs[:steps]
-    parallel_blocks(lambda start, stop: _save_factors(
-        gates[start:stop], c_before[start:stop], tcs[start:stop], factors[start:stop]),
-        steps, max(1, _FACTOR_BLOCK // gates[0].size))
-    return hs, c_last, (gates, factors, tcs)
+    loop = ForwardLoop(w_ih._data, w_hh._data, _bias(b_ih, b_hh), h0, c0, steps, reverse)
+    loop.project(x._data, 0, steps)
+    loop.run(0, steps)
+    return loop.finish(saving)
+
+
+class ForwardLoop:
+    """The arrays of one layer and direction's forward loop (NOTE [One op per layer]): the
+    gates of every step (T, B, 4H), filled by `project` (the input part, for any block of
+    steps) and activated in place by `run` (the steps of a block, in the layer's order); the
+    hidden and cell states (T+1, B, H), row t being the state step t reads (row t+1 when
+    reverse), and tanh c' of every step."""
+
+    def __init__(self, w_ih, w_hh, bias, h0, c0, steps, reverse):
+        batch, size = h0.shape
+        self.size, self.steps, self.reverse = size, steps, reverse
+        self.scale, self.offset, _, _ = _gate_constants(w_hh.T)
+        # the gates' pre-activations come out already scaled for σ(a) = ½·tanh(a/2) + ½:
+        # scaled copies of the weights (exact: a power of two) save one pass per step
+        self.w_ih = w_ih.T * self.scale
+        self.bias = None if bias is None else bias * self.scale
+        module = get_array_module(h0)
+        self.gates = module.empty((steps, batch, 4 * size), dtype=h0.dtype)
+        w_t = module.empty_like(w_hh.T, order="C")  # a thin matmul runs faster on W_hhᵀ
+        xp.multiply(w_hh.T, self.scale, out=w_t)  # laid out row by row (NumPy keeps W's order)
+        self.w_t, self.sums = _column_blocks(w_t, batch, self.gates)  # NOTE [Thin matmuls ...]
+        self.hs = module.empty((steps + 1, batch, size), dtype=h0.dtype)
+        self.cs = module.empty_like(self.hs)
+        self.hs[steps if reverse else 0] = h0
+        self.cs[steps if reverse else 0] = c0
+        self.tcs = module.empty_like(self.hs[1:])  # tanh c' of every step
+        self.ig = module.empty_like(c0)
+        self.hidden = module.empty(self.sums.shape[1:], dtype=h0.dtype)
+
+    def project(self, x, start, stop):
+        """The input part of the gates of steps [start, stop): x (rows of those steps, ·)·W_ihᵀ
+        (+ b_ih + b_hh), scaled; one matmul for the block."""
+        rows = self.gates[start:stop].reshape(-1, self.gates.shape[2])
+        xp.matmul(x, self.w_ih, out=rows)
+        if self.bias is not None:
+            rows += self.bias
+
+    def run(self, start, stop):
+        """The steps [start, stop) in the layer's order (their gates' input part projected)."""
+        gates, hs, cs, tcs, sums = self.gates, self.hs, self.cs, self.tcs, self.sums
+        scale, offset, size, ig, hidden = self.scale, self.offset, self.size, self.ig, self.hidden
+        order = range(stop - 1, start - 1, -1) if self.reverse else range(start, stop)
+        for t in order:
+            before, after = (t + 1, t) if self.reverse else (t, t + 1)
+            a, c_new = gates[t], cs[after]
+            xp.matmul(hs[before], self.w_t, out=hidden)
+            xp.add(sums[t], hidden, out=sums[t])
+            xp.tanh(a, out=a)  # σ(a) = ½·tanh(a/2) + ½ and tanh(a), in three passes
+            a *= scale
+            a += offset
+            xp.multiply(a[:, size:2 * size], cs[before], out=c_new)  # c' = f·c + i·g
+            xp.multiply(a[:, :size], a[:, 2 * size:3 * size], out=ig)
+            c_new += ig
+            xp.tanh(c_new, out=tcs[t])
+            xp.multiply(a[:, 3 * size:], tcs[t], out=hs[after])  # h' = o·tanh c'
+
+    def outputs(self):
+        """The hidden states the steps wrote, (T, B, H) in time order."""
+        return self.hs[:self.steps] if self.reverse else self.hs[1:]
+
+    def finish(self, saving):
+        """(hidden states (T+1, B, H), the last cell state, (gates, factors, tanh slope)); the
+        factors of all steps at once, in blocks of steps over the intra-op threads."""
+        steps, gates, cs, tcs = self.steps, self.gates, self.cs, self.tcs
+        c_last = cs[0 if self.reverse else steps].copy()
+        if not saving:
+            return self.hs, c_last, (gates, None, None)
+        factors = get_array_module(gates).empty_like(gates)
+        c_before = cs[1:] if self.reverse else cs[:steps]
+        parallel_blocks(lambda start, stop: _save_factors(
+            gates[start:stop], c_before[start:stop], tcs[start:stop], factors[start:stop]),
+            steps, max(1, _FACTOR_BLOCK // gates[0].size))
+        return self.hs, c_last, (gates, factors, tcs)
 
 
 # Gate elements per thread below which `_save_factors` runs as one block.
@@ -227,37 +262,59 @@ def _save_factors(a, c, tc, p):
 def _backward_arrays(ctx, gy, gh_last, gc_last):
     """LSTMLayer's backward on arrays (its docstring's formulas, NOTE [One op per layer])."""
     x, w_ih, w_hh, _, _, _, _ = ctx.saved_tensors
-    needs, steps, reverse = ctx.needs_input_grad, ctx.steps, ctx.reverse
-    gates, factors, tanh_slope, hs = ctx.gates, ctx.factors, ctx.tanh_slope, ctx.hs
-    batch, size = gh_last.shape
-    d = xp.empty_like(gates)
-    d4, p4 = d.reshape(steps, batch, 4, size), factors.reshape(steps, batch, 4, size)
-    gy = gy.reshape(steps, batch, size)
-    gh, gc = gh_last.copy(), gc_last.copy()
-    hat = xp.empty_like(gh)
-    w, gh_sums = _column_blocks(w_hh._data, batch, gh[None])  # gh = d·W_hh into gh_sums
-    for k, t in enumerate(_order(steps, not reverse)):
-        gh += gy[t]
-        xp.multiply(gh, tanh_slope[t], out=hat)  # ĝc = gc' + gh'·o·(1 - tanh²c')
-        hat += gc
-        xp.multiply(p4[t, :, :3], hat[:, None, :], out=d4[t, :, :3])
-        xp.multiply(p4[t, :, 3], gh, out=d4[t, :, 3])
-        last = k == steps - 1
-        if not last or needs[6]:
-            xp.multiply(hat, gates[t, :, size:2 * size], out=gc)  # gc = ĝc·f
-        if not last or needs[5]:
-            xp.matmul(d[t], w, out=gh_sums[0])
-    rows = d.reshape(steps * batch, 4 * size)
-    before = hs[1:] if reverse else hs[:steps]
-    bias = rows.sum(0) if needs[3] or needs[4] else None
-    grads = (rows @ w_ih._data if needs[0] else None,
-             rows.T @ x._data if needs[1] else None,
-             rows.T @ before.reshape(steps * batch, size) if needs[2] else None,
-             bias if needs[3] else None,
-             bias if needs[4] else None,
-             gh if needs[5] else None,
-             gc if needs[6] else None)
+    needs, steps = ctx.needs_input_grad, ctx.steps
+    loop = BackwardLoop(ctx.gates, ctx.factors, ctx.tanh_slope, w_hh._data, gh_last, gc_last,
+                        ctx.reverse, needs[5] or needs[6])
+    loop.run(gy.reshape(steps, *gh_last.shape), 0, steps)
+    before = ctx.hs[1:] if ctx.reverse else ctx.hs[:steps]
+    rows = loop.d.reshape(steps * gh_last.shape[0], -1)
+    grads = ((rows @ w_ih._data if needs[0] else None,)
+             + loop.weight_grads(x._data, before, needs[1:5]))
+    grads += (loop.gh if needs[5] else None, loop.gc if needs[6] else None)
     return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+
+class BackwardLoop:
+    """The arrays of one layer and direction's walk back through time: every step's gate
+    gradient d into one (T, B, 4H) array, and the running gradients gh, gc of the state."""
+
+    def __init__(self, gates, factors, tanh_slope, w_hh, gh_last, gc_last, reverse, to_start):
+        self.gates, self.factors, self.tanh_slope = gates, factors, tanh_slope
+        self.reverse, self.to_start = reverse, to_start  # to_start: gh, gc of the first state
+        steps, batch, width = gates.shape
+        self.size = width // 4
+        self.d = xp.empty_like(gates)
+        self.gh, self.gc = gh_last.copy(), gc_last.copy()
+        self.hat = xp.empty_like(self.gh)
+        self.w, self.gh_sums = _column_blocks(w_hh, batch, self.gh[None])  # gh = d·W_hh
+
+    def run(self, gy, start, stop):
+        """The steps [start, stop) in backward order, gy (T, B, H) the outputs' gradients."""
+        size, gh, gc, hat, gates = self.size, self.gh, self.gc, self.hat, self.gates
+        steps, batch = gates.shape[:2]
+        d4 = self.d.reshape(steps, batch, 4, size)
+        p4 = self.factors.reshape(steps, batch, 4, size)
+        order = range(start, stop) if self.reverse else range(stop - 1, start - 1, -1)
+        first = steps - 1 if self.reverse else 0  # the step that reads the initial state
+        for t in order:
+            gh += gy[t]
+            xp.multiply(gh, self.tanh_slope[t], out=hat)  # ĝc = gc' + gh'·o·(1 - tanh²c')
+            hat += gc
+            xp.multiply(p4[t, :, :3], hat[:, None, :], out=d4[t, :, :3])
+            xp.multiply(p4[t, :, 3], gh, out=d4[t, :, 3])
+            if t != first or self.to_start:
+                xp.multiply(hat, gates[t, :, size:2 * size], out=gc)  # gc = ĝc·f
+                xp.matmul(self.d[t], self.w, out=self.gh_sums[0])
+
+    def weight_grads(self, x, before, needs):
+        """(gW_ih, gW_hh, gb_ih, gb_hh) = (Dᵀ·X, Dᵀ·H, Σ D, Σ D) over all steps, where needed;
+        x (T·B, I) the layer's input, before (T, B, H) the state each step read."""
+        rows = self.d.reshape(-1, self.d.shape[2])
+        bias = rows.sum(0) if needs[2] or needs[3] else None
+        return (rows.T @ x if needs[0] else None,
+                rows.T @ before.reshape(rows.shape[0], -1) if needs[1] else None,
+                bias if needs[2] else None,
+                bias if needs[3] else None)
 
 
 def _backward_ops(ctx, gy, gh, gc):

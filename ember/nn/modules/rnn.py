@@ -13,7 +13,6 @@ import numbers
 import warnings
 
 from ember import _dtype
-from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
@@ -225,21 +224,18 @@ class RNNBase(Module):
 
     def _run(self, input, batch_sizes, hx):
         """Run the layers on a checked padded (3-D) or packed input; (output, final states)."""
-        between = None
-        if self.training and self.dropout > 0:
-            def between(x):
-                return F.dropout(x, self.dropout, True)
+        dropout = self.dropout if self.training else 0.0
         weights = self._layer_weights()
         if batch_sizes is not None:
             return _rnn.run_layers(self.mode, input, batch_sizes, hx, weights, self.num_layers,
-                                   self.bidirectional, between)
+                                   self.bidirectional, dropout)
         x = input.transpose(0, 1) if self.batch_first else input
         steps, batch = x.shape[0], x.shape[1]
         if steps == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         rows = x.reshape(steps * batch, x.shape[2])
         out, finals = _rnn.run_layers(self.mode, rows, [batch] * steps, hx, weights,
-                                      self.num_layers, self.bidirectional, between)
+                                      self.num_layers, self.bidirectional, dropout)
         out = out.reshape(steps, batch, out.shape[-1])
         return (out.transpose(0, 1) if self.batch_first else out), finals
 
