@@ -31,6 +31,8 @@ def flat_blocks(fn, out, *arrays):
 
 def relu(a):
     """max(a, 0) (NaN stays NaN)."""
+    if a.ndim and a.size < 2 * BLOCK:  # (a 0-d maximum would come back as a NumPy scalar)
+        return xp.maximum(a, 0)
     y = xp.empty(a.shape, dtype=xp.result_type(a, 0))
     flat_blocks(lambda out, a: xp.maximum(a, 0, out=out), y, a)
     return y

@@ -333,8 +333,10 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(relu_kernels.relu(x._data))
-        ctx.save_for_backward(y)
+        y = relu_kernels.relu(x._data)
+        if ctx.needs_input_grad[0]:  # the output is saved: an in-place change to it is caught
+            y = Tensor._make(y)
+            ctx.save_for_backward(y)
         return y
 
     @staticmethod
@@ -471,9 +473,10 @@ erfinv = float_unary(Erfinv, real_only="erfinv_vml_cpu")
 @op(method=True, inplace=True)
 def relu(input: Tensor) -> Tensor:
     """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
-    if input.dtype.name == "bool":
+    kind = input._data.dtype.kind
+    if kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    if input.dtype.is_complex:
+    if kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
     return Relu.apply(input)
 

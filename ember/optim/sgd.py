@@ -1,7 +1,12 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 
 from ember._backend import xp
+from ember._threads import parallel_blocks
 from ember.optim.optimizer import Optimizer, required
+
+
+# Elements per block: a big parameter is updated in blocks shared out over the intra-op threads.
+_BLOCK = 1 << 16
 
 
 def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, momentum,
@@ -10,20 +15,44 @@ def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, mome
 
     g = ±grad + wd·p;  b = g (first step) else μ·b + (1-τ)·g;
     d = g + μ·b (nesterov) else b;  p -= lr·d
+    A big parameter is updated block by block, the blocks shared out over the intra-op threads
+    (as Adam's): every element's arithmetic is the same, so the result is too.
     """
+    first_step = momentum != 0 and momentum_buffer is None
+    if first_step:
+        momentum_buffer = xp.empty_like(grad)
+    constants = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
+    arrays = (param, grad) + ((momentum_buffer,) if momentum != 0 else ())
+    if param.size < 2 * _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        _sgd_block(param, grad, momentum_buffer, *constants)
+        return momentum_buffer
+    flat = [a.reshape(-1) for a in arrays] + ([] if momentum != 0 else [None])
+
+    def run(start, stop):
+        for first in range(start * _BLOCK, min(stop * _BLOCK, param.size), _BLOCK):
+            _sgd_block(*(None if a is None else a[first:first + _BLOCK] for a in flat),
+                       *constants)
+
+    parallel_blocks(run, -(-param.size // _BLOCK))
+    return momentum_buffer
+
+
+def _sgd_block(param, grad, buffer, lr, momentum, dampening, weight_decay, nesterov, maximize,
+               first_step):
+    """`sgd_update` on arrays of one block (buffer None without momentum; on the first step it
+    is filled with g)."""
     if maximize:
         grad = -grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
     if momentum != 0:
-        if momentum_buffer is None:
-            momentum_buffer = grad.copy()
+        if first_step:
+            buffer[...] = grad
         else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * grad
-        grad = grad + momentum * momentum_buffer if nesterov else momentum_buffer
+            buffer *= momentum
+            buffer += (1 - dampening) * grad
+        grad = grad + momentum * buffer if nesterov else buffer
     param -= lr * grad
-    return momentum_buffer
 
 
 class SGD(Optimizer):

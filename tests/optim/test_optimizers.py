@@ -316,3 +316,37 @@ def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch)
     for a, b, t in zip(blocked, whole, run(torch)):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(a, t, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.1}, {"lr": 0.05, "momentum": 0.9},
+                                    {"lr": 0.05, "momentum": 0.9, "nesterov": True,
+                                     "weight_decay": 1e-2},
+                                    {"lr": 0.05, "momentum": 0.8, "dampening": 0.3,
+                                     "maximize": True}])
+def test_sgd_on_big_parameters_goes_block_by_block_unchanged(kwargs, monkeypatch):
+    """SGD updates parameters over two blocks block by block on the intra-op threads: bit for
+    bit the one-block result (momentum buffers included), and torch's within rounding."""
+    rng = np.random.default_rng(2)
+    shapes = [(3 * ember.optim.sgd._BLOCK // 32 + 5, 32), (9,)]
+    starts = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
+
+    def run(lib):
+        params = [lib.tensor(s.copy(), requires_grad=True) for s in starts]
+        opt = lib.optim.SGD(params, **kwargs)
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = lib.tensor(g)
+            opt.step()
+        buffers = [opt.state[p].get("momentum_buffer") for p in params]
+        return [p.detach().numpy().copy() for p in params] + [
+            b.numpy().copy() for b in buffers if b is not None]
+
+    blocked = run(ember)
+    monkeypatch.setattr(ember.optim.sgd, "_BLOCK", 1 << 40)
+    whole = run(ember)
+    expected = run(torch)
+    assert len(blocked) == len(expected)
+    for a, b, t in zip(blocked, whole, expected):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, t, rtol=1e-5, atol=1e-6)
