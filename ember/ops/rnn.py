@@ -35,7 +35,8 @@ from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import MaskScale, linear
 from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
                                    lstm_layer)
-from ember.ops.rnn_stack import dropout_mask, fits_lstm_stack, lstm_stack
+from ember.ops.rnn_stack import (dropout_mask, fits_lstm_bidirectional, fits_lstm_stack,
+                                 lstm_bidirectional, lstm_stack)
 from ember.ops.shape import narrow
 
 _state = grad_mode._state
@@ -466,11 +467,19 @@ def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dro
     for layer in range(num_layers):
         if layer and dropout > 0:
             x = MaskScale.apply(x, dropout_mask(x.shape, dropout, x._data.dtype))
+        first = layer * directions
+        states = [tuple(s[k] for s in initial) for k in range(first, first + directions)]
+        pair = weights[first:first + directions]
+        if directions == 2 and fits_lstm_bidirectional(mode, x, batch_sizes, states, pair):
+            both = tuple(s[first:first + 2] for s in hx)  # NOTE [Both directions at once]
+            x, state = lstm_bidirectional(x, both, pair, len(batch_sizes))
+            for kept, s in zip(finals, state):
+                kept.extend(unbind(s, 0))
+            continue
         outputs = []
-        for direction in range(directions):
-            k = layer * directions + direction
-            state = tuple(s[k] for s in initial)
-            out, state = run_direction(mode, x, batch_sizes, state, weights[k], direction == 1)
+        for direction, state in enumerate(states):
+            out, state = run_direction(mode, x, batch_sizes, state, pair[direction],
+                                       direction == 1)
             outputs.append(out)
             for kept, s in zip(finals, state):
                 kept.append(s)

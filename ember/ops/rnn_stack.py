@@ -1,5 +1,6 @@
-"""Stacked LSTM layers (one direction, every sequence the same length) as one op, the layers
-running as a pipeline on the intra-op threads.
+"""LSTM layers on two intra-op threads (every sequence the same length): a stack of layers in
+one direction as one op whose layers run as a pipeline, and the two directions of a
+bidirectional layer side by side.
 
 NOTE [Pipelined layers]
 Step t of layer l reads only step t of layer l−1 and step t−1 of itself, so a stack of layers
@@ -21,11 +22,12 @@ from types import SimpleNamespace
 
 from ember._backend import xp
 from ember._tensor import Tensor
-from ember._threads import get_num_threads, run_wavefront
+from ember._threads import get_num_threads, parallel_blocks, run_wavefront
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import stack
-from ember.ops.rnn_layer import BackwardLoop, ForwardLoop, _backward_ops, _bias, lstm_layer
+from ember.ops.rnn_layer import (BackwardLoop, ForwardLoop, _backward_ops, _bias,
+                                 fits_lstm_layer, lstm_layer)
 from ember.ops.sampling import dropout_noise
 
 _state = grad_mode._state
@@ -200,4 +202,118 @@ def lstm_stack(x, hx, weights, steps: int, dropout: float):
         masks = tuple(dropout_mask(shape, dropout, x._data.dtype) for _ in weights[1:])
     flat = tuple(t for w in weights for t in w[:4])
     y, h, c = LSTMStack.apply(x, hx[0], hx[1], masks, steps, *flat)
+    return y, (h, c)
+
+
+# NOTE [Both directions at once]
+# The two directions of a bidirectional layer share only their input, so `LSTMBidirectional`
+# runs their loops side by side on two threads (`parallel_blocks`, a direction per block) after
+# projecting the input for both (the BLAS matmuls stay outside the threads); the backward walks
+# both back through time the same way, then adds the two input gradients. The numbers are
+# `LSTMLayer`'s for each direction.
+class LSTMBidirectional(Op):
+    """Both directions of one LSTM layer over T equal-length steps, side by side (NOTE [Both
+    directions at once]): (X (T·B, I), h0 (2, B, H), c0 (2, B, H), T, the four weights of the
+    forward direction, then of the reverse one) -> (Y (T·B, 2H) [forward | reverse],
+    h_T (2, B, H), c_T (2, B, H)); gX = gX_forward + gX_reverse.
+    """
+
+    node_name = "MkldnnRnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, steps, *weights):
+        saving = any(ctx.needs_input_grad)
+        batch = h0.shape[1]
+        loops = [ForwardLoop(w_ih._data, w_hh._data, _bias(b_ih, b_hh), h0._data[k],
+                             c0._data[k], steps, k == 1)
+                 for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(_per_layer(weights))]
+        for loop in loops:
+            loop.project(x._data, 0, steps)
+        finished = [None, None]
+
+        def run(start, stop):
+            for k in range(start, stop):
+                loops[k].run(0, steps)
+                finished[k] = loops[k].finish(saving)
+
+        parallel_blocks(run, 2)
+        if saving:
+            ctx.loops, ctx.steps = finished, steps
+            ctx.save_for_backward(x, h0, c0, *weights)
+        y = xp.concatenate([loop.outputs() for loop in loops], axis=2)
+        return (y.reshape(steps * batch, -1),
+                xp.stack([loops[0].hs[steps], loops[1].hs[0]]),
+                xp.stack([c for _, c, _ in finished]))
+
+    @staticmethod
+    def backward(ctx, gy, gh, gc):
+        if _state["enabled"]:
+            return _backward_ops_bidirectional(ctx, gy, gh, gc)
+        return _backward_arrays_bidirectional(ctx, gy._data, gh._data, gc._data)
+
+
+def _backward_arrays_bidirectional(ctx, gy, gh, gc):
+    """LSTMBidirectional's backward on arrays: both directions walk back through time side by
+    side; then gX = D_f·W_ih_f + D_r·W_ih_r and each weight's gradient, one matmul each."""
+    saved, needs, steps = ctx.saved_tensors, ctx.needs_input_grad, ctx.steps
+    x, weights = saved[0], _per_layer(saved[3:])
+    batch, size = gh.shape[1], gh.shape[2]
+    loops = [BackwardLoop(gates, factors, slope, weights[k][1]._data, gh[k], gc[k], k == 1,
+                          needs[1] or needs[2])
+             for k, (_, _, (gates, factors, slope)) in enumerate(ctx.loops)]
+    gy = gy.reshape(steps, batch, 2 * size)
+    parallel_blocks(lambda start, stop: [loops[k].run(gy[..., k * size:(k + 1) * size], 0, steps)
+                                         for k in range(start, stop)], 2)
+    rows = [loop.d.reshape(steps * batch, -1) for loop in loops]
+    grads = [None] * (4 + len(saved) - 3)
+    if needs[0]:
+        grads[0] = rows[0] @ weights[0][0]._data
+        grads[0] += rows[1] @ weights[1][0]._data
+    if needs[1]:
+        grads[1] = xp.stack([loop.gh for loop in loops])
+    if needs[2]:
+        grads[2] = xp.stack([loop.gc for loop in loops])
+    for k, loop in enumerate(loops):
+        hs = ctx.loops[k][0]
+        first = 4 + 4 * k
+        grads[first:first + 4] = loop.weight_grads(x._data, hs[1:] if k else hs[:steps],
+                                                   needs[first:first + 4])
+    return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+
+def _backward_ops_bidirectional(ctx, gy, gh, gc):
+    """LSTMBidirectional's backward with ember ops (create_graph): each direction's
+    differentiable backward (`rnn_layer._backward_ops`), the input gradients added."""
+    saved, needs, steps = ctx.saved_tensors, ctx.needs_input_grad, ctx.steps
+    x, h0, c0, weights = saved[0], saved[1], saved[2], _per_layer(saved[3:])
+    size = gh.shape[2]
+    grads = [None] * (4 + len(saved) - 3)
+    gx, gh0, gc0 = None, [None, None], [None, None]
+    for k in range(2):
+        first = 4 + 4 * k
+        layer = SimpleNamespace(saved_tensors=(x,) + weights[k] + (h0[k], c0[k]),
+                                needs_input_grad=(needs[0],) + needs[first:first + 4]
+                                + (needs[1], needs[2]), steps=steps, reverse=k == 1)
+        part, *grads[first:first + 4], gh0[k], gc0[k] = _backward_ops(
+            layer, gy[:, k * size:(k + 1) * size], gh[k], gc[k])
+        gx = part if gx is None else gx + part
+    grads[0] = gx if needs[0] else None
+    grads[1] = stack(gh0, 0) if needs[1] else None
+    grads[2] = stack(gc0, 0) if needs[2] else None
+    return tuple(grads)
+
+
+def fits_lstm_bidirectional(mode, x, batch_sizes, states, weights) -> bool:
+    """Whether `lstm_bidirectional` runs this layer: both directions (their (h0, c0) states and
+    weights) fit `LSTMLayer`, and there are two intra-op threads."""
+    return (mode == "LSTM" and get_num_threads() > 1
+            and all(fits_lstm_layer(mode, x, batch_sizes, state, w)
+                    for state, w in zip(states, weights)))
+
+
+def lstm_bidirectional(x, state, weights, steps: int):
+    """Both directions of one LSTM layer over packed rows x (T·B, features) of T equal-length
+    steps; state (h0, c0) each (2, B, H). Returns (rows (T·B, 2H), (h_T, c_T) each (2, B, H))."""
+    flat = tuple(t for w in weights for t in w[:4])
+    y, h, c = LSTMBidirectional.apply(x, state[0], state[1], steps, *flat)
     return y, (h, c)

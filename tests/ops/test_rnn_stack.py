@@ -1,9 +1,10 @@
-"""ember/ops/rnn_stack.py (stacked LSTM layers as one pipelined op, NOTE [Pipelined layers])
-against torch and against ember's layer-after-layer path: outputs, final states and the
-gradients of the input, the initial states and every weight, with and without biases and
-dropout between the layers (torch's masks, from the same seed), float32 and float64; which
-inputs take the stack; any number of blocks of time; first and second derivatives by float64
-finite differences; an error inside the pipeline."""
+"""ember/ops/rnn_stack.py: stacked LSTM layers as one pipelined op (NOTE [Pipelined layers]) and
+both directions of a bidirectional layer side by side (NOTE [Both directions at once]), against
+torch and against ember's layer-after-layer, direction-after-direction path: outputs, final
+states and the gradients of the input, the initial states and every weight, with and without
+biases and dropout between the layers (torch's masks, from the same seed), float32 and float64;
+which inputs take these ops; any number of blocks of time; first and second derivatives by
+float64 finite differences; an error inside the pipeline."""
 
 import numpy as np
 import pytest
@@ -24,25 +25,26 @@ def two_threads():
     ember.set_num_threads(old)
 
 
-def _stack_calls(monkeypatch):
+def _stack_calls(monkeypatch, op=rnn_stack.LSTMStack):
     calls = []
-    forward = rnn_stack.LSTMStack.forward
+    forward = op.forward
 
     def counted(ctx, *args):
         calls.append(len(args))
         return forward(ctx, *args)
-    monkeypatch.setattr(rnn_stack.LSTMStack, "forward", staticmethod(counted))
+    monkeypatch.setattr(op, "forward", staticmethod(counted))
     return calls
 
 
-def _run(lib, layers, dropout, bias, dtype, train=True):
+def _run(lib, layers, dropout, bias, dtype, train=True, bidirectional=False):
     """A seeded LSTM stack's outputs and every gradient, in one library."""
     lib.manual_seed(0)
-    lstm = lib.nn.LSTM(5, 7, num_layers=layers, dropout=dropout, bias=bias).to(
-        getattr(lib, np.dtype(dtype).name))
+    lstm = lib.nn.LSTM(5, 7, num_layers=layers, dropout=dropout, bias=bias,
+                       bidirectional=bidirectional).to(getattr(lib, np.dtype(dtype).name))
     lstm.train(train)
     x = lib.randn(9, 3, 5, dtype=lstm.weight_ih_l0.dtype, requires_grad=True)
-    h0, c0 = (lib.randn(layers, 3, 7, dtype=x.dtype, requires_grad=True) for _ in range(2))
+    states = layers * (2 if bidirectional else 1)
+    h0, c0 = (lib.randn(states, 3, 7, dtype=x.dtype, requires_grad=True) for _ in range(2))
     y, (h, c) = lstm(x, (h0, c0))
     weights = lib.linspace(-1, 1, y.numel(), dtype=x.dtype).reshape(y.shape)
     ((y * weights).sum() + 2 * h.sum() - (c * c).sum()).backward()
@@ -145,3 +147,38 @@ def test_copy_state_round_trip_with_torch_weights():
     copy_state(t_lstm, e_lstm)
     x = np.random.default_rng(1).standard_normal((7, 2, 4)).astype(np.float32)
     assert_same(e_lstm(ember.tensor(x))[0], t_lstm(torch.tensor(x))[0], 2e-5, 2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layers,dropout,bias", [(1, 0.0, True), (2, 0.0, False),
+                                                 (3, 0.4, True)])
+def test_bidirectional_matches_torch(layers, dropout, bias, dtype, monkeypatch):
+    calls = _stack_calls(monkeypatch, rnn_stack.LSTMBidirectional)
+    results = [_run(lib, layers, dropout, bias, dtype, bidirectional=True)
+               for lib in (ember, torch)]
+    assert len(calls) == layers
+    tol = 2e-5 if dtype == np.float32 else 1e-11
+    for e, t in zip(*results):
+        assert_same(e, t, tol, tol)
+
+
+def test_bidirectional_equals_direction_after_direction(monkeypatch):
+    side_by_side = _run(ember, 2, 0.3, True, np.float64, bidirectional=True)
+    monkeypatch.setattr(ember_rnn, "fits_lstm_bidirectional", lambda *args: False)
+    one_by_one = _run(ember, 2, 0.3, True, np.float64, bidirectional=True)
+    for a, b in zip(side_by_side, one_by_one):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_bidirectional_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(3)
+    steps, batch, features, hidden = 3, 2, 2, 2
+    shapes = [(steps * batch, features), (2, batch, hidden), (2, batch, hidden)]
+    shapes += 2 * [(4 * hidden, features), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,)]
+    arrays = [rng.standard_normal(s) * 0.5 for s in shapes]
+
+    def layer(x, h0, c0, *weights):
+        return rnn_stack.LSTMBidirectional.apply(x, h0, c0, steps, *weights)
+
+    assert gradcheck64(layer, *arrays)
+    assert gradgradcheck64(layer, *arrays)
