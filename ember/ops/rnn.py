@@ -17,7 +17,8 @@ An LSTM layer without a projection whose batch never shrinks (every padded input
 still: the whole layer is one op, `rnn_layer.LSTMLayer` (NOTE [One op per layer]); the per-step
 ops serve packed batches that shrink, proj_size, GRU and RNN. Two or more such layers in one
 direction, with two intra-op threads, run as one op whose layers form a pipeline over blocks of
-time, `rnn_stack.LSTMStack` (NOTE [Pipelined layers]).
+time, `rnn_stack.LSTMStack` (NOTE [Pipelined layers]); the two directions of such a
+bidirectional layer run side by side, `rnn_stack.LSTMBidirectional`.
 
 NOTE [Packed rows]
 Every sequence is handled as packed rows: x is (N, features) where step t holds the first
