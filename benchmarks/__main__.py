@@ -13,6 +13,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -161,6 +162,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one round per case")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="", help="run only cases containing this text")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: put the new rows into RESULTS.md/results.json, "
+                             "keeping the others (each re-measured row is listed under the "
+                             "table with its date and rounds)")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     rows, goals = [], {}
@@ -182,12 +187,35 @@ def main():
             "cpus": os.cpu_count(), "rounds": rounds, "numpy_blas": blas_kernel()}
     print(f"NumPy's BLAS in the benchmark processes: {meta['numpy_blas']}")
     if not args.only:
-        (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-        (HERE / "RESULTS.md").write_text(
-            "# ember vs PyTorch (same machine, each library in its own process)\n\n"
-            f"Python {meta['python']}, {meta['cpus']} CPUs, {rounds} alternating rounds; "
-            f"medians. NumPy's BLAS: {meta['numpy_blas']}. Regenerate with "
-            "`python -m benchmarks`.\n\n" + table + "\n")
+        _write(meta, rows)
+    elif args.update:
+        _write(*_merged(rows, rounds))
+
+
+def _merged(rows, rounds):
+    """results.json's meta and rows with `rows` in place of the same cases' old ones (in the
+    order of CASES), each new row stamped with today's date and its rounds."""
+    saved = json.loads((HERE / "results.json").read_text())
+    today = time.strftime("%Y-%m-%d")
+    fresh = {row["case"]: dict(row, updated=today, rounds=rounds) for row in rows}
+    old = {row["case"]: row for row in saved["rows"]}
+    order = [case for case, _, _ in CASES]
+    merged = [fresh.get(case, old.get(case)) for case in order if case in fresh or case in old]
+    return saved["meta"], merged
+
+
+def _write(meta, rows):
+    """RESULTS.md (the table, with the goals of CASES) and results.json from meta and rows."""
+    (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    notes = [f"- {row['case']}: re-measured {row['updated']} ({row['rounds']} rounds, "
+             "`--only ... --update`)" for row in rows if "updated" in row]
+    (HERE / "RESULTS.md").write_text(
+        "# ember vs PyTorch (same machine, each library in its own process)\n\n"
+        f"Python {meta['python']}, {meta['cpus']} CPUs, {meta['rounds']} alternating rounds; "
+        f"medians. NumPy's BLAS: {meta['numpy_blas']}. Regenerate with "
+        "`python -m benchmarks`.\n\n" + markdown(rows, {c: g for c, _, g in CASES}) + "\n"
+        + ("\nRows re-measured since the full run:\n" + "\n".join(notes) + "\n" if notes
+           else ""))
 
 
 if __name__ == "__main__":
