@@ -1,4 +1,5 @@
-"""ember vs PyTorch on the same work: `python -m benchmarks [--quick] [--only SUBSTRING]`.
+"""ember vs PyTorch on the same work: `python -m benchmarks [--quick] [--only SUBSTRING
+[--update]]`.
 
 Each case runs in a fresh process per library, the libraries alternate, and each pair is
 repeated; the table reports medians and the ember/torch ratio. Results go to
