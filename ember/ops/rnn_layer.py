@@ -84,7 +84,21 @@ def _order(steps: int, reverse: bool):
     return range(steps - 1, -1, -1) if reverse else range(steps)
 
 
-class LSTMLayer(Op):
+class LayerOp(Op):
+    """A recurrent op over whole sequences with outputs (Y, h_T, c_T): its backward runs on
+    arrays (`backward_arrays`), or with ember ops when the gradient is itself recorded
+    (create_graph: `backward_ops`, differentiable). Subclasses name their node as torch's
+    `MkldnnRnnLayerBackward0`."""
+
+    @staticmethod
+    def backward(ctx, gy, gh, gc):
+        op = ctx._function
+        if _state["enabled"]:
+            return op.backward_ops(ctx, gy, gh, gc)
+        return op.backward_arrays(ctx, gy._data, gh._data, gc._data)
+
+
+class LSTMLayer(LayerOp):
     """One LSTM layer and direction over T equal-length steps (NOTE [One op per layer]):
     (X (T·B, I), W_ih, W_hh, b_ih, b_hh, h0, c0) -> (Y (T·B, H), h_T, c_T).
 
@@ -110,11 +124,6 @@ class LSTMLayer(Op):
         return (outputs.reshape(steps * hs.shape[1], hs.shape[2]).copy(),
                 hs[0 if reverse else steps].copy(), c)
 
-    @staticmethod
-    def backward(ctx, gy, gh, gc):
-        if _state["enabled"]:
-            return _backward_ops(ctx, gy, gh, gc)
-        return _backward_arrays(ctx, gy._data, gh._data, gc._data)
 
 
 def _forward_arrays(x, w_ih, w_hh, b_ih, b_hh, h0, c0, steps, reverse, saving):
@@ -351,6 +360,10 @@ def _backward_ops(ctx, gy, gh, gc):
             bias if needs[4] else None,
             gh if needs[5] else None,
             gc if needs[6] else None)
+
+
+LSTMLayer.backward_arrays = staticmethod(_backward_arrays)
+LSTMLayer.backward_ops = staticmethod(_backward_ops)
 
 
 def lstm_layer(x, weights, state, steps: int, reverse: bool = False):

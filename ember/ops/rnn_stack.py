@@ -23,14 +23,11 @@ from types import SimpleNamespace
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember._threads import get_num_threads, parallel_blocks, run_wavefront
-from ember.autograd import grad_mode
-from ember.autograd.function import Op
 from ember.ops.joins import stack
-from ember.ops.rnn_layer import (BackwardLoop, ForwardLoop, _backward_ops, _bias,
+from ember.ops.rnn_layer import (BackwardLoop, ForwardLoop, LayerOp, _backward_ops, _bias,
                                  fits_lstm_layer, lstm_layer)
 from ember.ops.sampling import dropout_noise
 
-_state = grad_mode._state
 
 # Blocks of time a layer hands on at once: more blocks start the layer above sooner, fewer make
 # each input projection a bigger matmul.
@@ -43,7 +40,7 @@ def _blocks(steps: int):
     return [(start, min(start + size, steps)) for start in range(0, steps, size)]
 
 
-class LSTMStack(Op):
+class LSTMStack(LayerOp):
     """L unidirectional LSTM layers over T equal-length steps (NOTE [Pipelined layers]):
     (X (T·B, I), h0 (L, B, H), c0 (L, B, H), dropout masks between layers or None, T,
     W_ih, W_hh, b_ih, b_hh of each layer) -> (Y (T·B, H), h_T (L, B, H), c_T (L, B, H)).
@@ -86,11 +83,6 @@ class LSTMStack(Op):
                 xp.stack([loop.hs[steps] for loop in loops]),
                 xp.stack([c for _, c, _ in finished]))
 
-    @staticmethod
-    def backward(ctx, gy, gh, gc):
-        if _state["enabled"]:
-            return _backward_ops_stack(ctx, gy, gh, gc)
-        return _backward_arrays_stack(ctx, gy._data, gh._data, gc._data)
 
 
 # Where the weights begin among LSTMStack's arguments (x, h0, c0, masks, steps, weights...).
@@ -174,6 +166,10 @@ def _backward_ops_stack(ctx, gy, gh, gc):
     return tuple(grads)
 
 
+LSTMStack.backward_arrays = staticmethod(_backward_arrays_stack)
+LSTMStack.backward_ops = staticmethod(_backward_ops_stack)
+
+
 def fits_lstm_stack(mode, x, batch_sizes, hx, weights, bidirectional) -> bool:
     """Whether `lstm_stack` runs these layers: unidirectional LSTM, two or more layers that each
     fit `LSTMLayer` (no projection, one float dtype, every step the full batch), and more than
@@ -211,7 +207,7 @@ def lstm_stack(x, hx, weights, steps: int, dropout: float):
 # projecting the input for both (the BLAS matmuls stay outside the threads); the backward walks
 # both back through time the same way, then adds the two input gradients. The numbers are
 # `LSTMLayer`'s for each direction.
-class LSTMBidirectional(Op):
+class LSTMBidirectional(LayerOp):
     """Both directions of one LSTM layer over T equal-length steps, side by side (NOTE [Both
     directions at once]): (X (T·B, I), h0 (2, B, H), c0 (2, B, H), T, the four weights of the
     forward direction, then of the reverse one) -> (Y (T·B, 2H) [forward | reverse],
@@ -245,11 +241,6 @@ class LSTMBidirectional(Op):
                 xp.stack([loops[0].hs[steps], loops[1].hs[0]]),
                 xp.stack([c for _, c, _ in finished]))
 
-    @staticmethod
-    def backward(ctx, gy, gh, gc):
-        if _state["enabled"]:
-            return _backward_ops_bidirectional(ctx, gy, gh, gc)
-        return _backward_arrays_bidirectional(ctx, gy._data, gh._data, gc._data)
 
 
 def _backward_arrays_bidirectional(ctx, gy, gh, gc):
@@ -301,6 +292,10 @@ def _backward_ops_bidirectional(ctx, gy, gh, gc):
     grads[1] = stack(gh0, 0) if needs[1] else None
     grads[2] = stack(gc0, 0) if needs[2] else None
     return tuple(grads)
+
+
+LSTMBidirectional.backward_arrays = staticmethod(_backward_arrays_bidirectional)
+LSTMBidirectional.backward_ops = staticmethod(_backward_ops_bidirectional)
 
 
 def fits_lstm_bidirectional(mode, x, batch_sizes, states, weights) -> bool:
