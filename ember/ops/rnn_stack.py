@@ -155,12 +155,27 @@ def _backward_ops_stack(ctx, gy, gh, gc):
     gh0, gc0 = [None] * len(weights), [None] * len(weights)
     for k in range(len(weights) - 1, -1, -1):
         first = _WEIGHTS + 4 * k
-        layer = SimpleNamespace(saved_tensors=(inputs[k],) + weights[k] + (h0[k], c0[k]),
-                                needs_input_grad=(k > 0 or needs[0],) + needs[first:first + 4]
-                                + (needs[1], needs[2]), steps=steps, reverse=False)
-        gx, *grads[first:first + 4], gh0[k], gc0[k] = _backward_ops(layer, gy, gh[k], gc[k])
+        flags = (k > 0 or needs[0],) + needs[first:first + 4] + needs[1:3]
+        gx, grads[first:first + 4], gh0[k], gc0[k] = _layer_backward_ops(
+            inputs[k], weights[k], h0[k], c0[k], gy, gh[k], gc[k], flags, steps, False)
         gy = gx * Tensor._make(masks[k - 1]) if k and masks else gx
-    grads[0] = gy if needs[0] else None
+    return _with_input_grads(grads, needs, gy, gh0, gc0)
+
+
+def _layer_backward_ops(x, weights, h0, c0, gy, gh, gc, needs, steps, reverse):
+    """One layer and direction's differentiable backward (`rnn_layer._backward_ops`) inside a
+    bigger op; needs flags (x, W_ih, W_hh, b_ih, b_hh, h0, c0). Returns (gx, [gW_ih, gW_hh,
+    gb_ih, gb_hh], gh0, gc0)."""
+    layer = SimpleNamespace(saved_tensors=(x,) + weights + (h0, c0), needs_input_grad=needs,
+                            steps=steps, reverse=reverse)
+    gx, *weight_grads, gh0, gc0 = _backward_ops(layer, gy, gh, gc)
+    return gx, weight_grads, gh0, gc0
+
+
+def _with_input_grads(grads, needs, gx, gh0, gc0):
+    """grads with those of (x, h0, c0) put in front where needed: gx, and the per-layer (or
+    per-direction) state gradients stacked."""
+    grads[0] = gx if needs[0] else None
     grads[1] = stack(gh0, 0) if needs[1] else None
     grads[2] = stack(gc0, 0) if needs[2] else None
     return tuple(grads)
@@ -282,16 +297,12 @@ def _backward_ops_bidirectional(ctx, gy, gh, gc):
     gx, gh0, gc0 = None, [None, None], [None, None]
     for k in range(2):
         first = 4 + 4 * k
-        layer = SimpleNamespace(saved_tensors=(x,) + weights[k] + (h0[k], c0[k]),
-                                needs_input_grad=(needs[0],) + needs[first:first + 4]
-                                + (needs[1], needs[2]), steps=steps, reverse=k == 1)
-        part, *grads[first:first + 4], gh0[k], gc0[k] = _backward_ops(
-            layer, gy[:, k * size:(k + 1) * size], gh[k], gc[k])
+        flags = (needs[0],) + needs[first:first + 4] + needs[1:3]
+        part, grads[first:first + 4], gh0[k], gc0[k] = _layer_backward_ops(
+            x, weights[k], h0[k], c0[k], gy[:, k * size:(k + 1) * size], gh[k], gc[k], flags,
+            steps, k == 1)
         gx = part if gx is None else gx + part
-    grads[0] = gx if needs[0] else None
-    grads[1] = stack(gh0, 0) if needs[1] else None
-    grads[2] = stack(gc0, 0) if needs[2] else None
-    return tuple(grads)
+    return _with_input_grads(grads, needs, gx, gh0, gc0)
 
 
 LSTMBidirectional.backward_arrays = staticmethod(_backward_arrays_bidirectional)
