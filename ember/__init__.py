@@ -26,15 +26,21 @@ from ember._tensor import (channels_last, channels_last_3d, contiguous_format, l
 from ember._tensor_str import set_printoptions
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                       set_grad_enabled)
+from ember.autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 from ember.serialization import load, save
 from ember._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
                             set_num_threads)
+from ember.utils.deterministic import (are_deterministic_algorithms_enabled,
+                                       get_deterministic_debug_mode,
+                                       is_deterministic_algorithms_warn_only_enabled,
+                                       set_deterministic_debug_mode, use_deterministic_algorithms)
 from ember import storage
 from ember import _removed  # noqa: F401 (torch.eig, Tensor.reinforce, ...: torch's errors)
 from ember.storage import TypedStorage, UntypedStorage
 from ember import accelerator, amp
+from ember import cpu, mps, xpu  # the other device modules, as a CPU-only torch has them
 from ember._autocast import get_dtype as get_autocast_dtype
 from ember._autocast import is_enabled as is_autocast_enabled
 from ember._autocast import set_dtype as set_autocast_dtype
@@ -48,6 +54,9 @@ from ember.amp import autocast
 from ember import multiprocessing  # binds Tensor.share_memory_ and registers its pickler
 from ember import distributed  # torch.distributed over MPI; imports without mpi4py
 from ember.utils import data as _data  # ember.utils.data is loaded, as `import torch` does
+# torch.utils.checkpoint, .hooks and ._pytree are attributes after `import torch`, too
+from ember.utils import _pytree as _utils_pytree  # noqa: F401
+from ember.utils import checkpoint as _utils_checkpoint, hooks as _utils_hooks  # noqa: F401
 
 # NOTE [The ember namespace]
 # Importing `ember.ops` imports every op family, and each op declares its `ember.<name>` face with
@@ -84,7 +93,7 @@ def numel(input):
 # as before. None of them binds a Tensor method or an `ember.<name>` face on import (checked in
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
 _LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
-                 "signal", "special")
+                 "signal", "special", "_inductor")
 _LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
 
 

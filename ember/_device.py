@@ -1,6 +1,8 @@
 """`ember.device` and `ember.Size`: the small value types tensors report."""
 
+import functools
 import numbers
+import operator
 
 
 class device:
@@ -29,9 +31,9 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+        if not isinstance(other, device):  # torch: device("cpu") == "cpu" is False
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -94,7 +96,10 @@ class Size(tuple):
     """A tensor's shape: a tuple that prints as `torch.Size([2, 3])` (matches `torch.Size`)."""
 
     def __new__(cls, sizes=()):
-        return super().__new__(cls, (int(s) for s in sizes))
+        return super().__new__(cls, (_size_item(i, s) for i, s in enumerate(sizes)))
+
+    def __reduce__(self):
+        return Size, (tuple(self),)
 
     def __repr__(self):
         return f"torch.Size({list(self)})"
@@ -112,7 +117,37 @@ class Size(tuple):
         return Size(result) if isinstance(key, slice) else result
 
     def __add__(self, other):
-        return Size(tuple(self) + tuple(other))
+        if not isinstance(other, tuple):  # as tuple + list does
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to "
+                            "torch.Size")
+        return Size(tuple(self) + other)
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, count):
+        return Size(tuple(self) * count)
+
+    __rmul__ = __mul__
+
+
+def _size_item(position, value) -> int:
+    """One entry of a Size: anything with `__index__` (ints, NumPy ints, 0-d int tensors)."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"torch.Size() takes an iterable of 'int' (item {position} is "
+                        f"'{type(value).__name__}')") from None
+
+
+def size_keyword(fn):
+    """Let a `*size` factory also take its sizes as `size=` (as `torch.zeros(size=(2, 3))`)."""
+
+    @functools.wraps(fn)
+    def call(*args, size=None, **kwargs):
+        return fn(*args, size, **kwargs) if size is not None else fn(*args, **kwargs)
+
+    return call
 
 
 def is_int_like(value) -> bool:

@@ -98,6 +98,14 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
 # be tensors (None, strings, containers) and raises torch's TypeError. Numbers pass through: many
 # ops accept them, and those that don't raise their own error. Methods and operators need no
 # check: there `self` is a tensor already.
+# Any other argument is checked where torch's argument parser would refuse it, by what the op's
+# code tripped over (`_argument_error`): an AttributeError "'float' object has no attribute ..."
+# names the argument of that type (`addcmul(t, t, 1.5)`: must be Tensor, not float), and a
+# tensor of several elements used as a number ("only one element tensors can be converted",
+# "Boolean value of Tensor with more than one value", "only integer tensors of a single
+# element") names the first such tensor after the input (`select(t, 0, t2)`: must be int, not
+# Tensor); NumPy's broadcasting ValueError becomes torch's RuntimeError. tests/fuzz_ops.py
+# throws such arguments at every op of op_db.
 _NEVER_TENSORS = (type(None), str, bytes, list, tuple, dict, set)
 _MISSING = object()
 
@@ -125,8 +133,47 @@ def parameter_names(fn) -> list:
     return [*names[:positional], *varargs, *names[positional:positional + keyword_only], *varkw]
 
 
-def tensor_arguments(fn):
-    """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE)."""
+_USED_AS_A_NUMBER = ("only one element tensors can be converted",
+                     "Boolean value of Tensor with more than one value",
+                     "only integer tensors of a single element",
+                     "a Tensor with 0 elements cannot be converted")
+
+
+def _arguments(params, args, kwargs):
+    """(position, parameter name, value) of each argument of a call."""
+    named = [p for p in params if not p.startswith("*")]
+    for i, value in enumerate(args):
+        yield i, named[i] if i < len(named) else f"args[{i}]", value
+    for key, value in kwargs.items():
+        yield (named.index(key) if key in named else len(args)), key, value
+
+
+def _argument_error(name, params, args, kwargs, error, first=1, python_level=False):
+    """torch's error for the argument `error` shows the op tripped over (see NOTE), or None
+    when the error is the op's own; tensors from position `first` on are checked. In torch's
+    Python-level functions (python_level: torch.nn.functional) `if flag:` on a tensor fails
+    with the RuntimeError itself, so that one is left as it is."""
+    message = str(error)
+    if python_level and message.startswith("Boolean value of Tensor"):
+        return None
+    if isinstance(error, ValueError) and "be broadcast" in message:
+        return RuntimeError(message)  # NumPy's broadcasting error: torch's is a RuntimeError
+    for position, param, value in _arguments(params, args, kwargs):
+        if isinstance(error, AttributeError) and not isinstance(value, Tensor) and \
+                message.startswith(f"'{type(value).__name__}' object has no attribute"):
+            return TypeError(f"{name}(): argument '{param}' (position {position + 1}) must be "
+                             f"Tensor, not {type(value).__name__}")
+        if position >= first and isinstance(value, Tensor) and value.numel() != 1 and \
+                message.startswith(_USED_AS_A_NUMBER) and \
+                (value.numel() > 1 or not message.startswith("Boolean")):
+            return TypeError(f"{name}(): argument '{param}' (position {position + 1}) must be "
+                             "a number or a tuple of ints, not Tensor")
+    return None
+
+
+def tensor_arguments(fn, python_level=False):
+    """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE);
+    python_level: fn stands for a Python function of torch's (`_argument_error`)."""
     try:
         params = parameter_names(fn)
     except (TypeError, ValueError):
@@ -135,9 +182,9 @@ def tensor_arguments(fn):
     # polar(abs, angle) included).
     firsts, seconds = ("input", "x", "A", "self", "real", "abs"), ("other", "imag", "angle")
     checked = [(i, p) for i, p in enumerate(params[:2]) if p in (firsts, seconds)[i]]
-    if not checked or checked[0][0] != 0:
-        return fn
     name = fn.__name__
+    if not checked or checked[0][0] != 0:
+        return _checked_call(fn, name, params, python_level)
 
     def refuse(position, param, value):
         param = "input" if param == "x" else param  # torch's name for it
@@ -149,20 +196,42 @@ def tensor_arguments(fn):
     @functools.wraps(fn)
     def face(*args, **kwargs):
         # the common case first: tensors where tensors go, so nothing to refuse
-        if len(args) >= count and isinstance(args[0], Tensor) and (
-                count == 1 or isinstance(args[1], Tensor)):
-            return fn(*args, **kwargs)
-        values = [args[i] if len(args) > i else kwargs.get(p, _MISSING) for i, p in checked]
-        for (position, param), value in zip(checked, values):
-            if isinstance(value, _NEVER_TENSORS):
-                raise refuse(position, param, value)
+        if not (len(args) >= count and isinstance(args[0], Tensor) and (
+                count == 1 or isinstance(args[1], Tensor))):
+            for position, param in checked:
+                value = args[position] if len(args) > position else kwargs.get(param, _MISSING)
+                if isinstance(value, _NEVER_TENSORS):
+                    raise refuse(position, param, value)
         try:
             return fn(*args, **kwargs)
-        except AttributeError:
+        except (AttributeError, ValueError, RuntimeError, TypeError) as error:
             # a number where the op needs a tensor: the op's code tripped over it
-            for (position, param), value in zip(checked, values):
-                if value is not _MISSING and not isinstance(value, Tensor):
+            for position, param in checked:
+                value = args[position] if len(args) > position else kwargs.get(param, _MISSING)
+                if isinstance(error, AttributeError) and value is not _MISSING and \
+                        not isinstance(value, Tensor):
                     raise refuse(position, param, value) from None
+            refused = _argument_error(name, params, args, kwargs, error,
+                                      python_level=python_level)
+            if refused is not None:
+                raise refused from None
+            raise
+
+    return face
+
+
+def _checked_call(fn, name, params, python_level=False):
+    """A face of fn whose arguments' errors are torch's TypeError (`_argument_error`)."""
+
+    @functools.wraps(fn)
+    def face(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (AttributeError, ValueError, RuntimeError, TypeError) as error:
+            refused = _argument_error(name, params, args, kwargs, error, first=0,
+                                      python_level=python_level)
+            if refused is not None:
+                raise refused from None
             raise
 
     return face

@@ -417,8 +417,9 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with "
+                               f"{'no values' if self._data.size == 0 else 'more than one value'}"
+                               " is ambiguous")
         return bool(self._data.reshape(()))
 
     def __complex__(self):
@@ -430,8 +431,9 @@ class Tensor:
     def cuda(self, device=None, non_blocking=False):
         check_device("cuda")
 
-    def pin_memory(self):
-        return self
+    def pin_memory(self, device=None):
+        """Page-locked memory needs an accelerator: a CPU-only build refuses (matches torch)."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
 
     def is_pinned(self):
         return False

@@ -12,6 +12,7 @@ from ember import _dtype
 from ember._device import Size
 from ember._tensor import Tensor
 from ember.ops.creation import empty, tensor
+from ember.storage import TypedStorage, UntypedStorage
 
 
 class _LegacyTensorType(type):
@@ -57,6 +58,9 @@ LEGACY_TYPES = {name: _legacy_type(name, dtype) for name, dtype in _LEGACY.items
 
 def set_default_tensor_type(t) -> None:
     """Make t's dtype the default float dtype (matches the deprecated torch function)."""
+    name = t if isinstance(t, str) else f"{t.__module__}.{t.__name__}"
+    if name.startswith("torch.cuda."):
+        raise TypeError(f"type {name} not available. Torch not compiled with CUDA enabled.")
     if isinstance(t, str):
         name = t.rpartition(".")[2]
         if name not in LEGACY_TYPES:
@@ -73,9 +77,11 @@ def typename(obj) -> str:
         return obj.type()
     module = type(obj).__module__
     name = type(obj).__qualname__
+    if module and module.partition(".")[0] == "ember":  # ember's classes stand for torch's
+        module = "torch" + module[len("ember"):]
     return name if module in ("builtins", None) else f"{module}.{name}"
 
 
 def is_storage(obj) -> bool:
-    """False: ember has no separate storage objects."""
-    return False
+    """Whether obj is a storage, typed or untyped (matches `torch.is_storage`)."""
+    return isinstance(obj, (TypedStorage, UntypedStorage))

@@ -66,9 +66,16 @@ def _checked_view(storage, offset, size, stride, requires_grad):
     else:
         array = np.ndarray(size, dtype=storage.dtype, buffer=storage, offset=offset * itemsize,
                            strides=tuple(s * itemsize for s in stride))
+    if type(requires_grad) is not bool:  # torch assigns it to .requires_grad, which checks
+        raise RuntimeError("requires_grad must be a bool")
     t = Tensor._make(array)
-    t._requires_grad = bool(requires_grad)
+    t._requires_grad = requires_grad
     return t
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    """A tensor viewing `storage` (matches `torch._utils._rebuild_tensor`, the older form)."""
+    return _checked_view(storage, storage_offset, size, stride, False)
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,

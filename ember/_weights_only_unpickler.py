@@ -6,9 +6,17 @@ Python's unpickler runs whatever a file names: a GLOBAL opcode imports any calla
 calls it. Restricting `find_class` is not enough to bound what a hostile file may do (INST,
 OBJ, EXT*, BUILD on arbitrary objects, protocol-5 buffers ...). Like PyTorch's own weights-only
 unpickler, this one knows the protocol-2 opcodes that `torch.save` writes and nothing else:
-every other opcode stops the load with "Unsupported operand". Its errors are torch's: an
-`UnpicklingError` for what is refused, `EOFError` for a file that ends early, `KeyError` for a
-memo index that was never stored.
+every other opcode stops the load with "Unsupported operand".
+
+NOTE [A broken pickle fails as it fails in torch]
+Its errors are torch's, class for class, because it reads exactly as torch's interpreter reads:
+`UnpicklingError` for what is refused; `EOFError` when no opcode is left; an argument cut short
+fails where torch's does (`IndexError` for a missing one-byte argument, `struct.error` for a
+short fixed-width one, `UnicodeDecodeError` for a string cut inside a character, while a short
+string or LONG1 is taken as it is); `IndexError` for an opcode that pops an empty stack or an
+odd SETITEMS; `KeyError` for a memo index never stored; and REDUCE calls with whatever its
+argument unpacks to. tests/test_serialization_hostile.py mutates real checkpoints byte by byte
+and compares the class with torch's.
 """
 
 import collections
@@ -21,6 +29,11 @@ _LISTS = (list,)
 _DICTS = (dict, collections.OrderedDict, collections.Counter)
 
 
+def _ascii(value):
+    """A bytes value decoded as ASCII, anything else as it is (torch's _maybe_decode_ascii)."""
+    return value.decode("ascii") if isinstance(value, bytes) else value
+
+
 class _Stop(Exception):
     """Raised by STOP to end the loop with the unpickled value."""
 
@@ -30,11 +43,8 @@ class _Stop(Exception):
 
 
 def _read_line(readline):
-    """One newline-terminated ASCII line of a GLOBAL opcode, without the newline."""
-    line = readline()
-    if not line.endswith(b"\n"):
-        raise UnpicklingError("pickle data was truncated")
-    return line[:-1].decode("utf-8")
+    """One line of a GLOBAL opcode without its last byte (torch drops it unchecked)."""
+    return readline()[:-1].decode("utf-8")
 
 
 class Unpickler:
@@ -43,14 +53,17 @@ class Unpickler:
     find_global(module, name) returns the allowed object or raises UnpicklingError;
     allowed_callables is the set of ids of objects REDUCE and NEWOBJ may call;
     new_object(cls, args) makes the object of a NEWOBJ opcode;
-    build(instance, state) applies a BUILD opcode (or raises UnpicklingError).
+    build(instance, state) applies a BUILD opcode (or raises UnpicklingError);
+    call(func, args) makes the call of a REDUCE opcode (default func(*args)).
     """
 
-    def __init__(self, file, find_global, persistent_load, allowed_callables, new_object, build):
+    def __init__(self, file, find_global, persistent_load, allowed_callables, new_object, build,
+                 call=None):
         self.read, self.readline = file.read, file.readline
         self.find_global, self.persistent_load = find_global, persistent_load
         self.allowed_callables, self.build = allowed_callables, build
         self.new_object = new_object
+        self.call = call or (lambda func, args: func(*args))
         self.memo = {}
         self.stack, self.metastack = [], []
 
@@ -70,11 +83,13 @@ class Unpickler:
                 return stop.value
 
     # ---- helpers ------------------------------------------------------------------------
-    def _read_exactly(self, n):
-        data = self.read(n)
-        if len(data) != n:
-            raise EOFError
-        return data
+    def _byte(self):
+        """A one-byte argument (IndexError when the stream has ended, as in torch)."""
+        return self.read(1)[0]
+
+    def _unpack(self, fmt, size):
+        """A fixed-width argument (struct.error when cut short, as in torch)."""
+        return struct.unpack(fmt, self.read(size))[0]
 
     def _pop_mark(self):
         items, self.stack = self.stack, self.metastack.pop()
@@ -94,9 +109,7 @@ class Unpickler:
         args = self.stack.pop()
         func = self.stack[-1]
         self._require_callable(func, "call reduce for")
-        if not isinstance(args, tuple):
-            raise UnpicklingError("REDUCE arguments must be a tuple")
-        self.stack[-1] = func(*args)
+        self.stack[-1] = self.call(func, args)  # any iterable unpacks, as in torch
 
     def _newobj(self):
         args = self.stack.pop()
@@ -110,8 +123,11 @@ class Unpickler:
 
     def _persistent_id(self):
         pid = self.stack.pop()
-        if type(pid) is not tuple or not pid or pid[0] != "storage":
-            raise UnpicklingError(f"Only persistent_load of storage is allowed, got {pid!r}")
+        if type(pid) is not tuple and type(pid) is not int:
+            raise UnpicklingError(f"persistent_load id must be tuple or int, but got {type(pid)}")
+        if type(pid) is tuple and pid and _ascii(pid[0]) != "storage":
+            raise UnpicklingError(f"Only persistent_load of storage is allowed, but got "
+                                  f"{type(pid[0])}")
         self.stack.append(self.persistent_load(pid))
 
     # ---- opcodes: containers ------------------------------------------------------------
@@ -130,8 +146,8 @@ class Unpickler:
     def _setitems(self):
         items = self._pop_mark()
         target = self._target(_DICTS, "SETITEMS on")
-        for i in range(0, len(items) - 1, 2):
-            target[items[i]] = items[i + 1]
+        for i in range(0, len(items), 2):
+            target[items[i]] = items[i + 1]  # an odd count ends in IndexError, as in torch
 
     def _target(self, kinds, what):
         """The container on top of the stack, if it is exactly one of `kinds`."""
@@ -151,9 +167,7 @@ class Unpickler:
 
     def _tuple_n(n):
         def handler(self):
-            items = tuple(self.stack[len(self.stack) - n:])
-            if len(items) != n:
-                raise UnpicklingError("TUPLE opcode on a short stack")
+            items = tuple(self.stack[-i] for i in range(n, 0, -1))  # IndexError when short
             del self.stack[len(self.stack) - n:]
             self.stack.append(items)
         return handler
@@ -165,29 +179,30 @@ class Unpickler:
         return handler
 
     def _binunicode(self):
-        (length,) = struct.unpack("<I", self._read_exactly(4))
+        length = self._unpack("<I", 4)
         if length > sys.maxsize:
             raise UnpicklingError("String is too long")
-        self.stack.append(str(self._read_exactly(length), "utf-8", "surrogatepass"))
+        self.stack.append(str(self.read(length), "utf-8", "surrogatepass"))
 
     def _short_binstring(self):
-        length = self._read_exactly(1)[0]
-        self.stack.append(self._read_exactly(length).decode("ascii"))
+        length = self._byte()
+        self.stack.append(self.read(length).decode("utf-8", "strict"))
 
     def _long1(self):
-        length = self._read_exactly(1)[0]
-        self.stack.append(int.from_bytes(self._read_exactly(length), "little", signed=True))
+        length = self._byte()
+        self.stack.append(int.from_bytes(self.read(length), "little", signed=True))
 
     # ---- opcodes: memo, protocol, stop --------------------------------------------------
     def _get(self, width):
-        index = self._read_exactly(width)
-        self.stack.append(self.memo[int.from_bytes(index, "little")])  # KeyError, as torch
+        index = self._byte() if width == 1 else self._unpack("<I", 4)
+        self.stack.append(self.memo[index])  # KeyError, as torch
 
     def _put(self, width):
-        self.memo[int.from_bytes(self._read_exactly(width), "little")] = self.stack[-1]
+        index = self._byte() if width == 1 else self._unpack("<I", 4)
+        self.memo[index] = self.stack[-1]
 
     def _proto(self):
-        self._read_exactly(1)
+        self._byte()
 
     def _stop(self):
         raise _Stop(self.stack.pop())
@@ -214,10 +229,10 @@ class Unpickler:
         pickle.EMPTY_LIST[0]: _push(lambda self: []),
         pickle.EMPTY_DICT[0]: _push(lambda self: {}),
         pickle.EMPTY_SET[0]: _push(lambda self: set()),
-        pickle.BININT[0]: _push(lambda self: struct.unpack("<i", self._read_exactly(4))[0]),
-        pickle.BININT1[0]: _push(lambda self: self._read_exactly(1)[0]),
-        pickle.BININT2[0]: _push(lambda self: struct.unpack("<H", self._read_exactly(2))[0]),
-        pickle.BINFLOAT[0]: _push(lambda self: struct.unpack(">d", self._read_exactly(8))[0]),
+        pickle.BININT[0]: _push(lambda self: self._unpack("<i", 4)),
+        pickle.BININT1[0]: _push(lambda self: self._byte()),
+        pickle.BININT2[0]: _push(lambda self: self._unpack("<H", 2)),
+        pickle.BINFLOAT[0]: _push(lambda self: self._unpack(">d", 8)),
         pickle.BINUNICODE[0]: _binunicode,
         pickle.SHORT_BINSTRING[0]: _short_binstring,
         pickle.LONG1[0]: _long1,

@@ -39,6 +39,7 @@ import _compat_pickle
 import collections
 import contextlib
 import io
+import math
 import os
 import pickle
 import stat
@@ -55,6 +56,7 @@ from ember import _weights_only_unpickler as _weights_only
 from ember._device import Size, device
 from ember._registry import tensor_method
 from ember._tensor import Tensor
+from ember._tensor_types import LEGACY_TYPES
 from ember.nn.parameter import Parameter
 
 _DEFAULT_PROTOCOL = 2
@@ -182,32 +184,83 @@ def _bounded_bytearray(limit):
     return make
 
 
+# NOTE [A pickle may not ask for more than the file holds]
+# torch.Tensor and the legacy classes (torch.FloatTensor, ...) are allowed globals, so a pickle
+# may call `torch.Tensor(32768, 32768)` (4 GiB) or build a tensor from a list whose items are
+# memo references to one list (a few bytes of file per million elements). torch allocates such
+# sizes lazily; ember would fill them. So a call of a tensor class through REDUCE, NEWOBJ or
+# _rebuild_from_type_v2 may ask for at most one element per byte of the file, counted before
+# anything is allocated (leaves of nested data are counted up to that budget); beyond it the
+# load stops with UnpicklingError, as for `bytearray(n)`.
+_TENSOR_CLASSES = {f"torch.{name}": cls for name, cls in LEGACY_TYPES.items()}
+_TENSOR_CLASSES["torch.Tensor"] = Tensor
+
+
+def _requested_elements(args, budget):
+    """How many elements `Tensor(*args)` would hold, counted only up to budget + 1."""
+    if args and all(type(a) is int for a in args):
+        return math.prod(args) if all(a >= 0 for a in args) else 0
+    if len(args) == 1 and isinstance(args[0], Size):
+        return math.prod(args[0])
+    count, pending = 0, list(args)
+    while pending and count <= budget:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        else:
+            count += 1
+    return count
+
+
+def _check_request(func, args, limit):
+    """Refuse a call of a tensor class asking for more than `limit` elements."""
+    if any(func is cls for cls in _TENSOR_CLASSES.values()) and \
+            _requested_elements(args, limit) > limit:
+        raise pickle.UnpicklingError(
+            f"{func.__name__}(...) asks for more elements than the {limit}-byte file holds")
+
+
+def _bounded_call(limit):
+    """func(*args) for REDUCE, with tensor classes bounded by the file (`_check_request`)."""
+
+    def call(func, args):
+        _check_request(func, args, limit)
+        return func(*args)
+
+    return call
+
+
 def _safe_globals(file_size):
-    """The globals a weights_only load may name, mapped to what ember uses for each."""
+    """The globals a weights_only load may name, mapped to what ember uses for each (torch's
+    allow-list, less what ember cannot build)."""
+    call = _bounded_call(file_size)
+
+    def rebuild_from_type_v2(func, new_type, args, state):
+        return _utils._rebuild_from_type_v2(lambda *a: call(func, a), new_type, args, state)
+
     table = {
         "collections.OrderedDict": collections.OrderedDict,
         "collections.Counter": collections.Counter,
-        "builtins.set": set, "builtins.frozenset": frozenset,
+        "builtins.set": set,
         "builtins.bytearray": _bounded_bytearray(file_size), "builtins.complex": complex,
-        "builtins.slice": slice,
         "_codecs.encode": _codecs.encode,
+        "torch._utils._rebuild_tensor": _utils._rebuild_tensor,
         "torch._utils._rebuild_tensor_v2": _utils._rebuild_tensor_v2,
         "torch._utils._rebuild_tensor_v3": _utils._rebuild_tensor_v3,
         "torch._utils._rebuild_parameter": _utils._rebuild_parameter,
         "torch._utils._rebuild_sparse_tensor": _utils._rebuild_sparse_tensor,
         "torch._utils._rebuild_parameter_with_state": _utils._rebuild_parameter_with_state,
-        "torch._tensor._rebuild_from_type_v2": _utils._rebuild_from_type_v2,
+        "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
         "torch.serialization._get_layout": _get_layout,
-        "torch.Size": Size, "torch.device": device, "torch.Tensor": Tensor,
+        "torch.Size": Size, "torch.device": device,
         "torch.nn.parameter.Parameter": Parameter,
         "torch.storage.UntypedStorage": _StorageType("UntypedStorage"),
     }
+    table.update(_TENSOR_CLASSES)
     for name in _DTYPE_OF_STORAGE:
         table[f"torch.{name}"] = _StorageType(name)
     for d in _dtype.ALL_DTYPES:
         table[f"torch.{d.name}"] = d
-    for alias in ("float", "double", "half", "int", "long", "short"):
-        table[f"torch.{alias}"] = getattr(_dtype, alias)
     table.update(_USER_SAFE_GLOBALS)
     return table
 
@@ -227,18 +280,28 @@ def _weights_only_error(reason):
         "trust the source of this file, since it can run arbitrary code.")
 
 
-def _new_object(cls, args):
+def _new_object(limit):
     """NEWOBJ for weights_only loads: Parameters are constructed, allow-listed classes are
     made with `cls.__new__(cls, *args)` and filled by BUILD, as torch does."""
-    if cls is Parameter:
-        return Parameter(*args)
-    return cls.__new__(cls, *args)
+
+    def new(cls, args):
+        if cls is Parameter:
+            return Parameter(*args)
+        _check_request(cls, args, limit)
+        return cls.__new__(cls, *args)
+
+    return new
 
 
 def _build(instance, state):
     """BUILD for weights_only loads: tensors, ordered dicts and allow-listed classes only."""
     if type(instance) in _USER_SAFE_GLOBALS.values():
         _build_allowed(instance, state)
+        return
+    if type(instance) is Tensor:  # torch runs the legacy `instance.set_(*state)`
+        if state != ():
+            raise TypeError(f"set_() received an invalid combination of arguments - got "
+                            f"{state!r:.60}: ember does not rebuild legacy tensor state")
         return
     if not isinstance(instance, (Tensor, collections.OrderedDict, collections.Counter)):
         raise pickle.UnpicklingError(
@@ -290,8 +353,6 @@ class _TrustedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"Unsupported persistent id {pid!r}")
         return self._storage(pid)
 
 
@@ -308,7 +369,8 @@ def _weights_only_unpickler(file, file_size, storage):
         return safe[f"{module}.{name}"]
 
     callables = {id(v) for v in safe.values() if callable(v)}
-    return _weights_only.Unpickler(file, find_global, storage, callables, _new_object, _build)
+    return _weights_only.Unpickler(file, find_global, storage, callables,
+                                   _new_object(file_size), _build, _bounded_call(file_size))
 
 
 def _load_legacy(file):
@@ -375,28 +437,42 @@ def _resolve_weights_only(weights_only):
     return True if weights_only is None else weights_only
 
 
+def _default_restore(storage, location):
+    """torch's default_restore_location on a CPU-only build: 'cpu' stays, anything else fails
+    with the error torch gives for it."""
+    if not isinstance(location, (str, bytes)):
+        raise TypeError(f"expected string or bytes-like object, got '{type(location).__name__}'")
+    location = location.decode("ascii") if isinstance(location, bytes) else location
+    if location == "cpu":
+        return storage
+    if location.startswith("cuda"):
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+            "is False. If you are running on a CPU-only machine, please use torch.load with "
+            "map_location=torch.device('cpu') to map your storages to the CPU.")
+    for tag in ("mps", "meta", "xpu", "hpu", "mtia", "privateuseone"):
+        if location.startswith(tag):  # torch makes meta storages; ember has no meta backend
+            raise RuntimeError(f"Attempting to deserialize object on a {tag} device, which "
+                               "ember does not have; use map_location='cpu'")
+    raise RuntimeError("don't know how to restore data location of torch.storage.UntypedStorage "
+                       f"(tagged with {location})")
+
+
 def _restore_location(map_location):
     """storage, saved location -> the storage where map_location puts it (the CPU only)."""
-
-    def check(storage, location):
-        if str(location).startswith("cuda"):
-            raise RuntimeError(
-                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
-                "is False. If you are running on a CPU-only machine, please use torch.load with "
-                "map_location=torch.device('cpu') to map your storages to the CPU.")
-        return storage
-
     if map_location is None:
-        return check
+        return _default_restore
     if isinstance(map_location, dict):
-        return lambda storage, location: check(storage, map_location.get(location, location))
+        return lambda storage, location: _default_restore(
+            storage, map_location.get(location, location))
     if isinstance(map_location, (str, bytes, device)):
+        # as torch, the saved location is not looked at: every storage goes to map_location
         target = map_location.decode() if isinstance(map_location, bytes) else str(map_location)
-        return lambda storage, location: check(storage, target)
+        return lambda storage, location: _default_restore(storage, target)
 
     def call(storage, location):
         result = map_location(storage, location)
-        return check(storage, location) if result is None else result
+        return _default_restore(storage, location) if result is None else result
 
     return call
 
@@ -420,19 +496,24 @@ def _load_zip(file, map_location, weights_only, mapped=None):
     file.seek(start)
     try:
         zip_file = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError) as error:
+    except UnicodeDecodeError:
+        raise  # a name that is not UTF-8: torch fails the same way as it lists the records
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:  # a bad offset
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {error}") from None
     with zip_file:
         archive = _Archive(zip_file, file_size, mapped)
         restore = _restore_location(map_location)
 
         def storage(pid):
-            return restore(archive.storage(pid), pid[3])
+            return archive.storage(pid, restore)
 
         data = io.BytesIO(archive.read(f"{archive.prefix}data.pkl"))
         if weights_only:
-            return _weights_only_unpickler(data, file_size, storage).load()
-        return _TrustedUnpickler(data, archive, storage).load()
+            result = _weights_only_unpickler(data, file_size, storage).load()
+        else:
+            result = _TrustedUnpickler(data, archive, storage).load()
+        archive.check_serialization_id()
+        return result
 
 
 # ---- the allow-list, extended by the user (matches torch.serialization's functions) ----------

@@ -60,6 +60,28 @@ CALLS = {
     "repeat 2**40": lambda lib: lib.ones(2).repeat(2**40),
     "linspace steps=-1": lambda lib: lib.linspace(0, 1, steps=-1),
     "eye(-1)": lambda lib: lib.eye(-1),
+    # found by the whole-op_db fuzz (tests/fuzz_ops.py, issue #19 session 5)
+    "addcmul with a float tensor2": lambda lib: lib.addcmul(lib.ones(2), lib.ones(2), 1.5),
+    "linalg.lu_solve with a bool B": lambda lib: lib.linalg.lu_solve(lib.eye(2), lib.arange(2),
+                                                                     True),
+    "select with a 2-element index": lambda lib: lib.select(lib.ones(3), 0, lib.ones(2)),
+    "ones of an empty tensor": lambda lib: lib.ones(lib.ones(0)),
+    "stack of a bare tensor": lambda lib: lib.stack(lib.ones(2, 2)),
+    "vstack of a bare tensor": lambda lib: lib.vstack(lib.ones(3)),
+    "hsplit with tensor sections": lambda lib: lib.hsplit(lib.ones(4, 4), lib.ones(3)),
+    "F.pad with an int mode": lambda lib: lib.nn.functional.pad(lib.ones(3), (1, 1), 3),
+    "index_put with a tensor for indices": lambda lib: lib.index_put(
+        lib.ones(5), lib.tensor([1]), lib.tensor(2.0)),
+    "layer_norm with a wrong-size bias": lambda lib: lib.nn.functional.layer_norm(
+        lib.ones(2, 3), (3,), bias=lib.ones(2)),
+    "l1_loss with a bool target": lambda lib: lib.nn.functional.l1_loss(
+        lib.ones(2), lib.tensor([True, False])),
+    "special.entr(None)": lambda lib: lib.special.entr(None),
+    "fft.fft2(True)": lambda lib: lib.fft.fft2(True),
+    "chebyshev_polynomial_t shapes that don't broadcast": lambda lib:
+        lib.special.chebyshev_polynomial_t(lib.ones(2, 3), lib.ones(5)),
+    "masked_scatter shapes that don't broadcast": lambda lib: lib.masked_scatter(
+        lib.ones(2, 3), lib.ones(2, 5, dtype=lib.bool), lib.ones(10)),
 }
 
 

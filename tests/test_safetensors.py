@@ -185,3 +185,55 @@ def test_load_reads_safetensors_paths_as_torch_2_13_does(tmp_path):
             lib.load(path, map_location={"cpu": "cpu"})
         with pytest.raises(RuntimeError, match="callable map_location is not supported"):
             lib.load(path, map_location=lambda storage, location: storage)
+
+
+# ---- whole models, both ways -----------------------------------------------------------------
+MODEL = """
+import torch
+def make():
+    return torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3), torch.nn.ReLU(),
+                               torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 5))
+"""
+
+
+def _torch_model():
+    namespace = {}
+    exec(MODEL, namespace)  # noqa: S102 - the same model text runs under torch and under ember
+    return namespace["make"]()
+
+
+def test_save_model_files_load_across_torch_and_ember(tmp_path):
+    """safetensors.torch.save_model in real torch -> load_model under ember gives the same
+    outputs, and the other way round (BatchNorm's buffers included)."""
+    from safetensors.torch import load_model, save_model
+
+    torch.manual_seed(0)
+    model = _torch_model()
+    model.train()(torch.randn(4, 2, 6, 6))  # running statistics that are not the defaults
+    model.eval()
+    save_model(model, tmp_path / "torch.safetensors")
+    x = torch.randn(3, 2, 6, 6)
+    np.save(tmp_path / "x.npy", x.numpy())
+    code = MODEL + """
+import numpy as np
+from safetensors.torch import load_model, save_model
+model = make().eval()
+missing, unexpected = load_model(model, "torch.safetensors")
+print(sorted(missing), unexpected)
+with torch.no_grad():
+    np.save("ours.npy", model(torch.from_numpy(np.load("x.npy"))).numpy())
+with torch.no_grad():
+    for p in model.parameters():
+        p.mul_(2)
+save_model(model, "ember.safetensors")
+"""
+    assert _under_ember(code, tmp_path).strip() == "[] []"
+    with torch.no_grad():
+        np.testing.assert_allclose(np.load(tmp_path / "ours.npy"), model(x).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    back = _torch_model().eval()
+    assert load_model(back, tmp_path / "ember.safetensors") == (set(), [])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(2)
+        np.testing.assert_allclose(back(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)

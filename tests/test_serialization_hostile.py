@@ -9,6 +9,7 @@ import io
 import os
 import pickle
 import stat
+import struct
 import tracemalloc
 import zipfile
 
@@ -74,6 +75,16 @@ def _tensor_file(numel=4, stored=16, offset=0, size=(4,), stride=(1,), kind="Flo
     return _archive(_pickle({"w": _View(storage, offset, size, stride)}), {"0": b"\1" * stored})
 
 
+def _declaring(record, size):
+    """A valid checkpoint whose zip headers declare `size` bytes for `record` (16 stored)."""
+    data = bytearray(_tensor_file())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(f"archive/{record}")
+    struct.pack_into("<II", data, info.header_offset + 18, size, size)
+    entry = bytes(data).index(f"archive/{record}".encode(), info.header_offset + 31) - 46
+    struct.pack_into("<II", data, entry + 20, size, size)
+    return bytes(data)
+
+
 def _truncated():
     whole = _tensor_file()
     return whole[:len(whole) // 2]
@@ -88,6 +99,8 @@ HOSTILE = {
     "numel-larger-than-record": lambda: _tensor_file(numel=100, size=(4,)),
     "record-not-a-multiple": lambda: _tensor_file(numel=4, stored=15, size=(3,)),
     "negative-numel": lambda: _tensor_file(numel=-1),
+    "zip-header-declares-3GiB-data-pkl": lambda: _declaring("data.pkl", 3 << 30),
+    "zip-header-declares-4GiB-storage": lambda: _declaring("data/0", 2**32 - 1),
     "missing-record": lambda: _archive(
         _pickle({"w": _View(_Storage("FloatStorage", "9", 4), 0, (4,), (1,))}),
         {"0": b"\0" * 16}),
@@ -117,6 +130,10 @@ HOSTILE = {
                                          b"q\x01\x85q\x02Rq\x03."),
     "persistent-id-not-storage": lambda: _archive(b"\x80\x02X\x03\x00\x00\x00abcQ."),
     "plain-pickle-not-zip": lambda: pickle.dumps({"a": 1}, protocol=2),
+    # a storage type given as a string: torch asks it for .dtype (AttributeError)
+    "storage-type-as-string": lambda: _archive(
+        b"\x80\x02(X\x07\x00\x00\x00storageX\x01\x00\x00\x000X\x01\x00\x00\x000X\x03\x00\x00"
+        b"\x00cpuK\x04tQ.", {"0": b"\0" * 16}),
 }
 
 # NOTE [Where ember refuses more than torch]
@@ -125,13 +142,23 @@ STRICTER = {
     # torch allocates (lazily) whatever bytearray a pickle asks for; ember bounds it by the file
     "bytearray-2**34": (pickle.UnpicklingError, lambda: _archive(
         b"\x80\x02c__builtin__\nbytearray\nq\x00\x8a\x05\x00\x00\x00\x00\x04\x85q\x01Rq\x02.")),
+    # torch.Tensor and the legacy classes are allowed globals: torch allocates 4 GiB lazily,
+    # ember refuses more elements than the file has bytes (NOTE [A pickle may not ask for more
+    # than the file holds])
+    "Tensor(2**15, 2**15)": (pickle.UnpicklingError, lambda: _archive(
+        b"\x80\x02ctorch\nTensor\nq\x00M\x00\x80M\x00\x80\x86q\x01Rq\x02.")),
+    "FloatTensor(2**15, 2**15)": (pickle.UnpicklingError, lambda: _archive(
+        b"\x80\x02ctorch\nFloatTensor\nq\x00M\x00\x80M\x00\x80\x86q\x01Rq\x02.")),
+    "Tensor.__new__(2**15, 2**15)": (pickle.UnpicklingError, lambda: _archive(
+        b"\x80\x02ctorch\nTensor\nq\x00M\x00\x80M\x00\x80\x86q\x01\x81q\x02.")),
+    # a list of memo references to a list of references: 10**8 elements from 4 KiB (torch
+    # builds them all)
+    "Tensor-of-a-memo-bomb": (pickle.UnpicklingError, lambda: _archive(
+        b"\x80\x02ctorch\nTensor\nq\x00]q\x03(]q\x02(]q\x01(" + b"K\x01" * 100 + b"e" +
+        b"h\x01" * 999 + b"e" + b"h\x02" * 999 + b"e\x85R.")),
     # torch inflates a compressed data.pkl of any size; ember refuses more than 64x inflation
     "deflate-bomb-in-data-pkl": (RuntimeError, lambda: _archive(
         pickle.dumps(b"\0" * _BOMB, protocol=2), deflate=("data.pkl",))),
-    # torch leaks an AttributeError from its internals for a storage type given as a string
-    "storage-type-as-string": (pickle.UnpicklingError, lambda: _archive(
-        b"\x80\x02(X\x07\x00\x00\x00storageX\x01\x00\x00\x000X\x01\x00\x00\x000X\x03\x00\x00"
-        b"\x00cpuK\x04tQ.", {"0": b"\0" * 16})),
 }
 
 
@@ -215,6 +242,19 @@ def test_valid_edge_layouts_still_load_like_torch(tmp_path):
         assert tuple(ours.shape) == tuple(theirs.shape) and ours.stride() == theirs.stride()
         if ours.numel() < 100:
             assert ours.tolist() == theirs.tolist()
+
+
+def test_small_tensor_class_calls_in_a_pickle_load_like_torch(tmp_path):
+    calls = {"Tensor(2, 3)": b"ctorch\nTensor\nK\x02K\x03\x86R.",
+             "FloatTensor([1, 2])": b"ctorch\nFloatTensor\n](K\x01K\x02e\x85R.",
+             "LongTensor(Size([4]))": b"ctorch\nLongTensor\nctorch\nSize\n](K\x04e\x85R\x85R.",
+             "Tensor([1.0])": b"ctorch\nTensor\n](G?\xf0\x00\x00\x00\x00\x00\x00e\x85R."}
+    for name, body in calls.items():
+        path = tmp_path / "call.pt"
+        path.write_bytes(_archive(b"\x80\x02" + body))
+        ours, theirs = ember.load(path), torch.load(path, weights_only=True)
+        assert tuple(ours.shape) == tuple(theirs.shape), name
+        assert str(ours.dtype) == str(theirs.dtype), name
 
 
 def test_user_allowed_globals(tmp_path):

@@ -62,9 +62,12 @@ def test_constants_and_helpers():
     assert np.isnan(ember.nan) and ember.newaxis is torch.newaxis is None
     for obj in (1, ember.nn.Linear(1, 1)):
         theirs = torch.nn.Linear(1, 1) if isinstance(obj, ember.nn.Module) else obj
-        assert ember.typename(obj).replace("ember", "torch") == torch.typename(theirs)
+        assert ember.typename(obj) == torch.typename(theirs)
     assert ember.typename(ember.ones(1)) == torch.typename(torch.ones(1))
     assert ember.is_storage(ember.ones(1)) is torch.is_storage(torch.ones(1)) is False
+    for method in ("untyped_storage", "storage"):
+        assert ember.is_storage(getattr(ember.ones(1), method)()) is \
+            torch.is_storage(getattr(torch.ones(1), method)()) is True
 
 
 def test_set_default_tensor_type():
@@ -77,3 +80,106 @@ def test_set_default_tensor_type():
             ember.set_default_tensor_type(ember.LongTensor)
     finally:
         ember.set_default_dtype(ember.float32)
+
+
+def _raised(fn):
+    """The exception fn() raises, or None."""
+    try:
+        fn()
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        return error
+    return None
+
+
+# Tensor.type(spec): a dtype, a legacy class, a type string, or what a CPU-only build refuses
+TYPE_SPECS = {
+    "class": lambda lib: lib.DoubleTensor, "string": lambda lib: "torch.LongTensor",
+    "dtype": lambda lib: lib.int32, "byte class": lambda lib: lib.ByteTensor,
+    "half string": lambda lib: "torch.HalfTensor", "bool class": lambda lib: lib.BoolTensor,
+    "cuda string": lambda lib: "torch.cuda.FloatTensor", "cuda class": lambda lib:
+    lib.cuda.DoubleTensor, "bad string": lambda lib: "torch.Foo", "dtype name": lambda lib:
+    "torch.float32", "python type": lambda lib: float, "number": lambda lib: 5}
+
+
+@pytest.mark.parametrize("spec", list(TYPE_SPECS))
+def test_tensor_type_converts_like_torch(spec):
+    def call(lib):
+        return lib.tensor([1.5, 0.0]).type(TYPE_SPECS[spec](lib))
+    ours, theirs = _raised(lambda: call(ember)), _raised(lambda: call(torch))
+    assert type(ours) is type(theirs)
+    if theirs is None:
+        e, t = call(ember), call(torch)
+        assert str(e.dtype) == str(t.dtype) and e.tolist() == t.tolist()
+
+
+def test_tensor_type_keywords():
+    for lib in (ember, torch):
+        t = lib.ones(2)
+        assert t.type(dtype="torch.DoubleTensor").dtype == lib.float64
+        assert t.type("torch.IntTensor", non_blocking=True).dtype == lib.int32
+        assert t.type() == "torch.FloatTensor"
+
+
+SIZE_EXPRESSIONS = ["S + (4,)", "(1,) + S", "S * 2", "2 * S", "S * 0", "S + S", "S[::-1]",
+                    "S[1:]", "S + [4]", "S == (2, 3)", "S == [2, 3]", "S.numel()",
+                    "lib.Size([2.0])", "lib.Size([lib.tensor(3)])", "lib.Size(iter([1, 2]))",
+                    "pickle.loads(pickle.dumps(S))", "S.count(2)", "S.index(3)"]
+
+
+@pytest.mark.parametrize("expression", SIZE_EXPRESSIONS)
+def test_size_arithmetic_matches_torch(expression):
+    import pickle
+
+    def evaluate(lib):
+        return eval(expression, {"S": lib.Size([2, 3]), "lib": lib, "pickle": pickle})
+    ours, theirs = _raised(lambda: evaluate(ember)), _raised(lambda: evaluate(torch))
+    assert type(ours) is type(theirs)
+    if theirs is None:
+        e, t = evaluate(ember), evaluate(torch)
+        assert repr(e) == repr(t) and type(e).__name__ == type(t).__name__
+
+
+SIZE_KEYWORD_CALLS = {
+    "empty": lambda lib: lib.empty(size=(2, 3)), "zeros": lambda lib: lib.zeros(size=[2]),
+    "ones": lambda lib: lib.ones(size=(1, 2), dtype=lib.float64),
+    "rand": lambda lib: lib.rand(size=(3,)), "randn": lambda lib: lib.randn(size=(2, 2)),
+    "empty Size": lambda lib: lib.empty(size=lib.Size([4])),
+    "new_zeros": lambda lib: lib.ones(1).new_zeros(size=(2,)),
+    "new_ones": lambda lib: lib.ones(1).long().new_ones(size=(2, 1)),
+    "new_empty": lambda lib: lib.ones(1).new_empty(size=(3,)),
+    "zeros out": lambda lib: lib.zeros(size=(2,), out=lib.ones(2)),
+    "ones positional": lambda lib: lib.ones((2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(SIZE_KEYWORD_CALLS))
+def test_size_keyword_forms(name):
+    call = SIZE_KEYWORD_CALLS[name]
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    e, t = call(ember), call(torch)
+    assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype)
+    if name.startswith(("zeros", "ones", "new_zeros", "new_ones", "rand")):
+        assert np.allclose(e.numpy(), t.numpy())
+
+
+def test_set_default_tensor_type_refuses_cuda_types():
+    for lib in (ember, torch):
+        for spec in ("torch.cuda.FloatTensor", lib.cuda.FloatTensor):
+            with pytest.raises(TypeError, match="not available"):
+                lib.set_default_tensor_type(spec)
+    assert ember.get_default_dtype() == ember.float32
+
+
+LEGACY_NEW = ["x.new(x.size()).shape", "x.new((2, 3)).tolist()", "x.new([2, 3]).tolist()",
+              "x.new(2, 3).shape", "x.new(lib.Size([4])).shape", "x.new().shape",
+              "x.new(np.array([1.5])).tolist()", "lib.Tensor(lib.Size([2, 3])).shape",
+              "lib.Tensor((2, 3)).tolist()", "lib.Tensor(2, 3).shape",
+              "lib.FloatTensor((2, 3)).tolist()", "x.long().new(x.size()).dtype"]
+
+
+@pytest.mark.parametrize("expression", LEGACY_NEW)
+def test_legacy_new_takes_a_size_as_sizes(expression):
+    def evaluate(lib):
+        return eval(expression, {"x": lib.ones(2, 3), "lib": lib, "np": np})
+    assert repr(evaluate(ember)) == repr(evaluate(torch))

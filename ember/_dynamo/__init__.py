@@ -2,14 +2,8 @@
 reset, disable). There is no graph capture on ember: see NOTE [torch.compile runs eagerly] in
 ember/_dynamo/eval_frame.py."""
 
-import types
-
+from ember._dynamo import config
 from ember._dynamo.eval_frame import OptimizedModule
-
-config = types.SimpleNamespace(suppress_errors=False, cache_size_limit=8,
-                               accumulated_cache_size_limit=256, verbose=False,
-                               capture_scalar_outputs=False, optimize_ddp=True,
-                               automatic_dynamic_shapes=True, recompile_limit=8)
 
 
 def reset() -> None:
@@ -45,5 +39,31 @@ def optimize(backend="inductor", *, nopython=False, dynamic=None, **kwargs):
     return lambda fn: fn
 
 
-__all__ = ["OptimizedModule", "allow_in_graph", "config", "disable", "is_compiling",
-           "mark_dynamic", "mark_static", "optimize", "reset"]
+def maybe_mark_dynamic(t, index) -> None:
+    """Accepted and ignored."""
+
+
+def mark_static_address(t, guard=False) -> None:
+    """Accepted and ignored."""
+
+
+def graph_break(msg: str = "") -> None:
+    """Nothing to break: ember code always runs eagerly."""
+
+
+def disallow_in_graph(fn):
+    return fn
+
+
+forbid_in_graph = assume_constant_result = disallow_in_graph
+
+
+def list_backends(exclude_tags=("debug", "experimental")) -> list:
+    """torch's registered backend names; on ember every one of them runs eagerly."""
+    return ["cudagraphs", "inductor", "openxla", "tvm"]
+
+
+__all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable",
+           "disallow_in_graph", "forbid_in_graph", "graph_break", "is_compiling",
+           "list_backends", "mark_dynamic", "mark_static", "mark_static_address",
+           "maybe_mark_dynamic", "optimize", "reset"]

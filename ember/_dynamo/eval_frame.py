@@ -30,6 +30,9 @@ class OptimizedModule(Module):
             return getattr(self._modules["_orig_mod"], name)
 
 
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
 def compile_model(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
                   options=None, disable=False):
     """Return model compiled; on ember, the same computation run eagerly (see the NOTE)."""
@@ -39,6 +42,8 @@ def compile_model(model=None, *, fullgraph=False, dynamic=None, backend="inducto
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be "
                            "specified at the same time.")
+    if backend == "inductor" and mode not in (None, *_MODES):
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     if isinstance(model, Module):
         return model if disable else OptimizedModule(model)
     if not callable(model):

@@ -15,7 +15,8 @@ from ember._dtype import _BY_NUMPY
 from ember._tensor import Tensor
 
 from ember.autograd import grad_mode
-from ember.autograd.function import AccumulateGrad, Node, gradient_edge  # noqa: F401
+from ember.autograd.function import (POST_ACCUMULATE_HOOKS, AccumulateGrad, Node,  # noqa: F401
+                                     gradient_edge)
 
 _state = grad_mode._state
 
@@ -201,10 +202,18 @@ def _checked_fast(node, result):
 
 
 def _accumulate_into_leaf(tensor, grad, create_graph, steal=False):
-    """tensor.grad += grad, after the tensor's own hooks; on first arrival an array nothing
-    else holds (stolen when `steal` and no one else can see it, see NOTE), else a copy."""
+    """tensor.grad += grad, after the tensor's own hooks and before its post-accumulate hooks;
+    on first arrival an array nothing else holds (stolen when `steal` and no one else can see
+    it, see NOTE), else a copy."""
     if grad is None:
         return
+    _add_into_leaf(tensor, grad, create_graph, steal)
+    if POST_ACCUMULATE_HOOKS and id(tensor) in POST_ACCUMULATE_HOOKS:
+        for hook in list(POST_ACCUMULATE_HOOKS[id(tensor)]):
+            hook(tensor)
+
+
+def _add_into_leaf(tensor, grad, create_graph, steal):
     if tensor._hooks:
         for hook in tensor._hooks:
             replaced = hook(grad)

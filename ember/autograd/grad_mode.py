@@ -7,12 +7,17 @@ generator functions), as in PyTorch.
 
 from ember._contextlib import _DecoratorContextManager, _NoParamDecoratorContextManager
 
-_state = {"enabled": True}
+_state = {"enabled": True, "inference": False}
 
 
 def is_grad_enabled() -> bool:
     """Return whether ops currently record the autograd graph (matches `torch.is_grad_enabled`)."""
     return _state["enabled"]
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an inference_mode block is running (matches `torch.is_inference_mode_enabled`)."""
+    return _state["inference"]
 
 
 class _GradModeSwitch:
@@ -51,8 +56,11 @@ class set_grad_enabled(_GradModeSwitch, _DecoratorContextManager):
     """Set gradient recording on or off; takes effect at once, like `torch.set_grad_enabled`."""
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, bool):  # torch's argument check (1 and None are refused too)
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
         self._previous = _state["enabled"]
-        self.mode = bool(mode)
+        self.mode = mode
         _state["enabled"] = self.mode
 
     def __enter__(self):
@@ -73,14 +81,24 @@ class set_grad_enabled(_GradModeSwitch, _DecoratorContextManager):
 class inference_mode(_GradModeSwitch, _DecoratorContextManager):
     """Like no_grad (ember has no separate inference tensors); matches `torch.inference_mode`."""
 
-    def __new__(cls, mode_or_orig_func=True):
+    def __new__(cls, mode=True):
         # `@torch.inference_mode` bare passes the function as the mode.
-        if mode_or_orig_func is None or isinstance(mode_or_orig_func, bool):
+        if isinstance(mode, bool):
             return super().__new__(cls)
-        return cls()(mode_or_orig_func)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True):
+        self.inference = mode
         self.mode = not mode
 
+    def __enter__(self):
+        self._previous_inference = _state["inference"]
+        _state["inference"] = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc_info):
+        _state["inference"] = self._previous_inference
+        return super().__exit__(*exc_info)
+
     def clone(self):
-        return self.__class__(not self.mode)
+        return self.__class__(self.inference)

@@ -2,6 +2,7 @@
 `torch.backends.cuda.matmul.allow_tf32` (ember always computes float32 matmuls in float32)."""
 
 _PRECISION = ["highest"]
+CUDA_MATMUL_FP32 = ["none"]  # torch.backends.cuda.matmul.fp32_precision, which tracks it
 _ALLOWED = ("highest", "high", "medium")
 
 
@@ -15,3 +16,4 @@ def set_float32_matmul_precision(precision: str) -> None:
     if precision not in _ALLOWED:
         raise RuntimeError(f"Invalid precision {precision!r}: expected one of {_ALLOWED}")
     _PRECISION[0] = precision
+    CUDA_MATMUL_FP32[0] = "ieee" if precision == "highest" else "tf32"

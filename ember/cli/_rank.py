@@ -1,32 +1,35 @@
-"""One rank of a launched job: `python -m ember.cli._rank SCRIPT ARGS` under mpiexec.
+"""One rank of a launched job: `python -m ember.cli._rank [-m | --no-python] SCRIPT ARGS`.
 
 Sets torchrun's per-rank variables (RANK, LOCAL_RANK, GROUP_RANK, ...) from the MPI launcher's
-own (MPICH's PMI_RANK and MPI_LOCALRANKID, Open MPI's OMPI_COMM_WORLD_*), runs the script with
+own (MPICH's PMI_RANK, Open MPI's OMPI_COMM_WORLD_RANK, PMIx's PMIX_RANK), runs the script with
 torch served by ember (`ember run`), and, if the script fails, aborts the whole MPI job so that
 the other ranks stop at once instead of waiting forever in a collective.
 """
 
 import os
+import subprocess
 import sys
 
-from ember.cli.run import run
+from ember.cli.run import run, run_module
 
-# (global rank, local rank) variables of each MPI launcher, in the order they are tried
-_LAUNCHER_VARS = (("PMI_RANK", "MPI_LOCALRANKID"),
-                  ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK"),
-                  ("PMIX_RANK", "MPI_LOCALRANKID"))
+# the global rank as each MPI launcher gives it, in the order tried (MPICH, Open MPI, PMIx)
+_LAUNCHER_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
 
 
 def _mpi_ranks():
-    """(global rank, local rank) from the launcher's environment, else from MPI itself."""
-    for rank_var, local_var in _LAUNCHER_VARS:
+    """(global rank, local rank). The launcher puts LOCAL_WORLD_SIZE consecutive ranks on each
+    node (MPICH's -ppn, Open MPI's ppr:N:node), so the local rank is rank % LOCAL_WORLD_SIZE,
+    as torchrun numbers them, even when two "nodes" are the same machine (MPI's own local ids
+    would count every rank on the machine)."""
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    for rank_var in _LAUNCHER_VARS:
         if rank_var in os.environ:
             rank = int(os.environ[rank_var])
-            per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-            return rank, int(os.environ.get(local_var, rank % per_node))
+            return rank, rank % per_node
     from mpi4py import MPI  # lazy: only for a launcher that sets none of the variables
 
-    return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_rank()
+    rank = MPI.COMM_WORLD.Get_rank()
+    return rank, rank % per_node
 
 
 def set_rank_environment() -> None:
@@ -48,11 +51,20 @@ def _abort(status: int) -> None:
     MPI.COMM_WORLD.Abort(status)
 
 
+def _start(argv) -> int:
+    """Run `SCRIPT ARGS`, `-m MODULE ARGS` or `--no-python PROGRAM ARGS`; its exit status."""
+    if argv[0] == "-m":
+        return run_module(argv[1], argv[2:])
+    if argv[0] == "--no-python":  # torchrun's --no-python: the program runs as it is
+        return subprocess.run(argv[1:]).returncode
+    return run(argv[0], argv[1:])
+
+
 def main(argv=None) -> int:
     """Run one rank; the script's exit status (a failing rank aborts the job)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     set_rank_environment()
-    status = run(argv[0], argv[1:])
+    status = _start(argv)
     if status != 0 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         _abort(status)
     return status

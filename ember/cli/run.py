@@ -5,8 +5,8 @@ A meta path finder placed first on sys.meta_path answers every import of `torch`
 `torchvision` and `torchvision.*` with the ember module of the same path (`torch.nn.functional`
 -> `ember.nn.functional`, `torchvision.transforms` -> `ember.vision.transforms`), so the module
 objects are shared: `torch.nn is ember.nn`. A name ember does not have fails with the usual
-ModuleNotFoundError, naming the torch module. The script then runs with runpy under
-`__name__ == "__main__"`, with sys.argv and sys.path[0] set as `python script.py` would; its
+ModuleNotFoundError, naming the torch module. The script then runs in a fresh `__main__` module,
+with sys.argv, sys.path[0] and the module's globals set as `python script.py` would; its
 traceback is printed from the script's first frame, and the exit status is 1.
 """
 
@@ -14,8 +14,8 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import os
-import runpy
 import sys
 import traceback
 import types
@@ -99,16 +99,34 @@ def _run_as_main(execute, shown_file) -> int:
 
 def run(script: str, args: list) -> int:
     """Run script as __main__ with sys.argv = [script, *args]; the exit status."""
-    path = os.path.abspath(script)
+    path = os.path.join(os.getcwd(), script)  # python's __file__: joined, not normalised
     if not os.path.isfile(path):
         print(f"ember run: can't open file '{script}': No such file or directory",
               file=sys.stderr)
         return 2
     install()
-    sys.argv = [script, *args]
-    sys.path[0] = os.path.dirname(path)
+    sys.argv = [script, *args]  # as typed, as python leaves it (runpy would make it absolute)
+    sys.path[0] = os.path.dirname(os.path.abspath(path))
     sys.path.insert(1, SERVED)  # for spawned children: NOTE [Serving torch to spawned children]
-    return _run_as_main(lambda: runpy.run_path(path, run_name="__main__"), path)
+    main = _fresh_main(__file__=path, __cached__=None,
+                       __loader__=importlib.machinery.SourceFileLoader("__main__", path))
+
+    def execute():
+        with io.open_code(path) as source:  # bytes: compile honours an encoding cookie
+            code = compile(source.read(), path, "exec")
+        exec(code, main.__dict__)  # noqa: S102 - the user's program
+
+    return _run_as_main(execute, path)
+
+
+def _fresh_main(**attributes) -> types.ModuleType:
+    """A new `__main__` module in sys.modules (pickle and spawned children look it up there),
+    with python's `__builtins__`, `__package__` and `__spec__` for a script."""
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=sys.modules["builtins"], __package__=None, __spec__=None,
+                         **attributes)
+    sys.modules["__main__"] = main
+    return main
 
 
 def run_module(name: str, args: list) -> int:
@@ -126,8 +144,14 @@ def run_module(name: str, args: list) -> int:
         print(f"ember run: No module named {name}", file=sys.stderr)
         return 1
     sys.argv = [spec.origin, *args]
-    return _run_as_main(lambda: runpy.run_module(name, run_name="__main__", alter_sys=True),
-                        spec.origin)
+    # runpy.run_module would run it in a temporary module: python runs it in __main__ itself.
+    main = _fresh_main(__file__=spec.origin, __cached__=spec.cached, __loader__=spec.loader)
+    main.__dict__.update(__package__=spec.parent, __spec__=spec)
+
+    def execute():
+        exec(spec.loader.get_code(spec.name), main.__dict__)  # noqa: S102 - the user's program
+
+    return _run_as_main(execute, spec.origin)
 
 
 def run_code(code: str, args: list) -> int:
@@ -136,8 +160,7 @@ def run_code(code: str, args: list) -> int:
     sys.argv = ["-c", *args]
     sys.path[0] = ""
     sys.path.insert(1, SERVED)
-    main = types.ModuleType("__main__")
-    sys.modules["__main__"] = main
+    main = _fresh_main()
 
     def execute():
         exec(compile(code, "<string>", "exec"), main.__dict__)  # noqa: S102 - the user's program

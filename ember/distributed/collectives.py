@@ -8,11 +8,30 @@ on at once and None returned, as torch returns; with async_op=True the caller wa
 Ranks that are not members of `group` return None without taking part, as in torch.
 """
 
+import time
+import warnings
+
 from ember._backend import xp
 from ember.distributed import _mpi
-from ember.distributed._buffers import (as_bytes, average, contiguous, mpi_op, reducible,
-                                        store)
-from ember.distributed.process_group import RedOpType, ReduceOp, is_member, resolve
+from ember.distributed._buffers import (as_bytes, average, check_reduction, contiguous, mpi_op,
+                                        reducible, store)
+from ember.distributed.process_group import (GroupMember, RedOpType, ReduceOp, is_member,
+                                             resolve)
+
+
+# NOTE [Timeouts]
+# MPI has no timeout on a collective: a rank that never arrives would be waited for forever. When
+# the user gives one (init_process_group / new_group `timeout`, or Work.wait(timeout)), waiting
+# tests the request every 0.1 ms instead of blocking in MPI, and raises RuntimeError once the
+# time is up, as torch's gloo does; the failing script then ends the job through the launcher.
+_POLL_SECONDS = 1e-4
+
+
+def _default_timeout():
+    """The default group's timeout in seconds, or None."""
+    world = GroupMember.WORLD
+    limit = getattr(world, "timeout", None)
+    return None if limit is None else limit.total_seconds()
 
 
 class Work:
@@ -25,12 +44,26 @@ class Work:
         self._done = False
 
     def wait(self, timeout=None) -> bool:
-        """Block until the operation is complete here, then apply its last step."""
+        """Block until the operation is complete here (or raise once timeout, a timedelta, or
+        the group's passes: NOTE [Timeouts]), then apply its last step."""
         if not self._done:
             if self._request is not None:
-                self._request.Wait()
+                limit = timeout.total_seconds() if timeout is not None else _default_timeout()
+                if limit is None:
+                    self._request.Wait()
+                else:
+                    self._wait_at_most(limit)
             self._complete()
         return True
+
+    def _wait_at_most(self, seconds: float) -> None:
+        """Test the request until it completes; RuntimeError after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while not self._request.Test():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Timed out waiting {round(seconds * 1000)}ms for the "
+                                   "operation to complete: another rank did not take part")
+            time.sleep(_POLL_SECONDS)
 
     def is_completed(self) -> bool:
         """Whether the operation has completed (finishes it if MPI says it has)."""
@@ -75,6 +108,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     pg = resolve(group)
     if not is_member(pg):
         return None
+    check_reduction(tensor, op, "all_reduce")
     buf = reducible(tensor._data)
     request = pg.comm.Iallreduce(_mpi.load().IN_PLACE, buf, mpi_op(op, tensor._data.dtype))
 
@@ -94,6 +128,7 @@ def reduce(tensor, dst: int = 0, op=ReduceOp.SUM, group=None, async_op: bool = F
     if not is_member(pg):
         return None
     root = group_dst if group_dst is not None else pg.group_rank(dst)
+    check_reduction(tensor, op, "reduce")
     buf = reducible(tensor._data)
     reduction = mpi_op(op, tensor._data.dtype)
     if pg.rank() == root:
@@ -128,9 +163,21 @@ def _stacked(tensors):
 
 
 def _check_list(tensors, size, name):
-    """ValueError unless the list holds one tensor per rank."""
+    """RuntimeError unless the list holds one tensor per rank (as gloo checks it)."""
     if len(tensors) != size:
-        raise ValueError(f"{name} has {len(tensors)} tensors, but the group has {size} ranks")
+        raise RuntimeError(f"invalid {name} size: {len(tensors)} tensors, must be world size "
+                           f"{size}")
+
+
+def _check_like(outputs, tensor, name):
+    """torch's errors for outputs of another dtype (ValueError) or size (RuntimeError)."""
+    for i, out in enumerate(outputs):
+        if out.dtype != tensor.dtype:
+            raise ValueError("Invalid usage of tensors with different dtypes"
+                             f"Found {out.dtype} and  {tensor.dtype}")
+        if tuple(out.shape) != tuple(tensor.shape):
+            raise RuntimeError(f"{name}: invalid tensor size at index {i} (expected "
+                               f"{tuple(tensor.shape)}, got {tuple(out.shape)})")
 
 
 def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
@@ -139,7 +186,8 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     pg = resolve(group)
     if not is_member(pg):
         return None
-    _check_list(tensor_list, pg.size(), "tensor_list")
+    _check_list(tensor_list, pg.size(), "output tensor list")
+    _check_like(tensor_list, tensor, "all_gather")
     send = contiguous(tensor._data)
     recv = xp.empty((pg.size(),) + send.shape, dtype=send.dtype)
     request = pg.comm.Iallgather(as_bytes(send), as_bytes(recv))
@@ -151,16 +199,19 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     return _run(Work(request, finish, tensor_list), async_op)
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
+def all_gather_single(output_tensor, input_tensor, group=None, async_op: bool = False):
     """Gather every rank's input into one output tensor, concatenated (or stacked) on dim 0."""
     _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
     pg = resolve(group)
     if not is_member(pg):
         return None
+    if output_tensor.dtype != input_tensor.dtype:
+        raise RuntimeError(f"all_gather_single: invalid tensor type (expected "
+                           f"{input_tensor.dtype}, got {output_tensor.dtype})")
     if output_tensor.numel() != input_tensor.numel() * pg.size():
-        raise ValueError("output tensor size must be equal to world_size times input tensor "
-                         f"size: {tuple(output_tensor.shape)} vs {tuple(input_tensor.shape)}")
+        raise RuntimeError("output tensor size must be equal to world_size times input tensor "
+                           f"size: {tuple(output_tensor.shape)} vs {tuple(input_tensor.shape)}")
     recv = contiguous(output_tensor._data)
     request = pg.comm.Iallgather(as_bytes(contiguous(input_tensor._data)), as_bytes(recv))
     return _run(Work(request, lambda: store(output_tensor, recv), [output_tensor]), async_op)
@@ -168,6 +219,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
 
 def _reduce_scatter_block(output_tensor, send, op, pg, async_op):
     """Reduce a contiguous (size * n) array across ranks; this rank keeps block `rank`."""
+    check_reduction(output_tensor, op, "reduce_scatter")
     reduction = mpi_op(op, output_tensor._data.dtype)
     recv = reducible(output_tensor._data)
     if recv is output_tensor._data:
@@ -188,12 +240,12 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
     pg = resolve(group)
     if not is_member(pg):
         return None
-    _check_list(input_list, pg.size(), "input_list")
+    _check_list(input_list, pg.size(), "input tensor list")
     send = reducible(_stacked(input_list))
     return _reduce_scatter_block(output, send, op, pg, async_op)
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce input (world_size blocks on dim 0) across ranks; rank i keeps block i in output."""
     _check_tensor(output, "output")
     _check_tensor(input, "input")
@@ -201,9 +253,25 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
     if not is_member(pg):
         return None
     if input.numel() != output.numel() * pg.size():
-        raise ValueError("input tensor must be the same size as output size times world size: "
+        raise RuntimeError("input tensor must be the same size as output size times world size: "
                          f"{tuple(input.shape)} vs {tuple(output.shape)}")
     return _reduce_scatter_block(output, reducible(input._data), op, pg, async_op)
+
+
+# torch 2.13 renamed the two single-tensor collectives; the old names still work, with a warning
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
+    """all_gather_single under its deprecated name (FutureWarning, as torch 2.13)."""
+    warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+                  "`torch.distributed.all_gather_single` instead.", FutureWarning, stacklevel=2)
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """reduce_scatter_single under its deprecated name (FutureWarning, as torch 2.13)."""
+    warnings.warn("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use "
+                  "`torch.distributed.reduce_scatter_single` instead.", FutureWarning,
+                  stacklevel=2)
+    return reduce_scatter_single(output, input, op, group, async_op)
 
 
 def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False,
@@ -217,7 +285,9 @@ def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = 
     send = contiguous(tensor._data)
     recv, outputs = None, []
     if pg.rank() == root:
-        _check_list(gather_list or [], pg.size(), "gather_list")
+        if not gather_list:
+            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
+        _check_list(gather_list, pg.size(), "gather_list")
         recv, outputs = xp.empty((pg.size(),) + send.shape, dtype=send.dtype), gather_list
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
@@ -240,7 +310,9 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool 
     root = group_src if group_src is not None else pg.group_rank(src)
     send = None
     if pg.rank() == root:
-        _check_list(scatter_list or [], pg.size(), "scatter_list")
+        if not scatter_list:
+            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
+        _check_list(scatter_list, pg.size(), "scatter_list")
         send = as_bytes(_stacked(scatter_list).astype(tensor._data.dtype, copy=False))
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
@@ -255,3 +327,9 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     if not is_member(pg):
         return None
     return _run(Work(pg.comm.Ibarrier()), async_op)
+
+
+def monitored_barrier(group=None, timeout=None, wait_all_ranks: bool = False) -> None:
+    """A barrier (matches `torch.distributed.monitored_barrier`: gloo's debugging barrier; over
+    MPI a rank that never arrives ends the job through the launcher instead of a timeout)."""
+    barrier(group)

@@ -5,6 +5,7 @@ them pickle as ember tensors do.
 """
 
 from ember.distributed import _mpi
+from ember.distributed.point_to_point import check_not_self
 from ember.distributed.process_group import is_member, resolve
 
 
@@ -51,8 +52,9 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
 def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None) -> None:
     """Send a list of objects to rank dst."""
     pg = resolve(group)
-    pg.comm.send(list(object_list), dest=group_dst if group_dst is not None
-                 else pg.group_rank(dst))
+    peer = group_dst if group_dst is not None else pg.group_rank(dst)
+    check_not_self(pg, peer, "destination")
+    pg.comm.send(list(object_list), dest=peer)
 
 
 def recv_object_list(object_list, src=None, group=None, device=None, group_src=None) -> int:
@@ -62,6 +64,7 @@ def recv_object_list(object_list, src=None, group=None, device=None, group_src=N
     status = MPI.Status()
     peer = group_src if group_src is not None else (
         MPI.ANY_SOURCE if src is None else pg.group_rank(src))
+    check_not_self(pg, peer, "source")
     values = pg.comm.recv(source=peer, status=status)
     object_list[:len(values)] = values
     return pg.ranks[status.Get_source()]

@@ -29,8 +29,18 @@ def irecv(tensor, src=None, group=None, tag: int = 0, group_src=None):
     return Work(request, lambda: store(tensor, buf), [tensor])
 
 
+def check_not_self(pg, peer, kind: str) -> None:
+    """ValueError for a blocking send/recv naming this very process, as torch's."""
+    if peer == pg.rank():
+        raise ValueError(f"Invalid {kind} rank: {kind} rank should not be the same as the rank "
+                         "of the current process.")
+
+
 def send(tensor, dst=None, group=None, tag: int = 0, group_dst=None) -> None:
     """Send the tensor to rank dst, blocking until the buffer may be reused."""
+    _check_tensor(tensor)
+    pg = resolve(group)
+    check_not_self(pg, group_dst if group_dst is not None else pg.group_rank(dst), "destination")
     isend(tensor, dst, group, tag, group_dst).wait()
 
 
@@ -43,6 +53,8 @@ def recv(tensor, src=None, group=None, tag: int = 0, group_src=None) -> int:
         peer = group_src
     else:
         peer = MPI.ANY_SOURCE if src is None else pg.group_rank(src)
+    if peer == pg.rank():  # torch's recv waits on an irecv from itself, which gloo refuses
+        raise RuntimeError(f"recv: rank {peer} cannot receive from itself with a blocking recv")
     buf = contiguous(tensor._data)
     status = MPI.Status()
     pg.comm.Recv(as_bytes(buf), source=peer, tag=tag, status=status)
@@ -101,7 +113,12 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 
 def batch_isend_irecv(p2p_op_list) -> list:
-    """Start every P2POp of the list; the Works to wait on."""
+    """Start every P2POp of the list (all on one group); the Works to wait on."""
+    if not isinstance(p2p_op_list, list) or not all(isinstance(op, P2POp) for op in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
+                         "``torch.distributed.P2POp``.")  # sic: torch's doubled "to"
+    if any(op.group is not p2p_op_list[0].group for op in p2p_op_list):
+        raise ValueError("All ops need to use the same group.")
     return [op.op(op.tensor, op.peer, op.group, op.tag) for op in p2p_op_list]
 
 
@@ -109,6 +126,10 @@ class P2POp:
     """A send or receive to start with batch_isend_irecv (matches `torch.distributed.P2POp`)."""
 
     def __init__(self, op, tensor, peer=None, group=None, tag: int = 0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type "
+                             "``torch.distributed.isend`` or ``torch.distributed.irecv``.")
+        _check_tensor(tensor)
         self.op, self.tensor, self.peer, self.group, self.tag = op, tensor, peer, group, tag
 
 

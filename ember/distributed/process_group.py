@@ -63,10 +63,11 @@ class ReduceOp:
 class ProcessGroup:
     """A set of ranks and the MPI communicator that joins them."""
 
-    def __init__(self, comm, ranks, backend):
+    def __init__(self, comm, ranks, backend, timeout=None):
         self.comm = comm
         self.ranks = list(ranks)  # global ranks, in group-rank order
         self.backend = backend
+        self.timeout = timeout  # a datetime.timedelta given by the user, else None: no limit
 
     def rank(self) -> int:
         """This process's rank within the group."""
@@ -130,6 +131,18 @@ def is_torchelastic_launched() -> bool:
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
 
 
+def get_node_local_rank(fallback_rank=None) -> int:
+    """This process's rank on its machine: LOCAL_RANK, else fallback_rank (matches torch)."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+        "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+        "and want the code to run locally instead.")
+
+
 def _env_int(name, given):
     """An int from the argument if given (not -1), else from the environment, else None."""
     if given is not None and given != -1:
@@ -138,13 +151,33 @@ def _env_int(name, given):
     return int(value) if value is not None else None
 
 
+def _check_rendezvous(init_method, rank, world_size) -> None:
+    """ValueError, worded as torch's, when the rendezvous lacks what torch's would need: env://
+    reads RANK, WORLD_SIZE (unless given), MASTER_ADDR and MASTER_PORT; tcp:// and file:// need
+    rank and world_size. MPI does the real rendezvous; these keep scripts portable."""
+    method = init_method or "env://"
+    scheme = method.split("://")[0]
+    prefix = f"Error initializing torch.distributed using {scheme}:// rendezvous: "
+    if scheme == "env":
+        needed = [n for n, given in (("RANK", rank), ("WORLD_SIZE", world_size))
+                  if given in (None, -1)] + ["MASTER_ADDR", "MASTER_PORT"]
+        for variable in needed:
+            if variable not in os.environ:
+                raise ValueError(f"{prefix}environment variable {variable} expected, but not set")
+    elif scheme in ("tcp", "file"):
+        for what, given in (("rank", rank), ("world size", world_size)):
+            if given in (None, -1):
+                raise ValueError(f"{prefix}{what} parameter missing")
+
+
 def init_process_group(backend=None, init_method=None, timeout=None, world_size: int = -1,
                        rank: int = -1, store=None, group_name: str = "", pg_options=None,
                        device_id=None) -> None:
     """Make the default process group over MPI (matches `torch.distributed.init_process_group`).
 
     backend "gloo", "mpi" or None all run over MPI (NOTE [Every backend is MPI]); init_method
-    "env://" (the default) reads RANK and WORLD_SIZE; `timeout` and `store` are accepted, unused.
+    "env://" (the default) reads RANK and WORLD_SIZE; a given `timeout` bounds every wait for a
+    collective (NOTE [Timeouts] in collectives.py); `store` is accepted, unused.
     """
     if GroupMember.WORLD is not None:
         raise ValueError("trying to initialize the default process group twice!")
@@ -152,11 +185,13 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
     if name == Backend.NCCL:
         raise RuntimeError("Distributed package doesn't have NCCL built in")
     if name not in (Backend.GLOO, Backend.MPI, "cpu:gloo", "cpu:gloo,cuda:nccl"):
-        raise ValueError(f"Invalid backend: '{backend}'")
+        raise AssertionError(f"Unknown backend type {name}")  # torch's assert
     if timeout is not None and not isinstance(timeout, datetime.timedelta):
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, "
-                        f"got {type(timeout)}")
-    MPI = _mpi.load()
+                        f"got {timeout}")
+    MPI = _mpi.load()  # first: without mpi4py, say what to install
+    if name != Backend.MPI:  # torch's MPI backend needs no rendezvous: mpiexec made the world
+        _check_rendezvous(init_method, rank, world_size)
     size, my_rank = MPI.COMM_WORLD.Get_size(), MPI.COMM_WORLD.Get_rank()
     expected_size, expected_rank = _env_int("WORLD_SIZE", world_size), _env_int("RANK", rank)
     if expected_size is not None and expected_size != size:
@@ -167,15 +202,16 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
     if expected_rank is not None and expected_rank != my_rank:
         raise RuntimeError(f"rank {expected_rank} was asked for but MPI gave this process "
                            f"rank {my_rank}")
-    GroupMember.WORLD = ProcessGroup(MPI.COMM_WORLD.Dup(), range(size), str(name))
+    # torch 2.13 reports a group made with backend=None as "undefined" (gloo runs it on CPU)
+    reported = "undefined" if backend is None else str(name)
+    GroupMember.WORLD = ProcessGroup(MPI.COMM_WORLD.Dup(), range(size), reported, timeout)
 
 
 def destroy_process_group(group=None) -> None:
     """Free a group's communicator; the default group's ends the distributed state."""
     target = GroupMember.WORLD if group is None else group
     if target is None:
-        raise ValueError("Default process group has not been initialized, please make sure to "
-                         "call init_process_group.")
+        raise AssertionError("Process group cannot be None")  # torch's assert
     if target.comm is not None:
         target.comm.Free()
         target.comm = None
@@ -245,4 +281,5 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
                             if inside else 0)
     if not inside:
         return GroupMember.NON_GROUP_MEMBER
-    return ProcessGroup(comm, members, str(Backend(backend)) if backend else world.backend)
+    return ProcessGroup(comm, members, str(Backend(backend)) if backend else world.backend,
+                        timeout if timeout is not None else world.timeout)

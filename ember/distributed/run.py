@@ -5,9 +5,12 @@
 
 start N ranks through `mpiexec`, each running the script with `torch` served by ember and with
 RANK, LOCAL_RANK, GROUP_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as
-torchrun sets them (OMP_NUM_THREADS=1 too, unless set, as torchrun does with more than one rank).
-A rank whose script raises prints its traceback and aborts the MPI job: the other ranks are
-stopped and the launcher exits with the failing rank's status. Ctrl-C stops all ranks.
+torchrun sets them (OMP_NUM_THREADS=1 too, unless set, as torchrun does with more than one rank;
+on one machine with no --master-port, MASTER_ADDR=localhost and a free port, as torchrun 2.13).
+`-m MODULE` runs a module as `python -m` does and `--no-python PROGRAM` runs a program as it is
+(torchrun's flags). A rank whose script raises prints its traceback and aborts the MPI job: the
+other ranks are stopped and the launcher exits with the failing rank's status. Ctrl-C stops all
+ranks.
 
 Several machines. Unlike torchrun, which is started once on every node, MPI starts every rank
 from one command on one machine: list the machines in a host file (one host name per line; the
@@ -54,9 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(parser, "nnodes", default="1", help="machines (N or MIN:MAX; MAX is used)")
     _flag(parser, "node-rank", type=int, default=0, help="must be 0: see the module docstring")
     _flag(parser, "master-addr", default="127.0.0.1")
-    _flag(parser, "master-port", type=int, default=29500)
+    _flag(parser, "master-port", type=int, default=None,
+          help="with one machine and no port given, a free one (as torchrun); else 29500")
     parser.add_argument("--standalone", action="store_true",
                         help="one machine, a free MASTER_PORT")
+    parser.add_argument("-m", "--module", action="store_true",
+                        help="run the script as a module, as `python -m` (torchrun's -m)")
+    _flag(parser, "no-python", action="store_true",
+          help="run the script as a program of its own, not through python (torchrun's flag)")
     parser.add_argument("--hostfile", help="MPI host file naming the machines")
     parser.add_argument("--hosts", help="comma-separated machine names")
     parser.add_argument("--mpiexec", help="the mpiexec to use (default: the environment's)")
@@ -94,15 +102,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _is_standalone(args, nnodes: int) -> bool:
+    """torchrun 2.13 runs standalone (localhost, a free port, a fresh run id) when asked to, and
+    on one machine when no port or rendezvous endpoint is given."""
+    return args.standalone or (nnodes == 1 and args.master_port is None and
+                               not args.rdzv_endpoint)
+
+
 def rank_environment(args, nproc: int, nnodes: int) -> dict:
     """The variables every rank gets (each rank adds its own RANK and LOCAL_RANK)."""
     env = dict(os.environ)
-    port = _free_port() if args.standalone else args.master_port
-    env.update(MASTER_ADDR="127.0.0.1" if args.standalone else args.master_addr,
-               MASTER_PORT=str(port), WORLD_SIZE=str(nproc * nnodes),
-               LOCAL_WORLD_SIZE=str(nproc), ROLE_WORLD_SIZE=str(nproc * nnodes),
-               ROLE_NAME="default", TORCHELASTIC_RUN_ID=args.rdzv_id or uuid.uuid4().hex,
-               TORCHELASTIC_RESTART_COUNT="0", TORCHELASTIC_MAX_RESTARTS="0")
+    if _is_standalone(args, nnodes):
+        address, port, run_id = "localhost", _free_port(), str(uuid.uuid4())
+    else:
+        address, port = args.master_addr, args.master_port or 29500
+        run_id = args.rdzv_id or "none"  # torchrun's default --rdzv-id
+    env.update(MASTER_ADDR=address, MASTER_PORT=str(port), WORLD_SIZE=str(nproc * nnodes),
+               LOCAL_WORLD_SIZE=str(nproc), GROUP_WORLD_SIZE=str(nnodes),
+               ROLE_WORLD_SIZE=str(nproc * nnodes), ROLE_NAME="default",
+               TORCHELASTIC_RUN_ID=run_id, TORCHELASTIC_RESTART_COUNT="0",
+               TORCHELASTIC_MAX_RESTARTS="0")
     if nproc > 1:
         env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")  # each rank's lines appear as they are printed
@@ -122,8 +141,8 @@ def mpiexec_command(args, nproc: int, nnodes: int, env: dict) -> list:
         if args.hosts:
             command += ["--host", ",".join(f"{h}:{nproc}" for h in args.hosts.split(","))]
         for name in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "LOCAL_WORLD_SIZE",
-                     "ROLE_WORLD_SIZE", "TORCHELASTIC_RUN_ID", "OMP_NUM_THREADS",
-                     "PYTHONUNBUFFERED", "PYTHONPATH"):
+                     "GROUP_WORLD_SIZE", "ROLE_WORLD_SIZE", "TORCHELASTIC_RUN_ID",
+                     "OMP_NUM_THREADS", "PYTHONUNBUFFERED", "PYTHONPATH"):
             if name in env:
                 command += ["-x", name]
     else:  # MPICH's Hydra passes the whole environment on by itself
@@ -132,7 +151,9 @@ def mpiexec_command(args, nproc: int, nnodes: int, env: dict) -> list:
             command += ["-f", args.hostfile]
         if args.hosts:
             command += ["-hosts", args.hosts]
-    return command + [sys.executable, "-m", "ember.cli._rank", args.script, *args.script_args]
+    mode = ["-m"] if args.module else ["--no-python"] if args.no_python else []
+    return command + [sys.executable, "-m", "ember.cli._rank", *mode, args.script,
+                      *args.script_args]
 
 
 def _nproc(value: str) -> int:
@@ -155,7 +176,11 @@ def main(argv=None) -> int:
         print(f"ember run: --nnodes {nnodes} needs --hostfile FILE or --hosts a,b to say "
               "which machines to start the ranks on", file=sys.stderr)
         return 2
-    if not os.path.isfile(args.script):
+    if args.module and args.no_python:
+        print("ember run: Don't use both the '--no-python' flag and the '--module' flag at the "
+              "same time.", file=sys.stderr)  # torchrun's words
+        return 2
+    if not (args.module or args.no_python) and not os.path.isfile(args.script):
         print(f"ember run: can't open file '{args.script}': No such file or directory",
               file=sys.stderr)
         return 2

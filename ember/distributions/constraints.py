@@ -8,7 +8,7 @@ means the last dim is one event (a vector) and is reduced by `all`.
 from ember import _dtype
 from ember.ops.joins import cat as _cat
 from ember.ops.joins import stack as _stack
-from ember.ops.joins import tril
+from ember.ops.rearrange import tril
 from ember.ops.linalg_decomp import cholesky_ex, eigvalsh
 
 __all__ = [

@@ -16,8 +16,8 @@ from ember.func._batched import (STATS, Unbatchable, _aligned_array, array_level
                                  level_of, physical, wrap, wrap_outputs)
 from ember.ops import (activation, comparison, complex, conversion, elementwise,
                        elementwise_ext, extrema, indexing, joins, linalg, linalg_core,
-                       linalg_decomp, linalg_solve, reduction, scans, shape, softmax, unary,
-                       unary_ext, unary_special)
+                       linalg_decomp, linalg_solve, rearrange, reduction, scans, shape,
+                       softmax, unary, unary_ext, unary_special)
 from ember.ops.broadcast import ExpandTo
 from ember.ops.indexing import BasicIndex
 from ember.ops.joins import stack
@@ -162,9 +162,9 @@ def leading(cls, level, args, kwargs):
     return wrap_outputs(cls.apply(physical(args[0], level), *args[1:], **kwargs), level)
 
 
-_register(leading, joins.Tril, joins.Triu, linalg.MatrixTranspose, linalg_decomp.Cholesky,
-          linalg_decomp.Eigh, linalg_decomp.QR, linalg_decomp.SVD, linalg_solve.Det,
-          linalg_solve.Inv, linalg_solve.Slogdet)
+_register(leading, rearrange.Tril, rearrange.Triu, linalg.MatrixTranspose,
+          linalg_decomp.Cholesky, linalg_decomp.Eigh, linalg_decomp.QR, linalg_decomp.SVD,
+          linalg_solve.Det, linalg_solve.Inv, linalg_solve.Slogdet)
 
 
 # ---- dims shift by one ------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def dims_at(*positions, extra=0):
 _register(dims_at(1), reduction.Sum, reduction.Mean, reduction.Prod, reduction.Nansum,
           reduction.Std, reduction.Var, reduction.VarMean, reduction.Cumsum, reduction.Cumprod,
           extrema.Amax, extrema.Aminmax, extrema.Logsumexp, extrema.MaxDim, softmax.Softmax,
-          softmax.LogSoftmax, joins.Flip, joins.Split, joins.Unbind, scans.Cummax,
+          softmax.LogSoftmax, rearrange.Flip, joins.Split, joins.Unbind, scans.Cummax,
           scans.Logcumsumexp)
 _register(dims_at(2), extrema.Norm)
 _register(dims_at(1, 2), shape.Transpose)
@@ -280,7 +280,7 @@ def advanced_index(cls, level, args, kwargs):
 
 _register(advanced_index, indexing.Index)
 _register(repeat, joins.Repeat)
-_register(roll, joins.Roll)
+_register(roll, rearrange.Roll)
 _register(reshape, shape.View, shape.UnsafeView, shape.Squeeze, linalg.Reshape)
 _register(expand, ExpandTo)
 _register(basic_index, BasicIndex)

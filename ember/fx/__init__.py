@@ -4,8 +4,10 @@
 from ember.fx._symbolic_trace import Tracer, symbolic_trace, wrap
 from ember.fx.graph import Graph
 from ember.fx.graph_module import GraphModule
+from ember.fx.interpreter import Interpreter, Transformer
 from ember.fx.node import Node, map_arg
 from ember.fx.proxy import Proxy, TraceError
+from ember.fx.subgraph_rewriter import replace_pattern
 
-__all__ = ["Graph", "GraphModule", "Node", "Proxy", "TraceError", "Tracer", "map_arg",
-           "symbolic_trace", "wrap"]
+__all__ = ["Graph", "GraphModule", "Interpreter", "Node", "Proxy", "TraceError", "Tracer",
+           "Transformer", "map_arg", "replace_pattern", "symbolic_trace", "wrap"]

@@ -101,6 +101,17 @@ class Graph:
                 changed = True
         return changed
 
+    def print_tabular(self) -> None:
+        """Print the nodes as a table; needs the `tabulate` package, as torch's does."""
+        try:
+            from tabulate import tabulate  # optional, as in torch
+        except ImportError:
+            print("`print_tabular` relies on the library `tabulate`, which could not be found "
+                  "on this machine. Run `pip install tabulate` to install the library.")
+            raise
+        rows = [[n.op, n.name, n.target, n.args, n.kwargs] for n in self.nodes]
+        print(tabulate(rows, headers=["opcode", "name", "target", "args", "kwargs"]))
+
     def lint(self) -> None:
         """Check that every argument is defined before it is used."""
         seen = set()
@@ -119,13 +130,12 @@ class Graph:
     def python_code(self, root_module="self"):
         """(source, globals) of a `forward` that runs this graph."""
         globals_ = {"operator": operator, "builtins": builtins}
-        last_use = {}
-        for node in self.nodes_list:
+        last_use, frees = {}, {}  # freed after their last user, in that user's argument order
+        for node in reversed(self.nodes_list):
             for arg in node.all_input_nodes:
-                last_use[arg] = node
-        frees = {}
-        for value, user in last_use.items():
-            frees.setdefault(user, []).append(value)
+                if arg not in last_use:
+                    last_use[arg] = node
+                    frees.setdefault(node, []).append(arg)
         signature, body = [root_module], []
         for node in self.nodes_list:
             if node.op == "placeholder":

@@ -4,6 +4,7 @@ ember/jit/_script.py). The annotations and decorators scripts sprinkle over thei
 do in eager PyTorch."""
 
 import typing
+import warnings
 
 from ember.jit._script import (RecursiveScriptModule, ScriptFunction, ScriptModule, TracedModule,
                                freeze, load, optimize_for_inference, save, script, trace,
@@ -98,9 +99,18 @@ def script_if_tracing(fn):
     return fn
 
 
+def script_method(fn):
+    """@torch.jit.script_method on a legacy ScriptModule subclass: the method itself, with
+    torch's deprecation warning."""
+    warnings.warn("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` "
+                  "or `torch.export`.", DeprecationWarning, stacklevel=2)
+    return fn
+
+
 __all__ = ["Attribute", "Error", "Final", "Future", "RecursiveScriptModule", "ScriptFunction",
            "ScriptModule", "TracedModule", "TracerWarning", "annotate", "enable_onednn_fusion",
            "export", "fork",
            "freeze", "ignore", "interface", "is_scripting", "is_tracing", "load",
            "onednn_fusion_enabled", "optimize_for_inference", "save", "script",
-           "script_if_tracing", "set_fusion_strategy", "trace", "trace_module", "unused", "wait"]
+           "script_if_tracing", "script_method", "set_fusion_strategy", "trace",
+           "trace_module", "unused", "wait"]

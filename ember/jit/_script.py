@@ -15,6 +15,7 @@ import inspect
 import pickle
 import textwrap
 
+from ember.jit._trace_graph import record_run
 from ember.nn.modules.module import Module
 from ember.serialization import load as _load_checkpoint
 from ember.serialization import save as _save_checkpoint
@@ -159,8 +160,21 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
         raise RuntimeError("example_kwarg_inputs or example_inputs must be provided")
     args = example_inputs if isinstance(example_inputs, tuple) else \
         (() if example_inputs is None else (example_inputs,))
-    func(*args, **(example_kwarg_inputs or {}))
-    return TracedModule(func) if isinstance(func, Module) else script(func)
+    _, graph = record_run(func, args, example_kwarg_inputs or {}, _input_names(func),
+                          func.named_parameters() if isinstance(func, Module) else ())
+    traced = TracedModule(func) if isinstance(func, Module) else ScriptFunction(func)
+    object.__setattr__(traced, "graph", graph)  # NOTE [What a traced graph shows]
+    object.__setattr__(traced, "inlined_graph", graph)
+    return traced
+
+
+def _input_names(func):
+    """The names of func's (or its forward's) parameters, as torch's graph header shows."""
+    target = func.forward if isinstance(func, Module) else func
+    try:
+        return list(inspect.signature(target).parameters)
+    except (TypeError, ValueError):
+        return []
 
 
 def trace_module(mod, inputs, **kwargs):

@@ -16,9 +16,9 @@ from ember.ops.linalg_eig import eig, eigvals
 from ember.ops.linalg_lu import (ldl_factor, ldl_factor_ex, ldl_solve, lu_factor, lu_factor_ex,
                                  lu_solve)
 from ember.ops.linalg_lu import linalg_lu as lu
-from ember.ops.linalg_misc import (householder_product, matrix_exp, matrix_power, multi_dot,
-                                   vander, vecdot)
+from ember.ops.linalg_misc import householder_product, matrix_exp, matrix_power, multi_dot, vecdot
 from ember.ops.linalg_misc import linalg_cross as cross
+from ember.ops.linalg_misc import linalg_vander as vander
 from ember.ops.linalg_norms import cond, matrix_norm, matrix_rank, norm, vector_norm
 from ember.ops.linalg_solve import (det, inv, inv_ex, lstsq, pinv, solve, solve_ex,
                                     solve_triangular, tensorinv, tensorsolve)

@@ -7,6 +7,8 @@ ops from `ember.ops.loss_ops`; the rarer ones are short compositions of ember op
 import math
 import warnings
 
+from ember._autocast import float32_inputs
+from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
@@ -76,6 +78,14 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if reduction == "mean" and not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {short_name(input.dtype)}")
+    if ember_bool in (getattr(input, "dtype", None), getattr(target, "dtype", None)):
+        # torch computes input - target here, and subtraction refuses bool tensors
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    if input.dtype.is_complex or target.dtype.is_complex:  # |z| is real: a real loss
+        distance = (input - target).abs()
+        return {"mean": distance.mean, "sum": distance.sum}.get(reduction, lambda: distance)()
     return _pointwise(_loss.L1Loss, input, target, reduction)
 
 
@@ -217,6 +227,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                                     pos_weight, reduction)
 
 
+@float32_inputs
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Σ target·(log target - input), input being log-probabilities (matches
@@ -271,6 +282,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
+@float32_inputs
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1 (matches
@@ -281,6 +293,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return _reduce(margin_part + self_part, reduction)
 
 
+@float32_inputs
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos - margin) where y = -1 (matches
@@ -296,6 +309,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(loss, reduction)
 
 
+@float32_inputs
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None,
@@ -350,6 +364,7 @@ def _check_margin_input(input: Tensor) -> None:
                            f"but got: {list(input.shape)}")
 
 
+@float32_inputs
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight=None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -388,6 +403,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduce(loss, reduction)
 
 
+@float32_inputs
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Σ over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C; each
@@ -415,6 +431,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     return _reduce(loss, reduction)
 
 
+@float32_inputs
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:

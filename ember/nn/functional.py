@@ -7,7 +7,6 @@ Normalization, dropout and embedding live here; activations in
 `ember.ops.conv*`/`fold`/`pool*`/`padding` op families. All are re-exported from this module.
 """
 
-import inspect as _inspect
 import math
 import warnings
 from types import FunctionType as _FunctionType
@@ -168,6 +167,11 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
     `torch.nn.functional.layer_norm`)."""
     normalized_shape = tuple(normalized_shape)
     k = len(normalized_shape)
+    for name, value in (("weight", weight), ("bias", bias)):  # torch checks these first
+        if isinstance(value, Tensor) and tuple(value.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(value.shape)} and normalized_shape "
+                               f"= {list(normalized_shape)}")
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
@@ -529,10 +533,15 @@ def _check_tensor_arguments(namespace):
     (NOTE [Not a tensor is a TypeError] in ember/_registry.py); modules call the unwrapped ops.
     A function that is also `ember.<name>` gets that very face, so `F.conv1d is torch.conv1d`
     holds as in torch."""
-    faces = {id(_inspect.unwrap(face)): face for face in FUNCTIONS.values()}
+    faces = {}
+    for face in FUNCTIONS.values():  # every layer of a face's wrappers (autocast's included)
+        inner = face
+        while hasattr(inner, "__wrapped__"):
+            inner = inner.__wrapped__
+            faces.setdefault(id(inner), face)
     for name, fn in list(namespace.items()):
         if not name.startswith("_") and isinstance(fn, _FunctionType):
-            namespace[name] = faces.get(id(fn)) or tensor_arguments(fn)
+            namespace[name] = faces.get(id(fn)) or tensor_arguments(fn, python_level=True)
 
 
 _check_tensor_arguments(globals())

@@ -8,57 +8,25 @@ without it, and `export` then raises an ImportError naming the extra. How export
 [Recording through the op protocol] in _trace.py and the docstring of _export.py.
 """
 
-import enum
-
 from ember.nn.modules.module import Module
-from ember.onnx import _trace
-from ember.onnx._export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, build_model, write
+from ember.onnx import _trace, errors
+from ember.onnx._export import (DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, OLDEST_OPSET,
+                                build_model, convert_down, write)
 from ember.onnx._graph import OnnxExporterError, require_onnx
+from ember.onnx._program import (  # noqa: F401 (deprecated names torch leaves out of __all__)
+    ONNXProgram, OperatorExportTypes, TrainingMode, select_model_mode_for_export)
+from ember.version import ember as _ember_version
 
 # torch 2.13 has no ExportOptions (older versions did): the issue names it, torch wins.
-__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "ONNXProgram", "TrainingMode"]
+__all__ = ["errors", "export", "is_in_onnx_export", "OnnxExporterError", "ONNXProgram"]
+# What the files say wrote them (torch.onnx's are "pytorch" and its version).
+producer_name = "ember"
+producer_version = _ember_version
 
 
 def is_in_onnx_export() -> bool:
     """Whether an export is running now (matches `torch.onnx.is_in_onnx_export`)."""
     return _trace.STATE["exporting"]
-
-
-class TrainingMode(enum.IntEnum):
-    """The mode a model is exported in (matches `torch.onnx.TrainingMode`)."""
-
-    EVAL = 0
-    PRESERVE = 1
-    TRAINING = 2
-
-
-class ONNXProgram:
-    """An exported model: `model_proto`, `save(path)`, and calling it runs onnxruntime
-    (matches the parts of `torch.onnx.ONNXProgram` that a trained model needs)."""
-
-    def __init__(self, model_proto):
-        self.model_proto = model_proto
-        self._session = None
-
-    def save(self, destination) -> None:
-        """Write the model to a path or a binary file object."""
-        write(self.model_proto, destination)
-
-    def __call__(self, *args):
-        """Run the model in onnxruntime on ember tensors; returns a list of numpy arrays."""
-        import onnxruntime  # a test/deploy dependency, only needed to run the model here
-
-        if self._session is None:
-            self._session = onnxruntime.InferenceSession(self.model_proto.SerializeToString(),
-                                                         providers=["CPUExecutionProvider"])
-        names = [i.name for i in self._session.get_inputs()]
-        feeds = {n: a.numpy() if hasattr(a, "numpy") else a for n, a in zip(names, args)}
-        return self._session.run(None, feeds)
-
-    def __repr__(self):
-        graph = self.model_proto.graph
-        return (f"ONNXProgram(inputs={[i.name for i in graph.input]}, "
-                f"outputs={[o.name for o in graph.output]}, nodes={len(graph.node)})")
 
 
 def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,
@@ -76,9 +44,10 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     """
     require_onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if not MIN_OPSET <= opset <= MAX_OPSET:
+    if not OLDEST_OPSET <= opset <= MAX_OPSET:
         raise ValueError(f"ember.onnx.export: opset_version {opset} is not supported (ember "
-                         f"writes opsets {MIN_OPSET} to {MAX_OPSET})")
+                         f"writes opsets {MIN_OPSET} to {MAX_OPSET}, and converts down to "
+                         f"{OLDEST_OPSET} where onnx's version converter can)")
     if dynamic_shapes:
         raise ValueError("ember.onnx.export: dynamic_shapes is not supported; give "
                          "dynamic_axes={input name: {axis: label}} instead")
@@ -94,12 +63,14 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         model.eval()
     try:
         proto = build_model(model, args, kwargs, input_names=input_names, output_names=output_names,
-                            opset_version=opset, dynamic_axes=dynamic_axes,
+                            opset_version=max(opset, MIN_OPSET), dynamic_axes=dynamic_axes,
                             export_params=export_params, do_constant_folding=do_constant_folding,
                             keep_initializers_as_inputs=keep_initializers_as_inputs)
     finally:
         if isinstance(model, Module):
             model.train(was_training)
+    if opset < MIN_OPSET:
+        proto = convert_down(proto, opset)
     if verbose:
         print(require_onnx().helper.printable_graph(proto.graph))
     if f is not None:

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from ember.onnx._graph import Builder
+from ember.onnx._graph import Builder, require_onnx
 from ember.onnx._trace import Ref
 
 CONVERTERS = {}
@@ -128,6 +128,11 @@ class Conversion:
         if ref.kind == "value":
             if ref.key not in self.names:
                 raise b.error("a value used before it was computed (an op that is not recorded)")
+            if isinstance(twin, Ref) and (twin.kind, twin.key) != ("value", ref.key):
+                # found by its contents (an in-place result, an attention mask's bias) and the
+                # second run found another: which one it is cannot be told
+                raise b.error(f"a tensor of size {list(ref.shape)} matched a recorded value by "
+                              "its contents in one run and not in the other")
             return self.names[ref.key]
         if ref.kind == "param":
             if ref.key not in self.params_done:
@@ -141,14 +146,35 @@ class Conversion:
             if ref.shape != b.shape(name):  # a view of a buffer (BatchNorm's running stats)
                 return b.constant(ref.array)
             return name
+        if _filled_alike(ref, twin):  # torch.zeros(x.size(0), 3), zeros_like(x), new_ones(...)
+            return self.filled(ref, twin)
+        if _counting(ref) and _counting(twin):  # torch.arange(x.size(1)): positions
+            return self.counting(ref, twin)
         if isinstance(twin, Ref) and (twin.shape != ref.shape or (
                 twin.kind == "const" and not np.array_equal(twin.array, ref.array,
                                                             equal_nan=True))):
             raise b.error(f"a tensor of size {list(ref.shape)} changes with the inputs but does "
                           "not come from ops export records (an op that export does not record "
-                          "made it: a comparison, argmax/argmin, a value read with .item() or "
-                          ".numpy(), or a tensor made in forward with a size read from an input)")
+                          "made it: a value read with .item() or .numpy(), or a tensor made in "
+                          "forward from sizes or values read from an input)")
         return b.constant(ref.array)
+
+    def filled(self, ref, twin) -> str:
+        """A constant of one value whose shape follows dynamic axes: ConstantOfShape of the
+        sizes as the running model sees them (Builder.shape_tensor)."""
+        b = self.builder
+        shape = b.shape_tensor(ref.shape, twin.shape)
+        value = require_onnx().numpy_helper.from_array(ref.array.reshape(-1)[:1].copy(), "value")
+        out = b.node("ConstantOfShape", [shape], value=value)
+        return b.note(out, ref.dtype, ref.shape, twin.shape)
+
+    def counting(self, ref, twin) -> str:
+        """arange(n) whose n follows a dynamic axis: Range(0, n, 1) with n read from the input."""
+        b = self.builder
+        n = b.node("Squeeze", [b.size_tensor(ref.shape[0], twin.shape[0]), b.ints([0])])
+        start, step = (b.constant(np.asarray(v, dtype=ref.dtype)) for v in (0, 1))
+        out = b.node("Range", [start, b.cast(b.note(n, np.int64, ()), ref.dtype), step])
+        return b.note(out, ref.dtype, ref.shape, twin.shape)
 
     def run(self, events1, events2) -> None:
         """Convert every event, each with its twin from the second run."""
@@ -158,7 +184,36 @@ class Conversion:
             step = Step(self, event, twin)
             if converter is None:
                 raise step.unsupported()
+            _check_numbers(self.builder, event, twin)
             converter(step)
+
+
+def _check_numbers(builder, event, twin) -> None:
+    """A float argument that differs between the runs was computed from the inputs outside the
+    recorded ops (`x * x.max().item()`): baking in the first run's value would be wrong."""
+    pairs = list(zip(event.args, twin.args))
+    pairs += [(v, twin.kwargs.get(k)) for k, v in event.kwargs.items()]
+    for a, b in pairs:
+        if isinstance(a, float) and isinstance(b, float) and a != b and a == a:
+            raise builder.error(f"a number ({a}) changes with the inputs: it was read from a "
+                                "tensor (.item(), float(t)), which export cannot record")
+
+
+def _filled_alike(ref, twin) -> bool:
+    """Whether two constants of different shapes (same rank) hold one and the same value."""
+    if not (isinstance(twin, Ref) and ref.kind == twin.kind == "const"
+            and twin.shape != ref.shape and len(twin.shape) == len(ref.shape)
+            and ref.array.size and twin.array.size and ref.array.dtype == twin.array.dtype):
+        return False
+    first = ref.array.reshape(-1)[:1]
+    return bool((ref.array == first).all() and (twin.array == first).all())
+
+
+def _counting(ref) -> bool:
+    """Whether a recorded constant is 0, 1, 2, ... (an arange), of at least two entries."""
+    return (isinstance(ref, Ref) and ref.kind == "const" and ref.array.ndim == 1
+            and ref.array.size > 1 and ref.array.dtype.kind in "iuf"
+            and np.array_equal(ref.array, np.arange(ref.array.size)))
 
 
 def as_tuple(value) -> tuple:

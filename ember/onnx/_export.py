@@ -2,20 +2,25 @@
 
 The model runs in eval mode (torch's default `training=TrainingMode.EVAL`: Dropout is the
 identity, BatchNorm uses its running statistics) under no_grad, once on the example inputs and
-once more on inputs with other values, one larger along each dynamic axis (see NOTE [Values and
-their twins] in _graph.py). Parameters and buffers become initializers named by their
+once more on inputs with other values, larger along each dynamic axis (see NOTE [Values and
+their twins] in _graph.py and `_growths`). Parameters and buffers become initializers named by their
 state_dict keys.
 
-Covered (one converter per recorded op, in _ops_math.py, _ops_shape.py, _ops_nn.py and
-_ops_rnn.py): elementwise arithmetic with broadcasting and scalars, unary math, activations,
-softmax/log_softmax, sum/mean/amax reductions, views/reshapes/permutes/transposes, cat/stack/
-split/chunk/unbind, expand/repeat/pad, basic indexing and one-tensor advanced indexing, matmul,
-Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d, Max/Avg/Adaptive pooling, BatchNorm, LayerNorm,
-GroupNorm, InstanceNorm, Embedding, scaled-dot-product attention (so TransformerEncoder), and
-whole RNN/LSTM/GRU modules.
+Covered (one converter per recorded op, in _ops_math.py, _ops_extra.py, _ops_compare.py,
+_ops_shape.py, _ops_nn.py and _ops_rnn.py): elementwise arithmetic with broadcasting and scalars
+(floor/ceil/round/trunc/sign, floor division, remainder, fmod), unary math, activations,
+softmax/log_softmax, sum/mean/amax/prod reductions, comparisons, logical and bitwise ops,
+argmax/argmin, isnan/isinf, views/reshapes/permutes/transposes, cat/stack/split/chunk/unbind,
+expand/repeat/pad/flip/roll/tril/triu, basic indexing (bounds may be an input's size), one-tensor
+advanced indexing, index_select, gather, masked_fill, matmul/einsum/addmm/baddbmm/outer, Linear,
+Conv1d/2d/3d and ConvTranspose1d/2d/3d, Max/Avg/Adaptive pooling, BatchNorm, LayerNorm,
+GroupNorm, InstanceNorm, Embedding, scaled-dot-product attention (so TransformerEncoder, with
+padding masks), whole RNN/LSTM/GRU modules, and tensors of one value made in forward with an
+input's sizes (zeros_like, new_zeros, torch.full): ConstantOfShape.
 """
 
 import inspect
+import logging
 import os
 
 import numpy as np
@@ -23,13 +28,17 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.nn.modules.module import Module
 from ember.nn.modules.rnn import GRU, LSTM, RNN
-from ember.onnx import _graph, _ops_math, _ops_nn, _ops_rnn, _ops_shape  # noqa: F401 (tables)
+from ember.onnx import (  # noqa: F401 (the converter tables)
+    _graph, _ops_compare, _ops_extra, _ops_math, _ops_nn, _ops_rnn, _ops_shape)
 from ember.onnx._convert import Conversion
 from ember.onnx._graph import Builder, OnnxExporterError, require_onnx, value_info
 from ember.onnx._trace import Recorder, _host, flatten_output, recording
+from ember.version import ember as ember_version
 
 DEFAULT_OPSET = 20  # torch 2.13's default for both exporters (ONNX_DEFAULT_OPSET)
-MIN_OPSET, MAX_OPSET = 17, 21
+MIN_OPSET, MAX_OPSET = 17, 23  # what ember writes (torch's dynamo exporter: 18 to 23)
+OLDEST_OPSET = 7  # torch's ONNX_MIN_OPSET: older requests are converted down from MIN_OPSET
+LOGGER = logging.getLogger(__name__)
 _MODULE_CONVERTERS = {RNN: "RNN", LSTM: "LSTM", GRU: "GRU"}  # converted whole (_ops_rnn.py)
 
 
@@ -72,13 +81,28 @@ def _axes(spec, name: str) -> dict:
     return {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(spec)}
 
 
-def _twin_input(t: Tensor, axes) -> Tensor:
-    """The second run's input: one larger along each dynamic axis (its first slice repeated),
-    with other values (see NOTE [Values and their twins] in _graph.py): a constant that comes
-    out different is a value export failed to record."""
+GROWTH_BASES = (1, 2, 8, 32)  # tried in turn: a U-Net runs only on sizes its strides divide
+
+
+def _growths(in_axes, base: int, distinct: bool = True) -> list:
+    """Per input, {axis: how much larger it is in the second run}. Axes with one label grow
+    alike (they are one size); each other label by another amount (base, 2·base, ...), so that
+    a size the model reads is traced to the right input axis (H and W of a square example).
+    Without `distinct` every axis grows by base (labels that name one size differently)."""
+    labels = []
+    for axes in in_axes:
+        labels += [label for label in axes.values() if label not in labels]
+    return [{axis: base * (labels.index(label) + 1 if distinct else 1)
+             for axis, label in axes.items()} for axes in in_axes]
+
+
+def _twin_input(t: Tensor, growth: dict) -> Tensor:
+    """The second run's input: larger by growth[axis] along each dynamic axis (its first slice
+    repeated), with other values (see NOTE [Values and their twins] in _graph.py): a constant
+    that comes out different is a value export failed to record."""
     data = _host(t._data)
-    for axis in axes:
-        data = np.concatenate([data, np.take(data, [0], axis=axis)], axis=axis)
+    for axis, extra in growth.items():
+        data = np.concatenate([data, np.take(data, [0] * extra, axis=axis)], axis=axis)
     moved = np.roll(data.reshape(-1), 1).reshape(data.shape)
     if data.dtype.kind in "fc":
         moved = (0.75 * data + 0.25 * moved + 0.125).astype(data.dtype)
@@ -96,10 +120,10 @@ def _params(model) -> dict:
     return found
 
 
-def _run(model, args, kwargs, inputs, fold):
+def _run(model, args, kwargs, inputs, fold, keep=frozenset()):
     """One recorded run: (recorder, flattened output tensors, output refs)."""
     recorder = Recorder(model if isinstance(model, Module) else Module(), _params(model),
-                        _MODULE_CONVERTERS, fold)
+                        _MODULE_CONVERTERS, fold, keep)
     for t in inputs:
         recorder.new_value(t)
     with recording(recorder):
@@ -107,6 +131,41 @@ def _run(model, args, kwargs, inputs, fold):
     flat = flatten_output(output)
     refs = [recorder.ref(t) for t in flat]
     return recorder, flat, refs
+
+
+def _second_run(model, args, kwargs, inputs, in_axes, fold):
+    """The run on the grown inputs: (recorder, output refs, its arguments). Growths that the
+    model cannot run on (sizes its strides do not divide) are skipped for larger ones."""
+    first_error = None
+    tries = [(base, distinct) for distinct in (True, False) for base in GROWTH_BASES]
+    for base, distinct in tries if any(in_axes) else tries[:1]:
+        twins = {id(t): _twin_input(t, growth)
+                 for t, growth in zip(inputs, _growths(in_axes, base, distinct))}
+        twin_args = (_replace_inputs(args, twins), _replace_inputs(kwargs, twins),
+                     [twins[id(t)] for t in inputs])
+        try:
+            rec2, _, refs2 = _run(model, *twin_args, fold)
+        except OnnxExporterError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the model's own error, shown below
+            first_error = first_error or error
+            continue
+        return rec2, refs2, twin_args
+    raise OnnxExporterError(
+        "ember.onnx.export: the model fails on inputs grown along the dynamic axes (export runs "
+        f"it a second time on larger inputs to find the sizes that follow them): "
+        f"{type(first_error).__name__}: {first_error}") from first_error
+
+
+def _varying_folds(rec1, rec2) -> frozenset:
+    """The call numbers of the folded ops whose constants differ between the two runs."""
+    def same(a, b):
+        return a is None and b is None or (a is not None and b is not None and a.shape == b.shape
+                                           and np.array_equal(a.array, b.array, equal_nan=True))
+
+    return frozenset(call for call, outs in rec1.folded.items()
+                     if call in rec2.folded and not all(
+                         same(a, b) for a, b in zip(outs, rec2.folded[call])))
 
 
 def _replace_inputs(value, mapping):
@@ -162,9 +221,11 @@ def build_model(model, args, kwargs, *, input_names, output_names, opset_version
     out_names = _output_names(output_names, len(flat1))
     _check_axes_names(dynamic_axes, in_names, out_names)
     in_axes = [_axes(dynamic_axes.get(n, {}), n) for n in in_names]
-    twins = {id(t): _twin_input(t, axes) for t, axes in zip(inputs, in_axes)}
-    rec2, _, refs2 = _run(model, _replace_inputs(args, twins), _replace_inputs(kwargs, twins),
-                          [twins[id(t)] for t in inputs], fold)
+    rec2, refs2, twin_args = _second_run(model, args, kwargs, inputs, in_axes, fold)
+    keep = _varying_folds(rec1, rec2)
+    if keep:  # NOTE [Recording through the op protocol]: record those ops after all
+        rec1, flat1, refs1 = _run(model, args, kwargs, inputs, fold, keep)
+        rec2, _, refs2 = _run(model, *twin_args, fold, keep)
     if [e.name for e in rec1.events] != [e.name for e in rec2.events]:
         raise OnnxExporterError("ember.onnx.export: the model runs other ops for other input "
                                 "values or sizes (control flow that depends on the inputs "
@@ -190,9 +251,64 @@ def build_model(model, args, kwargs, *, input_names, output_names, opset_version
                               builder.initializers)
     opsets = [helper.make_opsetid("", opset_version)]
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="ember",
+                              producer_version=ember_version,
                               ir_version=helper.find_min_ir_version_for(opsets))
     onnx.checker.check_model(proto)
+    if any(in_axes):
+        _check_second_sizes(proto, [rec2.shapes[i][0] for i in range(len(in_names))],
+                            [ref.shape for ref in refs2])
     return proto
+
+
+def _check_second_sizes(proto, input_shapes, output_shapes) -> None:
+    """ONNX shape inference with the inputs at the second run's sizes must give the second
+    run's output sizes: a converter that wrote a size as a number where it follows a dynamic
+    axis is caught here instead of in the user's runtime."""
+    onnx = require_onnx()
+    probe = onnx.ModelProto()
+    probe.CopyFrom(proto)
+    for value, shape in zip(probe.graph.input, input_shapes):
+        dims = value.type.tensor_type.shape.dim
+        for dim, size in zip(dims, shape):
+            dim.Clear()
+            dim.dim_value = int(size)
+    for value in probe.graph.output:
+        value.type.tensor_type.ClearField("shape")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(probe, strict_mode=True, data_prop=True)
+    except Exception as error:  # noqa: BLE001 - onnx raises InferenceError and others
+        raise OnnxExporterError(
+            "ember.onnx.export: the exported graph does not hold at other sizes of the dynamic "
+            f"axes (ONNX shape inference at the second run's sizes: {error})") from None
+    for value, shape in zip(inferred.graph.output, output_shapes):
+        dims = [d.dim_value if d.HasField("dim_value") else None
+                for d in value.type.tensor_type.shape.dim]
+        if any(d is not None and d != int(n) for d, n in zip(dims, shape)):
+            raise OnnxExporterError(
+                f"ember.onnx.export: output '{value.name}' would have size {dims} instead of "
+                f"{list(shape)} at other sizes of the dynamic axes (an op ember writes with a "
+                "fixed size along them)")
+
+
+def convert_down(proto, opset: int):
+    """An opset older than MIN_OPSET, as torch 2.13's exporter does it: write MIN_OPSET, then
+    convert with onnx's version converter; when that fails, keep MIN_OPSET and say so."""
+    onnx = require_onnx()
+    LOGGER.warning("Setting ONNX exporter to use operator set version %s because the requested "
+                   "opset_version %s is a lower version than ember writes. Automatic version "
+                   "conversion will be performed, which may not be successful at converting "
+                   "to the requested version. If version conversion is unsuccessful, the opset "
+                   "version of the exported model will be kept at %s.",
+                   MIN_OPSET, opset, MIN_OPSET)
+    try:
+        converted = onnx.version_converter.convert_version(proto, opset)
+        onnx.checker.check_model(converted)
+    except Exception as error:  # noqa: BLE001 - onnx's converter raises bare RuntimeErrors
+        LOGGER.warning("Failed to convert the model to the target version %s using the ONNX "
+                       "C API; the model is kept at opset %s (%s)", opset, MIN_OPSET,
+                       str(error).strip().splitlines()[-1])
+        return proto
+    return converted
 
 
 def write(proto, f) -> None:

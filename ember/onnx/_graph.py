@@ -2,13 +2,17 @@
 
 NOTE [Values and their twins]
 Export runs the model twice: once on the example inputs and once on inputs with other values,
-grown by one along each dynamic axis. Both runs record the same ops in the same order,
-so every value of the first run has a twin in the second; a dimension whose size differs
-between the twins depends on a dynamic axis. The builder keeps, for each ONNX value name, its
-dtype and both shapes, and the converters ask it for an int64 tensor holding a size as the
-running model will see it (`size_tensor`). The second run's inputs also hold other values: a
-constant whose values differ between the runs was computed from the inputs by something that
-is not recorded, and export stops with an error rather than bake it into the file.
+grown along each dynamic axis (by a different amount per axis label, `_growths` in
+_export.py, so that H and W of a square example are told apart). Both runs record the same ops
+in the same order, so every value of the first run has a twin in the second; a dimension whose
+size differs between the twins depends on a dynamic axis. The builder keeps, for each ONNX
+value name, its dtype and both shapes, and the converters ask it for an int64 tensor holding a
+size as the running model will see it (`size_tensor`). The second run's inputs also hold other
+values: a constant whose values differ between the runs was computed from the inputs by
+something that is not recorded, and export stops with an error rather than bake it into the
+file (a constant of one value, or 0, 1, 2, ..., whose size follows an input is rebuilt in the
+graph: ConstantOfShape, Range). Last, ONNX shape inference at the second run's input sizes must
+give its output sizes (`_check_second_sizes`).
 """
 
 import itertools
@@ -34,6 +38,8 @@ def require_onnx():
         try:
             import onnx
             import onnx.numpy_helper
+            import onnx.shape_inference
+            import onnx.version_converter
         except ImportError:  # the optional extra
             raise ImportError('ember.onnx.export needs the onnx package: pip install '
                               '"ember[onnx]" (or pip install onnx)') from None

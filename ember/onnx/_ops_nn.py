@@ -6,7 +6,9 @@ import math
 import numpy as np
 
 from ember.onnx._convert import converts
+from ember.onnx._graph import require_onnx
 from ember.onnx._ops_math import reduce
+from ember.ops.interpolate import _linear_matrix
 
 
 # ---- linear and matmul ------------------------------------------------------------------------
@@ -94,6 +96,55 @@ def avg_pool(s):
     s.output(0, b.node("AveragePool", [x], count_include_pad=0, **attrs))
 
 
+def _resize_rule(mats1, mats2):
+    """Which of torch's linear-interpolation rules made both runs' weight matrices: (align
+    corners?, by the sizes (in/out) or by one scale factor?), or None."""
+    for corners in (False, True):
+        for by_sizes in (False, True):
+            factor = mats1[0].shape[1] / mats1[0].shape[0]  # in/out of the first run
+            ok = True
+            for mats in (mats1, mats2):
+                for m in mats:
+                    out, n = m.shape
+                    step = n / out if by_sizes else factor
+                    expected = _linear_matrix(n, out, step, corners, np.float64, np)
+                    ok = ok and np.allclose(m, expected, rtol=1e-5, atol=1e-6)
+            if ok:
+                return corners, by_sizes
+    return None
+
+
+def _linear_resize(s, x: str, mats) -> str:
+    """Linear interpolation along dynamic axes: Resize (linear) with torch's coordinate rule,
+    to the output's sizes, or by the scale factor when torch used it (a non-integer one)."""
+    b = s.b
+    twins = [np.asarray(m.array, dtype=np.float64) for m in s.twin_arg(1)]
+    rule = _resize_rule(mats, twins)
+    if rule is None:
+        raise s.unsupported("an interpolation along a dynamic axis other than linear")
+    corners, by_sizes = rule
+    mode = "align_corners" if corners else "pytorch_half_pixel"
+    ratios = {(m.shape[0] / m.shape[1], t.shape[0] / t.shape[1]) for m, t in zip(mats, twins)}
+    if by_sizes or (corners and any(a != c for a, c in ratios)):  # to sizes read from inputs
+        sizes = b.shape_tensor(s.out_shape(), s.out_twin_shape())
+        return b.node("Resize", [x, "", "", sizes], mode="linear",
+                      coordinate_transformation_mode=mode)
+    rank = len(b.shape(x))
+    scales = np.ones(rank, dtype=np.float32)
+    scales[rank - len(mats):] = [m.shape[0] / m.shape[1] for m in mats]
+    return b.node("Resize", [x, "", b.constant(scales)], mode="linear",
+                  coordinate_transformation_mode=mode)
+
+
+def _static_trailing(s, x: str, count: int) -> None:
+    """Windows and interpolation weights are written for the export's sizes: refuse them when
+    the last `count` dims follow a dynamic axis (they would be wrong at other sizes)."""
+    b = s.b
+    if b.shape(x)[-count:] != b.info[x][2][-count:]:
+        raise s.unsupported("adaptive pooling or interpolation along a dynamic axis (only a "
+                            "1x1 adaptive pool can follow one)")
+
+
 @converts("AdaptiveMaxPool")
 def adaptive_max_pool(s):
     """GlobalMaxPool for a 1x1 output, MaxPool for even windows (the values, not the indices)."""
@@ -101,6 +152,7 @@ def adaptive_max_pool(s):
     spatial, out = b.shape(x)[2:], tuple(s.arg(1))
     if all(o == 1 for o in out):
         return s.output(0, b.node("GlobalMaxPool", [x]))
+    _static_trailing(s, x, len(out))
     if any(n % o for n, o in zip(spatial, out)):
         raise s.unsupported("windows of uneven sizes")
     windows = [n // o for n, o in zip(spatial, out)]
@@ -127,6 +179,9 @@ def separable_linear(s):
     pooled = len(mats) == len(spatial)
     if pooled and all(m.shape[0] == 1 and np.allclose(m, 1.0 / m.shape[1]) for m in weights):
         return s.output(0, b.node("GlobalAveragePool", [x]))
+    if s.event.name == "SeparableLinear" and b.shape(x)[-len(mats):] != b.info[x][2][-len(mats):]:
+        return s.output(0, _linear_resize(s, x, mats))
+    _static_trailing(s, x, len(mats))
     windows = [_even_window(m) for m in weights]
     if pooled and all(w is not None for w in windows):
         return s.output(0, b.node("AveragePool", [x], kernel_shape=windows, strides=windows))
@@ -173,9 +228,8 @@ def normalize(s):
         bias = bias or b.constant(np.zeros(c, dtype))
         return s.output(0, b.node("BatchNormalization", [x, w, bias, mean, var], epsilon=eps))
     if batch_stats and axes == tuple(range(axes[0], rank)):
-        trailing = shape[axes[0]:]
-        w = _affine(s, w, affine, trailing, 1.0)
-        bias = _affine(s, bias, affine, trailing, 0.0)
+        w = _affine(s, w, affine, axes[0], 1.0)
+        bias = _affine(s, bias, affine, axes[0], 0.0)
         return s.output(0, b.node("LayerNormalization", [x, w, bias], axis=axes[0],
                                   epsilon=eps))
     if batch_stats:
@@ -204,14 +258,20 @@ def _statistic(s, i, c):
     return s.b.constant(array)
 
 
-def _affine(s, name, affine, trailing, fill):
-    """LayerNormalization's scale/bias over the trailing dims: the parameter, or a constant."""
-    b = s.b
-    if name is None:
-        return b.constant(np.full(trailing, fill, dtype=b.dtype(s.input(0))))
-    if tuple(affine) != tuple(trailing):
+def _affine(s, name, affine, axis: int, fill):
+    """LayerNormalization's scale/bias over x's dims from `axis` on: the parameter, or a
+    constant; expanded to those dims, read from x when they follow a dynamic axis."""
+    b, x = s.b, s.input(0)
+    trailing, twin = b.shape(x)[axis:], b.info[x][2][axis:]
+    if name is not None and tuple(affine) == tuple(trailing):
+        return name
+    if trailing == twin:
+        if name is None:
+            return b.constant(np.full(trailing, fill, dtype=b.dtype(x)))
         return b.node("Expand", [b.node("Reshape", [name, b.ints(affine)]), b.ints(trailing)])
-    return name
+    source = (b.constant(np.asarray(fill, dtype=b.dtype(x))) if name is None
+              else b.node("Reshape", [name, b.ints(affine)]))
+    return b.node("Expand", [source, b.node("Shape", [x], start=axis)])
 
 
 # ---- embedding --------------------------------------------------------------------------------
@@ -223,6 +283,30 @@ def embedding(s):
 
 
 # ---- attention --------------------------------------------------------------------------------
+def _causal(ref) -> bool:
+    """Whether a constant bias is is_causal's: 0 on and below the diagonal, -inf above."""
+    if ref.kind != "const" or ref.array.ndim != 2:
+        return False
+    allowed = np.tri(*ref.array.shape, dtype=bool)
+    return np.array_equal(ref.array, np.where(allowed, 0, -np.inf).astype(ref.array.dtype))
+
+
+def _attention_bias(s, dtype) -> str:
+    """The additive bias of a bool mask (recorded: Where(mask, 0, -inf)) or of is_causal
+    (its size following a dynamic axis: -inf above the diagonal by Trilu), else as recorded."""
+    b, ref, twin = s.b, s.arg(4), s.twin_arg(4)
+    if ref.shape != twin.shape and _causal(ref) and _causal(twin):
+        shape = b.shape_tensor(ref.shape, twin.shape)
+        blocked = require_onnx().numpy_helper.from_array(np.array([-np.inf], dtype), "value")
+        full = b.node("ConstantOfShape", [shape], value=blocked)
+        return b.node("Trilu", [full, b.constant(np.int64(1))], upper=1)
+    bias = s.input(4)
+    if b.dtype(bias) == np.bool_:
+        zero, blocked = (b.constant(np.asarray(v, dtype=dtype)) for v in (0.0, -np.inf))
+        return b.node("Where", [bias, zero, blocked])
+    return b.cast(bias, dtype)
+
+
 @converts("ScaledDotProductAttention")
 def attention(s):
     """softmax(scale·q·kᵀ + mask + bias)·v, as MatMul and Softmax nodes."""
@@ -238,7 +322,7 @@ def attention(s):
     if s.arg(3) is not None:
         scores = b.node("Add", [scores, b.cast(s.input(3), b.dtype(q))])
     if s.arg(4) is not None:
-        scores = b.node("Add", [scores, b.cast(s.input(4), b.dtype(q))])
+        scores = b.node("Add", [scores, _attention_bias(s, b.dtype(q))])
     p = b.node("Softmax", [scores], axis=-1)
     s.output(0, b.node("MatMul", [p, v]))
     if s.n_outputs() > 1:

@@ -78,10 +78,20 @@ def transpose(s):
 
 @converts("ExpandTo")
 def expand(s):
-    """Expand; a size that varies is written 1 (ONNX broadcasts it from the input)."""
+    """Expand; a size that varies is written 1 where the input has that size (ONNX broadcasts
+    it from the input), else read from an input (`t.expand(x.size(0), -1)` of a constant t)."""
+    b, x = s.b, s.input(0)
     shape1, shape2 = s.out_shape(), s.out_twin_shape()
-    target = [a if a == c else 1 for a, c in zip(shape1, shape2)]
-    s.output(0, s.b.node("Expand", [s.input(0), s.b.ints(target)]))
+    in1, in2 = b.shape(x), b.info[x][2]
+    offset = len(shape1) - len(in1)
+    pieces = []
+    for i, (a, c) in enumerate(zip(shape1, shape2)):
+        follows = i >= offset and (in1[i - offset], in2[i - offset]) == (a, c)
+        pieces.append(a if a == c else 1 if follows else b.size_tensor(a, c))
+    if all(isinstance(p, int) for p in pieces):
+        return s.output(0, b.node("Expand", [x, b.ints(pieces)]))
+    sizes = b.node("Concat", [p if isinstance(p, str) else b.ints([p]) for p in pieces], axis=0)
+    s.output(0, b.node("Expand", [x, sizes]))
 
 
 @converts("Repeat")
@@ -145,7 +155,7 @@ def constant_pad(s):
 
 
 # ---- indexing ---------------------------------------------------------------------------------
-def _bound(s, v1, v2, n1: int, n2: int, end: bool) -> int:
+def _bound(s, v1, v2, n1: int, n2: int, end: bool):
     """A slice bound or index as ONNX reads it, given its values v1/v2 in the two runs on a dim
     of sizes n1/n2: the same number, counted from the end when it follows the size, or (an
     end bound) "to the end" when it reaches past the dim both times."""
@@ -155,8 +165,14 @@ def _bound(s, v1, v2, n1: int, n2: int, end: bool) -> int:
         return INT64_MAX
     if v1 - n1 == v2 - n2:
         return INT64_MAX if end and v1 == n1 else v1 - n1
-    raise s.unsupported("an index or slice bound that depends on a dynamic axis in another way "
-                        "than counting from the end")
+    # A bound that is an input's dynamic size (`pos[:, :x.size(1)]`): that size, read from the
+    # input (an error if it is no input's size).
+    return s.b.size_tensor(v1, v2)
+
+
+def _bound_input(b, bound) -> str:
+    """A bound from _bound as a 1-D int64 ONNX value."""
+    return bound if isinstance(bound, str) else b.ints([bound])
 
 
 @converts("Select", "Slice", "IndexUnsqueeze", "Alias")
@@ -185,12 +201,14 @@ def basic_index(s):
                                0 if twin.start is None else int(twin.start), n1, n2, False)
                 stop = _bound(s, INT64_MAX if item.stop is None else int(item.stop),
                               INT64_MAX if twin.stop is None else int(twin.stop), n1, n2, True)
-                x = b.node("Slice", [x, b.ints([start]), b.ints([stop]), b.ints([axis]),
-                                     b.ints([item.step or 1])])
+                x = b.node("Slice", [x, _bound_input(b, start), _bound_input(b, stop),
+                                     b.ints([axis]), b.ints([item.step or 1])])
             axis += 1
             continue
         index = _bound(s, int(item), int(twin), n1, n2, False)
-        x = b.node("Gather", [x, b.constant(np.int64(index))], axis=axis)
+        index = (b.node("Squeeze", [index, b.ints([0])]) if isinstance(index, str)
+                 else b.constant(np.int64(index)))
+        x = b.node("Gather", [x, index], axis=axis)
     s.output(0, x)
 
 
@@ -220,10 +238,60 @@ def take_along(s):
     if ref.kind != "const" or not (idx.ndim == 1 or idx.size == idx.shape[axis]):
         raise s.unsupported("indices that are not one constant list along the dim")
     flat = idx.reshape(-1).astype(np.int64)
+    twin = np.asarray(getattr(s.twin_arg(1), "array", None)).reshape(-1)
+    if not np.array_equal(flat, twin):  # the table follows a dynamic axis
+        padded = _padding_of(s, axis, flat, twin)
+        return s.output(0, padded if padded is not None else
+                        _nearest_resize(s, axis, flat, twin))
     y = b.node("Gather", [s.input(0), b.constant(flat)], axis=axis)
     if not keepdim and flat.size == 1:
         y = b.node("Squeeze", [y, b.ints([axis])])
     s.output(0, y)
+
+
+def _pad_table(n: int, left: int, right: int, mode: str):
+    """The index table of reflection or replication padding of a dim of size n."""
+    inside = np.arange(n)
+    if mode == "reflect":
+        return np.concatenate([np.arange(left, 0, -1), inside, n - 2 - np.arange(right)])
+    return np.concatenate([np.zeros(left, np.int64), inside, np.full(right, n - 1)])
+
+
+def _padding_of(s, axis: int, table1, table2):
+    """Reflection or replication padding along a dynamic axis (its table, in both runs, for
+    one pair of pad sizes): Pad with mode reflect or edge; None for another table."""
+    b, x = s.b, s.input(0)
+    n1, n2 = b.shape(x)[axis], b.info[x][2][axis]
+    extra = table1.size - n1
+    if extra < 0 or table2.size - n2 != extra:
+        return None
+    for mode in ("reflect", "edge"):
+        for left in range(extra + 1):
+            right = extra - left
+            if np.array_equal(table1, _pad_table(n1, left, right, mode)) and \
+                    np.array_equal(table2, _pad_table(n2, left, right, mode)):
+                pads = [0] * (2 * len(b.shape(x)))
+                pads[axis], pads[len(b.shape(x)) + axis] = left, right
+                return b.node("Pad", [x, b.ints(pads)], mode=mode)
+    return None
+
+
+def _nearest_resize(s, axis: int, table1, table2) -> str:
+    """A nearest-upsampling table along a dynamic axis, i -> floor(i / scale) in both runs for
+    one scale: Resize by that scale ("asymmetric", "floor": torch's nearest). Any other table
+    (reflection padding, ...) along a dynamic axis has no mapping."""
+    b, x = s.b, s.input(0)
+    n1, n2 = b.shape(x)[axis], b.info[x][2][axis]
+    scale = table1.size / n1
+    for table in (table1, table2):
+        expected = np.floor(np.arange(table.size) / scale).astype(np.int64)
+        if not np.array_equal(table, np.minimum(expected, (n1 if table is table1 else n2) - 1)):
+            raise s.unsupported("an index table along a dynamic axis that is not nearest "
+                                "upsampling by one scale")
+    scales = np.ones(len(b.shape(x)), dtype=np.float32)
+    scales[axis] = scale
+    return b.node("Resize", [x, "", b.constant(scales)], mode="nearest",
+                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
 
 @converts("PixelShuffle")

@@ -6,7 +6,9 @@ Every ember op runs through `Function.apply`, so export sets the hook `EXPORT_HO
 recorded as an `Event` (the op class, its arguments with tensors replaced by `Ref`s, the ids of
 its outputs, the module path it ran in). Ops that run inside another op are not recorded, and
 neither are the ops inside a module that has its own converter (LSTM, GRU): global module hooks
-record the whole module as one event instead, and keep the module path for error messages.
+record the whole module as one event instead, and keep the module path for error messages. The
+ops that have no autograd node (comparisons, argmax) are recorded through their public faces
+instead (NOTE [Ops outside the op protocol] in _untracked.py).
 
 Arguments are resolved when the op is called, not later: an in-place op (`out += identity`,
 `ReLU(inplace=True)`) computes its result out of place and copies it into the tensor, bumping
@@ -14,7 +16,9 @@ the tensor's version counter. A tensor whose version moved since it was recorded
 among the recent op outputs holding the same values.
 
 With `do_constant_folding`, an op none of whose arguments comes from the inputs is folded: its
-outputs are constants.
+outputs are constants. Export compares the folded constants of its two runs: an op whose
+constant differs (a parameter sliced to an input's length, `pos[:, :x.size(1)]`) is kept as
+an op in a third and fourth run (`keep`, by the op's call number).
 """
 
 import contextlib
@@ -29,6 +33,7 @@ from ember.autograd.function import EXPORT_HOOK
 from ember.autograd.grad_mode import no_grad
 from ember.nn.modules._hooks import (register_module_forward_hook,
                                      register_module_forward_pre_hook)
+from ember.onnx._untracked import untracked_faces
 
 STATE = {"exporting": False}  # read by ember.onnx.is_in_onnx_export
 
@@ -62,10 +67,14 @@ def _host(array):
 class Recorder:
     """Turns op calls into Events (see NOTE [Recording through the op protocol])."""
 
-    def __init__(self, model, params: dict, module_converters: dict, fold: bool):
+    def __init__(self, model, params: dict, module_converters: dict, fold: bool,
+                 keep=frozenset()):
         self.params = params  # id(tensor or array) -> (object, state_dict name)
         self.module_converters = module_converters  # module class -> converter name
         self.fold = fold
+        self.keep = keep  # call numbers of the ops not to fold
+        self.calls = 0  # op calls recorded so far
+        self.folded = {}  # call number -> the folded op's output Refs
         self.values = {}  # id(tensor) -> (tensor, ref, version)
         self.produced = []  # (tensor, ref) of op outputs, for the in-place search
         self.shapes = []  # value id -> (shape, numpy dtype)
@@ -98,11 +107,12 @@ class Recorder:
                 return self._modified(obj)
             return self._param_or_const(obj)
         if is_array(obj):
+            obj = _mask_source(obj)
             for t, ref, _ in self.values.values():
                 if t._data is obj or (obj.base is not None and t._data is obj.base
                                       and obj.shape == t._data.shape):
                     return ref
-            return self._param_or_const(obj)
+            return self._bias_source(obj) or self._param_or_const(obj)
         if isinstance(obj, (tuple, list)) and any(isinstance(o, Tensor) or is_array(o)
                                                   for o in obj):
             return type(obj)(self.ref(o) for o in obj)
@@ -116,6 +126,21 @@ class Recorder:
                 data = np.asarray(array.get() if hasattr(array, "get") else array)  # no copy
                 return Ref("param", found[1], data, data.shape, data.dtype)
         return self.const(obj)
+
+    def _bias_source(self, array):
+        """An attention bias made from a recorded bool mask (where(mask, 0, -inf), which
+        scaled_dot_product_attention computes outside its op): the mask's Ref, else None."""
+        if array.dtype.kind != "f" or array.ndim == 0:
+            return None
+        data = _host(array)
+        blocked = np.isneginf(data)
+        if not blocked.any() or not (blocked | (data == 0)).all():
+            return None
+        for out, ref in reversed(self.produced):
+            if out._data.dtype == np.bool_ and out._data.shape == data.shape and \
+                    np.array_equal(~_host(out._data), blocked):
+                return ref
+        return None
 
     def _modified(self, t: Tensor) -> Ref:
         """A tensor changed in place: the latest op output holding its values."""
@@ -148,9 +173,13 @@ class Recorder:
         refs = tuple(self.ref(a) for a in args)
         krefs = {k: self.ref(v) for k, v in kwargs.items()}
         result = self._run(cls, args, kwargs)
-        constant = self.fold and not _any_value(refs) and not _any_value(krefs.values())
+        call, self.calls = self.calls, self.calls + 1
+        constant = (self.fold and call not in self.keep and not _any_value(refs)
+                    and not _any_value(krefs.values()))
         outputs = self._outputs(result, constant)
-        if not constant:
+        if constant:
+            self.folded[call] = outputs
+        else:
             self.events.append(Event(cls, cls.__name__, refs, krefs, outputs, self.path()))
         return result
 
@@ -180,6 +209,24 @@ class Recorder:
             outputs = self._outputs(tuple(_flatten(output)), False)
             name = "module:" + self.module_converters[type(module)]
             self.events.append(Event(module, name, refs, {}, outputs, path))
+
+
+def _mask_source(array):
+    """The smaller mask a bool array was broadcast from (masked_fill broadcasts its mask to the
+    input's shape), else the array: ONNX's Where broadcasts it back the same way, and a mask
+    that follows a dynamic axis stays a graph value (or a constant of the smaller shape)."""
+    base = getattr(array, "base", None)
+    if array.dtype != np.bool_ or not is_array(base) or base.shape == array.shape:
+        return array
+    try:
+        expected = np.broadcast_to(base, array.shape)
+    except ValueError:
+        return array
+    start = getattr(array, "__array_interface__", {}).get("data", (None,))[0]
+    if start is None or expected.strides != array.strides or \
+            expected.__array_interface__["data"][0] != start:
+        return array
+    return base
 
 
 def _any_value(refs) -> bool:
@@ -216,7 +263,7 @@ def recording(recorder: Recorder):
     STATE["exporting"] = True
     EXPORT_HOOK[0] = recorder
     try:
-        with no_grad():
+        with no_grad(), untracked_faces():
             yield recorder
     finally:
         EXPORT_HOOK[0] = None

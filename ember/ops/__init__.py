@@ -14,7 +14,9 @@ from ember.ops import unary_ext, unary_special
 from ember.ops import elementwise
 from ember.ops import elementwise_ext
 from ember.ops import extrema, reduction
+from ember.ops import renorm  # after extrema: it uses norm
 from ember.ops import einsum, indexing, joins, linalg, scatter, shape, softmax, sort
+from ember.ops import rearrange  # flip, roll, tril/triu
 from ember.ops import linalg_core
 from ember.ops import linalg_solve
 from ember.ops import linalg_decomp

@@ -169,6 +169,15 @@ class SparseParts:
 # its face is to_dense(), masked, even when those values are a leaf's
 MASKED = "masked"
 
+# torch.sparse.check_sparse_tensor_invariants' global switch: constructors given no
+# check_invariants= validate their indices when it is on (off by default, as in PyTorch)
+INVARIANT_CHECKS = {"enabled": False}
+
+
+def checks_invariants(flag) -> bool:
+    """Whether a constructor called with check_invariants=flag validates its indices."""
+    return INVARIANT_CHECKS["enabled"] if flag is None else bool(flag)
+
 
 def masked_face(out, source):
     """out, a conversion of source sharing its values: no leaf of its own while source needs

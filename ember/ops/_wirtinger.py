@@ -34,3 +34,9 @@ def chain(gy: Tensor, derivative: Tensor) -> Tensor:
     """gy·conj(f'(z)): the gradient through a holomorphic op with local derivative f'(z)."""
     return gy * conj(derivative)
 
+
+def refuse_complex(x, error: type, message: str):
+    """PyTorch's refusal of an op complex numbers do not support (those needing an order:
+    comparisons, max/min, sorting, ...): raise error(message) when x is a complex tensor."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "c":
+        raise error(message)

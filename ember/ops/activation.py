@@ -7,6 +7,7 @@ Each backward multiplies gy by the local derivative, written with ember ops on t
 
 import math
 
+from ember._autocast import lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
@@ -276,6 +277,7 @@ def _channel_view(w, ndim):
 
 
 @op(method=True)
+@lower_precision
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else w·x, w one weight or one per channel (dim 1) (matches `torch.prelu`)."""
     if weight.ndim > 1:

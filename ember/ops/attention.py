@@ -23,6 +23,7 @@ takes a `safe` flag for the two behaviours.
 
 import math
 
+from ember._autocast import lower_precision
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
@@ -295,6 +296,7 @@ def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout
                                            float(dropout_p), groups, safe)
 
 
+@lower_precision
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale=None,
                                  enable_gqa: bool = False) -> Tensor:

@@ -11,6 +11,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
 from ember.ops.broadcast import sum_to
+from ember.ops._wirtinger import refuse_complex
 
 
 def _constant(array) -> Tensor:
@@ -35,6 +36,9 @@ def _compare(array_fn, name, both=False, **faces):
     def fn(input, other):
         require_tensors(name, input, other, both)
         a, b = binary_operands(input, other)
+        if name in ("lt", "le", "gt", "ge"):
+            refuse_complex(a, NotImplementedError,
+                           f'"{name}_cpu" not implemented for \'{short_name(a.dtype)}\'')
         try:
             return _constant(array_fn(a._data, b._data))
         except ValueError:
@@ -241,6 +245,8 @@ class Clamp(Op):
 @op(method=True, inplace=True, aliases=("clip",), out=True)
 def clamp(input, min=None, max=None):
     """Limit values to [min, max] (matches `torch.clamp`); bounds may be numbers or tensors."""
+    refuse_complex(input, NotImplementedError,
+                   "clamp is not supported for complex types")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -355,6 +361,8 @@ class Maximum(Op):
 @op(method=True)
 def maximum(input, other):
     """Elementwise max (matches `torch.maximum`)."""
+    refuse_complex(input, RuntimeError,
+                   "maximum not implemented for complex tensors.")
     require_tensors("maximum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, True)
@@ -363,6 +371,8 @@ def maximum(input, other):
 @op(method=True)
 def minimum(input, other):
     """Elementwise min (matches `torch.minimum`)."""
+    refuse_complex(input, RuntimeError,
+                   "minimum not implemented for complex tensors.")
     require_tensors("minimum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, False)
@@ -376,6 +386,8 @@ def fmax(input, other):
     PyTorch sends the gradient to `input` where input >= other or other is NaN, else to
     `other` (ties are not split, unlike maximum), which is a `where` on a constant mask.
     """
+    refuse_complex(input, RuntimeError,
+                   "fmax not implemented for complex tensors.")
     require_tensors("fmax", input, other, both=True)
     a, b = binary_operands(input, other)
     check_broadcast(a._data.shape, b._data.shape)
@@ -386,6 +398,8 @@ def fmax(input, other):
 @op(method=True)
 def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
+    refuse_complex(input, RuntimeError,
+                   "fmin not implemented for complex tensors.")
     require_tensors("fmin", input, other, both=True)
     a, b = binary_operands(input, other)
     check_broadcast(a._data.shape, b._data.shape)

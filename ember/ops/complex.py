@@ -152,6 +152,12 @@ def is_conj(input: Tensor) -> bool:
     return False
 
 
+@op
+def is_neg(input: Tensor) -> bool:
+    """Whether the negative bit is set: never in ember (matches `torch.is_neg`)."""
+    return False
+
+
 class Angle(Op):
     """y = atan2(Im z, Re z);  gz = gy·i·z/|z|² (0 at z = 0); a real x gets gx = 0."""
 

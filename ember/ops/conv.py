@@ -17,6 +17,9 @@ is written with the other two (higher-order gradients for free, no once_differen
     ConvTranspose  y  = convT(x, w)    gx = Convolution(gy, w),     gw = ConvWeight(gy, x)
     ConvWeight     gw = corr(x, gy)    gx = ConvTranspose(gy, ggw), ggy = Convolution(x, ggw)
 
+(for complex tensors the operand held fixed enters conjugated, PyTorch's Wirtinger convention:
+gx = ConvTranspose(gy, conj(w)), ...; `conj` is a no-op on real tensors).
+
 A transposed convolution computes columns W^T·x and sums them back into place (`_col2im`, a
 loop over the ∏K kernel offsets adding strided slices); with stride 1 the same sums are a
 convolution with the flipped kernel, computed that way when its column buffer is the smaller
@@ -28,10 +31,12 @@ The public transposed convolutions are in `ember/ops/conv_transpose.py`; `unfold
 (im2col and col2im as ops) in `ember/ops/fold.py`.
 """
 
+from ember._autocast import lower_precision
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._wirtinger import conj
 from ember.ops._conv_kernels import (
     _conv_forward,
     _conv_transpose_forward,
@@ -69,9 +74,9 @@ class Convolution(Op):
         geo = ctx.geo
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = ConvTranspose.apply(gy, w, None, geo, ctx.spatial)
+            gx = ConvTranspose.apply(gy, conj(w), None, geo, ctx.spatial)
         if ctx.needs_input_grad[1]:
-            gw = ConvWeight.apply(x, gy, ctx.kernel, geo)
+            gw = ConvWeight.apply(conj(x), gy, ctx.kernel, geo)
         if ctx.needs_input_grad[2]:
             gb = ChannelSum.apply(gy)
         return gx, gw, gb, None, None
@@ -100,9 +105,9 @@ class ConvTranspose(Op):
         back = geo._replace(hi=hi)  # gy padded so that its windows line up with x
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = Convolution.apply(gy, w, None, back, spatial)
+            gx = Convolution.apply(gy, conj(w), None, back, spatial)
         if ctx.needs_input_grad[1]:
-            gw = ConvWeight.apply(gy, x, kernel, back)
+            gw = ConvWeight.apply(gy, conj(x), kernel, back)
         if ctx.needs_input_grad[2]:
             gb = ChannelSum.apply(gy)
         return gx, gw, gb, None, None
@@ -125,9 +130,9 @@ class ConvWeight(Op):
         x, gy = ctx.saved_tensors
         gx = ggy = None
         if ctx.needs_input_grad[0]:
-            gx = ConvTranspose.apply(gy, ggw, None, ctx.geo, ctx.spatial)
+            gx = ConvTranspose.apply(conj(gy), ggw, None, ctx.geo, ctx.spatial)
         if ctx.needs_input_grad[1]:
-            ggy = Convolution.apply(x, ggw, None, ctx.geo, ctx.out)
+            ggy = Convolution.apply(conj(x), ggw, None, ctx.geo, ctx.out)
         return gx, ggy, None, None
 
 
@@ -311,18 +316,21 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
 
 @op
+@lower_precision
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-d cross-correlation over (N, C, L) (matches `torch.nn.functional.conv1d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
 @op
+@lower_precision
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-d cross-correlation over (N, C, H, W) (matches `torch.nn.functional.conv2d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
 @op
+@lower_precision
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """3-d cross-correlation over (N, C, D, H, W) (matches `torch.nn.functional.conv3d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)

@@ -12,6 +12,7 @@ each column product to the input dtype and sums the overlapping columns in it (c
 `ConvTranspose` on 16-bit arrays does.
 """
 
+from ember._autocast import lower_precision
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.ops._conv_kernels import _Geometry
@@ -68,6 +69,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
 
 
 @op
+@lower_precision
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1) -> Tensor:
     """1-d transposed convolution (matches `torch.nn.functional.conv_transpose1d`)."""
@@ -76,6 +78,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @op
+@lower_precision
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1) -> Tensor:
     """2-d transposed convolution (matches `torch.nn.functional.conv_transpose2d`)."""
@@ -84,6 +87,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @op
+@lower_precision
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1) -> Tensor:
     """3-d transposed convolution (matches `torch.nn.functional.conv_transpose3d`)."""

@@ -12,7 +12,8 @@ from ember import _dtype
 from ember._device import check_device, device
 from ember._registry import op, tensor_method
 from ember._tensor import (Tensor, contiguous_format, format_order,
-                           memory_format, preserve_format, type_name)
+                           memory_format, preserve_format, short_name,
+                           type_name)
 from ember.autograd.function import Op
 
 
@@ -112,6 +113,8 @@ def tensor_to(self, *args, **kwargs):
     kwargs.pop("non_blocking", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if isinstance(target, (str, device)) and device(target).type == "mps":  # torch's .to error
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
     check_device(target)
     if copy:
         return ToCopy.apply(self, dtype or self.dtype, fmt)
@@ -123,18 +126,34 @@ def _is_dtype(value) -> bool:
 
 
 @tensor_method("type")
-def tensor_type(self, dtype=None):
-    """With no argument, the type name ('torch.FloatTensor'); otherwise convert."""
+def tensor_type(self, dtype=None, non_blocking=False, **kwargs):
+    """With no argument, the type name ('torch.FloatTensor'); otherwise convert to the dtype,
+    legacy class (`torch.DoubleTensor`) or type string given (matches `Tensor.type`)."""
     if dtype is None:
         return type_name(self)
-    if isinstance(dtype, str):
-        names = {"torch.FloatTensor": _dtype.float32, "torch.DoubleTensor": _dtype.float64,
-                 "torch.LongTensor": _dtype.int64, "torch.IntTensor": _dtype.int32,
-                 "torch.HalfTensor": _dtype.float16, "torch.ByteTensor": _dtype.uint8,
-                 "torch.BoolTensor": _dtype.bool, "torch.CharTensor": _dtype.int8,
-                 "torch.ShortTensor": _dtype.int16, "torch.BFloat16Tensor": _dtype.bfloat16}
-        dtype = names[dtype]
-    return self.to(dtype)
+    return self.to(_legacy_dtype(dtype))
+
+
+_LEGACY_NAMES = {f"torch.{short_name(d)}Tensor": d for d in (
+    _dtype.float32, _dtype.float64, _dtype.float16, _dtype.bfloat16, _dtype.int64,
+    _dtype.int32, _dtype.int16, _dtype.int8, _dtype.uint8, _dtype.bool)}
+
+
+def _legacy_dtype(spec):
+    """The dtype a `Tensor.type` argument names: a dtype, a legacy class or its name."""
+    if isinstance(spec, _dtype.dtype):
+        return spec
+    if isinstance(spec, type):  # torch.FloatTensor is a class; ember's report module 'torch'
+        spec = spec.__name__ if spec.__module__ == "builtins" else \
+            f"{spec.__module__}.{spec.__name__}"
+    if not isinstance(spec, str):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    if spec.startswith("torch.cuda."):  # what a CPU-only build raises
+        raise RuntimeError("Cannot initialize CUDA without ATen_cuda library (ember runs on "
+                           "the CPU only)")
+    if spec not in _LEGACY_NAMES:
+        raise ValueError(f"invalid type: '{spec}'")
+    return _LEGACY_NAMES[spec]
 
 
 @tensor_method("type_as")

@@ -12,7 +12,7 @@ import warnings
 
 from ember import _dtype, random
 from ember._backend import get_array_module, xp
-from ember._device import Size, check_device
+from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, preserve_format
 from ember.ops.conversion import in_format, layout_copy
@@ -177,18 +177,21 @@ def _filled(fill, size, dtype, requires_grad, device, default=None, module=xp):
 
 
 @op(out=True)
+@size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of zeros (matches `torch.zeros`)."""
     return _filled(0, size, dtype, requires_grad, device)
 
 
 @op(out=True)
+@size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of ones (matches `torch.ones`)."""
     return _filled(1, size, dtype, requires_grad, device)
 
 
 @op(out=True)
+@size_keyword
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     """An uninitialised tensor (ember fills it with zeros) (matches `torch.empty`)."""
@@ -405,6 +408,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 
 # ---- random tensors (torch's streams: ember/ops/random_creation.py) ----------------------
 @op(out=True)
+@size_keyword
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """Uniform samples in [0, 1) (matches `torch.rand`)."""
@@ -414,6 +418,7 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
 
 
 @op(out=True)
+@size_keyword
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False) -> Tensor:
     """Standard normal samples (matches `torch.randn`)."""
@@ -526,7 +531,7 @@ def tensor_zero_(self):
 def tensor_new(cls, *args, **kwargs):
     """`torch.Tensor(data)` / `torch.Tensor(2, 3)`: a float tensor of data, or of that shape."""
     if cls is Tensor and args:
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):  # a Size is sizes, as torch
             return tensor(args[0], dtype=_dtype.get_default_dtype())
         return empty(*args)
     return object.__new__(cls)
@@ -535,7 +540,7 @@ def tensor_new(cls, *args, **kwargs):
 @tensor_method("new")
 def tensor_legacy_new(self, *args, **kwargs):
     """The legacy constructor `x.new(data)` / `x.new(2, 3)`: a tensor of self's dtype."""
-    if len(args) == 1 and not isinstance(args[0], int):
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):  # x.new(x.size()): sizes
         if isinstance(args[0], (tuple, list)) or hasattr(args[0], "__len__"):
             return tensor(args[0], dtype=self.dtype)
     return empty(*args, dtype=self.dtype) if args else empty(0, dtype=self.dtype)
@@ -547,18 +552,21 @@ def tensor_new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 @tensor_method("new_zeros")
+@size_keyword
 def tensor_new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
     return _filled(0, size, dtype or self.dtype, requires_grad, None,
                    module=get_array_module(self._data))
 
 
 @tensor_method("new_ones")
+@size_keyword
 def tensor_new_ones(self, *size, dtype=None, device=None, requires_grad=False):
     return _filled(1, size, dtype or self.dtype, requires_grad, None,
                    module=get_array_module(self._data))
 
 
 @tensor_method("new_empty")
+@size_keyword
 def tensor_new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _filled(0, size, dtype or self.dtype, requires_grad, None,
                    module=get_array_module(self._data))

@@ -17,8 +17,8 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._wirtinger import conj
 from ember.ops._util import as_operand
+from ember.ops._wirtinger import conj, refuse_complex
 from ember.ops.comparison import maximum, minimum, where
 from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
 from ember.ops.unary import abs as _abs
@@ -211,12 +211,26 @@ def _max_or_min(input, dim, keepdim, other, take_max):
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """max(x): the largest value; max(x, dim): (values, indices); max(x, y): elementwise
     (matches `torch.max`)."""
+    if other is not None:
+        refuse_complex(input, RuntimeError, "maximum not implemented for complex tensors.")
+    elif dim is None:
+        refuse_complex(input, NotImplementedError,
+                       f'"max_all" not implemented for \'{short_name(input.dtype)}\'')
+    else:
+        refuse_complex(input, RuntimeError, "max(): does not support complex input")
     return _max_or_min(input, dim, keepdim, other, True)
 
 
 @op(method=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """min(x), min(x, dim) -> (values, indices), min(x, y) (matches `torch.min`)."""
+    if other is not None:
+        refuse_complex(input, RuntimeError, "minimum not implemented for complex tensors.")
+    elif dim is None:
+        refuse_complex(input, NotImplementedError,
+                       f'"min_all" not implemented for \'{short_name(input.dtype)}\'')
+    else:
+        refuse_complex(input, RuntimeError, "min(): does not support complex input")
     return _max_or_min(input, dim, keepdim, other, False)
 
 
@@ -247,6 +261,8 @@ def _same_dtype_out(input: Tensor, out) -> None:
 @op(method=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
     """Max over dims (all if empty), ties share the gradient (matches `torch.amax`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"max_values_cpu" not implemented for \'{short_name(input.dtype)}\'')
     _same_dtype_out(input, out)
     result = _amax_or_amin(input, dim, keepdim, True)
     return result if out is None else write_out(result, out)
@@ -255,6 +271,8 @@ def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
 @op(method=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
     """Min over dims (all if empty) (matches `torch.amin`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"min_values_cpu" not implemented for \'{short_name(input.dtype)}\'')
     _same_dtype_out(input, out)
     result = _amax_or_amin(input, dim, keepdim, False)
     return result if out is None else write_out(result, out)
@@ -293,6 +311,8 @@ _C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32
 @op(method=True)
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False, out=None):
     """(min, max) over a dim or all elements (matches `torch.aminmax`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"aminmax_cpu" not implemented for \'{short_name(input.dtype)}\'')
     for o in out or ():
         if o.dtype is not input.dtype:
             raise RuntimeError(f"Expected out tensor to have dtype "
@@ -333,6 +353,8 @@ def _argextreme(input, dim, keepdim, take_max):
 @op(method=True)
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum (flattened if dim is None) (matches `torch.argmax`)."""
+    refuse_complex(input, RuntimeError,
+                   "argmax(): does not support complex input")
     _refuse_bool("argmax", input)
     return _argextreme(input, dim, keepdim, True)
 
@@ -340,6 +362,8 @@ def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 @op(method=True)
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first minimum (matches `torch.argmin`)."""
+    refuse_complex(input, RuntimeError,
+                   "argmin(): does not support complex input")
     _refuse_bool("argmin", input)
     return _argextreme(input, dim, keepdim, False)
 
@@ -444,6 +468,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """Vector p-norm over dims, 'fro' = 2 (matches `torch.norm`; matrix norms not supported)."""
     if dtype is not None:
         input = as_operand(input, _dtype.to_dtype(dtype))
+    if p == "nuc" and (input.dtype.is_floating_point or input.dtype.is_complex):
+        return _nuclear_norm(input, dim, keepdim)  # complex: the SVD of the complex matrix
     if input.dtype.is_complex:  # the norm of the moduli: abs carries gz = g·z/|z|
         input = input.abs()
     if not input.dtype.is_floating_point:
@@ -451,8 +477,6 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
                            f"input. Got {_type_word(input.dtype)}")
     if p == "fro" or p is None:
         p = 2
-    elif p == "nuc":
-        return _nuclear_norm(input, dim, keepdim)
     elif isinstance(p, str):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     p = float(p)
@@ -496,85 +520,12 @@ class Dist(Norm):
 @op(method=True)
 def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
     """The p-norm of input - other, broadcast (matches `torch.dist`)."""
-    if not input.dtype.is_floating_point or not other.dtype.is_floating_point:
-        word = _type_word(input.dtype if not input.dtype.is_floating_point else other.dtype)
+    inexact = [t.dtype.is_floating_point or t.dtype.is_complex for t in (input, other)]
+    if not all(inexact):
+        word = _type_word(input.dtype if not inexact[0] else other.dtype)
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {word} instead.")
     difference = input - other
+    if difference.dtype.is_complex:  # the norm of the moduli (abs carries the Wirtinger factor)
+        difference = difference.abs()
     return Dist.apply(difference, float(p), _axes(None, difference._data.ndim), False)
-
-
-class Renorm(Op):
-    """y = x·f per slice along `axis`, f = M/(n + 1e-7) where the slice's p-norm n > M, else 1;
-    gx = gy·f + x's share of the norm's change: (Σ gy·x)·(-M/(n + 1e-7)²)·∂n/∂x on those slices.
-
-    One op (not a composition) so that renorm_ can overwrite x: its node keeps a copy of x.
-    """
-
-    @staticmethod
-    def forward(ctx, x, p, axis, maxnorm):
-        others = tuple(d for d in range(x._data.ndim) if d != axis)
-        with _quiet():
-            n = _norm_array(x._data, p, others)
-            f = xp.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0).astype(x._data.dtype)
-        ctx.args = (p, others, maxnorm)
-        ctx.save_for_backward(x)
-        return x._data * f
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        p, others, maxnorm = ctx.args
-        n = norm(x, p, others, keepdim=True)
-        over = _constant(n._data > maxnorm)
-        shifted = where(over, n, 1.0) + 1e-7
-        gx = gy * where(over, maxnorm / shifted, 1.0)
-        change = where(over, (gy * x).sum(others, keepdim=True) * -maxnorm / (shifted * shifted),
-                       0.0)
-        slope = _norm_slope(x, n, where(over, n, 1.0), p, others)
-        return gx + change * slope, None, None, None
-
-
-def _quiet():
-    return xp.errstate(invalid="ignore", divide="ignore", over="ignore")
-
-
-def _norm_array(a, p, axes):
-    """‖a‖_p over axes (keepdims), on arrays."""
-    m = xp.abs(a)
-    if math.isinf(p):
-        return (xp.max if p > 0 else xp.min)(m, axis=axes, keepdims=True)
-    return xp.sum(m ** a.dtype.type(p), axis=axes, keepdims=True) ** a.dtype.type(1 / p)
-
-
-def _norm_slope(x, n, safe_n, p, axes):
-    """∂‖x‖_p/∂x given the norm n (keepdim; safe_n: n with zeros replaced): sign(x)·|x|^(p-1)
-    / n^(p-1); for p = ±inf the sign at the entries equal to n, shared among ties."""
-    sign = _constant(xp.sign(x._data))
-    n = safe_n if not math.isinf(p) else n
-    if math.isinf(p):
-        hits = xp.abs(x._data) == n._data
-        share = hits / xp.maximum(xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype), 1)
-        return sign * _constant(share)
-    if p == 1:
-        return sign
-    if p == 2:
-        return x / n
-    return sign * _abs(x) ** (p - 1) / n ** (p - 1)
-
-
-@op(method=True, inplace=True, out=True)
-def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
-    """Rescale each slice along dim whose p-norm exceeds maxnorm to norm maxnorm
-    (matches `torch.renorm`)."""
-    if p <= 0:
-        raise RuntimeError("renorm: non-positive-norm not supported")
-    if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    if input.dim() < 2:
-        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
-                           "dimensions")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_type_word(input.dtype)}")
-    return Renorm.apply(input, float(p), _axis(dim, input.dim()), float(maxnorm))

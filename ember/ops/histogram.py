@@ -12,6 +12,8 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.ops.extrema import _return_type
 from ember.ops.reduction import _axis, _type_word
+from ember._tensor import short_name
+from ember.ops._wirtinger import refuse_complex
 
 _HistogramResult = _return_type("histogram", ("hist", "bin_edges"))
 _HistogramddResult = _return_type("histogramdd", ("hist", "bin_edges"))
@@ -71,6 +73,8 @@ def _check_float_input(x: Tensor, name: str):
 def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
     """Counts in `bins` equal bins over [min, max] (the data's range if both are 0); values
     outside are ignored (matches `torch.histc`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"aminmax_cpu" not implemented for \'{short_name(input.dtype)}\'')
     if not input.dtype.is_floating_point:
         raise NotImplementedError(
             f'"histogram_cpu" not implemented for \'{_type_word(input.dtype)}\'')
@@ -232,6 +236,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim=None):
     """The distinct values (or slices along dim), in ascending order, with the inverse
     positions and counts on request (matches `torch.unique`; ember always sorts)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"unique" not implemented for \'{short_name(input.dtype)}\'')
     data = input._data
     if dim is None:
         values, inverse, counts = xp.unique(data.reshape(-1), return_inverse=True,

@@ -329,6 +329,9 @@ def setitem(x: Tensor, index, value) -> None:
 def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of input with values written (or added) at a tuple of index tensors (matches
     `torch.index_put`)."""
+    if isinstance(indices, Tensor):  # a tensor iterates, but torch wants a sequence of them
+        raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of Tensors, "
+                        "not Tensor")
     index = tuple(indices)
     if not accumulate:
         out = input.clone()

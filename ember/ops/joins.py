@@ -1,8 +1,9 @@
 """Joins and rearranging copies: cat, stack, hstack, vstack, dstack, column_stack (with
 atleast_1d/2d/3d) and their inverses split, chunk, tensor_split, hsplit/vsplit/dsplit, unbind
-(views of the pieces; unsafe_split/unsafe_chunk untracked), and copies that move entries
-around: repeat, flip, roll, tril/triu. The view ops (view, reshape, permute, expand, narrow,
-...) live in `ember.ops.shape`; tile, repeat_interleave, block_diag, rot90 in `ember.ops.tiling`.
+(views of the pieces; unsafe_split/unsafe_chunk untracked), and repeat. The copies that move
+entries around (flip, roll, tril/triu) are in `ember.ops.rearrange`; the view ops (view,
+reshape, permute, expand, narrow, ...) in `ember.ops.shape`; tile, repeat_interleave,
+block_diag, rot90 in `ember.ops.tiling`.
 
 Every backward is written with these same ops or the view ops (cat's gradient is narrowed
 pieces, stack's is unbind, split's is cat), so all of them are differentiable any number of
@@ -147,9 +148,8 @@ class Stack(Op):
 @op(out=True)
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors along a new dim (matches `torch.stack`)."""
+    _non_empty("stack", tensors)
     tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
     first = tensors[0]._data.shape
     for i, t in enumerate(tensors[1:], 1):
         if t._data.shape != first:
@@ -193,6 +193,9 @@ def _at_least_3d(t: Tensor) -> Tensor:
 
 
 def _non_empty(name: str, tensors) -> None:
+    if isinstance(tensors, Tensor):  # a tensor iterates, but torch wants a sequence of them
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
     if not len(tensors):
         raise RuntimeError(f"{name} expects a non-empty TensorList")
 
@@ -370,6 +373,10 @@ def _split_along(name: str, input: Tensor, indices_or_sections, dim: int, min_di
         raise RuntimeError(
             f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a "
             f"tensor with {ndim} dimensions!")
+    if isinstance(indices_or_sections, Tensor):  # tensor_split takes one; torch.{name} doesn't
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        "Tensor), but expected (Tensor input, int sections) or (Tensor input, "
+                        "tuple of ints indices)")
     if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
         size = input._data.shape[dim]
         if indices_or_sections == 0 or size % indices_or_sections:
@@ -471,118 +478,3 @@ def _iter(self):
     if self._data.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     return iter(unbind(self, 0))
-
-
-# ---- copies that rearrange ----------------------------------------------------------------------
-def _dims(dims, ndim) -> tuple:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return tuple(wrap_dim(d, ndim) for d in dims)
-
-
-class Flip(Op):
-    """y = x reversed along dims (a copy);  gx = gy reversed along the same dims."""
-
-    @staticmethod
-    def forward(ctx, x, dims):
-        ctx.dims = dims
-        return xp.flip(x._data, dims).copy()
-
-    @staticmethod
-    def backward(ctx, gy):
-        return flip(gy, ctx.dims), None
-
-
-@op(method=True)
-def flip(input: Tensor, dims) -> Tensor:
-    """Reverse the order of entries along dims (matches `torch.flip`)."""
-    return Flip.apply(input, _dims(dims, input._data.ndim))
-
-
-@op(method=True)
-def fliplr(input: Tensor) -> Tensor:
-    """flip(dim 1) (matches `torch.fliplr`)."""
-    if input._data.ndim < 2:
-        raise RuntimeError("Input must be >= 2-d.")
-    return flip(input, 1)
-
-
-@op(method=True)
-def flipud(input: Tensor) -> Tensor:
-    """flip(dim 0) (matches `torch.flipud`)."""
-    if input._data.ndim < 1:
-        raise RuntimeError("Input must be >= 1-d.")
-    return flip(input, 0)
-
-
-class Roll(Op):
-    """y = x shifted cyclically along dims;  gx = gy shifted back."""
-
-    @staticmethod
-    def forward(ctx, x, shifts, dims):
-        ctx.args = (shifts, dims)
-        return xp.roll(x._data, shifts, dims)
-
-    @staticmethod
-    def backward(ctx, gy):
-        shifts, dims = ctx.args
-        negated = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
-        return Roll.apply(gy, negated, dims), None, None
-
-
-@op(method=True)
-def roll(input: Tensor, shifts, dims=None) -> Tensor:
-    """Shift entries cyclically along dims, or over the flattened tensor (matches `torch.roll`)."""
-    if dims is not None:
-        dims = _dims(dims, input._data.ndim)
-        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-        if len(shifts) != len(dims):
-            raise RuntimeError(
-                f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    elif not isinstance(shifts, int):
-        if len(shifts) != 1:
-            raise RuntimeError(
-                f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        shifts = int(shifts[0])
-    return Roll.apply(input, shifts, dims)
-
-
-class Tril(Op):
-    """y = x with entries above diagonal k zeroed;  gx = tril(gy, k)."""
-
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return xp.tril(x._data, diagonal)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return Tril.apply(gy, ctx.diagonal), None
-
-
-class Triu(Op):
-    """y = x with entries below diagonal k zeroed;  gx = triu(gy, k)."""
-
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return xp.triu(x._data, diagonal)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return Triu.apply(gy, ctx.diagonal), None
-
-
-@op(method=True, inplace=True)
-def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The lower triangle of the last two dims (matches `torch.tril`)."""
-    if input._data.ndim < 2:
-        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return Tril.apply(input, diagonal)
-
-
-@op(method=True, inplace=True)
-def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The upper triangle of the last two dims (matches `torch.triu`)."""
-    if input._data.ndim < 2:
-        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return Triu.apply(input, diagonal)

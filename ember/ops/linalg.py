@@ -6,6 +6,7 @@ every backward is itself a product of ember tensors, so second derivatives work:
 ga = gy·bᵀ and gb = aᵀ·gy. Products need both operands of one dtype, as in PyTorch.
 """
 
+from ember._autocast import lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
@@ -251,6 +252,7 @@ class MatBatch(Matmul):
 
 
 @op(method=True, out=True)
+@lower_precision
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors (matches `torch.mm`)."""
     _check_mm(input, mat2)
@@ -271,6 +273,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 @op(method=True, out=True)
+@lower_precision
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors (matches `torch.bmm`)."""
     if input._data.ndim != 3:
@@ -316,6 +319,7 @@ def _type_word(t: Tensor) -> str:
 
 
 @op(method=True, out=True)
+@lower_precision
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules for 1-D and batched operands (matches `torch.matmul`).
 
@@ -493,6 +497,7 @@ def _check_bias(c: Tensor, shape, a: Tensor):
 
 
 @op(method=True, inplace=True, out=True)
+@lower_precision
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat1·mat2) (matches `torch.addmm`)."""
     _check_mm(mat1, mat2)
@@ -512,6 +517,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
 
 
 @op(method=True, inplace=True, out=True)
+@lower_precision
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·bmm(batch1, batch2) (matches `torch.baddbmm`)."""
     bmm_shape = (batch1._data.shape[0], batch1._data.shape[1], batch2._data.shape[-1])

@@ -320,9 +320,9 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
 
 @op(method=True, out=True)
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
-    """(U, S, V) with input = U·diag(S)·Vᵀ, V not Vᵀ (matches `torch.svd`; without compute_uv,
+    """(U, S, V) with input = U·diag(S)·Vᴴ, V not Vᴴ (matches `torch.svd`; without compute_uv,
     U and V are zero matrices)."""
-    check_matrix(input, "linalg.svd")
+    check_matrix(input, "linalg.svd", complex_ok=True)
     if not compute_uv:
         m, n = input._data.shape[-2:]
         batch = input._data.shape[:-2]
@@ -331,4 +331,4 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
         zeros_v = Tensor._make(module.zeros(batch + (n, n), dtype=input._data.dtype))
         return TopSVDResult(zeros_u, svdvals(input), zeros_v)
     u, s, vh = SVD.apply(input, not some)
-    return TopSVDResult(u, s, vh.mT)
+    return TopSVDResult(u, s, vh.mH)

@@ -1,5 +1,6 @@
 """The rest of torch.linalg and the top-level products: matrix_exp, matrix_power, multi_dot
-(chain_matmul), householder_product, cross, vecdot, vander, kron, cdist, addr and addbmm.
+(chain_matmul), householder_product, cross, vecdot, vander (linalg's and torch's), kron, cdist,
+addr and addbmm.
 
 matrix_exp and cross are ops with their own backward; the others are compositions of ember ops
 (matmul, cumprod, norms, ...), which gives their gradients.
@@ -8,6 +9,7 @@ matrix_exp and cross are ops with their own backward; the others are composition
 import math
 import warnings
 
+from ember._autocast import float32_inputs, lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name, wrap_dim
@@ -258,6 +260,7 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     return _cross(input, other, dim, "linalg.cross")
 
 
+@lower_precision
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Σ conj(x)·y along dim, broadcasting (matches `torch.linalg.vecdot`)."""
     if x.dtype.name != "float16":  # torch's vecdot has a float16 kernel
@@ -274,7 +277,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x.conj() * y).sum(dim)
 
 
-def vander(x: Tensor, N=None) -> Tensor:
+def linalg_vander(x: Tensor, N=None) -> Tensor:
     """The Vandermonde matrix [1, x, x², …, x^(N-1)] of each vector (matches
     `torch.linalg.vander`)."""
     if x._data.ndim == 0:
@@ -287,6 +290,25 @@ def vander(x: Tensor, N=None) -> Tensor:
     column = x[..., None]
     powers = cumprod(column.expand(x._data.shape + (N - 1,)), -1)
     return cat((column.new_ones(column.shape), powers), -1)
+
+
+@op
+def vander(x: Tensor, N=None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a vector: columns x^(N-1), …, x, 1 (x⁰ first with
+    increasing=True); integers and bools give int64 (matches `torch.vander`)."""
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    N = x._data.shape[0] if N is None else int(N)
+    if N < 0:
+        raise RuntimeError("N must be non-negative.")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.long()
+    column = x[:, None]
+    powers = [column.new_ones(column.shape)] if N else []
+    if N > 1:
+        powers.append(cumprod(column.expand(x._data.shape + (N - 1,)), -1))
+    out = cat(powers, -1) if powers else x.new_empty((x._data.shape[0], 0))
+    return out if increasing else out.flip(-1)
 
 
 # ---- products --------------------------------------------------------------------------------
@@ -306,6 +328,7 @@ _COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist
 
 
 @op
+@float32_inputs
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of x1 and each row of x2, batched (matches
@@ -423,6 +446,7 @@ def _check_addbmm(input: Tensor, batch1: Tensor, batch2: Tensor):
 
 
 @op(method=True, inplace=True, out=True)
+@lower_precision
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·Σ_b batch1[b]·batch2[b] (matches `torch.addbmm`)."""
     _check_addbmm(input, batch1, batch2)

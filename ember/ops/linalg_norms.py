@@ -9,9 +9,11 @@ which is PyTorch's.
 """
 
 import math
+import warnings
 
 from ember._backend import xp
 from ember._dtype import to_dtype
+from ember._registry import op
 from ember._tensor import Tensor, short_name
 from ember.ops._util import as_operand
 from ember.ops.extrema import amax, amin
@@ -141,3 +143,45 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
     tolerance = _tolerance(a, xp.max(s, axis=-1, initial=0), atol, rtol)
     return Tensor._make(xp.sum(s > tolerance[..., None], axis=-1).astype(xp.int64))
 
+
+
+# ---- the deprecated top-level norms (kept in PyTorch "for JIT compatibility") ------------------
+_WARNED = set()  # PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
+def _deprecated(name: str, instead: str):
+    if name in _WARNED:
+        return
+    _WARNED.add(name)
+    warnings.warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will "
+                  f"be removed in a future PyTorch release. Please use `{instead}` instead",
+                  UserWarning, stacklevel=3)
+
+
+@op(out=True)
+def frobenius_norm(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """The 2-norm of the entries over at most two dims (all dims for dim=()) (matches
+    `torch.frobenius_norm`)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions "
+                           "instead.")
+    _deprecated("frobenius_norm", "linalg.vector_norm(A, 2., dim, keepdim)")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {short_name(input.dtype)} instead.")
+    return vector_norm(input, 2.0, dims or None, keepdim)
+
+
+@op(out=True)
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """The sum of the singular values of the matrices over dim (matches `torch.nuclear_norm`;
+    a bool second argument is keepdim, as in PyTorch's keepdim-only overload)."""
+    if isinstance(dim, bool):
+        dim, keepdim = (-2, -1), dim
+    dims = (dim, dim) if isinstance(dim, int) else tuple(dim)  # an int fills both (IntArrayRef)
+    _deprecated("nuclear_norm", "linalg.matrix_norm(A, 'nuc', dim, keepdim)")
+    if input._data.ndim >= 2 and len(dims) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dims))
+    return matrix_norm(input, "nuc", dims, keepdim)

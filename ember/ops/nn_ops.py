@@ -12,11 +12,13 @@ them from x with differentiable ember ops: the same formula, now a graph that ca
 differentiated again.
 """
 
+from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
 from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, once_differentiable
+from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.linalg import _product
 from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, fits,
@@ -31,7 +33,7 @@ def _const(array) -> Tensor:
 
 # ---- linear -----------------------------------------------------------------------------------
 class Linear(Op):
-    """y = x·Wᵀ + b;  gx = gy·W,  gW = gyᵀ·x (over all batch dims),  gb = Σ gy."""
+    """y = x·Wᵀ + b;  gx = gy·conj(W),  gW = gyᵀ·conj(x) (over all batch dims),  gb = Σ gy."""
 
     node_name = "AddmmBackward0"
 
@@ -51,6 +53,7 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
+        x, w = (None if x is None else conj(x)), (None if w is None else conj(w))  # Wirtinger
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = gy.reshape(-1, gy.shape[-1]).matmul(w).reshape(gy.shape[:-1] + (w.shape[-1],)) \
@@ -69,6 +72,7 @@ class LinearNoBias(Linear):
     node_name = "MmBackward0"
 
 
+@lower_precision
 def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
     if input.dim() == 0 or weight.dim() == 0:

@@ -8,6 +8,7 @@ adjoint of a gather along a dim is a scatter-add along it, and the two ops are e
 backward. Interpolation (`ember/ops/interpolate.py`) reuses the gather for its 'nearest' modes.
 """
 
+from ember._autocast import float32_inputs
 from ember._backend import get_array_module, scatter_add, xp
 from ember._registry import op
 from ember._tensor import Tensor
@@ -98,8 +99,19 @@ def _pad_table(n: int, lo: int, hi: int, mode: str, module):
 _MODE_NAMES = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
 
 
+def _on_float32_list(args, kwargs) -> bool:
+    """torch's CPU autocast runs reflection_pad1d/2d and replication_pad1d/2d/3d in float32."""
+    mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
+    dims = len(args[1] if len(args) > 1 else kwargs.get("pad", ())) // 2
+    return (mode == "reflect" and dims <= 2) or (mode == "replicate" and dims <= 3)
+
+
+@float32_inputs(when=_on_float32_list)
 def pad(input, pad, mode="constant", value=None) -> Tensor:
     """Pad the last len(pad)/2 dims, last dim first (matches `torch.nn.functional.pad`)."""
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not "
+                        f"{type(mode).__name__}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")

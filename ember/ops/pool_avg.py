@@ -9,6 +9,7 @@ and the mean rounded once (NOTE [opmath]); PyTorch has no 16-bit avg_pool3d on t
 
 import math
 
+from ember._autocast import float32_inputs
 from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor
@@ -121,6 +122,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override)
 
 
+@float32_inputs  # on torch's CPU autocast float32 list
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """Mean over sliding windows of (N, C, D, H, W) (matches `F.avg_pool3d`)."""

@@ -15,10 +15,7 @@ ember ops and the same formulas run on Tensors, so the gradient is itself differ
 GRU share one formula function for both; LSTM's array path is fused further).
 An LSTM layer without a projection whose batch never shrinks (every padded input) goes further
 still: the whole layer is one op, `rnn_layer.LSTMLayer` (NOTE [One op per layer]); the per-step
-ops serve packed batches that shrink, proj_size, GRU and RNN. Two or more such layers in one
-direction, with two intra-op threads, run as one op whose layers form a pipeline over blocks of
-time, `rnn_stack.LSTMStack` (NOTE [Pipelined layers]); the two directions of such a
-bidirectional layer run side by side, `rnn_stack.LSTMBidirectional`.
+ops serve packed batches that shrink, proj_size, GRU and RNN.
 
 NOTE [Packed rows]
 Every sequence is handled as packed rows: x is (N, features) where step t holds the first
@@ -34,10 +31,9 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import MaskScale, linear
+from ember.ops.sampling import dropout_noise
 from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
                                    lstm_layer)
-from ember.ops.rnn_stack import (dropout_mask, fits_lstm_bidirectional, fits_lstm_stack,
-                                 lstm_bidirectional, lstm_stack)
 from ember.ops.shape import narrow
 
 _state = grad_mode._state
@@ -451,6 +447,11 @@ def run_direction(mode, x, batch_sizes, state, weights, reverse=False):
     return cat(outputs, 0), state
 
 
+def dropout_mask(shape, p: float, dtype):
+    """torch's dropout noise for a layer's input: kept units 1/(1-p), the rest 0 (all 0 at p=1)."""
+    return xp.zeros(shape, dtype=dtype) if p == 1 else dropout_noise(tuple(shape), p, dtype)
+
+
 def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dropout=0.0):
     """The stacked recurrent network on packed rows x (N, input_size) (matches the computation
     of `torch.lstm` / `torch.gru` / `torch.rnn_tanh`).
@@ -460,8 +461,6 @@ def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dro
     0 otherwise) is applied to every layer's input but the first. Returns (output rows, tuple
     of final states stacked like hx).
     """
-    if fits_lstm_stack(mode, x, batch_sizes, hx, weights, bidirectional):
-        return lstm_stack(x, hx, weights, len(batch_sizes), dropout)  # NOTE [Pipelined layers]
     directions = 2 if bidirectional else 1
     initial = [unbind(s, 0) for s in hx]
     finals = [[] for _ in hx]
@@ -471,12 +470,6 @@ def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dro
         first = layer * directions
         states = [tuple(s[k] for s in initial) for k in range(first, first + directions)]
         pair = weights[first:first + directions]
-        if directions == 2 and fits_lstm_bidirectional(mode, x, batch_sizes, states, pair):
-            both = tuple(s[first:first + 2] for s in hx)  # NOTE [Both directions at once]
-            x, state = lstm_bidirectional(x, both, pair, len(batch_sizes))
-            for kept, s in zip(finals, state):
-                kept.extend(unbind(s, 0))
-            continue
         outputs = []
         for direction, state in enumerate(states):
             out, state = run_direction(mode, x, batch_sizes, state, pair[direction],

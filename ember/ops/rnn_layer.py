@@ -21,6 +21,7 @@ and applies the same formulas to Tensors, so the gradient is itself differentiab
 proj_size, GRU and RNN).
 """
 
+from ember import _autocast
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember._threads import parallel_blocks
@@ -84,21 +85,7 @@ def _order(steps: int, reverse: bool):
     return range(steps - 1, -1, -1) if reverse else range(steps)
 
 
-class LayerOp(Op):
-    """A recurrent op over whole sequences with outputs (Y, h_T, c_T): its backward runs on
-    arrays (`backward_arrays`), or with ember ops when the gradient is itself recorded
-    (create_graph: `backward_ops`, differentiable). Subclasses name their node as torch's
-    `MkldnnRnnLayerBackward0`."""
-
-    @staticmethod
-    def backward(ctx, gy, gh, gc):
-        op = ctx._function
-        if _state["enabled"]:
-            return op.backward_ops(ctx, gy, gh, gc)
-        return op.backward_arrays(ctx, gy._data, gh._data, gc._data)
-
-
-class LSTMLayer(LayerOp):
+class LSTMLayer(Op):
     """One LSTM layer and direction over T equal-length steps (NOTE [One op per layer]):
     (X (T·B, I), W_ih, W_hh, b_ih, b_hh, h0, c0) -> (Y (T·B, H), h_T, c_T).
 
@@ -124,6 +111,12 @@ class LSTMLayer(LayerOp):
         return (outputs.reshape(steps * hs.shape[1], hs.shape[2]).copy(),
                 hs[0 if reverse else steps].copy(), c)
 
+
+    @staticmethod
+    def backward(ctx, gy, gh, gc):
+        if _state["enabled"]:  # create_graph: a differentiable backward
+            return _backward_ops(ctx, gy, gh, gc)
+        return _backward_arrays(ctx, gy._data, gh._data, gc._data)
 
 
 def _forward_arrays(x, w_ih, w_hh, b_ih, b_hh, h0, c0, steps, reverse, saving):
@@ -362,10 +355,6 @@ def _backward_ops(ctx, gy, gh, gc):
             gc if needs[6] else None)
 
 
-LSTMLayer.backward_arrays = staticmethod(_backward_arrays)
-LSTMLayer.backward_ops = staticmethod(_backward_ops)
-
-
 def lstm_layer(x, weights, state, steps: int, reverse: bool = False):
     """One LSTM layer and direction over packed rows x (T·B, features) of T equal-length steps
     (no projection); returns (output rows (T·B, H), (h_T, c_T))."""
@@ -375,12 +364,14 @@ def lstm_layer(x, weights, state, steps: int, reverse: bool = False):
 
 
 def fits_lstm_layer(mode, x, batch_sizes, state, weights) -> bool:
-    """Whether `lstm_layer` can run this layer: LSTM, no projection, float32/float64, every step
-    the full batch."""
+    """Whether `lstm_layer` can run this layer: LSTM, no projection, every step the full batch,
+    and float32/float64 throughout (or autocast on)."""
     w_ih, w_hh, _, _, w_hr = weights
+    if (mode != "LSTM" or w_hr is not None or state[0].shape[0] != batch_sizes[0]
+            or any(b != batch_sizes[0] for b in batch_sizes)):
+        return False
+    if _autocast.ACTIVE[0] and _autocast.is_enabled("cpu"):
+        return True  # the op is on autocast's list: it casts every input to one dtype
     dtype = x._data.dtype
-    return (mode == "LSTM" and w_hr is None and dtype in (xp.float32, xp.float64)
-            and w_ih._data.dtype == dtype and w_hh._data.dtype == dtype
-            and all(s._data.dtype == dtype for s in state)
-            and all(b == batch_sizes[0] for b in batch_sizes)
-            and state[0].shape[0] == batch_sizes[0])
+    return (dtype in (xp.float32, xp.float64) and w_ih._data.dtype == dtype
+            and w_hh._data.dtype == dtype and all(s._data.dtype == dtype for s in state))

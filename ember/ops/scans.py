@@ -13,10 +13,13 @@ from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.comparison import where
 from ember.ops.extrema import _along, _return_type
-from ember.ops.joins import cat, flip
+from ember.ops.joins import cat
+from ember.ops.rearrange import flip
 from ember.ops.reduction import _axis, _constant, _type_word
 from ember.ops.reduction import sum as _sum
 from ember.ops.unary import exp, log
+from ember._tensor import short_name
+from ember.ops._wirtinger import refuse_complex
 
 _CummaxResult = _return_type("cummax", ("values", "indices"))
 _CumminResult = _return_type("cummin", ("values", "indices"))
@@ -79,12 +82,16 @@ def _cumulative_extreme(input, dim, take_max):
 @op(method=True, out=True)
 def cummax(input: Tensor, dim: int):
     """Running maximum along dim and where it was found (matches `torch.cummax`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"cummax_cpu" not implemented for \'{short_name(input.dtype)}\'')
     return _cumulative_extreme(input, dim, True)
 
 
 @op(method=True, out=True)
 def cummin(input: Tensor, dim: int):
     """Running minimum along dim and where it was found (matches `torch.cummin`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"cummin_cpu" not implemented for \'{short_name(input.dtype)}\'')
     return _cumulative_extreme(input, dim, False)
 
 
@@ -127,10 +134,59 @@ class Logcumsumexp(Op):
             return parts[0] - parts[1], None
 
 
+def _log_add_exp(x, acc):
+    """log(exp(x) + exp(acc)) for complex arrays, as PyTorch's scan step computes it: the larger
+    real part is kept and log1p adds the other, so the imaginary part is not wrapped to (-π, π]."""
+    x_smaller = x.real < acc.real  # std::minmax(acc, x) by real part (ties: min = acc)
+    low, high = xp.where(x_smaller, x, acc), xp.where(x_smaller, acc, x)
+    out = xp.log1p(xp.exp(low - high)) + high
+    both_inf = ~xp.isfinite(low.real) & (low.real == high.real)
+    out = xp.where(both_inf & (low.real < 0), low, out)
+    out = xp.where(both_inf & (low.real > 0), xp.log(xp.exp(low) + xp.exp(high)), out)
+    nan = xp.isnan(low.real) | xp.isnan(low.imag) | xp.isnan(high.real) | xp.isnan(high.imag)
+    return xp.where(nan, xp.asarray(complex("nan+nanj"), dtype=out.dtype), out)
+
+
+class ComplexLogcumsumexp(Op):
+    """y_k = log Σ_{j<=k} exp(x_j) for complex x, scanned in complex128 as PyTorch does;
+    gx_j = conj(exp(x_j))·Σ_{k>=j} gy_k·conj(exp(-y_k)) = exp(conj(x_j) + R_j) with R the
+    reversed complex logcumsumexp of log(gy) - conj(y) (every term a ratio, no overflow)."""
+
+    node_name = "LogcumsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        data = xp.moveaxis(x._data, axis, 0).astype(xp.complex128)
+        out = xp.empty_like(data)
+        acc = xp.full(data.shape[1:], -xp.inf, dtype=data.dtype)
+        with quiet():
+            for i in range(data.shape[0]):
+                acc = _log_add_exp(data[i], acc)
+                out[i] = acc
+        ctx.axis = axis
+        y = Tensor._make(xp.moveaxis(out, 0, axis).astype(x._data.dtype))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        with quiet():
+            shifted = log(gy) - y.conj()
+            reverse = flip(ComplexLogcumsumexp.apply(flip(shifted, [axis]), axis), [axis])
+            return exp(reverse + x.conj()), None
+
+
 @op(method=True, out=True)
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log of the running sum of exp along dim, computed stably (matches `torch.logcumsumexp`)."""
-    if not input.dtype.is_floating_point:
+    if input.dtype.is_complex:
+        axis = _axis(dim, input._data.ndim)
+        if input._data.ndim == 0:
+            return ComplexLogcumsumexp.apply(input.reshape(1), 0).reshape(())
+        return ComplexLogcumsumexp.apply(input, axis)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(
             f'"logcumsumexp_out_cpu" not implemented for \'{_type_word(input.dtype)}\'')
     return Logcumsumexp.apply(input, _axis(dim, input._data.ndim))
@@ -252,7 +308,7 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1):
                 "torch.gradient expected each dimension size to be at least edge_order+1")
     if input.dtype is _dtype.uint8:
         raise RuntimeError("torch.gradient does not support uint8 input.")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = as_operand(input, _dtype.get_default_dtype())
     results = []
     for axis, step in zip(dims, _gradient_spacings(spacing, dims, input)):

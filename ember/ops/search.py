@@ -12,6 +12,7 @@ from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name
+from ember.ops._wirtinger import refuse_complex
 
 
 def _as_array(value, like) -> xp.ndarray:
@@ -63,6 +64,9 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                  side=None, sorter=None) -> Tensor:
     """Where each value would go in the sorted innermost rows to keep them sorted (matches
     `torch.searchsorted`)."""
+    refuse_complex(sorted_sequence, NotImplementedError,
+                   '"searchsorted_out_cpu" not implemented for '
+                   f"'{short_name(sorted_sequence.dtype)}'")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(

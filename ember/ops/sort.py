@@ -13,6 +13,8 @@ from ember.autograd.function import Op
 from ember.ops import _cpu_order
 from ember.ops.extrema import PutAlong, _along, _check_nonempty, _return_type, _tie_share
 from ember.ops.reduction import _axis, _constant
+from ember._tensor import short_name
+from ember.ops._wirtinger import refuse_complex
 
 _SortResult = _return_type("sort", ("values", "indices"))
 _TopkResult = _return_type("topk", ("values", "indices"))
@@ -124,6 +126,8 @@ class Topk(Sort):
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     """Sort along dim, returning (values, indices); equal values keep PyTorch's CPU order
     (matches `torch.sort`)."""
+    refuse_complex(input, RuntimeError,
+                   " Sort does not support complex dtypes on CPU")
     axis = _axis(dim, input._data.ndim)
     data = _along(input._data, input._data.ndim)
     idx = _sort_order(data, axis, descending, bool(stable))
@@ -134,6 +138,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
 @op(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort input along dim (matches `torch.argsort`)."""
+    refuse_complex(input, RuntimeError,
+                   " Sort does not support complex dtypes on CPU")
     axis = _axis(dim, input._data.ndim)
     idx = _sort_order(_along(input._data, input._data.ndim), axis, descending, stable)
     return Tensor._make(idx.reshape(input._data.shape).astype(xp.int64, copy=False))
@@ -142,6 +148,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 @op(method=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) entries along dim and their indices (matches `torch.topk`)."""
+    refuse_complex(input, RuntimeError,
+                   " topk does not support complex dtypes on CPU")
     axis = _axis(dim, input._data.ndim)
     size = input._data.shape[axis] if input._data.ndim else 1
     if not 0 <= k <= size:
@@ -210,6 +218,8 @@ class MedianDim(Op):
 @op(method=True)
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"median_cpu" not implemented for \'{short_name(input.dtype)}\'')
     if dim is None:
         return MedianAll.apply(input)
     axis = _axis(dim, input._data.ndim)
@@ -291,6 +301,8 @@ _NanmedianResult = _return_type("nanmedian", ("values", "indices"))
 @op(method=True)
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """The k-th smallest entry along dim and its index (matches `torch.kthvalue`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"kthvalue_cpu" not implemented for \'{short_name(input.dtype)}\'')
     if out is not None:
         if any(xp.shares_memory(o._data, input._data) for o in out):
             raise RuntimeError(
@@ -322,6 +334,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median ignoring NaNs: a value, or (values, indices) along dim (matches
     `torch.nanmedian`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"median_cpu" not implemented for \'{short_name(input.dtype)}\'')
     if dim is None:
         return NanmedianAll.apply(input)
     axis = _axis(dim, input._data.ndim)
@@ -358,6 +372,8 @@ def _mode_position(ordered, order, axis):
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along dim (the smallest among ties) and its last index
     (matches `torch.mode`)."""
+    refuse_complex(input, NotImplementedError,
+                   f'"mode_cpu" not implemented for \'{short_name(input.dtype)}\'')
     axis = _axis(dim, input._data.ndim)
     _check_nonempty(input, "mode", axis)
     values, indices = Mode.apply(input, axis, keepdim, _mode_position, _mode_cpu_order)
@@ -377,4 +393,6 @@ def _mode_cpu_order(data, idx, axis):
 @op(method=True, out=True)
 def msort(input: Tensor) -> Tensor:
     """Sort along the first dim (matches `torch.msort`)."""
+    refuse_complex(input, RuntimeError,
+                   " Sort does not support complex dtypes on CPU")
     return sort(input, 0).values

@@ -25,7 +25,9 @@ from ember._device import check_device
 from ember._registry import FUNCTIONS, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._sparse_coo import SparseCooTensor, sparse_coo, with_dense_face
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops._sparse_coo import (SparseCooTensor, checks_invariants, sparse_coo,
+                                   with_dense_face)
 from ember.ops.conversion import cast
 from ember.ops.creation import tensor as new_tensor
 from ember.ops.joins import cat
@@ -238,7 +240,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         size = tuple(int(m) + 1 for m in index.max(axis=1)) if nnz else (0,) * sparse_dim
         size = size + dense_shape
     size = tuple(int(n) for n in size)
-    if check_invariants:
+    if checks_invariants(check_invariants):
         _check_invariants(index, size, dense_shape)
     if requires_grad:
         values = values.detach().requires_grad_(True)
@@ -265,6 +267,13 @@ def _check_invariants(index, size, dense_shape):
                                f"{size[d]} but found index {high}")
 
 
+def refuse_complex_grad(t: Tensor, name: str):
+    """PyTorch has no derivative for a dense → sparse conversion with a complex result."""
+    if t.requires_grad and t.dtype.is_complex and is_grad_enabled():
+        raise RuntimeError(f"{name} does not support automatic differentiation for outputs "
+                           "with complex dtype.")
+
+
 @tensor_method("to_sparse", "to_sparse_coo")
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """The nonzero entries of a dense tensor as a coalesced COO tensor (matches
@@ -274,6 +283,7 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
         return self
     if layout not in (None, sparse_coo):
         raise NotImplementedError(f"ember has only COO sparse tensors, got layout {layout}")
+    refuse_complex_grad(self, "_to_sparse")
     ndim = self.dim()
     node = ToSparse if sparse_dim is None else ToSparseDim
     sparse_dim = ndim if sparse_dim is None else int(sparse_dim)

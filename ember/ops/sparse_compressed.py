@@ -14,12 +14,13 @@ from ember._backend import xp
 from ember._device import check_device
 from ember._registry import tensor_method, torch_function
 from ember._tensor import Tensor
-from ember.ops._sparse_coo import SparseCooTensor, masked_face, sparse_coo, with_dense_face
-from ember.ops._sparse_compressed import (SparseCompressedTensor, layout_word, sparse_csc,
-                                          sparse_csr)
+from ember.ops._sparse_coo import (SparseCooTensor, checks_invariants, masked_face, sparse_coo,
+                                   with_dense_face)
+from ember.ops._sparse_compressed import (_WORDS, SparseCompressedTensor, layout_word,
+                                          sparse_csc, sparse_csr)
 from ember.ops.conversion import cast
 from ember.ops.creation import tensor as new_tensor
-from ember.ops.sparse import GatherRows, SparseValues
+from ember.ops.sparse import GatherRows, SparseValues, refuse_complex_grad
 from ember.ops.sparse import to_sparse as _coo_from_dense
 
 
@@ -103,6 +104,7 @@ def _to_compressed(self, kind):
     if isinstance(self, SparseCompressedTensor):
         return compressed_of(coo_of(self), kind)
     _require_matrix(self, f"to_{kind.name}")
+    refuse_complex_grad(self, f"_to_{kind.name}")
     out = compressed_of(_as_coo(self), kind)
     if isinstance(self, SparseCooTensor):
         return out
@@ -133,6 +135,8 @@ _COO_TO_SPARSE = Tensor.to_sparse
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """The tensor as a sparse tensor of `layout` (COO by default; matches `Tensor.to_sparse`)."""
     if layout is sparse_csr or layout is sparse_csc:
+        if not isinstance(self, (SparseCooTensor, SparseCompressedTensor)):
+            refuse_complex_grad(self, "_to_sparse")  # torch names the generic conversion
         return _to_compressed(self, layout)
     if layout not in (None, sparse_coo):
         raise NotImplementedError(f"ember: to_sparse with layout {layout} is not implemented")
@@ -246,7 +250,7 @@ def _compressed_tensor(name, kind, compressed, plain, values, size, dtype, devic
         size = (compressed.shape[0] - 1, other) if kind is sparse_csr else \
             (other, compressed.shape[0] - 1)
     size = tuple(int(n) for n in size)
-    if check_invariants:
+    if checks_invariants(check_invariants):
         _check_compressed(compressed, plain, size, kind)
     if requires_grad:
         values = values.detach().requires_grad_(True)
@@ -263,9 +267,28 @@ def _check_compressed(compressed, plain, size, kind):
         raise RuntimeError(f"{word}.size(-1) == compressed_dim_size + 1 is not satisfied.")
     if compressed[0] != 0:
         raise RuntimeError(f"`{word}[..., 0] == 0` is not satisfied.")
-    if (xp.diff(compressed) < 0).any():
-        raise RuntimeError(f"`0 <= {word}[..., 1:] - {word}[..., :-1] <= plain_dim_size` is "
-                           "not satisfied.")
+    if compressed[-1] != plain.shape[0]:
+        raise RuntimeError(f"`{word}[..., -1] == nnz` is not satisfied.")
+    _check_plain(compressed, plain, size, kind, word)
+
+
+def _check_plain(compressed, plain, size, kind, word):
+    """The slice lengths and the plain indices: in range, sorted and distinct in each slice."""
+    csr = kind is sparse_csr
+    plain_word, other, count = ("col_indices", "ncols", "nrows") if csr else \
+        ("row_indices", "nrows", "ncols")
+    plain_size = size[1 if csr else 0]
+    steps = xp.diff(compressed)
+    if (steps < 0).any() or (steps > plain_size).any():
+        raise RuntimeError(f"`0 <= {word}[..., 1:] - {word}[..., :-1] <= {other}` is not "
+                           "satisfied.")
+    if plain.size and (plain.min() < 0 or plain.max() >= plain_size):
+        raise RuntimeError(f"`0 <= {plain_word} < {other}` is not satisfied.")
+    slice_of = xp.repeat(xp.arange(steps.shape[0]), steps)  # the slice of each entry
+    if (xp.diff(plain)[slice_of[1:] == slice_of[:-1]] <= 0).any():
+        raise RuntimeError(f"`{plain_word}[..., {word}[..., i - 1]:{word}[..., i]] for all i = 1, "
+                           f"..., {count} are sorted and distinct along the last dimension "
+                           "values` is not satisfied.")
 
 
 @torch_function()
@@ -282,6 +305,21 @@ def sparse_csc_tensor(ccol_indices, row_indices, values, size=None, *, dtype=Non
     """A CSC matrix (matches `torch.sparse_csc_tensor`)."""
     return _compressed_tensor("sparse_csc_tensor", sparse_csc, ccol_indices, row_indices, values,
                               size, dtype, device, requires_grad, check_invariants)
+
+
+@torch_function()
+def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None,
+                             layout=None, device=None, pin_memory=False, requires_grad=False,
+                             check_invariants=None):
+    """A CSR or CSC matrix, by `layout` (matches `torch.sparse_compressed_tensor`; ember has no
+    block layouts)."""
+    if layout is not sparse_csr and layout is not sparse_csc:
+        word = "none" if layout is None else _WORDS.get(layout.name, layout.name)
+        raise RuntimeError("sparse_compressed_tensor expected sparse compressed tensor layout "
+                           f"but got {word}")
+    name = "sparse_csr_tensor" if layout is sparse_csr else "sparse_csc_tensor"
+    return _compressed_tensor(name, layout, compressed_indices, plain_indices, values, size,
+                              dtype, device, requires_grad, check_invariants)
 
 
 # ---- sparse_mask ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Products with sparse operands beyond sparse × dense: sparse × sparse for COO, CSR and CSC
-(`torch.sparse.mm`, `torch.mm`, `@`), compressed × dense, `torch.sparse.sampled_addmm` and the
-row reductions of `torch.sparse.mm(csr, dense, reduce)`.
+(`torch.sparse.mm`, `torch.mm`, `@`), compressed × dense, `torch.sparse.sampled_addmm`, the
+row reductions of `torch.sparse.mm(csr, dense, reduce)`, and the COO × dense products with
+sparse results (`torch.hspmm`, `torch.smm`, `torch.sspaddmm`; `torch.spmm` is `mm`).
 
 NOTE [Sparse times sparse]
 C = A·B for COO A (m×k) and B (k×n) pairs every entry (i, p, a) of A with every entry (p, j, b)
@@ -20,6 +21,7 @@ from ember._tensor import Tensor, short_name
 from ember.ops._sparse_coo import SparseCooTensor, with_dense_face
 from ember.ops._sparse_compressed import (SparseCompressedTensor, layout_word, sparse_csc,
                                           sparse_csr)
+from ember.ops.joins import cat
 from ember.ops.sparse import (_DENSE, GatherRows, ScatterAddRows, SparseAddmm, SparseMm,
                               dense_sparse_mm, sparse_dense_mm)
 from ember.ops.sparse import mm as coo_mm
@@ -248,3 +250,89 @@ def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None) -> Tensor
 
 
 sparse_sampled_addmm = sampled_addmm
+
+
+# ---- spmm, hspmm, smm, sspaddmm --------------------------------------------------------------
+FUNCTIONS["spmm"] = FUNCTIONS["mm"]  # torch.spmm: mm under its sparse name
+
+
+def _check_rows_product(name, sparse, dense, arg=3):
+    """PyTorch's checks of a COO matrix times a dense matrix in hspmm/sspaddmm."""
+    if isinstance(dense, _SPARSE):
+        raise RuntimeError("addmm_sparse_dense: expected strided result tensor, got tensor with "
+                           "layout Sparse")
+    if dense.shape[0] != sparse.shape[1]:
+        raise RuntimeError(f"{name}: Argument #{arg}: Expected dim 0 size {sparse.shape[1]}, got "
+                           f"{dense.shape[0]}")
+    if dense.dtype is not sparse.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(sparse.dtype)} but found "
+                           f"{short_name(dense.dtype)}")
+
+
+def _rows_product(sparse: SparseCooTensor, dense: Tensor):
+    """(the rows of sparse holding entries, sorted; those rows of sparse @ dense)."""
+    rows = xp.unique(sparse._sparse_indices[0])
+    return rows, GatherRows.apply(coo_mm(sparse, dense), rows)
+
+
+def hspmm(mat1, mat2, *, out=None) -> Tensor:
+    """sparse @ dense as a hybrid COO tensor: one sparse dim (the rows of mat1 holding
+    entries), dense rows as values (matches `torch.hspmm`)."""
+    if not isinstance(mat1, SparseCooTensor):
+        raise NotImplementedError("Could not run 'aten::hspmm' with arguments from the 'CPU' "
+                                  "backend.")
+    _check_rows_product("hspmm", mat1, mat2)
+    rows, values = _rows_product(mat1, mat2)
+    result = SparseCooTensor._make_sparse(rows.reshape(1, -1), values,
+                                          (mat1.shape[0], mat2.shape[1]), True)
+    return result if out is None else write_out(result, out)
+
+
+def _smm_parts(mat1, mat2):
+    """(indices, values) of smm: every column of each row of mat1 holding entries."""
+    rows, values = _rows_product(mat1, mat2)
+    n = mat2.shape[1]
+    index = xp.stack([xp.repeat(rows, n), xp.tile(xp.arange(n, dtype=xp.int64), rows.shape[0])])
+    return index, values.reshape(-1)
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
+    """beta·input + alpha·(mat1 @ mat2) as an uncoalesced COO tensor: input's entries, then the
+    product's rows of mat1 holding entries (matches `torch.sspaddmm`)."""
+    if not isinstance(mat1, SparseCooTensor):
+        raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+    _check_rows_product("sspaddmm", mat1, mat2)
+    if not isinstance(input, SparseCooTensor):
+        raise RuntimeError("self.is_sparse() INTERNAL ASSERT FAILED: the input of sspaddmm "
+                           "must be sparse")
+    shape = (mat1.shape[0], mat2.shape[1])
+    if tuple(input.shape) != shape:
+        for axis in (0, 1):
+            if input.shape[axis] != shape[axis]:
+                raise RuntimeError(f"sspaddmm: Argument #1: Expected dim {axis} size "
+                                   f"{shape[axis]}, got {input.shape[axis]}")
+    index, values = _smm_parts(mat1, mat2)
+    index = xp.concatenate([input._sparse_indices, index], axis=1)
+    values = cat([input._sparse_values * beta, values * alpha])
+    result = SparseCooTensor._make_sparse(index, values, shape, index.shape[1] <= 1)
+    return result if out is None else write_out(result, out)
+
+
+def smm(input, mat) -> Tensor:
+    """sparse @ dense as a COO tensor holding every column of the rows of input that have
+    entries (matches `torch.smm`)."""
+    if not isinstance(input, SparseCooTensor):
+        raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+    _check_rows_product("sspaddmm", input, mat)
+    index, values = _smm_parts(input, mat)
+    return SparseCooTensor._make_sparse(index, values, (input.shape[0], mat.shape[1]), True)
+
+
+def _sspaddmm_method(self, mat1, mat2, *, beta=1, alpha=1):
+    """input.sspaddmm(mat1, mat2) (matches `Tensor.sspaddmm`)."""
+    return sspaddmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+
+FUNCTIONS.update(hspmm=hspmm, smm=smm, sspaddmm=sspaddmm)
+SparseCooTensor.smm = smm
+SparseCooTensor.sspaddmm = _sspaddmm_method

@@ -7,6 +7,7 @@ order come from those ops.
 
 import warnings
 
+from ember._autocast import float32_inputs
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op
@@ -71,7 +72,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
         dof = 0 * dof
     centred = x - mean.unsqueeze(1)
     weighted = centred if w is None else centred * w
-    return (centred.matmul(weighted.t()) / dof).squeeze()
+    return (centred.matmul(weighted.conj().t()) / dof).squeeze()
 
 
 @op(method=True)
@@ -83,9 +84,12 @@ def corrcoef(input: Tensor) -> Tensor:
         return c / c  # 1, or NaN for a constant variable
     n = c.shape[0]
     identity = eye(n, dtype=c.dtype)
-    stddev = sqrt(_sum(c * identity, 1))
+    variance = _sum(c * identity, 1)
+    stddev = sqrt(variance.real if c.dtype.is_complex else variance)
     c = c / stddev.unsqueeze(1)
     c = c / stddev.unsqueeze(0)
+    if c.dtype.is_complex:  # torch clips the two parts on their own
+        return clamp(c.real, -1, 1) + 1j * clamp(c.imag, -1, 1)
     return clamp(c, -1, 1)
 
 
@@ -188,6 +192,7 @@ def _quantile_shape(result: Tensor, input: Tensor, q, axis, keepdim: bool) -> Te
 
 
 @op(method=True, out=True)
+@float32_inputs
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles along dim (all elements if None); NaN if a slice holds a NaN
@@ -196,6 +201,7 @@ def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
 
 
 @op(method=True, out=True)
+@float32_inputs
 def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """The q-th quantiles ignoring NaNs (matches `torch.nanquantile`)."""

@@ -9,7 +9,7 @@ import math
 
 from ember import _scipy
 from ember._backend import quiet, xp
-from ember._registry import op, tensor_method
+from ember._registry import op, tensor_method, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops import relu_kernels
@@ -486,6 +486,19 @@ def abs(input: Tensor) -> Tensor:
     """|input| (matches `torch.abs`)."""
     _refuse_bool(input, "abs_cpu")
     return Abs.apply(input)
+
+
+_abs_written_into = Tensor.abs_
+
+
+@torch_function("abs_")
+@tensor_method("abs_", "absolute_")
+def abs_(input: Tensor) -> Tensor:
+    """|input| written into input (matches `torch.abs_`); torch refuses a complex tensor, whose
+    |z| is real."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return _abs_written_into(input)
 
 
 @op(method=True, inplace=True, aliases=("negative",), operators=("__neg__",))

@@ -6,7 +6,9 @@ them torch.special's names (`gammaln` for `lgamma`, `expit` for `sigmoid`, ...) 
 Functions NumPy lacks need SciPy (`pip install ember[scipy]`, see ember/_scipy.py).
 """
 
-from ember._registry import with_out
+import types as _types
+
+from ember._registry import tensor_arguments as _tensor_arguments, with_out
 from ember._tensor import short_name
 from ember.ops import elementwise_ext as _binary
 from ember.ops import unary as _unary
@@ -170,3 +172,10 @@ def laguerre_polynomial_l(input, n):
 def legendre_polynomial_p(input, n):
     """The Legendre polynomial Pₙ(input) (matches `torch.special.legendre_polynomial_p`)."""
     return _polynomial("legendre_polynomial_p", input, n)
+
+
+# A non-tensor input raises torch's TypeError (NOTE [Not a tensor is a TypeError]).
+for _name, _fn in list(globals().items()):
+    if not _name.startswith("_") and isinstance(_fn, _types.FunctionType):
+        globals()[_name] = _tensor_arguments(_fn)
+del _name, _fn

@@ -13,6 +13,7 @@ job and the time of one all-reduce of all the gradients.
 """
 
 import argparse
+import gc
 import os
 import time
 
@@ -105,6 +106,12 @@ def main():
                   f"{timing['avg_backward_comm_time'] / 1e6:.2f} ms, overlapped "
                   f"{timing['avg_backward_compute_comm_overlap_time'] / 1e6:.2f} ms")
     if distributed:
+        # Under torchrun, torch's gloo can abort at exit ("terminate called without an active
+        # exception") when a rank leaves while another still works, or when DDP's reducer is
+        # only freed during interpreter shutdown; so: free the model now, meet, then leave.
+        del model, optimizer
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
 
 

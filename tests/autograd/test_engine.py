@@ -1,5 +1,7 @@
 """The backward engine (ember/autograd/engine.py): backward through graphs, hooks, retain_graph."""
 
+import gc
+
 import numpy as np
 import pytest
 import torch
@@ -205,3 +207,44 @@ def test_retain_graph_allows_second_backward():
     loss2_e.backward()
     loss2_t.backward()
     assert_same(xe.grad, xt.grad, **TOL)
+
+
+def _post_accumulate_run(lib):
+    """What post-accumulate hooks see over three backwards (removed before the third), and
+    the errors of the calls torch refuses."""
+    p = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    seen = []
+    handle = p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone()))
+    p.register_post_accumulate_grad_hook(lambda t: seen.append(t is p))
+    (p * 2).sum().backward()
+    (p * p).sum().backward()
+    handle.remove()
+    (p * 1).sum().backward()
+    errors = []
+    for call in (lambda: (p * 2).register_post_accumulate_grad_hook(print),
+                 lambda: lib.ones(2).register_post_accumulate_grad_hook(print),
+                 lambda: lib.ones(2).pin_memory()):
+        try:
+            call()
+            errors.append(None)
+        except RuntimeError as error:
+            errors.append(str(error))
+    return [s if isinstance(s, bool) else s.tolist() for s in seen], p.grad.tolist(), errors
+
+
+def test_post_accumulate_grad_hooks_match_torch():
+    """register_post_accumulate_grad_hook: called with the leaf after each backward added into
+    its .grad, removable, refused on non-leaves and on tensors without grad (as in torch);
+    a CPU-only build refuses pin_memory."""
+    assert _post_accumulate_run(ember) == _post_accumulate_run(torch)
+
+
+def test_post_accumulate_hooks_die_with_their_leaf():
+    from ember.autograd.function import POST_ACCUMULATE_HOOKS
+    before = len(POST_ACCUMULATE_HOOKS)
+    p = ember.ones(2, requires_grad=True)
+    p.register_post_accumulate_grad_hook(lambda t: None)
+    assert len(POST_ACCUMULATE_HOOKS) == before + 1
+    del p
+    gc.collect()
+    assert len(POST_ACCUMULATE_HOOKS) == before

@@ -130,3 +130,66 @@ def test_decorating_a_class_warns(lib):
         @lib.no_grad()
         class Model:
             pass
+
+
+def _inference_states(lib):
+    """is_inference_mode_enabled / is_grad_enabled through nested blocks and decorators."""
+    seen = [lib.is_inference_mode_enabled()]
+    with lib.inference_mode():
+        seen.append(lib.is_inference_mode_enabled())
+        with lib.inference_mode(mode=False):  # the keyword form
+            seen.append((lib.is_inference_mode_enabled(), lib.is_grad_enabled()))
+        with lib.no_grad():
+            seen.append(lib.is_inference_mode_enabled())
+
+    @lib.inference_mode
+    def bare():
+        return lib.is_inference_mode_enabled(), lib.is_grad_enabled()
+
+    @lib.inference_mode(mode=False)
+    def off():
+        return lib.is_inference_mode_enabled(), lib.is_grad_enabled()
+
+    return seen, bare(), off(), lib.is_inference_mode_enabled(), lib.is_grad_enabled()
+
+
+def test_inference_mode_flag_and_keyword_match_torch():
+    assert _inference_states(ember) == _inference_states(torch)
+    assert _inference_states(ember)[0] == [False, True, (False, True), True]
+
+
+def _generator_protocol(lib):
+    """send, throw and close reach a decorated generator inside its mode, the caller's between."""
+
+    @lib.no_grad()
+    def gen():
+        got = yield lib.is_grad_enabled()
+        try:
+            yield got, lib.is_grad_enabled()
+        except KeyError:
+            yield "caught", lib.is_grad_enabled()
+        return "done"
+
+    g = gen()
+    steps = [next(g), g.send(5), lib.is_grad_enabled(), g.throw(KeyError("k"))]
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    closing = gen()
+    next(closing)
+    closing.close()
+    return steps, stop.value.value, lib.is_grad_enabled()
+
+
+def test_generator_send_throw_close_match_torch():
+    assert _generator_protocol(ember) == _generator_protocol(torch)
+
+
+@pytest.mark.parametrize("mode", [1, None, "yes", lambda: None])
+def test_set_grad_enabled_refuses_non_bools_as_torch(mode):
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(TypeError) as error:
+            lib.set_grad_enabled(mode)
+        messages.append(str(error.value))
+        assert lib.is_grad_enabled()
+    assert messages[0] == messages[1]

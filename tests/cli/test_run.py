@@ -18,6 +18,7 @@ print("argv", sys.argv)
 print("path0", sys.path[0])
 print("name", __name__, "file", globals().get("__file__"))
 print("modern", torch.__version__ >= "2.0", torch.__version__ >= (1, 13), torch.__version__ < "3")
+print("globals", __package__, getattr(__spec__, "name", None), type(__builtins__).__name__)
 """
 
 
@@ -42,6 +43,29 @@ def test_run_module_is_python_dash_m(module, status, tmp_path):
     assert under_python.returncode == under_ember.returncode == status, under_ember.stderr
     assert under_ember.stdout == under_python.stdout
     assert "modern True True True" in under_ember.stdout
+
+
+SCRIPT_GLOBALS = '''\
+"""doc"""
+import sys
+print("more", __package__, __spec__, __doc__, type(__builtins__).__name__,
+      type(globals().get("__loader__")).__name__)
+if __name__ == "__main__":
+    print("guarded")
+'''
+
+
+@pytest.mark.parametrize("typed", ["sub/prog.py", "./sub/../sub/prog.py"])
+def test_run_script_is_python_script(typed, tmp_path):
+    """sys.argv[0] as typed (runpy.run_path would make it absolute), __file__ absolute."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "prog.py").write_text(SCRIPT_GLOBALS + REPORT)
+    under_python = _run([sys.executable, typed, "a", "--b"], tmp_path)
+    under_ember = _run([sys.executable, "-m", "ember", "run", typed, "a", "--b"], tmp_path)
+    assert under_ember.returncode == under_python.returncode == 0, under_ember.stderr
+    assert under_ember.stdout == under_python.stdout
+    assert f"argv ['{typed}', 'a', '--b']" in under_ember.stdout
+    assert "more None None doc module SourceFileLoader" in under_ember.stdout
 
 
 def test_run_code_is_python_dash_c(tmp_path):

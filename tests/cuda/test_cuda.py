@@ -101,3 +101,43 @@ def test_default_device_and_device_context():
     finally:
         ember.set_default_device(None)
     assert ember.ones(1).device.type == "cpu"
+
+
+def test_accelerator_device_index_context_like_torch():
+    for lib in (ember, torch):
+        with lib.accelerator.device_index(None):
+            pass
+        context = lib.accelerator.device_index(0)  # constructing works; entering raises
+        with pytest.raises(RuntimeError, match="none is available"):
+            with context:
+                pass
+
+
+DEVICE_COMPARISONS = ['lib.device("cpu") == "cpu"', 'lib.device("cpu") != "cpu"',
+                      'lib.device("cpu") == lib.device("cpu")', 'lib.ones(1).device == "cpu"',
+                      'lib.device("cuda", 0) == lib.device("cuda:0")',
+                      'lib.device("cpu") == lib.device("cpu", 0)',
+                      'lib.ones(1).device == lib.device("cpu")', 'lib.device("cpu") == None',
+                      'len({lib.device("cpu"), lib.device("cpu")})']
+
+
+@pytest.mark.parametrize("expression", DEVICE_COMPARISONS)
+def test_device_comparisons_match_torch(expression):
+    assert eval(expression, {"lib": ember}) == eval(expression, {"lib": torch})
+
+
+MOVES = {"to mps": lambda lib: lib.ones(2).to("mps"),
+         "to mps device": lambda lib: lib.ones(2).to(lib.device("mps")),
+         "factory mps": lambda lib: lib.ones(2, device="mps"),
+         "to cuda:1": lambda lib: lib.ones(2).to("cuda:1"),
+         "to cpu": lambda lib: lib.ones(2).to("cpu").device.type}
+
+
+@pytest.mark.parametrize("name", list(MOVES))
+def test_moving_to_absent_devices_raises_like_torch(name):
+    def outcome(lib):
+        try:
+            return MOVES[name](lib)
+        except Exception as error:  # noqa: BLE001 - the class is compared
+            return type(error)
+    assert outcome(ember) == outcome(torch)

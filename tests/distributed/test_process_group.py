@@ -1,6 +1,7 @@
 """ember.distributed in one process: names and errors as torch's, and the message that says
 what to install when mpi4py is missing (simulated by making the seam's import fail)."""
 
+import os
 import subprocess
 import sys
 
@@ -35,7 +36,7 @@ def dist_tensor():
 def test_nccl_raises_as_on_a_cpu_build_of_torch():
     with pytest.raises(RuntimeError, match="Distributed package doesn't have NCCL built in"):
         dist.init_process_group("nccl")
-    with pytest.raises(ValueError, match="Invalid backend"):
+    with pytest.raises(AssertionError, match="Unknown backend type carrier-pigeon"):
         dist.init_process_group("carrier-pigeon")
 
 
@@ -99,3 +100,68 @@ def test_one_process_without_a_launcher():
     assert "twice: trying to initialize the default process group twice!" in result.stdout
     assert "mismatch: world_size 2 was asked for but MPI started 1 process(es): launch the " \
            "script with `ember run --nproc-per-node 2 script.py`" in result.stdout
+
+
+def _single_process_facts(library, port):
+    script = os.path.join(os.path.dirname(__file__), "scripts", "single_process.py")
+    result = subprocess.run([sys.executable, script, library, str(port)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_a_world_of_one_behaves_as_torchs():
+    """Backend names as reported (None: "undefined"), results, errors and their messages."""
+    theirs = _single_process_facts("torch", run._free_port())
+    ours = _single_process_facts("ember", run._free_port())
+    assert len(theirs) == 24
+    assert ours == theirs
+
+
+def test_get_node_local_rank_as_torchs(monkeypatch):
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert dist.get_node_local_rank() == torch_dist.get_node_local_rank() == 3
+    monkeypatch.delenv("LOCAL_RANK")
+    assert dist.get_node_local_rank(fallback_rank=1) == torch_dist.get_node_local_rank(1) == 1
+    with pytest.raises(RuntimeError) as ours:
+        dist.get_node_local_rank()
+    with pytest.raises(RuntimeError) as theirs:
+        torch_dist.get_node_local_rank()
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_distributed_c10d_module_names_are_torchs():
+    import torch.distributed.distributed_c10d as theirs
+
+    import ember.distributed.distributed_c10d as ours
+
+    shared = [name for name in theirs.__all__ if hasattr(dist, name)]
+    assert len(shared) > 40
+    for name in shared:  # what ember.distributed has of torch's module, its c10d module has too
+        assert getattr(ours, name) is getattr(dist, name), name
+    for name in ("init_process_group", "all_reduce", "_get_default_group", "_rank_not_in_group"):
+        assert callable(getattr(ours, name)) and callable(getattr(theirs, name))
+
+
+def _recorded(errors_module, outcome):
+    @errors_module.record
+    def main():
+        """the docstring"""
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    assert main.__doc__ == "the docstring"
+    try:
+        return "returned", main()
+    except BaseException as error:  # noqa: BLE001 - what escaped is the result
+        return "raised", type(error).__name__, str(error)
+
+
+@pytest.mark.parametrize("outcome", [5, SystemExit(0), SystemExit(3), ValueError("bad")])
+def test_record_decorator_as_torchs(outcome):
+    import torch.distributed.elastic.multiprocessing.errors as theirs
+
+    import ember.distributed.elastic.multiprocessing.errors as ours
+
+    assert _recorded(ours, outcome) == _recorded(theirs, outcome)

@@ -20,28 +20,89 @@ def _env_lines(stdout):
                                                            stdout))
 
 
-@pytest.mark.parametrize("launcher", [("-m", "ember", "run"),
-                                      ("-m", "ember.distributed.run", "--standalone")])
-def test_every_rank_gets_torchruns_variables(launcher):
+@pytest.mark.parametrize("launcher, address", [
+    (("-m", "ember", "run"), "localhost"),
+    (("-m", "ember.distributed.run", "--master-port", "29555"), "127.0.0.1")])
+def test_every_rank_gets_torchruns_variables(launcher, address):
     result = launch("environment.py", "--lr", "0.5", launcher=launcher)
     assert result.returncode == 0, result.stderr
     lines = _env_lines(result.stdout)
     assert len(lines) == 2, result.stdout
     ports = {re.search(r"MASTER_PORT=(\d+)", line).group(1) for line in lines}
     assert len(ports) == 1
-    # --standalone picks a free port, as torchrun does; else the default 29500
-    assert (ports == {"29500"}) == ("--standalone" not in launcher)
+    # one machine and no port: a free one, as torchrun 2.13 (standalone); else the one given
+    assert (ports == {"29555"}) == ("--master-port" in launcher)
     for rank, line in enumerate(lines):
         assert f"RANK={rank} LOCAL_RANK={rank} GROUP_RANK=0 WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 " \
-               "MASTER_ADDR=127.0.0.1 MASTER_PORT=" in line, line
+               f"MASTER_ADDR={address} MASTER_PORT=" in line, line
         assert "OMP_NUM_THREADS=1" in line, line
         assert line.endswith("args ['--lr', '0.5'] torch ember ember"), line
+
+
+def test_two_nodes_number_their_ranks_as_torchrun():
+    """--nnodes 2 through MPI's host list (both "machines" are this one): node by node, local
+    ranks restart at 0 on each node, GROUP_RANK is the node."""
+    result = launch(os.path.join(SCRIPTS, "environment.py"), nproc=1,
+                    flags=["--nnodes", "2", "--hosts", "localhost,localhost"])
+    assert result.returncode == 0, result.stderr
+    lines = _env_lines(result.stdout)
+    assert len(lines) == 2, result.stdout
+    for rank, line in enumerate(lines):
+        assert f"RANK={rank} LOCAL_RANK=0 GROUP_RANK={rank} WORLD_SIZE=2 LOCAL_WORLD_SIZE=1 " \
+               "MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 " in line, line
+
+
+def test_module_flag_runs_the_module_on_every_rank():
+    """torchrun's -m: the script is a module name, run as `python -m` runs it."""
+    result = launch("tests.distributed.scripts.environment", "--lr", "0.5",
+                    flags=["-m"])
+    assert result.returncode == 0, result.stderr
+    lines = _env_lines(result.stdout)
+    assert [line.split()[1] for line in lines] == ["RANK=0", "RANK=1"], result.stdout
+    assert all(line.endswith("args ['--lr', '0.5'] torch ember ember") for line in lines)
+
+
+def test_no_python_flag_runs_the_program_itself():
+    """torchrun's --no-python: the program gets the variables; its status is the job's."""
+    result = launch("sh", "-c", 'echo "rank $RANK of $WORLD_SIZE local $LOCAL_RANK"',
+                    flags=["--no-python"])
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == ["rank 0 of 2 local 0", "rank 1 of 2 local 1"]
+    failed = launch("sh", "-c", "exit 4", flags=["--no-python"])
+    assert failed.returncode == 4
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # torchrun 2.13 (torch/distributed/run.py: run()): standalone when asked, or on one machine
+    # with neither --master-port nor --rdzv-endpoint; then localhost, a free port, a uuid4 run id
+    ([], ("localhost", None, "uuid")),
+    (["--standalone", "--master-port", "1234"], ("localhost", None, "uuid")),
+    (["--master-port", "1234"], ("127.0.0.1", "1234", "none")),
+    (["--master-addr", "10.1.1.1", "--master-port", "1234", "--rdzv-id", "job7"],
+     ("10.1.1.1", "1234", "job7")),
+    (["--nnodes", "2", "--master-addr", "head"], ("head", "29500", "none")),
+])
+def test_rendezvous_variables_follow_torchruns_rules(argv, expected):
+    args = run.build_parser().parse_args(argv + ["train.py"])
+    nnodes = int(args.nnodes)
+    env = run.rank_environment(args, 3, nnodes)
+    address, port, run_id = expected
+    assert env["MASTER_ADDR"] == address
+    assert env["MASTER_PORT"] == port if port else 0 < int(env["MASTER_PORT"]) < 65536
+    if run_id == "uuid":
+        assert len(env["TORCHELASTIC_RUN_ID"]) == 36 and env["TORCHELASTIC_RUN_ID"].count("-") == 4
+    else:
+        assert env["TORCHELASTIC_RUN_ID"] == run_id
+    assert (env["WORLD_SIZE"], env["LOCAL_WORLD_SIZE"], env["GROUP_WORLD_SIZE"],
+            env["ROLE_WORLD_SIZE"], env["ROLE_NAME"]) == (str(3 * nnodes), "3", str(nnodes),
+                                                          str(3 * nnodes), "default")
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--nnodes", "2", "x.py"], "--hostfile"),
     (["--node-rank", "1", "x.py"], "one machine only"),
     (["--nproc-per-node", "2", "missing.py"], "can't open file 'missing.py'"),
+    (["-m", "--no-python", "x"], "Don't use both the '--no-python' flag and the '--module' flag"),
 ])
 def test_flag_errors(argv, message, capsys):
     assert run.main(argv) == 2
@@ -98,3 +159,4 @@ def test_mpiexec_command_for_open_mpi_as_root(monkeypatch):
     assert command[command.index("--host") + 1] == "a:2,b:2"
     assert command[command.index("--map-by") + 1] == "ppr:2:node"
     assert ["-x", "MASTER_ADDR", "-x", "WORLD_SIZE"] == command[-8:-4]
+    assert "GROUP_WORLD_SIZE" not in command  # only the variables the environment has

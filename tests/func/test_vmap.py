@@ -80,6 +80,33 @@ def test_randomness_modes():
     assert len(set(different.tolist())) == 5
 
 
+RANDOM_CALLS = {
+    "rand": lambda lib, t: lib.rand(2) + t,
+    "randn_like": lambda lib, t: lib.randn_like(t),
+    "dropout": lambda lib, t: lib.nn.functional.dropout(t + 1, 0.5),
+    "normal": lambda lib, t: lib.normal(t, 1.0),
+}
+
+
+_SAME_ON_BATCHED = pytest.mark.xfail(
+    strict=True, reason="torch raises 'Vmap does not currently support same randomness with a "
+    "batched tensor input' for normal(batched); ember's loop returns the draws")
+
+
+@pytest.mark.parametrize("name, randomness", [
+    pytest.param(n, r, marks=[_SAME_ON_BATCHED] if (n, r) == ("normal", "same") else [])
+    for n in RANDOM_CALLS for r in ("different", "same")])
+def test_random_values_equal_torch_after_the_same_seed(name, randomness):
+    """With torch's random streams (#17), the draws inside vmap are torch's, in both modes."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(7)
+        x = lib.zeros(3, 2, dtype=lib.float32)
+        results.append(lib.func.vmap(lambda t: RANDOM_CALLS[name](lib, t),
+                                     randomness=randomness)(x))
+    assert_same(results[0], results[1], rtol=1e-6, atol=1e-6)
+
+
 ERRORS = {
     "sizes_differ": lambda lib, F, a, c: F.vmap(lambda x, y: x + y)(a, c),
     "nothing_batched": lambda lib, F, a, c: F.vmap(lambda x: x, in_dims=(None,))(a),

@@ -2,6 +2,7 @@
 and reprs as torch's scripted/compiled wrappers give them, and save/load round trips."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -123,3 +124,123 @@ def test_compile_forms():
         ember.compile(model, mode="default", options={})
     assert not ember.compiler.is_compiling() and not ember._dynamo.is_compiling()
     assert ember._dynamo.disable(len) is len
+
+
+COMPILE_ERRORS = {
+    "bad mode": lambda lib, m: lib.compile(m, mode="bogus"),
+    "bad mode on a function": lambda lib, m: lib.compile(lambda t: t, mode="fast"),
+    "mode and options": lambda lib, m: lib.compile(m, mode="default", options={}),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPILE_ERRORS))
+def test_compile_errors_match_torch(name):
+    model, reference = _pair()
+    messages = []
+    for lib, m in ((ember, model), (torch, reference)):
+        with pytest.raises(RuntimeError) as info:
+            COMPILE_ERRORS[name](lib, m)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+DYNAMO_SETTINGS = ["suppress_errors", "cache_size_limit", "accumulated_cache_size_limit",
+                   "recompile_limit", "verbose", "capture_scalar_outputs", "optimize_ddp",
+                   "automatic_dynamic_shapes", "assume_static_by_default", "compiled_autograd",
+                   "capture_dynamic_output_shape_ops", "error_on_recompile", "specialize_int"]
+INDUCTOR_SETTINGS = ["coordinate_descent_tuning", "fx_graph_cache", "freezing", "max_autotune",
+                     "epilogue_fusion", "cpp_wrapper", "debug", "aggressive_fusion",
+                     "shape_padding", "split_reductions", "fallback_random",
+                     "triton.unique_kernel_names", "triton.cudagraphs", "cpp.threads"]
+
+
+def test_dynamo_and_inductor_config_modules_have_torch_defaults():
+    import importlib
+
+    for root, names in (("_dynamo.config", DYNAMO_SETTINGS),
+                        ("_inductor.config", INDUCTOR_SETTINGS)):
+        ours = importlib.import_module(f"ember.{root}")
+        theirs = importlib.import_module(f"torch.{root}")
+        for name in names:
+            a, b = ours, theirs
+            for part in name.split("."):
+                a, b = getattr(a, part), getattr(b, part)
+            assert a == b, (root, name)
+    assert ember._inductor.config is importlib.import_module("ember._inductor.config")
+    ember._inductor.config.coordinate_descent_tuning = True  # scripts set them; nothing breaks
+    try:
+        model, _ = _pair()
+        assert ember.compile(model)(ember.ones(2, 4)).shape == model(ember.ones(2, 4)).shape
+    finally:
+        ember._inductor.config.coordinate_descent_tuning = False
+
+
+def _traceable(lib):
+    nn = lib.nn
+    return {
+        "mlp": (nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2), nn.Sigmoid()),
+                (2, 4)),
+        "function": (lambda x: lib.tanh(x) * 2 + x.exp(), (3,)),
+        "conv": (nn.Conv2d(1, 2, 3), (1, 1, 4, 4)),
+        "layer_norm": (nn.LayerNorm(3), (2, 3)),
+        "reductions": (lambda x: x.mean(0).sum(), (2, 3)),
+        "no bias": (nn.Linear(3, 2, bias=False), (2, 3)),
+    }
+
+
+@pytest.mark.parametrize("name", ["mlp", "function", "conv", "layer_norm", "reductions",
+                                  "no bias"])
+def test_traced_graph_lists_torch_aten_ops(name):
+    """`.graph` of a traced module/function lists the ATen ops torch's inlined graph has, and
+    its return value's type line (NOTE [What a traced graph shows])."""
+    kinds, returns = [], []
+    for lib in (ember, torch):
+        model, shape = _traceable(lib)[name]
+        traced = lib.jit.trace(model, lib.ones(*shape))
+        graph = traced.inlined_graph if hasattr(traced, "inlined_graph") else traced.graph
+        kinds.append([n.kind() for n in graph.nodes() if n.kind().startswith("aten::")])
+        lines = str(graph).splitlines()
+        returned = lines[-1].strip()[len("return ("):-1]
+        typed = next(line.split(" = ")[0].split(" : ")[1] for line in lines
+                     if line.strip().startswith(returned + " :"))
+        returns.append(re.sub(r"requires_grad=\d, ", "", typed))  # torch's trace varies it
+    assert kinds[0] == kinds[1]
+    assert returns[0] == returns[1]
+    assert str(ember.jit.trace(_traceable(ember)[name][0],
+                               ember.ones(*_traceable(ember)[name][1])).graph).startswith("graph(")
+
+
+def test_legacy_script_method_module_runs_like_torch():
+    results = []
+    for lib in (ember, torch):
+        with pytest.warns(DeprecationWarning, match="script_method"):
+            class Legacy(lib.jit.ScriptModule):
+                def __init__(self):
+                    super().__init__()
+                    self.scale = 3.0
+
+                @lib.jit.script_method
+                def forward(self, x):
+                    return x * self.scale
+        results.append(Legacy()(lib.ones(2)).tolist())
+    assert results[0] == results[1]
+
+
+def test_dynamo_and_compiler_helpers_are_no_ops_like_torch_eager():
+    model, _ = _pair()
+    x = ember.ones(2, 4)
+    for lib_name in ("maybe_mark_dynamic", "mark_static_address"):
+        assert getattr(ember._dynamo, lib_name)(x, 0) is None
+    assert ember._dynamo.graph_break() is None
+    assert ember._dynamo.disallow_in_graph(len) is len
+    assert ember._dynamo.list_backends() == torch._dynamo.list_backends()
+    assert ember.compiler.list_backends() == torch.compiler.list_backends()
+
+    @ember.compiler.set_stance("force_eager")
+    def run(t):
+        return model(t)
+
+    with ember.compiler.set_stance("eager_on_recompile"):
+        assert run(x).shape == model(x).shape
+    compiled = ember.compiler.compile(model)
+    assert type(compiled).__name__ == "OptimizedModule"

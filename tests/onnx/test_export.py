@@ -1,75 +1,15 @@
-"""ember.onnx.export checked for real: each covered model is exported, passes onnx.checker, runs in
-onnxruntime at two batch sizes (dynamic axes) and gives ember's output (rtol 1e-4, atol 1e-5)."""
+"""ember.onnx.export checked for real: each covered model and layer is exported, passes
+onnx.checker, runs in onnxruntime at two batch sizes (dynamic axes) and gives ember's output
+(rtol 1e-4, atol 1e-5). Ops and attention masks: test_export_ops.py."""
 
-import io
-
-import numpy as np
-import onnx
-import onnxruntime
 import pytest
 
 import ember
 from ember import nn
 from ember.cli import _setup
-from ember.nn import functional as F
 from ember.vision import models
 from ember.vision.models import vgg
-
-RTOL, ATOL = 1e-4, 1e-5
-
-
-def _export(model, inputs, dynamic=None, **options):
-    """Export to a BytesIO; (ModelProto, onnxruntime session)."""
-    names = [f"in{i}" for i in range(len(inputs))]
-    buffer = io.BytesIO()
-    axes = {n: a for n, a in zip(names, dynamic or [])} if dynamic else None
-    ember.onnx.export(model, tuple(inputs), buffer, input_names=names, dynamic_axes=axes,
-                      **options)
-    proto = onnx.load_from_string(buffer.getvalue())
-    onnx.checker.check_model(proto, full_check=True)
-    session = onnxruntime.InferenceSession(buffer.getvalue(),
-                                           providers=["CPUExecutionProvider"])
-    return proto, session
-
-
-def _outputs(value) -> list:
-    if isinstance(value, ember.Tensor):
-        return [value.numpy()]
-    return [a for v in value for a in _outputs(v)]
-
-
-def _check(model, first, second=None, dynamic=None):
-    """Export on `first`; compare onnxruntime with ember on `first` and on `second`."""
-    model.eval()
-    _, session = _export(model, first, dynamic)
-    for inputs in [first] + ([second] if second else []):
-        with ember.no_grad():
-            expected = _outputs(model(*inputs))
-        got = session.run(None, {f"in{i}": x.numpy() for i, x in enumerate(inputs)})
-        assert len(got) == len(expected)
-        for g, e in zip(got, expected):
-            assert g.shape == e.shape
-            np.testing.assert_allclose(g, e, rtol=RTOL, atol=ATOL)
-
-
-def _r(*shape):
-    return ember.randn(*shape)
-
-
-class Lambda(nn.Module):
-    """A module whose forward is a function of its input (for op coverage)."""
-
-    def __init__(self, fn, *children):
-        super().__init__()
-        self.fn = fn
-        self.children_ = nn.ModuleList(children)
-
-    def forward(self, x):
-        return self.fn(x, *self.children_)
-
-
-BATCH = [{0: "batch"}]
-SEQ2 = [{0: "batch", 1: "time"}]
+from tests.onnx._helpers import BATCH, SEQ2, Lambda, check, r
 
 
 def _seed(name, size=16):
@@ -121,16 +61,16 @@ def test_model_runs_in_onnxruntime(name):
     build, first, second, dynamic = MODELS[name]
     ember.manual_seed(0)
     model = build()
-    _check(model, [_r(*first)], [_r(*second)], dynamic)
+    check(model, [r(*first)], [r(*second)], dynamic)
 
 
 def test_lstm_with_initial_state_and_unbatched_gru():
     ember.manual_seed(0)
     lstm = nn.LSTM(3, 5, 2)
-    x, h0, c0 = _r(4, 2, 3), _r(2, 2, 5), _r(2, 2, 5)
+    x, h0, c0 = r(4, 2, 3), r(2, 2, 5), r(2, 2, 5)
     model = Lambda(lambda x, m: m(x, hx=(h0, c0)), lstm)
-    _check(model, [x], [_r(6, 2, 3)], [{0: "time"}])
-    _check(nn.GRU(3, 5), [_r(4, 3)], [_r(7, 3)], [{0: "time"}])
+    check(model, [x], [r(6, 2, 3)], [{0: "time"}])
+    check(nn.GRU(3, 5), [r(4, 3)], [r(7, 3)], [{0: "time"}])
 
 
 # ---- layers and ops: (module, input shape, second input shape) --------------------------------
@@ -208,78 +148,24 @@ def test_layer_runs_in_onnxruntime(name):
     for buffer in ("running_mean", "running_var"):  # statistics that are not the defaults
         if getattr(module, buffer, None) is not None:
             getattr(module, buffer).copy_(ember.rand(getattr(module, buffer).shape) + 0.5)
-    _check(module, [_r(*shape)], [_r(*_twin(shape))], BATCH)
-
-
-def _index_ops():
-    w = _r(4, 5)
-    yield "arith-broadcast", lambda x: (x + 1) * 2 - x / 3 + x ** 2 - 0.5 * x.mean(0)
-    yield "scalar-left", lambda x: 1 - x + 2 / (x.abs() + 1) + (-x)
-    yield "sub-alpha", lambda x: ember.sub(x, x.exp(), alpha=0.5) + ember.add(x, x, alpha=2)
-    yield "unary", lambda x: x.sqrt().abs() + x.exp().log() + x.sin() + x.cos() + x.rsqrt().abs()
-    mask = ember.rand(3, 4) > 0.5
-    yield "clamp-where", lambda x: x.clamp(-0.5, 0.3) + ember.where(mask, x, -x) + x.clamp(min=0)
-    yield "clamp-tensor", lambda x: (x.clamp(min=w[0, :4] - 1, max=w[1, :4])
-                                     + ember.maximum(x, w[2, :4]))
-    yield "matmul", lambda x: x @ w + ember.matmul(x, w).relu()
-    yield "permute-transpose", lambda x: x.permute(0, 2, 1).transpose(1, 2).contiguous()
-    yield "view-reshape", lambda x: x.view(x.size(0), -1).reshape(x.shape[0], 3, 2, 2)
-    yield "flatten-unflatten", lambda x: x.flatten(1).unsqueeze(1).squeeze(1) + 1
-    yield "cat-stack", lambda x: ember.cat([x, x * 2], 1) + ember.stack([x, x], 2).sum(2).repeat(
-        1, 2, 1)
-    yield "slices", lambda x: x[:, 1:3, ::2] + x[..., 1:4:2][:, :2]
-    yield "bounds-from-sizes", lambda x: (x[:, :, : x.size(2) - 1] + x[:, :, 1:]
-                                          + x[:, :, x.size(2) - 2, None]
-                                          + x[: x.shape[0], :, 1:] + x[x.size(0) - 1, :, 1:])
-    yield "select-none", lambda x: x[:, 0] + x[:, -1, None, :].squeeze(1) + x[:, 1, 2:3]
-    yield "gather-list", lambda x: x[:, [0, 2, 2]] + x[:, :, [1, 0, 3]].sum(-1, keepdim=True)
-    yield "reductions", lambda x: x.sum() + x.mean((1, 2)) + x.sum(-1).amax(1) + x.max()
-    yield "softmaxes", lambda x: x.softmax(-1) + F.log_softmax(x, dim=1) + F.softmax(x, 0)
-    yield "chunk-split-unbind", lambda x: (x.chunk(2, -1)[0] + x.split([1, 3], -1)[1][..., :2]
-                                           + sum(x.unbind(1)).unsqueeze(1)[..., 1:3])
-    yield "expand-pad", lambda x: x[:, :1].expand(-1, 3, -1) + F.pad(x, (1, 0))[..., :4]
-    yield "inplace", lambda x: _inplace(x)
-    yield "functional-pools", lambda x: (F.max_pool2d(x.unsqueeze(1), 2).flatten(1) +
-                                         F.adaptive_avg_pool2d(x.unsqueeze(1), 1).flatten(1))
-    yield "statistics", lambda x: (x.var(1) + x.std(1, keepdim=True)[:, 0] + x.logsumexp(1)
-                                   + F.normalize(x, dim=1).sum(1) + x.norm(dim=1)
-                                   + x.norm(p=1, dim=1) + x.norm(p=3, dim=1))
-    yield "max-min-dim", lambda x: x.max(1)[0] + x.min(1, keepdim=True)[0][:, 0]
-    yield "cumsum", lambda x: x.cumsum(1) + x.cumsum(-1)
-    yield "cast", lambda x: x.double().float() + x.to(ember.float64).sum(1, keepdim=True).float()
-
-
-def _inplace(x):
-    y = x * 1
-    y += x
-    y.mul_(2)
-    return F.relu(y, inplace=True)
-
-
-OPS = dict(_index_ops())
-
-
-@pytest.mark.parametrize("name", OPS)
-def test_op_runs_in_onnxruntime(name):
-    ember.manual_seed(0)
-    _check(Lambda(OPS[name]), [_r(2, 3, 4)], [_r(5, 3, 4)], BATCH)
+    check(module, [r(*shape)], [r(*_twin(shape))], BATCH)
 
 
 def test_multihead_attention_with_weights():
     ember.manual_seed(0)
     mha = nn.MultiheadAttention(8, 2, batch_first=True)
     model = Lambda(lambda x, m: m(x, x * 2, x)[0] + m(x, x, x)[1].sum(-1, keepdim=True), mha)
-    _check(model, [_r(2, 5, 8)], [_r(3, 5, 8)], BATCH)
+    check(model, [r(2, 5, 8)], [r(3, 5, 8)], BATCH)
 
 
 def test_embedding_and_int_inputs():
     ember.manual_seed(0)
     model = nn.Sequential(nn.Embedding(10, 4, padding_idx=0), nn.Flatten(), nn.Linear(12, 2))
     first = [ember.tensor([[1, 2, 0], [3, 9, 4]])]
-    _check(model, first, [ember.tensor([[5, 2, 0], [3, 9, 4], [0, 0, 1]])], BATCH)
+    check(model, first, [ember.tensor([[5, 2, 0], [3, 9, 4], [0, 0, 1]])], BATCH)
 
 
 def test_float64_model():
     ember.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.LayerNorm(3)).double()
-    _check(model, [_r(2, 4).double()], [_r(5, 4).double()], BATCH)
+    check(model, [r(2, 4).double()], [r(5, 4).double()], BATCH)

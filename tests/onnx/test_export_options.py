@@ -98,7 +98,7 @@ class Reductions(nn.Module):
                 + y.max(1)[0])
 
 
-@pytest.mark.parametrize("opset", [17, 18, 20, 21])
+@pytest.mark.parametrize("opset", [17, 18, 20, 21, 22, 23])
 def test_opsets(opset):
     model = Reductions()
     x = ember.randn(2, 3, 4)
@@ -110,6 +110,24 @@ def test_opsets(opset):
     with ember.no_grad():
         expected = model.eval()(x).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("opset, written", [(16, 16), (11, 17), (7, 17)])
+def test_older_opsets_are_converted_down_or_kept_as_torch_does(opset, written, caplog):
+    """torch 2.13 accepts opsets below the ones its exporter writes: it converts the file down
+    with onnx's version converter and keeps its own lowest opset when that fails (here: no
+    adapter takes the Identity of the outputs below 16), logging a warning either way."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    x = ember.randn(2, 3)
+    with caplog.at_level("WARNING"):
+        data = _bytes(model, (x,), opset_version=opset, input_names=["x"])
+    assert f"the requested opset_version {opset} is a lower version" in caplog.text
+    assert ("kept at opset 17" in caplog.text) == (written == 17)
+    proto = onnx.load_from_string(data)
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.opset_import[0].version == written
+    got = _session(data).run(None, {"x": x.numpy()})[0]
+    np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_dynamic_axes_names_and_static_shapes():
@@ -220,9 +238,61 @@ def test_dynamo_returns_a_program(tmp_path):
     model, x = nn.Linear(3, 2), ember.randn(4, 3)
     program = ember.onnx.export(model, (x,))
     assert isinstance(program, ember.onnx.ONNXProgram)
-    np.testing.assert_allclose(program(x)[0], model(x).detach().numpy(), rtol=1e-6)
+    outputs = program(x)  # torch: a tuple of tensors
+    assert type(outputs) is tuple and len(outputs) == 1
+    assert isinstance(outputs[0], ember.Tensor) and outputs[0].dtype == ember.float32
+    np.testing.assert_allclose(outputs[0].numpy(), model(x).detach().numpy(), rtol=1e-6)
+    reference = program.call_reference(input=x)
+    np.testing.assert_allclose(reference[0].numpy(), outputs[0].numpy(), rtol=1e-6)
+    program.release()
     program.save(str(tmp_path / "m.onnx"))
     onnx.checker.check_model(onnx.load(str(tmp_path / "m.onnx")))
+
+
+@pytest.mark.parametrize("include, as_inputs", [(True, False), (True, True), (False, False),
+                                                (False, True)])
+def test_program_save_initializer_options(include, as_inputs, tmp_path):
+    """torch's four combinations of include_initializers and keep_initializers_as_inputs."""
+    program = ember.onnx.export(nn.Linear(3, 2), (ember.randn(4, 3),))
+    path = tmp_path / "m.onnx"
+    program.save(path, include_initializers=include, keep_initializers_as_inputs=as_inputs)
+    proto = onnx.load(str(path))
+    assert [i.name for i in proto.graph.initializer] == (["weight", "bias"] if include else [])
+    inputs = ["input"] + (["weight", "bias"] if as_inputs else [])
+    assert [i.name for i in proto.graph.input] == inputs
+    assert len(program.model_proto.graph.initializer) == 2  # the program itself is unchanged
+
+
+def test_torch_onnx_names_match_torch():
+    for name in ("TrainingMode", "OperatorExportTypes"):
+        ours, theirs = getattr(ember.onnx, name), getattr(torch.onnx, name)
+        assert {k: int(v) for k, v in ours.__members__.items()} == \
+            {k: int(v) for k, v in theirs.__members__.items()}
+    assert ember.onnx.errors.__all__ == ["OnnxExporterError"] + torch.onnx.errors.__all__
+    assert issubclass(ember.onnx.errors.UnsupportedOperatorError, ember.onnx.OnnxExporterError)
+    assert issubclass(ember.onnx.OnnxExporterError, RuntimeError)
+    assert str(ember.onnx.errors.UnsupportedOperatorError("aten::foo", 20, None)) == \
+        str(torch.onnx.errors.UnsupportedOperatorError("aten::foo", 20, None))
+    assert str(ember.onnx.errors.UnsupportedOperatorError("aten::foo", 9, 11)) == \
+        str(torch.onnx.errors.UnsupportedOperatorError("aten::foo", 9, 11))
+    assert ember.onnx.producer_name == "ember"
+    assert ember.onnx.producer_version == ember.version.ember
+
+
+@pytest.mark.parametrize("start", [True, False])
+@pytest.mark.parametrize("mode", ["EVAL", "PRESERVE", "TRAINING"])
+def test_select_model_mode_for_export_matches_torch(start, mode):
+    seen = []
+    for lib in (ember, torch):
+        model = lib.nn.Linear(2, 2).train(start)
+        with lib.onnx.select_model_mode_for_export(model, getattr(lib.onnx.TrainingMode, mode)):
+            inside = model.training
+        seen.append((inside, model.training))
+    assert seen[0] == seen[1]
+    for lib in (ember, torch):
+        with pytest.raises(TypeError, match="'mode' should be a torch.onnx.TrainingMode enum"):
+            with lib.onnx.select_model_mode_for_export(lib.nn.Linear(2, 2), True):
+                pass
 
 
 # ---- errors -------------------------------------------------------------------------------------
@@ -232,16 +302,53 @@ def test_unmapped_op_names_op_and_module_path():
         _bytes(Encoder(Rfft()), (ember.randn(2, 8),))
 
 
-def test_unrecorded_input_dependent_value_is_an_error():
-    with pytest.raises(ember.onnx.OnnxExporterError, match="does not come from ops export records"):
-        # -0.1 becomes 0.2 in export's second run, so the sign mask (unrecorded) differs
-        _bytes(Compare(), (ember.tensor([[-0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]),))
+class ReadBack(nn.Module):
+    """Values read out of the graph (.item(), .tolist()) come back as numbers or new tensors."""
+
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+
+    def forward(self, x):
+        if self.how == "item":  # a Python float argument
+            return nn.functional.leaky_relu(x, x.abs().max().item() / 10)
+        if self.how == "clamp":  # a number the op keeps as a 0-d array
+            return x.clamp(max=x.abs().max().item() / 2)
+        return x + ember.tensor(x.sum(1).tolist()).unsqueeze(1)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("item", r"a number \(.*\) changes with the inputs: it was read from a tensor"),
+    ("clamp", "a tensor of size \\[\\] changes with the inputs"),
+    ("tolist", "does not come from ops export records"),
+])
+def test_values_read_out_of_the_graph_are_an_error(how, message):
+    """Export's second run has other values: what they change but export did not record would
+    be baked in wrong, so it is an error."""
+    with pytest.raises(ember.onnx.OnnxExporterError, match=message):
+        _bytes(ReadBack(how), (ember.randn(2, 3),))
+
+
+def test_comparisons_are_recorded_and_faces_restored():
+    """Comparisons have no autograd node: export records them through their faces while it
+    runs (NOTE [Ops outside the op protocol]) and puts the faces back afterwards."""
+    faces = (ember.Tensor.__gt__, ember.Tensor.argmax, ember.gt, ember.where)
+    x = ember.tensor([[-0.1, 0.2, -0.3], [0.4, -0.5, 0.6]])
+    data = _bytes(Compare(), (x,), input_names=["x"])
+    assert "Greater" in [n.op_type for n in onnx.load_from_string(data).graph.node]
+    np.testing.assert_array_equal(_session(data).run(None, {"x": x.numpy()})[0],
+                                  Compare()(x).numpy())
+    assert (ember.Tensor.__gt__, ember.Tensor.argmax, ember.gt, ember.where) == faces
+    with pytest.raises(ember.onnx.OnnxExporterError):
+        _bytes(Encoder(Rfft()), (ember.randn(2, 8),))  # faces restored after an error too
+    assert (ember.Tensor.__gt__, ember.Tensor.argmax, ember.gt, ember.where) == faces
 
 
 def test_bad_options():
     model, x = nn.Linear(3, 2), ember.randn(4, 3)
-    with pytest.raises(ValueError, match="opset_version 12"):
-        _bytes(model, (x,), opset_version=12)
+    for opset in (6, 24):  # torch's exporters: 7 (ONNX_MIN_OPSET) to 23 (ONNX_MAX_OPSET)
+        with pytest.raises(ValueError, match=f"opset_version {opset} is not supported"):
+            _bytes(model, (x,), opset_version=opset)
     with pytest.raises(ValueError, match="neither an input name"):
         _bytes(model, (x,), dynamic_axes={"nope": [0]})
     with pytest.raises(ValueError, match="f .* is required"):
@@ -291,3 +398,24 @@ def test_train_exports_the_trained_model(tmp_path):
             expected = model(x).numpy()
         got = session.run(None, {"input": x.numpy()})[0]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_graph_is_checked_at_the_second_runs_sizes(monkeypatch):
+    """The safety net behind the converters: ONNX shape inference with the inputs at the
+    second run's sizes must give that run's output sizes. Here nearest upsampling along a
+    dynamic axis is written the old way, as a Gather of the example's index table."""
+    import ember.onnx._ops_shape as ops_shape
+
+    def fixed_table(s, axis, table, twin):
+        return s.b.node("Gather", [s.input(0), s.b.constant(table)], axis=axis)
+
+    monkeypatch.setattr(ops_shape, "_nearest_resize", fixed_table)
+
+    class Upsample(nn.Module):
+        def forward(self, x):
+            return nn.functional.interpolate(x, scale_factor=2)
+
+    with pytest.raises(ember.onnx.OnnxExporterError,
+                       match=r"output 'output' would have size \[1, 2, 8, 8\] instead of"):
+        _bytes(Upsample(), (ember.randn(1, 2, 4, 4),), input_names=["x"],
+               dynamic_axes={"x": {2: "h", 3: "w"}})

@@ -160,3 +160,44 @@ def test_mm_reduce_errors():
         assert_same_error(fn, A, B, same_message=True, exact_type=True)
     assert_same_error(lambda lib, a, b: lib.sparse.mm(a.to_sparse(), b, "sum"), A, B,
                       exact_type=True)
+
+
+# ---- hspmm, smm, sspaddmm, spmm ---------------------------------------------------------------
+_S = np.array([[0, 1.], [2, 0], [0, 0]])
+_D = np.random.default_rng(4).standard_normal((2, 3))
+
+
+def _rows_calls(lib):
+    s, d = lib.tensor(_S).to_sparse(), lib.tensor(_D)
+    repeated = lib.sparse_coo_tensor(lib.tensor([[1, 1, 0], [0, 0, 1]]),
+                                     lib.tensor([1., 2., 3.], dtype=lib.float64), (3, 2))
+    ones = lib.ones(3, 3, dtype=lib.float64).to_sparse()
+    return {
+        "hspmm": lambda: lib.hspmm(s, d), "smm": lambda: lib.smm(s, d),
+        "smm_method": lambda: s.smm(d), "hspmm_uncoalesced": lambda: lib.hspmm(repeated, d),
+        "smm_uncoalesced": lambda: lib.smm(repeated, d),
+        "sspaddmm": lambda: lib.sspaddmm(ones, s, d, beta=2, alpha=3),
+        "sspaddmm_method": lambda: ones.sspaddmm(s, d, alpha=0.5),
+        "spmm": lambda: lib.spmm(s, d), "spmm_dense": lambda: lib.spmm(lib.tensor(_S), d),
+        "hspmm_dense_error": lambda: lib.hspmm(s.to_dense(), d),
+        "hspmm_shape_error": lambda: lib.hspmm(s, d[:1]),
+        "smm_dense_error": lambda: lib.smm(s.to_dense(), d),
+        "smm_shape_error": lambda: lib.smm(s, d[:1]),
+        "sspaddmm_shape_error": lambda: lib.sspaddmm(ones, s, d[:1]),
+        "sspaddmm_input_error": lambda: lib.sspaddmm(ones.to_dense()[:2, :2].to_sparse(), s, d),
+        "hspmm_dtype_error": lambda: lib.hspmm(s, d.float()),
+        "hspmm_sparse_error": lambda: lib.hspmm(s, d.to_sparse()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_rows_calls(torch)))
+def test_row_products_match_torch(name):
+    """The printed result (indices in torch's order, values, coalesced or not), or the error
+    type and message."""
+    outcomes = []
+    for lib in (ember, torch):
+        try:
+            outcomes.append(repr(_rows_calls(lib)[name]()))
+        except (RuntimeError, NotImplementedError) as error:
+            outcomes.append(f"{type(error).__name__}: {str(error)[:60]}")
+    assert outcomes[0] == outcomes[1]

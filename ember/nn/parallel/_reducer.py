@@ -1,14 +1,15 @@
 """DistributedDataParallel's gradient reducer: buckets of gradients, all-reduced during backward.
 
 NOTE [Overlapping the all-reduce with backward]
-The parameters are cut into buckets of about `bucket_cap_mb` (the first one 1 MB, so that
-communication starts early), in reverse registration order, which is roughly the order backward
-produces their gradients. A hook on each parameter copies its gradient into the bucket's flat
-array as soon as it arrives; when a bucket is full its average over the ranks starts as a
-non-blocking all-reduce, while backward goes on computing the earlier layers' gradients. Buckets
-are started strictly in bucket order, so every rank issues the same collectives in the same
-order. The hook that delivers the last gradient waits for all buckets and writes the averages
-into the `.grad`s.
+The parameters are cut into buckets of about `bucket_cap_mb` (with torch's default 25 MB the
+first one is 1 MB, so that communication starts early; a given bucket_cap_mb caps every bucket,
+the first included, as in torch 2.13), in reverse registration order, which is roughly the order
+backward produces their gradients. A hook on each parameter copies its gradient into the
+bucket's flat array as soon as it arrives; when a bucket is full its average over the ranks
+starts as a non-blocking all-reduce, while backward goes on computing the earlier layers'
+gradients. Buckets are started strictly in bucket order, so every rank issues the same
+collectives in the same order. The hook that delivers the last gradient waits for all buckets
+and writes the averages into the `.grad`s.
 
 The hook runs just before autograd adds the gradient into `.grad`, so the bucket receives
 `grad + .grad` (what `.grad` is about to hold: gradients accumulated under `no_sync()` are
@@ -24,7 +25,8 @@ from ember._tensor import Tensor
 from ember.distributed.collectives import all_reduce
 from ember.distributed.process_group import ReduceOp
 
-_FIRST_BUCKET_BYTES = 1024 * 1024
+_FIRST_BUCKET_BYTES = 1024 * 1024  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
+_DEFAULT_BUCKET_CAP_MB = 25
 
 # NOTE [Measuring the overlap]
 # Each iteration's timeline, in time.time_ns() as torch's DDP logging data has it: the
@@ -91,17 +93,18 @@ class _Bucket:
         return self.flat[self.offsets[i]:self.offsets[i] + p.numel()].reshape(p._data.shape)
 
 
-def _buckets(params, cap_bytes):
-    """Buckets in reverse parameter order, per dtype, the first capped at 1 MB."""
-    buckets, open_by_dtype = [], {}
-    limit = min(_FIRST_BUCKET_BYTES, cap_bytes)
+def _buckets(params, cap_bytes, first_cap_bytes):
+    """Buckets in reverse parameter order, per dtype, each dtype's first capped at first_cap_bytes
+    (torch's bucket assignment, as rebuilt after its first iteration in gradient-ready order)."""
+    buckets, open_by_dtype, limit = [], {}, {}
     for p in reversed(params):
-        current = open_by_dtype.setdefault(p._data.dtype, [])
+        dtype = p._data.dtype
+        current = open_by_dtype.setdefault(dtype, [])
         current.append(p)
-        if sum(q._data.nbytes for q in current) >= limit:
+        if sum(q._data.nbytes for q in current) >= limit.get(dtype, first_cap_bytes):
             buckets.append(_Bucket(current))
-            open_by_dtype[p._data.dtype] = []
-            limit = cap_bytes
+            open_by_dtype[dtype] = []
+            limit[dtype] = cap_bytes
     buckets += [_Bucket(rest) for rest in open_by_dtype.values() if rest]
     return buckets
 
@@ -109,12 +112,13 @@ def _buckets(params, cap_bytes):
 class Reducer:
     """Averages the gradients of `params` over the ranks of `process_group` during backward."""
 
-    def __init__(self, params, process_group, bucket_cap_mb: float, find_unused: bool = False):
+    def __init__(self, params, process_group, bucket_cap_mb=None, find_unused: bool = False):
         self.params = params
         self.find_unused = find_unused
         self.unused = set()
         self.group = process_group
-        self.buckets = _buckets(params, int(bucket_cap_mb * 1024 * 1024))
+        cap = int((_DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb) * 2 ** 20)
+        self.buckets = _buckets(params, cap, _FIRST_BUCKET_BYTES if bucket_cap_mb is None else cap)
         self.place = {}
         for b, bucket in enumerate(self.buckets):
             for i, p in enumerate(bucket.params):

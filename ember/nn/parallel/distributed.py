@@ -13,6 +13,7 @@ from ember.autograd.function import AccumulateGrad
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.distributed.collectives import broadcast
 from ember.distributed.process_group import get_rank, resolve
+from ember.nn.modules.batchnorm import SyncBatchNorm
 from ember.nn.modules.module import Module
 from ember.nn.parallel._reducer import Reducer
 
@@ -20,8 +21,9 @@ from ember.nn.parallel._reducer import Reducer
 class DistributedDataParallel(Module):
     """Data parallelism over processes (matches `torch.nn.parallel.DistributedDataParallel`).
 
-    device_ids, output_device, dim, static_graph and gradient_as_bucket_view are accepted for
-    torch's signature and have no effect on a CPU framework.
+    dim, static_graph and gradient_as_bucket_view are accepted for torch's signature and have no
+    effect on a CPU framework; device_ids and output_device must be None or empty, as for a CPU
+    module in torch.
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim: int = 0,
@@ -32,8 +34,8 @@ class DistributedDataParallel(Module):
                  param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None):
         super().__init__()
         self.module = module
-        self.device_ids = device_ids
-        self.output_device = output_device
+        self.device_ids = None  # a CPU module takes neither, as in torch (_check_devices)
+        self.output_device = None
         self.dim = dim
         self.process_group = resolve(process_group)
         self.broadcast_buffers = broadcast_buffers
@@ -46,10 +48,14 @@ class DistributedDataParallel(Module):
         if not params:
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
                                "have any parameter that requires a gradient.")
-        if init_sync:
-            self._sync_from_rank0(list(module.parameters()) + list(module.buffers()))
-        self.reducer = Reducer(params, self.process_group, self.bucket_bytes_cap / 2 ** 20,
-                               find_unused_parameters)
+        _check_devices(module, device_ids, output_device)
+        if any(isinstance(layer, SyncBatchNorm) for layer in module.modules()):
+            # torch's CPU DDP refuses them: their statistics would need a GPU collective
+            raise ValueError("SyncBatchNorm layers only work with GPU modules")
+        if init_sync:  # buffers too unless broadcast_buffers=False, as torch
+            buffers = list(module.buffers()) if broadcast_buffers else []
+            self._sync_from_rank0(list(module.parameters()) + buffers)
+        self.reducer = Reducer(params, self.process_group, bucket_cap_mb, find_unused_parameters)
 
     def _sync_from_rank0(self, tensors):
         """Give every rank rank 0's values of the tensors."""
@@ -89,7 +95,8 @@ class DistributedDataParallel(Module):
         params = reducer.params
         data = {
             "world_size": self.process_group.size(), "rank": self._get_rank(),
-            "module_name": type(self.module).__name__, "backend_name": "mpi",
+            "module_name": type(self.module).__name__,
+            "backend_name": _backend_name(self.process_group),
             "bucket_cap_bytes": self.bucket_bytes_cap,
             "bucket_sizes": ", ".join(str(b.flat.nbytes) for b in reducer.buckets),
             "num_parameter_tensors": len(params),
@@ -108,6 +115,25 @@ class DistributedDataParallel(Module):
     def _get_rank(self) -> int:
         """This process's rank in the DDP group."""
         return get_rank(self.process_group)
+
+
+def _backend_name(process_group) -> str:
+    """The backend name torch's DDP logs: the group's (NOTE [Every backend is MPI]); a group made
+    with backend=None runs gloo on CPU."""
+    name = process_group.name()
+    return "gloo" if name == "undefined" else name
+
+
+def _check_devices(module, device_ids, output_device):
+    """torch's errors for device_ids / output_device, which only GPU modules take."""
+    if device_ids is not None and len(device_ids) > 1:
+        raise ValueError("device_ids can only be None or contain a single element.")
+    if device_ids or output_device:
+        devices = {p.device for p in module.parameters()}
+        raise ValueError("DistributedDataParallel device_ids and output_device arguments only "
+                         "work with single-device/multiple-device GPU modules or CPU modules, "
+                         f"but got device_ids {device_ids}, output_device {output_device}, "
+                         f"and module parameters {devices}.")
 
 
 def _output_tensors(output):

@@ -13,31 +13,50 @@ def _grads(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
-    """Scale all gradients so their joint norm is at most max_norm; return the norm before
-    clipping (matches `torch.nn.utils.clip_grad_norm_`)."""
-    grads = _grads(parameters)
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None) -> Tensor:
+    """The norm of all the tensors' norms, as if they were one vector (matches
+    `torch.nn.utils.get_total_norm`)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     norm_type = float(norm_type)
-    if not grads:
+    if not tensors:
         return Tensor._make(xp.array(0.0, dtype=xp.float32))
-    dtype = grads[0]._data.dtype
     if norm_type == math.inf:
-        total = max(float(xp.abs(g._data).max()) if g._data.size else 0.0 for g in grads)
+        total = max(float(xp.abs(t._data).max()) if t._data.size else 0.0 for t in tensors)
     else:
-        norms = [xp.linalg.norm(g._data.reshape(-1).astype(xp.float64), ord=norm_type)
-                 for g in grads]
+        norms = [xp.linalg.norm(t._data.reshape(-1).astype(xp.float64), ord=norm_type)
+                 for t in tensors]
         total = float(xp.linalg.norm(xp.array(norms), ord=norm_type))
-    total_norm = Tensor._make(get_array_module(grads[0]._data).array(total, dtype=dtype))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
             "by the non-finite norm anyway, set `error_if_nonfinite=False`")
-    coef = min(max_norm / (total + 1e-6), 1.0)
+    dtype = tensors[0]._data.dtype
+    return Tensor._make(get_array_module(tensors[0]._data).array(total, dtype=dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients by max_norm / (total_norm + 1e-6) when that is below 1 (matches
+    `torch.nn.utils.clip_grads_with_norm_`)."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     for g in grads:
         xp.multiply(g._data, xp.asarray(coef, dtype=g._data.dtype), out=g._data)
         g._version.value += 1
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Scale all gradients so their joint norm is at most max_norm; return the norm before
+    clipping (matches `torch.nn.utils.clip_grad_norm_`)."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    total_norm = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
 
 

@@ -10,7 +10,7 @@ import numbers
 
 from ember.autograd.grad_mode import no_grad
 from ember.nn.parameter import Parameter
-from ember.ops.creation import ones_like, rand_like
+from ember.ops.creation import ones_like, rand, rand_like, zeros_like
 from ember.ops.joins import cat
 
 
@@ -85,6 +85,16 @@ class PruningContainer(BasePruningMethod):
     def compute_mask(self, t, default_mask):
         """The newest method prunes only among the entries the earlier ones kept."""
         method = self._pruning_methods[-1]
+        if method.PRUNING_TYPE == "structured":  # among the slices along dim still kept
+            dim = method.dim % t.dim()
+            others = [d for d in range(t.dim()) if d != dim]
+            index = [slice(None)] * t.dim()
+            index[dim] = default_mask.sum(dim=others) != 0 if others else default_mask != 0
+            index = tuple(index)
+            mask = default_mask.clone()
+            mask[index] = method.compute_mask(t[index], default_mask=default_mask[index]).to(
+                mask.dtype)
+            return mask
         if method.PRUNING_TYPE != "unstructured":
             return default_mask * method.compute_mask(t, default_mask=default_mask)
         kept = default_mask.reshape(-1).nonzero().reshape(-1)
@@ -168,6 +178,32 @@ class LnStructured(BasePruningMethod):
         return mask
 
 
+class RandomStructured(BasePruningMethod):
+    """Prune `amount` whole slices along `dim`, chosen at random: torch draws one uniform
+    number per slice and keeps the slices above the amount-th smallest."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, dim=-1):
+        self.amount, self.dim = amount, dim
+
+    def compute_mask(self, t, default_mask):
+        if t.dim() <= 1:
+            raise ValueError("Structured pruning can only be applied to multidimensional "
+                             f"tensors. Found tensor of shape {t.shape} with {t.dim()} dims")
+        dim = self.dim % t.dim()
+        count = _amount_to_prune(self.amount, t.shape[dim])
+        if count == 0:
+            return default_mask
+        prob = rand(t.shape[dim])
+        keep = prob > prob.kthvalue(count).values
+        mask = zeros_like(t)
+        index = [slice(None)] * t.dim()
+        index[dim] = keep
+        mask[tuple(index)] = 1
+        return mask * default_mask.to(mask.dtype)
+
+
 class CustomFromMask(BasePruningMethod):
     def __init__(self, mask):
         self.mask = mask
@@ -200,6 +236,11 @@ def l1_unstructured(module, name, amount, importance_scores=None):
 
 def ln_structured(module, name, amount, n, dim, importance_scores=None):
     LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
+    return module
+
+
+def random_structured(module, name, amount, dim):
+    RandomStructured.apply(module, name, amount, dim)
     return module
 
 

@@ -1,6 +1,7 @@
 """ember.utils.data: datasets, samplers, collation and DataLoader (matches torch.utils.data)."""
 
 from ember.utils.data._collate import default_collate, default_convert
+from ember.utils.data import _utils  # noqa: F401 (torch.utils.data._utils.collate)
 from ember.utils.data._worker import WorkerInfo, get_worker_info
 from ember.utils.data.dataloader import DataLoader
 from ember.utils.data.distributed import DistributedSampler

@@ -11,6 +11,7 @@ import itertools
 import multiprocessing
 import sys
 import time
+import warnings
 from multiprocessing.connection import Connection, wait
 
 from ember import _dtype
@@ -137,14 +138,27 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers == 0:
+            self._warn_pin_memory()
             return _SingleProcessIterator(self)
         if self.persistent_workers:
             if self._iterator is None:
+                self._warn_pin_memory()
                 self._iterator = _MultiProcessIterator(self)
             else:
                 self._iterator._reset(self)
             return self._iterator
+        self._warn_pin_memory()
         return _MultiProcessIterator(self)
+
+    def _warn_pin_memory(self):
+        """torch's warnings when an iterator starts: pinned memory needs an accelerator."""
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be "
+                          f"used as the device,ignore pin_memory_device="
+                          f"'{self.pin_memory_device}'.", stacklevel=3)
+        if self.pin_memory:  # ember has no accelerator
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=3)
 
     def __len__(self):
         if self._is_iterable:

@@ -6,6 +6,7 @@ last step accumulates two micro-batches, the first under no_sync(). Rank r saves
 parameters and the rank-averaged losses to OUT/rank{r}.pt. usage: ddp_train.py OUT
 """
 
+import gc
 import sys
 
 import torch
@@ -58,6 +59,15 @@ def main(out):
     logging = model._get_ddp_logging_data()
     torch.save({"state": state, "losses": losses, "logging": logging}, f"{out}/rank{rank}.pt")
     check_unused_parameters_and_buffers(rank)
+    del model, optimizer
+    leave()
+
+
+def leave():
+    """Free every DDP now and meet before the group goes (torch's gloo can abort at exit when
+    a DDP reducer is freed during interpreter shutdown, or a rank leaves early)."""
+    gc.collect()
+    dist.barrier()
     dist.destroy_process_group()
 
 

@@ -309,6 +309,25 @@ def test_dropout_between_layers(cls):
     assert not np.allclose(eval_out, train_out)
 
 
+@pytest.mark.parametrize("cls,layers,bidirectional", [("LSTM", 3, False), ("LSTM", 2, True),
+                                                   ("GRU", 2, False), ("RNN", 3, True)])
+def test_dropout_masks_are_torchs_after_the_same_seed(cls, layers, bidirectional):
+    """Training with dropout 0.4 between layers, seeded alike: torch's masks, so torch's
+    outputs, final states and every gradient."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        rnn = getattr(lib.nn, cls)(I, H, num_layers=layers, dropout=0.4,
+                                   bidirectional=bidirectional).double()
+        x = lib.randn(T, B, I, dtype=lib.float64, requires_grad=True)
+        y, state = rnn(x)
+        h = state[0] if cls == "LSTM" else state
+        (y * y).sum().add(h.sum()).backward()
+        results.append([y, h, x.grad] + [p.grad for p in rnn.parameters()])
+    for e, t in zip(*results):
+        assert_same(e, t, 1e-10, 1e-12)
+
+
 # ---- errors -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls,kwargs,shapes", [
     ("LSTM", {}, [(T, B, I + 1)]),                        # feature size

@@ -3,14 +3,16 @@
 tests/distributed/scripts/ddp_train.py trains with DDP (per-rank batch B, rank-specific initial
 seeds, the last step accumulating under no_sync); the same training on one process with batch
 2B, from rank 0's initial weights, must give the same losses and final weights to 1e-9 in
-float64, and both ranks must end with identical parameters.
+float64, and both ranks must end with identical parameters. The same script under real torchrun
+(torch's DDP over gloo) must give the same losses and weights, and the same buckets.
 """
 
 import pytest
+import torch
 
 import ember
 from ember import nn
-from tests.distributed.launch import launch
+from tests.distributed.launch import launch_under_torch_and_ember
 
 
 STEPS, GLOBAL_BATCH = 5, 8
@@ -37,11 +39,24 @@ def single_process_run():
 
 
 @pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ddp")
-    result = launch("ddp_train.py", out)
-    assert result.returncode == 0, result.stderr
-    return [ember.load(out / f"rank{r}.pt") for r in range(2)]
+def both(tmp_path_factory):
+    """ddp_train.py's results under torchrun (torch's DDP) and under `ember run`."""
+    outs = [tmp_path_factory.mktemp(name) for name in ("torch_ddp", "ddp")]
+    results = launch_under_torch_and_ember("ddp_train.py", [outs[0]], [outs[1]])
+    for result in results:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return ([torch.load(outs[0] / f"rank{r}.pt", weights_only=True) for r in range(2)],
+            [ember.load(outs[1] / f"rank{r}.pt") for r in range(2)])
+
+
+@pytest.fixture(scope="module")
+def torch_ranks(both):
+    return both[0]
+
+
+@pytest.fixture(scope="module")
+def ranks(both):
+    return both[1]
 
 
 def test_ranks_end_with_identical_parameters(ranks):
@@ -81,3 +96,31 @@ def test_logging_data_shows_the_all_reduce_overlapping_backward(ranks):
         assert data["backward_compute_comm_overlap_time"] == \
             data["backward_compute_time_end"] - data["backward_comm_time_start"] > 0
         assert data["avg_backward_compute_comm_overlap_time"] > 0
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_losses_and_weights_equal_torchs_ddp(ranks, torch_ranks, rank):
+    ours, theirs = ranks[rank], torch_ranks[rank]
+    assert len(ours["losses"]) == len(theirs["losses"]) == STEPS
+    for got, expected in zip(ours["losses"], theirs["losses"]):
+        assert abs(got - expected) < 1e-12, (ours["losses"], theirs["losses"])
+    assert list(ours["state"]) == list(theirs["state"])
+    for name, value in theirs["state"].items():
+        got = ours["state"][name]
+        assert str(got.dtype) == str(value.dtype) == "torch.float64"
+        assert got.shape == tuple(value.shape)
+        assert max(abs(a - b) for a, b in zip(got.flatten().tolist(),
+                                              value.flatten().tolist())) < 1e-12, name
+
+
+def test_buckets_equal_torchs_rebuilt_buckets(ranks, torch_ranks):
+    """torch lays its buckets out again after the first iteration, in gradient-ready order;
+    ember's (laid out that way from the start) must be those."""
+    for ours, theirs in zip(ranks, torch_ranks):
+        assert theirs["logging"]["has_rebuilt_buckets"] == 1
+        assert ours["logging"]["bucket_sizes"] == theirs["logging"]["rebuilt_bucket_sizes"]
+        for key in ("world_size", "rank", "module_name", "backend_name", "bucket_cap_bytes",
+                    "iteration",
+                    "num_parameter_tensors", "total_parameter_size_bytes",
+                    "find_unused_parameters", "broadcast_buffers", "gradient_as_bucket_view"):
+            assert ours["logging"][key] == theirs["logging"][key], key

@@ -266,3 +266,18 @@ def test_iterable_dataset_rejects_shuffle_and_frozen_attributes():
     loader = data.DataLoader(Squares(3), pin_memory=True)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         loader.batch_size = 3
+
+
+@pytest.mark.parametrize("kwargs", [{"pin_memory": True}, {"pin_memory": False},
+                                    {"pin_memory": True, "pin_memory_device": "cpu"}])
+def test_pin_memory_warns_like_a_cpu_only_torch(kwargs):
+    import warnings
+
+    seen = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batches = [b.tolist() for b in lib.utils.data.DataLoader(list(range(4)),
+                                                                      batch_size=2, **kwargs)]
+        seen.append((batches, [(w.category, str(w.message)) for w in caught]))
+    assert seen[0] == seen[1]

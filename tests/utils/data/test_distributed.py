@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.utils.data.distributed as torch_distributed
 
+import ember
 import ember.utils.data as data
 from ember.utils.data.distributed import DistributedSampler
 
@@ -22,28 +23,31 @@ def test_indices_equal_torchs_without_shuffle(n, replicas, drop_last):
         assert ours.total_size == theirs.total_size
 
 
-@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (8, 2, False),
-                                                    (2, 5, False)])
-def test_shuffle_splits_one_permutation_per_epoch(n, replicas, drop_last):
-    """The ranks' shuffled shares are disjoint slices of one seeded permutation, as in torch."""
-    def shares(epoch, seed=0):
-        samplers = [DistributedSampler(range(n), replicas, r, seed=seed, drop_last=drop_last)
-                    for r in range(replicas)]
-        for s in samplers:
-            s.set_epoch(epoch)
-        return [list(s) for s in samplers]
+SHUFFLED = [(n, replicas, drop_last, seed) for n in (1, 2, 5, 7, 12, 13, 40)
+            for replicas in (1, 2, 3, 5) for drop_last in (False, True) for seed in (0, 7)]
 
-    first = shares(0)
-    assert first == shares(0)
-    merged = [i for share in first for i in share]
-    unpadded = DistributedSampler(range(n), replicas, 0, drop_last=drop_last).total_size
-    assert len(merged) == unpadded
-    if drop_last or unpadded == n:
-        assert len(set(merged)) == len(merged)
-    else:
-        assert set(merged) == set(range(n))
-    assert shares(1) != first or n <= 2
-    assert shares(0, seed=5) != first or n <= 2
+
+@pytest.mark.parametrize("n, replicas, drop_last, seed", SHUFFLED)
+def test_shuffled_indices_equal_torchs_every_epoch(n, replicas, drop_last, seed):
+    """shuffle=True: torch's randperm seeded seed + epoch, then its padding and striding."""
+    for rank in range(replicas):
+        ours = DistributedSampler(range(n), replicas, rank, seed=seed, drop_last=drop_last)
+        theirs = torch_distributed.DistributedSampler(range(n), replicas, rank, seed=seed,
+                                                      drop_last=drop_last)
+        for epoch in (0, 1, 5):
+            ours.set_epoch(epoch)
+            theirs.set_epoch(epoch)
+            assert list(ours) == list(theirs), (rank, epoch)
+        assert list(ours) == list(theirs)  # iterating again gives the same epoch's order
+
+
+def test_shuffle_does_not_touch_the_global_generator():
+    """The sampler seeds its own generator: the default one is left as it was, as in torch."""
+    for lib, sampler_class in ((ember, DistributedSampler),
+                               (torch, torch_distributed.DistributedSampler)):
+        lib.manual_seed(3)
+        list(sampler_class(range(9), 2, 1))
+    assert ember.rand(4).tolist() == pytest.approx(torch.rand(4).tolist(), abs=0)
 
 
 @pytest.mark.parametrize("rank", [-1, 3])

@@ -1,0 +1,1 @@
+"""ember.distributed.elastic.multiprocessing: its `errors` module (`record`)."""

@@ -1,0 +1,102 @@
+"""torch.utils.checkpoint: values, input and parameter gradients, RNG replay and warnings
+compared with torch (NOTE [The two checkpoint variants] in ember/utils/checkpoint.py)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _model(lib, dropout):
+    lib.manual_seed(0)
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Dropout(dropout), nn.Linear(5, 3),
+                         nn.ReLU(), nn.Linear(3, 3))
+
+
+def _run(lib, call, dtype, input_grad, dropout):
+    """(output, input grad, parameter grads, warnings, error type) of one checkpointed step."""
+    model = _model(lib, dropout).to(getattr(lib, dtype))
+    x = lib.tensor(np.linspace(-1, 1, 8).reshape(2, 4), dtype=getattr(lib, dtype),
+                   requires_grad=input_grad)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y = call(lib, model, x)
+        try:
+            (y * lib.arange(3.0, dtype=y.dtype)).sum().backward()
+        except RuntimeError:
+            return y.detach().numpy(), None, None, caught, RuntimeError
+    grads = [None if p.grad is None else p.grad.numpy() for p in model.parameters()]
+    return (y.detach().numpy(), None if x.grad is None else x.grad.numpy(), grads,
+            [str(w.message)[:60] for w in caught], None)
+
+
+CALLS = {
+    "reentrant": lambda lib, m, x: lib.utils.checkpoint.checkpoint(m, x, use_reentrant=True),
+    "non-reentrant": lambda lib, m, x: lib.utils.checkpoint.checkpoint(
+        m, x, use_reentrant=False),
+    "default (warns)": lambda lib, m, x: lib.utils.checkpoint.checkpoint(m, x),
+    "no rng replay": lambda lib, m, x: lib.utils.checkpoint.checkpoint(
+        m, x, use_reentrant=True, preserve_rng_state=False),
+    "sequential 2": lambda lib, m, x: lib.utils.checkpoint.checkpoint_sequential(
+        m, 2, x, use_reentrant=True),
+    "sequential 3 nr": lambda lib, m, x: lib.utils.checkpoint.checkpoint_sequential(
+        m, 3, x, use_reentrant=False),
+    "sequential list": lambda lib, m, x: lib.utils.checkpoint.checkpoint_sequential(
+        list(m.children()), 2, x, use_reentrant=True),
+    "inside a block": lambda lib, m, x: m[5](lib.utils.checkpoint.checkpoint(
+        lambda a, scale: m[:5](a) * scale, x, 2.0, use_reentrant=True)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("input_grad", [True, False])
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+@pytest.mark.parametrize("name", list(CALLS))
+def test_checkpoint_matches_torch(name, dropout, input_grad, dtype):
+    ours = _run(ember, CALLS[name], dtype, input_grad, dropout)
+    theirs = _run(torch, CALLS[name], dtype, input_grad, dropout)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
+    assert ours[4] is theirs[4]
+    if theirs[4] is None:
+        assert (ours[1] is None) == (theirs[1] is None)
+        if theirs[1] is not None:
+            np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)
+        for e, t in zip(ours[2], theirs[2]):
+            assert (e is None) == (t is None)
+            if t is not None:
+                np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+        assert ours[3] == theirs[3]
+
+
+ERRORS = {
+    "kwargs with reentrant": lambda lib: lib.utils.checkpoint.checkpoint(
+        lambda a, b=1: a, lib.ones(1), b=2, use_reentrant=True),
+    "debug with reentrant": lambda lib: lib.utils.checkpoint.checkpoint(
+        lambda a: a, lib.ones(1), use_reentrant=True, debug=True),
+    "sequential kwargs": lambda lib: lib.utils.checkpoint.checkpoint_sequential(
+        [lambda a: a], 1, lib.ones(1), use_reentrant=True, foo=1),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_checkpoint_errors_match_torch(name):
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as info:
+            ERRORS[name](lib)
+        message = str(info.value) if lib is torch else None
+    with pytest.raises(ValueError) as info:
+        ERRORS[name](ember)
+    assert str(info.value) == message
+
+
+def test_non_reentrant_passes_keywords_and_warns_for_no_grad_inputs():
+    for lib in (ember, torch):
+        out = lib.utils.checkpoint.checkpoint(lambda a, b=1: a * b, lib.ones(2), b=3,
+                                              use_reentrant=False)
+        assert out.tolist() == [3.0, 3.0]
+        with pytest.warns(UserWarning, match="None of the inputs have requires_grad"):
+            lib.utils.checkpoint.checkpoint(lambda a: a, lib.ones(1), use_reentrant=True)
