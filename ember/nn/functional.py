@@ -261,12 +261,6 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout_mask(shape, p: float, dtype, like=None) -> _xp.ndarray:
-    if p == 1.0:
-        return _xp.zeros(shape, dtype=dtype)
-    return _sampling.dropout_noise(tuple(shape), p, _xp.dtype(dtype), like)
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) when training
@@ -274,7 +268,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0.0:
         return input
-    mask = _dropout_mask(input.shape, p, input._data.dtype, input._data)
+    mask = _sampling.dropout_mask(input.shape, p, input._data.dtype, input._data)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
 
 
@@ -290,7 +284,7 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
         return input
     lead = 2 if input.ndim == batched_ndim else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    mask = _dropout_mask(shape, p, input._data.dtype)
+    mask = _sampling.dropout_mask(shape, p, input._data.dtype)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
 
 
@@ -308,7 +302,7 @@ def _channel_dropout(input, p, training, inplace):
     if not training or p == 0.0:
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    mask = _dropout_mask(shape, p, input._data.dtype)
+    mask = _sampling.dropout_mask(shape, p, input._data.dtype)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
 
 

@@ -31,7 +31,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import MaskScale, linear
-from ember.ops.sampling import dropout_noise
+from ember.ops.sampling import dropout_mask
 from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
                                    lstm_layer)
 from ember.ops.shape import narrow
@@ -445,11 +445,6 @@ def run_direction(mode, x, batch_sizes, state, weights, reverse=False):
     run = _backward_in_time if reverse else _forward_in_time
     outputs, state = run(step, steps, batch_sizes, state)
     return cat(outputs, 0), state
-
-
-def dropout_mask(shape, p: float, dtype):
-    """torch's dropout noise for a layer's input: kept units 1/(1-p), the rest 0 (all 0 at p=1)."""
-    return xp.zeros(shape, dtype=dtype) if p == 1 else dropout_noise(tuple(shape), p, dtype)
 
 
 def run_layers(mode, x, batch_sizes, hx, weights, num_layers, bidirectional, dropout=0.0):

@@ -184,10 +184,6 @@ class ForwardLoop:
             xp.tanh(c_new, out=tcs[t])
             xp.multiply(a[:, 3 * size:], tcs[t], out=hs[after])  # h' = o·tanh c'
 
-    def outputs(self):
-        """The hidden states the steps wrote, (T, B, H) in time order."""
-        return self.hs[:self.steps] if self.reverse else self.hs[1:]
-
     def finish(self, saving):
         """(hidden states (T+1, B, H), the last cell state, (gates, factors, tanh slope)); the
         factors of all steps at once, in blocks of steps over the intra-op threads."""

@@ -310,6 +310,13 @@ def dropout_noise(shape, p: float, dtype, like=None):
     return _keep_mask(shape, p, like).astype(dtype) / xp.asarray(1 - p, dtype=dtype)
 
 
+def dropout_mask(shape, p: float, dtype, like=None):
+    """`dropout_noise`, or all zeros at p = 1 (where 1/(1-p) does not exist; torch zeroes)."""
+    if p == 1.0:
+        return xp.zeros(shape, dtype=dtype)
+    return dropout_noise(tuple(shape), p, xp.dtype(dtype), like)
+
+
 # SELU's α·λ, the value an alpha-dropped unit takes (torch's Dropout.cpp constant).
 _ALPHA_DROPPED = 1.7580993408473766
 
