@@ -146,9 +146,8 @@ class ForwardLoop:
         self.bias = None if bias is None else bias * self.scale
         module = get_array_module(h0)
         self.gates = module.empty((steps, batch, 4 * size), dtype=h0.dtype)
-        w_t = module.empty_like(w_hh.T, order="C")  # a thin matmul runs faster on W_hhᵀ
-        xp.multiply(w_hh.T, self.scale, out=w_t)  # laid out row by row (NumPy keeps W's order)
-        self.w_t, self.sums = _column_blocks(w_t, batch, self.gates)  # NOTE [Thin matmuls ...]
+        # W_hhᵀ, scaled, laid out for the thin matmul (NOTE [Thin matmuls in column blocks])
+        self.w_t, self.sums = _column_blocks(w_hh.T, batch, self.gates, self.scale)
         self.hs = module.empty((steps + 1, batch, size), dtype=h0.dtype)
         self.cs = module.empty_like(self.hs)
         self.hs[steps if reverse else 0] = h0
@@ -215,20 +214,27 @@ _FACTOR_BLOCK = 1 << 15
 _SMALL_PRODUCT = 100 ** 3
 
 
-def _column_blocks(w, rows, out):
+def _column_blocks(w, rows, out, scale=None):
     """For the products x (rows, K)·w (K, N) accumulated into or written to out (·, rows, N):
-    (w as (N/b, K, b) column blocks, out viewed as (·, N/b, rows, b)) when blocks of a width b
-    (a multiple of 16) fit OpenBLAS's small-product kernel, else (w, out) unchanged."""
+    (w·scale as (N/b, K, b) column blocks, out viewed as (·, N/b, rows, b)) when blocks of a
+    width b (a multiple of 16) fit OpenBLAS's small-product kernel, else (w·scale row by row,
+    out). w may be a transposed view: the copy and the scaling are one pass either way."""
     inner, cols = w.shape
-    if rows * inner * cols <= _SMALL_PRODUCT or not out.flags.c_contiguous:
+    if rows * inner * cols > _SMALL_PRODUCT and out.flags.c_contiguous:
+        for width in range(cols // 2 // 16 * 16, 15, -16):
+            if cols % width == 0 and rows * inner * width <= _SMALL_PRODUCT:
+                blocks = cols // width
+                w_blocks = get_array_module(w).empty((blocks, inner, width), dtype=w.dtype)
+                factor = 1 if scale is None else scale.reshape(blocks, 1, width)
+                xp.multiply(w.reshape(inner, blocks, width).transpose(1, 0, 2), factor,
+                            out=w_blocks)
+                view = out.reshape(out.shape[:-1] + (blocks, width)).swapaxes(-2, -3)
+                return w_blocks, view
+    if scale is None and w.flags.c_contiguous:
         return w, out
-    for width in range(cols // 2 // 16 * 16, 15, -16):
-        if cols % width == 0 and rows * inner * width <= _SMALL_PRODUCT:
-            blocks = cols // width
-            w_blocks = w.reshape(inner, blocks, width).transpose(1, 0, 2).copy()
-            view = out.reshape(out.shape[:-1] + (blocks, width)).swapaxes(-2, -3)
-            return w_blocks, view
-    return w, out
+    rows_of_w = get_array_module(w).empty((inner, cols), dtype=w.dtype)
+    xp.multiply(w, 1 if scale is None else scale, out=rows_of_w)  # thin matmuls like rows
+    return rows_of_w, out
 
 
 def _bias(b_ih, b_hh):

@@ -127,6 +127,42 @@ def test_blocks_change_only_rounding(kwargs, monkeypatch):
         np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
 
 
+ROW_COLUMN_CASES = {  # (x shape, w shape, conv2d kwargs): stride 1, few extra columns per row
+    "k3_pad1": ((3, 4, 18, 17), (5, 4, 3, 3), {"padding": 1}),
+    "k5_pad2_bias": ((2, 3, 32, 32), (6, 3, 5, 5), {"padding": 2}),
+    "dilated_groups": ((2, 6, 20, 40), (4, 3, 3, 3), {"padding": (2, 1), "dilation": 2,
+                                                        "groups": 2}),
+    "no_padding": ((2, 2, 12, 19), (3, 2, 2, 3), {}),
+}
+
+
+@pytest.mark.parametrize("case", ROW_COLUMN_CASES)
+def test_columns_of_whole_padded_rows_match_torch(case):
+    """NOTE [Columns of whole padded rows]: the forward that computes (and drops) a few extra
+    columns per output row gives torch's values and gradients, in float32 and float64."""
+    x_shape, w_shape, kwargs = ROW_COLUMN_CASES[case]
+    x = RNG.standard_normal(x_shape)
+    w = RNG.standard_normal(w_shape)
+    b = RNG.standard_normal(w_shape[0])
+    out = [s + 2 * p - d * (k - 1) for s, p, d, k in zip(
+        x_shape[2:], np.broadcast_to(kwargs.get("padding", 0), 2),
+        np.broadcast_to(kwargs.get("dilation", 1), 2), w_shape[2:])]
+    geo = kernels._Geometry((1, 1), (1, 1), tuple(np.broadcast_to(kwargs.get("padding", 0), 2)),
+                            tuple(np.broadcast_to(kwargs.get("padding", 0), 2)), 1)
+    assert kernels._fits_row_columns(x, w_shape[2:], geo, out), "the case takes the row route"
+    for dtype in ("float32", "float64"):
+        results = []
+        for lib, F in ((ember, EF), (torch, TF)):
+            xt, wt, bt = (lib.tensor(a.astype(dtype), requires_grad=True) for a in (x, w, b))
+            y = F.conv2d(xt, wt, bt, **kwargs)
+            (y * y).sum().backward()
+            results.append([t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)])
+        tol = 1e-4 if dtype == "float32" else 1e-10
+        for mine, theirs in zip(*results):
+            assert mine.dtype == theirs.dtype
+            np.testing.assert_allclose(mine, theirs, rtol=tol, atol=tol * np.abs(theirs).max())
+
+
 def test_channels_last_input_matches_torch():
     """A channels_last input (strided, not contiguous) gives torch's values and gradients."""
     x = RNG.standard_normal((3, 4, 6, 5))
