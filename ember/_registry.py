@@ -24,9 +24,12 @@ in-place form define that method themselves with `tensor_method("relu_")`.
 
 import functools
 import inspect
+import sys
 import types
 
+from ember import _schemas
 from ember._backend import get_array_module, xp
+from ember._device import Size as _Size
 from ember._tensor import Tensor
 
 FUNCTIONS = {}  # name -> callable: the `ember.<name>` faces, bound by ember/__init__.py
@@ -37,7 +40,7 @@ def tensor_method(*names):
 
     def bind(fn):
         for name in names or (fn.__name__,):
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, checked_method(fn, name))
         return fn
 
     return bind
@@ -48,7 +51,7 @@ def torch_function(*names):
 
     def declare(fn):
         for name in names or (fn.__name__,):
-            FUNCTIONS[name] = fn
+            FUNCTIONS[name] = checked_function(fn, name)
         return fn
 
     return declare
@@ -69,12 +72,12 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
     def declare(fn):
         names = (fn.__name__,) + tuple(aliases)
         if function:
-            public = tensor_arguments(with_out(fn) if out else fn)
+            public = with_out(fn) if out else fn
             for name in names:
-                FUNCTIONS[name] = public
+                FUNCTIONS[name] = tensor_arguments(public, schema="torch." + name)
         if method:
             for name in names:
-                setattr(Tensor, name, fn)
+                setattr(Tensor, name, checked_method(fn, name))
         for name in operators:
             setattr(Tensor, name, equality_operator(fn) if name in ("__eq__", "__ne__") else fn)
         for name in reflected:
@@ -82,7 +85,7 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
         if inplace:
             variant = inplace_variant(fn)
             for name in names:
-                setattr(Tensor, name + "_", variant)
+                setattr(Tensor, name + "_", checked_method(variant, name + "_"))
             for name in inplace_operators:
                 setattr(Tensor, name, variant)
         return fn
@@ -98,10 +101,18 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
 # be tensors (None, strings, containers) and raises torch's TypeError. Numbers pass through: many
 # ops accept them, and those that don't raise their own error. Methods and operators need no
 # check: there `self` is a tensor already.
-# Any other argument is checked where torch's argument parser would refuse it, by what the op's
-# code tripped over (`_argument_error`): an AttributeError "'float' object has no attribute ..."
-# names the argument of that type (`addcmul(t, t, 1.5)`: must be Tensor, not float), and a
-# tensor of several elements used as a number ("only one element tensors can be converted",
+# Every other argument is checked against torch's own signatures for the name
+# (NOTE [torch's argument parser] in ember/_schemas.py): `torch.cumsum(t, 1.5)` is torch's
+# "cumsum(): argument 'dim' (position 2) must be int, not float" before the op runs, and a value
+# the parser accepts but the op's code would not (a 0-d integer tensor where an int goes) is
+# converted. Every face does it: `ember.<name>`, `Tensor.<name>` (`checked_method`), and the
+# faces of torch.nn.functional / linalg / special / fft made here. A call pays for it only past
+# its leading tensors, and then a set lookup of its argument types once they passed (`_Schema`).
+# Names whose torch function is Python code have no signatures; there, an argument is checked
+# where torch's parser would refuse it by what the op's code tripped over (`_argument_error`):
+# an AttributeError "'float' object has no attribute ..." names the argument of that type
+# (`addcmul(t, t, 1.5)`: must be Tensor, not float), and a tensor of several elements used as a
+# number ("only one element tensors can be converted",
 # "Boolean value of Tensor with more than one value", "only integer tensors of a single
 # element") names the first such tensor after the input (`select(t, 0, t2)`: must be int, not
 # Tensor); NumPy's broadcasting ValueError becomes torch's RuntimeError. tests/fuzz_ops.py
@@ -171,9 +182,19 @@ def _argument_error(name, params, args, kwargs, error, first=1, python_level=Fal
     return None
 
 
-def tensor_arguments(fn, python_level=False):
-    """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE);
-    python_level: fn stands for a Python function of torch's (`_argument_error`)."""
+def _broadcast_error(error):
+    """NumPy's broadcasting ValueError as torch's RuntimeError; any other error as it is."""
+    if isinstance(error, ValueError) and "be broadcast" in str(error):
+        return RuntimeError(str(error))
+    return error
+
+
+def tensor_arguments(fn, python_level=False, schema=None):
+    """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE) and
+    checks its arguments as torch's parser does (NOTE [torch's argument parser]); schema: the
+    torch name whose signatures it checks ("torch.roll"; None: the public name the face is
+    found under, on its first checked call). python_level: fn stands for a Python function of
+    torch's (`_argument_error`)."""
     try:
         params = parameter_names(fn)
     except (TypeError, ValueError):
@@ -184,7 +205,7 @@ def tensor_arguments(fn, python_level=False):
     checked = [(i, p) for i, p in enumerate(params[:2]) if p in (firsts, seconds)[i]]
     name = fn.__name__
     if not checked or checked[0][0] != 0:
-        return _checked_call(fn, name, params, python_level)
+        return _checked_call(fn, name, params, python_level, schema)
 
     def refuse(position, param, value):
         param = "input" if param == "x" else param  # torch's name for it
@@ -192,19 +213,26 @@ def tensor_arguments(fn, python_level=False):
                          f"Tensor, not {type(value).__name__}")
 
     count = len(checked)  # 1 (input) or 2 (input, other), in first positions
+    parsed = _Schema(schema)
+    passed = parsed.passed
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
-        # the common case first: tensors where tensors go, so nothing to refuse
+        # the common case first: tensors where tensors go, and nothing else to check
         if not (len(args) >= count and isinstance(args[0], Tensor) and (
                 count == 1 or isinstance(args[1], Tensor))):
+            args, kwargs = parsed.check(face, args, kwargs)
             for position, param in checked:
                 value = args[position] if len(args) > position else kwargs.get(param, _MISSING)
                 if isinstance(value, _NEVER_TENSORS):
                     raise refuse(position, param, value)
+        elif kwargs or len(args) > count and _pattern(args) not in passed:
+            args, kwargs = parsed.check(face, args, kwargs)
         try:
             return fn(*args, **kwargs)
         except (AttributeError, ValueError, RuntimeError, TypeError) as error:
+            if parsed.has_signatures():  # torch's parser took the arguments: the op's error
+                raise _broadcast_error(error) from None
             # a number where the op needs a tensor: the op's code tripped over it
             for position, param in checked:
                 value = args[position] if len(args) > position else kwargs.get(param, _MISSING)
@@ -220,14 +248,21 @@ def tensor_arguments(fn, python_level=False):
     return face
 
 
-def _checked_call(fn, name, params, python_level=False):
-    """A face of fn whose arguments' errors are torch's TypeError (`_argument_error`)."""
+def _checked_call(fn, name, params, python_level=False, schema=None):
+    """A face of fn whose arguments are checked as torch's parser does (`_Schema`), and whose
+    errors are torch's TypeError (`_argument_error`)."""
+    parsed = _Schema(schema)
+    passed = parsed.passed
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
+        if kwargs or args and _pattern(args) not in passed:
+            args, kwargs = parsed.check(face, args, kwargs)
         try:
             return fn(*args, **kwargs)
         except (AttributeError, ValueError, RuntimeError, TypeError) as error:
+            if parsed.has_signatures():  # torch's parser took the arguments: the op's error
+                raise _broadcast_error(error) from None
             refused = _argument_error(name, params, args, kwargs, error, first=0,
                                       python_level=python_level)
             if refused is not None:
@@ -235,6 +270,133 @@ def _checked_call(fn, name, params, python_level=False):
             raise
 
     return face
+
+
+def checked_function(fn, name):
+    """`ember.<name>` for a function declared with `torch_function`: fn itself, or a face that
+    checks its arguments as torch's parser does when torch's `torch.<name>` has one."""
+    if type(fn) is not types.FunctionType or "torch." + name not in _schemas.table():
+        return fn
+    parsed = _Schema("torch." + name)
+    passed = parsed.passed
+
+    @functools.wraps(fn)
+    def face(*args, **kwargs):
+        if kwargs or _pattern(args) not in passed:
+            args, kwargs = parsed.check(face, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return face
+
+
+def checked_method(fn, name):
+    """`Tensor.<name>`: fn itself, or a method that checks its arguments (past `self`) as
+    torch's parser does when torch's `Tensor.<name>` has one (NOTE [torch's argument parser]).
+    A call with no argument past self costs one test."""
+    if type(fn) is not types.FunctionType or "Tensor." + name not in _schemas.table():
+        return fn
+    parsed = _Schema("Tensor." + name)
+    passed = parsed.passed
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        try:
+            # the common calls cost a test: no argument, or argument types that passed before
+            if kwargs:
+                args, kwargs = parsed.check(None, args, kwargs)
+                return fn(self, *args, **kwargs)
+            if not args:
+                return fn(self)
+            if _pattern(args) not in passed:
+                args, kwargs = parsed.check(None, args, kwargs)
+                return fn(self, *args, **kwargs)
+            return fn(self, *args)
+        except AttributeError:
+            if isinstance(self, Tensor):
+                raise
+            # `Tensor.uniform_(None)`: torch's method descriptors refuse what is no tensor
+            raise TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't "
+                            f"apply to a '{type(self).__name__}' object") from None
+
+    return method
+
+
+# the public namespaces a face made by `tensor_arguments` without a schema may be found in,
+# with the namespace of torch's signatures for them (ember/_schemas.txt)
+_NAMESPACES = (("ember.linalg", "linalg"), ("ember.special", "special"), ("ember.fft", "fft"),
+               ("ember.nn.functional", "nn"))
+
+
+class _Schema:
+    """The signatures a face checks its calls against, found on the face's first checked call,
+    and the patterns of argument types that passed unchanged before: a call of such a pattern
+    passes again without being parsed (`Parser.cacheable`). A tuple or list of ints counts as
+    one type in a pattern (its ints pass any int[] alike)."""
+
+    __slots__ = ("key", "parser", "passed")
+
+    def __init__(self, key):
+        self.key, self.parser, self.passed = key, _MISSING, set()
+
+    def has_signatures(self) -> bool:
+        """Whether torch's signatures checked this face's calls (so an error is the op's)."""
+        return self.parser is not None and self.parser is not _MISSING
+
+    def check(self, face, args, kwargs):
+        """(args, kwargs) as torch's parser converts them; its TypeError when it refuses."""
+        kinds = _pattern(args)
+        if kwargs:
+            kinds += (*kwargs, *map(type, kwargs.values()))
+        if kinds in self.passed:
+            return args, kwargs
+        if _SEQUENCES.intersection(kinds):  # a tuple of ints is a type of its own here
+            kinds = tuple(map(_kind, args))
+            if kwargs:
+                kinds += (*kwargs, *map(_kind, kwargs.values()))
+            if kinds in self.passed:
+                return args, kwargs
+        if self.parser is _MISSING:
+            self.parser = _schemas.parser(self.key or _public_key(face))
+        if self.parser is None:  # torch's function is Python code: nothing to check
+            self.passed.add(kinds)
+            return args, kwargs
+        parsed, matched = self.parser.parse(args, kwargs)
+        if self.parser.cacheable(args, kwargs, parsed, matched):
+            self.passed.add(kinds)
+        return parsed
+
+
+def _pattern(args) -> tuple:
+    """The types of a call's positional arguments (spelled out for one and two: the hot
+    calls, `t.sum(0)`, `t.transpose(0, 1)`)."""
+    count = len(args)
+    if count == 1:
+        return (type(args[0]),)
+    if count == 2:
+        return type(args[0]), type(args[1])
+    return tuple(map(type, args))
+
+
+_SEQUENCES = frozenset((tuple, list, _Size))
+
+
+def _kind(value):
+    """A value's type, or for a tuple or list of ints (not bools) its type and emptiness."""
+    cls = type(value)
+    if cls is tuple or cls is list or cls is _Size:
+        if all(type(item) is int for item in value):
+            return cls, bool(value)
+    return cls
+
+
+def _public_key(face) -> str:
+    """The `namespace.name` of torch's signatures for a face: where it is public in ember."""
+    for module_name, namespace in _NAMESPACES:
+        module = sys.modules.get(module_name)
+        for name, value in vars(module or types).items():
+            if value is face:
+                return f"{namespace}.{name}"
+    return ""
 
 
 def equality_operator(fn):

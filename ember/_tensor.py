@@ -389,10 +389,14 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number (matches `Tensor.item`)."""
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.reshape(()).item()
+        try:
+            data = self._data
+        except AttributeError:  # `Tensor.item(1.5)`: PyTorch's descriptor refuses a non-tensor
+            raise TypeError(f"descriptor 'item' for 'torch._C.TensorBase' objects doesn't apply "
+                            f"to a '{type(self).__name__}' object") from None
+        if data.size != 1:
+            raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted to Scalar")
+        return data.reshape(()).item()
 
     def tolist(self):
         return self._data.tolist()

@@ -82,6 +82,42 @@ CALLS = {
         lib.special.chebyshev_polynomial_t(lib.ones(2, 3), lib.ones(5)),
     "masked_scatter shapes that don't broadcast": lambda lib: lib.masked_scatter(
         lib.ones(2, 3), lib.ones(2, 5, dtype=lib.bool), lib.ones(10)),
+    "Tensor.item of a float": lambda lib: lib.Tensor.item(1.5),
+    "meshgrid of a list of floats": lambda lib: lib.meshgrid([1.0, 2.0], indexing="ij"),
+    "block_diag with a 0-d float64 block": lambda lib: lib.block_diag(
+        lib.ones(2, 2), lib.tensor(1.0, dtype=lib.float64)),
+    "bincount of a bool tensor": lambda lib: lib.bincount(lib.ones(3, dtype=lib.bool)),
+    "bincount of a 2-D bool tensor": lambda lib: lib.bincount(lib.ones(1, 3, dtype=lib.bool)),
+    "unflatten of a 0-d tensor": lambda lib: lib.unflatten(lib.tensor(1), 0, (1,)),
+    "unravel_index with a tensor shape": lambda lib: lib.unravel_index(lib.tensor([4]),
+                                                                       lib.ones(0)),
+    "tril_indices beyond memory": lambda lib: lib.tril_indices(3 * 10**8, 3 * 10**8),
+    "triu_indices beyond memory": lambda lib: lib.triu_indices(3 * 10**8, 3 * 10**8, -5),
+    "resize_ of a transposed copy reads memory order": lambda lib: lib.arange(6.0).reshape(
+        2, 3).t().clone().resize_(3),
+    "roll of an empty tensor along a dim out of range": lambda lib: lib.roll(lib.ones(0, 2), 1,
+                                                                             -119),
+    "allclose of float32 and float64": lambda lib: lib.allclose(lib.ones(2),
+                                                                lib.ones(2, dtype=lib.float64)),
+    "allclose of empty float32 and bool": lambda lib: lib.allclose(lib.ones(0),
+                                                                   lib.ones(0, dtype=lib.bool)),
+    "median of bool": lambda lib: lib.median(lib.ones(3, dtype=lib.bool)),
+    "median of bool along a dim": lambda lib: lib.median(lib.ones(3, dtype=lib.bool), 0),
+    "median of empty bool along a dim": lambda lib: lib.median(lib.ones(0, dtype=lib.bool), 0),
+    "median of empty bool": lambda lib: lib.median(lib.ones(2, 0, dtype=lib.bool)),
+    "median of empty int64": lambda lib: lib.median(lib.ones(2, 0, 3, dtype=lib.int64)),
+    "nanmedian of empty int32": lambda lib: lib.nanmedian(lib.ones(0, dtype=lib.int32)),
+    "kthvalue along an empty dim": lambda lib: lib.kthvalue(lib.ones(0), 1),
+    "randn_like of an empty int64": lambda lib: lib.randn_like(lib.ones(2, 0, dtype=lib.int64)),
+    "randn_like of an int64": lambda lib: lib.randn_like(lib.ones(2, dtype=lib.int64)),
+    "randn of no int64 elements": lambda lib: lib.randn(2, 0, dtype=lib.int64),
+    "normal with an empty int64 mean, float std": lambda lib: lib.normal(
+        lib.ones(2, 0, dtype=lib.int64), 1.0),
+    "normal with an empty int64 mean, float std tensor": lambda lib: lib.normal(
+        lib.ones(2, 0, dtype=lib.int64), lib.ones(2, 0)),
+    "normal with a float mean, empty int64 std": lambda lib: lib.normal(
+        1.0, lib.ones(0, dtype=lib.int64)),
+    "normal_ of an empty int64": lambda lib: lib.ones(0, dtype=lib.int64).normal_(),
 }
 
 

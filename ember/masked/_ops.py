@@ -29,12 +29,23 @@ _SMALL_INTS = ("uint8", "bool", "int8", "int16", "int32")
 
 
 # ---- masks and identities --------------------------------------------------------------------
+def _dim_value(d) -> int:
+    """One dim as the op inside torch.masked takes it from torch's checks above: an int or a
+    0-d integer (or bool) tensor; a float tensor is refused with the parser's TypeError."""
+    if isinstance(d, Tensor):
+        if d.dim() != 0 or d.dtype.is_floating_point or d.dtype.is_complex:
+            raise TypeError(f"argument 'dim' must be tuple of ints, but found element of type "
+                            f"Tensor of dtype {d.dtype}")
+        return int(d)
+    return d
+
+
 def _canonical_dim(dim, ndim: int) -> tuple:
     """dim as a sorted tuple of non-negative dims (None or () mean every dim)."""
     if dim is None or dim == ():
         return tuple(range(ndim))
     ndim = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
-    dims = []
+    dims = []  # as torch.masked keeps them: a tensor dim stays a tensor until the op reads it
     for d in (dim,) if isinstance(dim, int) else dim:
         if d in dims:
             raise RuntimeError(f"dim={d} appears multiple times in the list of dims")
@@ -42,6 +53,7 @@ def _canonical_dim(dim, ndim: int) -> tuple:
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-ndim}, {ndim - 1}], but got {d})")
         dims.append(d % ndim)
+    dims = [_dim_value(d) for d in dims]
     return tuple(sorted(dims))
 
 

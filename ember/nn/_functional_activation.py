@@ -9,8 +9,10 @@ re-exported from `ember.nn.functional`.
 import functools
 import warnings
 
+from ember._backend import xp
 from ember._registry import FUNCTIONS, tensor_method
-from ember._tensor import Tensor, short_name
+from ember._schemas import type_name
+from ember._tensor import Tensor, short_name, wrap_dim
 from ember.ops import activation as _act
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 
@@ -176,11 +178,29 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a·σ(b) for the two halves a, b of input along dim (matches `torch.nn.functional.glu`)."""
+    dim = _int_argument("glu", "dim", 2, dim)
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension "
-                           f"{dim % input.ndim} is size {input.shape[dim]}")
+                           f"{dim} is size {input.shape[dim]}")
+    if not input.dtype.is_floating_point:  # checked last, as torch
+        raise NotImplementedError(f'"glu_cpu" not implemented for \'{short_name(input.dtype)}\'')
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
+
+
+def _int_argument(fn: str, name: str, position: int, value) -> int:
+    """value as torch's argument parser takes an int: an int (never a bool), a NumPy integer,
+    or a 0-d integer tensor; anything else is its TypeError."""
+    if type(value) is int:
+        return value
+    if isinstance(value, xp.integer) or isinstance(value, Tensor) and value.ndim == 0 and \
+            value._data.dtype.kind in "iu":
+        return int(value)
+    raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be int, not "
+                    f"{type_name(value)}")
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -200,7 +220,8 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     """softmax(-x) along dim (matches `torch.nn.functional.softmin`)."""
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim)
-    return _softmax(-input, dim, dtype=dtype)
+    # the method, as PyTorch calls it: its argument checks name `softmax(): argument 'dim'`
+    return (-input).softmax(dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -246,7 +267,6 @@ _DTYPE_RULES = {
     "hardswish": ("hardswish_cpu", NotImplementedError, NotImplementedError),
     "hardsigmoid": ("hardsigmoid_cpu", NotImplementedError, NotImplementedError),
     "leaky_relu": ("leaky_relu_cpu", NotImplementedError, NotImplementedError),
-    "glu": ("glu_cpu", NotImplementedError, NotImplementedError),
     "rrelu": ("rrelu_with_noise_cpu", NotImplementedError, NotImplementedError),
     "prelu": ("prelu_cpu", NotImplementedError, RuntimeError),
     "threshold": ("threshold_cpu", None, NotImplementedError),

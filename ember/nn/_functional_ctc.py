@@ -4,6 +4,7 @@
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.ops.ctc import CtcLoss
+from ember.ops.reduction import _type_word
 
 __all__ = ["ctc_loss"]
 
@@ -63,9 +64,15 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     unbatched = log_probs.ndim != 3  # PyTorch adds the batch dim to any other rank
     if unbatched:  # targets stay 1-D: the concatenated layout of a batch of one
         log_probs = log_probs.unsqueeze(1)
+    if not log_probs.dtype.is_floating_point:  # the kernel's dtype comes before its checks
+        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for '
+                                  f"'{_type_word(log_probs.dtype)}'")
     if log_probs.ndim != 3:
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.ndim}-dimensional "
                            f"tensor for argument #1 'log_probs'{_WHERE}")
+    if not 1 <= targets.ndim <= 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.ndim}-dimensional "
+                           f"tensor for argument #2 'targets'{_WHERE}")
     steps, batch, classes = log_probs.shape
     if not 0 <= blank < classes:
         raise RuntimeError("blank must be in label range")

@@ -6,8 +6,7 @@ the triplet losses of `ember.nn._functional_loss`.
 from ember._backend import xp
 from ember._dtype import promote_types
 from ember._registry import torch_function
-from ember._tensor import Tensor
-from ember.ops.reduction import _type_word
+from ember._tensor import Tensor, short_name
 from ember.ops.shape import broadcast_tensors
 
 
@@ -29,10 +28,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     if x1.shape != x2.shape:
         check_broadcastable(x1.shape, x2.shape)
         x1, x2 = broadcast_tensors(x1, x2)
-    if not (x1.dtype.is_floating_point or x2.dtype.is_floating_point):
-        common = promote_types(x1.dtype, x2.dtype)
-        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
-                           f"{_type_word(common)}")
+    if x1.dtype is not x2.dtype or not x1.dtype.is_floating_point:
+        common = promote_types(x1.dtype, x2.dtype)  # PyTorch computes in the common dtype
+        if not common.is_floating_point:
+            raise RuntimeError("expected common dtype to be floating point, yet common dtype "
+                               f"is {short_name(common)}")
+        x1, x2 = x1.to(common), x2.to(common)
     n1 = _clamp_no_grad(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamp_no_grad(x2.norm(2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)

@@ -12,9 +12,13 @@ from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
+from ember.nn._functional_activation import logsigmoid
 from ember.nn._functional_distance import check_broadcastable, pairwise_distance
+from ember.nn._functional_loss_checks import (
+    bce_with_logits_dtype, check_bce_dtypes, check_class_target, check_cross_entropy,
+    check_log_softmax_dtype, check_multi_margin_kernel, check_multilabel_margin,
+    check_weight_size, chunked_target, pointwise_dtype, require_tensors)
 from ember.ops import loss_ops as _loss
-from ember.ops.activation import LogSigmoid
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
 from ember.ops.nn_ops import linear as _linear
@@ -46,8 +50,9 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3):
-    """PyTorch warns when input and target differ in size, then broadcasts them."""
+def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3, dtype=None):
+    """PyTorch warns when input and target differ in size, then broadcasts them (both in
+    `dtype`, when given)."""
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
@@ -55,7 +60,9 @@ def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3):
                       stacklevel=stacklevel)
         shape = _broadcast_shape(input, target)
         input, target = expand_to(input, shape), expand_to(target, shape)
-    if target.dtype is not input.dtype and input.dtype.is_floating_point:
+    if dtype is not None:
+        input, target = input.to(dtype), target.to(dtype)
+    elif target.dtype is not input.dtype and input.dtype.is_floating_point:
         target = target.to(input.dtype)
     return input, target
 
@@ -66,8 +73,15 @@ def _broadcast_shape(input: Tensor, target: Tensor):
     return xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
 
 
-def _pointwise(op, input, target, reduction, param=None):
-    input, target = _broadcast_pair(input, target, stacklevel=4)
+def _pointwise(op, input, target, reduction, param=None, kernel=None, to_input=False):
+    """op on input and target broadcast together, in the dtype of NOTE [Pointwise loss
+    dtypes]."""
+    dtype = None
+    if input.dtype is not target.dtype or not input.dtype.is_floating_point:
+        if input.shape != target.shape:  # PyTorch broadcasts before it looks at dtypes
+            _broadcast_shape(input, target)
+        dtype = pointwise_dtype(input, target, kernel, to_input)
+    input, target = _broadcast_pair(input, target, stacklevel=4, dtype=dtype)
     return op.apply(input, target, reduction, param)
 
 
@@ -75,14 +89,20 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight=None) -> Tensor:
     """Mean (or sum) of |input - target| (matches `torch.nn.functional.l1_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if reduction == "mean" and not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {short_name(input.dtype)}")
-    if ember_bool in (getattr(input, "dtype", None), getattr(target, "dtype", None)):
+    if input.shape != target.shape:  # PyTorch broadcasts before it looks at dtypes
+        _broadcast_shape(input, target)
+    if input.dtype is ember_bool and target.dtype is ember_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if ember_bool in (input.dtype, target.dtype):
         # torch computes input - target here, and subtraction refuses bool tensors
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
+    dtype = pointwise_dtype(input, target)
+    if reduction == "mean" and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {short_name(dtype)}")
     if input.dtype.is_complex or target.dtype.is_complex:  # |z| is real: a real loss
         distance = (input - target).abs()
         return {"mean": distance.mean, "sum": distance.sum}.get(reduction, lambda: distance)()
@@ -93,7 +113,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight=None) -> Tensor:
     """Mean (or sum) of (input - target)² (matches `torch.nn.functional.mse_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _pointwise(_loss.MseLoss, input, target, reduction)
+    return _pointwise(_loss.MseLoss, input, target, reduction, kernel="mse_cpu")
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -102,7 +122,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return _pointwise(_loss.SmoothL1Loss, input, target, reduction, beta)
+    return _pointwise(_loss.SmoothL1Loss, input, target, reduction, beta, kernel="smooth_l1_cpu")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -112,36 +132,18 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_reduction(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _pointwise(_loss.HuberLoss, input, target, reduction, delta)
+    return _pointwise(_loss.HuberLoss, input, target, reduction, delta, kernel="huber_cpu",
+                      to_input=True)
 
 
 def _class_weight(weight, input: Tensor):
     if weight is None:
         return None
-    return weight._data.astype(input._data.dtype, copy=False)
+    return weight._data.reshape(-1).astype(input._data.dtype, copy=False)
 
 
 _DTYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int",
                 "int16": "Short", "int8": "Char", "bool": "Bool"}
-
-
-def _check_class_target(input: Tensor, target: Tensor) -> None:
-    """PyTorch's checks, in its order, for class-index targets of nll/cross-entropy."""
-    if input.ndim == 2 and target.ndim > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.ndim > 2 and target.ndim != input.ndim - 1:
-        raise RuntimeError("only batches of spatial targets supported "
-                           f"({input.ndim - 1}D tensors) but got targets of dimension: "
-                           f"{target.ndim}")
-    if target.dtype.name not in ("int64", "uint8"):
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_DTYPE_WORDS.get(target.dtype.name, target.dtype.name)}")
-    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
@@ -152,27 +154,31 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError('"log_softmax_lastdim_kernel_impl" not implemented for '
-                                  f"'{short_name(input.dtype)}'")
-    unbatched = input.ndim == 1
-    if unbatched:
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
-    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if weight is not None and (weight.dim() != 1 or weight.shape[0] != classes):
-        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or "
-                           f"no classes but got weight tensor of shape: {list(weight.shape)}")
-    w = _class_weight(weight, input)
-    if target.shape == input.shape:  # class probabilities, as PyTorch decides
+    if input.ndim == 0:  # log_softmax over dim 1
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    probabilities = target.shape == input.shape  # as PyTorch decides
+    if probabilities:
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class "
                                f"probabilities, got {target.type()[6:-6]}")
+        if input.numel():  # an empty log_softmax never reaches the typed kernel
+            check_log_softmax_dtype(input)
+        check_weight_size(input, weight, prefix="cross_entropy: ")
+        if not input.dtype.is_floating_point:  # empty: the loss is in the target's dtype
+            input = input.to(target.dtype)
+    else:
+        check_cross_entropy(input, target, weight)
+    unbatched = input.ndim == 1
+    if unbatched:
+        input, target = input.unsqueeze(0), (target.unsqueeze(0) if probabilities
+                                                     else target.reshape(1))
+    w = _class_weight(weight, input)
+    if probabilities:
         probs = target.to(input.dtype)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[1]
         out = _loss.CrossEntropy.apply(input, probs, None, w, 0.0, ignore_index, reduction)
     else:
-        _check_class_target(input, target)
         index = target._data.astype(xp.int64, copy=False)
         out = _loss.CrossEntropy.apply(input, None, index, w, label_smoothing, ignore_index,
                                        reduction)
@@ -183,10 +189,10 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-input[n, target[n]] weighted and reduced (matches `torch.nn.functional.nll_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_class_target(input, target, weight)
     unbatched = input.ndim == 1
     if unbatched:
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
-    _check_class_target(input, target)
+        input, target = input.unsqueeze(0), target.reshape(1)
     index = target._data.astype(xp.int64, copy=False)
     out = _loss.NllLoss.apply(input, index, _class_weight(weight, input), ignore_index,
                               reduction)
@@ -202,6 +208,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    if target.dtype is not input.dtype or not input.dtype.is_floating_point:
+        check_bce_dtypes(input, target)
     if weight is not None:
         weight = weight.to(input.dtype).expand(input.shape)
     data = input._data
@@ -219,12 +227,16 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    result = None
+    if target.dtype is not input.dtype or not input.dtype.is_floating_point:
+        compute, result = bce_with_logits_dtype(input, target)
+        input, target = input.to(compute), target.to(compute)
     if weight is not None:
         weight = weight.to(input.dtype).expand(input.shape)
     if pos_weight is not None:
         pos_weight = pos_weight.to(input.dtype).expand(input.shape)
-    return _loss.BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight,
-                                                    pos_weight, reduction)
+    loss = _loss.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+    return loss if result is None else loss.to(result)  # in the target's dtype, as PyTorch
 
 
 @float32_inputs
@@ -236,6 +248,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         reduction = _legacy_reduction(size_average, reduce, reduction)
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    require_tensors("kl_div", input=input, target=target)
+    if input.dtype.is_complex or target.dtype.is_complex:
+        raise RuntimeError("kl_div: Complex inputs not supported.")
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "
@@ -248,7 +265,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
             target._data.dtype))
         loss = target * (safe.log() - input)
         if target.requires_grad:
-            loss = target * (target.clamp(min=xp.finfo(target._data.dtype).tiny).log() - input)
+            tiny = float(xp.finfo(target._data.dtype).tiny)  # a Python number, as clamp takes
+            loss = target * (target.clamp(min=tiny).log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
@@ -258,6 +276,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
                      reduction: str = "mean") -> Tensor:
     """log(1 + e^(-y·x)) (matches `torch.nn.functional.soft_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype is ember_bool:  # PyTorch computes -input · target
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
     if target.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
                            "to argument 'target'. This input cannot have requires_grad True.")
@@ -268,6 +290,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
             raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
         target = target.expand(input.shape)
+    if target.dtype is not input.dtype or not input.dtype.is_floating_point:
+        target = target.to(pointwise_dtype(input, target, to_input=True, floating=True))
     return _loss.SoftMarginLoss.apply(input, target, reduction)
 
 
@@ -288,6 +312,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     """x where y = 1, max(0, margin - x) where y = -1 (matches
     `torch.nn.functional.hinge_embedding_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    require_tensors("hinge_embedding_loss", input=input, target=target)
     margin_part = where(target != 1, (margin - input).clamp(min=0), 0.0)
     self_part = where(target != -1, input, 0.0)
     return _reduce(margin_part + self_part, reduction)
@@ -299,7 +324,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     """1 - cos(x1, x2) where y = 1, max(0, cos - margin) where y = -1 (matches
     `torch.nn.functional.cosine_embedding_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    dim = input1.ndim - 1
+    _check_cosine_embedding(input1, input2, target)
+    dim = target.ndim
     eps = 1e-12
     dot = (input1 * input2).sum(dim)
     mag = (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
@@ -307,6 +333,21 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0),
                                                     0.0)
     return _reduce(loss, reduction)
+
+
+def _check_cosine_embedding(input1, input2, target) -> None:
+    """PyTorch's checks: three tensors; a 1-D target with 2-D inputs or a 0-d one with 1-D."""
+    for position, (name, value) in enumerate((("input1", input1), ("input2", input2),
+                                              ("target", target)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"cosine_embedding_loss(): argument '{name}' (position {position}) "
+                            f"must be Tensor, not {type(value).__name__}")
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input "
+                           f"tensors, but found inputs with sizes {list(input1.shape)} and "
+                           f"{list(input2.shape)}.")
 
 
 @float32_inputs
@@ -318,6 +359,11 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:  # pairwise_distance would broadcast
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -350,7 +396,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, size
     """Per-class logistic loss averaged over classes (matches
     `torch.nn.functional.multilabel_soft_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    # F.logsigmoid refuses integer inputs, as PyTorch's kernel does
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
     loss = loss.sum(dim=input.ndim - 1) / input.shape[-1]
@@ -382,15 +429,11 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
             "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
             f"input samples (batch size). Expected target size [{x.shape[0]}], but got "
             f"{list(target.shape)}. Input has shape {list(input.shape)}.")
-    if target.dtype.is_floating_point:
-        raise RuntimeError("expected scalar type Long but found "
-                           f"{_DTYPE_WORDS.get(target.dtype.name, target.dtype.name)}")
-    if weight is not None and weight.numel() != x.shape[1]:
-        raise RuntimeError(f"inconsistent weight size, expected {x.shape[1]} but got "
-                           f"{list(weight.shape)}")
+    check_multi_margin_kernel(x, target, weight)
     index = target._data.reshape(-1).astype(xp.int64)
     picked = x.gather(1, Tensor._make(index[:, None]))
-    hinge = (x - picked + margin).clamp(min=0)
+    hinge = (margin - picked) + x  # in PyTorch's order, which rounds as it does
+    hinge = where(hinge > 0, hinge, 0.0)  # PyTorch sums only z > 0: a NaN z counts as 0
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
@@ -398,8 +441,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     not_target = get_array_module(x._data).ones(x.shape, dtype=x._data.dtype)
     not_target[xp.arange(x.shape[0]), index] = 0
     loss = (hinge * Tensor._make(not_target)).sum(1) / x.shape[1]
-    if input.ndim < 2:
-        loss = loss.reshape(())
+    if input.ndim < 2:  # one sample: the loss has the target's shape, () or (1,)
+        loss = loss.reshape(target.shape)
     return _reduce(loss, reduction)
 
 
@@ -411,9 +454,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     `torch.nn.functional.multilabel_margin_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_margin_input(input)
-    if tuple(target.shape) != tuple(input.shape):
-        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
-                           f"{list(input.shape)}")
+    check_multilabel_margin(input, target)
     x = input if input.ndim == 2 else input.reshape(1, -1)
     t = target._data.reshape(x.shape).astype(xp.int64)
     # A row's targets are its entries before the first -1. NOTE [multilabel_margin_loss
@@ -438,6 +479,11 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """Negative log-likelihood of a Poisson target (matches
     `torch.nn.functional.poisson_nll_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    require_tensors("poisson_nll_loss", input=input, target=target)
+    if full and target.dtype is ember_bool:  # Stirling's term subtracts the target
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if log_input:
         loss = input.exp() - target * input
     else:
@@ -455,6 +501,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     """½(log max(var, eps) + (input - target)²/max(var, eps)) (matches
     `torch.nn.functional.gaussian_nll_loss`)."""
     _check_reduction(reduction)
+    if var is None or isinstance(var, (bool, int, list, tuple, str)) or not isinstance(
+            var, (Tensor, float)):  # PyTorch takes a float or a tensor (torch.any(var < 0))
+        raise TypeError(f"gaussian_nll_loss(): var must be a float or a Tensor, not "
+                        f"{type(var).__name__}")
     if not isinstance(var, Tensor):
         module = get_array_module(input._data)
         var = Tensor._make(module.full(input.shape, var, dtype=input._data.dtype))
@@ -467,6 +517,14 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
             raise ValueError("var is of incorrect size")
     if xp.any(var._data < 0):
         raise ValueError("var has negative entry/entries")
+    if not var.dtype.is_floating_point:  # PyTorch clamps var in place: a float can't go there
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{'bool' if var.dtype is ember_bool else 'long int'}")
+    if ember_bool in (input.dtype, getattr(target, "dtype", None)) or \
+            isinstance(target, bool):  # PyTorch computes input - target
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     # NOTE [gaussian_nll clamp]: PyTorch clamps var in place under no_grad, so the gradient
     # flows through the clamp as if it were the identity.
     clamped = xp.maximum(var._data, eps).astype(var._data.dtype)
@@ -484,7 +542,8 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
                          options=None) -> Tensor:
     """cross_entropy(linear(input, linear_weight, linear_bias), target) (matches
     `torch.nn.functional.linear_cross_entropy`; `options`, which only choose PyTorch's chunked
-    kernel, change nothing here)."""
+    kernel, change no values here, only the errors of NOTE [linear_cross_entropy's chunked
+    kernel])."""
     if input.dim() < 1 or input.dim() > 2:
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
     if linear_weight.dim() < 2:
@@ -508,6 +567,10 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
     if tuple(target.shape) == logits_shape and ignore_index is not None:
         raise RuntimeError("ignore_index cannot be specified when target contains "
                            "probabilities")
+    if options is not None and reduction in ("mean", "sum", "none") and not label_smoothing \
+            and target.dtype.name == "int64" and not out_features:
+        target = chunked_target(input, target, classes,
+                                -100 if ignore_index is None else ignore_index)
     rows = classes * math.prod(out_features)
     if out_features:
         linear_weight = linear_weight.reshape(rows, features)

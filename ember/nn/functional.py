@@ -7,14 +7,13 @@ Normalization, dropout and embedding live here; activations in
 `ember.ops.conv*`/`fold`/`pool*`/`padding` op families. All are re-exported from this module.
 """
 
-import math
 import warnings
 from types import FunctionType as _FunctionType
 
 # underscore names: ember.nn.functional is a public namespace (torch.nn.functional's names only)
 from ember._backend import get_array_module as _get_array_module, xp as _xp
-from ember._registry import FUNCTIONS, tensor_arguments, torch_function
-from ember._tensor import Tensor
+from ember._registry import FUNCTIONS, tensor_arguments
+from ember._tensor import Tensor, short_name as _short_name
 from ember.autograd import grad_mode
 from ember.nn._functional_activation import (  # noqa: F401 - re-exported
     _SELU_ALPHA, _SELU_SCALE, _maybe_inplace, celu, celu_, elu, elu_, gelu, glu, hardshrink,
@@ -22,11 +21,15 @@ from ember.nn._functional_activation import (  # noqa: F401 - re-exported
     logsigmoid, mish, prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu,
     softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
 from ember.nn._functional_activation import _threshold  # noqa: F401 - torch's name for threshold
+from ember.nn._functional_embedding_checks import (
+    check_embedding_bag as _check_embedding_bag)
 from ember.nn._functional_distance import (  # noqa: F401 - re-exported
     cosine_similarity, pairwise_distance, pdist)
 from ember.nn._functional_attention import (  # noqa: F401 - re-exported
     multi_head_attention_forward, scaled_dot_product_attention)
 from ember.nn._functional_ctc import ctc_loss  # noqa: F401 - re-exported
+from ember.nn._functional_norm import (  # noqa: F401 - re-exported
+    batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm)
 from ember.ops.pool_fractional import (  # noqa: F401 - re-exported
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
     fractional_max_pool3d_with_indices)
@@ -40,7 +43,7 @@ from ember.nn._functional_loss import (  # noqa: F401 - re-exported
     triplet_margin_loss, triplet_margin_with_distance_loss)
 from ember.nn._functional_loss import linear_cross_entropy  # noqa: F401 - re-exported
 from ember.ops import nn_ops as _nn
-from ember.ops._opmath import in_opmath as _in_opmath, is_half as _is_half
+from ember.ops._opmath import is_half as _is_half
 # Convolution, pooling, padding and resampling are written in their own op families.
 from ember.ops.conv import conv1d, conv2d, conv3d  # noqa: F401 - re-exported
 from ember.ops.conv_transpose import (  # noqa: F401 - re-exported
@@ -62,197 +65,11 @@ from ember.ops.softmax import softmax as _softmax
 from ember.ops.scaled_mm import (  # noqa: F401 - re-exported
     ScalingType, SwizzleType, scaled_mm)
 from ember.ops import sampling as _sampling
-from ember.ops.creation import empty_like as _empty_like
+from ember.ops.creation import empty_like as _empty_like, zeros as _zeros
 
 native_channel_shuffle = channel_shuffle
 linear = _nn.linear
 bilinear = _nn.bilinear
-
-
-# ---- normalization ------------------------------------------------------------------------
-def _update_running(running: Tensor, batch: _xp.ndarray, momentum: float) -> None:
-    """running ← (1 - momentum)·running + momentum·batch, in place (a buffer, no graph)."""
-    new = (1 - momentum) * running._data + momentum * batch.reshape(running._data.shape)
-    _xp.copyto(running._data, new, casting="unsafe")
-    running._version.value += 1
-
-
-def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize each channel (dim 1) over the batch and spatial dims (matches
-    `torch.nn.functional.batch_norm`)."""
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError('"batch_norm" not implemented for '
-                                  f"'{input.dtype.name.capitalize()}'")
-    if training and input.ndim >= 2:
-        count = input.shape[0] * int(_xp.prod(input.shape[2:]))
-        if count == 1:
-            raise ValueError("Expected more than 1 value per channel when training, got "
-                             f"input size {input.shape}")
-    if input.numel() == 0:
-        return _empty_batch_norm(input, weight, bias)
-    if input.ndim < 2:
-        raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-    channels = input.shape[1]
-    axes = (0,) + tuple(range(2, input.ndim))
-    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
-    _check_running(running_mean, running_var, training)
-    _check_channel_sizes(channels, running_mean=running_mean, running_var=running_var,
-                         weight=weight, bias=bias)
-    if training:
-        y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
-        if training and running_mean is not None:
-            n = input.numel() // channels
-            _update_running(running_mean, mean, momentum)
-            _update_running(running_var, var * (n / max(n - 1, 1)), momentum)
-        return y
-    mean = running_mean._data.reshape(affine_shape)
-    var = running_var._data.reshape(affine_shape)
-    return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
-
-
-def _check_channel_sizes(channels, **per_channel):
-    """Each given per-channel tensor has one element per channel (torch's message if not)."""
-    for name, tensor in per_channel.items():
-        if tensor is not None and tensor.numel() != channels:
-            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
-
-
-def _empty_batch_norm(input: Tensor, weight, bias) -> Tensor:
-    """NOTE [batch_norm of nothing]: PyTorch returns input·w[0] + b[0] for an empty input (a
-    new tensor in the graph, running statistics untouched); w[0] raises IndexError when there
-    are no channels either."""
-    out = input.clone()
-    if weight is not None:
-        out = out * weight[0]
-    if bias is not None:
-        out = out + bias[0]
-    return out
-
-
-def _check_running(running_mean, running_var, training: bool) -> None:
-    if not training and (running_mean is None or running_var is None):
-        name = "running_mean" if running_mean is None else "running_var"
-        raise RuntimeError(f"{name} must be defined in evaluation mode")
-
-
-def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats: bool = True, momentum: float = 0.1,
-                  eps: float = 1e-5) -> Tensor:
-    """Normalize each (sample, channel) over its spatial dims (matches
-    `torch.nn.functional.instance_norm`)."""
-    channels = input.shape[1]
-    axes = tuple(range(2, input.ndim))
-    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if use_input_stats:
-        count = int(_xp.prod(input.shape[2:]))
-        if count <= 1:
-            raise ValueError("Expected more than 1 spatial element when training, got input "
-                             f"size {input.shape}")
-        y, mean, var = _nn.normalize(input, weight, bias, axes, eps, affine_shape)
-        if running_mean is not None:
-            _update_running(running_mean, mean.mean(axis=0), momentum)
-            unbiased = var * (count / max(count - 1, 1))
-            _update_running(running_var, unbiased.mean(axis=0), momentum)
-        return y
-    mean = running_mean._data.reshape(affine_shape)
-    var = running_var._data.reshape(affine_shape)
-    return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
-
-
-@torch_function()
-def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
-               eps: float = 1e-5) -> Tensor:
-    """Normalize over the last len(normalized_shape) dims (matches
-    `torch.nn.functional.layer_norm`)."""
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    for name, value in (("weight", weight), ("bias", bias)):  # torch checks these first
-        if isinstance(value, Tensor) and tuple(value.shape) != normalized_shape:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
-                               f"got {name} of shape {list(value.shape)} and normalized_shape "
-                               f"= {list(normalized_shape)}")
-    if tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
-        raise RuntimeError(
-            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
-            f"{list(input.shape)}")
-    axes = tuple(range(input.ndim - k, input.ndim))
-    return _nn.normalize(input, weight, bias, axes, eps, normalized_shape,
-                         op=_nn.NormalizeLayer)[0]
-
-
-@torch_function()
-def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
-               eps: float = 1e-5) -> Tensor:
-    """Normalize each group of channels per sample (matches `torch.nn.functional.group_norm`)."""
-    if input.ndim < 2:
-        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
-                           f"{input.ndim}")
-    n, channels = input.shape[0], input.shape[1]
-    if channels % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by "
-                           f"num_groups, but got input of shape {list(input.shape)} and num_groups="
-                           f"{num_groups}")
-    if _is_half(input.dtype):  # affine map included (NOTE [opmath] in ember/ops/_opmath.py)
-        return _in_opmath(group_norm, input, num_groups, weight, bias, eps)
-    grouped = input.reshape(n, num_groups, channels // num_groups * math.prod(input.shape[2:]))
-    y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
-    y = y.reshape(input.shape)
-    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(affine_shape)
-    if bias is not None:
-        y = y + bias.reshape(affine_shape)
-    return y
-
-
-@torch_function()
-def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
-    """x / √(mean(x²) + ε) over the last dims, times weight (matches
-    `torch.nn.functional.rms_norm`)."""
-    normalized_shape = tuple(normalized_shape)
-    _check_normalized_shape(input, normalized_shape, weight)
-    dims = tuple(range(-len(normalized_shape), 0))
-    if _is_half(input.dtype):  # in float32, eps too, weight included (NOTE [opmath])
-        return _in_opmath(rms_norm, input, normalized_shape, weight, eps)
-    if eps is None:
-        eps = float(_xp.finfo(input._data.dtype).eps)
-    y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return y * weight if weight is not None else y
-
-
-def _check_normalized_shape(input: Tensor, shape, weight) -> None:
-    """PyTorch's checks of an RMS norm's normalized_shape against the input and weight."""
-    if not shape:
-        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
-                           "containing at least one element, but got normalized_shape = []")
-    if weight is not None and tuple(weight.shape) != shape:
-        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
-                           f"weight of shape {list(weight.shape)} and normalized_shape = "
-                           f"{list(shape)}")
-    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape "  # (sic: "[*2")
-            f"[*{', '.join(str(d) for d in shape)}], but got input of size{list(input.shape)}")
-
-
-def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                        k: float = 1.0) -> Tensor:
-    """Normalize across nearby channels (matches `torch.nn.functional.local_response_norm`)."""
-    squared = (input * input).unsqueeze(1)
-    shape = squared.shape
-    flat = squared.reshape(shape[0], 1, shape[2], -1)
-    flat = pad(flat, (0, 0, size // 2, (size - 1) // 2))
-    div = avg_pool2d(flat, (size, 1), stride=1).reshape(shape).squeeze(1)
-    return input / (div * alpha + k) ** beta
-
-
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-              out=None) -> Tensor:
-    """input / max(‖input‖_p, eps) along dim (matches `torch.nn.functional.normalize`)."""
-    denom = input.norm(p, dim, keepdim=True).clamp(min=eps)
-    return input / denom.expand_as(input)
 
 
 # ---- dropout ------------------------------------------------------------------------------
@@ -261,13 +78,30 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _require_tensor(input, name: str) -> None:
+    """torch's C++ dropouts refuse a non-tensor even when they would return it untouched."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
+def _check_scalable(input: Tensor, p: float) -> None:
+    """Dropping with 0 < p < 1 scales by the float 1/(1-p), written back into the input's dtype:
+    PyTorch refuses integer and bool inputs then (p = 1 multiplies by a zero of their dtype)."""
+    if p != 1.0 and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{_short_name(input.dtype)}")
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) when training
     (matches `torch.nn.functional.dropout`)."""
     _check_p(p)
-    if not training or p == 0.0:
+    _require_tensor(input, "dropout")
+    if not training or p == 0.0 or input.numel() == 0:
         return input
+    _check_scalable(input, p)
     mask = _sampling.dropout_mask(input.shape, p, input._data.dtype, input._data)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
 
@@ -280,8 +114,9 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
                            "channel-wise dropout on inputs with spatial dimensions, a channel "
                            "dimension, and an optional batch dimension (i.e. "
                            f"{batched_ndim - 1}D or {batched_ndim}D inputs).")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
+    _check_scalable(input, p)
     lead = 2 if input.ndim == batched_ndim else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
     mask = _sampling.dropout_mask(shape, p, input._data.dtype)
@@ -297,10 +132,11 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
 def _channel_dropout(input, p, training, inplace):
     """Zero whole (sample, channel) slices: a mask of shape (N, C, 1, ...), as PyTorch's
     feature_dropout (on a 2-D input that is one mask entry per element)."""
+    if not training or p == 0.0 or input.numel() == 0:  # PyTorch returns before its checks
+        return input
     if input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    if not training or p == 0.0:
-        return input
+    _check_scalable(input, p)
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     mask = _sampling.dropout_mask(shape, p, input._data.dtype)
     return _maybe_inplace(input, _nn.MaskScale.apply(input, mask), inplace)
@@ -353,13 +189,31 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout that keeps SELU's mean and variance (matches
     `torch.nn.functional.alpha_dropout`)."""
+    return _alpha_dropout(input, p, training, inplace, "alpha_dropout")
+
+
+def _alpha_dropout(input, p, training, inplace, name):
+    """Alpha dropout of elements, or of whole channels for feature_alpha_dropout, with PyTorch's
+    checks in its order."""
     _check_p(p)
-    if not training or p == 0.0:
+    _require_tensor(input, name)
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    if p == 1.0:  # PyTorch: everything dropped is input·0
-        return _maybe_inplace(input, input * 0.0, inplace)
-    noise, b = _sampling.alpha_dropout_noise(tuple(input.shape), p, input._data.dtype,
-                                             input._data)
+    if p == 1.0:  # PyTorch: everything dropped is input·0, a zero of its dtype
+        return _maybe_inplace(input, input * _zeros((), dtype=input.dtype), inplace)
+    feature = name.startswith("feature")
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        # the noise of an integer (a bool's: an int64) input is scaled in place by a float
+        word = "Long" if input.dtype.name == "bool" else _short_name(input.dtype)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {word}")
+    if feature:
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+        noise, b = _sampling.alpha_dropout_noise(shape, p, input._data.dtype)
+    else:
+        noise, b = _sampling.alpha_dropout_noise(tuple(input.shape), p, input._data.dtype,
+                                                 input._data)
     result = _nn.MaskScale.apply(input, noise) + Tensor._make(b)
     return _maybe_inplace(input, result, inplace)
 
@@ -398,13 +252,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
                   include_last_offset: bool = False, padding_idx=None) -> Tensor:
     """Sum, mean or max of the embeddings of each bag of indices (matches
     `torch.nn.functional.embedding_bag`)."""
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(
-            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
-            "GitHub.")
+    input, weight = _check_embedding_bag(input, weight, offsets, per_sample_weights, mode,
+                                         scale_grad_by_freq, sparse)
     if _is_half(weight.dtype):  # bags summed in float32, rounded once (NOTE [opmath])
         if max_norm is not None:  # the renorm writes to the caller's weight
             _embedding_renorm_(weight, input._data.astype(_xp.int64), max_norm, norm_type)
@@ -478,9 +327,11 @@ def _embedding_renorm_(weight: Tensor, indices: _xp.ndarray, max_norm, norm_type
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices to one-hot int64 vectors (matches `torch.nn.functional.one_hot`)."""
-    if tensor.dtype.is_floating_point:
+    if tensor.dtype.name != "int64":  # int32, uint8 and bool too
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    values = tensor._data.astype(_xp.int64)
+    values = tensor._data
+    if not values.size and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if values.size and values.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
@@ -508,15 +359,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels (matches `torch.nn.functional.feature_alpha_dropout`)."""
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:  # PyTorch: everything dropped is input·0
-        return _maybe_inplace(input, input * 0.0, inplace)
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    noise, b = _sampling.alpha_dropout_noise(shape, p, input._data.dtype)
-    result = _nn.MaskScale.apply(input, noise) + Tensor._make(b)
-    return _maybe_inplace(input, result, inplace)
+    return _alpha_dropout(input, p, training, inplace, "feature_alpha_dropout")
 
 
 no_grad = grad_mode.no_grad

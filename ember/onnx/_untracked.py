@@ -50,12 +50,17 @@ FACES = {
 class PseudoOp:
     """Stands for an op class in a recorded event: a name, and `apply` running the face."""
 
-    def __init__(self, name: str, face):
+    def __init__(self, name: str, face, params):
         self.__name__ = name
-        self.face = face
+        self.face, self.params = face, params
 
-    def apply(self, *args, **kwargs):
-        return self.face(*args, **kwargs)
+    def apply(self, *args):
+        """The face on the recorded values (in signature order): the first positionally, the
+        others by name when not their default (sort's `stable` is keyword-only in torch's
+        signature, and argsort refuses an explicit stable=None)."""
+        named = {name: value for (name, default), value in zip(self.params[1:], args[1:])
+                 if value is not default}
+        return self.face(args[0], **named)
 
 
 def _recordable(args, params) -> bool:
@@ -68,7 +73,7 @@ def _recordable(args, params) -> bool:
 def recording_face(name: str, original):
     """`original` wrapped so that, while an export records, a call is recorded as op `name`."""
     op_name, params = FACES[name]
-    pseudo = PseudoOp(op_name, original)
+    pseudo = PseudoOp(op_name, original, params)
     names = {p for p, _ in params}
 
     @functools.wraps(original)

@@ -35,6 +35,34 @@ _OptTensor = _Tensor | None
 _py_slice = slice  # the name `slice` is aten.slice below
 
 
+# torch's ScalarType codes, which torch.ops takes (as an int or a one-element tensor) for a dtype
+_SCALAR_TYPE_CODES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16",
+                      6: "float32", 7: "float64", 9: "complex64", 10: "complex128", 11: "bool",
+                      15: "bfloat16"}
+_NOT_CONVERTIBLE = object()
+
+
+def _converted(value, want):
+    """value as torch.ops' schema matching converts it for an argument of type `want`: a
+    one-element tensor where a number or a dtype goes is its value, an int where a dtype goes
+    is that ScalarType code; _NOT_CONVERTIBLE when it does not fit."""
+    accepts = set(getattr(want, "__args__", None) or (want,))
+    from_tensor = isinstance(value, _Tensor)
+    if from_tensor:
+        if value.numel() != 1 or not accepts & {int, float, _dtypes.dtype}:
+            return _NOT_CONVERTIBLE
+        value = value.item()
+    if _dtypes.dtype in accepts and from_tensor and type(value) in (float, bool):
+        value = int(value)
+    if _dtypes.dtype in accepts and type(value) is int and value in _SCALAR_TYPE_CODES:
+        return getattr(_dtypes, _SCALAR_TYPE_CODES[value])
+    if int in accepts and (type(value) in (int, bool) or from_tensor and type(value) is float):
+        return int(value)
+    if float in accepts and type(value) in (int, float, bool):
+        return float(value)
+    return _NOT_CONVERTIBLE
+
+
 # ---- overloads and packets ------------------------------------------------------------------
 class _OpOverload:
     """One schema of an aten op (torch's `OpOverload`): callable, e.g. `aten.slice.Tensor`."""
@@ -59,7 +87,8 @@ class _OpOverload:
             return f"{problem} Schema: {self.name()}{self._signature}"
         for key, value in bound.arguments.items():
             want = self._signature.parameters[key].annotation
-            if want is not _inspect.Parameter.empty and not isinstance(value, want):
+            if want is not _inspect.Parameter.empty and not isinstance(value, want) and \
+                    _converted(value, want) is _NOT_CONVERTIBLE:
                 text = getattr(want, "__name__", None) or str(want)
                 return (f"{where}() Expected a value of type '{text}' for argument '{key}' but "
                         f"instead found type '{type(value).__name__}'.")
@@ -89,7 +118,17 @@ class _OpOverload:
         problem = self.mismatch(args, kwargs)
         if problem is not None:
             raise RuntimeError(problem)
-        return self.op(*args, **kwargs)
+        return self.call_fitting(args, kwargs)
+
+    def call_fitting(self, args, kwargs):
+        """Call the op with arguments that fit the schema, converted as torch.ops converts them
+        (`_converted`)."""
+        bound = self._signature.bind(*args, **kwargs)
+        for key, value in bound.arguments.items():
+            want = self._signature.parameters[key].annotation
+            if want is not _inspect.Parameter.empty and not isinstance(value, want):
+                bound.arguments[key] = _converted(value, want)
+        return self.op(*bound.args, **bound.kwargs)
 
     def __repr__(self):
         return (f"<OpOverload(op='aten.{self.overloadpacket.__name__}', "
@@ -123,7 +162,7 @@ class _OpOverloadPacket:
             chosen = getattr(self, overload)
             problem = chosen.mismatch(args, kwargs)
             if problem is None:
-                return chosen.op(*args, **kwargs)
+                return chosen.call_fitting(args, kwargs)
             problems.append(problem)
         if len(problems) == 1:
             raise RuntimeError(problems[0])

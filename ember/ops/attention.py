@@ -196,8 +196,8 @@ def _word(t: Tensor) -> str:
     return _TYPE_WORDS.get(t.dtype.name, t.dtype.name)
 
 
-def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
-    """PyTorch's checks, in its order, with its messages."""
+def _check_operands(query, key, value, attn_mask):
+    """PyTorch's first checks (ranks and dtypes), in its order, with its messages."""
     if min(query.ndim, key.ndim, value.ndim) < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
@@ -213,6 +213,11 @@ def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa
             f"attn_mask.dtype: {_word(attn_mask)} and  query.dtype: {_word(query)} instead.")
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_word(query).title()}")
+
+
+def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
+    """PyTorch's checks, in its order, with its messages."""
+    _check_operands(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
@@ -302,4 +307,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(q·kᵀ·scale + mask)·v over the last two dims, with dropout on the weights, as
     one op (matches `torch.nn.functional.scaled_dot_product_attention`)."""
+    if isinstance(query, Tensor) and isinstance(key, Tensor) and isinstance(value, Tensor) \
+            and query.ndim and math.prod(query.shape[:-1]) == 0:
+        # PyTorch answers an empty output right after its first checks, whatever key, value,
+        # the mask, is_causal or dropout_p: an empty (..., L, Ev) tensor
+        _check_operands(query, key, value, attn_mask)
+        return query.sum(-1, keepdim=True) + value.new_zeros(
+            (*query.shape[:-1], value.shape[-1]))
     return attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]

@@ -163,8 +163,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @op(method=True)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """Whether all elements are close (matches `torch.allclose`)."""
-    return bool(xp.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """Whether all elements are close (matches `torch.allclose`: isclose(...).all(), with its
+    checks)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 @op(method=True)

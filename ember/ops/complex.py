@@ -12,6 +12,7 @@ tensors), and `ember.autograd.gradcheck` checks complex functions as pairs of re
 """
 
 import math
+import warnings
 
 from ember import _dtype
 from ember._backend import xp
@@ -327,6 +328,10 @@ def adjoint(input: Tensor) -> Tensor:
 @tensor_method("mH")
 @property
 def _mH(self) -> Tensor:
+    if self._data.ndim == 0:  # deprecated, but PyTorch still gives the conjugate
+        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return conj(self)
     if self._data.ndim < 2:
         raise RuntimeError(
             f"tensor.mH is only supported on matrices or batches of matrices. Got "
@@ -337,8 +342,13 @@ def _mH(self) -> Tensor:
 @tensor_method("H")
 @property
 def _H(self) -> Tensor:
-    if self._data.ndim > 2:
-        raise RuntimeError(
-            f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D "
-            "tensor.")
-    return conj(self.t()) if self._data.ndim == 2 else conj(self)
+    ndim = self._data.ndim
+    if ndim == 2:
+        return conj(self.t())
+    if ndim == 0:  # deprecated, but PyTorch still gives the conjugate
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return conj(self)
+    hint = " For batches of matrices, consider using tensor.mH" if ndim > 2 else ""
+    raise RuntimeError(
+        f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D tensor.{hint}")

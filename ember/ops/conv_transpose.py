@@ -46,6 +46,12 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
             f"0, but got weight of size {list(weight.shape)} instead")
+    channels = weight.shape[1] * groups  # a transposed weight is (in, out / groups, *kernel)
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+            f"1-dimensional with {channels} elements, but got bias of size "
+            f"{list(bias.shape)} instead")
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
         names = ("height", "width") if nd == 2 else tuple(f"{i}" for i in range(nd))
         parts = [f"output_padding_{n}: {op}" for n, op in zip(names, output_padding)]

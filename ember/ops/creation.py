@@ -6,7 +6,6 @@ Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays floa
 """
 
 import math
-import os
 import numbers
 import warnings
 
@@ -14,6 +13,7 @@ from ember import _dtype, random
 from ember._backend import get_array_module, xp
 from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
+from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
 from ember.ops.conversion import in_format, layout_copy
 from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
@@ -46,29 +46,6 @@ def _shape(size) -> tuple:
                            f"{list(shape)}")
     check_allocation(shape)
     return shape
-
-
-# NOTE [Sizes are checked before allocating]
-# NumPy answers an impossible size with MemoryError or ValueError ("array is too big"), or tries
-# to allocate it; torch raises RuntimeError. Every shape a creation op makes goes through
-# _shape, which refuses, with torch's exception class, an element count that overflows 64 bits
-# or a size of more bytes (at 8 per element) than the machine's memory. A shape of more than 64
-# dims, which NumPy cannot hold (torch can, but refuses it in most ops), raises the RuntimeError
-# torch's ops raise for one.
-_MEMORY_BYTES = (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-                 if hasattr(os, "sysconf") else 2**47)
-
-
-def check_allocation(shape, itemsize=8):
-    """Raise RuntimeError for a shape no allocation could hold (see the NOTE above)."""
-    if len(shape) > 64:
-        raise RuntimeError("only tensors with up to 64 dims are supported")
-    numel = math.prod(shape)
-    if numel >= 2**63:
-        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
-    if numel * itemsize > _MEMORY_BYTES:
-        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
-                           f"{numel * itemsize} bytes.")
 
 
 def _infer_dtype(data) -> "_dtype.dtype":
@@ -284,7 +261,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(0, int(math.ceil((end - start) / step)))
-    check_allocation((count,), dtype.itemsize)
+    check_allocation((count,), 8 + dtype.itemsize)  # the exact values, then the cast
     exact = xp.float64 if isinstance(start + step, float) else xp.int64
     array = (start + step * xp.arange(count, dtype=exact)).astype(dtype.numpy)
     result = _finish(array, None, requires_grad, device)
@@ -325,6 +302,7 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
     """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`)."""
     start, end, steps = _space_args("linspace", start, end, steps)
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    check_allocation((steps,), 8 + dtype.itemsize)
     array = xp.linspace(start, end, steps)
     if not (dtype.is_floating_point or dtype.is_complex):
         array = xp.trunc(array)  # PyTorch computes in floating point, then truncates
@@ -337,6 +315,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
     """base ** (`steps` evenly spaced exponents from start to end) (matches `torch.logspace`)."""
     start, end, steps = _space_args("logspace", start, end, steps)
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    check_allocation((steps,), 8 + dtype.itemsize)
     array = xp.logspace(start, end, steps, base=base)
     return _finish(array.astype(dtype.numpy), None, requires_grad, device)
 
@@ -348,6 +327,8 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False)
         if value is not None and value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if all(isinstance(v, numbers.Integral) for v in (n, n if m is None else m)):
+        check_allocation((n, n if m is None else m), dtype.itemsize)
     return _finish(xp.eye(n, m, dtype=dtype.numpy), None, requires_grad, device)
 
 
@@ -422,15 +403,19 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False) -> Tensor:
     """Standard normal samples (matches `torch.randn`)."""
-    dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    array = draw_normal(xp.empty(_shape(size), dtype=dtype.numpy), 0.0, 1.0, generator)
+    shape = _shape(size)
+    if math.prod(shape):  # (an empty draw of any dtype is fine: the kernel never runs)
+        dtype = _float_dtype(dtype, "normal_kernel_cpu")
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    array = draw_normal(xp.empty(shape, dtype=dtype.numpy), 0.0, 1.0, generator)
     return _finish(array, None, requires_grad, device)
 
 
 def _random_like(draw, input, dtype, requires_grad, device, memory_format):
     """draw(array) into a tensor laid out like input: the draws follow its memory order."""
     array = _like(0, input, dtype, False, memory_format or preserve_format)._data
-    array[...] = draw(array)
+    if array.size:  # nothing to draw: torch's kernel (and its dtype check) does not run
+        array[...] = draw(array)
     return _finish(array, None, requires_grad, device)
 
 
@@ -447,7 +432,9 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=False, memory_format=None) -> Tensor:
     """Standard normal samples shaped like input (matches `torch.randn_like`)."""
-    dtype = _float_dtype(dtype or input.dtype, "normal_kernel_cpu")
+    dtype = dtype or input.dtype
+    if input.numel():  # torch draws (and checks the dtype) only when there is something to draw
+        dtype = _float_dtype(dtype, "normal_kernel_cpu")
     return _random_like(lambda a: draw_normal(a, 0.0, 1.0, generator), input, dtype,
                         requires_grad, device, memory_format)
 
@@ -471,6 +458,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
                  device=None, requires_grad=False, memory_format=None) -> Tensor:
     """Integers uniform in [low, high) shaped like input (matches `torch.randint_like`)."""
     if high is None:
+        if isinstance(low, Tensor) and low.dim() != 0:  # torch's (input, Tensor high) overload
+            raise RuntimeError("high must be a scalar tensor and on CPU")
         low, high = 0, low
     dtype = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
     return _random_like(lambda a: draw_integers(a, int(low), int(high), generator), input,

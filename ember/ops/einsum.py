@@ -10,7 +10,7 @@ import string
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op
-from ember._tensor import Tensor
+from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import expand_to, sum_to
@@ -165,44 +165,133 @@ def _einsum_grad(equation, operands, i, gy):
     return sum_to(g, x._data.shape)
 
 
-@op
-def einsum(equation: str, *operands) -> Tensor:
-    """Sum of products over the indices an equation names (matches `torch.einsum`)."""
+def _subscript(n) -> str:
+    """One entry of einsum's sublist format: 0-25 are A-Z, 26-51 a-z, Ellipsis '...'."""
+    if n is Ellipsis:
+        return "..."
+    if isinstance(n, Tensor) and n._data.size != 1:  # PyTorch's `n >= 0` on such a tensor
+        count = "more than one value" if n._data.size else "no values"
+        raise RuntimeError(f"einsum(): Boolean value of Tensor with {count} is ambiguous (a "
+                           "subscript list holds a tensor)")
+    if 0 <= n < 26:
+        return chr(ord("A") + n)
+    if 26 <= n < 52:
+        return chr(ord("a") + n - 26)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range "
+                     "[0, 52)")
+
+
+def _einsum_arguments(args) -> tuple:
+    """(equation, operands) of `einsum(equation, *operands)`, `einsum(equation, [operands])`
+    or the sublist format `einsum(op1, sublist1, op2, sublist2, ..., [output sublist])`."""
+    if len(args) < 2:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
+    if isinstance(args[0], Tensor):
+        equation = ",".join("".join(_subscript(n) for n in sub) for sub in args[1::2])
+        if len(args) % 2:
+            equation += "->" + "".join(_subscript(n) for n in args[-1])
+        operands = args[:-1:2] if len(args) % 2 else args[::2]
+    else:
+        equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError("einsum(): argument 'equation' (position 1) must be str, not "
+                        f"{type(equation).__name__}")
+    for i, operand in enumerate(operands):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(operand).__name__}")
+    return equation, tuple(operands)
+
+
+def _spell_ellipsis(inputs, out, operands) -> tuple:
+    """(inputs, out) with an ellipsis the output leaves out (summed away: `'...->'`) spelled
+    as unused letters, the same letter for the same dim counted from the right: NumPy's einsum
+    cannot sum an ellipsis away, PyTorch's can."""
+    if "@" in out or not any("@" in sub for sub in inputs):
+        return inputs, out
+    widths = [x._data.ndim - (len(sub) - 1) for sub, x in zip(inputs, operands) if "@" in sub]
+    if min(widths) < 0:
+        return inputs, out  # too few dims: einsum's own error
+    used = set("".join(inputs))
+    letters = "".join(c for c in string.ascii_letters if c not in used)[:max(widths)]
+    return [sub.replace("@", letters[len(letters) - x._data.ndim + len(sub) - 1:])
+            for sub, x in zip(inputs, operands)], out
+
+
+@op
+def einsum(*args) -> Tensor:
+    """Sum of products over the indices an equation names (matches `torch.einsum`)."""
+    equation, operands = _einsum_arguments(args)
+    parsed = _spell_ellipsis(*_parse(equation, len(operands)), operands)
     dtype = _dtype.result_type(*operands)
+    if len(operands) == 1 and not (dtype.is_floating_point or dtype.is_complex) and (
+            set(parsed[0][0]) - set(parsed[1])):
+        dtype = _dtype.int64  # a sum over indices: PyTorch's sum gives integers as int64
     operands = tuple(o if o.dtype is dtype else o.to(dtype) for o in operands)
-    return Einsum.apply(_parse(equation, len(operands)), *operands)
+    return Einsum.apply(parsed, *operands)
+
+
+def _tensordot_dims(a: Tensor, b: Tensor, dims) -> tuple:
+    """(dims of a, dims of b) to contract, read as torch.tensordot's Python front does."""
+    if isinstance(dims, Tensor):
+        if dims._data.size > 1:
+            if dims._data.shape[0] != 2:
+                raise AssertionError(
+                    f"dims tensor must have size 2 in first dimension, got {dims._data.shape[0]}")
+            return dims[0].tolist(), dims[1].tolist()
+        dims = int(dims.item())
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        return list(range(-dims, 0)), list(range(dims))
+    if isinstance(dims, (tuple, list)):
+        dims_a, dims_b = dims
+        for d in (dims_a, dims_b):
+            if isinstance(d, int):
+                raise TypeError("tensordot(): argument 'dims_self' (position 3) must be tuple of "
+                                "ints, not int")
+        return list(dims_a), list(dims_b)
+    if not isinstance(dims, int):
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or "
+                           f"list[list[int]] containing two lists, but got dims={dims}")
+    if dims < 0:
+        raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+    if dims > min(a._data.ndim, b._data.ndim):
+        raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+    return list(range(-dims, 0)), list(range(dims))
 
 
 @op(out=True)
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the given axes of a with those of b (matches `torch.tensordot`)."""
-    na, nb = a._data.ndim, b._data.ndim
-    if isinstance(dims, int):
-        if dims < 0:
-            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        dims_a, dims_b = list(range(na - dims, na)), list(range(dims))
-    else:
-        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a, dims_b = _tensordot_dims(a, b, dims)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    na, nb = a._data.ndim, b._data.ndim
     letters = iter(string.ascii_letters)
     sub_a = [next(letters) for _ in range(na)]
     sub_b = [next(letters) for _ in range(nb)]
     for da, db in zip(dims_a, dims_b):
         # NOTE [tensordot broadcasts size 1]: PyTorch contracts a size-1 dim with a size-n
         # dim by summing the size-n side over that dim first.
-        size_a, size_b = a._data.shape[da], b._data.shape[db]
+        size_a, size_b = a._data.shape[wrap_dim(da, na)], b._data.shape[wrap_dim(db, nb)]
         if size_a == 1 and size_b != 1:
             b = b.sum(db, keepdim=True)
         elif size_b == 1 and size_a != 1:
             a = a.sum(da, keepdim=True)
         elif size_a != size_b:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a._data.shape[da]} in dim {da} and second has size "
-                               f"{b._data.shape[db]} in dim {db}")
+                               f"{size_a} in dim {da} and second has size {size_b} in dim {db}")
         sub_b[db % nb] = sub_a[da % na]
+    for dims_x, n in ((dims_a, na), (dims_b, nb)):
+        wrapped = [wrap_dim(d, n) for d in dims_x]
+        for d in wrapped:
+            if wrapped.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     contracted = {sub_a[d % na] for d in dims_a}
     out_sub = [c for c in sub_a if c not in contracted] + [c for c in sub_b if c not in contracted]
     return einsum("".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out_sub), a, b)

@@ -191,19 +191,28 @@ def _one_dim(x: Tensor, n, dim):
 
 
 # ---- the transforms -------------------------------------------------------------------------
+def _planned(x: Tensor) -> Tensor:
+    """x, cut or padded to the transform's lengths: MKL refuses to plan for no elements (an
+    empty batch dim), with PyTorch's RuntimeError."""
+    if x._data.size == 0:
+        raise RuntimeError("MKL FFT error: Intel oneMKL DFTI ERROR: Inconsistent configuration "
+                           "parameters")
+    return x
+
+
 def _c2c(x, dims, sizes, norm, forward, name):
     x = _floating(x, name)
     norm = _check_norm(norm)
     if forward and dims and not x.dtype.is_complex:  # a real signal: the two-sided R2C
-        return R2C.apply(resize(x, dims, sizes), dims, norm, False)
-    return C2C.apply(resize(to_complex(x), dims, sizes), dims, norm, forward)
+        return R2C.apply(_planned(resize(x, dims, sizes)), dims, norm, False)
+    return C2C.apply(_planned(resize(to_complex(x), dims, sizes)), dims, norm, forward)
 
 
 def _r2c(x, dims, sizes, norm, name):
     x = _floating(x, name, require_real=True)
     if not dims:
         raise RuntimeError(f"{name} must transform at least one axis")
-    return R2C.apply(resize(x, dims, sizes), dims, _check_norm(norm))
+    return R2C.apply(_planned(resize(x, dims, sizes)), dims, _check_norm(norm))
 
 
 def _c2r(x, dims, sizes, norm, name, last_given):
@@ -213,7 +222,7 @@ def _c2r(x, dims, sizes, norm, name, last_given):
         raise RuntimeError(f"{name} must transform at least one axis")
     n = sizes[-1] if last_given else 2 * (x._data.shape[dims[-1]] - 1)
     _check_points(n)
-    x = resize(x, dims, sizes[:-1] + (n // 2 + 1,))
+    x = _planned(resize(x, dims, sizes[:-1] + (n // 2 + 1,)))
     return C2R.apply(x, dims, n, _check_norm(norm))
 
 
@@ -243,14 +252,14 @@ def rfft(input, n=None, dim=-1, norm=None):
 @with_out
 def irfft(input, n=None, dim=-1, norm=None):
     """The real signal of a one-sided spectrum (matches `torch.fft.irfft`)."""
-    dims, _ = _one_dim(input, None, dim)
+    dims, _ = _one_dim(input, 1 if n is not None else None, dim)  # n: the output length
     return _c2r(input, dims, (n or 0,), norm, "irfft", n is not None)
 
 
 @with_out
 def hfft(input, n=None, dim=-1, norm=None):
     """The real spectrum of a Hermitian-symmetric signal (matches `torch.fft.hfft`)."""
-    dims, _ = _one_dim(input, None, dim)
+    dims, _ = _one_dim(input, 1 if n is not None else None, dim)  # n: the output length
     return _c2r(conj(_floating(input, "hfft")), dims, (n or 0,), _swap(norm), "hfft",
                 n is not None)
 
@@ -376,8 +385,8 @@ def _shift(input, dim, sign):
         dims = tuple(range(ndim))
     else:
         dims = tuple(wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim))
-    if not dims:
-        return input.clone()
+    if not dims:  # torch.roll with no dims and no shifts
+        raise RuntimeError("`shifts` required")
     shifts = tuple(sign * (input._data.shape[d] // 2) for d in dims)
     return input.roll(shifts, dims)
 

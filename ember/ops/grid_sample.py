@@ -354,8 +354,15 @@ class GridSampler3d(GridSampler):
     node_name = "GridSampler3DBackward0"
 
 
+def check_not_0d(input, grid):
+    """A 0-d input or grid: the IndexError of torch reading its batch size before any check."""
+    if input.dim() == 0 or grid.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+
+
 def _check(input, grid, mode):
     """grid_sampler's checks, in PyTorch's order and with its messages."""
+    check_not_0d(input, grid)
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")

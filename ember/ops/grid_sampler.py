@@ -3,7 +3,7 @@ with its modes given as integers, as F.grid_sample passes them down."""
 
 from ember._registry import op
 from ember._tensor import Tensor
-from ember.ops.grid_sample import grid_sample
+from ember.ops.grid_sample import check_not_0d, grid_sample
 
 # aten's enum orders: GridSamplerInterpolation and GridSamplerPadding
 _MODES = ("bilinear", "nearest", "bicubic")
@@ -23,6 +23,7 @@ def _names(interpolation_mode: int, padding_mode: int):
 def grid_sampler_2d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
                     align_corners: bool) -> Tensor:
     """grid_sample of a 4-D input, modes as aten's integers (matches `torch.grid_sampler_2d`)."""
+    check_not_0d(input, grid)
     if input.dim() != 4:
         raise RuntimeError(f"grid_sampler_2d(): expected 4D input, but got input with sizes "
                            f"{list(input.shape)}")
@@ -34,6 +35,7 @@ def grid_sampler_2d(input: Tensor, grid: Tensor, interpolation_mode: int, paddin
 def grid_sampler_3d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
                     align_corners: bool) -> Tensor:
     """grid_sample of a 5-D input, modes as aten's integers (matches `torch.grid_sampler_3d`)."""
+    check_not_0d(input, grid)
     if input.dim() != 5:
         raise RuntimeError(f"grid_sampler_3d(): expected 5D input, but got input with sizes "
                            f"{list(input.shape)}")

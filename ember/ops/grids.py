@@ -13,13 +13,19 @@ from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
+from ember.ops.creation import check_allocation
 from ember.ops.joins import stack
 from ember.ops.shape import expand, reshape
 
 
 def _tensor_list(tensors) -> list:
+    """The tensors given one by one or as one list; TypeError for anything else in it."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return list(tensors[0])
+        tensors = tensors[0]
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     return list(tensors)
 
 
@@ -92,11 +98,22 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     return stack([input[index[:, k]] for k in range(r)], 1)
 
 
+def _tril_count(row: int, col: int, offset: int) -> int:
+    """How many (i, j) of a row × col matrix have j <= i + offset."""
+    first = min(max(-offset, 0), row)  # the rows before hold none
+    full = min(max(col - offset - 1, first), row)  # the rows from here on hold all col
+    return (full - first) * (first + full - 1) // 2 + (offset + 1) * (full - first) + \
+        col * (row - full)
+
+
 def _triangle_indices(triangle, row: int, col: int, offset: int, dtype) -> Tensor:
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:
         raise RuntimeError(f"col must be non-negative, got{col}")
+    count = _tril_count(row, col, offset) if triangle is xp.tril_indices else (
+        row * col - _tril_count(row, col, offset - 1))
+    check_allocation((2, count))  # torch's RuntimeError for a size beyond memory
     rows, cols = triangle(row, offset, col)
     np_dtype = _dtype.to_dtype(dtype).numpy if dtype is not None else xp.int64
     return Tensor._make(xp.stack([rows, cols]).astype(np_dtype).reshape(2, -1))

@@ -181,11 +181,11 @@ def histogramdd(input: Tensor, bins=10, *, range=None, weight=None, density: boo
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:
     """Occurrences of each non-negative integer (or Σ weights per value) (matches
     `torch.bincount`)."""
-    if input.dtype.is_floating_point:
+    if input.dtype.is_floating_point or input.dtype is _dtype.bool:
         raise NotImplementedError(
             f'"bincount_cpu" not implemented for \'{_type_word(input.dtype)}\'')
     data = input._data
-    if data.ndim != 1 or (data.size and data.min() < 0) or input.dtype is _dtype.bool:
+    if data.ndim != 1 or (data.size and data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")

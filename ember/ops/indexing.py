@@ -1,6 +1,7 @@
 """Indexing: `x[index]`, `x[index] = v`, index_put, select, masked_fill/masked_select,
 nonzero and PyTorch's private masked index ops; gather, scatter, index_select, masked_scatter
-... live in `ember.ops.scatter`, the region ops and view history in `ember.ops.inplace`.
+... live in `ember.ops.scatter`, the region ops and view history in `ember.ops.inplace`, the
+parsing of an index in `ember.ops._index_parse`.
 
 NOTE [Basic then advanced indexing]
 PyTorch applies an index in two steps: ints, slices, None and Ellipsis first, as a view
@@ -22,137 +23,13 @@ from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops._index_parse import _basic_fn, parse_index
 from ember.ops._util import as_operand
 from ember.ops.broadcast import expand_to, sum_to
 from ember.ops.comparison import where
 from ember.ops.inplace import RegionPut, RegionTake, RegionZero, copy_slices_name, identity
 
 _state = grad_mode._state
-
-
-# ---- parsing an index ---------------------------------------------------------------------------
-def _basic_fn(basic):
-    return lambda array: array[basic]
-
-
-def _index_error(obj):
-    return IndexError(
-        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-        f"valid indices (got {type(obj).__name__})")
-
-
-def _component(item):
-    """One index component in NumPy terms: int, slice, None, Ellipsis or an ndarray."""
-    if item is None or item is Ellipsis:
-        return item
-    if isinstance(item, (bool, xp.bool_)):
-        return xp.array(item)
-    if isinstance(item, (int, xp.integer)):
-        return int(item)
-    if isinstance(item, slice):
-        parts = [None if v is None else _as_int(v) for v in (item.start, item.stop, item.step)]
-        if parts[2] is not None:
-            if parts[2] == 0:
-                raise ValueError("slice step cannot be zero")
-            if parts[2] < 0:
-                raise ValueError("step must be greater than zero")
-        return slice(*parts)
-    if isinstance(item, Tensor):
-        array = item._data
-    elif isinstance(item, (list, tuple, range, xp.ndarray)):
-        array = xp.asarray([_as_int(v) if isinstance(v, Tensor) else v for v in item]
-                           if isinstance(item, (list, tuple, range)) else item)
-        if array.size == 0:
-            array = array.astype(xp.int64)
-    elif isinstance(item, str):
-        raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
-    else:
-        raise _index_error(item)
-    if array.dtype == xp.uint8:
-        array = array.astype(bool)
-    if array.dtype != bool and not xp.issubdtype(array.dtype, xp.integer):
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if array.ndim == 0 and array.dtype != bool and isinstance(item, Tensor):
-        return int(array)  # a 0-d integer tensor indexes like an int (a select)
-    return array
-
-
-def _as_int(value):
-    if isinstance(value, Tensor):
-        return value.__index__()
-    return int(value)
-
-
-def _dims_used(array) -> int:
-    """The dims an array index consumes: a bool mask its own dims, an integer index one."""
-    return array.ndim if array.dtype == bool else 1
-
-
-def parse_index(shape, index):
-    """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE."""
-    items = [_component(i) for i in (index if isinstance(index, tuple) else (index,))]
-    used = sum(1 if isinstance(i, (int, slice)) else _dims_used(i) if isinstance(i, xp.ndarray)
-               else 0 for i in items)
-    if used > len(shape):
-        if len(shape) == 0:
-            raise IndexError(
-                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    basic, adv, kinds = [], [], []
-    dim = 0
-    for item in items:
-        if item is Ellipsis:
-            count = len(shape) - used
-            basic += [slice(None)] * count
-            adv += [slice(None)] * count
-            dim += count
-            used = len(shape)  # as in PyTorch, a second ellipsis stands for no dims
-        elif item is None:
-            basic.append(None)
-            adv.append(slice(None))
-            kinds.append("Unsqueeze")
-        elif isinstance(item, int):
-            if not -shape[dim] <= item < shape[dim]:
-                raise IndexError(
-                    f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
-            basic.append(item)
-            kinds.append("Select")
-            dim += 1
-        elif isinstance(item, slice):
-            basic.append(item)
-            adv.append(slice(None))
-            if item != slice(None) and item != slice(None, None, 1):
-                kinds.append("Slice")
-            dim += 1
-        elif item.dtype == bool and item.ndim == 0:
-            basic.append(None)  # x[True] adds a dim (a copy, as in PyTorch); x[False] empties it
-            kinds.append("Unsqueeze")
-            adv.append(xp.zeros(1 if item else 0, dtype=xp.int64))
-        elif item.dtype == bool:
-            size = shape[dim:dim + item.ndim]
-            for j, (a, b) in enumerate(zip(item.shape, size)):
-                if a != b:
-                    raise IndexError(
-                        f"The shape of the mask {list(item.shape)} at index {j} does not match "
-                        f"the shape of the indexed tensor {list(shape)} at index {dim + j}")
-            basic += [slice(None)] * item.ndim
-            adv += list(xp.nonzero(item))
-            dim += item.ndim
-        else:
-            size = shape[dim]
-            if item.size and (item.max() >= size or item.min() < -size):
-                bad = item.max() if item.max() >= size else item.min()
-                raise IndexError(
-                    f"index {bad} is out of bounds for dimension {dim} with size {size}")
-            basic.append(slice(None))
-            adv.append(item.astype(xp.int64, copy=False))
-            dim += 1
-    has_adv = any(isinstance(a, xp.ndarray) for a in adv)
-    if not kinds:
-        only_slice = len(items) == 1 and isinstance(items[0], slice)
-        kinds.append("Slice" if only_slice else "Alias")
-    return tuple(basic) + (Ellipsis,), (tuple(adv) if has_adv else None), kinds[-1]
 
 
 # ---- getitem ------------------------------------------------------------------------------------
@@ -288,22 +165,47 @@ def _check_value_shape(target_shape, value_shape, advanced, dtype):
     Tensor._make(xp.empty(value_shape, dtype)).expand(*target_shape)
 
 
+def _dtype_mismatch(dtype, value_dtype) -> RuntimeError:
+    return RuntimeError(
+        f"Index put requires the source and destination dtypes match, got {short_name(dtype)} "
+        f"for the destination and {short_name(value_dtype)} for the source.")
+
+
+def _parse_for_put(shape, index, value, dtype):
+    """parse_index for a write: PyTorch checks the value's shape and dtype against the region
+    before the bounds of the index arrays."""
+    try:
+        return parse_index(shape, index)
+    except IndexError as error:
+        if isinstance(value, Tensor):
+            try:
+                basic, adv, _ = parse_index(shape, index, clip=True)
+            except IndexError:
+                raise error from None
+            target = xp.empty(shape, dtype=bool)[basic]
+            target_shape = target[adv].shape if adv is not None else target.shape
+            _check_value_shape(target_shape, value._data.shape, adv is not None, bool)
+            if adv is not None and value.dtype is not dtype:
+                raise _dtype_mismatch(dtype, value.dtype) from None
+        raise
+
+
 @tensor_method("__setitem__")
 def setitem(x: Tensor, index, value) -> None:
     """x[index] = value, in place, rewriting x's autograd history (matches PyTorch)."""
-    basic, adv, kind = parse_index(x._data.shape, index)
+    basic, adv, kind = _parse_for_put(x._data.shape, index, value, x.dtype)
+    mismatch = False
     if isinstance(value, Tensor):
-        if adv is not None and value.dtype is not x.dtype:
-            raise RuntimeError(
-                "Index put requires the source and destination dtypes match, got "
-                f"{short_name(x.dtype)} for the destination and {short_name(value.dtype)} for "
-                "the source.")
-        value = as_operand(value, x.dtype)
+        mismatch = adv is not None and value.dtype is not x.dtype
+        if not mismatch:
+            value = as_operand(value, x.dtype)
     else:
         value = Tensor._make(get_array_module(x._data).asarray(value, dtype=x._data.dtype))
     target = x._data[basic]
     target_shape = target[adv].shape if adv is not None else target.shape
     _check_value_shape(target_shape, value._data.shape, adv is not None, value._data.dtype)
+    if mismatch:  # checked after the value's shape, as PyTorch does
+        raise _dtype_mismatch(x.dtype, value.dtype)
     recording = _state["enabled"] and (x._requires_grad or value._requires_grad)
     if recording and x.grad_fn is None and x._requires_grad and (adv is None or kind != "Alias"):
         raise RuntimeError(
@@ -325,25 +227,39 @@ def setitem(x: Tensor, index, value) -> None:
     x._inplace_update(put.apply(x, value, _basic_fn(basic), adv))
 
 
-@op(method=True)
-def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
-    """A copy of input with values written (or added) at a tuple of index tensors (matches
-    `torch.index_put`)."""
+def _index_put_arguments(input: Tensor, indices, values) -> tuple:
+    """index_put's indices as a tuple, after PyTorch's checks: a sequence of tensors, a tensor
+    of values of input's dtype."""
     if isinstance(indices, Tensor):  # a tensor iterates, but torch wants a sequence of them
         raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of Tensors, "
                         "not Tensor")
     index = tuple(indices)
+    for i, item in enumerate(index):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(item).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError("index_put(): argument 'values' (position 3) must be Tensor, not "
+                        f"{type(values).__name__}")
+    return index
+
+
+@op(method=True)
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of input with values written (or added) at a tuple of index tensors (matches
+    `torch.index_put`)."""
+    index = _index_put_arguments(input, indices, values)
     if not accumulate:
         out = input.clone()
         setitem(out, index, values)
         return out
-    basic, adv, _ = parse_index(input._data.shape, index)
+    basic, adv, _ = _parse_for_put(input._data.shape, index, values, input.dtype)
     view_fn = _basic_fn(basic)
     target = view_fn(input._data)
     target_shape = target[adv].shape if adv is not None else target.shape
-    if not isinstance(values, Tensor):
-        values = Tensor._make(get_array_module(input._data).asarray(values))
     _check_value_shape(target_shape, values._data.shape, adv is not None, input._data.dtype)
+    if values.dtype is not input.dtype:
+        raise _dtype_mismatch(input.dtype, values.dtype)
     return IndexPutAccumulate.apply(input, as_operand(values, input.dtype), view_fn, adv)
 
 
@@ -380,7 +296,7 @@ class IndexPutAccumulate(Op):
 def index_put_(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """index_put in place (matches `torch.Tensor.index_put_`)."""
     if not accumulate:
-        setitem(input, tuple(indices), values)
+        setitem(input, _index_put_arguments(input, indices, values), values)
         return input
     return input._inplace_update(index_put(input, indices, values, True))
 
@@ -569,10 +485,15 @@ def _clamped(x: Tensor, indices, low) -> tuple:
 
 @op
 def _unsafe_masked_index(x: Tensor, mask: Tensor, indices, fill) -> Tensor:
-    """x[indices] where mask, else fill (matches `torch.ops.aten._unsafe_masked_index`)."""
-    if mask.dtype.name != "bool":
-        raise RuntimeError("tensors used as masks must be bool tensors")
-    return x[_clamped(x, indices, lambda size: -size)].masked_fill(~mask, fill)
+    """x[indices] where mask (any nonzero value), else fill (matches
+    `torch.ops.aten._unsafe_masked_index`)."""
+    index = _clamped(x, indices, lambda size: -size)
+    if x._data.size == 0:  # PyTorch indexes a tensor of fill: indexed dims of size 0 read as 1,
+        sizes = [max(n, 1) if i < len(indices) and indices[i] is not None else  # dims past the
+                 n if i < len(indices) else 0 for i, n in enumerate(x._data.shape)]  # indices 0
+        return Tensor._make(get_array_module(x._data).full(sizes, fill, x._data.dtype))[index]
+    keep = mask if mask.dtype.name == "bool" else mask != 0
+    return x[index].masked_fill(~keep, fill)
 
 
 @op

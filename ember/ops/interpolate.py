@@ -31,6 +31,7 @@ from ember.ops.conv import _named, _type_word
 from ember.ops.padding import TakeAlong
 from ember.ops.pool_adaptive import (
     SeparableLinear,
+    allocation_errors,
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
@@ -247,6 +248,7 @@ def _output_geometry(input, nd, size, scale_factor, recompute_scale_factor, mode
                     f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
             out = tuple(int(s) for s in size)
         else:
+            _check_parsed(size, (int,), "size", mode, nd)
             out = (int(size),) * nd
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
@@ -260,13 +262,34 @@ def _output_geometry(input, nd, size, scale_factor, recompute_scale_factor, mode
                 f"got input with spatial dimensions of {list(spatial)} and scale_factor of "
                 f"shape {scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
                 "format and scale_factor in (s1, s2, ...,sK) format.")
+        for f in scale_factor:
+            _check_parsed(f, (int, float), "scale_factor", mode, nd)
         factors = tuple(float(f) for f in scale_factor)
     else:
+        _check_parsed(scale_factor, (int, float), "scale_factor", mode, nd)
         factors = (float(scale_factor),) * nd
     out = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
     if recompute_scale_factor or mode == "area":
         return out, None
     return out, factors
+
+
+def _check_parsed(value, kinds, name, mode, nd):
+    """F.interpolate hands a size or scale factor on to the kernel's argument parser, which
+    takes ints (an integer tensor too) for sizes and numbers for scales, else a TypeError."""
+    if isinstance(value, kinds) and not isinstance(value, bool) or isinstance(value, xp.number):
+        return
+    if name == "size" and isinstance(value, Tensor) and value.numel() == 1 and \
+            not (value.is_floating_point() or value.is_complex()):
+        if value.dtype.name == "bool" and mode != "area":  # the parser takes it as an int,
+            # the upsampling kernels do not (area's adaptive pool does)
+            raise RuntimeError("Expected scalar.isIntegral( false) to be true, but got false.")
+        return
+    kernel = {"nearest-exact": f"_upsample_nearest_exact{nd}d"}.get(
+        mode, f"upsample_{mode}{nd}d")
+    shown = "list, NoneType" if name == "size" else "NoneType, list"
+    raise TypeError(f"{kernel}() received an invalid combination of arguments - got (Tensor, "
+                    f"{shown}), but {name} holds a {type(value).__name__}")
 
 
 def _scales(spatial, out, factors):
@@ -325,14 +348,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
     _check_sizes(input, spatial, out)
     scales = _scales(spatial, out, factors)
-    if mode in ("nearest", "nearest-exact"):
-        return _nearest(input, spatial, out, scales, mode)
-    return _weighted(input, spatial, out, scales, mode, bool(align_corners), antialias)
+    with allocation_errors():
+        if mode in ("nearest", "nearest-exact"):
+            return _nearest(input, spatial, out, scales, mode)
+        return _weighted(input, spatial, out, scales, mode, bool(align_corners), antialias)
 
 
 def _nearest(input, spatial, out, scales, mode):
     """'nearest'/'nearest-exact': a gather per resized dim (NOTE [nearest's two tables])."""
     nd = len(spatial)
+    if not input.is_floating_point() and input.dtype.name != "uint8":
+        kernel = "upsample_nearest2d_channels_last" if nd == 2 \
+            else "compute_indices_weights_nearest"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input)}\'')
     module = get_array_module(input._data)
     exact = mode == "nearest-exact"
     kind = "NearestExact" if exact else "Nearest"

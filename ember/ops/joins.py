@@ -285,28 +285,88 @@ def _split_views(op, x: Tensor, dim: int, sizes):
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces along dim: equal pieces of a size, or listed sizes (matches
     `torch.split`)."""
+    if isinstance(split_size_or_sections, Tensor):  # torch's Tensor.split: a number if it can
+        try:
+            split_size_or_sections = int(split_size_or_sections)
+        except ValueError:
+            pass
+    elif isinstance(split_size_or_sections, bool):
+        raise TypeError("split() received an invalid combination of arguments - got (Tensor, "
+                        "bool, int), but expected one of: (Tensor input, int split_size, int dim "
+                        "= 0), (Tensor input, tuple of ints split_size, int dim = 0)")
+    sized = isinstance(split_size_or_sections, int)
+    dim = _dim_arg("split" if sized else "split_with_sizes", dim)
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = wrap_dim(dim, tensor._data.ndim)
     length = tensor._data.shape[dim]
-    if isinstance(split_size_or_sections, int):
+    if sized:
         size = split_size_or_sections
-        if size < 0 or (size == 0 and length != 0):
+        if size < 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and length != 0:
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of "
                 f"{length}")
         count = max(-(-length // size), 1) if size else 1
         sizes = [size] * (count - 1) + [length - size * (count - 1)]
         return _split_views(Split, tensor, dim, sizes)
-    sizes = [int(s) for s in split_size_or_sections]
-    if sum(sizes) != length or any(s < 0 for s in sizes):
+    sizes = _int_list("split_with_sizes", "split_sizes", split_size_or_sections)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError("split_with_sizes expects split_sizes have only non-negative entries, "
+                           f"but got split_sizes={sizes}")
+    if sum(sizes) != length:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's "
             f"size at dimension {dim}), but got split_sizes={sizes}")
     return _split_views(SplitWithSizes, tensor, dim, sizes)
 
 
+def _dim_arg(name: str, dim) -> int:
+    """split's dim as an int, or the TypeError of torch's argument parser."""
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        return dim
+    if _is_int_tensor(dim) or _is_index(dim):
+        return int(dim)
+    if name == "split":
+        raise TypeError("split() received an invalid combination of arguments - got (Tensor, "
+                        f"int, {type(dim).__name__}), but expected one of: (Tensor input, int "
+                        "split_size, int dim = 0), (Tensor input, tuple of ints split_size, int "
+                        "dim = 0)")
+    raise TypeError(f"{name}(): argument 'dim' (position 3) must be int, not "
+                    f"{type(dim).__name__}")
+
+
+def _is_index(value) -> bool:
+    """An integer of another type (NumPy's): torch's argument parser takes its __index__."""
+    return not isinstance(value, (bool, Tensor)) and hasattr(type(value), "__index__")
+
+
+def _is_int_tensor(value) -> bool:
+    """A one-element integer tensor: torch's argument parser takes it where an int goes."""
+    return isinstance(value, Tensor) and value._data.size == 1 and not (
+        value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == _dtype.bool)
+
+
+def _int_list(name: str, param: str, values) -> list:
+    """`values` as a list of ints, or torch's argument parser's TypeError (position 2): its
+    elements may be ints or one-element integer tensors."""
+    if isinstance(values, (list, tuple)):
+        for i, v in enumerate(values):
+            if not (_is_index(v) or _is_int_tensor(v)):
+                raise TypeError(f"{name}(): argument '{param}' (position 2) must be tuple of "
+                                f"ints, but found element of type {type(v).__name__} at pos {i}")
+        return [operator.index(v) for v in values]
+    raise TypeError(f"{name}(): argument '{param}' (position 2) must be tuple of ints, not "
+                    f"{type(values).__name__}")
+
+
 @op(method=True)
 def chunk(input: Tensor, chunks: int, dim: int = 0):
     """Split into `chunks` pieces, the last possibly smaller (matches `torch.chunk`)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     length = input._data.shape[wrap_dim(dim, input._data.ndim)]
@@ -319,7 +379,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0):
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
     """Views of consecutive pieces of the listed sizes along dim (matches
     `torch.split_with_sizes`)."""
-    return split(input, list(split_sizes), dim)
+    return split(input, _int_list("split_with_sizes", "split_sizes", split_sizes), dim)
 
 
 def _split_bounds(length: int, indices_or_sections) -> list:
@@ -419,24 +479,32 @@ class UnsafeSplitWithSizes(UnsafeSplit):
 @op(method=True)
 def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0):
     """split without view tracking (matches `torch.unsafe_split`)."""
+    if not isinstance(split_size, int) or isinstance(split_size, bool):
+        if not _is_int_tensor(split_size):
+            raise TypeError("unsafe_split(): argument 'split_size' (position 2) must be int, "
+                            f"not {type(split_size).__name__}")
+        split_size = int(split_size)
+    pieces = split(Tensor._make(tensor._data), split_size, dim)  # PyTorch's errors
     dim = wrap_dim(dim, tensor._data.ndim)
-    sizes = [p._data.shape[dim] for p in split(Tensor._make(tensor._data), split_size, dim)]
+    sizes = [p._data.shape[dim] for p in pieces]
     return _as_tuple(UnsafeSplit.apply(tensor, dim, tuple(sizes)))
 
 
 @op(method=True)
 def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
     """split_with_sizes without view tracking (matches `torch.unsafe_split_with_sizes`)."""
+    split_sizes = _int_list("unsafe_split_with_sizes", "split_sizes", split_sizes)
+    split(Tensor._make(input._data), split_sizes, dim)  # PyTorch's errors
     dim = wrap_dim(dim, input._data.ndim)
-    split(Tensor._make(input._data), list(split_sizes), dim)  # PyTorch's errors
     return _as_tuple(UnsafeSplitWithSizes.apply(input, dim, tuple(split_sizes)))
 
 
 @op(method=True)
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0):
     """chunk without view tracking (matches `torch.unsafe_chunk`)."""
+    pieces = chunk(Tensor._make(input._data), chunks, dim)  # PyTorch's errors
     dim = wrap_dim(dim, input._data.ndim)
-    sizes = [p._data.shape[dim] for p in chunk(Tensor._make(input._data), chunks, dim)]
+    sizes = [p._data.shape[dim] for p in pieces]
     return _as_tuple(UnsafeSplit.apply(input, dim, tuple(sizes)))
 
 

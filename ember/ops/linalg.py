@@ -15,6 +15,7 @@ from ember.ops._util import binary_operands, broadcast_error
 from ember.ops._wirtinger import conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.einsum import tensordot
+from ember.ops.linalg_core import size_at
 
 
 # ---- the two views a product's backward needs ------------------------------------------------
@@ -262,9 +263,10 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 @op(method=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product (matches `torch.mv`)."""
+    size_at(input, 0)  # PyTorch reads the result's size first: a 0-d matrix is an IndexError
     if input._data.ndim != 2 or vec._data.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {vec._data.ndim}, "
-                           f"{input._data.ndim}, {vec._data.ndim}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
+                           f"{vec._data.ndim}")
     if input._data.shape[1] != vec._data.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
                            f"({_shape_text(input._data.shape)}), vec ({vec._data.shape[0]})")

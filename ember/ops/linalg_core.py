@@ -67,12 +67,26 @@ def check_matrix(A: Tensor, name: str, arg: str = "A", complex_ok: bool = False)
 
 
 def check_square(A: Tensor, name: str, arg: str = "A", complex_ok: bool = False):
-    """A batch of square floating matrices."""
-    check_matrix(A, name, arg, complex_ok)
+    """A batch of square floating matrices (PyTorch's squareCheckInputs comes before the
+    dtype check)."""
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
     m, n = A._data.shape[-2:]
     if m != n:
         raise RuntimeError(f"{name}: {arg} must be batches of square matrices, but they are "
                            f"{m} by {n} matrices")
+    check_float(A, name, complex_ok)
+
+
+def size_at(A: Tensor, dim: int) -> int:
+    """A.size(dim), with the IndexError PyTorch's kernels raise when they read a missing dim."""
+    ndim = A._data.ndim
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {dim})")
+    return A._data.shape[dim]
 
 
 def check_same_dtype(A: Tensor, B: Tensor, name: str, a: str = "A", b: str = "B"):

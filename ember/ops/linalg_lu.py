@@ -18,7 +18,7 @@ from ember.ops.linalg import matmul
 from ember.ops.linalg_core import (LDLExResult, LDLResult, LUFactorExResult, LUFactorResult,
                                    LUResult, LUUnpackResult, check_square,
                                    first_failure, int32_tensor, lu_array, mH,
-                                   permutation_array)
+                                   permutation_array, size_at)
 from ember.ops.linalg_solve import solve_triangular
 
 
@@ -77,8 +77,19 @@ def _check_lu_input(A: Tensor, pivot: bool):
         raise NotImplementedError(f'"lu_cpu" not implemented for \'{short_name(A.dtype)}\'')
 
 
+def _empty_integral(A: Tensor, pivot: bool) -> bool:
+    """An empty integer or bool batch of matrices: PyTorch returns empty factors for it."""
+    return A._data.size == 0 and pivot and A._data.ndim >= 2 and not (
+        A.dtype.is_floating_point or A.dtype.is_complex)
+
+
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """(LU, pivots, info) of A by partial pivoting (matches `torch.linalg.lu_factor_ex`)."""
+    if _empty_integral(A, pivot):  # PyTorch's kernel (and its dtype check) never runs
+        shape = A._data.shape
+        return LUFactorExResult(Tensor._make(A._data.copy()),
+                                int32_tensor(xp.zeros(shape[:-2] + (min(shape[-2:]),))),
+                                int32_tensor(xp.zeros(shape[:-2])))
     _check_lu_input(A, pivot)
     lu, pivots, info = LUFactor.apply(A)
     if check_errors:
@@ -99,6 +110,8 @@ def _raise_zero_pivot(info, name):
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """(LU, pivots) of A; an error if some U has a zero on its diagonal (matches
     `torch.linalg.lu_factor`)."""
+    if _empty_integral(A, pivot):
+        return LUFactorResult(*lu_factor_ex(A)[:2])
     _check_lu_input(A, pivot)
     lu, pivots, info = LUFactor.apply(A)
     _raise_zero_pivot(info._data, "torch.linalg.lu_factor")
@@ -107,6 +120,8 @@ def lu_factor(A: Tensor, *, pivot: bool = True):
 
 def linalg_lu(A: Tensor, *, pivot: bool = True):
     """(P, L, U) with A = P·L·U (matches `torch.linalg.lu`)."""
+    if _empty_integral(A, pivot):
+        return LUResult(*lu_unpack(*lu_factor_ex(A)[:2]))
     _check_lu_input(A, pivot)
     lu, pivots, _ = LUFactor.apply(A)
     return LUResult(*lu_unpack(lu, pivots))
@@ -115,6 +130,9 @@ def linalg_lu(A: Tensor, *, pivot: bool = True):
 @op(method=True)
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
     """(LU, pivots[, infos]) (matches `torch.lu`)."""
+    if type(pivot) is not bool:  # torch.lu passes it on to _lu_with_info's parser
+        raise TypeError(f"_lu_with_info(): argument 'pivot' must be bool, not "
+                        f"{type(pivot).__name__}")
     lu_data, pivots, info = lu_factor_ex(A, pivot=pivot)
     return (lu_data, pivots, info) if get_infos else (lu_data, pivots)
 
@@ -122,7 +140,15 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
 @op(out=True)
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True):
-    """(P, L, U) from a packed LU and its pivots (matches `torch.lu_unpack`)."""
+    """(P, L, U) from a packed LU and its pivots (matches `torch.lu_unpack`); as PyTorch, only
+    the first min(m, n) pivots are read."""
+    if LU_data._data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU_data._data.shape)} instead")
+    if LU_pivots.dtype.name != "int32":
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used "
+                           "with the output produced by torch.linalg.lu_factor")
     m, n = LU_data._data.shape[-2:]
     k = min(m, n)
     module = get_array_module(LU_data._data)
@@ -133,7 +159,9 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
         L = LU_data[..., :k].tril(-1) + eye
         U = LU_data[..., :k, :].triu()
     if unpack_pivots:
-        perm = permutation_array(LU_pivots._data.astype(xp.int64), m)
+        pivots = LU_pivots._data[..., :k].astype(xp.int64)
+        batch = xp.broadcast_shapes(LU_data._data.shape[:-2], pivots.shape[:-1])
+        perm = permutation_array(xp.broadcast_to(pivots, batch + (k,)), m)
         p = xp.zeros(perm.shape + (m,), dtype=LU_data._data.dtype)
         xp.put_along_axis(p, perm[..., None, :], 1, axis=-2)
         P = Tensor._make(p)
@@ -144,7 +172,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
              adjoint: bool = False) -> Tensor:
     """X with A·X = B (Aᵀ·X = B if adjoint; X·A = B if not left) from A's LU (matches
     `torch.linalg.lu_solve`)."""
-    check_square(LU, "linalg.lu_solve", "LU", complex_ok=True)
+    _check_lu_solve(LU, pivots, B)
     if not left:
         return mH(lu_solve(LU, pivots, mH(B), adjoint=not adjoint))
     P, L, U = lu_unpack(LU, pivots)
@@ -153,6 +181,22 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
         return matmul(P, solve_triangular(mH(L), y, upper=True, unitriangular=True))
     y = solve_triangular(L, matmul(mH(P), B), upper=False, unitriangular=True)
     return solve_triangular(U, y, upper=True)
+
+
+def _check_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor):
+    """PyTorch's checks of linalg.lu_solve, in its order."""
+    if pivots.dtype.name != "int32":
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    check_square(LU, "linalg.lu_solve", "LU", complex_ok=True)
+    if B._data.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if B.dtype != LU.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found "
+                           f"LU of type {short_name(LU.dtype)} and B of type "
+                           f"{short_name(B.dtype)} instead")
+    if size_at(pivots, -1) != LU._data.shape[-1]:
+        raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as the "
+                           "dimension of the matrix")
 
 
 @torch_function("lu_solve")
@@ -241,9 +285,28 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False):
     return LDLResult(LD, pivots)
 
 
+def _check_ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor):
+    """PyTorch's checks of linalg.ldl_solve, in its order."""
+    if LD._data.ndim < 2:
+        raise RuntimeError("torch.linalg.ldl_solve: The input tensor A must have at least 2 "
+                           "dimensions.")
+    check_square(LD, "torch.linalg.ldl_solve", "LD", complex_ok=True)
+    if pivots._data.shape != LD._data.shape[:-1]:
+        raise RuntimeError(f"torch.linalg.ldl_solve: Expected LD.shape[:-1] and pivots.shape to "
+                           f"be the same, but got pivots with shape {list(pivots._data.shape)} "
+                           f"instead")
+    if B.dtype != LD.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{short_name(B.dtype)} and A of type {short_name(LD.dtype)} instead.")
+    rows, n = size_at(B, -2), LD._data.shape[-1]
+    if rows != n:
+        raise RuntimeError(f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix "
+                           f"is {n} by {n} but each b matrix is {rows} by {B._data.shape[-1]}")
+
+
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
     """X with A·X = B from A's LDLᵀ factorisation (matches `torch.linalg.ldl_solve`)."""
-    check_square(LD, "torch.linalg.ldl_solve", "LD", complex_ok=True)
+    _check_ldl_solve(LD, pivots, B)
     sytrs = _routine(LD._data.dtype, hermitian, "trs")
     batch = xp.broadcast_shapes(LD._data.shape[:-2], B._data.shape[:-2])
     b = xp.broadcast_to(B._data, batch + B._data.shape[-2:])

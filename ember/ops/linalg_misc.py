@@ -20,7 +20,7 @@ from ember.ops.comparison import where
 from ember.ops.joins import cat
 from ember.ops.linalg import matmul, outer, scaled_grads
 from ember.ops.linalg_expm import expm
-from ember.ops.linalg_core import check_float, check_square, identity_like, mH
+from ember.ops.linalg_core import check_float, check_square, identity_like, mH, size_at
 from ember.ops.linalg_norms import vector_norm
 from ember.ops.linalg_solve import inv
 from ember.ops.reduction import cumprod
@@ -280,13 +280,14 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def linalg_vander(x: Tensor, N=None) -> Tensor:
     """The Vandermonde matrix [1, x, x², …, x^(N-1)] of each vector (matches
     `torch.linalg.vander`)."""
+    if x.dtype.name == "bool":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer "
+                           "tensors, but got Bool")
     if x._data.ndim == 0:
         x = x.reshape(1)
     N = x._data.shape[-1] if N is None else N
     if N <= 1:
         raise RuntimeError("N must be greater than 1.")
-    if x.dtype.name == "bool":
-        x = x.long()
     column = x[..., None]
     powers = cumprod(column.expand(x._data.shape + (N - 1,)), -1)
     return cat((column.new_ones(column.shape), powers), -1)
@@ -333,6 +334,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of x1 and each row of x2, batched (matches
     `torch.cdist`)."""
+    if compute_mode not in _COMPUTE_MODES:  # torch.functional.cdist's Python check, first
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
@@ -345,8 +348,6 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {c1} X2: {c2}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    if compute_mode not in _COMPUTE_MODES:
-        raise RuntimeError(f"{compute_mode} is not a valid value for compute_mode")
     diff = x1[..., :, None, :] - x2[..., None, :, :]
     if p == 0:  # a count: PyTorch's gradient is zeros, not undefined
         return _constant_of(vector_norm(diff, 0, -1), diff.sum(-1))
@@ -422,6 +423,7 @@ class Addbmm(Op):
 
 def _check_addbmm(input: Tensor, batch1: Tensor, batch2: Tensor):
     """PyTorch's shape and dtype errors of addbmm."""
+    size_at(batch1, 1), size_at(batch2, 2)  # the result's size is read first: IndexError
     if batch1._data.ndim != 3 or batch2._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1._data.ndim != 3 else
                            "batch2 must be a 3D tensor")

@@ -50,6 +50,8 @@ _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
 def _order_text(ord) -> str:
+    if isinstance(ord, str):  # an unknown string order ("a"), named as given
+        return ord
     if isinstance(ord, float) and math.isinf(ord):
         return "inf" if ord > 0 else "-inf"
     return str(int(ord)) if float(ord).is_integer() else str(ord)
@@ -113,7 +115,12 @@ def cond(A: Tensor, p=None) -> Tensor:
     `torch.linalg.cond`)."""
     if p not in (None,) + _MATRIX_ORDS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {_order_text(p)}")
-    check_matrix(A, "linalg.cond", complex_ok=True)
+    if A._data.ndim >= 2 and A._data.size == 0 and not isinstance(p, str):
+        # PyTorch returns the zeros before it looks at the dtype: an int64 A gives int64 zeros
+        return Tensor._make(xp.zeros(A._data.shape[:-2], dtype=A._data.real.dtype))
+    if isinstance(p, str):  # PyTorch checks squareness first for 'fro' and 'nuc'
+        check_square(A, f"linalg.cond(ord={p})", complex_ok=True)
+    check_matrix(A, "linalg.svd" if p in (None, 2, -2) else "linalg.cond", complex_ok=True)
     if A._data.shape[-1] == 0 or A._data.shape[-2] == 0:  # PyTorch: 0 for empty matrices
         return Tensor._make(xp.zeros(A._data.shape[:-2], dtype=A._data.real.dtype))
     if p in (None, 2, -2):

@@ -12,7 +12,7 @@ import math
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
-from ember._tensor import Tensor, short_name
+from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops.broadcast import sum_to
 from ember.ops.linalg import matmul
@@ -546,10 +546,12 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
 def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B (matches `torch.linalg.tensorsolve`)."""
     if dims is not None:
-        dims = [d % A._data.ndim for d in dims]
+        dims = [wrap_dim(d, A._data.ndim) for d in dims]
         keep = [d for d in range(A._data.ndim) if d not in dims]
         A = A.permute(*keep, *dims)
     shape = A._data.shape
+    if len(shape) < B._data.ndim:  # PyTorch sizes a std::vector by A.dim() - B.dim()
+        raise RuntimeError("cannot create std::vector larger than max_size()")
     rows = math.prod(B._data.shape)
     cols = math.prod(shape[B._data.ndim:])
     if rows != cols:

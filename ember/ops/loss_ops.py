@@ -49,6 +49,8 @@ def _grad_scale(gy: Tensor, reduction: str, count, extra_dims: int = 0) -> Tenso
 
 
 def _log_softmax(x: xp.ndarray, axis: int) -> xp.ndarray:
+    if not x.size:
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -116,7 +118,9 @@ class CrossEntropy(Op):
             target = None
             coeff = probs._data if weight is None else probs._data * _class_view(weight,
                                                                                  logp.ndim)
-            loss, denominator = -(coeff * logp).sum(axis=1), logp.size // logp.shape[1]
+            # the mean divides by numel / C, which is 0/0 (NaN) without classes, as in PyTorch
+            loss = -(coeff * logp).sum(axis=1)
+            denominator = logp.size // logp.shape[1] if logp.shape[1] else float("nan")
         ctx.logp, ctx.target, ctx.eps, ctx.weight = logp, target, eps, weight
         ctx.reduction, ctx.denominator = reduction, denominator
         ctx.save_for_backward(x, probs)

@@ -14,10 +14,12 @@ differentiated again.
 
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
+from ember._dtype import _category, bool as bool_
 from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, once_differentiable
+from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.linalg import _product
@@ -75,32 +77,116 @@ class LinearNoBias(Linear):
 @lower_precision
 def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
-    if input.dim() == 0 or weight.dim() == 0:
+    if weight.ndim == 2 and input.ndim and input.shape[-1] == weight.shape[1] and \
+            input.dtype is weight.dtype and input.dtype is not bool_:
+        if bias is None:
+            return LinearNoBias.apply(input, weight, None)
+        if bias.shape == weight.shape[:1] and bias.dtype is weight.dtype:
+            return Linear.apply(input, weight, bias)
+    return _linear_general(input, weight, bias)
+
+
+def _linear_general(input: Tensor, weight: Tensor, bias) -> Tensor:
+    """linear's rarer cases, with PyTorch's errors.
+
+    NOTE [linear's two paths]
+    PyTorch computes linear as addmm(bias, input, weightᵀ) when there is a bias and the input is
+    2-D or the bias 1-D (so the bias broadcasts to the (rows, out) result, and its dtype must be
+    the weight's), else as matmul(input, weightᵀ) (so a 1-D weight gives a matrix-vector
+    product) followed by an in-place add of the bias (which must not grow the result).
+    """
+    if input.ndim == 0 or weight.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
-                           f"{input.dim()}D and {weight.dim()}D")
-    if bias is not None and weight.dim() == 2 and bias.numel() not in (1, weight.shape[0]):
-        target = list(input.shape[:-1]) + [weight.shape[0]]
-        raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the "
-                           f"existing size ({bias.numel()}) at non-singleton dimension "
-                           f"{input.dim() - 1}.  Target sizes: {target}.  Tensor sizes: "
-                           f"[{bias.numel()}]")
-    if input.shape[-1:] != weight.shape[-1:]:
+                           f"{input.ndim}D and {weight.ndim}D")
+    if weight.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{weight.ndim}D")
+    if bias is not None and (input.ndim == 2 or bias.ndim == 1 or input.ndim == 1 and
+                             bias.shape == (1, weight.shape[0])):  # PyTorch takes (1, out) too
+        return _addmm_linear(input, weight, bias)
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(input)} != {_c_name(weight)}")
+    if weight.ndim == 1:
+        _check_matrix_vector(input, weight)
+        out = input.matmul(weight)
+    else:
+        _check_inner(input, weight)
+        out = LinearNoBias.apply(input, weight, None)
+    return out if bias is None else _add_in_place(out, bias)
+
+
+def _addmm_linear(input: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    if weight.ndim == 1:
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    if bias.dtype is not weight.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(bias)} and "
+                           f"{_name(weight)}")
+    _check_inner(input, weight)
+    rows = int(xp.prod(input.shape[:-1]))
+    result = (rows, weight.shape[0])  # a 1-D input is one row
+    if bias.ndim > 2 or any(b not in (1, r) for b, r in zip(bias.shape[::-1], result[::-1])):
+        raise RuntimeError(f"The expanded size of the tensor ({result[-1]}) must match the "
+                           f"existing size ({bias.shape[-1] if bias.ndim else 1}) at "
+                           f"non-singleton dimension {len(result) - 1}.  Target sizes: "
+                           f"{list(result)}.  Tensor sizes: {list(bias.shape)}")
+    flat = input if input.ndim == 2 else input.reshape(rows, input.shape[-1])
+    if bias.shape == weight.shape[:1]:
+        out = Linear.apply(flat, weight, bias)
+    else:  # a bias broadcasting to the (rows, out) result: its gradient keeps its shape
+        out = LinearNoBias.apply(flat, weight, None) + bias
+    return out if input.ndim == 2 else out.reshape(tuple(input.shape[:-1]) + result[1:])
+
+
+def _check_inner(input: Tensor, weight: Tensor) -> None:
+    if input.shape[-1] != weight.shape[-1]:
         rows = int(xp.prod(input.shape[:-1])) if input.ndim > 1 else 1
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
             f"{weight.shape[-1]}x{weight.shape[0]})")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {_name(input)} and "
-            f"{_name(weight)}")
-    if bias is None:
-        return LinearNoBias.apply(input, weight, None)
-    return Linear.apply(input, weight, bias)
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_name(input)} and "
+                           f"{_name(weight)}")
+    if input.dtype is bool_:
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+
+
+def _check_matrix_vector(input: Tensor, weight: Tensor) -> None:
+    """matmul's errors for input times a vector."""
+    size, n = input.shape[-1], weight.shape[0]
+    if size == n:
+        return
+    if input.ndim == 1:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{size}] and src [{n}] to "
+                           f"have the same number of elements, but got {size} and {n} elements "
+                           "respectively")
+    rows = int(xp.prod(input.shape[:-1]))
+    raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{size}), vec ({n})")
+
+
+def _add_in_place(out: Tensor, bias: Tensor) -> Tensor:
+    """out.add_(bias) as a new tensor: bias broadcasts to out's shape and casts to its dtype."""
+    check_broadcast(tuple(out.shape), tuple(bias.shape))
+    shape = xp.broadcast_shapes(tuple(out.shape), tuple(bias.shape))
+    if shape != tuple(out.shape):
+        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    if _category(bias.dtype) > _category(out.dtype):
+        raise RuntimeError(f"result type {_name(bias)} can't be cast to the desired output type "
+                           f"{_name(out)}")
+    return out + bias.to(out.dtype)
+
+
+def _c_name(t):
+    """The dtype's C++ type name, as matmul's messages print it."""
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(t.dtype.name, t.dtype.name)
 
 
 def _name(t):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int"}.get(t.dtype.name, t.dtype.name)
+            "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
 
 
 class Bilinear(Op):
@@ -137,7 +223,50 @@ def _wide(a):
 @torch_function()
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tensor:
     """y = x1ᵀ·W·x2 + b per output feature (matches `torch.nn.functional.bilinear`)."""
+    _check_bilinear(input1, input2, weight, bias)
     return Bilinear.apply(input1, input2, weight, bias)
+
+
+def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias) -> None:
+    """PyTorch's checks of bilinear's arguments, in its order: dtypes, ranks, batch sizes,
+    feature sizes, the bias's size."""
+    named = {"input1": input1, "input2": input2, "weight": weight}
+    if bias is not None:
+        named["bias"] = bias
+    if len({t.dtype for t in named.values()}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{name}: {_c_name(t)}" for name, t in named.items()))
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
+                           f"{input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
+    for which, tensor, dim in (("input1", input1, 1), ("input2", input2, 2)):
+        got, expected = _size(tensor, -1), _size(weight, dim)
+        if got != expected:
+            raise RuntimeError(f"bilinear(): {which} size does not match weight size: got {got} "
+                               f"but expected {expected}")
+    if bias is not None and _size(bias, 0) != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {weight.shape[0]}")
+    if weight.ndim != 3:
+        raise RuntimeError("number of dimensions must match")
+    if bias is not None:
+        check_broadcast(tuple(input1.shape[:-1]) + (weight.shape[0],), tuple(bias.shape))
+    if input1.dtype is bool_:
+        raise NotImplementedError('"bmm" not implemented for \'Bool\'')
+
+
+def _size(tensor: Tensor, dim: int) -> int:
+    """tensor.size(dim), with PyTorch's IndexError for a dim the tensor does not have."""
+    if not tensor.ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -tensor.ndim <= dim < tensor.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-tensor.ndim}, "
+                         f"{tensor.ndim - 1}], but got {dim})")
+    return tensor.shape[dim]
 
 
 # ---- normalization ----------------------------------------------------------------------------

@@ -99,6 +99,57 @@ def _pad_table(n: int, lo: int, hi: int, mode: str, module):
 _MODE_NAMES = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
 
 
+def _kind(value) -> str:
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def _is_symint(value, bool_too: bool) -> bool:
+    """An int as torch's parser takes one for SymInt: an int, a NumPy integer, a one-element
+    integer (or bool, when bool_too) tensor (NOTE [torch's argument parser])."""
+    if isinstance(value, Tensor):
+        return value.numel() == 1 and (value.dtype.name != "bool" or bool_too) and \
+            not (value.is_floating_point() or value.is_complex())
+    if isinstance(value, bool):
+        return bool_too
+    return isinstance(value, (int, xp.integer))
+
+
+def _pad_list(pad) -> tuple:
+    """pad as torch's parser takes a SymInt[]: a list or tuple of ints, else its TypeError."""
+    if not isinstance(pad, (list, tuple)):
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
+                        f"{_kind(pad)}")
+    for index, item in enumerate(pad):
+        if not _is_symint(item, bool_too=index > 0):
+            if index == 0:
+                raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, but "
+                                f"found element of type {_kind(item)} at pos 0")
+            raise TypeError(f"pad(): argument 'pad' failed to unpack the object at pos "
+                            f"{index + 1} with error \"type must be tuple of ints,but got "
+                            f"{_kind(item)}\"")
+    return tuple(int(p) for p in pad)
+
+
+def _check_value(value) -> None:
+    """value as torch's parser takes a float?: None, a number, a 0-d tensor."""
+    if value is None or isinstance(value, (int, float, xp.number)) or (
+            isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad):
+        return
+    raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {_kind(value)}")
+
+
+def _check_gather_input(input, k: int, mode: str) -> None:
+    """PyTorch's reflection/replication kernels: only the batch dim may be empty, no bools."""
+    first = 1 if input.dim() == k + 2 else 0
+    if any(n == 0 for n in input.shape[first:]):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                           "batch size and other non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
+    if input.dtype.name == "bool":
+        kernel = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f'"{kernel}_pad{k}d" not implemented for \'Bool\'')
+
+
 def _on_float32_list(args, kwargs) -> bool:
     """torch's CPU autocast runs reflection_pad1d/2d and replication_pad1d/2d/3d in float32."""
     mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
@@ -112,7 +163,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     if not isinstance(mode, str):
         raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not "
                         f"{type(mode).__name__}")
-    pad = tuple(int(p) for p in pad)
+    pad = _pad_list(pad)
+    _check_value(value)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -135,6 +187,14 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode != "circular":
+        _check_gather_input(input, k, mode)
+        shape = list(input.shape[:input.dim() - k]) + [
+            n + lo + hi for n, (lo, hi) in zip(input.shape[input.dim() - k:], pairs)]
+        negative = [n for n in shape if n < 0]
+        if negative:  # negative pads crop; past nothing PyTorch's empty() refuses the size
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                               f"{shape}")
     module = get_array_module(input._data)
     y = input
     for i, (lo, hi) in enumerate(pairs):
@@ -225,6 +285,8 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
             raise RuntimeError(
                 f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
                 f"input.size({-2 if name == 'height' else -1})={n} is not divisible by {r}")
+    if input.numel() == 0:  # PyTorch returns an empty input's copy, its shape unchanged
+        return input.clone()
     return PixelUnshuffle.apply(input, r)
 
 
@@ -253,4 +315,6 @@ _pad = pad  # constant_pad_nd's argument is named pad too
 @op
 def constant_pad_nd(input, pad, value=0) -> Tensor:
     """Constant padding, last dim first (matches `torch.constant_pad_nd`, F.pad's kernel)."""
+    if isinstance(value, complex):  # a Scalar here, where F.pad's `float? value` refuses it
+        value = Tensor._make(xp.asarray(value))
     return _pad(input, pad, "constant", value)

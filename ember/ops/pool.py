@@ -28,7 +28,7 @@ from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._conv_kernels import _pad_zeros
-from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple
+from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
 
 _state = grad_mode._state
@@ -345,12 +345,26 @@ def _check_max_pool1d_args(k, s, p, d):
         raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
 
 
+def _check_max_pool_dtype(x, nd, return_indices) -> None:
+    """PyTorch's max pools take integers but not bools; max_pool1d without indices runs a
+    kernel of its own that takes floats only."""
+    if nd == 1 and not return_indices:
+        kernel = "max_pool1d_impl"
+    elif x.dtype.name == "bool":
+        kernel = f"max_pool{max(nd, 2)}d"
+    else:
+        return
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(x)}\'')
+
+
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     name = f"max_pool{nd}d"
     _check_pool_input(input, nd, name, "max1d" if nd == 1 else "max")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     kernel, stride, padding, dilation, out = _pool_args(
         x, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        _check_max_pool_dtype(x, nd, return_indices)
     name = "SqueezeBackward1" if nd == 1 else f"MaxPool{nd}DWithIndicesBackward0"
     pool = _named(MaxPool, name)
     if not return_indices:
@@ -362,28 +376,41 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     return y, idx
 
 
-@op
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over sliding windows of (N, C, L) (matches `torch.nn.functional.max_pool1d`)."""
     return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@op
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over sliding windows of (N, C, H, W) (matches `torch.nn.functional.max_pool2d`)."""
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@op
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over sliding windows of (N, C, D, H, W) (matches `torch.nn.functional.max_pool3d`)."""
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@op
+def _declare_torch_max_pools():
+    """NOTE [F's pools are not torch's]: `torch.max_poolNd` and `torch.max_pool1d_with_indices`
+    take no return_indices (torch.nn.functional's Python functions add it), so the ops declared
+    under torch's names are their own functions, checked against torch's signatures."""
+    for nd, indices in ((1, False), (2, False), (3, False), (1, True)):
+        def torch_op(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False,
+                     nd=nd, indices=indices):
+            return _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode,
+                             indices)
+        torch_op.__name__ = f"max_pool{nd}d" + ("_with_indices" if indices else "")
+        torch_op.__doc__ = f"(matches `torch.{torch_op.__name__}`)"
+        op(torch_op)
+
+
+_declare_torch_max_pools()
+
+
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     """max_pool1d returning (values, indices) (matches `F.max_pool1d_with_indices`)."""
@@ -470,7 +497,38 @@ class MaxUnpool(Op):
         return IndexGather.apply(gy, ctx.idx), None, None
 
 
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    """torch.nn.functional's output size of an unpooling: the pooled input's pre-image by
+    default; a given one (optionally with N and C first) must be within a stride of it."""
+    nd = len(kernel)
+    default = [(input.shape[-nd + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(nd)]  # (an IndexError on a tensor of fewer dims, as PyTorch's)
+    if output_size is None:
+        size = default
+    else:
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        if len(output_size) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                             f"elements, but it has a length of '{len(output_size)}'")
+        for d in range(nd):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be '
+                                 f'between {low} and {high})')
+        size = [int(o) for o in output_size]
+    for d, o in enumerate(size):
+        if o < 0:
+            raise ValueError("max_unpooling: output_size must contain non-negative spatial "
+                             f"dimensions, but got output_size[{d}]={o}")
+    return tuple(size)
+
+
 def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
+    kernel = _ntuple(kernel_size, nd)
+    stride = kernel if stride is None else _ntuple(stride, nd)
+    padding = _ntuple(padding, nd)
+    size = _unpool_output_size(input, kernel, stride, padding, output_size)
     if tuple(indices.shape) != tuple(input.shape):
         unit = (1,) if nd == 1 else ()  # PyTorch reports 1-d shapes as 2-d ones
         raise RuntimeError(
@@ -478,14 +536,6 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
             f"({list(tuple(input.shape) + unit)}) but got indices tensor with shape: "
             f"{list(tuple(indices.shape) + unit)}")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
-    kernel = _ntuple(kernel_size, nd)
-    stride = kernel if stride is None else _ntuple(stride, nd)
-    padding = _ntuple(padding, nd)
-    if output_size is None:
-        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in
-                     zip(x.shape[2:], stride, padding, kernel))
-    else:
-        size = tuple(int(o) for o in tuple(output_size)[-nd:])
     idx = indices._data if batched else indices._data[None]
     y = MaxUnpool.apply(x, idx.astype(xp.int64, copy=False), size)
     return y if batched else DropBatch.apply(y)

@@ -8,14 +8,15 @@ float16 and bfloat16 are computed in float32 and rounded once (NOTE [opmath]), e
 adaptive_avg_pool3d, whose PyTorch kernel sums in the input dtype (`_sequential_mean`).
 """
 
+import contextlib
 import math
 
 from ember._backend import get_array_module, xp
-from ember._registry import op
+from ember._registry import FUNCTIONS, op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import is_half, opmath_dtype, widen
-from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
+from ember.ops.conv import AddBatch, DropBatch, _named, _type_word
 from ember.ops.pool import IndexScatterAdd, _check_pool_input
 
 
@@ -84,7 +85,10 @@ class AdaptiveAvg(Op):
         ctx.mats, ctx.count = mats, count
         if sequential and is_half(a.dtype):
             return _sequential_mean(a, mats)
-        y = _apply_matrices(widen(a), mats) / count
+        with xp.errstate(invalid="ignore"):
+            y = _apply_matrices(widen(a), mats) / count
+        if xp.isnan(y).any():  # maybe an inf times a 0 of the indicators: sum windows instead
+            y = _sequential_mean(widen(a), mats)
         return y.astype(a.dtype, copy=False)
 
     @staticmethod
@@ -131,8 +135,8 @@ def _output_size(output_size, spatial, name):
     """output_size as one size per spatial dim (None keeps the input's), with PyTorch's
     checks: one entry per dim, none negative."""
     nd = len(spatial)
-    size = _ntuple(output_size, nd) if not isinstance(output_size, (list, tuple)) \
-        else tuple(output_size)
+    size = _size_list(output_size, name)
+    size = (size,) * nd if isinstance(size, int) else size
     if len(size) != nd:
         if nd == 1:
             raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got "
@@ -140,6 +144,9 @@ def _output_size(output_size, spatial, name):
         if name.startswith("adaptive_avg"):
             raise RuntimeError(f"{name}: output_size must be {nd}")
         raise RuntimeError(f"{name}(): internal error: output_size.size() must be {nd}")
+    if any(isinstance(o, Tensor) for o in size) and name.startswith("adaptive_avg"):
+        # a bool tensor: the parser took it, the average pools' C++ does not (max pools do)
+        raise RuntimeError("Expected scalar.isIntegral( false) to be true, but got false.")
     out = tuple(n if o is None else int(o) for o, n in zip(size, spatial))
     if any(o < 0 for o in out):
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
@@ -147,15 +154,61 @@ def _output_size(output_size, spatial, name):
     return out
 
 
+def _size_list(value, name):
+    """output_size as torch's argument parser takes an int list: an int, or a list of ints,
+    0-d integer tensors and Nones (NOTE [torch's argument parser] in ember/_schemas.py)."""
+    where = f"{name}(): argument 'output_size'"
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.is_floating_point() \
+            and not value.is_complex():
+        return int(value.item())
+    if type(value) is int or isinstance(value, xp.integer):
+        return int(value)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{where} (position 2) must be tuple of ints, not {_kind(value)}")
+    items = []
+    for index, item in enumerate(value):
+        if item is None or (type(item) is int) or isinstance(item, xp.integer):
+            items.append(item if item is None else int(item))
+        elif isinstance(item, Tensor) and item.numel() == 1 and not (
+                item.is_floating_point() or item.is_complex()):
+            items.append(item if item.dtype.name == "bool" else int(item.item()))
+        elif index == 0:
+            raise TypeError(f"{where} (position 2) must be tuple of ints, but found element of "
+                            f"type {_kind(item)} at pos 0")
+        else:
+            raise TypeError(f"{where} failed to unpack the object at pos {index + 1} with error "
+                            f"\"type must be tuple of ints,but got {_kind(item)}\"")
+    return tuple(items)
+
+
+@contextlib.contextmanager
+def allocation_errors():
+    """NumPy's MemoryError for an array too big (an output size a caller chose) as the
+    RuntimeError torch's allocator raises."""
+    try:
+        yield
+    except MemoryError as error:
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: {error}") from None
+
+
+def _kind(value) -> str:
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
 def _check_output_rank(input, nd, output_size):
-    """torch.nn.functional's own check for a 2-d/3-d adaptive pool's output_size list."""
-    if nd > 1 and isinstance(output_size, (list, tuple)) and input.dim() <= len(output_size):
+    """torch.nn.functional's own output_size step for 2-d/3-d adaptive pools: anything but an
+    int must have a len() shorter than the input's rank; its Nones become the input's sizes."""
+    if nd == 1 or isinstance(output_size, int):
+        return output_size
+    if input.dim() <= len(output_size):  # len() raises TypeError for a float, a 0-d tensor
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    defaults = input.shape[input.dim() - len(output_size):]
+    return [d if v is None else v for v, d in zip(output_size, defaults)]
 
 
 def _adaptive_avg(input, nd, output_size):
     name = f"adaptive_avg_pool{nd}d"
-    _check_output_rank(input, nd, output_size)
+    output_size = _check_output_rank(input, nd, output_size)
     # PyTorch's 1-d and 2-d kernels accept no channels (an empty result); only a batched
     # input's spatial sizes must be positive there
     no_channels = nd < 3 and input.dim() in (nd + 1, nd + 2) \
@@ -163,20 +216,27 @@ def _adaptive_avg(input, nd, output_size):
     if not no_channels:
         _check_pool_input(input, nd, name, "adaptive")
     if not input.is_floating_point():
-        raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(input)}\'')
+        if input.numel() == 0:  # PyTorch only dispatches on the dtype to compute something
+            spatial = input.shape[input.dim() - nd:]
+            shape = tuple(input.shape[:input.dim() - nd]) + _output_size(output_size, spatial,
+                                                                          name)
+            return Tensor._make(get_array_module(input._data).zeros(shape, input._data.dtype))
+        kernel = "adaptive_avg_pool3d_cpu" if nd == 3 else "adaptive_avg_pool2d"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input)}\'')
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     spatial = x.shape[2:]
     out = _output_size(output_size, spatial, name)
     dtype = opmath_dtype(x._data.dtype)  # NOTE [opmath]
     module = get_array_module(x._data)
     mats, count = [], module.ones((1,) * nd, dtype=dtype)
-    for axis, (n, o) in enumerate(zip(spatial, out)):
-        start, end = _adaptive_bounds(n, o, module)
-        cols = module.arange(n)
-        mats.append(((cols >= start[:, None]) & (cols < end[:, None])).astype(dtype))
-        shape = [1] * nd
-        shape[axis] = o
-        count = count * (end - start).reshape(shape).astype(dtype)
+    with allocation_errors():  # (count has the output's spatial shape)
+        for axis, (n, o) in enumerate(zip(spatial, out)):
+            start, end = _adaptive_bounds(n, o, module)
+            cols = module.arange(n)
+            mats.append(((cols >= start[:, None]) & (cols < end[:, None])).astype(dtype))
+            shape = [1] * nd
+            shape[axis] = o
+            count = count * (end - start).reshape(shape).astype(dtype)
     name = "SqueezeBackward1" if nd == 1 else f"AdaptiveAvgPool{nd}DBackward0"
     global_pool = nd > 1 and all(o == 1 for o in out)
     if global_pool:
@@ -184,7 +244,8 @@ def _adaptive_avg(input, nd, output_size):
     # PyTorch's adaptive_avg_pool3d kernel sums 16-bit floats in their own dtype (a global
     # pool is a mean, in float32 as every other case)
     sequential = nd == 3 and not global_pool
-    y = _named(AdaptiveAvg, name).apply(x, tuple(mats), count, sequential)
+    with allocation_errors():
+        y = _named(AdaptiveAvg, name).apply(x, tuple(mats), count, sequential)
     return y if batched else DropBatch.apply(y)
 
 
@@ -215,7 +276,7 @@ class AdaptiveMaxPool(Op):
         nd = len(out)
         spatial = a.shape[2:]
         module = get_array_module(a)
-        if 0 in out:  # an empty output has no windows
+        if 0 in out or a.size == 0:  # an empty output (or input) has no windows
             ctx.idx, ctx.shape = module.zeros(a.shape[:2] + out, dtype=xp.int64), a.shape
             return module.zeros(a.shape[:2] + out, dtype=a.dtype), ctx.idx
         # NOTE [Adaptive windows by gather]: windows differ in length, so each dim gets an index
@@ -251,23 +312,50 @@ class AdaptiveMaxPool(Op):
 
 def _adaptive_max(input, nd, output_size, return_indices):
     name = f"adaptive_max_pool{nd}d"
-    _check_output_rank(input, nd, output_size)
+    output_size = _check_output_rank(input, nd, output_size)
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
+    out = _output_size(output_size, x.shape[2:], name)
+    _check_max_input(input, nd, name)
     op = _named(AdaptiveMaxPool, "SqueezeBackward1" if nd == 1
                 else f"AdaptiveMaxPool{nd}DBackward0")
-    y, idx = op.apply(x, _output_size(output_size, x.shape[2:], name))
+    with allocation_errors():
+        y, idx = op.apply(x, out)
     if not batched:
         y, idx = DropBatch.apply(y), Tensor._make(idx._data[0])
     return (y, idx) if return_indices else y
 
 
-@op
+def _check_max_input(input, nd, name):
+    """PyTorch's adaptive max pools need every non-batch dim non-empty and a float dtype."""
+    for dim in range(1, input.dim()):
+        if input.shape[dim] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {dim} being empty")
+    if not input.is_floating_point():
+        kernel = "adaptive_max_pool3d_cpu" if nd == 3 else "adaptive_max_pool2d"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input)}\'')
+
+
+def _adaptive_max_pool1d_pair(input, output_size):
+    """(values, indices) of max pooling to a fixed output length (matches
+    `torch.adaptive_max_pool1d`, which always returns both)."""
+    return _adaptive_max(input, 1, output_size, True)
+
+
+_adaptive_max_pool1d_pair.__name__ = "adaptive_max_pool1d"  # torch's name for the pair op
+op(_adaptive_max_pool1d_pair)
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output length (matches `F.adaptive_max_pool1d`)."""
-    return _adaptive_max(input, 1, output_size, return_indices)
+    """Max pooling to a fixed output length (matches `F.adaptive_max_pool1d`): the pair op,
+    its values only unless return_indices (read first, as torch's boolean dispatch does)."""
+    pair = bool(return_indices)
+    values, indices = FUNCTIONS["adaptive_max_pool1d"](input, output_size)
+    return (values, indices) if pair else values
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):

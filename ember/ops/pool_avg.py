@@ -88,18 +88,47 @@ class AvgPoolBackward(Op):
         return (AvgPool.apply(ggx, *ctx.args),) + (None,) * 6
 
 
+def _check_avg_window(nd, kernel_size, stride) -> None:
+    """PyTorch's checks of an average pool's stride and kernel (1-d pools run as (1, k) 2-d)."""
+    first = kernel_size[0] if isinstance(kernel_size, (list, tuple)) and kernel_size else None
+    if isinstance(kernel_size, bool) or isinstance(first, bool):  # torch's parser refuses bools
+        shown = "not bool" if first is None else "but found element of type bool at pos 0"
+        raise TypeError(f"avg_pool{nd}d(): argument 'kernel_size' (position 2) must be tuple of "
+                        f"ints, {shown}")
+    kernel = _ntuple(kernel_size, nd)
+    strides = kernel  # the stride defaults to the kernel
+    if stride is not None and not (isinstance(stride, (list, tuple)) and len(stride) == 0):
+        strides = _ntuple(stride, nd)
+    if any(s == 0 for s in strides):
+        raise RuntimeError("stride should not be zero")
+    if any(k <= 0 for k in kernel):
+        if nd == 1:
+            kernel = (1,) + kernel
+        words = ("kT", "kH", "kW")[3 - len(kernel):]
+        got = " ".join(f"{w}: {k}" for w, k in zip(words, kernel))
+        raise RuntimeError(f"kernel size should be greater than zero, but got {got}")
+    if any(s < 0 for s in strides):
+        strides = (1,) + strides if nd == 1 else strides
+        words = ("dT", "dH", "dW")[3 - len(strides):]
+        got = " ".join(f"{w}: {s}" for w, s in zip(words, strides))
+        raise RuntimeError(f"stride should be greater than zero, but got {got}")
+
+
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     name = f"avg_pool{nd}d"
+    if input.dim() in (nd + 1, nd + 2):  # PyTorch checks the window before empty sizes
+        _check_avg_window(nd, kernel_size, stride)
     _check_pool_input(input, nd, name, {1: "avg1d", 2: "avg2d", 3: "max"}[nd])
     x, batched = (input, True) if input.dim() == nd + 2 else (AddBatch.apply(input), False)
     kernel, stride, padding, _, out = _pool_args(x, nd, kernel_size, stride, padding, 1,
                                                  ceil_mode, name)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if nd == 3 and is_half(x.dtype):
-        word = "Half" if x.dtype.name == "float16" else "BFloat16"
-        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for \'{word}\'')
+    if (nd == 3 and is_half(x.dtype)) or x.dtype.name == "bool":
+        word = {"float16": "Half", "bfloat16": "BFloat16"}.get(x.dtype.name, "Bool")
+        kernel_name = "avg_pool3d_out_frame" if nd == 3 else "avg_pool2d"
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'{word}\'')
     divisor = _avg_divisor(get_array_module(x._data), x.shape[2:], kernel, stride, padding, out,
                            count_include_pad, divisor_override).astype(
         opmath_dtype(x._data.dtype) if x.is_floating_point() else xp.float64)

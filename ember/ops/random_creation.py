@@ -77,6 +77,8 @@ def draw_normal(array, mean: float, std: float, generator=None):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if array.dtype.kind == "c":
         std = std / math.sqrt(2)  # real and imaginary parts each get half the variance
+    if not array.size:  # torch's kernel, and its dtype check, run only on elements
+        return array
     real = _real_view(array)
     if real.dtype.kind != "f" and real.dtype.name != "bfloat16":
         raise _not_implemented("normal_kernel_cpu", _dtype.from_numpy_dtype(real.dtype))

@@ -80,11 +80,16 @@ class Roll(Op):
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shift entries cyclically along dims, or over the flattened tensor (matches `torch.roll`)."""
     if dims is not None:
-        dims = _dims(dims, input._data.ndim)
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
         if len(shifts) != len(dims):
             raise RuntimeError(
                 f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+        if not input._data.size:  # PyTorch copies an empty input before looking at dims
+            return Roll.apply(input, 0, None)
+        if input._data.ndim == 0:  # PyTorch wraps roll's dims without the 0-d allowance
+            raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+        dims = _dims(dims, input._data.ndim)
     elif not isinstance(shifts, int):
         if len(shifts) != 1:
             raise RuntimeError(

@@ -17,7 +17,7 @@ import math
 import warnings
 
 from ember import _dtype
-from ember._backend import xp
+from ember._backend import quiet, xp
 from ember._registry import op
 from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op
@@ -322,6 +322,8 @@ def _variance(x, axes, correction, keepdim, root=False):
     if x.dtype.itemsize == 2:  # float16/bfloat16: computed in float32, as PyTorch does
         wide = _variance(x.astype(xp.float32), axes, correction, keepdim, root)
         return wide.astype(x.dtype)
+    if x.dtype.char == "f":
+        return _variance_float32(x, axes, correction, keepdim, root)
     if root:
         return xp.sqrt(_variance(x, axes, correction, keepdim))
     n = _count(x.shape, axes)
@@ -333,6 +335,25 @@ def _variance(x, axes, correction, keepdim, root=False):
         else:
             squares = xp.sum(centered * centered, axis=axes, keepdims=keepdim)
         return xp.asanyarray(squares / squares.dtype.type(max(n - correction, 0)))
+
+
+def _variance_float32(x, axes, correction, keepdim, root):
+    """float32 variance as PyTorch's CPU kernels compute it: squares summed in double, around
+    a float32 mean when the result is one number (`std_var_all_cpu`: x̄ = mean(x) in float32,
+    then Σ(x - x̄)² in double), else a double mean (its Welford reduction accumulates in double).
+    Either way a sum of squares past float32's range still gives a finite result."""
+    wide = x.astype(xp.float64)
+    n = _count(x.shape, axes)
+    if n and x.size == n:  # one output: the mean of `mean(x)` in float32
+        center = xp.float64(xp.sum(x, dtype=xp.float32) / xp.float32(n))
+    else:
+        center = xp.sum(wide, axis=axes, keepdims=True) / n if n else xp.float64(xp.nan)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        centered = wide - center
+        result = xp.sum(centered * centered, axis=axes, keepdims=keepdim) / max(n - correction, 0)
+        if root:
+            result = xp.sqrt(result)
+    return xp.asanyarray(result.astype(xp.float32))
 
 
 class Var(Op):
@@ -478,6 +499,11 @@ class Cumprod(Op):
     def forward(ctx, x, axis, dtype):
         if x._data.ndim == 0:
             y = x._data.astype(dtype.numpy)
+        elif dtype.numpy == xp.float32:
+            # PyTorch's CPU kernel multiplies in double (acc_type) and rounds each result: a
+            # product past float32's range times 0 is 0, not inf·0 = NaN
+            with quiet():  # the cast's overflow to ±inf is the answer
+                y = xp.cumprod(x._data, axis=axis, dtype=xp.float64).astype(xp.float32)
         else:
             y = xp.cumprod(x._data, axis=axis, dtype=dtype.numpy)
         y = Tensor._make(y)

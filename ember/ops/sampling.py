@@ -14,14 +14,14 @@ import math
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
 from ember.ops._streams import (below_uniform53, flat_in_memory_order, fma, generator_of,
                                 in_memory_order, libm, standard_normals64, uniform24, uniform53)
 from ember.ops.creation import _fill_inplace, _finish
-from ember.ops.random_creation import (draw_integers, draw_normal, draw_random_bits,
-                                       draw_uniform)
+from ember.ops.random_creation import (_not_implemented, draw_integers, draw_normal,
+                                       draw_random_bits, draw_uniform)
 
 
 @op(out=True)
@@ -50,6 +50,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     like = mean if isinstance(mean, Tensor) else std
     shape = _broadcast_shape(mean, std)
     out_dtype = like._data.dtype
+    if isinstance(std, Tensor) and std._data.dtype.kind in "fc" and out_dtype.kind in "biu" \
+            and not math.prod(shape):
+        # torch draws nothing into an integer output, then its `draws *= std` refuses floats
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{short_name(like.dtype)}")
     if not isinstance(std, Tensor):
         values = draw_normal(xp.empty(shape, dtype=out_dtype), 0.0, std, generator)
     else:
@@ -113,6 +118,9 @@ def _broadcast_shape(mean, std):
 @op(method=True)
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     """0/1 samples with probabilities `input`, or `p` when given (matches `torch.bernoulli`)."""
+    if p is None and input._data.size and not (input.dtype.is_floating_point
+                                               or input.dtype.is_complex):
+        raise _not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
     template = Tensor._make(xp.empty(input._data.shape, dtype=input._data.dtype))
     if p is None:
         tensor_bernoulli_(template, input, generator=generator)
@@ -379,10 +387,22 @@ def tensor_exponential_(self, lambd=1.0, *, generator=None):
     return _fill_with(self, (-1.0 / lambd) * libm("log1p", -u, exact))
 
 
+def _check_self(self, name: str):
+    """`Tensor.name(x)` with x not a tensor: the TypeError of Python's method descriptor."""
+    if not isinstance(self, Tensor):
+        raise TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
+                        f"to a '{type(self).__name__}' object")
+
+
 @tensor_method("cauchy_")
 def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy(median, sigma) samples, median + sigma·tan(π(u - 1/2)) (matches
     `Tensor.cauchy_`)."""
+    _check_self(self, "cauchy_")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{_dtype._SHORT.get(self.dtype.name, self.dtype.name)}")
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     u = uniform53(generator, self._data.size)
@@ -394,6 +414,9 @@ def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 def tensor_geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials to the first success,
     ceil(log(u) / log1p(-p)) (matches `Tensor.geometric_`)."""
+    _check_self(self, "geometric_")
+    if self._data.size and self.dtype.name == "bool":
+        raise _not_implemented("geometric_cpu", self.dtype)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     u = uniform53(generator, self._data.size)

@@ -31,6 +31,7 @@ from ember._backend import xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops.linalg_core import size_at
 
 _FLOAT8 = tuple(d.name for d in _dtype.FLOAT8_DTYPES)
 _ONEDNN_TYPES = ("float32", "bfloat16", "float16", "float8_e4m3fn", "float8_e5m2")
@@ -189,7 +190,13 @@ def _scaled_mm(input: Tensor, mat2: Tensor, scale_a: Tensor, scale_b: Tensor, bi
     if out is not None and out_dtype is not None and out.dtype is not target:
         raise RuntimeError("out_dtype must match output matrix type")
     onednn = _uses_onednn(a, b, scale_a, scale_b)
-    if not onednn and a.dim() == 2 and b.dim() == 2:
+    if not onednn:
+        # the emulation reads a.size(0) and b.size(1) and transposes b and scale_b first
+        size_at(a, 0), size_at(b, 1)
+        for t in (b, scale_b):
+            if t.dim() > 2:
+                raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                                   f"{t.dim()}D")
         _scaling(a, b, scale_a, scale_b)  # the emulation checks the scales first
     _check_matrices(a, b, "mat1 and mat2" if onednn else "mat_a and mat_b")
     if scale_result is not None and (scale_result.numel() != 1

@@ -73,10 +73,13 @@ class Cummin(Cummax):
 
 
 def _cumulative_extreme(input, dim, take_max):
+    result = _CummaxResult if take_max else _CumminResult
+    if input._data.size == 0:  # PyTorch returns empty results before it checks dim
+        return result(input.clone(), Tensor._make(xp.zeros(input._data.shape, dtype=xp.int64)))
     axis = _axis(dim, input._data.ndim)
     node = Cummax if take_max else Cummin
     values, indices = node.apply(input, axis, take_max)
-    return (_CummaxResult if take_max else _CumminResult)(values, indices)
+    return result(values, indices)
 
 
 @op(method=True, out=True)
@@ -360,18 +363,39 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+def _pair_slices(t: Tensor, axis: int):
+    """t[..., :-1, ...] and t[..., 1:, ...] along axis (both empty for a size-0 axis)."""
+    if t.dim() == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    m = max(t.shape[axis] - 1, 0)
+    return t.narrow(axis, 0, m), t.narrow(axis, min(1, t.shape[axis]), m)
+
+
 @op
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
-    """Running trapezoid-rule integral along dim (matches `torch.cumulative_trapezoid`)."""
-    axis = _axis(dim, y.dim())
-    n = y.shape[axis]
-    if n == 0:
-        return _float_samples(y)
-    heights = y.narrow(axis, 1, n - 1) + y.narrow(axis, 0, n - 1)
+    """Running trapezoid-rule integral along dim (matches `torch.cumulative_trapezoid`):
+    cumsum(Δx·(y[:-1] + y[1:]) / 2), with PyTorch's checks and broadcasting of Δx."""
+    axis = _axis(dim, max(y.dim(), 1))
     if x is not None and isinstance(x, Tensor):
-        areas = _spacing_from(x, y, axis) * heights / 2
-    else:
-        step = 1.0 if dx is None and x is None else float(dx if dx is not None else x)
-        areas = heights * (step / 2)
-    return areas.cumsum(axis)
+        if y.dtype is _dtype.bool or x.dtype is _dtype.bool:
+            raise RuntimeError("cumulative_trapezoid: received a bool input for `x` or `y`, "
+                               "but bool is not supported")
+        left, right = _pair_slices(y, axis)
+        if x.dim() == 1:
+            if x.shape[0] != y.shape[axis]:
+                raise RuntimeError("cumulative_trapezoid: There must be one `x` value for each "
+                                   "sample point")
+            shape = [1] * y.dim()
+            shape[axis] = x.shape[0]
+            x = x.reshape(shape)
+        elif x.dim() < y.dim():
+            x = x.reshape((1,) * (y.dim() - x.dim()) + tuple(x.shape))
+        x_left, x_right = _pair_slices(x, axis)
+        return ((x_right - x_left) * (left + right) / 2).cumsum(axis)
+    if y.dtype is _dtype.bool:
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is "
+                           "not supported")
+    left, right = _pair_slices(y, axis)
+    step = 1.0 if dx is None and x is None else float(dx if dx is not None else x)
+    return ((left + right) * (step / 2)).cumsum(axis)
 

@@ -13,39 +13,21 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
-from ember.ops._util import as_operand
+from ember.ops._scatter_checks import (_check_dim_index, _check_index_copy, _check_index_func,
+                                         _check_long_index, _check_scatter_index, _index_array,
+                                         _select_index)
+from ember.ops._util import as_operand, check_broadcast
 from ember.ops.broadcast import expand_to
 from ember.ops.indexing import Index, _basic_fn, _c_name, check_out_overlap
 from ember.ops.inplace import RegionPut, RegionTake, RegionZero, identity
 
 
 # ---- gather / scatter ---------------------------------------------------------------------------
-def _index_array(index: Tensor, name: str) -> xp.ndarray:
-    array = index._data
-    if not (xp.issubdtype(array.dtype, xp.integer)):
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    return array.astype(xp.int64, copy=False)
-
-
 def _along_dim(index: xp.ndarray, dim: int) -> tuple:
     """The advanced index picking, at each position p of index, p with p[dim] = index[p]."""
     grid = list(get_array_module(index).indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
-
-
-def _check_dim_index(name, x_shape, index, dim, other_shape=None):
-    if index.ndim != len(x_shape) and not (index.ndim <= 1 and len(x_shape) <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    for d in range(index.ndim):
-        if d != dim and index.shape[d] > x_shape[d]:
-            raise RuntimeError(
-                f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
-                f"no larger than self {list(x_shape)} apart from dimension {dim}")
-    size = x_shape[dim] if x_shape else 1
-    if index.size and (index.max() >= size or index.min() < -size):
-        bad = index.max() if index.max() >= size else index.min()
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 class Gather(Index):
@@ -86,6 +68,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False, out=Non
     _check_dim_index("gather", input._data.shape, array, dim)
     if input._data.ndim == 0:  # a 0-d input reads as shape (1,)
         result = GatherFlat.apply(input, (array,))
+    elif not array.size:  # an empty index of any shape (PyTorch checks none)
+        zeros = get_array_module(array).zeros(array.shape, dtype=array.dtype)
+        result = Gather.apply(input, (zeros,) * input._data.ndim)
     else:
         result = Gather.apply(input, _along_dim(array, dim))
     if out is not None and out.dtype is not result.dtype:
@@ -152,6 +137,25 @@ class ScatterAdd(Op):
         return gx, gsrc, None, None, None
 
 
+class ScatterNothing(Op):
+    """scatter with an empty index (of any shape: PyTorch checks none): y = x;  gx = gy,
+    gsrc = 0."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.src_shape = src._data.shape if isinstance(src, Tensor) else None
+        return x._data.copy(order="K")
+
+    @staticmethod
+    def backward(ctx, gy):
+        gsrc = None
+        if ctx.src_shape is not None and ctx.needs_input_grad[1]:
+            gsrc = Tensor._make(get_array_module(gy._data).zeros(ctx.src_shape, gy._data.dtype))
+        return gy, gsrc
+
+
 def _scatter_src_grad(gy, adv, index_shape, src_shape, view_fn):
     g = RegionTake.apply(gy, view_fn, adv)
     if tuple(index_shape) != tuple(src_shape):
@@ -177,7 +181,10 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         src = value
     if isinstance(src, Tensor) and src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_dim_index("scatter", input._data.shape, array, dim)
+    _check_scatter_index(input._data.shape, array, dim,
+                         src._data.shape if isinstance(src, Tensor) else None)
+    if not array.size:
+        return ScatterNothing.apply(input, src)
     view_fn, adv = _scatter_region(input, array, dim)
     if reduce is not None:
         values = src._data[_leading(array.shape)] if isinstance(src, Tensor) else src
@@ -196,10 +203,12 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of input with src added at index along dim, repeats accumulating (matches
     `torch.scatter_add`)."""
     dim = wrap_dim(dim, input._data.ndim)
-    array = _index_array(index, "scatter_add")
+    array = _index_array(index, "scatter")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_dim_index("scatter_add", input._data.shape, array, dim)
+    _check_scatter_index(input._data.shape, array, dim, src._data.shape)
+    if not array.size:
+        return ScatterNothing.apply(input, src)
     view_fn, adv = _scatter_region(input, array, dim)
     return ScatterAdd.apply(input, src, adv, array.shape, view_fn)
 
@@ -209,57 +218,16 @@ class IndexSelect(Index):
     """y = x at the listed positions along dim;  gx = zeros with gy added back there."""
 
 
-def _dim_index(input: Tensor, dim: int, index: Tensor, name: str):
-    array = index._data
-    if array.ndim > 1:
-        raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if not xp.issubdtype(array.dtype, xp.integer):
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    array = array.reshape(-1).astype(xp.int64, copy=False)
-    size = input._data.shape[dim] if input._data.ndim else 1
-    if array.size and (array.max() >= size or array.min() < -size):
-        raise IndexError("index out of range in self")
-    return (slice(None),) * dim + (array,)
-
-
 @op(method=True)
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """The entries at `index` along dim (matches `torch.index_select`)."""
     dim = wrap_dim(dim, input._data.ndim)
+    array = _select_index(input, dim, index)
     if input._data.ndim == 0:
-        if index._data.size != 1:
-            raise RuntimeError(
-                "index_select(): Index to scalar can have only 1 value, got "
-                f"{index._data.size} value(s)")
-        _dim_index(input, 0, index, "index_select")
-        result = IndexSelectFlat.apply(input, (index._data.reshape(()).astype(xp.int64),))
+        result = IndexSelectFlat.apply(input, (array.reshape(()),))
     else:
-        result = IndexSelect.apply(input, _dim_index(input, dim, index, "index_select"))
+        result = IndexSelect.apply(input, (slice(None),) * dim + (array,))
     return _write_out(result, out, (input, index))
-
-
-def _check_index_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor):
-    """index_add/index_copy: source's shape is input's but for `len(index)` at dim."""
-    count = index._data.size
-    shape, source_shape = input._data.shape, source._data.shape
-    if input._data.ndim and source._data.ndim and count != source_shape[dim]:
-        error = IndexError if name == "index_copy_" else RuntimeError
-        tail = f": ({source_shape[dim]}), for dim: {dim}" if name == "index_add_" else (
-            f" ({source_shape[dim]})")
-        raise error(
-            f"{name}(): Number of indices ({count}) should be equal to source.size(dim){tail}")
-    expected = shape[:dim] + (count,) + shape[dim + 1:] if shape else ()
-    if source_shape != expected and name == "index_copy_":
-        dest = " ".join(str(n) for d, n in enumerate(shape) if d != dim)
-        src = " ".join(str(n) for d, n in enumerate(source_shape) if d != dim)
-        raise RuntimeError(
-            "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
-            f"slice shape: {dest} at dimension {dim} and source slice shape: {src} at dimension "
-            f"{dim}.")
-    if source_shape != expected:
-        raise RuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified "
-            f"dimension. Got self.shape = {list(shape)} source.shape = {list(source_shape)}")
 
 
 class IndexAdd(Op):
@@ -289,12 +257,7 @@ class IndexAdd(Op):
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with alpha·source added at `index` along dim (matches `torch.index_add`)."""
     dim = wrap_dim(dim, input._data.ndim)
-    if source.dtype is not input.dtype:
-        raise RuntimeError(
-            f"index_add_(): self ({short_name(input.dtype)}) and source "
-            f"({short_name(source.dtype)}) must have the same scalar type")
-    _check_index_source("index_add_", input, dim, index, source)
-    _dim_index(input, dim, index, "index_add")
+    _check_index_func("index_add_", input, dim, index, source)
     view_fn, adv = _dim_region(input, dim, index, "")
     return IndexAdd.apply(input, source, view_fn, adv, alpha)
 
@@ -305,7 +268,7 @@ class Take(Index):
 
 def _flat_positions(index: Tensor, size: int) -> xp.ndarray:
     """index as positions in a flattened tensor of `size` entries, negatives wrapped."""
-    array = index._data.astype(xp.int64, copy=False)
+    array = index._data
     if array.size and (array.max() >= size or array.min() < -size):
         bad = array.max() if array.max() >= size else array.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} "
@@ -316,6 +279,9 @@ def _flat_positions(index: Tensor, size: int) -> xp.ndarray:
 @op(method=True)
 def take(input: Tensor, index: Tensor, *, out=None) -> Tensor:
     """Entries of the flattened input at `index` (matches `torch.take`)."""
+    _check_long_index("take", index)
+    if index._data.size and not input._data.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     array = _flat_positions(index, input._data.size)
     return _write_out(Take.apply(input.reshape(-1), (array,)), out, (input, index))
 
@@ -336,11 +302,20 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
             "torch.take_along_dim(): input and indices should have the same number of "
             f"dimensions, but got {ndim} dimensions for input, and {indices._data.ndim} "
             "dimensions for indices")
+    if ndim == 0 and dim in (0, -1):
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     dim = wrap_dim(dim, ndim)
-    shape = list(xp.broadcast_shapes(*(tuple(1 if d == dim else n for d, n in enumerate(s))
-                                       for s in (input._data.shape, indices._data.shape))))
+    a, b = (tuple(1 if d == dim else n for d, n in enumerate(s))
+            for s in (input._data.shape, indices._data.shape))
+    check_broadcast(a, b)
+    shape = list(xp.broadcast_shapes(a, b))
     x_shape, i_shape = list(shape), list(shape)
     x_shape[dim], i_shape[dim] = input._data.shape[dim], indices._data.shape[dim]
+    size = input._data.shape[dim]
+    if indices._data.size:  # PyTorch wraps the indices (for negative ones; all of them, in fact)
+        if not size:
+            raise RuntimeError("ZeroDivisionError")
+        indices = Tensor._make(indices._data % size)
     return gather(input.expand(*x_shape), dim, indices.expand(*i_shape))
 
 
@@ -351,15 +326,18 @@ def _flat(array):
 
 def _dim_region(input: Tensor, dim: int, index: Tensor, name: str) -> tuple:
     """(view function, advanced index) of the slices at `index` along dim; a 0-d input is
-    read as shape (1,)."""
-    array = index._data
-    if input._data.ndim == 0:
-        return _flat, (array.reshape(-1).astype(xp.int64),)
-    size = input._data.shape[dim]
-    array = array.reshape(-1).astype(xp.int64)
-    if array.size and (array.max() >= size or array.min() < -size):
+    read as shape (1,). index_copy refuses negative positions, index_fill wraps them."""
+    array = index._data.reshape(-1).astype(xp.int64)
+    size = input._data.shape[dim] if input._data.ndim else 1
+    low = 0 if name else -size
+    if array.size and (array.max() >= size or array.min() < low):
         bad = array.max() if array.max() >= size else array.min()
+        if not size:  # PyTorch fails making a view of the empty dim (a RuntimeError)
+            raise RuntimeError(f"{name}index {bad} is out of bounds for dimension {dim} with "
+                               "size 0")
         raise IndexError(f"{name}index {bad} is out of bounds for dimension {dim} with size {size}")
+    if input._data.ndim == 0:
+        return _flat, (array,)
     return identity, (slice(None),) * dim + (array,)
 
 
@@ -441,13 +419,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     """input with the slices at `index` along dim replaced by source's (matches
     `torch.index_copy`)."""
     dim = wrap_dim(dim, input._data.ndim)
-    if source.dtype is not input.dtype:
-        raise RuntimeError(
-            "index_copy_(): self and source expected to have the same dtype, but got (self) "
-            f"{short_name(input.dtype)} and (source) {short_name(source.dtype)}")
-    if index._data.ndim > 1:
-        raise IndexError("index_copy_(): Index should have dimension 1 or 0 (got 2)")
-    _check_index_source("index_copy_", input, dim, index, source)
+    _check_index_copy(input, dim, index, source)
     view_fn, adv = _dim_region(input, dim, index, "index_copy_(): ")
     return IndexCopy.apply(input, source, view_fn, adv)
 
@@ -484,14 +456,17 @@ class Put(Op):
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """input with source written (or added) at positions of the flattened input (matches
     `torch.put`)."""
-    if source._data.size != index._data.size:
-        raise IndexError(
-            "put_(): Expected source and index to have the same number of elements, but got "
-            f"source.numel() = {source._data.size}, index.numel() = {index._data.size}")
+    _check_long_index("put_", index)
     if source.dtype is not input.dtype:
         raise RuntimeError(
             "put_(): self and source expected to have the same dtype, but got self.dtype = "
             f"{short_name(input.dtype)} and source.dtype = {short_name(source.dtype)}")
+    if source._data.size != index._data.size:
+        raise IndexError(
+            "put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source._data.size}, index.numel() = {index._data.size}")
+    if index._data.size and not input._data.size:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
     positions = _flat_positions(index, input._data.size).reshape(-1)
     return Put.apply(input, source, positions, bool(accumulate))
 

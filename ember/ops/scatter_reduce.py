@@ -15,9 +15,10 @@ from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
+from ember.ops._scatter_checks import _check_index_func, _check_scatter_index, _index_array
 from ember.ops.indexing import _basic_fn
 from ember.ops.inplace import RegionPut
-from ember.ops.scatter import _along_dim, _check_dim_index, _index_array, _leading
+from ember.ops.scatter import ScatterNothing, _along_dim, _leading
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 _UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum",
@@ -166,8 +167,10 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     gives along dim (matches `torch.scatter_reduce`)."""
     _check("scatter_reduce", input, src, reduce, _REDUCTIONS + ("max", "min"))
     dim = wrap_dim(dim, input._data.ndim)
-    array = _index_array(index, "scatter_reduce")
-    _check_dim_index("scatter_reduce", input._data.shape, array, dim)
+    array = _index_array(index, "scatter")
+    _check_scatter_index(input._data.shape, array, dim, src._data.shape)
+    if not array.size:
+        return ScatterNothing.apply(input, src)
     return ScatterReduce.apply(input, src, dim, Tensor._make(array), reduce, bool(include_self))
 
 
@@ -176,28 +179,17 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                  include_self: bool = True) -> Tensor:
     """input with source's slices reduced (prod, mean, amax, amin) into the slices at `index`
     along dim (matches `torch.index_reduce`)."""
-    _check("index_reduce", input, source, reduce, _REDUCTIONS[1:])
     ndim = input._data.ndim
     dim = wrap_dim(dim, ndim)
+    if reduce not in _REDUCTIONS[1:]:
+        _check("index_reduce", input, source, reduce, _REDUCTIONS[1:])  # PyTorch's message
+    _check_index_func("index_reduce_", input, dim, index, source)
+    _check("index_reduce", input, source, reduce, _REDUCTIONS[1:])
     array = index._data.reshape(-1).astype(xp.int64)
     if ndim == 0:
-        if source._data.ndim:
-            raise RuntimeError(
-                "source tensor shape must match self tensor shape, excluding the specified "
-                f"dimension. Got self.shape = [] source.shape = {list(source._data.shape)}")
-        if array.size and (array.max() >= 1 or array.min() < -1):
-            raise IndexError("index out of range in self")
-        return IndexReduce.apply(input, source, 0, Tensor._make(array.reshape(()) % 1), reduce,
+        return IndexReduce.apply(input, source, 0, Tensor._make(array.reshape(())), reduce,
                                  bool(include_self), False)
-    size = input._data.shape[dim]
-    if array.size and (array.max() >= size or array.min() < -size):
-        raise IndexError("index out of range in self")
     expected = input._data.shape[:dim] + (array.size,) + input._data.shape[dim + 1:]
-    if source._data.shape != expected:
-        raise RuntimeError(
-            "index_reduce_(): Source/destination tensor must have same slice shapes. "
-            f"Destination shape {list(input._data.shape)}, source shape "
-            f"{list(source._data.shape)}")
     spread = xp.broadcast_to(array.reshape((-1,) + (1,) * (ndim - dim - 1)), expected).copy()
-    return IndexReduce.apply(input, source, dim, Tensor._make(spread % size), reduce,
+    return IndexReduce.apply(input, source, dim, Tensor._make(spread), reduce,
                              bool(include_self), False)

@@ -8,6 +8,8 @@ results then agree with PyTorch's even where NumPy's would not, as with NaN valu
 boundaries (every comparison with NaN is false, so a NaN value goes to the end of its row).
 """
 
+import collections.abc
+
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
@@ -76,10 +78,11 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                 "torch.searchsorted(): side and right can't be set to opposites, got side of "
                 "left while right was True")
         right = side == "right"
-    seq = sorted_sequence._data
-    values = _as_array(input, seq)
-    if seq.dtype == xp.bool_:
+    common = _dtype.result_type(sorted_sequence, input)  # PyTorch searches in a common dtype
+    if common is _dtype.bool:
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    seq = sorted_sequence._data.astype(common.numpy, copy=False)
+    values = _as_array(input, seq).astype(common.numpy, copy=False)
     if seq.ndim == 0:
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
@@ -130,6 +133,8 @@ def unravel_index(indices: Tensor, shape) -> tuple:
     dtype = indices.dtype
     if dtype.is_floating_point or dtype is _dtype.bool or dtype.is_complex:
         raise TypeError(f"expected 'indices' to be integer dtype, but got {dtype}")
+    if not isinstance(shape, (int, collections.abc.Sequence)):  # a tensor is not a shape
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
     if isinstance(shape, int):
         shape = (shape,)
     shape = tuple(shape)

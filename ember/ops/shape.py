@@ -10,6 +10,7 @@ backward is written with these same ops (a view's gradient is the inverse view o
 gradient), so all of them are differentiable any number of times.
 """
 
+import collections.abc
 import operator
 import warnings
 
@@ -19,43 +20,11 @@ from ember._backend import xp
 from ember._registry import op, tensor_method, torch_function
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
+from ember.ops._shape_args import _infer_size, _sizes
 from ember.ops._util import broadcast_error
 from ember.ops.broadcast import ExpandTo, SumTo
 from ember.ops.indexing import basic_view
 from ember.ops.inplace import RegionPut
-
-
-def _sizes(args) -> tuple:
-    """A size given as *args or as one sequence, as a tuple of ints."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple(operator.index(s) for s in args)
-
-
-def _infer_size(shape, numel: int) -> tuple:
-    """Resolve one -1 in `shape` for `numel` elements; PyTorch's errors for bad shapes."""
-    known = 1
-    infer = None
-    for i, s in enumerate(shape):
-        if s == -1:
-            if infer is not None:
-                raise RuntimeError("only one dimension can be inferred")
-            infer = i
-        elif s < 0:
-            raise RuntimeError(f"invalid shape dimension {s}")
-        else:
-            known *= s
-    if infer is None:
-        if known == numel:
-            return tuple(shape)
-    elif known == 0:
-        if numel == 0:
-            raise RuntimeError(
-                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
-                "unspecified dimension size -1 can be any value and is ambiguous")
-    elif numel % known == 0:
-        return tuple(shape[:infer]) + (numel // known,) + tuple(shape[infer + 1:])
-    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
 
 
 def _try_view(array, shape):
@@ -166,6 +135,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dim into `sizes` (matches `torch.unflatten`)."""
     shape = input._data.shape
+    if not shape:  # PyTorch wraps the dim without the 0-d allowance, in its own words
+        raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {dim} "
+                           "but tensor has no dimensions")
     dim = wrap_dim(dim, input._data.ndim)
     sizes = _sizes((sizes,))
     try:
@@ -269,11 +241,15 @@ def _T(self) -> Tensor:
 @tensor_method("mT")
 @property
 def _mT(self) -> Tensor:
-    if self._data.ndim < 2:
-        raise RuntimeError(
-            "tensor.mT is only supported on matrices or batches of matrices. Got "
-            f"{self._data.ndim}-D tensor.")
-    return transpose(self, -2, -1)
+    ndim = self._data.ndim
+    if ndim >= 2:
+        return transpose(self, -2, -1)
+    if ndim == 0:  # deprecated, but PyTorch still gives the tensor itself
+        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+        return self
+    raise RuntimeError(
+        f"tensor.mT is only supported on matrices or batches of matrices. Got {ndim}-D tensor.")
 
 
 @op(method=True, aliases=("moveaxis",))
@@ -421,21 +397,27 @@ def broadcast_tensors(*tensors):
 
 @torch_function()
 def broadcast_shapes(*shapes) -> Size:
-    """The shape that tensors of `shapes` broadcast to (matches `torch.broadcast_shapes`)."""
-    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    """The shape that tensors of `shapes` broadcast to (matches `torch.broadcast_shapes`):
+    ints, sequences of ints, None left out."""
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
+    for shape in shapes:
+        if not isinstance(shape, collections.abc.Sequence):  # a tensor is not a shape
+            raise RuntimeError("Input shapes should be of type ints, a tuple of ints, or a list "
+                               f"of ints, got {shape}")
     result = [1] * max((len(s) for s in shapes), default=0)
     for i, shape in enumerate(shapes):
         for d in range(-1, -len(shape) - 1, -1):
-            if shape[d] < 0:
-                raise ValueError("Attempting to broadcast a dimension with negative length!")
-            if shape[d] == 1 or shape[d] == result[d]:
+            if shape[d] == result[d]:
                 continue
-            if result[d] != 1:
+            if result[d] == 1:
+                if shape[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                result[d] = shape[d]
+            if shape[d] != 1 and shape[d] != result[d]:
                 raise RuntimeError(
                     f"Attempting to broadcast a dimension of length {shape[d]} at {d}! "
                     f"Mismatching argument at index {i} had {shape}; but expected shape should "
                     f"be broadcastable to {result}")
-            result[d] = shape[d]
     return Size(result)
 
 

@@ -3,7 +3,7 @@
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._opmath import in_opmath
 from ember.ops._util import as_operand
@@ -76,12 +76,17 @@ class LogSoftmax(Op):
 
 
 def _softmax_input(input, dim, dtype, name):
+    """input (cast to dtype) and the axes, or PyTorch's error: the dim is checked first, and an
+    empty tensor of any dtype passes (its softmax never reaches the typed kernel)."""
     if dtype is not None:
         input = as_operand(input, _dtype.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
+    data = input._data
+    axes = _axes(int(dim), data.ndim)
+    if not input.dtype.is_floating_point and data.size:
+        kernel = "_lastdim" if not axes or axes[0] == data.ndim - 1 else ""
         raise NotImplementedError(
-            f'"{name}_lastdim_kernel_impl" not implemented for \'{_type_word(input.dtype)}\'')
-    return input, _axes(int(dim), input._data.ndim)
+            f'"{name}{kernel}_kernel_impl" not implemented for \'{short_name(input.dtype)}\'')
+    return input, axes
 
 
 @op(method=True)
@@ -111,6 +116,11 @@ def _softmax_backward_data(grad_output: Tensor, output: Tensor, dim: int,
                            input_dtype) -> Tensor:
     """softmax's input gradient from its output: y·(gy - Σ gy·y) along dim, in grad_output's
     dtype, 16-bit floats computed in float32 (matches `torch._softmax_backward_data`)."""
+    if grad_output.shape != output.shape:
+        raise RuntimeError(f"Expected tensor for argument #1 'grad' to have same size as tensor "
+                           f"for argument #2 'output'; but {list(grad_output.shape)} does not "
+                           f"equal {list(output.shape)} (while checking arguments for "
+                           "softmax_backward)")
     if grad_output.dtype != output.dtype:
         raise RuntimeError(f"expected scalar type {_type_word(grad_output.dtype)} but found "
                            f"{_type_word(output.dtype)}")

@@ -6,7 +6,7 @@ placed back at the positions they came from. Where PyTorch's CPU algorithms are 
 equal values come out in the order they leave them in (_cpu_order.py).
 """
 
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
@@ -170,7 +170,9 @@ class MedianAll(Op):
     def forward(ctx, x):
         flat = x._data.reshape(-1)
         if flat.size == 0 or flat.dtype.kind == "f" and xp.isnan(flat).any():
-            y = get_array_module(flat).asarray(xp.nan, dtype=flat.dtype)
+            # NaN, or NaN cast to the integer dtype as C casts it (int64: its minimum), as torch
+            with quiet():
+                y = get_array_module(flat).asarray(xp.nan).astype(flat.dtype)
         else:
             k = (flat.size - 1) // 2
             y = xp.partition(flat, k)[k]
@@ -215,11 +217,22 @@ class MedianDim(Op):
         return PutAlong.apply(gy, *ctx.args), None, None
 
 
+def _refuse_median_dtype(input, dim):
+    """torch's median/nanmedian kernels have no complex or bool version (named by overload);
+    an empty input is answered (no dim) or refused (a dim) before the kernel is chosen."""
+    if dim is not None and input.dtype.name == "bool":
+        _check_nonempty(input, "median", _axis(dim, input._data.ndim))
+    if input.dtype.is_complex or input.dtype.name == "bool" and (dim is not None or
+                                                                 input.numel()):
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{short_name(input.dtype)}\'')
+
+
 @op(method=True)
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
-    refuse_complex(input, NotImplementedError,
-                   f'"median_cpu" not implemented for \'{short_name(input.dtype)}\'')
+    _refuse_median_dtype(input, dim)
     if dim is None:
         return MedianAll.apply(input)
     axis = _axis(dim, input._data.ndim)
@@ -238,7 +251,8 @@ class NanmedianAll(MedianAll):
         flat = x._data.reshape(-1)
         valid = flat[~xp.isnan(flat)] if flat.dtype.kind == "f" else flat
         if valid.size == 0:
-            y = get_array_module(flat).asarray(xp.nan, dtype=flat.dtype)
+            with quiet():  # NaN cast as C casts it, as in MedianAll
+                y = get_array_module(flat).asarray(xp.nan).astype(flat.dtype)
         else:
             k = (valid.size - 1) // 2
             y = xp.partition(valid, k)[k]
@@ -312,6 +326,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
         return write_out(kthvalue(input, k, dim, keepdim), out)
     axis = _axis(dim, input._data.ndim)
     size = input._data.shape[axis] if input._data.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     if input.dtype.name == "bool":
@@ -334,8 +350,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median ignoring NaNs: a value, or (values, indices) along dim (matches
     `torch.nanmedian`)."""
-    refuse_complex(input, NotImplementedError,
-                   f'"median_cpu" not implemented for \'{short_name(input.dtype)}\'')
+    _refuse_median_dtype(input, dim)
     if dim is None:
         return NanmedianAll.apply(input)
     axis = _axis(dim, input._data.ndim)

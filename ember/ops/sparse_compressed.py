@@ -140,7 +140,9 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
         return _to_compressed(self, layout)
     if layout not in (None, sparse_coo):
         raise NotImplementedError(f"ember: to_sparse with layout {layout} is not implemented")
-    return _COO_TO_SPARSE(self, sparse_dim, blocksize=blocksize, dense_dim=dense_dim)
+    if sparse_dim is not None:  # torch's two overloads: (sparse_dim) or keywords only
+        return _COO_TO_SPARSE(self, sparse_dim)
+    return _COO_TO_SPARSE(self, blocksize=blocksize, dense_dim=dense_dim)
 
 
 @_compressed_method("to_sparse", "to_sparse_coo")

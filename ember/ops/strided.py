@@ -247,8 +247,10 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     shape = _sizes(sizes)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    if shape == self._data.shape:
+        return self  # PyTorch keeps the tensor, strides included
     n = math.prod(shape)
-    flat = self._data.reshape(-1)
+    flat = xp.ravel(self._data, order="K")  # in memory order, as PyTorch reads its storage
     if n > flat.size:
         grown = get_array_module(flat).zeros(n, dtype=flat.dtype)
         grown[:flat.size] = flat

@@ -6,7 +6,6 @@ index_select with the repeated indices), so its grad_fn names are PyTorch's; blo
 rot90 are one op each, whose backward is a slice of gy / the opposite rotation.
 """
 
-import functools
 
 from ember import _dtype
 from ember._backend import get_array_module, xp
@@ -114,7 +113,7 @@ def block_diag(*tensors) -> Tensor:
             raise RuntimeError(
                 "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
                 f"{i} has {t._data.ndim} dimensions")
-    dtype = functools.reduce(_dtype.promote_types, (t.dtype for t in tensors))
+    dtype = _dtype.result_type(*tensors)  # 0-d inputs promote as in an op, not fully
     blocks = [reshape(as_operand(t, dtype), (1, -1) if t._data.ndim < 2 else t._data.shape)
               for t in tensors]
     return BlockDiag.apply(*blocks)

@@ -17,6 +17,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
 from ember.ops.comparison import where
+from ember.ops.special_airy import airy_ai_array
 from ember.ops.unary import exp, float_unary, log, sign
 
 
@@ -341,7 +342,7 @@ def _scipy_fn(scipy_name):
     return lambda d: _scipy.function(scipy_name)(d)
 
 
-airy_ai = _no_grad_special("airy_ai", lambda d: _scipy.function("airy")(d)[0])
+airy_ai = _no_grad_special("airy_ai", airy_ai_array)
 bessel_j0 = _no_grad_special("bessel_j0", _scipy_fn("j0"))
 bessel_j1 = _no_grad_special("bessel_j1", _scipy_fn("j1"))
 bessel_y0 = _no_grad_special("bessel_y0", _scipy_fn("y0"))

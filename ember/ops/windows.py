@@ -7,6 +7,7 @@ its last sample, the form spectral analysis (stft) wants.
 """
 
 import math
+import operator
 from collections.abc import Iterable
 
 from ember import _dtype
@@ -102,6 +103,23 @@ def _signal_dtype(name, M, dtype, layout=None):
     return dtype
 
 
+def _early(M, dtype, requires_grad):
+    """PyTorch's windows of length 0 and 1, returned before M is used as linspace's `steps`
+    (so a 0-d float tensor or True works there); None for longer windows."""
+    if M == 0 or M == 1:
+        return _finish(xp.ones(1 if M == 1 else 0), dtype, requires_grad)
+    return None
+
+
+def _steps(M) -> int:
+    """M as linspace's `steps`: an int or a 0-d integer tensor; a float (or float tensor) is
+    the TypeError of linspace's argument parser, as in PyTorch's window functions."""
+    if isinstance(M, float) or (isinstance(M, Tensor) and M.dtype.is_floating_point):
+        raise TypeError(f"linspace() received an invalid combination of arguments - got "
+                        f"(steps={type(M).__name__}), but expected (int steps)")
+    return int(operator.index(M))
+
+
 def _span(M, sym):
     """The denominator length: M - 1 for symmetric windows, M for periodic ones."""
     return M if not sym and M > 1 else M - 1
@@ -111,12 +129,14 @@ def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None,
                    requires_grad=False) -> Tensor:
     """w[n] = Σ_i (-1)^i·a_i·cos(2πi·n / N) (matches `torch.signal.windows.general_cosine`)."""
     dtype = _signal_dtype("general_cosine", M, dtype, layout)
-    if M <= 1:
-        return _finish(xp.ones(M), dtype, requires_grad)
+    early = _early(M, dtype, requires_grad)
+    if early is not None:
+        return early
     if not isinstance(a, Iterable):
         raise TypeError("Coefficients must be a list/tuple")
     if not a:
         raise ValueError("Coefficients cannot be empty")
+    M = _steps(M)
     phase = 2 * math.pi * xp.arange(M, dtype=xp.float64) / (M if not sym else M - 1)
     values = sum((-1) ** i * w * xp.cos(i * phase) for i, w in enumerate(a))
     return _finish(values, dtype, requires_grad)
@@ -161,8 +181,10 @@ def bartlett(M, *, sym=True, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """w[n] = 1 - |2n/N - 1|, a triangle (matches `torch.signal.windows.bartlett`)."""
     dtype = _signal_dtype("bartlett", M, dtype, layout)
-    if M <= 1:
-        return _finish(xp.ones(M), dtype, requires_grad)
+    early = _early(M, dtype, requires_grad)
+    if early is not None:
+        return early
+    M = _steps(M)
     values = 1 - xp.abs(-1 + xp.arange(M, dtype=xp.float64) * 2 / _span(M, sym))
     return _finish(values, dtype, requires_grad)
 
@@ -207,8 +229,10 @@ def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=None, device=None,
     dtype = _signal_dtype("kaiser", M, dtype, layout)
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
-    if M <= 1:
-        return _finish(xp.ones(M), dtype, requires_grad)
+    early = _early(M, dtype, requires_grad)
+    if early is not None:
+        return early
+    M = _steps(M)
     ratio = xp.minimum(-1 + xp.arange(M, dtype=xp.float64) * 2 / (M if not sym else M - 1), 1)
     with quiet():
         values = xp.i0(beta * xp.sqrt(xp.maximum(1 - ratio * ratio, 0))) / xp.i0(beta)

@@ -235,3 +235,34 @@ def test_node_names(fn, kind):
     ye = getattr(ember.fft, fn)(ember.from_numpy(x.copy()).requires_grad_())
     yt = getattr(torch.fft, fn)(torch.from_numpy(x.copy()).requires_grad_())
     assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+# ---- issue #19's fuzz: empty batches (MKL refuses to plan them) and n= on an empty input ----
+EMPTY_CALLS = [
+    lambda m: m.fft.fft(m.zeros(0, 3)),
+    lambda m: m.fft.rfft(m.zeros(2, 0, 3)),
+    lambda m: m.fft.irfft(m.zeros(0, 3, dtype=m.complex64)),
+    lambda m: m.fft.hfft(m.zeros(2, 0, 3, dtype=m.int64)),
+    lambda m: m.fft.hfft(m.zeros(2, 0, 3, dtype=m.int64), n=10, dim=1, norm="ortho"),
+    lambda m: m.fft.hfftn(m.zeros(2, 0, 3, dtype=m.float64)),
+    lambda m: m.fft.fft(m.zeros(0, 3), dim=0, n=4),
+    lambda m: m.fft.fft2(m.zeros(2, 0, 3), s=(2, 2)),
+    lambda m: m.fft.fftshift(m.tensor(1.0)),
+    lambda m: m.fft.ifftshift(m.tensor(1.0)),
+    lambda m: m.fft.fftshift(m.ones(2, 3), dim=()),
+]
+
+
+@pytest.mark.parametrize("index", range(len(EMPTY_CALLS)))
+def test_empty_inputs(index):
+    call = EMPTY_CALLS[index]
+    try:
+        expected, torch_error = call(torch), None
+    except Exception as error:  # noqa: BLE001 - the class is compared
+        expected, torch_error = None, error
+    if torch_error is not None:
+        with pytest.raises(type(torch_error)):
+            call(ember)
+        return
+    result = call(ember)
+    assert str(result.dtype) == str(expected.dtype) and result.shape == expected.shape

@@ -140,3 +140,25 @@ def test_16_bit(name, dtype):
     t = CALLS[name](torch, t_x, torch.tensor(MASK))
     assert str(e.dtype) == str(t.dtype)
     assert_same(e.float(), t.float(), rtol=2e-2, atol=2e-2)
+
+
+DIM_TENSORS = {"int_1d": [1], "int_0d": 1, "float_1d": [1.0], "float_0d": 1.0,
+               "repeated_float": [0.0, 3.0], "two_by_two": [[0, 1], [1, 2]]}
+
+
+@pytest.mark.parametrize("name", ["sum", "amax", "softmax", "cumsum", "mean"])
+@pytest.mark.parametrize("dim", DIM_TENSORS)
+def test_a_tensor_as_dim(name, dim):
+    """A tensor dim goes through torch.masked's own checks first (repeats, range, a tensor
+    used as a bool) and then the op's argument parser (an integer tensor is a dim, a float
+    tensor a TypeError)."""
+    def call(lib, x):
+        return getattr(lib.masked, name)(x, lib.tensor(DIM_TENSORS[dim]))
+
+    x = torch.tensor(X[0])
+    try:
+        expected = call(torch, x)
+    except Exception:  # noqa: BLE001 - the class is what is compared
+        assert_same_error(call, x)
+        return
+    assert_same(call(ember, to_ember(x)), expected)

@@ -397,3 +397,21 @@ def special_values_without_warnings(cases):
             actual = cases[name](ember, ember.tensor(values)).numpy()
         np.testing.assert_allclose(actual, expected, equal_nan=True)
     return test
+
+
+# ---- bad calls (issue #19's fuzz): name -> call(lib) ----------------------------------------
+def result_or_error(cases):
+    """torch's result (values, dtype, shape; tuples output by output), or (a subclass of)
+    torch's exception class."""
+    @pytest.mark.parametrize("name", sorted(cases))
+    def test(name):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                expected = cases[name](torch)
+            except Exception as error:  # noqa: BLE001 - the class is what is compared
+                with pytest.raises(type(error)):
+                    cases[name](ember)
+                return
+            assert_same_outputs(cases[name](ember), expected)
+    return test

@@ -370,3 +370,35 @@ def test_native_dropout_backward_16_bit_int_float_mask_out_and_gradcheck():
     e_mask = to_ember(mask)
     assert gradgradcheck64(lambda g: ember.ops.aten.native_dropout_backward(g, e_mask, 1.5),
                            RNG.standard_normal(40))
+
+
+ATEN_CONVERSIONS = {  # value for `dim` (int) / `input_dtype` (ScalarType) / `scale` (float)
+    "dim_0d_int_tensor": ("dim", np.array(1)), "dim_0d_float_tensor": ("dim", np.array(1.0)),
+    "dim_one_element": ("dim", np.array([1])), "dim_two_elements": ("dim", np.array([1, 0])),
+    "dim_bool": ("dim", True), "dim_python_float": ("dim", 1.0),
+    "dtype_code": ("input_dtype", 7), "dtype_code_tensor": ("input_dtype", np.array(6)),
+    "dtype_float": ("input_dtype", 6.0), "scale_tensor": ("scale", np.array([2.0])),
+    "scale_int": ("scale", 2), "scale_two_elements": ("scale", np.array([2.0, 3.0])),
+}
+
+
+@pytest.mark.parametrize("case", ATEN_CONVERSIONS)
+def test_schema_matching_converts_numbers_as_torch_ops_does(case):
+    """torch.ops takes a one-element tensor where a number or a dtype goes, and an int where a
+    dtype goes (a ScalarType code); a Python float is no int, two elements no number."""
+    key, value = ATEN_CONVERSIONS[case]
+    y = np.random.default_rng(0).random((3, 4)).astype(np.float32)
+
+    def call(lib, y):
+        given = lib.tensor(value) if isinstance(value, np.ndarray) else value
+        if key == "scale":
+            return lib.ops.aten.native_dropout_backward(y, y > 0.5, given)
+        args = {"dim": 1, "input_dtype": lib.float32, key: given}
+        return lib.ops.aten._softmax_backward_data(y, y, args["dim"], args["input_dtype"])
+
+    try:
+        expected = call(torch, torch.tensor(y))
+    except Exception:  # noqa: BLE001 - the class is what is compared
+        assert_same_error(call, torch.tensor(y))
+        return
+    assert_same(call(ember, ember.tensor(y)), expected)

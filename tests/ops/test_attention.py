@@ -219,3 +219,18 @@ def test_errors_match_torch(name):
     if name in ("rank", "dtypes", "int_mask", "mask_dtype", "causal_and_mask", "dropout",
                 "gqa_not_dividing", "mask_shape"):
         assert str(error) == str(expected)
+
+
+@pytest.mark.parametrize("shapes, kwargs", [
+    (((2, 0, 3), (4, 6, 8), (4, 6, 8)), {"is_causal": True}),  # no other check runs
+    (((0, 3), (6, 8), (6, 5)), {"dropout_p": 2.0}),
+])
+def test_an_empty_output_returns_before_the_other_checks(shapes, kwargs):
+    """An empty (..., L, Ev) result, as PyTorch answers it right after its dtype checks."""
+    def run(lib):
+        q, k, v = (lib.ones(s, requires_grad=True) for s in shapes)
+        return lib.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs)
+
+    e, t = run(ember), run(torch)
+    assert tuple(e.shape) == tuple(t.shape) and e.dtype.name == str(t.dtype).split(".")[1]
+    assert e.requires_grad and t.requires_grad

@@ -54,6 +54,13 @@ ERRORS = {
     "output_padding": lambda F, lib: F.conv_transpose2d(lib.ones(1, 4, 5, 5),
                                                         lib.ones(4, 2, 3, 3), stride=2,
                                                         output_padding=2),
+    # a transposed weight (in, out / groups, *k) wants out = weight.shape[1] * groups biases
+    "bias_size": lambda F, lib: F.conv_transpose1d(lib.ones(1, 4, 5), lib.ones(4, 2, 3),
+                                                   lib.ones(4)),
+    "bias_0d": lambda F, lib: F.conv_transpose2d(lib.ones(1, 4, 5, 5), lib.ones(4, 2, 3, 3),
+                                                 lib.tensor(1.0)),
+    "bias_size_groups": lambda F, lib: F.conv_transpose3d(
+        lib.ones(1, 4, 2, 2, 2), lib.ones(4, 2, 1, 1, 1), lib.ones(2), groups=2),
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)

@@ -328,7 +328,9 @@ def test_arange_integer_dtype_truncates(args):
     lambda m: m.linspace(0, 3, None), lambda m: m.logspace(0, 3, -1),
     lambda m: m.linspace(m.zeros(2), m.ones(2), 3), lambda m: m.eye(-1),
     lambda m: m.eye(2, -3), lambda m: m.empty_permuted((2,), (0, 1)),
-    lambda m: m.empty_permuted((2, 3), (0, 0)), lambda m: m.empty_permuted((2,), (3,))])
+    lambda m: m.empty_permuted((2, 3), (0, 0)), lambda m: m.empty_permuted((2,), (3,)),
+    lambda m: m.randint_like(m.ones(3), m.tensor([4.0])),  # high: a 0-d tensor only
+    lambda m: m.randint_like(m.ones(3), m.ones(0))])
 def test_creation_argument_errors(call):
     """The exception types torch raises for bad creation arguments."""
     assert type(error_of(lambda: call(ember))) is type(error_of(lambda: call(torch)))

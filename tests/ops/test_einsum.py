@@ -67,3 +67,28 @@ test_errors_match_torch = _tables.product_errors(RNG, [
     (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (4, 4)], False),
     (lambda m, a, b: m.tensordot(a, b, dims=([0], [0])), [(2, 3), (3, 4)], False),
 ])
+
+
+# Issue #19's fuzz: torch's result or its exception class.
+test_bad_calls = _tables.result_or_error({
+    "einsum, the sublist format": lambda m: m.einsum(
+        m.arange(6.0).reshape(2, 3), [0, 1], m.ones(3), [1], [0]),
+    "einsum, a tensor first and a list of tensors": lambda m: m.einsum(
+        m.ones(3), [m.ones(3), m.ones(3)]),
+    "einsum, a subscript out of range": lambda m: m.einsum(m.ones(3), [60]),
+    "einsum, no operand": lambda m: m.einsum("i"),
+    "einsum, a list of floats as operands": lambda m: m.einsum("i->", [1.0, 2.0]),
+    "einsum, a sum over a bool operand": lambda m: m.einsum("ij->i", m.ones(2, 3, dtype=m.bool)),
+    "einsum, a sum over an int32 operand": lambda m: m.einsum(
+        "ij->", m.ones(2, 3, dtype=m.int32)),
+    "einsum, an ellipsis summed away": lambda m: m.einsum("...->", m.arange(6.0).reshape(2, 3)),
+    "tensordot, dims more than a 0-d tensor has": lambda m: m.tensordot(
+        m.tensor(1.0), m.ones(3), 2),
+    "tensordot, dtypes differ": lambda m: m.tensordot(m.ones(2, 3), m.ones(3, dtype=m.int64), 1),
+    "tensordot, dims a 0-d tensor": lambda m: m.tensordot(m.ones(2, 3), m.ones(3),
+                                                          m.tensor(1)),
+    "tensordot, dims a float": lambda m: m.tensordot(m.ones(2, 3), m.ones(3), 1.5),
+    "tensordot, dims lists of ints": lambda m: m.tensordot(m.ones(2, 3), m.ones(3), [1, 0]),
+    "tensordot, a repeated dim": lambda m: m.tensordot(
+        m.ones(2, 3), m.ones(3, 3), ([1, 1], [0, 0])),
+})

@@ -553,3 +553,14 @@ SPECIAL_VALUES = {
 }
 test_special_values_match_torch_without_warnings = _tables.special_values_without_warnings(
     SPECIAL_VALUES)
+
+
+@pytest.mark.parametrize("shapes", [((), (), ()), ((2,), (2,), ()), ((), (2,), ())])
+def test_lerp_0d_weight_takes_part_in_promotion_only_among_0d(shapes):
+    """lerp(0-d f32, 0-d f32, 0-d f64) is float64; with a dimensioned operand, float32."""
+    def run(lib):
+        x, y, w = (lib.full(s, v, dtype=d) for s, v, d in zip(
+            shapes, (1.0, 2.0, 0.25), (lib.float32, lib.float32, lib.float64)))
+        return lib.lerp(x, y, w)
+
+    assert_same(run(ember), run(torch))

@@ -143,6 +143,9 @@ def _sample(image_shape, grid_shape, grid_dtype="float32", **kwargs):
     _sample((1, 1, 3, 3, 3), (1, 2, 2, 2)),
     _sample((1, 1, 3, 3, 3), (1, 2, 2, 2, 3), mode="bicubic"),
     _sample((1, 1, 3), (1, 2, 1)),
+    _sample((), (1, 2, 2, 2)),  # a 0-d input or grid: IndexError before any other check
+    _sample((1, 1, 3, 3), ()),
+    _sample((), (1, 2, 2, 2), grid_dtype="float64"),
 ])
 def test_grid_sample_errors_match_torch(case):
     assert_same_error(case)

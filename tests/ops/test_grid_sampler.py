@@ -33,6 +33,8 @@ def test_grid_sampler_2d(mode, padding, align_corners):
 ERRORS = {
     "2d_of_5d": lambda m, x, g: m.grid_sampler_2d(x.unsqueeze(2), g, 0, 0, False),
     "3d_of_4d": lambda m, x, g: m.grid_sampler_3d(x, g, 0, 0, False),
+    "2d_of_0d": lambda m, x, g: m.grid_sampler_2d(x.sum(), g, 0, 0, False),
+    "3d_of_0d_grid": lambda m, x, g: m.grid_sampler_3d(x, g.sum(), 0, 0, False),
 }
 
 

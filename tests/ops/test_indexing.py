@@ -373,3 +373,40 @@ test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: m._unsafe_masked_index(x, m.ones(2, dtype=m.bool), [m.tensor([0.0, 1.0])],
                                         0.0),
 ])
+
+
+def _index_put_in_place(m, x, index, value):
+    x[index] = value
+    return x
+
+
+# Issue #19's fuzz: torch's result or its exception class, in torch's order of checks.
+test_bad_calls = _tables.result_or_error({
+    "a list of floats as an index (read as int64)": lambda m: m.arange(12.0).reshape(3, 4)[
+        [1.5, -0.5]],
+    "a list of floats too big for int64": lambda m: m.ones(3)[[1e30]],
+    "a float tensor inside a list index": lambda m: m.ones(3, 4)[[m.tensor(1.0), 2]],
+    "a list of lists read as a tuple": lambda m: m.arange(12.0).reshape(3, 4)[[[0, 1], [1, 2]]],
+    "a list holding a slice read as a tuple": lambda m: m.arange(12.0).reshape(3, 4)[
+        [0, slice(None)]],
+    "out-of-range indices, empty result": lambda m: m.ones(2, 0, 3)[[1, 2]],
+    "out-of-range indices, empty result, two arrays": lambda m: m.ones(2, 0, 3)[
+        [5], :, [1]],
+    "index_put, value shape before index bounds": lambda m: m.index_put(
+        m.zeros(1, 3), (m.tensor([2]),), m.ones(1, 5)),
+    "index_put accumulate, value shape before index bounds": lambda m: m.index_put(
+        m.zeros(1, 3), (m.tensor([2]),), m.ones(1, 5), True),
+    "setitem, value shape before index bounds": lambda m: _index_put_in_place(
+        m, m.zeros(1, 3), m.tensor([2]), m.ones(1, 5)),
+    "index_put accumulate, a bool value": lambda m: m.index_put(
+        m.zeros(3), (m.tensor([0]),), m.ones(1, dtype=m.bool), True),
+    "_unsafe_masked_index, a float mask": lambda m: m._unsafe_masked_index(
+        m.arange(25.0).reshape(5, 5), m.tensor([[0.5, 0.0]]),
+        [m.tensor([[1], [0]]), m.tensor([[1, 4]])], -1.0),
+    "_unsafe_masked_index of an empty tensor": lambda m: m._unsafe_masked_index(
+        m.ones(2, 0, 3), m.ones(2, 2, dtype=m.bool), [m.tensor([[1], [0]]), m.tensor([[1, 4]])],
+        -1.0),
+    "_unsafe_masked_index of an empty matrix": lambda m: m._unsafe_masked_index(
+        m.ones(0, 5), m.ones(2, 2, dtype=m.bool), [m.tensor([[1], [0]]), m.tensor([[1, 4]])],
+        -1.0),
+})

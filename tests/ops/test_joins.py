@@ -229,3 +229,32 @@ ERRORS = [
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)
+
+
+# Issue #19's fuzz: torch's result or its exception class, in torch's order of checks.
+test_bad_calls = _tables.result_or_error({
+    "split of a 0-d tensor": lambda m: m.split(m.tensor(1.0), 1),
+    "split of a 0-d tensor, sizes": lambda m: m.split(m.tensor(1.0), [1], 3),
+    "split by a 0-d float tensor": lambda m: m.split(m.arange(5.0), m.tensor(2.7)),
+    "split by a one-element float tensor": lambda m: m.split(m.arange(5.0), m.tensor([9.0])),
+    "split by a tensor of sizes": lambda m: m.split(m.arange(5.0), m.tensor([2, 3])),
+    "split by a list of floats": lambda m: m.split(m.arange(5.0), [2.0, 3.0]),
+    "split by a string": lambda m: m.split(m.arange(5.0), "a"),
+    "split by True": lambda m: m.split(m.arange(5.0), True),
+    "split, dim a 0-d int tensor": lambda m: m.split(m.ones(2, 5), [1, 4], m.tensor(1)),
+    "split, dim an empty tensor": lambda m: m.split(m.ones(2, 5), 2, m.zeros(0)),
+    "split, dim True": lambda m: m.split(m.ones(2, 5), [1, 1], True),
+    "unsafe_split of a 0-d tensor": lambda m: m.unsafe_split(m.tensor(1.0), 1),
+    "chunk of a 0-d tensor": lambda m: m.chunk(m.tensor(1), 2),
+    "unsafe_chunk of a 0-d tensor": lambda m: m.unsafe_chunk(m.tensor(1), 2),
+})
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.roll(m.tensor(1), 1, 0),
+    lambda m: m.roll(m.tensor(1), (1,), (-1,)),
+], ids=["dim 0", "dims (-1,)"])
+def test_roll_of_a_0d_tensor_along_a_dim(call):
+    """PyTorch's IndexError and message, not NumPy's AxisError."""
+    raised, _ = assert_same_error(call, same_message=True)
+    assert not type(raised).__module__.startswith("numpy")

@@ -146,3 +146,31 @@ test_errors_match_torch = _tables.reduction_errors([
     (lambda m, x: x.std(0), (3,), np.int32),
     (lambda m, x: x.cumsum(1), (3,), np.float32),
 ])
+
+
+def test_cumprod_float32_multiplies_in_double():
+    """PyTorch's CPU cumprod keeps a double product: past float32's range, times 0 gives 0
+    (not inf·0 = NaN), and the rounded values agree bit for bit (issue #19's fuzz)."""
+    x = np.array([[7e27, 7e27, -0.0, 2.0], [1e30, 1e30, 1e-30, 0.0]], dtype=np.float32)
+    x = np.concatenate([x, np.random.default_rng(0).standard_normal((3, 4), dtype=np.float32)])
+    e = ember.cumprod(ember.from_numpy(x.copy()), 1).numpy()
+    t = torch.cumprod(torch.from_numpy(x.copy()), 1).numpy()
+    np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_float32_variance_accumulates_in_double(name):
+    """torch's CPU var/std sum float32 squares in double: squares past float32's range
+    (1e19² ≈ 1e38, four of them) still give a finite float32 result; three equal values give
+    torch's rounding of the float32 mean (√6 for 3.2014292e7), not 0."""
+    for value in (3.2014292e7, 1.0):
+        equal = np.full(3, value, dtype=np.float32)
+        assert_same(getattr(ember, name)(ember.tensor(equal)),
+                    getattr(torch, name)(torch.tensor(equal)))
+    a = np.zeros((4, 1, 3), dtype=np.float32)
+    a[:, 0, 2] = 1.4288787e19
+    for dim in (None, 0, (0, 2)):
+        expected = getattr(torch, name)(torch.tensor(a), dim)
+        result = getattr(ember, name)(ember.tensor(a), dim)
+        assert_same(result, expected)
+        assert np.isfinite(result.numpy()).all()

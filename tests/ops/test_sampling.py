@@ -20,7 +20,12 @@ from tests.differential import error_of
     lambda m: m.multinomial(m.tensor([1.0, -1.0]), 1),
     lambda m: m.multinomial(m.zeros(3), 1),
     lambda m: m.multinomial(m.ones(2), 1, out=m.zeros(1)),
-    lambda m: m.bernoulli(m.rand(6), out=m.rand(1).expand(6))])
+    lambda m: m.bernoulli(m.rand(6), out=m.rand(1).expand(6)),
+    # issue #19's fuzz: dtypes the kernels refuse, and a non-tensor through the unbound method
+    lambda m: m.bernoulli(m.tensor([True])), lambda m: m.bernoulli(m.tensor([1, 0])),
+    lambda m: m.Tensor.cauchy_(m.tensor([1])), lambda m: m.Tensor.cauchy_(m.ones(0).long()),
+    lambda m: m.Tensor.cauchy_([1.0, 2.0]), lambda m: m.Tensor.geometric_(None, 0.5),
+    lambda m: m.Tensor.geometric_(m.tensor([True]), 0.5)])
 def test_parameter_errors(call):
     """The exception types torch raises for bad distribution parameters."""
     assert type(error_of(lambda: call(ember))) is type(error_of(lambda: call(torch)))
@@ -49,6 +54,16 @@ def test_fill_statistics(name, dtype):
     assert abs(values.mean() - mean) < 0.05 * max(1.0, abs(mean))
     if std is not None:
         assert abs(values.std() - std) < 0.05 * std
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.bernoulli(m.ones(0, dtype=m.bool)), lambda m: m.bernoulli(m.ones(2).long(), 0.5),
+    lambda m: m.zeros(0, dtype=m.bool).geometric_(0.5),
+    lambda m: m.zeros(3).long().geometric_(0.5)])
+def test_dtypes_sampled(call):
+    """Integer and empty bool tensors the kernels accept: same dtype and shape as torch."""
+    e, t = call(ember), call(torch)
+    assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
 
 
 def test_cauchy_median():

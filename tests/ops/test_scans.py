@@ -164,3 +164,42 @@ test_errors_match_torch = _tables.reduction_errors([
     (lambda m, x: m.gradient(x, edge_order=2), (2, 2), np.float32),
     (lambda m, x: m.trapezoid(x, dim=2), (3, 4), np.float32),
 ])
+
+
+# ---- issue #19's fuzz: cumulative_trapezoid's checks, in PyTorch's order ----------------------
+TRAPEZOID_CALLS = [
+    lambda m: m.cumulative_trapezoid(m.tensor([[True, False, True]])),
+    lambda m: m.cumulative_trapezoid(m.ones(3, 3), m.tensor([True, False, True])),
+    lambda m: m.cumulative_trapezoid(m.tensor(True)),
+    lambda m: m.cumulative_trapezoid(m.tensor(1.0)),
+    lambda m: m.cumulative_trapezoid(m.zeros(0, dtype=m.float64), m.ones(3, 3)),
+    lambda m: m.cumulative_trapezoid(m.zeros(3), m.ones(3, 3)),
+    lambda m: m.cumulative_trapezoid(m.ones(3, 3), m.ones(4, 1, 3)),
+    lambda m: m.cumulative_trapezoid(m.ones(3, 3), m.ones(2)),
+    lambda m: m.cumulative_trapezoid(m.zeros(0, dtype=m.int64)),
+]
+
+
+@pytest.mark.parametrize("index", range(len(TRAPEZOID_CALLS)))
+def test_cumulative_trapezoid_checks(index):
+    call = TRAPEZOID_CALLS[index]
+    try:
+        expected, torch_error = call(torch), None
+    except Exception as error:  # noqa: BLE001 - the class is compared
+        expected, torch_error = None, error
+    if torch_error is not None:
+        with pytest.raises(type(torch_error)):
+            call(ember)
+        return
+    result = call(ember)
+    assert str(result.dtype) == str(expected.dtype) and result.shape == expected.shape
+
+
+@pytest.mark.parametrize("dim", [0, 1, -2, 5])
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cumulative_extreme_of_empty_ignores_dim(name, dim):
+    """PyTorch returns empty values and int64 indices for an empty input, whatever dim is."""
+    e = getattr(ember, name)(ember.zeros(0, dtype=ember.bool), dim)
+    t = getattr(torch, name)(torch.zeros(0, dtype=torch.bool), dim)
+    for a, b in zip(e, t):
+        assert str(a.dtype) == str(b.dtype) and a.shape == b.shape

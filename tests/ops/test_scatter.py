@@ -210,3 +210,65 @@ test_op_errors = _tables.index_op_errors(X, [
     lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.uint8), m.ones(12)),
     lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.bool), m.ones(12, dtype=m.float64)),
 ])
+
+
+def _long(m, *shape):
+    return m.zeros(*shape, dtype=m.int64)
+
+
+# Issue #19's fuzz: torch's result or its exception class, in torch's order of checks.
+test_bad_calls = _tables.result_or_error({
+    "gather, an empty float index of another rank": lambda m: m.gather(
+        m.ones(2, 3), 1, m.zeros(2, 0, 3)),
+    "gather, an empty index on a 0-d input": lambda m: m.gather(m.tensor(1.0), 0, m.zeros(0)),
+    "gather, an int16 index": lambda m: m.gather(m.ones(2, 3), 1, m.ones(2, 2, dtype=m.int16)),
+    "scatter_add, an empty index of another rank": lambda m: m.scatter_add(
+        m.ones(2, 3), 1, _long(m, 2, 0, 3), m.ones(2, 3)),
+    "scatter_add, src of more dims": lambda m: m.scatter_add(
+        m.ones(3, 4), 0, _long(m, 2, 2), m.ones(2, 0, 3)),
+    "scatter_add, src smaller than the index": lambda m: m.scatter_add(
+        m.ones(3, 4), 0, _long(m, 2, 2), m.ones(1, 1)),
+    "scatter, src smaller than the index": lambda m: m.scatter(
+        m.ones(3, 4), 0, _long(m, 2, 2), m.ones(1, 1)),
+    "scatter_add, a uint8 index": lambda m: m.scatter_add(
+        m.ones(2, 3), 1, m.zeros(2, 2, dtype=m.uint8), m.ones(2, 3)),
+    "gather, a negative index": lambda m: m.gather(m.ones(2, 3), 1, m.tensor([[-1]])),
+    "scatter, a negative index": lambda m: m.scatter(m.ones(2, 3), 1, m.tensor([[-1]]), 9.0),
+    "take_along_dim wraps the indices": lambda m: m.take_along_dim(
+        m.arange(6.0).reshape(2, 3), m.tensor([[5], [-4]]), 1),
+    "take_along_dim wraps them along a broadcast dim": lambda m: m.take_along_dim(
+        m.arange(6.0).reshape(2, 3), m.tensor([[-1, 7, 0]]), 0),
+    "take_along_dim, a negative index without dim": lambda m: m.take_along_dim(
+        m.arange(3.0), m.tensor([-1])),
+    "index_select, a negative index": lambda m: m.index_select(m.ones(3), 0, m.tensor([-1])),
+    "index_select, a 0-d input and index -1": lambda m: m.index_select(
+        m.tensor(1.0), 0, m.tensor(-1)),
+    "index_select, an int16 index": lambda m: m.index_select(
+        m.ones(3), 0, m.zeros(1, dtype=m.int16)),
+    "index_select, an empty 2-D input": lambda m: m.index_select(
+        m.zeros(0, 3), 1, m.tensor([5])),
+    "index_select, dim 1 out of range": lambda m: m.index_select(m.ones(2, 3, 4), 1,
+                                                                 m.tensor([9])),
+    "index_select, dim 1 of a transposed input": lambda m: m.index_select(
+        m.ones(3, 4).t(), 1, m.tensor([-1])),
+    "index_select, a 0-d input and a 2-D index": lambda m: m.index_select(
+        m.tensor(1.0), 0, _long(m, 2, 0)),
+    "index_fill, an empty dim": lambda m: m.index_fill(m.zeros(0), 0, m.tensor([0]), 1.0),
+    "index_copy, a negative index": lambda m: m.ones(3).index_copy(
+        0, m.tensor([-1]), m.ones(1)),
+    "index_copy, a scalar source and two indices": lambda m: m.ones(3, 4).index_copy(
+        0, m.tensor([0, 1]), m.tensor(1.0)),
+    "index_copy, a float index before the count": lambda m: m.ones(3, 4).index_copy(
+        0, m.zeros(0), m.ones(1, 4)),
+    "index_copy, slice shapes before the count": lambda m: m.ones(3, 4).index_copy(
+        0, m.tensor([0, 1]), m.ones(1, 3)),
+    "index_copy, a 1-element source into a 0-d input": lambda m: m.tensor(1.0).index_copy(
+        0, m.tensor([0]), m.ones(1)),
+    "index_add, a negative index": lambda m: m.ones(3).index_add(0, m.tensor([-1]), m.ones(1)),
+    "take, an empty float index": lambda m: m.take(m.ones(3), m.zeros(0)),
+    "take, an int32 index": lambda m: m.take(m.ones(3), m.zeros(2, dtype=m.int32)),
+    "put, a float index": lambda m: m.zeros(3).put(m.zeros(1), m.ones(2)),
+    "put, an int32 index": lambda m: m.zeros(3).put(m.zeros(1, dtype=m.int32), m.ones(1)),
+    "put, the source dtype before the count": lambda m: m.zeros(3).put(
+        m.tensor([0]), m.ones(2, dtype=m.float64)),
+})

@@ -195,3 +195,24 @@ ERRORS = [
 @pytest.mark.parametrize("index", range(len(ERRORS)))
 def test_errors(index):
     assert_same_error(ERRORS[index], same_message=index in (0, 1, 4, 5, 6, 7, 8))
+
+
+# Issue #19's fuzz: torch's result or its exception class, in torch's order of checks.
+test_bad_calls = _tables.result_or_error({
+    "scatter_reduce, an empty float index of another rank": lambda m: m.scatter_reduce(
+        m.ones(2, 3), 1, m.zeros(2, 0, 3), m.ones(2, 3), "amax"),
+    "scatter_reduce, src of more dims": lambda m: m.scatter_reduce(
+        m.ones(3, 4), 0, m.zeros(2, 2, dtype=m.int64), m.ones(2, 0, 3), "sum"),
+    "scatter_reduce, src smaller than the index": lambda m: m.scatter_reduce(
+        m.ones(3, 4), 0, m.zeros(2, 2, dtype=m.int64), m.ones(1, 1), "mean"),
+    "index_reduce, a float index": lambda m: m.ones(3, 4).index_reduce(
+        0, m.zeros(2), m.ones(2, 4), "amax"),
+    "index_reduce, an empty float index": lambda m: m.ones(3, 4).index_reduce(
+        0, m.zeros(0), m.ones(0, 4), "amin"),
+    "index_reduce, a 2-D index": lambda m: m.ones(3, 4).index_reduce(
+        0, m.zeros(1, 2, dtype=m.int64), m.ones(2, 4), "prod"),
+    "index_reduce, a negative index": lambda m: m.ones(3, 4).index_reduce(
+        0, m.tensor([-1, 0]), m.ones(2, 4), "mean"),
+    "index_reduce, a 0-d source into an empty input": lambda m: m.zeros(0).index_reduce(
+        0, m.tensor([0]), m.tensor(1.0), "amax"),
+})

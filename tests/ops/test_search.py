@@ -106,3 +106,22 @@ ERRORS = [
 @pytest.mark.parametrize("index", range(len(ERRORS)))
 def test_errors(index):
     assert_same_error(ERRORS[index], same_message=index != 8)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("bool boundaries, float values", lambda m: m.bucketize(m.tensor([0.5, 2.0]),
+                                                             m.tensor([False, True]))),
+    ("bool boundaries, int values, right", lambda m: m.bucketize(
+        m.tensor([1, 2]), m.tensor([True]), right=True)),
+    ("bool values and boundaries", lambda m: m.bucketize(m.tensor([True]), m.tensor([True]))),
+    ("a number among bool boundaries", lambda m: m.bucketize(1.5, m.tensor([False, True]))),
+])
+def test_searches_in_the_common_dtype(name, call):
+    """PyTorch promotes values and boundaries to one dtype; only all-bool has no kernel."""
+    try:
+        expected = call(torch)
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError):
+            call(ember)
+        return
+    assert_same(call(ember), expected)

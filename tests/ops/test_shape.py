@@ -146,6 +146,9 @@ ERRORS = [
     (lambda m: m.zeros(2, 3).squeeze_(2), False),
     (lambda m: m.broadcast_tensors(m.zeros(2), m.zeros(3)), True),
     (lambda m: m.broadcast_tensors(m.zeros(2, 1), m.zeros(3), m.zeros(4, 1, 1, 2)), True),
+    (lambda m: m.zeros(2, 2, 3).H, True),
+    (lambda m: m.zeros(3).H, True),
+    (lambda m: m.tensor(1.0).unflatten(0, (1,)), False),  # torch appends a C++ trace
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)
@@ -210,3 +213,18 @@ def test_is_same_size():
     for m in (ember, torch):
         assert m.zeros(2, 3).is_same_size(m.ones(2, 3))
         assert not m.is_same_size(m.zeros(2, 3), m.zeros(3, 2))
+
+
+# Issue #19's fuzz: torch's result or its exception class.
+test_bad_calls = _tables.result_or_error({
+    "broadcast_shapes of a tensor": lambda m: m.broadcast_shapes(m.ones(3)),
+    "broadcast_shapes of an empty tensor": lambda m: m.broadcast_shapes(m.ones(0)),
+    "broadcast_shapes of a 0-d tensor": lambda m: m.broadcast_shapes(m.tensor(3)),
+    "broadcast_shapes of a float": lambda m: m.broadcast_shapes((2, 3), 1.5),
+    "broadcast_shapes with None": lambda m: m.broadcast_shapes((2, 3), None),
+    "broadcast_shapes of a string": lambda m: m.broadcast_shapes((2, 3), "a"),
+    "broadcast_shapes of an object": lambda m: m.broadcast_shapes(object()),
+    "mT of a 0-d tensor": lambda m: m.tensor(2.0).mT,
+    "mH of a 0-d tensor": lambda m: m.tensor(1 + 2j).mH.resolve_conj(),
+    "H of a 1-D tensor": lambda m: m.ones(3).H,
+})

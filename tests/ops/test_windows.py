@@ -42,3 +42,26 @@ def test_errors(name):
                       match="requires non-negative window_length, got window_length=-1")
     assert_same_error(lambda lib: getattr(lib, name)(3, dtype=lib.int64), exact_type=True,
                       match="expects floating point dtypes")
+
+
+# ---- issue #19's fuzz: M as PyTorch's window functions read it ---------------------------------
+@pytest.mark.parametrize("name", ["bartlett", "general_hamming", "hann", "kaiser", "nuttall"])
+@pytest.mark.parametrize("M", ["tensor(0.)", "True", "tensor(1.)", "tensor(4)"])
+def test_signal_window_length_tensor_or_bool(name, M):
+    """Lengths 0 and 1 return before M is used; a 0-d integer tensor is an int."""
+    def call(lib):
+        length = True if M == "True" else lib.tensor(eval(M[7:-1]))
+        return getattr(lib.signal.windows, name)(length)
+    assert_same(call(ember), call(torch))
+
+
+@pytest.mark.parametrize("name", ["bartlett", "general_cosine", "hamming", "kaiser", "blackman"])
+@pytest.mark.parametrize("M", [3.0, "tensor(3.)", "tensor([3.])"])
+def test_signal_window_float_length(name, M):
+    """A float M longer than 1 reaches linspace's `steps`: its argument parser's TypeError."""
+    kwargs = {"a": [0.5, 0.5]} if name == "general_cosine" else {}
+
+    def call(lib):
+        length = M if isinstance(M, float) else lib.tensor(eval(M[7:-1]))
+        return getattr(lib.signal.windows, name)(length, **kwargs)
+    assert_same_error(call, exact_type=True)

@@ -201,3 +201,14 @@ def test_row_products_match_torch(name):
         except (RuntimeError, NotImplementedError) as error:
             outcomes.append(f"{type(error).__name__}: {str(error)[:60]}")
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("slot", [0, 1, 2])
+@pytest.mark.parametrize("value", [None, 1.5, [1.0, 2.0]])
+def test_sampled_addmm_refuses_non_tensors(slot, value):
+    """torch's parser refuses a non-tensor input, mat1 or mat2 with TypeError (issue #19)."""
+    def call(lib):
+        args = [lib.ones(2, 2).to_sparse_csr(), lib.ones(2, 2), lib.ones(2, 2)]
+        args[slot] = value
+        return lib.sparse.sampled_addmm(*args)
+    assert_same_error(call, exact_type=True)

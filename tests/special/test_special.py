@@ -233,6 +233,40 @@ def test_polynomials(name, dtype):
     assert call(ember, name, ex, en).requires_grad == call(torch, name, tx, tn).requires_grad
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomials_of_huge_degree(name, dtype):
+    # torch's early returns: closed forms for |x| < 1 (Chebyshev), NaN past degree 128/512
+    # (Hermite), a recurrence that stops at the first NaN (|x| > 1 overflows); NaN, ±inf and
+    # out-of-range degrees cast to INT64_MIN, so 0. Without them ember ran the recurrence n steps.
+    # (no NaN x: torch's U, V, W, L and P then return an uninitialised variable for n >= 2)
+    x = np.array([-0.7, 0.3, 0.9, 3.0, -5.0, 1.0, -1.0, 0.0, 1e-5, 1 + 2e-7])
+    n = np.array([1e9, 1e18, 3e38, np.nan, np.inf, -np.inf, 200.0, 600.0, 50.0])
+    if "laguerre" in name:  # torch too runs n steps where the terms stay finite
+        x = np.array([-5.0, -2.0, -30.0, 0.0])
+    elif "legendre" in name:
+        x = np.array([3.0, -5.0, 7.0, 1.5, -2.0, 1.0, -1.0])
+    (ex, tx), (en, tn) = both(x.astype(dtype)), both(n.astype(dtype))
+    assert_same(call(ember, name, ex[:, None], en), call(torch, name, tx[:, None], tn),
+                rtol=1e-3, atol=1e-5)
+    assert_same(call(ember, name, ex, ember.tensor(10 ** 12)),
+                call(torch, name, tx, torch.tensor(10 ** 12)), rtol=1e-3, atol=1e-5)
+    # a tiny x whose 2x - 1 rounds to -1 in float32: torch's loop of exact integers
+    (ex, tx), (en, tn) = both(np.float32([1e-9, -1e-9])), both(np.float32([5, 50, 600]))
+    assert_same(call(ember, name, ex[:, None], en), call(torch, name, tx[:, None], tn))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_airy_ai_far_from_zero(dtype):
+    # PyTorch's own branches (issue #19's fuzz): its asymptotic series for x < -2.09 in the
+    # input's dtype, where SciPy returns NaN for a huge |x|; 0 past 103.892; NaN at ±inf
+    x = np.array([-1e3, -1e5, -1e8, -4.2e16, -1e30, -3.4e38, -2.1, -7.5, 1e3, 1e30, 103.9,
+                  np.inf, -np.inf, np.nan]).astype(dtype)
+    (ex, tx) = both(x)
+    rtol = 1e-7 if dtype == np.float64 else 1e-4
+    assert_same(ember.special.airy_ai(ex), torch.special.airy_ai(tx), rtol=rtol, atol=1e-6)
+
+
 # ---- functions with arguments ------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(DIM_FUNCTIONS))
 def test_functions_with_arguments(name):

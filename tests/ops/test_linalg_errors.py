@@ -1,0 +1,125 @@
+"""Linear algebra on the bad and edge-case calls the op_db fuzz found (issue #19): ember returns
+what torch returns (dtype, shape, values) or raises torch's exception class with its message."""
+
+import warnings
+
+import pytest
+import torch
+
+import ember
+
+CALLS = {
+    "mv of a 0-d matrix": lambda lib: lib.mv(lib.tensor(1.0), lib.ones(3)),
+    "mv of a 1-d matrix": lambda lib: lib.mv(lib.ones(3), lib.ones(3)),
+    "mv of a 3-d matrix": lambda lib: lib.mv(lib.ones(2, 3, 3), lib.ones(3)),
+    "addbmm 0-d batch1": lambda lib: lib.addbmm(lib.ones(3, 4), lib.tensor(1.0),
+                                                lib.ones(2, 3, 4)),
+    "addbmm 1-d batch1": lambda lib: lib.addbmm(lib.ones(3, 4), lib.ones(2), lib.ones(2, 3, 4)),
+    "addbmm 2-d batch2": lambda lib: lib.addbmm(lib.ones(3, 4), lib.ones(2, 3, 3),
+                                                lib.ones(1, 3)),
+    "addbmm 4-d batch1": lambda lib: lib.addbmm(lib.ones(3, 4), lib.ones(2, 3, 3, 1),
+                                                lib.ones(2, 3, 4)),
+    "linalg.vander of bools": lambda lib: lib.linalg.vander(lib.tensor([True, False])),
+    "cholesky of an empty vector": lambda lib: lib.cholesky(lib.zeros(0, dtype=lib.float64)),
+    "cholesky of empty int64 matrices": lambda lib: lib.cholesky(
+        lib.zeros(2, 0, 3, dtype=lib.int64)),
+    "cholesky of a vector": lambda lib: lib.cholesky(lib.zeros(3)),
+    "cholesky of a 2x3 matrix": lambda lib: lib.cholesky(lib.zeros(2, 3)),
+    "linalg.cond of empty int64": lambda lib: lib.linalg.cond(lib.zeros(2, 0, 3,
+                                                                        dtype=lib.int64)),
+    "linalg.cond of empty bool": lambda lib: lib.linalg.cond(lib.zeros(2, 0, 3, dtype=lib.bool)),
+    "linalg.cond of bool": lambda lib: lib.linalg.cond(lib.zeros(2, 3, dtype=lib.bool)),
+    "linalg.cond fro of empty non-square": lambda lib: lib.linalg.cond(
+        lib.zeros(2, 0, 3, dtype=lib.int64), "fro"),
+    "cdist compute_mode 1.5": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3),
+                                                    compute_mode=1.5),
+    "cdist compute_mode checked first": lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3),
+                                                              compute_mode=None),
+    "lu_solve int64 pivots": lambda lib: lib.linalg.lu_solve(*_lu(lib)[:1], _lu(lib)[1].long(),
+                                                             lib.ones(3, 2)),
+    "lu_solve 0-d pivots": lambda lib: lib.linalg.lu_solve(
+        _lu(lib)[0], lib.tensor(1, dtype=lib.int32), lib.ones(3, 2)),
+    "lu_solve too few pivots": lambda lib: lib.linalg.lu_solve(_lu(lib)[0], _lu(lib)[1][:2],
+                                                               lib.ones(3, 2)),
+    "lu_solve 1-d B": lambda lib: lib.linalg.lu_solve(*_lu(lib), lib.ones(3)),
+    "lu_solve float64 B": lambda lib: lib.linalg.lu_solve(*_lu(lib), lib.ones(3, 2).double()),
+    "lu_unpack 0-d LU": lambda lib: lib.lu_unpack(lib.tensor(1.0), _lu(lib)[1]),
+    "lu_unpack float pivots": lambda lib: lib.lu_unpack(_lu(lib)[0], _lu(lib)[1].float()),
+    "lu_unpack of bools": lambda lib: lib.lu_unpack(lib.ones(1, 3, dtype=lib.bool),
+                                                    lib.ones(3, dtype=lib.int32)),
+    "lu_unpack more pivots than rows": lambda lib: lib.lu_unpack(
+        lib.ones(2, 3), lib.tensor([2, 2, 3], dtype=lib.int32)),
+    "lu_unpack empty int64": lambda lib: lib.lu_unpack(lib.zeros(2, 0, 3, dtype=lib.int64),
+                                                       lib.ones(3, dtype=lib.int32)),
+    "ldl_solve 0-d B": lambda lib: lib.linalg.ldl_solve(*_ldl(lib), lib.tensor(1.0)),
+    "ldl_solve 1-d B": lambda lib: lib.linalg.ldl_solve(*_ldl(lib), lib.ones(1)),
+    "ldl_solve B of 0 rows": lambda lib: lib.linalg.ldl_solve(*_ldl(lib), lib.ones(2, 0, 3)),
+    "ldl_solve float64 B": lambda lib: lib.linalg.ldl_solve(*_ldl(lib), lib.ones(1).double()),
+    "ldl_solve one pivot": lambda lib: lib.linalg.ldl_solve(_ldl(lib)[0], _ldl(lib)[1][:1],
+                                                            lib.ones(4, 2)),
+    "ldl_solve 1-d LD": lambda lib: lib.linalg.ldl_solve(lib.ones(4), _ldl(lib)[1],
+                                                         lib.ones(4, 2)),
+    "tensorsolve 0-d A": lambda lib: lib.linalg.tensorsolve(lib.tensor(1.0), lib.ones(2, 3)),
+    "tensorsolve dims out of range": lambda lib: lib.linalg.tensorsolve(
+        lib.ones(1, 3), lib.ones(2, 3), dims=(2,)),
+    "_scaled_mm 0-d mat1": lambda lib: lib._scaled_mm(lib.tensor(1.0), *_f8(lib)[1:]),
+    "_scaled_mm 1-d mat2": lambda lib: lib._scaled_mm(_f8(lib)[0], lib.ones(3),
+                                                      *_f8(lib)[2:]),
+    "_scaled_mm 3-d mat2": lambda lib: lib._scaled_mm(_f8(lib)[0], lib.ones(2, 3, 4),
+                                                      *_f8(lib)[2:]),
+    "_scaled_mm 3-d scale_b": lambda lib: lib._scaled_mm(*_f8(lib)[:3], lib.ones(2, 0, 3)),
+    "matrix_norm of order 'a'": lambda lib: lib.linalg.matrix_norm(lib.ones(2, 2), "a"),
+    "lu_factor of empty int64": lambda lib: lib.linalg.lu_factor(lib.zeros(2, 0, 3,
+                                                                         dtype=lib.int64)),
+    "lu_factor_ex of empty int64": lambda lib: lib.linalg.lu_factor_ex(
+        lib.zeros(2, 0, 3, dtype=lib.int64)),
+    "lu of empty bool": lambda lib: lib.lu(lib.zeros(2, 0, 3, dtype=lib.bool)),
+    "linalg.lu of empty int64": lambda lib: lib.linalg.lu(lib.zeros(2, 0, 3, dtype=lib.int64)),
+    "lu_factor of int64": lambda lib: lib.linalg.lu_factor(lib.zeros(2, 1, 3, dtype=lib.int64)),
+    "lu with pivot 1": lambda lib: lib.lu(lib.eye(3), 1),
+    "lu with a tensor pivot": lambda lib: lib.lu(lib.eye(3), lib.tensor([1.0])),
+    "lu with pivot None": lambda lib: lib.lu(lib.eye(3), None),
+}
+
+
+def _f8(lib):
+    """float8 operands of _scaled_mm (mat2 column-major) and float32 singleton scales."""
+    a = lib.ones(4, 16).to(lib.float8_e4m3fn)
+    b = lib.ones(8, 16).to(lib.float8_e4m3fn).t()
+    return a, b, lib.tensor(1.0), lib.tensor(1.0)
+
+
+def _lu(lib):
+    return lib.linalg.lu_factor(lib.tensor([[2.0, 1.0, 0.0], [4.0, 1.0, 1.0], [0.0, 3.0, 5.0]]))
+
+
+def _ldl(lib):
+    return lib.linalg.ldl_factor(lib.eye(4) * 2 + 0.5)
+
+
+def _outcome(lib, call):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call(lib), None
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return None, error
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_call_agrees(name):
+    expected, torch_error = _outcome(torch, CALLS[name])
+    result, ember_error = _outcome(ember, CALLS[name])
+    if torch_error is not None:
+        assert ember_error is not None, f"torch raises {torch_error!r}, ember returns {result!r}"
+        assert isinstance(ember_error, type(torch_error)), (torch_error, ember_error)
+        assert str(ember_error).split(":")[0] == str(torch_error).split(":")[0], \
+            (torch_error, ember_error)
+        return
+    assert ember_error is None, f"torch returns, ember raises {ember_error!r}"
+    results, expecteds = (result, expected) if isinstance(expected, tuple) else \
+        ((result,), (expected,))
+    for e, t in zip(results, expecteds, strict=True):
+        assert str(e.dtype) == str(t.dtype)
+        assert tuple(e.shape) == tuple(t.shape)
+        assert (e.numpy() == t.numpy()).all()
