@@ -8,6 +8,7 @@ import torch
 
 import ember
 from tests.differential import assert_same, assert_same_error, run_both
+from tests.ops._tables import result_or_error
 
 NORMS = (None, "backward", "forward", "ortho")
 
@@ -253,16 +254,4 @@ EMPTY_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("index", range(len(EMPTY_CALLS)))
-def test_empty_inputs(index):
-    call = EMPTY_CALLS[index]
-    try:
-        expected, torch_error = call(torch), None
-    except Exception as error:  # noqa: BLE001 - the class is compared
-        expected, torch_error = None, error
-    if torch_error is not None:
-        with pytest.raises(type(torch_error)):
-            call(ember)
-        return
-    result = call(ember)
-    assert str(result.dtype) == str(expected.dtype) and result.shape == expected.shape
+test_empty_inputs = result_or_error({str(i): call for i, call in enumerate(EMPTY_CALLS)})
