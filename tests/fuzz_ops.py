@@ -136,21 +136,7 @@ def _agree(name, torch_fn, ember_fn, values):
     result, ember_error = _outcome(ember_fn, [_as(ember, v) for v in values])
     shown = [v if not isinstance(v, np.ndarray) else f"{v.dtype}{list(v.shape)}"
              for v in values]
-    if refuses_non_tensor_as_c_does(torch_error, ember_error):
-        return
-    if ember_error is not None:
-        assert not type(ember_error).__module__.startswith("numpy"), \
-            f"{name}{shown}: a NumPy exception leaked: {ember_error!r}"
-    if torch_error is not None:
-        assert ember_error is not None, f"{name}{shown}: torch raises {torch_error!r}, ember " \
-                                        f"returns {result!r}"
-        assert isinstance(ember_error, type(torch_error)), \
-            f"{name}{shown}: torch raises {torch_error!r}, ember {ember_error!r}"
-        return
-    assert ember_error is None, f"{name}{shown}: torch returns, ember raises {ember_error!r}"
-    dtype = expected.dtype if isinstance(expected, torch.Tensor) else torch.float32
-    rtol, atol = _opinfo.tolerances(name, dtype)
-    _opinfo.compare(result, expected, max(rtol, 1e-5), max(atol, 1e-5), where=f"{name}{shown}")
+    _check_outcomes(f"{name}{shown}", name, expected, torch_error, result, ember_error)
 
 
 @st.composite
