@@ -77,8 +77,9 @@ def check_device(value) -> None:
         value = _DEFAULT[0]
     if value is None:
         return
-    if isinstance(value, int):
-        value = device("cuda", value)
+    if isinstance(value, int):  # an accelerator's index: a CPU-only torch has none
+        raise RuntimeError("Device index must not be negative" if value < 0 else
+                           "Cannot access accelerator device when none is available.")
     kind = device(value).type
     if kind in _NO_KERNELS:  # what a torch build without that backend's kernels raises
         raise NotImplementedError(

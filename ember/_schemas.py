@@ -166,7 +166,9 @@ class Signature:
         args, kwargs = list(args), dict(kwargs)
         used = 0  # keyword arguments consumed
         position = 0
-        unpack = None  # an int[]'s later element that is no int: raised if this signature fits
+        # what torch finds only when converting a matched signature's values (an int[]'s later
+        # element that is no int, a bool tensor as an int): raised if this signature fits
+        late = None
         for index, param in enumerate(self.params):
             keyword = None
             if position < nargs:
@@ -186,7 +188,10 @@ class Signature:
                 try:
                     converted = accept(param, value, index)
                 except Unpack as error:
-                    unpack = unpack or f"{self.name}(): argument '{param.name}' {error}"
+                    late = late or TypeError(f"{self.name}(): argument '{param.name}' {error}")
+                    converted = value
+                except RuntimeError as error:
+                    late = late or error
                     converted = value
                 except Refused as refused:
                     if self.varargs and index == 0 and keyword is None and \
@@ -209,8 +214,8 @@ class Signature:
                 used += 1
         if used < len(kwargs):
             return self._fail(raise_error, self._extra_kwargs, kwargs, nargs)
-        if unpack is not None:
-            raise TypeError(unpack)
+        if late is not None:
+            raise late
         return args, kwargs
 
     def _varargs(self, args, raise_error):

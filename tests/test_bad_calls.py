@@ -8,6 +8,10 @@ import torch
 
 import ember
 
+def _bools(lib, *shapes):
+    return [lib.ones(*shape, dtype=lib.bool) for shape in shapes]
+
+
 CALLS = {
     "matmul of bool tensors": lambda lib: lib.ones(2, 2, dtype=lib.bool) @ lib.ones(2, 2,
                                                                                     dtype=lib.bool),
@@ -24,6 +28,16 @@ CALLS = {
     "cat of a bare tensor": lambda lib: lib.cat(lib.ones(2, 2)),
     "movedim repeated destination": lambda lib: lib.movedim(lib.ones(2, 3, 4), (0, 1), (2, 2)),
     "tensor + None": lambda lib: lib.ones(2) + None,
+    "float tensor - True": lambda lib: lib.ones(2) - True,
+    "True - float tensor": lambda lib: True - lib.ones(2),
+    "sub_ of True": lambda lib: lib.ones(2).sub_(True),
+    "rsub of True": lambda lib: lib.rsub(lib.ones(2), True),
+    "gradient of bools": lambda lib: lib.gradient(lib.tensor([True, False, True])),
+    "addbmm of bools": lambda lib: lib.addbmm(*_bools(lib, (2, 2), (3, 2, 4), (3, 4, 2))),
+    "addbmm of bools, no batches": lambda lib: lib.addbmm(*_bools(lib, (2, 2), (0, 2, 4),
+                                                                  (0, 4, 2))),
+    "addbmm of bools, k = 0": lambda lib: lib.addbmm(*_bools(lib, (2, 2), (3, 2, 0), (3, 0, 2))),
+    "sum_to_size of a 0-d bool to ()": lambda lib: lib.tensor(True).sum_to_size(()),
     "string dtype": lambda lib: lib.ones(2, dtype="float32"),
     "grad of the wrong shape": lambda lib: setattr(lib.ones(2, requires_grad=True), "grad",
                                                    lib.ones(3)),
@@ -118,6 +132,118 @@ CALLS = {
     "normal with a float mean, empty int64 std": lambda lib: lib.normal(
         1.0, lib.ones(0, dtype=lib.int64)),
     "normal_ of an empty int64": lambda lib: lib.ones(0, dtype=lib.int64).normal_(),
+    # issue #19's op_db fuzz (FUZZ20, helper A): checks in torch's order, edge shapes
+    "flatten of a 0-d tensor from dim 1": lambda lib: lib.flatten(lib.tensor(1.0), 1),
+    "flatten of a 0-d tensor from dim -2": lambda lib: lib.flatten(lib.tensor(1.0), -2),
+    "renorm of bool along a dim out of range": lambda lib: lib.renorm(
+        lib.ones(1, 3, dtype=lib.bool), 1, 2, 3.0),
+    "trace of a bool matrix": lambda lib: lib.trace(lib.ones(2, 3, dtype=lib.bool)),
+    "trace of a 3-d bool tensor": lambda lib: lib.trace(lib.ones(4, 1, 3, dtype=lib.bool)),
+    "addr with an input that does not expand": lambda lib: lib.addr(
+        lib.ones(5, 10), lib.ones(5), lib.ones(1)),
+    "addr with a 3-d input": lambda lib: lib.addr(lib.ones(2, 5, 10), lib.ones(5), lib.ones(10)),
+    "addr with a 0-d float64 input": lambda lib: lib.addr(
+        lib.tensor(2.0, dtype=lib.float64), lib.ones(5), lib.arange(10.0)),
+    "addr with beta 0 and a float64 input": lambda lib: lib.addr(
+        lib.ones(5, 10, dtype=lib.float64), lib.ones(5), lib.arange(10.0), beta=0),
+    "addr of bools, beta 2": lambda lib: lib.addr(
+        lib.ones(2, 3, dtype=lib.bool), lib.tensor([True, False]),
+        lib.tensor([False, True, True]), beta=2),
+    "addr of int64, float alpha": lambda lib: lib.addr(
+        lib.ones(2, 3, dtype=lib.int64), lib.ones(2, dtype=lib.int64),
+        lib.ones(3, dtype=lib.int64), alpha=0.5),
+    "addr of float, bool beta": lambda lib: lib.addr(lib.ones(2, 3), lib.ones(2), lib.ones(3),
+                                                     beta=True),
+    "_chunk_cat with dim past the ndim": lambda lib: lib._chunk_cat(
+        [lib.ones(1, 2, 3), lib.ones(1, 2, 4)], 3, 5),
+    "_chunk_cat of an empty tensor, dim -1, mixed ndims": lambda lib: lib._chunk_cat(
+        [lib.ones(0, 2, 3), lib.ones(1, 2)], -1, 5),
+    "diff of order 0 along a dim out of range": lambda lib: lib.diff(lib.ones(1), 0, -119),
+    "diff with a prepend of another shape": lambda lib: lib.diff(lib.ones(3, 2), 1, 0,
+                                                                 lib.ones(2, 3)),
+    "diff with a 0-d prepend and a dim out of range": lambda lib: lib.diff(
+        lib.ones(3), 0, 5, lib.tensor(2.0)),
+    "to an accelerator index": lambda lib: lib.ones(2).to(2, lib.float64, True, True),
+    "to a negative device index": lambda lib: lib.ones(2).to(-1),
+    "to(None, float64)": lambda lib: lib.ones(2).to(None, lib.float64, True, True),
+    "to_sparse of an empty tensor": lambda lib: lib.ones(2, 0, 3).to_sparse().to_dense(),
+    "to_sparse of an empty tensor, sparse_dim 1": lambda lib: lib.ones(
+        2, 0, 3, dtype=lib.int64).to_sparse(1).to_dense(),
+    "to_sparse of a 0-d tensor, sparse_dim 1": lambda lib: lib.tensor(2.0).to_sparse(1),
+    "to_sparse with sparse_dim 0": lambda lib: lib.ones(2, 2).to_sparse(0),
+    "unfold of a 0-d tensor, size 0": lambda lib: lib.tensor(2.0).unfold(0, 0, 1),
+    # issue #19's op_db fuzz (FUZZ20, helper A2)
+    "flip of a 0-d tensor along dim 0": lambda lib: lib.flip(lib.tensor(1.5), (0,)),
+    "flip of a 0-d tensor along dim -1": lambda lib: lib.tensor(1.5).flip(-1),
+    "flip with a repeated dim": lambda lib: lib.flip(lib.ones(2, 3), (0, -2)),
+    "flip of a 0-d tensor with a repeated dim": lambda lib: lib.flip(lib.tensor(1.5), (0, -1)),
+    "atleast_1d of a list of floats": lambda lib: lib.atleast_1d([1.0, 2.0]),
+    "atleast_2d of a list of floats": lambda lib: lib.atleast_2d([1.0, 2.0]),
+    "atleast_3d of a tuple holding None": lambda lib: lib.atleast_3d((lib.ones(1), None)),
+    "index_add of a 0-d source with 3 indices": lambda lib: lib.index_add(
+        lib.tensor(1.0), 0, lib.tensor([0, 0, 0]), lib.tensor(2.0)),
+    "index_add of a 0-d source with no index": lambda lib: lib.index_add(
+        lib.ones(1), -1, lib.ones(0, dtype=lib.int64), lib.tensor(2.0)),
+    "index_reduce mean of a 0-d source with 3 indices": lambda lib: lib.index_reduce(
+        lib.tensor(1.0), 0, lib.tensor([0, 0, 0]), lib.tensor(2.0), "mean"),
+    "logcumsumexp of int64 along a dim out of range": lambda lib: lib.logcumsumexp(
+        lib.ones(0, dtype=lib.int64), 1),
+    "logcumsumexp of bool along a dim out of range": lambda lib: lib.logcumsumexp(
+        lib.ones(3, dtype=lib.bool), 5),
+    "inner with last dims 5 and 1": lambda lib: lib.inner(lib.ones(5), lib.ones(1)),
+    "inner with last dims 1 and 5": lambda lib: lib.inner(lib.ones(1), lib.ones(5, 5)),
+    "baddbmm with a 2-d batch2": lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5),
+                                                         lib.ones(5, 4)),
+    "baddbmm with a 1-d batch1": lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(5),
+                                                         lib.ones(2, 5, 4)),
+    "baddbmm_ with a 2-d batch2": lambda lib: lib.ones(2, 3, 4).baddbmm_(lib.ones(2, 3, 5),
+                                                                         lib.ones(5, 4)),
+    "baddbmm of bools": lambda lib: lib.baddbmm(lib.ones(2, 3, 4, dtype=lib.bool),
+                                                lib.ones(2, 3, 5, dtype=lib.bool),
+                                                lib.ones(2, 5, 4, dtype=lib.bool)),
+    "baddbmm of bools, k 0, int beta": lambda lib: lib.baddbmm(
+        lib.ones(2, 3, 4, dtype=lib.bool), lib.ones(2, 3, 0, dtype=lib.bool),
+        lib.ones(2, 0, 4, dtype=lib.bool)),
+    "baddbmm of bools, k 0, bool beta": lambda lib: lib.baddbmm(
+        lib.ones(2, 3, 4, dtype=lib.bool), lib.ones(2, 3, 0, dtype=lib.bool),
+        lib.ones(2, 0, 4, dtype=lib.bool), beta=True),
+    # NOTE [No bool matrix products]
+    "mm of bools": lambda lib: lib.mm(lib.ones(2, 3, dtype=lib.bool),
+                                      lib.ones(3, 2, dtype=lib.bool)),
+    "mm of bools, k 0": lambda lib: lib.mm(lib.ones(2, 0, dtype=lib.bool),
+                                           lib.ones(0, 2, dtype=lib.bool)),
+    "mv of bools": lambda lib: lib.mv(lib.ones(2, 3, dtype=lib.bool), lib.ones(3, dtype=lib.bool)),
+    "bmm of bools": lambda lib: lib.bmm(lib.ones(2, 2, 3, dtype=lib.bool),
+                                        lib.ones(2, 3, 2, dtype=lib.bool)),
+    "dot of empty bools": lambda lib: lib.dot(lib.ones(0, dtype=lib.bool),
+                                              lib.ones(0, dtype=lib.bool)),
+    "vdot of bools": lambda lib: lib.vdot(lib.ones(3, dtype=lib.bool),
+                                          lib.ones(3, dtype=lib.bool)),
+    "matmul of bools that do not fit": lambda lib: lib.matmul(lib.ones(3, dtype=lib.bool),
+                                                              lib.ones(4, dtype=lib.bool)),
+    "matmul of bools with no rows": lambda lib: lib.matmul(lib.ones(2, 0, 3, dtype=lib.bool),
+                                                           lib.ones(3, 2, dtype=lib.bool)),
+    "matmul of bools, k 0": lambda lib: lib.matmul(lib.ones(2, 0, dtype=lib.bool),
+                                                   lib.ones(0, dtype=lib.bool)),
+    "tensordot of bools": lambda lib: lib.tensordot(lib.ones(2, 3, dtype=lib.bool),
+                                                    lib.ones(3, 2, dtype=lib.bool), 1),
+    "inner of bools": lambda lib: lib.inner(lib.ones(3, dtype=lib.bool),
+                                            lib.ones(3, dtype=lib.bool)),
+    "addmm of bools": lambda lib: lib.addmm(lib.ones(2, 2, dtype=lib.bool),
+                                            lib.ones(2, 3, dtype=lib.bool),
+                                            lib.ones(3, 2, dtype=lib.bool)),
+    "addmm of bools, k 0, float beta": lambda lib: lib.addmm(
+        lib.ones(2, 2, dtype=lib.bool), lib.ones(2, 0, dtype=lib.bool),
+        lib.ones(0, 2, dtype=lib.bool), beta=1.5),
+    "addmv of bools": lambda lib: lib.addmv(lib.ones(2, dtype=lib.bool),
+                                            lib.ones(2, 3, dtype=lib.bool),
+                                            lib.ones(3, dtype=lib.bool)),
+    "addmv of bools, k 0, int beta": lambda lib: lib.addmv(
+        lib.ones(2, dtype=lib.bool), lib.ones(2, 0, dtype=lib.bool),
+        lib.ones(0, dtype=lib.bool), beta=2),
+    "grid_sampler_2d with mode 2**32 + 1 (nearest)": lambda lib: lib.grid_sampler_2d(
+        lib.arange(16.0).reshape(1, 1, 4, 4), lib.tensor([[[[0.3, -0.7], [1.2, 0.1]]]]),
+        2**32 + 1, 2**32 + 2, False),
 }
 
 

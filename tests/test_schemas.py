@@ -76,6 +76,10 @@ REFUSED = {
     "randn size float": lambda lib: lib.randn(1.5),
     "randn(2, 1.5)": lambda lib: lib.randn(2, 1.5),
     "randint size (2, 1.5)": lambda lib: lib.randint(10, (2, 1.5)),
+    # a one-element bool tensor passes as a SymInt (low, high) and is refused only when a
+    # matched signature converts it: here no signature matches, so the TypeError wins
+    "randint size bool tensor": lambda lib: lib.randint(3, lib.tensor([True])),
+    "randint size 0-d bool tensor": lambda lib: lib.randint(3, lib.tensor(True)),
     "full_like fill 1-element tensor": lambda lib: lib.full_like(_t(lib), lib.tensor([1.0])),
     "cat list with an int": lambda lib: lib.cat([_t(lib), 1]),
     "stack dim float": lambda lib: lib.stack([_t(lib), _t(lib)], 1.5),

@@ -13,7 +13,8 @@ are copied below from libtorch_python.so.
 
 Each line of the output is `namespace.name<TAB>signature`, one line per overload in torch's
 order. Namespaces: `torch` (torch.X), `Tensor` (methods), `nn` (torch.nn.functional's
-C-bound functions, torch._C._nn), `linalg`, `special`, `fft`. A name is listed only where the
+C-bound functions, torch._C._nn), `linalg`, `special`, `fft`, `sparse` (torch.sparse's
+C-bound functions, torch._C._sparse). A name is listed only where the
 public object is the C-bound function itself (torch.split is Python code: not listed).
 """
 
@@ -64,6 +65,8 @@ NAMESPACES = {
                 "special_"),
     "fft": (gen.is_py_fft_function, False, torch._C._fft, torch.fft, "fft_"),
 }
+# torch.sparse's functions are listed by `sparse_functions` (public names differ from C names)
+SPARSE_PREDICATE = gen.is_py_sparse_function
 
 
 def signatures():
@@ -87,7 +90,24 @@ def signatures():
     table.update(HANDWRITTEN)
     table.update(forwarding_wrappers(table))
     table.update(aliases(table))
+    table.update(sparse_functions())
     return table
+
+
+def sparse_functions():
+    """torch.sparse's C-bound functions, each public under a name of its own (torch.sparse.mm
+    is torch._C._sparse._sparse_mm): `sparse.<public name>` gets the C function's
+    signatures (whose name, in torch's messages, is the C name)."""
+    found = {}
+    for name in dir(torch.sparse):
+        bound = getattr(torch.sparse, name)
+        c_name = getattr(bound, "__name__", None)
+        if name.startswith("_") or getattr(torch._C._sparse, c_name or "", None) is not bound:
+            continue
+        signatures = _signatures_of(c_name, "sparse")
+        if signatures:
+            found[f"sparse.{name}"] = signatures
+    return found
 
 
 def aliases(table):
@@ -138,7 +158,7 @@ def forwarding_wrappers(table):
 
 def _signatures_of(name, namespace):
     """The generated signatures of a C-bound function, public or not."""
-    predicate = NAMESPACES[namespace][0]
+    predicate = SPARSE_PREDICATE if namespace == "sparse" else NAMESPACES[namespace][0]
     base = os.path.join(os.path.dirname(torchgen.__file__), "packaged")
     native = _native(base)
     pairs = gen.load_signatures(native, os.path.join(base, "autograd/deprecated.yaml"),

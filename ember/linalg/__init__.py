@@ -19,7 +19,8 @@ from ember.ops.linalg_lu import linalg_lu as lu
 from ember.ops.linalg_misc import householder_product, matrix_exp, matrix_power, multi_dot, vecdot
 from ember.ops.linalg_misc import linalg_cross as cross
 from ember.ops.linalg_misc import linalg_vander as vander
-from ember.ops.linalg_norms import cond, matrix_norm, matrix_rank, norm, vector_norm
+from ember.ops.linalg_norms import cond, matrix_norm, matrix_rank, vector_norm
+from ember.ops.linalg_norms import linalg_norm as norm
 from ember.ops.linalg_solve import (det, inv, inv_ex, lstsq, pinv, solve, solve_ex,
                                     solve_triangular, tensorinv, tensorsolve)
 from ember.ops.linalg_solve import linalg_slogdet as slogdet

@@ -1,7 +1,10 @@
 """F.ctc_loss: argument checks, target layouts and reductions around the fused CTC op of
 `ember.ops.ctc` (matches `torch.nn.functional.ctc_loss`)."""
 
+import warnings
+
 from ember._backend import xp
+from ember._schemas import parser
 from ember._tensor import Tensor
 from ember.ops.ctc import CtcLoss
 from ember.ops.reduction import _type_word
@@ -55,12 +58,33 @@ def _padded_targets(targets: Tensor, target_lengths, batch: int):
     return data[:, :longest]
 
 
+_REDUCTIONS = {"none": 0, "mean": 1, "elementwise_mean": 1, "sum": 2}
+
+
+def _parsed(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+            zero_infinity):
+    """The arguments as torch.ctc_loss's parser takes them from PyTorch's F.ctc_loss, which
+    turns `reduction` into its number first: lengths both tensors or both int lists, blank an
+    int, zero_infinity a bool (else its TypeError); reduction back as "none"/"mean"/"sum"."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=3)
+        reduction = "mean"
+    (args, _), _ = parser("torch.ctc_loss").parse(
+        (log_probs, targets, input_lengths, target_lengths, blank, _REDUCTIONS[reduction],
+         zero_infinity), {})
+    return (*args[:5], reduction, args[6])
+
+
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The CTC loss of log_probs (T, N, C) against targets (matches
     `torch.nn.functional.ctc_loss`)."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity = \
+        _parsed(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                zero_infinity)
     unbatched = log_probs.ndim != 3  # PyTorch adds the batch dim to any other rank
     if unbatched:  # targets stay 1-D: the concatenated layout of a batch of one
         log_probs = log_probs.unsqueeze(1)

@@ -4,7 +4,7 @@ the triplet losses of `ember.nn._functional_loss`.
 """
 
 from ember._backend import xp
-from ember._dtype import promote_types
+from ember._dtype import float32, float64, promote_types
 from ember._registry import torch_function
 from ember._tensor import Tensor, short_name
 from ember.ops.shape import broadcast_tensors
@@ -56,6 +56,14 @@ def _clamp_no_grad(x: Tensor, low: float) -> Tensor:
 @torch_function()
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """Distances between all pairs of rows, upper triangle (matches `torch.nn.functional.pdist`)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if not p >= 0:  # NaN too
+        raise RuntimeError("pdist only supports non-negative p values")
+    if input.dtype not in (float32, float64):
+        raise NotImplementedError(f'"pdist" not implemented for \'{short_name(input.dtype)}\'')
     n = input.shape[0]
     i, j = xp.triu_indices(n, 1)
     a = input[Tensor._make(i)]

@@ -21,6 +21,7 @@ from ember.nn._functional_loss_checks import (
 from ember.ops import loss_ops as _loss
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
+from ember.ops.creation import full_like
 from ember.ops.nn_ops import linear as _linear
 
 
@@ -313,8 +314,10 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     `torch.nn.functional.hinge_embedding_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     require_tensors("hinge_embedding_loss", input=input, target=target)
-    margin_part = where(target != 1, (margin - input).clamp(min=0), 0.0)
-    self_part = where(target != -1, input, 0.0)
+    # margin - input as torch computes it: margin filled into input's dtype (an integer input
+    # truncates it, and the loss stays integer), then input subtracted
+    margin_part = where(target != 1, (full_like(input, margin) - input).clamp(min=0), 0)
+    self_part = where(target != -1, input, 0)
     return _reduce(margin_part + self_part, reduction)
 
 
@@ -569,8 +572,12 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
                            "probabilities")
     if options is not None and reduction in ("mean", "sum", "none") and not label_smoothing \
             and target.dtype.name == "int64" and not out_features:
-        target = chunked_target(input, target, classes,
-                                -100 if ignore_index is None else ignore_index)
+        target, divisor = chunked_target(input, target, classes,
+                                         -100 if ignore_index is None else ignore_index, weight)
+        if divisor is not None and reduction == "mean":  # a target longer than the batch
+            return linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias,
+                                        weight=weight, reduction="sum",
+                                        ignore_index=ignore_index) / divisor
     rows = classes * math.prod(out_features)
     if out_features:
         linear_weight = linear_weight.reshape(rows, features)

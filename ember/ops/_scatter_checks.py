@@ -153,6 +153,8 @@ def _check_index_func(name: str, input: Tensor, dim: int, index: Tensor, source:
                            f"tensor with dim {len(source_shape)}")
     count = source_shape[dim] if source_shape else 1
     if array.size != count:
+        if not source_shape:  # torch's message reads source.size(dim) of the 0-d source
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         raise RuntimeError(f"{name}(): Number of indices ({array.size}) should be equal "
                            f"to source.size(dim): ({count}), for dim: {dim}")
     kept = [list(s[:dim] + s[dim + 1:]) if shape and source_shape else list(s)

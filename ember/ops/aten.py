@@ -42,6 +42,13 @@ _SCALAR_TYPE_CODES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64",
 _NOT_CONVERTIBLE = object()
 
 
+def _scalar_type(code: int):
+    """The dtype of a ScalarType code as torch reads it (an int8_t: its low byte), or the
+    code itself when no dtype of ember's has it (an op decides what that does)."""
+    code = (code + 128) % 256 - 128
+    return getattr(_dtypes, _SCALAR_TYPE_CODES[code]) if code in _SCALAR_TYPE_CODES else code
+
+
 def _converted(value, want):
     """value as torch.ops' schema matching converts it for an argument of type `want`: a
     one-element tensor where a number or a dtype goes is its value, an int where a dtype goes
@@ -52,10 +59,12 @@ def _converted(value, want):
         if value.numel() != 1 or not accepts & {int, float, _dtypes.dtype}:
             return _NOT_CONVERTIBLE
         value = value.item()
+        if type(value) is float and not -2.0 ** 63 <= value < 2.0 ** 63:
+            return _NOT_CONVERTIBLE  # torch's schema matching refuses NaN, inf, no int64
     if _dtypes.dtype in accepts and from_tensor and type(value) in (float, bool):
         value = int(value)
-    if _dtypes.dtype in accepts and type(value) is int and value in _SCALAR_TYPE_CODES:
-        return getattr(_dtypes, _SCALAR_TYPE_CODES[value])
+    if _dtypes.dtype in accepts and type(value) is int:
+        return _scalar_type(value)
     if int in accepts and (type(value) in (int, bool) or from_tensor and type(value) is float):
         return int(value)
     if float in accepts and type(value) in (int, float, bool):
@@ -194,6 +203,11 @@ def _softmax_backward_data_out(grad_output: _Tensor, output: _Tensor, dim: int,
 
 
 def _safe_softmax_default(self: _Tensor, dim: int, dtype: _dtypes.dtype | None = None):
+    if type(dtype) is int:  # a ScalarType code no dtype of ember's has (`_scalar_type`)
+        if dtype == 8:
+            raise NotImplementedError('"softmax_lastdim_kernel_impl" not implemented for '
+                                      "'ComplexHalf'")
+        raise RuntimeError(f"Unsupported ScalarType {dtype} in ATen")
     return _softmax_ops._safe_softmax(self, dim, dtype)
 
 

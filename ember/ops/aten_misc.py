@@ -11,26 +11,27 @@ from ember.ops.reduction import _axes
 
 # ---- _chunk_cat ------------------------------------------------------------------------------
 def _check_chunk_cat(tensors, dim: int, num_chunks: int) -> int:
-    """PyTorch's argument errors of _chunk_cat; dim made non-negative."""
-    if not tensors:
-        raise RuntimeError("_chunk_cat expects a non-empty input tensor list")
+    """PyTorch's argument errors of _chunk_cat, in its order; dim made non-negative."""
     if num_chunks < 1:
         raise RuntimeError("_chunk_cat expects positive num_chunks")
+    if not tensors:
+        raise RuntimeError("_chunk_cat expects a non-empty input tensor list")
+    for t in tensors:
+        if t._data.size == 0:
+            raise RuntimeError("_chunk_cat expects non-empty tensor")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("_chunk_cat expects all input tensors with the same dtype")
     ndims = {t._data.ndim for t in tensors}
-    if dim < 0:
-        if len(ndims) > 1:
-            raise RuntimeError("_chunk_cat expects non-negative dim when input tensors have "
-                               "different ndims")
+    if len(ndims) == 1:  # one ndim: dim is wrapped as any dim is (IndexError out of range)
         dim = wrap_dim(dim, tensors[0]._data.ndim)
-    if any(dim >= n for n in ndims):
+    elif dim < 0:
+        raise RuntimeError("_chunk_cat expects non-negative dim when input tensors have "
+                           "different ndims")
+    elif any(dim >= n for n in ndims):
         raise RuntimeError("_chunk_cat expects dim < ndim for all input tensors")
     if len({t._data.shape[:dim] for t in tensors}) > 1:
         raise RuntimeError("_chunk_cat expects same sizes of 0,...,dim-1 dimensions for all "
                            "tensors")
-    if any(t._data.size == 0 for t in tensors):
-        raise RuntimeError("_chunk_cat expects non-empty tensor")
-    if len({t.dtype for t in tensors}) > 1:
-        raise RuntimeError("_chunk_cat expects all input tensors with the same dtype")
     return dim
 
 

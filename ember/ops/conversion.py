@@ -103,7 +103,8 @@ def tensor_to(self, *args, **kwargs):
         dtype = args.pop(0).dtype
     elif args and _is_dtype(args[0]):
         dtype = _dtype.to_dtype(args.pop(0))
-    elif args and isinstance(args[0], (str, device, int)) and not isinstance(args[0], bool):
+    elif args and (args[0] is None or isinstance(args[0], (str, device, int))) and \
+            not isinstance(args[0], bool):  # to(None, float64) is to(device=None, dtype=...)
         target = args.pop(0)
         if args and _is_dtype(args[0]):
             dtype = _dtype.to_dtype(args.pop(0))

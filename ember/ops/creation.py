@@ -462,8 +462,10 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
             raise RuntimeError("high must be a scalar tensor and on CPU")
         low, high = 0, low
     dtype = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
-    return _random_like(lambda a: draw_integers(a, int(low), int(high), generator), input,
-                        dtype, requires_grad, device, memory_format)
+    draw = lambda a: draw_integers(a, int(low), int(high), generator)  # noqa: E731
+    if not input.numel():  # torch's random_ checks the range for the dtype before it finds
+        draw(xp.empty(0, dtype=dtype.numpy))  # nothing to draw (no generator state is used)
+    return _random_like(draw, input, dtype, requires_grad, device, memory_format)
 
 
 @op(out=True)

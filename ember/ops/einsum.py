@@ -5,6 +5,7 @@ BLAS]), the rest through `einsum`. The backward of a contraction is itself a con
 ember tensors (see NOTE [einsum's backward]), so second derivatives work.
 """
 
+import math
 import string
 
 from ember import _dtype
@@ -12,6 +13,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
+from ember.ops._bool_products import refuse_bool_tensordot
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import expand_to, sum_to
 from ember.ops.reduction import expand_dims
@@ -263,6 +265,12 @@ def _tensordot_dims(a: Tensor, b: Tensor, dims) -> tuple:
     return list(range(-dims, 0)), list(range(dims))
 
 
+def _free(x: Tensor, dims) -> int:
+    """The number of elements of x over its dims outside `dims`."""
+    kept = {wrap_dim(d, x._data.ndim) for d in dims}
+    return math.prod(s for i, s in enumerate(x._data.shape) if i not in kept)
+
+
 @op(out=True)
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the given axes of a with those of b (matches `torch.tensordot`)."""
@@ -294,4 +302,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     contracted = {sub_a[d % na] for d in dims_a}
     out_sub = [c for c in sub_a if c not in contracted] + [c for c in sub_b if c not in contracted]
+    if a._data.dtype.kind == "b":  # NOTE [No bool matrix products]
+        k = math.prod(a._data.shape[wrap_dim(d, na)] for d in dims_a)
+        refuse_bool_tensordot(a, _free(a, dims_a), _free(b, dims_b), k)
     return einsum("".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out_sub), a, b)

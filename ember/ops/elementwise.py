@@ -171,7 +171,8 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
-    if any(isinstance(t, Tensor) and t.dtype is _dtype.bool for t in (input, other)):
+    if any(type(t) is bool or isinstance(t, Tensor) and t.dtype is _dtype.bool
+           for t in (input, other)):  # a Python bool counts as a bool tensor here
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")

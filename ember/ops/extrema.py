@@ -463,22 +463,15 @@ class Norm(Op):
         return where(flat, 0.0, g * local), None, None, None
 
 
-@op(method=True, out=True)
-def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    """Vector p-norm over dims, 'fro' = 2 (matches `torch.norm`; matrix norms not supported)."""
-    if dtype is not None:
-        input = as_operand(input, _dtype.to_dtype(dtype))
-    if p == "nuc" and (input.dtype.is_floating_point or input.dtype.is_complex):
-        return _nuclear_norm(input, dim, keepdim)  # complex: the SVD of the complex matrix
+def norm(input: Tensor, p=2.0, dim=None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over dims (all dims for None), p a number: the computation of
+    `torch.linalg.vector_norm` (ember/ops/linalg_norms.py, where `torch.norm`'s face routes its
+    arguments as torch.functional.norm does) and of renorm."""
     if input.dtype.is_complex:  # the norm of the moduli: abs carries gz = g·z/|z|
         input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_type_word(input.dtype)}")
-    if p == "fro" or p is None:
-        p = 2
-    elif isinstance(p, str):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     p = float(p)
     axes = _axes(dim, input._data.ndim)
     if math.isinf(p) and input._data.size == 0:
@@ -493,24 +486,6 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return Norm.apply(input, p, axes, keepdim)
 
 
-def _nuclear_norm(input: Tensor, dim, keepdim: bool) -> Tensor:
-    """Σ singular values over two dims (the gradient is SVD's: U·Vᵀ for distinct values)."""
-    if input.dim() < 2:
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
-                           "dimensions.")
-    dims = list(range(input.dim())) if dim is None else (
-        [dim] if isinstance(dim, int) else list(dim))
-    if len(dims) != 2:
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
-                           f"{' '.join(str(d) for d in dims)}")
-    d0, d1 = (_axis(d, input.dim()) for d in dims)
-    # svd is a higher family (linalg): reached as a Tensor method, bound once ember is loaded
-    singular = input.movedim((d0, d1), (-2, -1)).svd()[1]
-    if not keepdim:
-        return singular.sum(-1)
-    return singular.sum(-1, keepdim=True).unsqueeze(-1).movedim((-2, -1), (d0, d1))
-
-
 class Dist(Norm):
     """y = ‖a - b‖_p, applied to the difference (the p-norm's gradient, then Sub's)."""
 
@@ -520,12 +495,10 @@ class Dist(Norm):
 @op(method=True)
 def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
     """The p-norm of input - other, broadcast (matches `torch.dist`)."""
-    inexact = [t.dtype.is_floating_point or t.dtype.is_complex for t in (input, other)]
-    if not all(inexact):
-        word = _type_word(input.dtype if not inexact[0] else other.dtype)
+    difference = input - other  # PyTorch's norm of the difference: promoted first
+    if not (difference.dtype.is_floating_point or difference.dtype.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
-                           f"Got {word} instead.")
-    difference = input - other
+                           f"Got {_type_word(difference.dtype)} instead.")
     if difference.dtype.is_complex:  # the norm of the moduli (abs carries the Wirtinger factor)
         difference = difference.abs()
     return Dist.apply(difference, float(p), _axes(None, difference._data.ndim), False)

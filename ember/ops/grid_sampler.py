@@ -11,12 +11,22 @@ _PADDINGS = ("zeros", "border", "reflection")
 
 
 def _names(interpolation_mode: int, padding_mode: int):
-    """The string modes of aten's integer ones."""
+    """The string modes of aten's integer ones.
+
+    NOTE [grid_sampler's unknown modes]: aten reads each code as a 32-bit int (2**32 + 1 is
+    mode 1); a code that is then none of its enum's leaves torch's output unwritten (it returns
+    uninitialised memory), so ember refuses it instead of inventing values."""
+    interpolation_mode, padding_mode = _int32(interpolation_mode), _int32(padding_mode)
     if not 0 <= interpolation_mode < len(_MODES):
         raise RuntimeError(f"grid_sampler(): unknown interpolation mode {interpolation_mode}")
     if not 0 <= padding_mode < len(_PADDINGS):
         raise RuntimeError(f"grid_sampler(): unknown padding mode {padding_mode}")
     return _MODES[interpolation_mode], _PADDINGS[padding_mode]
+
+
+def _int32(code: int) -> int:
+    """code's low 32 bits as a signed int, as a C++ int parameter receives an int64."""
+    return (code + 2**31) % 2**32 - 2**31
 
 
 @op

@@ -13,6 +13,7 @@ from ember._tensor import Tensor
 from ember.ops.extrema import _return_type
 from ember.ops.reduction import _axis, _type_word
 from ember._tensor import short_name
+from ember.ops._allocation import check_allocation
 from ember.ops._wirtinger import refuse_complex
 
 _HistogramResult = _return_type("histogram", ("hist", "bin_edges"))
@@ -98,19 +99,102 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
     return _make(counts.astype(out_dtype))
 
 
-def _edges_for(data_column, bins, low_high, dtype, name):
-    """One dim's bin edges: given as a tensor, or `bins` equal bins over the range."""
-    if isinstance(bins, Tensor):
-        if bins.dim() != 1:
-            raise RuntimeError(f"{name}: bins tensor should have one dimension, but got "
-                               f"{bins.dim()} dimensions")
-        return bins._data.astype(dtype)
-    if bins <= 0:
-        raise RuntimeError(f"{name}(): bins must be > 0, but got {bins} for dimension 0")
-    low, high = (None, None) if low_high is None else low_high
-    low, high = _outer_edges(data_column, low, high, 0.5)
-    _check_finite_range(low, high, name)
-    return _linspace(low, high, bins + 1, xp.dtype(dtype))
+# NOTE [histogram's checks]
+# torch.histogram and torch.histogramdd run one C++ flow: the bins' count checked (> 0), the
+# outer edges chosen (the range, or the points' span: NotImplementedError "histogramdd" for a
+# non-floating input here), equal-width edges allocated, then histogramdd_check_inputs (points
+# at least 2-D, one 1-D non-empty edges tensor of the input's dtype per dim, a weight of the
+# input's dtype shaped like the points without their last dim), then the counting kernel
+# (NotImplementedError "histogram_cpu" for a non-floating input). ember follows that order, so
+# each bad call raises what torch raises first.
+_CTYPES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+           "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
+           "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _ctype(dtype) -> str:
+    """A dtype as PyTorch's messages name it (its C++ type)."""
+    return _CTYPES.get(dtype.name, dtype.name)
+
+
+def _check_histogram_inputs(points: Tensor, edges, weight):
+    """histogramdd_check_inputs: see NOTE [histogram's checks]."""
+    if points.dim() < 2:
+        raise RuntimeError(f"torch.histogramdd: input tensor should have at least 2 dimensions, "
+                           f"but got {points.dim()}")
+    n = points.shape[-1]
+    if len(edges) != n:
+        raise RuntimeError(f"torch.histogramdd: expected {n} sequences of bin edges for a {n}-"
+                           f"dimensional histogram but got {len(edges)}")
+    for d, e in enumerate(edges):
+        if e.dtype is not points.dtype:
+            raise RuntimeError(
+                f"torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {_ctype(points.dtype)} and bins for dimension {d} "
+                f"with dtype {_ctype(e.dtype)}")
+        if e.dim() != 1:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but "
+                               f"got {e.dim()} dimensions in the bins tensor for dimension {d}")
+        if e.numel() == 0:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have at least 1 element, "
+                               f"but got 0 elements in the bins tensor for dimension {d}")
+    if weight is None:
+        return
+    if weight.dtype is not points.dtype:
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and "
+                           f"weight tensor should have the same dtype, but got input("
+                           f"{_ctype(points.dtype)}), and weight({_ctype(weight.dtype)})")
+    if tuple(points.shape[:-1]) != (tuple(weight.shape) or (1,)):
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have the "
+                           f"same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(points.shape)} and weight with "
+                           f"shape {list(weight.shape)}")
+
+
+def _outer_edges_nd(points: Tensor, ranges):
+    """Each dim's (lowest, highest) edge: from `ranges` (2 per dim), else the points' min and
+    max ([0, 1] for no points); a single value widened by 0.5 each way."""
+    n = points.shape[-1]
+    if ranges is not None:
+        if len(ranges) != 2 * n:
+            raise RuntimeError(f"torch.histogramdd: for a {n}-dimensional histogram range "
+                               f"should have {2 * n} elements, but got {len(ranges)}")
+        lows, highs = [float(v) for v in ranges[0::2]], [float(v) for v in ranges[1::2]]
+    elif points.numel():
+        _check_float_input(points, "histogramdd")
+        data = points._data.reshape(-1, n)
+        lows, highs = data.min(axis=0).tolist(), data.max(axis=0).tolist()
+    else:
+        lows, highs = [0.0] * n, [1.0] * n
+    for d in builtins.range(n):
+        low, high = lows[d], highs[d]
+        if not (xp.isfinite(low) and xp.isfinite(high)):
+            raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{low:g}, {high:g}] "
+                               f"is not finite")
+        if low > high:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{low:g} max {high:g} for dimension {d}")
+        if low == high:
+            lows[d], highs[d] = low - 0.5, high + 0.5
+    return lows, highs
+
+
+def _equal_width_edges(points: Tensor, counts, ranges):
+    """counts[d] equal-width bins' edges per dim, in the points' dtype."""
+    lows, highs = _outer_edges_nd(points, ranges)
+    if len(counts) != points.shape[-1]:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    dtype = points._data.dtype
+    edges = []
+    for low, high, count in zip(lows, highs, counts):
+        if count + 1 < 0:
+            raise RuntimeError("number of steps must be non-negative")
+        check_allocation((count + 1,), dtype.itemsize)
+        steps_dtype = dtype if dtype.kind == "f" else xp.dtype(xp.float64)
+        edges.append(_make(_linspace(low, high, count + 1, steps_dtype).astype(dtype)))
+    return edges
 
 
 def _weighted_counts(positions, shape, weight, dtype):
@@ -134,45 +218,69 @@ def _density(hist, edges_list):
         return (hist / (total * volume)).astype(hist.dtype)
 
 
-def _histogram_nd(input, bins_list, ranges, weight, density, name):
-    data = input._data.reshape(-1, input.shape[-1])
-    dims = data.shape[1]
-    edges_list = [_edges_for(data[:, d], bins_list[d], ranges[d], data.dtype, name)
-                  for d in range(dims)]
-    positions = xp.stack([_bin_positions(data[:, d], edges_list[d]) for d in range(dims)])
-    shape = tuple(len(e) - 1 for e in edges_list)
+def _histogram_nd(points: Tensor, edges, weight, density: bool):
+    """(hist, edges) of the (M, N) points over the given edges (checked by the caller)."""
+    for d, e in enumerate(edges):
+        if e.numel() - 1 <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {e.numel() - 1} "
+                               f"for dimension {d}")
+    shape = tuple(e.numel() - 1 for e in edges)
+    check_allocation(shape, points._data.dtype.itemsize)
+    _check_float_input(points, "histogram_cpu")
+    if not edges:  # points of no dims: PyTorch's 0-d count is 0 (its density 0/0)
+        return _make(xp.asarray(xp.nan if density else 0, dtype=points._data.dtype)), edges
+    data = points._data.reshape(-1, points.shape[-1])
+    edge_arrays = [e._data for e in edges]
+    positions = xp.stack([_bin_positions(data[:, d], edge_arrays[d])
+                          for d in builtins.range(len(edges))])
     w = None if weight is None else weight._data.reshape(-1)
     hist = _weighted_counts(positions, shape, w, data.dtype)
     if density:
-        hist = _density(hist, edges_list)
-    return _make(hist), [_make(e) for e in edges_list]
+        hist = _density(hist, edge_arrays)
+    return _make(hist), edges
 
 
 @op(method=True, out=True)
 def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):
     """(hist, bin_edges): counts (or Σ weight, or a density) in `bins` equal bins over range,
-    or in the bins a tensor of edges defines (matches `torch.histogram`)."""
-    _check_float_input(input, "histogram_cpu")
-    ranges = [None if range is None else (float(range[0]), float(range[1]))]
-    hist, edges = _histogram_nd(input.reshape(-1, 1), [bins], ranges, weight, density,
-                                "torch.histogram")
-    return _HistogramResult(hist, edges[0])
+    or in the bins a tensor of edges defines (matches `torch.histogram`); NOTE [histogram's
+    checks]."""
+    points = input.reshape(-1, 1)
+    if weight is not None:
+        weight = weight.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = [bins]
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                               f"dimension 0")
+        check_allocation((bins + 1,), input._data.dtype.itemsize)  # torch sizes the outputs first
+        check_allocation((bins,), input._data.dtype.itemsize)
+        edges = _equal_width_edges(points, [bins], range)
+    _check_histogram_inputs(points, edges, weight)
+    hist, edges = _histogram_nd(points, edges, weight, density)
+    # torch.histogram returns a copy of a bins tensor (histogramdd: the tensors themselves)
+    return _HistogramResult(hist, _make(bins._data.copy()) if isinstance(bins, Tensor)
+                            else edges[0])
 
 
 @op
 def histogramdd(input: Tensor, bins=10, *, range=None, weight=None, density: bool = False):
-    """(hist, bin_edges) of points in the last dim (matches `torch.histogramdd`)."""
-    _check_float_input(input, "histogramdd")
-    dims = input.shape[-1]
+    """(hist, bin_edges) of points in the last dim (matches `torch.histogramdd`); NOTE
+    [histogram's checks]."""
     if isinstance(bins, int) or isinstance(bins, Tensor) and bins.dim() == 0:
-        bins = [int(bins)] * dims  # (the range argument shadows the builtin, hence builtins.)
-    if len(bins) != dims:
-        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
-                           "dimension of the input.")
-    ranges = [None] * dims
-    if range is not None:
-        ranges = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dims)]
-    hist, edges = _histogram_nd(input, list(bins), ranges, weight, density, "torch.histogramdd")
+        if input.dim() == 0:
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+        bins = [int(bins)] * input.shape[-1]
+    bins = list(bins)
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    if bins and isinstance(bins[0], Tensor):
+        edges = bins
+    else:
+        edges = _equal_width_edges(input, [int(b) for b in bins], range)
+    _check_histogram_inputs(input, edges, weight)
+    hist, edges = _histogram_nd(input, edges, weight, density)
     return _HistogramddResult(hist, tuple(edges))
 
 

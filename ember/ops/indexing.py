@@ -499,11 +499,10 @@ def _unsafe_masked_index(x: Tensor, mask: Tensor, indices, fill) -> Tensor:
 @op
 def _unsafe_masked_index_put_accumulate(x: Tensor, mask: Tensor, indices,
                                         values: Tensor) -> Tensor:
-    """x with values added at indices where mask (matches
-    `torch.ops.aten._unsafe_masked_index_put_accumulate`)."""
-    if mask.dtype.name != "bool":
-        raise RuntimeError("tensors used as masks must be bool tensors")
+    """x with values added at indices where mask (any nonzero value, as in
+    `_unsafe_masked_index`) (matches `torch.ops.aten._unsafe_masked_index_put_accumulate`)."""
     if x._data.size == 0:
         return x.clone()
     index = _clamped(x, indices, lambda size: -size)
-    return x.index_put(index, values.masked_fill(~mask, 0), accumulate=True)
+    keep = mask if mask.dtype.name == "bool" else mask != 0
+    return x.index_put(index, values.masked_fill(~keep, 0), accumulate=True)

@@ -24,13 +24,16 @@ fixed-point weights, the width first, each pass rounded and clamped (`_resample_
 import math
 import warnings
 
-from ember._backend import get_array_module, scatter_add, xp
+from ember._backend import get_array_module, quiet, scatter_add, xp
+from ember._rng.mathfun import fma32, fma64
 from ember._tensor import Tensor
-from ember.ops._opmath import is_half, opmath_dtype
+from ember.autograd.function import Op
+from ember.ops._opmath import is_half, opmath_dtype, widen
 from ember.ops.conv import _named, _type_word
 from ember.ops.padding import TakeAlong
 from ember.ops.pool_adaptive import (
     SeparableLinear,
+    _transposed,
     allocation_errors,
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -53,23 +56,62 @@ def _scale(n_in, n_out, given, align_corners, dtype):
     return dtype(given)
 
 
-def _linear_matrix(n_in, n_out, scale, align_corners, dtype, module, store=None):
-    """(out × in) weights of 1-d linear interpolation with PyTorch's source-index rule; with
-    `store` (a 16-bit dtype), λ and then 1 − λ rounded to it, as PyTorch stores them."""
+def _linear_taps(n_in, n_out, scale, align_corners, dtype, module, store=None):
+    """PyTorch's two taps per output of 1-d linear interpolation: (i0, i1, 1 − λ, λ) with its
+    source-index rule; a dim of unchanged size is i0 = i1 = dst, λ = 0. With `store` (a 16-bit
+    dtype), λ and then 1 − λ rounded to it, as PyTorch stores them."""
     dst = module.arange(n_out, dtype=dtype)
+    if n_in == n_out:
+        i0 = module.arange(n_out)
+        return i0, i0, module.ones(n_out, dtype=dtype), module.zeros(n_out, dtype=dtype)
     step = _scale(n_in, n_out, scale, align_corners, dtype)
     if align_corners:
         src = dst * step
-    else:
-        src = xp.maximum((dst + dtype(0.5)) * step - dtype(0.5), dtype(0))
-    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    else:  # PyTorch's compiler fuses step·(dst + ½) − ½ into one FMA (λ > 0 where it is ~1e-8)
+        fused = fma32 if dtype == xp.float32 else fma64
+        src = xp.maximum(fused(xp.full_like(dst, step), dst + dtype(0.5),
+                               xp.full_like(dst, -0.5)).astype(dtype), dtype(0))
+    # PyTorch floors with floorf, so a float64 index just below an integer rounds up to it
+    # (λ then clamped to 0)
+    i0 = xp.minimum(xp.floor(src.astype(xp.float32)).astype(xp.int64), n_in - 1)
     i1 = xp.minimum(i0 + 1, n_in - 1)
-    lam = _stored((src - i0).astype(dtype), store)
+    lam = _stored(xp.clip(src - i0, dtype(0), dtype(1)).astype(dtype), store)
+    return i0, i1, _stored(dtype(1) - lam, store), lam
+
+
+def _linear_matrix(n_in, n_out, scale, align_corners, dtype, module, store=None):
+    """(out × in) weights of 1-d linear interpolation: `_linear_taps` as a matrix."""
+    i0, i1, w0, w1 = _linear_taps(n_in, n_out, scale, align_corners, dtype, module, store)
     m = module.zeros((n_out, n_in), dtype=dtype)
     rows = module.arange(n_out)
-    scatter_add(m, (rows, i0), _stored(dtype(1) - lam, store))
-    scatter_add(m, (rows, i1), lam)
+    scatter_add(m, (rows, i0), w0)
+    scatter_add(m, (rows, i1), w1)
     return m
+
+
+class LinearTaps(Op):
+    """y = x[i0]·(1 − λ) + x[i1]·λ along each trailing dim, the last first, as PyTorch's
+    kernel sums the two taps (so an inf or NaN reaches only the outputs whose taps hold it,
+    even with weight 0: inf·0 is NaN there, as in PyTorch); gx = gy ×_1 M_1ᵀ ··· ×_k M_kᵀ,
+    the adjoint `SeparableLinear` also has. Taken only for inputs that are not all finite,
+    where SeparableLinear's matmul would spread 0·inf over whole lines."""
+
+    @staticmethod
+    def forward(ctx, x, taps, mats):
+        ctx.mats = mats
+        a = x._data
+        y = widen(a)
+        with quiet():
+            for j, (i0, i1, w0, w1) in reversed(tuple(enumerate(taps))):
+                axis = a.ndim - len(taps) + j
+                shape = (-1,) + (1,) * (a.ndim - axis - 1)
+                y = xp.take(y, i0, axis) * w0.reshape(shape) + \
+                    xp.take(y, i1, axis) * w1.reshape(shape)
+        return y.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return SeparableLinear.apply(gy, _transposed(ctx.mats)), None, None
 
 
 def _stored(a, store):
@@ -409,6 +451,13 @@ def _weighted(input, spatial, out, scales, mode, align_corners, antialias):
             m = _linear_matrix(n, o, s, align_corners, dtype, module, store)
         mats.append(m)
     name = _AA_NODE_NAMES[mode] if antialias else _NODE_NAMES[mode]
+    if mode in ("linear", "bilinear", "trilinear") and not antialias and \
+            not xp.isfinite(input._data).all():  # the error path: an inf or NaN in the input
+        taps = tuple(_linear_taps(n, o, s, align_corners, dtype, module, store)
+                     for n, o, s in zip(spatial, out, scales))
+        full = tuple(_linear_matrix(n, o, s, align_corners, dtype, module, store)
+                     for n, o, s in zip(spatial, out, scales))
+        return _named(LinearTaps, f"{name}Backward0").apply(input, taps, full)
     return _named(SeparableLinear, f"{name}Backward0").apply(input, tuple(mats))
 
 

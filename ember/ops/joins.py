@@ -164,7 +164,11 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def _tensors_of(tensors) -> tuple:
     """The tensors of `*tensors` given as separate arguments or as one list/tuple."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(tensors[0])
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     return tensors
 
 

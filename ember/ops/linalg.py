@@ -6,11 +6,14 @@ every backward is itself a product of ember tensors, so second derivatives work:
 ga = gy·bᵀ and gb = aᵀ·gy. Products need both operands of one dtype, as in PyTorch.
 """
 
+import math
+
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
 from ember.ops._util import binary_operands, broadcast_error
 from ember.ops._wirtinger import conj, conj_scalar
 from ember.ops.broadcast import sum_to
@@ -257,6 +260,8 @@ class MatBatch(Matmul):
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors (matches `torch.mm`)."""
     _check_mm(input, mat2)
+    (m, k), n = input._data.shape, mat2._data.shape[1]
+    refuse_bool_product("addmm_impl_cpu_", input, m * n, k)
     return Mm.apply(input, mat2)
 
 
@@ -271,6 +276,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
         raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
                            f"({_shape_text(input._data.shape)}), vec ({vec._data.shape[0]})")
     _same_dtype(input, vec)
+    refuse_bool_product("addmv_impl_cpu", input, *input._data.shape)
     return Mv.apply(input, vec)
 
 
@@ -287,6 +293,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
     _same_dtype(input, mat2)
+    refuse_bool_product("bmm", input, n * input._data.shape[1] * mat2._data.shape[2], k)
     return Bmm.apply(input, mat2)
 
 
@@ -294,6 +301,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors (matches `torch.dot`)."""
     _check_dot(input, tensor)
+    refuse_bool_product("dot", input)
     return Dot.apply(input, tensor)
 
 
@@ -302,6 +310,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     """Σ conj(input_i)·other_i, the inner product conjugating the first vector (matches
     `torch.vdot`; the same as dot for real vectors)."""
     _check_dot(input, other)
+    refuse_bool_product("dot", input)
     return Vdot.apply(input, other)
 
 
@@ -333,17 +342,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
     _same_dtype(input, other)
-    if input.dtype.name == "bool":  # torch has no bool matrix-product kernel
-        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     if na == 1 and nb == 1:
         _check_1d_pair(input, other)
+        refuse_bool_matmul(input, other)
         return Dot.apply(input, other)
     if na == 2 and nb == 2:
         _check_mm(input, other)
+        refuse_bool_matmul(input, other)
         return Mm.apply(input, other)
     if na == 2 and nb == 1:
         return mv(input, other)
     _check_matmul(input._data.shape, other._data.shape)
+    refuse_bool_matmul(input, other)
     if na == 1 and nb == 2:
         return VecMat.apply(input, other)
     return (MatBatch if na == 2 else Matmul).apply(input, other)
@@ -395,6 +405,9 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     """Inner product over the last axis (matches `torch.inner`)."""
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
+    if input.shape[-1] != other.shape[-1]:  # tensordot alone would broadcast a size-1 dim
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
     return tensordot(input, other, dims=([-1], [-1]))
 
 
@@ -414,6 +427,8 @@ class Trace(Op):
 @op(method=True)
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix (matches `torch.trace`)."""
+    if input._data.dtype.kind == "b":  # refused before the shape is looked at
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -495,7 +510,8 @@ def _check_bias(c: Tensor, shape, a: Tensor):
     if not ok:
         raise RuntimeError(f"The expanded size of the tensor must match the existing size: "
                            f"target sizes {list(shape)}, tensor sizes {list(c._data.shape)}")
-    _same_dtype(c, a)
+    if a is not None:
+        _same_dtype(c, a)
 
 
 @op(method=True, inplace=True, out=True)
@@ -504,6 +520,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     """β·input + α·(mat1·mat2) (matches `torch.addmm`)."""
     _check_mm(mat1, mat2)
     _check_bias(input, (mat1._data.shape[0], mat2._data.shape[1]), mat1)
+    (m, k), n = mat1._data.shape, mat2._data.shape[1]
+    refuse_bool_product("addmm_impl_cpu_", mat1, m * n, k, beta)
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
@@ -515,6 +533,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
                            f"({_shape_text(mat._data.shape)}), vec ({vec._data.shape})")
     _same_dtype(mat, vec)
     _check_bias(input, (mat._data.shape[0],), mat)
+    refuse_bool_product("addmv_impl_cpu", mat, *mat._data.shape)
     return Addmv.apply(input, mat, vec, beta, alpha)
 
 
@@ -522,15 +541,25 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
 @lower_precision
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·bmm(batch1, batch2) (matches `torch.baddbmm`)."""
-    bmm_shape = (batch1._data.shape[0], batch1._data.shape[1], batch2._data.shape[-1])
-    if batch1._data.ndim != 3 or batch2._data.ndim != 3:
-        raise RuntimeError("batch1 and batch2 must be 3D tensors")
+    # PyTorch's order: the result's sizes read (an IndexError for a missing dim), input expanded
+    # to them, the three dtypes, then each batch's rank and the batch sizes.
+    bmm_shape = (size_at(batch1, 0), size_at(batch1, 1), size_at(batch2, 2))
+    _check_bias(input, bmm_shape, None)
+    if input.dtype is batch1.dtype is not batch2.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(input.dtype)} but found "
+                           f"{short_name(batch2.dtype)}")
+    if input.dtype is not batch1.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_SHORT[input.dtype.name]}"
+                           f", batch1: {_SHORT[batch1.dtype.name]}, batch2: "
+                           f"{_SHORT[batch2.dtype.name]}")
+    for name, batch in (("batch1", batch1), ("batch2", batch2)):
+        if batch._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
     (n, _, k), (n2, k2, _) = batch1._data.shape, batch2._data.shape
     if (n, k) != (n2, k2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
-    _same_dtype(batch1, batch2)
-    _check_bias(input, bmm_shape, batch1)
+    refuse_bool_product("baddbmm", input, math.prod(bmm_shape), k, beta)
     return Baddbmm.apply(input, batch1, batch2, beta, alpha)
 
 

@@ -119,6 +119,23 @@ def raise_singular(name: str, info):
                       "because the input matrix is singular.")
 
 
+def svd_arrays(a, **options):
+    """NumPy's SVD of each matrix of `a`, failing as torch's does: LAPACK gives up on a matrix
+    with a NaN (an inf only turns its results to NaN) and torch raises LinAlgError naming it."""
+    try:
+        return xp.linalg.svd(a, **options)
+    except xp.linalg.LinAlgError:
+        finite = xp.isfinite(a).all(axis=(-2, -1))
+        index = first_failure(~finite)
+        if index is None:  # LAPACK's other failure: no convergence on a finite matrix
+            raise LinAlgError("linalg.svd: The algorithm failed to converge because the input "
+                              "matrix is ill-conditioned or has too many repeated singular "
+                              "values") from None
+        raise LinAlgError(f"linalg.svd: {batch_prefix(finite, index)}The algorithm failed to "
+                          "converge because the input matrix contained non-finite values."
+                          ) from None
+
+
 def raise_not_pd(name: str, info):
     """LinAlgError for a Cholesky factorisation that met a non-positive leading minor."""
     index = first_failure(info)

@@ -19,7 +19,7 @@ from ember.ops.linalg import matmul
 from ember.ops.linalg_core import (LinAlgError, CholeskyExResult, EighResult, QRResult,
                                    SVDResult, TopQRResult, TopSVDResult, check_matrix,
                                    check_gauge, check_square, cholesky_info, diag, diag_embed,
-                                   herm, int32_tensor, mH, raise_not_pd)
+                                   herm, int32_tensor, mH, raise_not_pd, svd_arrays)
 from ember.ops.linalg_solve import solve_triangular
 
 _NUMPY_ERROR = xp.linalg.LinAlgError
@@ -259,7 +259,7 @@ class SVD(Op):
 
     @staticmethod
     def forward(ctx, A, full_matrices):
-        u, s, vh = xp.linalg.svd(A._data, full_matrices=full_matrices)
+        u, s, vh = svd_arrays(A._data, full_matrices=full_matrices)
         u, s, vh = Tensor._make(u), Tensor._make(s), Tensor._make(vh)
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(u, s, vh)
@@ -320,7 +320,7 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of each matrix, descending (matches `torch.linalg.svdvals`)."""
     check_matrix(A, "linalg.svd", complex_ok=True)
     if not A.requires_grad:
-        return Tensor._make(xp.linalg.svd(A._data, compute_uv=False))
+        return Tensor._make(svd_arrays(A._data, compute_uv=False))
     return SVD.apply(A, False)[1]
 
 

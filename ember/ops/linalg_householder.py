@@ -12,6 +12,7 @@ from ember._registry import op
 from ember._tensor import Tensor, short_name
 from ember.ops.extrema import _return_type
 from ember.ops.linalg import matmul
+from ember.ops.linalg_core import size_at
 from ember.ops.linalg_misc import householder_product
 
 
@@ -49,15 +50,22 @@ def _check_ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool):
     if other._data.ndim < 2:
         raise RuntimeError(f"{name}: other must have at least 2 dimensions.")
     side = -2 if left else -1
-    k = tau._data.shape[-1] if tau._data.ndim else 0
-    if k != min(other._data.shape[side], input._data.shape[-1]):
+    if size_at(tau, -1) != min(other._data.shape[side], input._data.shape[-1]):
         raise RuntimeError(f"{name}: tau.shape[-1] must be equal to min(other.shape[{side}], "
                            "input.shape[-1])")
     if other._data.shape[side] != input._data.shape[-2]:
         raise RuntimeError(f"{name}: other.shape[{side}] must be equal to input.shape[-2]")
-    if tau._data.shape[:-1] != input._data.shape[:-2]:
-        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to "
-                           f"input.shape[:-2], but got {list(tau._data.shape[:-1])}")
+    ndim = input._data.ndim
+    for label, t, want, relation in (("tau", tau, ndim - 1, "one dimension less than"),
+                                     ("other", other, ndim, "the same number of dimensions as")):
+        if t._data.ndim != want:
+            raise RuntimeError(f"{name}: Expected {label} to have {relation} input, but got "
+                               f"{label}.ndim equal to {t._data.ndim} and input.ndim is equal "
+                               f"to {ndim}")
+    for label, batch in (("tau", tau._data.shape[:-1]), ("other", other._data.shape[:-2])):
+        if batch != input._data.shape[:-2]:
+            raise RuntimeError(f"{name}: Expected batch dimensions of {label} to be equal to "
+                               f"input.shape[:-2], but got {list(batch)}")
     for label, t in (("tau", tau), ("other", other)):
         if t.dtype is not input.dtype:
             raise RuntimeError(f"{name}: Expected input and {label} to have the same dtype, but "

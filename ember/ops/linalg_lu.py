@@ -10,7 +10,7 @@ import importlib
 import math
 
 from ember._backend import get_array_module, xp
-from ember._registry import op, tensor_method, torch_function
+from ember._registry import op, tensor_arguments, tensor_method, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops.joins import cat
@@ -127,14 +127,24 @@ def linalg_lu(A: Tensor, *, pivot: bool = True):
     return LUResult(*lu_unpack(lu, pivots))
 
 
-@op(method=True)
+def _lu_with_info(input: Tensor, pivot: bool = True, check_errors: bool = True):
+    """(LU, pivots, infos): torch.lu's C-bound part, `torch._lu_with_info` (check_errors is not
+    read, as in PyTorch)."""
+    return lu_factor_ex(input, pivot=pivot)
+
+
+_checked_lu_with_info = tensor_arguments(_lu_with_info, schema="torch._lu_with_info")
+
+
+@torch_function()
+@tensor_method()
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
-    """(LU, pivots[, infos]) (matches `torch.lu`)."""
-    if type(pivot) is not bool:  # torch.lu passes it on to _lu_with_info's parser
-        raise TypeError(f"_lu_with_info(): argument 'pivot' must be bool, not "
-                        f"{type(pivot).__name__}")
-    lu_data, pivots, info = lu_factor_ex(A, pivot=pivot)
-    return (lu_data, pivots, info) if get_infos else (lu_data, pivots)
+    """(LU, pivots[, infos]) (matches `torch.lu`, Python code: it takes the truth of get_infos
+    first, a tensor of several values being an error, then parses the rest as
+    `torch._lu_with_info`)."""
+    infos = bool(get_infos)
+    lu_data, pivots, info = _checked_lu_with_info(A, pivot=pivot, check_errors=not infos)
+    return (lu_data, pivots, info) if infos else (lu_data, pivots)
 
 
 @op(out=True)

@@ -9,12 +9,15 @@ matrix_exp and cross are ops with their own backward; the others are composition
 import math
 import warnings
 
+from ember import _dtype
 from ember._autocast import float32_inputs, lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember._schemas import Parser
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
-from ember.ops._util import broadcast_error
+from ember.ops._bool_products import refuse_bool_product
+from ember.ops._util import as_operand, broadcast_error
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.joins import cat
@@ -174,14 +177,25 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     if A._data.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
     m, n = A._data.shape[-2:]
-    k = tau._data.shape[-1] if tau._data.ndim else 0
     if m < n:
         raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to "
                            "input.shape[-1]")
+    k = size_at(tau, -1)
     if n < k:
         raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
                            "tau.shape[-1]")
-    check_float(A, name, complex_ok=True)
+    if tau._data.ndim != A._data.ndim - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {tau._data.ndim} and input.ndim is equal to "
+                           f"{A._data.ndim}")
+    if tau._data.shape[:-1] != A._data.shape[:-2]:
+        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(tau._data.shape[:-1])}")
+    if tau.dtype is not A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {short_name(tau.dtype)} does not match input "
+                           f"dtype {short_name(A.dtype)}")
+    if A.dtype.name not in ("float32", "float64", "complex64", "complex128"):
+        raise NotImplementedError(f'"orgqr_cpu" not implemented for \'{short_name(A.dtype)}\'')
     module = get_array_module(A._data)
     v = A.tril(-1) + Tensor._make(module.eye(m, n, dtype=A._data.dtype))
     q = Tensor._make(xp.broadcast_to(module.eye(m, n, dtype=A._data.dtype),
@@ -326,6 +340,10 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 _COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                   "donot_use_mm_for_euclid_dist")
+# torch.cdist is Python code handing its arguments to the C-bound _VF.cdist, whose argument
+# parser takes p as a float (NOTE [torch's argument parser]): a tensor of several elements, one
+# that requires grad, None or a string is its TypeError
+_CDIST_ARGUMENTS = Parser(("cdist(Tensor x1, Tensor x2, double p=2, int64_t? compute_mode=None)",))
 
 
 @op
@@ -336,6 +354,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     `torch.cdist`)."""
     if compute_mode not in _COMPUTE_MODES:  # torch.functional.cdist's Python check, first
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if type(p) not in (float, int):  # the common case passes unparsed
+        p = _CDIST_ARGUMENTS.parse((x1, x2, p), {})[0][0][2]
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
@@ -368,17 +388,55 @@ def _scalar_of(value, t: Tensor):
     return Tensor._make(xp.asarray(value, dtype=t._data.dtype))
 
 
+def _addr_scalar(value, dtype, name: str):
+    """β or α checked against addr's result dtype as PyTorch checks them: a bool only for a bool
+    result, a float or complex only for a floating or complex one."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, bool) and dtype is not _dtype.bool:
+        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    exact = dtype.is_floating_point or dtype.is_complex
+    if not exact and not isinstance(value, (bool, int)) and not hasattr(value, "__index__"):
+        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
+                           f"point number.")
+    if isinstance(value, complex) and not dtype.is_complex:
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {dtype.numpy.name} without "
+                               f"overflow")
+        value = value.real
+    return value
+
+
+def _boolean_addr(input: Tensor, vec1: Tensor, vec2: Tensor, beta, alpha) -> Tensor:
+    """addr of bool tensors: (β ∧ input) ∨ (α ∧ vec1[i] ∧ vec2[j]), input ignored for β false."""
+    product = vec1.reshape(-1, 1) & vec2 if alpha else Tensor._make(
+        xp.zeros(input._data.shape, dtype=bool))
+    return input | product if beta else product
+
+
 @op(method=True, inplace=True, out=True)
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    """β·input + α·(vec1 ⊗ vec2) (matches `torch.addr`)."""
+    """β·input + α·(vec1 ⊗ vec2) (matches `torch.addr`).
+
+    input is expanded (not broadcast) to the outer product's shape, then the three operands
+    are promoted to one dtype, as in PyTorch: a 0-d float64 input makes a float64 result.
+    """
     for name, t in (("vec1", vec1), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    shape = (vec1._data.shape[0], vec2._data.shape[0])
+    if input._data.shape != shape:
+        input = input.expand(shape)  # torch's errors for an input that does not expand
+    dtype = _dtype.promote_types(input.dtype, _dtype.promote_types(vec1.dtype, vec2.dtype))
+    beta, alpha = _addr_scalar(beta, dtype, "beta"), _addr_scalar(alpha, dtype, "alpha")
+    input, vec1, vec2 = (as_operand(t, dtype) for t in (input, vec1, vec2))
+    if dtype is _dtype.bool:
+        return _boolean_addr(input, vec1, vec2, beta, alpha)
     # PyTorch's kernel computes (α·vec1[i])·vec2[j] + β·input in the dtype, op by op: in
     # float16/bfloat16 the order of the roundings shows
     product = outer(vec1 * _scalar_of(alpha, vec1) if alpha != 1 else vec1, vec2)
     if beta == 0:
-        return product.expand(xp.broadcast_shapes(input._data.shape, product._data.shape))
+        return product
     return (input * _scalar_of(beta, input) if beta != 1 else input) + product
 
 
@@ -452,4 +510,8 @@ def _check_addbmm(input: Tensor, batch1: Tensor, batch2: Tensor):
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·Σ_b batch1[b]·batch2[b] (matches `torch.addbmm`)."""
     _check_addbmm(input, batch1, batch2)
+    b, m, k = batch1._data.shape
+    # NOTE [No bool matrix products]: torch adds the batches with addmm_ (an int beta of 1)
+    refuse_bool_product("addmm_impl_cpu_", batch1, m * batch2._data.shape[2], k if b else 0,
+                        1 if b else beta)
     return Addbmm.apply(input, batch1, batch2, beta, alpha)

@@ -13,12 +13,12 @@ import warnings
 
 from ember._backend import xp
 from ember._dtype import to_dtype
-from ember._registry import op
-from ember._tensor import Tensor, short_name
+from ember._registry import op, tensor_arguments, tensor_method, torch_function, with_out
+from ember._tensor import Tensor, short_name, wrap_dim
 from ember.ops._util import as_operand
 from ember.ops.extrema import amax, amin
 from ember.ops.extrema import norm as _vector_norm
-from ember.ops.linalg_core import check_matrix, check_square
+from ember.ops.linalg_core import check_matrix, check_square, svd_arrays
 from ember.ops.linalg_decomp import svdvals
 from ember.ops.linalg_solve import _tolerance, inv_ex
 
@@ -65,9 +65,12 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         check_matrix(A, "linalg.matrix_norm", complex_ok=True)
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dim)}")
     A = _with_dtype(A, dtype, "linalg.matrix_norm")
     ndim = A._data.ndim
-    d0, d1 = (d % ndim for d in dim)
+    d0, d1 = (wrap_dim(d, ndim) for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
                            f"{dim[1]})")
@@ -77,22 +80,16 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         return A.abs().sum((d0, d1), keepdim=keepdim)  # PyTorch: 0 (the max over nothing)
     if ord in ("nuc", 2, -2):
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
-        y = s.sum(-1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
-        return _restore_dims(y, (d0, d1)) if keepdim else y
+        y = s.sum(-1, keepdim) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1, keepdim)
+        # as PyTorch: the kept dims come back by a permutation (PermuteBackward0 in the graph)
+        return y.unsqueeze(-1).movedim((-2, -1), (d0, d1)) if keepdim else y
     inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = A.abs().sum(inner, keepdim=True)
     y = (amax if ord > 0 else amin)(sums, outer, keepdim=True)
     return y if keepdim else y.squeeze((d0, d1))
 
 
-def _restore_dims(y: Tensor, dims) -> Tensor:
-    """y with size-1 dims put back at the (sorted) reduced positions."""
-    for d in sorted(dims):
-        y = y.unsqueeze(d)
-    return y
-
-
-def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """A vector or matrix norm, chosen by ord and dim (matches `torch.linalg.norm`)."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -108,6 +105,45 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     if ndim == 1:
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+
+
+# NOTE [torch.norm is Python code]
+# torch.norm (and Tensor.norm, which calls it) is torch.functional.norm: it turns an int dim into
+# [dim] and hands its arguments to torch.linalg.vector_norm ('fro' over at most two dims, or a
+# number p; None is 2) or torch.linalg.matrix_norm (any other string, over all dims for None).
+# Those are C-bound, so their argument parser refuses what their signatures do not take (a
+# tensor p: "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not Tensor"):
+# ember's face routes the same way through faces that check as that parser does.
+_checked_vector_norm = tensor_arguments(vector_norm, schema="linalg.vector_norm")
+_checked_matrix_norm = tensor_arguments(matrix_norm, schema="linalg.matrix_norm")
+
+
+@tensor_method()
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector norm, or a matrix norm for a string p (matches `torch.norm`, see NOTE
+    [torch.norm is Python code])."""
+    if not isinstance(input, Tensor):  # torch trips over it (AttributeError); ember refuses
+        raise TypeError(f"norm(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    dims = [dim] if isinstance(dim, int) else dim
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return _torch_vector_norm(input, 2, dims, keepdim, dtype)
+        dims = list(range(input.ndim)) if dims is None else dims
+        return _checked_matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return _torch_vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype)
+
+
+def _torch_vector_norm(input, ord, dims, keepdim, dtype) -> Tensor:
+    """vector_norm, its arguments checked as torch's parser does unless they are of the plain
+    types it takes (the common calls: a number ord, None or ints as dims)."""
+    if dtype is None and type(ord) in (int, float) and type(keepdim) is bool and (
+            dims is None or type(dims) in (list, tuple) and all(type(d) is int for d in dims)):
+        return _vector_norm(input, ord, dims, keepdim)
+    return _checked_vector_norm(input, ord, dims, keepdim, dtype=dtype)
+
+
+torch_function()(with_out(norm))  # with `out=`, as torch.norm
 
 
 def cond(A: Tensor, p=None) -> Tensor:
@@ -146,7 +182,11 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
     if tol is not None:
         atol, rtol = tol, 0.0
     a = A._data
-    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    if a.size == 0:  # rank 0, whatever the shape (PyTorch checks nothing more)
+        return Tensor._make(xp.zeros(a.shape[:-2], dtype=xp.int64))
+    if hermitian:
+        check_square(A, "linalg.eigh", complex_ok=True)
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else svd_arrays(a, compute_uv=False)
     tolerance = _tolerance(a, xp.max(s, axis=-1, initial=0), atol, rtol)
     return Tensor._make(xp.sum(s > tolerance[..., None], axis=-1).astype(xp.int64))
 

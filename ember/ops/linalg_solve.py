@@ -18,9 +18,9 @@ from ember.ops.broadcast import sum_to
 from ember.ops.linalg import matmul
 from ember.ops.linalg_core import (InvExResult, LinAlgError, LstsqResult, SlogdetResult,
                                    SolveExResult, TopSlogdetResult, TriangularSolveResult,
-                                   batch_prefix, check_float, check_matrix, check_same_dtype,
+                                   batch_prefix, check_float, check_same_dtype,
                                    check_square, first_failure, identity_like, int32_tensor, mH,
-                                   lu_array, permutation_array, raise_singular,
+                                   lu_array, permutation_array, raise_singular, svd_arrays,
                                    triangular_solve_array)
 
 _NUMPY_ERROR = xp.linalg.LinAlgError
@@ -430,13 +430,14 @@ def _value(t):
 
 def _pinv_array(a, atol, rtol, hermitian):
     """The pseudo-inverse of each matrix: σ below the tolerance count as zero."""
-    if hermitian:
+    if hermitian and a.size:  # PyTorch takes empty inputs through the SVD, unchecked
+        check_square(Tensor._make(a), "linalg.eigh", complex_ok=True)
         w, v = xp.linalg.eigh(a)
         tol = _tolerance(a, xp.max(xp.abs(w), axis=-1, initial=0), atol, rtol)
         with quiet():
             w_inv = xp.where(xp.abs(w) > tol[..., None], 1 / w, 0).astype(a.dtype)
         return xp.matmul(v * w_inv[..., None, :], _conj_t(v))
-    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    u, s, vh = svd_arrays(a, full_matrices=False)
     tol = _tolerance(a, xp.max(s, axis=-1, initial=0), atol, rtol)
     with quiet():
         s_inv = xp.where(s > tol[..., None], 1 / s, 0).astype(a.dtype)
@@ -497,26 +498,23 @@ _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     """Least-squares solution of A·X = B with its residuals, rank and singular values as the
     LAPACK driver reports them (matches `torch.linalg.lstsq`; the solution is A⁺·B)."""
+    vector = _check_lstsq(A, B)
     name = "torch.linalg.lstsq"
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
         raise RuntimeError(f"{name}: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    check_matrix(A, "linalg.lstsq", complex_ok=True)
-    if A.dtype is not B.dtype:
-        raise RuntimeError(f"{name}: Expected input and other to have the same dtype, but got "
-                           f"input's dtype {short_name(A.dtype)} and other's dtype "
-                           f"{short_name(B.dtype)}")
-    vector = B._data.ndim == A._data.ndim - 1
+    if A.dtype.name not in ("float32", "float64", "complex64", "complex128"):
+        raise RuntimeError("This function doesn't handle types other than float and double")
     Bm = B[..., None] if vector else B
-    if A._data.shape[-2] != Bm._data.shape[-2]:
-        raise RuntimeError(f"{name}: input.size(-2) should match other.size(-2)")
     a = A._data
     m, n = a.shape[-2:]
     rcond = float(xp.finfo(a.dtype).eps) * max(m, n) if rcond is None else rcond
-    s = xp.linalg.svd(a, compute_uv=False)
+    s = svd_arrays(a, compute_uv=False)
     x = matmul(Pinv.apply(A, None, rcond, False), Bm)
     rank = xp.sum(s > rcond * xp.max(s, axis=-1, keepdims=True, initial=0), axis=-1)
+    if Bm._data.size == 0:  # PyTorch leaves LAPACK out, and the rank 0
+        rank = xp.zeros_like(rank)
     empty = Tensor._make(xp.zeros(0, dtype=a.real.dtype))
     residuals = x.reshape(-1)[:0].real  # empty, but part of the graph (PyTorch's requires grad)
     if m > n and driver != "gelsy" and bool(xp.all(rank == n)):
@@ -529,12 +527,36 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
                        Tensor._make(s) if driver in ("gelsd", "gelss") else empty)
 
 
+def _check_lstsq(A: Tensor, B: Tensor) -> bool:
+    """PyTorch's shape and dtype errors of lstsq, in its order; whether B is a (batch of)
+    vector(s), one dimension less than A."""
+    name = "torch.linalg.lstsq"
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if B._data.ndim < 1:
+        raise RuntimeError(f"{name}: other must have at least 1 dimension.")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"{name}: Expected input and other to have the same dtype, but got "
+                           f"input's dtype {short_name(A.dtype)} and other's dtype "
+                           f"{short_name(B.dtype)}")
+    vector = A._data.ndim - B._data.ndim == 1
+    if not (vector or A._data.ndim == B._data.ndim):
+        raise RuntimeError(f"{name}: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
+        raise RuntimeError(f"{name}: input.size(-2) should match other.size("
+                           f"{-1 if vector else -2})")
+    return vector
+
+
 # ---- tensor forms --------------------------------------------------------------------------
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     """The tensor inverse w.r.t. tensordot over `ind` dims (matches `torch.linalg.tensorinv`)."""
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     shape = A._data.shape
+    if ind > len(shape):  # PyTorch slices the sizes at ind first
+        raise RuntimeError(f"ArrayRef: invalid slice, N = {ind}; size = {len(shape)}")
     rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
     if rows != cols:
         raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "

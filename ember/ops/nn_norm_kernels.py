@@ -17,9 +17,19 @@ the arithmetic of all passes. So
 - each pass runs on blocks of the batch on `parallel_blocks`' threads.
 The sums run in a different order from a plain `mean`, and α = w/σ is rounded before it scales
 c, so results agree with PyTorch to float32 rounding, not bit for bit.
+
+NOTE [Batch norm's flat channels]
+PyTorch's kernel sums a channel sequentially in float64, rounds μ to the input's dtype, takes
+1/σ from the float64 variance, and writes y = x·α + β with α = w/σ and β = b - μ·α (each an
+FMA). Where a channel barely varies (σ ≤ |μ|/10) that differs from ember's (x - μ)·α + b by
+more than rounding: x·α is then large next to y, and its rounding (or an ulp of μ times 1/√ε
+in a constant channel) is PyTorch's whole answer. So those channels, found from the C
+statistics at no cost to the others, are redone PyTorch's way: `exact_flat_channels` (μ, σ²)
+and `torch_affine_flat_channels` (y).
 """
 
 from ember._backend import get_array_module, xp
+from ember._rng.mathfun import fma32, fma64
 from ember._threads import parallel_blocks
 
 _MIN_BLOCK_BYTES = 1 << 18  # don't fan out for less than 256 KiB per block
@@ -61,9 +71,55 @@ def batch_moments(data):
         xp.subtract(x[i:j], mean[:, None], out=centered[i:j])
         return xp.einsum("ncl,ncl->nc", centered[i:j], centered[i:j])
 
-    var = (_channel_sum(_blocks(center, x)) / count).astype(x.dtype)
+    var = _channel_sum(_blocks(center, x)) / count  # float64
+    exact_flat_channels(x, mean, var, centered)  # (their σ² is a value of x's dtype)
+    var = var.astype(x.dtype)
     affine = (1, x.shape[1]) + (1,) * (data.ndim - 2)
     return mean.reshape(affine), var.reshape(affine), centered.reshape(data.shape)
+
+
+def flat_channels(mean, var):
+    """The channels that barely vary, σ² ≤ (μ/10)²: there x·α is large next to y, and PyTorch's
+    roundings are its answer (NOTE [Batch norm's flat channels]). All-zero channels (a dead
+    ReLU's) are left out: both ways give exactly b there."""
+    wide = mean.reshape(-1).astype(xp.float64)
+    flat = (var.reshape(-1).astype(xp.float64) <= (wide / 10) ** 2) & (wide != 0)
+    return xp.nonzero(flat)[0].tolist()
+
+
+def exact_flat_channels(x, mean, var, centered=None):
+    """Redo, in place, the statistics of x's (N, C, L) flat channels as PyTorch's kernel sums
+    them: one sequential float64 sum over the batch then the positions, the mean rounded to
+    x's dtype; Σ (x - μ)² in float64 rounded to x's dtype, divided by the count in x's dtype
+    (var: a float64 array, which then holds that value)."""
+    if x.dtype not in (xp.float32, xp.float64):
+        return
+    mean, var = mean.reshape(-1), var.reshape(-1)
+    count = x.shape[0] * x.shape[2]
+    for c in flat_channels(mean, var):
+        values = x[:, c, :].reshape(-1)
+        mu = (xp.cumsum(values, dtype=xp.float64)[-1] / count).astype(x.dtype)
+        d = values - mu
+        mean[c] = mu
+        var_sum = xp.cumsum(d * d, dtype=xp.float64)[-1].astype(x.dtype)
+        var[c] = var_sum / x.dtype.type(count)
+        if centered is not None:
+            centered[:, c, :] = x[:, c, :] - mu
+
+
+def torch_affine_flat_channels(y, x, mean, var, alpha, b):
+    """y = x·α + β with β = b - μ·α, each one FMA, over x's (N, C, L) flat channels, in place:
+    PyTorch's kernel computes every channel so (NOTE [Batch norm's flat channels])."""
+    if x.dtype not in (xp.float32, xp.float64):
+        return
+    fused = fma32 if x.dtype == xp.float32 else fma64
+    xr, yr = rows(x), rows(y)
+    mean, alpha = mean.reshape(-1), alpha.reshape(-1)
+    for c in flat_channels(mean, var):
+        a = xp.asarray(alpha[c], dtype=x.dtype)
+        beta = fused(-xp.asarray(mean[c], dtype=x.dtype), a,
+                     x.dtype.type(0) if b is None else b.reshape(-1)[c])
+        yr[:, c, :] = fused(xr[:, c, :], a, xp.asarray(beta, dtype=x.dtype))
 
 
 def affine(centered, alpha, b, in_place=False):

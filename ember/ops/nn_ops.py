@@ -23,8 +23,9 @@ from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.linalg import _product
-from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, fits,
-                                       grad_sums, scaled)
+from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments,
+                                       exact_flat_channels, fits, grad_sums, rows, scaled,
+                                       torch_affine_flat_channels)
 
 _state = grad_mode._state
 
@@ -308,7 +309,7 @@ class Normalize(Op):
             return _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered)
         if _is_half(dtype):  # computed in float32 and rounded once, as PyTorch does
             data = data.astype(xp.float32)
-        invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
+        invstd = _inverse_std(var, eps, cls.round_stats and batch_stats, data.dtype)
         mean = mean.astype(data.dtype, copy=False)
         if cls.round_stats and batch_stats and dtype == xp.float16 and (
                 w is None or w._data.dtype == xp.float16):
@@ -320,6 +321,12 @@ class Normalize(Op):
             y = y * w._data.reshape(affine_shape)
         if b is not None:
             y = y + b._data.reshape(affine_shape)
+        if cls.round_stats and data is x._data and data.size and \
+                tuple(axes) == (0,) + tuple(range(2, data.ndim)):  # batch norm
+            alpha = invstd.reshape(-1) if w is None else invstd.reshape(-1) * w._data.reshape(-1)
+            y = y.copy() if y is xhat else y
+            torch_affine_flat_channels(y, data, mean, var, alpha,
+                                       None if b is None else b._data.reshape(-1))
         ctx.xhat, ctx.invstd, ctx.mean = xhat, invstd, mean
         ctx.save_for_backward(x, w)
         return y.astype(dtype, copy=False)
@@ -354,18 +361,29 @@ class Normalize(Op):
         return gx, gw, gb, None, None, None, None, None, None
 
 
+def _inverse_std(var, eps, batch_stats, dtype):
+    """1/√(σ² + ε) in `dtype`. PyTorch's batch norm in training adds ε to the batch variance
+    (rounded to the input's dtype) in double; elsewhere (running statistics, layer and group
+    norm) the sum is taken in the input's precision."""
+    if batch_stats and var.dtype != xp.float64:
+        return (1.0 / xp.sqrt(var.astype(xp.float64) + eps)).astype(dtype)
+    return (1.0 / xp.sqrt(var + eps)).astype(dtype, copy=False)
+
+
 def _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered):
     """Normalize's forward over dims 0, 2, ... of a float32/float64 input (batch norm):
     y = (x - μ)·α + b with α = w/√(σ² + ε), keeping x - μ for backward (NOTE [Batch norm in
     few passes])."""
     data = x._data
-    invstd = (1.0 / xp.sqrt(var + eps)).astype(data.dtype, copy=False)
+    invstd = _inverse_std(var, eps, ctx.batch_stats, data.dtype)
     mean = mean.astype(data.dtype, copy=False)
     if centered is None:
         centered = data - mean
     alpha = invstd.reshape(-1) if w is None else invstd.reshape(-1) * w._data.reshape(-1)
     keep = any(ctx.needs_input_grad[:3])
-    y = affine(centered, alpha, None if b is None else b._data.reshape(-1), in_place=not keep)
+    bias = None if b is None else b._data.reshape(-1)
+    y = affine(centered, alpha, bias, in_place=not keep)
+    torch_affine_flat_channels(y, data, mean, var, alpha, bias)
     if keep:
         ctx.centered, ctx.invstd, ctx.mean, ctx.xhat = centered, invstd, mean, None
         ctx.save_for_backward(x, w)
@@ -450,6 +468,11 @@ def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=
             mean, var, centered = batch_moments(data)
         else:
             mean, var = moments(data, axes)
+            if op.round_stats and data is x._data and data.size and \
+                    tuple(axes) == (0,) + tuple(range(2, data.ndim)):  # batch norm
+                wide = var.astype(xp.float64)  # NOTE [Batch norm's flat channels]
+                exact_flat_channels(rows(data), mean, wide)
+                var = wide.astype(var.dtype)  # (their σ² is a value of the input's dtype)
     y = op.apply(x, weight, bias, tuple(axes), eps, tuple(affine_shape), mean, var, batch_stats,
                  centered=centered)
     return y, mean, var

@@ -11,7 +11,7 @@ import math
 import warnings
 
 from ember import _dtype, random
-from ember._backend import xp
+from ember._backend import quiet, xp
 
 # C++ names torch prints for a dtype in its bound checks, and its ScalarType names
 _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
@@ -64,6 +64,8 @@ def _is_contiguous(array) -> bool:
 # ---- the draws -----------------------------------------------------------------------------
 def draw_uniform(array, low: float, high: float, generator=None):
     """Values for `array.uniform_(low, high)` (a complex array draws its real view)."""
+    if array.dtype.kind == "c" and not array.size:  # torch's complex path returns first
+        return array
     real = _real_view(array)
     _check_uniform(real.dtype, low, high)
     flat = random.uniform((real.size,), low, high, real.dtype, generator)
@@ -109,6 +111,8 @@ def draw_integers(array, low=0, high=None, generator=None, full_range=False):
 
 def draw_random_bits(array, generator=None):
     """Values for `array.random_()`: [0, max] of an integer dtype, [0, 2^digits] of a float."""
+    if not array.size:  # torch's kernel, and its dtype check, run only on elements
+        return array
     if array.dtype.name not in random.samplers._RANDOM_MODULUS:
         raise _not_implemented("random_kernel_cpu", _dtype.from_numpy_dtype(array.dtype))
     flat = random.random_bits(random._generator(generator), array.size, array.dtype)
@@ -217,7 +221,11 @@ def _check_in_range(dtype, low, to_inc):
 
 def _update_from(low: int, name: str) -> int:
     """torch's `update_from`: move `from` up when casting from + 1 to the dtype rounds down."""
-    cast = int(xp.asarray(low + 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy))
+    with quiet():
+        cast = xp.asarray(low + 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy)
+    if not xp.isfinite(cast):  # beyond the dtype's range: its bound check refuses it next
+        return low
+    cast = int(cast)
     if cast < low:
         n = abs(low + 1).bit_length() - 1
         low = cast + (1 << (n - _DIGITS[name] + 1))
@@ -226,7 +234,11 @@ def _update_from(low: int, name: str) -> int:
 
 def _update_to(high: int, name: str) -> int:
     """torch's `update_to`: move `to` down when casting to - 1 to the dtype rounds up."""
-    cast = int(xp.asarray(high - 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy))
+    with quiet():
+        cast = xp.asarray(high - 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy)
+    if not xp.isfinite(cast):  # beyond the dtype's range: its bound check refuses it next
+        return high
+    cast = int(cast)
     if cast >= high:
         n = abs(high - 1).bit_length() - 1
         high = cast - (1 << (n - _DIGITS[name] + 1))

@@ -32,7 +32,17 @@ def flip(input: Tensor, dims) -> Tensor:
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
                         f"{type(dims).__name__}")
-    return Flip.apply(input, _dims(dims, input._data.ndim))
+    wrapped = _dims(dims, input._data.ndim)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"dim {_repeated(wrapped)} appears multiple times in the list of dims")
+    if input._data.ndim == 0:  # dim 0 / -1 of a scalar wraps as torch's does, and flips nothing
+        wrapped = ()
+    return Flip.apply(input, wrapped)
+
+
+def _repeated(dims: tuple) -> int:
+    """The first dim of dims seen twice."""
+    return next(d for i, d in enumerate(dims) if d in dims[:i])
 
 
 @tensor_method("flip")

@@ -390,6 +390,44 @@ class Std(Op):
         return _std_grad(x, y, gy, *ctx.args), None, None, None
 
 
+# NOTE [var_mean's running mean]
+# torch.var_mean/std_mean reduce with Welford's update in double (mean += (x - mean)/k,
+# M2 += (x - mean_old)(x - mean)), for float32 and 16-bit inputs too. Its results equal
+# Σx/n and Σ(x - x̄)²/(n - c) computed in double, except where values are not finite: a NaN,
+# or an infinity anywhere but at the last element reduced, makes the mean NaN (the next update
+# computes inf - inf); an infinity last makes it that infinity. Σx/n in double is exact
+# enough otherwise, and it cannot overflow for float32 inputs (float32 sums can).
+def _running_mean(wide, axes, n: int):
+    """Welford's mean (keepdims) of the float64 array `wide` over axes: NOTE [var_mean's
+    running mean]."""
+    with xp.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        m = xp.sum(wide, axis=axes, keepdims=True) / wide.dtype.type(n)
+    if not n or xp.isfinite(m).all():
+        return m
+    kept = [a for a in range(wide.ndim) if a not in axes]
+    runs = xp.transpose(wide, kept + list(axes)).reshape(
+        tuple(wide.shape[a] for a in kept) + (n,))  # each output's values, in reduction order
+    with xp.errstate(invalid="ignore", over="ignore"):
+        scaled = xp.sum(runs / n, axis=-1)  # no overflow where every value is finite
+    last = runs[..., -1]
+    poisoned = xp.isnan(runs).any(axis=-1) | xp.isinf(runs[..., :-1]).any(axis=-1)
+    m_kept = xp.where(poisoned, xp.nan, xp.where(xp.isinf(last), last, scaled))
+    return m_kept.reshape(m.shape)
+
+
+def _welford_var_mean(data, axes, correction, keepdim, root):
+    """(var or std, mean) of a real array as torch.var_mean computes them (float64 arrays)."""
+    n = _count(data.shape, axes)
+    wide = data.astype(xp.float64)
+    center = _running_mean(wide, axes, n)
+    with xp.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        centered = wide - center
+        var = xp.sum(centered * centered, axis=axes, keepdims=keepdim) / max(n - correction, 0)
+        y = xp.asanyarray(xp.sqrt(var) if root else var).astype(data.dtype)  # may overflow
+    m = center if keepdim else center.reshape(y.shape)
+    return Tensor._make(y), m
+
+
 class VarMean(Op):
     """(var, mean) in one op;  gx = the var gradient + gmean/n broadcast back."""
 
@@ -397,13 +435,15 @@ class VarMean(Op):
     def forward(ctx, x, axes, correction, keepdim):
         n = _count(x._data.shape, axes)
         root = ctx._function is StdMean
-        y = Tensor._make(_variance(x._data, axes, correction, keepdim, root))
+        dtype = x._data.dtype
+        if dtype.kind == "c":
+            y = Tensor._make(_variance(x._data, axes, correction, keepdim, root))
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                m = xp.sum(x._data, axis=axes, keepdims=keepdim) / dtype.type(n)
+        else:
+            y, m = _welford_var_mean(x._data, axes, correction, keepdim, root)
         ctx.args = (axes, keepdim, x._data.shape, n - correction, n)
         ctx.save_for_backward(x, y)
-        dtype = x._data.dtype
-        wide = xp.float32 if dtype.itemsize == 2 else dtype
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            m = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=wide) / xp.dtype(wide).type(n)
         return y, xp.asanyarray(m).astype(dtype, copy=False)
 
     @staticmethod

@@ -85,7 +85,8 @@ def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     if input.dim() < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
                            "dimensions")
+    axis = _axis(dim, input.dim())  # a dim out of range is refused before the dtype
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_type_word(input.dtype)}")
-    return Renorm.apply(input, float(p), _axis(dim, input.dim()), float(maxnorm))
+    return Renorm.apply(input, float(p), axis, float(maxnorm))

@@ -292,6 +292,8 @@ def tensor_bernoulli_(self, p=0.5, *, generator=None):
     if not isinstance(p, Tensor):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        if n and self.dtype.is_complex:
+            raise _not_implemented("bernoulli_scalar_cpu_", self.dtype)
         return _fill_inplace(self, in_memory_order(self._data, uniform53(generator, n) < p))
     probabilities = flat_in_memory_order(p._data, self._data)
     if xp.any(probabilities < 0) or xp.any(probabilities > 1):
@@ -376,12 +378,14 @@ def tensor_random_(self, *args, generator=None, **bounds):
 def tensor_exponential_(self, lambd=1.0, *, generator=None):
     """Fill with Exp(lambd) samples, -1/λ·log1p(-u) for 53-bit uniforms u (matches
     `Tensor.exponential_`)."""
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    if not self._data.size:  # torch's kernel, and its dtype check, run only on elements
+        return self
     if not self.dtype.is_floating_point:
         raise RuntimeError("Exponential distribution is a continuous probability distribution. "
                            f"dtype must be a floating point but you specified "
                            f"{_dtype._SHORT.get(self.dtype.name, self.dtype.name)}")
-    if lambd <= 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = uniform53(generator, self._data.size)
     exact = self._data.dtype == xp.float64
     return _fill_with(self, (-1.0 / lambd) * libm("log1p", -u, exact))
@@ -399,12 +403,12 @@ def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy(median, sigma) samples, median + sigma·tan(π(u - 1/2)) (matches
     `Tensor.cauchy_`)."""
     _check_self(self, "cauchy_")
-    if not self.dtype.is_floating_point:
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    if not self.dtype.is_floating_point:  # checked even with no elements, unlike the others
         raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
                            f"dtype must be a floating point but you specified "
                            f"{_dtype._SHORT.get(self.dtype.name, self.dtype.name)}")
-    if sigma <= 0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     u = uniform53(generator, self._data.size)
     exact = self._data.dtype == xp.float64
     return _fill_with(self, fma(sigma, libm("tan", math.pi * (u - 0.5), exact), median))
@@ -415,10 +419,10 @@ def tensor_geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials to the first success,
     ceil(log(u) / log1p(-p)) (matches `Tensor.geometric_`)."""
     _check_self(self, "geometric_")
-    if self._data.size and self.dtype.name == "bool":
-        raise _not_implemented("geometric_cpu", self.dtype)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    if self._data.size and (self.dtype.name == "bool" or self.dtype.is_complex):
+        raise _not_implemented("geometric_cpu", self.dtype)
     u = uniform53(generator, self._data.size)
     exact = self._data.dtype == xp.float64
     return _fill_with(self, xp.ceil(libm("log", u, exact) / math.log1p(-p)))
@@ -430,6 +434,8 @@ def tensor_log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     (matches `Tensor.log_normal_`)."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    if self._data.size and not self.dtype.is_floating_point:  # only a kernel with elements
+        raise _not_implemented("log_normal_cpu", self.dtype)
     exact = self._data.dtype == xp.float64
     z = standard_normals64(generator, self._data.size)
     return _fill_with(self, libm("exp", fma(z, std, mean), exact))

@@ -189,13 +189,26 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         if input._data.ndim == 0:
             return ComplexLogcumsumexp.apply(input.reshape(1), 0).reshape(())
         return ComplexLogcumsumexp.apply(input, axis)
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+    axis = _axis(dim, input._data.ndim)  # dim is checked before the dtype
+    if not input.dtype.is_floating_point:
         raise NotImplementedError(
             f'"logcumsumexp_out_cpu" not implemented for \'{_type_word(input.dtype)}\'')
-    return Logcumsumexp.apply(input, _axis(dim, input._data.ndim))
+    return Logcumsumexp.apply(input, axis)
 
 
 # ---- diff ----------------------------------------------------------------------------------------
+def _check_diff_part(input: Tensor, other: Tensor, axis: int):
+    """prepend/append as PyTorch checks them: input's dims, its sizes except along axis."""
+    if other.dim() != input.dim():
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    for i, (size, got) in enumerate(zip(input.shape, other.shape)):
+        if i != axis and size != got:
+            raise RuntimeError(
+                f"diff expects the shape of tensor to prepend or append to match that of input "
+                f"except along the differencing dimension; input.size({i}) = {size}, but got "
+                f"tensor.size({i}) = {got}")
+
+
 @op(method=True, out=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """n-th forward difference along dim, after joining prepend/append (matches `torch.diff`).
@@ -207,11 +220,11 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     for other in (prepend, append):
-        if other is not None and other.dim() != input.dim():
-            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
-    axis = _axis(dim, input.dim())
-    if n == 0:  # PyTorch then ignores prepend and append
+        if other is not None:
+            _check_diff_part(input, other, _axis(dim, input.dim()))
+    if n == 0:  # PyTorch then ignores prepend and append, and dim is never looked at
         return input.clone()
+    axis = _axis(dim, input.dim())
     parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, axis) if len(parts) > 1 else input
     for _ in range(n):
@@ -311,6 +324,9 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1):
                 "torch.gradient expected each dimension size to be at least edge_order+1")
     if input.dtype is _dtype.uint8:
         raise RuntimeError("torch.gradient does not support uint8 input.")
+    if input.dtype is _dtype.bool:  # PyTorch's differences of the input itself refuse bools
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = as_operand(input, _dtype.get_default_dtype())
     results = []
@@ -323,38 +339,47 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1):
 
 
 # ---- trapezoid rule ------------------------------------------------------------------------------
-def _spacing_from(x: Tensor, y: Tensor, axis: int) -> Tensor:
-    """Widths of the trapezoids from sample points x (1-D, or shaped like y)."""
+def _sample_points(x: Tensor, y: Tensor, axis: int, name: str) -> Tensor:
+    """x viewed against y as PyTorch's trapezoid rules do: a 1-D x along `axis`, an x of fewer
+    dims than y with leading 1s; an x of as many dims or more as it is."""
     if x.dim() == 1:
-        widths = diff(x)
+        if x.shape[0] != y.shape[axis]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
         shape = [1] * y.dim()
-        shape[axis] = widths.shape[0]
-        return widths.reshape(shape)
-    return diff(x, dim=axis - y.dim())
-
-
-def _float_samples(y: Tensor) -> Tensor:
-    return y if y.dtype.is_floating_point else as_operand(y, _dtype.get_default_dtype())
+        shape[axis] = x.shape[0]
+        return x.reshape(shape)
+    if x.dim() < y.dim():
+        return x.reshape((1,) * (y.dim() - x.dim()) + tuple(x.shape))
+    return x
 
 
 @op
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """∫ y along dim by the trapezoid rule, over points x or with step dx (matches
-    `torch.trapezoid`)."""
+    `torch.trapezoid`): Σ (y[i] + y[i+1])·(x[i+1] - x[i]) / 2."""
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: received both x and dx; pass at most one of them")
+    if y.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     axis = _axis(dim, y.dim())
     n = y.shape[axis]
+    if n == 0:  # no samples: zeros of y's dtype (NumPy's answer), before any other check
+        return Tensor._make(xp.zeros(y.shape[:axis] + y.shape[axis + 1:], dtype=y._data.dtype))
     if x is not None and isinstance(x, Tensor):
-        if n == 0:
-            return _sum(_float_samples(y), axis)
-        heights = y.narrow(axis, 1, n - 1) + y.narrow(axis, 0, n - 1)
-        return _sum(_spacing_from(x, y, axis) * heights, axis) / 2
-    step = 1.0 if dx is None and x is None else float(dx if dx is not None else x)
-    if n == 0:
-        return _sum(_float_samples(y), axis)
+        if y.dtype is _dtype.bool or x.dtype is _dtype.bool:
+            raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is "
+                               "not supported")
+        x_left, x_right = _pair_slices(_sample_points(x, y, axis, "trapezoid"), axis)
+        left, right = _pair_slices(y, axis)
+        # PyTorch sums along `axis` of the broadcast product, which may have more dims than y
+        return _sum((left + right) * (x_right - x_left), axis) / 2
+    if y.dtype is _dtype.bool:
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
+    step = 1.0 if dx is None and x is None else (dx if dx is not None else x)
+    if isinstance(step, (bool, complex)):
+        raise RuntimeError("trapezoid: Currently, we only support dx as a real number.")
     ends = (y.narrow(axis, 0, 1) + y.narrow(axis, n - 1, 1)).squeeze(axis) * 0.5
-    return (_sum(y, axis) - ends) * step
+    return (_sum(y, axis) - ends) * float(step)
 
 
 @op
@@ -381,16 +406,7 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
             raise RuntimeError("cumulative_trapezoid: received a bool input for `x` or `y`, "
                                "but bool is not supported")
         left, right = _pair_slices(y, axis)
-        if x.dim() == 1:
-            if x.shape[0] != y.shape[axis]:
-                raise RuntimeError("cumulative_trapezoid: There must be one `x` value for each "
-                                   "sample point")
-            shape = [1] * y.dim()
-            shape[axis] = x.shape[0]
-            x = x.reshape(shape)
-        elif x.dim() < y.dim():
-            x = x.reshape((1,) * (y.dim() - x.dim()) + tuple(x.shape))
-        x_left, x_right = _pair_slices(x, axis)
+        x_left, x_right = _pair_slices(_sample_points(x, y, axis, "cumulative_trapezoid"), axis)
         return ((x_right - x_left) * (left + right) / 2).cumsum(axis)
     if y.dtype is _dtype.bool:
         raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is "

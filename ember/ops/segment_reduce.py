@@ -20,14 +20,16 @@ _UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "max": "maximum", "mi
 
 def _segment_ids(offsets, n: int):
     """(segment id of each of the n elements of each row, flattened; number of segments) for
-    offsets of shape (rows, segments + 1). Elements past the last offset get id -1."""
+    offsets of shape (rows, segments + 1). Elements before the first offset or from the last
+    one on get id -1."""
     rows, count = offsets.shape[0], offsets.shape[1] - 1
     module = get_array_module(offsets)
     positions = module.arange(n)
     within = positions[None, :, None] >= offsets[:, None, 1:]  # (rows, n, segments)
     seg = within.sum(-1)
     ids = module.arange(rows)[:, None] * count + seg
-    ids = xp.where(positions[None, :] < offsets[:, -1:], ids, -1)
+    inside = (positions[None, :] >= offsets[:, :1]) & (positions[None, :] < offsets[:, -1:])
+    ids = xp.where(inside, ids, -1)
     return ids.reshape(-1), count
 
 
@@ -113,31 +115,55 @@ def _others_product(data, ids, picked, shape, initial):
     return xp.where(z == 0, plain, xp.where((z == 1) & (data == 0), nonzero[ids], 0))
 
 
-def _offsets_of(data: Tensor, lengths, offsets, axis: int, unsafe: bool):
-    """The segments as offsets (leading dims + (segments + 1,)), after PyTorch's checks."""
-    if lengths is None and offsets is None:
-        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
-    given = lengths if lengths is not None else offsets
-    if given._data.dtype.kind not in "iu":
-        kernel = "lengths" if lengths is not None else "offsets"
-        raise NotImplementedError(f'"_segment_reduce_{kernel}_cpu_kernel1" not implemented '
-                                  f"for '{short_name(given.dtype)}'")
-    n = data._data.shape[axis]
-    if lengths is not None:
-        array = lengths._data.astype(xp.int64)
-        if (array < 0).any():
-            raise RuntimeError("lengths contains negative value!")
-        zero = xp.zeros(array.shape[:-1] + (1,), dtype=xp.int64)
-        bounds = xp.concatenate([zero, xp.cumsum(array, axis=-1)], axis=-1)
-    else:
-        bounds = offsets._data.astype(xp.int64)
+_TORCH_CHECK = "  (Could this error message be improved?  If so, please report an enhancement " \
+               "request to PyTorch.)"
+
+
+def _check_segments(data: Tensor, given: Tensor, name: str, axis: int):
+    """The checks PyTorch makes of lengths or offsets against data, in its order."""
+    if data._data.ndim < given._data.ndim:
+        raise RuntimeError(f"Expected data.dim() >= {name}_value.dim() to be true, but got "
+                           f"false.{_TORCH_CHECK}")
     if given._data.ndim - 1 != axis:
-        raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of "
-                           f"{'lengths' if lengths is not None else 'offsets'} but got {axis}.")
-    if not unsafe and (bounds[..., -1] != n).any():
+        raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of {name} "
+                           f"but got {axis}.")
+
+
+def _check_lengths_sum(lengths: Tensor, n: int):
+    """segment_reduce's !unsafe checks of lengths: none negative, each row summing to n."""
+    array = lengths._data
+    if not array.size:  # PyTorch takes lengths.min() first
+        raise RuntimeError("min(): Expected reduction dim to be specified for input.numel() == "
+                           "0. Specify the reduction dim with the 'dim' argument.")
+    if array.min() < 0:
+        raise RuntimeError("lengths contains negative value!")
+    if (array.sum(axis=-1) != n).any():
         raise RuntimeError("segment_reduce(): Expected all rows of lengths along axis to sum "
                            "to data.size(lengths.dim()-1) when !unsafe.")
-    return bounds
+
+
+def _bounds_of(data: Tensor, given: Tensor, name: str, axis: int):
+    """The segments as offsets (leading dims + (segments + 1,)), after the kernel's checks.
+
+    NOTE [segment_reduce's offsets out of range]
+    PyTorch checks offsets only for decreasing values; offsets past data's size along axis (or
+    negative) make its kernel read outside data's memory. ember refuses them instead.
+    """
+    if given._data.dtype.kind != "i" or given._data.dtype.itemsize < 4:  # int32/int64 only
+        raise NotImplementedError(f'"_segment_reduce_{name}_cpu_kernel1" not implemented for '
+                                  f"'{short_name(given.dtype)}'")
+    array = given._data.astype(xp.int64)
+    if name == "lengths":
+        zero = xp.zeros(array.shape[:-1] + (1,), dtype=xp.int64)
+        array = xp.concatenate([zero, xp.cumsum(array, axis=-1)], axis=-1)
+    if (xp.diff(array, axis=-1) < 0).any():
+        raise RuntimeError(f"Expected segment_length >= 0 to be true, but got false."
+                           f"{_TORCH_CHECK}")
+    n = data._data.shape[axis]
+    if name == "offsets" and array.size and (array.min() < 0 or array.max() > n):
+        raise RuntimeError(f"segment_reduce(): offsets must lie in [0, {n}] (the size of data "
+                           f"along axis); got offsets from {array.min()} to {array.max()}")
+    return array
 
 
 @op(aliases=("segment_reduce",))
@@ -145,15 +171,22 @@ def _segment_reduce(data: Tensor, reduce: str, *, lengths=None, indices=None, of
                     axis: int = 0, unsafe: bool = False, initial=None) -> Tensor:
     """reduce ("sum", "prod", "mean", "max", "min") over consecutive segments of data along
     axis, given by lengths or offsets (matches `torch.segment_reduce`)."""
+    axis = wrap_dim(axis, data._data.ndim)
+    if indices is not None:
+        raise RuntimeError("segment_reduce(): indices based reduction is not supported yet.")
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
     name = {"amax": "max", "amin": "min"}.get(reduce, reduce)
     if name not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    if indices is not None:
-        raise RuntimeError("segment_reduce(): indices based reduction is not supported yet.")
-    axis = wrap_dim(axis, data._data.ndim)
+    kind = "offsets" if offsets is not None else "lengths"  # offsets win when both are given
+    given = offsets if offsets is not None else lengths
+    _check_segments(data, given, kind, axis)
+    if kind == "lengths" and not unsafe:
+        _check_lengths_sum(given, data._data.shape[axis])
+    bounds = _bounds_of(data, given, kind, axis)
     if not data.dtype.is_floating_point:
         raise NotImplementedError(f'"_segment_reduce_cpu" not implemented for '
                                   f"'{short_name(data.dtype)}'")
-    bounds = _offsets_of(data, lengths, offsets, axis, unsafe)
     return SegmentReduce.apply(data, name, bounds, axis, initial)

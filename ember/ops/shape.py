@@ -120,9 +120,9 @@ def ravel(input: Tensor) -> Tensor:
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one (matches `torch.flatten`)."""
     ndim = input._data.ndim
+    start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)  # a 0-d input: [-1, 0]
     if ndim == 0:
         return reshape(input, 1)
-    start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:
@@ -435,6 +435,8 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
     lead = len(shape) - len(size)
     if lead < 0 or any(s not in (1, shape[lead + i]) for i, s in enumerate(size)):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:  # PyTorch's sum_to: a 0-d target is always a sum (bools give int64)
+        return input.sum()
     if size == shape:
         return input
     return SumToSize.apply(input, size)

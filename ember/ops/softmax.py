@@ -124,8 +124,10 @@ def _softmax_backward_data(grad_output: Tensor, output: Tensor, dim: int,
     if grad_output.dtype != output.dtype:
         raise RuntimeError(f"expected scalar type {_type_word(grad_output.dtype)} but found "
                            f"{_type_word(output.dtype)}")
-    wanted = _dtype.to_dtype(input_dtype)
-    if grad_output.dtype.name == "float32" and wanted.name == "float16":
+    # only a float16 input_dtype with float32 grads matters: any other code, even one no dtype
+    # has (torch.ops passes an int through), leaves the result in grad_output's dtype
+    wanted = input_dtype if isinstance(input_dtype, int) else _dtype.to_dtype(input_dtype)
+    if grad_output.dtype.name == "float32" and getattr(wanted, "name", None) == "float16":
         # PyTorch would give a float16 result here, which only its CUDA kernel writes
         raise RuntimeError("expected scalar type Float but found Half")
     axes = _axes(int(dim), grad_output._data.ndim)

@@ -18,6 +18,7 @@ ones; `SparseCooTensor` overrides its own (`s @ d`, `d @ s`, `d + s`, `s * 2`, `
 """
 
 import functools
+import math
 
 from ember import _dtype
 from ember._backend import get_array_module, xp
@@ -287,13 +288,18 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     ndim = self.dim()
     node = ToSparse if sparse_dim is None else ToSparseDim
     sparse_dim = ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 < sparse_dim <= ndim and ndim:
-        raise RuntimeError(f"sparse_dim argument must be in [1, {ndim}] but got {sparse_dim}")
+    if not 0 <= sparse_dim <= ndim:
+        raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{ndim}] range, "
+                           f"but {sparse_dim} is given")
+    if sparse_dim == 0 and ndim:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when "
+                           "self.dim()>0")
     shape = tuple(self.shape)
-    blocks = self._data.reshape((-1,) + shape[sparse_dim:])
-    nonzero = (blocks != 0).reshape(blocks.shape[0], -1).any(axis=1)
+    count = math.prod(shape[:sparse_dim])  # the blocks, counted (a -1 cannot size no elements)
+    blocks = self._data.reshape((count,) + shape[sparse_dim:])
+    nonzero = (blocks != 0).reshape(count, math.prod(shape[sparse_dim:])).any(axis=1)
     keys = xp.flatnonzero(nonzero).astype(xp.int64)
-    values = node.apply(self.reshape((-1,) + shape[sparse_dim:]), keys)
+    values = node.apply(self.reshape((count,) + shape[sparse_dim:]), keys)
     out = SparseCooTensor._make_sparse(_unkeys(keys, shape[:sparse_dim]), values, shape, True)
     return with_dense_face(out, lambda: self, self)  # a dense gradient reaches self whole
 

@@ -195,7 +195,7 @@ def _sparse_mm(sparse, dense, reduce="sum") -> Tensor:
                                   f"from the '{layout_word(sparse)}CPU' backend")
     if reduce == "prod":
         raise RuntimeError("sparse_mm_reduce: reduce type of prod has not been enabled.")
-    _check_pair(sparse, dense)
+    _check_reduce_operands(sparse, dense)
     coo = coo_of(sparse)
     rows, cols = coo._sparse_indices
     m = sparse.shape[0]
@@ -207,6 +207,21 @@ def _sparse_mm(sparse, dense, reduce="sum") -> Tensor:
             out = out / Tensor._make(counts.reshape(-1, 1))
         return out
     return _first_extreme(products, rows, m, reduce == "amax")
+
+
+def _check_reduce_operands(sparse, dense):
+    """torch's checks of sparse_mm_reduce, in its order: dense's dtype, then its size(0) (an
+    IndexError for a 0-d tensor), then a matrix of sparse's column count of rows."""
+    if dense.dtype is not sparse.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'other' to have scalar type "
+                           f"{short_name(sparse.dtype)}; but got {dense.type()} instead (while "
+                           f"checking arguments for sparse_mm_reduce)")
+    if dense.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if dense.dim() != 2 or dense.shape[0] != sparse.shape[1]:
+        raise RuntimeError(f"Expected a tensor of dimension 2 and tensor.size[0] == "
+                           f"{sparse.shape[1]} but got: dimension {dense.dim()} and "
+                           f"tensor.size[0] = {dense.shape[0]}")
 
 
 def _first_extreme(products: Tensor, rows, m, take_max) -> Tensor:

@@ -294,8 +294,8 @@ def _unfold_fn(dim: int, size: int, step: int):
     """array -> its windows of `size` every `step` along dim, the window dim last (a view)."""
 
     def view(array):
-        if array.ndim == 0:
-            return array.reshape(1)
+        if array.ndim == 0:  # one window of the one element, or none of size 0
+            return array.reshape(1)[:size]
         shape = list(array.shape)
         strides = list(array.strides)
         shape[dim] = (shape[dim] - size) // step + 1
@@ -316,8 +316,8 @@ class Unfold(Op):
     @staticmethod
     def backward(ctx, gy):
         shape, dim, size, step = ctx.args
-        if not shape:
-            return reshape(gy, ()), None, None, None
+        if not shape:  # a 0-d x: its one window of size 1 (or none)
+            return gy.sum(), None, None, None
         windows = gy._data.shape[dim]
         positions = (xp.arange(windows)[:, None] * step + xp.arange(size)).reshape(-1)
         g = movedim(gy, -1, dim + 1)

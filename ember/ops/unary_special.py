@@ -9,6 +9,7 @@ create_graph=True gives higher derivatives.
 """
 
 import math
+from fractions import Fraction
 
 from ember import _scipy
 from ember._backend import quiet, xp
@@ -57,22 +58,139 @@ class Lgamma(Op):
         return gy * digamma(x)
 
 
+def _trigamma(d):
+    """ψ₁(x) as PyTorch's `trigamma` computes it, in d's own precision: for x < 0.5 the
+    reflection -π²/sin²(πx) (so a negative integer, or a float too big to have a fraction,
+    gives whatever sin(πx) rounds to), then six recurrence steps and the asymptotic series."""
+    one = d.dtype.type(1)
+    pi = d.dtype.type(math.pi)
+    reflect = d < 0.5
+    with quiet():
+        sin_pi_x = xp.sin(pi * d)
+        result = xp.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), d.dtype.type(0))
+        x = xp.where(reflect, one - d, d)
+        for _ in range(6):
+            result = result + one / (x * x)
+            x = x + one
+        ixx = one / (x * x)
+        series = one / 6 - ixx * (one / 30 - ixx * (one / 42))
+        result = result + (one + one / (2 * x) + ixx * series) / x
+    return xp.where(reflect, -result, result)
+
+
+def _polygamma_factor(n: int, dtype):
+    """±n! of PyTorch's `calc_polygamma` in dtype: +1 for odd n; inf once n! overflows."""
+    with quiet():
+        magnitude = xp.asarray(math.factorial(n) if n < 171 else xp.inf, dtype=xp.float64)
+        return xp.asarray(magnitude if n % 2 else -magnitude, dtype=dtype)
+
+
+def _bernoulli_numbers(count: int) -> list:
+    """B_0 .. B_count exactly (B_1 = -1/2), from Σ_k C(m + 1, k)·B_k = 0."""
+    numbers = [Fraction(1)]
+    for m in range(1, count + 1):
+        numbers.append(-sum(math.comb(m + 1, k) * numbers[k] for k in range(m)) / (m + 1))
+    return numbers
+
+
+# the Euler-Maclaurin tail's divisors (2k)!/B_2k, k = 1..12, as Cephes' zeta (and PyTorch's)
+_ZETA_A = tuple(float(math.factorial(2 * k) / b)
+                for k, b in enumerate(_bernoulli_numbers(24)[2::2], start=1))
+_MACHEP = 1.11022302462515654042e-16
+
+
+def _zeta_below_zero(x: float, q, first):
+    """ζ(x, q) for non-integer q ≤ 0 and integer x > 1 as PyTorch's `zeta` sums it, in q's
+    dtype from the first term `first`: the terms (q + i)^-x until q + i > 9, stopping early
+    only when a term is within MACHEP of a POSITIVE sum (so a sum cancelled to 0 or below
+    goes on), then the Euler-Maclaurin tail. (SciPy's zeta stops on |term / sum|.)"""
+    one = q.dtype.type(1)
+    x = q.dtype.type(x)
+    machep = q.dtype.type(_MACHEP)
+    s, a, b = first, q.copy(), xp.zeros_like(q)
+    done = xp.zeros(q.shape, dtype=bool)
+    i = 0
+    while True:
+        going = ~done & ((i < 9) | (a <= 9))
+        if not going.any():
+            break
+        i += 1
+        a = xp.where(going, a + one, a)
+        b = xp.where(going, a ** -x, b)
+        s = xp.where(going, s + b, s)
+        done |= going & (-machep * s < b) & (b < machep * s)
+    w = a
+    s = xp.where(done, s, s + b * w / (x - one) - b / 2)
+    factor, k = one, q.dtype.type(0)
+    for coefficient in _ZETA_A:
+        factor = factor * (x + k)
+        b = b / w
+        term = factor * b / q.dtype.type(coefficient)
+        s = xp.where(done, s, s + term)
+        done |= xp.abs(term / s) < machep
+        k += one
+        factor = factor * (x + k)
+        b = b / w
+        k += one
+    return s
+
+
+# below this, PyTorch's loop (one step per unit up to q > 9) is SciPy's sum to a few ulps
+_SUMMED_BELOW = -1e4
+
+
+def _zeta(x, q, acc):
+    """ζ(x, q), x an integer ≥ 3, as PyTorch's `zeta` for an input q: summed in `acc`, but
+    its first term q^-x in q's own precision (so in float32 it underflows, or loses digits
+    as a subnormal, where float64 would not); inf at the poles q = 0, -1, -2, ...; SciPy's
+    sum for q > 0, PyTorch's own loop for the rest."""
+    with quiet():
+        first = (q ** q.dtype.type(-x)).astype(acc)
+        q64 = q.astype(xp.float64)
+        poles = (q64 <= 0) & (q64 == xp.floor(q64))
+        below = (q64 <= 0) & (q64 > _SUMMED_BELOW) & ~poles
+        full = scipy_call("zeta", xp.where(below | poles, 1.0, q64), x)
+        head = q64 ** -float(x)
+        rest = xp.where(xp.isinf(head), 0.0, full - head)  # the terms after the first
+        result = xp.where(poles, xp.inf, rest + first.astype(xp.float64)).astype(acc)
+        if below.any():
+            result[below] = _zeta_below_zero(x, q[below].astype(acc), first[below])
+    return result
+
+
+def _polygamma_array(d, n: int):
+    """ψ⁽ⁿ⁾(d), n ≥ 1, as PyTorch's kernels compute it: 16-bit floats in float32; n = 1 its
+    trigamma; n ≥ 2 ζ(n + 1, d) in the accumulation type (float64 for float32, float32 for
+    16 bits; the order n + 1 rounded to a 16-bit dtype), rounded to d's dtype, times ±n!."""
+    work = d.astype(xp.float32) if d.dtype.itemsize == 2 else d
+    if n == 1:
+        return _trigamma(work).astype(d.dtype, copy=False)
+    if d.dtype.itemsize == 2:
+        z = _zeta(float(xp.asarray(n + 1, dtype=d.dtype)), work, xp.float32)
+    else:
+        z = _zeta(n + 1, work, xp.float64)
+    y = _polygamma_factor(n, work.dtype) * z.astype(d.dtype).astype(work.dtype)
+    # PyTorch's ζ(n + 1, +inf) is nan (its Euler-Maclaurin tail is 0·inf).
+    return xp.where(d == xp.inf, xp.nan, y).astype(d.dtype, copy=False)
+
+
 class Polygamma(Op):
-    """y = ψ⁽ⁿ⁾(x), the n-th derivative of digamma;  gx = gy·ψ⁽ⁿ⁺¹⁾(x)."""
+    """y = ψ⁽ⁿ⁾(x), the n-th derivative of digamma;  gx = gy·ψ⁽ⁿ⁺¹⁾(x).
+
+    As PyTorch: n = 1 is its `trigamma` kernel (_trigamma); n ≥ 2 is ±n!·ζ(n + 1, x) with n!
+    in the input's dtype, so once n! overflows it (n ≥ 35 in float32, 171 in float64) the
+    result is ±inf, or nan where ζ rounds to 0.
+    """
 
     @staticmethod
     def forward(ctx, x, n):
         ctx.save_for_backward(x)
         ctx.n = n
-        if n == 0:
-            return scipy_call("psi", x._data)
-        # ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹·n!·ζ(n + 1, x): the zeta ufunc keeps the input's array type.
         d = x._data
-        scale = (-1) ** (n + 1) * math.factorial(n)
-        y = scipy_call("zeta", d, n + 1) * xp.asarray(scale, dtype=d.dtype)
-        # PyTorch's kernels at ±inf: trigamma(-inf) is nan; ψ⁽ⁿ⁾(+inf) is nan for n ≥ 2.
-        return xp.where(d == (-xp.inf if n == 1 else xp.inf), xp.nan, y).astype(d.dtype,
-                                                                                copy=False)
+        if n == 0:
+            return scipy_call("psi", d)
+        with quiet():  # overflow to inf and 0·inf = nan are PyTorch's answers too
+            return _polygamma_array(d, n)
 
     @staticmethod
     def backward(ctx, gy):
@@ -284,6 +402,8 @@ def tensor_polygamma_(self, n: int) -> Tensor:
 @op(method=True, inplace=True, out=True)
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension p (matches `torch.mvlgamma`)."""
+    if isinstance(input, Tensor) and input.dtype.name == "bool":  # checked before p, even empty
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     return Mvlgamma.apply(float_operand(input), int(p))

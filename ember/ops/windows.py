@@ -7,13 +7,14 @@ its last sample, the form spectral analysis (stft) wants.
 """
 
 import math
-import operator
 from collections.abc import Iterable
 
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op
+from ember._schemas import parser
 from ember._tensor import Tensor, strided
+from ember.ops._allocation import check_allocation
 
 
 def _finish(values, dtype, requires_grad) -> Tensor:
@@ -103,21 +104,21 @@ def _signal_dtype(name, M, dtype, layout=None):
     return dtype
 
 
-def _early(M, dtype, requires_grad):
-    """PyTorch's windows of length 0 and 1, returned before M is used as linspace's `steps`
-    (so a 0-d float tensor or True works there); None for longer windows."""
-    if M == 0 or M == 1:
+def _early(M, dtype, requires_grad, one=True):
+    """PyTorch's windows of length 0 (and 1 when `one`), returned before M is used as
+    linspace's `steps` (so a 0-d float tensor, [0] or True works there); None otherwise."""
+    if M == 0 or (one and M == 1):
         return _finish(xp.ones(1 if M == 1 else 0), dtype, requires_grad)
     return None
 
 
 def _steps(M) -> int:
-    """M as linspace's `steps`: an int or a 0-d integer tensor; a float (or float tensor) is
-    the TypeError of linspace's argument parser, as in PyTorch's window functions."""
-    if isinstance(M, float) or (isinstance(M, Tensor) and M.dtype.is_floating_point):
-        raise TypeError(f"linspace() received an invalid combination of arguments - got "
-                        f"(steps={type(M).__name__}), but expected (int steps)")
-    return int(operator.index(M))
+    """M as linspace's `steps`, through linspace's argument parser as PyTorch's window code
+    passes it: an int or a 0-d integer tensor; a bool, a float or any other tensor is the
+    parser's TypeError."""
+    (_, kwargs), _ = parser("torch.linspace").parse((0.0, 1.0), {"steps": M})
+    check_allocation((kwargs["steps"],), 32)  # float64 positions and values, then the cast
+    return kwargs["steps"]
 
 
 def _span(M, sym):
@@ -193,8 +194,13 @@ def cosine(M, *, sym=True, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """w[n] = sin(π(n + 0.5) / N) (matches `torch.signal.windows.cosine`)."""
     dtype = _signal_dtype("cosine", M, dtype, layout)
+    early = _early(M, dtype, requires_grad, one=False)
+    if early is not None:
+        return early
     width = M + 1 if not sym and M > 1 else M
-    values = xp.sin(math.pi * (xp.arange(M, dtype=xp.float64) + 0.5) / max(width, 1))
+    M - 1  # noqa: B018 -- PyTorch's grid ends at M - 1 (+ ½): a bool tensor M refuses that
+    M = _steps(M)
+    values = xp.sin(math.pi * (xp.arange(M, dtype=xp.float64) + 0.5) / width)
     return _finish(values, dtype, requires_grad)
 
 
@@ -206,8 +212,12 @@ def exponential(M, *, center=None, tau=1.0, sym=True, dtype=None, layout=None, d
         raise ValueError(f"Tau must be positive, got: {tau} instead.")
     if sym and center is not None:
         raise ValueError("Center must be None for symmetric windows")
+    early = _early(M, dtype, requires_grad, one=False)
+    if early is not None:
+        return early
     if center is None:
         center = _span(M, sym) / 2.0
+    M = _steps(M)
     values = xp.exp(-xp.abs(xp.arange(M, dtype=xp.float64) - center) / tau)
     return _finish(values, dtype, requires_grad)
 
@@ -218,7 +228,12 @@ def gaussian(M, *, std=1.0, sym=True, dtype=None, layout=None, device=None,
     dtype = _signal_dtype("gaussian", M, dtype, layout)
     if std <= 0:
         raise ValueError(f"Standard deviation must be positive, got: {std} instead.")
-    offsets = xp.arange(M, dtype=xp.float64) - _span(M, sym) / 2.0
+    early = _early(M, dtype, requires_grad, one=False)
+    if early is not None:
+        return early
+    middle = _span(M, sym) / 2.0
+    M = _steps(M)
+    offsets = xp.arange(M, dtype=xp.float64) - middle
     values = xp.exp(-(offsets / (std * math.sqrt(2))) ** 2)
     return _finish(values, dtype, requires_grad)
 

@@ -7,7 +7,6 @@ from ember._registry import tensor_arguments as _tensor_arguments
 from ember.ops._sparse_compressed import SparseCompressedTensor, sparse_csc, sparse_csr
 from ember.ops._sparse_coo import SparseCooTensor, sparse_coo
 from ember.ops.sparse import addmm
-from ember.ops.sparse_products import _sparse_mm as _sparse_mm  # torch._C._sparse's name
 from ember.ops.sparse_products import mm, sampled_addmm
 from ember.ops.sparse_products import sparse_sampled_addmm as sparse_sampled_addmm
 from ember.ops.sparse_reduce import log_softmax, softmax
@@ -17,6 +16,8 @@ from ember.sparse._construction import check_sparse_tensor_invariants, spdiags
 # a non-tensor argument is torch's TypeError (NOTE [Not a tensor is a TypeError])
 sampled_addmm = _tensor_arguments(sampled_addmm, schema="torch.sparse.sampled_addmm")
 sparse_sampled_addmm = _tensor_arguments(sparse_sampled_addmm, schema="torch.sparse.sampled_addmm")
+# torch.sparse.mm is torch._C._sparse._sparse_mm: its parser refuses a reduce that is no str
+mm = _sparse_mm = _tensor_arguments(mm, schema="sparse.mm")
 
 __all__ = ["addmm", "mm", "sum", "softmax", "log_softmax", "sampled_addmm", "SparseCooTensor",
            "SparseCompressedTensor", "sparse_coo", "sparse_csr", "sparse_csc", "spdiags",

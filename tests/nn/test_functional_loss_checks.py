@@ -157,6 +157,13 @@ ERRORS = [
     ("ctc_loss", (_z(5, 2, 4, dtype="int64"), _z(2, 3, dtype="int64"), lambda lib: [5, 5],
                   lambda lib: [3, 3]), {}),
     ("ctc_loss", (_z(5, 2, 4), _z(dtype="int64"), lambda lib: [5, 5], lambda lib: [3, 3]), {}),
+    # FUZZ20 (helper A2): multilabel_margin_loss checks every target entry, also after a -1
+    ("multilabel_margin_loss", (_z(), _i(1)), {}),
+    ("multilabel_margin_loss", (_z(3), _i(0, 3, -1)), {}),
+    ("multilabel_margin_loss", (_z(3), _i(0, -1, 5)), {}),
+    ("multilabel_margin_loss", (_z(3), _i(0, -2, 1)), {}),
+    # hinge_embedding_loss keeps an integer input's dtype: no mean of it
+    ("hinge_embedding_loss", (_i(3, 4), _i(1, -1)), {}),
 ]
 
 
@@ -228,6 +235,14 @@ VALUES = [
     ("log_softmax", (np.zeros((2, 0, 3), bool), 0), {}),
     ("softmin", (np.zeros((2, 0, 3), np.int64), 1), {}),
     ("one_hot", (np.zeros((2, 0, 3), np.int64), 4), {}),
+    # FUZZ20 (helper A2): margin - input as torch computes it, margin filled into the input's
+    # dtype (an integer input truncates it and the loss stays integer)
+    ("hinge_embedding_loss", (np.arange(1, 6), np.array([1.0, -1, 1, -1, 0], np.float32)),
+     {"margin": 8.39, "reduction": "none"}),
+    ("hinge_embedding_loss", (np.arange(1, 6), np.array([1, -1, 1, -1, 0])),
+     {"margin": -8.5, "reduction": "sum"}),
+    ("hinge_embedding_loss", (_rng_array(5), np.array([1.0, -1, 1, -1, 0], np.float32)),
+     {"margin": 0.7}),
 ]
 
 
@@ -320,6 +335,37 @@ def test_chunked_linear_cross_entropy_ignores_ignore_index_targets():
         lib.tensor(x), lib.tensor(w), lib.tensor([1, -100]), options=OPTIONS)
         for lib in (ember, torch))
     assert_same(e, t)
+
+
+@pytest.mark.parametrize("target,kwargs", [
+    ([3, 0, 1, 3, 3, 3, 2, 1], {}),
+    ([3, 0, 1, 7], {}),
+    ([-100, -100, 1, 2], {}),
+    ([3, 0, 1, -5], {"ignore_index": 1}),
+    ([3, 0, 1, 2], {"weight": np.array([0.5, 1.0, 2.0, 3.0], np.float32)}),
+    ([3, 0, 1, 7], {"weight": np.array([0.5, 1.0, 2.0, 3.0], np.float32)}),
+    ([3, 7], {"weight": np.array([0.5, 1.0, 2.0, 3.0], np.float32)}),
+])
+def test_chunked_linear_cross_entropy_of_a_target_longer_than_the_batch(target, kwargs):
+    """NOTE [linear_cross_entropy's chunked kernel]: the rows read only the batch's targets,
+    the mean divides by the whole target's weight (PyTorch checks no batch size there), and
+    the class weights are picked for the whole target first."""
+    x, w = _rng_array((2, 3)), _rng_array((4, 3), 1)
+
+    def call(lib, grad=False):
+        kw = {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        leaf = lib.tensor(x, requires_grad=grad)
+        loss = lib.nn.functional.linear_cross_entropy(
+            leaf, lib.tensor(w), lib.tensor(target), options=OPTIONS, **kw)
+        return (loss, lib.autograd.grad(loss, leaf)[0]) if grad else loss
+
+    try:
+        expected = call(torch, grad=True)
+    except IndexError:
+        assert_same_error(call, exact_type=True, same_message=True)
+        return
+    for e, t in zip(call(ember, grad=True), expected):
+        assert_same(e, t, rtol=1e-5, atol=1e-6)
 
 
 def test_softmax_backward_data_checks_the_sizes():

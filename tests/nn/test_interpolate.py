@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same_16_bit, assert_same_error, check_fn, gradcheck64
+from tests.differential import (assert_same, assert_same_16_bit, assert_same_error, check_fn,
+                                gradcheck64)
 
 # input shape per rank (N, C, *spatial): odd, unequal spatial sizes catch index mix-ups
 SHAPES = {1: (2, 3, 7), 2: (2, 2, 5, 7), 3: (1, 2, 4, 5, 3)}
@@ -188,3 +189,48 @@ def test_uint8_images_match_torch_exactly(shape, kwargs, align_corners, mode, an
     theirs = torch.nn.functional.interpolate(torch.tensor(x), **kw)
     assert ours.dtype == ember.uint8
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# issue #19's fuzz: an inf or NaN reaches only the outputs whose two taps hold it (even with
+# weight 0, where inf·0 is NaN), with PyTorch's taps: the source index FMA-fused, floored in
+# float32, λ clamped to [0, 1], and i1 = i0 on a dim whose size is kept
+NON_FINITE = [
+    ("linear", (1, 1, 3), {"size": 3}, False), ("linear", (1, 1, 3), {"size": 5}, False),
+    ("linear", (1, 1, 1), {"size": 3}, False), ("linear", (1, 1, 2), {"size": 6}, False),
+    ("linear", (2, 2, 4), {"scale_factor": 1.7}, True),
+    ("linear", (1, 2, 4), {"scale_factor": 0.45, "recompute_scale_factor": False}, False),
+    ("bilinear", (1, 2, 3, 2), {"size": (4, 6)}, False),
+    ("bilinear", (1, 1, 2, 3), {"size": (2, 5)}, True),
+    ("trilinear", (1, 1, 2, 3, 1), {"size": (6, 2, 3)}, False),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("mode,shape,kwargs,align_corners", NON_FINITE)
+def test_non_finite_inputs_stay_in_their_taps(mode, shape, kwargs, align_corners, dtype):
+    x = np.random.default_rng(3).standard_normal(shape)
+    flat = x.reshape(-1)
+    flat[0], flat[-1] = np.inf, -np.inf
+    flat[len(flat) // 2] = np.nan if len(flat) > 2 else flat[len(flat) // 2]
+
+    def run(lib):
+        t = lib.tensor(x).to(getattr(lib, dtype))
+        return lib.nn.functional.interpolate(t, mode=mode, align_corners=align_corners,
+                                             **kwargs)
+    if dtype == "bfloat16":
+        assert_same_16_bit(lambda: run(ember), lambda: run(torch))
+    else:
+        assert_same(run(ember), run(torch))
+
+
+def test_non_finite_input_gradient_and_node_name():
+    """The taps' forward keeps the matrices' backward and torch's node name."""
+    x = np.array([[[0.0, 0.8, -np.inf, 2.0]]])
+    e = ember.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    ye = ember.nn.functional.interpolate(e, size=7, mode="linear")
+    yt = torch.nn.functional.interpolate(t, size=7, mode="linear")
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+    ye.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-12)

@@ -278,6 +278,8 @@ def torch_path(fn) -> str:
     module = getattr(fn, "__module__", None) or ""
     if module.startswith("torch.testing") or isinstance(fn, functools.partial):
         return None
+    if isinstance(fn, torch._ops.OpOverload):  # `aten.slice.Tensor`: that overload, not the packet
+        return "ops.aten." + fn.__name__
     name = getattr(fn, "__name__", None) or str(fn).rsplit(".", 1)[-1]
     return _MODULE_PREFIX.get(module, module.removeprefix("torch.") + ".") + name.split(".")[0]
 

@@ -194,6 +194,10 @@ def test_safe_softmax_dtype_and_errors():
                                                    else ember.float64), x)
     assert_same(e, t)
     assert_same_error(lambda lib, x: lib.ops.aten._safe_softmax(x, 1), x)
+    # a ScalarType code no dtype has: torch 2.13 raises RuntimeError "Unsupported TypeMeta"
+    # (and may crash later: its state is corrupted, so torch is not called with it here)
+    with pytest.raises(RuntimeError, match="Unsupported ScalarType 100"):
+        ember.ops.aten._safe_softmax(ember.ones(2), 0, 100)
     assert gradcheck64(lambda x: ember.ops.aten._safe_softmax(x, 0), RNG.standard_normal((3, 2)))
 
 
@@ -379,6 +383,16 @@ ATEN_CONVERSIONS = {  # value for `dim` (int) / `input_dtype` (ScalarType) / `sc
     "dtype_code": ("input_dtype", 7), "dtype_code_tensor": ("input_dtype", np.array(6)),
     "dtype_float": ("input_dtype", 6.0), "scale_tensor": ("scale", np.array([2.0])),
     "scale_int": ("scale", 2), "scale_two_elements": ("scale", np.array([2.0, 3.0])),
+    # issue #19's fuzz: any int64 is a ScalarType code (its low byte; one no dtype has leaves
+    # the result as it is), a float tensor's value truncated; NaN, inf and floats beyond int64
+    # do not match the schema
+    "dtype_unknown_code": ("input_dtype", 100), "dtype_negative_code": ("input_dtype", -1),
+    "dtype_code_2_40": ("input_dtype", 2 ** 40),
+    "dtype_float_tensor": ("input_dtype", np.array([1.5])),
+    "dtype_huge_float_tensor": ("input_dtype", np.array([3e38])),
+    "dtype_nan_tensor": ("input_dtype", np.array(np.nan)),
+    "dtype_inf_tensor": ("input_dtype", np.array(-np.inf)),
+    "dtype_half_code_tensor": ("input_dtype", np.array(5)),
 }
 
 

@@ -330,7 +330,14 @@ def test_arange_integer_dtype_truncates(args):
     lambda m: m.eye(2, -3), lambda m: m.empty_permuted((2,), (0, 1)),
     lambda m: m.empty_permuted((2, 3), (0, 0)), lambda m: m.empty_permuted((2,), (3,)),
     lambda m: m.randint_like(m.ones(3), m.tensor([4.0])),  # high: a 0-d tensor only
-    lambda m: m.randint_like(m.ones(3), m.ones(0))])
+    lambda m: m.randint_like(m.ones(3), m.ones(0)),
+    # the range is checked for the dtype even when there is nothing to draw (issue #19)
+    lambda m: m.randint_like(m.ones(0, dtype=m.bool), 0, 3),
+    lambda m: m.randint_like(m.ones(2, 0, 3, dtype=m.bool), 3, 10),
+    lambda m: m.randint_like(m.ones(0), 3, 1),
+    lambda m: m.randint_like(m.ones(0, dtype=m.complex64), 0, 3),
+    lambda m: m.randint_like(m.ones(2, dtype=m.float16), 0, 2 ** 40),  # to - 1 beyond Half
+    lambda m: m.randint_like(m.ones(2, dtype=m.float16), -70000, 3)])
 def test_creation_argument_errors(call):
     """The exception types torch raises for bad creation arguments."""
     assert type(error_of(lambda: call(ember))) is type(error_of(lambda: call(torch)))

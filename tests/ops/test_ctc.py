@@ -191,3 +191,43 @@ def test_errors_match_torch(name):
         error, expected = assert_same_error(call, lp, targets, input_lengths, target_lengths,
                                             exact_type=True)
     assert str(error) == str(expected)
+
+
+# issue #19's fuzz: F.ctc_loss hands its arguments to torch.ctc_loss, whose parser takes the
+# lengths as two tensors or two int lists (never one of each), blank as an int and
+# zero_infinity as a bool: anything else is its TypeError, before any check of the values
+_PARSED = {
+    "tensor_and_list": lambda lib, a: (a[2], [3, 2]),
+    "list_and_tensor": lambda lib, a: ([6, 5], a[3]),
+    "none": lambda lib, a: (None, a[3]),
+    "float": lambda lib, a: (1.5, [3, 2]),
+    "int_and_tensor": lambda lib, a: (2, a[3]),
+    "float_list": lambda lib, a: ([6, 5], [1.0, 2.0]),
+}
+
+
+def _small(lib):
+    rng = np.random.default_rng(1)
+    lp = lib.tensor(np.log(rng.dirichlet(np.ones(5), size=(6, 2))).astype(np.float32))
+    return lp, lib.tensor(rng.integers(1, 5, (2, 3))), lib.tensor([6, 5]), lib.tensor([3, 2])
+
+
+@pytest.mark.parametrize("name", list(_PARSED))
+def test_lengths_refused_by_the_parser(name):
+    def call(lib):
+        a = _small(lib)
+        return lib.nn.functional.ctc_loss(a[0], a[1], *_PARSED[name](lib, a))
+    assert_same_error(call, exact_type=True)
+
+
+@pytest.mark.parametrize("extra", [(0.5,), (True,), (0, "mean", 1)])
+def test_blank_and_zero_infinity_refused_by_the_parser(extra):
+    def call(lib):
+        return lib.nn.functional.ctc_loss(*_small(lib), *extra)
+    assert_same_error(call, exact_type=True)
+
+
+def test_elementwise_mean_is_mean_with_a_warning():
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        e = ember.nn.functional.ctc_loss(*_small(ember), reduction="elementwise_mean")
+    assert_same(e, torch.nn.functional.ctc_loss(*_small(torch), reduction="mean"))

@@ -12,6 +12,7 @@ import torch
 
 import ember
 from tests.differential import assert_same, assert_same_error, assert_same_outputs, both
+from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
 EXACT = {"rtol": 1e-6, "atol": 1e-6}
@@ -169,3 +170,41 @@ ERRORS = [
 def test_errors_match_torch(index):
     call, array = ERRORS[index]
     assert_same_error(call, array)
+
+
+# ---- issue #19's fuzz: histogram/histogramdd check in PyTorch's order (NOTE [histogram's checks])
+def _first(result):
+    """hist of a histogram, or the hist and the first edges of a histogramdd."""
+    return result.hist if not isinstance(result.bin_edges, tuple) else \
+        (result.hist, *result.bin_edges[:1])
+
+
+CHECKS = {
+    "bins of another dtype": lambda m: m.histogram(m.ones(5), m.tensor([0, 1, 2])),
+    "bins 0-d int tensor": lambda m: m.histogram(m.ones(5), m.tensor(3)),
+    "bins of no edges": lambda m: m.histogram(m.ones(5), m.ones(0)),
+    "bins of one edge": lambda m: m.histogram(m.ones(5), m.ones(1)),
+    "bins 2-d": lambda m: m.histogram(m.ones(5), m.ones(1, 3)),
+    "weight of another dtype": lambda m: m.histogram(m.ones(5), 3,
+                                                     weight=m.ones(5, dtype=m.float64)),
+    "weight of another size": lambda m: m.histogram(m.ones(5), 3, weight=m.ones(4)),
+    "0-d weight": lambda m: _first(m.histogram(m.tensor(2.0), 3, weight=m.tensor(1.0))),
+    "int input, bins 0": lambda m: m.histogram(m.ones(2, dtype=m.int64), 0),
+    "int input, float bins": lambda m: m.histogram(m.ones(2, dtype=m.int64), m.ones(2)),
+    "bins too many to allocate": lambda m: m.histogram(m.ones(2), 2**60),
+    "range reversed": lambda m: m.histogram(m.ones(2), 3, range=(2.0, 1.0)),
+    "dd of a 0-d input": lambda m: m.histogramdd(m.tensor(2.0), [1]),
+    "dd of a 0-d input, int bins": lambda m: m.histogramdd(m.tensor(2.0), 2),
+    "dd of a 1-d input": lambda m: m.histogramdd(m.ones(3), 2),
+    "dd bins too many to allocate": lambda m: m.histogramdd(m.ones(5, 2), 10**7),
+    "dd bins -1": lambda m: m.histogramdd(m.ones(2, 3), -1),
+    "dd range of another length": lambda m: m.histogramdd(m.ones(2, 3), [1, 2], range=[0.0, 1.0]),
+    "dd edges of another dtype": lambda m: m.histogramdd(m.ones(5, 2),
+                                                         [m.ones(2), m.ones(2, dtype=m.int64)]),
+    "dd too few edges": lambda m: m.histogramdd(m.ones(5, 2), [m.ones(2)]),
+    "dd weight of another shape": lambda m: m.histogramdd(m.ones(2, 2), 3, weight=m.ones(2, 1)),
+    "dd points of no dims": lambda m: _first(m.histogramdd(m.ones(2, 0), 2)),
+    "dd empty int points": lambda m: m.histogramdd(m.ones(0, 2, dtype=m.int64), 3),
+}
+
+test_histogram_checks = _tables.result_or_error(CHECKS)

@@ -283,9 +283,14 @@ OPS = {
     "unsafe_masked_index_put": lambda m, x: m._unsafe_masked_index_put_accumulate(
         x, m.tensor([True, False, True]), [m.tensor([0, 9, 0]), m.tensor([1, 1, 1])],
         x[1, :3] * 2),
+    # a mask of another dtype: its nonzero values (NaN too) select (issue #19, FUZZ20)
+    "unsafe_masked_index_put_float_mask": lambda m, x: m._unsafe_masked_index_put_accumulate(
+        x, m.tensor([0.5, 0.0, float("nan")]), [m.tensor([0, 9, 0]), m.tensor([1, 1, 1])],
+        x[1, :3] * 2),
 }
-# ember composes these two private ops
-NAMES_DIFFER = {"unsafe_masked_index", "unsafe_masked_index_put"}
+# ember composes these private ops
+NAMES_DIFFER = {"unsafe_masked_index", "unsafe_masked_index_put",
+                "unsafe_masked_index_put_float_mask"}
 
 test_ops_forward_and_backward = _tables.index_ops_forward_and_backward(RNG, X, OPS, NAMES_DIFFER)
 test_ops_gradcheck_and_double_backward = _tables.index_ops_gradcheck_and_double_backward(X, OPS)

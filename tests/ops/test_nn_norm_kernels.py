@@ -136,3 +136,27 @@ def test_double_backward_matches_torch(training):
         results.append(lib.autograd.grad((gx * v).sum() + (gw * gw).sum(), [x, w]))
     for e, t in zip(*results):
         assert_same(e, t, 1e-8, 1e-8)
+
+
+# issue #19's fuzz: NOTE [Batch norm's flat channels]: a channel whose spread is tiny next to
+# its mean (a constant one above all) gets PyTorch's own roundings, so its output is torch's
+# to float32 precision (a constant channel: exactly the bias, or an ulp of x·α off it)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape,spread", [((4, 1, 3), 0.0), ((4, 3, 2, 2), 1e-6),
+                                          ((2, 2, 5), 1e-3), ((3, 2, 2, 2, 2), 0.0)])
+def test_flat_channels_as_torch(shape, spread, training, dtype):
+    rng = np.random.default_rng(5)
+    c = shape[1]
+    x = (-2.00001 + 90 * np.arange(c).reshape((1, c) + (1,) * (len(shape) - 2))
+         + spread * rng.standard_normal(shape)).astype(dtype)
+    w = np.array([-8.478373527526855, 3.1, 0.7][:c], dtype=dtype)
+    b = np.array([-1.765825867652893, 2.0, -0.3][:c], dtype=dtype)
+    stats = (np.mean(x, axis=(0,) + tuple(range(2, x.ndim))).astype(dtype),
+             np.full(c, 1e-9, dtype=dtype))
+
+    def run(lib):
+        return lib.native_batch_norm(*(lib.tensor(a.copy()) for a in (x, w, b) + stats),
+                                     training, 0.1, 1e-5)
+    for e, t in zip(run(ember), run(torch)):
+        assert_same(e, t, rtol=1e-4, atol=1e-5)

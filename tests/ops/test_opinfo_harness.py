@@ -164,3 +164,18 @@ def test_fallback_refuses_where_torchs_gradcheck_passes():
     s = _opinfo.samples("add")[0]
     with pytest.raises(AssertionError, match="whose gradcheck passes"):
         _gradcheck(s, torch.add, ember.add)
+
+
+# ---- finding ember's callable ----------------------------------------------------------------
+@pytest.mark.parametrize("overload", [torch.ops.aten.slice.Tensor,
+                                      torch.ops.aten.native_dropout_backward.default])
+def test_an_aten_overload_resolves_to_embers_overload(overload):
+    """op_db's `aten.slice.Tensor` is that schema, not the packet: ember's packet would pick the
+    `str` overload for a str self, where torch's Tensor overload refuses it (issue #19)."""
+    assert _opinfo.resolve(overload).name() == overload.name()
+
+
+def test_aten_slice_tensor_of_a_str_raises_as_torchs():
+    for overload in (torch.ops.aten.slice.Tensor, _opinfo.resolve(torch.ops.aten.slice.Tensor)):
+        with pytest.raises(RuntimeError, match="Expected a value of type 'Tensor'"):
+            overload("a", 0)

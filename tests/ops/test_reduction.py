@@ -174,3 +174,25 @@ def test_float32_variance_accumulates_in_double(name):
         result = getattr(ember, name)(ember.tensor(a), dim)
         assert_same(result, expected)
         assert np.isfinite(result.numpy()).all()
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize("name", ["var_mean", "std_mean"])
+@pytest.mark.parametrize("values, dim", [
+    ([[1.0, INF, 2.0], [3.0, 4.0, 5.0]], 1),      # an infinity before the last: NaN mean
+    ([[1.0, INF, 2.0], [3.0, 4.0, 5.0]], 0),      # ... reduced along the other dim
+    ([[1.0, 3.0, 2.0], [3.0, INF, 5.0]], 0),      # an infinity last: that infinity
+    ([1.0, 2.0, -INF], None),
+    ([1.0, NAN, INF], None),
+    ([3e38, 3e38, -3e38, 1e38], None),            # a float32 sum past the range: finite mean
+])
+def test_var_mean_is_a_running_mean(name, values, dim):
+    """NOTE [var_mean's running mean]: torch's Welford reduction in double (issue #19's fuzz)."""
+    for dtype in (np.float32, np.float64):
+        array = np.array(values, dtype=dtype)
+        expected = getattr(torch, name)(torch.tensor(array), dim)
+        result = getattr(ember, name)(ember.tensor(array), dim)
+        for r, e in zip(result, expected):
+            assert_same(r, e)

@@ -94,3 +94,29 @@ def test_multinomial_without_replacement():
     draws = ember.multinomial(ember.tensor([1.0, 2.0, 7.0]).expand(4000, 3), 1)
     counts += np.bincount(draws.numpy()[:, 0], minlength=3)
     np.testing.assert_allclose(counts / counts.sum(), [0.1, 0.2, 0.7], atol=0.03)
+
+
+def _outcome(call):
+    """The exception type a call raises, or the shape and dtype of the tensor it fills."""
+    try:
+        result = call()
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        return type(error)
+    return tuple(result.shape), str(result.dtype).split(".")[-1]
+
+
+# issue #19's fuzz: which check comes first, and the dtype checks of the kernels that run only
+# when there are elements to fill (cauchy_ checks its dtype even then)
+@pytest.mark.parametrize("dtype,shape,name,args", [
+    *((dtype, shape, name, args) for dtype in ("int64", "bool", "complex64")
+      for shape in ((0,), (2,))
+      for name, args in (("exponential_", ()), ("exponential_", (-1,)), ("log_normal_", ()),
+                         ("cauchy_", (0, -1)), ("geometric_", (0.5,)), ("geometric_", (2,)),
+                         ("bernoulli_", ()), ("random_", ()))),
+    ("complex64", (0,), "uniform_", (3, 1)), ("complex64", (2,), "uniform_", (3, 1)),
+    ("float32", (0,), "uniform_", (3, 1))])
+def test_fill_checks_in_torchs_order(dtype, shape, name, args):
+    """Each fill raises what torch raises (or fills) for dtype, shape and parameters."""
+    def call(m):
+        return lambda: getattr(m.zeros(shape, dtype=getattr(m, dtype)), name)(*args)
+    assert _outcome(call(ember)) == _outcome(call(torch))

@@ -177,6 +177,20 @@ TRAPEZOID_CALLS = [
     lambda m: m.cumulative_trapezoid(m.ones(3, 3), m.ones(4, 1, 3)),
     lambda m: m.cumulative_trapezoid(m.ones(3, 3), m.ones(2)),
     lambda m: m.cumulative_trapezoid(m.zeros(0, dtype=m.int64)),
+    # trapezoid / trapz (issue #19, FUZZ20): bool refused, no samples give zeros of y's dtype,
+    # x's view against y and the broadcast of its differences as PyTorch's
+    lambda m: m.trapezoid(m.tensor([[True, False, True]]), m.ones(1, 3)),
+    lambda m: m.trapezoid(m.tensor([[True, False, True]])),
+    lambda m: m.trapz(m.ones(2, 3), m.tensor([True, False, True])),
+    lambda m: m.trapezoid(m.ones(2, 3), dx=True),
+    lambda m: m.trapezoid(m.zeros(2, 0, 3, dtype=m.bool), dim=1),
+    lambda m: m.trapezoid(m.zeros(2, 0, 3, dtype=m.int64), m.ones(3), dim=1),
+    lambda m: m.trapezoid(m.ones(3), m.ones(2, 3)),
+    lambda m: m.trapezoid(m.ones(2, 3), m.ones(4, 1, 3), dim=1),
+    lambda m: m.trapezoid(m.ones(2, 3), m.ones(2)),
+    lambda m: m.trapezoid(m.ones(2, 3), m.tensor(2.0)),
+    lambda m: m.trapz(m.ones(2, 3), m.arange(6.0).reshape(3, 1, 2), dim=0),
+    lambda m: m.trapezoid(m.tensor(2.0)),
 ]
 
 

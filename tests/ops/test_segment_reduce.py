@@ -84,3 +84,48 @@ ERRORS = {
 @pytest.mark.parametrize("name", ERRORS)
 def test_errors(name):
     assert_same_error(ERRORS[name], RNG.standard_normal(6), np.array([2, 4]))
+
+
+# ---- issue #19's fuzz: PyTorch's order of checks, offsets that do not span data ---------------
+def _segment_call(data, reduce="sum", **kwargs):
+    return lambda m: m.segment_reduce(m.tensor(data), reduce, axis=0, **kwargs)
+
+
+X5 = [1.0, 2.0, 3.0, 4.0, 5.0]
+CHECKS = {
+    "0-d data, lengths": lambda m: _segment_call(2.0, "max", lengths=m.tensor([1]))(m),
+    "0-d data, offsets": lambda m: _segment_call(2.0, "max", offsets=m.tensor([0, 1]))(m),
+    "0-d data, 0-d lengths": lambda m: _segment_call(2.0, lengths=m.tensor(1))(m),
+    "no segments before a bad reduce": lambda m: m.segment_reduce(m.tensor(X5), "foo"),
+    "integer data, wrong total": lambda m: _segment_call([1, 2], lengths=m.tensor([3]))(m),
+    "integer data, 2-d lengths": lambda m: _segment_call([1, 2], lengths=m.tensor([[3]]))(m),
+    "bool lengths": lambda m: _segment_call(X5, lengths=m.tensor([True]))(m),
+    "uint8 lengths": lambda m: _segment_call(X5, lengths=m.tensor([5], dtype=m.uint8))(m),
+    "no lengths": lambda m: _segment_call(X5, lengths=m.ones(0, dtype=m.int64))(m),
+    "offsets short of the end": lambda m: _segment_call(X5, "mean", offsets=m.tensor([0, 1, 3]))(m),
+    "offsets from 2": lambda m: _segment_call(X5, "prod", offsets=m.tensor([2, 4]))(m),
+    "one offset": lambda m: _segment_call(X5, "max", offsets=m.tensor([1]))(m),
+    "decreasing offsets": lambda m: _segment_call(X5, offsets=m.tensor([0, 3, 1, 5]))(m),
+    "offsets and lengths": lambda m: _segment_call(X5, lengths=m.tensor([5]),
+                                                   offsets=m.tensor([0, 2]))(m),
+    "unsafe negative lengths": lambda m: _segment_call(X5, lengths=m.tensor([-1, 6]),
+                                                       unsafe=True)(m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_checks_in_torch_order(name):
+    """torch's result, or (a subclass of) its exception class."""
+    try:
+        expected = CHECKS[name](torch)
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        with pytest.raises(type(error)):
+            CHECKS[name](ember)
+        return
+    assert_same(CHECKS[name](ember), expected, 1e-6, 1e-6)
+
+
+def test_offsets_past_data_are_refused():
+    """NOTE [segment_reduce's offsets out of range]: torch reads outside data's memory there."""
+    with pytest.raises(RuntimeError, match="offsets must lie in"):
+        ember.segment_reduce(ember.ones(2), "sum", offsets=ember.tensor([0, 1, 3]), axis=0)

@@ -65,3 +65,40 @@ def test_signal_window_float_length(name, M):
         length = M if isinstance(M, float) else lib.tensor(eval(M[7:-1]))
         return getattr(lib.signal.windows, name)(length, **kwargs)
     assert_same_error(call, exact_type=True)
+
+
+SIGNAL_WINDOWS = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general_hamming",
+                  "hamming", "hann", "kaiser", "nuttall"]
+
+
+@pytest.mark.parametrize("name,M", [
+    *((name, M) for name in SIGNAL_WINDOWS
+      for M in ("[3]", "[[2]]", "2.5", "float('nan')", "3.0")),
+    *((name, M) for name in ("cosine", "exponential", "gaussian")
+      for M in ("[1]", "[1.]", "[True]", "True"))])
+def test_signal_window_length_refused_by_linspace(name, M):
+    """M is linspace's `steps` in PyTorch's window code: a 1-element tensor (even [1] for the
+    windows without a length-1 shortcut), a bool tensor (refused by M - 1 first), a float or
+    NaN are TypeError/RuntimeError there, never a window."""
+    def call(lib):
+        value = eval(M)
+        length = lib.tensor(value) if isinstance(value, list) else value
+        return getattr(lib.signal.windows, name)(length)
+    assert_same_error(call, exact_type=True)
+
+
+@pytest.mark.parametrize("name", SIGNAL_WINDOWS)
+@pytest.mark.parametrize("M", ["tensor(False)", "tensor([0])", "tensor(0.)", "tensor(3)", "0.0"])
+def test_signal_window_length_zero_or_int_tensor(name, M):
+    """M == 0 returns the empty window before M is used (even [0] or False); 0-d int: an int."""
+    def call(lib):
+        length = eval(M) if M == "0.0" else lib.tensor(eval(M[7:-1]))
+        return getattr(lib.signal.windows, name)(length)
+    assert_same(call(ember), call(torch))
+
+
+@pytest.mark.parametrize("name", SIGNAL_WINDOWS)
+def test_signal_window_huge_length(name):
+    """A length no memory holds: the allocator's RuntimeError, as torch's, not NumPy's."""
+    assert_same_error(lambda lib: getattr(lib.signal.windows, name)(lib.tensor(2**52)),
+                      exact_type=True)

@@ -162,6 +162,24 @@ def test_mm_reduce_errors():
                       exact_type=True)
 
 
+@pytest.mark.filterwarnings("ignore:Sparse CSR")
+@pytest.mark.parametrize("call", [
+    # torch.sparse.mm is the C-bound _sparse_mm: its parser wants a str reduce, two tensors
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b, None),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b, reduce=None),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b, 1.5),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b, lib.ones(1)),
+    lambda lib, a, b: lib.sparse.mm([1.0, 2.0], b, "sum"),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), 2, "sum"),
+    # sparse_mm_reduce's own checks, in its order: dtype, size(0) of a 0-d tensor, shape
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), lib.tensor(1.0, dtype=b.dtype), "sum"),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), lib.tensor(1), "sum"),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b[0], "sum"),
+    lambda lib, a, b: lib.sparse.mm(a.to_sparse_csr(), b[:1], "amax")])
+def test_mm_reduce_argument_errors(call):
+    assert_same_error(call, A, B, exact_type=True)
+
+
 # ---- hspmm, smm, sspaddmm, spmm ---------------------------------------------------------------
 _S = np.array([[0, 1.], [2, 0], [0, 0]])
 _D = np.random.default_rng(4).standard_normal((2, 3))
