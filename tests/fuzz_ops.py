@@ -11,9 +11,9 @@ outputs are unique only up to signs (svd, qr, geqrf, ...) compare in a sign-cano
 (`agree_decomposed`, NOTE [Decompositions compare sign-canonically]).
 
 `python -m tests.fuzz_ops [EXAMPLES] [ENTRY ...]` is the survey: with no entries it runs the three
-ufunc families with EXAMPLES examples and then every entry of OTHERS (also those in LEFT) with
-EXAMPLES examples each, and prints each entry's disagreements with a count and the first falsifying
-case; with entries it runs only those. tests/test_fuzz.py runs the same properties with a bounded
+ufunc families with EXAMPLES examples and then every entry of CHECKED with EXAMPLES examples each,
+and prints each entry's disagreements with a count and the first falsifying case; with entries it
+runs only those (LEFT's too, but never a "crash" one: some LEFT cases kill torch's process). tests/test_fuzz.py runs the same properties with a bounded
 example count: the per-entry property over CHECKED (OTHERS less the entries in LEFT, NOTE [What
 the fuzz still finds]); the survey's first cases of an entry are the CI's cases.
 """
@@ -527,7 +527,7 @@ if __name__ == "__main__":
             print(f"{n:5d}  {kind}\n       {example[:200]}")
         print(f"{len(families)} kinds of disagreement in the ufunc families")
     disagreeing = 0
-    for eid in chosen or OTHERS:
+    for eid in chosen or CHECKED:
         if LEFT.get(eid, ("",))[0] == "crash":  # torch itself dies on some of its cases
             print(f"== {eid} (LEFT): skipped, torch crashes: {LEFT[eid][1]}", flush=True)
             continue
@@ -537,4 +537,4 @@ if __name__ == "__main__":
         print(f"== {eid}{' (LEFT)' if eid in LEFT else ''}: {state}", flush=True)
         for n, example in findings.values():
             print(f"  {n:4d}  {example[:300]}")
-    print(f"{disagreeing} of {len(chosen or OTHERS)} entries disagree")
+    print(f"{disagreeing} of {len(chosen or CHECKED)} entries disagree")

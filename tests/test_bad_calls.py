@@ -33,6 +33,7 @@ CALLS = {
     "sub_ of True": lambda lib: lib.ones(2).sub_(True),
     "rsub of True": lambda lib: lib.rsub(lib.ones(2), True),
     "gradient of bools": lambda lib: lib.gradient(lib.tensor([True, False, True])),
+    "gradient of a 0-d bool": lambda lib: lib.gradient(lib.tensor(True)),
     "addbmm of bools": lambda lib: lib.addbmm(*_bools(lib, (2, 2), (3, 2, 4), (3, 4, 2))),
     "addbmm of bools, no batches": lambda lib: lib.addbmm(*_bools(lib, (2, 2), (0, 2, 4),
                                                                   (0, 4, 2))),

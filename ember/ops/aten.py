@@ -61,8 +61,8 @@ def _converted(value, want):
         value = value.item()
         if type(value) is float and not -2.0 ** 63 <= value < 2.0 ** 63:
             return _NOT_CONVERTIBLE  # torch's schema matching refuses NaN, inf, no int64
-    if _dtypes.dtype in accepts and from_tensor and type(value) in (float, bool):
-        value = int(value)
+    if _dtypes.dtype in accepts and (type(value) is bool or from_tensor and type(value) is float):
+        value = int(value)  # (a bool is an int to torch's schema matching: True is int8's code)
     if _dtypes.dtype in accepts and type(value) is int:
         return _scalar_type(value)
     if int in accepts and (type(value) in (int, bool) or from_tensor and type(value) is float):

@@ -8,6 +8,7 @@ shape (`sum_to`), which undoes broadcasting.
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
+from ember._rng.mathfun import fma64
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
@@ -418,7 +419,7 @@ class Lerp(Op):
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
-        return a._data + w._data * (b._data - a._data)
+        return _lerp(a._data, b._data, w._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -427,6 +428,26 @@ class Lerp(Op):
         gb = sum_to(chain(gy, w), b._data.shape) if ctx.needs_input_grad[1] else None
         gw = sum_to(chain(gy, b - a), w._data.shape) if ctx.needs_input_grad[2] else None
         return ga, gb, gw
+
+
+def _lerp(a, b, w):
+    """PyTorch's lerp kernel: from the nearer end, fma(w, b - a, a) for |w| < 1/2, else
+    fma(w - 1, b - a, b) (exact at w = 1; no inf - inf from the far end). float32 products
+    are exact in float64, so one float64 multiply-add rounded once is the FMA (float64:
+    `fma64`, an exact emulation)."""
+    with quiet():
+        difference = b - a
+        small = abs(w) < 0.5
+        coefficient, base = (w, a) if small.all() else \
+            (xp.where(small, w, w - 1), xp.where(small, a, b))
+        if difference.dtype == xp.float32:
+            wide = xp.multiply(coefficient, difference, dtype=xp.float64)
+            return (wide + base).astype(xp.float32)
+        plain = coefficient * difference + base
+        if difference.dtype == xp.float64:  # (Dekker's splits turn an inf into NaN)
+            fused = fma64(coefficient, difference, base)
+            return xp.where(xp.isfinite(fused), fused, plain)
+        return plain
 
 
 @op(method=True, inplace=True, out=True)

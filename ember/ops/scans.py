@@ -324,7 +324,7 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1):
                 "torch.gradient expected each dimension size to be at least edge_order+1")
     if input.dtype is _dtype.uint8:
         raise RuntimeError("torch.gradient does not support uint8 input.")
-    if input.dtype is _dtype.bool:  # PyTorch's differences of the input itself refuse bools
+    if input.dtype is _dtype.bool and dims:  # PyTorch's differences of bools refuse them
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

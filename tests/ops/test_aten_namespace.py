@@ -168,6 +168,14 @@ def test_softmax_backward_data_overloads_and_dtypes():
                       g.double(), y)
 
 
+@pytest.mark.parametrize("code", [True, False, 6, 7])
+def test_softmax_backward_data_takes_a_bool_or_int_as_a_dtype_code(code):
+    # torch.ops' schema matching reads a bool as an int, and any int as a ScalarType code
+    g, y = _randn((3, 4), torch.float32), torch.softmax(_randn((3, 4), torch.float32), 1)
+    assert_same(ember.ops.aten._softmax_backward_data(*to_ember((g, y)), 1, code),
+                torch.ops.aten._softmax_backward_data(g, y, 1, code))
+
+
 def test_softmax_backward_data_gradcheck():
     y = torch.softmax(_randn((3, 4), torch.float64), 1).numpy()
     g = RNG.standard_normal((3, 4))

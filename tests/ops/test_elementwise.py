@@ -564,3 +564,27 @@ def test_lerp_0d_weight_takes_part_in_promotion_only_among_0d(shapes):
         return lib.lerp(x, y, w)
 
     assert_same(run(ember), run(torch))
+
+
+# PyTorch's lerp kernel starts from the nearer end and fuses the multiply-add: ember's is its
+# value bit for bit, infinities included (a quantile between -inf and a number is -inf)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weight", ["tensor", 0.1, 0.7, 1.0, -0.6, 1.5])
+def test_lerp_is_torchs_kernel_bit_for_bit(dtype, weight):
+    rng = np.random.default_rng(3)
+    a, b, w = (rng.normal(size=257).astype(dtype) for _ in range(3))
+    a[:4], b[:4] = [-np.inf, 1.0, np.nan, 2.0], [3.0, np.inf, 1.0, -np.inf]
+
+    def run(lib):
+        weight_ = lib.tensor(w * 1.5) if weight == "tensor" else weight
+        return lib.lerp(lib.tensor(a), lib.tensor(b), weight_)
+
+    expected, result = run(torch).numpy(), run(ember).numpy()
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_quantile_between_minus_inf_and_a_number_is_minus_inf():
+    x = [[-np.inf, 1.0, 3.0], [2.0, -np.inf, -np.inf]]
+    q = [0.25, 0.5, 0.75]
+    assert_same(ember.quantile(ember.tensor(x), ember.tensor(q), dim=1),
+                torch.quantile(torch.tensor(x), torch.tensor(q), dim=1))
