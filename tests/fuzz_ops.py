@@ -13,9 +13,10 @@ outputs are unique only up to signs (svd, qr, geqrf, ...) compare in a sign-cano
 `python -m tests.fuzz_ops [EXAMPLES] [ENTRY ...]` is the survey: with no entries it runs the three
 ufunc families with EXAMPLES examples and then every entry of CHECKED with EXAMPLES examples each,
 and prints each entry's disagreements with a count and the first falsifying case; with entries it
-runs only those (LEFT's too, but never a "crash" one: some LEFT cases kill torch's process). tests/test_fuzz.py runs the same properties with a bounded
-example count: the per-entry property over CHECKED (OTHERS less the entries in LEFT, NOTE [What
-the fuzz still finds]); the survey's first cases of an entry are the CI's cases.
+runs only those (LEFT's too, but never a "crash" one: some LEFT cases kill torch's process).
+tests/test_fuzz.py runs the same properties with a bounded example count: the per-entry property
+over CHECKED (OTHERS less the entries in LEFT, NOTE [What the fuzz still finds]); the survey's
+first cases of an entry are the CI's cases.
 """
 
 import collections
