@@ -22,6 +22,7 @@ from ember.ops import loss_ops as _loss
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
 from ember.ops.creation import full_like
+from ember.ops.elementwise_ext import xlogy
 from ember.ops.nn_ops import linear as _linear
 
 
@@ -262,12 +263,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe = Tensor._make(xp.where(target._data > 0, target._data, 1).astype(
-            target._data.dtype))
-        loss = target * (safe.log() - input)
-        if target.requires_grad:
-            tiny = float(xp.finfo(target._data.dtype).tiny)  # a Python number, as clamp takes
-            loss = target * (target.clamp(min=tiny).log() - input)
+        loss = xlogy(target, target) - target * input  # PyTorch's own formula: 0 at 0, NaN
+        # for a negative target, and its gradients (NaN at a zero target)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)

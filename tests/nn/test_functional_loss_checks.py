@@ -371,3 +371,21 @@ def test_chunked_linear_cross_entropy_of_a_target_longer_than_the_batch(target, 
 def test_softmax_backward_data_checks_the_sizes():
     assert_same_error(lambda lib: lib._softmax_backward_data(
         lib.ones(5, 5), lib.ones(1), 1, lib.float32), exact_type=True, same_message=True)
+
+
+# kl_div is PyTorch's xlogy(t, t) - t·x: 0 at a zero target, NaN for a negative one, a subnormal
+# target as it is, and xlogy's gradients (NaN at a zero target)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["none", "sum", "batchmean"])
+def test_kl_div_of_zero_negative_and_tiny_targets(dtype, reduction):
+    values = {"input": [0.5, 0.5, 0.5, 0.2], "target": [-2.0, 0.0, 3.0, 1e-40]}
+
+    def run(lib):
+        x, t = (lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True)
+                for v in values.values())
+        loss = lib.nn.functional.kl_div(x, t, reduction=reduction)
+        loss.sum().backward()
+        return loss, x.grad, t.grad
+
+    for e, t in zip(run(ember), run(torch)):
+        assert_same(e, t)
