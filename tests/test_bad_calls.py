@@ -245,6 +245,20 @@ CALLS = {
     "grid_sampler_2d with mode 2**32 + 1 (nearest)": lambda lib: lib.grid_sampler_2d(
         lib.arange(16.0).reshape(1, 1, 4, 4), lib.tensor([[[[0.3, -0.7], [1.2, 0.1]]]]),
         2**32 + 1, 2**32 + 2, False),
+    "narrow with a 0-d bool start": lambda lib: lib.narrow(lib.ones(5, 5), -1, lib.tensor(True),
+                                                           2),
+    "narrow of a 0-d tensor with a float start": lambda lib: lib.narrow(lib.tensor(1.0), 0,
+                                                                        lib.tensor(0.0), 1),
+    # dim is an int64_t: a one-element integer tensor only if it is 0-d
+    "split with a one-element int64 dim": lambda lib: lib.split(lib.ones(5, 5), 1,
+                                                                lib.tensor([1])),
+    "split into sections with a one-element dim": lambda lib: lib.ones(5, 5).split(
+        [2, 3], lib.tensor([1])),
+    "split with a 0-d int64 dim": lambda lib: lib.split(lib.ones(5, 5), 2, lib.tensor(1))[-1],
+    # torch multiplies the sizes: a negative count of an empty dim is an empty dim (forward)
+    "repeat of an empty dim by a negative count": lambda lib: lib.ones(0, 2).repeat(-3, 2),
+    "repeat of an empty dim by a negative count, backward": lambda lib: lib.ones(
+        0, requires_grad=True).repeat(2, -3).sum().backward(),
 }
 
 

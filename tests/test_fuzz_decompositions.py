@@ -172,3 +172,23 @@ def test_fft_with_non_finite_input_compares_structure_only():
     _fft_outcome(torch.full_like(expected, complex(float("nan"), 0)), expected, finite=False)
     with pytest.raises(AssertionError):  # the dtype still counts
         _fft_outcome(expected.to(torch.complex128), expected, finite=False)
+
+
+# ---- singular values alone: the decompositions' slack on S ----------------------------------
+def _svdvals_outcome(result, expected, size):
+    from tests.fuzz_ops import _check_outcomes
+    _check_outcomes("case", "linalg.svdvals", expected, None, ember.tensor(result.numpy()),
+                    None, True, size)
+
+
+def test_svdvals_within_lapacks_error_bound_agree():
+    # σ₂ = 2.5e-18·σ₁: OpenBLAS's gesdd gives 0, MKL's the true 0.1107 (both within backward
+    # error); the fuzz found it on [[-4.6e-38, 0.081, 0.081], [-4.2e16, -1.7e16, 0]]
+    expected = torch.tensor([4.5106e16, 0.11071839], dtype=torch.float64)
+    _svdvals_outcome(torch.tensor([4.5106e16, 0.0], dtype=torch.float64), expected, 3)
+
+
+def test_svdvals_real_difference_still_fails():
+    expected = torch.tensor([3.0, 1.0], dtype=torch.float64)
+    with pytest.raises(AssertionError):
+        _svdvals_outcome(torch.tensor([3.0, 0.99], dtype=torch.float64), expected, 3)

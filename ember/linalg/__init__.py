@@ -21,7 +21,8 @@ from ember.ops.linalg_misc import linalg_cross as cross
 from ember.ops.linalg_misc import linalg_vander as vander
 from ember.ops.linalg_norms import cond, matrix_norm, matrix_rank, vector_norm
 from ember.ops.linalg_norms import linalg_norm as norm
-from ember.ops.linalg_solve import (det, inv, inv_ex, lstsq, pinv, solve, solve_ex,
+from ember.ops.linalg_lstsq import lstsq
+from ember.ops.linalg_solve import (det, inv, inv_ex, pinv, solve, solve_ex,
                                     solve_triangular, tensorinv, tensorsolve)
 from ember.ops.linalg_solve import linalg_slogdet as slogdet
 from ember.ops.strided import diagonal as _diagonal

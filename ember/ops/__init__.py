@@ -19,6 +19,7 @@ from ember.ops import einsum, indexing, joins, linalg, scatter, shape, softmax, 
 from ember.ops import rearrange  # flip, roll, tril/triu
 from ember.ops import linalg_core
 from ember.ops import linalg_solve
+from ember.ops import linalg_lstsq
 from ember.ops import linalg_decomp
 from ember.ops import linalg_lu
 from ember.ops import linalg_norms

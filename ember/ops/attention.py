@@ -296,9 +296,23 @@ def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout
     bias = _mask_bias(attn_mask, is_causal, length, source, dtype,
                       get_array_module(query._data))
     mask = attn_mask if attn_mask is not None and attn_mask.dtype.name != "bool" else None
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if query.shape[-1] == 0:  # PyTorch's 1/sqrt(0) = inf scales two empty operands: the scores
+        scale = 1.0             # are exact zeros whatever the scale
+    elif scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    scale = float(scale)
     return ScaledDotProductAttention.apply(query, key, value, mask, bias, scale,
                                            float(dropout_p), groups, safe)
+
+
+def _nothing_to_attend(query, key, value, attn_mask):
+    """No query rows or an empty value: PyTorch answers zeros of shape (*query[:-1], Ev) right
+    after its first checks, whatever the shapes of key and value (no broadcasting), the mask,
+    is_causal or dropout_p; the sums of query, key and value times 0 keep it connected to them
+    in the graph (and make it NaN where one of them holds a NaN or an inf)."""
+    _check_operands(query, key, value, attn_mask)
+    zeros = query.new_zeros((*query.shape[:-1], value.shape[-1]))
+    return zeros + (query.sum() + key.sum() + value.sum()) * 0
 
 
 @lower_precision
@@ -308,10 +322,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     """softmax(q·kᵀ·scale + mask)·v over the last two dims, with dropout on the weights, as
     one op (matches `torch.nn.functional.scaled_dot_product_attention`)."""
     if isinstance(query, Tensor) and isinstance(key, Tensor) and isinstance(value, Tensor) \
-            and query.ndim and math.prod(query.shape[:-1]) == 0:
-        # PyTorch answers an empty output right after its first checks, whatever key, value,
-        # the mask, is_causal or dropout_p: an empty (..., L, Ev) tensor
-        _check_operands(query, key, value, attn_mask)
-        return query.sum(-1, keepdim=True) + value.new_zeros(
-            (*query.shape[:-1], value.shape[-1]))
+            and query.ndim >= 2 and value.ndim >= 2 \
+            and (query.shape[-2] == 0 or math.prod(value.shape) == 0):
+        return _nothing_to_attend(query, key, value, attn_mask)
     return attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]

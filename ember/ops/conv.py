@@ -37,6 +37,7 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._wirtinger import conj
+from ember.ops._conv_bias import _bias_as_input, _check_bias_type
 from ember.ops._conv_kernels import (
     _conv_forward,
     _conv_transpose_forward,
@@ -222,18 +223,10 @@ def _check_rank(input, nd: int, name: str):
             f"input of size: {list(input.shape)}")
 
 
-def _check_types(x, w, b):
+def _check_types(x, w):
     if x.dtype is not w.dtype:
         raise RuntimeError(
             f"expected scalar type {_type_word(x)} but found {_type_word(w)}")
-    if b is not None and b.dtype is not x.dtype:
-        raise RuntimeError(
-            f"Input type ({_c_name(x)}) and bias type ({_c_name(b)}) should be the same")
-
-
-def _c_name(t) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int"}.get(t.dtype.name, t.dtype.name)
 
 
 def _check_bias(weight, bias):
@@ -244,7 +237,7 @@ def _check_bias(weight, bias):
             f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
 
 
-def _check_common(x, weight, bias, stride, nd):
+def _check_common(x, weight, stride, nd):
     if weight.dim() != nd + 2:
         raise RuntimeError(
             f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight "
@@ -252,7 +245,7 @@ def _check_common(x, weight, bias, stride, nd):
             f"{list(x.shape)} instead")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
-    _check_types(x, weight, bias)
+    _check_types(x, weight)
 
 
 def _as_batch(input, nd):
@@ -274,10 +267,12 @@ def _same_padding(kernel, dilation, stride):
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     """conv{nd}d: argument checks, then the Convolution op (see NOTE at the top)."""
     name = f"conv{nd}d"
+    if not isinstance(padding, str):
+        _check_bias_type(input, bias)
     _check_rank(input, nd, name)
     x, batched = _as_batch(input, nd)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
-    _check_common(x, weight, bias, stride, nd)
+    _check_common(x, weight, stride, nd)
     _check_bias(weight, bias)
     if any(d <= 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
@@ -311,6 +306,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
             f"Kernel size: ({' x '.join(map(str, span))}). Kernel size can't be greater than "
             "actual input size")
     geo = _Geometry(stride, dilation, lo, hi, int(groups))
+    # torch pads the odd one out of 'same' padding itself: its kernel sees that input
+    bias = _bias_as_input(x, weight, bias, geo,
+                          padded=tuple(s + b - a for s, a, b in zip(x.shape[2:], lo, hi)))
     y = Convolution.apply(x, weight, bias, geo, _blocks(padded, kernel, stride, dilation))
     return y if batched else DropBatch.apply(y)
 

@@ -15,6 +15,7 @@ each column product to the input dtype and sums the overlapping columns in it (c
 from ember._autocast import lower_precision
 from ember._registry import op
 from ember._tensor import Tensor
+from ember.ops._conv_bias import _bias_as_input
 from ember.ops._conv_kernels import _Geometry
 from ember.ops._opmath import in_opmath
 from ember.ops.conv import (
@@ -34,7 +35,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     x, batched = _as_batch(input, nd)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     padding, output_padding = _ntuple(padding, nd), _ntuple(output_padding, nd)
-    _check_common(x, weight, bias, stride, nd)
+    _check_common(x, weight, stride, nd)
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     if x.shape[1] != weight.shape[0]:
@@ -67,6 +68,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
             f"output size per channel: ({' x '.join(map(str, out))}). Output size is too small")
     geo = _Geometry(stride, dilation, padding, (0,) * nd, int(groups))
+    bias = _bias_as_input(x, weight, bias, geo, output_padding)
     if any(op >= s for op, s in zip(output_padding, stride)):
         y = ConvTranspose.apply(x, weight, bias, geo, out)
     else:

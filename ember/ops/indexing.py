@@ -197,6 +197,8 @@ def setitem(x: Tensor, index, value) -> None:
     mismatch = False
     if isinstance(value, Tensor):
         mismatch = adv is not None and value.dtype is not x.dtype
+        if adv is not None and _fills_by_mask(index, value):
+            mismatch = _check_fill(index, x.dtype, value)
         if not mismatch:
             value = as_operand(value, x.dtype)
     else:
@@ -225,6 +227,57 @@ def setitem(x: Tensor, index, value) -> None:
         return
     put = IndexPut if adv is not None and kind == "Alias" else CopySlicesPut
     x._inplace_update(put.apply(x, value, _basic_fn(basic), adv))
+
+
+# NOTE [A one-element value written through a mask]
+# torch's index_put_ (so also `x[mask] = v` and index_put without accumulate) hands a write of a
+# one-element value whose only tensor index is one bool or uint8 mask to masked_fill_ with the
+# value's item(): uint8 masks are then refused, and the value may have any dtype, converted as
+# a Python number (an error where it overflows x's dtype) instead of "Index put requires the
+# source and destination dtypes match". Its gradient still reaches the value.
+def _fills_by_mask(index, value: Tensor) -> bool:
+    """Whether torch writes `value` at `index` through masked_fill_ (see NOTE above)."""
+    if value._data.size != 1 or type(index) is list:
+        return False
+    items = index if isinstance(index, tuple) else (index,)
+    tensors = [i for i in items if isinstance(i, (Tensor, list, tuple, range, xp.ndarray))
+               and not (isinstance(i, Tensor) and i._data.ndim == 0 and i._data.dtype.kind in "iu")]
+    return len(tensors) == 1 and isinstance(tensors[0], Tensor) and \
+        tensors[0].dtype.name in ("bool", "uint8")
+
+
+def _check_fill(index, dtype, value: Tensor) -> bool:
+    """masked_fill_'s checks: a bool mask, a value x's dtype holds (as a Python number)."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, Tensor) and i.dtype.name == "uint8" for i in items):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
+    if value.dtype is not dtype and not _item_fits(value.item(), dtype.numpy):
+        name = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int64": "int64_t",
+                "bfloat16": "c10::BFloat16"}.get(dtype.name, _c_name(xp.dtype(dtype.numpy)))
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return False
+
+
+def _item_fits(item, np_dtype) -> bool:
+    """torch's overflow check of a Python number converted to a dtype (c10's `overflows`):
+    any number fits bool and complex; inf and NaN fit floats; integers may wrap into unsigned
+    types (-255 fits uint8); otherwise the number lies within the dtype's range."""
+    kind = xp.dtype(np_dtype).kind
+    if kind in "bc" or isinstance(item, bool):
+        return True
+    if isinstance(item, complex):
+        return item.imag == 0 and _item_fits(item.real, np_dtype)
+    if kind in "iu":
+        info = xp.iinfo(np_dtype)
+        if isinstance(item, float) and item != item:
+            return False
+        low = -info.max if kind == "u" and isinstance(item, int) else info.min
+        return low <= item <= info.max
+    if item != item or item in (float("inf"), float("-inf")):
+        return True
+    top = float(xp.finfo(np_dtype).max)
+    return -top <= item <= top
 
 
 def _index_put_arguments(input: Tensor, indices, values) -> tuple:

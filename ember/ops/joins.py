@@ -34,11 +34,15 @@ class Repeat(Op):
     def forward(ctx, x, repeats):
         padded = (1,) * (len(repeats) - x._data.ndim) + x._data.shape
         ctx.shapes = (x._data.shape, padded, repeats)
-        return xp.tile(x._data.reshape(padded), repeats)
+        # a negative repeat can only meet an empty dim here (repeat checks): nothing to tile
+        return xp.tile(x._data.reshape(padded), tuple(max(r, 0) for r in repeats))
 
     @staticmethod
     def backward(ctx, gy):
         input_shape, padded, repeats = ctx.shapes
+        if any(r < 0 for r in repeats):  # torch's backward reshapes to the negative repeats
+            split = [v for pair in zip(repeats, padded) for v in pair]
+            raise RuntimeError(f"invalid shape dimension {min(repeats)} of shape {split}")
         # Interleave (tile, size) per dim; summing the tile axes folds the copies together.
         split = tuple(v for pair in zip(repeats, padded) for v in pair)
         ones = tuple(v for size in padded for v in (1, size))
@@ -56,8 +60,11 @@ def repeat(input: Tensor, *repeats) -> Tensor:
     if any(r < 0 for r in repeats):
         padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
         target = [r * n for r, n in zip(repeats, padded)]
-        bad = next(t for t in target if t < 0)
-        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
+        bad = [t for t in target if t < 0]
+        if bad:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {bad[0]}: {target}")
+        # torch only multiplies the sizes: a negative repeat of an empty dim leaves it empty
     padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
     check_allocation([r * n for r, n in zip(repeats, padded)], input._data.itemsize)
     return Repeat.apply(input, repeats)
@@ -328,10 +335,11 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
 
 
 def _dim_arg(name: str, dim) -> int:
-    """split's dim as an int, or the TypeError of torch's argument parser."""
+    """split's dim as an int, or the TypeError of torch's argument parser (an int64_t: a
+    one-element integer tensor only if it is 0-d, unlike a SymInt size)."""
     if isinstance(dim, int) and not isinstance(dim, bool):
         return dim
-    if _is_int_tensor(dim) or _is_index(dim):
+    if (_is_int_tensor(dim) and dim._data.ndim == 0) or _is_index(dim):
         return int(dim)
     if name == "split":
         raise TypeError("split() received an invalid combination of arguments - got (Tensor, "

@@ -177,24 +177,34 @@ def lu_array(a):
     rows = xp.arange(count)
     pivots = xp.zeros((count, k), dtype=xp.int32)
     info = xp.zeros(count, dtype=xp.int32)
-    for j0 in range(0, k, _PANEL):
-        j1 = min(j0 + _PANEL, k)
-        for j in range(j0, j1):
-            p = xp.argmax(_pivot_size(lu[:, j:, j]), axis=1) + j
-            pivots[:, j] = p + 1
-            row_j = lu[rows, j, :].copy()
-            lu[rows, j, :] = lu[rows, p, :]
-            lu[rows, p, :] = row_j
-            pivot = lu[:, j, j]
-            zero = pivot == 0
-            info[(info == 0) & zero] = j + 1
-            lu[:, j + 1:, j] /= xp.where(zero, 1, pivot)[:, None]
-            lu[:, j + 1:, j + 1:j1] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:j1]
-        if j1 < n:
-            unit_lower = xp.tril(lu[:, j0:j1, j0:j1], -1) + xp.eye(j1 - j0, dtype=lu.dtype)
-            lu[:, j0:j1, j1:] = xp.linalg.solve(unit_lower, lu[:, j0:j1, j1:])
-            lu[:, j1:, j1:] -= xp.matmul(lu[:, j1:, j0:j1], lu[:, j0:j1, j1:])
+    with quiet():  # inf/NaN entries: LAPACK's NaN, silently
+        for j0 in range(0, k, _PANEL):
+            j1 = min(j0 + _PANEL, k)
+            for j in range(j0, j1):
+                p = xp.argmax(_pivot_size(lu[:, j:, j]), axis=1) + j
+                pivots[:, j] = p + 1
+                row_j = lu[rows, j, :].copy()
+                lu[rows, j, :] = lu[rows, p, :]
+                lu[rows, p, :] = row_j
+                pivot = lu[:, j, j]
+                zero = pivot == 0
+                info[(info == 0) & zero] = j + 1
+                lu[:, j + 1:, j] /= xp.where(zero, 1, pivot)[:, None]
+                lu[:, j + 1:, j + 1:j1] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:j1]
+            if j1 < n:
+                lu[:, j0:j1, j1:] = _unit_lower_solve(lu[:, j0:j1, j0:j1], lu[:, j0:j1, j1:])
+                lu[:, j1:, j1:] -= xp.matmul(lu[:, j1:, j0:j1], lu[:, j0:j1, j1:])
     return lu.reshape(a.shape), pivots.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _unit_lower_solve(lower, b):
+    """L⁻¹·B for the unit lower triangle L of `lower` (getrf's trsm): a general solve where all
+    is finite, else forward substitution -- the solve's back substitution against its identity
+    upper factor would turn 0·inf into NaN in rows trsm leaves alone (row 0 is B's row 0)."""
+    if xp.isfinite(lower).all() and xp.isfinite(b).all():
+        unit_lower = xp.tril(lower, -1) + xp.eye(lower.shape[-1], dtype=lower.dtype)
+        return xp.linalg.solve(unit_lower, b)
+    return triangular_solve_array(lower, b, upper=False, unitriangular=True)
 
 
 def permutation_array(pivots, m):

@@ -231,17 +231,22 @@ class Cross(Op):
 
 
 def _cross(input: Tensor, other: Tensor, dim: int, name: str) -> Tensor:
-    a, b = _same_dtype_pair(input, other)
+    """torch's checks in its order: the shapes, then the kernel's (no bool input, whatever
+    other's dtype; then the same dtype), then Cross."""
+    a, b = input, other
     if a._data.ndim != b._data.ndim:
         raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
-    try:
-        shape = xp.broadcast_shapes(a._data.shape, b._data.shape)
-    except ValueError:
-        raise broadcast_error(a._data.shape, b._data.shape) from None
-    axis = wrap_dim(dim, len(shape))
+    axis = wrap_dim(dim, a._data.ndim)
     if a._data.shape[axis] != 3 or b._data.shape[axis] != 3:
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
                            f"{a._data.shape[axis]} and {b._data.shape[axis]}")
+    try:
+        xp.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape) from None
+    if a.dtype.name == "bool":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    _same_dtype_pair(a, b)
     return Cross.apply(a, b, axis)
 
 

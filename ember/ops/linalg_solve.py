@@ -1,6 +1,6 @@
 """Determinants, inverses and linear solves: det/slogdet/logdet, inv(_ex), solve(_ex),
 solve_triangular (and the legacy triangular_solve), cholesky_solve/cholesky_inverse, pinv,
-lstsq, tensorinv and tensorsolve.
+tensorinv and tensorsolve (lstsq: linalg_lstsq.py).
 
 Every backward is written with these same ops, so second derivatives work. With X = A⁻¹B the
 one identity behind most of them is dX = -A⁻¹·dA·X + A⁻¹·dB, which gives gB = A⁻ᵀ·gX and
@@ -16,7 +16,7 @@ from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops.broadcast import sum_to
 from ember.ops.linalg import matmul
-from ember.ops.linalg_core import (InvExResult, LinAlgError, LstsqResult, SlogdetResult,
+from ember.ops.linalg_core import (InvExResult, LinAlgError, SlogdetResult,
                                    SolveExResult, TopSlogdetResult, TriangularSolveResult,
                                    batch_prefix, check_float, check_same_dtype,
                                    check_square, first_failure, identity_like, int32_tensor, mH,
@@ -449,6 +449,16 @@ def _conj_t(a):
     return xp.conj(xp.swapaxes(a, -1, -2))
 
 
+def _pinv_backward(A, p, gp):
+    """gA of P = A⁺ from gP (the formula in Pinv's docstring)."""
+    m, n = A._data.shape[-2:]
+    ga = -matmul(matmul(mH(p), gp), mH(p))
+    left = identity_like(A, m) - matmul(A, p)
+    ga = ga + matmul(matmul(left, mH(gp)), matmul(p, mH(p)))
+    right = identity_like(A, n) - matmul(p, A)
+    return ga + matmul(matmul(mH(p), p), matmul(mH(gp), right))
+
+
 class Pinv(Op):
     """P = A⁺;  gA = -Pᴴ·gP·Pᴴ + (I - A·P)·gPᴴ·P·Pᴴ + Pᴴ·P·gPᴴ·(I - P·A)
     (the derivative of the pseudo-inverse at constant rank, Golub & Pereyra)."""
@@ -464,13 +474,7 @@ class Pinv(Op):
     @staticmethod
     def backward(ctx, gp):
         A, p = ctx.saved_tensors
-        m, n = A._data.shape[-2:]
-        ga = -matmul(matmul(mH(p), gp), mH(p))
-        left = identity_like(A, m) - matmul(A, p)
-        ga = ga + matmul(matmul(left, mH(gp)), matmul(p, mH(p)))
-        right = identity_like(A, n) - matmul(p, A)
-        ga = ga + matmul(matmul(mH(p), p), matmul(mH(gp), right))
-        return ga, None, None, None
+        return _pinv_backward(A, p, gp), None, None, None
 
 
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
@@ -490,63 +494,6 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """Pseudo-inverse with relative cut-off rcond (matches `torch.pinverse`)."""
     return pinv(input, rtol=rcond)
-
-
-_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
-
-
-def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
-    """Least-squares solution of A·X = B with its residuals, rank and singular values as the
-    LAPACK driver reports them (matches `torch.linalg.lstsq`; the solution is A⁺·B)."""
-    vector = _check_lstsq(A, B)
-    name = "torch.linalg.lstsq"
-    driver = "gelsy" if driver is None else driver
-    if driver not in _DRIVERS:
-        raise RuntimeError(f"{name}: parameter `driver` should be one of "
-                           "(gels, gelsy, gelsd, gelss)")
-    if A.dtype.name not in ("float32", "float64", "complex64", "complex128"):
-        raise RuntimeError("This function doesn't handle types other than float and double")
-    Bm = B[..., None] if vector else B
-    a = A._data
-    m, n = a.shape[-2:]
-    rcond = float(xp.finfo(a.dtype).eps) * max(m, n) if rcond is None else rcond
-    s = svd_arrays(a, compute_uv=False)
-    x = matmul(Pinv.apply(A, None, rcond, False), Bm)
-    rank = xp.sum(s > rcond * xp.max(s, axis=-1, keepdims=True, initial=0), axis=-1)
-    if Bm._data.size == 0:  # PyTorch leaves LAPACK out, and the rank 0
-        rank = xp.zeros_like(rank)
-    empty = Tensor._make(xp.zeros(0, dtype=a.real.dtype))
-    residuals = x.reshape(-1)[:0].real  # empty, but part of the graph (PyTorch's requires grad)
-    if m > n and driver != "gelsy" and bool(xp.all(rank == n)):
-        r = matmul(A, x) - Bm
-        residuals = (r.abs() ** 2 if r.dtype.is_complex else r ** 2).sum(-2)
-        residuals = residuals[..., 0] if vector else residuals
-    return LstsqResult(x[..., 0] if vector else x, residuals,
-                       Tensor._make(rank.astype(xp.int64)) if driver != "gels" else
-                       Tensor._make(xp.zeros(0, dtype=xp.int64)),
-                       Tensor._make(s) if driver in ("gelsd", "gelss") else empty)
-
-
-def _check_lstsq(A: Tensor, B: Tensor) -> bool:
-    """PyTorch's shape and dtype errors of lstsq, in its order; whether B is a (batch of)
-    vector(s), one dimension less than A."""
-    name = "torch.linalg.lstsq"
-    if A._data.ndim < 2:
-        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
-    if B._data.ndim < 1:
-        raise RuntimeError(f"{name}: other must have at least 1 dimension.")
-    if A.dtype is not B.dtype:
-        raise RuntimeError(f"{name}: Expected input and other to have the same dtype, but got "
-                           f"input's dtype {short_name(A.dtype)} and other's dtype "
-                           f"{short_name(B.dtype)}")
-    vector = A._data.ndim - B._data.ndim == 1
-    if not (vector or A._data.ndim == B._data.ndim):
-        raise RuntimeError(f"{name}: input.dim() must be greater or equal to other.dim() and "
-                           "(input.dim() - other.dim()) <= 1")
-    if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
-        raise RuntimeError(f"{name}: input.size(-2) should match other.size("
-                           f"{-1 if vector else -2})")
-    return vector
 
 
 # ---- tensor forms --------------------------------------------------------------------------

@@ -457,12 +457,13 @@ def _narrow_index(input: Tensor, dim: int, start, length: int) -> tuple:
             "narrow() received an invalid combination of arguments - got (int, "
             f"{type(start).__name__}, {type(length).__name__}), but expected one of: (int dim, "
             "Tensor start, int length), (int dim, int start, int length)")
+    if isinstance(start, Tensor) and (start._data.ndim or start.dtype.is_floating_point
+                                      or start.dtype.is_complex or start.dtype.name == "bool"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")  # bool is not integral
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[dim]
-    if isinstance(start, Tensor) and (start._data.ndim or start.dtype.is_floating_point):
-        raise RuntimeError("start must be an 0-dim integral Tensor.")
     start = operator.index(start)
     if not -size <= start <= size:
         raise IndexError(

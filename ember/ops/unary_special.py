@@ -19,6 +19,7 @@ from ember.autograd.function import Op
 from ember.ops._util import float_operand
 from ember.ops.comparison import where
 from ember.ops.special_airy import airy_ai_array
+from ember.ops.special_bessel import bessel_array
 from ember.ops.unary import exp, float_unary, log, sign
 
 
@@ -463,10 +464,11 @@ def _scipy_fn(scipy_name):
 
 
 airy_ai = _no_grad_special("airy_ai", airy_ai_array)
-bessel_j0 = _no_grad_special("bessel_j0", _scipy_fn("j0"))
-bessel_j1 = _no_grad_special("bessel_j1", _scipy_fn("j1"))
-bessel_y0 = _no_grad_special("bessel_y0", _scipy_fn("y0"))
-bessel_y1 = _no_grad_special("bessel_y1", _scipy_fn("y1"))
+# NOTE [torch's float32 Bessel functions] (ember/ops/special_bessel.py)
+bessel_j0 = _no_grad_special("bessel_j0", bessel_array("j0"))
+bessel_j1 = _no_grad_special("bessel_j1", bessel_array("j1"))
+bessel_y0 = _no_grad_special("bessel_y0", bessel_array("y0"))
+bessel_y1 = _no_grad_special("bessel_y1", bessel_array("y1"))
 modified_bessel_i0 = _no_grad_special("modified_bessel_i0", _scipy_fn("i0"))
 modified_bessel_i1 = _no_grad_special("modified_bessel_i1", _scipy_fn("i1"))
 modified_bessel_k0 = _no_grad_special("modified_bessel_k0", _scipy_fn("k0"))

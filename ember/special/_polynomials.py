@@ -89,6 +89,10 @@ def _fused(a, b, c):
     big = (xp.abs(b) > 2.0 ** 960) | (xp.abs(c) > 2.0 ** 960)
     scale = xp.where(big, 2.0 ** -64, 1.0)
     fused = fma64(a, b * scale, c * scale) / scale
+    # a zero result with c = 0 takes IEEE's sign, which the emulation's sum of parts loses:
+    # round(a·b) if a·b ≠ 0, else the sum of the two zeros (U₃(0) = fma(0, -1, -0) = -0)
+    fused = xp.where((fused == 0) & (c == 0), xp.where((a == 0) | (b == 0), a * b + c, a * b),
+                     fused)
     return xp.where(xp.isfinite(fused) | ~xp.isfinite(a * b + c), fused, a * b + c)
 
 

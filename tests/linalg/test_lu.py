@@ -81,6 +81,16 @@ def test_pivots_exact():
     assert_same(pe.LU, pt.LU, rtol=1e-12, atol=1e-12)
 
 
+def test_rows_right_of_the_panel_with_inf():
+    """getrf solves the rows right of a panel by forward substitution (trsm): U's first row is
+    the pivot row as it was, never 0·inf = NaN from a back substitution (issue #19's fuzz)."""
+    a = np.array([[-0.0, 0.0, -np.inf],
+                  [-2.1948138924540064e+30, -np.inf, -1.1754943508222875e-38]])
+    e, t = ember.linalg.lu_factor(ember.from_numpy(a)), torch.linalg.lu_factor(torch.from_numpy(a))
+    np.testing.assert_array_equal(e.LU.numpy(), t.LU.numpy())
+    assert_same(e.pivots, t.pivots, exact=True)
+
+
 def test_lu_factor_singular_error():
     a = np.array([[1.0, 2.0], [2.0, 4.0]])
     assert_same_error(lambda m, x: m.linalg.lu_factor(x), a, same_message=True)

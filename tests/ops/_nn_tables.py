@@ -209,3 +209,26 @@ def errors_match_torch(errors):
         assert_same_error((lambda: errors[case](EF, ember), lambda: errors[case](TF, torch)),
                           same_message=True)
     return test
+
+
+def bias_of_another_dtype(rng, cases, out_channels_axis):
+    """A test over cases {name: (function, kwargs, dtype, input shape, weight shape, bias dtype,
+    refuses)}: a convolution with a bias of another dtype than its input computes what torch
+    computes or refuses with torch's message (NOTE [A bias of another dtype]). The bias has
+    the weight's size along out_channels_axis (0 for conv, 1 for conv_transpose)."""
+    @pytest.mark.parametrize("case", cases)
+    def test(case):
+        name, kwargs, dtype, x_shape, w_shape, b_dtype, refuses = cases[case]
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        b = (rng.standard_normal(w_shape[out_channels_axis]) * 3).astype(b_dtype)
+
+        def call(lib):
+            return getattr(functional(lib), name)(lib.tensor(x), lib.tensor(w), lib.tensor(b),
+                                                  **kwargs)
+
+        if refuses:
+            assert_same_error((lambda: call(ember), lambda: call(torch)), same_message=True)
+        else:
+            assert_same(call(ember), call(torch), 1e-5, 1e-5)
+    return test

@@ -41,6 +41,8 @@ CASES = {
                  {"enable_gqa": True}),
     "gqa_equal_heads": ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), None, {"enable_gqa": True}),
     "gqa_kv_heads_differ": ((2, 6, 4, 8), (2, 3, 5, 8), (2, 2, 5, 6), None, {"enable_gqa": True}),
+    # E = 0: PyTorch's scale 1/sqrt(0) = inf multiplies empty operands, the scores are zeros
+    "no_features": ((2, 3, 0), (2, 4, 0), (2, 4, 5), ("bool", (3, 4)), {}),
 }
 
 
@@ -205,6 +207,8 @@ def _error_inputs():
         "gqa_value_not_dividing": (np.zeros((2, 6, 4, 8)), k[:, :2], np.zeros((2, 4, 5, 6)),
                                    {"enable_gqa": True}),
         "int_inputs": (q.astype(np.int64), k.astype(np.int64), v.astype(np.int64), {}),
+        # a query with no batch but rows is no early answer: its batch must broadcast
+        "empty_query_batch": (q[:0], k, v, {}),
     }
 
 
@@ -234,3 +238,28 @@ def test_an_empty_output_returns_before_the_other_checks(shapes, kwargs):
     e, t = run(ember), run(torch)
     assert tuple(e.shape) == tuple(t.shape) and e.dtype.name == str(t.dtype).split(".")[1]
     assert e.requires_grad and t.requires_grad
+
+
+@pytest.mark.parametrize("shapes", [
+    ((4, 3, 8), (4, 6, 8), (2, 0, 3)),  # key and value need not broadcast with query
+    ((4, 3, 8), (2, 6, 7), (5, 0, 3, 3)),
+    ((4, 3, 8), (4, 6, 8), (4, 6, 0)),
+    ((3, 8), (6, 8), (0, 3)),
+])
+def test_an_empty_value_gives_zeros_connected_to_the_inputs(shapes):
+    """(*query[:-1], Ev) zeros plus 0·(Σq + Σk + Σv): NaN where an input holds a NaN, and a
+    zero gradient for each input."""
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    for nan in (False, True):
+        if nan:
+            arrays[1][(0,) * len(shapes[1])] = np.nan
+        results = []
+        for lib in (ember, torch):
+            leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+            out = lib.nn.functional.scaled_dot_product_attention(*leaves)
+            out.sum().backward()
+            results.append((out, [leaf.grad for leaf in leaves]))
+        (e_out, e_grads), (t_out, t_grads) = results
+        assert_same(e_out, t_out.detach(), exact=True)
+        for e, t in zip(e_grads, t_grads):
+            assert_same(e, t, exact=True)

@@ -228,6 +228,50 @@ ERRORS = {
                                                 padding=-1),
     "zero_stride": lambda F, lib: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 3, 3, 3),
                                            stride=0),
+    # the bias dtype is checked first of all, before the input's rank
+    "bias_dtype_before_rank": lambda F, lib: F.conv1d(lib.ones(5, 5, 5, 5), lib.ones(2, 5, 3),
+                                                      lib.ones(2, dtype=lib.bool)),
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)
+
+
+
+
+# NOTE [A bias of another dtype] (ember/ops/_conv_bias.py): with a string padding the kernel
+# torch picks decides. id -> (function, kwargs, input dtype, input, weight shapes, bias dtype,
+# whether torch refuses it)
+OTHER_BIAS = {
+    "3d_unbatched_same": ("conv3d", {"padding": "same"}, "float32", (1, 4, 4, 4),
+                          (1, 1, 1, 1, 1), "bool", False),
+    "2d_one_image": ("conv2d", {"padding": "valid"}, "float32", (1, 2, 6, 5), (3, 2, 2, 2),
+                     "int64", False),
+    "1d_float64": ("conv1d", {"padding": "same"}, "float64", (2, 3, 7), (4, 3, 2), "float32",
+                   False),
+    "3d_dilated_float64": ("conv3d", {"padding": "valid", "dilation": 2}, "float64",
+                           (2, 2, 5, 5, 5), (2, 2, 2, 2, 2), "float16", False),
+    "empty_batch": ("conv2d", {"padding": "same"}, "float32", (0, 2, 6, 5), (3, 2, 3, 3), "bool",
+                    False),
+    # oneDNN: a batch, groups, a kernel over 3x3, or an input (padded for 'same') over 20480
+    "onednn_batch": ("conv2d", {"padding": "valid"}, "float32", (2, 2, 6, 5), (3, 2, 2, 2),
+                     "bool", True),
+    "onednn_groups": ("conv1d", {"padding": "valid", "groups": 2}, "float32", (1, 4, 6),
+                      (2, 2, 3), "float64", True),
+    "onednn_kernel_4x4": ("conv2d", {"padding": "same"}, "float32", (1, 2, 6, 6), (3, 2, 4, 4),
+                          "float16", True),
+    "onednn_big_after_same_pad": ("conv2d", {"padding": "same"}, "float32", (1, 1, 143, 143),
+                                  (1, 1, 2, 2), "bool", True),
+}
+
+
+test_string_padding_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OTHER_BIAS, 0)
+
+
+def test_string_padding_bias_grad_keeps_its_dtype():
+    x = RNG.standard_normal((1, 3, 5, 5)).astype(np.float32)
+    w = RNG.standard_normal((4, 3, 2, 2)).astype(np.float32)
+    b = RNG.standard_normal(4)
+    bt, be = torch.tensor(b, requires_grad=True), ember.tensor(b, requires_grad=True)
+    TF.conv2d(torch.tensor(x), torch.tensor(w), bt, padding="same").sum().backward()
+    EF.conv2d(ember.tensor(x), ember.tensor(w), be, padding="same").sum().backward()
+    assert_same(be.grad, bt.grad)

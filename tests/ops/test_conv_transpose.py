@@ -7,7 +7,12 @@ differences, second derivatives, grad_fn names, batch blocks; then the errors. T
 """
 
 import numpy as np
+import torch
+import torch.nn.functional as TF
 
+import ember
+import ember.nn.functional as EF
+from tests.differential import assert_same
 from tests.ops import _nn_tables as tables
 
 RNG = np.random.default_rng(0)
@@ -64,3 +69,34 @@ ERRORS = {
 }
 
 test_errors_match_torch = tables.errors_match_torch(ERRORS)
+
+
+
+# NOTE [A bias of another dtype] (ember/ops/_conv_bias.py): the kernel torch picks decides.
+# id -> (function, kwargs, input dtype, input, weight shapes, bias dtype, whether torch refuses)
+OTHER_BIAS = {
+    "t2d_one_image": ("conv_transpose2d", {"stride": 2}, "float32", (1, 3, 4, 5), (3, 2, 3, 3),
+                      "bool", False),
+    "t1d_float64": ("conv_transpose1d", {}, "float64", (2, 3, 5), (3, 2, 2), "int64", False),
+    # oneDNN refuses an output_padding >= stride: the slow kernel takes the bias
+    "t2d_big_output_padding": ("conv_transpose2d", {"output_padding": 1, "dilation": 2},
+                               "float32", (2, 3, 4, 5), (3, 2, 2, 2), "float16", False),
+    "t2d_onednn_batch": ("conv_transpose2d", {}, "float32", (2, 3, 4, 5), (3, 2, 3, 3),
+                         "float64", True),
+    # the slow 3-d transposed kernel refuses it with its own message
+    "t3d_slow": ("conv_transpose3d", {}, "float64", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), "int64",
+                 True),
+}
+
+
+test_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OTHER_BIAS, 1)
+
+
+def test_bias_grad_of_another_dtype():
+    x = RNG.standard_normal((1, 3, 4, 5)).astype(np.float32)
+    w = RNG.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    b = RNG.standard_normal(2)
+    bt, be = torch.tensor(b, requires_grad=True), ember.tensor(b, requires_grad=True)
+    TF.conv_transpose2d(torch.tensor(x), torch.tensor(w), bt, stride=2).sum().backward()
+    EF.conv_transpose2d(ember.tensor(x), ember.tensor(w), be, stride=2).sum().backward()
+    assert_same(be.grad, bt.grad)

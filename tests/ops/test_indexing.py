@@ -414,4 +414,35 @@ test_bad_calls = _tables.result_or_error({
     "_unsafe_masked_index of an empty matrix": lambda m: m._unsafe_masked_index(
         m.ones(0, 5), m.ones(2, 2, dtype=m.bool), [m.tensor([[1], [0]]), m.tensor([[1, 4]])],
         -1.0),
+    # NOTE [A one-element value written through a mask]: masked_fill_ takes any dtype
+    "index_put, a mask and an int64 one-element value": lambda m: m.index_put(
+        m.zeros(5, 5), (m.tensor([True, False, True, False, True]),), m.tensor([7])),
+    "setitem, a mask after an int, a float64 0-d value": lambda m: _index_put_in_place(
+        m, m.zeros(5, 5, dtype=m.int64), (m.tensor([True, False, True, False, True]), 0),
+        m.tensor(-2.7, dtype=m.float64)),
+    "setitem, a mask, -1 into uint8": lambda m: _index_put_in_place(
+        m, m.zeros(3, dtype=m.uint8), m.tensor([True, False, True]), m.tensor([-1])),
+    "index_put, a mask, a value float16 cannot hold": lambda m: m.index_put(
+        m.zeros(3, dtype=m.float16), (m.tensor([True, False, True]),),
+        m.tensor([1e300], dtype=m.float64)),
+    "index_put, a mask, NaN into int64": lambda m: m.index_put(
+        m.zeros(3, dtype=m.int64), (m.tensor([True, False, True]),), m.tensor([float("nan")])),
+    "index_put, a uint8 mask and a one-element value": lambda m: m.index_put(
+        m.zeros(3), (m.tensor([1, 0, 1], dtype=m.uint8),), m.ones(1)),
+    "index_put, a mask and two values of another dtype": lambda m: m.index_put(
+        m.zeros(3, 2), (m.tensor([True, False, True]),), m.ones(2, dtype=m.int64)),
+    "index_put accumulate, a mask and a one-element value of another dtype": lambda m:
+        m.index_put(m.zeros(3), (m.tensor([True, False, True]),), m.ones(1, dtype=m.int64),
+                    True),
 })
+
+
+def test_index_put_through_a_mask_grad_reaches_a_value_of_another_dtype():
+    """NOTE [A one-element value written through a mask]: the gradient keeps its dtype."""
+    grads = []
+    for m in (ember, torch):
+        value = m.tensor([2.0], dtype=m.float64, requires_grad=True)
+        m.index_put(m.zeros(5, 5), (m.tensor([True, False, True, False, True]),),
+                    value).sum().backward()
+        grads.append(value.grad)
+    assert_same(*grads, **TOL)

@@ -257,6 +257,18 @@ def test_polynomials_of_huge_degree(name, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomials_signed_zeros(name, dtype):
+    # a zero value keeps torch's sign, bit for bit: its loop's step is one FMA and
+    # U₃(0) = fma(0, -1, -0) = -0 (issue #19's fuzz; float64's emulated FMA gave +0)
+    x = np.array([0.0, -0.0, 1e-200, -1e-300, 0.5, -0.5, 0.25]).astype(dtype)
+    (ex, tx), (en, tn) = both(x[:, None]), both(np.arange(12).astype(dtype))
+    e, t = call(ember, name, ex, en).numpy(), call(torch, name, tx, tn).numpy()
+    np.testing.assert_array_equal(e, t)
+    np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_airy_ai_far_from_zero(dtype):
     # PyTorch's own branches (issue #19's fuzz): its asymptotic series for x < -2.09 in the
     # input's dtype, where SciPy returns NaN for a huge |x|; 0 past 103.892; NaN at ±inf
@@ -394,3 +406,15 @@ def test_polygamma_16_bit_as_torch(n, dtype):
         finite16 = POLYGAMMA_POINTS[np.abs(np.nan_to_num(POLYGAMMA_POINTS)) < 6e4]
         return lib.special.polygamma(n, lib.tensor(finite16, dtype=getattr(lib, dtype)))
     assert_same_16_bit(lambda: run(ember), lambda: run(torch))
+
+
+# NOTE [torch's float32 Bessel functions]: beyond |x| = 5 torch rounds the phase to float32
+FAR_FLOAT32 = np.array([5.5, 37.25, 1e3, 6.1e5, 1e7, -1e7, 3.3e9, -2.7e12, 3.6284193e16],
+                       dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"])
+def test_float32_bessel_far_from_zero_has_torchs_phase(name):
+    e, t = both(FAR_FLOAT32)
+    # (torch's float32 polynomials near a zero, y1 at 5.5, differ from SciPy by 2e-5)
+    assert_same(call(ember, name, e), call(torch, name, t), rtol=1e-4, atol=1e-7)
