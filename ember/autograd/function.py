@@ -275,6 +275,8 @@ class Function:
             ctx._saved = None  # nothing will run backward: drop what forward saved
         if type(output) is _NDARRAY:
             return _make(output)
+        if type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
+            return _make(_asarray(output))
         return _wrap_outputs(output, args)
 
 
@@ -326,6 +328,7 @@ def _as_tensor_output(o, args, Tensor):
 
 
 _NUMPY_SCALARS = frozenset(xp.dtype(code).type for code in "?bhilqBHILQefdgFDG")
+_asarray = xp.asarray
 
 
 def _link_inputs(ctx, args, Tensor):

@@ -108,7 +108,7 @@ class ExpandDims(Op):
     @staticmethod
     def forward(ctx, g, axes, keepdim, shape):
         ctx.args = (axes, keepdim)
-        data = g._data if keepdim or not shape else xp.expand_dims(g._data, axes)
+        data = g._data if keepdim or not shape or axes is None else xp.expand_dims(g._data, axes)
         return xp.broadcast_to(data, shape)
 
     @staticmethod
@@ -163,6 +163,8 @@ class RevCumsum(Op):
 @op(method=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over `dim` (all elements if None); ints and bools give int64 (matches `torch.sum`)."""
+    if dim is None and not keepdim and dtype is None and input._data.dtype.kind in "fc":
+        return SumAll.apply(input, None, False, input.dtype)  # the commonest call, in short
     out_dtype = _accumulate_dtype(input, dtype)
     axes = _axes(dim, input._data.ndim)
     node = SumAll if dim is None and not keepdim else Sum  # PyTorch's two overloads
