@@ -232,3 +232,18 @@ def bias_of_another_dtype(rng, cases, out_channels_axis):
         else:
             assert_same(call(ember), call(torch), 1e-5, 1e-5)
     return test
+
+
+def bias_grad_in_its_dtype(rng, name, kwargs, x_shape, w_shape, out_channels_axis):
+    """A float64 bias on a float32 convolution gets torch's gradient, in float64 (a kernel that
+    takes a bias of another dtype casts it differentiably: NOTE [A bias of another dtype])."""
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[out_channels_axis])
+    grads = []
+    for lib in (ember, torch):
+        bias = lib.tensor(b, requires_grad=True)
+        out = getattr(functional(lib), name)(lib.tensor(x), lib.tensor(w), bias, **kwargs)
+        out.sum().backward()
+        grads.append(bias.grad)
+    assert_same(*grads)

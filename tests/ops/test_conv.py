@@ -268,10 +268,4 @@ test_string_padding_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OT
 
 
 def test_string_padding_bias_grad_keeps_its_dtype():
-    x = RNG.standard_normal((1, 3, 5, 5)).astype(np.float32)
-    w = RNG.standard_normal((4, 3, 2, 2)).astype(np.float32)
-    b = RNG.standard_normal(4)
-    bt, be = torch.tensor(b, requires_grad=True), ember.tensor(b, requires_grad=True)
-    TF.conv2d(torch.tensor(x), torch.tensor(w), bt, padding="same").sum().backward()
-    EF.conv2d(ember.tensor(x), ember.tensor(w), be, padding="same").sum().backward()
-    assert_same(be.grad, bt.grad)
+    tables.bias_grad_in_its_dtype(RNG, "conv2d", {"padding": "same"}, (1, 3, 5, 5), (4, 3, 2, 2), 0)

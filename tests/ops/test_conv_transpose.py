@@ -7,12 +7,7 @@ differences, second derivatives, grad_fn names, batch blocks; then the errors. T
 """
 
 import numpy as np
-import torch
-import torch.nn.functional as TF
 
-import ember
-import ember.nn.functional as EF
-from tests.differential import assert_same
 from tests.ops import _nn_tables as tables
 
 RNG = np.random.default_rng(0)
@@ -93,10 +88,5 @@ test_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OTHER_BIAS, 1)
 
 
 def test_bias_grad_of_another_dtype():
-    x = RNG.standard_normal((1, 3, 4, 5)).astype(np.float32)
-    w = RNG.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    b = RNG.standard_normal(2)
-    bt, be = torch.tensor(b, requires_grad=True), ember.tensor(b, requires_grad=True)
-    TF.conv_transpose2d(torch.tensor(x), torch.tensor(w), bt, stride=2).sum().backward()
-    EF.conv_transpose2d(ember.tensor(x), ember.tensor(w), be, stride=2).sum().backward()
-    assert_same(be.grad, bt.grad)
+    tables.bias_grad_in_its_dtype(RNG, "conv_transpose2d", {"stride": 2}, (1, 3, 4, 5),
+                                  (3, 2, 3, 3), 1)
