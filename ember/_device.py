@@ -1,7 +1,6 @@
 """`ember.device` and `ember.Size`: the small value types tensors report."""
 
 import functools
-import numbers
 import operator
 
 
@@ -149,7 +148,3 @@ def size_keyword(fn):
         return fn(*args, size, **kwargs) if size is not None else fn(*args, **kwargs)
 
     return call
-
-
-def is_int_like(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

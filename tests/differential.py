@@ -275,6 +275,19 @@ def assert_same_result_or_error(ember_fn, torch_fn, rtol=1e-5, atol=1e-6):
     assert_same(ember_fn(), expected, rtol, atol)
 
 
+def both_returned(torch_error, ember_error, result) -> bool:
+    """The outcomes of one call in torch and ember agree in kind: when torch raises, ember raises
+    (a subclass of) its class, never a NumPy exception; when torch returns, ember returns. True
+    when both returned (their values are the caller's to compare)."""
+    if torch_error is not None:
+        assert ember_error is not None, f"torch raises {torch_error!r}, ember returns {result!r}"
+        assert isinstance(ember_error, type(torch_error)), (ember_error, torch_error)
+        assert not type(ember_error).__module__.startswith("numpy"), ember_error
+        return False
+    assert ember_error is None, f"torch returns, ember raises {ember_error!r}"
+    return True
+
+
 # ---- gradients ------------------------------------------------------------------------------
 def float64_leaves(*arrays):
     """Fresh float64 ember leaves requiring grad, one per array (None stays None)."""
