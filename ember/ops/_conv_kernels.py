@@ -11,6 +11,7 @@ import math
 from typing import NamedTuple
 
 from ember._backend import as_strided_windows, get_array_module, xp
+from ember.ops._conv_spectral import _fits_spectral, _spectral_forward, _spectral_weight
 
 
 class _Geometry(NamedTuple):
@@ -132,9 +133,12 @@ def _is_pointwise(x, kernel, geo) -> bool:
 
 
 def _conv_forward(x, w, geo, out, bias=None):
-    """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group."""
+    """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group
+    (or one product per frequency: NOTE [Spectral convolution] in `_conv_spectral`)."""
     n, c = x.shape[:2]
     g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
+    if _fits_spectral(x, kernel, geo, out, cy):
+        return _spectral_forward(x, w, geo, out, bias)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wg = w.reshape(g, cy // g, -1)
     positions = math.prod(out)
@@ -217,7 +221,7 @@ def _flip_transposed(w, groups):
 
 
 def _transpose_as_conv(x, w, geo, out):
-    """convT(x, w) with stride 1 as conv(x, flipped w): im2col+GEMM instead of GEMM+col2im.
+    """convT(x, w) with stride 1 as conv(x, flipped w): the (x, w, geometry) of that conv.
 
     y[o] = Σ_k x[o + lo - d·k]·w[k] = Σ_k' x_pad[o + d·k']·w[K-1-k'] with x padded by
     d·(K-1) - lo before (cropped where that is negative) and out + lo - S after.
@@ -229,7 +233,7 @@ def _transpose_as_conv(x, w, geo, out):
                                       for a, b, s in zip(before, after, spatial))
     padded = geo._replace(lo=tuple(max(0, a) for a in before),
                           hi=tuple(max(0, b) for b in after))
-    return _conv_forward(x[crop], _flip_transposed(w, geo.groups), padded, out)
+    return x[crop], _flip_transposed(w, geo.groups), padded
 
 
 def _conv_transpose_forward(x, w, geo, out):
@@ -240,9 +244,12 @@ def _conv_transpose_forward(x, w, geo, out):
     nd = len(kernel)
     cy = w.shape[1] * g
     # With stride 1 the same sums are a convolution, whose column buffer has Cx·∏K rows
-    # instead of Cy·∏K and needs no col2im pass (16-bit floats keep torch's col2im rounding).
-    if all(s == 1 for s in geo.stride) and cx <= cy and _is_blas_float(x):
-        return _transpose_as_conv(x, w, geo, out)
+    # instead of Cy·∏K and needs no col2im pass (16-bit floats keep torch's col2im rounding),
+    # or which may be computed spectrally.
+    if all(s == 1 for s in geo.stride) and _is_blas_float(x):
+        x_as_conv, w_as_conv, geo_as_conv = _transpose_as_conv(x, w, geo, out)
+        if cx <= cy or _fits_spectral(x_as_conv, kernel, geo_as_conv, out, cy):
+            return _conv_forward(x_as_conv, w_as_conv, geo_as_conv, out)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
@@ -267,6 +274,8 @@ def _conv_weight(x, gy, kernel, geo):
     cy = gy.shape[1]
     g = geo.groups
     out = gy.shape[2:]
+    if _fits_spectral(x, kernel, geo, out, cy):
+        return _spectral_weight(x, gy, kernel, geo)
     item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
 
     gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)

@@ -20,6 +20,11 @@ is written with the other two (higher-order gradients for free, no once_differen
 (for complex tensors the operand held fixed enters conjugated, PyTorch's Wirtinger convention:
 gx = ConvTranspose(gy, conj(w)), ...; `conj` is a no-op on real tensors).
 
+Stride-1 2-d convolutions whose kernels are large for their images (5x5 on 16x16, say) are
+computed through the DFT instead, one product per frequency (NOTE [Spectral convolution] in
+`ember/ops/_conv_spectral.py`); in training, the forward keeps the spectra of x and w for the
+backward (NOTE [Spectra kept for the backward]).
+
 A transposed convolution computes columns W^T·x and sums them back into place (`_col2im`, a
 loop over the ∏K kernel offsets adding strided slices); with stride 1 the same sums are a
 convolution with the flipped kernel, computed that way when its column buffer is the smaller
@@ -38,6 +43,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._wirtinger import conj
 from ember.ops._conv_bias import _bias_as_input, _check_bias_type
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops._conv_kernels import (
     _conv_forward,
     _conv_transpose_forward,
@@ -45,6 +51,7 @@ from ember.ops._conv_kernels import (
     _Geometry,
     _transpose_pad_hi,
 )
+from ember.ops._conv_spectral import _fits_spectral, _spectral_backward, _spectral_forward
 
 _NAMED = {}
 
@@ -63,7 +70,13 @@ class Convolution(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geo, out):
-        y = _conv_forward(x._data, w._data, geo, out, None if b is None else b._data)
+        bias = None if b is None else b._data
+        ctx.spectra = None  # NOTE [Spectra kept for the backward]
+        if ctx.needs_input_grad[1] and _fits_spectral(x._data, w._data.shape[2:], geo, out,
+                                                      w._data.shape[0]):
+            y, ctx.spectra = _spectral_forward(x._data, w._data, geo, out, bias, keep=True)
+        else:
+            y = _conv_forward(x._data, w._data, geo, out, bias)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
@@ -71,12 +84,15 @@ class Convolution(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors  # (checks that neither was modified in place since)
         geo = ctx.geo
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx.spectra is not None and not is_grad_enabled():
+            gx, gw = (None if a is None else Tensor._make(a) for a in _spectral_backward(
+                ctx.spectra, gy._data, geo.lo, ctx.spatial, *ctx.needs_input_grad[:2]))
+        if ctx.needs_input_grad[0] and gx is None:
             gx = ConvTranspose.apply(gy, conj(w), None, geo, ctx.spatial)
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and gw is None:
             gw = ConvWeight.apply(conj(x), gy, ctx.kernel, geo)
         if ctx.needs_input_grad[2]:
             gb = ChannelSum.apply(gy)

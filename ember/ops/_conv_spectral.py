@@ -1,0 +1,319 @@
+"""2-d convolution through the discrete Fourier transform, for kernels of 5x5 and more.
+
+NOTE [Spectral convolution]
+A stride-1 convolution is a correlation, and the DFT turns correlation into a product per
+frequency: with x zero-padded to L = H + lo + hi per dim and X, W the DFTs on that L0 x L1
+grid,
+
+    y[o] = Σ_k x_pad[o + k]·w[k] = (1/L0·L1) Σ_f X(f)·conj(W(f))·e^{+2πi f·o/L}
+
+and no term wraps around, since o + k ≤ L - 1 for every output o and kernel offset k. For
+each frequency the product over channels is one small matrix product,
+Y(f) (N x Cout) = X(f) (N x C) · conj(W(f))ᵀ (C x Cout): C·Cout complex multiplies per
+frequency instead of C·Cout·K0·K1 real ones per output position. For a 5x5 kernel on a 16x16
+image that is about a third of im2col's multiplies, and nothing is copied 25 times.
+
+The transforms are matrix products too (NumPy's FFT is slow on many small float32 images): one
+axis at a time, with cos/sin basis matrices, the real and imaginary parts in separate halves.
+Each product reads its operand transposed (BLAS does that without a copy), so the data never
+needs a transpose pass: the forward transform leaves the spectrum frequency-major
+(F0, F1, N, re/im, C), the layout the per-frequency products read, and the inverse reads the
+products' output frequency-major and leaves y as (N, Cout, O0, O1). Only half the frequencies
+of the last axis are kept (x is real, so X(-f) = conj(X(f))); the inverse weighs the others in
+twice.
+
+Rounding: each output is a sum over all frequencies instead of over C·K0·K1 products: in
+float32 its error is of the same size as im2col's (tests/ops/test_conv_spectral.py compares
+both with a float64 reference), but not bit-identical to it.
+
+The gradients use the same machinery: the input gradient is a convolution with the flipped
+kernel (the stride-1 transposed convolution of `_conv_kernels`), and the weight gradient
+gw = Σ_n,o gy[n, o]·x_pad[n, o + k] is the same correlation with the sum over the batch
+inside the per-frequency product: GW(f) (C x Cout) = X(f)ᵀ·conj(GY(f)).
+"""
+
+import functools
+import math
+from typing import NamedTuple
+
+from ember._backend import get_array_module, xp
+
+# Blocks of the batch: spectra of about this many bytes per block, so that each stage's output
+# is still in cache for the next (the forward and inverse transforms hold a few of them).
+_BLOCK_BYTES = 16 * 2**20
+
+
+# NOTE [Choosing the spectral route]
+# Which route is faster depends on more than the count of multiplies: im2col's time goes
+# mostly to copying its column buffer (K0·K1 copies of x) and its one big GEMM runs at full
+# speed, while the spectral route's small per-frequency products run at a fraction of it and
+# its weight spectrum (about F/K0·K1 times the weight) does not shrink with the batch. So the
+# choice compares two time models, one term per kind of work, fitted to the time of a
+# training step of one layer (forward and both gradients) for 164 shapes (kernels 3 and 5,
+# images 8-32 pixels, 3-256 channels, batches 64 and 128) on a 2-core AVX-512 machine:
+#   im2col   ≈ a1·(column elements) + a2·(multiply-adds)
+#   spectral ≈ b1·(transform terms) + b2·(weight-spectrum terms) + b3·(complex products)
+# The spectral route is taken when predicted at least 10% faster, and never for less than
+# about a millisecond of work, where its fixed costs (some 25 NumPy calls more) dominate.
+# Measured for the seeds' layers (batch 64-100, ember's im2col time / spectral time): 5x5
+# 32->32 on 16x16 3.4x, 5x5 32->64 on 8x8 2.3x, 3x3 16->32 and 32->32 on 16x16 1.4x, 3x3 16->16
+# on 32x32 1.3x; kept on im2col: the 3-channel first layers (0.5-0.6x), 128-512 channels
+# (0.4-0.7x). Over the 164 shapes the rule's choices take 3% more time than always choosing
+# the faster route would; its worst pick (3x3, 128->64 channels on 16x16) is 1.27x slower
+# than im2col. On another machine the constants would differ, the ranking much less.
+_IM2COL_TERMS = (2.22e-6, 3.74e-8)  # ms per column element, per multiply-add
+_SPECTRAL_TERMS = (1.95e-7, 1.32e-5, 4.54e-7)  # ms per transform term, weight term, product
+_MIN_SPEEDUP = 1.1
+_MIN_WORK = 10**7  # multiply-adds of the direct convolution
+
+
+def _fits_spectral(x, kernel, geo, out, cy) -> bool:
+    """Whether a convolution is computed spectrally: 2-d, stride and dilation 1, one group, a
+    float32/float64 input, and predicted faster than im2col (NOTE [Choosing the spectral
+    route])."""
+    if (len(kernel) != 2 or x.dtype.char not in "fd" or geo.groups != 1
+            or any(s != 1 for s in geo.stride) or any(d != 1 for d in geo.dilation)
+            or not all(out)):
+        return False
+    n, c = x.shape[:2]
+    columns = n * c * math.prod(kernel) * math.prod(out)
+    if columns * cy < _MIN_WORK:
+        return False
+    (l0, l1) = (s + a + b for s, a, b in zip(x.shape[2:], geo.lo, geo.hi))
+    freqs = l0 * (l1 // 2 + 1)
+    im2col = _IM2COL_TERMS[0] * columns + _IM2COL_TERMS[1] * columns * cy
+    spectral = (_SPECTRAL_TERMS[0] * n * (c + cy) * freqs * (l0 + l1)
+                + _SPECTRAL_TERMS[1] * c * cy * freqs + _SPECTRAL_TERMS[2] * n * c * cy * freqs)
+    return im2col >= _MIN_SPEEDUP * spectral
+
+
+# ---- basis matrices (cached: read-only) ----------------------------------------------------
+def _read_only(*arrays):
+    """The arrays, made read-only (they are shared by every call through the cache)."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+def _angles(freqs, positions, length):
+    """2π·f·p/L for f < freqs (rows) and positions p (columns), reduced mod L exactly."""
+    f = xp.arange(freqs)[:, None]
+    return (2 * math.pi / length) * ((f * xp.asarray(positions)[None, :]) % length)
+
+
+@functools.lru_cache(maxsize=64)
+def _forward_basis(size, length, offset, freqs, dtype):
+    """(2·freqs, size): rows cos θ then -sin θ, θ = 2π·f·(i + offset)/length, so that the
+    product with a signal of `size` samples placed at `offset` gives its DFT's real and
+    imaginary parts."""
+    theta = _angles(freqs, range(offset, offset + size), length)
+    return _read_only(xp.concatenate([xp.cos(theta), -xp.sin(theta)]).astype(dtype))
+
+
+@functools.lru_cache(maxsize=64)
+def _inverse_full_basis(freqs, length, count, offset, dtype):
+    """Two (2·freqs, count) matrices: [cos; -sin] and [sin; cos] of ψ = 2π·f·o/length at the
+    positions o = offset .. offset + count - 1, which take the stacked real and imaginary parts
+    of a full spectrum axis to those of Σ_f Y(f)·e^{iψ}."""
+    psi = _angles(freqs, range(offset, offset + count), length)
+    cos, sin = xp.cos(psi), xp.sin(psi)
+    return _read_only(xp.concatenate([cos, -sin]).astype(dtype),
+                      xp.concatenate([sin, cos]).astype(dtype))
+
+
+@functools.lru_cache(maxsize=64)
+def _inverse_half_basis(freqs, length, count, offset, scale, dtype):
+    """(2·freqs, count): scale·g_f·[cos; -sin] ψ (positions as above), the real part of
+    Σ_f Y(f)·e^{iψ} over a full axis from its first half, g_f = 2 for the frequencies that
+    stand for two (f and L - f)."""
+    psi = _angles(freqs, range(offset, offset + count), length)
+    twice = xp.full((freqs, 1), 2.0)
+    twice[0] = 1.0
+    if length % 2 == 0:
+        twice[-1] = 1.0  # the Nyquist frequency is its own mirror
+    weight = scale * twice
+    basis = xp.concatenate([weight * xp.cos(psi), -weight * xp.sin(psi)])
+    return _read_only(basis.astype(dtype))
+
+
+# ---- transforms -----------------------------------------------------------------------------
+def _spectrum(a, length, offset, out=None):
+    """The DFT on an L0 x L1 grid of a (N, C, S0, S1) placed at `offset`, as real values
+    (F0, F1, N, 2, C): frequency-major, real and imaginary parts side by side (written into
+    `out`, a view of that shape, if given)."""
+    n, c, s0, s1 = a.shape
+    (l0, l1), f1 = length, length[1] // 2 + 1
+    module = get_array_module(a)  # the bases are cached as NumPy arrays
+    rows = xp.ascontiguousarray(a).reshape(n * c * s0, s1)
+    # along the last axis: Z = B1·rowsᵀ, real parts then imaginary parts: (2, F1, N, C, S0)
+    z = xp.matmul(module.asarray(_forward_basis(s1, l1, offset[1], f1, a.dtype)), rows.T)
+    # along the first axis, each half of Z at once: T (2 [cos, -sin], L0, 2 [re, im], F1, N, C)
+    t = xp.matmul(module.asarray(_forward_basis(s0, l0, offset[0], l0, a.dtype)),
+                  z.reshape(-1, s0).T)
+    t = t.reshape(2, l0, 2, f1, n, c)
+    # (cos φ - i sin φ)·(Zr + i Zi): re = cos·Zr + sin·Zi, im = cos·Zi - sin·Zr
+    if out is None:
+        out = module.empty((l0, f1, n, 2, c), dtype=a.dtype)
+    spectrum = out
+    xp.subtract(t[0, :, 0], t[1, :, 1], out=spectrum[:, :, :, 0])
+    xp.add(t[0, :, 1], t[1, :, 0], out=spectrum[:, :, :, 1])
+    return spectrum
+
+
+def _inverse(products, length, count, offset=(0, 0), out=None):
+    """The real signal (N, C, count0, count1) whose DFT on the L0 x L1 grid, times L0·L1, is
+    `products` (2 [re, im], L0, F1, N, C), at positions offset .. offset + count - 1 (written
+    into `out`, a contiguous array of that shape, if given)."""
+    _, l0, f1, n, c = products.shape
+    module = get_array_module(products)
+    rows = f1 * n * c
+    stacked = products.reshape(2 * l0, rows).T  # (rows, [re; im] of each frequency f0)
+    to_real, to_imag = (module.asarray(b) for b in _inverse_full_basis(
+        l0, l0, count[0], offset[0], products.dtype))
+    half = module.empty((2, f1, n, c, count[0]), dtype=products.dtype)  # Σ over f0
+    xp.matmul(stacked, to_real, out=half[0].reshape(rows, count[0]))
+    xp.matmul(stacked, to_imag, out=half[1].reshape(rows, count[0]))
+    last = module.asarray(_inverse_half_basis(f1, length[1], count[1], offset[1],
+                                              1.0 / (l0 * length[1]), products.dtype))
+    signal = module.empty((n, c) + tuple(count), products.dtype) if out is None else out
+    xp.matmul(half.reshape(2 * f1, n * c * count[0]).T, last,
+              out=signal.reshape(n * c * count[0], count[1]))
+    return signal
+
+
+def _batch_blocks(n, item_bytes):
+    """Slices of the batch, each with about _BLOCK_BYTES of spectrum."""
+    step = max(1, _BLOCK_BYTES // max(item_bytes, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+# ---- the kernels ---------------------------------------------------------------------------
+class _Grid(NamedTuple):
+    """The DFT grid of a spectral convolution: L0 x L1, half of the last axis kept."""
+
+    length: tuple  # (L0, L1) = the zero-padded input's size
+    freqs: int  # L0·(L1 // 2 + 1) frequencies kept
+
+    @classmethod
+    def of(cls, x, geo):
+        length = tuple(s + a + b for s, a, b in zip(x.shape[2:], geo.lo, geo.hi))
+        return cls(length, length[0] * (length[1] // 2 + 1))
+
+    def split(self, products):
+        """(2, F, N, C) products as the (2, L0, F1, N, C) spectra that `_inverse` reads."""
+        return products.reshape((2, self.length[0], self.length[1] // 2 + 1)
+                                + products.shape[2:])
+
+
+class _Spectra(NamedTuple):
+    """What a spectral forward keeps for its backward (NOTE [Spectra kept for the backward])."""
+
+    grid: _Grid
+    blocks: list  # slices of the batch
+    inputs: object  # x's spectrum, (F, N, 2·C): [re | im]
+    weight: object  # w's spectrum, (F, Cy, 2, C)
+
+
+def _spectra_of(a, grid, offset, blocks, whole):
+    """Each block's spectrum of a (frequency-major, (F, nb, 2·C)), in turn; written into
+    `whole` ((F, N, 2·C), the spectrum of the whole batch) when given."""
+    n, c = a.shape[:2]
+    l0, f1 = grid.length[0], grid.length[1] // 2 + 1
+    for block in blocks:
+        nb = block.stop - block.start
+        if whole is None:
+            spectrum = _spectrum(a[block], grid.length, offset)
+        else:
+            spectrum = _spectrum(a[block], grid.length, offset,
+                                 out=whole.reshape(l0, f1, n, 2, c)[:, :, block])
+        yield block, spectrum.reshape(grid.freqs, nb, 2 * c)
+
+
+def _batch_spectrum(a, grid):
+    """An empty (F, N, 2·C) array for the spectrum of a whole batch a (N, C, ...)."""
+    return get_array_module(a).empty((grid.freqs, a.shape[0], 2 * a.shape[1]), dtype=a.dtype)
+
+
+def _spectral_forward(x, w, geo, out, bias=None, keep=False):
+    """y = conv(x, w) + bias (2-d, stride 1), one product per frequency (NOTE above); with
+    `keep`, (y, the _Spectra of x and w for the backward)."""
+    n, c = x.shape[:2]
+    cy = w.shape[0]
+    grid = _Grid.of(x, geo)
+    module = get_array_module(x)
+    weight = _spectrum(w, grid.length, (0, 0)).reshape(grid.freqs, cy, 2, c)
+    # conj(W)ᵀ as two real matrices acting on [Xr | Xi]: Yr = Xr·Wrᵀ + Xi·Wiᵀ, Yi = Xi·Wrᵀ - Xr·Wiᵀ
+    wr, wi = weight[:, :, 0].transpose(0, 2, 1), weight[:, :, 1].transpose(0, 2, 1)  # (F, C, Cy)
+    to_real = xp.concatenate([wr, wi], axis=1)
+    to_imag = xp.concatenate([-wi, wr], axis=1)
+
+    y = module.empty((n, cy) + tuple(out), dtype=x.dtype)
+    blocks = _batch_blocks(n, grid.freqs * 2 * (c + cy) * x.itemsize)
+    inputs = _batch_spectrum(x, grid) if keep else None
+    for block, spectrum in _spectra_of(x, grid, geo.lo, blocks, inputs):
+        products = module.empty((2, grid.freqs, block.stop - block.start, cy), dtype=x.dtype)
+        xp.matmul(spectrum, to_real, out=products[0])
+        xp.matmul(spectrum, to_imag, out=products[1])
+        _inverse(grid.split(products), grid.length, out, out=y[block])
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+    return (y, _Spectra(grid, blocks, inputs, weight)) if keep else y
+
+
+# NOTE [Spectra kept for the backward]
+# Training a spectral convolution needs the spectra of x and w again: the input gradient is
+# GX(f) = GY(f)·W(f) (a convolution, inverted at x's positions lo .. lo + H - 1) and the weight
+# gradient GW(f) = Σ_n X(f)ᵀ·conj(GY(f)), both from the one spectrum of gy. The forward keeps
+# X and W (about 1.7x the size of x and of w), and `_spectral_backward` computes three
+# transforms fewer than the two gradient ops would on their own. Used for a plain backward
+# only: with create_graph, the gradients must be ops (ConvTranspose, ConvWeight) to be
+# differentiated again, and those recompute their spectra. The weight gradient's sum over the
+# batch is one product per frequency over the whole batch's spectra: accumulated block by
+# block, its (F, 2C, 2Cy) partial sums would be written once per block, which costs more
+# than the products themselves when there are many channels.
+def _spectral_backward(spectra, gy, lo, spatial, input_grad=True, weight_grad=True):
+    """(gx, gw) of a spectral forward from its kept spectra (None for the one not asked)."""
+    grid, n = spectra.grid, gy.shape[0]
+    c = spectra.weight.shape[-1]
+    module = get_array_module(gy)
+    wr, wi = spectra.weight[:, :, 0], spectra.weight[:, :, 1]  # (F, Cy, C)
+    # [GYr | GYi]·[[Wr, Wi], [-Wi, Wr]]: GXr = GYr·Wr - GYi·Wi, GXi = GYr·Wi + GYi·Wr
+    to_real = xp.concatenate([wr, -wi], axis=1)
+    to_imag = xp.concatenate([wi, wr], axis=1)
+    gx = module.empty((n, c) + tuple(spatial), dtype=gy.dtype) if input_grad else None
+    grads = _batch_spectrum(gy, grid) if weight_grad else None
+    for block, spectrum in _spectra_of(gy, grid, (0, 0), spectra.blocks, grads):
+        if input_grad:
+            products = module.empty((2, grid.freqs, block.stop - block.start, c), dtype=gy.dtype)
+            xp.matmul(spectrum, to_real, out=products[0])
+            xp.matmul(spectrum, to_imag, out=products[1])
+            _inverse(grid.split(products), grid.length, spatial, lo, out=gx[block])
+    if not weight_grad:
+        return gx, None
+    kernel = tuple(length - o + 1 for length, o in zip(grid.length, gy.shape[2:]))
+    return gx, _weight_from_spectra(spectra.inputs, grads, grid, kernel)
+
+
+def _weight_from_spectra(inputs, grads, grid, kernel):
+    """gw (Cy, C, K0, K1) = the inverse of Σ_n X(f)ᵀ·conj(GY(f)), from the whole batch's
+    spectra (F, N, 2C) and (F, N, 2Cy)."""
+    c, cy = inputs.shape[2] // 2, grads.shape[2] // 2
+    # [Xr | Xi]ᵀ·[GYr | GYi] holds the four real products: blocks (re/im of x, re/im of gy)
+    cross = xp.matmul(inputs.transpose(0, 2, 1), grads).reshape(grid.freqs, 2, c, 2, cy)
+    # (Xr + i Xi)ᵀ(GYr - i GYi) = XrᵀGYr + XiᵀGYi + i(XiᵀGYr - XrᵀGYi)
+    products = xp.stack([cross[:, 0, :, 0] + cross[:, 1, :, 1],
+                         cross[:, 1, :, 0] - cross[:, 0, :, 1]])  # (2, F, C, Cy)
+    gw = _inverse(grid.split(products), grid.length, tuple(kernel))
+    return xp.ascontiguousarray(gw.transpose(1, 0, 2, 3))
+
+
+def _spectral_weight(x, gy, kernel, geo):
+    """gw = corr(x, gy) (2-d, stride 1): GW(f) = X(f)ᵀ·conj(GY(f)) summed over the batch."""
+    grid = _Grid.of(x, geo)
+    blocks = _batch_blocks(x.shape[0], grid.freqs * 2 * (x.shape[1] + gy.shape[1]) * x.itemsize)
+    inputs, grads = _batch_spectrum(x, grid), _batch_spectrum(gy, grid)
+    for _ in _spectra_of(x, grid, geo.lo, blocks, inputs):
+        pass
+    for _ in _spectra_of(gy, grid, (0, 0), blocks, grads):
+        pass
+    return _weight_from_spectra(inputs, grads, grid, kernel)
