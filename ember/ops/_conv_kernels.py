@@ -11,7 +11,13 @@ import math
 from typing import NamedTuple
 
 from ember._backend import as_strided_windows, get_array_module, xp
-from ember.ops._conv_spectral import _fits_spectral, _spectral_forward, _spectral_weight
+from ember.ops._conv_spectral import (
+    _fits_spectral,
+    _spectral_forward,
+    _spectral_transpose,
+    _spectral_weight,
+    _transpose_fits_spectral,
+)
 
 
 class _Geometry(NamedTuple):
@@ -135,10 +141,15 @@ def _is_pointwise(x, kernel, geo) -> bool:
 def _conv_forward(x, w, geo, out, bias=None):
     """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group
     (or one product per frequency: NOTE [Spectral convolution] in `_conv_spectral`)."""
+    if _fits_spectral(x.shape, x.dtype, w.shape[2:], geo, out, w.shape[0]):
+        return _spectral_forward(x, w, geo, out, bias)
+    return _conv_forward_columns(x, w, geo, out, bias)
+
+
+def _conv_forward_columns(x, w, geo, out, bias=None):
+    """y = conv(x, w) + bias through im2col, whatever the shapes (see `_conv_forward`)."""
     n, c = x.shape[:2]
     g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
-    if _fits_spectral(x, kernel, geo, out, cy):
-        return _spectral_forward(x, w, geo, out, bias)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wg = w.reshape(g, cy // g, -1)
     positions = math.prod(out)
@@ -243,13 +254,13 @@ def _conv_transpose_forward(x, w, geo, out):
     kernel, spatial = w.shape[2:], x.shape[2:]
     nd = len(kernel)
     cy = w.shape[1] * g
-    # With stride 1 the same sums are a convolution, whose column buffer has Cx·∏K rows
-    # instead of Cy·∏K and needs no col2im pass (16-bit floats keep torch's col2im rounding),
-    # or which may be computed spectrally.
-    if all(s == 1 for s in geo.stride) and _is_blas_float(x):
-        x_as_conv, w_as_conv, geo_as_conv = _transpose_as_conv(x, w, geo, out)
-        if cx <= cy or _fits_spectral(x_as_conv, kernel, geo_as_conv, out, cy):
-            return _conv_forward(x_as_conv, w_as_conv, geo_as_conv, out)
+    # With stride 1: spectrally if the convolution this one is the adjoint of is; else as a
+    # convolution, whose column buffer has Cx·∏K rows instead of Cy·∏K and needs no col2im
+    # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding).
+    if all(s == 1 for s in geo.stride) and _transpose_fits_spectral(x, w, geo, out):
+        return _spectral_transpose(x, w, geo, out)
+    if all(s == 1 for s in geo.stride) and cx <= cy and _is_blas_float(x):
+        return _conv_forward_columns(*_transpose_as_conv(x, w, geo, out), out)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
@@ -274,7 +285,7 @@ def _conv_weight(x, gy, kernel, geo):
     cy = gy.shape[1]
     g = geo.groups
     out = gy.shape[2:]
-    if _fits_spectral(x, kernel, geo, out, cy):
+    if _fits_spectral(x.shape, x.dtype, kernel, geo, out, cy):
         return _spectral_weight(x, gy, kernel, geo)
     item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
 

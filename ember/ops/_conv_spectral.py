@@ -67,24 +67,33 @@ _MIN_SPEEDUP = 1.1
 _MIN_WORK = 10**7  # multiply-adds of the direct convolution
 
 
-def _fits_spectral(x, kernel, geo, out, cy) -> bool:
-    """Whether a convolution is computed spectrally: 2-d, stride and dilation 1, one group, a
-    float32/float64 input, and predicted faster than im2col (NOTE [Choosing the spectral
-    route])."""
-    if (len(kernel) != 2 or x.dtype.char not in "fd" or geo.groups != 1
+def _fits_spectral(shape, dtype, kernel, geo, out, cy) -> bool:
+    """Whether the convolution of an input of `shape` and `dtype` into cy channels is computed
+    spectrally: 2-d, stride and dilation 1, one group, float32/float64, and predicted faster
+    than im2col (NOTE [Choosing the spectral route]). Its gradients follow its choice."""
+    if (len(kernel) != 2 or dtype.char not in "fd" or geo.groups != 1
             or any(s != 1 for s in geo.stride) or any(d != 1 for d in geo.dilation)
-            or not all(out)):
+            or not all(out) or any(a < 0 for a in geo.lo + geo.hi)):
         return False
-    n, c = x.shape[:2]
+    n, c = shape[:2]
     columns = n * c * math.prod(kernel) * math.prod(out)
     if columns * cy < _MIN_WORK:
         return False
-    (l0, l1) = (s + a + b for s, a, b in zip(x.shape[2:], geo.lo, geo.hi))
+    (l0, l1) = (s + a + b for s, a, b in zip(shape[2:], geo.lo, geo.hi))
     freqs = l0 * (l1 // 2 + 1)
     im2col = _IM2COL_TERMS[0] * columns + _IM2COL_TERMS[1] * columns * cy
     spectral = (_SPECTRAL_TERMS[0] * n * (c + cy) * freqs * (l0 + l1)
                 + _SPECTRAL_TERMS[1] * c * cy * freqs + _SPECTRAL_TERMS[2] * n * c * cy * freqs)
     return im2col >= _MIN_SPEEDUP * spectral
+
+
+def _transpose_fits_spectral(x, w, geo, out) -> bool:
+    """Whether convT(x, w) with stride 1 (out: its output's size) is computed spectrally: when
+    the convolution it is the adjoint of, from (N, Cy, *out) into x's Cx channels, is."""
+    hi = tuple(s + k - 1 - o - lo for s, k, o, lo in zip(x.shape[2:], w.shape[2:], out, geo.lo))
+    shape = (x.shape[0], w.shape[1] * geo.groups) + tuple(out)
+    return _fits_spectral(shape, x.dtype, w.shape[2:], geo._replace(hi=hi), x.shape[2:],
+                          x.shape[1])
 
 
 # ---- basis matrices (cached: read-only) ----------------------------------------------------
@@ -273,25 +282,48 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
 # than the products themselves when there are many channels.
 def _spectral_backward(spectra, gy, lo, spatial, input_grad=True, weight_grad=True):
     """(gx, gw) of a spectral forward from its kept spectra (None for the one not asked)."""
-    grid, n = spectra.grid, gy.shape[0]
-    c = spectra.weight.shape[-1]
-    module = get_array_module(gy)
-    wr, wi = spectra.weight[:, :, 0], spectra.weight[:, :, 1]  # (F, Cy, C)
-    # [GYr | GYi]·[[Wr, Wi], [-Wi, Wr]]: GXr = GYr·Wr - GYi·Wi, GXi = GYr·Wi + GYi·Wr
-    to_real = xp.concatenate([wr, -wi], axis=1)
-    to_imag = xp.concatenate([wi, wr], axis=1)
-    gx = module.empty((n, c) + tuple(spatial), dtype=gy.dtype) if input_grad else None
+    grid = spectra.grid
     grads = _batch_spectrum(gy, grid) if weight_grad else None
-    for block, spectrum in _spectra_of(gy, grid, (0, 0), spectra.blocks, grads):
-        if input_grad:
-            products = module.empty((2, grid.freqs, block.stop - block.start, c), dtype=gy.dtype)
-            xp.matmul(spectrum, to_real, out=products[0])
-            xp.matmul(spectrum, to_imag, out=products[1])
-            _inverse(grid.split(products), grid.length, spatial, lo, out=gx[block])
+    if input_grad:
+        gx = _transposed(gy, spectra.weight, grid, spectra.blocks, lo, spatial, grads)
+    else:
+        gx = None
+        for _ in _spectra_of(gy, grid, (0, 0), spectra.blocks, grads):
+            pass
     if not weight_grad:
         return gx, None
     kernel = tuple(length - o + 1 for length, o in zip(grid.length, gy.shape[2:]))
     return gx, _weight_from_spectra(spectra.inputs, grads, grid, kernel)
+
+
+def _transposed(gy, weight, grid, blocks, lo, spatial, grads=None):
+    """convT(gy, w) from w's spectrum (F, Cy, 2, C): GX(f) = GY(f)·W(f), the inverse taken at
+    positions lo .. lo + spatial - 1 (x's, inside the zero-padded grid); gy's spectrum is
+    written into `grads` (F, N, 2·Cy) when given."""
+    n, c = gy.shape[0], weight.shape[-1]
+    module = get_array_module(gy)
+    wr, wi = weight[:, :, 0], weight[:, :, 1]  # (F, Cy, C)
+    # [GYr | GYi]·[[Wr, Wi], [-Wi, Wr]]: GXr = GYr·Wr - GYi·Wi, GXi = GYr·Wi + GYi·Wr
+    to_real = xp.concatenate([wr, -wi], axis=1)
+    to_imag = xp.concatenate([wi, wr], axis=1)
+    gx = module.empty((n, c) + tuple(spatial), dtype=gy.dtype)
+    for block, spectrum in _spectra_of(gy, grid, (0, 0), blocks, grads):
+        products = module.empty((2, grid.freqs, block.stop - block.start, c), dtype=gy.dtype)
+        xp.matmul(spectrum, to_real, out=products[0])
+        xp.matmul(spectrum, to_imag, out=products[1])
+        _inverse(grid.split(products), grid.length, spatial, lo, out=gx[block])
+    return gx
+
+
+def _spectral_transpose(x, w, geo, out):
+    """y = convT(x, w) with stride 1, the adjoint of a spectral convolution (see
+    `_transpose_fits_spectral`): on the grid of that convolution's padded input."""
+    length = tuple(s + k - 1 for s, k in zip(x.shape[2:], w.shape[2:]))
+    grid = _Grid(length, length[0] * (length[1] // 2 + 1))
+    cx, c = w.shape[:2]
+    weight = _spectrum(w, length, (0, 0)).reshape(grid.freqs, cx, 2, c)
+    blocks = _batch_blocks(x.shape[0], grid.freqs * 2 * (c + cx) * x.itemsize)
+    return _transposed(x, weight, grid, blocks, geo.lo, out)
 
 
 def _weight_from_spectra(inputs, grads, grid, kernel):

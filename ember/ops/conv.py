@@ -72,7 +72,8 @@ class Convolution(Op):
     def forward(ctx, x, w, b, geo, out):
         bias = None if b is None else b._data
         ctx.spectra = None  # NOTE [Spectra kept for the backward]
-        if ctx.needs_input_grad[1] and _fits_spectral(x._data, w._data.shape[2:], geo, out,
+        if ctx.needs_input_grad[1] and _fits_spectral(x._data.shape, x._data.dtype,
+                                                      w._data.shape[2:], geo, out,
                                                       w._data.shape[0]):
             y, ctx.spectra = _spectral_forward(x._data, w._data, geo, out, bias, keep=True)
         else:

@@ -56,18 +56,16 @@ def _geometry(x_shape, w_shape, kwargs):
 
 @pytest.mark.parametrize("case", list(SETUPS))
 def test_the_cases_take_the_spectral_route(case):
-    """Forward, weight gradient and input gradient (a convolution of gy with the flipped
-    kernel, padded by K - 1 - lo before and after) can all be spectral."""
+    """The forward is spectral, and so is the input gradient (the transposed convolution of gy,
+    which follows the forward's choice); the weight gradient asks the forward's question."""
     (x_shape, w_shape, *_), kwargs = SETUPS[case]
     lo, hi, out = _geometry(x_shape, w_shape, kwargs)
-    x = np.zeros(x_shape, np.float32)
     kernel, cy = w_shape[2:], w_shape[0]
     geo = kernels._Geometry((1, 1), (1, 1), lo, hi, 1)
-    assert spectral._fits_spectral(x, kernel, geo, out, cy)
+    assert spectral._fits_spectral(x_shape, np.dtype("float32"), kernel, geo, out, cy)
     gy = np.zeros((x_shape[0], cy) + out, np.float32)
-    back = kernels._Geometry((1, 1), (1, 1), tuple(k - 1 - a for k, a in zip(kernel, lo)),
-                             tuple(k - 1 - b for k, b in zip(kernel, hi)), 1)
-    assert spectral._fits_spectral(gy, kernel, back, x_shape[2:], x_shape[1])
+    assert spectral._transpose_fits_spectral(gy, np.zeros(w_shape, np.float32), geo,
+                                             x_shape[2:])
 
 
 test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
@@ -167,5 +165,6 @@ def test_route_choice(shape, spectral_route, monkeypatch):
     n, c, size, k, pad, cy = shape
     geo = kernels._Geometry((1, 1), (1, 1), (pad, pad), (pad, pad), 1)
     out = (size + 2 * pad - k + 1,) * 2
-    x = np.empty((n, c, size, size), np.float32)
-    assert spectral._fits_spectral(x, (k, k), geo, out, cy) == spectral_route
+    shape = (n, c, size, size)
+    assert spectral._fits_spectral(shape, np.dtype("float32"), (k, k), geo, out, cy) == (
+        spectral_route)
