@@ -109,6 +109,9 @@ def _channel_major(a, groups):
 # core's L2 cache), so it is still in cache when the matmul (or col2im) reads it: a loop over a
 # few blocks, each one im2col and one matmul per group, never a loop over batch items. (col2im
 # makes ∏K NumPy calls per block, so its blocks are twice as large: measured the faster choice.)
+# Each block's matmul reads the whole weight (or writes the whole weight gradient), so a block
+# holds at least twice the weight's bytes of columns: with 256-512 channels on 2x2-8x8 images
+# the weight outgrows the cache and 2 MB blocks of a few images made the layer 10-15% slower.
 _BLOCK_BYTES = 2 * 2**20
 
 # NOTE [Convolution on one thread, BLAS on its own]: the blocks run one after another on the
@@ -121,9 +124,11 @@ _BLOCK_BYTES = 2 * 2**20
 # thread but up to 14x slower with BLAS's threads woken for every image's GEMM: dropped.
 
 
-def _batch_blocks(n: int, item_bytes: int, scale: int = 1):
-    """Slices of the batch axis, each holding about scale·_BLOCK_BYTES of column buffer."""
-    step = max(1, scale * _BLOCK_BYTES // max(item_bytes, 1))
+def _batch_blocks(n: int, item_bytes: int, scale: int = 1, weight_bytes: int = 0):
+    """Slices of the batch axis, each holding about scale·_BLOCK_BYTES of column buffer, or
+    twice the weight's bytes if that is more (NOTE [Batch blocks])."""
+    budget = max(scale * _BLOCK_BYTES, 2 * weight_bytes)
+    step = max(1, budget // max(item_bytes, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
@@ -157,7 +162,7 @@ def _conv_forward_columns(x, w, geo, out, bias=None):
     pointwise = _is_pointwise(x, kernel, geo)
     by_rows = _fits_row_columns(x, kernel, geo, out)
 
-    for block in _batch_blocks(n, item_bytes):
+    for block in _batch_blocks(n, item_bytes, weight_bytes=w.nbytes):
         nb = block.stop - block.start
         target = y[block].reshape(nb, cy, positions)
         if pointwise:  # y[n] = W·x[n], written in place: no columns, no moves
@@ -269,7 +274,7 @@ def _conv_transpose_forward(x, w, geo, out):
     order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
     item_bytes = cy * math.prod(kernel) * math.prod(spatial) * x.itemsize
 
-    for block in _batch_blocks(n, item_bytes, scale=2):
+    for block in _batch_blocks(n, item_bytes, scale=2, weight_bytes=w.nbytes):
         xb = x[block]
         cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
         cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
@@ -290,7 +295,7 @@ def _conv_weight(x, gy, kernel, geo):
     item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
 
     gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
-    for block in _batch_blocks(n, item_bytes):
+    for block in _batch_blocks(n, item_bytes, weight_bytes=gwt.nbytes):
         cols = _columns(x[block], kernel, geo, out)
         # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
         # faster one for BLAS here; the transpose back is of the small weight-sized result.
