@@ -168,3 +168,29 @@ def test_route_choice(shape, spectral_route, monkeypatch):
     shape = (n, c, size, size)
     assert spectral._fits_spectral(shape, np.dtype("float32"), (k, k), geo, out, cy) == (
         spectral_route)
+
+
+def test_kept_spectra_serve_a_retained_graph_twice():
+    """Two backwards through a retained graph use the kept spectra twice: the gradients
+    accumulate to twice torch's one; and x modified in place after the forward is refused."""
+    call, shapes = CASES["k5_same_bias"]
+    arrays = tables.randn(RNG, shapes)
+    grads = []
+    for lib in (ember, torch):
+        y, tensors = tables.run(call, lib, arrays)
+        loss = (y * y).sum()
+        loss.backward(retain_graph=True)
+        if lib is ember:
+            loss.backward()
+            grads.append([t.grad.numpy() / 2 for t in tensors])
+        else:
+            grads.append([t.grad.numpy() for t in tensors])
+    for mine, theirs in zip(*grads):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-9)
+    x, w, b = (ember.tensor(a, requires_grad=True) for a in arrays)
+    h = x * 1.0
+    y = call(tables.functional(ember), h, w, b)
+    with ember.no_grad():
+        h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
