@@ -20,7 +20,9 @@ from ember.ops.unary import log
 
 def apply_binary(op_class, a, b, *extra):
     """Promote, then apply; NumPy's broadcasting ValueError becomes PyTorch's RuntimeError."""
-    a, b = binary_operands(a, b)
+    # two plain tensors of one dtype (the common case) need no promotion
+    if type(a) is not Tensor or type(b) is not Tensor or a._data.dtype is not b._data.dtype:
+        a, b = binary_operands(a, b)
     try:
         return op_class.apply(a, b, *extra)
     except ValueError:
@@ -160,7 +162,23 @@ def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
 @op(method=True, inplace=True, operators=("__add__",), inplace_operators=("__iadd__",), out=True)
 def add(input, other, *, alpha=1):
     """input + alpha·other with broadcasting (matches `torch.add`)."""
-    return apply_binary(Add, input, other, alpha)
+    if type(alpha) is int and alpha == 1:  # the default: no check, a shorter apply
+        return apply_binary(Add, input, other)
+    a, b = binary_operands(input, other)
+    _check_alpha(a.dtype, alpha)
+    return apply_binary(Add, a, b, alpha)
+
+
+def _check_alpha(dtype, alpha):
+    """torch's alpha_check: alpha must fit the result's kind (bool, integral, real)."""
+    if type(alpha) is bool and dtype is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if not (dtype.is_floating_point or dtype.is_complex) and not isinstance(alpha, int):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number.")
+    if not dtype.is_complex and isinstance(alpha, complex):
+        raise RuntimeError(
+            "For non-complex input tensors, argument alpha must not be a complex number.")
 
 
 @op(method=True, inplace=True, aliases=("subtract",), operators=("__sub__",),
@@ -177,6 +195,7 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    _check_alpha(a.dtype, alpha)
     return apply_binary(Sub, a, b, alpha)
 
 

@@ -514,6 +514,16 @@ ERRORS = {
     "shift of bools": (lambda lib: lib.tensor([True]) << lib.tensor([True]),
                        NotImplementedError),
     "gcd of floats": (lambda lib: lib.gcd(lib.ones(2), lib.ones(2)), NotImplementedError),
+    # torch's alpha_check: alpha must fit the result dtype's kind
+    "add bool alpha, float result": (lambda lib: lib.add(lib.ones(2), lib.ones(2), alpha=True),
+                                     RuntimeError),
+    "sub bool alpha": (lambda lib: lib.ones(2).sub(lib.ones(2), alpha=True), RuntimeError),
+    "add float alpha, int result": (lambda lib: lib.add(lib.tensor([1]), 2, alpha=1.0),
+                                    RuntimeError),
+    "sub_ float alpha, int result": (lambda lib: lib.tensor([1]).sub_(2, alpha=0.5),
+                                     RuntimeError),
+    "add complex alpha, float result": (lambda lib: lib.add(lib.ones(2), 1, alpha=1j),
+                                        RuntimeError),
     "unbound __radd__": (lambda lib: lib.Tensor.__radd__(2, lib.ones(2)), TypeError),
     "unbound __rmul__": (lambda lib: lib.Tensor.__rmul__(2, lib.ones(2)), TypeError),
     "unbound __rdiv__": (lambda lib: lib.Tensor.__rdiv__(2, lib.ones(2)), AttributeError),
@@ -529,6 +539,23 @@ def test_errors(name):
         fn(torch)
     with pytest.raises(error):
         fn(ember)
+
+
+@pytest.mark.parametrize("dtype, alpha", [("bool", True), ("bool", 2), ("int64", 2),
+                                          ("float32", 1.5), ("float32", 2),
+                                          ("complex64", 1j)])
+def test_alpha_that_fits_the_result_matches_torch(dtype, alpha):
+    """alpha of the result's kind (or a lower one) is accepted, as torch's alpha_check does;
+    the error messages of the rest match torch's."""
+    results = [lib.add(lib.ones(3, dtype=getattr(lib, dtype)), lib.ones(3, dtype=getattr(
+        lib, dtype)), alpha=alpha).tolist() for lib in (torch, ember)]
+    assert results[0] == results[1]
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as error:
+            lib.add(lib.ones(2, dtype=lib.int64), 1, alpha=0.5)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
 
 
 def test_broadcast_error_message_matches_torch():
