@@ -143,10 +143,11 @@ def _is_pointwise(x, kernel, geo) -> bool:
             and not any(geo.lo) and not any(geo.hi) and geo.groups == 1 and _is_blas_float(x))
 
 
-def _conv_forward(x, w, geo, out, bias=None):
+def _conv_forward(x, w, geo, out, bias=None, forward_only=False):
     """y = conv(x, w) + bias as arrays: per batch block, im2col and one matmul per group
-    (or one product per frequency: NOTE [Spectral convolution] in `_conv_spectral`)."""
-    if _fits_spectral(x.shape, x.dtype, w.shape[2:], geo, out, w.shape[0]):
+    (or one product per frequency: NOTE [Spectral convolution] in `_conv_spectral`; with
+    forward_only, no gradient follows and the route's stricter forward rule applies)."""
+    if _fits_spectral(x.shape, x.dtype, w.shape[2:], geo, out, w.shape[0], forward_only):
         return _spectral_forward(x, w, geo, out, bias)
     return _conv_forward_columns(x, w, geo, out, bias)
 

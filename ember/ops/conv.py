@@ -76,8 +76,9 @@ class Convolution(Op):
                                                       w._data.shape[2:], geo, out,
                                                       w._data.shape[0]):
             y, ctx.spectra = _spectral_forward(x._data, w._data, geo, out, bias, keep=True)
-        else:
-            y = _conv_forward(x._data, w._data, geo, out, bias)
+        else:  # (with no gradient to follow, the route is chosen for the forward alone)
+            y = _conv_forward(x._data, w._data, geo, out, bias,
+                              forward_only=not any(ctx.needs_input_grad))
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]

@@ -25,6 +25,7 @@ def every_eligible_conv_takes_the_route(monkeypatch):
     route can compute takes it."""
     monkeypatch.setattr(spectral, "_MIN_WORK", 0)
     monkeypatch.setattr(spectral, "_MIN_SPEEDUP", 0)
+    monkeypatch.setattr(spectral, "_MIN_SPEEDUP_FORWARD_ONLY", 0)
 
 # id -> (call(F, *tensors), shapes of x, weight, bias, conv2d kwargs)
 SETUPS = {
@@ -72,6 +73,18 @@ test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 
 test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
 test_double_backward_matches_torch = tables.input_weight_double_backward(
     RNG, CASES, ["k5_same_bias", "k5x6_more_out", "transpose_k5"])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_inference_matches_torch(case):
+    """Under no_grad (the forward alone, nothing kept), float64 values match torch's."""
+    call, shapes = CASES[case]
+    arrays = tables.randn(RNG, shapes)
+    results = []
+    for lib in (ember, torch):
+        with lib.no_grad():
+            results.append(tables.run(call, lib, arrays, requires_grad=False)[0].numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("case", ["k5_same_bias", "k5x6_more_out"])
@@ -194,3 +207,19 @@ def test_kept_spectra_serve_a_retained_graph_twice():
         h.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("shape, spectral_route", [
+    ((64, 32, 16, 5, 2, 32), True),  # 5x5: the forward alone is 2.8x faster
+    ((64, 32, 8, 5, 2, 64), True),
+    ((100, 32, 16, 3, 1, 32), False),  # 3x3: the forward alone is 0.94x
+    ((100, 16, 32, 3, 1, 16), False),
+])
+def test_forward_only_route_choice(shape, spectral_route, monkeypatch):
+    """With no gradient to follow (inference) the route asks for more: the documented choices."""
+    monkeypatch.undo()
+    n, c, size, k, pad, cy = shape
+    geo = kernels._Geometry((1, 1), (1, 1), (pad, pad), (pad, pad), 1)
+    out = (size + 2 * pad - k + 1,) * 2
+    assert spectral._fits_spectral((n, c, size, size), np.dtype("float32"), (k, k), geo, out,
+                                   cy, forward_only=True) == spectral_route
