@@ -461,6 +461,20 @@ _FLOAT8_C_NAMES = {"float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2
                    "float8_e8m0fnu": "Float8_e8m0fnu"}
 
 
+_C_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                   "bfloat16": "c10::BFloat16", "int64": "int64_t", "int32": "int",
+                   "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+
+
+def check_complex_fits(value, dtype) -> None:
+    """torch's refusal of a complex number with an imaginary part as a value of a real (or
+    integer) dtype (c10's `overflows`; bool takes any number): never a silently real answer."""
+    if isinstance(value, (builtins.complex, xp.complexfloating)) and value.imag != 0 and \
+            not dtype.is_complex and dtype is not bool:
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_C_SCALAR_NAMES.get(dtype.name, dtype.name)} without overflow")
+
+
 def float8_fill(value, dtype, numel: int):
     """A number as torch fills a float8 tensor with it: converted as torch converts (NOTE
     [float8 casts]); in a fill of two or more elements, refused when the type can't hold it
