@@ -466,13 +466,17 @@ _C_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Hal
                    "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
 
 
-def check_complex_fits(value, dtype) -> None:
-    """torch's refusal of a complex number with an imaginary part as a value of a real (or
-    integer) dtype (c10's `overflows`; bool takes any number): never a silently real answer."""
-    if isinstance(value, (builtins.complex, xp.complexfloating)) and value.imag != 0 and \
-            not dtype.is_complex and dtype is not bool:
+def check_complex_fits(value, dtype):
+    """value as a number of dtype takes it: torch refuses a complex number with an imaginary
+    part for a real (or integer) dtype (c10's `overflows`; bool takes any number), and takes
+    one without as its real part. Never a silently real answer."""
+    if not isinstance(value, (builtins.complex, xp.complexfloating)) or dtype.is_complex or \
+            dtype is bool:
+        return value
+    if value.imag != 0:
         raise RuntimeError(f"value cannot be converted to type "
                            f"{_C_SCALAR_NAMES.get(dtype.name, dtype.name)} without overflow")
+    return value.real
 
 
 def float8_fill(value, dtype, numel: int):

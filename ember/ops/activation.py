@@ -7,6 +7,7 @@ Each backward multiplies gy by the local derivative, written with ember ops on t
 
 import math
 
+from ember import _dtype
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op, torch_function
@@ -343,6 +344,7 @@ def _largest(x):
 @op(function=True)
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """x if x > threshold else value (matches `torch.threshold`)."""
+    threshold, value = (_dtype.check_complex_fits(n, input.dtype) for n in (threshold, value))
     return Threshold.apply(input, threshold, value)
 
 
@@ -410,6 +412,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 @torch_function("threshold_")
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In-place threshold (matches `torch.threshold_`)."""
+    threshold, value = (_dtype.check_complex_fits(n, input.dtype) for n in (threshold, value))
     return input._inplace_update(Threshold.apply(input, threshold, value))
 
 

@@ -187,7 +187,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
                         f"{type(fill_value).__name__}")
     target = _dtype.to_dtype(dtype) if dtype is not None else None
     if target is not None:
-        _dtype.check_complex_fits(fill_value, target)
+        fill_value = _dtype.check_complex_fits(fill_value, target)
     if target in _dtype.FLOAT8_DTYPES:
         fill_value = _dtype.float8_fill(fill_value, target, math.prod(_shape((size,))))
     return _filled(fill_value, (size,), dtype, requires_grad, device,
@@ -501,7 +501,7 @@ def tensor_fill_(self, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
         return self.copy_(value)
-    _dtype.check_complex_fits(value, self.dtype)
+    value = _dtype.check_complex_fits(value, self.dtype)
     if self.dtype in _dtype.FLOAT8_DTYPES:
         value = _dtype.float8_fill(value, self.dtype, self.numel())
     return _fill_inplace(self, value)

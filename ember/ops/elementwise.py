@@ -475,6 +475,7 @@ def lerp(input, end, weight):
     _require_tensor_input("lerp", input, end)
     _check_lerp_dtypes(input, end, weight)
     a, b = binary_operands(input, end)
+    weight = _dtype.check_complex_fits(weight, a.dtype)
     if isinstance(weight, Tensor) and weight.ndim == 0 and a.ndim == 0 and b.ndim == 0:
         # all three 0-d: the weight takes part in type promotion (float32, float32, float64 ->
         # float64), as torch's TensorIterator promotes operands of one tier

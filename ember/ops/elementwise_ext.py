@@ -479,7 +479,7 @@ def _addc_operands(input, tensor1, tensor2, value):
     except ValueError:
         raise broadcast_error(shapes[0], xp.broadcast_shapes(*shapes[1:])) from None
     operands = tuple(as_operand(t, dtype) for t in (input, tensor1, tensor2))
-    _dtype.check_complex_fits(value, dtype)
+    value = _dtype.check_complex_fits(value, dtype)
     exact = dtype.is_floating_point or dtype.is_complex
     return operands + (value if exact else int(value),)
 

@@ -8,6 +8,7 @@ ga = gy·bᵀ and gb = aᵀ·gy. Products need both operands of one dtype, as in
 
 import math
 
+from ember import _dtype
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
@@ -502,6 +503,12 @@ class Baddbmm(Addmm):
     product = Bmm
 
 
+def _check_scalars_fit(dtype, *scalars):
+    """β and α as numbers of a result of dtype: torch refuses a complex one with an
+    imaginary part for a real result, and takes one without as its real part."""
+    return tuple(_dtype.check_complex_fits(value, dtype) for value in scalars)
+
+
 def _check_bias(c: Tensor, shape, a: Tensor):
     try:
         ok = xp.broadcast_shapes(c._data.shape, shape) == tuple(shape)
@@ -522,6 +529,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _check_bias(input, (mat1._data.shape[0], mat2._data.shape[1]), mat1)
     (m, k), n = mat1._data.shape, mat2._data.shape[1]
     refuse_bool_product("addmm_impl_cpu_", mat1, m * n, k, beta)
+    beta, alpha = _check_scalars_fit(mat1.dtype, beta, alpha)
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
@@ -534,6 +542,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     _same_dtype(mat, vec)
     _check_bias(input, (mat._data.shape[0],), mat)
     refuse_bool_product("addmv_impl_cpu", mat, *mat._data.shape)
+    beta, alpha = _check_scalars_fit(mat.dtype, beta, alpha)
     return Addmv.apply(input, mat, vec, beta, alpha)
 
 
@@ -560,6 +569,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
     refuse_bool_product("baddbmm", input, math.prod(bmm_shape), k, beta)
+    beta, alpha = _check_scalars_fit(input.dtype, beta, alpha)
     return Baddbmm.apply(input, batch1, batch2, beta, alpha)
 
 

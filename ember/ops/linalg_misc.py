@@ -21,7 +21,7 @@ from ember.ops._util import as_operand, broadcast_error
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.joins import cat
-from ember.ops.linalg import matmul, outer, scaled_grads
+from ember.ops.linalg import _check_scalars_fit, matmul, outer, scaled_grads
 from ember.ops.linalg_expm import expm
 from ember.ops.linalg_core import check_float, check_square, identity_like, mH, size_at
 from ember.ops.linalg_norms import vector_norm
@@ -519,4 +519,5 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     # NOTE [No bool matrix products]: torch adds the batches with addmm_ (an int beta of 1)
     refuse_bool_product("addmm_impl_cpu_", batch1, m * batch2._data.shape[2], k if b else 0,
                         1 if b else beta)
+    beta, alpha = _check_scalars_fit(input.dtype, beta, alpha)
     return Addbmm.apply(input, batch1, batch2, beta, alpha)

@@ -377,28 +377,3 @@ def test_scalar_tensor(value, dtype):
     assert_same(ember.scalar_tensor(value, **kwargs(ember)),
                 torch.scalar_tensor(value, **kwargs(torch)))
 
-
-COMPLEX_VALUE_CALLS = {  # a complex number as the value of a tensor of another dtype
-    "full float32": lambda m, v: m.full((2,), v, dtype=m.float32),
-    "full int64": lambda m, v: m.full((2,), v, dtype=m.int64),
-    "full float16": lambda m, v: m.full((2,), v, dtype=m.float16),
-    "full bool": lambda m, v: m.full((2,), v, dtype=m.bool),
-    "fill_ float64": lambda m, v: m.ones(2, dtype=m.float64).fill_(v),
-    "fill": lambda m, v: m.fill(m.ones(2), v),
-    "addcmul value": lambda m, v: m.addcmul(m.ones(2), m.ones(2), m.ones(2), value=v),
-    "addcdiv value": lambda m, v: m.addcdiv(m.ones(2), m.ones(2), m.ones(2), value=v),
-}
-
-
-@pytest.mark.parametrize("name", sorted(COMPLEX_VALUE_CALLS))
-@pytest.mark.parametrize("value", [2j, 1 + 0j])
-def test_complex_value_of_a_real_tensor_as_torch(name, value):
-    """torch refuses a complex value with an imaginary part (bool takes any), with its message;
-    one without is taken as its real part. Never a silently real answer."""
-    outcomes = []
-    for m in (torch, ember):
-        try:
-            outcomes.append(("ok", COMPLEX_VALUE_CALLS[name](m, value).tolist()))
-        except RuntimeError as error:
-            outcomes.append(("RuntimeError", str(error)))
-    assert outcomes[0] == outcomes[1]
