@@ -17,6 +17,17 @@ def as_operand(x, dtype) -> Tensor:
     return Tensor._make(_scalar_array(x, dtype))
 
 
+def alpha_check(value, dtype, name: str = "alpha") -> None:
+    """PyTorch's alpha_check of a scalar factor against the result dtype: a bool only for a
+    bool result, a float (or complex) only for a floating or complex one."""
+    if isinstance(value, bool) and dtype is not _dtype.bool:
+        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    if not (dtype.is_floating_point or dtype.is_complex) and \
+            not isinstance(value, (bool, int)) and not hasattr(value, "__index__"):
+        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
+                           f"point number.")
+
+
 def _scalar_array(value, dtype) -> xp.ndarray:
     """A Python number as a 0-d array of `dtype`, wrapping out-of-range integers as PyTorch does
     (`uint8 tensor + 300` adds 300 mod 256); NumPy would raise OverflowError."""

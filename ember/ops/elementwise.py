@@ -11,7 +11,7 @@ from ember._registry import op, tensor_method
 from ember._rng.mathfun import fma64
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._util import as_operand, binary_operands, broadcast_error
+from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
@@ -170,12 +170,9 @@ def add(input, other, *, alpha=1):
 
 
 def _check_alpha(dtype, alpha):
-    """torch's alpha_check: alpha must fit the result's kind (bool, integral, real)."""
-    if type(alpha) is bool and dtype is not _dtype.bool:
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if not (dtype.is_floating_point or dtype.is_complex) and not isinstance(alpha, int):
-        raise RuntimeError(
-            "For integral input tensors, argument alpha must not be a floating point number.")
+    """torch's alpha_check for add and sub: alpha must fit the result's kind (bool, integral,
+    real); a complex alpha is refused for a real result outright."""
+    alpha_check(alpha, dtype)
     if not dtype.is_complex and isinstance(alpha, complex):
         raise RuntimeError(
             "For non-complex input tensors, argument alpha must not be a complex number.")

@@ -17,7 +17,7 @@ from ember._schemas import Parser
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._bool_products import refuse_bool_product
-from ember.ops._util import as_operand, broadcast_error
+from ember.ops._util import alpha_check, as_operand, broadcast_error
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
 from ember.ops.joins import cat
@@ -398,18 +398,8 @@ def _addr_scalar(value, dtype, name: str):
     result, a float or complex only for a floating or complex one."""
     if isinstance(value, Tensor):
         value = value.item()
-    if isinstance(value, bool) and dtype is not _dtype.bool:
-        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
-    exact = dtype.is_floating_point or dtype.is_complex
-    if not exact and not isinstance(value, (bool, int)) and not hasattr(value, "__index__"):
-        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
-                           f"point number.")
-    if isinstance(value, complex) and not dtype.is_complex:
-        if value.imag != 0:
-            raise RuntimeError(f"value cannot be converted to type {dtype.numpy.name} without "
-                               f"overflow")
-        value = value.real
-    return value
+    alpha_check(value, dtype, name)
+    return _dtype.check_complex_fits(value, dtype)
 
 
 def _boolean_addr(input: Tensor, vec1: Tensor, vec2: Tensor, beta, alpha) -> Tensor:
