@@ -248,6 +248,14 @@ def _batch_spectrum(a, grid):
     return get_array_module(a).empty((grid.freqs, a.shape[0], 2 * a.shape[1]), dtype=a.dtype)
 
 
+def _whole_spectrum(a, grid, offset, blocks):
+    """The spectrum (F, N, 2·C) of a whole batch a, computed block by block."""
+    whole = _batch_spectrum(a, grid)
+    for _ in _spectra_of(a, grid, offset, blocks, whole):
+        pass  # each block's spectrum is written into `whole` as it is made
+    return whole
+
+
 def _spectral_forward(x, w, geo, out, bias=None, keep=False):
     """y = conv(x, w) + bias (2-d, stride 1), one product per frequency (NOTE above); with
     `keep`, (y, the _Spectra of x and w for the backward)."""
@@ -288,13 +296,11 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
 def _spectral_backward(spectra, gy, lo, spatial, input_grad=True, weight_grad=True):
     """(gx, gw) of a spectral forward from its kept spectra (None for the one not asked)."""
     grid = spectra.grid
-    grads = _batch_spectrum(gy, grid) if weight_grad else None
     if input_grad:
+        grads = _batch_spectrum(gy, grid) if weight_grad else None
         gx = _transposed(gy, spectra.weight, grid, spectra.blocks, lo, spatial, grads)
     else:
-        gx = None
-        for _ in _spectra_of(gy, grid, (0, 0), spectra.blocks, grads):
-            pass
+        gx, grads = None, _whole_spectrum(gy, grid, (0, 0), spectra.blocks)
     if not weight_grad:
         return gx, None
     kernel = tuple(length - o + 1 for length, o in zip(grid.length, gy.shape[2:]))
@@ -348,9 +354,6 @@ def _spectral_weight(x, gy, kernel, geo):
     """gw = corr(x, gy) (2-d, stride 1): GW(f) = X(f)ᵀ·conj(GY(f)) summed over the batch."""
     grid = _Grid.of(x, geo)
     blocks = _batch_blocks(x.shape[0], grid.freqs * 2 * (x.shape[1] + gy.shape[1]) * x.itemsize)
-    inputs, grads = _batch_spectrum(x, grid), _batch_spectrum(gy, grid)
-    for _ in _spectra_of(x, grid, geo.lo, blocks, inputs):
-        pass
-    for _ in _spectra_of(gy, grid, (0, 0), blocks, grads):
-        pass
+    inputs = _whole_spectrum(x, grid, geo.lo, blocks)
+    grads = _whole_spectrum(gy, grid, (0, 0), blocks)
     return _weight_from_spectra(inputs, grads, grid, kernel)
