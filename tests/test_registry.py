@@ -46,7 +46,9 @@ def test_out_argument_writes_into_the_given_tensor(name):
         returned = getattr(lib, name)(*call_args, out=out)
         assert returned is out
         results.append(out)
-    assert_same(*results, exact=True)
+    # a matrix product's last bit depends on the BLAS's summation order (NumPy's OpenBLAS,
+    # torch's MKL, whose kernels depend on the CPU): the values within float32 rounding
+    assert_same(*results, exact=name != "matmul")
 
 
 def test_inplace_variant_and_alias_faces():

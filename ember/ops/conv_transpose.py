@@ -7,12 +7,15 @@ This module checks the arguments and works out the output size.
 NOTE [Transposed convolution in float16 and bfloat16]
 PyTorch's CPU build runs a 16-bit transposed convolution through oneDNN, which computes in
 float32 and rounds once, bias included (NOTE [opmath] in `ember/ops/_opmath.py`), unless an
-output_padding is at least its stride: oneDNN refuses those, and the fallback kernel rounds
+output_padding is at least its stride (oneDNN refuses those), or the CPU lacks the
+instructions oneDNN needs for the dtype (float16 on most CPUs before AVX512-FP16, such as
+AMD's Zen 4; `ember/_cpu_features.py`), or mkldnn is disabled. Then the fallback kernel rounds
 each column product to the input dtype and sums the overlapping columns in it (col2im), as
 `ConvTranspose` on 16-bit arrays does.
 """
 
 from ember._autocast import lower_precision
+from ember._cpu_features import onednn_takes
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.ops._conv_bias import _bias_as_input
@@ -69,7 +72,8 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             f"output size per channel: ({' x '.join(map(str, out))}). Output size is too small")
     geo = _Geometry(stride, dilation, padding, (0,) * nd, int(groups))
     bias = _bias_as_input(x, weight, bias, geo, output_padding)
-    if any(op >= s for op, s in zip(output_padding, stride)):
+    if any(op >= s for op, s in zip(output_padding, stride)) or \
+            not onednn_takes(x.dtype.name):
         y = ConvTranspose.apply(x, weight, bias, geo, out)
     else:
         y = in_opmath(ConvTranspose.apply, x, weight, bias, geo, out)

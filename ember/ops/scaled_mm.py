@@ -23,10 +23,9 @@ gives what PyTorch gives on the machine it runs on. `_scaled_mm_v2` always emula
 """
 
 import enum
-import functools
-import sys
 
 from ember import _dtype
+from ember._cpu_features import cpu_flags, mkldnn_enabled
 from ember._backend import xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor
@@ -61,29 +60,11 @@ def short_name(d) -> str:
     return _dtype._SHORT.get(d.name, d.name)
 
 
-@functools.lru_cache(maxsize=None)
-def _cpu_flags() -> frozenset:
-    """The CPU's feature flags (Linux's /proc/cpuinfo; none elsewhere)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-def _mkldnn_enabled() -> bool:
-    """`torch.backends.mkldnn.enabled`, read from the loaded module (backends sits above ops)."""
-    return getattr(sys.modules.get("ember.backends.mkldnn"), "enabled", True)
-
-
 def _uses_onednn(a, b, scale_a, scale_b) -> bool:
     """Whether PyTorch's CPU _scaled_mm goes to oneDNN here (NOTE above)."""
-    if scale_a.numel() != 1 or scale_b.numel() != 1 or not _mkldnn_enabled():
+    if scale_a.numel() != 1 or scale_b.numel() != 1 or not mkldnn_enabled():
         return False
-    return ("amx_int8" if a.dtype is b.dtype else "amx_fp16") in _cpu_flags()
+    return ("amx_int8" if a.dtype is b.dtype else "amx_fp16") in cpu_flags()
 
 
 def _check_matrices(a, b, names="mat_a and mat_b"):
@@ -99,22 +80,23 @@ def _check_matrices(a, b, names="mat_a and mat_b"):
 
 
 def _scaling(a, b, scale_a, scale_b):
-    """'TensorWise' or 'RowWise' for the emulation, else ValueError as PyTorch words it."""
+    """'TensorWise' or 'RowWise' for the emulation, else ValueError as PyTorch words it (a
+    size it reads that b lacks is its IndexError: only the failure's message reads b's)."""
     float8 = a.dtype.name in _FLOAT8 and b.dtype.name in _FLOAT8
     if float8 and scale_a.dtype is _dtype.float32 and scale_b.dtype is _dtype.float32:
         if scale_a.numel() == 1 and scale_b.numel() == 1:
             return "TensorWise"
-        rows = (scale_a.dim() == 2 and tuple(scale_a.shape) == (a.shape[0], 1)
+        rows = (scale_a.dim() == 2 and tuple(scale_a.shape) == (size_at(a, 0), 1)
                 and scale_a.is_contiguous())
-        cols = (scale_b.dim() == 2 and tuple(scale_b.shape) == (1, b.shape[1])
+        cols = (scale_b.dim() == 2 and tuple(scale_b.shape) == (1, size_at(b, 1))
                 and scale_b.is_contiguous())
         if rows and cols:
             return "RowWise"
     raise ValueError(
         "Invalid scaling configuration.\n- For TensorWise scaling, a and b should be float8, "
         "scales should be float and singletons.\n- For RowWise scaling, a and b should be "
-        f"float8, scales should be float, scale_a should be ({a.shape[0]}, 1) and scale_b "
-        f"should be (1, {b.shape[1]}), and both should be contiguous.\nGot mat_a.dtype()="
+        f"float8, scales should be float, scale_a should be ({size_at(a, 0)}, 1) and scale_b "
+        f"should be (1, {size_at(b, 1)}), and both should be contiguous.\nGot mat_a.dtype()="
         f"{short_name(a.dtype)}, scale_a.size()={list(scale_a.shape)}, mat_b.dtype()="
         f"{short_name(b.dtype)}, scale_b.size()={list(scale_b.shape)}")
 
@@ -187,12 +169,13 @@ def _scaled_mm(input: Tensor, mat2: Tensor, scale_a: Tensor, scale_b: Tensor, bi
     a, b = input, mat2
     target = _dtype.to_dtype(out_dtype) if out_dtype is not None else (
         out.dtype if out is not None else a.dtype)
-    if out is not None and out_dtype is not None and out.dtype is not target:
-        raise RuntimeError("out_dtype must match output matrix type")
     onednn = _uses_onednn(a, b, scale_a, scale_b)
+    if out is not None and out_dtype is not None and out.dtype is not target:
+        # oneDNN's kernel checks it with TORCH_CHECK, the emulation with TORCH_CHECK_VALUE
+        raise (RuntimeError if onednn else ValueError)("out_dtype must match output matrix type")
     if not onednn:
-        # the emulation reads a.size(0) and b.size(1) and transposes b and scale_b first
-        size_at(a, 0), size_at(b, 1)
+        # the emulation reads a.size(0) and transposes b and scale_b before its matrix checks
+        size_at(a, 0)
         for t in (b, scale_b):
             if t.dim() > 2:
                 raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "

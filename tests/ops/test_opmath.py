@@ -94,6 +94,24 @@ def test_16_bit_matches_torch(fn, shapes, scale, dtype, request):
     assert_same(e.float(), t.float(), rtol=ULP[dtype], atol=atol)
 
 
+
+@pytest.mark.parametrize("flags,one_rounding", [({"avx512_fp16"}, True), (set(), False)])
+def test_float16_conv_transpose_follows_the_cpu(flags, one_rounding, monkeypatch):
+    """On a CPU with AVX512-FP16 PyTorch's oneDNN computes a float16 transposed convolution in
+    float32 and rounds once; without it the fallback kernel rounds each column product (NOTE
+    [Transposed convolution in float16 and bfloat16]). ember takes the path the flags name."""
+    import ember._cpu_features as features
+
+    monkeypatch.setattr(features, "cpu_flags", lambda: frozenset(flags))
+    x, w, b = _arrays((2, 4, 5, 6), (4, 3, 3, 3), (3,))
+
+    half = ember.nn.functional.conv_transpose2d(
+        *(ember.tensor(a).half() for a in (x, w, b)), stride=2, padding=1)
+    # the float32 product of the float16 inputs, rounded once
+    rounded_once = torch.nn.functional.conv_transpose2d(
+        *(torch.tensor(a).half().float() for a in (x, w, b)), stride=2, padding=1).half()
+    assert np.array_equal(half.float().numpy(), rounded_once.float().numpy()) == one_rounding
+
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_embedding_bag_16_bit_matches_torch(mode, dtype):
