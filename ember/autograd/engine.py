@@ -237,8 +237,9 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
 
 
 # A gradient tensor on its way into a leaf is held by the node's buffer in run_backward, the
-# parameter of _accumulate_into_leaf and getrefcount's argument: anything more is someone else.
-_ENGINE_REFERENCES = 3
+# parameters of _accumulate_into_leaf and _add_into_leaf, and getrefcount's argument: anything
+# more is someone else. (Counted by a test: a miscount silently copies every gradient.)
+_ENGINE_REFERENCES = 4
 
 
 def _unshared(data):

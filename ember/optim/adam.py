@@ -8,6 +8,9 @@ from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_
 # Elements per block of the update: a parameter of two blocks or more is updated block by
 # block, the blocks shared out over the intra-op threads (NumPy's ufuncs release the GIL).
 _BLOCK = 1 << 16
+# Handing a block to another thread costs ~50 µs (a thread wake-up): measured, Adam's dozen
+# passes per element make two threads pay from about half a million elements.
+_MIN_PARALLEL = 1 << 19
 
 
 def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2,
@@ -32,7 +35,7 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
             grad = grad + weight_decay * param
     arrays = (param, grad, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if amsgrad else ())
     constants = (beta1, beta2, 1 - beta1 ** t, (1 - beta2 ** t) ** 0.5, eps, lr)
-    if param.size < 2 * _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+    if param.size < _MIN_PARALLEL or not all(a.flags.c_contiguous for a in arrays):
         _adam_block(*arrays[:4], max_exp_avg_sq if amsgrad else None, *constants)
         return
     flat = [a.reshape(-1) for a in arrays] + ([] if amsgrad else [None])

@@ -7,6 +7,10 @@ from ember.optim.optimizer import Optimizer, required
 
 # Elements per block: a big parameter is updated in blocks shared out over the intra-op threads.
 _BLOCK = 1 << 16
+# ...but only from this many elements: SGD's few passes per element are cheap, and handing a
+# block to another thread costs ~50 µs here (a thread wake-up), so measured, two threads only
+# win on parameters of about 2M elements or more.
+_MIN_PARALLEL = 1 << 21
 
 
 def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, momentum,
@@ -23,7 +27,7 @@ def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, mome
         momentum_buffer = xp.empty_like(grad)
     constants = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
     arrays = (param, grad) + ((momentum_buffer,) if momentum != 0 else ())
-    if param.size < 2 * _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+    if param.size < _MIN_PARALLEL or not all(a.flags.c_contiguous for a in arrays):
         _sgd_block(param, grad, momentum_buffer, *constants)
         return momentum_buffer
     flat = [a.reshape(-1) for a in arrays] + ([] if momentum != 0 else [None])

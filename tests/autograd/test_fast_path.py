@@ -263,3 +263,25 @@ def test_stolen_gradient_accumulates_like_a_copy():
             (tx.t() @ tw).relu().sum().backward()
         grads.append(tw.grad)
     assert_same(*grads)
+
+
+
+def test_a_gradient_only_the_engine_holds_is_taken():
+    """A fresh gradient array nothing else sees becomes .grad without a copy (a miscounted
+    _ENGINE_REFERENCES would copy every parameter's gradient on every step)."""
+    made = []
+
+    class Double(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, gy):
+            gx = gy * 2.0
+            made.append(id(gx.numpy()))  # an id only: a reference would forbid the taking
+            return gx
+
+    w = ember.randn(4, 3, requires_grad=True)
+    Double.apply(w).sum().backward()
+    assert id(w.grad.numpy()) == made[0]

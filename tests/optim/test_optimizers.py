@@ -310,8 +310,9 @@ def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch)
             opt.step()
         return [p.detach().numpy().copy() for p in params]
 
+    monkeypatch.setattr(ember.optim.adam, "_MIN_PARALLEL", 2 * ember.optim.adam._BLOCK)
     blocked = run(ember)
-    monkeypatch.setattr(ember.optim.adam, "_BLOCK", 1 << 40)
+    monkeypatch.setattr(ember.optim.adam, "_MIN_PARALLEL", 1 << 40)
     whole = run(ember)
     for a, b, t in zip(blocked, whole, run(torch)):
         np.testing.assert_array_equal(a, b)
@@ -342,8 +343,9 @@ def test_sgd_on_big_parameters_goes_block_by_block_unchanged(kwargs, monkeypatch
         return [p.detach().numpy().copy() for p in params] + [
             b.numpy().copy() for b in buffers if b is not None]
 
+    monkeypatch.setattr(ember.optim.sgd, "_MIN_PARALLEL", 2 * ember.optim.sgd._BLOCK)
     blocked = run(ember)
-    monkeypatch.setattr(ember.optim.sgd, "_BLOCK", 1 << 40)
+    monkeypatch.setattr(ember.optim.sgd, "_MIN_PARALLEL", 1 << 40)
     whole = run(ember)
     expected = run(torch)
     assert len(blocked) == len(expected)
