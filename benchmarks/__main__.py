@@ -91,6 +91,19 @@ def blas_kernel() -> str:
                      f"{b['num_threads']} threads" for b in json.loads(output)) or "none found"
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo): torch's MKL picks its kernels by the CPU's
+    vendor, so the same two libraries compare differently on Intel and AMD machines."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 # The "import" case: `import <library>` timed inside a fresh interpreter, with bytecode caches as
 # users' installs have them (PYTHONDONTWRITEBYTECODE, set on some machines here, would recompile
 # every module at every import).
@@ -185,7 +198,8 @@ def main():
     table = markdown(rows, goals)
     print("\n" + table)
     meta = {"python": platform.python_version(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "rounds": rounds, "numpy_blas": blas_kernel()}
+            "cpus": os.cpu_count(), "cpu": cpu_model(), "rounds": rounds,
+            "numpy_blas": blas_kernel()}
     print(f"NumPy's BLAS in the benchmark processes: {meta['numpy_blas']}")
     if not args.only:
         _write(meta, rows)
@@ -212,7 +226,8 @@ def _write(meta, rows):
              "`--only ... --update`)" for row in rows if "updated" in row]
     (HERE / "RESULTS.md").write_text(
         "# ember vs PyTorch (same machine, each library in its own process)\n\n"
-        f"Python {meta['python']}, {meta['cpus']} CPUs, {meta['rounds']} alternating rounds; "
+        f"Python {meta['python']}, {meta['cpus']} CPUs ({meta.get('cpu', 'model not recorded')}), "
+        f"{meta['rounds']} alternating rounds; "
         f"medians. NumPy's BLAS: {meta['numpy_blas']}. Regenerate with "
         "`python -m benchmarks`.\n\n" + markdown(rows, {c: g for c, _, g in CASES}) + "\n"
         + ("\nRows re-measured since the full run:\n" + "\n".join(notes) + "\n" if notes
