@@ -14,6 +14,8 @@ CALLS = {
             "is_initialized()", "set_device('cpu')",
             "current_stream().wait_stream(lib.cpu.Stream())", "Stream().record_event()",
             "Stream().query()", "_is_avx2_supported()", "_is_avx512_supported()",
+            "_is_avx512_bf16_supported()", "_is_vnni_supported()", "_is_amx_tile_supported()",
+            "_is_amx_fp16_supported()",
             "amp.autocast().fast_dtype", "amp.autocast(dtype=lib.float16).fast_dtype",
             "amp.GradScaler().is_enabled()", "amp.GradScaler(enabled=False).is_enabled()",
             "amp.GradScaler().get_scale()"],

@@ -2,6 +2,7 @@
 `torch.cpu`): always available, one device, nothing to synchronize."""
 
 from ember.cpu import amp  # noqa: F401
+from ember._cpu_features import cpu_flags
 from ember.backends.cpu import get_cpu_capability
 
 __all__ = ["Stream", "StreamContext", "current_device", "current_stream", "device_count",
@@ -82,3 +83,24 @@ def _is_avx2_supported() -> bool:
 
 def _is_avx512_supported() -> bool:
     return get_cpu_capability() == "AVX512"
+
+
+def _is_avx512_bf16_supported() -> bool:
+    """Whether the CPU has AVX512-BF16 (PyTorch reads it through cpuinfo, ember from the
+    CPU's flags: `ember/_cpu_features.py`)."""
+    return "avx512_bf16" in cpu_flags()
+
+
+def _is_vnni_supported() -> bool:
+    """Whether the CPU has AVX512-VNNI."""
+    return "avx512_vnni" in cpu_flags()
+
+
+def _is_amx_tile_supported() -> bool:
+    """Whether the CPU has AMX tiles."""
+    return "amx_tile" in cpu_flags()
+
+
+def _is_amx_fp16_supported() -> bool:
+    """Whether the CPU has AMX-FP16."""
+    return "amx_fp16" in cpu_flags()
