@@ -52,23 +52,30 @@ _BLOCK_BYTES = 4 * 2**20
 # choice compares two time models, one term per kind of work, fitted to the time of a
 # training step of one layer (forward and both gradients) for 164 shapes (kernels 3 and 5,
 # images 8-32 pixels, 3-256 channels, batches 64 and 128) on a 2-core AVX-512 machine:
-#   im2col   ≈ a1·(column elements) + a2·(multiply-adds)
+#   im2col   ≈ a1·(column elements) + a2·(multiply-adds) + a3·(column rows)
 #   spectral ≈ b1·(transform terms) + b2·(weight-spectrum terms) + b3·(complex products)
+# a3 was added later, from 100 shapes timed on an AMD Zen 4 machine: im2col's copies and
+# col2im's adds run along rows of the output's width, so small images cost more per element
+# (the 3x3 layers on 8x8 images measured 1.4-2.2x faster spectrally there, predicted 0.8-1.0x).
+# With a3 fitted alone, the other constants kept, that machine's picks cost 4.6% more than
+# the best route's instead of 6.7%, and every choice listed below stays as measured.
 # The spectral route is taken when predicted at least 10% faster, and never for less than
 # about a millisecond of work, where its fixed costs (some 25 NumPy calls more) dominate.
 # Measured for the seeds' layers (batch 64-100, ember's im2col time / spectral time): 5x5
 # 32->32 on 16x16 3.4x, 5x5 32->64 on 8x8 2.3x, 3x3 16->32 and 32->32 on 16x16 1.4x, 3x3 16->16
-# on 32x32 1.3x; kept on im2col: the 3-channel first layers (0.5-0.6x), 128-512 channels
-# (0.4-0.7x). Over the 164 shapes the rule's choices take 3% more time than always choosing
-# the faster route would; its worst pick (3x3, 128->64 channels on 16x16) is 1.27x slower
-# than im2col. On another machine the constants would differ, the ranking much less.
-_IM2COL_TERMS = (2.22e-6, 3.74e-8)  # ms per column element, per multiply-add
+# on 32x32 1.3x, 3x3 64->64 on 8x8 1.4x (the AMD machine); kept on im2col: the 3-channel
+# first layers (0.5-0.6x), 128-512 channels (0.4-0.7x). Over the 164 shapes the rule's
+# choices take 3% more time than always choosing the faster route would; its worst pick (3x3,
+# 128->64 channels on 16x16) is 1.27x slower than im2col. Machines differ: the AMD one ranks
+# small images differently (hence a3), and a layer both rank close (3x3 16->16 on 32x32: 1.3x
+# on the first, 1.0x there) goes either way.
+_IM2COL_TERMS = (2.22e-6, 3.74e-8, 5e-6)  # ms per column element, multiply-add, column row
 _SPECTRAL_TERMS = (1.95e-7, 1.32e-5, 4.54e-7)  # ms per transform term, weight term, product
 _MIN_SPEEDUP = 1.1
 # A forward with no gradient to follow (inference) must be predicted this much faster: the
 # model times a training step, and measured alone the forward of the seeds' 3x3 layers is
-# 0.94-0.96x im2col's (predicted 1.17-1.24x), that of their 5x5 layers 1.7-2.8x (1.6-2.7x).
-_MIN_SPEEDUP_FORWARD_ONLY = 1.4
+# 0.94-0.96x im2col's (predicted 1.25-1.46x), that of their 5x5 layers 1.7-2.8x (1.8-3.0x).
+_MIN_SPEEDUP_FORWARD_ONLY = 1.6
 _MIN_WORK = 10**7  # multiply-adds of the direct convolution
 
 
@@ -86,7 +93,8 @@ def _fits_spectral(shape, dtype, kernel, geo, out, cy, forward_only=False) -> bo
         return False
     (l0, l1) = (s + a + b for s, a, b in zip(shape[2:], geo.lo, geo.hi))
     freqs = l0 * (l1 // 2 + 1)
-    im2col = _IM2COL_TERMS[0] * columns + _IM2COL_TERMS[1] * columns * cy
+    im2col = (_IM2COL_TERMS[0] * columns + _IM2COL_TERMS[1] * columns * cy
+              + _IM2COL_TERMS[2] * columns / out[-1])
     spectral = (_SPECTRAL_TERMS[0] * n * (c + cy) * freqs * (l0 + l1)
                 + _SPECTRAL_TERMS[1] * c * cy * freqs + _SPECTRAL_TERMS[2] * n * c * cy * freqs)
     return im2col >= (_MIN_SPEEDUP_FORWARD_ONLY if forward_only else _MIN_SPEEDUP) * spectral
