@@ -119,16 +119,28 @@ def _spread(y, kernel, plus_zero=False):
     tiles: repeated along the last dim, so that the rows line up with the tiles' rows. With
     plus_zero, -0 becomes +0 (y + 0), as PyTorch's scatter-add into zeros makes it."""
     k = kernel[-1]
-    rows = get_array_module(y).empty(y.shape + (k,), dtype=y.dtype)
-    for j in range(k):  # k strided copies: faster than xp.repeat
-        if plus_zero:
-            xp.add(y, 0, out=rows[..., j])
-        else:
-            rows[..., j] = y
+    if k == 2 and y.dtype.itemsize == 4 and y.flags.c_contiguous:
+        rows = _pairs(y + 0 if plus_zero else y)
+    else:
+        rows = get_array_module(y).empty(y.shape + (k,), dtype=y.dtype)
+        for j in range(k):  # k strided copies: faster than xp.repeat
+            if plus_zero:
+                xp.add(y, 0, out=rows[..., j])
+            else:
+                rows[..., j] = y
     shape = y.shape[:2]
     for o in y.shape[2:-1]:
         shape += (o, 1)
     return rows.reshape(shape + (y.shape[-1] * k,))
+
+
+def _pairs(y):
+    """y (4-byte items) with each value twice, shape y.shape + (2,), made as 8-byte words: the
+    word v·(2³² + 1) holds v in both halves. Two contiguous passes, where two strided copies
+    take 1.7x as long (the 2x2 pooling of every conv net)."""
+    words = y.view(xp.uint32).astype(xp.uint64)
+    words *= xp.uint64(0x100000001)
+    return words.view(y.dtype).reshape(y.shape + (2,))
 
 
 def _argmax_mask(tiles, best, kernel):
