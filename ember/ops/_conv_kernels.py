@@ -295,14 +295,25 @@ def _conv_weight(x, gy, kernel, geo):
         return _spectral_weight(x, gy, kernel, geo)
     item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
 
-    gwt = get_array_module(gy).zeros((g, cx // g * math.prod(kernel), cy // g), dtype=gy.dtype)
-    for block in _batch_blocks(n, item_bytes, weight_bytes=gwt.nbytes):
+    rows = cx // g * math.prod(kernel)
+    # gwᵀ = cols·gyᵀ (the long N·∏O axis last in both operands) is the faster orientation for
+    # BLAS here, but the transpose back costs a strided pass over the weight: from about a
+    # million weights (VGG's 256-512 channel layers) gw = gy·colsᵀ directly is 1.2-1.3x faster.
+    direct = g * rows * (cy // g) >= _DIRECT_WEIGHT_GRAD
+    shape = (g, cy // g, rows) if direct else (g, rows, cy // g)
+    grad = get_array_module(gy).zeros(shape, dtype=gy.dtype)
+    for block in _batch_blocks(n, item_bytes, weight_bytes=grad.nbytes):
         cols = _columns(x[block], kernel, geo, out)
-        # gwᵀ = cols·gyᵀ: this orientation (the long N·∏O axis last in both operands) is the
-        # faster one for BLAS here; the transpose back is of the small weight-sized result.
-        gwt += xp.matmul(cols, _channel_major(gy[block], g).transpose(0, 2, 1))
-    gw = xp.asanyarray(gwt.transpose(0, 2, 1), order="C")  # (g, Cy/g, Cx/g·∏K)
-    return gw.reshape((cy, cx // g) + tuple(kernel))
+        gyb = _channel_major(gy[block], g)
+        if direct:
+            grad += xp.matmul(gyb, cols.transpose(0, 2, 1))
+        else:
+            grad += xp.matmul(cols, gyb.transpose(0, 2, 1))
+    gw = grad if direct else xp.asanyarray(grad.transpose(0, 2, 1), order="C")
+    return gw.reshape((cy, cx // g) + tuple(kernel))  # (g, Cy/g, Cx/g·∏K) as (Cy, Cx/g, *K)
+
+
+_DIRECT_WEIGHT_GRAD = 1 << 20  # weight elements from which gw is computed in its own layout
 
 
 def _transpose_pad_hi(geo, in_spatial, kernel, out):

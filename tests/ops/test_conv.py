@@ -127,6 +127,29 @@ def test_blocks_change_only_rounding(kwargs, monkeypatch):
         np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
 
 
+
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"stride": 2, "groups": 3},
+                                    {"dilation": 2, "groups": 2}])
+@pytest.mark.parametrize("blocks", [False, True])
+def test_weight_gradient_in_either_layout_matches_torch(kwargs, blocks, monkeypatch):
+    """gw computed in its own layout (big weights) or transposed back (small ones), over one
+    batch block or several: torch's weight gradient within float32 rounding."""
+    x = RNG.standard_normal((5, 6, 11, 10)).astype(np.float32)
+    w = RNG.standard_normal((6, 6 // kwargs.get("groups", 1), 3, 3)).astype(np.float32)
+    monkeypatch.setattr(kernels, "_fits_spectral", lambda *args, **kw: False)
+    if blocks:
+        monkeypatch.setattr(kernels, "_BLOCK_BYTES", 1)
+    grads = []
+    for threshold in (0, 1 << 60):
+        monkeypatch.setattr(kernels, "_DIRECT_WEIGHT_GRAD", threshold)
+        we = ember.tensor(w, requires_grad=True)
+        (EF.conv2d(ember.tensor(x), we, **kwargs) ** 2).sum().backward()
+        grads.append(we.grad)
+    wt = torch.tensor(w, requires_grad=True)
+    (TF.conv2d(torch.tensor(x), wt, **kwargs) ** 2).sum().backward()
+    for grad in grads:
+        assert_same(grad, wt.grad, rtol=1e-4, atol=1e-4)
+
 ROW_COLUMN_CASES = {  # (x shape, w shape, conv2d kwargs): stride 1, few extra columns per row
     "k3_pad1": ((3, 4, 18, 17), (5, 4, 3, 3), {"padding": 1}),
     "k5_pad2_bias": ((2, 3, 32, 32), (6, 3, 5, 5), {"padding": 2}),
