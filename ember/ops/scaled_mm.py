@@ -25,8 +25,8 @@ gives what PyTorch gives on the machine it runs on. `_scaled_mm_v2` always emula
 import enum
 
 from ember import _dtype
-from ember._cpu_features import cpu_flags, mkldnn_enabled
 from ember._backend import xp
+from ember._cpu_features import cpu_flags, mkldnn_enabled
 from ember._registry import op, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op

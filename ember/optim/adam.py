@@ -5,8 +5,9 @@ from ember._threads import parallel_blocks
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
 
-# Elements per block of the update: a parameter of two blocks or more is updated block by
-# block, the blocks shared out over the intra-op threads (NumPy's ufuncs release the GIL).
+# Elements per block of the update: a big parameter (_MIN_PARALLEL elements or more) is updated
+# block by block, the blocks shared out over the intra-op threads (NumPy's ufuncs release the
+# GIL).
 _BLOCK = 1 << 16
 # Handing a block to another thread costs ~50 µs (a thread wake-up): measured, Adam's dozen
 # passes per element make two threads pay from about half a million elements.

@@ -293,7 +293,7 @@ BIG_ADAM = [("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "amsgrad": True, "weig
 
 @pytest.mark.parametrize("case", BIG_ADAM, ids=[_ids(c) for c in BIG_ADAM])
 def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch):
-    """Parameters over two blocks are updated block by block on the intra-op threads: the same
+    """Big parameters are updated block by block on the intra-op threads: the same
     arithmetic per element, so bit for bit the one-block result, and torch's within rounding."""
     name, kwargs = case
     rng = np.random.default_rng(1)
@@ -325,7 +325,7 @@ def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch)
                                     {"lr": 0.05, "momentum": 0.8, "dampening": 0.3,
                                      "maximize": True}])
 def test_sgd_on_big_parameters_goes_block_by_block_unchanged(kwargs, monkeypatch):
-    """SGD updates parameters over two blocks block by block on the intra-op threads: bit for
+    """SGD updates big parameters block by block on the intra-op threads: bit for
     bit the one-block result (momentum buffers included), and torch's within rounding."""
     rng = np.random.default_rng(2)
     shapes = [(3 * ember.optim.sgd._BLOCK // 32 + 5, 32), (9,)]
