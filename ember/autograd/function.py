@@ -125,6 +125,8 @@ class BackwardNode(Node):
             return ()
         tensors = []
         for t, version in self._saved:
+            if type(t) is SavedOutput:
+                t = t.unpack(self)
             if t is not None and t._version.value != version:
                 raise RuntimeError(_modified_message(t, version, self))
             tensors.append(t)
@@ -178,6 +180,39 @@ class BackwardNode(Node):
 _KEPT_ATTRIBUTES = frozenset(("next_functions", "needs_input_grad", "metadata"))
 _NEVER_ARRAYS = frozenset((int, float, bool, str, tuple, list, dict, type(None)))
 _NOTHING_SAVED = (None, 0)
+
+
+class SavedOutput:
+    """An output its own node saved, held without the node (NOTE [Saved outputs]).
+
+    NOTE [Saved outputs]
+    An op that saves its output (relu, exp, sigmoid, tanh) would otherwise make a reference
+    cycle output -> grad_fn -> saved output, which only the garbage collector frees: the
+    output's array would outlive its last use. As PyTorch's SavedVariable does for outputs, the
+    node keeps the output's array and version counter, and unpacking makes a tensor whose
+    grad_fn is the node again (so double backward flows through it).
+    """
+
+    __slots__ = ("_data", "_version", "output_nr")
+
+    def __init__(self, tensor, output_nr):
+        self._data, self._version, self.output_nr = tensor._data, tensor._version, output_nr
+
+    def unpack(self, node):
+        """The output again: the same array and version counter, with `node` as its grad_fn."""
+        t = _make(self._data, True)
+        t._version, t.grad_fn, t._output_nr = self._version, node, self.output_nr
+        return t
+
+
+def _hold_saved_outputs(ctx, outputs):
+    """Swap the outputs ctx saved (and is the grad_fn of) for SavedOutputs: no cycle."""
+    for index, output in enumerate(outputs):
+        if type(output) is Tensor and output.grad_fn is ctx:
+            saved = ctx._saved
+            for i, (t, version) in enumerate(saved):
+                if t is output:
+                    ctx._saved = saved[:i] + ((SavedOutput(t, index), version),) + saved[i + 1:]
 
 
 def _zeros_for_missing(grads, output_meta):
@@ -291,16 +326,33 @@ def _apply_recording(cls, ctx, args, kwargs):
     _link_inputs(ctx, args, Tensor)
     _state["enabled"] = False
     try:
-        output = cls.forward(ctx, *args, **kwargs)
+        output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
     finally:
         _state["enabled"] = True
+    # one new array or Tensor (the common case): linked here, without _link_outputs' loop
     if type(output) is _NDARRAY:
         result = _make(output)
-        outputs = (result,)
+    elif type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
+        result = _make(_asarray(output))
+    elif type(output) is Tensor and id(output) not in map(id, args):  # (not an input: a new one)
+        result = output
+        result._output_nr = 0
     else:
         result = _wrap_outputs(output, args)
         outputs = result if isinstance(output, tuple) else (result,)
-    _link_outputs(ctx, outputs, Tensor)
+        _link_outputs(ctx, outputs, Tensor)
+        if ctx._saved is not None:
+            _hold_saved_outputs(ctx, outputs)
+        return result
+    data = result._data
+    dtype = _BY_NUMPY[data.dtype]
+    ctx._output_meta = ((data.shape, dtype),)
+    marked = ctx._non_differentiable
+    if (dtype.is_floating_point or dtype.is_complex) and (not marked or id(result) not in marked):
+        result._requires_grad = True
+        result.grad_fn = ctx
+        if ctx._saved is not None:
+            _hold_saved_outputs(ctx, (result,))
     return result
 
 
@@ -333,23 +385,24 @@ _asarray = xp.asarray
 
 def _link_inputs(ctx, args, Tensor):
     """Record which inputs need a gradient, the graph edges to them, and their shapes/dtypes."""
-    count = len(args)
-    needs = [False] * count
-    edges = [_NO_EDGE] * count
-    input_meta = [None] * count
-    for index, a in enumerate(args):
+    needs, edges, input_meta = [], [], []
+    for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             node = a.grad_fn
             if node is not None:
-                edges[index] = (node, a._output_nr)
+                edges.append((node, a._output_nr))
             else:
                 ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
                 accumulator = ref() if ref is not None else None
-                edges[index] = (accumulator, 0) if accumulator is not None else gradient_edge(a)
-            needs[index] = True
+                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
+            needs.append(True)
             data = a._data
-            input_meta[index] = (data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
-                                 else a.dtype)  # (the property, for subclasses)
+            input_meta.append((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
+                               else a.dtype))  # (the property, for subclasses)
+        else:
+            needs.append(False)
+            edges.append(_NO_EDGE)
+            input_meta.append(None)
     ctx.needs_input_grad = tuple(needs)
     ctx.next_functions = tuple(edges)
     ctx._input_meta = tuple(input_meta)
@@ -445,10 +498,35 @@ class _OnceDifferentiable(Function):
         )
 
 
+def unrecorded(a, b=None) -> bool:
+    """Whether an op on tensors a (and b) would record nothing, with no hook or autocast active:
+    the condition for calling its array forward directly (NOTE [Array forward] below)."""
+    return (not (_state["enabled"] and (a._requires_grad or b is not None and b._requires_grad))
+            and EXPORT_HOOK[0] is None and VMAP_HOOK[0] is None and not _autocast_active[0])
+
+
+def array_result(y) -> Tensor:
+    """An array forward's result as a new Tensor: a NumPy scalar as a 0-d array, an array of
+    another library (ember/_backend.py) as it is."""
+    if type(y) is _NDARRAY:
+        return _make(y)
+    return _make(_asarray(y) if type(y) in _NUMPY_SCALARS else as_array(y))
+
+
 class Op(Function):
     """Base of ember's built-in ops: Function's protocol, PyTorch's node names (`XBackward0`)."""
 
     _node_suffix = "Backward0"
+
+    # NOTE [Array forward]
+    # Where an op's forward, for plain arguments, is one NumPy call on its inputs' arrays, a
+    # call that will record nothing (no input requires grad, or grad mode is off: `unrecorded`)
+    # and that no hook or autocast watches may make that call directly and wrap its result
+    # (`array_result`): the same array, without the node, the argument scan and the forward
+    # call of `apply`. Small-tensor arithmetic spent about half its time there. Binary ops name
+    # the NumPy function here for `apply_binary`; relu, sum and basic indexing call theirs in
+    # their own code. The values are those of forward, so the differential suites cover both.
+    array_forward = None
 
 
 # id(leaf) -> hook(tensor) list of the leaves that have post-accumulate hooks; the engine calls

@@ -10,7 +10,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._rng.mathfun import fma64
 from ember._tensor import Tensor, short_name
-from ember.autograd.function import Op
+from ember.autograd.function import Op, array_result, unrecorded
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
@@ -24,6 +24,8 @@ def apply_binary(op_class, a, b, *extra):
     if type(a) is not Tensor or type(b) is not Tensor or a._data.dtype is not b._data.dtype:
         a, b = binary_operands(a, b)
     try:
+        if op_class.array_forward is not None and not extra and unrecorded(a, b):
+            return array_result(op_class.array_forward(a._data, b._data))
         return op_class.apply(a, b, *extra)
     except ValueError:
         if a._data.ndim and b._data.ndim:
@@ -36,6 +38,8 @@ def apply_binary(op_class, a, b, *extra):
 
 class Add(Op):
     """y = a + alpha·b;  ga = gy,  gb = conj(alpha)·gy (each summed back to its input's shape)."""
+
+    array_forward = xp.add  # (with the default alpha)
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -58,6 +62,8 @@ class Add(Op):
 class Sub(Op):
     """y = a - alpha·b;  ga = gy,  gb = -conj(alpha)·gy."""
 
+    array_forward = xp.subtract  # (with the default alpha)
+
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
@@ -77,6 +83,8 @@ class Sub(Op):
 
 class Mul(Op):
     """y = a·b;  ga = gy·conj(b),  gb = gy·conj(a)."""
+
+    array_forward = xp.multiply
 
     @staticmethod
     def forward(ctx, a, b):

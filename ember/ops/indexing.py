@@ -22,7 +22,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
-from ember.autograd.function import Op
+from ember.autograd.function import Op, array_result, unrecorded
 from ember.ops._index_parse import _basic_fn, parse_index
 from ember.ops._util import as_operand
 from ember.ops.broadcast import expand_to, sum_to
@@ -70,7 +70,10 @@ _BASIC_OPS = {"Select": Select, "Slice": Slice, "Unsqueeze": IndexUnsqueeze, "Al
 
 def basic_view(x: Tensor, basic, kind: str = "Slice") -> Tensor:
     """x[basic] for a basic index (ints, slices, None, Ellipsis) as a view of x."""
-    out = _BASIC_OPS[kind].apply(x, basic)
+    if unrecorded(x):  # the view without a node (NOTE [Array forward])
+        out = array_result(x._data[basic])
+    else:
+        out = _BASIC_OPS[kind].apply(x, basic)
     return out._as_view_of(x, _basic_fn(basic))
 
 

@@ -13,7 +13,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
-from ember.autograd.function import Op
+from ember.autograd.function import Op, SavedOutput
 
 _state = grad_mode._state
 
@@ -372,8 +372,10 @@ def _keep_saved_originals(node, target, result):
             original = Tensor._make(t._data.copy(), t._requires_grad)
             original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
             saved.append((original, 0))
-        elif t is result:  # an op saving its output (relu_, exp_) now saves the tensor it wrote
-            saved.append((target, target._version.value + 1))
+        elif t is result or type(t) is SavedOutput and t._version is result._version:
+            # an op saving its output (relu_, exp_) now saves the tensor it wrote, at the
+            # version this write gives it (still without its node: NOTE [Saved outputs])
+            saved.append((SavedOutput(target, t.output_nr), target._version.value + 1))
         else:
             saved.append((t, version))
     node._saved = tuple(saved)

