@@ -330,6 +330,7 @@ def _apply_recording(cls, ctx, args, kwargs):
     finally:
         _state["enabled"] = True
     # one new array or Tensor (the common case): linked here, without _link_outputs' loop
+    made_by_forward = False  # (only a Tensor forward made can be among what it saved)
     if type(output) is _NDARRAY:
         result = _make(output)
     elif type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
@@ -337,6 +338,7 @@ def _apply_recording(cls, ctx, args, kwargs):
     elif type(output) is Tensor and id(output) not in map(id, args):  # (not an input: a new one)
         result = output
         result._output_nr = 0
+        made_by_forward = True
     else:
         result = _wrap_outputs(output, args)
         outputs = result if isinstance(output, tuple) else (result,)
@@ -351,8 +353,12 @@ def _apply_recording(cls, ctx, args, kwargs):
     if (dtype.is_floating_point or dtype.is_complex) and (not marked or id(result) not in marked):
         result._requires_grad = True
         result.grad_fn = ctx
-        if ctx._saved is not None:
-            _hold_saved_outputs(ctx, (result,))
+        saved = ctx._saved
+        if made_by_forward and saved is not None:
+            if len(saved) == 1 and saved[0][0] is result:  # exp, tanh, relu: y alone
+                ctx._saved = ((SavedOutput(result, 0), saved[0][1]),)
+            else:
+                _hold_saved_outputs(ctx, (result,))
     return result
 
 

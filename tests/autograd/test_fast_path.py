@@ -379,3 +379,23 @@ def test_a_saved_output_still_carries_its_gradient(name):
         _SAVING_OUTPUT[name](t.requires_grad_()).mul_(2).sum().backward()
 
     assert_same_error(changed_then_backward, x, match="modified by an inplace operation")
+
+
+def test_a_dropped_forward_leaves_nothing_for_the_garbage_collector():
+    """A conv net's forward with grad on, never backwarded (validation without no_grad): its
+    graph is freed by reference counting alone, in ember as in torch."""
+    import gc
+    for lib in (ember, torch):
+        nn = lib.nn
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(inplace=True),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 5), nn.Tanh(),
+                              nn.Sigmoid(), nn.LogSoftmax(1))
+        x = lib.randn(2, 3, 8, 8)
+        model(x).sum().backward()
+        gc.collect()
+        gc.disable()
+        try:
+            model(x)
+            assert gc.collect() == 0, lib.__name__
+        finally:
+            gc.enable()
