@@ -293,12 +293,14 @@ class Function:
         if _autocast_active[0]:  # NOTE [Autocast as a policy table] in ember/_autocast.py
             args = cast_arguments(cls.__name__, args)
         ctx = cls._backward_cls()
-        count = len(args)
-        ctx.needs_input_grad = _NO_GRADS[count] if count < _FEW else (False,) * count
-        if _state["enabled"]:
+        enabled = _state["enabled"]
+        if enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return _apply_recording(cls, ctx, args, kwargs)
+        count = len(args)
+        ctx.needs_input_grad = _NO_GRADS[count] if count < _FEW else (False,) * count
+        if enabled:
             _state["enabled"] = False  # forward's own ops record nothing either
             try:
                 output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
@@ -397,10 +399,13 @@ def _link_inputs(ctx, args, Tensor):
             node = a.grad_fn
             if node is not None:
                 edges.append((node, a._output_nr))
-            else:
-                ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
+            else:  # a leaf: its AccumulateGrad, made anew once the last graph using it died
+                ref = a._accumulator  # (a weak reference: NOTE [Leaf and accumulator])
                 accumulator = ref() if ref is not None else None
-                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
+                if accumulator is None:
+                    accumulator = AccumulateGrad(a)
+                    a._accumulator = _weak_ref(accumulator)
+                edges.append((accumulator, 0))
             needs.append(True)
             data = a._data
             input_meta.append((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
@@ -434,6 +439,7 @@ def _link_outputs(ctx, outputs, Tensor):
 
 
 _NOT_A_TENSOR = ((), None)
+_weak_ref = weakref.ref
 _NO_EDGE = (None, 0)
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.

@@ -83,6 +83,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.args = (axes, keepdim, x._data.shape)
+        if axes is None and not keepdim and x._data.dtype is dtype.numpy and dtype.itemsize > 2:
+            return x._data.sum()  # a full sum in the input's own dtype (no half: see below)
         if _is_half(dtype):  # accumulate in float32, as PyTorch does
             total = xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=xp.float32)
             return xp.asanyarray(total).astype(dtype.numpy)
