@@ -18,6 +18,7 @@ from ember.ops._conv_spectral import (
     _spectral_weight,
     _transpose_fits_spectral,
 )
+from ember.ops._conv_winograd import fits_winograd, winograd_forward, winograd_weight
 
 
 class _Geometry(NamedTuple):
@@ -149,6 +150,8 @@ def _conv_forward(x, w, geo, out, bias=None, forward_only=False):
     forward_only, no gradient follows and the route's stricter forward rule applies)."""
     if _fits_spectral(x.shape, x.dtype, w.shape[2:], geo, out, w.shape[0], forward_only):
         return _spectral_forward(x, w, geo, out, bias)
+    if fits_winograd(x.shape, x.dtype, w.shape[2:], geo, out, w.shape[0]):
+        return winograd_forward(x, w, geo, out, bias)  # NOTE [Winograd convolution]
     return _conv_forward_columns(x, w, geo, out, bias)
 
 
@@ -265,8 +268,12 @@ def _conv_transpose_forward(x, w, geo, out):
     # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding).
     if all(s == 1 for s in geo.stride) and _transpose_fits_spectral(x, w, geo, out):
         return _spectral_transpose(x, w, geo, out)
-    if all(s == 1 for s in geo.stride) and cx <= cy and _is_blas_float(x):
-        return _conv_forward_columns(*_transpose_as_conv(x, w, geo, out), out)
+    if all(s == 1 for s in geo.stride) and _is_blas_float(x):
+        xc, wc, conv_geo = _transpose_as_conv(x, w, geo, out)
+        if fits_winograd(xc.shape, xc.dtype, wc.shape[2:], conv_geo, out, wc.shape[0]):
+            return winograd_forward(xc, wc, conv_geo, out)  # NOTE [Winograd convolution]
+        if cx <= cy:
+            return _conv_forward_columns(xc, wc, conv_geo, out)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
@@ -293,6 +300,8 @@ def _conv_weight(x, gy, kernel, geo):
     out = gy.shape[2:]
     if _fits_spectral(x.shape, x.dtype, kernel, geo, out, cy):
         return _spectral_weight(x, gy, kernel, geo)
+    if fits_winograd(x.shape, x.dtype, kernel, geo, out, cy):
+        return winograd_weight(x, gy, geo)  # NOTE [Winograd convolution]
     item_bytes = cx * math.prod(kernel) * math.prod(out) * x.itemsize
 
     rows = cx // g * math.prod(kernel)
