@@ -38,6 +38,7 @@ import math
 from typing import NamedTuple
 
 from ember._backend import get_array_module, xp
+from ember.ops._conv_winograd import fits_winograd
 
 # Blocks of the batch: spectra of about this many bytes per block, the temporaries of the
 # transforms a few times that (measured: 4 MB as fast as 8-16 MB, 1 MB 15% slower).
@@ -68,7 +69,8 @@ _BLOCK_BYTES = 4 * 2**20
 # choices take 3% more time than always choosing the faster route would; its worst pick (3x3,
 # 128->64 channels on 16x16) is 1.27x slower than im2col. Machines differ: the AMD one ranks
 # small images differently (hence a3), and a layer both rank close (3x3 16->16 on 32x32: 1.3x
-# on the first, 1.0x there) goes either way.
+# on the first, 1.0x there) goes either way. Where Winograd's route fits (wide 3x3 float32
+# layers, such as 3x3 64->64 on 8x8), it is taken instead.
 _IM2COL_TERMS = (2.22e-6, 3.74e-8, 5e-6)  # ms per column element, multiply-add, column row
 _SPECTRAL_TERMS = (1.95e-7, 1.32e-5, 4.54e-7)  # ms per transform term, weight term, product
 _MIN_SPEEDUP = 1.1
@@ -81,8 +83,11 @@ _MIN_WORK = 10**7  # multiply-adds of the direct convolution
 
 def _fits_spectral(shape, dtype, kernel, geo, out, cy, forward_only=False) -> bool:
     """Whether the convolution of an input of `shape` and `dtype` into cy channels is computed
-    spectrally: 2-d, stride and dilation 1, one group, float32/float64, and predicted faster
-    than im2col (NOTE [Choosing the spectral route]). Its gradients follow its choice."""
+    spectrally: 2-d, stride and dilation 1, one group, float32/float64, not Winograd's (NOTE
+    [Winograd convolution]: faster where it fits), and predicted faster than im2col (NOTE
+    [Choosing the spectral route]). Its gradients follow its choice."""
+    if fits_winograd(shape, dtype, kernel, geo, out, cy):
+        return False
     if (len(kernel) != 2 or dtype.char not in "fd" or geo.groups != 1
             or any(s != 1 for s in geo.stride) or any(d != 1 for d in geo.dilation)
             or not all(out) or any(a < 0 for a in geo.lo + geo.hi)):

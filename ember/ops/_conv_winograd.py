@@ -20,10 +20,13 @@ When: the layer's GEMMs must dominate its copies, i.e. wide layers. Measured on 
 Zen 4 machine, batch 100, forward / weight gradient / input gradient against im2col:
 256->256 channels on 8x8 images 1.6x / 1.6x / 1.7x faster, 512->512 on 4x4 1.5x / 1.3x /
 1.5x, 128->256 on 8x8 1.2x / 1.2x / 1.7x, 256->256 on 28x28 (batch 8) 1.4x each; about even
-for 128 channels on 16x16, slower for 128 on 32x32 (0.9x) and for 64->128 on 16x16 (0.7x),
-and on 2x2 outputs. So: 128 channels or more on both sides for outputs up to 8x8, 256 for
-bigger ones, never below 4x4 (`fits_winograd`). A VGG11-BN training step (CIFAR, batch 100)
-took 0.82-0.85x the time with this route, interleaved in one process.
+for 128 channels on 16x16, slower for 128 on 32x32 (0.9x), for 64->128 on 16x16 (0.7x), on
+2x2 outputs and for two images of 8x8. 64->64 on 8x8 measured 1.3-1.7x faster than im2col
+alone, but the CIFAR ResNet's step with those layers here was 2-4% slower than with the
+spectral route, which keeps its spectra for the backward. So: 128 channels or more on both
+sides for outputs up to 8x8, 256 for bigger ones, never below 4x4 or 256 outputs per channel
+over the batch (`fits_winograd`). A VGG11-BN training step (CIFAR, batch 100) took
+0.82-0.85x the time with this route, interleaved in one process.
 float32 only: the transforms round (G holds ½), so results differ from im2col's in the last
 bits, with errors against a float64 reference of the same size (at most twice im2col's:
 tests/ops/test_conv_winograd.py). The input gradient, a stride-1 transposed convolution, is
@@ -42,20 +45,24 @@ _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 # Where the route is taken (NOTE [Winograd convolution]): at least _MIN_CHANNELS on both
 # sides, and _WIDE_CHANNELS unless the output is at most _SMALL_OUTPUT per dim; never for
-# outputs under _MIN_OUTPUT per dim (2x2: one tile per image, where im2col is faster).
+# outputs under _MIN_OUTPUT per dim (2x2: one tile per image, where im2col is faster), nor
+# for fewer than _MIN_POSITIONS outputs per channel over the batch (a few images: the weight's
+# transform, 16·C·Cout values, then costs more than the multiplies saved).
 _MIN_CHANNELS = 128
 _WIDE_CHANNELS = 256
 _SMALL_OUTPUT = 8
 _MIN_OUTPUT = 4
+_MIN_POSITIONS = 256
 _BLOCK_BYTES = 8 * 2**20  # transformed input per batch block (and at least the weight's bytes)
 
 
 def fits_winograd(shape, dtype, kernel, geo, out, cy) -> bool:
     """Whether the convolution of an input of `shape` into cy channels takes this route:
-    3x3, stride and dilation 1, one group, float32, at least _MIN_CHANNELS on both sides."""
+    3x3, stride and dilation 1, one group, float32, wide enough and big enough (below)."""
     return (tuple(kernel) == (3, 3) and dtype.char == "f" and geo.groups == 1
             and all(s == 1 for s in geo.stride) and all(d == 1 for d in geo.dilation)
             and min(out) >= _MIN_OUTPUT and not any(a < 0 for a in geo.lo + geo.hi)
+            and shape[0] * math.prod(out) >= _MIN_POSITIONS
             and min(shape[1], cy) >= (_MIN_CHANNELS if max(out) <= _SMALL_OUTPUT
                                       else _WIDE_CHANNELS))
 

@@ -166,7 +166,8 @@ def test_gradients_of_either_input_alone(needs, create_graph):
     ((64, 32, 8, 5, 2, 64), True),
     ((100, 32, 16, 3, 1, 32), True),  # the CIFAR ResNet's 3x3 layers
     ((100, 16, 32, 3, 1, 16), True),
-    ((100, 64, 8, 3, 1, 64), True),  # small images: im2col's short rows (NOTE: a3)
+    ((100, 64, 8, 3, 1, 64), True),
+    ((100, 48, 8, 3, 1, 48), True),  # small images: im2col's short rows (NOTE: a3)
     ((100, 16, 16, 3, 1, 32), True),  # MyCNN's second layer
     ((64, 3, 32, 5, 2, 32), False),  # 3-channel first layers
     ((100, 3, 32, 3, 1, 16), False),

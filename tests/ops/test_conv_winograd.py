@@ -26,6 +26,13 @@ CASES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def a_few_images_are_enough(monkeypatch):
+    """The cases are two to four images, which the route leaves to im2col (`test_route_choice`
+    tests that): here they take it."""
+    monkeypatch.setattr(winograd, "_MIN_POSITIONS", 0)
+
+
 @pytest.fixture
 def route_calls(monkeypatch):
     """Counts of the route's forward and weight-gradient calls, through the conv kernels."""
@@ -146,8 +153,10 @@ ROUTE_CHOICES = [
     ((100, 128, 8, 8), (256, 128, 3, 3), 1, "float32", True),
     ((100, 512, 4, 4), (512, 512, 3, 3), 1, "float32", True),
     ((8, 256, 28, 28), (256, 256, 3, 3), 1, "float32", True),
+    ((100, 64, 8, 8), (64, 64, 3, 3), 1, "float32", False),  # the CIFAR ResNet's: spectral
     ((100, 512, 2, 2), (512, 512, 3, 3), 1, "float32", False),  # one tile per image
-    ((100, 64, 16, 16), (128, 64, 3, 3), 1, "float32", False),  # too narrow
+    ((2, 128, 8, 8), (128, 128, 3, 3), 1, "float32", False),  # two images
+    ((100, 64, 16, 16), (128, 64, 3, 3), 1, "float32", False),  # too narrow for 16x16
     ((16, 128, 32, 32), (128, 128, 3, 3), 1, "float32", False),  # 128 wide, big images
     ((100, 256, 8, 8), (256, 256, 3, 3), 2, "float32", False),  # strided
     ((100, 256, 8, 8), (256, 256, 3, 3), 1, "float64", False),  # float32 only
@@ -156,7 +165,8 @@ ROUTE_CHOICES = [
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, dtype, taken", ROUTE_CHOICES)
-def test_route_choice(x_shape, w_shape, stride, dtype, taken):
+def test_route_choice(x_shape, w_shape, stride, dtype, taken, monkeypatch):
+    monkeypatch.undo()
     kernel = w_shape[2:]
     out = tuple((s + 2 - k) // stride + 1 for s, k in zip(x_shape[2:], kernel))
     geo = kernels._Geometry((stride, stride), (1, 1), (1, 1), (1, 1), 1)
