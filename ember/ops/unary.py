@@ -342,10 +342,31 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        if not gy._requires_grad:  # no graph to record: one pass over arrays
-            return Tensor._make(relu_kernels.relu_backward(gy._data, y._data))
-        keep = relu_kernels.at_most_zero(y._data)
-        return gy * _constant(xp.logical_not(keep, out=keep))
+        return ThresholdBackward.apply(gy, y)
+
+
+class ThresholdBackward(Op):
+    """g = gy where y > 0 or y is NaN, +0 elsewhere: ReLU's gradient as an op of (gy, y), as
+    PyTorch's threshold_backward, so that under create_graph g has a grad_fn even when only y
+    requires grad;  ggy = the same mask applied to gg,  gy_saved = 0."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, gy, y):
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(y)
+        return relu_kernels.relu_backward(gy._data, y._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        ggy = gzero = None
+        if ctx.needs_input_grad[0]:
+            (y,) = ctx.saved_tensors
+            ggy = ThresholdBackward.apply(gg, y)
+        if ctx.needs_input_grad[1]:  # the mask is flat in y: PyTorch returns zeros, not None
+            gzero = Tensor._make(xp.zeros(ctx._input_meta[1][0], dtype=gg._data.dtype))
+        return ggy, gzero
 
 
 class Erf(Op):

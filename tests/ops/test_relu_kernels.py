@@ -81,3 +81,18 @@ def test_double_backward_matches_torch():
 def test_integer_relu():
     array = RNG.integers(-5, 5, (4, 5)).astype(np.int32)
     _same_bits(ember.relu(ember.tensor(array)), torch.relu(torch.tensor(array)))
+
+
+def test_the_gradient_is_recorded_when_only_the_output_needs_it():
+    """Under create_graph, relu's gradient of a constant gy depends on the saved output: torch
+    records it (ThresholdBackwardBackward0) and its own gradient is zero, not an error."""
+    array = _special((3, 5), np.float64)
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(array, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.relu(x).sum(), [x], create_graph=True)
+        assert g.requires_grad and type(g.grad_fn).__name__ == "ThresholdBackwardBackward0"
+        (gg,) = lib.autograd.grad((g * g).sum(), [x])
+        results.append((g.detach(), gg))
+    for e, t in zip(*results):
+        _same_bits(e, t)
