@@ -1,4 +1,4 @@
-"""ReLU's array kernels (the `Relu` op is in ember/ops/unary.py).
+"""ReLU's array kernels (the `Relu` op is in ember/ops/rectifier.py).
 
 NOTE [Big ReLUs on threads]
 A conv net's ReLU runs over megabytes of activations: when contiguous they are split into flat

@@ -1,4 +1,5 @@
-"""Elementwise functions of one tensor: exp, log, trig, sqrt, sigmoid, tanh, relu, erf, abs, ...
+"""Elementwise functions of one tensor: exp, log, trig, sqrt, sigmoid, tanh, erf, abs, ... (relu:
+rectifier.py)
 
 Where the derivative is a function of the output (exp, sigmoid, tanh, sqrt) the output is saved,
 not the input. Float functions of integer tensors compute in the default float dtype, as in
@@ -11,8 +12,7 @@ from ember import _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method, torch_function
 from ember._tensor import Tensor, short_name
-from ember.autograd.function import Op, unrecorded
-from ember.ops import relu_kernels
+from ember.autograd.function import Op
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj
 
@@ -327,48 +327,6 @@ def _stable_sigmoid(x):
     return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
-class Relu(Op):
-    """y = max(x, 0);  gx = gy where y > 0 or y is NaN, +0 elsewhere (relu'(0) = 0; PyTorch's
-    backward zeroes gy where y <= 0, which a NaN is not; ember/ops/relu_kernels.py)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        y = relu_kernels.relu(x._data)
-        if ctx.needs_input_grad[0]:  # the output is saved: an in-place change to it is caught
-            y = Tensor._make(y)
-            ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        (y,) = ctx.saved_tensors
-        return ThresholdBackward.apply(gy, y)
-
-
-class ThresholdBackward(Op):
-    """g = gy where y > 0 or y is NaN, +0 elsewhere: ReLU's gradient as an op of (gy, y), as
-    PyTorch's threshold_backward, so that under create_graph g has a grad_fn even when only y
-    requires grad;  ggy = the same mask applied to gg,  gy_saved = 0."""
-
-    node_name = "ThresholdBackwardBackward0"
-
-    @staticmethod
-    def forward(ctx, gy, y):
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(y)
-        return relu_kernels.relu_backward(gy._data, y._data)
-
-    @staticmethod
-    def backward(ctx, gg):
-        ggy = gzero = None
-        if ctx.needs_input_grad[0]:
-            (y,) = ctx.saved_tensors
-            ggy = ThresholdBackward.apply(gg, y)
-        if ctx.needs_input_grad[1]:  # the mask is flat in y: PyTorch returns zeros, not None
-            gzero = Tensor._make(xp.zeros(ctx._input_meta[1][0], dtype=gg._data.dtype))
-        return ggy, gzero
-
-
 class Erf(Op):
     """y = erf x;  gx = gy·2/√π·e^(-x²)."""
 
@@ -489,19 +447,6 @@ tanh = float_unary(Tanh)
 sigmoid = float_unary(Sigmoid)
 erf = float_unary(Erf, real_only="erf_vml_cpu")
 erfinv = float_unary(Erfinv, real_only="erfinv_vml_cpu")
-
-
-@op(method=True, inplace=True)
-def relu(input: Tensor) -> Tensor:
-    """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
-    kind = input._data.dtype.kind
-    if kind == "b":
-        raise RuntimeError("Boolean inputs not supported for relu")
-    if kind == "c":
-        raise NotImplementedError("clamp is not supported for complex types")
-    if unrecorded(input):  # NOTE [Array forward]
-        return Tensor._make(relu_kernels.relu(input._data))
-    return Relu.apply(input)
 
 
 @op(method=True, inplace=True, aliases=("absolute",), operators=("__abs__",))

@@ -1,4 +1,4 @@
-"""ReLU, the Relu op of ember/ops/unary.py on ember/ops/relu_kernels.py, against torch bit
+"""ReLU, the Relu op of ember/ops/rectifier.py on ember/ops/relu_kernels.py, against torch bit
 for bit: values and gradients with NaN and infinite inputs, the sign of zero gradients, small
 and big (threaded, flat-block) tensors, non-contiguous inputs, float dtypes, double backward.
 The generic unary tables (tests/ops/test_unary.py) cover the rest.
