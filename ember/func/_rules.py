@@ -16,8 +16,8 @@ from ember.func._batched import (STATS, Unbatchable, _aligned_array, array_level
                                  level_of, physical, wrap, wrap_outputs)
 from ember.ops import (activation, comparison, complex, conversion, elementwise,
                        elementwise_ext, extrema, indexing, joins, linalg, linalg_core,
-                       linalg_decomp, linalg_solve, rearrange, reduction, scans, shape,
-                       softmax, unary, unary_ext, unary_special)
+                       linalg_decomp, linalg_solve, rearrange, rectifier, reduction, scans,
+                       shape, softmax, unary, unary_ext, unary_special)
 from ember.ops.broadcast import ExpandTo
 from ember.ops.indexing import BasicIndex
 from ember.ops.joins import stack
@@ -146,7 +146,8 @@ def _op_classes(module):
             and v.__module__ == module.__name__]
 
 
-_ELEMENTWISE_MODULES = (unary, unary_ext, unary_special, elementwise, elementwise_ext, complex)
+_ELEMENTWISE_MODULES = (unary, rectifier, unary_ext, unary_special, elementwise,
+                        elementwise_ext, complex)
 for _module in _ELEMENTWISE_MODULES:
     _register(broadcasting, *[c for c in _op_classes(_module) if c.__name__ != "Frexp"])
 _register(broadcasting, comparison.Where, comparison.Clamp, comparison.ClampTensor,
