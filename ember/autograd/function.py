@@ -207,12 +207,13 @@ class SavedOutput:
 
 def _hold_saved_outputs(ctx, outputs):
     """Swap the outputs ctx saved (and is the grad_fn of) for SavedOutputs: no cycle."""
+    saved = list(ctx._saved)
     for index, output in enumerate(outputs):
         if type(output) is Tensor and output.grad_fn is ctx:
-            saved = ctx._saved
             for i, (t, version) in enumerate(saved):
                 if t is output:
-                    ctx._saved = saved[:i] + ((SavedOutput(t, index), version),) + saved[i + 1:]
+                    saved[i] = (SavedOutput(t, index), version)
+    ctx._saved = tuple(saved)
 
 
 def _zeros_for_missing(grads, output_meta):

@@ -399,3 +399,28 @@ def test_a_dropped_forward_leaves_nothing_for_the_garbage_collector():
             assert gc.collect() == 0, lib.__name__
         finally:
             gc.enable()
+
+
+def test_outputs_saved_twice_and_among_several_are_all_held():
+    """A Function saving each of its two outputs, one of them twice: every saved output comes
+    back with the node as its grad_fn, and the gradients are torch's."""
+    grads = []
+    for lib in (ember, torch):
+        class TwoOut(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                a, b = x.exp(), x.sin()
+                ctx.save_for_backward(a, b, a)
+                return a, b
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                a, b, a_again = ctx.saved_tensors
+                assert a.grad_fn is a_again.grad_fn is not None and b.grad_fn is a.grad_fn
+                return ga * a_again + gb * (1 - b * b).sqrt()
+
+        x = lib.tensor([0.1, 0.5, -0.7], requires_grad=True)
+        a, b = TwoOut.apply(x)
+        (g,) = lib.autograd.grad((a * b).sum(), x)
+        grads.append(g)
+    assert_same(*grads)
