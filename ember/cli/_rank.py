@@ -9,8 +9,11 @@ the other ranks stop at once instead of waiting forever in a collective.
 import os
 import subprocess
 import sys
+import time
 
 from ember.cli.run import run, run_module
+
+_FORWARDING_GRACE = 0.5  # seconds between a failed rank's last output and MPI_Abort
 
 # the global rank as each MPI launcher gives it, in the order tried (MPICH, Open MPI, PMIx)
 _LAUNCHER_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
@@ -46,6 +49,10 @@ def _abort(status: int) -> None:
     """Stop every rank of the job: MPI_Abort (the launcher then exits with status)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    # The launcher forwards this rank's output through a pipe it reads on its own time, and
+    # MPI_Abort ends the job at once: on a busy machine the traceback just written was cut
+    # after its first line. A moment's wait lets the launcher pass it on.
+    time.sleep(_FORWARDING_GRACE)
     from mpi4py import MPI  # lazy: a rank that never used MPI starts it only to abort
 
     MPI.COMM_WORLD.Abort(status)
