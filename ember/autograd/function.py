@@ -400,13 +400,10 @@ def _link_inputs(ctx, args, Tensor):
             node = a.grad_fn
             if node is not None:
                 edges.append((node, a._output_nr))
-            else:  # a leaf: its AccumulateGrad, made anew once the last graph using it died
-                ref = a._accumulator  # (a weak reference: NOTE [Leaf and accumulator])
+            else:
+                ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
                 accumulator = ref() if ref is not None else None
-                if accumulator is None:
-                    accumulator = AccumulateGrad(a)
-                    a._accumulator = _weak_ref(accumulator)
-                edges.append((accumulator, 0))
+                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
             needs.append(True)
             data = a._data
             input_meta.append((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
@@ -440,7 +437,6 @@ def _link_outputs(ctx, outputs, Tensor):
 
 
 _NOT_A_TENSOR = ((), None)
-_weak_ref = weakref.ref
 _NO_EDGE = (None, 0)
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.

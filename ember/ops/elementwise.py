@@ -201,6 +201,8 @@ def sub(input, other, *, alpha=1):
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     _check_alpha(a.dtype, alpha)
+    if type(alpha) is int and alpha == 1:  # the default: Sub's array forward applies
+        return apply_binary(Sub, a, b)
     return apply_binary(Sub, a, b, alpha)
 
 
