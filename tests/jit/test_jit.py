@@ -17,6 +17,7 @@ def _pair():
     def build(lib):
         return lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.ReLU(), lib.nn.Linear(3, 2))
 
+    torch.manual_seed(0)  # (unseeded, one draw in ~300 put an output near 0, past rtol 1e-5)
     reference = build(torch)
     model = build(ember)
     model.load_state_dict({k: to_ember(v) for k, v in reference.state_dict().items()})
