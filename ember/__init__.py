@@ -1,5 +1,6 @@
 """ember: PyTorch's API on NumPy. `import ember as torch` and your PyTorch program runs."""
 
+from ember import _blas_threads  # noqa: F401 (first: NOTE [BLAS's idle threads])
 from ember._version import __version__
 
 import importlib as _importlib
