@@ -11,6 +11,7 @@ import math
 from typing import NamedTuple
 
 from ember._backend import as_strided_windows, get_array_module, xp
+from ember._threads import lane_blocks, parallel_lanes
 from ember.ops._conv_spectral import (
     _fits_spectral,
     _spectral_forward,
@@ -115,22 +116,22 @@ def _channel_major(a, groups):
 # the weight outgrows the cache and 2 MB blocks of a few images made the layer 10-15% slower.
 _BLOCK_BYTES = 2 * 2**20
 
-# NOTE [Convolution on one thread, BLAS on its own]: the blocks run one after another on the
-# calling thread; only the GEMMs use more than one core (BLAS's own threads). Splitting the
-# batch over two threads, each running its blocks with BLAS on one thread, was measured and
-# dropped: much faster on a loaded machine and a little faster for one layer alone, but 10-20%
-# slower in a quiet training step (MyCNN, seed-000 net), most likely because OpenBLAS's idle
-# threads, which spin for a while after the other layers' GEMMs, take the core it needs.
-# Likewise one GEMM per image (writing y in place, no move to NCHW) was 1.4x faster on one
-# thread but up to 14x slower with BLAS's threads woken for every image's GEMM: dropped.
+# NOTE [Convolution in lanes]: the blocks are shared out to one lane per thread, each lane
+# calling BLAS on its own thread (NOTE [Lanes] in `ember/_threads.py`), so im2col's copies and
+# col2im's adds use every core, not only the GEMMs. Measured before as 10-20% slower in a
+# training step: OpenBLAS's idle threads then spun for 0.1 s after every GEMM and took the
+# second core (NOTE [BLAS's idle threads]); with them sleeping, the lanes made the CIFAR
+# ResNet's and VGG11-BN's steps 0.77x and 0.86x the time. One GEMM per image (writing y in
+# place, no move to NCHW) was 1.4x faster on one thread but up to 14x slower with BLAS's
+# threads woken for every image's GEMM: dropped.
 
 
 def _batch_blocks(n: int, item_bytes: int, scale: int = 1, weight_bytes: int = 0):
-    """Slices of the batch axis, each holding about scale·_BLOCK_BYTES of column buffer, or
-    twice the weight's bytes if that is more (NOTE [Batch blocks])."""
+    """Slices of the batch axis, each holding at most about scale·_BLOCK_BYTES of column
+    buffer, or twice the weight's bytes if that is more (NOTE [Batch blocks]), shared equally
+    by the lanes (NOTE [Lanes] in `ember/_threads.py`)."""
     budget = max(scale * _BLOCK_BYTES, 2 * weight_bytes)
-    step = max(1, budget // max(item_bytes, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+    return lane_blocks(n, max(1, budget // max(item_bytes, 1)), item_bytes)
 
 
 def _is_blas_float(x) -> bool:
@@ -166,26 +167,31 @@ def _conv_forward_columns(x, w, geo, out, bias=None):
     pointwise = _is_pointwise(x, kernel, geo)
     by_rows = _fits_row_columns(x, kernel, geo, out)
 
-    for block in _batch_blocks(n, item_bytes, weight_bytes=w.nbytes):
-        nb = block.stop - block.start
-        target = y[block].reshape(nb, cy, positions)
-        if pointwise:  # y[n] = W·x[n], written in place: no columns, no moves
-            xp.matmul(wg[0], x[block].reshape(nb, c, positions), out=target)
-            if bias is not None:
-                target += bias.reshape(-1, 1)
-            continue
-        if by_rows:  # NOTE [Columns of whole padded rows]: drop the extra columns in the move
-            cols, width = _row_columns(x[block], kernel, geo, out)
-            yb = xp.matmul(wg, cols).reshape(cy, nb, out[0], width)[..., :out[1]]
-            target = y[block]
-        else:
-            yb = xp.matmul(wg, _columns(x[block], kernel, geo, out))  # (g, Cout/g, nb·∏out)
-            yb = yb.reshape(cy, nb, positions)
-        moved = xp.swapaxes(yb, 0, 1)
-        if bias is None:
-            xp.copyto(target, moved)
-        else:
-            xp.add(moved, bias.reshape((-1,) + (1,) * (moved.ndim - 2)), out=target)
+    blocks = _batch_blocks(n, item_bytes, weight_bytes=w.nbytes)
+
+    def lane(first, last):
+        for block in blocks[first:last]:
+            nb = block.stop - block.start
+            target = y[block].reshape(nb, cy, positions)
+            if pointwise:  # y[n] = W·x[n], written in place: no columns, no moves
+                xp.matmul(wg[0], x[block].reshape(nb, c, positions), out=target)
+                if bias is not None:
+                    target += bias.reshape(-1, 1)
+                continue
+            if by_rows:  # NOTE [Columns of whole padded rows]: drop extra columns in the move
+                cols, width = _row_columns(x[block], kernel, geo, out)
+                yb = xp.matmul(wg, cols).reshape(cy, nb, out[0], width)[..., :out[1]]
+                target = y[block]
+            else:
+                yb = xp.matmul(wg, _columns(x[block], kernel, geo, out))  # (g, Cout/g, nb·∏out)
+                yb = yb.reshape(cy, nb, positions)
+            moved = xp.swapaxes(yb, 0, 1)
+            if bias is None:
+                xp.copyto(target, moved)
+            else:
+                xp.add(moved, bias.reshape((-1,) + (1,) * (moved.ndim - 2)), out=target)
+
+    parallel_lanes(lane, len(blocks))
     return y
 
 
@@ -282,13 +288,18 @@ def _conv_transpose_forward(x, w, geo, out):
     order = (0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))
     item_bytes = cy * math.prod(kernel) * math.prod(spatial) * x.itemsize
 
-    for block in _batch_blocks(n, item_bytes, scale=2, weight_bytes=w.nbytes):
-        xb = x[block]
-        cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
-        cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
-        cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
-        full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, *size)
-        xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
+    blocks = _batch_blocks(n, item_bytes, scale=2, weight_bytes=w.nbytes)
+
+    def lane(first, last):
+        for block in blocks[first:last]:
+            xb = x[block]
+            cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
+            cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
+            cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
+            full = _col2im(cols.transpose(order), size, geo.stride, geo.dilation)  # (Cy, nb, ..)
+            xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
+
+    parallel_lanes(lane, len(blocks))
     return y
 
 
@@ -310,14 +321,23 @@ def _conv_weight(x, gy, kernel, geo):
     # million weights (VGG's 256-512 channel layers) gw = gy·colsᵀ directly is 1.2-1.3x faster.
     direct = g * rows * (cy // g) >= _DIRECT_WEIGHT_GRAD
     shape = (g, cy // g, rows) if direct else (g, rows, cy // g)
-    grad = get_array_module(gy).zeros(shape, dtype=gy.dtype)
-    for block in _batch_blocks(n, item_bytes, weight_bytes=grad.nbytes):
-        cols = _columns(x[block], kernel, geo, out)
-        gyb = _channel_major(gy[block], g)
-        if direct:
-            grad += xp.matmul(gyb, cols.transpose(0, 2, 1))
-        else:
-            grad += xp.matmul(cols, gyb.transpose(0, 2, 1))
+    module = get_array_module(gy)
+    blocks = _batch_blocks(n, item_bytes, weight_bytes=math.prod(shape) * gy.itemsize)
+
+    def lane(first, last):  # this lane's share of the sum over the batch
+        grad = module.zeros(shape, dtype=gy.dtype)
+        for block in blocks[first:last]:
+            cols = _columns(x[block], kernel, geo, out)
+            gyb = _channel_major(gy[block], g)
+            if direct:
+                grad += xp.matmul(gyb, cols.transpose(0, 2, 1))
+            else:
+                grad += xp.matmul(cols, gyb.transpose(0, 2, 1))
+        return grad
+
+    grad, *others = parallel_lanes(lane, len(blocks))
+    for other in others:
+        grad += other
     gw = grad if direct else xp.asanyarray(grad.transpose(0, 2, 1), order="C")
     return gw.reshape((cy, cx // g) + tuple(kernel))  # (g, Cy/g, Cx/g·∏K) as (Cy, Cx/g, *K)
 

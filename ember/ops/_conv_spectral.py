@@ -38,6 +38,7 @@ import math
 from typing import NamedTuple
 
 from ember._backend import get_array_module, xp
+from ember._threads import lane_blocks, parallel_lanes
 from ember.ops._conv_winograd import fits_winograd
 
 # Blocks of the batch: spectra of about this many bytes per block, the temporaries of the
@@ -209,9 +210,9 @@ def _inverse(products, length, count, offset=(0, 0), out=None):
 
 
 def _batch_blocks(n, item_bytes):
-    """Slices of the batch, each with about _BLOCK_BYTES of spectrum."""
-    step = max(1, _BLOCK_BYTES // max(item_bytes, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+    """Slices of the batch, each with at most about _BLOCK_BYTES of spectrum, shared equally
+    by the lanes (NOTE [Lanes] in `ember/_threads.py`)."""
+    return lane_blocks(n, max(1, _BLOCK_BYTES // max(item_bytes, 1)), item_bytes)
 
 
 # ---- the kernels ---------------------------------------------------------------------------
@@ -264,8 +265,12 @@ def _batch_spectrum(a, grid):
 def _whole_spectrum(a, grid, offset, blocks):
     """The spectrum (F, N, 2·C) of a whole batch a, computed block by block."""
     whole = _batch_spectrum(a, grid)
-    for _ in _spectra_of(a, grid, offset, blocks, whole):
-        pass  # each block's spectrum is written into `whole` as it is made
+
+    def lane(first, last):
+        for _ in _spectra_of(a, grid, offset, blocks[first:last], whole):
+            pass  # each block's spectrum is written into `whole` as it is made
+
+    parallel_lanes(lane, len(blocks))
     return whole
 
 
@@ -285,11 +290,15 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
     y = module.empty((n, cy) + tuple(out), dtype=x.dtype)
     blocks = _batch_blocks(n, grid.freqs * 2 * (c + cy) * x.itemsize)
     inputs = _batch_spectrum(x, grid) if keep else None
-    for block, spectrum in _spectra_of(x, grid, geo.lo, blocks, inputs):
-        products = module.empty((2, grid.freqs, block.stop - block.start, cy), dtype=x.dtype)
-        xp.matmul(spectrum, to_real, out=products[0])
-        xp.matmul(spectrum, to_imag, out=products[1])
-        _inverse(grid.split(products), grid.length, out, out=y[block])
+
+    def lane(first, last):
+        for block, spectrum in _spectra_of(x, grid, geo.lo, blocks[first:last], inputs):
+            products = module.empty((2, grid.freqs, block.stop - block.start, cy), dtype=x.dtype)
+            xp.matmul(spectrum, to_real, out=products[0])
+            xp.matmul(spectrum, to_imag, out=products[1])
+            _inverse(grid.split(products), grid.length, out, out=y[block])
+
+    parallel_lanes(lane, len(blocks))
     if bias is not None:
         y += bias.reshape(-1, 1, 1)
     return (y, _Spectra(grid, blocks, inputs, weight)) if keep else y
@@ -331,11 +340,16 @@ def _transposed(gy, weight, grid, blocks, lo, spatial, grads=None):
     to_real = xp.concatenate([wr, -wi], axis=1)
     to_imag = xp.concatenate([wi, wr], axis=1)
     gx = module.empty((n, c) + tuple(spatial), dtype=gy.dtype)
-    for block, spectrum in _spectra_of(gy, grid, (0, 0), blocks, grads):
-        products = module.empty((2, grid.freqs, block.stop - block.start, c), dtype=gy.dtype)
-        xp.matmul(spectrum, to_real, out=products[0])
-        xp.matmul(spectrum, to_imag, out=products[1])
-        _inverse(grid.split(products), grid.length, spatial, lo, out=gx[block])
+
+    def lane(first, last):
+        for block, spectrum in _spectra_of(gy, grid, (0, 0), blocks[first:last], grads):
+            products = module.empty((2, grid.freqs, block.stop - block.start, c),
+                                    dtype=gy.dtype)
+            xp.matmul(spectrum, to_real, out=products[0])
+            xp.matmul(spectrum, to_imag, out=products[1])
+            _inverse(grid.split(products), grid.length, spatial, lo, out=gx[block])
+
+    parallel_lanes(lane, len(blocks))
     return gx
 
 
@@ -354,11 +368,17 @@ def _weight_from_spectra(inputs, grads, grid, kernel):
     """gw (Cy, C, K0, K1) = the inverse of Σ_n X(f)ᵀ·conj(GY(f)), from the whole batch's
     spectra (F, N, 2C) and (F, N, 2Cy)."""
     c, cy = inputs.shape[2] // 2, grads.shape[2] // 2
-    # [Xr | Xi]ᵀ·[GYr | GYi] holds the four real products: blocks (re/im of x, re/im of gy)
-    cross = xp.matmul(inputs.transpose(0, 2, 1), grads).reshape(grid.freqs, 2, c, 2, cy)
-    # (Xr + i Xi)ᵀ(GYr - i GYi) = XrᵀGYr + XiᵀGYi + i(XiᵀGYr - XrᵀGYi)
-    products = xp.stack([cross[:, 0, :, 0] + cross[:, 1, :, 1],
-                         cross[:, 1, :, 0] - cross[:, 0, :, 1]])  # (2, F, C, Cy)
+    products = get_array_module(inputs).empty((2, grid.freqs, c, cy), dtype=inputs.dtype)
+
+    def lane(first, last):  # the frequencies first .. last - 1
+        # [Xr | Xi]ᵀ·[GYr | GYi] holds the four real products: blocks (re/im of x, re/im of gy)
+        cross = xp.matmul(inputs[first:last].transpose(0, 2, 1), grads[first:last])
+        cross = cross.reshape(last - first, 2, c, 2, cy)
+        # (Xr + i Xi)ᵀ(GYr - i GYi) = XrᵀGYr + XiᵀGYi + i(XiᵀGYr - XrᵀGYi)
+        xp.add(cross[:, 0, :, 0], cross[:, 1, :, 1], out=products[0, first:last])
+        xp.subtract(cross[:, 1, :, 0], cross[:, 0, :, 1], out=products[1, first:last])
+
+    parallel_lanes(lane, grid.freqs, work_bytes=inputs.nbytes + grads.nbytes)
     gw = _inverse(grid.split(products), grid.length, tuple(kernel))
     return xp.ascontiguousarray(gw.transpose(1, 0, 2, 3))
 

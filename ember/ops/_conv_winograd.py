@@ -37,6 +37,7 @@ gradient (`winograd_weight`), whose per-position GEMMs sum over the batch.
 import math
 
 from ember._backend import get_array_module, xp
+from ember._threads import lane_blocks, parallel_lanes
 
 # Bᵀ rows: (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1); applied by `_rows_by_bt`.
 # G (4x3) rows: (1, 0, 0), (½, ½, ½), (½, -½, ½), (0, 0, 1): the weight's transform.
@@ -76,12 +77,15 @@ def winograd_forward(x, w, geo, out, bias=None):
     u = _weight_transform(w)  # (16, C, Cout)
     tiles = tuple(-(-o // 2) for o in out)
     per_image = 16 * c * math.prod(tiles) * x.itemsize
-    step = max(1, max(_BLOCK_BYTES, u.nbytes) // per_image)
-    for start in range(0, n, step):
-        block = slice(start, min(start + step, n))
-        v = _input_transform(x[block], geo.lo, tiles)  # (16, tiles·nb, C)
-        m = xp.matmul(v, u)  # (16, tiles·nb, Cout)
-        _output_transform(m, y[block], tiles)
+    blocks = lane_blocks(n, max(1, max(_BLOCK_BYTES, u.nbytes) // per_image), per_image)
+
+    def lane(first, last):
+        for block in blocks[first:last]:
+            v = _input_transform(x[block], geo.lo, tiles)  # (16, tiles·nb, C)
+            m = xp.matmul(v, u)  # (16, tiles·nb, Cout)
+            _output_transform(m, y[block], tiles)
+
+    parallel_lanes(lane, len(blocks))
     if bias is not None:
         y += bias.reshape(-1, 1, 1)
     return y
@@ -97,12 +101,19 @@ def winograd_weight(x, gy, geo):
     module = get_array_module(x)
     tiles = tuple(-(-o // 2) for o in out)
     per_image = 16 * (c + cy) * math.prod(tiles) * x.itemsize
-    grad = module.zeros((16, c, cy), dtype=x.dtype)  # dL/dU, (C, Cout) per position
-    step = max(1, max(_BLOCK_BYTES, grad.nbytes) // per_image)
-    for start in range(0, n, step):
-        block = slice(start, min(start + step, n))
-        v = _input_transform(x[block], geo.lo, tiles)  # (16, tiles·nb, C)
-        grad += xp.matmul(v.transpose(0, 2, 1), _gradient_transform(gy[block], tiles))
+    step = max(1, max(_BLOCK_BYTES, 16 * c * cy * x.itemsize) // per_image)
+    blocks = lane_blocks(n, step, per_image)
+
+    def lane(first, last):  # this lane's share of dL/dU, (C, Cout) per position
+        grad = module.zeros((16, c, cy), dtype=x.dtype)
+        for block in blocks[first:last]:
+            v = _input_transform(x[block], geo.lo, tiles)  # (16, tiles·nb, C)
+            grad += xp.matmul(v.transpose(0, 2, 1), _gradient_transform(gy[block], tiles))
+        return grad
+
+    grad, *others = parallel_lanes(lane, len(blocks))
+    for other in others:
+        grad += other
     g16 = module.asarray(_g_kron(x.dtype))  # (16, 9)
     gw = xp.matmul(g16.T, grad.reshape(16, c * cy)).reshape(3, 3, c, cy)
     return xp.asanyarray(gw.transpose(3, 2, 0, 1), order="C")

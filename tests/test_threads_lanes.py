@@ -1,0 +1,105 @@
+"""parallel_lanes and lane_blocks (ember/_threads.py, NOTE [Lanes]): lanes share blocks
+equally, call BLAS on one thread each and restore BLAS's count; convolutions computed in lanes
+give the one-thread results."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _threads
+from ember._threads import lane_blocks, parallel_lanes
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def _blas_threads():
+    """The thread count of NumPy's BLAS (SciPy or torch may have loaded others)."""
+    blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    numpy_blas = [i for i in blas if "numpy" in i["filepath"]] or blas
+    return numpy_blas[0]["num_threads"]
+
+
+class _Threads:
+    """ember.set_num_threads(n) for a with-block, BLAS's and ember's counts restored after."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.old, self.blas = ember.get_num_threads(), _blas_threads()
+        ember.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        ember.set_num_threads(self.old)
+        threadpoolctl.threadpool_limits(self.blas, user_api="blas")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 257])
+@pytest.mark.parametrize("step", [1, 5, 26, 1000])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_lane_blocks_cover_the_batch_in_equal_slices(n, step, threads):
+    with _Threads(threads):
+        big = lane_blocks(n, step, item_bytes=1 << 22)  # shareable work
+        small = lane_blocks(n, step, item_bytes=1)  # too little to share
+    for blocks in (big, small):
+        assert blocks[0].start == 0 and blocks[-1].stop == n
+        assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+        sizes = [b.stop - b.start for b in blocks]
+        assert max(sizes) <= max(step, -(-n // len(blocks))) and max(sizes) - min(sizes) <= 1
+    assert len(small) == min(n, -(-n // step))
+    lanes = min(threads, n)
+    if lanes > 1 and -(-(-(-n // step)) // lanes) * lanes <= n:  # (else one item per block)
+        assert len(big) % lanes == 0
+
+
+def test_lanes_run_blas_on_one_thread_each_and_restore_it():
+    with _Threads(2):
+        threadpoolctl.threadpool_limits(2, user_api="blas")
+        seen = parallel_lanes(lambda a, b: (a, b, _blas_threads(), threading.get_ident()), 10)
+        assert [(a, b) for a, b, _, _ in seen] == [(0, 5), (5, 10)]
+        assert {blas for _, _, blas, _ in seen} == {1}
+        assert len({ident for *_, ident in seen}) == 2
+        assert _blas_threads() == 2
+        # under a lane's worth of work, or one thread: one call, BLAS untouched
+        assert parallel_lanes(lambda a, b: (a, b, _blas_threads()), 10, work_bytes=1000) == [
+            (0, 10, 2)]
+    with _Threads(1):
+        assert parallel_lanes(lambda a, b: (a, b), 10) == [(0, 10)]
+
+
+def test_without_threadpoolctl_one_call(monkeypatch):
+    monkeypatch.setitem(_threads._blas, "checked", True)
+    monkeypatch.setitem(_threads._blas, "controller", None)
+    with _Threads(2):
+        assert parallel_lanes(lambda a, b: (a, b, threading.get_ident()), 10) == [
+            (0, 10, threading.get_ident())]
+
+
+# (Cin, Cout, size, kernel, stride): im2col with each kind of columns, the spectral route, a
+# stride-2 layer (col2im for its input gradient) and a 1x1 layer
+_LAYERS = [(3, 16, 32, 3, 1), (16, 32, 16, 3, 1), (32, 32, 16, 5, 1), (16, 32, 32, 3, 2),
+           (32, 64, 16, 1, 1)]
+
+
+@pytest.mark.parametrize("layer", _LAYERS, ids=str)
+def test_convolution_in_lanes_equals_one_thread(layer):
+    cin, cout, size, k, stride = layer
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, cin, size, size), dtype=np.float32)
+    w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) / (cin * k * k) ** 0.5
+
+    def run(threads):
+        with _Threads(threads):
+            xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+            y = ember.nn.functional.conv2d(xt, wt, stride=stride, padding=k // 2)
+            (y * y).sum().backward()
+        return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
+
+    one, lanes = run(1), run(2)
+    # each image's output and input gradient are computed alone: the same bits either way
+    np.testing.assert_array_equal(lanes[0], one[0])
+    np.testing.assert_array_equal(lanes[1], one[1])
+    # the weight gradient sums over the batch in another grouping: float32 rounding apart
+    np.testing.assert_allclose(lanes[2], one[2], rtol=1e-4, atol=1e-4 * np.abs(one[2]).max())
