@@ -122,19 +122,32 @@ def torch_affine_flat_channels(y, x, mean, var, alpha, b):
         yr[:, c, :] = fused(xr[:, c, :], a, xp.asarray(beta, dtype=x.dtype))
 
 
-def affine(centered, alpha, b, in_place=False):
+def affine(centered, alpha, b, in_place=False, mean=None):
     """y = (x - μ)·α + b per channel (α = w/σ; b an array of C values or None), into a new
-    array or over the centred input."""
+    array or over the centred input; with `mean` (C values), `centered` is x itself and each
+    block is centred on its way (one pass fewer than centring first: running statistics)."""
     c = rows(centered)
     y = c if in_place else get_array_module(c).empty(c.shape, dtype=c.dtype)
 
     def block(i, j):
-        xp.multiply(c[i:j], alpha.reshape(-1, 1), out=y[i:j])
+        if mean is None:
+            xp.multiply(c[i:j], alpha.reshape(-1, 1), out=y[i:j])
+        else:
+            xp.subtract(c[i:j], mean.reshape(-1, 1), out=y[i:j])
+            xp.multiply(y[i:j], alpha.reshape(-1, 1), out=y[i:j])
         if b is not None:
             xp.add(y[i:j], b.reshape(-1, 1), out=y[i:j])
 
     _blocks(block, c)
     return y.reshape(centered.shape)
+
+
+def centre(data, mean):
+    """x - μ per channel (μ: C values), computed in batch blocks on the pool's threads."""
+    x = rows(data)
+    centered = get_array_module(x).empty(x.shape, dtype=x.dtype)
+    _blocks(lambda i, j: xp.subtract(x[i:j], mean.reshape(-1, 1), out=centered[i:j]), x)
+    return centered.reshape(data.shape)
 
 
 def grad_sums(g, centered):

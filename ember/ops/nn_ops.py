@@ -23,7 +23,7 @@ from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.linalg import _product
-from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments,
+from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, centre,
                                        exact_flat_channels, fits, grad_sums, rows, scaled,
                                        torch_affine_flat_channels)
 
@@ -377,12 +377,16 @@ def _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered):
     data = x._data
     invstd = _inverse_std(var, eps, ctx.batch_stats, data.dtype)
     mean = mean.astype(data.dtype, copy=False)
-    if centered is None:
-        centered = data - mean
     alpha = invstd.reshape(-1) if w is None else invstd.reshape(-1) * w._data.reshape(-1)
     keep = any(ctx.needs_input_grad[:3])
     bias = None if b is None else b._data.reshape(-1)
-    y = affine(centered, alpha, bias, in_place=not keep)
+    if centered is not None:  # (the batch statistics' pass made it)
+        y = affine(centered, alpha, bias, in_place=not keep)
+    elif keep:
+        centered = centre(data, mean)
+        y = affine(centered, alpha, bias)
+    else:  # running statistics, no backward: centred block by block on the way
+        y = affine(data, alpha, bias, mean=mean)
     torch_affine_flat_channels(y, data, mean, var, alpha, bias)
     if keep:
         ctx.centered, ctx.invstd, ctx.mean, ctx.xhat = centered, invstd, mean, None
