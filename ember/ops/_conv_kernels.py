@@ -19,6 +19,7 @@ from ember.ops._conv_spectral import (
     _spectral_weight,
     _transpose_fits_spectral,
 )
+from ember.ops._conv_rows import fits_rows, row_col2im, row_columns, rows_of
 from ember.ops._conv_winograd import fits_winograd, winograd_forward, winograd_weight
 
 
@@ -179,7 +180,7 @@ def _conv_forward_columns(x, w, geo, out, bias=None):
                     target += bias.reshape(-1, 1)
                 continue
             if by_rows:  # NOTE [Columns of whole padded rows]: drop extra columns in the move
-                cols, width = _row_columns(x[block], kernel, geo, out)
+                cols, width = row_columns(x[block], kernel, geo, out)
                 yb = xp.matmul(wg, cols).reshape(cy, nb, out[0], width)[..., :out[1]]
                 target = y[block]
             else:
@@ -195,46 +196,12 @@ def _conv_forward_columns(x, w, geo, out, bias=None):
     return y
 
 
-# NOTE [Columns of whole padded rows]
-# For a 2-d convolution with stride 1, the window of kernel offset (i, j) in image n of the
-# zero-padded x (H' x W' per channel) starts at i·d·W' + j·d of the flattened image, and the
-# out[0] output rows it covers, read as whole padded rows of W' values, are ONE contiguous run
-# of out[0]·W' values. So the column buffer (C·∏K, N·out[0]·W') is one copy of a strided view
-# made of long runs, where `_columns` copies rows of out[1] values (4-10x as many NumPy inner
-# loops for small images). The price: each output row gets W' - out[1] extra columns, which
-# the GEMM computes and the move to NCHW drops (the extra columns only read x; no real output
-# depends on them). Worth it when they are few: at most an eighth of a row (measured on one
-# core: 8-15% faster per layer for 16-32 channels at 32x32 and 16x16, kernel 3; about 2x for
-# a 3-channel 32x32 input with a 5x5 kernel; slower for 8x8 images with a 5x5 kernel).
-_EXTRA_COLUMNS = 8  # at most 1/8 of a row
-
-
 def _fits_row_columns(x, kernel, geo, out) -> bool:
-    """Whether the forward builds its columns from whole padded rows (see NOTE)."""
-    if len(kernel) != 2 or any(s != 1 for s in geo.stride) or not all(out):
-        return False
-    width = x.shape[3] + geo.lo[1] + geo.hi[1]
-    return (width - out[1]) * _EXTRA_COLUMNS <= out[1]
-
-
-def _row_columns(x, kernel, geo, out):
-    """(The column buffer (groups, C/g·∏K, N·out[0]·W') of x read as whole padded rows, W')."""
-    n, c, h, w = x.shape
-    (top, left), (bottom, right), d = geo.lo, geo.hi, geo.dilation
-    height, width = h + top + bottom, w + left + right
-    tail = (kernel[1] - 1) * d[1]  # the last window's run ends this far past its image
-    module = get_array_module(x)
-    source = module.zeros((c, n, height * width + tail), dtype=x.dtype)
-    source[:, :, :height * width].reshape(c, n, height, width)[
-        :, :, top:top + h, left:left + w] = xp.swapaxes(x, 0, 1)
-    run = out[0] * width
-    step_c, step_n, item = source.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        source, (c, kernel[0], kernel[1], n, run),
-        (step_c, d[0] * width * item, d[1] * item, step_n, item), writeable=False)
-    cols = module.empty(windows.shape, dtype=x.dtype)
-    xp.copyto(cols, windows)
-    return cols.reshape(geo.groups, c // geo.groups * math.prod(kernel), n * run), width
+    """Whether the forward reads its columns as whole padded rows (NOTE [Columns of whole
+    padded rows] in `ember/ops/_conv_rows.py`): stride 1 (with stride 2, reading whole rows of
+    the phases measured no faster than `_columns`; nor did the weight gradient on whole rows)."""
+    padded = tuple(s + a + b for s, a, b in zip(x.shape[2:], geo.lo, geo.hi))
+    return all(s == 1 for s in geo.stride) and fits_rows(padded, kernel, geo, out)
 
 
 def _flip_transposed(w, groups):
@@ -289,10 +256,20 @@ def _conv_transpose_forward(x, w, geo, out):
     item_bytes = cy * math.prod(kernel) * math.prod(spatial) * x.itemsize
 
     blocks = _batch_blocks(n, item_bytes, scale=2, weight_bytes=w.nbytes)
+    # whole rows (NOTE [Columns of whole padded rows]) unless w holds an inf or NaN: the
+    # extra columns' products, zeros otherwise, are added into real positions
+    by_rows = (nd == 2 and fits_rows(size, kernel, geo, spatial) and _is_blas_float(x)
+               and bool(xp.isfinite(w).all()))
 
     def lane(first, last):
         for block in blocks[first:last]:
             xb = x[block]
+            if by_rows:
+                width = -(-size[1] // geo.stride[1])
+                cols = xp.matmul(wt, rows_of(xb, width, g))  # (g, Cy/g·∏K, nb·S0·width)
+                cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0], -1))
+                y[block] = row_col2im(cols, size, geo.lo, out, kernel, geo, width)
+                continue
             cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
             cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32
             cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0],) + tuple(spatial))
