@@ -120,6 +120,17 @@ def parallel_blocks(fn, count: int, min_block: int = 1) -> list:
     return [first] + [future.result() for future in futures]
 
 
+def flat_blocks(fn, out, *arrays, block: int):
+    """fn(out, *arrays) for elementwise work on arrays of out's shape: on flat blocks of at
+    least `block` elements on the pool's threads when there are two or more and every array
+    is contiguous, else in one call."""
+    if out.size < 2 * block or not all(a.flags.c_contiguous for a in (out,) + arrays):
+        fn(out, *arrays)
+        return
+    flat = [a.reshape(-1) for a in (out,) + arrays]
+    parallel_blocks(lambda i, j: fn(*[a[i:j] for a in flat]), out.size, block)
+
+
 _blas = {"controller": None, "checked": False}
 
 

@@ -13,7 +13,9 @@ from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
+from ember._threads import flat_blocks
 from ember.autograd.function import Op, SavedOutput
+from ember.ops import relu_kernels
 
 _state = grad_mode._state
 
@@ -189,7 +191,7 @@ def _inplace_update(self, result):
     if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
         _keep_saved_originals(result.grad_fn, self, result)
     if result._data is not self._data:
-        xp.copyto(self._data, result._data, casting="unsafe")
+        _write(self._data, result._data)
     self._version.value += 1
     in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
     if not (_state["enabled"] and (result._requires_grad or in_graph)):
@@ -201,6 +203,16 @@ def _inplace_update(self, result):
         self._output_nr = result._output_nr
         self._requires_grad = True
     return self
+
+
+def _write(target, values):
+    """target[...] = values (cast as PyTorch's in-place ops cast); a big contiguous write of
+    one dtype is shared out to the intra-op threads (a conv net's relu_ and `out += x`)."""
+    if (values.dtype == target.dtype and values.shape == target.shape
+            and not xp.may_share_memory(target, values)):  # (overlaps: NumPy's one copy)
+        flat_blocks(xp.copyto, target, values, block=relu_kernels.BLOCK)
+    else:
+        xp.copyto(target, values, casting="unsafe")
 
 
 # ---- copy_ ----------------------------------------------------------------------------------

@@ -13,22 +13,13 @@ integer multiply, as fast as the float one, and exactly gy or +0.
 """
 
 from ember._backend import xp
-from ember._threads import parallel_blocks
+from ember._threads import flat_blocks
 
 # Elements per block, at least: a ReLU does little work per element, so below a megabyte or so
 # handing half of it to another thread saves less than the hand-off costs. (4 MB blocks were
 # chosen while OpenBLAS's idle threads spun on the second core, NOTE [BLAS's idle threads];
 # with them asleep, 1 MB blocks made MyCNN's and the CIFAR ResNet's steps 1-3% faster.)
 BLOCK = 1 << 18
-
-
-def flat_blocks(fn, out, *arrays):
-    """fn(out, *arrays) on arrays of out's shape; in flat blocks on threads when big."""
-    if out.size < 2 * BLOCK or not all(a.flags.c_contiguous for a in arrays):
-        fn(out, *arrays)
-        return
-    flat = [a.reshape(-1) for a in (out,) + arrays]
-    parallel_blocks(lambda i, j: fn(*[a[i:j] for a in flat]), out.size, BLOCK)
 
 
 def relu(a):
@@ -39,7 +30,7 @@ def relu(a):
     if a.ndim and a.size < 2 * BLOCK:  # (a 0-d maximum would come back as a NumPy scalar)
         return xp.maximum(a, zero)
     y = xp.empty(a.shape, dtype=a.dtype)
-    flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), y, a)
+    flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), y, a, block=BLOCK)
     return y
 
 
@@ -66,5 +57,6 @@ def relu_backward(g, y):
         xp.logical_not(keep, out=keep)
         xp.multiply(g.view(bits), keep.view(xp.uint8), out=out.view(bits))
 
-    flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y)
+    flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y,
+                block=BLOCK)
     return gx
