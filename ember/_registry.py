@@ -31,6 +31,7 @@ from ember import _schemas
 from ember._backend import get_array_module, xp
 from ember._device import Size as _Size
 from ember._tensor import Tensor
+from ember._in_place import MIN_ELEMENTS, set_target
 
 FUNCTIONS = {}  # name -> callable: the `ember.<name>` faces, bound by ember/__init__.py
 
@@ -58,7 +59,7 @@ def torch_function(*names):
 
 
 def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), operators=(),
-       reflected=(), inplace_operators=(), out=False):
+       reflected=(), inplace_operators=(), out=False, writes_in_place=False):
     """Decorator declaring an op's public faces (see NOTE [Declaring an op's public faces]).
 
     function: `ember.<name>` (and `ember.<alias>`); method: `Tensor.<name>` (and aliases);
@@ -66,7 +67,8 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
     operators: dunder methods bound to the op itself (`__add__`, `__radd__` for a symmetric op);
     reflected: dunder methods that swap the operands (`__rsub__(self, other)` = op(other, self));
     inplace_operators: dunder methods bound to the in-place variant (`__iadd__`);
-    out: the `ember.<name>` face takes `out=` and writes the result into that tensor.
+    out: the `ember.<name>` face takes `out=` and writes the result into that tensor;
+    writes_in_place: the in-place variant's kernel writes into self (NOTE [Writing in place]).
     """
 
     def declare(fn):
@@ -83,7 +85,7 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
         for name in reflected:
             setattr(Tensor, name, reflected_variant(fn, name))
         if inplace:
-            variant = inplace_variant(fn)
+            variant = inplace_variant(fn, writes_in_place)
             for name in names:
                 setattr(Tensor, name + "_", checked_method(variant, name + "_"))
             for name in inplace_operators:
@@ -412,11 +414,21 @@ def equality_operator(fn):
     return method
 
 
-def inplace_variant(fn):
-    """`x.fn_(...)`: compute fn(x, ...) out of place, then write it into x's memory."""
+def inplace_variant(fn, writes_in_place=False):
+    """`x.fn_(...)`: compute fn(x, ...) out of place, then write it into x's memory; with
+    `writes_in_place`, fn's kernel may write into x's memory itself (NOTE [Writing in place] in
+    ember/_in_place.py)."""
 
     @functools.wraps(fn)
     def method(self, *args, **kwargs):
+        if writes_in_place and self._base is None and self._data.size >= MIN_ELEMENTS:
+            self._check_inplace()  # (before any memory changes)
+            set_target(self._data)
+            try:
+                result = fn(self, *args, **kwargs)
+            finally:
+                set_target(None)
+            return self._inplace_update(result)
         return self._inplace_update(fn(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = fn.__name__ + "_"

@@ -24,7 +24,7 @@ def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 # ---- activations --------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(input, 0) (matches `torch.nn.functional.relu`)."""
-    return _maybe_inplace(input, input.relu(), inplace)
+    return input.relu_() if inplace else input.relu()  # (relu_ writes in place itself)
 
 
 def relu_(input: Tensor) -> Tensor:

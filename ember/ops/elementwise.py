@@ -11,6 +11,8 @@ from ember._registry import op, tensor_method
 from ember._rng.mathfun import fma64
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result, unrecorded
+from ember import _in_place
+from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
@@ -25,6 +27,8 @@ def apply_binary(op_class, a, b, *extra):
         a, b = binary_operands(a, b)
     try:
         if op_class.array_forward is not None and not extra and unrecorded(a, b):
+            if _IN_PLACE_ACTIVE[0] and op_class in _WRITES_IN_PLACE:  # x += y, no grad
+                return array_result(_in_place.binary(op_class.array_forward, a._data, b._data))
             return array_result(op_class.array_forward(a._data, b._data))
         return op_class.apply(a, b, *extra)
     except ValueError:
@@ -46,7 +50,9 @@ class Add(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
-            return a._data + b._data * scale
+            return _in_place.binary(xp.add, a._data, b._data * scale)
+        if _IN_PLACE_ACTIVE[0]:  # (an x += y is running)
+            return _in_place.binary(xp.add, a._data, b._data)
         return a._data + b._data
 
     @staticmethod
@@ -69,7 +75,9 @@ class Sub(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
-            return a._data - b._data * scale
+            return _in_place.binary(xp.subtract, a._data, b._data * scale)
+        if _IN_PLACE_ACTIVE[0]:  # (an x -= y is running)
+            return _in_place.binary(xp.subtract, a._data, b._data)
         return a._data - b._data
 
     @staticmethod
@@ -79,6 +87,10 @@ class Sub(Op):
         if ctx.needs_input_grad[1]:
             gb = sum_to(gy * -conj_scalar(ctx.alpha), ctx._input_meta[1][0])
         return ga, gb
+
+
+# NOTE [Writing in place]: add_ and sub_ (x += y) write into x (ember/_in_place.py)
+_WRITES_IN_PLACE = (Add, Sub)
 
 
 class Mul(Op):
@@ -167,7 +179,8 @@ def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
     return where(mask, 0.0, value)
 
 
-@op(method=True, inplace=True, operators=("__add__",), inplace_operators=("__iadd__",), out=True)
+@op(method=True, inplace=True, operators=("__add__",), inplace_operators=("__iadd__",), out=True,
+    writes_in_place=True)
 def add(input, other, *, alpha=1):
     """input + alpha·other with broadcasting (matches `torch.add`)."""
     if type(alpha) is int and alpha == 1:  # the default: no check, a shorter apply
@@ -187,7 +200,7 @@ def _check_alpha(dtype, alpha):
 
 
 @op(method=True, inplace=True, aliases=("subtract",), operators=("__sub__",),
-    reflected=("__rsub__",), inplace_operators=("__isub__",), out=True)
+    reflected=("__rsub__",), inplace_operators=("__isub__",), out=True, writes_in_place=True)
 def sub(input, other, *, alpha=1):
     """input - alpha·other (matches `torch.sub`)."""
     a, b = binary_operands(input, other)

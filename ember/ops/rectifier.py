@@ -50,7 +50,7 @@ class ThresholdBackward(Op):
         return ggy, gzero
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, writes_in_place=True)
 def relu(input: Tensor) -> Tensor:
     """max(input, 0) (matches `torch.relu`); keeps integer dtypes."""
     kind = input._data.dtype.kind
