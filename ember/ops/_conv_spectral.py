@@ -188,6 +188,28 @@ def _spectrum(a, length, offset, out=None):
     return spectrum
 
 
+@functools.lru_cache(maxsize=64)
+def _kernel_basis(kernel, length, dtype):
+    """(2·F, K0·K1): rows cos θ then -sin θ, θ = 2π·(f0·k0/L0 + f1·k1/L1), for the F = L0·F1
+    kept frequencies (f0 major) and the kernel offsets (k0 major)."""
+    (l0, l1), f1 = length, length[1] // 2 + 1
+    theta = (_angles(l0, range(kernel[0]), l0)[:, None, :, None]
+             + _angles(f1, range(kernel[1]), l1)[None, :, None, :])  # (L0, F1, K0, K1)
+    theta = theta.reshape(l0 * f1, kernel[0] * kernel[1])
+    return _read_only(xp.concatenate([xp.cos(theta), -xp.sin(theta)]).astype(dtype))
+
+
+def _weight_spectrum(w, length):
+    """The DFT of the kernels w (Cy, C, K0, K1) on the L0 x L1 grid: (F, Cy, 2, C), real and
+    imaginary parts side by side, as `_spectrum` lays out a batch. One product with the basis
+    of the K0·K1 offsets (kernels are small: two separable passes cost 2x as much)."""
+    cy, c = w.shape[:2]
+    basis = get_array_module(w).asarray(_kernel_basis(w.shape[2:], tuple(length), w.dtype))
+    parts = xp.matmul(basis, w.reshape(cy * c, -1).T)  # (2F, Cy·C): real parts, then imaginary
+    freqs = basis.shape[0] // 2
+    return xp.ascontiguousarray(parts.reshape(2, freqs, cy, c).transpose(1, 2, 0, 3))
+
+
 def _inverse(products, length, count, offset=(0, 0), out=None):
     """The real signal (N, C, count0, count1) whose DFT on the L0 x L1 grid, times L0·L1, is
     `products` (2 [re, im], L0, F1, N, C), at positions offset .. offset + count - 1 (written
@@ -281,7 +303,7 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
     cy = w.shape[0]
     grid = _Grid.of(x, geo)
     module = get_array_module(x)
-    weight = _spectrum(w, grid.length, (0, 0)).reshape(grid.freqs, cy, 2, c)
+    weight = _weight_spectrum(w, grid.length)
     # conj(W)ᵀ as two real matrices acting on [Xr | Xi]: Yr = Xr·Wrᵀ + Xi·Wiᵀ, Yi = Xi·Wrᵀ - Xr·Wiᵀ
     wr, wi = weight[:, :, 0].transpose(0, 2, 1), weight[:, :, 1].transpose(0, 2, 1)  # (F, C, Cy)
     to_real = xp.concatenate([wr, wi], axis=1)
@@ -359,7 +381,7 @@ def _spectral_transpose(x, w, geo, out):
     length = tuple(s + k - 1 for s, k in zip(x.shape[2:], w.shape[2:]))
     grid = _Grid(length, length[0] * (length[1] // 2 + 1))
     cx, c = w.shape[:2]
-    weight = _spectrum(w, length, (0, 0)).reshape(grid.freqs, cx, 2, c)
+    weight = _weight_spectrum(w, length)
     blocks = _batch_blocks(x.shape[0], grid.freqs * 2 * (c + cx) * x.itemsize)
     return _transposed(x, weight, grid, blocks, geo.lo, out)
 
