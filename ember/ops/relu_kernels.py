@@ -14,7 +14,7 @@ integer multiply, as fast as the float one, and exactly gy or +0.
 
 from ember._backend import xp
 from ember._threads import flat_blocks
-from ember._in_place import target_for
+from ember._in_place import MIN_ELEMENTS, target_for
 
 # Elements per block, at least: a ReLU does little work per element, so below a megabyte or so
 # handing half of it to another thread saves less than the hand-off costs. (4 MB blocks were
@@ -28,6 +28,8 @@ def relu(a):
     zero = _ZEROS.get(a.dtype)
     if zero is None:
         zero = _ZEROS[a.dtype] = xp.zeros((), dtype=a.dtype)
+    if a.ndim and a.size < MIN_ELEMENTS:  # (small: never written in place; 0-d: below)
+        return xp.maximum(a, zero)
     if target_for(a) is not None:  # relu_: into a itself (NOTE [Writing in place])
         flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), a, a, block=BLOCK)
         return a
