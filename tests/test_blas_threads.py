@@ -53,7 +53,14 @@ print(time.process_time() - start)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="OpenBLAS's pthreads build")
+def _numpy_blas() -> str:
+    import numpy
+
+    return numpy.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or "openblas" not in _numpy_blas(),
+                    reason="the variable is OpenBLAS's (pthreads build, as in NumPy's wheels)")
 def test_idle_blas_threads_sleep_instead_of_spinning():
     # With OpenBLAS's default a worker spins for about 0.1 s after the last GEMM, burning CPU
     # while the process sleeps; with ember's setting it sleeps within a millisecond.
