@@ -77,29 +77,36 @@ def test_without_threadpoolctl_one_call(monkeypatch):
             (0, 10, threading.get_ident())]
 
 
-# (Cin, Cout, size, kernel, stride): im2col with each kind of columns, the spectral route, a
-# stride-2 layer (col2im for its input gradient) and a 1x1 layer
-_LAYERS = [(3, 16, 32, 3, 1), (16, 32, 16, 3, 1), (32, 32, 16, 5, 1), (16, 32, 32, 3, 2),
-           (32, 64, 16, 1, 1)]
+# (batch, Cin, Cout, size, kernel, stride, groups, dtype): im2col with each kind of columns,
+# the spectral route, a stride-2 layer (col2im for its input gradient), a 1x1 layer, Winograd's
+# route (wide 3x3), groups and float64
+_LAYERS = [(64, 3, 16, 32, 3, 1, 1, "float32"), (64, 16, 32, 16, 3, 1, 1, "float32"),
+           (64, 32, 32, 16, 5, 1, 1, "float32"), (64, 16, 32, 32, 3, 2, 1, "float32"),
+           (64, 32, 64, 16, 1, 1, 1, "float32"), (8, 128, 128, 8, 3, 1, 1, "float32"),
+           (32, 16, 32, 16, 3, 2, 4, "float64"), (32, 8, 8, 24, 3, 1, 2, "float64")]
 
 
 @pytest.mark.parametrize("layer", _LAYERS, ids=str)
 def test_convolution_in_lanes_equals_one_thread(layer):
-    cin, cout, size, k, stride = layer
+    n, cin, cout, size, k, stride, groups, dtype = layer
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((64, cin, size, size), dtype=np.float32)
-    w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) / (cin * k * k) ** 0.5
+    x = rng.standard_normal((n, cin, size, size)).astype(dtype)
+    w = (rng.standard_normal((cout, cin // groups, k, k)) / (cin * k * k) ** 0.5).astype(dtype)
 
     def run(threads):
         with _Threads(threads):
             xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
-            y = ember.nn.functional.conv2d(xt, wt, stride=stride, padding=k // 2)
+            y = ember.nn.functional.conv2d(xt, wt, stride=stride, padding=k // 2, groups=groups)
             (y * y).sum().backward()
-        return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
+            # and the transposed convolution's forward (col2im or a flipped convolution)
+            z = ember.nn.functional.conv_transpose2d(y.detach(), wt.detach(), stride=stride,
+                                                     padding=k // 2, groups=groups)
+        return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), z.numpy()
 
     one, lanes = run(1), run(2)
     # each image's output and input gradient are computed alone: the same bits either way
     np.testing.assert_array_equal(lanes[0], one[0])
     np.testing.assert_array_equal(lanes[1], one[1])
+    np.testing.assert_array_equal(lanes[3], one[3])
     # the weight gradient sums over the batch in another grouping: float32 rounding apart
     np.testing.assert_allclose(lanes[2], one[2], rtol=1e-4, atol=1e-4 * np.abs(one[2]).max())
