@@ -60,19 +60,25 @@ class _IndexTarget:
 
     def __init__(self, index, weight, ignore_index, num_classes, dtype):
         valid = index != ignore_index
-        safe = xp.where(valid, index, 0)
+        every = bool(valid.all())
+        safe = index if every else xp.where(valid, index, 0)
         if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
             bad = safe[(safe < 0) | (safe >= num_classes)][0]
             raise IndexError(f"Target {bad} is out of bounds.")
-        if weight is None:
-            weight = get_array_module(index).ones(num_classes, dtype=dtype)
-        self.w = weight
         self.valid, self.safe = valid, safe
-        self.w_target = (self.w[safe] * valid).astype(dtype)
-        self.denominator = float(self.w_target.sum(dtype=xp.float64))
+        if weight is None:  # w = 1: w[y_n] is whether y_n counts, and Σ w[y_n] a count
+            self.w = get_array_module(index).ones(num_classes, dtype=dtype)
+            self.w_target = valid.astype(dtype)
+            self.denominator = float(safe.size if every else xp.count_nonzero(valid))
+        else:
+            self.w = weight
+            self.w_target = (weight[safe] * valid).astype(dtype)
+            self.denominator = float(self.w_target.sum(dtype=xp.float64))
 
     def picked(self, logp):
         """logp[n, y_n] for every n (and spatial position)."""
+        if logp.ndim == 2:  # (a plain gather: take_along_axis builds its index in Python)
+            return logp[xp.arange(logp.shape[0]), self.safe]
         return xp.take_along_axis(logp, self.safe[:, None], axis=1)[:, 0]
 
     def coefficients(self, shape, dtype, eps):
@@ -175,7 +181,7 @@ def _softmax_parts(x, target):
     def rows(start, stop):
         block = e[start:stop]
         xp.subtract(x[start:stop], x[start:stop].max(axis=1, keepdims=True), out=block)
-        picked[start:stop] = xp.take_along_axis(block, target.safe[start:stop, None], 1)[:, 0]
+        picked[start:stop] = block[xp.arange(stop - start), target.safe[start:stop]]
         xp.exp(block, out=block)
         block.sum(axis=1, out=total[start:stop])
 
