@@ -45,22 +45,15 @@ def relu(a):
 _ZEROS = {}
 
 
-def at_most_zero(y):
-    """The bool array y <= 0 (an array even when y is 0-d)."""
-    zero = xp.empty(y.shape, dtype=xp.bool_)
-    xp.less_equal(y, 0, out=zero)
-    return zero
-
-
 def relu_backward(g, y):
-    """gy where y > 0 or y is NaN, +0 elsewhere (NOTE [Masking by bits]); the mask is made
-    block by block with the product, so that all three passes share the threads."""
+    """gy where y > 0 or y is NaN, +0 elsewhere (NOTE [Masking by bits]), y being ReLU's
+    output: never negative, so the mask is y != 0 (a NaN is kept, both zeros are not), one
+    comparison. It is made block by block with the product, the two passes on the threads."""
     bits = xp.dtype(f"u{g.dtype.itemsize}")
     gx = xp.empty(g.shape, dtype=g.dtype)
 
     def masked(out, g, y):
-        keep = at_most_zero(y)
-        xp.logical_not(keep, out=keep)
+        keep = xp.not_equal(y, 0)
         xp.multiply(g.view(bits), keep.view(xp.uint8), out=out.view(bits))
 
     flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y,
