@@ -170,18 +170,22 @@ def lane_blocks(n: int, step: int, item_bytes: int) -> list:
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
+def lanes_run(count: int, work_bytes=None) -> bool:
+    """Whether parallel_lanes(fn, count, work_bytes) runs lanes, each calling BLAS on one
+    thread (else one call, BLAS on its own threads)."""
+    threads = min(get_num_threads(), count)
+    if work_bytes is not None and work_bytes < threads * _MIN_LANE_BYTES:
+        return False
+    return threads > 1 and not getattr(_worker, "active", False) and \
+        _blas_controller() is not None
+
+
 def parallel_lanes(fn, count: int, work_bytes=None) -> list:
     """Like parallel_blocks(fn, count), for blocks that call BLAS (NOTE [Lanes]): each lane
     runs its blocks with BLAS on one thread, BLAS's own count restored after. One fn(0, count)
     call without threadpoolctl (BLAS's count then can't be changed), or when `work_bytes`
     (if given) is under _MIN_LANE_BYTES per lane."""
-    threads = min(get_num_threads(), count)
-    if work_bytes is not None and work_bytes < threads * _MIN_LANE_BYTES:
-        threads = 1
-    if threads <= 1 or getattr(_worker, "active", False):
+    if not lanes_run(count, work_bytes):
         return [fn(0, count)]
-    controller = _blas_controller()
-    if controller is None:
-        return [fn(0, count)]
-    with controller.limit(limits=1):
+    with _blas_controller().limit(limits=1):
         return parallel_blocks(fn, count)

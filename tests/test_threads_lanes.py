@@ -110,3 +110,36 @@ def test_convolution_in_lanes_equals_one_thread(layer):
     np.testing.assert_array_equal(lanes[3], one[3])
     # the weight gradient sums over the batch in another grouping: float32 rounding apart
     np.testing.assert_allclose(lanes[2], one[2], rtol=1e-4, atol=1e-4 * np.abs(one[2]).max())
+
+
+# (Cin, kernel, stride, dilation, padding): NOTE [One GEMM per image]'s few-row layers
+_FEW_ROW_LAYERS = [(3, 3, 1, 1, 1), (1, 3, 2, 1, 0), (3, 3, 2, 2, 2), (1, 5, 1, 1, 2),
+                   (2, 4, 1, 1, 1)]
+
+
+@pytest.mark.parametrize("layer", _FEW_ROW_LAYERS, ids=str)
+def test_one_gemm_per_image_in_lanes(layer, monkeypatch):
+    from ember.ops import _conv_kernels
+
+    cin, k, stride, dilation, padding = layer
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((400, cin, 30, 28)).astype(np.float32)  # (enough work for lanes)
+    w = rng.standard_normal((16, cin, k, k)).astype(np.float32)
+    geo = _conv_kernels._Geometry((stride,) * 2, (dilation,) * 2, (padding,) * 2,
+                                  (padding,) * 2, 1)
+    out = tuple((s + 2 * padding - dilation * (k - 1) - 1) // stride + 1 for s in (30, 28))
+    gy = rng.standard_normal((400, 16) + out).astype(np.float32)
+    taken = []
+    real = _conv_kernels._per_image
+    monkeypatch.setattr(_conv_kernels, "_per_image", lambda *a: taken.append(real(*a)) or
+                        taken[-1])
+    with _Threads(2):
+        y = _conv_kernels._conv_forward_columns(x, w, geo, out)
+        gw = _conv_kernels._conv_weight(x, gy, (k, k), geo)
+    assert taken == [True, True]  # (C·∏K ≤ 32, in lanes)
+    with _Threads(1):  # no lanes: the blocked GEMMs
+        y1 = _conv_kernels._conv_forward_columns(x, w, geo, out)
+        gw1 = _conv_kernels._conv_weight(x, gy, (k, k), geo)
+    assert taken[2:] == [False, False]
+    np.testing.assert_array_equal(y, y1)  # each output is one dot product either way
+    np.testing.assert_allclose(gw, gw1, rtol=1e-4, atol=1e-4 * np.abs(gw1).max())
