@@ -27,8 +27,6 @@ from ember._threads import flat_blocks
 _local = threading.local()
 _ACTIVE = [0]  # in-place writes running (any thread): 0 keeps every other op's check to a read
 
-BLOCK = 1 << 18  # elements per thread block, at least (as ReLU's, ember/ops/relu_kernels.py)
-
 
 # Elements from which an in-place op writes straight into the tensor: below it the saving (an
 # allocation and a copy of a few KB) is less than the bookkeeping (measured: x += y and relu_
@@ -63,7 +61,7 @@ def binary(ufunc, a, b):
             b.shape != a.shape and xp.broadcast_shapes(a.shape, b.shape) != a.shape):
         return ufunc(a, b)
     if b.shape == a.shape and (b is a or not xp.may_share_memory(a, b)):
-        flat_blocks(lambda out, x, y: ufunc(x, y, out=out), a, a, b, block=BLOCK)
+        flat_blocks(lambda out, x, y: ufunc(x, y, out=out), a, a, b)
     else:  # (NumPy's one call sorts out overlapping operands)
         ufunc(a, b, out=a)
     return a

@@ -19,7 +19,7 @@ from ember.ops._conv_spectral import (
     _spectral_weight,
     _transpose_fits_spectral,
 )
-from ember.ops._conv_rows import fits_rows, row_col2im, row_columns, rows_of
+from ember.ops._conv_rows import RowGrid, fits_rows, row_col2im, row_columns, rows_of
 from ember.ops._conv_winograd import fits_winograd, winograd_forward, winograd_weight
 
 
@@ -58,15 +58,20 @@ def _im2col(x, kernel, stride, dilation, lo, hi, out):
     return view.transpose(order)
 
 
+def offset_window(offset, dilation, out, stride) -> tuple:
+    """The slices, one per spatial dim, of the padded input that kernel `offset` reads for the
+    `out` outputs: start k·d, step s."""
+    return tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
+                 for k, d, o, s in zip(offset, dilation, out, stride))
+
+
 def _col2im(cols, size, stride, dilation):
     """Sum windows (N, C, *K, *O) back into an (N, C, *size) array: the adjoint of _im2col."""
     nd = len(size)
     kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
     result = get_array_module(cols).zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
     for offset in xp.ndindex(*kernel):
-        target = (slice(None),) * 2 + tuple(
-            slice(k * d, k * d + (o - 1) * s + 1, s)
-            for k, d, o, s in zip(offset, dilation, out, stride))
+        target = (slice(None),) * 2 + offset_window(offset, dilation, out, stride)
         result[target] += cols[(slice(None),) * 2 + offset]
     return result
 
@@ -81,9 +86,8 @@ def _columns(x, kernel, geo, out):
     source = _channel_major_padded(x, geo.lo, geo.hi)  # (C, N, *padded)
     cols = get_array_module(x).empty((c,) + tuple(kernel) + (n,) + tuple(out), dtype=x.dtype)
     for offset in xp.ndindex(*kernel):
-        window = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
-                       for k, d, o, s in zip(offset, geo.dilation, out, geo.stride))
-        cols[(slice(None),) + offset] = source[(slice(None),) * 2 + window]
+        reads = offset_window(offset, geo.dilation, out, geo.stride)
+        cols[(slice(None),) + offset] = source[(slice(None),) * 2 + reads]
     return cols.reshape(geo.groups, c // geo.groups * math.prod(kernel), n * math.prod(out))
 
 
@@ -122,9 +126,8 @@ _BLOCK_BYTES = 2 * 2**20
 # col2im's adds use every core, not only the GEMMs. Measured before as 10-20% slower in a
 # training step: OpenBLAS's idle threads then spun for 0.1 s after every GEMM and took the
 # second core (NOTE [BLAS's idle threads]); with them sleeping, the lanes made the CIFAR
-# ResNet's and VGG11-BN's steps 0.77x and 0.86x the time. One GEMM per image (writing y in
-# place, no move to NCHW) was 1.4x faster on one thread but up to 14x slower with BLAS's
-# threads woken for every image's GEMM: dropped.
+# ResNet's and VGG11-BN's steps 0.77x and 0.86x the time. Inside the lanes, layers with few
+# rows of columns take one GEMM per image (NOTE [One GEMM per image] below).
 
 
 def _batch_blocks(n: int, item_bytes: int, scale: int = 1, weight_bytes: int = 0):
@@ -224,9 +227,8 @@ def _image_columns(x, kernel, geo, out):
     padded = _pad_zeros(x, geo.lo, geo.hi)
     cols = get_array_module(x).empty((n, c) + tuple(kernel) + tuple(out), dtype=x.dtype)
     for offset in xp.ndindex(*kernel):
-        window = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
-                       for k, d, o, s in zip(offset, geo.dilation, out, geo.stride))
-        cols[(slice(None),) * 2 + offset] = padded[(slice(None),) * 2 + window]
+        reads = offset_window(offset, geo.dilation, out, geo.stride)
+        cols[(slice(None),) * 2 + offset] = padded[(slice(None),) * 2 + reads]
     return cols.reshape(n, c * math.prod(kernel), math.prod(out))
 
 
@@ -299,10 +301,10 @@ def _conv_transpose_forward(x, w, geo, out):
         for block in blocks[first:last]:
             xb = x[block]
             if by_rows:
-                width = -(-size[1] // geo.stride[1])
+                width = RowGrid.of(size, kernel, geo).width
                 cols = xp.matmul(wt, rows_of(xb, width, g))  # (g, Cy/g·∏K, nb·S0·width)
                 cols = cols.reshape((cy,) + tuple(kernel) + (xb.shape[0], -1))
-                y[block] = row_col2im(cols, size, geo.lo, out, kernel, geo, width)
+                y[block] = row_col2im(cols, size, geo.lo, out, kernel, geo)
                 continue
             cols = xp.matmul(wt, _channel_major(xb, g))  # (g, Cy/g·∏K, nb·∏S)
             cols = cols.astype(x.dtype, copy=False)  # NumPy gives bfloat16 products in float32

@@ -137,13 +137,13 @@ def rows_of(a, width, groups):
     return extended.reshape(groups, c // groups, n * o0 * width)
 
 
-def row_col2im(cols, size, lo, out, kernel, geo, width):
-    """The adjoint of `row_columns`: the columns (C, K0, K1, N, O0·width), zero in their extra
-    columns, added back into a zero-padded (rows, cols) = `size` grid of which y (N, C, *out)
-    is the part at lo (NOTE [Phases of a strided convolution])."""
+def row_col2im(cols, size, lo, out, kernel, geo):
+    """The adjoint of `row_columns`: the columns (C, K0, K1, N, O0·width) (width: the phase
+    width of RowGrid.of(size, kernel, geo)), zero in their extra columns, added back into a
+    zero-padded (rows, cols) = `size` grid of which y (N, C, *out) is the part at lo (NOTE
+    [Phases of a strided convolution])."""
     c, n = cols.shape[0], cols.shape[3]
     grid = RowGrid.of(size, kernel, geo)
-    assert grid.width == width
     phases = get_array_module(cols).zeros((c,) + tuple(geo.stride) + (n, grid.size), cols.dtype)
     run = cols.shape[-1]
     for i in range(kernel[0]):

@@ -15,7 +15,6 @@ from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember._threads import flat_blocks
 from ember.autograd.function import Op, SavedOutput
-from ember.ops import relu_kernels
 
 _state = grad_mode._state
 
@@ -210,7 +209,7 @@ def _write(target, values):
     one dtype is shared out to the intra-op threads (a conv net's relu_ and `out += x`)."""
     if (values.dtype == target.dtype and values.shape == target.shape
             and not xp.may_share_memory(target, values)):  # (overlaps: NumPy's one copy)
-        flat_blocks(xp.copyto, target, values, block=relu_kernels.BLOCK)
+        flat_blocks(xp.copyto, target, values)
     else:
         xp.copyto(target, values, casting="unsafe")
 

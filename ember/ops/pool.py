@@ -27,7 +27,7 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
-from ember.ops._conv_kernels import _pad_zeros
+from ember.ops._conv_kernels import _pad_zeros, offset_window
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
 
@@ -151,10 +151,8 @@ def _windows(a, kernel, stride, padding, dilation, out, pads=True):
     if pads:
         lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
         padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
-    return [padded[(slice(None),) * 2 + tuple(
-        slice(k * d, k * d + (o - 1) * s + 1, s)
-        for k, d, o, s in zip(offset, dilation, out, stride))]
-        for offset in xp.ndindex(*kernel)]
+    return [padded[(slice(None),) * 2 + offset_window(offset, dilation, out, stride)]
+            for offset in xp.ndindex(*kernel)]
 
 
 def _window_max(windows):

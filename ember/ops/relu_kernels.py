@@ -16,13 +16,6 @@ from ember._backend import xp
 from ember._threads import flat_blocks
 from ember._in_place import MIN_ELEMENTS, target_for
 
-# Elements per block, at least: a ReLU does little work per element, so below a megabyte or so
-# handing half of it to another thread saves less than the hand-off costs. (4 MB blocks were
-# chosen while OpenBLAS's idle threads spun on the second core, NOTE [BLAS's idle threads];
-# with them asleep, 1 MB blocks made MyCNN's and the CIFAR ResNet's steps 1-3% faster.)
-BLOCK = 1 << 18
-
-
 def relu(a):
     """max(a, 0) (NaN stays NaN)."""
     zero = _ZEROS.get(a.dtype)
@@ -30,13 +23,10 @@ def relu(a):
         zero = _ZEROS[a.dtype] = xp.zeros((), dtype=a.dtype)
     if a.ndim and a.size < MIN_ELEMENTS:  # (small: never written in place; 0-d: below)
         return xp.maximum(a, zero)
-    if target_for(a) is not None:  # relu_: into a itself (NOTE [Writing in place])
-        flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), a, a, block=BLOCK)
-        return a
-    if a.ndim and a.size < 2 * BLOCK:  # (a 0-d maximum would come back as a NumPy scalar)
-        return xp.maximum(a, zero)
-    y = xp.empty(a.shape, dtype=a.dtype)
-    flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), y, a, block=BLOCK)
+    # relu_ writes into a itself (NOTE [Writing in place]); (a 0-d maximum without out= would
+    # come back as a NumPy scalar)
+    y = a if target_for(a) is not None else xp.empty(a.shape, dtype=a.dtype)
+    flat_blocks(lambda out, a: xp.maximum(a, zero, out=out), y, a)
     return y
 
 
@@ -56,6 +46,5 @@ def relu_backward(g, y):
         keep = xp.not_equal(y, 0)
         xp.multiply(g.view(bits), keep.view(xp.uint8), out=out.view(bits))
 
-    flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y,
-                block=BLOCK)
+    flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y)
     return gx

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import ember
-from ember.ops import relu_kernels
+from ember import _threads
 
 
 @pytest.fixture(params=[1, 2])
 def threads(request, monkeypatch):
-    monkeypatch.setattr(relu_kernels, "BLOCK", 7)  # small blocks: many on each thread
+    monkeypatch.setattr(_threads, "FLAT_BLOCK", 7)  # small blocks: many on each thread
     previous = ember.get_num_threads()
     ember.set_num_threads(request.param)
     yield request.param

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import relu_kernels
+from ember import _threads
 
 RNG = np.random.default_rng(11)
 
@@ -57,7 +57,7 @@ def test_non_contiguous_input_and_gradient():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_flat_blocks_on_threads(threads, monkeypatch):
-    monkeypatch.setattr(relu_kernels, "BLOCK", 5)
+    monkeypatch.setattr(_threads, "FLAT_BLOCK", 5)
     previous = ember.get_num_threads()
     ember.set_num_threads(threads)
     try:
