@@ -135,9 +135,9 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, gy):
         x, probs = ctx.saved_tensors
-        g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
         if not _state["enabled"] and probs is None and not ctx.eps:
-            return (_index_target_grad(ctx, g._data), None, None, None, None, None, None)
+            return (_index_target_grad(ctx, gy._data), None, None, None, None, None, None)
+        g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
         if _state["enabled"]:  # create_graph: p and log p as functions of x
             logp = x.log_softmax(1)
             p = logp.exp()
@@ -197,9 +197,10 @@ def _index_target_grad(ctx, g):
     """The first-order gradient for class-index targets without label smoothing, in one pass
     over the logits: gx = g·w_y·(p − onehot(y)), since ΣA = w_y and A = w_y·onehot(y)."""
     e, total, target = ctx.exp_shifted, ctx.exp_sum, ctx.target
-    if g.ndim:  # reduction='none': g is (N, 1, ...); one value per row
-        g = g.reshape(g.shape[:1] + g.shape[2:])
-    rows = target.w_target * g  # g·w_y
+    if ctx.reduction == "mean":  # (on arrays: the op's own gy / count, without its dispatch)
+        with quiet():
+            g = g / ctx.denominator
+    rows = target.w_target * g  # g·w_y (reduction='none': g has one value per row)
     scale = (rows / total)[:, None]
     if e.ndim != 2 or e.size < 2 * _ROW_BLOCK or scale.dtype != e.dtype:
         gx = e * scale
@@ -208,8 +209,12 @@ def _index_target_grad(ctx, g):
         parallel_blocks(lambda start, stop: xp.multiply(e[start:stop], scale[start:stop],
                                                         out=gx[start:stop]),
                         e.shape[0], max(1, _ROW_BLOCK // e.shape[1]))
-    index = target.safe[:, None]
-    xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - rows[:, None], axis=1)
+    if e.ndim == 2:  # (a plain scatter: put_along_axis builds its index in Python)
+        gx[xp.arange(e.shape[0]), target.safe] -= rows
+    else:
+        index = target.safe[:, None]
+        xp.put_along_axis(gx, index, xp.take_along_axis(gx, index, axis=1) - rows[:, None],
+                          axis=1)
     return Tensor._make(gx.astype(e.dtype, copy=False))
 
 

@@ -56,6 +56,10 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
+        saved = w if w is not None else x
+        if not _state["enabled"] and gy._data.ndim >= 2 and gy._data.dtype.kind != "c" and \
+                (saved is None or gy._data.dtype == saved._data.dtype):
+            return _linear_grads(gy._data, x, w, ctx.needs_input_grad)
         x, w = (None if x is None else conj(x)), (None if w is None else conj(w))  # Wirtinger
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
@@ -67,6 +71,23 @@ class Linear(Op):
         if ctx.needs_input_grad[2]:
             gb = sum_to(gy, (gy.shape[-1],))
         return gx, gw, gb
+
+
+def _linear_grads(gy, x, w, needs):
+    """Linear's first-order gradients of a real gy on arrays, by the same products and sums
+    the op-level backward makes (NOTE [Fused backward and create_graph]): a batch-1 layer's
+    backward is then three NumPy calls instead of a dozen ops."""
+    rows = gy.reshape(-1, gy.shape[-1]) if gy.ndim > 2 else gy
+    gx = gw = gb = None
+    if needs[0]:
+        gx = _product(rows, w._data)
+        gx = Tensor._make(gx.reshape(gy.shape[:-1] + (gx.shape[-1],)) if gy.ndim > 2 else gx)
+    if needs[1]:
+        data = x._data
+        gw = Tensor._make(_product(rows.T, data.reshape(-1, data.shape[-1])))
+    if needs[2]:
+        gb = Tensor._make(_sum_to_shape(gy, (gy.shape[-1],)))
+    return gx, gw, gb
 
 
 class LinearNoBias(Linear):
