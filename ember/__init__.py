@@ -1,63 +1,79 @@
 """ember: PyTorch's API on NumPy. `import ember as torch` and your PyTorch program runs."""
 
-from ember import _blas_threads  # noqa: F401 (first: NOTE [BLAS's idle threads])
-from ember._version import __version__
+# NOTE [No collection during import]
+# Importing ember (and NumPy under it) makes some 10^5 objects, none of them garbage; Python's
+# collector would walk them all twice on the way (two full collections, 25-30 ms, an eighth
+# of the import). So collection is paused while the modules load and restored after, even when
+# the import fails, as it was (a program that turned it off keeps it off).
+import gc as _gc
 
-import importlib as _importlib
-import math as _math
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from ember import _blas_threads  # noqa: F401 (first: NOTE [BLAS's idle threads])
+    from ember._version import __version__
 
-from ember import _allocator  # noqa: F401 (NOTE [Freed arrays stay with the process])
-from ember import _dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim, utils
-from ember._device import Size, device
-from ember._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,
-                          half, int, int8, int16, int32, int64, long, promote_types,
-                          set_default_dtype, short, uint8)
-from ember._dtype import cdouble, cfloat, complex64, complex128
-from ember._dtype import bfloat16, finfo, iinfo, uint16, uint32, uint64
-from ember._dtype import (float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
-                          float8_e5m2fnuz, float8_e8m0fnu)
-from ember import linalg
-from ember import func
-from ember.func import vmap
-from ember import sparse
-from ember.sparse import sparse_coo, sparse_csc, sparse_csr
-from ember._tensor import Tensor
-from ember._tensor import (channels_last, channels_last_3d, contiguous_format, layout,
-                           memory_format, preserve_format, strided)
-from ember._tensor_str import set_printoptions
-from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                                      set_grad_enabled)
-from ember.autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
-from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
-                          seed, set_rng_state)
-from ember.serialization import load, save
-from ember._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
-                            set_num_threads)
-from ember.utils.deterministic import (are_deterministic_algorithms_enabled,
-                                       get_deterministic_debug_mode,
-                                       is_deterministic_algorithms_warn_only_enabled,
-                                       set_deterministic_debug_mode, use_deterministic_algorithms)
-from ember import storage
-from ember import _removed  # noqa: F401 (torch.eig, Tensor.reinforce, ...: torch's errors)
-from ember.storage import TypedStorage, UntypedStorage
-from ember import accelerator, amp
-from ember import cpu, mps, xpu  # the other device modules, as a CPU-only torch has them
-from ember._autocast import get_dtype as get_autocast_dtype
-from ember._autocast import is_enabled as is_autocast_enabled
-from ember._autocast import set_dtype as set_autocast_dtype
-from ember._autocast import set_enabled as set_autocast_enabled
-from ember._device import get_default_device, set_default_device
-from ember.backends._precision import (get_float32_matmul_precision,
-                                       set_float32_matmul_precision)
-from ember._tensor_types import LEGACY_TYPES as _LEGACY_TYPES
-from ember._tensor_types import is_storage, set_default_tensor_type, typename
-from ember.amp import autocast
-from ember import multiprocessing  # binds Tensor.share_memory_ and registers its pickler
-from ember import distributed  # torch.distributed over MPI; imports without mpi4py
-from ember.utils import data as _data  # ember.utils.data is loaded, as `import torch` does
-# torch.utils.checkpoint, .hooks and ._pytree are attributes after `import torch`, too
-from ember.utils import _pytree as _utils_pytree  # noqa: F401
-from ember.utils import checkpoint as _utils_checkpoint, hooks as _utils_hooks  # noqa: F401
+    import importlib as _importlib
+    import math as _math
+
+    from ember import _allocator  # noqa: F401 (NOTE [Freed arrays stay with the process])
+    from ember import (_dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim,
+                       utils)
+    from ember._device import Size, device
+    from ember._dtype import (bool, double, dtype, float, float16, float32, float64,
+                              get_default_dtype, half, int, int8, int16, int32, int64, long,
+                              promote_types, set_default_dtype, short, uint8)
+    from ember._dtype import cdouble, cfloat, complex64, complex128
+    from ember._dtype import bfloat16, finfo, iinfo, uint16, uint32, uint64
+    from ember._dtype import (float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
+                              float8_e5m2fnuz, float8_e8m0fnu)
+    from ember import linalg
+    from ember import func
+    from ember.func import vmap
+    from ember import sparse
+    from ember.sparse import sparse_coo, sparse_csc, sparse_csr
+    from ember._tensor import Tensor
+    from ember._tensor import (channels_last, channels_last_3d, contiguous_format, layout,
+                               memory_format, preserve_format, strided)
+    from ember._tensor_str import set_printoptions
+    from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                                          set_grad_enabled)
+    from ember.autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
+    from ember.random import (Generator, default_generator, get_rng_state, initial_seed,
+                              manual_seed, seed, set_rng_state)
+    from ember.serialization import load, save
+    from ember._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
+                                set_num_threads)
+    from ember.utils.deterministic import (are_deterministic_algorithms_enabled,
+                                           get_deterministic_debug_mode,
+                                           is_deterministic_algorithms_warn_only_enabled,
+                                           set_deterministic_debug_mode,
+                                           use_deterministic_algorithms)
+    from ember import storage
+    from ember import _removed  # noqa: F401 (torch.eig, Tensor.reinforce, ...: torch's errors)
+    from ember.storage import TypedStorage, UntypedStorage
+    from ember import accelerator, amp
+    from ember import cpu, mps, xpu  # the other device modules, as a CPU-only torch has them
+    from ember._autocast import get_dtype as get_autocast_dtype
+    from ember._autocast import is_enabled as is_autocast_enabled
+    from ember._autocast import set_dtype as set_autocast_dtype
+    from ember._autocast import set_enabled as set_autocast_enabled
+    from ember._device import get_default_device, set_default_device
+    from ember.backends._precision import (get_float32_matmul_precision,
+                                           set_float32_matmul_precision)
+    from ember._tensor_types import LEGACY_TYPES as _LEGACY_TYPES
+    from ember._tensor_types import is_storage, set_default_tensor_type, typename
+    from ember.amp import autocast
+    from ember import multiprocessing  # binds Tensor.share_memory_ and registers its pickler
+    from ember import distributed  # torch.distributed over MPI; imports without mpi4py
+    from ember.utils import data as _data  # ember.utils.data is loaded, as `import torch` does
+    # torch.utils.checkpoint, .hooks and ._pytree are attributes after `import torch`, too
+    from ember.utils import _pytree as _utils_pytree  # noqa: F401
+    from ember.utils import checkpoint as _utils_checkpoint, hooks as _utils_hooks  # noqa: F401
+finally:
+    if _collecting:
+        _gc.enable()
+    del _collecting
 
 # NOTE [The ember namespace]
 # Importing `ember.ops` imports every op family, and each op declares its `ember.<name>` face with

@@ -181,3 +181,24 @@ def test_version_comparisons_compile_their_pattern_on_first_use():
     assert torch_version._pattern() is torch_version._pattern()
     with pytest.raises(torch_version.InvalidVersion, match="Invalid version: 'not a version'"):
         torch_version.version_key("not a version")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_import_leaves_the_garbage_collector_as_it_was(enabled):
+    """NOTE [No collection during import]: paused while ember loads, then as the program had it,
+    also when the import fails part way."""
+    switch = "gc.enable()" if enabled else "gc.disable()"
+    out = _python(f"""
+        import gc, sys
+        {switch}
+        import ember
+        print(gc.isenabled())
+        for name in [m for m in sys.modules if m == "ember" or m.startswith("ember.")]:
+            del sys.modules[name]
+        sys.modules["ember.optim"] = None  # makes `from ember import optim` raise ImportError
+        try:
+            import ember
+        except ImportError:
+            print(gc.isenabled())
+    """)
+    assert out.split() == [str(enabled)] * 2
