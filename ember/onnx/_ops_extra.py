@@ -40,7 +40,7 @@ def _float_operands(s, what: str):
     return [s.b.cast(s.input(i), dtype) for i in range(2)]
 
 
-@converts("FloorDivide")
+@converts("FloorDivide", "FloorDivideNoDerivative")
 def floor_divide(s):
     """a // b (and div(rounding_mode=)): Floor(a / b), or trunc(a / b) for mode 'trunc'."""
     a, b = _float_operands(s, "floor division")

@@ -37,6 +37,17 @@ def binary(s):
     s.output(0, s.b.node(_BINARY[name], [a, b]))
 
 
+@converts("ScalarMul", "ScalarDiv")
+def reduced_times_scalar(s):
+    """A float16/bfloat16 tensor times or over a float32 scalar (NOTE [Reduced-precision tensor
+    and a scalar]): computed in float32, rounded once."""
+    wide = s.b.cast(s.input(0), np.float32)
+    scalar = s.b.cast(s.input(1), np.float32)  # (a float32 constant already)
+    result = s.b.node("Mul" if s.event.name == "ScalarMul" else "Div", [wide, scalar])
+    _, one, two = s.b.info[wide]
+    s.output(0, s.b.note(result, np.dtype(np.float32), one, two))  # (output casts it back)
+
+
 _UNARY = {"Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Reciprocal": "Reciprocal", "Sin": "Sin",
           "Cos": "Cos", "Tan": "Tan", "Asin": "Asin", "Acos": "Acos", "Atan": "Atan",
           "Sinh": "Sinh", "Cosh": "Cosh", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Relu": "Relu",

@@ -13,6 +13,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
+from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
@@ -223,6 +224,9 @@ def sub(input, other, *, alpha=1):
     inplace_operators=("__imul__",), out=True)
 def mul(input, other):
     """input · other (matches `torch.mul`)."""
+    scalar = opmath_scalar(input, other)  # NOTE [Reduced-precision tensor and a scalar]
+    if scalar is not None:
+        return ScalarMul.apply(input, scalar)
     return apply_binary(Mul, input, other)
 
 
@@ -230,15 +234,15 @@ def mul(input, other):
     inplace_operators=("__itruediv__", "__idiv__"), out=True)
 def div(input, other, *, rounding_mode=None):
     """input / other: true division gives a float even for integers (matches `torch.div`)."""
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        a, b = binary_operands(*_tensors(input, other))
-        _check_integer_division(a, b, "div_trunc_cpu")
-        return apply_binary(FloorDivide, a, b, "trunc")
+    if rounding_mode in ("floor", "trunc"):  # (DivBackward2: a zero gradient)
+        return _floor_divide(FloorDivide, input, other, *(("trunc",) if rounding_mode == "trunc"
+                                                          else ()))
     if rounding_mode is not None:
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
+    scalar = opmath_scalar(input, other)  # NOTE [Reduced-precision tensor and a scalar]
+    if scalar is not None:
+        return ScalarDiv.apply(input, scalar)
     return apply_binary(Div, *_float_operands(input, other))
 
 
@@ -268,9 +272,12 @@ def tensor_rmul(self, other):
 @tensor_method("__rtruediv__", "__rdiv__")
 def tensor_rtruediv(self, other):
     """other / self (matches `Tensor.__rtruediv__`)."""
-    if not isinstance(self, Tensor):  # PyTorch's is `self.reciprocal() * other`
+    if not isinstance(self, Tensor):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute 'reciprocal'")
-    return div(other, self)
+    # PyTorch's own definition (torch/_tensor.py): it rounds 1/self before the product, so
+    # `0.3 / t` differs from `t.new_full(t.shape, 0.3) / t` in the last bit about a quarter
+    # of the time; and its graph is MulBackward0 over ReciprocalBackward0
+    return self.reciprocal() * other
 
 
 def _require_a_tensor(name, a, b):
@@ -314,6 +321,8 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx, a, b, mode="floor"):
+        if a._data.dtype != b._data.dtype:  # float16/bfloat16 by a float32 scalar: in float32
+            return _scalar_floor_divide(a._data, b._data, mode)
         with quiet():
             quotient = xp.floor_divide(a._data, b._data)
         if mode == "floor":
@@ -333,13 +342,44 @@ class FloorDivide(Op):
                      for meta in ctx._input_meta)
 
 
+def _scalar_floor_divide(a, s, mode):
+    """a // s or trunc(a / s) in float32, rounded once to a's dtype (NOTE [Reduced-precision
+    tensor and a scalar])."""
+    with quiet():
+        wide = a.astype(xp.float32)
+        quotient = xp.floor_divide(wide, s) if mode == "floor" else xp.trunc(wide / s)
+    return quotient.astype(a.dtype)
+
+
+class FloorDivideNoDerivative(FloorDivide):
+    """FloorDivide as `torch.floor_divide` and `//` record it: PyTorch defines no derivative,
+    so backward raises its error (the node is its `torch::autograd::NotImplemented`)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+FloorDivideNoDerivative._backward_cls.name = lambda node: "torch::autograd::NotImplemented"
+
+
 @op(method=True, inplace=True, operators=("__floordiv__",), reflected=("__rfloordiv__",),
     inplace_operators=("__ifloordiv__",))
 def floor_divide(input, other):
     """Division rounded toward -inf (matches `torch.floor_divide`); its gradient is zero."""
+    return _floor_divide(FloorDivideNoDerivative, input, other)
+
+
+def _floor_divide(op_class, input, other, *mode):
+    """input // other (or trunc(input / other), mode "trunc") recorded as op_class."""
+    scalar = opmath_scalar(input, other)  # NOTE [Reduced-precision tensor and a scalar]
+    if scalar is not None:
+        return op_class.apply(input, Tensor._make(scalar), *mode)
     a, b = binary_operands(*_tensors(input, other))
-    _check_integer_division(a, b, "div_floor_cpu")
-    return apply_binary(FloorDivide, a, b)
+    _check_integer_division(a, b, "div_floor_cpu" if not mode else "div_trunc_cpu")
+    return apply_binary(op_class, a, b, *mode)
 
 
 class Remainder(Op):

@@ -79,6 +79,8 @@ def _index_ops():
                                                + ember.div(x, x.abs() + 0.5, rounding_mode="trunc")
                                                + x % 0.7 + ember.remainder(x, -0.6)
                                                + ember.fmod(x, 0.4) + ember.fmod(x, -0.9))
+    # float16 times/over scalars: float32 arithmetic, rounded once (as ember and torch compute)
+    yield "half-and-scalars", lambda x: ((x.half() * 0.3) / 0.7 // 0.2).float()
     yield "exp2-shrinks", lambda x: (ember.exp2(x) + F.hardshrink(x, 0.3) + F.softshrink(x, 0.4))
     # indexing and reorders
     mask = ember.tensor([True, False, True, False])
