@@ -3,11 +3,15 @@
 NOTE [opmath]
 Most of PyTorch's CPU kernels compute a 16-bit float input in float32 (its "opmath" type) and
 round the result to the input dtype once, at the end: convolutions, pooling, interpolation,
-the norms, embedding bags, most losses. NumPy instead rounds every intermediate to float16
-(and ml_dtypes's bfloat16 matmul returns float32). The helpers here widen 16-bit floats to
-float32 for the computation; the caller rounds once. Kernels that do round intermediates
-(adaptive_avg_pool3d's running sum, soft_margin_loss's exp, the interpolation weights) say so
-where they are written.
+the norms, embedding bags, most losses, the activations (sigmoid, silu, gelu, hardswish, elu,
+leaky_relu), softmax, lerp, add/sub with alpha, mul/div by a scalar (NOTE [Reduced-precision
+tensor and a scalar] in ember/ops/_reduced_scalar.py). NumPy instead rounds every
+intermediate to float16 (and ml_dtypes's bfloat16 matmul returns float32). The helpers here
+widen 16-bit floats to float32 for the computation; the caller rounds once. Kernels that do
+round intermediates (adaptive_avg_pool3d's running sum, soft_margin_loss's exp, the
+interpolation weights) say so where they are written. The backward of the activations above
+still runs as ember ops in the 16-bit dtype (a rounding per step: close to PyTorch's
+gradients, not bit for bit).
 """
 
 from ember._backend import xp

@@ -13,6 +13,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._opmath import widen
 from ember.ops._streams import uniform53
 from ember.ops import unary
 from ember.ops.broadcast import sum_to
@@ -35,8 +36,8 @@ class LeakyRelu(Op):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        d = x._data
-        return xp.where(d > 0, d, d * _scalar(slope, d))
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        return xp.where(w > 0, w, w * _scalar(slope, w)).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -55,9 +56,9 @@ class Elu(Op):
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
         ctx.params = (alpha, scale, input_scale)
-        d = x._data
-        negative = scale * alpha * xp.expm1(xp.minimum(d, 0) * input_scale)
-        return xp.where(d > 0, d * _scalar(scale, d), negative).astype(d.dtype, copy=False)
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        negative = scale * alpha * xp.expm1(xp.minimum(w, 0) * input_scale)
+        return xp.where(w > 0, w * _scalar(scale, w), negative).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -76,11 +77,11 @@ class Gelu(Op):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        d = x._data
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (d + 0.044715 * d ** 3)
-            return (0.5 * d * (1 + xp.tanh(inner))).astype(d.dtype, copy=False)
-        return (d * 0.5 * (1 + unary.erf_array(d / math.sqrt(2)))).astype(d.dtype, copy=False)
+            inner = math.sqrt(2 / math.pi) * (w + 0.044715 * w ** 3)
+            return (0.5 * w * (1 + xp.tanh(inner))).astype(d.dtype, copy=False)
+        return (w * 0.5 * (1 + unary.erf_array(w / math.sqrt(2)))).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -102,7 +103,8 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x._data * unary._stable_sigmoid(x._data)
+        w = widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        return (w * unary._stable_sigmoid(w)).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -171,8 +173,8 @@ class Hardswish(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        d = x._data
-        return (d * xp.clip(d + 3, 0, 6) / 6).astype(d.dtype, copy=False)
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        return (w * xp.clip(w + 3, 0, 6) / 6).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):

@@ -13,6 +13,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
+from ember.ops._opmath import is_half, widen
 from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
@@ -51,6 +52,12 @@ class Add(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
+            # NOTE [opmath]: b·alpha and the sum in float32, alpha rounded to b's dtype as
+            # PyTorch's vectorized loop has it (its scalar loop, for the last few elements of
+            # an array, reads alpha unrounded: an ulp apart there, now and then)
+            if is_half(b._data.dtype):
+                wide = xp.add(widen(a._data), widen(b._data) * widen(scale))
+                return wide.astype(xp.result_type(a._data, b._data))
             return _in_place.binary(xp.add, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x += y is running)
             return _in_place.binary(xp.add, a._data, b._data)
@@ -76,6 +83,12 @@ class Sub(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
+            # NOTE [opmath]: b·alpha and the sum in float32, alpha rounded to b's dtype as
+            # PyTorch's vectorized loop has it (its scalar loop, for the last few elements of
+            # an array, reads alpha unrounded: an ulp apart there, now and then)
+            if is_half(b._data.dtype):
+                wide = xp.subtract(widen(a._data), widen(b._data) * widen(scale))
+                return wide.astype(xp.result_type(a._data, b._data))
             return _in_place.binary(xp.subtract, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x -= y is running)
             return _in_place.binary(xp.subtract, a._data, b._data)
@@ -514,6 +527,8 @@ def _lerp(a, b, w):
     fma(w - 1, b - a, b) (exact at w = 1; no inf - inf from the far end). float32 products
     are exact in float64, so one float64 multiply-add rounded once is the FMA (float64:
     `fma64`, an exact emulation)."""
+    if is_half(a.dtype):  # 16-bit floats in float32, rounded once (NOTE [opmath])
+        return _lerp(widen(a), widen(b), widen(w)).astype(a.dtype)
     with quiet():
         difference = b - a
         small = abs(w) < 0.5
@@ -542,6 +557,8 @@ def lerp(input, end, weight):
         dtype = _dtype.result_type(a, b, weight)
         a, b = a.to(dtype), b.to(dtype)
     w = as_operand(weight, a.dtype)
+    if is_half(a.dtype) and not isinstance(weight, Tensor):  # PyTorch reads it as a float
+        w = Tensor._make(xp.asarray(weight, dtype=xp.float32))
     return Lerp.apply(a, b, w)
 
 

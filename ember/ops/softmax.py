@@ -5,7 +5,7 @@ from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._opmath import in_opmath
+from ember.ops._opmath import in_opmath, widen
 from ember.ops._util import as_operand
 from ember.ops.reduction import Sum, _axes, _type_word
 from ember.ops.unary import exp
@@ -20,10 +20,12 @@ class Softmax(Op):
         data = x._data
         if data.size == 0:
             y = data.copy()
-        else:
-            y = xp.asanyarray(data - xp.max(data, axis=axes, keepdims=True))  # then in place
+        else:  # (16-bit floats in float32, rounded once: NOTE [opmath])
+            wide = widen(data)
+            y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))  # then in place
             xp.exp(y, out=y)
             y /= xp.sum(y, axis=axes, keepdims=True)
+            y = y.astype(data.dtype, copy=False)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)
@@ -61,9 +63,11 @@ class LogSoftmax(Op):
         data = x._data
         if data.size == 0:
             y = data.copy()
-        else:
-            y = xp.asanyarray(data - xp.max(data, axis=axes, keepdims=True))
+        else:  # (16-bit floats in float32, rounded once: NOTE [opmath])
+            wide = widen(data)
+            y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))
             y -= xp.log(xp.sum(xp.exp(y), axis=axes, keepdims=True))
+            y = y.astype(data.dtype, copy=False)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)

@@ -11,6 +11,7 @@ import math
 from ember import _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method, torch_function
+from ember.ops._opmath import widen
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
@@ -144,8 +145,8 @@ class Rsqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
-        with quiet():
-            y = Tensor._make(1 / xp.sqrt(x._data))
+        with quiet():  # (float16/bfloat16 in float32, rounded once: NOTE [opmath])
+            y = Tensor._make((1 / xp.sqrt(widen(x._data))).astype(x._data.dtype, copy=False))
         ctx.save_for_backward(y)
         return y
 
@@ -323,8 +324,9 @@ def _stable_sigmoid(x):
     if x.dtype.kind == "c":
         with quiet():
             return 1 / (1 + xp.exp(-x))
-    z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    w = widen(x)  # float16/bfloat16 in float32, rounded once (NOTE [opmath])
+    z = xp.exp(-xp.abs(w))
+    return xp.where(w >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
 class Erf(Op):
