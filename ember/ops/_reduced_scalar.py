@@ -17,14 +17,13 @@ from ember import _dtype
 from ember._backend import quiet, xp
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-
-_REDUCED = (_dtype.float16, _dtype.bfloat16)
+from ember.ops._opmath import is_half
 
 
 def opmath_scalar(a, b):
     """b's value as a float32 0-d array when `a op b` is a reduced-precision tensor and a scalar
     (NOTE above), else None."""
-    if not _dense(a) or a.dtype not in _REDUCED:
+    if not _dense(a) or not is_half(a._data.dtype):
         return None
     if type(b) is float or type(b) is int and abs(b) < 2 ** 128:
         with quiet():  # (a float beyond float32's range is inf there too, as in PyTorch)

@@ -52,12 +52,8 @@ class Add(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
-            # NOTE [opmath]: b·alpha and the sum in float32, alpha rounded to b's dtype as
-            # PyTorch's vectorized loop has it (its scalar loop, for the last few elements of
-            # an array, reads alpha unrounded: an ulp apart there, now and then)
             if is_half(b._data.dtype):
-                wide = xp.add(widen(a._data), widen(b._data) * widen(scale))
-                return wide.astype(xp.result_type(a._data, b._data))
+                return _scaled_in_float32(xp.add, a._data, b._data, scale)
             return _in_place.binary(xp.add, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x += y is running)
             return _in_place.binary(xp.add, a._data, b._data)
@@ -83,12 +79,8 @@ class Sub(Op):
         ctx.alpha = alpha
         if alpha != 1:
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
-            # NOTE [opmath]: b·alpha and the sum in float32, alpha rounded to b's dtype as
-            # PyTorch's vectorized loop has it (its scalar loop, for the last few elements of
-            # an array, reads alpha unrounded: an ulp apart there, now and then)
             if is_half(b._data.dtype):
-                wide = xp.subtract(widen(a._data), widen(b._data) * widen(scale))
-                return wide.astype(xp.result_type(a._data, b._data))
+                return _scaled_in_float32(xp.subtract, a._data, b._data, scale)
             return _in_place.binary(xp.subtract, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x -= y is running)
             return _in_place.binary(xp.subtract, a._data, b._data)
@@ -101,6 +93,13 @@ class Sub(Op):
         if ctx.needs_input_grad[1]:
             gb = sum_to(gy * -conj_scalar(ctx.alpha), ctx._input_meta[1][0])
         return ga, gb
+
+
+def _scaled_in_float32(fn, a, b, scale):
+    """fn(a, b·scale) for 16-bit floats, in float32 and rounded once (NOTE [opmath]); scale is
+    alpha rounded to b's dtype, as PyTorch's vectorized loop has it (its scalar loop, for the
+    last few elements of an array, reads alpha unrounded: an ulp apart there, now and then)."""
+    return fn(widen(a), widen(b) * widen(scale)).astype(xp.result_type(a, b))
 
 
 # NOTE [Writing in place]: add_ and sub_ (x += y) write into x (ember/_in_place.py)
@@ -381,7 +380,8 @@ FloorDivideNoDerivative._backward_cls.name = lambda node: "torch::autograd::NotI
 @op(method=True, inplace=True, operators=("__floordiv__",), reflected=("__rfloordiv__",),
     inplace_operators=("__ifloordiv__",))
 def floor_divide(input, other):
-    """Division rounded toward -inf (matches `torch.floor_divide`); its gradient is zero."""
+    """Division rounded toward -inf (matches `torch.floor_divide`); like PyTorch's, it has no
+    derivative (backward raises)."""
     return _floor_divide(FloorDivideNoDerivative, input, other)
 
 
