@@ -24,7 +24,9 @@ def _same_bits(e, t):
 def _special(shape, dtype):
     a = RNG.standard_normal(shape)
     a[RNG.random(shape) < 0.1] = 0.0
+    a[RNG.random(shape) < 0.1] = -0.0  # kept as -0 by torch's ReLU
     a[RNG.random(shape) < 0.05] = np.nan
+    a[RNG.random(shape) < 0.05] = -np.nan
     a[RNG.random(shape) < 0.05] = np.inf
     a[RNG.random(shape) < 0.05] = -np.inf
     return a.astype(dtype)
@@ -42,7 +44,7 @@ def _check(array, g, view=lambda t: t):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
-@pytest.mark.parametrize("shape", [(), (7,), (3, 5, 4), (4, 3, 128, 128)])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5, 4), (1000,), (4, 3, 128, 128)])
 def test_relu_matches_torch_bit_for_bit(dtype, shape):
     """A NaN input passes its gradient on (torch zeroes gy only where y <= 0); a negative gy
     where y <= 0 gives +0, not -0."""
@@ -96,3 +98,25 @@ def test_the_gradient_is_recorded_when_only_the_output_needs_it():
         results.append((g.detach(), gg))
     for e, t in zip(*results):
         _same_bits(e, t)
+
+
+@pytest.mark.parametrize("shape", [(7,), (33, 5), (4, 3, 128, 128)])
+def test_bfloat16_relu_keeps_signed_zeros(shape):
+    array = _special(shape, np.float32)
+    results = []
+    for lib in (ember, torch):
+        y = lib.relu(lib.tensor(array).to(lib.bfloat16)).to(lib.float32)
+        results.append(y.numpy())
+    e, t = results
+    np.testing.assert_array_equal(e, t)  # (torch's float -> bfloat16 may flip a NaN's sign)
+    np.testing.assert_array_equal(np.signbit(e[~np.isnan(e)]), np.signbit(t[~np.isnan(t)]))
+
+
+def test_zero_operand_is_shared_and_read_only():
+    """The zero arrays relu compares with are views of one read-only buffer per dtype."""
+    from ember.ops import relu_kernels
+
+    a = relu_kernels.zeros_shaped(np.dtype(np.float32), (3, 4))
+    b = relu_kernels.zeros_shaped(np.dtype(np.float32), (5,))
+    assert a.shape == (3, 4) and not a.any() and not a.flags.writeable
+    assert np.shares_memory(a, b)
