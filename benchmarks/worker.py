@@ -56,7 +56,11 @@ def _layer_case(torch, name):
              "maxpool2d": lambda: nn.MaxPool2d(2),
              "avgpool2d": lambda: nn.AvgPool2d(2),
              "batchnorm2d": lambda: nn.BatchNorm2d(16),
-             "relu": lambda: nn.ReLU()}[name]()
+             "relu": lambda: nn.ReLU(),
+             "gelu": lambda: nn.GELU(),
+             "sigmoid": lambda: nn.Sigmoid(),
+             "silu": lambda: nn.SiLU(),
+             "leaky_relu": lambda: nn.LeakyReLU(0.2)}[name]()
 
     def step():
         layer(x).sum().backward()

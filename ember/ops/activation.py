@@ -15,9 +15,33 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
 from ember.ops._streams import uniform53
+from ember.autograd import grad_mode
+from ember.ops import activation_kernels as kernels
 from ember.ops import unary
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
+
+
+_state = grad_mode._state
+
+
+def _by_kernel(kernel, d, *args):
+    """kernel on x's array d (16-bit floats in float32, rounded once: NOTE [opmath]), or None
+    when d is not a real float array (NOTE [Activation kernels in cache-sized chunks])."""
+    w = widen(d)
+    if w.dtype.char not in "fd":
+        return None
+    return kernels.apply(lambda o, x: kernel(o, x, *args), w).astype(d.dtype, copy=False)
+
+
+def _gradient_by_kernel(kernel, gy, saved, *args):
+    """A first-order gradient from kernel(o, gy, saved, *args) on arrays, or None where the
+    op-level backward must run: under create_graph, or for other dtypes (16-bit floats round
+    per step there) and shapes."""
+    g, d = gy._data, saved._data
+    if _state["enabled"] or g.dtype != d.dtype or d.dtype.char not in "fd" or g.shape != d.shape:
+        return None
+    return Tensor._make(kernels.apply(lambda o, g, d: kernel(o, g, d, *args), g, d))
 
 
 def _const(array) -> Tensor:
@@ -36,12 +60,18 @@ class LeakyRelu(Op):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
+        y = _by_kernel(kernels.leaky_relu, x._data, slope)
+        if y is not None:
+            return y
         d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         return xp.where(w > 0, w, w * _scalar(slope, w)).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        gx = _gradient_by_kernel(kernels.leaky_relu_backward, gy, x, ctx.slope)
+        if gx is not None:
+            return gx, None
         local = xp.where(x._data > 0, 1, ctx.slope).astype(x._data.dtype)
         return gy * _const(local), None
 
@@ -56,6 +86,9 @@ class Elu(Op):
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
         ctx.params = (alpha, scale, input_scale)
+        y = _by_kernel(kernels.elu, x._data, alpha, scale, input_scale)
+        if y is not None:
+            return y
         d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         negative = scale * alpha * xp.expm1(xp.minimum(w, 0) * input_scale)
         return xp.where(w > 0, w * _scalar(scale, w), negative).astype(d.dtype, copy=False)
@@ -64,6 +97,9 @@ class Elu(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.params
+        gx = _gradient_by_kernel(kernels.elu_backward, gy, x, alpha, scale, input_scale)
+        if gx is not None:
+            return gx, None, None, None
         mask = _const(x._data > 0)
         negative = unary.exp(x.clamp(max=0) * input_scale) * (scale * alpha * input_scale)
         return gy * where(mask, scale, negative), None, None, None
@@ -77,6 +113,9 @@ class Gelu(Op):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
+        y = _by_kernel(kernels.gelu_tanh if approximate == "tanh" else kernels.gelu, x._data)
+        if y is not None:
+            return y
         d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (w + 0.044715 * w ** 3)
@@ -86,7 +125,12 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
+        tanh = ctx.approximate == "tanh"
+        gx = _gradient_by_kernel(kernels.gelu_tanh_backward if tanh else kernels.gelu_backward,
+                                 gy, x)
+        if gx is not None:
+            return gx, None
+        if tanh:
             k = math.sqrt(2 / math.pi)
             t = unary.tanh((x + x * x * x * 0.044715) * k)
             local = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * k * (1 + x * x * (3 * 0.044715))
@@ -103,12 +147,18 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        y = _by_kernel(kernels.silu, x._data)
+        if y is not None:
+            return y
         w = widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         return (w * unary._stable_sigmoid(w)).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        gx = _gradient_by_kernel(kernels.silu_backward, gy, x)
+        if gx is not None:
+            return gx
         s = unary.sigmoid(x)
         return gy * (s * (1 + x * (1 - s)))
 
@@ -120,6 +170,9 @@ class Mish(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
+        y = _by_kernel(kernels.mish, d)
+        if y is not None:
+            return y
         return (d * xp.tanh(xp.logaddexp(0, d))).astype(d.dtype, copy=False)
 
     @staticmethod
@@ -173,6 +226,9 @@ class Hardswish(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        y = _by_kernel(kernels.hardswish, x._data)
+        if y is not None:
+            return y
         d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
         return (w * xp.clip(w + 3, 0, 6) / 6).astype(d.dtype, copy=False)
 
@@ -193,6 +249,8 @@ class Softplus(Op):
         ctx.save_for_backward(x)
         ctx.params = (beta, threshold)
         d = x._data
+        if beta > 0 and d.dtype.char in "fd":  # (softplus ≥ x holds for beta > 0)
+            return _by_kernel(kernels.softplus, d, beta, threshold)
         z = d * _scalar(beta, d)
         soft = (xp.logaddexp(0, z) / beta).astype(d.dtype, copy=False)
         return xp.where(z > threshold, d, soft)
@@ -201,6 +259,9 @@ class Softplus(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.params
+        gx = _gradient_by_kernel(kernels.softplus_backward, gy, x, beta, threshold)
+        if gx is not None:
+            return gx, None, None
         z = x * beta
         linear = _const(z._data > threshold)
         return gy * where(linear, 1.0, unary.sigmoid(z)), None, None
