@@ -14,6 +14,7 @@ from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
 from ember.ops._opmath import is_half, widen
+from ember.ops._powers import power_arrays
 from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
@@ -150,7 +151,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(_power(a._data, b._data))
+        y = Tensor._make(power_arrays(a._data, b._data))
         ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
         return y
 
@@ -169,17 +170,6 @@ class Pow(Op):
             with quiet():  # 0·log 0, masked out
                 gb = sum_to(chain(gy, masked_zero(y * log(a), mask)), b._data.shape)
         return ga, gb
-
-
-def _power(a, b):
-    """a ** b; integers to negative integer powers give 1, ±1 or 0 (truncated), as in PyTorch."""
-    if a.dtype.kind not in "iu" or not xp.any(b < 0):
-        with quiet():
-            return xp.power(a, b)
-    y = xp.power(a, xp.maximum(b, 0))
-    negative_one = xp.where(b % 2 == 0, 1, -1).astype(a.dtype)
-    inverse = xp.where(a == 1, 1, xp.where(a == -1, negative_one, 0)).astype(a.dtype)
-    return xp.where(b < 0, inverse, y)
 
 
 def where_nonzero(condition_source: Tensor, value: Tensor) -> Tensor:
@@ -474,7 +464,7 @@ def pow(input, exponent):
     dtype = _dtype.result_type(a, b)
     if dtype is _dtype.bool:
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
-    # Only a Python-scalar exponent is refused; tensor exponents truncate (see _power).
+    # Only a Python-scalar exponent is refused; tensor exponents truncate (see power_arrays).
     if (not (dtype.is_floating_point or dtype.is_complex) and not isinstance(b, Tensor)
             and xp.any(xp.asarray(b) < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
