@@ -18,7 +18,9 @@ from ember._dtype import _category, bool as bool_
 from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.autograd.function import Op, once_differentiable
+from ember._autocast import ACTIVE as autocast_active
+from ember.autograd.function import EXPORT_HOOK, VMAP_HOOK, Op, once_differentiable
+from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows_backward
 from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
@@ -326,6 +328,10 @@ class Normalize(Op):
         dtype = data.dtype
         ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
         ctx.batch_stats, ctx.centered = batch_stats, None
+        if isinstance(centered, RowsNormalized):  # NOTE [Layer norm by rows]
+            ctx.xhat, ctx.invstd, ctx.mean, ctx.rows = centered.xhat, centered.invstd, mean, True
+            ctx.save_for_backward(x, w)
+            return centered.y
         if fits(data, axes, *(None if t is None else t._data for t in (w, b))):
             return _batch_norm_forward(ctx, x, w, b, eps, mean, var, centered)
         if _is_half(dtype):  # computed in float32 and rounded once, as PyTorch does
@@ -447,6 +453,13 @@ def _normalize_backward_arrays(ctx, g, x, w):
     """
     if ctx.centered is not None:
         return _batch_norm_backward_arrays(ctx, g, w)
+    if getattr(ctx, "rows", False) and ctx.xhat is not None and g.dtype == ctx.xhat.dtype:
+        gx, gw, gb = rows_backward(g, ctx.xhat, ctx.invstd, None if w is None else w._data,
+                                   ctx.needs_input_grad[:3])
+        shapes = (None, None if w is None else w._data.shape, ctx._input_meta[2] and
+                  ctx._input_meta[2][0])
+        return (*(None if a is None else Tensor._make(a.reshape(shape) if shape else a)
+                  for a, shape in zip((gx, gw, gb), shapes)), None, None, None, None, None, None)
     axes, shape = ctx.axes, ctx.affine_shape
     xhat, invstd = ctx.xhat, ctx.invstd
     gx = gw = gb = None
@@ -487,7 +500,14 @@ def normalize(x, weight, bias, axes, eps, affine_shape, mean=None, var=None, op=
     affine map; returns (y, mean, var) with the statistics used."""
     batch_stats = mean is None
     centered = None
-    if batch_stats:
+    params = [None if t is None else t._data for t in (weight, bias)]
+    if batch_stats and not op.round_stats and fits_rows(x._data, axes, *params) and \
+            EXPORT_HOOK[0] is None and VMAP_HOOK[0] is None and not autocast_active[0]:
+        keep = _state["enabled"] and any(t is not None and t.requires_grad
+                                         for t in (x, weight, bias))
+        y, xhat, mean, var, invstd = normalize_rows(x._data, axes, *params, eps, keep)
+        centered = RowsNormalized(y, xhat, invstd)
+    elif batch_stats:
         data = x._data.astype(xp.float32) if _is_half(x._data.dtype) else x._data
         if fits(x._data, axes, *(None if t is None else t._data for t in (weight, bias))):
             mean, var, centered = batch_moments(data)
