@@ -62,11 +62,16 @@ def _select(mask, a, b, out):
 
 
 # ---- sigmoid and silu: 1 / (1 + e^-x) ------------------------------------------------------
-def sigmoid(o, x):
-    """o = 1 / (1 + e^-x) (e^-x = inf gives 0, as in PyTorch)."""
+def _one_plus_exp_minus(o, x):
+    """o = 1 + e^-x, the denominator of σ(x)."""
     xp.negative(x, out=o)
     xp.exp(o, out=o)
     xp.add(o, 1, out=o)
+
+
+def sigmoid(o, x):
+    """o = 1 / (1 + e^-x) (e^-x = inf gives 0, as in PyTorch)."""
+    _one_plus_exp_minus(o, x)
     xp.divide(1, o, out=o)
 
 
@@ -79,9 +84,7 @@ def sigmoid_backward(o, gy, y):
 
 def silu(o, x):
     """o = x / (1 + e^-x)."""
-    xp.negative(x, out=o)
-    xp.exp(o, out=o)
-    xp.add(o, 1, out=o)
+    _one_plus_exp_minus(o, x)
     xp.divide(x, o, out=o)
 
 
