@@ -196,6 +196,9 @@ class Hardtanh(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
+        gx = _gradient_by_kernel(kernels.hardtanh_backward, gy, x, lo, hi)
+        if gx is not None:
+            return gx, None, None
         return gy * _const((x._data > lo) & (x._data < hi)), None, None
 
 
@@ -235,10 +238,13 @@ class Hardswish(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        gx = _gradient_by_kernel(kernels.hardswish_backward, gy, x)
+        if gx is not None:
+            return gx
         d = x._data
         middle = _const((d > -3) & (d < 3))
         above = _const(d >= 3).to(x.dtype)
-        return gy * where(middle, x * (1 / 3) + 0.5, above)
+        return gy * where(middle, x / 3 + 0.5, above)  # (x/3 as PyTorch, not x·(1/3))
 
 
 class Softplus(Op):

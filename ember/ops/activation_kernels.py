@@ -281,6 +281,23 @@ def hardswish(o, x):
     xp.divide(o, 6, out=o)
 
 
+def hardswish_backward(o, gy, x):
+    """o = gy where x ≥ 3, +0 where x ≤ -3, else gy·(x/3 + ½) (a NaN x gives NaN: PyTorch's
+    results, checked at the kinks)."""
+    middle = xp.divide(x, 3)
+    xp.add(middle, 0.5, out=middle)
+    xp.multiply(gy, middle, out=middle)
+    _select(xp.greater_equal(x, 3), gy, middle, o)
+    _select(xp.logical_not(xp.less_equal(x, -3)), o, _zeros(o), o)  # (NaN stays)
+
+
+def hardtanh_backward(o, gy, x, low, high):
+    """o = gy where low < x < high, else +0 (a NaN x included, as in PyTorch)."""
+    inside = xp.greater(x, low)
+    xp.logical_and(inside, xp.less(x, high), out=inside)
+    _select(inside, gy, _zeros(o), o)
+
+
 def _zeros(like):
     """Zeros of like's shape and dtype as an array (NumPy's max/min are slow with a scalar)."""
     return zeros_shaped(like.dtype, like.shape)

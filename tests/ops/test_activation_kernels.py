@@ -37,14 +37,19 @@ CASES = {
                       lambda t: torch.nn.functional.softplus(t, 2.0, 5.0), False),
     "mish": (ember.nn.functional.mish, torch.nn.functional.mish, False),
     "hardswish": (ember.nn.functional.hardswish, torch.nn.functional.hardswish, True),
+    "hardtanh": (lambda t: ember.nn.functional.hardtanh(t, -2.0, 3.0),
+                 lambda t: torch.nn.functional.hardtanh(t, -2.0, 3.0), True),
+    "relu6": (ember.nn.functional.relu6, torch.nn.functional.relu6, True),
 }
 
 
 def _special(size, dtype):
-    """Normal values spread over several scales, with zeros of both signs, infinities, NaN."""
+    """Normal values spread over several scales, with zeros of both signs, infinities, NaN and
+    the kinks of hardswish, hardtanh and relu6."""
     a = RNG.standard_normal(size) * RNG.choice([0.01, 1.0, 4.0, 30.0], size)
     for value, share in ((0.0, 0.02), (-0.0, 0.02), (np.inf, 0.01), (-np.inf, 0.01),
-                         (np.nan, 0.01), (3.0, 0.01), (-3.0, 0.01), (1e-40, 0.005)):
+                         (np.nan, 0.01), (3.0, 0.01), (-3.0, 0.01), (1e-40, 0.005),
+                         (-2.0, 0.01), (6.0, 0.01)):
         a[RNG.random(size) < share] = value
     return a.astype(dtype)
 
@@ -82,9 +87,7 @@ def test_values_and_gradients_match_torch(name, dtype):
     (ey, egx), (ty, tgx) = results
     _compare(ey, ty, exact, dtype)
     finite = np.isfinite(x) & (np.abs(x) < 1e3)  # (gradients at ±inf follow each formula)
-    # (hardswish's gradient is built of ember ops, not PyTorch's formula: close, not exact)
-    _compare(egx[ember.tensor(finite)], tgx[torch.tensor(finite)],
-             exact and name.startswith("leaky"), dtype)
+    _compare(egx[ember.tensor(finite)], tgx[torch.tensor(finite)], exact, dtype)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -100,8 +103,8 @@ def test_signed_zeros_match_torch(name):
 def test_array_gradient_equals_op_level_gradient(name):
     """The first-order gradient on arrays and the create_graph one (built of ember ops) agree."""
     ember_fn = CASES[name][0]
-    x = ember.tensor(_special(999, np.float64)[np.isfinite(_special(999, np.float64))][:500],
-                     requires_grad=True)
+    values = _special(999, np.float64)
+    x = ember.tensor(values[np.isfinite(values)][:500], requires_grad=True)
     g = ember.tensor(RNG.standard_normal(x.shape[0]))
     (first,) = ember.autograd.grad(ember_fn(x), [x], g)
     (graph,) = ember.autograd.grad(ember_fn(x), [x], g, create_graph=True)
