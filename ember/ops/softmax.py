@@ -4,14 +4,32 @@ from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name
+from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops import activation_kernels as kernels
 from ember.ops._opmath import in_opmath, widen
 from ember.ops._util import as_operand
 from ember.ops.reduction import Sum, _axes, _type_word
 from ember.ops.unary import exp
 
 
+_state = grad_mode._state
+
+
 # ---- softmax, log_softmax --------------------------------------------------------------------
+def _gradient_by_rows(kernel, gy, y, axes):
+    """A first-order gradient kernel(o, gy, y) on the rows of the last dim, as a Tensor, or None
+    (create_graph, other dtypes, shapes or dims: the op-level backward)."""
+    g, d = gy._data, y._data
+    if _state["enabled"] or g.dtype != d.dtype or g.shape != d.shape or d.dtype.char not in "fd" \
+            or tuple(axes) != (d.ndim - 1,) or not d.flags.c_contiguous or d.size == 0:
+        return None
+    width = d.shape[-1]
+    gx = xp.empty_like(d)
+    kernel(gx.reshape(-1, width), xp.ascontiguousarray(g).reshape(-1, width), d.reshape(-1, width))
+    return Tensor._make(gx)
+
+
 class Softmax(Op):
     """y = exp(x - max) / Σ exp(x - max);  gx = y·(gy - Σ gy·y)."""
 
@@ -34,7 +52,8 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return softmax_grad(y, gy, ctx.axes), None
+        gx = _gradient_by_rows(kernels.softmax_rows_backward, gy, y, ctx.axes)
+        return (softmax_grad(y, gy, ctx.axes) if gx is None else gx), None
 
 
 def softmax_grad(y, gy, axes):
@@ -76,6 +95,9 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
+        gx = _gradient_by_rows(kernels.log_softmax_rows_backward, gy, y, ctx.axes)
+        if gx is not None:
+            return gx, None
         return gy - exp(y) * Sum.apply(gy, ctx.axes, True, gy.dtype), None
 
 
