@@ -229,7 +229,13 @@ class Clamp(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return xp.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
+        d = x._data
+        if d.dtype.char in "fd":  # a missing bound as ±inf: NumPy's clip to one bound is its
+            # maximum/minimum with a 0-d operand, which turns -0 into +0 (PyTorch keeps -0) and
+            # has no SIMD loop; its two-bound clip keeps -0 (checked against torch)
+            lo = xp.asarray(-xp.inf, dtype=d.dtype) if lo is None else lo
+            hi = xp.asarray(xp.inf, dtype=d.dtype) if hi is None else hi
+        return xp.clip(d, lo, hi).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):

@@ -213,3 +213,16 @@ def test_inplace_comparisons(name, dtype):
         assert out is x
         outs.append(x)
     assert_same(*outs, exact=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("low,high", [(0, None), (None, 0), (-0.5, None), (None, 0.5), (-1, 1),
+                                      (0.0, 0.0)])
+def test_clamp_keeps_negative_zero_and_nan_as_torch(low, high, dtype):
+    """A clamp to one bound keeps -0 where it is inside (NumPy's one-bound clip made it +0)."""
+    x = np.random.default_rng(2).standard_normal(1003).astype(dtype)
+    x[::7], x[::13], x[::17] = -0.0, np.nan, -np.inf
+    e = ember.clamp(ember.tensor(x), low, high).numpy()
+    t = torch.clamp(torch.tensor(x), low, high).numpy()
+    np.testing.assert_array_equal(e, t)
+    np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
