@@ -58,6 +58,7 @@ CASES = [
     ("train:mlp", 20, "<= 1.0"),
     ("train:lstm-lm", 5, "<= 1.5"),
     ("train:transformer-lm", 5, "<= 1.5"),
+    ("train:gpt-lm", 5, "<= 1.5"),
     ("infer:mycnn", 3, ""),
     ("infer:cifar-resnet", 2, ""),
     ("infer:vgg11-bn", 2, ""),

@@ -43,7 +43,47 @@ def define(torch):
             x = self.encoder(x, mask=mask, is_causal=True)
             return self.decoder(x).transpose(0, 1)
 
-    return {"lstm-lm": LSTMLanguageModel, "transformer-lm": TransformerLanguageModel}
+    class GPTBlock(nn.Module):
+        """A GPT-2 style block as nanoGPT writes it: pre-LayerNorm, causal self-attention by
+        hand (masked_fill, softmax, dropout), a GELU MLP of 4x width, residuals."""
+
+        def __init__(self, width=128, heads=4):
+            super().__init__()
+            self.heads = heads
+            self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+            self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+            self.fc, self.out = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+            self.register_buffer("mask", torch.tril(torch.ones(SEQ, SEQ)).view(1, 1, SEQ, SEQ))
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+            q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+                       for z in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) * (1.0 / (c // self.heads) ** 0.5)
+            att = att.masked_fill(self.mask[:, :, :t, :t] == 0, float("-inf"))
+            att = torch.nn.functional.dropout(att.softmax(dim=-1), 0.1, self.training)
+            y = (att @ v).transpose(1, 2).contiguous().view(b, t, c)
+            x = x + self.proj(y)
+            return x + self.out(torch.nn.functional.gelu(self.fc(self.ln2(x))))
+
+    class GPTLanguageModel(nn.Module):
+        """Token and position embeddings (128) -> 2 GPTBlocks -> LayerNorm -> Linear(128, 1000)."""
+
+        def __init__(self):
+            super().__init__()
+            self.tokens, self.positions = nn.Embedding(VOCAB, 128), nn.Embedding(SEQ, 128)
+            self.blocks = nn.Sequential(GPTBlock(), GPTBlock())
+            self.ln = nn.LayerNorm(128)
+            self.head = nn.Linear(128, VOCAB, bias=False)
+
+        def forward(self, tokens):
+            ids = tokens.t()
+            x = self.tokens(ids) + self.positions(torch.arange(ids.shape[1]))
+            return self.head(self.ln(self.blocks(x))).transpose(0, 1)
+
+    return {"lstm-lm": LSTMLanguageModel, "transformer-lm": TransformerLanguageModel,
+            "gpt-lm": GPTLanguageModel}
 
 
 def train_step(torch, constructor):
