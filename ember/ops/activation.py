@@ -15,14 +15,11 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
 from ember.ops._streams import uniform53
-from ember.autograd import grad_mode
 from ember.ops import activation_kernels as kernels
 from ember.ops import unary
+from ember.ops.unary import gradient_by_kernel
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where
-
-
-_state = grad_mode._state
 
 
 def _by_kernel(kernel, d, *args):
@@ -32,16 +29,6 @@ def _by_kernel(kernel, d, *args):
     if w.dtype.char not in "fd":
         return None
     return kernels.apply(lambda o, x: kernel(o, x, *args), w).astype(d.dtype, copy=False)
-
-
-def _gradient_by_kernel(kernel, gy, saved, *args):
-    """A first-order gradient from kernel(o, gy, saved, *args) on arrays, or None where the
-    op-level backward must run: under create_graph, or for other dtypes (16-bit floats round
-    per step there) and shapes."""
-    g, d = gy._data, saved._data
-    if _state["enabled"] or g.dtype != d.dtype or d.dtype.char not in "fd" or g.shape != d.shape:
-        return None
-    return Tensor._make(kernels.apply(lambda o, g, d: kernel(o, g, d, *args), g, d))
 
 
 def _const(array) -> Tensor:
@@ -69,7 +56,7 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = _gradient_by_kernel(kernels.leaky_relu_backward, gy, x, ctx.slope)
+        gx = gradient_by_kernel(kernels.leaky_relu_backward, gy, x, ctx.slope)
         if gx is not None:
             return gx, None
         local = xp.where(x._data > 0, 1, ctx.slope).astype(x._data.dtype)
@@ -97,7 +84,7 @@ class Elu(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.params
-        gx = _gradient_by_kernel(kernels.elu_backward, gy, x, alpha, scale, input_scale)
+        gx = gradient_by_kernel(kernels.elu_backward, gy, x, alpha, scale, input_scale)
         if gx is not None:
             return gx, None, None, None
         mask = _const(x._data > 0)
@@ -126,7 +113,7 @@ class Gelu(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         tanh = ctx.approximate == "tanh"
-        gx = _gradient_by_kernel(kernels.gelu_tanh_backward if tanh else kernels.gelu_backward,
+        gx = gradient_by_kernel(kernels.gelu_tanh_backward if tanh else kernels.gelu_backward,
                                  gy, x)
         if gx is not None:
             return gx, None
@@ -156,7 +143,7 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = _gradient_by_kernel(kernels.silu_backward, gy, x)
+        gx = gradient_by_kernel(kernels.silu_backward, gy, x)
         if gx is not None:
             return gx
         s = unary.sigmoid(x)
@@ -196,7 +183,7 @@ class Hardtanh(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        gx = _gradient_by_kernel(kernels.hardtanh_backward, gy, x, lo, hi)
+        gx = gradient_by_kernel(kernels.hardtanh_backward, gy, x, lo, hi)
         if gx is not None:
             return gx, None, None
         return gy * _const((x._data > lo) & (x._data < hi)), None, None
@@ -238,7 +225,7 @@ class Hardswish(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = _gradient_by_kernel(kernels.hardswish_backward, gy, x)
+        gx = gradient_by_kernel(kernels.hardswish_backward, gy, x)
         if gx is not None:
             return gx
         d = x._data
@@ -265,7 +252,7 @@ class Softplus(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.params
-        gx = _gradient_by_kernel(kernels.softplus_backward, gy, x, beta, threshold)
+        gx = gradient_by_kernel(kernels.softplus_backward, gy, x, beta, threshold)
         if gx is not None:
             return gx, None, None
         z = x * beta

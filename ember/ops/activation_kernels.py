@@ -308,11 +308,6 @@ def _coefficient(like, alpha, scale):
     return like.dtype.type(alpha) * like.dtype.type(scale)
 
 
-def _full(like, value):
-    """An array of like's shape and dtype filled with value."""
-    return xp.full(like.shape, value, dtype=like.dtype)
-
-
 # ---- softmax and log_softmax gradients over the last dim -----------------------------------
 # (whole-array calls: a (4096, 512) softmax fits in L3, where chunking them measured slower)
 def softmax_rows_backward(o, gy, y):

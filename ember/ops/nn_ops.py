@@ -456,10 +456,10 @@ def _normalize_backward_arrays(ctx, g, x, w):
     if getattr(ctx, "rows", False) and ctx.xhat is not None and g.dtype == ctx.xhat.dtype:
         gx, gw, gb = rows_backward(g, ctx.xhat, ctx.invstd, None if w is None else w._data,
                                    ctx.needs_input_grad[:3])
-        shapes = (None, None if w is None else w._data.shape, ctx._input_meta[2] and
-                  ctx._input_meta[2][0])
-        return (*(None if a is None else Tensor._make(a.reshape(shape) if shape else a)
-                  for a, shape in zip((gx, gw, gb), shapes)), None, None, None, None, None, None)
+        gw = None if gw is None else gw.reshape(w._data.shape)
+        gb = None if gb is None else gb.reshape(ctx._input_meta[2][0])
+        return (*(None if a is None else Tensor._make(a) for a in (gx, gw, gb)),
+                None, None, None, None, None, None)
     axes, shape = ctx.axes, ctx.affine_shape
     xhat, invstd = ctx.xhat, ctx.invstd
     gx = gw = gb = None

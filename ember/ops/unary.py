@@ -22,6 +22,16 @@ from ember.ops._wirtinger import chain, conj
 _state = grad_mode._state
 
 
+def gradient_by_kernel(kernel, gy, saved, *args):
+    """A first-order gradient kernel(o, gy, saved, *args) on arrays (ember/ops/
+    activation_kernels.py) as a Tensor, or None where the op-level backward must run: under
+    create_graph, or for other dtypes (16-bit floats round per step there) and shapes."""
+    g, d = gy._data, saved._data
+    if _state["enabled"] or g.dtype != d.dtype or d.dtype.char not in "fd" or g.shape != d.shape:
+        return None
+    return Tensor._make(activation_kernels.apply(lambda o, g, d: kernel(o, g, d, *args), g, d))
+
+
 def scipy_erf_functions():
     """(erf, erfinv) from SciPy, exact to double precision, or (None, None) without SciPy."""
     if not _scipy.has_scipy():  # pragma: no cover - exercised only without SciPy
@@ -320,12 +330,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        g, d = gy._data, y._data
-        if not _state["enabled"] and g.dtype == d.dtype and d.dtype.char in "fd" and \
-                g.shape == d.shape:  # first order: on arrays, gy·(1 - y)·y as PyTorch
-            return Tensor._make(activation_kernels.apply(activation_kernels.sigmoid_backward,
-                                                         g, d))
-        return chain(gy, y * (1 - y))
+        gx = gradient_by_kernel(activation_kernels.sigmoid_backward, gy, y)  # gy·(1 - y)·y
+        return chain(gy, y * (1 - y)) if gx is None else gx
 
 
 def _stable_sigmoid(x):
