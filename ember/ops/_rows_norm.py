@@ -22,6 +22,11 @@ from ember._backend import xp
 from ember._threads import parallel_blocks
 from ember.ops.activation_kernels import CHUNK
 
+# Chunks' worth of elements from which the chunks are shared by the intra-op threads. Measured
+# fwd+bwd on two threads against one: (1400, 128) 20% slower (each contended GIL re-acquire
+# costs a wake-up), (700, 512) and (2800, 128) 15-30% faster.
+_THREADED_FROM = 4
+
 
 class RowsNormalized(NamedTuple):
     """What `normalize_rows` computed for the Normalize op to take as its forward's result."""
@@ -75,7 +80,7 @@ def normalize_rows(data, axes, w, b, eps, keep_xhat):
             if bias is not None:
                 xp.add(out, bias, out=out)
 
-    parallel_blocks(run, len(chunks))
+    _run_chunks(run, chunks, x.size)
     invstd = 1.0 / xp.sqrt(var + eps)
     shaped = [a.reshape(stat_shape) for a in (mean, var, invstd)]
     return (y.reshape(data.shape), None if not keep_xhat else xhat.reshape(data.shape),
@@ -97,8 +102,10 @@ def rows_backward(g, xhat, invstd, w, needs):
         for rows in chunks[first:last]:
             g_rows, h = gy[rows], hat[rows]
             scratch = xp.multiply(g_rows, h)
-            sums.append((scratch.sum(axis=0) if needs[1] else None,
-                         g_rows.sum(axis=0) if needs[2] else None))
+            # column sums by einsum, 1.3x faster than sum(axis=0) (the same order, row after row,
+            # except for one-element rows)
+            sums.append((xp.einsum("ij->j", scratch) if needs[1] else None,
+                         xp.einsum("ij->j", g_rows) if needs[2] else None))
             if gx is None:
                 continue
             ghat = g_rows if weight is None else xp.multiply(g_rows, weight)
@@ -112,10 +119,18 @@ def rows_backward(g, xhat, invstd, w, needs):
             xp.multiply(out, rstd[rows], out=out)
         return sums
 
-    sums = [pair for part in parallel_blocks(run, len(chunks)) for pair in part]
+    sums = [pair for part in _run_chunks(run, chunks, gy.size) for pair in part]
     gw = None if not needs[1] else _total([s[0] for s in sums])
     gb = None if not needs[2] else _total([s[1] for s in sums])
     return (None if gx is None else gx.reshape(g.shape)), gw, gb
+
+
+def _run_chunks(run, chunks, size):
+    """run(first, last) over the chunks: on the intra-op threads when the array is big enough
+    to pay for them, else at once; the results in chunk order."""
+    if size < _THREADED_FROM * CHUNK:
+        return [run(0, len(chunks))]
+    return parallel_blocks(run, len(chunks))
 
 
 def _total(parts):
