@@ -63,9 +63,47 @@ def as_strided_windows(x, window_shape, axes):
 
 
 def scatter_add(target, index, values):
-    """target[index] += values, accumulating repeated indices (np.add.at, unbuffered)."""
-    numpy.add.at(target, index, values)
+    """target[index] += values, accumulating repeated indices in order (np.add.at's result)."""
+    if isinstance(index, tuple) and len(index) == 1:
+        index = index[0]
+    if not _add_rows_by_rank(target, index, values):
+        numpy.add.at(target, index, values)
     return target
+
+
+def _add_rows_by_rank(target, index, values) -> bool:
+    """np.add.at(target, index, values) for whole rows (a 1-d index into axis 0 of a 2+-d
+    target: an embedding's or a row gather's gradient), done if it returns True.
+
+    NOTE [Scatter-adding rows by rank]
+    np.add.at adds one row at a time: about 1 µs a row of 128 floats, 0.8 ms for the 700 token
+    rows of a small language model's embedding. Here the index is sorted (stably) and each
+    position numbered by its rank among the positions with the same index: all first
+    occurrences are added with one fancy-indexed `+=` (their target rows are distinct), then all
+    second ones, and so on, so every target row receives its values in their original order
+    and the bits are np.add.at's. The loop runs once per rank, so an index whose commonest
+    value repeats a lot (a padding token) goes to np.add.at instead.
+    """
+    if not (type(target) is _NDARRAY and type(index) is _NDARRAY and index.ndim == 1
+            and index.dtype.kind in "iu" and target.ndim >= 2 and index.size > 1
+            and values.shape == index.shape + target.shape[1:]):
+        return False
+    if index.min() < 0:  # -1 and n - 1 are one row: leave that to np.add.at
+        return False
+    order = numpy.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = numpy.diff(numpy.append(starts, index.size))
+    ranks = counts.max()
+    if ranks > max(8, index.size // 16):
+        return False
+    rank = numpy.arange(index.size) - numpy.repeat(starts, counts)
+    by_rank = order[numpy.argsort(rank, kind="stable")]  # positions, first occurrences first
+    bounds = numpy.concatenate(([0], numpy.cumsum(numpy.bincount(rank))))
+    for k in range(ranks):
+        positions = by_rank[bounds[k]:bounds[k + 1]]
+        target[index[positions]] += values[positions]
+    return True
 
 
 def quiet():
