@@ -29,11 +29,45 @@ def _stable_order(data, axis, descending):
     Reversing the slice, sorting ascending stably and reversing again puts equal elements in
     their original order, which negating the values cannot do for unsigned or bool data.
     """
+    if data.dtype.kind == "f" and data.ndim and data.shape[axis] > 1:
+        return _float_order(data, axis, descending)
+    return _stable_argsort(data, axis, descending)
+
+
+def _stable_argsort(data, axis, descending):
+    """NumPy's stable argsort, descending by NOTE [Stable descending sort]."""
     if not descending:
         return xp.argsort(data, axis=axis, kind="stable")
     n = data.shape[axis]
     order = xp.argsort(xp.flip(data, axis), axis=axis, kind="stable")
     return xp.flip(n - 1 - order, axis)
+
+
+def _float_order(data, axis, descending):
+    """The stable order of float slices from NumPy's default argsort (a SIMD quicksort, 3x
+    faster than its stable sort for float32 here): where values are distinct the order is
+    unique, and each run of equal values (or of NaNs) is put back in index order, as a
+    stable sort leaves it (NOTE [Stable descending sort] keeps that order descending too)."""
+    order = xp.argsort(data, axis=axis)  # NaN last, where the stable sort puts it
+    if descending:
+        order = xp.flip(order, axis)
+    rows, shape = _rows(order, axis)
+    values = xp.take_along_axis(_rows(data, axis)[0], rows, axis=-1)
+    with quiet():
+        tied = (values[:, 1:] == values[:, :-1]) | (xp.isnan(values[:, 1:])
+                                                    & xp.isnan(values[:, :-1]))
+    if tied.any():
+        in_run = xp.zeros(rows.shape, dtype=bool)
+        in_run[:, 1:] |= tied
+        in_run[:, :-1] |= tied
+        starts = xp.ones(rows.shape, dtype=bool)
+        starts[:, 1:] = ~tied
+        run = xp.cumsum(starts.reshape(-1))  # a number per run of equal values
+        members = xp.flatnonzero(in_run)
+        flat = rows.reshape(-1)
+        indices = flat[members]
+        flat[members] = indices[xp.lexsort((indices, run[members]))]
+    return _unrows(rows, shape, axis)
 
 
 # Re-enacting PyTorch's tie order runs in Python (NOTE [Tie order of PyTorch's CPU sort, topk,
@@ -85,12 +119,49 @@ def _sort_order(data, axis, descending, stable):
 
 def _topk_order(data, axis, k, largest, sorted_):
     """The first k of PyTorch's CPU topk order (nth_element, then a sort of the first k - 1)."""
+    if sorted_ and 0 < k < data.shape[axis]:
+        idx = _distinct_topk_order(data, axis, k, largest)
+        if idx is not None:
+            return idx
     idx = xp.take(_stable_order(data, axis, largest), get_array_module(data).arange(k), axis=axis)
     if k == 0:
         return idx
     redo = _tied if sorted_ else (lambda rows: xp.ones(rows.shape[0], dtype=bool))
     return _in_cpu_order(data, idx, axis, redo,
                          lambda row: _cpu_order.topk_order(row, k, largest, sorted_))
+
+
+def _distinct_topk_order(data, axis, k, largest):
+    """topk's sorted order when every slice's k chosen values are distinct and the k-th is not
+    repeated outside them (else None): then the order is the values' alone, whatever the
+    algorithm.
+
+    NOTE [topk by partition]
+    Sorting whole slices to keep k of them cost O(n log n) and a second sort to look for ties:
+    19 ms for the top 5 of (256, 1000) logits, where PyTorch takes 0.2. Here the k-th value
+    of each slice comes from one `partition` (O(n)), the k values on its side of it are
+    gathered in index order and only they are sorted. Where a slice's k-th value is tied or
+    its k values hold equal ones (or NaN), the order of the equal ones is PyTorch's
+    algorithm's (NOTE [Tie order of PyTorch's CPU sort, topk, kthvalue and mode]): those
+    inputs take the general path.
+    """
+    rows, shape = _rows(data, axis)
+    n = rows.shape[-1]
+    if rows.dtype.kind == "c" or rows.dtype.kind == "f" and xp.isnan(rows).any():
+        return None
+    position = n - k if largest else k - 1
+    kth = xp.partition(rows, position, axis=-1)[:, position:position + 1]
+    chosen = rows >= kth if largest else rows <= kth
+    if not (chosen.sum(axis=-1) == k).all():  # the k-th value is tied
+        return None
+    picked = xp.nonzero(chosen)[1].reshape(-1, k)  # each slice's k positions, in index order
+    values = xp.take_along_axis(rows, picked, axis=-1)
+    order = _stable_order(values, -1, largest)
+    ordered = xp.take_along_axis(values, order, axis=-1)
+    if (ordered[:, 1:] == ordered[:, :-1]).any():  # equal values among the k
+        return None
+    idx = xp.take_along_axis(picked, order, axis=-1)
+    return _unrows(idx, shape[:-1] + (k,), axis)
 
 
 class Sort(Op):

@@ -195,3 +195,64 @@ def test_indices_of_equal_values_match_torch(name, dtype, shape):
         return
     for oe, ot in zip(outputs(TIE_CALLS[name](ember, e)), outputs(expected)):
         np.testing.assert_array_equal(oe.numpy(), ot.numpy())
+
+
+# ---- topk by partition (NOTE [topk by partition]) ----------------------------------------------
+def _topk_input(kind, shape, dtype, dim=-1, k=1):
+    """Distinct values, or in every slice along dim values tied at the k-th place (from
+    either end) or among the top and bottom ones."""
+    n = int(np.prod(shape))
+    values = np.moveaxis((RNG.permutation(n) - n // 2).reshape(shape).astype(dtype), dim, -1)
+    ranked = np.sort(values, axis=-1)
+    if kind == "tied at the k-th":  # the k-th and (k+1)-th from each end equal
+        values = np.where(values == ranked[..., [k]], ranked[..., [k - 1]], values)
+        values = np.where(values == ranked[..., [-k - 1]], ranked[..., [-k]], values)
+    if kind == "tied among the top":  # the two largest and the two smallest equal
+        values = np.where(values == ranked[..., -2:-1], ranked[..., -1:], values)
+        values = np.where(values == ranked[..., 1:2], ranked[..., :1], values)
+    if kind == "signed zeros":  # the two largest become -0 and +0, which are equal
+        values = values.astype(np.float64)
+        values = np.where(values == ranked[..., -2:-1], 0.0, values)
+        values = np.where(values == ranked[..., -1:], -0.0, values)
+    return np.ascontiguousarray(np.moveaxis(values, -1, dim))
+
+
+@pytest.mark.parametrize("kind", ["distinct", "tied at the k-th", "tied among the top",
+                                  "signed zeros"])
+@pytest.mark.parametrize("shape, dim, k", [((256, 100), 1, 5), ((3, 40, 6), 1, 4),
+                                           ((2000,), 0, 10), ((20, 9), 0, 8)])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_topk_by_partition_matches_torch(kind, shape, dim, k, largest, dtype):
+    x = _topk_input(kind, shape, dtype, dim, k)
+    got = ember.topk(ember.tensor(x), k, dim, largest)
+    want = torch.topk(torch.tensor(x), k, dim, largest)
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+
+
+def test_topk_takes_the_partition_path_for_distinct_values():
+    """Distinct values take the O(n) path; tied ones are left to the general one."""
+    from ember.ops import sort
+
+    x = _topk_input("distinct", (64, 300), np.float32)
+    assert sort._distinct_topk_order(x, 1, 5, True) is not None
+    assert sort._distinct_topk_order(_topk_input("tied among the top", (64, 300), np.float32),
+                                     1, 5, True) is None
+    assert sort._distinct_topk_order(np.where(x > 0, x, np.nan), 1, 5, True) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("shape, axis", [((200,), 0), ((7, 30), 1), ((3, 40, 5), 1)])
+def test_float_order_is_the_stable_order(dtype, descending, shape, axis):
+    """The quicksort order with its runs of equal values (and NaNs, -0 beside +0) put back
+    in index order is NumPy's stable order, which the rest of sort.py builds on."""
+    from ember.ops import sort
+
+    x = np.round(RNG.standard_normal(shape) * 3) / 3  # many equal values
+    x[RNG.random(shape) < 0.15] = np.nan
+    x[RNG.random(shape) < 0.15] = -0.0
+    x = x.astype(dtype)
+    np.testing.assert_array_equal(sort._float_order(x, axis, descending),
+                                  sort._stable_argsort(x, axis, descending))
