@@ -21,6 +21,7 @@ from ember._backend import quiet, xp
 from ember._registry import op
 from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op, array_result, unrecorded
+from ember.ops._running_sums import cumsum_array
 from ember.ops._util import as_operand
 from ember.ops._wirtinger import conj
 from ember.ops.comparison import where
@@ -134,9 +135,7 @@ class Cumsum(Op):
         ctx.axis = axis
         if x._data.ndim == 0:
             return x._data.astype(dtype.numpy)
-        if _is_half(dtype):  # accumulate in float32, as PyTorch does
-            return xp.cumsum(x._data, axis=axis, dtype=xp.float32).astype(dtype.numpy)
-        return xp.cumsum(x._data, axis=axis, dtype=dtype.numpy)
+        return cumsum_array(x._data, axis, dtype.numpy)  # NOTE [cumsum in PyTorch's ...]
 
     @staticmethod
     def backward(ctx, gy):
@@ -153,8 +152,7 @@ class RevCumsum(Op):
         ctx.axis = axis
         if x._data.ndim == 0:
             return x._data.copy()
-        flipped = xp.flip(x._data, axis)
-        return xp.flip(xp.cumsum(flipped, axis=axis), axis).copy()
+        return cumsum_array(x._data, axis, x._data.dtype, reverse=True)
 
     @staticmethod
     def backward(ctx, gy):
