@@ -256,3 +256,11 @@ def test_float_order_is_the_stable_order(dtype, descending, shape, axis):
     x = x.astype(dtype)
     np.testing.assert_array_equal(sort._float_order(x, axis, descending),
                                   sort._stable_argsort(x, axis, descending))
+
+
+@pytest.mark.parametrize("shape", [(37, 101), (8,), (3, 5), (0,), (64, 64)])
+def test_true_positions_are_flatnonzero(shape):
+    from ember.ops import sort
+
+    mask = RNG.random(shape) < 0.1
+    np.testing.assert_array_equal(sort._true_positions(mask), np.flatnonzero(mask))
