@@ -338,8 +338,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(values.max()) + 1 if values.size else 0
     elif values.size and values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    arange = _get_array_module(values).arange(num_classes)
-    return Tensor._make((values[..., None] == arange).astype(_xp.int64))
+    module = _get_array_module(values)
+    out = module.zeros(values.shape + (num_classes,), dtype=_xp.int64)
+    if values.size and num_classes:  # a 1 per row: one scatter, not a (n, classes) comparison
+        out.reshape(-1, num_classes)[module.arange(values.size), values.reshape(-1)] = 1
+    return Tensor._make(out)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
