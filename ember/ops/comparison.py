@@ -9,6 +9,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._selection import where_array
 from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
 from ember.ops.broadcast import sum_to
 from ember.ops._wirtinger import refuse_complex
@@ -186,7 +187,7 @@ class Where(Op):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.condition = condition
-        return xp.where(condition._data, a._data, b._data)
+        return where_array(condition._data, a._data, b._data)  # NOTE [Selecting by bits]
 
     @staticmethod
     def backward(ctx, gy):

@@ -24,6 +24,7 @@ from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, array_result, unrecorded
 from ember.ops._index_parse import _basic_fn, parse_index
+from ember.ops._selection import where_array
 from ember.ops._util import as_operand
 from ember.ops.broadcast import expand_to, sum_to
 from ember.ops.comparison import where
@@ -377,8 +378,8 @@ class MaskedFill(Op):
     def forward(ctx, x, mask, value):
         ctx.mask = mask
         fill = value._data if isinstance(value, Tensor) else value
-        return xp.where(mask, get_array_module(x._data).asarray(fill, dtype=x._data.dtype),
-                        x._data)
+        return where_array(mask, get_array_module(x._data).asarray(fill, dtype=x._data.dtype),
+                           x._data)
 
     @staticmethod
     def backward(ctx, gy):

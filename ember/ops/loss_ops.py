@@ -17,6 +17,7 @@ from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
+from ember.ops._selection import where_array
 from ember.ops.activation import LogSigmoid
 from ember.ops.comparison import where
 
@@ -373,7 +374,7 @@ class SmoothL1Loss(Pointwise):
         a = xp.abs(d)
         if beta == 0:
             return a
-        return xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+        return where_array(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
 
     @staticmethod
     def derivative(diff, beta):
@@ -391,7 +392,7 @@ class HuberLoss(Pointwise):
     @staticmethod
     def loss(d, delta):
         a = xp.abs(d)
-        return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        return where_array(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
     @staticmethod
     def derivative(diff, delta):

@@ -119,10 +119,15 @@ def _sort_order(data, axis, descending, stable):
 
 def _topk_order(data, axis, k, largest, sorted_):
     """The first k of PyTorch's CPU topk order (nth_element, then a sort of the first k - 1)."""
-    if sorted_ and 0 < k < data.shape[axis]:
-        idx = _distinct_topk_order(data, axis, k, largest)
-        if idx is not None:
-            return idx
+    if sorted_ and 0 < k < data.shape[axis] and data.dtype.kind in "fiu":
+        rows, shape = _rows(data, axis)
+        return _unrows(_topk_rows(rows, k, largest), shape[:-1] + (k,), axis)
+    return _topk_by_sorting(data, axis, k, largest, sorted_)
+
+
+def _topk_by_sorting(data, axis, k, largest, sorted_):
+    """topk's order from a stable sort of whole slices, then PyTorch's order of equal values
+    (NOTE [Tie order of PyTorch's CPU sort, topk, kthvalue and mode])."""
     idx = xp.take(_stable_order(data, axis, largest), get_array_module(data).arange(k), axis=axis)
     if k == 0:
         return idx
@@ -131,38 +136,40 @@ def _topk_order(data, axis, k, largest, sorted_):
                          lambda row: _cpu_order.topk_order(row, k, largest, sorted_))
 
 
-def _distinct_topk_order(data, axis, k, largest):
-    """topk's sorted order when every slice's k chosen values are distinct and the k-th is not
-    repeated outside them (else None): then the order is the values' alone, whatever the
-    algorithm.
+def _topk_rows(rows, k, largest):
+    """The sorted topk order of each row of rows (2-d, real): by partition where the row's k
+    chosen values are distinct and its k-th is not repeated outside them, by sorting where
+    not.
 
     NOTE [topk by partition]
     Sorting whole slices to keep k of them cost O(n log n) and a second sort to look for ties:
     19 ms for the top 5 of (256, 1000) logits, where PyTorch takes 0.2. Here the k-th value
-    of each slice comes from one `partition` (O(n)), the k values on its side of it are
-    gathered in index order and only they are sorted. Where a slice's k-th value is tied or
-    its k values hold equal ones (or NaN), the order of the equal ones is PyTorch's
-    algorithm's (NOTE [Tie order of PyTorch's CPU sort, topk, kthvalue and mode]): those
-    inputs take the general path.
+    of each row comes from one `partition` (O(n)), the k values on its side of it are
+    gathered in index order and only they are sorted: where they are distinct, the order is
+    the values' alone, whatever the algorithm. The rows where the k-th value is tied or the
+    k values hold equal ones (or a NaN) take the general path, which gives PyTorch's order of
+    equal values (NOTE [Tie order of PyTorch's CPU sort, topk, kthvalue and mode]).
     """
-    rows, shape = _rows(data, axis)
     n = rows.shape[-1]
-    if rows.dtype.kind == "c" or rows.dtype.kind == "f" and xp.isnan(rows).any():
-        return None
     position = n - k if largest else k - 1
-    kth = xp.partition(rows, position, axis=-1)[:, position:position + 1]
-    chosen = rows >= kth if largest else rows <= kth
+    kth = xp.partition(rows, position, axis=-1)[:, position:position + 1]  # NaN sorts last
+    with quiet():  # (a NaN k-th value compares False: that row is left to the sorting path)
+        chosen = rows >= kth if largest else rows <= kth
     found = _true_positions(chosen)
-    if found.size != chosen.shape[0] * k:  # (each slice has k or more) a k-th value is tied
-        return None
-    picked = (found % n).reshape(-1, k)  # each slice's k positions, in index order
-    values = xp.take_along_axis(rows, picked, axis=-1)
+    row_of = found // n
+    bad = xp.bincount(row_of, minlength=len(rows)) != k  # (no tie, no NaN in the way: k)
+    picked = (found[~bad[row_of]] % n).reshape(-1, k)  # each good row's k positions, in order
+    good = xp.flatnonzero(~bad)
+    values = rows[good[:, None], picked]
     order = _stable_order(values, -1, largest)
     ordered = xp.take_along_axis(values, order, axis=-1)
-    if (ordered[:, 1:] == ordered[:, :-1]).any():  # equal values among the k
-        return None
-    idx = xp.take_along_axis(picked, order, axis=-1)
-    return _unrows(idx, shape[:-1] + (k,), axis)
+    equal = (ordered[:, 1:] == ordered[:, :-1]).any(axis=-1)  # equal values among the k
+    idx = get_array_module(rows).empty((len(rows), k), dtype=xp.intp)
+    idx[good] = xp.take_along_axis(picked, order, axis=-1)
+    bad[good[equal]] = True
+    if bad.any():
+        idx[bad] = _topk_by_sorting(rows[bad], -1, k, largest, True)
+    return idx
 
 
 def _true_positions(mask):

@@ -231,15 +231,30 @@ def test_topk_by_partition_matches_torch(kind, shape, dim, k, largest, dtype):
     np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
 
 
-def test_topk_takes_the_partition_path_for_distinct_values():
-    """Distinct values take the O(n) path; tied ones are left to the general one."""
+def test_topk_sorts_only_the_rows_with_equal_values(monkeypatch):
+    """Rows of distinct values take the partition path; only rows with a tie at the k-th
+    value, among the top k or a NaN go to the sorting path, and the result is torch's."""
     from ember.ops import sort
 
+    sorted_rows = []
+    general = sort._topk_by_sorting
+
+    def spy(data, axis, k, largest, sorted_):
+        sorted_rows.append(len(data))
+        return general(data, axis, k, largest, sorted_)
+
+    monkeypatch.setattr(sort, "_topk_by_sorting", spy)
     x = _topk_input("distinct", (64, 300), np.float32)
-    assert sort._distinct_topk_order(x, 1, 5, True) is not None
-    assert sort._distinct_topk_order(_topk_input("tied among the top", (64, 300), np.float32),
-                                     1, 5, True) is None
-    assert sort._distinct_topk_order(np.where(x > 0, x, np.nan), 1, 5, True) is None
+    ember.topk(ember.tensor(x), 5, 1)
+    assert sorted_rows == []
+    x[3] = _topk_input("tied among the top", (1, 300), np.float32)[0]
+    x[7] = _topk_input("tied at the k-th", (1, 300), np.float32, -1, 5)[0]
+    x[9, 17] = np.nan
+    got = ember.topk(ember.tensor(x), 5, 1)
+    assert sorted_rows == [3]
+    want = torch.topk(torch.tensor(x), 5, 1)
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
