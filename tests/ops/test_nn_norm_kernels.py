@@ -81,6 +81,23 @@ def test_no_grad_output_matches_torch():
         assert_same(ye, yt, 2e-5, 2e-5)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_running_statistics_take_torchs_shift(affine):
+    """With running statistics and no backward, y = x·α + β with PyTorch's β = b - μ·α: its
+    FMA rounds once where NumPy rounds x·α first, so most outputs have torch's bits (60% did
+    as (x - μ)·α + b) and the rest are an ulp of x·α away."""
+    x, w, b, mean, var = _arrays((16, 8, 32, 32), np.float32, affine)
+    ye, _, _ = _batch_norm(ember, [x, w, b, mean, var], False, (False, False, False))
+    yt, _, _ = _batch_norm(torch, [x, w, b, mean, var], False, (False, False, False))
+    ye, yt = ye.numpy(), yt.numpy()
+    alpha = ((1 / np.sqrt(var + np.float32(1e-5))) * (1 if w is None else w)).reshape(1, -1, 1, 1)
+    centred_first = (x - mean.reshape(1, -1, 1, 1)) * alpha + (0 if b is None else
+                                                               b.reshape(1, -1, 1, 1))
+    assert np.mean(ye == yt) > np.mean(centred_first == yt) + 0.05
+    scale = np.abs(x * alpha) + np.abs(yt)
+    assert np.all(np.abs(ye - yt) <= np.spacing(scale.astype(np.float32)))
+
+
 def test_large_mean_keeps_float32_digits():
     """x = 1000 + N(0, 2²): E[x²] - E[x]² in float32 would lose the variance; two passes don't."""
     _check(_arrays((8, 4, 16, 16), np.float32, offset=1000.0), True, tol=2e-4)
