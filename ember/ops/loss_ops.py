@@ -18,6 +18,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
 from ember.ops._selection import where_array
+from ember.ops.unary import sign_array
 from ember.ops.activation import LogSigmoid
 from ember.ops.comparison import where
 
@@ -330,18 +331,51 @@ class Pointwise(Op):
         loss = cls.loss(a - b, param)
         return _reduce_array(loss.astype(x._data.dtype, copy=False), reduction)
 
+    # first-order gradient on arrays, as PyTorch's kernel computes it: (norm·f'(d))·gy with
+    # norm = scale/N for 'mean', else scale (None: the op-level formula only)
+    gradient_factor = None  # f'(d) written over d (an array of x - y)
+    gradient_scale = 1.0
+
+    @classmethod
+    def has_gradient_factor(cls, param) -> bool:
+        return cls.gradient_factor is not None
+
     @classmethod
     def backward(cls, ctx, gy):
         x, y = ctx.saved_tensors
+        a, b = x._data, y._data
+        if (not _state["enabled"] and cls.gradient_factor is not None and a.shape == b.shape
+                and a.dtype == b.dtype == gy._data.dtype and a.dtype.char in "fd"
+                and cls.has_gradient_factor(ctx.param)):
+            return cls._array_grads(ctx, a, b, gy._data)
         g = _grad_scale(gy, ctx.reduction, x.numel())
         local = g * cls.derivative(x - y, ctx.param)
         gx = local if ctx.needs_input_grad[0] else None
         gt = -local if ctx.needs_input_grad[1] else None
         return gx, gt, None, None
 
+    @classmethod
+    def _array_grads(cls, ctx, a, b, gy):
+        """(gx, gt) of a plain backward on arrays, in the order of PyTorch's CPU kernel."""
+        norm = cls.gradient_scale / a.size if ctx.reduction == "mean" else cls.gradient_scale
+        local = cls.gradient_factor(xp.subtract(a, b, out=xp.empty_like(a)), ctx.param)
+        xp.multiply(local, a.dtype.type(norm), out=local)
+        xp.multiply(local, gy, out=local)
+        gx = Tensor._make(local) if ctx.needs_input_grad[0] else None
+        gt = None
+        if ctx.needs_input_grad[1]:
+            gt = Tensor._make(xp.negative(local, out=xp.empty_like(local)))
+        return gx, gt, None, None
+
 
 class MseLoss(Pointwise):
     """l = (x - y)²;  gx = 2g·(x - y)."""
+
+    gradient_scale = 2.0
+
+    @staticmethod
+    def gradient_factor(d, param):
+        return d
 
     @staticmethod
     def loss(d, param):
@@ -363,7 +397,7 @@ class L1Loss(Pointwise):
 
     @staticmethod
     def derivative(diff, param):
-        return _const(xp.sign(diff._data))
+        return _const(sign_array(diff._data))  # (|d|'s gradient: 0 at NaN, as PyTorch's)
 
 
 class SmoothL1Loss(Pointwise):
@@ -378,10 +412,19 @@ class SmoothL1Loss(Pointwise):
 
     @staticmethod
     def derivative(diff, beta):
-        sign = _const(xp.sign(diff._data))
-        if beta == 0:
-            return sign
-        return where(_const(xp.abs(diff._data) < beta), diff / beta, sign)
+        if beta == 0:  # PyTorch's L1 loss then: 0 at NaN
+            return _const(sign_array(diff._data))
+        return where(_const(xp.abs(diff._data) < beta), diff / beta, _const(xp.sign(diff._data)))
+
+    @classmethod
+    def has_gradient_factor(cls, beta) -> bool:
+        return beta != 0  # (β = 0 is the L1 loss's sign)
+
+    @staticmethod
+    def gradient_factor(d, beta):
+        """d/β inside (-β, β), ±1 outside (NaN stays NaN), over d."""
+        xp.divide(d, d.dtype.type(beta), out=d)
+        return xp.clip(d, -1, 1, out=d)
 
 
 class HuberLoss(Pointwise):

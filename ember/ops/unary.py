@@ -402,7 +402,7 @@ class Abs(Op):
         (x,) = ctx.saved_tensors
         if x._data.dtype.kind == "c":  # sgn z moves with z: kept in the graph
             return gy * x.sgn()
-        return gy * _constant(xp.sign(x._data))
+        return gy * _constant(sign_array(x._data))  # (0 at NaN, as PyTorch's sgn)
 
 
 class Neg(Op):
@@ -560,7 +560,12 @@ def _step(array_fn, name, aliases=()):
 floor = _step(xp.floor, "floor")
 ceil = _step(xp.ceil, "ceil")
 trunc = _step(xp.trunc, "trunc", aliases=("fix",))
-sign = _step(xp.sign, "sign")
+def sign_array(x):
+    """PyTorch's sign: (0 < x) - (x < 0), so 0 for NaN and +0 for -0 (NumPy's is NaN, -0)."""
+    return xp.subtract(x > 0, x < 0, dtype=x.dtype)
+
+
+sign = _step(sign_array, "sign")
 
 
 @op(method=True, inplace=True)

@@ -1,0 +1,65 @@
+"""The pointwise losses' plain backward on arrays (Pointwise._array_grads in
+ember/ops/loss_ops.py): PyTorch's kernels' order of operations, so the gradients' bits are
+torch's, NaN included; and sign as PyTorch's (0 at NaN, +0 at -0)."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(0)
+CASES = [("mse_loss", {}), ("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+         ("smooth_l1_loss", {"beta": 0.0}), ("l1_loss", {})]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_gradients_have_torchs_bits(name, kwargs, reduction, dtype):
+    x = RNG.standard_normal((37, 41)).astype(dtype)
+    y = RNG.standard_normal((37, 41)).astype(dtype)
+    x[0, :3] = [np.nan, y[0, 1] + 0.5, y[0, 2]]  # NaN, |d| = β, d = 0
+    x[1, 0] = y[1, 0] + 1.0
+    g = RNG.standard_normal(x.shape).astype(dtype) if reduction == "none" else np.asarray(
+        1.7, dtype)
+    results = []
+    for lib in (ember, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(y, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(a, b, reduction=reduction, **kwargs)
+        loss.backward(lib.tensor(g))
+        results.append((a.grad.numpy(), b.grad.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_create_graph_keeps_the_op_level_gradient():
+    """Double backward still differentiates the loss's gradient (the op-level formula)."""
+    x = RNG.standard_normal(20)
+    y = RNG.standard_normal(20)
+    grads = []
+    for lib in (ember, torch):
+        a = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.smooth_l1_loss(a, lib.tensor(y), beta=0.7)
+        (g,) = lib.autograd.grad(loss, a, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), a)
+        grads.append((g.detach().numpy(), gg.numpy()))
+    for got, want in zip(*grads):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "uint8", "bool"])
+def test_sign_is_torchs(dtype):
+    if dtype.startswith("float"):
+        values = torch.tensor([-0.0, 0.0, float("nan"), -float("nan"), float("inf"), -3.0, 2.0])
+    else:
+        values = torch.tensor([0, 1, 5, 0, 1, 3])
+    values = values.to(getattr(torch, dtype))
+    got = ember.sign(ember.tensor(values.numpy())).numpy()
+    want = torch.sign(values).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    if dtype == "float32":  # |x|'s gradient is sgn x: 0 at NaN
+        t = ember.tensor(values.numpy(), requires_grad=True)
+        t.abs().sum().backward()
+        np.testing.assert_array_equal(t.grad.numpy(), [0, 0, 0, 0, 1, -1, 1])
