@@ -11,7 +11,8 @@ from ember.onnx._ops_shape import advanced_index
 from ember.onnx._trace import Ref
 
 # ---- elementwise --------------------------------------------------------------------------------
-_STEPS = {"floor": "Floor", "ceil": "Ceil", "round": "Round", "rint": "Round", "sign": "Sign"}
+_STEPS = {"floor": "Floor", "ceil": "Ceil", "round": "Round", "rint": "Round", "sign": "Sign",
+           "sign_array": "Sign"}  # (ember.ops.unary.sign_array: PyTorch's sign)
 
 
 def _trunc(b, x: str) -> str:
