@@ -27,7 +27,7 @@ from ember._autocast import lower_precision
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.autograd.function import Op
+from ember.autograd.function import EXPORT_HOOK, VMAP_HOOK, Op
 from ember.ops._opmath import is_half
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.comparison import where
@@ -191,6 +191,109 @@ def _attention_backward_tensors(ctx, gy, gw, q, k, v, mask):
     return gq, gk, gv, gm, None, None, None, None, None
 
 
+# ---- causal attention by blocks ---------------------------------------------------------------
+# NOTE [Causal attention by blocks]
+# With is_causal, query row i attends to keys 0..i only, so half of the (L, L) scores are -inf
+# before the softmax and half of the weights are 0 after it; computing them all (the general
+# op above) spends half the matrix products and memory passes on nothing. PyTorch's CPU flash
+# kernel skips them; here the query rows go in blocks of `rows`, and block [r0, r1) is
+# multiplied with the keys and values 0..r1 - 1 only, the -inf bias applied to its last
+# columns. Forward and backward are the general op's formulas restricted to those columns, so
+# the results agree with it to float32 rounding (sums over fewer zero terms; the key and value
+# gradients accumulated block by block). Dropout draws the whole (L, L) noise first, as the
+# general op does, so the kept weights are PyTorch's draws. With create_graph the backward
+# falls back to the general op's (recomputing the scores). Taken for equal query and key
+# lengths of at least two blocks, matching leading dims, no other mask, float32/float64.
+_MIN_BLOCK = 64
+
+
+def block_rows(query, key, value, attn_mask, is_causal, groups) -> int:
+    """The rows per block for a causal attention of these operands, or 0 where the blocked
+    path does not apply (NOTE above)."""
+    q, k, v = query._data, key._data, value._data
+    length = q.shape[-2]
+    if EXPORT_HOOK[0] is not None or VMAP_HOOK[0] is not None:  # (they know the general op)
+        return 0
+    if (not is_causal or attn_mask is not None or groups != 1 or q.dtype.char not in "fd"
+            or q.ndim < 3 or not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]
+            or k.shape[-2] != length or length < 2 * _MIN_BLOCK):
+        return 0
+    return max(_MIN_BLOCK, length // 8)
+
+
+def _blocks(length, rows):
+    return [(start, min(start + rows, length)) for start in range(0, length, rows)]
+
+
+class CausalAttention(Op):
+    """y = softmax(c·q·kᵀ + causal)·D·v by blocks of query rows (NOTE [Causal attention by
+    blocks]); gradients as ScaledDotProductAttention's, block by block."""
+
+    node_name = "ScaledDotProductAttentionBackward0"
+
+    @staticmethod
+    def forward(ctx, q, k, v, scale, dropout_p, rows):
+        qd, kd, vd = q._data, k._data, v._data
+        length, module = qd.shape[-2], get_array_module(qd)
+        keep = None
+        if dropout_p > 0.0:
+            shape = qd.shape[:-1] + (length,)
+            keep = module.zeros(shape, dtype=qd.dtype) if dropout_p >= 1.0 else (
+                dropout_noise(shape, dropout_p, qd.dtype))
+        y = module.empty(qd.shape[:-1] + vd.shape[-1:], dtype=qd.dtype)
+        bias = xp.where(module.tri(rows, dtype=bool), qd.dtype.type(0), qd.dtype.type(-xp.inf))
+        weights = []
+        for start, stop in _blocks(length, rows):
+            scores = xp.matmul(qd[..., start:stop, :], xp.swapaxes(kd[..., :stop, :], -1, -2))
+            scores *= xp.asarray(scale, dtype=scores.dtype)
+            scores[..., start:] += bias[:stop - start, :stop - start]
+            p = _softmax_rows(scores, True)
+            weights.append(p)
+            kept = p if keep is None else p * keep[..., start:stop, :stop]
+            xp.matmul(kept, vd[..., :stop, :], out=y[..., start:stop, :])
+        ctx.weights, ctx.keep, ctx.scale, ctx.rows = weights, keep, scale, rows
+        ctx.save_for_backward(q, k, v)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        q, k, v = ctx.saved_tensors
+        if _state["enabled"]:  # create_graph: the general op's backward, as ops
+            return _general_backward(ctx, gy, q, k, v)
+        qd, kd, vd, g = q._data, k._data, v._data, gy._data
+        module = get_array_module(qd)
+        gq = module.empty(qd.shape, dtype=qd.dtype)
+        gk, gv = module.zeros(kd.shape, dtype=kd.dtype), module.zeros(vd.shape, dtype=vd.dtype)
+        scale = xp.asarray(ctx.scale, dtype=qd.dtype)
+        for (start, stop), p in zip(_blocks(qd.shape[-2], ctx.rows), ctx.weights):
+            keep = None if ctx.keep is None else ctx.keep[..., start:stop, :stop]
+            rows = g[..., start:stop, :]
+            kept = p if keep is None else p * keep
+            gv[..., :stop, :] += xp.matmul(xp.swapaxes(kept, -1, -2), rows)
+            ghat = xp.matmul(rows, xp.swapaxes(vd[..., :stop, :], -1, -2))
+            if keep is not None:
+                ghat *= keep
+            ghat -= (ghat * p).sum(axis=-1, keepdims=True)
+            ghat *= p
+            ghat *= scale
+            xp.matmul(ghat, kd[..., :stop, :], out=gq[..., start:stop, :])
+            gk[..., :stop, :] += xp.matmul(xp.swapaxes(ghat, -1, -2), qd[..., start:stop, :])
+        needs = ctx.needs_input_grad
+        return tuple(Tensor._make(a) if need else None
+                     for a, need in zip((gq, gk, gv), needs)) + (None, None, None)
+
+
+def _general_backward(ctx, gy, q, k, v):
+    """The backward of create_graph: ScaledDotProductAttention's op-level one, given the
+    whole causal bias and no blocked rows (a causal row always sees its own key)."""
+    length, module = q._data.shape[-2], get_array_module(q._data)
+    ctx.groups, ctx.bias = 1, xp.where(module.tri(length, dtype=bool), q._data.dtype.type(0),
+                                       q._data.dtype.type(-xp.inf))
+    ctx.p = module.ones(q._data.shape[:-1] + (1,), dtype=q._data.dtype)  # (no row all -inf)
+    grads = _attention_backward_tensors(ctx, gy, None, q, k, v, None)
+    return grads[:3] + (None, None, None)
+
+
 # ---- checks and the public function -----------------------------------------------------------
 def _word(t: Tensor) -> str:
     return _TYPE_WORDS.get(t.dtype.name, t.dtype.name)
@@ -270,14 +373,15 @@ def _mask_bias(attn_mask, is_causal, length, source, dtype, module):
 
 def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout_p=0.0,
               is_causal=False, scale=None, enable_gqa=False, safe=True):
-    """(output, weights after dropout) of scaled dot-product attention, after PyTorch's checks."""
+    """(output, weights after dropout) of scaled dot-product attention, after PyTorch's checks
+    (weights None from the causal blocks' path)."""
     _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if is_half(query.dtype):  # NOTE [16-bit attention]
         if attn_mask is not None and is_half(attn_mask.dtype):
             attn_mask = attn_mask.float()
         output, weights = attention(query.float(), key.float(), value.float(), attn_mask,
                                     dropout_p, is_causal, scale, enable_gqa, safe)
-        return output.to(query.dtype), weights.to(query.dtype)
+        return output.to(query.dtype), None if weights is None else weights.to(query.dtype)
     key, value, groups = _groups(query, key, value, enable_gqa)
     if attn_mask is not None and attn_mask.dtype.name != "bool":
         attn_mask = attn_mask.to(query.dtype)
@@ -292,15 +396,18 @@ def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout
         if full != scores_shape:
             raise RuntimeError(f"output with shape {list(scores_shape)} doesn't match the "
                                f"broadcast shape {list(full)}")
-    dtype = query._data.dtype
-    bias = _mask_bias(attn_mask, is_causal, length, source, dtype,
-                      get_array_module(query._data))
-    mask = attn_mask if attn_mask is not None and attn_mask.dtype.name != "bool" else None
     if query.shape[-1] == 0:  # PyTorch's 1/sqrt(0) = inf scales two empty operands: the scores
         scale = 1.0             # are exact zeros whatever the scale
     elif scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
     scale = float(scale)
+    rows = block_rows(query, key, value, attn_mask, is_causal, groups) if safe else 0
+    if rows:  # NOTE [Causal attention by blocks]: no weights (callers that want them aren't causal)
+        return CausalAttention.apply(query, key, value, scale, float(dropout_p), rows), None
+    dtype = query._data.dtype
+    bias = _mask_bias(attn_mask, is_causal, length, source, dtype,
+                      get_array_module(query._data))
+    mask = attn_mask if attn_mask is not None and attn_mask.dtype.name != "bool" else None
     return ScaledDotProductAttention.apply(query, key, value, mask, bias, scale,
                                            float(dropout_p), groups, safe)
 

@@ -263,3 +263,60 @@ def test_an_empty_value_gives_zeros_connected_to_the_inputs(shapes):
         assert_same(e_out, t_out.detach(), exact=True)
         for e, t in zip(e_grads, t_grads):
             assert_same(e, t, exact=True)
+
+
+# ---- causal attention by blocks (NOTE [Causal attention by blocks]) -------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 2, 128, 16), (3, 200, 8), (1, 1, 300, 4)])
+def test_causal_blocks_match_torch(shape, dtype):
+    """Long causal attention goes by blocks of query rows: output and the three gradients
+    as torch's, lengths that are not a multiple of the block included."""
+    from ember.ops import attention
+
+    arrays = [RNG.standard_normal(shape).astype(dtype) for _ in range(3)]
+    assert attention.block_rows(*[ember.tensor(a) for a in arrays], None, True, 1) > 0
+    gy = RNG.standard_normal(shape).astype(dtype)
+    results = []
+    for lib in (ember, torch):
+        leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.nn.functional.scaled_dot_product_attention(*leaves, is_causal=True)
+        out.backward(lib.tensor(gy))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves])
+    tol = 2e-5 if dtype == np.float32 else 1e-11
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_causal_blocks_agree_with_the_general_op(monkeypatch):
+    """With dropout (the same draws: the whole noise is drawn first) and without, the blocks
+    give the general op's results; create_graph gives its second derivatives."""
+    from ember.ops import attention
+
+    arrays = [RNG.standard_normal((2, 3, 160, 8)) for _ in range(3)]
+
+    def run(dropout_p):
+        ember.manual_seed(7)
+        leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+        out = ember.nn.functional.scaled_dot_product_attention(*leaves, is_causal=True,
+                                                               dropout_p=dropout_p)
+        (gq,) = ember.autograd.grad((out * out).sum(), leaves[0], create_graph=True)
+        gq.sum().backward()
+        return [out.detach().numpy(), gq.detach().numpy()] + [t.grad.numpy() for t in leaves]
+
+    for dropout_p in (0.0, 0.3):
+        blocked = run(dropout_p)
+        with monkeypatch.context() as patch:
+            patch.setattr(attention, "block_rows", lambda *args: 0)
+            general = run(dropout_p)
+        for got, want in zip(blocked, general):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_causal_blocks_keep_the_node_name_and_half_precision():
+    q, k, v = (ember.randn(2, 128, 8, requires_grad=True) for _ in range(3))
+    sdpa = ember.nn.functional.scaled_dot_product_attention
+    assert sdpa(q, k, v, is_causal=True).grad_fn.name() == "ScaledDotProductAttentionBackward0"
+    out = sdpa(q.half(), k.half(), v.half(), is_causal=True)
+    want = sdpa(q.half().float(), k.half().float(), v.half().float(), is_causal=True).half()
+    assert out.dtype == ember.float16
+    np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
