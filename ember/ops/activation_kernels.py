@@ -22,7 +22,7 @@ here and there), and in GELU's erf (`_erf32`).
 import math
 
 from ember._backend import quiet, xp
-from ember._threads import flat_blocks
+from ember._threads import flat_blocks, parallel_blocks
 from ember.ops.relu_kernels import zeros_shaped
 
 CHUNK = 1 << 16  # elements per pass: a float32 buffer of 256 KB, a few of them in L2
@@ -308,8 +308,44 @@ def _coefficient(like, alpha, scale):
     return like.dtype.type(alpha) * like.dtype.type(scale)
 
 
-# ---- softmax and log_softmax gradients over the last dim -----------------------------------
-# (whole-array calls: a (4096, 512) softmax fits in L3, where chunking them measured slower)
+# ---- softmax and log_softmax over the last dim, forward and backward ------------------------
+def by_rows(kernel, out, *arrays):
+    """kernel(out_rows, *array_rows) on the rows of 2-d arrays: one call for up to 4 chunks'
+    worth of elements, else blocks of about 2·CHUNK elements shared by the intra-op threads.
+    Each row's arithmetic is the same either way. Measured on (18432, 256) float32 (an
+    attention's scores): softmax 12.5 ms whole, 8.6-11 ms in blocks on one thread, 5.6-5.9 ms
+    on two; a (4096, 512) array, which fits this machine's L3, gained nothing from blocks."""
+    rows, width = out.shape
+    if out.size < 4 * CHUNK:
+        with quiet():  # (an all -inf row is NaN, as in PyTorch, without a warning)
+            kernel(out, *arrays)
+        return out
+    step = max(1, 2 * CHUNK // max(width, 1))
+    starts = list(range(0, rows, step))
+
+    def run(first, last):
+        with quiet():  # (per thread: NumPy's error state is thread-local)
+            for start in starts[first:last]:
+                part = slice(start, start + step)
+                kernel(out[part], *[a[part] for a in arrays])
+
+    parallel_blocks(run, len(starts))
+    return out
+
+
+def softmax_rows(o, x):
+    """o = exp(x - max) / Σ exp(x - max) per row of 2-d arrays."""
+    xp.subtract(x, x.max(axis=-1, keepdims=True), out=o)
+    xp.exp(o, out=o)
+    o /= o.sum(axis=-1, keepdims=True)
+
+
+def log_softmax_rows(o, x):
+    """o = x - max - log Σ exp(x - max) per row of 2-d arrays."""
+    xp.subtract(x, x.max(axis=-1, keepdims=True), out=o)
+    o -= xp.log(xp.sum(xp.exp(o), axis=-1, keepdims=True))
+
+
 def softmax_rows_backward(o, gy, y):
     """o = y·(gy - Σ gy·y) per row of 2-d arrays (the sum by einsum, no gy·y temporary)."""
     xp.subtract(gy, xp.einsum("ij,ij->i", gy, y)[:, None], out=o)

@@ -26,8 +26,43 @@ def _gradient_by_rows(kernel, gy, y, axes):
         return None
     width = d.shape[-1]
     gx = xp.empty_like(d)
-    kernel(gx.reshape(-1, width), xp.ascontiguousarray(g).reshape(-1, width), d.reshape(-1, width))
+    kernels.by_rows(kernel, gx.reshape(-1, width), xp.ascontiguousarray(g).reshape(-1, width),
+                    d.reshape(-1, width))
     return Tensor._make(gx)
+
+
+def _by_rows(kernel, data, axes):
+    """kernel(o, x) on the rows of the last dim of a contiguous float32/float64 array (the
+    same bits as the whole-array formula, on the intra-op threads when big), or None."""
+    if tuple(axes) != (data.ndim - 1,) or data.dtype.char not in "fd" or data.size == 0 \
+            or not data.flags.c_contiguous or type(data) is not xp.ndarray:
+        return None
+    width = data.shape[-1]
+    y = xp.empty_like(data)
+    kernels.by_rows(kernel, y.reshape(-1, width), data.reshape(-1, width))
+    return y
+
+
+def _softmax_whole(data, axes):
+    """softmax over axes on the whole array (16-bit floats in float32, rounded once: NOTE
+    [opmath])."""
+    if data.size == 0:
+        return data.copy()
+    wide = widen(data)
+    y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))  # then in place
+    xp.exp(y, out=y)
+    y /= xp.sum(y, axis=axes, keepdims=True)
+    return y.astype(data.dtype, copy=False)
+
+
+def _log_softmax_whole(data, axes):
+    """log_softmax over axes on the whole array (as `_softmax_whole`)."""
+    if data.size == 0:
+        return data.copy()
+    wide = widen(data)
+    y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))
+    y -= xp.log(xp.sum(xp.exp(y), axis=axes, keepdims=True))
+    return y.astype(data.dtype, copy=False)
 
 
 class Softmax(Op):
@@ -36,14 +71,9 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         data = x._data
-        if data.size == 0:
-            y = data.copy()
-        else:  # (16-bit floats in float32, rounded once: NOTE [opmath])
-            wide = widen(data)
-            y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))  # then in place
-            xp.exp(y, out=y)
-            y /= xp.sum(y, axis=axes, keepdims=True)
-            y = y.astype(data.dtype, copy=False)
+        y = _by_rows(kernels.softmax_rows, data, axes)
+        if y is None:
+            y = _softmax_whole(data, axes)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)
@@ -80,13 +110,9 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         data = x._data
-        if data.size == 0:
-            y = data.copy()
-        else:  # (16-bit floats in float32, rounded once: NOTE [opmath])
-            wide = widen(data)
-            y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))
-            y -= xp.log(xp.sum(xp.exp(y), axis=axes, keepdims=True))
-            y = y.astype(data.dtype, copy=False)
+        y = _by_rows(kernels.log_softmax_rows, data, axes)
+        if y is None:
+            y = _log_softmax_whole(data, axes)
         y = Tensor._make(y)
         ctx.axes = axes
         ctx.save_for_backward(y)

@@ -164,3 +164,31 @@ def test_softmax_gradients_on_rows_match_torch(fn, shape):
     (graph,) = ember.autograd.grad(getattr(ember, fn)(t, -1), [t], ember.tensor(g),
                                    create_graph=True)
     np.testing.assert_allclose(first.numpy(), graph.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_rows_in_blocks_are_the_whole_array_formula(fn, threads, recwarn):
+    """Past 4 chunks' worth, softmax/log_softmax over the last dim go in row blocks (on the
+    threads): the same bits as the whole-array formula, an all -inf row NaN without a warning;
+    and their gradients on rows match torch's."""
+    from ember.ops import softmax as softmax_ops
+
+    x = (RNG.standard_normal((2100, 257)) * 3).astype(np.float32)
+    x[5] = -np.inf
+    previous = ember.get_num_threads()
+    try:
+        ember.set_num_threads(threads)
+        got = getattr(ember, fn)(ember.tensor(x), -1).numpy()
+    finally:
+        ember.set_num_threads(previous)
+    whole = getattr(softmax_ops, f"_{fn}_whole")
+    with np.errstate(all="ignore"):
+        want = whole(x, (1,))
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[5]).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    finite = x[6:]
+    np.testing.assert_allclose(getattr(ember, fn)(ember.tensor(finite), -1).numpy(),
+                               getattr(torch, fn)(torch.tensor(finite), -1).numpy(),
+                               rtol=2e-6, atol=1e-6)
