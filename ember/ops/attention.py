@@ -222,6 +222,7 @@ def block_rows(query, key, value, attn_mask, is_causal, groups) -> int:
 
 
 def _blocks(length, rows):
+    """The (start, stop) of each block of query rows."""
     return [(start, min(start + rows, length)) for start in range(0, length, rows)]
 
 
