@@ -29,9 +29,14 @@ def where_array(mask, a, b):
     shape = xp.broadcast_shapes(mask.shape, a.shape, b.shape)
     if math.prod(shape) < _MIN_ELEMENTS:
         return xp.where(mask, a, b)
-    bits = xp.dtype(f"i{size}")
+    return select_into(get_array_module(a).empty(shape, dtype=a.dtype), mask, a, b)
+
+
+def select_into(out, mask, a, b):
+    """out = a where mask else b, by bits: b ^ ((a ^ b) & -mask) (NOTE above); a bool mask,
+    operands of out's dtype that broadcast to it; out may be a, not b."""
+    bits = xp.dtype(f"i{out.dtype.itemsize}")
     ones = xp.negative(mask.view(xp.int8), dtype=bits, casting="unsafe")  # -1 where mask
-    out = get_array_module(a).empty(shape, dtype=a.dtype)
     chosen, a_bits, b_bits = out.view(bits), a.view(bits), b.view(bits)
     xp.bitwise_xor(a_bits, b_bits, out=chosen)
     xp.bitwise_and(chosen, ones, out=chosen)

@@ -11,8 +11,9 @@ whose buffers stay in the CPU's cache, the chunks shared by the intra-op threads
 which branches per element and took 3.6 ns an element on random signs (a whole sigmoid in
 passes takes about 1), and `maximum` / `minimum` with a broadcast scalar, which have no SIMD
 loop (NOTE [ReLU's zero operand]); a selection is a max/min where the formula allows one, else
-bit operations (`_select`). Measured on 2M float32 (64x128x16x16) against the formulas they
-replace: forward 5-25x faster, forward and backward 3-10x.
+bit operations (`select_into`, ember/ops/_selection.py). Measured on 2M float32
+(64x128x16x16) against the formulas they replace: forward 5-25x faster, forward and backward
+3-10x.
 
 The formulas and their order of operations are ATen's (Activation.cpp, UnaryOpsKernel.cpp), so
 the results differ from PyTorch's only where NumPy's exp/tanh/log1p differ from SLEEF's (an ulp
@@ -23,6 +24,7 @@ import math
 
 from ember._backend import quiet, xp
 from ember._threads import flat_blocks, parallel_blocks
+from ember.ops._selection import select_into
 from ember.ops.relu_kernels import zeros_shaped
 
 CHUNK = 1 << 16  # elements per pass: a float32 buffer of 256 KB, a few of them in L2
@@ -48,17 +50,6 @@ def chunked(kernel, out, *arrays):
 def apply(kernel, x, *arrays):
     """A new array of x's shape and dtype holding kernel's result (see `chunked`)."""
     return chunked(kernel, xp.empty(x.shape, dtype=x.dtype), x, *arrays)
-
-
-def _select(mask, a, b, out):
-    """out = a where mask else b, by bits (no branch per element): b ^ ((a ^ b) & -mask);
-    out may be a, not b."""
-    bits = xp.dtype(f"i{out.dtype.itemsize}")
-    ones = xp.negative(mask.view(xp.int8), dtype=bits, casting="unsafe")  # -1 where mask
-    o, a, b = out.view(bits), a.view(bits), b.view(bits)
-    xp.bitwise_xor(a, b, out=o)
-    xp.bitwise_and(o, ones, out=o)
-    xp.bitwise_xor(o, b, out=o)
 
 
 # ---- sigmoid and silu: 1 / (1 + e^-x) ------------------------------------------------------
@@ -210,7 +201,7 @@ def leaky_relu(o, x, slope):
 def leaky_relu_backward(o, gy, x, slope):
     """o = gy where x > 0, else gy·slope."""
     scaled = xp.multiply(gy, slope)
-    _select(xp.greater(x, 0), gy, scaled, o)
+    select_into(o, xp.greater(x, 0), gy, scaled)
 
 
 def elu(o, x, alpha, scale, input_scale):
@@ -237,7 +228,7 @@ def elu_backward(o, gy, x, alpha, scale, input_scale):
     xp.multiply(negative, xp.multiply(xp.multiply(gy, input_scale), _coefficient(x, alpha, scale)),
                 out=negative)
     xp.multiply(gy, scale, out=o)
-    _select(xp.greater(x, 0), o, negative, o)
+    select_into(o, xp.greater(x, 0), o, negative)
 
 
 def softplus(o, x, beta, threshold):
@@ -250,7 +241,7 @@ def softplus(o, x, beta, threshold):
     xp.log1p(o, out=o)
     if beta != 1:
         xp.divide(o, beta, out=o)
-    _select(curved, o, x, o)
+    select_into(o, curved, o, x)
 
 
 def softplus_backward(o, gy, x, beta, threshold):
@@ -262,7 +253,7 @@ def softplus_backward(o, gy, x, beta, threshold):
     xp.add(scaled, 1, out=o)
     xp.multiply(gy, scaled, out=scaled)
     xp.divide(scaled, o, out=o)
-    _select(curved, o, gy, o)
+    select_into(o, curved, o, gy)
 
 
 def mish(o, x):
@@ -287,15 +278,15 @@ def hardswish_backward(o, gy, x):
     middle = xp.divide(x, 3)
     xp.add(middle, 0.5, out=middle)
     xp.multiply(gy, middle, out=middle)
-    _select(xp.greater_equal(x, 3), gy, middle, o)
-    _select(xp.logical_not(xp.less_equal(x, -3)), o, _zeros(o), o)  # (NaN stays)
+    select_into(o, xp.greater_equal(x, 3), gy, middle)
+    select_into(o, xp.logical_not(xp.less_equal(x, -3)), o, _zeros(o))  # (NaN stays)
 
 
 def hardtanh_backward(o, gy, x, low, high):
     """o = gy where low < x < high, else +0 (a NaN x included, as in PyTorch)."""
     inside = xp.greater(x, low)
     xp.logical_and(inside, xp.less(x, high), out=inside)
-    _select(inside, gy, _zeros(o), o)
+    select_into(o, inside, gy, _zeros(o))
 
 
 def _zeros(like):
