@@ -344,9 +344,8 @@ class Pointwise(Op):
     def backward(cls, ctx, gy):
         x, y = ctx.saved_tensors
         a, b = x._data, y._data
-        if (not _state["enabled"] and cls.gradient_factor is not None and a.shape == b.shape
-                and a.dtype == b.dtype == gy._data.dtype and a.dtype.char in "fd"
-                and cls.has_gradient_factor(ctx.param)):
+        if (not _state["enabled"] and cls.has_gradient_factor(ctx.param) and a.shape == b.shape
+                and a.dtype == b.dtype == gy._data.dtype and a.dtype.char in "fd"):
             return cls._array_grads(ctx, a, b, gy._data)
         g = _grad_scale(gy, ctx.reduction, x.numel())
         local = g * cls.derivative(x - y, ctx.param)
