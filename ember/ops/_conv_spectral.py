@@ -2,12 +2,13 @@
 
 NOTE [Spectral convolution]
 A stride-1 convolution is a correlation, and the DFT turns correlation into a product per
-frequency: with x zero-padded to L = H + lo + hi per dim and X, W the DFTs on that L0 x L1
-grid,
+frequency: with x placed at lo in a period of L per dim (zeros elsewhere) and X, W the DFTs on
+that L0 x L1 grid,
 
     y[o] = Σ_k x_pad[o + k]·w[k] = (1/L0·L1) Σ_f X(f)·conj(W(f))·e^{+2πi f·o/L}
 
-and no term wraps around, since o + k ≤ L - 1 for every output o and kernel offset k. For
+where a read that wraps around the period lands on a zero (NOTE [The smallest grid]: L is
+H + max(lo, hi), not the padded size H + lo + hi). For
 each frequency the product over channels is one small matrix product,
 Y(f) (N x Cout) = X(f) (N x C) · conj(W(f))ᵀ (C x Cout): C·Cout complex multiplies per
 frequency instead of C·Cout·K0·K1 real ones per output position. For a 5x5 kernel on a 16x16
@@ -72,12 +73,18 @@ _BLOCK_BYTES = 4 * 2**20
 # small images differently (hence a3), and a layer both rank close (3x3 16->16 on 32x32: 1.3x
 # on the first, 1.0x there) goes either way. Where Winograd's route fits (wide 3x3 float32
 # layers, such as 3x3 64->64 on 8x8), it is taken instead.
+# The terms count the frequencies and lengths of the grid the route computes on (NOTE [The
+# smallest grid]), one position per dim shorter than the padded input the constants were fitted
+# on; that moved VGG11's 3x3 64->128 on 16x16 (0.98x predicted on the padded grid) here: 63-68
+# ms for its forward and both gradients at batch 100, im2col's 83-94 (85 on the padded grid).
 _IM2COL_TERMS = (2.22e-6, 3.74e-8, 5e-6)  # ms per column element, multiply-add, column row
 _SPECTRAL_TERMS = (1.95e-7, 1.32e-5, 4.54e-7)  # ms per transform term, weight term, product
 _MIN_SPEEDUP = 1.1
 # A forward with no gradient to follow (inference) must be predicted this much faster: the
-# model times a training step, and measured alone the forward of the seeds' 3x3 layers is
+# model times a training step, and measured alone the forward of the seeds' 3x3 layers was
 # 0.94-0.96x im2col's (predicted 1.25-1.46x), that of their 5x5 layers 1.7-2.8x (1.8-3.0x).
+# On the smallest grid 3x3 32->32 on 16x16 measured 1.05x (predicted 1.75x: taken), 16->16
+# on 32x32 0.85x (predicted 1.39x: not taken).
 _MIN_SPEEDUP_FORWARD_ONLY = 1.6
 _MIN_WORK = 10**7  # multiply-adds of the direct convolution
 
@@ -97,8 +104,7 @@ def _fits_spectral(shape, dtype, kernel, geo, out, cy, forward_only=False) -> bo
     columns = n * c * math.prod(kernel) * math.prod(out)
     if columns * cy < _MIN_WORK:
         return False
-    (l0, l1) = (s + a + b for s, a, b in zip(shape[2:], geo.lo, geo.hi))
-    freqs = l0 * (l1 // 2 + 1)
+    (l0, l1), freqs = _Grid.of(shape[2:], kernel, geo)
     im2col = (_IM2COL_TERMS[0] * columns + _IM2COL_TERMS[1] * columns * cy
               + _IM2COL_TERMS[2] * columns / out[-1])
     spectral = (_SPECTRAL_TERMS[0] * n * (c + cy) * freqs * (l0 + l1)
@@ -241,13 +247,16 @@ def _batch_blocks(n, item_bytes):
 class _Grid(NamedTuple):
     """The DFT grid of a spectral convolution: L0 x L1, half of the last axis kept."""
 
-    length: tuple  # (L0, L1) = the zero-padded input's size
+    length: tuple  # (L0, L1): NOTE [The smallest grid]
     freqs: int  # L0·(L1 // 2 + 1) frequencies kept
 
     @classmethod
-    def of(cls, x, geo):
-        length = tuple(s + a + b for s, a, b in zip(x.shape[2:], geo.lo, geo.hi))
+    def of(cls, spatial, kernel, geo):
+        """The grid of a convolution of a (*spatial) input with a (*kernel) kernel under geo."""
+        length = tuple(_grid_length(s, k, lo, hi)
+                       for s, k, lo, hi in zip(spatial, kernel, geo.lo, geo.hi))
         return cls(length, length[0] * (length[1] // 2 + 1))
+
 
     def split(self, products):
         """(2, F, N, C) products as the (2, L0, F1, N, C) spectra that `_inverse` reads."""
@@ -255,10 +264,28 @@ class _Grid(NamedTuple):
                                 + products.shape[2:])
 
 
+def _grid_length(size, kernel, lo, hi):
+    """The shortest period L on which the circular correlation gives the zero-padded one.
+
+    NOTE [The smallest grid]
+    Along one dim, x (size H) sits at positions lo .. lo + H - 1 of a period L, zeros elsewhere,
+    and output o reads positions o + k (mod L) for the kernel offsets k < K. Up to
+    o + k = H + lo + hi - 1 the zero-padded input reads x or zeros; past L the read wraps to
+    o + k - L, which must be a zero too: below lo, so L ≥ H + hi. x must fit (L ≥ lo + H),
+    and the O outputs and K weights must each have a position of their own (L ≥ O, L ≥ K).
+    So L = H + max(lo, hi) and not the padded size H + lo + hi: for padding 1 on both sides
+    one position less per dim, 1/9 fewer frequencies for 16x16 images and 1/4 for 8x8 (the
+    input gradient reads the same positions in reverse, the weight gradient the same ones).
+    """
+    out = size + lo + hi - kernel + 1
+    return max(size + max(lo, hi), out, kernel)
+
+
 class _Spectra(NamedTuple):
     """What a spectral forward keeps for its backward (NOTE [Spectra kept for the backward])."""
 
     grid: _Grid
+    kernel: tuple  # w's K0 x K1
     blocks: list  # slices of the batch
     inputs: object  # x's spectrum, (F, N, 2·C): [re | im]
     weight: object  # w's spectrum, (F, Cy, 2, C)
@@ -301,7 +328,7 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
     `keep`, (y, the _Spectra of x and w for the backward)."""
     n, c = x.shape[:2]
     cy = w.shape[0]
-    grid = _Grid.of(x, geo)
+    grid = _Grid.of(x.shape[2:], w.shape[2:], geo)
     module = get_array_module(x)
     weight = _weight_spectrum(w, grid.length)
     # conj(W)ᵀ as two real matrices acting on [Xr | Xi]: Yr = Xr·Wrᵀ + Xi·Wiᵀ, Yi = Xi·Wrᵀ - Xr·Wiᵀ
@@ -323,7 +350,7 @@ def _spectral_forward(x, w, geo, out, bias=None, keep=False):
     parallel_lanes(lane, len(blocks))
     if bias is not None:
         y += bias.reshape(-1, 1, 1)
-    return (y, _Spectra(grid, blocks, inputs, weight)) if keep else y
+    return (y, _Spectra(grid, w.shape[2:], blocks, inputs, weight)) if keep else y
 
 
 # NOTE [Spectra kept for the backward]
@@ -347,8 +374,7 @@ def _spectral_backward(spectra, gy, lo, spatial, input_grad=True, weight_grad=Tr
         gx, grads = None, _whole_spectrum(gy, grid, (0, 0), spectra.blocks)
     if not weight_grad:
         return gx, None
-    kernel = tuple(length - o + 1 for length, o in zip(grid.length, gy.shape[2:]))
-    return gx, _weight_from_spectra(spectra.inputs, grads, grid, kernel)
+    return gx, _weight_from_spectra(spectra.inputs, grads, grid, spectra.kernel)
 
 
 def _transposed(gy, weight, grid, blocks, lo, spatial, grads=None):
@@ -407,7 +433,7 @@ def _weight_from_spectra(inputs, grads, grid, kernel):
 
 def _spectral_weight(x, gy, kernel, geo):
     """gw = corr(x, gy) (2-d, stride 1): GW(f) = X(f)ᵀ·conj(GY(f)) summed over the batch."""
-    grid = _Grid.of(x, geo)
+    grid = _Grid.of(x.shape[2:], kernel, geo)
     blocks = _batch_blocks(x.shape[0], grid.freqs * 2 * (x.shape[1] + gy.shape[1]) * x.itemsize)
     inputs = _whole_spectrum(x, grid, geo.lo, blocks)
     grads = _whole_spectrum(gy, grid, (0, 0), blocks)
