@@ -170,6 +170,40 @@ def test_large_draws_match(call):
     assert_same_stream(call, 7)
 
 
+def test_randperm_shuffles_inside_out_from_torchs_threshold(monkeypatch):
+    """From n = 2^32 // 20 on, torch's randperm is another shuffle: for i in 0..n-1, slot i
+    takes slot c_i's value and slot c_i takes i, c_i = random64() % (i + 1) (two words, the first
+    high). Matching torch there takes 1.7 GB and a minute per library, so it was checked once
+    outside the suite (seed 2026: equal at n = 2^32 // 20, and one below on the swaps); here
+    the threshold is lowered and ember's vectorised shuffle is held to that loop, run in
+    Python on the same words, for sizes where chains of choices run deep."""
+    from ember._rng import samplers
+
+    assert samplers._RANDPERM_INSIDE_OUT_FROM == 214_748_364  # uint32's max // 20, as torch's
+    monkeypatch.setattr(samplers, "_RANDPERM_INSIDE_OUT_FROM", 2)
+    for n in (2, 3, 10, 1000, 4099):
+        ember.manual_seed(n)
+        words = ember.default_generator._uint64(n)
+        slots = [0] * n
+        for i in range(n):
+            c = int(words[i]) % (i + 1)
+            slots[i] = slots[c]
+            slots[c] = i
+        ember.manual_seed(n)
+        assert ember.randperm(n).tolist() == slots
+
+
+def test_randperm_beyond_its_keys_is_refused():
+    """32 GB of output is more than this machine's allocator gives (torch's error); past its
+    sort keys' range the sampler refuses by itself, before drawing, where memory allows it."""
+    from ember._rng import samplers
+
+    with pytest.raises(RuntimeError, match="can.t allocate memory|too large"):
+        ember.randperm(2 ** 32)
+    with pytest.raises(RuntimeError, match="too large"):
+        samplers.randperm(ember.default_generator, 2 ** 32)
+
+
 @pytest.mark.parametrize("seed", [0, 2 ** 32 + 5, -1, 2 ** 64 - 1, -2 ** 63])
 def test_seeds_wrap_as_torch(seed):
     assert_same_stream(lambda lib: lib.rand(5), seed)

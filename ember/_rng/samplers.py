@@ -194,15 +194,60 @@ def random_bits(gen, n: int, dtype):
 
 # ---- permutations --------------------------------------------------------------------------
 def randperm(gen, n: int):
-    """torch's `randperm_cpu` for n < 2^32/20: for i in 0..n-2 swap slots i and i + z_i with
-    z_i = random() % (n - i) (NOTE [randperm without a loop])."""
+    """torch's `randperm_cpu`: below n = 2^32 // 20, for i in 0..n-2 swap slots i and i + z_i,
+    z_i = random() % (n - i); from there on its "inside-out" shuffle, for i in 0..n-1 slot i
+    takes what slot c_i holds and slot c_i takes i, c_i = random64() % (i + 1)
+    (NOTE [randperm without a loop])."""
     if n < 2:
         return xp.arange(n, dtype=xp.int64)
-    if n >= (2 ** 32 - 1) // 20:
-        raise NotImplementedError(f"randperm: n = {n} uses torch's 64-bit shuffle, not ported")
-    steps = xp.arange(n - 1, dtype=xp.int64)
-    target = steps + (gen._uint32(n - 1) % xp.arange(n, 1, -1, dtype=xp.uint32)).astype(xp.int64)
-    return _apply_swaps(target)
+    if n >= 2 ** 32:  # (32 GB of int64 and more: the steps' sort keys below need n < 2^32)
+        raise RuntimeError(f"randperm: n = {n} is too large (ember handles n < 2^32)")
+    if n >= _RANDPERM_INSIDE_OUT_FROM:
+        return _inside_out(gen._uint64(n) % xp.arange(1, n + 1, dtype=xp.uint64))
+    offsets = gen._uint32(n - 1) % xp.arange(n, 1, -1, dtype=xp.uint32)
+    return _apply_swaps(xp.arange(n - 1, dtype=xp.int64) + offsets.astype(xp.int64))
+
+
+# torch's randperm swaps forward with 32-bit words below this n (uint32's max // 20) and
+# shuffles inside-out with 64-bit words from it on
+_RANDPERM_INSIDE_OUT_FROM = (2 ** 32 - 1) // 20
+
+
+def _by_target(target):
+    """The steps 0..m-1 sorted by (target, step), as (targets, steps, the previous step with the
+    same target or -1, whether each is its target's last), in an index dtype that holds m."""
+    m = target.size
+    index = xp.int32 if m < 2 ** 31 else xp.int64  # (int32: half the memory traffic)
+    keys = xp.sort((target.astype(xp.uint64) << xp.uint64(32)) | xp.arange(m, dtype=xp.uint64))
+    targets = (keys >> xp.uint64(32)).astype(index)
+    # the low half, the step (a cast to int32 keeps just those bits)
+    steps = (keys if index is xp.int32 else keys & xp.uint64(0xFFFF_FFFF)).astype(index)
+    same = targets[1:] == targets[:-1]
+    previous = xp.full(m, -1, dtype=index)
+    xp.copyto(previous[1:], steps[:-1], where=same)
+    last = xp.ones(m, dtype=bool)
+    last[:-1] = ~same
+    return targets, steps, previous, last
+
+
+def _inside_out(choice):
+    """The result of `for i: slot[i] = slot[c_i]; slot[c_i] = i` (c_i = choice[i] ≤ i), in
+    O(n log n) array operations (NOTE [randperm without a loop]): slot p ends with the last
+    step i > p that chose it, else with what step p put there, V(p): p itself when c_p = p,
+    else what slot q = c_p held just before step p, the last step in (q, p) that chose q, or
+    else V(q): pointers to earlier steps again."""
+    n = choice.size
+    targets, steps, previous, last = _by_target(choice)
+    itself = steps == targets
+    known = itself | (previous > targets)  # V(p) is p, or the step before p that chose q
+    parent = xp.arange(n, dtype=steps.dtype)
+    parent[steps[~known]] = targets[~known]
+    value = xp.empty(n, dtype=steps.dtype)
+    value[steps[known]] = xp.where(itself, steps, previous)[known]
+    out = value[_roots(parent)]
+    chosen_later = last & ~itself
+    out[targets[chosen_later]] = steps[chosen_later]
+    return out.astype(xp.int64)
 
 
 def _apply_swaps(target):
@@ -217,24 +262,17 @@ def _apply_swaps(target):
     step i: v_k for the last earlier step k with the same target, else the untouched value
     target[i] (when target[i] = i that is v_i by the same rule). Sorting the steps by
     (target, step) puts each target's steps together in order, so "the last earlier step with
-    the same target" is the neighbour before in that order.
+    the same target" is the neighbour before in that order. (Steps and targets are below
+    n < 2^32: one unsigned 64-bit key each; indices in int32 while n fits.)
     """
     n = target.size + 1
-    steps = xp.arange(n - 1, dtype=xp.int64)
-    keys = xp.sort((target << 32) | steps)  # by target, then by step
-    ts = (keys >> 32).astype(xp.int32)
-    ks = keys.astype(xp.int32)  # the low half: the step
-    prev = xp.full(n - 1, -1, dtype=xp.int32)  # the previous step with the same target
-    same = ts[1:] == ts[:-1]
-    xp.copyto(prev[1:], ks[:-1], where=same)
+    ts, ks, prev, last = _by_target(target)
     # the root pointer of slot T: the last step < T targeting T (T's own step excluded)
     pointer = xp.where(ks == ts, xp.where(prev >= 0, prev, ts), ks)
-    last = xp.ones(n - 1, dtype=bool)  # the last step of each target
-    last[:-1] = ~same
-    parent = xp.arange(n, dtype=xp.int32)
+    parent = xp.arange(n, dtype=ks.dtype)
     parent[ts[last]] = pointer[last]
     roots = _roots(parent)
-    out = xp.empty(n, dtype=xp.int32)  # scattered as int32: half the memory traffic
+    out = xp.empty(n, dtype=ks.dtype)
     out[ks] = xp.where(prev >= 0, roots[xp.maximum(prev, 0)], ts)
     out[-1] = roots[-1]
     return out.astype(xp.int64)
