@@ -57,7 +57,8 @@ def _check(arrays, training, needs=(True, True, True), tol=None):
         assert_same(e, t, tol, tol)
 
 
-@pytest.mark.parametrize("shape", [(6, 3, 5), (4, 3, 5, 7), (2, 2, 3, 4, 5), (8, 16, 16, 16)])
+@pytest.mark.parametrize("shape", [(6, 3, 5), (4, 3, 5, 7), (2, 2, 3, 4, 5), (8, 16, 16, 16),
+                                   (16, 64, 2, 2)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("affine", [True, False])
@@ -115,6 +116,24 @@ def test_batch_blocks_on_threads(threads, monkeypatch):
                 _check(_arrays((5, 3, 4, 6), dtype), training)
     finally:
         ember.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_short_rows_take_the_same_arithmetic(training, monkeypatch):
+    """NOTE [Per-channel values over short rows]: per-channel values tiled along short rows give
+    the very bits of a (C, 1) column (with given statistics: y and x's gradient), and the short
+    rows' sums (images first, in float64) agree with the row sums to rounding."""
+    arrays = _arrays((6, 32, 3, 3), np.float32)
+    tiled = _batch_norm(ember, arrays, training, (True, True, True))
+    monkeypatch.setattr(nn_norm_kernels, "_SHORT_ROW", 0)  # every row "long": columns
+    columns = _batch_norm(ember, arrays, training, (True, True, True))
+    pairs = [(tiled[0], columns[0])] + list(zip(tiled[1], columns[1]))
+    for index, (mine, theirs) in enumerate(pairs):
+        mine, theirs = mine.detach().numpy(), theirs.detach().numpy()
+        if not training and index < 2:  # y = x·α + β and gx = gy·α: elementwise only
+            np.testing.assert_array_equal(mine, theirs)
+        else:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
 
 
 def test_fits_rule():
