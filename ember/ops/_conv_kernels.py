@@ -272,6 +272,8 @@ def _conv_transpose_forward(x, w, geo, out):
     kernel, spatial = w.shape[2:], x.shape[2:]
     nd = len(kernel)
     cy = w.shape[1] * g
+    if n == 0:  # an empty batch (the input gradient of one, too): nothing to sum
+        return get_array_module(x).zeros((0, cy) + tuple(out), dtype=x.dtype)
     # With stride 1: spectrally if the convolution this one is the adjoint of is; else as a
     # convolution, whose column buffer has Cx·∏K rows instead of Cy·∏K and needs no col2im
     # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding).
@@ -320,6 +322,8 @@ def _conv_weight(x, gy, kernel, geo):
     """gw[co, ci, k] = Σ_n,o gy[n, co, o]·x_pad[n, ci, o·s + k·d] as arrays, per batch block."""
     n, cx = x.shape[:2]
     cy = gy.shape[1]
+    if n == 0:  # an empty batch: no term of the sum, a zero gradient
+        return get_array_module(x).zeros((cy, cx // geo.groups) + tuple(kernel), dtype=x.dtype)
     g = geo.groups
     out = gy.shape[2:]
     if _fits_spectral(x.shape, x.dtype, kernel, geo, out, cy):

@@ -36,6 +36,8 @@ The public transposed convolutions are in `ember/ops/conv_transpose.py`; `unfold
 (im2col and col2im as ops) in `ember/ops/fold.py`.
 """
 
+import math
+
 from ember._autocast import lower_precision
 from ember._backend import xp
 from ember._registry import op
@@ -52,6 +54,7 @@ from ember.ops._conv_kernels import (
     _transpose_pad_hi,
 )
 from ember.ops._conv_spectral import _fits_spectral, _spectral_backward, _spectral_forward
+from ember.ops.nn_norm_kernels import _SHORT_ROW
 
 _NAMED = {}
 
@@ -162,8 +165,14 @@ class ChannelSum(Op):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.shape = x._data.shape
-        return x._data.sum(axis=(0,) + tuple(range(2, x._data.ndim)))
+        data = x._data
+        ctx.shape = data.shape
+        if data.dtype.kind == "f" and data.size and math.prod(data.shape[2:]) < _SHORT_ROW:
+            # small maps: the images added first, in float64 (NOTE [Per-channel values over
+            # short rows] in ember/ops/nn_norm_kernels.py: 0.84 -> 0.07 ms on (100, 512, 2, 2))
+            totals = data.sum(axis=0, dtype=xp.float64).reshape(data.shape[1], -1).sum(axis=1)
+            return totals.astype(data.dtype)
+        return data.sum(axis=(0,) + tuple(range(2, data.ndim)))
 
     @staticmethod
     def backward(ctx, gy):

@@ -292,3 +292,28 @@ test_string_padding_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OT
 
 def test_string_padding_bias_grad_keeps_its_dtype():
     tables.bias_grad_in_its_dtype(RNG, "conv2d", {"padding": "same"}, (1, 3, 5, 5), (4, 3, 2, 2), 0)
+
+
+@pytest.mark.parametrize("call, x_shape, w_shape, kwargs", [
+    ("conv2d", (0, 3, 2, 2), (4, 3, 1, 1), {}),
+    ("conv2d", (0, 4, 5, 5), (6, 2, 3, 3), {"padding": 1, "stride": 2, "groups": 2}),
+    ("conv1d", (0, 3, 7), (4, 3, 3), {}),
+    ("conv3d", (0, 2, 3, 3, 3), (4, 2, 2, 2, 2), {}),
+    ("conv_transpose2d", (0, 3, 4, 4), (3, 5, 3, 3), {"stride": 2}),
+    ("conv2d", (0, 128, 8, 8), (128, 128, 3, 3), {"padding": 1}),  # (Winograd's shapes)
+], ids=str)
+def test_empty_batch_backward(call, x_shape, w_shape, kwargs):
+    """An empty batch trains as in torch: empty input gradient, zero weight and bias grads."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.zeros(*x_shape, requires_grad=True)
+        w = lib.ones(*w_shape, requires_grad=True)
+        b = lib.ones(w_shape[1] if "transpose" in call else w_shape[0], requires_grad=True)
+        y = getattr(lib.nn.functional, call)(x, w, b, **kwargs)
+        y.backward(lib.ones_like(y))
+        results.append([tuple(y.shape), tuple(x.grad.shape), w.grad.detach().numpy(),
+                        b.grad.detach().numpy()])
+    (ye, xe, we, be), (yt, xt, wt, bt) = results
+    assert (ye, xe) == (yt, xt)
+    np.testing.assert_array_equal(we, wt)
+    np.testing.assert_array_equal(be, bt)
