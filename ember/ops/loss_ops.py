@@ -236,9 +236,28 @@ class NllLoss(Op):
 
     @staticmethod
     def backward(ctx, gy):
+        if not _state["enabled"]:  # a plain backward: one scatter into zeros
+            return _nll_input_grad(ctx, gy._data), None, None, None, None
         g = _grad_scale(gy, ctx.reduction, ctx.denominator, extra_dims=1)
         coeff = ctx.target.coefficients(*ctx.input_meta, 0.0)
         return g * _const(-coeff), None, None, None, None
+
+
+def _nll_input_grad(ctx, gy) -> Tensor:
+    """NLL's gx on arrays as PyTorch's kernel writes it: zeros, and g·(-w[y_n]) at each counted
+    target (g = gy, or gy / Σ w[y_n] for 'mean'): one scatter where the dense A of the NOTE
+    takes three passes over (N, C) (and gave -0 off the targets, and NaN everywhere for a
+    mean over no counted target)."""
+    shape, dtype = ctx.input_meta
+    target = ctx.target
+    with quiet():  # (a mean over no counted target divides by 0: those values are dropped)
+        g = gy / ctx.denominator if ctx.reduction == "mean" else gy
+        values = (g * -target.w_target).astype(dtype, copy=False)
+    if not target.valid.all():
+        values = xp.where(target.valid, values, dtype.type(0))
+    gx = get_array_module(values).zeros(shape, dtype=dtype)
+    xp.put_along_axis(gx, target.safe[:, None], values[:, None], axis=1)
+    return Tensor._make(gx)
 
 
 class BinaryCrossEntropy(Op):

@@ -1,6 +1,7 @@
 """The pointwise losses' plain backward on arrays (Pointwise._array_grads in
 ember/ops/loss_ops.py): PyTorch's kernels' order of operations, so the gradients' bits are
-torch's, NaN included; and sign as PyTorch's (0 at NaN, +0 at -0)."""
+torch's, NaN included; and sign as PyTorch's (0 at NaN, +0 at -0). NLL's plain backward is
+torch's scatter into zeros (_nll_input_grad)."""
 
 import numpy as np
 import pytest
@@ -63,3 +64,35 @@ def test_sign_is_torchs(dtype):
         t = ember.tensor(values.numpy(), requires_grad=True)
         t.abs().sum().backward()
         np.testing.assert_array_equal(t.grad.numpy(), [0, 0, 0, 0, 1, -1, 1])
+
+
+@pytest.mark.parametrize("shape", [(37, 11), (5, 4, 6), (3, 4, 2, 5)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nll_gradient_is_torchs_scatter(shape, reduction, ignore_index, dtype):
+    """NLL's plain backward (_nll_input_grad): torch's bits, +0 off the targets and on ignored
+    samples (the dense product gave -0 there)."""
+    x = RNG.standard_normal(shape).astype(dtype)
+    target = RNG.integers(0, shape[1], (shape[0],) + shape[2:])
+    g = RNG.standard_normal(target.shape).astype(dtype) if reduction == "none" else np.asarray(
+        0.7, dtype)
+    grads = []
+    for lib in (ember, torch):
+        a = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(a, lib.tensor(target), reduction=reduction,
+                                          ignore_index=ignore_index)
+        loss.backward(lib.tensor(g))
+        grads.append(a.grad.numpy())
+    assert grads[0].tobytes() == grads[1].tobytes()
+
+
+def test_nll_mean_over_no_counted_target():
+    """Every target ignored: the loss is NaN (0/0) and the gradient zeros, as in torch."""
+    results = []
+    for lib in (ember, torch):
+        a = lib.zeros(3, 4, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(a, lib.tensor([1, 1, 1]), ignore_index=1)
+        loss.backward()
+        results.append((np.isnan(loss.item()), a.grad.numpy().tobytes()))
+    assert results[0] == results[1] == (True, np.zeros((3, 4), np.float32).tobytes())
