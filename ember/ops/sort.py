@@ -9,6 +9,7 @@ equal values come out in the order they leave them in (_cpu_order.py).
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor
+from ember._threads import parallel_blocks
 from ember.autograd.function import Op
 from ember.ops import _cpu_order
 from ember.ops.extrema import PutAlong, _along, _check_nonempty, _return_type, _tie_share
@@ -152,7 +153,7 @@ def _topk_rows(rows, k, largest):
     """
     n = rows.shape[-1]
     position = n - k if largest else k - 1
-    kth = xp.partition(rows, position, axis=-1)[:, position:position + 1]  # NaN sorts last
+    kth = _kth_values(rows, position)  # NaN sorts last
     with quiet():  # (a NaN k-th value compares False: that row is left to the sorting path)
         chosen = rows >= kth if largest else rows <= kth
     found = _true_positions(chosen)
@@ -170,6 +171,23 @@ def _topk_rows(rows, k, largest):
     if bad.any():
         idx[bad] = _topk_by_sorting(rows[bad], -1, k, largest, True)
     return idx
+
+
+def _kth_values(rows, position):
+    """Each row's value at `position` in sorted order, (rows, 1), from `partition` on blocks of
+    rows on the intra-op threads (it releases the GIL: top-5 of (2048, 1000) logits spent 9.3 of
+    its 14 ms there on one thread, 4.7 on two)."""
+    kth = get_array_module(rows).empty((len(rows), 1), dtype=rows.dtype)
+
+    def block(first, last):
+        kth[first:last] = xp.partition(rows[first:last], position, axis=-1)[:, position:
+                                                                              position + 1]
+
+    parallel_blocks(block, len(rows), max(1, _PARTITION_BLOCK // max(rows.shape[-1], 1)))
+    return kth
+
+
+_PARTITION_BLOCK = 1 << 17  # values per block at least (a smaller partition isn't worth a thread)
 
 
 def _true_positions(mask):
