@@ -231,6 +231,26 @@ def test_topk_by_partition_matches_torch(kind, shape, dim, k, largest, dtype):
     np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_topk_partition_in_row_blocks(threads, monkeypatch):
+    """The k-th values come from row blocks on the intra-op threads (`_kth_values`): with a
+    block per row, on one thread or two, torch's values and indices, tied rows included."""
+    from ember.ops import sort
+
+    monkeypatch.setattr(sort, "_PARTITION_BLOCK", 1)
+    x = _topk_input("distinct", (48, 70), np.float32)
+    x[5] = _topk_input("tied at the k-th", (1, 70), np.float32, -1, 3)[0]
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        got = ember.topk(ember.tensor(x), 3, 1)
+    finally:
+        ember.set_num_threads(previous)
+    want = torch.topk(torch.tensor(x), 3, 1)
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+
+
 def test_topk_sorts_only_the_rows_with_equal_values(monkeypatch):
     """Rows of distinct values take the partition path; only rows with a tie at the k-th
     value, among the top k or a NaN go to the sorting path, and the result is torch's."""
