@@ -49,11 +49,11 @@ def _float_order(data, axis, descending):
     faster than its stable sort for float32 here): where values are distinct the order is
     unique, and each run of equal values (or of NaNs) is put back in index order, as a
     stable sort leaves it (NOTE [Stable descending sort] keeps that order descending too)."""
-    order = xp.argsort(data, axis=axis)  # NaN last, where the stable sort puts it
+    data_rows, shape = _rows(data, axis)
+    rows = _argsort_rows(data_rows)  # NaN last, where the stable sort puts it
     if descending:
-        order = xp.flip(order, axis)
-    rows, shape = _rows(order, axis)
-    values = xp.take_along_axis(_rows(data, axis)[0], rows, axis=-1)
+        rows = xp.ascontiguousarray(rows[:, ::-1])
+    values = _gather_rows(data_rows, rows)
     with quiet():
         tied = (values[:, 1:] == values[:, :-1]) | (xp.isnan(values[:, 1:])
                                                     & xp.isnan(values[:, :-1]))
@@ -69,6 +69,25 @@ def _float_order(data, axis, descending):
         indices = flat[members]
         flat[members] = indices[xp.lexsort((indices, run[members]))]
     return _unrows(rows, shape, axis)
+
+
+def _gather_rows(rows, order):
+    """take_along_axis(rows, order, -1) for a contiguous 2-d rows: one flat `take` (half the
+    time of take_along_axis's two broadcast index arrays on (4096, 512))."""
+    offsets = xp.arange(0, rows.size, rows.shape[-1], dtype=order.dtype)[:, None]
+    return xp.take(rows.reshape(-1), order + offsets)
+
+
+def _argsort_rows(rows):
+    """NumPy's default argsort of each row of a 2-d array, on blocks of rows on the intra-op
+    threads (argsort releases the GIL: (4096, 512) floats 28 ms on one thread, 15 on two)."""
+    order = get_array_module(rows).empty(rows.shape, dtype=xp.intp)
+
+    def block(first, last):
+        order[first:last] = xp.argsort(rows[first:last], axis=-1)
+
+    parallel_blocks(block, len(rows), max(1, _PARTITION_BLOCK // max(rows.shape[-1], 1)))
+    return order
 
 
 # Re-enacting PyTorch's tie order runs in Python (NOTE [Tie order of PyTorch's CPU sort, topk,
@@ -208,7 +227,11 @@ class Sort(Op):
     @staticmethod
     def forward(ctx, x, idx, axis):
         data = _along(x._data, x._data.ndim)
-        values = xp.take_along_axis(data, idx, axis)
+        if (data.ndim == 2 and axis in (1, -1) and type(data) is xp.ndarray
+                and data.flags.c_contiguous and idx.shape == data.shape):
+            values = _gather_rows(data, idx)
+        else:
+            values = xp.take_along_axis(data, idx, axis)
         ctx.args = (idx, axis, True, x._data.shape)
         shape = values.shape if x._data.ndim else ()
         indices = Tensor._make(idx.reshape(shape).astype(xp.int64, copy=False))

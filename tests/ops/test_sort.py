@@ -251,6 +251,30 @@ def test_topk_partition_in_row_blocks(threads, monkeypatch):
     np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_rows_in_blocks(threads, descending, monkeypatch):
+    """Rows are argsorted in blocks on the intra-op threads (`_argsort_rows`) and gathered by
+    one flat take (`_gather_rows`): with a block per row, torch's values and indices, ties
+    (a repeated value, -0 and +0, NaNs) included."""
+    from ember.ops import sort
+
+    monkeypatch.setattr(sort, "_PARTITION_BLOCK", 1)
+    x = _topk_input("distinct", (40, 33), np.float32)
+    x[3, [2, 9, 20]] = 7.5
+    x[8, 4], x[8, 5] = -0.0, 0.0
+    x[11, [1, 30]] = np.nan
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        got = ember.sort(ember.tensor(x), 1, descending)
+    finally:
+        ember.set_num_threads(previous)
+    want = torch.sort(torch.tensor(x), 1, descending)
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    assert got.values.numpy().tobytes() == want.values.numpy().tobytes()
+
+
 def test_topk_sorts_only_the_rows_with_equal_values(monkeypatch):
     """Rows of distinct values take the partition path; only rows with a tie at the k-th
     value, among the top k or a NaN go to the sorting path, and the result is torch's."""
