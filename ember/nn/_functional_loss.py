@@ -21,6 +21,7 @@ from ember.nn._functional_loss_checks import (
 from ember.ops import loss_ops as _loss
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
+from ember.ops.conv import _named
 from ember.ops.creation import full_like
 from ember.ops.elementwise_ext import xlogy
 from ember.ops.nn_ops import linear as _linear
@@ -108,7 +109,11 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if input.dtype.is_complex or target.dtype.is_complex:  # |z| is real: a real loss
         distance = (input - target).abs()
         return {"mean": distance.mean, "sum": distance.sum}.get(reduction, lambda: distance)()
-    return _pointwise(_loss.L1Loss, input, target, reduction)
+    return _pointwise(_named(_loss.L1Loss, _L1_NODES[reduction]), input, target, reduction)
+
+
+# PyTorch's l1_loss is abs then mean or sum: its grad_fn is the last of those ops' node
+_L1_NODES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -124,6 +129,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # PyTorch calls l1_loss then (its checks, dtypes and grad_fn)
+        return l1_loss(input, target, reduction=reduction)
     return _pointwise(_loss.SmoothL1Loss, input, target, reduction, beta, kernel="smooth_l1_cpu")
 
 

@@ -405,9 +405,7 @@ class MseLoss(Pointwise):
 
 
 class L1Loss(Pointwise):
-    """l = |x - y|;  gx = g·sign(x - y)."""
-
-    node_name = "MeanBackward0"
+    """l = |x - y|;  gx = g·sign(x - y) (its node is named per reduction by `l1_loss`)."""
 
     @staticmethod
     def loss(d, param):

@@ -96,3 +96,19 @@ def test_nll_mean_over_no_counted_target():
         loss.backward()
         results.append((np.isnan(loss.item()), a.grad.numpy().tobytes()))
     assert results[0] == results[1] == (True, np.zeros((3, 4), np.float32).tobytes())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("call", ["l1_loss", "smooth_l1_loss_beta_0", "smooth_l1_loss"])
+def test_l1_losses_grad_fn_names_as_torch(call, reduction):
+    """l1_loss's grad_fn is its last op's node (MeanBackward0, SumBackward0, AbsBackward0),
+    and smooth_l1_loss with beta=0 is l1_loss, as in PyTorch (printed as grad_fn=<...>)."""
+    names = []
+    for lib in (ember, torch):
+        x, y = lib.randn(4, 3, requires_grad=True), lib.randn(4, 3)
+        F = lib.nn.functional
+        loss = (F.l1_loss(x, y, reduction=reduction) if call == "l1_loss" else
+                F.smooth_l1_loss(x, y, reduction=reduction, beta=0.0 if call.endswith("0")
+                                 else 1.0))
+        names.append(loss.grad_fn.name())
+    assert names[0] == names[1]
