@@ -186,7 +186,7 @@ def _index_denominators(index, weight, ignore_index, dtype):
 
 def class_loss(cls, level, args, kwargs):
     """cross_entropy / nll_loss with class-index targets: B·N rows, reduced per element."""
-    if cls is loss_ops.CrossEntropy:
+    if issubclass(cls, loss_ops.CrossEntropy):  # (or its node under another name)
         x, probs, index, weight, eps, ignore_index, reduction = args
         if probs is not None:
             return NotImplemented
@@ -202,7 +202,7 @@ def class_loss(cls, level, args, kwargs):
     if level_of(targets) or level_of(value):
         return NotImplemented  # nested: the loop handles it
     flat = xp.ascontiguousarray(targets).reshape((-1,) + targets.shape[2:])
-    if cls is loss_ops.CrossEntropy:
+    if issubclass(cls, loss_ops.CrossEntropy):  # (or its node under another name)
         out = cls.apply(_fold(value), None, flat, weight, eps, ignore_index, "none")
     else:
         out = cls.apply(_fold(value), flat, weight, ignore_index, "none")

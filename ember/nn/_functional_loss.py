@@ -186,12 +186,33 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
         probs = target.to(input.dtype)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[1]
-        out = _loss.CrossEntropy.apply(input, probs, None, w, 0.0, ignore_index, reduction)
+        op = _class_loss_node(_loss.CrossEntropy, input.ndim, reduction, probabilities=True)
+        out = op.apply(input, probs, None, w, 0.0, ignore_index, reduction)
     else:
         index = target._data.astype(xp.int64, copy=False)
-        out = _loss.CrossEntropy.apply(input, None, index, w, label_smoothing, ignore_index,
-                                       reduction)
+        op = _class_loss_node(_loss.CrossEntropy, input.ndim, reduction,
+                              smoothing=bool(label_smoothing))
+        out = op.apply(input, None, index, w, label_smoothing, ignore_index, reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def _class_loss_node(op, ndim, reduction, probabilities=False, smoothing=False):
+    """op under the grad_fn name PyTorch's cross_entropy / nll_loss end with: the last op of
+    its composition (probability targets: a division for 'mean', else a negation; label
+    smoothing: an addition), else its 1-d/2-d NLL kernel, or the 2-d image one, which a 3-d or
+    5-d+ input reaches reshaped (and 'none' reshapes back)."""
+    if probabilities:
+        name = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    elif smoothing:
+        name = "AddBackward0"
+    elif ndim <= 2:
+        return op  # NllLossBackward0
+    elif ndim == 4 or reduction != "none":
+        name = "NllLoss2DBackward0"
+    else:
+        name = "ViewBackward0"
+    return _named(op, name)
+
 
 
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
@@ -203,8 +224,8 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
     if unbatched:
         input, target = input.unsqueeze(0), target.reshape(1)
     index = target._data.astype(xp.int64, copy=False)
-    out = _loss.NllLoss.apply(input, index, _class_weight(weight, input), ignore_index,
-                              reduction)
+    op = _class_loss_node(_loss.NllLoss, input.ndim, reduction)
+    out = op.apply(input, index, _class_weight(weight, input), ignore_index, reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 

@@ -112,3 +112,25 @@ def test_l1_losses_grad_fn_names_as_torch(call, reduction):
                                  else 1.0))
         names.append(loss.grad_fn.name())
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 5, 3), (2, 5, 3, 3), (5,), (2, 5, 3, 3, 2)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_losses_grad_fn_names_as_torch(shape, reduction):
+    """cross_entropy / nll_loss end in the node PyTorch's composition ends in: NllLoss2D for
+    images (View for 3-d/5-d+ 'none'), Add with label smoothing, Div/Neg with probabilities.
+    (One sample with 'none' ends in ember's squeeze of a batch of one: SqueezeBackward1.)"""
+    if shape == (5,) and reduction == "none":
+        pytest.xfail("an unbatched 'none' loss is a squeezed batch of one in ember")
+    names = []
+    for lib in (ember, torch):
+        F = lib.nn.functional
+        x = lib.randn(*shape, requires_grad=True)
+        t = lib.randint(0, 5, (shape[0],) + shape[2:]) if len(shape) > 1 else lib.tensor(2)
+        probs = lib.rand(*shape).softmax(0 if len(shape) == 1 else 1)
+        losses = (F.cross_entropy(x, t, reduction=reduction),
+                  F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.1),
+                  F.cross_entropy(x, probs, reduction=reduction),
+                  F.nll_loss(x, t, reduction=reduction))
+        names.append([loss.grad_fn.name() for loss in losses])
+    assert names[0] == names[1]
