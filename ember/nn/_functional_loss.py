@@ -21,7 +21,7 @@ from ember.nn._functional_loss_checks import (
 from ember.ops import loss_ops as _loss
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
-from ember.ops.conv import _named
+from ember.ops._node_names import class_loss_node, l1_node
 from ember.ops.creation import full_like
 from ember.ops.elementwise_ext import xlogy
 from ember.ops.nn_ops import linear as _linear
@@ -109,11 +109,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if input.dtype.is_complex or target.dtype.is_complex:  # |z| is real: a real loss
         distance = (input - target).abs()
         return {"mean": distance.mean, "sum": distance.sum}.get(reduction, lambda: distance)()
-    return _pointwise(_named(_loss.L1Loss, _L1_NODES[reduction]), input, target, reduction)
-
-
-# PyTorch's l1_loss is abs then mean or sum: its grad_fn is the last of those ops' node
-_L1_NODES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
+    return _pointwise(l1_node(_loss.L1Loss, reduction), input, target, reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -186,33 +182,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
         probs = target.to(input.dtype)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[1]
-        op = _class_loss_node(_loss.CrossEntropy, input.ndim, reduction, probabilities=True)
+        op = class_loss_node(_loss.CrossEntropy, input.ndim, reduction, probabilities=True)
         out = op.apply(input, probs, None, w, 0.0, ignore_index, reduction)
     else:
         index = target._data.astype(xp.int64, copy=False)
-        op = _class_loss_node(_loss.CrossEntropy, input.ndim, reduction,
-                              smoothing=bool(label_smoothing))
+        op = class_loss_node(_loss.CrossEntropy, input.ndim, reduction,
+                             smoothing=bool(label_smoothing))
         out = op.apply(input, None, index, w, label_smoothing, ignore_index, reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
-
-
-def _class_loss_node(op, ndim, reduction, probabilities=False, smoothing=False):
-    """op under the grad_fn name PyTorch's cross_entropy / nll_loss end with: the last op of
-    its composition (probability targets: a division for 'mean', else a negation; label
-    smoothing: an addition), else its 1-d/2-d NLL kernel, or the 2-d image one, which a 3-d or
-    5-d+ input reaches reshaped (and 'none' reshapes back)."""
-    if probabilities:
-        name = "DivBackward1" if reduction == "mean" else "NegBackward0"
-    elif smoothing:
-        name = "AddBackward0"
-    elif ndim <= 2:
-        return op  # NllLossBackward0
-    elif ndim == 4 or reduction != "none":
-        name = "NllLoss2DBackward0"
-    else:
-        name = "ViewBackward0"
-    return _named(op, name)
-
 
 
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
@@ -224,7 +201,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
     if unbatched:
         input, target = input.unsqueeze(0), target.reshape(1)
     index = target._data.astype(xp.int64, copy=False)
-    op = _class_loss_node(_loss.NllLoss, input.ndim, reduction)
+    op = class_loss_node(_loss.NllLoss, input.ndim, reduction)
     out = op.apply(input, index, _class_weight(weight, input), ignore_index, reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 

@@ -28,6 +28,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import EXPORT_HOOK, VMAP_HOOK, Op
+from ember.ops._node_names import attention_node  # NOTE [grad_fn names of composite ops]
 from ember.ops._opmath import is_half
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.comparison import where
@@ -404,13 +405,15 @@ def attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout
     scale = float(scale)
     rows = block_rows(query, key, value, attn_mask, is_causal, groups) if safe else 0
     if rows:  # NOTE [Causal attention by blocks]: no weights (callers that want them aren't causal)
-        return CausalAttention.apply(query, key, value, scale, float(dropout_p), rows), None
+        op = attention_node(CausalAttention, query.ndim, dropout_p)
+        return op.apply(query, key, value, scale, float(dropout_p), rows), None
     dtype = query._data.dtype
     bias = _mask_bias(attn_mask, is_causal, length, source, dtype,
                       get_array_module(query._data))
     mask = attn_mask if attn_mask is not None and attn_mask.dtype.name != "bool" else None
-    return ScaledDotProductAttention.apply(query, key, value, mask, bias, scale,
-                                           float(dropout_p), groups, safe)
+    return attention_node(ScaledDotProductAttention, query.ndim, dropout_p).apply(
+        query, key, value, mask, bias, scale, float(dropout_p), groups, safe)
+
 
 
 def _nothing_to_attend(query, key, value, attn_mask):

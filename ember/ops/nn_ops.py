@@ -24,6 +24,7 @@ from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows
 from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
+from ember.ops._node_names import linear_node  # NOTE [grad_fn names of composite ops]
 from ember.ops.linalg import _product
 from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, centre,
                                        exact_flat_channels, fits, grad_sums, rows, scaled,
@@ -104,9 +105,9 @@ def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     if weight.ndim == 2 and input.ndim and input.shape[-1] == weight.shape[1] and \
             input.dtype is weight.dtype and input.dtype is not bool_:
         if bias is None:
-            return LinearNoBias.apply(input, weight, None)
+            return linear_node(LinearNoBias, input.ndim, False).apply(input, weight, None)
         if bias.shape == weight.shape[:1] and bias.dtype is weight.dtype:
-            return Linear.apply(input, weight, bias)
+            return linear_node(Linear, input.ndim, True).apply(input, weight, bias)
     return _linear_general(input, weight, bias)
 
 
@@ -577,7 +578,7 @@ class EmbeddingScatter(Op):
 class MaskScale(Op):
     """y = x·m for a constant mask m (dropout's kept/(1-p) mask, broadcastable);  gx = gy·m."""
 
-    node_name = "NativeDropoutBackward0"
+    node_name = "MulBackward0"  # torch's CPU dropout multiplies by its mask (native_dropout: CUDA)
 
     @staticmethod
     def forward(ctx, x, mask):
