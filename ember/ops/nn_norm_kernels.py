@@ -72,7 +72,7 @@ def per_channel(values, length, dtype):
     return column if length >= _SHORT_ROW else xp.repeat(column, length, axis=1)
 
 
-def _row_sums(block):
+def row_sums(block):
     """Σ over positions of an (n, C, L) block: (n, C) row sums (pairwise along contiguous rows),
     or over short rows (NOTE [Per-channel values over short rows]: a reduction per row of 16
     values cost 8x more) the block's (1, C) total, summed over images first, in float64."""
@@ -91,7 +91,7 @@ def batch_moments(data):
     (1, C, 1, ...) in data's dtype (see NOTE [Batch norm in few passes])."""
     x = rows(data)
     count = x.shape[0] * x.shape[2]
-    mean = (_channel_sum(_blocks(lambda i, j: _row_sums(x[i:j]), x)) / count).astype(x.dtype)
+    mean = (_channel_sum(_blocks(lambda i, j: row_sums(x[i:j]), x)) / count).astype(x.dtype)
     centered = get_array_module(x).empty(x.shape, dtype=x.dtype)
     mean_rows = per_channel(mean, x.shape[2], x.dtype)
 
@@ -187,7 +187,7 @@ def grad_sums(g, centered):
     gr, cr = rows(g), rows(centered)
 
     def block(i, j):
-        return _row_sums(gr[i:j]), xp.einsum("ncl,ncl->nc", gr[i:j], cr[i:j])
+        return row_sums(gr[i:j]), xp.einsum("ncl,ncl->nc", gr[i:j], cr[i:j])
 
     parts = _blocks(block, gr)
     return _channel_sum([p[0] for p in parts]), _channel_sum([p[1] for p in parts])

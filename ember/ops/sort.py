@@ -79,15 +79,21 @@ def _gather_rows(rows, order):
 
 
 def _argsort_rows(rows):
-    """NumPy's default argsort of each row of a 2-d array, on blocks of rows on the intra-op
-    threads (argsort releases the GIL: (4096, 512) floats 28 ms on one thread, 15 on two)."""
+    """NumPy's default argsort of each row of a 2-d array, on the threads (`_by_row_blocks`:
+    (4096, 512) floats 28 ms on one thread, 15 on two)."""
     order = get_array_module(rows).empty(rows.shape, dtype=xp.intp)
+    return _by_row_blocks(lambda part: xp.argsort(part, axis=-1), rows, order)
 
+
+def _by_row_blocks(kernel, rows, out):
+    """out[i:j] = kernel(rows[i:j]) over blocks of rows on the intra-op threads, for kernels
+    that release the GIL (NumPy's sorts and partitions); blocks of _ROW_BLOCK values at least
+    (a smaller one isn't worth a thread)."""
     def block(first, last):
-        order[first:last] = xp.argsort(rows[first:last], axis=-1)
+        out[first:last] = kernel(rows[first:last])
 
-    parallel_blocks(block, len(rows), max(1, _PARTITION_BLOCK // max(rows.shape[-1], 1)))
-    return order
+    parallel_blocks(block, len(rows), max(1, _ROW_BLOCK // max(rows.shape[-1], 1)))
+    return out
 
 
 # Re-enacting PyTorch's tie order runs in Python (NOTE [Tie order of PyTorch's CPU sort, topk,
@@ -193,20 +199,15 @@ def _topk_rows(rows, k, largest):
 
 
 def _kth_values(rows, position):
-    """Each row's value at `position` in sorted order, (rows, 1), from `partition` on blocks of
-    rows on the intra-op threads (it releases the GIL: top-5 of (2048, 1000) logits spent 9.3 of
-    its 14 ms there on one thread, 4.7 on two)."""
+    """Each row's value at `position` in sorted order, (rows, 1), from `partition` on the
+    threads (`_by_row_blocks`: top-5 of (2048, 1000) logits spent 9.3 of its 14 ms there on one
+    thread, 4.7 on two)."""
     kth = get_array_module(rows).empty((len(rows), 1), dtype=rows.dtype)
-
-    def block(first, last):
-        kth[first:last] = xp.partition(rows[first:last], position, axis=-1)[:, position:
-                                                                              position + 1]
-
-    parallel_blocks(block, len(rows), max(1, _PARTITION_BLOCK // max(rows.shape[-1], 1)))
-    return kth
+    return _by_row_blocks(
+        lambda part: xp.partition(part, position, axis=-1)[:, position:position + 1], rows, kth)
 
 
-_PARTITION_BLOCK = 1 << 17  # values per block at least (a smaller partition isn't worth a thread)
+_ROW_BLOCK = 1 << 17
 
 
 def _true_positions(mask):

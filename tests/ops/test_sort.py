@@ -237,7 +237,7 @@ def test_topk_partition_in_row_blocks(threads, monkeypatch):
     block per row, on one thread or two, torch's values and indices, tied rows included."""
     from ember.ops import sort
 
-    monkeypatch.setattr(sort, "_PARTITION_BLOCK", 1)
+    monkeypatch.setattr(sort, "_ROW_BLOCK", 1)
     x = _topk_input("distinct", (48, 70), np.float32)
     x[5] = _topk_input("tied at the k-th", (1, 70), np.float32, -1, 3)[0]
     previous = ember.get_num_threads()
@@ -259,7 +259,7 @@ def test_sort_rows_in_blocks(threads, descending, monkeypatch):
     (a repeated value, -0 and +0, NaNs) included."""
     from ember.ops import sort
 
-    monkeypatch.setattr(sort, "_PARTITION_BLOCK", 1)
+    monkeypatch.setattr(sort, "_ROW_BLOCK", 1)
     x = _topk_input("distinct", (40, 33), np.float32)
     x[3, [2, 9, 20]] = 7.5
     x[8, 4], x[8, 5] = -0.0, 0.0
