@@ -338,7 +338,7 @@ def _apply_recording(cls, ctx, args, kwargs):
         result = _make(output)
     elif type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
         result = _make(_asarray(output))
-    elif type(output) is Tensor and id(output) not in map(id, args):  # (not an input: a new one)
+    elif type(output) is Tensor and _not_among(output, args):  # (not an input: a new one)
         result = output
         result._output_nr = 0
         made_by_forward = True
@@ -392,22 +392,32 @@ _NUMPY_SCALARS = frozenset(xp.dtype(code).type for code in "?bhilqBHILQefdgFDG")
 _asarray = xp.asarray
 
 
+def _not_among(output, args) -> bool:
+    """Whether output is none of the arguments (by identity: Tensor's == is elementwise)."""
+    for a in args:
+        if output is a:
+            return False
+    return True
+
+
 def _link_inputs(ctx, args, Tensor):
     """Record which inputs need a gradient, the graph edges to them, and their shapes/dtypes."""
+    if len(args) == 1:  # a unary op: its one argument is the input that requires grad
+        a = args[0]
+        data = a._data
+        ctx.needs_input_grad = _ONE_NEEDED
+        ctx.next_functions = (_edge(a),)
+        ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
+                            else a.dtype),)  # (the property, for subclasses)
+        return
     needs, edges, input_meta = [], [], []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
-            node = a.grad_fn
-            if node is not None:
-                edges.append((node, a._output_nr))
-            else:
-                ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
-                accumulator = ref() if ref is not None else None
-                edges.append((accumulator, 0) if accumulator is not None else gradient_edge(a))
+            edges.append(_edge(a))
             needs.append(True)
             data = a._data
             input_meta.append((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
-                               else a.dtype))  # (the property, for subclasses)
+                               else a.dtype))
         else:
             needs.append(False)
             edges.append(_NO_EDGE)
@@ -415,6 +425,16 @@ def _link_inputs(ctx, args, Tensor):
     ctx.needs_input_grad = tuple(needs)
     ctx.next_functions = tuple(edges)
     ctx._input_meta = tuple(input_meta)
+
+
+def _edge(a):
+    """The graph edge to a tensor that requires grad: its grad_fn, or its leaf's accumulator."""
+    node = a.grad_fn
+    if node is not None:
+        return node, a._output_nr
+    ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
+    accumulator = ref() if ref is not None else None
+    return (accumulator, 0) if accumulator is not None else gradient_edge(a)
 
 
 def _link_outputs(ctx, outputs, Tensor):
@@ -438,6 +458,7 @@ def _link_outputs(ctx, outputs, Tensor):
 
 _NOT_A_TENSOR = ((), None)
 _NO_EDGE = (None, 0)
+_ONE_NEEDED = (True,)
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
 

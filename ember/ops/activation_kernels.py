@@ -134,20 +134,27 @@ def _erf(o, v):
         o[...] = erf_array(v)
 
 
-def gelu(o, x):
-    """o = x·½·(1 + erf(x/√2))."""
+def normal_cdf(o, x):
+    """o = Φ(x) = ½(1 + erf(x/√2))."""
     _erf(o, xp.multiply(x, _SQRT_HALF))
     xp.add(o, 1, out=o)
-    xp.multiply(x, o, out=o)  # (x·½)·v = ½·(x·v) exactly: halving is exact
-    xp.multiply(o, 0.5, out=o)
+    xp.multiply(o, 0.5, out=o)  # (halving is exact: x·Φ = ½·(x·(1 + erf)) as PyTorch has it)
 
 
-def gelu_backward(o, gy, x):
-    """o = gy·(Φ(x) + x·φ(x)), Φ = ½(1 + erf(x/√2)), φ = e^(-x²/2)/√(2π)."""
-    cdf = xp.empty_like(o)
-    _erf(cdf, xp.multiply(x, _SQRT_HALF))
-    xp.add(cdf, 1, out=cdf)
-    xp.multiply(cdf, 0.5, out=cdf)
+def gelu(o, x):
+    """o = x·Φ(x)."""
+    normal_cdf(o, x)
+    xp.multiply(x, o, out=o)
+
+
+def gelu_keeping_cdf(o, x, cdf):
+    """o = x·Φ(x), and cdf = Φ(x) for the backward (`gelu_backward`)."""
+    normal_cdf(cdf, x)
+    xp.multiply(x, cdf, out=o)
+
+
+def gelu_backward(o, gy, x, cdf):
+    """o = gy·(Φ(x) + x·φ(x)), φ = e^(-x²/2)/√(2π), with Φ(x) kept by the forward."""
     xp.multiply(x, x, out=o)
     xp.multiply(o, -0.5, out=o)
     xp.exp(o, out=o)
@@ -159,34 +166,45 @@ def gelu_backward(o, gy, x):
 
 def gelu_tanh(o, x):
     """o = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
-    xp.multiply(x, x, out=o)
-    xp.multiply(o, x, out=o)
-    xp.multiply(o, _TANH_KAPPA, out=o)
-    xp.add(x, o, out=o)
-    xp.multiply(o, _TANH_BETA, out=o)
-    xp.tanh(o, out=o)
-    xp.add(o, 1, out=o)
-    xp.multiply(x, o, out=o)
-    xp.multiply(o, 0.5, out=o)
+    _gelu_tanh_inner(o, x)
+    _gelu_tanh_from_inner(o, x, o)
 
 
-def gelu_tanh_backward(o, gy, x):
-    """o = gy·(½·(1 + t) + ½x·(1 - t²)·√(2/π)·(1 + 3·0.044715·x²)), t the forward's tanh."""
-    square = xp.multiply(x, x)
-    t = xp.multiply(square, x)
+def gelu_tanh_keeping_tanh(o, x, t):
+    """`gelu_tanh`, and t = its tanh for the backward (`gelu_tanh_backward`)."""
+    _gelu_tanh_inner(t, x)
+    _gelu_tanh_from_inner(o, x, t)
+
+
+def _gelu_tanh_inner(t, x):
+    """t = tanh(√(2/π)·(x + 0.044715·x³))."""
+    xp.multiply(x, x, out=t)
+    xp.multiply(t, x, out=t)
     xp.multiply(t, _TANH_KAPPA, out=t)
     xp.add(x, t, out=t)
     xp.multiply(t, _TANH_BETA, out=t)
     xp.tanh(t, out=t)
-    xp.multiply(square, 3 * _TANH_KAPPA, out=square)  # inner derivative β·(1 + 3κx²)
-    xp.add(square, 1, out=square)
-    xp.multiply(square, _TANH_BETA, out=square)
+
+
+def _gelu_tanh_from_inner(o, x, t):
+    """o = ½·x·(1 + t) (computed as (x·(1 + t))·½, halving being exact)."""
+    xp.add(t, 1, out=o)
+    xp.multiply(x, o, out=o)
+    xp.multiply(o, 0.5, out=o)
+
+
+def gelu_tanh_backward(o, gy, x, t):
+    """o = gy·(½·(1 + t) + ½x·(1 - t²)·√(2/π)·(1 + 3·0.044715·x²)), t the forward's tanh."""
+    inner = xp.multiply(x, x)  # inner derivative β·(1 + 3κx²)
+    xp.multiply(inner, 3 * _TANH_KAPPA, out=inner)
+    xp.add(inner, 1, out=inner)
+    xp.multiply(inner, _TANH_BETA, out=inner)
     xp.multiply(x, 0.5, out=o)  # right derivative ½x·(1 - t²)·(inner derivative)
     xp.multiply(o, xp.subtract(1, xp.multiply(t, t)), out=o)
-    xp.multiply(o, square, out=o)
-    xp.add(t, 1, out=t)  # left derivative ½(1 + t)
-    xp.multiply(t, 0.5, out=t)
-    xp.add(t, o, out=o)
+    xp.multiply(o, inner, out=o)
+    left = xp.add(t, 1)  # left derivative ½(1 + t)
+    xp.multiply(left, 0.5, out=left)
+    xp.add(left, o, out=o)
     xp.multiply(gy, o, out=o)
 
 

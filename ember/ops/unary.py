@@ -22,14 +22,16 @@ from ember.ops._wirtinger import chain, conj
 _state = grad_mode._state
 
 
-def gradient_by_kernel(kernel, gy, saved, *args):
-    """A first-order gradient kernel(o, gy, saved, *args) on arrays (ember/ops/
+def gradient_by_kernel(kernel, gy, saved, *args, kept=()):
+    """A first-order gradient kernel(o, gy, saved, *kept, *args) on arrays (ember/ops/
     activation_kernels.py) as a Tensor, or None where the op-level backward must run: under
-    create_graph, or for other dtypes (16-bit floats round per step there) and shapes."""
+    create_graph, or for other dtypes (16-bit floats round per step there) and shapes. kept:
+    arrays of saved's shape that the forward kept (cut into chunks with it)."""
     g, d = gy._data, saved._data
     if _state["enabled"] or g.dtype != d.dtype or d.dtype.char not in "fd" or g.shape != d.shape:
         return None
-    return Tensor._make(activation_kernels.apply(lambda o, g, d: kernel(o, g, d, *args), g, d))
+    return Tensor._make(activation_kernels.apply(lambda o, g, d, *k: kernel(o, g, d, *k, *args),
+                                                 g, d, *kept))
 
 
 def scipy_erf_functions():
