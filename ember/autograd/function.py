@@ -338,7 +338,8 @@ def _apply_recording(cls, ctx, args, kwargs):
         result = _make(output)
     elif type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
         result = _make(_asarray(output))
-    elif type(output) is Tensor and _not_among(output, args):  # (not an input: a new one)
+    elif type(output) is Tensor and (output is not args[0] if len(args) == 1 else
+                                     id(output) not in map(id, args)):  # (a new Tensor)
         result = output
         result._output_nr = 0
         made_by_forward = True
@@ -390,14 +391,6 @@ def _as_tensor_output(o, args, Tensor):
 
 _NUMPY_SCALARS = frozenset(xp.dtype(code).type for code in "?bhilqBHILQefdgFDG")
 _asarray = xp.asarray
-
-
-def _not_among(output, args) -> bool:
-    """Whether output is none of the arguments (by identity: Tensor's == is elementwise)."""
-    for a in args:
-        if output is a:
-            return False
-    return True
 
 
 def _link_inputs(ctx, args, Tensor):
