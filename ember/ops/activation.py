@@ -31,6 +31,28 @@ def _by_kernel(kernel, d, *args):
     return kernels.apply(lambda o, x: kernel(o, x, *args), w).astype(d.dtype, copy=False)
 
 
+# NOTE [Kept for the backward]
+# GELU's Φ(x) (or tanh) and SiLU's σ(x) cost most of their backward's NumPy passes (erf is
+# about 30 of them). Their forward computes them anyway, so for float32/64 inputs that will
+# get a gradient it keeps them in ctx.kept (one more activation-sized array until the backward
+# frees it) and the backward's kernel starts from them: GELU's backward then does a quarter of
+# the work, SiLU's half. PyTorch keeps only x; its fused loops would gain little from this.
+# The values are the same bits as recomputing would give.
+def _keeping(ctx, kernel, d):
+    """kernel(o, x, kept) on d into a new array, filling ctx.kept for the backward; None when
+    no gradient will be asked or d is not float32/64 (NOTE [Kept for the backward])."""
+    if not ctx.needs_input_grad[0] or d.dtype.char not in "fd":
+        return None
+    ctx.kept = xp.empty(d.shape, dtype=d.dtype)
+    return kernels.apply(kernel, d, ctx.kept)
+
+
+def _from_kept(ctx, kernel, gy, x):
+    """kernel(o, gy, x, kept) as the gradient when the forward kept an array, else None."""
+    kept = ctx.__dict__.get("kept")
+    return None if kept is None else gradient_by_kernel(kernel, gy, x, kept=(kept,))
+
+
 def _const(array) -> Tensor:
     return Tensor._make(xp.asanyarray(array))
 
@@ -101,15 +123,10 @@ class Gelu(Op):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         d = x._data
-        if ctx.needs_input_grad[0] and d.dtype.char in "fd":
-            # Φ(x) (or the tanh) is kept for the backward, which would otherwise compute it
-            # again: then 1/4 (1/2) of its cost. PyTorch keeps only x; its fused loops would
-            # gain little from this, ember's NumPy passes (30 for erf) a lot.
-            ctx.kept = xp.empty(d.shape, dtype=d.dtype)
-            keeping = (kernels.gelu_tanh_keeping_tanh if approximate == "tanh"
-                       else kernels.gelu_keeping_cdf)
-            return kernels.apply(keeping, d, ctx.kept)
-        y = _by_kernel(kernels.gelu_tanh if approximate == "tanh" else kernels.gelu, d)
+        tanh = approximate == "tanh"
+        y = _keeping(ctx, kernels.gelu_tanh_keeping_tanh if tanh else kernels.gelu_keeping_cdf, d)
+        if y is None:
+            y = _by_kernel(kernels.gelu_tanh if tanh else kernels.gelu, d)
         if y is not None:
             return y
         d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
@@ -122,9 +139,7 @@ class Gelu(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         tanh = ctx.approximate == "tanh"
-        kept = ctx.__dict__.get("kept")  # (kept by the forward for float32/64 inputs)
-        gx = None if kept is None else gradient_by_kernel(
-            kernels.gelu_tanh_backward if tanh else kernels.gelu_backward, gy, x, kept=(kept,))
+        gx = _from_kept(ctx, kernels.gelu_tanh_backward if tanh else kernels.gelu_backward, gy, x)
         if gx is not None:
             return gx, None
         if tanh:
@@ -144,7 +159,9 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        y = _by_kernel(kernels.silu, x._data)
+        y = _keeping(ctx, kernels.silu_keeping_sigmoid, x._data)
+        if y is None:
+            y = _by_kernel(kernels.silu, x._data)
         if y is not None:
             return y
         w = widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
@@ -153,7 +170,7 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = gradient_by_kernel(kernels.silu_backward, gy, x)
+        gx = _from_kept(ctx, kernels.silu_backward, gy, x)
         if gx is not None:
             return gx
         s = unary.sigmoid(x)

@@ -79,15 +79,19 @@ def silu(o, x):
     xp.divide(x, o, out=o)
 
 
-def silu_backward(o, gy, x):
-    """o = gy·σ·(1 + x·(1 - σ)), σ = σ(x)."""
-    s = xp.empty_like(o)
-    sigmoid(s, x)
+def silu_keeping_sigmoid(o, x, s):
+    """`silu`, and s = σ(x) for the backward (`silu_backward`)."""
+    _one_plus_exp_minus(s, x)
+    xp.divide(x, s, out=o)
+    xp.divide(1, s, out=s)
+
+
+def silu_backward(o, gy, x, s):
+    """o = gy·σ·(1 + x·(1 - σ)), with σ = σ(x) kept by the forward."""
     xp.subtract(1, s, out=o)
     xp.multiply(x, o, out=o)
     xp.add(o, 1, out=o)
-    xp.multiply(gy, s, out=s)
-    xp.multiply(s, o, out=o)
+    xp.multiply(o, xp.multiply(gy, s), out=o)
 
 
 # ---- gelu ----------------------------------------------------------------------------------

@@ -147,19 +147,24 @@ def test_float32_erf_is_within_a_few_ulps():
     assert out[-2] == 1 and out[-1] == -1
 
 
-@pytest.mark.parametrize("approximate", ["none", "tanh"])
+KEEPING = {"gelu": ember.nn.functional.gelu,
+           "gelu_tanh": lambda t: ember.nn.functional.gelu(t, approximate="tanh"),
+           "silu": ember.nn.functional.silu}
+
+
+@pytest.mark.parametrize("name", sorted(KEEPING))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gelu_gradient_from_what_the_forward_kept(dtype, approximate):
-    """The backward from the Φ (or tanh) the forward kept equals the one from x alone (the
-    create_graph path, made of ember ops); the kept array is freed by the backward."""
+def test_gradient_from_what_the_forward_kept(dtype, name):
+    """NOTE [Kept for the backward]: the backward from the array the forward kept equals the
+    one from x alone (the create_graph path, made of ember ops); the backward frees it."""
+    fn = KEEPING[name]
     x = ember.tensor(_special(50_001, dtype), requires_grad=True)
     g = ember.tensor(RNG.standard_normal(50_001).astype(dtype))
-    y = ember.nn.functional.gelu(x, approximate=approximate)
+    y = fn(x)
     assert y.grad_fn.kept.shape == (50_001,)
     (kept,) = ember.autograd.grad(y, [x], g)
     assert "kept" not in y.grad_fn.__dict__
-    (graph,) = ember.autograd.grad(ember.nn.functional.gelu(x, approximate=approximate), [x], g,
-                                   create_graph=True)
+    (graph,) = ember.autograd.grad(fn(x), [x], g, create_graph=True)
     finite = np.isfinite(x.detach().numpy())
     tol = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
     np.testing.assert_allclose(kept.numpy()[finite], graph.detach().numpy()[finite], **tol)
