@@ -32,12 +32,13 @@ def _by_kernel(kernel, d, *args):
 
 
 # NOTE [Kept for the backward]
-# GELU's Φ(x) (or tanh) and SiLU's σ(x) cost most of their backward's NumPy passes (erf is
-# about 30 of them). Their forward computes them anyway, so for float32/64 inputs that will
-# get a gradient it keeps them in ctx.kept (one more activation-sized array until the backward
-# frees it) and the backward's kernel starts from them: GELU's backward then does a quarter of
-# the work, SiLU's half. PyTorch keeps only x; its fused loops would gain little from this.
-# The values are the same bits as recomputing would give.
+# GELU's Φ(x) (or tanh), SiLU's σ(x) and Mish's tanh(softplus(x)) cost most of their
+# backward's NumPy passes (erf is about 30 of them). Their forward computes them anyway, so
+# for float32/64 inputs that will get a gradient it keeps them in ctx.kept (one more
+# activation-sized array, until the backward frees it) and the backward's kernel starts from
+# them: GELU's backward does a quarter of the work, SiLU's half, and Mish's (op by op before)
+# has a kernel. The gradients are the same bits as before. PyTorch keeps only x: its fused
+# loops would gain little from this.
 def _keeping(ctx, kernel, d):
     """kernel(o, x, kept) on d into a new array, filling ctx.kept for the backward; None when
     no gradient will be asked or d is not float32/64 (NOTE [Kept for the backward])."""
@@ -184,7 +185,9 @@ class Mish(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = x._data
-        y = _by_kernel(kernels.mish, d)
+        y = _keeping(ctx, kernels.mish_keeping_tanh, d)
+        if y is None:
+            y = _by_kernel(kernels.mish, d)
         if y is not None:
             return y
         return (d * xp.tanh(xp.logaddexp(0, d))).astype(d.dtype, copy=False)
@@ -192,6 +195,9 @@ class Mish(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        gx = _from_kept(ctx, kernels.mish_backward, gy, x)
+        if gx is not None:
+            return gx
         t = unary.tanh(softplus(x))
         return gy * (t + x * unary.sigmoid(x) * (1 - t * t))
 

@@ -280,10 +280,24 @@ def softplus_backward(o, gy, x, beta, threshold):
 
 def mish(o, x):
     """o = x·tanh(log1p(e^x))."""
-    xp.exp(x, out=o)
-    xp.log1p(o, out=o)
-    xp.tanh(o, out=o)
+    mish_keeping_tanh(o, x, o)
+
+
+def mish_keeping_tanh(o, x, t):
+    """`mish`, and t = tanh(log1p(e^x)) for the backward (`mish_backward`)."""
+    xp.exp(x, out=t)
+    xp.log1p(t, out=t)
+    xp.tanh(t, out=t)
+    xp.multiply(x, t, out=o)
+
+
+def mish_backward(o, gy, x, t):
+    """o = gy·(t + x·σ(x)·(1 - t²)), with t kept by the forward."""
+    sigmoid(o, x)
     xp.multiply(x, o, out=o)
+    xp.multiply(o, xp.subtract(1, xp.multiply(t, t)), out=o)
+    xp.add(t, o, out=o)
+    xp.multiply(gy, o, out=o)
 
 
 def hardswish(o, x):

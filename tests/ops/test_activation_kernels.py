@@ -149,7 +149,7 @@ def test_float32_erf_is_within_a_few_ulps():
 
 KEEPING = {"gelu": ember.nn.functional.gelu,
            "gelu_tanh": lambda t: ember.nn.functional.gelu(t, approximate="tanh"),
-           "silu": ember.nn.functional.silu}
+           "silu": ember.nn.functional.silu, "mish": ember.nn.functional.mish}
 
 
 @pytest.mark.parametrize("name", sorted(KEEPING))
