@@ -250,7 +250,8 @@ def _flip_transposed(w, groups):
 
 
 def _transpose_as_conv(x, w, geo, out):
-    """convT(x, w) with stride 1 as conv(x, flipped w): the (x, w, geometry) of that conv.
+    """convT(x, w) with stride 1 as conv(x, flipped w): the (x, geometry) of that conv (its
+    weight is `_flip_transposed(w, groups)`).
 
     y[o] = Σ_k x[o + lo - d·k]·w[k] = Σ_k' x_pad[o + d·k']·w[K-1-k'] with x padded by
     d·(K-1) - lo before (cropped where that is negative) and out + lo - S after.
@@ -262,7 +263,7 @@ def _transpose_as_conv(x, w, geo, out):
                                       for a, b, s in zip(before, after, spatial))
     padded = geo._replace(lo=tuple(max(0, a) for a in before),
                           hi=tuple(max(0, b) for b in after))
-    return x[crop], _flip_transposed(w, geo.groups), padded
+    return x[crop], padded
 
 
 def _conv_transpose_forward(x, w, geo, out):
@@ -276,17 +277,21 @@ def _conv_transpose_forward(x, w, geo, out):
         return get_array_module(x).zeros((0, cy) + tuple(out), dtype=x.dtype)
     # With stride 1: spectrally if the convolution this one is the adjoint of is; else as a
     # convolution, whose column buffer has Cx·∏K rows instead of Cy·∏K and needs no col2im
-    # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding).
+    # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding) and the
+    # output is not much bigger than the input: that convolution's GEMM has ∏out columns per
+    # image against ∏S here, most of them products with the padding when the input is small
+    # (DCGAN's first layer, 1x1 -> 4x4: 16 times the FLOPs, 5x slower than torch).
     if all(s == 1 for s in geo.stride) and _transpose_fits_spectral(x, w, geo, out):
         return _spectral_transpose(x, w, geo, out)
     if all(s == 1 for s in geo.stride) and _is_blas_float(x):
-        xc, wc, conv_geo = _transpose_as_conv(x, w, geo, out)
-        if fits_winograd(xc.shape, xc.dtype, wc.shape[2:], conv_geo, out, wc.shape[0]):
+        xc, conv_geo = _transpose_as_conv(x, w, geo, out)
+        if fits_winograd(xc.shape, xc.dtype, kernel, conv_geo, out, cy):
+            wc = _flip_transposed(w, g)
             return winograd_forward(xc, wc, conv_geo, out)  # NOTE [Winograd convolution]
-        if cx <= cy:
-            return _conv_forward_columns(xc, wc, conv_geo, out)
+        if cx <= cy and math.prod(out) <= 2 * math.prod(spatial):
+            return _conv_forward_columns(xc, _flip_transposed(w, g), conv_geo, out)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
-    wt = xp.asanyarray(w.reshape(g, cx // g, -1).transpose(0, 2, 1), order="C")  # (g, Cy/g·K, Cx/g)
+    wt = w.reshape(g, cx // g, -1).transpose(0, 2, 1)  # (g, Cy/g·∏K, Cx/g): BLAS reads it as is
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
                  zip(geo.lo, out, spatial, geo.stride, geo.dilation, kernel))
     crop = (slice(None),) * 2 + tuple(slice(lo, lo + o) for lo, o in zip(geo.lo, out))

@@ -26,6 +26,9 @@ CASES = {
     # cropped by padding beyond the kernel, and with a 1x1 kernel (one matmul per image)
     "t2d_pad_crop": (lambda F, x, w, b: F.conv_transpose2d(x, w, b, padding=(3, 1)),
                      [(2, 3, 8, 7), (3, 4, 3, 3), (4,)]),
+    # stride 1, Cx <= Cy, but the output 16 times the input (DCGAN's first layer, 1x1 ->
+    # 4x4): through the columns and col2im, not as a convolution over mostly padding
+    "t2d_1x1_input": (lambda F, x, w: F.conv_transpose2d(x, w), [(3, 5, 1, 1), (5, 6, 4, 4)]),
     "t2d_1x1_groups": (lambda F, x, w: F.conv_transpose2d(x, w, groups=2),
                        [(2, 4, 3, 5), (4, 3, 1, 1)]),
     "t2d_unbatched": (lambda F, x, w: F.conv_transpose2d(x, w, stride=2), [(3, 3, 2),
@@ -40,12 +43,13 @@ CASES = {
 test_float64_values_and_grads = tables.forward_backward(RNG, CASES, np.float64, 1e-9)
 test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 2e-4)
 test_gradcheck_float64 = tables.gradcheck_float64(
-    RNG, CASES, ["t2d_asym_groups", "t1d", "t2d_pad_crop"],
-    tables.batch_one_shapes(keep=("t1d", "t2d_pad_crop")))
+    RNG, CASES, ["t2d_asym_groups", "t1d", "t2d_pad_crop", "t2d_1x1_input"],
+    tables.batch_one_shapes(keep=("t1d", "t2d_pad_crop", "t2d_1x1_input")))
 test_double_backward_matches_torch = tables.input_weight_double_backward(
     RNG, CASES, ["t2d_stride_outpad", "t2d_asym_groups"])
 test_grad_fn_names_match_torch = tables.grad_fn_names(RNG, CASES, list(CASES))
-test_batch_blocks = tables.batch_blocks(RNG, CASES, ["t2d_asym_groups", "t2d_pad_crop"])
+test_batch_blocks = tables.batch_blocks(RNG, CASES, ["t2d_asym_groups", "t2d_pad_crop",
+                                                    "t2d_1x1_input"])
 test_gradgradcheck_float64 = tables.gradgradcheck_float64(RNG, CASES, ["t2d_stride_outpad"])
 
 ERRORS = {
