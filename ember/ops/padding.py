@@ -54,7 +54,21 @@ class TakeAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis):
         ctx.table, ctx.axis, ctx.n = table, axis, x._data.shape[axis]
-        return xp.take(x._data, table, axis=axis)
+        a = x._data
+        inside = _identity_run(table, a.shape[axis])
+        if inside is None:
+            repeats = _repeats(table, a.shape[axis])
+            if repeats:  # nearest upsampling by a whole factor
+                return xp.repeat(a, repeats, axis=axis)
+            return xp.take(a, table, axis=axis)
+        # a padding table: its inside is a copy of x, only the edges need the gather
+        y = get_array_module(a).empty(a.shape[:axis] + table.shape + a.shape[axis + 1:],
+                                      dtype=a.dtype)
+        before, after = _split(y, axis, inside, a.shape[axis])
+        xp.take(a, table[:inside], axis=axis, out=before[0])
+        xp.copyto(before[1], a)
+        xp.take(a, table[inside + a.shape[axis]:], axis=axis, out=after)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -69,15 +83,62 @@ class AddAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis, n):
         ctx.table, ctx.axis = table, axis
-        a = xp.moveaxis(x._data, axis, 0)
-        y = get_array_module(a).zeros((n,) + a.shape[1:], dtype=a.dtype)
-        # The identity part of the table (the interior) is one slice add; the rest are few.
-        scatter_add(y, table, a)
-        return xp.moveaxis(y, 0, axis)
+        a = x._data
+        y = get_array_module(a).zeros(a.shape[:axis] + (n,) + a.shape[axis + 1:], dtype=a.dtype)
+        y_along, a_along = xp.moveaxis(y, axis, 0), xp.moveaxis(a, axis, 0)  # (views)
+        inside = _identity_run(table, n)
+        if inside is None:
+            repeats = _repeats(table, n)
+            if repeats:  # each target sums its `repeats` neighbours: 0 + first + second ...
+                runs = a.reshape(a.shape[:axis] + (n, repeats) + a.shape[axis + 1:])
+                lead = (slice(None),) * (axis + 1)
+                y = xp.add(runs[lead + (0,)], 0)  # (0 + -0 is +0, as in the scatter-add)
+                for j in range(1, repeats):
+                    y += runs[lead + (j,)]
+                return y
+            scatter_add(y_along, table, a_along)
+            return y
+        # a padding table: the edges before the inside, the inside (one add), the edges after,
+        # each target summing its values in table order, as one scatter-add over all would
+        end = inside + n
+        scatter_add(y_along, table[:inside], a_along[:inside])
+        y += a[(slice(None),) * axis + (slice(inside, end),)]
+        scatter_add(y_along, table[end:], a_along[end:])
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         return TakeAlong.apply(gy, ctx.table, ctx.axis), None, None, None
+
+
+def _identity_run(table, n: int):
+    """lo with table[lo:lo + n] = 0, 1, ..., n - 1 (the inside of a padding table, NOTE
+    [Padding as gathers]), or None."""
+    if table.ndim != 1 or not 0 < n <= table.shape[0]:
+        return None
+    starts = xp.flatnonzero(table[:table.shape[0] - n + 1] == 0)
+    if n > 1:
+        starts = starts[table[starts + 1] == 1]
+    for lo in starts[:2].tolist():
+        if xp.array_equal(table[lo:lo + n], xp.arange(n)):
+            return lo
+    return None
+
+
+def _repeats(table, n: int):
+    """k when table is 0 (k times), 1 (k times), ..., n - 1 (k times) with k > 1 (nearest
+    upsampling by a whole factor), else None."""
+    k = table.shape[0] // max(n, 1)
+    if table.ndim != 1 or k < 2 or table.shape[0] != n * k:
+        return None
+    return k if xp.array_equal(table, xp.arange(n * k) // k) else None
+
+
+def _split(y, axis, inside, n):
+    """Views of y along axis: ((the part before the inside, the inside), the part after)."""
+    lead = (slice(None),) * axis
+    return ((y[lead + (slice(0, inside),)], y[lead + (slice(inside, inside + n),)]),
+            y[lead + (slice(inside + n, None),)])
 
 
 def _pad_table(n: int, lo: int, hi: int, mode: str, module):

@@ -217,3 +217,33 @@ test_channel_shuffle_errors = tables.errors_match_torch({
 def test_constant_pad_nd_is_fs_constant_pad(pad, value):
     check_against_torch(lambda F, x: _lib(F).constant_pad_nd(x, pad, value), (2, 3, 4),
                         np.float64, 1e-12)
+
+
+@pytest.mark.parametrize("table", [
+    [1, 0, 1, 2, 3, 4, 3, 2],  # reflect (1, 2)
+    [0, 0, 0, 0, 1, 2, 3, 4, 4],  # replicate (3, 1)
+    [3, 4, 0, 1, 2, 3, 4, 0, 1, 2],  # circular (2, 3)
+    [0, 0, 1, 1, 2, 2, 3, 3, 4, 4],  # nearest, twice
+    [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4],  # nearest, three times
+    [0, 1, 1, 2, 4, 4, 3],  # neither
+])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_gather_and_scatter_along_a_dim_shortcuts(table, axis):
+    """TakeAlong / AddAlong's shortcuts for padding tables (a copy of the inside) and whole
+    upsampling factors (repeat; sums of neighbours) give np.take's and np.add.at's bits,
+    signed zeros included."""
+    from ember.ops.padding import AddAlong, TakeAlong
+
+    table = np.array(table)
+    shape = [3, 4, 6]
+    shape[axis] = 5
+    x = RNG.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[:9] = -0.0
+    y = TakeAlong.apply(ember.tensor(x), table, axis).numpy()
+    np.testing.assert_array_equal(y.view(np.uint32), np.take(x, table, axis=axis).view(np.uint32))
+    g = RNG.standard_normal(y.shape).astype(np.float32)
+    g.reshape(-1)[:20] = -0.0
+    expected = np.zeros(x.shape, np.float32)
+    np.add.at(np.moveaxis(expected, axis, 0), table, np.moveaxis(g, axis, 0))
+    got = AddAlong.apply(ember.tensor(g), table, axis, 5).numpy()
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
