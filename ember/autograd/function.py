@@ -469,6 +469,9 @@ class AccumulateGrad(Node):
     def name(self):
         return "torch::autograd::AccumulateGrad"
 
+    def __repr__(self):  # (PyTorch prints the class's name here, not name()'s)
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
 
 @tensor_method("_gradient_edge")
 def gradient_edge(tensor):

@@ -248,3 +248,12 @@ def test_post_accumulate_hooks_die_with_their_leaf():
     del p
     gc.collect()
     assert len(POST_ACCUMULATE_HOOKS) == before
+
+
+def test_accumulate_grad_prints_as_torch_does():
+    """A leaf's node: name() is torch's C++ name, repr its class name (PyTorch prints both so)."""
+    names = []
+    for lib in (ember, torch):
+        node = lib.ones(2, requires_grad=True).sum().grad_fn.next_functions[0][0]
+        names.append((node.name(), repr(node).split(" object at 0x")[0]))
+    assert names[0] == names[1] == ("torch::autograd::AccumulateGrad", "<AccumulateGrad")

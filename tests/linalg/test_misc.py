@@ -66,6 +66,10 @@ CASES = {
                   [("randn", (4, 3)), ("randn", (5, 3))]),
     "cdist_no_mm": (lambda m, a, b: m.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"),
                     [("randn", (4, 3)), ("randn", (5, 3))]),
+    # p = 2 past 25 rows (or asked for): PyTorch's one-GEMM EuclideanDist, viewed back
+    "cdist_mm": (lambda m, a, b: m.cdist(a, b), [("randn", (30, 3)), ("randn", (7, 3))]),
+    "cdist_mm_batched": (lambda m, a, b: m.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+                         [("randn", (2, 1, 4, 3)), ("randn", (3, 5, 3))]),
     "addr": (lambda m, c, a, b: m.addr(c, a, b), [("randn", (3, 4)), ("randn", (3,)),
                                                    ("randn", (4,))]),
     "addr_scaled": (lambda m, c, a, b: c.addr(a, b, beta=0.5, alpha=2),
@@ -75,7 +79,7 @@ CASES = {
 }
 
 NAMED_NODES = {"matrix_exp", "matrix_exp_batched", "matrix_exp_large_norm", "cross",
-               "cross_broadcast", "cross_top", "cross_method"}
+               "cross_broadcast", "cross_top", "cross_method", "cdist_mm", "cdist_mm_batched"}
 
 
 def _inputs(case):
@@ -98,12 +102,12 @@ def test_backward(case):
 
 @pytest.mark.parametrize("case", ["matrix_exp", "matrix_power_neg", "multi_dot_vectors",
                                   "householder", "cross_broadcast", "vander", "kron", "cdist",
-                                  "cdist_p3", "addbmm"])
+                                  "cdist_p3", "addbmm", "cdist_mm", "cdist_mm_batched"])
 def test_gradcheck(case):
     check_gradcheck(CASES[case][0], _inputs(case))
 
 
-@pytest.mark.parametrize("case", ["matrix_exp", "cross", "householder"])
+@pytest.mark.parametrize("case", ["matrix_exp", "cross", "householder", "cdist_mm"])
 def test_second_order(case):
     check_gradcheck(CASES[case][0], _inputs(case), second_order=True)
 
