@@ -446,20 +446,22 @@ class Norm(Op):
         x, y = ctx.saved_tensors
         p, axes, keepdim, shape = ctx.args
         g = expand_dims(gy, axes, keepdim, shape)
-        sign = _constant(xp.sign(x._data))
         if p == 0:
             return None, None, None, None  # PyTorch leaves the gradient of a count undefined
+        y_full = expand_dims(y, axes, keepdim, shape)
+        if p == 2 and y._data.all():  # PyTorch's g·(x/y), in that order (its bits)
+            return g * (x / y_full), None, None, None
+        sign = _constant(xp.sign(x._data))
         if p == 1:
             return g * sign, None, None, None
-        y_full = expand_dims(y, axes, keepdim, shape)
         if math.isinf(p):
             hits = xp.abs(x._data) == y_full._data
             share = hits / xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype)
             return g * sign * _constant(share), None, None, None
         flat = _constant(y_full._data == 0)
         safe_y = where(flat, 1.0, y_full)
-        if p == 2:
-            return where(flat, 0.0, g * x / safe_y), None, None, None
+        if p == 2:  # (0 where y = 0, as PyTorch's masked_fill)
+            return g * where(flat, 0.0, x / safe_y), None, None, None
         local = sign * _abs(x) ** (p - 1) / safe_y ** (p - 1)
         return where(flat, 0.0, g * local), None, None, None
 

@@ -130,3 +130,20 @@ ERRORS = {
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_errors(case):
     assert_same_error(ERRORS[case], same_message=True)
+
+
+@pytest.mark.parametrize("zero_row", [False, True])
+def test_two_norm_gradient_in_torchs_order(zero_row):
+    """The 2-norm's gradient is g·(x/‖x‖), computed in that order as PyTorch does (its bits
+    where the norms agree), and 0 on a zero row."""
+    x = RNG.standard_normal((6, 50)).astype(np.float32)
+    if zero_row:
+        x[2] = 0
+    g = RNG.standard_normal(6).astype(np.float32)
+    t = ember.tensor(x, requires_grad=True)
+    y = ember.linalg.vector_norm(t, dim=-1)
+    y.backward(ember.tensor(g))
+    norms = y.detach().numpy()[:, None]
+    with np.errstate(invalid="ignore"):
+        expected = g[:, None] * np.where(norms == 0, 0, x / norms)
+    np.testing.assert_array_equal(t.grad.numpy(), expected)
