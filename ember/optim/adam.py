@@ -1,16 +1,11 @@
 """Adam and AdamW (Adam with decoupled weight decay), with AMSGrad and maximize."""
 
 from ember._backend import xp
-from ember._threads import parallel_blocks
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.optim.optimizer import (Optimizer, _increment, _scalar_tensor, _zeros_like,
+                                   update_in_blocks)
 
-
-# Elements per block of the update: a big parameter (_MIN_PARALLEL elements or more) is updated
-# block by block, the blocks shared out over the intra-op threads (NumPy's ufuncs release the
-# GIL).
-_BLOCK = 1 << 16
-# Handing a block to another thread costs ~50 µs (a thread wake-up): measured, Adam's dozen
-# passes per element make two threads pay from about half a million elements.
+# Measured, Adam's dozen passes per element make two threads pay from about half a million
+# elements (`update_in_blocks`).
 _MIN_PARALLEL = 1 << 19
 
 
@@ -23,8 +18,7 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
     Weight decay adds wd·p to g (Adam) or scales p by 1 - lr·wd first (AdamW). Every step goes
     through one scratch array, in place: a fresh temporary per operation costs more than the
     arithmetic on large parameters (the allocator hands big blocks back to the OS each time).
-    A big parameter is updated block by block (`_BLOCK` elements), the blocks shared out over
-    the intra-op threads: every element's arithmetic is the same, so the result is too.
+    A big parameter is updated block by block on the intra-op threads (`update_in_blocks`).
     """
     if maximize:
         grad = -grad
@@ -34,19 +28,9 @@ def adam_update(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, b
             param *= 1 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    arrays = (param, grad, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if amsgrad else ())
+    arrays = (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
     constants = (beta1, beta2, 1 - beta1 ** t, (1 - beta2 ** t) ** 0.5, eps, lr)
-    if param.size < _MIN_PARALLEL or not all(a.flags.c_contiguous for a in arrays):
-        _adam_block(*arrays[:4], max_exp_avg_sq if amsgrad else None, *constants)
-        return
-    flat = [a.reshape(-1) for a in arrays] + ([] if amsgrad else [None])
-
-    def run(start, stop):
-        for first in range(start * _BLOCK, min(stop * _BLOCK, param.size), _BLOCK):
-            _adam_block(*(None if a is None else a[first:first + _BLOCK] for a in flat),
-                        *constants)
-
-    parallel_blocks(run, -(-param.size // _BLOCK))
+    update_in_blocks(_adam_block, arrays, constants, _MIN_PARALLEL)
 
 
 def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2,

@@ -1,15 +1,10 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 
 from ember._backend import xp
-from ember._threads import parallel_blocks
-from ember.optim.optimizer import Optimizer, required
+from ember.optim.optimizer import Optimizer, required, update_in_blocks
 
-
-# Elements per block: a big parameter is updated in blocks shared out over the intra-op threads.
-_BLOCK = 1 << 16
-# ...but only from this many elements: SGD's few passes per element are cheap, and handing a
-# block to another thread costs ~50 µs here (a thread wake-up), so measured, two threads only
-# win on parameters of about 2M elements or more.
+# SGD's few passes per element are cheap: measured, two threads only win on parameters of
+# about 2M elements or more (`update_in_blocks`).
 _MIN_PARALLEL = 1 << 21
 
 
@@ -19,25 +14,14 @@ def sgd_update(param: xp.ndarray, grad: xp.ndarray, momentum_buffer, *, lr, mome
 
     g = ±grad + wd·p;  b = g (first step) else μ·b + (1-τ)·g;
     d = g + μ·b (nesterov) else b;  p -= lr·d
-    A big parameter is updated block by block, the blocks shared out over the intra-op threads
-    (as Adam's): every element's arithmetic is the same, so the result is too.
+    A big parameter is updated block by block on the intra-op threads (`update_in_blocks`).
     """
     first_step = momentum != 0 and momentum_buffer is None
     if first_step:
         momentum_buffer = xp.empty_like(grad)
     constants = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
-    arrays = (param, grad) + ((momentum_buffer,) if momentum != 0 else ())
-    if param.size < _MIN_PARALLEL or not all(a.flags.c_contiguous for a in arrays):
-        _sgd_block(param, grad, momentum_buffer, *constants)
-        return momentum_buffer
-    flat = [a.reshape(-1) for a in arrays] + ([] if momentum != 0 else [None])
-
-    def run(start, stop):
-        for first in range(start * _BLOCK, min(stop * _BLOCK, param.size), _BLOCK):
-            _sgd_block(*(None if a is None else a[first:first + _BLOCK] for a in flat),
-                       *constants)
-
-    parallel_blocks(run, -(-param.size // _BLOCK))
+    arrays = (param, grad, momentum_buffer if momentum != 0 else None)
+    update_in_blocks(_sgd_block, arrays, constants, _MIN_PARALLEL)
     return momentum_buffer
 
 

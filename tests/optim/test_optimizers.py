@@ -287,19 +287,29 @@ def test_step_hooks_run_around_the_most_derived_step():
     assert calls == ["step", "post"]
 
 
-BIG_ADAM = [("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
-            ("AdamW", {"lr": 0.01, "maximize": True})]
+# (module, optimizer, options): the optimizers whose big parameters go block by block
+BIG = [("adam", "Adam", {"lr": 0.01}),
+       ("adam", "Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+       ("adam", "AdamW", {"lr": 0.01, "maximize": True}),
+       ("sgd", "SGD", {"lr": 0.1}), ("sgd", "SGD", {"lr": 0.05, "momentum": 0.9}),
+       ("sgd", "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2}),
+       ("sgd", "SGD", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "maximize": True}),
+       ("adadelta", "Adadelta", {"lr": 1.0}),
+       ("adadelta", "Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1, "maximize": True})]
 
 
-@pytest.mark.parametrize("case", BIG_ADAM, ids=[_ids(c) for c in BIG_ADAM])
-def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch):
-    """Big parameters are updated block by block on the intra-op threads: the same
-    arithmetic per element, so bit for bit the one-block result, and torch's within rounding."""
-    name, kwargs = case
+@pytest.mark.parametrize("case", BIG, ids=[f"{c[1]}-{_ids(c[1:])}" for c in BIG])
+def test_big_parameters_go_block_by_block_unchanged(case, monkeypatch):
+    """Big parameters are updated block by block on the intra-op threads (`update_in_blocks`):
+    the same arithmetic per element, so bit for bit the one-block result (state included), and
+    torch's within rounding."""
+    module_name, name, kwargs = case
+    module = getattr(ember.optim, module_name)
+    block = ember.optim.optimizer._BLOCK
     rng = np.random.default_rng(1)
-    shapes = [(5 * ember.optim.adam._BLOCK // 64 + 3, 64), (7,)]  # not a multiple of a block
+    shapes = [(5 * block // 64 + 3, 64), (7,)]  # not a multiple of a block
     starts = [rng.normal(size=s).astype(np.float32) for s in shapes]
-    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(4)]
+    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
 
     def run(lib):
         params = [lib.tensor(s.copy(), requires_grad=True) for s in starts]
@@ -308,44 +318,13 @@ def test_adam_on_big_parameters_goes_block_by_block_unchanged(case, monkeypatch)
             for p, g in zip(params, step_grads):
                 p.grad = lib.tensor(g)
             opt.step()
-        return [p.detach().numpy().copy() for p in params]
+        state = [v.numpy().copy() for p in params for k, v in sorted(opt.state[p].items())
+                 if k != "step" and v is not None]
+        return [p.detach().numpy().copy() for p in params] + state
 
-    monkeypatch.setattr(ember.optim.adam, "_MIN_PARALLEL", 2 * ember.optim.adam._BLOCK)
+    monkeypatch.setattr(module, "_MIN_PARALLEL", 2 * block)
     blocked = run(ember)
-    monkeypatch.setattr(ember.optim.adam, "_MIN_PARALLEL", 1 << 40)
-    whole = run(ember)
-    for a, b, t in zip(blocked, whole, run(torch)):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(a, t, rtol=1e-6, atol=1e-6)
-
-
-@pytest.mark.parametrize("kwargs", [{"lr": 0.1}, {"lr": 0.05, "momentum": 0.9},
-                                    {"lr": 0.05, "momentum": 0.9, "nesterov": True,
-                                     "weight_decay": 1e-2},
-                                    {"lr": 0.05, "momentum": 0.8, "dampening": 0.3,
-                                     "maximize": True}])
-def test_sgd_on_big_parameters_goes_block_by_block_unchanged(kwargs, monkeypatch):
-    """SGD updates big parameters block by block on the intra-op threads: bit for
-    bit the one-block result (momentum buffers included), and torch's within rounding."""
-    rng = np.random.default_rng(2)
-    shapes = [(3 * ember.optim.sgd._BLOCK // 32 + 5, 32), (9,)]
-    starts = [rng.normal(size=s).astype(np.float32) for s in shapes]
-    grads = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
-
-    def run(lib):
-        params = [lib.tensor(s.copy(), requires_grad=True) for s in starts]
-        opt = lib.optim.SGD(params, **kwargs)
-        for step_grads in grads:
-            for p, g in zip(params, step_grads):
-                p.grad = lib.tensor(g)
-            opt.step()
-        buffers = [opt.state[p].get("momentum_buffer") for p in params]
-        return [p.detach().numpy().copy() for p in params] + [
-            b.numpy().copy() for b in buffers if b is not None]
-
-    monkeypatch.setattr(ember.optim.sgd, "_MIN_PARALLEL", 2 * ember.optim.sgd._BLOCK)
-    blocked = run(ember)
-    monkeypatch.setattr(ember.optim.sgd, "_MIN_PARALLEL", 1 << 40)
+    monkeypatch.setattr(module, "_MIN_PARALLEL", 1 << 40)
     whole = run(ember)
     expected = run(torch)
     assert len(blocked) == len(expected)
