@@ -147,8 +147,7 @@ def normal_cdf(o, x):
 
 def gelu(o, x):
     """o = x·Φ(x)."""
-    normal_cdf(o, x)
-    xp.multiply(x, o, out=o)
+    gelu_keeping_cdf(o, x, o)
 
 
 def gelu_keeping_cdf(o, x, cdf):
