@@ -288,8 +288,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     # are left out of the sum, the count and the max.
     lengths = ends - starts
     segment = _xp.repeat(_xp.arange(len(starts)), lengths)
-    positions = _xp.concatenate([_xp.arange(a, b) for a, b in zip(starts, ends)]) \
-        if len(starts) else _xp.zeros(0, dtype=_xp.int64)
+    # bag b's positions starts[b]..ends[b] - 1 sit at cumsum(lengths)[b] - lengths[b] onwards
+    positions = _xp.arange(int(lengths.sum())) + _xp.repeat(starts - _xp.cumsum(lengths) +
+                                                            lengths, lengths)
+    in_order = len(positions) == flat.numel() and bool(
+        (positions == _xp.arange(len(positions))).all())  # (the bags tile the input)
     keep = _xp.ones(len(positions), dtype=bool)
     if padding_idx is not None:
         keep = flat._data[positions] != padding_idx
@@ -311,7 +314,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     scale = keep.astype(rows._data.dtype)
     if mode == "mean":
         scale = scale / _xp.maximum(counts, 1)[segment].astype(rows._data.dtype)
-    picked = rows[Tensor._make(positions)] * Tensor._make(scale[:, None])
+    picked = (rows if in_order else rows[Tensor._make(positions)]) * Tensor._make(scale[:, None])
     return _nn.EmbeddingScatter.apply(picked, segment, len(starts), None, False)
 
 
