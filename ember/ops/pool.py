@@ -29,6 +29,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._conv_kernels import _pad_zeros, offset_window
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
+from ember.ops.pool_phases import Phases, phased
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
 
 _state = grad_mode._state
@@ -145,12 +146,14 @@ class MaxPool(Op):
 
 
 def _windows(a, kernel, stride, padding, dilation, out, pads=True):
-    """One output-sized strided view of the padded input (or of a, already padded) per kernel
-    offset, in scan order."""
+    """One output-sized view of the padded input (or of a, already padded) per kernel offset,
+    in scan order: strided views, or for a strided pooling views of its phases."""
     padded = a
     if pads:
         lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
         padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
+    if phased(stride, padded):
+        return Phases.of(padded, stride).windows(kernel, dilation, out)
     return [padded[(slice(None),) * 2 + offset_window(offset, dilation, out, stride)]
             for offset in xp.ndindex(*kernel)]
 
@@ -215,12 +218,18 @@ def _window_max_backward(a, best, gy, geometry):
     kernel, stride, padding, dilation, out = geometry
     lo, hi = _pads(a.shape[2:], kernel, stride, padding, dilation, out)
     padded = _pad_constant(a, lo, hi, _lowest(a.dtype))
-    gx = get_array_module(a).zeros(padded.shape, dtype=gy.dtype)
     masks = _first_max_masks(_windows(padded, *geometry, pads=False), best,
                              _inside(a, geometry, best))
-    targets = _windows(gx, *geometry, pads=False)
+    if phased(stride, padded):  # NOTE [Pooling by phases]
+        phases = Phases.zeros_like(padded.astype(gy.dtype, copy=False), stride)
+        targets = phases.windows(kernel, dilation, out)
+    else:
+        gx = get_array_module(a).zeros(padded.shape, dtype=gy.dtype)
+        targets = _windows(gx, *geometry, pads=False)
     for target, mask in zip(reversed(targets), reversed(masks)):
         xp.add(target, gy * mask, out=target)
+    if phased(stride, padded):
+        gx = phases.assemble()
     if not any(lo) and not any(hi):
         return gx
     return xp.ascontiguousarray(gx[(slice(None),) * 2 + tuple(

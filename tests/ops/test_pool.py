@@ -14,6 +14,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
+from ember.ops import pool_phases
 from tests.differential import assert_same
 from tests.ops import _nn_tables as tables
 
@@ -139,9 +140,12 @@ test_errors_match_torch = tables.errors_match_torch(ERRORS)
     ({"kernel_size": 3, "stride": 2, "ceil_mode": True}, (2, 2, 8, 7)),
 ])
 @pytest.mark.parametrize("return_indices", [False, True])
-def test_overlapping_gradients_bit_for_bit(kwargs, shape, return_indices):
+@pytest.mark.parametrize("phased", [False, True])
+def test_overlapping_gradients_bit_for_bit(kwargs, shape, return_indices, phased, monkeypatch):
     """NOTE [Max pooling's scatter order]: float32 sums of overlapping windows' gradients equal
-    torch's bits (ties and NaN included), with or without indices."""
+    torch's bits (ties and NaN included), with or without indices, on strided views or on the
+    phases of NOTE [Pooling by phases] (taken from any size here)."""
+    monkeypatch.setattr(pool_phases, "_PHASED_FROM", 0 if phased else 1 << 40)
     array = RNG.integers(-2, 3, shape).astype(np.float32)
     array[RNG.random(shape) < 0.1] = np.nan
     out_shape = tuple(TF.max_pool2d(torch.tensor(array), **kwargs).shape)
@@ -179,3 +183,31 @@ def test_windows_of_padding_values_pick_inside_the_input(kwargs):
             results.append(out)
         for e, t in zip(*results):
             np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("nd, kwargs", [
+    (1, {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (2, {"kernel_size": (3, 2), "stride": (3, 2), "padding": (1, 0), "dilation": (2, 1)}),
+    (2, {"kernel_size": 2, "stride": (1, 2), "ceil_mode": True}),
+    (3, {"kernel_size": 2, "stride": 2, "padding": 1}),
+])
+def test_pooling_by_phases_is_pooling_on_strided_views(nd, kwargs, monkeypatch):
+    """NOTE [Pooling by phases]: the phases give the strided views' maxima, indices and
+    gradients bit for bit (1-3 dims, strides that differ per dim, dilation, ceil_mode)."""
+    shape = (2, 3) + (9, 8, 7)[:nd]
+    array = RNG.integers(-3, 4, shape).astype(np.float32)
+    array[RNG.random(shape) < 0.05] = np.nan
+    pool = getattr(EF, f"max_pool{nd}d")
+    out_shape = tuple(pool(ember.tensor(array), **kwargs).shape)
+    g = ember.tensor(RNG.standard_normal(out_shape).astype(np.float32))
+    results = []
+    for threshold in (0, 1 << 40):
+        monkeypatch.setattr(pool_phases, "_PHASED_FROM", threshold)
+        x = ember.tensor(array, requires_grad=True)
+        y, idx = pool(x, return_indices=True, **kwargs)
+        y.backward(g)
+        results.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    (y0, i0, g0), (y1, i1, g1) = results
+    np.testing.assert_array_equal(y0, y1)
+    np.testing.assert_array_equal(i0, i1)
+    np.testing.assert_array_equal(g0.view(np.uint32), g1.view(np.uint32))
