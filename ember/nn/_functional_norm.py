@@ -8,6 +8,7 @@ kernels there.
 
 import math
 
+from ember import _dtype
 from ember._backend import xp as _xp
 from ember._registry import FUNCTIONS, torch_function
 from ember._tensor import Tensor, short_name as _short_name
@@ -16,6 +17,7 @@ from ember.ops._opmath import in_opmath as _in_opmath, is_half as _is_half
 from ember.ops.nn_native import (
     check_batch_norm as _check_batch_norm, check_group_norm_affine as _check_group_norm_affine,
     check_norm_dtypes as _check_norm_dtypes)
+from ember.ops.norm_affine import channel_affine
 from ember.ops.padding import pad
 from ember.ops.pool_avg import avg_pool2d, avg_pool3d
 
@@ -212,6 +214,9 @@ def _group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     grouped = input.reshape(n, num_groups, channels // num_groups * math.prod(input.shape[2:]))
     y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
     y = y.reshape(input.shape)
+    if weight is not None and y.dtype in (_dtype.float32, _dtype.float64) and \
+            weight.dtype is y.dtype and (bias is None or bias.dtype is y.dtype):
+        return channel_affine(y, weight, bias)
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(affine_shape)

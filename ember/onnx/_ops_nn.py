@@ -249,6 +249,17 @@ def normalize(s):
     s.output(0, y)
 
 
+@converts("ChannelAffine")
+def channel_affine(s):
+    """x·w + b per channel (group norm's affine map): Mul and Add by (1, C, 1, ...) views."""
+    b, x = s.b, s.input(0)
+    affine = [1, -1] + [1] * (len(b.shape(x)) - 2)
+    y = b.node("Mul", [x, b.node("Reshape", [s.input(1), b.ints(affine)])])
+    if s.input(2):
+        y = b.node("Add", [y, b.node("Reshape", [s.input(2), b.ints(affine)])])
+    s.output(0, y)
+
+
 def _statistic(s, i, c):
     """A running statistic as a (C,) initializer, under its buffer's name when it is one."""
     ref = s.arg(i)
