@@ -82,9 +82,12 @@ class AdaptiveAvg(Op):
     @staticmethod
     def forward(ctx, x, mats, count, sequential):
         a = x._data
-        ctx.mats, ctx.count = mats, count
+        ctx.mats, ctx.count, ctx.shape = mats, count, a.shape
         if sequential and is_half(a.dtype):
             return _sequential_mean(a, mats)
+        if _is_global(mats) and a.dtype.char in "fd":  # one window: a sum, not matrix products
+            spatial = tuple(range(a.ndim - len(mats), a.ndim))
+            return a.sum(axis=spatial, keepdims=True) / count.astype(a.dtype)
         with xp.errstate(invalid="ignore"):
             y = _apply_matrices(widen(a), mats) / count
         if xp.isnan(y).any():  # maybe an inf times a 0 of the indicators: sum windows instead
@@ -93,9 +96,16 @@ class AdaptiveAvg(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        mats = _transposed(ctx.mats)
         scaled = gy / Tensor._make(ctx.count.astype(gy._data.dtype))
-        return SeparableLinear.apply(scaled, mats), None, None, None
+        if _is_global(ctx.mats):  # every position gets its window's gy / count
+            return scaled.expand(ctx.shape), None, None, None
+        return SeparableLinear.apply(scaled, _transposed(ctx.mats)), None, None, None
+
+
+def _is_global(mats) -> bool:
+    """Whether adaptive average pooling has one window per plane (output size 1 in every
+    pooled dim): global average pooling, a network's head."""
+    return all(m is not None and m.shape[0] == 1 for m in mats)
 
 
 def _sequential_mean(a, mats):

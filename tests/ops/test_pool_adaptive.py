@@ -26,6 +26,8 @@ CASES = {
     "adaptive_avg2d_none": (lambda F, x: F.adaptive_avg_pool2d(x, (None, 2)), (2, 3, 5, 5)),
     "adaptive_avg2d_up": (lambda F, x: F.adaptive_avg_pool2d(x, (5, 7)), (1, 2, 3, 4)),
     "adaptive_avg1d": (lambda F, x: F.adaptive_avg_pool1d(x, 4), (3, 10)),
+    "adaptive_avg1d_1": (lambda F, x: F.adaptive_avg_pool1d(x, 1), (3, 10)),
+    "adaptive_avg3d_1": (lambda F, x: F.adaptive_avg_pool3d(x, 1), (2, 3, 4, 3, 2)),
     "adaptive_avg3d": (lambda F, x: F.adaptive_avg_pool3d(x, (2, 3, 4)), (1, 2, 5, 6, 7)),
     "adaptive_max2d": (lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True),
                        (2, 3, 7, 6)),
@@ -39,9 +41,10 @@ test_float32_stays_float32 = tables.forward_backward(RNG, CASES, np.float32, 1e-
 test_ties_send_grad_to_first_max = tables.forward_backward(RNG, CASES, np.float64, 1e-10,
                                                            draw=tables.ties)
 test_gradcheck_float64 = tables.gradcheck_float64(RNG, CASES, ["adaptive_avg2d",
+                                                               "adaptive_avg2d_1",
                                                                "adaptive_max2d"])
 test_double_backward_matches_torch = tables.input_double_backward(
-    RNG, CASES, ["adaptive_avg2d", "adaptive_max2d"])
+    RNG, CASES, ["adaptive_avg2d", "adaptive_avg2d_1", "adaptive_max2d"])
 test_grad_fn_names_match_torch = tables.grad_fn_names(
     RNG, CASES, [c for c in CASES if "unbatched" not in c])
 
@@ -99,3 +102,10 @@ def test_no_channels_3d_raises_as_torch():
     for lib in (ember, torch):
         with pytest.raises(RuntimeError):
             lib.nn.functional.adaptive_avg_pool3d(lib.ones(1, 0, 5, 4, 3), 2)
+
+
+def test_global_average_of_infinities_as_torch():
+    """One window per plane (a sum, not matrix products): ±inf and NaN give torch's means."""
+    x = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    x[0, 0, 1, 1], x[0, 1, 2, 2], x[0, 1, 3, 3], x[1, 2, 0, 0] = np.inf, np.inf, -np.inf, np.nan
+    tables.check_against_torch(RNG, lambda F, t: F.adaptive_avg_pool2d(t, 1), [x], 1e-6)
