@@ -6,6 +6,11 @@ with the pads negated and value 0. The other modes are an index table per padded
 -1 → 1; replicate: -1 → 0; circular: -1 → n-1) applied with `take`, one dim at a time; the
 adjoint of a gather along a dim is a scatter-add along it, and the two ops are each other's
 backward. Interpolation (`ember/ops/interpolate.py`) reuses the gather for its 'nearest' modes.
+Two kinds of table go faster, to the same bits: a padding table, whose inside is the identity,
+is one copy (one add backward) plus the edges' gather (scatter-add), in the input's layout
+(moving the axis first made every pass strided: reflection pad fwd+bwd of (16, 64, 32, 32)
+9.2 -> 4.9 ms); nearest upsampling by a whole factor k is `repeat`, and its adjoint the sum of
+k neighbours (35 -> 7.8 ms for a x2 upsampling of the same array).
 """
 
 from ember._autocast import float32_inputs
@@ -54,21 +59,7 @@ class TakeAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis):
         ctx.table, ctx.axis, ctx.n = table, axis, x._data.shape[axis]
-        a = x._data
-        inside = _identity_run(table, a.shape[axis])
-        if inside is None:
-            repeats = _repeats(table, a.shape[axis])
-            if repeats:  # nearest upsampling by a whole factor
-                return xp.repeat(a, repeats, axis=axis)
-            return xp.take(a, table, axis=axis)
-        # a padding table: its inside is a copy of x, only the edges need the gather
-        y = get_array_module(a).empty(a.shape[:axis] + table.shape + a.shape[axis + 1:],
-                                      dtype=a.dtype)
-        before, after = _split(y, axis, inside, a.shape[axis])
-        xp.take(a, table[:inside], axis=axis, out=before[0])
-        xp.copyto(before[1], a)
-        xp.take(a, table[inside + a.shape[axis]:], axis=axis, out=after)
-        return y
+        return _take_along(x._data, table, axis)
 
     @staticmethod
     def backward(ctx, gy):
@@ -83,32 +74,51 @@ class AddAlong(Op):
     @staticmethod
     def forward(ctx, x, table, axis, n):
         ctx.table, ctx.axis = table, axis
-        a = x._data
-        y = get_array_module(a).zeros(a.shape[:axis] + (n,) + a.shape[axis + 1:], dtype=a.dtype)
-        y_along, a_along = xp.moveaxis(y, axis, 0), xp.moveaxis(a, axis, 0)  # (views)
-        inside = _identity_run(table, n)
-        if inside is None:
-            repeats = _repeats(table, n)
-            if repeats:  # each target sums its `repeats` neighbours: 0 + first + second ...
-                runs = a.reshape(a.shape[:axis] + (n, repeats) + a.shape[axis + 1:])
-                lead = (slice(None),) * (axis + 1)
-                y = xp.add(runs[lead + (0,)], 0)  # (0 + -0 is +0, as in the scatter-add)
-                for j in range(1, repeats):
-                    y += runs[lead + (j,)]
-                return y
-            scatter_add(y_along, table, a_along)
-            return y
-        # a padding table: the edges before the inside, the inside (one add), the edges after,
-        # each target summing its values in table order, as one scatter-add over all would
+        return _add_along(x._data, table, axis, n)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return TakeAlong.apply(gy, ctx.table, ctx.axis), None, None, None
+
+
+def _take_along(a, table, axis):
+    """a.take(table, axis), with the shortcuts of NOTE [Padding as gathers]."""
+    n = a.shape[axis]
+    inside = _identity_run(table, n)
+    if inside is None:
+        repeats = _repeats(table, n)
+        return xp.repeat(a, repeats, axis=axis) if repeats else xp.take(a, table, axis=axis)
+    y = get_array_module(a).empty(a.shape[:axis] + table.shape + a.shape[axis + 1:],
+                                  dtype=a.dtype)
+    (before, middle), after = _split(y, axis, inside, n)
+    xp.take(a, table[:inside], axis=axis, out=before)
+    xp.copyto(middle, a)
+    xp.take(a, table[inside + n:], axis=axis, out=after)
+    return y
+
+
+def _add_along(a, table, axis, n):
+    """zeros with [.., table[j], ..] += a[.., j, ..] along axis, each target summing its values
+    in table order (np.add.at's bits), with the shortcuts of NOTE [Padding as gathers]."""
+    y = get_array_module(a).zeros(a.shape[:axis] + (n,) + a.shape[axis + 1:], dtype=a.dtype)
+    y_along, a_along = xp.moveaxis(y, axis, 0), xp.moveaxis(a, axis, 0)  # (views)
+    inside = _identity_run(table, n)
+    if inside is not None:  # the edges before the inside, the inside, the edges after
         end = inside + n
         scatter_add(y_along, table[:inside], a_along[:inside])
         y += a[(slice(None),) * axis + (slice(inside, end),)]
         scatter_add(y_along, table[end:], a_along[end:])
         return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        return TakeAlong.apply(gy, ctx.table, ctx.axis), None, None, None
+    repeats = _repeats(table, n)
+    if repeats is None:
+        scatter_add(y_along, table, a_along)
+        return y
+    runs = a.reshape(a.shape[:axis] + (n, repeats) + a.shape[axis + 1:])
+    lead = (slice(None),) * (axis + 1)
+    y = xp.add(runs[lead + (0,)], 0)  # 0 + first (+0 for a -0, as the scatter-add) + second ...
+    for j in range(1, repeats):
+        y += runs[lead + (j,)]
+    return y
 
 
 def _identity_run(table, n: int):
