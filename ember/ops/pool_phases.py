@@ -10,7 +10,9 @@ from ember._backend import get_array_module, xp
 # (32, 96, 14, 14)). Split by position mod s per dim, the input becomes s^nd contiguous
 # phases, and offset k's view is a plain block of phase (k·d) mod s starting at (k·d) // s:
 # one strided copy in (and, for the gradient, one out) instead of one per offset. Values and
-# the order of the additions are unchanged, so are the bits.
+# the order of the additions are unchanged, so are the bits. Measured on that pool of
+# (32, 96, 28, 28): forward and backward ~30 -> ~24 ms (torch 12-15); what is left are the
+# maxima and masks passes over blocks whose rows are only 14 elements long.
 _PHASED_FROM = 1 << 15  # padded input elements; smaller poolings keep the strided views
 
 
