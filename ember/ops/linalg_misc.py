@@ -395,10 +395,10 @@ def _euclidean_cdist(x1: Tensor, x2: Tensor) -> Tensor:
 
 
 class EuclideanDist(Op):
-    """y = √max(|a|² - 2a·b + |b|², 1e-30) for the rows a of x1 and b of x2: one matrix product
+    """y = √max(|a|² - 2a·b + |b|², 0) for the rows a of x1 and b of x2: one matrix product
     of [-2a, |a|², 1] and [b, 1, |b|²] (PyTorch's _euclidean_dist, O(r1·r2·c) multiplies in
     one GEMM instead of an (r1, r2, c) difference; it cancels where a ≈ b, as PyTorch's does);
-    with r = gy/y:  g1 = x1·Σ_j r - r·x2,  g2 = x2·Σ_i r - rᵀ·x1."""
+    with r = gy/y (0 where y = 0):  g1 = x1·Σ_j r - r·x2,  g2 = x2·Σ_i r - rᵀ·x1."""
 
     @staticmethod
     def forward(ctx, x1, x2):
@@ -408,7 +408,7 @@ class EuclideanDist(Op):
         a_rows = module.concatenate([a * a.dtype.type(-2), a_norm, module.ones_like(a_norm)], -1)
         b_rows = module.concatenate([b, module.ones_like(b_norm), b_norm], -1)
         y = xp.matmul(a_rows, xp.swapaxes(b_rows, -1, -2))
-        xp.maximum(y, a.dtype.type(1e-30), out=y)
+        xp.maximum(y, a.dtype.type(0), out=y)
         y = Tensor._make(xp.sqrt(y, out=y))
         ctx.save_for_backward(x1, x2, y)
         return y
@@ -416,7 +416,7 @@ class EuclideanDist(Op):
     @staticmethod
     def backward(ctx, gy):
         x1, x2, y = ctx.saved_tensors
-        ratio = gy / y  # (y ≥ 1e-15: PyTorch's zeroing where y == 0 never applies)
+        ratio = (gy / y).masked_fill(y == 0, 0)  # (a zero distance: a zero subgradient)
         g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if ctx.needs_input_grad[0] \
             else None
         g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1) if ctx.needs_input_grad[1] \

@@ -190,3 +190,21 @@ ERRORS = {
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_errors(case):
     assert_same_error(ERRORS[case], same_message=True)
+
+
+def test_cdist_matmul_route_at_zero_distance():
+    """PyTorch's one-GEMM route clamps at 0: a point's distance to itself is 0 (exactly, with
+    small integer coordinates, where the products are exact) and its gradient there the zero
+    subgradient, as torch's (30 rows: past the 25 of that route)."""
+    a = RNG.integers(-3, 4, (30, 3)).astype(np.float32)
+    g = RNG.standard_normal((30, 30)).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        d = lib.cdist(x, x)
+        d.backward(lib.tensor(g))
+        results.append((d.detach().numpy(), x.grad.numpy()))
+    (d_e, g_e), (d_t, g_t) = results
+    np.testing.assert_array_equal(np.diagonal(d_e), np.zeros(30, np.float32))
+    np.testing.assert_allclose(d_e, d_t, rtol=1e-6)
+    np.testing.assert_allclose(g_e, g_t, rtol=1e-5, atol=1e-5)
