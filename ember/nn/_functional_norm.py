@@ -17,7 +17,9 @@ from ember.ops._opmath import in_opmath as _in_opmath, is_half as _is_half
 from ember.ops.nn_native import (
     check_batch_norm as _check_batch_norm, check_group_norm_affine as _check_group_norm_affine,
     check_norm_dtypes as _check_norm_dtypes)
+from ember.ops.conv import _named
 from ember.ops.norm_affine import channel_affine
+from ember.ops.shape import View
 from ember.ops.padding import pad
 from ember.ops.pool_avg import avg_pool2d, avg_pool3d
 
@@ -213,9 +215,13 @@ def _group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         return _in_opmath(_group_norm, input, num_groups, weight, bias, eps)
     grouped = input.reshape(n, num_groups, channels // num_groups * math.prod(input.shape[2:]))
     y = _nn.normalize(grouped, None, None, (2,), eps, (1,), op=_nn.NormalizeGroup)[0]
+    if weight is None and bias is None:  # (the last node is named as torch's group norm's)
+        return _named(View, "NativeGroupNormBackward0").apply(y, tuple(input.shape))
     y = y.reshape(input.shape)
-    if weight is not None and y.dtype in (_dtype.float32, _dtype.float64) and \
-            weight.dtype is y.dtype and (bias is None or bias.dtype is y.dtype):
+    if y.dtype in (_dtype.float32, _dtype.float64) and all(
+            p is None or p.dtype is y.dtype for p in (weight, bias)):
+        if weight is None:  # y·1 + b is y + b, bit for bit
+            weight = Tensor._make(_xp.ones(channels, dtype=y._data.dtype))
         return channel_affine(y, weight, bias)
     affine_shape = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:

@@ -112,6 +112,7 @@ def _layer_cases():
     yield "layernorm", nn.LayerNorm((4, 5)), (2, 3, 4, 5)
     yield "layernorm-no-affine", nn.LayerNorm(5, elementwise_affine=False), (2, 5)
     yield "groupnorm", nn.GroupNorm(2, 4), (2, 4, 3, 3)
+    yield "groupnorm-no-affine", nn.GroupNorm(2, 4, affine=False), (2, 4, 3, 3)
     yield "instancenorm", nn.InstanceNorm2d(3), (2, 3, 4, 4)
     for act in (nn.ReLU(), nn.LeakyReLU(0.2), nn.GELU(), nn.GELU("tanh"), nn.SiLU(),
                 nn.Sigmoid(), nn.Tanh(), nn.Softplus(), nn.Softplus(beta=2.0), nn.ELU(0.5),

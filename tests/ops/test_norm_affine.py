@@ -51,3 +51,19 @@ def test_frozen_weight_bias_gradient():
     g = RNG.standard_normal((3, 4, 5)).astype(np.float32)
     ember.nn.functional.group_norm(x, 2, w, b).backward(ember.tensor(g))
     np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_group_norm_without_weight_is_named_as_torch(with_bias):
+    """No weight (a bias alone, or neither): still NativeGroupNormBackward0, the same values."""
+    x = RNG.standard_normal((2, 4, 3)).astype(np.float32)
+    b = RNG.standard_normal(4).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.group_norm(t, 2, None, lib.tensor(b) if with_bias else None)
+        y.sum().backward()
+        results.append((y.grad_fn.name(), y.detach().numpy(), t.grad.numpy()))
+    assert results[0][0] == results[1][0] == "NativeGroupNormBackward0"
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(results[0][2], results[1][2], atol=1e-5)
