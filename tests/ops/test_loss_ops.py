@@ -134,3 +134,23 @@ def test_class_losses_grad_fn_names_as_torch(shape, reduction):
                   F.nll_loss(x, t, reduction=reduction))
         names.append([loss.grad_fn.name() for loss in losses])
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_losses_in_chunks_keep_their_bits(name, reduction, monkeypatch):
+    """SmoothL1/Huber computed chunk by chunk (in_chunks) give the whole-array bits: NaN, ±inf
+    and both branches included, over many small chunks."""
+    from ember.ops import activation_kernels, loss_ops
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((7, 301)) * 2).astype(np.float32)
+    x.reshape(-1)[:5], x.reshape(-1)[5:9] = np.nan, np.inf
+    y = rng.standard_normal((7, 301)).astype(np.float32)
+    fn = getattr(ember.nn.functional, name)
+    monkeypatch.setattr(activation_kernels, "CHUNK", 64)
+    chunked = np.asarray(fn(ember.tensor(x), ember.tensor(y), reduction=reduction).numpy())
+    op = loss_ops.SmoothL1Loss if name == "smooth_l1_loss" else loss_ops.HuberLoss
+    monkeypatch.setattr(op, "in_chunks", False)
+    whole = np.asarray(fn(ember.tensor(x), ember.tensor(y), reduction=reduction).numpy())
+    np.testing.assert_array_equal(chunked.view(np.uint32), whole.view(np.uint32))
