@@ -25,7 +25,7 @@ import math
 from ember._backend import quiet, xp
 from ember._threads import flat_blocks, parallel_blocks
 from ember.ops._selection import select_into
-from ember.ops.relu_kernels import zeros_shaped
+from ember.ops.relu_kernels import keep_where, zeros_shaped
 
 CHUNK = 1 << 16  # elements per pass: a float32 buffer of 256 KB, a few of them in L2
 
@@ -314,21 +314,14 @@ def hardswish_backward(o, gy, x):
     xp.add(middle, 0.5, out=middle)
     xp.multiply(gy, middle, out=middle)
     select_into(o, xp.greater_equal(x, 3), gy, middle)
-    _keep_where(o, o, xp.logical_not(xp.less_equal(x, -3)))  # (NaN stays)
+    keep_where(o, o, xp.logical_not(xp.less_equal(x, -3)))  # (NaN stays)
 
 
 def hardtanh_backward(o, gy, x, low, high):
     """o = gy where low < x < high, else +0 (a NaN x included, as in PyTorch)."""
     inside = xp.greater(x, low)
     xp.logical_and(inside, xp.less(x, high), out=inside)
-    _keep_where(o, gy, inside)
-
-
-def _keep_where(o, g, mask):
-    """o = g where mask, else +0: g's bits times the mask's 0/1 as unsigned integers, one
-    pass where a selection takes five (as ReLU's backward, NOTE [Masking by bits])."""
-    bits = xp.dtype(f"u{o.dtype.itemsize}")
-    xp.multiply(g.view(bits), mask.view(xp.uint8), out=o.view(bits))
+    keep_where(o, gy, inside)
 
 
 def _zeros(like):

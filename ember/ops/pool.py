@@ -221,7 +221,7 @@ def _window_max_backward(a, best, gy, geometry):
     masks = _first_max_masks(_windows(padded, *geometry, pads=False), best,
                              _inside(a, geometry, best))
     if phased(stride, padded):  # NOTE [Pooling by phases]
-        phases = Phases.zeros_like(padded.astype(gy.dtype, copy=False), stride)
+        phases = Phases.zeros_like(padded, stride, gy.dtype)
         targets = phases.windows(kernel, dilation, out)
     else:
         gx = get_array_module(a).zeros(padded.shape, dtype=gy.dtype)

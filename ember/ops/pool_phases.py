@@ -34,10 +34,10 @@ class Phases:
                     for r in xp.ndindex(*stride)}, stride, array.shape)
 
     @classmethod
-    def zeros_like(cls, array, stride):
-        """Zero phases of an array shaped like `array`."""
+    def zeros_like(cls, array, stride, dtype):
+        """Zero phases (of dtype) of an array shaped like `array`."""
         module = get_array_module(array)
-        return cls({r: module.zeros(array[cls._picks(r, stride)].shape, dtype=array.dtype)
+        return cls({r: module.zeros(array[cls._picks(r, stride)].shape, dtype=dtype)
                     for r in xp.ndindex(*stride)}, stride, array.shape)
 
     @staticmethod

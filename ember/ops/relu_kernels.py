@@ -76,12 +76,17 @@ def relu_backward(g, y):
     """gy where y > 0 or y is NaN, +0 elsewhere (NOTE [Masking by bits]), y being ReLU's
     output: never negative, so the mask is y != 0 (a NaN is kept, both zeros are not), one
     comparison. It is made block by block with the product, the two passes on the threads."""
-    bits = xp.dtype(f"u{g.dtype.itemsize}")
     gx = xp.empty(g.shape, dtype=g.dtype)
 
     def masked(out, g, y):
-        keep = xp.not_equal(y, 0)
-        xp.multiply(g.view(bits), keep.view(xp.uint8), out=out.view(bits))
+        keep_where(out, g, xp.not_equal(y, 0))
 
     flat_blocks(masked, gx, g, xp.broadcast_to(y, g.shape) if y.shape != g.shape else y)
     return gx
+
+
+def keep_where(out, g, mask):
+    """out = g where mask, else +0: g's bits times the mask's 0/1 as unsigned integers, one
+    pass where a selection takes five (NOTE [Masking by bits])."""
+    bits = xp.dtype(f"u{out.dtype.itemsize}")
+    xp.multiply(g.view(bits), mask.view(xp.uint8), out=out.view(bits))
