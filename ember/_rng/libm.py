@@ -13,8 +13,7 @@ as slow) and fdlibm's `log1p` as x86-64 glibc runs it (FMA in its series; agreed
 arguments, but the emulated FMAs made it twice as slow as `math.log1p`).
 """
 
-import ctypes
-import ctypes.util
+import functools
 import math
 import sys
 
@@ -41,8 +40,11 @@ def per_element(fn, values):
         values.shape)
 
 
+@functools.cache
 def _float_functions():
-    """The C library's float32 acosf, sinf and cosf through ctypes ({} where there is none)."""
+    """The C library's float32 acosf, sinf and cosf through ctypes ({} where there is none);
+    loaded at first use: finding the library costs ~5 ms, a fortieth of `import ember`."""
+    import ctypes.util
     try:
         libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
     except OSError:
@@ -56,9 +58,6 @@ def _float_functions():
     return found
 
 
-_FLOAT_FUNCTIONS = _float_functions()
-
-
 def call_c(name: str, values):
     """The C library's acos, sin or cos of each value, in the array's precision (float32 or
     float64), as torch's scalar CPU kernels call them (std::acos(float) is acosf). NumPy's own
@@ -66,7 +65,7 @@ def call_c(name: str, values):
     the C library cannot be loaded, float32 values are rounded from the float64 result."""
     values = xp.asarray(values)
     if values.dtype == xp.float32:
-        fn = _FLOAT_FUNCTIONS.get(name)
+        fn = _float_functions().get(name)
         if fn is None:
             return call_c(name, values.astype(xp.float64)).astype(xp.float32)
         flat = values.reshape(-1)

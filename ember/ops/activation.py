@@ -341,11 +341,18 @@ class Prelu(Op):
         ctx.save_for_backward(x, w)
         d = x._data
         wb = _channel_view(w._data, d.ndim)
+        if _float_pair(d, wb):  # leaky_relu's kernel with a slope per channel
+            y = xp.empty(d.shape, dtype=d.dtype)
+            kernels.leaky_relu(y, d, wb)
+            return y
         return xp.where(d > 0, d, wb * d)
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
+        wb = _channel_view(w._data, x.ndim)
+        if not unary._state["enabled"] and _float_pair(x._data, wb, gy._data):
+            return _prelu_gradients(ctx, gy._data, x._data, wb)
         positive = _const(x._data > 0)
         wb = w.reshape(_channel_shape(w.numel(), x.ndim))
         gx = gy * where(positive, 1.0, wb) if ctx.needs_input_grad[0] else None
@@ -353,6 +360,25 @@ class Prelu(Op):
         if ctx.needs_input_grad[1]:
             gw = sum_to(where(positive, 0.0, gy * x), wb.shape).reshape(w.shape)
         return gx, gw
+
+
+def _float_pair(d, w, g=None):
+    """Whether the array kernels apply: float32/64 input, weights (and gradient) alike."""
+    return d.dtype.char in "fd" and w.dtype == d.dtype and (g is None or g.dtype == d.dtype)
+
+
+def _prelu_gradients(ctx, g, d, wb):
+    """PReLU's first-order (gx, gw) on arrays: gx = g where x > 0 else g·w, gw = Σ g·x over
+    x ≤ 0 outside the weights' axis (NOTE [Activation kernels in cache-sized chunks])."""
+    gx = gw = None
+    if ctx.needs_input_grad[0]:
+        gx = Tensor._make(xp.empty(d.shape, dtype=d.dtype))
+        kernels.leaky_relu_backward(gx._data, g, d, wb)
+    if ctx.needs_input_grad[1]:
+        axes = tuple(a for a in range(d.ndim) if wb.ndim == 0 or wb.shape[a] == 1)
+        summed = kernels.prelu_weight_backward(g, d, axes)
+        gw = Tensor._make(summed.reshape(ctx.saved_tensors[1].shape))
+    return gx, gw
 
 
 def _channel_shape(n, ndim):

@@ -213,16 +213,46 @@ def gelu_tanh_backward(o, gy, x, t):
 
 # ---- piecewise: leaky_relu, elu, softplus, hardswish ---------------------------------------
 def leaky_relu(o, x, slope):
-    """o = x if x > 0 else slope·x: the larger of x and slope·x for slope ≤ 1 (the smaller past
-    1), with slope·x second so that where they tie (zeros) NumPy returns it, as PyTorch does."""
+    """o = x if x > 0 else slope·x, slope a number or per-channel weights that broadcast to x
+    (PReLU): the larger of x and slope·x where every slope is below 1 (the smaller where every
+    one is above), with slope·x second so that where they tie (zeros) NumPy returns it, as
+    PyTorch does. A zero or NaN slope, or slopes on both sides of 1, select by bits instead:
+    0·inf is NaN where x = +inf must stay inf."""
     xp.multiply(x, slope, out=o)
-    (xp.maximum if slope <= 1 else xp.minimum)(x, o, out=o)
+    larger = _larger_or_smaller(slope)
+    if larger is None:
+        select_into(o, _not_positive(x), o, x)
+    else:
+        larger(x, o, out=o)
+
+
+def _larger_or_smaller(slope):
+    """maximum where every slope is in [-inf, 1] but 0, minimum where every one is above 1,
+    else None (`leaky_relu`)."""
+    if isinstance(slope, (int, float)):
+        below, above = slope <= 1 and slope != 0, slope > 1
+    else:
+        below, above = bool(xp.all((slope <= 1) & (slope != 0))), bool(xp.all(slope > 1))
+    return xp.maximum if below else xp.minimum if above else None
 
 
 def leaky_relu_backward(o, gy, x, slope):
-    """o = gy where x > 0, else gy·slope."""
-    scaled = xp.multiply(gy, slope)
-    select_into(o, xp.greater(x, 0), gy, scaled)
+    """o = gy where x > 0, else gy·slope (slope as in `leaky_relu`)."""
+    xp.multiply(gy, slope, out=o)
+    select_into(o, _not_positive(x), o, gy)
+
+
+def _not_positive(x):
+    """The mask of x ≤ 0 or NaN: PyTorch's `x > 0 ? … : …` takes its second branch there."""
+    mask = xp.asarray(xp.greater(x, 0))  # (an array even for 0-d x)
+    return xp.logical_not(mask, out=mask)
+
+
+def prelu_weight_backward(gy, x, channel_axes):
+    """Σ gy·x where x ≤ 0 (or NaN) over the axes that are not the weights' (PReLU's gw)."""
+    product = xp.multiply(gy, x, out=xp.empty(x.shape, dtype=x.dtype))
+    keep_where(product, product, _not_positive(x))
+    return product.sum(axis=channel_axes)
 
 
 def elu(o, x, alpha, scale, input_scale):

@@ -182,6 +182,34 @@ def test_prelu_shapes(shapes):
         assert_same(e, t)
 
 
+# Weights of every kind the kernels tell apart (all in (0, 1], all above 1, negative, zero,
+# NaN, mixed per channel), on inputs with ±inf, ±0 and NaN: the same bits as torch, float32
+# and float64, big enough for the array kernels (0·inf is NaN where x = +inf stays inf).
+PRELU_WEIGHTS = [[0.25], [0.0], [float("nan")], [-0.5], [2.0], [0.25, 0.5, 0.1], [2.0, 3.0, 1.5],
+                 [0.25, -0.5, 0.0], [2.0, 0.5, 1.0]]
+SPECIAL_VALUES = [np.inf, -np.inf, 0.0, -0.0, np.nan, 1.0, -1.0, 3.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weights", PRELU_WEIGHTS, ids=str)
+def test_prelu_and_leaky_relu_bits_on_special_values(weights, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, len(weights) if len(weights) > 1 else 3, 40, 40))
+    x.reshape(-1)[:8] = SPECIAL_VALUES
+    g = rng.standard_normal(x.shape)
+    results = []
+    for lib in (ember, torch):
+        xs = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        ws = lib.tensor(weights, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.prelu(xs, ws)
+        y.backward(lib.tensor(g, dtype=getattr(lib, dtype)))
+        leaky = lib.nn.functional.leaky_relu(xs.detach(), weights[0])
+        results.append([t.detach().numpy() for t in (y, xs.grad, leaky)] + [ws.grad.numpy()])
+    for e, t in zip(results[0][:3], results[1][:3]):
+        assert e.dtype == t.dtype and np.array_equal(e.view(np.uint8), t.view(np.uint8))
+    np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-5, atol=1e-6)
+
+
 # The torch.* faces of the activations (and their Tensor methods).
 TORCH_LEVEL = {
     "prelu": lambda lib, x: lib.prelu(x, lib.tensor([0.25, 0.5, 0.1], dtype=x.dtype)),
