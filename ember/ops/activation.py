@@ -19,7 +19,9 @@ from ember.ops import activation_kernels as kernels
 from ember.ops import unary
 from ember.ops.unary import gradient_by_kernel
 from ember.ops.broadcast import sum_to
-from ember.ops.comparison import where
+from ember.ops.comparison import kept_gradient, where
+from ember.ops._selection import where_array
+from ember.ops.relu_kernels import keep_where
 
 
 def _by_kernel(kernel, d, *args):
@@ -219,7 +221,7 @@ class Hardtanh(Op):
         gx = gradient_by_kernel(kernels.hardtanh_backward, gy, x, lo, hi)
         if gx is not None:
             return gx, None, None
-        return gy * _const((x._data > lo) & (x._data < hi)), None, None
+        return kept_gradient(gy, (x._data > lo) & (x._data < hi)), None, None
 
 
 class Hardsigmoid(Op):
@@ -240,7 +242,7 @@ class Hardsigmoid(Op):
         (x,) = ctx.saved_tensors
         d = x._data
         sixth = _scalar(float(xp.float32(1 / 6)), d)
-        return gy * _const(((d > -3) & (d < 3)) * sixth)
+        return kept_gradient(gy * _const(sixth), (d > -3) & (d < 3))
 
 
 class Hardswish(Op):
@@ -322,13 +324,14 @@ class Threshold(Op):
     def forward(ctx, x, threshold, value):
         ctx.save_for_backward(x)
         ctx.threshold = threshold
-        d = x._data
-        return xp.where(d > threshold, d, _scalar(value, d))
+        d = x._data  # PyTorch's x <= threshold ? value : x, so NaN stays NaN
+        return where_array(d <= _scalar(threshold, d), _scalar(value, d), d)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * _const(x._data > ctx.threshold), None, None
+        d = x._data
+        return kept_gradient(gy, xp.logical_not(d <= _scalar(ctx.threshold, d))), None, None
 
 
 class Prelu(Op):
@@ -412,13 +415,38 @@ class Hardshrink(Op):
 
     @staticmethod
     def forward(ctx, x, lambd):
-        keep = xp.abs(x._data) > lambd
-        ctx.keep = keep
-        return xp.where(keep, x._data, 0).astype(x._data.dtype, copy=False)
+        d = x._data
+        ctx.keep = _outside_band(d, lambd)
+        inside = _inside_band(d, lambd)  # a NaN x is neither: it passes, its gradient does not
+        return _kept(d, xp.logical_not(inside, out=inside))
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * _const(ctx.keep), None
+        return kept_gradient(gy, ctx.keep), None
+
+
+def _inside_band(d, lambd):
+    """-λ ≤ x ≤ λ, where the shrinks give 0 (False at NaN)."""
+    lambd = _scalar(lambd, d)
+    inside = xp.greater_equal(d, -lambd)
+    return xp.logical_and(inside, xp.less_equal(d, lambd), out=inside)
+
+
+def _outside_band(d, lambd):
+    """x < -λ or x > λ, where the shrinks' gradient passes (False at NaN, as PyTorch's
+    vectorised kernels)."""
+    lambd = _scalar(lambd, d)
+    outside = xp.less(d, -lambd)
+    return xp.logical_or(outside, xp.greater(d, lambd), out=outside)
+
+
+def _kept(d, keep):
+    """d where keep, +0 elsewhere (bits times the mask for floats)."""
+    if d.dtype.kind != "f":
+        return xp.where(keep, d, 0).astype(d.dtype)
+    out = xp.empty(d.shape, dtype=d.dtype)
+    keep_where(out, d, keep)
+    return out
 
 
 @op(method=True)
@@ -433,13 +461,17 @@ class Softshrink(Op):
     @staticmethod
     def forward(ctx, x, lambd):
         d = x._data
-        keep = xp.abs(d) > lambd
-        ctx.keep = keep
-        return xp.where(keep, d - xp.sign(d) * _scalar(lambd, d), 0).astype(d.dtype, copy=False)
+        ctx.keep = _outside_band(d, lambd)
+        if d.dtype.kind != "f":
+            return xp.where(ctx.keep, d - xp.sign(d) * _scalar(lambd, d), 0).astype(d.dtype)
+        # x - λ past λ, x + λ below -λ, +0 inside and NaN at NaN (PyTorch's vectorised
+        # kernel): x - clip(x, -λ, λ) is the same arithmetic
+        lambd = _scalar(lambd, d)
+        return xp.subtract(d, xp.clip(d, -lambd, lambd))
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * _const(ctx.keep), None
+        return kept_gradient(gy, ctx.keep), None
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

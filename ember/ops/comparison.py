@@ -8,8 +8,10 @@ from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
+from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._selection import where_array
+from ember.ops.relu_kernels import keep_where
 from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
 from ember.ops.broadcast import sum_to
 from ember.ops._wirtinger import refuse_complex
@@ -17,6 +19,26 @@ from ember.ops._wirtinger import refuse_complex
 
 def _constant(array) -> Tensor:
     return Tensor._make(xp.asanyarray(array))
+
+
+def kept_gradient(gy: Tensor, keep) -> Tensor:
+    """gy where the bool array `keep` holds, else +0: PyTorch's `cond ? grad : 0` backwards,
+    where an inf or NaN gradient stays out of the zeros (a product with the mask would make
+    them NaN). One integer pass for a first-order gradient, a `where` under create_graph."""
+    g = gy._data
+    if (not grad_mode._state["enabled"] and type(g) is xp.ndarray and g.dtype.kind == "f"
+            and keep.shape == g.shape):
+        out = xp.empty(g.shape, dtype=g.dtype)
+        keep_where(out, g, keep)
+        return Tensor._make(out)
+    zero = _constant(get_array_module(g).zeros((), dtype=g.dtype))
+    return where(_constant(keep), gy, zero)
+
+
+def zero_gradient(gy: Tensor) -> Tensor:
+    """+0 of gy's shape and dtype: the gradient of a piecewise-constant function (PyTorch's
+    zeros_like(grad), which an inf or NaN grad does not reach, unlike grad·0)."""
+    return Tensor._make(get_array_module(gy._data).zeros(gy._data.shape, dtype=gy._data.dtype))
 
 
 def require_tensors(name, input, other=None, both=False):
@@ -247,7 +269,7 @@ class Clamp(Op):
             inside &= x._data >= lo
         if hi is not None:
             inside &= x._data <= hi
-        return gy * _constant(inside.astype(gy._data.dtype)), None, None
+        return kept_gradient(gy, xp.broadcast_to(inside, gy._data.shape)), None, None
 
 
 @op(method=True, inplace=True, aliases=("clip",), out=True)
@@ -318,7 +340,7 @@ def _routed(gy, mask, ctx, index):
     """gy where mask, summed back to input `index`'s shape (None if that input needs no grad)."""
     if not ctx.needs_input_grad[index]:
         return None
-    kept = gy * _constant(xp.broadcast_to(mask, gy._data.shape).astype(gy._data.dtype))
+    kept = kept_gradient(gy, xp.broadcast_to(mask, gy._data.shape))
     return sum_to(kept, ctx._input_meta[index][0])
 
 

@@ -21,6 +21,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import check_broadcast
 from ember.ops.broadcast import sum_to
+from ember.ops.comparison import zero_gradient
 
 
 # ---- real / imag ----------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class Angle(Op):
     def backward(ctx, gy):
         (z,) = ctx.saved_tensors
         if not z.dtype.is_complex:
-            return gy * 0
+            return zero_gradient(gy)
         squared = z.real * z.real + z.imag * z.imag
         zero = Tensor._make(squared._data == 0)
         rotated = complex(-z.imag, z.real)  # i·z

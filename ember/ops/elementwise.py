@@ -19,7 +19,8 @@ from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
-from ember.ops.comparison import where
+from ember.ops.comparison import where, zero_gradient
+from ember.ops import modulo_kernels
 from ember.ops.unary import log
 
 
@@ -339,7 +340,7 @@ class FloorDivide(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        zero = gy * 0
+        zero = zero_gradient(gy)
         return tuple(sum_to(zero, meta[0]) if meta is not None else None
                      for meta in ctx._input_meta)
 
@@ -386,11 +387,14 @@ def _floor_divide(op_class, input, other, *mode):
 
 
 class Remainder(Op):
-    """y = a - floor(a / b)·b (sign of b, like Python's %);  ga = gy,  gb = -gy·floor(a / b)."""
+    """y = a - floor(a / b)·b (sign of b, like Python's %; a zero keeps a's sign, as PyTorch's);
+    ga = gy,  gb = -gy·floor(a / b)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if a.dtype.is_floating_point and b._data.dtype == a._data.dtype:
+            return modulo_kernels.remainder(a._data, b._data)
         with quiet():
             return xp.remainder(a._data, b._data)
 
@@ -421,8 +425,7 @@ class Fmod(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        with quiet():
-            return xp.fmod(a._data, b._data)
+        return modulo_kernels.fmod(a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):

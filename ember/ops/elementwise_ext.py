@@ -17,7 +17,7 @@ from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar, is_complex
 from ember.ops.broadcast import sum_to
-from ember.ops.comparison import where
+from ember.ops.comparison import where, zero_gradient
 from ember.ops.elementwise import apply_binary
 from ember.ops.unary import exp, log
 from ember.ops.unary_ext import exp2
@@ -189,7 +189,7 @@ class Copysign(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return _grads(ctx, lambda: gy * Tensor._make(ctx.ratio), lambda: gy * 0)
+        return _grads(ctx, lambda: gy * Tensor._make(ctx.ratio), lambda: zero_gradient(gy))
 
 
 class Ldexp(Op):
@@ -359,7 +359,8 @@ class Nextafter(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return _grads(ctx, lambda: where(Tensor._make(ctx.moved), gy, 0.0), lambda: gy * 0)
+        return _grads(ctx, lambda: where(Tensor._make(ctx.moved), gy, 0.0),
+                      lambda: zero_gradient(gy))
 
 
 # ---- public functions ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
+from ember.ops.comparison import zero_gradient
 from ember.ops._wirtinger import chain, conj
 
 _state = grad_mode._state
@@ -430,7 +431,7 @@ class PiecewiseConstant(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * 0, None
+        return zero_gradient(gy), None
 
 
 def float_unary(op_class, aliases=(), real_only=None):

@@ -15,7 +15,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj, is_complex
-from ember.ops.comparison import where
+from ember.ops.comparison import where, zero_gradient
 from ember.ops.unary import cos, exp, float_unary, refuse_complex_kernel, rsqrt, sign, sin
 
 
@@ -167,7 +167,7 @@ class Sgn(Op):
     def backward(ctx, gy):
         x, s = ctx.saved_tensors
         if x is None:
-            return gy * 0
+            return zero_gradient(gy)
         zero = Tensor._make(x._data == 0)
         radius = where(zero, 1.0, x.abs())
         tangential = gy - s * (gy * s.conj()).real

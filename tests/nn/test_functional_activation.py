@@ -210,6 +210,45 @@ def test_prelu_and_leaky_relu_bits_on_special_values(weights, dtype):
     np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-5, atol=1e-6)
 
 
+# Piecewise functions at NaN, ±inf and ±0, with inf and NaN gradients: PyTorch's `cond ? grad
+# : 0` backwards keep an inf or NaN gradient out of the zeros (a product with a mask would
+# not), and its vectorised kernels (tensors of more than a vector) decide NaN inputs. The
+# same values and zero signs as torch; NaNs only as NaNs.
+PIECEWISE = {
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, 0.5),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.1, 20.0),
+    "hardsigmoid": lambda lib, x: lib.nn.functional.hardsigmoid(x),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "clamp": lambda lib, x: x.clamp(-0.5, 0.5),
+    "clamp_tensor": lambda lib, x: x.clamp(lib.full_like(x, -0.5), lib.full_like(x, 0.5)),
+    "sign": lambda lib, x: x.sign(),
+    "floor": lambda lib, x: x.floor(),
+    "remainder": lambda lib, x: lib.remainder(x, 0.7),
+    "fmod": lambda lib, x: lib.fmod(x, 0.7),
+}
+KINK_VALUES = [np.nan, np.inf, -np.inf, 0.3, -0.7, 0.0, -0.0, 2.0, 0.5, -0.5, 1.4, -2.1]
+KINK_GRADS = [1.0, np.inf, 2.0, np.nan, 1.0, -1.0, 1.0, np.inf, -np.inf, 3.0, 1.0, -2.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(PIECEWISE))
+def test_piecewise_functions_at_nan_inf_and_zeros(name, dtype):
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(KINK_VALUES * 64, dtype=getattr(lib, dtype), requires_grad=True)
+        y = PIECEWISE[name](lib, x)
+        y.backward(lib.tensor(KINK_GRADS * 64, dtype=getattr(lib, dtype)))
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    for e, t in zip(*results):
+        assert e.dtype == t.dtype
+        np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+        number = ~np.isnan(t)
+        np.testing.assert_array_equal(e[number], t[number])
+        np.testing.assert_array_equal(np.signbit(e[number]), np.signbit(t[number]))
+
+
 # The torch.* faces of the activations (and their Tensor methods).
 TORCH_LEVEL = {
     "prelu": lambda lib, x: lib.prelu(x, lib.tensor([0.25, 0.5, 0.1], dtype=x.dtype)),

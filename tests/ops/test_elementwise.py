@@ -615,3 +615,28 @@ def test_quantile_between_minus_inf_and_a_number_is_minus_inf():
     q = [0.25, 0.5, 0.75]
     assert_same(ember.quantile(ember.tensor(x), ember.tensor(q), dim=1),
                 torch.quantile(torch.tensor(x), torch.tensor(q), dim=1))
+
+
+def _modulo_operands(rng, n):
+    """float32 dividends and divisors over all magnitudes (quotients past 2^29 included),
+    with zeros of both signs, infinities, NaN and subnormals, and multiples that divide."""
+    a = (rng.standard_normal(n) * 10.0 ** rng.integers(-40, 39, n)).astype(np.float32)
+    b = (rng.standard_normal(n) * 10.0 ** rng.integers(-40, 39, n)).astype(np.float32)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -3e-39, 0.7], np.float32)
+    a[: 64] = np.repeat(special, 8)
+    b[: 64] = np.tile(special, 8)
+    b[64: 128] = a[64: 128] / rng.integers(1, 1000, 64)  # near and exact multiples
+    a[128: 192] = b[128: 192] * rng.integers(-5000, 5000, 64)
+    return a, b
+
+
+@pytest.mark.parametrize("name", ["fmod", "remainder"])
+def test_fmod_and_remainder_bits_over_all_magnitudes(name):
+    """float32 fmod / remainder (through float64: NOTE [fmod through float64]) give torch's
+    bits, and the sign of zero as torch (remainder keeps fmod's)."""
+    a, b = _modulo_operands(np.random.default_rng(7), 200_000)
+    e = getattr(ember, name)(ember.tensor(a), ember.tensor(b)).numpy()
+    t = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+    np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+    number = ~np.isnan(t)
+    np.testing.assert_array_equal(e[number].view(np.uint32), t[number].view(np.uint32))
