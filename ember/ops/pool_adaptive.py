@@ -17,6 +17,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import is_half, opmath_dtype, widen
 from ember.ops.conv import AddBatch, DropBatch, _named, _type_word
+from ember.ops._selection import select_into
 from ember.ops.pool import IndexScatterAdd, _check_pool_input
 
 
@@ -289,29 +290,11 @@ class AdaptiveMaxPool(Op):
         if 0 in out or a.size == 0:  # an empty output (or input) has no windows
             ctx.idx, ctx.shape = module.zeros(a.shape[:2] + out, dtype=xp.int64), a.shape
             return module.zeros(a.shape[:2] + out, dtype=a.dtype), ctx.idx
-        # NOTE [Adaptive windows by gather]: windows differ in length, so each dim gets an index
-        # table (o, kmax) whose short rows repeat their last element; a repeat comes after the
-        # original in scan order, so argmax (first maximum) still picks PyTorch's index.
-        grids = []
-        for axis, (n, o) in enumerate(zip(spatial, out)):
-            start, end = _adaptive_bounds(n, o, module)
-            kmax = int((end - start).max())
-            table = xp.minimum(start[:, None] + module.arange(kmax), end[:, None] - 1)
-            shape = [1] * (2 * nd)
-            shape[axis], shape[nd + axis] = o, kmax
-            grids.append(table.reshape(shape))
-        windows = a[(Ellipsis,) + tuple(grids)]  # (N, C, *O, *Kmax)
-        windows = windows.reshape(windows.shape[:2 + nd] + (-1,))
-        pick = windows.argmax(axis=-1)
-        y = xp.take_along_axis(windows, pick[..., None], axis=-1)[..., 0]
-        coords = xp.unravel_index(pick, tuple(g.shape[nd + i] for i, g in enumerate(grids)))
-        idx = module.zeros(pick.shape, dtype=xp.int64)
+        tables = [_window_table(n, o, module) for n, o in zip(spatial, out)]
+        y, coords = _separable_max(a, tables)
+        idx = module.zeros(y.shape, dtype=xp.int64)
         for axis in range(nd):
-            table = grids[axis].reshape(out[axis], -1)
-            shape = [1] * pick.ndim
-            shape[2 + axis] = out[axis]
-            rows = module.arange(out[axis]).reshape(shape)
-            idx = idx * spatial[axis] + table[rows, coords[axis]]
+            idx = idx * spatial[axis] + coords[axis]
         ctx.idx, ctx.shape = idx, a.shape
         return y, idx
 
@@ -319,6 +302,57 @@ class AdaptiveMaxPool(Op):
     def backward(ctx, gy, gidx=None):
         return IndexScatterAdd.apply(gy, ctx.idx, ctx.shape, False), None
 
+
+# NOTE [Adaptive windows by gather]: windows differ in length, so each dim gets an index table
+# (o, kmax) whose short rows repeat their last position. PyTorch scans a window in order and
+# takes an element when `val > max || isnan(val)`: the first maximum, or the last NaN. That
+# element lies in the first row holding the window's maximum (the last row holding a NaN),
+# at that row's own pick, so the dims are reduced one at a time, the last first. Along one
+# dim, offset k of every window is one gather (`take` of table column k) and a running pick
+# over the kmax offsets applies PyTorch's test: whole-array passes, where NumPy's argmax over
+# a short last axis costs ~20 ns a window. A repeated position only ever re-picks itself.
+def _window_table(length: int, out: int, module):
+    """The (out, kmax) input positions of each window along one dim (NOTE above)."""
+    start, end = _adaptive_bounds(length, out, module)
+    kmax = int((end - start).max())
+    return xp.minimum(start[:, None] + module.arange(kmax), end[:, None] - 1)
+
+
+def _separable_max(a, tables):
+    """(max over each window, the input coordinate of its first maximum along each dim) for
+    a of shape (N, C, *spatial) and one window table per spatial dim (NOTE above)."""
+    nd = len(tables)
+    values, coords = a, [None] * nd
+    has_nan = a.dtype.kind == "f" and bool(xp.isnan(a).any())
+    for axis in reversed(range(nd)):
+        dim, table = 2 + axis, tables[axis]
+        values, offset = _first_max_along(values, table, dim, has_nan)
+        for inner in range(axis + 1, nd):  # the inner dims' coordinates, of the chosen rows
+            coords[inner] = _at_offset(coords[inner], table, dim, offset)
+        coords[axis] = _at_offset(None, table, dim, offset)
+    return values, coords
+
+
+def _first_max_along(array, table, dim, has_nan):
+    """(each window's first maximum along dim, its offset in the window)."""
+    best = xp.take(array, table[:, 0], axis=dim)
+    offset = xp.zeros(best.shape, dtype=xp.int16)
+    for k in range(1, table.shape[1]):
+        candidate = xp.take(array, table[:, k], axis=dim)
+        better = xp.greater(candidate, best)
+        if has_nan:  # a NaN beats everything, an earlier NaN too (PyTorch's `val > max ||
+            better |= xp.isnan(candidate)  # isnan(val)`)
+        best = select_into(candidate, better, candidate, best)  # (the first maximum's bits)
+        offset -= better * (offset - k)  # k where better
+    return best, offset
+
+
+def _at_offset(array, table, dim, offset):
+    """The input position along dim of each window's element at offset, or array's value
+    there (array: dim still the input's length, the other dims the windows')."""
+    rows = xp.arange(table.shape[0]).reshape((-1,) + (1,) * (offset.ndim - dim - 1))
+    positions = table[rows, offset]
+    return positions if array is None else xp.take_along_axis(array, positions, axis=dim)
 
 def _adaptive_max(input, nd, output_size, return_indices):
     name = f"adaptive_max_pool{nd}d"

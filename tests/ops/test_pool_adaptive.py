@@ -109,3 +109,32 @@ def test_global_average_of_infinities_as_torch():
     x = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
     x[0, 0, 1, 1], x[0, 1, 2, 2], x[0, 1, 3, 3], x[1, 2, 0, 0] = np.inf, np.inf, -np.inf, np.nan
     tables.check_against_torch(RNG, lambda F, t: F.adaptive_avg_pool2d(t, 1), [x], 1e-6)
+
+
+ADAPTIVE_MAX_CASES = [((2, 3, 17), (5,)), ((2, 3, 11, 13), (5, 4)), ((2, 3, 32, 32), (5, 5)),
+                      ((1, 2, 6, 6), (1, 1)), ((2, 3, 7, 9, 10), (3, 4, 6))]
+
+
+@pytest.mark.parametrize("values", ["random", "ties", "nan"])
+@pytest.mark.parametrize("case", ADAPTIVE_MAX_CASES, ids=str)
+def test_adaptive_max_picks_torchs_element(case, values):
+    """Values, indices and gradients as torch: the first maximum of each uneven window, the
+    last NaN where there are NaNs (NOTE [Adaptive windows by gather])."""
+    shape, out = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if values == "ties":
+        x = np.round(x).astype(np.float32)
+    if values == "nan":
+        x[rng.random(shape) < 0.05] = np.nan
+    name = f"adaptive_max_pool{len(out)}d"
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y, index = getattr(lib.nn.functional, name)(t, out, return_indices=True)
+        y.sum().backward()
+        results.append((y.detach().numpy(), index.numpy(), t.grad.numpy()))
+    (ey, ei, eg), (ty, ti, tg) = results
+    np.testing.assert_array_equal(ey, ty)
+    np.testing.assert_array_equal(ei, ti)
+    np.testing.assert_array_equal(eg, tg)
