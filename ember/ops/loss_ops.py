@@ -473,6 +473,17 @@ class HuberLoss(Pointwise):
         sign = _const(xp.sign(diff._data) * delta)
         return where(_const(xp.abs(diff._data) < delta), diff, sign)
 
+    @classmethod
+    def has_gradient_factor(cls, delta) -> bool:
+        # PyTorch multiplies (norm·grad)·δ outside (-δ, δ), (norm·d)·grad inside: the array
+        # path's (norm·f')·grad is those bits for δ = 1 only
+        return delta == 1
+
+    @staticmethod
+    def gradient_factor(d, delta):
+        """d inside (-1, 1), ±1 outside (NaN stays NaN), over d (δ = 1)."""
+        return xp.clip(d, -1, 1, out=d)
+
 
 class SoftMarginLoss(Op):
     """l = log(1 + z), z = e^(-y·x);  gx = -g·y·z/(1 + z).

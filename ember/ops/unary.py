@@ -10,6 +10,7 @@ import math
 
 from ember import _scipy
 from ember._backend import quiet, xp
+from ember._threads import flat_blocks
 from ember._registry import op, tensor_method, torch_function
 from ember.ops._opmath import widen
 from ember.ops import activation_kernels
@@ -368,6 +369,10 @@ def erf_array(x):
     """erf on an array: SciPy's when installed, else a rational approximation (|error| < 2e-7)."""
     scipy_erf = scipy_erf_functions()[0]
     if scipy_erf is not None:
+        if x.ndim and x.dtype in (xp.float32, xp.float64):  # (SciPy's loops release the GIL)
+            out = xp.empty(x.shape, dtype=x.dtype)
+            flat_blocks(lambda o, v: scipy_erf(v, out=o), out, xp.ascontiguousarray(x))
+            return out
         return scipy_erf(x).astype(x.dtype, copy=False)
     # Abramowitz & Stegun 7.1.26, fine for float32; install SciPy for float64 accuracy.
     t = 1 / (1 + 0.3275911 * xp.abs(x))
