@@ -159,7 +159,38 @@ def _check_nonempty(x: Tensor, name: str, axis=None):
 
 def _arg_extreme(data, axis, take_max):
     """Index of the first max/min along axis (NaN counts as the extreme, as in PyTorch)."""
+    length = data.shape[axis]
+    if (axis != data.ndim - 1 and 2 <= length <= _MAX_PICKED and data.dtype.kind in "biuf"
+            and data.size // length >= _MIN_ROWS_PICKED):
+        return xp.expand_dims(_running_pick(data, axis, take_max), axis)
     return (xp.argmax if take_max else xp.argmin)(data, axis=axis, keepdims=True)
+
+
+# NumPy's argmax along an inner axis copies the array with that axis last, then reduces each
+# short row in its own call (~30 ns a row: 9 ms for a channel max of a 64x32x32x32 batch). A
+# running pick over the axis's positions is a few whole-array passes per position instead.
+_MAX_PICKED = 64  # positions along the axis: one pass each
+_MIN_ROWS_PICKED = 1 << 12
+
+
+def _running_pick(data, axis, take_max):
+    """argmax (argmin) along an inner axis: the first strict extreme, or the first NaN."""
+    better_than = xp.greater if take_max else xp.less
+    keep_extreme = xp.maximum if take_max else xp.minimum  # (NaN propagates: it stays best)
+    has_nan = data.dtype.kind == "f" and bool(xp.isnan(data).any())
+    position = [slice(None)] * data.ndim
+    position[axis] = 0
+    best = data[tuple(position)].copy()
+    index = xp.zeros(best.shape, dtype=xp.int8)  # (≤ _MAX_PICKED positions)
+    for k in range(1, data.shape[axis]):
+        position[axis] = k
+        candidate = data[tuple(position)]
+        better = better_than(candidate, best)
+        if has_nan:
+            better |= xp.isnan(candidate) & ~xp.isnan(best)
+        index -= better * (index - k)  # k where better
+        keep_extreme(best, candidate, out=best)
+    return index.astype(xp.int64)
 
 
 class MaxDim(Op):

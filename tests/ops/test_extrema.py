@@ -223,3 +223,26 @@ def test_aminmax_out():
 ])
 def test_out_dtype_errors(call):
     assert_same_error(call, RNG.standard_normal((3, 4)).astype(np.float32))
+
+
+@pytest.mark.parametrize("values", ["random", "ties", "nan", "inf", "int"])
+@pytest.mark.parametrize("fn", ["max", "min", "argmax", "argmin"])
+@pytest.mark.parametrize("shape, dim", [((16, 32, 16, 16), 1), ((40, 20, 300), 0)], ids=str)
+def test_inner_axis_extremes_by_running_pick(shape, dim, fn, values):
+    """Big arrays reduced along an inner axis (the running pick of `_arg_extreme`): torch's
+    values and indices, first extreme at ties, first NaN."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if values == "ties":
+        x = np.round(x)
+    elif values == "nan":
+        x[rng.random(shape) < 0.05] = np.nan
+    elif values == "inf":
+        x[rng.random(shape) < 0.05] = np.inf
+        x[rng.random(shape) < 0.05] = -np.inf
+    elif values == "int":
+        x = np.round(x * 3).astype(np.int32)
+    e, t = getattr(ember.tensor(x), fn)(dim), getattr(torch.tensor(x), fn)(dim)
+    for a, b in zip(e if fn in ("max", "min") else (e,), t if fn in ("max", "min") else (t,)):
+        assert a.dtype.is_floating_point == b.dtype.is_floating_point
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
