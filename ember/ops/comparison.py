@@ -368,7 +368,8 @@ def _require_bound(name, bound):
 
 
 class Maximum(Op):
-    """y = max(a, b);  the gradient goes to the larger, split evenly at ties (as in PyTorch)."""
+    """y = max(a, b);  the gradient goes to the larger, split evenly at ties, and to both where
+    either is NaN (PyTorch's where(a == b, g/2, g) with the smaller's entries zeroed)."""
 
     @staticmethod
     def forward(ctx, a, b, take_max):
@@ -381,10 +382,14 @@ class Maximum(Op):
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
         a_wins = a._data > b._data if ctx.take_max else a._data < b._data
-        tie = a._data == b._data
-        weight_a = _constant((a_wins + 0.5 * tie).astype(gy._data.dtype))
-        ga = sum_to(gy * weight_a, a._data.shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(gy * (1 - weight_a), b._data.shape) if ctx.needs_input_grad[1] else None
+        b_wins = a._data < b._data if ctx.take_max else a._data > b._data
+        shared = where(_constant(a._data == b._data), gy / 2, gy)
+        zero = _constant(get_array_module(gy._data).zeros((), dtype=gy._data.dtype))
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to(where(_constant(b_wins), zero, shared), a._data.shape)
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(where(_constant(a_wins), zero, shared), b._data.shape)
         return ga, gb, None
 
 

@@ -128,7 +128,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """y = a / b;  ga = gy / conj(b),  gb = -gy·conj(a / b²)."""
+    """y = a / b;  ga = gy / conj(b),  gb = -gy·conj((a / b) / b) (PyTorch's order: no b²
+    to underflow)."""
 
     @staticmethod
     def forward(ctx, a, b, rounding_mode=None):
@@ -142,7 +143,7 @@ class Div(Op):
         ga = sum_to(gy / conj(b), ctx._input_meta[0][0]) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = sum_to(-gy * conj(a) / conj(b * b), ctx._input_meta[1][0])
+            gb = sum_to(-gy * conj(a / b / b), ctx._input_meta[1][0])
         return ga, gb
 
 
@@ -163,8 +164,8 @@ class Pow(Op):
         if ctx.needs_input_grad[0]:
             # NOTE [pow at b = 0]: PyTorch gives 0 (not nan) for d(a**0)/da, even at a = 0.
             with quiet():  # 0·inf where b = 0 and a = 0, masked out just below
-                local = where_nonzero(b, b * pow(a, b - 1))
-            ga = sum_to(chain(gy, local), a._data.shape)
+                ga = sum_to(where_nonzero(b, chain(gy, b * pow(a, b - 1))), a._data.shape)
+            # (masked after the product, as PyTorch's where: an inf gy gives 0 there, not NaN)
         if ctx.needs_input_grad[1]:
             # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
             mask = Tensor._make((a._data == 0) & (b._data.real >= 0))

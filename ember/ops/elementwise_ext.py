@@ -67,7 +67,8 @@ def _grads(ctx, ga_fn, gb_fn):
 
 # ---- differentiable -----------------------------------------------------------------------------
 class Atan2(Op):
-    """y = atan2(a, b);  ga = gy·b/(a² + b²),  gb = -gy·a/(a² + b²)."""
+    """y = atan2(a, b);  ga = gy·b·r,  gb = gy·(-a)·r with r = 1/(a² + b²), 0 where a² + b² is
+    0 (PyTorch's atan2_backward)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -77,8 +78,10 @@ class Atan2(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        r2 = a * a + b * b
-        return _grads(ctx, lambda: gy * b / r2, lambda: -gy * a / r2)
+        squares = a * a + b * b
+        with quiet():
+            recip = where(Tensor._make(squares._data == 0), 0.0, squares.reciprocal())
+        return _grads(ctx, lambda: gy * b * recip, lambda: gy * -a * recip)
 
 
 class Hypot(Op):
@@ -97,7 +100,8 @@ class Hypot(Op):
 
 
 class Logaddexp(Op):
-    """y = ln(eᵃ + eᵇ);  ga = gy·conj(e^(a - y)),  gb = gy·conj(e^(b - y))."""
+    """y = ln(eᵃ + eᵇ);  ga = gy / conj(1 + e^(b - a)),  gb = gy / conj(1 + e^(a - b)) (PyTorch's
+    formulas: an infinite a gets gy, not e^(inf - inf))."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -110,8 +114,8 @@ class Logaddexp(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        a, b, y = ctx.saved_tensors
-        return _grads(ctx, lambda: chain(gy, exp(a - y)), lambda: chain(gy, exp(b - y)))
+        a, b, _ = ctx.saved_tensors
+        return _grads(ctx, lambda: gy / conj(exp(b - a) + 1), lambda: gy / conj(exp(a - b) + 1))
 
 
 def _complex_logaddexp(a, b):
@@ -124,7 +128,7 @@ def _complex_logaddexp(a, b):
 
 
 class Logaddexp2(Op):
-    """y = log₂(2ᵃ + 2ᵇ);  ga = gy·2^(a - y),  gb = gy·2^(b - y)."""
+    """y = log₂(2ᵃ + 2ᵇ);  ga = gy / (1 + 2^(b - a)),  gb = gy / (1 + 2^(a - b))."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -134,9 +138,8 @@ class Logaddexp2(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        a, b, y = ctx.saved_tensors
-        ln2 = math.log(2.0)
-        return _grads(ctx, lambda: gy * exp((a - y) * ln2), lambda: gy * exp((b - y) * ln2))
+        a, b, _ = ctx.saved_tensors
+        return _grads(ctx, lambda: gy / (exp2(b - a) + 1), lambda: gy / (exp2(a - b) + 1))
 
 
 class Xlogy(Op):
@@ -179,12 +182,16 @@ def _xlogy_array(a, b, log1p_form):
 
 
 class Copysign(Op):
-    """y = |a|·sign(b) (the sign bit of b);  ga = gy·y/a (0 where a = 0),  gb = 0."""
+    """y = |a|·sign(b) (the sign bit of b);  ga = gy·(y/a) (0 where a = 0; NaN at an infinite a,
+    as PyTorch's ratio),  gb = 0."""
 
     @staticmethod
     def forward(ctx, a, b):
         y = xp.copysign(a._data, b._data)
-        ctx.ratio = xp.where(a._data == 0, 0, xp.sign(a._data) * xp.sign(y)).astype(y.dtype)
+        with quiet():
+            ratio = xp.asarray(y / a._data)
+        ratio[xp.broadcast_to(a._data == 0, ratio.shape)] = 0
+        ctx.ratio = ratio
         return y
 
     @staticmethod
@@ -327,22 +334,24 @@ class Addcdiv(Op):
     @staticmethod
     def backward(ctx, gy):
         t1, t2 = ctx.saved_tensors
-        meta, need, v = ctx._input_meta, ctx.needs_input_grad, ctx.value
+        meta, need, value = ctx._input_meta, ctx.needs_input_grad, ctx.value
         ga = sum_to(gy, meta[0][0]) if need[0] else None
-        v = conj_scalar(v)
-        g1 = sum_to(gy * v / conj(t2), meta[1][0]) if need[1] else None
-        g2 = sum_to(-gy * v * conj(t1) / conj(t2 * t2), meta[2][0]) if need[2] else None
+        # PyTorch's order: gy·conj(v/t2) and -gy·conj(v·t1/t2²), v/t2 first (no gy·v overflow)
+        g1 = sum_to(gy * conj(value / t2), meta[1][0]) if need[1] else None
+        g2 = sum_to(-gy * conj(value * t1 / (t2 * t2)), meta[2][0]) if need[2] else None
         return ga, g1, g2, None
 
 
 class Heaviside(Op):
-    """y = 0 (a < 0), b (a = 0), 1 (a > 0); PyTorch records it but has no derivative."""
+    """y = b where a = 0, else 1 where a > 0, else 0 (a NaN a gives 0: PyTorch's `a == 0 ? b :
+    a > 0`, where NumPy's heaviside gives NaN); recorded, with no derivative."""
 
     node_name = "torch::autograd::NotImplemented"
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.heaviside(a._data, b._data).astype(a._data.dtype, copy=False)
+        d = a._data
+        return xp.where(d == 0, b._data, d > 0).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):

@@ -13,7 +13,7 @@ import collections
 import math
 
 from ember import _dtype
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
@@ -126,7 +126,7 @@ class Amax(Op):
         y = reduce(x._data, axis=axes, keepdims=True)
         if ctx.needs_input_grad[0]:
             ctx.args = (axes, keepdim, x._data.shape)
-            ctx.share = _tie_share(x._data, y, axes)
+            ctx.share = _tie_share(x._data, y, axes, nan_ties=False)
         return y if keepdim else xp.squeeze(y, axes)
 
     @staticmethod
@@ -140,10 +140,16 @@ class Amin(Amax):
     pass
 
 
-def _tie_share(x, y, axes=None):
-    """1/k at each of the k entries of a slice equal to its extreme y (NaN matches NaN), else 0."""
-    hits = (x == y) | (xp.isnan(x) & xp.isnan(y))
-    return hits / hits.sum(axis=axes, keepdims=True, dtype=x.dtype)
+def _tie_share(x, y, axes=None, nan_ties=True):
+    """1/k at each of the k entries of a slice equal to its extreme y, else 0. nan_ties: NaN
+    matches NaN (max/min over everything, PyTorch's evenly_distribute_backward); without,
+    a slice whose extreme is NaN has no hit and shares 0/0, NaN (amax/amin, whose backward
+    PyTorch scales by the count of `x == y`)."""
+    hits = x == y
+    if nan_ties:
+        hits |= xp.isnan(x) & xp.isnan(y)
+    with quiet():
+        return hits / hits.sum(axis=axes, keepdims=True, dtype=x.dtype)
 
 
 def _check_nonempty(x: Tensor, name: str, axis=None):
@@ -319,7 +325,7 @@ class Aminmax(Op):
         for reduce in (xp.min, xp.max):
             y = reduce(x._data, axis=axes, keepdims=True)
             if ctx.needs_input_grad[0]:
-                shares.append(_tie_share(x._data, y, axes))
+                shares.append(_tie_share(x._data, y, axes, nan_ties=False))
             outputs.append(y if keepdim else xp.squeeze(y, axes))
         ctx.args = (axes, keepdim, x._data.shape)
         ctx.shares = shares

@@ -320,13 +320,21 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def backward(ctx, gy):
         x, y, w, p = ctx.saved_tensors
+        gx = gt = None
+        if ctx.needs_input_grad[0]:  # PyTorch's order: ((σ(x) - y)·grad)·w / N
+            if p is None:
+                gx = x.sigmoid() - y
+            else:
+                py = p * y
+                gx = (py + 1 - y) * x.sigmoid() - py
+            gx = gx * gy
+            if w is not None:
+                gx = gx * w
+            if ctx.reduction == "mean":
+                gx = gx / x.numel()
         g = _grad_scale(gy, ctx.reduction, x.numel())
         if w is not None:
             g = g * w
-        gx = gt = None
-        py = y if p is None else p * y
-        if ctx.needs_input_grad[0]:
-            gx = g * ((py + 1 - y) * x.sigmoid() - py)
         if ctx.needs_input_grad[1]:
             log_sig = LogSigmoid.apply(x)
             gt = g * (LogSigmoid.apply(-x) - (log_sig if p is None else p * log_sig))

@@ -149,7 +149,8 @@ class NanToNum(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return where(Tensor._make(xp.isfinite(x._data)), gy, 0.0), None, None, None
+        finite = xp.isfinite(x._data).astype(gy._data.dtype)  # a product, as PyTorch's: an
+        return gy * Tensor._make(finite), None, None, None  # inf grad at inf x gives NaN
 
 
 class Sgn(Op):

@@ -1,0 +1,143 @@
+"""Elementwise ops, reductions and losses at NaN, ±inf, ±0 and subnormals, against torch.
+
+Tensors are big enough for PyTorch's vectorised kernels (which decide NaN inputs), and the
+incoming gradients hold inf and NaN too, so a backward that multiplies by a 0/1 mask where
+PyTorch selects (or divides in another order) shows up as a NaN torch does not give. Values
+are compared with NaN in the same places, exactly (and with the sign of zero) for ops whose
+result is exact, else to float tolerance. gelu is left out: torch's vectorised gelu gives NaN
+at +inf, ember its limit, inf.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+SPECIAL = [np.nan, np.inf, -np.inf, 0.3, -0.7, 0.0, -0.0, 2.0, 0.5, -0.5, 1.0, -1.0, 1e-40,
+           -3.0, 3.0, 100.0]
+GRADIENTS = [1.0, np.inf, 2.0, np.nan, 1.0, -1.0, 1.0, np.inf, -np.inf, 3.0, 1.0, -2.0, 1.0,
+             1.0, -np.inf, 0.5]
+
+
+def _method(name, *args):
+    return lambda lib, x: getattr(x, name)(*args)
+
+
+def _functional(name, *args, **kwargs):
+    return lambda lib, x: getattr(lib.nn.functional, name)(x, *args, **kwargs)
+
+
+UNARY = {name: _method(name) for name in [
+    "abs", "neg", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin",
+    "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "sigmoid", "erf", "erfc", "erfinv", "reciprocal", "sign", "floor", "ceil", "round", "trunc",
+    "frac", "relu", "square", "lgamma", "digamma", "deg2rad", "rad2deg", "nan_to_num", "logit",
+    "i0", "sinc", "signbit", "isnan", "isinf", "isfinite", "sum", "mean", "prod", "amax",
+    "amin", "max", "min", "norm", "std", "var", "argmax", "argmin", "nansum", "nanmean",
+    "median", "nanmedian", "msort"]}
+UNARY.update({
+    "logsumexp": _method("logsumexp", 0), "cumsum": _method("cumsum", 0),
+    "cumprod": _method("cumprod", 0), "logcumsumexp": _method("logcumsumexp", 0),
+    "softmax": _method("softmax", 0), "log_softmax": _method("log_softmax", 0),
+    "cummax": lambda lib, x: x.cummax(0)[0], "cummin": lambda lib, x: x.cummin(0)[0],
+    "sort": lambda lib, x: x.sort()[0], "topk": lambda lib, x: x.topk(5)[0],
+    "glu": lambda lib, x: lib.nn.functional.glu(x.reshape(2, -1), 0),
+    "normalize": lambda lib, x: lib.nn.functional.normalize(x.reshape(16, -1), dim=1),
+    "dropout_eval": _functional("dropout", 0.5, training=False),
+    "rrelu_eval": _functional("rrelu", training=False),
+})
+UNARY.update({name: _functional(name) for name in [
+    "elu", "selu", "celu", "silu", "mish", "softplus", "softsign", "tanhshrink", "logsigmoid",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "leaky_relu", "hardshrink", "softshrink"]})
+
+BINARY = {
+    "add": lambda lib, a, b: a + b, "sub": lambda lib, a, b: a - b,
+    "mul": lambda lib, a, b: a * b, "div": lambda lib, a, b: a / b,
+    "pow": lambda lib, a, b: a ** b, "atan2": lambda lib, a, b: lib.atan2(a, b),
+    "maximum": lambda lib, a, b: lib.maximum(a, b), "minimum": lambda lib, a, b: lib.minimum(a, b),
+    "fmax": lambda lib, a, b: lib.fmax(a, b), "fmin": lambda lib, a, b: lib.fmin(a, b),
+    "hypot": lambda lib, a, b: lib.hypot(a, b), "copysign": lambda lib, a, b: lib.copysign(a, b),
+    "remainder": lambda lib, a, b: lib.remainder(a, b), "fmod": lambda lib, a, b: lib.fmod(a, b),
+    "xlogy": lambda lib, a, b: lib.xlogy(a, b), "logaddexp": lambda lib, a, b: lib.logaddexp(a, b),
+    "logaddexp2": lambda lib, a, b: lib.logaddexp2(a, b),
+    "lerp": lambda lib, a, b: lib.lerp(a, b, 0.3),
+    "lerp_tensor": lambda lib, a, b: lib.lerp(a, b, b),
+    "clamp_min_tensor": lambda lib, a, b: a.clamp(min=b),
+    "clamp_max_tensor": lambda lib, a, b: a.clamp(max=b),
+    "where": lambda lib, a, b: lib.where(a > b, a, b),
+    "div_floor": lambda lib, a, b: lib.div(a, b, rounding_mode="floor"),
+    "div_trunc": lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"),
+    "float_power": lambda lib, a, b: lib.float_power(a, b),
+    "heaviside": lambda lib, a, b: lib.heaviside(a.detach(), b.detach()),
+    "addcmul": lambda lib, a, b: lib.addcmul(a, a, b, value=0.5),
+    "addcdiv": lambda lib, a, b: lib.addcdiv(a, a, b, value=0.5),
+    "isclose": lambda lib, a, b: lib.isclose(a, b),
+    "mse_loss": lambda lib, a, b: lib.nn.functional.mse_loss(a, b, reduction="none"),
+    "l1_loss": lambda lib, a, b: lib.nn.functional.l1_loss(a, b, reduction="none"),
+    "smooth_l1_loss": lambda lib, a, b: lib.nn.functional.smooth_l1_loss(a, b, reduction="none"),
+    "huber_loss": lambda lib, a, b: lib.nn.functional.huber_loss(a, b, reduction="none"),
+    "bce_with_logits": lambda lib, a, b: lib.nn.functional.binary_cross_entropy_with_logits(
+        a, b.detach(), reduction="none"),
+    "kl_div": lambda lib, a, b: lib.nn.functional.kl_div(a, b, reduction="none"),
+    "cosine_similarity": lambda lib, a, b: lib.nn.functional.cosine_similarity(
+        a.reshape(-1, 4), b.reshape(-1, 4)),
+}
+EXACT = {"abs", "neg", "sign", "floor", "ceil", "round", "trunc", "frac", "relu", "hardtanh",
+         "relu6", "sum", "amax", "amin", "max", "min", "cumsum", "cummax", "cummin", "sort",
+         "topk", "msort", "nan_to_num", "add", "sub", "mul", "div", "maximum", "minimum", "fmax",
+         "fmin", "copysign", "remainder", "fmod", "clamp_min_tensor", "clamp_max_tensor",
+         "where", "div_floor", "div_trunc", "heaviside", "hardshrink", "softshrink"}
+
+
+def _assert_like_torch(e, t, exact):
+    """e (ember) as t (torch): dtype, shape, NaN places, then values (exact: with zero signs)."""
+    assert (e is None) == (t is None)
+    if t is None:
+        return
+    assert e.dtype == t.dtype and e.shape == t.shape
+    if t.dtype.kind not in "fc":
+        np.testing.assert_array_equal(e, t)
+        return
+    np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+    number = ~np.isnan(t)
+    if exact:
+        np.testing.assert_array_equal(e[number], t[number])
+        np.testing.assert_array_equal(np.signbit(e[number]), np.signbit(t[number]))
+    else:
+        np.testing.assert_allclose(e[number], t[number], rtol=2e-5, atol=1e-6)
+
+
+def _run(lib, fn, dtype, inputs):
+    """fn's output and the inputs' gradients (None where there is none) for one library."""
+    tensors = [lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True) for v in inputs]
+    y = fn(lib, *tensors)
+    grads = [None] * len(tensors)
+    if y.requires_grad:
+        upstream = np.resize(np.array(GRADIENTS), y.numel()).reshape(tuple(y.shape))
+        y.backward(lib.tensor(upstream, dtype=getattr(lib, dtype)))
+        grads = [None if t.grad is None else t.grad.numpy() for t in tensors]
+    return [y.detach().numpy()] + grads
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_at_special_values(name, dtype):
+    inputs = [SPECIAL * 64]
+    for e, t in zip(_run(ember, UNARY[name], dtype, inputs),
+                    _run(torch, UNARY[name], dtype, inputs)):
+        _assert_like_torch(e, t, name in EXACT)
+
+
+PAIRS = list(itertools.product(SPECIAL[:13], repeat=2))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_at_special_values(name, dtype):
+    inputs = [[a for a, _ in PAIRS] * 4, [b for _, b in PAIRS] * 4]
+    for e, t in zip(_run(ember, BINARY[name], dtype, inputs),
+                    _run(torch, BINARY[name], dtype, inputs)):
+        _assert_like_torch(e, t, name in EXACT)
