@@ -23,6 +23,12 @@ def is_half(dtype) -> bool:
         and getattr(dtype, "is_floating_point", True)
 
 
+def holds_nan(dtype) -> bool:
+    """Whether a NumPy dtype's values can be NaN: NumPy's floats and ml_dtypes' (bfloat16,
+    float8), whose kind is 'V' but whose isnan works."""
+    return dtype.kind in "fc" or dtype.kind == "V" and dtype.name.startswith(("bfloat", "float"))
+
+
 def opmath_dtype(dtype):
     """The NumPy dtype PyTorch computes an array of `dtype` in: float32 for 16-bit floats."""
     return xp.dtype(xp.float32) if is_half(dtype) else dtype

@@ -13,7 +13,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._opmath import widen
+from ember.ops._opmath import is_half, widen
 from ember.ops._streams import uniform53
 from ember.ops import activation_kernels as kernels
 from ember.ops import unary
@@ -264,6 +264,11 @@ class Hardswish(Op):
         if gx is not None:
             return gx
         d = x._data
+        if is_half(d.dtype) and gy._data.dtype == d.dtype:  # in float32, rounded once
+            wide = gradient_by_kernel(kernels.hardswish_backward, _const(widen(gy._data)),
+                                      _const(widen(d)))
+            if wide is not None:
+                return _const(wide._data.astype(d.dtype))
         middle = _const((d > -3) & (d < 3))
         above = _const(d >= 3).to(x.dtype)
         return gy * where(middle, x / 3 + 0.5, above)  # (x/3 as PyTorch, not x·(1/3))
@@ -462,12 +467,12 @@ class Softshrink(Op):
     def forward(ctx, x, lambd):
         d = x._data
         ctx.keep = _outside_band(d, lambd)
-        if d.dtype.kind != "f":
+        if not x.dtype.is_floating_point:
             return xp.where(ctx.keep, d - xp.sign(d) * _scalar(lambd, d), 0).astype(d.dtype)
         # x - λ past λ, x + λ below -λ, +0 inside and NaN at NaN (PyTorch's vectorised
         # kernel): x - clip(x, -λ, λ) is the same arithmetic
-        lambd = _scalar(lambd, d)
-        return xp.subtract(d, xp.clip(d, -lambd, lambd))
+        lambd = _scalar(lambd, d)  # (ml_dtypes' clip gives bfloat16 in float32: rounded once)
+        return xp.subtract(d, xp.clip(d, -lambd, lambd)).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):

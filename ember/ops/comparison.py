@@ -308,9 +308,9 @@ class ClampTensor(Op):
         ctx.save_for_backward(x, lo, hi)
         y = x._data
         if lo is not None:
-            y = xp.maximum(y, lo._data)
+            y = _tie_to_second(xp.maximum, y, lo._data)
         if hi is not None:
-            y = xp.minimum(y, hi._data)
+            y = _tie_to_second(xp.minimum, y, hi._data)
         return xp.asanyarray(y).astype(x._data.dtype)  # a copy, even of x
 
     @staticmethod
@@ -367,6 +367,12 @@ def _require_bound(name, bound):
                         f"{type(bound).__name__})")
 
 
+def _tie_to_second(extreme, a, b):
+    """maximum/minimum of a and b giving b where they tie (+0 and -0), as PyTorch's kernels
+    do: NumPy's loops do so too except float16's, which give a."""
+    return extreme(b, a) if a.dtype == xp.float16 else extreme(a, b)
+
+
 class Maximum(Op):
     """y = max(a, b);  the gradient goes to the larger, split evenly at ties, and to both where
     either is NaN (PyTorch's where(a == b, g/2, g) with the smaller's entries zeroed)."""
@@ -376,7 +382,7 @@ class Maximum(Op):
         check_broadcast(a._data.shape, b._data.shape)
         ctx.save_for_backward(a, b)
         ctx.take_max = take_max
-        return xp.maximum(a._data, b._data) if take_max else xp.minimum(a._data, b._data)
+        return _tie_to_second(xp.maximum if take_max else xp.minimum, a._data, b._data)
 
     @staticmethod
     def backward(ctx, gy):

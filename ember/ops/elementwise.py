@@ -325,8 +325,9 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx, a, b, mode="floor"):
-        if a._data.dtype != b._data.dtype:  # float16/bfloat16 by a float32 scalar: in float32
-            return _scalar_floor_divide(a._data, b._data, mode)
+        if a._data.dtype != b._data.dtype or is_half(a._data.dtype):
+            # float16/bfloat16 (by a float32 scalar or not): in float32, rounded once
+            return _scalar_floor_divide(a._data, widen(b._data), mode)
         with quiet():
             quotient = xp.floor_divide(a._data, b._data)
         if mode == "floor":

@@ -15,7 +15,7 @@ from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand, binary_operands, broadcast_error
-from ember.ops._wirtinger import chain, conj, conj_scalar, is_complex
+from ember.ops._wirtinger import chain, conj, is_complex
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where, zero_gradient
 from ember.ops.elementwise import apply_binary
@@ -311,11 +311,11 @@ class Addcmul(Op):
     @staticmethod
     def backward(ctx, gy):
         t1, t2 = ctx.saved_tensors
-        meta, need, v = ctx._input_meta, ctx.needs_input_grad, ctx.value
+        meta, need, value = ctx._input_meta, ctx.needs_input_grad, ctx.value
         ga = sum_to(gy, meta[0][0]) if need[0] else None
-        v = conj_scalar(v)
-        g1 = sum_to(gy * conj(t2) * v, meta[1][0]) if need[1] else None
-        g2 = sum_to(gy * conj(t1) * v, meta[2][0]) if need[2] else None
+        # PyTorch's order: gy·conj(t2·v) (t2·v first: it may round to 0 before an inf gy)
+        g1 = sum_to(gy * conj(t2 * value), meta[1][0]) if need[1] else None
+        g2 = sum_to(gy * conj(t1 * value), meta[2][0]) if need[2] else None
         return ga, g1, g2, None
 
 

@@ -23,6 +23,7 @@ from ember.ops.comparison import maximum, minimum, where
 from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
 from ember.ops.unary import abs as _abs
 from ember.ops.unary import exp
+from ember.ops._opmath import holds_nan
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def _running_pick(data, axis, take_max):
     """argmax (argmin) along an inner axis: the first strict extreme, or the first NaN."""
     better_than = xp.greater if take_max else xp.less
     keep_extreme = xp.maximum if take_max else xp.minimum  # (NaN propagates: it stays best)
-    has_nan = data.dtype.kind == "f" and bool(xp.isnan(data).any())
+    has_nan = holds_nan(data.dtype) and bool(xp.isnan(data).any())
     position = [slice(None)] * data.ndim
     position[axis] = 0
     best = data[tuple(position)].copy()

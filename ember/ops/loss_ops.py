@@ -306,7 +306,9 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def forward(ctx, x, y, w, pos_weight, reduction):
         d, t = x._data, y._data
-        log_sig = xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))  # log σ(x), stably
+        wide = widen(d)  # log σ(x), stably; 16-bit floats in float32 as PyTorch's log_sigmoid
+        log_sig = xp.minimum(wide, 0) - xp.log1p(xp.exp(-xp.abs(wide)))
+        log_sig = log_sig.astype(d.dtype, copy=False)
         if pos_weight is None:
             loss = (1 - t) * d - log_sig
         else:

@@ -15,7 +15,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import FUNCTIONS, op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
-from ember.ops._opmath import is_half, opmath_dtype, widen
+from ember.ops._opmath import holds_nan, is_half, opmath_dtype, widen
 from ember.ops.conv import AddBatch, DropBatch, _named, _type_word
 from ember.ops._selection import select_into
 from ember.ops.pool import IndexScatterAdd, _check_pool_input
@@ -323,7 +323,7 @@ def _separable_max(a, tables):
     a of shape (N, C, *spatial) and one window table per spatial dim (NOTE above)."""
     nd = len(tables)
     values, coords = a, [None] * nd
-    has_nan = a.dtype.kind == "f" and bool(xp.isnan(a).any())
+    has_nan = holds_nan(a.dtype) and bool(xp.isnan(a).any())
     for axis in reversed(range(nd)):
         dim, table = 2 + axis, tables[axis]
         values, offset = _first_max_along(values, table, dim, has_nan)

@@ -20,6 +20,7 @@ from ember.ops.reduction import sum as _sum
 from ember.ops.unary import exp, log
 from ember._tensor import short_name
 from ember.ops._wirtinger import refuse_complex
+from ember.ops._opmath import holds_nan
 
 _CummaxResult = _return_type("cummax", ("values", "indices"))
 _CumminResult = _return_type("cummin", ("values", "indices"))
@@ -37,7 +38,7 @@ def _running_extreme(data, axis, take_max):
     accumulate = xp.maximum.accumulate if take_max else xp.minimum.accumulate
     values = accumulate(data, axis=axis)
     hit = data == values
-    if data.dtype.kind == "f":
+    if holds_nan(data.dtype):
         hit |= xp.isnan(data)
     shape = [1] * data.ndim
     shape[axis] = data.shape[axis]

@@ -15,6 +15,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
 from ember._tensor import Tensor, short_name
 from ember.ops._wirtinger import refuse_complex
+from ember.ops._opmath import holds_nan
 
 
 def _as_array(value, like) -> xp.ndarray:
@@ -26,7 +27,7 @@ def _as_array(value, like) -> xp.ndarray:
 
 def _binary_search(seq, values, right: bool):
     """For every value at once, PyTorch's binary search over its row of seq (NOTE)."""
-    if seq.ndim == 1 and not (seq.dtype.kind == "f" and xp.isnan(seq).any()):
+    if seq.ndim == 1 and not (holds_nan(seq.dtype) and xp.isnan(seq).any()):
         return xp.searchsorted(seq, values, side="right" if right else "left")  # the same here
     module = get_array_module(seq)
     n = seq.shape[-1]

@@ -16,6 +16,7 @@ from ember.ops.extrema import PutAlong, _along, _check_nonempty, _return_type, _
 from ember.ops.reduction import _axis, _constant
 from ember._tensor import short_name
 from ember.ops._wirtinger import refuse_complex
+from ember.ops._opmath import holds_nan
 
 _SortResult = _return_type("sort", ("values", "indices"))
 _TopkResult = _return_type("topk", ("values", "indices"))
@@ -30,7 +31,7 @@ def _stable_order(data, axis, descending):
     Reversing the slice, sorting ascending stably and reversing again puts equal elements in
     their original order, which negating the values cannot do for unsigned or bool data.
     """
-    if data.dtype.kind == "f" and data.ndim and data.shape[axis] > 1:
+    if holds_nan(data.dtype) and data.ndim and data.shape[axis] > 1:
         return _float_order(data, axis, descending)
     return _stable_argsort(data, axis, descending)
 
@@ -116,7 +117,7 @@ def _tied(rows):
     """Which rows hold two equal values (two NaNs count as equal)."""
     ordered = xp.sort(rows, axis=-1)
     tied = xp.any(ordered[:, 1:] == ordered[:, :-1], axis=-1)
-    if rows.dtype.kind == "f":
+    if holds_nan(rows.dtype):
         tied |= xp.sum(xp.isnan(rows), axis=-1) > 1
     return tied
 
@@ -301,7 +302,7 @@ class MedianAll(Op):
     @staticmethod
     def forward(ctx, x):
         flat = x._data.reshape(-1)
-        if flat.size == 0 or flat.dtype.kind == "f" and xp.isnan(flat).any():
+        if flat.size == 0 or holds_nan(flat.dtype) and xp.isnan(flat).any():
             # NaN, or NaN cast to the integer dtype as C casts it (int64: its minimum), as torch
             with quiet():
                 y = get_array_module(flat).asarray(xp.nan).astype(flat.dtype)
@@ -327,7 +328,7 @@ class MedianDim(Op):
         data = _along(x._data, x._data.ndim)
         order = xp.argsort(data, axis=axis, kind="stable")
         n = data.shape[axis]
-        if data.dtype.kind == "f":
+        if holds_nan(data.dtype):
             nans = xp.sum(xp.isnan(data), axis=axis, keepdims=True)
             position = xp.where(nans > 0, n - nans, (n - 1) // 2)
         else:
@@ -381,7 +382,7 @@ class NanmedianAll(MedianAll):
     @staticmethod
     def forward(ctx, x):
         flat = x._data.reshape(-1)
-        valid = flat[~xp.isnan(flat)] if flat.dtype.kind == "f" else flat
+        valid = flat[~xp.isnan(flat)] if holds_nan(flat.dtype) else flat
         if valid.size == 0:
             with quiet():  # NaN cast as C casts it, as in MedianAll
                 y = get_array_module(flat).asarray(xp.nan).astype(flat.dtype)
@@ -490,7 +491,7 @@ def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
 
     def position(ordered, order, axis):
         valid = xp.sum(~xp.isnan(ordered), axis=axis, keepdims=True) if (
-            ordered.dtype.kind == "f") else xp.full_like(_first_along(order, axis),
+            holds_nan(ordered.dtype)) else xp.full_like(_first_along(order, axis),
                                                           ordered.shape[axis])
         return xp.maximum(valid - 1, 0) // 2  # an all-NaN slice gives its first NaN
 
@@ -531,7 +532,7 @@ def _mode_cpu_order(data, idx, axis):
     """PyTorch std::sorts by value with `<`, which moves equal values past 16 of them and
     leaves NaN wherever the comparisons put it: the (value, index) at the end of the run."""
     def redo(rows):
-        nan = xp.any(xp.isnan(rows), axis=-1) if rows.dtype.kind == "f" else False
+        nan = xp.any(xp.isnan(rows), axis=-1) if holds_nan(rows.dtype) else False
         return nan | (_tied(rows) & (rows.shape[-1] > _cpu_order.THRESHOLD))
 
     return _in_cpu_order(data, idx, axis, redo, lambda row: [_cpu_order.mode_index(row)[1]])

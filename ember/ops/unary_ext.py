@@ -13,6 +13,7 @@ from ember._backend import quiet, xp
 from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
+from ember.ops._opmath import widen
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj, is_complex
 from ember.ops.comparison import where, zero_gradient
@@ -102,8 +103,8 @@ class Sinc(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with quiet():
-            return xp.sinc(x._data).astype(x._data.dtype, copy=False)
+        with quiet():  # (16-bit floats in float32, rounded once: NOTE [opmath])
+            return xp.sinc(widen(x._data)).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -144,7 +145,16 @@ class NanToNum(Op):
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
         ctx.save_for_backward(x)
-        return xp.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf)
+        d = x._data
+        if d.dtype.kind in "fc":
+            return xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
+        # bfloat16 and float8 (ml_dtypes): NumPy's nan_to_num leaves them alone, so in float32
+        # with this dtype's own largest values as the defaults
+        largest = _dtype.finfo(x.dtype).max
+        posinf, neginf = (largest if posinf is None else posinf,
+                          -largest if neginf is None else neginf)
+        wide = xp.nan_to_num(d.astype(xp.float32), nan=nan, posinf=posinf, neginf=neginf)
+        return wide.astype(d.dtype)
 
     @staticmethod
     def backward(ctx, gy):
