@@ -61,7 +61,10 @@ def _const(array) -> Tensor:
 
 
 def _scalar(value, like):
-    """A Python number as a 0-d array of like's dtype, in like's array module."""
+    """A Python number as a 0-d array of like's dtype, in like's array module (a complex
+    number for a real tensor is PyTorch's error for its `double` arguments)."""
+    if isinstance(value, complex) and like.dtype.kind != "c":
+        raise RuntimeError("value cannot be converted to type double without overflow")
     return get_array_module(like).asarray(value, dtype=like.dtype)
 
 

@@ -22,7 +22,7 @@ from ember.ops._wirtinger import conj, refuse_complex
 from ember.ops.comparison import maximum, minimum, where
 from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
 from ember.ops.unary import abs as _abs
-from ember.ops.unary import exp
+from ember.ops.unary import exp, sign_array
 from ember.ops._opmath import holds_nan
 
 
@@ -487,21 +487,31 @@ class Norm(Op):
         if p == 0:
             return None, None, None, None  # PyTorch leaves the gradient of a count undefined
         y_full = expand_dims(y, axes, keepdim, shape)
-        if p == 2 and y._data.all():  # PyTorch's g·(x/y), in that order (its bits)
-            return g * (x / y_full), None, None, None
-        sign = _constant(xp.sign(x._data))
-        if p == 1:
-            return g * sign, None, None, None
-        if math.isinf(p):
-            hits = xp.abs(x._data) == y_full._data
-            share = hits / xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype)
-            return g * sign * _constant(share), None, None, None
-        flat = _constant(y_full._data == 0)
-        safe_y = where(flat, 1.0, y_full)
-        if p == 2:  # (0 where y = 0, as PyTorch's masked_fill)
-            return g * where(flat, 0.0, x / safe_y), None, None, None
-        local = sign * _abs(x) ** (p - 1) / safe_y ** (p - 1)
-        return where(flat, 0.0, g * local), None, None, None
+        return _norm_gradient(g, x, y_full, p, axes), None, None, None
+
+
+def _norm_gradient(g, x, y, p, axes):
+    """PyTorch's norm_backward (FunctionsManual.cpp) for g and y expanded to x's shape: its
+    formula per p, in its order, with its masks (sgn(NaN) = 0; a NaN counts as a maximum)."""
+    if p == 2 and y._data.all():  # g·(x/y), its bits, without the mask
+        return g * (x / y)
+    sign = _constant(sign_array(x._data))
+    if p == 1:
+        return sign * g
+    if math.isinf(p):
+        magnitude = xp.abs(x._data)
+        hits = (magnitude == y._data) | xp.isnan(magnitude)
+        count = _constant(xp.sum(hits, axis=axes, keepdims=True, dtype=x._data.dtype))
+        return sign * (g / count * _constant(hits.astype(x._data.dtype)))
+    flat = _constant(y._data == 0)
+    if p == 2:  # (0 where y = 0, as PyTorch's masked_fill)
+        return g * where(flat, 0.0, x / where(flat, 1.0, y))
+    if p < 1:
+        scaled = sign * where(_constant(x._data == 0), 0.0, _abs(x) ** (p - 1))
+        return scaled * g * y ** (1 - p)
+    scale = where(flat, 0.0, g / y ** (p - 1))
+    scaled = sign * _abs(x) ** (p - 1) if p < 2 else x * _abs(x) ** (p - 2)
+    return scaled * scale
 
 
 def norm(input: Tensor, p=2.0, dim=None, keepdim: bool = False) -> Tensor:

@@ -349,7 +349,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     data = input._data
     if dim is None:
         values, inverse, counts = xp.unique(data.reshape(-1), return_inverse=True,
-                                            return_counts=True)
+                                            return_counts=True, equal_nan=False)
+        # (each NaN is its own value, as in PyTorch, where NaN != NaN)
         return _finish_unique(values, inverse, counts, return_inverse, return_counts, data.shape)
     axis = _axis(dim, data.ndim)
     values, inverse, counts = _unique_slices(data, axis, consecutive=False)

@@ -25,6 +25,9 @@ from ember.ops._running_sums import cumsum_array
 from ember.ops._util import as_operand
 from ember.ops._wirtinger import conj
 from ember.ops.comparison import where
+from ember.ops.joins import cat
+from ember.ops.shape import narrow
+from ember.autograd import grad_mode
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -249,40 +252,53 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 
 
 class Prod(Op):
-    """y = Π_axes x;  gx = gy·conj(y/x) where the slice has no zero.
+    """y = Π_axes x;  gx = gy·conj(y/x) where x has no zero.
 
     NOTE [prod with zeros]
-    y/x is 0/0 at a zero. With exactly one zero in a slice, its gradient is the product of the
-    others and every other element's gradient is 0; with two or more zeros all are 0. The
-    product of the others is the product of x with its zeros replaced by 1.
+    y/x is 0/0 at a zero. There PyTorch's prod_safe_zeros_backward takes, for every element,
+    the product of the others: an exclusive running product from the front times one from
+    the back (two cumprods), for all slices once the tensor holds a zero. ember computes the
+    same, so an inf among the others gives PyTorch's NaN (inf·0) and a slice with two zeros
+    gives 0. (PyTorch's prod over all elements, first order, returns zeros at once when there
+    are two or more zeros.)
     """
 
     node_name = "ProdBackward1"
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, dtype):
+    def forward(ctx, x, axes, keepdim, dtype, everything=False):
         y = Tensor._make(xp.asanyarray(xp.prod(x._data, axis=axes, keepdims=keepdim,
                                              dtype=dtype.numpy)))
-        ctx.args = (axes, keepdim, x._data.shape)
+        ctx.args = (axes, keepdim, x._data.shape, everything)
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        axes, keepdim, shape = ctx.args
-        is_zero = x._data == 0
+        axes, keepdim, shape, everything = ctx.args
+        zeros = int(xp.count_nonzero(x._data == 0))
         g = expand_dims(gy, axes, keepdim, shape)
-        if not is_zero.any():
-            return g * conj(expand_dims(y, axes, keepdim, shape)) / conj(x), None, None, None
-        zeros = xp.sum(is_zero, axis=axes, keepdims=True)
-        others = Prod.apply(where(_constant(is_zero), 1.0, x), axes, True, x.dtype)
-        lone_zero = _constant(is_zero & (zeros == 1))
-        no_zero = _constant(xp.broadcast_to(zeros == 0, shape))
-        safe_x = where(_constant(is_zero), 1.0, x)
-        dense = expand_dims(others, axes, True, shape)
-        local = where(no_zero, dense / safe_x, where(lone_zero, dense, 0.0))
-        return g * conj(local), None, None, None
+        none = (None,) * 4
+        if not zeros:
+            return (g * conj(expand_dims(y, axes, keepdim, shape) / x),) + none
+        if everything:  # along one flat axis
+            if zeros > 1 and not grad_mode._state["enabled"]:
+                return (Tensor._make(xp.zeros(shape, dtype=gy._data.dtype)),) + none
+            others = _products_of_others(x.reshape(-1), 0).reshape(shape)
+        else:
+            others = _products_of_others(x, axes[0])
+        return (g * conj(others),) + none
+
+
+def _products_of_others(x: Tensor, axis: int) -> Tensor:
+    """Each element's product of the other elements along axis: exclusive running products
+    from both ends (NOTE [prod with zeros])."""
+    n = x.shape[axis]
+    ones = Tensor._make(xp.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], dtype=x._data.dtype))
+    front = cat([ones, narrow(x, axis, 0, n - 1)], axis).cumprod(axis)
+    back = cat([ones, narrow(x, axis, 1, n - 1).flip(axis)], axis).cumprod(axis).flip(axis)
+    return front * back
 
 
 class ProdAll(Prod):
@@ -294,7 +310,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     """Product over `dim` (all elements if None) (matches `torch.prod`)."""
     out_dtype = _accumulate_dtype(input, dtype)
     if dim is None:
-        return ProdAll.apply(input, _axes(None, input._data.ndim), False, out_dtype)
+        return ProdAll.apply(input, _axes(None, input._data.ndim), False, out_dtype, True)
     return Prod.apply(input, _axes(int(dim), input._data.ndim), keepdim, out_dtype)
 
 
@@ -536,8 +552,10 @@ class Cumprod(Op):
 
     NOTE [cumprod with zeros]
     Past a slice's first zero z every y_j is 0, and so is the gradient of every x_i with i > z.
-    For i < z the formula above holds. For i = z the gradient is Σ_{j>=z} gy_j·y'_j, where y'
-    is the cumprod of x with x_z replaced by 1.
+    For i < z the formula above holds with the sum cut at z. For i = z the gradient is
+    (Π_{i<z} x_i)·Σ_{z<=j<z2} gy_j·Π_{z<i<=j} x_i, z2 the second zero. The sums are cut
+    where PyTorch's (its O(n) first-order path) cuts them, so an inf or NaN past them (inf·0
+    in y, an inf gy) stays out.
     """
 
     @staticmethod
@@ -565,12 +583,24 @@ class Cumprod(Op):
             return RevCumsum.apply(gy * conj(y), axis) / conj(x), None, None
         zeros_so_far = xp.cumsum(is_zero, axis=axis) if x._data.ndim else is_zero.astype(int)
         before = _constant(zeros_so_far == 0)
-        first = _constant(is_zero & (zeros_so_far == 1))
-        head = where(before, RevCumsum.apply(gy * conj(y), axis) / conj(where(before, x, 1.0)),
-                     0.0)
-        y_without_zero = Cumprod.apply(where(first, 1.0, x), axis, x.dtype)
-        at_zero = where(first, RevCumsum.apply(gy * conj(y_without_zero), axis), 0.0)
+        first = is_zero & (zeros_so_far == 1)
+        between = _constant((zeros_so_far == 1) & ~first)  # after the first zero, before the next
+        head = RevCumsum.apply(where(before, gy * conj(y), 0.0), axis)
+        head = where(before, head / conj(where(before, x, 1.0)), 0.0)
+        runs = Cumprod.apply(where(between, x, 1.0), axis, x.dtype)  # Π_{z<i<=j} x_i
+        tail = (where(_constant(zeros_so_far == 1), gy, 0.0) * conj(runs)).sum(axis, True)
+        prefix = _exclusive(y, axis)  # Π_{i<z} x_i at z
+        at_zero = where(_constant(first), tail * conj(prefix), 0.0)
         return head + at_zero, None, None
+
+
+def _exclusive(y: Tensor, axis: int) -> Tensor:
+    """y shifted one step along axis, 1 first: the running product before each position."""
+    if y._data.ndim == 0:
+        return Tensor._make(xp.ones_like(y._data))
+    n = y.shape[axis]
+    ones = Tensor._make(xp.ones(y.shape[:axis] + (1,) + y.shape[axis + 1:], dtype=y._data.dtype))
+    return cat([ones, narrow(y, axis, 0, n - 1)], axis)
 
 
 @op(method=True, inplace=True)

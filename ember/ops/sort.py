@@ -507,8 +507,10 @@ def _mode_position(ordered, order, axis):
     shape = [1] * ordered.ndim
     shape[axis] = n
     positions = module.arange(n).reshape(shape)
+    later, earlier = (xp.take(ordered, module.arange(1, n), axis=axis),
+                      xp.take(ordered, module.arange(n - 1), axis=axis))
     starts = xp.concatenate([xp.ones_like(_first_along(ordered, axis), dtype=bool),
-                             xp.diff(ordered, axis=axis) != 0], axis=axis)
+                             later != earlier], axis=axis)  # (not a difference: inf - inf)
     run_start = xp.maximum.accumulate(xp.where(starts, positions, 0), axis=axis)
     ends = xp.concatenate([xp.take(starts, module.arange(1, n), axis=axis),
                            xp.ones_like(_first_along(ordered, axis), dtype=bool)], axis=axis)

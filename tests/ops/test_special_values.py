@@ -120,13 +120,14 @@ def _bfloat16(t):
     return t.new_empty(0).bfloat16().dtype
 
 
-def _run(lib, fn, dtype, inputs):
-    """fn's output and the inputs' gradients (None where there is none) for one library."""
+def _run(lib, fn, dtype, inputs, gradients=GRADIENTS):
+    """fn's output and the inputs' gradients (None where there is none) for one library, the
+    incoming gradient cycling through `gradients`."""
     tensors = [lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True) for v in inputs]
     y = fn(lib, *tensors)
     grads = [None] * len(tensors)
     if y.requires_grad:
-        upstream = np.resize(np.array(GRADIENTS), y.numel()).reshape(tuple(y.shape))
+        upstream = np.resize(np.array(gradients), y.numel()).reshape(tuple(y.shape))
         y.backward(lib.tensor(upstream, dtype=getattr(lib, dtype)))
         grads = [None if t.grad is None else _numpy(t.grad) for t in tensors]
     return [_numpy(y)] + grads
@@ -171,3 +172,65 @@ def _check_binary(name, dtype):
     for e, t in zip(_run(ember, BINARY[name], dtype, inputs),
                     _run(torch, BINARY[name], dtype, inputs)):
         _assert_like_torch(e, t, exact, TOLERANCE[dtype])
+
+
+# ---- reductions, norms, scans and losses along a dim -----------------------------------------
+def _slices():
+    """(8, 16, 12) float64 data: random with special values sprinkled in; a slice of -inf, one
+    with inf, one with NaN; constant slices (zero variance) and zeros."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((8, 16, 12))
+    sprinkled = base.copy()
+    sprinkled.reshape(-1)[rng.choice(base.size, 200, replace=False)] = rng.choice(SPECIAL, 200)
+    infinite = base.copy()
+    infinite[0], infinite[1, :, 0], infinite[2, 3] = -np.inf, np.inf, np.nan
+    constant = base.copy()
+    constant[3], constant[4, 2] = 1.5, 0.0
+    return {"sprinkled": sprinkled, "infinite": infinite, "constant": constant}
+
+
+def _f(lib):
+    return lib.nn.functional
+
+
+ALONG_DIM = {
+    "sum": lambda lib, a: a.sum(1), "mean": lambda lib, a: a.mean(2),
+    "prod": lambda lib, a: a.prod(1), "prod_all": lambda lib, a: a[5].prod(),
+    "std": lambda lib, a: a.std(1), "var": lambda lib, a: a.var(2),
+    "norm": lambda lib, a: a.norm(dim=2), "norm_1": lambda lib, a: a.norm(p=1, dim=1),
+    "norm_3": lambda lib, a: a.norm(p=3, dim=1), "norm_half": lambda lib, a: a.norm(p=0.5, dim=2),
+    "norm_inf": lambda lib, a: a.norm(p=float("inf"), dim=1),
+    "logsumexp": lambda lib, a: a.logsumexp(2), "softmax": lambda lib, a: a.softmax(2),
+    "log_softmax": lambda lib, a: a.log_softmax(2), "amax": lambda lib, a: a.amax(1),
+    "max": lambda lib, a: a.max(2)[0], "min": lambda lib, a: a.min(1)[0],
+    "median": lambda lib, a: a.median(2)[0], "mode": lambda lib, a: a.mode(2)[0],
+    "cumsum": lambda lib, a: a.cumsum(1), "cumprod": lambda lib, a: a.cumprod(2),
+    "logcumsumexp": lambda lib, a: a.logcumsumexp(1),
+    "layer_norm": lambda lib, a: _f(lib).layer_norm(a, (12,)),
+    "group_norm": lambda lib, a: _f(lib).group_norm(a, 4),
+    "batch_norm": lambda lib, a: _f(lib).batch_norm(a, None, None, training=True),
+    "instance_norm": lambda lib, a: _f(lib).instance_norm(a),
+    "rms_norm": lambda lib, a: _f(lib).rms_norm(a, (12,)),
+    "normalize": lambda lib, a: _f(lib).normalize(a, dim=2),
+    "cross_entropy": lambda lib, a: _f(lib).cross_entropy(
+        a, lib.zeros(8, 12, dtype=lib.long), reduction="none"),
+    "max_pool1d": lambda lib, a: _f(lib).max_pool1d(a, 3),
+    "avg_pool1d": lambda lib, a: _f(lib).avg_pool1d(a, 3),
+    "topk": lambda lib, a: a.topk(3, dim=2)[0], "sort": lambda lib, a: a.sort(1)[0],
+    "kthvalue": lambda lib, a: a.kthvalue(3, 2)[0], "nansum": lambda lib, a: a.nansum(1),
+    "nanmean": lambda lib, a: a.nanmean(1), "unique": lambda lib, a: lib.unique(a.detach()),
+    "cosine_similarity": lambda lib, a: _f(lib).cosine_similarity(a, a.flip(0), dim=2),
+    "cdist": lambda lib, a: lib.cdist(a, a.flip(0)),
+}
+
+
+@pytest.mark.parametrize("data", ["sprinkled", "infinite", "constant"])
+@pytest.mark.parametrize("name", sorted(ALONG_DIM))
+def test_reductions_at_special_values(name, data):
+    """float32; the incoming gradients here are finite (the tables above have inf and NaN
+    ones). constant: PyTorch's instance_norm of a constant slice is rounding noise of ~1e-5."""
+    inputs = [_slices()[data]]
+    finite = [1.0, -0.5, 2.0, 0.25, 3.0]
+    for e, t in zip(_run(ember, ALONG_DIM[name], "float32", inputs, finite),
+                    _run(torch, ALONG_DIM[name], "float32", inputs, finite)):
+        _assert_like_torch(e, t, False, 2e-4)
