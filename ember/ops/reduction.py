@@ -9,8 +9,7 @@ can be differentiated any number of times:
     Sum        <->  ExpandDims   (sum over dims / put the removed dims back and broadcast)
     Cumsum     <->  RevCumsum    (running sum from the front / from the back)
 
-(TakeAlong <-> PutAlong, which pick entries at indices along a dim and place them back in
-zeros, are in extrema.py.)
+(TakeAlong <-> PutAlong, placing entries at indices along a dim back in zeros: extrema.py.)
 """
 
 import math
@@ -255,12 +254,10 @@ class Prod(Op):
     """y = Π_axes x;  gx = gy·conj(y/x) where x has no zero.
 
     NOTE [prod with zeros]
-    y/x is 0/0 at a zero. There PyTorch's prod_safe_zeros_backward takes, for every element,
-    the product of the others: an exclusive running product from the front times one from
-    the back (two cumprods), for all slices once the tensor holds a zero. ember computes the
-    same, so an inf among the others gives PyTorch's NaN (inf·0) and a slice with two zeros
-    gives 0. (PyTorch's prod over all elements, first order, returns zeros at once when there
-    are two or more zeros.)
+    y/x is 0/0 at a zero. Once x holds one, PyTorch's prod_safe_zeros_backward gives every
+    element the product of the others, exclusive running products from both ends: so does
+    ember (an inf among the others gives its NaN). Over all elements with two or more zeros
+    its first-order gradient is zeros.
     """
 
     node_name = "ProdBackward1"
@@ -279,26 +276,26 @@ class Prod(Op):
         axes, keepdim, shape, everything = ctx.args
         zeros = int(xp.count_nonzero(x._data == 0))
         g = expand_dims(gy, axes, keepdim, shape)
-        none = (None,) * 4
         if not zeros:
-            return (g * conj(expand_dims(y, axes, keepdim, shape) / x),) + none
-        if everything:  # along one flat axis
-            if zeros > 1 and not grad_mode._state["enabled"]:
-                return (Tensor._make(xp.zeros(shape, dtype=gy._data.dtype)),) + none
-            others = _products_of_others(x.reshape(-1), 0).reshape(shape)
-        else:
-            others = _products_of_others(x, axes[0])
-        return (g * conj(others),) + none
+            return g * conj(expand_dims(y, axes, keepdim, shape) / x), None, None, None, None
+        if everything and zeros > 1 and not grad_mode._state["enabled"]:
+            return Tensor._make(xp.zeros(shape, dtype=gy._data.dtype)), None, None, None, None
+        others = (_products_of_others(x.reshape(-1), 0).reshape(shape) if everything
+                  else _products_of_others(x, axes[0]))  # (over all: along one flat axis)
+        return g * conj(others), None, None, None, None
 
 
 def _products_of_others(x: Tensor, axis: int) -> Tensor:
     """Each element's product of the other elements along axis: exclusive running products
     from both ends (NOTE [prod with zeros])."""
-    n = x.shape[axis]
+    back = _shifted(x.flip(axis), axis).cumprod(axis).flip(axis)
+    return _shifted(x, axis).cumprod(axis) * back
+
+
+def _shifted(x: Tensor, axis: int) -> Tensor:
+    """x moved one step along axis, 1 in front: of a running product, the one before."""
     ones = Tensor._make(xp.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], dtype=x._data.dtype))
-    front = cat([ones, narrow(x, axis, 0, n - 1)], axis).cumprod(axis)
-    back = cat([ones, narrow(x, axis, 1, n - 1).flip(axis)], axis).cumprod(axis).flip(axis)
-    return front * back
+    return cat([ones, narrow(x, axis, 0, x.shape[axis] - 1)], axis)
 
 
 class ProdAll(Prod):
@@ -551,11 +548,9 @@ class Cumprod(Op):
     """y_i = Π_{j<=i} x_j;  gx_i = Σ_{j>=i} gy_j·conj(y_j / x_i) when no x_j (j <= i) is zero.
 
     NOTE [cumprod with zeros]
-    Past a slice's first zero z every y_j is 0, and so is the gradient of every x_i with i > z.
-    For i < z the formula above holds with the sum cut at z. For i = z the gradient is
-    (Π_{i<z} x_i)·Σ_{z<=j<z2} gy_j·Π_{z<i<=j} x_i, z2 the second zero. The sums are cut
-    where PyTorch's (its O(n) first-order path) cuts them, so an inf or NaN past them (inf·0
-    in y, an inf gy) stays out.
+    Past a slice's first zero z the gradient is 0; before it the formula above holds, summed up
+    to z; at z it is (Π_{i<z} x_i)·Σ_{z<=j<z2} gy_j·Π_{z<i<=j} x_i, z2 the second zero. The sums
+    stop where PyTorch's do, so an inf or NaN past them (inf·0 in y, an inf gy) stays out.
     """
 
     @staticmethod
@@ -589,18 +584,8 @@ class Cumprod(Op):
         head = where(before, head / conj(where(before, x, 1.0)), 0.0)
         runs = Cumprod.apply(where(between, x, 1.0), axis, x.dtype)  # Π_{z<i<=j} x_i
         tail = (where(_constant(zeros_so_far == 1), gy, 0.0) * conj(runs)).sum(axis, True)
-        prefix = _exclusive(y, axis)  # Π_{i<z} x_i at z
-        at_zero = where(_constant(first), tail * conj(prefix), 0.0)
-        return head + at_zero, None, None
-
-
-def _exclusive(y: Tensor, axis: int) -> Tensor:
-    """y shifted one step along axis, 1 first: the running product before each position."""
-    if y._data.ndim == 0:
-        return Tensor._make(xp.ones_like(y._data))
-    n = y.shape[axis]
-    ones = Tensor._make(xp.ones(y.shape[:axis] + (1,) + y.shape[axis + 1:], dtype=y._data.dtype))
-    return cat([ones, narrow(y, axis, 0, n - 1)], axis)
+        prefix = _shifted(y, axis) if y.ndim else Tensor._make(xp.ones_like(y._data))
+        return head + where(_constant(first), tail * conj(prefix), 0.0), None, None  # Π_{i<z}
 
 
 @op(method=True, inplace=True)
