@@ -470,8 +470,11 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     xp.add.at(times_listed, (rows, t[listed]), 1)
     is_target = times_listed > 0
     pairs = times_listed[:, :, None] * ~is_target[:, None, :]
-    hinge = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
-    loss = (hinge * Tensor._make(pairs)).sum((1, 2)) / x.shape[1]
+    hinge = 1 - x.unsqueeze(2) + x.unsqueeze(1)
+    # the pairs whose hinge is positive (PyTorch's `z > 0`: a NaN z adds nothing), selected
+    # rather than multiplied by a 0/1 mask (inf·0 outside them)
+    counted = Tensor._make((pairs > 0) & (hinge._data > 0))
+    loss = where(counted, hinge * Tensor._make(pairs), 0.0).sum((1, 2)) / x.shape[1]
     if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

@@ -11,6 +11,8 @@ gx = g_n·(Σ_c A[n,c]·p - A), one formula for all of them. The mean divides by
 non-ignored n (index targets) or by the number of rows (probability targets), as PyTorch does.
 """
 
+import math
+
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 from ember._threads import parallel_blocks
@@ -49,8 +51,8 @@ def _reduce_array(loss: xp.ndarray, reduction: str, denominator=None) -> xp.ndar
 
 def _grad_scale(gy: Tensor, reduction: str, count, extra_dims: int = 0) -> Tensor:
     """The loss's gradient per element: gy itself ('none'), or gy / count ('mean')."""
-    if reduction == "mean":
-        gy = gy / count
+    if reduction == "mean":  # (an empty input's mean is NaN: its gradient is empty anyway)
+        gy = gy / count if count else gy * math.nan
     if reduction == "none" and extra_dims:
         gy = gy.unsqueeze(1)
     return gy
@@ -209,6 +211,8 @@ def _index_target_grad(ctx, g):
         with quiet():
             g = g / ctx.denominator
     rows = target.w_target * g  # g·w_y (reduction='none': g has one value per row)
+    if not target.valid.all():  # ignored rows get 0, even where g is a mean over no row (inf)
+        rows = xp.where(target.valid, rows, rows.dtype.type(0))
     scale = (rows / total)[:, None]
     if e.ndim != 2 or e.size < 2 * _ROW_BLOCK or scale.dtype != e.dtype:
         gx = e * scale
@@ -397,7 +401,9 @@ class Pointwise(Op):
     @classmethod
     def _array_grads(cls, ctx, a, b, gy):
         """(gx, gt) of a plain backward on arrays, in the order of PyTorch's CPU kernel."""
-        norm = cls.gradient_scale / a.size if ctx.reduction == "mean" else cls.gradient_scale
+        norm = cls.gradient_scale
+        if ctx.reduction == "mean":  # (an empty input's mean is NaN; its gradient is empty)
+            norm = norm / a.size if a.size else math.nan
         local = cls.gradient_factor(xp.subtract(a, b, out=xp.empty_like(a)), ctx.param)
         xp.multiply(local, a.dtype.type(norm), out=local)
         xp.multiply(local, gy, out=local)

@@ -234,3 +234,42 @@ def test_reductions_at_special_values(name, data):
     for e, t in zip(_run(ember, ALONG_DIM[name], "float32", inputs, finite),
                     _run(torch, ALONG_DIM[name], "float32", inputs, finite)):
         _assert_like_torch(e, t, False, 2e-4)
+
+
+# ---- losses at their edges: every target ignored, zero weights, -inf/inf logits, empty input --
+_LOGITS = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
+_INFINITE_LOGITS = _LOGITS.copy()
+_INFINITE_LOGITS[0, 1], _INFINITE_LOGITS[1], _INFINITE_LOGITS[2, 3] = -np.inf, -np.inf, np.inf
+_TARGETS = [0, 1, 2, 3, 4, 1]
+
+LOSS_EDGES = {
+    "cross_entropy_all_ignored": lambda lib, x: _f(lib).cross_entropy(x, lib.full((6,), -100)),
+    "cross_entropy_some_ignored": lambda lib, x: _f(lib).cross_entropy(
+        x, lib.tensor([0, -100, 2, -100, 4, 1])),
+    "cross_entropy_ignored_smoothed": lambda lib, x: _f(lib).cross_entropy(
+        x, lib.tensor([0, -100, 2, -100, 4, 1]), label_smoothing=0.2),
+    "cross_entropy_zero_weights": lambda lib, x: _f(lib).cross_entropy(
+        x, lib.tensor(_TARGETS), weight=lib.zeros(5)),
+    "cross_entropy_probabilities": lambda lib, x: _f(lib).cross_entropy(
+        x, lib.tensor(_LOGITS).softmax(1), label_smoothing=0.3),
+    "nll_all_ignored": lambda lib, x: _f(lib).nll_loss(
+        x.log_softmax(1), lib.full((6,), 2), ignore_index=2),
+    "multilabel_margin": lambda lib, x: _f(lib).multilabel_margin_loss(
+        x, lib.tensor([[0, 1, -1, 0, 0]] * 6), reduction="none"),
+    "multi_margin": lambda lib, x: _f(lib).multi_margin_loss(x, lib.tensor(_TARGETS)),
+    "mse_empty": lambda lib, x: _f(lib).mse_loss(x[:0], x[:0].detach()),
+    "cross_entropy_empty": lambda lib, x: _f(lib).cross_entropy(x[:0], lib.tensor(_TARGETS)[:0]),
+    "huber_huge": lambda lib, x: _f(lib).huber_loss(x * 1e20, lib.zeros(6, 5), delta=1e19),
+    "gaussian_nll_tiny_variance": lambda lib, x: _f(lib).gaussian_nll_loss(
+        x, lib.zeros(6, 5), lib.full((6, 5), 1e-12)),
+}
+
+
+@pytest.mark.parametrize("data", ["finite", "infinite"])
+@pytest.mark.parametrize("name", sorted(LOSS_EDGES))
+def test_losses_at_their_edges(name, data):
+    inputs = [_LOGITS if data == "finite" else _INFINITE_LOGITS]
+    finite = [1.0]
+    for e, t in zip(_run(ember, LOSS_EDGES[name], "float32", inputs, finite),
+                    _run(torch, LOSS_EDGES[name], "float32", inputs, finite)):
+        _assert_like_torch(e, t, False, 1e-4)
