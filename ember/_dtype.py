@@ -320,8 +320,11 @@ def _combine(higher, lower):
     if higher is None:
         return lower
     if lower is not None and lower.is_complex and not higher.is_complex:
-        # float32 tensor + complex128 scalar -> complex64; int tensor + complex -> the complex
-        return higher.to_complex() if higher.is_floating_point else lower
+        # float32 tensor + complex128 scalar -> complex64; int tensor + complex -> the complex;
+        # bfloat16 has no complex form: complex64, as PyTorch's promote_types gives
+        if higher.is_floating_point:
+            return complex64 if higher.name == "bfloat16" else higher.to_complex()
+        return lower
     if lower is None or higher.is_floating_point or higher.is_complex:
         return higher
     if higher is bool or lower.is_floating_point:

@@ -242,3 +242,19 @@ def test_ml_dtypes_loads_on_first_use():
         "assert str(eight).endswith('dtype=torch.float8_e4m3fn)')\n")
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("other", ["complex64 0-d", "complex128 0-d", "python complex"])
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "eq"])
+def test_bfloat16_with_a_complex_scalar_promotes_to_complex64(op, other):
+    """bfloat16 has no complex form: a complex 0-d tensor or Python complex lifts a bfloat16
+    tensor to complex64, as torch's promote_types (float16 would go to complex32, which
+    ember does not have)."""
+    results = []
+    for lib in (ember, torch):
+        a = lib.tensor([1.5, -2.0, 0.0]).to(lib.bfloat16)
+        b = 1 + 2j if other == "python complex" else lib.tensor(
+            1 + 2j, dtype=getattr(lib, other.split()[0]))
+        y = getattr(operator, op)(a, b)
+        results.append((str(y.dtype), y.numpy().tolist()))
+    assert results[0] == results[1]

@@ -402,8 +402,8 @@ class Maximum(Op):
 @op(method=True)
 def maximum(input, other):
     """Elementwise max (matches `torch.maximum`)."""
-    refuse_complex(input, RuntimeError,
-                   "maximum not implemented for complex tensors.")
+    for operand in (input, other):  # (either side: torch refuses a complex other too)
+        refuse_complex(operand, RuntimeError, "maximum not implemented for complex tensors.")
     require_tensors("maximum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, True)
@@ -412,8 +412,8 @@ def maximum(input, other):
 @op(method=True)
 def minimum(input, other):
     """Elementwise min (matches `torch.minimum`)."""
-    refuse_complex(input, RuntimeError,
-                   "minimum not implemented for complex tensors.")
+    for operand in (input, other):  # (either side: torch refuses a complex other too)
+        refuse_complex(operand, RuntimeError, "minimum not implemented for complex tensors.")
     require_tensors("minimum", input, other, both=True)
     a, b = binary_operands(input, other)
     return Maximum.apply(a, b, False)
@@ -427,8 +427,8 @@ def fmax(input, other):
     PyTorch sends the gradient to `input` where input >= other or other is NaN, else to
     `other` (ties are not split, unlike maximum), which is a `where` on a constant mask.
     """
-    refuse_complex(input, RuntimeError,
-                   "fmax not implemented for complex tensors.")
+    for operand in (input, other):  # (either side: torch refuses a complex other too)
+        refuse_complex(operand, RuntimeError, "fmax not implemented for complex tensors.")
     require_tensors("fmax", input, other, both=True)
     a, b = binary_operands(input, other)
     check_broadcast(a._data.shape, b._data.shape)
@@ -439,8 +439,8 @@ def fmax(input, other):
 @op(method=True)
 def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
-    refuse_complex(input, RuntimeError,
-                   "fmin not implemented for complex tensors.")
+    for operand in (input, other):  # (either side: torch refuses a complex other too)
+        refuse_complex(operand, RuntimeError, "fmin not implemented for complex tensors.")
     require_tensors("fmin", input, other, both=True)
     a, b = binary_operands(input, other)
     check_broadcast(a._data.shape, b._data.shape)

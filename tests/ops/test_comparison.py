@@ -226,3 +226,14 @@ def test_clamp_keeps_negative_zero_and_nan_as_torch(low, high, dtype):
     t = torch.clamp(torch.tensor(x), low, high).numpy()
     np.testing.assert_array_equal(e, t)
     np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_extremes_refuse_a_complex_other_as_torch(name):
+    """torch refuses complex operands on either side of maximum/minimum/fmax/fmin."""
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib, name)(lib.tensor([1.0, 2.0]), lib.tensor([1 + 1j, 2.0]))
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
