@@ -387,15 +387,16 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        a_wins = a._data > b._data if ctx.take_max else a._data < b._data
-        b_wins = a._data < b._data if ctx.take_max else a._data > b._data
-        shared = where(_constant(a._data == b._data), gy / 2, gy)
-        zero = _constant(get_array_module(gy._data).zeros((), dtype=gy._data.dtype))
+        shape = gy._data.shape
+        tie = a._data == b._data
+        shared = where(_constant(tie), gy / 2, gy) if tie.any() else gy
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = sum_to(where(_constant(b_wins), zero, shared), a._data.shape)
+        if ctx.needs_input_grad[0]:  # zeroed where b wins (a NaN on either side: nobody wins)
+            a_loses = a._data < b._data if ctx.take_max else a._data > b._data
+            ga = sum_to(kept_gradient(shared, xp.broadcast_to(~a_loses, shape)), a._data.shape)
         if ctx.needs_input_grad[1]:
-            gb = sum_to(where(_constant(a_wins), zero, shared), b._data.shape)
+            b_loses = a._data > b._data if ctx.take_max else a._data < b._data
+            gb = sum_to(kept_gradient(shared, xp.broadcast_to(~b_loses, shape)), b._data.shape)
         return ga, gb, None
 
 

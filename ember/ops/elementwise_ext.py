@@ -79,8 +79,11 @@ class Atan2(Op):
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
         squares = a * a + b * b
+        flat = squares._data == 0
         with quiet():
-            recip = where(Tensor._make(squares._data == 0), 0.0, squares.reciprocal())
+            recip = squares.reciprocal()
+            if flat.any():  # (a select only where some a² + b² is 0)
+                recip = where(Tensor._make(flat), 0.0, recip)
         return _grads(ctx, lambda: gy * b * recip, lambda: gy * -a * recip)
 
 
