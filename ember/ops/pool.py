@@ -31,6 +31,7 @@ from ember.ops._conv_kernels import _pad_zeros, offset_window
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
 from ember.ops.pool_phases import Phases, phased
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
+from ember.ops.relu_kernels import keep_where
 
 _state = grad_mode._state
 
@@ -226,8 +227,10 @@ def _window_max_backward(a, best, gy, geometry):
     else:
         gx = get_array_module(a).zeros(padded.shape, dtype=gy.dtype)
         targets = _windows(gx, *geometry, pads=False)
+    arriving = get_array_module(a).empty(gy.shape, dtype=gy.dtype)
     for target, mask in zip(reversed(targets), reversed(masks)):
-        xp.add(target, gy * mask, out=target)
+        keep_where(arriving, gy, mask)  # (gy's bits or +0: an inf or NaN gy lands only once)
+        xp.add(target, arriving, out=target)
     if phased(stride, padded):
         gx = phases.assemble()
     if not any(lo) and not any(hi):

@@ -48,6 +48,9 @@ UNARY.update({
     "normalize": lambda lib, x: lib.nn.functional.normalize(x.reshape(16, -1), dim=1),
     "dropout_eval": _functional("dropout", 0.5, training=False),
     "rrelu_eval": _functional("rrelu", training=False),
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 4, 16, 16), 2),
+    "max_pool2d_overlapping": lambda lib, x: lib.nn.functional.max_pool2d(
+        x.reshape(1, 4, 16, 16), 3, 1, 1),
 })
 UNARY.update({name: _functional(name) for name in [
     "elu", "selu", "celu", "silu", "mish", "softplus", "softsign", "tanhshrink", "logsigmoid",
