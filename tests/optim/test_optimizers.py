@@ -94,6 +94,11 @@ CASES = [
     ("RAdam", {"lr": 0.02}),
     ("RAdam", {"lr": 0.02, "weight_decay": 0.05}),
     ("RAdam", {"lr": 0.02, "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True}),
+    ("Rprop", {"lr": 0.01}),
+    ("Rprop", {"lr": 0.02, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.05), "maximize": True}),
+    ("ASGD", {"lr": 0.02}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 20, "weight_decay": 0.05}),
+    ("ASGD", {"lr": 0.05, "t0": 5, "maximize": True}),
 ]
 
 

@@ -1,0 +1,56 @@
+"""ASGD: SGD with a decaying step size and a running average of the iterates (Polyak)."""
+
+from ember._tensor import Tensor
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+
+
+def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_decay,
+                maximize):
+    """One ASGD step on `param` in place (torch's `_single_tensor_asgd`).
+
+    p = p·(1 - λη) - η·g;  ax = p while μ = 1, else ax + μ·(p - ax);
+    then η = lr/(1 + λ·lr·t)^α,  μ = 1/max(1, t - t0), both stored as 0-d tensors
+    """
+    if maximize:
+        grad = -grad
+    if param.dtype.kind == "c":  # complex numbers as pairs of independent reals, as torch
+        param, grad, ax = (a.view(a.real.dtype) for a in (param, grad, ax))
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    eta_value = float(eta)
+    param *= 1 - lambd * eta_value  # decay term
+    param -= eta_value * grad
+    if float(mu) != 1:
+        ax += (param - ax) * mu
+    else:
+        ax[...] = param
+    eta[...] = lr / ((1 + lambd * lr * t) ** alpha)  # (rounded to the state's dtype)
+    mu[...] = 1 / max(1, t - t0)
+
+
+class ASGD(Optimizer):
+    """Averaged stochastic gradient descent (matches `torch.optim.ASGD`)."""
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
+                 foreach=None, maximize=False, differentiable=False, capturable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
+                    "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"step": _scalar_tensor(), "eta": _scalar_tensor(float(group["lr"])),
+                "mu": _scalar_tensor(1.0), "ax": _zeros_like(p)}
+
+    def _update(self, param, grad, state, hyper):
+        asgd_update(param, grad, state["step"], state["eta"], state["mu"], state["ax"],
+                    lr=hyper["lr"], lambd=hyper["lambd"], alpha=hyper["alpha"],
+                    t0=hyper["t0"], weight_decay=hyper["weight_decay"],
+                    maximize=hyper["maximize"])
