@@ -6,6 +6,7 @@ docstring) and the class that names its hyperparameters and state.
 
 from ember.optim import lr_scheduler
 from ember.optim.adadelta import Adadelta
+from ember.optim.adafactor import Adafactor
 from ember.optim.adagrad import Adagrad
 from ember.optim.adam import Adam, AdamW
 from ember.optim.adamax import Adamax
@@ -22,6 +23,7 @@ __all__ = [
            "LBFGS",
            "SGD",
            "Adadelta",
+           "Adafactor",
            "Adagrad",
            "Adam",
            "AdamW",

@@ -99,6 +99,9 @@ CASES = [
     ("ASGD", {"lr": 0.02}),
     ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 20, "weight_decay": 0.05}),
     ("ASGD", {"lr": 0.05, "t0": 5, "maximize": True}),
+    ("Adafactor", {"lr": 0.02}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-6, 1e-2), "d": 2.0,
+                   "weight_decay": 0.05, "maximize": True}),
 ]
 
 
@@ -336,3 +339,32 @@ def test_big_parameters_go_block_by_block_unchanged(case, monkeypatch):
     for a, b, t in zip(blocked, whole, expected):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(a, t, rtol=1e-5, atol=1e-6)
+
+
+def test_adafactor_factors_the_last_two_dims_as_torch():
+    """Adafactor on a 3-d, a 0-d and two one-column/one-row parameters: 30 steps as torch's,
+    the row and column factors shaped as its state."""
+    rng = np.random.default_rng(0)
+    starts = [rng.standard_normal(s).astype(np.float32) for s in [(2, 3, 4), (), (6, 1), (1, 6)]]
+    results = []
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.tensor(s.copy())) for s in starts]
+        opt = lib.optim.Adafactor(params, lr=0.05, weight_decay=0.01)
+        for step in range(30):
+            for p in params:
+                p.grad = lib.tensor(np.sin(p.detach().numpy() * (step + 1)).astype(np.float32))
+            opt.step()
+        shapes = {k: tuple(v.shape) for k, v in opt.state_dict()["state"][0].items()}
+        results.append(([p.detach().numpy() for p in params], shapes))
+    for e, t in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+    assert results[0][1] == results[1][1] == {"step": (), "row_var": (2, 3, 1),
+                                              "col_var": (2, 1, 4)}
+
+
+def test_adafactor_refuses_complex_parameters():
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.zeros(3, dtype=lib.complex64))
+        p.grad = lib.ones(3, dtype=lib.complex64)
+        with pytest.raises(RuntimeError, match="does not support complex"):
+            lib.optim.Adafactor([p]).step()
