@@ -4,7 +4,7 @@ Each optimizer is one file holding one pure update function on NumPy arrays (the
 docstring) and the class that names its hyperparameters and state.
 """
 
-from ember.optim import lr_scheduler
+from ember.optim import lr_scheduler, swa_utils
 from ember.optim.adadelta import Adadelta
 from ember.optim.adafactor import Adafactor
 from ember.optim.adagrad import Adagrad
@@ -35,4 +35,5 @@ __all__ = [
            "RMSprop",
            "Rprop",
            "lr_scheduler",
+           "swa_utils",
 ]
