@@ -12,6 +12,7 @@ from ember.optim.adam import Adam, AdamW
 from ember.optim.adamax import Adamax
 from ember.optim.asgd import ASGD
 from ember.optim.lbfgs import LBFGS
+from ember.optim.muon import Muon
 from ember.optim.nadam import NAdam
 from ember.optim.optimizer import Optimizer
 from ember.optim.radam import RAdam
@@ -29,6 +30,7 @@ __all__ = [
            "AdamW",
            "Adamax",
            "ASGD",
+           "Muon",
            "NAdam",
            "Optimizer",
            "RAdam",

@@ -368,3 +368,36 @@ def test_adafactor_refuses_complex_parameters():
         p.grad = lib.ones(3, dtype=lib.complex64)
         with pytest.raises(RuntimeError, match="does not support complex"):
             lib.optim.Adafactor([p]).step()
+
+
+MUON_CASES = [{}, {"nesterov": False, "adjust_lr_fn": "match_rms_adamw", "weight_decay": 0.0,
+                   "lr": 0.02}, {"lr": 0.05, "momentum": 0.8, "ns_steps": 3}]
+
+
+@pytest.mark.parametrize("kwargs", MUON_CASES, ids=str)
+def test_muon_trajectory_matches_torch(kwargs):
+    """Muon on tall, wide and square weights: 20 steps of its bfloat16 Newton–Schulz
+    orthogonalisation as torch's, and its state's layout."""
+    rng = np.random.default_rng(0)
+    starts = [rng.standard_normal(s).astype(np.float32) for s in [(6, 4), (4, 9), (5, 5)]]
+    results = []
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.tensor(s.copy())) for s in starts]
+        opt = lib.optim.Muon(params, **kwargs)
+        for step in range(20):
+            for p in params:
+                p.grad = lib.tensor(np.sin(p.detach().numpy() * (step + 1)).astype(np.float32))
+            opt.step()
+        state = opt.state_dict()["state"][0]
+        results.append(([p.detach().numpy() for p in params], sorted(state)))
+    for e, t in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+    assert results[0][1] == results[1][1] == ["momentum_buffer"]
+
+
+def test_muon_refuses_what_torch_refuses():
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="only supports 2D parameters"):
+            lib.optim.Muon([lib.zeros(3, requires_grad=True)])
+        with pytest.raises(ValueError, match="not supported"):
+            lib.optim.Muon([lib.zeros(3, 3, requires_grad=True)], adjust_lr_fn="other")
