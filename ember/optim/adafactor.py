@@ -5,7 +5,8 @@ import math
 
 from ember._backend import xp
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
+                                    _scalar_tensor, _zeros_like)
 
 
 def adafactor_update(param, grad, step, row_var, col_var, variance, *, lr, beta2_decay, eps1,
@@ -59,20 +60,12 @@ class Adafactor(Optimizer):
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
                  weight_decay=0.0, *, foreach=None, maximize=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
-        if not 0.0 >= beta2_decay:
-            raise ValueError(f"beta2_decay should be <= 0 but is: {beta2_decay}")
-        if eps[0] is not None and not 0.0 <= eps[0]:
-            raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]}")
-        if not 0.0 <= eps[1]:
-            raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]}")
-        if not 1.0 <= d:
-            raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
+        _check_lr(lr, "Learning rate should be >= 0 but is: {}")
+        _require(0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}")
+        _require(eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}")
+        _require(0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}")
+        _require(1.0 <= d, f"Clipping threshold d should be >= 1 but is: {d}")
+        _require(0.0 <= weight_decay, f"weight_decay should be >= 0 but is: {weight_decay}")
         defaults = {"lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)

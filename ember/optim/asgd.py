@@ -1,7 +1,7 @@
 """ASGD: SGD with a decaying step size and a running average of the iterates (Polyak)."""
 
-from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
+                                    _scalar_tensor, _zeros_like)
 
 
 def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_decay,
@@ -34,12 +34,8 @@ class ASGD(Optimizer):
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_lr(lr)
+        _require(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable, "capturable": capturable}

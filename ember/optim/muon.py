@@ -5,7 +5,7 @@ import math
 
 from ember._tensor import Tensor
 from ember.ops.linalg import addmm
-from ember.optim.optimizer import Optimizer, _zeros_like
+from ember.optim.optimizer import Optimizer, _check_lr, _require, _zeros_like
 
 EPS = 1e-7
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.7750, 2.0315  # Keller Jordan's quintic
@@ -52,16 +52,11 @@ class Muon(Optimizer):
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
                  ns_steps=DEFAULT_NS_STEPS, adjust_lr_fn=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"momentum should be >= 0 but is: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight decay should be >= 0 but is: {weight_decay}")
-        if adjust_lr_fn is not None and adjust_lr_fn not in ["original", "match_rms_adamw"]:
-            raise ValueError(f"Adjust learning rate function {adjust_lr_fn} is not supported")
+        _check_lr(lr, "Learning rate should be >= 0 but is: {}")
+        _require(0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}")
+        _require(0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}")
+        _require(adjust_lr_fn in (None, "original", "match_rms_adamw"),
+                 f"Adjust learning rate function {adjust_lr_fn} is not supported")
         defaults = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
                     "nesterov": nesterov, "ns_coefficients": ns_coefficients, "eps": eps,
                     "ns_steps": ns_steps, "adjust_lr_fn": adjust_lr_fn}

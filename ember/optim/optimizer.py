@@ -340,6 +340,19 @@ def update_in_blocks(block_update, arrays, constants, min_parallel: int):
     parallel_blocks(run, -(-size // _BLOCK))
 
 
+def _check_lr(lr, message: str = "Invalid learning rate: {}") -> None:
+    """PyTorch's check of an optimizer's lr: a number >= 0 or a 1-element tensor."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    _require(0.0 <= lr, message.format(lr))
+
+
+def _require(holds: bool, message: str) -> None:
+    """Raise ValueError(message) unless an argument check holds (PyTorch's optimizers)."""
+    if not holds:
+        raise ValueError(message)
+
+
 def _increment(step: xp.ndarray) -> float:
     """Add one to a 0-d step array in place; return the new count as a Python float."""
     step += 1

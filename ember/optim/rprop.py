@@ -2,7 +2,8 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
+                                    _scalar_tensor, _zeros_like)
 
 
 def rprop_update(param, grad, step, prev, step_size, *, etaminus, etaplus, step_size_min,
@@ -40,12 +41,8 @@ class Rprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 < etas[0] < 1.0 < etas[1]:
-            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        _check_lr(lr)
+        _require(0.0 < etas[0] < 1.0 < etas[1], f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
