@@ -21,7 +21,7 @@ from ember.ops.unary import gradient_by_kernel
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import kept_gradient, where
 from ember.ops._selection import where_array
-from ember.ops.relu_kernels import keep_where
+from ember.ops.relu_kernels import kept
 
 
 def _by_kernel(kernel, d, *args):
@@ -426,7 +426,8 @@ class Hardshrink(Op):
         d = x._data
         ctx.keep = _outside_band(d, lambd)
         inside = _inside_band(d, lambd)  # a NaN x is neither: it passes, its gradient does not
-        return _kept(d, xp.logical_not(inside, out=inside))
+        keep = xp.logical_not(inside, out=inside)
+        return kept(d, keep) if d.dtype.kind == "f" else xp.where(keep, d, 0).astype(d.dtype)
 
     @staticmethod
     def backward(ctx, gy):
@@ -446,15 +447,6 @@ def _outside_band(d, lambd):
     lambd = _scalar(lambd, d)
     outside = xp.less(d, -lambd)
     return xp.logical_or(outside, xp.greater(d, lambd), out=outside)
-
-
-def _kept(d, keep):
-    """d where keep, +0 elsewhere (bits times the mask for floats)."""
-    if d.dtype.kind != "f":
-        return xp.where(keep, d, 0).astype(d.dtype)
-    out = xp.empty(d.shape, dtype=d.dtype)
-    keep_where(out, d, keep)
-    return out
 
 
 @op(method=True)

@@ -11,7 +11,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._selection import where_array
-from ember.ops.relu_kernels import keep_where
+from ember.ops.relu_kernels import kept
 from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
 from ember.ops.broadcast import sum_to
 from ember.ops._wirtinger import refuse_complex
@@ -28,9 +28,7 @@ def kept_gradient(gy: Tensor, keep) -> Tensor:
     g = gy._data
     if (not grad_mode._state["enabled"] and type(g) is xp.ndarray and g.dtype.kind == "f"
             and keep.shape == g.shape):
-        out = xp.empty(g.shape, dtype=g.dtype)
-        keep_where(out, g, keep)
-        return Tensor._make(out)
+        return Tensor._make(kept(g, keep))
     zero = _constant(get_array_module(g).zeros((), dtype=g.dtype))
     return where(_constant(keep), gy, zero)
 

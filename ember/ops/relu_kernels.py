@@ -85,6 +85,13 @@ def relu_backward(g, y):
     return gx
 
 
+def kept(g, mask):
+    """A new array: g where mask, else +0 (`keep_where`)."""
+    out = xp.empty(g.shape, dtype=g.dtype)
+    keep_where(out, g, mask)
+    return out
+
+
 def keep_where(out, g, mask):
     """out = g where mask, else +0: g's bits times the mask's 0/1 as unsigned integers, one
     pass where a selection takes five (NOTE [Masking by bits])."""

@@ -2,6 +2,7 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.ops.unary import sign_array
 from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
                                     _scalar_tensor, _zeros_like)
 
@@ -27,13 +28,8 @@ def rprop_update(param, grad, step, prev, step_size, *, etaminus, etaplus, step_
     step_size *= factor
     xp.clip(step_size, step_size_min, step_size_max, out=step_size)
     grad = xp.where(flipped, grad.dtype.type(0), grad)
-    param -= _sign(grad) * step_size
+    param -= sign_array(grad) * step_size  # (torch's sign: 0 at NaN)
     prev[...] = grad
-
-
-def _sign(a):
-    """torch's sign: 0 at NaN (NumPy's is NaN) and at ±0."""
-    return xp.subtract(a > 0, a < 0, dtype=a.dtype)
 
 
 class Rprop(Optimizer):
