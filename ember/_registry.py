@@ -47,6 +47,12 @@ def tensor_method(*names):
     return bind
 
 
+def rewrap_tensor_method(name, wrap):
+    """Make `Tensor.<name>` wrap(the method declared so far): a later module taking over some
+    calls of it (the sparse operands of `add_`: ember/ops/sparse_inplace.py)."""
+    setattr(Tensor, name, wrap(getattr(Tensor, name)))
+
+
 def torch_function(*names):
     """Decorator: make the function `ember.<name>` for each name (default: its own name)."""
 

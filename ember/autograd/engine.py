@@ -91,7 +91,19 @@ def _accumulate(buffers, node, index, grad):
         buffers[node] = {index: grad}
         return
     previous = slot.get(index)
-    slot[index] = grad if previous is None else previous + grad
+    if previous is None:
+        slot[index] = grad
+    else:
+        slot[index] = previous + grad if type(previous) is Tensor else sum_gradients(previous,
+                                                                                   grad)
+
+
+def sum_gradients(a, b):
+    """a + b for two gradients of one tensor; a sparse one second when the other is dense
+    (sparse + dense raises in PyTorch, dense + sparse is dense; NOTE [Sparse gradients])."""
+    if type(a) is not Tensor and a.is_sparse and not b.is_sparse:
+        return b + a
+    return a + b
 
 
 def _capture(captures, captured, node, grads):
@@ -175,8 +187,10 @@ def _validate(node, result):
         if grad is None or meta is None:
             checked.append(None if meta is None else grad)
             continue
+        if grad.is_sparse and not isinstance(edges[index][0], AccumulateGrad):
+            grad = grad.to_dense()  # only leaves take sparse gradients (NOTE [Sparse gradients])
         shape, dtype = meta
-        if grad._data.shape != shape:
+        if tuple(grad.shape) != shape:
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {index} - got "
                 f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}"
@@ -193,7 +207,7 @@ def _checked_fast(node, result):
     for grad, meta in zip(result, node._input_meta):
         if grad is None:
             continue
-        if meta is None:
+        if meta is None or type(grad) is not Tensor:
             return None
         data = grad._data
         if data.shape != meta[0] or _BY_NUMPY.get(data.dtype) is not meta[1]:
@@ -219,7 +233,12 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
             replaced = hook(grad)
             if replaced is not None:
                 grad = replaced
-    if tensor.grad is None:
+    current = tensor.grad
+    if type(grad) is not Tensor or current is not None and type(current) is not Tensor:
+        if grad.is_sparse or current is not None and current.is_sparse:
+            _add_sparse_into_leaf(tensor, grad, create_graph)
+            return
+    if current is None:
         # Copy: the same gradient array may reach several leaves (add's backward passes it on).
         if create_graph:
             tensor.grad = grad
@@ -234,6 +253,29 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
         tensor.grad = tensor.grad + grad
     else:
         xp.add(tensor.grad._data, grad._data, out=tensor.grad._data)
+
+
+def _add_sparse_into_leaf(tensor, grad, create_graph):
+    """`.grad` += grad where either is sparse (NOTE [Sparse gradients]).
+
+    NOTE [Sparse gradients]
+    `nn.Embedding(sparse=True)` sends its weight a sparse COO gradient: the rows of the output
+    gradient at the looked-up indices, repeats and all. As PyTorch's AccumulateGrad does, a
+    leaf keeps it sparse (its own copy), adds a later sparse one in place (sparse += sparse,
+    PyTorch's merge of the two entry lists), adds a sparse one into a dense `.grad` in place,
+    and replaces a sparse `.grad` by the dense sum when a dense one arrives. Every other node
+    gets sparse gradients made dense first: ember's backward formulas are written for dense
+    gradients, and leaves are where sparse ones pay (SGD, Adagrad and SparseAdam update only
+    the rows they name).
+    """
+    if tensor.grad is None:
+        tensor.grad = grad if create_graph else grad.clone()
+    elif create_graph or _state["enabled"]:
+        tensor.grad = sum_gradients(tensor.grad, grad)
+    elif tensor.grad.is_sparse and not grad.is_sparse:
+        tensor.grad = grad.detach() + tensor.grad
+    else:
+        tensor.grad.add_(grad.detach())
 
 
 # A gradient tensor on its way into a leaf is held by the node's buffer in run_backward, the

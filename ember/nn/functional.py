@@ -243,7 +243,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm_(weight, indices, max_norm, norm_type)
-    return _nn.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+    return _nn.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
@@ -281,7 +281,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     flat = input.reshape(-1)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                     sparse)  # (a sparse gradient: one entry per index, as PyTorch's)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)
     # NOTE [Bags as segments]: bag b holds positions starts[b]..ends[b]; padding_idx entries

@@ -24,6 +24,7 @@ from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows
 from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
+from ember.ops.sparse_grad import embedding_sparse_grad
 from ember.ops._node_names import linear_node  # NOTE [grad_fn names of composite ops]
 from ember.ops.linalg import _product
 from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, centre,
@@ -529,15 +530,18 @@ class Embedding(Op):
     """y = W[idx];  gW = Σ of gy rows scattered to their indices (none to padding_idx)."""
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
         ctx.indices, ctx.num = indices, weight._data.shape[0]
-        ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
+        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return weight._data[indices]
 
     @staticmethod
     def backward(ctx, gy):
-        gw = EmbeddingScatter.apply(gy, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
-        return gw, None, None, None
+        if ctx.sparse:  # NOTE [Sparse gradients] in ember/autograd/engine.py
+            gw = embedding_sparse_grad(gy, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
+        else:
+            gw = EmbeddingScatter.apply(gy, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
+        return gw, None, None, None, None
 
 
 class EmbeddingScatter(Op):

@@ -27,6 +27,7 @@ from ember._registry import FUNCTIONS, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops._sparse_rows import GatherRows, ScatterAddRows, merge_slots
 from ember.ops._sparse_coo import (SparseCooTensor, checks_invariants, sparse_coo,
                                    with_dense_face)
 from ember.ops.conversion import cast
@@ -43,39 +44,6 @@ def _sparse_method(*names):
         return fn
 
     return bind
-
-
-# ---- the gather / scatter-add pair --------------------------------------------------------
-class GatherRows(Op):
-    """y = x[ids] (rows picked along dim 0);  gx = gy scatter-added back into those rows."""
-
-    node_name = "IndexSelectBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ids):
-        ctx.ids, ctx.n = ids, x._data.shape[0]
-        return x._data[ids]
-
-    @staticmethod
-    def backward(ctx, gy):
-        return ScatterAddRows.apply(gy, ctx.ids, ctx.n), None
-
-
-class ScatterAddRows(Op):
-    """y = zeros(n, ...) with y[ids[k]] += x[k];  gx = gy[ids] (a gather)."""
-
-    node_name = "IndexAddBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ids, n):
-        ctx.ids = ids
-        y = get_array_module(x._data).zeros((n,) + x._data.shape[1:], dtype=x._data.dtype)
-        xp.add.at(y, ids, x._data)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        return GatherRows.apply(gy, ctx.ids), None, None
 
 
 class ToSparse(GatherRows):
@@ -492,16 +460,18 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def _sparse_sparse_add(a: SparseCooTensor, b: SparseCooTensor, alpha) -> SparseCooTensor:
-    """Both tensors' entries side by side, coalesced when both operands are."""
+    """Both tensors' entries merged as PyTorch merges them (NOTE [PyTorch's sparse merge])."""
     if a._sparse_shape != b._sparse_shape or a.sparse_dim() != b.sparse_dim():
         raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but "
                            f"{list(a._sparse_shape)} != {list(b._sparse_shape)}")
     values_b = b._sparse_values if alpha == 1 else b._sparse_values * alpha
-    values = cat([a._sparse_values, values_b])
-    indices = xp.concatenate([a._sparse_indices, b._sparse_indices], axis=1)
-    out = SparseCooTensor._make_sparse(indices, values, a._sparse_shape, indices.shape[1] <= 1)
-    # PyTorch merges two coalesced operands into a coalesced sum; others keep every entry
-    out = coalesce(out) if a._sparse_coalesced and b._sparse_coalesced else out
+    sparse_shape = a._sparse_shape[:a.sparse_dim()]
+    slots_a, slots_b, keys = merge_slots(_keys(a._sparse_indices, sparse_shape),
+                                         _keys(b._sparse_indices, sparse_shape))
+    values = ScatterAddRows.apply(cat([a._sparse_values, values_b]),
+                                  xp.concatenate([slots_a, slots_b]), keys.shape[0])
+    out = SparseCooTensor._make_sparse(_unkeys(keys, sparse_shape), values, a._sparse_shape,
+                                       a._sparse_coalesced and b._sparse_coalesced)
     return with_dense_face(out, lambda: a._dense_face() + b._dense_face() * alpha, a, b)
 
 
@@ -524,11 +494,13 @@ def sparse_mul(self, other):
     if isinstance(other, SparseCooTensor):
         raise NotImplementedError("ember: sparse * sparse is not supported")
     if isinstance(other, Tensor) and other.dim() > 0:
-        if tuple(other.shape) != self._sparse_shape or self.dense_dim():
+        if tuple(other.shape) != self._sparse_shape:
             raise RuntimeError(f"mul: expected a dense operand of size {list(self._sparse_shape)}"
                                f", got {list(other.shape)}")
-        keys = _keys(self._sparse_indices, self._sparse_shape)
-        out = _with_values(self, self._sparse_values * GatherRows.apply(other.reshape(-1), keys))
+        sparse_shape = self._sparse_shape[:self.sparse_dim()]
+        rows = other.reshape((-1,) + self._sparse_shape[len(sparse_shape):])  # hybrid: blocks
+        keys = _keys(self._sparse_indices, sparse_shape)
+        out = _with_values(self, self._sparse_values * GatherRows.apply(rows, keys))
     else:
         out = _with_values(self, self._sparse_values * other)
     return with_dense_face(out, lambda: self._dense_face() * other, self)

@@ -105,3 +105,34 @@ def _sparse_softmax(input, dim, dtype, log):
         out = shifted - total.log() if log else exp / total
     out = (SparseLogSoftmaxNode if log else SparseSoftmaxNode).apply(out)
     return _with_values(s, out)
+
+
+# ---- functions of the coalesced values (what optimizers read from sparse gradients) ----------
+@_sparse_method("pow", "__pow__")
+def sparse_pow(self, exponent):
+    """The coalesced tensor with each value raised to a nonzero number (matches `Tensor.pow`;
+    a zeroth power would fill every position, which PyTorch refuses)."""
+    if exponent == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make "
+                           "the result tensor dense")
+    merged = coalesce(self)
+    return with_dense_face(_with_values(merged, merged._sparse_values ** exponent),
+                           lambda: self._dense_face() ** exponent, self)
+
+
+@_sparse_method()
+def sqrt(self):
+    """The coalesced tensor with the square roots of its values (matches `Tensor.sqrt`)."""
+    merged = coalesce(self)
+    return with_dense_face(_with_values(merged, merged._sparse_values.sqrt()),
+                           lambda: self._dense_face().sqrt(), self)
+
+
+@_sparse_method()
+def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm of all entries, a dense 0-d tensor (matches `Tensor.norm` of a sparse tensor:
+    the values of the coalesced tensor, the implicit zeros adding nothing)."""
+    if dim is not None:
+        raise RuntimeError("norm(): sparse tensors support only the norm of all entries "
+                           f"(dim=None), got dim={dim}")
+    return coalesce(self)._sparse_values.norm(2 if p == "fro" else p, dtype=dtype)

@@ -19,10 +19,12 @@ from ember.optim.radam import RAdam
 from ember.optim.rmsprop import RMSprop
 from ember.optim.rprop import Rprop
 from ember.optim.sgd import SGD
+from ember.optim.sparse_adam import SparseAdam
 
 __all__ = [
            "LBFGS",
            "SGD",
+           "SparseAdam",
            "Adadelta",
            "Adafactor",
            "Adagrad",

@@ -47,6 +47,8 @@ def _adadelta_block(param, grad, square_avg, acc_delta, lr, rho, eps):
 class Adadelta(Optimizer):
     """Adadelta (matches `torch.optim.Adadelta`)."""
 
+    _sparse_refusal = "Adadelta does not support sparse gradients"
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         if not 0.0 <= lr:

@@ -58,6 +58,8 @@ def _lerp_into(a, b, weight):
 class Adafactor(Optimizer):
     """Adafactor (matches `torch.optim.Adafactor`)."""
 
+    _sparse_refusal = "Adafactor does not support sparse gradients"
+
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
                  weight_decay=0.0, *, foreach=None, maximize=False):
         _check_lr(lr, "Learning rate should be >= 0 but is: {}")

@@ -2,6 +2,7 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.ops.sparse import sparse_coo_tensor
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor
 
 
@@ -53,3 +54,22 @@ class Adagrad(Optimizer):
         adagrad_update(param, grad, state["step"], state["sum"], lr=hyper["lr"],
                        lr_decay=hyper["lr_decay"], weight_decay=hyper["weight_decay"],
                        eps=hyper["eps"], maximize=hyper["maximize"])
+
+    def _sparse_update(self, p, grad, state, hyper):
+        """PyTorch's Adagrad on a sparse gradient: the coalesced gradient's squares added to
+        the sum at its rows, and only those rows of p moved, by g / (√sum + ε) there."""
+        t = _increment(state["step"]._data)
+        grad = -grad if hyper["maximize"] else grad
+        if hyper["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        clr = hyper["lr"] / (1 + (t - 1) * hyper["lr_decay"])
+        grad = grad.coalesce()  # the update is not linear: one entry per row
+        values = grad._values()
+        state["sum"].add_(_with_values(grad, values.pow(2)))
+        std = state["sum"].sparse_mask(grad)._values().sqrt_().add_(hyper["eps"])
+        p.add_(_with_values(grad, values / std), alpha=-clr)
+
+
+def _with_values(grad, values):
+    """A sparse tensor with grad's indices and size holding `values` (PyTorch's _make_sparse)."""
+    return sparse_coo_tensor(grad._indices(), values, grad.shape)

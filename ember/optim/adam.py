@@ -60,6 +60,8 @@ def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2,
 class Adam(Optimizer):
     """Adam (matches `torch.optim.Adam`)."""
 
+    _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):

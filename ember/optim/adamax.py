@@ -26,6 +26,8 @@ def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps,
 class Adamax(Optimizer):
     """Adamax (matches `torch.optim.Adamax`)."""
 
+    _sparse_refusal = "Adamax does not support sparse gradients"
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         _check_adam_args(lr, betas, eps, weight_decay)

@@ -32,6 +32,8 @@ def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_
 class ASGD(Optimizer):
     """Averaged stochastic gradient descent (matches `torch.optim.ASGD`)."""
 
+    _sparse_refusal = "ASGD does not support sparse gradients"
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         _check_lr(lr)

@@ -150,7 +150,8 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> xp.ndarray:
         return xp.concatenate([
             get_array_module(p._data).zeros(p._data.size, p._data.dtype) if p.grad is None else
-            p.grad._data.reshape(-1) for p in self._params])
+            (p.grad.to_dense() if p.grad.is_sparse else p.grad)._data.reshape(-1)
+            for p in self._params])
 
     def _add_grad(self, step_size, update: xp.ndarray) -> None:
         offset = 0

@@ -49,6 +49,8 @@ def _adjust_lr(lr: float, adjust_lr_fn, param_shape) -> float:
 class Muon(Optimizer):
     """Muon (matches `torch.optim.Muon`): for 2-d parameters only."""
 
+    _sparse_refusal = "Muon does not support sparse gradients"
+
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
                  ns_steps=DEFAULT_NS_STEPS, adjust_lr_fn=None):

@@ -36,6 +36,8 @@ def nadam_update(param, grad, step, mu_product, exp_avg, exp_avg_sq, *, lr, beta
 class NAdam(Optimizer):
     """NAdam (matches `torch.optim.NAdam`)."""
 
+    _sparse_refusal = "NAdam does not support sparse gradients"
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):

@@ -204,6 +204,9 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                elif _is_sparse(p.grad):  # no entries left (its values detached)
+                    p.grad = p.grad.detach()
+                    p.grad.zero_()
                 else:
                     p.grad.grad_fn = None
                     p.grad._requires_grad = False
@@ -218,10 +221,17 @@ class Optimizer:
         with grad_mode.no_grad():
             for group in self.param_groups:
                 hyper = self._hyperparameters(group)
+                self._check_sparse_gradients(group["params"])
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     state = self.state[p] if p in self.state else self._init_state(p, group)
+                    if _is_sparse(p.grad):
+                        self._sparse_update(p, p.grad, state, hyper)
+                        if state:
+                            self.state[p] = state
+                        p._version.value += 1
+                        continue
                     arrays = {k: (v._data if isinstance(v, Tensor) else v)
                               for k, v in state.items()}
                     self._update(p._data, p.grad._data, arrays, hyper)
@@ -241,6 +251,22 @@ class Optimizer:
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         raise NotImplementedError
+
+    # What step() raises for a sparse gradient (NOTE [Sparse gradients] in
+    # ember/autograd/engine.py); None for the optimizers that take them (`_sparse_update`).
+    _sparse_refusal = None
+
+    def _check_sparse_gradients(self, params) -> None:
+        """Refuse a group with a sparse gradient before updating any of it, as PyTorch does."""
+        for p in params:
+            if p.grad is not None and _is_sparse(p.grad):
+                if self._sparse_refusal is not None:
+                    raise RuntimeError(self._sparse_refusal)
+                return
+
+    def _sparse_update(self, p: Tensor, grad, state: dict, hyper: dict) -> None:
+        """One step of p from a sparse COO gradient, on tensors (state holds Tensors)."""
+        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
 
     def _update(self, param, grad, state: dict, hyper: dict) -> None:
         raise NotImplementedError
@@ -351,6 +377,11 @@ def _require(holds: bool, message: str) -> None:
     """Raise ValueError(message) unless an argument check holds (PyTorch's optimizers)."""
     if not holds:
         raise ValueError(message)
+
+
+def _is_sparse(grad) -> bool:
+    """Whether a gradient is a sparse COO tensor (a dense one is always a plain Tensor)."""
+    return type(grad) is not Tensor and grad.is_sparse
 
 
 def _increment(step: xp.ndarray) -> float:

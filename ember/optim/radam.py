@@ -41,6 +41,8 @@ def radam_update(param, grad, step, exp_avg, exp_avg_sq, *, lr, beta1, beta2, ep
 class RAdam(Optimizer):
     """RAdam (matches `torch.optim.RAdam`)."""
 
+    _sparse_refusal = "RAdam does not support sparse gradients"
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):

@@ -34,6 +34,8 @@ def rmsprop_update(param, grad, step, square_avg, grad_avg, momentum_buffer, *, 
 class RMSprop(Optimizer):
     """RMSprop (matches `torch.optim.RMSprop`)."""
 
+    _sparse_refusal = "RMSprop does not support sparse gradients"
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):

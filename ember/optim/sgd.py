@@ -73,3 +73,20 @@ class SGD(Optimizer):
                             maximize=hyper["maximize"])
         if hyper["momentum"] != 0:
             state["momentum_buffer"] = buffer
+
+    def _sparse_update(self, p, grad, state, hyper):
+        """PyTorch's single-tensor SGD on a sparse gradient, in tensor ops: the momentum buffer
+        is sparse too, and only the rows the gradient names move (a weight decay, which
+        would need sparse + dense, raises as PyTorch's does)."""
+        grad = -grad if hyper["maximize"] else grad
+        if hyper["weight_decay"] != 0:
+            grad = grad.add(p, alpha=hyper["weight_decay"])
+        momentum = hyper["momentum"]
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.detach().clone()
+            else:
+                buffer.mul_(momentum).add_(grad, alpha=1 - hyper["dampening"])
+            grad = grad.add(buffer, alpha=momentum) if hyper["nesterov"] else buffer
+        p.add_(grad, alpha=-hyper["lr"])
