@@ -45,7 +45,8 @@ from ember.nn._functional_loss import linear_cross_entropy  # noqa: F401 - re-ex
 from ember.ops import nn_ops as _nn
 from ember.ops._opmath import is_half as _is_half
 # Convolution, pooling, padding and resampling are written in their own op families.
-from ember.ops.conv import conv1d, conv2d, conv3d  # noqa: F401 - re-exported
+from ember.ops.conv import conv1d, conv2d, conv3d, conv_tbc  # noqa: F401 - re-exported
+from ember.nn import grad  # noqa: F401 - torch.nn.functional.grad is torch.nn.grad
 from ember.ops.conv_transpose import (  # noqa: F401 - re-exported
     conv_transpose1d, conv_transpose2d, conv_transpose3d)
 from ember.ops.fold import fold, unfold  # noqa: F401 - re-exported

@@ -358,3 +358,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """3-d cross-correlation over (N, C, D, H, W) (matches `torch.nn.functional.conv3d`)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+@op
+def conv_tbc(input, weight, bias, pad: int = 0) -> Tensor:
+    """1-d convolution of a (time, batch, channels) sequence by a (kernel, in, out) filter,
+    `pad` steps of zeros at both ends (matches `torch.conv_tbc`): conv1d on permuted views."""
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    if pad < 0:  # (PyTorch takes a negative pad as that many steps cut off both ends)
+        input, pad = input[-pad:input.shape[0] + pad], 0
+    out = _conv(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, 1, pad, 1, 1, 1)
+    return out.permute(2, 0, 1)

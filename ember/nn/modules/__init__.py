@@ -4,8 +4,8 @@ from ember.nn.modules import (activation, batchnorm, conv, distance, dropout, fl
                               instancenorm, linear, loss, normalization, padding,
                               pixelshuffle, pooling, sparse, upsampling)
 from ember.nn.modules.module import Module
-from ember.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
-                                        Sequential)
+from ember.nn.modules.container import (Container, ModuleDict, ModuleList, ParameterDict,
+                                        ParameterList, Sequential)
 from ember.nn.modules.activation import *  # noqa: F403
 from ember.nn.modules.batchnorm import *  # noqa: F403
 from ember.nn.modules.conv import *  # noqa: F403
@@ -31,7 +31,8 @@ from ember.nn.modules.lazy import *  # noqa: F403
 from ember.nn.modules import channelshuffle
 from ember.nn.modules.channelshuffle import *  # noqa: F403
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+           "Container"]
 for _family in (activation, batchnorm, conv, distance, dropout, flatten, fold, instancenorm,
                 linear, loss, normalization, padding, pixelshuffle, pooling, sparse, upsampling):
     __all__ += _family.__all__

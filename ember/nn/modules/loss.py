@@ -4,6 +4,8 @@ Each holds its options (and a class `weight` buffer where PyTorch has one) and c
 `ember.nn.functional` form.
 """
 
+import warnings
+
 from ember.nn import functional as F
 from ember.nn._functional_loss import _legacy_reduction
 from ember.nn.modules.distance import PairwiseDistance
@@ -14,7 +16,7 @@ __all__ = [
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "SoftMarginLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "MultiLabelMarginLoss",
+    "MultiLabelMarginLoss", "NLLLoss2d",
     "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
 ]
 
@@ -75,6 +77,18 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """NLLLoss under its old name for image-shaped inputs (matches `torch.nn.NLLLoss2d`,
+    which warns)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement and see https://pytorch.org/docs/main/nn.html#torch."
+                      "nn.NLLLoss for more details.", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class BCELoss(_WeightedLoss):
