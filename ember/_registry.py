@@ -471,5 +471,5 @@ def write_out(result, out):
     if out._data.shape != result._data.shape:
         out._data = get_array_module(out._data).empty(result._data.shape, dtype=out._data.dtype)
     xp.copyto(out._data, result._data, casting="unsafe")
-    out._version.value += 1
+    out._version_counter.value += 1
     return out

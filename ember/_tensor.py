@@ -90,7 +90,7 @@ def format_order(fmt, ndim):
 class Tensor:
     """A multi-dimensional array with autograd (matches `torch.Tensor`)."""
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
                  "_base", "_view_fn", "_hooks", "_accumulator", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
@@ -109,7 +109,7 @@ class Tensor:
         t._output_nr = 0
         version = _new_object(_Version)  # no __init__ call: ops make many tensors
         version.value = 0
-        t._version = version
+        t._version_counter = version
         t._base = None
         t._view_fn = None
         t._hooks = None
@@ -158,6 +158,12 @@ class Tensor:
     def volatile(self):
         """Removed from PyTorch long ago: always False."""
         return False
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (matches `Tensor._version`;
+        the counter itself, shared with views, is `_version_counter`)."""
+        return self._version_counter.value
 
     @property
     def grad(self):
@@ -356,7 +362,7 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's data, cut from the graph (matches `Tensor.detach`)."""
         out = Tensor._make(self._data)
-        out._version = self._version
+        out._version_counter = self._version_counter
         return out
 
     def detach_(self):
@@ -475,7 +481,7 @@ class Tensor:
         else:
             self._view_fn = view_fn
         self._base = base
-        self._version = source._version
+        self._version_counter = source._version_counter
         return self
 
 

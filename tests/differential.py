@@ -99,8 +99,8 @@ def outputs(result):
 
 
 def version(t) -> int:
-    """The version counter (ember keeps a shared counter object, torch reports an int)."""
-    return t._version.value if isinstance(t, ember.Tensor) else t._version
+    """The version counter, an int in both libraries."""
+    return t._version
 
 
 def reseed(rng, key):

@@ -41,6 +41,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
     seeds = [g._data for g in grad_tensors]  # a second reference: never stolen (see NOTE)
     previous = _state["enabled"]
     _state["enabled"] = create_graph
+    _RUNS.append(_Run(dependencies, roots))
     try:
         while ready:
             node = ready.pop()
@@ -60,8 +61,32 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
             next_grads = grad = None  # the buffers alone hold the gradients (NOTE [Stealing])
     finally:
         _state["enabled"] = previous
+        _RUNS.pop()
     del seeds
     return captured
+
+
+class _Run:
+    """One running backward: the nodes it will reach (for `register_multi_grad_hook`)."""
+
+    def __init__(self, dependencies, roots):
+        self.dependencies, self.roots = dependencies, roots
+
+
+_RUNS = []  # the backward passes running, innermost last (a hook may start another)
+
+
+def current_run():
+    """The innermost running backward, or None."""
+    return _RUNS[-1] if _RUNS else None
+
+
+def reaches(run, tensor) -> bool:
+    """Whether the backward `run` computes a gradient for `tensor`."""
+    if run is None or not tensor.requires_grad:
+        return False
+    node = gradient_edge(tensor)[0]
+    return node in run.dependencies or any(node is root for root, _ in run.roots)
 
 
 def _count_dependencies(roots):

@@ -31,6 +31,8 @@ from ember._dtype import _BY_NUMPY
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
 from ember.autograd import grad_mode
+from ember.autograd.saved_tensors import (_NOTHING_SAVED, SAVED_TENSOR_HOOKS, SavedOutput,
+                                           _hold_saved_outputs, pack_saved, PackedTensor)
 
 _state = grad_mode._state
 VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
@@ -112,9 +114,12 @@ class BackwardNode(Node):
     # ---- ctx API used inside forward/backward ---------------------------------------------
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; an in-place change to one before then is an error."""
+        if SAVED_TENSOR_HOOKS:
+            self._saved = pack_saved(tensors)
+            return
         saved = []
         for t in tensors:
-            saved.append((t, t._version.value) if t is not None else _NOTHING_SAVED)
+            saved.append((t, t._version_counter.value) if t is not None else _NOTHING_SAVED)
         self._saved = tuple(saved)
 
     @property
@@ -127,7 +132,10 @@ class BackwardNode(Node):
         for t, version in self._saved:
             if type(t) is SavedOutput:
                 t = t.unpack(self)
-            if t is not None and t._version.value != version:
+            elif type(t) is PackedTensor:  # (what the hook gives back is not version-checked)
+                tensors.append(t.unpack_hook(t.packed))
+                continue
+            if t is not None and t._version_counter.value != version:
                 raise RuntimeError(_modified_message(t, version, self))
             tensors.append(t)
         return tuple(tensors)
@@ -179,41 +187,6 @@ class BackwardNode(Node):
 
 _KEPT_ATTRIBUTES = frozenset(("next_functions", "needs_input_grad", "metadata"))
 _NEVER_ARRAYS = frozenset((int, float, bool, str, tuple, list, dict, type(None)))
-_NOTHING_SAVED = (None, 0)
-
-
-class SavedOutput:
-    """An output its own node saved, held without the node (NOTE [Saved outputs]).
-
-    NOTE [Saved outputs]
-    An op that saves its output (relu, exp, sigmoid, tanh) would otherwise make a reference
-    cycle output -> grad_fn -> saved output, which only the garbage collector frees: the
-    output's array would outlive its last use. As PyTorch's SavedVariable does for outputs, the
-    node keeps the output's array and version counter, and unpacking makes a tensor whose
-    grad_fn is the node again (so double backward flows through it).
-    """
-
-    __slots__ = ("_data", "_version", "output_nr")
-
-    def __init__(self, tensor, output_nr):
-        self._data, self._version, self.output_nr = tensor._data, tensor._version, output_nr
-
-    def unpack(self, node):
-        """The output again: the same array and version counter, with `node` as its grad_fn."""
-        t = _make(self._data, True)
-        t._version, t.grad_fn, t._output_nr = self._version, node, self.output_nr
-        return t
-
-
-def _hold_saved_outputs(ctx, outputs):
-    """Swap the outputs ctx saved (and is the grad_fn of) for SavedOutputs: no cycle."""
-    saved = list(ctx._saved)
-    for index, output in enumerate(outputs):
-        if type(output) is Tensor and output.grad_fn is ctx:
-            for i, (t, version) in enumerate(saved):
-                if t is output:
-                    saved[i] = (SavedOutput(t, index), version)
-    ctx._saved = tuple(saved)
 
 
 def _zeros_for_missing(grads, output_meta):
@@ -236,7 +209,7 @@ def _modified_message(t, version, node) -> str:
     if t.grad_fn is not None:
         owner, index = t.grad_fn, t._output_nr
         walker = t.grad_fn
-        for _ in range(t._version.value - version):
+        for _ in range(t._version_counter.value - version):
             edges = getattr(walker, "next_functions", ())
             if not edges or edges[0][0] is None:
                 break
@@ -248,8 +221,8 @@ def _modified_message(t, version, node) -> str:
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "
-        f"{t._version.value}; expected version {version} instead. Hint: enable anomaly detection "
-        "to find the operation that failed to compute its gradient, with "
+        f"{t._version_counter.value}; expected version {version} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 

@@ -89,4 +89,4 @@ def store(tensor, array) -> None:
     """Write array's values into the tensor in place and bump its version."""
     if array is not tensor._data:
         tensor._data[...] = array.astype(tensor._data.dtype, copy=False)
-    tensor._version.value += 1
+    tensor._version_counter.value += 1

@@ -28,7 +28,7 @@ def _update_running(running: Tensor, batch: _xp.ndarray, momentum: float) -> Non
     """running ← (1 - momentum)·running + momentum·batch, in place (a buffer, no graph)."""
     new = (1 - momentum) * running._data + momentum * batch.reshape(running._data.shape)
     _xp.copyto(running._data, new, casting="unsafe")
-    running._version.value += 1
+    running._version_counter.value += 1
 
 
 def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
@@ -148,7 +148,7 @@ def _empty_instance_norm(input, running_mean, running_var, weight, bias):
     for stat in (running_mean, running_var):
         if stat is not None and n == 0 and stat.dtype.is_floating_point:
             stat._data.fill(float("nan"))
-            stat._version.value += 1
+            stat._version_counter.value += 1
     return _empty_batch_norm(input, weight, bias)
 
 

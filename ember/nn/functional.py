@@ -327,7 +327,7 @@ def _embedding_renorm_(weight: Tensor, indices: _xp.ndarray, max_norm, norm_type
     norms = _xp.linalg.norm(data[rows].astype(_xp.float64), ord=norm_type, axis=1)
     scale = _xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
     data[rows] = (data[rows] * scale[:, None]).astype(data.dtype)
-    weight._version.value += 1
+    weight._version_counter.value += 1
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -25,7 +25,7 @@ __all__ = [
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write values into tensor's memory (no autograd; views and aliases see the change)."""
     xp.copyto(tensor._data, values, casting="unsafe")
-    tensor._version.value += 1
+    tensor._version_counter.value += 1
     return tensor
 
 

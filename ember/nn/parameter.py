@@ -23,7 +23,8 @@ class Parameter(Tensor):
                 f"Parameter.__new__() expected a Tensor for data, got {type(data).__name__}")
         param = cls._make(array)
         if isinstance(data, Tensor):
-            param._version = data._version  # shares memory with `data`, so shares the version
+            # shares memory with `data`, so shares the version
+            param._version_counter = data._version_counter
         param.requires_grad = requires_grad
         return param
 
@@ -52,7 +53,7 @@ class Buffer(Tensor):
         if data is None:
             data = Tensor._make(xp.empty((0,), dtype=_dtype.get_default_dtype().numpy))
         buffer = cls._make(data._data, data._requires_grad)
-        buffer._version = data._version
+        buffer._version_counter = data._version_counter
         buffer.persistent = persistent
         return buffer
 

@@ -87,14 +87,14 @@ class Recorder:
     def new_value(self, t: Tensor) -> Ref:
         ref = Ref("value", len(self.shapes), None, tuple(t._data.shape), t._data.dtype)
         self.shapes.append((ref.shape, ref.dtype))
-        self.values[id(t)] = (t, ref, t._version.value)
+        self.values[id(t)] = (t, ref, t._version_counter.value)
         return ref
 
     def const(self, t) -> Ref:
         data = _host(t._data if isinstance(t, Tensor) else t)
         ref = Ref("const", None, data, data.shape, data.dtype)
         if isinstance(t, Tensor):
-            self.values[id(t)] = (t, ref, t._version.value)
+            self.values[id(t)] = (t, ref, t._version_counter.value)
         return ref
 
     def ref(self, obj):
@@ -102,7 +102,7 @@ class Recorder:
         if isinstance(obj, Tensor):
             entry = self.values.get(id(obj))
             if entry is not None and entry[0] is obj:
-                if entry[2] == obj._version.value:
+                if entry[2] == obj._version_counter.value:
                     return entry[1]
                 return self._modified(obj)
             return self._param_or_const(obj)
@@ -148,7 +148,7 @@ class Recorder:
             if out is not t and out._data.shape == t._data.shape \
                     and out._data.dtype == t._data.dtype and np.array_equal(
                         _host(out._data), _host(t._data), equal_nan=True):
-                self.values[id(t)] = (t, ref, t._version.value)
+                self.values[id(t)] = (t, ref, t._version_counter.value)
                 return ref
         return self.const(t)  # changed in place by values that came from nowhere traced
 

@@ -227,7 +227,7 @@ def setitem(x: Tensor, index, value) -> None:
             target[...] = value._data
         else:
             target[adv] = value._data
-        x._version.value += 1
+        x._version_counter.value += 1
         return
     put = IndexPut if adv is not None and kind == "Alias" else CopySlicesPut
     x._inplace_update(put.apply(x, value, _basic_fn(basic), adv))

@@ -14,7 +14,8 @@ from ember._registry import tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember._threads import flat_blocks
-from ember.autograd.function import Op, SavedOutput
+from ember.autograd.function import Op
+from ember.autograd.saved_tensors import SavedOutput
 
 _state = grad_mode._state
 
@@ -191,7 +192,7 @@ def _inplace_update(self, result):
         _keep_saved_originals(result.grad_fn, self, result)
     if result._data is not self._data:
         _write(self._data, result._data)
-    self._version.value += 1
+    self._version_counter.value += 1
     in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
     if not (_state["enabled"] and (result._requires_grad or in_graph)):
         return self
@@ -337,7 +338,7 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
         array = xp.lib.stride_tricks.as_strided(array.reshape(-1)[storage_offset:],
                                                 tuple(size), strides)
     self._data = array
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -354,7 +355,8 @@ def as_subclass(self, cls):
     """self's data as an instance of the Tensor subclass cls, sharing memory and autograd
     history (matches `Tensor.as_subclass`)."""
     out = cls._make(self._data, self._requires_grad)
-    out.grad_fn, out._output_nr, out._version = self.grad_fn, self._output_nr, self._version
+    out.grad_fn, out._output_nr = self.grad_fn, self._output_nr
+    out._version_counter = self._version_counter
     return out
 
 
@@ -379,14 +381,16 @@ def _keep_saved_originals(node, target, result):
     """
     saved = []
     for t, version in node._saved:
-        if t is not None and t._version is target._version and version == t._version.value:
+        if t is not None and t._version_counter is target._version_counter and \
+                version == t._version_counter.value:
             original = Tensor._make(t._data.copy(), t._requires_grad)
             original.grad_fn, original._output_nr = t.grad_fn, t._output_nr
             saved.append((original, 0))
-        elif t is result or type(t) is SavedOutput and t._version is result._version:
+        elif t is result or type(t) is SavedOutput and \
+                t._version_counter is result._version_counter:
             # an op saving its output (relu_, exp_) now saves the tensor it wrote, at the
             # version this write gives it (still without its node: NOTE [Saved outputs])
-            saved.append((SavedOutput(target, t.output_nr), target._version.value + 1))
+            saved.append((SavedOutput(target, t.output_nr), target._version_counter.value + 1))
         else:
             saved.append((t, version))
     node._saved = tuple(saved)

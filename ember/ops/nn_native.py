@@ -27,7 +27,7 @@ def _update(running, batch, momentum):
         return
     new = (1 - momentum) * running._data + momentum * batch.reshape(running._data.shape)
     xp.copyto(running._data, new, casting="unsafe")
-    running._version.value += 1
+    running._version_counter.value += 1
 
 
 _SIZE_OF_0D = ("SmallVector unable to grow. Requested capacity (18446744073709551615) is larger "

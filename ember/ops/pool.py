@@ -123,7 +123,7 @@ class MaxPool(Op):
         ctx.unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x)  # with the output, unless it changes in place before then
-            ctx.best, ctx.best_version = best, (y._version, y._version.value)
+            ctx.best, ctx.best_version = best, (y._version_counter, y._version_counter.value)
         if with_indices:
             ctx.idx = _max_indices(a, best, geometry)
             return y, ctx.idx

@@ -551,7 +551,7 @@ def restride_(self: Tensor, view: Tensor) -> Tensor:
     """
     self._check_inplace()
     self._data = view._data
-    self._version.value += 1
+    self._version_counter.value += 1
     if view._requires_grad:
         self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
     if self._base is not None:

@@ -55,7 +55,7 @@ def dense_add_sparse_(self, other, *, alpha=1):
         values = values * xp.asarray(alpha, dtype=values.dtype)
     xp.add.at(self._data, tuple(other._sparse_indices), values.astype(self._data.dtype,
                                                                       copy=False))
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -103,7 +103,7 @@ def _scale_values(self, scaled):
     _refuse_recording(self)
     values = self._sparse_values
     values._data[...] = scaled(values._data)
-    values._version.value += 1
+    values._version_counter.value += 1
     self._dense_cache = None
     return self
 

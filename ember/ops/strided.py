@@ -256,7 +256,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         grown[:flat.size] = flat
         flat = grown
     self._data = flat[:n].reshape(shape)
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 

@@ -158,7 +158,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             size = p._data.size
             p._data += step_size * update[offset:offset + size].reshape(p._data.shape)
-            p._version.value += 1
+            p._version_counter.value += 1
             offset += size
 
     def _directional_evaluate(self, closure, x, t, d):

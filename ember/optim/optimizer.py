@@ -230,7 +230,7 @@ class Optimizer:
                         self._sparse_update(p, p.grad, state, hyper)
                         if state:
                             self.state[p] = state
-                        p._version.value += 1
+                        p._version_counter.value += 1
                         continue
                     arrays = {k: (v._data if isinstance(v, Tensor) else v)
                               for k, v in state.items()}
@@ -241,7 +241,7 @@ class Optimizer:
                             state[key] = Tensor._make(value) if is_array else value
                     if state:
                         self.state[p] = state
-                    p._version.value += 1
+                    p._version_counter.value += 1
         return loss
 
     def _hyperparameters(self, group: dict) -> dict:

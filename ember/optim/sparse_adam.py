@@ -88,4 +88,4 @@ class SparseAdam(Optimizer):
             sparse_adam_update(p._data, grad._indices()._data, values, state["step"],
                                state["exp_avg"]._data, state["exp_avg_sq"]._data, lr=lr,
                                beta1=beta1, beta2=beta2, eps=group["eps"])
-            p._version.value += 1
+            p._version_counter.value += 1

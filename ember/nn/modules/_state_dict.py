@@ -117,7 +117,7 @@ class _ModuleStateDict:
                 setattr(self, name, value)
             else:
                 xp.copyto(param._data, value._data, casting="unsafe")
-                param._version.value += 1
+                param._version_counter.value += 1
         extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not _ModuleStateDict.set_extra_state:
             if extra_key in state_dict:

@@ -111,7 +111,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
                             "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
             plain = Tensor._make(tensor._data, tensor._requires_grad)
-            plain._version = tensor._version
+            plain._version_counter = tensor._version_counter
             tensor = plain
         tensor = _registration(_BUFFER_HOOKS, self, name, tensor)
         self._buffers[name] = tensor

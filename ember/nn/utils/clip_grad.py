@@ -55,7 +55,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     for g in grads:
         xp.multiply(g._data, xp.asarray(coef, dtype=g._data.dtype), out=g._data)
-        g._version.value += 1
+        g._version_counter.value += 1
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -76,7 +76,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     clip_value = float(clip_value)
     for g in _grads(parameters):
         xp.clip(g._data, -clip_value, clip_value, out=g._data)
-        g._version.value += 1
+        g._version_counter.value += 1
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):

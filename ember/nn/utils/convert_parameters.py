@@ -19,5 +19,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         n = param.numel()
         xp.copyto(param._data, vec._data[offset:offset + n].reshape(param._data.shape),
                   casting="unsafe")
-        param._version.value += 1
+        param._version_counter.value += 1
         offset += n

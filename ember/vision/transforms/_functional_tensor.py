@@ -276,5 +276,5 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v, inplace: bool = False)
     value = v._data if isinstance(v, Tensor) else np.asarray(v)
     out._data[..., i:i + h, j:j + w] = value
     if inplace:
-        out._version.value += 1
+        out._version_counter.value += 1
     return out

@@ -183,7 +183,7 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
     out = (tensor._data - mean) / std
     if inplace:
         tensor._data[...] = out
-        tensor._version.value += 1
+        tensor._version_counter.value += 1
         return tensor
     return Tensor._make(out)
 
