@@ -125,6 +125,8 @@ class Tensor:
         """The shape, or one dimension of it (matches `torch.Tensor.size`)."""
         if dim is None:
             return _new_tuple(Size, self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property

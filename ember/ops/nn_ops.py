@@ -12,6 +12,7 @@ them from x with differentiable ember ops: the same formula, now a graph that ca
 differentiated again.
 """
 
+import math
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
 from ember._dtype import _category, bool as bool_
@@ -52,7 +53,7 @@ class Linear(Op):
         # NumPy's matmul of a 3-D array by a matrix loops over the leading dimension instead,
         # several times slower for the thin products of sequence models.
         data = x._data
-        y = _product(data.reshape(-1, data.shape[-1]) if data.ndim > 2 else data, w._data.T)
+        y = _product(_as_rows(data) if data.ndim > 2 else data, w._data.T)
         if b is not None:
             y += b._data
         return y.reshape(data.shape[:-1] + (y.shape[-1],)) if data.ndim > 2 else y
@@ -81,17 +82,22 @@ def _linear_grads(gy, x, w, needs):
     """Linear's first-order gradients of a real gy on arrays, by the same products and sums
     the op-level backward makes (NOTE [Fused backward and create_graph]): a batch-1 layer's
     backward is then three NumPy calls instead of a dozen ops."""
-    rows = gy.reshape(-1, gy.shape[-1]) if gy.ndim > 2 else gy
+    rows = _as_rows(gy) if gy.ndim > 2 else gy
     gx = gw = gb = None
     if needs[0]:
         gx = _product(rows, w._data)
         gx = Tensor._make(gx.reshape(gy.shape[:-1] + (gx.shape[-1],)) if gy.ndim > 2 else gx)
     if needs[1]:
         data = x._data
-        gw = Tensor._make(_product(rows.T, data.reshape(-1, data.shape[-1])))
+        gw = Tensor._make(_product(rows.T, _as_rows(data)))
     if needs[2]:
         gb = Tensor._make(_sum_to_shape(gy, (gy.shape[-1],)))
     return gx, gw, gb
+
+
+def _as_rows(a):
+    """a as a matrix of its last dim's rows (reshape(-1, n) refuses n = 0 on an empty array)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 class LinearNoBias(Linear):

@@ -7,14 +7,15 @@ from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
-from ember.ops import creation
+from ember._registry import FUNCTIONS
 
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
 def _empty(*shape, dtype=None):
-    """Uninitialized parameter storage in `dtype` (the default float dtype if None)."""
-    return creation.empty(*shape, dtype=dtype or _dtype.get_default_dtype())
+    """Uninitialized parameter storage in `dtype` (the default float dtype if None), through
+    `ember.empty`'s face: a size that is no int is refused in torch's words (empty's)."""
+    return FUNCTIONS["empty"](shape, dtype=dtype or _dtype.get_default_dtype())
 
 
 class Identity(Module):
