@@ -1,6 +1,6 @@
 """Automatic differentiation: backward, grad, Function, grad-mode switches, gradcheck."""
 
-from ember.autograd import functional, grad_mode, graph
+from ember.autograd import forward_ad, functional, grad_mode, graph
 from ember.autograd.anomaly_mode import (detect_anomaly, is_anomaly_enabled,
                                          set_detect_anomaly)
 from ember.autograd.function import Function, once_differentiable
@@ -14,4 +14,4 @@ from ember.autograd.variable import Variable
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "once_differentiable",
            "grad_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "Variable", "functional", "graph"]
+           "Variable", "functional", "graph", "forward_ad"]
