@@ -17,14 +17,13 @@ from ember.nn._functional_distance import check_broadcastable, pairwise_distance
 from ember.nn._functional_loss_checks import (
     bce_with_logits_dtype, check_bce_dtypes, check_class_target, check_cross_entropy,
     check_log_softmax_dtype, check_multi_margin_kernel, check_multilabel_margin,
-    check_weight_size, chunked_target, pointwise_dtype, require_tensors)
+    check_weight_size, pointwise_dtype, require_tensors)
 from ember.ops import loss_ops as _loss
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
 from ember.ops._node_names import class_loss_node, l1_node
 from ember.ops.creation import full_like
 from ember.ops.elementwise_ext import xlogy
-from ember.ops.nn_ops import linear as _linear
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -542,53 +541,3 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
-
-
-def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
-                         linear_bias=None, weight=None, reduction: str = "mean",
-                         ignore_index=None, label_smoothing: float = 0.0,
-                         options=None) -> Tensor:
-    """cross_entropy(linear(input, linear_weight, linear_bias), target) (matches
-    `torch.nn.functional.linear_cross_entropy`; `options`, which only choose PyTorch's chunked
-    kernel, change no values here, only the errors of NOTE [linear_cross_entropy's chunked
-    kernel])."""
-    if input.dim() < 1 or input.dim() > 2:
-        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
-    if linear_weight.dim() < 2:
-        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
-                           f"{linear_weight.dim()}")
-    batches, features = tuple(input.shape[:-1]), input.shape[-1]
-    if features != linear_weight.shape[-1]:
-        raise RuntimeError("expected equal input and linear_weight last dimensions "
-                           f"(in_features), got {features} and {linear_weight.shape[-1]}, "
-                           "respectively")
-    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
-    if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
-        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got "
-                           f"{tuple(linear_bias.shape)}")
-    if out_features and not batches:
-        raise RuntimeError(
-            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
-            f"requires batched input, (N, {features}), got unbatched input with shape "
-            f"{tuple(input.shape)}")
-    logits_shape = batches + (classes,) + out_features
-    if tuple(target.shape) == logits_shape and ignore_index is not None:
-        raise RuntimeError("ignore_index cannot be specified when target contains "
-                           "probabilities")
-    if options is not None and reduction in ("mean", "sum", "none") and not label_smoothing \
-            and target.dtype.name == "int64" and not out_features:
-        target, divisor = chunked_target(input, target, classes,
-                                         -100 if ignore_index is None else ignore_index, weight)
-        if divisor is not None and reduction == "mean":  # a target longer than the batch
-            return linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias,
-                                        weight=weight, reduction="sum",
-                                        ignore_index=ignore_index) / divisor
-    rows = classes * math.prod(out_features)
-    if out_features:
-        linear_weight = linear_weight.reshape(rows, features)
-        if linear_bias is not None:
-            linear_bias = linear_bias.reshape(rows)
-    logits = _linear(input, linear_weight, linear_bias).reshape(logits_shape)
-    return cross_entropy(logits, target, weight=weight, reduction=reduction,
-                         ignore_index=-100 if ignore_index is None else ignore_index,
-                         label_smoothing=label_smoothing)

@@ -11,7 +11,6 @@ integer input fails there (unless it is empty: an empty tensor's log_softmax nev
 typed kernel).
 """
 
-import math
 
 from ember._backend import xp
 from ember._dtype import _category, get_default_dtype, promote_types
@@ -126,61 +125,6 @@ def pointwise_dtype(input: Tensor, target: Tensor, kernel=None, to_input: bool =
     if kernel is not None and not promoted.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(promoted)}\'')
     return input.dtype if to_input else promoted
-
-
-def chunked_target(input: Tensor, target: Tensor, classes: int, ignore_index: int,
-                   weight=None):
-    """(The class-index target as linear_cross_entropy's chunked kernel reads it, the divisor of
-    its mean or None when it is cross_entropy's), or the kernel's error.
-
-    NOTE [linear_cross_entropy's chunked kernel]
-    With `options`, PyTorch picks an accumulation dtype from the input's (a ValueError for
-    integer inputs), then reads the target in row chunks with narrow() and gather(): a 0-d
-    target with a batch fails in narrow(), a target of the wrong rank in gather(), a short one
-    in narrow(), and a long one is read only as far as the batch goes; an index out of range is
-    gather's RuntimeError, not cross_entropy's IndexError. The class weights of the rows are
-    picked for the WHOLE target first (index_select: an IndexError for an index out of range
-    there, even past the batch), and the mean divides by the whole target's unignored weight
-    (the count without weights; 0 gives NaN), also counting the entries past the batch that
-    are never read: PyTorch checks no batch size on this path.
-    """
-    if not input.dtype.is_floating_point:
-        raise ValueError("acc_dtype must be one of {None, torch.float16, torch.bfloat16, "
-                         f"torch.float32, torch.float64}}, got {input.dtype!r}. Pass "
-                         "acc_dtype=None to let the op pick automatically.")
-    batched = input.ndim == 2
-    if batched and target.ndim == 0:
-        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    if target.ndim != int(batched):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    if batched and target.shape[0] < input.shape[0]:
-        raise RuntimeError(f"start ({target.shape[0]}) + length ({input.shape[0] - target.shape[0]}"
-                           f") exceeds dimension size ({target.shape[0]}).")
-    divisor = _chunked_divisor(target, weight, ignore_index)
-    if not batched or target.shape[0] == input.shape[0]:
-        divisor = None  # the mean is cross_entropy's
-    target = target[:input.shape[0]] if batched else target
-    index = target._data
-    bad = (index != ignore_index) & ((index < 0) | (index >= classes))
-    if bad.any():
-        raise RuntimeError(f"index {int(index[bad].reshape(-1)[0])} is out of bounds for "
-                           f"dimension 1 with size {classes}")
-    return target, divisor
-
-
-def _chunked_divisor(target: Tensor, weight, ignore_index: int) -> float:
-    """Σ over the whole target's unignored entries of their class weight (1 without weights),
-    NaN for 0, as linear_cross_entropy's chunked kernel divides its mean."""
-    index = target._data
-    kept = index != ignore_index
-    if weight is None:
-        total = float(kept.sum())
-    else:
-        if ((index[kept] < 0) | (index[kept] >= weight.shape[0])).any():
-            raise IndexError("index out of range in self")
-        picked = weight._data[xp.where(kept, index, 0)]
-        total = float(xp.where(kept, picked, 0).sum(dtype=weight._data.dtype))
-    return total if total else math.nan
 
 
 def check_multi_margin_kernel(x: Tensor, target: Tensor, weight) -> None:

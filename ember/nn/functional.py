@@ -41,7 +41,8 @@ from ember.nn._functional_loss import (  # noqa: F401 - re-exported
     margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
     triplet_margin_loss, triplet_margin_with_distance_loss)
-from ember.nn._functional_loss import linear_cross_entropy  # noqa: F401 - re-exported
+from ember.nn._functional_linear_cross_entropy import (  # noqa: F401 - re-exported
+    linear_cross_entropy)
 from ember.ops import nn_ops as _nn
 from ember.ops._opmath import is_half as _is_half
 # Convolution, pooling, padding and resampling are written in their own op families.

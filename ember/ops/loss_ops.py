@@ -210,7 +210,8 @@ def _index_target_grad(ctx, g):
     if ctx.reduction == "mean":  # (on arrays: the op's own gy / count, without its dispatch)
         with quiet():
             g = g / ctx.denominator
-    rows = target.w_target * g  # g·w_y (reduction='none': g has one value per row)
+    with quiet():  # (0·inf where every row is ignored: replaced just below)
+        rows = target.w_target * g  # g·w_y (reduction='none': g has one value per row)
     if not target.valid.all():  # ignored rows get 0, even where g is a mean over no row (inf)
         rows = xp.where(target.valid, rows, rows.dtype.type(0))
     scale = (rows / total)[:, None]

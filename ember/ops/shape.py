@@ -469,7 +469,8 @@ def _narrow_index(input: Tensor, dim: int, start, length: int) -> tuple:
         raise IndexError(
             f"start out of range (expected to be in range of [{-size}, {size}], but got "
             f"{start})")
-    start %= max(size, 1)
+    if start < 0:  # (only a negative start wraps: start == size is an empty view's)
+        start += size
     if start + length > size or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return (slice(None),) * dim + (slice(start, start + length),)

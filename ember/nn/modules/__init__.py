@@ -28,8 +28,9 @@ from ember.nn.modules import rnn
 from ember.nn.modules.rnn import *  # noqa: F403
 from ember.nn.modules import lazy
 from ember.nn.modules.lazy import *  # noqa: F403
-from ember.nn.modules import adaptive, channelshuffle
+from ember.nn.modules import adaptive, channelshuffle, linear_cross_entropy
 from ember.nn.modules.adaptive import *  # noqa: F403
+from ember.nn.modules.linear_cross_entropy import *  # noqa: F403
 from ember.nn.modules.channelshuffle import *  # noqa: F403
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -43,3 +44,4 @@ __all__ += lazy.__all__
 __all__ += channelshuffle.__all__
 del _family
 __all__ += adaptive.__all__
+__all__ += linear_cross_entropy.__all__
