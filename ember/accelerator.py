@@ -4,6 +4,11 @@ CPU-only build): there is no accelerator, so queries say so and device calls rai
 _NONE = "Cannot access accelerator device when none is available."
 
 
+class AcceleratorError(RuntimeError):
+    """An error reported by an accelerator's runtime (matches `torch.AcceleratorError`; never
+    raised by ember, which has none)."""
+
+
 def is_available() -> bool:
     """False: ember runs on the CPU only."""
     return False
