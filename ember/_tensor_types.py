@@ -1,5 +1,6 @@
-"""PyTorch's legacy typed tensor classes (`torch.FloatTensor`, `torch.LongTensor`, ...) and
-the small legacy helpers scripts still call (`set_default_tensor_type`, `typename`).
+"""PyTorch's legacy typed tensor classes (`torch.FloatTensor`, `torch.LongTensor`, ...), typed
+storage classes (`torch.FloatStorage`, ...) and the small legacy helpers scripts still call
+(`set_default_tensor_type`, `typename`, `Tensor.storage_type`).
 
 NOTE [Legacy tensor types are dtype checks]
 In PyTorch 2 every tensor is a `torch.Tensor`; `torch.FloatTensor` survives as a name that
@@ -9,7 +10,9 @@ is a class whose metaclass does exactly that; no ember tensor is ever of these c
 """
 
 from ember import _dtype
+from ember._backend import xp
 from ember._device import Size
+from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.ops.creation import empty, tensor
 from ember.storage import TypedStorage, UntypedStorage
@@ -54,6 +57,46 @@ _LEGACY = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "f
            "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool",
            "BFloat16Tensor": "bfloat16"}
 LEGACY_TYPES = {name: _legacy_type(name, dtype) for name, dtype in _LEGACY.items()}
+
+
+class _LegacyStorageType(type):
+    """Metaclass of `torch.FloatStorage` and its kin: construction builds a TypedStorage of
+    the class's dtype (PyTorch's constructor returns a TypedStorage too); isinstance checks
+    the dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, TypedStorage) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        """`FloatStorage()`, `FloatStorage(size)`, `FloatStorage(sequence)`."""
+        if len(args) > 1:
+            raise TypeError(f"{cls.__name__}(): expected at most 1 argument, got {len(args)}")
+        source = args[0] if args else 0
+        if isinstance(source, int) and not isinstance(source, bool):
+            elements = xp.zeros(source, dtype=cls.dtype.numpy)
+        else:
+            elements = xp.asarray(list(source), dtype=cls.dtype.numpy)
+        return TypedStorage(UntypedStorage._of(elements), cls.dtype)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+_STORAGES = {"FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
+             "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
+             "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool",
+             "BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
+             "ComplexDoubleStorage": "complex128"}
+LEGACY_TYPES.update({name: _LegacyStorageType(name, (), {"dtype": getattr(_dtype, dtype),
+                                                         "__module__": "torch"})
+                     for name, dtype in _STORAGES.items()})
+_STORAGE_OF = {LEGACY_TYPES[name].dtype: LEGACY_TYPES[name] for name in _STORAGES}
+
+
+@tensor_method("storage_type")
+def storage_type(self):
+    """The legacy storage class of this tensor's dtype (matches `Tensor.storage_type`)."""
+    return _STORAGE_OF[self.dtype]
 
 
 def set_default_tensor_type(t) -> None:

@@ -183,3 +183,30 @@ def test_legacy_new_takes_a_size_as_sizes(expression):
     def evaluate(lib):
         return eval(expression, {"x": lib.ones(2, 3), "lib": lib, "np": np})
     assert repr(evaluate(ember)) == repr(evaluate(torch))
+
+
+# ---- legacy storage classes ------------------------------------------------------------------
+STORAGES = ["FloatStorage", "DoubleStorage", "HalfStorage", "LongStorage", "IntStorage",
+            "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage", "BFloat16Storage",
+            "ComplexFloatStorage", "ComplexDoubleStorage"]
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("name", STORAGES)
+def test_legacy_storage_classes_as_torch(name):
+    values = [1, 0, 1] if name == "BoolStorage" else [1, 2, 5]
+    made = [(getattr(lib, name)(3), getattr(lib, name)(values), getattr(lib, name))
+            for lib in (ember, torch)]
+    (e_sized, e_data, e_cls), (t_sized, t_data, t_cls) = made
+    assert repr(e_cls) == repr(t_cls)
+    for e, t in ((e_sized, t_sized), (e_data, t_data)):
+        assert type(e).__name__ == type(t).__name__ == "TypedStorage"
+        assert str(e.dtype) == str(t.dtype) and len(e) == len(t)
+        assert isinstance(e, e_cls) and isinstance(t, t_cls)
+        assert not isinstance(e, ember.FloatStorage if name != "FloatStorage" else
+                              ember.DoubleStorage)
+    assert e_data.tolist() == t_data.tolist()
+    assert repr(e_data) == repr(t_data)
+    dtype = str(t_cls.dtype).rpartition(".")[2]
+    assert repr(ember.ones(2, dtype=getattr(ember, dtype)).storage_type()) == repr(
+        torch.ones(2, dtype=getattr(torch, dtype)).storage_type())
