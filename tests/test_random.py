@@ -111,6 +111,8 @@ def test_integer_samplers(name, seed):
     lambda lib: lib.rand(2, 3, generator=lib.Generator().manual_seed(7)),
     lambda lib: lib.randn(40, generator=lib.Generator()),
     lambda lib: lib.empty(20).uniform_(0.1, 0.1),
+    lambda lib: lib.empty(40, dtype=lib.float64).uniform_(-1e300, 1e300),  # huge: no NaN
+    lambda lib: lib.empty(40, dtype=lib.float64).normal_(1e300, 1e301),
     lambda lib: lib.empty(6, 7).t().normal_(0.5, 2.0),  # not contiguous: the scalar path
     lambda lib: lib.empty(6, 7).t().uniform_(),  # filled in memory order
     lambda lib: lib.empty(30)[::2].normal_(),

@@ -291,7 +291,18 @@ def fma64(a, b, c):
 
 
 def _split(a):
-    """Veltkamp's split: a = high + low with 26-bit halves."""
+    """Veltkamp's split: a = high + low with 26-bit halves. Beyond 2^995 the multiply by
+    2^27 + 1 would overflow, so such values are split scaled down by 2^-28 (exact, a power of
+    two) and the halves scaled back."""
+    big = xp.abs(a) > 2.0 ** 995
+    if not big.any():
+        return _split_in_range(a)
+    factor = xp.where(big, 2.0 ** 28, 1.0)
+    high, low = _split_in_range(a / factor)
+    return high * factor, low * factor
+
+
+def _split_in_range(a):
     t = a * 134217729.0  # 2^27 + 1
     high = t - (t - a)
     return high, a - high
