@@ -5,7 +5,7 @@ the gradient with a constant mask; PyTorch's conventions at ties and bounds are 
 """
 
 from ember import _dtype
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
@@ -178,8 +178,31 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{short_name(input.dtype)} did not match {short_name(other.dtype)}")
     check_broadcast(input._data.shape, other._data.shape)
-    return _constant(
-        xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _constant(_isclose_arrays(input._data, other._data, rtol, atol, equal_nan))
+
+
+def _isclose_arrays(a, b, rtol, atol, equal_nan):
+    """PyTorch's isclose on arrays: equal, or (NaN and NaN with equal_nan), or a finite
+    |a - b| <= atol + |rtol·b| computed in the tensors' own dtype (integers and bools in the
+    default float dtype, as torch casts them); NumPy's isclose works in float64 instead."""
+    close = a == b
+    if equal_nan and a.dtype.kind in "fc":
+        close |= xp.isnan(a) & xp.isnan(b)
+    if rtol == 0 and atol == 0:
+        return close
+    if a.dtype.kind in "biu":
+        default = _dtype.get_default_dtype().numpy
+        a, b = a.astype(default), b.astype(default)
+    with quiet():  # (inf - inf and the like: not finite, so not close)
+        allowed = _magnitude(b * rtol) + atol
+        actual = _magnitude(a - b)
+        close |= xp.isfinite(actual) & (actual <= allowed)
+    return close
+
+
+def _magnitude(values):
+    """|values|, a complex one as hypot(re, im) as PyTorch computes it."""
+    return xp.hypot(values.real, values.imag) if values.dtype.kind == "c" else xp.abs(values)
 
 
 @op(method=True)

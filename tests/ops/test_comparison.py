@@ -237,3 +237,36 @@ def test_extremes_refuse_a_complex_other_as_torch(name):
             getattr(lib, name)(lib.tensor([1.0, 2.0]), lib.tensor([1 + 1j, 2.0]))
         errors.append(str(info.value))
     assert errors[0] == errors[1]
+
+
+def _isclose_operands(rng, dtype, n=60):
+    """Pairs near the tolerance boundary, with NaN/inf (floats) or huge values (int64)."""
+    if dtype == "bool":
+        return rng.random(n) < 0.5, rng.random(n) < 0.5
+    if dtype in ("int64", "int32", "uint8"):
+        high = {"int64": 2 ** 62, "int32": 2 ** 31 - 1, "uint8": 255}[dtype]
+        a = rng.integers(0, high, n, dtype=dtype)
+        b = (a + rng.integers(-3, 4, n)).astype(dtype)
+        return a, b
+    if dtype == "complex64":
+        a = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(dtype)
+        return a, (a * (1 + rng.standard_normal(n) * 1e-5)).astype(dtype)
+    a = rng.standard_normal(n).astype(dtype)
+    b = (a * (1 + rng.standard_normal(n) * 1e-5) + rng.standard_normal(n) * 1e-8).astype(dtype)
+    a[:3], b[:3] = [np.nan, np.inf, np.inf], [np.nan, np.inf, -np.inf]
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "uint8",
+                                   "bool", "complex64"])
+@pytest.mark.parametrize("rtol, atol, equal_nan", [(1e-5, 1e-8, False), (1e-5, 1e-8, True),
+                                                   (0, 0, False), (1e-3, 0, False),
+                                                   (0, 1e-3, True)])
+def test_isclose_boundary_as_torch(dtype, rtol, atol, equal_nan):
+    """torch's isclose works in the tensors' dtype (integers in the default float dtype), not
+    NumPy's float64: the same verdict on every pair near the boundary."""
+    rng = np.random.default_rng(hash((dtype, rtol, atol)) % 2 ** 32)
+    for _ in range(10):
+        a, b = _isclose_operands(rng, dtype)
+        assert_same(ember.isclose(ember.tensor(a), ember.tensor(b), rtol, atol, equal_nan),
+                    torch.isclose(torch.tensor(a), torch.tensor(b), rtol, atol, equal_nan))
