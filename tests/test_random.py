@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same_error, run_both
+from tests.differential import assert_same, assert_same_error, run_both
 
 SEEDS = (0, 42, 2026)
 SIZES = (1, 7, 15, 16, 17, 31, 100, 1003)
@@ -281,3 +281,23 @@ def test_seed_and_fork_rng():
 ], ids=lambda c: "")
 def test_errors(call):
     assert_same_error(call, exact_type=True)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("bounds", [(0, 10), (0, 2 ** 16), (7, 2 ** 32), (2 ** 40, 2 ** 62)])
+def test_randint_unsigned_as_torch(dtype, bounds):
+    """randint into the wide unsigned dtypes: torch's numbers, or torch's bound error."""
+    def run(lib):
+        lib.manual_seed(11)
+        return lib.randint(*bounds, (9,), dtype=getattr(lib, dtype))
+    try:
+        expected = run(torch)
+    except RuntimeError:
+        assert_same_error(run)
+        return
+    assert_same(run(ember), expected)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+def test_random_full_range_unsigned_refused_as_torch(dtype):
+    assert_same_error(lambda lib: lib.empty(3, dtype=getattr(lib, dtype)).random_())

@@ -16,10 +16,13 @@ from ember._backend import quiet, xp
 # C++ names torch prints for a dtype in its bound checks, and its ScalarType names
 _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
               "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+              "uint16": "short unsigned int", "uint32": "unsigned int",
+              "uint64": "long unsigned int",
               "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 _SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                  "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
                  **_dtype._SHORT}
+_NO_FULL_RANGE = ("uint16", "uint32", "uint64")  # random_() of these: torch has no kernel
 _DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 _FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
               "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
@@ -183,7 +186,7 @@ def _integer_range(dtype, low: int, high):
             raise RuntimeError("random_ expects 'from' casted to dtype to be less than or equal "
                                f"to 'to_inc' casted to dtype, but got from={low} > "
                                f"to_inc={to_inc}")
-    elif name in _CPP_NAMES:
+    elif name in _CPP_NAMES and name not in _NO_FULL_RANGE:
         to_inc = 1 if name == "bool" else int(xp.iinfo(dtype.numpy).max)
     else:
         raise _not_implemented("random_kernel_cpu", dtype)
