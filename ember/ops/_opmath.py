@@ -51,3 +51,9 @@ def in_opmath(fn, input, *tensors, **kwargs):
         return t.float() if is_tensor and t.dtype.is_floating_point else t
 
     return fn(wide(input), *(wide(t) for t in tensors), **kwargs).to(input.dtype)
+
+
+def magnitude(values):
+    """|values| as PyTorch computes it: a complex one as hypot(re, im) (NumPy's complex abs
+    rounds differently: a third of complex64 values off by one bit)."""
+    return xp.hypot(values.real, values.imag) if values.dtype.kind == "c" else xp.abs(values)

@@ -10,6 +10,7 @@ from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops._opmath import magnitude
 from ember.ops._selection import where_array
 from ember.ops.relu_kernels import kept
 from ember.ops._util import as_operand, binary_operands, broadcast_error, check_broadcast
@@ -194,15 +195,10 @@ def _isclose_arrays(a, b, rtol, atol, equal_nan):
         default = _dtype.get_default_dtype().numpy
         a, b = a.astype(default), b.astype(default)
     with quiet():  # (inf - inf and the like: not finite, so not close)
-        allowed = _magnitude(b * rtol) + atol
-        actual = _magnitude(a - b)
+        allowed = magnitude(b * rtol) + atol
+        actual = magnitude(a - b)
         close |= xp.isfinite(actual) & (actual <= allowed)
     return close
-
-
-def _magnitude(values):
-    """|values|, a complex one as hypot(re, im) as PyTorch computes it."""
-    return xp.hypot(values.real, values.imag) if values.dtype.kind == "c" else xp.abs(values)
 
 
 @op(method=True)

@@ -12,7 +12,7 @@ from ember import _scipy
 from ember._backend import quiet, xp
 from ember._threads import flat_blocks
 from ember._registry import op, tensor_method, torch_function
-from ember.ops._opmath import widen
+from ember.ops._opmath import magnitude, widen
 from ember.ops import activation_kernels
 from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
@@ -403,7 +403,7 @@ class Abs(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return complex_abs(x._data) if x._data.dtype.kind == "c" else xp.abs(x._data)
+        return magnitude(x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -411,12 +411,6 @@ class Abs(Op):
         if x._data.dtype.kind == "c":  # sgn z moves with z: kept in the graph
             return gy * x.sgn()
         return gy * _constant(sign_array(x._data))  # (0 at NaN, as PyTorch's sgn)
-
-
-def complex_abs(z):
-    """|z| as PyTorch computes it, hypot(re, im): NumPy's complex abs rounds differently
-    (a third of complex64 values off by one bit)."""
-    return xp.hypot(z.real, z.imag)
 
 
 class Neg(Op):
