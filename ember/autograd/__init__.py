@@ -9,6 +9,7 @@ from ember.autograd.gradients import backward, grad
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                       set_grad_enabled)
 from ember.autograd.variable import Variable
+from ember.autograd._lazy import __getattr__  # noqa: F401 (profiler, profiler_util: on use)
 
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
