@@ -47,4 +47,5 @@ from ember.ops import grid_sampler
 from ember.ops import sparse, sparse_reduce  # last: sparse re-files torch.mm/matmul/add
 from ember.ops import sparse_compressed, sparse_products  # CSR/CSC, sparse × sparse
 from ember.ops import sparse_inplace  # dense.add_(sparse), sparse.add_/mul_/zero_ (optimizers)
+from ember.ops import aten_functional, aten_losses, aten_utilities  # torch.dropout, ... (aten's)
 from ember.ops import aten  # torch.ops.aten: aten-level overload packets over the ops above
