@@ -221,16 +221,21 @@ def _alpha_dropout(input, p, training, inplace, name):
 
 
 # ---- embedding ----------------------------------------------------------------------------
+def _type_word(t: Tensor) -> str:
+    """How torch's argument checks name a tensor's type (bool's is its old CPUBoolType)."""
+    return "CPUBoolType" if t.dtype.name == "bool" else t.type()
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False,
               sparse: bool = False) -> Tensor:
     """Rows of weight picked by the integer indices in input (matches
     `torch.nn.functional.embedding`)."""
-    if input.dtype.is_floating_point or input.dtype.name == "bool":
+    if input.dtype.name not in ("int64", "int32"):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
-            "embedding)")
+            f"types: Long, Int; but got {_type_word(input)} instead (while checking arguments "
+            "for embedding)")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     num = weight.shape[0]

@@ -55,13 +55,6 @@ def detach(input: Tensor) -> Tensor:
 @torch_function()
 def detach_(input: Tensor) -> Tensor:
     """input itself taken out of the graph; a view is refused (matches `torch.detach_`)."""
-    if input._base is not None:
-        raise RuntimeError(
-            "Can't detach views in-place. Use detach() instead. If you are using "
-            "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
-            "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
-            "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
-            "function in torch/optim/optimizer.py as the solution.")
     return input.detach_()
 
 

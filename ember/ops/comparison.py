@@ -289,9 +289,22 @@ class Clamp(Op):
         return kept_gradient(gy, xp.broadcast_to(inside, gy._data.shape)), None, None
 
 
+class ClampMin(Clamp):
+    node_name = "ClampMinBackward0"
+
+
+class ClampMax(Clamp):
+    node_name = "ClampMaxBackward0"
+
+
 @op(method=True, inplace=True, aliases=("clip",), out=True)
 def clamp(input, min=None, max=None):
     """Limit values to [min, max] (matches `torch.clamp`); bounds may be numbers or tensors."""
+    return _clamp(input, min, max, ClampTensor, Clamp)
+
+
+def _clamp(input, min, max, tensor_node, number_node):
+    """clamp through the given nodes (clamp_min/clamp_max have their own node names)."""
     refuse_complex(input, NotImplementedError,
                    "clamp is not supported for complex types")
     if min is None and max is None:
@@ -303,14 +316,14 @@ def clamp(input, min=None, max=None):
                 check_broadcast(input.shape, bound.shape)
         dtype = _dtype.result_type(input, *bounds)
         lo, hi = (None if v is None else as_operand(v, dtype) for v in (min, max))
-        return ClampTensor.apply(as_operand(input, dtype), lo, hi)
+        return tensor_node.apply(as_operand(input, dtype), lo, hi)
     if not input.dtype.is_floating_point and any(
             isinstance(v, float) for v in (min, max)):
         input = as_operand(input, _dtype.get_default_dtype())
     module = get_array_module(input._data)
     lo = None if min is None else module.asarray(min, dtype=input._data.dtype)
     hi = None if max is None else module.asarray(max, dtype=input._data.dtype)
-    return Clamp.apply(input, lo, hi)
+    return number_node.apply(input, lo, hi)
 
 
 class ClampTensor(Op):
@@ -353,6 +366,14 @@ class ClampTensor(Op):
         return tuple(grads)
 
 
+class ClampMinTensor(ClampTensor):
+    node_name = "ClampMinBackward1"
+
+
+class ClampMaxTensor(ClampTensor):
+    node_name = "ClampMaxBackward1"
+
+
 def _routed(gy, mask, ctx, index):
     """gy where mask, summed back to input `index`'s shape (None if that input needs no grad)."""
     if not ctx.needs_input_grad[index]:
@@ -366,7 +387,7 @@ def clamp_min(input, min):
     """max(input, min) elementwise (matches `torch.clamp_min`)."""
     require_tensors("clamp_min", input)
     _require_bound("clamp_min", min)
-    return clamp(input, min=min)
+    return _clamp(input, min, None, ClampMinTensor, ClampMin)
 
 
 @op(method=True, inplace=True)
@@ -374,7 +395,7 @@ def clamp_max(input, max):
     """min(input, max) elementwise (matches `torch.clamp_max`)."""
     require_tensors("clamp_max", input)
     _require_bound("clamp_max", max)
-    return clamp(input, max=max)
+    return _clamp(input, None, max, ClampMaxTensor, ClampMax)
 
 
 def _require_bound(name, bound):

@@ -74,3 +74,28 @@ def test_uninitialized_names_in_nn():
     assert ember.nn.UninitializedParameter is ember.nn.parameter.UninitializedParameter
     assert ember.nn.UninitializedBuffer is ember.nn.parameter.UninitializedBuffer
     assert isinstance(ember.nn.LazyLinear(3).weight, ember.nn.UninitializedParameter)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "float32", "bool"])
+def test_embedding_refuses_narrow_index_types_as_torch(dtype):
+    assert_same_error(lambda lib: lib.nn.functional.embedding(
+        lib.tensor([1, 0]).to(getattr(lib, dtype)), lib.ones(3, 2)))
+
+
+@pytest.mark.parametrize("call", ["clamp_min", "clamp_max", "clamp_min_tensor",
+                                  "clamp_max_tensor", "clamp_min_"])
+def test_clamp_min_max_node_names_as_torch(call):
+    names = []
+    for lib in (ember, torch):
+        a = lib.ones(3, requires_grad=True)
+        out = {"clamp_min": lambda: a.clamp_min(0.5), "clamp_max": lambda: a.clamp_max(0.5),
+               "clamp_min_tensor": lambda: a.clamp_min(lib.zeros(3)),
+               "clamp_max_tensor": lambda: a.clamp_max(lib.zeros(3)),
+               "clamp_min_": lambda: (a * 1).clamp_min_(0.2)}[call]()
+        names.append(out.grad_fn.name())
+    assert names[0] == names[1]
+
+
+def test_detach_in_place_refuses_views_as_torch():
+    assert_same_error(lambda lib: lib.ones(4)[:2].detach_())
+    assert_same_error(lambda lib: (lib.ones(4, requires_grad=True) * 2)[1:].detach_())
