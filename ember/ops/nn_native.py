@@ -7,6 +7,7 @@ F.layer_norm's and F.group_norm's. The aten-only kernels `_batch_norm_with_updat
 `native_dropout_backward` (reached through `ember.ops.aten`) are here too.
 """
 
+import math
 from ember._backend import get_array_module, xp
 from ember._dtype import result_type
 from ember._registry import op
@@ -108,7 +109,8 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training: 
     y, mean, var = normalize(input, weight, bias, axes, eps, affine)
     n = input.numel() // channels
     _update(running_mean, mean, momentum)
-    _update(running_var, var * (n / max(n - 1, 1)), momentum)
+    # the unbiased variance: n/(n - 1) is 0/0 for one value per channel, NaN as in torch
+    _update(running_var, var * (n / (n - 1) if n > 1 else math.nan), momentum)
     dtype = input._data.dtype
     return (y, Tensor._make(mean.reshape(channels).astype(dtype, copy=False)),
             Tensor._make(_rstd(var, eps, dtype).reshape(channels)))

@@ -95,3 +95,15 @@ def test_native_group_norm_16_bit(dtype, affine):
         assert str(e.dtype) == str(t.dtype)
         assert_same(e.float(), t.float(), rtol=1e-2, atol=1e-2)
     assert_same(results[0][0].float(), results[1][0].float(), rtol=0, atol=0)
+
+
+def test_native_batch_norm_one_value_per_channel_running_var_is_nan():
+    """The unbiased variance of one value is 0/0: torch's running_var becomes NaN."""
+    results = []
+    for lib in (ember, torch):
+        running_mean, running_var = lib.zeros(2), lib.ones(2)
+        lib.native_batch_norm(lib.tensor([[1.0, 2.0]]), None, None, running_mean, running_var,
+                              True, 0.1, 1e-5)
+        results.append((running_mean, running_var))
+    for e, t in zip(*results):
+        assert_same(e, t)
