@@ -15,6 +15,7 @@ math.
 import weakref
 
 from ember import _dtype
+from ember._grad_state import GRAD_STATE
 from ember._device import CPU, Size, check_device
 
 
@@ -391,8 +392,9 @@ class Tensor:
 
     # ---- conversion -----------------------------------------------------------------------
     def numpy(self, *, force: bool = False):
-        """The values as an ndarray sharing memory (matches `Tensor.numpy`)."""
-        if self._requires_grad and not force:
+        """The values as an ndarray sharing memory (matches `Tensor.numpy`: refused for a
+        tensor that requires grad while grad mode is on)."""
+        if self._requires_grad and not force and GRAD_STATE["enabled"]:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

@@ -75,25 +75,6 @@ def _checked_grads(name, grads, is_tensor):
     return grads
 
 
-def detached(value):
-    """value with each tensor that requires grad replaced by its detached alias (same memory,
-    same version counter).
-
-    NOTE [Kernels see detached inputs]
-    Below autograd, PyTorch hands the kernel the caller's tensors, with gradient mode off, and
-    `x.numpy()` works there on a tensor that requires grad (torch refuses it only with grad
-    mode on). ember's `Tensor.numpy` refuses such a tensor in any mode, so the kernel gets
-    detached aliases instead: `x.numpy()` works as in PyTorch and writes reach the caller's
-    tensor; what differs is only `x.requires_grad` read inside the kernel (False here)."""
-    if isinstance(value, Tensor):
-        return value.detach() if value.requires_grad else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(detached(v) for v in value)
-    if isinstance(value, dict):
-        return {k: detached(v) for k, v in value.items()}
-    return value
-
-
 def _any_requires_grad(args) -> bool:
     """Whether a tensor among the arguments (or in a list of them) requires grad."""
     return any(isinstance(v, Tensor) and v.requires_grad
@@ -141,8 +122,9 @@ class _Generated(Function):
 
 
 def _run(op, args, kwargs):
-    """The rest of the op's dispatch, below autograd (NOTE [Kernels see detached inputs])."""
-    return op.below_autograd(bind(op._schema, detached(args), detached(kwargs)))
+    """The rest of the op's dispatch, below autograd: the kernel gets the caller's tensors,
+    with grad mode off (so `x.numpy()` works there, as in PyTorch)."""
+    return op.below_autograd(bind(op._schema, args, kwargs))
 
 
 def _setup_context(schema, setup_context, ctx, args, kwargs, result):

@@ -6,8 +6,7 @@ generator functions), as in PyTorch.
 """
 
 from ember._contextlib import _DecoratorContextManager, _NoParamDecoratorContextManager
-
-_state = {"enabled": True, "inference": False}
+from ember._grad_state import GRAD_STATE as _state
 
 
 def is_grad_enabled() -> bool:
