@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import error_of
+from tests.differential import assert_same_error, error_of
 
 RNG = np.random.default_rng(0)
 TOL = {"rtol": 1e-6, "atol": 1e-8}
@@ -121,3 +121,18 @@ def test_apply_map_set(lib):
 def t_new_shapes(lib):
     t = lib.zeros(2, dtype=lib.float64)
     return tuple(t.new(2, 3).shape), tuple(t.new().shape), str(t.new([1, 2]).dtype)[6:]
+
+
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "inference_mode"])
+def test_numpy_of_a_tensor_requiring_grad_as_torch(mode):
+    """Refused only while grad mode is on."""
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        context = {"grad": lib.enable_grad, "no_grad": lib.no_grad,
+                   "inference_mode": lib.inference_mode}[mode]
+        with context():
+            return x.numpy().tolist()
+    if mode == "grad":
+        assert_same_error(run)
+    else:
+        assert run(ember) == run(torch)
