@@ -239,6 +239,8 @@ def tensor_arguments(fn, python_level=False, schema=None):
         try:
             return fn(*args, **kwargs)
         except (AttributeError, ValueError, RuntimeError, TypeError) as error:
+            if isinstance(error, TypeError) and not kwargs and len(args) == count:
+                parsed.check(face, args, kwargs)  # (unparsed: a required argument missing?)
             if parsed.has_signatures():  # torch's parser took the arguments: the op's error
                 raise _broadcast_error(error) from None
             # a number where the op needs a tensor: the op's code tripped over it

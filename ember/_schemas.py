@@ -497,9 +497,12 @@ class Parser:
             plausible[0].parse(args, kwargs, True)
         got = [type_name(a) for a in args] + [f"{k}={type_name(kwargs[k])}"
                                                for k in sorted(kwargs)]
-        expected = "".join(f" * {s.shown()}\n" for s in self.signatures if not s.hidden)
+        shown = [s.shown() for s in self.signatures if not s.hidden]
+        # torch's format_invalid_args: one signature inline, several as a list
+        expected = shown[0] if len(shown) == 1 else "one of:\n" + "".join(
+            f" * {line}\n" for line in shown)
         raise TypeError(f"{self.name}() received an invalid combination of arguments - got "
-                        f"({', '.join(got)}), but expected one of:\n{expected}")
+                        f"({', '.join(got)}), but expected {expected}")
 
 
 @functools.cache

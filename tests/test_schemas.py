@@ -9,7 +9,7 @@ import torch
 
 import ember
 from ember import _schemas
-from tests.differential import assert_same_outputs, to_ember
+from tests.differential import assert_same_error, assert_same_outputs, to_ember
 
 T = np.ones((2, 3), dtype=np.float32)
 X4 = np.ones((1, 1, 4, 4), dtype=np.float32)
@@ -248,3 +248,10 @@ def test_table_names_are_torchs(namespace):
         assert callable(fn), name
         if namespace != "nn":
             assert not hasattr(fn, "__code__"), f"{namespace}.{name} is Python code in torch"
+
+
+@pytest.mark.parametrize("call", ["roll", "gather", "add", "addmv_", "narrow", "clamp"])
+def test_leading_tensor_only_calls_get_torchs_parser_error(call):
+    """A call with only the leading tensor skips the parse; a missing argument still gets
+    torch's parser message (one signature inline, several listed)."""
+    assert_same_error(lambda lib: getattr(lib, call)(lib.ones(3)))
