@@ -113,6 +113,8 @@ def test_integer_samplers(name, seed):
     lambda lib: lib.empty(20).uniform_(0.1, 0.1),
     lambda lib: lib.empty(40, dtype=lib.float64).uniform_(-1e300, 1e300),  # huge: no NaN
     lambda lib: lib.empty(40, dtype=lib.float64).normal_(1e300, 1e301),
+    lambda lib: lib.nn.functional.dropout(lib.ones(200, dtype=lib.float16), 0.3),  # 1/0.7
+    lambda lib: lib.nn.functional.dropout(lib.ones(200, dtype=lib.bfloat16), 0.7),
     lambda lib: lib.empty(6, 7).t().normal_(0.5, 2.0),  # not contiguous: the scalar path
     lambda lib: lib.empty(6, 7).t().uniform_(),  # filled in memory order
     lambda lib: lib.empty(30)[::2].normal_(),

@@ -16,6 +16,7 @@ from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._opmath import is_half
 from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
 from ember.ops._streams import (below_uniform53, flat_in_memory_order, fma, generator_of,
                                 in_memory_order, libm, standard_normals64, uniform24, uniform53)
@@ -315,9 +316,13 @@ def _keep_mask(shape, p, like):
 
 
 def dropout_noise(shape, p: float, dtype, like=None):
-    """torch's dropout noise: `empty_like(input).bernoulli_(1 - p)` then `div_(1 - p)` in
-    dtype, so each kept unit is 1/(1-p) rounded as torch rounds it."""
-    return _keep_mask(shape, p, like).astype(dtype) / xp.asarray(1 - p, dtype=dtype)
+    """torch's dropout noise: `empty_like(input).bernoulli_(1 - p)` then `div_(1 - p)`, so each
+    kept unit is 1/(1-p) rounded as torch rounds it: a 16-bit float divides in float32 (its
+    opmath, with 1 - p as a float32) and rounds once (NOTE [opmath])."""
+    keep = _keep_mask(shape, p, like)
+    if is_half(dtype):
+        return (keep.astype(xp.float32) / xp.float32(1 - p)).astype(dtype)
+    return keep.astype(dtype) / xp.asarray(1 - p, dtype=dtype)
 
 
 def dropout_mask(shape, p: float, dtype, like=None):
