@@ -542,11 +542,15 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 @op(method=True, inplace=True, out=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat·vec) (matches `torch.addmv`)."""
-    if mat._data.ndim != 2 or vec._data.ndim != 1 or mat._data.shape[1] != vec._data.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input._data.shape}), mat "
-                           f"({_shape_text(mat._data.shape)}), vec ({vec._data.shape})")
+    if mat._data.ndim != 2 or vec._data.ndim != 1 or input._data.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
+                           f"{mat._data.ndim}, {vec._data.ndim}")
+    rows, columns = mat._data.shape
+    if columns != vec._data.shape[0] or input._data.size not in (rows, 1):
+        raise RuntimeError(f"size mismatch, got input ({input.size(0)}), mat "
+                           f"({rows}x{columns}), vec ({vec._data.shape[0]})")
     _same_dtype(mat, vec)
-    _check_bias(input, (mat._data.shape[0],), mat)
+    _check_bias(input, (rows,), mat)
     refuse_bool_product("addmv_impl_cpu", mat, *mat._data.shape)
     beta, alpha = _check_scalars_fit(mat.dtype, beta, alpha)
     return Addmv.apply(input, mat, vec, beta, alpha)

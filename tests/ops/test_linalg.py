@@ -222,3 +222,18 @@ def test_add_products_in_place(name):
 def test_addbmm_errors(shapes):
     assert_same_error(lambda m, c, a, b: m.addbmm(c, a, b),
                       *(RNG.standard_normal(s) for s in shapes))
+
+
+@pytest.mark.parametrize("shapes", [((2, 2), (3, 4), (4,)), ((3,), (3, 4, 1), (4,)),
+                                    ((), (3, 4), (5,)), ((5,), (3, 4), (4,)),
+                                    ((2,), (3, 4), (4,)), ((3,), (3, 4), (5,))])
+def test_addmv_shape_errors_as_torch(shapes):
+    assert_same_error(lambda lib: lib.addmv(*(lib.ones(s) for s in shapes)))
+
+
+@pytest.mark.parametrize("input_shape", [(1,), (), (3,)])
+def test_addmv_broadcasts_input_as_torch(input_shape):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (input_shape, (3, 4), (4,))]
+    assert_same(ember.addmv(*(ember.tensor(a) for a in arrays), beta=0.5),
+                torch.addmv(*(torch.tensor(a) for a in arrays), beta=0.5))
