@@ -305,6 +305,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     if padding_idx is not None:
         keep = flat._data[positions] != padding_idx
     counts = _xp.bincount(segment[keep], minlength=len(starts))
+    if mode == "max" and not len(positions):  # every bag empty: zeros, still in the graph
+        return rows[:0].sum(0) + Tensor._make(_xp.zeros((len(starts), rows.shape[1]),
+                                                         dtype=rows._data.dtype))
     if mode == "max":
         width = max(int(lengths.max()) if len(lengths) else 0, 1)
         slot = _xp.arange(len(positions)) - _xp.repeat(_xp.cumsum(lengths) - lengths, lengths)

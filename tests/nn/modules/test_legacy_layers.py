@@ -99,3 +99,15 @@ def test_clamp_min_max_node_names_as_torch(call):
 def test_detach_in_place_refuses_views_as_torch():
     assert_same_error(lambda lib: lib.ones(4)[:2].detach_())
     assert_same_error(lambda lib: (lib.ones(4, requires_grad=True) * 2)[1:].detach_())
+
+
+def test_embedding_bag_max_of_no_indices_as_torch():
+    results = []
+    for lib in (ember, torch):
+        weight = lib.ones(4, 2, requires_grad=True)
+        out = lib.nn.functional.embedding_bag(lib.tensor([], dtype=lib.int64), weight,
+                                              lib.tensor([0, 0]), mode="max")
+        out.sum().backward()
+        results.append((out, weight.grad))
+    for e, t in zip(*results):
+        assert_same(e.detach(), t.detach())
