@@ -136,3 +136,8 @@ def test_numpy_of_a_tensor_requiring_grad_as_torch(mode):
         assert_same_error(run)
     else:
         assert run(ember) == run(torch)
+
+
+def test_detach_in_place_refuses_views_as_torch():
+    assert_same_error(lambda lib: lib.ones(4)[:2].detach_())
+    assert_same_error(lambda lib: (lib.ones(4, requires_grad=True) * 2)[1:].detach_())

@@ -270,3 +270,17 @@ def test_isclose_boundary_as_torch(dtype, rtol, atol, equal_nan):
         a, b = _isclose_operands(rng, dtype)
         assert_same(ember.isclose(ember.tensor(a), ember.tensor(b), rtol, atol, equal_nan),
                     torch.isclose(torch.tensor(a), torch.tensor(b), rtol, atol, equal_nan))
+
+
+@pytest.mark.parametrize("call", ["clamp_min", "clamp_max", "clamp_min_tensor",
+                                  "clamp_max_tensor", "clamp_min_"])
+def test_clamp_min_max_node_names_as_torch(call):
+    names = []
+    for lib in (ember, torch):
+        a = lib.ones(3, requires_grad=True)
+        out = {"clamp_min": lambda: a.clamp_min(0.5), "clamp_max": lambda: a.clamp_max(0.5),
+               "clamp_min_tensor": lambda: a.clamp_min(lib.zeros(3)),
+               "clamp_max_tensor": lambda: a.clamp_max(lib.zeros(3)),
+               "clamp_min_": lambda: (a * 1).clamp_min_(0.2)}[call]()
+        names.append(out.grad_fn.name())
+    assert names[0] == names[1]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, copy_state
+from tests.differential import assert_same, assert_same_error, copy_state
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -83,3 +83,21 @@ def test_embedding_bag_matches_torch(indices, offsets, include_last, mode, paddi
     t_out.backward(torch.tensor(gy))
     e_out.backward(ember.tensor(gy))
     assert_same(e.weight.grad, t.weight.grad)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "float32", "bool"])
+def test_embedding_refuses_narrow_index_types_as_torch(dtype):
+    assert_same_error(lambda lib: lib.nn.functional.embedding(
+        lib.tensor([1, 0]).to(getattr(lib, dtype)), lib.ones(3, 2)))
+
+
+def test_embedding_bag_max_of_no_indices_as_torch():
+    results = []
+    for lib in (ember, torch):
+        weight = lib.ones(4, 2, requires_grad=True)
+        out = lib.nn.functional.embedding_bag(lib.tensor([], dtype=lib.int64), weight,
+                                              lib.tensor([0, 0]), mode="max")
+        out.sum().backward()
+        results.append((out, weight.grad))
+    for e, t in zip(*results):
+        assert_same(e.detach(), t.detach())
