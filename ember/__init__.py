@@ -115,8 +115,8 @@ def numel(input):
 # as before. None of them binds a Tensor method or an `ember.<name>` face on import (checked in
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
 _LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
-                 "library", "profiler", "signal", "special", "testing", "types",
-                 "_inductor")
+                 "library", "profiler", "quasirandom", "signal", "special", "testing",
+                 "types", "_inductor")
 _LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
 
 
