@@ -220,29 +220,30 @@ class Optimizer:
                 loss = closure()
         with grad_mode.no_grad():
             for group in self.param_groups:
-                hyper = self._hyperparameters(group)
-                self._check_sparse_gradients(group["params"])
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p] if p in self.state else self._init_state(p, group)
-                    if _is_sparse(p.grad):
-                        self._sparse_update(p, p.grad, state, hyper)
-                        if state:
-                            self.state[p] = state
-                        p._version_counter.value += 1
-                        continue
-                    arrays = {k: (v._data if isinstance(v, Tensor) else v)
-                              for k, v in state.items()}
-                    self._update(p._data, p.grad._data, arrays, hyper)
-                    for key, value in arrays.items():  # new or non-tensor state written back
-                        if not isinstance(state.get(key), Tensor):
-                            is_array = isinstance(value, xp.ndarray)
-                            state[key] = Tensor._make(value) if is_array else value
-                    if state:
-                        self.state[p] = state
-                    p._version_counter.value += 1
+                self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict) -> None:
+        """One group's update: each parameter with a gradient through `_update` on arrays (a
+        sparse gradient through `_sparse_update`), its state written back."""
+        hyper = self._hyperparameters(group)
+        self._check_sparse_gradients(group["params"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p] if p in self.state else self._init_state(p, group)
+            if _is_sparse(p.grad):
+                self._sparse_update(p, p.grad, state, hyper)
+            else:
+                arrays = {k: (v._data if isinstance(v, Tensor) else v) for k, v in state.items()}
+                self._update(p._data, p.grad._data, arrays, hyper)
+                for key, value in arrays.items():  # new or non-tensor state written back
+                    if not isinstance(state.get(key), Tensor):
+                        is_array = isinstance(value, xp.ndarray)
+                        state[key] = Tensor._make(value) if is_array else value
+            if state:
+                self.state[p] = state
+            p._version_counter.value += 1
 
     def _hyperparameters(self, group: dict) -> dict:
         """The group's hyperparameters as plain Python values (a Tensor lr becomes a float)."""

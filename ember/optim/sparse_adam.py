@@ -4,7 +4,6 @@ import math
 
 from ember._backend import xp
 from ember._tensor import Tensor
-from ember.autograd import grad_mode
 from ember.optim.optimizer import Optimizer, _is_sparse, _require
 
 
@@ -50,17 +49,6 @@ class SparseAdam(Optimizer):
             found = [[g, i] for g, group in enumerate(self.param_groups)
                      for i, p in enumerate(group["params"]) if test(p)]
             _require(not found, f"{kind} params at indices {found}: {why}")
-
-    def step(self, closure=None):
-        """Update every parameter that has a (sparse) gradient; return closure's loss."""
-        loss = None
-        if closure is not None:
-            with grad_mode.enable_grad():
-                loss = closure()
-        with grad_mode.no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     def _step_group(self, group):
         """The group's state advanced, then its parameters updated (PyTorch's order)."""
