@@ -1,0 +1,1 @@
+"""ember.utils.benchmark.utils: the Timer, Measurement, Compare and Fuzzer modules."""
