@@ -12,7 +12,7 @@ from ember import _scipy
 from ember._backend import quiet, xp
 from ember._threads import flat_blocks
 from ember._registry import op, tensor_method, torch_function
-from ember.ops._opmath import magnitude, widen
+from ember.ops._opmath import magnitude, through_float64, widen
 from ember.ops import activation_kernels
 from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
@@ -101,8 +101,7 @@ class Log2(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with quiet():
-            return xp.log2(x._data)
+        return through_float64(xp.log2, x._data)
 
     @staticmethod
     def backward(ctx, gy):
@@ -116,8 +115,7 @@ class Log10(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with quiet():
-            return xp.log10(x._data)
+        return through_float64(xp.log10, x._data)
 
     @staticmethod
     def backward(ctx, gy):
