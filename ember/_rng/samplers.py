@@ -218,16 +218,23 @@ def _by_target(target):
     same target or -1, whether each is its target's last), in an index dtype that holds m."""
     m = target.size
     index = xp.int32 if m < 2 ** 31 else xp.int64  # (int32: half the memory traffic)
-    keys = xp.sort((target.astype(xp.uint64) << xp.uint64(32)) | xp.arange(m, dtype=xp.uint64))
-    targets = (keys >> xp.uint64(32)).astype(index)
-    # the low half, the step (a cast to int32 keeps just those bits)
-    steps = (keys if index is xp.int32 else keys & xp.uint64(0xFFFF_FFFF)).astype(index)
+    steps = _stable_order(target.astype(xp.uint32)).astype(index, copy=False)
+    targets = target[steps].astype(index)
     same = targets[1:] == targets[:-1]
     previous = xp.full(m, -1, dtype=index)
     xp.copyto(previous[1:], steps[:-1], where=same)
     last = xp.ones(m, dtype=bool)
     last[:-1] = ~same
     return targets, steps, previous, last
+
+
+def _stable_order(keys):
+    """The stable argsort of uint32 keys by two least-significant-digit passes over 16-bit
+    halves: NumPy's stable argsort of uint16 is a radix sort, 2.5x faster here than sorting
+    64-bit (key, position) words."""
+    order = xp.argsort((keys & xp.uint32(0xFFFF)).astype(xp.uint16), kind="stable")
+    high = (keys >> xp.uint32(16)).astype(xp.uint16)[order]
+    return order[xp.argsort(high, kind="stable")]
 
 
 def _inside_out(choice):
