@@ -174,9 +174,7 @@ def _apply_tensor_hooks(node, grad_list):
     hooks = node._tensor_pre_hooks
     if hooks:
         for index, fns in hooks.items():
-            for fn in fns:
-                if grad_list[index] is None:
-                    continue
+            for fn in fns:  # (an output the backward sent no gradient gets None, as in torch)
                 replaced = fn(grad_list[index])
                 if replaced is not None:
                     grad_list[index] = replaced

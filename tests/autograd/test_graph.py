@@ -131,3 +131,16 @@ def test_register_multi_grad_hook(mode, which):
     assert run(ember) == run(torch)
     assert_same_error(lambda lib: lib.autograd.graph.register_multi_grad_hook(
         (lib.ones(1, requires_grad=True),), print, mode="some"))
+
+
+def test_hook_on_an_output_that_got_no_gradient_sees_none():
+    """A tensor hook on an output of a node that runs but sent it no gradient is called with
+    None, as in torch."""
+    def run(lib):
+        calls = []
+        a, b = lib.ones(4, requires_grad=True).split(2)
+        a.register_hook(lambda g: calls.append(("a", None if g is None else g.tolist())))
+        b.register_hook(lambda g: calls.append(("b", None if g is None else g.tolist())))
+        (a * 2).sum().backward()
+        return calls
+    assert run(ember) == run(torch)
