@@ -27,6 +27,10 @@ try:
     from ember._dtype import bfloat16, finfo, iinfo, uint16, uint32, uint64
     from ember._dtype import (float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
                               float8_e5m2fnuz, float8_e8m0fnu)
+    from ember._dtype import qint8, qint32, quint2x4, quint4x2, quint8
+    from ember._quantized import (per_channel_affine, per_channel_affine_float_qparams,
+                                  per_channel_symmetric, per_tensor_affine,
+                                  per_tensor_symmetric, qscheme)
     from ember import linalg
     from ember import func
     from ember.func import vmap
@@ -116,7 +120,7 @@ def numel(input):
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
 _LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
                  "library", "profiler", "quasirandom", "signal", "special", "testing",
-                 "types", "_inductor")
+                 "types", "_inductor", "ao", "quantization")
 _LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
 
 

@@ -11,10 +11,11 @@ import zlib
 import numpy as np
 
 from ember import _dtype
-from ember._checkpoint_writer import STORAGE_NAMES
+from ember._checkpoint_writer import QUANTIZED_STORAGE_NAMES, STORAGE_NAMES
 from ember._tensor import Tensor
 
 _DTYPE_OF_STORAGE = {name: _dtype._BY_NAME[d] for d, name in STORAGE_NAMES.items()}
+_DTYPE_OF_STORAGE.update((name, _dtype._BY_NAME[d]) for d, name in QUANTIZED_STORAGE_NAMES.items())
 
 
 # NOTE [Reading only what the file holds]

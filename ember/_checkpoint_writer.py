@@ -13,6 +13,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import Size, device
+from ember._quantized import QuantizedTensor
 from ember._tensor import Tensor, layout
 from ember.ops._sparse_compressed import SparseCompressedTensor
 from ember.ops._sparse_coo import SparseCooTensor
@@ -28,6 +29,9 @@ STORAGE_NAMES = {
 # as an UntypedStorage and rebuilds the tensor with `_rebuild_tensor_v3(..., dtype)`
 UNTYPED_STORAGE_DTYPES = ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
                           "float8_e8m0fnu", "uint16", "uint32", "uint64")
+# quantized tensors: their integers in torch's quantized typed storages (`_rebuild_qtensor`)
+QUANTIZED_STORAGE_NAMES = {"qint8": "QInt8Storage", "quint8": "QUInt8Storage",
+                           "qint32": "QInt32Storage"}
 _ALIGNMENT = 64
 
 
@@ -68,10 +72,10 @@ class _TorchName:
 class _StorageRef:
     """One storage to write: a C-contiguous root array, keyed by its order of appearance."""
 
-    __slots__ = ("array", "key")
+    __slots__ = ("array", "key", "name")
 
-    def __init__(self, array, key):
-        self.array, self.key = array, key
+    def __init__(self, array, key, name=None):
+        self.array, self.key, self.name = array, key, name  # name: a quantized storage's
 
 
 class _DataOf:
@@ -154,13 +158,15 @@ class _Pickler(pickle._Pickler):
                     obj.array.nbytes)
         if type(obj) is _StorageRef:
             numel = obj.array.size
-            kind = _TorchName("torch", STORAGE_NAMES[obj.array.dtype.name])
+            kind = _TorchName("torch", obj.name or STORAGE_NAMES[obj.array.dtype.name])
             return ("storage", kind, obj.key, "cpu", numel)
         return None
 
     def reducer_override(self, obj):
         if isinstance(obj, (SparseCooTensor, SparseCompressedTensor)):
             return _reduce_sparse(obj)
+        if isinstance(obj, QuantizedTensor):
+            return self._reduce_quantized(obj)
         if isinstance(obj, layout):  # torch pickles a layout by its name
             return (_TorchName("torch.serialization", "_get_layout"), (repr(obj),))
         if isinstance(obj, Tensor):
@@ -192,6 +198,23 @@ class _Pickler(pickle._Pickler):
                      collections.OrderedDict(), t.dtype))
         return (_TorchName("torch._utils", "_rebuild_tensor_v2"),
                 (ref, offset, tuple(array.shape), stride, requires_grad,
+                 collections.OrderedDict()))
+
+
+    def _reduce_quantized(self, t):
+        """torch's form of a quantized tensor: _rebuild_qtensor(storage of QInt8Storage etc.,
+        offset, size, stride, (qscheme, scale(s), zero point(s)[, axis]), False, hooks)."""
+        array = np.ascontiguousarray(t._qint)
+        ref = _StorageRef(array, str(len(self.storages)), QUANTIZED_STORAGE_NAMES[t.dtype.name])
+        self.storages[(id(array), t.dtype.name)] = ref
+        self._keep_alive.append(array)
+        if t._qscales is None:
+            params = (_TorchName("torch", "per_tensor_affine"), t.q_scale(), t.q_zero_point())
+        else:
+            params = (_TorchName("torch", t.qscheme().name), t.q_per_channel_scales(),
+                      t.q_per_channel_zero_points(), t.q_per_channel_axis())
+        return (_TorchName("torch._utils", "_rebuild_qtensor"),
+                (ref, 0, tuple(array.shape), _contiguous_strides(array.shape), params, False,
                  collections.OrderedDict()))
 
 

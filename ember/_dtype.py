@@ -123,6 +123,14 @@ FLOAT8_DTYPES = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, f
 # Two packed 4-bit floats a byte: a name only (PyTorch's CPU can merely view and copy its
 # bytes). Its storage is an opaque byte, so it is in none of the tables below.
 float4_e2m1fn_x2 = dtype("float4_e2m1fn_x2", xp.dtype("V1"), True, True)
+# The element types of quantized tensors (ember/_quantized.py), each named with the integer type
+# its values are stored as; no dense tensor holds one, so they are in none of the tables below.
+qint8 = dtype("qint8", xp.int8, False, True)
+quint8 = dtype("quint8", xp.uint8, False, False)
+qint32 = dtype("qint32", xp.int32, False, True)
+quint4x2 = dtype("quint4x2", xp.uint8, False, False)
+quint2x4 = dtype("quint2x4", xp.uint8, False, False)
+QUANTIZED_DTYPES = (qint8, quint8, qint32, quint4x2, quint2x4)
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128, uint16, uint32, uint64) + FLOAT8_DTYPES
@@ -130,6 +138,7 @@ _LIMITED = ("uint16", "uint32", "uint64")
 _BY_NUMPY = {d.numpy: d for d in ALL_DTYPES if d.name not in _LAZY}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME[float4_e2m1fn_x2.name] = float4_e2m1fn_x2  # unpickles; no array holds one
+_BY_NAME.update((d.name, d) for d in QUANTIZED_DTYPES)
 _default = {"float": float32}
 
 

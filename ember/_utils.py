@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ember import _quantized
 from ember._tensor import Tensor
 from ember.ops.sparse import sparse_coo_tensor
 from ember.ops.sparse_compressed import sparse_csc_tensor, sparse_csr_tensor
@@ -91,6 +92,22 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     usable = storage.size - storage.size % target.itemsize
     return _checked_view(storage[:usable].view(target), storage_offset, size, stride,
                          requires_grad)
+
+
+def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, requires_grad,
+                     backward_hooks):
+    """A quantized tensor over `storage`'s integers (a QInt8Storage etc., read as int8 /
+    uint8 / int32) with (qscheme, scale, zero_point) or (qscheme, scales, zero_points, axis)
+    (matches `torch._utils._rebuild_qtensor`)."""
+    ints = _checked_view(storage, storage_offset, size, stride, False)
+    scheme = quantizer_params[0]
+    if scheme is _quantized.per_tensor_affine:
+        return _quantized._make_per_tensor_quantized_tensor(ints, float(quantizer_params[1]),
+                                                            int(quantizer_params[2]))
+    if scheme is _quantized.per_channel_affine:
+        scales, zero_points, axis = quantizer_params[1:]
+        return _quantized._make_per_channel_quantized_tensor(ints, scales, zero_points, axis)
+    raise RuntimeError(f"Can't deserialize quantized tensor with qscheme {scheme}")
 
 
 def _rebuild_sparse_tensor(layout, data):

@@ -55,6 +55,8 @@ from ember._checkpoint_writer import write_archive
 from ember import _weights_only_unpickler as _weights_only
 from ember._device import Size, device
 from ember._registry import tensor_method
+from ember._quantized import (per_channel_affine, per_channel_affine_float_qparams,
+                              per_channel_symmetric, per_tensor_affine, per_tensor_symmetric)
 from ember._tensor import Tensor
 from ember._tensor_types import LEGACY_TYPES
 from ember.nn.parameter import Parameter
@@ -194,6 +196,8 @@ def _bounded_bytearray(limit):
 # load stops with UnpicklingError, as for `bytearray(n)`.
 _TENSOR_CLASSES = {f"torch.{name}": cls for name, cls in LEGACY_TYPES.items()}
 _TENSOR_CLASSES["torch.Tensor"] = Tensor
+_QSCHEMES = (per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric,
+             per_channel_affine_float_qparams)
 
 
 def _requested_elements(args, budget):
@@ -249,6 +253,7 @@ def _safe_globals(file_size):
         "torch._utils._rebuild_tensor_v3": _utils._rebuild_tensor_v3,
         "torch._utils._rebuild_parameter": _utils._rebuild_parameter,
         "torch._utils._rebuild_sparse_tensor": _utils._rebuild_sparse_tensor,
+        "torch._utils._rebuild_qtensor": _utils._rebuild_qtensor,
         "torch._utils._rebuild_parameter_with_state": _utils._rebuild_parameter_with_state,
         "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
         "torch.serialization._get_layout": _get_layout,
@@ -259,8 +264,10 @@ def _safe_globals(file_size):
     table.update(_TENSOR_CLASSES)
     for name in _DTYPE_OF_STORAGE:
         table[f"torch.{name}"] = _StorageType(name)
-    for d in _dtype.ALL_DTYPES:
+    for d in _dtype.ALL_DTYPES + _dtype.QUANTIZED_DTYPES:
         table[f"torch.{d.name}"] = d
+    for scheme in _QSCHEMES:
+        table[f"torch.{scheme.name}"] = scheme
     table.update(_USER_SAFE_GLOBALS)
     return table
 

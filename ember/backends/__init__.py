@@ -2,6 +2,6 @@
 nothing, but setting and reading them works as in a CPU-only PyTorch."""
 
 from ember.backends import (cpu, cuda, cudnn, mha, mkl, mkldnn, mps, openmp,  # noqa: F401
-                            opt_einsum)
+                            opt_einsum, quantized)
 
 fp32_precision = "none"
