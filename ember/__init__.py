@@ -74,7 +74,7 @@ try:
     # torch.utils.checkpoint, .hooks and ._pytree are attributes after `import torch`, too
     from ember.utils import _pytree as _utils_pytree  # noqa: F401
     from ember.utils import checkpoint as _utils_checkpoint, hooks as _utils_hooks  # noqa: F401
-    from ember.utils import dlpack as _utils_dlpack  # noqa: F401 (torch.from_dlpack too)
+    from ember.utils import dlpack as _utils_dlpack, weak as _utils_weak  # noqa: F401
     from ember import _higher_order_ops  # noqa: F401 (torch.cond, torch.while_loop)
     from ember.accelerator import AcceleratorError
     from ember.amp import GradScaler
