@@ -14,12 +14,28 @@ import warnings
 
 from ember._tensor import Tensor
 from ember.ops import nn_ops as _nn
-from ember.ops.attention import attention, scaled_dot_product_attention  # noqa: F401
+from ember.nn.attention import _sdp
+from ember.ops.attention import attention
 from ember.ops.comparison import where
 from ember.ops.creation import zeros
 from ember.ops.joins import cat
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(q·kᵀ·scale + mask)·v over the last two dims, with dropout on the weights
+    (matches `torch.nn.functional.scaled_dot_product_attention`): a mask that dispatches
+    attention itself (`nn.attention.bias.CausalBias`) does so, and the backends that
+    `nn.attention.sdpa_kernel` disabled are refused as PyTorch refuses them."""
+    if isinstance(attn_mask, _sdp.SelfDispatchingMask):
+        return attn_mask._dispatch(query, key, value, attn_mask, dropout_p=dropout_p,
+                                   is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
+    # warnings point at the caller: past this function and ember.nn.functional's face of it
+    return _sdp.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal,
+                                             scale, enable_gqa, stacklevel=4)
 
 
 def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_type,
