@@ -8,8 +8,12 @@ overload whose schema the arguments fit) and holding one OpOverload per schema, 
 schema, with its argument types as annotations (a type or a `|` union, checked with
 isinstance), so a packet picks the first overload the call binds to and whose types fit; a
 call no overload fits raises RuntimeError, as PyTorch's does. An `out` overload runs the
-functional one and writes into the tensors given (`write_out`). A name this module does not
-declare raises AttributeError naming it, like torch's namespace for an unknown op.
+functional one and writes into the tensors given (`write_out`).
+
+The ops declared below have semantics of their own. Every other aten op that ember has is made
+on first access from torch's schemas (`__getattr__`, NOTE [Generic aten overloads] in
+ember/ops/_aten_generic.py), the same packet on each access; a name neither declares raises
+AttributeError naming it, like torch's namespace for an unknown op.
 
 `ember.ops` stays ember's package of op families; this module is its last family, built on
 the others (softmax, nn_native, pool, interpolate, indexing), and every module-level name here
@@ -22,6 +26,7 @@ from ember import _dtype as _dtypes
 from ember._registry import write_out as _write_out
 from ember._tensor import Tensor as _Tensor
 from ember._tensor import wrap_dim as _wrap_dim
+from ember.ops import _aten_generic
 from ember.ops import interpolate as _interpolate_ops
 from ember.ops import nn_native as _nn_native_ops
 from ember.ops import pool as _pool_ops
@@ -86,6 +91,11 @@ class _OpOverload:
         suffix = "" if self._overloadname == "default" else "." + self._overloadname
         return self.overloadpacket._qualified_op_name + suffix
 
+    @property
+    def _schema(self):
+        """torch's schema of the overload (ember/ops/_aten_schemas.txt), printing as torch's."""
+        return _aten_generic.schema_of(self.overloadpacket.__name__, self._overloadname)
+
     def mismatch(self, args, kwargs):
         """Why (args, kwargs) do not fit this schema, in PyTorch's words (None: they fit)."""
         where = self.overloadpacket._qualified_op_name
@@ -123,7 +133,7 @@ class _OpOverload:
                 return f"{where}() is missing value for argument '{p.name}'."
         return f"{where}() {error}."
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         problem = self.mismatch(args, kwargs)
         if problem is not None:
             raise RuntimeError(problem)
@@ -153,9 +163,14 @@ class _OpOverloadPacket:
     def __init__(self, name, **overloads):
         self.__name__ = name
         self._qualified_op_name = f"aten::{name}"
-        self._overload_names = tuple(overloads)
+        self._overload_names = ()
         for overload, fn in overloads.items():
-            setattr(self, overload, _OpOverload(self, overload, fn))
+            self._add(overload, _OpOverload(self, overload, fn))
+
+    def _add(self, overload, made):
+        """Hold the overload `made` (an _OpOverload, or a generic one) as attribute `overload`."""
+        self._overload_names += (overload,)
+        setattr(self, overload, made)
 
     def __getattr__(self, overload):
         raise AttributeError(
@@ -165,7 +180,7 @@ class _OpOverloadPacket:
         """The names of the op's overloads."""
         return list(self._overload_names)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         problems = []
         for overload in self._overload_names:
             chosen = getattr(self, overload)
@@ -176,7 +191,7 @@ class _OpOverloadPacket:
         if len(problems) == 1:
             raise RuntimeError(problems[0])
         raise RuntimeError("Overloaded torch operator invoked from Python failed to match any "
-                           "schema:\n" + "\n\n".join(problems))
+                           "schema:\n" + "".join(p + "\n\n" for p in problems))
 
     def __repr__(self):
         return f"<OpOverloadPacket(op='aten.{self.__name__}')>"
@@ -186,8 +201,15 @@ class _OpOverloadPacket:
 
 
 def __getattr__(name):
-    """An op this namespace does not have: AttributeError, as torch.ops.aten raises."""
-    raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{name}'")
+    """An op not declared below: its packet made from torch's schemas, kept as a module
+    attribute (so made once); one ember does not have: AttributeError, as torch.ops.aten's."""
+    rows = _aten_generic.overloads_of(name)
+    if rows is None:
+        raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{name}'")
+    packet = _OpOverloadPacket(name)
+    for overload, text, recipe in rows:
+        packet._add(overload, _aten_generic.AtenOverload(packet, overload, text, recipe))
+    return globals().setdefault(name, packet)  # (a packet another thread made first wins)
 
 
 # ---- the schemas ----------------------------------------------------------------------------
