@@ -437,7 +437,7 @@ class Hardshrink(Op):
 def _inside_band(d, lambd):
     """-λ ≤ x ≤ λ, where the shrinks give 0 (False at NaN)."""
     lambd = _scalar(lambd, d)
-    inside = xp.greater_equal(d, -lambd)
+    inside = xp.asarray(xp.greater_equal(d, -lambd))  # (an array even for a 0-d d)
     return xp.logical_and(inside, xp.less_equal(d, lambd), out=inside)
 
 
@@ -445,7 +445,7 @@ def _outside_band(d, lambd):
     """x < -λ or x > λ, where the shrinks' gradient passes (False at NaN, as PyTorch's
     vectorised kernels)."""
     lambd = _scalar(lambd, d)
-    outside = xp.less(d, -lambd)
+    outside = xp.asarray(xp.less(d, -lambd))  # (an array even for a 0-d d)
     return xp.logical_or(outside, xp.greater(d, lambd), out=outside)
 
 

@@ -199,6 +199,8 @@ class T(Transpose):
 def _transpose(input: Tensor, dim0: int, dim1: int, node=Transpose) -> Tensor:
     ndim = input._data.ndim
     d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    if d0 == d1:  # (a 0-d tensor's only "dim" too: an alias)
+        return node.apply(input, d0, d1)._as_view_of(input, lambda a: a.view())
     return node.apply(input, d0, d1)._as_view_of(input, lambda a: xp.swapaxes(a, d0, d1))
 
 

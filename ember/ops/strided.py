@@ -403,7 +403,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
         raise IndexError(
             f"select(): index {index} out of range for tensor of size "
             f"{list(input._data.shape)} at dimension {dim}")
-    key = (slice(None),) * dim + (index,)
+    key = (slice(None),) * dim + (index, Ellipsis)  # (`...`: a 0-d view, not a scalar)
     return _view_scatter(SelectScatter, input, src, lambda a: a[key])
 
 

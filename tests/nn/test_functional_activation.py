@@ -286,3 +286,16 @@ def test_rrelu_training_gradient_is_its_slope():
     slopes = y.detach().numpy() / x.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), slopes)
     assert y.grad_fn.name() == "RreluWithNoiseBackward0"
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardshrink"])
+@pytest.mark.parametrize("value", [0.7, -0.7, 0.2])  # (at NaN a 0-d tensor takes torch's
+def test_shrinks_of_0d_tensors_as_torch(name, value):  # scalar path, ember the vectorised one)
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(value, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, 0.5)
+        y.backward()
+        results.append((y.detach(), x.grad))
+    for e, t in zip(*results):
+        assert_same(e, t)

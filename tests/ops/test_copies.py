@@ -126,3 +126,10 @@ ERRORS = [
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)
+
+
+@pytest.mark.parametrize("shape, dims", [((), (0, 0)), ((), (-1, 0)), ((2, 3), (1, 1))])
+def test_transpose_copy_of_one_dim_as_torch(shape, dims):
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    assert_same(ember.transpose_copy(ember.tensor(x), *dims),
+                torch.transpose_copy(torch.tensor(x), *dims))

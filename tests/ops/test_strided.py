@@ -223,3 +223,9 @@ ERRORS = [
 ]
 test_errors = _tables.shape_errors(ERRORS)
 test_error_messages = _tables.shape_error_messages(ERRORS)
+
+
+def test_select_scatter_of_a_0d_src_as_torch():
+    """A 1-d input's selected slice is 0-d: written through a 0-d view."""
+    assert_same(ember.select_scatter(ember.zeros(3), ember.tensor(1.0), 0, 1),
+                torch.select_scatter(torch.zeros(3), torch.tensor(1.0), 0, 1))
