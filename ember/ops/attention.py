@@ -25,6 +25,7 @@ import math
 
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, quiet, xp
+from ember._dtype import _SHORT
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import EXPORT_HOOK, VMAP_HOOK, Op
@@ -316,8 +317,11 @@ def _check_operands(query, key, value, attn_mask):
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
             f"attn_mask.dtype: {_word(attn_mask)} and  query.dtype: {_word(query)} instead.")
+    if query.dtype.is_complex:  # (torch gets as far as its softmax kernel)
+        raise NotImplementedError('"softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{_SHORT[query.dtype.name]}'")
     if not query.dtype.is_floating_point:
-        raise RuntimeError(f"expected scalar type Float but found {_word(query).title()}")
+        raise RuntimeError(f"expected scalar type Float but found {_SHORT[query.dtype.name]}")
 
 
 def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):

@@ -467,3 +467,11 @@ def test_encoder_layer_training_draws_torchs_dropout_masks(norm_first):
         results.append([y, x.grad] + [p.grad for p in layer.parameters()])
     for e, t in zip(results[1], results[0]):
         assert_same(e, t, 1e-5, 1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8", "bool", "complex64"])
+def test_sdpa_refuses_non_float_queries_as_torch(dtype):
+    def run(lib):
+        q = lib.ones(1, 2, 3, dtype=getattr(lib, dtype))
+        return lib.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert_same_error(run)
