@@ -691,8 +691,10 @@ def test_defining_an_op_again_replaces_it():
         def second(x: lib.Tensor) -> lib.Tensor:
             return x + 2
 
+        # (calling `first` again is left out: whether torch still finds the op it replaced
+        # depends on when its garbage collector frees the old registration)
         x = lib.zeros(1)
-        return first(x).tolist(), second(x).tolist(), getattr(lib.ops, ns).dup(x).tolist()
+        return second(x).tolist(), getattr(lib.ops, ns).dup(x).tolist()
 
     _same(run)
 
