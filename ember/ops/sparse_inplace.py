@@ -78,7 +78,7 @@ def dense_sub_sparse(self, other, *, alpha=1):
 def _replace_entries(self, result):
     """self takes result's entries (indices, values, coalesced flag); returns self."""
     self._sparse_indices, self._sparse_values = result._sparse_indices, result._sparse_values
-    self._sparse_coalesced = result._sparse_coalesced
+    self._sparse_shape, self._sparse_coalesced = result._sparse_shape, result._sparse_coalesced
     self._dense_cache = None
     return self
 
@@ -157,10 +157,12 @@ for _name, _method in (("add_", sparse_add_), ("__iadd__", sparse_add_), ("sub_"
 
 
 def sparse_copy_(self, src, non_blocking=False):
-    """self takes src's entries, as copies (matches `Tensor.copy_` between sparse tensors)."""
-    if not isinstance(src, SparseCooTensor) or src._sparse_shape != self._sparse_shape:
-        raise RuntimeError(f"copy_(): expected a sparse tensor of size "
-                           f"{list(self._sparse_shape)}")
+    """self takes src's entries and size, as copies (matches `Tensor.copy_` between sparse
+    tensors; a dense src is refused in torch's words)."""
+    if not isinstance(src, SparseCooTensor):
+        sparse_type = self._sparse_values.type().replace("torch.", "torch.sparse.", 1)
+        raise RuntimeError(f"copy_() between dense and sparse Tensors is not implemented! "
+                           f"Found self type = {sparse_type} and src type = {src.type()}")
     _refuse_recording(self, src)
     values = src._sparse_values._data.astype(self._sparse_values._data.dtype)
     return _replace_entries(self, SparseCooTensor._make_sparse(

@@ -265,3 +265,9 @@ def test_embedding_bag_gradient_is_torchs_sparse_tensor(mode, weighted, padding_
         (out * lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
         grads.append(weight.grad)
     assert_same_sparse(*grads)
+
+
+def test_sparse_copy_takes_the_source_size_and_refuses_dense_as_torch():
+    (ae, at), (be, bt) = _pair(6, shape=(5, 2)), _pair(7, shape=(7, 2))
+    assert_same_sparse(ae.clone().copy_(be), at.clone().copy_(bt))
+    assert_same_error(lambda lib: (ae if lib is ember else at).clone().copy_(lib.ones(5, 2)))
