@@ -14,6 +14,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._gemm import product as _product  # (imported from here by other modules)
 from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
 from ember.ops._util import binary_operands, broadcast_error
 from ember.ops._wirtinger import conj, conj_scalar
@@ -102,19 +103,6 @@ def _check_1d_pair(a: Tensor, b: Tensor):
 
 
 # ---- the products ----------------------------------------------------------------------------
-def _product(a, b):
-    """a @ b on arrays, in their dtype: NumPy gives bfloat16 products in float32, PyTorch rounds
-    them back to bfloat16."""
-    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and a.dtype == b.dtype and \
-            a.dtype.char in "fdFD":
-        # An outer product (contracted size 1, as a batch-1 weight gradient): NumPy's matmul
-        # takes a slow path for it (450 µs for 512x784, against 60 µs in np.dot). Each element
-        # is a single product, so the result is the same either way.
-        return xp.dot(a, b)
-    y = xp.matmul(a, b)
-    return y if y.dtype == a.dtype else y.astype(a.dtype)
-
-
 class Mm(Op):
     """y = a·b for matrices;  ga = gy·bᴴ,  gb = aᴴ·gy (ᴴ: the conjugate transpose)."""
 
