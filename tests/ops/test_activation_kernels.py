@@ -28,6 +28,8 @@ CASES = {
                          lambda t: torch.nn.functional.leaky_relu(t, 1.5), True),
     "leaky_relu_negative": (lambda t: ember.nn.functional.leaky_relu(t, -0.3),
                             lambda t: torch.nn.functional.leaky_relu(t, -0.3), True),
+    "leaky_relu_flat": (lambda t: ember.nn.functional.leaky_relu(t, 0.0),
+                        lambda t: torch.nn.functional.leaky_relu(t, 0.0), True),
     "elu": (ember.nn.functional.elu, torch.nn.functional.elu, False),
     "selu": (ember.nn.functional.selu, torch.nn.functional.selu, False),
     "celu": (lambda t: ember.nn.functional.celu(t, 2.0),
