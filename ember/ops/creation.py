@@ -56,12 +56,14 @@ def _infer_dtype(data) -> "_dtype.dtype":
         return _dtype.from_numpy_dtype(data.dtype)
     if isinstance(data, xp.generic):
         return _dtype.from_numpy_dtype(data.dtype)
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple, range)):
         result = None
         for item in data:
             item_dtype = _infer_dtype(item)
             result = item_dtype if result is None else _dtype.promote_types(result, item_dtype)
         return result or _dtype.get_default_dtype()
+    if not isinstance(data, (numbers.Number, xp.generic)):  # None, an object, ...
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return _dtype.scalar_dtype(data)
 
 
@@ -88,8 +90,12 @@ def _flat(data):
 
 
 def _tensors_to_lists(data):
+    """Nested data with its tensors as 0-d arrays: inside a sequence a tensor is one number,
+    as in PyTorch (a (1,)-shaped one too; more elements are an error)."""
     if isinstance(data, Tensor):
-        return data._data
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.reshape(())
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(x) for x in data]
     return data

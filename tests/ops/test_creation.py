@@ -61,6 +61,33 @@ def test_tensor_of_tensors_list():
     assert_same(e, t, exact=True)
 
 
+TENSOR_LISTS = {
+    "0-d ints and floats": lambda lib: [lib.tensor(1), lib.tensor(2.5)],
+    "(1,)-shaped": lambda lib: [lib.ones(1), lib.ones(1)],
+    "nested 0-d": lambda lib: [[lib.tensor(1)], [lib.tensor(2)]],
+    "int32 and a Python int": lambda lib: [lib.tensor(1, dtype=lib.int32), 3],
+    "bools": lambda lib: [lib.tensor(True), lib.tensor(False)],
+    "float64": lambda lib: [lib.tensor(1.5, dtype=lib.float64)],
+    "range": lambda lib: range(3),
+    "ranges": lambda lib: [range(2), range(2)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_LISTS))
+def test_tensors_in_lists_are_numbers(name):
+    """Inside a sequence a tensor is one number, as torch has it; a range is a sequence."""
+    assert_same(ember.tensor(TENSOR_LISTS[name](ember)), torch.tensor(TENSOR_LISTS[name](torch)),
+                exact=True)
+
+
+@pytest.mark.parametrize("data", [lambda lib: [lib.ones(2), lib.ones(2)], lambda lib: [None],
+                                  lambda lib: None, lambda lib: object()])
+def test_data_that_is_not_numbers_raises_as_torch(data):
+    expected = error_of(lambda: torch.tensor(data(torch)))
+    got = error_of(lambda: ember.tensor(data(ember)))
+    assert (type(got), str(got)) == (type(expected), str(expected))
+
+
 def test_ragged_list_raises_value_error():
     with pytest.raises(ValueError):
         torch.tensor([[1, 2], [3]])
