@@ -195,7 +195,12 @@ def _validate(node, result):
         if checked is not None:
             return checked
     if len(result) < len(edges):
-        # Functions may omit trailing None gradients for non-tensor arguments.
+        # ember's own ops may omit trailing None gradients for non-tensor arguments; PyTorch
+        # holds a user's Function to one gradient per forward argument
+        if not node._function._omits_trailing_grads:
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients (expected "
+                f"{len(edges)}, got {len(result)})")
         result = tuple(result) + (None,) * (len(edges) - len(result))
     elif len(result) > len(edges):
         extra = result[len(edges):]

@@ -30,6 +30,7 @@ from ember._backend import as_array, get_array_module, is_array, xp
 from ember._dtype import _BY_NUMPY
 from ember._registry import tensor_method
 from ember._tensor import Tensor, type_name
+from ember.autograd._custom_function import forward_then_setup_context, keep_dirty_inputs
 from ember.autograd import grad_mode
 from ember.autograd.saved_tensors import (_NOTHING_SAVED, SAVED_TENSOR_HOOKS, SavedOutput,
                                            _hold_saved_outputs, pack_saved, PackedTensor)
@@ -145,7 +146,7 @@ class BackwardNode(Node):
         self._non_differentiable = tuple(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        """Accepted for PyTorch compatibility: in-place Functions mark their modified inputs."""
+        """The inputs forward modified in place (and returns): NOTE [mark_dirty]."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value: bool):
@@ -236,15 +237,29 @@ class Function:
     """
 
     _node_suffix = "Backward"
+    _omits_trailing_grads = False  # (ember's own Functions may: engine's `_validate`)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "_setup_context_of" in cls.__dict__:  # NOTE [setup_context]: the hidden subclass
+            cls._backward_cls = cls._setup_context_of._backward_cls
+            return
         name = cls.__dict__.get("node_name") or f"{cls.__name__}{cls._node_suffix}"
         cls._backward_cls = type(name, (BackwardNode,), {"_function": cls})
+        if cls.setup_context is not Function.setup_context:
+            cls._with_context = type(cls.__name__, (cls,), {
+                "_setup_context_of": cls, "__module__": cls.__module__,
+                "forward": staticmethod(forward_then_setup_context(cls))})
+            cls.apply = classmethod(_apply_with_context)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Save what backward needs, for a forward(*args) without ctx (NOTE [setup_context])."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -288,7 +303,16 @@ class Function:
             return _make(output)
         if type(output) in _NUMPY_SCALARS:  # a full reduction's NumPy scalar: a 0-d array
             return _make(_asarray(output))
-        return _wrap_outputs(output, args)
+        result = _wrap_outputs(output, args)
+        if "_dirty" in ctx.__dict__:  # NOTE [mark_dirty]
+            return keep_dirty_inputs(ctx, output, result, False)
+        return result
+
+
+def _apply_with_context(cls, *args, **kwargs):
+    """apply of a Function with setup_context: through its hidden subclass (NOTE
+    [setup_context])."""
+    return Function.apply.__func__(cls._with_context, *args, **kwargs)
 
 
 _FEW = 8
@@ -318,6 +342,8 @@ def _apply_recording(cls, ctx, args, kwargs):
         made_by_forward = True
     else:
         result = _wrap_outputs(output, args)
+        if "_dirty" in ctx.__dict__:  # NOTE [mark_dirty]
+            result = keep_dirty_inputs(ctx, output, result, True)
         outputs = result if isinstance(output, tuple) else (result,)
         _link_outputs(ctx, outputs, Tensor)
         if ctx._saved is not None:
@@ -516,6 +542,7 @@ class Op(Function):
     """Base of ember's built-in ops: Function's protocol, PyTorch's node names (`XBackward0`)."""
 
     _node_suffix = "Backward0"
+    _omits_trailing_grads = True
 
     # NOTE [Array forward]
     # Where an op's forward, for plain arguments, is one NumPy call on its inputs' arrays, a
