@@ -219,8 +219,10 @@ def _mha_batch_first(query, key, value, embed_dim_to_check, num_heads, in_proj_w
         dropout_p = 0.0
     output, weights = attention(q, k, v, attn_mask, dropout_p, is_causal and not need_weights,
                                 safe=not need_weights)
-    output = output.transpose(1, 2).reshape(batch * length, embed_dim)
-    output = _nn.linear(output, out_proj_weight, out_proj_bias).reshape(batch, length, -1)
+    # the output projection on rows in (L, N) order, as PyTorch's: the result is (L, N, E) in
+    # memory whatever batch_first says, and a dropout after it draws its mask in that order
+    output = output.permute(2, 0, 1, 3).reshape(length * batch, embed_dim)
+    output = _nn.linear(output, out_proj_weight, out_proj_bias).reshape(length, batch, -1)
     if not need_weights:
         return output, None
     return output, weights.mean(1) if average_attn_weights else weights
@@ -257,8 +259,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
         key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
         k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal)
     if not batched:
-        return output.squeeze(0), None if weights is None else weights.squeeze(0)
-    if not batch_first:
+        return output.squeeze(1), None if weights is None else weights.squeeze(0)
+    if batch_first:  # a transposed view, as PyTorch's module returns
         output = output.transpose(0, 1)
     return output, weights
 

@@ -430,10 +430,12 @@ class MultiheadAttention(Module):
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
             average_attn_weights=average_attn_weights, is_causal=is_causal,
             batch_first=self.batch_first)
-        if self.batch_first and query.dim() == 3 and not self._fast_path(query, key, value):
-            # torch attends seq-first and returns the (L, N, E) result transposed: strides
-            # (E, N·E, 1), which a following dropout's mask follows (drawn in memory order)
-            output = output.transpose(0, 1).contiguous().transpose(0, 1)
+        if self.batch_first and query.dim() == 3 and self._fast_path(query, key, value):
+            # torch attends seq-first and returns the (L, N, E) result transposed, strides
+            # (E, N·E, 1), as F.multi_head_attention_forward does here (a following dropout's
+            # mask follows them: drawn in memory order); its fused inference kernel, though,
+            # returns a contiguous batch-first result
+            output = output.contiguous()
         return output, weights
 
     def _fast_path(self, query, key, value) -> bool:

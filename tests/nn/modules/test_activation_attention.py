@@ -450,16 +450,31 @@ def test_batch_first_output_has_torchs_strides(mode):
     assert strides[1] == strides[0]
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_seq_first_output_is_contiguous_as_torchs(mode):
+    """Seq-first, torch projects the output from (L, N) rows: a contiguous (L, N, E) result."""
+    strides = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        mha = lib.nn.MultiheadAttention(8, 2).train(mode == "train")
+        x = lib.randn(5, 3, 8)
+        out, _ = mha(x, x, x)
+        strides.append((out.shape, out.stride(), out.is_contiguous()))
+    assert strides[1] == strides[0]
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_encoder_layer_training_draws_torchs_dropout_masks(norm_first):
+def test_encoder_layer_training_draws_torchs_dropout_masks(norm_first, batch_first):
     """In training the dropout after self-attention draws its mask in the memory order of the
     attention output, as torch does: same seed, same output and gradients."""
     results = []
     for lib in (torch, ember):
         lib.manual_seed(0)
-        layer = lib.nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=True,
+        layer = lib.nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=batch_first,
                                                norm_first=norm_first)
-        x = lib.randn(3, 7, 16, requires_grad=True)
+        x = lib.randn(3, 7, 16, requires_grad=True) if batch_first else \
+            lib.randn(7, 3, 16, requires_grad=True)
         mask = lib.nn.Transformer.generate_square_subsequent_mask(7)
         lib.manual_seed(1)
         y = layer(x, src_mask=mask, is_causal=True)
