@@ -45,6 +45,7 @@ from ember.nn._functional_linear_cross_entropy import (  # noqa: F401 - re-expor
     linear_cross_entropy)
 from ember.ops import nn_ops as _nn
 from ember.ops._opmath import is_half as _is_half
+from ember.ops._node_names import renamed_node
 # Convolution, pooling, padding and resampling are written in their own op families.
 from ember.ops.conv import conv1d, conv2d, conv3d, conv_tbc  # noqa: F401 - re-exported
 from ember.nn import grad  # noqa: F401 - torch.nn.functional.grad is torch.nn.grad
@@ -268,6 +269,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
         return embedding_bag(input, weight.float(), offsets, None, norm_type, scale_grad_by_freq,
                              mode, sparse, psw, include_last_offset,
                              padding_idx).to(weight.dtype)
+    bags = _bags(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                 per_sample_weights, include_last_offset, padding_idx)
+    return renamed_node(bags, "EmbeddingBagBackward0")  # (torch's one kernel)
+
+
+def _bags(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+          per_sample_weights, include_last_offset, padding_idx):
+    """embedding_bag's bags, of float32/64 rows, in several ops."""
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
@@ -321,7 +330,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
         best = (picked + Tensor._make(fill)).max(1).values
         if nonempty.all():
             return best
-        return best * Tensor._make(nonempty.astype(rows._data.dtype))  # empty bags give 0
+        return best.masked_fill(Tensor._make(~nonempty), 0)  # empty bags give +0
     scale = keep.astype(rows._data.dtype)
     if mode == "mean":
         scale = scale / _xp.maximum(counts, 1)[segment].astype(rows._data.dtype)

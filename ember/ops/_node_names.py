@@ -55,3 +55,11 @@ def attention_node(op, ndim, dropout_p):
     if ndim == 4 and not dropout_p:
         return _named(op, "ScaledDotProductFlashAttentionForCpuBackward0")
     return _named(op, "MmBackward0" if ndim == 2 else "UnsafeViewBackward0")
+
+
+def renamed_node(tensor, name):
+    """tensor, its grad_fn (the last op of a composition) now named as PyTorch's one node."""
+    node = tensor.grad_fn
+    if node is not None:
+        node.__class__ = _named(node._function, name)._backward_cls
+    return tensor

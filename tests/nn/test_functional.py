@@ -297,3 +297,24 @@ def test_embedding_needs_a_matrix():
     for weight in ((3,), (3, 2, 2)):
         assert_same_error(lambda m: m.nn.functional.embedding(m.tensor([0]), m.ones(*weight)),
                           same_message=True)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_embedding_bag_node_name_and_empty_bags_as_torch(mode, weighted):
+    """One EmbeddingBagBackward0 node whatever ember composes; an empty max bag is +0."""
+    if weighted and mode != "sum":
+        return  # (torch takes per_sample_weights in sum mode only)
+    seen = []
+    for lib in (torch, ember):
+        weight = lib.full((4, 2), -1.0, requires_grad=True)
+        psw = lib.tensor([0.5, 2.0, 1.5]) if weighted else None
+        out = lib.nn.functional.embedding_bag(lib.tensor([0, 1, 3]), weight,
+                                              lib.tensor([0, 2, 2]), mode=mode,
+                                              per_sample_weights=psw)
+        out.sum().backward()
+        seen.append((type(out.grad_fn).__name__, out.detach().numpy(), weight.grad.numpy()))
+    assert seen[0][0] == seen[1][0] == "EmbeddingBagBackward0"
+    for ours, theirs in zip(seen[1][1:], seen[0][1:]):
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

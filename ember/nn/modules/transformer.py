@@ -178,8 +178,9 @@ class TransformerEncoder(Module):
             output = layer(output, src_mask=mask, is_causal=is_causal,
                            src_key_padding_mask=src_key_padding_mask)
         if self._packs_nested(src, mask, src_key_padding_mask):
-            keep = (src_key_padding_mask == 0).unsqueeze(-1)
-            output = output * keep.to(output.dtype)
+            _warn_nested_prototype()
+            # the padded positions come back as zeros (+0, whatever the layers computed there)
+            output = output.masked_fill((src_key_padding_mask != 0).unsqueeze(-1), 0)
         if self.norm is not None:
             output = self.norm(output)
         return output
@@ -350,3 +351,19 @@ class TransformerDecoderLayer(Module):
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout3(x)
+
+
+_NESTED_WARNED = [False]
+
+
+def _warn_nested_prototype():
+    """torch's nested-tensor warning, once a process (its TORCH_WARN_ONCE), where its encoder
+    packs the batch into a nested tensor."""
+    if not _NESTED_WARNED[0]:
+        _NESTED_WARNED[0] = True
+        warnings.warn(
+            "The PyTorch API of nested tensors is in prototype stage and will change in the near "
+            "future. We recommend specifying layout=torch.jagged when constructing a nested "
+            "tensor, as this layout receives active development, has better operator coverage, "
+            "and works with torch.compile. (Triggered internally at /__w/pytorch/pytorch/aten/"
+            "src/ATen/NestedTensorImpl.cpp:177.)", UserWarning, stacklevel=2)

@@ -186,3 +186,26 @@ def test_example_language_model_loss_falls():
     losses = example.train(steps=40, context=12, batch_size=8, log_every=0)
     assert np.isfinite(losses).all()
     assert np.mean(losses[-5:]) < losses[0] - 1.0
+
+
+def test_encoder_packing_padded_positions_gives_plus_zeros():
+    """Eval, no grad, a padding mask: torch's nested-tensor path gives +0 at padded positions
+    and warns (once a process) that nested tensors are a prototype."""
+    from ember.nn.modules import transformer as ember_transformer
+
+    ember_transformer._NESTED_WARNED[0] = False
+    outputs = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+        encoder = lib.nn.TransformerEncoder(layer, 2).eval()
+        x = lib.randn(2, 4, 8)
+        mask = lib.tensor([[False, False, True, True], [False] * 4])
+        with lib.no_grad(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = encoder(x, src_key_padding_mask=mask)
+        outputs.append(out.numpy())
+        if lib is ember:
+            assert any("nested tensors is in prototype stage" in str(w.message) for w in caught)
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
+    assert not np.signbit(outputs[1][0, 2:]).any()
