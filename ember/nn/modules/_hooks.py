@@ -13,11 +13,17 @@ are called with both (and may replace grad_input).
 """
 
 import itertools
+import os
+import sys
+import warnings
 from collections import OrderedDict
 
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Function
+from ember.ops.nn_ops import Linear
+
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
 
 
 # NOTE [Global module hooks]
@@ -159,6 +165,14 @@ def _insert_hook(hooks: OrderedDict, hook_id, hook, prepend: bool) -> None:
         hooks.move_to_end(hook_id, last=False)
 
 
+def _user_stacklevel():
+    """The stacklevel of the first frame outside ember (torch's warnings point at user code)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class _HookIdentity(Function):
     """y_i = x_i for each tensor; backward hands the gradients to the hook state."""
 
@@ -226,7 +240,12 @@ class BackwardHookState:
                 grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
         self.grad_output = grads
         if self.input_positions is None:  # no input needs grad: hooks see grad_input None
-            self._call_hooks((None,) * self.n_args)
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=_user_stacklevel())
+            self._call_hooks((None,) * self.n_args, no_input_grads=True)
         return grads
 
     def on_grad_input(self, grads):
@@ -237,9 +256,17 @@ class BackwardHookState:
         result = self._call_hooks(tuple(packed))
         return tuple(result[i] for i in self.input_positions)
 
-    def _call_hooks(self, grad_input):
-        for hook in list(_GLOBAL_BACKWARD.values()) + list(self.module._backward_hooks.values()):
+    def _call_hooks(self, grad_input, no_input_grads=False):
+        own = self.module._backward_hooks.values() if self.module._is_full_backward_hook else ()
+        for hook in list(_GLOBAL_BACKWARD.values()) + list(own):
             new = hook(self.module, grad_input, self.grad_output)
+            if no_input_grads:
+                if new is not None and not (isinstance(new, tuple) and
+                                            all(g is None for g in new)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+                continue
             if new is not None:
                 new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
                 if len(new) != len(grad_input):
@@ -315,8 +342,8 @@ class _ModuleHooks:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         backward_state = None
-        if self._backward_hooks or self._backward_pre_hooks or _GLOBAL_BACKWARD or \
-                _GLOBAL_BACKWARD_PRE:
+        full_hooks = self._backward_hooks and self._is_full_backward_hook
+        if full_hooks or self._backward_pre_hooks or _GLOBAL_BACKWARD or _GLOBAL_BACKWARD_PRE:
             backward_state = BackwardHookState(self)
             args = backward_state.wrap_inputs(args)
         try:
@@ -340,6 +367,8 @@ class _ModuleHooks:
                 output = result
         if backward_state is not None:
             output = backward_state.wrap_outputs(output)
+        if self._backward_hooks and self._is_full_backward_hook is False:
+            _attach_non_full_hooks(self, args, output)
         return output
 
     def _run_forward_hook(self, hook_id, hook, args, kwargs, output):
@@ -352,3 +381,96 @@ def _run_global_forward_hook(module, hook_id, hook, args, kwargs, output):
     if hook_id in _GLOBAL_FORWARD_WITH_KWARGS:
         return hook(module, args, kwargs, output)
     return hook(module, args, output)
+
+
+# NOTE [Non-full (register_backward_hook) hooks]
+# torch hangs the deprecated hooks on the grad_fn of the module's first output tensor: they see
+# that one node's gradients, not the module's. ember's nodes differ from torch's in two places,
+# translated here: Linear is one node with edges (input, weight, bias) where torch has addmm
+# (bias, input, weightᵀ) or mm (input, weightᵀ), behind a view for inputs other than 2-D; and
+# convolution nodes carry two extra non-tensor edges. What a hook returns is ignored (ember's
+# node post-hooks cannot replace gradients; torch would use it as the new grad_input).
+def _attach_non_full_hooks(module, args, output):
+    var = output
+    while not isinstance(var, Tensor):
+        var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) \
+            else var[0]
+    node = var.grad_fn
+    if node is None:
+        return
+    for hook in list(module._backward_hooks.values()):
+        node.register_hook(_non_full_hook(module, hook, node))
+    _maybe_warn_non_full_backward_hook(args, output, node)
+
+
+def _non_full_hook(module, hook, node):
+    def post_hook(grad_inputs, grad_outputs):
+        hook(module, _torch_grad_inputs(node, grad_inputs, grad_outputs), grad_outputs)
+    return post_hook
+
+
+def _torch_grad_inputs(node, grad_inputs, grad_outputs):
+    """The node's input gradients as torch's node for the same op has them."""
+    name = node.name()
+    if _is_linear(node):
+        if name not in ("AddmmBackward0", "MmBackward0"):  # a view of the 2-D product
+            return (grad_outputs[0].reshape(-1, grad_outputs[0].shape[-1]),)
+        gx, gw, gb = grad_inputs
+        gwt = None if gw is None else gw.t()
+        return (gb, gx, gwt) if name == "AddmmBackward0" else (gx, gwt)
+    return tuple(grad_inputs[:3]) if name == "ConvolutionBackward0" else tuple(grad_inputs)
+
+
+def _torch_edges(node):
+    """The grad_fns of the node's inputs as torch's node has them (None where none)."""
+    edges = [fn for fn, _ in node.next_functions]
+    return edges[:3] if node.name() == "ConvolutionBackward0" else edges
+
+
+def _maybe_warn_non_full_backward_hook(inputs, result, node):
+    """torch's FutureWarnings for hooks that will miss gradients (its
+    `Module._maybe_warn_non_full_backward_hook`)."""
+    result = (result,) if isinstance(result, Tensor) else result
+    if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+        return _deprecated("does not return a single Tensor or a tuple of Tensors", "output")
+    inputs = (inputs,) if isinstance(inputs, Tensor) else inputs
+    if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+        return _deprecated("does not take as input a single Tensor or a tuple of Tensors",
+                           "input")
+    out_nodes = {r.grad_fn for r in result if r.grad_fn is not None}
+    if not out_nodes or (len(out_nodes) == 1 and node not in out_nodes):
+        _future("Using a non-full backward hook when outputs are nested in python data "
+                "structure is deprecated and will be removed in future versions. This hook "
+                "will be missing some grad_output.")
+    elif len(out_nodes) > 1:
+        _future("Using a non-full backward hook when outputs are generated by different "
+                "autograd Nodes is deprecated and will be removed in future versions. This hook "
+                "will be missing some grad_output. Please use register_full_backward_hook to "
+                "get the documented behavior.")
+    elif _input_nodes(inputs) != set(_torch_edges(node)) or _is_linear(node):
+        _future("Using a non-full backward hook when the forward contains multiple autograd "
+                "Nodes is deprecated and will be removed in future versions. This hook will be "
+                "missing some grad_input. Please use register_full_backward_hook to get the "
+                "documented behavior.")
+    return None
+
+
+def _input_nodes(inputs):
+    """torch's inputs' grad_fns; a leaf has none (ember's leaves' edges are AccumulateGrad)."""
+    return {i.grad_fn for i in inputs if i.grad_fn is not None}
+
+
+def _is_linear(node):
+    # torch's linear always has a TBackward0 (the weight's transpose) among its node's inputs
+    function = getattr(node, "_function", None)
+    return function is not None and issubclass(function, Linear)
+
+
+def _deprecated(what, side):
+    _future(f"Using non-full backward hooks on a Module that {what} is deprecated and will be "
+            f"removed in future versions. This hook will be missing some of the grad_{side}. "
+            "Please use register_full_backward_hook to get the documented behavior.")
+
+
+def _future(message):
+    warnings.warn(message, FutureWarning, stacklevel=_user_stacklevel())

@@ -35,6 +35,7 @@ from ember.nn.modules._hooks import (  # noqa: F401 - served as torch.nn.modules
 from ember.nn.modules._hooks import run_registration_hooks as _registration
 from ember.nn.modules._state_dict import _ModuleStateDict
 from ember.nn.parameter import Buffer, Parameter
+from ember.ops.creation import empty_like
 
 
 def typename(obj) -> str:
@@ -335,15 +336,15 @@ class Module(_ModuleStateDict, _ModuleHooks):
                 seen.add(id(module))
                 yield name, module
 
-    def modules(self):
+    def modules(self, remove_duplicate: bool = True):
         """Iterate over this module and all its descendants (matches `Module.modules`)."""
-        for _, module in self.named_modules():
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
         """Pre-order (name, module) pairs, self first (matches `Module.named_modules`)."""
         memo = set() if memo is None else memo
-        if self in memo and remove_duplicate:
+        if self in memo:  # torch skips a module already in memo even without remove_duplicate
             return
         if remove_duplicate:
             memo.add(self)
@@ -454,6 +455,16 @@ class Module(_ModuleStateDict, _ModuleHooks):
     def half(self) -> "Module":
         """Cast floating-point parameters and buffers to float16 (matches `Module.half`)."""
         return self._cast_floats(_dtype.float16)
+
+    def bfloat16(self) -> "Module":
+        """Cast floating-point parameters and buffers to bfloat16 (matches `Module.bfloat16`)."""
+        return self._cast_floats(_dtype.bfloat16)
+
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Replace parameters and buffers by uninitialized ones on device (matches
+        `Module.to_empty`; ember's only device is the CPU)."""
+        check_device(device)
+        return self._apply(lambda t: empty_like(t), recurse=recurse)
 
     def type(self, dst_type) -> "Module":
         """Cast all parameters and buffers to dst_type (matches `Module.type`)."""

@@ -3,7 +3,7 @@
 import math
 import warnings
 
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 
 
@@ -22,7 +22,8 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     if not tensors:
         return Tensor._make(xp.array(0.0, dtype=xp.float32))
     if norm_type == math.inf:
-        total = max(float(xp.abs(t._data).max()) if t._data.size else 0.0 for t in tensors)
+        # xp.max, not Python's max: a nan anywhere makes the inf-norm nan, as in torch
+        total = float(xp.max([xp.abs(t._data).max() if t._data.size else 0.0 for t in tensors]))
     else:
         norms = [_vector_norm(t._data, norm_type) for t in tensors]
         total = float(xp.linalg.norm(xp.array(norms), ord=norm_type))
@@ -52,9 +53,14 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     grads = _grads(parameters)
     if not grads:
         return
-    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
+    total = total_norm._data if isinstance(total_norm, Tensor) else xp.asarray(
+        total_norm, dtype=grads[0]._data.dtype)
+    dtype = total.dtype.type
+    # torch: max_norm / (total + 1e-6) is reciprocal(total + 1e-6) * max_norm in total's dtype
+    coef = xp.minimum(dtype(1) / (total + dtype(1e-6)) * dtype(max_norm), dtype(1))
     for g in grads:
-        xp.multiply(g._data, xp.asarray(coef, dtype=g._data.dtype), out=g._data)
+        with quiet():  # an inf gradient times a coefficient of 0 is nan, silently as in torch
+            xp.multiply(g._data, coef.astype(g._data.dtype), out=g._data)
         g._version_counter.value += 1
 
 

@@ -9,11 +9,13 @@ from ember.ops.creation import randn
 
 
 def _norm_except_dim(v, dim):
-    """‖v‖ over every dimension but `dim` (all of them when dim is None), kept for broadcasting."""
-    if dim is None:
-        return v.norm()
+    """The 2-norm of v over every dimension but `dim`, kept for broadcasting (as
+    `torch.norm_except_dim`); dim=-1 (what None maps to) is PyTorch's code for the norm of the
+    whole tensor, a 0-d result, not the last dimension."""
+    if dim == -1:
+        return v.norm(2)
     dims = [d for d in range(v.dim()) if d != dim % max(v.dim(), 1)]
-    return v.norm(dim=dims, keepdim=True) if dims else v.abs()
+    return v.norm(2, dim=dims, keepdim=True) if dims else v.abs()
 
 
 class _WeightNorm(Module):

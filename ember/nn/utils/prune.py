@@ -125,7 +125,8 @@ class Identity(BasePruningMethod):
 
 
 class RandomUnstructured(BasePruningMethod):
-    """Prune `amount` entries chosen at random."""
+    """Prune `amount` entries chosen at random (as torch, regardless of default_mask: pruned
+    again, the PruningContainer passes only the entries still kept)."""
 
     def __init__(self, amount):
         self.amount = amount
@@ -133,9 +134,8 @@ class RandomUnstructured(BasePruningMethod):
     def compute_mask(self, t, default_mask):
         count = _amount_to_prune(self.amount, t.numel())
         mask = default_mask.clone()
-        if count:
-            scores = rand_like(t).masked_fill(default_mask == 0, 2.0)
-            mask.view(-1)[scores.view(-1).topk(count, largest=False).indices] = 0
+        if count:  # torch draws one number per entry and prunes the `count` largest
+            mask.view(-1)[rand_like(t).view(-1).topk(count).indices] = 0
         return mask
 
 

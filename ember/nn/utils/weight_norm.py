@@ -2,7 +2,9 @@
 and `remove_weight_norm`): parameters `<name>_g`, `<name>_v`, and `<name>` recomputed as
 g·v/‖v‖ before every forward by a forward pre-hook."""
 
-from ember.nn.parameter import Parameter
+import warnings
+
+from ember.nn.parameter import Parameter, UninitializedParameter
 from ember.nn.utils.parametrizations import _norm_except_dim
 
 
@@ -18,12 +20,19 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name, dim):
+        warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                      "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning,
+                      stacklevel=3)
         for hook in module._forward_pre_hooks.values():
             if isinstance(hook, WeightNorm) and hook.name == name:
                 raise RuntimeError(f"Cannot register two weight_norm hooks on the same "
                                    f"parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
+        if isinstance(weight, UninitializedParameter):
+            raise ValueError("The module passed to `WeightNorm` can't have uninitialized "
+                             "parameters. Make sure to run the dummy forward before applying "
+                             "weight normalization")
         del module._parameters[name]
         module.register_parameter(name + "_g",
                                   Parameter(_norm_except_dim(weight, fn.dim).detach()))

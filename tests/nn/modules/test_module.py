@@ -1,6 +1,7 @@
 """nn.Module against torch.nn.Module: registration, iteration, state_dict, modes, conversion,
 hooks, repr and the errors of each."""
 
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -107,6 +108,43 @@ def test_iteration_options_match_torch():
     assert len(list(e.children())) == len(list(t.children()))
     assert len(list(e.modules())) == len(list(t.modules()))
     assert all(isinstance(p, ember.nn.Parameter) for p in e.parameters())
+
+
+def _shared(nn):
+    layer = nn.Linear(2, 2)
+    return nn.Sequential(layer, layer, nn.BatchNorm1d(2))
+
+
+def test_duplicate_and_memo_options_match_torch():
+    ours, theirs = _shared(ember.nn), _shared(torch.nn)
+    for flag in (True, False):
+        assert ([type(m).__name__ for m in ours.modules(remove_duplicate=flag)]
+                == [type(m).__name__ for m in theirs.modules(remove_duplicate=flag)])
+        assert ([n for n, _ in ours.named_parameters("p", False, flag)]
+                == [n for n, _ in theirs.named_parameters("p", False, flag)])
+        assert ([n for n, _ in ours.named_buffers("p", True, flag)]
+                == [n for n, _ in theirs.named_buffers("p", True, flag)])
+        # a module already in memo is skipped even when duplicates are kept
+        assert (list(ours.named_modules(memo={ours}, remove_duplicate=flag))
+                == list(theirs.named_modules(memo={theirs}, remove_duplicate=flag)) == [])
+    assert len(list(ours.parameters(recurse=False))) == len(list(theirs.parameters(False)))
+    assert len(list(ours.buffers(recurse=True))) == len(list(theirs.buffers(True)))
+
+
+def test_bfloat16_and_to_empty_match_torch():
+    for lib in (ember, torch):
+        net = _shared(lib.nn)
+        weight = net[0].weight
+        assert net.bfloat16() is net and net[0].weight is weight
+        assert str(weight.dtype) == str(net[2].running_mean.dtype) == "torch.bfloat16"
+        assert str(net[2].num_batches_tracked.dtype) == "torch.int64"
+        assert net.to_empty(device="cpu", recurse=False) is net
+        assert net.to_empty(device=None) is net and net[0].weight is weight
+        assert tuple(weight.shape) == (2, 2) and str(weight.dtype) == "torch.bfloat16"
+        with pytest.raises(TypeError):
+            net.to_empty("cpu")
+        with pytest.raises(TypeError):
+            net.to_empty()
 
 
 def test_state_dict_values_and_load_roundtrip():
@@ -459,7 +497,8 @@ def test_old_style_backward_hook_runs():
     m = ember.nn.Linear(3, 2)
     seen = []
     m.register_backward_hook(lambda mod, gi, go: seen.append(len(go)))
-    m(ember.ones(2, 3, requires_grad=True)).sum().backward()
+    with pytest.warns(FutureWarning, match="contains multiple autograd Nodes"):
+        m(ember.ones(2, 3, requires_grad=True)).sum().backward()
     assert seen == [1]
     with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
         m.register_full_backward_hook(lambda *a: None)
@@ -479,3 +518,64 @@ def test_always_call_forward_hook_runs_when_forward_raises():
                                 with_kwargs=True)
         m(input=lib.ones(1, 3))
         assert kw == [["input"]]
+
+
+OLD_HOOK_CASES = [
+    (lambda nn: nn.Linear(3, 2), (4, 3), True), (lambda nn: nn.Linear(3, 2), (4, 3), False),
+    (lambda nn: nn.Linear(3, 2, bias=False), (4, 3), True),
+    (lambda nn: nn.Linear(3, 2), (5, 4, 3), True), (lambda nn: nn.Linear(3, 2), (3,), True),
+    (lambda nn: nn.Conv2d(2, 3, 2), (1, 2, 4, 4), True),
+    (lambda nn: nn.Conv2d(2, 3, 2, bias=False), (1, 2, 4, 4), True),
+    (lambda nn: nn.Conv2d(2, 3, 2), (1, 2, 4, 4), False),
+    (lambda nn: nn.Conv1d(2, 3, 2), (1, 2, 4), True), (lambda nn: nn.ReLU(), (2, 3), True),
+    (lambda nn: nn.Sequential(nn.ReLU(), nn.Linear(3, 3)), (2, 3), True)]
+
+
+def _old_hook_run(lib, make, shape, requires_grad, nonleaf=False):
+    lib.manual_seed(0)
+    module, seen = make(lib.nn), []
+    module.register_backward_hook(lambda m, gi, go: seen.append((gi, go)))
+    x = lib.randn(*shape, requires_grad=requires_grad)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module(x * 2 if nonleaf else x).sum().backward()
+    return seen, [(w.category, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("make, shape, requires_grad", OLD_HOOK_CASES)
+def test_old_style_backward_hook_grads_and_warnings_match_torch(make, shape, requires_grad):
+    (ours, our_warnings), (theirs, their_warnings) = (
+        _old_hook_run(lib, make, shape, requires_grad) for lib in (ember, torch))
+    assert our_warnings == their_warnings
+    assert len(ours) == len(theirs) == 1
+    for e, t in zip(ours[0], theirs[0]):
+        assert len(e) == len(t)
+        for ge, gt in zip(e, t):
+            assert (ge is None) == (gt is None)
+            if gt is not None:
+                assert_same(ge, gt)
+
+
+def test_old_style_backward_hook_single_node_is_silent_like_torch():
+    make = lambda nn: nn.ReLU()  # noqa: E731
+    for lib in (ember, torch):
+        seen, caught = _old_hook_run(lib, make, (2, 3), True, nonleaf=True)
+        assert caught == [] and len(seen) == 1
+
+
+def test_full_backward_hook_without_input_grads_warns_like_torch():
+    for lib in (ember, torch):
+        lin = lib.nn.Linear(3, 2)
+        seen = []
+        lin.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+        with pytest.warns(UserWarning, match=r"Full backward hook is firing when gradients are "
+                          r"computed with respect to module outputs since no inputs require "
+                          r"gradients\. See https://docs\.pytorch\.org/docs/main/generated/"
+                          r"torch\.nn\.Module\.html#torch\.nn\.Module\."
+                          r"register_full_backward_hook for more details\."):
+            lin(lib.randn(4, 3)).sum().backward()
+        assert seen == [(None,)]
+        lin.register_full_backward_hook(lambda m, gi, go: (lib.ones(4, 3),))
+        with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="should always "
+                                                      "return None or None for all gradients"):
+            lin(lib.randn(4, 3)).sum().backward()

@@ -74,3 +74,51 @@ def test_large_gradients_norm_is_accurate():
     assert abs(norm - torch_norm) <= 3e-5 * exact
     scale = 1.0 / (norm + 1e-6)
     np.testing.assert_allclose(params[1].grad.numpy(), grads[1] * np.float32(scale), rtol=1e-6)
+
+
+def _clip(lib, grads, max_norm, norm_type, foreach):
+    params = [lib.nn.Parameter(lib.zeros(len(g))) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = lib.tensor(g)
+    norm = lib.nn.utils.clip_grad_norm_(params, max_norm, norm_type, foreach=foreach)
+    return norm, [p.grad for p in params]
+
+
+INF, NAN = float("inf"), float("nan")
+NONFINITE = [([INF, 1.0], [2.0]), ([NAN, 1.0], [2.0]), ([-INF, 1.0], [INF]), ([1.0], [NAN, INF])]
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+@pytest.mark.parametrize("norm_type", [2.0, 1, INF, 3.0])
+@pytest.mark.parametrize("grads", NONFINITE, ids=str)
+def test_clip_grad_norm_nonfinite_is_silent_and_matches_torch(grads, norm_type, foreach,
+                                                              recwarn):
+    ours = _clip(ember, grads, 1.0, norm_type, foreach)
+    theirs = _clip(torch, grads, 1.0, norm_type, foreach)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], [
+        str(w.message) for w in recwarn]
+    assert_same(ours[0], theirs[0], exact=True)
+    for e, t in zip(ours[1], theirs[1]):
+        assert_same(e, t, exact=True)
+
+
+@pytest.mark.parametrize("max_norm", [1.0, 0.3, 1e6])
+@pytest.mark.parametrize("norm_type", [2.0, 1, INF])
+def test_clip_grad_norm_coefficient_is_torch_s_bits(max_norm, norm_type):
+    """torch scales by min(reciprocal(norm + 1e-6) * max_norm, 1) in the norm's dtype."""
+    grads = ([1.0, 2.0, -0.5], [3.0, 0.25])
+    ours, theirs = _clip(ember, grads, max_norm, norm_type, None), _clip(
+        torch, grads, max_norm, norm_type, None)
+    assert_same(ours[0], theirs[0], exact=True)
+    for e, t in zip(ours[1], theirs[1]):
+        assert_same(e, t, exact=True)
+
+
+def test_clip_grad_norm_nonfinite_error_matches_torch():
+    for grads in NONFINITE:
+        for lib in (ember, torch):
+            with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
+                params = [lib.nn.Parameter(lib.zeros(len(g))) for g in grads]
+                for p, g in zip(params, grads):
+                    p.grad = lib.tensor(g)
+                lib.nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
