@@ -1,8 +1,8 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
 from ember._backend import xp
-from ember.optim.optimizer import (Optimizer, _increment, _scalar_tensor, _zeros_like,
-                                   update_in_blocks)
+from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _scalar_tensor,
+                                   _zeros_like, update_in_blocks)
 
 # Adadelta's dozen passes per element pay for a second thread from about Adam's size.
 _MIN_PARALLEL = 1 << 19
@@ -51,8 +51,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         if not 0.0 <= eps:

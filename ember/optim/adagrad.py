@@ -3,7 +3,8 @@
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.ops.sparse import sparse_coo_tensor
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor
+from ember.optim.optimizer import (Optimizer, _check_fused, _check_lr, _increment,
+                                   _scalar_tensor)
 
 
 def adagrad_update(param, grad, step, state_sum, *, lr, lr_decay, weight_decay, eps, maximize):
@@ -26,8 +27,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if not 0.0 <= weight_decay:
@@ -41,12 +41,15 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = self._init_state(p, group)
 
     def _init_state(self, p, group):
         value = group["initial_accumulator_value"]
+        if p._data.dtype.kind == "c":  # both parts start at the value, as in PyTorch
+            value = complex(value, value)
         return {"step": _scalar_tensor(),
                 "sum": Tensor._make(xp.full_like(p._data, value))}
 

@@ -1,8 +1,9 @@
 """Adam and AdamW (Adam with decoupled weight decay), with AMSGrad and maximize."""
 
 from ember._backend import xp
-from ember.optim.optimizer import (Optimizer, _increment, _scalar_tensor, _zeros_like,
-                                   update_in_blocks)
+from ember._tensor import Tensor
+from ember.optim.optimizer import (Optimizer, _check_fused, _check_lr, _increment,
+                                   _scalar_tensor, _zeros_like, update_in_blocks)
 
 # Measured, Adam's dozen passes per element make two threads pay from about half a million
 # elements (`update_in_blocks`).
@@ -65,12 +66,18 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
+        tensor_unsupported = foreach and not capturable  # (foreach without capturable)
+        if isinstance(lr, Tensor) and tensor_unsupported:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True")
         _check_adam_args(lr, betas, eps, weight_decay)
+        _check_betas_types(betas, tensor_unsupported)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
 
     def _init_state(self, p, group):
         state = {"step": _scalar_tensor(), "exp_avg": _zeros_like(p),
@@ -102,8 +109,7 @@ class AdamW(Adam):
 
 def _check_adam_args(lr, betas, eps, weight_decay):
     """The argument checks shared by the Adam family, with PyTorch's messages."""
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
+    _check_lr(lr)
     if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
@@ -112,3 +118,18 @@ def _check_adam_args(lr, betas, eps, weight_decay):
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _check_betas_types(betas, tensor_unsupported: bool) -> None:
+    """Adam's checks of the betas' types: both floats (an int is refused) or both 1-element
+    Tensors (not with foreach=True unless capturable)."""
+    if not (all(isinstance(b, float) for b in betas[:2])
+            or all(isinstance(b, Tensor) for b in betas[:2])):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas[:2]):
+        if isinstance(beta, Tensor):
+            if tensor_unsupported:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                 "capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")

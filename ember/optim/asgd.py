@@ -6,15 +6,14 @@ from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
 
 def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_decay,
                 maximize):
-    """One ASGD step on `param` in place (torch's `_single_tensor_asgd`).
+    """One ASGD step on `param` in place (torch's `_single_tensor_asgd`; a complex parameter
+    comes as real views, see `Optimizer._dense_update`).
 
     p = p·(1 - λη) - η·g;  ax = p while μ = 1, else ax + μ·(p - ax);
     then η = lr/(1 + λ·lr·t)^α,  μ = 1/max(1, t - t0), both stored as 0-d tensors
     """
     if maximize:
         grad = -grad
-    if param.dtype.kind == "c":  # complex numbers as pairs of independent reals, as torch
-        param, grad, ax = (a.view(a.real.dtype) for a in (param, grad, ax))
     t = _increment(step)
     if weight_decay != 0:
         grad = grad + weight_decay * param

@@ -164,7 +164,7 @@ class LBFGS(Optimizer):
     def _directional_evaluate(self, closure, x, t, d):
         """Loss and flat gradient at x + t·d; the parameters are put back to x after."""
         self._add_grad(t, d)
-        loss = float(closure())
+        loss = float(self._closure_loss(closure))  # (torch's step wraps closure in enable_grad)
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
@@ -181,7 +181,8 @@ class LBFGS(Optimizer):
 
     def _step(self, closure):
         group = self.param_groups[0]
-        lr = float(group["lr"])
+        lr = group["lr"]  # as given: state['t'] keeps its type (an int lr=1 stays an int)
+        lr = float(lr) if isinstance(lr, Tensor) else lr
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]

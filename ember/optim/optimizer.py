@@ -13,8 +13,9 @@ NOTE [Optimizer state_dict layout]
 `state_dict()` has PyTorch's exact structure so checkpoints move between the two libraries:
 `{"state": {index: {name: value}}, "param_groups": [{hyper...: value, "params": [index...]}]}`
 where a parameter's index is its position counting through all groups in order. State tensors
-are returned by reference (as PyTorch does); load_state_dict copies them and casts floating
-state (except "step") to the parameter's dtype.
+are returned by reference (as PyTorch does); load_state_dict casts state tensors (except
+"step") to a floating parameter's dtype, and, as PyTorch's, keeps the very tensors it is given
+when they need no cast (two optimizers loaded from one state_dict share them).
 """
 
 import functools
@@ -63,18 +64,29 @@ def _with_step_hooks(step):
 
 
 def _run_with_hooks(self, step, args, kwargs):
-    """Run the pre hooks (which may replace args/kwargs), the step, then the post hooks."""
+    """Run the pre hooks (which may replace args/kwargs), the step, then the post hooks.
+
+    As in PyTorch's `profile_hook_step`, a hook's args are step's whole positional arguments,
+    the optimizer first: `opt.step()` gives args == (opt,); the global pre hooks run before
+    the optimizer's own, the global post hooks after."""
+    args = (self, *args)
     for hook in _global_step_pre_hooks + self._step_pre_hooks:
         result = hook(self, args, kwargs)
         if result is not None:
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise RuntimeError(f"{hook} must return None or a tuple of (new_args, "
+                raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
                                    f"new_kwargs), but got {result}.")
             args, kwargs = result
-    out = step(self, *args, **kwargs)
-    for hook in _global_step_post_hooks + self._step_post_hooks:
+    out = step(*args, **kwargs)
+    for hook in self._step_post_hooks + _global_step_post_hooks:
         hook(self, args, kwargs)
     return out
+
+
+def _register(hooks: list, hook, prepend: bool = False) -> _RemovableHandle:
+    """Add hook to a hook list (first if prepend); the handle's remove() takes it out."""
+    hooks.insert(0 if prepend else len(hooks), hook)
+    return _RemovableHandle(hooks, hook)
 
 
 class _RequiredParameter:
@@ -109,7 +121,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._step_pre_hooks, self._step_post_hooks = [], []
+        self._init_hooks()
         cls = type(self)
         if not getattr(cls.step, "_hooked", False):  # only the most derived step runs hooks
             cls.step = _with_step_hooks(cls.step)
@@ -125,23 +137,32 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state,
                 "param_groups": self.param_groups}
 
+    _HOOK_LISTS = ("_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks",
+                   "_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+                   "_load_state_dict_post_hooks")
+
+    def _init_hooks(self):
+        """Empty hook lists for those not there yet (after unpickling too, as PyTorch's)."""
+        for name in self._HOOK_LISTS:
+            self.__dict__.setdefault(name, [])
+
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.__dict__.setdefault("_step_pre_hooks", [])
-        self.__dict__.setdefault("_step_post_hooks", [])
+        self._init_hooks()
         for group in self.param_groups:
             for name, default in self.defaults.items():
                 group.setdefault(name, default)
 
     def __repr__(self):
-        lines = [self.__class__.__name__ + " ("]
+        # PyTorch's format: each group's lines end in a newline and each group starts with
+        # one, so groups after the first are set off by a blank line.
+        text = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for key in sorted(group):
                 if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
 
     # ---- parameter groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
@@ -185,15 +206,32 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    # ---- hooks ------------------------------------------------------------------------------
     def register_step_pre_hook(self, hook):
         """hook(optimizer, args, kwargs) runs before step; it may return new (args, kwargs)."""
-        self._step_pre_hooks.append(hook)
-        return _RemovableHandle(self._step_pre_hooks, hook)
+        return _register(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """hook(optimizer, args, kwargs) runs after step."""
-        self._step_post_hooks.append(hook)
-        return _RemovableHandle(self._step_post_hooks, hook)
+        return _register(self._step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """hook(optimizer) runs before state_dict() builds the state dict."""
+        return _register(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False):
+        """hook(optimizer, state_dict) runs on the state dict built; a dict it returns
+        replaces it."""
+        return _register(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """hook(optimizer, state_dict) runs on a shallow copy of the dict given to
+        load_state_dict(); a dict it returns is loaded instead."""
+        return _register(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False):
+        """hook(optimizer) runs after load_state_dict() has loaded the state."""
+        return _register(self._load_state_dict_post_hooks, hook, prepend)
 
     # ---- gradients and steps ----------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -235,15 +273,29 @@ class Optimizer:
             if _is_sparse(p.grad):
                 self._sparse_update(p, p.grad, state, hyper)
             else:
-                arrays = {k: (v._data if isinstance(v, Tensor) else v) for k, v in state.items()}
-                self._update(p._data, p.grad._data, arrays, hyper)
-                for key, value in arrays.items():  # new or non-tensor state written back
-                    if not isinstance(state.get(key), Tensor):
-                        is_array = isinstance(value, xp.ndarray)
-                        state[key] = Tensor._make(value) if is_array else value
+                self._dense_update(p, state, hyper)
             if state:
                 self.state[p] = state
             p._version_counter.value += 1
+
+    def _dense_update(self, p: Tensor, state: dict, hyper: dict) -> None:
+        """`_update` on the arrays of p, its gradient and its state, new state written back.
+
+        A complex parameter goes in as real views (..., 2), as do its gradient and complex
+        state: PyTorch's optimizers update real and imaginary parts as independent reals
+        (`torch.view_as_real`), while the state they keep stays complex."""
+        is_complex = p._data.dtype.kind == "c"
+        as_real = _real_view if is_complex else (lambda a: a)
+        arrays = {k: (as_real(v._data) if isinstance(v, Tensor) else v)
+                  for k, v in state.items()}
+        self._update(as_real(p._data), as_real(p.grad._data), arrays, hyper)
+        for key, value in arrays.items():  # new or non-tensor state written back
+            if not isinstance(state.get(key), Tensor):
+                if isinstance(value, xp.ndarray):
+                    is_pairs = is_complex and value.shape == p._data.shape + (2,)
+                    state[key] = Tensor._make(_complex_view(value, p) if is_pairs else value)
+                else:
+                    state[key] = value
 
     def _hyperparameters(self, group: dict) -> dict:
         """The group's hyperparameters as plain Python values (a Tensor lr becomes a float)."""
@@ -275,6 +327,8 @@ class Optimizer:
     # ---- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """The state and hyperparameters in PyTorch's layout (see NOTE above)."""
+        for hook in list(self._state_dict_pre_hooks):
+            hook(self)
         index_of = {}
         packed_groups = []
         for group in self.param_groups:
@@ -285,10 +339,20 @@ class Optimizer:
             packed_groups.append(packed)
         packed_state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v
                         for k, v in self.state.items()}
-        return {"state": packed_state, "param_groups": packed_groups}
+        state_dict = {"state": packed_state, "param_groups": packed_groups}
+        for hook in list(self._state_dict_post_hooks):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Load a state_dict from `state_dict()` (ember's or PyTorch's layout)."""
+        state_dict = state_dict.copy()  # (shallow, as PyTorch's: the pre hooks may edit it)
+        for hook in list(self._load_state_dict_pre_hooks):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -303,7 +367,9 @@ class Optimizer:
         for key, value in state_dict["state"].items():
             if key in param_of:
                 param = param_of[key]
-                state[param] = {name: _cast(param, name, v) for name, v in value.items()}
+                group = next(s for s in state_dict["param_groups"] if key in s["params"])
+                special_step = bool(group.get("fused") or group.get("capturable"))
+                state[param] = _cast(param, None, value, special_step)
             else:
                 state[key] = value
         new_groups = []
@@ -313,21 +379,41 @@ class Optimizer:
                 saved["param_names"] = group["param_names"]
             new_groups.append(saved)
         self.__setstate__({"state": state, "param_groups": new_groups})
+        for hook in list(self._load_state_dict_post_hooks):
+            hook(self)
 
 
-def _cast(param: Tensor, name: str, value):
-    """A copy of one loaded state value, floating tensors cast to the parameter's dtype."""
+def _cast(param: Tensor, key, value, special_step: bool = False):
+    """A loaded state value cast as PyTorch's `_process_value_according_to_param_policy` does:
+    a tensor (except "step") takes a floating parameter's dtype, and is the very same tensor
+    when it already has it (PyTorch shares, not copies, such state); "step" stays as it is,
+    unless the group is fused or capturable (then float32). Lists' items have no key."""
     value = _as_tensor(value)
     if isinstance(value, Tensor):
-        array = value._data
-        if name != "step" and param.dtype.is_floating_point and array.dtype.kind == "f":
-            array = array.astype(param._data.dtype)
-        return Tensor._make(array.copy(order="K"))
+        if key == "step":
+            target = xp.dtype(xp.float32) if special_step else None
+        else:
+            target = param._data.dtype if param.dtype.is_floating_point else None
+        if target is None or value._data.dtype == target:
+            return value
+        return Tensor._make(value._data.astype(target))
     if isinstance(value, dict):
-        return {k: _cast(param, k, v) for k, v in value.items()}
+        return {k: _cast(param, k, v, special_step) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_cast(param, name, v) for v in value)
+        return type(value)(_cast(param, None, v, special_step) for v in value)
     return value
+
+
+def _real_view(array):
+    """A complex array's real view of shape (..., 2) (`torch.view_as_real`); others as they are."""
+    if array.dtype.kind != "c":
+        return array
+    return array[..., None].view(array.real.dtype)
+
+
+def _complex_view(array, p: Tensor):
+    """A real (..., 2) array made by an update of a complex p, back as p's complex dtype."""
+    return xp.ascontiguousarray(array).view(p._data.dtype)[..., 0]
 
 
 def _zeros_like(p: Tensor) -> Tensor:
@@ -372,6 +458,15 @@ def _check_lr(lr, message: str = "Invalid learning rate: {}") -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     _require(0.0 <= lr, message.format(lr))
+
+
+def _check_fused(fused, foreach, differentiable) -> None:
+    """PyTorch's checks of fused=True (after the parameter groups are made)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _require(holds: bool, message: str) -> None:

@@ -1,7 +1,8 @@
 """RMSprop, optionally centered and with momentum."""
 
 from ember._backend import xp
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _scalar_tensor,
+                                   _zeros_like)
 
 
 def rmsprop_update(param, grad, step, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps,
@@ -39,8 +40,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= momentum:

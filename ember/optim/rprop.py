@@ -9,7 +9,8 @@ from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
 
 def rprop_update(param, grad, step, prev, step_size, *, etaminus, etaplus, step_size_min,
                  step_size_max, maximize):
-    """One Rprop step on `param` in place (torch's `_single_tensor_rprop`).
+    """One Rprop step on `param` in place (torch's `_single_tensor_rprop`; a complex parameter
+    comes as real views, see `Optimizer._dense_update`).
 
     s = sign(g·g_prev) -> η+ (same sign), η- (flipped), 1 (a zero or NaN product);
     Δ = clamp(Δ·s, Δmin, Δmax);  g = 0 where flipped;  p -= sign(g)·Δ;  g_prev = g
@@ -17,9 +18,6 @@ def rprop_update(param, grad, step, prev, step_size, *, etaminus, etaplus, step_
     if maximize:
         grad = -grad
     _increment(step)
-    if param.dtype.kind == "c":  # complex numbers as pairs of independent reals, as torch
-        param, grad, prev, step_size = (a.view(a.real.dtype) for a in (param, grad, prev,
-                                                                        step_size))
     product = grad * prev
     factor = xp.ones_like(product)  # (torch's sign of NaN is 0: a factor of 1)
     factor[product > 0] = etaplus

@@ -1,7 +1,8 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 
 from ember._backend import xp
-from ember.optim.optimizer import Optimizer, required, update_in_blocks
+from ember._tensor import Tensor
+from ember.optim.optimizer import Optimizer, _check_fused, required, update_in_blocks
 
 # SGD's few passes per element are cheap: measured, two threads only win on parameters of
 # about 2M elements or more (`update_in_blocks`).
@@ -49,6 +50,8 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -61,6 +64,7 @@ class SGD(Optimizer):
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                     "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
 
     def _init_state(self, p, group):
         # PyTorch keeps no state without momentum; the buffer is made on the first step.

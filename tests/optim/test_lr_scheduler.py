@@ -182,3 +182,40 @@ def test_errors_match_torch():
             s.StepLR(object(), step_size=2)
         with pytest.raises(ValueError, match="Factor should be < 1.0"):
             s.ReduceLROnPlateau(opt, factor=2.0)
+
+
+def _get_lr_warnings(lib, name):
+    """The warnings of the schedule's steps, then of a get_lr() called by hand, and its values."""
+    opt = _optimizer(lib)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = _schedulers(lib, opt)[name]()
+        for _ in range(3):
+            opt.step()
+            scheduler.step()
+        in_steps = [str(w.message) for w in caught]
+        del caught[:]
+        try:
+            values = [float(v) for v in scheduler.get_lr()]
+        except NotImplementedError:  # (the containers have no get_lr of their own)
+            values = None
+    return in_steps, [(w.category, str(w.message)) for w in caught], values
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_get_lr_outside_step_warns_as_torch(name):
+    expected, actual = _get_lr_warnings(torch, name), _get_lr_warnings(ember, name)
+    assert actual[:2] == expected[:2]
+    assert actual[2] == pytest.approx(expected[2], rel=1e-12)
+    if expected[2] is not None:
+        assert expected[1] == [(UserWarning, "To get the last learning rate computed by the "
+                                             "scheduler, please use `get_last_lr()`.")]
+
+
+def test_resuming_without_initial_lr_raises_torch_key_error():
+    errors = []
+    for lib in (torch, ember):
+        with pytest.raises(KeyError) as raised:
+            lib.optim.lr_scheduler.StepLR(_optimizer(lib), step_size=2, last_epoch=3)
+        errors.append(str(raised.value))
+    assert errors[1] == errors[0]

@@ -4,6 +4,8 @@ The loss f(p) = s·Σ a·(p - c)² + b·cos(p) has its gradient computed in NumP
 current parameter values, so the test exercises the optimizers alone (not autograd).
 """
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -171,7 +173,9 @@ def test_state_dict_round_trip_continues_identically(case):
     second = _Run(ember, name, kwargs, sign=sign)
     for p, q in zip(second.params, first.params):
         p.detach().numpy()[...] = q.detach().numpy()
-    second.opt.load_state_dict(first.opt.state_dict())
+    # A deep copy, as a checkpoint is: load_state_dict shares the tensors it is given (as
+    # PyTorch's does when no cast is needed), and the two runs must not share their state.
+    second.opt.load_state_dict(copy.deepcopy(first.opt.state_dict()))
     for _ in range(10):
         first.step()
         second.step()

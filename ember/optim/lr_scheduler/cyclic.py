@@ -4,7 +4,8 @@ import math
 import types
 from functools import partial
 
-from ember.optim.lr_scheduler.base import LRScheduler, _format_param, _set_group_value
+from ember.optim.lr_scheduler.base import (LRScheduler, _format_param, _set_group_value,
+                                           _warn_get_lr_called_within_step)
 from ember.optim.optimizer import Optimizer
 
 
@@ -82,6 +83,7 @@ class CyclicLR(LRScheduler):
         return self._scale_fn_ref(x)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
@@ -191,6 +193,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps "
