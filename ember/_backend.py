@@ -21,6 +21,8 @@ events) is not part of the seam and uses NumPy directly. Kernels outside NumPy's
 that another array library only has to supply them once.
 """
 
+import warnings
+
 import numpy
 
 xp = numpy  # the default array module: what ember's tensors hold unless given other arrays
@@ -110,3 +112,15 @@ def quiet():
     """Silence NumPy's floating-point warnings: PyTorch returns inf/nan for log(0), 1/0, sqrt(-1)
     without a word, so ember's ops must too."""
     return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+# NOTE [NumPy's floating-point warnings]
+# PyTorch computes inf·0, inf - inf or 1e300 as float32 silently, NaN and inf being values like
+# any other; NumPy warns ("invalid value encountered in multiply"). An `errstate` around every
+# op would cost 2 µs a call, so this one filter drops those warnings when the line that
+# raised them is ember's own (NumPy attributes them to the calling frame's module): a
+# user's own NumPy code keeps its warnings, and `python -W error` does not trip on ember's.
+# (Paths where a user's filters must not matter, or which run under `always`, use `quiet`.)
+warnings.filterwarnings(
+    "ignore", message=r"(invalid value|overflow|divide by zero|underflow) encountered in ",
+    category=RuntimeWarning, module=r"ember(\.|$)")

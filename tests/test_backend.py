@@ -213,3 +213,26 @@ def test_scatter_add_gives_np_add_at_bits(case, dtype):
         backwards = np.zeros(shape, dtype)
         np.add.at(backwards, index[::-1], values[::-1])
         assert not np.array_equal(backwards, expected)
+
+
+def test_numpy_float_warnings_of_ember_ops_are_silent_and_the_users_are_not():
+    """NOTE [NumPy's floating-point warnings]: under `-W error`, ember's inf·0 and inf - inf give
+    NaN silently as torch's do, while the program's own NumPy code still raises."""
+    import subprocess
+    import sys
+
+    program = (
+        "import numpy as np, ember\n"
+        "a = ember.tensor([float('-inf'), 1.0], requires_grad=True)\n"
+        "y = a * 0 + (a - a)\n"
+        "y.sum().backward()\n"
+        "print(y.isnan().tolist())\n"
+        "try:\n"
+        "    np.array([np.inf]) * 0\n"
+        "except RuntimeWarning as warning:\n"
+        "    print('user:', warning)\n")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", program], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[True, False]",
+                                        "user: invalid value encountered in multiply"]

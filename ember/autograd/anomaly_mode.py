@@ -1,7 +1,13 @@
 """Anomaly detection switches (matches `torch.autograd.detect_anomaly` / `set_detect_anomaly`).
 
-ember accepts them so scripts run unchanged; it records the flag but adds no forward traces.
+With it on (and check_nan), the engine raises as soon as a node's backward returns NaN, naming
+the node (`check_gradients`, called by ember/autograd/engine.py); ember keeps no forward traces,
+so the error does not print the forward call's traceback as PyTorch's does.
 """
+
+import warnings
+
+from ember._backend import xp
 
 _state = {"enabled": False, "check_nan": True}
 
@@ -34,8 +40,17 @@ class detect_anomaly(set_detect_anomaly):
 
     def __init__(self, check_nan: bool = True):
         self._check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
         self._previous = dict(_state)
         _state.update(enabled=True, check_nan=self._check_nan)
-        return self
+
+
+def check_gradients(node, gradients):
+    """PyTorch's anomaly check of what a node's backward returned: no NaN anywhere."""
+    for index, gradient in enumerate(gradients):
+        if gradient is not None and xp.isnan(gradient._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th "
+                               "output.")

@@ -15,6 +15,7 @@ from ember._dtype import _BY_NUMPY
 from ember._tensor import Tensor
 
 from ember.autograd import grad_mode
+from ember.autograd.anomaly_mode import _state as _ANOMALY, check_gradients
 from ember.autograd.function import (POST_ACCUMULATE_HOOKS, AccumulateGrad, Node,  # noqa: F401
                                      gradient_edge)
 
@@ -163,6 +164,8 @@ def _run_node(node, grads, retain_graph, create_graph, accumulate):
     if not retain_graph:
         node._release()
     result = _validate(node, result)
+    if _ANOMALY["enabled"] and _ANOMALY["check_nan"]:
+        check_gradients(node, result)
     if "_post_hooks" in attributes:
         for hook in attributes["_post_hooks"]:
             hook(result, tuple(grad_list))
