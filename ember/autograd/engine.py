@@ -50,7 +50,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
             if captures:
                 _capture(captures, captured, node, grads)
             next_grads = _run_node(node, grads, retain_graph, create_graph, inputs is None)
-            for (next_node, index), grad in zip(node.next_functions, next_grads):
+            for (next_node, index), grad in zip(node._edges, next_grads):
                 if next_node is None:
                     continue
                 if grad is not None:
@@ -100,7 +100,7 @@ def _count_dependencies(roots):
     stack = list(seen)
     while stack:
         node = stack.pop()
-        for next_node, _ in node.next_functions:
+        for next_node, _ in node._edges:
             if next_node is None:
                 continue
             dependencies[next_node] = dependencies.get(next_node, 0) + 1
@@ -140,7 +140,7 @@ def _capture(captures, captured, node, grads):
 
 
 def _run_node(node, grads, retain_graph, create_graph, accumulate):
-    """Apply hooks and the node's backward; return one gradient per next_functions edge."""
+    """Apply hooks and the node's backward; return one gradient per edge."""
     if isinstance(node, AccumulateGrad):
         if accumulate:
             _accumulate_into_leaf(node.variable, grads.get(0), create_graph, steal=True)
@@ -159,7 +159,7 @@ def _run_node(node, grads, retain_graph, create_graph, accumulate):
         if g is not None:
             break
     else:
-        return (None,) * len(node.next_functions)
+        return (None,) * len(node._edges)
     result = node._apply(tuple(grad_list))
     if not retain_graph:
         node._release()
@@ -192,7 +192,7 @@ def _apply_tensor_hooks(node, grad_list):
 
 def _validate(node, result):
     """Check the number, shapes and dtypes of the gradients a backward returned."""
-    edges = node.next_functions
+    edges = node._edges
     if len(result) == len(edges):
         checked = _checked_fast(node, result)
         if checked is not None:

@@ -87,7 +87,7 @@ class _RemovableHandle:
 class BackwardNode(Node):
     """The `ctx` of a Function call, kept as the grad_fn of its outputs.
 
-    It holds the edges to the inputs' nodes (`next_functions`), the tensors saved for backward
+    It holds the edges to the inputs' nodes (`_edges`), the tensors saved for backward
     with their versions, and the shapes/dtypes the gradients must have.
     """
 
@@ -96,7 +96,7 @@ class BackwardNode(Node):
     # NOTE [Class-level defaults]
     # Every op call makes a node, so its fields start as these class attributes and become
     # instance attributes only when set: creating a node costs no attribute writes.
-    next_functions = ()
+    _edges = ()  # one (node, index) per argument of apply: what the engine follows
     needs_input_grad = ()
     _saved = None
     _freed = False
@@ -106,6 +106,16 @@ class BackwardNode(Node):
     _output_meta = ()
     _tensor_pre_hooks = None
     _retains_grad = None
+
+    @property
+    def next_functions(self) -> tuple:
+        """The edges to the nodes of the tensor inputs, as PyTorch lists them: none for
+        arguments that are not tensors (dims, flags, numbers), in PyTorch's order where an op
+        defines `torch_edges`."""
+        torch_edges = self._function.torch_edges
+        if torch_edges is not None:
+            return torch_edges(self, self._edges)
+        return tuple([edge for edge in self._edges if edge is not NOT_A_TENSOR_EDGE])
 
     @functools.cached_property
     def metadata(self) -> dict:
@@ -186,7 +196,7 @@ class BackwardNode(Node):
         return result
 
 
-_KEPT_ATTRIBUTES = frozenset(("next_functions", "needs_input_grad", "metadata"))
+_KEPT_ATTRIBUTES = frozenset(("needs_input_grad", "metadata"))
 _NEVER_ARRAYS = frozenset((int, float, bool, str, tuple, list, dict, type(None)))
 
 
@@ -211,7 +221,7 @@ def _modified_message(t, version, node) -> str:
         owner, index = t.grad_fn, t._output_nr
         walker = t.grad_fn
         for _ in range(t._version_counter.value - version):
-            edges = getattr(walker, "next_functions", ())
+            edges = getattr(walker, "_edges", ())
             if not edges or edges[0][0] is None:
                 break
             walker, walker_index = edges[0]
@@ -238,6 +248,7 @@ class Function:
 
     _node_suffix = "Backward"
     _omits_trailing_grads = False  # (ember's own Functions may: engine's `_validate`)
+    torch_edges = None  # edges (one per apply argument) -> next_functions in PyTorch's order
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -398,7 +409,7 @@ def _link_inputs(ctx, args, Tensor):
         a = args[0]
         data = a._data
         ctx.needs_input_grad = _ONE_NEEDED
-        ctx.next_functions = (_edge(a),)
+        ctx._edges = (_edge(a),)
         ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
                             else a.dtype),)  # (the property, for subclasses)
         return
@@ -412,10 +423,10 @@ def _link_inputs(ctx, args, Tensor):
                                else a.dtype))
         else:
             needs.append(False)
-            edges.append(_NO_EDGE)
+            edges.append(_NO_EDGE if isinstance(a, Tensor) else NOT_A_TENSOR_EDGE)
             input_meta.append(None)
     ctx.needs_input_grad = tuple(needs)
-    ctx.next_functions = tuple(edges)
+    ctx._edges = tuple(edges)
     ctx._input_meta = tuple(input_meta)
 
 
@@ -450,7 +461,36 @@ def _link_outputs(ctx, outputs, Tensor):
 
 _NOT_A_TENSOR = ((), None)
 _NO_EDGE = (None, 0)
+NOT_A_TENSOR_EDGE = tuple([None, 0])  # a non-tensor argument's edge, left out of next_functions
+# (made at run time: the constant (None, 0) would be the very object _NO_EDGE is)
 _ONE_NEEDED = (True,)
+class _ShownNode(Node):
+    """A node PyTorch's graph has where ember's fused op has none (the TBackward0 between a
+    Linear's node and its weight): listed in next_functions, never run by the engine."""
+
+    def __init__(self, next_functions):
+        self.next_functions = next_functions
+
+
+@functools.lru_cache(maxsize=None)
+def _shown_node_class(name):
+    return type(name, (_ShownNode,), {})
+
+
+def tensor_slots(first, count):
+    """A `torch_edges` for ops whose PyTorch node lists `count` tensor inputs from argument
+    `first` on, a None one (no bias, say) as (None, 0): Where's (a, b), Convolution's (x, w, b)."""
+    def torch_edges(node, edges):
+        return tuple([_NO_EDGE if edge is NOT_A_TENSOR_EDGE else edge
+                      for edge in edges[first:first + count]])
+    return staticmethod(torch_edges)
+
+
+def shown_node(name, next_functions):
+    """A `_ShownNode` of PyTorch's node class name, with these edges."""
+    return _shown_node_class(name)(next_functions)
+
+
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into `tensor.grad`.
 
@@ -460,7 +500,7 @@ class AccumulateGrad(Node):
     as some graph uses it, and the next graph built from the leaf makes a new one.
     """
 
-    next_functions = ()
+    next_functions = _edges = ()
 
     def __init__(self, variable):
         self.variable = variable

@@ -9,7 +9,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
-from ember.autograd.function import Op
+from ember.autograd.function import Op, tensor_slots
 from ember.ops._opmath import magnitude
 from ember.ops._selection import where_array
 from ember.ops.relu_kernels import kept
@@ -222,6 +222,8 @@ def tensor_hash(self):
 
 class Where(Op):
     """y = a where cond else b;  ga = gy where cond,  gb = gy where not cond."""
+
+    torch_edges = tensor_slots(1, 2)  # (PyTorch's node lists a and b, not the condition)
 
     @staticmethod
     def forward(ctx, condition, a, b):

@@ -42,7 +42,7 @@ from ember._autocast import lower_precision
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
-from ember.autograd.function import Op
+from ember.autograd.function import Op, tensor_slots
 from ember.ops._wirtinger import conj
 from ember.ops._conv_bias import _bias_as_input, _check_bias_type
 from ember.autograd.grad_mode import is_grad_enabled
@@ -70,6 +70,8 @@ def _named(op, node_name):
 # ---- the ops --------------------------------------------------------------------------------
 class Convolution(Op):
     """y = conv(x, w) + b;  gx = convT(gy, w),  gw = corr(x, gy),  gb = Σ_{n,spatial} gy."""
+
+    torch_edges = tensor_slots(0, 3)  # (PyTorch's node lists input, weight and bias)
 
     @staticmethod
     def forward(ctx, x, w, b, geo, out):
@@ -106,6 +108,8 @@ class Convolution(Op):
 
 class ConvTranspose(Op):
     """y = convT(x, w) (the adjoint of conv in x);  gx = conv(gy, w),  gw = corr(gy, x)."""
+
+    torch_edges = tensor_slots(0, 3)  # (PyTorch's node lists input, weight and bias)
 
     node_name = "ConvolutionBackward0"
 

@@ -20,7 +20,8 @@ from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember._autocast import ACTIVE as autocast_active
-from ember.autograd.function import EXPORT_HOOK, VMAP_HOOK, Op, once_differentiable
+from ember.autograd.function import (EXPORT_HOOK, NOT_A_TENSOR_EDGE, VMAP_HOOK, Op,
+                                     once_differentiable, shown_node, tensor_slots)
 from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows_backward
 from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
@@ -44,6 +45,17 @@ class Linear(Op):
     """y = x·Wᵀ + b;  gx = gy·conj(W),  gW = gyᵀ·conj(x) (over all batch dims),  gb = Σ gy."""
 
     node_name = "AddmmBackward0"
+
+    @staticmethod
+    def torch_edges(node, edges):
+        """next_functions as PyTorch's addmm(b, x, Wᵀ) / mm(x, Wᵀ) node has them: the bias
+        first, the weight behind the TBackward0 node of its transpose (an N-d input's node, a
+        view of that product in PyTorch, lists its inputs as they are)."""
+        x, w, b = edges
+        if node.name() not in ("AddmmBackward0", "MmBackward0"):
+            return tuple([edge for edge in edges if edge is not NOT_A_TENSOR_EDGE])
+        weight_t = w if w[0] is None else (shown_node("TBackward0", (w,)), 0)
+        return (x, weight_t) if b is NOT_A_TENSOR_EDGE else (b, x, weight_t)
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -322,6 +334,8 @@ class Normalize(Op):
     gx = (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)) / √(σ² + ε)   (batch statistics)
     gx = ĝ / √(σ² + ε)                              (given statistics)
     """
+
+    torch_edges = tensor_slots(0, 3)  # (PyTorch's node lists input, weight and bias)
 
     node_name = "NativeBatchNormBackward0"
     # NOTE [batch_norm's float16 statistics]: PyTorch's CPU batch norm keeps the batch mean

@@ -423,7 +423,7 @@ def _torch_grad_inputs(node, grad_inputs, grad_outputs):
 
 def _torch_edges(node):
     """The grad_fns of the node's inputs as torch's node has them (None where none)."""
-    edges = [fn for fn, _ in node.next_functions]
+    edges = [fn for fn, _ in node._edges]
     return edges[:3] if node.name() == "ConvolutionBackward0" else edges
 
 
