@@ -48,5 +48,6 @@ from ember.ops import sparse, sparse_reduce  # last: sparse re-files torch.mm/ma
 from ember.ops import sparse_compressed, sparse_products  # CSR/CSC, sparse × sparse
 from ember.ops import sparse_inplace  # dense.add_(sparse), sparse.add_/mul_/zero_ (optimizers)
 from ember.ops import aten_functional, aten_losses, aten_utilities  # torch.dropout, ... (aten's)
+from ember.ops import foreach  # torch._foreach_*: an op over each tensor of a list
 from ember.ops import aten  # torch.ops.aten: aten-level overload packets over the ops above
 from ember._library._namespaces import ops_getattr as __getattr__  # torch.ops.<ns>: custom ops
