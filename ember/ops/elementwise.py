@@ -153,7 +153,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(power_arrays(a._data, b._data))
+        y = array_result(power_arrays(a._data, b._data))
         ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
         return y
 

@@ -13,7 +13,7 @@ from ember import _dtype, _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, torch_function
 from ember._tensor import Tensor, short_name
-from ember.autograd.function import Op
+from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._util import as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, is_complex
 from ember.ops.broadcast import sum_to
@@ -92,7 +92,7 @@ class Hypot(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(xp.hypot(a._data, b._data))
+        y = array_result(xp.hypot(a._data, b._data))
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -109,9 +109,9 @@ class Logaddexp(Op):
     @staticmethod
     def forward(ctx, a, b):
         if is_complex(a):
-            y = Tensor._make(_complex_logaddexp(a._data, b._data))
+            y = array_result(_complex_logaddexp(a._data, b._data))
         else:
-            y = Tensor._make(xp.logaddexp(a._data, b._data))
+            y = array_result(xp.logaddexp(a._data, b._data))
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -135,7 +135,7 @@ class Logaddexp2(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = Tensor._make(xp.logaddexp2(a._data, b._data))
+        y = array_result(xp.logaddexp2(a._data, b._data))
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -235,7 +235,7 @@ class Frexp(Op):
     def forward(ctx, x):
         mantissa, exponent = xp.frexp(x._data)
         ctx.scale = xp.exp2(-exponent.astype(x._data.dtype))
-        return Tensor._make(mantissa), Tensor._make(exponent.astype(xp.int32))
+        return array_result(mantissa), array_result(exponent.astype(xp.int32))
 
     @staticmethod
     def backward(ctx, g_mantissa, g_exponent):

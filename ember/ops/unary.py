@@ -16,7 +16,7 @@ from ember.ops._opmath import magnitude, through_float64, widen
 from ember.ops import activation_kernels
 from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
-from ember.autograd.function import Op
+from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._util import float_operand
 from ember.ops.comparison import zero_gradient
 from ember.ops._wirtinger import chain, conj
@@ -54,7 +54,7 @@ class Exp(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(xp.exp(x._data))
+            y = array_result(xp.exp(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -70,7 +70,7 @@ class Expm1(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(xp.expm1(x._data))
+            y = array_result(xp.expm1(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -146,7 +146,7 @@ class Sqrt(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(xp.sqrt(x._data))
+            y = array_result(xp.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -162,7 +162,7 @@ class Rsqrt(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():  # (float16/bfloat16 in float32, rounded once: NOTE [opmath])
-            y = Tensor._make((1 / xp.sqrt(widen(x._data))).astype(x._data.dtype, copy=False))
+            y = array_result((1 / xp.sqrt(widen(x._data))).astype(x._data.dtype, copy=False))
         ctx.save_for_backward(y)
         return y
 
@@ -178,7 +178,7 @@ class Reciprocal(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(xp.reciprocal(x._data))
+            y = array_result(xp.reciprocal(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -221,7 +221,7 @@ class Tan(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(xp.tan(x._data))
+        y = array_result(xp.tan(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -310,7 +310,7 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(xp.tanh(x._data))
+        y = array_result(xp.tanh(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -385,7 +385,7 @@ class Erfinv(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(_scipy.function("erfinv")(x._data).astype(x._data.dtype, copy=False))
+            y = array_result(_scipy.function("erfinv")(x._data).astype(x._data.dtype, copy=False))
         ctx.save_for_backward(y)
         return y
 

@@ -12,7 +12,7 @@ from ember import _dtype, _scipy
 from ember._backend import quiet, xp
 from ember._registry import op
 from ember._tensor import Tensor
-from ember.autograd.function import Op
+from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._opmath import widen
 from ember.ops._util import float_operand
 from ember.ops._wirtinger import chain, conj, is_complex
@@ -73,7 +73,7 @@ class Exp2(Op):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            y = Tensor._make(xp.exp2(x._data))
+            y = array_result(xp.exp2(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -226,7 +226,7 @@ def signbit(input: Tensor) -> Tensor:
         return Tensor._make(xp.zeros_like(input._data, dtype=bool))
     if input.dtype.is_complex:
         raise NotImplementedError("signbit is not implemented for complex tensors.")
-    return Tensor._make(xp.signbit(input._data))
+    return array_result(xp.signbit(input._data))
 
 
 @op(method=True)
@@ -283,7 +283,7 @@ def _refuse_complex(input, name):
 def isposinf(input: Tensor) -> Tensor:
     """Whether each element is +inf (matches `torch.isposinf`)."""
     _refuse_complex(input, "isposinf")
-    return Tensor._make(xp.isposinf(input._data) if input.dtype.is_floating_point
+    return array_result(xp.isposinf(input._data) if input.dtype.is_floating_point
                         else xp.zeros_like(input._data, dtype=bool))
 
 
@@ -291,7 +291,7 @@ def isposinf(input: Tensor) -> Tensor:
 def isneginf(input: Tensor) -> Tensor:
     """Whether each element is -inf (matches `torch.isneginf`)."""
     _refuse_complex(input, "isneginf")
-    return Tensor._make(xp.isneginf(input._data) if input.dtype.is_floating_point
+    return array_result(xp.isneginf(input._data) if input.dtype.is_floating_point
                         else xp.zeros_like(input._data, dtype=bool))
 
 
@@ -299,4 +299,4 @@ def isneginf(input: Tensor) -> Tensor:
 def isreal(input: Tensor) -> Tensor:
     """Whether each element has a zero imaginary part: all true for real dtypes (matches
     `torch.isreal`)."""
-    return Tensor._make(xp.isreal(input._data))
+    return array_result(xp.isreal(input._data))
