@@ -1,6 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
 from ember._backend import xp
+from ember.optim import _half
 from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _scalar_tensor,
                                    _zeros_like, update_in_blocks)
 
@@ -44,6 +45,24 @@ def _adadelta_block(param, grad, square_avg, acc_delta, lr, rho, eps):
     param -= delta
 
 
+@_half.silent
+def adadelta_update_half(param, grad, step, square_avg, acc_delta, *, lr, rho, eps,
+                         weight_decay, maximize):
+    """`adadelta_update` on a 16-bit param: torch's `_single_tensor_adadelta` op by op, each
+    rounded once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    _increment(step)
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    square_avg[...] = _half.addcmul(_half.mul(square_avg, rho), grad, grad, 1 - rho)
+    std = _half.sqrt(_half.add_scalar(square_avg, eps))
+    delta = _half.sqrt(_half.add_scalar(acc_delta, eps))
+    delta = _half.mul(_half.div(delta, std), grad)
+    acc_delta[...] = _half.addcmul(_half.mul(acc_delta, rho), delta, delta, 1 - rho)
+    param[...] = _half.add(param, delta, -lr)
+
+
 class Adadelta(Optimizer):
     """Adadelta (matches `torch.optim.Adadelta`)."""
 
@@ -68,6 +87,7 @@ class Adadelta(Optimizer):
                 "acc_delta": _zeros_like(p)}
 
     def _update(self, param, grad, state, hyper):
-        adadelta_update(param, grad, state["step"], state["square_avg"], state["acc_delta"],
-                        lr=hyper["lr"], rho=hyper["rho"], eps=hyper["eps"],
-                        weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])
+        update = adadelta_update_half if _half.is_half(param) else adadelta_update
+        update(param, grad, state["step"], state["square_avg"], state["acc_delta"],
+               lr=hyper["lr"], rho=hyper["rho"], eps=hyper["eps"],
+               weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])

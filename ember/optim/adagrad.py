@@ -2,6 +2,7 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.optim import _half
 from ember.ops.sparse import sparse_coo_tensor
 from ember.optim.optimizer import (Optimizer, _check_fused, _check_lr, _increment,
                                    _scalar_tensor)
@@ -20,6 +21,22 @@ def adagrad_update(param, grad, step, state_sum, *, lr, lr_decay, weight_decay, 
     clr = lr / (1 + (t - 1) * lr_decay)
     state_sum += grad * grad
     param += -clr * (grad / (xp.sqrt(state_sum) + eps))
+
+
+@_half.silent
+def adagrad_update_half(param, grad, step, state_sum, *, lr, lr_decay, weight_decay, eps,
+                        maximize):
+    """`adagrad_update` on a 16-bit param: torch's `_single_tensor_adagrad` op by op, each
+    rounded once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    clr = lr / (1 + (t - 1) * lr_decay)
+    state_sum[...] = _half.addcmul(state_sum, grad, grad, 1)
+    std = _half.add_scalar(_half.sqrt(state_sum), eps)
+    param[...] = _half.addcdiv(param, grad, std, -clr)
 
 
 class Adagrad(Optimizer):
@@ -54,9 +71,10 @@ class Adagrad(Optimizer):
                 "sum": Tensor._make(xp.full_like(p._data, value))}
 
     def _update(self, param, grad, state, hyper):
-        adagrad_update(param, grad, state["step"], state["sum"], lr=hyper["lr"],
-                       lr_decay=hyper["lr_decay"], weight_decay=hyper["weight_decay"],
-                       eps=hyper["eps"], maximize=hyper["maximize"])
+        update = adagrad_update_half if _half.is_half(param) else adagrad_update
+        update(param, grad, state["step"], state["sum"], lr=hyper["lr"],
+               lr_decay=hyper["lr_decay"], weight_decay=hyper["weight_decay"],
+               eps=hyper["eps"], maximize=hyper["maximize"])
 
     def _sparse_update(self, p, grad, state, hyper):
         """PyTorch's Adagrad on a sparse gradient: the coalesced gradient's squares added to

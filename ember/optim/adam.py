@@ -2,6 +2,7 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.optim import _half
 from ember.optim.optimizer import (Optimizer, _check_fused, _check_lr, _increment,
                                    _scalar_tensor, _zeros_like, update_in_blocks)
 
@@ -58,6 +59,28 @@ def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2,
     param += denom
 
 
+@_half.silent
+def adam_update_half(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1,
+                     beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    """`adam_update` on a 16-bit param: torch's `_single_tensor_adam` op by op, each rounded
+    once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param[...] = _half.mul(param, 1 - lr * weight_decay)
+        else:
+            grad = _half.add(grad, param, weight_decay)
+    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
+    exp_avg_sq[...] = _half.addcmul(_half.mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)
+    second = exp_avg_sq
+    if amsgrad:
+        second = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    denom = _half.add_scalar(_half.div(_half.sqrt(second), (1 - beta2 ** t) ** 0.5), eps)
+    param[...] = _half.addcdiv(param, exp_avg, denom, -(lr / (1 - beta1 ** t)))
+
+
 class Adam(Optimizer):
     """Adam (matches `torch.optim.Adam`)."""
 
@@ -88,11 +111,12 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, hyper):
         beta1, beta2 = hyper["betas"]
-        adam_update(param, grad, state["step"], state["exp_avg"], state["exp_avg_sq"],
-                    state.get("max_exp_avg_sq"), lr=hyper["lr"], beta1=float(beta1),
-                    beta2=float(beta2), eps=hyper["eps"], weight_decay=hyper["weight_decay"],
-                    amsgrad=hyper["amsgrad"], maximize=hyper["maximize"],
-                    decoupled_weight_decay=hyper["decoupled_weight_decay"])
+        update = adam_update_half if _half.is_half(param) else adam_update
+        update(param, grad, state["step"], state["exp_avg"], state["exp_avg_sq"],
+               state.get("max_exp_avg_sq"), lr=hyper["lr"], beta1=float(beta1),
+               beta2=float(beta2), eps=hyper["eps"], weight_decay=hyper["weight_decay"],
+               amsgrad=hyper["amsgrad"], maximize=hyper["maximize"],
+               decoupled_weight_decay=hyper["decoupled_weight_decay"])
 
 
 class AdamW(Adam):

@@ -1,6 +1,7 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 
 from ember._backend import xp
+from ember.optim import _half
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -23,6 +24,22 @@ def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps,
     param += -clr * (exp_avg / exp_inf)
 
 
+@_half.silent
+def adamax_update_half(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps,
+                       weight_decay, maximize):
+    """`adamax_update` on a 16-bit param: torch's `_single_tensor_adamax` op by op, each
+    rounded once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
+    # (eps is rounded to 16 bits by `add_`: float16 makes the default 1e-8 a zero)
+    xp.maximum(_half.mul(exp_inf, beta2), _half.add_scalar(xp.abs(grad), eps), out=exp_inf)
+    param[...] = _half.addcdiv(param, exp_avg, exp_inf, -(lr / (1 - beta1 ** t)))
+
+
 class Adamax(Optimizer):
     """Adamax (matches `torch.optim.Adamax`)."""
 
@@ -41,6 +58,7 @@ class Adamax(Optimizer):
 
     def _update(self, param, grad, state, hyper):
         beta1, beta2 = hyper["betas"]
-        adamax_update(param, grad, state["step"], state["exp_avg"], state["exp_inf"],
-                      lr=hyper["lr"], beta1=beta1, beta2=beta2, eps=hyper["eps"],
-                      weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])
+        update = adamax_update_half if _half.is_half(param) else adamax_update
+        update(param, grad, state["step"], state["exp_avg"], state["exp_inf"],
+               lr=hyper["lr"], beta1=beta1, beta2=beta2, eps=hyper["eps"],
+               weight_decay=hyper["weight_decay"], maximize=hyper["maximize"])

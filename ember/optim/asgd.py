@@ -1,5 +1,6 @@
 """ASGD: SGD with a decaying step size and a running average of the iterates (Polyak)."""
 
+from ember.optim import _half
 from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
                                     _scalar_tensor, _zeros_like)
 
@@ -28,6 +29,29 @@ def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_
     mu[...] = 1 / max(1, t - t0)
 
 
+@_half.silent
+def asgd_update_half(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_decay,
+                     maximize):
+    """`asgd_update` on a 16-bit param: torch's `_single_tensor_asgd` op by op, each rounded
+    once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py); eta and
+    mu stay float32 0-d states."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    eta_value = float(eta)
+    param[...] = _half.mul(param, 1 - lambd * eta_value)  # decay term
+    param[...] = _half.add(param, grad, -eta_value)
+    if float(mu) != 1:
+        # (a float32 0-d mu multiplies a 16-bit tensor as a float32 scalar)
+        ax[...] = _half.add(ax, _half.mul(_half.add(param, ax, -1), float(mu)))
+    else:
+        ax[...] = param
+    eta[...] = lr / ((1 + lambd * lr * t) ** alpha)
+    mu[...] = 1 / max(1, t - t0)
+
+
 class ASGD(Optimizer):
     """Averaged stochastic gradient descent (matches `torch.optim.ASGD`)."""
 
@@ -47,7 +71,8 @@ class ASGD(Optimizer):
                 "mu": _scalar_tensor(1.0), "ax": _zeros_like(p)}
 
     def _update(self, param, grad, state, hyper):
-        asgd_update(param, grad, state["step"], state["eta"], state["mu"], state["ax"],
-                    lr=hyper["lr"], lambd=hyper["lambd"], alpha=hyper["alpha"],
-                    t0=hyper["t0"], weight_decay=hyper["weight_decay"],
-                    maximize=hyper["maximize"])
+        update = asgd_update_half if _half.is_half(param) else asgd_update
+        update(param, grad, state["step"], state["eta"], state["mu"], state["ax"],
+               lr=hyper["lr"], lambd=hyper["lambd"], alpha=hyper["alpha"],
+               t0=hyper["t0"], weight_decay=hyper["weight_decay"],
+               maximize=hyper["maximize"])

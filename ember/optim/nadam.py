@@ -1,6 +1,7 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule."""
 
 from ember._backend import xp
+from ember.optim import _half
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -33,6 +34,32 @@ def nadam_update(param, grad, step, mu_product, exp_avg, exp_avg_sq, *, lr, beta
     param += (-lr * mu_next / (1.0 - product * mu_next)) * (exp_avg / denom)
 
 
+@_half.silent
+def nadam_update_half(param, grad, step, mu_product, exp_avg, exp_avg_sq, *, lr, beta1, beta2,
+                      eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+    """`nadam_update` on a 16-bit param: torch's `_single_tensor_nadam` op by op, each rounded
+    once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    bias_correction2 = 1 - beta2 ** t
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param[...] = _half.mul(param, 1 - lr * weight_decay)
+        else:
+            grad = _half.add(grad, param, weight_decay)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
+    mu_product *= mu  # (a float32 0-d state, as in PyTorch)
+    product = float(mu_product)
+    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
+    exp_avg_sq[...] = _half.addcmul(_half.mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)
+    denom = _half.add_scalar(_half.sqrt(_half.div(exp_avg_sq, bias_correction2)), eps)
+    param[...] = _half.addcdiv(param, grad, denom, -lr * (1.0 - mu) / (1.0 - product))
+    param[...] = _half.addcdiv(param, exp_avg, denom,
+                               (-lr * mu_next) / (1.0 - product * mu_next))
+
+
 class NAdam(Optimizer):
     """NAdam (matches `torch.optim.NAdam`)."""
 
@@ -57,9 +84,10 @@ class NAdam(Optimizer):
 
     def _update(self, param, grad, state, hyper):
         beta1, beta2 = hyper["betas"]
-        nadam_update(param, grad, state["step"], state["mu_product"], state["exp_avg"],
-                     state["exp_avg_sq"], lr=hyper["lr"], beta1=beta1, beta2=beta2,
-                     eps=hyper["eps"], weight_decay=hyper["weight_decay"],
-                     momentum_decay=hyper["momentum_decay"],
-                     decoupled_weight_decay=hyper["decoupled_weight_decay"],
-                     maximize=hyper["maximize"])
+        update = nadam_update_half if _half.is_half(param) else nadam_update
+        update(param, grad, state["step"], state["mu_product"], state["exp_avg"],
+               state["exp_avg_sq"], lr=hyper["lr"], beta1=beta1, beta2=beta2,
+               eps=hyper["eps"], weight_decay=hyper["weight_decay"],
+               momentum_decay=hyper["momentum_decay"],
+               decoupled_weight_decay=hyper["decoupled_weight_decay"],
+               maximize=hyper["maximize"])

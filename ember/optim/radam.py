@@ -1,6 +1,7 @@
 """RAdam: Adam with a rectified (variance-corrected) adaptive learning rate."""
 
 from ember._backend import xp
+from ember.optim import _half
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
 
@@ -38,6 +39,35 @@ def radam_update(param, grad, step, exp_avg, exp_avg_sq, *, lr, beta1, beta2, ep
         param -= corrected * lr
 
 
+@_half.silent
+def radam_update_half(param, grad, step, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps,
+                      weight_decay, decoupled_weight_decay, maximize):
+    """`radam_update` on a 16-bit param: torch's `_single_tensor_radam` op by op, each rounded
+    once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    t = _increment(step)
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param[...] = _half.mul(param, 1 - lr * weight_decay)
+        else:
+            grad = _half.add(grad, param, weight_decay)
+    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
+    exp_avg_sq[...] = _half.addcmul(_half.mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)
+    bias_correction2 = 1 - beta2 ** t
+    update = _half.mul(_half.div(exp_avg, 1 - beta1 ** t), lr)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * (beta2 ** t) / bias_correction2
+    if rho_t > 5.0:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        # PyTorch's `number / tensor` is `tensor.reciprocal() * number` (two roundings).
+        std = _half.add_scalar(_half.sqrt(exp_avg_sq), eps)
+        adaptive_lr = _half.mul(_half.reciprocal(std), bias_correction2 ** 0.5)
+        update = _half.mul(_half.mul(update, adaptive_lr), rect)
+    param[...] = _half.add(param, update, -1.0)
+
+
 class RAdam(Optimizer):
     """RAdam (matches `torch.optim.RAdam`)."""
 
@@ -59,8 +89,9 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, state, hyper):
         beta1, beta2 = hyper["betas"]
-        radam_update(param, grad, state["step"], state["exp_avg"], state["exp_avg_sq"],
-                     lr=hyper["lr"], beta1=beta1, beta2=beta2, eps=hyper["eps"],
-                     weight_decay=hyper["weight_decay"],
-                     decoupled_weight_decay=hyper["decoupled_weight_decay"],
-                     maximize=hyper["maximize"])
+        update = radam_update_half if _half.is_half(param) else radam_update
+        update(param, grad, state["step"], state["exp_avg"], state["exp_avg_sq"],
+               lr=hyper["lr"], beta1=beta1, beta2=beta2, eps=hyper["eps"],
+               weight_decay=hyper["weight_decay"],
+               decoupled_weight_decay=hyper["decoupled_weight_decay"],
+               maximize=hyper["maximize"])

@@ -1,6 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 
 from ember._backend import xp
+from ember.optim import _half
 from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _scalar_tensor,
                                    _zeros_like)
 
@@ -30,6 +31,30 @@ def rmsprop_update(param, grad, step, square_avg, grad_avg, momentum_buffer, *, 
         param -= lr * momentum_buffer
     else:
         param += -lr * (grad / avg)
+
+
+@_half.silent
+def rmsprop_update_half(param, grad, step, square_avg, grad_avg, momentum_buffer, *, lr, alpha,
+                        eps, weight_decay, momentum, centered, maximize):
+    """`rmsprop_update` on a 16-bit param: torch's `_single_tensor_rmsprop` op by op, each
+    rounded once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    _increment(step)
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    square_avg[...] = _half.addcmul(_half.mul(square_avg, alpha), grad, grad, 1 - alpha)
+    if centered:
+        grad_avg[...] = _half.lerp(grad_avg, grad, 1 - alpha)
+        avg = _half.sqrt(_half.addcmul(square_avg, grad_avg, grad_avg, -1))
+    else:
+        avg = _half.sqrt(square_avg)
+    avg = _half.add_scalar(avg, eps)
+    if momentum > 0:
+        momentum_buffer[...] = _half.addcdiv(_half.mul(momentum_buffer, momentum), grad, avg)
+        param[...] = _half.add(param, momentum_buffer, -lr)
+    else:
+        param[...] = _half.addcdiv(param, grad, avg, -lr)
 
 
 class RMSprop(Optimizer):
@@ -64,8 +89,9 @@ class RMSprop(Optimizer):
         return state
 
     def _update(self, param, grad, state, hyper):
-        rmsprop_update(param, grad, state["step"], state["square_avg"], state.get("grad_avg"),
-                       state.get("momentum_buffer"), lr=hyper["lr"], alpha=hyper["alpha"],
-                       eps=hyper["eps"], weight_decay=hyper["weight_decay"],
-                       momentum=hyper["momentum"], centered=hyper["centered"],
-                       maximize=hyper["maximize"])
+        update = rmsprop_update_half if _half.is_half(param) else rmsprop_update
+        update(param, grad, state["step"], state["square_avg"], state.get("grad_avg"),
+               state.get("momentum_buffer"), lr=hyper["lr"], alpha=hyper["alpha"],
+               eps=hyper["eps"], weight_decay=hyper["weight_decay"],
+               momentum=hyper["momentum"], centered=hyper["centered"],
+               maximize=hyper["maximize"])

@@ -2,6 +2,7 @@
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.optim import _half
 from ember.optim.optimizer import Optimizer, _check_fused, required, update_in_blocks
 
 # SGD's few passes per element are cheap: measured, two threads only win on parameters of
@@ -44,6 +45,26 @@ def _sgd_block(param, grad, buffer, lr, momentum, dampening, weight_decay, neste
     param -= lr * grad
 
 
+@_half.silent
+def sgd_update_half(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay,
+                    nesterov, maximize):
+    """`sgd_update` on a 16-bit param: torch's `_single_tensor_sgd` op by op, each rounded
+    once to 16 bits (NOTE [Half-precision optimizer steps] in ember/optim/_half.py)."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = _half.add(grad, param, weight_decay)
+    if momentum != 0:
+        if momentum_buffer is None:
+            momentum_buffer = grad.copy()
+        else:
+            momentum_buffer[...] = _half.add(_half.mul(momentum_buffer, momentum), grad,
+                                             1 - dampening)
+        grad = _half.add(grad, momentum_buffer, momentum) if nesterov else momentum_buffer
+    param[...] = _half.add(param, grad, -lr)
+    return momentum_buffer
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (matches `torch.optim.SGD`)."""
 
@@ -71,10 +92,11 @@ class SGD(Optimizer):
         return {"momentum_buffer": None} if group["momentum"] != 0 else {}
 
     def _update(self, param, grad, state, hyper):
-        buffer = sgd_update(param, grad, state.get("momentum_buffer"), lr=hyper["lr"],
-                            momentum=hyper["momentum"], dampening=hyper["dampening"],
-                            weight_decay=hyper["weight_decay"], nesterov=hyper["nesterov"],
-                            maximize=hyper["maximize"])
+        update = sgd_update_half if _half.is_half(param) else sgd_update
+        buffer = update(param, grad, state.get("momentum_buffer"), lr=hyper["lr"],
+                        momentum=hyper["momentum"], dampening=hyper["dampening"],
+                        weight_decay=hyper["weight_decay"], nesterov=hyper["nesterov"],
+                        maximize=hyper["maximize"])
         if hyper["momentum"] != 0:
             state["momentum_buffer"] = buffer
 
