@@ -12,6 +12,8 @@ The op families in `ember.ops` attach their methods at the end of each module
 math.
 """
 
+import sys
+import warnings
 import weakref
 
 from ember import _dtype
@@ -86,6 +88,39 @@ def format_order(fmt, ndim):
     if len(order) != ndim:
         raise RuntimeError(f"required rank {len(order)} tensor to use {fmt.name} format")
     return order
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at "
+    "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)")
+_SCALAR_CONVERSION = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)")
+_SCALAR_CONVERSION_WARNED = [False]
+
+
+def _warn_non_leaf_grad(tensor):
+    """torch warns (each time) on reading the unset .grad of a non-leaf that retains none."""
+    if not tensor.retains_grad:  # (ember's own code reads the field, `_grad`)
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=3)
+
+
+def _warn_scalar_conversion(tensor):
+    """float()/complex() of a tensor requiring grad, in grad mode: torch's TORCH_WARN_ONCE (one
+    flag for both; every time under set_warn_always(True), without using up the once)."""
+    if not (tensor.requires_grad and GRAD_STATE["enabled"]):
+        return
+    # torch.set_warn_always's flag, kept by ember/ops/aten_utilities.py (which imports this module)
+    if not sys.modules["ember.ops.aten_utilities"]._WARN_ALWAYS["enabled"]:
+        if _SCALAR_CONVERSION_WARNED[0]:
+            return
+        _SCALAR_CONVERSION_WARNED[0] = True
+    warnings.warn(_SCALAR_CONVERSION, UserWarning, stacklevel=3)
 
 
 class Tensor:
@@ -171,7 +206,10 @@ class Tensor:
     @property
     def grad(self):
         """The gradient accumulated by backward, or None (matches `Tensor.grad`)."""
-        return self._grad
+        grad = self._grad
+        if grad is None and self.grad_fn is not None:
+            _warn_non_leaf_grad(self)
+        return grad
 
     @grad.setter
     def grad(self, value):
@@ -419,13 +457,14 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self):
+        _warn_scalar_conversion(self)
         return float(self._single_value())
 
     def __int__(self):
         return int(self._single_value())
 
     def _single_value(self):
-        """The one element of a one-element tensor, for int() and float() (a ValueError
+        """The one element of a one-element tensor, for int(), float() and complex() (a ValueError
         otherwise, as torch gives there, where item() raises RuntimeError)."""
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -444,7 +483,8 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __complex__(self):
-        return complex(self.item())
+        _warn_scalar_conversion(self)
+        return complex(self._single_value())
 
     def cpu(self):
         return self

@@ -264,7 +264,7 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
             replaced = hook(grad)
             if replaced is not None:
                 grad = replaced
-    current = tensor.grad
+    current = tensor._grad  # (the field: the getter warns for a non-leaf)
     if type(grad) is not Tensor or current is not None and type(current) is not Tensor:
         if grad.is_sparse or current is not None and current.is_sparse:
             _add_sparse_into_leaf(tensor, grad, create_graph)
@@ -281,9 +281,9 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
     if not create_graph:
         grad = grad.detach()
     if create_graph or _state["enabled"]:
-        tensor.grad = tensor.grad + grad
+        tensor.grad = current + grad
     else:
-        xp.add(tensor.grad._data, grad._data, out=tensor.grad._data)
+        xp.add(current._data, grad._data, out=current._data)
 
 
 def _add_sparse_into_leaf(tensor, grad, create_graph):
@@ -299,14 +299,14 @@ def _add_sparse_into_leaf(tensor, grad, create_graph):
     gradients, and leaves are where sparse ones pay (SGD, Adagrad and SparseAdam update only
     the rows they name).
     """
-    if tensor.grad is None:
+    if tensor._grad is None:
         tensor.grad = grad if create_graph else grad.clone()
     elif create_graph or _state["enabled"]:
-        tensor.grad = sum_gradients(tensor.grad, grad)
-    elif tensor.grad.is_sparse and not grad.is_sparse:
-        tensor.grad = grad.detach() + tensor.grad
+        tensor.grad = sum_gradients(tensor._grad, grad)
+    elif tensor._grad.is_sparse and not grad.is_sparse:
+        tensor.grad = grad.detach() + tensor._grad
     else:
-        tensor.grad.add_(grad.detach())
+        tensor._grad.add_(grad.detach())
 
 
 # A gradient tensor on its way into a leaf is held by the node's buffer in run_backward, the

@@ -21,7 +21,6 @@ this way, with no second implementation. An op whose backward works on raw array
 """
 
 import functools
-import re
 import weakref
 
 from ember._autocast import ACTIVE as _autocast_active
@@ -29,11 +28,12 @@ from ember._autocast import cast_arguments
 from ember._backend import as_array, get_array_module, is_array, xp
 from ember._dtype import _BY_NUMPY
 from ember._registry import tensor_method
-from ember._tensor import Tensor, type_name
+from ember._tensor import Tensor
 from ember.autograd._custom_function import forward_then_setup_context, keep_dirty_inputs
 from ember.autograd import grad_mode
 from ember.autograd.saved_tensors import (_NOTHING_SAVED, SAVED_TENSOR_HOOKS, SavedOutput,
-                                           _hold_saved_outputs, pack_saved, PackedTensor)
+                                           _hold_saved_outputs, modified_message, pack_saved,
+                                           PackedTensor)
 
 _state = grad_mode._state
 VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
@@ -147,7 +147,7 @@ class BackwardNode(Node):
                 tensors.append(t.unpack_hook(t.packed))
                 continue
             if t is not None and t._version_counter.value != version:
-                raise RuntimeError(_modified_message(t, version, self))
+                raise RuntimeError(modified_message(t, version, self))
             tensors.append(t)
         return tuple(tensors)
 
@@ -205,37 +205,6 @@ def _zeros_for_missing(grads, output_meta):
     module = get_array_module(*[g._data for g in grads if g is not None])
     return tuple([g if g is not None else Tensor._make(module.zeros(shape, dtype=dtype.numpy))
                   for g, (shape, dtype) in zip(grads, output_meta)])
-
-
-def _modified_message(t, version, node) -> str:
-    """PyTorch's words for a saved tensor changed in place since `node` saved it.
-
-    NOTE [Naming the modified tensor]
-    PyTorch names the op the tensor came out of, without "Backward0": the saving node itself
-    when the tensor is one of its outputs, else the tensor's current grad_fn; a leaf is not
-    named. Each in-place op since saving added one node on top of the tensor's history, so
-    walking that many first edges down from its grad_fn finds out whether it was `node`'s.
-    """
-    which = ""
-    if t.grad_fn is not None:
-        owner, index = t.grad_fn, t._output_nr
-        walker = t.grad_fn
-        for _ in range(t._version_counter.value - version):
-            edges = getattr(walker, "_edges", ())
-            if not edges or edges[0][0] is None:
-                break
-            walker, walker_index = edges[0]
-            if walker is node:
-                owner, index = node, walker_index
-                break
-        which = f", which is output {index} of {re.sub(r'Backward[0-9]*$', '', owner.name())},"
-    return (
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "
-        f"{t._version_counter.value}; expected version {version} instead. Hint: enable anomaly "
-        "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
-    )
 
 
 class Function:
@@ -464,19 +433,6 @@ _NO_EDGE = (None, 0)
 NOT_A_TENSOR_EDGE = tuple([None, 0])  # a non-tensor argument's edge, left out of next_functions
 # (made at run time: the constant (None, 0) would be the very object _NO_EDGE is)
 _ONE_NEEDED = (True,)
-class _ShownNode(Node):
-    """A node PyTorch's graph has where ember's fused op has none (the TBackward0 between a
-    Linear's node and its weight): listed in next_functions, never run by the engine."""
-
-    def __init__(self, next_functions):
-        self.next_functions = next_functions
-
-
-@functools.lru_cache(maxsize=None)
-def _shown_node_class(name):
-    return type(name, (_ShownNode,), {})
-
-
 def tensor_slots(first, count):
     """A `torch_edges` for ops whose PyTorch node lists `count` tensor inputs from argument
     `first` on, a None one (no bias, say) as (None, 0): Where's (a, b), Convolution's (x, w, b)."""
@@ -487,8 +443,14 @@ def tensor_slots(first, count):
 
 
 def shown_node(name, next_functions):
-    """A `_ShownNode` of PyTorch's node class name, with these edges."""
-    return _shown_node_class(name)(next_functions)
+    """A node PyTorch's graph has where ember's fused op has none (the TBackward0 between a
+    Linear's node and its weight): listed in next_functions, never run by the engine."""
+    node = (_SHOWN.get(name) or _SHOWN.setdefault(name, type(name, (Node,), {})))()
+    node.next_functions = next_functions
+    return node
+
+
+_SHOWN = {}  # name -> the Node class shown under that name
 
 
 class AccumulateGrad(Node):

@@ -1,7 +1,9 @@
 """How a node holds the tensors its op saved for backward: outputs without a reference cycle
 (`SavedOutput`) and, inside `saved_tensors_hooks`, whatever the pack hook made of them."""
 
-from ember._tensor import Tensor
+import re
+
+from ember._tensor import Tensor, type_name
 
 _make = Tensor._make
 _NOTHING_SAVED = (None, 0)
@@ -67,3 +69,34 @@ def pack_saved(tensors):
     pack, unpack = SAVED_TENSOR_HOOKS[-1]
     return tuple((PackedTensor(pack(t), unpack), 0) if t is not None else _NOTHING_SAVED
                  for t in tensors)
+
+
+def modified_message(t, version, node) -> str:
+    """PyTorch's words for a saved tensor changed in place since `node` saved it.
+
+    NOTE [Naming the modified tensor]
+    PyTorch names the op the tensor came out of, without "Backward0": the saving node itself
+    when the tensor is one of its outputs, else the tensor's current grad_fn; a leaf is not
+    named. Each in-place op since saving added one node on top of the tensor's history, so
+    walking that many first edges down from its grad_fn finds out whether it was `node`'s.
+    """
+    which = ""
+    if t.grad_fn is not None:
+        owner, index = t.grad_fn, t._output_nr
+        walker = t.grad_fn
+        for _ in range(t._version_counter.value - version):
+            edges = getattr(walker, "_edges", ())
+            if not edges or edges[0][0] is None:
+                break
+            walker, walker_index = edges[0]
+            if walker is node:
+                owner, index = node, walker_index
+                break
+        which = f", which is output {index} of {re.sub(r'Backward[0-9]*$', '', owner.name())},"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "
+        f"{t._version_counter.value}; expected version {version} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )

@@ -46,6 +46,7 @@ from ember.nn._functional_linear_cross_entropy import (  # noqa: F401 - re-expor
 from ember.ops import nn_ops as _nn
 from ember.ops._opmath import is_half as _is_half
 from ember.ops._node_names import renamed_node
+from ember.ops.bilinear import bilinear  # noqa: F401 - re-exported
 # Convolution, pooling, padding and resampling are written in their own op families.
 from ember.ops.conv import conv1d, conv2d, conv3d, conv_tbc  # noqa: F401 - re-exported
 from ember.nn import grad  # noqa: F401 - torch.nn.functional.grad is torch.nn.grad
@@ -72,7 +73,6 @@ from ember.ops.creation import empty_like as _empty_like, zeros as _zeros
 
 native_channel_shuffle = channel_shuffle
 linear = _nn.linear
-bilinear = _nn.bilinear
 
 
 # ---- dropout ------------------------------------------------------------------------------

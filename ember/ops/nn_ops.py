@@ -16,19 +16,18 @@ import math
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
 from ember._dtype import _category, bool as bool_
-from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember._autocast import ACTIVE as autocast_active
 from ember.autograd.function import (EXPORT_HOOK, NOT_A_TENSOR_EDGE, VMAP_HOOK, Op,
-                                     once_differentiable, shown_node, tensor_slots)
+                                     shown_node, tensor_slots)
 from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows_backward
 from ember.ops._util import check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.sparse_grad import embedding_sparse_grad
 from ember.ops._node_names import linear_node  # NOTE [grad_fn names of composite ops]
-from ember.ops.linalg import _product
+from ember.ops.linalg import _product, addmm
 from ember.ops.nn_norm_kernels import (affine, batch_grad_input, batch_moments, centre,
                                        exact_flat_channels, fits, grad_sums, rows, scaled,
                                        torch_affine_flat_channels)
@@ -65,9 +64,13 @@ class Linear(Op):
         # NumPy's matmul of a 3-D array by a matrix loops over the leading dimension instead,
         # several times slower for the thin products of sequence models.
         data = x._data
-        y = _product(_as_rows(data) if data.ndim > 2 else data, w._data.T)
-        if b is not None:
-            y += b._data
+        rows = _as_rows(data) if data.ndim > 2 else data
+        if b is not None and _is_half(data.dtype) and (data.ndim <= 2 or data.flags.c_contiguous):
+            y = _addmm_half(b._data, rows, w._data.T)  # PyTorch's addmm (NOTE [linear's two paths])
+        else:
+            y = _product(rows, w._data.T)
+            if b is not None:
+                y += b._data
         return y.reshape(data.shape[:-1] + (y.shape[-1],)) if data.ndim > 2 else y
 
     @staticmethod
@@ -86,7 +89,8 @@ class Linear(Op):
             gy2 = gy.reshape(-1, gy.shape[-1])
             gw = gy2.t().matmul(x.reshape(-1, x.shape[-1]))
         if ctx.needs_input_grad[2]:
-            gb = sum_to(gy, (gy.shape[-1],))
+            gb = gy.reshape(-1, gy.shape[-1]).sum(0) if _is_half(gy._data.dtype) else \
+                sum_to(gy, (gy.shape[-1],))  # (ember's sum: float32 accumulation for 16 bits)
         return gx, gw, gb
 
 
@@ -103,8 +107,17 @@ def _linear_grads(gy, x, w, needs):
         data = x._data
         gw = Tensor._make(_product(rows.T, _as_rows(data)))
     if needs[2]:
-        gb = Tensor._make(_sum_to_shape(gy, (gy.shape[-1],)))
+        gb = Tensor._make(_sum_to_shape(gy, (gy.shape[-1],)) if not _is_half(gy.dtype) else
+                          xp.sum(rows, axis=0, dtype=xp.float32).astype(gy.dtype))
     return gx, gw, gb
+
+
+def _addmm_half(c, a, b):
+    """c + a·b of float16/bfloat16 arrays as PyTorch's addmm computes it: accumulated in float32
+    with c added there, rounded once (NOTE [16-bit addmm] in ember/ops/linalg.py)."""
+    y = _product(a.astype(xp.float32), b.astype(xp.float32))
+    y += c.astype(xp.float32)
+    return y.astype(a.dtype)
 
 
 def _as_rows(a):
@@ -138,6 +151,8 @@ def _linear_general(input: Tensor, weight: Tensor, bias) -> Tensor:
     2-D or the bias 1-D (so the bias broadcasts to the (rows, out) result, and its dtype must be
     the weight's), else as matmul(input, weightᵀ) (so a 1-D weight gives a matrix-vector
     product) followed by an in-place add of the bias (which must not grow the result).
+    For the values, an N-d input takes addmm only when contiguous: float16/bfloat16 addmm adds
+    the bias in float32 and rounds once, matmul then add_ rounds the product first.
     """
     if input.ndim == 0 or weight.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
@@ -178,7 +193,7 @@ def _addmm_linear(input: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     if bias.shape == weight.shape[:1]:
         out = Linear.apply(flat, weight, bias)
     else:  # a bias broadcasting to the (rows, out) result: its gradient keeps its shape
-        out = LinearNoBias.apply(flat, weight, None) + bias
+        out = addmm(bias, flat, weight.t())
     return out if input.ndim == 2 else out.reshape(tuple(input.shape[:-1]) + result[1:])
 
 
@@ -231,86 +246,6 @@ def _c_name(t):
 def _name(t):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
             "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
-
-
-class Bilinear(Op):
-    """y[n,o] = Σᵢⱼ x1[n,i]·W[o,i,j]·x2[n,j] + b[o];  each gradient is the same contraction
-    with gy in place of the factor being differentiated."""
-
-    node_name = "AddBackward0"
-
-    @staticmethod
-    def forward(ctx, x1, x2, w, b):
-        ctx.save_for_backward(x1, x2, w)
-        a, c, m = _wide(x1._data), _wide(x2._data), _wide(w._data)
-        y = xp.einsum("...i,oij,...j->...o", a, m, c, optimize=True).astype(x1._data.dtype)
-        return y + b._data if b is not None else y
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, gy):
-        x1, x2, w = (_wide(t._data) for t in ctx.saved_tensors)
-        g, dtype = _wide(gy._data), gy._data.dtype
-        gx1 = xp.einsum("...o,oij,...j->...i", g, w, x2, optimize=True).astype(dtype)
-        gx2 = xp.einsum("...o,oij,...i->...j", g, w, x1, optimize=True).astype(dtype)
-        gw = xp.einsum("...o,...i,...j->oij", g, x1, x2, optimize=True).astype(dtype)
-        gb = g.reshape(-1, g.shape[-1]).sum(0).astype(dtype) if ctx.needs_input_grad[3] else None
-        return gx1, gx2, gw, gb
-
-
-def _wide(a):
-    """float16/bfloat16 arrays as float32 (NumPy's einsum has no bfloat16; PyTorch computes
-    half products in float32 too); other arrays as they are."""
-    return a.astype(xp.float32) if _is_half(a.dtype) else a
-
-
-@torch_function()
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tensor:
-    """y = x1ᵀ·W·x2 + b per output feature (matches `torch.nn.functional.bilinear`)."""
-    _check_bilinear(input1, input2, weight, bias)
-    return Bilinear.apply(input1, input2, weight, bias)
-
-
-def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias) -> None:
-    """PyTorch's checks of bilinear's arguments, in its order: dtypes, ranks, batch sizes,
-    feature sizes, the bias's size."""
-    named = {"input1": input1, "input2": input2, "weight": weight}
-    if bias is not None:
-        named["bias"] = bias
-    if len({t.dtype for t in named.values()}) > 1:
-        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
-            f"{name}: {_c_name(t)}" for name, t in named.items()))
-    if input1.ndim != input2.ndim:
-        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
-                           f"{input2.ndim}")
-    for i in range(input1.ndim - 1):
-        if input1.shape[i] != input2.shape[i]:
-            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
-                               f"{input1.shape[i]} and {input2.shape[i]}")
-    for which, tensor, dim in (("input1", input1, 1), ("input2", input2, 2)):
-        got, expected = _size(tensor, -1), _size(weight, dim)
-        if got != expected:
-            raise RuntimeError(f"bilinear(): {which} size does not match weight size: got {got} "
-                               f"but expected {expected}")
-    if bias is not None and _size(bias, 0) != weight.shape[0]:
-        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
-                           f"{bias.shape[0]} but expected {weight.shape[0]}")
-    if weight.ndim != 3:
-        raise RuntimeError("number of dimensions must match")
-    if bias is not None:
-        check_broadcast(tuple(input1.shape[:-1]) + (weight.shape[0],), tuple(bias.shape))
-    if input1.dtype is bool_:
-        raise NotImplementedError('"bmm" not implemented for \'Bool\'')
-
-
-def _size(tensor: Tensor, dim: int) -> int:
-    """tensor.size(dim), with PyTorch's IndexError for a dim the tensor does not have."""
-    if not tensor.ndim:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    if not -tensor.ndim <= dim < tensor.ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-tensor.ndim}, "
-                         f"{tensor.ndim - 1}], but got {dim})")
-    return tensor.shape[dim]
 
 
 # ---- normalization ----------------------------------------------------------------------------
