@@ -31,6 +31,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import MaskScale, linear
+from ember.ops._node_names import renamed_node  # NOTE [grad_fn names of composite ops]
 from ember.ops.sampling import dropout_mask
 from ember.ops.rnn_layer import (_gate_constants, _lstm_activate_, _lstm_grads, fits_lstm_layer,
                                    lstm_layer)
@@ -354,14 +355,16 @@ def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One tanh RNN step, h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh) (matches
     `torch.rnn_tanh_cell`)."""
     _check_cell(input, (hx,), w_ih, w_hh, ("hidden0",))
-    return RNNStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, False)
+    return renamed_node(RNNStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, False),
+                        "TanhBackward0")  # (PyTorch's cell ends in tanh)
 
 
 @op
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One relu RNN step (matches `torch.rnn_relu_cell`)."""
     _check_cell(input, (hx,), w_ih, w_hh, ("hidden0",))
-    return RNNStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, True)
+    return renamed_node(RNNStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, True),
+                        "ReluBackward0")
 
 
 @op
@@ -375,7 +378,8 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step (matches `torch.gru_cell`)."""
     _check_cell(input, (hx,), w_ih, w_hh, ("hidden0",))
-    return GRUStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh)
+    return renamed_node(GRUStep.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh),
+                        "AddBackward0")  # (PyTorch's ends in adding the gated update)
 
 
 # ---- the loop over time steps -----------------------------------------------------------------

@@ -40,3 +40,14 @@ def test_printed_forms_show_them():
     ember.manual_seed(0)
     y = ember.nn.Linear(3, 2)(ember.randn(2, 4, 3))
     assert "grad_fn=<ViewBackward0>" in repr(y)
+
+
+@pytest.mark.parametrize("make", [lambda nn: nn.RNNCell(4, 5),
+                                  lambda nn: nn.RNNCell(4, 5, nonlinearity="relu"),
+                                  lambda nn: nn.GRUCell(4, 5)])
+def test_rnn_cells_end_in_torchs_node(make):
+    names = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        names.append(type(make(lib.nn)(lib.randn(3, 4), lib.randn(3, 5)).grad_fn).__name__)
+    assert names[0] == names[1]
