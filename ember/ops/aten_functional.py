@@ -27,7 +27,8 @@ from ember.ops.creation import empty_like, ones_like, zeros
 from ember.ops.grid_sample import grid_sample
 from ember.ops.grid_sampler import _names as _grid_modes
 from ember.ops.nn_native import native_batch_norm, native_dropout_backward
-from ember.nn._functional_vision import _base_grid  # (imports only ember.ops modules)
+# (_functional_vision imports only ember.ops and ember.autograd modules)
+from ember.nn._functional_vision import affine_grid_generator as _grid_generator
 
 
 
@@ -478,13 +479,10 @@ def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_m
 def affine_grid_generator(theta: Tensor, size, align_corners: bool) -> Tensor:
     """The sampling grid of the affine maps theta for an output of size (N, C, H, W) or
     (N, C, D, H, W): the homogeneous base grid times thetaᵀ, batch by batch (matches
-    `torch.affine_grid_generator`, without F.affine_grid's checks of theta and size)."""
+    `torch.affine_grid_generator`, without F.affine_grid's checks of theta and size; its node
+    is AffineGridGeneratorBackward0, which saves no tensor)."""
     size = list(size)
     if len(size) not in (4, 5):
         raise RuntimeError("AffineGridGenerator needs 4d (spatial) or 5d (volumetric) inputs.")
-    spatial = size[2:]
-    base = _base_grid(theta, spatial, align_corners)
-    count = math.prod(spatial)
-    base = base.reshape(1, count, len(spatial) + 1).expand(size[0], count, len(spatial) + 1)
-    return base.bmm(theta.transpose(1, 2)).view(size[:1] + spatial + [len(spatial)])
+    return _grid_generator(theta, size, align_corners)
 

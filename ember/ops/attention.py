@@ -304,6 +304,12 @@ def _word(t: Tensor) -> str:
 
 def _check_operands(query, key, value, attn_mask):
     """PyTorch's first checks (ranks and dtypes), in its order, with its messages."""
+    _check_validated(query, key, value, attn_mask)
+    _check_kernel_dtype(query)
+
+
+def _check_validated(query, key, value, attn_mask):
+    """validate_sdpa_input's checks: ranks, matching dtypes, the mask's dtype."""
     if min(query.ndim, key.ndim, value.ndim) < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
@@ -317,6 +323,10 @@ def _check_operands(query, key, value, attn_mask):
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
             f"attn_mask.dtype: {_word(attn_mask)} and  query.dtype: {_word(query)} instead.")
+
+
+def _check_kernel_dtype(query):
+    """The dtypes the math kernel has no kernel for (checked once a backend is chosen)."""
     if query.dtype.is_complex:  # (torch gets as far as its softmax kernel)
         raise NotImplementedError('"softmax_lastdim_kernel_impl" not implemented for '
                                   f"'{_SHORT[query.dtype.name]}'")
@@ -325,11 +335,18 @@ def _check_operands(query, key, value, attn_mask):
 
 
 def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
-    """PyTorch's checks, in its order, with its messages."""
-    _check_operands(query, key, value, attn_mask)
+    """PyTorch's checks, in its order, with its messages.
+
+    NOTE [attn_mask with is_causal]
+    Only torch's math kernel refuses an explicit attn_mask with is_causal=True (after
+    validate_sdpa_input, before its kernels' dtype errors). The CPU flash kernel takes both
+    and applies the mask plus the causal one: ember.nn.attention._sdp folds the two into one
+    mask when torch would choose flash, so reaching here with both means the math path."""
+    _check_validated(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
+    _check_kernel_dtype(query)
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:

@@ -10,11 +10,14 @@ import numbers
 import warnings
 
 from ember import _dtype, random
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
+from ember.ops._creation_numpy import shared_writable
+from ember.ops._creation_space import (data_array, fill_scalar, linspace_array, logspace_array,
+                                       space_args, space_dtype)
 from ember.ops.conversion import in_format, layout_copy
 from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
                                        draw_normal, draw_uniform)
@@ -62,12 +65,16 @@ def _infer_dtype(data) -> "_dtype.dtype":
             item_dtype = _infer_dtype(item)
             result = item_dtype if result is None else _dtype.promote_types(result, item_dtype)
         return result or _dtype.get_default_dtype()
-    if not isinstance(data, (numbers.Number, xp.generic)):  # None, an object, ...
-        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    if type(data) not in _PYTHON_NUMBERS and not isinstance(data, numbers.Number):
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")  # None, ...
     return _dtype.scalar_dtype(data)
 
 
-def _to_array(data, dtype) -> xp.ndarray:
+_PYTHON_NUMBERS = frozenset((int, float, bool, complex))
+_FLOAT32_MAX = float(xp.finfo(xp.float32).max)
+
+
+def _to_array(data, dtype, checked=True) -> xp.ndarray:
     if dtype in _dtype.FLOAT8_DTYPES:  # torch's float8 rounding (NOTE [float8 casts])
         source = data._data if isinstance(data, Tensor) else _to_array(data, _dtype.float64)
         return _dtype.cast_array(source, dtype.numpy)
@@ -76,7 +83,13 @@ def _to_array(data, dtype) -> xp.ndarray:
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _tensors_to_lists(data)
     try:
-        return xp.array(data, dtype=dtype.numpy)
+        array = data_array(data, dtype) if checked else None  # (torch's checks: uint8 takes -1)
+        if array is None:
+            if type(data) in _PYTHON_NUMBERS and not abs(data) > _FLOAT32_MAX:
+                return xp.array(data, dtype=dtype.numpy)  # (the common case, fast)
+            with quiet():  # (1e300 as float32 is inf, silently, whatever the user's filters)
+                return xp.array(data, dtype=dtype.numpy)
+        return array
     except ValueError as error:
         raise ValueError(f"expected sequence of equal-length lists: {error}") from None
 
@@ -111,9 +124,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     if _holds_strings(data):
         raise TypeError("new(): invalid data type 'str'")
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    checked = dtype is not None  # (a dtype inferred from the data holds it as it is)
+    dtype = _dtype.to_dtype(dtype) if checked else _infer_dtype(data)
     try:
-        array = _to_array(data, dtype)
+        array = _to_array(data, dtype, checked)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     return _finish(array, None, requires_grad, device)
@@ -137,7 +151,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, xp.ndarray):
         target = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(
             data.dtype)
-        return Tensor._make(data.astype(target.numpy, copy=False))
+        array = data.astype(target.numpy, copy=False)
+        return Tensor._make(shared_writable(array) if array is data else array)
     return tensor(data, dtype=dtype)
 
 
@@ -147,7 +162,7 @@ def from_numpy(array: xp.ndarray) -> Tensor:
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
-    return Tensor._make(array)
+    return Tensor._make(shared_writable(array))  # NOTE [Non-writable NumPy arrays]
 
 
 def _filled(fill, size, dtype, requires_grad, device, default=None, module=xp):
@@ -155,8 +170,9 @@ def _filled(fill, size, dtype, requires_grad, device, default=None, module=xp):
     the tensor it is made like, see NOTE [The array module of the arrays you are given])."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else (default or
                                                               _dtype.get_default_dtype())
-    return _finish(module.full(_shape(size), fill, dtype=dtype.numpy), None, requires_grad,
-                   device)
+    shape = _shape(size)
+    return _finish(module.full(shape, fill_scalar(fill, dtype), dtype=dtype.numpy), None,
+                   requires_grad, device)
 
 
 @op(out=True)
@@ -204,7 +220,8 @@ def _like(fill, input, dtype, requires_grad, memory_format=preserve_format):
     """A tensor of input's shape filled with `fill`, in input's dtype, array module and (by
     default) memory layout."""
     dtype = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
-    array = get_array_module(input._data).full_like(input._data, fill, dtype=dtype.numpy)
+    array = get_array_module(input._data).full_like(input._data, fill_scalar(fill, dtype),
+                                                    dtype=dtype.numpy)
     if not in_format(array, memory_format):
         array = layout_copy(array, memory_format)
     return _finish(array, None, requires_grad)
@@ -276,56 +293,26 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     return result if out is None else write_out(result, out)
 
 
-def _space_args(name, start, end, steps):
-    """start, end as Python numbers and steps as an int, with PyTorch's argument errors."""
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
-        raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                        f"({type(start).__name__}, {type(end).__name__}, "
-                        f"{type(steps).__name__}), but expected (Number start, Number end, "
-                        "int steps)")
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    bounds = []
-    for value, which in ((start, "start"), (end, "end")):
-        if isinstance(value, Tensor):
-            if value.dim() != 0:
-                raise RuntimeError(
-                    f"{name} only supports 0-dimensional start and end tensors, but got start "
-                    f"with {_ndim(start)} dimension(s) and end with {_ndim(end)} dimension(s).")
-            value = value.item()
-        if not isinstance(value, numbers.Number):
-            raise TypeError(f"{name}(): argument '{which}' must be Number, not "
-                            f"{type(value).__name__}")
-        bounds.append(value)
-    return bounds[0], bounds[1], int(steps)
-
-
-def _ndim(value):
-    return value.dim() if isinstance(value, Tensor) else 0
-
-
 @op(out=True)
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`)."""
-    start, end, steps = _space_args("linspace", start, end, steps)
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`
+    bit for bit: NOTE [linspace arithmetic])."""
+    start, end, steps = space_args("linspace", start, end, steps)
+    dtype = space_dtype("linspace", start, end, dtype)
     check_allocation((steps,), 8 + dtype.itemsize)
-    array = xp.linspace(start, end, steps)
-    if not (dtype.is_floating_point or dtype.is_complex):
-        array = xp.trunc(array)  # PyTorch computes in floating point, then truncates
-    return _finish(array.astype(dtype.numpy), None, requires_grad, device)
+    return _finish(linspace_array(start, end, steps, dtype), None, requires_grad, device)
 
 
 @op(out=True)
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """base ** (`steps` evenly spaced exponents from start to end) (matches `torch.logspace`)."""
-    start, end, steps = _space_args("logspace", start, end, steps)
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    """base ** (`steps` evenly spaced exponents from start to end) (matches `torch.logspace`:
+    NOTE [logspace arithmetic])."""
+    start, end, steps = space_args("logspace", start, end, steps)
+    dtype = space_dtype("logspace", start, end, dtype)
     check_allocation((steps,), 8 + dtype.itemsize)
-    array = xp.logspace(start, end, steps, base=base)
-    return _finish(array.astype(dtype.numpy), None, requires_grad, device)
+    return _finish(logspace_array(start, end, steps, base, dtype), None, requires_grad, device)
 
 
 @op(out=True)
@@ -510,7 +497,7 @@ def tensor_fill_(self, value):
     value = _dtype.check_complex_fits(value, self.dtype)
     if self.dtype in _dtype.FLOAT8_DTYPES:
         value = _dtype.float8_fill(value, self.dtype, self.numel())
-    return _fill_inplace(self, value)
+    return _fill_inplace(self, fill_scalar(value, self.dtype))
 
 
 @op

@@ -339,3 +339,91 @@ def test_causal_blocks_keep_the_node_name_and_half_precision():
     want = sdpa(q.half().float(), k.half().float(), v.half().float(), is_causal=True).half()
     assert out.dtype == ember.float16
     np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
+
+
+# ---- attn_mask with is_causal (NOTE [attn_mask with is_causal]) -------------------------------
+def _sdpa_causal_masked(lib, q, k, v, mask, backend=None, **kwargs):
+    """F.scaled_dot_product_attention with both attn_mask and is_causal=True (in an
+    sdpa_kernel context when backend is given)."""
+    tensors = [lib.tensor(a) for a in (q, k, v, mask)]
+    call = lambda: lib.nn.functional.scaled_dot_product_attention(  # noqa: E731
+        *tensors[:3], attn_mask=tensors[3], is_causal=True, **kwargs)
+    if backend is None:
+        return call()
+    with lib.nn.attention.sdpa_kernel(getattr(lib.nn.attention.SDPBackend, backend)):
+        return call()
+
+
+_RNG = np.random.default_rng(11)
+_Q, _K, _V = (_RNG.standard_normal(s).astype(np.float32) for s in
+              ((2, 3, 5, 8), (2, 3, 6, 8), (2, 3, 6, 8)))
+_MASK = _RNG.standard_normal((5, 6)).astype(np.float32)
+_BOOL_MASK = _RNG.random((5, 6)) > 0.3
+
+
+@pytest.mark.parametrize("mask", [_MASK, _BOOL_MASK, _MASK[None, None], _BOOL_MASK[None]],
+                         ids=["float-2d", "bool-2d", "float-4d", "bool-3d"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sdpa_mask_with_causal_runs_on_flash_like_torch(mask, dtype):
+    """CPU flash (4-D, no dropout, 2-D/4-D mask) applies mask + causal mask; the math path
+    (here a 3-D mask) raises."""
+    args = [a.astype(dtype) for a in (_Q, _K, _V)] + [
+        mask if mask.dtype == bool else mask.astype(dtype)]
+    if mask.ndim == 3:
+        assert_same_error(lambda lib: _sdpa_causal_masked(lib, *args), same_message=True)
+        return
+    e, t = _sdpa_causal_masked(ember, *args), _sdpa_causal_masked(torch, *args)
+    assert_same(e, t, rtol=1e-5, atol=1e-6)
+    allowed = np.tril(np.ones((5, 6), bool))
+    folded = mask & allowed if mask.dtype == bool else np.where(allowed, args[3], -np.inf)
+    plain = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in args[:3]), attn_mask=torch.tensor(folded))
+    assert_same(e, plain, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["3d", "dropout", "mask-grad", "int", "heads", "math"])
+def test_sdpa_mask_with_causal_math_path_errors_like_torch(case):
+    q, k, v, m = _Q, _K, _V, _MASK
+    kwargs, backend = {}, None
+    if case == "3d":
+        q, k, v = q[0], k[0], v[0]
+    elif case == "dropout":
+        kwargs["dropout_p"] = 0.5
+    elif case == "int":
+        q, k, v = (a.astype(np.int64) for a in (q, k, v))
+    elif case == "heads":
+        k, v = k[:, :1], v[:, :1]
+    elif case == "math":
+        backend = "MATH"
+
+    def call(lib):
+        mask = lib.tensor(m, requires_grad=case == "mask-grad")
+        tensors = [lib.tensor(a) for a in (q, k, v)]
+        if backend:
+            with lib.nn.attention.sdpa_kernel(getattr(lib.nn.attention.SDPBackend, backend)):
+                return lib.nn.functional.scaled_dot_product_attention(
+                    *tensors, attn_mask=mask, is_causal=True, **kwargs)
+        return lib.nn.functional.scaled_dot_product_attention(
+            *tensors, attn_mask=mask, is_causal=True, **kwargs)
+
+    assert_same_error(call, same_message=True)
+
+
+@pytest.mark.parametrize("kwargs", [{"backend": "FLASH_ATTENTION"}, {"enable_gqa": True}])
+def test_sdpa_mask_with_causal_flash_only_and_gqa(kwargs):
+    k, v = (_K[:, :1], _V[:, :1]) if kwargs.get("enable_gqa") else (_K, _V)
+    e = _sdpa_causal_masked(ember, _Q, k, v, _MASK, **kwargs)
+    t = _sdpa_causal_masked(torch, _Q, k, v, _MASK, **kwargs)
+    assert_same(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_mask_with_causal_gradients_match_torch():
+    grads = []
+    for lib in (ember, torch):
+        q = lib.tensor(_Q.astype(np.float64), requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(
+            q, lib.tensor(_K.astype(np.float64)), lib.tensor(_V.astype(np.float64)),
+            attn_mask=lib.tensor(_BOOL_MASK), is_causal=True)
+        out.square().sum().backward()
+        grads.append(q.grad)
+    assert_same(grads[0], grads[1], rtol=1e-10, atol=1e-10)

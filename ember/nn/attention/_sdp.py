@@ -16,6 +16,7 @@ The flash, efficient, math and cuDNN switches are `ember.backends.cuda`'s.
 import enum
 import warnings
 
+from ember._dtype import bool as _bool
 from ember._tensor import Tensor
 from ember.backends import cuda as _cuda
 from ember.ops.attention import _word, scaled_dot_product_attention as _sdpa
@@ -262,7 +263,28 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     once a self-dispatching mask is handled); `stacklevel` is warnings.warn's, counted from
     here: 3 is the caller of the public function that called this one."""
     check_backend(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa, stacklevel)
+    if is_causal and attn_mask is not None and _flash_runs(query, key, value, attn_mask,
+                                                           dropout_p, enable_gqa):
+        attn_mask, is_causal = _with_causal(attn_mask, query.shape[-2], key.shape[-2]), False
     return _sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+def _flash_runs(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
+    """Whether PyTorch's CPU dispatch picks the flash kernel (NOTE [SDPA backends on CPU])."""
+    if not is_enabled("flash") or _checked_by_op(query, key, value, attn_mask):
+        return False
+    params = SDPAParams(query, key, value, attn_mask, dropout_p, True, enable_gqa)
+    return _flash_refusal(params) is None
+
+
+def _with_causal(attn_mask, length, source):
+    """attn_mask and the top-left causal mask (row i sees keys 0..i) as one mask: what the CPU
+    flash kernel applies when given both (NOTE [attn_mask with is_causal] in
+    ember/ops/attention.py). A bool mask is and-ed, a float one gets -inf added."""
+    allowed = attn_mask.new_ones((length, source), dtype=_bool).tril()
+    if attn_mask.dtype is _bool:
+        return attn_mask & allowed
+    return attn_mask.masked_fill(~allowed, float("-inf"))
 
 
 class SelfDispatchingMask(Tensor):

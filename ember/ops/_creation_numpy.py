@@ -1,0 +1,58 @@
+"""Read-only NumPy arrays given to from_numpy / as_tensor: PyTorch's once-per-process warning,
+then a tensor that writes to the array's memory anyway.
+
+NOTE [Non-writable NumPy arrays]
+torch.from_numpy of a read-only array warns (TORCH_WARN_ONCE, so once per process) and then
+shares the memory as if it were writable: `t.add_(1)` changes the array. ember does the same
+by re-exporting the array's memory with the read-only bit cleared (`__array_interface__`), the
+new array keeping the old one alive. Memory the OS maps read-only (an `mmap` opened with
+ACCESS_READ, a `np.memmap` of mode 'r') would crash the process on the first write, where
+torch's "undefined behavior" is that crash: such arrays stay read-only, so a write raises.
+"""
+
+import mmap
+import warnings
+
+from ember._backend import xp
+
+_WARNING = (
+    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+    "This means writing to this tensor will result in undefined behavior. You may want to copy "
+    "the array to protect its data or make it writable before converting it to a tensor. This "
+    "type of warning will be suppressed for the rest of this program. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/utils/tensor_numpy.cpp:213.)")
+_WARNED = [False]  # PyTorch warns once per process
+
+
+class _Exported:
+    """An array's memory re-exported writable; holds the array so the memory stays alive."""
+
+    def __init__(self, array):
+        self.array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+
+
+def _mapped_read_only(array) -> bool:
+    """Whether the memory is a read-only OS mapping (writing to it would crash)."""
+    while array is not None:
+        if isinstance(array, xp.memmap) and array.mode == "r":
+            return True
+        if isinstance(array, mmap.mmap):
+            return True  # (a writable mmap's arrays are writable: this one was read-only)
+        array = getattr(array, "base", None) if not isinstance(array, memoryview) else array.obj
+    return False
+
+
+def shared_writable(array, stacklevel=3):
+    """array itself if writable; else (after torch's warning) a writable view of its memory."""
+    if array.flags.writeable or array.size == 0:
+        return array
+    if not _WARNED[0]:
+        _WARNED[0] = True
+        warnings.warn(_WARNING, UserWarning, stacklevel=stacklevel + 1)
+    if _mapped_read_only(array):
+        return array
+    view = xp.asarray(_Exported(array))
+    return view if view.dtype == array.dtype else view.view(array.dtype)

@@ -1,0 +1,374 @@
+"""linspace / logspace values computed as PyTorch's CPU kernels compute them, bit for bit, and
+c10's checked conversion of a Python number to a dtype (`Scalar::to<T>`, `checked_convert`).
+
+NOTE [linspace arithmetic]
+torch's `linspace_kernel` (aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp) converts start and
+end to the result type T (checked: `Scalar::to<T>`), takes `step = (end - start) / (steps - 1)`
+in T (in double for integer T), then fills element i with `start + step * i` below
+`halfway = steps / 2` and with `end - step * (steps - 1 - i)` from there on. The kernel is
+built per CPU capability with `-mfma`, and the compiler fuses the multiply-add: on an AVX2 or
+AVX512 machine each float32/float64/complex/integer element is ONE rounding of the exact
+`start + step * i` (an FMA). Half and BFloat16 round every operation (c10's operators compute
+in float and convert back), so nothing is fused there. NumPy has no FMA, so `_fma32` and
+`_fma64` emulate it exactly (rounding to odd, Boldo & Melquiond 2008).
+
+NOTE [logspace arithmetic]
+`logspace_out` (RangeFactories.cpp, built without FMA) uses the same halves but in double:
+`pow(base, start + step * i)` with `step = double(end - start) / (steps - 1)` (end - start in T),
+then converts the double to T. pow is the C library's, which NumPy's `power` is not (its SIMD
+version differs by an ulp in ~5% of cases), so the values go through `math.pow`.
+"""
+
+import math
+import numbers
+
+from ember import _dtype
+from ember._backend import quiet, xp
+from ember._tensor import Tensor
+
+# c10's names for a type in "value cannot be converted to type ... without overflow"
+C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+           "bfloat16": "c10::BFloat16", "int64": "int64_t", "int32": "int", "int16": "int16_t",
+           "int8": "int8_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+           "uint64": "uint64_t", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>", "complex32": "c10::complex<c10::Half>"}
+
+_HALVES = ("float16", "bfloat16")
+
+
+def short_name(dtype) -> str:
+    """c10's ScalarType name of a dtype: Float, Long, ComplexFloat, ..."""
+    return _dtype._SHORT.get(dtype.name, dtype.name)
+
+
+def _component(dtype):
+    """The real dtype of a complex dtype's parts (dtype itself when real)."""
+    return {"complex64": _dtype.float32, "complex128": _dtype.float64,
+            "complex32": _dtype.float16}.get(dtype.name, dtype)
+
+
+def overflows(value, dtype) -> bool:
+    """c10's `overflows<T>(value)` for a Python number (non-strict: negative ints wrap into
+    unsigned types, down to -max)."""
+    if dtype is _dtype.bool or isinstance(value, bool):
+        return False
+    if isinstance(value, complex):
+        if not dtype.is_complex and value.imag != 0:
+            return True
+        return overflows(value.real, dtype) or overflows(value.imag, dtype)
+    dtype = _component(dtype)
+    if dtype.is_floating_point:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False  # inf and NaN fit any type that has them
+        top = float(_dtype.finfo(dtype).max)
+        return not -top <= value <= top
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    info = _dtype.iinfo(dtype)
+    if isinstance(value, int) and value < 0 and info.min == 0:
+        return -value > info.max  # NOTE: uint8 takes -255..-1 (two's complement wrap)
+    return not info.min <= value <= info.max
+
+
+def wrap_int(value: int, dtype) -> int:
+    """An in-range-or-negative int as the integer dtype stores it (two's complement)."""
+    bits = 8 * dtype.itemsize
+    value &= (1 << bits) - 1
+    signed = _dtype.iinfo(dtype).min < 0
+    return value - (1 << bits) if signed and value >> (bits - 1) else value
+
+
+def checked_scalar(value, dtype, names=C_NAMES):
+    """value converted to dtype's kind of Python number as c10's `checked_convert` does:
+    RuntimeError on overflow; ints truncated and wrapped; floats left for the array cast."""
+    if overflows(value, dtype):
+        raise RuntimeError(f"value cannot be converted to type {names.get(dtype.name, dtype.name)}"
+                           " without overflow")
+    if dtype is _dtype.bool:
+        return bool(value)
+    if dtype.is_complex:
+        return complex(value)
+    if isinstance(value, complex):
+        value = value.real
+    if dtype.is_floating_point:
+        return float(value)
+    return wrap_int(int(value), dtype)
+
+
+def scalar_array(value, dtype, shape=()):
+    """A checked Python number as an array of dtype; half types round via float32 as c10's
+    `Half(float)` constructors do."""
+    value = checked_scalar(value, dtype)
+    source = xp.float32 if dtype.name in _HALVES else None
+    with quiet():
+        array = xp.full(shape, value, dtype=source) if source else xp.full(shape, value)
+        return array.astype(dtype.numpy)
+
+
+# ---- exact fused multiply-add ------------------------------------------------------------------
+def _two_sum(a, b):
+    """s, err with s = fl(a + b) and s + err == a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _round_odd(s, err):
+    """s + err rounded to odd: s, moved one ulp toward err when inexact and s's last bit is 0."""
+    inexact = xp.isfinite(err) & (err != 0) & ((s.view(xp.int64) & 1) == 0)
+    return xp.where(inexact, xp.nextafter(s, xp.where(err > 0, xp.inf, -xp.inf)), s)
+
+
+def _split(a):
+    """Veltkamp's split of a float64 into two halves of 26 bits."""
+    t = 134217729.0 * a
+    high = t - (t - a)
+    return high, a - high
+
+
+def _fma64(a, b, c):
+    """Correctly rounded float64 a * b + c (Boldo & Melquiond's emulated FMA)."""
+    with quiet():
+        p = a * b
+        ah, al = _split(a)
+        bh, bl = _split(b)
+        p_err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+        high, low = _two_sum(c, p)
+        fused = high + _round_odd(*_two_sum(low, p_err))
+        return xp.where(xp.isfinite(p) & xp.isfinite(c), fused, p + c)
+
+
+def _fma32(a, b, c):
+    """Correctly rounded float32 a * b + c for float32 values held in float64 arrays (the
+    product is exact in float64; the sum is rounded to odd, then to float32)."""
+    with quiet():
+        p = a * b
+        return _round_odd(*_two_sum(p, c)).astype(xp.float32)
+
+
+# ---- arguments ---------------------------------------------------------------------------------
+def space_args(name, start, end, steps):
+    """start, end as Python numbers and steps as an int, with PyTorch's argument errors."""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(start).__name__}, {type(end).__name__}, "
+                        f"{type(steps).__name__}), but expected (Number start, Number end, "
+                        "int steps)")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    bounds = []
+    for value, which in ((start, "start"), (end, "end")):
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"{name} only supports 0-dimensional start and end tensors, but got start "
+                    f"with {_ndim(start)} dimension(s) and end with {_ndim(end)} dimension(s).")
+            value = value.item()
+        if not isinstance(value, numbers.Number):
+            raise TypeError(f"{name}(): argument '{which}' must be Number, not "
+                            f"{type(value).__name__}")
+        bounds.append(value)
+    return bounds[0], bounds[1], int(steps)
+
+
+def _ndim(value):
+    return value.dim() if isinstance(value, Tensor) else 0
+
+
+def space_dtype(name, start, end, dtype):
+    """The result dtype: given, or the default (its complex kind when start/end is complex);
+    a complex start/end refuses a real dtype."""
+    inferred = _dtype.get_default_dtype()
+    if any(isinstance(v, complex) for v in (start, end)):
+        inferred = _dtype.complex128 if inferred is _dtype.float64 else _dtype.complex64
+    if dtype is None:
+        return inferred
+    dtype = _dtype.to_dtype(dtype)
+    if inferred.is_complex and not dtype.is_complex:
+        raise RuntimeError(f"torch.{name}(): inferred dtype {C_NAMES[inferred.name]} can't be "
+                           f"safely cast to passed dtype {short_name(dtype)}")
+    return dtype
+
+
+# ---- linspace ----------------------------------------------------------------------------------
+def _halves(steps):
+    """(front, k): which elements count up from start, and each one's multiple of step."""
+    i = xp.arange(steps, dtype=xp.int64)
+    front = i < steps // 2
+    return front, xp.where(front, i, steps - 1 - i)
+
+
+def _linspace_fused(start, end, steps, real):
+    """float32 / float64 linspace of one real part (NOTE [linspace arithmetic])."""
+    f32 = real is _dtype.float32
+    rnd = xp.float32 if f32 else xp.float64
+    s, e = rnd(start), rnd(end)
+    with quiet():
+        step = float(rnd(e - s) / rnd(steps - 1))
+    front, k = _halves(steps)
+    mult = k.astype(rnd).astype(xp.float64)
+    a = xp.where(front, step, -step)
+    c = xp.where(front, float(s), float(e))
+    return _fma32(a, mult, c) if f32 else _fma64(a, mult, c)
+
+
+def _linspace_half(start, end, steps, dtype):
+    """float16 / bfloat16 linspace: every c10 Half operation computes in float32 and rounds."""
+    half, f32 = dtype.numpy, xp.float32
+
+    def rnd(x):
+        return xp.asarray(x, dtype=f32).astype(half).astype(f32)
+
+    with quiet():
+        s, e = rnd(xp.float32(start)), rnd(xp.float32(end))
+        step = rnd(rnd(e - s) / rnd(steps - 1))
+        front, k = _halves(steps)
+        prod = rnd(step * rnd(k.astype(f32)))
+        return xp.where(front, s + prod, e - prod).astype(half)
+
+
+def _linspace_int(start, end, steps, dtype):
+    """Integer linspace: step in double, fused `start + step * i`, truncated toward zero."""
+    step = (float(end) - float(start)) / float(steps - 1)
+    front, k = _halves(steps)
+    values = _fma64(xp.where(front, step, -step), k.astype(xp.float64),
+                    xp.where(front, float(start), float(end)))
+    return xp.trunc(values).astype(xp.int64).astype(dtype.numpy)
+
+
+def linspace_array(start, end, steps, dtype):
+    """torch.linspace's values (start, end Python numbers, steps >= 0) as an array of dtype."""
+    if dtype is _dtype.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if steps == 0:
+        return xp.empty(0, dtype=dtype.numpy)  # NOTE: no conversion, so no overflow check
+    if steps == 1:
+        return scalar_array(start, dtype, (1,))  # torch: fill_(start)
+    start, end = checked_scalar(start, dtype), checked_scalar(end, dtype)
+    if dtype.name in _HALVES:
+        return _linspace_half(start, end, steps, dtype)
+    if not dtype.is_floating_point and not dtype.is_complex:
+        return _linspace_int(start, end, steps, dtype)
+    real = _component(dtype)
+    if not dtype.is_complex:
+        return _linspace_fused(start, end, steps, real).astype(dtype.numpy)
+    out = xp.empty(steps, dtype=dtype.numpy)
+    out.real = _linspace_fused(start.real, end.real, steps, real)
+    out.imag = _linspace_fused(start.imag, end.imag, steps, real)
+    return out
+
+
+# ---- logspace ----------------------------------------------------------------------------------
+def _pow(base, exponents):
+    """base ** each exponent with the C library's pow (what torch calls)."""
+    return xp.fromiter((math.pow(base, x) for x in exponents.tolist()), xp.float64,
+                       count=exponents.size)
+
+
+def _from_double(values, dtype):
+    """Doubles as torch stores them in dtype: half types via float, integers truncated."""
+    with quiet():
+        if dtype.name in _HALVES:
+            return values.astype(xp.float32).astype(dtype.numpy)
+        if dtype.is_floating_point:
+            return values.astype(dtype.numpy)
+        return xp.trunc(values).astype(xp.int64).astype(dtype.numpy)
+
+
+def _difference(start, end, dtype):
+    """end - start computed in dtype (c10 Half/BFloat16 round it; integers are exact)."""
+    if not dtype.is_floating_point:
+        return float(end - start)
+    narrow = xp.float32 if dtype.name in _HALVES else dtype.numpy.type
+    with quiet():
+        diff = narrow(narrow(end) - narrow(start))
+        return float(xp.asarray(diff).astype(dtype.numpy).astype(xp.float64))
+
+
+def _logspace_complex(start, end, steps, base, dtype):
+    """Complex logspace: exponents as the kernel computes them; pow in complex128 (NOTE: torch
+    uses complex<float> std::pow, so complex64 results may differ by an ulp)."""
+    start, end = complex(start), complex(end)
+    step = (end - start) / (steps - 1)
+    front, k = _halves(steps)
+    exps = xp.where(front, start + step * k, end - step * k)
+    return (complex(base) ** exps).astype(dtype.numpy)
+
+
+def logspace_array(start, end, steps, base, dtype):
+    """torch.logspace's values (NOTE [logspace arithmetic]) as an array of dtype."""
+    if dtype is _dtype.bool:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if steps == 0:
+        return xp.empty(0, dtype=dtype.numpy)
+    if steps == 1:  # torch: fill_(pow(base, start)), a checked conversion
+        first = complex(base) ** complex(start) if dtype.is_complex else \
+            math.pow(base, float(start.real if isinstance(start, complex) else start))
+        return scalar_array(first, dtype, (1,))
+    if dtype.is_complex:
+        return _logspace_complex(start, end, steps, base, dtype)
+    start, end = checked_scalar(start, dtype), checked_scalar(end, dtype)
+    s = float(_from_double(xp.float64(start), dtype)) if dtype.is_floating_point else start
+    e = float(_from_double(xp.float64(end), dtype)) if dtype.is_floating_point else end
+    step = _difference(s, e, dtype) / float(steps - 1)
+    front, k = _halves(steps)
+    mult = k.astype(xp.float64)
+    exps = xp.where(front, float(s) + step * mult, float(e) - step * mult)
+    return _from_double(_pow(float(base), exps), dtype)
+
+
+# ---- checked creation from Python numbers ----------------------------------------------------
+def fill_scalar(value, dtype):
+    """A fill value as torch's fill_ / full convert it (`Scalar::to<T>`, checked: uint8 takes
+    -255..255, 300 or 1e300 as float overflow): a 0-d array of dtype. Arrays (float8 fills,
+    made elsewhere) and non-numbers pass through."""
+    if isinstance(value, xp.generic):
+        value = value.item()
+    top = _FLOAT_MAX.get(dtype)
+    if type(value) in _PLAIN and (value == 0 or value == 1 or top is not None and
+                                  not abs(value) > top):
+        return value  # (zeros, ones, a float that fits: nothing to check or round)
+    if not isinstance(value, (bool, int, float, complex)):
+        return value
+    return scalar_array(value, dtype)
+
+
+_PLAIN = (int, float, bool)
+_FLOAT_MAX = {_dtype.float32: float(_dtype.finfo(_dtype.float32).max), _dtype.float64: math.inf}
+
+
+def _data_overflows(wide, dtype) -> bool:
+    """Whether an int64 / float64 array holds a value torch.tensor refuses for integer dtype
+    (c10 `overflows`: ints wrap into unsigned types down to -max; floats must be in range)."""
+    info = _dtype.iinfo(dtype)
+    if wide.dtype.kind == "f":
+        return bool((xp.isnan(wide) | (wide < info.min) | (wide > info.max)).any())
+    low = -info.max if info.min == 0 else info.min
+    return bool(((wide < low) | (wide > info.max)).any())
+
+
+def data_array(data, dtype):
+    """Python numbers (nested lists) as torch.tensor stores them in a real dtype (torch's
+    `store_scalar`): floats cast unchecked (1e300 is inf, silently; half types via float),
+    integers checked, with PyTorch's messages; None for the dtypes NumPy's cast serves."""
+    if dtype is _dtype.bool or dtype.is_complex:
+        return None
+    with quiet():
+        wide = xp.array(data)
+    if wide.dtype.kind == "c":
+        raise TypeError("must be real number, not complex" if dtype.is_floating_point else
+                        "'complex' object cannot be interpreted as an integer")
+    if dtype.is_floating_point:
+        with quiet():
+            wide = wide.astype(xp.float64)
+            return (wide.astype(xp.float32) if dtype.name in _HALVES else wide).astype(
+                dtype.numpy)
+    if wide.dtype.kind == "O" or (wide.dtype.kind == "u" and wide.size and
+                                  wide.max() > _dtype.iinfo(_dtype.int64).max):
+        raise OverflowError("Overflow when unpacking long long")
+    if _data_overflows(wide, dtype):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    if wide.dtype.kind == "f":
+        with quiet():
+            wide = xp.asarray(xp.trunc(wide))  # (a ufunc gives a 0-d array back as a scalar)
+    return wide.astype(xp.int64).astype(dtype.numpy)
