@@ -146,3 +146,20 @@ def _fma32(x, y, z):
         toward = xp.where(error > 0, xp.inf, -xp.inf)
         total = xp.where(inexact, xp.nextafter(total, toward), total)
     return total.astype(xp.float32)
+
+
+def decayed(param, grad, weight_decay, decoupled=False, lr=0.0):
+    """torch's weight decay before a step, op by op: the parameter scaled in place (AdamW's
+    decoupled decay) or the decay added to the gradient; returns the gradient."""
+    if weight_decay != 0:
+        if decoupled:
+            param[...] = mul(param, 1 - lr * weight_decay)
+        else:
+            grad = add(grad, param, weight_decay)
+    return grad
+
+
+def adam_moments(exp_avg, exp_avg_sq, grad, beta1, beta2):
+    """Adam's moments in place: m ← lerp(m, g, 1 - β₁), v ← v·β₂ + (1 - β₂)·g² (one FMA)."""
+    exp_avg[...] = lerp(exp_avg, grad, 1 - beta1)
+    exp_avg_sq[...] = addcmul(mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)

@@ -31,8 +31,7 @@ def adagrad_update_half(param, grad, step, state_sum, *, lr, lr_decay, weight_de
     if maximize:
         grad = -grad
     t = _increment(step)
-    if weight_decay != 0:
-        grad = _half.add(grad, param, weight_decay)
+    grad = _half.decayed(param, grad, weight_decay)
     clr = lr / (1 + (t - 1) * lr_decay)
     state_sum[...] = _half.addcmul(state_sum, grad, grad, 1)
     std = _half.add_scalar(_half.sqrt(state_sum), eps)

@@ -67,13 +67,8 @@ def adam_update_half(param, grad, step, exp_avg, exp_avg_sq, max_exp_avg_sq, *, 
     if maximize:
         grad = -grad
     t = _increment(step)
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param[...] = _half.mul(param, 1 - lr * weight_decay)
-        else:
-            grad = _half.add(grad, param, weight_decay)
-    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
-    exp_avg_sq[...] = _half.addcmul(_half.mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)
+    grad = _half.decayed(param, grad, weight_decay, decoupled_weight_decay, lr)
+    _half.adam_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
     second = exp_avg_sq
     if amsgrad:
         second = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

@@ -32,8 +32,7 @@ def adamax_update_half(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2,
     if maximize:
         grad = -grad
     t = _increment(step)
-    if weight_decay != 0:
-        grad = _half.add(grad, param, weight_decay)
+    grad = _half.decayed(param, grad, weight_decay)
     exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
     # (eps is rounded to 16 bits by `add_`: float16 makes the default 1e-8 a zero)
     xp.maximum(_half.mul(exp_inf, beta2), _half.add_scalar(xp.abs(grad), eps), out=exp_inf)

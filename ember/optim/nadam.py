@@ -43,17 +43,12 @@ def nadam_update_half(param, grad, step, mu_product, exp_avg, exp_avg_sq, *, lr,
         grad = -grad
     t = _increment(step)
     bias_correction2 = 1 - beta2 ** t
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param[...] = _half.mul(param, 1 - lr * weight_decay)
-        else:
-            grad = _half.add(grad, param, weight_decay)
+    grad = _half.decayed(param, grad, weight_decay, decoupled_weight_decay, lr)
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
     mu_product *= mu  # (a float32 0-d state, as in PyTorch)
     product = float(mu_product)
-    exp_avg[...] = _half.lerp(exp_avg, grad, 1 - beta1)
-    exp_avg_sq[...] = _half.addcmul(_half.mul(exp_avg_sq, beta2), grad, grad, 1 - beta2)
+    _half.adam_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
     denom = _half.add_scalar(_half.sqrt(_half.div(exp_avg_sq, bias_correction2)), eps)
     param[...] = _half.addcdiv(param, grad, denom, -lr * (1.0 - mu) / (1.0 - product))
     param[...] = _half.addcdiv(param, exp_avg, denom,
