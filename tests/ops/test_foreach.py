@@ -108,15 +108,16 @@ GRAD_SKIPPED = {
 @pytest.mark.parametrize("name,args", overloads(
     n for n in NAMES if not n.endswith("_") and n not in GRAD_SKIPPED and n != "_foreach_max"))
 def test_out_of_place_gradients_match_torch(name, args):
-    if name.endswith(("addcmul", "addcdiv")) and isinstance(args[-1], np.ndarray):
-        pytest.skip("torch has no derivative for the packed Tensor-scalars overloads")
+    packed = name.endswith(("addcmul", "addcdiv")) and isinstance(args[-1], np.ndarray)
     if name == "_foreach_addcdiv":  # torch's backward fails on one-element tensors ("select()")
         args = tuple([np.resize(a, (5,)) if isinstance(a, np.ndarray) and a.size == 1 else a
                       for a in arg] if isinstance(arg, list) else arg for arg in args)
-    t_args = to_torch(args, requires_grad=True)
+    # torch has no derivative for the packed Tensor-scalars overloads: its scalar-list form,
+    # the same values, is the reference there
+    t_args = to_torch(args[:-1] + (args[-1].tolist(),) if packed else args, requires_grad=True)
     e_args = to_ember(args, requires_grad=True)
-    if isinstance(args[-1], np.ndarray):  # a 0-d `Tensor other`: torch differentiates the
-        t_args[-1].requires_grad_(False)  # list only ("inconsistent range" otherwise)
+    if isinstance(args[-1], np.ndarray) and not packed:  # a 0-d `Tensor other`: torch
+        t_args[-1].requires_grad_(False)  # differentiates the list only ("inconsistent range")
         e_args[-1].requires_grad_(False)
     rng = np.random.default_rng(1)
     results = getattr(torch, name)(*t_args), getattr(ember, name)(*e_args)
