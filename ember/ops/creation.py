@@ -122,6 +122,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "To copy construct from a tensor, it is recommended to use "
             "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
             "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    if dtype is None and type(data) in (list, tuple) and len(data) >= 32:
+        plain = _plain_numbers(data)
+        if plain is not None:
+            return _finish(plain, None, requires_grad, device)
     if _holds_strings(data):
         raise TypeError("new(): invalid data type 'str'")
     checked = dtype is not None  # (a dtype inferred from the data holds it as it is)
@@ -131,6 +135,27 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     return _finish(array, None, requires_grad, device)
+
+
+def _plain_numbers(data):
+    """Nested lists of Python numbers only, as the array torch.tensor makes of them, read at
+    NumPy's speed; None for anything else (tensors, NumPy values, strings, ragged lists), which
+    the element-by-element path handles with torch's dtypes and errors."""
+    try:
+        objects = xp.array(data, dtype=object)
+    except (ValueError, TypeError):
+        return None
+    kinds = set(map(type, objects.ravel().tolist()))
+    if not objects.size or not kinds <= _PYTHON_NUMBERS:
+        return None
+    default = _dtype.get_default_dtype()
+    dtype = (default.to_complex() if complex in kinds else default if float in kinds else
+             _dtype.int64 if int in kinds else _dtype.bool)
+    try:
+        with quiet():  # (1e300 as float32 is inf, silently)
+            return objects.astype(dtype.numpy)
+    except OverflowError:  # (an int beyond int64)
+        raise ValueError("Overflow when unpacking long long") from None
 
 
 def _holds_strings(data) -> bool:

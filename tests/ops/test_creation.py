@@ -404,3 +404,35 @@ def test_scalar_tensor(value, dtype):
     assert_same(ember.scalar_tensor(value, **kwargs(ember)),
                 torch.scalar_tensor(value, **kwargs(torch)))
 
+
+
+BIG_LISTS = {
+    "floats": [float(i) / 3 for i in range(100)],
+    "ints": list(range(-50, 50)),
+    "bools": [True, False] * 50,
+    "bools and ints": [True, 2] * 50,
+    "nested ints and floats": [[1, 2.5]] * 50,
+    "complex": [1 + 2j, 3] * 50,
+    "float32 overflow": [1e300, -1e300] * 50,
+    "int64 overflow": [2 ** 70] * 50,
+    "ragged": [[1, 2], [3]] * 50,
+    "with a string": [1] * 50 + ["a"],
+    "with a tensor": [1.0] * 50 + ["tensor"],
+    "with None": [1.0] * 50 + [None],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIG_LISTS))
+def test_big_lists_as_torch(name):
+    """Long lists of Python numbers take the array route (`_plain_numbers`); anything else the
+    element-by-element one: the same dtypes, values and errors as torch either way."""
+    def data(lib):
+        return [lib.tensor(2.5) if item == "tensor" else item for item in BIG_LISTS[name]] \
+            if name == "with a tensor" else BIG_LISTS[name]
+    try:
+        expected = torch.tensor(data(torch))
+    except Exception as error:
+        got = error_of(lambda: ember.tensor(data(ember)))
+        assert type(got) is type(error)
+        return
+    assert_same(ember.tensor(data(ember)), expected, exact=True)
