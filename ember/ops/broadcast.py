@@ -17,8 +17,13 @@ def _sum_to_shape(array, shape):
     lead = array.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and array.shape[lead + i] != 1)
-    summed = array.sum(axis=axes, keepdims=True) if axes else array
-    return summed.reshape(shape)
+    if not axes:
+        return array.reshape(shape)
+    if array.dtype.itemsize == 2 and array.dtype.kind == "f" or array.dtype.name == "bfloat16":
+        # float16/bfloat16 summed in float32 and rounded once, as PyTorch's sum does
+        return array.sum(axis=axes, keepdims=True, dtype=xp.float32).astype(
+            array.dtype).reshape(shape)
+    return array.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 class SumTo(Op):
