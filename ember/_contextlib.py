@@ -8,7 +8,8 @@ while the generator's own code runs and not while the caller's does, so each res
 import functools
 import inspect
 import sys
-import warnings
+
+from ember._warnings import warn as _warn
 
 
 def _wrap_generator(make_context, func):
@@ -64,7 +65,7 @@ class _DecoratorContextManager:
     def __call__(self, orig_func):
         func = orig_func
         if inspect.isclass(orig_func):
-            warnings.warn(
+            _warn(
                 "Decorating classes is deprecated and will be disabled in future versions. You "
                 "should only decorate functions or methods. To preserve the current behavior of "
                 "class decoration, you can directly decorate the `__init__` method and nothing "

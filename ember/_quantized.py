@@ -12,7 +12,8 @@ instead of computing on the raw integers (PyTorch raises NotImplementedError for
 quantized tensor too). A quantized tensor has no autograd: it is a leaf that never requires grad.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._backend import xp
@@ -56,7 +57,7 @@ def _warn_deprecated():
     """PyTorch's warning on making a quantized tensor, once a process (TORCH_WARN_ONCE)."""
     if not _warned:
         _warned.append(True)
-        warnings.warn(_DEPRECATION, UserWarning, stacklevel=4)
+        _warn(_DEPRECATION, UserWarning, stacklevel=4)
 
 
 def c_name(d) -> str:

@@ -13,7 +13,8 @@ math.
 """
 
 import sys
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 
 from ember import _dtype
@@ -107,7 +108,7 @@ _SCALAR_CONVERSION_WARNED = [False]
 def _warn_non_leaf_grad(tensor):
     """torch warns (each time) on reading the unset .grad of a non-leaf that retains none."""
     if not tensor.retains_grad:  # (ember's own code reads the field, `_grad`)
-        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=3)
+        _warn(_NON_LEAF_GRAD, UserWarning, stacklevel=3)
 
 
 def _warn_scalar_conversion(tensor):
@@ -120,7 +121,7 @@ def _warn_scalar_conversion(tensor):
         if _SCALAR_CONVERSION_WARNED[0]:
             return
         _SCALAR_CONVERSION_WARNED[0] = True
-    warnings.warn(_SCALAR_CONVERSION, UserWarning, stacklevel=3)
+    _warn(_SCALAR_CONVERSION, UserWarning, stacklevel=3)
 
 
 class Tensor:

@@ -11,7 +11,8 @@ no inter-op parallel work; the inter-op count is kept and checked as torch keeps
 
 import os
 import threading
-import warnings
+
+from ember._warnings import warn as _warn
 
 _state = {"threads": None, "interop": None, "pool": None, "pool_size": 0}
 _pool_lock = threading.Lock()
@@ -52,7 +53,7 @@ def set_num_threads(threads: int) -> None:
         # lazy: optional; only this call needs it
         from threadpoolctl import threadpool_limits
     except ImportError:
-        warnings.warn("ember.set_num_threads: threadpoolctl is not installed, so NumPy's BLAS "
+        _warn("ember.set_num_threads: threadpoolctl is not installed, so NumPy's BLAS "
                       "keeps its own thread count (pip install threadpoolctl)", stacklevel=2)
         return
     threadpool_limits(limits=threads, user_api="blas")

@@ -12,7 +12,8 @@ dispatch (ops.py, NOTE [How a custom op is dispatched]), `Library` (lib.py), `cu
 """
 
 import re
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._library import ops as _ops
 from ember._library.autograd import make_autograd_impl as _make_autograd_impl
@@ -156,7 +157,7 @@ def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=T
 
 def impl_abstract(qualname, func=None, *, lib=None, _stacklevel=1):
     """The old name of `register_fake`."""
-    warnings.warn("`torch.library.impl_abstract` was renamed to `torch.library.register_fake`. "
+    _warn("`torch.library.impl_abstract` was renamed to `torch.library.register_fake`. "
                   "Please use that instead; we will remove `torch.library.impl_abstract` in a "
                   "future version of PyTorch.", FutureWarning, stacklevel=2)
     if func is not None:

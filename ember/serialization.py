@@ -44,7 +44,8 @@ import os
 import pickle
 import stat
 import threading
-import warnings
+
+from ember._warnings import warn as _warn
 import zipfile
 
 from ember import _dtype, _utils
@@ -437,7 +438,7 @@ def _resolve_weights_only(weights_only):
     if force:
         return True
     if force_no and weights_only is None:
-        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since "
+        _warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since "
                       "the`weights_only` argument was not explicitly passed to `torch.load`, "
                       "forcing weights_only=False.", stacklevel=3)
         return False

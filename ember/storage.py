@@ -6,7 +6,8 @@ comparing `t.untyped_storage().data_ptr()`. ember keeps no storage object per te
 made on request and views the same bytes.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember._device import device as _device_type
@@ -162,7 +163,7 @@ def untyped_storage(self: Tensor) -> UntypedStorage:
 @tensor_method("storage")
 def storage(self: Tensor) -> TypedStorage:
     """The storage read as this tensor's dtype; deprecated in torch, which warns (as here)."""
-    warnings.warn(
+    _warn(
         "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
         "be the only storage class. This should only matter to you if you are using storages "
         "directly.  To access UntypedStorage directly, use tensor.untyped_storage() instead "

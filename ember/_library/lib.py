@@ -10,7 +10,8 @@ and `custom_op` keeps one per op until the op is defined again (ember/_library/c
 
 import inspect
 import sys
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 
 from ember._library import ops
@@ -108,7 +109,7 @@ class Library:
         previous = table.get(dispatch_key)
         if previous is not None and not _warned_override:
             _warned_override.append(True)
-            warnings.warn(
+            _warn(
                 "Warning only once for all operators,  other operators may also be overridden.\n"
                 "  Overriding a previously registered kernel for the same operator and the same "
                 f"dispatch key\n  operator: {op._schema if op else qualname}\n  dispatch key: "

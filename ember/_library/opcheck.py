@@ -22,7 +22,8 @@ directly, with PyTorch's messages:
 
 import dataclasses
 import functools
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._library import ops
 from ember._library.custom_ops import CustomOpDef, storage
@@ -65,7 +66,7 @@ class FakeImplCtx:
         return _any_size(min, max)
 
     def create_unbacked_symint(self, *, min=2, max=None):  # noqa: A002
-        warnings.warn("`create_unbacked_symint` is deprecated, please use `new_dynamic_size` "
+        _warn("`create_unbacked_symint` is deprecated, please use `new_dynamic_size` "
                       "instead", FutureWarning, stacklevel=2)
         return self.new_dynamic_size(min=min, max=max)
 

@@ -16,7 +16,8 @@ the schema's dropped, `schema.strip_defaults`), and its result is checked agains
 """
 
 import sys
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 
 from ember._library import _namespaces
@@ -270,7 +271,7 @@ def _fallback(op, values):
     message = _fallback_warning(op)
     recorded = [t for t in outputs if isinstance(t, Tensor) and t.requires_grad]
     for t in recorded:
-        t.register_hook(lambda grad: warnings.warn(message, UserWarning, stacklevel=2))
+        t.register_hook(lambda grad: _warn(message, UserWarning, stacklevel=2))
     fresh = tuple(t for t in outputs if isinstance(t, Tensor) and not t.requires_grad and
                   (t.dtype.is_floating_point or t.dtype.is_complex))
     if fresh:
@@ -309,5 +310,5 @@ class _NotImplemented(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        warnings.warn(ctx.message, UserWarning, stacklevel=2)
+        _warn(ctx.message, UserWarning, stacklevel=2)
         return (None,) * len(ctx.needs_input_grad)

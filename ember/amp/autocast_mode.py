@@ -7,7 +7,8 @@ stays off, as PyTorch's CPU build does.
 """
 
 import functools
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _autocast, _dtype
 
@@ -36,11 +37,11 @@ class autocast:
         self._enabled = bool(enabled)
         self._cache_enabled = cache_enabled
         if device_type == "cuda" and enabled:
-            warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
+            _warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
                           stacklevel=2)
             self._enabled = False
         elif device_type == "cpu" and enabled and self.fast_dtype not in _cpu_dtypes():
-            warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
+            _warn("In CPU autocast, but the target dtype is not supported. Disabling "
                           "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
                           "torch.float16 currently.", stacklevel=2)
             self._enabled = False

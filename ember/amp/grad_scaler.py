@@ -12,7 +12,8 @@ doubles it (growth) after `growth_interval` clean iterations in a row.
 import collections
 import enum
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember.autograd.grad_mode import no_grad
 
@@ -35,7 +36,7 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         if device == "cuda" and enabled:
-            warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
+            _warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
                           "Disabling.", stacklevel=2)
             self._enabled = False
         if self._enabled:

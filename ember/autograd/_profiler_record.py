@@ -34,7 +34,8 @@ cpu_memory_usage adds those of the ops inside it, as torch's does. Frees are not
 import os
 import sys
 import threading
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 from time import perf_counter_ns
 
@@ -245,7 +246,7 @@ class Recorder:
         if EXPORT_HOOK[0] is self:
             EXPORT_HOOK[0] = None
         else:
-            warnings.warn("ember.profiler: the op hook was replaced while profiling (by an ONNX "
+            _warn("ember.profiler: the op hook was replaced while profiling (by an ONNX "
                           "export?); the ops run after that were not recorded", stacklevel=4)
         if ACTIVE[0] is self:
             ACTIVE[0] = None

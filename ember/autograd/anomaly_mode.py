@@ -5,7 +5,8 @@ the node (`check_gradients`, called by ember/autograd/engine.py); ember keeps no
 so the error does not print the forward call's traceback as PyTorch's does.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 
@@ -40,7 +41,7 @@ class detect_anomaly(set_detect_anomaly):
 
     def __init__(self, check_nan: bool = True):
         self._check_nan = check_nan
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+        _warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):

@@ -10,7 +10,8 @@ the CPU alone).
 
 import bisect
 import itertools
-import warnings
+
+from ember._warnings import warn as _warn
 from collections import defaultdict, namedtuple
 from operator import attrgetter
 
@@ -233,7 +234,7 @@ def _attr_formatter(name):
 
 def _deprecated(message):
     """A FutureWarning naming the device_* replacement of a cuda_* attribute."""
-    warnings.warn(message, FutureWarning, stacklevel=3)
+    _warn(message, FutureWarning, stacklevel=3)
 
 
 class FormattedTimesMixin:

@@ -9,7 +9,8 @@ Ranks that are not members of `group` return None without taking part, as in tor
 """
 
 import time
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember.distributed import _mpi
@@ -261,14 +262,14 @@ def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op: 
 # torch 2.13 renamed the two single-tensor collectives; the old names still work, with a warning
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
     """all_gather_single under its deprecated name (FutureWarning, as torch 2.13)."""
-    warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+    _warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
                   "`torch.distributed.all_gather_single` instead.", FutureWarning, stacklevel=2)
     return all_gather_single(output_tensor, input_tensor, group, async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """reduce_scatter_single under its deprecated name (FutureWarning, as torch 2.13)."""
-    warnings.warn("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use "
+    _warn("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use "
                   "`torch.distributed.reduce_scatter_single` instead.", FutureWarning,
                   stacklevel=2)
     return reduce_scatter_single(output, input, op, group, async_op)

@@ -6,7 +6,8 @@ event_shape. Subclasses give `rsample` when a sample is a differentiable functio
 parameters (the reparameterisation trick), else only `sample`.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._device import Size
 from ember._tensor import Tensor
@@ -45,7 +46,7 @@ class Distribution:
             arg_constraints = self.arg_constraints
         except NotImplementedError:
             arg_constraints = {}
-            warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
+            _warn(f"{self.__class__} does not define `arg_constraints`. Please set "
                           "`arg_constraints = {}` or initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=3)
         for param, constraint in arg_constraints.items():
@@ -108,7 +109,7 @@ class Distribution:
 
     def sample_n(self, n: int) -> Tensor:
         """n samples (deprecated: use sample((n,)))."""
-        warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning,
+        _warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning,
                       stacklevel=2)
         return self.sample(Size((n,)))
 
@@ -154,7 +155,7 @@ class Distribution:
         try:
             support = self.support
         except NotImplementedError:
-            warnings.warn(f"{self.__class__} does not define `support` to enable sample "
+            _warn(f"{self.__class__} does not define `support` to enable sample "
                           "validation. Please initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=2)
             return

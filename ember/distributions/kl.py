@@ -2,7 +2,8 @@
 types (matches `torch.distributions.kl`)."""
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 from functools import total_ordering
 
 from ember.distributions.bernoulli import Bernoulli
@@ -85,7 +86,7 @@ def _dispatch_kl(type_p, type_q):
     right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
     left_fun, right_fun = _KL_REGISTRY[left_p, left_q], _KL_REGISTRY[right_p, right_q]
     if left_fun is not right_fun:
-        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+        _warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
                       f"Please register_kl({left_p.__name__}, {right_q.__name__})",
                       RuntimeWarning, stacklevel=2)
     return left_fun

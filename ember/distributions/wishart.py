@@ -7,7 +7,8 @@ X = (L·A)(L·A)ᵀ with A lower triangular, A_ii = √χ²(ν - i), A_ij ~ N(0,
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 from numbers import Number
 
 from ember import _dtype
@@ -76,7 +77,7 @@ class Wishart(ExponentialFamily):
                 "precision_matrix" if precision_matrix is not None else "scale_tril")
         setattr(self, name, param.expand(batch_shape + (-1, -1)))
         if self.df.lt(p).any():
-            warnings.warn("Low df values detected. Singular samples are highly likely to occur "
+            _warn("Low df values detected. Singular samples are highly likely to occur "
                           "for ndim - 1 < df < ndim.", stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(i + 1) for i in range(len(self._batch_shape))]
@@ -170,7 +171,7 @@ class Wishart(ExponentialFamily):
         sample = self._bartlett_sampling(sample_shape)
         flagged = self._per_sample(self.support.check(sample))
         if flagged.any():
-            warnings.warn("Singular sample detected.", stacklevel=2)
+            _warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
                 redrawn = self._bartlett_sampling(sample_shape)
                 mask = flagged.view(flagged.shape + (1,) * (sample.dim() - flagged.dim()))

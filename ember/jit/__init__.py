@@ -4,7 +4,7 @@ ember/jit/_script.py). The annotations and decorators scripts sprinkle over thei
 do in eager PyTorch."""
 
 import typing
-import warnings
+from ember._warnings import warn as _warn
 
 from ember.jit._script import (RecursiveScriptModule, ScriptFunction, ScriptModule, TracedModule,
                                freeze, load, optimize_for_inference, save, script, trace,
@@ -102,7 +102,7 @@ def script_if_tracing(fn):
 def script_method(fn):
     """@torch.jit.script_method on a legacy ScriptModule subclass: the method itself, with
     torch's deprecation warning."""
-    warnings.warn("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` "
+    _warn("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` "
                   "or `torch.export`.", DeprecationWarning, stacklevel=2)
     return fn
 

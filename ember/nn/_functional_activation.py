@@ -7,7 +7,8 @@ re-exported from `ember.nn.functional`.
 """
 
 import functools
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember._registry import FUNCTIONS, tensor_method
@@ -204,7 +205,7 @@ def _int_argument(fn: str, name: str, position: int, value) -> int:
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   "to include dim=X as an argument.", stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 

@@ -10,7 +10,8 @@ dim (N·H, L, D). ember computes in the layout the attention op wants, (N, H, L,
 the errors are PyTorch's.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._tensor import Tensor
 from ember.ops import nn_ops as _nn
@@ -33,9 +34,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if isinstance(attn_mask, _sdp.SelfDispatchingMask):
         return attn_mask._dispatch(query, key, value, attn_mask, dropout_p=dropout_p,
                                    is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
-    # warnings point at the caller: past this function and ember.nn.functional's face of it
+    # warnings point at the caller, past this function (its face is not counted: NOTE
+    # [Warnings point at the caller] in ember/_warnings.py)
     return _sdp.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal,
-                                             scale, enable_gqa, stacklevel=4)
+                                             scale, enable_gqa, stacklevel=3)
 
 
 def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_type,
@@ -48,7 +50,7 @@ def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_ty
     if mask.dtype.name != "bool" and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype is not other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
+        _warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
                       "same type for both instead.", stacklevel=3)
     if is_float:
         return mask

@@ -1,7 +1,8 @@
 """F.ctc_loss: argument checks, target layouts and reductions around the fused CTC op of
 `ember.ops.ctc` (matches `torch.nn.functional.ctc_loss`)."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember._schemas import parser
@@ -69,7 +70,7 @@ def _parsed(log_probs, targets, input_lengths, target_lengths, blank, reduction,
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+        _warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
                       "instead.", stacklevel=3)
         reduction = "mean"
     (args, _), _ = parser("torch.ctc_loss").parse(

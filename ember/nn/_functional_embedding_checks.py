@@ -9,7 +9,8 @@ weight's dtype), the offsets (starting at 0, ending within the input) and the in
 (RuntimeErrors).
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._tensor import Tensor
 
@@ -20,7 +21,7 @@ def check_embedding_bag(input: Tensor, weight: Tensor, offsets, per_sample_weigh
                         scale_grad_by_freq: bool, sparse: bool):
     """(input, weight) in the current order, after PyTorch's checks (see NOTE)."""
     if weight.dtype.name == "int64" and input.dtype.is_floating_point:
-        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
+        _warn("Argument order of nn.functional.embedding_bag was changed. Usage "
                       "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
                       "`embedding_bag(input, weight, ...)`.", stacklevel=3)
         weight, input = input, weight

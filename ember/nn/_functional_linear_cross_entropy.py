@@ -27,7 +27,8 @@ the input's dtype.
 
 import dataclasses
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 from functools import cached_property
 
 import ember
@@ -93,7 +94,7 @@ def _chunkable(target, reduction, label_smoothing, out_features) -> bool:
 def _warn_ignored(target, linear_bias, reduction, label_smoothing, out_features) -> None:
     """PyTorch's UserWarning that the options were ignored (the reference path runs)."""
     bias_shape = tuple(linear_bias.shape) if linear_bias is not None else None
-    warnings.warn(
+    _warn(
         "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
         "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features == "
         f"(). Got reduction={reduction!r}, label_smoothing={label_smoothing}, "
@@ -135,7 +136,7 @@ def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignor
     else:
         retain = options.allow_retain_graph
         if not retain and ember.compiler.is_compiling():
-            warnings.warn("linear_cross_entropy: forcing allow_retain_graph=True under "
+            _warn("linear_cross_entropy: forcing allow_retain_graph=True under "
                           "torch.compile (adds one gradient-sized allocation/call). Construct "
                           "options with allow_retain_graph=True to silence.", stacklevel=3)
             retain = True

@@ -7,6 +7,8 @@ ops from `ember.ops.loss_ops`; the rarer ones are short compositions of ember op
 import math
 import warnings
 
+from ember._warnings import warn as _warn
+
 from ember._autocast import float32_inputs
 from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp
@@ -56,7 +58,7 @@ def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 3, dtype=No
     """PyTorch warns when input and target differ in size, then broadcasts them (both in
     `dtype`, when given)."""
     if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+        _warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.",
                       stacklevel=stacklevel)

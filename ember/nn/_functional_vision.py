@@ -2,7 +2,8 @@
 (matches torch.nn.functional; the sampling op is in ember/ops/grid_sample.py)."""
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import get_array_module
 from ember._dtype import _BY_NUMPY
@@ -96,7 +97,7 @@ def affine_grid(theta, size, align_corners=None):
     (N, C, H, W) or (N, C, D, H, W) (matches `torch.nn.functional.affine_grid`):
     grid[n, ..., i, j] = theta[n] @ (x_j, y_i, [z_k,] 1)."""
     if align_corners is None:
-        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        _warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -111,7 +112,7 @@ def affine_grid(theta, size, align_corners=None):
                          f"{shown}. Got {theta.shape}.")
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
-        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
+        _warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
                       "grids when align_corners=True. This is not an intended use case of "
                       "affine_grid. See the documentation of affine_grid for details.",
                       stacklevel=2)

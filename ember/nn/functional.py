@@ -7,7 +7,8 @@ Normalization, dropout and embedding live here; activations in
 `ember.ops.conv*`/`fold`/`pool*`/`padding` op families. All are re-exported from this module.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 from types import FunctionType as _FunctionType
 
 # underscore names: ember.nn.functional is a public namespace (torch.nn.functional's names only)
@@ -148,7 +149,7 @@ def _channel_dropout(input, p, training, inplace):
 def _warn_feature_dims(input, name: str, spatial: int):
     """PyTorch's deprecation warning for dropout2d/3d inputs of another rank (then it drops
     (N, C, 1, ...) slices of whatever it got)."""
-    warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and "
+    _warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and "
                   "will result in an error in a future release. To retain the behavior and "
                   f"silence this warning, please use dropout instead. Note that {name} exists "
                   f"to provide channel-wise dropout on inputs with {spatial} spatial "
@@ -163,7 +164,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     if input.ndim not in (3, 4):
         _warn_feature_dims(input, "dropout2d", 2)
     if input.ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+        _warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                       "channel-wise 1D dropout behavior is desired - input is interpreted as "
                       "shape (N, C, L), where C is the channel dim. This behavior will change "
                       "in a future release to interpret the input as one without a batch "

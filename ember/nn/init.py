@@ -8,6 +8,8 @@ make torch's calls in torch's order (`uniform_`, `normal_`, `randperm` ...), so 
 import math
 import warnings
 
+from ember._warnings import warn as _warn
+
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
@@ -96,7 +98,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+        _warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
     with no_grad():
         if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
@@ -260,7 +262,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
 
 def _deprecated(fn):
     def old(*args, **kwargs):
-        warnings.warn(f"`nn.init.{fn.__name__[:-1]}` is now deprecated in favor of "
+        _warn(f"`nn.init.{fn.__name__[:-1]}` is now deprecated in favor of "
                       f"`nn.init.{fn.__name__}`.", FutureWarning, stacklevel=2)
         return fn(*args, **kwargs)
 

@@ -11,7 +11,8 @@ torch's "undefined behavior" is that crash: such arrays stay read-only, so a wri
 """
 
 import mmap
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 
@@ -45,13 +46,14 @@ def _mapped_read_only(array) -> bool:
     return False
 
 
-def shared_writable(array, stacklevel=3):
-    """array itself if writable; else (after torch's warning) a writable view of its memory."""
+def shared_writable(array, stacklevel=2):
+    """array itself if writable; else (after torch's warning, at `stacklevel` as if the caller
+    warned) a writable view of its memory."""
     if array.flags.writeable or array.size == 0:
         return array
     if not _WARNED[0]:
         _WARNED[0] = True
-        warnings.warn(_WARNING, UserWarning, stacklevel=stacklevel + 1)
+        _warn(_WARNING, UserWarning, stacklevel=stacklevel + 1)
     if _mapped_read_only(array):
         return array
     view = xp.asarray(_Exported(array))

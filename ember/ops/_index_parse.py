@@ -3,7 +3,8 @@ None, Ellipsis, bool masks, integer arrays and the sequences PyTorch reads as ei
 a basic part and an advanced part (NOTE [Basic then advanced indexing] in ember.ops.indexing).
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember._tensor import Tensor
@@ -94,7 +95,7 @@ def parse_index(shape, index, clip: bool = False):
     """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE.
     With clip, index arrays out of bounds read position 0 instead (for the region's shape)."""
     if type(index) is list and _reads_as_tuple(index):
-        warnings.warn(
+        _warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
             "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
             "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "

@@ -10,7 +10,8 @@ functions ("takes no arguments (1 given)").
 
 import functools
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember import _schemas
@@ -122,7 +123,7 @@ def _warn_deprecated(message: str) -> None:
     time under set_warn_always(True))."""
     if _WARN_ALWAYS["enabled"] or not _WARN_ALWAYS["deprecation_warned"]:
         _WARN_ALWAYS["deprecation_warned"] = True
-        warnings.warn(message, UserWarning, stacklevel=4)
+        _warn(message, UserWarning, stacklevel=4)
 
 
 @torch_function("addmv_")
@@ -208,7 +209,7 @@ def _range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to and including end, in the default float dtype unless
     dtype (or out) says otherwise (matches the deprecated `torch.range`, with its warning)."""
-    warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=3)
+    _warn(_RANGE_WARNING, UserWarning, stacklevel=3)
     if dtype is None:
         dtype = out.dtype if out is not None else _dtype.get_default_dtype()
     dtype = _dtype.to_dtype(dtype)

@@ -12,7 +12,8 @@ tensors), and `ember.autograd.gradcheck` checks complex functions as pairs of re
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._backend import xp
@@ -330,7 +331,7 @@ def adjoint(input: Tensor) -> Tensor:
 @property
 def _mH(self) -> Tensor:
     if self._data.ndim == 0:  # deprecated, but PyTorch still gives the conjugate
-        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+        _warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
                       UserWarning, stacklevel=2)
         return conj(self)
     if self._data.ndim < 2:
@@ -347,7 +348,7 @@ def _H(self) -> Tensor:
     if ndim == 2:
         return conj(self.t())
     if ndim == 0:  # deprecated, but PyTorch still gives the conjugate
-        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+        _warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
                       UserWarning, stacklevel=2)
         return conj(self)
     hint = " For batches of matrices, consider using tensor.mH" if ndim > 2 else ""

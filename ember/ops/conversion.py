@@ -6,7 +6,8 @@ formats] in ember/_tensor.py): the copy keeps the input's layout (`preserve_form
 default), or is C-contiguous, or channels-last.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._device import check_device, device
@@ -249,7 +250,7 @@ def tensor_contiguous(self, memory_format=contiguous_format):
 def tensor_resize(self, *sizes):
     """Deprecated non-in-place resize: self reshaped to sizes, same number of elements
     (matches `Tensor.resize`)."""
-    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    _warn("non-inplace resize is deprecated", stacklevel=2)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     return self.reshape(sizes)
@@ -258,5 +259,5 @@ def tensor_resize(self, *sizes):
 @tensor_method("resize_as")
 def tensor_resize_as(self, tensor):
     """Deprecated non-in-place resize to tensor's shape (matches `Tensor.resize_as`)."""
-    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    _warn("non-inplace resize_as is deprecated", stacklevel=2)
     return self.reshape(tensor.shape)

@@ -7,7 +7,8 @@ Python ints int64, bools bool; NumPy arrays keep their dtype (float64 stays floa
 
 import math
 import numbers
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype, random
 from ember._backend import get_array_module, quiet, xp
@@ -118,10 +119,19 @@ def _tensors_to_lists(data):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying `data` (matches `torch.tensor`)."""
     if isinstance(data, Tensor):
-        warnings.warn(
-            "To copy construct from a tensor, it is recommended to use "
-            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
-            "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        _warn_copy_construct("torch.tensor")
+    return _tensor(data, dtype, requires_grad, device)
+
+
+def _warn_copy_construct(spelled: str):
+    """torch's warning for a tensor made from a tensor, naming how the caller spelled it."""
+    _warn("To copy construct from a tensor, it is recommended to use "
+          "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+          f"rather than {spelled}(sourceTensor).", UserWarning, stacklevel=3)
+
+
+def _tensor(data, dtype, requires_grad, device) -> Tensor:
+    """torch.tensor's work, after its warning."""
     if dtype is None and type(data) in (list, tuple) and len(data) >= 32:
         plain = _plain_numbers(data)
         if plain is not None:
@@ -560,7 +570,9 @@ def tensor_legacy_new(self, *args, **kwargs):
 
 @tensor_method("new_tensor")
 def tensor_new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    if isinstance(data, Tensor):
+        _warn_copy_construct("tensor.new_tensor")
+    return _tensor(data, dtype or self.dtype, requires_grad, device)
 
 
 @tensor_method("new_zeros")

@@ -27,7 +27,8 @@ written with ember ops instead (`_backward_graph`), so second derivatives exist,
 """
 
 import itertools
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
@@ -395,7 +396,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
     if align_corners is None:
-        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        _warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
     _check(input, grid, mode)
     op = GridSampler if input.dim() == 4 else GridSampler3d
     return op.apply(input, grid, mode, padding_mode, bool(align_corners))

@@ -7,7 +7,8 @@ backward), so theirs are PyTorch's node names too.
 """
 
 import itertools
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._backend import xp
@@ -35,7 +36,7 @@ def meshgrid(*tensors, indexing=None) -> tuple:
     (matches `torch.meshgrid`)."""
     tensors = _tensor_list(tensors)
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+        _warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
                       "indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):

@@ -22,7 +22,8 @@ fixed-point weights, the width first, each pass rounded and clamped (`_resample_
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import get_array_module, quiet, scatter_add, xp
 from ember._rng.mathfun import fma32, fma64
@@ -476,24 +477,24 @@ def upsample_antialiased(input, output_size, align_corners, scale_factors, mode=
     return _weighted(input, spatial, out, scales, mode, bool(align_corners), True)
 
 
-# The deprecated functions warn at stacklevel 3: their F face (ember/_registry.py's argument
-# checks) stands between them and the caller, whose line torch's warnings name.
+# The deprecated functions warn at the caller's line, as torch's do (NOTE [Warnings point at
+# the caller] in ember/_warnings.py: their F face is not counted).
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated alias of interpolate (matches `torch.nn.functional.upsample`)."""
-    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
-                  "instead.", stacklevel=3)
+    _warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated nearest upsampling (matches `torch.nn.functional.upsample_nearest`)."""
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=3)
+    _warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated bilinear upsampling, align_corners=True (matches `F.upsample_bilinear`)."""
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=3)
+    _warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -7,7 +7,8 @@ matrix_exp and cross are ops with their own backward; the others are composition
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._autocast import float32_inputs, lower_precision
@@ -271,7 +272,7 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
         sizes = [d for d, size in enumerate(shape) if size == 3]
         if not sizes:
             raise RuntimeError("no dimension of size 3 in input")
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+        _warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
                       "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
                       "default value of dim will change to agree with that of linalg.cross in a "
                       "future release.", UserWarning, stacklevel=2)

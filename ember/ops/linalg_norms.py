@@ -9,7 +9,8 @@ which is PyTorch's.
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import xp
 from ember._dtype import to_dtype
@@ -200,7 +201,7 @@ def _deprecated(name: str, instead: str):
     if name in _WARNED:
         return
     _WARNED.add(name)
-    warnings.warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will "
+    _warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will "
                   f"be removed in a future PyTorch release. Please use `{instead}` instead",
                   UserWarning, stacklevel=3)
 

@@ -8,7 +8,8 @@ constants: they carry no gradient.
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype, random
 from ember._backend import quiet, xp
@@ -215,7 +216,7 @@ def _check_in_range(dtype, low, to_inc):
         digits = _DIGITS[name]
         for value, what in ((low, "from"), (to_inc, "to - 1")):
             if not -2 ** digits <= value <= 2 ** digits:
-                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                _warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
                               f"precision limitations {_CPP_NAMES[name]} can support discrete "
                               "uniform distribution only within this range. This warning will "
                               "become an error in version 1.7 release, please fix the code in "

@@ -13,7 +13,8 @@ can be differentiated any number of times:
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._backend import quiet, xp
@@ -485,7 +486,7 @@ def _var_or_std(node, name, input, dim, unbiased, keepdim, correction):
     dim, correction = _var_args(dim, unbiased, correction)
     axes = _axes(dim, input._data.ndim)
     if _count(input._data.shape, axes) - correction <= 0:
-        warnings.warn(f"{name.split('_')[0]}(): degrees of freedom is <= 0. Correction should be "
+        _warn(f"{name.split('_')[0]}(): degrees of freedom is <= 0. Correction should be "
                       "strictly less than the reduction factor (input numel divided by output "
                       "numel).", UserWarning, stacklevel=3)
     return node.apply(input, axes, correction, keepdim)

@@ -12,7 +12,8 @@ gradient), so all of them are differentiable any number of times.
 
 import collections.abc
 import operator
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._device import Size
@@ -229,10 +230,10 @@ def t(input: Tensor) -> Tensor:
 @property
 def _T(self) -> Tensor:
     if self._data.ndim == 0:
-        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+        _warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
                       "these cases.", UserWarning, stacklevel=2)
     elif self._data.ndim != 2:
-        warnings.warn(
+        _warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
@@ -247,7 +248,7 @@ def _mT(self) -> Tensor:
     if ndim >= 2:
         return transpose(self, -2, -1)
     if ndim == 0:  # deprecated, but PyTorch still gives the tensor itself
-        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+        _warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
                       "these cases.", UserWarning, stacklevel=2)
         return self
     raise RuntimeError(

@@ -7,7 +7,8 @@ framing op `Frames` and its adjoint `OverlapAdd` (each is the other's backward),
 ember/ops/fft.py, padding and elementwise arithmetic.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import scatter_add, xp
 from ember._registry import op
@@ -83,7 +84,7 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     if center and align_to_window is not None:
         raise RuntimeError("stft align_to_window should only be set when center = false")
     if window is None:
-        warnings.warn(
+        _warn(
             "A window was not provided. A rectangular window will be applied,which is known to "
             "cause spectral leakage. Other windows such as torch.hann_window or "
             "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
@@ -107,7 +108,7 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     elif onesided and is_complex:
         raise RuntimeError("Cannot have onesided output if window or input is complex")
     if return_complex is False:
-        warnings.warn(
+        _warn(
             "stft with return_complex=False is deprecated. In a future pytorch release, stft "
             "will return complex tensors for all inputs, and return_complex=False will raise "
             "an error.\nNote: you can still call torch.view_as_real on the complex output to "
@@ -154,7 +155,7 @@ def istft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=No
           return_complex: bool = False) -> Tensor:
     """The signal whose stft is `input`, by weighted overlap-add (matches `torch.istft`)."""
     if window is None:
-        warnings.warn(
+        _warn(
             "A window was not provided. A rectangular window will be applied.Please provide "
             "the same window used by stft to make the inversion lossless.To suppress this "
             "warning and use a rectangular window, explicitly set `window=torch.ones(n_fft, "
@@ -214,7 +215,7 @@ def istft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=No
         raise RuntimeError(f"{call} window overlap add min: {float(envelope.abs().min()):g}")
     signal = signal * envelope.reciprocal()  # a real divisor, also for complex signals
     if length is not None and signal.shape[-1] < length:
-        warnings.warn(
+        _warn(
             "The length of signal is shorter than the length parameter. Result is being padded "
             "with zeros in the tail. Please check your center and hop_length settings.",
             UserWarning, stacklevel=2)

@@ -5,7 +5,8 @@ a sort followed by a linear interpolation between neighbours), so their gradient
 order come from those ops.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._autocast import float32_inputs
 from ember import _dtype
@@ -67,7 +68,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     else:
         dof = total - correction
     if float(dof) <= 0:
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
         dof = 0 * dof
     centred = x - mean.unsqueeze(1)

@@ -19,7 +19,8 @@ when they need no cast (two optimizers loaded from one state_dict share them).
 """
 
 import functools
-import warnings
+
+from ember._warnings import warn as _warn
 from collections import defaultdict
 from copy import deepcopy
 
@@ -197,7 +198,7 @@ class Optimizer:
                     f"parameter {name}")
             param_group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
-            warnings.warn(
+            _warn(
                 "optimizer contains a parameter group with duplicate parameters; in future, "
                 "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
                 "more information", stacklevel=3)

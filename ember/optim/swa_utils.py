@@ -7,7 +7,8 @@ weights with one pass over the data."""
 import copy
 import itertools
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember.autograd import grad_mode
@@ -198,7 +199,7 @@ class SWALR(LRScheduler):
         """The next learning rates: the previous step's base recovered from the current lr,
         moved toward swa_lr by the annealing function (torch's chainable form)."""
         if not self._get_lr_called_within_step:
-            warnings.warn("To get the last learning rate computed by the scheduler, please use "
+            _warn("To get the last learning rate computed by the scheduler, please use "
                           "`get_last_lr()`.", UserWarning, stacklevel=2)
         step = self._step_count - 1
         if self.anneal_epochs == 0:

@@ -8,7 +8,8 @@ adapted to ember. torch's DTensor unwrapping is left out: ember has no DTensor.
 import collections.abc
 import contextlib
 import functools
-import warnings
+
+from ember._warnings import warn as _warn
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -182,7 +183,7 @@ def _deprecated(message: str):
     def wrap(fn):
         @functools.wraps(fn)
         def warned(*args, **kwargs):
-            warnings.warn(message, category=FutureWarning, stacklevel=2)
+            _warn(message, category=FutureWarning, stacklevel=2)
             return fn(*args, **kwargs)
 
         warned.__deprecated__ = message

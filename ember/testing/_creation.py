@@ -7,7 +7,8 @@ adapted to ember's dtypes (ember has no complex32).
 
 import collections.abc
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember.ops.complex import view_as_real
@@ -56,7 +57,7 @@ def _modify_low_high(low, high, dtype, lowest_inclusive, highest_exclusive, defa
     if any(isinstance(value, float) and math.isnan(value) for value in [low, high]):
         raise ValueError(f"`low` and `high` cannot be NaN, but got {low=} and {high=}")
     elif low == high and dtype in _FLOATING_OR_COMPLEX_TYPES:
-        warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
+        _warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
                       "complex types is deprecated since 2.1 and will be removed in 2.3. "
                       "Use `torch.full(...)` instead.", FutureWarning,
                       stacklevel=3)  # names make_tensor's caller

@@ -16,7 +16,8 @@ torch's, but the intermediate results stay in memory (no saving). Torch's argume
 warnings are the same for both.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import random
 from ember._tensor import Tensor
@@ -81,7 +82,7 @@ def _rerun(ctx, inputs):
 
 def _check_reentrant(use_reentrant, name):
     if use_reentrant is None:
-        warnings.warn(
+        _warn(
             f"torch.utils.checkpoint{name}: the use_reentrant parameter should be passed "
             "explicitly. Starting in PyTorch 2.9, calling checkpoint without use_reentrant "
             "will raise an exception. use_reentrant=False is recommended, but if you need to "
@@ -106,7 +107,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
                              "use_reentrant=False.")
         if is_grad_enabled() and not any(isinstance(a, Tensor) and a.requires_grad
                                          for a in args):
-            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+            _warn("None of the inputs have requires_grad=True. Gradients will be None",
                           stacklevel=2)
         return CheckpointFunction.apply(function, preserve, *args)
     forward_context, _ = context_fn()

@@ -29,7 +29,8 @@ apart, each at least two wider than its header.
 """
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 from collections import defaultdict
 
@@ -119,7 +120,7 @@ class FlopCounterMode:
         if custom_mapping is None:
             custom_mapping = {}
         if mods is not None:
-            warnings.warn("mods argument is not needed anymore, you can stop passing it",
+            _warn("mods argument is not needed anymore, you can stop passing it",
                           stacklevel=2)
         self.flop_registry = {
             **flop_registry,

@@ -1,6 +1,7 @@
 """`torch.utils.hooks`: the handle every `register_*_hook` returns, and its helpers."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember.autograd.function import _RemovableHandle as _NodeHandle
 from ember.nn.modules import _hooks
@@ -31,7 +32,7 @@ def warn_if_has_hooks(tensor):
     `torch.utils.hooks.warn_if_has_hooks`)."""
     for hook in (getattr(tensor, "_backward_hooks", None) or {}).values():
         if not hasattr(hook, "__torch_unserializable__"):
-            warnings.warn(f"backward hook {repr(hook)} on tensor will not be serialized.  If "
+            _warn(f"backward hook {repr(hook)} on tensor will not be serialized.  If "
                           "this is expected, you can decorate the function with "
                           "@torch.utils.hooks.unserializable_hook to suppress this warning",
                           stacklevel=2)

@@ -4,7 +4,8 @@ MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, Placehold
 NoopObserver and the `default_*` factories). The scale and zero point are computed with
 ember's float32 tensor ops in PyTorch's order, so they are PyTorch's to the bit."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 from functools import partial
 
 from ember import _dtype
@@ -91,7 +92,7 @@ class UniformQuantizationObserverBase(ObserverBase):
         super().__init__(dtype=dtype, is_dynamic=is_dynamic, **kwargs)
         self.qscheme = qscheme
         if reduce_range:
-            warnings.warn("Please use quant_min and quant_max to specify the range for "
+            _warn("Please use quant_min and quant_max to specify the range for "
                           "observers.                     reduce_range will be deprecated in a "
                           "future release of PyTorch.", stacklevel=2)
         self.reduce_range = reduce_range
@@ -295,7 +296,7 @@ class PlaceholderObserver(ObserverBase):
         self.eps = _EPS if eps is None else eps
         self.custom_op = custom_op_name
         if compute_dtype:
-            warnings.warn("Please use `is_dynamic` instead of `compute_dtype`.                   "
+            _warn("Please use `is_dynamic` instead of `compute_dtype`.                   "
                           "  `compute_dtype` will be deprecated in a future release             "
                           "        of PyTorch.", stacklevel=2)
 

@@ -2,7 +2,8 @@
 parameters (matches `torch.ao.quantization.qconfig`'s QConfig and the default configs of
 eager dynamic quantization)."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 from collections import namedtuple
 
 from ember import _dtype
@@ -39,7 +40,7 @@ class QConfigDynamic(namedtuple("QConfigDynamic", ["activation", "weight"])):
     __slots__ = ()
 
     def __new__(cls, activation=None, weight=None):
-        warnings.warn("`QConfigDynamic` is going to be deprecated in PyTorch 1.12, please use "
+        _warn("`QConfigDynamic` is going to be deprecated in PyTorch 1.12, please use "
                       "`QConfig` instead", FutureWarning, stacklevel=2)
         if isinstance(weight, Module):
             raise ValueError(

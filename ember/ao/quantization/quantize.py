@@ -6,7 +6,8 @@ not implemented."""
 
 import copy
 import inspect
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember.ao.quantization.observer import _is_activation_post_process
@@ -26,7 +27,7 @@ def _deprecated(fn):
     """fn, warning as PyTorch's `@deprecated(DEPRECATION_WARNING)` functions warn."""
 
     def wrapper(*args, **kwargs):
-        warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
+        _warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
         return fn(*args, **kwargs)
 
     wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, \

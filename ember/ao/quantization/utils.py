@@ -1,7 +1,8 @@
 """Helpers of eager-mode quantization (matches the parts of `torch.ao.quantization.utils` that
 the observers and `quantize_dynamic` use): quantized ranges, scheme tests, min/max checks."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember import _quantized as q
@@ -83,7 +84,7 @@ def check_min_max_valid(min_val, max_val) -> bool:
         (min_val.dim() == 0 or max_val.dim() == 0)
         and float(min_val) == float("inf") and float(max_val) == float("-inf"))
     if unset:
-        warnings.warn("must run observer before calling calculate_qparams. Returning default "
+        _warn("must run observer before calling calculate_qparams. Returning default "
                       "values.", stacklevel=3)
         return False
     if bool((min_val > max_val).any()):

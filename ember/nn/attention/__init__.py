@@ -8,7 +8,7 @@ PyTorch.
 """
 
 import contextlib
-import warnings
+from ember._warnings import warn as _warn
 from collections.abc import Iterable
 from typing import Union  # noqa: F401  (PyTorch's module namespace has it)
 
@@ -38,10 +38,10 @@ def _raise_kernel_warnings(params: SDPAParams) -> None:
     kernels' checks give no further reasons)."""
     if WARN_FOR_UNFUSED_KERNELS:
         if not can_use_efficient_attention(params):
-            warnings.warn("Efficient attention can't be used because:", stacklevel=2)
+            _warn("Efficient attention can't be used because:", stacklevel=2)
             can_use_efficient_attention(params, True)
         if not can_use_flash_attention(params):
-            warnings.warn("Flash attention can't be used because:", stacklevel=2)
+            _warn("Flash attention can't be used because:", stacklevel=2)
             can_use_flash_attention(params, True)
 
 

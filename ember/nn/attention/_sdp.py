@@ -14,7 +14,8 @@ The flash, efficient, math and cuDNN switches are `ember.backends.cuda`'s.
 """
 
 import enum
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._dtype import bool as _bool
 from ember._tensor import Tensor
@@ -251,9 +252,9 @@ def check_backend(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=Fa
     reason = _flash_refusal(params)
     if reason is None:
         return
-    warnings.warn("Flash attention kernel not used because:", stacklevel=stacklevel + 1)
+    _warn("Flash attention kernel not used because:", stacklevel=stacklevel + 1)
     if reason:
-        warnings.warn(reason, stacklevel=stacklevel + 1)
+        _warn(reason, stacklevel=stacklevel + 1)
     raise RuntimeError("No available kernel.  Aborting execution.")
 
 

@@ -13,7 +13,8 @@ data under a CausalBias is PyTorch's too: an uninitialised float tensor of shape
 seq_len_q, seq_len_kv), an artefact of `Tensor.__new__` receiving the constructor's arguments.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 from enum import IntEnum, auto
 
 from ember import _dtype
@@ -59,7 +60,7 @@ class CausalBias(SelfDispatchingMask):
         self.seq_len_q = seq_len_q
         self.seq_len_kv = seq_len_kv
         if seq_len_q > seq_len_kv and variant == CausalVariant.LOWER_RIGHT:
-            warnings.warn("Lower right causal bias will produce NaNs in the output when "
+            _warn("Lower right causal bias will produce NaNs in the output when "
                           "seq_len_q > seq_len_kv!", stacklevel=2)
 
     def _upper_left(self, device):

@@ -16,7 +16,8 @@ backward.
 import inspect
 import math
 import typing
-import warnings
+
+from ember._warnings import warn as _warn
 from enum import Enum
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, TypedDict
@@ -54,7 +55,7 @@ _Backend = Literal["AUTO", "TRITON", "FLASH", "TRITON_DECODE"]
 def _warn_once(warning_id: str, message: str, category=UserWarning) -> None:
     """Warn `message` the first time `warning_id` comes up in this process."""
     if warning_id not in _WARNINGS_SHOWN:
-        warnings.warn(message, category, stacklevel=2)
+        _warn(message, category, stacklevel=2)
         _WARNINGS_SHOWN.add(warning_id)
 
 
@@ -194,7 +195,7 @@ def create_block_mask(mask_mod, B, H, Q_LEN: int, KV_LEN: int, device=None,
     B, H = 1 if B is None else B, 1 if H is None else H
     q_block, kv_block = (BLOCK_SIZE, BLOCK_SIZE) if isinstance(BLOCK_SIZE, int) else BLOCK_SIZE
     if _compile:
-        warnings.warn(
+        _warn(
             "_compile flag on create_block_mask was originally added to work around a "
             "torch.compile limitation. That limitation has since been addressed. So, to compile "
             "create_block_mask, we suggest doing torch.compile(create_block_mask). This still "

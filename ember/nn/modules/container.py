@@ -5,7 +5,8 @@ Each stores its items as ordinary registered children or parameters under string
 """
 
 import operator
-import warnings
+
+from ember._warnings import warn as _warn
 from collections import OrderedDict
 from collections import abc as container_abcs
 from itertools import chain, islice
@@ -28,7 +29,7 @@ class Container(Module):
     `torch.nn.Container`, which warns)."""
 
     def __init__(self, **kwargs) -> None:
-        warnings.warn("`nn.Container` is deprecated. All of its functionality is now "
+        _warn("`nn.Container` is deprecated. All of its functionality is now "
                       "implemented in `nn.Module`. Subclass that instead.", FutureWarning,
                       stacklevel=2)
         super().__init__()

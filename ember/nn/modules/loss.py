@@ -4,7 +4,8 @@ Each holds its options (and a class `weight` buffer where PyTorch has one) and c
 `ember.nn.functional` form.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember.nn import functional as F
 from ember.nn._functional_loss import _legacy_reduction
@@ -85,7 +86,7 @@ class NLLLoss2d(NLLLoss):
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean") -> None:
-        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+        _warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
                       "drop-in replacement and see https://pytorch.org/docs/main/nn.html#torch."
                       "nn.NLLLoss for more details.", FutureWarning, stacklevel=2)
         super().__init__(weight, size_average, ignore_index, reduce, reduction)

@@ -13,7 +13,8 @@ flag-like condition (are all four hook dicts empty?) and calls `forward` directl
 with hooks take the slower path in `_call_with_hooks`.
 """
 
-import warnings
+
+from ember._warnings import warn as _warn
 from collections import OrderedDict
 
 from ember import _dtype
@@ -431,7 +432,7 @@ class Module(_ModuleStateDict, _ModuleHooks):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
         if dtype.is_complex:
-            warnings.warn(
+            _warn(
                 "Complex modules are a new feature under active development whose design may "
                 "change, and some modules might not work as expected when using complex tensors "
                 "as parameters or buffers. Please file an issue at https://github.com/pytorch/"

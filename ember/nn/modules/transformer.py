@@ -10,7 +10,8 @@ padded positions come out as 0 (before the final norm).
 """
 
 import copy
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember.autograd import grad_mode
@@ -161,7 +162,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why_not = _why_no_nested_tensor(encoder_layer)
         if enable_nested_tensor and why_not:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+            _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
                           f"because {why_not}", stacklevel=2)
             self.use_nested_tensor = False
 
@@ -361,7 +362,7 @@ def _warn_nested_prototype():
     packs the batch into a nested tensor."""
     if not _NESTED_WARNED[0]:
         _NESTED_WARNED[0] = True
-        warnings.warn(
+        _warn(
             "The PyTorch API of nested tensors is in prototype stage and will change in the near "
             "future. We recommend specifying layout=torch.jagged when constructing a nested "
             "tensor, as this layout receives active development, has better operator coverage, "

@@ -1,7 +1,8 @@
 """Gradient clipping (matches `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_`)."""
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
@@ -87,6 +88,6 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Deprecated alias of clip_grad_norm_."""
-    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+    _warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                   "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

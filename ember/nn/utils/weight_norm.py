@@ -2,7 +2,8 @@
 and `remove_weight_norm`): parameters `<name>_g`, `<name>_v`, and `<name>` recomputed as
 g·v/‖v‖ before every forward by a forward pre-hook."""
 
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember.nn.parameter import Parameter, UninitializedParameter
 from ember.nn.utils.parametrizations import _norm_except_dim
@@ -20,7 +21,7 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name, dim):
-        warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+        _warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                       "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning,
                       stacklevel=3)
         for hook in module._forward_pre_hooks.values():

@@ -8,7 +8,8 @@ form `lr = f(base_lr, epoch)` where one exists.
 """
 
 import types
-import warnings
+
+from ember._warnings import warn as _warn
 import weakref
 from functools import wraps
 
@@ -49,7 +50,7 @@ def _set_group_value(group, key, value):
 def _warn_get_lr_called_within_step(scheduler) -> None:
     """PyTorch's warning when a scheduler's get_lr() is called by the user, not by step()."""
     if not scheduler._get_lr_called_within_step:
-        warnings.warn("To get the last learning rate computed by the scheduler, please use "
+        _warn("To get the last learning rate computed by the scheduler, please use "
                       "`get_last_lr()`.", UserWarning, stacklevel=2)
 
 
@@ -118,14 +119,14 @@ class LRScheduler:
         """Advance one epoch and set the optimizer's learning rates."""
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
-                warnings.warn(
+                _warn(
                     "Seems like `optimizer.step()` has been overridden after learning rate "
                     "scheduler initialization. Please, make sure to call `optimizer.step()` "
                     "before `lr_scheduler.step()`. See more details at "
                     "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
                     UserWarning, stacklevel=2)
             elif not getattr(self.optimizer, "_opt_called", False):
-                warnings.warn(
+                _warn(
                     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
                     "PyTorch 1.1.0 and later, you should call them in the opposite order: "
                     "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
@@ -135,7 +136,7 @@ class LRScheduler:
                     UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            _warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None) -> None:

@@ -2,7 +2,8 @@
 metric-driven ReduceLROnPlateau."""
 
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 from bisect import bisect_right
 
 from ember.optim.lr_scheduler.base import (
@@ -151,7 +152,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            _warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best = current

@@ -11,7 +11,8 @@ import itertools
 import multiprocessing
 import sys
 import time
-import warnings
+
+from ember._warnings import warn as _warn
 from multiprocessing.connection import Connection, wait
 
 from ember import _dtype
@@ -153,11 +154,11 @@ class DataLoader:
     def _warn_pin_memory(self):
         """torch's warnings when an iterator starts: pinned memory needs an accelerator."""
         if self.pin_memory and self.pin_memory_device:
-            warnings.warn("pin_memory_device is deprecated, the current accelerator will be "
+            _warn("pin_memory_device is deprecated, the current accelerator will be "
                           f"used as the device,ignore pin_memory_device="
                           f"'{self.pin_memory_device}'.", stacklevel=3)
         if self.pin_memory:  # ember has no accelerator
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+            _warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
 
     def __len__(self):

@@ -4,7 +4,8 @@ ways to combine and split them (matches `torch.utils.data.dataset`)."""
 import bisect
 import itertools
 import math
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember.ops.creation import randperm
 
@@ -141,7 +142,7 @@ def _fraction_lengths(lengths, total):
         counts[i % len(counts)] += 1
     for i, count in enumerate(counts):
         if count == 0:
-            warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
+            _warn(f"Length of split at index {i} is 0. This might result in an empty "
                           "dataset.", stacklevel=3)
     return counts
 

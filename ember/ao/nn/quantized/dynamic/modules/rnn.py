@@ -14,7 +14,8 @@ place, and such a difference can move a later step's quantized activations by on
 """
 
 import numbers
-import warnings
+
+from ember._warnings import warn as _warn
 
 from ember import _dtype
 from ember._quantized import quantize_per_tensor
@@ -96,7 +97,7 @@ def _check_rnn_arguments(mode, dropout, num_layers):
         raise ValueError("dropout should be a number in range [0, 1] representing the "
                          "probability of an element being zeroed")
     if dropout > 0 and num_layers == 1:
-        warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+        _warn("dropout option adds dropout after all but last recurrent layer, so "
                       "non-zero dropout expects num_layers greater than 1, but got "
                       f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
     if mode != "LSTM":
