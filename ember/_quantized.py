@@ -14,7 +14,6 @@ quantized tensor too). A quantized tensor has no autograd: it is a leaf that nev
 
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._backend import xp
 from ember import _quantized_arith as arith

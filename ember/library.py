@@ -14,7 +14,6 @@ dispatch (ops.py, NOTE [How a custom op is dispatched]), `Library` (lib.py), `cu
 import re
 
 from ember._warnings import warn as _warn
-
 from ember._library import ops as _ops
 from ember._library.autograd import make_autograd_impl as _make_autograd_impl
 from ember._library.custom_ops import CustomOpDef, custom_op  # noqa: F401 (torch's names)

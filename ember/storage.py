@@ -8,7 +8,6 @@ made on request and views the same bytes.
 
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember._device import device as _device_type
 from ember._registry import tensor_method

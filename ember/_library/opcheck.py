@@ -24,7 +24,6 @@ import dataclasses
 import functools
 
 from ember._warnings import warn as _warn
-
 from ember._library import ops
 from ember._library.custom_ops import CustomOpDef, storage
 from ember._library.schema import bind

@@ -9,7 +9,6 @@ stays off, as PyTorch's CPU build does.
 import functools
 
 from ember._warnings import warn as _warn
-
 from ember import _autocast, _dtype
 
 _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep",

@@ -14,7 +14,6 @@ import enum
 import math
 
 from ember._warnings import warn as _warn
-
 from ember.autograd.grad_mode import no_grad
 
 

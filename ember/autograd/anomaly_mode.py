@@ -7,7 +7,6 @@ so the error does not print the forward call's traceback as PyTorch's does.
 
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 
 _state = {"enabled": False, "check_nan": True}

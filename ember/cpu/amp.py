@@ -2,7 +2,6 @@
 
 
 from ember._warnings import warn as _warn
-
 from ember.amp import autocast_mode, grad_scaler
 from ember._dtype import bfloat16
 

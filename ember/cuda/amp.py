@@ -3,7 +3,6 @@ CPU-only torch, CUDA autocast and CUDA grad scaling warn and stay disabled)."""
 
 
 from ember._warnings import warn as _warn
-
 from ember.amp import autocast_mode, grad_scaler
 from ember.amp.autocast_mode import custom_bwd, custom_fwd  # noqa: F401
 

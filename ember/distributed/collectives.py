@@ -11,7 +11,6 @@ Ranks that are not members of `group` return None without taking part, as in tor
 import time
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember.distributed import _mpi
 from ember.distributed._buffers import (as_bytes, average, check_reduction, contiguous, mpi_op,

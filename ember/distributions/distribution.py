@@ -8,7 +8,6 @@ parameters (the reparameterisation trick), else only `sample`.
 
 
 from ember._warnings import warn as _warn
-
 from ember._device import Size
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad

@@ -5,7 +5,6 @@ do in eager PyTorch."""
 
 import typing
 from ember._warnings import warn as _warn
-
 from ember.jit._script import (RecursiveScriptModule, ScriptFunction, ScriptModule, TracedModule,
                                freeze, load, optimize_for_inference, save, script, trace,
                                trace_module)

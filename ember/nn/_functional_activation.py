@@ -9,7 +9,6 @@ re-exported from `ember.nn.functional`.
 import functools
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember._registry import FUNCTIONS, tensor_method
 from ember._schemas import type_name

@@ -12,7 +12,6 @@ the errors are PyTorch's.
 
 
 from ember._warnings import warn as _warn
-
 from ember._tensor import Tensor
 from ember.ops import nn_ops as _nn
 from ember.nn.attention import _sdp

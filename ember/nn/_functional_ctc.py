@@ -3,7 +3,6 @@
 
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember._schemas import parser
 from ember._tensor import Tensor

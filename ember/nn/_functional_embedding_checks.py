@@ -11,7 +11,6 @@ weight's dtype), the offsets (starting at 0, ending within the input) and the in
 
 
 from ember._warnings import warn as _warn
-
 from ember._tensor import Tensor
 
 _MODES = ("sum", "mean", "max")

@@ -8,7 +8,6 @@ import math
 import warnings
 
 from ember._warnings import warn as _warn
-
 from ember._autocast import float32_inputs
 from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp

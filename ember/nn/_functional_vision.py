@@ -4,7 +4,6 @@
 import math
 
 from ember._warnings import warn as _warn
-
 from ember._backend import get_array_module
 from ember._dtype import _BY_NUMPY
 from ember._tensor import Tensor

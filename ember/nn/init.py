@@ -9,7 +9,6 @@ import math
 import warnings
 
 from ember._warnings import warn as _warn
-
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad

@@ -1,5 +1,6 @@
-"""Read-only NumPy arrays given to from_numpy / as_tensor: PyTorch's once-per-process warning,
-then a tensor that writes to the array's memory anyway.
+"""Creation's NumPy-side helpers: read-only NumPy arrays given to from_numpy / as_tensor
+(PyTorch's once-per-process warning, then a tensor that writes to the array's memory anyway),
+and long lists of Python numbers read at NumPy's speed (`_plain_numbers`).
 
 NOTE [Non-writable NumPy arrays]
 torch.from_numpy of a read-only array warns (TORCH_WARN_ONCE, so once per process) and then
@@ -13,8 +14,8 @@ torch's "undefined behavior" is that crash: such arrays stay read-only, so a wri
 import mmap
 
 from ember._warnings import warn as _warn
-
-from ember._backend import xp
+from ember import _dtype
+from ember._backend import quiet, xp
 
 _WARNING = (
     "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
@@ -58,3 +59,27 @@ def shared_writable(array, stacklevel=2):
         return array
     view = xp.asarray(_Exported(array))
     return view if view.dtype == array.dtype else view.view(array.dtype)
+
+
+_PYTHON_NUMBERS = frozenset((int, float, bool, complex))
+
+
+def _plain_numbers(data):
+    """Nested lists of Python numbers only, as the array torch.tensor makes of them, read at
+    NumPy's speed; None for anything else (tensors, NumPy values, strings, ragged lists), which
+    the element-by-element path handles with torch's dtypes and errors."""
+    try:
+        objects = xp.array(data, dtype=object)
+    except (ValueError, TypeError):
+        return None
+    kinds = set(map(type, objects.ravel().tolist()))
+    if not objects.size or not kinds <= _PYTHON_NUMBERS:
+        return None
+    default = _dtype.get_default_dtype()
+    dtype = (default.to_complex() if complex in kinds else default if float in kinds else
+             _dtype.int64 if int in kinds else _dtype.bool)
+    try:
+        with quiet():  # (1e300 as float32 is inf, silently)
+            return objects.astype(dtype.numpy)
+    except OverflowError:  # (an int beyond int64)
+        raise ValueError("Overflow when unpacking long long") from None

@@ -5,7 +5,6 @@ a basic part and an advanced part (NOTE [Basic then advanced indexing] in ember.
 
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember._tensor import Tensor
 

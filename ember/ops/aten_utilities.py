@@ -12,7 +12,6 @@ import functools
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember import _schemas
 from ember._backend import xp

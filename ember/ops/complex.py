@@ -14,7 +14,6 @@ tensors), and `ember.autograd.gradcheck` checks complex functions as pairs of re
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op, tensor_method, write_out

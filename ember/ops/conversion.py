@@ -8,7 +8,6 @@ default), or is C-contiguous, or channels-last.
 
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._device import check_device, device
 from ember._registry import op, tensor_method

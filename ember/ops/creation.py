@@ -9,14 +9,13 @@ import math
 import numbers
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype, random
 from ember._backend import get_array_module, quiet, xp
 from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
-from ember.ops._creation_numpy import shared_writable
+from ember.ops._creation_numpy import _PYTHON_NUMBERS, _plain_numbers, shared_writable
 from ember.ops._creation_space import (data_array, fill_scalar, linspace_array, logspace_array,
                                        space_args, space_dtype)
 from ember.ops.conversion import in_format, layout_copy
@@ -71,7 +70,6 @@ def _infer_dtype(data) -> "_dtype.dtype":
     return _dtype.scalar_dtype(data)
 
 
-_PYTHON_NUMBERS = frozenset((int, float, bool, complex))
 _FLOAT32_MAX = float(xp.finfo(xp.float32).max)
 
 
@@ -145,27 +143,6 @@ def _tensor(data, dtype, requires_grad, device) -> Tensor:
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     return _finish(array, None, requires_grad, device)
-
-
-def _plain_numbers(data):
-    """Nested lists of Python numbers only, as the array torch.tensor makes of them, read at
-    NumPy's speed; None for anything else (tensors, NumPy values, strings, ragged lists), which
-    the element-by-element path handles with torch's dtypes and errors."""
-    try:
-        objects = xp.array(data, dtype=object)
-    except (ValueError, TypeError):
-        return None
-    kinds = set(map(type, objects.ravel().tolist()))
-    if not objects.size or not kinds <= _PYTHON_NUMBERS:
-        return None
-    default = _dtype.get_default_dtype()
-    dtype = (default.to_complex() if complex in kinds else default if float in kinds else
-             _dtype.int64 if int in kinds else _dtype.bool)
-    try:
-        with quiet():  # (1e300 as float32 is inf, silently)
-            return objects.astype(dtype.numpy)
-    except OverflowError:  # (an int beyond int64)
-        raise ValueError("Overflow when unpacking long long") from None
 
 
 def _holds_strings(data) -> bool:

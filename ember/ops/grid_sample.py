@@ -29,7 +29,6 @@ written with ember ops instead (`_backward_graph`), so second derivatives exist,
 import itertools
 
 from ember._warnings import warn as _warn
-
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd.function import Op

@@ -9,7 +9,6 @@ backward), so theirs are PyTorch's node names too.
 import itertools
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op

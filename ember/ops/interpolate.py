@@ -24,7 +24,6 @@ fixed-point weights, the width first, each pass rounded and clamped (`_resample_
 import math
 
 from ember._warnings import warn as _warn
-
 from ember._backend import get_array_module, quiet, scatter_add, xp
 from ember._rng.mathfun import fma32, fma64
 from ember._tensor import Tensor

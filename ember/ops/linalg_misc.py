@@ -9,7 +9,6 @@ matrix_exp and cross are ops with their own backward; the others are composition
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._autocast import float32_inputs, lower_precision
 from ember._backend import get_array_module, xp

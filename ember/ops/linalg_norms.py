@@ -11,7 +11,6 @@ which is PyTorch's.
 import math
 
 from ember._warnings import warn as _warn
-
 from ember._backend import xp
 from ember._dtype import to_dtype
 from ember._registry import op, tensor_arguments, tensor_method, torch_function, with_out

@@ -10,7 +10,6 @@ constants: they carry no gradient.
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype, random
 from ember._backend import quiet, xp
 

@@ -15,7 +15,6 @@ can be differentiated any number of times:
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op

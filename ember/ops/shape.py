@@ -14,7 +14,6 @@ import collections.abc
 import operator
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._device import Size
 from ember._backend import xp

@@ -9,7 +9,6 @@ ember/ops/fft.py, padding and elementwise arithmetic.
 
 
 from ember._warnings import warn as _warn
-
 from ember._backend import scatter_add, xp
 from ember._registry import op
 from ember._tensor import Tensor, type_name

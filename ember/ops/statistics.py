@@ -7,7 +7,6 @@ order come from those ops.
 
 
 from ember._warnings import warn as _warn
-
 from ember._autocast import float32_inputs
 from ember import _dtype
 from ember._backend import get_array_module, xp

@@ -9,7 +9,6 @@ import itertools
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember.autograd import grad_mode
 from ember.nn.modules.batchnorm import _BatchNorm

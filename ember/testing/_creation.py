@@ -9,7 +9,6 @@ import collections.abc
 import math
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember.ops.complex import view_as_real
 from ember.ops.creation import empty, randint

@@ -18,7 +18,6 @@ warnings are the same for both.
 
 
 from ember._warnings import warn as _warn
-
 from ember import random
 from ember._tensor import Tensor
 from ember.autograd.gradients import backward as _backward

@@ -2,7 +2,6 @@
 
 
 from ember._warnings import warn as _warn
-
 from ember.autograd.function import _RemovableHandle as _NodeHandle
 from ember.nn.modules import _hooks
 

@@ -8,7 +8,6 @@ import copy
 import inspect
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember.ao.quantization.observer import _is_activation_post_process
 from ember.ao.quantization.qconfig import (_assert_valid_qconfig, default_dynamic_qconfig,

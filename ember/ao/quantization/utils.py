@@ -3,7 +3,6 @@ the observers and `quantize_dynamic` use): quantized ranges, scheme tests, min/m
 
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember import _quantized as q
 

@@ -16,7 +16,6 @@ The flash, efficient, math and cuDNN switches are `ember.backends.cuda`'s.
 import enum
 
 from ember._warnings import warn as _warn
-
 from ember._dtype import bool as _bool
 from ember._tensor import Tensor
 from ember.backends import cuda as _cuda

@@ -6,7 +6,6 @@ Each holds its options (and a class `weight` buffer where PyTorch has one) and c
 
 
 from ember._warnings import warn as _warn
-
 from ember.nn import functional as F
 from ember.nn._functional_loss import _legacy_reduction
 from ember.nn.modules.distance import PairwiseDistance

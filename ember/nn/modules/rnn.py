@@ -12,7 +12,6 @@ import math
 import numbers
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember.nn import init
 from ember.nn.modules.module import Module

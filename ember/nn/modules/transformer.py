@@ -12,7 +12,6 @@ padded positions come out as 0 (before the final norm).
 import copy
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember.autograd import grad_mode
 from ember.nn import functional as F

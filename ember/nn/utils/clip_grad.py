@@ -3,7 +3,6 @@
 import math
 
 from ember._warnings import warn as _warn
-
 from ember._backend import get_array_module, quiet, xp
 from ember._tensor import Tensor
 

@@ -4,7 +4,6 @@ g·v/‖v‖ before every forward by a forward pre-hook."""
 
 
 from ember._warnings import warn as _warn
-
 from ember.nn.parameter import Parameter, UninitializedParameter
 from ember.nn.utils.parametrizations import _norm_except_dim
 

@@ -6,7 +6,6 @@ import itertools
 import math
 
 from ember._warnings import warn as _warn
-
 from ember.ops.creation import randperm
 
 

@@ -16,7 +16,6 @@ place, and such a difference can move a later step's quantized activations by on
 import numbers
 
 from ember._warnings import warn as _warn
-
 from ember import _dtype
 from ember._quantized import quantize_per_tensor
 from ember.ao.nn.quantized import _packed
