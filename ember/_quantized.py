@@ -56,7 +56,7 @@ def _warn_deprecated():
     """PyTorch's warning on making a quantized tensor, once a process (TORCH_WARN_ONCE)."""
     if not _warned:
         _warned.append(True)
-        _warn(_DEPRECATION, UserWarning, stacklevel=4)
+        _warn(_DEPRECATION, UserWarning, stacklevel=3)
 
 
 def c_name(d) -> str:

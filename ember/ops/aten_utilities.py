@@ -122,7 +122,7 @@ def _warn_deprecated(message: str) -> None:
     time under set_warn_always(True))."""
     if _WARN_ALWAYS["enabled"] or not _WARN_ALWAYS["deprecation_warned"]:
         _WARN_ALWAYS["deprecation_warned"] = True
-        _warn(message, UserWarning, stacklevel=4)
+        _warn(message, UserWarning, stacklevel=3)
 
 
 @torch_function("addmv_")
@@ -208,7 +208,7 @@ def _range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to and including end, in the default float dtype unless
     dtype (or out) says otherwise (matches the deprecated `torch.range`, with its warning)."""
-    _warn(_RANGE_WARNING, UserWarning, stacklevel=3)
+    _warn(_RANGE_WARNING, UserWarning, stacklevel=2)
     if dtype is None:
         dtype = out.dtype if out is not None else _dtype.get_default_dtype()
     dtype = _dtype.to_dtype(dtype)

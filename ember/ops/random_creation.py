@@ -219,7 +219,7 @@ def _check_in_range(dtype, low, to_inc):
                               f"precision limitations {_CPP_NAMES[name]} can support discrete "
                               "uniform distribution only within this range. This warning will "
                               "become an error in version 1.7 release, please fix the code in "
-                              "advance", UserWarning, stacklevel=4)
+                              "advance", UserWarning, stacklevel=5)
 
 
 def _update_from(low: int, name: str) -> int:
