@@ -25,7 +25,6 @@ CASES = {
     "upsample": lambda lib: lib.nn.functional.upsample(lib.ones(1, 1, 2, 2), scale_factor=2),
     "LSTM dropout with one layer": lambda lib: lib.nn.LSTM(2, 3, dropout=0.5),
     "range": lambda lib: lib.range(0, 3),
-    "quantize_per_tensor": lambda lib: lib.quantize_per_tensor(lib.ones(2), 0.1, 0, lib.quint8),
     "random_ beyond float32's integers": lambda lib: lib.empty(2).random_(0, 2 ** 25),
     "randint beyond float32's integers": lambda lib: lib.randint(0, 2 ** 25, (2,),
                                                                  dtype=lib.float32),
