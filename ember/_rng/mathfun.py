@@ -272,6 +272,27 @@ def box_muller(u, mean: float, std: float):
     return normal_from_words(words, mean, std)
 
 
+def fma32_exact(x, y, z):
+    """x·y + z for float32 operands rounded once to float32, exactly (a fused multiply-add;
+    `fma32` above leaves out the halfway check).
+
+    The float64 product of two float32 values is exact; the float64 sum is made round-to-odd
+    (its lost low bits kept as a sticky last bit), so its rounding to float32 is the correctly
+    rounded one (round-to-odd then nearest is exact with 29 spare bits)."""
+    product = xp.float64(x) * y.astype(xp.float64) if xp.ndim(x) == 0 else (
+        x.astype(xp.float64) * y)
+    addend = z.astype(xp.float64)
+    total = product + addend
+    # Knuth's TwoSum: the exact error of the float64 sum (0 when it is exact).
+    back = total - addend
+    error = (product - back) + (addend - (total - back))
+    inexact = (error != 0) & ((total.view(xp.int64) & 1) == 0) & xp.isfinite(total)
+    if inexact.any():
+        toward = xp.where(error > 0, xp.inf, -xp.inf)
+        total = xp.where(inexact, xp.nextafter(total, toward), total)
+    return total.astype(xp.float32)
+
+
 # ---- float64 fused multiply-add -----------------------------------------------------------
 def fma64(a, b, c):
     """round64(a·b + c) with one rounding (a, b, c float64 arrays or scalars), exactly.

@@ -9,8 +9,8 @@ in T (in double for integer T), then fills element i with `start + step * i` bel
 built per CPU capability with `-mfma`, and the compiler fuses the multiply-add: on an AVX2 or
 AVX512 machine each float32/float64/complex/integer element is ONE rounding of the exact
 `start + step * i` (an FMA). Half and BFloat16 round every operation (c10's operators compute
-in float and convert back), so nothing is fused there. NumPy has no FMA, so `_fma32` and
-`_fma64` emulate it exactly (rounding to odd, Boldo & Melquiond 2008).
+in float and convert back), so nothing is fused there. NumPy has no FMA, so `fma32_exact` and
+`fma64` (ember/_rng/mathfun.py) emulate it exactly (rounding to odd, Boldo & Melquiond 2008).
 
 NOTE [logspace arithmetic]
 `logspace_out` (RangeFactories.cpp, built without FMA) uses the same halves but in double:
@@ -24,6 +24,7 @@ import numbers
 
 from ember import _dtype
 from ember._backend import quiet, xp
+from ember._rng.mathfun import fma32_exact, fma64
 from ember._tensor import Tensor
 
 # c10's names for a type in "value cannot be converted to type ... without overflow"
@@ -105,47 +106,6 @@ def scalar_array(value, dtype, shape=()):
         return array.astype(dtype.numpy)
 
 
-# ---- exact fused multiply-add ------------------------------------------------------------------
-def _two_sum(a, b):
-    """s, err with s = fl(a + b) and s + err == a + b exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _round_odd(s, err):
-    """s + err rounded to odd: s, moved one ulp toward err when inexact and s's last bit is 0."""
-    inexact = xp.isfinite(err) & (err != 0) & ((s.view(xp.int64) & 1) == 0)
-    return xp.where(inexact, xp.nextafter(s, xp.where(err > 0, xp.inf, -xp.inf)), s)
-
-
-def _split(a):
-    """Veltkamp's split of a float64 into two halves of 26 bits."""
-    t = 134217729.0 * a
-    high = t - (t - a)
-    return high, a - high
-
-
-def _fma64(a, b, c):
-    """Correctly rounded float64 a * b + c (Boldo & Melquiond's emulated FMA)."""
-    with quiet():
-        p = a * b
-        ah, al = _split(a)
-        bh, bl = _split(b)
-        p_err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-        high, low = _two_sum(c, p)
-        fused = high + _round_odd(*_two_sum(low, p_err))
-        return xp.where(xp.isfinite(p) & xp.isfinite(c), fused, p + c)
-
-
-def _fma32(a, b, c):
-    """Correctly rounded float32 a * b + c for float32 values held in float64 arrays (the
-    product is exact in float64; the sum is rounded to odd, then to float32)."""
-    with quiet():
-        p = a * b
-        return _round_odd(*_two_sum(p, c)).astype(xp.float32)
-
-
 # ---- arguments ---------------------------------------------------------------------------------
 def space_args(name, start, end, steps):
     """start, end as Python numbers and steps as an int, with PyTorch's argument errors."""
@@ -209,7 +169,7 @@ def _linspace_fused(start, end, steps, real):
     mult = k.astype(rnd).astype(xp.float64)
     a = xp.where(front, step, -step)
     c = xp.where(front, float(s), float(e))
-    return _fma32(a, mult, c) if f32 else _fma64(a, mult, c)
+    return fma32_exact(a, mult, c) if f32 else fma64(a, mult, c)
 
 
 def _linspace_half(start, end, steps, dtype):
@@ -231,7 +191,7 @@ def _linspace_int(start, end, steps, dtype):
     """Integer linspace: step in double, fused `start + step * i`, truncated toward zero."""
     step = (float(end) - float(start)) / float(steps - 1)
     front, k = _halves(steps)
-    values = _fma64(xp.where(front, step, -step), k.astype(xp.float64),
+    values = fma64(xp.where(front, step, -step), k.astype(xp.float64),
                     xp.where(front, float(start), float(end)))
     return xp.trunc(values).astype(xp.int64).astype(dtype.numpy)
 

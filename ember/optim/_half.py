@@ -21,6 +21,7 @@ against torch 2.13 on x86 (AVX2/AVX-512), that they reproduce:
 import functools
 
 from ember._backend import quiet, xp
+from ember._rng.mathfun import fma32_exact
 from ember._threads import get_num_threads
 
 _HALF_NAMES = ("float16", "bfloat16")
@@ -114,38 +115,18 @@ def lerp(a, b, weight):
     w = xp.float32(weight)
     a32, b32 = _f32(a), _f32(b)
     if abs(w) < 0.5:
-        return _fma32(w, b32 - a32, a32).astype(a.dtype)
-    return _fma32(w - xp.float32(1), b32 - a32, b32).astype(a.dtype)
+        return fma32_exact(w, b32 - a32, a32).astype(a.dtype)
+    return fma32_exact(w - xp.float32(1), b32 - a32, b32).astype(a.dtype)
 
 
 def addcmul(a, t1, t2, value=1.0):
     """torch.addcmul(a, t1, t2, value=value): float32 fma(value·t1, t2, a)."""
-    return _fma32(xp.float32(value) * _f32(t1), _f32(t2), _f32(a)).astype(a.dtype)
+    return fma32_exact(xp.float32(value) * _f32(t1), _f32(t2), _f32(a)).astype(a.dtype)
 
 
 def addcdiv(a, t1, t2, value=1.0):
     """torch.addcdiv(a, t1, t2, value=value): a + (value·t1) / t2 in float32."""
     return (_f32(a) + xp.float32(value) * _f32(t1) / _f32(t2)).astype(a.dtype)
-
-
-def _fma32(x, y, z):
-    """x·y + z for float32 operands rounded once to float32 (a fused multiply-add).
-
-    The float64 product of two float32 values is exact; the float64 sum is made round-to-odd
-    (its lost low bits kept as a sticky last bit), so its rounding to float32 is the correctly
-    rounded one (round-to-odd then nearest is exact with 29 spare bits)."""
-    product = xp.float64(x) * y.astype(xp.float64) if xp.ndim(x) == 0 else (
-        x.astype(xp.float64) * y)
-    addend = z.astype(xp.float64)
-    total = product + addend
-    # Knuth's TwoSum: the exact error of the float64 sum (0 when it is exact).
-    back = total - addend
-    error = (product - back) + (addend - (total - back))
-    inexact = (error != 0) & ((total.view(xp.int64) & 1) == 0) & xp.isfinite(total)
-    if inexact.any():
-        toward = xp.where(error > 0, xp.inf, -xp.inf)
-        total = xp.where(inexact, xp.nextafter(total, toward), total)
-    return total.astype(xp.float32)
 
 
 def decayed(param, grad, weight_decay, decoupled=False, lr=0.0):
