@@ -5,12 +5,14 @@ half)."""
 import os
 import re
 import struct
+import sys
 import zipfile
 import zlib
 
 import numpy as np
 
 from ember import _dtype
+from ember._checkpoint_options import assumes_big_endian
 from ember._checkpoint_writer import QUANTIZED_STORAGE_NAMES, STORAGE_NAMES
 from ember._tensor import Tensor
 
@@ -87,7 +89,8 @@ class _Archive:
         byteorder = self._get("byteorder", required=False)
         if byteorder is not None and byteorder not in (b"little", b"big"):
             raise ValueError("Unknown endianness type: " + byteorder.decode())
-        self.big_endian = byteorder == b"big"
+        self.big_endian = byteorder == b"big" if byteorder is not None else \
+            assumes_big_endian(sys.byteorder == "big")
         alignment = self._get(".storage_alignment", required=False)
         if alignment is not None:
             int(alignment)  # torch parses it (ValueError) though a reader needs no alignment

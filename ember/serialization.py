@@ -42,6 +42,7 @@ import io
 import math
 import os
 import pickle
+import pickletools
 import stat
 import threading
 
@@ -52,6 +53,13 @@ from ember import _dtype, _utils
 from ember._checkpoint_reader import (_DTYPE_OF_STORAGE, _Archive, _StorageType, is_zipfile,  # noqa: F401
                                       get_default_mmap_options, load_safetensors, map_file,
                                       set_default_mmap_options)
+from ember._checkpoint_legacy import read_legacy, write_legacy
+from ember._checkpoint_options import (USER_SAFE_GLOBALS, LoadEndianness,  # noqa: F401
+                                       SourceChangeWarning, add_safe_globals,
+                                       clear_safe_globals, get_crc32_options,
+                                       get_default_load_endianness, get_safe_globals,
+                                       safe_globals, set_crc32_options,
+                                       set_default_load_endianness)
 from ember._checkpoint_writer import write_archive
 from ember import _weights_only_unpickler as _weights_only
 from ember._device import Size, device
@@ -79,26 +87,27 @@ def _rebuild(array, requires_grad, cls=Tensor):
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=_DEFAULT_PROTOCOL,
          _use_new_zipfile_serialization=True, _disable_byteorder_record=False) -> None:
-    """Save obj to a path or binary file in PyTorch's zip format (matches `torch.save`).
+    """Save obj to a path or binary file in PyTorch's zip format, or its legacy format when
+    _use_new_zipfile_serialization=False (matches `torch.save`).
 
     Saving to a path is atomic: see NOTE [Atomic save].
     """
-    if not _use_new_zipfile_serialization:
-        raise NotImplementedError("ember.save writes only PyTorch's zip format")
+    write = write_archive if _use_new_zipfile_serialization else \
+        (lambda file, obj, name, protocol: write_legacy(file, obj, protocol))
     if isinstance(f, (str, os.PathLike)):
-        _save_to_path(obj, os.fspath(f), pickle_protocol)
+        _save_to_path(obj, os.fspath(f), pickle_protocol, write)
         return
     if hasattr(f, "seekable") and f.seekable():
-        write_archive(f, obj, "archive", pickle_protocol)
+        write(f, obj, "archive", pickle_protocol)
     else:
         buffer = io.BytesIO()
-        write_archive(buffer, obj, "archive", pickle_protocol)
+        write(buffer, obj, "archive", pickle_protocol)
         f.write(buffer.getvalue())
     if hasattr(f, "flush"):
         f.flush()
 
 
-def _save_to_path(obj, path, protocol):
+def _save_to_path(obj, path, protocol, write):
     """Write the checkpoint next to its target, then rename it over the target.
 
     NOTE [Atomic save]
@@ -120,7 +129,7 @@ def _save_to_path(obj, path, protocol):
         with os.fdopen(handle, "wb") as file:
             if os.path.exists(target):
                 os.fchmod(file.fileno(), stat.S_IMODE(os.stat(target).st_mode))
-            write_archive(file, obj, name, protocol)
+            write(file, obj, name, protocol)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, target)
@@ -168,7 +177,6 @@ def _fsync_directory(directory):
 
 
 # ---- reading ---------------------------------------------------------------------------------
-_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of PyTorch's pre-1.6 format
 
 
 def _get_layout(name):
@@ -269,7 +277,7 @@ def _safe_globals(file_size):
         table[f"torch.{d.name}"] = d
     for scheme in _QSCHEMES:
         table[f"torch.{scheme.name}"] = scheme
-    table.update(_USER_SAFE_GLOBALS)
+    table.update(USER_SAFE_GLOBALS)
     return table
 
 
@@ -280,12 +288,29 @@ def _fix_name(module, name):
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
+_UNSAFE_MESSAGE = (
+    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+    "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will "
+    "likely succeed, but it can result in arbitrary code execution. Do it only if you got the "
+    "file from a trusted source.")
+
+
 def _weights_only_error(reason):
-    """torch's UnpicklingError for a refused weights_only load, with the reason first."""
+    """torch's UnpicklingError for a refused weights_only load (its `_get_wo_message`): how to
+    allow a refused global, or why the file cannot be loaded safely, then `reason`."""
+    if "was not an allowed global by default" in reason:
+        message = ("Weights only load failed. This file can still be loaded, to do so you have "
+                   "two options, \033[1mdo those steps only if you trust the source of the "
+                   f"checkpoint\033[0m. \n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load "
+                   "with `weights_only=True` please check the recommended steps in the following "
+                   f"error message.\n\tWeightsUnpickler error: {reason}")
+    else:
+        message = (f"Weights only load failed. {_UNSAFE_MESSAGE}\nPlease file an issue with the "
+                   "following so that we can make `weights_only=True` compatible with your use "
+                   f"case: WeightsUnpickler error: \n\n{reason}")
     return pickle.UnpicklingError(
-        f"Weights only load failed. {reason}\nember.load(weights_only=True) only unpickles "
-        "tensors, state_dicts and plain containers; re-run with weights_only=False only if you "
-        "trust the source of this file, since it can run arbitrary code.")
+        message + "\n\nCheck the documentation of torch.load to learn more about types accepted "
+        "by default with weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
 def _new_object(limit):
@@ -303,7 +328,7 @@ def _new_object(limit):
 
 def _build(instance, state):
     """BUILD for weights_only loads: tensors, ordered dicts and allow-listed classes only."""
-    if type(instance) in _USER_SAFE_GLOBALS.values():
+    if type(instance) in USER_SAFE_GLOBALS.values():
         _build_allowed(instance, state)
         return
     if type(instance) is Tensor:  # torch runs the legacy `instance.set_(*state)`
@@ -344,9 +369,9 @@ def _build_allowed(instance, state):
 class _TrustedUnpickler(pickle.Unpickler):
     """weights_only=False: any global; torch names resolved to ember's where they exist."""
 
-    def __init__(self, file, archive, storage):
+    def __init__(self, file, file_size, storage):
         super().__init__(file)
-        self._safe, self._storage = _safe_globals(archive.file_size), storage
+        self._safe, self._storage = _safe_globals(file_size), storage
 
     def find_class(self, module, name):
         module, name = _fix_name(module, name)
@@ -371,9 +396,12 @@ def _weights_only_unpickler(file, file_size, storage):
     def find_global(module, name):
         module, name = _fix_name(module, name)
         if f"{module}.{name}" not in safe:
+            full = f"{module}.{name}"
             raise pickle.UnpicklingError(
-                f"Unsupported global: GLOBAL {module}.{name} was not an allowed global by "
-                "default. Add it with ember.serialization.add_safe_globals if you trust it.")
+                f"Unsupported global: GLOBAL {full} was not an allowed global by default. "
+                f"Please use `torch.serialization.add_safe_globals([{full}])` or the "
+                f"`torch.serialization.safe_globals([{full}])` context manager to allowlist "
+                "this global if you trust this class/function.")
         return safe[f"{module}.{name}"]
 
     callables = {id(v) for v in safe.values() if callable(v)}
@@ -381,21 +409,19 @@ def _weights_only_unpickler(file, file_size, storage):
                                    _new_object(file_size), _build, _bounded_call(file_size))
 
 
-def _load_legacy(file):
-    """A file that is not a zip: PyTorch's pre-1.6 format (or not a checkpoint at all).
+def _load_legacy(file, map_location, weights_only):
+    """A file that is not a zip: PyTorch's legacy format (NOTE [The legacy checkpoint format])
+    or not a checkpoint at all."""
+    start = file.tell()
+    file_size = file.seek(0, os.SEEK_END) - start
+    file.seek(start)
 
-    Like torch, read its first pickle, the format's magic number, with the weights-only
-    unpickler (which cannot run code); ember does not read the legacy format itself.
-    """
-    magic = _weights_only_unpickler(file, 0, _no_storages).load()
-    if magic != _LEGACY_MAGIC:
-        raise RuntimeError("Invalid magic number; corrupt file?")
-    raise RuntimeError("this checkpoint is in PyTorch's legacy (pre-1.6) format, which ember "
-                       "does not read; re-save it with torch.save from PyTorch 1.6 or newer")
+    def unpickler(stream, persistent_load):
+        if weights_only:
+            return _weights_only_unpickler(stream, file_size, persistent_load)
+        return _TrustedUnpickler(stream, file_size, persistent_load)
 
-
-def _no_storages(pid):
-    raise pickle.UnpicklingError("unsupported persistent id encountered")
+    return read_legacy(file, file_size, _restore_location(map_location), unpickler)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
@@ -424,6 +450,27 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())
     return _load(f, map_location, weights_only)
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The globals a checkpoint's pickle names that a weights_only load would refuse, as
+    "module.name" strings (matches torch: the pickle is read, nothing in it is run)."""
+    opened = open(os.fspath(f), "rb") if isinstance(f, (str, os.PathLike)) else \
+        contextlib.nullcontext(f)
+    with opened as file:
+        if not is_zipfile(file):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        start = file.tell()
+        file_size = file.seek(0, os.SEEK_END) - start
+        file.seek(start)
+        with zipfile.ZipFile(file) as zip_file:
+            archive = _Archive(zip_file, file_size)
+            data = archive.read(f"{archive.prefix}data.pkl")
+    safe = _safe_globals(file_size)
+    named = {tuple(arg.split(" ", 1)) for op, arg, _ in pickletools.genops(data)
+             if op.name == "GLOBAL"}
+    return [f"{module}.{name}" for module, name in named
+            if ".".join(_fix_name(module, name)) not in safe]
 
 
 def _resolve_weights_only(weights_only):
@@ -488,7 +535,7 @@ def _restore_location(map_location):
 def _load(file, map_location, weights_only, mapped=None):
     try:
         if not is_zipfile(file):
-            return _load_legacy(file)
+            return _load_legacy(file, map_location, weights_only)
         return _load_zip(file, map_location, weights_only, mapped)
     except pickle.UnpicklingError as error:
         if not weights_only:
@@ -519,50 +566,15 @@ def _load_zip(file, map_location, weights_only, mapped=None):
         if weights_only:
             result = _weights_only_unpickler(data, file_size, storage).load()
         else:
-            result = _TrustedUnpickler(data, archive, storage).load()
+            result = _TrustedUnpickler(data, archive.file_size, storage).load()
         archive.check_serialization_id()
         return result
 
 
-# ---- the allow-list, extended by the user (matches torch.serialization's functions) ----------
-_USER_SAFE_GLOBALS = {}
-
-
-def add_safe_globals(safe_globals):
-    """Allow these globals (objects, or (object, "module.name") pairs) in weights_only loads."""
-    for entry in safe_globals:
-        obj, name = entry if isinstance(entry, tuple) else \
-            (entry, f"{entry.__module__}.{entry.__qualname__}")
-        _USER_SAFE_GLOBALS[name] = obj
-
-
-def get_safe_globals():
-    """The user-added allow-list entries (matches `torch.serialization.get_safe_globals`)."""
-    return list(_USER_SAFE_GLOBALS.values())
-
-
-def clear_safe_globals():
-    """Forget every user-added allow-list entry."""
-    _USER_SAFE_GLOBALS.clear()
-
-
-class safe_globals:
-    """Context manager allowing globals for the loads inside it (matches torch's)."""
-
-    def __init__(self, safe_globals):
-        self.safe_globals = safe_globals
-
-    def __enter__(self):
-        self._before = dict(_USER_SAFE_GLOBALS)
-        add_safe_globals(self.safe_globals)
-
-    def __exit__(self, *exc):
-        _USER_SAFE_GLOBALS.clear()
-        _USER_SAFE_GLOBALS.update(self._before)
-
-
-__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
-           "save"]
+__all__ = ["LoadEndianness", "SourceChangeWarning", "add_safe_globals", "clear_safe_globals",
+           "get_crc32_options", "get_default_load_endianness", "get_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "load", "safe_globals", "save",
+           "set_crc32_options", "set_default_load_endianness"]
 
 
 @tensor_method("__reduce_ex__")
