@@ -47,6 +47,27 @@ def test_wrapped_models_compute_what_torch_computes(wrap):
         assert repr(ours) == repr(theirs)
 
 
+def _conv_net(lib):
+    """Layers whose forward looks up their functional through the module (conv, pooling)."""
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), nn.MaxPool2d(2),
+                         nn.ConvTranspose2d(3, 2, 2, stride=2), nn.AvgPool2d(2),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+@pytest.mark.parametrize("wrap", ["script", "trace"])
+def test_wrapped_conv_and_pooling_layers_run_like_torch(wrap):
+    torch.manual_seed(0)
+    reference, model = _conv_net(torch), _conv_net(ember)
+    model.load_state_dict({k: to_ember(v) for k, v in reference.state_dict().items()})
+    x = np.random.default_rng(1).normal(size=(2, 2, 8, 8)).astype(np.float32)
+    outputs = []
+    for lib, net in ((ember, model), (torch, reference)):
+        wrapped = lib.jit.script(net) if wrap == "script" else lib.jit.trace(net, lib.tensor(x))
+        outputs.append(wrapped(lib.tensor(x)).detach().numpy())
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-5, atol=1e-6)
+
+
 def test_scripted_module_shares_parameters_and_indexing():
     model, _ = _pair()
     scripted = ember.jit.script(model)

@@ -116,7 +116,7 @@ class _Conv(_ConvNd):
                          False, (0,) * nd, groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        function = type(self)._function
+        function = self._function
         if self.padding_mode != "zeros":
             input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return function(input, weight, bias, self.stride, (0,) * self._nd, self.dilation,
@@ -191,7 +191,7 @@ class _ConvTranspose(_ConvNd):
 
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
-        return type(self)._function(input, self.weight, self.bias, self.stride, self.padding,
+        return self._function(input, self.weight, self.bias, self.stride, self.padding,
                                     output_padding, self.groups, self.dilation)
 
 

@@ -52,7 +52,7 @@ class _MaxPoolNd(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
     def forward(self, input):
-        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+        return self._function(input, self.kernel_size, self.stride, self.padding,
                                     self.dilation, ceil_mode=self.ceil_mode,
                                     return_indices=self.return_indices)
 
@@ -111,7 +111,7 @@ class _AvgPoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
-        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+        return self._function(input, self.kernel_size, self.stride, self.padding,
                                     self.ceil_mode, self.count_include_pad,
                                     self.divisor_override)
 
@@ -143,7 +143,7 @@ class _AdaptivePoolNd(Module):
 
 class _AdaptiveAvg(_AdaptivePoolNd):
     def forward(self, input):
-        return type(self)._function(input, self.output_size)
+        return self._function(input, self.output_size)
 
 
 class _AdaptiveMax(_AdaptivePoolNd):
@@ -152,7 +152,7 @@ class _AdaptiveMax(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input):
-        return type(self)._function(input, self.output_size, self.return_indices)
+        return self._function(input, self.output_size, self.return_indices)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvg):
@@ -208,7 +208,7 @@ class _MaxUnpoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input, indices, output_size=None):
-        return type(self)._function(input, indices, self.kernel_size, self.stride,
+        return self._function(input, indices, self.kernel_size, self.stride,
                                     self.padding, output_size)
 
 
@@ -248,7 +248,7 @@ class _LPPoolNd(Module):
                 f"stride={self.stride}, ceil_mode={self.ceil_mode}")
 
     def forward(self, input):
-        return type(self)._function(input, float(self.norm_type), self.kernel_size,
+        return self._function(input, float(self.norm_type), self.kernel_size,
                                     self.stride, self.ceil_mode)
 
 
