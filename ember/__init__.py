@@ -62,6 +62,7 @@ try:
     from ember._autocast import is_enabled as is_autocast_enabled
     from ember._autocast import set_dtype as set_autocast_dtype
     from ember._autocast import set_enabled as set_autocast_enabled
+    from ember._autocast_legacy import *  # noqa: F403 (torch's older autocast functions)
     from ember._device import get_default_device, set_default_device
     from ember.backends._precision import (get_float32_matmul_precision,
                                            set_float32_matmul_precision)

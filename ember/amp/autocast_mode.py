@@ -10,6 +10,7 @@ import functools
 
 from ember._warnings import warn as _warn
 from ember import _autocast, _dtype
+from ember import _autocast_legacy as _legacy
 
 _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep",
                        "hip", "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta",
@@ -34,7 +35,8 @@ class autocast:
         self.fast_dtype = dtype if dtype is not None else _autocast.get_dtype(
             device_type if device_type in ("cpu", "cuda") else "cuda")
         self._enabled = bool(enabled)
-        self._cache_enabled = cache_enabled
+        self._cache_enabled = _legacy.is_autocast_cache_enabled() if cache_enabled is None \
+            else cache_enabled
         if device_type == "cuda" and enabled:
             _warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
                           stacklevel=2)
@@ -48,6 +50,7 @@ class autocast:
             self._enabled = False
 
     def __enter__(self):
+        self._previous_cache = _legacy.enter_autocast(self._cache_enabled)
         if self.device in ("cpu", "cuda"):
             self._previous = (_autocast.is_enabled(self.device), _autocast.get_dtype(self.device))
             _autocast.set_enabled(self.device, self._enabled)
@@ -55,6 +58,7 @@ class autocast:
         return self
 
     def __exit__(self, *exc):
+        _legacy.exit_autocast(self._previous_cache)
         if self.device in ("cpu", "cuda"):
             _autocast.set_enabled(self.device, self._previous[0])
             _autocast.set_dtype(self.device, self._previous[1])

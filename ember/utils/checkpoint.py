@@ -13,9 +13,14 @@ respect to something inside the block is not supported.
 tensors when backward needs them (saved-tensor hooks). Its results and gradients are exactly
 those of calling the block directly, which is what ember does: values and gradients are
 torch's, but the intermediate results stay in memory (no saving). Torch's argument checks and
-warnings are the same for both.
+warnings are the same for both. For the same reason selective checkpointing
+(`create_selective_checkpoint_contexts`) has nothing to choose between: its policy is checked
+as torch checks it and never consulted, and every op's output is kept, as MUST_SAVE would.
 """
 
+
+import contextlib
+import enum
 
 from ember._warnings import warn as _warn
 from ember import random
@@ -24,7 +29,16 @@ from ember.autograd.gradients import backward as _backward
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 
-__all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn"]
+__all__ = ["CheckpointError", "CheckpointPolicy", "DefaultDeviceType",
+           "SelectiveCheckpointContext", "check_backward_validity", "checkpoint",
+           "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
+           "get_device_states", "noop_context_fn", "set_checkpoint_debug_enabled",
+           "set_checkpoint_early_stop", "set_device_states"]
+_SETTINGS = {"debug": None, "early_stop": None}  # None: each checkpoint call's own argument
+
+
+class CheckpointError(RuntimeError):
+    """torch raises this when a recomputation does not reproduce the forward's tensors."""
 
 
 def noop_context_fn():
@@ -139,3 +153,105 @@ def _run_range(functions, start, end):
         return input
 
     return forward
+
+
+# ---- helpers torch.utils.checkpoint exports --------------------------------------------------
+def detach_variable(inputs):
+    """The tuple's tensors detached, each keeping its requires_grad (matches torch)."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
+                           f"{type(inputs).__name__}")
+    return tuple(a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
+                 for a in inputs)
+
+
+def check_backward_validity(inputs) -> None:
+    """Warn when no input requires grad: the checkpointed block would get no gradients."""
+    if not any(a.requires_grad for a in inputs if isinstance(a, Tensor)):
+        _warn("None of the inputs have requires_grad=True. Gradients will be None",
+              stacklevel=2)
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """Override every checkpoint's `debug` inside the block (None: their own; matches torch)."""
+    previous, _SETTINGS["debug"] = _SETTINGS["debug"], enabled
+    try:
+        yield
+    finally:
+        _SETTINGS["debug"] = previous
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """Whether recomputation may stop once it has what backward needs (matches torch; ember
+    recomputes nothing in the non-reentrant variant, NOTE above)."""
+    previous, _SETTINGS["early_stop"] = _SETTINGS["early_stop"], enable
+    try:
+        yield
+    finally:
+        _SETTINGS["early_stop"] = previous
+
+
+class DefaultDeviceType:
+    """The device type whose RNG states checkpoint saves when no tensor names one: "cpu" on a
+    machine without accelerators, as in torch."""
+
+    _default_device_type = None
+
+    @staticmethod
+    def set_device_type(device: str = "cuda") -> None:
+        DefaultDeviceType._default_device_type = device
+
+    @staticmethod
+    def get_device_type() -> str:
+        if not DefaultDeviceType._default_device_type:
+            DefaultDeviceType._default_device_type = "cpu"
+        return DefaultDeviceType._default_device_type
+
+
+def get_device_states(*args):
+    """(device ids, RNG states) of the accelerator tensors among args: none on ember's CPU."""
+    return [], []
+
+
+def set_device_states(devices, states, *, device_type=None) -> None:
+    """Restore accelerator RNG states saved by get_device_states (none on ember's CPU)."""
+    if list(devices):
+        raise RuntimeError("ember has no accelerator devices whose RNG state could be set")
+
+
+# ---- selective checkpointing (see the NOTE: ember keeps every output) ------------------------
+class CheckpointPolicy(enum.Enum):
+    """Whether an op's output is saved or recomputed under selective checkpointing."""
+
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+class SelectiveCheckpointContext:
+    """What a selective-checkpoint policy function is given about the current op."""
+
+    def __init__(self, *, is_recompute, op_output=None) -> None:
+        self.is_recompute = is_recompute
+        self.op_output = op_output
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
+    """The (forward, recompute) contexts of selective checkpointing for `context_fn`; the
+    policy is checked as torch checks it (ember keeps every output, NOTE above)."""
+    if isinstance(policy_fn_or_list, list):
+        for op in policy_fn_or_list:
+            if not hasattr(op, "overloadpacket"):
+                hint = ("Please update the OpOverloadPacket to a specific OpOverload.For "
+                        "example, if you have `torch.ops.aten.mm`, change it to "
+                        "`torch.ops.aten.mm.default`.") if hasattr(op, "overloads") else ""
+                raise ValueError(f"Expected op in `op_list` to be an OpOverload but got: {op} "
+                                 f"of type {type(op)}. {hint}")
+    elif not callable(policy_fn_or_list):
+        raise TypeError("policy_fn_or_list must be either a function or a list of ops.")
+    return _Nothing(), _Nothing()

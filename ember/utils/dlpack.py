@@ -86,6 +86,8 @@ def from_dlpack(ext_tensor) -> Tensor:
     return Tensor._make(array)
 
 
+@torch_function()
 def to_dlpack(tensor: Tensor):
-    """A DLPack capsule of the tensor's memory (matches `torch.utils.dlpack.to_dlpack`)."""
+    """A DLPack capsule of the tensor's memory (matches `torch.to_dlpack`, also
+    `torch.utils.dlpack.to_dlpack`)."""
     return tensor.__dlpack__()

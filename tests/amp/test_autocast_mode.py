@@ -88,3 +88,55 @@ def test_cpu_autocast_casts_like_torch(name):
     assert results[0][0] == results[1][0] and results[0][2] == results[1][2]
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=2e-2, atol=2e-2)
     np.testing.assert_allclose(results[0][3], results[1][3], rtol=2e-2, atol=2e-2)
+
+
+# ---- torch's older autocast functions (ember/_autocast_legacy.py) -------------------------------
+@pytest.mark.parametrize("name,args", [
+    ("is_autocast_cpu_enabled", ()), ("get_autocast_cpu_dtype", ()),
+    ("get_autocast_gpu_dtype", ()), ("get_autocast_ipu_dtype", ()),
+    ("get_autocast_xla_dtype", ()), ("is_autocast_ipu_enabled", ()),
+    ("is_autocast_xla_enabled", ()), ("is_autocast_cache_enabled", ())])
+def test_deprecated_autocast_getters_match_torch(name, args):
+    results = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = getattr(lib, name)(*args)
+        results.append((str(value).replace("ember.", "torch."),
+                        [(w.category, str(w.message).split(" (Triggered")[0]) for w in caught]))
+    assert results[0] == results[1]
+
+
+def test_deprecated_autocast_setters_change_what_the_new_getters_see():
+    for lib in (ember, torch):
+        with pytest.warns(DeprecationWarning, match=r"set_autocast_cpu_dtype\(dtype\) is "
+                                                    "deprecated"):
+            lib.set_autocast_cpu_dtype(lib.float16)
+        assert lib.get_autocast_dtype("cpu") == lib.float16
+        with pytest.warns(DeprecationWarning):
+            lib.set_autocast_cpu_dtype(lib.bfloat16)
+        with pytest.warns(DeprecationWarning):
+            lib.set_autocast_cpu_enabled(True)
+        assert lib.is_autocast_enabled("cpu")
+        with pytest.warns(DeprecationWarning):
+            lib.set_autocast_cpu_enabled(False)
+        assert not lib.is_autocast_enabled("cpu")
+
+
+def test_autocast_nesting_and_cache_flag_match_torch():
+    seen = []
+    for lib in (ember, torch):
+        steps = []
+        with lib.autocast("cpu"):
+            steps += [lib.autocast_increment_nesting(), lib.autocast_decrement_nesting()]
+            with lib.autocast("cpu", enabled=False, cache_enabled=False):
+                steps += [lib.autocast_increment_nesting(), lib.autocast_decrement_nesting(),
+                          lib.is_autocast_cache_enabled()]
+            steps.append(lib.is_autocast_cache_enabled())
+        lib.set_autocast_cache_enabled(False)
+        steps.append(lib.is_autocast_cache_enabled())
+        lib.set_autocast_cache_enabled(True)
+        lib.clear_autocast_cache()
+        steps += [lib.autocast_increment_nesting(), lib.autocast_decrement_nesting()]
+        seen.append(steps)
+    assert seen[0] == seen[1]

@@ -1,6 +1,7 @@
 """torch.utils.checkpoint: values, input and parameter gradients, RNG replay and warnings
 compared with torch (NOTE [The two checkpoint variants] in ember/utils/checkpoint.py)."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -100,3 +101,60 @@ def test_non_reentrant_passes_keywords_and_warns_for_no_grad_inputs():
         assert out.tolist() == [3.0, 3.0]
         with pytest.warns(UserWarning, match="None of the inputs have requires_grad"):
             lib.utils.checkpoint.checkpoint(lambda a: a, lib.ones(1), use_reentrant=True)
+
+
+# ---- the helpers torch.utils.checkpoint exports ------------------------------------------------
+def test_detach_variable_and_backward_validity_match_torch():
+    for lib in (ember, torch):
+        a = lib.ones(2, requires_grad=True)
+        detached = lib.utils.checkpoint.detach_variable((a, 3, lib.zeros(1)))
+        assert detached[0].requires_grad and detached[0].grad_fn is None and detached[1] == 3
+        assert not detached[2].requires_grad
+        with pytest.raises(RuntimeError, match="Only tuple of tensors is supported. Got "
+                                               "Unsupported input type: list"):
+            lib.utils.checkpoint.detach_variable([a])
+        with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+            lib.utils.checkpoint.check_backward_validity((lib.zeros(1), 2))
+        assert lib.utils.checkpoint.get_device_states(lib.ones(1)) == ([], [])
+        assert lib.utils.checkpoint.DefaultDeviceType.get_device_type() == "cpu"
+        with lib.utils.checkpoint.set_checkpoint_early_stop(False), \
+                lib.utils.checkpoint.set_checkpoint_debug_enabled(True):
+            pass
+        assert [p.name for p in lib.utils.checkpoint.CheckpointPolicy] == [
+            "MUST_SAVE", "PREFER_SAVE", "MUST_RECOMPUTE", "PREFER_RECOMPUTE", "MUST_CPU_OFFLOAD",
+            "PREFER_CPU_OFFLOAD"]
+        assert issubclass(lib.utils.checkpoint.CheckpointError, RuntimeError)
+
+
+def _selective(lib, policy):
+    """A checkpointed block under selective checkpointing: output and input gradient."""
+    lib.manual_seed(0)
+    x = lib.randn(3, 3, requires_grad=True)
+    y = lib.randn(3, 3, requires_grad=True)
+    context_fn = functools.partial(lib.utils.checkpoint.create_selective_checkpoint_contexts,
+                                   policy(lib))
+    out = lib.utils.checkpoint.checkpoint(
+        lambda x, y: lib.sigmoid(lib.matmul(lib.matmul(x, y), y)) * y, x, y,
+        use_reentrant=False, context_fn=context_fn)
+    out.sum().backward()
+    return out.detach().numpy(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("policy", [
+    lambda lib: [lib.ops.aten.mm.default],
+    lambda lib: lambda ctx, op, *args, **kwargs: lib.utils.checkpoint.CheckpointPolicy.MUST_SAVE])
+def test_selective_checkpointing_computes_what_torch_computes(policy):
+    ours, theirs = _selective(ember, policy), _selective(torch, policy)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_selective_checkpoint_policy_errors_match_torch():
+    for lib in (ember, torch):
+        create = lib.utils.checkpoint.create_selective_checkpoint_contexts
+        with pytest.raises(ValueError, match="Please update the OpOverloadPacket"):
+            create([lib.ops.aten.mm])
+        with pytest.raises(ValueError, match="Expected op in `op_list` to be an OpOverload"):
+            create(["mm"])
+        with pytest.raises(TypeError, match="must be either a function or a list of ops"):
+            create(3)

@@ -49,3 +49,12 @@ def test_refusals_as_torch(case):
         lib.from_dlpack(capsule)
         return lib.from_dlpack(capsule)
     assert_same_error(run)
+
+
+def test_top_level_to_dlpack_hands_memory_to_torch():
+    x = ember.arange(6.0).reshape(2, 3)
+    shared = torch.from_dlpack(ember.to_dlpack(x))
+    np.testing.assert_array_equal(shared.numpy(), x.numpy())
+    shared[0, 0] = 7.0  # the same memory, not a copy
+    assert x[0, 0].item() == 7.0
+    assert ember.to_dlpack is ember.utils.dlpack.to_dlpack
