@@ -173,6 +173,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
             input = input.to(target.dtype)
     else:
         check_cross_entropy(input, target, weight)
+        _check_weight_not_differentiable(weight, input.ndim)
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), (target.unsqueeze(0) if probabilities
@@ -192,11 +193,21 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
+def _check_weight_not_differentiable(weight, ndim):
+    """PyTorch's NLL kernels take no gradient for the class weights: a weight that requires
+    grad is refused while grad mode is on (even when the input does not require grad)."""
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        kernel = "nll_loss_forward" if ndim <= 2 else "nll_loss2d_forward"
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
+                           "argument 'weight'. This input cannot have requires_grad True.")
+
+
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-input[n, target[n]] weighted and reduced (matches `torch.nn.functional.nll_loss`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     check_class_target(input, target, weight)
+    _check_weight_not_differentiable(weight, input.ndim)
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), target.reshape(1)

@@ -10,7 +10,10 @@ by input rank, reduction and options; the op itself, its backward and every rule
 its class are unchanged (`_named` makes a subclass under another node name).
 """
 
+from ember.autograd.function import NOT_A_TENSOR_EDGE, shown_node
 from ember.ops.conv import _named
+
+_NO_EDGE = (None, 0)
 
 
 def linear_node(op, ndim, bias):
@@ -46,6 +49,54 @@ def class_loss_node(op, ndim, reduction, probabilities=False, smoothing=False):
     else:
         name = "ViewBackward0"
     return _named(op, name)
+
+
+# NOTE [The composition behind a loss node]
+# torch's cross_entropy is nll_loss(log_softmax(x)) for class indices and
+# -(log_softmax(x) [* weight] * target).sum() [/ n] for class probabilities, and nll_loss of a 3-d
+# or 5-d+ input views it as 4-d first, so `loss.grad_fn.next_functions` leads through
+# LogSoftmaxBackward0 (and ViewBackward0, NegBackward0, SumBackward0, MulBackward0 ...) before
+# it reaches the input. ember's one node lists those nodes in its next_functions (nodes that are
+# shown, never run: `shown_node`), ending in the input's real edge, so a walk of the graph
+# meets PyTorch's nodes in PyTorch's order. (Label smoothing's longer composition is not shown.)
+def _through(names, edge):
+    """The edge of shown nodes names[0] -> names[1] -> ... -> edge, each with that one input."""
+    for name in reversed(names):
+        edge = (shown_node(name, (edge,)), 0)
+    return edge
+
+
+def _nll_chain(name, ndim, edge):
+    """Below an NLL node named `name`: the 4-d view of a 3-d or 5-d+ input (NOTE above)."""
+    if ndim == 3 or ndim > 4:
+        edge = _through(("ViewBackward0",), edge)
+        if name == "ViewBackward0":  # 'none': the 2-d kernel's result viewed back
+            edge = _through(("NllLoss2DBackward0",), edge)
+    return (edge,)
+
+
+def nll_loss_edges(node, edges):
+    """next_functions of nll_loss's node as PyTorch's (NOTE [The composition behind a loss
+    node])."""
+    return _nll_chain(node.name(), len(node.input_meta[0]), edges[0])
+
+
+def cross_entropy_edges(node, edges):
+    """next_functions of cross_entropy's node as PyTorch's (NOTE [The composition behind a
+    loss node])."""
+    x, probs, _, weight = (_NO_EDGE if e is NOT_A_TENSOR_EDGE else e for e in edges[:4])
+    if node.eps:
+        return tuple([edge for edge in edges if edge is not NOT_A_TENSOR_EDGE])
+    logp = _through(("LogSoftmaxBackward0",), x)
+    if node.target is not None:  # class indices
+        return _nll_chain(node.name(), node.ndim, logp)
+    if node.weight is not None:
+        logp = (shown_node("MulBackward0", (logp, weight)), 0)
+    product = (shown_node("MulBackward0", (logp, probs)), 0)
+    if node.reduction == "none":
+        return (_through(("SumBackward1",), product),)
+    total = _through(("SumBackward0",), product)
+    return (_through(("NegBackward0",), total),) if node.reduction == "mean" else (total,)
 
 
 def attention_node(op, ndim, dropout_p):

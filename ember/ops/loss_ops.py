@@ -18,6 +18,7 @@ from ember._tensor import Tensor
 from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops._node_names import cross_entropy_edges, nll_loss_edges
 from ember.ops._opmath import widen
 from ember.ops import activation_kernels
 from ember.ops._selection import where_array
@@ -115,9 +116,11 @@ class CrossEntropy(Op):
     -g·w·log_softmax(x)."""
 
     node_name = "NllLossBackward0"
+    torch_edges = staticmethod(cross_entropy_edges)
 
     @staticmethod
     def forward(ctx, x, probs, index, weight, eps, ignore_index, reduction):
+        ctx.ndim = x._data.ndim
         if probs is None and not eps:  # NOTE [Cross-entropy with class indices]
             target = _IndexTarget(index, weight, ignore_index, x._data.shape[1], x._data.dtype)
             ctx.exp_shifted, ctx.exp_sum, picked = _softmax_parts(x._data, target)
@@ -237,6 +240,8 @@ def _class_view(weight: xp.ndarray, ndim: int) -> xp.ndarray:
 
 class NllLoss(Op):
     """l_n = -w[y_n]·x[n, y_n] (0 where y_n = ignore_index);  gx = -g·A (see NOTE)."""
+
+    torch_edges = staticmethod(nll_loss_edges)
 
     @staticmethod
     def forward(ctx, x, index, weight, ignore_index, reduction):

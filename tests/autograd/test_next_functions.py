@@ -67,3 +67,61 @@ def test_the_blitz_tutorials_walk_through_the_graph():
                       type(linear.next_functions[0][0]).__name__,
                       repr(linear.next_functions[2][0]).split(" object")[0]])
     assert walks[0] == walks[1]
+
+
+def _class_losses(lib):
+    """cross_entropy and nll_loss over the shapes and options that change torch's composition
+    (NOTE [The composition behind a loss node])."""
+    f = lib.nn.functional
+
+    def probs(*shape):
+        return lib.full(shape, 1.0 / shape[1])
+
+    def index(*shape):
+        return lib.zeros(shape, dtype=lib.int64)
+
+    return {
+        "ce 2-d": lambda x: f.cross_entropy(x(4, 3), index(4)),
+        "ce 2-d none, weight": lambda x: f.cross_entropy(x(4, 3), index(4), weight=lib.ones(3),
+                                                         reduction="none"),
+        "ce 3-d": lambda x: f.cross_entropy(x(2, 3, 5), index(2, 5)),
+        "ce 3-d none": lambda x: f.cross_entropy(x(2, 3, 5), index(2, 5), reduction="none"),
+        "ce 4-d": lambda x: f.cross_entropy(x(2, 3, 2, 2), index(2, 2, 2)),
+        "ce 5-d none": lambda x: f.cross_entropy(x(2, 3, 2, 2, 2), index(2, 2, 2, 2),
+                                                 reduction="none"),
+        "ce probabilities": lambda x: f.cross_entropy(x(4, 3), probs(4, 3)),
+        "ce probabilities, weight, sum": lambda x: f.cross_entropy(
+            x(4, 3), probs(4, 3), weight=lib.ones(3), reduction="sum"),
+        "ce probabilities none": lambda x: f.cross_entropy(x(2, 3, 5), probs(2, 3, 5),
+                                                           reduction="none"),
+        "nll 3-d": lambda x: f.nll_loss(x(2, 3, 5), index(2, 5)),
+        "nll 5-d none": lambda x: f.nll_loss(x(2, 3, 2, 2, 2), index(2, 2, 2, 2),
+                                             reduction="none"),
+        "nll 4-d": lambda x: f.nll_loss(x(2, 3, 2, 2), index(2, 2, 2)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_class_losses(torch)))
+def test_class_losses_show_torchs_composition(name):
+    walks = []
+    for lib in (ember, torch):
+        def leaf(*shape):
+            return lib.ones(shape, requires_grad=True)
+        walks.append(_structure(_class_losses(lib)[name](leaf).grad_fn, 6))
+    assert walks[0] == walks[1]
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 3, 5), (2, 3, 2, 2)])
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_class_weight_requiring_grad_is_refused_as_in_torch(loss, shape):
+    messages = []
+    for lib in (ember, torch):
+        x = lib.ones(shape)  # refused even when the input needs no gradient
+        target = lib.zeros(shape[:1] + shape[2:], dtype=lib.int64) if len(shape) > 1 else \
+            lib.tensor(0)
+        with pytest.raises(RuntimeError) as caught:
+            getattr(lib.nn.functional, loss)(x, target, weight=lib.ones(3, requires_grad=True))
+        messages.append(str(caught.value))
+        with lib.no_grad():
+            getattr(lib.nn.functional, loss)(x, target, weight=lib.ones(3, requires_grad=True))
+    assert messages[0] == messages[1]

@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.autograd.function import Function
+from ember.autograd.function import NOT_A_TENSOR_EDGE, Function
 from ember.ops.nn_ops import Linear
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
@@ -418,13 +418,15 @@ def _torch_grad_inputs(node, grad_inputs, grad_outputs):
         gx, gw, gb = grad_inputs
         gwt = None if gw is None else gw.t()
         return (gb, gx, gwt) if name == "AddmmBackward0" else (gx, gwt)
-    return tuple(grad_inputs[:3]) if name == "ConvolutionBackward0" else tuple(grad_inputs)
+    if name == "ConvolutionBackward0":
+        return tuple(grad_inputs[:3])
+    # torch's node has one gradient per tensor input; ember's op one per apply argument
+    return tuple([g for g, edge in zip(grad_inputs, node._edges) if edge is not NOT_A_TENSOR_EDGE])
 
 
 def _torch_edges(node):
     """The grad_fns of the node's inputs as torch's node has them (None where none)."""
-    edges = [fn for fn, _ in node._edges]
-    return edges[:3] if node.name() == "ConvolutionBackward0" else edges
+    return [fn for fn, _ in node.next_functions]
 
 
 def _maybe_warn_non_full_backward_hook(inputs, result, node):
