@@ -322,7 +322,7 @@ def map2_(self, x, y, callable):
 @tensor_method("set_")
 def set_(self, source=None, storage_offset=0, size=None, stride=None):
     """Make self share source's memory, shape and strides (matches `Tensor.set_` with a
-    tensor, or with nothing: an empty tensor)."""
+    tensor, a storage read as self's dtype, or with nothing: an empty tensor)."""
     if source is None:
         array = xp.empty((0,), dtype=self._data.dtype)
     elif isinstance(source, Tensor):
@@ -330,6 +330,11 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
             raise RuntimeError(f"Could not set tensor of type {source.dtype} to a tensor of "
                                f"type {self.dtype}")
         array = source._data
+    elif hasattr(source, "untyped"):  # an UntypedStorage (or a TypedStorage: its bytes)
+        array = _storage_elements(source.untyped(), self._data.dtype)
+        if size is None and storage_offset == 0:
+            size = (array.size,)
+        _check_in_storage(array.size, storage_offset, size, stride)
     else:
         raise TypeError(f"set_(): expected a Tensor source, got {type(source).__name__}")
     if size is not None:
@@ -340,6 +345,24 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     self._data = array
     self._version_counter.value += 1
     return self
+
+
+def _storage_elements(storage, dtype):
+    """A storage's bytes read as a flat array of dtype (its whole elements)."""
+    raw = storage._bytes
+    return raw[:raw.size - raw.size % dtype.itemsize].view(dtype)
+
+
+def _check_in_storage(available, offset, size, stride):
+    """Refuse a layout reaching past the storage's end: torch would grow the storage, which
+    ember cannot do to memory other tensors view."""
+    size = tuple(size)
+    stride = tuple(stride) if stride else _contiguous_strides(size)
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > available:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset} need {needed} elements, but the storage holds "
+                           f"{available}; ember cannot grow a storage other tensors view")
 
 
 def _contiguous_strides(size):
