@@ -930,6 +930,33 @@ def test_opcheck_of_library_ops_whose_results_alias_inputs(case):
     _same(run)
 
 
+@pytest.mark.parametrize("error", [True, False])
+def test_aliasing_result_is_an_error_or_a_warning_as_torch_configures_it(error, monkeypatch):
+    # torch errs when CI is set (torch._functorch.config.error_on_custom_op_aliasing), else
+    # warns; ember reads the same environment (forced here both ways)
+    import torch._functorch.config
+
+    monkeypatch.setattr(torch._functorch.config, "error_on_custom_op_aliasing", error)
+    monkeypatch.setenv("TORCHINDUCTOR_ERROR_ON_CUSTOM_OP_ALIASING", "1" if error else "0")
+    ns = _ns()
+
+    def run(lib):
+        lib.library.define(f"{ns}::same", "(Tensor x) -> Tensor")
+        lib.library.impl(f"{ns}::same", "cpu", lambda x: x.view(-1))
+        lib.library.register_fake(f"{ns}::same", lib.empty_like)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = lib.library.opcheck(getattr(getattr(lib.ops, ns), "same").default,
+                                          (lib.randn(3),), raise_exception=False)
+        aliasing = [str(w.message) for w in caught if "(with implementation in" in
+                    str(w.message)]
+        outcome = results["test_aot_dispatch_dynamic"]
+        return (outcome if outcome == "SUCCESS" else (type(outcome).__name__, str(outcome)),
+                aliasing[:1])
+
+    _same(run)
+
+
 def test_destroying_a_library_removes_its_ops():
     ns = _ns()
 

@@ -22,6 +22,7 @@ directly, with PyTorch's messages:
 
 import dataclasses
 import functools
+import os
 
 from ember._warnings import warn as _warn
 from ember._library import ops
@@ -327,12 +328,14 @@ def aot_check(op, args, kwargs, *, rtol=None, atol=None):
     if not (any(t.requires_grad for t in tensors) and
             any(isinstance(t, Tensor) and t.requires_grad for t in _leaves(out))):
         _trace(op, args, kwargs)
+        _check_custom_op_aliasing(op, args, kwargs)
         compare(run(), out, msg=_OUTPUTS_MSG)
         return
     first_out, first_grads = _forward_backward(run, tensors)
     if all(g is None for g in first_grads) and any(t.grad_fn is not None for t in tensors):
         return
     _trace(op, args, kwargs)
+    _check_custom_op_aliasing(op, args, kwargs)
     second_out, second_grads = _forward_backward(run, tensors)
     for got, want, message in ((second_out, first_out, _OUTPUTS_MSG),
                                (second_grads, first_grads, _GRADS_MSG)):
@@ -340,6 +343,47 @@ def aot_check(op, args, kwargs, *, rtol=None, atol=None):
             compare(got, want)
         except Exception as e:
             raise type(e)(message) from e
+
+
+def _check_custom_op_aliasing(op, args, kwargs):
+    """What a compiled graph checks on a custom op's first run: no result shares memory with an
+    input or another result (torch's `_check_custom_op_aliasing`); an error or a warning by
+    `_error_on_custom_op_aliasing`."""
+    if op.namespace in ("aten", "prims", "prim"):
+        return
+    args, kwargs = _cloned(args, kwargs)
+    with grad_mode.no_grad():
+        results = _leaves(op(*args, **kwargs))
+    seen = {storage(t) for t in _leaves((args, kwargs)) if isinstance(t, Tensor)}
+    for result in results:
+        if not isinstance(result, Tensor):
+            continue
+        if storage(result) in seen:
+            message = _ALIASING_MSG.format(op._name)
+            if _error_on_custom_op_aliasing():
+                raise RuntimeError(message)
+            _warn(message + " This is deprecated and will become an error in a future version "
+                  "of PyTorch.", UserWarning, stacklevel=3)
+            return
+        seen.add(storage(result))
+
+
+def _error_on_custom_op_aliasing() -> bool:
+    """torch's functorch config `error_on_custom_op_aliasing`: forced by the environment
+    variable TORCHINDUCTOR_ERROR_ON_CUSTOM_OP_ALIASING ("1" / "0"), else on exactly when the
+    CI variable is set (torch treats a CI run as one that wants the future error now)."""
+    forced = os.environ.get("TORCHINDUCTOR_ERROR_ON_CUSTOM_OP_ALIASING")
+    if forced is not None:
+        return forced not in ("0", "")
+    return bool(os.getenv("CI"))
+
+
+_ALIASING_MSG = (
+    "{} (with implementation in ???): The output of this custom operator (1) must not also be "
+    "an input to this custom operator and (2) may not alias any inputs to this custom operator "
+    "or other returns. The most common way to trigger this error is if we have y = custom_op(x) "
+    "and y and x are the same Tensor. Please instead return a clone of the offending output "
+    "tensor(s) (e.g. return x.clone()) or refactor the custom operator to not return y.")
 
 
 def _forward_backward(run, tensors):
