@@ -121,7 +121,7 @@ def numel(input):
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
 _LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
                  "library", "profiler", "quasirandom", "signal", "special", "testing",
-                 "types", "_inductor", "ao", "quantization")
+                 "types", "_inductor", "ao", "quantization", "export")
 _LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
 
 
