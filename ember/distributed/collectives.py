@@ -13,6 +13,7 @@ import time
 from ember._warnings import warn as _warn
 from ember._backend import xp
 from ember.distributed import _mpi
+from ember.futures import Future
 from ember.distributed._buffers import (as_bytes, average, check_reduction, contiguous, mpi_op,
                                         reducible, store)
 from ember.distributed.process_group import (GroupMember, RedOpType, ReduceOp, is_member,
@@ -80,6 +81,10 @@ class Work:
         self.wait()
         return self._result
 
+    def get_future(self):
+        """A Future whose value is result() (NOTE [Futures complete when waited on])."""
+        return Future._pending(self.result, self.is_completed)
+
     def _complete(self):
         """Mark done and run the finishing step once."""
         self._done = True
@@ -106,7 +111,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce the tensor across all ranks, in place on every rank."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_reduce"):
         return None
     check_reduction(tensor, op, "all_reduce")
     buf = reducible(tensor._data)
@@ -125,7 +130,7 @@ def reduce(tensor, dst: int = 0, op=ReduceOp.SUM, group=None, async_op: bool = F
     """Reduce the tensor across ranks into rank dst's tensor."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "reduce"):
         return None
     root = group_dst if group_dst is not None else pg.group_rank(dst)
     check_reduction(tensor, op, "reduce")
@@ -149,7 +154,7 @@ def broadcast(tensor, src: int = 0, group=None, async_op: bool = False, group_sr
     """Copy rank src's tensor into the tensor of every rank."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "broadcast"):
         return None
     root = group_src if group_src is not None else pg.group_rank(src)
     buf = contiguous(tensor._data)
@@ -184,7 +189,7 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     """Gather every rank's tensor into tensor_list on every rank."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_gather"):
         return None
     _check_list(tensor_list, pg.size(), "output tensor list")
     _check_like(tensor_list, tensor, "all_gather")
@@ -204,7 +209,7 @@ def all_gather_single(output_tensor, input_tensor, group=None, async_op: bool = 
     _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_gather_single"):
         return None
     if output_tensor.dtype != input_tensor.dtype:
         raise RuntimeError(f"all_gather_single: invalid tensor type (expected "
@@ -238,7 +243,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
     """Reduce input_list[i] across ranks into rank i's output."""
     _check_tensor(output, "output")
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "reduce_scatter"):
         return None
     _check_list(input_list, pg.size(), "input tensor list")
     send = reducible(_stacked(input_list))
@@ -250,7 +255,7 @@ def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op: 
     _check_tensor(output, "output")
     _check_tensor(input, "input")
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "reduce_scatter_single"):
         return None
     if input.numel() != output.numel() * pg.size():
         raise RuntimeError("input tensor must be the same size as output size times world size: "
@@ -279,7 +284,7 @@ def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = 
     """Collect every rank's tensor into gather_list on rank dst."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "gather"):
         return None
     root = group_dst if group_dst is not None else pg.group_rank(dst)
     send = contiguous(tensor._data)
@@ -305,7 +310,7 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool 
     """Send scatter_list[i] from rank src into rank i's tensor."""
     _check_tensor(tensor)
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "scatter"):
         return None
     root = group_src if group_src is not None else pg.group_rank(src)
     send = None
@@ -324,7 +329,7 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool 
 def barrier(group=None, async_op: bool = False, device_ids=None):
     """Block until every rank of the group reaches the barrier."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "barrier"):
         return None
     return _run(Work(pg.comm.Ibarrier()), async_op)
 

@@ -12,7 +12,7 @@ from ember.distributed.process_group import is_member, resolve
 def all_gather_object(object_list, obj, group=None) -> None:
     """object_list[i] = rank i's obj, on every rank."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_gather_object"):
         return
     object_list[:] = pg.comm.allgather(obj)
 
@@ -20,17 +20,18 @@ def all_gather_object(object_list, obj, group=None) -> None:
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None) -> None:
     """Replace object_list's items with rank src's, on every rank."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "broadcast_object_list"):
         return
     root = group_src if group_src is not None else pg.group_rank(src or 0)
     values = pg.comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
-    object_list[:] = values
+    if pg.rank() != root:  # torch leaves the source's list holding its very objects
+        object_list[:] = values
 
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None) -> None:
     """Collect every rank's obj into object_gather_list on rank dst."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "gather_object"):
         return
     root = group_dst if group_dst is not None else pg.group_rank(dst or 0)
     values = pg.comm.gather(obj, root=root)
@@ -42,7 +43,7 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
                         group=None, group_src=None) -> None:
     """scatter_object_output_list[0] = rank src's scatter_object_input_list[rank]."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "scatter_object_list"):
         return
     root = group_src if group_src is not None else pg.group_rank(src or 0)
     items = list(scatter_object_input_list) if pg.rank() == root else None

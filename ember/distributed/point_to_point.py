@@ -74,7 +74,7 @@ def _exchange(pg, send, send_counts, recv, recv_counts):
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op: bool = False):
     """Send input_tensor_list[i] to rank i; receive rank i's into output_tensor_list[i]."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_to_all"):
         return None
     _check_list(input_tensor_list, pg.size(), "input_tensor_list")
     _check_list(output_tensor_list, pg.size(), "output_tensor_list")
@@ -98,7 +98,7 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
                       group=None, async_op: bool = False):
     """Split input on dim 0 and send part i to rank i; receive into output's parts on dim 0."""
     pg = resolve(group)
-    if not is_member(pg):
+    if not is_member(pg, "all_to_all_single"):
         return None
     n = pg.size()
     in_splits = input_split_sizes or [input.shape[0] // n] * n

@@ -13,6 +13,8 @@ import datetime
 import enum
 import os
 
+from ember._device import device as _device
+from ember._warnings import warn as _warn
 from ember.distributed import _mpi
 
 
@@ -24,6 +26,10 @@ class Backend(str):
     NCCL = "nccl"
     UCC = "ucc"
     MPI = "mpi"
+    XCCL = "xccl"
+    FAKE = "fake"
+    backend_list = [UNDEFINED, GLOO, NCCL, XCCL, UCC, MPI, FAKE]
+    default_device_backend_map = {"cpu": GLOO, "cuda": NCCL, "xpu": XCCL, "mps": GLOO}
 
     def __new__(cls, name: str):
         if not isinstance(name, str):
@@ -126,6 +132,55 @@ def is_nccl_available() -> bool:
     return False
 
 
+def is_ucc_available() -> bool:
+    """No UCC either (as a CPU build of torch)."""
+    return False
+
+
+def is_xccl_available() -> bool:
+    """No XCCL (Intel GPUs) either."""
+    return False
+
+
+def _single_backend_available(name: str) -> bool:
+    """Whether one backend name is available: its is_<name>_available(), else registered."""
+    available = {"gloo": is_gloo_available, "mpi": is_mpi_available, "nccl": is_nccl_available,
+                 "ucc": is_ucc_available, "xccl": is_xccl_available}.get(name.lower())
+    return available() if available else name.lower() in Backend.backend_list
+
+
+def is_backend_available(backend: str) -> bool:
+    """Whether a backend ("gloo", or a composite such as "cpu:gloo,cuda:nccl") is available."""
+    if ":" in backend.lower():
+        names = [part.split(":")[-1] for part in backend.lower().split(",")]
+        return all(_single_backend_available(name) for name in names)
+    return _single_backend_available(backend)
+
+
+def get_default_backend_for_device(device) -> str:
+    """The backend torch picks for a device ("cpu" -> "gloo"); ValueError for other ones."""
+    kind = device.type if hasattr(device, "type") else _device(device).type
+    backend = Backend.default_device_backend_map.get(kind)
+    if backend is None:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return backend
+
+
+def supports_complex(reduceOp) -> bool:
+    """Whether a reduction is defined on complex tensors (SUM, AVG, PREMUL_SUM)."""
+    return reduceOp not in (ReduceOp.MAX, ReduceOp.MIN, ReduceOp.PRODUCT, ReduceOp.BAND,
+                            ReduceOp.BOR, ReduceOp.BXOR)
+
+
+# torch numbers the default group and every new_group by a running count (_world.group_count)
+_group_count = [0]
+
+
+def get_pg_count() -> int:
+    """The number of process groups made since the default one (destroying it resets it)."""
+    return _group_count[0]
+
+
 def is_torchelastic_launched() -> bool:
     """Whether the launcher started this process (it sets TORCHELASTIC_RUN_ID as torchrun)."""
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
@@ -177,7 +232,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
 
     backend "gloo", "mpi" or None all run over MPI (NOTE [Every backend is MPI]); init_method
     "env://" (the default) reads RANK and WORLD_SIZE; a given `timeout` bounds every wait for a
-    collective (NOTE [Timeouts] in collectives.py); `store` is accepted, unused.
+    collective (NOTE [Timeouts] in collectives.py); a `store` (with rank and world_size, as
+    torch asks) replaces the rendezvous, and is not used otherwise: MPI connects the ranks.
     """
     if GroupMember.WORLD is not None:
         raise ValueError("trying to initialize the default process group twice!")
@@ -189,8 +245,15 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
     if timeout is not None and not isinstance(timeout, datetime.timedelta):
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, "
                         f"got {timeout}")
+    if store is not None and init_method is not None:
+        raise AssertionError("Cannot specify both init_method and store.")  # torch's asserts
+    if store is not None and world_size <= 0:
+        raise AssertionError("world_size must be positive if using store")
+    if store is not None and rank < 0:
+        raise AssertionError("rank must be non-negative if using store")
     MPI = _mpi.load()  # first: without mpi4py, say what to install
-    if name != Backend.MPI:  # torch's MPI backend needs no rendezvous: mpiexec made the world
+    # torch's MPI backend needs no rendezvous (mpiexec made the world), nor does a given store
+    if name != Backend.MPI and store is None:
         _check_rendezvous(init_method, rank, world_size)
     size, my_rank = MPI.COMM_WORLD.Get_size(), MPI.COMM_WORLD.Get_rank()
     expected_size, expected_rank = _env_int("WORLD_SIZE", world_size), _env_int("RANK", rank)
@@ -205,6 +268,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
     # torch 2.13 reports a group made with backend=None as "undefined" (gloo runs it on CPU)
     reported = "undefined" if backend is None else str(name)
     GroupMember.WORLD = ProcessGroup(MPI.COMM_WORLD.Dup(), range(size), reported, timeout)
+    _group_count[0] += 1
 
 
 def destroy_process_group(group=None) -> None:
@@ -217,6 +281,7 @@ def destroy_process_group(group=None) -> None:
         target.comm = None
     if target is GroupMember.WORLD:
         GroupMember.WORLD = None
+        _group_count[0] = 0
 
 
 def resolve(group):
@@ -227,9 +292,16 @@ def resolve(group):
     return GroupMember.WORLD if group is None else group
 
 
-def is_member(pg) -> bool:
-    """Whether this process belongs to the group."""
-    return pg is not GroupMember.NON_GROUP_MEMBER
+def is_member(pg, op_name=None) -> bool:
+    """Whether this process belongs to the group; if not and op_name is given, torch's warning
+    that the operation is skipped on this rank."""
+    if pg is not GroupMember.NON_GROUP_MEMBER:
+        return True
+    if op_name is not None:
+        rank = -1 if GroupMember.WORLD is None else GroupMember.WORLD.rank()
+        _warn(f"Running {op_name} on global rank {rank} which does not belong to the given "
+              "group.", stacklevel=3)
+    return False
 
 
 def get_rank(group=None) -> int:
@@ -277,9 +349,54 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
             raise ValueError(f"Invalid rank {r}: the world has {world.size()} ranks")
     MPI = _mpi.load()
     inside = world.rank() in members
+    if not use_local_synchronization:  # on every rank, member or not, as torch counts
+        _group_count[0] += 1
     comm = world.comm.Split(0 if inside else MPI.UNDEFINED, members.index(world.rank())
                             if inside else 0)
     if not inside:
         return GroupMember.NON_GROUP_MEMBER
     return ProcessGroup(comm, members, str(Backend(backend)) if backend else world.backend,
                         timeout if timeout is not None else world.timeout)
+
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None,
+                  group_desc=None):
+    """Cut the group's ranks into consecutive subgroups of group_size; (this rank's subgroup,
+    all subgroups) (matches `torch.distributed.new_subgroups`)."""
+    if group_size is None:  # torch's default counts CUDA devices, which a CPU run lacks
+        raise ValueError("Default group size only takes effect when CUDA is available.If your "
+                         "subgroup using a backend that does not depend on CUDA,please pass in "
+                         "'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group=group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size "
+                         f"({world_size})")
+    if world_size % group_size != 0:
+        raise ValueError(f"The world size ({world_size}) must be divisible by '{group_size=}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration(
+        [ranks[i:i + group_size] for i in range(0, len(ranks), group_size)], timeout=timeout,
+        backend=backend, pg_options=pg_options, group_desc=group_desc)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None,
+                                 pg_options=None, group_desc=None):
+    """One new_group per list of ranks (disjoint lists); (this rank's subgroup or None, all
+    subgroups) (matches `torch.distributed.new_subgroups_by_enumeration`)."""
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups, current, owner = [], None, {}
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks=ranks, timeout=timeout, backend=backend,
+                             pg_options=pg_options, group_desc=group_desc)
+        subgroups.append(subgroup)
+        for rank in ranks:
+            if rank in owner:
+                raise ValueError(f"Rank {rank} has appeared in both subgroup {owner[rank]} and "
+                                 f"{ranks}")
+            owner[rank] = ranks
+            if rank == get_rank():
+                current = subgroup
+    return current, subgroups

@@ -16,13 +16,21 @@ The hook runs just before autograd adds the gradient into `.grad`, so the bucket
 averaged too, as in torch). At the end, the `.grad` of every other parameter is overwritten with
 its average, and the last parameter's `.grad` is cleared and its average returned from the hook:
 autograd then stores it.
+
+With a communication hook (DDP.register_comm_hook), a full bucket goes to hook(state,
+GradBucket) instead of the all-reduce: its buffer holds the local (not yet averaged) gradients,
+and the tensor of the Future it returns is written back into the bucket, as torch does. torch
+lays its buckets out in registration order for the first iteration only (before it rebuilds
+them in this order), which a hook can see through GradBucket.parameters().
 """
 
 import time
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.futures import Future
 from ember.distributed.collectives import all_reduce
+from ember.distributed.grad_bucket import GradBucket
 from ember.distributed.process_group import ReduceOp
 
 _FIRST_BUCKET_BYTES = 1024 * 1024  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
@@ -109,6 +117,11 @@ def _buckets(params, cap_bytes, first_cap_bytes):
     return buckets
 
 
+def _type_name(value) -> str:
+    """torch.Tensor for a tensor, else the value's class name (for the hook errors)."""
+    return "torch.Tensor" if hasattr(value, "_data") else type(value).__name__
+
+
 class Reducer:
     """Averages the gradients of `params` over the ranks of `process_group` during backward."""
 
@@ -128,6 +141,7 @@ class Reducer:
         self.next_bucket = 0
         self.handles = [p.register_hook(self._hook_for(p)) for p in params]
         self.times = IterationTimes()
+        self.comm_hook = None  # (state, hook) once DDP.register_comm_hook is called
 
     def prepare(self, unused=()) -> None:
         """Expect one gradient per parameter in the coming backward (unused ones count as in)."""
@@ -181,7 +195,10 @@ class Reducer:
     def _progress(self):
         """Test the all-reduces in flight, so that MPI moves them on (NOTE above)."""
         for bucket in self.buckets[:self.next_bucket]:
-            bucket.work.is_completed()
+            if isinstance(bucket.work, Future):
+                bucket.work.done()
+            else:
+                bucket.work.is_completed()
 
     def _launch_full_buckets(self):
         """Start the all-reduce of every full bucket whose predecessors have started."""
@@ -190,9 +207,37 @@ class Reducer:
             if bucket.ready < len(bucket.params):
                 return
             self.times.mark("backward_comm_time_start", only_first=True)
-            bucket.work = all_reduce(Tensor._make(bucket.flat), ReduceOp.AVG, self.group,
-                                     async_op=True)
+            if self.comm_hook is None:
+                bucket.work = all_reduce(Tensor._make(bucket.flat), ReduceOp.AVG, self.group,
+                                         async_op=True)
+            else:
+                bucket.work = self._run_comm_hook(self.next_bucket, bucket)
             self.next_bucket += 1
+
+    def _run_comm_hook(self, index, bucket):
+        """Hand the bucket's local gradients to the communication hook; its Future."""
+        state, hook = self.comm_hook
+        views = [Tensor._make(bucket.view(i)) for i in range(len(bucket.params))]
+        grad_bucket = GradBucket(index, Tensor._make(bucket.flat), views, bucket.params,
+                                 index == len(self.buckets) - 1)
+        future = hook(state, grad_bucket)
+        if not isinstance(future, Future):
+            raise RuntimeError("DDP communication hook's callback must return a "
+                               "torch.futures.Future object, but got "
+                               f"{_type_name(future)}")
+        return future
+
+    @staticmethod
+    def _wait(bucket):
+        """Wait for a bucket's communication; a hook's result is written into the bucket."""
+        result = bucket.work.wait()
+        if isinstance(bucket.work, Future):
+            if not hasattr(result, "_data"):
+                raise RuntimeError("DDP communication hook's callback must return a Future "
+                                   f"holding a tensor, but got {_type_name(result)}")
+            if result._data is not bucket.flat:
+                bucket.flat[...] = result._data.reshape(-1).astype(bucket.flat.dtype,
+                                                                   copy=False)
 
     def _finish(self, last):
         """Wait for every bucket and put the averages into .grad (the last one via the hook)."""
@@ -200,7 +245,7 @@ class Reducer:
         replacement = None
         unused_everywhere = self._unused_everywhere()
         for bucket in self.buckets:
-            bucket.work.wait()
+            self._wait(bucket)
             for i, p in enumerate(bucket.params):
                 average = bucket.view(i)
                 if id(p) in unused_everywhere:

@@ -8,10 +8,15 @@ stay equal, as if one process had trained on the whole batch.
 """
 
 import contextlib
+import inspect
 
 from ember.autograd.function import AccumulateGrad
+from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.futures import Future
+from ember.distributed.algorithms.ddp_comm_hooks import default_hooks
 from ember.distributed.collectives import broadcast
+from ember.distributed.grad_bucket import BuiltinCommHookType, GradBucket
 from ember.distributed.process_group import get_rank, resolve
 from ember.nn.modules.batchnorm import SyncBatchNorm
 from ember.nn.modules.module import Module
@@ -88,6 +93,33 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
+    def register_comm_hook(self, state: object, hook) -> None:
+        """Let hook(state, bucket) -> Future[Tensor] reduce each GradBucket instead of the
+        built-in average; once per DDP instance (matches torch's register_comm_hook)."""
+        _check_comm_hook(hook)
+        self._set_comm_hook(state, hook, hook.__qualname__,
+                            "register_comm_hook or register_builtin_comm_hook")
+
+    def _register_builtin_comm_hook(self, comm_hook_type) -> None:
+        """One of torch's C++ hooks by kind: ALLREDUCE (sum, then divide) or FP16_COMPRESS."""
+        if not isinstance(comm_hook_type, BuiltinCommHookType):
+            raise TypeError("_register_builtin_comm_hook(): incompatible function arguments. The "
+                            "following argument types are supported:\n    1. (reducer: "
+                            "c10d::Reducer, comm_hook_type: c10d::BuiltinCommHookType) -> None"
+                            f"\n\nInvoked with: {self.reducer!r}, {comm_hook_type!r}")
+        hook = (default_hooks._sum_then_divide_hook
+                if comm_hook_type == BuiltinCommHookType.ALLREDUCE
+                else default_hooks.fp16_compress_hook)
+        self._set_comm_hook(self.process_group, hook, str(comm_hook_type),
+                            "register_builtin_comm_hook or register_comm_hook")
+
+    def _set_comm_hook(self, state, hook, name, caller):
+        """Install the hook in the reducer; RuntimeError if one is there already."""
+        if self.reducer.comm_hook is not None:
+            raise RuntimeError(f"{caller} can only be called once.")
+        self.reducer.comm_hook = (state, hook)
+        self._comm_hook_name = name
+
     def _get_ddp_logging_data(self) -> dict:
         """Facts and timings of this DDP instance, under torch's keys (times in ns; NOTE
         [Measuring the overlap] in _reducer.py)."""
@@ -106,6 +138,8 @@ class DistributedDataParallel(Module):
             "gradient_as_bucket_view": int(self.gradient_as_bucket_view),
             "iteration": max(reducer.times.iterations - 1, 0),
         }
+        if getattr(self, "_comm_hook_name", None):
+            data["comm_hook"] = self._comm_hook_name
         if reducer.times.iterations:
             data.update(reducer.times.latest)
             data.update(reducer.times.durations())
@@ -122,6 +156,23 @@ def _backend_name(process_group) -> str:
     with backend=None runs gloo on CPU."""
     name = process_group.name()
     return "gloo" if name == "undefined" else name
+
+
+def _check_comm_hook(hook):
+    """torch's checks of a communication hook: callable, annotations, no bf16 on CPU."""
+    if not callable(hook):
+        raise TypeError("Communication hook must be callable.")
+    signature = inspect.signature(hook)
+    bucket = signature.parameters["bucket"].annotation
+    if bucket is not inspect.Parameter.empty and bucket != GradBucket:
+        raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+    returned = signature.return_annotation
+    if returned is not inspect.Signature.empty and returned != Future[Tensor]:
+        raise ValueError("Communication hook: return annotation should be "
+                         "torch.futures.Future[torch.Tensor].")
+    if hook.__name__ in ("bf16_compress_hook", "bf16_compress_wrapper_hook"):
+        raise TypeError("BF16 all reduce communication hook required CUDA 11+ and NCCL 2.10+ "
+                        "or XPU and XCCL")
 
 
 def _check_devices(module, device_ids, output_device):
