@@ -3,6 +3,7 @@ code as torch.fx does (matches `torch.fx.Graph`)."""
 
 import builtins
 import keyword
+import math
 import operator
 import re
 import sys
@@ -129,7 +130,8 @@ class Graph:
     # ---- code generation ---------------------------------------------------------------------
     def python_code(self, root_module="self"):
         """(source, globals) of a `forward` that runs this graph."""
-        globals_ = {"operator": operator, "builtins": builtins}
+        # (inf and nan: how a float argument such as float("-inf") is written in the code)
+        globals_ = {"operator": operator, "builtins": builtins, "inf": math.inf, "nan": math.nan}
         last_use, frees = {}, {}  # freed after their last user, in that user's argument order
         for node in reversed(self.nodes_list):
             for arg in node.all_input_nodes:

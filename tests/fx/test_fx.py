@@ -126,3 +126,16 @@ def test_wrapped_functions_are_recorded_as_calls():
     assert ("call_function", "_leaf_helper") in nodes
     assert traced(ember.ones(1)).tolist() == [4.0]
     assert _leaf_helper(ember.ones(1)).tolist() == [3.0]  # restored after tracing
+
+
+def test_infinite_and_nan_constants_in_generated_code():
+    """float('-inf') as an argument is written `-inf` in the code, as torch.fx writes it."""
+    outputs = []
+    for lib in (ember, torch):
+        class Masked(lib.nn.Module):
+            def forward(self, x):
+                return x.masked_fill(x > 0, float("-inf")).clamp(max=float("inf"))
+
+        traced = lib.fx.symbolic_trace(Masked())
+        outputs.append(traced(lib.tensor([1.0, -2.0])).tolist())
+    assert outputs[0] == outputs[1] == [float("-inf"), -2.0]
