@@ -313,7 +313,7 @@ def checked_method(fn, name):
         try:
             # the common calls cost a test: no argument, or argument types that passed before
             if kwargs:
-                args, kwargs = parsed.check(None, args, kwargs)
+                args, kwargs = parsed.check(method, args, kwargs)
                 return fn(self, *args, **kwargs)
             if not args:
                 return fn(self)
@@ -371,9 +371,35 @@ class _Schema:
             self.passed.add(kinds)
             return args, kwargs
         parsed, matched = self.parser.parse(args, kwargs)
+        if kwargs:
+            renamed = _keywords_taken(face, self.parser.signatures[matched], parsed[1])
+            if renamed is not parsed[1]:  # (never cached: the next call needs renaming too)
+                return parsed[0], renamed
         if self.parser.cacheable(args, kwargs, parsed, matched):
             self.passed.add(kinds)
         return parsed
+
+
+def _keywords_taken(face, signature, kwargs):
+    """kwargs, or a copy whose keywords the op's code does not take are renamed to the alias
+    it takes: torch's parser accepts numpy's names (`keepdims`, `axis`, `x`) for its own
+    (`keepdim`, `dim`, `input`) and ember's code may spell a parameter either way."""
+    fn = face.__wrapped__ if hasattr(face, "__wrapped__") else None
+    if fn is None:
+        return kwargs
+    try:
+        params = parameter_names(fn)
+    except (TypeError, ValueError):
+        return kwargs
+    if "kwargs" in params or all(key in params for key in kwargs):
+        return kwargs
+    renamed = {}
+    for key, value in kwargs.items():
+        if key not in params:
+            names = next((p.names for p in signature.params if key in p.names), ())
+            key = next((name for name in names if name in params), key)
+        renamed[key] = value
+    return renamed
 
 
 def _pattern(args) -> tuple:

@@ -18,7 +18,7 @@ from ember._warnings import warn as _warn
 import weakref
 
 from ember import _dtype
-from ember._grad_state import GRAD_STATE
+from ember._grad_state import GRAD_STATE, _InferenceVersion
 from ember._device import CPU, Size, check_device
 
 
@@ -144,7 +144,8 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t._output_nr = 0
-        version = _new_object(_Version)  # no __init__ call: ops make many tensors
+        # (no __init__ call: ops make many tensors; NOTE [Inference tensors])
+        version = _new_object(_InferenceVersion if GRAD_STATE["inference"] else _Version)
         version.value = 0
         t._version_counter = version
         t._base = None
@@ -202,6 +203,8 @@ class Tensor:
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has had (matches `Tensor._version`;
         the counter itself, shared with views, is `_version_counter`)."""
+        if type(self._version_counter) is _InferenceVersion:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
 
     @property
@@ -276,8 +279,8 @@ class Tensor:
         return False
 
     def is_inference(self) -> bool:
-        """ember has no inference tensors (inference_mode runs as no_grad)."""
-        return False
+        """Whether the tensor was made in inference mode (NOTE [Inference tensors])."""
+        return type(self._version_counter) is _InferenceVersion
 
     def is_distributed(self) -> bool:
         return False
@@ -372,11 +375,26 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        if value and not GRAD_STATE["inference"] and self.is_inference():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._requires_grad = bool(value)
+
+    def _require_grad_as_new(self) -> None:
+        """requires_grad = True on a new tensor: an integer/bool one refused in a factory's
+        words (factories and Parameter word it with a capital, unlike the setter)."""
+        if not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = True
 
     def requires_grad_(self, requires_grad: bool = True):
         """Set requires_grad in place and return self (matches `torch.Tensor.requires_grad_`)."""
+        # torch's requires_grad_ words its refusal without "and complex" (the setter has it)
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 

@@ -25,3 +25,15 @@ def warn(message, category=None, stacklevel=1, source=None):
         if frame.f_code.co_filename not in _WRAPPERS:
             remaining -= 1
     warnings.warn(message, category, stacklevel=depth + 1, source=source)
+
+
+_EMBER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message, category=None):
+    """warnings.warn naming the first frame outside ember: where PyTorch's C++ warnings, raised
+    deep inside an op, point (the Python line that called into torch)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -255,3 +255,27 @@ def test_leading_tensor_only_calls_get_torchs_parser_error(call):
     """A call with only the leading tensor skips the parse; a missing argument still gets
     torch's parser message (one signature inline, several listed)."""
     assert_same_error(lambda lib: getattr(lib, call)(lib.ones(3)))
+
+
+# label -> call(lib): numpy's keyword names torch's parser accepts for its own (keepdims for
+# keepdim, axis for dim, x / a for input), and torch's own name where ember's code says x
+NUMPY_NAMES = {
+    "method keepdims": lambda lib: _t(lib).sum(1, keepdims=True),
+    "method axis keepdims": lambda lib: _t(lib).sum(axis=0, keepdims=True),
+    "function keepdims": lambda lib: lib.sum(_t(lib), 1, keepdims=True),
+    "mean axis": lambda lib: lib.mean(_t(lib), axis=1),
+    "max axis keepdims": lambda lib: _t(lib).max(axis=1, keepdims=True),
+    "vector_norm x axis": lambda lib: lib.linalg.vector_norm(x=_t(lib), axis=0),
+    "vector_norm input": lambda lib: lib.linalg.vector_norm(input=_t(lib)),
+    "clone input": lambda lib: lib.clone(input=_t(lib)),
+    "clone x": lambda lib: lib.clone(x=_t(lib)),
+}
+
+
+@pytest.mark.parametrize("label", sorted(NUMPY_NAMES))
+def test_numpy_keyword_names(label):
+    """`P.sum(1, keepdims=True)` (makemore) computes what torch computes, call after call (the
+    renamed call is not cached as one that passes unchanged)."""
+    call = NUMPY_NAMES[label]
+    for _ in range(2):
+        assert_same_outputs(call(ember), call(torch))

@@ -41,6 +41,17 @@ def test_requires_grad_errors():
     assert str(ember_error) == str(torch_error)
 
 
+@pytest.mark.parametrize("make", [
+    lambda lib: setattr(lib.ones(2, dtype=lib.int64), "requires_grad", True),  # "and complex"
+    lambda lib: lib.tensor([1], requires_grad=True),  # a factory's: "Only ..."
+    lambda lib: lib.ones(2, dtype=lib.bool, requires_grad=True),
+    lambda lib: lib.nn.Parameter(lib.ones(2, dtype=lib.int64)),
+])
+def test_integer_tensor_requiring_grad_message(make):
+    """The setter, the factories and Parameter each word the refusal as torch does."""
+    assert_same_error(make, same_message=True, exact_type=True)
+
+
 def test_numpy_of_tensor_requiring_grad_raises():
     ember_error = error_of(lambda: ember.ones(2, requires_grad=True).numpy())
     torch_error = error_of(lambda: torch.ones(2, requires_grad=True).numpy())

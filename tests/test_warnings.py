@@ -30,6 +30,9 @@ CASES = {
                                                                  dtype=lib.float32),
     "clip_grad_norm": lambda lib: lib.nn.utils.clip_grad_norm(lib.nn.Linear(2, 2).parameters(),
                                                               1.0),
+    "_canonical_mask of mismatched masks": lambda lib: lib.nn.functional._canonical_mask(
+        lib.zeros(2, 3, dtype=lib.bool), "key_padding_mask", lib.float32, "attn_mask",
+        lib.float32),
 }
 
 
@@ -42,3 +45,19 @@ def test_warning_names_the_callers_line(name):
             CASES[name](lib)
         places.append([(str(w.message)[:30], w.filename == __file__) for w in caught])
     assert places[1] == places[0] and places[0]
+
+
+def test_mismatched_masks_warning_names_multihead_attentions_line():
+    """MultiheadAttention's mismatched-masks warning names its own forward's line (torch's
+    torch/nn/modules/activation.py), not the Module call machinery."""
+    files = []
+    for lib in (torch, ember):
+        attention = lib.nn.MultiheadAttention(4, 2)
+        x = lib.ones(3, 2, 4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            attention(x, x, x, key_padding_mask=lib.zeros(2, 3, dtype=lib.bool),
+                      attn_mask=lib.zeros(3, 3))
+        files.append([w.filename.split(lib.__name__ + "/", 1)[-1] for w in caught
+                      if "mismatched" in str(w.message)])
+    assert files[1] == files[0] == ["nn/modules/activation.py"]

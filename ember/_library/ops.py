@@ -302,6 +302,7 @@ class _NotImplemented(Function):
     """The node PyTorch's autograd fallback gives outputs: backward warns, grads nothing."""
 
     node_name = "NotImplemented"
+    _python_node = False  # (a C++ node in PyTorch)
 
     @staticmethod
     def forward(ctx, made, *inputs):

@@ -1,10 +1,13 @@
 """Anomaly detection switches (matches `torch.autograd.detect_anomaly` / `set_detect_anomaly`).
 
 With it on (and check_nan), the engine raises as soon as a node's backward returns NaN, naming
-the node (`check_gradients`, called by ember/autograd/engine.py); ember keeps no forward traces,
-so the error does not print the forward call's traceback as PyTorch's does.
+the node (`check_gradients`, called by ember/autograd/engine.py). Each node made while it is on
+keeps the traceback of the forward call that made it (`forward_trace`); when the node's backward
+fails, the engine warns with that traceback before the error propagates (`warn_forward_trace`),
+as PyTorch does.
 """
 
+import traceback
 
 from ember._warnings import warn as _warn
 from ember._backend import xp
@@ -54,3 +57,18 @@ def check_gradients(node, gradients):
         if gradient is not None and xp.isnan(gradient._data).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th "
                                "output.")
+
+
+def forward_trace() -> str:
+    """The traceback of the running forward call, as anomaly mode keeps it on the node."""
+    return "".join(traceback.format_stack()[:-2])  # (without the recording frames)
+
+
+def warn_forward_trace(node) -> None:
+    """PyTorch's warning when the backward of a node made under anomaly mode fails."""
+    trace = getattr(node, "_forward_trace", None)
+    if trace is not None:
+        _warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
+              f"error:\n{trace} (Triggered internally at "
+              "/__w/pytorch/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:127.)",
+              stacklevel=4)

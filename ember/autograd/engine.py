@@ -12,10 +12,10 @@ from sys import getrefcount
 
 from ember._backend import xp
 from ember._dtype import _BY_NUMPY
-from ember._tensor import Tensor
+from ember._tensor import Tensor, type_name
 
 from ember.autograd import grad_mode
-from ember.autograd.anomaly_mode import _state as _ANOMALY, check_gradients
+from ember.autograd.anomaly_mode import _state as _ANOMALY, check_gradients, warn_forward_trace
 from ember.autograd.function import (POST_ACCUMULATE_HOOKS, AccumulateGrad, Node,  # noqa: F401
                                      gradient_edge)
 
@@ -26,12 +26,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
     """Backpropagate; accumulate into leaves' .grad, or return the grads of `inputs` if given."""
     roots = []
     for t in tensors:
-        roots.append(gradient_edge(t))
+        roots.append(_edge_of(t))
     captures = {}
     if inputs is not None:
         for position, t in enumerate(inputs):
-            captures.setdefault(gradient_edge(t), []).append(position)
+            captures.setdefault(_edge_of(t), []).append(position)
     dependencies = _count_dependencies(roots)
+    needed = _leading_to(roots, {node for node, _ in captures}) if captures else None
     buffers = {}
     ready = []  # the roots no other root's graph leads to, each once
     for (node, index), grad in zip(roots, grad_tensors):
@@ -49,6 +50,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
             grads = buffers.pop(node, None) or {}
             if captures:
                 _capture(captures, captured, node, grads)
+                if node not in needed:  # torch runs only the nodes that lead to an input
+                    continue
             next_grads = _run_node(node, grads, retain_graph, create_graph, inputs is None)
             for (next_node, index), grad in zip(node._edges, next_grads):
                 if next_node is None:
@@ -65,6 +68,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None)
         _RUNS.pop()
     del seeds
     return captured
+
+
+def _edge_of(t):
+    """The (node, index) a tensor's gradient flows into, or a GradientEdge's own."""
+    return gradient_edge(t) if isinstance(t, Tensor) else (t[0], t[1])
 
 
 class _Run:
@@ -108,6 +116,31 @@ def _count_dependencies(roots):
                 seen.add(next_node)
                 stack.append(next_node)
     return dependencies
+
+
+def _leading_to(roots, targets) -> set:
+    """The nodes from which a node of targets can be reached (iterative depth-first search,
+    each node judged after everything below it)."""
+    leading = set()
+    seen = set()
+    for root, _ in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root._edges))]
+        while stack:
+            node, children = stack[-1]
+            for child, _ in children:
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(child._edges)))
+                    break
+            else:
+                stack.pop()
+                if any(child is not None and (child in targets or child in leading)
+                       for child, _ in node._edges):
+                    leading.add(node)
+    return leading
 
 
 def _accumulate(buffers, node, index, grad):
@@ -154,21 +187,75 @@ def _run_node(node, grads, retain_graph, create_graph, accumulate):
         for hook in attributes["_node_pre_hooks"]:
             replaced = hook(tuple(grad_list))
             if replaced is not None:
-                grad_list = list(replaced)
+                grad_list = list(checked_hook_results(hook, tuple(grad_list), replaced))
     for g in grad_list:
         if g is not None:
             break
     else:
         return (None,) * len(node._edges)
+    if _ANOMALY["enabled"]:
+        return _run_node_with_trace(node, grad_list, retain_graph, attributes)
     result = node._apply(tuple(grad_list))
     if not retain_graph:
         node._release()
     result = _validate(node, result)
-    if _ANOMALY["enabled"] and _ANOMALY["check_nan"]:
-        check_gradients(node, result)
     if "_post_hooks" in attributes:
         for hook in attributes["_post_hooks"]:
-            hook(result, tuple(grad_list))
+            replaced = hook(result, tuple(grad_list))
+            if replaced is not None:  # new gradients for the inputs
+                result = checked_hook_results(hook, tuple(result), replaced)
+    return result
+
+
+def _run_node_with_trace(node, grad_list, retain_graph, attributes):
+    """_run_node's backward under anomaly mode: NaN checked; on an error, torch's warning
+    with the traceback of the forward call that made the node."""
+    try:
+        result = node._apply(tuple(grad_list))
+        if not retain_graph:
+            node._release()
+        result = _validate(node, result)
+        if _ANOMALY["check_nan"]:
+            check_gradients(node, result)
+    except Exception:
+        warn_forward_trace(node)
+        raise
+    if "_post_hooks" in attributes:
+        for hook in attributes["_post_hooks"]:
+            replaced = hook(result, tuple(grad_list))
+            if replaced is not None:
+                result = checked_hook_results(hook, tuple(result), replaced)
+    return result
+
+
+def checked_hook_results(hook, originals, results) -> tuple:
+    """The gradients a hook returned for `originals`, held to torch's rules (a tuple of as many,
+    each None or a tensor of the original's type and size)."""
+    name = getattr(hook, "__name__", "hook")
+    if not isinstance(results, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(results).__name__}'")
+    if len(results) != len(originals):
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got "
+                           f"{len(results)}, but expected {len(originals)})")
+    for original, result in zip(originals, results):
+        checked_hook_result(name, original, result)
+    return results
+
+
+def checked_hook_result(name, original, result):
+    """result, which a hook named `name` returned in place of the gradient `original`; torch's
+    errors when it is not a tensor of original's type and size."""
+    if result is None:
+        return result
+    if original is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if result.dtype != original.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{type_name(original)} got {type_name(result)})")
+    if result.shape != original.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
     return result
 
 
@@ -180,7 +267,8 @@ def _apply_tensor_hooks(node, grad_list):
             for fn in fns:  # (an output the backward sent no gradient gets None, as in torch)
                 replaced = fn(grad_list[index])
                 if replaced is not None:
-                    grad_list[index] = replaced
+                    grad_list[index] = checked_hook_result(
+                        getattr(fn, "__name__", "hook"), grad_list[index], replaced)
     retains = node._retains_grad
     if retains:
         for index, ref in retains.items():
@@ -215,6 +303,8 @@ def _validate(node, result):
         result = result[: len(edges)]
     checked = []
     for index, (grad, meta) in enumerate(zip(result, node._input_meta)):
+        if grad is not None and not isinstance(grad, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
         if grad is None or meta is None:
             checked.append(None if meta is None else grad)
             continue
@@ -263,7 +353,7 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
         for hook in tensor._hooks:
             replaced = hook(grad)
             if replaced is not None:
-                grad = replaced
+                grad = checked_hook_result(getattr(hook, "__name__", "hook"), grad, replaced)
     current = tensor._grad  # (the field: the getter warns for a non-leaf)
     if type(grad) is not Tensor or current is not None and type(current) is not Tensor:
         if grad.is_sparse or current is not None and current.is_sparse:
@@ -277,6 +367,8 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
             tensor.grad = Tensor._make(_unshared(grad._data))
         else:
             tensor.grad = Tensor._make(grad._data.copy())
+        if not tensor._data.flags.c_contiguous:  # torch's gradient layout contract
+            tensor.grad._data = _strided_as(tensor.grad._data, tensor._data)
         return
     if not create_graph:
         grad = grad.detach()
@@ -284,6 +376,17 @@ def _add_into_leaf(tensor, grad, create_graph, steal):
         tensor.grad = current + grad
     else:
         xp.add(current._data, grad._data, out=current._data)
+
+
+def _strided_as(grad, param):
+    """A leaf's first gradient with the leaf's strides when the leaf is dense but not
+    C-contiguous (a channels_last weight gets a channels_last .grad), as PyTorch's
+    AccumulateGrad clones it "obeying the gradient layout contract"."""
+    if grad.strides == param.strides or grad.shape != param.shape:
+        return grad
+    out = xp.empty_like(param, dtype=grad.dtype)  # (order 'K': the param's stride order)
+    out[...] = grad
+    return out
 
 
 def _add_sparse_into_leaf(tensor, grad, create_graph):

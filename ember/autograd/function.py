@@ -31,9 +31,10 @@ from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.autograd._custom_function import forward_then_setup_context, keep_dirty_inputs
 from ember.autograd import grad_mode
-from ember.autograd.saved_tensors import (_NOTHING_SAVED, SAVED_TENSOR_HOOKS, SavedOutput,
-                                           _hold_saved_outputs, modified_message, pack_saved,
-                                           PackedTensor)
+from ember.autograd.anomaly_mode import _state as _ANOMALY, forward_trace
+from ember.autograd.saved_tensors import (FREED_MESSAGE, SAVED_TENSOR_HOOKS, PackedTensor,
+                                           SavedOutput, _hold_saved_outputs, modified_message,
+                                           pack_saved, saved_attribute, saved_entries)
 
 _state = grad_mode._state
 VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
@@ -43,15 +44,6 @@ VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Ba
 # runs: every op call then goes to the recorder, which runs the op (with the hook off) and notes
 # it. When no export runs, the hook costs one list read per op.
 EXPORT_HOOK = [None]
-
-_FREED_MESSAGE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after "
-    "they have already been freed). Saved intermediate values of the graph are freed when you "
-    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
-    "through the graph a second time or if you need to access saved tensors after calling "
-    "backward."
-)
-
 
 class Node:
     """A node of the backward graph: what a tensor's `grad_fn` points to."""
@@ -70,7 +62,10 @@ class Node:
         return _RemovableHandle(self._node_pre_hooks, hook)
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        name = self.name().rsplit("::", 1)[-1]  # (torch prints C++ nodes by type name)
+        if getattr(getattr(self, "_function", None), "_python_node", False):
+            name = f"torch.autograd.function.{name}"
+        return f"<{name} object at {hex(id(self))}>"
 
 
 class _RemovableHandle:
@@ -122,21 +117,26 @@ class BackwardNode(Node):
         """A dict for user data attached to the node (matches `Node.metadata`)."""
         return {}
 
+    def __getattr__(self, name):
+        """`_saved_<arg>` and `_raw_saved_<arg>` (NOTE [Saved tensors by name])."""
+        return saved_attribute(self, name, _NO_EDGE)
+
     # ---- ctx API used inside forward/backward ---------------------------------------------
+    def save_for_forward(self, *tensors):
+        """Keep tensors for a jvp (ember's forward mode runs backward: NOTE in forward_ad.py)."""
+        self._saved_for_forward = tensors
+
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; an in-place change to one before then is an error."""
         if SAVED_TENSOR_HOOKS:
             self._saved = pack_saved(tensors)
             return
-        saved = []
-        for t in tensors:
-            saved.append((t, t._version_counter.value) if t is not None else _NOTHING_SAVED)
-        self._saved = tuple(saved)
+        self._saved = saved_entries(tensors)
 
     @property
     def saved_tensors(self):
         if self._freed:
-            raise RuntimeError(_FREED_MESSAGE)
+            raise RuntimeError(FREED_MESSAGE)
         if self._saved is None:
             return ()
         tensors = []
@@ -184,7 +184,7 @@ class BackwardNode(Node):
     def _apply(self, grads):
         """Run the Function's backward on the output gradients; return one grad per input."""
         if self._freed:
-            raise RuntimeError(_FREED_MESSAGE)
+            raise RuntimeError(FREED_MESSAGE)
         if self._materialize_grads:
             for g in grads:
                 if g is None:
@@ -217,6 +217,7 @@ class Function:
 
     _node_suffix = "Backward"
     _omits_trailing_grads = False  # (ember's own Functions may: engine's `_validate`)
+    _python_node = True  # a Python Function in PyTorch too (not one of its C++ nodes)
     torch_edges = None  # edges (one per apply argument) -> next_functions in PyTorch's order
 
     def __init_subclass__(cls, **kwargs):
@@ -304,6 +305,8 @@ _make = Tensor._make
 def _apply_recording(cls, ctx, args, kwargs):
     """Function.apply when an input requires grad: link inputs, run forward, link outputs."""
     _link_inputs(ctx, args, Tensor)
+    if _ANOMALY["enabled"]:  # torch's anomaly mode names the forward call of a failing node
+        ctx._forward_trace = forward_trace()
     _state["enabled"] = False
     try:
         output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
@@ -429,6 +432,7 @@ def _link_outputs(ctx, outputs, Tensor):
 
 
 _NOT_A_TENSOR = ((), None)
+FunctionCtx = BackwardNode  # torch's name for the class of a Function's ctx (type hints)
 _NO_EDGE = (None, 0)
 NOT_A_TENSOR_EDGE = tuple([None, 0])  # a non-tensor argument's edge, left out of next_functions
 # (made at run time: the constant (None, 0) would be the very object _NO_EDGE is)
@@ -487,42 +491,37 @@ def gradient_edge(tensor):
 
 
 def once_differentiable(backward):
-    """Decorate a backward that works on arrays: it runs once; differentiating it again raises."""
+    """A backward that runs once, recording nothing; under create_graph its results hang from
+    torch's DelayedError node (Error), on detached copies: reaching it raises, an input never."""
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
+        with grad_mode.no_grad():
+            result = backward(ctx, *grads)
+        single = not isinstance(result, tuple)
+        results = [Tensor._make(as_array(r)) if is_array(r) else r
+                   for r in ((result,) if single else result)]
         if _state["enabled"] and any(g is not None and g._requires_grad for g in grads):
-            return _OnceDifferentiable.apply(backward, ctx, *grads)
-        return _call_on_arrays(backward, ctx, grads)
+            wrapped = iter(_DelayedError.apply(*[r.detach().requires_grad_() for r in results
+                                                 if isinstance(r, Tensor)]))
+            results = [next(wrapped) if isinstance(r, Tensor) else r for r in results]
+        return results[0] if single else tuple(results)
 
     return wrapper
 
 
-def _call_on_arrays(backward, ctx, grads):
-    """Call an array-level backward and wrap the arrays it returns in Tensors."""
-    result = backward(ctx, *grads)
-    single = not isinstance(result, tuple)
-    result = tuple(
-        Tensor._make(as_array(r)) if is_array(r) else r
-        for r in ((result,) if single else result)
-    )
-    return result[0] if single else result
-
-
-class _OnceDifferentiable(Function):
-    """Runs a once-differentiable backward inside a create_graph pass; its own backward raises."""
+class _DelayedError(Function):
+    node_name = "Error"
+    _python_node = False
 
     @staticmethod
-    def forward(ctx, backward, op_ctx, *grads):
-        ctx.op_name = op_ctx.name()
-        return _call_on_arrays(backward, op_ctx, grads)
+    def forward(ctx, *results):
+        return tuple(Tensor._make(r._data) for r in results)
 
     @staticmethod
     def backward(ctx, *grads):
-        raise RuntimeError(
-            f"the derivative of {ctx.op_name} is not implemented twice: its backward is "
-            "once_differentiable, so it cannot be differentiated again (create_graph=True)"
-        )
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
 
 
 def unrecorded(a, b=None) -> bool:
@@ -545,6 +544,7 @@ class Op(Function):
 
     _node_suffix = "Backward0"
     _omits_trailing_grads = True
+    _python_node = False
 
     # NOTE [Array forward]
     # Where an op's forward, for plain arguments, is one NumPy call on its inputs' arrays, a
@@ -568,8 +568,7 @@ def tensor_register_post_accumulate_grad_hook(self, hook):
     """Call hook(tensor) after a backward has added into this leaf's `.grad` (matches
     `Tensor.register_post_accumulate_grad_hook`: optimizer steps inside the backward)."""
     if not self._requires_grad:
-        raise RuntimeError(
-            "cannot register a hook on a tensor that doesn't require gradient")
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     key = id(self)
@@ -585,8 +584,7 @@ def tensor_register_post_accumulate_grad_hook(self, hook):
 def tensor_register_hook(self, hook):
     """Call hook(grad) when this tensor's gradient is computed; it may return a new grad."""
     if not self._requires_grad:
-        raise RuntimeError(
-            "cannot register a hook on a tensor that doesn't require gradient")
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is None:
         if self._hooks is None:
             self._hooks = []

@@ -6,6 +6,24 @@ from ember._tensor import Tensor
 from ember.autograd.engine import _accumulate_into_leaf, run_backward
 
 
+class Unbatchable(BaseException):
+    """Raised when batched values are used in a way no rule covers: vmap falls back to the loop
+    (NOTE [Batched tensors] in ember/func/_batched.py; here so that backward can raise it).
+
+    A BaseException, so that an op's own `except Exception` cannot swallow it."""
+
+
+class VmapRefused(BaseException):
+    """What torch's vmap refuses outright (`.item()` on a batched tensor, an op whose output
+    shape depends on batched values): vmap raises it as torch's RuntimeError, without looping."""
+
+
+def refuse_batched(array, message) -> None:
+    """Raise VmapRefused(message) if array is batched by a running vmap (a LogicalArray)."""
+    if getattr(array, "_level", 0):
+        raise VmapRefused(message)
+
+
 def _make_grads(outputs, grad_outputs):
     """Default the seed gradients: ones for scalar outputs; PyTorch's error otherwise."""
     grads = []
@@ -32,7 +50,9 @@ def _make_grads(outputs, grad_outputs):
 def _as_tuple(value):
     if value is None:
         return None
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    # (a GradientEdge is a named tuple: one input, not several)
+    several = isinstance(value, (tuple, list)) and not hasattr(value, "_fields")
+    return tuple(value) if several else (value,)
 
 
 def _check_requires_grad(outputs):
@@ -51,6 +71,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if retain_graph is None:
         retain_graph = create_graph
     grads = _make_grads(tensors, grad_tensors)
+    check_seed_levels(tensors, grads)
     if inputs is not None:
         inputs = _as_tuple(inputs)
         captured = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs)
@@ -63,30 +84,85 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching .grad (matches `torch.autograd.grad`)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     _check_requires_grad(outputs)
     for t in inputs:
-        if not t.requires_grad:
+        if isinstance(t, Tensor) and not t.requires_grad:  # (else a GradientEdge)
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _make_grads(outputs, grad_outputs)
-    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs)
+    if is_grads_batched:
+        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph)
+    else:
+        grads = _make_grads(outputs, grad_outputs)
+        check_seed_levels(outputs, grads)
+        result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs)
     for index, (t, g) in enumerate(zip(inputs, result)):
         if g is None:
             if materialize_grads:
-                result[index] = Tensor._make(xp.zeros_like(t._data))
+                if not isinstance(t, Tensor):
+                    raise RuntimeError("materialize_grads cannot be used when the given input "
+                                       "is a GradientEdge")
+                result[index] = Tensor._make(xp.zeros_like(t._data), create_graph)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             result[index] = g.detach()
     return tuple(result)
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph):
+    """grad with every grad_output's first dim a batch of seeds: one backward per seed, stacked
+    (torch maps the backward with vmap); None for an input no output reaches."""
+    for index, (out, seed) in enumerate(zip(outputs, grad_outputs)):
+        if seed is None or seed._data.shape[1:] != out._data.shape:
+            # torch names the shape of seed[0] without its first dim: seed.shape[2:]
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{index}] has a shape of "
+                f"{None if seed is None else seed.shape[2:]} and output[{index}] has a shape of "
+                f"{out.shape}. If you only want some tensors in `grad_output` to be considered "
+                "batched, consider using vmap.")
+    count = grad_outputs[0]._data.shape[0]
+    per_seed = [run_backward(outputs, [s[k] for s in grad_outputs], retain_graph or k < count - 1,
+                             create_graph, inputs=inputs) for k in range(count)]
+    result = []
+    for j, t in enumerate(inputs):
+        grads = [grads[j] for grads in per_seed]
+        if any(g is None for g in grads):
+            result.append(None)
+            continue
+        stacked = Tensor._make(xp.zeros((count,) + t._data.shape, dtype=t._data.dtype))
+        for k, g in enumerate(grads):  # (written in: in the graph under create_graph)
+            stacked[k] = g
+        result.append(stacked)
+    return result
+
+
+def check_seed_levels(outputs, grads) -> None:
+    """Inside vmap, a seed batched at a vmap level its output is not (a backward through a graph
+    built outside that vmap) makes vmap run the function once per element instead."""
+    for out, seed in zip(outputs, grads):
+        if seed is not None and _levels(seed._data) - _levels(out._data):
+            raise Unbatchable("a batched seed for an unbatched graph")
+
+
+def _levels(array) -> set:
+    """The vmap levels a (possibly nested) batched array carries (NOTE [Batched tensors])."""
+    levels = set()
+    while getattr(array, "_level", 0):
+        levels.add(array._level)
+        array = array._physical
+    return levels
 
 
 @tensor_method("backward")

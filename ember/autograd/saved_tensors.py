@@ -3,9 +3,19 @@
 
 import re
 
+from ember._schemas import table
+from ember._grad_state import GRAD_STATE, _InferenceVersion
 from ember._tensor import Tensor, type_name
+from ember.autograd.anomaly_mode import _state as _ANOMALY
 
 _make = Tensor._make
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
 _NOTHING_SAVED = (None, 0)
 
 
@@ -64,6 +74,24 @@ class PackedTensor:
         self.packed, self.unpack_hook = packed, unpack_hook
 
 
+def saved_entries(tensors) -> tuple:
+    """The `_saved` entries of tensors: each with its version (None stays None); an inference
+    tensor cannot be saved outside inference mode (NOTE [Inference tensors])."""
+    saved = []
+    for t in tensors:
+        if t is None:
+            saved.append(_NOTHING_SAVED)
+            continue
+        if type(t._version_counter) is _InferenceVersion and not GRAD_STATE["inference"]:
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors "
+                "created in inference mode in computation tracked by autograd. To work around "
+                "this, you can make a clone to get a normal tensor and use it in autograd, or "
+                "use `torch.no_grad()` instead of `torch.inference_mode()`.")
+        saved.append((t, t._version_counter.value))
+    return tuple(saved)
+
+
 def pack_saved(tensors):
     """The `_saved` entries of tensors packed by the innermost hooks (None stays None)."""
     pack, unpack = SAVED_TENSOR_HOOKS[-1]
@@ -96,7 +124,99 @@ def modified_message(t, version, node) -> str:
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "
-        f"{t._version_counter.value}; expected version {version} instead. Hint: enable anomaly "
-        "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        f"{t._version_counter.value}; expected version {version} instead. Hint: " + (
+            "the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!" if _ANOMALY["enabled"] else "enable anomaly detection to find the operation "
+            "that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+            "check_nan=False).")
     )
+
+
+# NOTE [Saved tensors by name]
+# PyTorch's generated nodes show what they saved as attributes named after the op's arguments
+# in derivatives.yaml: `_saved_self`, `_saved_other`, `_saved_result`, and `_raw_saved_<name>`
+# for the SavedTensor behind one (to register pack/unpack hooks on). ember's ops save
+# positionally, so a saved tensor is named by the argument it was (found through the node's
+# edges, or its position among the saved ones) or `result` when it is the node's output; the
+# argument names are torch's Python ones for the Tensor method (the first is `self`).
+def _argument_names(node) -> list:
+    """["self", ...] for the op of node, from the method's signature (["self", "other"] when
+    the op has none)."""
+    name = re.sub(r"Backward[0-9]*$", "", type(node).__name__)
+    method = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    signatures = table().get(f"Tensor.{method}")
+    if not signatures:
+        return ["self", "other"]
+    inside = signatures[0].split("|")[0].partition("(")[2].rpartition(")")[0]
+    params = [p.split("=")[0].split()[-1] for p in inside.split(",") if p.strip() not in ("", "*")]
+    return ["self"] + params
+
+
+def _input_position(t, i, edges, no_edge):
+    """Which argument of the node the saved tensor t (saved i-th) was, or None."""
+    def matches(edge):
+        if not t.requires_grad:
+            return edge is no_edge
+        if t.grad_fn is not None:
+            return edge[0] is t.grad_fn and edge[1] == t._output_nr
+        return getattr(edge[0], "variable", None) is t
+
+    candidates = [k for k, edge in enumerate(edges) if matches(edge)]
+    if len(candidates) == 1:
+        return candidates[0]
+    return i if i in candidates else None
+
+
+def saved_attribute(node, name, no_edge):
+    """node.<name> for `_saved_<arg>` (the tensor) and `_raw_saved_<arg>` (a SavedTensor)."""
+    raw = name.startswith("_raw_saved_")
+    saved = raw or name.startswith("_saved_")
+    if saved and node._freed:  # (the saved tensors are gone: which ones there were, too)
+        raise RuntimeError(FREED_MESSAGE)
+    index = saved_by_name(node, name[11 if raw else 7:], no_edge) if saved else None
+    if index is None:
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+    return SavedTensor(node, index) if raw else _unpacked(node, index)[0]
+
+
+def saved_by_name(node, name, no_edge):
+    """The index into node._saved of the tensor torch calls `_saved_<name>`, or None."""
+    names = _argument_names(node)
+    for i, (t, _) in enumerate(node._saved or ()):
+        if type(t) is SavedOutput:
+            found = "result" if len(node._output_meta) <= 1 else f"result{t.output_nr}"
+        elif type(t) is Tensor or t is None:  # (None: saved only when needed, as torch)
+            k = i if t is None else _input_position(t, i, node._edges, no_edge)
+            found = names[k] if k is not None and k < len(names) else None
+        else:
+            continue
+        if found == name:
+            return i
+    return None
+
+
+class SavedTensor:
+    """One tensor a node saved, as `grad_fn._raw_saved_<name>` gives it (matches torch's
+    `torch._C._autograd.SavedTensor`): hooks registered on it pack it now, unpack on use."""
+
+    def __init__(self, node, index):
+        self._node, self._index = node, index
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        """Pack the saved tensor with pack_hook; reading it gives unpack_hook(packed)."""
+        node = self._node
+        (t,) = _unpacked(node, self._index)
+        saved = list(node._saved)
+        saved[self._index] = (PackedTensor(pack_hook(t), unpack_hook), 0)
+        node._saved = tuple(saved)
+
+
+def _unpacked(node, index):
+    """The saved tensor at index, as saved_tensors would give it."""
+    t, _ = node._saved[index]
+    if type(t) is SavedOutput:
+        return (t.unpack(node),)
+    if type(t) is PackedTensor:
+        return (t.unpack_hook(t.packed),)
+    return (t,)  # (an input, or None)

@@ -29,6 +29,7 @@ import collections
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.autograd.gradients import Unbatchable, VmapRefused  # noqa: F401  (vmap's signals)
 
 ACTIVE_SIZES = []  # the batch size of each running vmap, outermost (level 1) first
 STATS = {"rule": collections.Counter(), "op_fallback": collections.Counter(),
@@ -39,12 +40,6 @@ def reset_stats() -> None:
     """Clear the counters of which vmap path ran."""
     for counter in STATS.values():
         counter.clear()
-
-
-class Unbatchable(BaseException):
-    """Raised when batched values are used in a way no rule covers: vmap falls back to the loop.
-
-    A BaseException, so that an op's own `except Exception` cannot swallow it."""
 
 
 def _refuse(name):
@@ -251,10 +246,31 @@ def _aligned_array(a, level, rank):
 
 
 # ---- batched tensors ------------------------------------------------------------------------
+_ITEM = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+         "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+         "operations. If error is occurring somewhere inside PyTorch internals, please file a "
+         "bug report.")
+_CONTROL_FLOW = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent "
+                 "control flow. We don't support that yet, please file an issue at "
+                 "https://github.com/pytorch/pytorch/issues .")
+_NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+
+
+def _refused_by_torch(message):
+    def method(self, *args, **kwargs):
+        raise VmapRefused(message)
+
+    return method
+
+
 class BatchedTensor(Tensor):
     """A tensor inside vmap: logical shape outside, the whole batch in `_value` (NOTE above)."""
 
     __slots__ = ("_value",)
+
+    item = __float__ = __int__ = __complex__ = _refused_by_torch(_ITEM)
+    __bool__ = _refused_by_torch(_CONTROL_FLOW)  # (a comparison made without an op still loops)
+    tolist = numpy = _refused_by_torch(_NO_STORAGE)
 
     def detach(self):
         """The batch cut from the graph (matches `Tensor.detach` inside vmap)."""

@@ -42,3 +42,17 @@ def tree_map(fn, tree):
     """tree with every tensor replaced by fn(tensor)."""
     leaves, spec = tree_flatten(tree)
     return tree_unflatten([fn(leaf) for leaf in leaves], spec)
+
+
+def first_constant(spec):
+    """(value,) of the first non-tensor leaf of a tree_flatten spec, else None."""
+    if spec is None:
+        return None
+    kind, children = spec
+    if kind == "constant":
+        return (children,)
+    for child in (children.values() if kind is dict else children):
+        found = first_constant(child)
+        if found is not None:
+            return found
+    return None

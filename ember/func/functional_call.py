@@ -3,8 +3,6 @@
 
 import contextlib
 
-from ember._tensor import Tensor
-
 _MISSING = object()
 
 
@@ -28,18 +26,24 @@ def _owner(module, name):
 
 
 def _tied_names(module, tensors):
-    """Each given name plus the names of parameters/buffers tied to the same tensor."""
+    """tensors plus, for each given name of a tied parameter/buffer, the names tied to it with
+    the same value (torch's _untie_named_tensors_map: two different values for one tied
+    tensor are refused)."""
     by_tensor = {}
     for name, t in list(module.named_parameters(remove_duplicate=False)) + list(
             module.named_buffers(remove_duplicate=False)):
-        by_tensor.setdefault(id(t), []).append(name)
+        by_tensor.setdefault(id(t), set()).add(name)
+    tied = {name: names for names in by_tensor.values() if len(names) > 1 for name in names}
+    given = {name for name in tensors if name in tied}
+    for name in given:
+        names = tied[name]
+        if len(names & given) > 1 and len({id(tensors[n]) for n in names & given}) != 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(names)}, "
+                             "which are tied. Consider using tie_weights=False")
     expanded = dict(tensors)
-    for name, value in tensors.items():
-        owner, leaf = _owner(module, name) if "." in name or hasattr(module, name) else (
-            None, None)
-        original = getattr(owner, leaf, None) if owner is not None else None
-        for tied in by_tensor.get(id(original), ()) if isinstance(original, Tensor) else ():
-            expanded.setdefault(tied, value)
+    for name in given:
+        for other in tied[name]:
+            expanded[other] = tensors[name]
     return expanded
 
 
@@ -86,10 +90,10 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     """module(*args, **kwargs) with the given tensors in place of its parameters and buffers
     (matches `torch.func.functional_call`)."""
     tensors = _merge(parameter_and_buffer_dicts)
-    if strict:
-        _check_strict(module, tensors)
     if tie_weights:
         tensors = _tied_names(module, tensors)
+    if strict:  # (after tying, as torch: a tied name counts as given)
+        _check_strict(module, tensors)
     if args is None:
         args = ()
     elif not isinstance(args, tuple):

@@ -16,10 +16,11 @@ import contextlib
 
 from ember._backend import xp
 from ember._tensor import Tensor
+from ember.autograd.gradients import check_seed_levels
 from ember.autograd.gradients import grad as autograd_grad
 from ember.autograd.grad_mode import enable_grad
 from ember.func._batched import ACTIVE_SIZES, batched_at_all_levels, rewrap, unwrap_all
-from ember.func._pytree import tree_flatten, tree_map, tree_unflatten
+from ember.func._pytree import first_constant, tree_flatten, tree_map, tree_unflatten
 from ember.ops.joins import stack
 
 _depth = [0]  # how many transforms are running (nested transforms build graphs)
@@ -48,14 +49,52 @@ def _track(x: Tensor) -> Tensor:
 
 
 def _argnums_tuple(argnums, count, name):
+    """argnums as a tuple of non-negative positions, with torch's errors (_slice_argnums)."""
+    if not isinstance(argnums, (int, tuple)):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     numbers = argnums if isinstance(argnums, tuple) else (argnums,)
     for number in numbers:
         if not isinstance(number, int):
-            raise RuntimeError(f"{name}: argnums must be int or Tuple[int, ...], got: "
-                               f"{type(number)}")
+            raise RuntimeError(f"argnum must be int, got: {type(number)}")
         if not -count <= number < count:
             raise RuntimeError(f"Got argnum={number}, but only {count} positional inputs")
-    return tuple(n % count for n in numbers)
+    numbers = tuple(n % count for n in numbers)
+    if not numbers:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return numbers
+
+
+def _spec_string(spec) -> str:
+    """A tree_flatten spec as torch's treespec_pprint writes it: `*` for a tensor."""
+    if spec is None:
+        return "*"
+    kind, children = spec
+    if kind == "constant":
+        return repr(children)
+    if kind is dict:
+        return "{" + ", ".join(f"{key!r}: {_spec_string(c)}" for key, c in children.items()) + "}"
+    inner = ", ".join(_spec_string(c) for c in children)
+    if kind is list:
+        return f"[{inner}]"
+    return f"({inner},)" if len(children) == 1 else f"({inner})"
+
+
+def _require_tensors(spec, message):
+    """torch's error for a non-tensor where a transform needs tensors."""
+    found = first_constant(spec)
+    if found is not None:
+        raise message(type(found[0]))
+
+
+def _not_a_tensor_input(kind):
+    return ValueError(f"Thing passed to transform API must be Tensor, got {kind}")
+
+
+def _not_a_tensor_output(kind):
+    return RuntimeError("vjp(f, *primals): expected f(*primals) to return only tensors, got "
+                        f"unsupported type {kind}")
 
 
 def _prepare(args, argnums, name):
@@ -63,6 +102,7 @@ def _prepare(args, argnums, name):
     numbers = _argnums_tuple(argnums, len(args), name)
     chosen = tuple(args[n] for n in numbers)
     leaves, spec = tree_flatten(chosen if isinstance(argnums, tuple) else chosen[0])
+    _require_tensors(spec, _not_a_tensor_input)
     nested = any(leaf.requires_grad for leaf in leaves)
     tracked = [_track(leaf) for leaf in leaves]
     rebuilt = tree_unflatten(tracked, spec)
@@ -87,6 +127,7 @@ def _gradients(outputs, inputs, seeds, create_graph):
 
 def _batched_gradients(outputs, inputs, seeds, create_graph):
     """_gradients inside vmap: on the physical tensors, every batch element at once."""
+    check_seed_levels(outputs, seeds)  # a vjp_fn of an outer graph: vmap loops instead
     live = [(batched_at_all_levels(o)[0], batched_at_all_levels(s)[0])
             for o, s in zip(outputs, seeds) if o.requires_grad]
     unwrapped = [unwrap_all(x) for x in inputs]
@@ -157,12 +198,15 @@ def vjp(func, *primals, has_aux=False):
         keep = inner or nested
         output, aux = _split_aux(func(*args), has_aux, "vjp")
         out_leaves, out_spec = tree_flatten(output)
+        _require_tensors(out_spec, _not_a_tensor_output)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
-        seeds, _ = tree_flatten(cotangents)
-        if len(seeds) != len(out_leaves):
-            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
-                               "pytree structure of outputs to the function.")
+        seeds, seed_spec = tree_flatten(cotangents)
+        if seed_spec != out_spec:
+            raise RuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure of "
+                f"outputs to the function. cotangents: {_spec_string(seed_spec)}, primal output: "
+                f"{_spec_string(out_spec)}")
         for seed, out in zip(seeds, out_leaves):
             if seed.shape != out.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
@@ -191,9 +235,12 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         out_leaves, out_spec = tree_flatten(output)
         tangent_leaves, _ = tree_flatten(tangents)
         for tangent, leaf in zip(tangent_leaves, leaves):
-            if tangent.shape != leaf.shape:
-                raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents "
-                                   "to have the same shape")
+            if tangent.shape != leaf.shape:  # (torch's words come from make_dual)
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of "
+                    "the original Tensor, this is not supported. Tensor is of size "
+                    f"{list(leaf.shape)} while the given forward gradient is of size "
+                    f"{list(tangent.shape)}.")
         dummies = [_track(Tensor._make(xp.zeros_like(o._data))) for o in out_leaves]
         transposed = _gradients(out_leaves, leaves, dummies, True)
         forward = _gradients(transposed, dummies, tangent_leaves, keep)
@@ -202,26 +249,39 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 
 # ---- Jacobians ------------------------------------------------------------------------------
-def _jacobian_rows(out, leaves, keep):
-    """d out / d leaf for every leaf, each of shape out.shape + leaf.shape (one vjp per row)."""
-    rows = [[] for _ in leaves]
+def _basis_seed(out, k):
+    """A cotangent for out: 1 at flat position k (k None: all zeros)."""
     flat = xp.zeros(out._data.size, dtype=out._data.dtype)
-    for k in range(out._data.size):
-        flat[:] = 0
+    if k is not None:
         flat[k] = 1
-        seed = Tensor._make(flat.reshape(out._data.shape).copy())
-        for j, g in enumerate(_gradients([out], leaves, [seed], keep)):
-            rows[j].append(g.reshape(-1))
-    result = []
-    for j, leaf in enumerate(leaves):
-        shape = tuple(out.shape) + tuple(leaf.shape)
-        result.append(stack(rows[j]).reshape(shape) if rows[j] else
-                      Tensor._make(xp.zeros(shape, dtype=leaf._data.dtype)))
-    return result
+    return Tensor._make(flat.reshape(out._data.shape))
+
+
+def _jacobian_rows(outs, leaves, keep):
+    """d out / d leaf for every out and leaf, of shape out.shape + leaf.shape.
+
+    One vjp per row of the Jacobian of all outputs flattened together, the other outputs seeded
+    with zeros: torch's jacrev does the same, so a row's signed zeros come out as torch's."""
+    jac = []
+    for i, out in enumerate(outs):
+        rows = [[] for _ in leaves]
+        for k in range(out._data.size):
+            seeds = [_basis_seed(o, k if j == i else None) for j, o in enumerate(outs)]
+            for j, g in enumerate(_gradients(outs, leaves, seeds, keep)):
+                rows[j].append(g.reshape(-1))
+        per_leaf = []
+        for j, leaf in enumerate(leaves):
+            shape = tuple(out.shape) + tuple(leaf.shape)
+            per_leaf.append(stack(rows[j]).reshape(shape) if rows[j] else
+                            Tensor._make(xp.zeros(shape, dtype=leaf._data.dtype)))
+        jac.append(per_leaf)
+    return jac
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """f -> the function computing f's Jacobian by reverse mode (matches `torch.func.jacrev`)."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     def wrapper(*args, **kwargs):
         with _transform() as inner:
@@ -229,8 +289,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             keep = inner or nested
             output, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev")
             out_leaves, out_spec = tree_flatten(output)
-            per_output = [tree_unflatten(_jacobian_rows(out, leaves, keep), spec)
-                          for out in out_leaves]
+            _require_tensors(out_spec, _not_a_tensor_output)
+            per_output = [tree_unflatten(rows, spec)
+                          for rows in _jacobian_rows(out_leaves, leaves, keep)]
         jac = _detached(tree_unflatten(per_output, out_spec), keep)
         return (jac, _detached(aux, keep)) if has_aux else jac
 

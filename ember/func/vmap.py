@@ -20,8 +20,8 @@ first), which replays or advances the generator per element.
 from ember._backend import xp
 from ember.autograd.function import VMAP_HOOK
 from ember.func import _rules_nn  # noqa: F401  (registers the nn rules)
-from ember.func._batched import ACTIVE_SIZES, STATS, Unbatchable, physical, wrap
-from ember.func._pytree import tree_flatten, tree_unflatten
+from ember.func._batched import ACTIVE_SIZES, STATS, Unbatchable, VmapRefused, physical, wrap
+from ember.func._pytree import first_constant, tree_flatten, tree_unflatten
 from ember.func._rules import dispatch
 from ember.ops.joins import stack
 from ember.random import get_rng_state, set_rng_state
@@ -36,7 +36,13 @@ def _name(func):
 def _dims_per_leaf(dims, tree, func, in_dims):
     """One in_dim per tensor of tree: an int/None applies to the whole subtree."""
     if dims is None or isinstance(dims, int):
-        leaves, _ = tree_flatten(tree)
+        leaves, spec = tree_flatten(tree)
+        constant = first_constant(spec)
+        if dims is not None and constant is not None:
+            raise ValueError(
+                f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dims} for "
+                f"an input but the input is of type {type(constant[0])}. We cannot vmap over "
+                "non-Tensor arguments, please use None as the respective in_dim")
         return [dims] * len(leaves)
     if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and \
             len(dims) == len(tree):
@@ -166,6 +172,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                            f"'same'. Got {randomness}")
 
     def wrapped(*args, **kwargs):
+        if not isinstance(in_dims, (int, tuple)):
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected "
+                             "`in_dims` to be int or a (potentially nested) tuple matching the "
+                             f"structure of inputs, got: {type(in_dims)}.")
+        if not args:
+            raise ValueError(f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to "
+                             "add inputs, or you are trying to vmap over a function with no "
+                             "inputs. The latter is unsupported.")
         dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): in_dims is "
@@ -179,6 +193,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             state, before = get_rng_state(), _state_bytes()
             try:
                 result = _batched_pass(*task)
+            except VmapRefused as refused:  # what torch refuses outright: no loop
+                set_rng_state(state)
+                raise RuntimeError(refused.args[0]) from None
             except (Unbatchable, Exception):  # an error of the batched pass: the loop decides
                 set_rng_state(state)
             else:

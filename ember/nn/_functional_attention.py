@@ -50,7 +50,7 @@ def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_ty
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype is not other_type:
         _warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
-                      "same type for both instead.", stacklevel=3)
+                      "same type for both instead.", stacklevel=2)  # (the caller's line)
     if is_float:
         return mask
     return where(mask, float("-inf"), zeros(mask.shape, dtype=target_type))

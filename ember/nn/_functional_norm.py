@@ -18,6 +18,7 @@ from ember.ops.nn_native import (
     check_batch_norm as _check_batch_norm, check_group_norm_affine as _check_group_norm_affine,
     check_norm_dtypes as _check_norm_dtypes)
 from ember.ops.conv import _named
+from ember.ops.conversion import in_suggested_format
 from ember.ops.norm_affine import channel_affine
 from ember.ops.shape import View
 from ember.ops.padding import pad
@@ -58,10 +59,14 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             n = input.numel() // channels
             _update_running(running_mean, mean, momentum)
             _update_running(running_var, var * (n / max(n - 1, 1)), momentum)
-        return y
-    mean = running_mean._data.reshape(affine_shape)
-    var = running_var._data.reshape(affine_shape)
-    return _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+    else:
+        mean = running_mean._data.reshape(affine_shape)
+        var = running_var._data.reshape(affine_shape)
+        y = _nn.normalize(input, weight, bias, axes, eps, affine_shape, mean, var)[0]
+    # PyTorch's kernel writes a fresh output in the format the input's strides suggest
+    if type(y) is Tensor:  # (not a vmap's batched tensor)
+        y._data = in_suggested_format(y._data, input._data)
+    return y
 
 
 def _check_channel_sizes(channels, **per_channel):
@@ -174,8 +179,10 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
         raise NotImplementedError('"LayerNormKernelImpl" not implemented for '
                                   f"'{_short_name(input.dtype)}'")
     axes = tuple(range(input.ndim - k, input.ndim))
-    return _nn.normalize(input, weight, bias, axes, eps, normalized_shape,
-                         op=_nn.NormalizeLayer)[0]
+    y = _nn.normalize(input, weight, bias, axes, eps, normalized_shape, op=_nn.NormalizeLayer)[0]
+    if type(y) is Tensor and not y._data.flags.c_contiguous:  # (not a vmap's batched tensor)
+        y._data = _xp.ascontiguousarray(y._data)  # (PyTorch's kernel writes C order)
+    return y
 
 
 def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
@@ -191,7 +198,10 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     if math.prod(size[2:]) * size[0] == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{size}")
-    return FUNCTIONS["group_norm"](input, num_groups, weight, bias, eps)
+    y = FUNCTIONS["group_norm"](input, num_groups, weight, bias, eps)
+    if type(y) is Tensor:  # (not a vmap's batched tensor)
+        y._data = in_suggested_format(y._data, input._data)  # (channels-last in, out)
+    return y
 
 
 @torch_function("group_norm")

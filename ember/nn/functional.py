@@ -27,7 +27,8 @@ from ember.nn._functional_embedding_checks import (
 from ember.nn._functional_distance import (  # noqa: F401 - re-exported
     cosine_similarity, pairwise_distance, pdist)
 from ember.nn._functional_attention import (  # noqa: F401 - re-exported
-    multi_head_attention_forward, scaled_dot_product_attention)
+    _canonical_mask, _mha_shape_check, _none_or_dtype, multi_head_attention_forward,
+    scaled_dot_product_attention)
 from ember.nn._functional_ctc import ctc_loss  # noqa: F401 - re-exported
 from ember.nn._functional_norm import (  # noqa: F401 - re-exported
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm)

@@ -25,7 +25,8 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             # shares memory with `data`, so shares the version
             param._version_counter = data._version_counter
-        param.requires_grad = requires_grad
+        if requires_grad:
+            param._require_grad_as_new()
         return param
 
     def __init__(self, data=None, requires_grad: bool = True):

@@ -16,6 +16,7 @@ import mmap
 from ember._warnings import warn as _warn
 from ember import _dtype
 from ember._backend import quiet, xp
+from ember._tensor import Tensor
 
 _WARNING = (
     "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
@@ -83,3 +84,19 @@ def _plain_numbers(data):
             return objects.astype(dtype.numpy)
     except OverflowError:  # (an int beyond int64)
         raise ValueError("Overflow when unpacking long long") from None
+
+
+def other_sequence(data) -> bool:
+    """Whether data is a sequence torch.tensor reads item by item though it is not a list or
+    tuple (a deque, an array.array, a memoryview, a class with __len__ and __getitem__): torch's
+    PySequence_Check, a type with __getitem__ that is not a dict (strings are refused before)."""
+    return (not isinstance(data, (list, tuple, dict, xp.ndarray, xp.generic, Tensor)) and
+            hasattr(type(data), "__getitem__"))
+
+
+def sequences_as_lists(data):
+    """data with every such sequence (also nested in lists and tuples) made a list, read as
+    torch reads it: len(), then data[i] (an object without __len__ raises TypeError)."""
+    if isinstance(data, (list, tuple)) or other_sequence(data):
+        return [sequences_as_lists(data[i]) for i in range(len(data))]
+    return data

@@ -38,3 +38,49 @@ def _thin_times_transposed(a, b):
 
 
 _FLOAT32 = xp.dtype(xp.float32)
+
+
+# NOTE [PyTorch's small bmm]
+# PyTorch's bmm (and the batched matmuls it runs as bmm) computes a product whose
+# K·M·N < 400 by a plain loop (baddbmm_cpu_kernel): each output is Σ_k a·b added from 0 in
+# order of k, every product and sum rounded (no FMA: LinearAlgebra.cpp is built for the
+# baseline CPU); bigger ones go to BLAS per batch item, as NumPy's matmul does. Float32 and
+# float64 follow it here (16-bit products reach it in float32, as in PyTorch's opmath).
+def bmm_product(a, b):
+    """a @ b for batches of matrices (broadcast batch axes), as PyTorch's bmm computes it."""
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype.char not in "fd" or \
+            a.shape[-1] * a.shape[-2] * b.shape[-1] >= 400:
+        return product(a, b)
+    terms = a[..., :, :, None] * b[..., None, :, :]  # (..., M, K, N): each product rounded
+    return _fold(xp.moveaxis(terms, -2, 0))
+
+
+def _fold(rows):
+    """((0 + r0) + r1) + ... over axis 0: the rows added one after the other."""
+    zero = rows.dtype.type(0)
+    if rows.shape[0] <= 1:
+        return xp.add.reduce(rows, axis=0) + zero
+    if rows.size < 2 * rows.shape[0]:  # one lane: NumPy's reduce would add it pairwise
+        return xp.add.accumulate(rows, axis=0)[-1] + zero
+    # the folded axis outermost in memory: NumPy's reduce adds its rows in order
+    rows = rows if rows.flags.c_contiguous else rows.copy(order="C")  # (keeps the array type)
+    return xp.add.reduce(rows, axis=0) + zero
+
+
+def folds_into_mm(a, b, b_grad, a_grad):
+    """PyTorch's `should_fold` for matmul(a, b) with a batched operand: whether it runs as
+    one mm on the batches folded into rows (else as bmm on the expanded batches). b_grad /
+    a_grad: whether b / a require grad."""
+    two_d = a.ndim == 2
+    if a.ndim < b.ndim:  # the larger operand first, as matmul orders them (transposed)
+        a, b, b_grad = b.swapaxes(-1, -2), a.T if two_d else a, a_grad
+    if not (a.ndim >= 3 and b.ndim <= 2):
+        return False
+    if b_grad:  # folding keeps the backward from a large expanded gradient
+        return True
+    if two_d:  # folding a matrix times a batch would copy its transposed result
+        return False
+    if a.size == 0:
+        return True
+    strides = [s // a.itemsize for s in a.strides]
+    return all(strides[i] == strides[i + 1] * a.shape[i + 1] for i in range(a.ndim - 2))

@@ -108,9 +108,20 @@ def attention_node(op, ndim, dropout_p):
     return _named(op, "MmBackward0" if ndim == 2 else "UnsafeViewBackward0")
 
 
+# the nodes whose name() keeps PyTorch's C++ namespace (their repr and tensor repr do not)
+_NAMESPACED = frozenset(("CopySlices",))
+
+
 def renamed_node(tensor, name):
     """tensor, its grad_fn (the last op of a composition) now named as PyTorch's one node."""
     node = tensor.grad_fn
     if node is not None:
-        node.__class__ = _named(node._function, name)._backward_cls
+        named = _named(node._function, name)._backward_cls
+        if name in _NAMESPACED:
+            named.name = _namespaced_name
+        node.__class__ = named
     return tensor
+
+
+def _namespaced_name(node) -> str:
+    return f"torch::autograd::{type(node).__name__}"

@@ -39,8 +39,11 @@ def cumsum_array(data, axis: int, dtype, reverse: bool = False):
     if length < 2 or data.size // length < _SLICED_FROM:
         if reverse:
             flipped = xp.flip(data, axis)
-            return xp.flip(xp.cumsum(flipped, axis=axis, dtype=accumulate), axis).astype(dtype)
-        return xp.cumsum(data, axis=axis, dtype=accumulate).astype(dtype, copy=False)
+            return xp.flip(xp.add.accumulate(flipped, axis=axis, dtype=accumulate),
+                           axis).astype(dtype)
+        # (the ufunc, not np.cumsum's wrapper: inf - inf stays silent, NOTE [NumPy's
+        # floating-point warnings] in ember/_backend.py)
+        return xp.add.accumulate(data, axis=axis, dtype=accumulate).astype(dtype, copy=False)
     out = get_array_module(data).empty(data.shape, dtype=dtype)
     positions = xp.moveaxis(data, axis, 0)
     sums = xp.moveaxis(out, axis, 0)

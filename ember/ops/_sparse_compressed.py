@@ -16,14 +16,28 @@ batched and hybrid (block) compressed tensors raise NotImplementedError.
 import copy
 
 from ember import _dtype
+from ember._warnings import warn_at_caller
 from ember._tensor import Tensor, layout
 from ember._tensor_str import _tensor_str, get_printoptions
 from ember.ops._sparse_coo import SparseParts
 
 sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
+_BETA_WARNED = [False]
 _WORDS = {"sparse_csr": "SparseCsr", "sparse_csc": "SparseCsc", "sparse_coo": "Sparse",
           "strided": "Strided"}
+
+
+def warn_beta(kind) -> None:
+    """torch's warning on making its first compressed tensor (TORCH_WARN_ONCE), naming that
+    tensor's layout, at the program's line; its COO × COO product makes a CSR one inside."""
+    if not _BETA_WARNED[0]:
+        _BETA_WARNED[0] = True
+        warn_at_caller(f"Sparse {kind.name[7:].upper()} tensor support is in beta state. If "
+                       "you miss a functionality in the sparse tensor support, please submit a "
+                       "feature request to https://github.com/pytorch/pytorch/issues. "
+                       "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/"
+                       "SparseCsrTensorImpl.cpp:49.)", UserWarning)
 
 
 def layout_word(t) -> str:
@@ -47,6 +61,7 @@ class SparseCompressedTensor(SparseParts, Tensor):
         t._sparse_shape = tuple(int(n) for n in shape)
         t._layout = kind
         t._dense_leaf = t._dense_recipe = t._dense_cache = None
+        warn_beta(kind)
         return t
 
     # ---- metadata -----------------------------------------------------------------------------

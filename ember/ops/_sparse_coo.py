@@ -43,6 +43,8 @@ layouts keep the values' path: PyTorch gives a leaf the dense gradient converted
 
 import copy
 
+from ember._warnings import warn as _warn
+
 from ember import _dtype
 from ember._backend import xp
 from ember._device import CPU, Size
@@ -119,6 +121,11 @@ class SparseParts:
         return self._sparse_values.grad_fn
 
     @property
+    def _version_counter(self):
+        """The values' version counter: what saving for backward and `_version` read."""
+        return self._sparse_values._version_counter
+
+    @property
     def is_leaf(self) -> bool:
         return self._sparse_values.grad_fn is None
 
@@ -170,13 +177,29 @@ class SparseParts:
 MASKED = "masked"
 
 # torch.sparse.check_sparse_tensor_invariants' global switch: constructors given no
-# check_invariants= validate their indices when it is on (off by default, as in PyTorch)
-INVARIANT_CHECKS = {"enabled": False}
+# check_invariants= validate their indices when it is on (off by default, as in PyTorch).
+# "explicit": the program turned it on or off itself (enable(), disable(), the context
+# manager), after which torch no longer warns that the checks are implicitly off
+INVARIANT_CHECKS = {"enabled": False, "explicit": False, "warned": False}
+
+_IMPLICIT_WARNING = (
+    "Sparse invariant checks are implicitly disabled. Memory errors (e.g. SEGFAULT) will occur "
+    "when operating on a sparse tensor which violates the invariants, but checks incur "
+    "performance overhead. To silence this warning, explicitly opt in or out. See "
+    "`torch.sparse.check_sparse_tensor_invariants.__doc__` for guidance.  (Triggered internally "
+    "at /__w/pytorch/pytorch/aten/src/ATen/Context.cpp:816.)")
 
 
-def checks_invariants(flag) -> bool:
-    """Whether a constructor called with check_invariants=flag validates its indices."""
-    return INVARIANT_CHECKS["enabled"] if flag is None else bool(flag)
+def checks_invariants(flag, stacklevel=3) -> bool:
+    """Whether a constructor called with check_invariants=flag validates its indices. Given
+    no flag while the program never chose, torch warns once per process (TORCH_WARN_ONCE) at
+    the line calling the constructor (`stacklevel` frames up from the caller of this)."""
+    if flag is not None:
+        return bool(flag)
+    if not INVARIANT_CHECKS["explicit"] and not INVARIANT_CHECKS["warned"]:
+        INVARIANT_CHECKS["warned"] = True
+        _warn(_IMPLICIT_WARNING, UserWarning, stacklevel=stacklevel)
+    return INVARIANT_CHECKS["enabled"]
 
 
 def masked_face(out, source):

@@ -20,6 +20,7 @@ from ember.ops import unary
 from ember.ops.unary import gradient_by_kernel
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import kept_gradient, where
+from ember.ops.conversion import strided_like
 from ember.ops._selection import where_array
 from ember.ops.relu_kernels import kept
 
@@ -30,7 +31,8 @@ def _by_kernel(kernel, d, *args):
     w = widen(d)
     if w.dtype.char not in "fd":
         return None
-    return kernels.apply(lambda o, x: kernel(o, x, *args), w).astype(d.dtype, copy=False)
+    y = kernels.apply(lambda o, x: kernel(o, x, *args), w).astype(d.dtype, copy=False)
+    return strided_like(y, d)  # (a channels-last or permuted x: y in its stride order)
 
 
 # NOTE [Kept for the backward]
@@ -47,7 +49,7 @@ def _keeping(ctx, kernel, d):
     if not ctx.needs_input_grad[0] or d.dtype.char not in "fd":
         return None
     ctx.kept = xp.empty(d.shape, dtype=d.dtype)
-    return kernels.apply(kernel, d, ctx.kept)
+    return strided_like(kernels.apply(kernel, d, ctx.kept), d)
 
 
 def _from_kept(ctx, kernel, gy, x):
@@ -535,8 +537,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     otherwise (matches `torch.rrelu`)."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-    if not training:
-        return LeakyRelu.apply(input, (lower + upper) / 2)
+    if not training:  # (torch's kernel writes a C-contiguous output, whatever x's layout)
+        y = LeakyRelu.apply(input, (lower + upper) / 2)
+        y._data = xp.ascontiguousarray(y._data)
+        return y
     # NOTE [rrelu's draws]: torch draws one 53-bit uniform per element x <= 0 only, in
     # order, between the bounds rounded to x's dtype: r = u·(upper - lower) + lower in
     # double, then rounded to x's dtype; elements x > 0 keep slope 1.

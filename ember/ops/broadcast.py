@@ -23,7 +23,7 @@ def _sum_to_shape(array, shape):
         # float16/bfloat16 summed in float32 and rounded once, as PyTorch's sum does
         return array.sum(axis=axes, keepdims=True, dtype=xp.float32).astype(
             array.dtype).reshape(shape)
-    return array.sum(axis=axes, keepdims=True).reshape(shape)
+    return xp.add.reduce(array, axis=axes, keepdims=True).reshape(shape)
 
 
 class SumTo(Op):

@@ -200,8 +200,12 @@ class Complex(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (a._data.shape, b._data.shape)
-        dtype = a.dtype.to_complex().numpy
-        return xp.asarray(a._data + 1j * b._data).astype(dtype, copy=False)
+        # (the parts set one by one: a + 1j·b would give an infinite b a nan real part,
+        # 0·inf, where torch keeps b's infinity alone in the imaginary part)
+        out = xp.empty(xp.broadcast_shapes(a._data.shape, b._data.shape),
+                       dtype=a.dtype.to_complex().numpy)
+        out.real, out.imag = a._data, b._data
+        return out
 
     @staticmethod
     def backward(ctx, gz):

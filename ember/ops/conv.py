@@ -41,10 +41,11 @@ import math
 from ember._autocast import lower_precision
 from ember._backend import xp
 from ember._registry import op
-from ember._tensor import Tensor
+from ember._tensor import Tensor, contiguous_format
 from ember.autograd.function import Op, tensor_slots
+from ember.ops.conversion import laid_out_as, suggest_memory_format
 from ember.ops._wirtinger import conj
-from ember.ops._conv_bias import _bias_as_input, _check_bias_type
+from ember.ops._conv_bias import _bias_as_input, _check_bias_type, _uses_onednn
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops._conv_kernels import (
     _conv_forward,
@@ -87,7 +88,7 @@ class Convolution(Op):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
-        return y
+        return _in_format_of(y, x, w, geo)
 
     @staticmethod
     def backward(ctx, gy):
@@ -121,7 +122,7 @@ class ConvTranspose(Op):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
-        return y
+        return _in_format_of(y, x, w, geo)
 
     @staticmethod
     def backward(ctx, gy):
@@ -225,6 +226,18 @@ class DropBatch(Op):
 
 
 # ---- argument handling ----------------------------------------------------------------------
+def _in_format_of(y, x, w, geo):
+    """y laid out channels-last when x's or w's strides suggest it, as PyTorch's CPU
+    convolutions choose their output's format (`mkldnn_conv_use_channels_last`); 3-d ones
+    only on oneDNN (its slow 3-d kernels write contiguous outputs)."""
+    if y.ndim == 5 and not _uses_onednn(x, w, geo, (), x.shape[2:]):
+        return y
+    for fmt in (suggest_memory_format(x._data), suggest_memory_format(w._data)):
+        if fmt is not contiguous_format and y.ndim == x.ndim:
+            return laid_out_as(y, fmt)
+    return y
+
+
 def _ntuple(value, n: int) -> tuple:
     """An int or a sequence as an n-tuple of ints (PyTorch's _pair/_triple)."""
     if isinstance(value, (list, tuple)):

@@ -7,11 +7,13 @@ default), or is C-contiguous, or channels-last.
 """
 
 
+from ember._backend import xp
 from ember._warnings import warn as _warn
 from ember import _dtype
 from ember._device import check_device, device
 from ember._registry import op, tensor_method
-from ember._tensor import (Tensor, contiguous_format, format_order,
+from ember._tensor import (Tensor, channels_last, channels_last_3d, contiguous_format,
+                           format_order,
                            memory_format, preserve_format, short_name,
                            type_name)
 from ember.autograd.function import Op
@@ -44,6 +46,72 @@ def in_format(array, fmt) -> bool:
     if fmt is None or fmt is preserve_format:
         return True
     return Tensor._make(array).is_contiguous(memory_format=fmt)
+
+
+def laid_out_as(array, fmt):
+    """array with exactly the strides a new tensor of format `fmt` has (size-1 dims too, which
+    `is_contiguous` ignores): itself when it has them, else a copy."""
+    order, step = format_order(fmt, array.ndim), array.itemsize
+    expected = [0] * array.ndim
+    for axis in reversed(order):
+        expected[axis] = step
+        step *= max(array.shape[axis], 1)
+    return array if tuple(expected) == array.strides else layout_copy(array, fmt)
+
+
+def new_layout(array, fmt):
+    """A new array's layout for a factory's memory_format= (None: C order as made)."""
+    if fmt is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    return array if fmt is None else laid_out_as(array, fmt)
+
+
+def in_suggested_format(y, x):
+    """y (a kernel's fresh result) laid out in the memory format x's strides suggest, as
+    PyTorch's CPU norm and pooling kernels allocate their outputs."""
+    fmt = suggest_memory_format(x)
+    return y if fmt is contiguous_format or y.ndim != x.ndim else laid_out_as(y, fmt)
+
+
+def strided_like(y, x):
+    """y (an elementwise kernel's fresh result of x's shape) with x's stride order, as
+    PyTorch's TensorIterator lays out a unary op's output: a copy only when x is not
+    C-contiguous."""
+    if x.flags.c_contiguous or y.shape != x.shape or y.ndim < 2:
+        return y
+    out = xp.empty_like(x, dtype=y.dtype)  # (order 'K': x's stride order, dense)
+    out[...] = y
+    return out
+
+
+def first_operand_layout(result, a):
+    """A binary op's result laid out as its first operand's array a when a has its shape and
+    is not C-contiguous: PyTorch's TensorIterator lets the first operand decide the output's
+    stride order, where NumPy falls back to C order when its operands' orders differ (a
+    channels-last x * y)."""
+    if a.flags.c_contiguous or not isinstance(result, Tensor):
+        return result
+    data = result._data
+    if data.shape == a.shape and data.flags.c_contiguous:
+        result._data = strided_like(data, a)
+    return result
+
+
+def suggest_memory_format(array):
+    """The format an array's strides suggest: channels_last(_3d) or contiguous_format (matches
+    ATen's `suggest_memory_format`, which kernels such as convolution follow)."""
+    order = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}.get(array.ndim)
+    if order is None:
+        return contiguous_format
+    sizes, strides = array.shape, array.strides
+    low = 0
+    for d in order:  # innermost first, as ATen's is_channels_last_strides_{2,3}d
+        if sizes[d] == 0 or strides[d] < low or strides[1] == 0:
+            return contiguous_format
+        if d == 0 and low == strides[1]:  # N111-like ambiguity: ATen falls back to NCHW
+            return contiguous_format
+        low = strides[d] * max(sizes[d], 1)
+    return channels_last if array.ndim == 4 else channels_last_3d
 
 
 class ToCopy(Op):

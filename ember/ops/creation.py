@@ -15,10 +15,11 @@ from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
-from ember.ops._creation_numpy import _PYTHON_NUMBERS, _plain_numbers, shared_writable
+from ember.ops._creation_numpy import (_PYTHON_NUMBERS, _plain_numbers, other_sequence,
+                                       sequences_as_lists, shared_writable)
 from ember.ops._creation_space import (data_array, fill_scalar, linspace_array, logspace_array,
                                        space_args, space_dtype)
-from ember.ops.conversion import in_format, layout_copy
+from ember.ops.conversion import in_format, layout_copy, new_layout
 from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
                                        draw_normal, draw_uniform)
 
@@ -30,7 +31,7 @@ def _finish(array, dtype=None, requires_grad=False, device=None) -> Tensor:
         array = array.astype(_dtype.to_dtype(dtype).numpy, copy=False)
     t = Tensor._make(array)
     if requires_grad:
-        t.requires_grad = True
+        t._require_grad_as_new()
     return t
 
 
@@ -66,6 +67,8 @@ def _infer_dtype(data) -> "_dtype.dtype":
             result = item_dtype if result is None else _dtype.promote_types(result, item_dtype)
         return result or _dtype.get_default_dtype()
     if type(data) not in _PYTHON_NUMBERS and not isinstance(data, numbers.Number):
+        if other_sequence(data):  # (a deque, ...: read as the list it holds)
+            return _infer_dtype(sequences_as_lists(data))
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")  # None, ...
     return _dtype.scalar_dtype(data)
 
@@ -136,6 +139,8 @@ def _tensor(data, dtype, requires_grad, device) -> Tensor:
             return _finish(plain, None, requires_grad, device)
     if _holds_strings(data):
         raise TypeError("new(): invalid data type 'str'")
+    if other_sequence(data) or isinstance(data, (list, tuple)) and any(map(other_sequence, data)):
+        data = sequences_as_lists(data)  # (a deque, an array.array, ...: torch reads its items)
     checked = dtype is not None  # (a dtype inferred from the data holds it as it is)
     dtype = _dtype.to_dtype(dtype) if checked else _infer_dtype(data)
     try:
@@ -206,7 +211,9 @@ def ones(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Te
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     """An uninitialised tensor (ember fills it with zeros) (matches `torch.empty`)."""
-    return _filled(0, size, dtype, requires_grad, device)
+    result = _filled(0, size, dtype, requires_grad, device)
+    result._data = new_layout(result._data, memory_format)
+    return result
 
 
 @op(out=True)

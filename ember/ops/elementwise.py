@@ -20,6 +20,7 @@ from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.comparison import where, zero_gradient
+from ember.ops.conversion import first_operand_layout
 from ember.ops import modulo_kernels
 from ember.ops.unary import log
 
@@ -33,8 +34,9 @@ def apply_binary(op_class, a, b, *extra):
         if op_class.array_forward is not None and not extra and unrecorded(a, b):
             if _IN_PLACE_ACTIVE[0] and op_class in _WRITES_IN_PLACE:  # x += y, no grad
                 return array_result(_in_place.binary(op_class.array_forward, a._data, b._data))
-            return array_result(op_class.array_forward(a._data, b._data))
-        return op_class.apply(a, b, *extra)
+            return first_operand_layout(
+                array_result(op_class.array_forward(a._data, b._data)), a._data)
+        return first_operand_layout(op_class.apply(a, b, *extra), a._data)
     except ValueError:
         if a._data.ndim and b._data.ndim:
             try:

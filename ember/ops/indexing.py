@@ -23,6 +23,7 @@ from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd.function import Op, array_result, unrecorded
+from ember.autograd.gradients import refuse_batched
 from ember.ops._index_parse import _basic_fn, parse_index
 from ember.ops._selection import where_array
 from ember.ops._util import as_operand
@@ -99,12 +100,19 @@ def getitem(x: Tensor, index) -> Tensor:
         shape = x._data.shape
         if shape and -shape[0] <= index < shape[0]:
             return basic_view(x, (index, Ellipsis), "Select")
+    for item in index if isinstance(index, tuple) else (index,):
+        if isinstance(item, Tensor) and item.dtype.name == "bool":
+            refuse_batched(item._data, _VMAP_MASK)
     basic, adv, kind = parse_index(x._data.shape, index)
     if adv is None:
         return basic_view(x, basic, kind)
     if kind != "Alias":
         x = basic_view(x, basic, kind)
     return Index.apply(x, adv)
+
+
+_VMAP_MASK = ("vmap: We do not support batching operators that can support dynamic shape. "
+              "Attempting to batch over indexing with a boolean mask.")
 
 
 # ---- setitem ------------------------------------------------------------------------------------
@@ -451,6 +459,10 @@ class MaskedSelect(Index):
 @op(method=True)
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """The entries under a bool mask as a 1-D tensor (matches `torch.masked_select`)."""
+    refuse_batched(mask._data, "vmap: Attempted to vmap over `mask` in torch.masked_select(self, "
+                   "mask) We cannot support this because for each batch this would return a "
+                   "differently shaped Tensor. Please file an issue at "
+                   "https://github.com/pytorch/pytorch/issues if you need this feature.")
     array = _mask_array(mask, "masked_select:")
     shape = xp.broadcast_shapes(array.shape, input._data.shape) or (1,)  # 0-d reads as (1,)
     x = expand_to(input.reshape(1) if input._data.ndim == 0 else input, shape)
@@ -502,6 +514,9 @@ def _byte_range(array) -> tuple:
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the nonzero entries: an (n, ndim) tensor or one tensor per dim (matches
     `torch.nonzero`)."""
+    refuse_batched(input._data, "vmap: We do not support batching operators that can output "
+                   "dynamic shape. Attempted to vmap over aten::nonzero. Please file an issue at "
+                   "https://github.com/pytorch/pytorch/issues if you need this feature.")
     array = input._data if input._data.ndim else input._data.reshape(1)
     if as_tuple:
         return tuple(Tensor._make(i.astype(xp.int64)) for i in xp.nonzero(array))

@@ -30,6 +30,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import is_half, opmath_dtype, widen
 from ember.ops.conv import _named, _type_word
+from ember.ops.conversion import in_suggested_format
 from ember.ops.padding import TakeAlong
 from ember.ops.pool_adaptive import (
     SeparableLinear,
@@ -392,8 +393,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     scales = _scales(spatial, out, factors)
     with allocation_errors():
         if mode in ("nearest", "nearest-exact"):
-            return _nearest(input, spatial, out, scales, mode)
-        return _weighted(input, spatial, out, scales, mode, bool(align_corners), antialias)
+            y = _nearest(input, spatial, out, scales, mode)
+        else:
+            y = _weighted(input, spatial, out, scales, mode, bool(align_corners), antialias)
+    # PyTorch's upsample kernels write a fresh output in the format the input suggests
+    y._data = in_suggested_format(y._data, input._data)
+    return y
 
 
 def _nearest(input, spatial, out, scales, mode):

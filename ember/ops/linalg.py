@@ -10,10 +10,11 @@ import math
 
 from ember import _dtype
 from ember._autocast import lower_precision
-from ember._backend import get_array_module, xp
+from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops._gemm import bmm_product, folds_into_mm
 from ember.ops._gemm import product as _product  # (imported from here by other modules)
 from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
 from ember.ops._util import binary_operands, broadcast_error
@@ -128,6 +129,11 @@ class Mm(Op):
 class Bmm(Mm):
     """y[i] = a[i]·b[i] for batches of matrices;  ga = gy·bᴴ,  gb = aᴴ·gy (per batch item)."""
 
+    @staticmethod
+    def forward(ctx, a, b):
+        Mm.forward(ctx, a, b)  # (what to save)
+        return bmm_product(a._data, b._data)  # NOTE [PyTorch's small bmm]
+
 
 class Mv(Op):
     """y = A·v;  gA = gy ⊗ conj(v) (outer product),  gv = Aᴴ·gy."""
@@ -222,7 +228,9 @@ class Matmul(Op):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
         ctx.shapes = (a._data.shape, b._data.shape)
-        return _product(a._data, b._data)
+        if folds_into_mm(a._data, b._data, b.requires_grad, a.requires_grad):
+            return _product(a._data, b._data)
+        return bmm_product(a._data, b._data)  # NOTE [PyTorch's small bmm]
 
     @staticmethod
     def backward(ctx, gy):
@@ -412,7 +420,8 @@ class Trace(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.shape = x._data.shape
-        return xp.asanyarray(xp.trace(x._data))
+        with quiet():  # (np.trace's wrapper would warn of inf - inf, which torch does not)
+            return xp.asanyarray(xp.trace(x._data))
 
     @staticmethod
     def backward(ctx, gy):
@@ -464,7 +473,7 @@ class Addmm(Op):
                 c_data = c_data * xp.asarray(beta, dtype=dtype) if beta not in (0, 1) else c_data
                 beta = 1 if beta != 0 else 0
             a_data, b_data, c_data = (t.astype(xp.float32) for t in (a_data, b_data, c_data))
-        y = _product(a_data, b_data)
+        y = (bmm_product if ctx._function.product is Bmm else _product)(a_data, b_data)
         if alpha != 1:
             y *= get_array_module(y).asarray(alpha, dtype=y.dtype)
         if beta != 0:

@@ -19,6 +19,7 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops.conv import _named
+from ember.ops.conversion import in_suggested_format
 
 
 # ---- constant padding -----------------------------------------------------------------------
@@ -246,7 +247,7 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(k))[::-1]  # first padded dim first
     if mode == "constant":
         full = ((0, 0),) * (input.dim() - k) + pairs
-        return ConstantPad.apply(input, full, 0 if value is None else value)
+        return _suggested(ConstantPad.apply(input, full, 0 if value is None else value), input)
     if mode not in _MODE_NAMES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
@@ -281,6 +282,14 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         if lo or hi:
             op = _named(TakeAlong, f"{_MODE_NAMES[mode]}Pad{k}DBackward0")
             y = op.apply(y, _pad_table(n, lo, hi, mode, module), axis)
+    return y if mode == "circular" else _suggested(y, input)
+
+
+def _suggested(y: Tensor, input: Tensor) -> Tensor:
+    """A fresh padding result in the memory format the input suggests, as PyTorch's constant,
+    reflect and replicate padding allocate it (circular padding writes C order)."""
+    if y is not input:
+        y._data = in_suggested_format(y._data, input._data)
     return y
 
 

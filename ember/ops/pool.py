@@ -29,6 +29,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._conv_kernels import _pad_zeros, offset_window
 from ember.ops.conv import AddBatch, DropBatch, _named, _ntuple, _type_word
+from ember.ops.conversion import in_suggested_format
 from ember.ops.pool_phases import Phases, phased
 from ember.ops.pool_tiles import tile_max, tile_max_backward, tiles_input
 from ember.ops.relu_kernels import keep_where
@@ -118,6 +119,7 @@ class MaxPool(Op):
         geometry = (kernel, stride, padding, dilation, out)
         tiles = tiles_input(a.shape, *geometry)
         best = tile_max(a, kernel, out) if tiles else _window_max(_windows(a, *geometry))
+        best = in_suggested_format(best, a)  # (channels-last in, channels-last out)
         y = Tensor._make(best)
         ctx.geometry, ctx.tiles, ctx.idx, ctx.shape = geometry, tiles, None, a.shape
         ctx.unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))

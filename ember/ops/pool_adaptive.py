@@ -17,6 +17,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import holds_nan, is_half, opmath_dtype, widen
 from ember.ops.conv import AddBatch, DropBatch, _named, _type_word
+from ember.ops.conversion import in_suggested_format
 from ember.ops._selection import select_into
 from ember.ops.pool import IndexScatterAdd, _check_pool_input
 
@@ -82,7 +83,13 @@ class AdaptiveAvg(Op):
 
     @staticmethod
     def forward(ctx, x, mats, count, sequential):
-        a = x._data
+        # (channels-last in, channels-last out)
+        return in_suggested_format(AdaptiveAvg._average(ctx, x._data, mats, count, sequential),
+                                   x._data)
+
+    @staticmethod
+    def _average(ctx, a, mats, count, sequential):
+        """The windows' means of array a."""
         ctx.mats, ctx.count, ctx.shape = mats, count, a.shape
         if sequential and is_half(a.dtype):
             return _sequential_mean(a, mats)

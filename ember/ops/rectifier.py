@@ -6,6 +6,7 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd.function import Op, unrecorded
 from ember.ops import relu_kernels
+from ember.ops.conversion import strided_like
 
 
 class Relu(Op):
@@ -14,7 +15,7 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = relu_kernels.relu(x._data)
+        y = strided_like(relu_kernels.relu(x._data), x._data)
         if ctx.needs_input_grad[0]:  # the output is saved: an in-place change to it is caught
             y = Tensor._make(y)
             ctx.save_for_backward(y)
@@ -59,5 +60,5 @@ def relu(input: Tensor) -> Tensor:
     if kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
     if unrecorded(input):  # NOTE [Array forward]
-        return Tensor._make(relu_kernels.relu(input._data))
+        return Tensor._make(strided_like(relu_kernels.relu(input._data), input._data))
     return Relu.apply(input)

@@ -29,6 +29,7 @@ from ember._registry import op
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
+from ember.ops.conversion import Clone
 from ember.ops.joins import cat, split, stack, unbind
 from ember.ops.nn_ops import MaskScale, linear
 from ember.ops._node_names import renamed_node  # NOTE [grad_fn names of composite ops]
@@ -371,7 +372,12 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step; hx = (h, c); returns (h', c') (matches `torch.lstm_cell`)."""
     _check_cell(input, hx, w_ih, w_hh, ("hidden0", "hidden1"))
-    return LSTMStep.apply(linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh, None)
+    h, c = LSTMStep.apply(linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh, None)
+    if h.grad_fn is None:
+        return h, c
+    # (PyTorch's cell ends in two nodes, c' = f·c + i·g and h' = o·tanh(c'), where ember's
+    # fused step is one: h' leaves through a copy named as torch's last node)
+    return renamed_node(Clone.apply(h), "MulBackward0"), renamed_node(c, "AddBackward0")
 
 
 @op

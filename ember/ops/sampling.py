@@ -247,7 +247,7 @@ def _check_multinomial(input, num_samples, replacement):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{input.dtype}")
+                           f"{_dtype._SHORT.get(input.dtype.name, input.dtype.name)}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     categories = input.shape[-1]

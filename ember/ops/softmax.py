@@ -145,14 +145,22 @@ def _softmax_input(input, dim, dtype, name):
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / Σ exp(x) along dim, computed stably (matches `torch.softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "softmax")
-    return Softmax.apply(input, axes)
+    return _c_order(Softmax.apply(input, axes))
 
 
 @op(method=True)
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "log_softmax")
-    return LogSoftmax.apply(input, axes)
+    return _c_order(LogSoftmax.apply(input, axes))
+
+
+def _c_order(y: Tensor) -> Tensor:
+    """y in C order: PyTorch's softmax kernels write a contiguous output whatever the input's
+    layout (a channels-last x gives a contiguous softmax)."""
+    if not y._data.flags.c_contiguous:
+        y._data = xp.ascontiguousarray(y._data)
+    return y
 
 
 @op

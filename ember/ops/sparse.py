@@ -185,6 +185,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     """A sparse tensor with values[k] at position indices[:, k] (matches
     `torch.sparse_coo_tensor`); repeated positions add up."""
     check_device(device)
+    checked = checks_invariants(check_invariants)  # (its warning comes before any error)
     index = indices._data if isinstance(indices, Tensor) else new_tensor(indices)._data
     if not isinstance(values, Tensor):
         values = new_tensor(values, dtype=dtype)
@@ -209,7 +210,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         size = tuple(int(m) + 1 for m in index.max(axis=1)) if nnz else (0,) * sparse_dim
         size = size + dense_shape
     size = tuple(int(n) for n in size)
-    if checks_invariants(check_invariants):
+    if checked:
         _check_invariants(index, size, dense_shape)
     if requires_grad:
         values = values.detach().requires_grad_(True)

@@ -237,6 +237,7 @@ def _index_array(x):
 def _compressed_tensor(name, kind, compressed, plain, values, size, dtype, device,
                        requires_grad, check_invariants):
     check_device(device)
+    checked = checks_invariants(check_invariants, stacklevel=4)  # (warns before any error)
     compressed, plain = _index_array(compressed), _index_array(plain)
     if not isinstance(values, Tensor):
         values = new_tensor(values, dtype=dtype)
@@ -252,7 +253,7 @@ def _compressed_tensor(name, kind, compressed, plain, values, size, dtype, devic
         size = (compressed.shape[0] - 1, other) if kind is sparse_csr else \
             (other, compressed.shape[0] - 1)
     size = tuple(int(n) for n in size)
-    if checks_invariants(check_invariants):
+    if checked:
         _check_compressed(compressed, plain, size, kind)
     if requires_grad:
         values = values.detach().requires_grad_(True)

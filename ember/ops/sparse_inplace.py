@@ -77,10 +77,20 @@ def dense_sub_sparse(self, other, *, alpha=1):
 # ---- sparse self ---------------------------------------------------------------------------
 def _replace_entries(self, result):
     """self takes result's entries (indices, values, coalesced flag); returns self."""
-    self._sparse_indices, self._sparse_values = result._sparse_indices, result._sparse_values
+    _new_values(self, result._sparse_values)
+    self._sparse_indices = result._sparse_indices
     self._sparse_shape, self._sparse_coalesced = result._sparse_shape, result._sparse_coalesced
     self._dense_cache = None
     return self
+
+
+def _new_values(self, values):
+    """self's values replaced by values, which carry on self's version counter, one more (a
+    tensor changed in place counts up, as in PyTorch, what saving for backward checks)."""
+    counter = self._sparse_values._version_counter
+    values._version_counter = counter
+    counter.value += 1
+    self._sparse_values = values
 
 
 def sparse_add_(self, other, *, alpha=1):
@@ -139,7 +149,7 @@ def sparse_zero_(self):
     """No entries left, coalesced (matches `Tensor.zero_` of a sparse tensor)."""
     values = self._sparse_values._data
     self._sparse_indices = xp.zeros((self._sparse_indices.shape[0], 0), dtype=xp.int64)
-    self._sparse_values = Tensor._make(xp.zeros((0,) + values.shape[1:], dtype=values.dtype))
+    _new_values(self, Tensor._make(xp.zeros((0,) + values.shape[1:], dtype=values.dtype)))
     self._sparse_coalesced = True
     self._dense_cache = None
     return self

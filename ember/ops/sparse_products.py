@@ -20,7 +20,7 @@ from ember._registry import FUNCTIONS, write_out
 from ember._tensor import Tensor, short_name
 from ember.ops._sparse_coo import SparseCooTensor, with_dense_face
 from ember.ops._sparse_compressed import (SparseCompressedTensor, layout_word, sparse_csc,
-                                          sparse_csr)
+                                          sparse_csr, warn_beta)
 from ember.ops.joins import cat
 from ember.ops.sparse import (_DENSE, GatherRows, ScatterAddRows, SparseAddmm, SparseMm,
                               dense_sparse_mm, sparse_dense_mm)
@@ -97,6 +97,7 @@ def _sparse_sparse(a, b, sparse_mm):
     """a @ b of two sparse matrices: COO × COO, or two compressed ones."""
     a_coo, b_coo = isinstance(a, SparseCooTensor), isinstance(b, SparseCooTensor)
     if a_coo and b_coo:
+        warn_beta(sparse_csr)  # (torch multiplies them as CSR matrices)
         return spgemm(a, b)
     if a_coo or b_coo:
         raise _mixed_error(b if sparse_mm else a, a, b)

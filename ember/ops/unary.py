@@ -18,6 +18,7 @@ from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._util import float_operand
+from ember.ops.conversion import strided_like
 from ember.ops.comparison import zero_gradient
 from ember.ops._wirtinger import chain, conj
 
@@ -317,7 +318,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return chain(gy, 1 - y * y)
+        gx = gradient_by_kernel(activation_kernels.tanh_backward, gy, y)  # gy·fma(-y, y, 1)
+        return chain(gy, 1 - y * y) if gx is None else gx
 
 
 class Sigmoid(Op):
@@ -325,7 +327,7 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(_stable_sigmoid(x._data))
+        y = Tensor._make(strided_like(_stable_sigmoid(x._data), x._data))
         ctx.save_for_backward(y)
         return y
 

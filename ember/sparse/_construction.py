@@ -45,7 +45,8 @@ def spdiags(diagonals: Tensor, offsets: Tensor, shape, layout=None) -> Tensor:
         cols.append(j)
         picks.append(data[i, j])
     index = xp.stack([xp.concatenate(rows), xp.concatenate(cols)])
-    out = sparse_coo_tensor(Tensor._make(index), Tensor._make(xp.concatenate(picks)), (m, n))
+    out = sparse_coo_tensor(Tensor._make(index), Tensor._make(xp.concatenate(picks)), (m, n),
+                            check_invariants=False)  # (torch's C++ spdiags does not warn)
     if layout is sparse_csr:
         return out.to_sparse_csr()
     return out.to_sparse_csc() if layout is sparse_csc else out
@@ -64,12 +65,12 @@ class check_sparse_tensor_invariants:  # noqa: N801 - PyTorch's name
     @staticmethod
     def enable():
         """Constructors check their invariants unless told check_invariants=False."""
-        INVARIANT_CHECKS["enabled"] = True
+        INVARIANT_CHECKS.update(enabled=True, explicit=True)
 
     @staticmethod
     def disable():
         """Constructors check their invariants only when told check_invariants=True."""
-        INVARIANT_CHECKS["enabled"] = False
+        INVARIANT_CHECKS.update(enabled=False, explicit=True)
 
     def __init__(self, enable=True):
         self.state = enable
@@ -80,7 +81,7 @@ class check_sparse_tensor_invariants:  # noqa: N801 - PyTorch's name
             raise RuntimeError("This context manager instance is already activated. Use a "
                                "different context manager instance for context nesting.")
         self.saved_state = self.is_enabled()
-        INVARIANT_CHECKS["enabled"] = bool(self.state)
+        INVARIANT_CHECKS.update(enabled=bool(self.state), explicit=True)
 
     def __exit__(self, exc_type, exc_value, traceback):
         INVARIANT_CHECKS["enabled"] = self.saved_state

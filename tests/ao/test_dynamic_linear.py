@@ -222,6 +222,33 @@ def test_module_constructor_and_repr():
                       same_message=True)
 
 
+def test_float16_dynamic_linear():
+    """dtype=torch.float16: the weight rounded to float16 (saturated beyond its range), the
+    product in float32, the bias added in place (AddBackward0), state dict and errors."""
+    def run(lib):
+        lib.manual_seed(0)
+        mlp = lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.ReLU(), lib.nn.Linear(4, 3))
+        with lib.no_grad():
+            mlp[0].weight[0, 0] = 1e6
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            q = lib.ao.quantization.quantize_dynamic(mlp, {lib.nn.Linear}, dtype=lib.float16)
+        y = q(lib.from_numpy(x.copy()))
+        state = q.state_dict()["0._packed_params._packed_params"]
+        return q, y, state
+    x = np.random.default_rng(16).standard_normal((2, 6, 5)).astype(np.float32)
+    (eq, ey, es), (tq, ty, ts) = run(ember), run(torch)
+    assert repr(eq) == repr(tq)
+    assert_same(ey, ty, rtol=1e-6, atol=1e-5)
+    assert type(ey.grad_fn).__name__ == type(ty.grad_fn).__name__ == "AddBackward0"
+    assert_same(es[0], ts[0], exact=True)  # the float16 values as float32, 1e6 saturated
+    assert_same(es[1], ts[1], exact=True)
+    for call in (lambda lib, m: m(lib.ones(3)), lambda lib, m: m(lib.ones(5)),
+                 lambda lib, m: m(lib.ones(2, 6)), lambda lib, m: m(lib.tensor(1.0)),
+                 lambda lib, m: m(lib.ones(3, dtype=lib.float64))):
+        assert_same_error((lambda: call(ember, eq), lambda: call(torch, tq)), same_message=True)
+
+
 LINEAR_ERRORS = [
     lambda lib, m: m(lib.ones(3)),
     lambda lib, m: m(lib.ones(2, 5)),

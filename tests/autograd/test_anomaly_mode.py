@@ -59,3 +59,43 @@ def test_detect_anomaly_restores_the_previous_mode():
             with lib.autograd.detect_anomaly() as entered:
                 assert entered is None and lib.is_anomaly_enabled()
         assert not lib.is_anomaly_enabled()
+
+
+def _failing_backward(lib):
+    class Fails(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("Some error in backward")
+
+    return Fails
+
+
+@pytest.mark.parametrize("case", ["raising_backward", "nan", "modified_in_place"])
+def test_anomaly_mode_warns_with_the_forward_trace(case):
+    """A failing node made under anomaly mode: torch's warning naming it, with the traceback of
+    the forward call (here: this test's line), then the error (its hint changed in place)."""
+    seen = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                x = lib.tensor([-1.0, 1.0], requires_grad=True)
+                if case == "raising_backward":
+                    y = _failing_backward(lib).apply(x)
+                elif case == "nan":
+                    y = x.sqrt()
+                else:
+                    y = x.exp()
+                    y.add_(1)
+                with pytest.raises(RuntimeError) as info:
+                    y.sum().backward()
+        messages = [str(w.message) for w in caught if "Error detected" in str(w.message)]
+        assert len(messages) == 1
+        first, trace = messages[0].split("\n", 1)
+        assert "test_anomaly_mode.py" in trace
+        seen.append((first, str(info.value)))
+    assert seen[0] == seen[1]

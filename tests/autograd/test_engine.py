@@ -257,3 +257,104 @@ def test_accumulate_grad_prints_as_torch_does():
         node = lib.ones(2, requires_grad=True).sum().grad_fn.next_functions[0][0]
         names.append((node.name(), repr(node).split(" object at 0x")[0]))
     assert names[0] == names[1] == ("torch::autograd::AccumulateGrad", "<AccumulateGrad")
+
+
+# ---- what hooks return, held to torch's rules ---------------------------------------------------
+HOOK_RESULTS = {
+    "wrong_size": lambda lib, g: lib.ones(5),
+    "wrong_dtype": lambda lib, g: g.double(),
+    "not_a_tensor": lambda lib, g: 3,
+}
+HOOK_SITES = ["leaf", "non_leaf", "node_prehook", "node_hook", "module_pre", "module_full"]
+
+
+def _hooked_backward(lib, site, replace):
+    """One backward whose hook at `site` returns replace(gradient)."""
+    def bad(g):  # (torch names the hook by its __name__)
+        return replace(lib, g)
+
+    w = lib.ones(2, requires_grad=True)
+    if site == "leaf":
+        w.register_hook(bad)
+        return (w * 2).sum().backward()
+    if site == "non_leaf":
+        u = w * 2
+        u.register_hook(bad)
+        return u.sum().backward()
+    n = w * 3
+    if site == "node_prehook":
+        n.grad_fn.register_prehook(lambda go: (bad(go[0]),))
+        return n.sum().backward()
+    if site == "node_hook":  # one value for the two inputs of Mul
+        n.grad_fn.register_hook(lambda gi, go: (bad(gi[0]),))
+        return n.sum().backward()
+    linear = lib.nn.Linear(2, 2)
+    if site == "module_pre":
+        linear.register_full_backward_pre_hook(lambda m, go: (bad(go[0]),))
+    else:
+        linear.register_full_backward_hook(lambda m, gi, go: (bad(gi[0]),))
+    return linear(lib.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+@pytest.mark.parametrize("site", HOOK_SITES)
+@pytest.mark.parametrize("result", sorted(HOOK_RESULTS))
+def test_hook_results_are_checked_as_torch_does(site, result):
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises((RuntimeError, TypeError)) as info:
+            _hooked_backward(lib, site, HOOK_RESULTS[result])
+        errors.append((type(info.value), str(info.value)))
+    assert errors[0] == errors[1]
+
+
+def _repr_cases(lib):
+    """grad_fns of built-in ops, C++ nodes with a namespaced name() and Python Functions."""
+    class Twice(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = lib.ones(3, requires_grad=True)
+    sliced = lib.zeros(4)
+    sliced[:3] = x
+    copied = lib.empty(3)
+    copied.copy_(x)
+    hooked = lib.nn.Linear(3, 3)
+    hooked.register_full_backward_hook(lambda *args: None)
+    return [x * 2, sliced, copied, lib.floor_divide(x, 2), Twice.apply(x), hooked(x)]
+
+
+def test_grad_fn_reprs_as_torch():
+    """repr(grad_fn): a C++ node's type name without name()'s namespace (`<CopySlices object`),
+    a Python Function's node under torch.autograd.function (the tensor repr prints name())."""
+    reprs = []
+    for lib in (ember, torch):
+        reprs.append([(repr(t.grad_fn).split(" object at 0x")[0], t.grad_fn.name())
+                      for t in _repr_cases(lib)])
+    assert reprs[0] == reprs[1]
+    assert reprs[0][1][0] == "<CopySlices"
+    assert reprs[0][4][0] == "<torch.autograd.function.TwiceBackward"
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "permuted", "contiguous"])
+def test_first_gradient_obeys_the_leafs_layout(layout):
+    """A dense leaf's .grad gets the leaf's strides (PyTorch's gradient layout contract): a
+    channels_last conv weight or input has a channels_last gradient, accumulated in place."""
+    def run(lib):
+        x = lib.from_numpy(np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5) / 100)
+        if layout == "channels_last":
+            x = x.contiguous(memory_format=lib.channels_last)
+        elif layout == "permuted":
+            x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+        x.requires_grad_()
+        w = lib.ones(4, 3, 3, 3).to(memory_format=lib.channels_last).requires_grad_()
+        for _ in range(2):
+            (lib.nn.functional.conv2d(x, w) ** 2).sum().backward()
+        return x.grad, w.grad
+    for ours, theirs in zip(run(ember), run(torch)):
+        assert ours.stride() == theirs.stride()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)

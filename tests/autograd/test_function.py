@@ -150,3 +150,28 @@ def test_saved_tensors_freed_after_backward():
     y.sum().backward()
     with pytest.raises(RuntimeError, match="freed"):
         _ = node.saved_tensors
+
+
+def test_backward_returning_a_non_tensor_and_ctx_class():
+    for lib in (ember, torch):
+        class Returns5(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                assert isinstance(ctx, lib.autograd.function.FunctionCtx)
+                ctx.save_for_forward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, 5
+
+        with pytest.raises(RuntimeError, match=r"^expected Variable or None \(got int\)$"):
+            Returns5.apply(lib.ones(2, requires_grad=True), lib.ones(2)).sum().backward()
+
+
+def test_materialized_grads_require_grad_under_create_graph():
+    for lib in (ember, torch):
+        x, unused = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+        _, g = lib.autograd.grad((x * 2).sum(), (x, unused), create_graph=True,
+                                 materialize_grads=True)
+        assert g.requires_grad and g.tolist() == [0.0, 0.0, 0.0]

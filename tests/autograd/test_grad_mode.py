@@ -193,3 +193,35 @@ def test_set_grad_enabled_refuses_non_bools_as_torch(mode):
         messages.append(str(error.value))
         assert lib.is_grad_enabled()
     assert messages[0] == messages[1]
+
+
+# ---- inference tensors (NOTE [Inference tensors] in ember/_tensor.py) --------------------------
+INFERENCE_USES = {
+    "is_inference": lambda lib, i, n, a: (i.is_inference(), n.is_inference(),
+                                          i.view(3).is_inference(), i.clone().is_inference(),
+                                          lib.is_inference(i.detach()), (i * 2).is_inference()),
+    "version": lambda lib, i, n, a: i._version,
+    "saved_for_backward": lambda lib, i, n, a: (a * i).sum(),
+    "not_saved": lambda lib, i, n, a: (a + i).requires_grad,
+    "linear": lambda lib, i, n, a: lib.nn.functional.linear(
+        i.view(1, 3), lib.ones(2, 3, requires_grad=True)),
+    "in_place": lambda lib, i, n, a: i.add_(1),
+    "requires_grad_": lambda lib, i, n, a: i.requires_grad_(),
+    "clone_in_graph": lambda lib, i, n, a: (a * i.clone()).sum().item(),
+}
+
+
+@pytest.mark.parametrize("use", sorted(INFERENCE_USES))
+def test_inference_tensors_outside_inference_mode(use):
+    results = []
+    for lib in (ember, torch):
+        a, n = lib.ones(3, requires_grad=True), lib.ones(3)
+        with lib.inference_mode():
+            i = lib.ones(3) * 2
+            assert not n.view(3).is_inference()  # a view of a normal tensor stays normal
+            i.add_(1)  # allowed inside
+        try:
+            results.append(INFERENCE_USES[use](lib, i, n, a))
+        except RuntimeError as error:
+            results.append(str(error))
+    assert results[0] == results[1]

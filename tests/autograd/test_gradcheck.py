@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from torch.autograd.gradcheck import GradcheckError as TorchGradcheckError
 
 import ember
+from ember.autograd.gradcheck import GradcheckError as EmberGradcheckError
 
 RNG = np.random.default_rng(0)
 TOL = {"rtol": 1e-6, "atol": 1e-8}
@@ -157,3 +159,70 @@ def test_complex_gradcheck_catches_a_missing_conjugate():
     z = _complex_leaf(ember)
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
         ember.autograd.gradcheck(_square_function(ember, False).apply, (z,))
+
+
+# ---- torch's messages, draws and verdicts ------------------------------------------------------
+def _scaled_function(lib, once=False):
+    """A Function whose backward is wrong (3 for 2), or right but once_differentiable."""
+    class Scaled(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin() if once else x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() if once else g * 3
+
+    if once:
+        Scaled.backward = staticmethod(lib.autograd.function.once_differentiable(
+            Scaled.backward))
+    return Scaled
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck_once"])
+def test_gradcheck_error_message_matches_torch(check):
+    """GradcheckError (a RuntimeError) naming the output and input, Jacobians as tensors in
+    torch's layout; gradgradcheck sees that a once_differentiable backward has no derivative."""
+    messages = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([1.5], dtype=lib.float64, requires_grad=True)
+        if check == "gradcheck":
+            call = lambda: lib.autograd.gradcheck(  # noqa: E731
+                lambda a, b: (a * b, _scaled_function(lib).apply(a)), (x, y))
+        else:
+            call = lambda: lib.autograd.gradgradcheck(  # noqa: E731
+                _scaled_function(lib, once=True).apply, (x,))
+        error = EmberGradcheckError if lib is ember else TorchGradcheckError
+        with pytest.raises(error) as info:
+            call()
+        assert isinstance(info.value, RuntimeError)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_gradcheck_no_raise_float32_warning_and_no_input():
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(_scaled_function(lib).apply, (x,),
+                                      raise_exception=False) is False
+        with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double"):
+            lib.autograd.gradcheck(lambda v: v * 2, (x.float().detach().requires_grad_(),),
+                                   raise_exception=False)
+        with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+            lib.autograd.gradcheck(lambda v: v * 2, (x.detach(),))
+
+
+def test_gradgradcheck_draws_grad_outputs_as_torch():
+    """torch's gradgradcheck draws its grad_outputs with make_tensor from the global
+    generator: a seeded program's next draws follow."""
+    draws = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        x = lib.tensor([0.5, 1.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda v: (v ** 3, v.exp()), (x,))
+        draws.append(lib.randn(3).tolist())
+    assert draws[0] == draws[1]

@@ -74,8 +74,12 @@ def test_grad_unused_input():
     for lib in (ember, torch):
         x = lib.ones(2, requires_grad=True)
         unused = lib.ones(2, requires_grad=True)
-        with pytest.raises(RuntimeError, match="appears to not have been used"):
+        with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to "
+                                               "not have been used"):
             lib.autograd.grad((x * 2).sum(), [x, unused], retain_graph=True)
+        with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed"):
+            lib.autograd.grad((x * 2).sum(), [x, unused], allow_unused=False,
+                              materialize_grads=True, retain_graph=True)
         gx, gu = lib.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
         assert gu is None and gx.tolist() == [2.0, 2.0]
         gx, gu = lib.autograd.grad((x * 2).sum(), [x, unused], materialize_grads=True)
@@ -99,3 +103,81 @@ def test_create_graph_backward_builds_differentiable_grad():
     (ge,) = ember.autograd.grad(e.grad.sum(), e)
     (gt,) = torch.autograd.grad(t.grad.sum(), t)
     assert_same(ge, gt, **TOL)
+
+
+# ---- is_grads_batched and which nodes run ------------------------------------------------------
+def _batched_grads(lib, **kwargs):
+    lib.manual_seed(0)
+    x = lib.randn(3, requires_grad=True)
+    w = lib.randn(4, 3, requires_grad=True)
+    unused = lib.ones(2, requires_grad=True)
+    y = (w @ x).sin() * x.sum()
+    return lib.autograd.grad(y, (x, w, unused), lib.eye(4), is_grads_batched=True,
+                             **kwargs)
+
+
+def test_grad_is_grads_batched():
+    """One vector-Jacobian product per row of the seeds (torch vmaps the backward)."""
+    for kwargs in ({"allow_unused": True}, {"materialize_grads": True},
+                   {"create_graph": True, "allow_unused": True}):
+        results = [_batched_grads(lib, **kwargs) for lib in (ember, torch)]
+        for e, t in zip(*results):
+            if t is None:
+                assert e is None
+                continue
+            assert_same(e, t, rtol=1e-5, atol=1e-6)
+            assert e.requires_grad == t.requires_grad
+
+
+def test_grad_is_grads_batched_errors():
+    def mismatched(lib, x):
+        return lib.autograd.grad(x * 3, x, lib.ones(3, 2), is_grads_batched=True)
+
+    e = ember.ones(3, requires_grad=True)
+    t = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError) as ember_error:
+        mismatched(ember, e)
+    with pytest.raises(RuntimeError) as torch_error:
+        mismatched(torch, t)
+    assert str(ember_error.value) == str(torch_error.value)
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="index 2 appears to not have been used"):
+            _batched_grads(lib)
+
+
+def test_vmap_over_grad_of_an_outer_graph():
+    """vmap(lambda v: autograd.grad(y, x, v)) over seeds for a graph built outside the vmap
+    (torch's Jacobian-by-vmap idiom)."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        x = lib.randn(3, requires_grad=True)
+        y = (lib.randn(4, 3) @ x).tanh() * x.sum()
+        results.append(lib.func.vmap(
+            lambda v: lib.autograd.grad(y, x, v, retain_graph=True)[0])(lib.eye(4)))
+    assert_same(*results, rtol=1e-4, atol=1e-6)
+
+
+def test_grad_runs_only_nodes_leading_to_inputs():
+    """A node no input is reached through is not run (torch's exec_info): here the node of a
+    once_differentiable backward's results, which raises when run."""
+    for lib in (ember, torch):
+        class Sin(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.sin()
+
+            @staticmethod
+            @lib.autograd.function.once_differentiable
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x.cos()
+
+        x = lib.tensor([0.5, 1.0], requires_grad=True)
+        seed = lib.ones(2, requires_grad=True)
+        (g,) = lib.autograd.grad(Sin.apply(x), x, seed, create_graph=True)
+        assert type(g.grad_fn).__name__ == "Error"
+        assert lib.autograd.grad(g.sum(), x, allow_unused=True) == (None,)
+        with pytest.raises(RuntimeError, match="trying to differentiate twice a function"):
+            g.sum().backward()

@@ -144,3 +144,22 @@ def test_hook_on_an_output_that_got_no_gradient_sees_none():
         (a * 2).sum().backward()
         return calls
     assert run(ember) == run(torch)
+
+
+def test_grad_with_respect_to_gradient_edges():
+    """autograd.grad takes GradientEdges as inputs (one alone, or among tensors)."""
+    results = []
+    for lib in (ember, torch):
+        graph = __import__(f"{lib.__name__}.autograd.graph", fromlist=["graph"])
+        t = lib.tensor([1.0, 2.0], requires_grad=True)
+        u = t * 2
+        v = u.exp()
+        edge = graph.get_gradient_edge(u)
+        one = lib.autograd.grad(v.sum(), edge, retain_graph=True)
+        both = lib.autograd.grad(v.sum(), (t, edge), retain_graph=True)
+        with pytest.raises(RuntimeError, match="materialize_grads cannot be used when the given "
+                                               "input is a GradientEdge"):
+            lib.autograd.grad(u.sum(), graph.get_gradient_edge(lib.ones(1, requires_grad=True)),
+                              materialize_grads=True)
+        results.append([value for g in one + both for value in g.tolist()])
+    assert results[0] == pytest.approx(results[1])

@@ -84,6 +84,22 @@ def test_tied_weights():
     assert results[0][1].shape == results[1][1].shape
 
 
+def test_tied_weights_given_twice_and_strict():
+    """Two different values for the names of one tied tensor are refused; the same value is
+    not; strict counts a tied name as given."""
+    outcomes = []
+    for lib in (ember, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2, bias=False), lib.nn.Linear(2, 2, bias=False))
+        model[1].weight = model[0].weight
+        x, new = lib.ones(1, 2), lib.eye(2) * 3
+        with pytest.raises(ValueError) as error:
+            lib.func.functional_call(model, {"0.weight": new, "1.weight": new * 2}, (x,))
+        same = lib.func.functional_call(model, {"0.weight": new, "1.weight": new}, (x,))
+        strict = lib.func.functional_call(model, {"1.weight": new}, (x,), strict=True)
+        outcomes.append((str(error.value), same.tolist(), strict.tolist()))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_errors():
     for lib, model in zip((ember, torch), _models()):
         weight = lib.ones(4, 3, dtype=lib.float64)

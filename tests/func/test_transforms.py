@@ -123,6 +123,15 @@ ERRORS = {
     "argnum_range": lambda lib, F, a: F.grad(lambda t: t.sum(), argnums=3)(a),
     "aux_not_tuple": lambda lib, F, a: F.grad(lambda t: t.sum(), has_aux=True)(a),
     "jvp_primals_not_tuple": lambda lib, F, a: F.jvp(lambda t: t, a, (a,)),
+    "argnums_list": lambda lib, F, a: F.grad(lambda t: t.sum(), argnums=[0])(a),
+    "argnums_repeated": lambda lib, F, a: F.grad(lambda t: t.sum(), argnums=(0, 0))(a),
+    "argnums_empty": lambda lib, F, a: F.jacrev(lambda t: t, argnums=())(a),
+    "argnum_not_int": lambda lib, F, a: F.grad(lambda t: t.sum(), argnums=("a",))(a),
+    "input_not_a_tensor": lambda lib, F, a: F.grad(lambda d: d["t"].sum())({"t": a, "n": 3}),
+    "output_not_a_tensor": lambda lib, F, a: F.jacrev(lambda t: t.sum().item())(a),
+    "vjp_output_not_a_tensor": lambda lib, F, a: F.vjp(lambda t: (t, 3.0), a),
+    "cotangent_structure": lambda lib, F, a: F.vjp(lambda t: {"a": t, "b": [t, t]}, a)[1](a),
+    "jvp_tangent_shape": lambda lib, F, a: F.jvp(lambda t: t * 2, (a,), (a[:2],)),
 }
 
 
@@ -131,3 +140,41 @@ def test_errors(name):
     ember_error, torch_error = assert_same_error(
         lambda lib, a: ERRORS[name](lib, lib.func, a), X, exact_type=True)
     assert str(ember_error) == str(torch_error)
+
+
+def test_jacrev_of_several_outputs_has_torch_signed_zeros():
+    """One vjp per row of all outputs flattened together, the others seeded with zeros: the
+    off-diagonal zeros come out with torch's signs (-0.0 where torch has it)."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0])
+        jac = lib.func.jacrev(lambda t: (t.sin(), {"a": t.cos()}))(x)
+        results.append(np.signbit(np.stack([jac[0].numpy(), jac[1]["a"].numpy()])))
+    assert (results[0] == results[1]).all()
+
+
+def test_jacrev_chunk_size_must_be_positive():
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="jacrev: `chunk_size` should be greater than 0."):
+            lib.func.jacrev(lambda t: t, chunk_size=0)
+
+
+def test_vjp_fn_inside_vmap_neural_tangent_kernel():
+    """The NTK tutorial's vjp/jvp form: a vjp_fn made outside a vmap, called inside it on a
+    batch of cotangents (the basis) gives one vector-Jacobian product per cotangent."""
+    results = []
+    for lib in (ember, torch):
+        F = lib.func
+        params = {"w": to_ember(Y) if lib is ember else to_torch(Y)}
+        x1, x2 = (to_ember((X[:2], V[:2])) if lib is ember else to_torch((X[:2], V[:2])))
+
+        def f(p, x):
+            return (p["w"].t() @ x).tanh()
+
+        def ntk(a, b):
+            out, vjp_fn = F.vjp(lambda p: f(p, a), params)
+            return F.vmap(lambda v: F.jvp(lambda p: f(p, b), (params,), vjp_fn(v))[1])(
+                lib.eye(out.numel(), dtype=out.dtype))
+
+        results.append(F.vmap(ntk, (0, None))(lib.stack([x1, x1 * 2]), x2))
+    assert_same(*results, rtol=1e-10, atol=1e-10)

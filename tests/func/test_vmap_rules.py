@@ -186,11 +186,13 @@ FALLBACK = {
 def test_fallbacks_match_torch(name):
     a = A
     reset_stats()
-    if name == "item":  # torch refuses .item() under vmap; ember loops
-        e = FALLBACK[name](ember, ember.func, to_ember(a))
-        expected = np.stack([r * float(r.sum() > 0) for r in a])
-        np.testing.assert_allclose(e.numpy(), expected)
-        assert STATS["function_fallback"]
+    if name == "item":  # torch refuses .item() under vmap, and so does ember (no loop)
+        messages = []
+        for lib, convert in ((ember, to_ember), (torch, to_torch)):
+            with pytest.raises(RuntimeError, match="calling .item\\(\\) on a Tensor") as info:
+                FALLBACK[name](lib, lib.func, convert(a))
+            messages.append(str(info.value))
+        assert messages[0] == messages[1] and not STATS["function_fallback"]
         return
     e = FALLBACK[name](ember, ember.func, to_ember(a))
     assert STATS["function_fallback"] or STATS["op_fallback"]
@@ -201,3 +203,34 @@ def test_batched_tensor_inside():
     seen = []
     ember.func.vmap(lambda x: seen.append((tuple(x.shape), x.dim())) or x)(to_ember(B))
     assert seen == [((3, 2), 2)]
+
+
+REFUSED = {  # what torch's vmap refuses outright on a batched tensor
+    "float": lambda lib, x: x * float(x.sum()),
+    "tolist": lambda lib, x: lib.tensor(x.tolist()),
+    "boolean_mask_index": lambda lib, x: x[x > 0],
+    "nonzero": lambda lib, x: lib.nonzero(x),
+    "masked_select": lambda lib, x: lib.masked_select(x, x > 0),
+    "in_dim_for_a_number": None,
+    "in_dims_a_list": None,
+    "no_inputs": None,
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_vmap_refuses_as_torch(name):
+    errors = []
+    for lib, convert in ((ember, to_ember), (torch, to_torch)):
+        a = convert(A)
+        if name == "in_dim_for_a_number":
+            call = lambda: lib.func.vmap(lambda x, n: x * n, in_dims=(0, 0))(a, 3)  # noqa: E731
+        elif name == "in_dims_a_list":
+            call = lambda: lib.func.vmap(lambda x: x, in_dims=[0])(a)  # noqa: E731
+        elif name == "no_inputs":
+            call = lambda: lib.func.vmap(lambda: lib.ones(2))()  # noqa: E731
+        else:
+            call = lambda: lib.func.vmap(lambda x: REFUSED[name](lib, x))(a)  # noqa: E731
+        with pytest.raises((RuntimeError, ValueError)) as info:
+            call()
+        errors.append((type(info.value), str(info.value)))
+    assert errors[0] == errors[1]

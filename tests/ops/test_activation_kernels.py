@@ -217,3 +217,16 @@ def test_softmax_rows_in_blocks_are_the_whole_array_formula(fn, threads, recwarn
     np.testing.assert_allclose(getattr(ember, fn)(ember.tensor(finite), -1).numpy(),
                                getattr(torch, fn)(torch.tensor(finite), -1).numpy(),
                                rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_gradient_is_torchs_fused_bits(dtype):
+    """tanh's gradient is torch's `tanh_backward`, gy·(1 - y²) with 1 - y² one fused
+    multiply-add, to the bit (the backprop ninja compares: torch.all(dt == t.grad))."""
+    values = RNG.standard_normal(4099).astype(dtype) * 2
+    gy = RNG.standard_normal(4099).astype(dtype)
+    x = ember.tensor(values, requires_grad=True)
+    y = ember.tanh(x)  # (NumPy's tanh is an ulp off SLEEF's here and there: torch gets ember's)
+    y.backward(ember.tensor(gy))
+    expected = torch.ops.aten.tanh_backward(torch.tensor(gy), torch.tensor(y.detach().numpy()))
+    np.testing.assert_array_equal(x.grad.numpy(), expected.numpy())

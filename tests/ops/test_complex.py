@@ -187,3 +187,14 @@ def test_messages():
     with pytest.raises(RuntimeError, match="Expected object of scalar type Float but got scalar "
                                            "type Double for second argument"):
         ember.complex(ember.ones(2), ember.ones(2, dtype=ember.float64))
+
+
+def test_complex_and_polar_of_infinities_as_torch():
+    """complex(a, b) sets the parts apart: an infinite b leaves the real part alone (a + 1j·b
+    would make it nan, 0·inf); polar(inf, 0) is inf + nan·j, as torch computes it."""
+    values = np.array([np.inf, -np.inf, 1.0, np.nan], dtype=np.float32)
+    for make in (lambda lib, x: lib.complex(x, x), lambda lib, x: lib.complex(x, x.flip(0)),
+                 lambda lib, x: lib.polar(x.abs(), lib.zeros(4)),
+                 lambda lib, x: lib.complex(x, x).sum()):
+        with np.errstate(all="ignore"):
+            assert_same(make(ember, ember.tensor(values)), make(torch, torch.tensor(values)))

@@ -202,6 +202,31 @@ def test_channels_last_input_matches_torch():
         assert_same(a, b, 1e-9, 1e-9)
 
 
+@pytest.mark.parametrize("layout", ["input", "weight", "both", "neither", "permuted"])
+def test_output_memory_format_follows_input_or_weight(layout):
+    """PyTorch's CPU convolutions give a channels_last output when the input's or the weight's
+    strides suggest channels_last (plain, transposed and 3-d); a permuted non-NHWC input does
+    not count."""
+    x, w = RNG.standard_normal((2, 3, 5, 4)), RNG.standard_normal((4, 3, 2, 2))
+    strides = []
+    for lib in (ember, torch):
+        F, cl = tables.functional(lib), lib.channels_last
+        xt, wt = lib.tensor(x, dtype=lib.float32), lib.tensor(w, dtype=lib.float32)
+        if layout in ("input", "both"):
+            xt = xt.to(memory_format=cl)
+        if layout in ("weight", "both"):
+            wt = wt.to(memory_format=cl)
+        if layout == "permuted":
+            xt = xt.permute(0, 1, 3, 2).contiguous().permute(0, 1, 3, 2)
+        y = F.conv2d(xt, wt)
+        t = F.conv_transpose2d(xt, wt.transpose(0, 1))
+        x3 = lib.tensor(RNG.standard_normal((1, 2, 3, 3, 3)), dtype=lib.float32)
+        y3 = F.conv3d(x3.to(memory_format=lib.channels_last_3d) if layout == "input" else x3,
+                      lib.ones(2, 2, 1, 1, 1))
+        strides.append((y.stride(), t.stride(), y3.stride()))
+    assert strides[0] == strides[1]
+
+
 # ---- the seed's example (000): F.conv2d on an integer 5x5 input --------------------------------
 SEED_INPUT = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1],
               [2, 1, 0, 1, 1]]

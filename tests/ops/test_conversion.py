@@ -93,6 +93,74 @@ def test_contiguous_and_is_contiguous(layout):
         assert (ce.data_ptr() == e.data_ptr()) == (ct.data_ptr() == t.data_ptr())
 
 
+@pytest.mark.parametrize("shape, fmt", [((2, 3, 4, 5), "channels_last"),
+                                        ((2, 3, 1, 1), "channels_last"),
+                                        ((2, 3, 2, 4, 5), "channels_last_3d"),
+                                        ((2, 3, 4, 5), "contiguous_format"),
+                                        ((2, 3, 4), "channels_last"),
+                                        ((2, 3, 4, 5), "preserve_format")])
+def test_empty_takes_memory_format(shape, fmt):
+    """torch.empty(..., memory_format=): the format's strides, or torch's error."""
+    def make(lib):
+        return lib.empty(*shape, memory_format=getattr(lib, fmt)).stride()
+    try:
+        expected = make(torch)
+    except RuntimeError as error:
+        assert str(error_of(lambda: make(ember))) == str(error)
+        return
+    assert make(ember) == expected
+
+
+_LAYOUT_CASES = {
+    "relu": lambda lib, x, c: lib.relu(x),
+    "sigmoid": lambda lib, x, c: lib.sigmoid(x),
+    "gelu": lambda lib, x, c: lib.nn.functional.gelu(x),
+    "silu": lambda lib, x, c: lib.nn.functional.silu(x),
+    "leaky_relu": lambda lib, x, c: lib.nn.functional.leaky_relu(x, 0.1),
+    "hardswish": lambda lib, x, c: lib.nn.functional.hardswish(x),
+    "elu": lambda lib, x, c: lib.nn.functional.elu(x),
+    "rrelu_eval": lambda lib, x, c: lib.nn.functional.rrelu(x),
+    "batch_norm_train": lambda lib, x, c: lib.nn.functional.batch_norm(
+        x, None, None, training=True),
+    "batch_norm_eval": lambda lib, x, c: lib.nn.functional.batch_norm(
+        x, lib.zeros(x.shape[1]), lib.ones(x.shape[1])),
+    "max_pool2d": lambda lib, x, c: lib.nn.functional.max_pool2d(x, 2),
+    "adaptive_avg": lambda lib, x, c: lib.nn.functional.adaptive_avg_pool2d(x, 2),
+    "global_avg": lambda lib, x, c: lib.nn.functional.adaptive_avg_pool2d(x, 1),
+    "x_mul_c": lambda lib, x, c: x * c,
+    "c_mul_x": lambda lib, x, c: c * x,
+    "x_add_c": lambda lib, x, c: lib.add(x, c, alpha=2),
+    "x_div_c": lambda lib, x, c: x / c,
+    "x_plus_1": lambda lib, x, c: x + 1,
+    "upsample_nearest": lambda lib, x, c: lib.nn.functional.interpolate(x, scale_factor=2),
+    "upsample_bilinear": lambda lib, x, c: lib.nn.functional.interpolate(
+        x, size=(3, 7), mode="bilinear", antialias=True),
+    "softmax": lambda lib, x, c: lib.softmax(x, 1),
+    "log_softmax": lambda lib, x, c: lib.log_softmax(x, -1),
+    "layer_norm": lambda lib, x, c: lib.nn.functional.layer_norm(x, x.shape[-1:]),
+    "group_norm": lambda lib, x, c: lib.nn.functional.group_norm(x, 1),
+    "pad_constant": lambda lib, x, c: lib.nn.functional.pad(x, (1, 2, 0, 1)),
+    "pad_reflect": lambda lib, x, c: lib.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"),
+    "pad_circular": lambda lib, x, c: lib.nn.functional.pad(x, (1, 1, 1, 1), mode="circular"),
+}
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "permuted"])
+@pytest.mark.parametrize("case", sorted(_LAYOUT_CASES))
+def test_outputs_keep_the_layout_torch_keeps(case, layout):
+    """A channels_last (or permuted) input: elementwise ops keep its stride order (the first
+    operand's for binary ops), batch norm and pooling the format it suggests, as torch."""
+    strides = []
+    for lib in (ember, torch):
+        x = _inputs(lib, layout) / 100
+        c = lib.from_numpy(np.linspace(1, 2, x.numel(), dtype=np.float32).reshape(x.shape))
+        with lib.no_grad():
+            strides.append(_LAYOUT_CASES[case](lib, x, c).stride())
+        x.requires_grad_()
+        strides.append(_LAYOUT_CASES[case](lib, x, c).stride())
+    assert strides[:2] == strides[2:]
+
+
 def test_memory_format_errors_and_objects():
     """Rank errors, contiguous(preserve_format) on a non-contiguous tensor, reprs, pickling."""
     import pickle

@@ -1,5 +1,8 @@
 """Tensor creation, checked against torch: inferred dtypes, shapes, values, memory sharing, RNG."""
 
+import array
+import collections
+
 import numpy as np
 import pytest
 import torch
@@ -80,7 +83,46 @@ def test_tensors_in_lists_are_numbers(name):
                 exact=True)
 
 
+class _Pair:
+    """A sequence by __len__ and __getitem__ alone (torch's PySequence_Check)."""
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        if i >= 2:
+            raise IndexError(i)
+        return i * 1.5
+
+
+class _NoLen:
+    def __getitem__(self, i):
+        return 1
+
+
+OTHER_SEQUENCES = {
+    "deque of floats": lambda lib: collections.deque([1.0, 2.5]),
+    "deque of 0-d tensors": lambda lib: collections.deque([lib.tensor(1.5), 2]),
+    "deques in a list": lambda lib: [collections.deque([1, 2]), collections.deque([3, 4])],
+    "empty deque": lambda lib: collections.deque(),
+    "array.array of doubles": lambda lib: array.array("d", [1, 2]),
+    "memoryview": lambda lib: memoryview(b"ab"),
+    "UserList": lambda lib: collections.UserList([True, False]),
+    "__len__ and __getitem__": lambda lib: _Pair(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_SEQUENCES))
+def test_tensor_of_other_sequences(name):
+    """torch.tensor reads any sequence (a deque of returns in REINFORCE) item by item."""
+    assert_same(ember.tensor(OTHER_SEQUENCES[name](ember)),
+                torch.tensor(OTHER_SEQUENCES[name](torch)), exact=True)
+    assert_same(ember.tensor(OTHER_SEQUENCES[name](ember), dtype=ember.float64),
+                torch.tensor(OTHER_SEQUENCES[name](torch), dtype=torch.float64), exact=True)
+
+
 @pytest.mark.parametrize("data", [lambda lib: [lib.ones(2), lib.ones(2)], lambda lib: [None],
+                                  lambda lib: _NoLen(), lambda lib: {1: 2}, lambda lib: {1, 2},
                                   lambda lib: None, lambda lib: object()])
 def test_data_that_is_not_numbers_raises_as_torch(data):
     expected = error_of(lambda: torch.tensor(data(torch)))

@@ -31,6 +31,14 @@ def test_parameter_errors(call):
     assert type(error_of(lambda: call(ember))) is type(error_of(lambda: call(torch)))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "uint8"])
+def test_multinomial_dtype_error_names_the_scalar_type(dtype):
+    """torch's message names the dtype as ATen's scalar type ("got: Long")."""
+    errors = [str(error_of(lambda m=m: m.multinomial(m.ones(3, dtype=getattr(m, dtype)), 1)))
+              for m in (ember, torch)]
+    assert errors[0] == errors[1]
+
+
 # name -> (fill, expected mean, expected std) for 20000 draws
 FILLS = {
     "normal_": (lambda x: x.normal_(2.0, 0.5), 2.0, 0.5),

@@ -2,6 +2,9 @@
 printed tensors (indices, values, order, layout), the argument errors, and the switch as a
 context manager, a decorator and enable()/disable() acting on the constructors."""
 
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -154,3 +157,66 @@ def test_sparse_compressed_tensor(layout, with_size):
             assert repr(make(ember)) == repr(make(torch))
     else:
         assert_same_error(make, same_message=True, exact_type=True)
+
+
+# Programs in a fresh process (the warning is torch's TORCH_WARN_ONCE): which lines warn that
+# the invariant checks are implicitly off
+IMPLICIT_CHECKS = {
+    "coo twice": "i = torch.tensor([[0, 1]]); v = torch.tensor([1., 2.])\n"
+                 "torch.sparse_coo_tensor(i, v, (2,))\ntorch.sparse_coo_tensor(i, v, (2,))",
+    "check_invariants=False first": "torch.sparse_coo_tensor([[0]], [1.], check_invariants=False)"
+                                    "\ntorch.sparse_coo_tensor([[0]], [1.])",
+    "chosen by disable()": "torch.sparse.check_sparse_tensor_invariants.disable()\n"
+                           "torch.sparse_coo_tensor([[0]], [1.])",
+    "chosen in a with block": "with torch.sparse.check_sparse_tensor_invariants(False):\n"
+                              "    pass\ntorch.sparse_coo_tensor([[0]], [1.])",
+    "before the size error": "try:\n    torch.sparse_coo_tensor([[0]], [1.], (2, 2))\n"
+                             "except RuntimeError:\n    pass",
+    "csr": "torch.sparse_csr_tensor([0, 1], [0], [1.], (1, 1))",
+    "conversions and spdiags": "torch.eye(2).to_sparse()\n"
+                               "torch.sparse.spdiags(torch.ones(1, 3), torch.tensor([0]), (3, 3))",
+}
+
+
+def _implicit_check_warnings(lib_name, program, word="implicitly"):
+    """(first words, line) of the warnings holding `word` a fresh process running program
+    gives."""
+    script = textwrap.dedent("""\
+        import sys, warnings
+        warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            exec(compile(sys.argv[1], "<program>", "exec"), {"torch": __import__(sys.argv[2])})
+        print([(str(w.message)[:34], w.filename, w.lineno) for w in caught
+               if sys.argv[3] in str(w.message)])""")
+    done = subprocess.run([sys.executable, "-c", script, program, lib_name, word],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(IMPLICIT_CHECKS))
+def test_implicitly_disabled_checks_warn_once_as_torch(name):
+    """torch warns once per process, at the constructor's line, when a sparse constructor gets
+    no check_invariants= and the program never chose (the GCN example's adjacency matrix)."""
+    expected = _implicit_check_warnings("torch", IMPLICIT_CHECKS[name])
+    assert _implicit_check_warnings("ember", IMPLICIT_CHECKS[name]) == expected
+    assert ("Sparse invariant" in expected) == (name not in ("chosen by disable()",
+                                                            "chosen in a with block",
+                                                            "conversions and spdiags"))
+
+
+BETA = {
+    "dense to CSR twice": "x = torch.eye(2)\nx.to_sparse_csr()\nx.to_sparse_csr()",
+    "dense to CSC": "torch.eye(2).to_sparse(layout=torch.sparse_csc)",
+    "CSC constructor": "torch.sparse_csc_tensor([0, 1, 2], [0, 1], [1., 2.])",
+    "COO only": "torch.eye(2).to_sparse()",
+    "COO times COO": "a = torch.eye(2).to_sparse()\nb = a @ a",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BETA))
+def test_compressed_layouts_warn_beta_once_as_torch(name):
+    """The first CSR/CSC tensor a process makes warns (naming its layout) at the program's line."""
+    expected = _implicit_check_warnings("torch", BETA[name], "beta state")
+    assert _implicit_check_warnings("ember", BETA[name], "beta state") == expected
+    assert ("tensor support" in expected) == (name != "COO only")

@@ -271,3 +271,58 @@ def test_sparse_copy_takes_the_source_size_and_refuses_dense_as_torch():
     (ae, at), (be, bt) = _pair(6, shape=(5, 2)), _pair(7, shape=(7, 2))
     assert_same_sparse(ae.clone().copy_(be), at.clone().copy_(bt))
     assert_same_error(lambda lib: (ae if lib is ember else at).clone().copy_(lib.ones(5, 2)))
+
+
+def _spmm_function(lib):
+    """pyGAT's SpecialSpmmFunction: a custom Function that saves a sparse tensor."""
+
+    class SpecialSpmm(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, indices, values, shape, b):
+            a = lib.sparse_coo_tensor(indices, values, shape)
+            ctx.save_for_backward(a, b)
+            ctx.N = shape[0]
+            return lib.matmul(a, b)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            a, b = ctx.saved_tensors
+            grad_a_dense = grad_output.matmul(b.t())
+            edge_idx = a._indices()[0, :] * ctx.N + a._indices()[1, :]
+            return None, grad_a_dense.view(-1)[edge_idx], None, a.t().matmul(grad_output)
+
+    return SpecialSpmm
+
+
+@QUIET
+def test_custom_function_saves_a_sparse_tensor():
+    """ctx.save_for_backward of a sparse tensor (graph attention's sparse spmm) as in torch."""
+    rng = np.random.default_rng(3)
+    edges, weights, dense = (np.array([[0, 1, 2, 2], [1, 0, 2, 0]]), rng.random(4, np.float32),
+                             rng.random((3, 2), np.float32))
+    results = []
+    for lib in (ember, torch):
+        values = lib.tensor(weights, requires_grad=True)
+        b = lib.tensor(dense, requires_grad=True)
+        out = _spmm_function(lib).apply(lib.tensor(edges), values, lib.Size([3, 3]), b)
+        out.sum().backward()
+        results.append((out, values.grad, b.grad))
+    for e, t in zip(*results):
+        assert_same(e, t)
+
+
+@QUIET
+def test_sparse_in_place_ops_count_versions_as_torch():
+    """A sparse tensor's _version counts its in-place changes (saved tensors check it)."""
+    versions = []
+    for lib in (ember, torch):
+        i, v = lib.tensor([[0, 1], [1, 0]]), lib.tensor([1., 2.])
+        a = lib.sparse_coo_tensor(i, v, (2, 2))
+        seen = [a._version]
+        for change in (lambda: a.mul_(2), lambda: a.add_(a), lambda: a.sub_(a),
+                       lambda: a.div_(2), lambda: a.neg_(), lambda: a.zero_(),
+                       lambda: a.copy_(lib.sparse_coo_tensor(i, v, (2, 2)))):
+            change()
+            seen.append(a._version)
+        versions.append(seen)
+    assert versions[0] == versions[1] == list(range(8))

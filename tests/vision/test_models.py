@@ -115,6 +115,32 @@ def test_weights_enum_names():
     assert "resnet18" in models.list_models() and "vgg19_bn" in models.list_models()
 
 
+def test_legacy_pretrained_flag_warns_as_torchvision(monkeypatch):
+    """pretrained=/weights=<bool>: torchvision 0.28's two deprecation warnings (its
+    handle_legacy_interface) and the builder's IMAGENET1K_V1 (not DEFAULT) for True."""
+    with pytest.warns(UserWarning) as record:
+        net = models.alexnet(pretrained=False)
+    assert [str(w.message) for w in record] == [
+        "The parameter 'pretrained' is deprecated since 0.13 and may be removed in the future, "
+        "please use 'weights' instead.",
+        "Arguments other than a weight enum or `None` for 'weights' are deprecated since 0.13 "
+        "and may be removed in the future. The current behavior is equivalent to passing "
+        "`weights=None`."]
+    assert isinstance(net, models.AlexNet)
+    fetched = []
+    monkeypatch.setattr(models.resnet, "fetch_state", lambda w, p: fetched.append(w))
+    monkeypatch.setattr(models.resnet, "load_weights", lambda model, state: model)
+    monkeypatch.setattr(models.resnet, "ResNet", lambda *a, **k: None)
+    with pytest.warns(UserWarning) as record:
+        models.resnet50(weights=True)  # a flag as weights: only the second warning
+    assert [str(w.message) for w in record] == [
+        "Arguments other than a weight enum or `None` for 'weights' are deprecated since 0.13 "
+        "and may be removed in the future. The current behavior is equivalent to passing "
+        "`weights=ResNet50_Weights.IMAGENET1K_V1`. You can also use "
+        "`weights=ResNet50_Weights.DEFAULT` to get the most up-to-date weights."]
+    assert fetched == [models.ResNet50_Weights.IMAGENET1K_V1]
+
+
 def test_local_checkpoint_and_cached_weights(tmp_path, monkeypatch):
     ember.manual_seed(1)
     source = models.resnet18()

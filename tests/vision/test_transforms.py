@@ -434,7 +434,8 @@ def test_v2_names():
                            v2.RandomHorizontalFlip(p=1.0)])
     img = _rgb(3, 4)
     out = pipeline(img)
-    expected = np.asarray(img)[:, ::-1].transpose(2, 0, 1).astype(np.float32) / 255
+    # v2 scales by multiplying by 1 / 255 (v1 divides by 255)
+    expected = np.asarray(img)[:, ::-1].transpose(2, 0, 1).astype(np.float32) * np.float32(1 / 255)
     np.testing.assert_array_equal(out.numpy(), expected)
     assert v2.ToDtype(ember.int64)(ember.ones(1, 2, 2)).dtype == ember.int64
 
@@ -462,3 +463,77 @@ def test_module_transforms_go_in_sequential():
                                   np.float32(0.25))
     assert isinstance(T.Resize(3), nn.Module) and not isinstance(T.ToTensor(), nn.Module)
     assert "(1): RandomHorizontalFlip(p=1.0)" in repr(pipeline)
+
+
+def _torchvision_tensor_resize(array, size, mode):
+    """torchvision's F_t.resize written with PyTorch: interpolate in float32, integer images
+    rounded back, antialias for bilinear/bicubic only."""
+    x = torch.from_numpy(array)[None]
+    dtype, cast = x.dtype, x.dtype not in (torch.float32, torch.float64)
+    x = x.float() if cast else x
+    smooth = mode in ("bilinear", "bicubic")
+    y = torch.nn.functional.interpolate(x, size=size, mode=mode,
+                                        align_corners=False if smooth else None,
+                                        antialias=smooth)[0]
+    return y.round().to(dtype) if cast else y
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_tensor_resize_is_torchvisions_interpolate(mode, dtype):
+    """Tensors resize through `interpolate` as in torchvision (nearest is its legacy floor
+    rule, not PIL's pixel-center one)."""
+    array = np.random.default_rng(1).integers(0, 256, (3, 20, 30)).astype(dtype)
+    out = T.Resize((7, 9), interpolation=T.InterpolationMode(mode))(ember.from_numpy(array))
+    expected = _torchvision_tensor_resize(array, (7, 9), mode)
+    assert out.dtype == getattr(ember, dtype) and tuple(out.shape) == (3, 7, 9)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6,
+                               atol=1e-4 if dtype == "float32" else 0)
+
+
+def _grid_transform_reference(img, matrix, mode, fill, size=None):
+    """torchvision's tensor rotate/affine written with PyTorch: an affine grid about the image
+    centre, grid_sample, the fill blended through a sampled mask of ones."""
+    h, w = img.shape[-2:]
+    ow, oh = size or (w, h)
+    theta = torch.tensor(matrix, dtype=torch.float32).reshape(1, 2, 3)
+    base = torch.empty(1, oh, ow, 3)
+    base[..., 0].copy_(torch.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, steps=ow))
+    base[..., 1].copy_(torch.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, steps=oh).unsqueeze_(-1))
+    base[..., 2].fill_(1)
+    grid = base.view(1, oh * ow, 3).bmm(theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h]))
+    x = torch.cat((img[None], torch.ones(1, 1, h, w)), dim=1)
+    x = torch.nn.functional.grid_sample(x, grid.view(1, oh, ow, 2), mode=mode,
+                                        padding_mode="zeros", align_corners=False)
+    mask, x = x[:, -1:].expand_as(x[:, :-1]), x[:, :-1]
+    fill_img = torch.tensor(fill).view(1, -1, 1, 1).expand_as(x)
+    if mode == "nearest":
+        x = x.clone()
+        x[mask < 0.5] = fill_img[mask < 0.5]
+    else:
+        x = x * mask + (1.0 - mask) * fill_img
+    return x[0]
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_tensor_rotation_and_affine_sample_a_grid_as_torchvision(mode):
+    """Tensor images rotate/shear through grid_sample (PIL's bilinear differs at the borders),
+    RandomRotation passing its fill per channel; PIL images keep PIL's kernels."""
+    x = _floats((3, 11, 14))
+    interp = T.InterpolationMode(mode)
+    ember.manual_seed(4)
+    out = T.RandomRotation(30, interpolation=interp, fill=0.5)(ember.from_numpy(x))
+    ember.manual_seed(4)
+    angle = ember.empty(1).uniform_(-30.0, 30.0).item()
+    matrix = F._inverse_affine_matrix([0.0, 0.0], -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    expected = _grid_transform_reference(torch.from_numpy(x), matrix, mode, [0.5] * 3)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), atol=2e-6)
+    out = F.affine(ember.from_numpy(x), angle=20, translate=[1, 2], scale=1.1, shear=[5.0, 3.0],
+                   interpolation=interp, fill=[0.0, 0.5, 1.0])
+    matrix = F._inverse_affine_matrix([0.0, 0.0], 20, [1.0, 2.0], 1.1, [5.0, 3.0])
+    expected = _grid_transform_reference(torch.from_numpy(x), matrix, mode, [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), atol=2e-6)
+    wide = F.rotate(ember.from_numpy(x), 30, interpolation=interp, expand=True, fill=[0.0])
+    assert tuple(wide.shape) == (3, 17, 18)  # PIL's expanded size for 14x11 at 30 degrees
+    with pytest.raises(TypeError):  # torchvision's RandomRotation fails on fill=None tensors
+        T.RandomRotation(10, fill=None)(ember.from_numpy(x))

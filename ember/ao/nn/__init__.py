@@ -1,5 +1,5 @@
 """Quantized neural-network modules (matches `torch.ao.nn`)."""
 
-from ember.ao.nn import quantized
+from ember.ao.nn import intrinsic, quantized
 
-__all__ = ["quantized"]
+__all__ = ["intrinsic", "quantized"]

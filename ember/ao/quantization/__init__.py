@@ -22,6 +22,11 @@ from ember.ao.quantization.qconfig import (QConfig, QConfigAny, QConfigDynamic,
                                            float16_static_qconfig,
                                            float_qparams_weight_only_qconfig,
                                            per_channel_dynamic_qconfig, qconfig_equals)
+from ember.ao.quantization.fuse_modules import (fuse_known_modules, fuse_modules,
+                                                fuse_modules_qat)
+from ember.ao.quantization.fuser_method_mappings import (fuse_conv_bn, fuse_conv_bn_relu,
+                                                         fuse_convtranspose_bn, fuse_linear_bn,
+                                                         get_fuser_method)
 from ember.ao.quantization.quantization_mappings import (
     get_default_dynamic_quant_module_mappings, get_default_qconfig_propagation_list,
     get_dynamic_quant_module_class)
@@ -40,4 +45,6 @@ __all__ = ["MinMaxObserver", "MovingAverageMinMaxObserver", "NoopObserver", "Obs
            "float_qparams_weight_only_qconfig", "per_channel_dynamic_qconfig", "qconfig_equals",
            "get_default_dynamic_quant_module_mappings", "get_default_qconfig_propagation_list",
            "get_dynamic_quant_module_class", "convert", "propagate_qconfig_",
-           "quantize_dynamic", "swap_module"]
+           "quantize_dynamic", "swap_module", "fuse_conv_bn", "fuse_conv_bn_relu",
+           "fuse_convtranspose_bn", "fuse_known_modules", "fuse_linear_bn", "fuse_modules",
+           "fuse_modules_qat", "get_fuser_method"]

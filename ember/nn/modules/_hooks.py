@@ -20,6 +20,7 @@ from collections import OrderedDict
 
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
+from ember.autograd.engine import checked_hook_result
 from ember.autograd.function import NOT_A_TENSOR_EDGE, Function
 from ember.ops.nn_ops import Linear
 
@@ -186,10 +187,11 @@ class _HookIdentity(Function):
     @staticmethod
     def backward(ctx, *grads):
         if ctx.side == "output":
-            grads = ctx.state.on_grad_output(grads)
+            new = ctx.state.on_grad_output(grads)
         else:
-            grads = ctx.state.on_grad_input(grads)
-        return (None, None) + tuple(grads)
+            new = ctx.state.on_grad_input(grads)
+        # torch checks what the module's hooks chose as a node hook named 'hook' would be
+        return (None, None) + tuple(checked_hook_result("hook", g, n) for g, n in zip(grads, new))
 
 
 class BackwardHookState:

@@ -57,6 +57,16 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
+def _convert_for_to(t, dtype, memory_format):
+    """t as Module.to makes it: floating and complex tensors in dtype (integer and bool ones
+    keep theirs), and only 4-D and 5-D ones in memory_format."""
+    if dtype is None or not (t.dtype.is_floating_point or t.dtype.is_complex):
+        dtype = t.dtype
+    if memory_format is not None and t.dim() in (4, 5):
+        return t.to(dtype, memory_format=memory_format)
+    return t.to(dtype)
+
+
 class Module(_ModuleStateDict, _ModuleHooks):
     """Base class for all neural network modules (matches `torch.nn.Module`)."""
 
@@ -416,8 +426,9 @@ class Module(_ModuleStateDict, _ModuleHooks):
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """Cast floating-point parameters and buffers; CPU only (matches `Module.to`)."""
-        dtype = kwargs.get("dtype")
+        """Cast floating-point parameters and buffers (and lay out the 4-D/5-D ones in
+        `memory_format`); CPU only (matches `Module.to`)."""
+        dtype, memory_format = kwargs.get("dtype"), kwargs.get("memory_format")
         check_device(kwargs.get("device"))
         for arg in args:
             if isinstance(arg, Tensor):
@@ -426,21 +437,19 @@ class Module(_ModuleStateDict, _ModuleHooks):
                 dtype = arg
             elif isinstance(arg, (str, _device_type, int)):
                 check_device(arg)
-        if dtype is None:
+        if dtype is None and memory_format is None:
             return self
-        if not (dtype.is_floating_point or dtype.is_complex):
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
-        if dtype.is_complex:
+        if dtype is not None and dtype.is_complex:
             _warn(
                 "Complex modules are a new feature under active development whose design may "
                 "change, and some modules might not work as expected when using complex tensors "
                 "as parameters or buffers. Please file an issue at https://github.com/pytorch/"
                 "pytorch/issues/new?template=bug-report.yml if a complex module does not work as "
                 "expected.", stacklevel=2)
-        # to() converts floating and complex tensors; integer and bool ones keep their dtype.
-        return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point or
-                           t.dtype.is_complex else t)
+        return self._apply(lambda t: _convert_for_to(t, dtype, memory_format))
 
     def _cast_floats(self, dtype) -> "Module":
         return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)

@@ -19,11 +19,17 @@ from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
 from ember.ops import creation
 from ember.ops import rnn as _rnn
+from ember.ops._node_names import renamed_node  # NOTE [grad_fn names of composite ops]
 from ember.ops.scatter import index_select
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+_ONEDNN_DTYPES = (_dtype.float32, _dtype.bfloat16)  # the LSTM torch's CPU runs with oneDNN
+_PROJECTION_WARNING = ("LSTM with projections is not supported with oneDNN. Using default "
+                       "implementation. (Triggered internally at "
+                       "/__w/pytorch/pytorch/aten/src/ATen/native/RNN.cpp:1512.)")
+_PROJECTION_WARNED = [False]
 
 
 def _empty(*shape, dtype=None):
@@ -236,8 +242,26 @@ class RNNBase(Module):
         rows = x.reshape(steps * batch, x.shape[2])
         out, finals = _rnn.run_layers(self.mode, rows, [batch] * steps, hx, weights,
                                       self.num_layers, self.bidirectional, dropout)
-        out = out.reshape(steps, batch, out.shape[-1])
-        return (out.transpose(0, 1) if self.batch_first else out), finals
+        out = renamed_node(out.reshape(steps, batch, out.shape[-1]), self._output_node(x))
+        if not self.batch_first:
+            return out, finals
+        # (torch's LSTM transposes its output back; RNN and GRU, in place: transpose_)
+        out = out.transpose(0, 1)
+        return renamed_node(out, "TransposeBackward1") if self.mode != "LSTM" else out, finals
+
+    def _output_node(self, x) -> str:
+        """The grad_fn name of torch's padded output (before batch_first's transpose): the
+        directions' cat, oneDNN's LSTM layer (float32 or bfloat16, no projections) or the
+        stacked steps."""
+        if self.bidirectional:
+            return "CatBackward0"
+        if self.mode == "LSTM" and x.dtype in _ONEDNN_DTYPES:
+            if not self.proj_size:
+                return "MkldnnRnnLayerBackward0"
+            if not _PROJECTION_WARNED[0]:  # (TORCH_WARN_ONCE, at the module's call of the op)
+                _PROJECTION_WARNED[0] = True
+                _warn(_PROJECTION_WARNING, UserWarning, stacklevel=3)
+        return "StackBackward0"
 
     def _finish(self, output, hidden, how):
         """Wrap packed output, restore the batch order, drop the batch dim of unbatched input."""

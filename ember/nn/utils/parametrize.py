@@ -57,8 +57,10 @@ class ParametrizationList(ModuleList):
     def right_inverse(self, value):
         """Store `value` as the new original(s), through each right_inverse in reverse."""
         for module in reversed(list(self)):
-            if hasattr(module, "right_inverse"):
-                value = module.right_inverse(value)
+            if not hasattr(module, "right_inverse"):  # (registering assumed the identity)
+                raise RuntimeError(f"parametrization {type(module).__name__} does not "
+                                   "implement right_inverse.")
+            value = module.right_inverse(value)
         if self.is_tensor:
             self.original.data = value.detach()
         else:

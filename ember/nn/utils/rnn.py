@@ -15,6 +15,7 @@ from ember import _dtype
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.ops.creation import full
+from ember.ops._node_names import renamed_node  # NOTE [grad_fn names of composite ops]
 from ember.ops.joins import cat
 from ember.ops.scatter import index_select
 from ember.ops.sort import sort
@@ -149,7 +150,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     mask = xp.arange(int(lens[0]))[:, None] < lens[None, :]
     rows = xp.flatnonzero(mask)
     flat = input.reshape((steps * batch,) + tuple(input.shape[2:]))
-    data = index_select(flat, 0, _long(rows))
+    data = renamed_node(index_select(flat, 0, _long(rows)), "PackPaddedSequenceBackward0")
     return PackedSequence(data, _long(mask.sum(1)), sorted_indices, None)
 
 
@@ -176,6 +177,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     tail = tuple(data.shape[1:])
     pad = full((1,) + tail, padding_value, dtype=data.dtype)
     padded = index_select(cat([data, pad], 0), 0, _long(source)).reshape((steps, batch) + tail)
+    padded = renamed_node(padded, "CopySlices")  # (torch copies the steps into a new tensor)
     lengths = mask.sum(0)
     if batch_first:
         padded = padded.transpose(0, 1)
@@ -226,7 +228,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     dtype = sequences[0].dtype
     pad = full((1,) + tail, padding_value, dtype=dtype)
     joined = cat(list(sequences) + [pad], 0)
-    return index_select(joined, 0, _long(source.ravel())).reshape(source.shape + tail)
+    padded = index_select(joined, 0, _long(source.ravel())).reshape(source.shape + tail)
+    return renamed_node(padded, "CopySlices")  # (torch copies the sequences into a new tensor)
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False):

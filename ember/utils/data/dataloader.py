@@ -140,26 +140,28 @@ class DataLoader:
     def __iter__(self):
         if self.num_workers == 0:
             self._warn_pin_memory()
-            return _SingleProcessIterator(self)
+            return _SingleProcessDataLoaderIter(self)
         if self.persistent_workers:
             if self._iterator is None:
                 self._warn_pin_memory()
-                self._iterator = _MultiProcessIterator(self)
+                self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator._reset(self)
             return self._iterator
         self._warn_pin_memory()
-        return _MultiProcessIterator(self)
+        return _MultiProcessingDataLoaderIter(self)
 
     def _warn_pin_memory(self):
-        """torch's warnings when an iterator starts: pinned memory needs an accelerator."""
+        """torch's warnings when an iterator starts: pinned memory needs an accelerator. They
+        name a line of the library, as torch's do (its iterator's base class warns with
+        stacklevel=2, which is its subclass's `super().__init__` call)."""
         if self.pin_memory and self.pin_memory_device:
             _warn("pin_memory_device is deprecated, the current accelerator will be "
                           f"used as the device,ignore pin_memory_device="
-                          f"'{self.pin_memory_device}'.", stacklevel=3)
+                          f"'{self.pin_memory_device}'.", stacklevel=2)
         if self.pin_memory:  # ember has no accelerator
             _warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", stacklevel=3)
+                          "then device pinned memory won't be used.", stacklevel=2)
 
     def __len__(self):
         if self._is_iterable:
@@ -172,7 +174,7 @@ class DataLoader:
         return len(self._index_sampler)
 
 
-class _BaseIterator:
+class _BaseDataLoaderIter:
     def __init__(self, loader):
         self._dataset = loader.dataset
         self._is_iterable = loader._is_iterable
@@ -199,7 +201,7 @@ class _BaseIterator:
         return data
 
 
-class _SingleProcessIterator(_BaseIterator):
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     """Fetch and collate each batch in the calling process."""
 
     def __init__(self, loader):
@@ -213,7 +215,7 @@ class _SingleProcessIterator(_BaseIterator):
         return self._fetcher.fetch(index)
 
 
-class _MultiProcessIterator(_BaseIterator):
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Hand out batches made by worker processes, in sampler order (see NOTE [Worker
     protocol] in _worker.py).
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ember._warnings import warn
 from ember.serialization import load
 from ember.vision import transforms as T
 from ember.vision.datasets.utils import download_url
@@ -107,9 +108,8 @@ class WeightsEnum(Enum):
 
 def handle_legacy(weights_enum, weights, kwargs: dict):
     """Resolve `weights` (and the legacy `pretrained=True`) to a member of weights_enum."""
-    pretrained = kwargs.pop("pretrained", None)
-    if pretrained is not None and weights is None and pretrained:
-        weights = "DEFAULT"
+    if isinstance(weights, bool) or (weights is None and "pretrained" in kwargs):
+        weights = _legacy_weights(weights_enum, weights, kwargs)
     weights = weights_enum.verify(weights)
     if weights is not None:
         num_classes = kwargs.get("num_classes", 1000)
@@ -117,6 +117,26 @@ def handle_legacy(weights_enum, weights, kwargs: dict):
             raise ValueError(f"The parameter 'num_classes' expected value 1000 but got "
                              f"{num_classes} instead.")
     return weights
+
+
+def _legacy_weights(weights_enum, weights, kwargs: dict):
+    """The weights a legacy `pretrained=flag` (or `weights=flag`) stands for, with
+    torchvision's deprecation warnings (its `handle_legacy_interface`)."""
+    flag_as_weights = isinstance(weights, bool)
+    pretrained = weights if flag_as_weights else kwargs.pop("pretrained")
+    # the legacy default is every builder's first ImageNet checkpoint, not its DEFAULT
+    default = weights_enum.IMAGENET1K_V1 if pretrained else None
+    if not flag_as_weights:
+        warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in the "
+             "future, please use 'weights' instead.")
+    message = ("Arguments other than a weight enum or `None` for 'weights' are deprecated since "
+               "0.13 and may be removed in the future. The current behavior is equivalent to "
+               f"passing `weights={default}`.")
+    if pretrained:
+        message += (f" You can also use `weights={weights_enum.__name__}.DEFAULT` to get the "
+                    "most up-to-date weights.")
+    warn(message)
+    return default
 
 
 def fetch_state(weights, progress: bool = True):

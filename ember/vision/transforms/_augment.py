@@ -50,6 +50,16 @@ def _aspect_ratio(log_ratio) -> float:
     return float(np.float32(math.exp(_uniform(log_ratio[0], log_ratio[1]))))
 
 
+def _tensor_fill(img, fill):
+    """A tensor image's fill as torchvision's RandomRotation/RandomAffine pass it: one float
+    per channel (a fill of None fails there, as in torchvision); a PIL image's as given."""
+    if not isinstance(img, Tensor):
+        return fill
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * F.get_dimensions(img)[0]
+    return [float(f) for f in fill]
+
+
 def _setup_angle(x, name: str, req_sizes=(2,)) -> list:
     if isinstance(x, numbers.Number):
         if x < 0:
@@ -142,24 +152,7 @@ class RandomResizedCrop(Transform):
     @staticmethod
     def get_params(img, scale, ratio) -> tuple:
         """(top, left, h, w): ten tries at a random area/ratio, else a central crop."""
-        _, height, width = F.get_dimensions(img)
-        area = height * width
-        log_ratio = _log_ratio(ratio)
-        for _ in range(10):
-            target_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = _aspect_ratio(log_ratio)
-            w = round(math.sqrt(target_area * aspect_ratio))
-            h = round(math.sqrt(target_area / aspect_ratio))
-            if 0 < w <= width and 0 < h <= height:
-                return _randint(height - h + 1), _randint(width - w + 1), h, w
-        in_ratio = float(width) / float(height)
-        if in_ratio < min(ratio):
-            w, h = width, round(width / min(ratio))
-        elif in_ratio > max(ratio):
-            h, w = height, round(height * max(ratio))
-        else:
-            w, h = width, height
-        return (height - h) // 2, (width - w) // 2, h, w
+        return resized_crop_params(img, scale, ratio, _aspect_ratio)
 
     def forward(self, img):
         i, j, h, w = self.get_params(img, self.scale, self.ratio)
@@ -171,6 +164,29 @@ class RandomResizedCrop(Transform):
         ratio = tuple(round(r, 4) for r in self.ratio)
         return (f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
                 f"interpolation={self.interpolation.value}, antialias={self.antialias})")
+
+
+def resized_crop_params(img, scale, ratio, aspect_ratio_of) -> tuple:
+    """RandomResizedCrop's (top, left, h, w), the aspect ratio drawn by aspect_ratio_of(log
+    ratio bounds) (v1 takes its exp in float32, v2 in float64)."""
+    _, height, width = F.get_dimensions(img)
+    area = height * width
+    log_ratio = _log_ratio(ratio)
+    for _ in range(10):
+        target_area = area * _uniform(scale[0], scale[1])
+        aspect_ratio = aspect_ratio_of(log_ratio)
+        w = round(math.sqrt(target_area * aspect_ratio))
+        h = round(math.sqrt(target_area / aspect_ratio))
+        if 0 < w <= width and 0 < h <= height:
+            return _randint(height - h + 1), _randint(width - w + 1), h, w
+    in_ratio = float(width) / float(height)
+    if in_ratio < min(ratio):
+        w, h = width, round(width / min(ratio))
+    elif in_ratio > max(ratio):
+        h, w = height, round(height * max(ratio))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
 
 
 class RandomRotation(Transform):
@@ -190,8 +206,9 @@ class RandomRotation(Transform):
         return _uniform(float(degrees[0]), float(degrees[1]))
 
     def forward(self, img):
+        fill = _tensor_fill(img, self.fill)
         angle = self.get_params(self.degrees)
-        return F.rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
 
     def __repr__(self) -> str:
         text = (f"{type(self).__name__}(degrees={self.degrees}, interpolation="
@@ -243,8 +260,8 @@ class RandomAffine(Transform):
     def forward(self, img):
         params = self.get_params(self.degrees, self.translate, self.scale, self.shear,
                                  F.get_image_size(img))
-        return F.affine(img, *params, interpolation=self.interpolation, fill=self.fill,
-                        center=self.center)
+        return F.affine(img, *params, interpolation=self.interpolation,
+                        fill=_tensor_fill(img, self.fill), center=self.center)
 
     def __repr__(self) -> str:
         text = f"{type(self).__name__}(degrees={self.degrees}"

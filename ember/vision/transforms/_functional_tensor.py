@@ -72,55 +72,29 @@ def vflip(img: Tensor) -> Tensor:
     return _wrap(img._data[..., ::-1, :].copy())
 
 
-def _per_plane(img: Tensor, fn) -> Tensor:
-    """Apply fn(plane, channel) (PIL 'F' image -> PIL 'F' image) to every (H, W) plane."""
-    from PIL import Image
+def resize(img: Tensor, size, interpolation: str, antialias=True) -> Tensor:
+    """torchvision's tensor resize: `interpolate` in float32 (another float dtype as it is),
+    integer images rounded back (bicubic uint8 clamped first); antialias only for bilinear
+    and bicubic."""
+    from ember.nn.functional import interpolate
 
-    array = img._data
-    channels = 1 if array.ndim == 2 else array.shape[-3]
-    planes = array.reshape((-1,) + array.shape[-2:]).astype(np.float32)
-    out = np.stack([np.asarray(fn(Image.fromarray(p), k % channels))
-                    for k, p in enumerate(planes)])
-    out = out.reshape(array.shape[:-2] + out.shape[-2:])
-    if array.dtype.kind in "iub":
-        info = np.iinfo(array.dtype) if array.dtype.kind != "b" else None
-        out = np.round(out)
-        if info is not None:
-            out = np.clip(out, info.min, info.max)
-    return _wrap(out.astype(array.dtype))
-
-
-def _channel_fills(fill, channels: int) -> list:
-    """One float fill value per channel (a number, or a sequence of 1 or C values)."""
-    if fill is None:
-        return [0.0] * channels
-    if np.isscalar(fill):
-        return [float(fill)] * channels
-    fill = [float(v) for v in fill]
-    if len(fill) == 1:
-        return fill * channels
-    if len(fill) != channels:
-        raise ValueError(f"The number of elements in 'fill' does not match the number of "
-                         f"channels of the image ({len(fill)} != {channels})")
-    return fill
-
-
-def resize(img: Tensor, size, interpolation) -> Tensor:
-    return _per_plane(img, lambda p, c: p.resize((size[1], size[0]), interpolation))
-
-
-def rotate(img: Tensor, angle, interpolation, expand=False, center=None, fill=None) -> Tensor:
-    fills = _channel_fills(fill, get_dimensions(img)[0])
-    return _per_plane(img, lambda p, c: p.rotate(angle, interpolation, expand, center,
-                                                 fillcolor=fills[c]))
-
-
-def affine(img: Tensor, matrix, interpolation, fill=None) -> Tensor:
-    from PIL import Image
-
-    fills = _channel_fills(fill, get_dimensions(img)[0])
-    return _per_plane(img, lambda p, c: p.transform(p.size, Image.AFFINE, matrix,
-                                                    interpolation, fillcolor=fills[c]))
+    antialias = bool(antialias) and interpolation in ("bilinear", "bicubic")
+    squeeze, out_dtype = img.ndim < 4, img.dtype
+    x = img.unsqueeze(0) if squeeze else img
+    cast = x.dtype.name not in ("float32", "float64")
+    if cast:
+        x = x.float()
+    align_corners = False if interpolation in ("bilinear", "bicubic") else None
+    x = interpolate(x, size=list(size), mode=interpolation, align_corners=align_corners,
+                    antialias=antialias)
+    if interpolation == "bicubic" and out_dtype.name == "uint8":
+        x = x.clamp(min=0, max=255)
+    if squeeze:
+        x = x.squeeze(0)
+    if cast:
+        x = (x.round() if out_dtype.name in ("uint8", "int8", "int16", "int32", "int64")
+             else x).to(out_dtype)
+    return x
 
 
 def _blend(x: np.ndarray, y, ratio: float) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.vision.transforms import _functional_pil as F_pil
+from ember.vision.transforms import _geometry_tensor as F_g
 from ember.vision.transforms import _functional_tensor as F_t
 
 
@@ -216,10 +217,10 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     output = _output_size(height, width, size, max_size)
     if output == [height, width]:
         return img
-    mode = _pil_mode(_interpolation(interpolation))
+    interpolation = _interpolation(interpolation)
     if isinstance(img, Tensor):
-        return F_t.resize(img, output, mode)
-    return F_pil.resize(img, output, mode)
+        return F_t.resize(img, output, interpolation.value, antialias)
+    return F_pil.resize(img, output, _pil_mode(interpolation))
 
 
 def _padding_ltrb(padding) -> list:
@@ -303,10 +304,13 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
            center=None, fill=None):
     """Rotate counter-clockwise by angle degrees about center (the image centre by default)."""
     _check(img)
-    mode = _pil_mode(_interpolation(interpolation))
-    if isinstance(img, Tensor):
-        return F_t.rotate(img, angle, mode, expand, center, fill)
-    return F_pil.rotate(img, angle, mode, expand, center, fill)
+    interpolation = _interpolation(interpolation)
+    if isinstance(img, Tensor):  # (a tensor rotates about the centre through grid_sample)
+        _, height, width = get_dimensions(img)
+        matrix = _inverse_affine_matrix(F_g.centred(center, width, height), -angle, [0.0, 0.0],
+                                        1.0, [0.0, 0.0])
+        return F_g.rotate(img, matrix, interpolation.value, expand, fill)
+    return F_pil.rotate(img, angle, _pil_mode(interpolation), expand, center, fill)
 
 
 def _inverse_affine_matrix(center, angle, translate, scale, shear) -> list:
@@ -336,12 +340,14 @@ def affine(img, angle: float, translate, scale: float, shear,
     if scale <= 0.0:
         raise ValueError("Argument scale should be positive")
     _, height, width = get_dimensions(img)
+    interpolation = _interpolation(interpolation)
+    if isinstance(img, Tensor):  # (centred coordinates, grid_sample: torchvision's tensor path)
+        matrix = _inverse_affine_matrix(F_g.centred(center, width, height), angle,
+                                        [1.0 * t for t in translate], scale, shear)
+        return F_g.affine(img, matrix, interpolation.value, fill)
     center = [width * 0.5, height * 0.5] if center is None else center
     matrix = _inverse_affine_matrix(center, angle, translate, scale, shear)
-    mode = _pil_mode(_interpolation(interpolation))
-    if isinstance(img, Tensor):
-        return F_t.affine(img, matrix, mode, fill)
-    return F_pil.affine(img, matrix, mode, fill)
+    return F_pil.affine(img, matrix, _pil_mode(interpolation), fill)
 
 
 # ---- colour ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, copy_state, to_ember
+from tests.differential import assert_same, copy_state, error_of, to_ember
 
 
 def _build(nn):
@@ -367,6 +367,22 @@ def test_to_and_dtype_conversion():
         e.cuda()
     with pytest.raises(AssertionError, match="CUDA"):
         e.to("cuda")
+
+
+def test_to_memory_format_lays_out_4d_and_5d_tensors():
+    """Module.to(memory_format=...) restrides only the 4-D/5-D parameters and buffers (with a
+    dtype too: the floating ones cast); a 5-D one refuses channels_last, as in torch."""
+    def strides(lib, **kwargs):
+        m = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4), lib.nn.Linear(2, 2))
+        m.register_buffer("mask", lib.ones(2, 3, 2, 2, dtype=lib.int64))
+        m = m.to(memory_format=lib.channels_last, **kwargs)
+        return [(tuple(t.shape), t.stride(), str(t.dtype).split(".")[1])
+                for t in [*m.parameters(), *m.buffers()]]
+    assert strides(ember) == strides(torch)
+    assert strides(ember, dtype=ember.float64) == strides(torch, dtype=torch.float64)
+    errors = [error_of(lambda lib=lib: lib.nn.Conv3d(1, 1, 1).to(
+        memory_format=lib.channels_last)) for lib in (ember, torch)]
+    assert str(errors[0]) == str(errors[1])
 
 
 def test_apply_visits_children_first():

@@ -384,6 +384,53 @@ def test_dropout_warning_with_one_layer():
             lib.nn.LSTM(3, 4, dropout=0.5)
 
 
+@pytest.mark.parametrize("cls,kwargs,dtype", [
+    ("LSTM", {}, "float32"), ("LSTM", {"num_layers": 2}, "float64"),
+    ("LSTM", {"bidirectional": True}, "float32"), ("LSTM", {"batch_first": True}, "float32"),
+    ("LSTM", {"proj_size": 2}, "float32"), ("LSTM", {}, "bfloat16"), ("LSTM", {}, "float16"),
+    ("GRU", {}, "float32"), ("GRU", {"batch_first": True, "bidirectional": True}, "float32"),
+    ("RNN", {"nonlinearity": "relu", "batch_first": True}, "float64"), ("RNN", {}, "float32"),
+])
+def test_output_grad_fn_names_as_torch(cls, kwargs, dtype):
+    """The padded output's grad_fn, printed in its repr, names torch's last node: oneDNN's
+    LSTM layer for float32/bfloat16 LSTMs (the Sequence models tutorial's `print(out)`), the
+    stacked steps, the directions' cat, and batch_first's transpose (in place for RNN/GRU)."""
+    names = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (the projections' once-per-process warning)
+            module = getattr(lib.nn, cls)(5, 4, **kwargs).to(getattr(lib, dtype))
+            out, _ = module(lib.ones(3, 2, 5, dtype=getattr(lib, dtype)))
+        names.append(out.grad_fn.name())
+    assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("cls,kwargs", [("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
+                                        ("RNNCell", {"nonlinearity": "relu"})])
+def test_cell_output_grad_fn_names_as_torch(cls, kwargs):
+    """A cell's outputs print torch's last nodes: LSTMCell's h' = o·tanh(c') (MulBackward0)
+    and c' = f·c + i·g (AddBackward0); unbatched input squeezes both."""
+    names = []
+    for lib in (torch, ember):
+        cell = getattr(lib.nn, cls)(3, 4, **kwargs)
+        outs = [cell(lib.ones(2, 3)), cell(lib.ones(3))]
+        names.append([t.grad_fn.name() for out in outs
+                      for t in (out if isinstance(out, tuple) else (out,))])
+    assert names[1] == names[0]
+
+
+def test_lstm_projection_warning_once_as_torch(monkeypatch):
+    """A float32 LSTM with projections warns (once per process) that oneDNN cannot run it."""
+    from ember.nn.modules import rnn
+    monkeypatch.setattr(rnn, "_PROJECTION_WARNED", [False])
+    with pytest.warns(UserWarning, match="LSTM with projections is not supported with oneDNN"):
+        ember.nn.LSTM(3, 4, proj_size=2)(ember.ones(2, 1, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.nn.LSTM(3, 4, proj_size=2)(ember.ones(2, 1, 3))
+        ember.nn.LSTM(3, 4, proj_size=2).double()(ember.ones(2, 1, 3, dtype=ember.float64))
+
+
 def test_rnn_cell_unknown_nonlinearity_at_forward():
     assert_same_error(lambda lib: lib.nn.RNNCell(3, 4, nonlinearity="gelu")(lib.zeros(2, 3)),
                       same_message=True)

@@ -74,6 +74,11 @@ def test_remove_parametrizations_and_errors():
         with pytest.raises(ValueError, match="shape"):
             lib.nn.utils.parametrize.register_parametrization(
                 model, "weight", lib.nn.Flatten(0))
+        # assigning goes through right_inverse, which a parametrization may not have
+        lib.nn.utils.parametrize.register_parametrization(model, "weight", _sym(lib))
+        with pytest.raises(RuntimeError, match="^parametrization Symmetric does not implement "
+                                               "right_inverse.$"):
+            model.weight = lib.eye(3)
 
 
 def test_pruning_matches_torch():

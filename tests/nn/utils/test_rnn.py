@@ -139,6 +139,25 @@ def test_packed_sequence_fields_conversions_and_repr():
     assert_same(e3.unsorted_indices, t.unsorted_indices, exact=True)
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_grad_fn_names_as_torch(batch_first, enforce_sorted):
+    """Printed grad_fns: packing is torch's one PackPaddedSequence node; padding (pad_sequence,
+    pad_packed_sequence of sorted time-major data) copies into a new tensor (CopySlices)."""
+    names = []
+    for lib in (torch, ember):
+        rnn = lib.nn.utils.rnn
+        x = lib.ones(4, 4, 2, requires_grad=True)
+        lengths = [4, 3, 1, 1] if enforce_sorted else [3, 4, 1, 2]
+        packed = rnn.pack_padded_sequence(x, lengths, batch_first, enforce_sorted)
+        padded, _ = rnn.pad_packed_sequence(packed, batch_first, total_length=5)
+        seqs = [lib.ones(3, 2, requires_grad=True), lib.ones(2, 2, requires_grad=True)]
+        outs = [packed.data, padded, rnn.pad_sequence(seqs, batch_first),
+                rnn.pad_sequence(seqs, padding_side="left"), rnn.pack_sequence(seqs).data]
+        names.append([(t.grad_fn.name(), repr(t.grad_fn).split(" object at")[0]) for t in outs])
+    assert names[1] == names[0]
+
+
 def test_invert_permutation():
     perm = [3, 0, 2, 1]
     assert_same(ember.nn.utils.rnn.invert_permutation(ember.tensor(perm)),

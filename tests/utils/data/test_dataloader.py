@@ -279,5 +279,20 @@ def test_pin_memory_warns_like_a_cpu_only_torch(kwargs):
             warnings.simplefilter("always")
             batches = [b.tolist() for b in lib.utils.data.DataLoader(list(range(4)),
                                                                       batch_size=2, **kwargs)]
-        seen.append((batches, [(w.category, str(w.message)) for w in caught]))
+        # (torch's warnings name its own dataloader.py, not the program's line)
+        seen.append((batches, [(w.category, str(w.message), w.filename == __file__)
+                               for w in caught]))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_iterator_classes_have_torchs_names(num_workers):
+    """iter(loader) is a _SingleProcessDataLoaderIter / _MultiProcessingDataLoaderIter, names
+    torch.utils.data.dataloader exports and programs check for."""
+    names = []
+    for lib in (ember, torch):
+        it = iter(lib.utils.data.DataLoader(list(range(6)), batch_size=2, num_workers=num_workers))
+        names.append((type(it).__name__, [c.__name__ for c in type(it).__mro__[1:-1]], len(it)))
+        assert isinstance(it, lib.utils.data.dataloader._BaseDataLoaderIter)
+        del it
+    assert names[0] == names[1]

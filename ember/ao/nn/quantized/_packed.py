@@ -62,6 +62,58 @@ class PackedLinearWeight:
         return Tensor._make(out)
 
 
+class PackedLinearWeightFp16:
+    """A float weight stored as float16 and a float bias for FBGEMM's fp16 product (matches
+    `PackedLinearWeightFp16`): the product in float32 of the input and the float16 weight,
+    then the bias added in place (differentiable in the bias, as in PyTorch)."""
+
+    def __init__(self, weight, bias):
+        self._w16 = weight.detach()._data.astype(xp.float16)
+        self.bias = bias
+
+    __str__ = PackedLinearWeight.__str__
+    __repr__ = PackedLinearWeight.__repr__
+
+    def __getstate__(self):
+        return (self.unpack(),)
+
+    def __setstate__(self, state):
+        self.__init__(*state[0])
+
+    def unpack(self):
+        """(float32 weight holding the float16 values, bias) (`linear_unpack_fp16`)."""
+        return Tensor._make(self._w16.astype(xp.float32)), self.bias
+
+    def apply_dynamic(self, input, reduce_range=False):
+        """input @ weight.T + bias with the float16 weight (`linear_dynamic_fp16`); its
+        checks in FBGEMM's order: dtype, then K, then rank."""
+        if input.dtype is not _dtype.float32:
+            raise RuntimeError(f"expected scalar type Float but found "
+                               f"{_dtype._SHORT.get(input.dtype.name, input.dtype.name)}")
+        if input.dim() == 0:
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+        if input.shape[-1] != self._w16.shape[1]:
+            check = "input.size(input.dim() - 1) == packed_weight_fp16.numRows()"
+        elif input.dim() < 2:
+            check = "input.dim() >= 2"
+        else:
+            check = None
+        if check is not None:
+            raise RuntimeError(
+                f"Expected {check} to be true, but got false.  (Could this error message be "
+                "improved?  If so, please report an enhancement request to PyTorch.)")
+        x = input.detach()._data
+        out = Tensor._make(xp.matmul(x, self._w16.astype(xp.float32).T))
+        return out if self.bias is None else out.add_(self.bias)
+
+
+def linear_prepack_fp16(weight, bias=None):
+    """Pack a float weight as float16, values beyond float16's range saturated (matches
+    `torch.ops.quantized.linear_prepack_fp16`, which logs that from C++, not as a warning)."""
+    array = xp.clip(weight.detach()._data, -65504.0, 65504.0)
+    return PackedLinearWeightFp16(Tensor._make(array), bias)
+
+
 def linear_prepack(weight, bias=None):
     """Pack a qint8 weight (out_features, in_features) and float bias (matches
     `torch.ops.quantized.linear_prepack` on FBGEMM)."""

@@ -16,24 +16,31 @@ __all__ = ["LinearPackedParams", "Linear"]
 
 
 class LinearPackedParams(Module):
-    """Holds a Linear's packed (weight, bias) (matches `LinearPackedParams`); qint8 only."""
+    """Holds a Linear's packed (weight, bias) (matches `LinearPackedParams`): a qint8 weight,
+    or a float16 one (dynamic quantization to float16)."""
 
     _version = 3
 
     def __init__(self, dtype=_dtype.qint8):
         super().__init__()
         self.dtype = dtype
-        if dtype is not _dtype.qint8:
-            raise NotImplementedError(f"ember: quantized Linear with {dtype} weights")
-        wq = q._empty_affine_quantized([1, 1], scale=1.0, zero_point=0, dtype=_dtype.qint8)
+        if dtype is _dtype.qint8:
+            wq = q._empty_affine_quantized([1, 1], scale=1.0, zero_point=0, dtype=_dtype.qint8)
+        elif dtype is _dtype.float16:
+            wq = creation.zeros([1, 1], dtype=_dtype.float32)
         self.set_weight_bias(wq, None)
 
     def set_weight_bias(self, weight, bias) -> None:
-        """Pack weight and bias (`torch.ops.quantized.linear_prepack`)."""
-        self._packed_params = _packed.linear_prepack(weight, bias)
+        """Pack weight and bias (`torch.ops.quantized.linear_prepack(_fp16)`)."""
+        if self.dtype is _dtype.qint8:
+            self._packed_params = _packed.linear_prepack(weight, bias)
+        elif self.dtype is _dtype.float16:
+            self._packed_params = _packed.linear_prepack_fp16(weight, bias)
+        else:
+            raise RuntimeError("Unsupported dtype on dynamic quantized linear!")
 
     def _weight_bias(self):
-        """(qweight, bias) as packed (`torch.ops.quantized.linear_unpack`)."""
+        """(weight, bias) as packed (`torch.ops.quantized.linear_unpack(_fp16)`)."""
         return self._packed_params.unpack()
 
     def forward(self, x):
@@ -78,7 +85,7 @@ class Linear(WeightedQuantizedModule):
             qweight = q._empty_affine_quantized([out_features, in_features], scale=1,
                                                 zero_point=0, dtype=_dtype.qint8)
         elif dtype is _dtype.float16:
-            raise NotImplementedError("ember: float16 dynamic quantization of Linear")
+            qweight = creation.zeros([out_features, in_features], dtype=_dtype.float32)
         else:
             raise RuntimeError("Unsupported dtype specified for quantized Linear!")
         self._packed_params = LinearPackedParams(dtype)

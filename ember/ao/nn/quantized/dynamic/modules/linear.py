@@ -25,6 +25,7 @@ class Linear(nnq.Linear):
 
     def forward(self, x):
         """x @ weight.T + bias with x quantized on the fly; output in x's dtype."""
+        # (the float16 product ignores reduce_range: it quantizes no activation)
         reduce_range = not (self.version is None or self.version < 4)
         y = _packed.linear_dynamic(x, self._packed_params._packed_params, reduce_range)
         return y.to(x.dtype)
@@ -66,8 +67,10 @@ class Linear(nnq.Linear):
             raise AssertionError("The only supported dtypes for dynamic quantized linear are "
                                  f"qint8 and float16, got: {dtype}")
         if dtype is _dtype.float16:
-            raise NotImplementedError("ember: float16 dynamic quantization of Linear")
-        qweight = nnq._weight_from_observer(mod, weight_observer)
+            weight_observer(mod.weight)
+            qweight = mod.weight.float()
+        else:
+            qweight = nnq._weight_from_observer(mod, weight_observer)
         qlinear = cls(mod.in_features, mod.out_features, dtype=dtype)
         qlinear.set_weight_bias(qweight, mod.bias)
         return qlinear
