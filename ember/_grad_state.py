@@ -1,7 +1,9 @@
 """The grad-mode flags every op reads (ember/autograd/grad_mode.py switches them), in a module of
 their own so that ember/_tensor.py can read them without importing the autograd package."""
 
-GRAD_STATE = {"enabled": True, "inference": False}
+# "inference_seen": inference mode was entered at least once, so inference tensors may exist
+# (until then, saving a tensor for backward skips their check)
+GRAD_STATE = {"enabled": True, "inference": False, "inference_seen": False}
 
 
 class _InferenceVersion:

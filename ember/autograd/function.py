@@ -32,17 +32,15 @@ from ember._tensor import Tensor
 from ember.autograd._custom_function import forward_then_setup_context, keep_dirty_inputs
 from ember.autograd import grad_mode
 from ember.autograd.anomaly_mode import _state as _ANOMALY, forward_trace
-from ember.autograd.saved_tensors import (FREED_MESSAGE, SAVED_TENSOR_HOOKS, PackedTensor,
-                                           SavedOutput, _hold_saved_outputs, modified_message,
-                                           pack_saved, saved_attribute, saved_entries)
+from ember.autograd.saved_tensors import (
+    _NOTHING_SAVED, FREED_MESSAGE, SAVED_TENSOR_HOOKS, PackedTensor, SavedOutput,
+    _hold_saved_outputs, modified_message, pack_saved, saved_attribute, saved_entries)
 
 _state = grad_mode._state
 VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
 
-# NOTE [The export hook]
-# ember.onnx.export records a model's ops by putting a recorder in EXPORT_HOOK[0] while the model
-# runs: every op call then goes to the recorder, which runs the op (with the hook off) and notes
-# it. When no export runs, the hook costs one list read per op.
+# NOTE [The export hook] ember.onnx.export puts a recorder in EXPORT_HOOK[0] while the model runs:
+# every op call goes to it (it runs the op, hook off, and notes it); otherwise one list read.
 EXPORT_HOOK = [None]
 
 class Node:
@@ -128,10 +126,13 @@ class BackwardNode(Node):
 
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; an in-place change to one before then is an error."""
-        if SAVED_TENSOR_HOOKS:
-            self._saved = pack_saved(tensors)
+        if SAVED_TENSOR_HOOKS or _state["inference_seen"]:  # (NOTE [Inference tensors])
+            self._saved = pack_saved(tensors) if SAVED_TENSOR_HOOKS else saved_entries(tensors)
             return
-        self._saved = saved_entries(tensors)
+        saved = []
+        for t in tensors:  # (a loop: cheaper here than a comprehension's call)
+            saved.append((t, t._version_counter.value) if t is not None else _NOTHING_SAVED)
+        self._saved = tuple(saved)
 
     @property
     def saved_tensors(self):

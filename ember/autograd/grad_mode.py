@@ -93,6 +93,7 @@ class inference_mode(_GradModeSwitch, _DecoratorContextManager):
     def __enter__(self):
         self._previous_inference = _state["inference"]
         _state["inference"] = self.inference
+        _state["inference_seen"] = _state["inference_seen"] or self.inference
         super().__enter__()
 
     def __exit__(self, *exc_info):

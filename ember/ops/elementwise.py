@@ -34,9 +34,11 @@ def apply_binary(op_class, a, b, *extra):
         if op_class.array_forward is not None and not extra and unrecorded(a, b):
             if _IN_PLACE_ACTIVE[0] and op_class in _WRITES_IN_PLACE:  # x += y, no grad
                 return array_result(_in_place.binary(op_class.array_forward, a._data, b._data))
-            return first_operand_layout(
-                array_result(op_class.array_forward(a._data, b._data)), a._data)
-        return first_operand_layout(op_class.apply(a, b, *extra), a._data)
+            out = array_result(op_class.array_forward(a._data, b._data))
+            # (inlined test: the common contiguous case costs no call)
+            return out if a._data.flags.c_contiguous else first_operand_layout(out, a._data)
+        out = op_class.apply(a, b, *extra)
+        return out if a._data.flags.c_contiguous else first_operand_layout(out, a._data)
     except ValueError:
         if a._data.ndim and b._data.ndim:
             try:
