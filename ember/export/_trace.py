@@ -29,7 +29,7 @@ from ember.export._errors import GuardOnDataDependentSymNode, UserError
 from ember.fx._symbolic_trace import Tracer
 from ember.fx.graph import Graph
 from ember.fx.proxy import Attribute, Proxy
-from ember.export._values import (_SHAPE_ATTRS, evaluate, example_runs, is_shape_read,
+from ember.export._values import (_SHAPE_ATTRS, any_leaf, evaluate, example_runs, is_shape_read,
                                   static_value)
 from ember.nn import functional as F
 from ember.nn.modules.batchnorm import _BatchNorm
@@ -264,10 +264,5 @@ def trace_for_export(mod, names, values, guards):
 
 
 def holds_tensor(value) -> bool:
-    if isinstance(value, Tensor):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(holds_tensor(v) for v in value)
-    if isinstance(value, dict):
-        return any(holds_tensor(v) for v in value.values())
-    return False
+    """Whether value is a tensor or holds one (nested tuples, lists and dict values)."""
+    return any_leaf(value, lambda v: isinstance(v, Tensor))

@@ -93,16 +93,17 @@ class _Unknown:
 _UNKNOWN = _Unknown()
 
 
-def _has_unknown(value) -> bool:
-    found = []
-    map_arg(value, lambda n: found.append(n))
-    if isinstance(value, _Unknown):
-        return True
+def any_leaf(value, test) -> bool:
+    """Whether test(leaf) holds for a leaf of value (nested tuples, lists and dict values)."""
     if isinstance(value, (tuple, list)):
-        return any(_has_unknown(v) for v in value)
+        return any(any_leaf(v, test) for v in value)
     if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    return False
+        return any(any_leaf(v, test) for v in value.values())
+    return test(value)
+
+
+def _has_unknown(value) -> bool:
+    return any_leaf(value, lambda v: isinstance(v, _Unknown))
 
 
 def _call(kind, target, args, kwargs, root, leaves):
