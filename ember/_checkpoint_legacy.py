@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 
-from ember._checkpoint_reader import _DTYPE_OF_STORAGE, _ascii, _StorageType
+from ember._checkpoint_reader import _ascii, _StorageType, storage_dtype, storage_nbytes
 from ember._checkpoint_writer import UNTYPED_STORAGE_DTYPES, _Pickler, _storage_bytes
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -100,12 +100,8 @@ class _Storages:
         """An uninitialised storage of numel elements, refused when the file cannot hold it."""
         if not isinstance(kind, _StorageType):  # torch asks it for .dtype
             raise AttributeError(f"'{type(kind).__name__}' object has no attribute 'dtype'")
-        dtype = np.dtype(np.uint8) if kind.name == "UntypedStorage" else \
-            np.dtype(_DTYPE_OF_STORAGE[kind.name].numpy)
-        if type(numel) is not int or numel < 0:
-            raise TypeError(f"a storage's element count must be a non-negative int, got "
-                            f"{numel!r}")
-        if numel * dtype.itemsize > self.file_size:
+        dtype = storage_dtype(kind.name)
+        if storage_nbytes(dtype, numel) > self.file_size:
             raise RuntimeError(f"a storage of {numel} elements of {dtype.name} is larger than "
                                f"the {self.file_size}-byte file")
         return np.empty(numel, dtype=dtype)

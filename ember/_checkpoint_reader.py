@@ -32,6 +32,20 @@ _MAX_INFLATION = 64
 _INFLATION_FLOOR = 1 << 20
 
 
+def storage_dtype(kind: str):
+    """The NumPy dtype of a storage class's elements, by its name (an UntypedStorage: bytes)."""
+    return np.dtype(np.uint8) if kind == "UntypedStorage" else \
+        np.dtype(_DTYPE_OF_STORAGE[kind].numpy)
+
+
+def storage_nbytes(dtype, numel) -> int:
+    """The bytes of numel elements of dtype; a count that is not a non-negative int is refused."""
+    nbytes = numel * dtype.itemsize
+    if type(nbytes) is not int or nbytes < 0:
+        raise TypeError(f"a storage's element count must be a non-negative int, got {numel!r}")
+    return nbytes
+
+
 class _StorageType:
     """What `torch.FloatStorage` etc. resolve to on load: the dtype of the storage's bytes."""
 
@@ -257,20 +271,13 @@ class _Archive:
         return array
 
     def _read_storage(self, kind, key, numel):
-        if kind == "UntypedStorage":
-            itemsize, dtype_name = 1, "uint8"
-        else:
-            numpy_dtype = _DTYPE_OF_STORAGE[kind].numpy
-            itemsize, dtype_name = np.dtype(numpy_dtype).itemsize, np.dtype(numpy_dtype).name
-        nbytes = numel * itemsize
-        if type(nbytes) is not int or nbytes < 0:
-            raise TypeError(f"a storage's element count must be a non-negative int, got "
-                            f"{numel!r}")
-        raw = self.read(f"{self.prefix}data/{key}", nbytes,
-                        f"{numel} elements * {itemsize} bytes/element) for dtype {dtype_name}")
+        dtype = storage_dtype(kind)
+        raw = self.read(f"{self.prefix}data/{key}", storage_nbytes(dtype, numel),
+                        f"{numel} elements * {dtype.itemsize} bytes/element) for dtype "
+                        f"{dtype.name}")
         if kind == "UntypedStorage":
             return raw
-        array = raw.view(_DTYPE_OF_STORAGE[kind].numpy)
+        array = raw.view(dtype)
         return array.byteswap() if self.big_endian and array.itemsize > 1 else array
 
     def check_serialization_id(self):
