@@ -16,8 +16,8 @@ from ember._tensor import Tensor, type_name
 
 from ember.autograd import grad_mode
 from ember.autograd.anomaly_mode import _state as _ANOMALY, check_gradients, warn_forward_trace
-from ember.autograd.function import (POST_ACCUMULATE_HOOKS, AccumulateGrad, Node,  # noqa: F401
-                                     gradient_edge)
+from ember.autograd._tensor_hooks import POST_ACCUMULATE_HOOKS
+from ember.autograd.function import AccumulateGrad, Node, gradient_edge  # noqa: F401
 
 _state = grad_mode._state
 

@@ -129,6 +129,10 @@ class BackwardNode(Node):
         if SAVED_TENSOR_HOOKS or _state["inference_seen"]:  # (NOTE [Inference tensors])
             self._saved = pack_saved(tensors) if SAVED_TENSOR_HOOKS else saved_entries(tensors)
             return
+        if len(tensors) == 1:  # (the commonest: an output, or the one input)
+            t = tensors[0]
+            self._saved = ((t, t._version_counter.value),) if t is not None else _ONE_UNSAVED
+            return
         saved = []
         for t in tensors:  # (a loop: cheaper here than a comprehension's call)
             saved.append((t, t._version_counter.value) if t is not None else _NOTHING_SAVED)
@@ -386,6 +390,20 @@ def _link_inputs(ctx, args, Tensor):
         ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
                             else a.dtype),)  # (the property, for subclasses)
         return
+    for a in args[1:]:
+        if isinstance(a, Tensor):
+            break
+    else:  # the first argument the one tensor: a reduction's or a view's dims, flags after it
+        a = args[0]
+        data = a._data
+        needs, edges, input_meta = _AFTER_FIRST[len(args)] if len(args) < _FEW else (
+            (False,) * (len(args) - 1), (NOT_A_TENSOR_EDGE,) * (len(args) - 1),
+            (None,) * (len(args) - 1))
+        ctx.needs_input_grad = _ONE_NEEDED + needs
+        ctx._edges = (_edge(a),) + edges
+        ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
+                            else a.dtype),) + input_meta
+        return
     needs, edges, input_meta = [], [], []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
@@ -410,7 +428,10 @@ def _edge(a):
         return node, a._output_nr
     ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
     accumulator = ref() if ref is not None else None
-    return (accumulator, 0) if accumulator is not None else gradient_edge(a)
+    if accumulator is None:  # (a leaf's first use in this graph: gradient_edge, in short)
+        accumulator = AccumulateGrad(a)
+        a._accumulator = weakref.ref(accumulator)
+    return accumulator, 0
 
 
 def _link_outputs(ctx, outputs, Tensor):
@@ -438,6 +459,11 @@ _NO_EDGE = (None, 0)
 NOT_A_TENSOR_EDGE = tuple([None, 0])  # a non-tensor argument's edge, left out of next_functions
 # (made at run time: the constant (None, 0) would be the very object _NO_EDGE is)
 _ONE_NEEDED = (True,)
+_ONE_UNSAVED = (_NOTHING_SAVED,)
+# _link_inputs' (needs, edges, input_meta) of the arguments after a first and only tensor
+_AFTER_FIRST = tuple(((False,) * (count - 1), (NOT_A_TENSOR_EDGE,) * (count - 1),
+                      (None,) * (count - 1)) for count in range(1, _FEW))
+_AFTER_FIRST = ((),) + _AFTER_FIRST  # (indexed by the argument count, from 1)
 def tensor_slots(first, count):
     """A `torch_edges` for ops whose PyTorch node lists `count` tensor inputs from argument
     `first` on, a None one (no bias, say) as (None, 0): Where's (a, b), Convolution's (x, w, b)."""
@@ -557,43 +583,3 @@ class Op(Function):
     # their own code. The values are those of forward, so the differential suites cover both.
     array_forward = None
 
-
-# id(leaf) -> hook(tensor) list of the leaves that have post-accumulate hooks; the engine calls
-# them after adding a gradient into `.grad`. Keyed by id (a tensor's == is elementwise) and
-# dropped when the leaf dies, so a hook never keeps its parameter alive.
-POST_ACCUMULATE_HOOKS = {}
-
-
-@tensor_method("register_post_accumulate_grad_hook")
-def tensor_register_post_accumulate_grad_hook(self, hook):
-    """Call hook(tensor) after a backward has added into this leaf's `.grad` (matches
-    `Tensor.register_post_accumulate_grad_hook`: optimizer steps inside the backward)."""
-    if not self._requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if self.grad_fn is not None:
-        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    key = id(self)
-    if key not in POST_ACCUMULATE_HOOKS:
-        weakref.finalize(self, POST_ACCUMULATE_HOOKS.pop, key, None)
-        POST_ACCUMULATE_HOOKS[key] = []
-    hooks = POST_ACCUMULATE_HOOKS[key]
-    hooks.append(hook)
-    return _RemovableHandle(hooks, hook)
-
-
-@tensor_method("register_hook")
-def tensor_register_hook(self, hook):
-    """Call hook(grad) when this tensor's gradient is computed; it may return a new grad."""
-    if not self._requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if self.grad_fn is None:
-        if self._hooks is None:
-            self._hooks = []
-        hooks = self._hooks
-    else:
-        node = self.grad_fn
-        if node._tensor_pre_hooks is None:
-            node._tensor_pre_hooks = {}
-        hooks = node._tensor_pre_hooks.setdefault(self._output_nr, [])
-    hooks.append(hook)
-    return _RemovableHandle(hooks, hook)

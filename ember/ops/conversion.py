@@ -77,7 +77,7 @@ def strided_like(y, x):
     """y (an elementwise kernel's fresh result of x's shape) with x's stride order, as
     PyTorch's TensorIterator lays out a unary op's output: a copy only when x is not
     C-contiguous."""
-    if x.flags.c_contiguous or y.shape != x.shape or y.ndim < 2:
+    if y.ndim < 2 or x.flags.c_contiguous or y.shape != x.shape:
         return y
     out = xp.empty_like(x, dtype=y.dtype)  # (order 'K': x's stride order, dense)
     out[...] = y

@@ -240,7 +240,7 @@ def test_post_accumulate_grad_hooks_match_torch():
 
 
 def test_post_accumulate_hooks_die_with_their_leaf():
-    from ember.autograd.function import POST_ACCUMULATE_HOOKS
+    from ember.autograd._tensor_hooks import POST_ACCUMULATE_HOOKS
     before = len(POST_ACCUMULATE_HOOKS)
     p = ember.ones(2, requires_grad=True)
     p.register_post_accumulate_grad_hook(lambda t: None)
