@@ -390,6 +390,9 @@ def _link_inputs(ctx, args, Tensor):
         ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
                             else a.dtype),)  # (the property, for subclasses)
         return
+    if len(args) == 2 and type(args[0]) is Tensor and type(args[1]) is Tensor:
+        _link_two(ctx, *args)  # a binary op on two plain tensors
+        return
     for a in args[1:]:
         if isinstance(a, Tensor):
             break
@@ -419,6 +422,16 @@ def _link_inputs(ctx, args, Tensor):
     ctx.needs_input_grad = tuple(needs)
     ctx._edges = tuple(edges)
     ctx._input_meta = tuple(input_meta)
+
+
+def _link_two(ctx, a, b):
+    """_link_inputs of two plain tensors, one of which requires grad, without the lists."""
+    needs_a = True if a._requires_grad else False
+    needs_b = True if b._requires_grad else False
+    ctx.needs_input_grad = (needs_a, needs_b)
+    ctx._edges = (_edge(a) if needs_a else _NO_EDGE, _edge(b) if needs_b else _NO_EDGE)
+    ctx._input_meta = ((a._data.shape, _BY_NUMPY[a._data.dtype]) if needs_a else None,
+                       (b._data.shape, _BY_NUMPY[b._data.dtype]) if needs_b else None)
 
 
 def _edge(a):
