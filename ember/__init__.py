@@ -17,9 +17,11 @@ try:
     import math as _math
 
     from ember import _allocator  # noqa: F401 (NOTE [Freed arrays stay with the process])
+    from ember import _torch_function  # noqa: F401 (Tensor.__torch_function__, before subclasses)
     from ember import (_dtype, _registry, _tensor_str, autograd, backends, cuda, nn, ops, optim,
                        utils)
     from ember._device import Size, device
+    from ember._device import device as _device_class
     from ember._dtype import (bool, double, dtype, float, float16, float32, float64,
                               get_default_dtype, half, int, int8, int16, int32, int64, long,
                               promote_types, set_default_dtype, short, uint8)
@@ -53,7 +55,11 @@ try:
                                            is_deterministic_algorithms_warn_only_enabled,
                                            set_deterministic_debug_mode,
                                            use_deterministic_algorithms)
-    from ember import storage
+    from ember import return_types, storage
+    from ember import overrides
+    from ember.overrides import DisableTorchFunction, DisableTorchFunctionSubclass
+    from ember._sym import *  # noqa: F403 (torch.sym_int, torch.SymInt, ...)
+    from ember._streams import Event, Stream
     from ember import _removed  # noqa: F401 (torch.eig, Tensor.reinforce, ...: torch's errors)
     from ember.storage import TypedStorage, UntypedStorage
     from ember import accelerator, amp
@@ -100,6 +106,42 @@ def result_type(tensor1, tensor2):
     return _dtype.result_type(tensor1, tensor2)
 
 
+Storage = _LEGACY_TYPES["FloatStorage"]  # (torch.Storage is the legacy torch.FloatStorage)
+
+
+def get_device_module(device=None):
+    """The module of a device's calls (`torch.cuda` for 'cuda:0'; the CPU's without one)
+    (matches `torch.get_device_module`)."""
+    if isinstance(device, (str, _device_class)):
+        name = _device_class(device).type
+    elif device is None:
+        name = "cpu"  # (no accelerator)
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or None")
+    module = globals().get(name) or (__getattr__(name) if name in _LAZY_MODULES else None)
+    if module is None:
+        raise RuntimeError(f"Device '{name}' does not have a corresponding module registered as "
+                           f"'torch.{name}'.")
+    return module
+
+
+legacy_contiguous_format = contiguous_format  # (torch's old name for it)
+
+
+def is_vulkan_available() -> bool:
+    """False: no Vulkan backend (matches `torch.is_vulkan_available` on CPU builds)."""
+    return False
+
+
+def compiled_with_cxx11_abi() -> bool:
+    """True, as torch's wheels are built (matches `torch.compiled_with_cxx11_abi`)."""
+    return True
+
+
+def init_num_threads() -> None:
+    """Threads are set up per process here: nothing to do (matches `torch.init_num_threads`)."""
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
@@ -119,7 +161,8 @@ def numel(input):
 # import fx` and `torch.special` under `ember run` all import them then. `dir(ember)` lists them
 # as before. None of them binds a Tensor method or an `ember.<name>` face on import (checked in
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
-_LAZY_MODULES = ("_dynamo", "compiler", "distributions", "fft", "fx", "jit", "masked", "onnx",
+_LAZY_MODULES = ("_C", "_dynamo", "compiler", "distributions", "fft", "functional", "fx", "jit",
+                 "masked", "onnx",
                  "library", "profiler", "quasirandom", "signal", "special", "testing",
                  "types", "_inductor", "ao", "quantization", "export")
 _LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)

@@ -173,7 +173,12 @@ class _Pickler(pickle._Pickler):
             if _is_parameter(obj):
                 return (_TorchName("torch._utils", "_rebuild_parameter"),
                         (_DataOf(obj), obj._requires_grad, collections.OrderedDict()))
-            return self._reduce_tensor(obj, obj._requires_grad)
+            reduced = self._reduce_tensor(obj, obj._requires_grad)
+            if type(obj).__module__.startswith("ember."):
+                return reduced
+            # a program's Tensor subclass, kept with its attributes, as torch pickles it
+            return (_TorchName("torch._tensor", "_rebuild_from_type_v2"),
+                    (reduced[0], type(obj), reduced[1], vars(obj) or None))
         if type(obj) is _DataOf:
             return self._reduce_tensor(obj.tensor, False)
         if isinstance(obj, Size):

@@ -4,6 +4,12 @@ import functools
 import operator
 
 
+# every device type a torch.device may name, in the order PyTorch's error lists them
+DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                "privateuseone")
+
+
 class device:
     """Where a tensor lives; ember runs on the CPU only (matches `torch.device`)."""
 
@@ -15,11 +21,9 @@ class device:
         if ":" in type:
             type, _, number = type.partition(":")
             index = int(number)
-        if type not in ("cpu", "cuda", "mps", "meta"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, mps, meta device type at start of device string: "
-                f"{type}"
-            )
+        if type not in DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
         self.type, self.index = type, index
 
     def __repr__(self):
@@ -61,10 +65,17 @@ def set_default_device(value) -> None:
 
 def get_default_device():
     """The device factory functions use (matches `torch.get_default_device`)."""
-    return _DEFAULT[0] if _DEFAULT[0] is not None else CPU
+    default = _DEFAULT[0]
+    if default is None:
+        return CPU
+    if default.index is None and default.type not in ("cpu", "meta"):
+        check_device(default)  # (PyTorch makes a tensor there to learn the current index)
+    return default
 
 
-_NO_KERNELS = {"meta": "Meta", "mps": "MPS"}  # torch's backend names
+# torch's backend names of the device types a CPU-only torch has no kernels for
+_NO_KERNELS = {"meta": "Meta", "mps": "MPS", "ipu": "IPU", "hip": "HIP", "lazy": "Lazy",
+               "xla": "XLA", "vulkan": "Vulkan", "ve": "VE", "fpga": "FPGA", "maia": "MAIA"}
 
 
 def check_device(value) -> None:
@@ -86,8 +97,9 @@ def check_device(value) -> None:
             f"'{_NO_KERNELS[kind]}' backend (ember runs on the CPU only; it has no "
             f"{_NO_KERNELS[kind]} kernels)")
     if kind != "cpu":
+        backend = "XPU" if kind == "xpu" else "CUDA"
         raise AssertionError(
-            f"Torch not compiled with CUDA enabled (ember runs on the CPU only; device "
+            f"Torch not compiled with {backend} enabled (ember runs on the CPU only; device "
             f"'{value}' is not available)"
         )
 

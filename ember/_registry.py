@@ -31,7 +31,10 @@ from ember import _schemas
 from ember._backend import get_array_module, xp
 from ember._device import Size as _Size
 from ember._tensor import Tensor
+from ember.overrides import ACTIVE, PLAIN, dispatch, wants_dispatch
 from ember._in_place import MIN_ELEMENTS, set_target
+from ember.return_types import out_type
+from ember._warnings import warn_at_caller
 
 FUNCTIONS = {}  # name -> callable: the `ember.<name>` faces, bound by ember/__init__.py
 
@@ -226,15 +229,20 @@ def tensor_arguments(fn, python_level=False, schema=None):
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
-        # the common case first: tensors where tensors go, and nothing else to check
-        if not (len(args) >= count and isinstance(args[0], Tensor) and (
-                count == 1 or isinstance(args[1], Tensor))):
+        # the common case first: plain tensors where tensors go, and nothing else to check
+        # (NOTE [__torch_function__ in ember] in ember/overrides.py: PLAIN, ACTIVE)
+        if not (len(args) >= count and type(args[0]) in PLAIN and (
+                count == 1 or type(args[1]) in PLAIN)):
+            if wants_dispatch(args, kwargs):
+                return dispatch(face, args, kwargs, python_level)
             args, kwargs = parsed.check(face, args, kwargs)
             for position, param in checked:
                 value = args[position] if len(args) > position else kwargs.get(param, _MISSING)
                 if isinstance(value, _NEVER_TENSORS):
                     raise refuse(position, param, value)
-        elif kwargs or len(args) > count and _pattern(args) not in passed:
+        elif kwargs or len(args) > count and (ACTIVE[0] or _pattern(args) not in passed):
+            if ACTIVE[0] and wants_dispatch(args, kwargs):
+                return dispatch(face, args, kwargs, python_level)
             args, kwargs = parsed.check(face, args, kwargs)
         try:
             return fn(*args, **kwargs)
@@ -266,6 +274,8 @@ def _checked_call(fn, name, params, python_level=False, schema=None):
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
+        if ACTIVE[0] and wants_dispatch(args, kwargs):
+            return dispatch(face, args, kwargs, python_level)
         if kwargs or args and _pattern(args) not in passed:
             args, kwargs = parsed.check(face, args, kwargs)
         try:
@@ -292,6 +302,8 @@ def checked_function(fn, name):
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
+        if ACTIVE[0] and wants_dispatch(args, kwargs):
+            return dispatch(face, args, kwargs)
         if kwargs or _pattern(args) not in passed:
             args, kwargs = parsed.check(face, args, kwargs)
         return fn(*args, **kwargs)
@@ -312,11 +324,16 @@ def checked_method(fn, name):
     def method(self, *args, **kwargs):
         try:
             # the common calls cost a test: no argument, or argument types that passed before
+            # (an overloaded argument, NOTE [__torch_function__ in ember], takes the call)
             if kwargs:
+                if ACTIVE[0] and wants_dispatch((self, *args), kwargs):
+                    return dispatch(method, (self, *args), kwargs)
                 args, kwargs = parsed.check(method, args, kwargs)
                 return fn(self, *args, **kwargs)
             if not args:
                 return fn(self)
+            if ACTIVE[0] and wants_dispatch((self, *args)):
+                return dispatch(method, (self, *args), None)
             if _pattern(args) not in passed:
                 args, kwargs = parsed.check(None, args, kwargs)
                 return fn(self, *args, **kwargs)
@@ -491,12 +508,22 @@ def with_out(fn):
     return function
 
 
+_RESIZED = (
+    "An output with one or more elements was resized since it had shape {}, which does not "
+    "match the required output shape {}. This behavior is deprecated, and in a future PyTorch "
+    "release outputs will not be resized unless they have zero elements. You can explicitly "
+    "reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0). "
+    "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)")
+
+
 def write_out(result, out):
     """Copy `result` into `out` (resized if its shape differs, as PyTorch does) and return out."""
     if isinstance(result, tuple):
         written = [write_out(r, o) for r, o in zip(result, out)]
-        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+        return out_type(type(result))(*written) if hasattr(result, "_fields") else tuple(written)
     if out._data.shape != result._data.shape:
+        if out._data.size:
+            warn_at_caller(_RESIZED.format(list(out._data.shape), list(result._data.shape)))
         out._data = get_array_module(out._data).empty(result._data.shape, dtype=out._data.dtype)
     xp.copyto(out._data, result._data, casting="unsafe")
     out._version_counter.value += 1

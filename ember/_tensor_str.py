@@ -256,11 +256,21 @@ def tensor_repr(t, *, tensor_contents=None) -> str:
         body = _tensor_str(array, indent)
     if tensor_contents is not None:
         body = tensor_contents
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
-    elif t.requires_grad:
+    grad_fn, requires_grad, tangent = t.grad_fn, t.requires_grad, None
+    if requires_grad and DUAL[0] is not None:  # forward mode's dual tensors exist
+        grad_fn, requires_grad, tangent = DUAL[0](t)
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
+    elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+# ember.autograd.forward_ad.printed once a dual tensor was made: what a tensor requiring grad
+# shows of grad_fn, requires_grad and its tangent (ember's duals are tensors requiring grad)
+DUAL = [None]
 
 
 @tensor_method("__repr__")

@@ -15,7 +15,7 @@ from ember._device import Size
 from ember._registry import tensor_method
 from ember._tensor import Tensor
 from ember.ops.creation import empty, tensor
-from ember.storage import TypedStorage, UntypedStorage
+from ember.storage import TypedStorage, UntypedStorage, warn_typed_storage_removal
 
 
 class _LegacyTensorType(type):
@@ -71,6 +71,7 @@ class _LegacyStorageType(type):
         """`FloatStorage()`, `FloatStorage(size)`, `FloatStorage(sequence)`."""
         if len(args) > 1:
             raise TypeError(f"{cls.__name__}(): expected at most 1 argument, got {len(args)}")
+        warn_typed_storage_removal()
         source = args[0] if args else 0
         if isinstance(source, int) and not isinstance(source, bool):
             elements = xp.zeros(source, dtype=cls.dtype.numpy)

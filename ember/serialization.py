@@ -75,7 +75,11 @@ _DEFAULT_PROTOCOL = 2
 
 # ---- pickling tensors for plain pickle (Tensor.__reduce_ex__) --------------------------------
 def _reduce_tensor(t):
-    """How pickle.dumps(tensor) stores a tensor outside ember.save: array + requires_grad."""
+    """How pickle.dumps(tensor) stores a tensor outside ember.save: array + requires_grad (and
+    a subclass instance's attributes)."""
+    state = getattr(t, "__dict__", None)
+    if state:
+        return (_rebuild, (t._data, t._requires_grad, type(t)), dict(state))
     return (_rebuild, (t._data, t._requires_grad, type(t)))
 
 

@@ -159,12 +159,28 @@ def untyped_storage(self: Tensor) -> UntypedStorage:
     return UntypedStorage._of(self._data)
 
 
-@tensor_method("storage")
-def storage(self: Tensor) -> TypedStorage:
-    """The storage read as this tensor's dtype; deprecated in torch, which warns (as here)."""
+_TYPED_STORAGE_WARNED = [False]
+
+
+def warn_typed_storage_removal(stacklevel=3):
+    """torch's deprecation warning for TypedStorage, given once per process, as torch does."""
+    if _TYPED_STORAGE_WARNED[0]:
+        return
+    _TYPED_STORAGE_WARNED[0] = True
     _warn(
         "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
         "be the only storage class. This should only matter to you if you are using storages "
         "directly.  To access UntypedStorage directly, use tensor.untyped_storage() instead "
-        "of tensor.storage()", UserWarning, stacklevel=2)
+        "of tensor.storage()", UserWarning, stacklevel=stacklevel)
+
+
+def _reset_warn_typed_storage_removal():
+    """Warn again at the next TypedStorage use (matches torch's helper for tests)."""
+    _TYPED_STORAGE_WARNED[0] = False
+
+
+@tensor_method("storage")
+def storage(self: Tensor) -> TypedStorage:
+    """The storage read as this tensor's dtype; deprecated in torch, which warns (as here)."""
+    warn_typed_storage_removal()
     return TypedStorage(UntypedStorage._of(self._data), self.dtype)

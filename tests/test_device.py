@@ -34,3 +34,52 @@ def test_cuda_still_raises_assertion_error():
         torch.zeros(2, device="cuda")
     with pytest.raises(AssertionError):
         ember.zeros(2, device="cuda")
+
+
+@pytest.mark.parametrize("kind", ["xpu", "xla", "hip", "lazy", "vulkan", "ipu"])
+def test_every_torch_device_type_is_a_device_without_kernels(kind):
+    """torch.device takes all of PyTorch's device types; a CPU-only build then refuses tensors
+    there as torch does (AssertionError for XPU, the missing backend's NotImplementedError)."""
+    assert repr(ember.device(kind)) == repr(torch.device(kind))
+    assert str(ember.device(kind, 1)) == str(torch.device(kind, 1))
+    with pytest.raises(Exception) as expected:
+        torch.zeros(2, device=kind)
+    with pytest.raises(expected.type) as raised:
+        ember.zeros(2, device=kind)
+    assert str(raised.value).split(" (ember")[0].split(". ")[0] == \
+        str(expected.value).split(". ")[0]
+
+
+def test_an_unknown_device_type_lists_torchs_types():
+    with pytest.raises(RuntimeError) as expected:
+        torch.device("foo")
+    with pytest.raises(RuntimeError) as raised:
+        ember.device("foo")
+    assert str(raised.value) == str(expected.value)
+
+
+def test_default_device_without_index_is_resolved_by_get_default_device():
+    """set_default_device('cuda') is accepted; get_default_device makes a tensor there to learn
+    the index, which a CPU-only build refuses. 'cuda:1' and 'meta' come back as they are."""
+    try:
+        for lib in (ember, torch):
+            lib.set_default_device("cuda")
+            with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+                lib.get_default_device()
+            lib.set_default_device("cuda:1")
+            assert str(lib.get_default_device()) == "cuda:1"
+            lib.set_default_device("meta")
+            assert str(lib.get_default_device()) == "meta"
+    finally:
+        ember.set_default_device(None)
+        torch.set_default_device(None)
+
+
+@pytest.mark.parametrize("value", [ember.int32, ember.complex64, "float"])
+def test_set_default_dtype_refusals_as_torch(value):
+    other = getattr(torch, str(value).rsplit(".", 1)[-1]) if not isinstance(value, str) else value
+    with pytest.raises(TypeError) as expected:
+        torch.set_default_dtype(other)
+    with pytest.raises(TypeError) as raised:
+        ember.set_default_dtype(value)
+    assert str(raised.value) == str(expected.value)

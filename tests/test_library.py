@@ -888,7 +888,9 @@ def test_autograd_fallback_warns_at_backward():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             y.sum().backward()
-        return y.requires_grad, x.grad, [str(w.message).split(" (Triggered")[0] for w in caught]
+        return (y.requires_grad, x.grad, [str(w.message).split(" (Triggered")[0] for w in caught],
+                y.grad_fn.name(), type(y.grad_fn).__name__, repr(y).split("grad_fn=")[1],
+                repr(y.grad_fn).split(" at ")[0])
 
     _same(run)
 

@@ -127,6 +127,27 @@ def test_integer_samplers(name, seed):
     lambda lib: lib.normal(lib.zeros(20, dtype=lib.float16), lib.ones(20) * 0.3),
     lambda lib: lib.cat([lib.randn(3, dtype=lib.float64), lib.randn(16, dtype=lib.float64),
                          lib.randn(1)]),  # the cached second normal carries over
+    # a complex tensor is drawn through its real view, in that view's memory order
+    lambda lib: lib.rand_like(lib.zeros(3, 17, dtype=lib.complex64).t()),
+    lambda lib: lib.randn_like(lib.zeros(3, 17, dtype=lib.complex128).t()),
+    lambda lib: lib.empty(5, 4, dtype=lib.complex64).t().uniform_(-1.0, 2.0),
+    # out=: drawn in out's dtype, into out (resized silently; a transposed one in its order)
+    lambda lib: lib.rand(5, out=lib.empty(5, dtype=lib.float64)),
+    lambda lib: lib.rand(3, 4, out=lib.empty(4, 3).t()),
+    lambda lib: lib.randn(3, 17, out=lib.empty(17, 3, dtype=lib.float64).t()),
+    lambda lib: lib.randn(5, out=lib.empty(2, dtype=lib.float16)),
+    lambda lib: lib.randint(2, 10, (5,), out=lib.empty(5, dtype=lib.int8)),
+    lambda lib: lib.randint(10, (7,), out=lib.empty(7)),
+    lambda lib: lib.randperm(9, out=lib.empty(3, dtype=lib.float32)),
+    # to - 1 beyond int64 once rounded to the dtype: C++'s cast gives INT64_MIN, `to` stays
+    lambda lib: lib.empty(21, dtype=lib.float64).random_(0, 2 ** 63 - 1),
+    lambda lib: lib.empty(21, dtype=lib.bfloat16).random_(2 ** 63 - 1),
+    lambda lib: lib.randint(0, 2 ** 63 - 1, (21,), dtype=lib.float32),
+    lambda lib: lib.normal(2.0, 3.0, (5,), out=lib.empty(5, dtype=lib.float64)),
+    lambda lib: lib.normal(lib.zeros(20), 3.0, out=lib.empty(20, 2).t()[0]),  # scalar path
+    lambda lib: lib.normal(lib.zeros(4, 5), lib.ones(5), out=lib.empty(5, 4).t()),
+    lambda lib: lib.normal(0.5, lib.ones(3), out=lib.empty(3, dtype=lib.float64)),
+    lambda lib: lib.normal(lib.zeros(3, 1), lib.ones(4), out=lib.empty(3, 4, dtype=lib.float16)),
 ], ids=lambda c: "")
 @pytest.mark.filterwarnings("ignore:.* is out of bounds")
 def test_special_cases(call, seed):
@@ -280,9 +301,58 @@ def test_seed_and_fork_rng():
     lambda lib: lib.normal(lib.zeros(3), -lib.ones(3)),
     lambda lib: lib.normal(lib.zeros(3), lib.ones(2)),
     lambda lib: lib.normal(0.0, 1.0),
+    lambda lib: lib.rand(5, out=lib.empty(5, dtype=lib.float64), dtype=lib.float32),
+    lambda lib: lib.rand(5, out=lib.empty(5, dtype=lib.int64)),
+    lambda lib: lib.randint(-2, 10, (5,), out=lib.empty(5, dtype=lib.uint8)),
+    lambda lib: lib.randperm(5, out=lib.empty(5), dtype=lib.int64),
+    lambda lib: lib.normal(lib.zeros(3), 1.0, out=lib.empty(5)),  # out's shape broadcasts
+    lambda lib: lib.normal(lib.zeros(3), 1.0, out=lib.empty(3, dtype=lib.int64)),
+    lambda lib: lib.normal(2.0, 1.0, (3,), out=lib.empty(3, dtype=lib.float64),
+                           dtype=lib.float32),
 ], ids=lambda c: "")
 def test_errors(call):
     assert_same_error(call, exact_type=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.rand(5, out=lib.empty(5, dtype=lib.float64), dtype=lib.float32),
+    lambda lib: lib.randint(2, 9, (5,), out=lib.empty(5, dtype=lib.int8), dtype=lib.int64),
+    # an expanded tensor is refused before anything is drawn
+    lambda lib: lib.zeros(3, 1).expand(3, 4).normal_(),
+    lambda lib: lib.zeros(3, 1).expand(3, 4).uniform_(),
+    lambda lib: lib.zeros(1).expand(5).random_(7),
+    lambda lib: lib.zeros(1).expand(5).bernoulli_(0.5),
+    lambda lib: lib.zeros(3, 1).expand(3, 4).exponential_(),
+    lambda lib: lib.zeros(3, 1).expand(3, 4).log_normal_(),
+    # random_ of dtypes its kernels do not have
+    lambda lib: lib.zeros(3, dtype=lib.int8).random_(-2 ** 63, None),
+    lambda lib: lib.zeros(3, dtype=lib.float16).random_(-2 ** 63, None),
+    lambda lib: lib.zeros(3, dtype=lib.complex64).random_(-2 ** 63, None),
+    lambda lib: lib.zeros(3, dtype=lib.complex64).random_(-3, None),
+    lambda lib: lib.zeros(3, dtype=lib.complex64).random_(0, 5),
+    lambda lib: lib.zeros(3, dtype=lib.float16).random_(2 ** 31, None),  # from + 1 -> inf
+    # out= or self requiring grad (while gradients are recorded)
+    lambda lib: lib.rand(5, out=lib.empty(5, requires_grad=True)),
+    lambda lib: lib.randn(5, out=lib.empty(5, requires_grad=True)),
+    lambda lib: lib.randperm(5, out=lib.empty(5, requires_grad=True)),
+    lambda lib: lib.normal(lib.zeros(5, requires_grad=True), 1.0, out=lib.empty(5)),
+    lambda lib: lib.empty(5, requires_grad=True).normal_(),
+    lambda lib: lib.empty(6, requires_grad=True)[1:].bernoulli_(0.5),
+], ids=lambda c: "")
+def test_error_messages(call):
+    """torch's exception type and message, and nothing drawn before it."""
+    torch.manual_seed(1)
+    ember.manual_seed(1)
+    assert_same_error(call, exact_type=True, same_message=True)
+    assert ember.get_rng_state()._data.tobytes() == torch.get_rng_state().numpy().tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float16", "bool", "complex64"])
+def test_random_full_range_of_nothing_is_fine(dtype):
+    """random_(-2^63, None) returns before its kernel's dtype check when there is nothing to
+    draw, as torch's does."""
+    e, t = run_both(lambda lib: lib.zeros(0, dtype=getattr(lib, dtype)).random_(-2 ** 63, None))
+    assert_same(e, t)
 
 
 @pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
@@ -303,3 +373,18 @@ def test_randint_unsigned_as_torch(dtype, bounds):
 @pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
 def test_random_full_range_unsigned_refused_as_torch(dtype):
     assert_same_error(lambda lib: lib.empty(3, dtype=getattr(lib, dtype)).random_())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.empty(3, dtype=lib.float16).random_(0, 5000),
+    lambda lib: lib.randint(-300, 0, (3,), dtype=lib.bfloat16),
+], ids=["random_", "randint"])
+def test_precision_warning_names_the_caller(call):
+    """torch's C++ warning about the dtype's precision, pointing at the calling line."""
+    records = []
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning) as record:
+            call(lib)
+        records.append(record)
+    assert [str(w.message) for w in records[0]] == [str(w.message) for w in records[1]]
+    assert all(w.filename == __file__ for w in records[0])

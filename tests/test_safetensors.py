@@ -114,7 +114,8 @@ def test_untyped_storage_is_shared_by_views_as_in_torch():
 
 
 def test_typed_storage_warns_and_reads_elements():
-    torch.storage._reset_warn_typed_storage_removal()  # torch warns once a process: again here
+    for lib in (ember, torch):  # each warns once a process: again here
+        lib.storage._reset_warn_typed_storage_removal()
     for lib in (ember, torch):
         with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
             typed = lib.arange(6.0)[2:].storage()

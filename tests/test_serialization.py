@@ -382,3 +382,19 @@ def test_bfloat16_and_complex_checkpoints_both_ways(tmp_path, dtype):
     ember.save(loaded, tmp_path / "e.pt")
     back = torch.load(tmp_path / "e.pt", weights_only=True)
     assert torch.equal(back["t"], reference) and torch.equal(back["view"], reference[1:, ::2])
+
+
+class _Tagged(ember.Tensor):
+    """A program's Tensor subclass (module level, so pickle finds it again)."""
+
+
+def test_tensor_subclass_keeps_its_class_and_attributes(tmp_path):
+    t = ember.arange(3.0).as_subclass(_Tagged)
+    t.meta = {"unit": "m"}
+    path = tmp_path / "sub.pt"
+    ember.save({"t": t}, path)
+    loaded = ember.load(path, weights_only=False)["t"]
+    assert type(loaded) is _Tagged and loaded.meta == {"unit": "m"}
+    assert loaded.tolist() == [0.0, 1.0, 2.0]
+    again = pickle.loads(pickle.dumps(t))
+    assert type(again) is _Tagged and again.meta == {"unit": "m"}

@@ -268,20 +268,28 @@ def _fallback(op, values):
     if not (grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)):
         return result
     outputs = result if isinstance(result, (tuple, list)) else (result,)
-    message = _fallback_warning(op)
+    message = _fallback_warning(op._name)
     recorded = [t for t in outputs if isinstance(t, Tensor) and t.requires_grad]
     for t in recorded:
         t.register_hook(lambda grad: _warn(message, UserWarning, stacklevel=2))
-    fresh = tuple(t for t in outputs if isinstance(t, Tensor) and not t.requires_grad and
-                  (t.dtype.is_floating_point or t.dtype.is_complex))
-    if fresh:
-        _NotImplemented.apply(_Made(fresh, message), *tensors)
+    warn_not_implemented(op._name, [t for t in outputs if not t.requires_grad], tensors)
     return result
 
 
-def _fallback_warning(op) -> str:
-    """The warning of PyTorch's autograd fallback for this op."""
-    return (f"{op._name}: an autograd kernel was not registered to the Autograd key(s) but we are "
+def warn_not_implemented(name, outputs, inputs):
+    """The float outputs of op `name` (ember computed them unrecorded) given the node of
+    PyTorch's "warn" autograd fallback when grad mode is on and an input requires grad:
+    backward through them warns and gives the inputs no gradient. For built-in ops without an
+    autograd formula too (the quantized ones)."""
+    fresh = tuple(t for t in outputs if isinstance(t, Tensor) and
+                  (t.dtype.is_floating_point or t.dtype.is_complex))
+    if fresh and grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
+        _NotImplemented.apply(_Made(fresh, _fallback_warning(name)), *inputs)
+
+
+def _fallback_warning(name) -> str:
+    """The warning of PyTorch's autograd fallback for op `name`."""
+    return (f"{name}: an autograd kernel was not registered to the Autograd key(s) but we are "
             "trying to backprop through it. This may lead to silently incorrect behavior. This "
             "behavior is deprecated and will be removed in a future version of PyTorch. If your "
             "operator is differentiable, please ensure you have registered an autograd kernel "
@@ -301,7 +309,7 @@ class _Made:
 class _NotImplemented(Function):
     """The node PyTorch's autograd fallback gives outputs: backward warns, grads nothing."""
 
-    node_name = "NotImplemented"
+    node_name = "CppFunction"  # (PyTorch's class: name() and tensor reprs say WarnNotImplemented)
     _python_node = False  # (a C++ node in PyTorch)
 
     @staticmethod
@@ -313,3 +321,7 @@ class _NotImplemented(Function):
     def backward(ctx, *grads):
         _warn(ctx.message, UserWarning, stacklevel=2)
         return (None,) * len(ctx.needs_input_grad)
+
+
+_NotImplemented._backward_cls.name = lambda node: "torch::autograd::WarnNotImplemented"
+_NotImplemented._backward_cls.__repr__ = lambda node: f"<CppFunction object at {hex(id(node))}>"

@@ -1,5 +1,6 @@
-"""Two parts of the custom-Function protocol that ember's own ops never use, kept out of
-Function.apply's hot path: `setup_context` and `ctx.mark_dirty`.
+"""Parts of the custom-Function protocol that ember's own ops never use, kept out of
+Function.apply's hot path: `setup_context`, `ctx.mark_dirty` and a Function defined by its `vjp`
+or only by its `jvp`.
 
 NOTE [setup_context]
 PyTorch 2 lets a Function split its forward: `forward(*args)` computes without a ctx, and
@@ -53,3 +54,43 @@ def _bump_version(ctx, tensor):
     if ctx._saved:
         ctx._saved = tuple((t, counter.value) if t is tensor else (t, version)
                            for t, version in ctx._saved)
+
+
+# ---- vjp, jvp ---------------------------------------------------------------------------------
+NO_BACKWARD = ("You must implement either the backward or vjp method for your custom "
+               "autograd.Function to use it with backward mode AD.")
+NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it with "
+          "forward mode AD.")
+# While forward mode's double backward runs (NOTE [jvp-only Functions] in forward_ad.py): the
+# stand-in backward of a Function that defines only jvp
+FORWARD_MODE = [None]
+
+
+def unimplemented(method):
+    """Mark a Function method the user did not define (backward finds the one they did)."""
+    method.unimplemented = True
+    return method
+
+
+@unimplemented
+def no_vjp(ctx, *grad_outputs):
+    """Function.vjp unless a Function defines it (PyTorch's other name for backward)."""
+    raise NotImplementedError(NO_BACKWARD)
+
+
+@unimplemented
+def no_jvp(ctx, *grad_inputs):
+    """Function.jvp unless a Function defines it (its forward-mode formula)."""
+    raise NotImplementedError(NO_JVP)
+
+
+def missing_backward(ctx, grad_outputs):
+    """Function.backward when a Function does not define it: its `vjp` (PyTorch's other name
+    for backward), forward mode's stand-in for a jvp-only Function, else PyTorch's error."""
+    function = ctx._function
+    if not getattr(function.vjp, "unimplemented", False):
+        return function.vjp(ctx, *grad_outputs)
+    if FORWARD_MODE[0] is not None and not getattr(function.jvp, "unimplemented", False):
+        return FORWARD_MODE[0](ctx, grad_outputs)
+    raise NotImplementedError(NO_BACKWARD)
+

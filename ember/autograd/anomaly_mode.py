@@ -7,6 +7,7 @@ fails, the engine warns with that traceback before the error propagates (`warn_f
 as PyTorch does.
 """
 
+import os
 import traceback
 
 from ember._warnings import warn as _warn
@@ -59,9 +60,24 @@ def check_gradients(node, gradients):
                                "output.")
 
 
-def forward_trace() -> str:
-    """The traceback of the running forward call, as anomaly mode keeps it on the node."""
-    return "".join(traceback.format_stack()[:-2])  # (without the recording frames)
+def forward_trace(python_function=False) -> str:
+    """The traceback of the running forward call, as anomaly mode keeps it on the node: without
+    the innermost frames of ember's op machinery, which are C++ in PyTorch (its trace ends in
+    the caller's line, a Python layer of torch.nn, or a custom Function's Python `apply`)."""
+    frames = traceback.extract_stack()[:-2]  # (without the recording frames)
+    while frames and _in_op_machinery(frames[-1].filename):
+        if python_function and frames[-1].name == "apply":
+            break
+        frames.pop()
+    return "".join(traceback.format_list(frames))
+
+
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _in_op_machinery(filename) -> bool:
+    """A frame of ember outside its Python layers that torch has in Python too (torch.nn)."""
+    return filename.startswith(_EMBER_DIR) and not filename.startswith(_EMBER_DIR + "nn" + os.sep)
 
 
 def warn_forward_trace(node) -> None:
@@ -70,5 +86,5 @@ def warn_forward_trace(node) -> None:
     if trace is not None:
         _warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
               f"error:\n{trace} (Triggered internally at "
-              "/__w/pytorch/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:127.)",
+              "/__w/pytorch/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:122.)",
               stacklevel=4)

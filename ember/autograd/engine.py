@@ -192,7 +192,9 @@ def _run_node(node, grads, retain_graph, create_graph, accumulate):
         if g is not None:
             break
     else:
-        return (None,) * len(node._edges)
+        function = getattr(node, "_function", None)
+        if not getattr(function, "_runs_without_grads", False):  # (Function's, which see)
+            return (None,) * len(node._edges)
     if _ANOMALY["enabled"]:
         return _run_node_with_trace(node, grad_list, retain_graph, attributes)
     result = node._apply(tuple(grad_list))

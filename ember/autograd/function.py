@@ -29,7 +29,8 @@ from ember._backend import as_array, get_array_module, is_array, xp
 from ember._dtype import _BY_NUMPY
 from ember._registry import tensor_method
 from ember._tensor import Tensor
-from ember.autograd._custom_function import forward_then_setup_context, keep_dirty_inputs
+from ember.autograd._custom_function import (forward_then_setup_context, keep_dirty_inputs,
+                                             missing_backward, no_jvp, no_vjp)
 from ember.autograd import grad_mode
 from ember.autograd.anomaly_mode import _state as _ANOMALY, forward_trace
 from ember.autograd.saved_tensors import (
@@ -223,6 +224,9 @@ class Function:
     _node_suffix = "Backward"
     _omits_trailing_grads = False  # (ember's own Functions may: engine's `_validate`)
     _python_node = True  # a Python Function in PyTorch too (not one of its C++ nodes)
+    # PyTorch runs even a node no gradient reaches: a Python Function's backward gets zeros (or
+    # Nones); a built-in op's node passes nothing on (the engine skips ember's Ops)
+    _runs_without_grads = True
     torch_edges = None  # edges (one per apply argument) -> next_functions in PyTorch's order
 
     def __init_subclass__(cls, **kwargs):
@@ -249,7 +253,9 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement the backward function for custom Function.")
+        return missing_backward(ctx, grad_outputs)  # (its vjp, or PyTorch's error)
+
+    vjp, jvp = staticmethod(no_vjp), staticmethod(no_jvp)  # (what a Function may define)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -311,7 +317,7 @@ def _apply_recording(cls, ctx, args, kwargs):
     """Function.apply when an input requires grad: link inputs, run forward, link outputs."""
     _link_inputs(ctx, args, Tensor)
     if _ANOMALY["enabled"]:  # torch's anomaly mode names the forward call of a failing node
-        ctx._forward_trace = forward_trace()
+        ctx._forward_trace = forward_trace(cls._python_node)
     _state["enabled"] = False
     try:
         output = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
@@ -477,24 +483,6 @@ _ONE_UNSAVED = (_NOTHING_SAVED,)
 _AFTER_FIRST = tuple(((False,) * (count - 1), (NOT_A_TENSOR_EDGE,) * (count - 1),
                       (None,) * (count - 1)) for count in range(1, _FEW))
 _AFTER_FIRST = ((),) + _AFTER_FIRST  # (indexed by the argument count, from 1)
-def tensor_slots(first, count):
-    """A `torch_edges` for ops whose PyTorch node lists `count` tensor inputs from argument
-    `first` on, a None one (no bias, say) as (None, 0): Where's (a, b), Convolution's (x, w, b)."""
-    def torch_edges(node, edges):
-        return tuple([_NO_EDGE if edge is NOT_A_TENSOR_EDGE else edge
-                      for edge in edges[first:first + count]])
-    return staticmethod(torch_edges)
-
-
-def shown_node(name, next_functions):
-    """A node PyTorch's graph has where ember's fused op has none (the TBackward0 between a
-    Linear's node and its weight): listed in next_functions, never run by the engine."""
-    node = (_SHOWN.get(name) or _SHOWN.setdefault(name, type(name, (Node,), {})))()
-    node.next_functions = next_functions
-    return node
-
-
-_SHOWN = {}  # name -> the Node class shown under that name
 
 
 class AccumulateGrad(Node):
@@ -553,6 +541,7 @@ def once_differentiable(backward):
 class _DelayedError(Function):
     node_name = "Error"
     _python_node = False
+    _runs_without_grads = False
 
     @staticmethod
     def forward(ctx, *results):
@@ -585,6 +574,7 @@ class Op(Function):
     _node_suffix = "Backward0"
     _omits_trailing_grads = True
     _python_node = False
+    _runs_without_grads = False
 
     # NOTE [Array forward]
     # Where an op's forward, for plain arguments, is one NumPy call on its inputs' arrays, a

@@ -13,6 +13,7 @@ from ember import _dtype
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember._warnings import warn
+from ember.autograd.forward_ad import tangent_pass
 from ember.autograd.gradients import grad
 
 
@@ -76,6 +77,32 @@ def _analytical_jacobian(outputs, k, x):
     return xp.stack(columns, axis=1) if columns else xp.zeros((width, 0))
 
 
+def _forward_jacobian(func, inputs, outputs, k, j):
+    """d(outputs[k])/d(inputs[j]) as forward mode computes it, J·e for each unit input vector
+    e, by the double backward of forward_ad.py (jvp-only Functions take part), func run anew
+    for each e as PyTorch runs it on new dual inputs: `_analytical_jacobian`'s layout. (Real
+    inputs and outputs.)"""
+    x = inputs[j]
+    rows = []
+    for i in range(x._data.size):
+        out = _tensor_outputs(func(*inputs))[k]
+        dummy = Tensor._make(xp.zeros_like(out._data), True)
+        seed = Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
+        seed._data.reshape(-1)[i] = 1
+        with tangent_pass():
+            (transposed,) = grad([out], [x], [dummy], create_graph=True, allow_unused=True)
+            column = None if transposed is None else grad(
+                [transposed], [dummy], [seed], allow_unused=True)[0]
+        rows.append(xp.zeros(out._data.size) if column is None
+                    else _real_coordinates(column._data))
+    return xp.stack(rows) if rows else xp.zeros((0, 0))
+
+
+def _backward_jacobian(func, inputs, outputs, k, j):
+    """d(outputs[k])/d(inputs[j]) by backward mode (`_analytical_jacobian`)."""
+    return _analytical_jacobian(outputs, k, inputs[j])
+
+
 def _check_inputs(inputs) -> list:
     """The indices of the inputs requiring grad; torch's warning for the non-double ones."""
     differentiable = [j for j, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
@@ -96,8 +123,9 @@ def _as_jacobian_tensor(array, like):
     return Tensor._make(array.astype(dtype))
 
 
-def _check_jacobians(func, inputs, eps, atol, rtol) -> None:
-    """Raise GradcheckError at the first (output, differentiable input) pair that mismatches."""
+def _check_jacobians(func, inputs, eps, atol, rtol, modes=(_backward_jacobian,)) -> None:
+    """Raise GradcheckError at the first (output, differentiable input) pair that mismatches,
+    the Jacobian computed by each of `modes` (backward mode, forward mode)."""
     differentiable = [j for j, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     numerical = [_numerical_jacobian(func, inputs, j, eps) for j in differentiable]
     outputs = _tensor_outputs(func(*inputs))
@@ -107,8 +135,8 @@ def _check_jacobians(func, inputs, eps, atol, rtol) -> None:
             raise GradcheckError("Numerical gradient for function expected to be zero")
         return
     for i, k in enumerate(live):
-        for position, j in enumerate(differentiable):
-            analytical = _analytical_jacobian(outputs, k, inputs[j])
+        for (position, j), mode in ((p, m) for p in enumerate(differentiable) for m in modes):
+            analytical = mode(func, inputs, outputs, k, j)
             expected = numerical[position][k].reshape(analytical.shape)
             if not xp.allclose(analytical, expected, atol=atol, rtol=rtol):
                 raise GradcheckError(
@@ -125,8 +153,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     (matches `torch.autograd.gradcheck`: GradcheckError, or False if not raise_exception)."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     _check_inputs(inputs)
+    modes = (_backward_jacobian,) * check_backward_ad + (_forward_jacobian,) * check_forward_ad
     try:
-        _check_jacobians(func, inputs, eps, atol, rtol)
+        _check_jacobians(func, inputs, eps, atol, rtol, modes)
     except GradcheckError:
         if raise_exception:
             raise

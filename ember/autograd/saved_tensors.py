@@ -68,10 +68,11 @@ SAVED_TENSOR_HOOKS = []
 class PackedTensor:
     """A saved tensor as its pack hook returned it, with the unpack hook to get it back."""
 
-    __slots__ = ("packed", "unpack_hook")
+    __slots__ = ("packed", "unpack_hook", "name")
 
-    def __init__(self, packed, unpack_hook):
+    def __init__(self, packed, unpack_hook, name=None):
         self.packed, self.unpack_hook = packed, unpack_hook
+        self.name = name  # its `_saved_<name>` (NOTE [Saved tensors by name]), if known
 
 
 def saved_entries(tensors) -> tuple:
@@ -177,22 +178,27 @@ def saved_attribute(node, name, no_edge):
     index = saved_by_name(node, name[11 if raw else 7:], no_edge) if saved else None
     if index is None:
         raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
-    return SavedTensor(node, index) if raw else _unpacked(node, index)[0]
+    return SavedTensor(node, index, name[11:]) if raw else _unpacked(node, index)[0]
 
 
 def saved_by_name(node, name, no_edge):
     """The index into node._saved of the tensor torch calls `_saved_<name>`, or None."""
     names = _argument_names(node)
     for i, (t, _) in enumerate(node._saved or ()):
-        if type(t) is SavedOutput:
-            found = "result" if len(node._output_meta) <= 1 else f"result{t.output_nr}"
-        elif type(t) is Tensor or t is None:  # (None: saved only when needed, as torch)
-            k = i if t is None else _input_position(t, i, node._edges, no_edge)
-            found = names[k] if k is not None and k < len(names) else None
-        else:
-            continue
-        if found == name:
+        if _name_of(node, names, i, t, no_edge) == name:
             return i
+    return None
+
+
+def _name_of(node, names, i, t, no_edge):
+    """The `_saved_<name>` of t, the i-th tensor node saved, or None."""
+    if type(t) is SavedOutput:
+        return "result" if len(node._output_meta) <= 1 else f"result{t.output_nr}"
+    if type(t) is PackedTensor:  # (packed by hooks: named when it was packed)
+        return t.name
+    if type(t) is Tensor or t is None:  # (None: saved only when needed, as torch)
+        k = i if t is None else _input_position(t, i, node._edges, no_edge)
+        return names[k] if k is not None and k < len(names) else None
     return None
 
 
@@ -200,15 +206,15 @@ class SavedTensor:
     """One tensor a node saved, as `grad_fn._raw_saved_<name>` gives it (matches torch's
     `torch._C._autograd.SavedTensor`): hooks registered on it pack it now, unpack on use."""
 
-    def __init__(self, node, index):
-        self._node, self._index = node, index
+    def __init__(self, node, index, name=None):
+        self._node, self._index, self._name = node, index, name
 
     def register_hooks(self, pack_hook, unpack_hook):
         """Pack the saved tensor with pack_hook; reading it gives unpack_hook(packed)."""
         node = self._node
         (t,) = _unpacked(node, self._index)
         saved = list(node._saved)
-        saved[self._index] = (PackedTensor(pack_hook(t), unpack_hook), 0)
+        saved[self._index] = (PackedTensor(pack_hook(t), unpack_hook, self._name), 0)
         node._saved = tuple(saved)
 
 

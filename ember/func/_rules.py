@@ -10,14 +10,14 @@ for a case it does not cover; the op then runs once per batch element (`per_elem
 """
 
 from ember._backend import xp
-from ember._tensor import Tensor, wrap_dim
+from ember._tensor import Tensor, contiguous_format, wrap_dim
 from ember.autograd.function import Op
 from ember.func._batched import (STATS, Unbatchable, _aligned_array, array_level, batch_size,
                                  level_of, physical, wrap, wrap_outputs)
-from ember.ops import (activation, comparison, complex, conversion, elementwise,
+from ember.ops import (_scalar_ops, activation, comparison, complex, conversion, elementwise,
                        elementwise_ext, extrema, indexing, joins, linalg, linalg_core,
-                       linalg_decomp, linalg_solve, rearrange, rectifier, reduction, scans,
-                       shape, softmax, unary, unary_ext, unary_special)
+                       linalg_decomp, linalg_solve, power, rearrange, rectifier, reduction,
+                       scans, shape, softmax, unary, unary_ext, unary_special)
 from ember.ops.broadcast import ExpandTo
 from ember.ops.indexing import BasicIndex
 from ember.ops.joins import stack
@@ -146,8 +146,8 @@ def _op_classes(module):
             and v.__module__ == module.__name__]
 
 
-_ELEMENTWISE_MODULES = (unary, rectifier, unary_ext, unary_special, elementwise,
-                        elementwise_ext, complex)
+_ELEMENTWISE_MODULES = (unary, rectifier, unary_ext, unary_special, elementwise, power,
+                        _scalar_ops, elementwise_ext, complex)
 for _module in _ELEMENTWISE_MODULES:
     _register(broadcasting, *[c for c in _op_classes(_module) if c.__name__ != "Frexp"])
 _register(broadcasting, comparison.Where, comparison.Clamp, comparison.ClampTensor,
@@ -235,12 +235,15 @@ def basic_index(cls, level, args, kwargs):
 
 
 def join(cls, level, args, kwargs):
-    """cat/stack(dim, *xs): every piece batched (unbatched ones repeated), dim shifted."""
-    dim, xs = args[0], args[1:]
+    """cat(dim, memory format, *xs) / stack(dim, *xs): every piece batched (unbatched ones
+    repeated), dim shifted; the batched cat laid out contiguously."""
+    dim, xs = args[0], args[2:] if cls is joins.Cat else args[1:]
     first = next(x for x in xs if level_of(x) == level)
     ndim = first.dim() + (1 if cls is joins.Stack else 0)
     size = batch_size(first, level)
-    return wrap(cls.apply(_shift(dim, ndim), *[_expanded(x, level, size) for x in xs]), level)
+    layout = (contiguous_format,) if cls is joins.Cat else ()
+    return wrap(cls.apply(_shift(dim, ndim), *layout, *[_expanded(x, level, size) for x in xs]),
+                level)
 
 
 def repeat(cls, level, args, kwargs):

@@ -14,6 +14,7 @@ from ember._registry import FUNCTIONS, tensor_method
 from ember._schemas import type_name
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.ops import activation as _act
+from ember.ops.glu import glu as _glu
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 
 
@@ -187,8 +188,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
                            f"{dim} is size {input.shape[dim]}")
     if not input.dtype.is_floating_point:  # checked last, as torch
         raise NotImplementedError(f'"glu_cpu" not implemented for \'{short_name(input.dtype)}\'')
-    a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    return _glu(input, dim)
 
 
 def _int_argument(fn: str, name: str, position: int, value) -> int:
@@ -267,7 +267,6 @@ _DTYPE_RULES = {
     "hardswish": ("hardswish_cpu", NotImplementedError, NotImplementedError),
     "hardsigmoid": ("hardsigmoid_cpu", NotImplementedError, NotImplementedError),
     "leaky_relu": ("leaky_relu_cpu", NotImplementedError, NotImplementedError),
-    "rrelu": ("rrelu_with_noise_cpu", NotImplementedError, NotImplementedError),
     "prelu": ("prelu_cpu", NotImplementedError, RuntimeError),
     "threshold": ("threshold_cpu", None, NotImplementedError),
     "relu6": ("clamp", None, RuntimeError),

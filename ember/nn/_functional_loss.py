@@ -8,7 +8,7 @@ import math
 import warnings
 
 from ember._warnings import warn as _warn
-from ember._autocast import float32_inputs
+from ember._autocast import float32_inputs, is_enabled as autocast_enabled
 from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor, short_name
@@ -20,6 +20,8 @@ from ember.nn._functional_loss_checks import (
     check_log_softmax_dtype, check_multi_margin_kernel, check_multilabel_margin,
     check_weight_size, pointwise_dtype, require_tensors)
 from ember.ops import loss_ops as _loss
+from ember.ops._opmath import is_half
+from ember.ops.softmax import log_softmax as _log_softmax
 from ember.ops.broadcast import expand_to
 from ember.ops.comparison import minimum, where
 from ember.ops._node_names import class_loss_node, l1_node
@@ -178,6 +180,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     if unbatched:
         input, target = input.unsqueeze(0), (target.unsqueeze(0) if probabilities
                                                      else target.reshape(1))
+    if not probabilities and input.ndim == 2 and is_half(input.dtype) and \
+            not autocast_enabled("cpu"):  # (under autocast it runs in float32)
+        # PyTorch's cross_entropy is nll_loss of log_softmax: in 16 bits the log-probabilities
+        # are rounded (NOTE [nll_loss's 16-bit cascade] in ember/ops/_half_nll.py)
+        out = _half_cross_entropy(input, target, weight, ignore_index, reduction,
+                                  label_smoothing)
+        return out.squeeze(0) if unbatched and reduction == "none" else out
     w = _class_weight(weight, input)
     if probabilities:
         probs = target.to(input.dtype)
@@ -191,6 +200,25 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
                              smoothing=bool(label_smoothing))
         out = op.apply(input, None, index, w, label_smoothing, ignore_index, reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def _half_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy of a 16-bit (N, C) input with class indices, composed as PyTorch composes
+    it (cross_entropy_loss_label_smoothing): every step rounded to the input's dtype."""
+    logp = _log_softmax(input, 1)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return nll
+    smooth = -(logp if weight is None else logp * weight.view(1, -1)).sum(1)
+    ignored = target == ignore_index
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        count = (~ignored).sum() if weight is None else \
+            weight.gather(0, target.masked_select(~ignored).flatten()).sum()
+        smooth = smooth.sum() / count
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[1])
 
 
 def _check_weight_not_differentiable(weight, ndim):

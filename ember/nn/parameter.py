@@ -8,10 +8,13 @@ state that is not learned (running means): assigning one registers it with `regi
 from ember._backend import xp
 from ember import _dtype
 from ember._tensor import Tensor
+from ember.overrides import _disabled_torch_function_impl
 
 
 class Parameter(Tensor):
     """A Tensor that is a module parameter (matches `torch.nn.Parameter`)."""
+
+    __torch_function__ = _disabled_torch_function_impl  # never dispatches, as torch's
 
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:

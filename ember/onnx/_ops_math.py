@@ -8,7 +8,7 @@ from ember.onnx._convert import as_tuple, converts
 
 # ---- elementwise arithmetic -------------------------------------------------------------------
 _BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow",
-           "Maximum": "Max"}
+           "PowScalar": "Pow", "PowScalarBase": "Pow", "Maximum": "Max"}
 
 
 def _operands(s, n: int = 2):
@@ -122,7 +122,7 @@ def leaky_relu(s):
     s.output(0, s.b.node("LeakyRelu", [s.input(0)], alpha=float(s.arg(1))))
 
 
-@converts("Elu")
+@converts("Elu", "Celu")
 def elu(s):
     """torch's elu(x, alpha, scale, input_scale) = scale·(x if x > 0 else alpha·(e^(x·is) - 1))."""
     x = first = s.input(0)
@@ -139,6 +139,18 @@ def elu(s):
     if scale != 1.0:
         y = b.node("Mul", [y, b.scalar(scale, first)])
     s.output(0, y)
+
+
+@converts("Glu")
+def glu(s):
+    """a·σ(b) for x's halves a, b along dim: two Slices, a Sigmoid and a Mul."""
+    x, dim, b = s.input(0), int(s.arg(1)), s.b
+    size = s.arg(0).shape[dim]
+    if s.twin_arg(0).shape[dim] != size:
+        raise s.unsupported("glu along a dynamic axis")
+    first, second = (b.node("Slice", [x, b.ints([start]), b.ints([start + size // 2]),
+                                      b.ints([dim])]) for start in (0, size // 2))
+    s.output(0, b.node("Mul", [first, b.node("Sigmoid", [second])]))
 
 
 @converts("Gelu")

@@ -107,9 +107,9 @@ def repeat(s):
 # ---- joins and splits -------------------------------------------------------------------------
 @converts("Cat")
 def cat(s):
-    """Concat (torch skips the legacy empty 1-d tensors)."""
+    """Concat (torch skips the legacy empty 1-d tensors); args: dim, memory format, tensors."""
     dtype = s.out_dtype()
-    parts = [s.b.cast(s.input(i), dtype) for i in range(1, s.n_args())
+    parts = [s.b.cast(s.input(i), dtype) for i in range(2, s.n_args())
              if s.arg(i).shape != (0,)]
     s.output(0, s.b.node("Concat", parts, axis=int(s.arg(0))))
 

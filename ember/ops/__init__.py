@@ -13,6 +13,7 @@ from ember.ops import sampling
 from ember.ops import from_memory
 from ember.ops import unary_ext, unary_special
 from ember.ops import elementwise
+from ember.ops import power  # pow, float_power
 from ember.ops import elementwise_ext
 from ember.ops import extrema, reduction
 from ember.ops import renorm  # after extrema: it uses norm
@@ -41,6 +42,8 @@ from ember.ops import pool, pool_adaptive, pool_avg
 from ember.ops import interpolate
 from ember.ops import spectral
 from ember.ops import rnn
+from ember.ops import rnn_functional  # torch.lstm, torch.gru, ...
+from ember.ops import fake_quantize
 from ember.ops import attention, ctc
 from ember.ops import grid_sample, pool_fractional
 from ember.ops import grid_sampler

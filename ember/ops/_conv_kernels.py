@@ -11,6 +11,7 @@ import math
 from typing import NamedTuple
 
 from ember._backend import as_strided_windows, get_array_module, xp
+from ember.ops._opmath import widen
 from ember._threads import lane_blocks, lanes_run, parallel_lanes
 from ember.ops._conv_spectral import (
     _fits_spectral,
@@ -162,6 +163,9 @@ def _conv_forward(x, w, geo, out, bias=None, forward_only=False):
 
 def _conv_forward_columns(x, w, geo, out, bias=None):
     """y = conv(x, w) + bias through im2col, whatever the shapes (see `_conv_forward`)."""
+    if x.dtype == xp.float16 and bias is not None:  # (NumPy's float16 matmul rounds: oneDNN
+        wide = _conv_forward_columns(widen(x), widen(w), geo, out, widen(bias))  # adds the
+        return wide.astype(x.dtype)  # bias in float32 before the one rounding)
     n, c = x.shape[:2]
     g, cy, kernel = geo.groups, w.shape[0], w.shape[2:]
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
@@ -266,8 +270,9 @@ def _transpose_as_conv(x, w, geo, out):
     return x[crop], padded
 
 
-def _conv_transpose_forward(x, w, geo, out):
-    """y = convT(x, w) as arrays: columns W^T·x summed back into place (col2im), cropped."""
+def _conv_transpose_forward(x, w, geo, out, bias=None):
+    """y = convT(x, w) (+ bias) as arrays: columns W^T·x summed back into place (col2im),
+    cropped."""
     n, cx = x.shape[:2]
     g = geo.groups
     kernel, spatial = w.shape[2:], x.shape[2:]
@@ -275,21 +280,27 @@ def _conv_transpose_forward(x, w, geo, out):
     cy = w.shape[1] * g
     if n == 0:  # an empty batch (the input gradient of one, too): nothing to sum
         return get_array_module(x).zeros((0, cy) + tuple(out), dtype=x.dtype)
+    if x.dtype.name == "bfloat16" and all(  # (an output padding below the stride: PyTorch's
+            o - ((s - 1) * st + d * (k - 1) + 1) + 2 * lo < st  # oneDNN kernel, in float32)
+            for o, s, st, d, k, lo in zip(out, spatial, geo.stride, geo.dilation, kernel, geo.lo)):
+        wide = None if bias is None else widen(bias)  # (added before the one rounding)
+        return _conv_transpose_forward(widen(x), widen(w), geo, out, wide).astype(x.dtype)
     # With stride 1: spectrally if the convolution this one is the adjoint of is; else as a
     # convolution, whose column buffer has Cx·∏K rows instead of Cy·∏K and needs no col2im
-    # pass, when that is the smaller one (16-bit floats keep torch's col2im rounding) and the
+    # pass, when that is the smaller one (float16 keeps torch's col2im rounding) and the
     # output is not much bigger than the input: that convolution's GEMM has ∏out columns per
     # image against ∏S here, most of them products with the padding when the input is small
     # (DCGAN's first layer, 1x1 -> 4x4: 16 times the FLOPs, 5x slower than torch).
     if all(s == 1 for s in geo.stride) and _transpose_fits_spectral(x, w, geo, out):
-        return _spectral_transpose(x, w, geo, out)
+        return _add_bias(_spectral_transpose(x, w, geo, out), bias)
     if all(s == 1 for s in geo.stride) and _is_blas_float(x):
         xc, conv_geo = _transpose_as_conv(x, w, geo, out)
         if fits_winograd(xc.shape, xc.dtype, kernel, conv_geo, out, cy):
             wc = _flip_transposed(w, g)
-            return winograd_forward(xc, wc, conv_geo, out)  # NOTE [Winograd convolution]
+            return _add_bias(winograd_forward(xc, wc, conv_geo, out), bias)  # (Winograd)
         if cx <= cy and math.prod(out) <= 2 * math.prod(spatial):
-            return _conv_forward_columns(xc, _flip_transposed(w, g), conv_geo, out)
+            return _add_bias(_conv_forward_columns(xc, _flip_transposed(w, g), conv_geo, out),
+                             bias)
     y = get_array_module(x).empty((n, cy) + tuple(out), dtype=x.dtype)
     wt = w.reshape(g, cx // g, -1).transpose(0, 2, 1)  # (g, Cy/g·∏K, Cx/g): BLAS reads it as is
     size = tuple(max(lo + o, (s - 1) * st + d * (k - 1) + 1) for lo, o, s, st, d, k in
@@ -320,6 +331,13 @@ def _conv_transpose_forward(x, w, geo, out):
             xp.copyto(y[block], xp.swapaxes(full[crop], 0, 1))
 
     parallel_lanes(lane, len(blocks))
+    return _add_bias(y, bias)
+
+
+def _add_bias(y, bias):
+    """y + bias over the channel dim (1), in place."""
+    if bias is not None:
+        y += bias.reshape((-1,) + (1,) * (y.ndim - 2))
     return y
 
 

@@ -12,6 +12,16 @@ AVX512 machine each float32/float64/complex/integer element is ONE rounding of t
 in float and convert back), so nothing is fused there. NumPy has no FMA, so `fma32_exact` and
 `fma64` (ember/_rng/mathfun.py) emulate it exactly (rounding to odd, Boldo & Melquiond 2008).
 
+NOTE [arange arithmetic]
+torch's `arange_kernel` (same file) takes start and step in the accumulate type (double for
+float32/float64, float for Half/BFloat16) and fills each intra-op thread's chunk
+(`at::parallel_for`, grain 32768) with 32-byte vectors (its AVX2 kernel: arange has no AVX512
+one), two at a time: the vector starting at index b holds T(start + step·b) + k·step for
+k = 0, 1, ..., each rounded to T; the chunk's last elements, short of two whole vectors, are
+T(start + step·i). The multiply-adds are fused (-mfma): one rounding each. So with a
+fractional step, or beyond the dtype's exact integers, a value depends on its place in its
+vector and on the number of threads.
+
 NOTE [logspace arithmetic]
 `logspace_out` (RangeFactories.cpp, built without FMA) uses the same halves but in double:
 `pow(base, start + step * i)` with `step = double(end - start) / (steps - 1)` (end - start in T),
@@ -26,6 +36,7 @@ from ember import _dtype
 from ember._backend import quiet, xp
 from ember._rng.mathfun import fma32_exact, fma64
 from ember._tensor import Tensor
+from ember._threads import get_num_threads
 
 # c10's names for a type in "value cannot be converted to type ... without overflow"
 C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
@@ -219,6 +230,62 @@ def linspace_array(start, end, steps, dtype):
 
 
 # ---- logspace ----------------------------------------------------------------------------------
+_ARANGE_GRAIN = 32768  # at::internal::GRAIN_SIZE
+_VECTOR_BYTES = 32
+
+
+def arange_values(start, step, count, dtype):
+    """The `count` values of arange(start, step) in dtype, as torch's kernel computes them
+    (NOTE [arange arithmetic]; integers exactly)."""
+    if not dtype.is_floating_point:
+        exact = xp.float64 if isinstance(start + step, float) else xp.int64
+        return (start + step * xp.arange(count, dtype=exact)).astype(dtype.numpy)
+    if _exact_in(start, step, count, _DIGITS[dtype.name]):  # any order of operations agrees
+        return (start + step * xp.arange(count, dtype=xp.float64)).astype(dtype.numpy)
+    tasks = min(get_num_threads(), -(-count // _ARANGE_GRAIN)) if count > _ARANGE_GRAIN else 1
+    chunk = -(-count // tasks)
+    width = _VECTOR_BYTES // dtype.itemsize
+    acc, fma = _ARANGE_FMA[dtype.name]
+    start, step = acc(start), acc(step)
+    values = xp.empty(count, dtype=dtype.numpy)
+    with quiet():  # (float16 overflows to inf, as torch's does)
+        for begin in range(0, count, chunk):  # each thread's chunk
+            stop = min(begin + chunk, count)
+            vectors = (stop - begin) // (2 * width) * 2
+            end = begin + vectors * width
+            firsts = xp.arange(begin, end, width, dtype=acc)[:, None]
+            heads = fma(step, firsts, start).astype(dtype.numpy).astype(acc)
+            lanes = xp.arange(width, dtype=acc)[None, :]
+            values[begin:end] = fma(lanes, step, heads).astype(dtype.numpy).reshape(-1)
+            values[end:stop] = fma(step, xp.arange(end, stop, dtype=acc), start)
+    return values
+
+
+def _fma64_to_float32(a, b, c):
+    """A float64 FMA whose result is rounded to float32: the unfused float64 a·b + c rounds
+    to the same float32 but for a double rounding at a midpoint (~2^-29 of values, as
+    NOTE [glibc's transcendental functions] in ember/ops/_streams.py accepts)."""
+    return a * b + c
+
+
+# dtype -> (torch's accumulate type, its fused multiply-add)
+_ARANGE_FMA = {"float64": (xp.float64, fma64), "float32": (xp.float64, _fma64_to_float32),
+               "float16": (xp.float32, fma32_exact), "bfloat16": (xp.float32, fma32_exact)}
+_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _exact_in(start, step, count, digits) -> bool:
+    """Whether start + step·i, for every i < count and however computed, is exact in a float
+    type of `digits` bits: start and step multiples of 2^-s with (|start| + |step|·count)·2^s
+    at most 2^digits."""
+    start, step = float(start), float(step)
+    for shift in range(digits + 1):
+        scale = 2.0 ** shift
+        if (start * scale).is_integer() and (step * scale).is_integer():
+            return (abs(start) + abs(step) * count) * scale <= 2.0 ** digits
+    return False
+
+
 def _pow(base, exponents):
     """base ** each exponent with the C library's pow (what torch calls)."""
     return xp.fromiter((math.pow(base, x) for x in exponents.tolist()), xp.float64,

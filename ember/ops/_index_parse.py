@@ -91,8 +91,10 @@ def _reads_as_tuple(index: list) -> bool:
 
 
 def parse_index(shape, index, clip: bool = False):
-    """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE.
-    With clip, index arrays out of bounds read position 0 instead (for the region's shape)."""
+    """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE, and
+    name the views PyTorch takes for the basic part, in order ('Select', 'Slice', 'Unsqueeze',
+    or 'Alias' alone). With clip, index arrays out of bounds read position 0 instead (for the
+    region's shape)."""
     if type(index) is list and _reads_as_tuple(index):
         _warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
@@ -165,4 +167,4 @@ def parse_index(shape, index, clip: bool = False):
     if not kinds:
         only_slice = len(items) == 1 and isinstance(items[0], slice)
         kinds.append("Slice" if only_slice else "Alias")
-    return tuple(basic) + (Ellipsis,), (tuple(adv) if has_adv else None), kinds[-1]
+    return tuple(basic) + (Ellipsis,), (tuple(adv) if has_adv else None), tuple(kinds)

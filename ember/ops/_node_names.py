@@ -10,7 +10,8 @@ by input rank, reduction and options; the op itself, its backward and every rule
 its class are unchanged (`_named` makes a subclass under another node name).
 """
 
-from ember.autograd.function import NOT_A_TENSOR_EDGE, shown_node
+from ember.autograd._shown_graph import shown_node
+from ember.autograd.function import NOT_A_TENSOR_EDGE
 from ember.ops.conv import _named
 
 _NO_EDGE = (None, 0)
@@ -97,6 +98,16 @@ def cross_entropy_edges(node, edges):
         return (_through(("SumBackward1",), product),)
     total = _through(("SumBackward0",), product)
     return (_through(("NegBackward0",), total),) if node.reduction == "mean" else (total,)
+
+
+def vector_matrix_edges(node, edges):
+    """next_functions of matmul(vector, matrix) as PyTorch's: it computes
+    v.unsqueeze(0).mm(M).squeeze_(0), so its node (the squeeze) lists the mm's, which lists the
+    vector's unsqueeze and the matrix."""
+    v, m = edges
+    if v[0] is not None:
+        v = _through(("UnsqueezeBackward0",), v)
+    return ((shown_node("MmBackward0", (v, m)), 0),)
 
 
 def attention_node(op, ndim, dropout_p):

@@ -9,9 +9,9 @@ tensor and a scalar] in ember/ops/_reduced_scalar.py). NumPy instead rounds ever
 intermediate to float16 (and ml_dtypes's bfloat16 matmul returns float32). The helpers here
 widen 16-bit floats to float32 for the computation; the caller rounds once. Kernels that do
 round intermediates (adaptive_avg_pool3d's running sum, soft_margin_loss's exp, the
-interpolation weights) say so where they are written. The backward of the activations above
-still runs as ember ops in the 16-bit dtype (a rounding per step: close to PyTorch's
-gradients, not bit for bit).
+interpolation weights) say so where they are written. The first-order backward of the
+activations and softmaxes takes the same path (`gradient_by_kernel` in ember/ops/unary.py);
+under create_graph they run as ember ops in the 16-bit dtype (a rounding per step).
 """
 
 from ember._backend import quiet, xp

@@ -109,3 +109,15 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, (int, xp.integer)):
         return (wrap_dim(int(dim), ndim),)
     return tuple(sorted(wrap_dim(int(d), ndim) for d in dim))
+
+
+# C++ type names, as matmul's messages print a dtype
+C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+           "bool": "bool", "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}
+
+
+def c_type(t) -> str:
+    """t's dtype as a C++ type name (matmul's messages)."""
+    return C_TYPES.get(t.dtype.name, t.dtype.name)

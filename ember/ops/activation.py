@@ -52,9 +52,14 @@ def _keeping(ctx, kernel, d):
     return strided_like(kernels.apply(kernel, d, ctx.kept), d)
 
 
-def _from_kept(ctx, kernel, gy, x):
-    """kernel(o, gy, x, kept) as the gradient when the forward kept an array, else None."""
+def _from_kept(ctx, kernel, gy, x, keeping):
+    """kernel(o, gy, x, kept) as the gradient when the forward kept an array (a 16-bit x: made
+    now in float32 by the forward's kernel `keeping`), else None."""
     kept = ctx.__dict__.get("kept")
+    if kept is None and is_half(x._data.dtype) and not unary._state["enabled"]:
+        wide = widen(x._data)
+        kept = xp.empty(wide.shape, dtype=wide.dtype)
+        kernels.apply(keeping, wide, kept)
     return None if kept is None else gradient_by_kernel(kernel, gy, x, kept=(kept,))
 
 
@@ -147,7 +152,8 @@ class Gelu(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         tanh = ctx.approximate == "tanh"
-        gx = _from_kept(ctx, kernels.gelu_tanh_backward if tanh else kernels.gelu_backward, gy, x)
+        gx = (_from_kept(ctx, kernels.gelu_tanh_backward, gy, x, kernels.gelu_tanh_keeping_tanh)
+              if tanh else _from_kept(ctx, kernels.gelu_backward, gy, x, kernels.gelu_keeping_cdf))
         if gx is not None:
             return gx, None
         if tanh:
@@ -178,7 +184,7 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = _from_kept(ctx, kernels.silu_backward, gy, x)
+        gx = _from_kept(ctx, kernels.silu_backward, gy, x, kernels.silu_keeping_sigmoid)
         if gx is not None:
             return gx
         s = unary.sigmoid(x)
@@ -202,7 +208,7 @@ class Mish(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        gx = _from_kept(ctx, kernels.mish_backward, gy, x)
+        gx = _from_kept(ctx, kernels.mish_backward, gy, x, kernels.mish_keeping_tanh)
         if gx is not None:
             return gx
         t = unary.tanh(softplus(x))
@@ -239,12 +245,15 @@ class Hardsigmoid(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        d = x._data
-        return xp.clip((d + _scalar(3, d)) / _scalar(6, d), 0, 1).astype(d.dtype, copy=False)
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        return xp.clip((w + _scalar(3, w)) / _scalar(6, w), 0, 1).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        gx = gradient_by_kernel(kernels.hardsigmoid_backward, gy, x)
+        if gx is not None:
+            return gx
         d = x._data
         sixth = _scalar(float(xp.float32(1 / 6)), d)
         return kept_gradient(gy * _const(sixth), (d > -3) & (d < 3))
@@ -269,11 +278,6 @@ class Hardswish(Op):
         if gx is not None:
             return gx
         d = x._data
-        if is_half(d.dtype) and gy._data.dtype == d.dtype:  # in float32, rounded once
-            wide = gradient_by_kernel(kernels.hardswish_backward, _const(widen(gy._data)),
-                                      _const(widen(d)))
-            if wide is not None:
-                return _const(wide._data.astype(d.dtype))
         middle = _const((d > -3) & (d < 3))
         above = _const(d >= 3).to(x.dtype)
         return gy * where(middle, x / 3 + 0.5, above)  # (x/3 as PyTorch, not x·(1/3))
@@ -318,13 +322,14 @@ class LogSigmoid(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        d = x._data
-        return (xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))).astype(d.dtype, copy=False)
+        d, w = x._data, widen(x._data)  # (16-bit floats in float32: NOTE [opmath])
+        return (xp.minimum(w, 0) - xp.log1p(xp.exp(-xp.abs(w)))).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * unary.sigmoid(-x)
+        gx = gradient_by_kernel(kernels.log_sigmoid_backward, gy, x, x._data.dtype)
+        return gy * unary.sigmoid(-x) if gx is None else gx
 
 
 class Threshold(Op):
@@ -508,7 +513,13 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """max(0, x) + min(0, α(e^(x/α) - 1)) (matches `torch.celu`)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+    return Celu.apply(input, alpha, 1.0, 1.0 / alpha)
+
+
+class Celu(Elu):
+    """Elu, named as PyTorch names celu's node."""
+
+    node_name = "CeluBackward0"
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -521,13 +532,13 @@ class Rrelu(Op):
     node_name = "RreluWithNoiseBackward0"
 
     @staticmethod
-    def forward(ctx, x, slopes):
+    def forward(ctx, x, slopes, values):
         ctx.slopes = slopes
-        return x._data * slopes
+        return values
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * _const(ctx.slopes), None
+        return gy * _const(ctx.slopes), None, None
 
 
 @op(function=True)
@@ -537,20 +548,28 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     otherwise (matches `torch.rrelu`)."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    kernel = "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu"
+    if not input.dtype.is_floating_point or (training and input.dtype.name == "float16"):
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{short_name(input.dtype)}'")
     if not training:  # (torch's kernel writes a C-contiguous output, whatever x's layout)
         y = LeakyRelu.apply(input, (lower + upper) / 2)
         y._data = xp.ascontiguousarray(y._data)
         return y
     # NOTE [rrelu's draws]: torch draws one 53-bit uniform per element x <= 0 only, in
-    # order, between the bounds rounded to x's dtype: r = u·(upper - lower) + lower in
-    # double, then rounded to x's dtype; elements x > 0 keep slope 1.
+    # order, between the bounds rounded to x's opmath dtype (float32 for bfloat16):
+    # r = u·(upper - lower) + lower in double, rounded to the opmath dtype; the output is
+    # x·r rounded to x's dtype, the slope kept for backward r rounded to x's dtype;
+    # elements x > 0 keep slope 1.
     d = input._data
-    low, high = (float(xp.asarray(v, dtype=d.dtype)) for v in (lower, upper))
+    math_dtype = xp.dtype(xp.float32) if is_half(d.dtype) else d.dtype
+    low, high = (float(xp.asarray(v, dtype=math_dtype)) for v in (lower, upper))
     drawn = d.reshape(-1) <= 0
-    slopes = xp.ones(d.size, dtype=d.dtype)
     u = uniform53(generator, int(xp.count_nonzero(drawn)))
-    slopes[drawn] = (u * (high - low) + low).astype(d.dtype)
-    return Rrelu.apply(input, slopes.reshape(d.shape))
+    r = xp.ones(d.size, dtype=math_dtype)
+    r[drawn] = u * (high - low) + low
+    r = r.reshape(d.shape)
+    return Rrelu.apply(input, r.astype(d.dtype), (d.astype(math_dtype) * r).astype(d.dtype))
 
 
 @torch_function("rrelu_")

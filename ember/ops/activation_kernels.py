@@ -67,11 +67,14 @@ def sigmoid(o, x):
     xp.divide(1, o, out=o)
 
 
-def sigmoid_backward(o, gy, y):
-    """o = gy·(1 - y)·y, y = σ(x)."""
-    xp.subtract(1, y, out=o)
-    xp.multiply(gy, o, out=o)
-    xp.multiply(o, y, out=o)
+def sigmoid_backward(o, gy, y, dtype=None):
+    """o = gy·(1 - y)·y, y = σ(x); for a float16 dtype rounded to it after each operation, as
+    PyTorch's float16 kernel (its bfloat16 one rounds once)."""
+    steps = (xp.subtract, (1, y)), (xp.multiply, (gy, o)), (xp.multiply, (o, y))
+    for ufunc, operands in steps:
+        ufunc(*operands, out=o)
+        if dtype == xp.float16 and o.dtype != xp.float16:
+            o[...] = o.astype(xp.float16)
 
 
 def tanh_backward(o, gy, y):
@@ -378,6 +381,23 @@ def hardtanh_backward(o, gy, x, low, high):
     inside = xp.greater(x, low)
     xp.logical_and(inside, xp.less(x, high), out=inside)
     keep_where(o, gy, inside)
+
+
+def hardsigmoid_backward(o, gy, x):
+    """o = gy·(1/6 rounded to float32) where -3 < x < 3, else +0 (NOTE [hardsigmoid's 1/6])."""
+    inside = xp.greater(x, -3)
+    xp.logical_and(inside, xp.less(x, 3), out=inside)
+    keep_where(o, xp.multiply(gy, o.dtype.type(xp.float32(1 / 6))), inside)
+
+
+def log_sigmoid_backward(o, gy, x, buffer_dtype):
+    """o = gy·(1 - b/(1 + b)) where x < 0, else gy·b/(1 + b), with b = e^-|x| rounded to
+    buffer_dtype: PyTorch's kernel reads the buffer its forward kept in x's dtype."""
+    b = xp.exp(-xp.abs(x)).astype(buffer_dtype).astype(o.dtype)
+    xp.add(b, 1, out=o)
+    xp.divide(b, o, out=o)
+    xp.subtract(1, o, out=o, where=xp.less(x, 0))
+    xp.multiply(o, gy, out=o)
 
 
 def _zeros(like):

@@ -6,8 +6,7 @@ from ember._registry import torch_function
 from ember._tensor import Tensor
 from ember.autograd.function import Op, once_differentiable
 from ember.ops._opmath import is_half as _is_half
-from ember.ops._util import check_broadcast
-from ember.ops.nn_ops import _c_name
+from ember.ops._util import c_type as _c_name, check_broadcast
 
 
 class Bilinear(Op):

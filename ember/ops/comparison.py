@@ -9,7 +9,8 @@ from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
-from ember.autograd.function import Op, tensor_slots
+from ember.autograd._shown_graph import tensor_slots
+from ember.autograd.function import Op
 from ember.ops._opmath import magnitude
 from ember.ops._selection import where_array
 from ember.ops.relu_kernels import kept

@@ -42,8 +42,10 @@ from ember._autocast import lower_precision
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor, contiguous_format
-from ember.autograd.function import Op, tensor_slots
+from ember.autograd._shown_graph import tensor_slots
+from ember.autograd.function import Op
 from ember.ops.conversion import laid_out_as, suggest_memory_format
+from ember.ops._opmath import is_half
 from ember.ops._wirtinger import conj
 from ember.ops._conv_bias import _bias_as_input, _check_bias_type, _uses_onednn
 from ember.autograd.grad_mode import is_grad_enabled
@@ -116,9 +118,8 @@ class ConvTranspose(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geo, out):
-        y = _conv_transpose_forward(x._data, w._data, geo, tuple(out))
-        if b is not None:
-            y += b._data.reshape((-1,) + (1,) * len(out))
+        y = _conv_transpose_forward(x._data, w._data, geo, tuple(out),
+                                    None if b is None else b._data)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.kernel, ctx.spatial = geo, w._data.shape[2:], x._data.shape[2:]
@@ -176,7 +177,10 @@ class ChannelSum(Op):
             # small maps: batch norm's sum, images first in float64 (NOTE [Per-channel values
             # over short rows] in ember/ops/nn_norm_kernels.py: 0.84 -> 0.07 ms on (100, 512, 2, 2))
             return row_sums(rows(data))[0].astype(data.dtype)
-        return data.sum(axis=(0,) + tuple(range(2, data.ndim)))
+        axes = (0,) + tuple(range(2, data.ndim))
+        if is_half(data.dtype):  # (bfloat16: summed in float32 and rounded once, as PyTorch)
+            return data.sum(axis=axes, dtype=xp.float32).astype(data.dtype)
+        return data.sum(axis=axes)
 
     @staticmethod
     def backward(ctx, gy):

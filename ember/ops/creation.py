@@ -13,15 +13,17 @@ from ember import _dtype, random
 from ember._backend import get_array_module, quiet, xp
 from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
+from ember._torch_function import made_like_a_tensor
 from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
 from ember.ops._creation_numpy import (_PYTHON_NUMBERS, _plain_numbers, other_sequence,
                                        sequences_as_lists, shared_writable)
-from ember.ops._creation_space import (data_array, fill_scalar, linspace_array, logspace_array,
-                                       space_args, space_dtype)
+from ember.ops._creation_space import (arange_values, data_array, fill_scalar, linspace_array,
+                                       logspace_array, space_args, space_dtype)
 from ember.ops.conversion import in_format, layout_copy, new_layout
 from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
-                                       draw_normal, draw_uniform)
+                                       draw_normal, draw_target, draw_uniform, out_dtype,
+                                       resize_out)
 
 
 def _finish(array, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -306,9 +308,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(0, int(math.ceil((end - start) / step)))
     check_allocation((count,), 8 + dtype.itemsize)  # the exact values, then the cast
-    exact = xp.float64 if isinstance(start + step, float) else xp.int64
-    array = (start + step * xp.arange(count, dtype=exact)).astype(dtype.numpy)
-    result = _finish(array, None, requires_grad, device)
+    result = _finish(arange_values(start, step, count, dtype), None, requires_grad, device)
     return result if out is None else write_out(result, out)
 
 
@@ -402,27 +402,26 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 
 
 # ---- random tensors (torch's streams: ember/ops/random_creation.py) ----------------------
-@op(out=True)
+@op
 @size_keyword
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False) -> Tensor:
-    """Uniform samples in [0, 1) (matches `torch.rand`)."""
-    dtype = _float_dtype(dtype, "check_uniform_bounds")
-    array = draw_uniform(xp.empty(_shape(size), dtype=dtype.numpy), 0.0, 1.0, generator)
-    return _finish(array, None, requires_grad, device)
+         pin_memory=False, out=None) -> Tensor:
+    """Uniform samples in [0, 1) (matches `torch.rand`; `out=` is filled in its dtype)."""
+    dtype = _float_dtype(out_dtype(out, dtype, "aten::rand"), "check_uniform_bounds")
+    array = draw_uniform(draw_target(out, _shape(size), dtype), 0.0, 1.0, generator)
+    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
 
 
-@op(out=True)
+@op
 @size_keyword
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False) -> Tensor:
-    """Standard normal samples (matches `torch.randn`)."""
-    shape = _shape(size)
+          pin_memory=False, out=None) -> Tensor:
+    """Standard normal samples (matches `torch.randn`; `out=` is filled in its dtype)."""
+    shape, dtype = _shape(size), out_dtype(out, dtype, "aten::randn") or _dtype.get_default_dtype()
     if math.prod(shape):  # (an empty draw of any dtype is fine: the kernel never runs)
-        dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    array = draw_normal(xp.empty(shape, dtype=dtype.numpy), 0.0, 1.0, generator)
-    return _finish(array, None, requires_grad, device)
+        _float_dtype(dtype, "normal_kernel_cpu")
+    array = draw_normal(draw_target(out, shape, dtype), 0.0, 1.0, generator)
+    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
 
 
 def _random_like(draw, input, dtype, requires_grad, device, memory_format):
@@ -455,16 +454,15 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
 
 @op
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
-            device=None, requires_grad=False, pin_memory=False) -> Tensor:
-    """Integers uniform in [low, high) (matches `torch.randint`)."""
+            device=None, requires_grad=False, pin_memory=False, out=None) -> Tensor:
+    """Integers uniform in [low, high) (matches `torch.randint`; `out=` in its dtype)."""
     if size is None:
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    shape = _shape((size,))
-    array = draw_integers(xp.empty(shape, dtype=dtype.numpy), int(low), int(high), generator)
-    return _finish(array, None, requires_grad, device)
+    dtype = out_dtype(out, dtype, "aten::randint") or _dtype.int64
+    array = draw_integers(draw_target(out, _shape((size,)), dtype), int(low), int(high), generator)
+    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
 
 
 @op
@@ -482,16 +480,16 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     return _random_like(draw, input, dtype, requires_grad, device, memory_format)
 
 
-@op(out=True)
+@op
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False) -> Tensor:
-    """A random permutation of 0..n-1 (matches `torch.randperm`)."""
-    n = int(n)
-    _shape((n,))
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+             pin_memory=False, out=None) -> Tensor:
+    """A random permutation of 0..n-1 (matches `torch.randperm`; `out=` in its dtype)."""
+    (n,), dtype = _shape((int(n),)), out_dtype(out, dtype, "aten::randperm") or _dtype.int64
     check_randperm_dtype(n, dtype)
-    values = random.randperm(random._generator(generator), n)
-    return _finish(values.astype(dtype.numpy), None, requires_grad, device)
+    values = random.randperm(random._generator(generator), n).astype(dtype.numpy)
+    if out is None:
+        return _finish(values, None, requires_grad, device)
+    return _fill_inplace(resize_out(out, (n,)), values)
 
 
 # ---- in-place fills ---------------------------------------------------------------------
@@ -540,7 +538,7 @@ def tensor_new(cls, *args, **kwargs):
         if len(args) == 1 and not isinstance(args[0], (int, Size)):  # a Size is sizes, as torch
             return tensor(args[0], dtype=_dtype.get_default_dtype())
         return empty(*args)
-    return object.__new__(cls)
+    return made_like_a_tensor(cls, args)  # (a subclass: `MySubclass([1., 2.])`)
 
 
 @tensor_method("new")

@@ -14,15 +14,13 @@ from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
 from ember.ops._opmath import is_half, widen
-from ember.ops._powers import power_arrays
 from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
 from ember.ops.broadcast import sum_to
-from ember.ops.comparison import where, zero_gradient
+from ember.ops.comparison import zero_gradient
 from ember.ops.conversion import first_operand_layout
 from ember.ops import modulo_kernels
-from ember.ops.unary import log
 
 
 def apply_binary(op_class, a, b, *extra):
@@ -149,43 +147,6 @@ class Div(Op):
         if ctx.needs_input_grad[1]:
             gb = sum_to(-gy * conj(a / b / b), ctx._input_meta[1][0])
         return ga, gb
-
-
-class Pow(Op):
-    """y = a ** b;  ga = gy·conj(b·a^(b-1)),  gb = gy·conj(y·log(a)) (taken as 0 where a = 0 and
-    Re b >= 0)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        y = array_result(power_arrays(a._data, b._data))
-        ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        a, b, y = ctx.saved_tensors
-        ga = gb = None
-        if ctx.needs_input_grad[0]:
-            # NOTE [pow at b = 0]: PyTorch gives 0 (not nan) for d(a**0)/da, even at a = 0.
-            with quiet():  # 0·inf where b = 0 and a = 0, masked out just below
-                ga = sum_to(where_nonzero(b, chain(gy, b * pow(a, b - 1))), a._data.shape)
-            # (masked after the product, as PyTorch's where: an inf gy gives 0 there, not NaN)
-        if ctx.needs_input_grad[1]:
-            # d(a**b)/db = a**b·log a; at a = 0 with b >= 0 PyTorch takes the limit 0.
-            mask = Tensor._make((a._data == 0) & (b._data.real >= 0))
-            with quiet():  # 0·log 0, masked out
-                gb = sum_to(chain(gy, masked_zero(y * log(a), mask)), b._data.shape)
-        return ga, gb
-
-
-def where_nonzero(condition_source: Tensor, value: Tensor) -> Tensor:
-    """value where condition_source != 0, else 0 (the mask is a constant)."""
-    return where(Tensor._make(condition_source._data != 0), value, 0.0)
-
-
-def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
-    """value with the entries under `mask` set to 0 (differentiable in value)."""
-    return where(mask, 0.0, value)
 
 
 @op(method=True, inplace=True, operators=("__add__",), inplace_operators=("__iadd__",), out=True,
@@ -462,41 +423,6 @@ def fmod(input, other):
     return apply_binary(Fmod, a, b)
 
 
-@op(method=True, inplace=True, operators=("__pow__",), reflected=("__rpow__",),
-    inplace_operators=("__ipow__",))
-def pow(input, exponent):
-    """input ** exponent (matches `torch.pow`)."""
-    _require_a_tensor("pow", input, exponent)
-    a, b = _tensors(input, exponent)
-    if not isinstance(a, Tensor):
-        a = as_operand(a, _dtype.result_type(a, b))
-    dtype = _dtype.result_type(a, b)
-    if dtype is _dtype.bool:
-        raise NotImplementedError('"pow" not implemented for \'Bool\'')
-    # Only a Python-scalar exponent is refused; tensor exponents truncate (see power_arrays).
-    if (not (dtype.is_floating_point or dtype.is_complex) and not isinstance(b, Tensor)
-            and xp.any(xp.asarray(b) < 0)):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return apply_binary(Pow, a, b)
-
-
-@op(method=True, out=True)
-def float_power(input, exponent):
-    """input ** exponent in float64, or complex128 if either is complex (matches
-    `torch.float_power`)."""
-    _require_a_tensor("float_power", input, exponent)
-    dtype = _float_power_dtype(input, exponent)
-    exponent = exponent if not isinstance(exponent, Tensor) else as_operand(exponent, dtype)
-    return pow(as_operand(input, dtype), exponent)
-
-
-def _float_power_dtype(input, exponent):
-    """complex128 when either operand (a tensor or a Python number) is complex, else float64."""
-    complex_operand = any(isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, complex)
-                          for v in (input, exponent))
-    return _dtype.complex128 if complex_operand else _dtype.float64
-
-
 @op
 def rsub(input, other, *, alpha=1):
     """other - alpha·input (matches `torch.rsub`)."""
@@ -559,17 +485,6 @@ def lerp(input, end, weight):
     if is_half(a.dtype) and not isinstance(weight, Tensor):  # PyTorch reads it as a float
         w = Tensor._make(xp.asarray(weight, dtype=xp.float32))
     return Lerp.apply(a, b, w)
-
-
-@tensor_method("float_power_")
-def float_power_(self, exponent):
-    """In-place float_power: self must already be float64 (complex128 for a complex result)
-    (matches `Tensor.float_power_`)."""
-    dtype = _float_power_dtype(self, exponent)
-    if self.dtype is not dtype:
-        raise RuntimeError(f"the base given to float_power_ has dtype {short_name(self.dtype)} "
-                           f"but the operation's result requires dtype {short_name(dtype)}")
-    return self._inplace_update(float_power(self, exponent))
 
 
 def _check_lerp_dtypes(input, end, weight):

@@ -6,7 +6,6 @@ integers in the default float dtype. Some ops take only tensors (PyTorch raises 
 Python number, `tensor_operands`); gradients are summed back to each input's shape (`sum_to`).
 """
 
-import collections
 import math
 
 from ember import _dtype, _scipy
@@ -21,6 +20,7 @@ from ember.ops.comparison import where, zero_gradient
 from ember.ops.elementwise import apply_binary
 from ember.ops.unary import exp, log
 from ember.ops.unary_ext import exp2
+from ember.return_types import return_type
 
 
 # ---- operands -----------------------------------------------------------------------------------
@@ -438,17 +438,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     return apply_binary(Ldexp, *float_operands(input, other, complex_ok=True), integer_exponent)
 
 
-_FrexpBase = collections.namedtuple("frexp", ("mantissa", "exponent"))
-
-
-class FrexpResult(_FrexpBase):
-    """(mantissa, exponent), printed like `torch.return_types.frexp`."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return (f"torch.return_types.frexp(\nmantissa={self.mantissa!r},\n"
-                f"exponent={self.exponent!r})")
+FrexpResult = return_type("frexp", ("mantissa", "exponent"))
 
 
 @op(method=True, out=True)

@@ -9,7 +9,6 @@ any number of times:
     TakeAlong  <->  PutAlong     (pick entries at indices along a dim / place them back in zeros)
 """
 
-import collections
 import math
 
 from ember import _dtype
@@ -24,20 +23,10 @@ from ember.ops.reduction import _axes, _axis, _constant, _type_word, expand_dims
 from ember.ops.unary import abs as _abs
 from ember.ops.unary import exp, sign_array
 from ember.ops._opmath import holds_nan
+from ember.return_types import return_type as _return_type  # (the other ops import it here)
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def _return_type(name, fields):
-    """A named tuple that prints like PyTorch's `torch.return_types.<name>`."""
-    base = collections.namedtuple(name, fields)
-
-    def __repr__(self):
-        body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
-        return f"torch.return_types.{name}(\n{body})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
-
-
 _MaxResult = _return_type("max", ("values", "indices"))
 _MinResult = _return_type("min", ("values", "indices"))
 _AminmaxResult = _return_type("aminmax", ("min", "max"))
@@ -245,7 +234,7 @@ def _max_or_min(input, dim, keepdim, other, take_max):
     return (_MaxResult if take_max else _MinResult)(values, indices)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """max(x): the largest value; max(x, dim): (values, indices); max(x, y): elementwise
     (matches `torch.max`)."""
@@ -259,7 +248,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_or_min(input, dim, keepdim, other, True)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """min(x), min(x, dim) -> (values, indices), min(x, y) (matches `torch.min`)."""
     if other is not None:

@@ -1,8 +1,11 @@
-"""Tensors over memory that already exists: `asarray` and `frombuffer` (matches torch's).
+"""Tensors over memory that already exists: `asarray`, `frombuffer` and `from_file` (matches
+torch's).
 
 Both alias what they are given when they can, as torch does: writes through the tensor show in
 the NumPy array or bytearray, and back.
 """
+
+import os
 
 from ember import _dtype
 from ember._backend import xp
@@ -81,4 +84,26 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
     array = xp.frombuffer(view, dtype=target.numpy, count=count, offset=offset)
     if view.readonly:
         array = array.copy()
+    return _finish(array, None, requires_grad, None)
+
+
+@op
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
+              pin_memory=False, requires_grad=False) -> Tensor:
+    """A 1-D tensor of `size` elements over a memory-mapped file (matches `torch.from_file`):
+    shared=True writes through to the file (made, or grown, to fit), else writes stay in memory."""
+    check_device(device)
+    target = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    count = int(size)
+    nbytes = count * target.itemsize
+    if shared:
+        with open(filename, "ab") as file:
+            if os.path.getsize(filename) < nbytes:
+                file.truncate(nbytes)
+    elif os.path.getsize(filename) < nbytes:
+        raise RuntimeError(f"file <{filename}> size <{os.path.getsize(filename)}> is smaller "
+                           f"than the required mapping size <{nbytes}>")
+    if not count:  # (NumPy maps no empty file)
+        return _finish(xp.empty(0, dtype=target.numpy), None, requires_grad, None)
+    array = xp.memmap(filename, dtype=target.numpy, mode="r+" if shared else "c", shape=(count,))
     return _finish(array, None, requires_grad, None)

@@ -22,6 +22,7 @@ from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method, torch_function, write_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
+from ember.autograd._shown_graph import shown_node
 from ember.autograd.function import Op, array_result, unrecorded
 from ember.autograd.gradients import refuse_batched
 from ember.ops._index_parse import _basic_fn, parse_index
@@ -37,6 +38,15 @@ _state = grad_mode._state
 # ---- getitem ------------------------------------------------------------------------------------
 class BasicIndex(Op):
     """y = x[basic index] (a view);  gx = zeros with gy put into the indexed region."""
+
+    @staticmethod
+    def torch_edges(node, edges):
+        """PyTorch indexes x[0, 1:3] by one view per index item (select, then slice): its node is
+        the last view's, behind it the others' (`views_before`, set by basic_view), then x."""
+        edge = edges[0]
+        for kind in getattr(node, "views_before", ()):
+            edge = (shown_node(f"{kind}Backward0", (edge,)), 0)
+        return (edge,)
 
     @staticmethod
     def forward(ctx, x, basic):
@@ -70,12 +80,16 @@ class Alias(BasicIndex):
 _BASIC_OPS = {"Select": Select, "Slice": Slice, "Unsqueeze": IndexUnsqueeze, "Alias": Alias}
 
 
-def basic_view(x: Tensor, basic, kind: str = "Slice") -> Tensor:
-    """x[basic] for a basic index (ints, slices, None, Ellipsis) as a view of x."""
+def basic_view(x: Tensor, basic, kind="Slice") -> Tensor:
+    """x[basic] for a basic index (ints, slices, None, Ellipsis) as a view of x; `kind` names
+    PyTorch's view, or its views in order (`parse_index`'s kinds: its node is the last's)."""
     if unrecorded(x):  # the view without a node (NOTE [Array forward])
         out = array_result(x._data[basic])
     else:
-        out = _BASIC_OPS[kind].apply(x, basic)
+        kinds = (kind,) if isinstance(kind, str) else kind
+        out = _BASIC_OPS[kinds[-1]].apply(x, basic)
+        if len(kinds) > 1 and out.grad_fn is not None:
+            out.grad_fn.views_before = kinds[:-1]
     return out._as_view_of(x, _basic_fn(basic))
 
 
@@ -103,11 +117,11 @@ def getitem(x: Tensor, index) -> Tensor:
     for item in index if isinstance(index, tuple) else (index,):
         if isinstance(item, Tensor) and item.dtype.name == "bool":
             refuse_batched(item._data, _VMAP_MASK)
-    basic, adv, kind = parse_index(x._data.shape, index)
+    basic, adv, kinds = parse_index(x._data.shape, index)
     if adv is None:
-        return basic_view(x, basic, kind)
-    if kind != "Alias":
-        x = basic_view(x, basic, kind)
+        return basic_view(x, basic, kinds)
+    if kinds[-1] != "Alias":
+        x = basic_view(x, basic, kinds)
     return Index.apply(x, adv)
 
 
@@ -205,7 +219,8 @@ def _parse_for_put(shape, index, value, dtype):
 @tensor_method("__setitem__")
 def setitem(x: Tensor, index, value) -> None:
     """x[index] = value, in place, rewriting x's autograd history (matches PyTorch)."""
-    basic, adv, kind = _parse_for_put(x._data.shape, index, value, x.dtype)
+    basic, adv, kinds = _parse_for_put(x._data.shape, index, value, x.dtype)
+    kind = kinds[-1]
     mismatch = False
     if isinstance(value, Tensor):
         mismatch = adv is not None and value.dtype is not x.dtype

@@ -373,14 +373,34 @@ def _contiguous_strides(size):
     return tuple(reversed(strides))
 
 
+class Alias(Op):
+    """y = x, the same memory seen again;  gx = gy."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.view()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
 @tensor_method("as_subclass")
 def as_subclass(self, cls):
-    """self's data as an instance of the Tensor subclass cls, sharing memory and autograd
-    history (matches `Tensor.as_subclass`)."""
-    out = cls._make(self._data, self._requires_grad)
-    out.grad_fn, out._output_nr = self.grad_fn, self._output_nr
-    out._version_counter = self._version_counter
+    """self's data as an instance of the Tensor subclass cls, sharing memory, and attached to
+    self's graph by an alias as torch's is (AliasBackward0) (matches `Tensor.as_subclass`)."""
+    source = Alias.apply(self)._as_view_of(self, _same_array) if self.requires_grad else self
+    out = cls._make(source._data, source._requires_grad)
+    out.grad_fn, out._output_nr = source.grad_fn, source._output_nr
+    out._version_counter = source._version_counter
+    out._base, out._view_fn = source._base, source._view_fn
     return out
+
+
+def _same_array(array):
+    return array
 
 
 @tensor_method("module_load")

@@ -17,10 +17,11 @@ import operator
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op, tensor_method, write_out
-from ember._tensor import Tensor, short_name, wrap_dim
+from ember._tensor import Tensor, contiguous_format, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
 from ember.ops.broadcast import sum_to
+from ember.ops.conversion import laid_out_as, suggest_memory_format
 from ember.ops.creation import check_allocation
 from ember.ops.indexing import basic_view, check_out_overlap
 from ember.ops.shape import _sizes, narrow, reshape, unsqueeze
@@ -72,21 +73,35 @@ def repeat(input: Tensor, *repeats) -> Tensor:
 
 # ---- joining ------------------------------------------------------------------------------------
 class Cat(Op):
-    """y = the inputs joined along dim;  g_i = the slice of gy each input filled."""
+    """y = the inputs joined along dim (laid out in memory format fmt);  g_i = the slice of gy
+    each input filled."""
 
     @staticmethod
-    def forward(ctx, dim, *xs):
+    def forward(ctx, dim, fmt, *xs):
         ctx.dim = dim
         ctx.sizes = [x._data.shape[dim] if x._data.ndim else 0 for x in xs]
-        return xp.concatenate([x._data for x in xs], axis=dim)
+        return laid_out_as(xp.concatenate([x._data for x in xs], axis=dim), fmt)
 
     @staticmethod
     def backward(ctx, gy):
         grads, start = [], 0
-        for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad[2:]):
             grads.append(narrow(gy, ctx.dim, start, size) if need else None)
             start += size
-        return (None, *grads)
+        return (None, None, *grads)
+
+
+def _cat_format(arrays):
+    """The memory format of cat's result: the one all inputs suggest, else contiguous (ATen's
+    cat_compute_output_memory_format; a transposed 3-D input suggests contiguous)."""
+    formats = {suggest_memory_format(a) for a in arrays}
+    return formats.pop() if len(formats) == 1 else contiguous_format
+
+
+def _concatenate(arrays, dim):
+    """arrays joined along dim, laid out as PyTorch's cat lays out its result (NumPy's
+    concatenate follows its inputs' stride order instead)."""
+    return laid_out_as(xp.concatenate(arrays, axis=dim), _cat_format(arrays))
 
 
 @op(aliases=("concat", "concatenate"))
@@ -114,7 +129,7 @@ def _cat(tensors, dim: int) -> Tensor:
     # NOTE [Legacy empty tensors in cat]: PyTorch skips 1-D tensors of size 0 whatever dim is.
     kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)]
     if not kept:  # all legacy empty: still a Cat node, so a graph reaches the inputs
-        return Cat.apply(0, *(as_operand(t, dtype) for t in tensors))
+        return Cat.apply(0, contiguous_format, *(as_operand(t, dtype) for t in tensors))
     for i, t in enumerate(kept):
         if t._data.ndim == 0:
             raise RuntimeError(
@@ -135,7 +150,8 @@ def _cat(tensors, dim: int) -> Tensor:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {dim}. Expected size {a} "
                     f"but got size {b} for tensor number {i} in the list.")
-    return Cat.apply(dim, *(as_operand(t, dtype) for t in kept))
+    return Cat.apply(dim, _cat_format([t._data for t in tensors]),
+                     *(as_operand(t, dtype) for t in kept))
 
 
 class Stack(Op):
@@ -144,7 +160,14 @@ class Stack(Op):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        return xp.stack([x._data for x in xs], axis=dim)
+        arrays = [x._data for x in xs]
+        if dim < arrays[0].ndim:  # PyTorch's stack: cat along dim, then a view splitting it
+            shape = arrays[0].shape[:dim] + (len(arrays),) + arrays[0].shape[dim:]
+            return _concatenate(arrays, dim).reshape(shape)
+        # stacking at the end: cat of the inputs unsqueezed (a new last stride of 1)
+        ends = [xp.lib.stride_tricks.as_strided(a, a.shape + (1,), a.strides + (a.itemsize,))
+                for a in arrays]
+        return _concatenate(ends, dim)
 
     @staticmethod
     def backward(ctx, gy):

@@ -17,7 +17,8 @@ from ember.autograd.function import Op
 from ember.ops._gemm import bmm_product, folds_into_mm
 from ember.ops._gemm import product as _product  # (imported from here by other modules)
 from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
-from ember.ops._util import binary_operands, broadcast_error
+from ember.ops._node_names import vector_matrix_edges
+from ember.ops._util import binary_operands, broadcast_error, c_type
 from ember.ops._wirtinger import conj, conj_scalar
 from ember.ops.broadcast import sum_to
 from ember.ops.einsum import tensordot
@@ -69,15 +70,10 @@ def _reshape(x: Tensor, shape) -> Tensor:
 
 
 # ---- checks ----------------------------------------------------------------------------------
-_SHORT = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
-          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-          "bool": "bool"}
-
-
 def _same_dtype(a: Tensor, b: Tensor):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_SHORT[a.dtype.name]} != {_SHORT[b.dtype.name]}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_type(a)} "
+                           f"!= {c_type(b)}")
 
 
 def _shape_text(shape) -> str:
@@ -253,6 +249,8 @@ class Matmul(Op):
 class VecMat(Matmul):
     node_name = "SqueezeBackward4"
 
+    torch_edges = staticmethod(vector_matrix_edges)
+
 
 class MatBatch(Matmul):
     node_name = "CloneBackward0"
@@ -295,7 +293,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if (n, k) != (n2, k2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {k}] but got: [{n2}, {k2}].")
-    _same_dtype(input, mat2)
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(input.dtype)} but found "
+                           f"{short_name(mat2.dtype)}")
     refuse_bool_product("bmm", input, n * input._data.shape[1] * mat2._data.shape[2], k)
     return Bmm.apply(input, mat2)
 
@@ -528,6 +528,10 @@ def _check_bias(c: Tensor, shape, a: Tensor):
 @lower_precision
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat1·mat2) (matches `torch.addmm`)."""
+    for name, t in (("self", input), ("mat1", mat1)):  # (PyTorch's first checks)
+        if t.dtype is not mat2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{short_name(t.dtype)} and {short_name(mat2.dtype)}")
     _check_mm(mat1, mat2)
     _check_bias(input, (mat1._data.shape[0], mat2._data.shape[1]), mat1)
     (m, k), n = mat1._data.shape, mat2._data.shape[1]
@@ -565,9 +569,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         raise RuntimeError(f"expected scalar type {short_name(input.dtype)} but found "
                            f"{short_name(batch2.dtype)}")
     if input.dtype is not batch1.dtype:
-        raise RuntimeError(f"Input dtypes must be the same, got: input {_SHORT[input.dtype.name]}"
-                           f", batch1: {_SHORT[batch1.dtype.name]}, batch2: "
-                           f"{_SHORT[batch2.dtype.name]}")
+        raise RuntimeError(f"Input dtypes must be the same, got: input {c_type(input)}, "
+                           f"batch1: {c_type(batch1)}, batch2: {c_type(batch2)}")
     for name, batch in (("batch1", batch1), ("batch2", batch2)):
         if batch._data.ndim != 3:
             raise RuntimeError(f"{name} must be a 3D tensor")

@@ -19,7 +19,8 @@ from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops._node_names import cross_entropy_edges, nll_loss_edges
-from ember.ops._opmath import widen
+from ember.ops._half_nll import half_nll_reduce
+from ember.ops._opmath import is_half, widen
 from ember.ops import activation_kernels
 from ember.ops._selection import where_array
 from ember.ops.unary import sign_array
@@ -248,7 +249,12 @@ class NllLoss(Op):
         target = _IndexTarget(index, weight, ignore_index, x._data.shape[1], x._data.dtype)
         ctx.target, ctx.input_meta = target, (x._data.shape, x._data.dtype)
         ctx.reduction, ctx.denominator = reduction, target.denominator
-        return _reduce_array(target.loss(x._data, 0.0), reduction, target.denominator)
+        loss = target.loss(x._data, 0.0)
+        if reduction != "none" and is_half(x._data.dtype) and x._data.ndim == 2:
+            total, ctx.denominator = half_nll_reduce(loss, target, weight is not None,
+                                                     reduction, x._data.dtype)
+            return total
+        return _reduce_array(loss, reduction, target.denominator)
 
     @staticmethod
     def backward(ctx, gy):

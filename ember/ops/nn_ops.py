@@ -16,13 +16,14 @@ import math
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
 from ember._dtype import _category, bool as bool_
-from ember._tensor import Tensor
+from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember._autocast import ACTIVE as autocast_active
-from ember.autograd.function import (EXPORT_HOOK, NOT_A_TENSOR_EDGE, VMAP_HOOK, Op,
-                                     shown_node, tensor_slots)
+from ember.autograd._shown_graph import shown_node, tensor_slots
+from ember.autograd.function import EXPORT_HOOK, NOT_A_TENSOR_EDGE, VMAP_HOOK, Op
+from ember.ops._half_layer_norm import half_layer_norm_backward
 from ember.ops._rows_norm import RowsNormalized, fits_rows, normalize_rows, rows_backward
-from ember.ops._util import check_broadcast
+from ember.ops._util import c_type, check_broadcast
 from ember.ops._wirtinger import conj
 from ember.ops.broadcast import _sum_to_shape, sum_to
 from ember.ops.sparse_grad import embedding_sparse_grad
@@ -165,7 +166,7 @@ def _linear_general(input: Tensor, weight: Tensor, bias) -> Tensor:
         return _addmm_linear(input, weight, bias)
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_c_name(input)} != {_c_name(weight)}")
+                           f"{c_type(input)} != {c_type(weight)}")
     if weight.ndim == 1:
         _check_matrix_vector(input, weight)
         out = input.matmul(weight)
@@ -236,16 +237,8 @@ def _add_in_place(out: Tensor, bias: Tensor) -> Tensor:
     return out + bias.to(out.dtype)
 
 
-def _c_name(t):
-    """The dtype's C++ type name, as matmul's messages print it."""
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(t.dtype.name, t.dtype.name)
-
-
 def _name(t):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+    return short_name(t.dtype)  # (PyTorch's ScalarType name: Float, BFloat16, ComplexFloat)
 
 
 # ---- normalization ----------------------------------------------------------------------------
@@ -443,6 +436,20 @@ class NormalizeLayer(Normalize):
 
     node_name = "NativeLayerNormBackward0"
     round_stats = False
+
+    @classmethod
+    def forward(cls, ctx, x, w, b, *args, **kwargs):
+        # a float32 parameter of a 16-bit x: PyTorch's "mixed type" kernel (statistics kept in
+        # float32)
+        ctx.params_float32 = any(p is not None and p._data.dtype == xp.float32 for p in (w, b))
+        return super().forward(ctx, x, w, b, *args, **kwargs)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        if not _state["enabled"] and _is_half(x._data.dtype) and gy._data.dtype == x._data.dtype:
+            return half_layer_norm_backward(ctx, gy, x, w)
+        return Normalize.backward(ctx, gy)
 
 
 class NormalizeGroup(Normalize):

@@ -9,9 +9,12 @@ constants: they carry no gradient.
 
 import math
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn_at_caller
 from ember import _dtype, random
 from ember._backend import quiet, xp
+from ember._registry import _RESIZED
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
 
 # C++ names torch prints for a dtype in its bound checks, and its ScalarType names
 _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
@@ -100,9 +103,13 @@ def draw_integers(array, low=0, high=None, generator=None, full_range=False):
     dtype = _dtype.from_numpy_dtype(array.dtype)
     gen = random._generator(generator)
     if full_range:
-        if dtype.name not in ("int64", "float64", "float32", "bfloat16"):
+        if not array.size:  # torch returns before its kernel's dispatch and checks
+            return array
+        if dtype.name in ("int8", "int16", "int32", "uint8"):  # dispatched, then refused
             raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, "
                                "double, float and bfloat16")
+        if dtype.name not in ("int64", "float64", "float32", "bfloat16"):
+            raise _not_implemented("random_full_64_bits_range_kernel_cpu", dtype)
         flat = random.random_full_range(gen, array.size)
     else:
         low, range_ = _integer_range(dtype, low, high)
@@ -132,10 +139,13 @@ def _cast_integers(values, dtype):
 
 
 def _real_view(array):
-    """A complex array's real view (…, 2), or the array itself."""
+    """A complex array's real view (…, 2) with its strides (torch's `view_as_real`: its
+    kernels visit that view's memory order), or the array itself."""
     if array.dtype.kind != "c":
         return array
-    return xp.ascontiguousarray(array).view(array.real.dtype).reshape(array.shape + (2,))
+    part = array.real
+    return xp.lib.stride_tricks.as_strided(part, array.shape + (2,),
+                                           part.strides + (part.itemsize,), writeable=False)
 
 
 def _from_real(array, values):
@@ -213,22 +223,36 @@ def _check_in_range(dtype, low, to_inc):
         raise RuntimeError(f"to - 1 is out of bounds for {_CPP_NAMES[name]}")
     if name in _DIGITS:
         digits = _DIGITS[name]
-        for value, what in ((low, "from"), (to_inc, "to - 1")):
-            if not -2 ** digits <= value <= 2 ** digits:
-                _warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
-                              f"precision limitations {_CPP_NAMES[name]} can support discrete "
-                              "uniform distribution only within this range. This warning will "
-                              "become an error in version 1.7 release, please fix the code in "
-                              "advance", UserWarning, stacklevel=5)
+        for value, what, line in ((low, "from", 110), (to_inc, "to - 1", 111)):
+            if not -2 ** digits <= value <= 2 ** digits:  # (a C++ warning: at the caller)
+                warn_at_caller(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                               f"precision limitations {_CPP_NAMES[name]} can support discrete "
+                               "uniform distribution only within this range. This warning will "
+                               "become an error in version 1.7 release, please fix the code in "
+                               "advance (Triggered internally at /__w/pytorch/pytorch/aten/src/"
+                               f"ATen/native/DistributionTemplates.h:{line}.)", UserWarning)
+
+
+def _as_int64(value) -> int:
+    """`static_cast<int64_t>` of a float as x86-64 computes it: a value outside int64's range
+    (or inf, NaN) becomes INT64_MIN (cvttsd2si's "integer indefinite")."""
+    value = float(value)
+    return int(value) if -2.0 ** 63 <= value < 2.0 ** 63 else -2 ** 63
+
+
+def _dtype_round(value: int, name: str) -> int:
+    """`static_cast<int64_t>(static_cast<scalar_t>(value))`: the int64 rounded to the float
+    dtype `name` (to float first for c10::Half and c10::BFloat16, made from a float), then
+    cast back."""
+    wide = xp.float64 if name == "float64" else xp.float32
+    with quiet():
+        return _as_int64(xp.asarray(value, dtype=xp.int64).astype(wide).astype(
+            _dtype._dtype_by_name(name).numpy))
 
 
 def _update_from(low: int, name: str) -> int:
     """torch's `update_from`: move `from` up when casting from + 1 to the dtype rounds down."""
-    with quiet():
-        cast = xp.asarray(low + 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy)
-    if not xp.isfinite(cast):  # beyond the dtype's range: its bound check refuses it next
-        return low
-    cast = int(cast)
+    cast = _dtype_round(low + 1, name)
     if cast < low:
         n = abs(low + 1).bit_length() - 1
         low = cast + (1 << (n - _DIGITS[name] + 1))
@@ -237,11 +261,7 @@ def _update_from(low: int, name: str) -> int:
 
 def _update_to(high: int, name: str) -> int:
     """torch's `update_to`: move `to` down when casting to - 1 to the dtype rounds up."""
-    with quiet():
-        cast = xp.asarray(high - 1, dtype=xp.float64).astype(_dtype._dtype_by_name(name).numpy)
-    if not xp.isfinite(cast):  # beyond the dtype's range: its bound check refuses it next
-        return high
-    cast = int(cast)
+    cast = _dtype_round(high - 1, name)
     if cast >= high:
         n = abs(high - 1).bit_length() - 1
         high = cast - (1 << (n - _DIGITS[name] + 1))
@@ -259,3 +279,61 @@ def check_randperm_dtype(n: int, dtype):
                                f"{_SCALAR_NAMES[dtype.name]} type.")
     elif not dtype.is_floating_point and n - 1 > int(xp.iinfo(dtype.numpy).max):
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+
+
+# ---- out= ----------------------------------------------------------------------------------
+def out_dtype(out, dtype, name=None):
+    """The dtype a random factory `name` draws in: `dtype`, or out's (torch's binding refuses
+    a `dtype=` that differs from out's, and `check_out_grad` an out that requires grad)."""
+    dtype = None if dtype is None else _dtype.to_dtype(dtype)
+    if out is None:
+        return dtype
+    check_out_grad(name, out)
+    if dtype is not None and dtype != out.dtype:
+        raise RuntimeError(f"dtype {_SCALAR_NAMES[dtype.name]} does not match dtype of out "
+                           f"parameter ({_SCALAR_NAMES[out.dtype.name]})")
+    return out.dtype
+
+
+def draw_target(out, shape, dtype):
+    """The array a random factory draws into: a new one, or out's, resized first (torch then
+    fills out in place, in out's memory order)."""
+    return xp.empty(shape, dtype=dtype.numpy) if out is None else resize_out(out, shape)._data
+
+
+def check_out_grad(name, out, *tensors):
+    """torch's refusal of `out=` while gradients are recorded and out or an argument requires
+    grad (before anything is drawn); randn's out= is refused by its resize_."""
+    if out is None or not grad_mode.is_grad_enabled():
+        return
+    if any(isinstance(t, Tensor) and t.requires_grad for t in (out, *tensors)):
+        if name == "aten::randn":
+            raise RuntimeError("cannot resize variables that require grad")
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+
+
+def resize_output(out, shape):
+    """out resized to shape as torch's `resize_output` does it: with its deprecation warning
+    when out had elements."""
+    if out._data.shape != tuple(shape) and out._data.size:
+        warn_at_caller(_RESIZED.format(list(out._data.shape), list(shape)))
+    return resize_out(out, shape)
+
+
+def resize_out(out, shape):
+    """out, resized to shape as torch's `resize_` does it: silently, to a new contiguous
+    array where the shape differs."""
+    if out._data.shape != tuple(shape):
+        out._data = xp.empty(shape, dtype=out._data.dtype)
+    return out
+
+
+def check_internal_overlap(array):
+    """torch's `assert_no_internal_overlap` of an in-place fill's target: an expanded tensor
+    (a stride 0 over more than one element) is refused before anything is drawn."""
+    if array.size and any(stride == 0 and size > 1
+                          for size, stride in zip(array.shape, array.strides)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")

@@ -21,6 +21,8 @@ from ember._registry import op
 from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op, array_result, unrecorded
 from ember.ops._running_sums import cumsum_array
+from ember.ops._sum import ExpandDims, Sum, SumAll, expand_dims  # noqa: F401 - (re-exported)
+from ember.ops._scalar_ops import DividedBy
 from ember.ops._util import as_operand
 from ember.ops._wirtinger import conj
 from ember.ops.comparison import where
@@ -77,57 +79,7 @@ def _type_word(d) -> str:
             "bool": "Bool"}[d.name]
 
 
-# ---- the adjoint pairs -----------------------------------------------------------------------
-class Sum(Op):
-    """y = Σ_axes x (in NumPy's order: PyTorch's cascade, copied, cost 3-20x per sum);  gx = gy
-    with the summed axes put back and broadcast (ExpandDims)."""
-    node_name = "SumBackward1"
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, dtype):
-        ctx.args = (axes, keepdim, x._data.shape)
-        if axes is None and not keepdim and x._data.dtype is dtype.numpy and dtype.itemsize > 2:
-            return xp.add.reduce(x._data, axis=None)  # a full sum in the input's own dtype
-        if _is_half(dtype):  # accumulate in float32, as PyTorch does
-            total = xp.add.reduce(x._data, axis=axes, keepdims=keepdim, dtype=xp.float32)
-            return xp.asanyarray(total).astype(dtype.numpy)
-        return xp.add.reduce(x._data, axis=axes, keepdims=keepdim, dtype=dtype.numpy)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return expand_dims(gy, *ctx.args), None, None, None
-
-
-class SumAll(Sum):
-    """sum over every element (PyTorch names this node SumBackward0)."""
-
-    node_name = "SumBackward0"
-
-
-class ExpandDims(Op):
-    """y = g with `axes` re-inserted (unless keepdim) and broadcast to `shape`;  gg = Σ_axes gy."""
-
-    node_name = "ExpandBackward0"
-
-    @staticmethod
-    def forward(ctx, g, axes, keepdim, shape):
-        ctx.args = (axes, keepdim)
-        data = g._data if keepdim or not shape or axes is None else xp.expand_dims(g._data, axes)
-        return xp.broadcast_to(data, shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        axes, keepdim = ctx.args
-        return Sum.apply(gy, axes, keepdim, gy.dtype), None, None, None
-
-
-def expand_dims(g: Tensor, axes, keepdim, shape) -> Tensor:
-    """Undo a reduction over `axes`: the gradient of every reduced element is its slice's g."""
-    if g._data.shape == tuple(shape):
-        return g
-    return ExpandDims.apply(g, axes, keepdim, tuple(shape))
-
-
+# ---- the adjoint pairs (Sum and ExpandDims: in ember/ops/_sum.py) -------------------------
 class Cumsum(Op):
     """y_i = Σ_{j<=i} x_j along `axis`;  gx_i = Σ_{j>=i} gy_j (RevCumsum)."""
 
@@ -216,15 +168,20 @@ class Mean(Op):
         with xp.errstate(invalid="ignore", divide="ignore"):
             return xp.asanyarray(total / total.dtype.type(n)).astype(x._data.dtype, copy=False)
 
+    reduces_all = False
+
     @staticmethod
     def backward(ctx, gy):
         axes, keepdim, shape, n = ctx.args
-        scaled = gy / n if n else gy * math.nan  # n = 0 only when x (and gx) are empty
-        return expand_dims(scaled, axes, keepdim, shape), None, None
+        if ctx._function.reduces_all:
+            axes = None
+        # (PyTorch's order: expanded, then divided by the number n, a node DivBackward1)
+        return DividedBy.apply(expand_dims(gy, axes, keepdim, shape), n), None, None
 
 
 class MeanAll(Mean):
     node_name = "MeanBackward0"
+    reduces_all = True
 
 
 @op(method=True)

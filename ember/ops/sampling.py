@@ -9,30 +9,36 @@ torch's visiting order; ember/ops/_sequential.py: the element-after-element samp
 Samples are constants: they carry no gradient.
 """
 
+import functools
 import math
 
 from ember import _dtype
 from ember._backend import quiet, xp
-from ember._registry import op, tensor_method
+from ember._registry import op, tensor_method, torch_function
+from ember._rng.samplers import from_double
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
+from ember.ops import _reparam_grads
 from ember.ops._opmath import is_half
 from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
 from ember.ops._streams import (below_uniform53, flat_in_memory_order, fma, generator_of,
                                 in_memory_order, libm, standard_normals64, uniform24, uniform53)
-from ember.ops.creation import _fill_inplace, _finish
-from ember.ops.random_creation import (_not_implemented, draw_integers, draw_normal,
-                                       draw_random_bits, draw_uniform)
+from ember.ops.creation import _fill_inplace, _finish, _like
+from ember.ops.random_creation import (_CPP_NAMES, _not_implemented, check_internal_overlap,
+                                       check_out_grad, draw_integers, draw_normal, draw_random_bits,
+                                       draw_target, draw_uniform, out_dtype, resize_output)
+from ember.ops.sort import _topk_order
 
 
-@op(out=True)
+@op
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
-           device=None, requires_grad=False) -> Tensor:
+           device=None, requires_grad=False, out=None) -> Tensor:
     """Normal samples with the given mean and std, scalars or tensors (matches `torch.normal`).
 
     As torch: numbers draw `empty(size).normal_(mean, std)`; a tensor mean with a number std
     draws normal_(0, std) then adds mean; a tensor std draws normal_(0, 1), multiplies by std
-    and adds mean, each step rounded in the output's dtype.
+    and adds mean, each step rounded in the output's dtype. An `out=` is drawn into in place,
+    in its dtype (with a number std, its shape broadcasts with mean's, as torch's does).
     """
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
@@ -41,28 +47,31 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
                             "of: (Tensor mean, Tensor std), (Tensor mean, float std), "
                             "(float mean, Tensor std), (float mean, float std, tuple of ints "
                             "size)")
-        dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-        array = draw_normal(xp.empty(tuple(size), dtype=dtype.numpy), mean, std, generator)
-        return _finish(array, None, requires_grad, device)
+        dtype = out_dtype(out, dtype, "aten::normal") or _dtype.get_default_dtype()
+        array = draw_normal(draw_target(out, tuple(size), dtype), mean, std, generator)
+        return _finish(array, None, requires_grad, device) if out is None else \
+            _fill_inplace(out, array)
     if isinstance(std, Tensor) and std.numel() and bool(xp.any(std._data < 0)):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if not isinstance(std, Tensor) and std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    check_out_grad("normal", out, mean, std)
     like = mean if isinstance(mean, Tensor) else std
-    shape = _broadcast_shape(mean, std)
-    out_dtype = like._data.dtype
-    if isinstance(std, Tensor) and std._data.dtype.kind in "fc" and out_dtype.kind in "biu" \
+    shape = _broadcast_shape(mean, std if out is None or isinstance(std, Tensor) else out)
+    target = xp.empty(shape, like._data.dtype) if out is None else resize_output(out, shape)._data
+    if isinstance(std, Tensor) and std._data.dtype.kind in "fc" and target.dtype.kind in "biu" \
             and not math.prod(shape):
         # torch draws nothing into an integer output, then its `draws *= std` refuses floats
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{short_name(like.dtype)}")
     if not isinstance(std, Tensor):
-        values = draw_normal(xp.empty(shape, dtype=out_dtype), 0.0, std, generator)
+        values = draw_normal(target, 0.0, std, generator)
     else:
-        values = draw_normal(xp.empty(shape, dtype=out_dtype), 0.0, 1.0, generator)
-        values = _in_place(xp.multiply, values, std._data)
-    mean_array = mean._data if isinstance(mean, Tensor) else xp.asarray(mean, dtype=out_dtype)
+        values = _in_place(xp.multiply, draw_normal(target, 0.0, 1.0, generator), std._data)
+    mean_array = mean._data if isinstance(mean, Tensor) else xp.asarray(mean, target.dtype)
     values = _in_place(xp.add, values, mean_array)
+    if out is not None:
+        return _fill_inplace(out, values)
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     node = {(True, False): Normal1, (False, True): Normal2}.get(
         (isinstance(mean, Tensor), isinstance(std, Tensor)), Normal3)
@@ -150,36 +159,36 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if replacement and num_samples > 1:
         result = _multinomial_with_replacement(weights, num_samples, generator)
     else:
-        result = _multinomial_by_exponential_race(weights, num_samples, generator)
+        result = _multinomial_by_exponential_race(input, num_samples, generator)
     result = Tensor._make(result if input._data.ndim == 2 else result[0])
     return result if out is None else out.copy_(result)
 
 
-def _multinomial_by_exponential_race(weights, num_samples, generator):
+def _multinomial_by_exponential_race(input, num_samples, generator):
     """torch's path without replacement (and for one sample): the top `num_samples` of
-    w / q with q ~ Exp(1) drawn by `exponential_` in w's dtype.
+    w / q with q ~ Exp(1) drawn by `exponential_` in w's dtype and layout (`empty_like`).
 
     NOTE [Sampling without replacement]
     argmax(w / q), q ~ Exp(1), is a draw with probabilities w / Σw (the Gumbel-max trick after
     exp), and the top k are a weighted draw without replacement. Categories of weight 0 have
-    key 0 and come last once the others are used up; PyTorch's order among tied keys is its
-    top-k's, ember's is index order.
+    key 0 and come last once the others are used up, in the order of PyTorch's CPU topk among
+    equal keys (ties are common in float16/bfloat16).
     """
-    q = Tensor._make(xp.empty(weights.shape, dtype=weights.dtype))
-    tensor_exponential_(q, 1.0, generator=generator)
+    q = tensor_exponential_(_like(0, input, None, False), 1.0, generator=generator)
     with quiet():
-        keys = weights / q._data
+        keys = xp.atleast_2d(input._data / q._data)
     if num_samples == 1:
         return xp.argmax(keys, axis=-1)[:, None].astype(xp.int64)
-    order = xp.argsort(-keys, axis=-1, kind="stable")
-    return order[:, :num_samples].astype(xp.int64)
+    return _topk_order(keys, -1, num_samples, True, True).astype(xp.int64)
 
 
 def _multinomial_with_replacement(weights, num_samples, generator):
     """torch's inverse-CDF sampler: per row, the running sum in the row's dtype divided by
     the total (last entry set to 1), and for each sample the first category whose
     cumulative weight is >= a 53-bit uniform, rows one after the other."""
-    cumulative = xp.cumsum(weights, axis=-1, dtype=weights.dtype)
+    # float16/bfloat16 weights are summed and normalised in float32 (torch's kernel for them)
+    cumulative = xp.cumsum(weights, axis=-1, dtype=xp.float32 if is_half(weights.dtype)
+                           else weights.dtype)
     cumulative = cumulative / cumulative[:, -1:]
     cumulative[:, -1] = 1
     uniforms = uniform53(generator, weights.shape[0] * num_samples)
@@ -220,6 +229,57 @@ def standard_gamma_array(alpha, generator=None):
     return xp.maximum(values, xp.finfo(alpha.dtype).tiny)
 
 
+class StandardGamma(Op):
+    """x ~ Gamma(α, 1);  gα = gy·dx/dα, torch's approximation of it (NOTE [Reparameterised
+    gradients of Gamma and Beta draws] in ember/ops/_reparam_grads.py)."""
+
+    node_name = "StandardGammaBackward0"
+
+    @staticmethod
+    def forward(ctx, alpha, generator):
+        ctx.save_for_backward(alpha)
+        ctx.x = standard_gamma_array(alpha._data, generator)  # (clamped: not in the graph)
+        return ctx.x
+
+    @staticmethod
+    def backward(ctx, gy):
+        (alpha,) = ctx.saved_tensors
+        return gy * Tensor._make(_reparam_grads.standard_gamma_grad(alpha._data, ctx.x)), None
+
+
+def _check_gamma_dtype(input, kernel):
+    """torch's Gamma and Dirichlet samplers run on float32 and float64 only."""
+    if input.dtype.name not in ("float32", "float64"):
+        raise _not_implemented(kernel, input.dtype)
+
+
+@torch_function("_standard_gamma")
+def standard_gamma(input, generator=None) -> Tensor:
+    """Gamma(input, 1) draws, differentiable in input (matches `torch._standard_gamma`)."""
+    _check_gamma_dtype(input, "gamma_cpu")
+    return StandardGamma.apply(input, generator)
+
+
+@torch_function("_standard_gamma_grad")
+def standard_gamma_grad(input, output) -> Tensor:
+    """dx/dα of Gamma(α, 1) draws (matches `torch._standard_gamma_grad`)."""
+    return Tensor._make(_reparam_grads.standard_gamma_grad(input._data, output._data))
+
+
+@torch_function("_sample_dirichlet")
+def sample_dirichlet(input, generator=None) -> Tensor:
+    """Dirichlet(input) draws over the last dim (matches `torch._sample_dirichlet`; no
+    gradient, as torch has none)."""
+    _check_gamma_dtype(input, "dirichlet")
+    return Tensor._make(dirichlet_array(input._data, generator))
+
+
+@torch_function("_dirichlet_grad")
+def dirichlet_grad(x, alpha, total) -> Tensor:
+    """The Beta marginals' scaled reparameterised gradient (matches `torch._dirichlet_grad`)."""
+    return Tensor._make(_reparam_grads.dirichlet_grad(x._data, alpha._data, total._data))
+
+
 def dirichlet_array(alpha, generator=None):
     """Dirichlet(alpha) draws over the last axis, as `torch._sample_dirichlet`: Gamma variates
     in double (raised to the smallest normal double), divided by their row sums, kept inside
@@ -229,7 +289,7 @@ def dirichlet_array(alpha, generator=None):
     gammas = gammas.reshape(alpha.shape)
     values = (gammas / gammas.sum(axis=-1, keepdims=True)).astype(alpha.dtype)
     below_one = xp.nextafter(alpha.dtype.type(1), alpha.dtype.type(0))
-    return xp.clip(values, xp.finfo(alpha.dtype).tiny, below_one)
+    return xp.asarray(xp.clip(values, xp.finfo(alpha.dtype).tiny, below_one))  # (0-d: an array)
 
 
 def binomial_array(count, prob, generator=None):
@@ -266,13 +326,29 @@ def _check_multinomial(input, num_samples, replacement):
 
 
 # ---- in-place random fills ---------------------------------------------------------------
+def _fills_self(method):
+    """An in-place fill, first refusing (before drawing, as torch does) an expanded self and
+    a leaf that requires grad."""
+
+    @functools.wraps(method)
+    def fill(self, *args, **kwargs):
+        if isinstance(self, Tensor):
+            self._check_inplace()
+            check_internal_overlap(self._data)
+        return method(self, *args, **kwargs)
+
+    return fill
+
+
 @tensor_method("normal_")
+@_fills_self
 def tensor_normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with N(mean, std²) samples (matches `Tensor.normal_`)."""
     return _fill_inplace(self, draw_normal(self._data, mean, std, generator))
 
 
 @tensor_method("uniform_")
+@_fills_self
 def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
     """Fill with U(from, to) samples (matches `Tensor.uniform_`; `from=`/`to=` accepted)."""
     a, b = bounds.pop("from", a), bounds.pop("to", b)
@@ -282,6 +358,7 @@ def tensor_uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
 
 
 @tensor_method("bernoulli_")
+@_fills_self
 def tensor_bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 samples, 1 with probability p (matches `Tensor.bernoulli_`).
 
@@ -296,7 +373,13 @@ def tensor_bernoulli_(self, p=0.5, *, generator=None):
         if n and self.dtype.is_complex:
             raise _not_implemented("bernoulli_scalar_cpu_", self.dtype)
         return _fill_inplace(self, in_memory_order(self._data, uniform53(generator, n) < p))
+    if n and self.dtype.is_complex:
+        raise _not_implemented("bernoulli_tensor_cpu_self_", self.dtype)
+    if n and not p.dtype.is_floating_point:
+        raise _not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
     probabilities = flat_in_memory_order(p._data, self._data)
+    if not n:
+        return self
     if xp.any(probabilities < 0) or xp.any(probabilities > 1):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     if probabilities.dtype == xp.float64:
@@ -347,11 +430,13 @@ def alpha_dropout_noise(shape, p: float, dtype, like=None):
 
 
 def _fill_with(self, flat):
-    """Write float64 draws (in torch's visiting order) into self, rounded to its dtype."""
-    return _fill_inplace(self, in_memory_order(self._data, flat.astype(self._data.dtype)))
+    """Write float64 draws (in torch's visiting order) into self, rounded to its dtype as
+    torch's static_cast rounds them (float16/bfloat16 through float32: twice)."""
+    return _fill_inplace(self, in_memory_order(self._data, from_double(flat, self._data.dtype)))
 
 
 @tensor_method("random_")
+@_fills_self
 def tensor_random_(self, *args, generator=None, **bounds):
     """Fill with random integers (matches `Tensor.random_`): random_() takes [0, dtype's max]
     ([0, 2^mantissa] for floats), random_(to) [0, to), random_(from, to) [from, to), and
@@ -372,14 +457,15 @@ def tensor_random_(self, *args, generator=None, **bounds):
     if high is None and low == -2 ** 63:
         return _fill_inplace(self, draw_integers(self._data, generator=generator,
                                                  full_range=True))
-    if self._data.dtype.kind == "c":
-        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
-                           "boolean types")
+    if self._data.dtype.kind == "c":  # the check that fails differs with `to` and without
+        raise RuntimeError(f"{'random_from_to_impl' if high is None else 'check_random_bounds'}"
+                           " handles only integral, floating-point and boolean types")
     high = None if high is None else int(high)
     return _fill_inplace(self, draw_integers(self._data, int(low), high, generator))
 
 
 @tensor_method("exponential_")
+@_fills_self
 def tensor_exponential_(self, lambd=1.0, *, generator=None):
     """Fill with Exp(lambd) samples, -1/λ·log1p(-u) for 53-bit uniforms u (matches
     `Tensor.exponential_`)."""
@@ -403,7 +489,13 @@ def _check_self(self, name: str):
                         f"to a '{type(self).__name__}' object")
 
 
+# the C++ type names torch's cauchy_ prints for a dtype (caffe2::TypeMeta's)
+_TYPE_META_NAMES = {**_CPP_NAMES, "complex64": "c10::complex<float>",
+                    "complex128": "c10::complex<double>"}
+
+
 @tensor_method("cauchy_")
+@_fills_self
 def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy(median, sigma) samples, median + sigma·tan(π(u - 1/2)) (matches
     `Tensor.cauchy_`)."""
@@ -413,13 +505,14 @@ def tensor_cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not self.dtype.is_floating_point:  # checked even with no elements, unlike the others
         raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
                            f"dtype must be a floating point but you specified "
-                           f"{_dtype._SHORT.get(self.dtype.name, self.dtype.name)}")
+                           f"{_TYPE_META_NAMES.get(self.dtype.name, self.dtype.name)}")
     u = uniform53(generator, self._data.size)
     exact = self._data.dtype == xp.float64
     return _fill_with(self, fma(sigma, libm("tan", math.pi * (u - 0.5), exact), median))
 
 
 @tensor_method("geometric_")
+@_fills_self
 def tensor_geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials to the first success,
     ceil(log(u) / log1p(-p)) (matches `Tensor.geometric_`)."""
@@ -434,6 +527,7 @@ def tensor_geometric_(self, p, *, generator=None):
 
 
 @tensor_method("log_normal_")
+@_fills_self
 def tensor_log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp(N(mean, std²)) samples, one `normal_distribution<double>` draw each
     (matches `Tensor.log_normal_`)."""

@@ -7,7 +7,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
 from ember.ops import activation_kernels as kernels
-from ember.ops._opmath import in_opmath, widen
+from ember.ops._opmath import in_opmath, is_half, widen
 from ember.ops._util import as_operand
 from ember.ops.reduction import Sum, _axes, _type_word
 from ember.ops.unary import exp
@@ -19,16 +19,20 @@ _state = grad_mode._state
 # ---- softmax, log_softmax --------------------------------------------------------------------
 def _gradient_by_rows(kernel, gy, y, axes):
     """A first-order gradient kernel(o, gy, y) on the rows of the last dim, as a Tensor, or None
-    (create_graph, other dtypes, shapes or dims: the op-level backward)."""
+    (create_graph, other dtypes, shapes or dims: the op-level backward). 16-bit floats are
+    computed in float32 and rounded once, as PyTorch's kernel (NOTE [opmath])."""
     g, d = gy._data, y._data
-    if _state["enabled"] or g.dtype != d.dtype or g.shape != d.shape or d.dtype.char not in "fd" \
-            or tuple(axes) != (d.ndim - 1,) or not d.flags.c_contiguous or d.size == 0:
+    half = is_half(d.dtype)
+    if _state["enabled"] or g.dtype != d.dtype or g.shape != d.shape or \
+            (d.dtype.char not in "fd" and not half) or tuple(axes) != (d.ndim - 1,) or \
+            not d.flags.c_contiguous or d.size == 0:
         return None
     width = d.shape[-1]
-    gx = xp.empty_like(d)
+    g, wide = widen(g), widen(d)
+    gx = xp.empty_like(wide)
     kernels.by_rows(kernel, gx.reshape(-1, width), xp.ascontiguousarray(g).reshape(-1, width),
-                    d.reshape(-1, width))
-    return Tensor._make(gx)
+                    wide.reshape(-1, width))
+    return Tensor._make(gx.astype(d.dtype) if half else gx)
 
 
 def _by_rows(kernel, data, axes):
@@ -61,7 +65,13 @@ def _log_softmax_whole(data, axes):
         return data.copy()
     wide = widen(data)
     y = xp.asanyarray(wide - xp.max(wide, axis=axes, keepdims=True))
-    y -= xp.log(xp.sum(xp.exp(y), axis=axes, keepdims=True))
+    total = xp.sum(xp.exp(y), axis=axes, keepdims=True)
+    if is_half(data.dtype) and tuple(axes) == (data.ndim - 1,):
+        # PyTorch's last-dim kernel keeps Σ exp and then its log in the input's 16-bit dtype
+        total = widen(total.astype(data.dtype))
+        y -= widen(xp.log(total).astype(data.dtype))
+    else:
+        y -= xp.log(total)
     return y.astype(data.dtype, copy=False)
 
 

@@ -255,7 +255,7 @@ class Topk(Sort):
     pass
 
 
-@op(method=True)
+@op(method=True, out=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     """Sort along dim, returning (values, indices); equal values keep PyTorch's CPU order
     (matches `torch.sort`)."""
@@ -278,7 +278,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return Tensor._make(idx.reshape(input._data.shape).astype(xp.int64, copy=False))
 
 
-@op(method=True)
+@op(method=True, out=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) entries along dim and their indices (matches `torch.topk`)."""
     refuse_complex(input, RuntimeError,
@@ -362,7 +362,7 @@ def _refuse_median_dtype(input, dim):
             f'"{kernel}" not implemented for \'{short_name(input.dtype)}\'')
 
 
-@op(method=True)
+@op(method=True, out=True)
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: a value, or (values, indices) along dim (matches `torch.median`)."""
     _refuse_median_dtype(input, dim)

@@ -12,7 +12,7 @@ from ember import _scipy
 from ember._backend import quiet, xp
 from ember._threads import flat_blocks
 from ember._registry import op, tensor_method, torch_function
-from ember.ops._opmath import magnitude, through_float64, widen
+from ember.ops._opmath import is_half, magnitude, through_float64, widen
 from ember.ops import activation_kernels
 from ember.autograd import grad_mode
 from ember._tensor import Tensor, short_name
@@ -28,13 +28,15 @@ _state = grad_mode._state
 def gradient_by_kernel(kernel, gy, saved, *args, kept=()):
     """A first-order gradient kernel(o, gy, saved, *kept, *args) on arrays (ember/ops/
     activation_kernels.py) as a Tensor, or None where the op-level backward must run: under
-    create_graph, or for other dtypes (16-bit floats round per step there) and shapes. kept:
-    arrays of saved's shape that the forward kept (cut into chunks with it)."""
+    create_graph, or for other dtypes and shapes (16-bit floats: in float32, rounded once).
+    kept: arrays of saved's shape that the forward kept (cut into chunks with it)."""
     g, d = gy._data, saved._data
-    if _state["enabled"] or g.dtype != d.dtype or d.dtype.char not in "fd" or g.shape != d.shape:
+    if _state["enabled"] or g.dtype != d.dtype or g.shape != d.shape or \
+            d.dtype.char not in "fd" and not is_half(d.dtype):
         return None
-    return Tensor._make(activation_kernels.apply(lambda o, g, d, *k: kernel(o, g, d, *k, *args),
-                                                 g, d, *kept))
+    gx = activation_kernels.apply(lambda o, g, d, *k: kernel(o, g, d, *k, *args), widen(g),
+                                  widen(d), *(widen(k) for k in kept))
+    return Tensor._make(gx.astype(d.dtype, copy=False))
 
 
 def scipy_erf_functions():
@@ -334,7 +336,7 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        gx = gradient_by_kernel(activation_kernels.sigmoid_backward, gy, y)  # gy·(1 - y)·y
+        gx = gradient_by_kernel(activation_kernels.sigmoid_backward, gy, y, y._data.dtype)
         return chain(gy, y * (1 - y)) if gx is None else gx
 
 

@@ -4,14 +4,14 @@
 as `torchvision` to unmodified scripts.
 """
 
-from ember.vision import datasets, io, models, transforms, tv_tensors, utils
+from ember.vision import datasets, io, models, ops, transforms, tv_tensors, utils
 
 from ember.version import ember as _ember_release
 
 # The torchvision release paired with PyTorch 2.13, whose behaviour ember.vision implements.
 __version__ = f"0.28.0+ember{_ember_release}"
 
-__all__ = ["datasets", "io", "models", "transforms", "tv_tensors", "utils"]
+__all__ = ["datasets", "io", "models", "ops", "transforms", "tv_tensors", "utils"]
 
 
 def get_image_backend() -> str:

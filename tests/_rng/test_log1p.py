@@ -33,7 +33,10 @@ def test_log1p_equals_glibc(family):
     assert _same(log1p.glibc_log1p(x), _glibc(x))
 
 
-def test_special_inputs_and_branch_edges():
+@pytest.mark.parametrize("per_element_below", [0, 1024])  # the array path, and glibc's own
+def test_special_inputs_and_branch_edges(per_element_below, monkeypatch):
+    """Small arrays go to glibc one value at a time; both paths give glibc's answers."""
+    monkeypatch.setattr(log1p, "_PER_ELEMENT_BELOW", per_element_below)
     edges = [0.0, -0.0, 1e-300, -1e-20, 2.0 ** -29, -(2.0 ** -29), 2.0 ** -54, 0.41421356,
              0.41422, -0.29289, -0.2929, -0.29289321881345254, 1e16, 2.0 ** 53, 1e300,
              math.inf, -0.5, 0.5, 1.0, -1 + 2.0 ** -53, 2.0 ** -20, -(2.0 ** -20)]
@@ -43,7 +46,9 @@ def test_special_inputs_and_branch_edges():
     assert _same(out.reshape(-1), _glibc(x.reshape(-1)))
 
 
-def test_minus_one_raises_as_math_does():
+@pytest.mark.parametrize("per_element_below", [0, 1024])
+def test_minus_one_raises_as_math_does(per_element_below, monkeypatch):
+    monkeypatch.setattr(log1p, "_PER_ELEMENT_BELOW", per_element_below)
     with pytest.raises(ValueError):
         log1p.glibc_log1p(np.array([0.5, -1.0]))
 

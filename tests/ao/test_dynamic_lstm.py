@@ -5,6 +5,7 @@ sigmoid and tanh differ from ATen's vectorized ones in the last place, so hidden
 states agree to a few float32 ulps; the decoder's quantized input absorbs those differences)."""
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -119,6 +120,28 @@ def test_zero_initial_state_and_evaluation_loop():
     with torch.no_grad():
         t_out, _ = tq(torch.from_numpy(data[:5]), None)
     assert_close_ulps(e_out, t_out, ulps=64)
+
+
+def test_outputs_outside_no_grad_carry_the_fallback_node():
+    """Outside no_grad the embedding's output requires grad: PyTorch's quantized LSTM and
+    Linear have no autograd formula, so their outputs get the "warn" fallback node, which lists
+    the tensor inputs and warns (giving no gradient) on backward."""
+    eq, tq = quantized_pair()
+    data = RNG.integers(0, NTOKEN, (6, 2))
+    seen = []
+    for lib, model in ((ember, eq), (torch, tq)):
+        model.eval()
+        out, (h, c) = model.rnn(model.encoder(lib.from_numpy(data.copy())), None)
+        decoded = model.decoder(out)
+        nodes = [(t.grad_fn.name(), [type(n).__name__ for n, _ in t.grad_fn.next_functions],
+                  repr(t).split("grad_fn=")[1]) for t in (out, h, c, decoded)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            decoded.sum().backward(retain_graph=True)
+            out.sum().backward()
+        seen.append((nodes, model.encoder.weight.grad,
+                     [str(w.message).split(":")[0] for w in caught]))
+    assert seen[0] == seen[1]
 
 
 def test_quantized_state_dict_saves():

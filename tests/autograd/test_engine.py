@@ -358,3 +358,39 @@ def test_first_gradient_obeys_the_leafs_layout(layout):
     for ours, theirs in zip(run(ember), run(torch)):
         assert ours.stride() == theirs.stride()
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_a_python_function_no_gradient_reaches_still_runs(materialize):
+    """PyTorch's engine runs every node reached: a Python Function behind one whose backward
+    returns None gets zeros (None without materialized grads), and its result reaches the leaf;
+    a built-in op's node there passes nothing on."""
+    def run(lib):
+        calls = []
+
+        class A(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(materialize)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                calls.append(None if g is None else g.tolist())
+                return None if g is None else g * 2
+
+        class Blocked(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 3
+
+            @staticmethod
+            def backward(ctx, g):
+                return None
+
+        x = lib.ones(2, requires_grad=True)
+        Blocked.apply(A.apply(x)).sum().backward()
+        y = lib.ones(2, requires_grad=True)
+        Blocked.apply(y.exp()).sum().backward()
+        return calls, None if x.grad is None else x.grad.tolist(), y.grad
+    assert run(ember) == run(torch)

@@ -105,3 +105,75 @@ def test_refusals_as_torch(case):
                 with fwad.dual_level():
                     pass
     assert_same_error(run)
+
+
+def _exp_function(lib, with_backward):
+    """The tutorial's Fn: exp with a jvp (and, if asked, a backward under the name vjp)."""
+    class Fn(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, foo):
+            result = lib.exp(foo)
+            ctx.result = result
+            return result
+
+        @staticmethod
+        def jvp(ctx, g_in):
+            g_out = g_in * ctx.result
+            del ctx.result  # (the tutorial's: jvp runs once per forward)
+            return g_out
+
+    if with_backward:
+        Fn.vjp = staticmethod(lambda ctx, g: g * 2)
+    return Fn
+
+
+def test_a_function_defined_by_its_jvp_alone():
+    """The tutorial's custom Function with only jvp: forward mode gives gI·exp(x),
+    gradcheck(check_forward_ad=True, check_backward_ad=False) passes, backward refuses."""
+    primal = RNG.standard_normal((3, 4))
+    tangent = RNG.standard_normal((3, 4))
+    seen = []
+    for lib, convert in ((ember, to_ember), (torch, to_torch)):
+        fn = _exp_function(lib, False).apply
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(convert(primal), convert(tangent))
+            jvp = lib.autograd.forward_ad.unpack_dual(fn(dual)).tangent
+        checked = lib.autograd.gradcheck(fn, (convert(primal).requires_grad_(),),
+                                         check_forward_ad=True, check_backward_ad=False,
+                                         check_undefined_grad=False, check_batched_grad=False)
+        seen.append((jvp, checked))
+    assert_same(*[jvp for jvp, _ in seen])
+    assert seen[0][1] is seen[1][1] is True
+    assert_same_error(lambda lib: _exp_function(lib, False).apply(
+        lib.ones(2, requires_grad=True)).sum().backward(), same_message=True, exact_type=True)
+
+
+def test_vjp_is_backwards_other_name():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        _exp_function(lib, True).apply(x).sum().backward()
+        grads.append(x.grad)
+    assert_same(*grads)
+
+
+def test_dual_tensors_print_their_tangent_as_torch():
+    """repr in a dual level shows `tangent=` and none of the requires_grad / grad_fn ember's
+    duals carry for its double backward; a dual of a leaf requiring grad is a view."""
+    printed = []
+    for lib in (ember, torch):
+        fwad = lib.autograd.forward_ad
+        p = lib.tensor([1.0, 2.0])
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        t = lib.tensor([1.0, 0.0])
+        with fwad.dual_level():
+            d = fwad.make_dual(p, t)
+            dw = fwad.make_dual(w, lib.ones(2))
+            lines = [repr(d), repr(d * 2), repr(w * 2), repr(dw), repr(d[:0] + 1),
+                     fwad.unpack_dual(d).tangent is t, repr(p)]
+            transposed = lib.ones(2, 3)
+            dual_t = fwad.make_dual(lib.zeros(3, 2), transposed.T)
+            lines += [fwad.unpack_dual(dual_t).tangent is transposed.T,
+                      fwad.unpack_dual(dual_t).tangent.stride()]
+        printed.append(lines + [repr(d)])
+    assert printed[0] == printed[1]

@@ -34,6 +34,18 @@ CASES = {
         x.reshape(1, 1, 4, 3), lib.ones(2, 1, 2, 2, requires_grad=True)),
     "conv2d, input without grad": lambda lib, x: lib.nn.functional.conv2d(
         lib.ones(1, 1, 4, 3), lib.ones(2, 1, 2, 2, requires_grad=True), lib.ones(2)),
+    # matmul(vector, matrix) is unsqueeze, mm, squeeze in PyTorch
+    "vector @ matrix": lambda lib, x: x[0] @ x[:3],
+    "constant vector @ matrix": lambda lib, x: lib.matmul(lib.ones(4), x),
+    "vector @ constant matrix": lambda lib, x: x[:, 0] @ lib.ones(4, 2),
+    # x[0, 1:3] is a select then a slice in PyTorch (one view per index item)
+    "select then slice": lambda lib, x: x[1, 1:3],
+    "slice then select": lambda lib, x: x[1:3, 0],
+    "unsqueeze, select, slice": lambda lib, x: x[None, 0, 1:],
+    "select then advanced": lambda lib, x: x[0, [1, 2]],
+    "pow by a number": lambda lib, x: x ** 3,
+    "pow by a tensor": lambda lib, x: x ** lib.full((3,), 2.0),
+    "number to a tensor power": lambda lib, x: 2 ** x,
 }
 
 

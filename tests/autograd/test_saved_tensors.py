@@ -55,3 +55,18 @@ def test_raw_saved_register_hooks():
         y.sum().backward()
         results.append((calls, x.grad.tolist()))
     assert results[0] == results[1]
+
+
+def test_a_hooked_saved_tensor_keeps_its_name_and_a_number_stays_a_number():
+    """After _raw_saved_self.register_hooks, _saved_self is the unpacked tensor (the tutorial's
+    `x.equal(y.grad_fn._saved_self)` is False with a packing x * 4); pow by a number shows
+    its exponent as that number."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x.pow(2)
+        exponent = y.grad_fn._saved_exponent
+        y.grad_fn._raw_saved_self.register_hooks(lambda t: t * 4, lambda t: t)
+        results.append((exponent, type(exponent), x.equal(y.grad_fn._saved_self),
+                        y.grad_fn._saved_self.tolist(), (x ** 0.5).grad_fn._saved_exponent))
+    assert results[0] == results[1]

@@ -186,12 +186,12 @@ def test_exponential_family_entropy_matches_closed_forms():
 
 
 def test_gamma_rsample_gradient_matches_torch_standard_gamma_grad():
-    """The implicit reparameterisation gradient of a Gamma draw equals torch's formula."""
+    """The reparameterisation gradient of a Gamma draw is torch's approximation of it."""
     alpha = np.array([0.1, 0.5, 1.0, 2.5, 10.0, 50.0])
     x = np.array([0.01, 0.3, 0.7, 3.0, 9.0, 55.0])
     expected = torch._standard_gamma_grad(to_torch(alpha), to_torch(x))
     actual = standard_gamma_grad(ember.from_numpy(alpha), ember.from_numpy(x))
-    assert_same(actual, expected, rtol=1e-4, atol=1e-7)
+    assert_same(actual, expected, rtol=1e-12, atol=0)
 
 
 def test_generalized_pareto_float64_where_torch_raises():

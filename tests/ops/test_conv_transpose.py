@@ -7,7 +7,10 @@ differences, second derivatives, grad_fn names, batch blocks; then the errors. T
 """
 
 import numpy as np
+import pytest
+import torch
 
+import ember
 from tests.ops import _nn_tables as tables
 
 RNG = np.random.default_rng(0)
@@ -94,3 +97,28 @@ test_bias_of_another_dtype = tables.bias_of_another_dtype(RNG, OTHER_BIAS, 1)
 def test_bias_grad_of_another_dtype():
     tables.bias_grad_in_its_dtype(RNG, "conv_transpose2d", {"stride": 2}, (1, 3, 4, 5),
                                   (3, 2, 3, 3), 1)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_half_convolutions_round_once_as_torch(dtype, transposed):
+    # PyTorch runs 16-bit convolutions through oneDNN: the transposed forward (and so a
+    # convolution's input gradient) and the bias gradient accumulate in float32 and round
+    # once (col2im in 16 bits, the bias added after rounding and a bfloat16 bias sum were off)
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((2, 8, 7, 7)).astype(np.float32)
+    out = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        layer = (lib.nn.ConvTranspose2d(8, 6, 4, stride=2, padding=1) if transposed
+                 else lib.nn.Conv2d(8, 6, 3, stride=2, padding=1)).to(getattr(lib, dtype))
+        x = lib.tensor(x0).to(getattr(lib, dtype)).requires_grad_()
+        y = layer(x)
+        y.backward(lib.full(y.shape, 0.37, dtype=y.dtype))
+        out.append([t.float().detach().numpy() for t in (y, x.grad, layer.weight.grad,
+                                                         layer.bias.grad)])
+    # (float16's weight gradients still differ: torch's slow kernels sum them per image in
+    # float16)
+    checked = out if dtype == "bfloat16" else [o[:2] + o[3:] for o in out]
+    for e, t in zip(checked[1], checked[0]):
+        np.testing.assert_array_equal(e, t)

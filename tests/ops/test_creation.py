@@ -244,6 +244,25 @@ def test_arange(args):
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("args", [(0, 10, 0.1), (0.3, 7.1, 0.013), (10, 0, -0.3), (0, 5000, 1),
+                                  (0, 70000, 1), (0, 100000, 0.3), (1e6, 1e6 + 100, 0.7)],
+                         ids=str)
+def test_arange_floats_bit_for_bit(args, threads):
+    """Float aranges as torch's kernel rounds them (NOTE [arange arithmetic]): in 32-byte
+    vectors from each thread's chunk on, beyond float16/bfloat16's exact integers too."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        ember.set_num_threads(threads)
+        for dtype in ("float32", "float64", "float16", "bfloat16"):
+            e = ember.arange(*args, dtype=getattr(ember, dtype)).float()
+            assert_same(e, torch.arange(*args, dtype=getattr(torch, dtype)).float(), exact=True)
+    finally:
+        torch.set_num_threads(before)
+        ember.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "int32", "float32"])
 def test_arange_dtype(dtype):
     assert_same(ember.arange(0, 6, 2, dtype=getattr(ember, dtype)),

@@ -155,6 +155,44 @@ def test_cat_of_empty_tensors_builds_a_graph():
     assert_same(results[0][3], results[1][3], **TOL)
 
 
+@pytest.mark.parametrize("case", ["transposed_3d", "channels_last", "mixed_4d", "one_cl_one_t",
+                                  "legacy_empty"])
+def test_cat_result_strides_follow_the_suggested_memory_format(case):
+    # PyTorch allocates cat's result in the memory format all inputs suggest, else contiguous:
+    # a ViT's cat((cls, patches.transpose(1, 2))) is C-contiguous, so dropout masks it in order
+    def call(m):
+        m.manual_seed(0)
+        cl = m.randn(2, 3, 4, 5).to(memory_format=m.channels_last)
+        pieces = {"transposed_3d": [m.randn(2, 1, 6), m.randn(2, 6, 5).transpose(1, 2)],
+                  "channels_last": [cl, cl * 2],
+                  "mixed_4d": [cl, m.randn(2, 3, 4, 5)],
+                  "one_cl_one_t": [cl, m.randn(2, 3, 5, 4).transpose(2, 3)],
+                  "legacy_empty": [cl, m.zeros(0), cl]}[case]
+        y = m.cat(pieces, dim=1)
+        m.manual_seed(3)
+        return y, y.stride(), m.nn.functional.dropout(y, 0.5).eq(0).nonzero()
+    (ey, es, ez), (ty, ts, tz) = call(ember), call(torch)
+    assert es == ts
+    assert_same(ey, ty, **TOL)
+    assert_same(ez, tz, exact=True)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+@pytest.mark.parametrize("layout", ["transposed", "channels_last"])
+def test_stack_result_strides_as_pytorch(dim, layout):
+    # PyTorch's stack is cat along dim viewed with the new dim split off (unsqueezed inputs
+    # when stacking at the end), so it inherits cat's memory format
+    def call(m):
+        m.manual_seed(0)
+        x = (m.randn(2, 6, 5).transpose(1, 2) if layout == "transposed"
+             else m.randn(2, 3, 4, 5).to(memory_format=m.channels_last))
+        y = m.stack([x, x * 2], dim)
+        return y, y.stride()
+    (ey, es), (ty, ts) = call(ember), call(torch)
+    assert es == ts
+    assert_same(ey, ty, **TOL)
+
+
 @pytest.mark.parametrize("out", ["input", "expanded", "view_of_input", "empty_input",
                                  "grown_into_input"])
 def test_cat_out_overlapping_an_input(out):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ember
+from tests.differential import assert_same_error
 
 def _with_nan(lib):
     """Two matrices, the second with a NaN: LAPACK's SVD gives up on it."""
@@ -216,3 +217,19 @@ def test_call_agrees(name):
             np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12, atol=1e-15)
         else:
             np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "complex64", "complex128", "float64",
+                                   "int16"])
+@pytest.mark.parametrize("call", [
+    lambda m, d: m.mm(m.ones(2, 3), m.ones(3, 2, dtype=d)),
+    lambda m, d: m.nn.functional.linear(m.ones(5, 2, 3), m.ones(4, 3, dtype=d)),
+    lambda m, d: m.nn.functional.linear(m.ones(2, 3, dtype=d), m.ones(4, 3), m.ones(4)),
+    lambda m, d: m.addmm(m.ones(2, 2), m.ones(2, 3), m.ones(3, 2, dtype=d)),
+    lambda m, d: m.addmm(m.ones(2, 2), m.ones(2, 3, dtype=d), m.ones(3, 2)),
+    lambda m, d: m.bmm(m.ones(1, 2, 3, dtype=d), m.ones(1, 3, 2)),
+])
+def test_matmul_dtype_mismatch_messages_match_torch(call, dtype):
+    # a bfloat16 operand of mm was a KeyError; linear printed 'bfloat16', addmm and bmm
+    # printed mm's message
+    assert_same_error(lambda m: call(m, getattr(m, dtype)), same_message=True)

@@ -221,3 +221,38 @@ def test_inf_minus_inf_is_silent_as_in_torch(name):
                                 module=r"ember(\.|$)")
         got = INF_MINUS_INF[name](ember, ember.tensor(rows))
     assert_same(got, INF_MINUS_INF[name](torch, torch.tensor(rows)))  # (nan == nan here)
+
+
+def _chain(node, length=4):
+    """The names along the first-input path from node, `length` of them."""
+    names = []
+    while node is not None and len(names) < length:
+        names.append(node.name())
+        node = next((n for n, _ in node.next_functions if n is not None), None)
+    return names
+
+
+DOUBLE_BACKWARD = {
+    "sum over a dim": lambda x: x.exp().sum(1),
+    "sum over two dims": lambda x: x.exp().sum((0, 2)),
+    "sum over all": lambda x: x.exp().sum(),
+    "sum keepdim": lambda x: x.exp().sum(1, keepdim=True),
+    "mean over a dim": lambda x: x.exp().mean(1),
+    "mean over two dims": lambda x: x.exp().mean((0, 1)),
+    "mean over all": lambda x: x.exp().mean(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOUBLE_BACKWARD))
+def test_double_backward_graph_of_sum_and_mean_as_torch(name):
+    """PyTorch's sum_backward unsqueezes the reduced dims and expands, mean_backward divides that
+    by n: a J·v by double backward (autograd.functional.jvp) ends in their derivatives'
+    nodes (SqueezeBackward1 ... SumBackward1, DivBackward1; SumBackward0 for a full sum)."""
+    chains = []
+    for lib in (ember, torch):
+        x = lib.from_numpy(np.linspace(0.1, 1, 24).reshape(2, 3, 4))
+        _, tangent = lib.autograd.functional.jvp(DOUBLE_BACKWARD[name], x, lib.ones_like(x),
+                                                 create_graph=True)
+        chains.append((_chain(tangent.grad_fn), tangent.detach().numpy()))
+    assert chains[0][0] == chains[1][0]
+    np.testing.assert_allclose(chains[0][1], chains[1][1], rtol=1e-12)

@@ -11,7 +11,7 @@ import torch
 
 import ember
 from ember.ops import sampling
-from tests.differential import assert_same
+from tests.differential import assert_same, error_of
 
 SEEDS = (0, 42, 2026)
 _DATA = np.random.default_rng(7)
@@ -65,6 +65,23 @@ CALLS = {
     "binomial_f64": lambda m: m.distributions.Binomial(
         _t(m, COUNTS.astype(float)), _t(m, PROBS.astype(float))).sample((2,)),
     "binomial_op": lambda m: m.binomial(_t(m, COUNTS[:20].reshape(4, 5)), _t(m, PROBS[0])),
+    # float16/bfloat16: the double draws rounded through float32 (c10::Half from a float)
+    "exponential_f16": lambda m: m.empty(100003, dtype=m.float16).exponential_(),
+    "cauchy_bf16": lambda m: m.empty(100003, dtype=m.bfloat16).cauchy_().float(),
+    "log_normal_f16": lambda m: m.empty(1000, 100, dtype=m.float16).t().log_normal_(),
+    # float16/bfloat16 weights: cumulative sums in float32; the keys' ties in topk's order
+    "multinomial_replacement_f16": lambda m: m.multinomial(_t(m, WEIGHTS).half(), 300, True),
+    "multinomial_replacement_bf16": lambda m: m.multinomial(_t(m, P64).bfloat16(), 300, True),
+    "multinomial_no_replacement_bf16": lambda m: m.multinomial(
+        m.arange(17).remainder(7).add(0.5).bfloat16(), 17),
+    "multinomial_no_replacement_f16": lambda m: m.multinomial(
+        m.arange(1000).remainder(7).add(0.5).half().reshape(2, 500), 100),
+    "multinomial_no_replacement_transposed": lambda m: m.multinomial(_t(m, WEIGHTS).t(), 2),
+    "rrelu_bf16": lambda m: m.nn.functional.rrelu(_t(m, X).bfloat16(), training=True).float(),
+    "standard_gamma_op": lambda m: m._standard_gamma(_t(m, ALPHAS)),
+    "standard_gamma_op_generator": lambda m: m._standard_gamma(
+        _t(m, ALPHAS.astype(float)), generator=m.Generator().manual_seed(3)),
+    "sample_dirichlet_op": lambda m: m._sample_dirichlet(_t(m, ALPHAS[:60].reshape(10, 6))),
     "gamma_f32": lambda m: m.distributions.Gamma(_t(m, ALPHAS), 1.0).sample(),
     "gamma_f64_after_cached_normal": lambda m: m.cat([
         m.empty(1, dtype=m.float64).log_normal_(),
@@ -214,6 +231,40 @@ def test_dirichlet_array_is_torchs(dtype):
         np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
     assert_same(_probe(ember), _probe(torch), exact=True)
+
+
+def test_rrelu_bfloat16_gradient_is_the_rounded_slope():
+    """bfloat16 rrelu: x·r in float32 rounded once; the gradient is r rounded to bfloat16."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(9)
+        x = lib.tensor(X).bfloat16().requires_grad_()
+        y = lib.nn.functional.rrelu(x, training=True)
+        y.sum().backward()
+        results.append((y.float(), x.grad.float()))
+    for e, t in zip(*results):
+        assert_same(e, t, exact=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nn.functional.rrelu(m.zeros(3, dtype=m.float16), training=True),
+    lambda m: m.nn.functional.rrelu(m.zeros(0, dtype=m.float16), training=True),
+    lambda m: m.nn.functional.rrelu(m.zeros(3, dtype=m.int64), training=True),
+    lambda m: m.nn.functional.rrelu(m.zeros(3, dtype=m.int64)),
+    lambda m: m.rrelu(m.zeros(3, dtype=m.bool)),
+    lambda m: m.zeros(3, dtype=m.complex64).cauchy_(),
+    lambda m: m.zeros(3, dtype=m.int8).cauchy_(),
+    lambda m: m.zeros(3, dtype=m.complex128).bernoulli_(m.rand(3)),
+    lambda m: m.zeros(3).bernoulli_(m.ones(3, dtype=m.int64)),
+    lambda m: m._standard_gamma(m.ones(3, dtype=m.float16)),
+    lambda m: m._sample_dirichlet(m.ones(3, dtype=m.int64)),
+    lambda m: m.zeros(3, dtype=m.int32).bernoulli_(m.ones(3, dtype=m.bool)),
+])
+def test_error_messages(call):
+    """torch's exception type and message (kernel names, C++ type names)."""
+    errors = [error_of(lambda lib=lib: call(lib)) for lib in (ember, torch)]
+    assert type(errors[0]) is type(errors[1])
+    assert str(errors[0]) == str(errors[1])
 
 
 def test_poisson_errors():

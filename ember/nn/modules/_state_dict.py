@@ -85,6 +85,7 @@ class _ModuleStateDict:
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs, assign=False):
         """Load this module's own entries (not its children's) from state_dict."""
+        assign = assign or local_metadata.get("assign_to_params_buffers", False)
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                  error_msgs)
@@ -144,20 +145,28 @@ class _ModuleStateDict:
         missing_keys, unexpected_keys, error_msgs = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
-        # An explicit stack instead of recursion; pre-order like PyTorch.
-        stack = [(self, "")]
+        # An explicit stack instead of PyTorch's recursion, in its order: a module loads, then
+        # its children from its own (possibly rewritten: key migrations) local dict, then its
+        # post hooks run, seeing its children's missing keys too.
+        stack = [(self, "", state_dict)]
         while stack:
-            module, prefix = stack.pop()
-            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
-            local_state = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
+            module, prefix, local_state = stack.pop()
+            if prefix is None:  # every child done: the post hooks
+                incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+                for hook in module._load_state_dict_post_hooks.values():
+                    hook(module, incompatible)
+                continue
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:  # PyTorch passes it in the metadata: overrides keep torch's 7 arguments
+                local_metadata["assign_to_params_buffers"] = assign
             module._load_from_state_dict(local_state, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs, assign)
+                                         missing_keys, unexpected_keys, error_msgs)
+            stack.append((module, None, None))
             children = [(child, prefix + name + ".") for name, child in module._modules.items()
                         if child is not None]
-            stack.extend(reversed(children))
-            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                hook(module, incompatible)
+            stack.extend((child, child_prefix, {k: v for k, v in local_state.items()
+                                                if k.startswith(child_prefix)})
+                         for child, child_prefix in reversed(children))
         if strict:
             if unexpected_keys:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

@@ -1,7 +1,7 @@
 """nn.ChannelShuffle (matches `torch.nn.ChannelShuffle`)."""
 
 from ember.nn.modules.module import Module
-from ember.ops.padding import channel_shuffle
+from ember.nn.functional import channel_shuffle
 
 __all__ = ["ChannelShuffle"]
 

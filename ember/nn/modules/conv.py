@@ -5,10 +5,10 @@ import math
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
-from ember.ops.conv import _ntuple, conv1d, conv2d, conv3d
-from ember.ops.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
+from ember.nn.functional import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                                 conv_transpose3d, pad)
+from ember.ops.conv import _ntuple
 from ember.ops.creation import empty
-from ember.ops.padding import pad
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d"]

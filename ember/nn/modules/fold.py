@@ -1,7 +1,7 @@
 """Fold and Unfold: col2im and im2col as layers (match `torch.nn.Fold` / `torch.nn.Unfold`)."""
 
 from ember.nn.modules.module import Module
-from ember.ops.fold import fold, unfold
+from ember.nn.functional import fold, unfold
 
 __all__ = ["Fold", "Unfold"]
 

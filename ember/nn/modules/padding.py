@@ -2,7 +2,7 @@
 
 from ember.nn.modules.module import Module
 from ember.ops.conv import _ntuple
-from ember.ops.padding import pad
+from ember.nn.functional import pad
 
 __all__ = [
     "CircularPad1d",

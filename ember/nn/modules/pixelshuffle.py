@@ -1,7 +1,7 @@
 """PixelShuffle and PixelUnshuffle (match `torch.nn.PixelShuffle` / `PixelUnshuffle`)."""
 
 from ember.nn.modules.module import Module
-from ember.ops.padding import pixel_shuffle, pixel_unshuffle
+from ember.nn.functional import pixel_shuffle, pixel_unshuffle
 
 __all__ = ["PixelShuffle", "PixelUnshuffle"]
 

@@ -1,14 +1,13 @@
 """Pooling layers: max, average, adaptive and unpooling (match `torch.nn.*Pool*`)."""
 
+from ember.nn.functional import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+                                 adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
+                                 avg_pool1d, avg_pool2d, avg_pool3d, fractional_max_pool2d,
+                                 fractional_max_pool3d, lp_pool1d, lp_pool2d, lp_pool3d,
+                                 max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d,
+                                 max_unpool3d)
 from ember.nn.modules.module import Module
 from ember.ops.conv import _ntuple
-from ember.ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d,
-                            max_unpool3d)
-from ember.ops.pool_adaptive import (adaptive_avg_pool1d, adaptive_avg_pool2d,
-                                     adaptive_avg_pool3d, adaptive_max_pool1d,
-                                     adaptive_max_pool2d, adaptive_max_pool3d)
-from ember.ops.pool_fractional import fractional_max_pool2d, fractional_max_pool3d
-from ember.ops.pool_avg import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
 
 __all__ = [
     "FractionalMaxPool2d",

@@ -17,19 +17,18 @@ from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
+from ember._registry import FUNCTIONS
 from ember.ops import creation
 from ember.ops import rnn as _rnn
+from ember.overrides import ACTIVE, wants_dispatch
 from ember.ops._node_names import renamed_node  # NOTE [grad_fn names of composite ops]
+from ember.ops.rnn_functional import _PROJECTION_WARNED, _PROJECTION_WARNING
 from ember.ops.scatter import index_select
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _ONEDNN_DTYPES = (_dtype.float32, _dtype.bfloat16)  # the LSTM torch's CPU runs with oneDNN
-_PROJECTION_WARNING = ("LSTM with projections is not supported with oneDNN. Using default "
-                       "implementation. (Triggered internally at "
-                       "/__w/pytorch/pytorch/aten/src/ATen/native/RNN.cpp:1512.)")
-_PROJECTION_WARNED = [False]
 
 
 def _empty(*shape, dtype=None):
@@ -230,6 +229,8 @@ class RNNBase(Module):
 
     def _run(self, input, batch_sizes, hx):
         """Run the layers on a checked padded (3-D) or packed input; (output, final states)."""
+        if batch_sizes is None and ACTIVE[0] and wants_dispatch((input, *hx)):
+            return self._run_overridden(input, hx)
         dropout = self.dropout if self.training else 0.0
         weights = self._layer_weights()
         if batch_sizes is not None:
@@ -248,6 +249,16 @@ class RNNBase(Module):
         # (torch's LSTM transposes its output back; RNN and GRU, in place: transpose_)
         out = out.transpose(0, 1)
         return renamed_node(out, "TransposeBackward1") if self.mode != "LSTM" else out, finals
+
+    def _run_overridden(self, input, hx):
+        """A Tensor-like input (NOTE [__torch_function__ in ember]): the call of `torch.lstm`
+        (`torch.gru`, ...) torch's module makes, which its `__torch_function__` takes."""
+        function = FUNCTIONS[self.mode.lower()]
+        hidden = tuple(hx) if self.mode == "LSTM" else hx[0]
+        result = function(input, hidden, self._flat_weights, self.bias, self.num_layers,
+                          float(self.dropout), self.training, self.bidirectional,
+                          self.batch_first)
+        return result[0], tuple(result[1:])
 
     def _output_node(self, x) -> str:
         """The grad_fn name of torch's padded output (before batch_first's transpose): the

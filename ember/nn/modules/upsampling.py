@@ -1,7 +1,7 @@
 """Upsampling layers (match `torch.nn.Upsample`, `UpsamplingNearest2d`, `UpsamplingBilinear2d`)."""
 
 from ember.nn.modules.module import Module
-from ember.ops.interpolate import interpolate
+from ember.nn.functional import interpolate
 
 __all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 

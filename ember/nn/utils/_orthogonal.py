@@ -9,6 +9,8 @@ buffer `base` holds the orthogonal matrix assigned last, and the weight is base 
 at the map's pre-image of the identity, so optimisation moves around the assigned matrix.
 """
 
+from enum import Enum, auto
+
 from ember import _dtype
 from ember.autograd.grad_mode import no_grad
 from ember.linalg import householder_product, solve
@@ -17,7 +19,13 @@ from ember.nn.utils.parametrize import register_parametrization
 from ember.ops.creation import eye, randn, zeros_like
 from ember.ops.joins import cat
 
-MAPS = ("matrix_exp", "cayley", "householder")
+class _OrthMaps(Enum):
+    """The maps onto orthogonal matrices (torch's enum: `_Orthogonal.orthogonal_map` prints
+    as `_OrthMaps.cayley`)."""
+
+    matrix_exp = auto()
+    cayley = auto()
+    householder = auto()
 
 
 def _is_orthogonal(Q, eps=None):
@@ -38,9 +46,9 @@ def _make_orthogonal(A):
 class _Orthogonal(Module):
     """The parametrization: forward maps X to an orthogonal matrix; right_inverse assigns one."""
 
-    def __init__(self, weight, orthogonal_map: str, *, use_trivialization=True):
+    def __init__(self, weight, orthogonal_map: _OrthMaps, *, use_trivialization=True):
         super().__init__()
-        if weight.is_complex() and orthogonal_map == "householder":
+        if weight.is_complex() and orthogonal_map == _OrthMaps.householder:
             raise ValueError("The householder parametrization does not support complex tensors.")
         self.shape = weight.shape
         self.orthogonal_map = orthogonal_map
@@ -52,7 +60,7 @@ class _Orthogonal(Module):
         transposed = n < k
         if transposed:
             X, n, k = X.mT, k, n
-        if self.orthogonal_map == "householder":
+        if self.orthogonal_map == _OrthMaps.householder:
             reflectors = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (reflectors * reflectors).sum(dim=-2))
             Q = householder_product(reflectors, tau)
@@ -63,7 +71,7 @@ class _Orthogonal(Module):
             if n != k:  # embed the tall X into a square matrix
                 X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mH  # skew-Hermitian
-            if self.orthogonal_map == "matrix_exp":
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
                 Q = A.matrix_exp()
             else:
                 identity = eye(n, dtype=A.dtype)
@@ -86,7 +94,7 @@ class _Orthogonal(Module):
         if transpose:
             Q, n, k = Q.mT, k, n
         if not hasattr(self, "base"):
-            if self.orthogonal_map != "householder":
+            if self.orthogonal_map != _OrthMaps.householder:
                 raise NotImplementedError(
                     "It is not possible to assign to the matrix exponential or the Cayley "
                     "parametrizations when use_trivialization=False.")
@@ -121,9 +129,10 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     if orthogonal_map is None:
         square = weight.size(-2) == weight.size(-1)
         orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
-    if orthogonal_map not in MAPS:
+    orth_enum = getattr(_OrthMaps, orthogonal_map, None)
+    if orth_enum is None:
         raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
                          f"Got: {orthogonal_map}")
-    parametrization = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    parametrization = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
     register_parametrization(module, name, parametrization, unsafe=True)
     return module

@@ -3,7 +3,7 @@ spectral_norm and orthogonal, registered through ember/nn/utils/parametrize.py."
 
 from ember.autograd.grad_mode import no_grad
 from ember.nn.modules.module import Module
-from ember.nn.utils._orthogonal import orthogonal  # noqa: F401 - re-exported
+from ember.nn.utils._orthogonal import _OrthMaps, orthogonal  # noqa: F401 - re-exported
 from ember.nn.utils.parametrize import register_parametrization
 from ember.ops.creation import randn
 

@@ -17,8 +17,10 @@ Every node carries `_output_shapes`, which TensorBoard prints on the edges.
 import re
 
 from tensorboard.compat.proto.attr_value_pb2 import AttrValue
+from tensorboard.compat.proto.config_pb2 import RunMetadata
 from tensorboard.compat.proto.graph_pb2 import GraphDef
 from tensorboard.compat.proto.node_def_pb2 import NodeDef
+from tensorboard.compat.proto.step_stats_pb2 import DeviceStepStats, StepStats
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.versions_pb2 import VersionDef
 
@@ -124,8 +126,9 @@ def _region(call) -> set:
     return seen
 
 
-def graph(model, args=None, verbose: bool = False) -> GraphDef:
-    """Trace model(*args) and return its GraphDef (what `add_graph` logs)."""
+def graph(model, args=None, verbose: bool = False) -> tuple:
+    """Trace model(*args): its GraphDef and the (empty) CPU step stats torch logs with it, the
+    pair `add_graph` logs."""
     args = () if args is None else args
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     inputs = tuple(a.detach().requires_grad_(True)
@@ -245,4 +248,6 @@ def graph(model, args=None, verbose: bool = False) -> GraphDef:
     graph_def = GraphDef(node=nodes, versions=VersionDef(producer=22))
     if verbose:
         print(graph_def)
-    return graph_def
+    step_stats = RunMetadata(step_stats=StepStats(dev_stats=[DeviceStepStats(
+        device="/device:CPU:0")]))
+    return graph_def, step_stats

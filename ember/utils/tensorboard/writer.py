@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 
 import numpy as np
-from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+from tensorboard.compat.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 
 from ember.utils.tensorboard import _embedding
 from ember.utils.tensorboard import summary as _summary
@@ -43,9 +43,13 @@ class FileWriter:
         """Wrap a Summary in an Event and queue it."""
         self.add_event(Event(summary=summary), global_step, walltime)
 
-    def add_graph(self, graph_def, walltime=None) -> None:
-        """Queue a GraphDef as a graph Event (what TensorBoard's Graphs tab reads)."""
+    def add_graph(self, graph_profile, walltime=None) -> None:
+        """Queue a (GraphDef, RunMetadata) pair as torch's FileWriter does: a graph Event (what
+        TensorBoard's Graphs tab reads), then the run metadata tagged 'step1'."""
+        graph_def, step_stats = graph_profile
         self.add_event(Event(graph_def=graph_def.SerializeToString()), None, walltime)
+        tagged = TaggedRunMetadata(tag="step1", run_metadata=step_stats.SerializeToString())
+        self.add_event(Event(tagged_run_metadata=tagged), None, walltime)
 
     def flush(self) -> None:
         """Write everything queued to disk."""
@@ -233,8 +237,7 @@ class SummaryWriter:
     def add_graph(self, model, input_to_model=None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
         """Trace model(input_to_model) and log its graph for the Graphs tab."""
-        graph_def = graph(model, input_to_model, verbose=verbose)
-        self._get_file_writer().add_graph(graph_def)
+        self._get_file_writer().add_graph(graph(model, input_to_model, verbose=verbose))
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None,
                       tag: str = "default", metadata_header=None) -> None:

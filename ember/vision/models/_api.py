@@ -69,8 +69,11 @@ class Weights:
     def transforms(self):
         """The ImageNet evaluation preprocessing these weights were trained with."""
         crop = self.meta.get("crop_size", 224)
-        return T.Compose([T.Resize(self.meta.get("resize_size", 256)), T.CenterCrop(crop),
-                          T.ToTensor(), T.Normalize(_IMAGENET_MEAN, _IMAGENET_STD)])
+        interpolation = getattr(T.InterpolationMode, self.meta.get("interpolation", "BILINEAR"))
+        return T.Compose([T.Resize(self.meta.get("resize_size", 256), interpolation=interpolation),
+                          T.CenterCrop(crop), T.ToTensor(),
+                          T.Normalize(self.meta.get("mean", _IMAGENET_MEAN),
+                                      self.meta.get("std", _IMAGENET_STD))])
 
 
 class WeightsEnum(Enum):

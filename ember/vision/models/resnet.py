@@ -208,3 +208,69 @@ def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
 def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-152 (matches `torchvision.models.resnet152`)."""
     return _resnet(Bottleneck, [3, 8, 36, 3], weights, ResNet152_Weights, progress, kwargs)
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_BASE + "resnext50_32x4d-7cdf4587.pth", 25028904)
+    IMAGENET1K_V2 = Weights(_BASE + "resnext50_32x4d-1a0047aa.pth", 25028904,
+                            {"resize_size": 232})
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_32X8D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_BASE + "resnext101_32x8d-8ba56ff5.pth", 88791336)
+    IMAGENET1K_V2 = Weights(_BASE + "resnext101_32x8d-110c445d.pth", 88791336,
+                            {"resize_size": 232})
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_BASE + "resnext101_64x4d-173b62eb.pth", 83455272,
+                            {"resize_size": 232})
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_BASE + "wide_resnet50_2-95faca4d.pth", 68883240)
+    IMAGENET1K_V2 = Weights(_BASE + "wide_resnet50_2-9ba9bcbe.pth", 68883240,
+                            {"resize_size": 232})
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_BASE + "wide_resnet101_2-32ee1156.pth", 126886696)
+    IMAGENET1K_V2 = Weights(_BASE + "wide_resnet101_2-d733dc28.pth", 126886696,
+                            {"resize_size": 232})
+    DEFAULT = IMAGENET1K_V2
+
+
+def _grouped(layers, groups: int, width: int, weights, weights_enum, progress, kwargs):
+    """A Bottleneck ResNet with `groups` x `width` channels in its 3x3 convolutions (torchvision
+    overwrites these two arguments)."""
+    kwargs["groups"], kwargs["width_per_group"] = groups, width
+    return _resnet(Bottleneck, layers, weights, weights_enum, progress, kwargs)
+
+
+def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-50 32x4d (matches `torchvision.models.resnext50_32x4d`)."""
+    return _grouped([3, 4, 6, 3], 32, 4, weights, ResNeXt50_32X4D_Weights, progress, kwargs)
+
+
+def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 32x8d (matches `torchvision.models.resnext101_32x8d`)."""
+    return _grouped([3, 4, 23, 3], 32, 8, weights, ResNeXt101_32X8D_Weights, progress, kwargs)
+
+
+def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 64x4d (matches `torchvision.models.resnext101_64x4d`)."""
+    return _grouped([3, 4, 23, 3], 64, 4, weights, ResNeXt101_64X4D_Weights, progress, kwargs)
+
+
+def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-50-2 (matches `torchvision.models.wide_resnet50_2`)."""
+    return _grouped([3, 4, 6, 3], 1, 128, weights, Wide_ResNet50_2_Weights, progress, kwargs)
+
+
+def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-101-2 (matches `torchvision.models.wide_resnet101_2`)."""
+    return _grouped([3, 4, 23, 3], 1, 128, weights, Wide_ResNet101_2_Weights, progress, kwargs)

@@ -212,6 +212,58 @@ def test_load_state_dict_assign_and_in_place():
     assert e.weight is not weight
 
 
+def test_load_from_state_dict_override_with_torchs_signature():
+    # torchvision's FrozenBatchNorm2d overrides it with PyTorch's 7 arguments; assign travels
+    # in local_metadata["assign_to_params_buffers"]
+    seen = []
+    for nn in (torch.nn, ember.nn):
+        class Dropping(nn.Linear):
+            def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs):
+                seen.append(local_metadata.get("assign_to_params_buffers"))
+                state_dict.pop(prefix + "extra", None)
+                super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                              missing_keys, unexpected_keys, error_msgs)
+
+        m = Dropping(2, 3)
+        state = dict(m.state_dict(), extra=m.weight.detach())
+        assert repr(m.load_state_dict(state)) == "<All keys matched successfully>"
+        old = m.weight
+        m.load_state_dict(m.state_dict(), assign=True)
+        assert m.weight is not old
+    assert seen == [None, True, None, True]
+
+
+def test_load_state_dict_children_see_parent_key_migrations_and_post_hook_order():
+    # torchvision's MLPBlock renames 'linear_1.*' to '0.*' for its child Linear: children load
+    # from the parent's (rewritten) dict; post hooks run after the children (post-order)
+    results = []
+    for nn in (torch.nn, ember.nn):
+        class Migrating(nn.Sequential):
+            def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs):
+                for kind in ("weight", "bias"):
+                    old = f"{prefix}linear_1.{kind}"
+                    if old in state_dict:
+                        state_dict[f"{prefix}0.{kind}"] = state_dict.pop(old)
+                super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                              missing_keys, unexpected_keys, error_msgs)
+
+        outer = nn.Sequential(Migrating(nn.Linear(2, 2)), nn.Linear(2, 1))
+        seen = []
+        outer[0].register_load_state_dict_post_hook(
+            lambda m, keys: seen.append(("inner", sorted(keys.missing_keys))))
+        outer.register_load_state_dict_post_hook(
+            lambda m, keys: seen.append(("outer", sorted(keys.missing_keys))))
+        state = {"0.linear_1.weight": outer[0][0].weight.detach() * 0 + 3,
+                 "0.linear_1.bias": outer[0][0].bias.detach() * 0,
+                 "1.weight": outer[1].weight.detach()}
+        result = outer.load_state_dict(state, strict=False)
+        results.append((repr(result), seen, float(outer[0][0].weight.detach().sum())))
+    assert results[1] == results[0]
+    assert results[0][1] == [("inner", []), ("outer", ["1.bias"])]
+
+
 def test_batchnorm_state_without_num_batches_tracked_loads():
     for nn in (torch.nn, ember.nn):
         m = nn.BatchNorm1d(3)

@@ -93,3 +93,14 @@ def test_errors_match_torch(make, error):
     with pytest.raises(error) as ours:
         make(ember, ember_param)
     assert str(ours.value).split(" ")[:4] == str(theirs.value).split(" ")[:4]
+
+
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+def test_orthogonal_map_is_torchs_enum(orthogonal_map):
+    # torch keeps the map as an _OrthMaps member: printed as `_OrthMaps.cayley`
+    reprs = []
+    for lib, p in ((torch, torch_param), (ember, ember_param)):
+        module = p.orthogonal(lib.nn.Linear(4, 3), orthogonal_map=orthogonal_map)
+        chosen = module.parametrizations.weight[0].orthogonal_map
+        reprs.append((str(chosen), repr(chosen), chosen.name, chosen is p._OrthMaps[chosen.name]))
+    assert reprs[1] == reprs[0]

@@ -122,3 +122,19 @@ def test_structured_pruning_twice_matches_torch(method, amount, dim):
     assert masks[0][1:] == masks[1][1:]
     if masks[1][0] is not None:
         np.testing.assert_array_equal(masks[0][0], masks[1][0])
+
+
+def test_stateless_functional_call_warns_as_deprecated():
+    import warnings
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        module = lib.nn.Linear(3, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = lib.nn.utils.stateless.functional_call(module, {"bias": lib.ones(2)},
+                                                       lib.ones(1, 3))
+        results.append((y.detach().numpy(), [(w.category, str(w.message), w.filename)
+                                              for w in caught]))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-6)
+    assert results[1][1] == results[0][1]

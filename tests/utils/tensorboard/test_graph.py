@@ -137,3 +137,18 @@ def test_graph_of_a_parameterless_model(tmp_path):
     edges = {n.name: list(n.input) for n in load(tmp_path).Graph().node}
     assert edges == {"input/input.0": [], "AddOne/Add": ["input/input.0"],
                      "output/output.0": ["AddOne/Add"]}
+
+
+def test_graph_comes_with_the_step1_run_metadata(tmp_path):
+    """torch's add_graph logs the GraphDef and then RunMetadata tagged 'step1' (empty CPU step
+    stats): TensorBoard lists it under run_metadata."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    tags = []
+    for lib, writer_class in ((ember, SummaryWriter), (torch, TorchWriter)):
+        with writer_class(str(tmp_path / lib.__name__)) as writer:
+            writer.add_graph(lib.nn.Linear(2, 1), lib.ones(3, 2))
+        accumulator = load(tmp_path / lib.__name__)
+        tags.append((accumulator.Tags()["run_metadata"],
+                     str(accumulator.RunMetadata("step1"))))
+    assert tags[0] == tags[1]

@@ -7,6 +7,7 @@ from ember import _dtype
 from ember import _quantized_arith as arith
 from ember._backend import xp
 from ember._quantized import QuantizedTensor, per_channel_affine, per_tensor_affine
+from ember._library.ops import warn_not_implemented
 from ember._tensor import Tensor
 
 
@@ -59,7 +60,9 @@ class PackedLinearWeight:
         out = arith.linear_dynamic(x, self._w_int, self._scales.astype(xp.float32),
                                    self._zero_points.astype(xp.float64), self._col_offsets,
                                    self._bias, reduce_range)
-        return Tensor._make(out)
+        out = Tensor._make(out)
+        warn_not_implemented("quantized::linear_dynamic", (out,), (input,))
+        return out
 
 
 class PackedLinearWeightFp16:

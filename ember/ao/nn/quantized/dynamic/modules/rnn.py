@@ -21,6 +21,7 @@ from ember._quantized import quantize_per_tensor
 from ember.ao.nn.quantized import _packed
 from ember.ao.nn.quantized.modules.utils import _quantize_weight
 from ember.ao.quantization.qconfig import default_dynamic_qconfig
+from ember._library.ops import warn_not_implemented
 from ember.autograd.grad_mode import no_grad
 from ember.nn import functional as F
 from ember.nn.modules.container import ModuleList
@@ -291,7 +292,10 @@ class LSTM(RNNBase):
         self.check_hidden_size(hx[0], expected, "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], expected, "Expected hidden[1] size {}, got {}")
         with no_grad():
-            return self._run(input, hx)
+            output, (h, c) = self._run(input, hx)
+        if self.dtype is _dtype.qint8:  # (aten::quantized_lstm has no autograd formula)
+            warn_not_implemented("aten::quantized_lstm", (output, h, c), (input, *hx))
+        return output, (h, c)
 
     def _run(self, input, hx):
         """The layers one after the other; dropout between them when training."""
