@@ -95,6 +95,7 @@ finally:
 # Importing `ember.ops` imports every op family, and each op declares its `ember.<name>` face with
 # `@op` (ember/_registry.py); this is the one place those faces enter the package namespace.
 globals().update(_registry.FUNCTIONS)
+_torch_function.install_early_subclasses()  # (subclasses made before every op was registered)
 globals().update(_LEGACY_TYPES)  # torch.FloatTensor, torch.LongTensor, ... (legacy names)
 
 inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
@@ -162,10 +163,11 @@ def numel(input):
 # as before. None of them binds a Tensor method or an `ember.<name>` face on import (checked in
 # tests/test_lazy_namespaces.py); `multiprocessing` does, so it stays eager.
 _LAZY_MODULES = ("_C", "_dynamo", "compiler", "distributions", "fft", "functional", "fx", "jit",
-                 "masked", "onnx",
+                 "masked", "nested", "onnx",
                  "library", "profiler", "quasirandom", "signal", "special", "testing",
                  "types", "_inductor", "ao", "quantization", "export")
-_LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model")}  # name -> (module, attr)
+_LAZY_NAMES = {"compile": ("ember._dynamo.eval_frame", "compile_model"),
+               "jagged": ("ember.nested", "jagged")}  # name -> (module, attr)
 
 
 def __getattr__(name):

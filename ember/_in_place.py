@@ -65,3 +65,25 @@ def binary(ufunc, a, b):
     else:  # (NumPy's one call sorts out overlapping operands)
         ufunc(a, b, out=a)
     return a
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def assert_no_internal_overlap(array):
+    """torch's `assert_no_internal_overlap` of an in-place op's target: an expanded tensor (a
+    stride 0 over more than one element) is refused. Cheap when no stride is 0."""
+    if 0 in array.strides and array.size and any(stride == 0 and size > 1
+                                  for size, stride in zip(array.shape, array.strides)):
+        raise RuntimeError(_OVERLAP)
+
+
+def writable(array):
+    """array, or a writable view of it when it is a read-only broadcast (an expanded tensor's
+    array: fill_ and zero_ write through it, as torch's do)."""
+    if array.flags.writeable:
+        return array
+    view = array.view()
+    view.flags.writeable = True
+    return view

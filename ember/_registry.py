@@ -30,9 +30,10 @@ import types
 from ember import _schemas
 from ember._backend import get_array_module, xp
 from ember._device import Size as _Size
+from ember._grad_state import GRAD_STATE
 from ember._tensor import Tensor
 from ember.overrides import ACTIVE, PLAIN, dispatch, wants_dispatch
-from ember._in_place import MIN_ELEMENTS, set_target
+from ember._in_place import MIN_ELEMENTS, assert_no_internal_overlap, set_target
 from ember.return_types import out_type
 from ember._warnings import warn_at_caller
 
@@ -472,6 +473,7 @@ def inplace_variant(fn, writes_in_place=False):
 
     @functools.wraps(fn)
     def method(self, *args, **kwargs):
+        assert_no_internal_overlap(self._data)  # (torch checks before computing)
         if writes_in_place and self._base is None and self._data.size >= MIN_ELEMENTS:
             self._check_inplace()  # (before any memory changes)
             set_target(self._data)
@@ -499,11 +501,12 @@ def reflected_variant(fn, name):
 
 def with_out(fn):
     """fn with PyTorch's `out=` argument: the result is copied into `out`, which is returned."""
+    name = fn.__name__  # (now: a function also bound as a dunder may be renamed later)
 
     @functools.wraps(fn)
     def function(*args, out=None, **kwargs):
         result = fn(*args, **kwargs)
-        return result if out is None else write_out(result, out)
+        return result if out is None else write_out(result, out, name)
 
     return function
 
@@ -516,11 +519,39 @@ _RESIZED = (
     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)")
 
 
-def write_out(result, out):
-    """Copy `result` into `out` (resized if its shape differs, as PyTorch does) and return out."""
+_OUT_GRAD = ("{}(): functions with out=... arguments don't support automatic differentiation, "
+             "but one of the arguments requires grad.")
+
+
+# factory functions: torch's error names their aten op
+_FACTORIES = frozenset(("zeros", "ones", "full", "arange", "range", "linspace", "logspace",
+                        "eye"))
+
+
+def check_out_grad(result, out, name):
+    """torch's refusal of out= in a differentiable call while grad mode is on and an input
+    (the result then requires grad) or out requires grad (ops with a float result: torch's
+    non-differentiable ops, comparisons and indices, skip the check)."""
+    if not GRAD_STATE["enabled"]:
+        return
+    results = result if isinstance(result, tuple) else (result,)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    if any(r._requires_grad for r in results) or (
+            any(o._requires_grad for o in outs)
+            and any(r.dtype.is_floating_point or r.dtype.is_complex for r in results)):
+        name = name or sys._getframe(2).f_code.co_name
+        raise RuntimeError(_OUT_GRAD.format(f"aten::{name}" if name in _FACTORIES else name))
+
+
+def write_out(result, out, name=None):
+    """Copy `result` into `out` (resized if its shape differs, as PyTorch does) and return out;
+    name: the op's, for the autograd error (default: the calling function's name)."""
+    if name is not False:
+        check_out_grad(result, out, name)
     if isinstance(result, tuple):
-        written = [write_out(r, o) for r, o in zip(result, out)]
+        written = [write_out(r, o, False) for r, o in zip(result, out)]
         return out_type(type(result))(*written) if hasattr(result, "_fields") else tuple(written)
+    assert_no_internal_overlap(out._data)
     if out._data.shape != result._data.shape:
         if out._data.size:
             warn_at_caller(_RESIZED.format(list(out._data.shape), list(result._data.shape)))

@@ -140,6 +140,17 @@ def _install(cls):
             setattr(cls, name, dispatching_property(tensor_attributes[name]))
 
 
+def install_early_subclasses():
+    """_install again, once every op is loaded, for the overloaded subclasses ember itself
+    defines (nn's UninitializedParameter: made while `import ember` had not yet registered
+    every Tensor method), and the methods registered since named again."""
+    _NAMED.clear()
+    _name_methods()
+    for cls, overloaded in list(overrides._OVERLOADED.items()):
+        if overloaded and cls.__module__.startswith("ember."):
+            _install(cls)
+
+
 def methods_dispatch(on: bool):
     """Make Tensor's own methods dispatch (a mode is entered) or not (the last one left)."""
     if on == bool(_ORIGINALS):

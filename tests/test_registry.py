@@ -104,3 +104,27 @@ def test_not_a_tensor_gives_torchs_type_error(call, value):
     assert isinstance(ember_error, accepted), (ember_error, torch_error)
     assert not type(ember_error).__module__.startswith("numpy")
 
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.add(m.ones(2), 1, out=m.empty(2, requires_grad=True)),
+    lambda m: m.add(m.ones(2, requires_grad=True), 1, out=m.empty(2)),
+    lambda m: m.exp(m.ones(2, requires_grad=True), out=m.empty(2)),
+    lambda m: m.max(m.ones(2, 3, requires_grad=True), 0,
+                    out=(m.empty(3), m.empty(3, dtype=m.long))),
+    lambda m: m.cat([m.ones(2, requires_grad=True)], out=m.empty(2)),
+    lambda m: m.zeros(2, out=m.empty(2, requires_grad=True)),
+    lambda m: m.add(m.ones(2), 1, out=m.zeros(3, 1).expand(3, 2))])
+def test_out_refuses_autograd_and_expanded_outputs(call):
+    """out= with grad mode on and an input or out requiring grad raises torch's error naming
+    the op; an expanded out raises the overlap error."""
+    assert_same_error(call, same_message=True)
+
+
+def test_out_requiring_grad_is_allowed_without_grad_mode_or_for_comparisons():
+    """Under no_grad, and for a non-differentiable (bool) result, out= may require grad."""
+    for m in (ember, torch):
+        with m.no_grad():
+            assert m.add(m.ones(2), 1, out=m.empty(2, requires_grad=True)).tolist() == [2, 2]
+        out = m.empty(2, dtype=m.bool)
+        assert m.eq(m.ones(2, requires_grad=True), 1, out=out).tolist() == [True, True]

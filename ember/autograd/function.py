@@ -35,7 +35,8 @@ from ember.autograd import grad_mode
 from ember.autograd.anomaly_mode import _state as _ANOMALY, forward_trace
 from ember.autograd.saved_tensors import (
     _NOTHING_SAVED, FREED_MESSAGE, SAVED_TENSOR_HOOKS, PackedTensor, SavedOutput,
-    _hold_saved_outputs, modified_message, pack_saved, saved_attribute, saved_entries)
+    _hold_saved_outputs, modified_message, only_inference_tensors, pack_saved, saved_attribute,
+    saved_entries)
 
 _state = grad_mode._state
 VMAP_HOOK = [None]  # ember.func's batching dispatch while a vmap runs (NOTE [Batched tensors])
@@ -315,6 +316,8 @@ _make = Tensor._make
 
 def _apply_recording(cls, ctx, args, kwargs):
     """Function.apply when an input requires grad: link inputs, run forward, link outputs."""
+    if _state["inference_seen"] and only_inference_tensors(args):  # (NOTE [Inference tensors])
+        return _unrecorded(cls, args, kwargs)
     _link_inputs(ctx, args, Tensor)
     if _ANOMALY["enabled"]:  # torch's anomaly mode names the forward call of a failing node
         ctx._forward_trace = forward_trace(cls._python_node)
@@ -428,6 +431,15 @@ def _link_inputs(ctx, args, Tensor):
     ctx.needs_input_grad = tuple(needs)
     ctx._edges = tuple(edges)
     ctx._input_meta = tuple(input_meta)
+
+
+def _unrecorded(cls, args, kwargs):
+    """cls.apply as under no_grad: what an op only on inference tensors does."""
+    _state["enabled"] = False
+    try:
+        return cls.apply(*args, **kwargs)
+    finally:
+        _state["enabled"] = True
 
 
 def _link_two(ctx, a, b):

@@ -93,6 +93,20 @@ def saved_entries(tensors) -> tuple:
     return tuple(saved)
 
 
+def only_inference_tensors(args) -> bool:
+    """Whether the tensors among args are all inference tensors: torch's autograd kernel is
+    then never reached (inference tensors lack the Autograd dispatch key), so the op records
+    nothing even for an input that requires grad; one normal tensor, a number wrapped as a
+    tensor too (`y * 2`), makes it record (NOTE [Inference tensors])."""
+    found = False
+    for a in args:
+        if isinstance(a, Tensor):
+            if type(a._version_counter) is not _InferenceVersion:
+                return False
+            found = True
+    return found
+
+
 def pack_saved(tensors):
     """The `_saved` entries of tensors packed by the innermost hooks (None stays None)."""
     pack, unpack = SAVED_TENSOR_HOOKS[-1]

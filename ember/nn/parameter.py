@@ -8,7 +8,7 @@ state that is not learned (running means): assigning one registers it with `regi
 from ember._backend import xp
 from ember import _dtype
 from ember._tensor import Tensor
-from ember.overrides import _disabled_torch_function_impl
+from ember.overrides import DisableTorchFunctionSubclass, _disabled_torch_function_impl
 
 
 class Parameter(Tensor):
@@ -90,6 +90,35 @@ class UninitializedTensorMixin:
 
     def __reduce_ex__(self, protocol):
         return (type(self), (self._requires_grad,))
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """Only the allowed methods and property reads run on a tensor without data; any other
+        use raises torch's ValueError."""
+        if func in _allowed_methods() or func.__class__.__name__ == "method-wrapper":
+            with DisableTorchFunctionSubclass():  # (what torch's disabled impl does)
+                return func(*args, **(kwargs or {}))
+        raise ValueError(
+            f"Attempted to use an uninitialized parameter in {_torch_repr(func)}. This error "
+            "happens when you are using a `LazyModule` or explicitly manipulating "
+            f"`torch.nn.parameter.{cls.__name__}` objects. When using LazyModules Call `forward` "
+            "with a dummy batch to initialize the parameters before calling torch functions")
+
+
+def _allowed_methods():
+    """torch's `UninitializedTensorMixin._allowed_methods`."""
+    names = ("__hash__", "size", "copy_", "is_complex", "is_floating_point", "half", "float",
+             "double", "char", "short", "int", "long", "cuda", "cpu", "to", "get_device")
+    return [getattr(Tensor, name) for name in names]
+
+
+def _torch_repr(func) -> str:
+    """func as torch prints its C++ counterpart: a Tensor method or a torch function."""
+    method = next((name for name, value in vars(Tensor).items() if value is func), None)
+    if method is not None:
+        return f"<method '{method}' of 'torch._C.TensorBase' objects>"
+    name = getattr(func, "__name__", str(func))
+    return f"<built-in method {name} of type object at {id(Tensor):#x}>"
 
 
 class UninitializedParameter(UninitializedTensorMixin, Parameter):

@@ -7,6 +7,7 @@ declares every op: `ember.<name>`, `Tensor.<name>`, in-place and operator forms.
 
 from ember.ops import _util, broadcast, conversion, inplace
 from ember.ops import comparison, creation, unary
+from ember.ops import legacy_constructors  # torch.Tensor(...), x.new(...)
 from ember.ops import rectifier  # relu
 from ember.ops import random_creation
 from ember.ops import sampling

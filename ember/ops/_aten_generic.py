@@ -177,7 +177,8 @@ class AtenOverload:
                                "automatic differentiation, but one of the arguments requires grad.")
         result = recipe.call([value for _, value in positional], keywords)
         if outs:
-            result = write_out(result, outs[0] if len(outs) == 1 else tuple(outs))
+            result = write_out(result, outs[0] if len(outs) == 1 else tuple(outs),
+                               False)  # (refuses_grad checked above, per overload)
         return _returned(self._schema, result)
 
     def _check_neutral(self, param, value):

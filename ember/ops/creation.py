@@ -13,7 +13,6 @@ from ember import _dtype, random
 from ember._backend import get_array_module, quiet, xp
 from ember._device import Size, check_device, size_keyword
 from ember._registry import op, tensor_method, torch_function, write_out
-from ember._torch_function import made_like_a_tensor
 from ember.ops._allocation import check_allocation
 from ember._tensor import Tensor, preserve_format
 from ember.ops._creation_numpy import (_PYTHON_NUMBERS, _plain_numbers, other_sequence,
@@ -285,8 +284,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     """Values from start up to (not including) end (matches `torch.arange`).
 
     NOTE [Integer arange]
-    For an integer dtype PyTorch truncates start and step to integers first (so
-    `arange(0, 5, 1.5, dtype=int64)` is 0..4, and a step of 0.5 is a zero step).
+    For an integer dtype PyTorch computes the values from start and step truncated to integers
+    (`arange(0, 5, 1.5, dtype=int64)` is 0..4). int64 truncates end too before counting, and
+    refuses a step truncated to 0; the smaller integer dtypes count with the float values
+    (`arange(0, 10, 0.1, dtype=int32)` is 100 zeros).
     """
     if end is None:
         start, end = 0, start
@@ -300,13 +301,15 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     dtype = _dtype.to_dtype(dtype)
     if not all(math.isfinite(v) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if not (dtype.is_floating_point or dtype.is_complex):
-        start, step = int(start), int(step)
-        if step == 0:
-            raise ValueError("step must be nonzero")
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is _dtype.int64:  # all three truncated before the count
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     count = max(0, int(math.ceil((end - start) / step)))
+    if not (dtype.is_floating_point or dtype.is_complex):  # the values from truncated ones
+        start, step = int(start), int(step)
     check_allocation((count,), 8 + dtype.itemsize)  # the exact values, then the cast
     result = _finish(arange_values(start, step, count, dtype), None, requires_grad, device)
     return result if out is None else write_out(result, out)
@@ -499,7 +502,7 @@ def _fill_inplace(self, array):
     values = get_array_module(self._data).asarray(array)
     if values.dtype != self._data.dtype or values.shape != self._data.shape:
         values = xp.broadcast_to(values, self._data.shape).astype(self._data.dtype)
-    return self._inplace_update(Tensor._make(values))
+    return self._inplace_update(Tensor._make(values), fill=True)
 
 
 @tensor_method("fill_")
@@ -530,26 +533,7 @@ def tensor_zero_(self):
     return _fill_inplace(self, 0)
 
 
-# ---- Tensor constructors ----------------------------------------------------------------
-@tensor_method("__new__")
-def tensor_new(cls, *args, **kwargs):
-    """`torch.Tensor(data)` / `torch.Tensor(2, 3)`: a float tensor of data, or of that shape."""
-    if cls is Tensor and args:
-        if len(args) == 1 and not isinstance(args[0], (int, Size)):  # a Size is sizes, as torch
-            return tensor(args[0], dtype=_dtype.get_default_dtype())
-        return empty(*args)
-    return made_like_a_tensor(cls, args)  # (a subclass: `MySubclass([1., 2.])`)
-
-
-@tensor_method("new")
-def tensor_legacy_new(self, *args, **kwargs):
-    """The legacy constructor `x.new(data)` / `x.new(2, 3)`: a tensor of self's dtype."""
-    if len(args) == 1 and not isinstance(args[0], (int, Size)):  # x.new(x.size()): sizes
-        if isinstance(args[0], (tuple, list)) or hasattr(args[0], "__len__"):
-            return tensor(args[0], dtype=self.dtype)
-    return empty(*args, dtype=self.dtype) if args else empty(0, dtype=self.dtype)
-
-
+# ---- Tensor constructors (torch.Tensor(...), x.new(...): ember/ops/legacy_constructors.py) --
 @tensor_method("new_tensor")
 def tensor_new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     if isinstance(data, Tensor):

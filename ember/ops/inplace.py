@@ -10,6 +10,7 @@ other's backward, so indexing is differentiable any number of times.
 
 from ember import _backend, _dtype
 from ember._backend import get_array_module, xp
+from ember._in_place import assert_no_internal_overlap, writable
 from ember._registry import tensor_method
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
@@ -169,8 +170,9 @@ def _check_inplace(self):
 
 
 @tensor_method()
-def _inplace_update(self, result):
-    """Write `result` (already computed out of place) into self's memory; rebase history.
+def _inplace_update(self, result, fill=False):
+    """Write `result` (already computed out of place) into self's memory; rebase history
+    (`fill`: one value everywhere, which torch writes into an expanded tensor too).
 
     NOTE [In-place ops and autograd]
     An in-place op computes its value out of place with the normal differentiable op, copies
@@ -180,6 +182,8 @@ def _inplace_update(self, result):
     the base now comes from "old base with the view's region replaced by result".
     """
     self._check_inplace()
+    if not fill:
+        assert_no_internal_overlap(self._data)
     if result._data.shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                            f"broadcast shape {list(result._data.shape)}")
@@ -191,7 +195,7 @@ def _inplace_update(self, result):
     if result.grad_fn is not None and result.grad_fn._saved and _state["enabled"]:
         _keep_saved_originals(result.grad_fn, self, result)
     if result._data is not self._data:
-        _write(self._data, result._data)
+        _write(writable(self._data) if fill else self._data, result._data)
     self._version_counter.value += 1
     in_graph = self._requires_grad or (self._base is not None and self._base._requires_grad)
     if not (_state["enabled"] and (result._requires_grad or in_graph)):

@@ -18,6 +18,7 @@ from ember.ops._gemm import bmm_product, folds_into_mm
 from ember.ops._gemm import product as _product  # (imported from here by other modules)
 from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
 from ember.ops._node_names import vector_matrix_edges
+from ember.ops._product_dtypes import check_addmv_dtypes, check_matmul_dtypes
 from ember.ops._util import binary_operands, broadcast_error, c_type
 from ember.ops._wirtinger import conj, conj_scalar
 from ember.ops.broadcast import sum_to
@@ -276,7 +277,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     if input._data.shape[1] != vec._data.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
                            f"({_shape_text(input._data.shape)}), vec ({vec._data.shape[0]})")
-    _same_dtype(input, vec)
+    check_addmv_dtypes(vec, input, vec)  # (mv's result, addmv's input, takes vec's dtype)
     refuse_bool_product("addmv_impl_cpu", input, *input._data.shape)
     return Mv.apply(input, vec)
 
@@ -344,7 +345,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
-    _same_dtype(input, other)
+    check_matmul_dtypes(input, other)
     if na == 1 and nb == 1:
         _check_1d_pair(input, other)
         refuse_bool_matmul(input, other)
@@ -356,6 +357,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if na == 2 and nb == 1:
         return mv(input, other)
     _check_matmul(input._data.shape, other._data.shape)
+    check_matmul_dtypes(input, other, shapes_checked=True)
     refuse_bool_matmul(input, other)
     if na == 1 and nb == 2:
         return VecMat.apply(input, other)
@@ -550,7 +552,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     if columns != vec._data.shape[0] or input._data.size not in (rows, 1):
         raise RuntimeError(f"size mismatch, got input ({input.size(0)}), mat "
                            f"({rows}x{columns}), vec ({vec._data.shape[0]})")
-    _same_dtype(mat, vec)
+    check_addmv_dtypes(input, mat, vec)
     _check_bias(input, (rows,), mat)
     refuse_bool_product("addmv_impl_cpu", mat, *mat._data.shape)
     beta, alpha = _check_scalars_fit(mat.dtype, beta, alpha)

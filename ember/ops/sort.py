@@ -7,7 +7,8 @@ equal values come out in the order they leave them in (_cpu_order.py).
 """
 
 from ember._backend import get_array_module, quiet, xp
-from ember._registry import op, write_out
+from ember._registry import _RESIZED, op, write_out
+from ember._warnings import warn_at_caller
 from ember._tensor import Tensor
 from ember._threads import parallel_blocks
 from ember.autograd.function import Op
@@ -456,6 +457,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
                 "unsupported operation: some elements of the input tensor and the written-to "
                 "tensor refer to a single memory location. Please clone() the tensor before "
                 "performing the operation.")
+        _resize_keepdim_outs(out, input, dim, keepdim, always=False)
         return write_out(kthvalue(input, k, dim, keepdim), out)
     axis = _axis(dim, input._data.ndim)
     size = input._data.shape[axis] if input._data.ndim else 1
@@ -518,8 +520,8 @@ def _mode_position(ordered, order, axis):
     return xp.argmax(lengths, axis=axis, keepdims=True)
 
 
-@op(method=True, out=True)
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+@op(method=True)
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     """The most frequent value along dim (the smallest among ties) and its last index
     (matches `torch.mode`)."""
     refuse_complex(input, NotImplementedError,
@@ -527,7 +529,31 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     axis = _axis(dim, input._data.ndim)
     _check_nonempty(input, "mode", axis)
     values, indices = Mode.apply(input, axis, keepdim, _mode_position, _mode_cpu_order)
-    return _ModeResult(values, indices)
+    if out is None:
+        return _ModeResult(values, indices)
+    _resize_keepdim_outs(out, input, dim, keepdim, always=True)
+    return write_out(_ModeResult(values, indices), out, "mode")
+
+
+def _resize_keepdim_outs(outs, input, dim, keepdim, always):
+    """torch's resize of kthvalue's / mode's (values, indices) outs: to the keepdim shape
+    first (an out without keepdim gets the reduced dim back: mode's always, kthvalue's when it
+    has one dim fewer than input), so the resize warning names those shapes; then the reduced
+    dim is dropped again."""
+    axis = _axis(dim, input._data.ndim)
+    required = list(input._data.shape)
+    if required:
+        required[axis] = 1
+    for out in outs:
+        shape = list(out._data.shape)
+        if not keepdim and (always or len(shape) == len(required) - 1):
+            shape.insert(min(axis, len(shape)), 1)
+        if shape != required:
+            if out._data.size:
+                warn_at_caller(_RESIZED.format(shape, required))
+            out._data = xp.empty(required, dtype=out._data.dtype)
+        if not keepdim and required:
+            out._data = out._data.reshape(required[:axis] + required[axis + 1:])
 
 
 def _mode_cpu_order(data, idx, axis):

@@ -225,3 +225,28 @@ def test_inference_tensors_outside_inference_mode(use):
         except RuntimeError as error:
             results.append(str(error))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["exp", "sum", "relu", "view", "y*2", "y+1", "y-w", "y*w",
+                                  "z*w", "z+w"])
+def test_ops_on_inference_tensors_record_only_with_a_normal_tensor(name):
+    """Outside inference mode an op whose tensors are all inference tensors records nothing
+    (even when one requires grad); with a normal tensor (a wrapped number counts) it records,
+    and saving an inference tensor for backward then raises."""
+    calls = {"exp": lambda y, z, w: y.exp(), "sum": lambda y, z, w: y.sum(),
+             "relu": lambda y, z, w: y.relu(), "view": lambda y, z, w: y.view(3),
+             "y*2": lambda y, z, w: y * 2, "y+1": lambda y, z, w: y + 1,
+             "y-w": lambda y, z, w: y - w, "y*w": lambda y, z, w: y * w,
+             "z*w": lambda y, z, w: z * w, "z+w": lambda y, z, w: z + w}
+    seen = []
+    for m in (ember, torch):
+        with m.inference_mode():
+            y, z = m.ones(3).requires_grad_(), m.ones(3)
+        w = m.ones(3, requires_grad=True)
+        try:
+            r = calls[name](y, z, w)
+            seen.append((r.requires_grad, r.grad_fn.name() if r.grad_fn else None,
+                         r.is_inference()))
+        except RuntimeError as error:
+            seen.append(str(error))
+    assert seen[0] == seen[1]

@@ -115,3 +115,18 @@ def test_linspace_complex_bounds_infer_complex_dtype():
     e, t = ember.linspace(1 + 2j, 3 - 1j, 5), torch.linspace(1 + 2j, 3 - 1j, 5)
     assert str(e.dtype) == str(t.dtype)
     np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+@pytest.mark.parametrize("args", [(0, 10, 0.1), (0, 10, 1.5), (10, 0, -0.5), (0.5, 3.7, 1.2),
+                                  (0, 3.5), (-2.5, 3), (0, 10, -0.5), (-3.5, -0.2, 0.7)])
+def test_arange_integer_dtype_fractional_bounds(dtype, args):
+    """Integer arange truncates start and step for the values; int64 also truncates end before
+    counting and refuses a step truncated to 0, the others count with the float values."""
+    results = []
+    for m in (ember, torch):
+        try:
+            results.append(m.arange(*args, dtype=getattr(m, dtype)).tolist())
+        except (RuntimeError, ValueError) as error:
+            results.append((type(error), str(error)))
+    assert results[0] == results[1]

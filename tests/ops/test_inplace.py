@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, both, error_of, version
+from tests.differential import assert_same, assert_same_error, both, error_of, version
 
 RNG = np.random.default_rng(0)
 TOL = {"rtol": 1e-6, "atol": 1e-7}
@@ -451,3 +451,24 @@ def test_fill_with_tensor_value():
         assert m.fill(m.ones(2), 4.0).tolist() == [4.0, 4.0]
         assert m.zero_(m.ones(2)).tolist() == [0.0, 0.0]
     assert_same(*grads, **TOL)
+
+
+@pytest.mark.parametrize("write", [
+    lambda m, t: t.add_(1), lambda m, t: t.exp_(), lambda m, t: t.mul_(m.ones(3, 3)),
+    lambda m, t: t.clamp_(0, 1), lambda m, t: t.copy_(m.ones(3, 3)), lambda m, t: t.neg_()])
+def test_inplace_on_an_expanded_tensor_is_refused(write):
+    """An in-place op writing into an expanded tensor (stride 0) raises torch's overlap error."""
+    assert_same_error(lambda m: write(m, m.zeros(3, 1).expand(3, 3)), same_message=True)
+
+
+@pytest.mark.parametrize("write", [lambda t: t.fill_(2.5), lambda t: t.zero_()])
+def test_fill_and_zero_write_an_expanded_tensor(write):
+    """fill_ and zero_ write one value, so torch lets them write an expanded tensor (its base
+    sees the value)."""
+    results = []
+    for m in (ember, torch):
+        base = m.ones(3, 1)
+        expanded = write(base.expand(3, 3))
+        results.append((expanded, base))
+    assert_same(results[0][0], results[1][0])
+    assert_same(results[0][1], results[1][1])

@@ -233,3 +233,20 @@ def test_matmul_dtype_mismatch_messages_match_torch(call, dtype):
     # a bfloat16 operand of mm was a KeyError; linear printed 'bfloat16', addmm and bmm
     # printed mm's message
     assert_same_error(lambda m: call(m, getattr(m, dtype)), same_message=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.mv(m.ones(2, 3), m.ones(3, dtype=m.float64)),
+    lambda m: m.mv(m.ones(2, 3, dtype=m.float64), m.ones(3)),
+    lambda m: m.addmv(m.ones(2), m.ones(2, 3), m.ones(3, dtype=m.float64)),
+    lambda m: m.addmv(m.ones(2, dtype=m.float64), m.ones(2, 3), m.ones(3)),
+    lambda m: m.matmul(m.ones(3), m.ones(3, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(2, 2, 3), m.ones(3, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(3), m.ones(2, 3, 2, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(2, 3), m.ones(4, 3, 2, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(2, 2, 3), m.ones(3, 2, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(2, 2, 3), m.ones(2, 3, dtype=m.float64)),
+    lambda m: m.matmul(m.ones(3), m.ones(3, 2, dtype=m.float64))])
+def test_product_dtype_mismatch_messages(call):
+    """Mixed dtypes: each product's own message (matmul's of the kernel it reduces to)."""
+    assert_same_error(call, same_message=True)

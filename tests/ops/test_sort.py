@@ -323,3 +323,24 @@ def test_true_positions_are_flatnonzero(shape):
 
     mask = RNG.random(shape) < 0.1
     np.testing.assert_array_equal(sort._true_positions(mask), np.flatnonzero(mask))
+
+
+@pytest.mark.parametrize("op", ["kthvalue", "mode"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shapes", [((2,), (0,)), ((3, 2), (3, 2)), ((2, 2, 2), (0,)),
+                                    ((3,), (5,))])
+def test_kthvalue_mode_out_resize_warnings(op, keepdim, shapes):
+    """kthvalue / mode resize their outs to the keepdim shape first (mode always adds the
+    reduced dim back, kthvalue when the out has one dim fewer): the warnings name those."""
+    import warnings
+    seen = []
+    for m in (ember, torch):
+        x = m.arange(12.).reshape(3, 4)
+        outs = (m.empty(shapes[0]), m.empty(shapes[1], dtype=m.long))
+        args = (x, 2) if op == "kthvalue" else (x, 1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = getattr(m, op)(*args, keepdim=keepdim, out=outs)
+        seen.append(([str(w.message) for w in caught], [list(t.shape) for t in result],
+                     [t.tolist() for t in result]))
+    assert seen[0] == seen[1]

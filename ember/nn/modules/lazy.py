@@ -52,6 +52,16 @@ class LazyModuleMixin:
         tensors = list(self._parameters.values()) + list(self._buffers.values())
         return any(is_lazy(t) for t in tensors if t is not None)
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """As Module's, but an uninitialized tensor is saved itself (it has no data to detach)."""
+        for table in (self._parameters, self._buffers):
+            for name, value in table.items():
+                if value is None or table is self._buffers and \
+                        name in self._non_persistent_buffers_set:
+                    continue
+                destination[prefix + name] = value if is_lazy(value) or keep_vars \
+                    else value.detach()
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs, *args, **kwargs):
         for table in (self._parameters, self._buffers):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import to_ember
+from tests.differential import assert_same_error, to_ember
 
 CASES = {
     "LazyLinear": ((3,), {}, (2, 5)),
@@ -73,3 +73,23 @@ def test_uninitialized_parameter_refuses_its_shape():
     for p in (ours, theirs):
         with pytest.raises(RuntimeError, match="uninitialized parameter"):
             p.shape  # noqa: B018 - the access is the test
+
+
+@pytest.mark.parametrize("use", [
+    lambda m, w: w.tolist(), lambda m, w: w + 1, lambda m, w: w.sum(), lambda m, w: m.exp(w),
+    lambda m, w: w.numel(), lambda m, w: w.dim(), lambda m, w: w.zero_()])
+def test_uninitialized_parameter_refuses_use(use):
+    """Before the first forward a lazy parameter's data cannot be used: torch's ValueError."""
+    assert_same_error(lambda m: use(m, m.nn.LazyLinear(3).weight), exact_type=True,
+                      match="Attempted to use an uninitialized parameter in ")
+
+
+def test_uninitialized_parameter_allowed_uses():
+    """size(), dtype, requires_grad, repr and the module's repr still work before forward."""
+    for m in (ember, torch):
+        layer = m.nn.LazyLinear(3)
+        w = layer.weight
+        assert (list(w.size()), str(w.dtype), w.requires_grad, repr(w)) == (
+            [0], f"{m.__name__}.float32".replace("ember", "torch"), True,
+            "<UninitializedParameter>")
+        assert str(layer) == "LazyLinear(in_features=0, out_features=3, bias=True)"
