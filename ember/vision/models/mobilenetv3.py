@@ -6,7 +6,7 @@ from functools import partial
 from ember import nn
 from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
-from ember.vision.models.mobilenetv2 import _make_divisible
+from ember.vision.models.mobilenetv2 import _make_divisible, init_mobilenet
 from ember.vision.ops.misc import Conv2dNormActivation
 from ember.vision.ops.misc import SqueezeExcitation as SElayer
 
@@ -96,17 +96,7 @@ class MobileNetV3(nn.Module):
         self.classifier = nn.Sequential(
             nn.Linear(last_out, last_channel), nn.Hardswish(inplace=True),
             nn.Dropout(p=dropout, inplace=True), nn.Linear(last_channel, num_classes))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_mobilenet(self)
 
     def forward(self, x):
         x = flatten(self.avgpool(self.features(x)), 1)
