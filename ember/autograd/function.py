@@ -312,13 +312,19 @@ _FEW = 8
 _NO_GRADS = tuple((False,) * count for count in range(_FEW))  # needs_input_grad, nothing recorded
 _NDARRAY = xp.ndarray
 _make = Tensor._make
+_new_object = object.__new__
 
 
 def _apply_recording(cls, ctx, args, kwargs):
     """Function.apply when an input requires grad: link inputs, run forward, link outputs."""
     if _state["inference_seen"] and only_inference_tensors(args):  # (NOTE [Inference tensors])
         return _unrecorded(cls, args, kwargs)
-    _link_inputs(ctx, args, Tensor)
+    if len(args) == 1 and type(args[0]) is Tensor:  # a unary op on a plain tensor
+        data = args[0]._data
+        ctx.needs_input_grad, ctx._edges = _ONE_NEEDED, (_edge(args[0]),)
+        ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype]),)
+    else:
+        _link_inputs(ctx, args, Tensor)
     if _ANOMALY["enabled"]:  # torch's anomaly mode names the forward call of a failing node
         ctx._forward_trace = forward_trace(cls._python_node)
     _state["enabled"] = False
@@ -391,14 +397,7 @@ _asarray = xp.asarray
 
 def _link_inputs(ctx, args, Tensor):
     """Record which inputs need a gradient, the graph edges to them, and their shapes/dtypes."""
-    if len(args) == 1:  # a unary op: its one argument is the input that requires grad
-        a = args[0]
-        data = a._data
-        ctx.needs_input_grad = _ONE_NEEDED
-        ctx._edges = (_edge(a),)
-        ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
-                            else a.dtype),)  # (the property, for subclasses)
-        return
+    # (a unary op on a plain tensor is linked in _apply_recording)
     if len(args) == 2 and type(args[0]) is Tensor and type(args[1]) is Tensor:
         _link_two(ctx, *args)  # a binary op on two plain tensors
         return
@@ -406,7 +405,7 @@ def _link_inputs(ctx, args, Tensor):
         if isinstance(a, Tensor):
             break
     else:  # the first argument the one tensor: a reduction's or a view's dims, flags after it
-        a = args[0]
+        a = args[0]  # (or a unary op's one argument, of a Tensor subclass)
         data = a._data
         needs, edges, input_meta = _AFTER_FIRST[len(args)] if len(args) < _FEW else (
             (False,) * (len(args) - 1), (NOT_A_TENSOR_EDGE,) * (len(args) - 1),
@@ -414,7 +413,7 @@ def _link_inputs(ctx, args, Tensor):
         ctx.needs_input_grad = _ONE_NEEDED + needs
         ctx._edges = (_edge(a),) + edges
         ctx._input_meta = ((data.shape, _BY_NUMPY[data.dtype] if type(a) is Tensor
-                            else a.dtype),) + input_meta
+                            else a.dtype),) + input_meta  # (the property, for subclasses)
         return
     needs, edges, input_meta = [], [], []
     for a in args:
@@ -460,7 +459,8 @@ def _edge(a):
     ref = a._accumulator  # a weak reference to the leaf's AccumulateGrad
     accumulator = ref() if ref is not None else None
     if accumulator is None:  # (a leaf's first use in this graph: gradient_edge, in short)
-        accumulator = AccumulateGrad(a)
+        accumulator = _new_object(AccumulateGrad)  # (AccumulateGrad(a) without the __init__ call)
+        accumulator.variable = a
         a._accumulator = weakref.ref(accumulator)
     return accumulator, 0
 

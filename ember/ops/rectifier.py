@@ -15,7 +15,9 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = strided_like(relu_kernels.relu(x._data), x._data)
+        y = relu_kernels.relu(x._data)
+        if not x._data.flags.c_contiguous:  # (strided_like's common case, without the call)
+            y = strided_like(y, x._data)
         if ctx.needs_input_grad[0]:  # the output is saved: an in-place change to it is caught
             y = Tensor._make(y)
             ctx.save_for_backward(y)

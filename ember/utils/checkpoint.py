@@ -9,13 +9,17 @@ torch, only gradients that flow through the block's tensor inputs reach the call
 whose inputs do not require grad gives no gradients (torch warns), and `autograd.grad` with
 respect to something inside the block is not supported.
 
-`use_reentrant=False` in torch keeps the graph but stores nothing inside it, recomputing the
-tensors when backward needs them (saved-tensor hooks). Its results and gradients are exactly
-those of calling the block directly, which is what ember does: values and gradients are
-torch's, but the intermediate results stay in memory (no saving). Torch's argument checks and
-warnings are the same for both. For the same reason selective checkpointing
-(`create_selective_checkpoint_contexts`) has nothing to choose between: its policy is checked
-as torch checks it and never consulted, and every op's output is kept, as MUST_SAVE would.
+`use_reentrant=False` keeps the graph but stores nothing inside it: while the block runs, a
+saved-tensor hook (`_Frame.pack`) keeps only each saved tensor's shape, dtype and device; the
+first unpack in a backward re-runs the block (from the forward's RNG and autocast state, grad
+on) under a second hook that collects what the re-run saves, in the same order, and every
+unpack in that backward takes its tensor from there (`_Frame.unpack`). As in torch, the re-run
+happens once per backward and stops at the last tensor needed (`early_stop`), so its side
+effects are torch's (a BatchNorm inside updates its running statistics again), and a re-run
+that saves other tensors raises CheckpointError (`determinism_check`). Tensors an op keeps
+as attributes rather than through `save_for_backward` stay in memory. Selective
+checkpointing (`create_selective_checkpoint_contexts`) has its policy checked as torch checks
+it and never consulted: every op's saved tensors are recomputed, as MUST_RECOMPUTE would.
 """
 
 
@@ -23,11 +27,13 @@ import contextlib
 import enum
 
 from ember._warnings import warn as _warn
-from ember import random
+from ember import _autocast, _autocast_legacy, amp, random
 from ember._tensor import Tensor
 from ember.autograd.gradients import backward as _backward
+from ember.autograd.engine import current_run
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ember.autograd.graph import saved_tensors_hooks
 
 __all__ = ["CheckpointError", "CheckpointPolicy", "DefaultDeviceType",
            "SelectiveCheckpointContext", "check_backward_validity", "checkpoint",
@@ -123,9 +129,135 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
             _warn("None of the inputs have requires_grad=True. Gradients will be None",
                           stacklevel=2)
         return CheckpointFunction.apply(function, preserve, *args)
-    forward_context, _ = context_fn()
-    with forward_context:
+    if determinism_check not in _METADATA:
+        raise ValueError(f"determinism_check should be one of {list(_METADATA)}, but got "
+                         f"{determinism_check}")
+    forward_context, recompute_context = context_fn()
+    if not is_grad_enabled():  # nothing will be saved: torch runs the block plainly
+        with forward_context:
+            return function(*args, **kwargs)
+    stop = _SETTINGS["early_stop"] if _SETTINGS["early_stop"] is not None else early_stop
+    frame = _Frame(_recompute_fn(function, args, kwargs, preserve, recompute_context), stop,
+                   _METADATA[determinism_check])
+    with saved_tensors_hooks(frame.pack, frame.unpack), forward_context:
         return function(*args, **kwargs)
+
+
+def _recompute_fn(function, args, kwargs, preserve, recompute_context):
+    """function(*args, **kwargs) again, as the forward ran it: its RNG and autocast state."""
+    rng_state = random.get_rng_state() if preserve else None
+    autocast_state = (_autocast.is_enabled("cpu"), _autocast.get_dtype("cpu"),
+                      _autocast_legacy.is_autocast_cache_enabled())
+
+    def recompute():
+        enabled, dtype, cache = autocast_state
+        with random.fork_rng(enabled=preserve):
+            if preserve:
+                random.set_rng_state(rng_state)
+            with amp.autocast("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache), \
+                    recompute_context:
+                function(*args, **kwargs)
+
+    return recompute
+
+
+class _StopRecomputation(Exception):
+    """Raised by a re-run once it has saved every tensor backward needs (early stop)."""
+
+
+class _Frame:
+    """One non-reentrant checkpoint call: the metadata of what its forward saved and the
+    tensors its latest re-run saved (NOTE [The two checkpoint variants])."""
+
+    def __init__(self, recompute, early_stop, metadata_fn):
+        self.recompute, self.early_stop, self.metadata_fn = recompute, early_stop, metadata_fn
+        self.metadata = []  # one per tensor the forward saved, in saving order
+        self.recomputed = []  # what the re-run saved (None: already unpacked)
+        self.run = None  # the backward the re-run was for
+
+    def pack(self, tensor):
+        """Keep the tensor's metadata, not the tensor: its index stands for it."""
+        with no_grad():
+            self.metadata.append(self.metadata_fn(tensor))
+        return len(self.metadata) - 1
+
+    def unpack(self, index):
+        """The re-run's tensor at index: re-running the block first in a new backward."""
+        run = current_run()
+        if run is None or run is not self.run:
+            self._rerun()
+            self.run = run
+        tensor = self.recomputed[index]
+        if tensor is None:
+            raise CheckpointError(
+                "torch.utils.checkpoint: Unpack is being triggered for a tensor that was "
+                "already unpacked once. If you are calling ctx.saved_tensors in backward, make "
+                "sure to do so only once. Otherwise please open an issue with details on your "
+                "use case.")
+        self.recomputed[index] = None
+        return tensor
+
+    def _rerun(self):
+        """Run the block again with grad on, collecting the tensors it saves."""
+        saved = []
+
+        def collect(tensor):
+            if len(saved) == len(self.metadata):
+                raise CheckpointError(
+                    "torch.utils.checkpoint: trying to save more tensors during recomputation "
+                    "than during the original forward pass.\n" + _DEBUG_TIP)
+            saved.append(tensor.detach() if tensor.requires_grad else tensor)
+            if self.early_stop and len(saved) == len(self.metadata):
+                raise _StopRecomputation
+            return tensor
+
+        try:
+            with saved_tensors_hooks(collect, lambda tensor: tensor), enable_grad():
+                self.recompute()
+        except _StopRecomputation:
+            pass
+        self._check(saved)
+        self.recomputed = saved
+
+    def _check(self, saved):
+        """torch's CheckpointError when the re-run saved other tensors than the forward."""
+        if len(saved) != len(self.metadata):
+            raise CheckpointError(
+                "torch.utils.checkpoint: A different number of tensors was saved during the "
+                f"original forward and recomputation.\nNumber of tensors saved during forward: "
+                f"{len(self.metadata)}\nNumber of tensors saved during recomputation: "
+                f"{len(saved)}.\n{_DEBUG_TIP}")
+        different = "".join(
+            f"tensor at position {index}:\nsaved metadata: {before}\n"
+            f"recomputed metadata: {self.metadata_fn(tensor)}\n"
+            for index, (before, tensor) in enumerate(zip(self.metadata, saved))
+            if before != self.metadata_fn(tensor))
+        if different:
+            raise CheckpointError(
+                "torch.utils.checkpoint: Recomputed values for the following tensors have "
+                f"different metadata than during the forward pass.\n{different}.\n{_DEBUG_TIP}")
+
+
+_METADATA = {"default": lambda t: {"shape": t.shape, "dtype": t.dtype, "device": t.device},
+             "none": lambda t: None}
+_DEBUG_TIP = """
+Tip: To see a more detailed error message, either pass `debug=True` to
+`torch.utils.checkpoint.checkpoint(...)` or wrap the code block
+with `with torch.utils.checkpoint.set_checkpoint_debug_enabled(True):` to
+enable checkpoint‑debug mode globally.
+
+If this error occurs under torch.compile with automatic_dynamic_shapes enabled,
+it may be because the recomputation selected a different compiled graph than the
+forward pass (e.g., a dynamic graph instead of the original static graph).
+To fix this, either:
+  - Use torch._dynamo.mark_dynamic() to explicitly mark varying dimensions as
+    dynamic upfront, avoiding the static-to-dynamic transition.
+  - Call torch._C._dynamo.eval_frame._set_lru_cache(False) to disable LRU cache
+    reordering, which can change which graph is checked first between forward
+    and recompute.
+See https://github.com/pytorch/pytorch/issues/166926 for more details and
+workaround examples.
+"""
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
@@ -184,8 +316,7 @@ def set_checkpoint_debug_enabled(enabled):
 
 @contextlib.contextmanager
 def set_checkpoint_early_stop(enable: bool):
-    """Whether recomputation may stop once it has what backward needs (matches torch; ember
-    recomputes nothing in the non-reentrant variant, NOTE above)."""
+    """Whether recomputation may stop once it has what backward needs (matches torch)."""
     previous, _SETTINGS["early_stop"] = _SETTINGS["early_stop"], enable
     try:
         yield

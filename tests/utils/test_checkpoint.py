@@ -158,3 +158,72 @@ def test_selective_checkpoint_policy_errors_match_torch():
             create(["mm"])
         with pytest.raises(TypeError, match="must be either a function or a list of ops"):
             create(3)
+
+
+def _batchnorm_block_run(lib, early_stop, backwards):
+    """A Conv-BN-GELU block checkpointed without reentrancy, trained for two steps: BatchNorm's
+    running statistics (updated again by each recomputation), a counter of the block's calls,
+    and the conv's weight gradient."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    calls = []
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = nn.Conv1d(3, 4, 3, padding=1), nn.BatchNorm1d(4)
+            self.tail = nn.Conv1d(4, 4, 3)
+
+        def forward(self, x):
+            calls.append(len(calls))
+            h = nn.functional.gelu(self.bn(self.conv(x)))
+            return self.tail(h).relu() * 2.0  # (saved last: the relu's output)
+
+    block, x = Block(), lib.randn(2, 3, 9)
+    with lib.utils.checkpoint.set_checkpoint_early_stop(early_stop):
+        for _ in range(2):
+            y = lib.utils.checkpoint.checkpoint(block, x, use_reentrant=False)
+            for _ in range(backwards):
+                y.sum().backward(retain_graph=True)
+    return (block.bn.running_mean.numpy(), block.bn.running_var.numpy(),
+            int(block.bn.num_batches_tracked), len(calls), block.conv.weight.grad.numpy())
+
+
+@pytest.mark.parametrize("early_stop", [True, False])
+@pytest.mark.parametrize("backwards", [1, 2])
+def test_non_reentrant_recomputes_in_each_backward_as_torch(early_stop, backwards):
+    ours = _batchnorm_block_run(ember, early_stop, backwards)
+    theirs = _batchnorm_block_run(torch, early_stop, backwards)
+    assert ours[2:4] == theirs[2:4]  # the recomputations: batches tracked, calls
+    for a, b in zip(ours[:2] + ours[4:], theirs[:2] + theirs[4:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _nondeterministic_error(lib, determinism_check):
+    """The error of a block whose recomputation saves a tensor of another shape."""
+    sizes = iter([3, 4, 5, 6])
+
+    def block(x):
+        return (x[:next(sizes)] ** 2).sum()
+
+    x = lib.ones(8, requires_grad=True)
+    y = lib.utils.checkpoint.checkpoint(block, x, use_reentrant=False,
+                                        determinism_check=determinism_check)
+    try:
+        y.backward()
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        return type(error).__name__, str(error).split("\n")[:4]
+    return None, x.grad.numpy().tolist()
+
+
+@pytest.mark.parametrize("determinism_check", ["default", "none"])
+def test_non_reentrant_determinism_check_matches_torch(determinism_check):
+    assert _nondeterministic_error(ember, determinism_check) == \
+        _nondeterministic_error(torch, determinism_check)
+
+
+def test_non_reentrant_rejects_unknown_determinism_check():
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="determinism_check should be one of"):
+            lib.utils.checkpoint.checkpoint(lambda x: x * 2, lib.ones(2, requires_grad=True),
+                                            use_reentrant=False, determinism_check="strict")
