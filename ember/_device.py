@@ -2,6 +2,7 @@
 
 import functools
 import operator
+import re
 
 
 # every device type a torch.device may name, in the order PyTorch's error lists them
@@ -16,14 +17,29 @@ class device:
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):
+        if index is not None:
+            _check_argument("type", 1, type, str)
+            _check_argument("index", 2, index, int)
         if isinstance(type, device):
             type, index = type.type, type.index
-        if ":" in type:
-            type, _, number = type.partition(":")
-            index = int(number)
-        if type not in DEVICE_TYPES:
-            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
-                               f"of device string: {type}")
+        elif isinstance(type, int) and not isinstance(type, bool):  # an accelerator's index
+            raise RuntimeError("Device index must not be negative" if type < 0 else
+                               "Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            name = _type_name(type)
+            raise TypeError(
+                f"device() received an invalid combination of arguments - got ({name}), but "
+                "expected one of:\n * (torch.device device)\n      didn't match because some "
+                f"of the arguments have invalid types: (!{name}!)\n * (str type, int index = -1)"
+                "\n")
+        else:
+            type, parsed = _parse(type)
+            if parsed is not None and index is not None:
+                raise RuntimeError("type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}:{parsed}")
+            index = parsed if parsed is not None else index
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         self.type, self.index = type, index
 
     def __repr__(self):
@@ -50,6 +66,35 @@ class device:
     def __exit__(self, *exc):
         _DEFAULT[0] = _DEFAULT_STACK.pop()
         return False
+
+
+# c10's device string: a type of letters and underscores, then optionally ":" and an index
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?")
+
+
+def _parse(text):
+    """(type, index or None) of a device string, with c10's errors."""
+    if not text:
+        raise RuntimeError("Device string must not be empty")
+    match = _DEVICE_STRING.fullmatch(text)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: '{text}'")
+    type, number = match.groups()
+    if type not in DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
+                           f"of device string: {type}")
+    return type, None if number is None else int(number)
+
+
+def _type_name(value) -> str:
+    return "torch.device" if isinstance(value, device) else type(value).__name__
+
+
+def _check_argument(name, position, value, expected) -> None:
+    """torch's TypeError for device(type, index) given an argument of another type."""
+    if not isinstance(value, expected) or expected is int and isinstance(value, bool):
+        raise TypeError(f"device(): argument '{name}' (position {position}) must be "
+                        f"{expected.__name__}, not {_type_name(value)}")
 
 
 CPU = device("cpu")
@@ -98,10 +143,7 @@ def check_device(value) -> None:
             f"{_NO_KERNELS[kind]} kernels)")
     if kind != "cpu":
         backend = "XPU" if kind == "xpu" else "CUDA"
-        raise AssertionError(
-            f"Torch not compiled with {backend} enabled (ember runs on the CPU only; device "
-            f"'{value}' is not available)"
-        )
+        raise AssertionError(f"Torch not compiled with {backend} enabled")  # (torch's words)
 
 
 class Size(tuple):

@@ -155,9 +155,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
             ml_dtypes()  # an ml_dtypes array: register ember's types on it, then look again
             return from_numpy_dtype(np_dtype)
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{xp.dtype(np_dtype)}. The only supported "
-            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-            "int8, uint64, uint32, uint16, uint8, and bool."
+            f"can't convert np.ndarray of type numpy.{xp.dtype(np_dtype).type.__name__}. The "
+            "only supported types are: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
         ) from None
 
 
@@ -176,9 +176,16 @@ _FLOAT8_NUMPY = {d.numpy: d.name for d in FLOAT8_DTYPES if d.name not in _LAZY}
 
 def is_float8_cast(from_np_dtype, to_np_dtype) -> builtins.bool:
     """Whether converting between these NumPy dtypes needs `cast_array` (a float8 type on
-    one side only)."""
+    one side only, or a double narrowed to a 16-bit float)."""
     return from_np_dtype != to_np_dtype and (from_np_dtype in _FLOAT8_NUMPY
-                                             or to_np_dtype in _FLOAT8_NUMPY)
+                                             or to_np_dtype in _FLOAT8_NUMPY
+                                             or _is_double_to_half(from_np_dtype, to_np_dtype))
+
+
+def _is_double_to_half(from_np_dtype, to_np_dtype) -> builtins.bool:
+    """A float64 -> float16/bfloat16 cast: PyTorch's goes through float32 (`c10::Half(float)`),
+    two roundings where NumPy's (and ml_dtypes') cast rounds once."""
+    return from_np_dtype == xp.float64 and xp.dtype(to_np_dtype).name in ("float16", "bfloat16")
 
 
 def cast_array(array, np_dtype):
@@ -187,6 +194,9 @@ def cast_array(array, np_dtype):
     np_dtype = xp.dtype(np_dtype)
     if not is_float8_cast(array.dtype, np_dtype):
         return array.astype(np_dtype, order="K")
+    if _is_double_to_half(array.dtype, np_dtype):
+        with xp.errstate(over="ignore"):
+            return array.astype(xp.float32, order="K").astype(np_dtype, order="K")
     source = _FLOAT8_NUMPY.get(array.dtype)
     target = _FLOAT8_NUMPY.get(np_dtype)
     if source is not None:

@@ -34,6 +34,7 @@ from ember._grad_state import GRAD_STATE
 from ember._tensor import Tensor
 from ember.overrides import ACTIVE, PLAIN, dispatch, wants_dispatch
 from ember._in_place import MIN_ELEMENTS, assert_no_internal_overlap, set_target
+from ember._out_dtypes import check_out_dtype, out_grad_name
 from ember.return_types import out_type
 from ember._warnings import warn_at_caller
 
@@ -77,16 +78,18 @@ def op(fn=None, *, function=True, method=False, inplace=False, aliases=(), opera
     operators: dunder methods bound to the op itself (`__add__`, `__radd__` for a symmetric op);
     reflected: dunder methods that swap the operands (`__rsub__(self, other)` = op(other, self));
     inplace_operators: dunder methods bound to the in-place variant (`__iadd__`);
-    out: the `ember.<name>` face takes `out=` and writes the result into that tensor;
+    out: the `ember.<name>` face takes `out=` and writes the result into that tensor (True,
+      or the name of its dtype rule: NOTE [out= dtypes] in ember/_out_dtypes.py);
     writes_in_place: the in-place variant's kernel writes into self (NOTE [Writing in place]).
     """
 
     def declare(fn):
         names = (fn.__name__,) + tuple(aliases)
         if function:
-            public = with_out(fn) if out else fn
+            public = with_out(fn, out) if out else fn
             for name in names:
-                FUNCTIONS[name] = tensor_arguments(public, schema="torch." + name)
+                FUNCTIONS[name] = tensor_arguments(public, schema="torch." + name,
+                                                   direct=fn)
         if method:
             for name in names:
                 setattr(Tensor, name, checked_method(fn, name))
@@ -201,12 +204,13 @@ def _broadcast_error(error):
     return error
 
 
-def tensor_arguments(fn, python_level=False, schema=None):
+def tensor_arguments(fn, python_level=False, schema=None, direct=None):
     """fn, or a face of fn that raises torch's TypeError for a non-tensor input (see NOTE) and
     checks its arguments as torch's parser does (NOTE [torch's argument parser]); schema: the
     torch name whose signatures it checks ("torch.roll"; None: the public name the face is
     found under, on its first checked call). python_level: fn stands for a Python function of
-    torch's (`_argument_error`)."""
+    torch's (`_argument_error`). direct: what a call without keyword arguments may run instead
+    of fn (the op itself, where fn is its `with_out` wrapper: one call less)."""
     try:
         params = parameter_names(fn)
     except (TypeError, ValueError):
@@ -227,6 +231,7 @@ def tensor_arguments(fn, python_level=False, schema=None):
     count = len(checked)  # 1 (input) or 2 (input, other), in first positions
     parsed = _Schema(schema)
     passed = parsed.passed
+    direct = direct or fn
 
     @functools.wraps(fn)
     def face(*args, **kwargs):
@@ -246,7 +251,7 @@ def tensor_arguments(fn, python_level=False, schema=None):
                 return dispatch(face, args, kwargs, python_level)
             args, kwargs = parsed.check(face, args, kwargs)
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs) if kwargs else direct(*args)
         except (AttributeError, ValueError, RuntimeError, TypeError) as error:
             if isinstance(error, TypeError) and not kwargs and len(args) == count:
                 parsed.check(face, args, kwargs)  # (unparsed: a required argument missing?)
@@ -499,14 +504,19 @@ def reflected_variant(fn, name):
     return method
 
 
-def with_out(fn):
-    """fn with PyTorch's `out=` argument: the result is copied into `out`, which is returned."""
+def with_out(fn, rule=True):
+    """fn with PyTorch's `out=` argument: the result is copied into `out`, which is returned;
+    rule: which dtypes out may have (NOTE [out= dtypes]; True: "cast"), or a function
+    rule(fn, out, *args, **kwargs) that computes and writes the result itself."""
     name = fn.__name__  # (now: a function also bound as a dunder may be renamed later)
+    rule = "cast" if rule is True else rule
 
     @functools.wraps(fn)
     def function(*args, out=None, **kwargs):
+        if out is not None and callable(rule):  # the op's own out= (ember/ops/_out_rules.py)
+            return rule(fn, out, *args, **kwargs)
         result = fn(*args, **kwargs)
-        return result if out is None else write_out(result, out, name)
+        return result if out is None else write_out(result, out, name, rule)
 
     return function
 
@@ -536,21 +546,23 @@ def check_out_grad(result, out, name):
         return
     results = result if isinstance(result, tuple) else (result,)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    if any(r._requires_grad for r in results) or (
+    name, inputs_checked = out_grad_name(name or sys._getframe(2).f_code.co_name)
+    if inputs_checked and any(r._requires_grad for r in results) or (
             any(o._requires_grad for o in outs)
             and any(r.dtype.is_floating_point or r.dtype.is_complex for r in results)):
-        name = name or sys._getframe(2).f_code.co_name
         raise RuntimeError(_OUT_GRAD.format(f"aten::{name}" if name in _FACTORIES else name))
 
 
-def write_out(result, out, name=None):
+def write_out(result, out, name=None, rule="cast"):
     """Copy `result` into `out` (resized if its shape differs, as PyTorch does) and return out;
-    name: the op's, for the autograd error (default: the calling function's name)."""
+    name: the op's, for the autograd error (default: the calling function's name); rule:
+    which dtypes out may have (NOTE [out= dtypes] in ember/_out_dtypes.py)."""
     if name is not False:
         check_out_grad(result, out, name)
     if isinstance(result, tuple):
-        written = [write_out(r, o, False) for r, o in zip(result, out)]
+        written = [write_out(r, o, False, rule) for r, o in zip(result, out)]
         return out_type(type(result))(*written) if hasattr(result, "_fields") else tuple(written)
+    check_out_dtype(result, out, rule)
     assert_no_internal_overlap(out._data)
     if out._data.shape != result._data.shape:
         if out._data.size:

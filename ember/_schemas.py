@@ -232,8 +232,8 @@ class Signature:
             return self._fail(raise_error, self._refused, param, args[0], Refused(), 0)
 
     def _fail(self, raise_error, message, *details):
-        if raise_error:
-            raise TypeError(message(*details))
+        if raise_error:  # (called in an `except Refused:`, which torch's traceback does not show)
+            raise TypeError(message(*details)) from None
         return None
 
     def _extra_args(self, nargs):
@@ -501,8 +501,10 @@ class Parser:
         # torch's format_invalid_args: one signature inline, several as a list
         expected = shown[0] if len(shown) == 1 else "one of:\n" + "".join(
             f" * {line}\n" for line in shown)
+        described = "".join(f"{item}, " for item in got)  # (torch drops the last ", " only
+        described = described[:-2] if args else described  # after positional arguments)
         raise TypeError(f"{self.name}() received an invalid combination of arguments - got "
-                        f"({', '.join(got)}), but expected {expected}")
+                        f"({described}), but expected {expected}")
 
 
 @functools.cache

@@ -128,7 +128,8 @@ class Tensor:
     """A multi-dimensional array with autograd (matches `torch.Tensor`)."""
 
     __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_view_fn", "_hooks", "_accumulator", "__weakref__")
+                 "_base", "_view_fn", "_hooks", "_accumulator", "__weakref__",
+                 "__dict__")  # (as torch's, a tensor takes attributes: `t.name = ...`)
 
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
 
@@ -232,10 +233,15 @@ class Tensor:
                     f"tensor of size '{list(self.shape)}'. Please ensure that the gradient and "
                     "the tensor are the same size")
             if value.dtype != self.dtype:
+                from ember.ops._util import C_TYPES  # (the C++ name, then c10's, as torch)
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
-                    f"with grad_dtype '{self.dtype}'. The gradient must match the tensor's "
-                    "grad_dtype (defaults to the tensor's dtype).")
+                    "attempting to assign a gradient with dtype "
+                    f"'{C_TYPES.get(value.dtype.name, value.dtype.name)}' to a tensor with "
+                    f"grad_dtype '{short_name(self.dtype)}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match.")
         self._grad = value
 
     @property
@@ -456,10 +462,15 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
+        if self._data.dtype.type.__module__ != "numpy":  # (bfloat16, float8: ml_dtypes')
+            name = self.dtype.name
+            raise TypeError(f"Got unsupported ScalarType {_dtype._SHORT.get(name, name)}")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """`np.asarray(t)`: torch's `self.numpy()` (its errors), cast to dtype if given."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def item(self):
         """The value of a one-element tensor as a Python number (matches `Tensor.item`)."""
@@ -532,10 +543,11 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment.")
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
         new = type(self)._make(self._data.copy(), self._requires_grad)
-        if type(self) is not Tensor:
-            new.__dict__.update(self.__dict__)
+        new.__dict__.update(self.__dict__)
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
@@ -552,6 +564,8 @@ class Tensor:
             self._view_fn = view_fn
         self._base = base
         self._version_counter = source._version_counter
+        if source._requires_grad and not GRAD_STATE["enabled"]:  # NOTE [No-grad views]
+            self._requires_grad = True
         return self
 
 

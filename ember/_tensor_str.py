@@ -12,6 +12,7 @@ The work happens on the NumPy array, in four steps that follow PyTorch's printer
    current one would pass `linewidth`.
 """
 
+import contextlib
 import dataclasses
 import math
 
@@ -60,6 +61,17 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 def get_printoptions() -> dict:
     """The current options, as keyword arguments for set_printoptions."""
     return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Set print options for the duration of a `with` block (matches torch's)."""
+    old_kwargs = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old_kwargs)
 
 
 class _Formatter:

@@ -13,8 +13,9 @@ import os
 import sys
 import warnings
 
-# files whose frames are faces, not callers
-_WRAPPERS = frozenset((os.path.join(os.path.dirname(__file__), "_registry.py"),))
+# files whose frames are faces, not callers (the registry's; autocast's float32_inputs)
+_WRAPPERS = frozenset(os.path.join(os.path.dirname(__file__), name)
+                      for name in ("_registry.py", "_autocast.py"))
 
 
 def warn(message, category=None, stacklevel=1, source=None):
@@ -25,6 +26,21 @@ def warn(message, category=None, stacklevel=1, source=None):
         if frame.f_code.co_filename not in _WRAPPERS:
             remaining -= 1
     warnings.warn(message, category, stacklevel=depth + 1, source=source)
+
+
+_WARNED_ONCE = set()
+
+
+def warn_once(message, category=None, stacklevel=1, *, at_caller=False):
+    """`warn` (or `warn_at_caller`), the first time this message is given in the process only
+    (PyTorch's TORCH_WARN_ONCE: no warnings filter brings it back)."""
+    if message in _WARNED_ONCE:
+        return
+    _WARNED_ONCE.add(message)
+    if at_caller:
+        warn_at_caller(message, category)
+    else:
+        warn(message, category, stacklevel + 1)
 
 
 _EMBER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

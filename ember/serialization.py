@@ -38,6 +38,7 @@ import _codecs
 import _compat_pickle
 import collections
 import contextlib
+import errno
 import io
 import math
 import os
@@ -99,6 +100,11 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=_DEFAULT_PROTOCOL,
     write = write_archive if _use_new_zipfile_serialization else \
         (lambda file, obj, name, protocol: write_legacy(file, obj, protocol))
     if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.fspath(f))
+        if parent and not os.path.isdir(parent):  # (torch's zip writer; open()'s error)
+            if _use_new_zipfile_serialization:
+                raise RuntimeError(f"Parent directory {parent} does not exist.")
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(f))
         _save_to_path(obj, os.fspath(f), pickle_protocol, write)
         return
     if hasattr(f, "seekable") and f.seekable():

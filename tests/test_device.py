@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import ember
+from tests.differential import error_of
 
 
 def test_mps_raises_torchs_missing_backend_error():
@@ -83,3 +84,23 @@ def test_set_default_dtype_refusals_as_torch(value):
     with pytest.raises(TypeError) as raised:
         ember.set_default_dtype(value)
     assert str(raised.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("args", [
+    ("float32",), ("cuda:x",), ("cpu:-1",), ("CPU",), ("cpu0",), ("",), ("cuda:0:1",),
+    ("foo:1",), ("cuda:01",), (" cpu",), ("cpu:",), (":0",), ("cpu", -1), ("cpu", "0"),
+    ("cpu:0", 0), (-1,), (0,), (None,), (1.5,), (None, 0), ("cpu", True)])
+def test_bad_device_arguments_raise_torchs_error(args):
+    """c10's device-string grammar (type[:index], no leading zeros, no spaces), then the
+    known types; an int is an accelerator index; other arguments: the binding's TypeError."""
+    expected = error_of(lambda: torch.device(*args))
+    raised = error_of(lambda: ember.device(*args))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", "xpu"])
+def test_accelerator_device_message_is_torchs(device):
+    """A CPU-only torch's AssertionError, word for word."""
+    for make in (lambda lib: lib.ones(1).to(device), lambda lib: lib.ones(1, device=device)):
+        expected, raised = error_of(lambda: make(torch)), error_of(lambda: make(ember))
+        assert (type(raised), str(raised)) == (type(expected), str(expected))

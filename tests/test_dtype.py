@@ -258,3 +258,19 @@ def test_bfloat16_with_a_complex_scalar_promotes_to_complex64(op, other):
         y = getattr(operator, op)(a, b)
         results.append((str(y.dtype), y.numpy().tolist()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_double_to_16_bit_rounds_through_float32(name):
+    """PyTorch narrows a float64 to float16/bfloat16 through float32 (two roundings, where
+    NumPy rounds once): .to, .type, copy_ and as_tensor give its values bit for bit."""
+    values = np.random.default_rng(1).standard_normal(200000) * 3
+
+    def casts(lib):
+        dtype = getattr(lib, name)
+        source = lib.tensor(values)
+        made = [source.to(dtype), source.type(dtype), lib.as_tensor(values, dtype=dtype),
+                lib.zeros(len(values), dtype=dtype).copy_(source), lib.tensor(values, dtype=dtype)]
+        return [m.float().numpy() for m in made]
+    for e, t in zip(casts(ember), casts(torch)):
+        np.testing.assert_array_equal(e, t)

@@ -112,3 +112,28 @@ def test_the_target_is_served_once_and_to_its_own_thread():
         _in_place.set_target(None)
     assert seen == [None] and first is array and second is None
     assert _in_place.target_for(array) is None and _in_place._ACTIVE[0] == 0
+
+
+def _outcome(fn):
+    try:
+        fn()
+    except RuntimeError as error:
+        return str(error)
+    return "ok"
+
+
+@pytest.mark.parametrize("view", [lambda x: x[:1], lambda x: x.view(4), lambda x: x.t()[0]])
+@pytest.mark.parametrize("base", ["leaf", "non-leaf"])
+def test_view_made_under_no_grad_as_torch(view, base):
+    """NOTE [No-grad views]: a view taken under no_grad of a tensor that requires grad
+    requires grad (it prints so), has no grad_fn, and refuses an in-place op with grad mode
+    on, though one under no_grad is fine."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.ones(2, 2, requires_grad=True)
+        source = x if base == "leaf" else x * 1
+        with lib.no_grad():
+            v = view(source)
+        results.append((v.requires_grad, v.grad_fn, v.is_leaf, repr(v),
+                        _outcome(lambda: v.mul_(2)), _outcome(lambda: v.detach().mul_(2))))
+    assert results[0] == results[1]

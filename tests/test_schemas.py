@@ -107,6 +107,16 @@ def test_refused_as_torch_refuses(label):
         (str(got.value), str(expected.value))
 
 
+def test_refusal_shows_no_chained_exception():
+    """torch's argument TypeError comes from C++: its traceback shows no "During handling of
+    the above exception" (the parser's internal refusal is suppressed)."""
+    for lib in (torch, ember):
+        with pytest.raises(TypeError, match="must be Tensor, not float") as got:
+            lib.special.gammaincc(lib.ones(2), 1.5)
+        assert got.value.__cause__ is None
+        assert got.value.__suppress_context__ or got.value.__context__ is None
+
+
 # label -> call(lib): values torch's parser accepts for the parameter, converted as it converts
 ACCEPTED = {
     "roll shifts 0-d int tensor": lambda lib: lib.roll(_t(lib), lib.tensor(1)),
@@ -279,3 +289,18 @@ def test_numpy_keyword_names(label):
     call = NUMPY_NAMES[label]
     for _ in range(2):
         assert_same_outputs(call(ember), call(torch))
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: x.sum(dim=1.5),
+                                  lambda lib, x: lib.sum(x, dim=1.5),
+                                  lambda lib, x: lib.clamp(x, min=lib.zeros(3), max=1.0)])
+def test_invalid_combination_lists_keywords_as_torch(call):
+    """'got (dim=float, )': torch keeps the last ', ' when only keywords were given."""
+    for lib in (ember, torch):
+        with pytest.raises(TypeError) as info:
+            call(lib, lib.ones(2, 3))
+        first_line = str(info.value).split("\n")[0]
+        if lib is ember:
+            got = first_line
+        else:
+            assert got == first_line

@@ -398,3 +398,15 @@ def test_tensor_subclass_keeps_its_class_and_attributes(tmp_path):
     assert loaded.tolist() == [0.0, 1.0, 2.0]
     again = pickle.loads(pickle.dumps(t))
     assert type(again) is _Tagged and again.meta == {"unit": "m"}
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_save_into_a_missing_directory_raises_torchs_error(legacy, tmp_path):
+    """The zip writer's 'Parent directory ... does not exist.'; the legacy format's open()."""
+    path = str(tmp_path / "missing" / "x.pt")
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as info:
+            lib.save(lib.ones(1), path, _use_new_zipfile_serialization=not legacy)
+        errors.append((info.type, str(info.value)))
+    assert errors[0] == errors[1]

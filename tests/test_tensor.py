@@ -152,3 +152,44 @@ def test_numpy_of_a_tensor_requiring_grad_as_torch(mode):
 def test_detach_in_place_refuses_views_as_torch():
     assert_same_error(lambda lib: lib.ones(4)[:2].detach_())
     assert_same_error(lambda lib: (lib.ones(4, requires_grad=True) * 2)[1:].detach_())
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float32", "float16"),
+                                    ("bfloat16", "float32"), ("float64", "complex64")])
+def test_assigning_grad_of_another_dtype_message(dtypes):
+    """x.grad = g of another dtype: torch's message (C++ type name, then c10's)."""
+    messages = []
+    for lib in (ember, torch):
+        x = lib.ones(2, dtype=getattr(lib, dtypes[0]), requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            x.grad = lib.ones(2, dtype=getattr(lib, dtypes[1]))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_deepcopy_of_a_non_leaf_message():
+    """torch's whole message, with its hint about weight_norm."""
+    expected = error_of(lambda: __import__("copy").deepcopy(torch.ones(2, requires_grad=True) * 2))
+    raised = error_of(lambda: __import__("copy").deepcopy(ember.ones(2, requires_grad=True) * 2))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: np.array(lib.ones(2, requires_grad=True)),
+    lambda lib: np.asarray(lib.ones(2, requires_grad=True) * 2),
+    lambda lib: lib.ones(2, dtype=lib.bfloat16).numpy(),
+    lambda lib: np.array(lib.ones(2, dtype=lib.bfloat16)),
+    lambda lib: lib.ones(2, dtype=lib.float8_e4m3fn).numpy(),
+    lambda lib: lib.from_numpy(np.array(["a"])),
+    lambda lib: lib.from_numpy(np.array([1], dtype=np.longdouble)),
+    lambda lib: lib.tensor(np.array([1, "a"], dtype=object))])
+def test_numpy_conversion_errors_as_torch(call):
+    """np.array(t) is t.numpy(): refused for a tensor requiring grad and for dtypes NumPy
+    lacks (bfloat16, float8); an ndarray torch cannot take names its NumPy scalar type."""
+    expected, raised = error_of(lambda: call(torch)), error_of(lambda: call(ember))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+def test_numpy_array_of_a_tensor_requiring_grad_under_no_grad():
+    with ember.no_grad():
+        assert np.array(ember.ones(2, requires_grad=True)).tolist() == [1.0, 1.0]

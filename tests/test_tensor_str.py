@@ -170,3 +170,27 @@ def test_default_dtype_float64(name):
 def test_format_of_zero_dim_tensor():
     assert f"{ember.tensor(2.5):.2f}" == f"{torch.tensor(2.5):.2f}"
     assert f"{ember.tensor([1.0, 2.0])}" == f"{torch.tensor([1.0, 2.0])}"
+
+
+def test_printoptions_context_manager_restores_the_options():
+    """torch._tensor_str.printoptions(...) sets options for a `with` block only."""
+    texts = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.123456, 2.5, 1e-3])
+        with lib._tensor_str.printoptions(precision=1, sci_mode=True):
+            inside = repr(x)
+        texts.append((inside, repr(x), lib._tensor_str.get_printoptions()))
+    assert texts[0] == texts[1]
+
+
+def test_view_taken_under_no_grad_prints_requires_grad():
+    """`with no_grad(): print(weight[0])` shows requires_grad=True, as in torch (NOTE
+    [No-grad views]); an op's result under no_grad does not."""
+    texts = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        weight = lib.nn.Linear(3, 2).weight
+        with lib.no_grad():
+            texts.append([repr(weight[0]), repr(weight.t()), repr(weight * 1), repr(weight.view(6)),
+                          repr(weight.detach()[0])])
+    assert texts[0] == texts[1]

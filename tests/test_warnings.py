@@ -30,6 +30,8 @@ CASES = {
                                                                  dtype=lib.float32),
     "clip_grad_norm": lambda lib: lib.nn.utils.clip_grad_norm(lib.nn.Linear(2, 2).parameters(),
                                                               1.0),
+    "kl_div mean (under autocast's float32 face)": lambda lib: lib.nn.functional.kl_div(
+        lib.zeros(2, 3), lib.ones(2, 3)),
     "_canonical_mask of mismatched masks": lambda lib: lib.nn.functional._canonical_mask(
         lib.zeros(2, 3, dtype=lib.bool), "key_padding_mask", lib.float32, "attn_mask",
         lib.float32),

@@ -13,6 +13,7 @@ import collections
 import enum
 import math
 
+from ember._backend import quiet, xp
 from ember._warnings import warn as _warn
 from ember.autograd.grad_mode import no_grad
 
@@ -63,7 +64,8 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if self._scale is None:
-            self._scale, self._growth_tracker = self._init_scale, self._init_growth_tracker
+            self._scale = _float32(self._init_scale)
+            self._growth_tracker = self._init_growth_tracker
         if hasattr(outputs, "backward"):
             return outputs * self._scale
         if isinstance(outputs, (list, tuple)):
@@ -119,7 +121,7 @@ class GradScaler:
             return
         self._require_scale("update")
         if new_scale is not None:
-            self._scale = _scale_value(new_scale)
+            self._scale = _float32(_scale_value(new_scale))
         else:
             found = [s["found_inf"] for s in self._per_optimizer_states.values()
                      if s["found_inf"] is not None]
@@ -131,12 +133,12 @@ class GradScaler:
     def _update_scale(self, found_inf):
         """torch's `_amp_update_scale_`: the scale's backoff/growth rule."""
         if found_inf:
-            self._scale *= self._backoff_factor
+            self._scale = _float32(self._scale * self._backoff_factor)
             self._growth_tracker = 0
             return
         successful = self._growth_tracker + 1
         if successful == self._growth_interval:
-            grown = self._scale * self._growth_factor
+            grown = _float32(self._scale * self._growth_factor)
             if math.isfinite(grown):
                 self._scale = grown
             self._growth_tracker = 0
@@ -188,13 +190,20 @@ class GradScaler:
                                "from a disabled instance of GradScaler.")
         self._init_scale = float(state_dict["scale"])
         if self._scale is not None:
-            self._scale = self._init_scale
+            self._scale = _float32(self._init_scale)
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
             self._growth_tracker = self._init_growth_tracker
+
+
+def _float32(value: float) -> float:
+    """value rounded to float32: torch keeps the scale in a float32 tensor, so every new scale
+    is rounded (and one grown past float32's range is inf, so not taken)."""
+    with quiet():
+        return float(xp.float32(value))
 
 
 def _scale_value(new_scale) -> float:

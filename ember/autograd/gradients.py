@@ -1,5 +1,7 @@
 """`backward()` and `grad()`: the user's entry points to the engine, and `Tensor.backward`."""
 
+from collections.abc import Mapping
+
 from ember._backend import get_array_module, xp
 from ember._registry import tensor_method
 from ember._tensor import Tensor
@@ -55,6 +57,20 @@ def _as_tuple(value):
     return tuple(value) if several else (value,)
 
 
+def _inputs_tuple(inputs, caller):
+    """backward's / grad's `inputs` as a tuple: one tensor or GradientEdge, a dict's values (a
+    dict only: torch refuses other mappings) or a sequence; an empty one is refused."""
+    if isinstance(inputs, Mapping):
+        if type(inputs) is not dict:
+            raise TypeError(f"`inputs` argument to `{caller}()` must be a dict, not "
+                            f"{type(inputs).__name__}. Other Mapping types are not supported.")
+        inputs = tuple(inputs.values())
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
+    return inputs
+
+
 def _check_requires_grad(outputs):
     for out in outputs:
         if not out.requires_grad:
@@ -66,6 +82,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of `tensors` into the leaves' .grad (matches `autograd.backward`)."""
     tensors = _as_tuple(tensors)
+    inputs = None if inputs is None else _inputs_tuple(inputs, "backward")
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     _check_requires_grad(tensors)
     if retain_graph is None:
@@ -73,7 +90,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     grads = _make_grads(tensors, grad_tensors)
     check_seed_levels(tensors, grads)
     if inputs is not None:
-        inputs = _as_tuple(inputs)
         captured = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs)
         for tensor, grad in zip(inputs, captured):
             _accumulate_into_leaf(tensor, grad, create_graph)
@@ -88,7 +104,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
     outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    names = tuple(inputs) if type(inputs) is dict else None  # (grads come back keyed alike)
+    inputs = _inputs_tuple(inputs, "grad")
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     _check_requires_grad(outputs)
     for t in inputs:
@@ -115,7 +132,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "in the graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             result[index] = g.detach()
-    return tuple(result)
+    return tuple(result) if names is None else dict(zip(names, result))
 
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph):

@@ -135,7 +135,10 @@ def modified_message(t, version, node) -> str:
             if walker is node:
                 owner, index = node, walker_index
                 break
-        which = f", which is output {index} of {re.sub(r'Backward[0-9]*$', '', owner.name())},"
+        # "Backward0" is dropped, another overload keeps its number: MulBackward0 -> Mul,
+        # LerpBackward1 -> Lerp1 (PyTorch's words)
+        name = re.sub(r"Backward0?(?=[0-9]*$)", "", owner.name())
+        which = f", which is output {index} of {name},"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{type_name(t)} {list(t.shape)}]{which} is at version "

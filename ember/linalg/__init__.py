@@ -5,7 +5,9 @@ linalg_decomp, linalg_lu, linalg_norms, linalg_misc, linalg_eig); this package o
 their `torch.linalg` names and `out=`.
 """
 
+from ember._out_dtypes import OutDtype, castable
 from ember._registry import tensor_arguments, with_out
+from ember.ops._out_rules import copied
 from ember.ops.linalg import matmul
 from ember.ops.linalg_core import LinAlgError
 from ember.ops.linalg_decomp import cholesky_ex, eigh, eigvalsh, svdvals
@@ -41,8 +43,32 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
     return _diagonal(A, offset, dim1, dim2)
 
 
+
+
+# the dtypes each function's out= may have (NOTE [out= dtypes] in ember/_out_dtypes.py): the
+# result's exactly, unless listed here
+_OUT_RULES = {
+    "cond": copied(castable("linalg.cond")), "eig": castable("torch.linalg.eig", "eigenvalues"),
+    "eigvals": castable("torch.linalg.eigvals", "eigenvalues"),
+    "householder_product": castable("torch.linalg.householder_product"),
+    "lstsq": castable("torch.linalg.lstsq", "solution"),
+    "matrix_power": copied(castable("matrix_power")),
+    "matrix_rank": castable("torch.linalg.matrix_rank"), "pinv": castable("linalg.pinv"),
+    "tensorinv": copied(castable("tensorinv")),
+    "tensorsolve": copied(castable("tensorsolve")),
+    "matrix_norm": copied(OutDtype("exact", "linalg.matrix_norm expected out tensor dtype "
+                                            "{result} but got: {out}")),
+    "norm": copied(OutDtype("exact", "linalg.norm expected out tensor dtype {result} but got: "
+                                     "{out}")),
+    "multi_dot": OutDtype("exact", "multi_dot(): expected out tensor to have dtype {result_c} "
+                                   "but got {out_c}"),
+    "solve_triangular": OutDtype("exact", "expected scalar type {result} but found {out}"),
+    "vecdot": OutDtype("exact", "linalg.vecdot: Expected out of dtype{result} but found {out}"),
+    "matmul": OutDtype("exact", "result dtype {out} does not match input dtype {result}"),
+}
 # Every torch.linalg function takes `out=`: the result is copied into it (ember/_registry.py).
 # ...and a non-tensor input raises torch's TypeError (NOTE [Not a tensor is a TypeError]).
 for _name in __all__[1:]:
-    globals()[_name] = tensor_arguments(with_out(globals()[_name]))
+    globals()[_name] = tensor_arguments(with_out(globals()[_name],
+                                                 _OUT_RULES.get(_name, "exact")))
 del _name

@@ -7,6 +7,7 @@ from ember._tensor import Tensor, strided
 from ember.autograd.grad_mode import no_grad
 from ember.nested._nested_tensor import NestedTensor, jagged
 from ember.nested._ops import _named, pack, to_padded
+from ember.nested import _jagged_ops  # noqa: F401 - (registers the jagged layout's ops)
 from ember.nn.modules.transformer import _warn_nested_prototype
 
 __all__ = ["to_padded_tensor", "as_nested_tensor", "nested_tensor", "nested_tensor_from_jagged",

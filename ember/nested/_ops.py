@@ -17,11 +17,14 @@ _UNARY = frozenset(
     "rsqrt square sign floor ceil round trunc erf reciprocal logical_not hardtanh leaky_relu "
     "elu selu celu mish softplus hardswish hardsigmoid relu6 logsigmoid tanhshrink softsign "
     "sgn positive clamp clip nan_to_num float double half bfloat16 detach clone "
-    "relu_ sigmoid_ tanh_ neg_ abs_ exp_ clamp_ dropout alpha_dropout __invert__".split())
+    "relu_ sigmoid_ tanh_ neg_ abs_ exp_ clamp_ dropout alpha_dropout __invert__ isnan isinf "
+    "isfinite clamp_min clamp_max type_as fill_ zero_ sqrt_ log_ floor_ round_ sin_ cos_ "
+    "clamp_min_ clamp_max_ type".split())
 _BINARY = frozenset(
     "add sub mul div true_divide pow maximum minimum eq ne lt le gt ge where atan2 "
     "__rsub__ __rdiv__ __rpow__ __radd__ __rmul__ __rtruediv__ __and__ __or__ __xor__ "
-    "add_ sub_ mul_ div_ logical_and logical_or remainder fmod".split())
+    "add_ sub_ mul_ div_ logical_and logical_or remainder fmod masked_fill lerp pow_ "
+    "copy_ __eq__ __ne__".split())
 _LAST_DIM = frozenset("softmax log_softmax layer_norm linear matmul rms_norm".split())
 # torch's strided (C++) nested tensors have kernels for these only
 _STRIDED = frozenset(
@@ -29,7 +32,13 @@ _STRIDED = frozenset(
     "softsign gelu silu dropout to float double half bfloat16 add sub mul div true_divide "
     "__radd__ __rmul__ gt ge lt le ne softmax linear matmul layer_norm sum mean relu_ tanh_ "
     "neg_ abs_ add_ sub_ mul_ div_ __len__".split())
-_JAGGED_MISSING = frozenset(("hardswish", "logsigmoid"))
+_JAGGED_MISSING = frozenset(("hardswish", "logsigmoid", "abs_"))
+# the aten overload torch's jagged tensors name when they lack the op
+_JAGGED_NAMES = {"var": "var.correction", "std": "std.correction", "norm": "norm.ScalarOpt_dim",
+                 "argsort": "sort.default", "normalize": "norm.ScalarOpt_dim"}
+# the jagged layout's own ops (ember/nested/_jagged_ops.py): name -> fn(nt, func, args, kwargs),
+# which returns None to leave a call to the general dispatch
+_JAGGED_OPS = {}
 _REDUCE_ALL = frozenset(("max", "min", "amax", "amin", "all", "any"))
 # the aten overload torch names when a strided nested tensor lacks the op
 _ATEN_NAMES = {"__rsub__": "rsub.Scalar", "pow": "pow.Tensor_Scalar", "__rpow__": "pow.Scalar",
@@ -40,11 +49,17 @@ _ATEN_NAMES = {"__rsub__": "rsub.Scalar", "pow": "pow.Tensor_Scalar", "__rpow__"
 def dispatch(func, args, kwargs):
     """Run func (an ember function or Tensor method) with nested arguments."""
     name = getattr(func, "__name__", "").removeprefix("tensor_")  # Tensor.to's face: tensor_to
-    nt = next(a for a in list(args) + list(kwargs.values()) if isinstance(a, NestedTensor))
+    nt = next(a for a in _flat(list(args) + list(kwargs.values())) if isinstance(a, NestedTensor))
     if name == "__len__":
         return len(nt)
-    if (nt.layout is strided and name not in _STRIDED) or name in _JAGGED_MISSING:
+    if (nt.layout is strided and name not in _STRIDED) or (
+            nt.layout is jagged and name in _JAGGED_MISSING):
         raise _unsupported(nt, _ATEN_NAMES.get(name, name))
+    if name in _JAGGED_OPS and nt.layout is jagged and args and (
+            args[0] is nt or isinstance(args[0], (list, tuple))):
+        out = _JAGGED_OPS[name](nt, func, args, kwargs)
+        if out is not None:
+            return out
     if name in _REDUCE_ALL and len(args) == 1 and not kwargs:
         return func(nt._nt_values)
     if name in _UNARY and isinstance(args[0], NestedTensor):
@@ -70,7 +85,7 @@ def dispatch(func, args, kwargs):
 def _unsupported(nt, name):
     """torch's error for an op its nested tensors lack."""
     if nt.layout is jagged:
-        return NotImplementedError(f"aten.{name}.default")
+        return NotImplementedError(f"aten.{_JAGGED_NAMES.get(name, name + '.default')}")
     return NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'NestedTensorCPU' backend. This "
         "could be because the operator doesn't exist for this backend, or was omitted during "
@@ -106,9 +121,28 @@ def _binary(nt, func, args, kwargs):
             if nt.layout is strided:
                 raise RuntimeError("Expected both self and other to be nested, but got a nested "
                                    "self and non-nested other")
-            if other.dim() >= nt.dim():
+            if other.dim() >= nt.dim() and not _per_batch(nt, other):
                 raise NotImplementedError(f"aten.{func.__name__}.Tensor")
+    if any(isinstance(a, Tensor) and not isinstance(a, NestedTensor) and a.dim() >= nt.dim()
+           for a in args):  # a dense (B or 1, 1, ...) operand: each component's own row
+        args = tuple(_OPS["rows_of"](nt, a) if _per_batch(nt, a) else a for a in args)
     return _on_values(nt, func, args, kwargs)
+
+
+def _per_batch(nt, other):
+    """Whether a dense operand broadcasts over the components: (B or 1, 1, ...) of nt's
+    dims, nt's ragged dim 1."""
+    return other.dim() == nt.dim() and nt._nt_ridx == 1 and other.shape[1] == 1 and \
+        other.shape[0] in (1, len(nt))
+
+
+def _flat(values):
+    """values, the items of lists and tuples among them in their place (cat's tensors)."""
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            yield from v
+        else:
+            yield v
 
 
 def _mismatch(a, b, name):
@@ -207,6 +241,9 @@ def _softmax(nt, func, args, kwargs):
         return _back(nt, func(rows, d - 1 if nt._nt_ridx == 1 else -1, *args[2:], **extra))
     if d != 1 or rows is None:
         raise _unsupported(nt, func.__name__)
+    if nt.layout is jagged and func.__name__ == "log_softmax":
+        raise RuntimeError("log_softmax(): not supported when reducing along the ragged "
+                           "dimension for NestedTensor")
     padded = to_padded(nt, float("-inf"))
     out = func(padded, 1, *args[2:], **extra)
     batch, longest = int(padded.shape[0]), int(padded.shape[1])
@@ -245,6 +282,8 @@ def _reduce(nt, func, args, kwargs):
     if 1 in dims or rows is None:
         raise _unsupported(nt, name)
     out = func(rows, tuple(d - 1 for d in dims), keepdim)
+    if name == "sum" and nt.layout is jagged and out.grad_fn is not None:  # torch's node
+        out = _named("SumBackwardAutogradNestedTensor1").apply(out, tuple(out.shape))
     values = out.reshape(-1) if nt.layout is strided else out
     sizes = nt._nt_sizes.copy()
     if keepdim:

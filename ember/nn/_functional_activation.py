@@ -10,7 +10,8 @@ import functools
 
 from ember._warnings import warn as _warn
 from ember._backend import xp
-from ember._registry import FUNCTIONS, tensor_method
+from ember._out_dtypes import OutDtype
+from ember._registry import FUNCTIONS, tensor_method, write_out
 from ember._schemas import type_name
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.ops import activation as _act
@@ -72,11 +73,12 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, _act.celu(input, alpha), inplace)
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none", *, out=None) -> Tensor:
     """x·Φ(x), or its tanh approximation (matches `torch.nn.functional.gelu`)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return _act.Gelu.apply(input, approximate)
+    result = _act.Gelu.apply(input, approximate)
+    return result if out is None else write_out(result, out, "gelu", "same")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -112,9 +114,10 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, _act.Hardswish.apply(input), inplace)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0, *, out=None) -> Tensor:
     """log(1 + e^(βx))/β (matches `torch.nn.functional.softplus`)."""
-    return _act.Softplus.apply(input, beta, threshold)
+    result = _act.Softplus.apply(input, beta, threshold)
+    return result if out is None else write_out(result, out, "softplus", "same")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -127,9 +130,15 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - input.tanh()
 
 
-def logsigmoid(input: Tensor) -> Tensor:
+def logsigmoid(input: Tensor, *, out=None) -> Tensor:
     """log σ(x), computed stably (matches `torch.nn.functional.logsigmoid`)."""
-    return _act.LogSigmoid.apply(input)
+    result = _act.LogSigmoid.apply(input)
+    if out is None:
+        return result
+    return write_out(result, out, "log_sigmoid_forward", _LOG_SIGMOID_OUT)
+
+
+_LOG_SIGMOID_OUT = OutDtype("exact", "expected scalar type {result} but found {out}")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -167,14 +176,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     return _maybe_inplace(input, _act.rrelu(input, lower, upper, training), inplace)
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def hardshrink(input: Tensor, lambd: float = 0.5, *, out=None) -> Tensor:
     """x where |x| > λ, else 0 (matches `torch.nn.functional.hardshrink`)."""
-    return _act.hardshrink(input, lambd)
+    result = _act.hardshrink(input, lambd)
+    return result if out is None else write_out(result, out, "hardshrink", "same")
 
 
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def softshrink(input: Tensor, lambd: float = 0.5, *, out=None) -> Tensor:
     """x - λ·sign(x) where |x| > λ, else 0; λ ≥ 0 (matches `torch.nn.functional.softshrink`)."""
-    return _act.softshrink(input, lambd)
+    result = _act.softshrink(input, lambd)
+    return result if out is None else write_out(result, out, "softshrink", "same")
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -213,6 +224,8 @@ def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     """exp(x)/Σexp(x) along dim (matches `torch.nn.functional.softmax`)."""
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
+    if type(dim) is not int or dtype is not None:  # (as torch, the method checks them)
+        return input.softmax(dim, dtype=dtype)
     return _softmax(input, dim, dtype=dtype)
 
 
@@ -228,6 +241,8 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Te
     """log(softmax(x)) along dim, computed stably (matches `torch.nn.functional.log_softmax`)."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
+    if type(dim) is not int or dtype is not None:  # (as torch, the method checks them)
+        return input.log_softmax(dim, dtype=dtype)
     return _log_softmax(input, dim, dtype=dtype)
 
 

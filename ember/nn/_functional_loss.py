@@ -11,6 +11,7 @@ from ember._warnings import warn as _warn
 from ember._autocast import float32_inputs, is_enabled as autocast_enabled
 from ember._dtype import bool as ember_bool
 from ember._backend import get_array_module, xp
+from ember._schemas import type_name
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember.nn._functional_activation import logsigmoid
@@ -300,10 +301,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
-                      "support size.'batchmean' divides only by the batch size, and aligns with "
-                      "the KL div math definition.'mean' will be changed to behave the same as "
-                      "'batchmean' in the next major release.")
+        _warn("reduction: 'mean' divides the total loss by both the batch size and the "
+              "support size.'batchmean' divides only by the batch size, and aligns with "
+              "the KL div math definition.'mean' will be changed to behave the same as "
+              "'batchmean' in the next major release.", stacklevel=2)  # (at kl_div's caller)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -385,7 +386,7 @@ def _check_cosine_embedding(input1, input2, target) -> None:
                                               ("target", target)), 1):
         if not isinstance(value, Tensor):
             raise TypeError(f"cosine_embedding_loss(): argument '{name}' (position {position}) "
-                            f"must be Tensor, not {type(value).__name__}")
+                            f"must be Tensor, not {type_name(value)}")
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:

@@ -14,6 +14,7 @@ from types import FunctionType as _FunctionType
 # underscore names: ember.nn.functional is a public namespace (torch.nn.functional's names only)
 from ember._backend import get_array_module as _get_array_module, xp as _xp
 from ember._registry import FUNCTIONS, tensor_arguments
+from ember._schemas import type_name
 from ember._tensor import Tensor, short_name as _short_name
 from ember.autograd import grad_mode
 from ember.nn._functional_activation import (  # noqa: F401 - re-exported
@@ -87,7 +88,7 @@ def _require_tensor(input, name: str) -> None:
     """torch's C++ dropouts refuse a non-tensor even when they would return it untouched."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+                        f"{type_name(input)}")
 
 
 def _check_scalable(input: Tensor, p: float) -> None:

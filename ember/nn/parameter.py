@@ -21,9 +21,8 @@ class Parameter(Tensor):
             array = xp.empty((0,), dtype=_dtype.get_default_dtype().numpy)
         elif isinstance(data, Tensor):
             array = data._data
-        else:
-            raise TypeError(
-                f"Parameter.__new__() expected a Tensor for data, got {type(data).__name__}")
+        else:  # (torch calls data.detach() on what is not a Tensor)
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         param = cls._make(array)
         if isinstance(data, Tensor):
             # shares memory with `data`, so shares the version
@@ -46,23 +45,30 @@ def _rebuild_parameter(array, requires_grad):
     return Parameter(Tensor._make(array), requires_grad)
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    """`isinstance(t, Buffer)` is True for the tensors `Buffer(...)` marked (torch's)."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer and isinstance(instance, Tensor) and getattr(instance, "_is_buffer",
+                                                                      False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """A Tensor that a Module registers as a buffer when assigned (matches `torch.nn.Buffer`).
 
-    Assigning `module.x = Buffer(t)` registers the plain tensor `t` (the Buffer is only a
-    marker, as in PyTorch), persistent unless `persistent=False`.
+    As in PyTorch, `Buffer(t)` is a plain tensor (t detached, sharing its memory) marked as a
+    buffer: `module.x = Buffer(t)` registers it, persistent unless `persistent=False`.
     """
 
     def __new__(cls, data=None, *, persistent: bool = True):
         if data is None:
             data = Tensor._make(xp.empty((0,), dtype=_dtype.get_default_dtype().numpy))
-        buffer = cls._make(data._data, data._requires_grad)
-        buffer._version_counter = data._version_counter
+        buffer = data.detach().requires_grad_(data.requires_grad)
         buffer.persistent = persistent
+        buffer._is_buffer = True
         return buffer
-
-    def __init__(self, data=None, *, persistent: bool = True):
-        pass
 
 
 class UninitializedTensorMixin:

@@ -37,6 +37,21 @@ def binary(s):
     s.output(0, s.b.node(_BINARY[name], [a, b]))
 
 
+@converts("Rsub", "RsubScalar")
+def reversed_subtraction(s):
+    """torch.rsub: b - alpha·a, b a tensor (Rsub) or a number (RsubScalar: `1 - x`)."""
+    dtype = s.out_dtype()
+    a = s.b.cast(s.input(0), dtype)
+    if s.event.name == "Rsub" or s.array(1) is None:
+        b = s.b.cast(s.input(1), dtype)
+    else:  # (the number, recorded as a constant array)
+        b = s.b.constant(np.asarray(s.array(1), dtype=dtype))
+    alpha = s.arg(2, 1)
+    if alpha != 1:
+        a = s.b.node("Mul", [a, s.b.constant(np.asarray(alpha, dtype=dtype))])
+    s.output(0, s.b.node("Sub", [b, a]))
+
+
 @converts("ScalarMul", "ScalarDiv")
 def reduced_times_scalar(s):
     """A float16/bfloat16 tensor times or over a float32 scalar (NOTE [Reduced-precision tensor

@@ -100,3 +100,71 @@ def sequences_as_lists(data):
     if isinstance(data, (list, tuple)) or other_sequence(data):
         return [sequences_as_lists(data[i]) for i in range(len(data))]
     return data
+
+
+def _is_sequence(data) -> bool:
+    """A nesting level as torch's compute_sizes sees one (a tensor is a leaf there)."""
+    return isinstance(data, (list, tuple)) or isinstance(data, xp.ndarray) and data.ndim > 0
+
+
+def ragged_array(data, dtype, error):
+    """Nested sequences NumPy refused (`error`) as torch.tensor reads them: the shape comes
+    from the first item at each depth; with no elements it is an empty array of that shape,
+    else the first mismatch, depth first, raises torch's error."""
+    sizes, item = [], data
+    while _is_sequence(item):
+        sizes.append(len(item))
+        if not len(item):
+            break
+        item = item[0]
+    if 0 in sizes:  # (torch stores nothing, so never looks at the other items)
+        return xp.empty(tuple(sizes), dtype=dtype.numpy)
+    raise _misfit(data, sizes, dtype, 0) or error
+
+
+def _misfit(data, sizes, dtype, dim):
+    """torch's error for the first item of data (at depth dim) that does not fit sizes."""
+    if dim == len(sizes):
+        if not _is_sequence(data):
+            return None
+        if dtype.is_floating_point or dtype.is_complex:  # (CPython's float(), int() messages)
+            return TypeError(f"must be real number, not {type(data).__name__}")
+        return TypeError(f"'{type(data).__name__}' object cannot be interpreted as an integer")
+    if not _is_sequence(data):
+        return TypeError("not a sequence")
+    if len(data) != sizes[dim]:
+        return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
+                          f"(got {len(data)})")
+    return next(filter(None, (_misfit(item, sizes, dtype, dim + 1) for item in data)), None)
+
+
+def string_error(data, dtype):
+    """torch.tensor's error for data holding strings (None when it holds none): a string given
+    alone is refused; a string first at every depth is a sequence whose shape never ends; any
+    other is refused by the dtype inference or, with a dtype given, by storing it."""
+    if isinstance(data, (str, bytes)):
+        return TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    first = data
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, str) and first and first is not data:
+        return ValueError("too many dimensions 'str'")
+    string = _first_string(data, (str, bytes) if dtype is None else str)  # (bytes: ints)
+    if string is None:
+        return None
+    name = type(string).__name__
+    if dtype is None:
+        return TypeError(f"new(): invalid data type '{name}'")
+    if dtype.is_floating_point or dtype.is_complex:  # (CPython's float(), int() messages)
+        return TypeError(f"must be real number, not {name}")
+    return TypeError(f"'{name}' object cannot be interpreted as an integer")
+
+
+def _first_string(data, kinds):
+    """The first item of type kinds in nested lists/tuples (a prefix of each: cheap)."""
+    if isinstance(data, kinds):
+        return data
+    if isinstance(data, (list, tuple)):
+        found = (_first_string(item, kinds) for item in data[:64])
+        return next(filter(lambda s: s is not None, found), None)
+    return None

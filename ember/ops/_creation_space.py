@@ -361,6 +361,7 @@ def fill_scalar(value, dtype):
 
 
 _PLAIN = (int, float, bool)
+
 _FLOAT_MAX = {_dtype.float32: float(_dtype.finfo(_dtype.float32).max), _dtype.float64: math.inf}
 
 
@@ -378,10 +379,16 @@ def data_array(data, dtype):
     """Python numbers (nested lists) as torch.tensor stores them in a real dtype (torch's
     `store_scalar`): floats cast unchecked (1e300 is inf, silently; half types via float),
     integers checked, with PyTorch's messages; None for the dtypes NumPy's cast serves."""
-    if dtype is _dtype.bool or dtype.is_complex:
+    if dtype.is_complex:
         return None
     with quiet():
         wide = xp.array(data)
+    if wide.dtype.kind == "O":  # (None, a dict, ...: torch's store_scalar refuses them)
+        _check_numbers(wide, dtype)
+    if dtype is _dtype.bool:
+        return None
+    if dtype is _dtype.uint64:
+        return _uint64_array(data, wide)
     if wide.dtype.kind == "c":
         raise TypeError("must be real number, not complex" if dtype.is_floating_point else
                         "'complex' object cannot be interpreted as an integer")
@@ -399,3 +406,37 @@ def data_array(data, dtype):
         with quiet():
             wide = xp.asarray(xp.trunc(wide))  # (a ufunc gives a 0-d array back as a scalar)
     return wide.astype(xp.int64).astype(dtype.numpy)
+
+
+def _uint64_array(data, wide):
+    """Python ints stored as uint64 the way torch does, without an int64 detour: any int in
+    [0, 2**64), bools; anything else is refused with CPython's unsigned-conversion errors
+    (raised as they are: OverflowError, TypeError)."""
+    if isinstance(data, xp.ndarray) or wide.dtype.kind in "ub":
+        return wide.astype(xp.uint64)
+    if wide.dtype.kind == "c":
+        raise TypeError("an integer is required")
+    if wide.dtype.kind == "i":
+        if wide.size and wide.min() < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        return wide.astype(xp.uint64)
+    objects = xp.array(data, dtype=object)  # (NumPy reads [2**63, 1] as float64: item by item)
+    for item in objects.flat:
+        if not isinstance(item, int):
+            raise TypeError("an integer is required")
+        if item < 0 or item >= 2 ** 64:
+            raise OverflowError("can't convert negative int to unsigned" if item < 0 else
+                                "int too big to convert")
+    return objects.astype(xp.uint64)
+
+
+def _check_numbers(objects, dtype) -> None:
+    """torch's TypeError for an item of an object array that is not a number (CPython's
+    float() or int() message, as the dtype is floating or not)."""
+    numbers_ = (numbers.Number, xp.generic)
+    name = next((type(x).__name__ for x in objects.flat if not isinstance(x, numbers_)), None)
+    if name is None:
+        return
+    if dtype.is_floating_point:
+        raise TypeError(f"must be real number, not {name}")
+    raise TypeError(f"'{name}' object cannot be interpreted as an integer")

@@ -90,11 +90,17 @@ def _reads_as_tuple(index: list) -> bool:
         for i in index)
 
 
-def parse_index(shape, index, clip: bool = False):
+def _whole(item: slice, length: int) -> bool:
+    """Whether PyTorch's indexing skips this slice: from 0 (as written), step 1, to the end."""
+    return (item.start in (None, 0) and item.step in (None, 1) and
+            (item.stop is None or item.stop >= length))
+
+
+def parse_index(shape, index, clip: bool = False, read: bool = True):
     """Split `index` into a basic part (a view) and an advanced part (or None), see NOTE, and
     name the views PyTorch takes for the basic part, in order ('Select', 'Slice', 'Unsqueeze',
     or 'Alias' alone). With clip, index arrays out of bounds read position 0 instead (for the
-    region's shape)."""
+    region's shape). A read x[a:b] is a slice even over the whole dim, a write skips it."""
     if type(index) is list and _reads_as_tuple(index):
         _warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
@@ -102,6 +108,8 @@ def parse_index(shape, index, clip: bool = False):
             "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
             "in an error or a different result", UserWarning, stacklevel=3)
         index = tuple(index)
+    # PyTorch skips a slice over a whole dim (no view), except as the whole index of a read
+    bare = read and isinstance(index, slice)
     items = [_component(i) for i in (index if isinstance(index, tuple) else (index,))]
     used = sum(1 if isinstance(i, (int, slice)) else _dims_used(i) if isinstance(i, xp.ndarray)
                else 0 for i in items)
@@ -134,7 +142,7 @@ def parse_index(shape, index, clip: bool = False):
         elif isinstance(item, slice):
             basic.append(item)
             adv.append(slice(None))
-            if item != slice(None) and item != slice(None, None, 1):
+            if bare or not _whole(item, shape[dim]):
                 kinds.append("Slice")
             dim += 1
         elif item.dtype == bool and item.ndim == 0:
@@ -165,6 +173,5 @@ def parse_index(shape, index, clip: bool = False):
             dim += 1
     has_adv = any(isinstance(a, xp.ndarray) for a in adv)
     if not kinds:
-        only_slice = len(items) == 1 and isinstance(items[0], slice)
-        kinds.append("Slice" if only_slice else "Alias")
+        kinds.append("Alias")
     return tuple(basic) + (Ellipsis,), (tuple(adv) if has_adv else None), tuple(kinds)

@@ -1,8 +1,9 @@
 """Helpers shared by the op families: operand promotion and PyTorch's broadcasting errors."""
 
 from ember import _dtype
-from ember._backend import xp
-from ember._tensor import Tensor, wrap_dim
+from ember._backend import get_array_module, quiet, xp
+from ember._tensor import Tensor, type_name, wrap_dim
+from ember.ops._creation_space import fill_scalar
 from ember.ops.conversion import cast
 
 
@@ -121,3 +122,28 @@ C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int
 def c_type(t) -> str:
     """t's dtype as a C++ type name (matmul's messages)."""
     return C_TYPES.get(t.dtype.name, t.dtype.name)
+
+
+def broadcast_shape(a_shape, b_shape) -> tuple:
+    """The shape two shapes broadcast to; PyTorch's error (naming a, then b) if they do not."""
+    try:
+        return xp.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        raise broadcast_error(a_shape, b_shape) from None
+
+
+def assigned_array(value, tensor: Tensor):
+    """The value of `tensor[i] = value` for a value that is not a tensor, as torch's setitem
+    reads it: a Python int, float or complex (or a NumPy integer, float64, complex128) converted
+    with fill_'s checks, except that a float overflows a half type to inf silently."""
+    if not isinstance(value, (int, float, complex, xp.integer)):
+        cls = type(value)
+        name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        raise TypeError(f"can't assign a {name} to a {type_name(tensor)}")
+    if isinstance(value, (int, xp.integer)) and not -2 ** 63 <= int(value) < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    dtype, module = tensor.dtype, get_array_module(tensor._data)
+    if dtype.name in ("float16", "bfloat16") and isinstance(value, float):
+        with quiet():
+            return module.asarray(xp.array(value, dtype=xp.float32).astype(dtype.numpy))
+    return module.asarray(fill_scalar(value, dtype), dtype=dtype.numpy)

@@ -456,7 +456,7 @@ def _outside_band(d, lambd):
     return xp.logical_or(outside, xp.greater(d, lambd), out=outside)
 
 
-@op(method=True)
+@op(method=True, out="same")
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0 (matches `torch.hardshrink`)."""
     return Hardshrink.apply(input, lambd)

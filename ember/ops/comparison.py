@@ -7,6 +7,8 @@ the gradient with a constant mask; PyTorch's conventions at ties and bounds are 
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
+from ember.ops._out_rules import where_out
+from ember._schemas import type_name
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember.autograd._shown_graph import tensor_slots
@@ -86,7 +88,7 @@ logical_or = _compare(xp.logical_or, "logical_or", True, inplace=True)
 logical_xor = _compare(xp.logical_xor, "logical_xor", True, inplace=True)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=True)
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise not, a bool tensor (matches `torch.logical_not`)."""
     return _constant(xp.logical_not(input._data))
@@ -99,18 +101,18 @@ def _bitwise(array_fn, name, operators):
     def fn(input, other):
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}")
+                            f"{type_name(input)}")
         a, b = binary_operands(input, other)
         check_broadcast(a._data.shape, b._data.shape)
-        if a.dtype.is_floating_point:  # NotImplementedError: torch has no such kernel
+        if a.dtype.is_floating_point or a.dtype.is_complex:  # torch has no such kernel
             raise NotImplementedError(
-                f'"{name}_cpu" not implemented for \'{a.dtype.name.capitalize()}\'')
+                f'"{name}_cpu" not implemented for \'{short_name(a.dtype)}\'')
         return _constant(array_fn(a._data, b._data))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name} of integer or bool tensors (matches `torch.{name}`)."
     return op(method=True, inplace=True, operators=operators[:2],
-              inplace_operators=operators[2:])(fn)
+              inplace_operators=operators[2:], out=True)(fn)
 
 
 bitwise_and = _bitwise(xp.bitwise_and, "bitwise_and", ("__and__", "__rand__", "__iand__"))
@@ -136,12 +138,12 @@ for _fn, _name in ((bitwise_and, "__rand__"), (bitwise_or, "__ror__"), (bitwise_
     _reflected_bitwise(_fn, _name)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="same")
 def bitwise_not(input: Tensor) -> Tensor:
     """~input: logical not for bool, two's complement for integers (matches `torch.bitwise_not`)."""
-    if input.dtype.is_floating_point:
+    if input.dtype.is_floating_point or input.dtype.is_complex:
         raise NotImplementedError(
-            f'"bitwise_not_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+            f'"bitwise_not_cpu" not implemented for \'{short_name(input.dtype)}\'')
     return _constant(xp.invert(input._data))
 
 
@@ -149,7 +151,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 def tensor_invert(self) -> Tensor:
     """`~t` (matches torch: a TypeError for floating tensors, where bitwise_not raises
     NotImplementedError)."""
-    if self.dtype.is_floating_point:
+    if self.dtype.is_floating_point or self.dtype.is_complex:
         raise TypeError(
             "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return bitwise_not(self)
@@ -242,7 +244,7 @@ class Where(Op):
         return None, ga, gb
 
 
-@op
+@op(out=where_out)
 def where(condition, input=None, other=None):
     """Choose elements from input where condition holds, else other (matches `torch.where`)."""
     if input is None and other is None:
@@ -253,14 +255,24 @@ def where(condition, input=None, other=None):
         else:
             raise RuntimeError(
                 f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                f"{condition.dtype.name.capitalize()}")
+                f"{short_name(condition.dtype)}")
     a, b = binary_operands(input, other)
     try:
         return Where.apply(condition, a, b)
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensors do not broadcast: condition {list(condition.shape)}, input "
-            f"{list(a.shape)}, other {list(b.shape)}") from None
+        raise _broadcast_error(condition, a, b) from None
+
+
+def _broadcast_error(*operands):
+    """torch's TensorIterator error: the operands' shapes broadcast one after another, the
+    first that does not fit named against the shape so far."""
+    shape = ()
+    for operand in operands:
+        try:
+            shape = xp.broadcast_shapes(shape, operand._data.shape)
+        except ValueError:
+            return broadcast_error(shape, operand._data.shape)
+    return RuntimeError(f"shapes {[list(o.shape) for o in operands]} cannot be broadcast")
 
 
 class Clamp(Op):
@@ -385,7 +397,7 @@ def _routed(gy, mask, ctx, index):
     return sum_to(kept, ctx._input_meta[index][0])
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=True)
 def clamp_min(input, min):
     """max(input, min) elementwise (matches `torch.clamp_min`)."""
     require_tensors("clamp_min", input)
@@ -393,7 +405,7 @@ def clamp_min(input, min):
     return _clamp(input, min, None, ClampMinTensor, ClampMin)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=True)
 def clamp_max(input, max):
     """min(input, max) elementwise (matches `torch.clamp_max`)."""
     require_tensors("clamp_max", input)
@@ -441,7 +453,7 @@ class Maximum(Op):
         return ga, gb, None
 
 
-@op(method=True)
+@op(method=True, out=True)
 def maximum(input, other):
     """Elementwise max (matches `torch.maximum`)."""
     for operand in (input, other):  # (either side: torch refuses a complex other too)
@@ -451,7 +463,7 @@ def maximum(input, other):
     return Maximum.apply(a, b, True)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def minimum(input, other):
     """Elementwise min (matches `torch.minimum`)."""
     for operand in (input, other):  # (either side: torch refuses a complex other too)
@@ -461,7 +473,7 @@ def minimum(input, other):
     return Maximum.apply(a, b, False)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def fmax(input, other):
     """Elementwise max that ignores NaN (matches `torch.fmax`).
 
@@ -478,7 +490,7 @@ def fmax(input, other):
     return where(_constant(keep_a), a, b)
 
 
-@op(method=True)
+@op(method=True, out=True)
 def fmin(input, other):
     """Elementwise min that ignores NaN (matches `torch.fmin`); ties go to input."""
     for operand in (input, other):  # (either side: torch refuses a complex other too)

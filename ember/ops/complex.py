@@ -17,6 +17,7 @@ from ember._warnings import warn as _warn
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op, tensor_method, write_out
+from ember.ops._out_rules import polar_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import check_broadcast
@@ -27,6 +28,10 @@ from ember.ops.comparison import zero_gradient
 # ---- real / imag ----------------------------------------------------------------------------
 class Real(Op):
     """y = Re z (a view);  gz = gy (as a complex tensor)."""
+
+    # PyTorch's real/imag are view_as_real(z).select(-1, k): a SelectBackward0 (after a
+    # ViewAsRealBackward0, which ember folds into this one node)
+    node_name = "SelectBackward0"
 
     @staticmethod
     def forward(ctx, z):
@@ -40,6 +45,8 @@ class Real(Op):
 
 class Imag(Op):
     """y = Im z (a view);  gz = i·gy."""
+
+    node_name = "SelectBackward0"  # (as Real's)
 
     @staticmethod
     def forward(ctx, z):
@@ -116,7 +123,7 @@ class Conj(Op):
         return conj_physical(gy)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="same")
 def conj_physical(input: Tensor) -> Tensor:
     """The complex conjugate in new memory (matches `torch.conj_physical`)."""
     if not input.dtype.is_complex:
@@ -243,9 +250,9 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
     return write_out(result, out)
 
 
-@op(out=True)
+@op(out=polar_out)
 def polar(abs: Tensor, angle: Tensor) -> Tensor:
-    """abs·(cos angle + i sin angle) (matches `torch.polar`); gradients through complex()."""
+    """abs·(cos angle + i sin angle), with broadcasting (matches `torch.polar`)."""
     _check_real_floats(abs, angle)
     if abs.dtype is not angle.dtype:
         raise RuntimeError(
@@ -254,7 +261,31 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:
             "for second argument")
     if abs.dtype is _dtype.float16:  # torch's CPU build has no half kernel for polar
         raise NotImplementedError('"polar_cpu" not implemented for \'Half\'')
-    return complex(abs * angle.cos(), abs * angle.sin())
+    check_broadcast(abs._data.shape, angle._data.shape)
+    return Polar.apply(abs, angle)
+
+
+class Polar(Op):
+    """z = r·(cos θ + i sin θ);  as PyTorch's polar_backward: gr = Re(conj(gz)·sgn z) (so 0
+    where r = 0, and of the opposite sign where r < 0) and gθ = Re(conj(gz)·i·z)."""
+
+    @staticmethod
+    def forward(ctx, r, theta):
+        a, t = r._data, theta._data
+        out = xp.empty(xp.broadcast_shapes(a.shape, t.shape), dtype=r.dtype.to_complex().numpy)
+        out.real, out.imag = a * xp.cos(t), a * xp.sin(t)
+        z = Tensor._make(out)
+        ctx.shapes = (a.shape, t.shape)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, gz):
+        (z,) = ctx.saved_tensors
+        gz = gz.conj()
+        gr = sum_to(real(gz * z.sgn()), ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gt = sum_to(real(gz * (z * 1j)), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return gr, gt
 
 
 # ---- real <-> complex views -----------------------------------------------------------------

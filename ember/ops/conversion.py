@@ -9,6 +9,7 @@ default), or is C-contiguous, or channels-last.
 
 from ember._backend import xp
 from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 from ember import _dtype
 from ember._device import check_device, device
 from ember._registry import op, tensor_method
@@ -17,6 +18,17 @@ from ember._tensor import (Tensor, channels_last, channels_last_3d, contiguous_f
                            memory_format, preserve_format, short_name,
                            type_name)
 from ember.autograd.function import Op
+
+
+def real_part_for(array, dtype):
+    """array, or its real part when a complex array is cast to a real (not bool) dtype, with
+    PyTorch's warning, once per process (TORCH_WARN_ONCE), instead of NumPy's ComplexWarning."""
+    if array.dtype.kind != "c" or xp.dtype(dtype).kind in "cb":
+        return array
+    warn_once("Casting complex values to real discards the imaginary part (Triggered internally "
+              "at /__w/pytorch/pytorch/aten/src/ATen/native/Copy.cpp:307.)", UserWarning,
+              at_caller=True)
+    return array.real
 
 
 def layout_copy(array, fmt=preserve_format, dtype=None):
@@ -28,6 +40,7 @@ def layout_copy(array, fmt=preserve_format, dtype=None):
     """
     # copies through the array's own astype, so an array library's array type is kept
     dtype = array.dtype if dtype is None else dtype
+    array = real_part_for(array, dtype)
     if _dtype.is_float8_cast(array.dtype, dtype):  # PyTorch's rounding (NOTE [float8 casts])
         array = _dtype.cast_array(array, dtype)
     if fmt is None or fmt is preserve_format:

@@ -15,6 +15,7 @@ copies up instead, with their view op's own backward. The node names are PyTorch
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
+from ember.ops._out_rules import pieces_out
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import Op
@@ -93,7 +94,7 @@ def _view_fn(view_op, input: Tensor, *args):
     return out._view_fn or identity
 
 
-@op(out=True)
+@op(out="exact")
 def view_copy(input: Tensor, size) -> Tensor:
     """view, as a new tensor (matches `torch.view_copy`)."""
     if isinstance(size, _dtype.dtype):
@@ -101,25 +102,25 @@ def view_copy(input: Tensor, size) -> Tensor:
     return ViewCopy.apply(input, _view_fn(view, input, size))
 
 
-@op(out=True)
+@op(out="exact")
 def permute_copy(input: Tensor, dims) -> Tensor:
     """permute, as a new tensor (matches `torch.permute_copy`)."""
     return PermuteCopy.apply(input, _view_fn(permute, input, tuple(dims)))
 
 
-@op(out=True)
+@op(out="exact")
 def transpose_copy(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """transpose, as a new tensor (matches `torch.transpose_copy`)."""
     return TransposeCopy.apply(input, _view_fn(transpose, input, dim0, dim1))
 
 
-@op(out=True)
+@op(out="exact")
 def t_copy(input: Tensor) -> Tensor:
     """t, as a new tensor (matches `torch.t_copy`)."""
     return TCopy.apply(input, _view_fn(t, input))
 
 
-@op(out=True)
+@op(out="exact")
 def squeeze_copy(input: Tensor, dim=None) -> Tensor:
     """squeeze, as a new tensor (matches `torch.squeeze_copy`)."""
     node = (SqueezeCopy if dim is None else
@@ -127,13 +128,13 @@ def squeeze_copy(input: Tensor, dim=None) -> Tensor:
     return node.apply(input, _view_fn(squeeze, input, dim))
 
 
-@op(out=True)
+@op(out="exact")
 def unsqueeze_copy(input: Tensor, dim: int) -> Tensor:
     """unsqueeze, as a new tensor (matches `torch.unsqueeze_copy`)."""
     return UnsqueezeCopy.apply(input, _view_fn(unsqueeze, input, dim))
 
 
-@op(out=True)
+@op(out="exact")
 def select_copy(input: Tensor, dim: int, index: int) -> Tensor:
     """select, as a new tensor (matches `torch.select_copy`)."""
     return SelectCopy.apply(input, _view_fn(select, input, dim, index))
@@ -146,20 +147,20 @@ def _slice(input: Tensor, dim: int, start, end, step: int) -> Tensor:
     return input[(slice(None),) * (dim % max(ndim, 1)) + (slice(start, end, step),)]
 
 
-@op(out=True)
+@op(out="exact")
 def slice_copy(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:
     """input[start:end:step] along dim, as a new tensor (matches `torch.slice_copy`)."""
     return SliceCopy.apply(input, _view_fn(_slice, input, dim, start, end, step))
 
 
-@op(out=True)
+@op(out="exact")
 def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """diagonal, as a new tensor (matches `torch.diagonal_copy`)."""
     dims = _diagonal_dims(input._data.ndim, dim1, dim2)
     return DiagonalCopy.apply(input, _diagonal_fn(offset, *dims))
 
 
-@op(out=True)
+@op(out="exact")
 def alias_copy(input: Tensor) -> Tensor:
     """A copy of input (matches `torch.alias_copy`)."""
     return AliasCopy.apply(input, identity)
@@ -182,7 +183,7 @@ class DetachCopy(Op):
 DetachCopy._backward_cls.name = lambda node: "torch::autograd::NotImplemented"
 
 
-@op(out=True)
+@op(out="exact")
 def detach_copy(input: Tensor) -> Tensor:
     """A copy of input; torch records a node whose backward raises (matches
     `torch.detach_copy`)."""
@@ -226,13 +227,13 @@ def _copies(node, input: Tensor, view_fns) -> tuple:
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
-@op(out=True)
+@op(out=pieces_out)
 def unbind_copy(input: Tensor, dim: int = 0):
     """unbind, as new tensors (matches `torch.unbind_copy`)."""
     return _copies(UnbindCopy, input, _view_fn(unbind, input, dim))
 
 
-@op(out=True)
+@op(out=pieces_out)
 def split_copy(input: Tensor, split_size: int, dim: int = 0):
     """split into pieces of split_size, as new tensors (matches `torch.split_copy`)."""
     if not isinstance(split_size, int):
@@ -242,7 +243,7 @@ def split_copy(input: Tensor, split_size: int, dim: int = 0):
     return _copies(SplitCopy, input, _view_fn(split, input, split_size, dim))
 
 
-@op(out=True)
+@op(out=pieces_out)
 def split_with_sizes_copy(input: Tensor, split_sizes, dim: int = 0):
     """split into pieces of the listed sizes, as new tensors (matches
     `torch.split_with_sizes_copy`)."""
@@ -260,7 +261,7 @@ class ExpandCopy(ExpandTo):
         return xp.array(ExpandTo.forward(ctx, x, shape))
 
 
-@op(out=True)
+@op(out="exact")
 def expand_copy(input: Tensor, size, *, implicit: bool = False) -> Tensor:
     """expand, as a new tensor (matches `torch.expand_copy`)."""
     target = expand(Tensor._make(input._data), size)._data.shape
@@ -277,7 +278,7 @@ class UnfoldCopy(Unfold):
         return xp.array(Unfold.forward(ctx, x, dim, size, step))
 
 
-@op(out=True)
+@op(out="exact")
 def unfold_copy(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Tensor.unfold, as a new tensor (matches `torch.unfold_copy`)."""
     unfold(Tensor._make(input._data), dimension, size, step)  # PyTorch's errors
@@ -295,7 +296,7 @@ class AsStridedCopy(AsStrided):
         return xp.array(AsStrided.forward(ctx, x, root_array, size, stride, offset))
 
 
-@op(out=True)
+@op(out="exact")
 def as_strided_copy(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """as_strided, as a new tensor (matches `torch.as_strided_copy`)."""
     root, size, stride, offset = strided_args(input, size, stride, storage_offset)
@@ -331,7 +332,7 @@ class ViewAsComplexCopy(Op):
         return ViewAsRealCopy.apply(gz)
 
 
-@op(out=True)
+@op(out="exact")
 def view_as_real_copy(input: Tensor) -> Tensor:
     """A complex tensor's (re, im) pairs in a trailing dim of 2, as a new tensor (matches
     `torch.view_as_real_copy`)."""
@@ -340,7 +341,7 @@ def view_as_real_copy(input: Tensor) -> Tensor:
     return ViewAsRealCopy.apply(input)
 
 
-@op(out=True)
+@op(out="exact")
 def view_as_complex_copy(input: Tensor) -> Tensor:
     """A (..., 2) real tensor as complex numbers, as a new tensor (matches
     `torch.view_as_complex_copy`; like torch, without autograd)."""

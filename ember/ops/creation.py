@@ -12,14 +12,17 @@ from ember._warnings import warn as _warn
 from ember import _dtype, random
 from ember._backend import get_array_module, quiet, xp
 from ember._device import Size, check_device, size_keyword
-from ember._registry import op, tensor_method, torch_function, write_out
+from ember._registry import op, tensor_method, torch_function
+from ember.ops._out_rules import (arange_out, check_factory_dtype, factory_out,
+                                  set_requires_grad)
 from ember.ops._allocation import check_allocation
-from ember._tensor import Tensor, preserve_format
+from ember._tensor import Tensor, preserve_format, short_name
 from ember.ops._creation_numpy import (_PYTHON_NUMBERS, _plain_numbers, other_sequence,
-                                       sequences_as_lists, shared_writable)
+                                       ragged_array, sequences_as_lists, shared_writable,
+                                       string_error)
 from ember.ops._creation_space import (arange_values, data_array, fill_scalar, linspace_array,
                                        logspace_array, space_args, space_dtype)
-from ember.ops.conversion import in_format, layout_copy, new_layout
+from ember.ops.conversion import in_format, layout_copy, new_layout, real_part_for
 from ember.ops.random_creation import (_float_dtype, check_randperm_dtype, draw_integers,
                                        draw_normal, draw_target, draw_uniform, out_dtype,
                                        resize_out)
@@ -82,7 +85,7 @@ def _to_array(data, dtype, checked=True) -> xp.ndarray:
         source = data._data if isinstance(data, Tensor) else _to_array(data, _dtype.float64)
         return _dtype.cast_array(source, dtype.numpy)
     if isinstance(data, Tensor):
-        return data._data.astype(dtype.numpy)
+        return real_part_for(data._data, dtype.numpy).astype(dtype.numpy)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _tensors_to_lists(data)
     try:
@@ -94,7 +97,7 @@ def _to_array(data, dtype, checked=True) -> xp.ndarray:
                 return xp.array(data, dtype=dtype.numpy)
         return array
     except ValueError as error:
-        raise ValueError(f"expected sequence of equal-length lists: {error}") from None
+        return ragged_array(data, dtype, error)  # (or torch's error)
 
 
 def _flat(data):
@@ -138,8 +141,9 @@ def _tensor(data, dtype, requires_grad, device) -> Tensor:
         plain = _plain_numbers(data)
         if plain is not None:
             return _finish(plain, None, requires_grad, device)
-    if _holds_strings(data):
-        raise TypeError("new(): invalid data type 'str'")
+    error = string_error(data, None if dtype is None else _dtype.to_dtype(dtype))
+    if error is not None:
+        raise error
     if other_sequence(data) or isinstance(data, (list, tuple)) and any(map(other_sequence, data)):
         data = sequences_as_lists(data)  # (a deque, an array.array, ...: torch reads its items)
     checked = dtype is not None  # (a dtype inferred from the data holds it as it is)
@@ -147,17 +151,10 @@ def _tensor(data, dtype, requires_grad, device) -> Tensor:
     try:
         array = _to_array(data, dtype, checked)
     except OverflowError:
+        if dtype is _dtype.uint64:  # (stored unsigned: CPython's own OverflowError)
+            raise
         raise ValueError("Overflow when unpacking long long") from None
     return _finish(array, None, requires_grad, device)
-
-
-def _holds_strings(data) -> bool:
-    """Whether data (a scalar or nested lists/tuples) contains a string, which torch refuses."""
-    if isinstance(data, (str, bytes)):
-        return True
-    if isinstance(data, (list, tuple)):
-        return any(_holds_strings(item) for item in data[:64])  # a prefix: cheap for big data
-    return False
 
 
 @op
@@ -169,7 +166,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, xp.ndarray):
         target = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(
             data.dtype)
-        array = data.astype(target.numpy, copy=False)
+        array = data.astype(target.numpy, copy=False) if not _dtype.is_float8_cast(
+            data.dtype, target.numpy) else _dtype.cast_array(data, target.numpy)
         return Tensor._make(shared_writable(array) if array is data else array)
     return tensor(data, dtype=dtype)
 
@@ -193,21 +191,24 @@ def _filled(fill, size, dtype, requires_grad, device, default=None, module=xp):
                    requires_grad, device)
 
 
-@op(out=True)
+@op(out=factory_out)
 @size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of zeros (matches `torch.zeros`)."""
+    dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    if any(isinstance(s, numbers.Integral) and s < 0 for s in dims):  # (zeros' own message)
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(0, size, dtype, requires_grad, device)
 
 
-@op(out=True)
+@op(out=factory_out)
 @size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of ones (matches `torch.ones`)."""
     return _filled(1, size, dtype, requires_grad, device)
 
 
-@op(out=True)
+@op(out=factory_out)
 @size_keyword
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
@@ -217,7 +218,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
     return result
 
 
-@op(out=True)
+@op(out=factory_out)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False,
          layout=None) -> Tensor:
     """A tensor filled with fill_value; dtype inferred from it (matches `torch.full`)."""
@@ -294,11 +295,15 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if out is not None:
+        check_factory_dtype(dtype, out)
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = out.dtype if out is not None else (
             _dtype.get_default_dtype() if is_float else _dtype.int64)
     dtype = _dtype.to_dtype(dtype)
+    if dtype is _dtype.bool or dtype.is_complex:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{short_name(dtype)}'")
     if not all(math.isfinite(v) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (step > 0 and start > end) or (step < 0 and start < end):
@@ -311,11 +316,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if not (dtype.is_floating_point or dtype.is_complex):  # the values from truncated ones
         start, step = int(start), int(step)
     check_allocation((count,), 8 + dtype.itemsize)  # the exact values, then the cast
-    result = _finish(arange_values(start, step, count, dtype), None, requires_grad, device)
-    return result if out is None else write_out(result, out)
+    if out is None:
+        return _finish(arange_values(start, step, count, dtype), None, requires_grad, device)
+    return arange_out(_finish(arange_values(start, step, count, dtype)), out, requires_grad)
 
 
-@op(out=True)
+@op(out=factory_out)
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """`steps` evenly spaced values from start to end inclusive (matches `torch.linspace`
@@ -326,7 +332,7 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
     return _finish(linspace_array(start, end, steps, dtype), None, requires_grad, device)
 
 
-@op(out=True)
+@op(out=factory_out)
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """base ** (`steps` evenly spaced exponents from start to end) (matches `torch.logspace`:
@@ -337,7 +343,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
     return _finish(logspace_array(start, end, steps, base, dtype), None, requires_grad, device)
 
 
-@op(out=True)
+@op(out=factory_out)
 def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (matches `torch.eye`)."""
     for name, value in (("n", n), ("m", m)):
@@ -412,7 +418,9 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     """Uniform samples in [0, 1) (matches `torch.rand`; `out=` is filled in its dtype)."""
     dtype = _float_dtype(out_dtype(out, dtype, "aten::rand"), "check_uniform_bounds")
     array = draw_uniform(draw_target(out, _shape(size), dtype), 0.0, 1.0, generator)
-    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
+    if out is None:
+        return _finish(array, None, requires_grad, device)
+    return _out_filled(out, array, requires_grad)
 
 
 @op
@@ -424,7 +432,9 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     if math.prod(shape):  # (an empty draw of any dtype is fine: the kernel never runs)
         _float_dtype(dtype, "normal_kernel_cpu")
     array = draw_normal(draw_target(out, shape, dtype), 0.0, 1.0, generator)
-    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
+    if out is None:
+        return _finish(array, None, requires_grad, device)
+    return _out_filled(out, array, requires_grad)
 
 
 def _random_like(draw, input, dtype, requires_grad, device, memory_format):
@@ -465,7 +475,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         low, high = 0, low
     dtype = out_dtype(out, dtype, "aten::randint") or _dtype.int64
     array = draw_integers(draw_target(out, _shape((size,)), dtype), int(low), int(high), generator)
-    return _finish(array, None, requires_grad, device) if out is None else _fill_inplace(out, array)
+    if out is None:
+        return _finish(array, None, requires_grad, device)
+    return _out_filled(out, array, requires_grad)
 
 
 @op
@@ -492,10 +504,16 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
     values = random.randperm(random._generator(generator), n).astype(dtype.numpy)
     if out is None:
         return _finish(values, None, requires_grad, device)
-    return _fill_inplace(resize_out(out, (n,)), values)
+    return _out_filled(resize_out(out, (n,)), values, requires_grad)
 
 
 # ---- in-place fills ---------------------------------------------------------------------
+def _out_filled(out, array, requires_grad):
+    """A random factory's out= filled with array; its requires_grad then set to requires_grad=,
+    as torch's binding does (`rand(3, out=t)` under no_grad leaves t requiring no grad)."""
+    return set_requires_grad(_fill_inplace(out, array), requires_grad)
+
+
 def _fill_inplace(self, array):
     """Write array (broadcast, cast) into self through _inplace_update, so a filled tensor (or
     view) in a graph gets its history rebased."""

@@ -11,6 +11,7 @@ import string
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import copied, tensordot_out
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._bool_products import refuse_bool_tensordot
@@ -265,13 +266,7 @@ def _tensordot_dims(a: Tensor, b: Tensor, dims) -> tuple:
     return list(range(-dims, 0)), list(range(dims))
 
 
-def _free(x: Tensor, dims) -> int:
-    """The number of elements of x over its dims outside `dims`."""
-    kept = {wrap_dim(d, x._data.ndim) for d in dims}
-    return math.prod(s for i, s in enumerate(x._data.shape) if i not in kept)
-
-
-@op(out=True)
+@op(out=copied(tensordot_out))
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the given axes of a with those of b (matches `torch.tensordot`)."""
     dims_a, dims_b = _tensordot_dims(a, b, dims)
@@ -280,29 +275,38 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     na, nb = a._data.ndim, b._data.ndim
-    letters = iter(string.ascii_letters)
-    sub_a = [next(letters) for _ in range(na)]
-    sub_b = [next(letters) for _ in range(nb)]
+    shape_a, shape_b = a._data.shape, b._data.shape
+    csize = 1  # the number of elements contracted
     for da, db in zip(dims_a, dims_b):
         # NOTE [tensordot broadcasts size 1]: PyTorch contracts a size-1 dim with a size-n
-        # dim by summing the size-n side over that dim first.
-        size_a, size_b = a._data.shape[wrap_dim(da, na)], b._data.shape[wrap_dim(db, nb)]
-        if size_a == 1 and size_b != 1:
-            b = b.sum(db, keepdim=True)
-        elif size_b == 1 and size_a != 1:
+        # dim by summing the size-n side over that dim first (a's side when both are 1).
+        size_a, size_b = shape_a[wrap_dim(da, na)], shape_b[wrap_dim(db, nb)]
+        if size_b == 1:
             a = a.sum(da, keepdim=True)
+        elif size_a == 1:
+            b = b.sum(db, keepdim=True)
         elif size_a != size_b:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{size_a} in dim {da} and second has size {size_b} in dim {db}")
-        sub_b[db % nb] = sub_a[da % na]
-    for dims_x, n in ((dims_a, na), (dims_b, nb)):
-        wrapped = [wrap_dim(d, n) for d in dims_x]
+        else:
+            csize *= size_a
+    wrapped_a, wrapped_b = [wrap_dim(d, na) for d in dims_a], [wrap_dim(d, nb) for d in dims_b]
+    for wrapped in (wrapped_a, wrapped_b):
         for d in wrapped:
             if wrapped.count(d) > 1:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    contracted = {sub_a[d % na] for d in dims_a}
-    out_sub = [c for c in sub_a if c not in contracted] + [c for c in sub_b if c not in contracted]
+    free_a = [d for d in range(na) if d not in wrapped_a]
+    free_b = [d for d in range(nb) if d not in wrapped_b]
+    out_shape = [a._data.shape[d] for d in free_a] + [b._data.shape[d] for d in free_b]
+    size1, size2 = math.prod(out_shape[:len(free_a)]), math.prod(out_shape[len(free_a):])
     if a._data.dtype.kind == "b":  # NOTE [No bool matrix products]
-        k = math.prod(a._data.shape[wrap_dim(d, na)] for d in dims_a)
-        refuse_bool_tensordot(a, _free(a, dims_a), _free(b, dims_b), k)
-    return einsum("".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out_sub), a, b)
+        refuse_bool_tensordot(a, size1, size2, csize)
+    # PyTorch's algorithm (so its graph: permute, reshape, mm, view): a full contraction is a
+    # dot of the flattened operands when both are contiguous after the permutation, else a
+    # sum of their product; anything else one matrix product.
+    t1, t2 = a.permute(free_a + wrapped_a), b.permute(wrapped_b + free_b)
+    if size1 != 1 or size2 != 1:
+        return t1.reshape(size1, csize).mm(t2.reshape(csize, size2)).reshape(out_shape)
+    if t1.is_contiguous() and t2.is_contiguous():
+        return t1.flatten().dot(t2.flatten()).reshape(out_shape)
+    return (t1.squeeze() * t2.squeeze()).sum(dtype=t1.dtype).reshape(out_shape)

@@ -13,7 +13,7 @@ from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
-from ember.ops._opmath import is_half, widen
+from ember.ops._opmath import fused_add32, is_half, widen
 from ember.ops._reduced_scalar import ScalarDiv, ScalarMul, opmath_scalar
 from ember.ops._util import alpha_check, as_operand, binary_operands, broadcast_error
 from ember.ops._wirtinger import chain, conj, conj_scalar
@@ -58,6 +58,8 @@ class Add(Op):
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
             if is_half(b._data.dtype):
                 return _scaled_in_float32(xp.add, a._data, b._data, scale)
+            if a._data.dtype == b._data.dtype == xp.float32:
+                return _fused_float32(a._data, b._data, alpha)
             return _in_place.binary(xp.add, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x += y is running)
             return _in_place.binary(xp.add, a._data, b._data)
@@ -85,6 +87,8 @@ class Sub(Op):
             scale = get_array_module(b._data).asarray(alpha, dtype=b._data.dtype)
             if is_half(b._data.dtype):
                 return _scaled_in_float32(xp.subtract, a._data, b._data, scale)
+            if a._data.dtype == b._data.dtype == xp.float32:
+                return _fused_float32(a._data, b._data, -alpha)
             return _in_place.binary(xp.subtract, a._data, b._data * scale)
         if _IN_PLACE_ACTIVE[0]:  # (an x -= y is running)
             return _in_place.binary(xp.subtract, a._data, b._data)
@@ -104,6 +108,13 @@ def _scaled_in_float32(fn, a, b, scale):
     alpha rounded to b's dtype, as PyTorch's vectorized loop has it (its scalar loop, for the
     last few elements of an array, reads alpha unrounded: an ulp apart there, now and then)."""
     return fn(widen(a), widen(b) * widen(scale)).astype(xp.result_type(a, b))
+
+
+def _fused_float32(a, b, alpha):
+    """a + alpha·b for float32 arrays as PyTorch computes it, one fused multiply-add
+    (`fused_add32`), written into a when a is an in-place op's target (x.add_(y, alpha=...))."""
+    fits = b.shape == a.shape and (b is a or not xp.may_share_memory(a, b))
+    return fused_add32(a, b, alpha, out=_in_place.target_for(a) if fits else None)
 
 
 # NOTE [Writing in place]: add_ and sub_ (x += y) write into x (ember/_in_place.py)
@@ -170,7 +181,7 @@ def _check_alpha(dtype, alpha):
 
 
 @op(method=True, inplace=True, aliases=("subtract",), operators=("__sub__",),
-    reflected=("__rsub__",), inplace_operators=("__isub__",), out=True, writes_in_place=True)
+    inplace_operators=("__isub__",), out=True, writes_in_place=True)
 def sub(input, other, *, alpha=1):
     """input - alpha·other (matches `torch.sub`)."""
     a, b = binary_operands(input, other)
@@ -336,7 +347,7 @@ FloorDivideNoDerivative._backward_cls.name = lambda node: "torch::autograd::NotI
 
 
 @op(method=True, inplace=True, operators=("__floordiv__",), reflected=("__rfloordiv__",),
-    inplace_operators=("__ifloordiv__",))
+    inplace_operators=("__ifloordiv__",), out=True)
 def floor_divide(input, other):
     """Division rounded toward -inf (matches `torch.floor_divide`); like PyTorch's, it has no
     derivative (backward raises)."""
@@ -377,7 +388,7 @@ class Remainder(Op):
 
 
 @op(method=True, inplace=True, operators=("__mod__",), reflected=("__rmod__",),
-    inplace_operators=("__imod__",))
+    inplace_operators=("__imod__",), out=True)
 def remainder(input, other):
     """Python-style modulus, sign of the divisor (matches `torch.remainder`)."""
     _require_a_tensor("remainder", input, other)
@@ -423,11 +434,59 @@ def fmod(input, other):
     return apply_binary(Fmod, a, b)
 
 
+class Rsub(Op):
+    """y = b - alpha·a (torch.rsub of two tensors);  ga = -conj(alpha)·gy,  gb = gy."""
+
+    node_name = "RsubBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        return Sub.forward(ctx, b, a, alpha)
+
+    @staticmethod
+    def backward(ctx, gy):
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to(gy * -conj_scalar(ctx.alpha), ctx._input_meta[0][0])
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(gy, ctx._input_meta[1][0])
+        return ga, gb
+
+
+class RsubScalar(Op):
+    """y = s - alpha·a for a number s (rsub.Scalar: `2 - x`, a node with one input);
+    ga = -conj(alpha)·gy."""
+
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, a, s, alpha=1):
+        return Sub.forward(ctx, Tensor._make(s), a, alpha)  # (s: the number as a 0-d array)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * -conj_scalar(ctx.alpha), None
+
+
 @op
 def rsub(input, other, *, alpha=1):
-    """other - alpha·input (matches `torch.rsub`)."""
+    """other - alpha·input (matches `torch.rsub`, and its nodes RsubBackward0 / 1)."""
     _require_tensor_input("rsub", input, other)
-    return sub(other, input, alpha=alpha)
+    recorded = isinstance(input, Tensor) and not unrecorded(
+        input, other if isinstance(other, Tensor) else None)
+    if not recorded or type(other) is bool:  # (sub has the value, and torch's bool errors)
+        return sub(other, input, alpha=alpha)
+    a, b = binary_operands(input, other)
+    _check_alpha(a.dtype, alpha)
+    if isinstance(other, Tensor):
+        return apply_binary(Rsub, a, b, alpha)
+    return RsubScalar.apply(a, b._data, alpha)
+
+
+@tensor_method("__rsub__")
+def tensor_rsub(self, other):
+    """`other - self` for a number other: torch's rsub (node RsubBackward1)."""
+    return rsub(self, other)
 
 
 class Lerp(Op):
@@ -445,6 +504,12 @@ class Lerp(Op):
         gb = sum_to(chain(gy, w), b._data.shape) if ctx.needs_input_grad[1] else None
         gw = sum_to(chain(gy, b - a), w._data.shape) if ctx.needs_input_grad[2] else None
         return ga, gb, gw
+
+
+class LerpTensor(Lerp):
+    """Lerp with a tensor weight: PyTorch's lerp.Tensor overload, whose node is LerpBackward1."""
+
+    node_name = "LerpBackward1"
 
 
 def _lerp(a, b, w):
@@ -484,7 +549,7 @@ def lerp(input, end, weight):
     w = as_operand(weight, a.dtype)
     if is_half(a.dtype) and not isinstance(weight, Tensor):  # PyTorch reads it as a float
         w = Tensor._make(xp.asarray(weight, dtype=xp.float32))
-    return Lerp.apply(a, b, w)
+    return (LerpTensor if isinstance(weight, Tensor) else Lerp).apply(a, b, w)
 
 
 def _check_lerp_dtypes(input, end, weight):

@@ -11,6 +11,8 @@ import math
 from ember import _dtype, _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, torch_function
+from ember._rng.mathfun import fma32_exact, fma64
+from ember.ops._out_rules import heaviside_out, ldexp_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._util import as_operand, binary_operands, broadcast_error
@@ -264,7 +266,8 @@ class Igamma(Op):
         a, x = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
             name = "igammac" if ctx.upper else "igamma"
-            raise RuntimeError(f"the derivative for '{name}: input' is not implemented.")
+            # (derivatives.yaml's not_implemented(...): a NotImplementedError)
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
         density = exp((a - 1) * log(x) - x - a.lgamma())
         gx = sum_to(-gy * density if ctx.upper else gy * density, ctx._input_meta[1][0])
         return None, gx, None
@@ -287,7 +290,7 @@ class Zeta(Op):
     def backward(ctx, gy):
         s, q = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         return None, sum_to(-gy * s * zeta(s + 1, q), ctx._input_meta[1][0])
 
 
@@ -308,8 +311,7 @@ class Addcmul(Op):
         ctx.save_for_backward(t1, t2)
         ctx.value = value
         d, d1, d2 = _wide(a, t1, t2)
-        y = d + xp.asarray(value).astype(d.dtype) * (d1 * d2)
-        return y.astype(a._data.dtype, copy=False)
+        return _addcmul(d, d1, d2, value).astype(a._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -322,6 +324,21 @@ class Addcmul(Op):
         return ga, g1, g2, None
 
 
+def _addcmul(d, d1, d2, value):
+    """PyTorch's CPU addcmul kernel: its `self + value * t1 * t2` is compiled to a fused
+    multiply-add, fma(value·t1, t2, self), for float32/float64 (16-bit floats come widened to
+    float32); other dtypes left to right."""
+    scaled = xp.asarray(value).astype(d.dtype) * d1
+    with quiet():
+        if d.dtype == xp.float32:
+            return fma32_exact(scaled, d2, d)
+        plain = d + scaled * d2
+        if d.dtype == xp.float64:  # (fma64's splits turn an inf into NaN: plain there)
+            fused = fma64(scaled, d2, d)
+            return xp.where(xp.isfinite(fused), fused, plain)
+        return plain
+
+
 class Addcdiv(Op):
     """y = a + v·t1/t2;  ga = gy,  gt1 = gy·conj(v/t2),  gt2 = -gy·conj(v·t1/t2²)."""
 
@@ -330,8 +347,8 @@ class Addcdiv(Op):
         ctx.save_for_backward(t1, t2)
         ctx.value = value
         d, d1, d2 = _wide(a, t1, t2)
-        with quiet():
-            y = d + xp.asarray(value).astype(d.dtype) * (d1 / d2)
+        with quiet():  # PyTorch's kernel: input + (value·t1)/t2, left to right
+            y = d + xp.asarray(value).astype(d.dtype) * d1 / d2
         return y.astype(a._data.dtype, copy=False)
 
     @staticmethod
@@ -358,7 +375,7 @@ class Heaviside(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        raise RuntimeError("the derivative for 'heaviside' is not implemented.")
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
 
 
 class Nextafter(Op):
@@ -426,7 +443,7 @@ def copysign(input, other) -> Tensor:
     return apply_binary(Copysign, *float_operands(input, other, name="copysign"))
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out=ldexp_out)
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input·2^other (matches `torch.ldexp`)."""
     tensor_operands("ldexp", input, other)
@@ -504,7 +521,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     return Addcdiv.apply(*_addc_operands(input, tensor1, tensor2, value))
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out=heaviside_out)
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 where input < 0, 1 where input > 0, values where input = 0 (matches
     `torch.heaviside`); not differentiable."""

@@ -14,6 +14,8 @@ import math
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, write_out
+from ember._out_dtypes import c_type
+from ember.ops._out_rules import extremum_out, logsumexp_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
@@ -234,7 +236,7 @@ def _max_or_min(input, dim, keepdim, other, take_max):
     return (_MaxResult if take_max else _MinResult)(values, indices)
 
 
-@op(method=True, out=True)
+@op(method=True, out=extremum_out)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """max(x): the largest value; max(x, dim): (values, indices); max(x, y): elementwise
     (matches `torch.max`)."""
@@ -248,7 +250,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_or_min(input, dim, keepdim, other, True)
 
 
-@op(method=True, out=True)
+@op(method=True, out=extremum_out)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """min(x), min(x, dim) -> (values, indices), min(x, y) (matches `torch.min`)."""
     if other is not None:
@@ -329,12 +331,6 @@ class Aminmax(Op):
                 + expand_dims(gmax, axes, keepdim, shape) * share_max), None, None
 
 
-# the C++ names PyTorch's out= dtype messages use
-_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "float16": "c10::Half", "bool": "bool"}
-
-
 @op(method=True)
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False, out=None):
     """(min, max) over a dim or all elements (matches `torch.aminmax`)."""
@@ -343,8 +339,7 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False, out=None):
     for o in out or ():
         if o.dtype is not input.dtype:
             raise RuntimeError(f"Expected out tensor to have dtype "
-                               f"{_C_NAMES.get(input.dtype.name, input.dtype.name)}, but got "
-                               f"{_C_NAMES.get(o.dtype.name, o.dtype.name)} instead")
+                               f"{c_type(input.dtype)}, but got {c_type(o.dtype)} instead")
     if dim is None:
         _check_nonempty(input, "aminmax")
     axes = _axes(dim, input._data.ndim)
@@ -377,7 +372,7 @@ def _argextreme(input, dim, keepdim, take_max):
     return Tensor._make(index.astype(xp.int64))
 
 
-@op(method=True)
+@op(method=True, out="exact")
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum (flattened if dim is None) (matches `torch.argmax`)."""
     refuse_complex(input, RuntimeError,
@@ -386,7 +381,7 @@ def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _argextreme(input, dim, keepdim, True)
 
 
-@op(method=True)
+@op(method=True, out="exact")
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first minimum (matches `torch.argmin`)."""
     refuse_complex(input, RuntimeError,
@@ -429,7 +424,7 @@ class Logsumexp(Op):
         return expand_dims(gy, axes, keepdim, shape) * conj(weights), None, None
 
 
-@op(method=True)
+@op(method=True, out=logsumexp_out)
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(Σ exp(input)) over dims, computed stably (matches `torch.logsumexp`)."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

@@ -21,8 +21,9 @@ dual norm and those bins doubled. Bin 0 (and n/2 for even n) count once: their i
 are ignored by the forward, and the gradient there comes out real.
 """
 
-from ember import _dtype
+from ember import _autocast, _dtype
 from ember._backend import quiet, xp
+from ember._out_dtypes import OutDtype
 from ember._registry import with_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
@@ -95,14 +96,28 @@ class R2C(Op):
     def forward(ctx, x, dims, norm, onesided=True):
         ctx.args = (dims, norm, x._data.shape[dims[-1]])
         complex_dtype = x.dtype.to_complex().numpy
-        transform = xp.fft.rfftn if onesided else xp.fft.fftn
-        return transform(x._data, axes=dims, norm=norm).astype(complex_dtype, copy=False)
+        half = xp.fft.rfftn(x._data, axes=dims, norm=norm).astype(complex_dtype, copy=False)
+        return half if onesided else _conjugate_fill(half, dims, x._data.shape[dims[-1]])
 
     @staticmethod
     def backward(ctx, gy):
         dims, norm, n = ctx.args
         full = resize(gy, (dims[-1],), (n,))
         return real(C2C.apply(full, dims, _DUAL[norm], False)), None, None, None
+
+
+def _conjugate_fill(half, dims, n):
+    """The two-sided spectrum of a real signal from its one-sided half, the missing bins the
+    conjugates of their mirrors, X[k] = conj(X[-k]) over all transformed dims (as PyTorch
+    fills them, so the symmetry, and the zero imaginary parts of self-mirrored bins, are
+    exact)."""
+    mirror = half.conj()
+    for axis in dims[:-1]:  # index k -> -k mod size
+        mirror = xp.roll(xp.flip(mirror, axis), 1, axis)
+    last = dims[-1]
+    m = half.shape[last]
+    tail = xp.take(mirror, xp.arange(n - m, 0, -1), axis=last)  # bins m..n-1 mirror n-k
+    return xp.concatenate([half, tail], axis=last)
 
 
 class C2R(Op):
@@ -143,8 +158,11 @@ def _floating(x: Tensor, name: str, require_real=False) -> Tensor:
     """x promoted as torch.fft promotes it: integers and bool to the default float dtype."""
     if require_real and x.dtype.is_complex:
         raise RuntimeError(f"{name} expects a real input tensor, but got {short_name(x.dtype)}")
-    if x.dtype is _dtype.float16:
-        raise RuntimeError("Unsupported dtype Half")
+    if x.dtype in (_dtype.float16, _dtype.bfloat16):
+        if _autocast.is_enabled("cpu"):  # the transforms are on CPU autocast's float32 list
+            return x.float()
+        kind = "Half" if x.dtype is _dtype.float16 else "BFloat16"
+        raise RuntimeError(f"Unsupported dtype {kind}")
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         return x.to(_dtype.get_default_dtype())
     return x
@@ -203,8 +221,12 @@ def _planned(x: Tensor) -> Tensor:
 def _c2c(x, dims, sizes, norm, forward, name):
     x = _floating(x, name)
     norm = _check_norm(norm)
-    if forward and dims and not x.dtype.is_complex:  # a real signal: the two-sided R2C
-        return R2C.apply(_planned(resize(x, dims, sizes)), dims, norm, False)
+    if len(dims) == 1 and not x.dtype.is_complex:
+        # PyTorch's 1-d transform of a real signal is the two-sided R2C (the inverse its
+        # conjugate, scaled as an inverse); n-d ones transform the signal cast to complex
+        x = R2C.apply(_planned(resize(x, dims, sizes)), dims, norm if forward else _DUAL[norm],
+                      False)
+        return x if forward else x.conj()
     return C2C.apply(_planned(resize(to_complex(x), dims, sizes)), dims, norm, forward)
 
 
@@ -231,32 +253,40 @@ def _swap(norm):
     return _DUAL[_check_norm(norm)]
 
 
-@with_out
+def _out_of(kind, name):
+    """with_out, out's dtype refused unless complex / floating, in the words of torch's
+    `name` (NOTE [out= dtypes] in ember/_out_dtypes.py)."""
+    words = "a complex" if kind == "complex" else "a floating point"
+    rule = OutDtype(kind, f"{name} expects {words} output tensor, but got {{out}}")
+    return lambda fn: with_out(fn, rule)
+
+
+@_out_of("complex", "fft")
 def fft(input, n=None, dim=-1, norm=None):
     """1-d discrete Fourier transform (matches `torch.fft.fft`)."""
     return _c2c(input, *_one_dim(input, n, dim), norm, True, "fft")
 
 
-@with_out
+@_out_of("complex", "ifft")
 def ifft(input, n=None, dim=-1, norm=None):
     """1-d inverse discrete Fourier transform (matches `torch.fft.ifft`)."""
     return _c2c(input, *_one_dim(input, n, dim), norm, False, "ifft")
 
 
-@with_out
+@_out_of("complex", "rfft")
 def rfft(input, n=None, dim=-1, norm=None):
     """1-d transform of a real signal, the n//2 + 1 non-negative bins (`torch.fft.rfft`)."""
     return _r2c(input, *_one_dim(input, n, dim), norm, "rfft")
 
 
-@with_out
+@_out_of("floating", "irfft")
 def irfft(input, n=None, dim=-1, norm=None):
     """The real signal of a one-sided spectrum (matches `torch.fft.irfft`)."""
     dims, _ = _one_dim(input, 1 if n is not None else None, dim)  # n: the output length
     return _c2r(input, dims, (n or 0,), norm, "irfft", n is not None)
 
 
-@with_out
+@_out_of("floating", "hfft")
 def hfft(input, n=None, dim=-1, norm=None):
     """The real spectrum of a Hermitian-symmetric signal (matches `torch.fft.hfft`)."""
     dims, _ = _one_dim(input, 1 if n is not None else None, dim)  # n: the output length
@@ -264,26 +294,26 @@ def hfft(input, n=None, dim=-1, norm=None):
                 n is not None)
 
 
-@with_out
+@_out_of("complex", "ihfft")
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of hfft: one-sided, of a real signal (matches `torch.fft.ihfft`)."""
     x = _floating(input, "ihfft", require_real=True)
     return conj(_r2c(x, *_one_dim(x, n, dim), _swap(norm), "ihfft"))
 
 
-@with_out
+@_out_of("complex", "fftn")
 def fftn(input, s=None, dim=None, norm=None):
     """N-d discrete Fourier transform (matches `torch.fft.fftn`)."""
     return _c2c(input, *_dims_and_sizes(input, s, dim), norm, True, "fftn")
 
 
-@with_out
+@_out_of("complex", "fftn")
 def ifftn(input, s=None, dim=None, norm=None):
     """N-d inverse discrete Fourier transform (matches `torch.fft.ifftn`)."""
     return _c2c(input, *_dims_and_sizes(input, s, dim), norm, False, "ifftn")
 
 
-@with_out
+@_out_of("complex", "rfftn")
 def rfftn(input, s=None, dim=None, norm=None):
     """N-d transform of a real signal, one-sided in the last dim (matches `torch.fft.rfftn`)."""
     x = _floating(input, "rfftn", require_real=True)
@@ -299,14 +329,14 @@ def _c2r_sizes(x, s, dim):
     return dims, sizes, s[-1] != -1
 
 
-@with_out
+@_out_of("floating", "irfftn")
 def irfftn(input, s=None, dim=None, norm=None):
     """N-d real signal of a spectrum one-sided in the last dim (matches `torch.fft.irfftn`)."""
     dims, sizes, last_given = _c2r_sizes(input, s, dim)
     return _c2r(input, dims, sizes, norm, "irfftn", last_given)
 
 
-@with_out
+@_out_of("floating", "hfftn")
 def hfftn(input, s=None, dim=None, norm=None):
     """N-d real spectrum of a Hermitian-symmetric signal (matches `torch.fft.hfftn`)."""
     dims, sizes, last_given = _c2r_sizes(input, s, dim)
@@ -314,44 +344,44 @@ def hfftn(input, s=None, dim=None, norm=None):
     return _c2r(x, dims, sizes, _swap(norm), "hfftn", last_given)
 
 
-@with_out
+@_out_of("complex", "ihfftn")
 def ihfftn(input, s=None, dim=None, norm=None):
     """N-d inverse of hfftn, one-sided in the last dim (matches `torch.fft.ihfftn`)."""
     x = _floating(input, "ihfftn", require_real=True)
     return conj(_r2c(x, *_dims_and_sizes(x, s, dim), _swap(norm), "ihfftn"))
 
 
-@with_out
+@_out_of("complex", "fftn")
 def fft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d discrete Fourier transform (matches `torch.fft.fft2`)."""
     return fftn(input, s, dim, norm)
 
 
-@with_out
+@_out_of("complex", "fftn")
 def ifft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d inverse discrete Fourier transform (matches `torch.fft.ifft2`)."""
     return ifftn(input, s, dim, norm)
 
 
-@with_out
+@_out_of("complex", "rfftn")
 def rfft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d transform of a real signal (matches `torch.fft.rfft2`)."""
     return rfftn(input, s, dim, norm)
 
 
-@with_out
+@_out_of("floating", "irfftn")
 def irfft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d inverse of rfft2 (matches `torch.fft.irfft2`)."""
     return irfftn(input, s, dim, norm)
 
 
-@with_out
+@_out_of("floating", "hfftn")
 def hfft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d hfft (matches `torch.fft.hfft2`)."""
     return hfftn(input, s, dim, norm)
 
 
-@with_out
+@_out_of("complex", "ihfftn")
 def ihfft2(input, s=None, dim=(-2, -1), norm=None):
     """2-d inverse of hfft2 (matches `torch.fft.ihfft2`)."""
     return ihfftn(input, s, dim, norm)

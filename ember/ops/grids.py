@@ -8,7 +8,7 @@ backward), so theirs are PyTorch's node names too.
 
 import itertools
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once as _warn_once
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op
@@ -35,8 +35,9 @@ def meshgrid(*tensors, indexing=None) -> tuple:
     (matches `torch.meshgrid`)."""
     tensors = _tensor_list(tensors)
     if indexing is None:
-        _warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+        _warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                   "indexing argument. (Triggered internally at /__w/pytorch/pytorch/aten/src/"
+                   "ATen/native/TensorShape.cpp:4215.)", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(

@@ -9,6 +9,7 @@ import builtins
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import histogram_out
 from ember._tensor import Tensor
 from ember.ops.extrema import _return_type
 from ember.ops.reduction import _axis, _type_word
@@ -70,7 +71,7 @@ def _check_float_input(x: Tensor, name: str):
 
 
 # ---- histc, histogram, histogramdd -------------------------------------------------------------
-@op(method=True, out=True)
+@op(method=True, out=histogram_out)
 def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
     """Counts in `bins` equal bins over [min, max] (the data's range if both are 0); values
     outside are ignored (matches `torch.histc`)."""
@@ -240,7 +241,7 @@ def _histogram_nd(points: Tensor, edges, weight, density: bool):
     return _make(hist), edges
 
 
-@op(method=True, out=True)
+@op(method=True, out=histogram_out)
 def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):
     """(hist, bin_edges): counts (or Σ weight, or a density) in `bins` equal bins over range,
     or in the bins a tensor of edges defines (matches `torch.histogram`); NOTE [histogram's

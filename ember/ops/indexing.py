@@ -20,6 +20,7 @@ each other's backward, so indexing is differentiable any number of times.
 from ember import _backend
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method, torch_function, write_out
+from ember.ops._out_rules import masked_select_out, nonzero_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd._shown_graph import shown_node
@@ -27,10 +28,11 @@ from ember.autograd.function import Op, array_result, unrecorded
 from ember.autograd.gradients import refuse_batched
 from ember.ops._index_parse import _basic_fn, parse_index
 from ember.ops._selection import where_array
-from ember.ops._util import as_operand
+from ember.ops._util import as_operand, assigned_array, broadcast_shape
 from ember.ops.broadcast import expand_to, sum_to
 from ember.ops.comparison import where
-from ember.ops.inplace import RegionPut, RegionTake, RegionZero, copy_slices_name, identity
+from ember.ops.inplace import (RegionPut, RegionTake, RegionZero, copy_, copy_slices_name,
+                               identity)
 
 _state = grad_mode._state
 
@@ -201,7 +203,7 @@ def _parse_for_put(shape, index, value, dtype):
     """parse_index for a write: PyTorch checks the value's shape and dtype against the region
     before the bounds of the index arrays."""
     try:
-        return parse_index(shape, index)
+        return parse_index(shape, index, read=False)
     except IndexError as error:
         if isinstance(value, Tensor):
             try:
@@ -219,22 +221,25 @@ def _parse_for_put(shape, index, value, dtype):
 @tensor_method("__setitem__")
 def setitem(x: Tensor, index, value) -> None:
     """x[index] = value, in place, rewriting x's autograd history (matches PyTorch)."""
+    if not isinstance(value, Tensor):  # (converted first, with fill_'s checks, as torch does)
+        value = Tensor._make(assigned_array(value, x))
     basic, adv, kinds = _parse_for_put(x._data.shape, index, value, x.dtype)
     kind = kinds[-1]
-    mismatch = False
-    if isinstance(value, Tensor):
-        mismatch = adv is not None and value.dtype is not x.dtype
-        if adv is not None and _fills_by_mask(index, value):
-            mismatch = _check_fill(index, x.dtype, value)
-        if not mismatch:
-            value = as_operand(value, x.dtype)
-    else:
-        value = Tensor._make(get_array_module(x._data).asarray(value, dtype=x._data.dtype))
+    mismatch = adv is not None and value.dtype is not x.dtype
+    if adv is not None and _fills_by_mask(index, value):
+        mismatch = _check_fill(index, x.dtype, value)
+    if not mismatch:
+        value = as_operand(value, x.dtype)
     target = x._data[basic]
     target_shape = target[adv].shape if adv is not None else target.shape
     _check_value_shape(target_shape, value._data.shape, adv is not None, value._data.dtype)
     if mismatch:  # checked after the value's shape, as PyTorch does
         raise _dtype_mismatch(x.dtype, value.dtype)
+    if adv is None and kind == "Alias":
+        # no view taken (x[...], x[:], whole-dim slices): PyTorch writes x.copy_(value) itself
+        extra = value._data.ndim - x._data.ndim  # (leading size-1 dims of value dropped)
+        copy_(x, value.reshape(value.shape[extra:]) if extra > 0 else value)
+        return
     recording = _state["enabled"] and (x._requires_grad or value._requires_grad)
     if recording and x.grad_fn is None and x._requires_grad and (adv is None or kind != "Alias"):
         raise RuntimeError(
@@ -448,7 +453,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         value = as_operand(value, input.dtype)
     else:
         _check_fits(value, input._data.dtype)
-    shape = xp.broadcast_shapes(array.shape, input._data.shape)
+    shape = broadcast_shape(array.shape, input._data.shape)  # (torch's masked_fill_: reversed)
     if shape != input._data.shape:
         input = expand_to(input, shape)
     fill = MaskedFillTensor if isinstance(value, Tensor) else MaskedFill
@@ -485,7 +490,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     if out is None:
         return result
     check_out_overlap(out, (input, mask))
-    return write_out(result, out)
+    return write_out(result, out, rule=masked_select_out)
 
 
 def check_out_overlap(out: Tensor, inputs, result_shape=None) -> None:
@@ -525,7 +530,7 @@ def _byte_range(array) -> tuple:
 
 
 
-@op(method=True)
+@op(method=True, out=nonzero_out)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the nonzero entries: an (n, ndim) tensor or one tensor per dim (matches
     `torch.nonzero`)."""

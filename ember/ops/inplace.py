@@ -12,11 +12,13 @@ from ember import _backend, _dtype
 from ember._backend import get_array_module, xp
 from ember._in_place import assert_no_internal_overlap, writable
 from ember._registry import tensor_method
+from ember._schemas import type_name
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember._threads import flat_blocks
 from ember.autograd.function import Op
 from ember.autograd.saved_tensors import SavedOutput
+from ember.ops.conversion import real_part_for
 
 _state = grad_mode._state
 
@@ -126,8 +128,20 @@ for _op in (RegionZero, CopySlices):
 
 
 def check_inplace_view(view: Tensor) -> None:
-    """PyTorch's errors for in-place ops on views of leaves and on multi-output views."""
+    """PyTorch's errors for in-place ops on views of leaves and on multi-output views.
+
+    NOTE [No-grad views]
+    As in PyTorch, a view made in no_grad (or inference) mode of a tensor that requires grad
+    requires grad too, without a grad_fn (`_as_view_of`); an in-place op on it with grad mode
+    on is refused, since whether to record it is ambiguous."""
     base = view._base
+    if view._requires_grad and view.grad_fn is None:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked).")
     if base._requires_grad and base.grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place "
@@ -162,11 +176,11 @@ def rebase_view_history(view: Tensor, result: Tensor) -> None:
 @tensor_method()
 def _check_inplace(self):
     """PyTorch's errors for an in-place write to a leaf that requires grad or to a view of one."""
+    if self._base is not None and _state["enabled"]:
+        check_inplace_view(self)  # view of a leaf, output of split/unbind, no-grad view
     if self._requires_grad and self.grad_fn is None and _state["enabled"]:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
-    if self._base is not None and _state["enabled"]:
-        check_inplace_view(self)  # view of a leaf, output of split/unbind
 
 
 @tensor_method()
@@ -232,7 +246,8 @@ class CopyFrom(Op):
         target = dst._data.dtype
         if _dtype.is_float8_cast(src._data.dtype, target):  # NOTE [float8 casts]
             return xp.broadcast_to(_dtype.cast_array(src._data, target), dst._data.shape)
-        return xp.broadcast_to(src._data.astype(target, copy=False), dst._data.shape)
+        values = real_part_for(src._data, target)  # (a complex src into a real dst: warned)
+        return xp.broadcast_to(values.astype(target, copy=False), dst._data.shape)
 
     @staticmethod
     def backward(ctx, gy):
@@ -268,7 +283,7 @@ def copy_(self, src, non_blocking=False):
             return self._inplace_update(Tensor._make(
                 xp.full(self._data.shape, src, dtype=self._data.dtype)))
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
+                        f"{type_name(src)}")
     shape = self._data.shape
     if len(src._data.shape) > len(shape) or any(
             s not in (1, t) for s, t in zip(reversed(src._data.shape), reversed(shape))):

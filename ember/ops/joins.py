@@ -17,6 +17,7 @@ import operator
 from ember import _dtype
 from ember._backend import xp
 from ember._registry import op, tensor_method, write_out
+from ember.ops._out_rules import cat_out
 from ember._tensor import Tensor, contiguous_format, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
@@ -119,7 +120,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
         return _cat(tensors, dim)
     result = _cat(tensors, dim)
     check_out_overlap(out, tensors, result._data.shape)
-    return write_out(result, out)
+    return write_out(result, out, rule=cat_out)
 
 
 def _cat(tensors, dim: int) -> Tensor:
@@ -175,7 +176,7 @@ class Stack(Op):
         return (None, *(g if need else None for g, need in zip(grads, ctx.needs_input_grad[1:])))
 
 
-@op(out=True)
+@op(out=cat_out)
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors along a new dim (matches `torch.stack`)."""
     _non_empty("stack", tensors)
@@ -253,7 +254,7 @@ def atleast_3d(*tensors):
     return _one_or_tuple(tensors, _at_least_3d)
 
 
-@op(out=True)
+@op(out=cat_out)
 def hstack(tensors) -> Tensor:
     """cat along dim 1 (dim 0 for 1-D tensors) (matches `torch.hstack`)."""
     _non_empty("hstack", tensors)
@@ -261,21 +262,21 @@ def hstack(tensors) -> Tensor:
     return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
 
 
-@op(aliases=("row_stack",), out=True)
+@op(aliases=("row_stack",), out=cat_out)
 def vstack(tensors) -> Tensor:
     """cat along dim 0 of at-least-2-D tensors (matches `torch.vstack`)."""
     _non_empty("vstack", tensors)
     return cat([_at_least_2d(t) for t in tensors], 0)
 
 
-@op(out=True)
+@op(out=cat_out)
 def dstack(tensors) -> Tensor:
     """cat along dim 2 of at-least-3-D tensors (matches `torch.dstack`)."""
     _non_empty("dstack", tensors)
     return cat([_at_least_3d(t) for t in tensors], 2)
 
 
-@op(out=True)
+@op(out=cat_out)
 def column_stack(tensors) -> Tensor:
     """Tensors as columns: 0-d and 1-D ones become (n, 1), then hstack (matches
     `torch.column_stack`)."""

@@ -23,11 +23,18 @@ def tensor_new(cls, *args, **kwargs):
     if len(args) == 1 and isinstance(first, Tensor):
         return Alias.apply(first)._as_view_of(first, _same_array)  # (torch's `alias()`)
     if len(args) == 1 and not isinstance(first, (int, Size)):  # a Size is sizes, as torch
-        if isinstance(first, str) or not hasattr(first, "__len__"):
-            raise TypeError(f"new(): data must be a sequence (got {type(first).__name__})"
-                            if not isinstance(first, str) else "new(): invalid data type 'str'")
+        _check_sequence(first)
         return tensor(first, dtype=_dtype.get_default_dtype())
     return empty(*args)
+
+
+def _check_sequence(data) -> None:
+    """torch's TypeError for legacy-constructor data that is not a sequence (PySequence_Check:
+    a type with __getitem__ that is not a dict; strings are refused as data)."""
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, dict) or not hasattr(type(data), "__getitem__"):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
 
 
 def _legacy_constructor_error(args, kwargs):
@@ -48,6 +55,7 @@ def _legacy_constructor_error(args, kwargs):
 def tensor_legacy_new(self, *args, **kwargs):
     """The legacy constructor `x.new(data)` / `x.new(2, 3)`: a tensor of self's dtype."""
     if len(args) == 1 and not isinstance(args[0], (int, Size)):  # x.new(x.size()): sizes
-        if isinstance(args[0], (tuple, list)) or hasattr(args[0], "__len__"):
-            return tensor(args[0], dtype=self.dtype)
+        if not isinstance(args[0], Tensor):
+            _check_sequence(args[0])
+        return tensor(args[0], dtype=self.dtype)
     return empty(*args, dtype=self.dtype) if args else empty(0, dtype=self.dtype)

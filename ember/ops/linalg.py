@@ -12,10 +12,10 @@ from ember import _dtype
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
+from ember.ops._out_rules import copied, dot_out, mv_out, tensordot_out
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
-from ember.ops._gemm import bmm_product, folds_into_mm
-from ember.ops._gemm import product as _product  # (imported from here by other modules)
+from ember.ops._gemm import bmm_product, folds_into_mm, product as _product  # (re-exported)
 from ember.ops._bool_products import refuse_bool_matmul, refuse_bool_product
 from ember.ops._node_names import vector_matrix_edges
 from ember.ops._product_dtypes import check_addmv_dtypes, check_matmul_dtypes
@@ -257,7 +257,7 @@ class MatBatch(Matmul):
     node_name = "CloneBackward0"
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 @lower_precision
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors (matches `torch.mm`)."""
@@ -267,7 +267,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return Mm.apply(input, mat2)
 
 
-@op(method=True)
+@op(method=True, out=mv_out)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product (matches `torch.mv`)."""
     size_at(input, 0)  # PyTorch reads the result's size first: a 0-d matrix is an IndexError
@@ -282,7 +282,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return Mv.apply(input, vec)
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 @lower_precision
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors (matches `torch.bmm`)."""
@@ -301,7 +301,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Bmm.apply(input, mat2)
 
 
-@op(method=True)
+@op(method=True, out=dot_out)
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors (matches `torch.dot`)."""
     _check_dot(input, tensor)
@@ -309,7 +309,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return Dot.apply(input, tensor)
 
 
-@op(method=True)
+@op(method=True, out=dot_out)
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """Σ conj(input_i)·other_i, the inner product conjugating the first vector (matches
     `torch.vdot`; the same as dot for real vectors)."""
@@ -333,7 +333,7 @@ def _type_word(t: Tensor) -> str:
     return short_name(t.dtype)
 
 
-@op(method=True, out=True)
+@op(method=True, out=dot_out)
 @lower_precision
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules for 1-D and batched operands (matches `torch.matmul`).
@@ -395,7 +395,7 @@ def _check_matmul(a_shape, b_shape):
                        f"{_shape_text(other)})")
 
 
-@op(method=True, aliases=("ger",))
+@op(method=True, aliases=("ger",), out=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two vectors, y_ij = a_i·b_j (matches `torch.outer`)."""
     for name, t in (("self", input), ("vec2", vec2)):
@@ -405,7 +405,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return Outer.apply(a, b)
 
 
-@op(method=True)
+@op(method=True, out=copied(tensordot_out))
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Inner product over the last axis (matches `torch.inner`)."""
     if input._data.ndim == 0 or other._data.ndim == 0:
@@ -526,7 +526,7 @@ def _check_bias(c: Tensor, shape, a: Tensor):
         _same_dtype(c, a)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 @lower_precision
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat1·mat2) (matches `torch.addmm`)."""
@@ -542,7 +542,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat·vec) (matches `torch.addmv`)."""
     if mat._data.ndim != 2 or vec._data.ndim != 1 or input._data.ndim > 1:
@@ -559,7 +559,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return Addmv.apply(input, mat, vec, beta, alpha)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 @lower_precision
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·bmm(batch1, batch2) (matches `torch.baddbmm`)."""

@@ -20,7 +20,10 @@ class LinAlgError(RuntimeError):
     """A matrix is singular or not positive-definite (matches `torch.linalg.LinAlgError`)."""
 
 
-LinAlgError.__module__ = "torch.linalg"
+# torch's class is the C extension's `torch._C._LinAlgError` (exported as torch.linalg.LinAlgError),
+# so `type(e).__name__` and a traceback name it so.
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+LinAlgError.__module__ = "torch._C"
 
 # the named tuples torch.return_types.<name>
 SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"))
@@ -224,20 +227,32 @@ def permutation_array(pivots, m):
 def cholesky_info(a):
     """The LAPACK potrf info of each matrix: the order of the first leading minor that is not
     positive-definite (0 when the matrix is), by an unpivoted Cholesky on the lower triangle."""
+    return cholesky_partial(a)[0]
+
+
+def cholesky_partial(a):
+    """(info, factor) of LAPACK's unblocked, left-looking Cholesky (potf2) on the lower
+    triangle of each matrix. Where it fails at column j (a pivot not > 0, or NaN), the factor
+    is what LAPACK leaves: columns before j factored, the failing pivot updated but not
+    square-rooted, the rest of a's lower triangle untouched."""
     n = a.shape[-1]
     work = xp.tril(a.reshape((math.prod(a.shape[:-2]), n, n))).copy()
     info = xp.zeros(work.shape[0], dtype=xp.int32)
     with quiet():
         for j in range(n):
-            d = work[:, j, j] - xp.sum(work[:, j, :j] ** 2, axis=-1)
-            bad = ~(d > 0)
-            info[(info == 0) & bad] = j + 1
-            root = xp.sqrt(xp.where(bad, 1, d))
-            work[:, j, j] = root
+            active = info == 0
+            row = work[:, j, :j]
+            d = work[:, j, j].real - xp.sum((row * row.conj()).real, axis=-1)
+            bad = active & ~(d > 0)
+            info[bad] = j + 1
+            work[bad, j, j] = d[bad]
+            good = active & ~bad
+            root = xp.sqrt(xp.where(good, d, 1))
+            work[good, j, j] = root[good]
             below = work[:, j + 1:, j] - xp.einsum("bik,bk->bi", work[:, j + 1:, :j],
-                                                     work[:, j, :j])
-            work[:, j + 1:, j] = below / root[:, None]
-    return info.reshape(a.shape[:-2])
+                                                     row.conj())
+            work[good, j + 1:, j] = (below / root[:, None])[good]
+    return info.reshape(a.shape[:-2]), work.reshape(a.shape)
 
 
 def triangular_solve_array(a, b, upper: bool, unitriangular: bool = False):

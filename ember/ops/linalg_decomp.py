@@ -12,13 +12,15 @@ Cholesky and QR take complex input too.
 
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import cholesky_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops.joins import cat
 from ember.ops.linalg import matmul
 from ember.ops.linalg_core import (LinAlgError, CholeskyExResult, EighResult, QRResult,
                                    SVDResult, TopQRResult, TopSVDResult, check_matrix,
-                                   check_gauge, check_square, cholesky_info, diag, diag_embed,
+                                   check_gauge, check_square, cholesky_info,
+                                   cholesky_partial, diag, diag_embed,
                                    herm, int32_tensor, mH, raise_not_pd, svd_arrays)
 from ember.ops.linalg_solve import solve_triangular
 
@@ -35,12 +37,15 @@ class Cholesky(Op):
 
     @staticmethod
     def forward(ctx, A, upper, name):
+        a = xp.swapaxes(A._data, -1, -2) if upper else A._data
         try:
             factor = xp.linalg.cholesky(A._data, upper=upper)
         except _NUMPY_ERROR:
-            a = xp.swapaxes(A._data, -1, -2) if upper else A._data
             raise_not_pd(name, cholesky_info(a))
             raise
+        if xp.isnan(xp.diagonal(factor, 0, -2, -1)).any():
+            # NumPy carries a NaN pivot on; LAPACK's potrf stops there (not positive-definite)
+            raise_not_pd(name, cholesky_info(a))
         factor = Tensor._make(factor)
         ctx.upper = upper
         ctx.save_for_backward(factor)
@@ -66,11 +71,14 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     except LinAlgError:
         if check_errors:
             raise
-    a = xp.swapaxes(A._data, -1, -2) if upper else A._data
-    info = cholesky_info(a)
+    a = xp.swapaxes(A._data, -1, -2).conj() if upper else A._data
+    info, partial = cholesky_partial(a)
     good = xp.where((info == 0)[..., None, None], A._data, get_array_module(a).eye(a.shape[-1]))
     factor = xp.linalg.cholesky(good.astype(a.dtype), upper=upper)
-    factor[info != 0] = xp.nan  # (LAPACK leaves a partial factor there)
+    failed = info != 0  # there LAPACK's partial factor, as PyTorch returns it
+    if upper:  # (+ 0: the conjugate's -0 imaginary parts are +0 in LAPACK's)
+        partial = xp.swapaxes(partial, -1, -2).conj() + 0
+    factor[failed] = partial[failed]
     return CholeskyExResult(Tensor._make(factor), int32_tensor(info))
 
 
@@ -81,7 +89,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return Cholesky.apply(A, upper, "linalg.cholesky")
 
 
-@op(method=True, out=True)
+@op(method=True, out=cholesky_out)
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor, lower unless upper (matches `torch.cholesky`)."""
     shape = input._data.shape
@@ -167,7 +175,7 @@ class RNoGrad(Op):
                            "to differentiate through linalg.qr.")
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def qr(input: Tensor, some: bool = True):
     """(Q, R), reduced unless some=False (matches `torch.qr`)."""
     check_matrix(input, "linalg.qr", complex_ok=True)
@@ -324,7 +332,7 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     return SVD.apply(A, False)[1]
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     """(U, S, V) with input = U·diag(S)·Vᴴ, V not Vᴴ (matches `torch.svd`; without compute_uv,
     U and V are zero matrices)."""

@@ -9,6 +9,7 @@ come from autograd.
 
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import geqrf_out, ormqr_out
 from ember._tensor import Tensor, short_name
 from ember.ops.extrema import _return_type
 from ember.ops.linalg import matmul
@@ -24,7 +25,7 @@ def _check_float(t: Tensor, kernel: str):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{short_name(t.dtype)}\'')
 
 
-@op(method=True, out=True)
+@op(method=True, out=geqrf_out)
 def geqrf(input: Tensor):
     """(a, tau): R above the diagonal of a, the Householder vectors below it and their scales
     tau, as LAPACK's geqrf gives them (matches `torch.geqrf`; not differentiable)."""
@@ -74,7 +75,7 @@ def _check_ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool):
     _check_float(input, "ormqr_cpu")
 
 
-@op(method=True, out=True)
+@op(method=True, out=ormqr_out)
 def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
           transpose: bool = False) -> Tensor:
     """Q·other, Qᴴ·other, other·Q or other·Qᴴ (left / transpose) for the Q of geqrf's

@@ -82,27 +82,56 @@ def _gelsy_array(a, b, rcond):
 
 
 class Lstsq(Op):
-    """X = the driver's least-squares solution of A·X = B;  with P = A⁺ at pinv's default
-    tolerance, whatever the driver and rcond (as PyTorch's backward): gB = Pᴴ·gX and gA is
-    pinv's gradient at gP = gX·Bᴴ (X = P·B at full rank)."""
+    """(X, residuals) of one node, as PyTorch's LinalgLstsqBackward0: X the driver's
+    least-squares solution of A·X = B (B a batch of vectors: X too), residuals the column sums
+    of |A·X − B|² when `with_residuals` (else empty). With P = A⁺ at pinv's default tolerance,
+    whatever the driver and rcond (as PyTorch's backward): gB = Pᴴ·gX and gA is pinv's gradient
+    at gP = gX·Bᴴ (X = P·B at full rank); the residuals add 2·(R·diag(gL))·Xᴴ to gA and
+    −2·R·diag(gL) to gB (R = A·X − B; through X it adds nothing at the optimum, Aᴴ·R = 0)."""
 
     node_name = "LinalgLstsqBackward0"
 
     @staticmethod
-    def forward(ctx, A, B, x):
-        ctx.save_for_backward(A, B)
-        return Tensor._make(x)
+    def forward(ctx, A, B, x, with_residuals, vector):
+        if with_residuals:
+            with quiet():  # a huge A overflows to inf, silently as in PyTorch
+                r = xp.matmul(A._data, x) - (B._data[..., None] if vector else B._data)
+                residuals = xp.sum(r.real ** 2 + r.imag ** 2 if xp.iscomplexobj(r) else r ** 2,
+                                   -2)
+        else:
+            residuals = xp.zeros(0, dtype=x.real.dtype)
+        solution = Tensor._make(x[..., 0] if vector else x)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(A, B, solution)  # the output itself: double backward sees X's graph
+        ctx.vector = vector
+        return solution, Tensor._make(residuals)
 
     @staticmethod
-    def backward(ctx, gx):
-        A, B = ctx.saved_tensors
-        p = Pinv.apply(A, None, None, False)
+    def backward(ctx, gx, gres):
+        A, B, x = ctx.saved_tensors
+        if gres is not None and gres.numel() == 0:
+            gres = None
+        if gx is None and gres is None:
+            return None, None, None, None, None
+        Bm, x = (B[..., None], x[..., None]) if ctx.vector else (B, x)
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = sum_to(_pinv_backward(A, p, matmul(gx, mH(B))), A._data.shape)
-        if ctx.needs_input_grad[1]:
-            gb = sum_to(matmul(mH(p), gx), B._data.shape)
-        return ga, gb, None
+        if gx is not None:
+            gx = gx[..., None] if ctx.vector else gx
+            p = Pinv.apply(A, None, None, False)
+            ga = _pinv_backward(A, p, matmul(gx, mH(Bm))) if ctx.needs_input_grad[0] else None
+            gb = matmul(mH(p), gx) if ctx.needs_input_grad[1] else None
+        if gres is not None:
+            weighted = (matmul(A, x) - Bm) * (2 * gres[..., None, :])
+            if ctx.needs_input_grad[0]:
+                extra = matmul(weighted, mH(x))
+                ga = extra if ga is None else ga + extra
+            if ctx.needs_input_grad[1]:
+                gb = -weighted if gb is None else gb - weighted
+        ga = sum_to(ga, A._data.shape) if ga is not None else None
+        if gb is not None:
+            gb = sum_to(gb, Bm._data.shape)
+            gb = gb[..., 0] if ctx.vector else gb
+        return ga, gb, None, None, None
 
 
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
@@ -117,28 +146,25 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
                            "(gels, gelsy, gelsd, gelss)")
     if A.dtype.name not in ("float32", "float64", "complex64", "complex128"):
         raise RuntimeError("This function doesn't handle types other than float and double")
-    Bm = B[..., None] if vector else B
-    a, b = A._data, Bm._data
+    a, b = A._data, (B._data[..., None] if vector else B._data)
     m, n = a.shape[-2:]
     rcond = float(xp.finfo(a.dtype).eps) * max(m, n) if rcond is None else rcond
     s = svd_arrays(a, compute_uv=False)
     rank = xp.sum(s > rcond * xp.max(s, axis=-1, keepdims=True, initial=0), axis=-1)
     if driver == "gels" and a.size and b.size:
-        x = Lstsq.apply(A, Bm, _gels_array(a, b))
+        x = _gels_array(a, b)
     elif driver == "gelsy" and a.size and b.size and _scipy.has_scipy():
-        solution, rank = _gelsy_array(a, b, rcond)
-        x = Lstsq.apply(A, Bm, solution)
+        x, rank = _gelsy_array(a, b, rcond)
     else:
-        x = Lstsq.apply(A, Bm, xp.matmul(_pinv_array(a, None, rcond, False), b))
+        x = xp.matmul(_pinv_array(a, None, rcond, False), b)
     if b.size == 0:  # PyTorch leaves LAPACK out, and the rank 0
         rank = xp.zeros_like(rank)
+    # LAPACK's residuals: for a tall A of full rank (gelsy reports none); a vector B keeps its
+    # column of them, shape (..., 1), as PyTorch's
+    with_residuals = m > n and (driver == "gels" or driver != "gelsy" and bool(xp.all(rank == n)))
+    x, residuals = Lstsq.apply(A, B, x, with_residuals, vector)
     empty = Tensor._make(xp.zeros(0, dtype=a.real.dtype))
-    residuals = x.reshape(-1)[:0].real  # empty, but part of the graph (PyTorch's requires grad)
-    if m > n and (driver == "gels" or driver != "gelsy" and bool(xp.all(rank == n))):
-        r = matmul(A, x) - Bm
-        residuals = (r.abs() ** 2 if r.dtype.is_complex else r ** 2).sum(-2)
-        residuals = residuals[..., 0] if vector else residuals
-    return LstsqResult(x[..., 0] if vector else x, residuals,
+    return LstsqResult(x, residuals,
                        Tensor._make(rank.astype(xp.int64)) if driver != "gels" else
                        Tensor._make(xp.zeros(0, dtype=xp.int64)),
                        Tensor._make(s) if driver in ("gelsd", "gelss") else empty)

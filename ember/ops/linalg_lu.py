@@ -10,7 +10,8 @@ import importlib
 import math
 
 from ember._backend import get_array_module, xp
-from ember._registry import op, tensor_arguments, tensor_method, torch_function
+from ember._registry import op, tensor_arguments, tensor_method, torch_function, write_out
+from ember._warnings import warn_once
 from ember._tensor import Tensor, short_name
 from ember.autograd.function import Op
 from ember.ops.joins import cat
@@ -130,7 +131,17 @@ def linalg_lu(A: Tensor, *, pivot: bool = True):
 def _lu_with_info(input: Tensor, pivot: bool = True, check_errors: bool = True):
     """(LU, pivots, infos): torch.lu's C-bound part, `torch._lu_with_info` (check_errors is not
     read, as in PyTorch)."""
+    warn_once(_LU_DEPRECATED, UserWarning, stacklevel=3)
     return lu_factor_ex(input, pivot=pivot)
+
+
+_LU_DEPRECATED = (  # (TORCH_WARN_ONCE)
+    "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and "
+    "will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\n"
+    "should be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+    "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+    "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots) (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:2073.)")
 
 
 _checked_lu_with_info = tensor_arguments(_lu_with_info, schema="torch._lu_with_info")
@@ -138,16 +149,23 @@ _checked_lu_with_info = tensor_arguments(_lu_with_info, schema="torch._lu_with_i
 
 @torch_function()
 @tensor_method()
-def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, *, out=None):
     """(LU, pivots[, infos]) (matches `torch.lu`, Python code: it takes the truth of get_infos
     first, a tensor of several values being an error, then parses the rest as
-    `torch._lu_with_info`)."""
+    `torch._lu_with_info`; an out= is resized and filled, as torch's `resize_` and `copy_`)."""
     infos = bool(get_infos)
     lu_data, pivots, info = _checked_lu_with_info(A, pivot=pivot, check_errors=not infos)
-    return (lu_data, pivots, info) if infos else (lu_data, pivots)
+    result = (lu_data, pivots, info) if infos else (lu_data, pivots)
+    if out is None:
+        return result
+    if any(o.requires_grad for o in out):
+        raise RuntimeError("cannot resize variables that require grad")
+    for o, r in zip(out, result):
+        o.resize_(r.shape)  # (silently)
+    return write_out(result, tuple(out), False, "any")
 
 
-@op(out=True)
+@op(out="exact")
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True):
     """(P, L, U) from a packed LU and its pivots (matches `torch.lu_unpack`); as PyTorch, only
@@ -211,9 +229,10 @@ def _check_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor):
 
 @torch_function("lu_solve")
 @tensor_method("lu_solve")
-def _legacy_lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+def _legacy_lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:
     """X with A·X = input from A's LU (matches `torch.lu_solve`)."""
-    return lu_solve(LU_data, LU_pivots, input)
+    result = lu_solve(LU_data, LU_pivots, input)
+    return result if out is None else write_out(result, out, "lu_solve", "exact")
 
 
 # ---- LDLᵀ ------------------------------------------------------------------------------------

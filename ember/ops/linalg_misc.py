@@ -8,11 +8,12 @@ matrix_exp and cross are ops with their own backward; the others are composition
 
 import math
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 from ember import _dtype
 from ember._autocast import float32_inputs, lower_precision
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import addbmm_out
 from ember._schemas import Parser
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
@@ -160,6 +161,11 @@ def _ctype(t: Tensor) -> str:
 @op(out=True)
 def chain_matmul(*matrices) -> Tensor:
     """The product of 2-D matrices (matches `torch.chain_matmul`, deprecated in PyTorch)."""
+    warn_once(  # (TORCH_WARN_ONCE)
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+        "than multiple parameters. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/"
+        "native/LinearAlgebra.cpp:1102.)", UserWarning, stacklevel=2)
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     for t in matrices:
@@ -262,7 +268,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return _cross(input, other, dim, "linalg.cross")
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     """The cross product along dim, by default the first dim of size 3 (matches
     `torch.cross`)."""
@@ -271,10 +277,11 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
         sizes = [d for d, size in enumerate(shape) if size == 3]
         if not sizes:
             raise RuntimeError("no dimension of size 3 in input")
-        _warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
-                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
-                      "default value of dim will change to agree with that of linalg.cross in a "
-                      "future release.", UserWarning, stacklevel=2)
+        warn_once("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                  "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                  "default value of dim will change to agree with that of linalg.cross in a "
+                  "future release. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/"
+                  "native/Cross.cpp:63.)", UserWarning, stacklevel=2)
         dim = sizes[0]
     return _cross(input, other, dim, "linalg.cross")
 
@@ -545,7 +552,7 @@ def _check_addbmm(input: Tensor, batch1: Tensor, batch2: Tensor):
                            f"{list(input._data.shape)}")
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out=addbmm_out)
 @lower_precision
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·Σ_b batch1[b]·batch2[b] (matches `torch.addbmm`)."""

@@ -12,8 +12,9 @@ import math
 
 from ember._warnings import warn as _warn
 from ember._backend import xp
-from ember._dtype import to_dtype
+from ember._dtype import promote_types, to_dtype
 from ember._registry import op, tensor_arguments, tensor_method, torch_function, with_out
+from ember._schemas import type_name
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.ops._util import as_operand
 from ember.ops.extrema import amax, amin
@@ -28,6 +29,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     `torch.linalg.vector_norm`)."""
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got '{ord}'")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):  # (even with a dtype= given)
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {short_name(x.dtype)}")
     x = _with_dtype(x, dtype, "linalg.vector_norm")
     if x.dtype.is_complex:
         x = x.abs()
@@ -35,14 +39,22 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 
 def _with_dtype(x: Tensor, dtype, name: str) -> Tensor:
-    """x cast to dtype= (if given): complex inputs need a complex dtype, real ones a real one."""
+    """x cast to dtype= (if given), with PyTorch's checks: a floating or complex dtype, complex
+    for complex inputs and real for real ones, that x's dtype promotes to (no narrowing)."""
     if dtype is None:
         return x
     dtype = to_dtype(dtype)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got "
+                           f"{short_name(dtype)}")
     if dtype.is_complex != x.dtype.is_complex:
         kind = "complex" if x.dtype.is_complex else "real"
         raise RuntimeError(f"{name}: dtype should be {kind} for {kind} inputs, but got "
                            f"{short_name(dtype)}")
+    if promote_types(x.dtype, dtype) is not dtype:
+        raise RuntimeError(f"{name}: the dtype of the input ({short_name(x.dtype)}) should be "
+                           f"convertible without narrowing to the specified dtype "
+                           f"({short_name(dtype)})")
     return as_operand(x, dtype)
 
 
@@ -60,11 +72,11 @@ def _order_text(ord) -> str:
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """The ord matrix norm over the two dims `dim` (matches `torch.linalg.matrix_norm`)."""
+    if ord not in _MATRIX_ORDS:  # (PyTorch checks the order first)
+        raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
     if A._data.ndim < 2 or A.dtype.name != "float16" or ord in ("nuc", 2, -2):
         # float16 is refused only by the orders that need an SVD, as in PyTorch
         check_matrix(A, "linalg.matrix_norm", complex_ok=True)
-    if ord not in _MATRIX_ORDS:
-        raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
                            f"{' '.join(str(d) for d in dim)}")
@@ -90,21 +102,22 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
 
 
 def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """A vector or matrix norm, chosen by ord and dim (matches `torch.linalg.norm`)."""
-    if dim is not None:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 1:
-            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
-        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
-    if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    ndim = A._data.ndim
-    if ndim not in (1, 2):
+    """A vector or matrix norm, chosen by ord and dim (matches `torch.linalg.norm`): a string
+    ord is a matrix norm (over dims (0, 1) by default); a number is a matrix norm over two dims
+    (a 2-D input's by default), else a vector norm; None is the vector 2-norm over dim."""
+    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if dims is not None:
+        if len(dims) not in (1, 2):
+            raise RuntimeError("linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                               f"Got {list(dims)}")
+    elif ord is not None and A._data.ndim not in (1, 2):
         raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be "
-                           f"1D or 2D. Got {ndim}D.")
-    if ndim == 1:
-        return vector_norm(A, ord, None, keepdim, dtype=dtype)
-    return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+                           f"1D or 2D. Got {A._data.ndim}D.")
+    if isinstance(ord, str):
+        return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
+    if ord is not None and (len(dims) == 2 if dims is not None else A._data.ndim == 2):
+        return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
 # NOTE [torch.norm is Python code]
@@ -124,7 +137,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     [torch.norm is Python code])."""
     if not isinstance(input, Tensor):  # torch trips over it (AttributeError); ember refuses
         raise TypeError(f"norm(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+                        f"{type_name(input)}")
     dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
@@ -143,7 +156,7 @@ def _torch_vector_norm(input, ord, dims, keepdim, dtype) -> Tensor:
     return _checked_vector_norm(input, ord, dims, keepdim, dtype=dtype)
 
 
-torch_function()(with_out(norm))  # with `out=`, as torch.norm
+torch_function()(with_out(norm, "exact"))  # with `out=`, as torch.norm
 
 
 def cond(A: Tensor, p=None) -> Tensor:
@@ -200,9 +213,11 @@ def _deprecated(name: str, instead: str):
     if name in _WARNED:
         return
     _WARNED.add(name)
-    _warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will "
-                  f"be removed in a future PyTorch release. Please use `{instead}` instead",
-                  UserWarning, stacklevel=3)
+    line = {"frobenius_norm": 3175, "nuclear_norm": 3229}[name]
+    _warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will be "
+          f"removed in a future PyTorch release. Please use `{instead}` instead (Triggered "
+          f"internally at /__w/pytorch/pytorch/aten/src/ATen/native/LinearAlgebra.cpp:{line}.)",
+          UserWarning, stacklevel=3)
 
 
 @op(out=True)

@@ -12,6 +12,8 @@ import math
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
+from ember._warnings import warn_once
+from ember.ops._out_rules import cholesky_inverse_out, cholesky_solve_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops.broadcast import sum_to
@@ -39,7 +41,8 @@ class Det(Op):
 
     @staticmethod
     def forward(ctx, A):
-        y = Tensor._make(xp.asarray(xp.linalg.det(A._data)))
+        with quiet():  # (an inf entry: NumPy warns of the nan, PyTorch gives it silently)
+            y = Tensor._make(xp.asarray(xp.linalg.det(A._data)))
         ctx.save_for_backward(A, y)
         return y
 
@@ -315,11 +318,20 @@ def _common_float(A: Tensor, B: Tensor):
     return A.to(dtype), B.to(dtype)
 
 
-@op(method=True, out=True)
+_TRIANGULAR_SOLVE_DEPRECATED = (  # (TORCH_WARN_ONCE)
+    "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be "
+    "removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its arguments "
+    "reversed and does not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
+    "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, B). (Triggered "
+    "internally at /__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:2273.)")
+
+
+@op(method=True, out="exact")
 def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False):
     """(X, A.clone()) with op(A)·X = input, op = transpose or identity (matches
     `torch.triangular_solve`)."""
+    warn_once(_TRIANGULAR_SOLVE_DEPRECATED, UserWarning, stacklevel=2)
     for name, t in (("b", input), ("A", A)):
         if t._data.ndim < 2:
             raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 "
@@ -362,7 +374,7 @@ class CholeskySolve(Op):
         return sum_to(gb, b_shape) if ctx.needs_input_grad[0] else None, gl, None
 
 
-@op(method=True, out=True)
+@op(method=True, out=cholesky_solve_out)
 def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
     """X with A·X = input, A = L·Lᵀ given its Cholesky factor (matches `torch.cholesky_solve`)."""
     for t in (input, input2):
@@ -402,7 +414,7 @@ class CholeskyInverse(Op):
         return (-matmul(L, common) if ctx.upper else -matmul(common, L)), None
 
 
-@op(method=True, out=True)
+@op(method=True, out=cholesky_inverse_out)
 def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     """(L·Lᵀ)⁻¹ from the Cholesky factor L (matches `torch.cholesky_inverse`)."""
     check_square(input, "cholesky_inverse", "A", complex_ok=True)

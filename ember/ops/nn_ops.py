@@ -16,6 +16,7 @@ import math
 from ember._autocast import lower_precision
 from ember._backend import get_array_module, scatter_add, xp
 from ember._dtype import _category, bool as bool_
+from ember._registry import write_out
 from ember._tensor import Tensor, short_name
 from ember.autograd import grad_mode
 from ember._autocast import ACTIVE as autocast_active
@@ -133,8 +134,10 @@ class LinearNoBias(Linear):
 
 
 @lower_precision
-def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias=None, *, out=None) -> Tensor:
     """y = input·weightᵀ + bias (matches `torch.nn.functional.linear`)."""
+    if out is not None:
+        return write_out(linear(input, weight, bias), out, "linear", "exact")
     if weight.ndim == 2 and input.ndim and input.shape[-1] == weight.shape[1] and \
             input.dtype is weight.dtype and input.dtype is not bool_:
         if bias is None:

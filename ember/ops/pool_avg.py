@@ -11,7 +11,7 @@ import math
 
 from ember._autocast import float32_inputs
 from ember._backend import get_array_module, xp
-from ember._registry import op
+from ember._registry import op, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._opmath import is_half, opmath_dtype
@@ -145,18 +145,20 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None) -> Tensor:
+               count_include_pad=True, divisor_override=None, *, out=None) -> Tensor:
     """Mean over sliding windows of (N, C, H, W) (matches `torch.nn.functional.avg_pool2d`)."""
-    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override)
+    result = _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+    return result if out is None else write_out(result, out, "avg_pool2d", "exact")
 
 
 @float32_inputs  # on torch's CPU autocast float32 list
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None) -> Tensor:
+               count_include_pad=True, divisor_override=None, *, out=None) -> Tensor:
     """Mean over sliding windows of (N, C, D, H, W) (matches `F.avg_pool3d`)."""
-    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override)
+    result = _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+    return result if out is None else write_out(result, out, "avg_pool3d", "exact")
 
 
 # ---- power-average pooling ------------------------------------------------------------------

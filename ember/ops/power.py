@@ -5,6 +5,7 @@ ember/ops/_powers.py as PyTorch's CPU kernels compute them."""
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
+from ember.ops._out_rules import float_power_out
 from ember._tensor import Tensor, short_name
 from ember.autograd._shown_graph import tensor_slots
 from ember.autograd.function import Op, array_result
@@ -104,7 +105,7 @@ def masked_zero(value: Tensor, mask: Tensor) -> Tensor:
 
 
 @op(method=True, inplace=True, operators=("__pow__",), reflected=("__rpow__",),
-    inplace_operators=("__ipow__",))
+    inplace_operators=("__ipow__",), out=True)
 def pow(input, exponent):
     """input ** exponent (matches `torch.pow`)."""
     _require_a_tensor("pow", input, exponent)
@@ -125,7 +126,7 @@ def pow(input, exponent):
     return apply_binary(Pow, a, b)
 
 
-@op(method=True, out=True)
+@op(method=True, out=float_power_out)
 def float_power(input, exponent):
     """input ** exponent in float64, or complex128 if either is complex (matches
     `torch.float_power`)."""

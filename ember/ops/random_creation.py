@@ -304,11 +304,11 @@ def draw_target(out, shape, dtype):
 def check_out_grad(name, out, *tensors):
     """torch's refusal of `out=` while gradients are recorded and out or an argument requires
     grad (before anything is drawn); randn's out= is refused by its resize_."""
+    if out is not None and out.requires_grad and name == "aten::randn":
+        raise RuntimeError("cannot resize variables that require grad")  # (with grad off too)
     if out is None or not grad_mode.is_grad_enabled():
         return
     if any(isinstance(t, Tensor) and t.requires_grad for t in (out, *tensors)):
-        if name == "aten::randn":
-            raise RuntimeError("cannot resize variables that require grad")
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
 

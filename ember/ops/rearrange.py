@@ -134,7 +134,7 @@ class Triu(Op):
         return Triu.apply(gy, ctx.diagonal), None
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="exact")
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (matches `torch.tril`)."""
     if input._data.ndim < 2:
@@ -142,7 +142,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return Tril.apply(input, diagonal)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="exact")
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (matches `torch.triu`)."""
     if input._data.ndim < 2:

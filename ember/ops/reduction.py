@@ -18,6 +18,8 @@ from ember._warnings import warn as _warn
 from ember import _dtype
 from ember._backend import quiet, xp
 from ember._registry import op
+from ember.ops._out_rules import (boolean_out, in_out_dtype, mean_out, nanmean_out, nansum_out,
+                                   var_out)
 from ember._tensor import short_name, Tensor, wrap_dim
 from ember.autograd.function import Op, array_result, unrecorded
 from ember.ops._running_sums import cumsum_array
@@ -113,7 +115,7 @@ class RevCumsum(Op):
 
 
 # ---- sum, mean, prod -------------------------------------------------------------------------
-@op(method=True)
+@op(method=True, out=in_out_dtype)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over `dim` (all elements if None); ints and bools give int64 (matches `torch.sum`)."""
     if dim is None and not keepdim and dtype is None and input._data.dtype.kind in "fc":
@@ -143,7 +145,7 @@ class Nansum(Op):
         return g * _constant(ctx.valid.astype(g._data.dtype)), None, None, None
 
 
-@op(method=True)
+@op(method=True, out=nansum_out)
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero (matches `torch.nansum`); PyTorch has no complex kernel."""
     if input.dtype.is_complex:
@@ -184,7 +186,7 @@ class MeanAll(Mean):
     reduces_all = True
 
 
-@op(method=True)
+@op(method=True, out=mean_out)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over `dim`; integer inputs need dtype= (matches `torch.mean`)."""
     if dtype is not None:
@@ -197,7 +199,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return (MeanAll if dim is None and not keepdim else Mean).apply(input, axes, keepdim)
 
 
-@op(method=True)
+@op(method=True, out=nanmean_out)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean of the non-NaN elements (matches `torch.nanmean`)."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -259,7 +261,7 @@ class ProdAll(Prod):
     node_name = "ProdBackward0"
 
 
-@op(method=True)
+@op(method=True, out=in_out_dtype)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over `dim` (all elements if None) (matches `torch.prod`)."""
     out_dtype = _accumulate_dtype(input, dtype)
@@ -442,19 +444,20 @@ def _var_or_std(node, name, input, dim, unbiased, keepdim, correction):
     dim, correction = _var_args(dim, unbiased, correction)
     axes = _axes(dim, input._data.ndim)
     if _count(input._data.shape, axes) - correction <= 0:
-        _warn(f"{name.split('_')[0]}(): degrees of freedom is <= 0. Correction should be "
-                      "strictly less than the reduction factor (input numel divided by output "
-                      "numel).", UserWarning, stacklevel=3)
+        _warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+              "the reduction factor (input numel divided by output numel). (Triggered "
+              "internally at /__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)",
+              UserWarning, stacklevel=3)
     return node.apply(input, axes, correction, keepdim)
 
 
-@op(method=True)
+@op(method=True, out=var_out)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Variance with Bessel's correction by default (matches `torch.var`)."""
     return _var_or_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
-@op(method=True)
+@op(method=True, out=var_out)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation (matches `torch.std`)."""
     return _var_or_std(Std, "std", input, dim, unbiased, keepdim, correction)
@@ -481,13 +484,13 @@ def _logical_reduce(array_fn, input, dim, keepdim):
     return Tensor._make(result)
 
 
-@op(method=True)
+@op(method=True, out=boolean_out)
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether every element is nonzero, over dims (matches `torch.all`)."""
     return _logical_reduce(xp.all, input, dim, keepdim)
 
 
-@op(method=True)
+@op(method=True, out=boolean_out)
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether any element is nonzero, over dims (matches `torch.any`)."""
     return _logical_reduce(xp.any, input, dim, keepdim)
@@ -545,13 +548,21 @@ class Cumprod(Op):
         return head + where(_constant(first), tail * conj(prefix), 0.0), None, None  # Π_{i<z}
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=in_out_dtype)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along dim; ints give int64 (matches `torch.cumsum`)."""
-    return Cumsum.apply(input, _axis(dim, input._data.ndim), _accumulate_dtype(input, dtype))
+    return Cumsum.apply(input, _axis(dim, input._data.ndim), _running_dtype(input, dtype, "sum"))
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=in_out_dtype)
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along dim (matches `torch.cumprod`)."""
-    return Cumprod.apply(input, _axis(dim, input._data.ndim), _accumulate_dtype(input, dtype))
+    return Cumprod.apply(input, _axis(dim, input._data.ndim), _running_dtype(input, dtype, "prod"))
+
+
+def _running_dtype(input, dtype, name):
+    """cumsum's / cumprod's result dtype; torch has no bool kernel for them."""
+    dtype = _accumulate_dtype(input, dtype)
+    if dtype is _dtype.bool:
+        raise NotImplementedError(f"\"cum{name}_out_cpu\" not implemented for 'Bool'")
+    return dtype

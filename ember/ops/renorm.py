@@ -74,7 +74,7 @@ def _norm_slope(x, n, safe_n, p, axes):
     return sign * _abs(x) ** (p - 1) / n ** (p - 1)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     """Rescale each slice along dim whose p-norm exceeds maxnorm to norm maxnorm
     (matches `torch.renorm`)."""

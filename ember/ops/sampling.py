@@ -23,7 +23,7 @@ from ember.ops._opmath import is_half
 from ember.ops._sequential import binomial_counts, gamma_variates, poisson_counts
 from ember.ops._streams import (below_uniform53, flat_in_memory_order, fma, generator_of,
                                 in_memory_order, libm, standard_normals64, uniform24, uniform53)
-from ember.ops.creation import _fill_inplace, _finish, _like
+from ember.ops.creation import _fill_inplace, _finish, _like, _out_filled
 from ember.ops.random_creation import (_CPP_NAMES, _not_implemented, check_internal_overlap,
                                        check_out_grad, draw_integers, draw_normal, draw_random_bits,
                                        draw_target, draw_uniform, out_dtype, resize_output)
@@ -50,7 +50,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
         dtype = out_dtype(out, dtype, "aten::normal") or _dtype.get_default_dtype()
         array = draw_normal(draw_target(out, tuple(size), dtype), mean, std, generator)
         return _finish(array, None, requires_grad, device) if out is None else \
-            _fill_inplace(out, array)
+            _out_filled(out, array, requires_grad)
     if isinstance(std, Tensor) and std.numel() and bool(xp.any(std._data < 0)):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if not isinstance(std, Tensor) and std < 0:
@@ -154,14 +154,14 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     """Sample category indices by weight (matches `torch.multinomial`) for 1-D or 2-D input."""
     _check_multinomial(input, num_samples, replacement)
     if out is not None and out.dtype is not _dtype.int64:
-        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype}")
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {short_name(out.dtype)}")
     weights = xp.atleast_2d(input._data)
     if replacement and num_samples > 1:
         result = _multinomial_with_replacement(weights, num_samples, generator)
     else:
         result = _multinomial_by_exponential_race(input, num_samples, generator)
     result = Tensor._make(result if input._data.ndim == 2 else result[0])
-    return result if out is None else out.copy_(result)
+    return result if out is None else out.resize_(result.shape).copy_(result)  # (silently)
 
 
 def _multinomial_by_exponential_race(input, num_samples, generator):

@@ -8,6 +8,7 @@ of narrow/cat/sum, as in PyTorch, so their gradients (of every order) come from 
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
+from ember.ops._out_rules import copied, scan_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
@@ -83,7 +84,7 @@ def _cumulative_extreme(input, dim, take_max):
     return result(values, indices)
 
 
-@op(method=True, out=True)
+@op(method=True, out=scan_out)
 def cummax(input: Tensor, dim: int):
     """Running maximum along dim and where it was found (matches `torch.cummax`)."""
     refuse_complex(input, NotImplementedError,
@@ -91,7 +92,7 @@ def cummax(input: Tensor, dim: int):
     return _cumulative_extreme(input, dim, True)
 
 
-@op(method=True, out=True)
+@op(method=True, out=scan_out)
 def cummin(input: Tensor, dim: int):
     """Running minimum along dim and where it was found (matches `torch.cummin`)."""
     refuse_complex(input, NotImplementedError,
@@ -182,7 +183,7 @@ class ComplexLogcumsumexp(Op):
             return exp(reverse + x.conj()), None
 
 
-@op(method=True, out=True)
+@op(method=True, out=scan_out)
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log of the running sum of exp along dim, computed stably (matches `torch.logcumsumexp`)."""
     if input.dtype.is_complex:
@@ -210,7 +211,7 @@ def _check_diff_part(input: Tensor, other: Tensor, axis: int):
                 f"tensor.size({i}) = {got}")
 
 
-@op(method=True, out=True)
+@op(method=True, out=copied(scan_out))
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """n-th forward difference along dim, after joining prepend/append (matches `torch.diff`).
 

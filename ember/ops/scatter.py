@@ -8,9 +8,13 @@ Reads are advanced indexes (`Index`, see NOTE [Basic then advanced indexing] in
 `ember.ops.indexing`); their gradients and the scatters' are region ops (NOTE [Regions]).
 """
 
+import sys
+
 from ember import _backend
 from ember._backend import get_array_module, xp
+from ember._out_dtypes import c_type
 from ember._registry import op, tensor_method, write_out
+from ember.ops._out_rules import index_select_out, take_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._scatter_checks import (_check_dim_index, _check_index_copy, _check_index_func,
@@ -18,7 +22,7 @@ from ember.ops._scatter_checks import (_check_dim_index, _check_index_copy, _che
                                          _select_index)
 from ember.ops._util import as_operand, check_broadcast
 from ember.ops.broadcast import expand_to
-from ember.ops.indexing import Index, _basic_fn, _c_name, check_out_overlap
+from ember.ops.indexing import Index, _basic_fn, check_out_overlap
 from ember.ops.inplace import RegionPut, RegionTake, RegionZero, identity
 
 
@@ -75,8 +79,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False, out=Non
         result = Gather.apply(input, _along_dim(array, dim))
     if out is not None and out.dtype is not result.dtype:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {_c_name(result._data.dtype)}, but got "
-            f"{_c_name(out._data.dtype)} instead")
+            f"Expected out tensor to have dtype {c_type(result.dtype)}, but got "
+            f"{c_type(out.dtype)} instead")
     return _write_out(result, out, (input, index), resized_first=True)
 
 
@@ -170,7 +174,7 @@ def _scatter_region(input: Tensor, array, dim: int) -> tuple:
     return identity, _along_dim(array, dim)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="exact")
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             reduce=None) -> Tensor:
     """A copy of input with src (or value) written at index along dim (matches
@@ -198,7 +202,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     return ScatterValue.apply(input, value, adv, view_fn)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="exact")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of input with src added at index along dim, repeats accumulating (matches
     `torch.scatter_add`)."""
@@ -227,7 +231,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
         result = IndexSelectFlat.apply(input, (array.reshape(()),))
     else:
         result = IndexSelect.apply(input, (slice(None),) * dim + (array,))
-    return _write_out(result, out, (input, index))
+    return _write_out(result, out, (input, index), rule=index_select_out)
 
 
 class IndexAdd(Op):
@@ -253,7 +257,7 @@ class IndexAdd(Op):
         return gy if ctx.needs_input_grad[0] else None, gsrc, None, None, None
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with alpha·source added at `index` along dim (matches `torch.index_add`)."""
     dim = wrap_dim(dim, input._data.ndim)
@@ -283,10 +287,11 @@ def take(input: Tensor, index: Tensor, *, out=None) -> Tensor:
     if index._data.size and not input._data.size:
         raise IndexError("take(): tried to take from an empty tensor")
     array = _flat_positions(index, input._data.size)
-    return _write_out(Take.apply(input.reshape(-1), (array,)), out, (input, index))
+    return _write_out(Take.apply(input.reshape(-1), (array,)), out, (input, index),
+                      rule=take_out)
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """gather along dim after broadcasting input and indices over the other dims; the
     flattened input if dim is None (matches `torch.take_along_dim`)."""
@@ -414,7 +419,7 @@ class IndexCopy(Op):
         return gx, gsrc, None, None
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """input with the slices at `index` along dim replaced by source's (matches
     `torch.index_copy`)."""
@@ -471,13 +476,15 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     return Put.apply(input, source, positions, bool(accumulate))
 
 
-def _write_out(result: Tensor, out, inputs, resized_first: bool = False) -> Tensor:
+def _write_out(result: Tensor, out, inputs, resized_first: bool = False, rule="exact",
+               name=None):
     """result written into out= (if given), which may not overlap an input (gather checks after
-    resizing out in its own memory, take and index_select before)."""
+    resizing out in its own memory, take and index_select before); rule: out's dtypes (NOTE
+    [out= dtypes] in ember/_out_dtypes.py)."""
     if out is None:
         return result
     check_out_overlap(out, inputs, result._data.shape if resized_first else None)
-    return write_out(result, out)
+    return write_out(result, out, name or sys._getframe(1).f_code.co_name, rule)
 
 
 # ---- masked_scatter ------------------------------------------------------------------------------

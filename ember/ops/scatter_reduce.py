@@ -160,7 +160,7 @@ def _check(name: str, input: Tensor, src: Tensor, reduce: str, allowed) -> None:
             f"({short_name(src.dtype)}) must have the same scalar type")
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """input with src's values reduced (sum, prod, mean, amax, amin) into the positions index
@@ -174,7 +174,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     return ScatterReduce.apply(input, src, dim, Tensor._make(array), reduce, bool(include_self))
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="exact")
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """input with source's slices reduced (prod, mean, amax, amin) into the slices at `index`

@@ -13,6 +13,7 @@ import collections.abc
 from ember import _dtype
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import op
+from ember.ops._out_rules import search_out
 from ember._tensor import Tensor, short_name
 from ember.ops._wirtinger import refuse_complex
 from ember.ops._opmath import holds_nan
@@ -62,7 +63,7 @@ def _check_sorter(seq: Tensor, sorter: Tensor) -> None:
         raise RuntimeError("torch.searchsorted(): sorter index out of range")
 
 
-@op(out=True)
+@op(out=search_out)
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
                  side=None, sorter=None) -> Tensor:
     """Where each value would go in the sorted innermost rows to keep them sorted (matches
@@ -100,7 +101,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     return Tensor._make(xp.asarray(_binary_search(seq, values, right), dtype=dtype))
 
 
-@op(out=True)
+@op(out=search_out)
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """The bucket of each value among sorted 1-D boundaries (matches `torch.bucketize`)."""
@@ -110,7 +111,7 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-@op(out=True)
+@op(out="exact")
 def isin(elements, test_elements, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each element is among test_elements (matches `torch.isin`)."""

@@ -18,6 +18,7 @@ from ember import _dtype
 from ember._device import Size
 from ember._backend import xp
 from ember._registry import op, tensor_method, torch_function
+from ember.ops._out_rules import narrow_copy_out
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._shape_args import _infer_size, _sizes
@@ -498,7 +499,7 @@ class NarrowCopy(Op):
         return RegionPut.apply(gy, shape, lambda a: a[index], None), None
 
 
-@op(method=True, out=True)
+@op(method=True, out=narrow_copy_out)
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """narrow, as a new tensor (matches `torch.narrow_copy`)."""
     if isinstance(dim, int) and dim >= input._data.ndim > 0:

@@ -151,14 +151,14 @@ def _softmax_input(input, dim, dtype, name):
     return input, axes
 
 
-@op(method=True)
+@op(method=True, out="exact")
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x) / Σ exp(x) along dim, computed stably (matches `torch.softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "softmax")
     return _c_order(Softmax.apply(input, axes))
 
 
-@op(method=True)
+@op(method=True, out="exact")
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log(softmax(x)) along dim, computed stably (matches `torch.log_softmax`)."""
     input, axes = _softmax_input(input, dim, dtype, "log_softmax")

@@ -8,6 +8,7 @@ equal values come out in the order they leave them in (_cpu_order.py).
 
 from ember._backend import get_array_module, quiet, xp
 from ember._registry import _RESIZED, op, write_out
+from ember.ops._out_rules import kthvalue_out, mode_out
 from ember._warnings import warn_at_caller
 from ember._tensor import Tensor
 from ember._threads import parallel_blocks
@@ -256,7 +257,7 @@ class Topk(Sort):
     pass
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     """Sort along dim, returning (values, indices); equal values keep PyTorch's CPU order
     (matches `torch.sort`)."""
@@ -269,7 +270,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable=None):
     return _SortResult(values, indices)
 
 
-@op(method=True)
+@op(method=True, out="exact")
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort input along dim (matches `torch.argsort`)."""
     refuse_complex(input, RuntimeError,
@@ -279,7 +280,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return Tensor._make(idx.reshape(input._data.shape).astype(xp.int64, copy=False))
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) entries along dim and their indices (matches `torch.topk`)."""
     refuse_complex(input, RuntimeError,
@@ -458,7 +459,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
                 "tensor refer to a single memory location. Please clone() the tensor before "
                 "performing the operation.")
         _resize_keepdim_outs(out, input, dim, keepdim, always=False)
-        return write_out(kthvalue(input, k, dim, keepdim), out)
+        return write_out(kthvalue(input, k, dim, keepdim), out, rule=kthvalue_out)
     axis = _axis(dim, input._data.ndim)
     size = input._data.shape[axis] if input._data.ndim else 1
     if size == 0:
@@ -532,7 +533,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     if out is None:
         return _ModeResult(values, indices)
     _resize_keepdim_outs(out, input, dim, keepdim, always=True)
-    return write_out(_ModeResult(values, indices), out, "mode")
+    return write_out(_ModeResult(values, indices), out, "mode", mode_out)
 
 
 def _resize_keepdim_outs(outs, input, dim, keepdim, always):
@@ -566,7 +567,7 @@ def _mode_cpu_order(data, idx, axis):
     return _in_cpu_order(data, idx, axis, redo, lambda row: [_cpu_order.mode_index(row)[1]])
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def msort(input: Tensor) -> Tensor:
     """Sort along the first dim (matches `torch.msort`)."""
     refuse_complex(input, RuntimeError,

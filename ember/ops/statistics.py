@@ -11,6 +11,7 @@ from ember._autocast import float32_inputs
 from ember import _dtype
 from ember._backend import get_array_module, xp
 from ember._registry import op
+from ember.ops._out_rules import copied, quantile_out
 from ember._tensor import Tensor
 from ember.ops.comparison import clamp
 from ember.ops.creation import eye
@@ -67,8 +68,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     else:
         dof = total - correction
     if float(dof) <= 0:
-        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the number of observations.", UserWarning, stacklevel=2)
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+              "number of observations. (Triggered internally at /__w/pytorch/pytorch/aten/src/"
+              "ATen/native/Correlation.cpp:129.)", UserWarning, stacklevel=2)
         dof = 0 * dof
     centred = x - mean.unsqueeze(1)
     weighted = centred if w is None else centred * w
@@ -191,7 +193,7 @@ def _quantile_shape(result: Tensor, input: Tensor, q, axis, keepdim: bool) -> Te
     return result
 
 
-@op(method=True, out=True)
+@op(method=True, out=copied(quantile_out))
 @float32_inputs
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
@@ -200,7 +202,7 @@ def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
-@op(method=True, out=True)
+@op(method=True, out=copied(quantile_out))
 @float32_inputs
 def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:

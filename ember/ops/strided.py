@@ -17,6 +17,7 @@ import operator
 
 from ember._backend import get_array_module, xp
 from ember._registry import op, tensor_method, torch_function
+from ember.ops._out_rules import diag_out
 from ember._tensor import Tensor, wrap_dim
 from ember.autograd.function import Op
 from ember.ops._util import as_operand
@@ -114,7 +115,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return DiagEmbed.apply(input, tuple(shape), _diagonal_fn(offset, d1, d2))
 
 
-@op(method=True, out=True)
+@op(method=True, out=diag_out)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D input on a matrix diagonal, or a matrix's diagonal as a copy (matches
     `torch.diag`)."""
@@ -407,7 +408,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     return _view_scatter(SelectScatter, input, src, lambda a: a[key])
 
 
-@op(method=True, out=True)
+@op(method=True, out="exact")
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
                   step: int = 1) -> Tensor:
     """input with input[start:end:step] along dim replaced by src (matches

@@ -479,7 +479,7 @@ erf = float_unary(Erf, real_only="erf_vml_cpu")
 erfinv = float_unary(Erfinv, real_only="erfinv_vml_cpu")
 
 
-@op(method=True, inplace=True, aliases=("absolute",), operators=("__abs__",))
+@op(method=True, inplace=True, aliases=("absolute",), operators=("__abs__",), out="same")
 def abs(input: Tensor) -> Tensor:
     """|input| (matches `torch.abs`)."""
     _refuse_bool(input, "abs_cpu")
@@ -499,7 +499,7 @@ def abs_(input: Tensor) -> Tensor:
     return _abs_written_into(input)
 
 
-@op(method=True, inplace=True, aliases=("negative",), operators=("__neg__",))
+@op(method=True, inplace=True, aliases=("negative",), operators=("__neg__",), out="same")
 def neg(input: Tensor) -> Tensor:
     """-input (matches `torch.neg`)."""
     if input.dtype.name == "bool":
@@ -509,7 +509,7 @@ def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out=True)
 def square(input: Tensor) -> Tensor:
     """input² (matches `torch.square`); bool squares to int64, as pow(input, 2) does."""
     if input.dtype.name == "bool":
@@ -564,7 +564,7 @@ def _step(array_fn, name, aliases=()):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}; its gradient is zero (matches `torch.{name}`)."
-    return op(method=True, inplace=True, aliases=aliases, out=True)(fn)
+    return op(method=True, inplace=True, aliases=aliases, out="same")(fn)
 
 
 floor = _step(xp.floor, "floor")
@@ -578,7 +578,7 @@ def sign_array(x):
 sign = _step(sign_array, "sign")
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="same")
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even, like PyTorch (matches `torch.round`)."""
     if decimals == 0:
@@ -586,7 +586,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     return _apply_step(input, lambda a: xp.round(a, decimals), "round")
 
 
-@op(method=True, inplace=True)
+@op(method=True, inplace=True, out="same")
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input) (matches `torch.frac`)."""
     _refuse_bool(input, "frac_cpu", integers=True)

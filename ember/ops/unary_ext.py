@@ -11,6 +11,7 @@ import math
 from ember import _dtype, _scipy
 from ember._backend import quiet, xp
 from ember._registry import op
+from ember.ops._out_rules import isneginf_out, isposinf_out, nan_to_num_out, signbit_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op, array_result  # (a 0-d result: an array)
 from ember.ops._opmath import widen
@@ -201,7 +202,7 @@ def logit(input: Tensor, eps=None) -> Tensor:
     return Logit.apply(float_operand(input), eps)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out=nan_to_num_out)
 def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     """nan, +inf and -inf replaced by nan, posinf (default: the largest finite value) and neginf
     (default: the smallest) (matches `torch.nan_to_num`; complex tensors: in each part); integer
@@ -211,7 +212,7 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     return NanToNum.apply(input, nan, posinf, neginf)
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out="same")
 def sgn(input: Tensor) -> Tensor:
     """The sign of each element, x/|x| (matches `torch.sgn`); keeps the dtype."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -219,7 +220,7 @@ def sgn(input: Tensor) -> Tensor:
     return Sgn.apply(input)
 
 
-@op(method=True, out=True)
+@op(method=True, out=signbit_out)
 def signbit(input: Tensor) -> Tensor:
     """Whether the sign bit is set, true for -0.0 (matches `torch.signbit`); not differentiable."""
     if input.dtype is _dtype.bool:
@@ -279,7 +280,7 @@ def _refuse_complex(input, name):
         raise RuntimeError(f"{name} does not support complex inputs.")
 
 
-@op(method=True, out=True)
+@op(method=True, out=isposinf_out)
 def isposinf(input: Tensor) -> Tensor:
     """Whether each element is +inf (matches `torch.isposinf`)."""
     _refuse_complex(input, "isposinf")
@@ -287,7 +288,7 @@ def isposinf(input: Tensor) -> Tensor:
                         else xp.zeros_like(input._data, dtype=bool))
 
 
-@op(method=True, out=True)
+@op(method=True, out=isneginf_out)
 def isneginf(input: Tensor) -> Tensor:
     """Whether each element is -inf (matches `torch.isneginf`)."""
     _refuse_complex(input, "isneginf")

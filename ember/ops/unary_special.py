@@ -14,6 +14,7 @@ from fractions import Fraction
 from ember import _scipy
 from ember._backend import quiet, xp
 from ember._registry import op, tensor_method
+from ember.ops._out_rules import mvlgamma_out
 from ember._tensor import Tensor
 from ember.autograd.function import Op
 from ember.ops._util import float_operand
@@ -400,7 +401,7 @@ def tensor_polygamma_(self, n: int) -> Tensor:
     return self._inplace_update(polygamma(n, self))
 
 
-@op(method=True, inplace=True, out=True)
+@op(method=True, inplace=True, out=mvlgamma_out)
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension p (matches `torch.mvlgamma`)."""
     if isinstance(input, Tensor) and input.dtype.name == "bool":  # checked before p, even empty

@@ -1,9 +1,11 @@
 """Window functions: the top-level `torch.*_window` and the windows of `torch.signal.windows`.
 
-Every window is computed in float64 on the sample positions and cast to the requested dtype.
-A symmetric window of length M is the textbook formula over n = 0..M-1 with denominator M - 1;
-a periodic one (`periodic=True` / `sym=False`) is the symmetric window of length M + 1 without
-its last sample, the form spectral analysis (stft) wants.
+The top-level windows compute as PyTorch's C++ does, op by op in the requested dtype (so their
+roundings are PyTorch's); the signal windows are computed in float64 on the sample positions
+and cast to the requested dtype. A symmetric window of length M is the textbook formula over
+n = 0..M-1 with denominator M - 1; a periodic one (`periodic=True` / `sym=False`) is the
+symmetric window of length M + 1 without its last sample, the form spectral analysis (stft)
+wants.
 """
 
 import math
@@ -34,13 +36,29 @@ def _window_dtype(name, window_length, dtype):
 
 
 def _top_level(name, window_length, periodic, dtype, requires_grad, formula):
-    """Evaluate formula(n, N) for a symmetric window of N points, cut when periodic."""
+    """formula(n, N, step) on the positions n = arange(N) of a symmetric window of N points,
+    cut when periodic. As PyTorch's, the arithmetic is op by op in the window's dtype: `step`
+    rounds each intermediate to it (a 16-bit dtype computes in float32, then rounds)."""
     dtype = _window_dtype(name, window_length, dtype)
     if window_length <= 1:
         return _finish(xp.ones(window_length), dtype, requires_grad)
     points = window_length + 1 if periodic else window_length
-    values = formula(xp.arange(points, dtype=xp.float64), points)
+    store = xp.dtype(dtype.numpy)
+    compute = xp.float32 if dtype.itemsize == 2 else store.type
+
+    def step(values):
+        return xp.asarray(values, dtype=store).astype(compute, copy=False)
+
+    def scalar(value):  # (PyTorch's C++ scalar arguments become the window's dtype first)
+        return compute(xp.asarray(value, dtype=store))
+
+    values = formula(step(xp.arange(points)), points, step, scalar)
     return _finish(values[:window_length], dtype, requires_grad)
+
+
+def _cosine_sum(n, N, step, c, alpha, beta):
+    """α - β·cos(2πn/(N-1)) as PyTorch's hamming_window: n·(2π/(N-1)), cos, ·(-β), +α."""
+    return step(step(step(xp.cos(step(n * c(2 * math.pi / (N - 1))))) * c(-beta)) + c(alpha))
 
 
 @op
@@ -48,7 +66,7 @@ def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout
                 device=None, requires_grad=False) -> Tensor:
     """w[n] = 0.5 - 0.5·cos(2πn / (N - 1)) (matches `torch.hann_window`)."""
     return _top_level("hann_window", window_length, periodic, dtype, requires_grad,
-                      lambda n, N: 0.5 - 0.5 * xp.cos(2 * math.pi * n / (N - 1)))
+                      lambda n, N, step, c: _cosine_sum(n, N, step, c, 0.5, 0.5))
 
 
 @op
@@ -57,16 +75,19 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
                    pin_memory=False, requires_grad=False) -> Tensor:
     """w[n] = α - β·cos(2πn / (N - 1)) (matches `torch.hamming_window`)."""
     return _top_level("hamming_window", window_length, periodic, dtype, requires_grad,
-                      lambda n, N: alpha - beta * xp.cos(2 * math.pi * n / (N - 1)))
+                      lambda n, N, step, c: _cosine_sum(n, N, step, c, alpha, beta))
 
 
 @op
 def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                     device=None, requires_grad=False) -> Tensor:
-    """w[n] = 0.42 - 0.5·cos(2πn/(N-1)) + 0.08·cos(4πn/(N-1)) (`torch.blackman_window`)."""
-    def formula(n, N):
-        phase = 2 * math.pi * n / (N - 1)
-        return 0.42 - 0.5 * xp.cos(phase) + 0.08 * xp.cos(2 * phase)
+    """w[n] = 0.42 - 0.5·cos(2πn/(N-1)) + 0.08·cos(4πn/(N-1)) (`torch.blackman_window`),
+    summed as PyTorch does: (0.08·cos(4x) - 0.5·cos(2x)) + 0.42, x = πn/(N-1)."""
+    def formula(n, N, step, c):
+        x = step(n * c(math.pi / (N - 1)))
+        four = step(step(xp.cos(step(x * c(4)))) * c(0.08))
+        two = step(step(xp.cos(step(x * c(2)))) * c(0.5))
+        return step(step(four - two) + c(0.42))
 
     return _top_level("blackman_window", window_length, periodic, dtype, requires_grad,
                       formula)
@@ -75,18 +96,28 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, la
 @op
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                     device=None, requires_grad=False) -> Tensor:
-    """w[n] = 1 - |2n/(N - 1) - 1|, a triangle (matches `torch.bartlett_window`)."""
+    """w[n] = 1 - |2n/(N - 1) - 1|, a triangle (matches `torch.bartlett_window`): n·2/(N-1),
+    and 2 - that over the second half, as PyTorch computes it."""
+    def formula(n, N, step, c):
+        w = step(n * c(2 / (N - 1)))
+        half = ((N - 1) >> 1) + 1
+        w[half:] = step(step(w[half:] * c(-1)) + c(2))
+        return w
+
     return _top_level("bartlett_window", window_length, periodic, dtype, requires_grad,
-                      lambda n, N: 1 - xp.abs(2 * n / (N - 1) - 1))
+                      formula)
 
 
 @op
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype=None,
                   layout=None, device=None, requires_grad=False) -> Tensor:
-    """w[n] = I0(β·sqrt(1 - (2n/(N-1) - 1)²)) / I0(β) (matches `torch.kaiser_window`)."""
-    def formula(n, N):
-        ratio = 2 * n / (N - 1) - 1
-        return xp.i0(beta * xp.sqrt(xp.maximum(1 - ratio * ratio, 0))) / xp.i0(beta)
+    """w[n] = I0(β·sqrt(|1 - ((n - α)/α)²|)) / I0(β), α = (N-1)/2 (matches
+    `torch.kaiser_window`; PyTorch's kernel computes it in one go, in float32 for 16-bit
+    dtypes; here in float64, then rounded once)."""
+    def formula(n, N, step, c):
+        alpha = (N - 1) / 2.0
+        ratio = (n.astype(xp.float64) - alpha) / alpha
+        return xp.i0(beta * xp.sqrt(xp.abs(1 - ratio ** 2))) / xp.i0(beta)
 
     return _top_level("kaiser_window", window_length, periodic, dtype, requires_grad, formula)
 

@@ -67,6 +67,7 @@ class Adadelta(Optimizer):
     """Adadelta (matches `torch.optim.Adadelta`)."""
 
     _sparse_refusal = "Adadelta does not support sparse gradients"
+    _capturable_xla = (False, False)
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):

@@ -3,8 +3,10 @@
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.optim import _half
+from ember.ops.complex import view_as_real
+from ember.ops.comparison import maximum
 from ember.optim.optimizer import (Optimizer, _check_fused, _check_lr, _increment,
-                                   _scalar_tensor, _zeros_like, update_in_blocks)
+                                   _scalar_tensor, _to_scalar, _zeros_like, update_in_blocks)
 
 # Measured, Adam's dozen passes per element make two threads pay from about half a million
 # elements (`update_in_blocks`).
@@ -112,6 +114,54 @@ class Adam(Optimizer):
                beta2=float(beta2), eps=hyper["eps"], weight_decay=hyper["weight_decay"],
                amsgrad=hyper["amsgrad"], maximize=hyper["maximize"],
                decoupled_weight_decay=hyper["decoupled_weight_decay"])
+
+    def _differentiable_update(self, p, state, group):
+        """differentiable=True: PyTorch's single-tensor Adam in tensor ops, recorded on
+        autograd's graph (its differentiable branch: bias corrections as tensors of the step)."""
+        adam_tensor_update(p, state, group)
+
+
+def adam_tensor_update(p, state, group):
+    """PyTorch's `_single_tensor_adam` with differentiable=True on one parameter, op by op."""
+    grad = -p.grad if group["maximize"] else p.grad
+    lr = _to_scalar(group["lr"])
+    beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+    weight_decay, step = group["weight_decay"], state["step"]
+    step += 1
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            p.mul_(1 - lr * weight_decay)
+        elif isinstance(weight_decay, Tensor) and weight_decay.requires_grad:
+            grad = grad.addcmul_(p.clone(), weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    param, exp_avg, exp_avg_sq = p, state["exp_avg"], state["exp_avg_sq"]
+    max_exp_avg_sq = state.get("max_exp_avg_sq")
+    if p.is_complex():
+        param, grad, exp_avg, exp_avg_sq = (view_as_real(t) for t in (p, grad, exp_avg,
+                                                                      exp_avg_sq))
+        max_exp_avg_sq = None if max_exp_avg_sq is None else view_as_real(max_exp_avg_sq)
+    exp_avg.lerp_(grad, 1 - beta1)
+    if _requires_grad(beta2):
+        exp_avg_sq.lerp_(grad.square(), weight=1 - beta2)
+    else:
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    bias_correction1 = 1 - beta1 ** (step.clone() if _requires_grad(beta1) else step)
+    bias_correction2 = 1 - beta2 ** (step.clone() if _requires_grad(beta2) else step)
+    step_size_neg = (lr / bias_correction1).neg()
+    bias_correction2_sqrt = bias_correction2.sqrt()
+    second = exp_avg_sq
+    if group["amsgrad"]:
+        max_exp_avg_sq.copy_(maximum(max_exp_avg_sq.clone(), exp_avg_sq))
+        second = max_exp_avg_sq
+    denom = (second.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(
+        group["eps"] / step_size_neg)
+    param.addcdiv_(exp_avg.clone(), denom)
+
+
+def _requires_grad(value) -> bool:
+    """Whether a hyperparameter is a tensor that requires grad (PyTorch's tensor branches)."""
+    return isinstance(value, Tensor) and value.requires_grad
 
 
 class AdamW(Adam):

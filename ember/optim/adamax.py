@@ -3,7 +3,8 @@
 from ember._backend import xp
 from ember.optim import _half
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like
+from ember.ops.elementwise import _lerp
+from ember.optim.optimizer import Optimizer, _increment, _scalar_tensor, _zeros_like, fused_add
 
 
 def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps, weight_decay,
@@ -16,11 +17,19 @@ def adamax_update(param, grad, step, exp_avg, exp_inf, *, lr, beta1, beta2, eps,
         grad = -grad
     t = _increment(step)
     if weight_decay != 0:
-        grad = grad + weight_decay * param
+        grad = fused_add(grad, weight_decay, param)
+    clr = lr / (1 - beta1 ** t)
+    if param.dtype == xp.float32:  # torch's ops, rounded as its kernels (one FMA each)
+        exp_avg[...] = _lerp(exp_avg, grad, xp.asarray(1 - beta1, dtype=xp.float32))
+        exp_inf *= xp.float32(beta2)
+        xp.maximum(exp_inf, xp.abs(grad) + xp.float32(eps), out=exp_inf)
+        update = exp_avg * xp.float32(-clr)  # p.addcdiv_(m, u, value=-clr): p + (value·m)/u
+        update /= exp_inf
+        param += update
+        return
     exp_avg += (1 - beta1) * (grad - exp_avg)
     exp_inf *= beta2
     xp.maximum(exp_inf, xp.abs(grad) + eps, out=exp_inf)
-    clr = lr / (1 - beta1 ** t)
     param += -clr * (exp_avg / exp_inf)
 
 

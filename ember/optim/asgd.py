@@ -2,7 +2,7 @@
 
 from ember.optim import _half
 from ember.optim.optimizer import (Optimizer, _check_lr, _increment, _require,
-                                    _scalar_tensor, _zeros_like)
+                                    _scalar_tensor, _zeros_like, fused_add)
 
 
 def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_decay,
@@ -17,10 +17,10 @@ def asgd_update(param, grad, step, eta, mu, ax, *, lr, lambd, alpha, t0, weight_
         grad = -grad
     t = _increment(step)
     if weight_decay != 0:
-        grad = grad + weight_decay * param
+        grad = fused_add(grad, weight_decay, param)
     eta_value = float(eta)
     param *= 1 - lambd * eta_value  # decay term
-    param -= eta_value * grad
+    param[...] = fused_add(param, -eta_value, grad)  # (p.add_(g, alpha=-eta): one FMA)
     if float(mu) != 1:
         ax += (param - ax) * mu
     else:
@@ -56,6 +56,7 @@ class ASGD(Optimizer):
     """Averaged stochastic gradient descent (matches `torch.optim.ASGD`)."""
 
     _sparse_refusal = "ASGD does not support sparse gradients"
+    _capturable_names = ("params, mus, etas, and state_steps",) * 2
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):

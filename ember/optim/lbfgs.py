@@ -13,7 +13,7 @@ dtype. Here they are NumPy scalars of the same dtype, so float32 runs round as P
 from ember._backend import get_array_module, xp
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.optim.optimizer import Optimizer
+from ember.optim.optimizer import Optimizer, _real_view
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -147,17 +147,21 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     # ---- the parameters as one flat vector ---------------------------------------------
+    # (a complex parameter counts as its real and imaginary parts, torch.view_as_real, so the
+    # dot products of the two-loop recursion and the line search stay real)
     def _gather_flat_grad(self) -> xp.ndarray:
         return xp.concatenate([
-            get_array_module(p._data).zeros(p._data.size, p._data.dtype) if p.grad is None else
-            (p.grad.to_dense() if p.grad.is_sparse else p.grad)._data.reshape(-1)
+            _real_view(get_array_module(p._data).zeros(p._data.size, p._data.dtype)
+                       if p.grad is None else
+                       (p.grad.to_dense() if p.grad.is_sparse else p.grad)._data).reshape(-1)
             for p in self._params])
 
     def _add_grad(self, step_size, update: xp.ndarray) -> None:
         offset = 0
         for p in self._params:
-            size = p._data.size
-            p._data += step_size * update[offset:offset + size].reshape(p._data.shape)
+            target = _real_view(p._data)
+            size = target.size
+            target += step_size * update[offset:offset + size].reshape(target.shape)
             p._version_counter.value += 1
             offset += size
 

@@ -59,6 +59,8 @@ class NAdam(Optimizer):
     """NAdam (matches `torch.optim.NAdam`)."""
 
     _sparse_refusal = "NAdam does not support sparse gradients"
+    _capturable_names = ("params, mu_products and state_steps",
+                         "params, mu_products, and state_steps")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,

@@ -26,6 +26,7 @@ from copy import deepcopy
 
 from ember import _dtype
 from ember._backend import xp
+from ember.ops._opmath import fused_add32
 from ember._tensor import Tensor
 from ember._threads import parallel_blocks
 from ember.autograd import grad_mode
@@ -169,7 +170,7 @@ class Optimizer:
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own hyperparameters (matches `add_param_group`)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -180,16 +181,13 @@ class Optimizer:
                 "instead.")
         else:
             params = list(params)
-        if params and isinstance(params[0], tuple):  # named parameters: (name, tensor) pairs
-            param_group["param_names"] = [name for name, _ in params]
-            params = [p for _, p in params]
-        param_group["params"] = params
+        params = _split_names(param_group, params)
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
                     f"optimizer can only optimize Tensors, but one of the params is "
-                    f"{type(p).__module__}.{type(p).__name__}")
-            if not p.is_leaf:
+                    f"{_typename(p)}")
+            if not (self.defaults.get("differentiable") or p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -202,6 +200,11 @@ class Optimizer:
                 "optimizer contains a parameter group with duplicate parameters; in future, "
                 "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
                 "more information", stacklevel=3)
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                kind = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {kind} to the optimizer")
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if existing & {id(p) for p in params}:
             raise ValueError("some parameters appear in more than one parameter group")
@@ -257,7 +260,9 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        with grad_mode.no_grad():
+        # PyTorch's `_use_grad_for_differentiable`: a differentiable optimizer steps with grad
+        # mode on (its update recorded on autograd's graph), any other with it off
+        with grad_mode.set_grad_enabled(bool(self.defaults.get("differentiable"))):
             for group in self.param_groups:
                 self._step_group(group)
         return loss
@@ -267,12 +272,19 @@ class Optimizer:
         sparse gradient through `_sparse_update`), its state written back."""
         hyper = self._hyperparameters(group)
         self._check_sparse_gradients(group["params"])
+        if group.get("capturable") and any(p.grad is not None for p in group["params"]):
+            self._refuse_capturable(bool(group.get("foreach")))
         for p in group["params"]:
             if p.grad is None:
                 continue
             state = self.state[p] if p in self.state else self._init_state(p, group)
             if _is_sparse(p.grad):
                 self._sparse_update(p, p.grad, state, hyper)
+            elif group.get("differentiable"):  # (tensor ops: they count p's versions)
+                self._differentiable_update(p, state, group)
+                if state:
+                    self.state[p] = state
+                continue
             else:
                 self._dense_update(p, state, hyper)
             if state:
@@ -300,7 +312,7 @@ class Optimizer:
 
     def _hyperparameters(self, group: dict) -> dict:
         """The group's hyperparameters as plain Python values (a Tensor lr becomes a float)."""
-        return {k: (float(v) if isinstance(v, Tensor) else v)
+        return {k: (v.item() if isinstance(v, Tensor) else v)
                 for k, v in group.items() if k not in ("params", "param_names")}
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
@@ -324,6 +336,37 @@ class Optimizer:
 
     def _update(self, param, grad, state: dict, hyper: dict) -> None:
         raise NotImplementedError
+
+    def _differentiable_update(self, p: Tensor, state: dict, group: dict) -> None:
+        """One step of a differentiable=True group, recorded on autograd's graph: in tensor ops
+        where an optimizer defines it (SGD, Adam, AdamW); here, the array update when nothing
+        involved requires grad (then there is nothing to record)."""
+        values = [v for value in group.values()
+                  for v in (value if isinstance(value, tuple) else (value,))]
+        tensors = [p, p.grad] + [v for v in values if isinstance(v, Tensor)]
+        if not (grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+            self._dense_update(p, state, self._hyperparameters(group))  # (nothing to record)
+            p._version_counter.value += 1
+            return
+        if p.requires_grad and p.is_leaf:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.")
+        raise NotImplementedError(f"ember: {type(self).__name__}(differentiable=True) does not "
+                                  "record its step on autograd's graph yet (SGD, Adam and "
+                                  "AdamW do)")
+
+    # capturable=True (CUDA graphs) as PyTorch's step refuses it on the CPU: the tensors its
+    # message names (single-tensor, foreach) and whether its device list has "xla" then.
+    _capturable_names = ("params and state_steps", "params and state_steps")
+    _capturable_xla = (True, False)
+
+    def _refuse_capturable(self, foreach: bool) -> None:
+        """Raise PyTorch's AssertionError for capturable=True: no capturable device here."""
+        devices = ["cuda", "xpu", "hpu", "privateuseone"]
+        if self._capturable_xla[foreach]:
+            devices.append("xla")
+        raise AssertionError(f"If capturable=True, {self._capturable_names[foreach]} must be "
+                             f"on supported devices: {devices}.")
 
     # ---- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -439,6 +482,8 @@ def update_in_blocks(block_update, arrays, constants, min_parallel: int):
     arithmetic is the same either way, so the result is too. Handing a block to another
     thread costs ~50 µs (a wake-up), so `min_parallel` is the size from which an update's
     passes per element pay for it (measured per optimizer)."""
+    if arrays[0].ndim == 0:  # (a ufunc on 0-d arrays answers a scalar, which takes no out=)
+        arrays = tuple(None if a is None else a.reshape(1) for a in arrays)
     present = [a for a in arrays if a is not None]
     size = present[0].size
     if size < min_parallel or not all(a.flags.c_contiguous for a in present):
@@ -452,6 +497,36 @@ def update_in_blocks(block_update, arrays, constants, min_parallel: int):
                          *constants)
 
     parallel_blocks(run, -(-size // _BLOCK))
+
+
+def _split_names(param_group: dict, params: list) -> list:
+    """The group's tensors; named parameters' (name, tensor) pairs also set "param_names"
+    (all of a group's parameters named, or none)."""
+    names = [p[0] for p in params if isinstance(p, tuple)]
+    tensors = [p[1] if isinstance(p, tuple) else p for p in params]
+    param_group["params"] = tensors
+    if names:
+        if len(names) != len(tensors):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
+        param_group["param_names"] = names
+    return tensors
+
+
+def _typename(obj) -> str:
+    """`torch.typename` of a non-tensor object: its module-qualified class name."""
+    module = type(obj).__module__
+    return type(obj).__qualname__ if module in ("", "builtins") else (
+        f"{module}.{type(obj).__qualname__}")
+
+
+def fused_add(x, alpha, y):
+    """x + alpha·y (arrays of one shape) as PyTorch's `x.add(y, alpha=alpha)` computes it:
+    float32 in one fused multiply-add (the float32 product is exact in float64, the float64 sum
+    rounded to float32 is the FMA); other dtypes by NumPy."""
+    if x.dtype == y.dtype == xp.float32:
+        return fused_add32(x, y, alpha)
+    return x + alpha * y
 
 
 def _check_lr(lr, message: str = "Invalid learning rate: {}") -> None:
@@ -474,6 +549,11 @@ def _require(holds: bool, message: str) -> None:
     """Raise ValueError(message) unless an argument check holds (PyTorch's optimizers)."""
     if not holds:
         raise ValueError(message)
+
+
+def _to_scalar(value):
+    """PyTorch's `_to_scalar`: a 1-element hyperparameter tensor as a 0-d one."""
+    return value.squeeze() if isinstance(value, Tensor) and value.dim() != 0 else value
 
 
 def _is_sparse(grad) -> bool:

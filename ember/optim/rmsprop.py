@@ -61,6 +61,7 @@ class RMSprop(Optimizer):
     """RMSprop (matches `torch.optim.RMSprop`)."""
 
     _sparse_refusal = "RMSprop does not support sparse gradients"
+    _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,

@@ -34,6 +34,7 @@ class Rprop(Optimizer):
     """Resilient backpropagation (matches `torch.optim.Rprop`)."""
 
     _sparse_refusal = "Rprop does not support sparse gradients"
+    _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):

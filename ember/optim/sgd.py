@@ -3,7 +3,8 @@
 from ember._backend import xp
 from ember._tensor import Tensor
 from ember.optim import _half
-from ember.optim.optimizer import Optimizer, _check_fused, required, update_in_blocks
+from ember.optim.optimizer import (Optimizer, _check_fused, _to_scalar, fused_add, required,
+                                   update_in_blocks)
 
 # SGD's few passes per element are cheap: measured, two threads only win on parameters of
 # about 2M elements or more (`update_in_blocks`).
@@ -34,15 +35,18 @@ def _sgd_block(param, grad, buffer, lr, momentum, dampening, weight_decay, neste
     if maximize:
         grad = -grad
     if weight_decay != 0:
-        grad = grad + weight_decay * param
+        grad = fused_add(grad, weight_decay, param)
     if momentum != 0:
         if first_step:
             buffer[...] = grad
         else:
             buffer *= momentum
-            buffer += (1 - dampening) * grad
-        grad = grad + momentum * buffer if nesterov else buffer
-    param -= lr * grad
+            if dampening == 0:
+                buffer += grad
+            else:
+                buffer[...] = fused_add(buffer, 1 - dampening, grad)
+        grad = fused_add(grad, momentum, buffer) if nesterov else buffer
+    param[...] = fused_add(param, -lr, grad)
 
 
 @_half.silent
@@ -104,9 +108,21 @@ class SGD(Optimizer):
         """PyTorch's single-tensor SGD on a sparse gradient, in tensor ops: the momentum buffer
         is sparse too, and only the rows the gradient names move (a weight decay, which
         would need sparse + dense, raises as PyTorch's does)."""
+        self._tensor_update(p, grad, state, hyper)
+
+    def _differentiable_update(self, p, state, group):
+        """differentiable=True: PyTorch's single-tensor SGD in tensor ops, recorded on
+        autograd's graph (a Tensor lr or weight_decay that requires grad gets a gradient)."""
+        self._tensor_update(p, p.grad, state, group)
+
+    def _tensor_update(self, p, grad, state, hyper):
+        """PyTorch's `_single_tensor_sgd` on one parameter, in tensor ops."""
         grad = -grad if hyper["maximize"] else grad
-        if hyper["weight_decay"] != 0:
-            grad = grad.add(p, alpha=hyper["weight_decay"])
+        weight_decay = hyper["weight_decay"]
+        if isinstance(weight_decay, Tensor) and weight_decay.requires_grad:
+            grad = grad.addcmul_(p.clone(), weight_decay)  # (p.grad itself, as PyTorch's)
+        elif weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
         momentum = hyper["momentum"]
         if momentum != 0:
             buffer = state.get("momentum_buffer")
@@ -115,4 +131,8 @@ class SGD(Optimizer):
             else:
                 buffer.mul_(momentum).add_(grad, alpha=1 - hyper["dampening"])
             grad = grad.add(buffer, alpha=momentum) if hyper["nesterov"] else buffer
-        p.add_(grad, alpha=-hyper["lr"])
+        lr = _to_scalar(hyper["lr"])
+        if isinstance(lr, Tensor) and lr.requires_grad:
+            p.addcmul_(grad, lr, value=-1)
+        else:
+            p.add_(grad, alpha=-float(lr))

@@ -14,6 +14,7 @@ from ember.ops import elementwise_ext as _binary
 from ember.ops import unary as _unary
 from ember.ops import unary_ext as _unary_ext
 from ember.ops import unary_special as _sp
+from ember.ops._out_rules import copied, nondifferentiable
 from ember.ops.extrema import logsumexp as _logsumexp
 from ember.ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 from ember.special._polynomials import polynomial as _polynomial
@@ -44,7 +45,7 @@ def round(input, *, decimals=0):
 
 
 # ---- the normal distribution -------------------------------------------------------------------
-ndtr = with_out(_sp.ndtr)
+ndtr = with_out(_sp.ndtr, copied())
 ndtri = with_out(_sp.ndtri)
 log_ndtr = with_out(_sp.log_ndtr)
 
@@ -64,18 +65,18 @@ i0 = with_out(_sp.i0)
 i0e = with_out(_sp.i0e)
 i1 = with_out(_sp.i1)
 i1e = with_out(_sp.i1e)
-airy_ai = with_out(_sp.airy_ai)
-bessel_j0 = with_out(_sp.bessel_j0)
-bessel_j1 = with_out(_sp.bessel_j1)
-bessel_y0 = with_out(_sp.bessel_y0)
-bessel_y1 = with_out(_sp.bessel_y1)
-modified_bessel_i0 = with_out(_sp.modified_bessel_i0)
-modified_bessel_i1 = with_out(_sp.modified_bessel_i1)
-modified_bessel_k0 = with_out(_sp.modified_bessel_k0)
-modified_bessel_k1 = with_out(_sp.modified_bessel_k1)
-scaled_modified_bessel_k0 = with_out(_sp.scaled_modified_bessel_k0)
-scaled_modified_bessel_k1 = with_out(_sp.scaled_modified_bessel_k1)
-spherical_bessel_j0 = with_out(_sp.spherical_bessel_j0)
+airy_ai = with_out(_sp.airy_ai, nondifferentiable)
+bessel_j0 = with_out(_sp.bessel_j0, nondifferentiable)
+bessel_j1 = with_out(_sp.bessel_j1, nondifferentiable)
+bessel_y0 = with_out(_sp.bessel_y0, nondifferentiable)
+bessel_y1 = with_out(_sp.bessel_y1, nondifferentiable)
+modified_bessel_i0 = with_out(_sp.modified_bessel_i0, nondifferentiable)
+modified_bessel_i1 = with_out(_sp.modified_bessel_i1, nondifferentiable)
+modified_bessel_k0 = with_out(_sp.modified_bessel_k0, nondifferentiable)
+modified_bessel_k1 = with_out(_sp.modified_bessel_k1, nondifferentiable)
+scaled_modified_bessel_k0 = with_out(_sp.scaled_modified_bessel_k0, nondifferentiable)
+scaled_modified_bessel_k1 = with_out(_sp.scaled_modified_bessel_k1, nondifferentiable)
+spherical_bessel_j0 = with_out(_sp.spherical_bessel_j0, nondifferentiable)
 
 
 # ---- reductions along a dim --------------------------------------------------------------------
@@ -96,79 +97,84 @@ def logsumexp(input, dim, keepdim=False):
 
 
 # ---- orthogonal polynomials --------------------------------------------------------------------
-@with_out
+def _nondifferentiable_out(fn):
+    """fn with `out=`, which may require grad: torch has no derivative for fn."""
+    return with_out(fn, nondifferentiable)
+
+
+@_nondifferentiable_out
 def chebyshev_polynomial_t(input, n):
     """The Chebyshev polynomial of the first kind Tₙ(input) (matches
     `torch.special.chebyshev_polynomial_t`)."""
     return _polynomial("chebyshev_polynomial_t", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def chebyshev_polynomial_u(input, n):
     """The Chebyshev polynomial of the second kind Uₙ(input) (matches
     `torch.special.chebyshev_polynomial_u`)."""
     return _polynomial("chebyshev_polynomial_u", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def chebyshev_polynomial_v(input, n):
     """The Chebyshev polynomial of the third kind Vₙ(input) (matches
     `torch.special.chebyshev_polynomial_v`)."""
     return _polynomial("chebyshev_polynomial_v", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def chebyshev_polynomial_w(input, n):
     """The Chebyshev polynomial of the fourth kind Wₙ(input) (matches
     `torch.special.chebyshev_polynomial_w`)."""
     return _polynomial("chebyshev_polynomial_w", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def shifted_chebyshev_polynomial_t(input, n):
     """Tₙ(2·input - 1) (matches `torch.special.shifted_chebyshev_polynomial_t`)."""
     return _polynomial("chebyshev_polynomial_t", input, n, shifted=True)
 
 
-@with_out
+@_nondifferentiable_out
 def shifted_chebyshev_polynomial_u(input, n):
     """Uₙ(2·input - 1) (matches `torch.special.shifted_chebyshev_polynomial_u`)."""
     return _polynomial("chebyshev_polynomial_u", input, n, shifted=True)
 
 
-@with_out
+@_nondifferentiable_out
 def shifted_chebyshev_polynomial_v(input, n):
     """Vₙ(2·input - 1) (matches `torch.special.shifted_chebyshev_polynomial_v`)."""
     return _polynomial("chebyshev_polynomial_v", input, n, shifted=True)
 
 
-@with_out
+@_nondifferentiable_out
 def shifted_chebyshev_polynomial_w(input, n):
     """Wₙ(2·input - 1) (matches `torch.special.shifted_chebyshev_polynomial_w`)."""
     return _polynomial("chebyshev_polynomial_w", input, n, shifted=True)
 
 
-@with_out
+@_nondifferentiable_out
 def hermite_polynomial_h(input, n):
     """The physicists' Hermite polynomial Hₙ(input) (matches
     `torch.special.hermite_polynomial_h`)."""
     return _polynomial("hermite_polynomial_h", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def hermite_polynomial_he(input, n):
     """The probabilists' Hermite polynomial Heₙ(input) (matches
     `torch.special.hermite_polynomial_he`)."""
     return _polynomial("hermite_polynomial_he", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def laguerre_polynomial_l(input, n):
     """The Laguerre polynomial Lₙ(input) (matches `torch.special.laguerre_polynomial_l`)."""
     return _polynomial("laguerre_polynomial_l", input, n)
 
 
-@with_out
+@_nondifferentiable_out
 def legendre_polynomial_p(input, n):
     """The Legendre polynomial Pₙ(input) (matches `torch.special.legendre_polynomial_p`)."""
     return _polynomial("legendre_polynomial_p", input, n)

@@ -78,3 +78,29 @@ def test_scale_of_nested_outputs():
     assert scaled[0].tolist() == [4.0] and scaled[1][0].tolist() == [8.0, 8.0]
     with pytest.raises(ValueError):
         scaler.scale(3)
+
+
+def _float32_scales(lib):
+    """The scales of a scaler whose scale is not a power of two and grows past float32's range
+    (growth_interval 1), then set by update() and load_state_dict()."""
+    param = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.SGD([param], lr=0.0)
+    scaler = lib.amp.GradScaler("cpu", init_scale=2.0 ** 125 / 3, growth_interval=1,
+                                growth_factor=3.0, backoff_factor=0.3)
+    scales = [scaler.get_scale()]
+    for _ in range(4):
+        opt.zero_grad()
+        scaler.scale((param * 1e-30).sum()).backward()
+        scaler.step(opt)
+        scaler.update()
+        scales.append(scaler.get_scale())
+    scaler.update(0.1)
+    scales.append(scaler.get_scale())
+    scaler.load_state_dict(dict(scaler.state_dict(), scale=0.3))
+    return scales + [scaler.get_scale()]
+
+
+def test_scale_is_kept_in_float32_as_torch():
+    """torch keeps the scale in a float32 tensor: each new scale rounded to float32, and one
+    grown past float32's range is inf, so the scale stays (no spurious overflow after)."""
+    assert _float32_scales(ember) == _float32_scales(torch)

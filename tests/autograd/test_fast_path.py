@@ -306,13 +306,6 @@ _ARRAY_FORWARD_CASES = [
     # torch refuses a complex relu and an integer tensor that requires grad
     if not (call == "relu" and dtype == np.complex64) and not (mode != "plain" and
                                                                dtype == np.int64)]
-# torch gives a view taken under no_grad its base's requires_grad (a leaf that may not be changed
-# in place); ember gives a plain tensor, as it did before the array forward
-_VIEW_UNDER_NO_GRAD = pytest.mark.xfail(strict=True, reason="torch's view created in no_grad "
-                                        "mode keeps requires_grad: not built in ember")
-_ARRAY_FORWARD_CASES = [pytest.param(*case, marks=_VIEW_UNDER_NO_GRAD)
-                        if case[:2] == ("row", "no_grad") else case
-                        for case in _ARRAY_FORWARD_CASES]
 
 
 @pytest.mark.parametrize("call, mode, dtype", _ARRAY_FORWARD_CASES)
@@ -335,7 +328,8 @@ def test_a_row_taken_without_recording_is_still_a_view():
     x[1].fill_(2.0)
     with ember.no_grad():
         row = ember.ones(3, 4, requires_grad=True)[2]
-    assert x.sum().item() == 8.0 and row._base is not None and not row.requires_grad
+    # (as in torch, a view taken under no_grad keeps its base's requires_grad: NOTE [No-grad views])
+    assert x.sum().item() == 8.0 and row._base is not None and row.requires_grad
 
 
 # ---- NOTE [Saved outputs]: an op that saves its output makes no reference cycle ---------------

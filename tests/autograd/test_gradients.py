@@ -181,3 +181,37 @@ def test_grad_runs_only_nodes_leading_to_inputs():
         assert lib.autograd.grad(g.sum(), x, allow_unused=True) == (None,)
         with pytest.raises(RuntimeError, match="trying to differentiate twice a function"):
             g.sum().backward()
+
+
+def _error(fn):
+    with pytest.raises(Exception) as info:
+        fn()
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, y: lib.autograd.grad((x * y).sum(), []),
+    lambda lib, x, y: lib.autograd.grad(x * y, ()),  # (before the non-scalar error)
+    lambda lib, x, y: (x * y).sum().backward(inputs=[]),
+    lambda lib, x, y: lib.autograd.backward((x * y).sum(), inputs=()),
+    lambda lib, x, y: lib.autograd.grad((x * y).sum(), __import__("types").MappingProxyType(
+        {"a": x}))])
+def test_empty_or_mapping_inputs_raise_torchs_error(call):
+    """`inputs` may not be empty, and a mapping other than a dict is refused."""
+    (x, tx), (y, ty) = both(RNG.standard_normal(2), True), both(RNG.standard_normal(2), True)
+    assert _error(lambda: call(ember, x, y)) == _error(lambda: call(torch, tx, ty))
+
+
+def test_grad_of_a_dict_of_inputs_is_a_dict():
+    """autograd.grad({'a': x, 'b': y}) returns the gradients keyed as the inputs; backward's
+    inputs may be a dict too."""
+    (x, tx), (y, ty) = both(RNG.standard_normal(3), True), both(RNG.standard_normal(3), True)
+    e = ember.autograd.grad((x * y).sum(), {"a": x, "b": y})
+    t = torch.autograd.grad((tx * ty).sum(), {"a": tx, "b": ty})
+    assert list(e) == list(t) == ["a", "b"]
+    for key in t:
+        assert_same(e[key], t[key], **TOL)
+    (x * y).sum().backward(inputs={"a": x})
+    (tx * ty).sum().backward(inputs={"a": tx})
+    assert_same(x.grad, tx.grad, **TOL)
+    assert y.grad is None and ty.grad is None

@@ -70,3 +70,22 @@ def test_a_hooked_saved_tensor_keeps_its_name_and_a_number_stays_a_number():
         results.append((exponent, type(exponent), x.equal(y.grad_fn._saved_self),
                         y.grad_fn._saved_self.tolist(), (x ** 0.5).grad_fn._saved_exponent))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["mul_", "lerp_tensor", "lerp_number", "pow_", "clamp_"])
+def test_modified_message_names_the_overload(name):
+    """A saved tensor modified in place: the message names its op as PyTorch does, "Backward0"
+    dropped and another overload's number kept (MulBackward0 -> Mul, LerpBackward1 -> Lerp1),
+    and lerp with a tensor weight is the LerpBackward1 overload."""
+    def modify(lib):
+        b = lib.ones(3, requires_grad=True).clone()
+        y = b * b
+        {"mul_": lambda: b.mul_(2),
+         "lerp_tensor": lambda: b.lerp_(lib.zeros(3), lib.tensor(0.5)),
+         "lerp_number": lambda: b.lerp_(lib.zeros(3), 0.5),
+         "pow_": lambda: b.pow_(lib.ones(3)),
+         "clamp_": lambda: b.clamp_(0, 1)}[name]()
+        with pytest.raises(RuntimeError) as error:
+            y.sum().backward()
+        return str(error.value).split(" Hint:")[0], b.grad_fn.name()
+    assert modify(ember) == modify(torch)

@@ -162,6 +162,8 @@ ERRORS = {
     "rfft_complex": lambda lib, x: lib.fft.rfft(x.to(lib.complex64)),
     "ihfft_complex": lambda lib, x: lib.fft.ihfft(x.to(lib.complex64)),
     "half": lambda lib, x: lib.fft.rfft(x.half()),
+    "bfloat16": lambda lib, x: lib.fft.fft(x.bfloat16()),
+    "bfloat16_irfft": lambda lib, x: lib.fft.irfft(x.bfloat16()),
     "duplicate_dims": lambda lib, x: lib.fft.fftn(x, dim=(0, 0)),
     "irfft_n0": lambda lib, x: lib.fft.irfft(x, n=0),
     "irfft_one_bin": lambda lib, x: lib.fft.irfft(x[:, :1]),
@@ -174,7 +176,7 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_errors(name):
     x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
-    assert_same_error(ERRORS[name], x, exact_type=True)
+    assert_same_error(ERRORS[name], x, exact_type=True, same_message=True)
 
 
 def test_messages():
@@ -255,3 +257,33 @@ EMPTY_CALLS = [
 
 
 test_empty_inputs = result_or_error({str(i): call for i, call in enumerate(EMPTY_CALLS)})
+
+
+@pytest.mark.parametrize("n", [8, 7, 12])
+@pytest.mark.parametrize("forward", [True, False])
+def test_fft_of_a_real_signal_is_exactly_hermitian(n, forward):
+    """PyTorch's 1-d (i)fft of a real signal is a two-sided R2C whose second half is filled
+    with conjugates: X[n-k] = conj(X[k]) exactly, and the bins 0 and n/2 have zero imaginary
+    parts (so it prints as torch's does); the values are torch's."""
+    x = np.random.default_rng(7).standard_normal((3, 8)).astype(np.float32)
+    fn = "fft" if forward else "ifft"
+    ye = getattr(ember.fft, fn)(ember.from_numpy(x), n=n)
+    yt = getattr(torch.fft, fn)(torch.from_numpy(x), n=n).resolve_conj()  # (a conj view)
+    assert_same(ye, yt, rtol=1e-5, atol=1e-6)
+    y = ye.numpy()
+    np.testing.assert_array_equal(y[:, 1:], np.conj(y[:, 1:][:, ::-1]))
+    assert (y[:, 0].imag == 0).all() and (n % 2 or (y[:, n // 2].imag == 0).all())
+
+
+@pytest.mark.parametrize("call", [lambda m, x: m.fft.fftn(x), lambda m, x: m.fft.fft2(x),
+                                  lambda m, x: m.fft.ifftn(x, dim=(1, 0)),
+                                  lambda m, x: m.fft.ifft(x)])
+def test_node_names_of_real_signals(call):
+    """n-d transforms of a real signal cast it to complex (ToCopyBackward0) for a C2C; a 1-d
+    inverse one is the conjugate of a two-sided R2C."""
+    x = np.random.default_rng(8).standard_normal((4, 6))
+    names = []
+    for m in (ember, torch):
+        y = call(m, m.from_numpy(x.copy()).requires_grad_())
+        names.append((y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()))
+    assert names[0] == names[1]

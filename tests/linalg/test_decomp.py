@@ -158,6 +158,40 @@ def test_cholesky_ex_info():
                 torch.linalg.cholesky_ex(torch.from_numpy(a)).L[0])
 
 
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("array", [
+    np.array([[NAN, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0], [0.0, NAN]]),
+    np.array([[1.0, NAN], [NAN, 4.0]]), np.stack([np.eye(2), np.array([[4.0, 2.0], [NAN, 3.0]])])],
+    ids=["first", "last", "off-diagonal", "batched"])
+@pytest.mark.parametrize("call", [lambda m, a: m.linalg.cholesky(a),
+                                  lambda m, a: m.linalg.cholesky_ex(a, check_errors=True)],
+                         ids=["linalg", "ex_check"])
+def test_nan_pivot_is_not_positive_definite(call, array):
+    """LAPACK's potrf stops at a NaN pivot (info > 0): torch's LinAlgError, not a NaN factor."""
+    assert_linalg_error(call, array)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_cholesky_ex_partial_factor(upper, dtype):
+    """Where the factorisation fails, L is what LAPACK leaves, as torch returns it: columns
+    before the failing one factored, its pivot updated (not square-rooted), the rest of the
+    input's triangle untouched; a NaN pivot fails too."""
+    a = np.array([[4.0, 2, 2, 2, 1], [2, 5, 1, 1, 1], [2, 1, 6, 1, 1], [2, 1, 1, -6, 1],
+                  [1, 1, 1, 1, 7]]).astype(dtype)
+    if dtype == np.complex128:
+        a = a + 0.5j * (np.triu(np.ones((5, 5)), 1) - np.tril(np.ones((5, 5)), -1))
+    nan_pivot = np.eye(5, dtype=dtype)
+    nan_pivot[2, 2] = NAN
+    batch = np.stack([a, a.conj().T @ a, -a, nan_pivot])
+    e = ember.linalg.cholesky_ex(ember.from_numpy(batch), upper=upper)
+    t = torch.linalg.cholesky_ex(torch.from_numpy(batch), upper=upper)
+    assert_same(e.info, t.info, exact=True)
+    assert_same(e.L, t.L, rtol=1e-12, atol=1e-12)
+
+
 ERRORS = {
     "cholesky_rect": lambda m: m.linalg.cholesky(m.ones(2, 3)),
     "cholesky_int": lambda m: m.linalg.cholesky(m.ones(2, 2, dtype=m.long)),

@@ -98,3 +98,39 @@ def test_gradient(driver, rcond, shape):
         (solution * solution).sum().backward()
         leaves.append((ta, tb))
     assert_same_grads(leaves[0], leaves[1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("driver", ["gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("vector", [False, True])
+def test_residuals_are_an_output_of_the_node(driver, vector):
+    """solution and residuals are the two outputs of one LinalgLstsqBackward0 (also for a batch
+    of vectors B, whose residuals keep their column: shape (..., 1)); the residuals' gradient
+    (2·R·gLᵀ·Xᴴ into A, −2·R·gL into B) is PyTorch's, and an empty residual gives no gradient."""
+    a = make(RNG, "randn", (2, 6, 3))
+    b = make(RNG, "randn", (2, 6) if vector else (2, 6, 2))
+    seen = []
+    for lib, convert in ((ember, to_ember), (torch, to_torch)):
+        ta, tb = convert(a, requires_grad=True), convert(b, requires_grad=True)
+        result = lib.linalg.lstsq(ta, tb, driver=driver)
+        names = (result.solution.grad_fn.name(), result.residuals.grad_fn.name())
+        loss = (result.residuals * 3).sum()
+        grads = lib.autograd.grad(loss, (ta, tb), allow_unused=True)
+        seen.append((names, tuple(result.solution.shape), tuple(result.residuals.shape),
+                     result.residuals.detach().numpy(),
+                     [None if g is None else g.numpy() for g in grads]))
+    (e_names, *e_rest), (t_names, *t_rest) = seen
+    assert e_names == t_names == ("LinalgLstsqBackward0", "LinalgLstsqBackward0")
+    assert e_rest[:2] == t_rest[:2]
+    np.testing.assert_allclose(e_rest[2], t_rest[2], rtol=1e-10)
+    for ge, gt in zip(e_rest[3], t_rest[3]):
+        assert (ge is None) == (gt is None)
+        if gt is not None:
+            np.testing.assert_allclose(ge, gt, rtol=1e-8, atol=1e-10)
+
+
+def test_residuals_double_backward():
+    """The residuals' and the solution's gradients are themselves differentiable."""
+    a = ember.tensor(make(RNG, "randn", (5, 3)), requires_grad=True)
+    b = ember.tensor(make(RNG, "randn", (5,)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda x, y: ember.linalg.lstsq(x, y, driver="gelsd")[:2],
+                                        (a, b))

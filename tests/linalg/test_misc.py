@@ -4,11 +4,14 @@ addbmm: values in float32/float64 over batches, gradients, finite differences an
 derivatives, errors.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import ember
+from ember import _warnings
 from tests.differential import assert_same_error
 from tests.linalg._helpers import check_backward, check_forward, check_gradcheck, inputs
 
@@ -138,10 +141,17 @@ def test_integer_dtypes():
         check_forward(call, [ints], np.int64)
 
 
-def test_cross_default_dim_warns():
+def test_cross_default_dim_warns(monkeypatch):
+    """torch's TORCH_WARN_ONCE, with its "(Triggered internally at ...)" suffix."""
+    monkeypatch.setattr(_warnings, "_WARNED_ONCE", set())  # as in a fresh process
     a, b = inputs(RNG, [("randn", (3, 2)), ("randn", (3, 2))])
-    with pytest.warns(UserWarning, match="without specifying the dim"):
+    with pytest.warns(UserWarning, match="without specifying the dim") as caught:
         check_forward(lambda m, x, y: m.cross(x, y), [a, b], np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.cross(ember.ones(3), ember.ones(3))
+    assert all(str(w.message).endswith("(Triggered internally at /__w/pytorch/pytorch/aten/src/"
+                                       "ATen/native/Cross.cpp:63.)") for w in caught)
 
 
 def test_addr_beta_zero_ignores_nan():

@@ -124,12 +124,41 @@ ERRORS = {
     "cond_ord": lambda m: m.linalg.cond(m.eye(2), 3),
     "cond_rect_1": lambda m: m.linalg.cond(m.ones(2, 3), 1),
     "matrix_rank_int": lambda m: m.linalg.matrix_rank(m.ones(2, 2, dtype=m.long)),
+    # dtype=: floating or complex, of the input's kind, no narrowing; an integer input even so
+    "vector_norm_narrowing": lambda m: m.linalg.vector_norm(m.ones(2).double(), dtype=m.float),
+    "vector_norm_half": lambda m: m.linalg.vector_norm(m.ones(2).half(), dtype=m.bfloat16),
+    "vector_norm_complex_narrowing": lambda m: m.linalg.vector_norm(
+        m.ones(2, dtype=m.complex128), dtype=m.complex64),
+    "vector_norm_int_dtype": lambda m: m.linalg.vector_norm(m.ones(2).double(), dtype=m.int32),
+    "vector_norm_int_input_dtype": lambda m: m.linalg.vector_norm(
+        m.arange(3), dtype=m.float32),
+    "matrix_norm_narrowing": lambda m: m.linalg.matrix_norm(m.ones(2, 2).double(), "nuc",
+                                                            dtype=m.float),
+    "norm_narrowing": lambda m: m.linalg.norm(m.ones(2, 2).double(), dtype=m.float),
+    "torch_norm_narrowing": lambda m: m.norm(m.ones(2, 2).double(), p="nuc", dtype=m.float),
+    # linalg.norm: a string ord is a matrix norm (order checked first), dim of length 1 or 2
+    "norm_fro_1d": lambda m: m.linalg.norm(m.ones(3), "fro"),
+    "norm_bad_order_1d": lambda m: m.linalg.norm(m.ones(3), "bad"),
+    "norm_fro_one_dim": lambda m: m.linalg.norm(m.ones(2, 3), "fro", dim=0),
+    "norm_three_dims": lambda m: m.linalg.norm(m.ones(2, 3, 4), dim=(0, 1, 2)),
+    "norm_three_dims_ord": lambda m: m.linalg.norm(m.ones(2, 3, 4), 2, dim=(0, 1, 2)),
+    "matrix_norm_order_before_dims": lambda m: m.linalg.matrix_norm(m.ones(3), 3),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_errors(case):
     assert_same_error(ERRORS[case], same_message=True)
+
+
+def test_norm_without_ord_over_two_dims_is_a_vector_norm():
+    """linalg.norm with ord=None is the vector 2-norm, also over two dims (PyTorch's graph)."""
+    names = []
+    for m in (ember, torch):
+        x = m.ones(3, 4, dtype=m.float64, requires_grad=True)
+        names.append((m.linalg.norm(x, dim=(0, 1)).grad_fn.name(),
+                      m.linalg.norm(x, 2, dim=(0, 1)).grad_fn.name()))
+    assert names[0] == names[1]
 
 
 @pytest.mark.parametrize("zero_row", [False, True])

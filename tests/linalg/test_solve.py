@@ -4,6 +4,8 @@ tensorinv/tensorsolve: values in float32 and float64 over batches, gradients (an
 in float64, finite differences, and the errors PyTorch raises (LinAlgError for singular inputs).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -163,6 +165,15 @@ def test_solve_triangular_zero_diagonal_gives_inf():
     a = np.array([[0.0, 1.0], [0.0, 1.0]])
     check_forward(lambda m, x: m.linalg.solve_triangular(x, m.ones(2, 1).double(), upper=True),
                   [a], np.float64)
+
+
+def test_det_of_infinite_entries_is_silent():
+    """det of a matrix with inf entries is nan or inf, with no NumPy RuntimeWarning."""
+    a = np.array([[[np.inf, np.inf], [np.inf, np.inf]], [[np.inf, 0.0], [0.0, 1.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = ember.linalg.det(ember.from_numpy(a))
+    assert_same(e, torch.linalg.det(torch.from_numpy(a)))
 
 
 def test_pinv_tolerances():

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ember
+from ember import _warnings
 from ember.ops import linalg_norms
 from tests.differential import assert_same, assert_same_error, to_ember, to_torch
 
@@ -110,11 +111,36 @@ def test_deprecation_warning_once_like_torch(name, monkeypatch):
     """torch's TORCH_WARN_ONCE: the first call of the process warns, later ones do not."""
     monkeypatch.setattr(linalg_norms, "_WARNED", set())
     with pytest.warns(UserWarning, match=f"at::{name} is deprecated and it is just left for JIT "
-                                         "compatibility"):
+                                         "compatibility") as caught:
         getattr(ember, name)(to_ember(MAT), (0, 1))
+    line = {"frobenius_norm": 3175, "nuclear_norm": 3229}[name]
+    assert str(caught[0].message).endswith(f"native/LinearAlgebra.cpp:{line}.)")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         getattr(ember, name)(to_ember(MAT), (0, 1))
+
+
+@pytest.mark.parametrize("call, text", [
+    (lambda lib, a: lib.triangular_solve(lib.ones(3, 1), a), "torch.triangular_solve is "
+     "deprecated in favor of torch.linalg.solve_triangularand will be removed"),
+    (lambda lib, a: a.triangular_solve(a), "torch.triangular_solve is deprecated"),
+    (lambda lib, a: lib.chain_matmul(a, a), "torch.chain_matmul is deprecated and will be "
+     "removed in a future PyTorch release. Use torch.linalg.multi_dot instead"),
+    (lambda lib, a: lib.lu(a), "torch.lu is deprecated in favor of torch.linalg.lu_factor"),
+])
+def test_deprecated_products_warn_once_like_torch(call, text, monkeypatch):
+    """torch.triangular_solve, torch.chain_matmul and torch.lu warn (TORCH_WARN_ONCE) the
+    first time."""
+    monkeypatch.setattr(_warnings, "_WARNED_ONCE", set())
+    a = ember.tensor(MAT[:3, :3]).triu() + 3 * ember.eye(3, dtype=ember.float64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call(ember, a)
+        call(ember, a)
+    assert [str(w.message)[:len(text)] for w in caught] == [text]
+    assert str(caught[0].message).endswith(
+        ".cpp:2273.)" if "triangular" in text else ".cpp:1102.)" if "chain" in text else
+        "BatchLinearAlgebra.cpp:2073.)")
 
 
 @pytest.mark.parametrize("some", [True, False])

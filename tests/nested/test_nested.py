@@ -287,3 +287,69 @@ def test_masked_select_and_narrow_components():
         assert [c.tolist() for c in selected.unbind()] == [[0.0, 3.0], [6.0], [9.0]]
         assert selected.offsets().tolist() == [0, 2, 3, 4]
         assert [c.tolist() for c in narrowed.unbind()] == [[0.0, 1.0], [5.0, 6.0, 7.0], [10.0]]
+
+
+# the jagged layout's shape ops, reductions along a dim, factories and bmm
+# (ember/nested/_jagged_ops.py): values and the components' gradients
+JAGGED_SHAPES = {
+    "view": lambda lib, x: x.view(2, -1, 2, 2), "reshape": lambda lib, x: x.reshape(2, -1, 4),
+    "unsqueeze": lambda lib, x: x.unsqueeze(-1) * 2,
+    "permute": lambda lib, x: x.unsqueeze(-1).permute(0, 1, 3, 2),
+    "expand": lambda lib, x: x.unsqueeze(-1).expand(-1, -1, -1, 3),
+    "chunk": lambda lib, x: x.chunk(2, -1)[1], "max": lambda lib, x: x.max(-1)[0],
+    "amax": lambda lib, x: x.amax(-1), "mean": lambda lib, x: x.mean(-1),
+    "where": lambda lib, x: lib.where(x > 0, x, lib.zeros_like(x)),
+    "bmm": lambda lib, x: lib.bmm(x, lib.arange(24.0).reshape(2, 4, 3)),
+    "lerp": lambda lib, x: lib.lerp(x, x * 2, 0.3),
+    "masked_fill": lambda lib, x: x.masked_fill(x > 0, 0.5),
+    "mul_per_batch": lambda lib, x: x * lib.arange(8.0).reshape(2, 1, 4),
+    "cat_last": lambda lib, x: lib.cat([x, x * 2], -1),
+    "type": lambda lib, x: x.type(lib.float64),
+}
+# torch has these forward only (or their results are dense)
+JAGGED_FORWARD = {
+    "select": lambda lib, x: x.select(-1, 1), "narrow": lambda lib, x: x.narrow(-1, 1, 2),
+    "split": lambda lib, x: x.split([1, 3], -1)[1], "squeeze": lambda x_lib, x: x.unsqueeze(
+        -1).squeeze(-1), "unsqueeze_ragged": lambda lib, x: x.unsqueeze(1),
+    "chunk_batch": lambda lib, x: x.chunk(2, 0)[1], "prod": lambda lib, x: x.prod(-1),
+    "argmax": lambda lib, x: x.argmax(-1), "any": lambda lib, x: (x > 0).any(-1),
+    "ones_like": lambda lib, x: lib.ones_like(x), "isnan": lambda lib, x: x.isnan(),
+    "eq": lambda lib, x: x == x,
+    "embedding": lambda lib, x: lib.nn.functional.embedding(
+        (x > 0).sum(-1), lib.arange(15.0).reshape(5, 3)),
+}
+JAGGED_DENSE = {
+    "mean_ragged": lambda lib, x: x.mean(1), "max_ragged": lambda lib, x: x.max(1)[0],
+    "amin_ragged": lambda lib, x: x.amin(1, keepdim=True), "prod_ragged": lambda lib, x: x.prod(1),
+    "argmax_ragged": lambda lib, x: x.argmax(1), "sum_all_rows": lambda lib, x: x.sum((0, 1)),
+    "new_ones": lambda lib, x: x.new_ones(()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAGGED_SHAPES))
+def test_jagged_shape_ops_and_grads(name):
+    padded_and_grads(JAGGED_SHAPES[name], "jagged")
+
+
+@pytest.mark.parametrize("name", sorted(JAGGED_FORWARD) + sorted(JAGGED_DENSE))
+def test_jagged_forward_ops(name):
+    fn = {**JAGGED_FORWARD, **JAGGED_DENSE}[name]
+    e, t = (fn(lib, make(lib, "jagged", False)[0]) for lib in (ember, torch))
+    assert e.is_nested == t.is_nested
+    if t.is_nested:
+        assert _strip_ids(str(tuple(e.shape))) == _strip_ids(str(tuple(t.shape)))
+        e, t = e.to_padded_tensor(0), t.to_padded_tensor(0)
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.chunk(2, 1), lambda x: x.unsqueeze(0), lambda x: x.max(0),
+    lambda x: x.amax((1, 2)), lambda x: x.mean((1, 2)), lambda x: x.var(-1),
+    lambda x: x.permute(1, 0, 2), lambda x: x.view(2, 3, 4), lambda x: x.log_softmax(1),
+    lambda x: x.split(1, 0), lambda x: x.abs_(), lambda x: x.cumsum(-1),
+    lambda x: x.new_zeros((2, 3)), lambda x: x.norm(dim=-1),
+])
+def test_jagged_refusals_are_torchs(call):
+    e, t = assert_same_error((lambda: call(make(ember, "jagged", False)[0]),
+                              lambda: call(make(torch, "jagged", False)[0])), exact_type=True)
+    assert _strip_ids(str(e)) == _strip_ids(str(t))

@@ -299,3 +299,16 @@ def test_shrinks_of_0d_tensors_as_torch(name, value):  # scalar path, ember the 
         results.append((y.detach(), x.grad))
     for e, t in zip(*results):
         assert_same(e, t)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.softmax(x, dim="a"), lambda F, x: F.log_softmax(x, dim=1.5),
+    lambda F, x: F.softmax(x, 1, dtype="float"), lambda F, x: F.log_softmax(x, 1, dtype=3)])
+def test_softmax_argument_errors_name_the_method(call):
+    """F.softmax calls input.softmax(dim): a bad dim or dtype is the method's TypeError."""
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(TypeError) as info:
+            call(lib.nn.functional, lib.ones(2, 3))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

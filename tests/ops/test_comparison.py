@@ -284,3 +284,33 @@ def test_clamp_min_max_node_names_as_torch(call):
                "clamp_min_": lambda: (a * 1).clamp_min_(0.2)}[call]()
         names.append(out.grad_fn.name())
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(2) & m.ones(2), lambda m: m.ones(2, dtype=m.float64) | m.ones(2),
+    lambda m: m.bitwise_not(m.ones(2, dtype=m.bfloat16)),
+    lambda m: m.ones(2, dtype=m.complex64) ^ 1,
+    lambda m: m.bitwise_not(m.ones(2, dtype=m.complex128)),
+    lambda m: ~m.ones(2, dtype=m.complex64),
+    lambda m: m.where(m.ones(2, dtype=m.int64), m.ones(2), m.zeros(2)),
+    lambda m: m.where(m.ones(2, dtype=m.float16), m.ones(2), m.zeros(2))])
+def test_dtype_refusals_name_the_dtype_as_torch(call):
+    """'not implemented for 'Float'', 'dtype Long': c10's names of the dtype, not NumPy's."""
+    expected, raised = error_of(lambda: call(torch)), error_of(lambda: call(ember))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.where(m.ones(2, dtype=m.bool), m.ones(3), 0.0),
+    lambda m: m.where(m.ones(3, dtype=m.bool), m.ones(3), m.zeros(2)),
+    lambda m: m.where(m.ones(3, 1, dtype=m.bool), m.ones(2, 4), m.zeros(3)),
+    lambda m: m.where(m.ones(2, dtype=m.bool), m.ones(2, 3), m.zeros(4, 1)),
+    lambda m: m.ones(2, 3).where(m.ones(3, dtype=m.bool), m.zeros(4)),
+    lambda m: m.ones(3).masked_fill(m.ones(2, dtype=m.bool), 0.0),
+    lambda m: m.ones(2, 3).masked_fill(m.ones(4, 1, dtype=m.bool), 0.0),
+    lambda m: m.nn.functional.cosine_embedding_loss(m.ones(3, 4), m.ones(3, 4), m.ones(2))])
+def test_shapes_that_do_not_broadcast_are_named_as_torch(call):
+    """where / masked_fill: 'The size of tensor a (2) must match the size of tensor b (3) at
+    non-singleton dimension 0', the operands broadcast in torch's order."""
+    expected, raised = error_of(lambda: call(torch)), error_of(lambda: call(ember))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))

@@ -74,6 +74,37 @@ def test_complex_and_polar(dtype):
         assert_same(be.grad, bt.grad, rtol=1e-5, atol=1e-5)
 
 
+def test_polar_gradient_at_zero_and_negative_abs():
+    """torch.polar is its own node (PolarBackward0) whose gradient in abs is
+    Re(conj(gz)·sgn z): 0 where abs = 0 and of the opposite sign where abs < 0 (not the
+    cos/sin of complex(abs·cos θ, abs·sin θ)); broadcasting sums the gradients back."""
+    r = np.array([[0.0, -1.0, 2.0], [0.5, 0.0, -3.0]])
+    theta = np.array([0.3, 0.5, 1.0])
+    gy = _complex_array(np.random.default_rng(4), (2, 3), np.complex128)
+    seen = []
+    for lib in (ember, torch):
+        re = lib.tensor(r, requires_grad=True)
+        te = lib.tensor(theta, requires_grad=True)
+        y = lib.polar(re, te)
+        y.backward(lib.from_numpy(gy.copy()))
+        seen.append((y.grad_fn.name(), y.detach(), re.grad, te.grad))
+    assert seen[0][0] == seen[1][0] == "PolarBackward0"
+    for e, t in zip(seen[0][1:], seen[1][1:]):
+        assert_same(e, t, rtol=1e-12, atol=1e-14)
+    r_leaf = ember.tensor(np.abs(r) + 0.5, requires_grad=True)
+    t_leaf = ember.tensor(theta, requires_grad=True)
+    assert ember.autograd.gradgradcheck(ember.polar, (r_leaf, t_leaf))
+
+
+def test_real_and_imag_are_select_nodes():
+    """z.real / z.imag are view_as_real(z).select(-1, k) in PyTorch: grad_fn SelectBackward0."""
+    for lib in (ember, torch):
+        z = lib.randn(3, dtype=lib.complex64, requires_grad=True)
+        names = {f(z).grad_fn.name() for f in (lib.real, lib.imag, lambda t: t.real,
+                                                lambda t: t.imag)}
+        assert names == {"SelectBackward0"}
+
+
 def test_view_as_complex_is_a_view_with_gradients():
     x = np.random.default_rng(3).standard_normal((4, 2))
     xe, xt = _pair(x)

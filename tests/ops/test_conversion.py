@@ -234,3 +234,35 @@ def _format_facts(lib):
 
 def test_channels_last_3d_and_size_one_dims():
     assert _format_facts(ember) == _format_facts(torch)
+
+
+_DISCARD = ("Casting complex values to real discards the imaginary part (Triggered internally "
+            "at /__w/pytorch/pytorch/aten/src/ATen/native/Copy.cpp:307.)")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, z: z.float(), lambda m, z: z.to(m.int64), lambda m, z: z.type(m.float64),
+    lambda m, z: m.zeros(3).copy_(z), lambda m, z: m.tensor(z, dtype=m.float32),
+    lambda m, z: m.zeros(3).__setitem__(slice(0, 2), z[:2]),
+], ids=["float", "to_int", "type", "copy_", "tensor", "setitem"])
+def test_complex_to_real_cast_warns_once_as_torch(call, monkeypatch):
+    """A complex-to-real cast keeps the real part and warns once per process with torch's
+    UserWarning (TORCH_WARN_ONCE), not NumPy's ComplexWarning; a bool cast does not warn."""
+    import warnings
+
+    from ember import _warnings
+    monkeypatch.setattr(_warnings, "_WARNED_ONCE", set())  # as in a fresh process
+    values = np.array([1.5 + 2j, -0.5 - 1j, 3j], dtype=np.complex64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = call(ember, ember.from_numpy(values.copy()))
+        call(ember, ember.from_numpy(values.copy()))
+        flags = ember.from_numpy(values.copy()).bool()
+    discards = [w for w in caught if "copy construct" not in str(w.message)]
+    assert [(w.category, str(w.message)) for w in discards] == [(UserWarning, _DISCARD)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = call(torch, torch.from_numpy(values.copy()))
+    if expected is not None:
+        assert_same(first, expected)
+    assert flags.tolist() == [True, True, True]

@@ -497,3 +497,34 @@ def test_big_lists_as_torch(name):
         assert type(got) is type(error)
         return
     assert_same(ember.tensor(data(ember)), expected, exact=True)
+
+
+@pytest.mark.parametrize("data, dtype", [
+    ("[[1, 2], [3]]", None), ("[[1], [2, 3]]", None), ("[[[1, 2]], [[1]]]", "float64"),
+    ("[[1, 2], [3, 4, 5]]", "int32"), ("[[1.5, 2], []]", None), ("[[1], 2]", None),
+    ("[1, [2]]", None), ("[1.0, [2]]", None), ("[1, [2]]", "float32"), ("[1, [2]]", "bool"),
+    ("[np.ones(2), [1, 2, 3]]", None),
+    ('["a"]', None), ('("a", "b")', "float32"), ('[1, "a"]', None), ('[[1], ["ab"]]', None),
+    ('[1, "a"]', "float32"), ('[[1, 2], "ab"]', "int64"), ('[b"a"]', None), ('b"x"', None),
+    ("[None]", "float32"), ("[1, None]", "int64"), ("[1, {}]", "bool"), ("[object()]", "float16")])
+def test_tensor_of_bad_nested_data_raises_torchs_error(data, dtype):
+    """A ragged list, strings, or items that are not numbers: torch's exception and message
+    (`expected sequence of length 2 at dim 1 (got 1)`, `too many dimensions 'str'`, ...)."""
+    def call(lib):
+        return lib.tensor(eval(data), dtype=None if dtype is None else getattr(lib, dtype))
+    expected, raised = error_of(lambda: call(torch)), error_of(lambda: call(ember))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+@pytest.mark.parametrize("data", ["[[], [1]]", "[[[]], [[1]]]"])
+def test_tensor_of_ragged_data_without_elements_is_empty(data):
+    """torch reads the shape along the first items and stores nothing: an empty tensor."""
+    assert_same(ember.tensor(eval(data)), torch.tensor(eval(data)), exact=True)
+
+
+def test_zeros_negative_size_message():
+    """torch.zeros words a negative size its own way (ones and empty do not)."""
+    for size in [(-1,), (2, -3), ((0, -1, 2),)]:
+        expected = error_of(lambda: torch.zeros(*size))
+        raised = error_of(lambda: ember.zeros(*size))
+        assert (type(raised), str(raised)) == (type(expected), str(expected))

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import ember
+from tests.differential import error_of
 
 CASES = [
     "L.tensor([-1], dtype=L.uint8)", "L.tensor(-1, dtype=L.uint8)",
@@ -60,3 +61,22 @@ def _outcome(lib, case):
 @pytest.mark.parametrize("case", CASES)
 def test_creation_overflow_matches_torch(case):
     assert _outcome(ember, case) == _outcome(torch, case)
+
+
+@pytest.mark.parametrize("data", [[2 ** 63], [2 ** 64 - 1], [2 ** 63, 1], [[2 ** 63], [5]],
+                                  2 ** 63,
+                                  [True, 2], [2 ** 64], [-1], [-1, 2 ** 64], [2 ** 64, -1],
+                                  [1.0], [1, 2.5], [1 + 0j]])
+def test_uint64_stores_python_ints_as_torch(data):
+    """torch.tensor(..., dtype=uint64) takes any int in [0, 2**64) (no int64 detour, no float
+    rounding of [2**63, 1]); negative or too big ints are CPython's OverflowErrors, floats
+    'an integer is required'."""
+    def call(lib):
+        return lib.tensor(data, dtype=lib.uint64)
+    try:
+        expected = call(torch)
+    except Exception as error:  # (the error is what is compared)
+        raised = error_of(lambda: call(ember))
+        assert (type(raised), str(raised)) == (type(error), str(error))
+        return
+    assert call(ember).tolist() == expected.tolist()

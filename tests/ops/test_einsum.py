@@ -2,11 +2,15 @@
 
 A table of calls drives the generic tests (tests/ops/_tables.py: values, dtypes, shapes,
 gradients, float64 finite differences, second derivatives), as in test_linalg.py; then errors.
-ember composes these from other ops, so grad_fn names are not compared.
+ember composes einsum from other ops, so its grad_fn names are not compared; tensordot's graph
+is PyTorch's (permute, reshape, mm or dot, view).
 """
 
 import numpy as np
+import pytest
+import torch
 
+import ember
 from tests.ops import _tables
 
 RNG = np.random.default_rng(1)
@@ -92,3 +96,41 @@ test_bad_calls = _tables.result_or_error({
     "tensordot, a repeated dim": lambda m: m.tensordot(
         m.ones(2, 3), m.ones(3, 3), ([1, 1], [0, 0])),
 })
+
+
+def _graph(t):
+    """The names of t's grad_fn and of the first-input nodes below it, to the leaf."""
+    names, node = [], t.grad_fn
+    while node is not None and node.name() != "torch::autograd::AccumulateGrad":
+        names.append(node.name())
+        node = next((f for f, _ in node.next_functions if f is not None), None)
+    return names
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a, b, c: m.inner(a, a),
+    lambda m, a, b, c: m.inner(b, a),
+    lambda m, a, b, c: m.tensordot(b, b, dims=2),
+    lambda m, a, b, c: m.tensordot(b, c, dims=([1], [1])),
+    lambda m, a, b, c: m.tensordot(c, c, dims=([0, 1], [0, 1])),
+    lambda m, a, b, c: m.tensordot(c, c, dims=([1, 0, 2], [1, 0, 2])),
+    lambda m, a, b, c: m.tensordot(a, a, dims=0),
+], ids=["inner-vectors", "inner", "full", "mm", "two-dims", "full-permuted", "outer"])
+def test_tensordot_graph_is_torchs(call):
+    """PyTorch's tensordot permutes, reshapes and multiplies (mm; a full contraction a dot of
+    the flattened operands, or a sum of their product when the permutation is not contiguous):
+    the printed grad_fn is ViewBackward0, the nodes below are the same."""
+    a, b, c = RNG.standard_normal(3), RNG.standard_normal((2, 3)), RNG.standard_normal((4, 3, 2))
+    seen = []
+    for lib in (ember, torch):
+        leaves = [lib.tensor(x, requires_grad=True) for x in (a, b, c)]
+        out = call(lib, *leaves)
+        out.sum().backward()
+        seen.append((_graph(out)[:2], out.detach().numpy(),
+                     [None if x.grad is None else x.grad.numpy() for x in leaves]))
+    assert seen[0][0] == seen[1][0]
+    np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-12)
+    for ge, gt in zip(seen[0][2], seen[1][2]):
+        assert (ge is None) == (gt is None)
+        if gt is not None:
+            np.testing.assert_allclose(ge, gt, rtol=1e-12)

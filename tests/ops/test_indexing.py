@@ -14,7 +14,7 @@ import torch
 
 import ember
 from ember.autograd import gradcheck
-from tests.differential import assert_same, both, version
+from tests.differential import assert_same, both, error_of, version
 from tests.ops import _tables
 
 RNG = np.random.default_rng(0)
@@ -45,6 +45,13 @@ GETITEM = {
     "slice_past_end": slice(1, 10),
     "empty_slice": slice(2, 1),
     "int_slice": (1, slice(0, 3)),
+    # PyTorch skips a slice over a whole dim (0 to at least the end, step 1) inside a tuple
+    "int_whole_slice": (1, slice(0, 4)),
+    "whole_slices": (slice(None, 3), slice(0, 10), slice(None, None, 1)),
+    "one_whole_slice_tuple": (slice(0, 3),),
+    "none_whole_slice": (None, slice(None, 3)),
+    "negative_start_whole": (slice(-3, None), slice(None, 4)),
+    "ellipsis_whole_slice": (Ellipsis, slice(0, 5)),
     "none": None,
     "none_int": (None, 1),
     "ellipsis": Ellipsis,
@@ -213,6 +220,30 @@ def test_setitem_grad_fn_names():
         assert y.grad_fn.name() == "torch::autograd::CopySlices"
         y[[0, 1]] = 2.0
         assert y.grad_fn.name() == "IndexPutBackward0"
+
+
+@pytest.mark.parametrize("index", [Ellipsis, slice(None), slice(None, 3),
+                                   (slice(0, 3), slice(None, 9)), (Ellipsis, slice(0, 4))],
+                         ids=str)
+def test_setitem_of_the_whole_tensor_is_a_copy(index):
+    """A write whose index takes no view (x[...], x[:], slices over whole dims: PyTorch skips
+    them) is x.copy_(value) itself: CopyBackwards, and on a leaf that requires grad the leaf's
+    own error (not a view's)."""
+    seen = []
+    for m in (ember, torch):
+        leaf = m.ones(3, 4, requires_grad=True)
+        value = m.arange(4.0, requires_grad=True)
+        y = leaf * 2
+        y[index] = value
+        y.sum().backward()
+        with pytest.raises(RuntimeError) as error:
+            leaf[index] = 1.0
+        with m.no_grad():
+            leaf[index] = m.ones(1, 1, 4)  # (leading size-1 dims of the value dropped)
+        seen.append((y.grad_fn.name(), y._version, leaf.grad.sum().item(),
+                     value.grad.tolist(), str(error.value), leaf._version))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == "torch::autograd::CopyBackwards"
 
 
 def test_setitem_casts_value_and_int_tensors():
@@ -446,3 +477,26 @@ def test_index_put_through_a_mask_grad_reaches_a_value_of_another_dtype():
                     value).sum().backward()
         grads.append(value.grad)
     assert_same(*grads, **TOL)
+
+
+@pytest.mark.parametrize("dtype, value", [
+    ("float32", None), ("float32", "a"), ("int64", [1]), ("int64", (1,)),
+    ("float32", np.float32(1.5)), ("float32", np.bool_(True)), ("float32", np.array(5.0)),
+    ("float32", np.float64(2.5)), ("float32", np.int32(4)), ("float32", 1e300), ("float32", 1j),
+    ("float32", 1 + 0j), ("float16", 1e10), ("bfloat16", -1e300), ("uint8", 300), ("uint8", -1),
+    ("uint8", -256), ("uint8", 255.5), ("int8", 128), ("int64", 2 ** 63), ("int64", float("nan")),
+    ("int32", 2 ** 31), ("complex64", 1e300), ("bool", 0.5)])
+def test_setitem_of_a_number_converts_as_torch(dtype, value):
+    """`x[0] = v`: a Python number is checked as fill_ checks it (a half takes inf silently),
+    what is not a number (None, a str, a list, np.float32, a 0-d array) is torch's TypeError."""
+    def call(lib):
+        x = lib.zeros(2, dtype=getattr(lib, dtype))
+        x[0] = value
+        return x
+    try:
+        expected = call(torch)
+    except Exception as error:  # (the error is what is compared)
+        raised = error_of(lambda: call(ember))
+        assert (type(raised), str(raised)) == (type(error), str(error))
+        return
+    assert call(ember).tolist() == expected.tolist()

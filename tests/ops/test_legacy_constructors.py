@@ -27,3 +27,15 @@ def test_legacy_tensor_constructor_forms():
         else:
             e, t = (error_of(lambda m=m: m.Tensor(*args)) for m in (ember, torch))
         assert (type(e), str(e)) == (type(t), str(t))
+
+
+def test_legacy_constructors_refuse_what_is_not_a_sequence():
+    """torch.Tensor(d) / x.new(d) of a dict, set, float, None or generator: 'data must be a
+    sequence'; strings and None inside: the float store's TypeError."""
+    cases = ["{1: 2}", "{1, 2}", "3.5", "None", "(x for x in [1])", "[1, 'a']", "[None]",
+             "[[1], 'a']", "'ab'"]
+    for data in cases:
+        for make in (lambda m: m.Tensor(eval(data)), lambda m: m.ones(1).new(eval(data))):
+            e, t = error_of(lambda: make(ember)), error_of(lambda: make(torch))
+            assert (type(e), str(e)) == (type(t), str(t)), data
+    assert_same(ember.Tensor(range(3)), torch.Tensor(range(3)), exact=True)

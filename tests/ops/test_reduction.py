@@ -114,6 +114,20 @@ def test_var_warns_without_degrees_of_freedom():
     assert np.isnan(value.item())
 
 
+@pytest.mark.parametrize("call", [lambda m, x: x.std(), lambda m, x: x.var(),
+                                  lambda m, x: m.var_mean(x), lambda m, x: m.std_mean(x),
+                                  lambda m, x: m.cov(x[None])])
+def test_degrees_of_freedom_warning_is_torchs(call):
+    """The warning names the op (var_mean, not var) and ends as torch's C++ warnings do."""
+    messages = []
+    for m in (torch, ember):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call(m, m.tensor([1.0]))
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1] and len(messages[0]) == 1
+
+
 # ---- dtype rules -------------------------------------------------------------------------------
 test_integer_and_bool_dtypes = _tables.reduction_integer_dtypes(RNG, [
     lambda m, x: x.sum(), lambda m, x: x.sum(0), lambda m, x: x.prod(), lambda m, x: x.cumsum(0),

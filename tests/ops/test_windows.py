@@ -29,6 +29,22 @@ def test_window_values(name, extra, length, periodic, dtype):
     assert_same(call(ember), call(torch), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("name,extra", [case for case in CASES if case[0] != "kaiser_window"])
+def test_window_values_bit_for_bit(name, extra, periodic, dtype):
+    """PyTorch computes the cosine windows op by op in the window's dtype (its scalars cast to
+    it first; 16-bit dtypes compute each op in float32 and round): the same roundings give
+    the same bits, e.g. blackman_window's exact 0 at the ends in float64, where the textbook
+    sum 0.42 - 0.5 + 0.08 is -1.4e-17."""
+    def call(lib):
+        window = getattr(lib, name)(257, periodic, *extra, dtype=getattr(lib, dtype))
+        assert window.dtype == getattr(lib, dtype)
+        return window.float() if dtype == "bfloat16" else window  # (exactly: bf16 ⊂ float32)
+
+    assert_same(call(ember), call(torch), exact=True)
+
+
 def test_defaults_and_requires_grad():
     assert_same(ember.hann_window(8), torch.hann_window(8))
     assert_same(ember.kaiser_window(8, dtype=ember.float64),

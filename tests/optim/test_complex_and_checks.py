@@ -147,3 +147,18 @@ def test_lr_tensor_checks(name):
                       exact_type=True)
     for lib in (ember, torch):  # a 1-element lr tensor is accepted (foreach unset)
         _construct(name, lr_tensor=0.01)(lib)
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["single", "foreach"])
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "Adadelta", "ASGD", "NAdam",
+                                  "RAdam", "RMSprop", "Rprop"])
+def test_capturable_step_refused_on_cpu(name, foreach):
+    """capturable=True is for CUDA graphs: a step with a gradient raises PyTorch's
+    AssertionError (its wording per optimizer and path); one without gradients does not."""
+    def step(lib):
+        param = lib.nn.Parameter(lib.ones(2))
+        opt = getattr(lib.optim, name)([param], capturable=True, foreach=foreach)
+        opt.step()
+        param.grad = lib.ones(2)
+        opt.step()
+    assert_same_error(step, same_message=True, exact_type=True)

@@ -146,3 +146,43 @@ def test_load_state_dict_shares_tensors_that_need_no_cast():
 def test_repr_matches_torch(groups):
     """Groups after the first are set off by a blank line."""
     _both(lambda lib: repr(_adam(lib, groups)[1]))
+
+
+# ---- parameter groups ---------------------------------------------------------------------------
+def _group_error(groups):
+    """fn(lib) making an SGD on `groups(lib)`; the error it raises, as (type name, message)."""
+    def make(lib):
+        try:
+            lib.optim.SGD(groups(lib), lr=0.1)
+        except (TypeError, ValueError) as error:
+            return type(error).__name__, str(error)
+        return None
+    return make
+
+
+@pytest.mark.parametrize("groups", [
+    lambda lib: [{"params": [("w", lib.nn.Parameter(lib.ones(1)))]},
+                 {"params": [lib.nn.Parameter(lib.ones(1))]}],
+    lambda lib: [{"params": [lib.nn.Parameter(lib.ones(1))]},
+                 {"params": [("w", lib.nn.Parameter(lib.ones(1)))]}],
+    lambda lib: [("w", lib.nn.Parameter(lib.ones(1))), lib.nn.Parameter(lib.ones(1))],
+    lambda lib: [1.0],
+    lambda lib: [[lib.nn.Parameter(lib.ones(1))]],
+], ids=["named-then-unnamed", "unnamed-then-named", "some-unnamed", "float", "nested-list"])
+def test_named_and_unnamed_groups_refused_as_torch(groups):
+    """All groups (and all parameters of a group) with names or all without, as PyTorch
+    checks; a non-tensor is named by torch.typename."""
+    assert _both(_group_error(groups)) is not None
+
+
+def test_non_leaf_that_retains_grad_is_optimized():
+    """A non-leaf tensor that retains its gradient may be optimized (PyTorch's check)."""
+    def run(lib):
+        x = lib.ones(2, requires_grad=True) * 2
+        x.retain_grad()
+        opt = lib.optim.SGD([x], lr=0.1)
+        (x ** 2).sum().backward()
+        opt.step()
+        return x.tolist()
+    _both(run)
+    assert _both(_group_error(lambda lib: [lib.ones(2, requires_grad=True) * 2])) is not None

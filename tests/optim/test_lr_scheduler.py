@@ -219,3 +219,12 @@ def test_resuming_without_initial_lr_raises_torch_key_error():
             lib.optim.lr_scheduler.StepLR(_optimizer(lib), step_size=2, last_epoch=3)
         errors.append(str(raised.value))
     assert errors[1] == errors[0]
+
+
+def test_schedulers_live_in_one_module_as_torch():
+    """Every scheduler class reports torch's single module, lr_scheduler (reprs, pickles)."""
+    for name in torch.optim.lr_scheduler.__all__:
+        cls = getattr(torch.optim.lr_scheduler, name)
+        if isinstance(cls, type) and hasattr(ember.optim.lr_scheduler, name):
+            ours = getattr(ember.optim.lr_scheduler, name)
+            assert ours.__module__.replace("ember", "torch") == cls.__module__, name

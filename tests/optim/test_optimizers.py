@@ -147,6 +147,27 @@ def _structure(state_dict):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+def test_zero_dim_parameters_step_as_torch(case):
+    """A 0-d parameter (a scalar to fit, e.g. a log-scale in maximum likelihood) steps as in
+    torch, float64 and float32 (a NumPy ufunc on 0-d arrays answers a scalar, not an array)."""
+    name, kwargs = case
+    trajectories = []
+    for lib in (torch, ember):
+        params = [lib.tensor(0.7, dtype=lib.float64, requires_grad=True),
+                  lib.tensor(-0.3, requires_grad=True)]
+        opt = getattr(lib.optim, name)(params, **kwargs)
+        for _ in range(5):
+            opt.zero_grad()
+            sum((p - 0.25) ** 2 + p.sin() for p in params).backward()
+            opt.step()
+        trajectories.append([(p.shape, p.dtype, p.item()) for p in params])
+    assert [t[:2] for t in trajectories[0]] == [(torch.Size([]), torch.float64),
+                                                (torch.Size([]), torch.float32)]
+    for (_, _, expected), (shape, _, actual) in zip(*trajectories):
+        assert shape == ember.Size([]) and actual == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_state_dict_structure_matches_torch(case):
     reference, run = _pair(*case, groups=True)
     for _ in range(3):
@@ -223,6 +244,34 @@ def test_lbfgs_matches_torch():
         state = run.opt.state_dict()["state"][0]
         assert set(state) == set(reference.opt.state_dict()["state"][0])
         assert state["func_evals"] == reference.opt.state_dict()["state"][0]["func_evals"]
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_complex_parameters_as_real_pairs(line_search):
+    """LBFGS treats a complex parameter as its (re, im) pairs (torch.view_as_real): real dot
+    products, a flat state of twice its size, the same trajectory as torch's."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4))
+    target = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    runs = []
+    for lib in (torch, ember):  # (float64: float32 noise near the optimum changes the stops)
+        p = lib.zeros(4, dtype=lib.complex128, requires_grad=True)
+        w = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        A, b = lib.from_numpy(a.copy()), lib.from_numpy(a @ target)
+        opt = lib.optim.LBFGS([p, w], history_size=5, line_search_fn=line_search)
+
+        def closure():
+            opt.zero_grad()
+            loss = (A @ p - b).abs().pow(2).mean() + (w - 2).pow(2).sum()
+            loss.backward()
+            return loss
+        losses = [float(opt.step(closure)) for _ in range(3)]
+        state = opt.state[p]
+        runs.append((losses, p.detach().numpy(), tuple(state["d"].shape), state["func_evals"]))
+    (t_loss, t_p, t_shape, t_evals), (e_loss, e_p, e_shape, e_evals) = runs
+    np.testing.assert_allclose(e_loss, t_loss, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(e_p, t_p, rtol=1e-8, atol=1e-10)
+    assert e_shape == t_shape == (10,) and e_evals == t_evals
 
 
 def test_zero_grad_and_closure():
@@ -405,3 +454,104 @@ def test_muon_refuses_what_torch_refuses():
             lib.optim.Muon([lib.zeros(3, requires_grad=True)])
         with pytest.raises(ValueError, match="not supported"):
             lib.optim.Muon([lib.zeros(3, 3, requires_grad=True)], adjust_lr_fn="other")
+
+
+# ---- differentiable=True ------------------------------------------------------------------------
+def _meta_gradients(lib, name, options, steps, tensor_lr, tensor_betas=False):
+    """PyTorch's differentiable-optimizer pattern: a cloned (non-leaf) parameter stepped with a
+    gradient that requires grad, then the gradients of a function of the result (and the state)
+    with respect to the start, the gradient and the hyperparameters."""
+    lib.manual_seed(0)
+    start = lib.randn(3, requires_grad=True)
+    grad = lib.randn(3, requires_grad=True)
+    hyper = {"lr": lib.tensor(0.1, requires_grad=True) if tensor_lr else 0.1}
+    if tensor_betas:
+        hyper["betas"] = (lib.tensor(0.8, requires_grad=True), lib.tensor(0.9, requires_grad=True))
+    if options.pop("tensor_weight_decay", False):
+        hyper["weight_decay"] = lib.tensor(0.05, requires_grad=True)
+    param = start.clone()
+    param.grad = grad
+    opt = getattr(lib.optim, name)([param], differentiable=True, **options, **hyper)
+    for _ in range(steps):
+        opt.step()
+    state = opt.state_dict()["state"].get(0, {})
+    out = (param ** 2).sum() + sum(v.sum() * 0.5 for v in state.values()
+                                   if isinstance(v, lib.Tensor) and v.requires_grad)
+    out.backward()
+    leaves = [start, grad] + [h for v in hyper.values()
+                              for h in (v if isinstance(v, tuple) else (v,))
+                              if isinstance(h, lib.Tensor)]
+    return [param.detach().numpy()] + [None if leaf.grad is None else leaf.grad.numpy()
+                                       for leaf in leaves]
+
+
+@pytest.mark.parametrize("name, options, steps, tensor_lr", [
+    ("SGD", {}, 3, True),
+    ("SGD", {"momentum": 0.9}, 1, True),
+    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}, 3, False),
+    ("SGD", {"maximize": True, "tensor_weight_decay": True}, 3, True),
+    ("Adam", {}, 3, False),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.1, "maximize": True}, 1, True),
+    ("AdamW", {"weight_decay": 0.1}, 3, False),
+    ("AdamW", {"amsgrad": True}, 1, True),
+])
+def test_differentiable_step_gives_torch_meta_gradients(name, options, steps, tensor_lr):
+    """differentiable=True records the step on autograd's graph as PyTorch's single-tensor
+    algorithm does: the same parameters and the same gradients for every input."""
+    expected = _meta_gradients(torch, name, dict(options), steps, tensor_lr)
+    actual = _meta_gradients(ember, name, dict(options), steps, tensor_lr)
+    for e, t in zip(actual, expected):
+        assert (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)  # (float32 pow)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_differentiable_adam_with_tensor_betas(name):
+    """Tensor betas that require grad: PyTorch's lerp branches, with gradients for both."""
+    expected = _meta_gradients(torch, name, {}, 2, True, tensor_betas=True)
+    actual = _meta_gradients(ember, name, {}, 2, True, tensor_betas=True)
+    for e, t in zip(actual, expected):
+        assert (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)  # (float32 pow)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_differentiable_step_on_a_leaf_parameter_raises(name):
+    """differentiable=True steps with grad mode on: an ordinary (leaf) parameter cannot be
+    updated in place then, as in PyTorch."""
+    def step(lib):
+        param = lib.nn.Parameter(lib.ones(2))
+        param.grad = lib.ones(2)
+        getattr(lib.optim, name)([param], lr=0.1, differentiable=True).step()
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad") as expected:
+        step(torch)
+    with pytest.raises(RuntimeError) as raised:
+        step(ember)
+    assert str(raised.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 1e-2}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.01, "t0": 2, "weight_decay": 0.1})])
+def test_float32_steps_bit_for_bit(name, kwargs):
+    """float32 SGD, Adamax and ASGD round as PyTorch's single-tensor algorithms (each
+    `add(..., alpha=)` and `lerp_` there is one fused multiply-add, `addcdiv_` is p + (v·m)/u):
+    six steps on the same gradients give the very same bits. (Those that take a square root
+    cannot: torch's float32 sqrt on this CPU is not correctly rounded.)"""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((64, 33)).astype(np.float32)
+    grads = rng.standard_normal((6, 64, 33)).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        param = lib.nn.Parameter(lib.tensor(start.copy()))
+        opt = getattr(lib.optim, name)([param], **kwargs)
+        for grad in grads:
+            param.grad = lib.tensor(grad.copy())
+            opt.step()
+        results.append(param.detach().numpy())
+    np.testing.assert_array_equal(*results)

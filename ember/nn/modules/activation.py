@@ -5,6 +5,8 @@ PyTorch's (e.g. `ReLU(inplace=True)`, `GELU(approximate='none')`).
 """
 
 from ember import _dtype
+from ember._registry import FUNCTIONS
+from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.nn import functional as F
 from ember.nn import init
@@ -212,14 +214,18 @@ class Sigmoid(Module):
     """σ(x) (matches `torch.nn.Sigmoid`)."""
 
     def forward(self, input):
-        return input.sigmoid()
+        if type(input) is Tensor:  # (the method, shorter; torch calls torch.sigmoid)
+            return input.sigmoid()
+        return FUNCTIONS["sigmoid"](input)
 
 
 class Tanh(Module):
     """tanh(x) (matches `torch.nn.Tanh`)."""
 
     def forward(self, input):
-        return input.tanh()
+        if type(input) is Tensor:  # (the method, shorter; torch calls torch.tanh)
+            return input.tanh()
+        return FUNCTIONS["tanh"](input)
 
 
 class Softsign(Module):

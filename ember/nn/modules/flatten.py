@@ -27,14 +27,7 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size) -> None:
         super().__init__()
-        if isinstance(dim, int):
-            if not isinstance(unflattened_size, (tuple, list)):
-                raise TypeError("unflattened_size must be tuple of ints, but found type "
-                                f"{type(unflattened_size).__name__}")
-        elif isinstance(dim, str):
-            raise TypeError("named tensors are not supported by ember")
-        else:
-            raise TypeError("invalid argument type for dim parameter")
+        _require_tuple_int(unflattened_size)
         self.dim = dim
         self.unflattened_size = unflattened_size
 
@@ -43,3 +36,14 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+def _require_tuple_int(size) -> None:
+    """torch's check of unflattened_size: a tuple or list of ints (any dim is accepted)."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"unflattened_size must be a tuple of ints, but found type {type(size).__name__}")
+    for idx, elem in enumerate(size):
+        if not isinstance(elem, int):
+            raise TypeError("unflattened_size must be tuple of ints, "
+                            f"but found element of type {type(elem).__name__} at pos {idx}")

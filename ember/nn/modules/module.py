@@ -121,10 +121,6 @@ class Module(_ModuleStateDict, _ModuleHooks):
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            plain = Tensor._make(tensor._data, tensor._requires_grad)
-            plain._version_counter = tensor._version_counter
-            tensor = plain
         tensor = _registration(_BUFFER_HOOKS, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:

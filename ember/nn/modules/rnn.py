@@ -18,6 +18,7 @@ from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
 from ember._registry import FUNCTIONS
+from ember._tensor import short_name
 from ember.ops import creation
 from ember.ops import rnn as _rnn
 from ember.overrides import ACTIVE, wants_dispatch
@@ -389,9 +390,42 @@ class LSTM(RNNBase):
             batch = self._mini_batch(x, batch_sizes)
             hx = (self._zeros(batch, self.proj_size or self.hidden_size, x),
                   self._zeros(batch, self.hidden_size, x))
-        self.check_forward_args(x, hx, batch_sizes)
+        if batch_sizes is None:
+            self.check_forward_args(x, hx, batch_sizes)
+        else:  # (torch's LSTM checks nothing for packed input: its kernel's errors)
+            self._check_packed(x, hx, batch_sizes[0])
         output, hidden = self._run(x, batch_sizes, tuple(hx))
         return self._finish(output, hidden, how)
+
+    def _check_packed(self, data, hx, batch) -> None:
+        """The errors torch's LSTM kernel raises for packed data and states that do not fit:
+        the input projection's, then the states' count, sizes and batch."""
+        weight, gates = self._flat_weights[0], 4 * self.hidden_size
+        if data.dtype != weight.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{short_name(data.dtype)} and {short_name(weight.dtype)}")
+        if data.dim() != 2 or data.size(-1) != self.input_size:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({data.size(0)}x"
+                               f"{data.size(-1)} and {self.input_size}x{gates})")
+        h, c = hx
+        if h.dim() != 3 or c.dim() != 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[-{min(h.dim(), c.dim())}, {min(h.dim(), c.dim()) - 1}], but got 2)")
+        if h.size(0) != self.num_layers * self._directions:
+            raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN"
+                               if self.bidirectional and h.size(0) % 2 else
+                               "Expected more hidden states in stacked_rnn")
+        if h.size(2) != (self.proj_size or self.hidden_size) or c.size(2) != self.hidden_size:
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        if h.size(1) == 1 and batch > 1:
+            raise RuntimeError(f"output with shape [1, {gates}] doesn't match the broadcast "
+                               f"shape [{batch}, {gates}]")
+        if h.size(1) != batch:
+            raise RuntimeError(f"The size of tensor a ({h.size(1)}) must match the size of "
+                               f"tensor b ({batch}) at non-singleton dimension 0")
+        if c.size(1) != batch:
+            raise RuntimeError(f"The size of tensor a ({batch}) must match the size of "
+                               f"tensor b ({c.size(1)}) at non-singleton dimension 0")
 
 
 # ---- cells ------------------------------------------------------------------------------------

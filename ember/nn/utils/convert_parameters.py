@@ -1,6 +1,5 @@
 """Flatten parameters into one vector and back (matches `torch.nn.utils.parameters_to_vector`)."""
 
-from ember._backend import xp
 from ember._tensor import Tensor
 from ember.ops.joins import cat
 
@@ -11,13 +10,14 @@ def parameters_to_vector(parameters) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
-    """Copy consecutive slices of vec into the parameters' data."""
+    """Make each parameter's data a view of consecutive slices of vec.
+
+    As PyTorch's, `param.data = slice.view_as(param).data`: the parameters then share vec's
+    memory and take its dtype (a slice of the wrong size fails as view_as does)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     offset = 0
     for param in parameters:
         n = param.numel()
-        xp.copyto(param._data, vec._data[offset:offset + n].reshape(param._data.shape),
-                  casting="unsafe")
-        param._version_counter.value += 1
+        param.data = vec[offset:offset + n].view_as(param).data
         offset += n

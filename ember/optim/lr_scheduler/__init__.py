@@ -25,3 +25,9 @@ __all__ = ["EPOCH_DEPRECATION_WARNING", "ChainedScheduler", "ConstantLR", "Cosin
            "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR", "LRScheduler",
            "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
            "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR", "_LRScheduler"]
+
+# PyTorch defines them all in the one module torch.optim.lr_scheduler (their reprs say so)
+for _name in __all__:
+    if isinstance(globals()[_name], type):
+        globals()[_name].__module__ = __name__
+del _name

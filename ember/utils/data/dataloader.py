@@ -9,8 +9,10 @@ the main process hands them out in sampler order.
 
 import itertools
 import multiprocessing
+import os
 import sys
 import time
+from typing import Generic
 
 from ember._warnings import warn as _warn
 from multiprocessing.connection import Connection, wait
@@ -20,7 +22,7 @@ from ember.ops.creation import empty
 from ember.utils.data import _worker
 from ember.utils.data._collate import default_collate, default_convert
 from ember.utils.data.dataset import IterableDataset
-from ember.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from ember.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler, _T_co
 
 
 class _InfiniteConstantSampler:
@@ -36,7 +38,7 @@ _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
            "persistent_workers")
 
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in batches (matches `torch.utils.data.DataLoader`)."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
@@ -114,6 +116,7 @@ class DataLoader:
         self._is_iterable = is_iterable
         self._iterator = None
         self.__initialized = True
+        self.check_worker_number_rationality()
 
     def __setattr__(self, name, value):
         if getattr(self, "_DataLoader__initialized", False) and name in _FROZEN:
@@ -143,13 +146,36 @@ class DataLoader:
             return _SingleProcessDataLoaderIter(self)
         if self.persistent_workers:
             if self._iterator is None:
+                self.check_worker_number_rationality()
                 self._warn_pin_memory()
                 self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator._reset(self)
             return self._iterator
+        self.check_worker_number_rationality()
         self._warn_pin_memory()
         return _MultiProcessingDataLoaderIter(self)
+
+    def check_worker_number_rationality(self) -> None:
+        """Warn when num_workers exceeds the CPUs this process may use (torch's check, made
+        at construction and whenever worker processes are started)."""
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count())
+        if not self.num_workers or (cpus is not None and self.num_workers <= cpus):
+            return
+        if cpus is None:
+            suggestion = ("DataLoader is not able to compute a suggested max number of worker "
+                          "in current system.")
+        else:
+            cpuset = "" if hasattr(os, "sched_getaffinity") else (
+                " (`cpuset` is not taken into account)")
+            suggestion = (f"Our suggested max number of worker in current system is {cpus}"
+                          f"{cpuset}, which is smaller than what this DataLoader is going to "
+                          "create.")
+        _warn(f"This DataLoader will create {self.num_workers} worker processes in total. "
+              f"{suggestion} Please be aware that excessive worker creation might get "
+              "DataLoader running slow or even freeze, lower the worker number to avoid "
+              "potential slowness/freeze if necessary.", stacklevel=2)
 
     def _warn_pin_memory(self):
         """torch's warnings when an iterator starts: pinned memory needs an accelerator. They

@@ -4,12 +4,18 @@ ways to combine and split them (matches `torch.utils.data.dataset`)."""
 import bisect
 import itertools
 import math
+from typing import Generic, Iterable, TypeVar  # (typing's Iterable: torch's MRO)
 
 from ember._warnings import warn as _warn
+from ember._tensor import Tensor
 from ember.ops.creation import randperm
 
+# (generic as torch's, so that `class MyData(Dataset[tuple[Tensor, int]])` works)
+_T_co = TypeVar("_T_co", covariant=True)
+_T_stack = TypeVar("_T_stack", tuple[_T_co, ...], dict[str, _T_co])
 
-class Dataset:
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: `dataset[i]` for i in range(len(dataset)) (matches `Dataset`)."""
 
     def __getitem__(self, index):
@@ -19,21 +25,19 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A dataset that is a stream of samples (matches `torch.utils.data.IterableDataset`).
 
     With worker processes each worker iterates its own copy; use `get_worker_info()` inside
-    `__iter__` to give each worker its share.
+    `__iter__` to give each worker its share. `__iter__` is abstract (Iterable's): a subclass
+    without one cannot be instantiated, as in torch.
     """
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are the i-th rows of each tensor (matches `torch.utils.data.TensorDataset`)."""
 
     def __init__(self, *tensors):
@@ -48,7 +52,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_stack]):
     """Samples are tuples or dicts of the i-th samples of several datasets (`StackDataset`)."""
 
     def __init__(self, *args, **kwargs):
@@ -56,6 +60,8 @@ class StackDataset(Dataset):
             raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
                              "``kwargs``) like input/output, but both types are given.")
         datasets = list(args) or list(kwargs.values())
+        if not datasets:
+            raise ValueError("At least one dataset should be passed")
         self._length = len(datasets[0])
         if any(self._length != len(d) for d in datasets):
             raise ValueError("Size mismatch between datasets")
@@ -66,11 +72,32 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices):
+        """A batch of samples, fetched dataset by dataset (as PyTorch's: a DataLoader draws a
+        whole batch from the first dataset, then the next), by `__getitems__` where one has it."""
+        keys = list(self.datasets) if isinstance(self.datasets, dict) else None
+        columns = [_fetch_batch(d, indices) for d in
+                   (self.datasets.values() if keys is not None else self.datasets)]
+        if keys is not None:
+            return [dict(zip(keys, sample)) for sample in zip(*columns)]
+        return [tuple(sample) for sample in zip(*columns)]
+
     def __len__(self):
         return self._length
 
 
-class ConcatDataset(Dataset):
+def _fetch_batch(dataset, indices) -> list:
+    """dataset's samples at indices: its `__getitems__` (checked for size) or one by one."""
+    if not callable(getattr(dataset, "__getitems__", None)):
+        return [dataset[i] for i in indices]
+    items = dataset.__getitems__(indices)
+    if len(items) != len(indices):
+        raise ValueError("Nested dataset's output size mismatch."
+                         f" Expected {len(indices)}, got {len(items)}")
+    return items
+
+
+class ConcatDataset(Dataset[_T_co]):
     """The datasets one after the other (matches `torch.utils.data.ConcatDataset`)."""
 
     def __init__(self, datasets):
@@ -113,7 +140,7 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of `dataset` at `indices` (matches `torch.utils.data.Subset`)."""
 
     def __init__(self, dataset, indices):

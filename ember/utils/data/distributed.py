@@ -12,10 +12,10 @@ import math
 from ember import distributed as dist
 from ember import random as _random
 from ember.ops.creation import randperm
-from ember.utils.data.sampler import Sampler
+from ember.utils.data.sampler import Sampler, _T_co
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[_T_co]):
     """The indices of rank `rank` out of `num_replicas` (matches `DistributedSampler`)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True,

@@ -7,6 +7,7 @@ from one int64 `random_()` of the default generator at each `iter()`, then `rand
 """
 
 import numbers
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -16,8 +17,10 @@ from ember._tensor import Tensor
 from ember.ops.creation import empty, randint, randperm
 from ember.ops.sampling import multinomial
 
+_T_co = TypeVar("_T_co", covariant=True)  # (generic as torch's: `Sampler[int]`)
 
-class Sampler:
+
+class Sampler(Generic[_T_co]):
     """Base class: an iterable of indices (matches `torch.utils.data.Sampler`)."""
 
     def __init__(self, data_source=None):
@@ -27,7 +30,7 @@ class Sampler:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1 (matches `SequentialSampler`)."""
 
     def __init__(self, data_source):
@@ -49,7 +52,7 @@ def _fresh_generator(generator):
     return _random.Generator().manual_seed(seed)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A random permutation, or num_samples draws with replacement (matches `RandomSampler`)."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples=None,
@@ -86,7 +89,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in random order (matches `SubsetRandomSampler`)."""
 
     def __init__(self, indices, generator=None):
@@ -101,7 +104,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """Indices drawn with probability proportional to weights (matches
     `WeightedRandomSampler`: `multinomial` of the float64 weights)."""
 
@@ -132,7 +135,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Group another sampler's indices into lists of batch_size (matches `BatchSampler`)."""
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):

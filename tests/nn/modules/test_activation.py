@@ -68,3 +68,17 @@ def test_module_repr_and_forward(name, args, kwargs):
 def test_inplace_on_leaf_requiring_grad_raises():
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         ember.nn.ReLU(inplace=True)(ember.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("make", [lambda nn: nn.Sigmoid(), lambda nn: nn.Tanh(),
+                                  lambda nn: nn.Dropout(), lambda nn: nn.GELU()])
+@pytest.mark.parametrize("value", [np.ones((2, 3), dtype=np.float32), [[1.0, 2.0]], 3.0])
+def test_activation_module_of_what_is_not_a_tensor(make, value):
+    """nn.Sigmoid()(ndarray) is torch.sigmoid's TypeError ('must be Tensor, not
+    numpy.ndarray'), not an AttributeError of the array."""
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as info:
+            make(lib.nn)(value)
+        messages.append((info.type, str(info.value)))
+    assert messages[0] == messages[1]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import check_fn
+from tests.differential import assert_same_error, check_fn
 
 
 @pytest.mark.parametrize("args,shape", [((), (2, 3, 4, 5)), ((0,), (2, 3, 4)),
@@ -25,3 +25,10 @@ def test_unflatten_matches_torch(dim, sizes, shape):
     assert repr(e) == repr(t)
     x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
     check_fn(t, e, x)
+
+
+@pytest.mark.parametrize("dim,sizes", [(1, 6), (1, (2, 3.0)), (1, ((2, 3),)), ("x", ("C", 2))])
+def test_unflatten_size_errors_match_torch(dim, sizes):
+    """unflattened_size must be a tuple/list of ints: torch's TypeError and message."""
+    assert_same_error(lambda lib: lib.nn.Unflatten(dim, sizes), same_message=True,
+                      exact_type=True)

@@ -647,3 +647,38 @@ def test_full_backward_hook_without_input_grads_warns_like_torch():
         with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="should always "
                                                       "return None or None for all gradients"):
             lin(lib.randn(4, 3)).sum().backward()
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], 3.0, "a"])
+def test_parameter_of_what_is_not_a_tensor_raises_torchs_error(data):
+    """torch's Parameter calls data.detach(): an AttributeError naming the type."""
+    expected = error_of(lambda: torch.nn.Parameter(data))
+    raised = error_of(lambda: ember.nn.Parameter(data))
+    assert (type(raised), str(raised)) == (type(expected), str(expected))
+
+
+def test_buffer_is_a_marked_plain_tensor_as_torch():
+    """nn.Buffer(t) is a plain tensor (t detached) marked as a buffer: it prints as a tensor,
+    isinstance(., Buffer) holds for it and for the module attribute it becomes."""
+    results = []
+    for lib in (ember, torch):
+        t = lib.ones(2)
+        b = lib.nn.Buffer(t)
+        m = lib.nn.Module()
+        m.y = b
+        m.register_buffer("z", lib.nn.Buffer(lib.zeros(1)), persistent=False)
+        r = lib.nn.Buffer(lib.ones(2, requires_grad=True))
+        results.append((type(b) is lib.Tensor, repr(b), isinstance(b, lib.nn.Buffer), b is t,
+                        b.persistent, isinstance(t, lib.nn.Buffer), m.y is b,
+                        isinstance(m.z, lib.nn.Buffer), list(m.state_dict()), repr(r),
+                        r.is_leaf, repr(lib.nn.Buffer()), isinstance(b * 2, lib.nn.Buffer)))
+    assert results[0] == results[1]
+
+
+def test_tensors_take_attributes_as_torch():
+    """A tensor takes attributes (`t.name = ...`), kept by deepcopy."""
+    import copy
+    for lib in (ember, torch):
+        t = lib.ones(2)
+        t.tag = "weights"
+        assert (t.tag, copy.deepcopy(t).tag, t.clone().__dict__) == ("weights", "weights", {})

@@ -548,3 +548,26 @@ def test_backward_twice_with_retain_graph(cls):
         grads.append([p.grad for p in m.parameters()])
     for a, b in zip(*grads):
         assert_same(a, b, 1e-9, 1e-11)
+
+
+@pytest.mark.parametrize("kwargs, shapes, double", [
+    ({"input_size": 5}, ((1, 4, 3), (1, 4, 3)), False), ({}, ((1, 4, 3), (1, 4, 3)), True),
+    ({"num_layers": 2}, ((1, 4, 3), (1, 4, 3)), False), ({}, ((2, 4, 3), (2, 4, 3)), False),
+    ({"bidirectional": True}, ((1, 4, 3), (1, 4, 3)), False),
+    ({}, ((1, 4, 5), (1, 4, 3)), False), ({"proj_size": 2}, ((1, 4, 3), (1, 4, 3)), False),
+    ({}, ((1, 3, 3), (1, 3, 3)), False), ({}, ((1, 5, 3), (1, 5, 3)), False),
+    ({}, ((1, 1, 3), (1, 1, 3)), False), ({}, ((1, 4, 3), (1, 3, 3)), False),
+    ({}, ((4, 3), (4, 3)), False)])
+def test_lstm_on_packed_input_raises_the_kernels_errors(kwargs, shapes, double):
+    """torch's LSTM does not check packed input in Python: a wrong feature size, dtype or
+    state is its kernel's error (`mat1 and mat2 shapes cannot be multiplied (7x2 and 5x12)`)."""
+    x = np.random.default_rng(0).standard_normal((3, 4, 2)).astype(np.float32)
+    messages = []
+    for lib in (ember, torch):
+        data = lib.tensor(x, dtype=lib.float64 if double else lib.float32)
+        packed = lib.nn.utils.rnn.pack_padded_sequence(data, [3, 2, 1, 1])
+        lstm = lib.nn.LSTM(**{"input_size": 2, "hidden_size": 3, **kwargs})
+        with pytest.raises(Exception) as info:
+            lstm(packed, tuple(lib.zeros(*shape) for shape in shapes))
+        messages.append((info.type, str(info.value)))
+    assert messages[0] == messages[1]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from tests.differential import assert_same, copy_state
+from tests.differential import assert_same, assert_same_error, copy_state
 
 
 def _models_with_grads():
@@ -122,3 +122,20 @@ def test_clip_grad_norm_nonfinite_error_matches_torch():
                 for p, g in zip(params, grads):
                     p.grad = lib.tensor(g)
                 lib.nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+
+
+def test_vector_to_parameters_views_the_vector():
+    """As PyTorch's, the parameters become views of the vector (sharing its memory and dtype),
+    and a vector of the wrong size fails as view_as does."""
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        vec = lib.arange(6, dtype=lib.float64)
+        lib.nn.utils.vector_to_parameters(vec, m.parameters())
+        vec[0] = 100
+        return m.weight.detach().clone(), m.bias.detach().clone()
+    for e, t in zip(run(ember), run(torch)):
+        assert_same(e, t)
+
+    def wrong_size(lib):
+        lib.nn.utils.vector_to_parameters(lib.zeros(3, 3), lib.nn.Linear(5, 5).parameters())
+    assert_same_error(wrong_size, same_message=True)

@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -296,3 +297,19 @@ def test_iterator_classes_have_torchs_names(num_workers):
         assert isinstance(it, lib.utils.data.dataloader._BaseDataLoaderIter)
         del it
     assert names[0] == names[1]
+
+
+def _worker_warnings(lib, workers):
+    """The warnings a DataLoader with `workers` processes gives at construction."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(4.0)),
+                                  num_workers=workers)
+    return [(w.category, str(w.message)) for w in caught]
+
+
+def test_more_workers_than_cpus_warns_as_torch():
+    """num_workers above the CPUs this process may use: torch's warning (none up to them)."""
+    cpus = len(os.sched_getaffinity(0))
+    assert _worker_warnings(ember, cpus + 1) == _worker_warnings(torch, cpus + 1) != []
+    assert _worker_warnings(ember, cpus) == _worker_warnings(torch, cpus) == []

@@ -130,3 +130,71 @@ def test_random_sampler_with_replacement_draws_lazily():
         tracemalloc.stop()
     assert len(sampler) == 10**10 and len(first) == 100 and set(first) <= set(range(10))
     assert peak < 1 << 20
+
+
+def _stack_batches(lib):
+    """A DataLoader over StackDataset(random samples, a dataset with __getitems__), seeded."""
+    class Noisy(lib.utils.data.Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return lib.rand(1) + i
+
+    class Batched(Noisy):
+        def __getitems__(self, indices):
+            return [100 + i for i in indices]
+
+    lib.manual_seed(0)
+    stacks = [lib.utils.data.StackDataset(Noisy(), Noisy(), Batched()),
+              lib.utils.data.StackDataset(a=Noisy(), b=Batched())]
+    return [[b.tolist() if hasattr(b, "tolist") else {k: v.tolist() for k, v in b.items()}
+             for b in (x if isinstance(x, list) else x.values())]
+            for stack in stacks for x in lib.utils.data.DataLoader(stack, batch_size=4)]
+
+
+def test_stack_dataset_fetches_a_batch_dataset_by_dataset():
+    """A DataLoader fetches a StackDataset's batch with __getitems__, dataset by dataset (the
+    random draws in PyTorch's order), using a dataset's own __getitems__."""
+    assert _stack_batches(ember) == _stack_batches(torch)
+    with pytest.raises(ValueError, match="At least one dataset should be passed"):
+        data.StackDataset()
+
+
+def test_datasets_samplers_and_loader_are_generic_as_torch():
+    """`class MyData(Dataset[tuple[Tensor, int]])` works; Sampler[int], DataLoader[int] too;
+    the concrete samplers and TensorDataset are not generic (TypeError), as in torch."""
+    names = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
+             "ChainDataset", "Subset", "Sampler", "SequentialSampler", "RandomSampler",
+             "BatchSampler", "DataLoader"]
+    for name in names:
+        outcomes = []
+        for lib in (ember, torch):
+            try:
+                getattr(lib.utils.data, name)[int]
+                outcomes.append("ok")
+            except TypeError:
+                outcomes.append("TypeError")
+        assert outcomes[0] == outcomes[1], name
+
+    class Pairs(ember.utils.data.Dataset[tuple[ember.Tensor, int]]):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return ember.ones(2) * i, i
+
+    batch = next(iter(ember.utils.data.DataLoader(Pairs(), batch_size=2)))
+    assert batch[0].tolist() == [[0.0, 0.0], [1.0, 1.0]] and batch[1].tolist() == [0, 1]
+
+
+def test_iterable_dataset_without_iter_cannot_be_made():
+    """IterableDataset's __iter__ is abstract: instantiating it (or a subclass without one)
+    is torch's TypeError."""
+    for lib in (ember, torch):
+        class NoIter(lib.utils.data.IterableDataset):
+            pass
+
+        for cls in (lib.utils.data.IterableDataset, NoIter):
+            with pytest.raises(TypeError, match="Can't instantiate abstract class"):
+                cls()
