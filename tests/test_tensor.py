@@ -193,3 +193,19 @@ def test_numpy_conversion_errors_as_torch(call):
 def test_numpy_array_of_a_tensor_requiring_grad_under_no_grad():
     with ember.no_grad():
         assert np.array(ember.ones(2, requires_grad=True)).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+@pytest.mark.parametrize("new_dtype", ["int64", "float64", "bfloat16", "complex64"])
+def test_data_setter_dtype_rules_match_torch(requires_grad, new_dtype):
+    """`t.data = other` takes other's values and dtype; torch refuses a non-floating one for a
+    tensor that requires grad."""
+    results = []
+    for lib in (ember, torch):
+        t = lib.ones(3, requires_grad=requires_grad)
+        try:
+            t.data = lib.arange(3).to(getattr(lib, new_dtype))
+            results.append((str(t.dtype), t.requires_grad))
+        except RuntimeError as error:
+            results.append(("RuntimeError", str(error)))
+    assert results[0] == results[1]
