@@ -521,12 +521,22 @@ def _typename(obj) -> str:
 
 
 def fused_add(x, alpha, y):
-    """x + alpha·y (arrays of one shape) as PyTorch's `x.add(y, alpha=alpha)` computes it:
-    float32 in one fused multiply-add (the float32 product is exact in float64, the float64 sum
-    rounded to float32 is the FMA); other dtypes by NumPy."""
-    if x.dtype == y.dtype == xp.float32:
+    """x + alpha·y (arrays of one shape), the optimizers' `x.add(y, alpha=alpha)`.
+
+    NOTE [Optimizer steps and the FMA]
+    PyTorch's float32 kernel rounds x + alpha·y once (a fused multiply-add); NumPy rounds the
+    product, then the sum, so a step can land 1 ulp away. `fused_add32` (ember/ops/_opmath.py)
+    gives torch's bits, and `Tensor.add(alpha=)` uses it, but through float64 passes: in an
+    SGD step it took 4.5x the time (0.15 -> 0.7 ms on the 670K parameters of the batch-1 MLP
+    benchmark, whose step went from 1.6x to 2.7x torch's time). A whole training run cannot be
+    bit-exact anyway (matmul and convolution sums are ordered differently), so the optimizers
+    keep NumPy's two roundings. Set EXACT_STEPS[0] = True for torch's bits at that cost."""
+    if EXACT_STEPS[0] and x.dtype == y.dtype == xp.float32:
         return fused_add32(x, y, alpha)
     return x + alpha * y
+
+
+EXACT_STEPS = [False]  # whether SGD, Adamax and ASGD round their steps as torch (NOTE above)
 
 
 def _check_lr(lr, message: str = "Invalid learning rate: {}") -> None:
