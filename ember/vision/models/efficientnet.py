@@ -9,7 +9,7 @@ from functools import partial
 from ember import nn
 from ember.ops.shape import flatten
 from ember.vision.models._api import Weights, WeightsEnum, fetch_state, handle_legacy, load_weights
-from ember.vision.models.mobilenetv2 import _make_divisible
+from ember.vision.models.mobilenetv2 import _make_divisible, init_mobilenet
 from ember.vision.ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ember.vision.ops.stochastic_depth import StochasticDepth
 
@@ -126,6 +126,12 @@ class FusedMBConv(nn.Module):
         return result
 
 
+
+def _uniform_linear(linear):
+    """EfficientNet's linear weights: U(-1/√out, 1/√out)."""
+    bound = 1.0 / math.sqrt(linear.out_features)
+    nn.init.uniform_(linear.weight, -bound, bound)
+
 class EfficientNet(nn.Module):
     """SiLU stem, stages of (Fused)MBConv blocks with linearly growing stochastic depth, 1x1
     head conv, dropout + linear classifier."""
@@ -164,18 +170,7 @@ class EfficientNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True),
                                         nn.Linear(last_out, num_classes))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                init_range = 1.0 / math.sqrt(m.out_features)
-                nn.init.uniform_(m.weight, -init_range, init_range)
-                nn.init.zeros_(m.bias)
+        init_mobilenet(self, _uniform_linear)
 
     def forward(self, x):
         x = flatten(self.avgpool(self.features(x)), 1)

@@ -101,9 +101,14 @@ def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV
     return load_weights(MobileNetV2(**kwargs), state)
 
 
-def init_mobilenet(model):
-    """torchvision's MobileNet initialisation (v2 and v3): kaiming-normal (fan_out) convs,
-    unit norms, N(0, 0.01) linears, zero biases."""
+def _normal_linear(linear):
+    nn.init.normal_(linear.weight, 0, 0.01)
+
+
+def init_mobilenet(model, init_linear=_normal_linear):
+    """torchvision's MobileNet initialisation (v2, v3, and EfficientNet's with its own
+    `init_linear`): kaiming-normal (fan_out) convs, unit norms, N(0, 0.01) linear weights,
+    zero biases."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")
@@ -113,5 +118,5 @@ def init_mobilenet(model):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
+            init_linear(m)
             nn.init.zeros_(m.bias)
