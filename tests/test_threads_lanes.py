@@ -129,10 +129,12 @@ def test_convolution_in_lanes_equals_one_thread(layer):
         for index in (0, 1, 3):
             np.testing.assert_allclose(lanes[index], one[index], rtol=1e-5,
                                        atol=1e-5 * np.abs(one[index]).max())
-    else:  # each image's output and input gradient are computed alone: the same bits
-        np.testing.assert_array_equal(lanes[0], one[0])
-        np.testing.assert_array_equal(lanes[1], one[1])
-        np.testing.assert_array_equal(lanes[3], one[3])
+    else:  # each image's output and input gradient are computed alone: the same dot products
+        # (the same bits with OpenBLAS's SkylakeX kernel; its Haswell kernel picks its summation
+        # order by the GEMM's row count, which a lane's block changes: float32 rounding apart)
+        for index in (0, 1, 3):
+            np.testing.assert_allclose(lanes[index], one[index], rtol=1e-5,
+                                       atol=1e-5 * np.abs(one[index]).max())
     # the weight gradient sums over the batch in another grouping: float32 rounding apart
     np.testing.assert_allclose(lanes[2], one[2], rtol=1e-4, atol=1e-4 * np.abs(one[2]).max())
 
@@ -166,5 +168,7 @@ def test_one_gemm_per_image_in_lanes(layer, monkeypatch):
         y1 = _conv_kernels._conv_forward_columns(x, w, geo, out)
         gw1 = _conv_kernels._conv_weight(x, gy, (k, k), geo)
     assert taken[2:] == [False, False]
-    np.testing.assert_array_equal(y, y1)  # each output is one dot product either way
+    # each output is one dot product either way (bit for bit with OpenBLAS's SkylakeX kernel;
+    # its Haswell kernel's order depends on the row count: float32 rounding apart)
+    np.testing.assert_allclose(y, y1, rtol=1e-5, atol=1e-5 * np.abs(y1).max())
     np.testing.assert_allclose(gw, gw1, rtol=1e-4, atol=1e-4 * np.abs(gw1).max())

@@ -56,7 +56,8 @@ def test_parameters_to_vector_roundtrip():
 
 def test_large_gradients_norm_is_accurate():
     """The 2-norm of float32 gradients is BLAS's float32 dot (clip_grad._vector_norm): on 10^6
-    values within 1e-6 of the exact norm (PyTorch's own float32 reduction is 1.1e-5 off here)."""
+    values within 3e-6 of the exact norm (1e-6 with OpenBLAS's SkylakeX kernel, 1.6e-6 with its
+    Haswell one; PyTorch's own float32 reduction is 1.1e-5 off here)."""
     rng = np.random.default_rng(1)
     grads = [rng.standard_normal(10**6).astype(np.float32) * 30, rng.standard_normal(
         (300, 70)).astype(np.float32)]
@@ -70,7 +71,7 @@ def test_large_gradients_norm_is_accurate():
     for p, g in zip(torch_params, grads):
         p.grad = torch.tensor(g)
     torch_norm = torch.nn.utils.clip_grad_norm_(torch_params, 1.0).item()
-    assert abs(norm - exact) <= 1e-6 * exact
+    assert abs(norm - exact) <= 3e-6 * exact
     assert abs(norm - torch_norm) <= 3e-5 * exact
     scale = 1.0 / (norm + 1e-6)
     np.testing.assert_allclose(params[1].grad.numpy(), grads[1] * np.float32(scale), rtol=1e-6)
