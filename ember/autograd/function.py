@@ -229,6 +229,7 @@ class Function:
     # Nones); a built-in op's node passes nothing on (the engine skips ember's Ops)
     _runs_without_grads = True
     torch_edges = None  # edges (one per apply argument) -> next_functions in PyTorch's order
+    _node_defaults = {}  # class attributes of its nodes (ctx.<name> forward may leave unset)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -236,7 +237,7 @@ class Function:
             cls._backward_cls = cls._setup_context_of._backward_cls
             return
         name = cls.__dict__.get("node_name") or f"{cls.__name__}{cls._node_suffix}"
-        cls._backward_cls = type(name, (BackwardNode,), {"_function": cls})
+        cls._backward_cls = type(name, (BackwardNode,), {"_function": cls, **cls._node_defaults})
         if cls.setup_context is not Function.setup_context:
             cls._with_context = type(cls.__name__, (cls,), {
                 "_setup_context_of": cls, "__module__": cls.__module__,
@@ -489,12 +490,11 @@ FunctionCtx = BackwardNode  # torch's name for the class of a Function's ctx (ty
 _NO_EDGE = (None, 0)
 NOT_A_TENSOR_EDGE = tuple([None, 0])  # a non-tensor argument's edge, left out of next_functions
 # (made at run time: the constant (None, 0) would be the very object _NO_EDGE is)
-_ONE_NEEDED = (True,)
-_ONE_UNSAVED = (_NOTHING_SAVED,)
-# _link_inputs' (needs, edges, input_meta) of the arguments after a first and only tensor
-_AFTER_FIRST = tuple(((False,) * (count - 1), (NOT_A_TENSOR_EDGE,) * (count - 1),
-                      (None,) * (count - 1)) for count in range(1, _FEW))
-_AFTER_FIRST = ((),) + _AFTER_FIRST  # (indexed by the argument count, from 1)
+_ONE_NEEDED, _ONE_UNSAVED = (True,), (_NOTHING_SAVED,)
+# _link_inputs' (needs, edges, input_meta) of the arguments after a first and only tensor,
+# indexed by the argument count (from 1)
+_AFTER_FIRST = ((),) + tuple(((False,) * (count - 1), (NOT_A_TENSOR_EDGE,) * (count - 1),
+                              (None,) * (count - 1)) for count in range(1, _FEW))
 
 
 class AccumulateGrad(Node):
@@ -594,7 +594,7 @@ class Op(Function):
     # and that no hook or autocast watches may make that call directly and wrap its result
     # (`array_result`): the same array, without the node, the argument scan and the forward
     # call of `apply`. Small-tensor arithmetic spent about half its time there. Binary ops name
-    # the NumPy function here for `apply_binary`; relu, sum and basic indexing call theirs in
-    # their own code. The values are those of forward, so the differential suites cover both.
-    array_forward = None
+    # the NumPy function here for `apply_binary` (recording too: saves_operands, NOTE [Recording
+    # from arrays]); relu, sum and basic indexing call theirs in their own code.
+    array_forward, saves_operands = None, False
 

@@ -8,6 +8,7 @@ state that is not learned (running means): assigning one registers it with `regi
 from ember._backend import xp
 from ember import _dtype
 from ember._tensor import Tensor
+from ember.autograd.array_recording import RECORDED_CLASSES
 from ember.overrides import DisableTorchFunctionSubclass, _disabled_torch_function_impl
 
 
@@ -39,6 +40,9 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self._data.copy(), self._requires_grad))
+
+
+RECORDED_CLASSES.add(Parameter)  # (NOTE [Recording from arrays])
 
 
 def _rebuild_parameter(array, requires_grad):

@@ -10,6 +10,7 @@ from ember._backend import get_array_module, quiet, xp
 from ember._registry import op, tensor_method
 from ember._rng.mathfun import fma64
 from ember._tensor import Tensor, short_name
+from ember.autograd.array_recording import RECORDED, UNRECORDED, array_call, record_binary
 from ember.autograd.function import Op, array_result, unrecorded
 from ember import _in_place
 from ember._in_place import _ACTIVE as _IN_PLACE_ACTIVE
@@ -29,10 +30,13 @@ def apply_binary(op_class, a, b, *extra):
     if type(a) is not Tensor or type(b) is not Tensor or a._data.dtype is not b._data.dtype:
         a, b = binary_operands(a, b)
     try:
-        if op_class.array_forward is not None and not extra and unrecorded(a, b):
+        mode = array_call(a, b) if op_class.array_forward is not None and not extra else 0
+        if mode is UNRECORDED or mode is RECORDED and not _IN_PLACE_ACTIVE[0]:
             if _IN_PLACE_ACTIVE[0] and op_class in _WRITES_IN_PLACE:  # x += y, no grad
                 return array_result(_in_place.binary(op_class.array_forward, a._data, b._data))
             out = array_result(op_class.array_forward(a._data, b._data))
+            if mode is RECORDED:  # NOTE [Recording from arrays]
+                record_binary(op_class, a, b, out, op_class.saves_operands)
             # (inlined test: the common contiguous case costs no call)
             return out if a._data.flags.c_contiguous else first_operand_layout(out, a._data)
         out = op_class.apply(a, b, *extra)
@@ -50,6 +54,7 @@ class Add(Op):
     """y = a + alpha·b;  ga = gy,  gb = conj(alpha)·gy (each summed back to its input's shape)."""
 
     array_forward = xp.add  # (with the default alpha)
+    _node_defaults = {"alpha": 1}  # (what record_binary leaves unset: NOTE [Recording ...])
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -79,6 +84,7 @@ class Sub(Op):
     """y = a - alpha·b;  ga = gy,  gb = -conj(alpha)·gy."""
 
     array_forward = xp.subtract  # (with the default alpha)
+    _node_defaults = {"alpha": 1}
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -125,6 +131,7 @@ class Mul(Op):
     """y = a·b;  ga = gy·conj(b),  gb = gy·conj(a)."""
 
     array_forward = xp.multiply
+    saves_operands = True  # (each input's gradient needs the other: record_binary saves them)
 
     @staticmethod
     def forward(ctx, a, b):

@@ -24,7 +24,9 @@ from ember.ops._out_rules import masked_select_out, nonzero_out
 from ember._tensor import Tensor, short_name, wrap_dim
 from ember.autograd import grad_mode
 from ember.autograd._shown_graph import shown_node
-from ember.autograd.function import Op, array_result, unrecorded
+from ember.autograd.array_recording import RECORDED, array_call, record_unary
+from ember.ops._out_overlap import check_out_overlap
+from ember.autograd.function import Op, array_result
 from ember.autograd.gradients import refuse_batched
 from ember.ops._index_parse import _basic_fn, parse_index
 from ember.ops._selection import where_array
@@ -85,8 +87,15 @@ _BASIC_OPS = {"Select": Select, "Slice": Slice, "Unsqueeze": IndexUnsqueeze, "Al
 def basic_view(x: Tensor, basic, kind="Slice") -> Tensor:
     """x[basic] for a basic index (ints, slices, None, Ellipsis) as a view of x; `kind` names
     PyTorch's view, or its views in order (`parse_index`'s kinds: its node is the last's)."""
-    if unrecorded(x):  # the view without a node (NOTE [Array forward])
+    mode = array_call(x)
+    if mode:  # the view, without a node (NOTE [Array forward]) or recorded from arrays
         out = array_result(x._data[basic])
+        if mode is RECORDED:  # (NOTE [Recording from arrays]: what BasicIndex's forward keeps)
+            kinds = (kind,) if isinstance(kind, str) else kind
+            node = record_unary(_BASIC_OPS[kinds[-1]], x, out, 2)
+            node.input_shape, node.basic = x._data.shape, basic
+            if len(kinds) > 1:
+                node.views_before = kinds[:-1]
     else:
         kinds = (kind,) if isinstance(kind, str) else kind
         out = _BASIC_OPS[kinds[-1]].apply(x, basic)
@@ -491,43 +500,6 @@ def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
         return result
     check_out_overlap(out, (input, mask))
     return write_out(result, out, rule=masked_select_out)
-
-
-def check_out_overlap(out: Tensor, inputs, result_shape=None) -> None:
-    """PyTorch's errors for an out= tensor that overlaps itself or an input. An out= of the
-    wrong shape is first resized in its own memory by PyTorch, so its extent then counts."""
-    if any(st == 0 and n > 1 for st, n in zip(out._data.strides, out._data.shape)):
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the "
-            "operation.")
-    grown = (result_shape is not None and out._data.size and
-             tuple(result_shape) != out._data.shape)
-    for t in inputs:
-        if grown:
-            lo, hi = _byte_range(t._data)
-            start = out._data.__array_interface__["data"][0]
-            size = 1
-            for n in result_shape:
-                size *= n
-            overlap = t._data.size and start < hi and lo < start + size * out._data.itemsize
-        else:
-            overlap = (xp.may_share_memory(out._data, t._data) and
-                       xp.shares_memory(out._data, t._data))
-        if overlap or t is out:
-            raise RuntimeError(
-                "unsupported operation: some elements of the input tensor and the written-to "
-                "tensor refer to a single memory location. Please clone() the tensor before "
-                "performing the operation.")
-
-
-def _byte_range(array) -> tuple:
-    """[first byte, one past the last byte) of an array's elements."""
-    start = array.__array_interface__["data"][0]
-    low = sum(min(0, st * (n - 1)) for st, n in zip(array.strides, array.shape))
-    high = sum(max(0, st * (n - 1)) for st, n in zip(array.strides, array.shape))
-    return start + low, start + high + array.itemsize
-
 
 
 @op(method=True, out=nonzero_out)

@@ -24,7 +24,8 @@ from ember.ops._util import as_operand
 from ember.ops.broadcast import sum_to
 from ember.ops.conversion import laid_out_as, suggest_memory_format
 from ember.ops.creation import check_allocation
-from ember.ops.indexing import basic_view, check_out_overlap
+from ember.ops._out_overlap import check_out_overlap
+from ember.ops.indexing import basic_view
 from ember.ops.shape import _sizes, narrow, reshape, unsqueeze
 
 

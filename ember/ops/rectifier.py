@@ -4,7 +4,8 @@ the torch-exact array code is in ember/ops/relu_kernels.py."""
 from ember._backend import xp
 from ember._registry import op
 from ember._tensor import Tensor
-from ember.autograd.function import Op, unrecorded
+from ember.autograd.array_recording import RECORDED, array_call, record_unary
+from ember.autograd.function import Op
 from ember.ops import relu_kernels
 from ember.ops.conversion import strided_like
 
@@ -61,6 +62,11 @@ def relu(input: Tensor) -> Tensor:
         raise RuntimeError("Boolean inputs not supported for relu")
     if kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
-    if unrecorded(input):  # NOTE [Array forward]
-        return Tensor._make(strided_like(relu_kernels.relu(input._data), input._data))
+    mode = array_call(input)
+    if mode:  # NOTE [Array forward], NOTE [Recording from arrays]
+        data = input._data
+        y = Tensor._make(strided_like(relu_kernels.relu(data), data))
+        if mode is RECORDED:
+            record_unary(Relu, input, y, saves_output=True, elementwise=True)
+        return y
     return Relu.apply(input)

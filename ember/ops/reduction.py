@@ -21,7 +21,8 @@ from ember._registry import op
 from ember.ops._out_rules import (boolean_out, in_out_dtype, mean_out, nanmean_out, nansum_out,
                                    var_out)
 from ember._tensor import short_name, Tensor, wrap_dim
-from ember.autograd.function import Op, array_result, unrecorded
+from ember.autograd.array_recording import RECORDED, array_call, record_unary
+from ember.autograd.function import Op
 from ember.ops._running_sums import cumsum_array
 from ember.ops._sum import ExpandDims, Sum, SumAll, expand_dims  # noqa: F401 - (re-exported)
 from ember.ops._scalar_ops import DividedBy
@@ -115,13 +116,24 @@ class RevCumsum(Op):
 
 
 # ---- sum, mean, prod -------------------------------------------------------------------------
+# what a full sum adds up in its own dtype (16-bit floats accumulate in float32: Sum)
+_SUMMED_IN_OWN_DTYPE = frozenset(xp.dtype(name) for name in
+                                 ("float32", "float64", "complex64", "complex128"))
+
+
 @op(method=True, out=in_out_dtype)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over `dim` (all elements if None); ints and bools give int64 (matches `torch.sum`)."""
-    if dim is None and not keepdim and dtype is None and input._data.dtype.kind in "fc":
-        # the commonest call, in short; recording nothing, in shorter (NOTE [Array forward])
-        if input._data.dtype.itemsize > 2 and unrecorded(input):  # (no float16: see Sum)
-            return array_result(xp.add.reduce(input._data, axis=None))
+    data = input._data
+    if dim is None and not keepdim and dtype is None and data.dtype.kind in "fc":
+        # the commonest call, in short; without a node or recorded from arrays, in shorter
+        # (NOTE [Array forward], NOTE [Recording from arrays])
+        mode = array_call(input) if data.dtype in _SUMMED_IN_OWN_DTYPE else 0
+        if mode:  # (a full reduction of an ndarray gives a NumPy scalar: made a 0-d array)
+            y = Tensor._make(xp.asarray(xp.add.reduce(data, axis=None)))
+            if mode is RECORDED:  # (what SumAll's forward keeps)
+                record_unary(SumAll, input, y, 4).args = (None, False, data.shape)
+            return y
         return SumAll.apply(input, None, False, input.dtype)
     out_dtype = _accumulate_dtype(input, dtype)
     axes = _axes(dim, input._data.ndim)

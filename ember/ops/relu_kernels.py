@@ -20,11 +20,12 @@ from ember._in_place import MIN_ELEMENTS, target_for
 
 def relu(a):
     """max(a, 0) as PyTorch: NaN stays NaN and -0 stays -0 (NOTE [ReLU's zero operand])."""
-    if a.ndim and a.size < MIN_ELEMENTS:  # (small: never written in place; 0-d: below)
+    shape = a.shape  # (each attribute of an ndarray read costs as much as a small call)
+    if shape and a.size < MIN_ELEMENTS:  # (small: never written in place; 0-d: below)
         dtype = a.dtype
-        zeros = _ZERO_VIEWS.get((dtype, a.shape))  # (zeros_shaped's lookup, inlined)
+        zeros = _ZERO_VIEWS.get((dtype, shape))  # (zeros_shaped's lookup, inlined)
         if zeros is None:
-            zeros = zeros_shaped(dtype, a.shape)
+            zeros = zeros_shaped(dtype, shape)
         # (_max_with_zero, inlined)
         return xp.maximum(zeros, a) if dtype is not _FLOAT16 else xp.maximum(a, zeros)
     # relu_ writes into a itself (NOTE [Writing in place]); (a 0-d maximum without out= would

@@ -22,7 +22,8 @@ from ember.ops._scatter_checks import (_check_dim_index, _check_index_copy, _che
                                          _select_index)
 from ember.ops._util import as_operand, check_broadcast
 from ember.ops.broadcast import expand_to
-from ember.ops.indexing import Index, _basic_fn, check_out_overlap
+from ember.ops._out_overlap import check_out_overlap
+from ember.ops.indexing import Index, _basic_fn
 from ember.ops.inplace import RegionPut, RegionTake, RegionZero, identity
 
 
