@@ -275,6 +275,18 @@ def assert_same_result_or_error(ember_fn, torch_fn, rtol=1e-5, atol=1e-6):
     assert_same(ember_fn(), expected, rtol, atol)
 
 
+def assert_same_list_or_message(call):
+    """call(lib) in torch and ember: the same exception type and message, or the same values
+    exactly (as nested lists)."""
+    try:
+        expected = call(torch)
+    except Exception as error:  # noqa: BLE001 - the error is what is compared
+        raised = error_of(lambda: call(ember))
+        assert (type(raised), str(raised)) == (type(error), str(error))
+        return
+    assert call(ember).tolist() == expected.tolist()
+
+
 def both_returned(torch_error, ember_error, result) -> bool:
     """The outcomes of one call in torch and ember agree in kind: when torch raises, ember raises
     (a subclass of) its class, never a NumPy exception; when torch returns, ember returns. True
